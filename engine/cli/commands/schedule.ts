@@ -1,0 +1,4 @@
+import { Console, Effect } from "effect"
+import { Command } from "effect/cli"
+
+export const scheduleCommand = Command.make("schedule", {}, () => Console.log("todo"))
