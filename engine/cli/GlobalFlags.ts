@@ -6,7 +6,7 @@
 import { Flag, GlobalFlag } from "effect/cli"
 
 export const Json = GlobalFlag.Setting("json")({
-  flag: Flag.Boolean("json").pipe(Flag.withDescription("machine-readable output on stdout (one JSON document)"))
+  flag: Flag.Boolean("json").pipe(Flag.withDescription("machine-readable output on stdout (one JSON document)"), Flag.withDefault(false))
 })
 
 export const Db = GlobalFlag.Setting("db")({

@@ -5,7 +5,7 @@
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect } from "effect"
-import { Command } from "effect/cli"
+import { CliOutput, Command } from "effect/cli"
 import { commands } from "./commands/index.ts"
 import { globalFlags } from "./GlobalFlags.ts"
 import { version } from "./version.ts"
@@ -16,6 +16,11 @@ const billcycle = Command.make("billcycle").pipe(
   Command.withGlobalFlags(globalFlags)
 )
 
+// Bad usage prints one line naming the flag (below), not the whole help page.
+const presenter = CliOutput.layerPresenter({
+  present: (event) => event._tag === "InvalidInvocation" ? Effect.void : CliOutput.defaultPresenter.present(event)
+})
+
 const fail = (code: number, message: string) =>
   Effect.sync(() => {
     process.stderr.write(`billcycle: ${message}\n`)
@@ -23,15 +28,23 @@ const fail = (code: number, message: string) =>
   })
 
 const main = Command.runWith(billcycle, { version, renderErrors: false })(process.argv.slice(2)).pipe(
-  Effect.catchTags({
-    ShowHelp: (e) => e.errors.length === 0 ? Effect.void : fail(2, e.errors.map((x) => x.message).join("; ")),
-    UsageError: (e) => fail(2, e.message),
-    CheckFailed: (e) => fail(1, e.message)
+  Effect.catch((e: { readonly _tag: string; readonly message: string }) => {
+    switch (e._tag) {
+      case "ShowHelp": {
+        const errors = (e as unknown as { readonly errors: ReadonlyArray<{ readonly message: string }> }).errors
+        return errors.length === 0 ? Effect.void : fail(2, errors.map((x) => x.message).join("; "))
+      }
+      case "CheckFailed":
+        return fail(1, e.message)
+      default:
+        // UsageError and every parse error of effect/cli: bad usage or bad input.
+        return fail(2, e.message)
+    }
   }),
   Effect.catchCause((cause) =>
     Cause.hasInterruptsOnly(cause) ? Effect.void : fail(1, `internal error: ${Cause.pretty(cause)}`)
   ),
-  Effect.provide(NodeServices.layer)
+  Effect.provide([NodeServices.layer, presenter])
 )
 
 NodeRuntime.runMain(main, { disableErrorReporting: true })

@@ -1,0 +1,8 @@
+/**
+ * The billing room's door: pure calendar, zone and pricing math. No SQL, no
+ * clock, no services.
+ */
+export * from "./calendar.ts"
+export * from "./zone.ts"
+export * from "./pricing.ts"
+export * from "./grouping.ts"

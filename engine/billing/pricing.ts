@@ -1,0 +1,207 @@
+/**
+ * Pricing: what a line costs, what is due now, what later payments add.
+ * Pure integer math on minor units; exact rational arithmetic (bigint) until
+ * the one rounding of each amount.
+ *
+ * The rounding rule, written down: each line's amount (unit price × quantity,
+ * less the unit discount × quantity) is computed exactly and rounded once,
+ * half-up away from zero, to the currency's minor unit; the line's tax is
+ * computed on that rounded net amount and rounded once the same way. Rounding
+ * once per line (not per unit) keeps 3 × 0.333 from becoming 3 × 0.33, and
+ * taxing the rounded line makes every printed tax line equal its base × rate,
+ * which is what a reader of the invoice can check. Half-up away from zero is
+ * the commercial rounding of most tax authorities (EU VAT directive practice,
+ * Norway's MVA), and Stripe's default.
+ */
+import type { Frequency, LineItem, UnitDiscount } from "../domain/index.ts"
+
+const PPM = 1_000_000n
+
+/** Rounds num/den (den > 0) to the nearest integer, halves away from zero. */
+export const roundHalfAwayFromZero = (num: bigint, den: bigint): bigint => {
+  const negative = num < 0n
+  const n = negative ? -num : num
+  const q = (2n * n + den) / (2n * den)
+  return negative ? -q : q
+}
+
+export class PricingError extends Error {
+  readonly field: string
+  constructor(field: string, message: string) {
+    super(message)
+    this.field = field
+    this.name = "PricingError"
+  }
+}
+
+/** Validates a line's inputs; the message names the field. */
+export const validateLine = (line: Pick<LineItem, "unitPrice" | "quantity" | "discount" | "taxRate">): void => {
+  if (!Number.isSafeInteger(line.unitPrice) || line.unitPrice < 0) {
+    throw new PricingError("price", `unit price must be a non-negative amount, got ${line.unitPrice}`)
+  }
+  if (!Number.isSafeInteger(line.quantity) || line.quantity <= 0) {
+    throw new PricingError("qty", `quantity must be a whole number greater than 0, got ${line.quantity}`)
+  }
+  const d = line.discount
+  if (d !== undefined) {
+    if (d._tag === "Percent" && (!Number.isInteger(d.ppm) || d.ppm < 0 || d.ppm > 1_000_000)) {
+      throw new PricingError("discount", `a percent discount must be between 0% and 100%, got ${d.ppm / 10_000}%`)
+    }
+    if (d._tag === "Amount" && (!Number.isSafeInteger(d.amount) || d.amount < 0 || d.amount > line.unitPrice)) {
+      throw new PricingError("discount", `an amount discount must be between 0 and the unit price (${line.unitPrice}), got ${d.amount}`)
+    }
+  }
+  if (line.taxRate !== undefined && (!Number.isInteger(line.taxRate) || line.taxRate < 0 || line.taxRate > 1_000_000)) {
+    throw new PricingError("tax", `a tax rate must be between 0% and 100%, got ${line.taxRate / 10_000}%`)
+  }
+}
+
+export interface LineAmounts {
+  /** unit price × quantity */
+  readonly gross: number
+  /** the unit discount × quantity, as the difference gross − net so lines add up */
+  readonly discount: number
+  /** the discount per unit, rounded once, for display */
+  readonly unitDiscount: number
+  /** gross − discount, rounded once */
+  readonly net: number
+  /** tax on net, rounded once */
+  readonly tax: number
+  /** net + tax */
+  readonly total: number
+}
+
+/** The exact discounted amount of a line as a fraction numerator over PPM. */
+const netNumerator = (unitPrice: bigint, quantity: bigint, discount: UnitDiscount | undefined): bigint => {
+  if (discount === undefined) return unitPrice * quantity * PPM
+  if (discount._tag === "Percent") return unitPrice * quantity * (PPM - BigInt(discount.ppm))
+  const perUnit = unitPrice - BigInt(discount.amount)
+  return (perUnit > 0n ? perUnit : 0n) * quantity * PPM
+}
+
+export const lineAmounts = (line: Pick<LineItem, "unitPrice" | "quantity" | "discount" | "taxRate">): LineAmounts => {
+  validateLine(line)
+  const unitPrice = BigInt(line.unitPrice)
+  const quantity = BigInt(line.quantity)
+  const gross = unitPrice * quantity
+  const net = roundHalfAwayFromZero(netNumerator(unitPrice, quantity, line.discount), PPM)
+  const unitDiscount = line.discount === undefined
+    ? 0n
+    : line.discount._tag === "Amount"
+    ? BigInt(Math.min(line.discount.amount, line.unitPrice))
+    : roundHalfAwayFromZero(unitPrice * BigInt(line.discount.ppm), PPM)
+  const tax = line.taxRate === undefined ? 0n : roundHalfAwayFromZero(net * BigInt(line.taxRate), PPM)
+  return {
+    gross: Number(gross),
+    discount: Number(gross - net),
+    unitDiscount: Number(unitDiscount),
+    net: Number(net),
+    tax: Number(tax),
+    total: Number(net + tax)
+  }
+}
+
+export interface Fee {
+  readonly name: string
+  readonly amount: number
+  /** A recurring fee is added to every payment; a one-time fee only to what is due now. */
+  readonly recurring?: boolean
+}
+
+export interface Totals {
+  readonly subtotal: number
+  readonly discount: number
+  readonly tax: number
+  readonly fees: number
+  readonly total: number
+}
+
+const zeroTotals: Totals = { subtotal: 0, discount: 0, tax: 0, fees: 0, total: 0 }
+
+const addLine = (t: Totals, a: LineAmounts): Totals => ({
+  subtotal: t.subtotal + a.gross,
+  discount: t.discount + a.discount,
+  tax: t.tax + a.tax,
+  fees: t.fees,
+  total: t.total + a.total
+})
+
+const addFee = (t: Totals, amount: number): Totals => ({ ...t, fees: t.fees + amount, total: t.total + amount })
+
+/** Totals of a set of lines and fees: every total is the sum of its lines. */
+export const totalsOf = (lines: ReadonlyArray<LineAmounts>, fees: ReadonlyArray<number> = []): Totals =>
+  fees.reduce(addFee, lines.reduce(addLine, zeroTotals))
+
+export interface SummaryInput {
+  readonly items: ReadonlyArray<LineItem>
+  readonly fees?: ReadonlyArray<Fee>
+  /** Undefined for auto-renew; the number of payments for fixed terms. */
+  readonly payments?: number
+  /** False when billing starts later than the purchase: nothing recurring is due now. */
+  readonly firstPaymentDueNow: boolean
+}
+
+export interface Summary {
+  /** What the buyer pays at checkout: one-time lines and fees, plus the first payment when it is due now. */
+  readonly dueNow: Totals
+  /** Each later recurring payment (recurring lines and recurring fees). */
+  readonly perPayment: Totals
+  /** How many recurring payments follow what is due now; undefined for auto-renew (no end). */
+  readonly futurePayments: number | undefined
+  /** The whole contract's total: only for fixed terms. */
+  readonly total: number | undefined
+}
+
+/**
+ * The summary of a purchase (reference, "Summary"): the subtotal counts only
+ * what is due now; later charges show as future payments; a total exists only
+ * when the number of payments is fixed; one-time lines, discounts, fees and
+ * taxes apply only to what is due now.
+ */
+export const summarize = (input: SummaryInput): Summary => {
+  const recurring = input.items.filter((i) => !i.oneTime).map(lineAmounts)
+  const oneTime = input.items.filter((i) => i.oneTime).map(lineAmounts)
+  const fees = input.fees ?? []
+  const recurringFees = fees.filter((f) => f.recurring === true).map((f) => f.amount)
+  const oneTimeFees = fees.filter((f) => f.recurring !== true).map((f) => f.amount)
+  const perPayment = totalsOf(recurring, recurringFees)
+  const dueNow = input.firstPaymentDueNow
+    ? totalsOf([...recurring, ...oneTime], [...recurringFees, ...oneTimeFees])
+    : totalsOf(oneTime, oneTimeFees)
+  const hasRecurring = recurring.length > 0
+  const futurePayments = !hasRecurring
+    ? 0
+    : input.payments === undefined
+    ? undefined
+    : input.firstPaymentDueNow
+    ? input.payments - 1
+    : input.payments
+  const total = futurePayments === undefined ? undefined : dueNow.total + perPayment.total * futurePayments
+  return { dueNow, perPayment, futurePayments, total }
+}
+
+/**
+ * The amount of one billing period normalised to a month, for analytics
+ * (MRR): weekly × 52/12, biweekly × 26/12, quarterly ÷ 3, semiannual ÷ 6,
+ * annual ÷ 12; every N days × 365/12/N. Returned in (fractional) minor units:
+ * it is a measure, never an amount to charge.
+ */
+export const normalizedMonthlyAmount = (amountPerPeriod: number, frequency: Frequency): number => {
+  switch (frequency.unit) {
+    case "day":
+      return (amountPerPeriod * 365) / (12 * frequency.count)
+    case "week":
+      return (amountPerPeriod * 52) / (12 * frequency.count)
+    case "month":
+      return amountPerPeriod / frequency.count
+    case "year":
+      return amountPerPeriod / (12 * frequency.count)
+  }
+}
+
+/** Parses `25%` or `12.5%` into parts per million; undefined when malformed. */
+export const parsePercentPpm = (text: string): number | undefined => {
+  const m = /^(\d{1,3})(?:\.(\d{1,4}))?%$/.exec(text.trim())
+  if (m === null) return undefined
+  return Number(m[1]) * 10_000 + Number((m[2] ?? "").padEnd(4, "0"))
+}

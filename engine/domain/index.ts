@@ -1,0 +1,11 @@
+/**
+ * The domain room's one door: the schemas and types every other room speaks.
+ * Pure data; no services.
+ */
+export * from "./calendarDate.ts"
+export * from "./money.ts"
+export * from "./frequency.ts"
+export * from "./terms.ts"
+export * from "./status.ts"
+export * from "./entities.ts"
+export * from "./decode.ts"

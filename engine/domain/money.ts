@@ -1,0 +1,77 @@
+/**
+ * Money is an integer count of minor units with its ISO 4217 currency, never a
+ * float. Each currency's minor-unit exponent (USD 2, JPY 0, KWD 3) comes from
+ * ICU's ISO 4217 data through `Intl`, so it is the same table browsers and
+ * payment processors use.
+ */
+import { Schema } from "effect"
+
+const supportedCurrencies: ReadonlySet<string> = new Set(Intl.supportedValuesOf("currency"))
+
+export const isCurrencyCode = (code: string): boolean => supportedCurrencies.has(code)
+
+export const CurrencyCode = Schema.String.pipe(
+  Schema.check(Schema.makeFilter((s: string) => isCurrencyCode(s) || `expected an ISO 4217 currency code such as USD, got "${s}"`)),
+  Schema.brand("CurrencyCode")
+)
+export type CurrencyCode = typeof CurrencyCode.Type
+
+const exponents = new Map<string, number>()
+
+/** Digits after the decimal point in the currency's minor unit. */
+export const minorUnitExponent = (currency: string): number => {
+  let e = exponents.get(currency)
+  if (e === undefined) {
+    e = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2
+    exponents.set(currency, e)
+  }
+  return e
+}
+
+/** A safe integer count of minor units (cents, øre, yen). */
+export const MinorUnits = Schema.Number.pipe(
+  Schema.check(Schema.makeFilter((n: number) => Number.isSafeInteger(n) || `expected a whole number of minor units, got ${n}`)),
+  Schema.brand("MinorUnits")
+)
+export type MinorUnits = typeof MinorUnits.Type
+
+export const Money = Schema.Struct({
+  amount: MinorUnits,
+  currency: CurrencyCode
+})
+export type Money = typeof Money.Type
+
+export const money = (amount: number, currency: string): Money => ({
+  amount: amount as MinorUnits,
+  currency: currency as CurrencyCode
+})
+
+/**
+ * Parses a decimal amount in major units ("25.00", "12.5", "1000") into minor
+ * units of `currency`. More decimals than the currency has is an error, not a
+ * silent rounding: "12.345" USD is rejected.
+ */
+export const parseMajorAmount = (text: string, currency: string): number | string => {
+  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text.trim())
+  if (m === null) return `expected an amount such as 25.00, got "${text}"`
+  const exp = minorUnitExponent(currency)
+  const frac = m[3] ?? ""
+  if (frac.length > exp) {
+    return exp === 0
+      ? `${currency} has no minor unit; got "${text}"`
+      : `${currency} has ${exp} decimals; got "${text}"`
+  }
+  const minor = Number(m[2]! + frac.padEnd(exp, "0"))
+  if (!Number.isSafeInteger(minor)) return `amount out of range: "${text}"`
+  return m[1] === "-" ? -minor : minor
+}
+
+/** Formats minor units as a plain decimal in major units ("25.00"), for CSV and JSON. */
+export const formatMajorAmount = (minor: number, currency: string): string => {
+  const exp = minorUnitExponent(currency)
+  const negative = minor < 0
+  const digits = String(Math.abs(minor)).padStart(exp + 1, "0")
+  const whole = exp === 0 ? digits : digits.slice(0, digits.length - exp)
+  const frac = exp === 0 ? "" : "." + digits.slice(digits.length - exp)
+  return (negative ? "-" : "") + whole + frac
+}

@@ -1,0 +1,191 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import {
+  lineAmounts,
+  normalizedMonthlyAmount,
+  parsePercentPpm,
+  PricingError,
+  roundHalfAwayFromZero,
+  summarize,
+  totalsOf
+} from "../../../engine/billing/index.ts"
+import { groupIntoSubscriptions } from "../../../engine/billing/index.ts"
+import type { CalendarDate, LineItem, MinorUnits } from "../../../engine/domain/index.ts"
+import { autoRenew, fixedPayments, formatMajorAmount, minorUnitExponent, namedFrequencies, parseMajorAmount } from "../../../engine/domain/index.ts"
+
+const item = (over: Partial<LineItem> & { unitPrice: number }): LineItem => ({
+  name: "Coffee",
+  quantity: 1,
+  oneTime: false,
+  ...over,
+  unitPrice: over.unitPrice as MinorUnits
+})
+
+describe("pricing: lines", () => {
+  it("line amount is unit price × quantity less the unit discount", () => {
+    const a = lineAmounts(item({ unitPrice: 2500, quantity: 2, discount: { _tag: "Amount", amount: 500 as MinorUnits } }))
+    expect(a).toMatchObject({ gross: 5000, discount: 1000, net: 4000, tax: 0, total: 4000, unitDiscount: 500 })
+  })
+
+  it("tax applies to the discounted amount", () => {
+    const a = lineAmounts(item({ unitPrice: 10000, quantity: 1, discount: { _tag: "Percent", ppm: 100_000 }, taxRate: 250_000 }))
+    expect(a).toMatchObject({ net: 9000, tax: 2250, total: 11250 })
+  })
+
+  it("rounds once per line, half away from zero: 3 × 0.333 rounds the line, not each unit", () => {
+    // 1.00 with 66.7% off leaves 0.333 per unit; three units are 0.999 → 1.00 (per-unit rounding would give 0.99).
+    const a = lineAmounts(item({ unitPrice: 100, quantity: 3, discount: { _tag: "Percent", ppm: 667_000 } }))
+    expect(a.net).toBe(100)
+    // exactly half a cent rounds up: 0.05 × 10% = 0.005 tax → 0.01
+    expect(lineAmounts(item({ unitPrice: 5, quantity: 1, taxRate: 100_000 })).tax).toBe(1)
+    expect(roundHalfAwayFromZero(-5n, 10n)).toBe(-1n)
+    expect(roundHalfAwayFromZero(4n, 10n)).toBe(0n)
+  })
+
+  it("rejects a quantity of 0, a discount above 100% and an amount discount above the unit price", () => {
+    expect(() => lineAmounts(item({ unitPrice: 100, quantity: 0 }))).toThrow(PricingError)
+    expect(() => lineAmounts(item({ unitPrice: 100, quantity: 1.5 }))).toThrow(/whole number/)
+    expect(() => lineAmounts(item({ unitPrice: 100, discount: { _tag: "Percent", ppm: 1_200_000 } }))).toThrow(/100%/)
+    expect(() => lineAmounts(item({ unitPrice: 100, discount: { _tag: "Amount", amount: 101 as MinorUnits } }))).toThrow(/unit price/)
+  })
+
+  it("a 100% discount makes a line free, never negative", () => {
+    expect(lineAmounts(item({ unitPrice: 1999, quantity: 3, discount: { _tag: "Percent", ppm: 1_000_000 }, taxRate: 250_000 })).total).toBe(0)
+  })
+
+  it("parses percents and major amounts with each currency's exponent", () => {
+    expect(parsePercentPpm("25%")).toBe(250_000)
+    expect(parsePercentPpm("12.5%")).toBe(125_000)
+    expect(parsePercentPpm("abc")).toBeUndefined()
+    expect(minorUnitExponent("USD")).toBe(2)
+    expect(minorUnitExponent("JPY")).toBe(0)
+    expect(minorUnitExponent("KWD")).toBe(3)
+    expect(parseMajorAmount("25.00", "USD")).toBe(2500)
+    expect(parseMajorAmount("12.5", "USD")).toBe(1250)
+    expect(parseMajorAmount("1000", "JPY")).toBe(1000)
+    expect(parseMajorAmount("1.5", "JPY")).toMatch(/no minor unit/)
+    expect(parseMajorAmount("1.234", "KWD")).toBe(1234)
+    expect(parseMajorAmount("12.345", "USD")).toMatch(/2 decimals/)
+    expect(formatMajorAmount(2500, "USD")).toBe("25.00")
+    expect(formatMajorAmount(5, "USD")).toBe("0.05")
+    expect(formatMajorAmount(1234, "KWD")).toBe("1.234")
+    expect(formatMajorAmount(-1000, "JPY")).toBe("-1000")
+  })
+})
+
+const lineArb = fc.record({
+  unitPrice: fc.integer({ min: 0, max: 10_000_000 }),
+  quantity: fc.integer({ min: 1, max: 1000 }),
+  discountKind: fc.constantFrom("none", "percent", "amount"),
+  ppm: fc.integer({ min: 0, max: 1_000_000 }),
+  amountFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+  taxRate: fc.option(fc.integer({ min: 0, max: 500_000 }), { nil: undefined }),
+  oneTime: fc.boolean()
+}).map((r): LineItem => item({
+  unitPrice: r.unitPrice,
+  quantity: r.quantity,
+  oneTime: r.oneTime,
+  ...(r.taxRate === undefined ? {} : { taxRate: r.taxRate }),
+  ...(r.discountKind === "percent"
+    ? { discount: { _tag: "Percent" as const, ppm: r.ppm } }
+    : r.discountKind === "amount"
+    ? { discount: { _tag: "Amount" as const, amount: Math.floor(r.unitPrice * r.amountFraction) as MinorUnits } }
+    : {})
+}))
+
+describe("pricing: properties", () => {
+  it("discounts never make a line negative or larger than its gross", () => {
+    fc.assert(fc.property(lineArb, (l) => {
+      const a = lineAmounts(l)
+      expect(a.net).toBeGreaterThanOrEqual(0)
+      expect(a.net).toBeLessThanOrEqual(a.gross)
+      expect(a.tax).toBeGreaterThanOrEqual(0)
+      expect(a.total).toBe(a.net + a.tax)
+      expect(a.gross - a.discount).toBe(a.net)
+    }))
+  })
+
+  it("rounding happens once per line: the net is the exact amount rounded, within half a minor unit", () => {
+    fc.assert(fc.property(lineArb, (l) => {
+      const a = lineAmounts(l)
+      const exactPerUnit = l.discount === undefined
+        ? l.unitPrice
+        : l.discount._tag === "Percent"
+        ? l.unitPrice * (1 - l.discount.ppm / 1_000_000)
+        : l.unitPrice - l.discount.amount
+      expect(Math.abs(a.net - exactPerUnit * l.quantity)).toBeLessThanOrEqual(0.5 + 1e-6 * l.quantity * l.unitPrice / 1e6 + 1e-6)
+      if (l.taxRate !== undefined) expect(Math.abs(a.tax - (a.net * l.taxRate) / 1_000_000)).toBeLessThanOrEqual(0.5 + 1e-9)
+    }))
+  })
+
+  it("totals equal the sum of their lines", () => {
+    fc.assert(fc.property(fc.array(lineArb, { maxLength: 20 }), fc.array(fc.integer({ min: 0, max: 100_000 }), { maxLength: 3 }), (lines, fees) => {
+      const amounts = lines.map(lineAmounts)
+      const t = totalsOf(amounts, fees)
+      const sum = (f: (x: typeof amounts[number]) => number) => amounts.reduce((s, a) => s + f(a), 0)
+      expect(t.subtotal).toBe(sum((a) => a.gross))
+      expect(t.discount).toBe(sum((a) => a.discount))
+      expect(t.tax).toBe(sum((a) => a.tax))
+      expect(t.fees).toBe(fees.reduce((s, x) => s + x, 0))
+      expect(t.total).toBe(t.subtotal - t.discount + t.tax + t.fees)
+    }))
+  })
+
+  it("one-time lines and fees count only in what is due now; a total exists only for fixed terms", () => {
+    fc.assert(fc.property(fc.array(lineArb, { minLength: 1, maxLength: 10 }), fc.option(fc.integer({ min: 1, max: 24 }), { nil: undefined }), fc.boolean(), fc.integer({ min: 0, max: 5000 }), (lines, payments, dueNow, fee) => {
+      const s = summarize({ items: lines, fees: [{ name: "setup", amount: fee }], firstPaymentDueNow: dueNow, ...(payments === undefined ? {} : { payments }) })
+      const recurring = lines.filter((l) => !l.oneTime).map(lineAmounts)
+      const oneTime = lines.filter((l) => l.oneTime).map(lineAmounts)
+      expect(s.perPayment.total).toBe(recurring.reduce((x, a) => x + a.total, 0))
+      const oneTimeTotal = oneTime.reduce((x, a) => x + a.total, 0) + fee
+      expect(s.dueNow.total).toBe(oneTimeTotal + (dueNow ? s.perPayment.total : 0))
+      if (recurring.length > 0 && payments === undefined) expect(s.total).toBeUndefined()
+      if (payments !== undefined && recurring.length > 0) {
+        expect(s.total).toBe(oneTimeTotal + s.perPayment.total * payments)
+      }
+    }))
+  })
+})
+
+describe("pricing: summary and normalisation", () => {
+  it("a delayed start charges only one-time items now; future payments follow", () => {
+    const s = summarize({
+      items: [item({ unitPrice: 2500 }), item({ unitPrice: 1000, oneTime: true })],
+      payments: 6,
+      firstPaymentDueNow: false
+    })
+    expect(s.dueNow.total).toBe(1000)
+    expect(s.futurePayments).toBe(6)
+    expect(s.total).toBe(1000 + 6 * 2500)
+  })
+
+  it("normalises a period's amount to a month", () => {
+    expect(normalizedMonthlyAmount(1200, namedFrequencies.weekly)).toBeCloseTo(5200, 9)
+    expect(normalizedMonthlyAmount(1800, namedFrequencies.biweekly)).toBeCloseTo(3900, 9)
+    expect(normalizedMonthlyAmount(3000, namedFrequencies.quarterly)).toBe(1000)
+    expect(normalizedMonthlyAmount(6000, namedFrequencies.semiannually)).toBe(1000)
+    expect(normalizedMonthlyAmount(12000, namedFrequencies.annually)).toBe(1000)
+    expect(normalizedMonthlyAmount(2500, namedFrequencies.monthly)).toBe(2500)
+  })
+})
+
+describe("grouping line items into subscriptions", () => {
+  const start = "2026-03-01" as CalendarDate
+  it("one monthly and one yearly item make two subscriptions", () => {
+    const groups = groupIntoSubscriptions([
+      { sku: "a", frequency: namedFrequencies.monthly, terms: autoRenew, startDate: start },
+      { sku: "b", frequency: namedFrequencies.annually, terms: autoRenew, startDate: start },
+      { sku: "c", frequency: namedFrequencies.monthly, terms: autoRenew, startDate: start }
+    ])
+    expect(groups.map((g) => g.map((i) => i.sku))).toEqual([["a", "c"], ["b"]])
+  })
+
+  it("a different number of payments or start date splits the group", () => {
+    const groups = groupIntoSubscriptions([
+      { sku: "a", frequency: namedFrequencies.monthly, terms: fixedPayments(6), startDate: start },
+      { sku: "b", frequency: namedFrequencies.monthly, terms: fixedPayments(12), startDate: start },
+      { sku: "c", frequency: namedFrequencies.monthly, terms: fixedPayments(6), startDate: "2026-04-01" as CalendarDate }
+    ])
+    expect(groups).toHaveLength(3)
+  })
+})
