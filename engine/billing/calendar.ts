@@ -56,15 +56,18 @@ const pad4 = (n: number) => (n < 10 ? "000" + n : n < 100 ? "00" + n : n < 1000 
 
 export const formatCivil = (d: CivilDate): CalendarDate => `${pad4(d.year)}-${pad2(d.month)}-${pad2(d.day)}` as CalendarDate
 
-const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/
+const digit = (text: string, i: number): number => {
+  const c = text.charCodeAt(i) - 48
+  return c >= 0 && c <= 9 ? c : -1000
+}
 
 /** Parses `YYYY-MM-DD`; undefined for anything else, including impossible dates such as 2026-02-30. */
 export const parseCivil = (text: string): CivilDate | undefined => {
-  const m = datePattern.exec(text)
-  if (m === null) return undefined
-  const year = Number(m[1])
-  const month = Number(m[2])
-  const day = Number(m[3])
+  // Hand-rolled instead of a regex: this sits in the engine's hottest loop.
+  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined
+  const year = digit(text, 0) * 1000 + digit(text, 1) * 100 + digit(text, 2) * 10 + digit(text, 3)
+  const month = digit(text, 5) * 10 + digit(text, 6)
+  const day = digit(text, 8) * 10 + digit(text, 9)
   if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined
   return { year, month, day }
 }
