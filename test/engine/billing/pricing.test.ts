@@ -13,7 +13,7 @@ import { groupIntoSubscriptions } from "../../../engine/billing/index.ts"
 import type { CalendarDate, LineItem, MinorUnits } from "../../../engine/domain/index.ts"
 import { autoRenew, fixedPayments, formatMajorAmount, minorUnitExponent, namedFrequencies, parseMajorAmount } from "../../../engine/domain/index.ts"
 
-const item = (over: Partial<LineItem> & { unitPrice: number }): LineItem => ({
+const item = (over: Omit<Partial<LineItem>, "unitPrice"> & { unitPrice: number }): LineItem => ({
   name: "Coffee",
   quantity: 1,
   oneTime: false,

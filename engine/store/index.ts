@@ -1,0 +1,6 @@
+/**
+ * The store room's door: the database connection, migrations and the SQL of
+ * every table, grouped by use. Only this room writes SQL.
+ */
+export * from "./Database.ts"
+export * from "./migrate.ts"

@@ -1,0 +1,40 @@
+/**
+ * Versioned SQL migrations (engine/store/migrations/NNNN_name.sql), applied
+ * in order and recorded in `schema_migrations`. Safe when two processes start
+ * at once: everything runs in one transaction under an advisory lock, so the
+ * second waits and then finds the work done.
+ */
+import { readdirSync, readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import type { Sql } from "./Database.ts"
+
+const migrationsDir = fileURLToPath(new URL("./migrations/", import.meta.url))
+
+export interface Migration {
+  readonly version: number
+  readonly name: string
+  readonly sql: string
+}
+
+export const migrations: ReadonlyArray<Migration> = readdirSync(migrationsDir)
+  .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+  .sort()
+  .map((f) => ({ version: Number(f.slice(0, 4)), name: f.slice(5, -4), sql: readFileSync(migrationsDir + f, "utf8") }))
+
+/** Applies the migrations not yet applied; returns the versions it applied. */
+export const migrate = async (sql: Sql): Promise<Array<number>> =>
+  sql.begin(async (tx) => {
+    // One lock per schema: concurrent migrators queue here.
+    await tx`select pg_advisory_xact_lock(hashtext(current_schema() || ':billcycle:migrate'))`
+    await tx`create table if not exists schema_migrations (
+      version integer primary key, name text not null, applied_at timestamptz not null default now())`
+    const done = new Set((await tx<Array<{ version: number }>>`select version from schema_migrations`).map((r) => r.version))
+    const applied: Array<number> = []
+    for (const m of migrations) {
+      if (done.has(m.version)) continue
+      await tx.unsafe(m.sql)
+      await tx`insert into schema_migrations (version, name) values (${m.version}, ${m.name})`
+      applied.push(m.version)
+    }
+    return applied
+  }) as Promise<Array<number>>
