@@ -41,9 +41,9 @@ describe(`migrations (${backend})`, () => {
     try {
       const rows = await dbs[0]!.sql<Array<{ version: number }>>`select version from schema_migrations order by version`
       expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version))
-      const [{ n }] = (await dbs[0]!.sql<Array<{ n: number }>>`select count(*)::int as n from information_schema.tables where table_schema = ${schema}`) as [{ n: number }]
+      const n = (await dbs[0]!.sql<Array<{ n: number }>>`select count(*)::int as n from information_schema.tables where table_schema = ${schema}`)[0]!.n
       expect(n).toBeGreaterThan(15)
-      const [{ seq }] = (await dbs[0]!.sql<Array<{ seq: number }>>`select count(*)::int as seq from invoice_sequence`) as [{ seq: number }]
+      const seq = (await dbs[0]!.sql<Array<{ seq: number }>>`select count(*)::int as seq from invoice_sequence`)[0]!.seq
       expect(seq).toBe(1)
     } finally {
       for (const scope of scopes) await Effect.runPromise(Scope.close(scope, Exit.void))
