@@ -36,6 +36,8 @@ const main = Command.runWith(billcycle, { version, renderErrors: false })(proces
       }
       case "CheckFailed":
         return fail(1, e.message)
+      case "DatabaseError":
+        return fail(1, e.message)
       default:
         // UsageError and every parse error of effect/cli: bad usage or bad input.
         return fail(2, e.message)

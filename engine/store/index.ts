@@ -4,3 +4,7 @@
  */
 export * from "./Database.ts"
 export * from "./migrate.ts"
+export * from "./InputError.ts"
+export * from "./runSql.ts"
+export * from "./settings.ts"
+export * from "./history.ts"

@@ -1,4 +1,5 @@
 /** Every top-level command of billcycle, in the order `--help` lists them. */
+import { dbCommand, settingsCommand } from "./settings.ts"
 import { scheduleCommand } from "./schedule.ts"
 
-export const commands = [scheduleCommand] as const
+export const commands = [settingsCommand, dbCommand, scheduleCommand] as const

@@ -1,0 +1,39 @@
+/**
+ * What a command that touches the world gets: the database chosen by `--db`
+ * (or DATABASE_URL, or the embedded default) and the business clock set by
+ * `--now` (or BILLCYCLE_NOW, or the real clock). Layers are composed here,
+ * once, for every command.
+ */
+import { Effect, Layer, Option } from "effect"
+import { BusinessClock, parseNow } from "../runtime/BusinessClock.ts"
+import { Database, resolveDatabaseTarget } from "../store/index.ts"
+import { UsageError } from "./CliFailure.ts"
+import { Db, Now } from "./GlobalFlags.ts"
+
+export const clockLayer = Effect.gen(function*() {
+  const flag = yield* Now
+  const text = Option.getOrUndefined(flag) ?? (process.env["BILLCYCLE_NOW"] || undefined)
+  if (text === undefined) return BusinessClock.real
+  const fixed = parseNow(text)
+  if (fixed === undefined) {
+    const source = Option.isSome(flag) ? "--now" : "BILLCYCLE_NOW"
+    return yield* new UsageError({ message: `${source}: "${text}" is not a date YYYY-MM-DD or an ISO timestamp` })
+  }
+  return BusinessClock.fixed(fixed)
+})
+
+/** Runs `effect` with the database and the business clock of this command. */
+export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const db = yield* Db
+    const clock = yield* clockLayer
+    const target = resolveDatabaseTarget(Option.getOrUndefined(db))
+    return yield* effect.pipe(Effect.provide(Layer.mergeAll(Database.layer(target), clock)))
+  })
+
+/** Runs `effect` with the business clock only (no database). */
+export const withClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const clock = yield* clockLayer
+    return yield* effect.pipe(Effect.provide(clock))
+  })

@@ -1,0 +1,48 @@
+/** `billcycle settings show|set` and `billcycle db migrate`. */
+import { Console, Effect } from "effect"
+import { Argument, Command } from "effect/cli"
+import { listSettings, migrate, runSql, saveSetting, validateSetting } from "../../store/index.ts"
+import { withApp } from "../AppLayer.ts"
+import { UsageError } from "../CliFailure.ts"
+import { Json } from "../GlobalFlags.ts"
+
+const show = Command.make("show", {}, () =>
+  withApp(Effect.gen(function*() {
+    const json = yield* Json
+    const rows = yield* runSql(listSettings)
+    if (json) {
+      yield* Console.log(JSON.stringify(Object.fromEntries(rows.map((r) => [r.key, r.value]))))
+      return
+    }
+    const width = Math.max(...rows.map((r) => r.key.length))
+    yield* Console.log(rows.map((r) => `${r.key.padEnd(width)}  ${r.value}${r.isDefault ? "  (default)" : ""}`).join("\n"))
+  }))).pipe(Command.withDescription("Show every account setting, its value and whether it is the default"))
+
+const set = Command.make(
+  "set",
+  { key: Argument.String("key"), value: Argument.String("value") },
+  ({ key, value }) =>
+    withApp(Effect.gen(function*() {
+      const problem = validateSetting(key, value)
+      if (problem !== undefined) return yield* new UsageError({ message: problem })
+      yield* runSql((sql) => saveSetting(sql, key, value))
+      yield* Console.log(`${key} = ${value}`)
+    }))
+).pipe(Command.withDescription("Set an account setting: timezone, language, locale, reminder-days, retry-days, after-retries, auto-email-invoices, seller-name, seller-tax-id, …"))
+
+export const settingsCommand = Command.make("settings").pipe(
+  Command.withDescription("Account settings"),
+  Command.withSubcommands([show, set])
+)
+
+const migrateCommand = Command.make("migrate", {}, () =>
+  withApp(Effect.gen(function*() {
+    const applied = yield* runSql(migrate)
+    const json = yield* Json
+    yield* Console.log(json ? JSON.stringify({ applied }) : applied.length === 0 ? "database is up to date" : `applied migrations ${applied.join(", ")}`)
+  }))).pipe(Command.withDescription("Apply pending schema migrations (also done automatically on first use)"))
+
+export const dbCommand = Command.make("db").pipe(
+  Command.withDescription("Database maintenance"),
+  Command.withSubcommands([migrateCommand])
+)

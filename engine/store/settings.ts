@@ -1,0 +1,120 @@
+/**
+ * Account settings: a small key/value table with typed, validated keys and
+ * defaults. Unknown keys and bad values are rejected with a message naming
+ * the key, before anything is written.
+ */
+import { isCurrencyCode } from "../domain/index.ts"
+import { isValidTimeZone } from "../billing/index.ts"
+import type { Sql, TransactionSql } from "./Database.ts"
+
+export interface AccountSettings {
+  readonly timezone: string
+  readonly language: string
+  readonly locale: string
+  readonly currency: string
+  readonly reminderDays: number
+  readonly retryDays: ReadonlyArray<number>
+  readonly afterRetries: "keep-unpaid" | "cancel" | "pause"
+  readonly autoEmailInvoices: boolean
+  readonly sellerName: string
+  readonly sellerAddress: string
+  readonly sellerTaxId: string
+  readonly sellerEmail: string
+  readonly adminEmail: string
+  readonly invoicePrefix: string
+  readonly paymentUpdateUrl: string
+  readonly payUrl: string
+  readonly templatesDir: string
+  readonly webhookSecret: string
+}
+
+interface KeySpec {
+  readonly field: keyof AccountSettings
+  readonly default: string
+  readonly help: string
+  /** Returns an error message, or undefined when the value is good. */
+  readonly validate: (value: string) => string | undefined
+}
+
+const languages = ["en", "nb", "nl", "fr", "sv"]
+const anything = () => undefined
+const positiveInt = (v: string) => (/^\d+$/.test(v) && Number(v) > 0 ? undefined : "expected a whole number greater than 0")
+const nonNegativeInt = (v: string) => (/^\d+$/.test(v) ? undefined : "expected a whole number of 0 or more")
+
+export const settingKeys: Readonly<Record<string, KeySpec>> = {
+  timezone: { field: "timezone", default: "UTC", help: "IANA time zone of the account's calendar", validate: (v) => (isValidTimeZone(v) ? undefined : "expected an IANA time zone such as Europe/Oslo") },
+  language: { field: "language", default: "en", help: "default language of emails and invoices", validate: (v) => (languages.includes(v) ? undefined : `expected one of ${languages.join(", ")}`) },
+  locale: { field: "locale", default: "en-US", help: "default locale for dates, numbers and money", validate: (v) => (Intl.DateTimeFormat.supportedLocalesOf([v]).length === 1 ? undefined : "expected a locale such as nb-NO") },
+  currency: { field: "currency", default: "USD", help: "default currency of new products", validate: (v) => (isCurrencyCode(v) ? undefined : "expected an ISO 4217 code such as USD") },
+  "reminder-days": { field: "reminderDays", default: "14", help: "days before the next payment to remind the buyer", validate: nonNegativeInt },
+  "retry-days": {
+    field: "retryDays",
+    default: "1,3,5,7",
+    help: "days after a failed charge to retry it",
+    validate: (v) => (/^\d+(,\d+)*$/.test(v) && v.split(",").map(Number).every((n, i, a) => n > 0 && (i === 0 || n > a[i - 1]!)) ? undefined : "expected increasing day counts such as 1,3,5,7")
+  },
+  "after-retries": { field: "afterRetries", default: "keep-unpaid", help: "what happens when retries run out", validate: (v) => (["keep-unpaid", "cancel", "pause"].includes(v) ? undefined : "expected keep-unpaid, cancel or pause") },
+  "auto-email-invoices": { field: "autoEmailInvoices", default: "true", help: "email invoices on each billing date", validate: (v) => (v === "true" || v === "false" ? undefined : "expected true or false") },
+  "seller-name": { field: "sellerName", default: "billcycle seller", help: "the seller on invoices", validate: anything },
+  "seller-address": { field: "sellerAddress", default: "", help: "the seller's address on invoices (lines separated by ;)", validate: anything },
+  "seller-tax-id": { field: "sellerTaxId", default: "", help: "the seller's tax ID on invoices", validate: anything },
+  "seller-email": { field: "sellerEmail", default: "billing@example.com", help: "sender of emails", validate: anything },
+  "admin-email": { field: "adminEmail", default: "admin@example.com", help: "where admin notifications go", validate: anything },
+  "invoice-prefix": { field: "invoicePrefix", default: "INV-", help: "prefix of invoice numbers", validate: anything },
+  "payment-update-url": { field: "paymentUpdateUrl", default: "https://billing.example.com/update-payment", help: "link for buyers to update a payment method", validate: anything },
+  "pay-url": { field: "payUrl", default: "https://billing.example.com/pay", help: "link to pay an invoice online", validate: anything },
+  "templates-dir": { field: "templatesDir", default: "", help: "a directory of templates overriding ours by name", validate: anything },
+  "webhook-secret": { field: "webhookSecret", default: "", help: "secret for signing webhooks", validate: anything },
+}
+
+const parseValue = (field: keyof AccountSettings, raw: string): unknown => {
+  switch (field) {
+    case "reminderDays":
+      return Number(raw)
+    case "retryDays":
+      return raw.split(",").map(Number)
+    case "autoEmailInvoices":
+      return raw === "true"
+    default:
+      return raw
+  }
+}
+
+export const defaultSettings = (): AccountSettings => settingsFrom(new Map())
+
+const settingsFrom = (stored: ReadonlyMap<string, string>): AccountSettings => {
+  const out: Record<string, unknown> = {}
+  for (const [key, spec] of Object.entries(settingKeys)) out[spec.field] = parseValue(spec.field, stored.get(key) ?? spec.default)
+  return out as unknown as AccountSettings
+}
+
+export const loadSettings = async (sql: Sql | TransactionSql): Promise<AccountSettings> => {
+  const rows = await sql<Array<{ key: string; value: string }>>`select key, value from settings`
+  return settingsFrom(new Map(rows.map((r) => [r.key, r.value])))
+}
+
+/** The stored and default value of every key, for `settings show`. */
+export const listSettings = async (sql: Sql): Promise<Array<{ key: string; value: string; isDefault: boolean; help: string }>> => {
+  const rows = await sql<Array<{ key: string; value: string }>>`select key, value from settings`
+  const stored = new Map(rows.map((r) => [r.key, r.value]))
+  return Object.entries(settingKeys).map(([key, spec]) => ({
+    key,
+    value: stored.get(key) ?? spec.default,
+    isDefault: !stored.has(key),
+    help: spec.help
+  }))
+}
+
+/** Validates a key and value; returns an error message naming the key, or undefined. */
+export const validateSetting = (key: string, value: string): string | undefined => {
+  const spec = settingKeys[key]
+  if (spec === undefined) return `unknown setting "${key}" (known: ${Object.keys(settingKeys).join(", ")})`
+  const problem = spec.validate(value)
+  return problem === undefined ? undefined : `setting ${key}: ${problem}, got "${value}"`
+}
+
+export const saveSetting = async (sql: Sql, key: string, value: string): Promise<void> => {
+  await sql`insert into settings (key, value) values (${key}, ${value})
+    on conflict (key) do update set value = excluded.value`
+  if (key === "invoice-prefix") await sql`update invoice_sequence set prefix = ${value}`
+}
