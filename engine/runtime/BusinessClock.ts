@@ -13,7 +13,7 @@ export interface BusinessClockService {
   /** Today's date in `timeZone`. */
   readonly today: (timeZone: string) => Effect.Effect<CalendarDate>
   /** Moves a virtual clock (the simulator); the real clock refuses. */
-  readonly set: (epochMillis: number) => Effect.Effect<void>
+  readonly set: (time: FixedTime) => Effect.Effect<void>
 }
 
 export class BusinessClock extends Context.Service<BusinessClock, BusinessClockService>()("billcycle/engine/runtime/BusinessClock") {
@@ -36,7 +36,7 @@ export class BusinessClock extends Context.Service<BusinessClock, BusinessClockS
         return {
           now: Ref.get(ref).pipe(Effect.map((v) => v.epochMillis)),
           today: (tz: string) => Ref.get(ref).pipe(Effect.map((v) => v.date ?? calendarDateInZone(v.epochMillis, tz))),
-          set: (epochMillis: number) => Ref.set(ref, { epochMillis, date: undefined })
+          set: (time: FixedTime) => Ref.set(ref, time)
         }
       })
     )
@@ -48,10 +48,13 @@ export interface FixedTime {
   readonly date: CalendarDate | undefined
 }
 
+/** A business day as a fixed time: that date on the account's calendar, whatever its zone. */
+export const dayTime = (date: CalendarDate): FixedTime => ({ epochMillis: Date.parse(date + "T12:00:00Z"), date })
+
 /** Parses `YYYY-MM-DD` or an ISO timestamp; undefined when it is neither. */
 export const parseNow = (text: string): FixedTime | undefined => {
   const date = parseCalendarDate(text)
-  if (date !== undefined) return { epochMillis: Date.parse(date + "T12:00:00Z"), date }
+  if (date !== undefined) return dayTime(date)
   if (!/^\d{4}-\d{2}-\d{2}T/.test(text)) return undefined
   const ms = Date.parse(text)
   return Number.isNaN(ms) ? undefined : { epochMillis: ms, date: undefined }

@@ -71,8 +71,12 @@ export class Database extends Context.Service<Database, DatabaseService>()("bill
     Layer.effect(Database, openDatabase(target))
 }
 
-const ensureSchema = async (sql: Sql, schema: string | undefined) => {
-  if (schema !== undefined) await sql.unsafe(`create schema if not exists "${schema.replaceAll('"', '""')}"`)
+const ensureSchema = async (sql: Sql, schema: string | undefined, singleConnection: boolean) => {
+  if (schema === undefined) return
+  const quoted = `"${schema.replaceAll('"', '""')}"`
+  await sql.unsafe(`create schema if not exists ${quoted}`)
+  // PGlite's socket server ignores startup parameters; its one connection lives as long as the process.
+  if (singleConnection) await sql.unsafe(`set search_path to ${quoted}`)
 }
 
 const openServer = (url: string, schema: string | undefined, singleConnection: boolean) =>
@@ -81,7 +85,7 @@ const openServer = (url: string, schema: string | undefined, singleConnection: b
       try: async () => {
         const sql = postgres(url, driverOptions(singleConnection ? 1 : 10, schema)) as Sql
         try {
-          await ensureSchema(sql, schema)
+          await ensureSchema(sql, schema, singleConnection)
           await migrate(sql)
         } catch (e) {
           await sql.end({ timeout: 1 })
@@ -106,7 +110,7 @@ const openEmbedded = (dataDir: string | undefined, schema: string | undefined) =
         await server.start()
         const sql = postgres(`postgres://postgres@${server.getServerConn()}/postgres`, driverOptions(1, schema)) as Sql
         try {
-          await ensureSchema(sql, schema)
+          await ensureSchema(sql, schema, true)
           await migrate(sql)
         } catch (e) {
           await sql.end({ timeout: 1 })

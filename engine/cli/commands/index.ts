@@ -1,5 +1,6 @@
 /** Every top-level command of billcycle, in the order `--help` lists them. */
 import { dbCommand, settingsCommand } from "./settings.ts"
 import { scheduleCommand } from "./schedule.ts"
+import { engineCommands } from "./engine.ts"
 
-export const commands = [settingsCommand, dbCommand, scheduleCommand] as const
+export const commands = [settingsCommand, dbCommand, scheduleCommand, ...engineCommands] as const

@@ -1,0 +1,182 @@
+/**
+ * The engine's tick: everything due at business "today", in an order that
+ * keeps the rules of billing (period-end cancellations before billing, so a
+ * canceled period is never invoiced; scheduled starts before billing, so a
+ * subscription starting today is billed today). Each step claims work in
+ * batches with FOR UPDATE SKIP LOCKED and commits its state, events and
+ * outbox messages together; gateway calls sit between two commits.
+ */
+import { Effect } from "effect"
+import { hostname } from "node:os"
+import { randomUUID } from "node:crypto"
+import type { CalendarDate } from "../domain/index.ts"
+import type { EngineContext, PendingCharge } from "../store/index.ts"
+import {
+  activateScheduled,
+  applyPeriodEndCancellations,
+  billDueBatch,
+  claimUnsettledAttempts,
+  createDueRetries,
+  Database,
+  DatabaseError,
+  expireCompletedTerms,
+  loadSettings,
+  markOverdueInvoices,
+  messageOf,
+  recordSubscriptionFailure,
+  resumeDuePaused,
+  sendDueReminders,
+  settleAttempts,
+  unsettledLeaseOwners,
+  dueSubscriptionIds
+} from "../store/index.ts"
+import { BusinessClock } from "./BusinessClock.ts"
+import { failpoint } from "./failpoint.ts"
+import { Gateway } from "./Gateway.ts"
+import { TickHooks } from "./TickHooks.ts"
+
+export interface TickSummary {
+  today: CalendarDate
+  activated: number
+  canceled: number
+  resumed: number
+  expired: number
+  invoiced: number
+  charged: number
+  failed: number
+  unknown: number
+  retried: number
+  overdue: number
+  reminders: number
+  parked: number
+  rules: number
+  delivered: number
+}
+
+const hostName = hostname()
+/** This process's identity on leases: host/pid/random. */
+export const engineOwner = `${hostName}/${process.pid}/${randomUUID().slice(0, 8)}`
+
+/** Leases held by processes on this host that no longer exist can be taken over at once. */
+const isDeadOwner = (owner: string): boolean => {
+  const [host, pidText, token] = owner.split("/")
+  if (host !== hostName) return false
+  const pid = Number(pidText)
+  if (pid === process.pid) return owner !== engineOwner && token !== undefined
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ESRCH"
+  }
+}
+
+const db = <A>(what: string, work: () => Promise<A>) =>
+  Effect.tryPromise({ try: work, catch: (cause) => new DatabaseError({ message: `${what}: ${messageOf(cause)}`, cause }) })
+
+export interface TickOptions {
+  readonly batch: number
+}
+
+export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
+  const { sql } = yield* Database
+  const clock = yield* BusinessClock
+  const gateway = yield* Gateway
+  const hooks = yield* TickHooks
+  const settings = yield* db("loading settings", () => loadSettings(sql))
+  const today = yield* clock.today(settings.timezone)
+  const ctx: EngineContext = { today, settings, owner: engineOwner, failpoint }
+  const batch = options.batch
+  const summary: TickSummary = {
+    today, activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
+    retried: 0, overdue: 0, reminders: 0, parked: 0, rules: 0, delivered: 0
+  }
+
+  const sendAndSettle = (charges: ReadonlyArray<PendingCharge>) =>
+    Effect.gen(function*() {
+      if (charges.length === 0) return
+      const results = yield* gateway.submit(charges)
+      const outcome = yield* db("recording payment outcomes", () =>
+        settleAttempts(sql, ctx, charges.map((c, i) => ({ attemptId: c.attemptId, result: results[i]! }))))
+      summary.charged += outcome.succeeded
+      summary.failed += outcome.failed
+      summary.unknown += outcome.unknown
+    })
+
+  const repeat = (step: () => Promise<number>) =>
+    Effect.gen(function*() {
+      let total = 0
+      for (;;) {
+        const n = yield* db("engine step", step)
+        total += n
+        if (n < batch) return total
+      }
+    })
+
+  // 1. Attempts left unsettled by a crash or a lost reply: ask again with the same key.
+  const dead = (yield* db("reading leases", () => unsettledLeaseOwners(sql))).filter(isDeadOwner)
+  for (;;) {
+    const claimed = yield* db("claiming unsettled attempts", () => claimUnsettledAttempts(sql, ctx, batch, dead))
+    yield* sendAndSettle(claimed)
+    if (claimed.length < batch) break
+  }
+
+  // 2. Lifecycle before billing.
+  summary.canceled += yield* repeat(() => applyPeriodEndCancellations(sql, ctx, batch))
+  summary.resumed += yield* repeat(() => resumeDuePaused(sql, ctx, batch))
+  summary.activated += yield* repeat(() => activateScheduled(sql, ctx, batch))
+  summary.expired += yield* repeat(() => expireCompletedTerms(sql, ctx, batch))
+
+  // 3. Billing: one period per subscription per batch, until nothing is due.
+  for (;;) {
+    const billed = yield* db("billing", () => billDueBatch(sql, ctx, batch)).pipe(
+      Effect.catch((error) =>
+        // One bad record must not stop billing: bill the batch one by one, park what keeps failing.
+        Effect.gen(function*() {
+          yield* Effect.logWarning(`billing batch failed (${error.message}); retrying one by one`)
+          const ids = yield* db("listing due subscriptions", () => dueSubscriptionIds(sql, ctx, batch))
+          const charges: Array<PendingCharge> = []
+          let invoices = 0
+          for (const id of ids) {
+            const one = yield* db("billing", () => billDueBatch(sql, ctx, 1, [id])).pipe(
+              Effect.catch((e) =>
+                db("recording a failure", () => recordSubscriptionFailure(sql, id, e.message)).pipe(
+                  Effect.tap((parked) => Effect.sync(() => { if (parked) summary.parked++ })),
+                  Effect.as({ invoices: 0, charges: [] as Array<PendingCharge>, ids: [] as Array<number> })
+                ))
+            )
+            invoices += one.invoices
+            charges.push(...one.charges)
+          }
+          return { invoices, charges, ids }
+        })
+      )
+    )
+    summary.invoiced += billed.invoices
+    yield* sendAndSettle(billed.charges)
+    // A subscription behind by several periods is billed one period per pass, in order, until none is due.
+    if (billed.ids.length === 0) break
+  }
+
+  // 4. Retries of failed charges whose day has come.
+  for (;;) {
+    const retries = yield* db("creating retries", () => createDueRetries(sql, ctx, batch))
+    summary.retried += retries.length
+    yield* sendAndSettle(retries)
+    if (retries.length < batch) break
+  }
+
+  // 5. Overdue invoices, reminders.
+  summary.overdue += yield* repeat(() => markOverdueInvoices(sql, ctx, batch))
+  summary.reminders += yield* repeat(() => sendDueReminders(sql, ctx, batch))
+
+  // 6. Rules and delivery, plugged in by their rooms.
+  summary.rules += yield* hooks.runRules(ctx)
+  summary.delivered += yield* hooks.deliverOutbox(ctx)
+  return summary
+})
+
+export const describeTick = (s: TickSummary): string => {
+  const parts = Object.entries(s).filter(([k, v]) => k !== "today" && typeof v === "number" && v > 0).map(([k, v]) => `${k} ${v}`)
+  return `${s.today}: ${parts.length === 0 ? "nothing due" : parts.join(", ")}`
+}

@@ -1,0 +1,102 @@
+/**
+ * The payment gateway: an external system reached between two commits. Every
+ * request carries an idempotency key derived from the payment-attempt row; a
+ * repeated key returns the first result and never charges twice. A timeout is
+ * its own outcome (`Unknown`): it is settled by asking again with the same
+ * key, never by charging under a new one.
+ */
+import { Context, Effect, Layer, Schema } from "effect"
+import { Database } from "../store/index.ts"
+import { failpoint } from "./failpoint.ts"
+
+export interface GatewayRequest {
+  readonly idempotencyKey: string
+  readonly kind: "charge" | "refund"
+  readonly amount: number
+  readonly currency: string
+  readonly paymentMethod: string | null
+  /** Our reference for the charge (the invoice number). */
+  readonly reference: string
+}
+
+export type GatewayResult =
+  | { readonly _tag: "Succeeded"; readonly gatewayRef: string }
+  | { readonly _tag: "Declined"; readonly reason: string }
+  | { readonly _tag: "Unknown"; readonly reason: string }
+
+export class GatewayUnavailable extends Schema.TaggedError<GatewayUnavailable>()("GatewayUnavailable", {
+  message: Schema.String,
+  cause: Schema.Defect()
+}) {}
+
+export class Gateway extends Context.Service<Gateway, {
+  /** Sends the requests (a real gateway: concurrently, one call each) and returns one result per request, in order. */
+  readonly submit: (requests: ReadonlyArray<GatewayRequest>) => Effect.Effect<Array<GatewayResult>, GatewayUnavailable>
+}>()("billcycle/engine/runtime/Gateway") {
+  /**
+   * The simulated gateway (CLI.md): it decides by payment-method token and
+   * keeps its own ledger, written in its own transaction (autocommit, outside
+   * any engine transaction), keyed by idempotency key.
+   *   pm_ok        always succeeds
+   *   pm_declined  always declined
+   *   pm_fail_once the first charge of each invoice is declined, later ones succeed
+   *   pm_timeout   the charge happens but the reply is lost (Unknown)
+   */
+  static readonly simulated = Layer.effect(
+    Gateway,
+    Effect.gen(function*() {
+      const { sql } = yield* Database
+      const submit = (requests: ReadonlyArray<GatewayRequest>) =>
+        Effect.tryPromise({
+          try: async (): Promise<Array<GatewayResult>> => {
+            if (requests.length === 0) return []
+            const keys = requests.map((r) => r.idempotencyKey)
+            const refs = [...new Set(requests.filter((r) => r.paymentMethod === "pm_fail_once").map((r) => r.reference))]
+            const seenRefs = refs.length === 0
+              ? new Set<string>()
+              : new Set((await sql<Array<{ merchant_reference: string }>>`
+                  select distinct merchant_reference from sim_gateway_ledger
+                  where kind = 'charge' and merchant_reference = any(${refs})`).map((r) => r.merchant_reference))
+            const decide = (r: GatewayRequest): "succeeded" | "declined" => {
+              if (r.kind === "refund") return "succeeded"
+              switch (r.paymentMethod) {
+                case "pm_ok":
+                case "pm_timeout":
+                  return "succeeded"
+                case "pm_fail_once":
+                  return seenRefs.has(r.reference) ? "succeeded" : "declined"
+                default:
+                  return "declined"
+              }
+            }
+            // Within one submission, a pm_fail_once invoice's first request decides for the rest.
+            const outcomes = requests.map(decide)
+            const inserted = new Set((await sql<Array<{ idempotency_key: string }>>`
+              insert into sim_gateway_ledger (idempotency_key, kind, amount, currency, payment_method, outcome, reference, merchant_reference)
+              select * from unnest(
+                ${keys}::text[], ${requests.map((r) => r.kind)}::text[], ${requests.map((r) => r.amount)}::int8[],
+                ${requests.map((r) => r.currency)}::text[], ${requests.map((r) => r.paymentMethod ?? "")}::text[],
+                ${outcomes}::text[], ${keys.map((k) => "ch_" + k)}::text[], ${requests.map((r) => r.reference)}::text[])
+              on conflict (idempotency_key) do nothing
+              returning idempotency_key`).map((r) => r.idempotency_key))
+            const ledger = new Map((await sql<Array<{ idempotency_key: string; outcome: string; reference: string; payment_method: string }>>`
+              select idempotency_key, outcome, reference, payment_method from sim_gateway_ledger where idempotency_key = any(${keys})`)
+              .map((r) => [r.idempotency_key, r]))
+            failpoint("after-gateway-call")
+            return requests.map((r): GatewayResult => {
+              const row = ledger.get(r.idempotencyKey)!
+              // The first call with a pm_timeout token charges, but its reply is lost.
+              if (inserted.has(r.idempotencyKey) && r.paymentMethod === "pm_timeout" && r.kind === "charge") {
+                return { _tag: "Unknown", reason: "gateway timeout" }
+              }
+              return row.outcome === "succeeded"
+                ? { _tag: "Succeeded", gatewayRef: row.reference }
+                : { _tag: "Declined", reason: row.payment_method === "" ? "no payment method on file" : "card declined" }
+            })
+          },
+          catch: (cause) => new GatewayUnavailable({ message: `gateway unavailable: ${String(cause)}`, cause })
+        })
+      return { submit }
+    })
+  )
+}

@@ -1,0 +1,18 @@
+/**
+ * What other rooms plug into the engine's tick: running the rules over new
+ * events and delivering the outbox. The default does neither, so the billing
+ * core can run (and be tested) alone.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { EngineContext } from "../store/index.ts"
+import type { DatabaseError } from "../store/index.ts"
+
+export class TickHooks extends Context.Service<TickHooks, {
+  readonly runRules: (ctx: EngineContext) => Effect.Effect<number, DatabaseError>
+  readonly deliverOutbox: (ctx: EngineContext) => Effect.Effect<number, DatabaseError>
+}>()("billcycle/engine/runtime/TickHooks") {
+  static readonly none = Layer.succeed(TickHooks, {
+    runRules: () => Effect.succeed(0),
+    deliverOutbox: () => Effect.succeed(0)
+  })
+}

@@ -1,0 +1,553 @@
+/**
+ * The engine's billing steps, set-based: claim a batch of due subscriptions,
+ * invoice their periods and record the charge attempts (one transaction);
+ * after the gateway has answered, settle the attempts (another transaction).
+ *
+ * Once-only is enforced by the database: one invoice per (subscription,
+ * period start), one in-flight charge per invoice, one payment attempt per
+ * idempotency key, one message per dedupe key. Rows are claimed with
+ * FOR UPDATE SKIP LOCKED, so several engines can share the database.
+ */
+import { BillingSchedule, addDays, lineAmounts } from "../billing/index.ts"
+import type { CalendarDate, Frequency, LineItem, MinorUnits } from "../domain/index.ts"
+import { paymentTermsDays } from "../domain/index.ts"
+import type { Sql, TransactionSql } from "./Database.ts"
+import type { JournalEvent, OutboxMessage } from "./journalBatch.ts"
+import { enqueueMessages, statusChanged, writeJournal } from "./journalBatch.ts"
+import type { AccountSettings } from "./settings.ts"
+
+export interface EngineContext {
+  readonly today: CalendarDate
+  readonly settings: AccountSettings
+  /** This engine's identity, carried by the leases it takes. */
+  readonly owner: string
+  /** Hook for crash tests: called at named points. */
+  readonly failpoint: (name: string) => void
+}
+
+interface DueRow {
+  id: number
+  contact_id: number
+  currency: string
+  frequency_unit: Frequency["unit"]
+  frequency_count: number
+  start_date: string
+  next_billing_date: string
+  periods_billed: number
+  terms_payments: number | null
+  collection_method: "charge" | "invoice"
+  payment_terms: keyof typeof paymentTermsDays | null
+  payment_method: string | null
+  auto_email: boolean | null
+  invoice_language: string | null
+  invoice_locale: string | null
+  email: string
+  contact_language: string | null
+  contact_locale: string | null
+  name: string
+}
+
+interface LineRow {
+  subscription_id: number
+  line_no: number
+  name: string
+  unit_price: number
+  quantity: number
+  discount_ppm: number | null
+  discount_amount: number | null
+  tax_rate_ppm: number | null
+  one_time: boolean
+}
+
+/** A charge attempt recorded and committed, ready to be sent to the gateway. */
+export interface PendingCharge {
+  readonly attemptId: number
+  readonly invoiceId: number
+  readonly subscriptionId: number
+  readonly idempotencyKey: string
+  readonly kind: "charge" | "refund"
+  readonly amount: number
+  readonly currency: string
+  readonly paymentMethod: string | null
+  readonly reference: string
+}
+
+export const languageOf = (row: { invoice_language: string | null; contact_language: string | null }, s: AccountSettings) =>
+  row.invoice_language ?? row.contact_language ?? s.language
+export const localeOf = (row: { invoice_locale: string | null; contact_locale: string | null }, s: AccountSettings) =>
+  row.invoice_locale ?? row.contact_locale ?? s.locale
+
+const toLineItem = (l: LineRow): LineItem => ({
+  name: l.name,
+  unitPrice: l.unit_price as MinorUnits,
+  quantity: l.quantity,
+  oneTime: l.one_time,
+  ...(l.discount_ppm !== null ? { discount: { _tag: "Percent" as const, ppm: l.discount_ppm } } : {}),
+  ...(l.discount_amount !== null ? { discount: { _tag: "Amount" as const, amount: l.discount_amount as MinorUnits } } : {}),
+  ...(l.tax_rate_ppm !== null ? { taxRate: l.tax_rate_ppm } : {})
+})
+
+export const attemptKey = (invoiceId: number, kind: "charge" | "refund", attemptNumber: number) =>
+  `${kind === "charge" ? "ch" : "rf"}_${invoiceId}_${attemptNumber}`
+
+/**
+ * Invoices one period of up to `limit` due subscriptions and records their
+ * charge attempts, in one transaction. Returns the charges to send (leased
+ * to this engine) and how many invoices were made.
+ */
+export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>): Promise<{ invoices: number; charges: Array<PendingCharge>; ids: Array<number> }> =>
+  sql.begin(async (tx) => {
+    const today = ctx.today
+    const due = await tx<Array<DueRow>>`
+      select s.id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count, s.start_date, s.next_billing_date,
+             s.periods_billed, s.terms_payments, s.collection_method, s.payment_terms,
+             coalesce(s.payment_method, c.payment_method) as payment_method, s.auto_email,
+             s.invoice_language, s.invoice_locale, c.email, c.language as contact_language, c.locale as contact_locale, s.name
+      from subscriptions s join contacts c on c.id = s.contact_id
+      where s.status in ('active', 'past_due') and s.next_billing_date <= ${today} and s.parked_at is null
+        and s.invoicing_enabled
+        and (s.terms_payments is null or s.periods_billed < s.terms_payments)
+        and (s.cancel_at is null or s.next_billing_date < s.cancel_at)
+        ${onlyIds === undefined ? tx`` : tx`and s.id = any(${onlyIds as Array<number>})`}
+      order by s.next_billing_date, s.id
+      limit ${limit}
+      for update of s skip locked`
+    if (due.length === 0) return { invoices: 0, charges: [], ids: [] }
+    const ids = due.map((d) => d.id)
+
+    // The item version in force on each period's first day (the latest effective on or before it).
+    const lines = await tx<Array<LineRow>>`
+      with p as (select * from unnest(${ids}::int8[], ${due.map((d) => d.next_billing_date)}::date[]) as p(sid, d)),
+      v as (
+        select distinct on (iv.subscription_id) iv.subscription_id, iv.version
+        from item_versions iv join p on p.sid = iv.subscription_id
+        order by iv.subscription_id, (iv.effective_from <= p.d) desc, case when iv.effective_from <= p.d then iv.version else -iv.version end desc
+      )
+      select li.subscription_id, li.line_no, li.name, li.unit_price, li.quantity, li.discount_ppm, li.discount_amount, li.tax_rate_ppm, li.one_time
+      from line_items li join v on v.subscription_id = li.subscription_id and v.version = li.version
+      order by li.subscription_id, li.line_no`
+    const linesBySub = new Map<number, Array<LineRow>>()
+    for (const l of lines) {
+      const list = linesBySub.get(l.subscription_id)
+      if (list === undefined) linesBySub.set(l.subscription_id, [l])
+      else list.push(l)
+    }
+
+    const [seq] = await tx<Array<{ first: number; prefix: string }>>`
+      update invoice_sequence set next_number = next_number + ${due.length}
+      returning next_number - ${due.length} as first, prefix`
+    const invoiceRows = due.map((d, i) => {
+      const schedule = new BillingSchedule(d.start_date as CalendarDate, { unit: d.frequency_unit, count: d.frequency_count })
+      const periodStart = d.next_billing_date as CalendarDate
+      const periodEnd = schedule.nextAfter(periodStart)
+      const first = d.periods_billed === 0
+      const subLines = (linesBySub.get(d.id) ?? []).filter((l) => first || !l.one_time)
+      const amounts = subLines.map((l) => ({ line: l, a: lineAmounts(toLineItem(l)) }))
+      let subtotal = 0, discount = 0, tax = 0, total = 0
+      for (const { a } of amounts) {
+        subtotal += a.gross
+        discount += a.discount
+        tax += a.tax
+        total += a.total
+      }
+      const dueDate = d.collection_method === "invoice" ? addDays(today, paymentTermsDays[d.payment_terms ?? "due-on-receipt"]) : today
+      return {
+        d,
+        number: `${seq!.prefix}${String(seq!.first + i).padStart(6, "0")}`,
+        periodStart,
+        periodEnd,
+        dueDate,
+        subtotal,
+        discount,
+        tax,
+        total,
+        amounts,
+        language: languageOf(d, ctx.settings),
+        locale: localeOf(d, ctx.settings)
+      }
+    })
+
+    const inserted = await tx<Array<{ id: number; subscription_id: number }>>`
+      insert into invoices (number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
+                            subtotal, discount, tax, fees, total, collection_method, status, language, locale)
+      select n, s, pi, ps, pe, ${today}::date, dd, cur, st, di, tx, 0, tot, cm, 'open', lang, loc from unnest(
+        ${invoiceRows.map((r) => r.number)}::text[], ${invoiceRows.map((r) => r.d.id)}::int8[],
+        ${invoiceRows.map((r) => r.d.periods_billed)}::int[], ${invoiceRows.map((r) => r.periodStart)}::date[],
+        ${invoiceRows.map((r) => r.periodEnd)}::date[], ${invoiceRows.map((r) => r.dueDate)}::date[],
+        ${invoiceRows.map((r) => r.d.currency)}::text[], ${invoiceRows.map((r) => r.subtotal)}::int8[],
+        ${invoiceRows.map((r) => r.discount)}::int8[], ${invoiceRows.map((r) => r.tax)}::int8[],
+        ${invoiceRows.map((r) => r.total)}::int8[], ${invoiceRows.map((r) => r.d.collection_method)}::text[],
+        ${invoiceRows.map((r) => r.language)}::text[], ${invoiceRows.map((r) => r.locale)}::text[]
+      ) as u(n, s, pi, ps, pe, dd, cur, st, di, tx, tot, cm, lang, loc)
+      returning id, subscription_id`
+    ctx.failpoint("after-invoice-insert")
+    const invoiceIdBySub = new Map(inserted.map((r) => [r.subscription_id, r.id]))
+
+    const il = { inv: [] as Array<number>, no: [] as Array<number>, name: [] as Array<string>, qty: [] as Array<number>, price: [] as Array<number>, ud: [] as Array<number>, rate: [] as Array<number | null>, amount: [] as Array<number>, tax: [] as Array<number>, one: [] as Array<boolean> }
+    for (const r of invoiceRows) {
+      const invoiceId = invoiceIdBySub.get(r.d.id)!
+      r.amounts.forEach(({ line, a }, idx) => {
+        il.inv.push(invoiceId)
+        il.no.push(idx + 1)
+        il.name.push(line.name)
+        il.qty.push(line.quantity)
+        il.price.push(line.unit_price)
+        il.ud.push(a.unitDiscount)
+        il.rate.push(line.tax_rate_ppm)
+        il.amount.push(a.net)
+        il.tax.push(a.tax)
+        il.one.push(line.one_time)
+      })
+    }
+    if (il.inv.length > 0) {
+      await tx`
+        insert into invoice_lines (invoice_id, line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax, one_time)
+        select * from unnest(${il.inv}::int8[], ${il.no}::int[], ${il.name}::text[], ${il.qty}::int[], ${il.price}::int8[],
+          ${il.ud}::int8[], ${il.rate}::int[], ${il.amount}::int8[], ${il.tax}::int8[], ${il.one.map((b) => (b ? "t" : "f"))}::text[]::bool[])`
+    }
+
+    await tx`
+      update subscriptions s set next_billing_date = u.nbd, periods_billed = s.periods_billed + 1, updated_at = now()
+      from unnest(${invoiceRows.map((r) => r.d.id)}::int8[], ${invoiceRows.map((r) => r.periodEnd)}::date[]) as u(id, nbd)
+      where s.id = u.id`
+
+    const events: Array<JournalEvent> = []
+    const messages: Array<OutboxMessage> = []
+    const toCharge = invoiceRows.filter((r) => r.d.collection_method === "charge" && r.total > 0)
+    const free = invoiceRows.filter((r) => r.total === 0)
+    for (const r of invoiceRows) {
+      const invoiceId = invoiceIdBySub.get(r.d.id)!
+      events.push({
+        type: "invoice.created",
+        subscriptionId: r.d.id,
+        contactId: r.d.contact_id,
+        invoiceId,
+        occurredOn: today,
+        data: { invoice_id: invoiceId, number: r.number, total: r.total, currency: r.d.currency, period_start: r.periodStart, period_end: r.periodEnd, due_date: r.dueDate, collection_method: r.d.collection_method }
+      })
+      if (r.d.collection_method === "invoice" && r.total > 0 && (r.d.auto_email ?? ctx.settings.autoEmailInvoices)) {
+        messages.push({
+          kind: "email", template: "invoice_sent", dedupeKey: `email:invoice_sent:${invoiceId}`, subscriptionId: r.d.id, invoiceId,
+          recipient: r.d.email, language: r.language, locale: r.locale, payload: { invoice_id: invoiceId }, createdOn: today
+        })
+      }
+    }
+    await writeJournal(tx, events)
+    await enqueueMessages(tx, messages)
+
+    let charges: Array<PendingCharge> = []
+    if (toCharge.length > 0) {
+      const attempts = await tx<Array<{ id: number; invoice_id: number; idempotency_key: string; amount: number; currency: string; payment_method: string | null }>>`
+        insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, lease_owner, lease_until, requested_on)
+        select i, 'charge', 1, k, a, c, pm, 'pending', ${ctx.owner}, now() + interval '60 seconds', ${today}::date from unnest(
+          ${toCharge.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[],
+          ${toCharge.map((r) => attemptKey(invoiceIdBySub.get(r.d.id)!, "charge", 1))}::text[],
+          ${toCharge.map((r) => r.total)}::int8[], ${toCharge.map((r) => r.d.currency)}::text[],
+          ${toCharge.map((r) => r.d.payment_method)}::text[]) as u(i, k, a, c, pm)
+        returning id, invoice_id, idempotency_key, amount, currency, payment_method`
+      const byInvoice = new Map(toCharge.map((r) => [invoiceIdBySub.get(r.d.id)!, r]))
+      charges = attempts.map((a) => ({
+        attemptId: a.id,
+        invoiceId: a.invoice_id,
+        subscriptionId: byInvoice.get(a.invoice_id)!.d.id,
+        idempotencyKey: a.idempotency_key,
+        kind: "charge",
+        amount: a.amount,
+        currency: a.currency,
+        paymentMethod: a.payment_method,
+        reference: byInvoice.get(a.invoice_id)!.number
+      }))
+    }
+    ctx.failpoint("before-billing-commit")
+    // A fully discounted period is paid as it is issued: there is nothing to charge.
+    if (free.length > 0) {
+      await markInvoicesPaid(tx, ctx, free.map((r) => invoiceIdBySub.get(r.d.id)!), "free")
+    }
+    return { invoices: invoiceRows.length, charges, ids }
+  }) as Promise<{ invoices: number; charges: Array<PendingCharge>; ids: Array<number> }>
+
+interface PaidInvoiceRow {
+  id: number
+  number: string
+  subscription_id: number
+  total: number
+  currency: string
+  contact_id: number
+  email: string
+  status: string
+  payments_made: number
+  invoice_language: string | null
+  invoice_locale: string | null
+  contact_language: string | null
+  contact_locale: string | null
+  collection_method: string
+}
+
+/**
+ * Marks open invoices paid (only those still open: a late or repeated call
+ * changes nothing), counts the payment on the subscription, brings an unpaid
+ * or past-due subscription back to active, and queues the receipt and the
+ * admin notification.
+ */
+export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, via: string): Promise<number> => {
+  if (invoiceIds.length === 0) return 0
+  const today = ctx.today
+  const paid = await tx<Array<{ id: number; number: string; subscription_id: number; total: number; currency: string }>>`
+    update invoices set status = 'paid', amount_paid = total, paid_on = ${today}
+    where id = any(${invoiceIds as Array<number>}) and status = 'open'
+    returning id, number, subscription_id, total, currency`
+  if (paid.length === 0) return 0
+  const subs = await tx<Array<PaidInvoiceRow>>`
+    update subscriptions s set payments_made = s.payments_made + u.n, retry_count = 0, next_retry_on = null, unpaid_since = null, updated_at = now()
+    from (select sid, count(*)::int as n from unnest(${paid.map((p) => p.subscription_id)}::int8[]) as t(sid) group by sid) as u, contacts c
+    where s.id = u.sid and c.id = s.contact_id
+    returning s.id as subscription_id, s.status, s.payments_made, s.contact_id, c.email, s.invoice_language, s.invoice_locale,
+              c.language as contact_language, c.locale as contact_locale, s.collection_method, 0 as id, '' as number, 0 as total, s.currency`
+  const subById = new Map(subs.map((s) => [s.subscription_id, s]))
+  // Back to active: unpaid after a successful retry; past due once no overdue invoice is left open.
+  const recovered = await tx<Array<{ id: number }>>`
+    update subscriptions s set status = 'active', updated_at = now()
+    where s.id = any(${subs.map((s) => s.subscription_id)}) and (s.status = 'unpaid' or (s.status = 'past_due' and not exists (
+      select 1 from invoices i where i.subscription_id = s.id and i.status = 'open' and i.overdue_on is not null)))
+    returning s.id`
+  const events: Array<JournalEvent> = []
+  const messages: Array<OutboxMessage> = []
+  for (const r of recovered) events.push(statusChanged(r.id, subById.get(r.id)!.status, "active", today, { reason: "payment_recovered" }))
+  for (const p of paid) {
+    const s = subById.get(p.subscription_id)!
+    const language = languageOf(s, ctx.settings)
+    const locale = localeOf(s, ctx.settings)
+    events.push({ type: "payment.succeeded", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, amount: p.total, currency: p.currency, via } })
+    events.push({ type: "invoice.paid", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, total: p.total, currency: p.currency } })
+    if (s.payments_made > 1) events.push({ type: "subscription.renewed", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { payments_made: s.payments_made, invoice_id: p.id } })
+    if (p.total > 0) {
+      messages.push({ kind: "email", template: "receipt", dedupeKey: `email:receipt:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: s.email, language, locale, payload: { invoice_id: p.id }, createdOn: today })
+      messages.push({ kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_succeeded:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: p.id, outcome: "succeeded" }, createdOn: today })
+    }
+  }
+  await writeJournal(tx, events)
+  await enqueueMessages(tx, messages)
+  return paid.length
+}
+
+export interface AttemptOutcome {
+  readonly attemptId: number
+  readonly result:
+    | { readonly _tag: "Succeeded"; readonly gatewayRef: string }
+    | { readonly _tag: "Declined"; readonly reason: string }
+    | { readonly _tag: "Unknown"; readonly reason: string }
+}
+
+/**
+ * Records gateway outcomes, in one transaction. Only attempts still
+ * unsettled and still leased to this engine are recorded: a late write from
+ * an engine whose lease expired changes nothing.
+ */
+export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: ReadonlyArray<AttemptOutcome>): Promise<{ succeeded: number; failed: number; unknown: number }> =>
+  sql.begin(async (tx) => {
+    const today = ctx.today
+    const ok = outcomes.filter((o) => o.result._tag === "Succeeded")
+    const declined = outcomes.filter((o) => o.result._tag === "Declined")
+    const unknown = outcomes.filter((o) => o.result._tag === "Unknown")
+
+    const okRows = ok.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string }>>`
+      update payment_attempts a set status = 'succeeded', gateway_ref = u.ref, settled_at = now(), lease_owner = null, lease_until = null
+      from unnest(${ok.map((o) => o.attemptId)}::int8[], ${ok.map((o) => (o.result as { gatewayRef: string }).gatewayRef)}::text[]) as u(id, ref)
+      where a.id = u.id and a.status in ('pending', 'unknown') and a.lease_owner = ${ctx.owner}
+      returning a.id, a.invoice_id, a.kind`
+    const unknownRows = unknown.length === 0 ? [] : await tx`
+      update payment_attempts set status = 'unknown', failure_reason = 'gateway timeout', check_count = check_count + 1,
+        lease_owner = null, lease_until = null
+      where id = any(${unknown.map((o) => o.attemptId)}) and status in ('pending', 'unknown') and lease_owner = ${ctx.owner}
+      returning id`
+    const failedRows = declined.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string; attempt_number: number; failure_reason: string }>>`
+      update payment_attempts a set status = 'failed', failure_reason = u.reason, settled_at = now(), lease_owner = null, lease_until = null
+      from unnest(${declined.map((o) => o.attemptId)}::int8[], ${declined.map((o) => (o.result as { reason: string }).reason)}::text[]) as u(id, reason)
+      where a.id = u.id and a.status in ('pending', 'unknown') and a.lease_owner = ${ctx.owner}
+      returning a.id, a.invoice_id, a.kind, a.attempt_number, a.failure_reason`
+    ctx.failpoint("after-attempt-settle")
+
+    await markInvoicesPaid(tx, ctx, okRows.filter((r) => r.kind === "charge").map((r) => r.invoice_id), "gateway")
+    await recordRefunds(tx, ctx, okRows.filter((r) => r.kind === "refund").map((r) => r.id))
+    await recordChargeFailures(tx, ctx, failedRows.filter((r) => r.kind === "charge"))
+    ctx.failpoint("before-settle-commit")
+    return { succeeded: okRows.length, failed: failedRows.length, unknown: unknownRows.length }
+  }) as Promise<{ succeeded: number; failed: number; unknown: number }>
+
+const recordRefunds = async (tx: TransactionSql, ctx: EngineContext, attemptIds: ReadonlyArray<number>) => {
+  if (attemptIds.length === 0) return
+  const rows = await tx<Array<{ invoice_id: number; amount: number; subscription_id: number; currency: string }>>`
+    update invoices i set amount_refunded = i.amount_refunded + a.amount
+    from payment_attempts a where a.id = any(${attemptIds as Array<number>}) and a.invoice_id = i.id
+    returning i.id as invoice_id, a.amount, i.subscription_id, i.currency`
+  await writeJournal(tx, rows.map((r) => ({
+    type: "payment.refunded", subscriptionId: r.subscription_id, invoiceId: r.invoice_id, occurredOn: ctx.today,
+    data: { invoice_id: r.invoice_id, amount: r.amount, currency: r.currency }
+  })))
+}
+
+interface FailureSubRow {
+  id: number
+  status: string
+  retry_count: number
+  unpaid_since: string | null
+  contact_id: number
+  email: string
+  invoice_language: string | null
+  invoice_locale: string | null
+  contact_language: string | null
+  contact_locale: string | null
+  invoice_id: number
+  attempt_id: number
+  attempt_number: number
+  failure_reason: string
+  total: number
+  currency: string
+  number: string
+}
+
+/**
+ * A failed charge makes the subscription unpaid and schedules retries on the
+ * account's schedule (days after the first failure); when the retries run
+ * out, the account's policy applies: keep unpaid, cancel, or pause.
+ */
+const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, failed: ReadonlyArray<{ id: number; invoice_id: number }>) => {
+  if (failed.length === 0) return
+  const today = ctx.today
+  const rows = await tx<Array<FailureSubRow>>`
+    select s.id, s.status, s.retry_count, s.unpaid_since, s.contact_id, c.email, s.invoice_language, s.invoice_locale,
+           c.language as contact_language, c.locale as contact_locale, i.id as invoice_id, a.id as attempt_id, a.attempt_number,
+           a.failure_reason, i.total, i.currency, i.number
+    from unnest(${failed.map((f) => f.id)}::int8[]) as u(aid)
+    join payment_attempts a on a.id = u.aid
+    join invoices i on i.id = a.invoice_id
+    join subscriptions s on s.id = i.subscription_id
+    join contacts c on c.id = s.contact_id
+    order by s.id
+    for update of s`
+  const retryDays = ctx.settings.retryDays
+  const updates = { id: [] as Array<number>, status: [] as Array<string>, retry: [] as Array<number>, since: [] as Array<string>, next: [] as Array<string | null>, nbdNull: [] as Array<boolean> }
+  const events: Array<JournalEvent> = []
+  const messages: Array<OutboxMessage> = []
+  const uncollectible: Array<number> = []
+  for (const r of rows) {
+    const firstFailure = r.status !== "unpaid"
+    const since = (firstFailure ? today : r.unpaid_since ?? today) as CalendarDate
+    const retriesMade = firstFailure ? 0 : r.retry_count + 1
+    const nextOffset = retryDays[retriesMade]
+    let status = "unpaid"
+    let next: string | null = nextOffset === undefined ? null : addDays(since, nextOffset)
+    if (next !== null && next <= today) next = addDays(today, 1)
+    let stopBilling = false
+    events.push({
+      type: "payment.failed", subscriptionId: r.id, contactId: r.contact_id, invoiceId: r.invoice_id, occurredOn: today,
+      data: { invoice_id: r.invoice_id, number: r.number, attempt: r.attempt_number, reason: r.failure_reason, amount: r.total, currency: r.currency, next_retry_on: next }
+    })
+    if (nextOffset === undefined) {
+      const policy = ctx.settings.afterRetries
+      if (policy === "cancel") {
+        status = "canceled"
+        stopBilling = true
+        uncollectible.push(r.invoice_id)
+        events.push({ type: "subscription.canceled", subscriptionId: r.id, contactId: r.contact_id, occurredOn: today, data: { reason: "retries_exhausted", effective_on: today } })
+        messages.push({ kind: "email", template: "cancellation", dedupeKey: `email:cancellation:${r.id}`, subscriptionId: r.id, recipient: r.email, language: languageOf(r, ctx.settings), locale: localeOf(r, ctx.settings), payload: { reason: "retries_exhausted" }, createdOn: today })
+      } else if (policy === "pause") {
+        status = "paused"
+        events.push({ type: "subscription.paused", subscriptionId: r.id, contactId: r.contact_id, occurredOn: today, data: { reason: "retries_exhausted" } })
+      }
+    }
+    if (r.status !== status) events.push(statusChanged(r.id, r.status, status, today, { reason: "payment_failed" }))
+    updates.id.push(r.id)
+    updates.status.push(status)
+    updates.retry.push(retriesMade)
+    updates.since.push(since)
+    updates.next.push(status === "unpaid" ? next : null)
+    updates.nbdNull.push(stopBilling)
+    const language = languageOf(r, ctx.settings)
+    const locale = localeOf(r, ctx.settings)
+    messages.push({
+      kind: "email", template: "payment_failed", dedupeKey: `email:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
+      recipient: r.email, language, locale, payload: { invoice_id: r.invoice_id, attempt: r.attempt_number, reason: r.failure_reason, next_retry_on: next }, createdOn: today
+    })
+    messages.push({
+      kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
+      recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: r.invoice_id, outcome: "failed", reason: r.failure_reason }, createdOn: today
+    })
+  }
+  await tx`
+    update subscriptions s set status = u.st, retry_count = u.rc, unpaid_since = case when u.st = 'unpaid' then u.since else null end,
+      next_retry_on = u.nx, updated_at = now(),
+      canceled_on = case when u.st = 'canceled' then ${today}::date else s.canceled_on end,
+      paused_on = case when u.st = 'paused' then ${today}::date else s.paused_on end,
+      next_billing_date = case when u.stop then null else s.next_billing_date end
+    from unnest(${updates.id}::int8[], ${updates.status}::text[], ${updates.retry}::int[], ${updates.since}::date[], ${updates.next}::date[], ${updates.nbdNull.map((b) => (b ? "t" : "f"))}::text[]::bool[]) as u(id, st, rc, since, nx, stop)
+    where s.id = u.id`
+  if (uncollectible.length > 0) await tx`update invoices set status = 'uncollectible' where id = any(${uncollectible}) and status = 'open'`
+  await writeJournal(tx, events)
+  await enqueueMessages(tx, messages)
+}
+
+/**
+ * Takes over unsettled attempts: those whose lease expired (their engine
+ * died or stalled) or that were left `unknown` by a lost reply. They are
+ * asked about again with the same idempotency key.
+ */
+export const claimUnsettledAttempts = async (sql: Sql, ctx: EngineContext, limit: number, deadOwners: ReadonlyArray<string>): Promise<Array<PendingCharge>> => {
+  const rows = await sql<Array<{ id: number; invoice_id: number; subscription_id: number; idempotency_key: string; kind: "charge" | "refund"; amount: number; currency: string; payment_method: string | null; number: string }>>`
+    update payment_attempts a set lease_owner = ${ctx.owner}, lease_until = now() + interval '60 seconds'
+    from invoices i
+    where a.id in (
+      select id from payment_attempts
+      where status in ('pending', 'unknown')
+        and (lease_until is null or lease_until < now() or lease_owner = any(${deadOwners as Array<string>}))
+      order by id limit ${limit} for update skip locked)
+      and i.id = a.invoice_id
+    returning a.id, a.invoice_id, i.subscription_id, a.idempotency_key, a.kind, a.amount, a.currency, a.payment_method, i.number`
+  return rows.map((r) => ({
+    attemptId: r.id, invoiceId: r.invoice_id, subscriptionId: r.subscription_id, idempotencyKey: r.idempotency_key,
+    kind: r.kind, amount: r.amount, currency: r.currency, paymentMethod: r.payment_method, reference: r.number
+  }))
+}
+
+/** Lease owners of unsettled attempts, for the caller to tell which are dead. */
+export const unsettledLeaseOwners = async (sql: Sql): Promise<Array<string>> =>
+  (await sql<Array<{ lease_owner: string }>>`
+    select distinct lease_owner from payment_attempts where status in ('pending', 'unknown') and lease_owner is not null`).map((r) => r.lease_owner)
+
+/**
+ * Creates the retry attempts that are due (unpaid subscriptions whose next
+ * retry day has come): a new attempt, with a new key, on the same open
+ * invoice — the previous attempt was settled as declined, so this charges
+ * at most once more.
+ */
+export const createDueRetries = async (sql: Sql, ctx: EngineContext, limit: number): Promise<Array<PendingCharge>> =>
+  sql.begin(async (tx) => {
+    const rows = await tx<Array<{ subscription_id: number; invoice_id: number; number: string; total: number; amount_paid: number; currency: string; payment_method: string | null; next_attempt: number }>>`
+      select s.id as subscription_id, i.id as invoice_id, i.number, i.total, i.amount_paid, i.currency,
+             coalesce(s.payment_method, c.payment_method) as payment_method,
+             (select coalesce(max(attempt_number), 0) + 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'charge') as next_attempt
+      from subscriptions s
+      join contacts c on c.id = s.contact_id
+      join lateral (select * from invoices i where i.subscription_id = s.id and i.status = 'open' and i.collection_method = 'charge'
+                    order by i.period_start desc limit 1) i on true
+      where s.status = 'unpaid' and s.next_retry_on <= ${ctx.today} and s.parked_at is null
+        and not exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.status in ('pending', 'unknown'))
+      order by s.id limit ${limit}
+      for update of s skip locked`
+    if (rows.length === 0) return []
+    const attempts = await tx<Array<{ id: number; invoice_id: number; idempotency_key: string; amount: number; currency: string; payment_method: string | null }>>`
+      insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, lease_owner, lease_until, requested_on)
+      select i, 'charge', n, k, a, c, pm, 'pending', ${ctx.owner}, now() + interval '60 seconds', ${ctx.today}::date from unnest(
+        ${rows.map((r) => r.invoice_id)}::int8[], ${rows.map((r) => r.next_attempt)}::int[],
+        ${rows.map((r) => attemptKey(r.invoice_id, "charge", r.next_attempt))}::text[],
+        ${rows.map((r) => r.total - r.amount_paid)}::int8[], ${rows.map((r) => r.currency)}::text[], ${rows.map((r) => r.payment_method)}::text[]
+      ) as u(i, n, k, a, c, pm)
+      returning id, invoice_id, idempotency_key, amount, currency, payment_method`
+    // The retry day is used: the next one is set when this attempt is settled.
+    await tx`update subscriptions set next_retry_on = null where id = any(${rows.map((r) => r.subscription_id)})`
+    const byInvoice = new Map(rows.map((r) => [r.invoice_id, r]))
+    return attempts.map((a) => ({
+      attemptId: a.id, invoiceId: a.invoice_id, subscriptionId: byInvoice.get(a.invoice_id)!.subscription_id, idempotencyKey: a.idempotency_key,
+      kind: "charge" as const, amount: a.amount, currency: a.currency, paymentMethod: a.payment_method, reference: byInvoice.get(a.invoice_id)!.number
+    }))
+  }) as Promise<Array<PendingCharge>>

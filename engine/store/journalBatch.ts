@@ -1,0 +1,79 @@
+/**
+ * Set-based writes of the engine's journal and outbox: one statement for a
+ * whole batch of events (status changes also land in `status_history`, in the
+ * same statement), one for a batch of messages. Called inside the transaction
+ * of the change they describe.
+ */
+import type { TransactionSql } from "./Database.ts"
+
+export interface JournalEvent {
+  readonly type: string
+  readonly subscriptionId: number | null
+  readonly contactId?: number | null
+  readonly invoiceId?: number | null
+  readonly occurredOn: string
+  readonly data: Record<string, unknown>
+}
+
+export const statusChanged = (subscriptionId: number, from: string | null, to: string, occurredOn: string, extra: Record<string, unknown> = {}): JournalEvent => ({
+  type: "subscription.status_changed",
+  subscriptionId,
+  occurredOn,
+  data: { from, to, ...extra }
+})
+
+/** Appends events (source 'engine' unless given); status changes also get their `status_history` row. */
+export const writeJournal = async (tx: TransactionSql, events: ReadonlyArray<JournalEvent>, source = "engine"): Promise<void> => {
+  if (events.length === 0) return
+  await tx`
+    with ev as (
+      insert into events (type, subscription_id, contact_id, invoice_id, occurred_on, source, data)
+      select t, s, c, i, o, ${source}, d::jsonb from unnest(
+        ${events.map((e) => e.type)}::text[],
+        ${events.map((e) => e.subscriptionId)}::int8[],
+        ${events.map((e) => e.contactId ?? null)}::int8[],
+        ${events.map((e) => e.invoiceId ?? null)}::int8[],
+        ${events.map((e) => e.occurredOn)}::date[],
+        ${events.map((e) => JSON.stringify(e.data))}::text[]
+      ) as u(t, s, c, i, o, d)
+      returning id, type, subscription_id, occurred_on, data
+    )
+    insert into status_history (subscription_id, from_status, to_status, effective_on, event_id)
+    select subscription_id, data ->> 'from', data ->> 'to', occurred_on, id
+    from ev where type = 'subscription.status_changed'`
+}
+
+export interface OutboxMessage {
+  readonly kind: "email" | "notification" | "webhook"
+  readonly template: string | null
+  /** One message per key, ever: (kind, template, subject, period) or (enrollment, step). */
+  readonly dedupeKey: string
+  readonly subscriptionId: number | null
+  readonly invoiceId?: number | null
+  readonly recipient: string
+  readonly language?: string | null
+  readonly locale?: string | null
+  readonly payload: Record<string, unknown>
+  readonly createdOn: string
+}
+
+/** Queues messages; a message whose dedupe key exists already is not queued again. */
+export const enqueueMessages = async (tx: TransactionSql, messages: ReadonlyArray<OutboxMessage>): Promise<number> => {
+  if (messages.length === 0) return 0
+  const rows = await tx`
+    insert into outbox (kind, template, dedupe_key, subscription_id, invoice_id, recipient, language, locale, payload, created_on)
+    select k, t, d, s, i, r, l, lc, p::jsonb, c from unnest(
+      ${messages.map((m) => m.kind)}::text[],
+      ${messages.map((m) => m.template)}::text[],
+      ${messages.map((m) => m.dedupeKey)}::text[],
+      ${messages.map((m) => m.subscriptionId)}::int8[],
+      ${messages.map((m) => m.invoiceId ?? null)}::int8[],
+      ${messages.map((m) => m.recipient)}::text[],
+      ${messages.map((m) => m.language ?? null)}::text[],
+      ${messages.map((m) => m.locale ?? null)}::text[],
+      ${messages.map((m) => JSON.stringify(m.payload))}::text[],
+      ${messages.map((m) => m.createdOn)}::date[]) as u(k, t, d, s, i, r, l, lc, p, c)
+    on conflict (dedupe_key) do nothing
+    returning id`
+  return rows.length
+}

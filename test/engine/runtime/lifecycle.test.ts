@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { backend, openTestDatabase } from "../../storeHarness.ts"
+import type { TestDatabase } from "../../storeHarness.ts"
+import { createSubscription, eventTypes, invoicesOf, ledgerOf, outboxOf, runDays, subscriptionRow, tickAt } from "./engineHarness.ts"
+import { namedFrequencies } from "../../../engine/domain/index.ts"
+
+let t: TestDatabase
+beforeAll(async () => {
+  t = await openTestDatabase()
+})
+afterAll(async () => {
+  await t.close()
+})
+
+describe(`engine lifecycle (${backend})`, () => {
+  it("a monthly pm_ok subscription over 13 months has 13 paid invoices dated from the anchor", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-01-31", paymentMethod: "pm_ok" })
+    // Ticks on each billing day only, 13 months: Jan 31 .. Jan 31 next year.
+    const days = ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30", "2026-07-31", "2026-08-31", "2026-09-30", "2026-10-31", "2026-11-30", "2026-12-31", "2027-01-31"]
+    for (const d of days) await tickAt(t, d)
+    const invoices = await invoicesOf(t.db.sql, id)
+    expect(invoices.map((i) => i.period_start)).toEqual(days)
+    expect(invoices.every((i) => i.status === "paid" && i.total === 2500)).toBe(true)
+    const sub = await subscriptionRow(t.db.sql, id)
+    expect(sub["payments_made"]).toBe(13)
+    expect(sub["next_billing_date"]).toBe("2027-02-28")
+    expect(sub["status"]).toBe("active")
+    expect((await ledgerOf(t.db.sql, id)).length).toBe(13)
+    const outbox = await outboxOf(t.db.sql, id)
+    expect(outbox.filter((m) => m.template === "receipt")).toHaveLength(13)
+    expect((await eventTypes(t.db.sql, id)).filter((e) => e === "subscription.renewed")).toHaveLength(12)
+  })
+
+  it("an engine that was down for 40 days bills each missed period once, in order", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-03-01", frequency: namedFrequencies.weekly })
+    await tickAt(t, "2026-04-10")
+    const invoices = await invoicesOf(t.db.sql, id)
+    expect(invoices.map((i) => i.period_start)).toEqual(["2026-03-01", "2026-03-08", "2026-03-15", "2026-03-22", "2026-03-29", "2026-04-05"])
+    await tickAt(t, "2026-04-10")
+    expect(await invoicesOf(t.db.sql, id)).toHaveLength(6)
+  })
+
+  it("pm_declined: unpaid, retries 1/3/5/7 days after the failure, then the policy (keep unpaid)", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-05-01", paymentMethod: "pm_declined" })
+    const ticks = await runDays(t, "2026-05-01", "2026-05-20")
+    const sub = await subscriptionRow(t.db.sql, id)
+    expect(sub["status"]).toBe("unpaid")
+    expect(sub["next_retry_on"]).toBeNull()
+    const attempts = await t.db.sql<Array<{ requested_on: string; status: string }>>`
+      select a.requested_on, a.status from payment_attempts a join invoices i on i.id = a.invoice_id where i.subscription_id = ${id} order by a.attempt_number`
+    expect(attempts.map((a) => a.requested_on)).toEqual(["2026-05-01", "2026-05-02", "2026-05-04", "2026-05-06", "2026-05-08"])
+    expect(attempts.every((a) => a.status === "failed")).toBe(true)
+    expect(await invoicesOf(t.db.sql, id)).toHaveLength(1)
+    const emails = (await outboxOf(t.db.sql, id)).filter((m) => m.template === "payment_failed")
+    expect(emails).toHaveLength(5)
+    expect(ticks.reduce((s, x) => s + x.failed, 0)).toBeGreaterThanOrEqual(5)
+  })
+
+  it("pm_fail_once: unpaid, then active after the first retry", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-06-01", paymentMethod: "pm_fail_once" })
+    await tickAt(t, "2026-06-01")
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("unpaid")
+    await tickAt(t, "2026-06-02")
+    const sub = await subscriptionRow(t.db.sql, id)
+    expect(sub["status"]).toBe("active")
+    expect(sub["payments_made"]).toBe(1)
+    expect((await invoicesOf(t.db.sql, id))[0]!.status).toBe("paid")
+    const types = await eventTypes(t.db.sql, id)
+    expect(types).toContain("payment.failed")
+    expect(types.filter((x) => x === "subscription.status_changed")).toHaveLength(2)
+  })
+
+  it("pm_timeout: the lost reply leaves the attempt unknown, settled later with exactly one charge", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-07-01", paymentMethod: "pm_timeout" })
+    await tickAt(t, "2026-07-01")
+    const [attempt] = await t.db.sql<Array<{ status: string }>>`select a.status from payment_attempts a join invoices i on i.id = a.invoice_id where i.subscription_id = ${id}`
+    expect(attempt!.status).toBe("unknown")
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("active")
+    await tickAt(t, "2026-07-02")
+    const ledger = await ledgerOf(t.db.sql, id)
+    expect(ledger).toHaveLength(1)
+    expect((await invoicesOf(t.db.sql, id))[0]!.status).toBe("paid")
+    expect((await subscriptionRow(t.db.sql, id))["payments_made"]).toBe(1)
+  })
+
+  it("fixed 3 payments: expired after the third at its end date, no fourth invoice", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-01-15", payments: 3 })
+    for (const d of ["2026-01-15", "2026-02-15", "2026-03-15", "2026-04-15", "2026-05-15"]) await tickAt(t, d)
+    expect(await invoicesOf(t.db.sql, id)).toHaveLength(3)
+    const sub = await subscriptionRow(t.db.sql, id)
+    expect(sub["status"]).toBe("expired")
+    expect(sub["end_date"]).toBe("2026-04-15")
+    expect((await outboxOf(t.db.sql, id)).some((m) => m.template === "expiry")).toBe(true)
+  })
+
+  it("a scheduled start becomes active and is billed on its start date", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-09-10", createdOn: "2026-09-01" })
+    await tickAt(t, "2026-09-09")
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("scheduled")
+    expect(await invoicesOf(t.db.sql, id)).toHaveLength(0)
+    await tickAt(t, "2026-09-10")
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("active")
+    expect(await invoicesOf(t.db.sql, id)).toHaveLength(1)
+  })
+
+  it("invoice collection: overdue makes it past due; a payment makes it active", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-02-01", collection: "invoice", paymentTerms: "net-15" })
+    await tickAt(t, "2026-02-01")
+    const [inv] = await invoicesOf(t.db.sql, id)
+    expect(inv!.due_date).toBe("2026-02-16")
+    expect((await outboxOf(t.db.sql, id)).some((m) => m.template === "invoice_sent")).toBe(true)
+    await tickAt(t, "2026-02-16")
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("active")
+    await tickAt(t, "2026-02-17")
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("past_due")
+    expect(await eventTypes(t.db.sql, id)).toContain("invoice.overdue")
+  })
+
+  it("a reminder goes out 14 days before the next payment, once", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-03-20", reminders: true })
+    await tickAt(t, "2026-03-20")
+    await tickAt(t, "2026-04-05")
+    expect((await outboxOf(t.db.sql, id)).filter((m) => m.template === "reminder")).toHaveLength(0)
+    await tickAt(t, "2026-04-06")
+    await tickAt(t, "2026-04-07")
+    const reminders = (await outboxOf(t.db.sql, id)).filter((m) => m.template === "reminder")
+    expect(reminders.map((m) => m.dedupe_key)).toEqual([`email:reminder:${id}:2026-04-20`])
+  })
+
+  it("cancel at period end stays active until the next billing date, then cancels without billing it", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-01-10" })
+    await tickAt(t, "2026-01-10")
+    await t.db.sql`update subscriptions set cancel_at = next_billing_date where id = ${id}`
+    await tickAt(t, "2026-02-09")
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("active")
+    await tickAt(t, "2026-02-10")
+    const sub = await subscriptionRow(t.db.sql, id)
+    expect(sub["status"]).toBe("canceled")
+    expect(sub["canceled_on"]).toBe("2026-02-10")
+    expect(await invoicesOf(t.db.sql, id)).toHaveLength(1)
+    expect((await outboxOf(t.db.sql, id)).some((m) => m.template === "cancellation")).toBe(true)
+  })
+
+  it("pause then resume on a date bills next on the first anchor date on or after the resume day", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-01-05" })
+    await tickAt(t, "2026-01-05")
+    await t.db.sql`update subscriptions set status = 'paused', paused_on = '2026-01-20', resume_on = '2026-03-10' where id = ${id}`
+    await runDays(t, "2026-02-01", "2026-03-09")
+    expect(await invoicesOf(t.db.sql, id)).toHaveLength(1)
+    await tickAt(t, "2026-03-10")
+    const sub = await subscriptionRow(t.db.sql, id)
+    expect(sub["status"]).toBe("active")
+    expect(sub["next_billing_date"]).toBe("2026-04-05")
+    await tickAt(t, "2026-04-05")
+    expect((await invoicesOf(t.db.sql, id)).map((i) => i.period_start)).toEqual(["2026-01-05", "2026-04-05"])
+  })
+
+  it("one-time lines are billed with the first payment only; discounts and tax per line", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-05-05", items: [{ price: 2500, qty: 2, discountPpm: 100_000, taxPpm: 250_000 }, { price: 1000, oneTime: true }] })
+    await tickAt(t, "2026-05-05")
+    await tickAt(t, "2026-06-05")
+    const invoices = await invoicesOf(t.db.sql, id)
+    // 2 × 25.00 − 10% = 45.00, tax 25% = 11.25 → 56.25; first invoice + 10.00 one-time
+    expect(invoices.map((i) => i.total)).toEqual([6625, 5625])
+  })
+})
