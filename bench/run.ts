@@ -17,7 +17,7 @@ const scripts = readdirSync(dir)
 let failed = 0
 for (const s of scripts) {
   console.log(`\n### ${s}`)
-  const r = spawnSync(process.execPath, ["--disable-warning=ExperimentalWarning", dir + s], { stdio: "inherit" })
+  const r = spawnSync(process.execPath, ["--disable-warning=ExperimentalWarning", "--max-semi-space-size=8", dir + s], { stdio: "inherit" })
   if (r.status !== 0) failed++
 }
 process.exitCode = failed > 0 ? 1 : 0

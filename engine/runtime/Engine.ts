@@ -76,10 +76,12 @@ const db = <A>(what: string, work: () => Promise<A>) =>
 
 export interface TickOptions {
   readonly batch: number
+  /** Billing workers inside this process (default 3 on a server, 1 on the embedded database). */
+  readonly workers?: number
 }
 
 export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
-  const { sql } = yield* Database
+  const { sql, concurrent } = yield* Database
   const clock = yield* BusinessClock
   const gateway = yield* Gateway
   const hooks = yield* TickHooks
@@ -127,7 +129,9 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   summary.activated += yield* repeat(() => activateScheduled(sql, ctx, batch))
   summary.expired += yield* repeat(() => expireCompletedTerms(sql, ctx, batch))
 
-  // 3. Billing: one period per subscription per batch, until nothing is due.
+  // 3. Billing: one period per subscription per batch, until nothing is due. Workers claim
+  // disjoint batches (SKIP LOCKED), so one invoices while another waits on the gateway.
+  const billingLoop = Effect.gen(function*() {
   for (;;) {
     const billed = yield* db("billing", () => billDueBatch(sql, ctx, batch)).pipe(
       Effect.catch((error) =>
@@ -157,6 +161,9 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
     // A subscription behind by several periods is billed one period per pass, in order, until none is due.
     if (billed.ids.length === 0) break
   }
+  })
+  const workers = concurrent ? options.workers ?? 3 : 1
+  yield* Effect.forEach(Array.from({ length: workers }, () => billingLoop), (loop) => loop, { concurrency: workers, discard: true })
 
   // 4. Retries of failed charges whose day has come.
   for (;;) {

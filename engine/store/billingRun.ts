@@ -133,9 +133,6 @@ export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, 
       else list.push(l)
     }
 
-    const [seq] = await tx<Array<{ first: number; prefix: string }>>`
-      update invoice_sequence set next_number = next_number + ${due.length}
-      returning next_number - ${due.length} as first, prefix`
     const invoiceRows = due.map((d, i) => {
       const schedule = new BillingSchedule(d.start_date as CalendarDate, { unit: d.frequency_unit, count: d.frequency_count })
       const periodStart = d.next_billing_date as CalendarDate
@@ -153,7 +150,8 @@ export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, 
       const dueDate = d.collection_method === "invoice" ? addDays(today, paymentTermsDays[d.payment_terms ?? "due-on-receipt"]) : today
       return {
         d,
-        number: `${seq!.prefix}${String(seq!.first + i).padStart(6, "0")}`,
+        // Numbered at the end of the transaction (below): a placeholder unique to this batch row until then.
+        number: `pending:${ctx.owner}:${d.id}:${d.periods_billed}:${i}`,
         periodStart,
         periodEnd,
         dueDate,
@@ -223,7 +221,7 @@ export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, 
         contactId: r.d.contact_id,
         invoiceId,
         occurredOn: today,
-        data: { invoice_id: invoiceId, number: r.number, total: r.total, currency: r.d.currency, period_start: r.periodStart, period_end: r.periodEnd, due_date: r.dueDate, collection_method: r.d.collection_method }
+        data: { invoice_id: invoiceId, total: r.total, currency: r.d.currency, period_start: r.periodStart, period_end: r.periodEnd, due_date: r.dueDate, collection_method: r.d.collection_method }
       })
       if (r.d.collection_method === "invoice" && r.total > 0 && (r.d.auto_email ?? ctx.settings.autoEmailInvoices)) {
         messages.push({
@@ -259,6 +257,17 @@ export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, 
       }))
     }
     ctx.failpoint("before-billing-commit")
+    // Gapless numbering: the sequence row is locked from here to the commit only, so concurrent
+    // engines serialise on this last step rather than on the whole batch; a rollback returns the numbers.
+    const [seq] = await tx<Array<{ first: number; prefix: string }>>`
+      update invoice_sequence set next_number = next_number + ${invoiceRows.length}
+      returning next_number - ${invoiceRows.length} as first, prefix`
+    const numbers = invoiceRows.map((_, i) => `${seq!.prefix}${String(seq!.first + i).padStart(6, "0")}`)
+    await tx`
+      update invoices i set number = u.num from unnest(${invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[], ${numbers}::text[]) as u(id, num)
+      where i.id = u.id`
+    const numberByInvoice = new Map(invoiceRows.map((r, i) => [invoiceIdBySub.get(r.d.id)!, numbers[i]!]))
+    charges = charges.map((c) => ({ ...c, reference: numberByInvoice.get(c.invoiceId)! }))
     // A fully discounted period is paid as it is issued: there is nothing to charge.
     if (free.length > 0) {
       await markInvoicesPaid(tx, ctx, free.map((r) => invoiceIdBySub.get(r.d.id)!), "free")
