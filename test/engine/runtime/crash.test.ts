@@ -1,0 +1,60 @@
+/**
+ * Crash safety: engines killed with SIGKILL at random moments and at named
+ * failpoints, then restarted, neither lose nor repeat an invoice, a charge or
+ * an email. Needs real processes on the PostgreSQL server (CI runs it there).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { seedDueSubscriptions } from "../../../bench/seed.ts"
+import { backend, freshSchemaName, openTestDatabase, serverUrl } from "../../storeHarness.ts"
+import type { TestDatabase } from "../../storeHarness.ts"
+import { checkBillingInvariants, sleep, startEngine } from "./processHarness.ts"
+
+if (backend === "server") {
+  describe("crash safety (server)", () => {
+    const schema = freshSchemaName()
+    const env = { DATABASE_URL: serverUrl!, BILLCYCLE_DB_SCHEMA: schema }
+    let t: TestDatabase
+    beforeAll(async () => {
+      t = await openTestDatabase({ _tag: "Server", url: serverUrl!, schema })
+      await seedDueSubscriptions(t.db.sql, { count: 2000, due: "2026-03-01", paymentMethods: ["pm_ok", "pm_ok", "pm_timeout", "pm_fail_once", "pm_declined"] })
+    })
+    afterAll(async () => {
+      await t.close()
+    })
+
+    it("2,000 subscriptions, SIGKILL at random moments and at failpoints, restarted: each billed exactly once", async () => {
+      let seed = 7
+      const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
+      const failpoints = ["after-invoice-insert:3", "before-billing-commit:5", "after-gateway-call:2", "after-attempt-settle:4", "before-settle-commit:6"]
+      let kills = 0
+      const days = ["2026-03-01", "2026-03-02", "2026-03-04", "2026-03-06", "2026-03-08"]
+      for (const day of days) {
+        for (let round = 0; round < 6; round++) {
+          const fp = round < failpoints.length && rand() < 0.5 ? failpoints[round]! : undefined
+          const p = startEngine(["--now", day, "--batch", "40"], { ...env, ...(fp === undefined ? {} : { BILLCYCLE_FAILPOINT: fp }) })
+          const killAfter = 700 + Math.floor(rand() * 1500)
+          const outcome = await Promise.race([p.done, sleep(killAfter).then(() => undefined)])
+          if (outcome === undefined) p.child.kill("SIGKILL")
+          const r = await p.done
+          if (r.signal === "SIGKILL") kills++
+        }
+        // The restart that finishes the day.
+        const final = await startEngine(["--now", day, "--batch", "40"], env).done
+        expect(final.code, final.stderr).toBe(0)
+      }
+      expect(kills).toBeGreaterThanOrEqual(20)
+      expect(await checkBillingInvariants(t.db.sql)).toEqual([])
+      const rows = await t.db.sql<Array<{ payment_method: string; status: string; invoices: number; paid: number }>>`
+        select c.payment_method, s.status, count(i.id)::int as invoices, count(i.id) filter (where i.status = 'paid')::int as paid
+        from subscriptions s join contacts c on c.id = s.contact_id left join invoices i on i.subscription_id = s.id
+        group by 1, 2 order by 1, 2`
+      // Every subscription has its one March invoice; only the declined cards are unpaid.
+      expect(rows).toEqual([
+        { payment_method: "pm_declined", status: "unpaid", invoices: 400, paid: 0 },
+        { payment_method: "pm_fail_once", status: "active", invoices: 400, paid: 400 },
+        { payment_method: "pm_ok", status: "active", invoices: 800, paid: 800 },
+        { payment_method: "pm_timeout", status: "active", invoices: 400, paid: 400 }
+      ])
+    }, 600_000)
+  })
+}
