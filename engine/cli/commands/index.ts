@@ -2,5 +2,6 @@
 import { dbCommand, settingsCommand } from "./settings.ts"
 import { scheduleCommand } from "./schedule.ts"
 import { engineCommands } from "./engine.ts"
+import { invoicesCommand, listsCommand, outboxCommand, tasksCommand } from "./invoices.ts"
 
-export const commands = [settingsCommand, dbCommand, scheduleCommand, ...engineCommands] as const
+export const commands = [settingsCommand, dbCommand, scheduleCommand, ...engineCommands, invoicesCommand, outboxCommand, tasksCommand, listsCommand] as const

@@ -8,11 +8,12 @@ import { addDays, BillingSchedule, toDayNumber } from "../../../engine/billing/i
 import type { CalendarDate, Frequency } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
 import { BusinessClock, dayTime } from "../../../engine/runtime/BusinessClock.ts"
-import { runTick } from "../../../engine/runtime/Engine.ts"
+import { engineOwner, runTick } from "../../../engine/runtime/Engine.ts"
 import type { TickSummary } from "../../../engine/runtime/Engine.ts"
 import { Gateway } from "../../../engine/runtime/Gateway.ts"
 import { TickHooks } from "../../../engine/runtime/TickHooks.ts"
-import type { Sql } from "../../../engine/store/index.ts"
+import type { EngineContext, Sql } from "../../../engine/store/index.ts"
+import { loadSettings } from "../../../engine/store/index.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 
 export interface SubscriptionSpec {
@@ -89,3 +90,11 @@ export const eventTypes = async (sql: Sql, id: number) =>
 
 export const outboxOf = async (sql: Sql, id: number) =>
   sql<Array<{ template: string; dedupe_key: string; kind: string }>>`select template, dedupe_key, kind from outbox where subscription_id = ${id} order by id`
+
+/** The engine context a command would build at business date `date`. */
+export const contextAt = async (t: TestDatabase, date: string): Promise<EngineContext> => ({
+  today: date as CalendarDate,
+  settings: await loadSettings(t.db.sql),
+  owner: engineOwner,
+  failpoint: () => {}
+})

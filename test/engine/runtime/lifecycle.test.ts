@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
-import { createSubscription, eventTypes, invoicesOf, ledgerOf, outboxOf, runDays, subscriptionRow, tickAt } from "./engineHarness.ts"
+import { Effect } from "effect"
+import fc from "fast-check"
+import { contextAt, createSubscription, engineLayer, eventTypes, invoicesOf, ledgerOf, outboxOf, runDays, subscriptionRow, tickAt } from "./engineHarness.ts"
+import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
+import { addDays } from "../../../engine/billing/index.ts"
+import { payInvoice, recordUnusedDaysRefund, unusedDaysRefund } from "../../../engine/store/index.ts"
+import { settleAttemptsNow } from "../../../engine/runtime/settleNow.ts"
 
 let t: TestDatabase
 beforeAll(async () => {
@@ -162,5 +168,57 @@ describe(`engine lifecycle (${backend})`, () => {
     const invoices = await invoicesOf(t.db.sql, id)
     // 2 × 25.00 − 10% = 45.00, tax 25% = 11.25 → 56.25; first invoice + 10.00 one-time
     expect(invoices.map((i) => i.total)).toEqual([6625, 5625])
+  })
+})
+
+describe(`payments outside the gateway and refunds (${backend})`, () => {
+  it("invoices pay records a partial payment, then the rest makes the past-due subscription active", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-02-01", collection: "invoice", paymentTerms: "due-on-receipt" })
+    await tickAt(t, "2026-02-01")
+    await tickAt(t, "2026-02-02")
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("past_due")
+    const [inv] = await invoicesOf(t.db.sql, id)
+    const ctx = await contextAt(t, "2026-02-03")
+    const partial = await payInvoice(t.db.sql, ctx, inv!.id, 1000)
+    expect(partial).toMatchObject({ paid: false, remaining: 1500 })
+    await expect(payInvoice(t.db.sql, ctx, inv!.id, 5000)).rejects.toThrow(/more than/)
+    const rest = await payInvoice(t.db.sql, ctx, inv!.id, undefined)
+    expect(rest).toMatchObject({ paid: true, amount: 1500 })
+    const sub = await subscriptionRow(t.db.sql, id)
+    expect(sub["status"]).toBe("active")
+    expect(sub["payments_made"]).toBe(1)
+    await expect(payInvoice(t.db.sql, ctx, inv!.id, undefined)).rejects.toThrow(/only an open invoice/)
+  })
+
+  it("cancel now with a refund of the unused days, prorated by day, charged back once through the gateway", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-04-01", items: [{ price: 3000 }] })
+    await tickAt(t, "2026-04-01")
+    const ctx = await contextAt(t, "2026-04-11")
+    const request = await t.db.sql.begin((tx) => recordUnusedDaysRefund(tx, ctx, id))
+    // April has 30 days; canceled on the 11th, the 11th..30th are unused: 20/30 of 30.00 = 20.00
+    expect(request).toMatchObject({ amount: 2000, unusedDays: 20, periodDays: 30 })
+    const outcome = await Effect.runPromise(settleAttemptsNow(ctx, [request!.attemptId]).pipe(Effect.provide(engineLayer(t, "2026-04-11"))))
+    expect(outcome.succeeded).toBe(1)
+    const again = await Effect.runPromise(settleAttemptsNow(ctx, [request!.attemptId]).pipe(Effect.provide(engineLayer(t, "2026-04-11"))))
+    expect(again.succeeded).toBe(0)
+    const ledger = await ledgerOf(t.db.sql, id)
+    expect(ledger.filter((l) => l.kind === "refund").map((l) => l.amount)).toEqual([2000])
+    expect((await invoicesOf(t.db.sql, id))[0]!.amount_refunded).toBe(2000)
+    expect(await eventTypes(t.db.sql, id)).toContain("payment.refunded")
+  })
+})
+
+describe("refund proration", () => {
+  it("never refunds more than the total and refunds less the later the cancel", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 40 }), (total, offset) => {
+      const start = "2026-01-15" as CalendarDate
+      const end = "2026-02-15" as CalendarDate
+      const a = unusedDaysRefund(total, start, end, addDays(start, offset))
+      const b = unusedDaysRefund(total, start, end, addDays(start, offset + 1))
+      expect(a.amount).toBeLessThanOrEqual(total)
+      expect(a.amount).toBeGreaterThanOrEqual(0)
+      expect(b.amount).toBeLessThanOrEqual(a.amount)
+    }))
+    expect(unusedDaysRefund(3100, "2026-01-01" as CalendarDate, "2026-02-01" as CalendarDate, "2026-01-01" as CalendarDate).amount).toBe(3100)
   })
 })

@@ -1,0 +1,140 @@
+/** `billcycle invoices list|show|pay`, `outbox list|retry`, `tasks list`, `lists show`. */
+import { Console, Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { formatMajorAmount, parseMajorAmount } from "../../domain/index.ts"
+import { BusinessClock } from "../../runtime/BusinessClock.ts"
+import { engineOwner } from "../../runtime/Engine.ts"
+import { failpoint } from "../../runtime/failpoint.ts"
+import { findInvoice, InputError, listInvoices, listMembers, listOutbox, listTasks, loadSettings, payInvoice, retryOutboxMessage, runSql } from "../../store/index.ts"
+import { withApp } from "../AppLayer.ts"
+import { UsageError } from "../CliFailure.ts"
+import { Json } from "../GlobalFlags.ts"
+import { parseCountFlag } from "../flagParsers.ts"
+import { renderTable } from "../table.ts"
+
+const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
+const idArgument = (name: string) => Argument.String(name)
+const parseId = (flag: string, value: string) => parseCountFlag(flag, value)
+
+const oneOf = (flag: string, value: Option.Option<string>, allowed: ReadonlyArray<string>) =>
+  Option.isNone(value)
+    ? Effect.succeed(undefined)
+    : allowed.includes(value.value)
+    ? Effect.succeed(value.value)
+    : Effect.fail(new UsageError({ message: `${flag}: expected one of ${allowed.join(", ")}, got "${value.value}"` }))
+
+const list = Command.make(
+  "list",
+  { subscription: Flag.String("subscription").pipe(Flag.optional), status: Flag.String("status").pipe(Flag.optional) },
+  (flags) =>
+    withApp(Effect.gen(function*() {
+      const json = yield* Json
+      const subscriptionId = Option.isSome(flags.subscription) ? yield* parseId("--subscription", flags.subscription.value) : undefined
+      const status = yield* oneOf("--status", flags.status, ["open", "paid", "void", "uncollectible"])
+      const rows = yield* runSql((sql) => listInvoices(sql, { subscriptionId, status }))
+      if (json) return yield* Console.log(JSON.stringify(rows.map((r) => ({ ...r, total: formatMajorAmount(r.total, r.currency), amount_paid: formatMajorAmount(r.amount_paid, r.currency) }))))
+      yield* Console.log(renderTable(
+        ["ID", "NUMBER", "SUB", "PERIOD", "DUE", "TOTAL", "STATUS"],
+        rows.map((r) => [String(r.id), r.number, String(r.subscription_id), `${r.period_start}..${r.period_end}`, r.due_date, money(r.total, r.currency), r.status + (r.overdue_on !== null && r.status === "open" ? " (overdue)" : "")])
+      ))
+    }))
+).pipe(Command.withDescription("List invoices, by subscription or status"))
+
+const show = Command.make("show", { id: idArgument("invoice-id") }, ({ id }) =>
+  withApp(Effect.gen(function*() {
+    const json = yield* Json
+    const invoiceId = yield* parseId("INVOICE_ID", id)
+    const { invoice, lines, attempts } = yield* runSql((sql) => findInvoice(sql, invoiceId))
+    if (json) return yield* Console.log(JSON.stringify({ ...invoice, lines, attempts }))
+    const c = invoice.currency
+    yield* Console.log([
+      `Invoice ${invoice.number} (id ${invoice.id}), subscription ${invoice.subscription_id}: ${invoice.status}`,
+      `Period ${invoice.period_start} .. ${invoice.period_end}; issued ${invoice.issue_date}, due ${invoice.due_date}`,
+      "",
+      renderTable(["#", "ITEM", "QTY", "UNIT PRICE", "DISCOUNT/UNIT", "TAX", "AMOUNT"], lines.map((l) => [
+        String(l.line_no), l.name, String(l.quantity), money(l.unit_price, c), money(l.unit_discount, c),
+        l.tax_rate_ppm === null ? "-" : `${l.tax_rate_ppm / 10_000}%`, money(l.amount, c)
+      ])),
+      "",
+      `Subtotal ${money(invoice.subtotal, c)}  Discount ${money(invoice.discount, c)}  Tax ${money(invoice.tax, c)}  Total ${money(invoice.total, c)}  Paid ${money(invoice.amount_paid, c)}${invoice.amount_refunded > 0 ? `  Refunded ${money(invoice.amount_refunded, c)}` : ""}`,
+      "",
+      attempts.length === 0 ? "No payment attempts." : renderTable(["ATTEMPT", "KIND", "KEY", "AMOUNT", "STATUS", "ON", "REASON"], attempts.map((a) => [
+        String(a.attempt_number), a.kind, a.idempotency_key, money(a.amount, c), a.status, a.requested_on ?? "", a.failure_reason ?? ""
+      ]))
+    ].join("\n"))
+  }))).pipe(Command.withDescription("Show an invoice with its lines and payment attempts"))
+
+const pay = Command.make(
+  "pay",
+  { id: idArgument("invoice-id"), amount: Flag.String("amount").pipe(Flag.withDescription("the amount received, e.g. 25.00 (default: all that is due)"), Flag.optional) },
+  ({ id, amount }) =>
+    withApp(Effect.gen(function*() {
+      const json = yield* Json
+      const invoiceId = yield* parseId("INVOICE_ID", id)
+      const clock = yield* BusinessClock
+      const result = yield* runSql(async (sql) => {
+        const settings = await loadSettings(sql)
+        const [inv] = await sql<Array<{ currency: string }>>`select currency from invoices where id = ${invoiceId}`
+        let minor: number | undefined
+        if (Option.isSome(amount)) {
+          const parsed = parseMajorAmount(amount.value, inv?.currency ?? "USD")
+          if (typeof parsed === "string") throw new InputError(`--amount: ${parsed}`)
+          minor = parsed
+        }
+        const today = await Effect.runPromise(clock.today(settings.timezone))
+        return payInvoice(sql, { today, settings, owner: engineOwner, failpoint }, invoiceId, minor)
+      })
+      yield* Console.log(json ? JSON.stringify(result) : result.paid
+        ? `invoice ${result.number} paid (${money(result.amount, result.currency)} received)`
+        : `recorded ${money(result.amount, result.currency)} on invoice ${result.number}; ${money(result.remaining, result.currency)} still due`)
+    }))
+).pipe(Command.withDescription("Record a payment received outside the gateway"))
+
+export const invoicesCommand = Command.make("invoices").pipe(Command.withDescription("Invoices"), Command.withSubcommands([list, show, pay]))
+
+const outboxList = Command.make(
+  "list",
+  { status: Flag.String("status").pipe(Flag.optional), kind: Flag.String("kind").pipe(Flag.optional) },
+  (flags) =>
+    withApp(Effect.gen(function*() {
+      const json = yield* Json
+      const status = yield* oneOf("--status", flags.status, ["queued", "sending", "sent", "failed"])
+      const kind = yield* oneOf("--kind", flags.kind, ["email", "notification", "webhook"])
+      const rows = yield* runSql((sql) => listOutbox(sql, { status, kind }))
+      if (json) return yield* Console.log(JSON.stringify(rows))
+      yield* Console.log(renderTable(["ID", "KIND", "TEMPLATE", "TO", "STATUS", "TRIES", "SUB", "CREATED", "ERROR"], rows.map((r) => [
+        String(r.id), r.kind, r.template ?? "", r.recipient, r.status, String(r.attempts), r.subscription_id === null ? "" : String(r.subscription_id), r.created_on, r.last_error ?? ""
+      ])))
+    }))
+).pipe(Command.withDescription("List outbox messages (emails, notifications, webhooks)"))
+
+const outboxRetry = Command.make("retry", { id: idArgument("message-id") }, ({ id }) =>
+  withApp(Effect.gen(function*() {
+    const messageId = yield* parseId("ID", id)
+    yield* runSql((sql) => retryOutboxMessage(sql, messageId))
+    yield* Console.log(`message ${messageId} queued again`)
+  }))).pipe(Command.withDescription("Queue a failed message again"))
+
+export const outboxCommand = Command.make("outbox").pipe(Command.withDescription("Messages waiting, sent or failed"), Command.withSubcommands([outboxList, outboxRetry]))
+
+const tasksList = Command.make("list", {}, () =>
+  withApp(Effect.gen(function*() {
+    const json = yield* Json
+    const rows = yield* runSql(listTasks)
+    if (json) return yield* Console.log(JSON.stringify(rows))
+    yield* Console.log(renderTable(["ID", "TASK", "FOR", "DUE", "SUB", "STATUS"], rows.map((r) => [
+      String(r.id), r.title, r.assignee ?? r.team ?? "", r.due_on ?? "", r.subscription_id === null ? "" : String(r.subscription_id), r.status
+    ])))
+  }))).pipe(Command.withDescription("Tasks created by rules"))
+
+export const tasksCommand = Command.make("tasks").pipe(Command.withDescription("Tasks"), Command.withSubcommands([tasksList]))
+
+const listsShow = Command.make("show", { name: Argument.String("list-name") }, ({ name }) =>
+  withApp(Effect.gen(function*() {
+    const json = yield* Json
+    const rows = yield* runSql((sql) => listMembers(sql, name))
+    if (json) return yield* Console.log(JSON.stringify(rows))
+    yield* Console.log(renderTable(["CONTACT", "EMAIL", "NAME", "ADDED"], rows.map((r) => [String(r.contact_id), r.email, r.name ?? "", r.added_on])))
+  }))).pipe(Command.withDescription("Members of a contact list"))
+
+export const listsCommand = Command.make("lists").pipe(Command.withDescription("Contact lists kept by rules"), Command.withSubcommands([listsShow]))

@@ -1,0 +1,105 @@
+/**
+ * Invoices as the CLI sees them: listing, one invoice with its lines and
+ * payment attempts, and recording a payment received outside the gateway.
+ */
+import { formatMajorAmount } from "../domain/index.ts"
+import type { EngineContext } from "./billingRun.ts"
+import { markInvoicesPaid } from "./billingRun.ts"
+import type { Sql } from "./Database.ts"
+import { InputError } from "./InputError.ts"
+import { writeJournal } from "./journalBatch.ts"
+
+export interface InvoiceSummaryRow {
+  id: number
+  number: string
+  subscription_id: number
+  period_start: string
+  period_end: string
+  issue_date: string
+  due_date: string
+  currency: string
+  total: number
+  amount_paid: number
+  amount_refunded: number
+  status: string
+  overdue_on: string | null
+  collection_method: string
+}
+
+export const listInvoices = (sql: Sql, filter: { subscriptionId?: number | undefined; status?: string | undefined }) =>
+  sql<Array<InvoiceSummaryRow>>`
+    select id, number, subscription_id, period_start, period_end, issue_date, due_date, currency, total, amount_paid, amount_refunded,
+           status, overdue_on, collection_method
+    from invoices
+    where true
+      ${filter.subscriptionId === undefined ? sql`` : sql`and subscription_id = ${filter.subscriptionId}`}
+      ${filter.status === undefined ? sql`` : sql`and status = ${filter.status}`}
+    order by id`
+
+export const findInvoice = async (sql: Sql, id: number) => {
+  const [invoice] = await sql<Array<InvoiceSummaryRow & { subtotal: number; discount: number; tax: number; fees: number; paid_on: string | null; language: string | null; locale: string | null }>>`
+    select * from invoices where id = ${id}`
+  if (invoice === undefined) throw new InputError(`invoice ${id} does not exist`)
+  const lines = await sql<Array<{ line_no: number; name: string; quantity: number; unit_price: number; unit_discount: number; tax_rate_ppm: number | null; amount: number; tax: number }>>`
+    select line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax from invoice_lines where invoice_id = ${id} order by line_no`
+  const attempts = await sql<Array<{ id: number; kind: string; attempt_number: number; idempotency_key: string; amount: number; status: string; failure_reason: string | null; requested_on: string | null }>>`
+    select id, kind, attempt_number, idempotency_key, amount, status, failure_reason, requested_on from payment_attempts where invoice_id = ${id} order by id`
+  return { invoice, lines, attempts }
+}
+
+/**
+ * Records a payment received outside the gateway (a bank transfer for a
+ * sent invoice). A partial payment is recorded; the invoice is paid, and
+ * its subscription active again, once the whole total is in.
+ */
+export const payInvoice = (sql: Sql, ctx: EngineContext, id: number, amount: number | undefined) =>
+  sql.begin(async (tx) => {
+    const [inv] = await tx<Array<{ id: number; status: string; total: number; amount_paid: number; currency: string; subscription_id: number; number: string }>>`
+      select id, status, total, amount_paid, currency, subscription_id, number from invoices where id = ${id} for update`
+    if (inv === undefined) throw new InputError(`invoice ${id} does not exist`)
+    if (inv.status !== "open") throw new InputError(`invoice ${inv.number} is ${inv.status}: only an open invoice can be paid`)
+    const remaining = inv.total - inv.amount_paid
+    const pay = amount ?? remaining
+    if (pay <= 0) throw new InputError(`--amount: a payment must be greater than 0`)
+    if (pay > remaining) throw new InputError(`--amount: ${formatMajorAmount(pay, inv.currency)} is more than the ${formatMajorAmount(remaining, inv.currency)} still due on ${inv.number}`)
+    const inFlight = await tx`select 1 from payment_attempts where invoice_id = ${id} and status in ('pending', 'unknown')`
+    if (inFlight.length > 0) throw new InputError(`invoice ${inv.number} has a charge in flight with the gateway; wait for it to settle`)
+    if (pay < remaining) {
+      await tx`update invoices set amount_paid = amount_paid + ${pay} where id = ${id}`
+      await writeJournal(tx, [{
+        type: "invoice.payment_recorded", subscriptionId: inv.subscription_id, invoiceId: id, occurredOn: ctx.today,
+        data: { invoice_id: id, number: inv.number, amount: pay, currency: inv.currency, remaining: remaining - pay }
+      }], "cli")
+      return { number: inv.number, paid: false, amount: pay, remaining: remaining - pay, currency: inv.currency }
+    }
+    await markInvoicesPaid(tx, ctx, [id], "manual")
+    return { number: inv.number, paid: true, amount: pay, remaining: 0, currency: inv.currency }
+  })
+
+export const listOutbox = (sql: Sql, filter: { status?: string | undefined; kind?: string | undefined }) =>
+  sql<Array<{ id: number; kind: string; template: string | null; recipient: string; status: string; attempts: number; subscription_id: number | null; invoice_id: number | null; created_on: string; last_error: string | null; dedupe_key: string }>>`
+    select id, kind, template, recipient, status, attempts, subscription_id, invoice_id, created_on, last_error, dedupe_key from outbox
+    where true
+      ${filter.status === undefined ? sql`` : sql`and status = ${filter.status}`}
+      ${filter.kind === undefined ? sql`` : sql`and kind = ${filter.kind}`}
+    order by id`
+
+/** Puts a failed message back in the queue, to be delivered again under the same delivery key. */
+export const retryOutboxMessage = async (sql: Sql, id: number) => {
+  const [row] = await sql<Array<{ status: string }>>`select status from outbox where id = ${id}`
+  if (row === undefined) throw new InputError(`outbox message ${id} does not exist`)
+  if (row.status !== "failed") throw new InputError(`outbox message ${id} is ${row.status}: only a failed message can be retried`)
+  await sql`update outbox set status = 'queued', attempts = 0, next_attempt_at = now(), last_error = null where id = ${id}`
+}
+
+export const listTasks = (sql: Sql) =>
+  sql<Array<{ id: number; title: string; assignee: string | null; team: string | null; due_on: string | null; subscription_id: number | null; status: string }>>`
+    select id, title, assignee, team, due_on, subscription_id, status from tasks order by id`
+
+export const listMembers = async (sql: Sql, list: string) => {
+  const [exists] = await sql`select 1 from lists where name = ${list}`
+  if (exists === undefined) throw new InputError(`list "${list}" does not exist`)
+  return sql<Array<{ contact_id: number; email: string; name: string | null; added_on: string }>>`
+    select m.contact_id, c.email, c.name, m.added_on from list_members m join contacts c on c.id = m.contact_id
+    where m.list_name = ${list} order by m.added_on, c.email`
+}
