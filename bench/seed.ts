@@ -12,6 +12,8 @@ export interface SeedOptions {
   readonly due: string
   readonly paymentMethods?: ReadonlyArray<string>
   readonly reminders?: boolean
+  /** Spread anchors over this many days from `due` (default 1: all on one day). */
+  readonly spreadDays?: number
 }
 
 export const seedDueSubscriptions = async (sql: Sql, options: SeedOptions): Promise<void> => {
@@ -25,8 +27,9 @@ export const seedDueSubscriptions = async (sql: Sql, options: SeedOptions): Prom
     await tx`
       insert into subscriptions (contact_id, name, currency, frequency_unit, frequency_count, start_date, next_billing_date,
                                  collection_method, reminders, status, created_on)
-      select c.id, 'Coffee', 'USD', 'month', 1, ${options.due}::date, ${options.due}::date, 'charge', ${options.reminders ?? false}, 'active', ${options.due}::date
-      from contacts c where c.id > ${base} order by c.id`
+      select c.id, 'Coffee', 'USD', 'month', 1, d, d, 'charge', ${options.reminders ?? false}, 'active', d
+      from (select c.id, ${options.due}::date + ((c.id - ${base}) % ${options.spreadDays ?? 1})::int as d from contacts c where c.id > ${base}) c
+      order by c.id`
     await tx`
       insert into item_versions (subscription_id, version, effective_from)
       select s.id, 1, s.start_date from subscriptions s where not exists (select 1 from item_versions v where v.subscription_id = s.id)`

@@ -4,7 +4,7 @@
  * a problem, 2 bad usage or bad input) with a one-line message on stderr.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Effect } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { commands } from "./commands/index.ts"
 import { globalFlags } from "./GlobalFlags.ts"
@@ -49,4 +49,10 @@ const main = Command.runWith(billcycle, { version, renderErrors: false })(proces
   Effect.provide([NodeServices.layer, presenter])
 )
 
-NodeRuntime.runMain(main, { disableErrorReporting: true })
+NodeRuntime.runMain(main, {
+  disableErrorReporting: true,
+  // SIGTERM/SIGINT interrupt the main fiber; the engine finishes the batch in hand first,
+  // so a stop by signal is a clean exit (0), not a failure.
+  teardown: (exit, onExit) =>
+    onExit(Exit.isSuccess(exit) ? Number(process.exitCode ?? 0) : Cause.hasInterruptsOnly(exit.cause) ? Number(process.exitCode ?? 0) : 1)
+})

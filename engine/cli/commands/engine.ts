@@ -10,7 +10,7 @@ import { describeTick, runTick } from "../../runtime/Engine.ts"
 import type { TickSummary } from "../../runtime/Engine.ts"
 import { Gateway } from "../../runtime/Gateway.ts"
 import { engineHooksLayer } from "../../runtime/hooks.ts"
-import { Database, loadSettings, runSql } from "../../store/index.ts"
+import { loadSettings, runSql } from "../../store/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
@@ -64,7 +64,6 @@ const simulate = Command.make(
     const batch = yield* batchOf(flags.batch)
     const json = yield* Json
     const program = Effect.gen(function*() {
-      const { sql } = yield* Database
       const clock = yield* BusinessClock
       const start = yield* runSql(async (q) => {
         const settings = await loadSettings(q)
@@ -79,21 +78,25 @@ const simulate = Command.make(
       const days = toDayNumber(until) - toDayNumber(from) + 1
       const totals = emptyTotals()
       const tty = process.stderr.isTTY === true && !json
-      for (let i = 0; i < days; i++) {
-        const day = addDays(from, i)
-        yield* clock.set(dayTime(day))
-        const s = yield* runTick({ batch }).pipe(Effect.uninterruptible)
-        addInto(totals, s)
-        yield* runSql((q) => q`insert into engine_state (key, value) values (${storedSimulatedDay}, ${day})
-          on conflict (key) do update set value = excluded.value`)
-        if (tty) {
-          const width = 30
-          const done = Math.round(((i + 1) / days) * width)
-          process.stderr.write(`\r[${"#".repeat(done)}${".".repeat(width - done)}] ${day}  invoices ${totals.invoiced}  charged ${totals.charged}  failed ${totals.failed} `)
+      // The simulator owns a virtual clock, whatever clock the command was given.
+      const loop = Effect.gen(function*() {
+        const virtual = yield* BusinessClock
+        for (let i = 0; i < days; i++) {
+          const day = addDays(from, i)
+          yield* virtual.set(dayTime(day))
+          const s = yield* runTick({ batch }).pipe(Effect.uninterruptible)
+          addInto(totals, s)
+          yield* runSql((q) => q`insert into engine_state (key, value) values (${storedSimulatedDay}, ${day})
+            on conflict (key) do update set value = excluded.value`)
+          if (tty) {
+            const width = 30
+            const done = Math.round(((i + 1) / days) * width)
+            process.stderr.write(`\r[${"#".repeat(done)}${".".repeat(width - done)}] ${day}  invoices ${totals.invoiced}  charged ${totals.charged}  failed ${totals.failed} `)
+          }
         }
-      }
+      })
+      yield* loop.pipe(Effect.provide(BusinessClock.fixed(dayTime(from))))
       if (tty) process.stderr.write("\n")
-      void sql
       if (json) {
         yield* Console.log(JSON.stringify({ from, until, days, ...totals }))
       } else {

@@ -1,0 +1,70 @@
+/**
+ * Simulation benchmark: a year of billing for N subscriptions (default
+ * 10,000, anchors spread over January, reminders on) with the day-by-day
+ * simulator, on the embedded database (what `billcycle simulate` uses by
+ * default) and on the PostgreSQL server. Goal: under 60 s for the year.
+ *
+ *   node bench/simulate.ts [--subscriptions N] [--days D]
+ */
+import { Effect, Exit, Layer, Scope } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { addDays } from "../engine/billing/index.ts"
+import type { CalendarDate } from "../engine/domain/index.ts"
+import { BusinessClock, dayTime } from "../engine/runtime/BusinessClock.ts"
+import { runTick } from "../engine/runtime/Engine.ts"
+import { Gateway } from "../engine/runtime/Gateway.ts"
+import { TickHooks } from "../engine/runtime/TickHooks.ts"
+import type { DatabaseTarget } from "../engine/store/index.ts"
+import { Database, openDatabase } from "../engine/store/index.ts"
+import { fmt, writeResults } from "./harness.ts"
+import { seedDueSubscriptions } from "./seed.ts"
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name)
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt
+}
+const N = arg("--subscriptions", 10_000)
+const days = arg("--days", 365)
+const first = "2026-01-01" as CalendarDate
+
+const simulateYear = async (label: string, target: DatabaseTarget) => {
+  const scope = Scope.makeUnsafe()
+  const db = await Effect.runPromise(openDatabase(target).pipe(Scope.provide(scope)))
+  try {
+    await seedDueSubscriptions(db.sql, { count: N, due: first, spreadDays: 28, reminders: true, paymentMethods: ["pm_ok", "pm_ok", "pm_ok", "pm_fail_once"] })
+    const program = Effect.gen(function*() {
+      const clock = yield* BusinessClock
+      let invoiced = 0
+      for (let i = 0; i < days; i++) {
+        yield* clock.set(dayTime(addDays(first, i)))
+        invoiced += (yield* runTick({ batch: 1000 })).invoiced
+      }
+      return invoiced
+    })
+    const layer = Layer.mergeAll(Layer.succeed(Database, db), BusinessClock.fixed(dayTime(first)), TickHooks.none, Gateway.simulated.pipe(Layer.provide(Layer.succeed(Database, db))))
+    const t0 = performance.now()
+    const invoiced = await Effect.runPromise(program.pipe(Effect.provide(layer)))
+    const seconds = (performance.now() - t0) / 1000
+    console.log(`  ${label.padEnd(10)} ${seconds.toFixed(1)} s for ${days} days, ${fmt(invoiced)} invoices (${fmt(invoiced / seconds)} invoices/s, ${(seconds * 1000 / days).toFixed(0)} ms/day)`)
+    return { seconds, invoiced }
+  } finally {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+}
+
+console.log(`simulate: ${fmt(N)} monthly subscriptions over ${days} days`)
+const dir = mkdtempSync(join(tmpdir(), "billcycle-sim-"))
+const embedded = await simulateYear("embedded", { _tag: "Embedded", dataDir: join(dir, "db") })
+rmSync(dir, { recursive: true, force: true })
+const url = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
+const schema = `bench_sim_${Date.now().toString(36)}`
+const server = await simulateYear("server", { _tag: "Server", url, schema })
+{
+  const scope = Scope.makeUnsafe()
+  const db = await Effect.runPromise(openDatabase({ _tag: "Server", url, schema }).pipe(Scope.provide(scope)))
+  await db.sql.unsafe(`drop schema ${schema} cascade`)
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+}
+writeResults("simulate", { subscriptions: N, days, embedded, server, goalSeconds: 60 })
