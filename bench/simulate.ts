@@ -13,7 +13,7 @@ import { join } from "node:path"
 import { addDays } from "../engine/billing/index.ts"
 import type { CalendarDate } from "../engine/domain/index.ts"
 import { BusinessClock, dayTime } from "../engine/runtime/BusinessClock.ts"
-import { runTick } from "../engine/runtime/Engine.ts"
+import { runTick, stepTimings } from "../engine/runtime/Engine.ts"
 import { Gateway } from "../engine/runtime/Gateway.ts"
 import { TickHooks } from "../engine/runtime/TickHooks.ts"
 import type { DatabaseTarget } from "../engine/store/index.ts"
@@ -47,6 +47,9 @@ const simulateYear = async (label: string, target: DatabaseTarget) => {
     const t0 = performance.now()
     const invoiced = await Effect.runPromise(program.pipe(Effect.provide(layer)))
     const seconds = (performance.now() - t0) / 1000
+    const steps = [...stepTimings.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)
+    console.log(`    slowest steps: ${steps.map(([k, v]) => `${k} ${(v.ms / 1000).toFixed(1)} s/${v.calls}`).join(", ")}`)
+    stepTimings.clear()
     console.log(`  ${label.padEnd(10)} ${seconds.toFixed(1)} s for ${days} days, ${fmt(invoiced)} invoices (${fmt(invoiced / seconds)} invoices/s, ${(seconds * 1000 / days).toFixed(0)} ms/day)`)
     return { seconds, invoiced }
   } finally {

@@ -28,7 +28,8 @@ import {
   sendDueReminders,
   settleAttempts,
   unsettledLeaseOwners,
-  dueSubscriptionIds
+  dueSubscriptionIds,
+  dueWork
 } from "../store/index.ts"
 import { BusinessClock } from "./BusinessClock.ts"
 import { failpoint } from "./failpoint.ts"
@@ -71,8 +72,23 @@ const isDeadOwner = (owner: string): boolean => {
   }
 }
 
+/** Time spent per step since the process started, for benchmarks and `--log-format json`. */
+export const stepTimings = new Map<string, { calls: number; ms: number }>()
+
+const timed = <A>(what: string, work: () => Promise<A>) => async () => {
+  const t0 = performance.now()
+  try {
+    return await work()
+  } finally {
+    const entry = stepTimings.get(what) ?? { calls: 0, ms: 0 }
+    entry.calls++
+    entry.ms += performance.now() - t0
+    stepTimings.set(what, entry)
+  }
+}
+
 const db = <A>(what: string, work: () => Promise<A>) =>
-  Effect.tryPromise({ try: work, catch: (cause) => new DatabaseError({ message: `${what}: ${messageOf(cause)}`, cause }) })
+  Effect.tryPromise({ try: timed(what, work), catch: (cause) => new DatabaseError({ message: `${what}: ${messageOf(cause)}`, cause }) })
 
 export interface TickOptions {
   readonly batch: number
@@ -105,29 +121,31 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
       summary.unknown += outcome.unknown
     })
 
-  const repeat = (step: () => Promise<number>) =>
+  const repeat = (name: string, step: () => Promise<number>) =>
     Effect.gen(function*() {
       let total = 0
       for (;;) {
-        const n = yield* db("engine step", step)
+        const n = yield* db(name, step)
         total += n
         if (n < batch) return total
       }
     })
 
+  const due = yield* db("checking for due work", () => dueWork(sql, ctx))
+
   // 1. Attempts left unsettled by a crash or a lost reply: ask again with the same key.
-  const dead = (yield* db("reading leases", () => unsettledLeaseOwners(sql))).filter(isDeadOwner)
-  for (;;) {
+  const dead = due.unsettled ? (yield* db("reading leases", () => unsettledLeaseOwners(sql))).filter(isDeadOwner) : []
+  while (due.unsettled) {
     const claimed = yield* db("claiming unsettled attempts", () => claimUnsettledAttempts(sql, ctx, batch, dead))
     yield* sendAndSettle(claimed)
     if (claimed.length < batch) break
   }
 
   // 2. Lifecycle before billing.
-  summary.canceled += yield* repeat(() => applyPeriodEndCancellations(sql, ctx, batch))
-  summary.resumed += yield* repeat(() => resumeDuePaused(sql, ctx, batch))
-  summary.activated += yield* repeat(() => activateScheduled(sql, ctx, batch))
-  summary.expired += yield* repeat(() => expireCompletedTerms(sql, ctx, batch))
+  if (due.cancellations) summary.canceled += yield* repeat("period-end cancellations", () => applyPeriodEndCancellations(sql, ctx, batch))
+  if (due.resumes) summary.resumed += yield* repeat("resumes", () => resumeDuePaused(sql, ctx, batch))
+  if (due.starts) summary.activated += yield* repeat("scheduled starts", () => activateScheduled(sql, ctx, batch))
+  if (due.expiries) summary.expired += yield* repeat("expiries", () => expireCompletedTerms(sql, ctx, batch))
 
   // 3. Billing: one period per subscription per batch, until nothing is due. Workers claim
   // disjoint batches (SKIP LOCKED), so one invoices while another waits on the gateway.
@@ -163,10 +181,12 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   }
   })
   const workers = concurrent ? options.workers ?? 3 : 1
-  yield* Effect.forEach(Array.from({ length: workers }, () => billingLoop), (loop) => loop, { concurrency: workers, discard: true })
+  // Resumes and scheduled starts above may have made billing due, so those days check again.
+  const billingDue = due.billing || due.resumes || due.starts
+  if (billingDue) yield* Effect.forEach(Array.from({ length: workers }, () => billingLoop), (loop) => loop, { concurrency: workers, discard: true })
 
   // 4. Retries of failed charges whose day has come.
-  for (;;) {
+  while (due.retries) {
     const retries = yield* db("creating retries", () => createDueRetries(sql, ctx, batch))
     summary.retried += retries.length
     yield* sendAndSettle(retries)
@@ -174,8 +194,9 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   }
 
   // 5. Overdue invoices, reminders.
-  summary.overdue += yield* repeat(() => markOverdueInvoices(sql, ctx, batch))
-  summary.reminders += yield* repeat(() => sendDueReminders(sql, ctx, batch))
+  if (due.overdue) summary.overdue += yield* repeat("overdue invoices", () => markOverdueInvoices(sql, ctx, batch))
+  // Billing today moves next billing dates into the reminder window: check reminders whenever something was billed.
+  if (due.reminders || summary.invoiced > 0) summary.reminders += yield* repeat("reminders", () => sendDueReminders(sql, ctx, batch))
 
   // 6. Rules and delivery, plugged in by their rooms.
   summary.rules += yield* hooks.runRules(ctx)

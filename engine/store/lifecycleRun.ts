@@ -177,3 +177,40 @@ export const recordSubscriptionFailure = async (sql: Sql, id: number, error: str
     where id = ${id} returning parked_at is not null as parked`
   return row?.parked ?? false
 }
+
+export interface DueWork {
+  readonly unsettled: boolean
+  readonly cancellations: boolean
+  readonly resumes: boolean
+  readonly starts: boolean
+  readonly expiries: boolean
+  readonly billing: boolean
+  readonly retries: boolean
+  readonly overdue: boolean
+  readonly reminders: boolean
+}
+
+/**
+ * One round trip that tells which steps have anything due today, so a quiet
+ * day costs one query instead of a dozen (the simulator replays 365 of them).
+ * A step it reports as idle may still be run: the steps re-check for themselves.
+ */
+export const dueWork = async (sql: Sql, ctx: EngineContext): Promise<DueWork> => {
+  const today = ctx.today
+  const horizon = addDays(today, Math.max(0, ctx.settings.reminderDays))
+  const [row] = await sql<Array<DueWork>>`
+    select
+      exists (select 1 from payment_attempts where status in ('pending', 'unknown')) as unsettled,
+      exists (select 1 from subscriptions where cancel_at is not null and status not in ('canceled', 'expired') and cancel_at <= ${today}) as cancellations,
+      exists (select 1 from subscriptions where status = 'paused' and resume_on <= ${today}) as resumes,
+      exists (select 1 from subscriptions where status = 'scheduled' and start_date <= ${today}) as starts,
+      exists (select 1 from subscriptions where status in ('active', 'scheduled', 'unpaid', 'past_due') and parked_at is null
+              and next_billing_date <= ${today} and terms_payments is not null and payments_made >= terms_payments) as expiries,
+      exists (select 1 from subscriptions where status in ('active', 'scheduled', 'unpaid', 'past_due') and parked_at is null
+              and next_billing_date <= ${today}) as billing,
+      exists (select 1 from subscriptions where next_retry_on is not null and next_retry_on <= ${today}) as retries,
+      exists (select 1 from invoices where status = 'open' and due_date < ${today} and overdue_on is null and collection_method = 'invoice') as overdue,
+      exists (select 1 from subscriptions where reminders and status = 'active' and next_billing_date > ${today} and next_billing_date <= ${horizon}
+              and reminder_sent_for is distinct from next_billing_date) as reminders`
+  return row!
+}

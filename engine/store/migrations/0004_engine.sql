@@ -15,3 +15,9 @@ alter table payment_attempts add column requested_on date;
 -- The simulated gateway remembers whose invoice a charge was for.
 alter table sim_gateway_ledger add column merchant_reference text;
 create index sim_gateway_ledger_reference on sim_gateway_ledger (merchant_reference);
+
+-- What the engine's "anything due?" check reads, each an index-only probe.
+create index subscriptions_cancel_at on subscriptions (cancel_at) where cancel_at is not null and status not in ('canceled', 'expired');
+create index subscriptions_resume_on on subscriptions (resume_on) where status = 'paused';
+create index subscriptions_scheduled on subscriptions (start_date) where status = 'scheduled';
+create index subscriptions_reminders on subscriptions (next_billing_date) where reminders and status = 'active';
