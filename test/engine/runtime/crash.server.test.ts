@@ -29,22 +29,29 @@ if (serverUrl === undefined) throw new Error("this test needs the PostgreSQL ser
       const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
       const failpoints = ["after-invoice-insert:3", "before-billing-commit:5", "after-gateway-call:2", "after-attempt-settle:4", "before-settle-commit:6"]
       let kills = 0
+      let runs = 0
       const days = ["2026-03-01", "2026-03-02", "2026-03-04", "2026-03-06", "2026-03-08"]
-      for (const day of days) {
-        for (let round = 0; round < 6; round++) {
-          const fp = round < failpoints.length && rand() < 0.5 ? failpoints[round]! : undefined
-          const p = startEngine(["--now", day, "--batch", "40"], { ...env, ...(fp === undefined ? {} : { BILLCYCLE_FAILPOINT: fp }) })
-          const killAfter = 700 + Math.floor(rand() * 1500)
+      // Small batches make each run long enough to be killed in the middle of its work.
+      const run = (day: string, fp: string | undefined) =>
+        startEngine(["--now", day, "--batch", "10"], { ...env, ...(fp === undefined ? {} : { BILLCYCLE_FAILPOINT: fp }) })
+      for (const [index, day] of days.entries()) {
+        // Keep killing until this day's share of the (at least) 20 kills is reached.
+        const target = Math.ceil((24 * (index + 1)) / days.length)
+        for (let round = 0; kills < target && round < 20; round++) {
+          const fp = rand() < 0.4 ? failpoints[Math.floor(rand() * failpoints.length)]! : undefined
+          const p = run(day, fp)
+          runs++
+          const killAfter = 600 + Math.floor(rand() * 1800)
           const outcome = await Promise.race([p.done, sleep(killAfter).then(() => undefined)])
           if (outcome === undefined) p.child.kill("SIGKILL")
           const r = await p.done
           if (r.signal === "SIGKILL") kills++
         }
         // The restart that finishes the day.
-        const final = await startEngine(["--now", day, "--batch", "40"], env).done
+        const final = await run(day, undefined).done
         expect(final.code, final.stderr).toBe(0)
       }
-      expect(kills).toBeGreaterThanOrEqual(20)
+      expect(kills, `${kills} kills in ${runs} runs`).toBeGreaterThanOrEqual(20)
       expect(await checkBillingInvariants(t.db.sql)).toEqual([])
       const rows = await t.db.sql<Array<{ payment_method: string; status: string; invoices: number; paid: number }>>`
         select c.payment_method, s.status, count(i.id)::int as invoices, count(i.id) filter (where i.status = 'paid')::int as paid
