@@ -6,7 +6,10 @@
  */
 import { Effect, Layer, Option } from "effect"
 import { BusinessClock, parseNow } from "../runtime/BusinessClock.ts"
-import { Database, resolveDatabaseTarget } from "../store/index.ts"
+import type { EngineContext } from "../store/index.ts"
+import { Database, loadSettings, resolveDatabaseTarget, runSql } from "../store/index.ts"
+import { engineOwner } from "../runtime/Engine.ts"
+import { failpoint } from "../runtime/failpoint.ts"
 import { UsageError } from "./CliFailure.ts"
 import { Db, Now } from "./GlobalFlags.ts"
 
@@ -37,3 +40,11 @@ export const withClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     const clock = yield* clockLayer
     return yield* effect.pipe(Effect.provide(clock))
   })
+
+/** What a command that changes subscriptions needs: today in the account's zone and its settings. */
+export const commandContext = Effect.gen(function*() {
+  const clock = yield* BusinessClock
+  const settings = yield* runSql(loadSettings)
+  const today = yield* clock.today(settings.timezone)
+  return { today, settings, owner: engineOwner, failpoint } as EngineContext
+})

@@ -99,7 +99,7 @@ export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, 
   sql.begin(async (tx) => {
     const today = ctx.today
     const due = await tx<Array<DueRow>>`
-      select s.id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count, s.start_date, s.next_billing_date,
+      select s.id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count, coalesce(s.billing_anchor, s.start_date) as start_date, s.next_billing_date,
              s.periods_billed, s.terms_payments, s.collection_method, s.payment_terms,
              coalesce(s.payment_method, c.payment_method) as payment_method, s.auto_email,
              s.invoice_language, s.invoice_locale, c.email, c.language as contact_language, c.locale as contact_locale, s.name

@@ -73,7 +73,7 @@ export const applyPeriodEndCancellations = (sql: Sql, ctx: EngineContext, limit:
 export const resumeDuePaused = (sql: Sql, ctx: EngineContext, limit: number): Promise<number> =>
   sql.begin(async (tx) => {
     const rows = await tx<Array<PersonRow & { resume_on: string; start_date: string; frequency_unit: Frequency["unit"]; frequency_count: number }>>`
-      select ${personColumns(tx)}, s.resume_on, s.start_date, s.frequency_unit, s.frequency_count
+      select ${personColumns(tx)}, s.resume_on, coalesce(s.billing_anchor, s.start_date) as start_date, s.frequency_unit, s.frequency_count
       from subscriptions s join contacts c on c.id = s.contact_id
       where s.status = 'paused' and s.resume_on <= ${ctx.today}
       order by s.resume_on, s.id limit ${limit} for update of s skip locked`

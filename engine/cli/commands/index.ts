@@ -2,6 +2,8 @@
 import { dbCommand, settingsCommand } from "./settings.ts"
 import { scheduleCommand } from "./schedule.ts"
 import { engineCommands } from "./engine.ts"
+import { contactsCommand, productsCommand } from "./people.ts"
+import { eventsCommand, subscriptionsCommand } from "./subscriptions.ts"
 import { invoicesCommand, listsCommand, outboxCommand, tasksCommand } from "./invoices.ts"
 
-export const commands = [settingsCommand, dbCommand, scheduleCommand, ...engineCommands, invoicesCommand, outboxCommand, tasksCommand, listsCommand] as const
+export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, scheduleCommand, ...engineCommands, invoicesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand] as const

@@ -1,0 +1,407 @@
+/**
+ * Subscriptions as ops manage them: create (validated whole, grouped into
+ * subscriptions by frequency, terms and start date), update (items as a new
+ * version, re-anchoring, payment method), cancel, pause, resume, delete.
+ * Every change commits with its events; the status rules of the product are
+ * enforced here with messages that say what is allowed.
+ */
+import { BillingSchedule, addDays, addMonthsClamped, groupIntoSubscriptions, lineAmounts, toDayNumber } from "../billing/index.ts"
+import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
+import { canCancel, canDelete, canPause, canResume, formatBillingTerms, formatFrequency, parseMajorAmount } from "../domain/index.ts"
+import type { EngineContext } from "./billingRun.ts"
+import { languageOf, localeOf } from "./billingRun.ts"
+import type { Sql, TransactionSql } from "./Database.ts"
+import { InputError } from "./InputError.ts"
+import type { JournalEvent } from "./journalBatch.ts"
+import { enqueueMessages, statusChanged, writeJournal } from "./journalBatch.ts"
+import type { RefundRequest } from "./refunds.ts"
+import { recordUnusedDaysRefund } from "./refunds.ts"
+
+export type StartChoice =
+  | { readonly _tag: "Today" }
+  | { readonly _tag: "Date"; readonly date: CalendarDate }
+  | { readonly _tag: "DelayDays"; readonly days: number }
+  | { readonly _tag: "DelayMonths"; readonly months: number }
+
+export interface CreateInput {
+  readonly contactEmail: string
+  readonly items: ReadonlyArray<ItemSpec>
+  readonly start: StartChoice
+  readonly terms: BillingTerms
+  readonly collection: "charge" | "invoice"
+  readonly paymentTerms: PaymentTerms | undefined
+  readonly paymentMethod: string | undefined
+  readonly language: string | undefined
+  readonly locale: string | undefined
+  readonly reminders: boolean
+  /** Where each item came from, for messages: `--item 2`, `file.csv:4`. */
+  readonly itemLabels?: ReadonlyArray<string>
+}
+
+export interface ResolvedItem {
+  readonly line: Omit<LineItem, "productId" | "sku"> & { readonly productId: number | undefined; readonly sku: string | undefined }
+  readonly currency: string
+  readonly frequency: Frequency | undefined
+}
+
+export interface CreatedSubscription {
+  readonly id: number
+  readonly name: string
+  readonly status: SubscriptionStatus
+  readonly frequency: string
+  readonly terms: string
+  readonly startDate: string
+  readonly endDate: string | null
+  readonly nextBillingDate: string
+  readonly currency: string
+  readonly amountPerPayment: number
+  readonly items: number
+}
+
+/** Resolves SKUs and amounts of item specs; every problem names its item. */
+export const resolveItems = async (sql: Sql | TransactionSql, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string): Promise<Array<ResolvedItem>> => {
+  const skus = [...new Set(specs.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))]
+  const products = new Map((skus.length === 0 ? [] : await sql<Array<{ id: number; sku: string; name: string; unit_price: number; currency: string; frequency_unit: Frequency["unit"] | null; frequency_count: number | null }>>`
+    select id, sku, name, unit_price, currency, frequency_unit, frequency_count from products where sku = any(${skus})`).map((p) => [p.sku, p]))
+  return specs.map((spec, i) => {
+    const label = labels[i] ?? `item ${i + 1}`
+    const product = spec.sku === undefined ? undefined : products.get(spec.sku)
+    if (spec.sku !== undefined && product === undefined) throw new InputError(`${label}: unknown SKU "${spec.sku}"`)
+    const currency = spec.currency ?? product?.currency ?? defaultCurrency
+    if (product !== undefined && spec.currency !== undefined && spec.currency !== product.currency) {
+      throw new InputError(`${label}: SKU ${product.sku} is priced in ${product.currency}, not ${spec.currency}`)
+    }
+    let unitPrice = product?.unit_price
+    if (spec.price !== undefined) {
+      const p = parseMajorAmount(spec.price, currency)
+      if (typeof p === "string") throw new InputError(`${label}: price: ${p}`)
+      unitPrice = p
+    }
+    if (unitPrice === undefined) throw new InputError(`${label}: no price`)
+    if (unitPrice <= 0) throw new InputError(`${label}: the unit price must be greater than 0`)
+    let discount: LineItem["discount"]
+    if (spec.discountPercentPpm !== undefined) discount = { _tag: "Percent", ppm: spec.discountPercentPpm }
+    if (spec.discountAmount !== undefined) {
+      const d = parseMajorAmount(spec.discountAmount, currency)
+      if (typeof d === "string") throw new InputError(`${label}: discount: ${d}`)
+      if (d > unitPrice) throw new InputError(`${label}: an amount discount (${spec.discountAmount}) cannot exceed the unit price`)
+      discount = { _tag: "Amount", amount: d as MinorUnits }
+    }
+    const productFrequency: Frequency | undefined = product?.frequency_unit == null ? undefined : { unit: product.frequency_unit, count: product.frequency_count! }
+    const oneTime = spec.oneTime || (product !== undefined && product.frequency_unit === null && spec.frequency === undefined)
+    const frequency = oneTime ? undefined : spec.frequency ?? productFrequency ?? { unit: "month", count: 1 }
+    const line = {
+      name: spec.name ?? product!.name,
+      unitPrice: unitPrice as MinorUnits,
+      quantity: spec.quantity,
+      oneTime,
+      productId: product?.id,
+      sku: product?.sku ?? spec.sku,
+      ...(discount === undefined ? {} : { discount }),
+      ...(spec.taxPpm === undefined ? {} : { taxRate: spec.taxPpm })
+    }
+    try {
+      lineAmounts(line)
+    } catch (e) {
+      throw new InputError(`${label}: ${(e as Error).message}`)
+    }
+    return { line, currency, frequency }
+  })
+}
+
+export const startDateOf = (start: StartChoice, today: CalendarDate): CalendarDate => {
+  switch (start._tag) {
+    case "Today":
+      return today
+    case "Date":
+      return start.date
+    case "DelayDays":
+      return addDays(today, start.days)
+    case "DelayMonths":
+      return addMonthsClamped(today, start.months)
+  }
+}
+
+const insertItems = async (tx: TransactionSql, subscriptionId: number, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) => {
+  await tx`insert into item_versions (subscription_id, version, effective_from) values (${subscriptionId}, ${version}, ${effectiveFrom})`
+  await tx`
+    insert into line_items (subscription_id, version, line_no, product_id, name, sku, unit_price, quantity, discount_ppm, discount_amount, tax_rate_ppm, one_time)
+    select ${subscriptionId}, ${version}, n, p, nm, sk, up, q, dp, da, tr, ot::bool from unnest(
+      ${items.map((_, i) => i + 1)}::int[], ${items.map((r) => r.line.productId ?? null)}::int8[], ${items.map((r) => r.line.name)}::text[],
+      ${items.map((r) => r.line.sku ?? null)}::text[], ${items.map((r) => r.line.unitPrice)}::int8[], ${items.map((r) => r.line.quantity)}::int[],
+      ${items.map((r) => (r.line.discount?._tag === "Percent" ? r.line.discount.ppm : null))}::int[],
+      ${items.map((r) => (r.line.discount?._tag === "Amount" ? r.line.discount.amount : null))}::int8[],
+      ${items.map((r) => r.line.taxRate ?? null)}::int[], ${items.map((r) => (r.line.oneTime ? "t" : "f"))}::text[]
+    ) as u(n, p, nm, sk, up, q, dp, da, tr, ot)`
+}
+
+const itemsData = (items: ReadonlyArray<ResolvedItem>) =>
+  items.map((r) => ({
+    name: r.line.name, sku: r.line.sku ?? null, unit_price: r.line.unitPrice, quantity: r.line.quantity, one_time: r.line.oneTime,
+    discount: r.line.discount ?? null, tax_rate_ppm: r.line.taxRate ?? null
+  }))
+
+/**
+ * Creates the subscriptions of one purchase: items with the same frequency
+ * (terms and start date are shared by the purchase) go on one subscription;
+ * one-time items ride with the first subscription's first payment.
+ */
+export const createSubscriptions = async (sql: Sql, ctx: EngineContext, input: CreateInput): Promise<Array<CreatedSubscription>> => {
+  const labels = input.itemLabels ?? input.items.map((_, i) => `--item ${i + 1}`)
+  if (input.items.length === 0) throw new InputError("--item: a subscription needs at least one item")
+  return sql.begin(async (tx) => {
+    const [contact] = await tx<Array<{ id: number; email: string; payment_method: string | null; language: string | null; locale: string | null }>>`
+      select id, email, payment_method, language, locale from contacts where lower(email) = lower(${input.contactEmail})`
+    if (contact === undefined) throw new InputError(`--contact: no contact with email ${input.contactEmail} (add it with: billcycle contacts add --email ${input.contactEmail})`)
+    const resolved = await resolveItems(tx, input.items, labels, ctx.settings.currency)
+    const recurring = resolved.filter((r) => r.frequency !== undefined)
+    const oneTime = resolved.filter((r) => r.frequency === undefined)
+    if (recurring.length === 0) throw new InputError("--item: a subscription needs at least one recurring item (all items are one-time)")
+    const startDate = startDateOf(input.start, ctx.today)
+    const paymentMethod = input.paymentMethod ?? contact.payment_method ?? undefined
+    if (input.collection === "charge" && paymentMethod === undefined) {
+      throw new InputError(`--payment-method: charging automatically needs a saved payment method (give --payment-method, or save one on contact ${contact.email}, or use --collection invoice)`)
+    }
+    const groups = groupIntoSubscriptions(recurring.map((r) => ({ ...r, frequency: r.frequency!, terms: input.terms, startDate })))
+    for (const g of groups) {
+      const currencies = new Set(g.map((r) => r.currency))
+      if (currencies.size > 1) throw new InputError(`--item: items billed together must share a currency, got ${[...currencies].join(" and ")}`)
+    }
+    const status: SubscriptionStatus = toDayNumber(startDate) > toDayNumber(ctx.today) ? "scheduled" : "active"
+    const created: Array<CreatedSubscription> = []
+    const events: Array<JournalEvent> = []
+    for (const [gi, group] of groups.entries()) {
+      const items = gi === 0 ? [...group, ...oneTime.filter((o) => o.currency === group[0]!.currency)] : group
+      const frequency = group[0]!.frequency!
+      const currency = group[0]!.currency
+      const schedule = new BillingSchedule(startDate, frequency)
+      const endDate = input.terms._tag === "Fixed" ? schedule.endDate(input.terms.payments) : null
+      const name = items.length === 1 ? items[0]!.line.name : `${items[0]!.line.name} + ${items.length - 1} more`
+      const [row] = await tx<Array<{ id: number }>>`
+        insert into subscriptions (contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
+          next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on)
+        values (${contact.id}, ${name}, ${currency}, ${frequency.unit}, ${frequency.count}, ${input.terms._tag === "Fixed" ? input.terms.payments : null},
+          ${startDate}, ${startDate}, ${endDate}, ${startDate}, ${input.collection},
+          ${input.collection === "invoice" ? input.paymentTerms ?? "due-on-receipt" : null}, ${input.paymentMethod ?? null}, ${input.reminders},
+          ${input.language ?? null}, ${input.locale ?? null}, ${status}, ${ctx.today})
+        returning id`
+      await insertItems(tx, row!.id, 1, startDate, items)
+      const perPayment = group.reduce((s, r) => s + lineAmounts(r.line).total, 0)
+      events.push({
+        type: "subscription.created", subscriptionId: row!.id, contactId: contact.id, occurredOn: ctx.today,
+        data: {
+          name, currency, frequency: formatFrequency(frequency), terms: formatBillingTerms(input.terms), start_date: startDate, end_date: endDate,
+          next_billing_date: startDate, collection_method: input.collection, status, amount: perPayment, items: itemsData(items)
+        }
+      })
+      events.push(statusChanged(row!.id, null, status, ctx.today, { reason: "created" }))
+      created.push({
+        id: row!.id, name, status, frequency: formatFrequency(frequency), terms: formatBillingTerms(input.terms), startDate,
+        endDate, nextBillingDate: startDate, currency, amountPerPayment: perPayment, items: items.length
+      })
+    }
+    await writeJournal(tx, events, "cli")
+    return created
+  }) as Promise<Array<CreatedSubscription>>
+}
+
+export interface SubscriptionRow {
+  id: number
+  contact_id: number
+  email: string
+  contact_name: string | null
+  name: string
+  status: SubscriptionStatus
+  currency: string
+  frequency_unit: Frequency["unit"]
+  frequency_count: number
+  terms_payments: number | null
+  start_date: string
+  billing_anchor: string | null
+  end_date: string | null
+  next_billing_date: string | null
+  payments_made: number
+  collection_method: string
+  payment_terms: string | null
+  payment_method: string | null
+  reminders: boolean
+  cancel_at: string | null
+  canceled_on: string | null
+  paused_on: string | null
+  resume_on: string | null
+  owner: string | null
+  properties: Record<string, unknown>
+  invoice_language: string | null
+  invoice_locale: string | null
+  contact_language: string | null
+  contact_locale: string | null
+  last_error: string | null
+  parked_at: string | null
+  created_on: string
+}
+
+const selectSubscriptions = (sql: Sql | TransactionSql) => sql`
+  select s.id, s.contact_id, c.email, c.name as contact_name, s.name, s.status, s.currency, s.frequency_unit, s.frequency_count, s.terms_payments,
+         s.start_date, s.billing_anchor, s.end_date, s.next_billing_date, s.payments_made, s.collection_method, s.payment_terms,
+         coalesce(s.payment_method, c.payment_method) as payment_method, s.reminders, s.cancel_at, s.canceled_on, s.paused_on, s.resume_on,
+         s.owner, s.properties, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale,
+         s.last_error, s.parked_at::text as parked_at, s.created_on
+  from subscriptions s join contacts c on c.id = s.contact_id`
+
+export const listSubscriptions = (sql: Sql, filter: { status?: string | undefined; nextBillingBefore?: string | undefined }) =>
+  sql<Array<SubscriptionRow>>`
+    ${selectSubscriptions(sql)}
+    where true
+      ${filter.status === undefined ? sql`` : sql`and s.status = ${filter.status}`}
+      ${filter.nextBillingBefore === undefined ? sql`` : sql`and s.next_billing_date < ${filter.nextBillingBefore}`}
+    order by s.id`
+
+export const getSubscription = async (sql: Sql | TransactionSql, id: number, lock = false): Promise<SubscriptionRow> => {
+  const [row] = await sql<Array<SubscriptionRow>>`${selectSubscriptions(sql)} where s.id = ${id} ${lock ? sql`for update of s` : sql``}`
+  if (row === undefined) throw new InputError(`subscription ${id} does not exist`)
+  return row
+}
+
+export const currentItems = (sql: Sql | TransactionSql, id: number) =>
+  sql<Array<{ version: number; effective_from: string; line_no: number; name: string; sku: string | null; unit_price: number; quantity: number; discount_ppm: number | null; discount_amount: number | null; tax_rate_ppm: number | null; one_time: boolean }>>`
+    select v.version, v.effective_from, l.line_no, l.name, l.sku, l.unit_price, l.quantity, l.discount_ppm, l.discount_amount, l.tax_rate_ppm, l.one_time
+    from item_versions v join line_items l on l.subscription_id = v.subscription_id and l.version = v.version
+    where v.subscription_id = ${id} and v.version = (select max(version) from item_versions where subscription_id = ${id})
+    order by l.line_no`
+
+export interface UpdateInput {
+  readonly items?: ReadonlyArray<ItemSpec> | undefined
+  readonly nextBillingDate?: CalendarDate | undefined
+  readonly paymentMethod?: string | undefined
+}
+
+/**
+ * Updates a subscription. New items become a new version effective from the
+ * next billing date (the period already billed keeps its items). A new next
+ * billing date re-anchors the schedule: later dates follow from it.
+ */
+export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, input: UpdateInput) =>
+  sql.begin(async (tx) => {
+    const sub = await getSubscription(tx, id, true)
+    if (sub.status === "canceled" || sub.status === "expired") throw new InputError(`subscription ${id} is ${sub.status}: it can no longer be changed`)
+    const events: Array<JournalEvent> = []
+    const changes: Array<string> = []
+    if (input.items !== undefined && input.items.length > 0) {
+      const resolved = await resolveItems(tx, input.items, input.items.map((_, i) => `--item ${i + 1}`), sub.currency)
+      for (const r of resolved) {
+        if (r.currency !== sub.currency) throw new InputError(`--item: the subscription bills in ${sub.currency}, not ${r.currency}`)
+        if (r.frequency !== undefined && (r.frequency.unit !== sub.frequency_unit || r.frequency.count !== sub.frequency_count)) {
+          throw new InputError(`--item: ${r.line.name} bills ${formatFrequency(r.frequency)}, the subscription ${formatFrequency({ unit: sub.frequency_unit, count: sub.frequency_count })}; a different frequency needs its own subscription`)
+        }
+      }
+      const [{ v }] = await tx<Array<{ v: number }>>`select max(version)::int as v from item_versions where subscription_id = ${id}` as unknown as [{ v: number }]
+      const effectiveFrom = sub.next_billing_date !== null && sub.next_billing_date > ctx.today ? sub.next_billing_date : ctx.today
+      // Two changes before the same effective date: the later one replaces the earlier.
+      await tx`delete from item_versions where subscription_id = ${id} and version = ${v} and effective_from = ${effectiveFrom} and ${v} > 1
+               and not exists (select 1 from invoices where subscription_id = ${id} and period_start >= ${effectiveFrom})`
+      const [{ v2 }] = await tx<Array<{ v2: number }>>`select max(version)::int as v2 from item_versions where subscription_id = ${id}` as unknown as [{ v2: number }]
+      await insertItems(tx, id, v2 + 1, effectiveFrom, resolved)
+      events.push({ type: "subscription.items_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { version: v2 + 1, effective_from: effectiveFrom, items: itemsData(resolved) } })
+      changes.push(`items (version ${v2 + 1}, effective ${effectiveFrom})`)
+    }
+    if (input.nextBillingDate !== undefined) {
+      if (toDayNumber(input.nextBillingDate) < toDayNumber(ctx.today)) throw new InputError(`--next-billing-date: ${input.nextBillingDate} is in the past (today is ${ctx.today})`)
+      if (sub.next_billing_date === null) throw new InputError(`--next-billing-date: subscription ${id} has nothing more to bill`)
+      await tx`update subscriptions set next_billing_date = ${input.nextBillingDate}, billing_anchor = ${input.nextBillingDate}, reminder_sent_for = null, updated_at = now() where id = ${id}`
+      events.push({ type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "next_billing_date", from: sub.next_billing_date, to: input.nextBillingDate } })
+      changes.push(`next billing date ${sub.next_billing_date} → ${input.nextBillingDate}`)
+    }
+    if (input.paymentMethod !== undefined) {
+      await tx`update subscriptions set payment_method = ${input.paymentMethod}, updated_at = now() where id = ${id}`
+      events.push({ type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "payment_method", from: sub.payment_method, to: input.paymentMethod } })
+      changes.push(`payment method → ${input.paymentMethod}`)
+      // A new card for an unpaid subscription: retry tomorrow rather than wait for the old schedule.
+      if (sub.status === "unpaid") await tx`update subscriptions set next_retry_on = ${ctx.today} where id = ${id}`
+    }
+    if (changes.length === 0) throw new InputError("nothing to update: give --item, --next-billing-date or --payment-method")
+    await writeJournal(tx, events, "cli")
+    return changes
+  }) as Promise<Array<string>>
+
+export interface CancelResult {
+  readonly status: SubscriptionStatus
+  readonly effectiveOn: string
+  readonly refund: RefundRequest | undefined
+}
+
+/**
+ * Cancels now (no further charges; optionally refunding the unused days of
+ * the paid period) or at the end of the period (it stays active until its
+ * next billing date, which is then not billed). The buyer is emailed.
+ */
+export const cancelSubscription = (sql: Sql, ctx: EngineContext, id: number, options: { atPeriodEnd: boolean; refundUnused: boolean }) =>
+  sql.begin(async (tx) => {
+    const sub = await getSubscription(tx, id, true)
+    if (!canCancel(sub.status)) throw new InputError(`subscription ${id} is ${sub.status}: it cannot be canceled`)
+    if (options.atPeriodEnd && options.refundUnused) throw new InputError("--refund-unused: nothing is unused when canceling at period end")
+    if (options.atPeriodEnd && sub.next_billing_date !== null && sub.status !== "scheduled") {
+      await tx`update subscriptions set cancel_at = ${sub.next_billing_date}, updated_at = now() where id = ${id}`
+      await writeJournal(tx, [
+        { type: "subscription.cancel_requested", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { at_period_end: true, effective_on: sub.next_billing_date } },
+        { type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "cancel_at", from: sub.cancel_at, to: sub.next_billing_date } }
+      ], "cli")
+      return { status: sub.status, effectiveOn: sub.next_billing_date, refund: undefined }
+    }
+    await tx`update subscriptions set status = 'canceled', canceled_on = ${ctx.today}, cancel_at = null, next_billing_date = null, next_retry_on = null, updated_at = now() where id = ${id}`
+    const refund = options.refundUnused ? await recordUnusedDaysRefund(tx, ctx, id) : undefined
+    await writeJournal(tx, [
+      { type: "subscription.canceled", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { at_period_end: false, effective_on: ctx.today, refund_unused: options.refundUnused, refund_amount: refund?.amount ?? 0 } },
+      statusChanged(id, sub.status, "canceled", ctx.today, { reason: "canceled" })
+    ], "cli")
+    await enqueueMessages(tx, [{
+      kind: "email", template: "cancellation", dedupeKey: `email:cancellation:${id}`, subscriptionId: id, recipient: sub.email,
+      language: languageOf(sub, ctx.settings), locale: localeOf(sub, ctx.settings), payload: { effective_on: ctx.today, refund_amount: refund?.amount ?? 0 }, createdOn: ctx.today
+    }])
+    return { status: "canceled" as SubscriptionStatus, effectiveOn: ctx.today, refund }
+  }) as Promise<CancelResult>
+
+export const pauseSubscription = (sql: Sql, ctx: EngineContext, id: number, resumeOn: CalendarDate | undefined) =>
+  sql.begin(async (tx) => {
+    const sub = await getSubscription(tx, id, true)
+    if (!canPause(sub.status)) throw new InputError(`subscription ${id} is ${sub.status}: only an active, past-due or unpaid subscription can be paused`)
+    if (resumeOn !== undefined && toDayNumber(resumeOn) <= toDayNumber(ctx.today)) throw new InputError(`--resume-on: ${resumeOn} must be after today (${ctx.today})`)
+    await tx`update subscriptions set status = 'paused', paused_on = ${ctx.today}, resume_on = ${resumeOn ?? null}, next_retry_on = null, updated_at = now() where id = ${id}`
+    await writeJournal(tx, [
+      { type: "subscription.paused", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { resume_on: resumeOn ?? null } },
+      statusChanged(id, sub.status, "paused", ctx.today, { reason: "paused" })
+    ], "cli")
+  })
+
+/** Resumes now: billing continues on the first anchor date on or after today, never back-billing the pause. */
+export const resumeSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
+  sql.begin(async (tx) => {
+    const sub = await getSubscription(tx, id, true)
+    if (!canResume(sub.status)) throw new InputError(`subscription ${id} is ${sub.status}: only a paused subscription can be resumed`)
+    const anchor = (sub.billing_anchor ?? sub.start_date) as CalendarDate
+    const next = new BillingSchedule(anchor, { unit: sub.frequency_unit, count: sub.frequency_count }).nextOnOrAfter(ctx.today)
+    await tx`update subscriptions set status = 'active', paused_on = null, resume_on = null, next_billing_date = ${next}, updated_at = now() where id = ${id}`
+    await writeJournal(tx, [
+      { type: "subscription.resumed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { next_billing_date: next } },
+      statusChanged(id, "paused", "active", ctx.today, { reason: "resumed" })
+    ], "cli")
+    return next
+  }) as Promise<string>
+
+/** Deletes a canceled or expired subscription for good (its events stay in the journal). */
+export const deleteSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
+  sql.begin(async (tx) => {
+    const sub = await getSubscription(tx, id, true)
+    if (!canDelete(sub.status)) throw new InputError(`subscription ${id} is ${sub.status}: only canceled or expired subscriptions can be deleted`)
+    await tx`delete from payment_attempts where invoice_id in (select id from invoices where subscription_id = ${id})`
+    await tx`delete from subscriptions where id = ${id}`
+    await writeJournal(tx, [{ type: "subscription.deleted", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { status: sub.status } }], "cli")
+  })
+
+export const listEvents = (sql: Sql, filter: { subscriptionId?: number | undefined; type?: string | undefined; since?: string | undefined }) =>
+  sql<Array<{ id: number; type: string; subscription_id: number | null; invoice_id: number | null; occurred_on: string; source: string; data: Record<string, unknown> }>>`
+    select id, type, subscription_id, invoice_id, occurred_on, source, data from events
+    where true
+      ${filter.subscriptionId === undefined ? sql`` : sql`and subscription_id = ${filter.subscriptionId}`}
+      ${filter.type === undefined ? sql`` : sql`and type = ${filter.type}`}
+      ${filter.since === undefined ? sql`` : sql`and occurred_on >= ${filter.since}`}
+    order by id`
