@@ -1,8 +1,32 @@
 /**
- * The tick hooks the CLI's engine uses: rules (when --rules is given) and
- * outbox delivery. Filled in by the rules and delivery rooms.
+ * The tick hooks the CLI's engine uses: outbox delivery (rendered by the
+ * message renderer, sent by the message sender; by default files under
+ * ./out/mail) and, when --rules is given, the rules.
  */
-import type { Layer } from "effect"
+import { Effect, Layer } from "effect"
+import { Database } from "../store/index.ts"
+import { deliverOutbox, MessageRenderer, MessageSender } from "./OutboxDelivery.ts"
 import { TickHooks } from "./TickHooks.ts"
 
-export const engineHooksLayer = (_rulesDir: string | undefined): Layer.Layer<TickHooks> => TickHooks.none
+export const defaultMailDir = "out/mail"
+
+export const deliveryHooksLayer = Layer.effect(
+  TickHooks,
+  Effect.gen(function*() {
+    const db = yield* Database
+    const renderer = yield* MessageRenderer
+    const sender = yield* MessageSender
+    return {
+      runRules: () => Effect.succeed(0),
+      deliverOutbox: (ctx) =>
+        deliverOutbox(ctx.owner).pipe(
+          Effect.provideService(Database, db),
+          Effect.provideService(MessageRenderer, renderer),
+          Effect.provideService(MessageSender, sender)
+        )
+    }
+  })
+)
+
+export const engineHooksLayer = (_rulesDir: string | undefined) =>
+  deliveryHooksLayer.pipe(Layer.provide(Layer.mergeAll(MessageRenderer.plain, MessageSender.files(defaultMailDir))))

@@ -1,0 +1,66 @@
+/**
+ * The outbox queue: messages written in the transaction of the change that
+ * caused them are claimed here in batches (FOR UPDATE SKIP LOCKED, with a
+ * lease), handed to a sender, and marked sent, retried with exponential
+ * backoff, or failed after the last try. A message is claimed by one engine
+ * at a time; its delivery key (the dedupe key) travels with it, so a
+ * re-delivery after a crash between send and mark is recognisable by the
+ * receiver (at least once, never silently lost).
+ */
+import type { Sql } from "./Database.ts"
+
+export interface ClaimedMessage {
+  id: number
+  kind: "email" | "notification" | "webhook"
+  template: string | null
+  dedupe_key: string
+  subscription_id: number | null
+  invoice_id: number | null
+  recipient: string
+  language: string | null
+  locale: string | null
+  payload: Record<string, unknown>
+  attempts: number
+  created_on: string
+}
+
+export const maxDeliveryAttempts = 6
+
+/** Backoff before try n+1 after n failed tries: 1, 2, 4, 8, 16 minutes. */
+export const retryDelaySeconds = (attempts: number): number => 60 * 2 ** Math.max(0, attempts - 1)
+
+export const claimOutbox = (sql: Sql, owner: string, limit: number) =>
+  sql<Array<ClaimedMessage>>`
+    update outbox o set status = 'sending', lease_owner = ${owner}, lease_until = now() + interval '2 minutes', attempts = o.attempts + 1
+    where o.id in (
+      select id from outbox
+      where (status = 'queued' and next_attempt_at <= now()) or (status = 'sending' and lease_until < now())
+      order by id limit ${limit} for update skip locked)
+    returning o.id, o.kind, o.template, o.dedupe_key, o.subscription_id, o.invoice_id, o.recipient, o.language, o.locale, o.payload, o.attempts, o.created_on`
+
+export type DeliveryOutcome =
+  | { readonly _tag: "Sent"; readonly providerId: string }
+  | { readonly _tag: "Retry"; readonly error: string }
+  | { readonly _tag: "Failed"; readonly error: string }
+
+/** Records outcomes, only for messages still leased to this engine. */
+export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>) => {
+  if (results.length === 0) return
+  const sent = results.filter((r) => r.outcome._tag === "Sent")
+  const failed = results.filter((r) => r.outcome._tag !== "Sent")
+  if (sent.length > 0) {
+    await sql`
+      update outbox o set status = 'sent', sent_at = now(), provider_id = u.pid, lease_owner = null, lease_until = null, last_error = null
+      from unnest(${sent.map((r) => r.message.id)}::int8[], ${sent.map((r) => (r.outcome as { providerId: string }).providerId)}::text[]) as u(id, pid)
+      where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'`
+  }
+  if (failed.length > 0) {
+    const final = failed.map((r) => r.outcome._tag === "Failed" || r.message.attempts >= maxDeliveryAttempts)
+    await sql`
+      update outbox o set status = case when u.final then 'failed' else 'queued' end, last_error = u.err,
+        next_attempt_at = now() + make_interval(secs => u.delay), lease_owner = null, lease_until = null
+      from unnest(${failed.map((r) => r.message.id)}::int8[], ${failed.map((r) => (r.outcome as { error: string }).error)}::text[],
+                  ${final.map((f) => (f ? "t" : "f"))}::text[]::bool[], ${failed.map((r) => retryDelaySeconds(r.message.attempts))}::int[]) as u(id, err, final, delay)
+      where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'`
+  }
+}
