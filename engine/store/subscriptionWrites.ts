@@ -59,10 +59,25 @@ export interface CreatedSubscription {
 }
 
 /** Resolves SKUs and amounts of item specs; every problem names its item. */
-export const resolveItems = async (sql: Sql | TransactionSql, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string): Promise<Array<ResolvedItem>> => {
-  const skus = [...new Set(specs.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))]
-  const products = new Map((skus.length === 0 ? [] : await sql<Array<{ id: number; sku: string; name: string; unit_price: number; currency: string; frequency_unit: Frequency["unit"] | null; frequency_count: number | null }>>`
-    select id, sku, name, unit_price, currency, frequency_unit, frequency_count from products where sku = any(${skus})`).map((p) => [p.sku, p]))
+export interface CatalogueProduct {
+  id: number
+  sku: string
+  name: string
+  unit_price: number
+  currency: string
+  frequency_unit: Frequency["unit"] | null
+  frequency_count: number | null
+}
+
+export const loadProducts = async (sql: Sql | TransactionSql, skus: ReadonlyArray<string>): Promise<Map<string, CatalogueProduct>> =>
+  new Map((skus.length === 0 ? [] : await sql<Array<CatalogueProduct>>`
+    select id, sku, name, unit_price, currency, frequency_unit, frequency_count from products where sku = any(${[...new Set(skus)]})`).map((p) => [p.sku, p]))
+
+export const resolveItems = async (sql: Sql | TransactionSql, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string): Promise<Array<ResolvedItem>> =>
+  resolveItemsWith(await loadProducts(sql, specs.flatMap((s) => (s.sku === undefined ? [] : [s.sku]))), specs, labels, defaultCurrency)
+
+/** Resolves item specs against a loaded catalogue; every problem names its item. */
+export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string): Array<ResolvedItem> => {
   return specs.map((spec, i) => {
     const label = labels[i] ?? `item ${i + 1}`
     const product = spec.sku === undefined ? undefined : products.get(spec.sku)

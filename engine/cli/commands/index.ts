@@ -4,6 +4,7 @@ import { scheduleCommand } from "./schedule.ts"
 import { engineCommands } from "./engine.ts"
 import { contactsCommand, productsCommand } from "./people.ts"
 import { eventsCommand, subscriptionsCommand } from "./subscriptions.ts"
+import { exportCommand, importCommand } from "./importExport.ts"
 import { invoicesCommand, listsCommand, outboxCommand, tasksCommand } from "./invoices.ts"
 
-export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, scheduleCommand, ...engineCommands, invoicesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand] as const
+export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, invoicesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand] as const

@@ -1,0 +1,53 @@
+/** `billcycle import FILE.csv`, `billcycle import history DIR`, `billcycle export subscriptions`. */
+import { Console, Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import type { ExportProperties, HeaderLanguage } from "../../store/index.ts"
+import { exportSubscriptions, headerLanguages, importCsv, importHistory, runSql } from "../../store/index.ts"
+import { commandContext, withApp } from "../AppLayer.ts"
+import { UsageError } from "../CliFailure.ts"
+import { Json } from "../GlobalFlags.ts"
+
+const history = Command.make("history", { dir: Argument.String("dir") }, ({ dir }) =>
+  withApp(Effect.gen(function*() {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) return yield* new UsageError({ message: `import history: ${dir} is not a directory` })
+    const ctx = yield* commandContext
+    const summary = yield* runSql((sql) => importHistory(sql, dir, { today: ctx.today }))
+    yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported history from ${dir}: ${Object.entries(summary).map(([k, v]) => `${v} ${k}`).join(", ")}`)
+  }))).pipe(Command.withDescription("Import subscription history from a previous billing system (customers, subscriptions, line_items, events CSVs)"))
+
+export const importCommand = Command.make("import", { file: Argument.String("file") }, ({ file }) =>
+  withApp(Effect.gen(function*() {
+    if (!existsSync(file) || !statSync(file).isFile()) return yield* new UsageError({ message: `import: ${file}: no such file` })
+    const ctx = yield* commandContext
+    const summary = yield* runSql((sql) => importCsv(sql, ctx, file, readFileSync(file, "utf8")))
+    yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported ${summary.created} ${summary.kind} from ${summary.rows} rows of ${file}`)
+  }))).pipe(
+    Command.withDescription("Import contacts, products or subscriptions from a CSV file: all rows or none"),
+    Command.withSubcommands([history])
+  )
+
+const exportSubs = Command.make(
+  "subscriptions",
+  {
+    format: Flag.String("format").pipe(Flag.withDescription("csv (the only format)"), Flag.withDefault("csv")),
+    headerLanguage: Flag.String("header-language").pipe(Flag.withDescription("en, nb, nl, fr or sv: the language of the column headers"), Flag.withDefault("en")),
+    properties: Flag.String("properties").pipe(Flag.withDescription("view, all or all-with-associations"), Flag.withDefault("view")),
+    out: Flag.String("out").pipe(Flag.withDescription("write to FILE instead of stdout"), Flag.optional)
+  },
+  (flags) =>
+    withApp(Effect.gen(function*() {
+      if (flags.format !== "csv") return yield* new UsageError({ message: `--format: only csv is supported, got "${flags.format}"` })
+      if (!(headerLanguages as ReadonlyArray<string>).includes(flags.headerLanguage)) return yield* new UsageError({ message: `--header-language: expected one of ${headerLanguages.join(", ")}, got "${flags.headerLanguage}"` })
+      if (!["view", "all", "all-with-associations"].includes(flags.properties)) return yield* new UsageError({ message: `--properties: expected view, all or all-with-associations, got "${flags.properties}"` })
+      const csv = yield* runSql((sql) => exportSubscriptions(sql, flags.properties as ExportProperties, flags.headerLanguage as HeaderLanguage))
+      if (Option.isSome(flags.out)) {
+        writeFileSync(flags.out.value, csv)
+        yield* Console.error(`wrote ${flags.out.value}`)
+      } else {
+        process.stdout.write(csv)
+      }
+    }))
+).pipe(Command.withDescription("Export subscriptions as CSV, headers in a chosen language"))
+
+export const exportCommand = Command.make("export").pipe(Command.withDescription("Export records"), Command.withSubcommands([exportSubs]))

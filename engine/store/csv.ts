@@ -1,0 +1,101 @@
+/**
+ * RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF, a leading BOM.
+ * Rows keep their line numbers so errors can name `file:row:column`.
+ */
+export interface CsvRow {
+  /** 1-based line of the file where the row starts (the header is line 1). */
+  readonly line: number
+  readonly cells: ReadonlyArray<string>
+}
+
+export class CsvSyntaxError extends Error {
+  readonly line: number
+  constructor(line: number, message: string) {
+    super(message)
+    this.line = line
+  }
+}
+
+export const parseCsv = (text: string): Array<CsvRow> => {
+  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  const rows: Array<CsvRow> = []
+  let cells: Array<string> = []
+  let cell = ""
+  let line = 1
+  let rowLine = 1
+  let i = 0
+  let quoted = false
+  let fieldStart = true
+  while (i < s.length) {
+    const c = s[i]!
+    if (quoted) {
+      if (c === '"') {
+        if (s[i + 1] === '"') {
+          cell += '"'
+          i += 2
+          continue
+        }
+        quoted = false
+        i++
+        continue
+      }
+      if (c === "\n") line++
+      cell += c
+      i++
+      continue
+    }
+    if (c === '"' && fieldStart) {
+      quoted = true
+      fieldStart = false
+      i++
+      continue
+    }
+    if (c === ",") {
+      cells.push(cell)
+      cell = ""
+      fieldStart = true
+      i++
+      continue
+    }
+    if (c === "\r" && s[i + 1] === "\n") {
+      i++
+      continue
+    }
+    if (c === "\n") {
+      cells.push(cell)
+      if (!(cells.length === 1 && cells[0] === "")) rows.push({ line: rowLine, cells })
+      cells = []
+      cell = ""
+      fieldStart = true
+      line++
+      rowLine = line
+      i++
+      continue
+    }
+    cell += c
+    fieldStart = false
+    i++
+  }
+  if (quoted) throw new CsvSyntaxError(rowLine, "a quoted field is not closed")
+  if (cell !== "" || cells.length > 0) {
+    cells.push(cell)
+    rows.push({ line: rowLine, cells })
+  }
+  return rows
+}
+
+const needsQuotes = /[",\r\n]/
+
+export const formatCsv = (rows: ReadonlyArray<ReadonlyArray<string>>): string =>
+  rows.map((r) => r.map((c) => (needsQuotes.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(",")).join("\r\n") + "\r\n"
+
+/** Rows as records keyed by the header's lower-cased column names. */
+export const csvRecords = (rows: ReadonlyArray<CsvRow>): { header: Array<string>; records: Array<{ line: number; get: (column: string) => string }> } => {
+  const [head, ...body] = rows
+  const header = (head?.cells ?? []).map((h) => h.trim().toLowerCase())
+  const index = new Map(header.map((h, i) => [h, i]))
+  return {
+    header,
+    records: body.map((r) => ({ line: r.line, get: (column: string) => (r.cells[index.get(column) ?? -1] ?? "").trim() }))
+  }
+}

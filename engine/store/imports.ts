@@ -1,0 +1,312 @@
+/**
+ * `import FILE.csv`: contacts, products or subscriptions, told apart by the
+ * header. All or nothing: every row is validated first and every problem is
+ * reported as `FILE:ROW:COLUMN: message`; only a clean file is written, in
+ * one transaction of multi-row inserts (never a row at a time).
+ *
+ * Columns (header names, any order, case-insensitive):
+ * - contacts:      email, name, language, locale, payment_method, country
+ * - products:      name, sku, price, currency, frequency
+ * - subscriptions: subscription (a key grouping the rows of one purchase),
+ *                  contact (email), item (a SPEC such as sku=COFFEE-1KG,qty=2),
+ *                  and per purchase (first row wins): start, terms,
+ *                  collection, payment_method, language, locale, reminders
+ */
+import { BillingSchedule, groupIntoSubscriptions, lineAmounts, parseCalendarDate, toDayNumber } from "../billing/index.ts"
+import type { BillingTerms, CalendarDate, ItemSpec } from "../domain/index.ts"
+import { formatBillingTerms, formatFrequency, parseBillingTerms, parseItemSpec } from "../domain/index.ts"
+import type { EngineContext } from "./billingRun.ts"
+import { validateContact, validateProduct } from "./catalogue.ts"
+import { csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
+import type { Sql, TransactionSql } from "./Database.ts"
+import { InputError } from "./InputError.ts"
+import type { ResolvedItem } from "./subscriptionWrites.ts"
+import { loadProducts, resolveItemsWith } from "./subscriptionWrites.ts"
+
+export type ImportKind = "contacts" | "products" | "subscriptions"
+
+export interface ImportSummary {
+  readonly kind: ImportKind
+  readonly rows: number
+  readonly created: number
+}
+
+/** Collects problems; throws them all at once, one per line. */
+class Problems {
+  readonly list: Array<string> = []
+  readonly file: string
+  constructor(file: string) {
+    this.file = file
+  }
+  add(line: number, column: string, message: string) {
+    this.list.push(`${this.file}:${line}:${column}: ${message}`)
+  }
+  at(line: number, column: string, f: () => void) {
+    try {
+      f()
+    } catch (e) {
+      this.add(line, column, (e as Error).message.replace(/^--[a-z-]+: /, ""))
+    }
+  }
+  throwIfAny() {
+    if (this.list.length > 0) {
+      const shown = this.list.slice(0, 50)
+      throw new InputError(shown.join("\n") + (this.list.length > 50 ? `\n… and ${this.list.length - 50} more` : ""))
+    }
+  }
+}
+
+export const detectKind = (header: ReadonlyArray<string>): ImportKind | undefined =>
+  header.includes("subscription") && header.includes("item")
+    ? "subscriptions"
+    : header.includes("sku") && header.includes("price")
+    ? "products"
+    : header.includes("email")
+    ? "contacts"
+    : undefined
+
+export const importCsv = async (sql: Sql, ctx: EngineContext, file: string, text: string): Promise<ImportSummary> => {
+  let rows
+  try {
+    rows = parseCsv(text)
+  } catch (e) {
+    if (e instanceof CsvSyntaxError) throw new InputError(`${file}:${e.line}: ${e.message}`)
+    throw e
+  }
+  const { header, records } = csvRecords(rows)
+  const kind = detectKind(header)
+  if (kind === undefined) {
+    throw new InputError(`${file}:1: cannot tell what this file holds from its header (contacts need an email column; products sku and price; subscriptions subscription, contact and item)`)
+  }
+  if (records.length === 0) throw new InputError(`${file}: no rows after the header`)
+  const problems = new Problems(file)
+  switch (kind) {
+    case "contacts":
+      return importContacts(sql, ctx, records, problems)
+    case "products":
+      return importProducts(sql, ctx, records, problems)
+    case "subscriptions":
+      return importSubscriptions(sql, ctx, records, problems)
+  }
+}
+
+type Rec = { line: number; get: (column: string) => string }
+const opt = (v: string) => (v === "" ? undefined : v)
+
+const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArray<Rec>, problems: Problems): Promise<ImportSummary> => {
+  const seen = new Map<string, number>()
+  for (const r of records) {
+    const email = r.get("email")
+    const lang = opt(r.get("language"))
+    const loc = opt(r.get("locale"))
+    problems.at(r.line, "email", () => validateContact({ email }))
+    if (lang !== undefined) problems.at(r.line, "language", () => validateContact({ email: "x@y.zz", language: lang }))
+    if (loc !== undefined) problems.at(r.line, "locale", () => validateContact({ email: "x@y.zz", locale: loc }))
+    const key = email.toLowerCase()
+    if (seen.has(key)) problems.add(r.line, "email", `${email} appears again (first on row ${seen.get(key)})`)
+    else seen.set(key, r.line)
+  }
+  const existing = await sql<Array<{ email: string }>>`select email from contacts where lower(email) = any(${[...seen.keys()]})`
+  for (const e of existing) problems.add(seen.get(e.email.toLowerCase())!, "email", `a contact with email ${e.email} exists already`)
+  problems.throwIfAny()
+  await sql.begin(async (tx) => {
+    const ids = await tx<Array<{ id: number }>>`
+      insert into contacts (email, name, language, locale, payment_method, address)
+      select e, n, l, lc, pm, case when c is null then null else jsonb_build_object('country', c) end from unnest(
+        ${records.map((r) => r.get("email"))}::text[], ${records.map((r) => opt(r.get("name")) ?? null)}::text[],
+        ${records.map((r) => opt(r.get("language")) ?? null)}::text[], ${records.map((r) => opt(r.get("locale")) ?? null)}::text[],
+        ${records.map((r) => opt(r.get("payment_method")) ?? null)}::text[], ${records.map((r) => opt(r.get("country")) ?? null)}::text[]
+      ) as u(e, n, l, lc, pm, c)
+      returning id`
+    await tx`
+      insert into events (type, contact_id, occurred_on, source, data)
+      select 'contact.created', id, ${ctx.today}::date, 'import', '{}'::jsonb from unnest(${ids.map((r) => r.id)}::int8[]) as u(id)`
+  })
+  return { kind: "contacts", rows: records.length, created: records.length }
+}
+
+const importProducts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArray<Rec>, problems: Problems): Promise<ImportSummary> => {
+  const valid: Array<{ name: string; sku: string; unitPrice: number; currency: string; unit: string | null; count: number | null }> = []
+  const seen = new Map<string, number>()
+  for (const r of records) {
+    const input = { name: r.get("name"), sku: r.get("sku"), price: r.get("price"), currency: (opt(r.get("currency")) ?? ctx.settings.currency).toUpperCase(), frequency: opt(r.get("frequency")) }
+    const column = (message: string) => /--([a-z]+)/.exec(message)?.[1] ?? "price"
+    try {
+      const v = validateProduct(input)
+      valid.push({ name: input.name, sku: input.sku, unitPrice: v.unitPrice, currency: input.currency, unit: v.frequency?.unit ?? null, count: v.frequency?.count ?? null })
+    } catch (e) {
+      const m = (e as Error).message
+      problems.add(r.line, column(m), m.replace(/^--[a-z-]+: /, ""))
+    }
+    if (seen.has(input.sku)) problems.add(r.line, "sku", `SKU ${input.sku} appears again (first on row ${seen.get(input.sku)})`)
+    else seen.set(input.sku, r.line)
+  }
+  const existing = await sql<Array<{ sku: string }>>`select sku from products where sku = any(${[...seen.keys()]})`
+  for (const e of existing) problems.add(seen.get(e.sku)!, "sku", `a product with SKU ${e.sku} exists already`)
+  problems.throwIfAny()
+  await sql`
+    insert into products (name, sku, unit_price, currency, frequency_unit, frequency_count)
+    select * from unnest(${valid.map((v) => v.name)}::text[], ${valid.map((v) => v.sku)}::text[], ${valid.map((v) => v.unitPrice)}::int8[],
+      ${valid.map((v) => v.currency)}::text[], ${valid.map((v) => v.unit)}::text[], ${valid.map((v) => v.count)}::int[])`
+  return { kind: "products", rows: records.length, created: valid.length }
+}
+
+interface PlannedSubscription {
+  contactId: number
+  name: string
+  currency: string
+  frequency: { unit: string; count: number }
+  terms: BillingTerms
+  startDate: CalendarDate
+  endDate: CalendarDate | null
+  collection: "charge" | "invoice"
+  paymentTerms: string | null
+  paymentMethod: string | null
+  reminders: boolean
+  language: string | null
+  locale: string | null
+  status: "scheduled" | "active"
+  items: Array<ResolvedItem>
+  amount: number
+}
+
+const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: ReadonlyArray<Rec>, problems: Problems): Promise<ImportSummary> => {
+  const purchases = new Map<string, Array<Rec>>()
+  for (const r of records) {
+    const key = r.get("subscription")
+    if (key === "") {
+      problems.add(r.line, "subscription", "empty: rows of one purchase share a subscription key")
+      continue
+    }
+    const list = purchases.get(key)
+    if (list === undefined) purchases.set(key, [r])
+    else list.push(r)
+  }
+  const emails = [...new Set(records.map((r) => r.get("contact").toLowerCase()))]
+  const contacts = new Map((await sql<Array<{ id: number; email: string; payment_method: string | null }>>`
+    select id, email, payment_method from contacts where lower(email) = any(${emails})`).map((c) => [c.email.toLowerCase(), c]))
+  const specs = new Map<Rec, ItemSpec>()
+  for (const r of records) {
+    const spec = parseItemSpec(r.get("item"))
+    if (typeof spec === "string") problems.add(r.line, "item", spec)
+    else specs.set(r, spec)
+  }
+  const products = await loadProducts(sql, [...specs.values()].flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
+  const planned: Array<PlannedSubscription> = []
+  for (const [, rows] of purchases) {
+    const first = rows[0]!
+    const contact = contacts.get(first.get("contact").toLowerCase())
+    if (contact === undefined) {
+      problems.add(first.line, "contact", `no contact with email ${first.get("contact") || "(empty)"}`)
+      continue
+    }
+    const startText = first.get("start")
+    const startDate = startText === "" ? ctx.today : parseCalendarDate(startText)
+    if (startDate === undefined) problems.add(first.line, "start", `"${startText}" is not a calendar date YYYY-MM-DD`)
+    const terms = parseBillingTerms(opt(first.get("terms")) ?? "auto-renew")
+    if (terms === undefined) problems.add(first.line, "terms", `expected auto-renew or fixed:N, got "${first.get("terms")}"`)
+    const collectionText = opt(first.get("collection")) ?? "charge"
+    const cm = /^(charge|invoice)(?::(due-on-receipt|net-15|net-30|net-60))?$/.exec(collectionText)
+    if (cm === null) problems.add(first.line, "collection", `expected charge or invoice[:net-N], got "${collectionText}"`)
+    const paymentMethod = opt(first.get("payment_method")) ?? contact.payment_method
+    if (cm?.[1] === "charge" && paymentMethod === null) problems.add(first.line, "payment_method", "charging needs a payment method (here or on the contact)")
+    const language = opt(first.get("language"))
+    if (language !== undefined && !["en", "nb", "nl", "fr", "sv"].includes(language)) problems.add(first.line, "language", `expected en, nb, nl, fr or sv, got "${language}"`)
+    const remindersText = opt(first.get("reminders")) ?? "false"
+    if (!["true", "false", "yes", "no"].includes(remindersText)) problems.add(first.line, "reminders", `expected true or false, got "${remindersText}"`)
+    const rowSpecs = rows.filter((r) => specs.has(r))
+    // A row whose item did not parse is reported already; the purchase cannot be judged further.
+    if (rowSpecs.length < rows.length) continue
+    let resolved: Array<ResolvedItem> = []
+    try {
+      resolved = resolveItemsWith(products, rowSpecs.map((r) => specs.get(r)!), rowSpecs.map((r) => `row ${r.line}`), ctx.settings.currency)
+    } catch (e) {
+      const m = /^row (\d+): (.*)$/s.exec((e as Error).message)
+      problems.add(m === null ? first.line : Number(m[1]), "item", m === null ? (e as Error).message : m[2]!)
+      continue
+    }
+    if (startDate === undefined || terms === undefined || cm === null) continue
+    const recurring = resolved.filter((r) => r.frequency !== undefined)
+    const oneTime = resolved.filter((r) => r.frequency === undefined)
+    if (recurring.length === 0) {
+      problems.add(first.line, "item", "a subscription needs at least one recurring item")
+      continue
+    }
+    const groups = groupIntoSubscriptions(recurring.map((r) => ({ ...r, frequency: r.frequency!, terms, startDate })))
+    groups.forEach((group, gi) => {
+      const items = gi === 0 ? [...group, ...oneTime] : group
+      const frequency = group[0]!.frequency!
+      const endDate = terms._tag === "Fixed" ? new BillingSchedule(startDate, frequency).endDate(terms.payments) : null
+      planned.push({
+        contactId: contact.id, name: items.length === 1 ? items[0]!.line.name : `${items[0]!.line.name} + ${items.length - 1} more`,
+        currency: group[0]!.currency, frequency, terms, startDate, endDate, collection: cm[1] as "charge" | "invoice",
+        paymentTerms: cm[1] === "invoice" ? cm[2] ?? "due-on-receipt" : null, paymentMethod: opt(first.get("payment_method")) ?? null,
+        reminders: remindersText === "true" || remindersText === "yes", language: language ?? null, locale: opt(first.get("locale")) ?? null,
+        status: toDayNumber(startDate) > toDayNumber(ctx.today) ? "scheduled" : "active", items,
+        amount: group.reduce((s, r) => s + lineAmounts(r.line).total, 0)
+      })
+    })
+  }
+  problems.throwIfAny()
+  await sql.begin((tx) => insertPlanned(tx, ctx, planned))
+  return { kind: "subscriptions", rows: records.length, created: planned.length }
+}
+
+/** Writes planned subscriptions with their items, events and status history: a handful of statements for any number of rows. */
+export const insertPlanned = async (tx: TransactionSql, ctx: EngineContext, planned: ReadonlyArray<PlannedSubscription>): Promise<Array<number>> => {
+  if (planned.length === 0) return []
+  // Ids first, so every later row can point at its subscription without relying on insert order.
+  const ids = (await tx<Array<{ id: number }>>`
+    select nextval(pg_get_serial_sequence('subscriptions', 'id'))::int8 as id from generate_series(1, ${planned.length})`).map((r) => r.id)
+  const col = <A>(f: (p: PlannedSubscription) => A) => planned.map(f)
+  await tx`
+    insert into subscriptions (id, contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
+      next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on)
+    overriding system value
+    select id, c, n, cur, fu, fc, tp, sd, sd, ed, sd, cm, pt, pm, rem::bool, lang, loc, st, ${ctx.today}::date from unnest(
+      ${ids}::int8[], ${col((p) => p.contactId)}::int8[], ${col((p) => p.name)}::text[], ${col((p) => p.currency)}::text[],
+      ${col((p) => p.frequency.unit)}::text[], ${col((p) => p.frequency.count)}::int[], ${col((p) => (p.terms._tag === "Fixed" ? p.terms.payments : null))}::int[],
+      ${col((p) => p.startDate)}::date[], ${col((p) => p.endDate)}::date[], ${col((p) => p.collection)}::text[], ${col((p) => p.paymentTerms)}::text[],
+      ${col((p) => p.paymentMethod)}::text[], ${col((p) => (p.reminders ? "t" : "f"))}::text[], ${col((p) => p.language)}::text[],
+      ${col((p) => p.locale)}::text[], ${col((p) => p.status)}::text[]
+    ) as u(id, c, n, cur, fu, fc, tp, sd, ed, cm, pt, pm, rem, lang, loc, st)`
+  await tx`
+    insert into item_versions (subscription_id, version, effective_from)
+    select id, 1, sd from unnest(${ids}::int8[], ${col((p) => p.startDate)}::date[]) as u(id, sd)`
+  const li = { sub: [] as Array<number>, no: [] as Array<number>, pid: [] as Array<number | null>, name: [] as Array<string>, sku: [] as Array<string | null>, price: [] as Array<number>, qty: [] as Array<number>, dp: [] as Array<number | null>, da: [] as Array<number | null>, tax: [] as Array<number | null>, one: [] as Array<string> }
+  planned.forEach((p, i) => p.items.forEach((r, n) => {
+    li.sub.push(ids[i]!)
+    li.no.push(n + 1)
+    li.pid.push(r.line.productId ?? null)
+    li.name.push(r.line.name)
+    li.sku.push(r.line.sku ?? null)
+    li.price.push(r.line.unitPrice)
+    li.qty.push(r.line.quantity)
+    li.dp.push(r.line.discount?._tag === "Percent" ? r.line.discount.ppm : null)
+    li.da.push(r.line.discount?._tag === "Amount" ? r.line.discount.amount : null)
+    li.tax.push(r.line.taxRate ?? null)
+    li.one.push(r.line.oneTime ? "t" : "f")
+  }))
+  await tx`
+    insert into line_items (subscription_id, version, line_no, product_id, name, sku, unit_price, quantity, discount_ppm, discount_amount, tax_rate_ppm, one_time)
+    select s, 1, n, p, nm, sk, up, q, dp, da, tr, ot::bool from unnest(
+      ${li.sub}::int8[], ${li.no}::int[], ${li.pid}::int8[], ${li.name}::text[], ${li.sku}::text[], ${li.price}::int8[], ${li.qty}::int[],
+      ${li.dp}::int[], ${li.da}::int8[], ${li.tax}::int[], ${li.one}::text[]) as u(s, n, p, nm, sk, up, q, dp, da, tr, ot)`
+  const created = planned.map((p) => JSON.stringify({
+    name: p.name, currency: p.currency, frequency: formatFrequency(p.frequency as never), terms: formatBillingTerms(p.terms), start_date: p.startDate,
+    end_date: p.endDate, next_billing_date: p.startDate, collection_method: p.collection, status: p.status, amount: p.amount
+  }))
+  await tx`
+    with ev as (
+      insert into events (type, subscription_id, contact_id, occurred_on, source, data)
+      select t, s, c, ${ctx.today}::date, 'import', d::jsonb from (
+        select 'subscription.created' as t, s, c, d, 1 as k from unnest(${ids}::int8[], ${col((p) => p.contactId)}::int8[], ${created}::text[]) as u(s, c, d)
+        union all
+        select 'subscription.status_changed', s, c, jsonb_build_object('from', null, 'to', st, 'reason', 'created')::text, 2
+        from unnest(${ids}::int8[], ${col((p) => p.contactId)}::int8[], ${col((p) => p.status)}::text[]) as u(s, c, st)
+        order by s, k) x
+      returning id, type, subscription_id, occurred_on, data)
+    insert into status_history (subscription_id, from_status, to_status, effective_on, event_id)
+    select subscription_id, null, data ->> 'to', occurred_on, id from ev where type = 'subscription.status_changed'`
+  return ids
+}

@@ -1,0 +1,69 @@
+import fc from "fast-check"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { CalendarDate } from "../../../engine/domain/index.ts"
+import type { EngineContext } from "../../../engine/store/index.ts"
+import { addProduct, csvRecords, exportSubscriptions, formatCsv, importCsv, loadSettings, parseCsv } from "../../../engine/store/index.ts"
+import { backend, openTestDatabase } from "../../storeHarness.ts"
+import type { TestDatabase } from "../../storeHarness.ts"
+
+let t: TestDatabase
+let ctx: EngineContext
+beforeAll(async () => {
+  t = await openTestDatabase()
+  ctx = { today: "2026-03-01" as CalendarDate, settings: await loadSettings(t.db.sql), owner: "test", failpoint: () => {} }
+  await addProduct(t.db.sql, { name: "Coffee casual – 250 g", sku: "CASUAL", price: "12.50", currency: "USD", frequency: "monthly" })
+  await addProduct(t.db.sql, { name: "Beans for a year", sku: "YEARLY", price: "250.00", currency: "USD", frequency: "annually" })
+})
+afterAll(async () => {
+  await t.close()
+})
+
+const rowCount = async () =>
+  (await t.db.sql<Array<{ n: number }>>`select (select count(*) from contacts) + (select count(*) from subscriptions) + (select count(*) from line_items) + (select count(*) from events) + (select count(*) from products) as n`)[0]!.n
+
+describe("CSV", () => {
+  it("parses quotes, doubled quotes, CRLF and a BOM, and round-trips what it formats", () => {
+    expect(parseCsv('\ufeffa,b\r\n"x, y","say ""hi"""\r\n').map((r) => r.cells)).toEqual([["a", "b"], ["x, y", 'say "hi"']])
+    fc.assert(fc.property(fc.array(fc.array(fc.string(), { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 10 }), (rows) => {
+      const fixed = rows.map((r) => (r.length === 1 && r[0] === "" ? ["x"] : r))
+      expect(parseCsv(formatCsv(fixed)).map((r) => r.cells)).toEqual(fixed)
+    }))
+  })
+})
+
+describe(`import and export (${backend})`, () => {
+  it("imports contacts and subscriptions; a file with one bad row among good ones writes nothing and names every bad cell", async () => {
+    const bad = "email,name,language,payment_method\nana@example.com,Ana,nb,pm_ok\nbo@example.com,Bo,xx,pm_ok\nnot-an-email,Cy,,\n"
+    const before = await rowCount()
+    await expect(importCsv(t.db.sql, ctx, "people.csv", bad)).rejects.toThrow("people.csv:3:language: expected one of en, nb, nl, fr, sv, got \"xx\"\npeople.csv:4:email:")
+    expect(await rowCount()).toBe(before)
+    expect(await importCsv(t.db.sql, ctx, "people.csv", "email,name,language,payment_method\nana@example.com,Ana,nb,pm_ok\nbo@example.com,\"Bo, Jr\",sv,pm_ok\n")).toMatchObject({ kind: "contacts", created: 2 })
+    const subs = "subscription,contact,item,terms,collection\nA,ana@example.com,\"sku=CASUAL,qty=2\",fixed:6,charge\nA,ana@example.com,sku=YEARLY,,\nB,bo@example.com,\"name=Custom,price=9.99\",auto-renew,invoice:net-30\n"
+    const badSubs = subs + "C,zed@example.com,sku=CASUAL,,\nD,bo@example.com,sku=NOPE,,\nE,bo@example.com,\"sku=CASUAL,qty=0\",,\n"
+    const mid = await rowCount()
+    const message = await importCsv(t.db.sql, ctx, "subs.csv", badSubs).then(() => "", (e: Error) => e.message)
+    expect(message.split("\n").sort()).toEqual([
+      "subs.csv:5:contact: no contact with email zed@example.com",
+      "subs.csv:6:item: unknown SKU \"NOPE\"",
+      "subs.csv:7:item: quantity must be a whole number greater than 0, got \"0\""
+    ])
+    expect(await rowCount()).toBe(mid)
+    expect(await importCsv(t.db.sql, ctx, "subs.csv", subs)).toMatchObject({ kind: "subscriptions", created: 3 })
+    const rows = await t.db.sql`select s.name, s.frequency_unit, s.end_date, count(l.*)::int as lines from subscriptions s join line_items l on l.subscription_id = s.id group by s.id order by s.id`
+    expect(rows.map((r) => [r["frequency_unit"], r["end_date"], r["lines"]])).toEqual([["month", "2026-09-01", 1], ["year", "2032-03-01", 1], ["month", null, 1]])
+    expect((await t.db.sql`select count(*)::int as n from status_history`)[0]!["n"]).toBe(3)
+  })
+
+  it("exports subscriptions with Norwegian headers, all properties with associations, and the CSV reads back", async () => {
+    const csv = await exportSubscriptions(t.db.sql, "all-with-associations", "nb")
+    const { header, records } = csvRecords(parseCsv(csv))
+    expect(header.slice(0, 4)).toEqual(["abonnements-id", "navn", "kontaktens e-post", "status"])
+    expect(header).toContain("tilknyttede kontakter")
+    expect(records).toHaveLength(3)
+    expect(records[2]!.get("kontaktens e-post")).toBe("bo@example.com")
+    expect(records[2]!.get("tilknyttede kontakter")).toBe("Bo, Jr")
+    expect(records[0]!.get("beløp per betaling")).toBe("25.00")
+    const view = csvRecords(parseCsv(await exportSubscriptions(t.db.sql, "view", "fr")))
+    expect(view.header).toEqual(["id de l'abonnement", "nom", "e-mail du contact", "statut", "fréquence de facturation", "prochaine date de facturation", "montant par paiement", "devise"])
+  })
+})
