@@ -1,7 +1,33 @@
 /**
- * `import history DIR`: loading a past the engine did not live through.
- * Being written in its own change; until then it refuses clearly.
+ * `import history DIR`: a past the engine did not live through, from a
+ * previous billing system (CLI.md: customers.csv, subscriptions.csv,
+ * line_items.csv, events.csv), replayed into the same tables and event
+ * journal the engine writes, so that reports cannot tell the two apart.
+ *
+ * All or nothing: every file is validated first and every problem reported as
+ * `FILE:ROW:COLUMN: message`; only then is everything written in one
+ * transaction of multi-row inserts.
+ *
+ * Replay rules, where the source is silent:
+ * - a subscription is `scheduled` from `created_on` when `start_date` is
+ *   later, and `active` from `start_date`;
+ * - `cancel_at_period_end` takes effect on `effective_on`, or when that is
+ *   empty on the first billing date on or after `requested_on`; one still in
+ *   the future is kept as a pending cancellation (`cancel_at`);
+ * - `payment_failed` makes it `unpaid`, `invoice_overdue` `past_due`,
+ *   `payment_recovered` / `invoice_paid` `active` again;
+ * - fixed terms expire at their end date (the (N+1)-th billing date) unless
+ *   canceled before;
+ * - events dated after the import's today are ignored, except pending
+ *   cancellations; the state as of today is what the engine continues from
+ *   (its next billing date is the first anchor date after today).
  */
+import { existsSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { BillingSchedule, addDays, parseCalendarDate, parsePercentPpm, toDayNumber } from "../billing/index.ts"
+import type { CalendarDate, Frequency } from "../domain/index.ts"
+import { formatFrequency, isCurrencyCode, parseBillingTerms, parseFrequency, parseMajorAmount } from "../domain/index.ts"
+import { csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 
@@ -12,6 +38,344 @@ export interface HistoryImportSummary {
   readonly events: number
 }
 
-export const importHistory = async (_sql: Sql, dir: string, _options: { readonly today?: string } = {}): Promise<HistoryImportSummary> => {
-  throw new InputError(`import history ${dir}: history import is not available in this build yet`)
+const files = {
+  customers: ["customer_id", "name", "email", "currency"],
+  subscriptions: ["subscription_id", "customer_id", "currency", "frequency", "terms", "collection", "created_on", "start_date"],
+  line_items: ["subscription_id", "version", "effective_from", "line_no", "name", "unit_price", "quantity", "discount", "tax_rate", "one_time"],
+  events: ["event_id", "subscription_id", "type", "requested_on", "effective_on", "version", "note"]
+} as const
+
+const eventTypes = ["update_items", "cancel_immediately", "cancel_at_period_end", "pause", "resume", "payment_failed", "payment_recovered", "invoice_overdue", "invoice_paid"] as const
+type HistoryEventType = (typeof eventTypes)[number]
+
+type Rec = { line: number; get: (c: string) => string }
+
+interface HSub {
+  id: string
+  line: number
+  customer: string
+  currency: string
+  frequency: Frequency
+  payments: number | null
+  collection: "charge" | "invoice"
+  paymentTerms: string | null
+  createdOn: CalendarDate
+  startDate: CalendarDate
+}
+
+interface HLine {
+  sub: string
+  version: number
+  effectiveFrom: CalendarDate
+  lineNo: number
+  name: string
+  unitPrice: number
+  quantity: number
+  discountPpm: number | null
+  discountAmount: number | null
+  taxPpm: number | null
+  oneTime: boolean
+}
+
+interface HEvent {
+  id: string
+  line: number
+  sub: string
+  type: HistoryEventType
+  requestedOn: CalendarDate
+  effectiveOn: CalendarDate | null
+  version: number | null
+  note: string
+}
+
+const readCsv = (dir: string, name: string, problems: Array<string>): Array<Rec> | undefined => {
+  const path = join(dir, `${name}.csv`)
+  if (!existsSync(path)) {
+    problems.push(`${name}.csv: missing from ${dir}`)
+    return undefined
+  }
+  try {
+    const { header, records } = csvRecords(parseCsv(readFileSync(path, "utf8")))
+    const missing = files[name as keyof typeof files].filter((c) => !header.includes(c))
+    if (missing.length > 0) {
+      problems.push(`${name}.csv:1: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`)
+      return undefined
+    }
+    return records
+  } catch (e) {
+    if (e instanceof CsvSyntaxError) problems.push(`${name}.csv:${e.line}: ${e.message}`)
+    else throw e
+    return undefined
+  }
+}
+
+export const importHistory = async (sql: Sql, dir: string, options: { readonly today?: string } = {}): Promise<HistoryImportSummary> => {
+  const today = (options.today ?? new Date().toISOString().slice(0, 10)) as CalendarDate
+  const problems: Array<string> = []
+  const customersCsv = readCsv(dir, "customers", problems)
+  const subscriptionsCsv = readCsv(dir, "subscriptions", problems)
+  const linesCsv = readCsv(dir, "line_items", problems)
+  const eventsCsv = readCsv(dir, "events", problems)
+  if (customersCsv === undefined || subscriptionsCsv === undefined || linesCsv === undefined || eventsCsv === undefined) throw new InputError(problems.join("\n"))
+  const bad = (file: string, line: number, column: string, message: string) => problems.push(`${file}.csv:${line}:${column}: ${message}`)
+  const date = (file: string, r: Rec, column: string, required = true): CalendarDate | null => {
+    const v = r.get(column)
+    if (v === "") {
+      if (required) bad(file, r.line, column, "a date YYYY-MM-DD is required")
+      return null
+    }
+    const d = parseCalendarDate(v)
+    if (d === undefined) bad(file, r.line, column, `"${v}" is not a calendar date YYYY-MM-DD`)
+    return d ?? null
+  }
+
+  const customers = new Map<string, { id: string; name: string; email: string; currency: string; line: number }>()
+  const emails = new Set<string>()
+  for (const r of customersCsv) {
+    const id = r.get("customer_id")
+    const email = r.get("email")
+    if (id === "") bad("customers", r.line, "customer_id", "empty")
+    else if (customers.has(id)) bad("customers", r.line, "customer_id", `${id} appears again (first on row ${customers.get(id)!.line})`)
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) bad("customers", r.line, "email", `"${email}" is not an email address`)
+    else if (emails.has(email.toLowerCase())) bad("customers", r.line, "email", `${email} appears again`)
+    emails.add(email.toLowerCase())
+    if (!isCurrencyCode(r.get("currency"))) bad("customers", r.line, "currency", `"${r.get("currency")}" is not an ISO 4217 code`)
+    customers.set(id, { id, name: r.get("name"), email, currency: r.get("currency"), line: r.line })
+  }
+
+  const subs = new Map<string, HSub>()
+  for (const r of subscriptionsCsv) {
+    const id = r.get("subscription_id")
+    if (id === "") bad("subscriptions", r.line, "subscription_id", "empty")
+    else if (subs.has(id)) bad("subscriptions", r.line, "subscription_id", `${id} appears again (first on row ${subs.get(id)!.line})`)
+    const customer = r.get("customer_id")
+    if (!customers.has(customer)) bad("subscriptions", r.line, "customer_id", `no customer ${customer} in customers.csv`)
+    const currency = r.get("currency")
+    if (!isCurrencyCode(currency)) bad("subscriptions", r.line, "currency", `"${currency}" is not an ISO 4217 code`)
+    const frequency = parseFrequency(r.get("frequency"))
+    if (frequency === undefined) bad("subscriptions", r.line, "frequency", `unknown frequency "${r.get("frequency")}"`)
+    const terms = parseBillingTerms(r.get("terms"))
+    if (terms === undefined) bad("subscriptions", r.line, "terms", `expected auto-renew or fixed:N, got "${r.get("terms")}"`)
+    const cm = /^(charge|invoice)(?::net-(\d+))?$/.exec(r.get("collection"))
+    if (cm === null) bad("subscriptions", r.line, "collection", `expected charge or invoice:net-N, got "${r.get("collection")}"`)
+    const createdOn = date("subscriptions", r, "created_on")
+    const startDate = date("subscriptions", r, "start_date")
+    if (createdOn !== null && startDate !== null && toDayNumber(startDate) < toDayNumber(createdOn)) bad("subscriptions", r.line, "start_date", `${startDate} is before created_on ${createdOn}`)
+    if (frequency === undefined || terms === undefined || cm === null || createdOn === null || startDate === null) continue
+    const netDays = cm[2] === undefined ? null : Number(cm[2])
+    subs.set(id, {
+      id, line: r.line, customer, currency, frequency, payments: terms._tag === "Fixed" ? terms.payments : null,
+      collection: cm[1] as "charge" | "invoice",
+      paymentTerms: cm[1] === "invoice" ? (netDays === null || netDays === 0 ? "due-on-receipt" : netDays <= 15 ? "net-15" : netDays <= 30 ? "net-30" : "net-60") : null,
+      createdOn, startDate
+    })
+  }
+
+  const lines: Array<HLine> = []
+  const versionStart = new Map<string, CalendarDate>()
+  const lineKeys = new Set<string>()
+  for (const r of linesCsv) {
+    const sub = subs.get(r.get("subscription_id"))
+    if (sub === undefined) {
+      if (!subscriptionsCsv.some((s) => s.get("subscription_id") === r.get("subscription_id"))) bad("line_items", r.line, "subscription_id", `no subscription ${r.get("subscription_id")} in subscriptions.csv`)
+      continue
+    }
+    const version = Number(r.get("version"))
+    if (!Number.isInteger(version) || version < 1) bad("line_items", r.line, "version", `expected a whole number from 1, got "${r.get("version")}"`)
+    const effectiveFrom = date("line_items", r, "effective_from")
+    const lineNo = Number(r.get("line_no"))
+    if (!Number.isInteger(lineNo) || lineNo < 1) bad("line_items", r.line, "line_no", `expected a whole number from 1, got "${r.get("line_no")}"`)
+    const key = `${sub.id}/${version}/${lineNo}`
+    if (lineKeys.has(key)) bad("line_items", r.line, "line_no", `line ${lineNo} of version ${version} appears again`)
+    lineKeys.add(key)
+    const price = parseMajorAmount(r.get("unit_price"), sub.currency)
+    if (typeof price === "string") bad("line_items", r.line, "unit_price", price)
+    else if (price <= 0) bad("line_items", r.line, "unit_price", "must be greater than 0")
+    const quantity = Number(r.get("quantity"))
+    if (!/^\d+$/.test(r.get("quantity")) || quantity <= 0) bad("line_items", r.line, "quantity", `must be a whole number greater than 0, got "${r.get("quantity")}"`)
+    const discountText = r.get("discount")
+    let discountPpm: number | null = null
+    let discountAmount: number | null = null
+    if (discountText.endsWith("%")) {
+      const ppm = parsePercentPpm(discountText)
+      if (ppm === undefined || ppm > 1_000_000) bad("line_items", r.line, "discount", `a percent discount must be between 0% and 100%, got "${discountText}"`)
+      else discountPpm = ppm
+    } else if (discountText !== "") {
+      const d = parseMajorAmount(discountText, sub.currency)
+      if (typeof d === "string") bad("line_items", r.line, "discount", d)
+      else if (typeof price === "number" && d > price) bad("line_items", r.line, "discount", "an amount discount cannot exceed the unit price")
+      else discountAmount = d
+    }
+    const taxText = r.get("tax_rate")
+    const taxPpm = taxText === "" ? null : parsePercentPpm(taxText) ?? null
+    if (taxText !== "" && taxPpm === null) bad("line_items", r.line, "tax_rate", `expected a percent such as 25%, got "${taxText}"`)
+    const oneTimeText = r.get("one_time").toLowerCase()
+    if (!["true", "false", ""].includes(oneTimeText)) bad("line_items", r.line, "one_time", `expected true or false, got "${r.get("one_time")}"`)
+    if (effectiveFrom === null || typeof price === "string") continue
+    const known = versionStart.get(`${sub.id}/${version}`)
+    if (known !== undefined && known !== effectiveFrom) bad("line_items", r.line, "effective_from", `version ${version} starts ${known} on an earlier row`)
+    versionStart.set(`${sub.id}/${version}`, effectiveFrom)
+    lines.push({ sub: sub.id, version, effectiveFrom, lineNo, name: r.get("name") || `Line ${lineNo}`, unitPrice: price, quantity, discountPpm, discountAmount, taxPpm, oneTime: oneTimeText === "true" })
+  }
+  for (const sub of subs.values()) {
+    if (!versionStart.has(`${sub.id}/1`)) bad("subscriptions", sub.line, "subscription_id", `subscription ${sub.id} has no line items of version 1 in line_items.csv`)
+  }
+
+  const events: Array<HEvent> = []
+  const eventIds = new Set<string>()
+  for (const r of eventsCsv) {
+    const id = r.get("event_id")
+    if (eventIds.has(id)) bad("events", r.line, "event_id", `${id} appears again`)
+    eventIds.add(id)
+    const sub = subs.get(r.get("subscription_id"))
+    if (sub === undefined && !subscriptionsCsv.some((s) => s.get("subscription_id") === r.get("subscription_id"))) bad("events", r.line, "subscription_id", `no subscription ${r.get("subscription_id")} in subscriptions.csv`)
+    const type = r.get("type") as HistoryEventType
+    if (!(eventTypes as ReadonlyArray<string>).includes(type)) bad("events", r.line, "type", `unknown type "${r.get("type")}" (${eventTypes.join(", ")})`)
+    const requestedOn = date("events", r, "requested_on")
+    const effectiveOn = date("events", r, "effective_on", false)
+    const versionText = r.get("version")
+    const version = versionText === "" ? null : Number(versionText)
+    if (type === "update_items") {
+      if (version === null || !versionStart.has(`${r.get("subscription_id")}/${version}`)) bad("events", r.line, "version", `update_items needs a version defined in line_items.csv, got "${versionText}"`)
+    }
+    if (sub === undefined || requestedOn === null) continue
+    events.push({ id, line: r.line, sub: sub.id, type, requestedOn, effectiveOn, version, note: r.get("note") })
+  }
+  if (problems.length > 0) throw new InputError(problems.slice(0, 50).join("\n") + (problems.length > 50 ? `\n… and ${problems.length - 50} more` : ""))
+
+  // Replay each subscription's history into status changes and journal events.
+  interface Out { type: string; sub: string; on: CalendarDate; data: Record<string, unknown> }
+  const out: Array<Out> = []
+  const finalState = new Map<string, { status: string; cancelAt: CalendarDate | null; canceledOn: CalendarDate | null; pausedOn: CalendarDate | null; endDate: CalendarDate | null; nextBillingDate: CalendarDate | null; paymentsMade: number }>()
+  const eventsBySub = new Map<string, Array<HEvent>>()
+  for (const e of events) {
+    const list = eventsBySub.get(e.sub)
+    if (list === undefined) eventsBySub.set(e.sub, [e])
+    else list.push(e)
+  }
+  const isPast = (d: CalendarDate) => toDayNumber(d) <= toDayNumber(today)
+  for (const sub of subs.values()) {
+    const schedule = new BillingSchedule(sub.startDate, sub.frequency)
+    let status = toDayNumber(sub.startDate) > toDayNumber(sub.createdOn) ? "scheduled" : "active"
+    const change = (to: string, on: CalendarDate, reason: string) => {
+      if (to === status) return
+      out.push({ type: "subscription.status_changed", sub: sub.id, on, data: { from: status, to, reason } })
+      status = to
+    }
+    out.push({ type: "subscription.created", sub: sub.id, on: sub.createdOn, data: { currency: sub.currency, frequency: formatFrequency(sub.frequency), terms: sub.payments === null ? "auto-renew" : `fixed:${sub.payments}`, start_date: sub.startDate, collection_method: sub.collection } })
+    out.push({ type: "subscription.status_changed", sub: sub.id, on: sub.createdOn, data: { from: null, to: status, reason: "created" } })
+    const timeline: Array<{ on: CalendarDate; order: number; apply: () => void }> = []
+    if (status === "scheduled") timeline.push({ on: sub.startDate, order: 0, apply: () => change("active", sub.startDate, "start_date_reached") })
+    const endDate = sub.payments === null ? null : schedule.endDate(sub.payments)
+    let cancelAt: CalendarDate | null = null
+    let canceledOn: CalendarDate | null = null
+    let pausedOn: CalendarDate | null = null
+    for (const e of (eventsBySub.get(sub.id) ?? []).sort((a, b) => toDayNumber(a.effectiveOn ?? a.requestedOn) - toDayNumber(b.effectiveOn ?? b.requestedOn) || a.line - b.line)) {
+      const on = e.effectiveOn ?? (e.type === "cancel_at_period_end" ? schedule.nextOnOrAfter(e.requestedOn) : e.requestedOn)
+      timeline.push({
+        on, order: 1, apply: () => {
+          if (status === "canceled" || status === "expired") return
+          switch (e.type) {
+            case "update_items":
+              out.push({ type: "subscription.items_changed", sub: sub.id, on, data: { version: e.version, effective_from: on, note: e.note } })
+              break
+            case "cancel_immediately":
+            case "cancel_at_period_end":
+              out.push({ type: "subscription.canceled", sub: sub.id, on, data: { at_period_end: e.type === "cancel_at_period_end", effective_on: on, requested_on: e.requestedOn } })
+              change("canceled", on, e.type === "cancel_immediately" ? "canceled" : "canceled_at_period_end")
+              canceledOn = on
+              break
+            case "pause":
+              out.push({ type: "subscription.paused", sub: sub.id, on, data: {} })
+              change("paused", on, "paused")
+              pausedOn = on
+              break
+            case "resume":
+              out.push({ type: "subscription.resumed", sub: sub.id, on, data: {} })
+              change("active", on, "resumed")
+              pausedOn = null
+              break
+            case "payment_failed":
+              out.push({ type: "payment.failed", sub: sub.id, on, data: { note: e.note } })
+              change("unpaid", on, "payment_failed")
+              break
+            case "payment_recovered":
+              out.push({ type: "payment.succeeded", sub: sub.id, on, data: { recovered: true } })
+              if (status === "unpaid" || status === "past_due") change("active", on, "payment_recovered")
+              break
+            case "invoice_overdue":
+              out.push({ type: "invoice.overdue", sub: sub.id, on, data: { note: e.note } })
+              if (status === "active") change("past_due", on, "invoice_overdue")
+              break
+            case "invoice_paid":
+              out.push({ type: "invoice.paid", sub: sub.id, on, data: { note: e.note } })
+              if (status === "past_due" || status === "unpaid") change("active", on, "payment_recovered")
+              break
+          }
+        }
+      })
+      if (e.type === "cancel_at_period_end" && !isPast(on) && isPast(e.requestedOn)) cancelAt = on
+    }
+    if (endDate !== null) timeline.push({ on: endDate, order: 2, apply: () => {
+      if (status === "canceled" || status === "expired") return
+      out.push({ type: "subscription.expired", sub: sub.id, on: endDate, data: { end_date: endDate } })
+      change("expired", endDate, "terms_completed")
+    } })
+    for (const step of timeline.sort((a, b) => toDayNumber(a.on) - toDayNumber(b.on) || a.order - b.order)) {
+      if (isPast(step.on)) step.apply()
+    }
+    const live = status !== "canceled" && status !== "expired"
+    const next = live ? schedule.nextAfter(today) : null
+    const paymentsMade = Math.min(sub.payments ?? Infinity, toDayNumber(today) < toDayNumber(sub.startDate) ? 0 : schedule.indexOnOrAfter(toDayNumber(addDays(today, 1))))
+    finalState.set(sub.id, { status, cancelAt: live ? cancelAt : null, canceledOn, pausedOn: status === "paused" ? pausedOn : null, endDate, nextBillingDate: next, paymentsMade })
+  }
+
+  await sql.begin(async (tx) => {
+    const custList = [...customers.values()]
+    const existing = await tx<Array<{ email: string }>>`select email from contacts where lower(email) = any(${custList.map((c) => c.email.toLowerCase())}) or external_id = any(${custList.map((c) => c.id)})`
+    if (existing.length > 0) throw new InputError(`customers.csv: ${existing.length} customer(s) exist already, e.g. ${existing[0]!.email}; history can be imported once`)
+    const contactIds = await tx<Array<{ id: number; external_id: string }>>`
+      insert into contacts (email, name, external_id)
+      select * from unnest(${custList.map((c) => c.email)}::text[], ${custList.map((c) => c.name || null)}::text[], ${custList.map((c) => c.id)}::text[])
+      returning id, external_id`
+    const contactOf = new Map(contactIds.map((c) => [c.external_id, c.id]))
+    const subList = [...subs.values()]
+    const ids = (await tx<Array<{ id: number }>>`select nextval(pg_get_serial_sequence('subscriptions', 'id'))::int8 as id from generate_series(1, ${subList.length})`).map((r) => r.id)
+    const idOf = new Map(subList.map((s, i) => [s.id, ids[i]!]))
+    const st = subList.map((s) => finalState.get(s.id)!)
+    await tx`
+      insert into subscriptions (id, contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
+        next_billing_date, payments_made, periods_billed, collection_method, payment_terms, status, created_on, canceled_on, cancel_at, paused_on, external_id)
+      overriding system value
+      select id, c, n, cur, fu, fc, tp, sd, sd, ed, nbd, pm, pm, cm, pt, stt, co, cxo, cat, po, ext from unnest(
+        ${ids}::int8[], ${subList.map((s) => contactOf.get(s.customer)!)}::int8[], ${subList.map((s) => lines.find((l) => l.sub === s.id && l.version === 1)?.name ?? "Subscription")}::text[],
+        ${subList.map((s) => s.currency)}::text[], ${subList.map((s) => s.frequency.unit)}::text[], ${subList.map((s) => s.frequency.count)}::int[],
+        ${subList.map((s) => s.payments)}::int[], ${subList.map((s) => s.startDate)}::date[], ${st.map((x) => x.endDate)}::date[],
+        ${st.map((x) => x.nextBillingDate)}::date[], ${st.map((x) => x.paymentsMade)}::int[], ${subList.map((s) => s.collection)}::text[],
+        ${subList.map((s) => s.paymentTerms)}::text[], ${st.map((x) => x.status)}::text[], ${subList.map((s) => s.createdOn)}::date[],
+        ${st.map((x) => x.canceledOn)}::date[], ${st.map((x) => x.cancelAt)}::date[], ${st.map((x) => x.pausedOn)}::date[], ${subList.map((s) => s.id)}::text[]
+      ) as u(id, c, n, cur, fu, fc, tp, sd, ed, nbd, pm, cm, pt, stt, co, cxo, cat, po, ext)`
+    const versions = [...versionStart.entries()].map(([k, from]) => {
+      const [sub, version] = k.split("/")
+      return { sub: idOf.get(sub!)!, version: Number(version), from }
+    }).filter((v) => v.sub !== undefined)
+    await tx`insert into item_versions (subscription_id, version, effective_from)
+      select * from unnest(${versions.map((v) => v.sub)}::int8[], ${versions.map((v) => v.version)}::int[], ${versions.map((v) => v.from)}::date[])`
+    await tx`
+      insert into line_items (subscription_id, version, line_no, name, unit_price, quantity, discount_ppm, discount_amount, tax_rate_ppm, one_time)
+      select s, v, n, nm, up, q, dp, da, tr, ot::bool from unnest(
+        ${lines.map((l) => idOf.get(l.sub)!)}::int8[], ${lines.map((l) => l.version)}::int[], ${lines.map((l) => l.lineNo)}::int[], ${lines.map((l) => l.name)}::text[],
+        ${lines.map((l) => l.unitPrice)}::int8[], ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.discountPpm)}::int[], ${lines.map((l) => l.discountAmount)}::int8[],
+        ${lines.map((l) => l.taxPpm)}::int[], ${lines.map((l) => (l.oneTime ? "t" : "f"))}::text[]) as u(s, v, n, nm, up, q, dp, da, tr, ot)`
+    await tx`
+      with ev as (
+        insert into events (type, subscription_id, contact_id, occurred_on, source, data)
+        select t, s, c, o, 'import', d::jsonb from unnest(
+          ${out.map((o) => o.type)}::text[], ${out.map((o) => idOf.get(o.sub)!)}::int8[], ${out.map((o) => contactOf.get(subs.get(o.sub)!.customer)!)}::int8[],
+          ${out.map((o) => o.on)}::date[], ${out.map((o) => JSON.stringify(o.data))}::text[]) as u(t, s, c, o, d)
+        returning id, type, subscription_id, occurred_on, data)
+      insert into status_history (subscription_id, from_status, to_status, effective_on, event_id)
+      select subscription_id, data ->> 'from', data ->> 'to', occurred_on, id from ev where type = 'subscription.status_changed'`
+  })
+  return { customers: customers.size, subscriptions: subs.size, lineItems: lines.length, events: out.length }
 }
