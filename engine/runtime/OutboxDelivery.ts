@@ -5,13 +5,20 @@
  * re-queued by `outbox retry`); it never stops the engine.
  */
 import { Context, Effect, Layer } from "effect"
+import { createHmac } from "node:crypto"
 import { mkdirSync, renameSync, writeFileSync } from "node:fs"
+import nodemailer from "nodemailer"
+import type { SendMailOptions } from "nodemailer"
+import MailComposer from "nodemailer/lib/mail-composer/index.js"
 import { join } from "node:path"
 import type { ClaimedMessage, DeliveryOutcome } from "../store/index.ts"
-import { claimOutbox, Database, DatabaseError, messageOf, recordDeliveries } from "../store/index.ts"
+import { claimOutbox, Database, DatabaseError, loadEmailData, loadSettings, messageOf, recordDeliveries } from "../store/index.ts"
+import { renderEmail } from "../../templates/index.ts"
 import { failpoint } from "./failpoint.ts"
 
 export interface RenderedMessage {
+  /** The sender's address (the account's seller email); the transport's default when absent. */
+  readonly from?: string
   readonly subject: string
   readonly text: string
   readonly html: string
@@ -38,46 +45,76 @@ export class MessageSender extends Context.Service<MessageSender, {
   readonly send: (message: ClaimedMessage, rendered: RenderedMessage) => Effect.Effect<DeliveryOutcome>
 }>()("billcycle/engine/runtime/MessageSender") {
   /**
-   * Writes each message as a file under `dir`, named by its delivery key and
+   * Writes each email as an RFC 5322 file (multipart/alternative, built by
+   * nodemailer's MIME composer) under `dir`, named by its delivery key and
    * written atomically (temp file + rename): a re-delivery after a crash
    * overwrites the same file instead of adding a second one.
    */
-  static readonly files = (dir: string) =>
+  static readonly files = (dir: string, from = "billing@example.com") =>
     Layer.succeed(MessageSender, {
       send: (m, r) =>
-        Effect.sync((): DeliveryOutcome => {
-          try {
-            mkdirSync(dir, { recursive: true })
-            const name = m.dedupe_key.replace(/[^A-Za-z0-9._-]+/g, "_")
-            const file = join(dir, `${name}.eml`)
-            const boundary = `billcycle-${m.id}`
-            const body = [
-              `Message-ID: <${name}@billcycle.local>`,
-              `To: ${m.recipient}`,
-              `Subject: ${r.subject}`,
-              "MIME-Version: 1.0",
-              `Content-Type: multipart/alternative; boundary="${boundary}"`,
-              "",
-              `--${boundary}`,
-              "Content-Type: text/plain; charset=utf-8",
-              "",
-              r.text,
-              `--${boundary}`,
-              "Content-Type: text/html; charset=utf-8",
-              "",
-              r.html,
-              `--${boundary}--`,
-              ""
-            ].join("\r\n")
-            writeFileSync(file + ".tmp", body)
-            renameSync(file + ".tmp", file)
-            return { _tag: "Sent", providerId: file }
-          } catch (e) {
-            return { _tag: "Retry", error: messageOf(e) }
-          }
-        })
+        m.kind === "webhook"
+          ? postWebhook(m)
+          : Effect.tryPromise({
+            try: async (): Promise<DeliveryOutcome> => {
+              mkdirSync(dir, { recursive: true })
+              const name = deliveryName(m)
+              const file = join(dir, `${name}.eml`)
+              const mime = await compose({ from: r.from ?? from, to: m.recipient, subject: r.subject, text: r.text, html: r.html, messageId: messageIdOf(m), headers: { "X-Billcycle-Delivery-Key": m.dedupe_key } })
+              writeFileSync(file + ".tmp", mime)
+              renameSync(file + ".tmp", file)
+              return { _tag: "Sent", providerId: file }
+            },
+            catch: (e) => e
+          }).pipe(Effect.catch((e) => Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: messageOf(e) })))
     })
+
+  /** Sends through an SMTP server (SMTP_URL); the Message-ID is the delivery key, so a receiver can drop a repeat. */
+  static readonly smtp = (url: string, from = "billing@example.com") =>
+    Layer.effect(MessageSender, Effect.gen(function*() {
+      const transport = yield* Effect.acquireRelease(Effect.sync(() => nodemailer.createTransport(url)), (t) => Effect.sync(() => t.close()))
+      return {
+        send: (m: ClaimedMessage, r: RenderedMessage) =>
+          m.kind === "webhook"
+            ? postWebhook(m)
+            : Effect.tryPromise({
+              try: async (): Promise<DeliveryOutcome> => {
+                const info = await transport.sendMail({ from: r.from ?? from, to: m.recipient, subject: r.subject, text: r.text, html: r.html, messageId: messageIdOf(m), headers: { "X-Billcycle-Delivery-Key": m.dedupe_key } })
+                return info.rejected.length > 0 ? { _tag: "Failed", error: `rejected: ${info.rejected.join(", ")}` } : { _tag: "Sent", providerId: info.messageId }
+              },
+              catch: (e) => e
+            }).pipe(Effect.catch((e) => Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: messageOf(e) })))
+      }
+    }))
 }
+
+const deliveryName = (m: ClaimedMessage) => m.dedupe_key.replace(/[^A-Za-z0-9._-]+/g, "_")
+export const messageIdOf = (m: ClaimedMessage) => `<${deliveryName(m)}@billcycle.local>`
+
+const compose = (mail: SendMailOptions) =>
+  new Promise<Buffer>((resolve, reject) => new MailComposer(mail).compile().build((err, message) => (err === null ? resolve(message) : reject(err))))
+
+/** Signs a webhook body: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, as Stripe does. */
+export const signWebhook = (secret: string, body: string, unixSeconds: number) =>
+  `t=${unixSeconds},v1=${createHmac("sha256", secret).update(`${unixSeconds}.${body}`).digest("hex")}`
+
+const postWebhook = (m: ClaimedMessage): Effect.Effect<DeliveryOutcome> =>
+  Effect.promise(async (): Promise<DeliveryOutcome> => {
+    const body = JSON.stringify({ id: m.dedupe_key, type: m.template ?? "webhook", created_on: m.created_on, data: m.payload })
+    const secret = process.env["BILLCYCLE_WEBHOOK_SECRET"] ?? String(m.payload["secret"] ?? "")
+    try {
+      const response = await fetch(m.recipient, {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": m.dedupe_key, "x-billcycle-signature": signWebhook(secret, body, Math.floor(Date.now() / 1000)) },
+        body,
+        signal: AbortSignal.timeout(10_000)
+      })
+      if (response.ok) return { _tag: "Sent", providerId: `${response.status}` }
+      return response.status >= 500 || response.status === 429 ? { _tag: "Retry", error: `HTTP ${response.status}` } : { _tag: "Failed", error: `HTTP ${response.status}` }
+    } catch (e) {
+      return { _tag: "Retry", error: messageOf(e) }
+    }
+  })
 
 /** Delivers everything that is due; returns how many were sent. */
 export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string, batch = 200) {
@@ -100,3 +137,19 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
     if (claimed.length < batch) return sent
   }
 })
+
+/** The real renderer: our Handlebars emails (or the account's templates), in the message's language and locale. */
+export const templateRendererLayer = (templatesDir: string | undefined) =>
+  Layer.succeed(MessageRenderer, {
+    render: (m) =>
+      Effect.gen(function*() {
+        const { sql } = yield* Database
+        const settings = yield* Effect.promise(() => loadSettings(sql))
+        const data = yield* Effect.tryPromise({ try: () => loadEmailData(sql, m, settings), catch: (e) => e as Error })
+        const rendered = yield* Effect.try({
+          try: () => renderEmail(data.template, data, { language: m.language ?? settings.language, locale: m.locale ?? settings.locale, templatesDir: templatesDir ?? (settings.templatesDir || undefined) }),
+          catch: (e) => e as Error
+        })
+        return { ...rendered, from: `${settings.sellerName} <${settings.sellerEmail}>` }
+      })
+  })

@@ -5,7 +5,7 @@
  */
 import { Effect, Layer } from "effect"
 import { Database } from "../store/index.ts"
-import { deliverOutbox, MessageRenderer, MessageSender } from "./OutboxDelivery.ts"
+import { deliverOutbox, MessageRenderer, MessageSender, templateRendererLayer } from "./OutboxDelivery.ts"
 import { TickHooks } from "./TickHooks.ts"
 
 export const defaultMailDir = "out/mail"
@@ -28,5 +28,11 @@ export const deliveryHooksLayer = Layer.effect(
   })
 )
 
+/** SMTP when SMTP_URL is set, else .eml files under ./out/mail. */
+export const senderLayer = () => {
+  const smtp = process.env["SMTP_URL"]
+  return smtp === undefined || smtp === "" ? MessageSender.files(defaultMailDir) : MessageSender.smtp(smtp)
+}
+
 export const engineHooksLayer = (_rulesDir: string | undefined) =>
-  deliveryHooksLayer.pipe(Layer.provide(Layer.mergeAll(MessageRenderer.plain, MessageSender.files(defaultMailDir))))
+  deliveryHooksLayer.pipe(Layer.provide(Layer.mergeAll(templateRendererLayer(undefined), senderLayer())))

@@ -1,0 +1,115 @@
+/** `billcycle templates check` and `billcycle render invoice|email`. */
+import { Console, Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { existsSync, writeFileSync } from "node:fs"
+import type { EmailTemplate } from "../../../templates/index.ts"
+import { checkTemplates, emailTemplates, renderEmail, renderInvoice } from "../../../templates/index.ts"
+import { InputError, loadEmailData, loadInvoiceDocument, loadSettings, runSql } from "../../store/index.ts"
+import { withApp } from "../AppLayer.ts"
+import { CheckFailed, UsageError } from "../CliFailure.ts"
+import { Json } from "../GlobalFlags.ts"
+import { parseCountFlag } from "../flagParsers.ts"
+
+const templatesFlag = Flag.String("templates").pipe(Flag.withDescription("a directory of templates overriding ours by name"), Flag.optional)
+
+const dirOf = (flag: Option.Option<string>) =>
+  Option.isNone(flag)
+    ? Effect.succeed(undefined)
+    : existsSync(flag.value)
+    ? Effect.succeed(flag.value)
+    : Effect.fail(new UsageError({ message: `--templates: ${flag.value}: no such directory` }))
+
+const check = Command.make("check", { templates: templatesFlag }, (flags) =>
+  Effect.gen(function*() {
+    const json = yield* Json
+    const dir = yield* dirOf(flags.templates)
+    const diagnostics = checkTemplates({ templatesDir: dir })
+    if (json) yield* Console.log(JSON.stringify({ diagnostics }))
+    else if (diagnostics.length === 0) yield* Console.log("templates: every template has its labels in en, nb, nl, fr and sv, and every variable in its data")
+    for (const d of diagnostics) if (!json) yield* Console.error(`${d.file}:${d.line}: error: ${d.message}`)
+    if (diagnostics.length > 0) return yield* new CheckFailed({ message: `${diagnostics.length} template error${diagnostics.length === 1 ? "" : "s"}` })
+  })).pipe(Command.withDescription("Check every template in every language: missing labels, unknown variables"))
+
+export const templatesCommand = Command.make("templates").pipe(Command.withDescription("Email and invoice templates"), Command.withSubcommands([check]))
+
+const languageFlag = Flag.String("language").pipe(Flag.withDescription("en, nb, nl, fr or sv (default: the subscription's, the contact's, the account's)"), Flag.optional)
+const localeFlag = Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO (default: as the language)"), Flag.optional)
+const outFlag = Flag.String("out").pipe(Flag.withDescription("write the HTML to FILE"), Flag.optional)
+
+const checkLanguage = (flag: Option.Option<string>) =>
+  Option.isSome(flag) && !["en", "nb", "nl", "fr", "sv"].includes(flag.value)
+    ? Effect.fail(new UsageError({ message: `--language: expected en, nb, nl, fr or sv, got "${flag.value}"` }))
+    : Effect.void
+const checkLocale = (flag: Option.Option<string>) =>
+  Option.isSome(flag) && Intl.DateTimeFormat.supportedLocalesOf([flag.value]).length !== 1
+    ? Effect.fail(new UsageError({ message: `--locale: "${flag.value}" is not a locale such as nb-NO` }))
+    : Effect.void
+
+const output = (html: string, out: Option.Option<string>) =>
+  Effect.gen(function*() {
+    if (Option.isSome(out)) {
+      writeFileSync(out.value, html)
+      yield* Console.error(`wrote ${out.value}`)
+    } else {
+      yield* Console.log(html)
+    }
+  })
+
+const renderInvoiceCommand = Command.make(
+  "invoice",
+  { id: Argument.String("invoice-id"), language: languageFlag, locale: localeFlag, out: outFlag, templates: templatesFlag },
+  (flags) =>
+    withApp(Effect.gen(function*() {
+      yield* checkLanguage(flags.language)
+      yield* checkLocale(flags.locale)
+      const id = yield* parseCountFlag("INVOICE_ID", flags.id)
+      const dir = yield* dirOf(flags.templates)
+      const html = yield* runSql(async (sql) => {
+        const settings = await loadSettings(sql)
+        const doc = await loadInvoiceDocument(sql, id, settings)
+        return renderInvoice(doc.data, {
+          language: Option.getOrElse(flags.language, () => doc.language),
+          locale: Option.getOrElse(flags.locale, () => doc.locale),
+          templatesDir: dir ?? (settings.templatesDir || undefined)
+        })
+      })
+      yield* output(html, flags.out)
+    }))
+).pipe(Command.withDescription("Render an invoice as a printable HTML document"))
+
+const renderEmailCommand = Command.make(
+  "email",
+  { template: Argument.String("template"), subscription: Flag.String("subscription"), language: languageFlag, locale: localeFlag, out: outFlag, templates: templatesFlag },
+  (flags) =>
+    withApp(Effect.gen(function*() {
+      if (!(emailTemplates as ReadonlyArray<string>).includes(flags.template)) {
+        return yield* new UsageError({ message: `TEMPLATE: unknown email "${flags.template}" (${emailTemplates.join(", ")})` })
+      }
+      yield* checkLanguage(flags.language)
+      yield* checkLocale(flags.locale)
+      const id = yield* parseCountFlag("--subscription", flags.subscription)
+      const dir = yield* dirOf(flags.templates)
+      const json = yield* Json
+      const rendered = yield* runSql(async (sql) => {
+        const settings = await loadSettings(sql)
+        const [sub] = await sql<Array<{ email: string; language: string | null; locale: string | null; invoice_id: number | null }>>`
+          select c.email, coalesce(s.invoice_language, c.language) as language, coalesce(s.invoice_locale, c.locale) as locale,
+                 (select max(id) from invoices i where i.subscription_id = s.id) as invoice_id
+          from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${id}`
+        if (sub === undefined) throw new InputError(`--subscription: subscription ${id} does not exist`)
+        const data = await loadEmailData(sql, {
+          id: 0, kind: "email", template: flags.template, dedupe_key: "preview", subscription_id: id, invoice_id: sub.invoice_id, recipient: sub.email,
+          language: sub.language, locale: sub.locale, payload: {}, attempts: 0, created_on: new Date().toISOString().slice(0, 10)
+        }, settings)
+        return renderEmail(flags.template as EmailTemplate, data, {
+          language: Option.getOrElse(flags.language, () => sub.language ?? settings.language),
+          locale: Option.getOrElse(flags.locale, () => sub.locale ?? settings.locale),
+          templatesDir: dir ?? (settings.templatesDir || undefined)
+        })
+      })
+      if (json) return yield* Console.log(JSON.stringify(rendered))
+      yield* output(rendered.html, flags.out)
+    }))
+).pipe(Command.withDescription("Render an email for a subscription (HTML; --json for subject, html and text)"))
+
+export const renderCommand = Command.make("render").pipe(Command.withDescription("Render invoices and emails"), Command.withSubcommands([renderInvoiceCommand, renderEmailCommand]))

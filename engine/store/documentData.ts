@@ -1,0 +1,82 @@
+/**
+ * The data documents are rendered with, read from the store: an invoice as
+ * `InvoiceDocumentData`, a queued message as `EmailData`. Language and locale
+ * resolve as the reference says: the subscription's invoice settings, then
+ * the contact's, then the account's.
+ */
+import type { EmailData, EmailTemplate, InvoiceDocumentData } from "../../templates/index.ts"
+import { formatAddress } from "../../templates/index.ts"
+import type { ClaimedMessage } from "./outboxQueue.ts"
+import type { Sql } from "./Database.ts"
+import { InputError } from "./InputError.ts"
+import type { AccountSettings } from "./settings.ts"
+
+export interface DocumentContext {
+  readonly language: string
+  readonly locale: string
+}
+
+const sellerParty = (s: AccountSettings) => ({
+  name: s.sellerName,
+  email: s.sellerEmail,
+  taxId: s.sellerTaxId,
+  addressLines: s.sellerAddress === "" ? [] : s.sellerAddress.split(";").map((l) => l.trim()).filter((l) => l !== "")
+})
+
+export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings: AccountSettings): Promise<{ data: InvoiceDocumentData } & DocumentContext> => {
+  const [inv] = await sql<Array<Record<string, any>>>`
+    select i.*, s.payment_terms, s.invoice_language, s.invoice_locale, s.invoice_comments, s.invoice_tax_ids,
+           c.email, c.name as contact_name, c.language as contact_language, c.locale as contact_locale, c.address
+    from invoices i join subscriptions s on s.id = i.subscription_id join contacts c on c.id = s.contact_id
+    where i.id = ${invoiceId}`
+  if (inv === undefined) throw new InputError(`invoice ${invoiceId} does not exist`)
+  const lines = await sql<Array<Record<string, any>>>`select * from invoice_lines where invoice_id = ${invoiceId} order by line_no`
+  const language = inv["invoice_language"] ?? inv["contact_language"] ?? settings.language
+  const locale = inv["invoice_locale"] ?? inv["contact_locale"] ?? settings.locale
+  const data: InvoiceDocumentData = {
+    number: inv["number"], currency: inv["currency"], issueDate: inv["issue_date"], dueDate: inv["due_date"],
+    periodStart: inv["period_start"], periodEnd: inv["period_end"],
+    paymentTermsKey: inv["collection_method"] === "charge" ? "terms.charge" : `terms.${inv["payment_terms"] ?? "due-on-receipt"}`,
+    seller: sellerParty(settings),
+    buyer: { name: inv["contact_name"] ?? inv["email"], email: inv["email"], taxId: "", addressLines: inv["address"] === null ? [] : formatAddress(inv["address"], locale) },
+    taxIds: inv["invoice_tax_ids"] ?? [],
+    lines: lines.map((l) => ({ name: l["name"], quantity: l["quantity"], unitPrice: l["unit_price"], unitDiscount: l["unit_discount"], taxRatePpm: l["tax_rate_ppm"], amount: l["amount"] })),
+    subtotal: inv["subtotal"], discount: inv["discount"], tax: inv["tax"], fees: inv["fees"], total: inv["total"],
+    amountPaid: inv["amount_paid"], amountDue: inv["total"] - inv["amount_paid"], paid: inv["status"] === "paid",
+    payUrl: inv["collection_method"] === "invoice" ? `${settings.payUrl}/${inv["number"]}` : "",
+    comments: inv["invoice_comments"] ?? ""
+  }
+  return { data, language, locale }
+}
+
+/** What a queued message's template is rendered with, from the rows it points at and its payload. */
+export const loadEmailData = async (sql: Sql, m: ClaimedMessage, settings: AccountSettings): Promise<EmailData & { template: EmailTemplate }> => {
+  const [row] = m.subscription_id === null ? [undefined] : await sql<Array<Record<string, any>>>`
+    select s.name, s.currency, s.next_billing_date, s.end_date, c.name as contact_name, c.email
+    from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${m.subscription_id}`
+  const [inv] = m.invoice_id === null ? [undefined] : await sql<Array<Record<string, any>>>`
+    select number, total, currency, due_date from invoices where id = ${m.invoice_id}`
+  const p = m.payload as Record<string, any>
+  const template = (m.template ?? "internal_notification") as EmailTemplate
+  return {
+    template,
+    recipientName: row?.["contact_name"] ?? row?.["email"] ?? m.recipient,
+    seller: settings.sellerName,
+    subscription: row?.["name"] ?? "",
+    currency: inv?.["currency"] ?? row?.["currency"] ?? settings.currency,
+    amount: inv?.["total"] ?? 0,
+    number: inv?.["number"] ?? "",
+    email: row?.["email"] ?? "",
+    reason: p["reason"] ?? "",
+    link: template === "payment_failed" ? `${settings.paymentUpdateUrl}?subscription=${m.subscription_id ?? ""}` : template === "invoice_sent" && inv !== undefined ? `${settings.payUrl}/${inv["number"]}` : "",
+    message: p["message"] ?? "",
+    succeeded: p["outcome"] === "succeeded",
+    outcome: p["outcome"] ?? "",
+    refund: p["refund_amount"] ?? 0,
+    nextDate: p["next_billing_date"] ?? row?.["next_billing_date"] ?? "",
+    retryDate: p["next_retry_on"] ?? "",
+    dueDate: inv?.["due_date"] ?? "",
+    effectiveDate: p["effective_on"] ?? m.created_on,
+    endDate: p["end_date"] ?? row?.["end_date"] ?? ""
+  }
+}

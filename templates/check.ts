@@ -1,0 +1,129 @@
+/**
+ * `templates check`: for every template and every language, every label a
+ * template asks for exists in the catalog, and every variable it uses exists
+ * in its data schema. Walks the Handlebars AST; errors name file and line.
+ */
+import Handlebars from "handlebars"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { builtInDir, catalog, languages, listTemplateFiles, templatePath } from "./render.ts"
+import { EmailData, fieldsOf, InvoiceDocumentData } from "./schemas.ts"
+
+export interface TemplateDiagnostic {
+  readonly file: string
+  readonly line: number
+  readonly message: string
+}
+
+const helpers = new Set(["t", "money", "num", "percent", "date", "if", "unless", "each", "with", "lookup", "log"])
+const common = ["language", "locale"]
+
+const scopeFor = (relative: string): Map<string, Set<string> | undefined> => {
+  const fields = relative === "invoice.hbs"
+    ? fieldsOf(InvoiceDocumentData)
+    : relative === "partials/layout.hbs"
+    ? new Map<string, Set<string> | undefined>([["body", undefined], ["subject", undefined], ["seller", undefined]])
+    : fieldsOf(EmailData)
+  for (const c of common) fields.set(c, undefined)
+  return fields
+}
+
+type Node = { type: string; loc?: { start: { line: number } }; [k: string]: any }
+
+export const checkTemplate = (relative: string, source: string, labelSets: ReadonlyArray<{ language: string; labels: Record<string, string> }>, file = relative): Array<TemplateDiagnostic> => {
+  const out: Array<TemplateDiagnostic> = []
+  let program: Node
+  try {
+    program = Handlebars.parse(source) as unknown as Node
+  } catch (e) {
+    const m = /line (\d+)/.exec((e as Error).message)
+    return [{ file, line: m === null ? 1 : Number(m[1]), message: `syntax error: ${(e as Error).message.split("\n")[0]}` }]
+  }
+  const root = scopeFor(relative)
+  const labelKeys = new Set<string>()
+  const checkPath = (p: Node, scope: ReadonlyArray<Map<string, Set<string> | undefined> | Set<string> | undefined>) => {
+    if (p["data"] === true) return // @index, @root, …
+    const parts: Array<string> = p["parts"]
+    if (parts.length === 0) return // this
+    const depth = Number(p["depth"] ?? 0)
+    const frame = scope[scope.length - 1 - depth]
+    const head = parts[0]!
+    if (frame instanceof Map) {
+      if (!frame.has(head)) out.push({ file, line: p.loc?.start.line ?? 1, message: `unknown variable "${parts.join(".")}" (not in the template's data)` })
+      else if (parts.length > 1) {
+        const nested = frame.get(head)
+        if (nested !== undefined && !nested.has(parts[1]!)) out.push({ file, line: p.loc?.start.line ?? 1, message: `unknown variable "${parts.join(".")}"` })
+      }
+    } else if (frame instanceof Set) {
+      if (!frame.has(head)) out.push({ file, line: p.loc?.start.line ?? 1, message: `unknown variable "${parts.join(".")}" (not a field of the items iterated)` })
+    }
+  }
+  const walkExpr = (e: Node, scope: ReadonlyArray<any>) => {
+    if (e.type === "PathExpression") checkPath(e, scope)
+    else if (e.type === "SubExpression") walkCall(e, scope)
+  }
+  const walkCall = (node: Node, scope: ReadonlyArray<any>) => {
+    const path = node["path"] as Node
+    const name = path.type === "PathExpression" ? (path["parts"] as Array<string>).join(".") : ""
+    const params = (node["params"] ?? []) as Array<Node>
+    const hash = ((node["hash"]?.pairs ?? []) as Array<{ value: Node }>).map((p) => p.value)
+    if (name === "t" && params[0]?.type === "StringLiteral") {
+      const key = params[0]["value"] as string
+      labelKeys.add(key)
+      for (const { language, labels } of labelSets) {
+        if (labels[key] === undefined) out.push({ file, line: node.loc?.start.line ?? 1, message: `missing label "${key}" in the ${language} catalog` })
+      }
+    }
+    if (!helpers.has(name) && params.length === 0 && hash.length === 0) walkExpr(path, scope)
+    else if (!helpers.has(name) && name !== "") out.push({ file, line: node.loc?.start.line ?? 1, message: `unknown helper "${name}"` })
+    for (const p of [...params, ...hash]) if (!(name === "t" && p === params[0])) walkExpr(p, scope)
+  }
+  const walk = (node: Node, scope: ReadonlyArray<any>) => {
+    switch (node.type) {
+      case "Program":
+        for (const s of node["body"] as Array<Node>) walk(s, scope)
+        break
+      case "MustacheStatement":
+        walkCall(node, scope)
+        break
+      case "BlockStatement": {
+        const name = ((node["path"] as Node)["parts"] as Array<string>).join(".")
+        const params = node["params"] as Array<Node>
+        for (const p of params) walkExpr(p, scope)
+        let inner = scope
+        if (name === "each" && params[0]?.type === "PathExpression") {
+          const parts = params[0]["parts"] as Array<string>
+          const frame = scope[scope.length - 1]
+          const element = frame instanceof Map && parts.length === 1 ? frame.get(parts[0]!) : frame instanceof Map && parts.length === 2 ? undefined : undefined
+          inner = [...scope, element ?? new Set<string>()]
+          if (frame instanceof Map && parts.length === 2) inner = [...scope, undefined]
+        }
+        if (node["program"]) walk(node["program"], inner)
+        if (node["inverse"]) walk(node["inverse"], scope)
+        break
+      }
+      default:
+        break
+    }
+  }
+  walk(program, [root])
+  return out
+}
+
+/** Checks every template (ours, overridden by the account's) in every language. */
+export const checkTemplates = (options: { templatesDir?: string | undefined } = {}): Array<TemplateDiagnostic> => {
+  const labelSets = languages.map((language) => ({ language, labels: catalog(language, options.templatesDir) }))
+  const out: Array<TemplateDiagnostic> = []
+  for (const relative of listTemplateFiles(options.templatesDir)) {
+    const path = templatePath(relative, options.templatesDir)
+    out.push(...checkTemplate(relative, readFileSync(path, "utf8"), labelSets, path.startsWith(builtInDir) ? join("templates", relative) : path))
+  }
+  // Every email needs its subject line in every language.
+  for (const relative of listTemplateFiles(options.templatesDir).filter((r) => r.startsWith("emails/"))) {
+    const name = relative.slice("emails/".length, -".hbs".length)
+    for (const { language, labels } of labelSets) {
+      if (labels[`${name}.subject`] === undefined) out.push({ file: join("templates", "catalogs", `${language}.json`), line: 1, message: `missing label "${name}.subject" for email ${name}` })
+    }
+  }
+  return out
+}

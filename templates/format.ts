@@ -1,0 +1,80 @@
+/**
+ * Locale formats for documents: money, numbers, percents and dates with
+ * `Intl`, addresses by the conventions of the buyer's country. The locale is
+ * separate from the language: an English invoice can carry Norwegian dates.
+ */
+const numberFormats = new Map<string, Intl.NumberFormat>()
+const cached = (key: string, make: () => Intl.NumberFormat) => {
+  let f = numberFormats.get(key)
+  if (f === undefined) numberFormats.set(key, (f = make()))
+  return f
+}
+const dateFormats = new Map<string, Intl.DateTimeFormat>()
+
+export const exponentOf = (currency: string): number =>
+  cached(`exp:${currency}`, () => new Intl.NumberFormat("en", { style: "currency", currency })).resolvedOptions().maximumFractionDigits ?? 2
+
+/** Formats minor units of `currency` in `locale` (12 500 øre → "kr 125,00" in nb-NO). */
+export const formatMoney = (minor: number, currency: string, locale: string): string => {
+  const exp = exponentOf(currency)
+  return cached(`m:${locale}:${currency}`, () => new Intl.NumberFormat(locale, { style: "currency", currency, minimumFractionDigits: exp, maximumFractionDigits: exp })).format(minor / 10 ** exp)
+}
+
+export const formatNumber = (n: number, locale: string): string => cached(`n:${locale}`, () => new Intl.NumberFormat(locale)).format(n)
+
+/** A rate in parts per million as a percent (250000 → "25 %" in fr-FR). */
+export const formatPercent = (ppm: number, locale: string): string =>
+  cached(`p:${locale}`, () => new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 4 })).format(ppm / 1_000_000)
+
+/** A calendar date `YYYY-MM-DD` in the locale's long form; never shifted by a zone. */
+export const formatDate = (date: string, locale: string): string => {
+  let f = dateFormats.get(locale)
+  if (f === undefined) dateFormats.set(locale, (f = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" })))
+  const [y, m, d] = date.split("-").map(Number)
+  return f.format(Date.UTC(y!, m! - 1, d!))
+}
+
+export interface PostalAddress {
+  readonly line1?: string | undefined
+  readonly line2?: string | undefined
+  readonly postalCode?: string | undefined
+  readonly city?: string | undefined
+  readonly region?: string | undefined
+  readonly country?: string | undefined
+}
+
+const countryNames = new Map<string, Intl.DisplayNames>()
+
+/**
+ * Address lines by the country's convention: postal code before the city in
+ * Norway, Sweden, the Netherlands and France (SE groups the code "123 45");
+ * city, state and ZIP on one line in the US; city and postcode on separate
+ * lines in the UK. The country name is in the document's locale.
+ */
+export const formatAddress = (a: PostalAddress, locale: string): Array<string> => {
+  const country = (a.country ?? "").toUpperCase()
+  const street = [a.line1, a.line2].filter((x): x is string => x !== undefined && x !== "")
+  let cityLines: Array<string>
+  switch (country) {
+    case "US":
+      cityLines = [[a.city, [a.region, a.postalCode].filter(Boolean).join(" ")].filter(Boolean).join(", ")]
+      break
+    case "GB":
+      cityLines = [a.city ?? "", a.postalCode ?? ""]
+      break
+    case "SE": {
+      const code = (a.postalCode ?? "").replace(/^(\d{3})(\d{2})$/, "$1 $2")
+      cityLines = [[code, (a.city ?? "").toUpperCase()].filter(Boolean).join(" ")]
+      break
+    }
+    case "FR":
+      cityLines = [[a.postalCode, (a.city ?? "").toUpperCase()].filter(Boolean).join(" ")]
+      break
+    default:
+      cityLines = [[a.postalCode, a.city].filter(Boolean).join(" ")]
+  }
+  let names = countryNames.get(locale)
+  if (names === undefined) countryNames.set(locale, (names = new Intl.DisplayNames([locale], { type: "region" })))
+  const countryName = country === "" ? undefined : names.of(country)
+  return [...street, ...cityLines, ...(countryName === undefined ? [] : [countryName])].filter((l) => l.trim() !== "")
+}

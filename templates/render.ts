@@ -1,0 +1,169 @@
+/**
+ * Rendering emails and invoices with Handlebars, compiled once per process
+ * (per template directory). Labels come from the language's catalog; money,
+ * numbers and dates are formatted for the locale. Every value from data is
+ * HTML-escaped: templates use `{{…}}` on data, never `{{{…}}}` (the only
+ * triple-stash is the layout inserting the already-rendered body).
+ */
+import Handlebars from "handlebars"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { formatDate, formatMoney, formatNumber, formatPercent } from "./format.ts"
+import type { EmailData, EmailTemplate, InvoiceDocumentData } from "./schemas.ts"
+
+export const builtInDir = fileURLToPath(new URL(".", import.meta.url))
+export const languages = ["en", "nb", "nl", "fr", "sv"] as const
+export type Language = (typeof languages)[number]
+
+export interface RenderOptions {
+  readonly language: string
+  readonly locale: string
+  /** An account's own templates: files there override ours by name. */
+  readonly templatesDir?: string | undefined
+}
+
+export class TemplateError extends Error {
+  readonly template: string
+  constructor(template: string, message: string) {
+    super(`template ${template}: ${message}`)
+    this.template = template
+  }
+}
+
+const catalogs = new Map<string, Record<string, string>>()
+
+export const catalog = (language: string, templatesDir?: string): Record<string, string> => {
+  const key = `${templatesDir ?? ""}|${language}`
+  let c = catalogs.get(key)
+  if (c === undefined) {
+    const ours = JSON.parse(readFileSync(join(builtInDir, "catalogs", `${language}.json`), "utf8")) as Record<string, string>
+    const theirsPath = templatesDir === undefined ? undefined : join(templatesDir, "catalogs", `${language}.json`)
+    const theirs = theirsPath !== undefined && existsSync(theirsPath) ? JSON.parse(readFileSync(theirsPath, "utf8")) as Record<string, string> : {}
+    c = { ...ours, ...theirs }
+    catalogs.set(key, c)
+  }
+  return c
+}
+
+/** The path of a template file: the account's directory first, then ours. */
+export const templatePath = (relative: string, templatesDir?: string): string => {
+  if (templatesDir !== undefined) {
+    const theirs = join(templatesDir, relative)
+    if (existsSync(theirs)) return theirs
+  }
+  return join(builtInDir, relative)
+}
+
+interface Env {
+  readonly hb: typeof Handlebars
+  readonly compiled: Map<string, Handlebars.TemplateDelegate>
+}
+const envs = new Map<string, Env>()
+
+const escape = Handlebars.Utils.escapeExpression
+
+/** One Handlebars environment per template directory, with our helpers; templates compiled on first use. */
+const envFor = (templatesDir?: string): Env => {
+  const key = templatesDir ?? ""
+  let env = envs.get(key)
+  if (env !== undefined) return env
+  const hb = Handlebars.create()
+  // The helpers read language and locale from the root data (@root), set per render.
+  hb.registerHelper("t", function(this: unknown, key: unknown, options: Handlebars.HelperOptions) {
+    const root = options.data.root as { language: string; __catalog: Record<string, string> }
+    const text = root.__catalog[String(key)]
+    if (text === undefined) throw new TemplateError("catalog", `missing label "${String(key)}" in language ${root.language}`)
+    const hash = options.hash as Record<string, unknown>
+    // Parameters are escaped unless they are already-safe output of another helper.
+    return new hb.SafeString(escape(text).replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+      const v = hash[name]
+      return v instanceof hb.SafeString ? v.toString() : escape(String(v ?? ""))
+    }))
+  })
+  hb.registerHelper("money", (minor: unknown, currency: unknown, options: Handlebars.HelperOptions) =>
+    escape(formatMoney(Number(minor ?? 0), String(currency), (options.data.root as { locale: string }).locale)))
+  hb.registerHelper("num", (n: unknown, options: Handlebars.HelperOptions) => escape(formatNumber(Number(n), (options.data.root as { locale: string }).locale)))
+  hb.registerHelper("percent", (ppm: unknown, options: Handlebars.HelperOptions) => escape(formatPercent(Number(ppm), (options.data.root as { locale: string }).locale)))
+  hb.registerHelper("date", (d: unknown, options: Handlebars.HelperOptions) => escape(d === undefined || d === null || d === "" ? "" : formatDate(String(d), (options.data.root as { locale: string }).locale)))
+  env = { hb, compiled: new Map() }
+  envs.set(key, env)
+  return env
+}
+
+const compiled = (relative: string, templatesDir?: string): Handlebars.TemplateDelegate => {
+  const env = envFor(templatesDir)
+  let t = env.compiled.get(relative)
+  if (t === undefined) {
+    const path = templatePath(relative, templatesDir)
+    if (!existsSync(path)) throw new TemplateError(relative, "no such template")
+    t = env.hb.compile(readFileSync(path, "utf8"), { strict: false, noEscape: false })
+    env.compiled.set(relative, t)
+  }
+  return t
+}
+
+const resolveLanguage = (language: string): Language => ((languages as ReadonlyArray<string>).includes(language) ? language as Language : "en")
+
+const run = (relative: string, data: object, options: RenderOptions): string => {
+  const language = resolveLanguage(options.language)
+  try {
+    return compiled(relative, options.templatesDir)({ ...data, language, locale: options.locale, __catalog: catalog(language, options.templatesDir) })
+  } catch (e) {
+    if (e instanceof TemplateError) throw e
+    throw new TemplateError(relative, (e as Error).message)
+  }
+}
+
+export const renderInvoice = (data: InvoiceDocumentData, options: RenderOptions): string => run("invoice.hbs", data, options)
+
+export interface RenderedEmail {
+  readonly subject: string
+  readonly html: string
+  readonly text: string
+}
+
+/** The subject line: the catalog's `NAME.subject`, its parameters from the data, as plain text. */
+const subjectOf = (name: EmailTemplate, data: EmailData, options: RenderOptions): string => {
+  const language = resolveLanguage(options.language)
+  const text = catalog(language, options.templatesDir)[`${name}.subject`]
+  if (text === undefined) throw new TemplateError(name, `missing label "${name}.subject" in language ${language}`)
+  const values: Record<string, string> = {
+    number: data.number ?? "", seller: data.seller ?? "", outcome: data.outcome ?? "",
+    date: data.nextDate !== undefined ? formatDate(data.nextDate, options.locale) : ""
+  }
+  return text.replace(/\{\{(\w+)\}\}/g, (_, k: string) => values[k] ?? "")
+}
+
+export const renderEmail = (name: EmailTemplate, data: EmailData, options: RenderOptions): RenderedEmail => {
+  const subject = subjectOf(name, data, options)
+  const body = run(`emails/${name}.hbs`, data, options)
+  const html = run("partials/layout.hbs", { body, subject, seller: data.seller ?? "" }, options)
+  return { subject, html, text: htmlToText(body) + `\n\n${catalog(resolveLanguage(options.language), options.templatesDir)["email.signoff"] ?? ""}\n${data.seller ?? ""}\n` }
+}
+
+/** The plain-text part from the rendered body: paragraphs, links as "text (url)", entities decoded. */
+export const htmlToText = (html: string): string =>
+  html
+    .replace(/<a [^>]*href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/g, (_, href: string, label: string) => `${label} (${href})`)
+    .replace(/<br\s*\/?>/g, "\n")
+    .replace(/<\/p>\s*/g, "\n\n")
+    .replace(/<[^>]+>/g, "")
+    .replace(/&#x27;|&#39;/g, "'")
+    .replace(/&quot;|&#x22;/g, '"')
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&#x3D;/g, "=")
+    .replace(/&#x60;/g, "`")
+    .replace(/&amp;/g, "&")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim()
+
+export const listTemplateFiles = (templatesDir?: string): Array<string> => {
+  const names = new Set<string>(["invoice.hbs", "partials/layout.hbs"])
+  for (const dir of [builtInDir, templatesDir].filter((d): d is string => d !== undefined)) {
+    const emails = join(dir, "emails")
+    if (existsSync(emails)) for (const f of readdirSync(emails)) if (f.endsWith(".hbs")) names.add(`emails/${f}`)
+  }
+  return [...names].sort()
+}

@@ -1,0 +1,93 @@
+/**
+ * The data each template is rendered with, as Effect schemas: `templates
+ * check` verifies every variable a template uses exists here, and callers
+ * build exactly these shapes. Money is integer minor units with the
+ * document's `currency`; dates are `YYYY-MM-DD`.
+ */
+import { Schema } from "effect"
+
+const Minor = Schema.Number
+const Day = Schema.String
+
+export const InvoiceLineData = Schema.Struct({
+  name: Schema.String,
+  quantity: Schema.Number,
+  unitPrice: Minor,
+  unitDiscount: Minor,
+  taxRatePpm: Schema.NullOr(Schema.Number),
+  amount: Minor
+})
+
+export const PartyData = Schema.Struct({
+  name: Schema.String,
+  email: Schema.String,
+  taxId: Schema.String,
+  addressLines: Schema.Array(Schema.String)
+})
+
+export const InvoiceDocumentData = Schema.Struct({
+  number: Schema.String,
+  currency: Schema.String,
+  issueDate: Day,
+  dueDate: Day,
+  periodStart: Day,
+  periodEnd: Day,
+  paymentTermsKey: Schema.String,
+  seller: PartyData,
+  buyer: PartyData,
+  taxIds: Schema.Array(Schema.String),
+  lines: Schema.Array(InvoiceLineData),
+  subtotal: Minor,
+  discount: Minor,
+  tax: Minor,
+  fees: Minor,
+  total: Minor,
+  amountPaid: Minor,
+  amountDue: Minor,
+  paid: Schema.Boolean,
+  payUrl: Schema.String,
+  comments: Schema.String
+})
+export type InvoiceDocumentData = typeof InvoiceDocumentData.Type
+
+/** What every email can use; each template uses what it needs. */
+export const EmailData = Schema.Struct({
+  recipientName: Schema.String,
+  seller: Schema.String,
+  subscription: Schema.String,
+  currency: Schema.String,
+  amount: Minor,
+  number: Schema.String,
+  email: Schema.String,
+  reason: Schema.String,
+  link: Schema.String,
+  message: Schema.String,
+  succeeded: Schema.Boolean,
+  outcome: Schema.String,
+  refund: Minor,
+  nextDate: Day,
+  retryDate: Day,
+  dueDate: Day,
+  effectiveDate: Day,
+  endDate: Day
+})
+export type EmailData = Partial<typeof EmailData.Type>
+
+export const emailTemplates = ["receipt", "payment_notification", "payment_failed", "reminder", "invoice_sent", "cancellation", "expiry", "welcome", "renewal_offer", "internal_notification"] as const
+export type EmailTemplate = (typeof emailTemplates)[number]
+
+/** The fields a schema declares, with the element fields of its arrays: what `templates check` accepts. */
+export const fieldsOf = (schema: Schema.Top): Map<string, Set<string> | undefined> => {
+  const out = new Map<string, Set<string> | undefined>()
+  const ast = schema.ast as unknown as { propertySignatures?: ReadonlyArray<{ name: PropertyKey; type: unknown }> }
+  for (const p of ast.propertySignatures ?? []) out.set(String(p.name), nestedFields(p.type))
+  return out
+}
+
+const nestedFields = (type: unknown): Set<string> | undefined => {
+  const t = type as { _tag?: string; propertySignatures?: ReadonlyArray<{ name: PropertyKey }>; rest?: ReadonlyArray<unknown>; elements?: ReadonlyArray<unknown> }
+  if (t.propertySignatures !== undefined) return new Set(t.propertySignatures.map((p) => String(p.name)))
+  const element = t.rest?.[0]
+  if (element !== undefined) return nestedFields(element)
+  return undefined
+}
