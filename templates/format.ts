@@ -11,28 +11,51 @@ const cached = (key: string, make: () => Intl.NumberFormat) => {
 }
 const dateFormats = new Map<string, Intl.DateTimeFormat>()
 
-export const exponentOf = (currency: string): number =>
-  cached(`exp:${currency}`, () => new Intl.NumberFormat("en", { style: "currency", currency })).resolvedOptions().maximumFractionDigits ?? 2
+const exponents = new Map<string, number>()
 
-/** Formats minor units of `currency` in `locale` (12 500 øre → "kr 125,00" in nb-NO). */
-export const formatMoney = (minor: number, currency: string, locale: string): string => {
-  const exp = exponentOf(currency)
-  return cached(`m:${locale}:${currency}`, () => new Intl.NumberFormat(locale, { style: "currency", currency, minimumFractionDigits: exp, maximumFractionDigits: exp })).format(minor / 10 ** exp)
+export const exponentOf = (currency: string): number => {
+  let e = exponents.get(currency)
+  if (e === undefined) {
+    e = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2
+    exponents.set(currency, e)
+  }
+  return e
 }
 
-export const formatNumber = (n: number, locale: string): string => cached(`n:${locale}`, () => new Intl.NumberFormat(locale)).format(n)
+// Documents repeat the same prices, rates and dates over and over; Intl formatting is the
+// costliest part of rendering, so formatted strings are memoised (bounded: cleared when full).
+const memo = new Map<string, string>()
+const memoised = (key: string, make: () => string): string => {
+  let v = memo.get(key)
+  if (v === undefined) {
+    if (memo.size >= 50_000) memo.clear()
+    v = make()
+    memo.set(key, v)
+  }
+  return v
+}
+
+/** Formats minor units of `currency` in `locale` (12 500 øre → "kr 125,00" in nb-NO). */
+export const formatMoney = (minor: number, currency: string, locale: string): string =>
+  memoised(`m|${locale}|${currency}|${minor}`, () => {
+    const exp = exponentOf(currency)
+    return cached(`m:${locale}:${currency}`, () => new Intl.NumberFormat(locale, { style: "currency", currency, minimumFractionDigits: exp, maximumFractionDigits: exp })).format(minor / 10 ** exp)
+  })
+
+export const formatNumber = (n: number, locale: string): string => memoised(`n|${locale}|${n}`, () => cached(`n:${locale}`, () => new Intl.NumberFormat(locale)).format(n))
 
 /** A rate in parts per million as a percent (250000 → "25 %" in fr-FR). */
 export const formatPercent = (ppm: number, locale: string): string =>
-  cached(`p:${locale}`, () => new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 4 })).format(ppm / 1_000_000)
+  memoised(`p|${locale}|${ppm}`, () => cached(`p:${locale}`, () => new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 4 })).format(ppm / 1_000_000))
 
 /** A calendar date `YYYY-MM-DD` in the locale's long form; never shifted by a zone. */
-export const formatDate = (date: string, locale: string): string => {
-  let f = dateFormats.get(locale)
-  if (f === undefined) dateFormats.set(locale, (f = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" })))
-  const [y, m, d] = date.split("-").map(Number)
-  return f.format(Date.UTC(y!, m! - 1, d!))
-}
+export const formatDate = (date: string, locale: string): string =>
+  memoised(`d|${locale}|${date}`, () => {
+    let f = dateFormats.get(locale)
+    if (f === undefined) dateFormats.set(locale, (f = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" })))
+    const [y, m, d] = date.split("-").map(Number)
+    return f.format(Date.UTC(y!, m! - 1, d!))
+  })
 
 export interface PostalAddress {
   readonly line1?: string | undefined

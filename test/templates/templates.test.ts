@@ -1,0 +1,96 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { checkTemplates, emailTemplates, formatAddress, formatDate, formatMoney, renderEmail, renderInvoice } from "../../templates/index.ts"
+import { sampleEmail, sampleInvoice } from "./sample.ts"
+
+const golden = (name: string, actual: string) => {
+  const path = fileURLToPath(new URL(`./golden/${name}`, import.meta.url))
+  if (process.env["UPDATE_GOLDEN"] === "1" || !existsSync(path)) {
+    if (process.env["CI"] === "true" && !existsSync(path)) throw new Error(`golden file ${name} is missing`)
+    writeFileSync(path, actual)
+  }
+  expect(actual).toBe(readFileSync(path, "utf8"))
+}
+
+const cases = [["en", "en-US"], ["nb", "nb-NO"], ["nl", "nl-NL"], ["fr", "fr-FR"], ["sv", "sv-SE"], ["en", "nb-NO"]] as const
+
+describe("invoice documents", () => {
+  it.each(cases)("the known invoice in %s with locale %s matches its golden file", (language, locale) => {
+    golden(`invoice.${language}.${locale}.html`, renderInvoice(sampleInvoice(locale), { language, locale }))
+  })
+
+  it("an English invoice with the nb-NO locale has English labels and Norwegian dates and money", () => {
+    const html = renderInvoice(sampleInvoice("nb-NO"), { language: "en", locale: "nb-NO" })
+    expect(html).toContain("Invoice number")
+    expect(html).toContain("Due date")
+    expect(html).toContain("31. mars 2026")
+    expect(html).toMatch(/811,25\s*kr/)
+    expect(html).not.toContain("Fakturanummer")
+  })
+
+  it("escapes every value from data", () => {
+    const html = renderInvoice({ ...sampleInvoice("en-US"), comments: "<script>alert(1)</script>" }, { language: "en", locale: "en-US" })
+    expect(html).not.toContain("<script>alert")
+    expect(html).toContain("&lt;script&gt;")
+    expect(html).toContain("Ingrid Hansen &lt;&amp; Co&gt;")
+  })
+})
+
+describe("emails", () => {
+  it.each(emailTemplates.flatMap((t) => cases.slice(0, 5).map(([l, loc]) => [t, l, loc] as const)))("%s renders in %s with subject, html and text", (template, language, locale) => {
+    const r = renderEmail(template, sampleEmail, { language, locale })
+    expect(r.subject.length).toBeGreaterThan(3)
+    expect(r.subject).not.toContain("{{")
+    expect(r.html).toContain("<html")
+    expect(r.html).toContain(`lang="${language}"`)
+    expect(r.text.length).toBeGreaterThan(10)
+    expect(r.text).not.toMatch(/<[a-z]/)
+  })
+
+  it("the payment-failed email carries the update link in both parts", () => {
+    const r = renderEmail("payment_failed", sampleEmail, { language: "fr", locale: "fr-FR" })
+    expect(r.html).toContain('href="https://billing.example/update?s&#x3D;1"')
+    expect(r.text).toContain("(https://billing.example/update?s=1)")
+    expect(r.subject).toBe("Votre paiement n'a pas abouti")
+  })
+})
+
+describe("locale formats", () => {
+  it("formats money with each currency's exponent in the locale", () => {
+    expect(formatMoney(12500, "NOK", "nb-NO")).toMatch(/^125,00\s*kr$/)
+    expect(formatMoney(12500, "USD", "en-US")).toBe("$125.00")
+    expect(formatMoney(1500, "JPY", "en-US")).toBe("¥1,500")
+    expect(formatMoney(1234, "KWD", "en-US")).toMatch(/^KWD\s1\.234$/)
+    expect(formatDate("2026-02-28", "sv-SE")).toBe("28 februari 2026")
+    expect(formatDate("2026-02-28", "fr-FR")).toBe("28 février 2026")
+  })
+
+  it("formats addresses by country convention", () => {
+    expect(formatAddress({ line1: "Storgata 1", postalCode: "0155", city: "Oslo", country: "NO" }, "nb-NO")).toEqual(["Storgata 1", "0155 Oslo", "Norge"])
+    expect(formatAddress({ line1: "Drottninggatan 5", postalCode: "11151", city: "Stockholm", country: "SE" }, "sv-SE")).toEqual(["Drottninggatan 5", "111 51 STOCKHOLM", "Sverige"])
+    expect(formatAddress({ line1: "1 Main St", city: "Springfield", region: "IL", postalCode: "62701", country: "US" }, "en-US")).toEqual(["1 Main St", "Springfield, IL 62701", "United States"])
+    expect(formatAddress({ line1: "10 rue de Rivoli", postalCode: "75001", city: "Paris", country: "FR" }, "fr-FR")).toEqual(["10 rue de Rivoli", "75001 PARIS", "France"])
+  })
+
+  it("a calendar date never moves, whatever the locale", () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 40_000 }), fc.constantFrom("en-US", "nb-NO", "fr-FR", "sv-SE", "nl-NL"), (n, locale) => {
+      const d = new Date(Date.UTC(2000, 0, 1) + n * 86_400_000).toISOString().slice(0, 10)
+      expect(formatDate(d, locale)).toContain(String(Number(d.slice(8, 10))))
+    }))
+  })
+})
+
+describe("templates check", () => {
+  it("passes on ours", () => {
+    expect(checkTemplates()).toEqual([])
+  })
+
+  it("catches a missing label and an unknown variable in an account's templates, with file and line", () => {
+    const dir = fileURLToPath(new URL("./fixtures/broken/", import.meta.url))
+    const problems = checkTemplates({ templatesDir: dir }).map((d) => `${d.file.replace(dir, "")}:${d.line}: ${d.message}`)
+    expect(problems).toContain('emails/welcome.hbs:2: missing label "welcome.tagline" in the en catalog')
+    expect(problems).toContain('emails/welcome.hbs:3: unknown variable "couponCode" (not in the template\'s data)')
+  })
+})
