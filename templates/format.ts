@@ -50,7 +50,7 @@ export const formatPercent = (ppm: number, locale: string): string =>
 
 /** A calendar date `YYYY-MM-DD` in the locale's long form; never shifted by a zone. */
 export const formatDate = (date: string, locale: string): string =>
-  memoised(`d|${locale}|${date}`, () => {
+  !/^\d{4}-\d{2}-\d{2}$/.test(date) ? date : memoised(`d|${locale}|${date}`, () => {
     let f = dateFormats.get(locale)
     if (f === undefined) dateFormats.set(locale, (f = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" })))
     const [y, m, d] = date.split("-").map(Number)

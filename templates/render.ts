@@ -130,7 +130,7 @@ const subjectOf = (name: EmailTemplate, data: EmailData, options: RenderOptions)
   if (text === undefined) throw new TemplateError(name, `missing label "${name}.subject" in language ${language}`)
   const values: Record<string, string> = {
     number: data.number ?? "", seller: data.seller ?? "", outcome: data.outcome ?? "",
-    date: data.nextDate !== undefined ? formatDate(data.nextDate, options.locale) : ""
+    date: data.nextDate ? formatDate(data.nextDate, options.locale) : ""
   }
   return text.replace(/\{\{(\w+)\}\}/g, (_, k: string) => values[k] ?? "")
 }

@@ -29,10 +29,10 @@ export const deliveryHooksLayer = Layer.effect(
 )
 
 /** SMTP when SMTP_URL is set, else .eml files under ./out/mail. */
-export const senderLayer = () => {
+export const senderLayer = (mailDir = defaultMailDir) => {
   const smtp = process.env["SMTP_URL"]
-  return smtp === undefined || smtp === "" ? MessageSender.files(defaultMailDir) : MessageSender.smtp(smtp)
+  return smtp === undefined || smtp === "" ? MessageSender.files(mailDir) : MessageSender.smtp(smtp)
 }
 
-export const engineHooksLayer = (_rulesDir: string | undefined) =>
-  deliveryHooksLayer.pipe(Layer.provide(Layer.mergeAll(templateRendererLayer(undefined), senderLayer())))
+export const engineHooksLayer = (_rulesDir: string | undefined, mailDir = defaultMailDir) =>
+  deliveryHooksLayer.pipe(Layer.provide(Layer.mergeAll(templateRendererLayer(undefined), senderLayer(mailDir))))

@@ -94,3 +94,12 @@ describe("templates check", () => {
     expect(problems).toContain('emails/welcome.hbs:3: unknown variable "couponCode" (not in the template\'s data)')
   })
 })
+
+describe("missing data", () => {
+  it("an email whose optional dates are empty still renders (a canceled subscription has no next billing date)", () => {
+    for (const template of emailTemplates) {
+      const r = renderEmail(template, { ...sampleEmail, nextDate: "", retryDate: "", dueDate: "", endDate: "", effectiveDate: "" }, { language: "nb", locale: "nb-NO" })
+      expect(r.subject).not.toContain("Invalid")
+    }
+  })
+})

@@ -6,6 +6,7 @@ import { contactsCommand, productsCommand } from "./people.ts"
 import { eventsCommand, subscriptionsCommand } from "./subscriptions.ts"
 import { exportCommand, importCommand } from "./importExport.ts"
 import { renderCommand, templatesCommand } from "./templates.ts"
+import { demoCommand } from "./demo.ts"
 import { invoicesCommand, listsCommand, outboxCommand, tasksCommand } from "./invoices.ts"
 
-export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand] as const
+export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand, demoCommand] as const

@@ -1,0 +1,42 @@
+/** `billcycle demo`: the coffee-shop example on a fresh embedded database (what `npm start` runs). */
+import { Console, Effect, Layer, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import type { CalendarDate } from "../../domain/index.ts"
+import { runDemo } from "../../../examples/coffee-shop/runDemo.ts"
+import { mrrReportHtml } from "../../../reports/index.ts"
+import { BusinessClock, dayTime } from "../../runtime/BusinessClock.ts"
+import { Gateway } from "../../runtime/Gateway.ts"
+import { engineHooksLayer } from "../../runtime/hooks.ts"
+import { Database } from "../../store/index.ts"
+import { Json } from "../GlobalFlags.ts"
+import { parseCountFlag } from "../flagParsers.ts"
+
+export const demoCommand = Command.make(
+  "demo",
+  {
+    customers: Flag.String("customers").pipe(Flag.withDescription("how many customers (default 300)"), Flag.optional),
+    months: Flag.String("months").pipe(Flag.withDescription("how many months to simulate (default 12)"), Flag.optional),
+    out: Flag.String("out").pipe(Flag.withDescription("where invoices, emails and the report go (default ./out)"), Flag.withDefault("out")),
+    dir: Flag.String("data-dir").pipe(Flag.withDescription("the demo's embedded database, wiped first (default ./.billcycle/demo)"), Flag.withDefault(".billcycle/demo"))
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const customers = Option.isSome(flags.customers) ? yield* parseCountFlag("--customers", flags.customers.value) : 300
+      const months = Option.isSome(flags.months) ? yield* parseCountFlag("--months", flags.months.value) : 12
+      const json = yield* Json
+      const start = "2026-01-01" as CalendarDate
+      rmSync(flags.dir, { recursive: true, force: true })
+      mkdirSync(flags.out, { recursive: true })
+      const t0 = performance.now()
+      const db = Database.layer({ _tag: "Embedded", dataDir: flags.dir })
+      const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(undefined, join(flags.out, "mail"))).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
+      const result = yield* runDemo({ customers, months, start, outDir: flags.out, progress: process.stderr.isTTY === true && !json }).pipe(Effect.provide(layers))
+      const reportFile = join(flags.out, "report.html")
+      writeFileSync(reportFile, mrrReportHtml("Bean There Coffee Co. — recurring revenue", result.mrr))
+      if (json) return yield* Console.log(JSON.stringify({ totals: result.totals, mrr: result.mrr, invoices: result.invoiceFiles, report: reportFile }))
+      yield* Console.log([...result.lines, `Revenue report:  ${reportFile}`].join("\n"))
+      yield* Console.error(`(demo took ${((performance.now() - t0) / 1000).toFixed(1)} s)`)
+    })
+).pipe(Command.withDescription("The coffee-shop demo: a year of billing on a fresh embedded database, invoices and emails under ./out, the revenue table"))

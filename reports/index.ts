@@ -1,0 +1,3 @@
+/** The reports room's door: reads the store, never writes it. */
+export * from "./mrrSeries.ts"
+export * from "./htmlReport.ts"

@@ -1,0 +1,72 @@
+/**
+ * Month-end MRR straight from the store (reads, never writes): for each
+ * month, the normalised monthly amount of every subscription live at the end
+ * of its last day — recurring lines of the item version in force, net of unit
+ * discounts, without tax; paused, scheduled, canceled and expired count 0;
+ * unpaid or past due keep their MRR for 30 days of delinquency. A compact
+ * series for the demo and a cross-check of the full reports.
+ */
+import type { Sql } from "../engine/store/index.ts"
+
+export interface MrrMonth {
+  readonly month: string
+  readonly mrr: number
+  readonly subscribers: number
+  readonly newMrr: number
+  readonly churnedMrr: number
+}
+
+export const monthEnds = (from: string, months: number): Array<string> => {
+  const [y, m] = from.split("-").map(Number)
+  return Array.from({ length: months }, (_, i) => {
+    const end = new Date(Date.UTC(y!, m! - 1 + i + 1, 0))
+    return end.toISOString().slice(0, 10)
+  })
+}
+
+/** MRR in minor units of `currency`, per subscription, at the end of `day`. */
+const mrrAt = (sql: Sql, day: string, currency: string) =>
+  sql<Array<{ contact_id: number; mrr: number }>>`
+    with st as (
+      select distinct on (h.subscription_id) h.subscription_id, h.to_status, h.effective_on
+      from status_history h where h.effective_on <= ${day}
+      order by h.subscription_id, h.effective_on desc, h.id desc
+    ),
+    v as (
+      select distinct on (iv.subscription_id) iv.subscription_id, iv.version
+      from item_versions iv where iv.effective_from <= ${day}
+      order by iv.subscription_id, iv.version desc
+    ),
+    amounts as (
+      select l.subscription_id,
+             sum(round(case when l.discount_ppm is not null then l.unit_price * l.quantity * (1000000 - l.discount_ppm) / 1000000.0
+                            when l.discount_amount is not null then greatest(l.unit_price - l.discount_amount, 0) * l.quantity
+                            else l.unit_price * l.quantity end)) as per_period
+      from line_items l join v on v.subscription_id = l.subscription_id and v.version = l.version
+      where not l.one_time group by 1
+    )
+    select s.contact_id,
+           sum(a.per_period * case s.frequency_unit when 'day' then 365.0 / 12 / s.frequency_count
+                                                    when 'week' then 52.0 / 12 / s.frequency_count
+                                                    when 'month' then 1.0 / s.frequency_count
+                                                    else 1.0 / (12 * s.frequency_count) end)::float8 as mrr
+    from subscriptions s join st on st.subscription_id = s.id join amounts a on a.subscription_id = s.id
+    where s.currency = ${currency}
+      and (st.to_status = 'active' or (st.to_status in ('unpaid', 'past_due') and st.effective_on > ${day}::date - 30))
+    group by s.contact_id`
+
+export const mrrSeries = async (sql: Sql, from: string, months: number, currency: string): Promise<Array<MrrMonth>> => {
+  const out: Array<MrrMonth> = []
+  let previous = new Map<number, number>()
+  for (const day of monthEnds(from, months)) {
+    const rows = await mrrAt(sql, day, currency)
+    const now = new Map(rows.map((r) => [r.contact_id, r.mrr]))
+    let newMrr = 0
+    let churned = 0
+    for (const [c, v] of now) if (!previous.has(c)) newMrr += v
+    for (const [c, v] of previous) if (!now.has(c)) churned += v
+    out.push({ month: day.slice(0, 7), mrr: [...now.values()].reduce((a, b) => a + b, 0), subscribers: now.size, newMrr, churnedMrr: churned })
+    previous = now
+  }
+  return out
+}

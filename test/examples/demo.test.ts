@@ -1,0 +1,52 @@
+/**
+ * The demo end to end, smaller: it writes invoices, emails and a report that
+ * agree with each other and with the store, and the same run prints the same
+ * numbers twice.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { runCli } from "../cliRunner.ts"
+import { launchBrowser, renderHtml } from "../browser.ts"
+import { openTestDatabase } from "../storeHarness.ts"
+import { mrrSeries } from "../../reports/index.ts"
+
+describe("billcycle demo", () => {
+  it("writes consistent invoices, emails and report, and repeats its numbers exactly", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "billcycle-demo-"))
+    const args = ["demo", "--customers", "40", "--months", "4", "--json", "--out", join(dir, "out"), "--data-dir", join(dir, "db")]
+    const first = runCli(args, { cwd: dir })
+    expect(first.code, first.stderr).toBe(0)
+    const a = JSON.parse(first.stdout)
+    expect(a.invoices.length).toBeGreaterThanOrEqual(5)
+    for (const f of a.invoices) expect(existsSync(f)).toBe(true)
+    const mail = readdirSync(join(dir, "out", "mail"))
+    expect(mail.length).toBe(a.totals.delivered)
+    expect(mail.some((f) => f.startsWith("email_receipt_"))).toBe(true)
+    const report = readFileSync(join(dir, "out", "report.html"), "utf8")
+    // The report's last MRR is the one computed from the store's subscriptions.
+    const t = await openTestDatabase({ _tag: "Embedded", dataDir: join(dir, "db") })
+    try {
+      const fromStore = await mrrSeries(t.db.sql, "2026-01", 4, "USD")
+      expect(fromStore.map((m) => Math.round(m.mrr))).toEqual(a.mrr.map((m: { mrr: number }) => Math.round(m.mrr)))
+      const [{ n }] = await t.db.sql<Array<{ n: number }>>`select count(*)::int as n from outbox where status = 'sent'` as unknown as [{ n: number }]
+      expect(n).toBe(a.totals.delivered)
+    } finally {
+      await t.close()
+    }
+    const last = a.mrr[a.mrr.length - 1]
+    expect(report).toContain(`$${(Math.round(last.mrr) / 100).toLocaleString("en-US", { minimumFractionDigits: 2 })}`)
+    const browser = await launchBrowser()
+    try {
+      const shot = await renderHtml(browser, report)
+      expect(shot.errors).toEqual([])
+      expect(shot.text).toContain("Bean There Coffee Co.")
+    } finally {
+      await browser.close()
+    }
+    const second = runCli(args, { cwd: dir })
+    expect(JSON.parse(second.stdout).totals).toEqual(a.totals)
+    expect(JSON.parse(second.stdout).mrr).toEqual(a.mrr)
+  }, 240_000)
+})
