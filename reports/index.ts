@@ -1,3 +1,4 @@
 /** The reports room's door: reads the store, never writes it. */
 export * from "./mrrSeries.ts"
 export * from "./htmlReport.ts"
+export * from "./revenue.ts"
