@@ -7,7 +7,8 @@ import { eventsCommand, subscriptionsCommand } from "./subscriptions.ts"
 import { exportCommand, importCommand } from "./importExport.ts"
 import { renderCommand, templatesCommand } from "./templates.ts"
 import { demoCommand } from "./demo.ts"
+import { rulesCommand } from "./rules.ts"
 import { reportCommand } from "./report.ts"
 import { invoicesCommand, listsCommand, outboxCommand, tasksCommand } from "./invoices.ts"
 
-export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand, reportCommand, demoCommand] as const
+export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand, rulesCommand, reportCommand, demoCommand] as const

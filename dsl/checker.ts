@@ -1,0 +1,247 @@
+/**
+ * The checker: every name, type, duration and interpolation of a rule file
+ * against the schema, each problem a diagnostic with its exact range, and
+ * "did you mean" for near misses. Checks are written per AST node type.
+ */
+import type { Action, Condition, Duration, Literal, Path, Range, RuleFile, RuleNode, Text, Trigger } from "./ast.ts"
+import type { Diagnostic } from "./diagnostics.ts"
+import { codes, didYouMean } from "./diagnostics.ts"
+import type { CheckContext, PropertySpec, PropertyType } from "./schema.ts"
+import { durationUnits, events, objects, onceOnlyEvents } from "./schema.ts"
+
+interface Scope {
+  readonly rule: RuleNode
+  /** Events that can trigger the rule: event.X is known only when they all define X. */
+  readonly triggerEvents: ReadonlyArray<string> | undefined
+}
+
+export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnostic> => {
+  const out: Array<Diagnostic> = []
+  const error = (code: string, range: Range, message: string, hint?: string) => out.push({ code, severity: "error", range, message, hint })
+  const warn = (code: string, range: Range, message: string) => out.push({ code, severity: "warning", range, message })
+  const seen = new Map<string, Range>()
+
+  const resolve = (path: Path | undefined, scope: Scope): PropertySpec | undefined => {
+    if (path === undefined || path.parts.some((x) => x === undefined || x === "")) return undefined
+    const [object, prop, ...rest] = path.parts
+    if (object === "event") {
+      const fields = scope.triggerEvents?.map((e) => events[e] ?? {})
+      const type = fields?.every((f) => prop !== undefined && f[prop] !== undefined) ? fields[0]![prop!] : undefined
+      if (type === undefined) {
+        error(codes.eventFieldOutside, path.range, scope.triggerEvents === undefined
+          ? `"${path.parts.join(".")}": event fields are only known in a rule triggered by an event`
+          : `"${path.parts.join(".")}" is not a field of ${scope.triggerEvents.join(" / ")}`)
+        return undefined
+      }
+      return { type, engineOwned: true }
+    }
+    const props = object === undefined ? undefined : objects[object]
+    if (props === undefined || prop === undefined || rest.length > 0) {
+      error(codes.unknownProperty, path.range, `unknown property "${path.parts.join(".")}"`, didYouMean(path.parts.join("."), allPaths(context)))
+      return undefined
+    }
+    const spec = props[prop] ?? (object === "subscription" && context.customProperties?.[prop] !== undefined ? { type: context.customProperties[prop]!, engineOwned: false } : undefined)
+    if (spec === undefined) error(codes.unknownProperty, path.range, `unknown property "${path.parts.join(".")}"`, didYouMean(path.parts.join("."), allPaths(context)))
+    return spec
+  }
+
+  const checkValue = (spec: PropertySpec, path: Path, value: Literal | undefined) => {
+    if (value === undefined) return
+    const name = path.parts.join(".")
+    switch (spec.type) {
+      case "money":
+      case "number":
+        if (value.kind !== "Number") error(codes.typeMismatch, value.range, `${name} is ${spec.type === "money" ? "an amount of money" : "a number"}; compare it with a number such as 50.00, not ${describe(value)}`)
+        break
+      case "date":
+        if (value.kind !== "Date") error(codes.typeMismatch, value.range, `${name} is a date; compare it with a date such as 2026-12-31, not ${describe(value)}`)
+        break
+      case "boolean":
+        if (value.kind !== "Bool") error(codes.typeMismatch, value.range, `${name} is true or false, not ${describe(value)}`)
+        break
+      case "status":
+      case "string":
+        if (value.kind !== "String") error(codes.typeMismatch, value.range, `${name} is text; write the value in quotes, not ${describe(value)}`)
+        else if (spec.values !== undefined && !spec.values.includes(value.value)) {
+          error(spec.type === "status" ? codes.unknownStatus : codes.unknownValue, value.range, `"${value.value}" is not a ${spec.type === "status" ? "status" : `value of ${name}`} (${spec.values.join(", ")})`, didYouMean(value.value, spec.values))
+        }
+        break
+      default:
+        break
+    }
+  }
+
+  const checkDuration = (d: Duration | undefined) => {
+    if (d === undefined) return
+    if (!durationUnits.includes(d.unit)) error(codes.unknownUnit, d.unitRange, `unknown duration unit "${d.unit}" (days, weeks, months, years)`, didYouMean(d.unit, durationUnits))
+    if (!Number.isInteger(d.amount) || d.amount <= 0) error(codes.badDuration, d.range, `a duration must be a whole number greater than 0, got ${d.text}`)
+  }
+
+  const checkDatePath = (path: Path | undefined, scope: Scope) => {
+    const spec = resolve(path, scope)
+    if (path !== undefined && spec !== undefined && spec.type !== "date") error(codes.dateOnNonDate, path.range, `${path.parts.join(".")} is not a date: "before"/"after" need a date property such as subscription.end_date`)
+  }
+
+  const checkText = (t: Text | undefined, scope: Scope) => {
+    if (t === undefined) return
+    for (const m of t.value.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+      const parts = m[1]!.split(".")
+      const col = t.range.col + 1 + m.index! + m[0].indexOf(m[1]!)
+      const range: Range = { line: t.range.line, col, endLine: t.range.line, endCol: col + m[1]!.length - 1 }
+      const before = out.length
+      resolve({ kind: "Path", parts, range }, scope)
+      for (let i = before; i < out.length; i++) {
+        const d = out[i]!
+        out[i] = { ...d, code: codes.unknownVariable, message: `unknown variable {{${m[1]}}} in text: ${d.message}` }
+      }
+    }
+  }
+
+  const checkCondition = (c: Condition | undefined, scope: Scope): void => {
+    // A node the parser recovered from is undefined: its error is reported already.
+    if (c === undefined) return
+    switch (c.kind) {
+      case "And":
+      case "Or":
+        checkCondition(c.left, scope)
+        checkCondition(c.right, scope)
+        if (c.kind === "And") contradiction(c)
+        break
+      case "Not":
+        checkCondition(c.operand, scope)
+        break
+      case "Known":
+        resolve(c.path, scope)
+        break
+      case "Compare": {
+        const spec = resolve(c.path, scope)
+        if (spec !== undefined) checkValue(spec, c.path, c.value)
+        break
+      }
+      case "In": {
+        const spec = resolve(c.path, scope)
+        if (spec !== undefined) for (const v of c.values) checkValue(spec, c.path, v)
+        break
+      }
+    }
+  }
+
+  // `x > 5 and x < 3`, or `s is "a" and s is "b"`: a condition that is never true.
+  const contradiction = (c: Condition & { kind: "And" | "Or" }) => {
+    if (c.left?.kind !== "Compare" || c.right?.kind !== "Compare") return
+    const [l, r] = [c.left, c.right]
+    if (l.path.parts.join(".") !== r.path.parts.join(".")) return
+    if (l.op === "is" && r.op === "is" && l.value.kind === "String" && r.value.kind === "String" && l.value.value !== r.value.value) {
+      warn(codes.neverTrue, c.range, "this condition is never true: one property cannot have two values at once")
+    }
+    if (l.value.kind === "Number" && r.value.kind === "Number") {
+      const lo = [l, r].find((x) => x.op === ">" || x.op === ">=")
+      const hi = [l, r].find((x) => x.op === "<" || x.op === "<=")
+      if (lo !== undefined && hi !== undefined && (lo.value as { value: number }).value >= (hi.value as { value: number }).value) {
+        warn(codes.neverTrue, c.range, "this condition is never true: no value is both above and below these bounds")
+      }
+    }
+  }
+
+  const checkTrigger = (t: Trigger | undefined, scope: Scope) => {
+    if (t === undefined) return
+    switch (t.kind) {
+      case "Event":
+        if (events[t.name] === undefined) error(codes.unknownEvent, t.range, `unknown event "${t.name}"`, didYouMean(t.name, Object.keys(events)))
+        break
+      case "DateTrigger":
+        checkDuration(t.duration)
+        checkDatePath(t.path, scope)
+        break
+      case "Becomes": {
+        const spec = resolve(t.path, scope)
+        if (spec !== undefined && t.value !== undefined) checkValue(spec, t.path, t.value)
+        break
+      }
+      case "Changes": {
+        const spec = resolve(t.path, scope)
+        if (spec !== undefined) {
+          checkValue(spec, t.path, t.from)
+          checkValue(spec, t.path, t.to)
+          if (t.from.kind === t.to.kind && JSON.stringify((t.from as { value: unknown }).value) === JSON.stringify((t.to as { value: unknown }).value)) {
+            warn(codes.neverFires, t.range, "this trigger can never fire: a change from a value to the same value is no change")
+          }
+        }
+        break
+      }
+    }
+  }
+
+  const checkActions = (actions: ReadonlyArray<Action | undefined> | undefined, scope: Scope) => {
+    for (const a of actions ?? []) {
+      if (a === undefined) continue
+      switch (a.kind) {
+        case "SendEmail":
+          if (!context.templates.includes(a.template)) error(codes.unknownTemplate, a.templateRange, `unknown email template "${a.template}"`, didYouMean(a.template, context.templates))
+          break
+        case "Notify":
+          if (!["team", "owner", "user"].includes(a.target)) error(codes.syntax, a.range, `notify team "NAME", notify owner or notify user "EMAIL", not "${a.target}"`)
+          if (a.target === "team" && a.who !== undefined && !context.teams.includes(a.who.value)) error(codes.unknownTeam, a.who.range, `unknown team "${a.who.value}" (${context.teams.join(", ")})`, didYouMean(a.who.value, context.teams))
+          checkText(a.text, scope)
+          break
+        case "Set": {
+          const spec = resolve(a.path, scope)
+          if (spec !== undefined) {
+            if (spec.engineOwned) error(codes.engineOwned, a.path.range, `${a.path.parts.join(".")} is set by the billing engine; a rule cannot change it`)
+            else checkValue(spec, a.path, a.value)
+          }
+          break
+        }
+        case "CreateTask":
+          checkText(a.text, scope)
+          checkDuration(a.due)
+          if (a.team !== undefined && !context.teams.includes(a.team.value)) error(codes.unknownTeam, a.team.range, `unknown team "${a.team.value}"`, didYouMean(a.team.value, context.teams))
+          break
+        case "ListChange":
+          if (context.lists !== undefined && !context.lists.includes(a.list.value)) error(codes.unknownList, a.list.range, `unknown list "${a.list.value}"`, didYouMean(a.list.value, context.lists))
+          break
+        case "Wait":
+          checkDuration(a.duration)
+          break
+        case "WaitUntil":
+          checkDuration(a.duration)
+          checkDatePath(a.path, scope)
+          break
+        case "If":
+          checkCondition(a.condition, scope)
+          checkActions(a.then, scope)
+          if (a.otherwise !== undefined) checkActions(a.otherwise, scope)
+          break
+        case "Webhook":
+          if (!/^https?:\/\//.test(a.url.value)) error(codes.typeMismatch, a.url.range, `"${a.url.value}" is not a URL`)
+          else if (!a.url.value.startsWith("https://")) warn(codes.insecureWebhook, a.url.range, "this webhook is not https: its signed payload travels in clear text")
+          break
+      }
+    }
+  }
+
+  for (const rule of file.rules) {
+    const first = seen.get(rule.id)
+    if (first !== undefined) error(codes.duplicateRule, rule.idRange, `rule "${rule.id}" is defined twice (first on line ${first.line})`)
+    else seen.set(rule.id, rule.idRange)
+    const eventTriggers = rule.triggers.filter((t): t is Trigger & { kind: "Event" } => t.kind === "Event").map((t) => t.name)
+    const scope: Scope = { rule, triggerEvents: eventTriggers.length === rule.triggers.length && eventTriggers.length > 0 ? eventTriggers : undefined }
+    for (const t of rule.triggers) checkTrigger(t, scope)
+    if (rule.where !== undefined) checkCondition(rule.where, scope)
+    if (rule.unenroll !== undefined) checkCondition(rule.unenroll, scope)
+    if (rule.reenroll && eventTriggers.length > 0 && eventTriggers.every((e) => onceOnlyEvents.has(e))) {
+      warn(codes.reenrollOnce, rule.reenrollRange ?? rule.idRange, `"reenroll" has no effect: ${eventTriggers.join(", ")} happens once per subscription`)
+    }
+    checkActions(rule.actions, scope)
+  }
+  return out
+}
+
+const describe = (v: Literal) => (v.kind === "String" ? `the text "${v.value}"` : v.kind === "Number" ? `the number ${v.text}` : v.kind === "Date" ? `the date ${v.value}` : String(v.value))
+
+const allPaths = (context: CheckContext) => [
+  ...Object.entries(objects).flatMap(([o, props]) => Object.keys(props).map((k) => `${o}.${k}`)),
+  ...Object.keys(context.customProperties ?? {}).map((k) => `subscription.${k}`)
+]
+
+export type { PropertyType }

@@ -1,0 +1,82 @@
+/**
+ * Diagnostics are values with stable codes, collected in layers (lexing,
+ * parsing, checking) and printed in one place, compiler style:
+ * `file:line:col: error[E101]: message`, the source line and a caret.
+ */
+import type { Range } from "./ast.ts"
+
+export type Severity = "error" | "warning"
+
+export interface Diagnostic {
+  readonly code: string
+  readonly severity: Severity
+  readonly range: Range
+  readonly message: string
+  readonly hint?: string | undefined
+}
+
+export const codes = {
+  lexical: "E001",
+  unterminatedString: "E002",
+  syntax: "E010",
+  unknownProperty: "E101",
+  typeMismatch: "E102",
+  unknownStatus: "E103",
+  unknownTemplate: "E104",
+  unknownEvent: "E105",
+  unknownList: "E106",
+  unknownTeam: "E107",
+  unknownUnit: "E108",
+  badDuration: "E109",
+  dateOnNonDate: "E110",
+  engineOwned: "E111",
+  eventFieldOutside: "E112",
+  unknownVariable: "E113",
+  duplicateRule: "E114",
+  unknownValue: "E115",
+  neverFires: "W201",
+  reenrollOnce: "W202",
+  neverTrue: "W203",
+  insecureWebhook: "W204"
+} as const
+
+export const formatDiagnostic = (d: Diagnostic, file: string, source: string): string => {
+  const lines = source.split("\n")
+  const text = lines[d.range.line - 1] ?? ""
+  const width = d.range.endLine === d.range.line ? Math.max(1, d.range.endCol - d.range.col + 1) : 1
+  const gutter = String(d.range.line).length
+  return [
+    `${file}:${d.range.line}:${d.range.col}: ${d.severity}[${d.code}]: ${d.message}`,
+    `${" ".repeat(gutter)} |`,
+    `${d.range.line} | ${text}`,
+    `${" ".repeat(gutter)} | ${" ".repeat(Math.max(0, d.range.col - 1))}${"^".repeat(width)}${d.hint === undefined ? "" : ` ${d.hint}`}`
+  ].join("\n")
+}
+
+/** Levenshtein distance, for "did you mean". */
+export const distance = (a: string, b: string): number => {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = tmp
+    }
+  }
+  return row[b.length]!
+}
+
+export const didYouMean = (name: string, candidates: Iterable<string>): string | undefined => {
+  let best: string | undefined
+  let bestD = Infinity
+  for (const c of candidates) {
+    const d = distance(name.toLowerCase(), c.toLowerCase())
+    if (d < bestD) {
+      bestD = d
+      best = c
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? `did you mean "${best}"?` : undefined
+}

@@ -1,0 +1,68 @@
+/**
+ * What rules may talk about: the properties of subscriptions, contacts,
+ * invoices and payments with their types, which of them the engine owns,
+ * the events and their fields, the templates, teams and lists. The account's
+ * custom subscription properties extend it.
+ */
+export type PropertyType = "string" | "number" | "money" | "date" | "boolean" | "status" | "duration"
+
+export interface PropertySpec {
+  readonly type: PropertyType
+  /** Set by the engine only: a rule may read it, never `set` it. */
+  readonly engineOwned: boolean
+  readonly values?: ReadonlyArray<string>
+}
+
+const p = (type: PropertyType, engineOwned = true, values?: ReadonlyArray<string>): PropertySpec => ({ type, engineOwned, ...(values === undefined ? {} : { values }) })
+
+export const statuses = ["scheduled", "active", "past_due", "unpaid", "paused", "canceled", "expired"] as const
+
+export const objects: Record<string, Record<string, PropertySpec>> = {
+  subscription: {
+    id: p("number"), name: p("string", false), status: p("status", true, statuses), mrr: p("money"), amount: p("money"), currency: p("string"),
+    frequency: p("string", true, ["weekly", "biweekly", "monthly", "quarterly", "semiannually", "annually"]), terms: p("string"),
+    start_date: p("date"), end_date: p("date"), next_billing_date: p("date"), created_on: p("date"), canceled_on: p("date"),
+    payments_made: p("number"), collection_method: p("string", true, ["charge", "invoice"]), owner: p("string", false),
+    language: p("string", false), locale: p("string", false), reminders: p("boolean", false), payment_method: p("string")
+  },
+  contact: { id: p("number"), email: p("string"), name: p("string", false), language: p("string", false), locale: p("string", false), country: p("string", false) },
+  invoice: { id: p("number"), number: p("string"), total: p("money"), due_date: p("date"), issue_date: p("date"), status: p("string", true, ["open", "paid", "void", "uncollectible"]) },
+  payment: { id: p("number"), amount: p("money"), status: p("string", true, ["succeeded", "failed", "unknown"]), attempt: p("number"), failure_reason: p("string") }
+}
+
+/** Events a rule can be triggered by, with the fields `event.X` may read in such a rule. */
+export const events: Record<string, Record<string, PropertyType>> = {
+  "subscription.created": {},
+  "subscription.status_changed": { from: "string", to: "string", reason: "string" },
+  "subscription.property_changed": { property: "string" },
+  "subscription.items_changed": { version: "number", effective_from: "date" },
+  "subscription.canceled": { effective_on: "date", at_period_end: "boolean" },
+  "subscription.expired": { end_date: "date" },
+  "subscription.paused": { resume_on: "date" },
+  "subscription.resumed": { next_billing_date: "date" },
+  "subscription.renewed": { payments_made: "number" },
+  "subscription.reminder_due": { next_billing_date: "date" },
+  "invoice.created": { total: "money", due_date: "date", period_start: "date", period_end: "date" },
+  "invoice.paid": { total: "money" },
+  "invoice.overdue": { total: "money", due_date: "date" },
+  "payment.succeeded": { amount: "money" },
+  "payment.failed": { amount: "money", attempt: "number", reason: "string", next_retry_on: "date" }
+}
+
+/** Events that happen once per subject: `reenroll` on them changes nothing. */
+export const onceOnlyEvents = new Set(["subscription.created", "subscription.expired"])
+
+export const durationUnits = ["day", "days", "week", "weeks", "month", "months", "year", "years"]
+
+export interface CheckContext {
+  readonly templates: ReadonlyArray<string>
+  readonly teams: ReadonlyArray<string>
+  /** Undefined: any list name is allowed (lists are created on first use). */
+  readonly lists?: ReadonlyArray<string> | undefined
+  readonly customProperties?: Readonly<Record<string, PropertyType>>
+}
+
+export const defaultCheckContext: CheckContext = {
+  templates: ["welcome", "renewal_offer", "internal_notification", "receipt", "payment_failed", "reminder", "invoice_sent", "cancellation", "expiry", "payment_notification"],
+  teams: ["finance", "support", "sales", "ops"]
+}

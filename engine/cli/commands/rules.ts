@@ -1,0 +1,72 @@
+/** `billcycle rules check FILE|DIR...` and `billcycle rules fmt FILE... [--check]`. */
+import { Console, Effect } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { checkSource, formatDiagnostic, formatRules } from "../../../dsl/index.ts"
+import { CheckFailed, UsageError } from "../CliFailure.ts"
+import { Json } from "../GlobalFlags.ts"
+
+/** Every *.rules file named or found (recursively) in the named directories. */
+const ruleFiles = (paths: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const out: Array<string> = []
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir).sort()) {
+        const p = join(dir, entry)
+        if (statSync(p).isDirectory()) walk(p)
+        else if (entry.endsWith(".rules")) out.push(p)
+      }
+    }
+    for (const p of paths) {
+      if (!existsSync(p)) return yield* new UsageError({ message: `${p}: no such file or directory` })
+      if (statSync(p).isDirectory()) walk(p)
+      else out.push(p)
+    }
+    return out
+  })
+
+const check = Command.make("check", { paths: Argument.String("file").pipe(Argument.atLeast(1)) }, ({ paths }) =>
+  Effect.gen(function*() {
+    const json = yield* Json
+    const files = yield* ruleFiles(paths)
+    let errors = 0
+    let warnings = 0
+    const report: Array<{ file: string; diagnostics: ReturnType<typeof checkSource> }> = []
+    for (const file of files) {
+      const source = readFileSync(file, "utf8")
+      const diagnostics = checkSource(source)
+      errors += diagnostics.filter((d) => d.severity === "error").length
+      warnings += diagnostics.filter((d) => d.severity === "warning").length
+      report.push({ file, diagnostics })
+      if (!json) for (const d of diagnostics) yield* Console.error(formatDiagnostic(d, file, source) + "\n")
+    }
+    if (json) yield* Console.log(JSON.stringify({ files: report, errors, warnings }))
+    else yield* Console.log(`${files.length} file${files.length === 1 ? "" : "s"} checked: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`)
+    if (errors > 0) return yield* new CheckFailed({ message: `${errors} error${errors === 1 ? "" : "s"} in rule files` })
+  })).pipe(Command.withDescription("Check rule files: diagnostics as file:line:col: error[CODE]: message; exit 1 on any error"))
+
+const fmt = Command.make(
+  "fmt",
+  { paths: Argument.String("file").pipe(Argument.atLeast(1)), check: Flag.Boolean("check").pipe(Flag.withDescription("only report files that are not formatted"), Flag.withDefault(false)) },
+  (flags) =>
+    Effect.gen(function*() {
+      const files = yield* ruleFiles(flags.paths)
+      const changed: Array<string> = []
+      for (const file of files) {
+        const source = readFileSync(file, "utf8")
+        const formatted = formatRules(source)
+        if (formatted === undefined) return yield* new CheckFailed({ message: `${file}: cannot format a file with syntax errors (run: billcycle rules check ${file})` })
+        if (formatted !== source) {
+          changed.push(file)
+          if (!flags.check) writeFileSync(file, formatted)
+        }
+      }
+      if (flags.check) {
+        for (const f of changed) yield* Console.log(`${f}: not formatted`)
+        if (changed.length > 0) return yield* new CheckFailed({ message: `${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted (run: billcycle rules fmt)` })
+      } else yield* Console.log(`${changed.length} of ${files.length} file${files.length === 1 ? "" : "s"} reformatted`)
+    })
+).pipe(Command.withDescription("Format rule files canonically (--check to only report)"))
+
+export const rulesCommand = Command.make("rules").pipe(Command.withDescription("Enrollment-trigger rules"), Command.withSubcommands([check, fmt]))
