@@ -109,7 +109,7 @@ class RuleParser extends EmbeddedActionsParser {
         ALT: () => {
           const e = this.CONSUME(T.Event)
           const name = this.SUBRULE(this.path)
-          return this.ACTION(() => ({ kind: "Event" as const, name: name.parts.join("."), range: span(rangeOf(e), name.range) }))
+          return this.ACTION(() => ({ kind: "Event" as const, name: (name?.parts ?? []).join("."), range: span(rangeOf(e), name?.range) }))
         }
       },
       {
@@ -117,7 +117,7 @@ class RuleParser extends EmbeddedActionsParser {
           const d = this.SUBRULE(this.duration)
           const dir = this.OR2([{ ALT: () => this.CONSUME(T.Before) }, { ALT: () => this.CONSUME(T.After) }])
           const p = this.SUBRULE2(this.path)
-          return this.ACTION(() => ({ kind: "DateTrigger" as const, duration: d, direction: dir.image === "after" ? "after" as const : "before" as const, path: p, range: span(d.range, p.range) }))
+          return this.ACTION(() => ({ kind: "DateTrigger" as const, duration: d, direction: dir?.image === "after" ? "after" as const : "before" as const, path: p, range: span(d?.range, p?.range) }))
         }
       },
       {
@@ -128,13 +128,13 @@ class RuleParser extends EmbeddedActionsParser {
               ALT: () => {
                 const b = this.CONSUME(T.Becomes)
                 return this.OR4([
-                  { ALT: () => { const k = this.CONSUME(T.Known); return this.ACTION(() => ({ kind: "Becomes" as const, path: p, op: undefined, value: undefined, known: true, range: span(p.range, rangeOf(k)) })) } },
-                  { ALT: () => { const k = this.CONSUME(T.Unknown); return this.ACTION(() => ({ kind: "Becomes" as const, path: p, op: undefined, value: undefined, known: false, range: span(p.range, rangeOf(k)) })) } },
+                  { ALT: () => { const k = this.CONSUME(T.Known); return this.ACTION(() => ({ kind: "Becomes" as const, path: p, op: undefined, value: undefined, known: true, range: span(p?.range, rangeOf(k)) })) } },
+                  { ALT: () => { const k = this.CONSUME(T.Unknown); return this.ACTION(() => ({ kind: "Becomes" as const, path: p, op: undefined, value: undefined, known: false, range: span(p?.range, rangeOf(k)) })) } },
                   {
                     ALT: () => {
                       const op = this.OPTION(() => this.CONSUME(T.Compare))
                       const v = this.SUBRULE(this.literal)
-                      return this.ACTION(() => ({ kind: "Becomes" as const, path: p, op: op?.image, value: v, known: undefined, range: span(p.range, v?.range ?? rangeOf(b)) }))
+                      return this.ACTION(() => ({ kind: "Becomes" as const, path: p, op: op?.image, value: v, known: undefined, range: span(p?.range, v?.range ?? rangeOf(b)) }))
                     }
                   }
                 ])
@@ -147,7 +147,7 @@ class RuleParser extends EmbeddedActionsParser {
                 const from = this.SUBRULE2(this.literal)
                 this.CONSUME(T.To)
                 const to = this.SUBRULE3(this.literal)
-                return this.ACTION(() => ({ kind: "Changes" as const, path: p, from, to, range: span(p.range, to?.range ?? p.range) }))
+                return this.ACTION(() => ({ kind: "Changes" as const, path: p, from, to, range: span(p?.range, to?.range ?? p?.range) }))
               }
             }
           ])
@@ -198,9 +198,9 @@ class RuleParser extends EmbeddedActionsParser {
           this.CONSUME(T.Is)
           const negated = this.OPTION(() => this.CONSUME(T.Not)) !== undefined
           return this.OR2([
-            { ALT: () => { const k = this.CONSUME(T.Known); return this.ACTION(() => ({ kind: "Known" as const, path: p, known: !negated, range: span(p.range, rangeOf(k)) })) } },
-            { ALT: () => { const k = this.CONSUME(T.Unknown); return this.ACTION(() => ({ kind: "Known" as const, path: p, known: negated, range: span(p.range, rangeOf(k)) })) } },
-            { ALT: () => { const v = this.SUBRULE(this.literal); return this.ACTION(() => ({ kind: "Compare" as const, path: p, op: negated ? "is not" : "is", value: v, range: span(p.range, v?.range ?? p.range) })) } }
+            { ALT: () => { const k = this.CONSUME(T.Known); return this.ACTION(() => ({ kind: "Known" as const, path: p, known: !negated, range: span(p?.range, rangeOf(k)) })) } },
+            { ALT: () => { const k = this.CONSUME(T.Unknown); return this.ACTION(() => ({ kind: "Known" as const, path: p, known: negated, range: span(p?.range, rangeOf(k)) })) } },
+            { ALT: () => { const v = this.SUBRULE(this.literal); return this.ACTION(() => ({ kind: "Compare" as const, path: p, op: negated ? "is not" : "is", value: v, range: span(p?.range, v?.range ?? p?.range) })) } }
           ])
         }
       },
@@ -209,14 +209,14 @@ class RuleParser extends EmbeddedActionsParser {
           const negated = this.OPTION2(() => this.CONSUME2(T.Not)) !== undefined
           this.CONSUME(T.In)
           const values = this.SUBRULE(this.valueList)
-          return this.ACTION(() => ({ kind: "In" as const, path: p, negated, values, range: p.range }))
+          return this.ACTION(() => ({ kind: "In" as const, path: p, negated, values, range: p?.range }))
         }
       },
       {
         ALT: () => {
           const op = this.CONSUME(T.Compare)
           const v = this.SUBRULE2(this.literal)
-          return this.ACTION(() => ({ kind: "Compare" as const, path: p, op: op.image, value: v, range: span(p.range, v?.range ?? rangeOf(op)) }))
+          return this.ACTION(() => ({ kind: "Compare" as const, path: p, op: op?.image, value: v, range: span(p?.range, v?.range ?? rangeOf(op)) }))
         }
       }
     ])
@@ -267,7 +267,7 @@ class RuleParser extends EmbeddedActionsParser {
           const p = this.SUBRULE(this.path)
           this.CONSUME2(T.To)
           const v = this.SUBRULE(this.literal)
-          return this.ACTION(() => ({ kind: "Set" as const, path: p, value: v, range: span(rangeOf(s), v?.range ?? p.range) }))
+          return this.ACTION(() => ({ kind: "Set" as const, path: p, value: v, range: span(rangeOf(s), v?.range ?? p?.range) }))
         }
       },
       {
@@ -291,7 +291,7 @@ class RuleParser extends EmbeddedActionsParser {
           this.OR3([{ ALT: () => this.CONSUME3(T.To) }, { ALT: () => this.CONSUME(T.From) }])
           this.CONSUME(T.List)
           const list = this.SUBRULE5(this.text)
-          return this.ACTION(() => ({ kind: "ListChange" as const, op: op.image === "remove" ? "remove" as const : "add" as const, list, range: span(rangeOf(op), list?.range ?? rangeOf(op)) }))
+          return this.ACTION(() => ({ kind: "ListChange" as const, op: op?.image === "remove" ? "remove" as const : "add" as const, list, range: span(rangeOf(op), list?.range ?? rangeOf(op)) }))
         }
       },
       {
@@ -304,7 +304,7 @@ class RuleParser extends EmbeddedActionsParser {
                 const d = this.SUBRULE2(this.duration)
                 const dir = this.OR5([{ ALT: () => this.CONSUME(T.Before) }, { ALT: () => this.CONSUME(T.After) }])
                 const p = this.SUBRULE2(this.path)
-                return this.ACTION(() => ({ kind: "WaitUntil" as const, duration: d, direction: dir.image === "after" ? "after" as const : "before" as const, path: p, range: span(rangeOf(w), p?.range ?? rangeOf(w)) }))
+                return this.ACTION(() => ({ kind: "WaitUntil" as const, duration: d, direction: dir?.image === "after" ? "after" as const : "before" as const, path: p, range: span(rangeOf(w), p?.range ?? rangeOf(w)) }))
               }
             },
             { ALT: () => { const d = this.SUBRULE3(this.duration); return this.ACTION(() => ({ kind: "Wait" as const, duration: d, range: span(rangeOf(w), d?.range ?? rangeOf(w)) })) } }
