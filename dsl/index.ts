@@ -21,3 +21,5 @@ export const checkSource = (source: string, context: CheckContext = defaultCheck
   const all = [...parsed.diagnostics, ...checkRules(parsed.file, context)]
   return all.sort((a, b) => a.range.line - b.range.line || a.range.col - b.range.col)
 }
+export * from "./compiler.ts"
+export * from "./program.ts"
