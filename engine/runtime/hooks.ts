@@ -7,17 +7,19 @@ import { Effect, Layer } from "effect"
 import { Database } from "../store/index.ts"
 import { deliverOutbox, MessageRenderer, MessageSender, templateRendererLayer } from "./OutboxDelivery.ts"
 import { TickHooks } from "./TickHooks.ts"
+import type { CompiledRuleSet } from "../../dsl/index.ts"
+import { runRulesTick } from "./RulesRuntime.ts"
 
 export const defaultMailDir = "out/mail"
 
-export const deliveryHooksLayer = Layer.effect(
+export const deliveryHooksLayer = (rules: (() => CompiledRuleSet) | undefined) => Layer.effect(
   TickHooks,
   Effect.gen(function*() {
     const db = yield* Database
     const renderer = yield* MessageRenderer
     const sender = yield* MessageSender
     return {
-      runRules: () => Effect.succeed(0),
+      runRules: (ctx) => rules === undefined ? Effect.succeed(0) : runRulesTick(rules, ctx).pipe(Effect.provideService(Database, db)),
       deliverOutbox: (ctx) =>
         deliverOutbox(ctx.owner).pipe(
           Effect.provideService(Database, db),
@@ -34,5 +36,5 @@ export const senderLayer = (mailDir = defaultMailDir) => {
   return smtp === undefined || smtp === "" ? MessageSender.files(mailDir) : MessageSender.smtp(smtp)
 }
 
-export const engineHooksLayer = (_rulesDir: string | undefined, mailDir = defaultMailDir) =>
-  deliveryHooksLayer.pipe(Layer.provide(Layer.mergeAll(templateRendererLayer(undefined), senderLayer(mailDir))))
+export const engineHooksLayer = (rules: (() => CompiledRuleSet) | undefined, mailDir = defaultMailDir) =>
+  deliveryHooksLayer(rules).pipe(Layer.provide(Layer.mergeAll(templateRendererLayer(undefined), senderLayer(mailDir))))

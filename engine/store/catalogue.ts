@@ -100,7 +100,7 @@ export const addContact = async (sql: Sql, input: ContactInput, today: string): 
     const [row] = await tx<Array<ContactRow>>`
       insert into contacts (email, name, language, locale, payment_method, address)
       values (${input.email}, ${input.name ?? null}, ${input.language ?? null}, ${input.locale ?? null}, ${input.paymentMethod ?? null},
-              ${input.country === undefined ? null : JSON.stringify({ country: input.country })}::jsonb)
+              ${input.country === undefined ? null : JSON.stringify({ country: input.country })}::text::jsonb)
       returning id, email, name, language, locale, payment_method`
     await writeJournal(tx, [{ type: "contact.created", subscriptionId: null, contactId: row!.id, occurredOn: today, data: { email: row!.email } }], "cli")
     return row!

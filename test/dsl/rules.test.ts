@@ -4,7 +4,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { checkSource, formatRules, parseRules } from "../../dsl/index.ts"
 
-const example = readFileSync(fileURLToPath(new URL("../../dsl/examples/coffee-shop.rules", import.meta.url)), "utf8")
+const example = readFileSync(fileURLToPath(new URL("../../examples/coffee-shop/rules/coffee-shop.rules", import.meta.url)), "utf8")
 
 /** The AST without source ranges: what a file means. */
 const meaning = (source: string) => JSON.parse(JSON.stringify(parseRules(source).file, (k, v) => (k === "range" || k === "idRange" || k === "templateRange" || k === "unitRange" || k === "reenrollRange" || k === "comments" ? undefined : v)))

@@ -9,6 +9,8 @@ import { mrrReportHtml } from "../../../reports/index.ts"
 import { BusinessClock, dayTime } from "../../runtime/BusinessClock.ts"
 import { Gateway } from "../../runtime/Gateway.ts"
 import { engineHooksLayer } from "../../runtime/hooks.ts"
+import { loadRuleDirectory } from "../../runtime/RulesRuntime.ts"
+import { fileURLToPath } from "node:url"
 import { Database } from "../../store/index.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
@@ -30,8 +32,9 @@ export const demoCommand = Command.make(
       rmSync(flags.dir, { recursive: true, force: true })
       mkdirSync(flags.out, { recursive: true })
       const t0 = performance.now()
+      const demoRules = loadRuleDirectory(fileURLToPath(new URL("../../../examples/coffee-shop/rules/", import.meta.url)))
       const db = Database.layer({ _tag: "Embedded", dataDir: flags.dir })
-      const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(undefined, join(flags.out, "mail"))).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
+      const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(() => demoRules.ruleSet, join(flags.out, "mail"))).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
       const result = yield* runDemo({ customers, months, start, outDir: flags.out, progress: process.stderr.isTTY === true && !json }).pipe(Effect.provide(layers))
       const reportFile = join(flags.out, "report.html")
       writeFileSync(reportFile, mrrReportHtml("Bean There Coffee Co. — recurring revenue", result.mrr))

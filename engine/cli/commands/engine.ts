@@ -12,7 +12,10 @@ import { Gateway } from "../../runtime/Gateway.ts"
 import { engineHooksLayer } from "../../runtime/hooks.ts"
 import { loadSettings, runSql } from "../../store/index.ts"
 import { withApp } from "../AppLayer.ts"
-import { UsageError } from "../CliFailure.ts"
+import { CheckFailed, UsageError } from "../CliFailure.ts"
+import { existsSync, statSync } from "node:fs"
+import type { CompiledRuleSet } from "../../../dsl/index.ts"
+import { loadRuleDirectory, watchRules } from "../../runtime/RulesRuntime.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 
@@ -23,8 +26,18 @@ const logFormatFlag = Flag.String("log-format").pipe(Flag.withDescription("text 
 const batchOf = (flag: Option.Option<string>) =>
   Option.isSome(flag) ? parseCountFlag("--batch", flag.value) : Effect.succeed(500)
 
-const engineLayers = (rulesDir: string | undefined) =>
-  Layer.mergeAll(Gateway.simulated, engineHooksLayer(rulesDir))
+/** Loads --rules (refusing to start on any error) and watches it while the engine runs. */
+const loadRules = (dir: string | undefined) =>
+  Effect.gen(function*() {
+    if (dir === undefined) return undefined
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) return yield* new UsageError({ message: `--rules: ${dir} is not a directory` })
+    const loaded = yield* Effect.try({ try: () => loadRuleDirectory(dir), catch: (e) => new CheckFailed({ message: (e as Error).message }) })
+    const watcher = watchRules(dir, loaded, (line) => process.stderr.write(line + "\n"))
+    return () => watcher.get().ruleSet
+  })
+
+const engineLayers = (rules: (() => CompiledRuleSet) | undefined) =>
+  Layer.mergeAll(Gateway.simulated, engineHooksLayer(rules))
 
 const emptyTotals = (): Omit<TickSummary, "today"> => ({
   activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
@@ -49,7 +62,8 @@ const engine = Command.make(
     // A tick is not interrupted half way: SIGTERM/SIGINT finish the batch in hand, then the engine exits.
     const tick = runTick({ batch }).pipe(Effect.uninterruptible, Effect.tap(report))
     const program = flags.once ? tick : Effect.repeat(tick, Schedule.spaced(`${interval} seconds`)).pipe(Effect.asVoid)
-    yield* withApp(program.pipe(Effect.provide(engineLayers(Option.getOrUndefined(flags.rules)))))
+    const rules = yield* loadRules(Option.getOrUndefined(flags.rules))
+    yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
   })
 ).pipe(Command.withDescription("Run the billing engine: continuously, or --once for everything due at --now"))
 
@@ -104,7 +118,8 @@ const simulate = Command.make(
         yield* Console.log([`simulated ${days} day${days === 1 ? "" : "s"}: ${from} .. ${until}`, ...(lines.length === 0 ? ["  nothing was due"] : lines)].join("\n"))
       }
     })
-    yield* withApp(program.pipe(Effect.provide(engineLayers(Option.getOrUndefined(flags.rules)))))
+    const rules = yield* loadRules(Option.getOrUndefined(flags.rules))
+    yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
   })
 ).pipe(Command.withDescription("Advance a virtual clock day by day from the last simulated day, running all due work each day"))
 

@@ -1,0 +1,87 @@
+/**
+ * Loading rule files for the engine and running them each tick. The engine
+ * refuses to start when a file has an error; while it runs, the directory is
+ * watched: a valid change is swapped in atomically (new enrollments use it;
+ * running ones finish on the version they started with, stored with them),
+ * an invalid change is reported and the previous rules stay in force.
+ */
+import { Effect } from "effect"
+import { readdirSync, readFileSync, statSync, watch } from "node:fs"
+import { join } from "node:path"
+import type { CompiledRuleSet } from "../../dsl/index.ts"
+import { checkSource, compileRules, formatDiagnostic, parseRules } from "../../dsl/index.ts"
+import type { EngineContext } from "../store/index.ts"
+import { Database, DatabaseError, enrollFromJournal, messageOf, runDueEnrollments } from "../store/index.ts"
+
+export interface LoadedRules {
+  readonly ruleSet: CompiledRuleSet
+  readonly files: number
+}
+
+export class RuleFilesInvalid extends Error {
+  override readonly name = "RuleFilesInvalid"
+}
+
+const ruleFilesIn = (dir: string): Array<string> => {
+  const out: Array<string> = []
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d).sort()) {
+      const p = join(d, entry)
+      if (statSync(p).isDirectory()) walk(p)
+      else if (entry.endsWith(".rules")) out.push(p)
+    }
+  }
+  walk(dir)
+  return out
+}
+
+/** Reads and checks every rule file of a directory; throws with all diagnostics when any has an error. */
+export const loadRuleDirectory = (dir: string): LoadedRules => {
+  const files = ruleFilesIn(dir)
+  const problems: Array<string> = []
+  const rules = files.flatMap((file) => {
+    const source = readFileSync(file, "utf8")
+    const diagnostics = checkSource(source).filter((d) => d.severity === "error")
+    for (const d of diagnostics) problems.push(formatDiagnostic(d, file, source))
+    return parseRules(source).file.rules
+  })
+  if (problems.length > 0) throw new RuleFilesInvalid(`${problems.length} error${problems.length === 1 ? "" : "s"} in rule files; the engine will not start:\n\n${problems.join("\n\n")}`)
+  return { ruleSet: compileRules(rules), files: files.length }
+}
+
+/** The rules in force, swapped when the directory changes and the new files check clean. */
+export const watchRules = (dir: string, initial: LoadedRules, log: (line: string) => void) => {
+  let current = initial
+  let timer: NodeJS.Timeout | undefined
+  const watcher = watch(dir, { recursive: true }, () => {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = setTimeout(() => {
+      try {
+        current = loadRuleDirectory(dir)
+        log(`rules reloaded from ${dir}: ${current.ruleSet.rules.length} rules`)
+      } catch (e) {
+        log(`rules in ${dir} not reloaded, the previous ones stay in force: ${messageOf(e)}`)
+      }
+    }, 200)
+  })
+  watcher.unref()
+  return { get: () => current, close: () => watcher.close() }
+}
+
+const db = <A>(what: string, work: () => Promise<A>) =>
+  Effect.tryPromise({ try: work, catch: (cause) => new DatabaseError({ message: `${what}: ${messageOf(cause)}`, cause }) })
+
+/** One tick of the rules: enroll from new journal events, then run the steps whose time has come. */
+export const runRulesTick = (ruleSet: () => CompiledRuleSet, ctx: EngineContext, batch = 1000) =>
+  Effect.gen(function*() {
+    const { sql } = yield* Database
+    let enrolled = 0
+    for (;;) {
+      const r = yield* db("enrolling from the journal", () => enrollFromJournal(sql, ctx, ruleSet(), batch))
+      enrolled += r.enrolled
+      if (r.cascadesStopped > 0) yield* Effect.logError(`rules: ${r.cascadesStopped} cascading enrollment(s) stopped at the depth limit`)
+      if (r.events < batch) break
+    }
+    const steps = yield* db("running enrollments", () => runDueEnrollments(sql, ctx, batch, ctx.failpoint))
+    return enrolled + steps.steps
+  })

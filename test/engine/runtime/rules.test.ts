@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { compileRules, parseRules } from "../../../dsl/index.ts"
+import type { EngineContext } from "../../../engine/store/index.ts"
+import { enrollFromJournal, loadSettings, runDueEnrollments, writeJournal } from "../../../engine/store/index.ts"
+import type { CalendarDate } from "../../../engine/domain/index.ts"
+import { backend, openTestDatabase } from "../../storeHarness.ts"
+import type { TestDatabase } from "../../storeHarness.ts"
+import { createSubscription } from "./engineHarness.ts"
+
+let t: TestDatabase
+beforeAll(async () => {
+  t = await openTestDatabase()
+})
+afterAll(async () => {
+  await t.close()
+})
+
+const rules = compileRules(parseRules(`rule unpaid
+  when subscription.status becomes "unpaid"
+  reenroll
+  unenroll when subscription.status is "active"
+then
+  send email payment_failed to contact
+  wait 3 days
+  notify team "finance" "{{subscription.name}} still unpaid"
+end
+rule renewal
+  when subscription.end_date becomes known
+then
+  add contact to list "renewals"
+  wait until 30 days before subscription.end_date
+  send email renewal_offer to contact
+end`).file.rules)
+
+const ctxAt = async (date: string, failpoint: (name: string) => void = () => {}): Promise<EngineContext> =>
+  ({ today: date as CalendarDate, settings: await loadSettings(t.db.sql), owner: "test", failpoint })
+
+const tick = async (date: string, failpoint?: (name: string) => void) => {
+  const ctx = await ctxAt(date, failpoint)
+  await enrollFromJournal(t.db.sql, ctx, rules, 1000)
+  return runDueEnrollments(t.db.sql, ctx, 1000, ctx.failpoint)
+}
+
+const setStatus = async (id: number, from: string, to: string, on: string) => {
+  await t.db.sql`update subscriptions set status = ${to} where id = ${id}`
+  await t.db.sql.begin((tx) => writeJournal(tx, [{ type: "subscription.status_changed", subscriptionId: id, occurredOn: on, data: { from, to } }]))
+}
+
+const emails = async (id: number, template: string) =>
+  (await t.db.sql`select count(*)::int as n from outbox where subscription_id = ${id} and template = ${template}`)[0]!["n"]
+
+describe(`rules in the engine (${backend})`, () => {
+  it("becomes fires once on the transition, not on unrelated changes; re-enrolls on the next transition; unenrolls during a wait", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-03-01" })
+    await tick("2026-03-01")
+    await setStatus(id, "active", "unpaid", "2026-03-02")
+    await t.db.sql.begin((tx) => writeJournal(tx, [{ type: "subscription.property_changed", subscriptionId: id, occurredOn: "2026-03-02", data: { property: "owner", from: null, to: "x" } }]))
+    await tick("2026-03-02")
+    expect(await emails(id, "payment_failed")).toBe(1)
+    // Back to active during the 3-day wait: unenrolled, the notification never goes out.
+    await setStatus(id, "unpaid", "active", "2026-03-03")
+    await tick("2026-03-05")
+    expect(await emails(id, "internal_notification")).toBe(0)
+    const [e] = await t.db.sql`select status from enrollments where subscription_id = ${id} and rule_id = 'unpaid'`
+    expect(e!["status"]).toBe("unenrolled")
+    // Unpaid again: a new enrollment (reenroll), and this time it runs to the end.
+    await setStatus(id, "active", "unpaid", "2026-04-02")
+    await tick("2026-04-02")
+    await tick("2026-04-05")
+    expect(await emails(id, "payment_failed")).toBe(2)
+    expect(await emails(id, "internal_notification")).toBe(1)
+  })
+
+  it("wait until 30 days before the end date; a date already past continues at once", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-01-15", payments: 6 })
+    await t.db.sql.begin((tx) => writeJournal(tx, [{ type: "subscription.property_changed", subscriptionId: id, occurredOn: "2026-01-15", data: { property: "end_date", from: null, to: "2026-07-15" } }]))
+    await tick("2026-01-15")
+    const [member] = await t.db.sql`select count(*)::int as n from list_members where list_name = 'renewals'`
+    expect(member!["n"]).toBeGreaterThanOrEqual(1)
+    await tick("2026-06-14")
+    expect(await emails(id, "renewal_offer")).toBe(0)
+    await tick("2026-06-15")
+    expect(await emails(id, "renewal_offer")).toBe(1)
+  })
+
+  it("a crash during a step does not repeat its email", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-05-01" })
+    await tick("2026-05-01")
+    await setStatus(id, "active", "unpaid", "2026-05-02")
+    const crash = (name: string) => { if (name === "after-rule-step") throw new Error("power cut") }
+    await expect(tick("2026-05-02", crash)).rejects.toThrow("power cut")
+    expect(await emails(id, "payment_failed")).toBe(0)
+    await tick("2026-05-02")
+    await tick("2026-05-02")
+    expect(await emails(id, "payment_failed")).toBe(1)
+  })
+})
