@@ -23,3 +23,4 @@ export const checkSource = (source: string, context: CheckContext = defaultCheck
 }
 export * from "./compiler.ts"
 export * from "./program.ts"
+export * from "./explain.ts"

@@ -49,7 +49,7 @@ export const contextOf = (row: Record<string, any>): EvalContext => ({
 })
 
 /** The state an event describes: the change it records applied to the current snapshot, and the state before it. */
-const eventContext = (event: { type: string; data: Record<string, any> }, current: EvalContext): EvalContext => {
+export const eventContext = (event: { type: string; data: Record<string, any> }, current: EvalContext): EvalContext => {
   const now = { ...current.subscription }
   const before: Record<string, unknown> = { ...current.subscription }
   if (event.type === "subscription.status_changed") {
@@ -204,4 +204,14 @@ export const runDueEnrollments = async (sql: Sql, ctx: EngineContext, batch: num
     }
   }
   return { steps, done, unenrolled }
+}
+
+/** The subject's current values and, per event type, its latest event as an evaluation context (for `rules explain`). */
+export const explainContexts = async (sql: Sql, subscriptionId: number): Promise<{ current: EvalContext; byType: Map<string, EvalContext> } | undefined> => {
+  const [row] = await snapshotQuery(sql, [subscriptionId])
+  if (row === undefined) return undefined
+  const current = contextOf(row)
+  const latest = await sql<Array<{ type: string; data: Record<string, any> }>>`
+    select distinct on (type) type, data from events where subscription_id = ${subscriptionId} order by type, id desc`
+  return { current, byType: new Map(latest.map((e) => [e.type, eventContext(e, current)])) }
 }

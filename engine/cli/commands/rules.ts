@@ -3,7 +3,10 @@ import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { checkSource, formatDiagnostic, formatRules } from "../../../dsl/index.ts"
+import { checkSource, compileRules, explainRules, formatDiagnostic, formatRules, parseRules } from "../../../dsl/index.ts"
+import { explainContexts, InputError, runSql } from "../../store/index.ts"
+import { withApp } from "../AppLayer.ts"
+import { parseCountFlag } from "../flagParsers.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
 
@@ -69,4 +72,36 @@ const fmt = Command.make(
     })
 ).pipe(Command.withDescription("Format rule files canonically (--check to only report)"))
 
-export const rulesCommand = Command.make("rules").pipe(Command.withDescription("Enrollment-trigger rules"), Command.withSubcommands([check, fmt]))
+const explain = Command.make(
+  "explain",
+  { file: Argument.String("file"), subscription: Flag.String("subscription").pipe(Flag.withDescription("the subscription to explain the rules for")) },
+  (flags) =>
+    withApp(Effect.gen(function*() {
+      const json = yield* Json
+      const files = yield* ruleFiles([flags.file])
+      const sources = files.map((f) => ({ file: f, source: readFileSync(f, "utf8") }))
+      const errors = sources.flatMap(({ file, source }) => checkSource(source).filter((d) => d.severity === "error").map((d) => formatDiagnostic(d, file, source)))
+      if (errors.length > 0) {
+        for (const e of errors) yield* Console.error(e + "\n")
+        return yield* new CheckFailed({ message: `${errors.length} error${errors.length === 1 ? "" : "s"} in rule files` })
+      }
+      const id = yield* parseCountFlag("--subscription", flags.subscription)
+      const set = compileRules(sources.flatMap(({ source }) => parseRules(source).file.rules))
+      const contexts = yield* runSql(async (sql) => {
+        const c = await explainContexts(sql, id)
+        if (c === undefined) throw new InputError(`--subscription: subscription ${id} does not exist`)
+        return c
+      })
+      const explanations = explainRules(set, contexts.byType, contexts.current)
+      if (json) return yield* Console.log(JSON.stringify(explanations))
+      const lines: Array<string> = []
+      for (const x of explanations) {
+        lines.push(`${x.rule}: ${x.wouldEnroll ? "would enroll" : "would not enroll"}${x.event === undefined ? " (no relevant event yet)" : ` on ${x.event}`}`)
+        lines.push(`  trigger ${x.triggered ? "fires" : "does not fire"}; filter ${x.filter ? "true" : "false"}`)
+        for (const c of x.conditions) lines.push(`  ${c.result ? "true " : "false"}  ${c.condition}  (was ${JSON.stringify(c.old)}, now ${JSON.stringify(c.new)})`)
+      }
+      yield* Console.log(lines.join("\n"))
+    }))
+).pipe(Command.withDescription("For each rule: would it enroll this subscription now, and why not"))
+
+export const rulesCommand = Command.make("rules").pipe(Command.withDescription("Enrollment-trigger rules"), Command.withSubcommands([check, fmt, explain]))

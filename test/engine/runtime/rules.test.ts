@@ -95,3 +95,17 @@ describe(`rules in the engine (${backend})`, () => {
     expect(await emails(id, "payment_failed")).toBe(1)
   })
 })
+
+describe(`rules explain (${backend})`, () => {
+  it("says for each rule whether it would enroll, with old and new values", async () => {
+    const { explainRules } = await import("../../../dsl/index.ts")
+    const { explainContexts } = await import("../../../engine/store/index.ts")
+    const id = await createSubscription(t.db.sql, { start: "2026-08-01" })
+    await setStatus(id, "active", "unpaid", "2026-08-02")
+    const contexts = (await explainContexts(t.db.sql, id))!
+    const [unpaid, renewal] = explainRules(rules, contexts.byType, contexts.current)
+    expect(unpaid).toMatchObject({ rule: "unpaid", event: "subscription.status_changed", triggered: true, wouldEnroll: true })
+    expect(unpaid!.conditions[0]).toMatchObject({ condition: 'subscription.status becomes "unpaid"', old: "active", new: "unpaid", result: true })
+    expect(renewal).toMatchObject({ rule: "renewal", wouldEnroll: false })
+  })
+})
