@@ -11,7 +11,7 @@ import { join } from "node:path"
 import type { CompiledRuleSet } from "../../dsl/index.ts"
 import { checkSource, compileRules, formatDiagnostic, parseRules } from "../../dsl/index.ts"
 import type { EngineContext } from "../store/index.ts"
-import { Database, DatabaseError, enrollFromJournal, messageOf, runDueEnrollments } from "../store/index.ts"
+import { Database, DatabaseError, enrollDateTriggers, enrollFromJournal, messageOf, runDueEnrollments } from "../store/index.ts"
 
 export interface LoadedRules {
   readonly ruleSet: CompiledRuleSet
@@ -45,7 +45,7 @@ export const loadRuleDirectory = (dir: string): LoadedRules => {
     for (const d of diagnostics) problems.push(formatDiagnostic(d, file, source))
     return parseRules(source).file.rules
   })
-  if (problems.length > 0) throw new RuleFilesInvalid(`${problems.length} error${problems.length === 1 ? "" : "s"} in rule files; the engine will not start:\n\n${problems.join("\n\n")}`)
+  if (problems.length > 0) throw new RuleFilesInvalid(`${problems.length} error${problems.length === 1 ? "" : "s"} in rule files:\n\n${problems.join("\n\n")}`)
   return { ruleSet: compileRules(rules), files: files.length }
 }
 
@@ -82,6 +82,7 @@ export const runRulesTick = (ruleSet: () => CompiledRuleSet, ctx: EngineContext,
       if (r.cascadesStopped > 0) yield* Effect.logError(`rules: ${r.cascadesStopped} cascading enrollment(s) stopped at the depth limit`)
       if (r.events < batch) break
     }
+    enrolled += yield* db("enrolling on date triggers", () => enrollDateTriggers(sql, ctx, ruleSet(), batch))
     const steps = yield* db("running enrollments", () => runDueEnrollments(sql, ctx, batch, ctx.failpoint))
     return enrolled + steps.steps
   })

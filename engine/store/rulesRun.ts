@@ -215,3 +215,44 @@ export const explainContexts = async (sql: Sql, subscriptionId: number): Promise
     select distinct on (type) type, data from events where subscription_id = ${subscriptionId} order by type, id desc`
   return { current, byType: new Map(latest.map((e) => [e.type, eventContext(e, current)])) }
 }
+
+const dateColumns: Record<string, string> = { end_date: "end_date", next_billing_date: "next_billing_date", start_date: "start_date", created_on: "created_on", canceled_on: "canceled_on" }
+
+/**
+ * Date triggers (`14 days before subscription.next_billing_date`): a
+ * subscription enrolls once per date value, on the day the offset date is
+ * reached (or later, if the engine was down), while it is live.
+ */
+export const enrollDateTriggers = async (sql: Sql, ctx: EngineContext, rules: CompiledRuleSet, batch: number): Promise<number> => {
+  let enrolled = 0
+  for (const rule of rules.rules) {
+    for (const t of rule.dateTriggers) {
+      const column = t.path.parts[0] === "subscription" ? dateColumns[t.path.parts[1] ?? ""] : undefined
+      if (column === undefined) continue
+      const unit = t.duration.unit.replace(/s$/, "")
+      const amount = unit === "week" ? t.duration.amount * 7 : t.duration.amount
+      const pgUnit = unit === "week" ? "day" : unit
+      const sign = t.direction === "before" ? "-" : "+"
+      const candidates = await sql.unsafe<Array<{ id: number; at: string }>>(
+        `select s.id, s.${column}::text as at from subscriptions s
+         where s.${column} is not null and s.status not in ('canceled', 'expired')
+           and (s.${column} ${sign} interval '${amount} ${pgUnit}')::date <= $1::date
+           and not exists (select 1 from enrollments e where e.rule_id = $2 and e.subscription_id = s.id and e.trigger_key = 'date:' || s.${column}::text)
+         order by s.id limit ${batch}`, [ctx.today, rule.id])
+      if (candidates.length === 0) continue
+      const snapshots = await snapshotQuery(sql, candidates.map((c) => c.id))
+      const matching = candidates.filter((c) => {
+        const row = snapshots.find((r) => Number(r["id"]) === c.id)
+        return row !== undefined && rule.where(contextOf(row))
+      })
+      if (matching.length === 0) continue
+      await sql`
+        insert into enrollments (rule_id, rule_version, subscription_id, trigger_key, status, position, wake_on, program)
+        select ${rule.id}, ${rule.version}, s, 'date:' || a, 'active', '{"pc":0}'::jsonb, ${ctx.today}::date, ${JSON.stringify(rule.node)}::text::jsonb
+        from unnest(${matching.map((m) => m.id)}::int8[], ${matching.map((m) => m.at)}::text[]) as u(s, a)
+        on conflict (rule_id, subscription_id, trigger_key) do nothing`
+      enrolled += matching.length
+    }
+  }
+  return enrolled
+}

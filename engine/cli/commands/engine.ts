@@ -27,12 +27,17 @@ const batchOf = (flag: Option.Option<string>) =>
   Option.isSome(flag) ? parseCountFlag("--batch", flag.value) : Effect.succeed(500)
 
 /** Loads --rules (refusing to start on any error) and watches it while the engine runs. */
-const loadRules = (dir: string | undefined) =>
+const loadRules = (dir: string | undefined, watchForChanges: boolean) =>
   Effect.gen(function*() {
     if (dir === undefined) return undefined
     if (!existsSync(dir) || !statSync(dir).isDirectory()) return yield* new UsageError({ message: `--rules: ${dir} is not a directory` })
-    const loaded = yield* Effect.try({ try: () => loadRuleDirectory(dir), catch: (e) => new CheckFailed({ message: (e as Error).message }) })
-    const watcher = watchRules(dir, loaded, (line) => process.stderr.write(line + "\n"))
+    const loaded = yield* Effect.try({ try: () => loadRuleDirectory(dir), catch: (e) => new CheckFailed({ message: `the engine will not start: ${(e as Error).message}` }) })
+    if (!watchForChanges) return () => loaded.ruleSet
+    // A running engine follows edits to its rule files; the watcher closes with the engine.
+    const watcher = yield* Effect.acquireRelease(
+      Effect.sync(() => watchRules(dir, loaded, (line) => process.stderr.write(line + "\n"))),
+      (w) => Effect.sync(() => w.close())
+    )
     return () => watcher.get().ruleSet
   })
 
@@ -62,8 +67,10 @@ const engine = Command.make(
     // A tick is not interrupted half way: SIGTERM/SIGINT finish the batch in hand, then the engine exits.
     const tick = runTick({ batch }).pipe(Effect.uninterruptible, Effect.tap(report))
     const program = flags.once ? tick : Effect.repeat(tick, Schedule.spaced(`${interval} seconds`)).pipe(Effect.asVoid)
-    const rules = yield* loadRules(Option.getOrUndefined(flags.rules))
-    yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
+    yield* Effect.scoped(Effect.gen(function*() {
+      const rules = yield* loadRules(Option.getOrUndefined(flags.rules), !flags.once)
+      yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
+    }))
   })
 ).pipe(Command.withDescription("Run the billing engine: continuously, or --once for everything due at --now"))
 
@@ -118,8 +125,10 @@ const simulate = Command.make(
         yield* Console.log([`simulated ${days} day${days === 1 ? "" : "s"}: ${from} .. ${until}`, ...(lines.length === 0 ? ["  nothing was due"] : lines)].join("\n"))
       }
     })
-    const rules = yield* loadRules(Option.getOrUndefined(flags.rules))
-    yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
+    yield* Effect.scoped(Effect.gen(function*() {
+      const rules = yield* loadRules(Option.getOrUndefined(flags.rules), false)
+      yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
+    }))
   })
 ).pipe(Command.withDescription("Advance a virtual clock day by day from the last simulated day, running all due work each day"))
 

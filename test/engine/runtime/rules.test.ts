@@ -109,3 +109,21 @@ describe(`rules explain (${backend})`, () => {
     expect(renewal).toMatchObject({ rule: "renewal", wouldEnroll: false })
   })
 })
+
+describe(`date triggers (${backend})`, () => {
+  it("enroll once per date value on the day the offset date is reached", async () => {
+    const { enrollDateTriggers } = await import("../../../engine/store/index.ts")
+    const dated = compileRules(parseRules(`rule before_billing
+  when 3 days before subscription.next_billing_date
+then
+  send email reminder to contact
+end`).file.rules)
+    const id = await createSubscription(t.db.sql, { start: "2026-10-20" })
+    const count = async () => (await t.db.sql`select count(*)::int as n from enrollments where rule_id = 'before_billing' and subscription_id = ${id}`)[0]!["n"]
+    await enrollDateTriggers(t.db.sql, await ctxAt("2026-10-16"), dated, 100)
+    expect(await count()).toBe(0)
+    await enrollDateTriggers(t.db.sql, await ctxAt("2026-10-17"), dated, 100)
+    await enrollDateTriggers(t.db.sql, await ctxAt("2026-10-18"), dated, 100)
+    expect(await count()).toBe(1)
+  })
+})
