@@ -18,14 +18,14 @@ import { parseCountFlag } from "../flagParsers.ts"
 export const demoCommand = Command.make(
   "demo",
   {
-    customers: Flag.String("customers").pipe(Flag.withDescription("how many customers (default 300)"), Flag.optional),
+    customers: Flag.String("customers").pipe(Flag.withDescription("how many customers (default 200)"), Flag.optional),
     months: Flag.String("months").pipe(Flag.withDescription("how many months to simulate (default 12)"), Flag.optional),
     out: Flag.String("out").pipe(Flag.withDescription("where invoices, emails and the report go (default ./out)"), Flag.withDefault("out")),
     dir: Flag.String("data-dir").pipe(Flag.withDescription("the demo's embedded database, wiped first (default ./.billcycle/demo)"), Flag.withDefault(".billcycle/demo"))
   },
   (flags) =>
     Effect.gen(function*() {
-      const customers = Option.isSome(flags.customers) ? yield* parseCountFlag("--customers", flags.customers.value) : 300
+      const customers = Option.isSome(flags.customers) ? yield* parseCountFlag("--customers", flags.customers.value) : 200
       const months = Option.isSome(flags.months) ? yield* parseCountFlag("--months", flags.months.value) : 12
       const json = yield* Json
       const start = "2026-01-01" as CalendarDate
