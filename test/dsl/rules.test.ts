@@ -121,3 +121,17 @@ describe("diagnostics, each at its exact line and column", () => {
     expect(d!.hint).toBe('did you mean "renewal_offer"?')
   })
 })
+
+describe("diagnostics that depend on the account", () => {
+  it("an unknown list, when the account's lists are known", () => {
+    const source = rule('  add contact to list "renewal"')
+    const diagnostics = checkSource(source, { templates: ["welcome"], teams: ["finance"], lists: ["renewals", "vip"] })
+    expect(diagnostics.map((d) => `${d.range.line}:${d.range.col} ${d.code} ${d.hint}`)).toEqual(['4:23 E106 did you mean "renewals"?'])
+  })
+
+  it("custom subscription properties can be read and set", () => {
+    const source = rule('  set subscription.tier to "gold"', 'subscription.tier becomes "silver"')
+    expect(checkSource(source, { templates: [], teams: [], customProperties: { tier: "string" } })).toEqual([])
+    expect(checkSource(source).map((d) => d.code)).toContain("E101")
+  })
+})
