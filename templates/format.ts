@@ -3,6 +3,8 @@
  * `Intl`, addresses by the conventions of the buyer's country. The locale is
  * separate from the language: an English invoice can carry Norwegian dates.
  */
+import { minorUnitExponent } from "../engine/domain/index.ts"
+
 const numberFormats = new Map<string, Intl.NumberFormat>()
 const cached = (key: string, make: () => Intl.NumberFormat) => {
   let f = numberFormats.get(key)
@@ -11,16 +13,8 @@ const cached = (key: string, make: () => Intl.NumberFormat) => {
 }
 const dateFormats = new Map<string, Intl.DateTimeFormat>()
 
-const exponents = new Map<string, number>()
-
-export const exponentOf = (currency: string): number => {
-  let e = exponents.get(currency)
-  if (e === undefined) {
-    e = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2
-    exponents.set(currency, e)
-  }
-  return e
-}
+/** Digits of the currency's minor unit, from the domain's ISO 4217 table. */
+export const exponentOf = minorUnitExponent
 
 // Documents repeat the same prices, rates and dates over and over; Intl formatting is the
 // costliest part of rendering, so formatted strings are memoised (bounded: cleared when full).

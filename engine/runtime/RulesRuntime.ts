@@ -22,7 +22,8 @@ export class RuleFilesInvalid extends Error {
   override readonly name = "RuleFilesInvalid"
 }
 
-const ruleFilesIn = (dir: string): Array<string> => {
+/** Every *.rules file under a directory, recursively, in a stable order. */
+export const ruleFilesIn = (dir: string): Array<string> => {
   const out: Array<string> = []
   const walk = (d: string) => {
     for (const entry of readdirSync(d).sort()) {

@@ -5,7 +5,7 @@
  * Every change commits with its events; the status rules of the product are
  * enforced here with messages that say what is allowed.
  */
-import { BillingSchedule, addDays, addMonthsClamped, groupIntoSubscriptions, lineAmounts, toDayNumber } from "../billing/index.ts"
+import { BillingSchedule, groupIntoSubscriptions, lineAmounts, startDate, toDayNumber } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
 import { canCancel, canDelete, canPause, canResume, formatBillingTerms, formatFrequency, parseMajorAmount } from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
@@ -124,18 +124,8 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
   })
 }
 
-export const startDateOf = (start: StartChoice, today: CalendarDate): CalendarDate => {
-  switch (start._tag) {
-    case "Today":
-      return today
-    case "Date":
-      return start.date
-    case "DelayDays":
-      return addDays(today, start.days)
-    case "DelayMonths":
-      return addMonthsClamped(today, start.months)
-  }
-}
+export const startDateOf = (start: StartChoice, today: CalendarDate): CalendarDate =>
+  startDate(today, start._tag === "Today" ? undefined : start._tag === "Date" ? start : start._tag === "DelayDays" ? { _tag: "Days", days: start.days } : { _tag: "Months", months: start.months })
 
 const insertItems = async (tx: TransactionSql, subscriptionId: number, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) => {
   await tx`insert into item_versions (subscription_id, version, effective_from) values (${subscriptionId}, ${version}, ${effectiveFrom})`

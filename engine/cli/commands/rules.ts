@@ -1,8 +1,8 @@
 /** `billcycle rules check FILE|DIR...` and `billcycle rules fmt FILE... [--check]`. */
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { ruleFilesIn } from "../../runtime/RulesRuntime.ts"
 import { checkSource, compileRules, explainRules, formatDiagnostic, formatRules, parseRules } from "../../../dsl/index.ts"
 import { explainContexts, InputError, runSql } from "../../store/index.ts"
 import { withApp } from "../AppLayer.ts"
@@ -14,16 +14,9 @@ import { Json } from "../GlobalFlags.ts"
 const ruleFiles = (paths: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const out: Array<string> = []
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir).sort()) {
-        const p = join(dir, entry)
-        if (statSync(p).isDirectory()) walk(p)
-        else if (entry.endsWith(".rules")) out.push(p)
-      }
-    }
     for (const p of paths) {
       if (!existsSync(p)) return yield* new UsageError({ message: `${p}: no such file or directory` })
-      if (statSync(p).isDirectory()) walk(p)
+      if (statSync(p).isDirectory()) out.push(...ruleFilesIn(p))
       else out.push(p)
     }
     return out
