@@ -2,3 +2,6 @@
 export * from "./mrrSeries.ts"
 export * from "./htmlReport.ts"
 export * from "./revenue.ts"
+export * from "./fx.ts"
+export * from "./load.ts"
+export * from "./metricSql.ts"

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { ReportKind, ReportRow } from "../../../reports/index.ts"
-import { buildReport, reportKinds } from "../../../reports/index.ts"
+import { buildReports, readFxFile, reportKinds, revenueReportHtml } from "../../../reports/index.ts"
 import { formatCsv, loadSettings, runSql } from "../../store/index.ts"
 import { isCurrencyCode } from "../../domain/index.ts"
 import { withApp } from "../AppLayer.ts"
@@ -18,16 +18,16 @@ const formats = ["table", "csv", "json", "parquet", "html"] as const
 
 const toCsv = (rows: ReadonlyArray<ReportRow>) => {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))]
-  return formatCsv([cols, ...rows.map((r) => cols.map((c) => (r[c] === undefined ? "" : String(r[c]))))])
+  return formatCsv([cols, ...rows.map((r) => cols.map((c) => (r[c] === undefined || r[c] === null ? "" : String(r[c]))))])
 }
 
-const toHtml = (kind: string, rows: ReadonlyArray<ReportRow>) => {
+const toTable = (rows: ReadonlyArray<ReportRow>) => {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))]
-  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>billcycle ${esc(kind)} report</title>
-<style>body{font:14px/1.5 -apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:32px;color:#1f2328}table{border-collapse:collapse}th,td{padding:6px 10px;border-bottom:1px solid #e5e7eb;text-align:right}th:first-child,td:first-child{text-align:left}</style>
-</head><body><h1>${esc(kind)}</h1><table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>
-${rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(String(r[c] ?? ""))}</td>`).join("")}</tr>`).join("\n")}</table></body></html>\n`
+  const numeric = cols.map((c) => rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number"))
+  const cell = (v: ReportRow[string] | undefined, c: number) =>
+    v === null || v === undefined ? "" : typeof v === "number" && numeric[c] && /rate|nrr|grr/.test(cols[c]!) ? `${(v * 100).toFixed(1)}%`
+      : typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : String(v)
+  return renderTable(cols, rows.map((r) => cols.map((c, i) => cell(r[c], i))), numeric.map((n) => (n ? "right" : "left")))
 }
 
 const toParquet = async (rows: ReadonlyArray<ReportRow>, out: string) => {
@@ -52,6 +52,8 @@ export const reportCommand = Command.make(
     from: Flag.String("from").pipe(Flag.withDescription("first month, YYYY-MM")),
     to: Flag.String("to").pipe(Flag.withDescription("last month, YYYY-MM")),
     currency: Flag.String("currency").pipe(Flag.withDescription("report currency (default: the account's)"), Flag.optional),
+    fx: Flag.String("fx").pipe(Flag.withDescription("FILE.csv of monthly rates (month, from_currency, to_currency, rate): converts every currency"), Flag.optional),
+    details: Flag.Boolean("details").pipe(Flag.withDescription("movements: list each customer-day movement behind the totals"), Flag.withDefault(false)),
     format: Flag.String("format").pipe(Flag.withDescription(formats.join(", ")), Flag.withDefault("table")),
     out: Flag.String("out").pipe(Flag.withDescription("write to FILE (required for parquet)"), Flag.optional)
   },
@@ -65,11 +67,14 @@ export const reportCommand = Command.make(
       if (flags.format === "parquet" && Option.isNone(flags.out)) return yield* new UsageError({ message: "--out: parquet output needs a file" })
       const currency = Option.isSome(flags.currency) ? flags.currency.value.toUpperCase() : (yield* runSql(loadSettings)).currency
       if (!isCurrencyCode(currency)) return yield* new UsageError({ message: `--currency: "${currency}" is not an ISO 4217 code` })
-      const rows = yield* runSql((sql) => buildReport(sql, { kind: flags.kind as ReportKind, from: flags.from, to: flags.to, currency }))
+      if (flags.details && flags.kind !== "movements") return yield* new UsageError({ message: "--details: only the movements report has details" })
+      const fx = Option.isSome(flags.fx) ? { file: flags.fx.value, rates: yield* runSql(async () => readFxFile(flags.fx.pipe(Option.getOrThrow))) } : undefined
+      const set = yield* runSql((sql) => buildReports(sql, { from: flags.from, to: flags.to, currency, ...(fx === undefined ? {} : { fx }) }))
+      const rows: ReadonlyArray<ReportRow> = flags.details ? set.details : set[flags.kind as ReportKind]
       const text = flags.format === "csv" ? toCsv(rows)
         : flags.format === "json" ? JSON.stringify(rows) + "\n"
-        : flags.format === "html" ? toHtml(flags.kind, rows)
-        : flags.format === "table" ? renderTable([...new Set(rows.flatMap((r) => Object.keys(r)))], rows.map((r) => Object.values(r).map(String))) + "\n"
+        : flags.format === "html" ? revenueReportHtml({ kind: flags.details ? "movement details" : flags.kind, currency, from: flags.from, to: flags.to, mrr: set.mrr, movements: set.movements, cohorts: set.cohorts, table: rows })
+        : flags.format === "table" ? toTable(rows) + "\n"
         : ""
       if (flags.format === "parquet") {
         yield* Effect.promise(() => toParquet(rows, flags.out.pipe(Option.getOrThrow)))

@@ -1,0 +1,210 @@
+/**
+ * The metric SQL (METRICS.md), written once in the dialect DuckDB and
+ * PostgreSQL share, so that the benchmark can run the very same statements
+ * inside PostgreSQL. It reads the store's own tables (`subscriptions`,
+ * `item_versions`, `line_items`, `status_history`) plus two small parameter
+ * tables the caller fills:
+ *
+ * - `rpt_fx (currency, k, rate)`: for every currency in the report and every
+ *   month index k (year × 12 + month − 1) from the first month with data to
+ *   the last month of the report, the factor from that currency's minor units
+ *   to the report currency's minor units (1 for the report currency);
+ * - `rpt_months (k, month, end_day)`: the same months, densely.
+ *
+ * Days are integers (days since 1970-01-01). Everything is set-based: window
+ * functions over change points, never a row per subscription per day.
+ */
+
+/** Month index of an integer day, in both dialects. */
+export const monthOf = (day: string) =>
+  `cast(extract(year from date '1970-01-01' + ${day}) * 12 + extract(month from date '1970-01-01' + ${day}) - 1 as integer)`
+
+const delinquent = `('unpaid', 'past_due')`
+
+/** Statements building the per-customer movement tables, in order. */
+export const pipelineStatements: ReadonlyArray<string> = [
+  // Subscriptions in the report's currencies, with their factor to a month.
+  `create temp table r_sub as
+   select s.id as subscription_id, s.contact_id, s.currency,
+          case s.frequency_unit when 'day' then cast(365 as float8) / 12
+                                when 'week' then cast(52 as float8) / 12
+                                when 'month' then cast(1 as float8)
+                                else cast(1 as float8) / 12 end / s.frequency_count as factor
+   from subscriptions s
+   where s.currency in (select distinct currency from rpt_fx)`,
+  // Monthly amount of each item version: recurring lines net of unit discounts (rounded per line as billed), no tax.
+  `create temp table r_version as
+   select v.subscription_id, cast(v.effective_from - date '1970-01-01' as integer) as day, v.version,
+          coalesce(sum(case when l.one_time then 0
+                            when l.discount_ppm is not null then floor(cast(l.unit_price * l.quantity * (1000000 - l.discount_ppm) as float8) / 1000000 + 0.5)
+                            when l.discount_amount is not null then greatest(l.unit_price - l.discount_amount, 0) * l.quantity
+                            else l.unit_price * l.quantity end), 0) * s.factor as amount
+   from item_versions v
+   join r_sub s on s.subscription_id = v.subscription_id
+   left join line_items l on l.subscription_id = v.subscription_id and l.version = v.version
+   group by v.subscription_id, v.effective_from, v.version, s.factor`,
+  `create temp table r_status as
+   select h.subscription_id, cast(h.effective_on - date '1970-01-01' as integer) as day, h.id as ord, h.to_status as status
+   from status_history h join r_sub s on s.subscription_id = h.subscription_id`,
+  // Change points: statuses, versions, and the 30th day of each run of delinquency.
+  `create temp table r_tl as
+   select subscription_id, day, 0 as src, ord, status, cast(null as float8) as amount from r_status
+   union all
+   select subscription_id, day, 1, version, null, amount from r_version
+   union all
+   select distinct subscription_id, day + 30, 2, 0, null, null
+   from (select subscription_id, day, status,
+                lag(status) over (partition by subscription_id order by day, ord) as prev
+         from r_status) x
+   where status in ${delinquent} and (prev is null or prev not in ${delinquent})`,
+  // The state at the end of each change day: status and version in force, start of the delinquency run.
+  `create temp table r_state as
+   with w1 as (
+     select subscription_id, day, src, ord, status, amount,
+            count(status) over w as sg,
+            count(amount) over w as vg,
+            sum(case when status is not null and status not in ${delinquent} then 1 else 0 end) over w as ng,
+            row_number() over (partition by subscription_id, day order by src desc, ord desc) as last_of_day
+     from r_tl
+     window w as (partition by subscription_id order by day, src, ord rows between unbounded preceding and current row)),
+   w2 as (
+     select subscription_id, day, last_of_day,
+            max(status) over (partition by subscription_id, sg) as st,
+            max(amount) over (partition by subscription_id, vg) as amt,
+            min(case when status in ${delinquent} then day end) over (partition by subscription_id, ng) as del_since
+     from w1)
+   select subscription_id, day, st,
+          case when st = 'active' or (st in ${delinquent} and day < del_since + 30) then coalesce(amt, 0) else 0 end as mrr,
+          case when st = 'paused' then 1 else 0 end as paused
+   from w2 where last_of_day = 1`,
+  // A subscription's changes: MRR delta, crossing of 0, entering or leaving a pause.
+  `create temp table r_delta as
+   select * from (
+     select x.subscription_id, s.contact_id, s.currency, x.day, ${monthOf("x.day")} as k,
+            x.mrr - coalesce(lag(x.mrr) over w, 0) as d,
+            case when x.mrr > 0 then 1 else 0 end - coalesce(lag(case when x.mrr > 0 then 1 else 0 end) over w, 0) as dpos,
+            x.paused - coalesce(lag(x.paused) over w, 0) as dpaused
+     from r_state x join r_sub s on s.subscription_id = x.subscription_id
+     window w as (partition by x.subscription_id order by x.day)) y
+   where d <> 0 or dpos <> 0 or dpaused <> 0`,
+  // Customer-days, netting all of a day's changes, in the report currency at the rate of the day's month.
+  `create temp table r_cday as
+   select x.contact_id, x.day, x.k, sum(x.d * f.rate) as d, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
+   from r_delta x join rpt_fx f on f.currency = x.currency and f.k = x.k
+   group by x.contact_id, x.day, x.k`,
+  // Classified movements per customer-day.
+  `create temp table r_cmv as
+   with a as (
+     select contact_id, day, k, d, dpos,
+            sum(dpos) over w as npos, sum(dpaused) over w as npaused
+     from r_cday
+     window w as (partition by contact_id order by day rows between unbounded preceding and current row)),
+   b as (select a.*, min(case when npos > 0 then day end) over (partition by contact_id) as first_day from a)
+   select contact_id, day, k, d, npos, npaused, first_day,
+          case when npos - dpos = 0 and npos > 0 then case when day = first_day then 'new' else 'reactivation' end
+               when npos - dpos > 0 and npos = 0 then case when npaused > 0 then 'contraction' else 'churn' end
+               when npos > 0 and d > 0.000001 then 'expansion'
+               when npos > 0 and d < -0.000001 then 'contraction' end as kind
+   from b`,
+  // Each customer's state at the end of every month it changed, beside its state before.
+  `create temp table r_cmonth as
+   select contact_id, k, d, npos, npaused, first_day,
+          coalesce(lag(npos) over (partition by contact_id order by k), 0) as prev_npos,
+          coalesce(lag(npaused) over (partition by contact_id order by k), 0) as prev_npaused
+   from (select contact_id, k, sum(d) over (partition by contact_id, k) as d, npos, npaused, first_day,
+                row_number() over (partition by contact_id, k order by day desc) as rn
+         from r_cmv) m
+   where rn = 1`
+]
+
+/** Per-month totals in minor units of the report currency, one row per month of `rpt_months`. */
+export const monthlyTotalsSql = `
+  with n as (select currency, k, sum(d) as d from r_delta group by currency, k),
+  bal as (
+    select f.currency, f.k, f.rate,
+           sum(coalesce(n.d, 0)) over (partition by f.currency order by f.k rows between unbounded preceding and current row) as bal
+    from rpt_fx f left join n on n.currency = f.currency and n.k = f.k),
+  bal2 as (
+    select k, rate, bal,
+           lag(bal) over (partition by currency order by k) as prev_bal,
+           lag(rate) over (partition by currency order by k) as prev_rate
+    from bal),
+  money as (
+    select k, sum(bal * rate) as mrr_end, sum(coalesce(prev_bal * prev_rate, 0)) as mrr_start,
+           sum(coalesce(prev_bal * (rate - prev_rate), 0)) as fx_adjustment
+    from bal2 group by k),
+  mv as (
+    select k,
+           sum(case when kind = 'new' then d else 0 end) as new_mrr,
+           sum(case when kind = 'expansion' then d else 0 end) as expansion,
+           sum(case when kind = 'contraction' then -d else 0 end) as contraction,
+           sum(case when kind = 'churn' then -d else 0 end) as churn,
+           sum(case when kind = 'reactivation' then d else 0 end) as reactivation
+    from r_cmv where kind is not null group by k),
+  cm as (
+    select k,
+           sum(case when npos > 0 then 1 else 0 end - case when prev_npos > 0 then 1 else 0 end) as dsubs,
+           sum(case when npaused > 0 then 1 else 0 end - case when prev_npaused > 0 then 1 else 0 end) as dpaused,
+           sum(case when prev_npos > 0 and npos = 0 and npaused = 0 then 1 else 0 end) as logos_lost,
+           sum(case when prev_npos > 0 then d else 0 end) as kept_delta,
+           sum(case when prev_npos > 0 and d < 0 then d else 0 end) as capped_delta
+    from r_cmonth group by k),
+  st as (
+    select k,
+           sum(case when n = 1 then 1 else 0 end) as new_subscriptions,
+           sum(case when status = 'canceled' then 1 else 0 end) as canceled,
+           sum(case when status = 'expired' then 1 else 0 end) as expired,
+           sum(live - coalesce(prev_live, 0)) as dlive
+    from (select ${monthOf("day")} as k, status,
+                 row_number() over (partition by subscription_id order by day, ord) as n,
+                 case when status in ('canceled', 'expired') then 0 else 1 end as live,
+                 lag(case when status in ('canceled', 'expired') then 0 else 1 end) over (partition by subscription_id order by day, ord) as prev_live
+          from r_status) s
+    group by k)
+  select m.k, m.month, money.mrr_start, money.mrr_end, money.fx_adjustment,
+         coalesce(mv.new_mrr, 0) as new_mrr, coalesce(mv.expansion, 0) as expansion, coalesce(mv.contraction, 0) as contraction,
+         coalesce(mv.churn, 0) as churn, coalesce(mv.reactivation, 0) as reactivation,
+         sum(coalesce(cm.dsubs, 0)) over (order by m.k rows between unbounded preceding and current row) as subscribers,
+         sum(coalesce(cm.dpaused, 0)) over (order by m.k rows between unbounded preceding and current row) as paused,
+         coalesce(cm.logos_lost, 0) as logos_lost, coalesce(cm.kept_delta, 0) as kept_delta, coalesce(cm.capped_delta, 0) as capped_delta,
+         coalesce(st.new_subscriptions, 0) as new_subscriptions, coalesce(st.canceled, 0) as canceled, coalesce(st.expired, 0) as expired,
+         sum(coalesce(st.dlive, 0)) over (order by m.k rows between unbounded preceding and current row) as live
+  from rpt_months m
+  left join money on money.k = m.k
+  left join mv on mv.k = m.k
+  left join cm on cm.k = m.k
+  left join st on st.k = m.k
+  order by m.k`
+
+/** Cohorts by the month of the customer's first MRR > 0: logos and MRR at the end of every month. */
+export const cohortSql = `
+  with c as (select distinct contact_id, ${monthOf("first_day")} as cohort from r_cmv where first_day is not null),
+  logos as (
+    select c.cohort, x.k, sum(case when x.npos > 0 then 1 else 0 end - case when x.prev_npos > 0 then 1 else 0 end) as dl
+    from r_cmonth x join c on c.contact_id = x.contact_id group by c.cohort, x.k),
+  money as (
+    select c.cohort, x.currency, x.k, sum(x.d) as d
+    from r_delta x join c on c.contact_id = x.contact_id group by c.cohort, x.currency, x.k),
+  grid as (
+    select co.cohort, f.currency, f.k, f.rate
+    from (select distinct cohort from c) co join rpt_fx f on f.k >= co.cohort),
+  mrr as (
+    select g.cohort, g.k, g.rate * sum(coalesce(m.d, 0)) over (partition by g.cohort, g.currency order by g.k rows between unbounded preceding and current row) as mrr
+    from grid g left join money m on m.cohort = g.cohort and m.currency = g.currency and m.k = g.k),
+  mrr2 as (select cohort, k, sum(mrr) as mrr from mrr group by cohort, k),
+  lg as (
+    select co.cohort, mo.k, sum(coalesce(l.dl, 0)) over (partition by co.cohort order by mo.k rows between unbounded preceding and current row) as logos
+    from (select distinct cohort from c) co join rpt_months mo on mo.k >= co.cohort
+    left join logos l on l.cohort = co.cohort and l.k = mo.k)
+  select lg.cohort, lg.k, lg.logos, mrr2.mrr
+  from lg join mrr2 on mrr2.cohort = lg.cohort and mrr2.k = lg.k
+  order by lg.cohort, lg.k`
+
+/** Each customer-day movement (the drill-down behind the totals). */
+export const detailsSql = (fromK: number, toK: number) => `
+  select contact_id, day, kind, case when d < 0 then -d else d end as amount
+  from r_cmv where kind is not null and k between ${fromK} and ${toK}
+  order by day, contact_id`
+
+/** The temp tables, to drop between runs on one connection. */
+export const pipelineTables = ["r_cmonth", "r_cmv", "r_cday", "r_delta", "r_state", "r_tl", "r_status", "r_version", "r_sub", "rpt_fx", "rpt_months"] as const
