@@ -8,10 +8,10 @@
  * unchanged on either side.
  */
 import type { DuckDBConnection } from "@duckdb/node-api"
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs"
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { pipeline } from "node:stream/promises"
+import type { Readable } from "node:stream"
 import type { Sql } from "../engine/store/index.ts"
 
 interface TableSpec {
@@ -53,27 +53,68 @@ export interface LoadTimings {
   readonly totalMs: number
 }
 
+/**
+ * Writes a COPY stream to a file with synchronous writes in flowing mode. Not
+ * `pipeline`: postgres.js pauses its socket when a COPY chunk meets
+ * backpressure and resumes it only from the stream's next read, which never
+ * comes once the stream has ended, so the connection would hang.
+ */
+const drainTo = (stream: Readable, file: string) =>
+  new Promise<void>((resolve, reject) => {
+    // PostgreSQL sends a message per row: gather them and write a few MB at a time.
+    const fd = openSync(file, "w")
+    let pending: Array<Buffer> = []
+    let size = 0
+    const flush = () => {
+      if (size > 0) writeSync(fd, pending.length === 1 ? pending[0]! : Buffer.concat(pending, size))
+      pending = []
+      size = 0
+    }
+    stream.on("data", (chunk: Buffer) => {
+      pending.push(chunk)
+      size += chunk.length
+      if (size >= 4 << 20) flush()
+    })
+    stream.on("end", () => {
+      flush()
+      closeSync(fd)
+      resolve()
+    })
+    stream.on("error", (e) => {
+      closeSync(fd)
+      reject(e)
+    })
+  })
+
 const quote = (path: string) => `'${path.replaceAll("'", "''")}'`
 
-/** Copies the snapshot into `db` (tables `subscriptions`, `item_versions`, `line_items`, `status_history`, `contacts`). */
-export const loadSnapshot = async (sql: Sql, db: DuckDBConnection): Promise<LoadTimings> => {
+/**
+ * Copies the snapshot into `db` (tables `subscriptions`, `item_versions`,
+ * `line_items`, `status_history`, and `contacts` when `withContacts`).
+ * (Two connections sharing an exported snapshot were tried: no faster, as
+ * PostgreSQL's COPY and the driver's per-row messages already keep both
+ * cores busy.)
+ */
+export const loadSnapshot = async (sql: Sql, db: DuckDBConnection, options: { readonly withContacts?: boolean } = {}): Promise<LoadTimings> => {
   const started = performance.now()
   const dir = mkdtempSync(join(tmpdir(), "billcycle-report-"))
+  const wanted = snapshotTables.filter((t) => t.name !== "contacts" || options.withContacts === true)
   let copyMs = 0
   try {
     for (const t of snapshotTables) await db.run(`create or replace table ${t.name} (${t.ddl})`)
     // DuckDB reads one file while PostgreSQL streams the next.
     let loads: Promise<unknown> = Promise.resolve()
+    const copy = async (tx: Sql, t: TableSpec) => {
+      const file = join(dir, `${t.name}.csv`)
+      const t0 = performance.now()
+      const stream = await tx.unsafe(`copy (${t.select}) to stdout with (format csv)`).readable()
+      await drainTo(stream, file)
+      copyMs += performance.now() - t0
+      loads = loads.then(() => db.run(`copy ${t.name} from ${quote(file)} (format csv, header false)`))
+      loads.catch(() => undefined) // awaited below; this only keeps an early failure from being reported as unhandled
+    }
     await sql.begin("isolation level repeatable read read only", async (tx) => {
-      for (const t of snapshotTables) {
-        const file = join(dir, `${t.name}.csv`)
-        const t0 = performance.now()
-        const stream = await tx.unsafe(`copy (${t.select}) to stdout with (format csv)`).readable()
-        await pipeline(stream, createWriteStream(file))
-        copyMs += performance.now() - t0
-        loads = loads.then(() => db.run(`copy ${t.name} from ${quote(file)} (format csv, header false)`))
-        loads.catch(() => undefined) // awaited below; this only keeps an early failure from being reported as unhandled
-      }
+      for (const t of wanted) await copy(tx as unknown as Sql, t)
     })
     await loads
   } finally {

@@ -20,6 +20,8 @@ export const monthOf = (day: string) =>
   `cast(extract(year from date '1970-01-01' + ${day}) * 12 + extract(month from date '1970-01-01' + ${day}) - 1 as integer)`
 
 const delinquent = `('unpaid', 'past_due')`
+/** Packs (day, status id) into one orderable bigint: day × 2^40 + id. */
+const keyScale = "1099511627776"
 
 /** Statements building the per-customer movement tables, in order. */
 export const pipelineStatements: ReadonlyArray<string> = [
@@ -43,78 +45,76 @@ export const pipelineStatements: ReadonlyArray<string> = [
    join r_sub s on s.subscription_id = v.subscription_id
    left join line_items l on l.subscription_id = v.subscription_id and l.version = v.version
    group by v.subscription_id, v.effective_from, v.version, s.factor`,
+  // Status changes, each marked when it starts a run of delinquency (unpaid or past due).
   `create temp table r_status as
-   select h.subscription_id, cast(h.effective_on - date '1970-01-01' as integer) as day, h.id as ord, h.to_status as status
-   from status_history h join r_sub s on s.subscription_id = h.subscription_id`,
+   select subscription_id, day, ord, status,
+          case when status in ${delinquent} and (prev is null or prev not in ${delinquent}) then 1 else 0 end as run_start
+   from (select h.subscription_id, cast(h.effective_on - date '1970-01-01' as integer) as day, h.id as ord, h.to_status as status,
+                lag(h.to_status) over (partition by h.subscription_id order by h.effective_on, h.id) as prev
+         from status_history h join r_sub s on s.subscription_id = h.subscription_id) x`,
   // Change points: statuses, versions, and the 30th day of each run of delinquency.
   `create temp table r_tl as
-   select subscription_id, day, 0 as src, ord, status, cast(null as float8) as amount from r_status
+   select subscription_id, day, 0 as src, ord, run_start, cast(null as integer) as version from r_status
    union all
-   select subscription_id, day, 1, version, null, amount from r_version
+   select subscription_id, day, 1, 0, 0, version from r_version
    union all
-   select distinct subscription_id, day + 30, 2, 0, null, null
-   from (select subscription_id, day, status,
-                lag(status) over (partition by subscription_id order by day, ord) as prev
-         from r_status) x
-   where status in ${delinquent} and (prev is null or prev not in ${delinquent})`,
-  // The state at the end of each change day: status and version in force, start of the delinquency run.
-  `create temp table r_state as
-   with w1 as (
-     select subscription_id, day, src, ord, status, amount,
-            count(status) over w as sg,
-            count(amount) over w as vg,
-            sum(case when status is not null and status not in ${delinquent} then 1 else 0 end) over w as ng,
-            row_number() over (partition by subscription_id, day order by src desc, ord desc) as last_of_day
-     from r_tl
-     window w as (partition by subscription_id order by day, src, ord rows between unbounded preceding and current row)),
-   w2 as (
-     select subscription_id, day, last_of_day,
-            max(status) over (partition by subscription_id, sg) as st,
-            max(amount) over (partition by subscription_id, vg) as amt,
-            min(case when status in ${delinquent} then day end) over (partition by subscription_id, ng) as del_since
-     from w1)
-   select subscription_id, day, st,
-          case when st = 'active' or (st in ${delinquent} and day < del_since + 30) then coalesce(amt, 0) else 0 end as mrr,
-          case when st = 'paused' then 1 else 0 end as paused
-   from w2 where last_of_day = 1`,
-  // A subscription's changes: MRR delta, crossing of 0, entering or leaving a pause.
+   select distinct subscription_id, day + 30, 2, 0, 0, cast(null as integer) from r_status where run_start = 1`,
+  // One ordered pass: the status and version in force (latest by day, then insertion), the start of the
+  // current delinquency run; the last change point of a day is the state at its end. Then each
+  // subscription's changes: MRR delta, crossing of 0, entering or leaving a pause.
   `create temp table r_delta as
-   select * from (
+   with w as (
+     select subscription_id, day,
+            max(case when src = 0 then day * ${keyScale} + ord end) over o as skey,
+            max(case when src = 1 then day * 65536 + version end) over o as vkey,
+            max(case when run_start = 1 then day end) over o as since,
+            lead(day) over o as next_day
+     from r_tl
+     window o as (partition by subscription_id order by day, src, ord rows between unbounded preceding and current row)),
+   st as (
+     select w.subscription_id, w.day,
+            case when s.status = 'active' or (s.status in ${delinquent} and w.day < w.since + 30) then coalesce(v.amount, 0) else 0 end as mrr,
+            case when s.status = 'paused' then 1 else 0 end as paused
+     from w
+     left join r_status s on s.subscription_id = w.subscription_id and s.ord = w.skey % ${keyScale}
+     left join r_version v on v.subscription_id = w.subscription_id and v.version = w.vkey % 65536
+     where w.next_day is null or w.next_day <> w.day),
+   ch as (
      select x.subscription_id, s.contact_id, s.currency, x.day, ${monthOf("x.day")} as k,
-            x.mrr - coalesce(lag(x.mrr) over w, 0) as d,
-            case when x.mrr > 0 then 1 else 0 end - coalesce(lag(case when x.mrr > 0 then 1 else 0 end) over w, 0) as dpos,
-            x.paused - coalesce(lag(x.paused) over w, 0) as dpaused
-     from r_state x join r_sub s on s.subscription_id = x.subscription_id
-     window w as (partition by x.subscription_id order by x.day)) y
-   where d <> 0 or dpos <> 0 or dpaused <> 0`,
+            x.mrr - coalesce(lag(x.mrr) over c, 0) as d,
+            case when x.mrr > 0 then 1 else 0 end - coalesce(lag(case when x.mrr > 0 then 1 else 0 end) over c, 0) as dpos,
+            x.paused - coalesce(lag(x.paused) over c, 0) as dpaused
+     from st x join r_sub s on s.subscription_id = x.subscription_id
+     window c as (partition by x.subscription_id order by x.day))
+   select * from ch where d <> 0 or dpos <> 0 or dpaused <> 0`,
   // Customer-days, netting all of a day's changes, in the report currency at the rate of the day's month.
   `create temp table r_cday as
    select x.contact_id, x.day, x.k, sum(x.d * f.rate) as d, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
    from r_delta x join rpt_fx f on f.currency = x.currency and f.k = x.k
    group by x.contact_id, x.day, x.k`,
-  // Classified movements per customer-day.
+  // Classified movements per customer-day; the last change of each month carries the month-end state.
   `create temp table r_cmv as
    with a as (
      select contact_id, day, k, d, dpos,
-            sum(dpos) over w as npos, sum(dpaused) over w as npaused
+            sum(dpos) over o as npos, sum(dpaused) over o as npaused, sum(d) over o as cum_d,
+            lead(k) over o as next_k
      from r_cday
-     window w as (partition by contact_id order by day rows between unbounded preceding and current row)),
+     window o as (partition by contact_id order by day rows between unbounded preceding and current row)),
    b as (select a.*, min(case when npos > 0 then day end) over (partition by contact_id) as first_day from a)
-   select contact_id, day, k, d, npos, npaused, first_day,
+   select contact_id, day, k, d, npos, npaused, first_day, cum_d, next_k,
           case when npos - dpos = 0 and npos > 0 then case when day = first_day then 'new' else 'reactivation' end
                when npos - dpos > 0 and npos = 0 then case when npaused > 0 then 'contraction' else 'churn' end
                when npos > 0 and d > 0.000001 then 'expansion'
                when npos > 0 and d < -0.000001 then 'contraction' end as kind
    from b`,
-  // Each customer's state at the end of every month it changed, beside its state before.
+  // Each customer's state at the end of every month it changed, beside its state before; d is the month's change.
   `create temp table r_cmonth as
-   select contact_id, k, d, npos, npaused, first_day,
-          coalesce(lag(npos) over (partition by contact_id order by k), 0) as prev_npos,
-          coalesce(lag(npaused) over (partition by contact_id order by k), 0) as prev_npaused
-   from (select contact_id, k, sum(d) over (partition by contact_id, k) as d, npos, npaused, first_day,
-                row_number() over (partition by contact_id, k order by day desc) as rn
-         from r_cmv) m
-   where rn = 1`
+   select contact_id, k, cum_d - coalesce(lag(cum_d) over o, 0) as d, npos, npaused, first_day,
+          coalesce(lag(npos) over o, 0) as prev_npos,
+          coalesce(lag(npaused) over o, 0) as prev_npaused
+   from r_cmv
+   where next_k is null or next_k <> k
+   window o as (partition by contact_id order by k)`
 ]
 
 /** Per-month totals in minor units of the report currency, one row per month of `rpt_months`. */
@@ -207,4 +207,4 @@ export const detailsSql = (fromK: number, toK: number) => `
   order by day, contact_id`
 
 /** The temp tables, to drop between runs on one connection. */
-export const pipelineTables = ["r_cmonth", "r_cmv", "r_cday", "r_delta", "r_state", "r_tl", "r_status", "r_version", "r_sub", "rpt_fx", "rpt_months"] as const
+export const pipelineTables = ["r_cmonth", "r_cmv", "r_cday", "r_delta", "r_tl", "r_status", "r_version", "r_sub", "rpt_fx", "rpt_months"] as const

@@ -26,6 +26,8 @@ export interface ReportOptions {
   readonly currency: string
   /** Rates from `--fx`: with them every currency in the store is converted; without, only `currency` is reported. */
   readonly fx?: { readonly file: string; readonly rates: ReadonlyArray<FxRate> }
+  /** Also list each customer-day movement (`details`); empty otherwise. */
+  readonly details?: boolean
 }
 
 export interface ReportSet {
@@ -35,7 +37,7 @@ export interface ReportSet {
   readonly retention: Array<ReportRow>
   readonly growth: Array<ReportRow>
   readonly cohorts: Array<ReportRow>
-  /** Each customer-day movement of the months reported (`report movements --details`). */
+  /** Each customer-day movement of the months reported, when asked for (`report movements --details`). */
   readonly details: Array<ReportRow>
   readonly timings: { readonly loadMs: number; readonly computeMs: number }
 }
@@ -77,7 +79,7 @@ export const buildReports = async (sql: Sql, options: ReportOptions): Promise<Re
   const db = await instance.connect()
   try {
     const t0 = performance.now()
-    await loadSnapshot(sql, db)
+    await loadSnapshot(sql, db, { withContacts: options.details === true })
     const loadMs = performance.now() - t0
     const set = await computeReports(db, options)
     return { ...set, timings: { loadMs, computeMs: set.timings.computeMs } }
@@ -113,7 +115,9 @@ export const computeReports = async (db: DuckDBConnection, options: ReportOption
   const totals = await read(db, monthlyTotalsSql)
   const cohortCells = await read(db, cohortSql)
   const cohortSizes = await read(db, `select ${monthOf("first_day")} as cohort, count(*) as size from (select distinct contact_id, first_day from r_cmv where first_day is not null) c group by 1`)
-  const details = await read(db, `select x.*, c.label from (${detailsSql(fromK, toK)}) x left join contacts c on c.id = x.contact_id order by x.day, x.contact_id`)
+  const details = options.details === true
+    ? await read(db, `select x.*, c.label from (${detailsSql(fromK, toK)}) x left join contacts c on c.id = x.contact_id order by x.day, x.contact_id`)
+    : []
   const rows = shapeRows(options, totals, cohortCells, cohortSizes, details, fromK, toK)
   return { ...rows, timings: { loadMs: 0, computeMs: performance.now() - t0 } }
 }

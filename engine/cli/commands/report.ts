@@ -69,7 +69,7 @@ export const reportCommand = Command.make(
       if (!isCurrencyCode(currency)) return yield* new UsageError({ message: `--currency: "${currency}" is not an ISO 4217 code` })
       if (flags.details && flags.kind !== "movements") return yield* new UsageError({ message: "--details: only the movements report has details" })
       const fx = Option.isSome(flags.fx) ? { file: flags.fx.value, rates: yield* runSql(async () => readFxFile(flags.fx.pipe(Option.getOrThrow))) } : undefined
-      const set = yield* runSql((sql) => buildReports(sql, { from: flags.from, to: flags.to, currency, ...(fx === undefined ? {} : { fx }) }))
+      const set = yield* runSql((sql) => buildReports(sql, { from: flags.from, to: flags.to, currency, details: flags.details, ...(fx === undefined ? {} : { fx }) }))
       const rows: ReadonlyArray<ReportRow> = flags.details ? set.details : set[flags.kind as ReportKind]
       const text = flags.format === "csv" ? toCsv(rows)
         : flags.format === "json" ? JSON.stringify(rows) + "\n"

@@ -1,0 +1,100 @@
+/**
+ * Analytics benchmark: 1,000,000 subscriptions over 36 months (bench/analyticsData.ts),
+ * on the local PostgreSQL server, in USD with EUR and GBP converted by monthly rates.
+ *
+ * - billcycle: the whole report set (MRR, movements, churn, retention, growth,
+ *   cohorts, drill-down) as `billcycle report` computes it, load included:
+ *   COPY out of PostgreSQL into DuckDB, then the metric SQL in DuckDB;
+ * - baseline, same run: the very same metric SQL (reports/metricSql.ts) run
+ *   inside PostgreSQL on the same tables, with its default settings.
+ *
+ * Both must give the same month-end MRR and movements; the ratio is the point.
+ *
+ *   node bench/analytics.ts [--subscriptions N] [--regenerate]
+ */
+import { Effect, Exit, Scope } from "effect"
+import { buildReports, monthIndex, monthlyTotalsSql, cohortSql, pipelineStatements, rateTable } from "../reports/index.ts"
+import { openDatabase } from "../engine/store/index.ts"
+import { analyticsRates, generateAnalyticsHistory } from "./analyticsData.ts"
+import { fmt, writeResults } from "./harness.ts"
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name)
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt
+}
+const N = arg("--subscriptions", 1_000_000)
+const url = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
+const schema = `bench_analytics_${N}`
+const from = "2024-01", to = "2026-12"
+
+const scope = Scope.makeUnsafe()
+const db = await Effect.runPromise(openDatabase({ _tag: "Server", url, schema }).pipe(Scope.provide(scope)))
+const sql = db.sql
+try {
+  const [have] = await sql<Array<{ n: number }>>`select count(*)::int as n from subscriptions`
+  let generated: Record<string, number> | undefined
+  let generateSeconds = 0
+  if (have!.n !== N || process.argv.includes("--regenerate")) {
+    await sql.unsafe(`truncate contacts, subscriptions, item_versions, line_items, status_history cascade`)
+    const t0 = performance.now()
+    generated = await generateAnalyticsHistory(sql, N)
+    generateSeconds = (performance.now() - t0) / 1000
+    console.log(`generated ${JSON.stringify(generated)} in ${generateSeconds.toFixed(1)} s`)
+  } else console.log(`reusing ${fmt(N)} generated subscriptions in schema ${schema}`)
+  const [rows] = await sql<Array<Record<string, number>>>`
+    select (select count(*) from subscriptions)::int as subscriptions, (select count(*) from item_versions)::int as item_versions,
+           (select count(*) from line_items)::int as line_items, (select count(*) from status_history)::int as status_history`
+  const fx = { file: "bench rates", rates: analyticsRates() }
+
+  // billcycle: load + DuckDB, twice; then once more listing every customer-day movement, as `--details` does.
+  const runs: Array<{ seconds: number; loadSeconds: number }> = []
+  let duck: Awaited<ReturnType<typeof buildReports>> | undefined
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now()
+    duck = await buildReports(sql, { from, to, currency: "USD", fx, details: i === 2 })
+    runs.push({ seconds: (performance.now() - t0) / 1000, loadSeconds: duck.timings.loadMs / 1000 })
+    console.log(`billcycle report${i === 2 ? " --details" : ""} (load + DuckDB): ${runs[i]!.seconds.toFixed(2)} s (load ${runs[i]!.loadSeconds.toFixed(2)} s)`)
+  }
+  const best = runs[0]!.seconds <= runs[1]!.seconds ? runs[0]! : runs[1]!
+
+  // Baseline: the same statements inside PostgreSQL.
+  const t1 = performance.now()
+  const pg = await sql.begin(async (tx) => {
+    const [span] = await tx<Array<{ first: string }>>`select least((select min(effective_on) from status_history), (select min(effective_from) from item_versions))::text as first`
+    const firstK = Math.min(monthIndex(from) - 7, monthIndex(span!.first.slice(0, 7)))
+    const currencies = (await tx<Array<{ currency: string }>>`select distinct currency from subscriptions`).map((r) => r.currency)
+    const rates = rateTable({ file: fx.file, rates: fx.rates, reportCurrency: "USD", currencies: [...new Set(["USD", ...currencies])], firstK, reportFromK: monthIndex(from), lastK: monthIndex(to) })
+    await tx`create temp table rpt_fx (currency text, k integer, rate float8) on commit drop`
+    await tx`create temp table rpt_months (k integer, month text) on commit drop`
+    await tx`insert into rpt_fx select * from unnest(${rates.map((r) => r.currency)}::text[], ${rates.map((r) => r.k)}::int[], ${rates.map((r) => r.rate)}::float8[])`
+    await tx`insert into rpt_months select k, to_char(date '0001-01-01' + make_interval(years => k / 12 - 1, months => k % 12), 'YYYY-MM') from generate_series(${firstK}::int, ${monthIndex(to)}::int) k`
+    for (const statement of pipelineStatements) await tx.unsafe(statement)
+    const totals = await tx.unsafe(monthlyTotalsSql)
+    await tx.unsafe(cohortSql)
+    return totals as unknown as Array<Record<string, number>>
+  })
+  const pgSeconds = (performance.now() - t1) / 1000
+  console.log(`same metric SQL inside PostgreSQL: ${pgSeconds.toFixed(2)} s`)
+
+  // The two must agree.
+  const byK = new Map(pg.map((r) => [Number(r["k"]), r]))
+  let maxDiff = 0
+  duck!.movements.forEach((row, i) => {
+    const p = byK.get(monthIndex(from) + i)!
+    maxDiff = Math.max(maxDiff, Math.abs(Number(row["mrr_end"]) - Number(p["mrr_end"]) / 100), Math.abs(Number(row["churn"]) - Number(p["churn"]) / 100))
+  })
+  if (maxDiff > 0.05) throw new Error(`DuckDB and PostgreSQL disagree by ${maxDiff}`)
+  const last = duck!.mrr[duck!.mrr.length - 1]!
+  const ratio = pgSeconds / best.seconds
+  console.log(`rows: ${JSON.stringify(rows)}`)
+  console.log(`final month ${String(last["month"])}: MRR ${fmt(Number(last["mrr"]))} USD, ${fmt(Number(last["subscribers"]))} subscribers; ${fmt(duck!.details.length)} customer-day movements`)
+  console.log(`billcycle ${best.seconds.toFixed(2)} s vs PostgreSQL ${pgSeconds.toFixed(2)} s: ${ratio.toFixed(1)}× faster (goal: under 10 s and at least 10×)`)
+  writeResults("analytics", {
+    subscriptions: N, months: 36, rows, generated: generated ?? null, generateSeconds: generated === undefined ? null : Number(generateSeconds.toFixed(1)),
+    billcycleSeconds: Number(best.seconds.toFixed(2)), billcycleLoadSeconds: Number(best.loadSeconds.toFixed(2)), withDetailsSeconds: Number(runs[2]!.seconds.toFixed(2)), runs,
+    postgresSeconds: Number(pgSeconds.toFixed(2)), ratio: Number(ratio.toFixed(1)), maxDifference: maxDiff,
+    finalMonth: last, movements: duck!.details.length
+  })
+} finally {
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+}
