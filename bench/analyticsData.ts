@@ -38,8 +38,8 @@ export const analyticsRates = (): Array<{ month: string; from: string; to: strin
 export const generateAnalyticsHistory = async (sql: Sql, subscriptions: number, chunk = 200_000): Promise<Record<string, number>> => {
   const contacts = Math.round(subscriptions * 0.8)
   const end = `${2024 + analyticsMonths / 12 - 1}-12-31`
-  // h(g, salt): a deterministic pseudo-random integer in [0, 1000).
-  const h = (salt: number) => `((g * 2654435761 + ${salt} * 40503) % 1000003 % 1000)`
+  // h(g, salt): a deterministic pseudo-random integer in [0, 1000), independent across salts (PostgreSQL's integer hash).
+  const h = (salt: number) => `(abs(hashint8(g * 64 + ${salt})) % 1000)`
   await sql.begin(async (tx) => {
     await tx`set local session_replication_role = replica` // bulk load: the generator's rows are consistent by construction
     await tx.unsafe(`
