@@ -74,7 +74,14 @@ export class Database extends Context.Service<Database, DatabaseService>()("bill
 const ensureSchema = async (sql: Sql, schema: string | undefined, singleConnection: boolean) => {
   if (schema === undefined) return
   const quoted = `"${schema.replaceAll('"', '""')}"`
-  await sql.unsafe(`create schema if not exists ${quoted}`)
+  try {
+    await sql.unsafe(`create schema if not exists ${quoted}`)
+  } catch (e) {
+    // Two processes creating the same schema at once: PostgreSQL's IF NOT EXISTS can still
+    // lose the race on the catalog's unique index; the schema exists either way.
+    const code = (e as { code?: string }).code
+    if (code !== "23505" && code !== "42P06") throw e
+  }
   // PGlite's socket server ignores startup parameters; its one connection lives as long as the process.
   if (singleConnection) await sql.unsafe(`set search_path to ${quoted}`)
 }

@@ -30,6 +30,7 @@ if (serverUrl === undefined) throw new Error("this test needs the PostgreSQL ser
       const failpoints = ["after-invoice-insert:3", "before-billing-commit:5", "after-gateway-call:2", "after-attempt-settle:4", "before-settle-commit:6"]
       let kills = 0
       let runs = 0
+      let lastClean = 2400
       const days = ["2026-03-01", "2026-03-02", "2026-03-04", "2026-03-06", "2026-03-08"]
       // Small batches make each run long enough to be killed in the middle of its work.
       const run = (day: string, fp: string | undefined) =>
@@ -37,15 +38,19 @@ if (serverUrl === undefined) throw new Error("this test needs the PostgreSQL ser
       for (const [index, day] of days.entries()) {
         // Keep killing until this day's share of the (at least) 20 kills is reached.
         const target = Math.ceil((24 * (index + 1)) / days.length)
-        for (let round = 0; kills < target && round < 20; round++) {
+        for (let round = 0; kills < target && round < 40; round++) {
           const fp = rand() < 0.4 ? failpoints[Math.floor(rand() * failpoints.length)]! : undefined
           const p = run(day, fp)
           runs++
-          const killAfter = 600 + Math.floor(rand() * 1800)
+          // A random moment within the run: once the day's work is mostly done runs get short,
+          // so the window shrinks to the length of the last run that finished on its own.
+          const killAfter = 250 + Math.floor(rand() * Math.max(200, lastClean * 0.9 - 250))
+          const started = performance.now()
           const outcome = await Promise.race([p.done, sleep(killAfter).then(() => undefined)])
           if (outcome === undefined) p.child.kill("SIGKILL")
           const r = await p.done
           if (r.signal === "SIGKILL") kills++
+          else if (fp === undefined) lastClean = performance.now() - started
         }
         // The restart that finishes the day.
         const final = await run(day, undefined).done
