@@ -15,7 +15,8 @@
  *   after more than 30 days, some never), 30% cancel; nothing after a
  *   cancellation or expiry.
  *
- *   node bench/analyticsData.ts [--subscriptions N]   (DATABASE_URL, schema bench_analytics)
+ * Used by bench/analytics.ts, which keeps the data in the schema
+ * `bench_analytics_N` and generates it again only when asked (`--regenerate`).
  */
 import type { Sql } from "../engine/store/index.ts"
 
