@@ -4,7 +4,7 @@
  * simulator, on the embedded database (what `billcycle simulate` uses by
  * default) and on the PostgreSQL server. Goal: under 60 s for the year.
  *
- *   node bench/simulate.ts [--subscriptions N] [--days D]
+ *   node bench/simulate.ts [--subscriptions N] [--days D] [--only embedded|server]
  */
 import { Effect, Exit, Layer, Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -58,13 +58,14 @@ const simulateYear = async (label: string, target: DatabaseTarget) => {
 }
 
 console.log(`simulate: ${fmt(N)} monthly subscriptions over ${days} days`)
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined
 const dir = mkdtempSync(join(tmpdir(), "billcycle-sim-"))
-const embedded = await simulateYear("embedded", { _tag: "Embedded", dataDir: join(dir, "db") })
+const embedded = only === "server" ? null : await simulateYear("embedded", { _tag: "Embedded", dataDir: join(dir, "db") })
 rmSync(dir, { recursive: true, force: true })
 const url = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
 const schema = `bench_sim_${Date.now().toString(36)}`
-const server = await simulateYear("server", { _tag: "Server", url, schema })
-{
+const server = only === "embedded" ? null : await simulateYear("server", { _tag: "Server", url, schema })
+if (server !== null) {
   const scope = Scope.makeUnsafe()
   const db = await Effect.runPromise(openDatabase({ _tag: "Server", url, schema }).pipe(Scope.provide(scope)))
   await db.sql.unsafe(`drop schema ${schema} cascade`)

@@ -113,7 +113,12 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   const sendAndSettle = (charges: ReadonlyArray<PendingCharge>) =>
     Effect.gen(function*() {
       if (charges.length === 0) return
+      const t0 = performance.now()
       const results = yield* gateway.submit(charges)
+      const entry = stepTimings.get("gateway") ?? { calls: 0, ms: 0 }
+      entry.calls++
+      entry.ms += performance.now() - t0
+      stepTimings.set("gateway", entry)
       const outcome = yield* db("recording payment outcomes", () =>
         settleAttempts(sql, ctx, charges.map((c, i) => ({ attemptId: c.attemptId, result: results[i]! }))))
       summary.charged += outcome.succeeded
