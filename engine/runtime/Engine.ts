@@ -169,20 +169,20 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
               Effect.catch((e) =>
                 db("recording a failure", () => recordSubscriptionFailure(sql, id, e.message)).pipe(
                   Effect.tap((parked) => Effect.sync(() => { if (parked) summary.parked++ })),
-                  Effect.as({ invoices: 0, charges: [] as Array<PendingCharge>, ids: [] as Array<number> })
+                  Effect.as({ invoices: 0, charges: [] as Array<PendingCharge>, ids: [] as Array<number>, more: false })
                 ))
             )
             invoices += one.invoices
             charges.push(...one.charges)
           }
-          return { invoices, charges, ids }
+          return { invoices, charges, ids, more: ids.length > 0 }
         })
       )
     )
     summary.invoiced += billed.invoices
     yield* sendAndSettle(billed.charges)
     // A subscription behind by several periods is billed one period per pass, in order, until none is due.
-    if (billed.ids.length === 0) break
+    if (!billed.more) break
   }
   })
   const workers = concurrent ? options.workers ?? 3 : 1

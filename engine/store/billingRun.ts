@@ -95,7 +95,7 @@ export const attemptKey = (invoiceId: number, kind: "charge" | "refund", attempt
  * charge attempts, in one transaction. Returns the charges to send (leased
  * to this engine) and how many invoices were made.
  */
-export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>): Promise<{ invoices: number; charges: Array<PendingCharge>; ids: Array<number> }> =>
+export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>): Promise<BilledBatch> =>
   sql.begin(async (tx) => {
     const today = ctx.today
     const due = await tx<Array<DueRow>>`
@@ -112,7 +112,7 @@ export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, 
       order by s.next_billing_date, s.id
       limit ${limit}
       for update of s skip locked`
-    if (due.length === 0) return { invoices: 0, charges: [], ids: [] }
+    if (due.length === 0) return { invoices: 0, charges: [], ids: [], more: false }
     const ids = due.map((d) => d.id)
 
     // The item version in force on each period's first day (the latest effective on or before it).
@@ -272,8 +272,18 @@ export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, 
     if (free.length > 0) {
       await markInvoicesPaid(tx, ctx, free.map((r) => invoiceIdBySub.get(r.d.id)!), "free")
     }
-    return { invoices: invoiceRows.length, charges, ids }
-  }) as Promise<{ invoices: number; charges: Array<PendingCharge>; ids: Array<number> }>
+    // More may be due when the batch was full, or a subscription behind by several periods is still due.
+    const more = due.length === limit || invoiceRows.length < due.length || invoiceRows.some((r) => r.periodEnd <= today)
+    return { invoices: invoiceRows.length, charges, ids, more }
+  }) as Promise<BilledBatch>
+
+export interface BilledBatch {
+  readonly invoices: number
+  readonly charges: Array<PendingCharge>
+  readonly ids: Array<number>
+  /** Whether another pass may find more due (false saves the empty pass that would confirm it). */
+  readonly more: boolean
+}
 
 interface PaidInvoiceRow {
   id: number
