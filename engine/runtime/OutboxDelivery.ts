@@ -12,7 +12,7 @@ import type { SendMailOptions } from "nodemailer"
 import MailComposer from "nodemailer/lib/mail-composer/index.js"
 import { join } from "node:path"
 import type { ClaimedMessage, DeliveryOutcome } from "../store/index.ts"
-import { claimOutbox, Database, DatabaseError, loadEmailData, loadSettings, messageOf, recordDeliveries } from "../store/index.ts"
+import { claimOutbox, Database, DatabaseError, loadEmailDataBatch, loadSettings, messageOf, recordDeliveries } from "../store/index.ts"
 import { renderEmail } from "../../templates/index.ts"
 import { failpoint } from "./failpoint.ts"
 
@@ -24,19 +24,29 @@ export interface RenderedMessage {
   readonly html: string
 }
 
-/** Turns a queued message into what is sent. The templates room provides the real one. */
+/** A message rendered, or why it could not be (that message alone is retried). */
+export type RenderResult = RenderedMessage | Error
+
+/**
+ * Turns a claimed batch of queued messages into what is sent, one result per
+ * message, in order. The templates room provides the real one.
+ */
 export class MessageRenderer extends Context.Service<MessageRenderer, {
-  readonly render: (message: ClaimedMessage) => Effect.Effect<RenderedMessage, Error, Database>
+  readonly render: (messages: ReadonlyArray<ClaimedMessage>) => Effect.Effect<Array<RenderResult>, never, Database>
 }>()("billcycle/engine/runtime/MessageRenderer") {
-  /** A plain summary of the message: what it is about and its data. */
-  static readonly plain = Layer.succeed(MessageRenderer, {
-    render: (m) =>
-      Effect.succeed({
-        subject: `${(m.template ?? m.kind).replaceAll("_", " ")}${m.subscription_id === null ? "" : ` (subscription ${m.subscription_id})`}`,
-        text: Object.entries(m.payload).map(([k, v]) => `${k}: ${String(v)}`).join("\n"),
-        html: `<p>${Object.entries(m.payload).map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(String(v))}`).join("<br>")}</p>`
-      })
+  /** A renderer from a function of one message (each failure stays with its message). */
+  static readonly each = (renderOne: (message: ClaimedMessage) => Effect.Effect<RenderedMessage, Error, Database>) => ({
+    render: (messages: ReadonlyArray<ClaimedMessage>) =>
+      Effect.forEach(messages, (m) => renderOne(m).pipe(Effect.catch((e: Error) => Effect.succeed<RenderResult>(e))))
   })
+
+  /** A plain summary of the message: what it is about and its data. */
+  static readonly plain = Layer.succeed(MessageRenderer, MessageRenderer.each((m) =>
+    Effect.succeed({
+      subject: `${(m.template ?? m.kind).replaceAll("_", " ")}${m.subscription_id === null ? "" : ` (subscription ${m.subscription_id})`}`,
+      text: Object.entries(m.payload).map(([k, v]) => `${k}: ${String(v)}`).join("\n"),
+      html: `<p>${Object.entries(m.payload).map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(String(v))}`).join("<br>")}</p>`
+    })))
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
@@ -50,24 +60,38 @@ export class MessageSender extends Context.Service<MessageSender, {
    * written atomically (temp file + rename): a re-delivery after a crash
    * overwrites the same file instead of adding a second one.
    */
-  static readonly files = (dir: string, from = "billing@example.com") =>
-    Layer.succeed(MessageSender, {
+  static readonly files = (dir: string, from = "billing@example.com") => {
+    let madeDir = false
+    const write = (file: string, mime: Buffer) => {
+      if (!madeDir) {
+        mkdirSync(dir, { recursive: true })
+        madeDir = true
+      }
+      try {
+        writeFileSync(file + ".tmp", mime)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e
+        mkdirSync(dir, { recursive: true }) // the folder was removed while the engine ran
+        writeFileSync(file + ".tmp", mime)
+      }
+      renameSync(file + ".tmp", file)
+    }
+    return Layer.succeed(MessageSender, {
       send: (m, r) =>
         m.kind === "webhook"
           ? postWebhook(m)
           : Effect.tryPromise({
             try: async (): Promise<DeliveryOutcome> => {
-              mkdirSync(dir, { recursive: true })
               const name = deliveryName(m)
               const file = join(dir, `${name}.eml`)
               const mime = await compose({ from: r.from ?? from, to: m.recipient, subject: r.subject, text: r.text, html: r.html, messageId: messageIdOf(m), headers: { "X-Billcycle-Delivery-Key": m.dedupe_key } })
-              writeFileSync(file + ".tmp", mime)
-              renameSync(file + ".tmp", file)
+              write(file, mime)
               return { _tag: "Sent", providerId: file }
             },
             catch: (e) => e
           }).pipe(Effect.catch((e) => Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: messageOf(e) })))
     })
+  }
 
   /** Sends through an SMTP server (SMTP_URL); the Message-ID is the delivery key, so a receiver can drop a repeat. */
   static readonly smtp = (url: string, from = "billing@example.com") =>
@@ -125,12 +149,14 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
   for (;;) {
     const claimed = yield* Effect.tryPromise({ try: () => claimOutbox(sql, owner, batch), catch: (cause) => new DatabaseError({ message: `claiming messages: ${messageOf(cause)}`, cause }) })
     if (claimed.length === 0) return sent
-    const results = yield* Effect.forEach(claimed, (message) =>
-      renderer.render(message).pipe(
-        Effect.flatMap((rendered) => sender.send(message, rendered)),
-        Effect.catch((e: Error) => Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: `render ${message.template ?? message.kind}: ${e.message}` })),
-        Effect.map((outcome) => ({ message, outcome }))
-      ), { concurrency: 10 })
+    const rendered = yield* renderer.render(claimed)
+    const results = yield* Effect.forEach(claimed, (message, i) => {
+      const r = rendered[i]
+      const outcome = r === undefined || r instanceof Error
+        ? Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: `render ${message.template ?? message.kind}: ${r?.message ?? "no result"}` })
+        : sender.send(message, r)
+      return outcome.pipe(Effect.map((o) => ({ message, outcome: o })))
+    }, { concurrency: 10 })
     failpoint("after-delivery-send")
     yield* Effect.tryPromise({ try: () => recordDeliveries(sql, owner, results), catch: (cause) => new DatabaseError({ message: `recording deliveries: ${messageOf(cause)}`, cause }) })
     sent += results.filter((r) => r.outcome._tag === "Sent").length
@@ -138,18 +164,30 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
   }
 })
 
-/** The real renderer: our Handlebars emails (or the account's templates), in the message's language and locale. */
+/** The real renderer: our Handlebars emails (or the account's templates), in the message's language and locale; a batch's data in two queries. */
 export const templateRendererLayer = (templatesDir: string | undefined) =>
   Layer.succeed(MessageRenderer, {
-    render: (m) =>
+    render: (messages) =>
       Effect.gen(function*() {
+        if (messages.length === 0) return []
         const { sql } = yield* Database
-        const settings = yield* Effect.promise(() => loadSettings(sql))
-        const data = yield* Effect.tryPromise({ try: () => loadEmailData(sql, m, settings), catch: (e) => e as Error })
-        const rendered = yield* Effect.try({
-          try: () => renderEmail(data.template, data, { language: m.language ?? settings.language, locale: m.locale ?? settings.locale, templatesDir: templatesDir ?? (settings.templatesDir || undefined) }),
-          catch: (e) => e as Error
+        const loaded = yield* Effect.tryPromise({
+          try: async () => {
+            const settings = await loadSettings(sql)
+            return { settings, data: await loadEmailDataBatch(sql, messages, settings) }
+          },
+          catch: (e) => (e instanceof Error ? e : new Error(String(e)))
+        }).pipe(Effect.result)
+        if (loaded._tag === "Failure") return messages.map((): RenderResult => loaded.failure)
+        const { settings, data } = loaded.success
+        const from = `${settings.sellerName} <${settings.sellerEmail}>`
+        return messages.map((m, i): RenderResult => {
+          try {
+            const rendered = renderEmail(data[i]!.template, data[i]!, { language: m.language ?? settings.language, locale: m.locale ?? settings.locale, templatesDir: templatesDir ?? (settings.templatesDir || undefined) })
+            return { ...rendered, from }
+          } catch (e) {
+            return e instanceof Error ? e : new Error(String(e))
+          }
         })
-        return { ...rendered, from: `${settings.sellerName} <${settings.sellerEmail}>` }
       })
   })

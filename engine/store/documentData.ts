@@ -50,12 +50,24 @@ export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings:
 }
 
 /** What a queued message's template is rendered with, from the rows it points at and its payload. */
-export const loadEmailData = async (sql: Sql, m: ClaimedMessage, settings: AccountSettings): Promise<EmailData & { template: EmailTemplate }> => {
-  const [row] = m.subscription_id === null ? [undefined] : await sql<Array<Record<string, any>>>`
-    select s.name, s.currency, s.next_billing_date, s.end_date, c.name as contact_name, c.email
-    from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${m.subscription_id}`
-  const [inv] = m.invoice_id === null ? [undefined] : await sql<Array<Record<string, any>>>`
-    select number, total, currency, due_date from invoices where id = ${m.invoice_id}`
+export const loadEmailData = async (sql: Sql, m: ClaimedMessage, settings: AccountSettings): Promise<EmailData & { template: EmailTemplate }> =>
+  (await loadEmailDataBatch(sql, [m], settings))[0]!
+
+/** The data of many messages' emails, in two queries (their subscriptions and their invoices), in order. */
+export const loadEmailDataBatch = async (sql: Sql, messages: ReadonlyArray<ClaimedMessage>, settings: AccountSettings): Promise<Array<EmailData & { template: EmailTemplate }>> => {
+  const subIds = [...new Set(messages.flatMap((m) => (m.subscription_id === null ? [] : [m.subscription_id])))]
+  const invoiceIds = [...new Set(messages.flatMap((m) => (m.invoice_id === null ? [] : [m.invoice_id])))]
+  const subs = subIds.length === 0 ? [] : await sql<Array<Record<string, any>>>`
+    select s.id, s.name, s.currency, s.next_billing_date, s.end_date, c.name as contact_name, c.email
+    from subscriptions s join contacts c on c.id = s.contact_id where s.id = any(${subIds})`
+  const invoices = invoiceIds.length === 0 ? [] : await sql<Array<Record<string, any>>>`
+    select id, number, total, currency, due_date from invoices where id = any(${invoiceIds})`
+  const subById = new Map(subs.map((r) => [Number(r["id"]), r]))
+  const invoiceById = new Map(invoices.map((r) => [Number(r["id"]), r]))
+  return messages.map((m) => emailDataOf(m, m.subscription_id === null ? undefined : subById.get(m.subscription_id), m.invoice_id === null ? undefined : invoiceById.get(m.invoice_id), settings))
+}
+
+const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, inv: Record<string, any> | undefined, settings: AccountSettings): EmailData & { template: EmailTemplate } => {
   const p = m.payload as Record<string, any>
   const template = (m.template ?? "internal_notification") as EmailTemplate
   return {

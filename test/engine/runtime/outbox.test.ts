@@ -55,9 +55,8 @@ describe(`outbox delivery (${backend})`, () => {
   it("a message that fails to render fails alone; the others are sent", async () => {
     await queue("email:receipt:3")
     await queue("email:receipt:4")
-    const picky = Layer.succeed(MessageRenderer, {
-      render: (m) => m.dedupe_key.endsWith(":3") ? Effect.fail(new Error("missing invoice")) : Effect.succeed({ subject: "s", text: "t", html: "h" })
-    })
+    const picky = Layer.succeed(MessageRenderer, MessageRenderer.each((m) =>
+      m.dedupe_key.endsWith(":3") ? Effect.fail(new Error("missing invoice")) : Effect.succeed({ subject: "s", text: "t", html: "h" })))
     const ok = Layer.succeed(MessageSender, { send: () => Effect.succeed<DeliveryOutcome>({ _tag: "Sent", providerId: "x" }) })
     const sent = await Effect.runPromise(deliverOutbox("engine-b").pipe(Effect.provide(Layer.mergeAll(t.layer, picky, ok))))
     expect(sent).toBe(1)
