@@ -3,6 +3,7 @@ import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 import { Effect } from "effect"
 import fc from "fast-check"
+import { runTick } from "../../../engine/runtime/Engine.ts"
 import { contextAt, createSubscription, engineLayer, eventTypes, invoicesOf, ledgerOf, outboxOf, runDays, subscriptionRow, tickAt } from "./engineHarness.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
@@ -35,6 +36,23 @@ describe(`engine lifecycle (${backend})`, () => {
     const outbox = await outboxOf(t.db.sql, id)
     expect(outbox.filter((m) => m.template === "receipt")).toHaveLength(13)
     expect((await eventTypes(t.db.sql, id)).filter((e) => e === "subscription.renewed")).toHaveLength(12)
+  })
+
+  if (backend === "embedded") it("the embedded database, which has no autovacuum, is vacuumed and analyzed as changes pile up", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2027-05-01", paymentMethod: "pm_ok" })
+    const stats = async () => {
+      const [r] = await t.db.sql<Array<{ reltuples: number; n: number }>>`
+        select c.reltuples::float8 as reltuples, (select count(*)::int from invoices) as n
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relname = 'invoices' and n.nspname = current_schema()`
+      return r!
+    }
+    await tickAt(t, "2027-05-01")
+    const before = await stats()
+    expect(before.reltuples).toBeLessThan(before.n) // never analyzed: the planner is blind
+    await Effect.runPromise(runTick({ batch: 100, vacuumEvery: 1 }).pipe(Effect.provide(engineLayer(t, "2027-06-01"))))
+    const after = await stats()
+    expect(after.reltuples).toBe(after.n)
+    expect((await invoicesOf(t.db.sql, id)).map((i) => i.status)).toEqual(["paid", "paid"])
   })
 
   it("an engine that was down for 40 days bills each missed period once, in order", async () => {
