@@ -31,7 +31,8 @@ import {
   saveSetting,
   updateSubscription
 } from "../../engine/store/index.ts"
-import { mrrSeries } from "../../reports/index.ts"
+import { buildReports, mrrSeries } from "../../reports/index.ts"
+import type { ReportSet } from "../../reports/index.ts"
 import { renderInvoice } from "../../templates/index.ts"
 import { buildScenario } from "./scenario.ts"
 import { products, settings } from "./shop.ts"
@@ -49,6 +50,8 @@ export interface DemoResult {
   readonly totals: Record<string, number>
   readonly mrr: Array<{ month: string; mrr: number; subscribers: number; newMrr: number; churnedMrr: number }>
   readonly invoiceFiles: Array<string>
+  /** The full revenue report of the months simulated. */
+  readonly reports: ReportSet
 }
 
 const items = (specs: ReadonlyArray<string>): Array<ItemSpec> => specs.map((s) => parseItemSpec(s) as ItemSpec)
@@ -186,6 +189,9 @@ export const runDemo = Effect.fn("runDemo")(function*(options: DemoOptions) {
       `Invoices as HTML: ${join(options.outDir, "invoices")}/ (${invoiceFiles.length} files, three per language)`,
       `Emails as .eml:   ${join(options.outDir, "mail")}/ (${mail.reduce((a, m) => a + m.n, 0)} files)`
     ]
-    return { lines, totals, mrr, invoiceFiles }
+    // The full revenue report of the months simulated (what `billcycle report` computes), for out/report.html.
+    const lastMonth = addMonthsClamped(options.start, options.months - 1).slice(0, 7)
+    const reports = await buildReports(sql, { from: options.start.slice(0, 7), to: lastMonth, currency: "USD" })
+    return { lines, totals, mrr, invoiceFiles, reports }
   })
 })

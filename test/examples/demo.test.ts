@@ -35,8 +35,11 @@ describe("billcycle demo", () => {
     } finally {
       await t.close()
     }
-    const last = a.mrr[a.mrr.length - 1]
-    expect(report).toContain(`$${(Math.round(last.mrr) / 100).toLocaleString("en-US", { minimumFractionDigits: 2 })}`)
+    // The report page is the full revenue report: its month-end MRR is the store's, month by month.
+    expect(a.movements.map((m: { mrr_end: number }) => Math.round(m.mrr_end))).toEqual(a.mrr.map((m: { mrr: number }) => Math.round(m.mrr / 100)))
+    const last = a.movements[a.movements.length - 1]
+    expect(report).toContain(`<td>${last.mrr_end.toFixed(2)}</td>`)
+    expect(report).toContain('aria-label="Cohort retention heatmap"')
     const browser = await launchBrowser()
     try {
       const shot = await renderHtml(browser, report)

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { CalendarDate } from "../../domain/index.ts"
 import { runDemo } from "../../../examples/coffee-shop/runDemo.ts"
-import { mrrReportHtml } from "../../../reports/index.ts"
+import { revenueReportHtml } from "../../../reports/index.ts"
 import { BusinessClock, dayTime } from "../../runtime/BusinessClock.ts"
 import { Gateway } from "../../runtime/Gateway.ts"
 import { engineHooksLayer } from "../../runtime/hooks.ts"
@@ -37,8 +37,13 @@ export const demoCommand = Command.make(
       const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(() => demoRules.ruleSet, join(flags.out, "mail"))).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
       const result = yield* runDemo({ customers, months, start, outDir: flags.out, progress: process.stderr.isTTY === true && !json }).pipe(Effect.provide(layers))
       const reportFile = join(flags.out, "report.html")
-      writeFileSync(reportFile, mrrReportHtml("Bean There Coffee Co. — recurring revenue", result.mrr))
-      if (json) return yield* Console.log(JSON.stringify({ totals: result.totals, mrr: result.mrr, invoices: result.invoiceFiles, report: reportFile }))
+      const r = result.reports
+      writeFileSync(reportFile, revenueReportHtml({
+        title: "Bean There Coffee Co. — recurring revenue", kind: "movements", currency: "USD",
+        from: String(r.mrr[0]?.["month"] ?? ""), to: String(r.mrr[r.mrr.length - 1]?.["month"] ?? ""),
+        mrr: r.mrr, movements: r.movements, cohorts: r.cohorts, table: r.movements
+      }))
+      if (json) return yield* Console.log(JSON.stringify({ totals: result.totals, mrr: result.mrr, movements: result.reports.movements, invoices: result.invoiceFiles, report: reportFile }))
       yield* Console.log([...result.lines, `Revenue report:  ${reportFile}`].join("\n"))
       yield* Console.error(`(demo took ${((performance.now() - t0) / 1000).toFixed(1)} s)`)
     })

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { ReportKind, ReportRow } from "../../../reports/index.ts"
-import { buildReports, readFxFile, reportKinds, revenueReportHtml } from "../../../reports/index.ts"
+import { buildReports, formatReportCell, readFxFile, reportKinds, revenueReportHtml } from "../../../reports/index.ts"
 import { formatCsv, loadSettings, runSql } from "../../store/index.ts"
 import { isCurrencyCode } from "../../domain/index.ts"
 import { withApp } from "../AppLayer.ts"
@@ -21,20 +21,11 @@ const toCsv = (rows: ReadonlyArray<ReportRow>) => {
   return formatCsv([cols, ...rows.map((r) => cols.map((c) => (r[c] === undefined || r[c] === null ? "" : String(r[c]))))])
 }
 
-const countColumn = /^(subscribers(_start|_end)?|paused|size|m\d+|subscriptions_(start|end)|new_subscriptions|canceled|expired)$/
-const rateColumn = /(_rate|^nrr|^grr)$/
-
 /** Aligned for a terminal: money with two decimals, rates as percentages, numbers to the right. */
 const toTable = (rows: ReadonlyArray<ReportRow>) => {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))]
   const numeric = cols.map((c) => rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number"))
-  const cell = (v: ReportRow[string] | undefined, i: number) => {
-    const c = cols[i]!
-    if (v === null || v === undefined) return ""
-    if (typeof v !== "number") return v
-    return countColumn.test(c) ? String(v) : rateColumn.test(c) ? `${(v * 100).toFixed(1)}%` : v.toFixed(2)
-  }
-  return renderTable(cols, rows.map((r) => cols.map((c, i) => cell(r[c], i))), numeric.map((n) => (n ? "right" : "left")))
+  return renderTable(cols, rows.map((r) => cols.map((c) => formatReportCell(c, r[c]))), numeric.map((n) => (n ? "right" : "left")))
 }
 
 const toParquet = async (rows: ReadonlyArray<ReportRow>, out: string) => {
