@@ -5,28 +5,42 @@
  * journal the engine writes, so that reports cannot tell the two apart.
  *
  * All or nothing: every file is validated first and every problem reported as
- * `FILE:ROW:COLUMN: message`; only then is everything written in one
- * transaction of multi-row inserts.
+ * `FILE:ROW:COLUMN: message`; then each subscription's history is replayed and
+ * every event checked against the status it meets (a second layer of
+ * problems); only then is everything written in one transaction of multi-row
+ * inserts.
  *
  * Replay rules, where the source is silent:
  * - a subscription is `scheduled` from `created_on` when `start_date` is
- *   later, and `active` from `start_date`;
- * - `cancel_at_period_end` takes effect on `effective_on`, or when that is
- *   empty on the first billing date on or after `requested_on`; one still in
- *   the future is kept as a pending cancellation (`cancel_at`);
+ *   later, and `active` from `start_date` unless canceled before;
+ * - an event is accepted only in a status where the store's own command
+ *   would accept it: `pause` from active, past due or unpaid
+ *   (`subscriptions pause`), `resume` from paused, `payment_failed` from
+ *   active or past due, `invoice_overdue` from active, `payment_recovered` /
+ *   `invoice_paid` from unpaid or past due; nothing before `created_on`, and
+ *   nothing after a cancellation or expiry (within a day, rows apply in file
+ *   order and an expiry after them);
  * - `payment_failed` makes it `unpaid`, `invoice_overdue` `past_due`,
  *   `payment_recovered` / `invoice_paid` `active` again;
- * - fixed terms expire at their end date (the (N+1)-th billing date) unless
- *   canceled before;
- * - events dated after the import's today are ignored, except pending
+ * - `update_items` switches on its effective date, which must be the
+ *   version's `effective_from`; it is journaled on `requested_on`;
+ * - `cancel_at_period_end` is journaled as a request on `requested_on` and
+ *   takes effect on `effective_on`, or when that is empty on the first billing
+ *   date on or after `requested_on`; one still in the future is kept as a
+ *   pending cancellation (`cancel_at`);
+ * - a billing date is a payment made unless the subscription is paused, or
+ *   canceled, that day (an unpaid one is counted: the engine bills it once
+ *   recovered); fixed terms expire on the first billing date after their
+ *   last payment, so a pause moves the expiry as it does in the engine;
+ * - events dated after the import's today are not replayed, except pending
  *   cancellations; the state as of today is what the engine continues from
  *   (its next billing date is the first anchor date after today).
  */
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { BillingSchedule, addDays, parseCalendarDate, parsePercentPpm, toDayNumber } from "../billing/index.ts"
-import type { CalendarDate, Frequency } from "../domain/index.ts"
-import { formatFrequency, isCurrencyCode, parseBillingTerms, parseFrequency, parseMajorAmount } from "../domain/index.ts"
+import { BillingSchedule, lineAmounts, parseCalendarDate, parsePercentPpm, toDayNumber } from "../billing/index.ts"
+import type { CalendarDate, Frequency, MinorUnits, SubscriptionStatus, UnitDiscount } from "../domain/index.ts"
+import { canPause, canResume, formatFrequency, isCurrencyCode, isTerminal, parseBillingTerms, parseFrequency, parseMajorAmount } from "../domain/index.ts"
 import { csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
@@ -86,6 +100,48 @@ interface HEvent {
   effectiveOn: CalendarDate | null
   version: number | null
   note: string
+}
+
+/** A journal event to write: `data` in the shape EVENTS.md documents for its type. */
+interface JournalEntry {
+  type: string
+  sub: string
+  on: CalendarDate
+  data: Record<string, unknown>
+}
+
+/** One step of a subscription's replay: an event row (or its request or effect half), or the start date. */
+interface ReplayStep {
+  on: CalendarDate
+  /** The row in events.csv; 0 for the start date, which comes first on its day. */
+  line: number
+  /** 0 for a request, 1 for its effect on the same day. */
+  phase: number
+  column: string
+  /** The statuses the event makes sense in, after the rule of the store command doing the same. */
+  guard?: { type: string; allowed: (s: SubscriptionStatus) => boolean; needs: string }
+  /** Moot once the subscription has ended (a start date, a cancellation at a period end): skipped, not bad input. */
+  quiet?: boolean
+  apply: () => void
+}
+
+const delinquent = (s: SubscriptionStatus) => s === "unpaid" || s === "past_due"
+
+const discountOf = (l: HLine): UnitDiscount | undefined =>
+  l.discountPpm !== null ? { _tag: "Percent", ppm: l.discountPpm } : l.discountAmount !== null ? { _tag: "Amount", amount: l.discountAmount as MinorUnits } : undefined
+
+/** A version's lines as `subscriptions create` and `update --item` journal them (`items`). */
+const itemsData = (lines: ReadonlyArray<HLine>) =>
+  lines.map((l) => ({
+    name: l.name, sku: null, unit_price: l.unitPrice, quantity: l.quantity, one_time: l.oneTime, discount: discountOf(l) ?? null, tax_rate_ppm: l.taxPpm
+  }))
+
+/** What one payment of a version bills, as `subscriptions create` journals it (`amount`): recurring lines, tax included. */
+const amountOf = (lines: ReadonlyArray<HLine>) =>
+  lines.filter((l) => !l.oneTime).reduce((sum, l) => sum + lineAmounts({ unitPrice: l.unitPrice as MinorUnits, quantity: l.quantity, discount: discountOf(l), taxRate: l.taxPpm ?? undefined }).total, 0)
+
+const throwIfProblems = (problems: ReadonlyArray<string>) => {
+  if (problems.length > 0) throw new InputError(problems.slice(0, 50).join("\n") + (problems.length > 50 ? `\n… and ${problems.length - 50} more` : ""))
 }
 
 const readCsv = (dir: string, name: string, problems: Array<string>): Array<Rec> | undefined => {
@@ -209,11 +265,13 @@ export const importHistory = async (sql: Sql, dir: string, options: { readonly t
     const taxText = r.get("tax_rate")
     const taxPpm = taxText === "" ? null : parsePercentPpm(taxText) ?? null
     if (taxText !== "" && taxPpm === null) bad("line_items", r.line, "tax_rate", `expected a percent such as 25%, got "${taxText}"`)
+    else if (taxPpm !== null && taxPpm > 1_000_000) bad("line_items", r.line, "tax_rate", `a tax rate must be between 0% and 100%, got "${taxText}"`)
     const oneTimeText = r.get("one_time").toLowerCase()
     if (!["true", "false", ""].includes(oneTimeText)) bad("line_items", r.line, "one_time", `expected true or false, got "${r.get("one_time")}"`)
     if (effectiveFrom === null || typeof price === "string") continue
     const known = versionStart.get(`${sub.id}/${version}`)
     if (known !== undefined && known !== effectiveFrom) bad("line_items", r.line, "effective_from", `version ${version} starts ${known} on an earlier row`)
+    else if (known === undefined && toDayNumber(effectiveFrom) < toDayNumber(sub.startDate)) bad("line_items", r.line, "effective_from", `version ${version} starts ${effectiveFrom}, before the subscription's start_date ${sub.startDate}`)
     versionStart.set(`${sub.id}/${version}`, effectiveFrom)
     lines.push({ sub: sub.id, version, effectiveFrom, lineNo, name: r.get("name") || `Line ${lineNo}`, unitPrice: price, quantity, discountPpm, discountAmount, taxPpm, oneTime: oneTimeText === "true" })
   }
@@ -223,6 +281,7 @@ export const importHistory = async (sql: Sql, dir: string, options: { readonly t
 
   const events: Array<HEvent> = []
   const eventIds = new Set<string>()
+  const switchRows = new Map<string, number>()
   for (const r of eventsCsv) {
     const id = r.get("event_id")
     if (eventIds.has(id)) bad("events", r.line, "event_id", `${id} appears again`)
@@ -239,96 +298,219 @@ export const importHistory = async (sql: Sql, dir: string, options: { readonly t
       if (version === null || !versionStart.has(`${r.get("subscription_id")}/${version}`)) bad("events", r.line, "version", `update_items needs a version defined in line_items.csv, got "${versionText}"`)
     }
     if (sub === undefined || requestedOn === null) continue
+    // The replay starts from the status the subscription was created in: nothing can happen to it before.
+    if (toDayNumber(requestedOn) < toDayNumber(sub.createdOn)) bad("events", r.line, "requested_on", `${requestedOn} is before ${sub.id} was created on ${sub.createdOn}`)
+    if (effectiveOn !== null && toDayNumber(effectiveOn) < toDayNumber(sub.createdOn)) bad("events", r.line, "effective_on", `${effectiveOn} is before ${sub.id} was created on ${sub.createdOn}`)
+    if (type === "cancel_at_period_end" && effectiveOn !== null && toDayNumber(effectiveOn) < toDayNumber(requestedOn)) {
+      bad("events", r.line, "effective_on", `a cancellation at period end takes effect after it is asked for: ${effectiveOn} is before requested_on ${requestedOn}`)
+    }
+    if (type === "update_items" && version !== null) {
+      // A version is the set of lines billed from its effective_from: the switch to it happens that day, once.
+      const from = versionStart.get(`${sub.id}/${version}`)
+      const on = effectiveOn ?? requestedOn
+      if (from !== undefined && from !== on) bad("events", r.line, effectiveOn === null ? "requested_on" : "effective_on", `update_items switches to version ${version} on ${on}, but version ${version} starts on ${from} (effective_from in line_items.csv)`)
+      const first = switchRows.get(`${sub.id}/${version}`)
+      if (first !== undefined) bad("events", r.line, "version", `version ${version} is switched to again (first on row ${first})`)
+      else switchRows.set(`${sub.id}/${version}`, r.line)
+    }
     events.push({ id, line: r.line, sub: sub.id, type, requestedOn, effectiveOn, version, note: r.get("note") })
   }
-  if (problems.length > 0) throw new InputError(problems.slice(0, 50).join("\n") + (problems.length > 50 ? `\n… and ${problems.length - 50} more` : ""))
+  throwIfProblems(problems)
 
-  // Replay each subscription's history into status changes and journal events.
-  interface Out { type: string; sub: string; on: CalendarDate; data: Record<string, unknown> }
-  const out: Array<Out> = []
-  const finalState = new Map<string, { status: string; cancelAt: CalendarDate | null; canceledOn: CalendarDate | null; pausedOn: CalendarDate | null; endDate: CalendarDate | null; nextBillingDate: CalendarDate | null; paymentsMade: number }>()
+  // Replay each subscription's history into status changes and journal events. Each event is checked against the
+  // status it meets, by the rules of the store's own commands: a second layer of problems, still before any write.
+  const out: Array<JournalEntry> = []
+  const finalState = new Map<string, { status: SubscriptionStatus; cancelAt: CalendarDate | null; canceledOn: CalendarDate | null; pausedOn: CalendarDate | null; endDate: CalendarDate | null; nextBillingDate: CalendarDate | null; paymentsMade: number }>()
   const eventsBySub = new Map<string, Array<HEvent>>()
   for (const e of events) {
     const list = eventsBySub.get(e.sub)
     if (list === undefined) eventsBySub.set(e.sub, [e])
     else list.push(e)
   }
+  const linesOf = new Map<string, Array<HLine>>()
+  for (const l of [...lines].sort((a, b) => a.lineNo - b.lineNo)) {
+    const list = linesOf.get(`${l.sub}/${l.version}`)
+    if (list === undefined) linesOf.set(`${l.sub}/${l.version}`, [l])
+    else list.push(l)
+  }
+  const versionsOf = new Map<string, Array<{ version: number; from: CalendarDate }>>()
+  for (const [k, from] of versionStart) {
+    // Keys are `subscription/version`; a subscription id may hold a slash, a version cannot.
+    const sub = k.slice(0, k.lastIndexOf("/"))
+    const version = Number(k.slice(k.lastIndexOf("/") + 1))
+    const list = versionsOf.get(sub)
+    if (list === undefined) versionsOf.set(sub, [{ version, from }])
+    else list.push({ version, from })
+  }
+  // The version in force on a day, as the reports read item_versions: the latest effective_from, then the highest version.
+  const versionOn = (sub: string, on: CalendarDate) => {
+    let best = { version: 1, from: "" }
+    for (const v of versionsOf.get(sub) ?? []) {
+      if (v.from <= on && (v.from > best.from || (v.from === best.from && v.version > best.version))) best = v
+    }
+    return best.version
+  }
+  const nameOf = (sub: string) => linesOf.get(`${sub}/1`)?.[0]?.name ?? "Subscription"
   const isPast = (d: CalendarDate) => toDayNumber(d) <= toDayNumber(today)
   for (const sub of subs.values()) {
     const schedule = new BillingSchedule(sub.startDate, sub.frequency)
-    let status = toDayNumber(sub.startDate) > toDayNumber(sub.createdOn) ? "scheduled" : "active"
-    const change = (to: string, on: CalendarDate, reason: string) => {
-      if (to === status) return
-      out.push({ type: "subscription.status_changed", sub: sub.id, on, data: { from: status, to, reason } })
-      status = to
-    }
-    out.push({ type: "subscription.created", sub: sub.id, on: sub.createdOn, data: { currency: sub.currency, frequency: formatFrequency(sub.frequency), terms: sub.payments === null ? "auto-renew" : `fixed:${sub.payments}`, start_date: sub.startDate, collection_method: sub.collection } })
-    out.push({ type: "subscription.status_changed", sub: sub.id, on: sub.createdOn, data: { from: null, to: status, reason: "created" } })
-    const timeline: Array<{ on: CalendarDate; order: number; apply: () => void }> = []
-    if (status === "scheduled") timeline.push({ on: sub.startDate, order: 0, apply: () => change("active", sub.startDate, "start_date_reached") })
-    const endDate = sub.payments === null ? null : schedule.endDate(sub.payments)
+    const plannedEnd = sub.payments === null ? null : schedule.endDate(sub.payments)
+    const perPayment = (on: CalendarDate) => amountOf(linesOf.get(`${sub.id}/${versionOn(sub.id, on)}`) ?? [])
+    // Typed wide on purpose: the steps below change it from closures, which narrowing does not see.
+    let status = (toDayNumber(sub.startDate) > toDayNumber(sub.createdOn) ? "scheduled" : "active") as SubscriptionStatus
     let cancelAt: CalendarDate | null = null
     let canceledOn: CalendarDate | null = null
     let pausedOn: CalendarDate | null = null
-    for (const e of (eventsBySub.get(sub.id) ?? []).sort((a, b) => toDayNumber(a.effectiveOn ?? a.requestedOn) - toDayNumber(b.effectiveOn ?? b.requestedOn) || a.line - b.line)) {
-      const on = e.effectiveOn ?? (e.type === "cancel_at_period_end" ? schedule.nextOnOrAfter(e.requestedOn) : e.requestedOn)
-      timeline.push({
-        on, order: 1, apply: () => {
-          if (status === "canceled" || status === "expired") return
-          switch (e.type) {
-            case "update_items":
-              out.push({ type: "subscription.items_changed", sub: sub.id, on, data: { version: e.version, effective_from: on, note: e.note } })
-              break
-            case "cancel_immediately":
-            case "cancel_at_period_end":
-              out.push({ type: "subscription.canceled", sub: sub.id, on, data: { at_period_end: e.type === "cancel_at_period_end", effective_on: on, requested_on: e.requestedOn } })
-              change("canceled", on, e.type === "cancel_immediately" ? "canceled" : "canceled_at_period_end")
-              canceledOn = on
-              break
-            case "pause":
-              out.push({ type: "subscription.paused", sub: sub.id, on, data: {} })
-              change("paused", on, "paused")
-              pausedOn = on
-              break
-            case "resume":
-              out.push({ type: "subscription.resumed", sub: sub.id, on, data: {} })
-              change("active", on, "resumed")
-              pausedOn = null
-              break
-            case "payment_failed":
-              out.push({ type: "payment.failed", sub: sub.id, on, data: { note: e.note } })
-              change("unpaid", on, "payment_failed")
-              break
-            case "payment_recovered":
-              out.push({ type: "payment.succeeded", sub: sub.id, on, data: { recovered: true } })
-              if (status === "unpaid" || status === "past_due") change("active", on, "payment_recovered")
-              break
-            case "invoice_overdue":
-              out.push({ type: "invoice.overdue", sub: sub.id, on, data: { note: e.note } })
-              if (status === "active") change("past_due", on, "invoice_overdue")
-              break
-            case "invoice_paid":
-              out.push({ type: "invoice.paid", sub: sub.id, on, data: { note: e.note } })
-              if (status === "past_due" || status === "unpaid") change("active", on, "payment_recovered")
-              break
-          }
+    let endedOn = null as CalendarDate | null
+    let failed = false
+    const change = (to: SubscriptionStatus, on: CalendarDate, reason: string) => {
+      if (to === status) return
+      out.push({ type: "subscription.status_changed", sub: sub.id, on, data: { from: status, to, reason } })
+      status = to
+      if (isTerminal(to)) endedOn = on
+    }
+    const cancel = (on: CalendarDate, reason: string) => {
+      change("canceled", on, reason)
+      canceledOn = on
+      cancelAt = null
+    }
+    out.push({
+      type: "subscription.created", sub: sub.id, on: sub.createdOn,
+      data: {
+        name: nameOf(sub.id), currency: sub.currency, frequency: formatFrequency(sub.frequency), terms: sub.payments === null ? "auto-renew" : `fixed:${sub.payments}`,
+        start_date: sub.startDate, end_date: plannedEnd, next_billing_date: sub.startDate, collection_method: sub.collection, status,
+        amount: amountOf(linesOf.get(`${sub.id}/1`) ?? []), items: itemsData(linesOf.get(`${sub.id}/1`) ?? [])
+      }
+    })
+    out.push({ type: "subscription.status_changed", sub: sub.id, on: sub.createdOn, data: { from: null, to: status, reason: "created" } })
+
+    // Billing dates passed while live and not paused are payments made (an unpaid one is owed and billed once
+    // recovered, as the engine catches up). A date with a cancellation or pause effective that day is not billed;
+    // fixed terms expire on the first billing date after their last payment, so a pause moves the expiry, as in
+    // the engine (it expires on next_billing_date once payments_made reaches the terms).
+    let k = 0
+    let paymentsMade = 0
+    const billBefore = (day: number) => {
+      for (; !isTerminal(status) && schedule.dayAt(k) < day; k++) {
+        if (status === "scheduled" || status === "paused") continue
+        if (sub.payments !== null && paymentsMade === sub.payments) {
+          const on = schedule.dateAt(k)
+          out.push({ type: "subscription.expired", sub: sub.id, on, data: { end_date: on } })
+          change("expired", on, "terms_completed")
+          return
         }
-      })
-      if (e.type === "cancel_at_period_end" && !isPast(on) && isPast(e.requestedOn)) cancelAt = on
+        paymentsMade++
+      }
     }
-    if (endDate !== null) timeline.push({ on: endDate, order: 2, apply: () => {
-      if (status === "canceled" || status === "expired") return
-      out.push({ type: "subscription.expired", sub: sub.id, on: endDate, data: { end_date: endDate } })
-      change("expired", endDate, "terms_completed")
-    } })
-    for (const step of timeline.sort((a, b) => toDayNumber(a.on) - toDayNumber(b.on) || a.order - b.order)) {
-      if (isPast(step.on)) step.apply()
+
+    const steps: Array<ReplayStep> = []
+    if (status === "scheduled") {
+      steps.push({ on: sub.startDate, line: 0, phase: 0, column: "", quiet: true, apply: () => {
+        if (status === "scheduled") change("active", sub.startDate, "start_date_reached")
+      } })
     }
-    const live = status !== "canceled" && status !== "expired"
-    const next = live ? schedule.nextAfter(today) : null
-    const paymentsMade = Math.min(sub.payments ?? Infinity, toDayNumber(today) < toDayNumber(sub.startDate) ? 0 : schedule.indexOnOrAfter(toDayNumber(addDays(today, 1))))
-    finalState.set(sub.id, { status, cancelAt: live ? cancelAt : null, canceledOn, pausedOn: status === "paused" ? pausedOn : null, endDate, nextBillingDate: next, paymentsMade })
+    for (const e of eventsBySub.get(sub.id) ?? []) {
+      const on = e.effectiveOn ?? (e.type === "cancel_at_period_end" ? schedule.nextOnOrAfter(e.requestedOn) : e.requestedOn)
+      const column = e.effectiveOn === null ? "requested_on" : "effective_on"
+      const note = e.note === "" ? {} : { note: e.note }
+      switch (e.type) {
+        case "update_items":
+          // Journaled on the day it was asked for, as `subscriptions update` does; the lines take effect on effective_from.
+          steps.push({ on: e.requestedOn, line: e.line, phase: 0, column: "requested_on", apply: () => {
+            out.push({ type: "subscription.items_changed", sub: sub.id, on: e.requestedOn, data: { version: e.version, effective_from: on, items: itemsData(linesOf.get(`${sub.id}/${e.version}`) ?? []), ...note } })
+          } })
+          break
+        case "cancel_immediately":
+          steps.push({ on, line: e.line, phase: 0, column, apply: () => {
+            out.push({ type: "subscription.canceled", sub: sub.id, on, data: { at_period_end: false, effective_on: on, refund_unused: false, refund_amount: 0, ...note } })
+            cancel(on, "canceled")
+          } })
+          break
+        case "cancel_at_period_end":
+          steps.push({ on: e.requestedOn, line: e.line, phase: 0, column: "requested_on", apply: () => {
+            out.push({ type: "subscription.cancel_requested", sub: sub.id, on: e.requestedOn, data: { at_period_end: true, effective_on: on, ...note } })
+            out.push({ type: "subscription.property_changed", sub: sub.id, on: e.requestedOn, data: { property: "cancel_at", from: cancelAt, to: on } })
+            cancelAt = on
+          } })
+          // As in the engine, a later request moves the date and an earlier end makes it moot.
+          steps.push({ on, line: e.line, phase: 1, column, quiet: true, apply: () => {
+            if (cancelAt !== on) return
+            out.push({ type: "subscription.canceled", sub: sub.id, on, data: { at_period_end: true, effective_on: on } })
+            cancel(on, "canceled_at_period_end")
+          } })
+          break
+        case "pause":
+          steps.push({ on, line: e.line, phase: 0, column, guard: { type: e.type, allowed: canPause, needs: "an active, past-due or unpaid" }, apply: () => {
+            out.push({ type: "subscription.paused", sub: sub.id, on, data: { resume_on: null, ...note } })
+            change("paused", on, "paused")
+            pausedOn = on
+          } })
+          break
+        case "resume":
+          steps.push({ on, line: e.line, phase: 0, column, guard: { type: e.type, allowed: canResume, needs: "a paused" }, apply: () => {
+            out.push({ type: "subscription.resumed", sub: sub.id, on, data: { next_billing_date: schedule.nextOnOrAfter(on), ...note } })
+            change("active", on, "resumed")
+            pausedOn = null
+          } })
+          break
+        case "payment_failed":
+          steps.push({ on, line: e.line, phase: 0, column, guard: { type: e.type, allowed: (s) => s === "active" || s === "past_due", needs: "an active or past-due" }, apply: () => {
+            out.push({ type: "payment.failed", sub: sub.id, on, data: { invoice_id: null, number: null, attempt: null, reason: null, amount: perPayment(on), currency: sub.currency, next_retry_on: null, ...note } })
+            change("unpaid", on, "payment_failed")
+          } })
+          break
+        case "invoice_overdue":
+          steps.push({ on, line: e.line, phase: 0, column, guard: { type: e.type, allowed: (s) => s === "active", needs: "an active" }, apply: () => {
+            out.push({ type: "invoice.overdue", sub: sub.id, on, data: { invoice_id: null, number: null, total: perPayment(on), currency: sub.currency, due_date: null, ...note } })
+            change("past_due", on, "invoice_overdue")
+          } })
+          break
+        case "payment_recovered":
+        case "invoice_paid":
+          // A payment that settles the debt: the engine journals both the payment and the paid invoice.
+          steps.push({ on, line: e.line, phase: 0, column, guard: { type: e.type, allowed: delinquent, needs: "an unpaid or past-due" }, apply: () => {
+            out.push({ type: "payment.succeeded", sub: sub.id, on, data: { invoice_id: null, number: null, amount: perPayment(on), currency: sub.currency, via: null, ...note } })
+            out.push({ type: "invoice.paid", sub: sub.id, on, data: { invoice_id: null, number: null, total: perPayment(on), currency: sub.currency, ...note } })
+            change("active", on, "payment_recovered")
+          } })
+          break
+      }
+    }
+    // Within a day: the start first, then the rows in file order; a request before its own effect.
+    steps.sort((a, b) => toDayNumber(a.on) - toDayNumber(b.on) || a.line - b.line || a.phase - b.phase)
+    const reject = (step: ReplayStep, column: string, message: string) => {
+      bad("events", step.line, column, message)
+      failed = true
+    }
+    // One problem per subscription: after a rejected event, the statuses that follow would be guesses.
+    for (const step of steps) {
+      if (!isPast(step.on)) continue
+      billBefore(toDayNumber(step.on))
+      if (isTerminal(status)) {
+        if (step.quiet === true) continue
+        reject(step, step.column, `${sub.id} ended on ${endedOn} (${status}): no event can follow, got one on ${step.on}`)
+        break
+      }
+      if (step.guard !== undefined && !step.guard.allowed(status)) {
+        reject(step, "type", `${step.guard.type} needs ${step.guard.needs} subscription, but ${sub.id} is ${status} on ${step.on}`)
+        break
+      }
+      step.apply()
+    }
+    if (failed) continue
+    billBefore(toDayNumber(today) + 1)
+    // Rows dated after today are not replayed (the engine continues from today), but none may follow an end.
+    const late = isTerminal(status) ? steps.find((s) => !isPast(s.on) && s.quiet !== true) : undefined
+    if (late !== undefined) reject(late, late.column, `${sub.id} ended on ${endedOn} (${status}): no event can follow, got one on ${late.on}`)
+    const live = !isTerminal(status)
+    finalState.set(sub.id, {
+      status, cancelAt: live ? cancelAt : null, canceledOn, pausedOn: status === "paused" ? pausedOn : null,
+      endDate: status === "expired" ? endedOn : plannedEnd, nextBillingDate: live ? schedule.nextAfter(today) : null, paymentsMade
+    })
   }
+  throwIfProblems(problems)
+  // The journal's order is its ids: by date, and within a day and subscription in the order the replay wrote them.
+  out.sort((a, b) => toDayNumber(a.on) - toDayNumber(b.on))
 
   await sql.begin(async (tx) => {
     const custList = [...customers.values()]
@@ -348,17 +530,14 @@ export const importHistory = async (sql: Sql, dir: string, options: { readonly t
         next_billing_date, payments_made, periods_billed, collection_method, payment_terms, status, created_on, canceled_on, cancel_at, paused_on, external_id)
       overriding system value
       select id, c, n, cur, fu, fc, tp, sd, sd, ed, nbd, pm, pm, cm, pt, stt, co, cxo, cat, po, ext from unnest(
-        ${ids}::int8[], ${subList.map((s) => contactOf.get(s.customer)!)}::int8[], ${subList.map((s) => lines.find((l) => l.sub === s.id && l.version === 1)?.name ?? "Subscription")}::text[],
+        ${ids}::int8[], ${subList.map((s) => contactOf.get(s.customer)!)}::int8[], ${subList.map((s) => nameOf(s.id))}::text[],
         ${subList.map((s) => s.currency)}::text[], ${subList.map((s) => s.frequency.unit)}::text[], ${subList.map((s) => s.frequency.count)}::int[],
         ${subList.map((s) => s.payments)}::int[], ${subList.map((s) => s.startDate)}::date[], ${st.map((x) => x.endDate)}::date[],
         ${st.map((x) => x.nextBillingDate)}::date[], ${st.map((x) => x.paymentsMade)}::int[], ${subList.map((s) => s.collection)}::text[],
         ${subList.map((s) => s.paymentTerms)}::text[], ${st.map((x) => x.status)}::text[], ${subList.map((s) => s.createdOn)}::date[],
         ${st.map((x) => x.canceledOn)}::date[], ${st.map((x) => x.cancelAt)}::date[], ${st.map((x) => x.pausedOn)}::date[], ${subList.map((s) => s.id)}::text[]
       ) as u(id, c, n, cur, fu, fc, tp, sd, ed, nbd, pm, cm, pt, stt, co, cxo, cat, po, ext)`
-    const versions = [...versionStart.entries()].map(([k, from]) => {
-      const [sub, version] = k.split("/")
-      return { sub: idOf.get(sub!)!, version: Number(version), from }
-    }).filter((v) => v.sub !== undefined)
+    const versions = [...versionsOf].flatMap(([sub, list]) => list.map((v) => ({ sub: idOf.get(sub)!, version: v.version, from: v.from })))
     await tx`insert into item_versions (subscription_id, version, effective_from)
       select * from unnest(${versions.map((v) => v.sub)}::int8[], ${versions.map((v) => v.version)}::int[], ${versions.map((v) => v.from)}::date[])`
     await tx`
@@ -370,12 +549,13 @@ export const importHistory = async (sql: Sql, dir: string, options: { readonly t
     await tx`
       with ev as (
         insert into events (type, subscription_id, contact_id, occurred_on, source, data)
-        select t, s, c, o, 'import', d::jsonb from unnest(
+        select t, s, c, o, 'history', d::jsonb from unnest(
           ${out.map((o) => o.type)}::text[], ${out.map((o) => idOf.get(o.sub)!)}::int8[], ${out.map((o) => contactOf.get(subs.get(o.sub)!.customer)!)}::int8[],
-          ${out.map((o) => o.on)}::date[], ${out.map((o) => JSON.stringify(o.data))}::text[]) as u(t, s, c, o, d)
+          ${out.map((o) => o.on)}::date[], ${out.map((o) => JSON.stringify(o.data))}::text[]) with ordinality as u(t, s, c, o, d, n)
+        order by n
         returning id, type, subscription_id, occurred_on, data)
       insert into status_history (subscription_id, from_status, to_status, effective_on, event_id)
-      select subscription_id, data ->> 'from', data ->> 'to', occurred_on, id from ev where type = 'subscription.status_changed'`
+      select subscription_id, data ->> 'from', data ->> 'to', occurred_on, id from ev where type = 'subscription.status_changed' order by id`
   })
   return { customers: customers.size, subscriptions: subs.size, lineItems: lines.length, events: out.length }
 }

@@ -69,8 +69,8 @@ export const enrollFromJournal = (sql: Sql, ctx: EngineContext, rules: CompiledR
   sql.begin(async (tx) => {
     await tx`insert into journal_offsets (consumer, last_event_id) values ('rules', 0) on conflict do nothing`
     const [offset] = await tx<Array<{ last_event_id: number }>>`select last_event_id from journal_offsets where consumer = 'rules' for update`
-    const events = await tx<Array<{ id: number; type: string; subscription_id: number | null; data: Record<string, any> }>>`
-      select id, type, subscription_id, data from events where id > ${offset!.last_event_id} order by id limit ${batch}`
+    const events = await tx<Array<{ id: number; type: string; subscription_id: number | null; source: string; data: Record<string, any> }>>`
+      select id, type, subscription_id, source, data from events where id > ${offset!.last_event_id} order by id limit ${batch}`
     if (events.length === 0) return { events: 0, enrolled: 0, cascadesStopped: 0 }
     const ids = [...new Set(events.flatMap((e) => (e.subscription_id === null ? [] : [e.subscription_id])))]
     const snapshots = new Map((ids.length === 0 ? [] : await snapshotQuery(tx, ids)).map((r) => [Number(r["id"]), contextOf(r)]))
@@ -80,7 +80,8 @@ export const enrollFromJournal = (sql: Sql, ctx: EngineContext, rules: CompiledR
     const rows: Array<{ rule: CompiledRule; sub: number; event: number; depth: number }> = []
     let cascadesStopped = 0
     for (const e of events) {
-      if (e.subscription_id === null || rules.rulesFor(e.type).length === 0) continue
+      // Replayed history (import history) happened in another system: it starts no workflow.
+      if (e.subscription_id === null || e.source === "history" || rules.rulesFor(e.type).length === 0) continue
       const current = snapshots.get(e.subscription_id)
       if (current === undefined) continue
       const depth = Number(e.data["depth"] ?? 0)

@@ -127,3 +127,27 @@ end`).file.rules)
     expect(await count()).toBe(1)
   })
 })
+
+describe(`imported history (${backend})`, () => {
+  it("starts no workflow: the rules read past replayed events, and what happens afterwards enrolls as usual", async () => {
+    const { importHistory } = await import("../../../engine/store/index.ts")
+    const { fileURLToPath } = await import("node:url")
+    const dir = fileURLToPath(new URL("../../reports/fixtures/independent/", import.meta.url))
+    await tick("2026-07-15") // the journal so far
+    await importHistory(t.db.sql, dir, { today: "2026-07-15" as CalendarDate })
+    // The history holds customers who became unpaid (c03 still is): the unpaid rule would match them.
+    const imported = (await t.db.sql<Array<{ id: number; status: string }>>`select id, status from subscriptions where external_id is not null`)
+    expect(imported.filter((s) => s.status === "unpaid").length).toBeGreaterThan(0)
+    const [last] = await t.db.sql<Array<{ id: number }>>`select max(id)::int8 as id from events where source = 'history'`
+    await tick("2026-07-15")
+    const enrolled = async () => (await t.db.sql`select count(*)::int as n from enrollments where subscription_id = any(${imported.map((s) => s.id)})`)[0]!["n"]
+    expect(await enrolled()).toBe(0)
+    const [offset] = await t.db.sql<Array<{ last_event_id: number }>>`select last_event_id from journal_offsets where consumer = 'rules'`
+    expect(Number(offset!.last_event_id)).toBeGreaterThanOrEqual(Number(last!.id))
+    // A payment failing now, after the import, is ours: the rule enrolls.
+    const active = imported.find((s) => s.status === "active")!
+    await setStatus(active.id, "active", "unpaid", "2026-07-16")
+    await tick("2026-07-16")
+    expect(await enrolled()).toBe(1)
+  })
+})
