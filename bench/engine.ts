@@ -11,7 +11,7 @@
 import { spawnSync } from "node:child_process"
 import { Effect, Layer } from "effect"
 import { BusinessClock, dayTime } from "../engine/runtime/BusinessClock.ts"
-import { runTick } from "../engine/runtime/Engine.ts"
+import { runTick, stepTimings } from "../engine/runtime/Engine.ts"
 import { Gateway } from "../engine/runtime/Gateway.ts"
 import { TickHooks } from "../engine/runtime/TickHooks.ts"
 import type { CalendarDate } from "../engine/domain/index.ts"
@@ -71,10 +71,12 @@ try {
   console.log(`  ${seconds.toFixed(2)} s  ${fmt(rate)} renewals/s  (${fmt(counts!.invoices)} invoices, ${fmt(counts!.events)} events, ${fmt(counts!.outbox)} messages, ${fmt(counts!.ledger)} gateway charges)`)
   console.log(`  engine process CPU: ${(engineCpuShare * 100).toFixed(0)}% of one core (the rest of the time it waits on PostgreSQL)`)
   console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB (process at start ${(rssBefore / 2 ** 20).toFixed(0)} MB)`)
+  console.log(`  steps: ${[...stepTimings].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ${(v.ms / 1000).toFixed(2)} s`).join(", ")}`)
   console.log(`  pgbench (TPC-B-like, 2 clients, 10 s): ${fmt(tps)} tps; renewals per pgbench transaction: ${(rate / tps).toFixed(2)}`)
   writeResults("engine", {
     subscriptions: N, batch, seconds, engineCpuShare, renewalsPerSecond: Math.round(rate), peakRssMb: Math.round(peakRss / 2 ** 20),
-    pgbenchTps: tps, ratioToPgbenchTps: rate / tps, rows: counts
+    pgbenchTps: tps, ratioToPgbenchTps: rate / tps, rows: counts,
+    stepSeconds: Object.fromEntries([...stepTimings].map(([k, v]) => [k, Number((v.ms / 1000).toFixed(2))]))
   })
 } finally {
   await t.db.sql.unsafe(`drop schema ${schema} cascade`)
