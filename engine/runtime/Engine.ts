@@ -207,7 +207,8 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
 
   // 6. Rules and delivery, plugged in by their rooms.
   summary.rules += yield* hooks.runRules(ctx)
-  summary.delivered += yield* hooks.deliverOutbox(ctx)
+  // The outbox's retries run on business time, so `--now` and the simulator retry (and give up) on their own ticks.
+  summary.delivered += yield* hooks.deliverOutbox(ctx, yield* clock.now)
 
   // 7. The embedded database has no autovacuum: without this its indexes fill with dead entries
   // and its planner has no statistics, and every step slows down as the rows pile up.

@@ -2,7 +2,9 @@
  * Delivering the outbox: claim queued messages, render each, hand it to the
  * sender, record the outcome. A message that fails to render or to send is
  * retried with backoff and finally marked failed (visible in `outbox list`,
- * re-queued by `outbox retry`); it never stops the engine.
+ * re-queued by `outbox retry`); it never stops the engine. Emails and
+ * notifications are rendered from our templates; a webhook is its payload as
+ * signed JSON, never a template.
  */
 import { Context, Effect, Layer } from "effect"
 import { createHmac } from "node:crypto"
@@ -122,13 +124,18 @@ const compose = (mail: SendMailOptions) =>
 export const signWebhook = (secret: string, body: string, unixSeconds: number) =>
   `t=${unixSeconds},v1=${createHmac("sha256", secret).update(`${unixSeconds}.${body}`).digest("hex")}`
 
+/** A webhook's body: the event (its template names the event type) with the message's payload as data. */
+export const webhookBody = (m: ClaimedMessage): string =>
+  JSON.stringify({ id: m.dedupe_key, type: m.template ?? "webhook", created_on: m.created_on, data: m.payload })
+
 const postWebhook = (m: ClaimedMessage): Effect.Effect<DeliveryOutcome> =>
   Effect.promise(async (): Promise<DeliveryOutcome> => {
-    const body = JSON.stringify({ id: m.dedupe_key, type: m.template ?? "webhook", created_on: m.created_on, data: m.payload })
+    const body = webhookBody(m)
     const secret = process.env["BILLCYCLE_WEBHOOK_SECRET"] ?? String(m.payload["secret"] ?? "")
     try {
       const response = await fetch(m.recipient, {
         method: "POST",
+        // Wall-clock signing time, not business time: receivers check it against their own clock to refuse replays, as Stripe's do.
         headers: { "content-type": "application/json", "idempotency-key": m.dedupe_key, "x-billcycle-signature": signWebhook(secret, body, Math.floor(Date.now() / 1000)) },
         body,
         signal: AbortSignal.timeout(10_000)
@@ -140,14 +147,18 @@ const postWebhook = (m: ClaimedMessage): Effect.Effect<DeliveryOutcome> =>
     }
   })
 
-/** Delivers everything that is due; returns how many were sent. */
-export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string, batch = 200) {
+/**
+ * Delivers everything due at business instant `now` (the tick's, epoch
+ * milliseconds); returns how many were sent. Retries are scheduled from `now`
+ * too, so a simulated run retries on its later ticks.
+ */
+export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string, now: number, batch = 200) {
   const { sql } = yield* Database
   const renderer = yield* MessageRenderer
   const sender = yield* MessageSender
   let sent = 0
   for (;;) {
-    const claimed = yield* Effect.tryPromise({ try: () => claimOutbox(sql, owner, batch), catch: (cause) => new DatabaseError({ message: `claiming messages: ${messageOf(cause)}`, cause }) })
+    const claimed = yield* Effect.tryPromise({ try: () => claimOutbox(sql, owner, batch, now), catch: (cause) => new DatabaseError({ message: `claiming messages: ${messageOf(cause)}`, cause }) })
     if (claimed.length === 0) return sent
     const rendered = yield* renderer.render(claimed)
     const results = yield* Effect.forEach(claimed, (message, i) => {
@@ -158,32 +169,50 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
       return outcome.pipe(Effect.map((o) => ({ message, outcome: o })))
     }, { concurrency: 10 })
     failpoint("after-delivery-send")
-    yield* Effect.tryPromise({ try: () => recordDeliveries(sql, owner, results), catch: (cause) => new DatabaseError({ message: `recording deliveries: ${messageOf(cause)}`, cause }) })
+    yield* Effect.tryPromise({ try: () => recordDeliveries(sql, owner, results, now), catch: (cause) => new DatabaseError({ message: `recording deliveries: ${messageOf(cause)}`, cause }) })
     sent += results.filter((r) => r.outcome._tag === "Sent").length
     if (claimed.length < batch) return sent
   }
 })
 
-/** The real renderer: our Handlebars emails (or the account's templates), in the message's language and locale; a batch's data in two queries. */
+/**
+ * A webhook is not rendered from a template (it has no subject or labels):
+ * the sender posts its payload as JSON. Its "rendering" is that body, for
+ * whoever looks at what was sent.
+ */
+const renderWebhook = (m: ClaimedMessage): RenderedMessage => {
+  const body = webhookBody(m)
+  return { subject: `${m.template ?? "webhook"} to ${m.recipient}`, text: body, html: `<pre>${escapeHtml(body)}</pre>` }
+}
+
+/**
+ * The real renderer: emails and notifications (the internal_notification
+ * email) from our Handlebars templates (or the account's), in the message's
+ * language and locale, a batch's data in two queries; webhooks as their JSON.
+ */
 export const templateRendererLayer = (templatesDir: string | undefined) =>
   Layer.succeed(MessageRenderer, {
     render: (messages) =>
       Effect.gen(function*() {
-        if (messages.length === 0) return []
+        const emails = messages.filter((m) => m.kind !== "webhook")
+        if (emails.length === 0) return messages.map(renderWebhook)
         const { sql } = yield* Database
         const loaded = yield* Effect.tryPromise({
           try: async () => {
             const settings = await loadSettings(sql)
-            return { settings, data: await loadEmailDataBatch(sql, messages, settings) }
+            return { settings, data: await loadEmailDataBatch(sql, emails, settings) }
           },
           catch: (e) => (e instanceof Error ? e : new Error(String(e)))
         }).pipe(Effect.result)
-        if (loaded._tag === "Failure") return messages.map((): RenderResult => loaded.failure)
+        if (loaded._tag === "Failure") return messages.map((m): RenderResult => (m.kind === "webhook" ? renderWebhook(m) : loaded.failure))
         const { settings, data } = loaded.success
         const from = `${settings.sellerName} <${settings.sellerEmail}>`
-        return messages.map((m, i): RenderResult => {
+        let next = 0
+        return messages.map((m): RenderResult => {
+          if (m.kind === "webhook") return renderWebhook(m)
+          const d = data[next++]!
           try {
-            const rendered = renderEmail(data[i]!.template, data[i]!, { language: m.language ?? settings.language, locale: m.locale ?? settings.locale, templatesDir: templatesDir ?? (settings.templatesDir || undefined) })
+            const rendered = renderEmail(d.template, d, { language: m.language ?? settings.language, locale: m.locale ?? settings.locale, templatesDir: templatesDir ?? (settings.templatesDir || undefined) })
             return { ...rendered, from }
           } catch (e) {
             return e instanceof Error ? e : new Error(String(e))

@@ -9,7 +9,8 @@ import type { DatabaseError } from "../store/index.ts"
 
 export class TickHooks extends Context.Service<TickHooks, {
   readonly runRules: (ctx: EngineContext) => Effect.Effect<number, DatabaseError>
-  readonly deliverOutbox: (ctx: EngineContext) => Effect.Effect<number, DatabaseError>
+  /** `now` is the tick's business instant (epoch milliseconds): what is due, and when a retry is due, are measured on it. */
+  readonly deliverOutbox: (ctx: EngineContext, now: number) => Effect.Effect<number, DatabaseError>
 }>()("billcycle/engine/runtime/TickHooks") {
   static readonly none = Layer.succeed(TickHooks, {
     runRules: () => Effect.succeed(0),

@@ -20,8 +20,8 @@ export const deliveryHooksLayer = (rules: (() => CompiledRuleSet) | undefined) =
     const sender = yield* MessageSender
     return {
       runRules: (ctx) => rules === undefined ? Effect.succeed(0) : runRulesTick(rules, ctx).pipe(Effect.provideService(Database, db)),
-      deliverOutbox: (ctx) =>
-        deliverOutbox(ctx.owner).pipe(
+      deliverOutbox: (ctx, now) =>
+        deliverOutbox(ctx.owner, now).pipe(
           Effect.provideService(Database, db),
           Effect.provideService(MessageRenderer, renderer),
           Effect.provideService(MessageSender, sender)

@@ -6,6 +6,14 @@
  * at a time; its delivery key (the dedupe key) travels with it, so a
  * re-delivery after a crash between send and mark is recognisable by the
  * receiver (at least once, never silently lost).
+ *
+ * Two clocks, on purpose. When a message is due is business time: the
+ * engine passes the tick's instant (`--now`, the simulator's day), so a
+ * simulated run retries on its later ticks and gives up after the last try,
+ * without real minutes passing. Leases are wall-clock (the database's now()):
+ * they detect crashed processes, which die in real time; a lease on business
+ * time would expire at once when the simulator jumps a day (a live engine's
+ * message sent twice) and never when `--now` lies in the past.
  */
 import type { Sql } from "./Database.ts"
 
@@ -29,12 +37,18 @@ export const maxDeliveryAttempts = 6
 /** Backoff before try n+1 after n failed tries: 1, 2, 4, 8, 16 minutes. */
 export const retryDelaySeconds = (attempts: number): number => 60 * 2 ** Math.max(0, attempts - 1)
 
-export const claimOutbox = (sql: Sql, owner: string, limit: number) =>
+/**
+ * Claims due messages at business instant `now` (epoch milliseconds). A
+ * message never tried (new, or put back by `outbox retry`) is due at once:
+ * its next_attempt_at is the database's insert time, which says nothing about
+ * business time; only a retry's time (set by recordDeliveries) is business time.
+ */
+export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number) =>
   sql<Array<ClaimedMessage>>`
     update outbox o set status = 'sending', lease_owner = ${owner}, lease_until = now() + interval '2 minutes', attempts = o.attempts + 1
     where o.id in (
       select id from outbox
-      where (status = 'queued' and next_attempt_at <= now()) or (status = 'sending' and lease_until < now())
+      where (status = 'queued' and (attempts = 0 or next_attempt_at <= ${new Date(now)}::timestamptz)) or (status = 'sending' and lease_until < now())
       order by id limit ${limit} for update skip locked)
     returning o.id, o.kind, o.template, o.dedupe_key, o.subscription_id, o.invoice_id, o.recipient, o.language, o.locale, o.payload, o.attempts, o.created_on`
 
@@ -43,8 +57,8 @@ export type DeliveryOutcome =
   | { readonly _tag: "Retry"; readonly error: string }
   | { readonly _tag: "Failed"; readonly error: string }
 
-/** Records outcomes, only for messages still leased to this engine. */
-export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>) => {
+/** Records outcomes, only for messages still leased to this engine; a retry is due `retryDelaySeconds` after business instant `now`. */
+export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>, now: number) => {
   if (results.length === 0) return
   const sent = results.filter((r) => r.outcome._tag === "Sent")
   const failed = results.filter((r) => r.outcome._tag !== "Sent")
@@ -58,7 +72,7 @@ export const recordDeliveries = async (sql: Sql, owner: string, results: Readonl
     const final = failed.map((r) => r.outcome._tag === "Failed" || r.message.attempts >= maxDeliveryAttempts)
     await sql`
       update outbox o set status = case when u.final then 'failed' else 'queued' end, last_error = u.err,
-        next_attempt_at = now() + make_interval(secs => u.delay), lease_owner = null, lease_until = null
+        next_attempt_at = ${new Date(now)}::timestamptz + make_interval(secs => u.delay), lease_owner = null, lease_until = null
       from unnest(${failed.map((r) => r.message.id)}::int8[], ${failed.map((r) => (r.outcome as { error: string }).error)}::text[],
                   ${final.map((f) => (f ? "t" : "f"))}::text[]::bool[], ${failed.map((r) => retryDelaySeconds(r.message.attempts))}::int[]) as u(id, err, final, delay)
       where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'`
