@@ -1,7 +1,8 @@
 /**
  * Diagnostics are values with stable codes, collected in layers (lexing,
  * parsing, checking) and printed in one place, compiler style:
- * `file:line:col: error[E101]: message`, the source line and a caret.
+ * `file:line:col: error: message [E101]` (CLI.md's form, the stable code
+ * last), the source line and a caret.
  */
 import type { Range } from "./ast.ts"
 
@@ -46,7 +47,7 @@ export const formatDiagnostic = (d: Diagnostic, file: string, source: string): s
   const width = d.range.endLine === d.range.line ? Math.max(1, d.range.endCol - d.range.col + 1) : 1
   const gutter = String(d.range.line).length
   return [
-    `${file}:${d.range.line}:${d.range.col}: ${d.severity}[${d.code}]: ${d.message}`,
+    `${file}:${d.range.line}:${d.range.col}: ${d.severity}: ${d.message} [${d.code}]`,
     `${" ".repeat(gutter)} |`,
     `${d.range.line} | ${text}`,
     `${" ".repeat(gutter)} | ${" ".repeat(Math.max(0, d.range.col - 1))}${"^".repeat(width)}${d.hint === undefined ? "" : ` ${d.hint}`}`

@@ -8,7 +8,7 @@
  * unchanged on either side.
  */
 import type { DuckDBConnection } from "@duckdb/node-api"
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs"
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Readable } from "node:stream"
@@ -110,7 +110,8 @@ export const loadSnapshot = async (sql: Sql, db: DuckDBConnection, options: { re
       const stream = await tx.unsafe(`copy (${t.select}) to stdout with (format csv)`).readable()
       await drainTo(stream, file)
       copyMs += performance.now() - t0
-      loads = loads.then(() => db.run(`copy ${t.name} from ${quote(file)} (format csv, header false)`))
+      // An empty table gives an empty file, which DuckDB's dialect sniffer refuses: the columns are known, so no sniffing.
+      if (statSync(file).size > 0) loads = loads.then(() => db.run(`copy ${t.name} from ${quote(file)} (format csv, header false, auto_detect false)`))
       loads.catch(() => undefined) // awaited below; this only keeps an early failure from being reported as unhandled
     }
     await sql.begin("isolation level repeatable read read only", async (tx) => {

@@ -7,7 +7,7 @@
 import { Effect, Layer, Option } from "effect"
 import { BusinessClock, parseNow } from "../runtime/BusinessClock.ts"
 import type { EngineContext } from "../store/index.ts"
-import { Database, loadSettings, resolveDatabaseTarget, runSql } from "../store/index.ts"
+import { Database, loadSettings, makeDirs, resolveDatabaseTarget, runSql } from "../store/index.ts"
 import { engineOwner } from "../runtime/Engine.ts"
 import { failpoint } from "../runtime/failpoint.ts"
 import { UsageError } from "./CliFailure.ts"
@@ -31,6 +31,13 @@ export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     const db = yield* Db
     const clock = yield* clockLayer
     const target = resolveDatabaseTarget(Option.getOrUndefined(db))
+    if (target._tag === "Embedded" && target.dataDir !== undefined) {
+      const dir = target.dataDir
+      yield* Effect.try({
+        try: () => makeDirs(dir),
+        catch: (e) => new UsageError({ message: `${Option.isSome(db) ? "--db" : process.env["DATABASE_URL"] ? "DATABASE_URL" : "--db"}: cannot keep the embedded database in ${dir}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })
+      })
+    }
     return yield* effect.pipe(Effect.provide(Layer.mergeAll(Database.layer(target), clock)))
   })
 

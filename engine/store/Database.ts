@@ -8,7 +8,7 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Context, Effect, Layer, Schema } from "effect"
-import { mkdirSync } from "node:fs"
+import { makeDirs } from "./makeDirs.ts"
 import postgres from "postgres"
 import { migrate } from "./migrate.ts"
 
@@ -111,7 +111,7 @@ const openEmbedded = (dataDir: string | undefined, schema: string | undefined) =
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
-        if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true })
+        if (dataDir !== undefined) makeDirs(dataDir)
         const pg = dataDir === undefined ? await PGlite.create() : await PGlite.create(dataDir)
         const server = new PGLiteSocketServer({ db: pg, port: 0, host: "127.0.0.1" })
         await server.start()

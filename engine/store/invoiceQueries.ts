@@ -96,10 +96,8 @@ export const listTasks = (sql: Sql) =>
   sql<Array<{ id: number; title: string; assignee: string | null; team: string | null; due_on: string | null; subscription_id: number | null; status: string }>>`
     select id, title, assignee, team, due_on, subscription_id, status from tasks order by id`
 
-export const listMembers = async (sql: Sql, list: string) => {
-  const [exists] = await sql`select 1 from lists where name = ${list}`
-  if (exists === undefined) throw new InputError(`list "${list}" does not exist`)
-  return sql<Array<{ contact_id: number; email: string; name: string | null; added_on: string }>>`
+/** A list's members; a list no rule has added anyone to yet is empty, not an error (rules create lists on first use). */
+export const listMembers = (sql: Sql, list: string) =>
+  sql<Array<{ contact_id: number; email: string; name: string | null; added_on: string }>>`
     select m.contact_id, c.email, c.name, m.added_on from list_members m join contacts c on c.id = m.contact_id
     where m.list_name = ${list} order by m.added_on, c.email`
-}

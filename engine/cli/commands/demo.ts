@@ -1,7 +1,7 @@
 /** `billcycle demo`: the coffee-shop example on a fresh embedded database (what `npm start` runs). */
 import { Console, Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { CalendarDate } from "../../domain/index.ts"
 import { runDemo } from "../../../examples/coffee-shop/runDemo.ts"
@@ -11,7 +11,7 @@ import { Gateway } from "../../runtime/Gateway.ts"
 import { engineHooksLayer } from "../../runtime/hooks.ts"
 import { loadRuleDirectory } from "../../runtime/RulesRuntime.ts"
 import { fileURLToPath } from "node:url"
-import { Database } from "../../store/index.ts"
+import { Database, makeDirs } from "../../store/index.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 
@@ -30,7 +30,7 @@ export const demoCommand = Command.make(
       const json = yield* Json
       const start = "2026-01-01" as CalendarDate
       rmSync(flags.dir, { recursive: true, force: true })
-      mkdirSync(flags.out, { recursive: true })
+      makeDirs(flags.out)
       const t0 = performance.now()
       const demoRules = loadRuleDirectory(fileURLToPath(new URL("../../../examples/coffee-shop/rules/", import.meta.url)))
       const db = Database.layer({ _tag: "Embedded", dataDir: flags.dir })

@@ -1,7 +1,8 @@
 /** `billcycle import FILE.csv`, `billcycle import history DIR`, `billcycle export subscriptions`. */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, statSync } from "node:fs"
+import { writeOutFile } from "../outFile.ts"
 import type { ExportProperties, HeaderLanguage } from "../../store/index.ts"
 import { exportSubscriptions, headerLanguages, importCsv, importHistory, runSql } from "../../store/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
@@ -42,7 +43,7 @@ const exportSubs = Command.make(
       if (!["view", "all", "all-with-associations"].includes(flags.properties)) return yield* new UsageError({ message: `--properties: expected view, all or all-with-associations, got "${flags.properties}"` })
       const csv = yield* runSql((sql) => exportSubscriptions(sql, flags.properties as ExportProperties, flags.headerLanguage as HeaderLanguage))
       if (Option.isSome(flags.out)) {
-        writeFileSync(flags.out.value, csv)
+        yield* writeOutFile(flags.out.value, csv)
         yield* Console.error(`wrote ${flags.out.value}`)
       } else {
         process.stdout.write(csv)

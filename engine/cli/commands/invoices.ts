@@ -32,7 +32,7 @@ const list = Command.make(
       const subscriptionId = Option.isSome(flags.subscription) ? yield* parseId("--subscription", flags.subscription.value) : undefined
       const status = yield* oneOf("--status", flags.status, ["open", "paid", "void", "uncollectible"])
       const rows = yield* runSql((sql) => listInvoices(sql, { subscriptionId, status }))
-      if (json) return yield* Console.log(JSON.stringify(rows.map((r) => ({ ...r, total: formatMajorAmount(r.total, r.currency), amount_paid: formatMajorAmount(r.amount_paid, r.currency) }))))
+      if (json) return yield* Console.log(JSON.stringify(rows.map((r) => ({ ...r, total: formatMajorAmount(r.total, r.currency), amount_paid: formatMajorAmount(r.amount_paid, r.currency), amount_refunded: formatMajorAmount(r.amount_refunded, r.currency) }))))
       yield* Console.log(renderTable(
         ["ID", "NUMBER", "SUB", "PERIOD", "DUE", "TOTAL", "STATUS"],
         rows.map((r) => [String(r.id), r.number, String(r.subscription_id), `${r.period_start}..${r.period_end}`, r.due_date, money(r.total, r.currency), r.status + (r.overdue_on !== null && r.status === "open" ? " (overdue)" : "")])

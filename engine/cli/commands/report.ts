@@ -12,6 +12,8 @@ import { isCurrencyCode } from "../../domain/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { renderTable } from "../table.ts"
+import { Json } from "../GlobalFlags.ts"
+import { writeOutFile, writeOutFileWith } from "../outFile.ts"
 
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/
 const formats = ["table", "csv", "json", "parquet", "html"] as const
@@ -52,34 +54,35 @@ export const reportCommand = Command.make(
     currency: Flag.String("currency").pipe(Flag.withDescription("report currency (default: the account's)"), Flag.optional),
     fx: Flag.String("fx").pipe(Flag.withDescription("FILE.csv of monthly rates (month, from_currency, to_currency, rate): converts every currency"), Flag.optional),
     details: Flag.Boolean("details").pipe(Flag.withDescription("movements: list each customer-day movement behind the totals"), Flag.withDefault(false)),
-    format: Flag.String("format").pipe(Flag.withDescription(formats.join(", ")), Flag.withDefault("table")),
+    format: Flag.String("format").pipe(Flag.withDescription(`${formats.join(", ")} (default: table, or json with the global --json)`), Flag.optional),
     out: Flag.String("out").pipe(Flag.withDescription("write to FILE (required for parquet)"), Flag.optional)
   },
   (flags) =>
     withApp(Effect.gen(function*() {
+      const format = Option.isSome(flags.format) ? flags.format.value : (yield* Json) ? "json" : "table"
       if (!(reportKinds as ReadonlyArray<string>).includes(flags.kind)) return yield* new UsageError({ message: `KIND: expected one of ${reportKinds.join(", ")}, got "${flags.kind}"` })
       if (!monthPattern.test(flags.from)) return yield* new UsageError({ message: `--from: expected a month YYYY-MM, got "${flags.from}"` })
       if (!monthPattern.test(flags.to)) return yield* new UsageError({ message: `--to: expected a month YYYY-MM, got "${flags.to}"` })
       if (flags.from > flags.to) return yield* new UsageError({ message: `--from: ${flags.from} is after --to ${flags.to}` })
-      if (!(formats as ReadonlyArray<string>).includes(flags.format)) return yield* new UsageError({ message: `--format: expected one of ${formats.join(", ")}, got "${flags.format}"` })
-      if (flags.format === "parquet" && Option.isNone(flags.out)) return yield* new UsageError({ message: "--out: parquet output needs a file" })
+      if (!(formats as ReadonlyArray<string>).includes(format)) return yield* new UsageError({ message: `--format: expected one of ${formats.join(", ")}, got "${format}"` })
+      if (format === "parquet" && Option.isNone(flags.out)) return yield* new UsageError({ message: "--out: parquet output needs a file" })
       const currency = Option.isSome(flags.currency) ? flags.currency.value.toUpperCase() : (yield* runSql(loadSettings)).currency
       if (!isCurrencyCode(currency)) return yield* new UsageError({ message: `--currency: "${currency}" is not an ISO 4217 code` })
       if (flags.details && flags.kind !== "movements") return yield* new UsageError({ message: "--details: only the movements report has details" })
       const fx = Option.isSome(flags.fx) ? { file: flags.fx.value, rates: yield* runSql(async () => readFxFile(flags.fx.pipe(Option.getOrThrow))) } : undefined
       const set = yield* runSql((sql) => buildReports(sql, { from: flags.from, to: flags.to, currency, details: flags.details, ...(fx === undefined ? {} : { fx }) }))
       const rows: ReadonlyArray<ReportRow> = flags.details ? set.details : set[flags.kind as ReportKind]
-      const text = flags.format === "csv" ? toCsv(rows)
-        : flags.format === "json" ? JSON.stringify(rows) + "\n"
-        : flags.format === "html" ? revenueReportHtml({ kind: flags.details ? "movement details" : flags.kind, currency, from: flags.from, to: flags.to, mrr: set.mrr, movements: set.movements, cohorts: set.cohorts, table: rows })
-        : flags.format === "table" ? toTable(rows) + "\n"
+      const text = format === "csv" ? toCsv(rows)
+        : format === "json" ? JSON.stringify(rows) + "\n"
+        : format === "html" ? revenueReportHtml({ kind: flags.details ? "movement details" : flags.kind, currency, from: flags.from, to: flags.to, mrr: set.mrr, movements: set.movements, cohorts: set.cohorts, table: rows })
+        : format === "table" ? toTable(rows) + "\n"
         : ""
-      if (flags.format === "parquet") {
-        yield* Effect.promise(() => toParquet(rows, flags.out.pipe(Option.getOrThrow)))
+      if (format === "parquet") {
+        yield* writeOutFileWith(Option.getOrThrow(flags.out), () => toParquet(rows, flags.out.pipe(Option.getOrThrow)))
         return yield* Console.error(`wrote ${Option.getOrThrow(flags.out)}`)
       }
       if (Option.isSome(flags.out)) {
-        writeFileSync(flags.out.value, text)
+        yield* writeOutFile(flags.out.value, text)
         yield* Console.error(`wrote ${flags.out.value}`)
       } else process.stdout.write(text)
     }))

@@ -35,12 +35,13 @@ const check = Command.make("check", { paths: Argument.String("file").pipe(Argume
       errors += diagnostics.filter((d) => d.severity === "error").length
       warnings += diagnostics.filter((d) => d.severity === "warning").length
       report.push({ file, diagnostics })
-      if (!json) for (const d of diagnostics) yield* Console.error(formatDiagnostic(d, file, source) + "\n")
+      // The diagnostics are this command's output: stdout, like the summary line after them.
+      if (!json) for (const d of diagnostics) yield* Console.log(formatDiagnostic(d, file, source) + "\n")
     }
     if (json) yield* Console.log(JSON.stringify({ files: report, errors, warnings }))
     else yield* Console.log(`${files.length} file${files.length === 1 ? "" : "s"} checked: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`)
     if (errors > 0) return yield* new CheckFailed({ message: `${errors} error${errors === 1 ? "" : "s"} in rule files` })
-  })).pipe(Command.withDescription("Check rule files: diagnostics as file:line:col: error[CODE]: message; exit 1 on any error"))
+  })).pipe(Command.withDescription("Check rule files: diagnostics as file:line:col: error: message [CODE]; exit 1 on any error"))
 
 const fmt = Command.make(
   "fmt",
@@ -58,10 +59,11 @@ const fmt = Command.make(
           if (!flags.check) writeFileSync(file, formatted)
         }
       }
+      if (yield* Json) yield* Console.log(JSON.stringify({ files: files.length, changed, written: !flags.check }))
       if (flags.check) {
-        for (const f of changed) yield* Console.log(`${f}: not formatted`)
+        if (!(yield* Json)) for (const f of changed) yield* Console.log(`${f}: not formatted`)
         if (changed.length > 0) return yield* new CheckFailed({ message: `${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted (run: billcycle rules fmt)` })
-      } else yield* Console.log(`${changed.length} of ${files.length} file${files.length === 1 ? "" : "s"} reformatted`)
+      } else if (!(yield* Json)) yield* Console.log(`${changed.length} of ${files.length} file${files.length === 1 ? "" : "s"} reformatted`)
     })
 ).pipe(Command.withDescription("Format rule files canonically (--check to only report)"))
 

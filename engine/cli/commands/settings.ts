@@ -26,7 +26,7 @@ const set = Command.make(
       const problem = validateSetting(key, value)
       if (problem !== undefined) return yield* new UsageError({ message: problem })
       yield* runSql((sql) => saveSetting(sql, key, value))
-      yield* Console.log(`${key} = ${value}`)
+      yield* Console.log((yield* Json) ? JSON.stringify({ key, value }) : `${key} = ${value}`)
     }))
 ).pipe(Command.withDescription("Set an account setting: timezone, language, locale, reminder-days, retry-days, after-retries, auto-email-invoices, seller-name, seller-tax-id, …"))
 

@@ -1,7 +1,8 @@
 /** `billcycle templates check` and `billcycle render invoice|email`. */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { existsSync, writeFileSync } from "node:fs"
+import { existsSync } from "node:fs"
+import { writeOutFile } from "../outFile.ts"
 import type { EmailTemplate } from "../../../templates/index.ts"
 import { checkTemplates, emailTemplates, renderEmail, renderInvoice } from "../../../templates/index.ts"
 import { InputError, loadEmailData, loadInvoiceDocument, loadSettings, runSql } from "../../store/index.ts"
@@ -48,7 +49,7 @@ const checkLocale = (flag: Option.Option<string>) =>
 const output = (html: string, out: Option.Option<string>) =>
   Effect.gen(function*() {
     if (Option.isSome(out)) {
-      writeFileSync(out.value, html)
+      yield* writeOutFile(out.value, html)
       yield* Console.error(`wrote ${out.value}`)
     } else {
       yield* Console.log(html)
