@@ -90,9 +90,10 @@ export const formatCsv = (rows: ReadonlyArray<ReadonlyArray<string>>): string =>
   rows.map((r) => r.map((c) => (needsQuotes.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(",")).join("\r\n") + "\r\n"
 
 /** Rows as records keyed by the header's lower-cased column names. */
-export const csvRecords = (rows: ReadonlyArray<CsvRow>): { header: Array<string>; records: Array<{ line: number; get: (column: string) => string }> } => {
+export const csvRecords = (rows: ReadonlyArray<CsvRow>, options: { readonly snakeCase?: boolean } = {}): { header: Array<string>; records: Array<{ line: number; get: (column: string) => string }> } => {
   const [head, ...body] = rows
-  const header = (head?.cells ?? []).map((h) => h.trim().toLowerCase())
+  // snakeCase: `payment-method` or `Payment method` name the column `payment_method`.
+  const header = (head?.cells ?? []).map((h) => (options.snakeCase === true ? h.trim().toLowerCase().replace(/[\s-]+/g, "_") : h.trim().toLowerCase()))
   const index = new Map(header.map((h, i) => [h, i]))
   return {
     header,

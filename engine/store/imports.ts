@@ -56,6 +56,13 @@ class Problems {
   }
 }
 
+/** The columns each kind of file may have (CLI.md, README). */
+export const importColumns: Record<ImportKind, ReadonlyArray<string>> = {
+  contacts: ["email", "name", "language", "locale", "payment_method", "country"],
+  products: ["name", "sku", "price", "currency", "frequency"],
+  subscriptions: ["subscription", "contact", "item", "start", "terms", "collection", "payment_method", "language", "locale", "reminders"]
+}
+
 export const detectKind = (header: ReadonlyArray<string>): ImportKind | undefined =>
   header.includes("subscription") && header.includes("item")
     ? "subscriptions"
@@ -73,12 +80,17 @@ export const importCsv = async (sql: Sql, ctx: EngineContext, file: string, text
     if (e instanceof CsvSyntaxError) throw new InputError(`${file}:${e.line}: ${e.message}`)
     throw e
   }
-  const { header, records } = csvRecords(rows)
+  const { header, records } = csvRecords(rows, { snakeCase: true })
   const kind = detectKind(header)
   if (kind === undefined) {
     throw new InputError(`${file}:1: cannot tell what this file holds from its header (contacts need an email column; products sku and price; subscriptions subscription, contact and item)`)
   }
   if (records.length === 0) throw new InputError(`${file}: no rows after the header`)
+  // A column we do not know would be dropped without a word: refuse the file instead.
+  const unknown = header.map((h, i) => ({ h, i })).filter(({ h }) => h !== "" && !importColumns[kind].includes(h))
+  if (unknown.length > 0) {
+    throw new InputError(unknown.map(({ h, i }) => `${file}:1:${i + 1}: unknown column "${h}" in a ${kind} file (columns: ${importColumns[kind].join(", ")})`).join("\n"))
+  }
   const problems = new Problems(file)
   switch (kind) {
     case "contacts":

@@ -54,6 +54,15 @@ describe(`import and export (${backend})`, () => {
     expect((await t.db.sql`select count(*)::int as n from status_history`)[0]!["n"]).toBe(3)
   })
 
+  it("reads header names in any case with - or spaces for _, and refuses a column it does not know instead of dropping it", async () => {
+    const before = await rowCount()
+    await expect(importCsv(t.db.sql, ctx, "crm.csv", "email,name,pay_method\ncy@example.com,Cy,pm_ok\n")).rejects.toThrow('crm.csv:1:3: unknown column "pay_method" in a contacts file')
+    expect(await rowCount()).toBe(before)
+    expect(await importCsv(t.db.sql, ctx, "crm.csv", "Email,Name,Payment-Method\ncy@example.com,Cy,pm_ok\n")).toMatchObject({ kind: "contacts", created: 1 })
+    const [cy] = await t.db.sql<Array<{ payment_method: string | null }>>`select payment_method from contacts where email = 'cy@example.com'`
+    expect(cy!.payment_method).toBe("pm_ok")
+  })
+
   it("exports subscriptions with Norwegian headers, all properties with associations, and the CSV reads back", async () => {
     const csv = await exportSubscriptions(t.db.sql, "all-with-associations", "nb")
     const { header, records } = csvRecords(parseCsv(csv))
