@@ -24,6 +24,8 @@ export interface RenderedMessage {
   readonly subject: string
   readonly text: string
   readonly html: string
+  /** Webhooks: the HMAC key to sign with (BILLCYCLE_WEBHOOK_SECRET, else the account's webhook-secret setting). Never logged. */
+  readonly signingSecret?: string
 }
 
 /** A message rendered, or why it could not be (that message alone is retried). */
@@ -81,7 +83,7 @@ export class MessageSender extends Context.Service<MessageSender, {
     return Layer.succeed(MessageSender, {
       send: (m, r) =>
         m.kind === "webhook"
-          ? postWebhook(m)
+          ? postWebhook(m, r)
           : Effect.tryPromise({
             try: async (): Promise<DeliveryOutcome> => {
               const name = deliveryName(m)
@@ -102,7 +104,7 @@ export class MessageSender extends Context.Service<MessageSender, {
       return {
         send: (m: ClaimedMessage, r: RenderedMessage) =>
           m.kind === "webhook"
-            ? postWebhook(m)
+            ? postWebhook(m, r)
             : Effect.tryPromise({
               try: async (): Promise<DeliveryOutcome> => {
                 const info = await transport.sendMail({ from: r.from ?? from, to: m.recipient, subject: r.subject, text: r.text, html: r.html, messageId: messageIdOf(m), headers: { "X-Billcycle-Delivery-Key": m.dedupe_key } })
@@ -128,10 +130,10 @@ export const signWebhook = (secret: string, body: string, unixSeconds: number) =
 export const webhookBody = (m: ClaimedMessage): string =>
   JSON.stringify({ id: m.dedupe_key, type: m.template ?? "webhook", created_on: m.created_on, data: m.payload })
 
-const postWebhook = (m: ClaimedMessage): Effect.Effect<DeliveryOutcome> =>
+const postWebhook = (m: ClaimedMessage, r: RenderedMessage): Effect.Effect<DeliveryOutcome> =>
   Effect.promise(async (): Promise<DeliveryOutcome> => {
     const body = webhookBody(m)
-    const secret = process.env["BILLCYCLE_WEBHOOK_SECRET"] ?? String(m.payload["secret"] ?? "")
+    const secret = r.signingSecret ?? process.env["BILLCYCLE_WEBHOOK_SECRET"] ?? String(m.payload["secret"] ?? "")
     try {
       const response = await fetch(m.recipient, {
         method: "POST",
@@ -161,11 +163,14 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
     const claimed = yield* Effect.tryPromise({ try: () => claimOutbox(sql, owner, batch, now), catch: (cause) => new DatabaseError({ message: `claiming messages: ${messageOf(cause)}`, cause }) })
     if (claimed.length === 0) return sent
     const rendered = yield* renderer.render(claimed)
+    // Webhooks are signed with BILLCYCLE_WEBHOOK_SECRET, else the account's webhook-secret setting.
+    const signingSecret = !claimed.some((m) => m.kind === "webhook") ? ""
+      : process.env["BILLCYCLE_WEBHOOK_SECRET"] || (yield* Effect.tryPromise({ try: () => loadSettings(sql), catch: (cause) => new DatabaseError({ message: `loading settings: ${messageOf(cause)}`, cause }) })).webhookSecret
     const results = yield* Effect.forEach(claimed, (message, i) => {
       const r = rendered[i]
       const outcome = r === undefined || r instanceof Error
         ? Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: `render ${message.template ?? message.kind}: ${r?.message ?? "no result"}` })
-        : sender.send(message, r)
+        : sender.send(message, message.kind === "webhook" ? { ...r, signingSecret } : r)
       return outcome.pipe(Effect.map((o) => ({ message, outcome: o })))
     }, { concurrency: 10 })
     failpoint("after-delivery-send")

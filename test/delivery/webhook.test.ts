@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { deliverOutbox, MessageSender, templateRendererLayer } from "../../engine/runtime/OutboxDelivery.ts"
-import { enqueueMessages } from "../../engine/store/index.ts"
+import { enqueueMessages, saveSetting } from "../../engine/store/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
 import { createSubscription } from "../engine/runtime/engineHarness.ts"
@@ -23,7 +23,9 @@ const secretBefore = process.env["BILLCYCLE_WEBHOOK_SECRET"]
 beforeAll(async () => {
   t = await openTestDatabase()
   receiver = await startWebhookReceiver(200)
-  process.env["BILLCYCLE_WEBHOOK_SECRET"] = "whsec_rules"
+  // The account's webhook-secret setting signs webhooks when BILLCYCLE_WEBHOOK_SECRET is not set.
+  delete process.env["BILLCYCLE_WEBHOOK_SECRET"]
+  await saveSetting(t.db.sql, "webhook-secret", "whsec_rules")
 })
 afterAll(async () => {
   if (secretBefore === undefined) delete process.env["BILLCYCLE_WEBHOOK_SECRET"]
@@ -33,7 +35,7 @@ afterAll(async () => {
 })
 
 describe(`rule webhooks through the engine's renderer (${backend})`, () => {
-  it("a rule's webhook is posted as signed JSON with its payload and marked sent; its notification is still an email", async () => {
+  it("a rule's webhook is posted as JSON signed with the account's webhook-secret with its payload and marked sent; its notification is still an email", async () => {
     const subscriptionId = await createSubscription(t.db.sql, { start: "2026-03-01" })
     // The shapes engine/store/rulesRun.ts queues for `webhook post URL` and `notify team "…" "…"`.
     await t.db.sql.begin((tx) => enqueueMessages(tx, [
