@@ -16,7 +16,7 @@ import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { existsSync, statSync } from "node:fs"
 import type { CompiledRuleSet } from "../../../dsl/index.ts"
 import { loadRuleDirectory, watchRules } from "../../runtime/RulesRuntime.ts"
-import { Json } from "../GlobalFlags.ts"
+import { Json, Now } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 
 const batchFlag = Flag.String("batch").pipe(Flag.withDescription("how many records a step claims at once (default 500)"), Flag.optional)
@@ -84,6 +84,7 @@ const simulate = Command.make(
     if (until === undefined) return yield* new UsageError({ message: `--until: "${flags.until}" is not a calendar date YYYY-MM-DD` })
     const batch = yield* batchOf(flags.batch)
     const json = yield* Json
+    const nowFlag = yield* Now
     const program = Effect.gen(function*() {
       const clock = yield* BusinessClock
       const start = yield* runSql(async (q) => {
@@ -93,6 +94,11 @@ const simulate = Command.make(
         return { from: undefined, settings }
       })
       const from = start.from ?? (yield* clock.today(start.settings.timezone))
+      // The stored day wins over the clock: say so when the clock was set to another day.
+      if (start.from !== undefined && (Option.isSome(nowFlag) || process.env["BILLCYCLE_NOW"])) {
+        const asked = yield* clock.today(start.settings.timezone)
+        if (asked !== start.from) yield* Console.error(`simulate continues from the day after the last simulated day (${start.from}); the clock's ${asked} is not used`)
+      }
       if (toDayNumber(from) > toDayNumber(until)) {
         return yield* new UsageError({ message: `--until: ${until} is before the next day to simulate (${from})` })
       }
