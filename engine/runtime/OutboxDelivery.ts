@@ -163,14 +163,11 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
     const claimed = yield* Effect.tryPromise({ try: () => claimOutbox(sql, owner, batch, now), catch: (cause) => new DatabaseError({ message: `claiming messages: ${messageOf(cause)}`, cause }) })
     if (claimed.length === 0) return sent
     const rendered = yield* renderer.render(claimed)
-    // Webhooks are signed with BILLCYCLE_WEBHOOK_SECRET, else the account's webhook-secret setting.
-    const signingSecret = !claimed.some((m) => m.kind === "webhook") ? ""
-      : process.env["BILLCYCLE_WEBHOOK_SECRET"] || (yield* Effect.tryPromise({ try: () => loadSettings(sql), catch: (cause) => new DatabaseError({ message: `loading settings: ${messageOf(cause)}`, cause }) })).webhookSecret
     const results = yield* Effect.forEach(claimed, (message, i) => {
       const r = rendered[i]
       const outcome = r === undefined || r instanceof Error
         ? Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: `render ${message.template ?? message.kind}: ${r?.message ?? "no result"}` })
-        : sender.send(message, message.kind === "webhook" ? { ...r, signingSecret } : r)
+        : sender.send(message, r)
       return outcome.pipe(Effect.map((o) => ({ message, outcome: o })))
     }, { concurrency: 10 })
     failpoint("after-delivery-send")
@@ -185,9 +182,9 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
  * the sender posts its payload as JSON. Its "rendering" is that body, for
  * whoever looks at what was sent.
  */
-const renderWebhook = (m: ClaimedMessage): RenderedMessage => {
+const renderWebhook = (m: ClaimedMessage, signingSecret: string): RenderedMessage => {
   const body = webhookBody(m)
-  return { subject: `${m.template ?? "webhook"} to ${m.recipient}`, text: body, html: `<pre>${escapeHtml(body)}</pre>` }
+  return { subject: `${m.template ?? "webhook"} to ${m.recipient}`, text: body, html: `<pre>${escapeHtml(body)}</pre>`, signingSecret }
 }
 
 /**
@@ -199,22 +196,24 @@ export const templateRendererLayer = (templatesDir: string | undefined) =>
   Layer.succeed(MessageRenderer, {
     render: (messages) =>
       Effect.gen(function*() {
+        if (messages.length === 0) return []
         const emails = messages.filter((m) => m.kind !== "webhook")
-        if (emails.length === 0) return messages.map(renderWebhook)
         const { sql } = yield* Database
         const loaded = yield* Effect.tryPromise({
           try: async () => {
             const settings = await loadSettings(sql)
-            return { settings, data: await loadEmailDataBatch(sql, emails, settings) }
+            return { settings, data: emails.length === 0 ? [] : await loadEmailDataBatch(sql, emails, settings) }
           },
           catch: (e) => (e instanceof Error ? e : new Error(String(e)))
         }).pipe(Effect.result)
-        if (loaded._tag === "Failure") return messages.map((m): RenderResult => (m.kind === "webhook" ? renderWebhook(m) : loaded.failure))
+        if (loaded._tag === "Failure") return messages.map((): RenderResult => loaded.failure)
         const { settings, data } = loaded.success
+        // Webhooks are signed with BILLCYCLE_WEBHOOK_SECRET, else the account's webhook-secret setting.
+        const signingSecret = process.env["BILLCYCLE_WEBHOOK_SECRET"] || settings.webhookSecret
         const from = `${settings.sellerName} <${settings.sellerEmail}>`
         let next = 0
         return messages.map((m): RenderResult => {
-          if (m.kind === "webhook") return renderWebhook(m)
+          if (m.kind === "webhook") return renderWebhook(m, signingSecret)
           const d = data[next++]!
           try {
             const rendered = renderEmail(d.template, d, { language: m.language ?? settings.language, locale: m.locale ?? settings.locale, templatesDir: templatesDir ?? (settings.templatesDir || undefined) })

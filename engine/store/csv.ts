@@ -93,7 +93,7 @@ export const formatCsv = (rows: ReadonlyArray<ReadonlyArray<string>>): string =>
 export const csvRecords = (rows: ReadonlyArray<CsvRow>, options: { readonly snakeCase?: boolean } = {}): { header: Array<string>; records: Array<{ line: number; get: (column: string) => string }> } => {
   const [head, ...body] = rows
   // snakeCase: `payment-method` or `Payment method` name the column `payment_method`.
-  const header = (head?.cells ?? []).map((h) => (options.snakeCase === true ? h.trim().toLowerCase().replace(/[\s-]+/g, "_") : h.trim().toLowerCase()))
+  const header = (head?.cells ?? []).map((h) => h.trim().toLowerCase()).map((h) => (options.snakeCase === true ? h.replace(/[\s-]+/g, "_") : h))
   const index = new Map(header.map((h, i) => [h, i]))
   return {
     header,
