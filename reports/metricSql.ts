@@ -20,8 +20,12 @@ export const monthOf = (day: string) =>
   `cast(extract(year from date '1970-01-01' + ${day}) * 12 + extract(month from date '1970-01-01' + ${day}) - 1 as integer)`
 
 const delinquent = `('unpaid', 'past_due')`
-/** Packs (day, status id) into one orderable bigint: day × 2^40 + id. */
+/** Packs (day, status id, status code) into one orderable bigint: day × 2^40 + id × 4 + code (ids below 2^38). */
 const keyScale = "1099511627776"
+
+/** Statuses as small codes: 0 no MRR, 1 active, 2 delinquent (MRR for 30 days), 3 paused. */
+const statusCode = (column: string) =>
+  `case when ${column} = 'active' then 1 when ${column} in ${delinquent} then 2 when ${column} = 'paused' then 3 else 0 end`
 
 /** Statements building the per-customer movement tables, in order. */
 export const pipelineStatements: ReadonlyArray<string> = [
@@ -34,82 +38,89 @@ export const pipelineStatements: ReadonlyArray<string> = [
                                 else cast(1 as float8) / 12 end / s.frequency_count as factor
    from subscriptions s
    where s.currency in (select distinct currency from rpt_fx)`,
-  // Monthly amount of each item version: recurring lines net of unit discounts (rounded per line as billed), no tax.
-  `create temp table r_version as
-   select v.subscription_id, cast(v.effective_from - date '1970-01-01' as integer) as day, v.version,
-          coalesce(sum(case when l.one_time then 0
-                            when l.discount_ppm is not null then floor(cast(l.unit_price * l.quantity * (1000000 - l.discount_ppm) as float8) / 1000000 + 0.5)
-                            when l.discount_amount is not null then greatest(l.unit_price - l.discount_amount, 0) * l.quantity
-                            else l.unit_price * l.quantity end), 0) * s.factor as amount
-   from item_versions v
-   join r_sub s on s.subscription_id = v.subscription_id
-   left join line_items l on l.subscription_id = v.subscription_id and l.version = v.version
-   group by v.subscription_id, v.effective_from, v.version, s.factor`,
-  // Status changes, each marked when it starts a run of delinquency (unpaid or past due).
+  // Amount per billing period of each item version: recurring lines net of unit discounts (rounded per line
+  // as billed), no tax; dv is its change from the version before, so that a running sum gives the amount in force.
+  `create temp view r_version as
+   select subscription_id, day, version, amount,
+          amount - coalesce(lag(amount) over (partition by subscription_id order by day, version), 0) as dv
+   from (select v.subscription_id, cast(v.effective_from - date '1970-01-01' as integer) as day, v.version, coalesce(l.amount, 0) as amount
+         from item_versions v
+         left join (select subscription_id, version,
+                           sum(case when one_time then 0
+                                    when discount_ppm is not null then cast(floor(cast(unit_price * quantity * (1000000 - discount_ppm) as float8) / 1000000 + 0.5) as bigint)
+                                    when discount_amount is not null then greatest(unit_price - discount_amount, 0) * quantity
+                                    else unit_price * quantity end) as amount
+                    from line_items group by subscription_id, version) l
+           on l.subscription_id = v.subscription_id and l.version = v.version) x`,
+  // Status changes as codes, with the code before each and a mark where a run of delinquency starts.
   `create temp table r_status as
-   select subscription_id, day, ord, status,
+   select subscription_id, day, ord, status, ${statusCode("status")} as code, ${statusCode("prev")} as prev_code,
           case when status in ${delinquent} and (prev is null or prev not in ${delinquent}) then 1 else 0 end as run_start
    from (select h.subscription_id, cast(h.effective_on - date '1970-01-01' as integer) as day, h.id as ord, h.to_status as status,
                 lag(h.to_status) over (partition by h.subscription_id order by h.effective_on, h.id) as prev
          from status_history h join r_sub s on s.subscription_id = h.subscription_id) x`,
   // Change points: statuses, versions, and the 30th day of each run of delinquency.
-  `create temp table r_tl as
-   select subscription_id, day, 0 as src, ord, run_start, cast(null as integer) as version from r_status
+  `create temp view r_tl as
+   select subscription_id, day, 0 as src, ord, run_start, code, prev_code, cast(0 as bigint) as dv from r_status
    union all
-   select subscription_id, day, 1, 0, 0, version from r_version
+   select subscription_id, day, 1, version, 0, cast(null as integer), cast(null as integer), dv from r_version
    union all
-   select distinct subscription_id, day + 30, 2, 0, 0, cast(null as integer) from r_status where run_start = 1`,
-  // One ordered pass: the status and version in force (latest by day, then insertion), the start of the
-  // current delinquency run; the last change point of a day is the state at its end. Then each
-  // subscription's changes: MRR delta, crossing of 0, entering or leaving a pause.
+   select distinct subscription_id, day + 30, 2, 0, 0, cast(null as integer), cast(null as integer), cast(0 as bigint) from r_status where run_start = 1`,
+  // One ordered pass over each subscription's change points (by day, then statuses, versions, delinquency marks,
+  // each in insertion order): the status in force (its code rides in the low bits of the latest key), the amount
+  // in force, the start of the current delinquency run. The MRR after each change point and before it give the
+  // change's delta; a day's deltas add up to the change from the end of the day before to the end of this one.
   `create temp table r_delta as
    with w as (
-     select subscription_id, day,
-            max(case when src = 0 then day * ${keyScale} + ord end) over o as skey,
-            max(case when src = 1 then day * 65536 + version end) over o as vkey,
+     select subscription_id, day, src, prev_code, dv,
+            max(case when src = 0 then day * ${keyScale} + ord * 4 + code end) over o % 4 as code,
+            sum(dv) over o as amount,
             max(case when run_start = 1 then day end) over o as since,
-            lead(day) over o as next_day
+            lag(day) over o as prev_day
      from r_tl
      window o as (partition by subscription_id order by day, src, ord rows between unbounded preceding and current row)),
    st as (
-     select w.subscription_id, w.day,
-            case when s.status = 'active' or (s.status in ${delinquent} and w.day < w.since + 30) then coalesce(v.amount, 0) else 0 end as mrr,
-            case when s.status = 'paused' then 1 else 0 end as paused
-     from w
-     left join r_status s on s.subscription_id = w.subscription_id and s.ord = w.skey % ${keyScale}
-     left join r_version v on v.subscription_id = w.subscription_id and v.version = w.vkey % 65536
-     where w.next_day is null or w.next_day <> w.day),
-   ch as (
-     select x.subscription_id, s.contact_id, s.currency, x.day, ${monthOf("x.day")} as k,
-            x.mrr - coalesce(lag(x.mrr) over c, 0) as d,
-            case when x.mrr > 0 then 1 else 0 end - coalesce(lag(case when x.mrr > 0 then 1 else 0 end) over c, 0) as dpos,
-            x.paused - coalesce(lag(x.paused) over c, 0) as dpaused
-     from st x join r_sub s on s.subscription_id = x.subscription_id
-     window c as (partition by x.subscription_id order by x.day))
-   select * from ch where d <> 0 or dpos <> 0 or dpaused <> 0`,
+     select subscription_id, day, code, amount, since, prev_day,
+            case when src = 0 then prev_code else code end as before_code,
+            amount - dv as before_amount
+     from w),
+   mrr as (
+     select subscription_id, day, code, before_code,
+            case when code = 1 or (code = 2 and day < since + 30) then amount else 0 end as after_mrr,
+            case when prev_day is null then 0
+                 when before_code = 1 or (before_code = 2 and prev_day < since + 30) then before_amount else 0 end as before_mrr
+     from st)
+   select x.subscription_id, s.contact_id, s.currency, x.day, ${monthOf("x.day")} as k,
+          (x.after_mrr - x.before_mrr) * s.factor as d,
+          case when x.after_mrr > 0 then 1 else 0 end - case when x.before_mrr > 0 then 1 else 0 end as dpos,
+          case when x.code = 3 then 1 else 0 end - case when x.before_code = 3 then 1 else 0 end as dpaused
+   from mrr x join r_sub s on s.subscription_id = x.subscription_id
+   where x.after_mrr <> x.before_mrr or (case when x.code = 3 then 1 else 0 end) <> (case when x.before_code = 3 then 1 else 0 end)`,
   // Customer-days, netting all of a day's changes, in the report currency at the rate of the day's month.
-  `create temp table r_cday as
+  `create temp view r_cday as
    select x.contact_id, x.day, x.k, sum(x.d * f.rate) as d, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
    from r_delta x join rpt_fx f on f.currency = x.currency and f.k = x.k
-   group by x.contact_id, x.day, x.k`,
+   group by x.contact_id, x.day, x.k
+   having sum(x.d) <> 0 or sum(x.dpos) <> 0 or sum(x.dpaused) <> 0`,
   // Classified movements per customer-day; the last change of each month carries the month-end state.
   `create temp table r_cmv as
    with a as (
      select contact_id, day, k, d, dpos,
             sum(dpos) over o as npos, sum(dpaused) over o as npaused, sum(d) over o as cum_d,
-            lead(k) over o as next_k
+            lead(k) over o as next_k,
+            -- The first day with more subscriptions above 0 (positive dpos) is the first day above 0: before it every dpos is 0.
+            min(case when dpos > 0 then day end) over (partition by contact_id order by day rows between unbounded preceding and unbounded following) as first_day
      from r_cday
-     window o as (partition by contact_id order by day rows between unbounded preceding and current row)),
-   b as (select a.*, min(case when npos > 0 then day end) over (partition by contact_id) as first_day from a)
+     window o as (partition by contact_id order by day rows between unbounded preceding and current row))
    select contact_id, day, k, d, npos, npaused, first_day, cum_d, next_k,
           case when npos - dpos = 0 and npos > 0 then case when day = first_day then 'new' else 'reactivation' end
                when npos - dpos > 0 and npos = 0 then case when npaused > 0 then 'contraction' else 'churn' end
                when npos > 0 and d > 0.000001 then 'expansion'
                when npos > 0 and d < -0.000001 then 'contraction' end as kind
-   from b`,
+   from a`,
   // Each customer's state at the end of every month it changed, beside its state before; d is the month's change.
   `create temp table r_cmonth as
-   select contact_id, k, cum_d - coalesce(lag(cum_d) over o, 0) as d, npos, npaused, first_day,
+   select contact_id, k, cum_d - coalesce(lag(cum_d) over o, 0) as d, npos, npaused,
           coalesce(lag(npos) over o, 0) as prev_npos,
           coalesce(lag(npaused) over o, 0) as prev_npaused
    from r_cmv
@@ -206,5 +217,6 @@ export const detailsSql = (fromK: number, toK: number) => `
   from r_cmv where kind is not null and k between ${fromK} and ${toK}
   order by day, contact_id`
 
-/** The temp tables, to drop between runs on one connection. */
-export const pipelineTables = ["r_cmonth", "r_cmv", "r_cday", "r_delta", "r_tl", "r_status", "r_version", "r_sub", "rpt_fx", "rpt_months"] as const
+/** The temp views and tables, to drop between runs on one connection (views first: they depend on the tables). */
+export const pipelineViews = ["r_cday", "r_tl", "r_version"] as const
+export const pipelineTables = ["r_cmonth", "r_cmv", "r_delta", "r_status", "r_sub", "rpt_fx", "rpt_months"] as const

@@ -13,7 +13,7 @@ import type { Sql } from "../engine/store/index.ts"
 import type { FxRate } from "./fx.ts"
 import { monthIndex, monthName, rateTable } from "./fx.ts"
 import { loadSnapshot } from "./load.ts"
-import { cohortSql, detailsSql, monthlyTotalsSql, monthOf, pipelineStatements, pipelineTables } from "./metricSql.ts"
+import { cohortSql, detailsSql, monthlyTotalsSql, monthOf, pipelineStatements, pipelineTables, pipelineViews } from "./metricSql.ts"
 
 export const reportKinds = ["mrr", "movements", "churn", "retention", "cohorts", "growth"] as const
 export type ReportKind = (typeof reportKinds)[number]
@@ -95,6 +95,7 @@ export const buildReports = async (sql: Sql, options: ReportOptions): Promise<Re
  */
 export const computeReports = async (db: DuckDBConnection, options: ReportOptions): Promise<ReportSet> => {
   const t0 = performance.now()
+  for (const view of pipelineViews) await db.run(`drop view if exists ${view}`)
   for (const table of pipelineTables) await db.run(`drop table if exists ${table}`)
   const fromK = monthIndex(options.from)
   const toK = monthIndex(options.to)
