@@ -52,9 +52,10 @@ export const pipelineStatements: ReadonlyArray<string> = [
                                     else unit_price * quantity end) as amount
                     from line_items group by subscription_id, version) l
            on l.subscription_id = v.subscription_id and l.version = v.version) x`,
-  // Status changes as codes, with the code before each and a mark where a run of delinquency starts.
+  // Status changes, each beside the status before it (null for a subscription's first), as codes too, and a mark
+  // where a run of delinquency starts.
   `create temp table r_status as
-   select subscription_id, day, ord, status, ${statusCode("status")} as code, ${statusCode("prev")} as prev_code,
+   select subscription_id, day, ord, status, prev, ${statusCode("status")} as code, ${statusCode("prev")} as prev_code,
           case when status in ${delinquent} and (prev is null or prev not in ${delinquent}) then 1 else 0 end as run_start
    from (select h.subscription_id, cast(h.effective_on - date '1970-01-01' as integer) as day, h.id as ord, h.to_status as status,
                 lag(h.to_status) over (partition by h.subscription_id order by h.effective_on, h.id) as prev
@@ -161,17 +162,14 @@ export const monthlyTotalsSql = `
            sum(case when prev_npos > 0 and d < 0 then d else 0 end) as capped_delta
     from r_cmonth group by k),
   st as (
-    select k,
-           sum(case when n = 1 then 1 else 0 end) as new_subscriptions,
+    select ${monthOf("day")} as k,
+           sum(case when prev is null then 1 else 0 end) as new_subscriptions,
            sum(case when status = 'canceled' then 1 else 0 end) as canceled,
            sum(case when status = 'expired' then 1 else 0 end) as expired,
-           sum(live - coalesce(prev_live, 0)) as dlive
-    from (select ${monthOf("day")} as k, status,
-                 row_number() over (partition by subscription_id order by day, ord) as n,
-                 case when status in ('canceled', 'expired') then 0 else 1 end as live,
-                 lag(case when status in ('canceled', 'expired') then 0 else 1 end) over (partition by subscription_id order by day, ord) as prev_live
-          from r_status) s
-    group by k)
+           sum(case when status in ('canceled', 'expired') then 0 else 1 end
+               - case when prev is null or prev in ('canceled', 'expired') then 0 else 1 end) as dlive
+    from r_status
+    group by ${monthOf("day")})
   select m.k, m.month, money.mrr_start, money.mrr_end, money.fx_adjustment,
          coalesce(mv.new_mrr, 0) as new_mrr, coalesce(mv.expansion, 0) as expansion, coalesce(mv.contraction, 0) as contraction,
          coalesce(mv.churn, 0) as churn, coalesce(mv.reactivation, 0) as reactivation,
