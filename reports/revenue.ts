@@ -134,7 +134,9 @@ const readDetails = async (db: DuckDBConnection, fromK: number, toK: number): Pr
     select cast(date '1970-01-01' + x.day as varchar) as date, coalesce(c.label, cast(x.contact_id as varchar)) as customer, x.kind, x.amount
     from (${detailsSql(fromK, toK)}) x left join contacts c on c.id = x.contact_id
     order by x.day, x.contact_id`)
-  const [date, customer, kind, amount] = result.getColumnsJS() as [Array<string>, Array<string>, Array<string>, Array<number>]
+  const columns = result.getColumnsJS()
+  if (columns.length === 0) return [] // no movement: DuckDB gives no columns at all
+  const [date, customer, kind, amount] = columns as [Array<string>, Array<string>, Array<string>, Array<number>]
   const rows = new Array<DetailRow>(date.length)
   for (let i = 0; i < date.length; i++) rows[i] = { date: date[i]!, customer: customer[i]!, kind: kind[i]!, amount: amount[i]! }
   return rows

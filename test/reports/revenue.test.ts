@@ -12,7 +12,7 @@
  */
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { buildReport } from "../../reports/index.ts"
+import { buildReport, buildReports } from "../../reports/index.ts"
 import { importHistory } from "../../engine/store/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
@@ -47,6 +47,13 @@ describe(`revenue reports (${backend})`, () => {
       const sum = Number(r["mrr_start"]) + Number(r["new"]) + Number(r["expansion"]) + Number(r["reactivation"]) - Number(r["contraction"]) - Number(r["churn"])
       expect(Math.abs(sum - Number(r["mrr_end"]))).toBeLessThan(0.02)
     }
+  })
+
+  it("the drill-down lists each customer-day movement of the months asked for, and nothing for a month without any", async () => {
+    const june = (await buildReports(t.db.sql, { from: "2025-06", to: "2025-06", currency: "USD", details: true })).details
+    expect(june.map((r) => [r["date"], r["kind"], r["amount"]])).toEqual([["2025-06-15", "churn", 16], ["2025-06-20", "contraction", 22.5]])
+    const quiet = (await buildReports(t.db.sql, { from: "2025-09", to: "2025-09", currency: "USD", details: true })).details
+    expect(quiet).toEqual([])
   })
 
   it("growth counts new, canceled and expired subscriptions", async () => {
