@@ -27,7 +27,8 @@ type Getter = (ctx: EvalContext) => unknown
 type Predicate = (ctx: EvalContext) => boolean
 
 const exponents = new Map<string, number>()
-const scaleOf = (currency: unknown): number => {
+/** 10 to the currency's minor-unit exponent (100 for USD, 1 for JPY). */
+export const scaleOf = (currency: unknown): number => {
   const c = typeof currency === "string" ? currency : "USD"
   let e = exponents.get(c)
   if (e === undefined) {
@@ -41,7 +42,8 @@ const scaleOf = (currency: unknown): number => {
   return 10 ** e
 }
 
-const isMoney = (path: Path) => objects[path.parts[0] ?? ""]?.[path.parts[1] ?? ""]?.type === "money" || (path.parts[0] === "event" && ["amount", "total"].includes(path.parts[1] ?? ""))
+/** Whether a property holds money (integer minor units at run time; rules write it in major units). */
+export const isMoney = (path: Path) => objects[path.parts[0] ?? ""]?.[path.parts[1] ?? ""]?.type === "money" || (path.parts[0] === "event" && ["amount", "total"].includes(path.parts[1] ?? ""))
 
 const getter = (path: Path, previous = false): Getter => {
   const [o, p] = path.parts as [string, string]

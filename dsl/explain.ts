@@ -4,7 +4,7 @@
  */
 import type { Condition, Path, Trigger } from "./ast.ts"
 import type { CompiledRuleSet, EvalContext } from "./compiler.ts"
-import { compileCondition } from "./compiler.ts"
+import { compileCondition, isMoney, scaleOf } from "./compiler.ts"
 import { formatCondition } from "./formatter.ts"
 
 export interface ConditionExplanation {
@@ -23,10 +23,14 @@ export interface RuleExplanation {
   readonly conditions: ReadonlyArray<ConditionExplanation>
 }
 
+/** A property's value as the rule writes it: money in major units of the subscription's currency, as in `mrr > 50.00`. */
 const value = (ctx: EvalContext, path: Path, previous: boolean) => {
   const [o, p] = path.parts as [string, string]
   const root = (previous ? ctx.previous : ctx) as Record<string, Record<string, unknown> | undefined> | undefined
-  return root?.[o]?.[p] ?? null
+  const v = root?.[o]?.[p] ?? null
+  if (typeof v !== "number" || !isMoney(path)) return v
+  const scale = scaleOf(ctx.subscription?.["currency"])
+  return Math.round(v) / scale
 }
 
 const leaves = (c: Condition): Array<Condition> => (c.kind === "And" || c.kind === "Or" ? [...leaves(c.left), ...leaves(c.right)] : c.kind === "Not" ? leaves(c.operand) : [c])

@@ -86,3 +86,26 @@ end`).rules
     expect(advance(program, pc, ctx, "2026-06-01")).toMatchObject({ kind: "wait", until: "2026-12-01" })
   })
 })
+
+describe("explain", () => {
+  it("shows money as the rule writes it, in major units of the subscription's currency", async () => {
+    const { explainRules } = await import("../../dsl/index.ts")
+    const set = compile(`rule big_unpaid
+  when subscription.status becomes "unpaid"
+  where subscription.mrr > 20.00
+then
+  send email payment_failed to contact
+end`)
+    const ctx = (currency: string, mrr: number) => ({
+      subscription: { id: 1, status: "unpaid", mrr, currency },
+      previous: { subscription: { id: 1, status: "active", mrr, currency } },
+      event: { type: "subscription.status_changed" }
+    })
+    const [usd] = explainRules(set, new Map([["subscription.status_changed", ctx("USD", 2500)]]), ctx("USD", 2500))
+    expect(usd!.conditions[1]).toMatchObject({ condition: "subscription.mrr > 20.00", old: 25, new: 25, result: true })
+    const [jpy] = explainRules(set, new Map([["subscription.status_changed", ctx("JPY", 1500)]]), ctx("JPY", 1500))
+    expect(jpy!.conditions[1]).toMatchObject({ old: 1500, new: 1500, result: true })
+    // The status, not money, is shown as it is.
+    expect(usd!.conditions[0]).toMatchObject({ old: "active", new: "unpaid" })
+  })
+})
