@@ -345,12 +345,18 @@ export const cancelSubscription = (sql: Sql, ctx: EngineContext, id: number, opt
     if (!canCancel(sub.status)) throw new InputError(`subscription ${id} is ${sub.status}: it cannot be canceled`)
     if (options.atPeriodEnd && options.refundUnused) throw new InputError("--refund-unused: nothing is unused when canceling at period end")
     if (options.atPeriodEnd && sub.next_billing_date !== null && sub.status !== "scheduled") {
-      await tx`update subscriptions set cancel_at = ${sub.next_billing_date}, updated_at = now() where id = ${id}`
+      // The period in which today falls ends on the first billing date on or after today. That is the stored next
+      // billing date, unless the engine has not yet billed a date already past: then the period it is catching up
+      // on is today's, and it ends on the schedule's next date.
+      const end = toDayNumber(sub.next_billing_date as CalendarDate) >= toDayNumber(ctx.today)
+        ? sub.next_billing_date
+        : new BillingSchedule((sub.billing_anchor ?? sub.start_date) as CalendarDate, { unit: sub.frequency_unit, count: sub.frequency_count }).nextOnOrAfter(ctx.today)
+      await tx`update subscriptions set cancel_at = ${end}, updated_at = now() where id = ${id}`
       await writeJournal(tx, [
-        { type: "subscription.cancel_requested", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { at_period_end: true, effective_on: sub.next_billing_date } },
-        { type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "cancel_at", from: sub.cancel_at, to: sub.next_billing_date } }
+        { type: "subscription.cancel_requested", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { at_period_end: true, effective_on: end } },
+        { type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "cancel_at", from: sub.cancel_at, to: end } }
       ], "cli")
-      return { status: sub.status, effectiveOn: sub.next_billing_date, refund: undefined }
+      return { status: sub.status, effectiveOn: end, refund: undefined }
     }
     await tx`update subscriptions set status = 'canceled', canceled_on = ${ctx.today}, cancel_at = null, next_billing_date = null, next_retry_on = null, updated_at = now() where id = ${id}`
     const refund = options.refundUnused ? await recordUnusedDaysRefund(tx, ctx, id) : undefined

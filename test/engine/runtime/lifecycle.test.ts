@@ -8,7 +8,7 @@ import { contextAt, createSubscription, engineLayer, eventTypes, invoicesOf, led
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
 import { addDays } from "../../../engine/billing/index.ts"
-import { payInvoice, recordUnusedDaysRefund, unusedDaysRefund } from "../../../engine/store/index.ts"
+import { cancelSubscription, payInvoice, recordUnusedDaysRefund, unusedDaysRefund } from "../../../engine/store/index.ts"
 import { settleAttemptsNow } from "../../../engine/runtime/settleNow.ts"
 
 let t: TestDatabase
@@ -163,6 +163,21 @@ describe(`engine lifecycle (${backend})`, () => {
     expect(sub["canceled_on"]).toBe("2026-02-10")
     expect(await invoicesOf(t.db.sql, id)).toHaveLength(1)
     expect((await outboxOf(t.db.sql, id)).some((m) => m.template === "cancellation")).toBe(true)
+  })
+
+  it("cancel at period end asked while the engine is behind ends the period holding today, after the missed one is billed", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-01-10" })
+    await tickAt(t, "2026-01-10")
+    // The engine has not run since: Feb 10 is due but not billed, and the buyer, on Feb 20, is in the Feb 10 - Mar 10 period.
+    const end = await cancelSubscription(t.db.sql, await contextAt(t, "2026-02-20"), id, { atPeriodEnd: true, refundUnused: false })
+    expect(end).toMatchObject({ status: "active", effectiveOn: "2026-03-10" })
+    await tickAt(t, "2026-02-20")
+    expect((await invoicesOf(t.db.sql, id)).map((i) => i.period_start)).toEqual(["2026-01-10", "2026-02-10"])
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("active")
+    await tickAt(t, "2026-03-10")
+    const sub = await subscriptionRow(t.db.sql, id)
+    expect(sub).toMatchObject({ status: "canceled", canceled_on: "2026-03-10" })
+    expect(await invoicesOf(t.db.sql, id)).toHaveLength(2)
   })
 
   it("pause then resume on a date bills next on the first anchor date on or after the resume day", async () => {
