@@ -209,11 +209,10 @@ export const cohortSql = `
   from lg join mrr2 on mrr2.cohort = lg.cohort and mrr2.k = lg.k
   order by lg.cohort, lg.k`
 
-/** Each customer-day movement (the drill-down behind the totals). */
+/** Each customer-day movement (the drill-down behind the totals); the caller orders them, after naming the customers. */
 export const detailsSql = (fromK: number, toK: number) => `
   select contact_id, day, kind, case when d < 0 then -d else d end as amount
-  from r_cmv where kind is not null and k between ${fromK} and ${toK}
-  order by day, contact_id`
+  from r_cmv where kind is not null and k between ${fromK} and ${toK}`
 
 /** The temp views and tables, to drop between runs on one connection (views first: they depend on the tables). */
 export const pipelineViews = ["r_cday", "r_tl", "r_version"] as const

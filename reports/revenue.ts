@@ -115,31 +115,31 @@ export const computeReports = async (db: DuckDBConnection, options: ReportOption
   const totals = await read(db, monthlyTotalsSql)
   const cohortCells = await read(db, cohortSql)
   const cohortSizes = await read(db, `select ${monthOf("first_day")} as cohort, count(*) as size from (select distinct contact_id, first_day from r_cmv where first_day is not null) c group by 1`)
-  const details = options.details === true ? await readDetails(db, fromK, toK) : []
+  const details = options.details === true ? await readDetails(db, fromK, toK) : noDetails
   const rows = shapeRows(options, totals, cohortCells, cohortSizes, details, fromK, toK)
   return { ...rows, timings: { loadMs: 0, computeMs: performance.now() - t0 } }
 }
 
-interface DetailRow {
-  readonly date: string
-  readonly customer: string
-  readonly kind: string
-  /** Minor units of the report currency. */
-  readonly amount: number
+/** The drill-down, column by column (amounts in minor units of the report currency). */
+interface DetailColumns {
+  readonly date: ReadonlyArray<string>
+  readonly customer: ReadonlyArray<string>
+  readonly kind: ReadonlyArray<string>
+  readonly amount: ReadonlyArray<number>
 }
 
-/** The drill-down rows, read by column: there can be millions, and row objects cost twice as much to read. */
-const readDetails = async (db: DuckDBConnection, fromK: number, toK: number): Promise<Array<DetailRow>> => {
+const noDetails: DetailColumns = { date: [], customer: [], kind: [], amount: [] }
+
+/** The drill-down, read by column: there can be millions of rows, and row objects cost twice as much to read. */
+const readDetails = async (db: DuckDBConnection, fromK: number, toK: number): Promise<DetailColumns> => {
   const result = await db.runAndReadAll(`
     select cast(date '1970-01-01' + x.day as varchar) as date, coalesce(c.label, cast(x.contact_id as varchar)) as customer, x.kind, x.amount
     from (${detailsSql(fromK, toK)}) x left join contacts c on c.id = x.contact_id
     order by x.day, x.contact_id`)
   const columns = result.getColumnsJS()
-  if (columns.length === 0) return [] // no movement: DuckDB gives no columns at all
+  if (columns.length === 0) return noDetails // no movement: DuckDB gives no columns at all
   const [date, customer, kind, amount] = columns as [Array<string>, Array<string>, Array<string>, Array<number>]
-  const rows = new Array<DetailRow>(date.length)
-  for (let i = 0; i < date.length; i++) rows[i] = { date: date[i]!, customer: customer[i]!, kind: kind[i]!, amount: amount[i]! }
-  return rows
+  return { date, customer, kind, amount }
 }
 
 /** One report's rows (see `buildReports`). */
@@ -151,7 +151,7 @@ const shapeRows = (
   totals: ReadonlyArray<Record<string, any>>,
   cohortCells: ReadonlyArray<Record<string, any>>,
   cohortSizes: ReadonlyArray<Record<string, any>>,
-  details: ReadonlyArray<DetailRow>,
+  details: DetailColumns,
   fromK: number,
   toK: number
 ): Omit<ReportSet, "timings"> => {
@@ -220,6 +220,6 @@ const shapeRows = (
     return row
   })
 
-  const detailRows = details.map((d) => ({ ...d, amount: money(d.amount) }))
+  const detailRows = details.date.map((date, i) => ({ date, customer: details.customer[i]!, kind: details.kind[i]!, amount: money(details.amount[i]!) }))
   return { mrr, movements, churn, retention, growth, cohorts, details: detailRows }
 }

@@ -133,7 +133,9 @@ export const webhookBody = (m: ClaimedMessage): string =>
 const postWebhook = (m: ClaimedMessage, r: RenderedMessage): Effect.Effect<DeliveryOutcome> =>
   Effect.promise(async (): Promise<DeliveryOutcome> => {
     const body = webhookBody(m)
-    const secret = r.signingSecret ?? process.env["BILLCYCLE_WEBHOOK_SECRET"] ?? String(m.payload["secret"] ?? "")
+    // The template renderer resolves the key (BILLCYCLE_WEBHOOK_SECRET, else the webhook-secret setting); a sender
+    // handed a message rendered elsewhere falls back to the environment.
+    const secret = r.signingSecret ?? process.env["BILLCYCLE_WEBHOOK_SECRET"] ?? ""
     try {
       const response = await fetch(m.recipient, {
         method: "POST",

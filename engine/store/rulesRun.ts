@@ -72,16 +72,18 @@ export const enrollFromJournal = (sql: Sql, ctx: EngineContext, rules: CompiledR
     const events = await tx<Array<{ id: number; type: string; subscription_id: number | null; source: string; data: Record<string, any> }>>`
       select id, type, subscription_id, source, data from events where id > ${offset!.last_event_id} order by id limit ${batch}`
     if (events.length === 0) return { events: 0, enrolled: 0, cascadesStopped: 0 }
-    const ids = [...new Set(events.flatMap((e) => (e.subscription_id === null ? [] : [e.subscription_id])))]
+    // Only events some rule listens to are looked at. Replayed history (import history) happened in another
+    // system: it starts no workflow, and its subscriptions' snapshots are not loaded.
+    const candidates = events.filter((e): e is typeof e & { subscription_id: number } =>
+      e.subscription_id !== null && e.source !== "history" && rules.rulesFor(e.type).length > 0)
+    const ids = [...new Set(candidates.map((e) => e.subscription_id))]
     const snapshots = new Map((ids.length === 0 ? [] : await snapshotQuery(tx, ids)).map((r) => [Number(r["id"]), contextOf(r)]))
     const existing = ids.length === 0 ? [] : await tx<Array<{ rule_id: string; subscription_id: number; running: boolean }>>`
       select rule_id, subscription_id, bool_or(status in ('active', 'waiting')) as running from enrollments where subscription_id = any(${ids}) group by 1, 2`
     const seen = new Map(existing.map((e) => [`${e.rule_id}|${e.subscription_id}`, e.running]))
     const rows: Array<{ rule: CompiledRule; sub: number; event: number; depth: number }> = []
     let cascadesStopped = 0
-    for (const e of events) {
-      // Replayed history (import history) happened in another system: it starts no workflow.
-      if (e.subscription_id === null || e.source === "history" || rules.rulesFor(e.type).length === 0) continue
+    for (const e of candidates) {
       const current = snapshots.get(e.subscription_id)
       if (current === undefined) continue
       const depth = Number(e.data["depth"] ?? 0)
