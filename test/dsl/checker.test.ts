@@ -1,0 +1,127 @@
+/** The checker's answers to issue #15: what an ops person coming from HubSpot workflows ran into. */
+import { describe, expect, it } from "vitest"
+import { checkRuleSources, checkSource, defaultCheckContext, parseDeclarations } from "../../dsl/index.ts"
+
+const rule = (body: string, when = "event subscription.created", id = "r") => `rule ${id}\n  when ${when}\nthen\n${body}\nend\n`
+const at = (source: string) => checkSource(source).map((d) => `${d.range.line}:${d.range.col} ${d.code}`)
+
+describe("rule ids across the files of a directory", () => {
+  it("the same id in two files is an error at both places, each naming the other", () => {
+    const results = checkRuleSources([
+      { file: "rules/a.rules", source: rule("  wait 1 day", undefined, "welcome") },
+      { file: "rules/b.rules", source: "# second\n" + rule("  wait 2 days", undefined, "welcome") + rule("  wait 1 day", undefined, "other") }
+    ], defaultCheckContext)
+    const a = results.find((r) => r.file === "rules/a.rules")!.diagnostics
+    const b = results.find((r) => r.file === "rules/b.rules")!.diagnostics
+    expect(a.map((d) => `${d.range.line}:${d.range.col} ${d.code}`)).toEqual(["1:6 E114"])
+    expect(a[0]!.message).toContain("rules/b.rules:2")
+    expect(b.map((d) => `${d.range.line}:${d.range.col} ${d.code}`)).toEqual(["2:6 E114"])
+    expect(b[0]!.message).toContain("rules/a.rules:1")
+  })
+
+  it("distinct ids in several files check clean", () => {
+    const results = checkRuleSources([{ file: "a.rules", source: rule("  wait 1 day", undefined, "a") }, { file: "b.rules", source: rule("  wait 1 day", undefined, "b") }], defaultCheckContext)
+    expect(results.flatMap((r) => r.diagnostics)).toEqual([])
+  })
+})
+
+describe("dates are calendar dates", () => {
+  it.each([["2026-13-45"], ["2026-02-29"], ["2026-04-31"], ["2026-00-10"]])("%s is an error at its own place", (date) => {
+    const source = `rule r\n  when event subscription.created\n  where subscription.end_date < ${date}\nthen\nend\n`
+    expect(at(source)).toEqual(["3:32 E116"])
+  })
+
+  it("a real date, a leap day in a leap year, checks clean", () => {
+    expect(at(`rule r\n  when subscription.end_date becomes 2028-02-29\nthen\nend\n`)).toEqual([])
+  })
+
+  it("a date in a changes-trigger and in a set action is checked too", () => {
+    expect(at(`rule r\n  when subscription.end_date changes from 2026-01-31 to 2026-02-30\nthen\nend\n`)).toEqual(["2:65 E116"])
+  })
+})
+
+describe("every error at its own line and column", () => {
+  it("a duration without a unit in a task is reported at the number, with the units", () => {
+    const source = rule('  create task "Call" for owner due in 2')
+    expect(at(source)).toEqual(["4:39 E108"])
+    expect(checkSource(source)[0]!.message).toContain("days")
+  })
+
+  it("a wait without a unit, followed by another action", () => {
+    expect(at(rule('  wait 2\n  notify owner "x"'))).toEqual(["4:8 E108"])
+  })
+
+  it("a date trigger without a unit", () => {
+    expect(at(`rule r\n  when 14 before subscription.end_date\nthen\nend\n`)).toEqual(["2:8 E108"])
+  })
+
+  it("no diagnostic of a broken file sits at 1:1 unless the problem is there", () => {
+    const broken = [rule("  wait"), rule("  set subscription.owner to"), rule("  notify team"), rule("  create task for owner due in 2 days")]
+    for (const source of broken) {
+      const found = checkSource("\n\n" + source)
+      expect(found.length).toBeGreaterThan(0)
+      for (const d of found) expect(d.range.line).toBeGreaterThan(2)
+    }
+  })
+})
+
+describe("values that can never match", () => {
+  it("a lowercase currency is a warning that names the code to write", () => {
+    const found = checkSource(`rule r\n  when event subscription.created\n  where subscription.currency is "usd"\nthen\nend\n`)
+    expect(found.map((d) => `${d.range.line}:${d.range.col} ${d.code} ${d.severity}`)).toEqual(["3:34 W205 warning"])
+    expect(found[0]!.hint).toBe('write "USD"')
+  })
+
+  it("an unknown currency is a warning, in a list and in a trigger too", () => {
+    expect(at(`rule r\n  when subscription.currency becomes "XYZ"\n  where subscription.currency in ["EUR", "usd"]\nthen\nend\n`)).toEqual(["2:38 W205", "3:41 W205"])
+    expect(at(`rule r\n  when event subscription.created\n  where subscription.currency in ["EUR", "NOK", "JPY"]\nthen\nend\n`)).toEqual([])
+  })
+
+  it("an unknown list, when the lists are declared, names the declared ones", () => {
+    const context = { ...defaultCheckContext, lists: ["renewals", "vip"] }
+    const found = checkSource(rule('  remove contact from list "renewal"'), context)
+    expect(found.map((d) => `${d.range.line}:${d.range.col} ${d.code}`)).toEqual(["4:28 E106"])
+    expect(found[0]!.message).toContain("renewals, vip")
+  })
+
+  it("an unknown team names the teams, in a task as in a notification", () => {
+    const found = checkSource(rule('  create task "x" for team "finanse" due in 2 days'))
+    expect(found.map((d) => d.code)).toEqual(["E107"])
+    expect(found[0]!.message).toContain("finance, support")
+  })
+})
+
+describe("HubSpot's phrasing", () => {
+  it("`is` in a when line gets a hint: a trigger needs becomes", () => {
+    const found = checkSource(`rule r\n  when subscription.status is "unpaid"\nthen\nend\n`)
+    expect(found.map((d) => `${d.range.line}:${d.range.col} ${d.code}`)).toEqual(["2:28 E010"])
+    expect(found[0]!.hint).toBe('a trigger needs "becomes": when subscription.status becomes "unpaid" ("is" belongs in "where")')
+  })
+})
+
+describe("declarations: custom properties, teams, lists", () => {
+  const declarations = `{
+  "properties": {
+    "grind": { "type": "string", "label": "Grind size" },
+    "cups_per_week": { "type": "number" }
+  },
+  "teams": ["finance", "baristas"],
+  "lists": ["renewals"]
+}`
+
+  it("a declared custom property can be read and set; teams and lists are the declared ones", () => {
+    const { context, diagnostics } = parseDeclarations(declarations)
+    expect(diagnostics).toEqual([])
+    const source = rule('  set subscription.grind to "fine"\n  notify team "baristas" "x"\n  add contact to list "renewals"', "subscription.cups_per_week becomes >= 3")
+    expect(checkSource(source, context)).toEqual([])
+    expect(at(rule('  notify team "sales" "x"\n  add contact to list "vip"\n  set subscription.grind to 5'))).toContain("6:29 E102")
+    expect(checkSource(rule('  notify team "sales" "x"\n  add contact to list "vip"'), context).map((d) => d.code)).toEqual(["E107", "E106"])
+  })
+
+  it("a bad declaration is a diagnostic at its line: an unknown type, a bad name, bad JSON", () => {
+    const bad = parseDeclarations(`{\n  "properties": {\n    "Grind size": { "type": "string" },\n    "tier": { "type": "text" }\n  }\n}`)
+    expect(bad.diagnostics.map((d) => `${d.range.line} ${d.code}`)).toEqual(["3 E117", "4 E117"])
+    expect(bad.diagnostics[1]!.message).toContain("string, number, money, date, boolean")
+    expect(parseDeclarations("{ \"teams\": [\"a\",, ] }").diagnostics.map((d) => d.code)).toEqual(["E117"])
+  })
+})
