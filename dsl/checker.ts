@@ -7,7 +7,7 @@ import type { Action, Condition, Duration, Literal, Path, Range, RuleFile, RuleN
 import type { Diagnostic } from "./diagnostics.ts"
 import { codes, didYouMean } from "./diagnostics.ts"
 import type { CheckContext, PropertySpec, PropertyType } from "./schema.ts"
-import { durationUnits, events, objects, onceOnlyEvents } from "./schema.ts"
+import { currencyProperties, durationUnits, events, knownCurrencies, objects, onceOnlyEvents } from "./schema.ts"
 
 interface Scope {
   readonly rule: RuleNode
@@ -18,8 +18,16 @@ interface Scope {
 export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnostic> => {
   const out: Array<Diagnostic> = []
   const error = (code: string, range: Range, message: string, hint?: string) => out.push({ code, severity: "error", range, message, hint })
-  const warn = (code: string, range: Range, message: string) => out.push({ code, severity: "warning", range, message })
+  const warn = (code: string, range: Range, message: string, hint?: string) => out.push({ code, severity: "warning", range, message, hint })
   const seen = new Map<string, Range>()
+  const currencies = new Set(context.currencies ?? knownCurrencies)
+
+  // The lexer takes any dddd-dd-dd; only a real day of the calendar can ever be compared.
+  const checkLiteral = (value: Literal | undefined) => {
+    if (value?.kind === "Date" && !isCalendarDate(value.value)) {
+      error(codes.badDate, value.range, `${value.value} is not a date of the calendar (year-month-day, such as 2026-12-31)`)
+    }
+  }
 
   const resolve = (path: Path | undefined, scope: Scope): PropertySpec | undefined => {
     if (path === undefined || path.parts.some((x) => x === undefined || x === "")) return undefined
@@ -48,6 +56,11 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
   const checkValue = (spec: PropertySpec, path: Path, value: Literal | undefined) => {
     if (value === undefined) return
     const name = path.parts.join(".")
+    if (value.kind === "String" && currencyProperties.has(name) && !currencies.has(value.value)) {
+      const upper = value.value.toUpperCase()
+      if (currencies.has(upper)) warn(codes.neverMatches, value.range, `"${value.value}" never matches: currency codes are written in capitals`, `write "${upper}"`)
+      else warn(codes.neverMatches, value.range, `"${value.value}" never matches: it is not an ISO 4217 currency code${context.currencies === undefined ? "" : ` of this account (${context.currencies.join(", ")})`}`, didYouMean(upper, currencies))
+    }
     switch (spec.type) {
       case "money":
       case "number":
@@ -73,7 +86,8 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
 
   const checkDuration = (d: Duration | undefined) => {
     if (d === undefined) return
-    if (!durationUnits.includes(d.unit)) error(codes.unknownUnit, d.unitRange, `unknown duration unit "${d.unit}" (days, weeks, months, years)`, didYouMean(d.unit, durationUnits))
+    if (d.unit === "") error(codes.unknownUnit, d.range, `${d.text} needs a unit: ${d.text} days, weeks, months or years`)
+    else if (!durationUnits.includes(d.unit)) error(codes.unknownUnit, d.unitRange, `unknown duration unit "${d.unit}" (days, weeks, months, years)`, didYouMean(d.unit, durationUnits))
     if (!Number.isInteger(d.amount) || d.amount <= 0) error(codes.badDuration, d.range, `a duration must be a whole number greater than 0, got ${d.text}`)
   }
 
@@ -114,11 +128,13 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
         resolve(c.path, scope)
         break
       case "Compare": {
+        checkLiteral(c.value)
         const spec = resolve(c.path, scope)
         if (spec !== undefined) checkValue(spec, c.path, c.value)
         break
       }
       case "In": {
+        for (const v of c.values) checkLiteral(v)
         const spec = resolve(c.path, scope)
         if (spec !== undefined) for (const v of c.values) checkValue(spec, c.path, v)
         break
@@ -154,11 +170,14 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
         checkDatePath(t.path, scope)
         break
       case "Becomes": {
+        checkLiteral(t.value)
         const spec = resolve(t.path, scope)
         if (spec !== undefined && t.value !== undefined) checkValue(spec, t.path, t.value)
         break
       }
       case "Changes": {
+        checkLiteral(t.from)
+        checkLiteral(t.to)
         const spec = resolve(t.path, scope)
         if (spec !== undefined) {
           checkValue(spec, t.path, t.from)
@@ -177,14 +196,18 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
       if (a === undefined) continue
       switch (a.kind) {
         case "SendEmail":
-          if (!context.templates.includes(a.template)) error(codes.unknownTemplate, a.templateRange, `unknown email template "${a.template}"`, didYouMean(a.template, context.templates))
+          // An empty name was inserted by the parser's recovery: its syntax error is reported already.
+          if (a.template !== "" && !context.templates.includes(a.template)) error(codes.unknownTemplate, a.templateRange, `unknown email template "${a.template}"`, didYouMean(a.template, context.templates))
           break
         case "Notify":
           if (!["team", "owner", "user"].includes(a.target)) error(codes.syntax, a.range, `notify team "NAME", notify owner or notify user "EMAIL", not "${a.target}"`)
+          if (a.text === undefined) error(codes.syntax, a.range, `notify needs a message in quotes: ${notifyExample(a.target)}`)
+          else if (a.target !== "owner" && a.who === undefined) error(codes.syntax, a.text.range, `notify ${a.target} needs ${a.target === "team" ? "a team" : "an email address"} and a message: ${notifyExample(a.target)}`)
           if (a.target === "team" && a.who !== undefined && !context.teams.includes(a.who.value)) error(codes.unknownTeam, a.who.range, `unknown team "${a.who.value}" (${context.teams.join(", ")})`, didYouMean(a.who.value, context.teams))
           checkText(a.text, scope)
           break
         case "Set": {
+          checkLiteral(a.value)
           const spec = resolve(a.path, scope)
           if (spec !== undefined) {
             if (spec.engineOwned) error(codes.engineOwned, a.path.range, `${a.path.parts.join(".")} is set by the billing engine; a rule cannot change it`)
@@ -195,10 +218,10 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
         case "CreateTask":
           checkText(a.text, scope)
           checkDuration(a.due)
-          if (a.team !== undefined && !context.teams.includes(a.team.value)) error(codes.unknownTeam, a.team.range, `unknown team "${a.team.value}"`, didYouMean(a.team.value, context.teams))
+          if (a.team !== undefined && !context.teams.includes(a.team.value)) error(codes.unknownTeam, a.team.range, `unknown team "${a.team.value}" (${context.teams.join(", ")})`, didYouMean(a.team.value, context.teams))
           break
         case "ListChange":
-          if (context.lists !== undefined && !context.lists.includes(a.list.value)) error(codes.unknownList, a.list.range, `unknown list "${a.list.value}"`, didYouMean(a.list.value, context.lists))
+          if (context.lists !== undefined && !context.lists.includes(a.list.value)) error(codes.unknownList, a.list.range, `unknown list "${a.list.value}" (${context.lists.join(", ")})`, didYouMean(a.list.value, context.lists))
           break
         case "Wait":
           checkDuration(a.duration)
@@ -237,6 +260,15 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
   return out
 }
 
+/** A real day: 2026-02-29 and 2026-13-45 are not. */
+export const isCalendarDate = (text: string): boolean => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text)
+  if (m === null) return false
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])]
+  const date = new Date(Date.UTC(y, mo - 1, d))
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d
+}
+
 const describe = (v: Literal) => (v.kind === "String" ? `the text "${v.value}"` : v.kind === "Number" ? `the number ${v.text}` : v.kind === "Date" ? `the date ${v.value}` : String(v.value))
 
 const allPaths = (context: CheckContext) => [
@@ -245,3 +277,5 @@ const allPaths = (context: CheckContext) => [
 ]
 
 export type { PropertyType }
+
+const notifyExample = (target: string) => (target === "team" ? 'notify team "finance" "TEXT"' : target === "user" ? 'notify user "EMAIL" "TEXT"' : 'notify owner "TEXT"')

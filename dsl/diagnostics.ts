@@ -35,10 +35,13 @@ export const codes = {
   unknownVariable: "E113",
   duplicateRule: "E114",
   unknownValue: "E115",
+  badDate: "E116",
+  badDeclaration: "E117",
   neverFires: "W201",
   reenrollOnce: "W202",
   neverTrue: "W203",
-  insecureWebhook: "W204"
+  insecureWebhook: "W204",
+  neverMatches: "W205"
 } as const
 
 export const formatDiagnostic = (d: Diagnostic, file: string, source: string): string => {

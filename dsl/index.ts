@@ -4,12 +4,15 @@
  */
 export * from "./ast.ts"
 export * from "./checker.ts"
+export * from "./declarations.ts"
 export * from "./diagnostics.ts"
 export * from "./formatter.ts"
 export * from "./parser.ts"
 export * from "./schema.ts"
 
+import type { Range } from "./ast.ts"
 import type { Diagnostic } from "./diagnostics.ts"
+import { codes } from "./diagnostics.ts"
 import { checkRules } from "./checker.ts"
 import { parseRules } from "./parser.ts"
 import type { CheckContext } from "./schema.ts"
@@ -20,6 +23,40 @@ export const checkSource = (source: string, context: CheckContext = defaultCheck
   const parsed = parseRules(source)
   const all = [...parsed.diagnostics, ...checkRules(parsed.file, context)]
   return all.sort((a, b) => a.range.line - b.range.line || a.range.col - b.range.col)
+}
+export interface RuleSource {
+  readonly file: string
+  readonly source: string
+}
+
+/**
+ * Checks the files of a rule set together: each file alone, and rule ids
+ * across files (the engine runs one rule per id, so a second file's rule of
+ * the same id would silently never run): an error at both places.
+ */
+export const checkRuleSources = (sources: ReadonlyArray<RuleSource>, context: CheckContext = defaultCheckContext): Array<RuleSource & { diagnostics: Array<Diagnostic> }> => {
+  const results = sources.map((s) => ({ ...s, parsed: parseRules(s.source) }))
+  const byId = new Map<string, Array<{ file: string; range: Range }>>()
+  for (const r of results) {
+    const inFile = new Set<string>()
+    for (const rule of r.parsed.file.rules) {
+      if (inFile.has(rule.id)) continue
+      inFile.add(rule.id)
+      const places = byId.get(rule.id) ?? []
+      places.push({ file: r.file, range: rule.idRange })
+      byId.set(rule.id, places)
+    }
+  }
+  return results.map(({ parsed, ...s }) => {
+    const diagnostics = [...parsed.diagnostics, ...checkRules(parsed.file, context)]
+    for (const rule of parsed.file.rules) {
+      const places = byId.get(rule.id)!
+      if (places.length < 2 || !places.some((p) => p.range === rule.idRange)) continue
+      const others = places.filter((p) => p.file !== s.file).map((p) => `${p.file}:${p.range.line}`)
+      diagnostics.push({ code: codes.duplicateRule, severity: "error", range: rule.idRange, message: `rule "${rule.id}" is also defined in ${others.join(", ")}: rule ids are unique across the files of a rule set` })
+    }
+    return { ...s, diagnostics: diagnostics.sort((a, b) => a.range.line - b.range.line || a.range.col - b.range.col) }
+  })
 }
 export * from "./compiler.ts"
 export * from "./program.ts"

@@ -11,16 +11,27 @@ import type { Diagnostic } from "./diagnostics.ts"
 import { codes } from "./diagnostics.ts"
 import * as T from "./lexer.ts"
 
-// Tokens inserted by error recovery have no position (NaN): they borrow 1:1, the caller refines.
+// Tokens inserted by error recovery have no position (NaN): they borrow the place of the
+// last real token the parser read, so a diagnostic about them lands where the gap is.
 const pos = (n: number | undefined, fallback: number) => (n !== undefined && Number.isFinite(n) && n > 0 ? n : fallback)
+const positioned = (t: IToken | undefined): t is IToken => t !== undefined && Number.isFinite(t.startLine ?? NaN) && (t.startLine ?? 0) > 0
 const rangeOf = (first: IToken | undefined, last: IToken | undefined = first): Range => {
-  if (first === undefined) return nowhere
-  if (last === undefined) last = first
+  if (!positioned(first)) {
+    if (!positioned(last)) return lastRead()
+    first = last
+  }
+  if (!positioned(last)) last = first
   const line = pos(first.startLine, 1)
   const col = pos(first.startColumn, 1)
   return { line, col, endLine: pos(last.endLine, line), endCol: pos(last.endColumn, col) }
 }
 const nowhere: Range = { line: 1, col: 1, endLine: 1, endCol: 1 }
+// Set once the singleton exists: during grammar recording there is nothing read yet.
+let reading: RuleParser | undefined
+const lastRead = (): Range => {
+  const t = reading?.lastRead()
+  return positioned(t) ? rangeOf(t) : nowhere
+}
 // During recovery a sub-node can be missing: its range falls back to the other end's.
 const span = (a: Range | undefined, b: Range | undefined): Range => {
   const from = a ?? b ?? nowhere
@@ -97,10 +108,19 @@ class RuleParser extends EmbeddedActionsParser {
       { ALT: () => { const t = this.CONSUME(T.False); return { kind: "Bool" as const, value: false, range: rangeOf(t) } } }
     ]))
 
+  /** The last token consumed: where a token inserted by recovery is missing. */
+  lastRead(): IToken | undefined {
+    return this.LA(0)
+  }
+
+  // The unit is optional in the grammar so that `due in 2` is one checker error at the
+  // number ("needs a unit"), not a syntax error at whatever follows it.
   duration = this.RULE("duration", (): Duration => {
     const n = this.CONSUME(T.NumberLiteral)
-    const unit = this.CONSUME(T.Identifier)
-    return { kind: "Duration", amount: Number(n.image), text: n.image, unit: unit.image, range: rangeOf(n, unit), unitRange: rangeOf(unit) }
+    const unit = this.OPTION(() => this.CONSUME(T.Identifier))
+    return unit === undefined
+      ? { kind: "Duration", amount: Number(n.image), text: n.image, unit: "", range: rangeOf(n), unitRange: rangeOf(n) }
+      : { kind: "Duration", amount: Number(n.image), text: n.image, unit: unit.image, range: rangeOf(n, unit), unitRange: rangeOf(unit) }
   })
 
   trigger = this.RULE("trigger", (): Trigger =>
@@ -338,6 +358,7 @@ class RuleParser extends EmbeddedActionsParser {
 
 /** The parser, built once per process (grammar analysis is the expensive part). */
 const parser = new RuleParser()
+reading = parser
 
 const tokenLabel = (t: TokenType) => (t.name === "StringLiteral" ? "a string" : t.name === "NumberLiteral" ? "a number" : t.name === "Identifier" ? "a name" : `"${t.name.toLowerCase()}"`)
 
@@ -345,6 +366,17 @@ export interface ParseResult {
   readonly file: RuleFile
   readonly diagnostics: Array<Diagnostic>
   readonly comments: Array<{ line: number; text: string }>
+}
+
+/** HubSpot writes `when status is "unpaid"`; here a trigger is a change: `becomes`. */
+const becomesHint = (tokens: ReadonlyArray<IToken>, is: IToken): string => {
+  const i = tokens.indexOf(is)
+  let start = i
+  while (start > 0 && (tokens[start - 1]!.tokenType === T.Identifier || tokens[start - 1]!.tokenType === T.Dot || tokens[start - 1]!.tokenType === T.Event)) start--
+  const path = tokens.slice(start, i).map((t) => t.image).join("")
+  const value = tokens[i + 1]
+  const example = `when ${path || "subscription.status"} becomes ${value !== undefined && value.tokenType !== T.Then ? value.image : '"unpaid"'}`
+  return `a trigger needs "becomes": ${example} ("is" belongs in "where")`
 }
 
 export const parseRules = (source: string): ParseResult => {
@@ -366,12 +398,14 @@ export const parseRules = (source: string): ParseResult => {
     const t = e.token.tokenType === EOF || !positioned ? (positioned ? tokens[tokens.length - 1] : (e as { previousToken?: IToken }).previousToken) ?? tokens[tokens.length - 1] ?? e.token : e.token
     const found = e.token.tokenType === EOF ? "the end of the file" : `"${e.token.image}"`
     const expected = /Expecting (?:token of type --> )?(\w+) <--/.exec(e.message)?.[1]
-    const message = expected === "Then" ? `missing "then" before ${found}`
+    const inTrigger = e.token.tokenType === T.Is && e.context.ruleStack.includes("trigger")
+    const message = inTrigger ? `unexpected "is" in a "when" line`
+      : expected === "Then" ? `missing "then" before ${found}`
       : expected === "End" ? `missing "end": a rule (or an if) is not closed before ${found}`
       : expected !== undefined ? `expected ${tokenLabel({ name: expected } as TokenType)} but found ${found}`
       : e.name === "NoViableAltException" ? `unexpected ${found}${e.token.image === "else" ? ": \"else\" without \"if\"" : ""}`
       : `unexpected ${found}`
-    diagnostics.push({ code: codes.syntax, severity: "error", range: rangeOf(t), message })
+    diagnostics.push({ code: codes.syntax, severity: "error", range: rangeOf(t), message, hint: inTrigger ? becomesHint(tokens, e.token) : undefined })
   }
   const comments = (lexed.groups["comments"] ?? []).map((c) => ({ line: c.startLine ?? 0, text: c.image }))
   return { file, diagnostics, comments }

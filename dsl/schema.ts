@@ -54,12 +54,26 @@ export const onceOnlyEvents = new Set(["subscription.created", "subscription.exp
 
 export const durationUnits = ["day", "days", "week", "weeks", "month", "months", "year", "years"]
 
+/**
+ * ISO 4217 codes, from the same ICU table engine/domain/money.ts reads (the
+ * dsl does not import the engine). A currency is stored in capitals, so
+ * `currency is "usd"` never matches.
+ */
+export const knownCurrencies: ReadonlyArray<string> = Intl.supportedValuesOf("currency")
+
+/** Properties whose value is a currency code. */
+export const currencyProperties = new Set(["subscription.currency"])
+
 export interface CheckContext {
   readonly templates: ReadonlyArray<string>
   readonly teams: ReadonlyArray<string>
   /** Undefined: any list name is allowed (lists are created on first use). */
   readonly lists?: ReadonlyArray<string> | undefined
   readonly customProperties?: Readonly<Record<string, PropertyType>>
+  /** Labels of the custom properties, for hover and completion. */
+  readonly propertyLabels?: Readonly<Record<string, string>>
+  /** Undefined: the ISO 4217 codes (`knownCurrencies`). */
+  readonly currencies?: ReadonlyArray<string> | undefined
 }
 
 export const defaultCheckContext: CheckContext = {
