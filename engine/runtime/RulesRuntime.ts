@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { readdirSync, readFileSync, statSync, watch } from "node:fs"
 import { join } from "node:path"
 import type { CompiledRuleSet } from "../../dsl/index.ts"
-import { checkSource, compileRules, formatDiagnostic, parseRules } from "../../dsl/index.ts"
+import { checkRuleSources, compileRules, formatDiagnostic, loadDeclarations, parseRules } from "../../dsl/index.ts"
 import type { EngineContext } from "../store/index.ts"
 import { Database, DatabaseError, enrollDateTriggers, enrollFromJournal, messageOf, runDueEnrollments } from "../store/index.ts"
 
@@ -36,14 +36,18 @@ export const ruleFilesIn = (dir: string): Array<string> => {
   return out
 }
 
-/** Reads and checks every rule file of a directory; throws with all diagnostics when any has an error. */
+/**
+ * Reads and checks every rule file of a directory, with the declarations.json
+ * beside them (custom properties, teams, lists) and rule ids unique across
+ * the files; throws with all diagnostics when any has an error.
+ */
 export const loadRuleDirectory = (dir: string): LoadedRules => {
   const files = ruleFilesIn(dir)
-  const problems: Array<string> = []
-  const rules = files.flatMap((file) => {
-    const source = readFileSync(file, "utf8")
-    const diagnostics = checkSource(source).filter((d) => d.severity === "error")
-    for (const d of diagnostics) problems.push(formatDiagnostic(d, file, source))
+  const declarations = loadDeclarations(dir)
+  const problems: Array<string> = declarations.diagnostics.map((d) => formatDiagnostic(d, declarations.file!, declarations.source))
+  const checked = checkRuleSources(files.map((file) => ({ file, source: readFileSync(file, "utf8") })), declarations.context)
+  const rules = checked.flatMap(({ file, source, diagnostics }) => {
+    for (const d of diagnostics) if (d.severity === "error") problems.push(formatDiagnostic(d, file, source))
     return parseRules(source).file.rules
   })
   if (problems.length > 0) throw new RuleFilesInvalid(`${problems.length} error${problems.length === 1 ? "" : "s"} in rule files:\n\n${problems.join("\n\n")}`)

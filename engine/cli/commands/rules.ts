@@ -2,8 +2,10 @@
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { dirname } from "node:path"
 import { ruleFilesIn } from "../../runtime/RulesRuntime.ts"
-import { checkSource, compileRules, explainRules, formatDiagnostic, formatRules, parseRules } from "../../../dsl/index.ts"
+import { checkRuleSources, checkSource, compileRules, explainRules, formatDiagnostic, formatRules, loadDeclarations, parseRules } from "../../../dsl/index.ts"
+import type { Diagnostic } from "../../../dsl/index.ts"
 import { explainContexts, InputError, runSql } from "../../store/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { parseCountFlag } from "../flagParsers.ts"
@@ -22,26 +24,47 @@ const ruleFiles = (paths: ReadonlyArray<string>) =>
     return out
   })
 
+/**
+ * The files named, grouped by the directory whose declarations.json applies
+ * (the directory named, or the file's own): rule ids are unique within a group.
+ */
+const ruleSets = (paths: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const sets = new Map<string, Array<string>>()
+    for (const p of paths) {
+      const files = yield* ruleFiles([p])
+      const dir = statSync(p).isDirectory() ? p : dirname(p)
+      sets.set(dir, [...(sets.get(dir) ?? []), ...files])
+    }
+    return [...sets].map(([dir, files]) => ({ declarations: loadDeclarations(dir), files }))
+  })
+
 const check = Command.make("check", { paths: Argument.String("file").pipe(Argument.atLeast(1)) }, ({ paths }) =>
   Effect.gen(function*() {
     const json = yield* Json
-    const files = yield* ruleFiles(paths)
+    const sets = yield* ruleSets(paths)
     let errors = 0
     let warnings = 0
-    const report: Array<{ file: string; diagnostics: ReturnType<typeof checkSource> }> = []
-    for (const file of files) {
-      const source = readFileSync(file, "utf8")
-      const diagnostics = checkSource(source)
-      errors += diagnostics.filter((d) => d.severity === "error").length
-      warnings += diagnostics.filter((d) => d.severity === "warning").length
-      report.push({ file, diagnostics })
-      // The diagnostics are this command's output: stdout, like the summary line after them.
-      if (!json) for (const d of diagnostics) yield* Console.log(formatDiagnostic(d, file, source) + "\n")
+    let count = 0
+    const report: Array<{ file: string; diagnostics: Array<Diagnostic> }> = []
+    for (const { declarations, files } of sets) {
+      const checked = [
+        ...(declarations.file === undefined ? [] : [{ file: declarations.file, source: declarations.source, diagnostics: declarations.diagnostics }]),
+        ...checkRuleSources(files.map((file) => ({ file, source: readFileSync(file, "utf8") })), declarations.context)
+      ]
+      count += files.length
+      for (const { file, source, diagnostics } of checked) {
+        errors += diagnostics.filter((d) => d.severity === "error").length
+        warnings += diagnostics.filter((d) => d.severity === "warning").length
+        report.push({ file, diagnostics })
+        // The diagnostics are this command's output: stdout, like the summary line after them.
+        if (!json) for (const d of diagnostics) yield* Console.log(formatDiagnostic(d, file, source) + "\n")
+      }
     }
     if (json) yield* Console.log(JSON.stringify({ files: report, errors, warnings }))
-    else yield* Console.log(`${files.length} file${files.length === 1 ? "" : "s"} checked: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`)
+    else yield* Console.log(`${count} file${count === 1 ? "" : "s"} checked: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`)
     if (errors > 0) return yield* new CheckFailed({ message: `${errors} error${errors === 1 ? "" : "s"} in rule files` })
-  })).pipe(Command.withDescription("Check rule files: diagnostics as file:line:col: error: message [CODE]; exit 1 on any error"))
+  })).pipe(Command.withDescription("Check rule files (with declarations.json beside them): diagnostics as file:line:col: error: message [CODE]; exit 1 on any error"))
 
 const fmt = Command.make(
   "fmt",
