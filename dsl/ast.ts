@@ -22,12 +22,14 @@ export type Trigger =
   | { readonly kind: "Event"; readonly name: string; readonly range: Range }
   | { readonly kind: "DateTrigger"; readonly duration: Duration; readonly direction: "before" | "after"; readonly path: Path; readonly range: Range }
 
-export type Condition =
+/** `parens`: the author wrote parentheses around it (kept by the formatter; no effect on meaning). */
+export type Condition = (
   | { readonly kind: "And" | "Or"; readonly left: Condition; readonly right: Condition; readonly range: Range }
   | { readonly kind: "Not"; readonly operand: Condition; readonly range: Range }
   | { readonly kind: "Compare"; readonly path: Path; readonly op: string; readonly value: Literal; readonly range: Range }
   | { readonly kind: "In"; readonly path: Path; readonly negated: boolean; readonly values: ReadonlyArray<Literal>; readonly range: Range }
   | { readonly kind: "Known"; readonly path: Path; readonly known: boolean; readonly range: Range }
+) & { readonly parens?: true }
 
 export interface Text { readonly kind: "Text"; readonly value: string; readonly range: Range }
 

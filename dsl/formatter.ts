@@ -1,10 +1,13 @@
 /**
  * The canonical formatting of rule files: two-space indentation, one clause
- * per line, one blank line between rules, comments kept above the rule (or
- * the clause) they precede. Formatting is idempotent and never changes what
- * a file means (tested: parse(fmt(x)) equals parse(x)).
+ * per line, one blank line between rules; a comment stays above the clause it
+ * was written above, or beside the clause it was written beside, and the
+ * parentheses the author wrote stay. Formatting is idempotent and never
+ * changes what a file means (tested: parse(fmt(x)) equals parse(x)).
  */
+import type { IToken, TokenType } from "chevrotain"
 import type { Action, Condition, Duration, Literal, Path, RuleNode, Text, Trigger } from "./ast.ts"
+import * as T from "./lexer.ts"
 import { parseRules } from "./parser.ts"
 
 const quote = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`
@@ -35,7 +38,8 @@ export const formatCondition = (c: Condition, parent = 0): string => {
       s = `${path(c.path)} ${c.negated ? "not in" : "in"} [${c.values.map(literal).join(", ")}]`
       break
   }
-  return precedence(c) < parent ? `(${s})` : s
+  // Parentheses the author wrote stay, even where precedence does not need them: they read better.
+  return precedence(c) < parent || c.parens === true ? `(${s})` : s
 }
 
 const trigger = (t: Trigger): string => {
@@ -51,10 +55,9 @@ const trigger = (t: Trigger): string => {
   }
 }
 
-const actions = (list: ReadonlyArray<Action>, indent: string, comments: CommentQueue): Array<string> =>
-  list.flatMap((a) => [...comments.before(a.range.line, indent), ...action(a, indent, comments)])
+const actions = (list: ReadonlyArray<Action>, indent: string): Array<string> => list.flatMap((a) => action(a, indent))
 
-const action = (a: Action, indent: string, comments: CommentQueue): Array<string> => {
+const action = (a: Action, indent: string): Array<string> => {
   switch (a.kind) {
     case "SendEmail":
       return [`${indent}send email ${a.template} to ${a.to}`]
@@ -73,8 +76,8 @@ const action = (a: Action, indent: string, comments: CommentQueue): Array<string
     case "If":
       return [
         `${indent}if ${formatCondition(a.condition)} then`,
-        ...actions(a.then, indent + "  ", comments),
-        ...(a.otherwise === undefined ? [] : [`${indent}else`, ...actions(a.otherwise, indent + "  ", comments)]),
+        ...actions(a.then, indent + "  "),
+        ...(a.otherwise === undefined ? [] : [`${indent}else`, ...actions(a.otherwise, indent + "  ")]),
         `${indent}end`
       ]
     case "Webhook":
@@ -82,44 +85,97 @@ const action = (a: Action, indent: string, comments: CommentQueue): Array<string
   }
 }
 
-class CommentQueue {
-  private readonly items: Array<{ line: number; text: string }>
-  constructor(items: ReadonlyArray<{ line: number; text: string }>) {
-    this.items = [...items].sort((a, b) => a.line - b.line)
-  }
-  /** Comments on lines before `line` that are not printed yet. */
-  before(line: number, indent: string): Array<string> {
-    const out: Array<string> = []
-    while (this.items.length > 0 && this.items[0]!.line < line) out.push(indent + this.items.shift()!.text.trimEnd())
-    return out
-  }
-  rest(): Array<string> {
-    return this.items.splice(0).map((c) => c.text.trimEnd())
-  }
-}
+/** A rule's lines, one clause per line, without comments (also the text its version hash is taken of). */
+const ruleLines = (r: RuleNode): Array<string> => [
+  `rule ${r.id}${r.title === undefined ? "" : ` ${quote(r.title)}`}`,
+  `  when ${r.triggers.map(trigger).join(" or ")}`,
+  ...(r.where === undefined ? [] : [`  where ${formatCondition(r.where)}`]),
+  ...(r.reenroll ? ["  reenroll"] : []),
+  ...(r.unenroll === undefined ? [] : [`  unenroll when ${formatCondition(r.unenroll)}`]),
+  "then",
+  ...actions(r.actions, "  "),
+  "end"
+]
 
-export const formatRule = (r: RuleNode, comments: CommentQueue = new CommentQueue([])): string => {
-  const lines = [
-    ...comments.before(r.range.line, ""),
-    `rule ${r.id}${r.title === undefined ? "" : ` ${quote(r.title)}`}`,
-    `  when ${r.triggers.map(trigger).join(" or ")}`,
-    ...(r.where === undefined ? [] : [`  where ${formatCondition(r.where)}`]),
-    ...(r.reenroll ? ["  reenroll"] : []),
-    ...(r.unenroll === undefined ? [] : [`  unenroll when ${formatCondition(r.unenroll)}`]),
-    "then",
-    ...actions(r.actions, "  ", comments),
-    ...comments.before(r.range.endLine, "  "),
-    "end"
-  ]
-  return lines.join("\n")
+export const formatRule = (r: RuleNode): string => ruleLines(r).join("\n")
+
+/**
+ * The token that opens each line `ruleLines` prints, in source order: the
+ * formatted lines and these tokens correspond one to one, which is how a
+ * comment finds the line it was written above or beside.
+ */
+const lineLeaders = (tokens: ReadonlyArray<IToken>): Array<IToken> => {
+  const out: Array<IToken> = []
+  let inIf = false
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!
+    if (t.tokenType === T.When && tokens[i - 1]?.tokenType === T.Unenroll) continue
+    if (t.tokenType === T.Then && inIf) {
+      inIf = false
+      continue
+    }
+    if (t.tokenType === T.If) inIf = true
+    if (leaderTypes.has(t.tokenType)) out.push(t)
+  }
+  return out
+}
+const leaderTypes = new Set<TokenType>([T.Rule, T.When, T.Where, T.Reenroll, T.Unenroll, T.Then, T.Else, T.End, T.Send, T.Notify, T.Set, T.Create, T.Add, T.Remove, T.Wait, T.If, T.Webhook])
+
+/** The index of the last element whose offset is <= `offset` (the array is sorted by offset). */
+const lastAtOrBefore = (items: ReadonlyArray<IToken>, offset: number): number => {
+  let lo = 0
+  let hi = items.length - 1
+  let found = -1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    if (items[mid]!.startOffset <= offset) {
+      found = mid
+      lo = mid + 1
+    } else hi = mid - 1
+  }
+  return found
 }
 
 /** Formats a whole file; undefined when it does not parse (the checker reports why). */
 export const formatRules = (source: string): string | undefined => {
   const parsed = parseRules(source)
   if (parsed.diagnostics.length > 0) return undefined
-  const comments = new CommentQueue(parsed.comments)
-  const rules = parsed.file.rules.map((r) => formatRule(r, comments))
-  const trailing = comments.rest()
-  return [...rules, ...(trailing.length === 0 ? [] : [trailing.join("\n")])].join("\n\n") + "\n"
+  const lexed = T.ruleLexer.tokenize(source)
+  const tokens = lexed.tokens
+  const leaders = lineLeaders(tokens)
+  const perRule = parsed.file.rules.map(ruleLines)
+  if (perRule.reduce((n, lines) => n + lines.length, 0) !== leaders.length) throw new Error("formatter: printed lines and source clauses differ")
+  // A comment belongs to the line its previous token is on when it shares that token's line
+  // (beside it), else to the line of the token that follows it (above it).
+  const above = new Map<number, Array<string>>()
+  const beside = new Map<number, Array<string>>()
+  const atEnd: Array<string> = []
+  let endGap = false
+  for (const c of lexed.groups["comments"] ?? []) {
+    const next = lastAtOrBefore(tokens, c.startOffset) + 1
+    const prev = tokens[next - 1]
+    const comment = c.image.trimEnd()
+    if (prev !== undefined && prev.endLine === c.startLine) {
+      const k = lastAtOrBefore(leaders, prev.startOffset)
+      beside.set(k, [...(beside.get(k) ?? []), comment])
+    } else if (next < tokens.length) {
+      const k = lastAtOrBefore(leaders, tokens[next]!.startOffset)
+      above.set(k, [...(above.get(k) ?? []), comment])
+    } else {
+      if (atEnd.length === 0) endGap = prev === undefined || (c.startLine ?? 0) > (prev.endLine ?? 0) + 1
+      atEnd.push(comment)
+    }
+  }
+  let k = 0
+  const rules = perRule.map((lines) =>
+    lines.flatMap((line) => {
+      // A comment takes the indentation of the line below it; above a rule's `end` it ends the body.
+      const indent = line === "end" ? "  " : /^ */.exec(line)![0]
+      const out = [...(above.get(k) ?? []).map((c) => indent + c), beside.has(k) ? `${line} ${beside.get(k)!.join(" ")}` : line]
+      k++
+      return out
+    }).join("\n"))
+  const body = rules.join("\n\n")
+  if (atEnd.length === 0) return body + "\n"
+  return body === "" ? atEnd.join("\n") + "\n" : `${body}${endGap ? "\n\n" : "\n"}${atEnd.join("\n")}\n`
 }

@@ -198,7 +198,7 @@ class RuleParser extends EmbeddedActionsParser {
   notCondition = this.RULE("notCondition", (): Condition =>
     this.OR([
       { ALT: () => { const n = this.CONSUME(T.Not); const c = this.SUBRULE(this.notCondition); return this.ACTION(() => ({ kind: "Not" as const, operand: c, range: span(rangeOf(n), c?.range ?? rangeOf(n)) })) } },
-      { ALT: () => { this.CONSUME(T.LParen); const c = this.SUBRULE(this.condition); this.CONSUME(T.RParen); return c } },
+      { ALT: () => { this.CONSUME(T.LParen); const c = this.SUBRULE(this.condition); this.CONSUME(T.RParen); return this.ACTION(() => (c === undefined ? c : { ...c, parens: true as const })) } },
       { ALT: () => this.SUBRULE(this.comparison) }
     ]))
 
