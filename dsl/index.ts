@@ -58,6 +58,13 @@ export const checkRuleSources = (sources: ReadonlyArray<RuleSource>, context: Ch
     return { ...s, diagnostics: diagnostics.sort((a, b) => a.range.line - b.range.line || a.range.col - b.range.col) }
   })
 }
+/**
+ * Starts the language server on a pair of streams (`billcycle rules lsp`).
+ * Loaded on demand: the engine and the other commands never load the LSP library.
+ */
+export const startLanguageServer = async (...args: Parameters<typeof import("./languageServer.ts").startLanguageServer>) =>
+  (await import("./languageServer.ts")).startLanguageServer(...args)
+export type { LanguageServerOptions } from "./languageServer.ts"
 export * from "./compiler.ts"
 export * from "./program.ts"
 export * from "./explain.ts"

@@ -4,7 +4,8 @@ import { Argument, Command, Flag } from "effect/cli"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { dirname } from "node:path"
 import { ruleFilesIn } from "../../runtime/RulesRuntime.ts"
-import { checkRuleSources, checkSource, compileRules, explainRules, formatDiagnostic, formatRules, loadDeclarations, parseRules } from "../../../dsl/index.ts"
+import { checkRuleSources, checkSource, compileRules, explainRules, formatDiagnostic, formatRules, loadDeclarations, parseRules, startLanguageServer } from "../../../dsl/index.ts"
+import { EmailData, templatePath } from "../../../templates/index.ts"
 import type { Diagnostic } from "../../../dsl/index.ts"
 import { explainContexts, InputError, runSql } from "../../store/index.ts"
 import { withApp } from "../AppLayer.ts"
@@ -122,4 +123,21 @@ const explain = Command.make(
     }))
 ).pipe(Command.withDescription("For each rule: would it enroll this subscription now, and why not"))
 
-export const rulesCommand = Command.make("rules").pipe(Command.withDescription("Enrollment-trigger rules"), Command.withSubcommands([check, fmt, explain]))
+/** The email variables a template uses, for the language server's hover. */
+const templateVariables = (template: string): ReadonlyArray<string> | undefined => {
+  const file = templatePath(`emails/${template}.hbs`)
+  if (!existsSync(file)) return undefined
+  const mustaches = (readFileSync(file, "utf8").match(/\{\{[^}]*\}\}/g) ?? []).join(" ")
+  return Object.keys(EmailData.fields).filter((v) => new RegExp(`\\b${v}\\b`).test(mustaches))
+}
+
+const lsp = Command.make("lsp", {}, () =>
+  // stdout is the protocol's: nothing else may be written to it while the server runs.
+  Effect.callback<void>((resume) => {
+    void startLanguageServer(process.stdin, process.stdout, { templateVariables }).then((connection) => {
+      connection.onExit(() => resume(Effect.void))
+      process.stdin.once("end", () => resume(Effect.void))
+    })
+  })).pipe(Command.withDescription("Language Server Protocol over stdio, for editors: diagnostics, hover, completion, formatting, go to definition"))
+
+export const rulesCommand = Command.make("rules").pipe(Command.withDescription("Enrollment-trigger rules"), Command.withSubcommands([check, fmt, explain, lsp]))
