@@ -17,7 +17,9 @@ class RpcClient {
   private readonly pending = new Map<number, (result: unknown) => void>()
   private readonly notifications: Array<{ method: string; params: any }> = []
   private readonly waiters: Array<() => void> = []
-  constructor(private readonly child: ChildProcessWithoutNullStreams) {
+  private readonly child: ChildProcessWithoutNullStreams
+  constructor(child: ChildProcessWithoutNullStreams) {
+    this.child = child
     child.stdout.on("data", (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk])
       for (;;) {
