@@ -89,7 +89,7 @@ const fmt = Command.make(
         if (changed.length > 0) return yield* new CheckFailed({ message: `${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted (run: billcycle rules fmt)` })
       } else if (!(yield* Json)) yield* Console.log(`${changed.length} of ${files.length} file${files.length === 1 ? "" : "s"} reformatted`)
     })
-).pipe(Command.withDescription("Format rule files canonically (--check to only report)"))
+).pipe(Command.withDescription("Format rule files canonically, keeping comments where they were written and the parentheses written (--check to only report)"))
 
 const explain = Command.make(
   "explain",
