@@ -70,7 +70,7 @@ describe(`subscriptions in the store (${backend})`, () => {
   it("a change of items is a new version from the next billing date; the old one is kept", async () => {
     const [s] = await createSubscriptions(t.db.sql, ctx, { ...base, contactEmail: "ana@example.com", items: items("sku=COFFEE-1KG") })
     const changes = await updateSubscription(t.db.sql, at("2026-03-05"), s!.id, { items: items("sku=COFFEE-1KG,qty=3") })
-    expect(changes[0]).toContain("version 2")
+    expect(changes.changes[0]).toContain("version 2")
     const versions = await t.db.sql`select version, effective_from from item_versions where subscription_id = ${s!.id} order by version`
     expect(versions.map((v) => [v["version"], v["effective_from"]])).toEqual([[1, "2026-03-01"], [2, "2026-03-05"]])
     expect((await currentItems(t.db.sql, s!.id))[0]!.quantity).toBe(3)
