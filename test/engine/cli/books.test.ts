@@ -25,70 +25,34 @@ const ok = (r: { code: number; stdout: string; stderr: string }) => {
 }
 
 describe("subscriptions delete keeps the books", () => {
-  it("after deleting a canceled subscription, its invoices are listed, numbers stay gapless and reports are byte-identical", () => {
+  it("a deleted canceled subscription's invoices stay listed and closable; show names the deletion; void and write-off refuse a paid or unknown invoice with exit 2", () => {
     const cli = session()
-    ok(cli("2026-01-01", "products", "add", "--name", "Coffee 1 kg", "--sku", "COFFEE-1KG", "--price", "25.00", "--currency", "USD", "--frequency", "monthly"))
-    ok(cli("2026-01-01", "contacts", "add", "--email", "ana@example.com", "--payment-method", "pm_ok"))
     ok(cli("2026-01-01", "contacts", "add", "--email", "bo@example.com"))
-    const ana = JSON.parse(ok(cli("2026-01-01", "subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=COFFEE-1KG,qty=2", "--json"))).subscriptions[0].id
-    const bo = JSON.parse(ok(cli("2026-01-10", "subscriptions", "create", "--contact", "bo@example.com", "--item", "sku=COFFEE-1KG", "--collection", "invoice:net-15", "--json"))).subscriptions[0].id
-    for (const d of ["2026-01-10", "2026-02-01", "2026-02-10", "2026-03-01", "2026-03-10"]) ok(cli(d, "engine", "--once"))
-    ok(cli("2026-03-12", "subscriptions", "cancel", String(bo)))
+    const [bo] = JSON.parse(ok(cli("2026-01-01", "subscriptions", "create", "--contact", "bo@example.com", "--item", "name=Beans,price=25.00", "--collection", "invoice:net-15", "--json"))).subscriptions
+    ok(cli("2026-02-01", "engine", "--once"))
+    const before = JSON.parse(ok(cli("2026-02-02", "invoices", "list", "--subscription", String(bo.id), "--json")))
+    expect(before.map((i: { status: string }) => i.status)).toEqual(["open", "open"])
+    ok(cli("2026-02-02", "invoices", "pay", String(before[0].id)))
+    ok(cli("2026-02-03", "subscriptions", "cancel", String(bo.id)))
 
-    const books = () => ({
-      mrr: ok(cli("2026-03-12", "report", "mrr", "--from", "2026-01", "--to", "2026-06", "--format", "json")),
-      movements: ok(cli("2026-03-12", "report", "movements", "--from", "2026-01", "--to", "2026-06", "--format", "json")),
-      growth: ok(cli("2026-03-12", "report", "growth", "--from", "2026-01", "--to", "2026-06", "--format", "csv")),
-      invoices: ok(cli("2026-03-12", "invoices", "list", "--json"))
-    })
-    const before = books()
-    const boInvoices = JSON.parse(before.invoices).filter((i: { subscription_id: number }) => i.subscription_id === bo)
-    expect(boInvoices.map((i: { status: string }) => i.status)).toContain("open")
-    // bo's MRR is in the report before the delete: the check below would notice it leaving.
-    expect(JSON.parse(before.mrr)[1]).toMatchObject({ month: "2026-02", mrr: 75, subscribers: 2 })
-
-    const deleted = ok(cli("2026-03-12", "subscriptions", "delete", String(bo)))
-    expect(deleted).toMatch(new RegExp(`subscription ${bo} deleted; its 3 invoices and journal are kept \\(\\d still open`))
-
-    // Reports and the invoice list are byte-identical after the delete.
-    expect(books()).toEqual(before)
-    const numbers = JSON.parse(before.invoices).map((i: { number: string }) => Number(i.number.replace(/^\D+/, ""))).sort((a: number, b: number) => a - b)
-    expect(numbers).toEqual(numbers.map((_: number, i: number) => i + 1))
-    expect(JSON.parse(ok(cli("2026-03-12", "invoices", "list", "--subscription", String(bo), "--json")))).toEqual(boInvoices)
-    expect(ok(cli("2026-03-12", "events", "list", "--subscription", String(bo)))).toContain("subscription.deleted")
-
-    // Gone from lists, views, show and the export.
-    expect(JSON.parse(ok(cli("2026-03-12", "subscriptions", "list", "--json"))).map((s: { id: number }) => s.id)).toEqual([ana])
-    expect(JSON.parse(ok(cli("2026-03-12", "subscriptions", "list", "--status", "canceled", "--json")))).toEqual([])
-    expect(ok(cli("2026-03-12", "export", "subscriptions")).split(/\r?\n/).filter((l) => l.startsWith(`${bo},`))).toEqual([])
-    const show = cli("2026-03-12", "subscriptions", "show", String(bo))
+    expect(ok(cli("2026-02-03", "subscriptions", "delete", String(bo.id)))).toContain(`subscription ${bo.id} deleted; its 2 invoices and journal are kept (1 still open`)
+    const show = cli("2026-02-03", "subscriptions", "show", String(bo.id))
     expect(show.code).toBe(2)
-    expect(show.stderr).toContain(`subscription ${bo} was deleted on 2026-03-12`)
+    expect(show.stderr).toContain(`subscription ${bo.id} was deleted on 2026-02-03`)
+    const after = JSON.parse(ok(cli("2026-02-03", "invoices", "list", "--subscription", String(bo.id), "--json")))
+    expect(after.map((i: { number: string; status: string }) => [i.number, i.status])).toEqual([[before[0].number, "paid"], [before[1].number, "open"]])
 
-    // The open invoice is still owed and can be closed: written off, with its event; the numbers continue with no gap.
-    const open = boInvoices.find((i: { status: string }) => i.status === "open")
-    const written = JSON.parse(ok(cli("2026-03-13", "invoices", "write-off", String(open.id), "--json")))
-    expect(written).toMatchObject({ id: open.id, number: open.number, status: "uncollectible", amount: "25.00", currency: "USD" })
-    expect(ok(cli("2026-03-13", "events", "list", "--type", "invoice.written_off", "--json"))).toContain(open.number)
-  }, 300_000)
-
-  it("invoices void and write-off refuse a paid or unknown invoice with exit 2, naming it", () => {
-    const cli = session()
-    ok(cli("2026-01-01", "contacts", "add", "--email", "ana@example.com", "--payment-method", "pm_ok"))
-    ok(cli("2026-01-01", "subscriptions", "create", "--contact", "ana@example.com", "--item", "name=Beans,price=10.00"))
-    ok(cli("2026-01-01", "engine", "--once"))
-    const [paid] = JSON.parse(ok(cli("2026-01-02", "invoices", "list", "--json")))
-    expect(paid.status).toBe("paid")
     for (const verb of ["void", "write-off"]) {
-      const r = cli("2026-01-02", "invoices", verb, String(paid.id))
-      expect(r.code).toBe(2)
-      expect(r.stderr).toContain(`invoice ${paid.number} is paid: a paid invoice is refunded`)
-      const unknown = cli("2026-01-02", "invoices", verb, "424242")
+      const paid = cli("2026-02-03", "invoices", verb, String(before[0].id))
+      expect(paid.code).toBe(2)
+      expect(paid.stderr).toContain(`invoice ${before[0].number} is paid: a paid invoice is refunded`)
+      const unknown = cli("2026-02-03", "invoices", verb, "424242")
       expect(unknown.code).toBe(2)
       expect(unknown.stderr).toContain("invoice 424242 does not exist")
     }
-    expect(JSON.parse(ok(cli("2026-01-02", "invoices", "list", "--json")))[0].status).toBe("paid")
-  }, 120_000)
+    const written = JSON.parse(ok(cli("2026-02-04", "invoices", "write-off", String(before[1].id), "--json")))
+    expect(written).toMatchObject({ id: before[1].id, number: before[1].number, status: "uncollectible", previousStatus: "open", amount: "25.00", currency: "USD" })
+  }, 600_000)
 })
 
 describe("subscriptions update --item keeps what it does not name", () => {
@@ -98,7 +62,6 @@ describe("subscriptions update --item keeps what it does not name", () => {
     ok(cli("2026-03-01", "contacts", "add", "--email", "ana@example.com", "--name", "Ana Berg", "--payment-method", "pm_ok"))
     const [sub] = JSON.parse(ok(cli("2026-03-01", "subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=COFFEE-1KG,qty=2,discount=10%", "--terms", "fixed:6", "--json"))).subscriptions
     expect(sub.amountPerPayment).toBe(4500)
-    ok(cli("2026-03-01", "engine", "--once"))
 
     const updated = ok(cli("2026-03-05", "subscriptions", "update", String(sub.id), "--item", "sku=COFFEE-1KG,qty=3"))
     expect(updated).toContain(`subscription ${sub.id} updated: items (version 2, effective 2026-04-01): per payment 45.00 USD → 67.50 USD`)
@@ -111,17 +74,5 @@ describe("subscriptions update --item keeps what it does not name", () => {
     expect(text).toContain("Items in force today (version 1, since 2026-03-01): 45.00 USD per payment")
     expect(text).toContain("Next items (version 2, from 2026-04-01): 67.50 USD per payment")
     expect(text.indexOf("Items in force today")).toBeLessThan(text.indexOf("Next items"))
-
-    // A second change before the date replaces the waiting one and starts from it: the discount and qty=3 stay, the tax is added.
-    const again = JSON.parse(ok(cli("2026-03-06", "subscriptions", "update", String(sub.id), "--item", "sku=COFFEE-1KG,tax=25%", "--json")))
-    expect(again.items).toEqual({ version: 2, effectiveFrom: "2026-04-01", currency: "USD", amountPerPaymentBefore: 6750, amountPerPaymentAfter: 8438 })
-
-    // The engine bills the kept discount on the effective date; then that version is today's and none is next.
-    ok(cli("2026-04-01", "engine", "--once"))
-    const invoices = JSON.parse(ok(cli("2026-04-01", "invoices", "list", "--subscription", String(sub.id), "--json")))
-    expect(invoices.map((i: { total: string }) => i.total)).toEqual(["45.00", "84.38"])
-    const later = JSON.parse(ok(cli("2026-04-02", "subscriptions", "show", String(sub.id), "--json")))
-    expect(later.current_items).toMatchObject({ version: 2, items: [{ quantity: 3, discount_ppm: 100_000, tax_rate_ppm: 250_000 }] })
-    expect(later.next_items).toBeNull()
-  }, 300_000)
+  }, 600_000)
 })

@@ -5,16 +5,23 @@
  * or writing it off, never by deleting it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { autoRenew, parseItemSpec } from "../../../engine/domain/index.ts"
+import type { ItemSpec } from "../../../engine/domain/index.ts"
+import { buildReports } from "../../../reports/index.ts"
 import {
+  addContact,
+  addProduct,
   cancelSubscription,
   closeInvoice,
+  createSubscriptions,
   deleteSubscription,
   exportSubscriptions,
   getSubscription,
   listEvents,
   listInvoices,
   listSubscriptions,
-  payInvoice
+  payInvoice,
+  updateSubscription
 } from "../../../engine/store/index.ts"
 import { contextAt, createSubscription, eventTypes, invoicesOf, subscriptionRow, tickAt } from "../runtime/engineHarness.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
@@ -77,6 +84,23 @@ describe(`deleting a subscription keeps the books (${backend})`, () => {
     await tickAt(t, "2026-04-01")
     expect(consecutive(await allNumbers())).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
     expect((await invoicesOf(t.db.sql, gone))).toHaveLength(3)
+  })
+
+  it("every report is byte-identical before and after a delete", async () => {
+    const stays = await createSubscription(t.db.sql, { start: "2025-01-01", items: [{ price: 4000 }] })
+    const gone = await createSubscription(t.db.sql, { start: "2025-01-15", items: [{ price: 2500, qty: 2 }] })
+    for (const d of ["2025-01-01", "2025-01-15", "2025-02-15", "2025-03-15"]) await tickAt(t, d)
+    await cancelSubscription(t.db.sql, await contextAt(t, "2025-03-20"), gone, { atPeriodEnd: false, refundUnused: false })
+    const reports = async () => {
+      const { timings: _timings, ...rows } = await buildReports(t.db.sql, { from: "2025-01", to: "2025-06", currency: "USD" })
+      return JSON.stringify(rows)
+    }
+    const before = await reports()
+    // The deleted subscription's MRR is in the report: were it dropped with the row, the comparison would see it.
+    expect(JSON.parse(before).mrr.find((r: { month: string }) => r.month === "2025-02")).toMatchObject({ mrr: 90, subscribers: 2 })
+    await deleteSubscription(t.db.sql, await contextAt(t, "2025-04-01"), gone)
+    expect(await reports()).toBe(before)
+    expect((await listSubscriptions(t.db.sql, {})).map((s) => s.id)).toContain(stays)
   })
 
   it("the database refuses to delete an invoice, or a subscription row that has invoices", async () => {
@@ -155,3 +179,31 @@ describe(`voiding and writing off invoices (${backend})`, () => {
   })
 })
 
+
+describe(`subscriptions update --item keeps what it does not name (${backend})`, () => {
+  it("qty=3 on an item with a 10% discount keeps the discount, and the engine bills it from the next billing date", async () => {
+    const ctx = await contextAt(t, "2026-09-01")
+    await addProduct(t.db.sql, { name: "Just one more cup – 1 kg", sku: "COFFEE-1KG", price: "25.00", currency: "USD", frequency: "monthly" })
+    await addContact(t.db.sql, { email: "ana@example.com", name: "Ana", paymentMethod: "pm_ok" }, "2026-09-01")
+    const items = (...texts: Array<string>) => texts.map((x) => parseItemSpec(x) as ItemSpec)
+    const [sub] = await createSubscriptions(t.db.sql, ctx, {
+      contactEmail: "ana@example.com", items: items("sku=COFFEE-1KG,qty=2,discount=10%,tax=25%", "name=Mug,price=8.00,discount=1.00"), start: { _tag: "Today" },
+      terms: autoRenew, collection: "charge", paymentTerms: undefined, paymentMethod: undefined, language: undefined, locale: undefined, reminders: false
+    })
+    await tickAt(t, "2026-09-01")
+    // The catalogue price rises; the item on the subscription keeps its price too, as the spec does not name one.
+    await t.db.sql`update products set unit_price = 3000 where sku = 'COFFEE-1KG'`
+    const result = await updateSubscription(t.db.sql, await contextAt(t, "2026-09-05"), sub!.id, { items: items("sku=COFFEE-1KG,qty=3", "name=Mug,price=9.00") })
+    // Before: 2 × 22.50 = 45.00 + 25% = 56.25, mug 7.00: 63.25. After: 67.50 + 16.88 = 84.38, mug 9.00 − 1.00 = 8.00: 92.38.
+    expect(result.items).toEqual({ version: 2, effectiveFrom: "2026-10-01", currency: "USD", amountPerPaymentBefore: 6325, amountPerPaymentAfter: 9238 })
+    expect(result.changes[0]).toBe("items (version 2, effective 2026-10-01): per payment 63.25 USD → 92.38 USD")
+    const [event] = await t.db.sql`select data from events where subscription_id = ${sub!.id} and type = 'subscription.items_changed'`
+    expect(event!["data"]).toMatchObject({ amount_before: 6325, amount: 9238, currency: "USD" })
+    await tickAt(t, "2026-10-01")
+    const invoices = await invoicesOf(t.db.sql, sub!.id)
+    expect(invoices.map((i) => i.total)).toEqual([6325, 9238])
+    // A new item and a removed one are the new set: what is not given leaves.
+    const swapped = await updateSubscription(t.db.sql, await contextAt(t, "2026-10-05"), sub!.id, { items: items("sku=COFFEE-1KG") })
+    expect(swapped.items).toMatchObject({ amountPerPaymentBefore: 9238, amountPerPaymentAfter: 8438 })
+  })
+})
