@@ -62,6 +62,7 @@ describe("subscriptions update --item keeps what it does not name", () => {
     ok(cli("2026-03-01", "contacts", "add", "--email", "ana@example.com", "--name", "Ana Berg", "--payment-method", "pm_ok"))
     const [sub] = JSON.parse(ok(cli("2026-03-01", "subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=COFFEE-1KG,qty=2,discount=10%", "--terms", "fixed:6", "--json"))).subscriptions
     expect(sub.amountPerPayment).toBe(4500)
+    ok(cli("2026-03-01", "engine", "--once"))
 
     const updated = ok(cli("2026-03-05", "subscriptions", "update", String(sub.id), "--item", "sku=COFFEE-1KG,qty=3"))
     expect(updated).toContain(`subscription ${sub.id} updated: items (version 2, effective 2026-04-01): per payment 45.00 USD → 67.50 USD`)
