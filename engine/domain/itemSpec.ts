@@ -14,6 +14,8 @@ export interface ItemSpec {
   /** Decimal text in major units, converted once the currency is known. */
   readonly price?: string
   readonly quantity: number
+  /** Whether `qty=` was written: `subscriptions update` keeps the quantity of an item already on the subscription otherwise. */
+  readonly quantityGiven?: boolean
   readonly frequency?: Frequency
   readonly oneTime: boolean
   readonly discountPercentPpm?: number
@@ -59,6 +61,7 @@ export const parseItemSpec = (text: string): ItemSpec | string => {
           return `quantity must be a whole number greater than 0, got "${value}"`
         }
         spec.quantity = Number(value)
+        spec.quantityGiven = true
         break
       }
       case "frequency": {

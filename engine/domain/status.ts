@@ -12,7 +12,7 @@ export const terminalStatuses: ReadonlySet<SubscriptionStatus> = new Set(["cance
 
 export const isTerminal = (s: SubscriptionStatus): boolean => terminalStatuses.has(s)
 
-/** Only canceled and expired subscriptions may be deleted (permanently). */
+/** Only canceled and expired subscriptions may be deleted (hidden from views; their invoices and journal stay). */
 export const canDelete = (s: SubscriptionStatus): boolean => isTerminal(s)
 
 export const canPause = (s: SubscriptionStatus): boolean => s === "active" || s === "past_due" || s === "unpaid"

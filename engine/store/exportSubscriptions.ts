@@ -53,6 +53,7 @@ export const exportSubscriptions = async (sql: Sql, properties: ExportProperties
     from subscriptions s join contacts c on c.id = s.contact_id
     left join contacts b on b.id = s.billing_contact_id
     left join companies co on co.id = s.company_id
+    where s.deleted_on is null
     order by s.id`
   const lines = await sql<Array<{ subscription_id: number; unit_price: number; quantity: number; discount_ppm: number | null; discount_amount: number | null; tax_rate_ppm: number | null; one_time: boolean }>>`
     select l.subscription_id, l.unit_price, l.quantity, l.discount_ppm, l.discount_amount, l.tax_rate_ppm, l.one_time

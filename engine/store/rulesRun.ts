@@ -25,7 +25,7 @@ const snapshotQuery = (tx: TransactionSql | Sql, ids: ReadonlyArray<number>) =>
                                      else l.unit_price * l.quantity end)
                      from line_items l where l.subscription_id = s.id and not l.one_time
                        and l.version = (select max(version) from item_versions v where v.subscription_id = s.id)), 0)::float8 as amount
-    from subscriptions s join contacts c on c.id = s.contact_id where s.id = any(${ids as Array<number>})`
+    from subscriptions s join contacts c on c.id = s.contact_id where s.id = any(${ids as Array<number>}) and s.deleted_on is null`
 
 const perMonth = (row: Record<string, any>) => {
   const a = Number(row["amount"]), n = Number(row["frequency_count"])

@@ -5,9 +5,9 @@
  * Every change commits with its events; the status rules of the product are
  * enforced here with messages that say what is allowed.
  */
-import { BillingSchedule, groupIntoSubscriptions, lineAmounts, startDate, toDayNumber } from "../billing/index.ts"
+import { BillingSchedule, groupIntoSubscriptions, lineAmounts, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
-import { canCancel, canDelete, canPause, canResume, formatBillingTerms, formatFrequency, parseMajorAmount } from "../domain/index.ts"
+import { canCancel, canDelete, canPause, canResume, formatBillingTerms, formatFrequency, formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
 import { languageOf, localeOf } from "./billingRun.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
@@ -76,17 +76,23 @@ export const loadProducts = async (sql: Sql | TransactionSql, skus: ReadonlyArra
 export const resolveItems = async (sql: Sql | TransactionSql, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string): Promise<Array<ResolvedItem>> =>
   resolveItemsWith(await loadProducts(sql, specs.flatMap((s) => (s.sku === undefined ? [] : [s.sku]))), specs, labels, defaultCurrency)
 
-/** Resolves item specs against a loaded catalogue; every problem names its item. */
-export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string): Array<ResolvedItem> => {
+/**
+ * Resolves item specs against a loaded catalogue; every problem names its item.
+ * `onSubscription[i]`, when given, is the line already on the subscription that
+ * spec i changes: what the spec does not name (price, quantity, discount, tax,
+ * name) stays as it is on that line, so `--item sku=X,qty=3` keeps X's discount.
+ */
+export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string, onSubscription: ReadonlyArray<StoredLine | undefined> = []): Array<ResolvedItem> => {
   return specs.map((spec, i) => {
     const label = labels[i] ?? `item ${i + 1}`
+    const kept = onSubscription[i]
     const product = spec.sku === undefined ? undefined : products.get(spec.sku)
     if (spec.sku !== undefined && product === undefined) throw new InputError(`${label}: unknown SKU "${spec.sku}"`)
     const currency = spec.currency ?? product?.currency ?? defaultCurrency
     if (product !== undefined && spec.currency !== undefined && spec.currency !== product.currency) {
       throw new InputError(`${label}: SKU ${product.sku} is priced in ${product.currency}, not ${spec.currency}`)
     }
-    let unitPrice = product?.unit_price
+    let unitPrice = kept?.unit_price ?? product?.unit_price
     if (spec.price !== undefined) {
       const p = parseMajorAmount(spec.price, currency)
       if (typeof p === "string") throw new InputError(`${label}: price: ${p}`)
@@ -94,7 +100,7 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
     }
     if (unitPrice === undefined) throw new InputError(`${label}: no price`)
     if (unitPrice <= 0) throw new InputError(`${label}: the unit price must be greater than 0`)
-    let discount: LineItem["discount"]
+    let discount: LineItem["discount"] = kept === undefined ? undefined : storedDiscount(kept)
     if (spec.discountPercentPpm !== undefined) discount = { _tag: "Percent", ppm: spec.discountPercentPpm }
     if (spec.discountAmount !== undefined) {
       const d = parseMajorAmount(spec.discountAmount, currency)
@@ -103,17 +109,18 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
       discount = { _tag: "Amount", amount: d as MinorUnits }
     }
     const productFrequency: Frequency | undefined = product?.frequency_unit == null ? undefined : { unit: product.frequency_unit, count: product.frequency_count! }
-    const oneTime = spec.oneTime || (product !== undefined && product.frequency_unit === null && spec.frequency === undefined)
+    const oneTime = spec.oneTime || (spec.frequency === undefined && (kept !== undefined ? kept.one_time : product !== undefined && product.frequency_unit === null))
     const frequency = oneTime ? undefined : spec.frequency ?? productFrequency ?? { unit: "month", count: 1 }
+    const taxRate = spec.taxPpm ?? kept?.tax_rate_ppm ?? undefined
     const line = {
-      name: spec.name ?? product!.name,
+      name: spec.name ?? kept?.name ?? product!.name,
       unitPrice: unitPrice as MinorUnits,
-      quantity: spec.quantity,
+      quantity: kept !== undefined && spec.quantityGiven !== true ? kept.quantity : spec.quantity,
       oneTime,
       productId: product?.id,
       sku: product?.sku ?? spec.sku,
       ...(discount === undefined ? {} : { discount }),
-      ...(spec.taxPpm === undefined ? {} : { taxRate: spec.taxPpm })
+      ...(taxRate === undefined ? {} : { taxRate })
     }
     try {
       lineAmounts(line)
@@ -243,6 +250,7 @@ export interface SubscriptionRow {
   last_error: string | null
   parked_at: string | null
   created_on: string
+  deleted_on: string | null
 }
 
 const selectSubscriptions = (sql: Sql | TransactionSql) => sql`
@@ -250,13 +258,13 @@ const selectSubscriptions = (sql: Sql | TransactionSql) => sql`
          s.start_date, s.billing_anchor, s.end_date, s.next_billing_date, s.payments_made, s.collection_method, s.payment_terms,
          coalesce(s.payment_method, c.payment_method) as payment_method, s.reminders, s.cancel_at, s.canceled_on, s.paused_on, s.resume_on,
          s.owner, s.properties, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale,
-         s.last_error, s.parked_at::text as parked_at, s.created_on
+         s.last_error, s.parked_at::text as parked_at, s.created_on, s.deleted_on
   from subscriptions s join contacts c on c.id = s.contact_id`
 
 export const listSubscriptions = (sql: Sql, filter: { status?: string | undefined; nextBillingBefore?: string | undefined }) =>
   sql<Array<SubscriptionRow>>`
     ${selectSubscriptions(sql)}
-    where true
+    where s.deleted_on is null
       ${filter.status === undefined ? sql`` : sql`and s.status = ${filter.status}`}
       ${filter.nextBillingBefore === undefined ? sql`` : sql`and s.next_billing_date < ${filter.nextBillingBefore}`}
     order by s.id`
@@ -264,11 +272,71 @@ export const listSubscriptions = (sql: Sql, filter: { status?: string | undefine
 export const getSubscription = async (sql: Sql | TransactionSql, id: number, lock = false): Promise<SubscriptionRow> => {
   const [row] = await sql<Array<SubscriptionRow>>`${selectSubscriptions(sql)} where s.id = ${id} ${lock ? sql`for update of s` : sql``}`
   if (row === undefined) throw new InputError(`subscription ${id} does not exist`)
+  // A deleted subscription is gone from every view and cannot be changed; its invoices and journal remain.
+  if (row.deleted_on !== null) throw new InputError(`subscription ${id} was deleted on ${row.deleted_on} (its invoices remain: billcycle invoices list --subscription ${id})`)
   return row
 }
 
+/** A line of an item version as stored. */
+export interface StoredLine {
+  version: number
+  effective_from: string
+  line_no: number
+  name: string
+  sku: string | null
+  unit_price: number
+  quantity: number
+  discount_ppm: number | null
+  discount_amount: number | null
+  tax_rate_ppm: number | null
+  one_time: boolean
+}
+
+const storedDiscount = (l: StoredLine): LineItem["discount"] =>
+  l.discount_ppm !== null ? { _tag: "Percent", ppm: l.discount_ppm } : l.discount_amount !== null ? { _tag: "Amount", amount: l.discount_amount as MinorUnits } : undefined
+
+/** A stored line as the pricing code takes it. */
+export const lineItemOf = (l: StoredLine): Pick<LineItem, "name" | "unitPrice" | "quantity" | "discount" | "taxRate" | "oneTime"> => {
+  const discount = storedDiscount(l)
+  return {
+    name: l.name, unitPrice: l.unit_price as MinorUnits, quantity: l.quantity, oneTime: l.one_time,
+    ...(discount === undefined ? {} : { discount }), ...(l.tax_rate_ppm === null ? {} : { taxRate: l.tax_rate_ppm })
+  }
+}
+
+/** What each recurring payment of these lines costs (tax included), by the pricing code's purchase summary. */
+export const amountPerPayment = (lines: ReadonlyArray<Pick<LineItem, "unitPrice" | "quantity" | "discount" | "taxRate" | "oneTime">>): number =>
+  summarize({ items: lines as ReadonlyArray<LineItem>, firstPaymentDueNow: false }).perPayment.total
+
+/** One item version of a subscription with its lines and what each payment of it costs. */
+export interface ItemVersion {
+  readonly version: number
+  readonly effectiveFrom: CalendarDate
+  readonly amountPerPayment: number
+  readonly lines: ReadonlyArray<StoredLine>
+}
+
+/** Every item version of a subscription, oldest first. */
+export const itemVersionsOf = async (sql: Sql | TransactionSql, id: number): Promise<Array<ItemVersion>> => {
+  const rows = await sql<Array<StoredLine>>`
+    select v.version, v.effective_from, l.line_no, l.name, l.sku, l.unit_price, l.quantity, l.discount_ppm, l.discount_amount, l.tax_rate_ppm, l.one_time
+    from item_versions v join line_items l on l.subscription_id = v.subscription_id and l.version = v.version
+    where v.subscription_id = ${id}
+    order by v.version, l.line_no`
+  const byVersion = new Map<number, Array<StoredLine>>()
+  for (const r of rows) {
+    const list = byVersion.get(r.version)
+    if (list === undefined) byVersion.set(r.version, [r])
+    else list.push(r)
+  }
+  return [...byVersion.values()].map((lines) => ({
+    version: lines[0]!.version, effectiveFrom: lines[0]!.effective_from as CalendarDate, lines, amountPerPayment: amountPerPayment(lines.map(lineItemOf))
+  }))
+}
+
+/** The latest item version (which may start only at the next billing date: see `itemVersionsOf` for the one in force). */
 export const currentItems = (sql: Sql | TransactionSql, id: number) =>
-  sql<Array<{ version: number; effective_from: string; line_no: number; name: string; sku: string | null; unit_price: number; quantity: number; discount_ppm: number | null; discount_amount: number | null; tax_rate_ppm: number | null; one_time: boolean }>>`
+  sql<Array<StoredLine>>`
     select v.version, v.effective_from, l.line_no, l.name, l.sku, l.unit_price, l.quantity, l.discount_ppm, l.discount_amount, l.tax_rate_ppm, l.one_time
     from item_versions v join line_items l on l.subscription_id = v.subscription_id and l.version = v.version
     where v.subscription_id = ${id} and v.version = (select max(version) from item_versions where subscription_id = ${id})
@@ -280,10 +348,28 @@ export interface UpdateInput {
   readonly paymentMethod?: string | undefined
 }
 
+/** A change of items: its version, from when, and what each payment costs before and after it (minor units). */
+export interface ItemsChange {
+  readonly version: number
+  readonly effectiveFrom: CalendarDate
+  readonly currency: string
+  readonly amountPerPaymentBefore: number
+  readonly amountPerPaymentAfter: number
+}
+
+export interface UpdateResult {
+  /** One line per change, for people. */
+  readonly changes: Array<string>
+  readonly items: ItemsChange | undefined
+}
+
 /**
- * Updates a subscription. New items become a new version effective from the
- * next billing date (the period already billed keeps its items). A new next
- * billing date re-anchors the schedule: later dates follow from it.
+ * Updates a subscription. The items given become a new version effective
+ * from the next billing date (the period already billed keeps its items);
+ * an item already on the subscription (the same SKU, or for a custom item the
+ * same name) keeps what its spec does not name: price, quantity, discount,
+ * tax. Items not given are not in the new version. A new next billing date
+ * re-anchors the schedule: later dates follow from it.
  */
 export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, input: UpdateInput) =>
   sql.begin(async (tx) => {
@@ -291,8 +377,17 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
     if (sub.status === "canceled" || sub.status === "expired") throw new InputError(`subscription ${id} is ${sub.status}: it can no longer be changed`)
     const events: Array<JournalEvent> = []
     const changes: Array<string> = []
+    let items: ItemsChange | undefined
     if (input.items !== undefined && input.items.length > 0) {
-      const resolved = await resolveItems(tx, input.items, input.items.map((_, i) => `--item ${i + 1}`), sub.currency)
+      const effectiveFrom = (sub.next_billing_date !== null && sub.next_billing_date > ctx.today ? sub.next_billing_date : ctx.today) as CalendarDate
+      // What the payment on the effective date would bill without this change (a change already waiting for that date
+      // included): the items the specs name are looked up there, and what they leave unnamed is kept.
+      const versions = await itemVersionsOf(tx, id)
+      const before = versionInForce(versions, effectiveFrom) ?? versions[0]!
+      const sameItem = (spec: ItemSpec) => (l: StoredLine) => spec.sku !== undefined ? l.sku === spec.sku : l.sku === null && l.name === spec.name
+      const kept = input.items.map((spec) => before.lines.find(sameItem(spec)))
+      const products = await loadProducts(tx, input.items.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
+      const resolved = resolveItemsWith(products, input.items, input.items.map((_, i) => `--item ${i + 1}`), sub.currency, kept)
       for (const r of resolved) {
         if (r.currency !== sub.currency) throw new InputError(`--item: the subscription bills in ${sub.currency}, not ${r.currency}`)
         if (r.frequency !== undefined && (r.frequency.unit !== sub.frequency_unit || r.frequency.count !== sub.frequency_count)) {
@@ -300,14 +395,19 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
         }
       }
       const [{ v }] = await tx<Array<{ v: number }>>`select max(version)::int as v from item_versions where subscription_id = ${id}` as unknown as [{ v: number }]
-      const effectiveFrom = sub.next_billing_date !== null && sub.next_billing_date > ctx.today ? sub.next_billing_date : ctx.today
       // Two changes before the same effective date: the later one replaces the earlier.
       await tx`delete from item_versions where subscription_id = ${id} and version = ${v} and effective_from = ${effectiveFrom} and ${v} > 1
                and not exists (select 1 from invoices where subscription_id = ${id} and period_start >= ${effectiveFrom})`
       const [{ v2 }] = await tx<Array<{ v2: number }>>`select max(version)::int as v2 from item_versions where subscription_id = ${id}` as unknown as [{ v2: number }]
       await insertItems(tx, id, v2 + 1, effectiveFrom, resolved)
-      events.push({ type: "subscription.items_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { version: v2 + 1, effective_from: effectiveFrom, items: itemsData(resolved) } })
-      changes.push(`items (version ${v2 + 1}, effective ${effectiveFrom})`)
+      const after = amountPerPayment(resolved.map((r) => r.line))
+      items = { version: v2 + 1, effectiveFrom, currency: sub.currency, amountPerPaymentBefore: before.amountPerPayment, amountPerPaymentAfter: after }
+      events.push({
+        type: "subscription.items_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today,
+        data: { version: v2 + 1, effective_from: effectiveFrom, items: itemsData(resolved), amount_before: before.amountPerPayment, amount: after, currency: sub.currency }
+      })
+      const money = (minor: number) => `${formatMajorAmount(minor, sub.currency)} ${sub.currency}`
+      changes.push(`items (version ${v2 + 1}, effective ${effectiveFrom}): per payment ${money(before.amountPerPayment)} → ${money(after)}`)
     }
     if (input.nextBillingDate !== undefined) {
       if (toDayNumber(input.nextBillingDate) < toDayNumber(ctx.today)) throw new InputError(`--next-billing-date: ${input.nextBillingDate} is in the past (today is ${ctx.today})`)
@@ -325,8 +425,8 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
     }
     if (changes.length === 0) throw new InputError("nothing to update: give --item, --next-billing-date or --payment-method")
     await writeJournal(tx, events, "cli")
-    return changes
-  }) as Promise<Array<string>>
+    return { changes, items }
+  }) as Promise<UpdateResult>
 
 export interface CancelResult {
   readonly status: SubscriptionStatus
@@ -398,15 +498,34 @@ export const resumeSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
     return next
   }) as Promise<string>
 
-/** Deletes a canceled or expired subscription for good (its events stay in the journal). */
+export interface DeleteResult {
+  /** The subscription's invoices, kept: how many, and how many of them are still open (owed). */
+  readonly invoices: number
+  readonly openInvoices: number
+}
+
+/**
+ * Deletes a canceled or expired subscription: it leaves lists, views and the
+ * export and can no longer be changed or shown. Its row stays as a tombstone
+ * (`deleted_on`) with its item versions, status history, invoices, payment
+ * attempts and journal: financial records outlive the subscription (as at
+ * Stripe, where a deleted customer keeps its invoices), invoice numbers stay
+ * gapless, and the reports, which read those rows, do not change. An open
+ * invoice stays open: it is still paid, voided or written off.
+ */
 export const deleteSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
   sql.begin(async (tx) => {
     const sub = await getSubscription(tx, id, true)
     if (!canDelete(sub.status)) throw new InputError(`subscription ${id} is ${sub.status}: only canceled or expired subscriptions can be deleted`)
-    await tx`delete from payment_attempts where invoice_id in (select id from invoices where subscription_id = ${id})`
-    await tx`delete from subscriptions where id = ${id}`
-    await writeJournal(tx, [{ type: "subscription.deleted", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { status: sub.status } }], "cli")
-  })
+    await tx`update subscriptions set deleted_on = ${ctx.today}, updated_at = now() where id = ${id}`
+    const [kept] = await tx<Array<DeleteResult>>`
+      select count(*)::int as invoices, (count(*) filter (where status = 'open'))::int as "openInvoices" from invoices where subscription_id = ${id}`
+    await writeJournal(tx, [{
+      type: "subscription.deleted", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today,
+      data: { status: sub.status, invoices: kept!.invoices, open_invoices: kept!.openInvoices }
+    }], "cli")
+    return kept!
+  }) as Promise<DeleteResult>
 
 export const listEvents = (sql: Sql, filter: { subscriptionId?: number | undefined; type?: string | undefined; since?: string | undefined }) =>
   sql<Array<{ id: number; type: string; subscription_id: number | null; invoice_id: number | null; occurred_on: string; source: string; data: Record<string, unknown> }>>`

@@ -1,12 +1,12 @@
-/** `billcycle invoices list|show|pay`, `outbox list|retry`, `tasks list`, `lists show`. */
+/** `billcycle invoices list|show|pay|void|write-off`, `outbox list|retry`, `tasks list`, `lists show`. */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { formatMajorAmount, parseMajorAmount } from "../../domain/index.ts"
 import { BusinessClock } from "../../runtime/BusinessClock.ts"
 import { engineOwner } from "../../runtime/Engine.ts"
 import { failpoint } from "../../runtime/failpoint.ts"
-import { findInvoice, InputError, listInvoices, listMembers, listOutbox, listTasks, loadSettings, payInvoice, retryOutboxMessage, runSql } from "../../store/index.ts"
-import { withApp } from "../AppLayer.ts"
+import { closeInvoice, findInvoice, InputError, listInvoices, listMembers, listOutbox, listTasks, loadSettings, payInvoice, retryOutboxMessage, runSql } from "../../store/index.ts"
+import { commandContext, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
@@ -90,7 +90,22 @@ const pay = Command.make(
     }))
 ).pipe(Command.withDescription("Record a payment received outside the gateway"))
 
-export const invoicesCommand = Command.make("invoices").pipe(Command.withDescription("Invoices"), Command.withSubcommands([list, show, pay]))
+const closing = (name: "void" | "write-off", description: string) =>
+  Command.make(name, { id: idArgument("invoice-id") }, ({ id }) =>
+    withApp(Effect.gen(function*() {
+      const json = yield* Json
+      const invoiceId = yield* parseId("INVOICE_ID", id)
+      const ctx = yield* commandContext
+      const closed = yield* runSql((sql) => closeInvoice(sql, ctx, invoiceId, name))
+      if (json) return yield* Console.log(JSON.stringify({ ...closed, amount: formatMajorAmount(closed.amount, closed.currency) }))
+      const released = closed.subscriptionStatus === null ? "" : `; subscription ${closed.subscriptionId} ${closed.subscriptionStatus.from} → ${closed.subscriptionStatus.to}`
+      yield* Console.log(`invoice ${closed.number} ${name === "void" ? "voided" : "written off"} (${money(closed.amount, closed.currency)} no longer due, status ${closed.status})${released}`)
+    }))).pipe(Command.withDescription(description))
+
+const voidCommand = closing("void", "Void an open (or written-off) invoice issued by mistake: nothing is owed, the number stays; a paid invoice is refunded instead")
+const writeOff = closing("write-off", "Write off an open invoice as uncollectible (bad debt); a paid invoice is refunded instead")
+
+export const invoicesCommand = Command.make("invoices").pipe(Command.withDescription("Invoices: never deleted; paid, voided or written off"), Command.withSubcommands([list, show, pay, voidCommand, writeOff]))
 
 const outboxList = Command.make(
   "list",

@@ -4,18 +4,18 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { lineAmounts } from "../../billing/index.ts"
+import { nextVersionAfter, versionInForce } from "../../billing/index.ts"
 import type { BillingTerms, ItemSpec, PaymentTerms } from "../../domain/index.ts"
 import { formatFrequency, formatMajorAmount, parseBillingTerms, parseItemSpec, subscriptionStatuses } from "../../domain/index.ts"
 import { settleAttemptsNow } from "../../runtime/settleNow.ts"
 import { Gateway } from "../../runtime/Gateway.ts"
-import type { StartChoice, SubscriptionRow } from "../../store/index.ts"
+import type { ItemVersion, StartChoice, StoredLine, SubscriptionRow } from "../../store/index.ts"
 import {
   cancelSubscription,
   createSubscriptions,
-  currentItems,
   deleteSubscription,
   getSubscription,
+  itemVersionsOf,
   listEvents,
   listInvoices,
   listSubscriptions,
@@ -130,21 +130,36 @@ const list = Command.make(
     }))
 ).pipe(Command.withDescription("List subscriptions by status or next billing date"))
 
+const itemsTable = (lines: ReadonlyArray<StoredLine>, c: string) =>
+  renderTable(["#", "ITEM", "QTY", "UNIT PRICE", "DISCOUNT", "TAX", "ONE-TIME"], lines.map((i) => [
+    String(i.line_no), i.name, String(i.quantity), money(i.unit_price, c),
+    i.discount_ppm !== null ? `${i.discount_ppm / 10_000}%` : i.discount_amount !== null ? money(i.discount_amount, c) : "-",
+    i.tax_rate_ppm === null ? "-" : `${i.tax_rate_ppm / 10_000}%`, i.one_time ? "yes" : ""
+  ]))
+
+const versionJson = (v: ItemVersion | undefined) =>
+  v === undefined ? null : { version: v.version, effective_from: v.effectiveFrom, amount_per_payment: v.amountPerPayment, items: v.lines }
+
 const show = Command.make("show", { id: Argument.String("id") }, ({ id }) =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
     const subscriptionId = yield* idOf(id)
-    const { sub, items, invoices } = yield* runSql(async (sql) => ({
+    const ctx = yield* commandContext
+    const { sub, versions, invoices } = yield* runSql(async (sql) => ({
       sub: await getSubscription(sql, subscriptionId),
-      items: await currentItems(sql, subscriptionId),
+      versions: await itemVersionsOf(sql, subscriptionId),
       invoices: await listInvoices(sql, { subscriptionId })
     }))
-    if (json) return yield* Console.log(JSON.stringify({ ...sub, items, invoices }))
+    // The version in force today (business clock) and the next one, kept apart: a change waits for the next billing date.
+    const current = versionInForce(versions, ctx.today)
+    const next = nextVersionAfter(versions, ctx.today)
+    const shown = current ?? next
+    if (json) {
+      return yield* Console.log(JSON.stringify({
+        ...sub, today: ctx.today, items: shown?.lines ?? [], current_items: versionJson(current), next_items: versionJson(next), invoices
+      }))
+    }
     const c = sub.currency
-    const perPayment = items.filter((i) => !i.one_time).reduce((s, i) => s + lineAmounts({
-      unitPrice: i.unit_price as never, quantity: i.quantity, ...(i.discount_ppm === null ? {} : { discount: { _tag: "Percent" as const, ppm: i.discount_ppm } }),
-      ...(i.discount_amount === null ? {} : { discount: { _tag: "Amount" as const, amount: i.discount_amount as never } }), ...(i.tax_rate_ppm === null ? {} : { taxRate: i.tax_rate_ppm })
-    }).total, 0)
     yield* Console.log([
       `Subscription ${sub.id}: ${sub.name}`,
       `  contact        ${sub.email}${sub.contact_name === null ? "" : ` (${sub.contact_name})`}`,
@@ -153,27 +168,26 @@ const show = Command.make("show", { id: Argument.String("id") }, ({ id }) =>
       `  start          ${sub.start_date}${sub.end_date === null ? "" : `, ends ${sub.end_date}`}`,
       `  next billing   ${sub.next_billing_date ?? "-"}`,
       `  payments made  ${sub.payments_made}`,
-      `  per payment    ${money(perPayment, c)}`,
+      `  per payment    ${shown === undefined ? "-" : money(shown.amountPerPayment, c)}${next === undefined || shown === next ? "" : ` (${money(next.amountPerPayment, c)} from ${next.effectiveFrom})`}`,
       `  payment method ${sub.payment_method ?? "-"}`,
       ...(sub.last_error === null ? [] : [`  last error     ${sub.last_error}${sub.parked_at === null ? "" : " (parked)"}`]),
       "",
-      renderTable(["#", "ITEM", "QTY", "UNIT PRICE", "DISCOUNT", "TAX", "ONE-TIME"], items.map((i) => [
-        String(i.line_no), i.name, String(i.quantity), money(i.unit_price, c),
-        i.discount_ppm !== null ? `${i.discount_ppm / 10_000}%` : i.discount_amount !== null ? money(i.discount_amount, c) : "-",
-        i.tax_rate_ppm === null ? "-" : `${i.tax_rate_ppm / 10_000}%`, i.one_time ? "yes" : ""
-      ])),
+      ...(current === undefined
+        ? [`No items in force today (${ctx.today}).`]
+        : [`Items in force today (version ${current.version}, since ${current.effectiveFrom}): ${money(current.amountPerPayment, c)} per payment`, itemsTable(current.lines, c)]),
+      ...(next === undefined ? [] : ["", `Next items (version ${next.version}, from ${next.effectiveFrom}): ${money(next.amountPerPayment, c)} per payment`, itemsTable(next.lines, c)]),
       "",
       invoices.length === 0 ? "No invoices yet." : renderTable(["INVOICE", "NUMBER", "PERIOD", "TOTAL", "STATUS"], invoices.map((i) => [
         String(i.id), i.number, `${i.period_start}..${i.period_end}`, money(i.total, i.currency), i.status
       ]))
     ].join("\n"))
-  }))).pipe(Command.withDescription("Show a subscription: terms, items, invoices"))
+  }))).pipe(Command.withDescription("Show a subscription: terms, the items in force today and the next ones, invoices"))
 
 const update = Command.make(
   "update",
   {
     id: Argument.String("id"),
-    items: Flag.String("item").pipe(Flag.withDescription("the new set of items (a new version from the next billing date)"), Flag.atLeast(0)),
+    items: Flag.String("item").pipe(Flag.withDescription("the new set of items, a new version from the next billing date; an item already on the subscription (same sku, or same name) keeps the price, qty, discount and tax its SPEC does not name"), Flag.atLeast(0)),
     nextBillingDate: Flag.String("next-billing-date").pipe(Flag.withDescription("move the next billing date; later dates follow from it"), Flag.optional),
     paymentMethod: Flag.String("payment-method").pipe(Flag.optional)
   },
@@ -184,12 +198,12 @@ const update = Command.make(
       const items = yield* parseItems(flags.items)
       const nextBillingDate = Option.isSome(flags.nextBillingDate) ? yield* parseDateFlag("--next-billing-date", flags.nextBillingDate.value) : undefined
       const ctx = yield* commandContext
-      const changes = yield* runSql((sql) => updateSubscription(sql, ctx, id, {
+      const result = yield* runSql((sql) => updateSubscription(sql, ctx, id, {
         items: items.length === 0 ? undefined : items, nextBillingDate, paymentMethod: Option.getOrUndefined(flags.paymentMethod)
       }))
-      yield* Console.log(json ? JSON.stringify({ id, changes }) : `subscription ${id} updated: ${changes.join("; ")}`)
+      yield* Console.log(json ? JSON.stringify({ id, changes: result.changes, items: result.items ?? null }) : `subscription ${id} updated: ${result.changes.join("; ")}`)
     }))
-).pipe(Command.withDescription("Change items, next billing date or payment method"))
+).pipe(Command.withDescription("Change items (prints the amount per payment before and after), next billing date or payment method"))
 
 const cancel = Command.make(
   "cancel",
@@ -243,9 +257,11 @@ const remove = Command.make("delete", { id: Argument.String("id") }, (flags) =>
   withApp(Effect.gen(function*() {
     const id = yield* idOf(flags.id)
     const ctx = yield* commandContext
-    yield* runSql((sql) => deleteSubscription(sql, ctx, id))
-    yield* Console.log((yield* Json) ? JSON.stringify({ id, deleted: true }) : `subscription ${id} deleted`)
-  }))).pipe(Command.withDescription("Delete a canceled or expired subscription, permanently"))
+    const kept = yield* runSql((sql) => deleteSubscription(sql, ctx, id))
+    yield* Console.log((yield* Json)
+      ? JSON.stringify({ id, deleted: true, deletedOn: ctx.today, invoicesKept: kept.invoices, openInvoices: kept.openInvoices })
+      : `subscription ${id} deleted; its ${kept.invoices} invoice${kept.invoices === 1 ? "" : "s"} and journal are kept${kept.openInvoices === 0 ? "" : ` (${kept.openInvoices} still open: pay, void or write off with billcycle invoices)`}`)
+  }))).pipe(Command.withDescription("Delete a canceled or expired subscription: gone from lists, views and the export; its invoices, payments and journal are kept, and reports do not change"))
 
 export const subscriptionsCommand = Command.make("subscriptions").pipe(
   Command.withDescription("Subscriptions"),
