@@ -87,7 +87,7 @@ const explain = Command.make(
         if (c === undefined) throw new InputError(`--subscription: subscription ${id} does not exist`)
         return c
       })
-      const explanations = explainRules(set, contexts.byType, contexts.current)
+      const explanations = explainRules(set, contexts)
       if (json) return yield* Console.log(JSON.stringify(explanations))
       const lines: Array<string> = []
       for (const x of explanations) {
