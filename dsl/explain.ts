@@ -43,6 +43,8 @@ export interface EnrollmentRecord {
   readonly program: RuleNode | null
   readonly updatedOn: string
   readonly lastError: string | null
+  /** Actions already run (each recorded with its effect). */
+  readonly stepsDone: number
 }
 
 export interface ExplainInput {
@@ -50,6 +52,10 @@ export interface ExplainInput {
   /** Per event type, the subject's latest event of that type, with the subject as it was at that event. */
   readonly byType: ReadonlyMap<string, EvalContext>
   readonly enrollments: ReadonlyArray<EnrollmentRecord>
+  /** Per event type, the id of that latest event. */
+  readonly eventIds?: ReadonlyMap<string, number>
+  /** Per rule, the journal position it was loaded at: it does not enroll on events at or before it. */
+  readonly activations?: ReadonlyMap<string, number>
 }
 
 export interface EnrollmentExplanation {
@@ -180,7 +186,11 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
     const running = mine.some((e) => e.status === "active" || e.status === "waiting")
     // Enrolled already: a once-only rule never enrolls this subscription again, a re-enrolling one not while it runs.
     const blocked = running || (last !== undefined && !rule.reenroll)
-    const wouldEnroll = triggered && filter && !blocked
+    const eventType = ctx.event?.["type"] as string | undefined
+    const eventId = eventType === undefined ? undefined : input.eventIds?.get(eventType)
+    const loadedAfter = input.activations?.get(rule.id)
+    const beforeLoad = triggered && eventId !== undefined && loadedAfter !== undefined && eventId <= loadedAfter
+    const wouldEnroll = triggered && filter && !blocked && !beforeLoad
     const conditions: Array<ConditionExplanation> = [
       ...rule.node.triggers.filter((t) => t.kind !== "Event" && t.kind !== "DateTrigger").map((t) => ({
         condition: triggerText(t),
@@ -199,6 +209,8 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
       ? running
         ? `enrolled on ${last.enrolledOn} and still running (${last.status}); it does not enroll again while it runs`
         : `enrolled on ${last.enrolledOn} (${last.status}); the rule enrolls a subscription once (no reenroll)`
+      : beforeLoad
+      ? `the ${eventType} event (#${eventId}) happened before the rule was loaded: existing records are not enrolled (engine --enroll-existing replays them)`
       : wouldEnroll
       ? `would enroll on ${String(ctx.event?.["type"])}`
       : !triggered

@@ -333,7 +333,7 @@ export const listEnrollments = async (sql: Sql, filter: { subscriptionId?: numbe
   const rows = await sql<Array<Record<string, any>>>`
     select e.id, e.rule_id, e.rule_version, e.subscription_id, e.status, e.trigger_event_id, e.trigger_key, ev.type as event_type,
            coalesce(ev.occurred_on::text, e.created_at::date::text) as enrolled_on, e.position, e.wake_on::text as wake_on, e.depth, e.program,
-           e.updated_at::date::text as updated_on, e.last_error
+           e.updated_at::date::text as updated_on, e.last_error, (select count(*) from enrollment_steps st where st.enrollment_id = e.id)::int as steps_done
     from enrollments e left join events ev on ev.id = e.trigger_event_id
     where true
       ${filter.subscriptionId === undefined ? sql`` : sql`and e.subscription_id = ${filter.subscriptionId}`}
@@ -344,7 +344,7 @@ export const listEnrollments = async (sql: Sql, filter: { subscriptionId?: numbe
     eventId: r["trigger_event_id"] === null ? null : Number(r["trigger_event_id"]), eventType: r["event_type"] ?? null,
     trigger: r["trigger_key"].startsWith("date:") ? `date ${r["trigger_key"].slice(5)}` : `event #${r["trigger_key"]}`,
     enrolledOn: r["enrolled_on"], position: Number(r["position"]?.["pc"] ?? 0), wakeOn: r["wake_on"], depth: Number(r["depth"]),
-    program: r["program"] ?? null, updatedOn: r["updated_on"], lastError: r["last_error"] ?? null
+    program: r["program"] ?? null, updatedOn: r["updated_on"], lastError: r["last_error"] ?? null, stepsDone: Number(r["steps_done"])
   }))
 }
 
@@ -364,7 +364,12 @@ export const explainContexts = async (sql: Sql, subscriptionId: number): Promise
     const c = at.get(Number(e.id))
     if (c !== undefined) byType.set(e.type, c)
   }
-  return { current, byType, enrollments: await listEnrollments(sql, { subscriptionId }) }
+  const activations = await sql<Array<{ rule_id: string; enroll_after: number }>>`select rule_id, enroll_after from rule_activations`
+  return {
+    current, byType, enrollments: await listEnrollments(sql, { subscriptionId }),
+    eventIds: new Map(latest.map((e) => [e.type, Number(e.id)])),
+    activations: new Map(activations.map((a) => [a.rule_id, Number(a.enroll_after)]))
+  }
 }
 
 const dateColumns: Record<string, string> = { end_date: "end_date", next_billing_date: "next_billing_date", start_date: "start_date", created_on: "created_on", canceled_on: "canceled_on" }

@@ -3,7 +3,8 @@ import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { ruleFilesIn } from "../../runtime/RulesRuntime.ts"
-import { checkSource, compileRules, explainRules, formatDiagnostic, formatRules, parseRules } from "../../../dsl/index.ts"
+import type { FilterTree } from "../../../dsl/index.ts"
+import { checkSource, compileRules, explainRules, formatDiagnostic, formatFilterTree, formatRules, parseRules } from "../../../dsl/index.ts"
 import { explainContexts, InputError, runSql } from "../../store/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { parseCountFlag } from "../flagParsers.ts"
@@ -67,6 +68,8 @@ const fmt = Command.make(
     })
 ).pipe(Command.withDescription("Format rule files canonically (--check to only report)"))
 
+const countLeaves = (t: FilterTree): number => ("op" in t ? t.children.reduce((n, c) => n + countLeaves(c), 0) : 1)
+
 const explain = Command.make(
   "explain",
   { file: Argument.String("file"), subscription: Flag.String("subscription").pipe(Flag.withDescription("the subscription to explain the rules for")) },
@@ -91,12 +94,23 @@ const explain = Command.make(
       if (json) return yield* Console.log(JSON.stringify(explanations))
       const lines: Array<string> = []
       for (const x of explanations) {
-        lines.push(`${x.rule}: ${x.wouldEnroll ? "would enroll" : "would not enroll"}${x.event === undefined ? " (no relevant event yet)" : ` on ${x.event}`}`)
-        lines.push(`  trigger ${x.triggered ? "fires" : "does not fire"}; filter ${x.filter ? "true" : "false"}`)
-        for (const c of x.conditions) lines.push(`  ${c.result ? "true " : "false"}  ${c.condition}  (was ${JSON.stringify(c.old)}, now ${JSON.stringify(c.new)})`)
+        const e = x.enrollment
+        if (e !== undefined && !x.wouldEnroll) {
+          lines.push(`${x.rule}: enrolled on ${e.enrolledOn} by ${e.event ?? e.trigger}${e.eventId === null ? "" : ` (event #${e.eventId})`}; ${e.status}${e.status === "waiting" ? ` until ${e.wakeOn}` : ""}, at step ${e.step}`)
+          lines.push(`  ${x.reason}`)
+          if (e.remaining.length > 0) lines.push(`  left: ${e.remaining.join("; ")}`)
+        } else {
+          lines.push(`${x.rule}: ${x.wouldEnroll ? "would enroll" : "would not enroll"}${x.event === undefined ? " (no relevant event yet)" : ` on ${x.event}`}`)
+          lines.push(`  ${x.reason}; trigger ${x.triggered ? "fires" : "does not fire"}, filter ${x.filter ? "true" : "false"}`)
+          for (const c of x.conditions.slice(0, x.conditions.length - (x.filterTree === undefined ? 0 : countLeaves(x.filterTree)))) {
+            lines.push(`  ${c.result ? "true " : "false"}  ${c.condition}  (was ${JSON.stringify(c.old)}, now ${JSON.stringify(c.new)})`)
+          }
+          for (const n of x.next) lines.push(`  next: ${n}`)
+        }
+        if (x.filterTree !== undefined) lines.push("  filter:", ...formatFilterTree(x.filterTree, "    "))
       }
       yield* Console.log(lines.join("\n"))
     }))
-).pipe(Command.withDescription("For each rule: would it enroll this subscription now, and why not"))
+).pipe(Command.withDescription("For each rule: did it enroll this subscription (when, on which event, what is left), or would it now, and why not; the filter as its tree"))
 
 export const rulesCommand = Command.make("rules").pipe(Command.withDescription("Enrollment-trigger rules"), Command.withSubcommands([check, fmt, explain]))
