@@ -75,6 +75,8 @@ const db = <A>(what: string, work: () => Promise<A>) =>
 export interface RulesTickOptions {
   /** A rule loaded for the first time enrolls on the journal's past events too (`--enroll-existing`). */
   readonly enrollExisting?: boolean
+  /** Where to say that rules were newly loaded (the engine: stderr). */
+  readonly log?: (line: string) => void
 }
 
 /**
@@ -102,7 +104,7 @@ export const runRulesTick = (ruleSet: () => CompiledRuleSet, ctx: EngineContext,
     const { sql } = yield* Database
     const set = ruleSet()
     const line = yield* activateLoadedRules(set, options)
-    if (line !== undefined) yield* Effect.sync(() => process.stderr.write(line + "\n"))
+    if (line !== undefined && options.log !== undefined) options.log(line)
     let total = 0
     for (let round = 0; round <= maxRuleDepth + 1; round++) {
       let enrolled = 0

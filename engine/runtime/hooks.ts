@@ -24,8 +24,9 @@ export const deliveryHooksLayer = (rules: (() => CompiledRuleSet) | undefined, o
       const line = yield* activateLoadedRules(rules(), options)
       if (line !== undefined) process.stderr.write(line + "\n")
     }
+    const log = (line: string) => void process.stderr.write(line + "\n")
     return {
-      runRules: (ctx) => rules === undefined ? Effect.succeed(0) : runRulesTick(rules, ctx, 1000, options).pipe(Effect.provideService(Database, db)),
+      runRules: (ctx) => rules === undefined ? Effect.succeed(0) : runRulesTick(rules, ctx, 1000, { ...options, log }).pipe(Effect.provideService(Database, db)),
       deliverOutbox: (ctx, now) =>
         deliverOutbox(ctx.owner, now).pipe(
           Effect.provideService(Database, db),

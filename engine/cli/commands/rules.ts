@@ -2,7 +2,10 @@
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { ruleFilesIn } from "../../runtime/RulesRuntime.ts"
+import { join } from "node:path"
+import { readdirSync } from "node:fs"
+import { loadRuleDirectory, ruleFilesIn } from "../../runtime/RulesRuntime.ts"
+import { openRuleTestDatabase, readRuleTests, runRuleTest } from "../../runtime/RuleTests.ts"
 import type { FilterTree } from "../../../dsl/index.ts"
 import { checkSource, compileRules, explainRules, formatDiagnostic, formatFilterTree, formatRules, parseRules } from "../../../dsl/index.ts"
 import { explainContexts, InputError, runSql } from "../../store/index.ts"
@@ -113,4 +116,41 @@ const explain = Command.make(
     }))
 ).pipe(Command.withDescription("For each rule: did it enroll this subscription (when, on which event, what is left), or would it now, and why not; the filter as its tree"))
 
-export const rulesCommand = Command.make("rules").pipe(Command.withDescription("Enrollment-trigger rules"), Command.withSubcommands([check, fmt, explain]))
+/** Every rule test fixture (`*.rules-test.json`) under a directory, recursively, in a stable order. */
+const ruleTestFilesIn = (dir: string): Array<string> => {
+  const out: Array<string> = []
+  for (const entry of readdirSync(dir).sort()) {
+    const p = join(dir, entry)
+    if (statSync(p).isDirectory()) out.push(...ruleTestFilesIn(p))
+    else if (entry.endsWith(".rules-test.json")) out.push(p)
+  }
+  return out
+}
+
+const test = Command.make("test", { dirs: Argument.String("dir").pipe(Argument.atLeast(1)) }, ({ dirs }) =>
+  Effect.scoped(Effect.gen(function*() {
+    const json = yield* Json
+    const results: Array<{ file: string; name: string; passed: boolean; diff: ReadonlyArray<string>; enrollments: ReadonlyArray<string>; actions: ReadonlyArray<string> }> = []
+    const database = yield* Effect.acquireRelease(Effect.promise(() => openRuleTestDatabase()), (d) => Effect.promise(() => d.close()))
+    for (const dir of dirs) {
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) return yield* new UsageError({ message: `${dir}: not a directory of rule files` })
+      const loaded = yield* Effect.try({ try: () => loadRuleDirectory(dir), catch: (e) => new CheckFailed({ message: (e as Error).message }) })
+      const files = ruleTestFilesIn(dir)
+      if (files.length === 0) return yield* new UsageError({ message: `${dir}: no rule tests (*.rules-test.json) found` })
+      for (const file of files) {
+        const cases = yield* Effect.try({ try: () => readRuleTests(file), catch: (e) => new UsageError({ message: (e as Error).message }) })
+        if (!json) yield* Console.log(file)
+        for (const c of cases) {
+          const r = yield* Effect.tryPromise({ try: () => runRuleTest(loaded.ruleSet, c, database), catch: (e) => new UsageError({ message: `${file}: ${c.name}: ${(e as Error).message}` }) })
+          results.push({ file, ...r })
+          if (!json) yield* Console.log([`  ${r.passed ? "PASS" : "FAIL"}  ${r.name}`, ...r.diff.map((d) => `        ${d}`)].join("\n"))
+        }
+      }
+    }
+    const failed = results.filter((r) => !r.passed).length
+    if (json) yield* Console.log(JSON.stringify({ cases: results, passed: results.length - failed, failed }))
+    else yield* Console.log(`${results.length} case${results.length === 1 ? "" : "s"}: ${results.length - failed} passed, ${failed} failed`)
+    if (failed > 0) return yield* new CheckFailed({ message: `${failed} rule test${failed === 1 ? "" : "s"} failed` })
+  }))).pipe(Command.withDescription("Run rule tests (*.rules-test.json beside the rules) on a throwaway in-memory database; exit 1 on a failing case"))
+
+export const rulesCommand = Command.make("rules").pipe(Command.withDescription("Enrollment-trigger rules"), Command.withSubcommands([check, fmt, explain, test]))
