@@ -290,8 +290,9 @@ export const runDueEnrollments = async (sql: Sql, ctx: EngineContext, batch: num
           select id, rule_id, rule_version, subscription_id, status, position, wake_on, depth, program from enrollments
           where id = ${id} and status in ('active', 'waiting') and (wake_on is null or wake_on <= ${ctx.today}) for update skip locked`
         if (e === undefined) return "stop"
-        const [row] = await snapshotQuery(tx, [e.subscription_id])
-        const evalCtx = (await currentContexts(tx, [e.subscription_id])).get(e.subscription_id)
+        const subject = (await loadSubjects(tx, [e.subscription_id])).get(Number(e.subscription_id))
+        const row = subject?.row
+        const evalCtx = subject === undefined ? undefined : contextOfSubject(subject)
         if (row === undefined || evalCtx === undefined) {
           await tx`update enrollments set status = 'done', updated_at = now() where id = ${id}`
           return "done"
