@@ -130,6 +130,9 @@ end`)
     const [s] = await t.db.sql`select status from subscriptions where id = ${id}`
     expect(s!["status"]).toBe("unpaid")
     expect(await enrollments(id, "active_welcome")).toHaveLength(1)
+    // explain reasons from the same truth: the status at the creation event, not today's.
+    const [x] = explainRules(set, (await explainContexts(t.db.sql, id))!)
+    expect(x!.filterTree).toMatchObject({ condition: "subscription.status is \"active\"", value: "active", result: true })
   })
 
   it("a newly loaded rule does not enroll existing records; --enroll-existing replays them", async () => {
