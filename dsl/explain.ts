@@ -1,11 +1,16 @@
 /**
- * Explaining rules against one subject: for each rule, would the given event
- * enroll it now, and every condition with its old and new values.
+ * Explaining rules against one subject: whether a rule already enrolled it
+ * (when, on which event, where it is now, what is left), otherwise which
+ * trigger would fire next and why not now; the filter as its and/or/not
+ * tree with each leaf's value. The engine passes the values (the subject
+ * now, the subject at its latest event of each type, its enrollments); this
+ * room knows nothing of how they are stored.
  */
-import type { Condition, Path, Trigger } from "./ast.ts"
-import type { CompiledRuleSet, EvalContext } from "./compiler.ts"
-import { compileCondition, isMoney, scaleOf } from "./compiler.ts"
-import { formatCondition } from "./formatter.ts"
+import type { Action, Condition, Path, RuleNode, Trigger } from "./ast.ts"
+import type { CompiledRule, CompiledRuleSet, EvalContext } from "./compiler.ts"
+import { compileCondition, isMoney, scaleOf, stateChangeEvents, toProgram } from "./compiler.ts"
+import { formatCondition, formatRule } from "./formatter.ts"
+import { addDuration } from "./program.ts"
 
 export interface ConditionExplanation {
   readonly condition: string
@@ -14,12 +19,70 @@ export interface ConditionExplanation {
   readonly result: boolean
 }
 
+/** A filter as its tree: `and`/`or`/`not` nodes over leaves, each with its result; a leaf with its value. */
+export type FilterTree =
+  | { readonly op: "and" | "or" | "not"; readonly result: boolean; readonly children: ReadonlyArray<FilterTree> }
+  | { readonly condition: string; readonly value: unknown; readonly result: boolean }
+
+/** An enrollment as the engine stored it. */
+export interface EnrollmentRecord {
+  readonly id: number
+  readonly ruleId: string
+  readonly ruleVersion: string
+  readonly subscriptionId: number
+  readonly status: string
+  readonly eventId: number | null
+  readonly eventType: string | null
+  /** `event #ID` or `date YYYY-MM-DD` */
+  readonly trigger: string
+  readonly enrolledOn: string
+  /** The next instruction of the enrollment's program. */
+  readonly position: number
+  readonly wakeOn: string | null
+  readonly depth: number
+  readonly program: RuleNode | null
+  readonly updatedOn: string
+  readonly lastError: string | null
+  /** Actions already run (each recorded with its effect). */
+  readonly stepsDone: number
+}
+
+export interface ExplainInput {
+  readonly current: EvalContext
+  /** Per event type, the subject's latest event of that type, with the subject as it was at that event. */
+  readonly byType: ReadonlyMap<string, EvalContext>
+  readonly enrollments: ReadonlyArray<EnrollmentRecord>
+  /** Per event type, the id of that latest event. */
+  readonly eventIds?: ReadonlyMap<string, number>
+  /** Per rule, the journal position it was loaded at: it does not enroll on events at or before it. */
+  readonly activations?: ReadonlyMap<string, number>
+}
+
+export interface EnrollmentExplanation {
+  readonly id: number
+  readonly status: string
+  readonly enrolledOn: string
+  readonly event: string | null
+  readonly eventId: number | null
+  readonly trigger: string
+  readonly step: number
+  readonly wakeOn: string | null
+  /** The actions (and waits) not yet run, as the rule writes them. */
+  readonly remaining: ReadonlyArray<string>
+}
+
 export interface RuleExplanation {
   readonly rule: string
   readonly event: string | undefined
   readonly triggered: boolean
   readonly filter: boolean
   readonly wouldEnroll: boolean
+  /** The latest enrollment of this subscription by this rule, if any. */
+  readonly enrollment: EnrollmentExplanation | undefined
+  /** Why it would not enroll now, and what would make it fire next. */
+  readonly reason: string
+  readonly next: ReadonlyArray<string>
+  readonly filterTree: FilterTree | undefined
   readonly conditions: ReadonlyArray<ConditionExplanation>
 }
 
@@ -35,6 +98,29 @@ const value = (ctx: EvalContext, path: Path, previous: boolean) => {
 
 const leaves = (c: Condition): Array<Condition> => (c.kind === "And" || c.kind === "Or" ? [...leaves(c.left), ...leaves(c.right)] : c.kind === "Not" ? leaves(c.operand) : [c])
 
+/** Flattens chains of the same operator: `a and b and c` is one node with three children. */
+export const filterTree = (c: Condition, ctx: EvalContext): FilterTree => {
+  switch (c.kind) {
+    case "And":
+    case "Or": {
+      const flat: Array<Condition> = []
+      const collect = (x: Condition): unknown => (x.kind === c.kind ? (collect((x as { left: Condition }).left), collect((x as { right: Condition }).right)) : flat.push(x))
+      collect(c)
+      return { op: c.kind === "And" ? "and" : "or", result: compileCondition(c)(ctx), children: flat.map((x) => filterTree(x, ctx)) }
+    }
+    case "Not":
+      return { op: "not", result: compileCondition(c)(ctx), children: [filterTree(c.operand, ctx)] }
+    default:
+      return { condition: formatCondition(c), value: value(ctx, c.path, false), result: compileCondition(c)(ctx) }
+  }
+}
+
+/** The tree as indented lines, each with its result. */
+export const formatFilterTree = (t: FilterTree, indent = ""): Array<string> =>
+  "op" in t
+    ? [`${indent}${t.result ? "true " : "false"}  ${t.op}`, ...t.children.flatMap((c) => formatFilterTree(c, indent + "  "))]
+    : [`${indent}${t.result ? "true " : "false"}  ${t.condition}  (${JSON.stringify(t.value)})`]
+
 const lit = (v: { kind: string; value: unknown }) => (v.kind === "String" ? JSON.stringify(v.value) : String(v.value))
 const triggerText = (t: Trigger): string => {
   switch (t.kind) {
@@ -49,13 +135,62 @@ const triggerText = (t: Trigger): string => {
   }
 }
 
-/** `contexts` maps each event type to the context of the subject's latest event of that type. */
-export const explainRules = (set: CompiledRuleSet, contexts: ReadonlyMap<string, EvalContext>, current: EvalContext): Array<RuleExplanation> =>
+/** An action as the rule writes it (the formatter's text of a one-action rule). */
+const actionText = (a: Action): string => {
+  const lines = formatRule({ kind: "Rule", id: "x", idRange: a.range, title: undefined, triggers: [], where: undefined, reenroll: false, reenrollRange: undefined, unenroll: undefined, actions: [a], comments: [], range: a.range }).split("\n")
+  const from = lines.indexOf("then") + 1
+  return lines.slice(from, lines.lastIndexOf("end")).map((l) => l.trim()).join(" ")
+}
+
+const remainingOf = (program: RuleNode | null, pc: number): Array<string> => {
+  if (program === null) return []
+  return toProgram(program.actions).slice(pc).flatMap((i) =>
+    i.op === "act" ? [actionText(i.action)] : i.op === "wait" ? [`wait ${i.duration.text} ${i.duration.unit}`] : i.op === "waitUntil" ? [`wait until ${i.duration.text} ${i.duration.unit} ${i.direction} ${i.path.parts.join(".")}`] : [])
+}
+
+/** What would make each trigger fire next, read on the subject now. */
+const nextFirings = (rule: CompiledRule, current: EvalContext): Array<string> =>
+  rule.node.triggers.map((t) => {
+    switch (t.kind) {
+      case "Event":
+        return `${triggerText(t)}: fires on the next ${t.name} event`
+      case "DateTrigger": {
+        const base = value(current, t.path, false)
+        if (typeof base !== "string") return `${triggerText(t)}: ${t.path.parts.join(".")} is unknown, nothing to wait for`
+        return `${triggerText(t)}: fires on ${addDuration(base, t.duration, t.direction === "before" ? -1 : 1)}`
+      }
+      case "Becomes":
+      case "Changes": {
+        const now = value(current, t.path, false)
+        const holds = t.kind === "Becomes"
+          ? t.known !== undefined
+            ? compileCondition({ kind: "Known", path: t.path, known: t.known, range: t.range })(current)
+            : compileCondition({ kind: "Compare", path: t.path, op: t.op ?? "is", value: t.value!, range: t.range })(current)
+          : false
+        return `${triggerText(t)}: now ${JSON.stringify(now)}; ${holds ? "already true, fires only on a new transition to it" : `fires on the change that makes it true (${stateChangeEvents.join(", ")})`}`
+      }
+    }
+  })
+
+/** `byType` and `current` alone (no enrollments known) are accepted too. */
+export const explainRules = (set: CompiledRuleSet, given: ExplainInput | ReadonlyMap<string, EvalContext>, currentGiven?: EvalContext): Array<RuleExplanation> =>
   set.rules.map((rule) => {
-    const candidates = rule.triggerKeys.map((k) => contexts.get(k)).filter((c): c is EvalContext => c !== undefined)
+    const input: ExplainInput = given instanceof Map ? { byType: given, current: currentGiven ?? {}, enrollments: [] } : given as ExplainInput
+    const { byType, current } = input
+    const candidates = rule.triggerKeys.map((k) => byType.get(k)).filter((c): c is EvalContext => c !== undefined)
     const ctx = candidates.find((c) => rule.fires(c)) ?? candidates[0] ?? current
     const triggered = candidates.some((c) => rule.fires(c))
     const filter = rule.where(ctx)
+    const mine = input.enrollments.filter((e) => e.ruleId === rule.id)
+    const last = mine[0]
+    const running = mine.some((e) => e.status === "active" || e.status === "waiting")
+    // Enrolled already: a once-only rule never enrolls this subscription again, a re-enrolling one not while it runs.
+    const blocked = running || (last !== undefined && !rule.reenroll)
+    const eventType = ctx.event?.["type"] as string | undefined
+    const eventId = eventType === undefined ? undefined : input.eventIds?.get(eventType)
+    const loadedAfter = input.activations?.get(rule.id)
+    const beforeLoad = triggered && eventId !== undefined && loadedAfter !== undefined && eventId <= loadedAfter
+    const wouldEnroll = triggered && filter && !blocked && !beforeLoad
     const conditions: Array<ConditionExplanation> = [
       ...rule.node.triggers.filter((t) => t.kind !== "Event" && t.kind !== "DateTrigger").map((t) => ({
         condition: triggerText(t),
@@ -70,5 +205,31 @@ export const explainRules = (set: CompiledRuleSet, contexts: ReadonlyMap<string,
         result: compileCondition(c)(ctx)
       })))
     ]
-    return { rule: rule.id, event: ctx.event?.["type"] as string | undefined, triggered, filter, wouldEnroll: triggered && filter, conditions }
+    const reason = last !== undefined && blocked
+      ? running
+        ? `enrolled on ${last.enrolledOn} and still running (${last.status}); it does not enroll again while it runs`
+        : `enrolled on ${last.enrolledOn} (${last.status}); the rule enrolls a subscription once (no reenroll)`
+      : beforeLoad
+      ? `the ${eventType} event (#${eventId}) happened before the rule was loaded: existing records are not enrolled (engine --enroll-existing replays them)`
+      : wouldEnroll
+      ? `would enroll on ${String(ctx.event?.["type"])}`
+      : !triggered
+      ? candidates.length === 0 ? "no event this rule listens to has happened yet" : "the trigger did not fire on the latest event"
+      : "the trigger fired but the filter is false"
+    return {
+      rule: rule.id,
+      event: ctx.event?.["type"] as string | undefined,
+      triggered,
+      filter,
+      wouldEnroll,
+      enrollment: last === undefined ? undefined : {
+        id: last.id, status: last.status, enrolledOn: last.enrolledOn, event: last.eventType, eventId: last.eventId, trigger: last.trigger,
+        step: last.position, wakeOn: last.wakeOn,
+        remaining: last.status === "active" || last.status === "waiting" ? remainingOf(last.program, last.position) : []
+      },
+      reason,
+      next: wouldEnroll || blocked ? [] : nextFirings(rule, current),
+      filterTree: rule.node.where === undefined ? undefined : filterTree(rule.node.where, ctx),
+      conditions
+    }
   })

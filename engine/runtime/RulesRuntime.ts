@@ -11,7 +11,7 @@ import { join } from "node:path"
 import type { CompiledRuleSet } from "../../dsl/index.ts"
 import { checkRuleSources, compileRules, formatDiagnostic, loadDeclarations, parseRules } from "../../dsl/index.ts"
 import type { EngineContext } from "../store/index.ts"
-import { Database, DatabaseError, enrollDateTriggers, enrollFromJournal, messageOf, runDueEnrollments } from "../store/index.ts"
+import { activateRules, Database, DatabaseError, enrollDateTriggers, enrollFromJournal, maxRuleDepth, messageOf, runDueEnrollments } from "../store/index.ts"
 
 export interface LoadedRules {
   readonly ruleSet: CompiledRuleSet
@@ -76,18 +76,52 @@ export const watchRules = (dir: string, initial: LoadedRules, log: (line: string
 const db = <A>(what: string, work: () => Promise<A>) =>
   Effect.tryPromise({ try: work, catch: (cause) => new DatabaseError({ message: `${what}: ${messageOf(cause)}`, cause }) })
 
-/** One tick of the rules: enroll from new journal events, then run the steps whose time has come. */
-export const runRulesTick = (ruleSet: () => CompiledRuleSet, ctx: EngineContext, batch = 1000) =>
+export interface RulesTickOptions {
+  /** A rule loaded for the first time enrolls on the journal's past events too (`--enroll-existing`). */
+  readonly enrollExisting?: boolean
+  /** Where to say that rules were newly loaded (the engine: stderr). */
+  readonly log?: (line: string) => void
+}
+
+/**
+ * Marks the rules as loaded at the journal's current end (or, with
+ * enrollExisting, at its start); returns the line the engine logs.
+ */
+export const activateLoadedRules = (ruleSet: CompiledRuleSet, options: RulesTickOptions = {}) =>
   Effect.gen(function*() {
     const { sql } = yield* Database
-    let enrolled = 0
-    for (;;) {
-      const r = yield* db("enrolling from the journal", () => enrollFromJournal(sql, ctx, ruleSet(), batch))
-      enrolled += r.enrolled
-      if (r.cascadesStopped > 0) yield* Effect.logError(`rules: ${r.cascadesStopped} cascading enrollment(s) stopped at the depth limit`)
-      if (r.events < batch) break
+    const r = yield* db("loading rules", () => activateRules(sql, ruleSet.rules.map((x) => x.id), options.enrollExisting === true))
+    if (r.activated.length === 0) return undefined
+    return options.enrollExisting === true
+      ? `rules: ${r.activated.length} new rule${r.activated.length === 1 ? "" : "s"} (${r.activated.join(", ")}) enroll existing records: the journal is read from its start (--enroll-existing)`
+      : `rules: ${r.activated.length} new rule${r.activated.length === 1 ? "" : "s"} (${r.activated.join(", ")}) start after event #${r.skippedThrough}; existing records are not enrolled (give --enroll-existing to replay history)`
+  })
+
+/**
+ * One tick of the rules: enroll from new journal events, then run the steps
+ * whose time has come. A rule's change is an event like any other: rounds
+ * repeat in the same tick until no step writes anything new (a cascade is
+ * bounded by the depth limit, so rounds are too).
+ */
+export const runRulesTick = (ruleSet: () => CompiledRuleSet, ctx: EngineContext, batch = 1000, options: RulesTickOptions = {}) =>
+  Effect.gen(function*() {
+    const { sql } = yield* Database
+    const set = ruleSet()
+    const line = yield* activateLoadedRules(set, options)
+    if (line !== undefined && options.log !== undefined) options.log(line)
+    let total = 0
+    for (let round = 0; round <= maxRuleDepth + 1; round++) {
+      let enrolled = 0
+      for (;;) {
+        const r = yield* db("enrolling from the journal", () => enrollFromJournal(sql, ctx, set, batch))
+        enrolled += r.enrolled
+        if (r.cascadesStopped > 0) yield* Effect.logError(`rules: ${r.cascadesStopped} cascading enrollment(s) stopped at the depth limit`)
+        if (r.events < batch) break
+      }
+      if (round === 0) enrolled += yield* db("enrolling on date triggers", () => enrollDateTriggers(sql, ctx, set, batch))
+      const steps = yield* db("running enrollments", () => runDueEnrollments(sql, ctx, batch, ctx.failpoint))
+      total += enrolled + steps.steps
+      if (steps.steps === 0) break
     }
-    enrolled += yield* db("enrolling on date triggers", () => enrollDateTriggers(sql, ctx, ruleSet(), batch))
-    const steps = yield* db("running enrollments", () => runDueEnrollments(sql, ctx, batch, ctx.failpoint))
-    return enrolled + steps.steps
+    return total
   })

@@ -34,7 +34,7 @@ export const demoCommand = Command.make(
       const t0 = performance.now()
       const demoRules = loadRuleDirectory(fileURLToPath(new URL("../../../examples/coffee-shop/rules/", import.meta.url)))
       const db = Database.layer({ _tag: "Embedded", dataDir: flags.dir })
-      const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(() => demoRules.ruleSet, join(flags.out, "mail"))).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
+      const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(() => demoRules.ruleSet, join(flags.out, "mail"), { enrollExisting: true })).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
       const result = yield* runDemo({ customers, months, start, outDir: flags.out, progress: process.stderr.isTTY === true && !json }).pipe(Effect.provide(layers))
       const reportFile = join(flags.out, "report.html")
       const r = result.reports

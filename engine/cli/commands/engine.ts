@@ -21,6 +21,7 @@ import { parseCountFlag } from "../flagParsers.ts"
 
 const batchFlag = Flag.String("batch").pipe(Flag.withDescription("how many records a step claims at once (default 500)"), Flag.optional)
 const rulesFlag = Flag.String("rules").pipe(Flag.withDescription("a directory of *.rules files to run"), Flag.optional)
+const enrollExistingFlag = Flag.Boolean("enroll-existing").pipe(Flag.withDescription("a rule loaded for the first time also enrolls on past events (by default it starts after them)"), Flag.withDefault(false))
 const logFormatFlag = Flag.String("log-format").pipe(Flag.withDescription("text (default) or json: one JSON object per tick"), Flag.optional)
 
 const batchOf = (flag: Option.Option<string>) =>
@@ -41,8 +42,8 @@ const loadRules = (dir: string | undefined, watchForChanges: boolean) =>
     return () => watcher.get().ruleSet
   })
 
-const engineLayers = (rules: (() => CompiledRuleSet) | undefined) =>
-  Layer.mergeAll(Gateway.simulated, engineHooksLayer(rules))
+const engineLayers = (rules: (() => CompiledRuleSet) | undefined, enrollExisting = false) =>
+  Layer.mergeAll(Gateway.simulated, engineHooksLayer(rules, undefined, { enrollExisting }))
 
 const emptyTotals = (): Omit<TickSummary, "today"> => ({
   activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
@@ -55,7 +56,7 @@ const addInto = (totals: Omit<TickSummary, "today">, s: TickSummary) => {
 
 const engine = Command.make(
   "engine",
-  { once: Flag.Boolean("once").pipe(Flag.withDescription("do everything due at --now, then exit"), Flag.withDefault(false)), batch: batchFlag, rules: rulesFlag, logFormat: logFormatFlag, interval: Flag.String("interval").pipe(Flag.withDescription("seconds between ticks when running continuously (default 5)"), Flag.optional) },
+  { once: Flag.Boolean("once").pipe(Flag.withDescription("do everything due at --now, then exit"), Flag.withDefault(false)), batch: batchFlag, rules: rulesFlag, enrollExisting: enrollExistingFlag, logFormat: logFormatFlag, interval: Flag.String("interval").pipe(Flag.withDescription("seconds between ticks when running continuously (default 5)"), Flag.optional) },
   Effect.fn("engine")(function*(flags) {
     const batch = yield* batchOf(flags.batch)
     const json = (yield* Json) || Option.getOrUndefined(flags.logFormat) === "json"
@@ -69,7 +70,7 @@ const engine = Command.make(
     const program = flags.once ? tick : Effect.repeat(tick, Schedule.spaced(`${interval} seconds`)).pipe(Effect.asVoid)
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), !flags.once)
-      yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
+      yield* withApp(program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting))))
     }))
   })
 ).pipe(Command.withDescription("Run the billing engine: continuously, or --once for everything due at --now"))
@@ -78,7 +79,7 @@ const storedSimulatedDay = "simulated_through"
 
 const simulate = Command.make(
   "simulate",
-  { until: Flag.String("until").pipe(Flag.withDescription("the last day to simulate, YYYY-MM-DD")), batch: batchFlag, rules: rulesFlag },
+  { until: Flag.String("until").pipe(Flag.withDescription("the last day to simulate, YYYY-MM-DD")), batch: batchFlag, rules: rulesFlag, enrollExisting: enrollExistingFlag },
   Effect.fn("simulate")(function*(flags) {
     const until = parseCalendarDate(flags.until)
     if (until === undefined) return yield* new UsageError({ message: `--until: "${flags.until}" is not a calendar date YYYY-MM-DD` })
@@ -133,7 +134,7 @@ const simulate = Command.make(
     })
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), false)
-      yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
+      yield* withApp(program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting))))
     }))
   })
 ).pipe(Command.withDescription("Advance a virtual clock day by day from the last simulated day, running all due work each day"))

@@ -8,7 +8,8 @@ import { exportCommand, importCommand } from "./importExport.ts"
 import { renderCommand, templatesCommand } from "./templates.ts"
 import { demoCommand } from "./demo.ts"
 import { rulesCommand } from "./rules.ts"
+import { enrollmentsCommand } from "./enrollments.ts"
 import { reportCommand } from "./report.ts"
 import { invoicesCommand, listsCommand, outboxCommand, tasksCommand } from "./invoices.ts"
 
-export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand, rulesCommand, reportCommand, demoCommand] as const
+export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand, rulesCommand, enrollmentsCommand, reportCommand, demoCommand] as const

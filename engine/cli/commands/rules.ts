@@ -2,11 +2,13 @@
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { dirname } from "node:path"
-import { ruleFilesIn } from "../../runtime/RulesRuntime.ts"
-import { checkRuleSources, checkSource, compileRules, explainRules, formatDiagnostic, formatRules, loadDeclarations, parseRules, startLanguageServer } from "../../../dsl/index.ts"
+import { dirname, join } from "node:path"
+import { readdirSync } from "node:fs"
+import { loadRuleDirectory, ruleFilesIn } from "../../runtime/RulesRuntime.ts"
+import { openRuleTestDatabase, readRuleTests, runRuleTest } from "../../runtime/RuleTests.ts"
+import { checkRuleSources, checkSource, compileRules, explainRules, formatDiagnostic, formatFilterTree, formatRules, loadDeclarations, parseRules, startLanguageServer } from "../../../dsl/index.ts"
 import { EmailData, templatePath } from "../../../templates/index.ts"
-import type { Diagnostic } from "../../../dsl/index.ts"
+import type { Diagnostic, FilterTree } from "../../../dsl/index.ts"
 import { explainContexts, InputError, runSql } from "../../store/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { parseCountFlag } from "../flagParsers.ts"
@@ -91,6 +93,8 @@ const fmt = Command.make(
     })
 ).pipe(Command.withDescription("Format rule files canonically, keeping comments where they were written and the parentheses written (--check to only report)"))
 
+const countLeaves = (t: FilterTree): number => ("op" in t ? t.children.reduce((n, c) => n + countLeaves(c), 0) : 1)
+
 const explain = Command.make(
   "explain",
   { file: Argument.String("file"), subscription: Flag.String("subscription").pipe(Flag.withDescription("the subscription to explain the rules for")) },
@@ -99,7 +103,8 @@ const explain = Command.make(
       const json = yield* Json
       const files = yield* ruleFiles([flags.file])
       const sources = files.map((f) => ({ file: f, source: readFileSync(f, "utf8") }))
-      const errors = sources.flatMap(({ file, source }) => checkSource(source).filter((d) => d.severity === "error").map((d) => formatDiagnostic(d, file, source)))
+      // Custom properties, teams and lists come from the declarations beside each file, as for `rules check`.
+      const errors = sources.flatMap(({ file, source }) => checkSource(source, loadDeclarations(dirname(file)).context).filter((d) => d.severity === "error").map((d) => formatDiagnostic(d, file, source)))
       if (errors.length > 0) {
         for (const e of errors) yield* Console.error(e + "\n")
         return yield* new CheckFailed({ message: `${errors.length} error${errors.length === 1 ? "" : "s"} in rule files` })
@@ -111,17 +116,28 @@ const explain = Command.make(
         if (c === undefined) throw new InputError(`--subscription: subscription ${id} does not exist`)
         return c
       })
-      const explanations = explainRules(set, contexts.byType, contexts.current)
+      const explanations = explainRules(set, contexts)
       if (json) return yield* Console.log(JSON.stringify(explanations))
       const lines: Array<string> = []
       for (const x of explanations) {
-        lines.push(`${x.rule}: ${x.wouldEnroll ? "would enroll" : "would not enroll"}${x.event === undefined ? " (no relevant event yet)" : ` on ${x.event}`}`)
-        lines.push(`  trigger ${x.triggered ? "fires" : "does not fire"}; filter ${x.filter ? "true" : "false"}`)
-        for (const c of x.conditions) lines.push(`  ${c.result ? "true " : "false"}  ${c.condition}  (was ${JSON.stringify(c.old)}, now ${JSON.stringify(c.new)})`)
+        const e = x.enrollment
+        if (e !== undefined && !x.wouldEnroll) {
+          lines.push(`${x.rule}: enrolled on ${e.enrolledOn} by ${e.event ?? e.trigger}${e.eventId === null ? "" : ` (event #${e.eventId})`}; ${e.status}${e.status === "waiting" ? ` until ${e.wakeOn}` : ""}, at step ${e.step}`)
+          lines.push(`  ${x.reason}`)
+          if (e.remaining.length > 0) lines.push(`  left: ${e.remaining.join("; ")}`)
+        } else {
+          lines.push(`${x.rule}: ${x.wouldEnroll ? "would enroll" : "would not enroll"}${x.event === undefined ? " (no relevant event yet)" : ` on ${x.event}`}`)
+          lines.push(`  ${x.reason}; trigger ${x.triggered ? "fires" : "does not fire"}, filter ${x.filter ? "true" : "false"}`)
+          for (const c of x.conditions.slice(0, x.conditions.length - (x.filterTree === undefined ? 0 : countLeaves(x.filterTree)))) {
+            lines.push(`  ${c.result ? "true " : "false"}  ${c.condition}  (was ${JSON.stringify(c.old)}, now ${JSON.stringify(c.new)})`)
+          }
+          for (const n of x.next) lines.push(`  next: ${n}`)
+        }
+        if (x.filterTree !== undefined) lines.push("  filter:", ...formatFilterTree(x.filterTree, "    "))
       }
       yield* Console.log(lines.join("\n"))
     }))
-).pipe(Command.withDescription("For each rule: would it enroll this subscription now, and why not"))
+).pipe(Command.withDescription("For each rule: did it enroll this subscription (when, on which event, what is left), or would it now, and why not; the filter as its tree"))
 
 /** The email variables a template uses, for the language server's hover. */
 const templateVariables = (template: string): ReadonlyArray<string> | undefined => {
@@ -140,4 +156,42 @@ const lsp = Command.make("lsp", {}, () =>
     })
   })).pipe(Command.withDescription("Language Server Protocol over stdio, for editors: diagnostics, hover, completion, formatting, go to definition"))
 
-export const rulesCommand = Command.make("rules").pipe(Command.withDescription("Enrollment-trigger rules"), Command.withSubcommands([check, fmt, explain, lsp]))
+
+/** Every rule test fixture (`*.rules-test.json`) under a directory, recursively, in a stable order. */
+const ruleTestFilesIn = (dir: string): Array<string> => {
+  const out: Array<string> = []
+  for (const entry of readdirSync(dir).sort()) {
+    const p = join(dir, entry)
+    if (statSync(p).isDirectory()) out.push(...ruleTestFilesIn(p))
+    else if (entry.endsWith(".rules-test.json")) out.push(p)
+  }
+  return out
+}
+
+const test = Command.make("test", { dirs: Argument.String("dir").pipe(Argument.atLeast(1)) }, ({ dirs }) =>
+  Effect.scoped(Effect.gen(function*() {
+    const json = yield* Json
+    const results: Array<{ file: string; name: string; passed: boolean; diff: ReadonlyArray<string>; enrollments: ReadonlyArray<string>; actions: ReadonlyArray<string> }> = []
+    const database = yield* Effect.acquireRelease(Effect.promise(() => openRuleTestDatabase()), (d) => Effect.promise(() => d.close()))
+    for (const dir of dirs) {
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) return yield* new UsageError({ message: `${dir}: not a directory of rule files` })
+      const loaded = yield* Effect.try({ try: () => loadRuleDirectory(dir), catch: (e) => new CheckFailed({ message: (e as Error).message }) })
+      const files = ruleTestFilesIn(dir)
+      if (files.length === 0) return yield* new UsageError({ message: `${dir}: no rule tests (*.rules-test.json) found` })
+      for (const file of files) {
+        const cases = yield* Effect.try({ try: () => readRuleTests(file), catch: (e) => new UsageError({ message: (e as Error).message }) })
+        if (!json) yield* Console.log(file)
+        for (const c of cases) {
+          const r = yield* Effect.tryPromise({ try: () => runRuleTest(loaded.ruleSet, c, database), catch: (e) => new UsageError({ message: `${file}: ${c.name}: ${(e as Error).message}` }) })
+          results.push({ file, ...r })
+          if (!json) yield* Console.log([`  ${r.passed ? "PASS" : "FAIL"}  ${r.name}`, ...r.diff.map((d) => `        ${d}`)].join("\n"))
+        }
+      }
+    }
+    const failed = results.filter((r) => !r.passed).length
+    if (json) yield* Console.log(JSON.stringify({ cases: results, passed: results.length - failed, failed }))
+    else yield* Console.log(`${results.length} case${results.length === 1 ? "" : "s"}: ${results.length - failed} passed, ${failed} failed`)
+    if (failed > 0) return yield* new CheckFailed({ message: `${failed} rule test${failed === 1 ? "" : "s"} failed` })
+  }))).pipe(Command.withDescription("Run rule tests (*.rules-test.json beside the rules) on a throwaway in-memory database; exit 1 on a failing case"))
+
+export const rulesCommand = Command.make("rules").pipe(Command.withDescription("Enrollment-trigger rules"), Command.withSubcommands([check, fmt, explain, test, lsp]))

@@ -1,0 +1,88 @@
+/** The rules' commands as users run them: engine --rules [--enroll-existing], enrollments list, rules explain, rules test. */
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { runCli } from "../../cliRunner.ts"
+import { freshCliDatabase } from "../../storeHarness.ts"
+
+const ruleDir = (text: string) => {
+  const dir = mkdtempSync(join(tmpdir(), "billcycle-rules-"))
+  writeFileSync(join(dir, "r.rules"), text)
+  return dir
+}
+
+const welcome = `rule hello
+  when event subscription.created
+  where subscription.frequency is "monthly" and contact.country is "NO"
+then
+  add contact to list "hello"
+  wait 1 month
+  add contact to list "hello_again"
+end
+`
+
+describe("engine --rules, enrollments list, rules explain", () => {
+  it("a newly loaded rule says on stderr that existing records are not enrolled; --enroll-existing enrolls them; the history shows it", () => {
+    const { db, env } = freshCliDatabase()
+    const at = (now: string, args: Array<string>) => runCli([...args, "--db", db, "--now", now], { env })
+    expect(at("2026-03-01", ["contacts", "add", "--email", "ola@example.no", "--name", "Ola", "--payment-method", "pm_ok", "--country", "NO"]).code).toBe(0)
+    expect(at("2026-03-01", ["subscriptions", "create", "--contact", "ola@example.no", "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    const first = ruleDir(welcome)
+    const run = at("2026-03-01", ["engine", "--once", "--rules", first])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toContain("rules: 1 new rule (hello) start after event #")
+    expect(run.stderr).toContain("existing records are not enrolled (give --enroll-existing to replay history)")
+    expect(at("2026-03-01", ["--json", "enrollments", "list"]).stdout.trim()).toBe("[]")
+    const explained = at("2026-03-01", ["rules", "explain", first, "--subscription", "1"])
+    expect(explained.stdout).toContain("happened before the rule was loaded")
+
+    const second = ruleDir(welcome.replace("rule hello", "rule hello_existing"))
+    const replay = at("2026-03-02", ["engine", "--once", "--rules", second, "--enroll-existing"])
+    expect(replay.code, replay.stderr).toBe(0)
+    expect(replay.stderr).toContain("rules: 1 new rule (hello_existing) enroll existing records")
+    const listed = JSON.parse(at("2026-03-02", ["--json", "enrollments", "list", "--subscription", "1"]).stdout)
+    expect(listed).toHaveLength(1)
+    expect(listed[0]).toMatchObject({ ruleId: "hello_existing", subscriptionId: 1, status: "waiting", eventType: "subscription.created", enrolledOn: "2026-03-01", wakeOn: "2026-04-02", stepsDone: 1 })
+    const table = at("2026-03-02", ["enrollments", "list", "--rule", "hello_existing"]).stdout
+    expect(table).toMatch(/hello_existing\s+1\s+2026-03-01\s+subscription\.created \(event #\d+\)\s+waiting\s+1\s+2026-04-02/)
+
+    const why = at("2026-03-02", ["rules", "explain", second, "--subscription", "1"]).stdout
+    expect(why).toContain("hello_existing: enrolled on 2026-03-01 by subscription.created")
+    expect(why).toContain("waiting until 2026-04-02")
+    expect(why).toContain("left: add contact to list \"hello_again\"")
+    expect(why).toContain("filter:\n    true   and\n      true   subscription.frequency is \"monthly\"  (\"monthly\")\n      true   contact.country is \"NO\"  (\"NO\")")
+  }, 600_000)
+})
+
+describe("rules test", () => {
+  it("prints PASS/FAIL per case with a diff and exits 1 on a failing case; a bad fixture exits 2 naming the field", () => {
+    const dir = ruleDir(welcome)
+    writeFileSync(join(dir, "r.rules-test.json"), JSON.stringify({
+      tests: [
+        {
+          name: "a Norwegian monthly subscriber is on the list",
+          subscription: { start: "2026-01-01", items: ["name=Beans,price=25.00,frequency=monthly"], contact: { country: "NO" } },
+          until: "2026-01-01",
+          expect: { enrollments: ["hello waiting"], actions: ["2026-01-01 list hello"] }
+        },
+        {
+          name: "a Swede is expected on it too (wrong on purpose)",
+          subscription: { start: "2026-01-01", items: ["name=Beans,price=25.00,frequency=monthly"], contact: { country: "SE" } },
+          until: "2026-01-01",
+          expect: { actions: ["list hello"] }
+        }
+      ]
+    }))
+    const r = runCli(["rules", "test", dir])
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stdout).toContain("  PASS  a Norwegian monthly subscriber is on the list")
+    expect(r.stdout).toContain("  FAIL  a Swede is expected on it too (wrong on purpose)\n        - list hello")
+    expect(r.stdout).toContain("2 cases: 1 passed, 1 failed")
+
+    writeFileSync(join(dir, "r.rules-test.json"), JSON.stringify({ tests: [{ name: "x", subscription: { start: "2026-02-30", items: [] }, until: "2026-03-01" }] }))
+    const bad = runCli(["rules", "test", dir])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("r.rules-test.json: tests[0].subscription.start: \"2026-02-30\" is not a date YYYY-MM-DD")
+  }, 600_000)
+})
