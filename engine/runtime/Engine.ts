@@ -105,7 +105,8 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   const hooks = yield* TickHooks
   const settings = yield* db("loading settings", () => loadSettings(sql))
   const today = yield* clock.today(settings.timezone)
-  const ctx: EngineContext = { today, settings, owner: engineOwner, failpoint }
+  const now = yield* clock.now
+  const ctx: EngineContext = { today, settings, owner: engineOwner, failpoint, now }
   const batch = options.batch
   const summary: TickSummary = {
     today, activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,

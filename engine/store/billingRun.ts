@@ -24,6 +24,8 @@ export interface EngineContext {
   readonly owner: string
   /** Hook for crash tests: called at named points. */
   readonly failpoint: (name: string) => void
+  /** The tick's business instant (epoch milliseconds); commands outside the engine leave it out (the real clock). */
+  readonly now?: number
 }
 
 interface DueRow {
@@ -443,7 +445,9 @@ export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: Rea
       returning a.id, a.invoice_id, a.kind`
     const unknownRows = unknown.length === 0 ? [] : await tx`
       update payment_attempts set status = 'unknown', failure_reason = 'gateway timeout', check_count = check_count + 1,
-        lease_owner = null, lease_until = null
+        lease_owner = null, lease_until = null,
+        check_after = ${new Date(ctx.now ?? Date.now())}::timestamptz + case check_count when 0 then interval '5 minutes'
+          when 1 then interval '1 hour' when 2 then interval '6 hours' else interval '1 day' end
       where id = any(${unknown.map((o) => o.attemptId)}) and status in ('pending', 'unknown') and lease_owner = ${ctx.owner}
       returning id`
     const failedRows = declined.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string; attempt_number: number; failure_reason: string }>>`
@@ -575,10 +579,12 @@ const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, fail
 
 /**
  * Takes over unsettled attempts: those whose lease expired (their engine
- * died or stalled) or that were left `unknown` by a lost reply. They are
- * asked about again with the same idempotency key.
+ * died or stalled) or that were left `unknown` by a lost reply and whose
+ * backoff has passed. They are asked about again with the same idempotency key.
  */
 export const claimUnsettledAttempts = async (sql: Sql, ctx: EngineContext, limit: number, deadOwners: ReadonlyArray<string>): Promise<Array<PendingCharge>> => {
+  // A lost reply is asked about again once its backoff (business time) has passed: never twice at one instant.
+  const now = new Date(ctx.now ?? Date.now())
   const rows = await sql<Array<{ id: number; invoice_id: number; subscription_id: number; idempotency_key: string; kind: "charge" | "refund"; amount: number; currency: string; payment_method: string | null; number: string }>>`
     update payment_attempts a set lease_owner = ${ctx.owner}, lease_until = now() + interval '60 seconds'
     from invoices i
@@ -586,6 +592,7 @@ export const claimUnsettledAttempts = async (sql: Sql, ctx: EngineContext, limit
       select id from payment_attempts
       where status in ('pending', 'unknown')
         and (lease_until is null or lease_until < now() or lease_owner = any(${deadOwners as Array<string>}))
+        and (status = 'pending' or check_after is null or check_after <= ${now}::timestamptz)
       order by id limit ${limit} for update skip locked)
       and i.id = a.invoice_id
     returning a.id, a.invoice_id, i.subscription_id, a.idempotency_key, a.kind, a.amount, a.currency, a.payment_method, i.number`
