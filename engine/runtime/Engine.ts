@@ -144,78 +144,79 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   // one changes nothing: a second tick on the same day then finds nothing to do. Every step claims only
   // what is due by data, so a repeated pass is harmless; the bound guards against a step that keeps
   // finding work (a bug), which is logged rather than looped forever.
+  // (The pass's steps keep the tick's indentation.)
   const onePass = Effect.gen(function*() {
-    const before = changesOf(summary)
-    const due = yield* db("checking for due work", () => dueWork(sql, ctx))
+  const before = changesOf(summary)
+  const due = yield* db("checking for due work", () => dueWork(sql, ctx))
 
-    // 1. Attempts left unsettled by a crash or a lost reply: ask again with the same key.
-    const dead = due.unsettled ? (yield* db("reading leases", () => unsettledLeaseOwners(sql))).filter(isDeadOwner) : []
-    while (due.unsettled) {
-      const claimed = yield* db("claiming unsettled attempts", () => claimUnsettledAttempts(sql, ctx, batch, dead))
-      yield* sendAndSettle(claimed)
-      if (claimed.length < batch) break
-    }
+  // 1. Attempts left unsettled by a crash or a lost reply: ask again with the same key.
+  const dead = due.unsettled ? (yield* db("reading leases", () => unsettledLeaseOwners(sql))).filter(isDeadOwner) : []
+  while (due.unsettled) {
+    const claimed = yield* db("claiming unsettled attempts", () => claimUnsettledAttempts(sql, ctx, batch, dead))
+    yield* sendAndSettle(claimed)
+    if (claimed.length < batch) break
+  }
 
-    // 2. Lifecycle before billing.
-    if (due.cancellations) summary.canceled += yield* repeat("period-end cancellations", () => applyPeriodEndCancellations(sql, ctx, batch))
-    if (due.resumes) summary.resumed += yield* repeat("resumes", () => resumeDuePaused(sql, ctx, batch))
-    if (due.starts) summary.activated += yield* repeat("scheduled starts", () => activateScheduled(sql, ctx, batch))
-    if (due.expiries) summary.expired += yield* repeat("expiries", () => expireCompletedTerms(sql, ctx, batch))
+  // 2. Lifecycle before billing.
+  if (due.cancellations) summary.canceled += yield* repeat("period-end cancellations", () => applyPeriodEndCancellations(sql, ctx, batch))
+  if (due.resumes) summary.resumed += yield* repeat("resumes", () => resumeDuePaused(sql, ctx, batch))
+  if (due.starts) summary.activated += yield* repeat("scheduled starts", () => activateScheduled(sql, ctx, batch))
+  if (due.expiries) summary.expired += yield* repeat("expiries", () => expireCompletedTerms(sql, ctx, batch))
 
-    // 3. Billing: one period per subscription per batch, until nothing is due. Workers claim
-    // disjoint batches (SKIP LOCKED), so one invoices while another waits on the gateway.
-    const billingLoop = Effect.gen(function*() {
-    for (;;) {
-      const billed = yield* db("billing", () => billDueBatch(sql, ctx, batch)).pipe(
-        Effect.catch((error) =>
-          // One bad record must not stop billing: bill the batch one by one, park what keeps failing.
-          Effect.gen(function*() {
-            yield* Effect.logWarning(`billing batch failed (${error.message}); retrying one by one`)
-            const ids = yield* db("listing due subscriptions", () => dueSubscriptionIds(sql, ctx, batch))
-            const charges: Array<PendingCharge> = []
-            let invoices = 0
-            for (const id of ids) {
-              const one = yield* db("billing", () => billDueBatch(sql, ctx, 1, [id])).pipe(
-                Effect.catch((e) =>
-                  db("recording a failure", () => recordSubscriptionFailure(sql, id, e.message)).pipe(
-                    Effect.tap((parked) => Effect.sync(() => { if (parked) summary.parked++ })),
-                    Effect.as({ invoices: 0, charges: [] as Array<PendingCharge>, ids: [] as Array<number>, more: false })
-                  ))
-              )
-              invoices += one.invoices
-              charges.push(...one.charges)
-            }
-            return { invoices, charges, ids, more: ids.length > 0 }
-          })
-        )
+  // 3. Billing: one period per subscription per batch, until nothing is due. Workers claim
+  // disjoint batches (SKIP LOCKED), so one invoices while another waits on the gateway.
+  const billingLoop = Effect.gen(function*() {
+  for (;;) {
+    const billed = yield* db("billing", () => billDueBatch(sql, ctx, batch)).pipe(
+      Effect.catch((error) =>
+        // One bad record must not stop billing: bill the batch one by one, park what keeps failing.
+        Effect.gen(function*() {
+          yield* Effect.logWarning(`billing batch failed (${error.message}); retrying one by one`)
+          const ids = yield* db("listing due subscriptions", () => dueSubscriptionIds(sql, ctx, batch))
+          const charges: Array<PendingCharge> = []
+          let invoices = 0
+          for (const id of ids) {
+            const one = yield* db("billing", () => billDueBatch(sql, ctx, 1, [id])).pipe(
+              Effect.catch((e) =>
+                db("recording a failure", () => recordSubscriptionFailure(sql, id, e.message)).pipe(
+                  Effect.tap((parked) => Effect.sync(() => { if (parked) summary.parked++ })),
+                  Effect.as({ invoices: 0, charges: [] as Array<PendingCharge>, ids: [] as Array<number>, more: false })
+                ))
+            )
+            invoices += one.invoices
+            charges.push(...one.charges)
+          }
+          return { invoices, charges, ids, more: ids.length > 0 }
+        })
       )
-      summary.invoiced += billed.invoices
-      yield* sendAndSettle(billed.charges)
-      // A subscription behind by several periods is billed one period per pass, in order, until none is due.
-      if (!billed.more) break
-    }
-    })
-    const workers = concurrent ? options.workers ?? 3 : 1
-    // Resumes and scheduled starts above may have made billing due, so those days check again.
-    const billingDue = due.billing || due.resumes || due.starts
-    if (billingDue) yield* Effect.forEach(Array.from({ length: workers }, () => billingLoop), (loop) => loop, { concurrency: workers, discard: true })
+    )
+    summary.invoiced += billed.invoices
+    yield* sendAndSettle(billed.charges)
+    // A subscription behind by several periods is billed one period per pass, in order, until none is due.
+    if (!billed.more) break
+  }
+  })
+  const workers = concurrent ? options.workers ?? 3 : 1
+  // Resumes and scheduled starts above may have made billing due, so those days check again.
+  const billingDue = due.billing || due.resumes || due.starts
+  if (billingDue) yield* Effect.forEach(Array.from({ length: workers }, () => billingLoop), (loop) => loop, { concurrency: workers, discard: true })
 
-    // 4. Retries of failed charges whose day has come.
-    while (due.retries) {
-      const retries = yield* db("creating retries", () => createDueRetries(sql, ctx, batch))
-      summary.retried += retries.length
-      yield* sendAndSettle(retries)
-      if (retries.length < batch) break
-    }
+  // 4. Retries of failed charges whose day has come.
+  while (due.retries) {
+    const retries = yield* db("creating retries", () => createDueRetries(sql, ctx, batch))
+    summary.retried += retries.length
+    yield* sendAndSettle(retries)
+    if (retries.length < batch) break
+  }
 
-    // 5. Overdue invoices, reminders.
-    if (due.overdue) summary.overdue += yield* repeat("overdue invoices", () => markOverdueInvoices(sql, ctx, batch))
-    // Billing today moves next billing dates into the reminder window: check reminders whenever something was billed.
-    if (due.reminders || summary.invoiced > 0) summary.reminders += yield* repeat("reminders", () => sendDueReminders(sql, ctx, batch))
+  // 5. Overdue invoices, reminders.
+  if (due.overdue) summary.overdue += yield* repeat("overdue invoices", () => markOverdueInvoices(sql, ctx, batch))
+  // Billing today moves next billing dates into the reminder window: check reminders whenever something was billed.
+  if (due.reminders || summary.invoiced > 0) summary.reminders += yield* repeat("reminders", () => sendDueReminders(sql, ctx, batch))
 
-    // 6. Rules and delivery, plugged in by their rooms.
-    summary.rules += yield* hooks.runRules(ctx)
-    return changesOf(summary) - before
+  // 6. Rules, plugged in by their room (their actions can make lifecycle steps due: they run in the passes).
+  summary.rules += yield* hooks.runRules(ctx)
+  return changesOf(summary) - before
   })
   for (let pass = 1; ; pass++) {
     const changes = yield* onePass
@@ -226,7 +227,7 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
     }
   }
 
-  // The outbox's retries run on business time, so `--now` and the simulator retry (and give up) on their own ticks.
+  // Delivery, plugged in by its room, once the passes are done. The outbox's retries run on business time, so `--now` and the simulator retry (and give up) on their own ticks.
   summary.delivered += yield* hooks.deliverOutbox(ctx, yield* clock.now)
 
   // 7. The embedded database has no autovacuum: without this its indexes fill with dead entries
@@ -246,7 +247,7 @@ const maxPasses = 10
 
 /**
  * What a pass changed (delivery excluded: it runs once, after the passes). An attempt left unknown
- * is not counted: a gateway that keeps timing out is asked again on the next tick, not in a loop.
+ * is not counted: it is asked about again once its backoff has passed, on a later tick.
  */
 const changesOf = (s: TickSummary): number =>
   s.activated + s.canceled + s.resumed + s.expired + s.invoiced + s.charged + s.failed + s.retried + s.overdue + s.reminders + s.parked + s.rules
