@@ -327,7 +327,8 @@ interface PaidInvoiceRow {
 /**
  * Marks open invoices paid (only those still open: a late or repeated call
  * changes nothing), counts the payment on the subscription, brings an unpaid
- * or past-due subscription back to active, and queues the receipt and the
+ * or past-due subscription back to active (an unpaid one without billing the
+ * periods it missed: `skipUnpaidPeriods`), and queues the receipt and the
  * admin notification.
  */
 export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, via: string): Promise<number> => {
