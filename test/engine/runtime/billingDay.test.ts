@@ -219,5 +219,5 @@ describe(`one tick does everything due that day (${backend})`, () => {
         await db.close()
       }
     }), { numRuns: 15 })
-  }, 240_000)
+  }, 600_000)
 })
