@@ -105,7 +105,8 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   const hooks = yield* TickHooks
   const settings = yield* db("loading settings", () => loadSettings(sql))
   const today = yield* clock.today(settings.timezone)
-  const ctx: EngineContext = { today, settings, owner: engineOwner, failpoint }
+  const now = yield* clock.now
+  const ctx: EngineContext = { today, settings, owner: engineOwner, failpoint, now }
   const batch = options.batch
   const summary: TickSummary = {
     today, activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
@@ -138,6 +139,14 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
       }
     })
 
+  // One pass runs every step once. A step can make an earlier one due on the same day (a retry that
+  // succeeds makes its subscription billable again; a rule may pause or cancel), so passes repeat until
+  // one changes nothing: a second tick on the same day then finds nothing to do. Every step claims only
+  // what is due by data, so a repeated pass is harmless; the bound guards against a step that keeps
+  // finding work (a bug), which is logged rather than looped forever.
+  // (The pass's steps keep the tick's indentation.)
+  const onePass = Effect.gen(function*() {
+  const before = changesOf(summary)
   const due = yield* db("checking for due work", () => dueWork(sql, ctx))
 
   // 1. Attempts left unsettled by a crash or a lost reply: ask again with the same key.
@@ -205,9 +214,20 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   // Billing today moves next billing dates into the reminder window: check reminders whenever something was billed.
   if (due.reminders || summary.invoiced > 0) summary.reminders += yield* repeat("reminders", () => sendDueReminders(sql, ctx, batch))
 
-  // 6. Rules and delivery, plugged in by their rooms.
+  // 6. Rules, plugged in by their room (their actions can make lifecycle steps due: they run in the passes).
   summary.rules += yield* hooks.runRules(ctx)
-  // The outbox's retries run on business time, so `--now` and the simulator retry (and give up) on their own ticks.
+  return changesOf(summary) - before
+  })
+  for (let pass = 1; ; pass++) {
+    const changes = yield* onePass
+    if (changes === 0) break
+    if (pass >= maxPasses) {
+      yield* Effect.logWarning(`${today}: still finding work after ${maxPasses} passes of the tick; the rest waits for the next tick`)
+      break
+    }
+  }
+
+  // Delivery, plugged in by its room, once the passes are done. The outbox's retries run on business time, so `--now` and the simulator retry (and give up) on their own ticks.
   summary.delivered += yield* hooks.deliverOutbox(ctx, yield* clock.now)
 
   // 7. The embedded database has no autovacuum: without this its indexes fill with dead entries
@@ -221,6 +241,16 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   }
   return summary
 })
+
+/** Passes of one tick at most; each pass after the first follows from work the previous one did. */
+const maxPasses = 10
+
+/**
+ * What a pass changed (delivery excluded: it runs once, after the passes). An attempt left unknown
+ * is not counted: it is asked about again once its backoff has passed, on a later tick.
+ */
+const changesOf = (s: TickSummary): number =>
+  s.activated + s.canceled + s.resumed + s.expired + s.invoiced + s.charged + s.failed + s.retried + s.overdue + s.reminders + s.parked + s.rules
 
 /** Tables whose rows the engine updates (dead tuples) or whose statistics its plans need. */
 const hotTables = ["subscriptions", "invoices", "payment_attempts", "outbox", "enrollments", "sim_gateway_ledger"]

@@ -8,7 +8,8 @@
  * idempotency key, one message per dedupe key. Rows are claimed with
  * FOR UPDATE SKIP LOCKED, so several engines can share the database.
  */
-import { BillingSchedule, addDays, lineAmounts } from "../billing/index.ts"
+import type { LineAmounts } from "../billing/index.ts"
+import { BillingSchedule, addDays, lineAmounts, toDayNumber, totalsOf } from "../billing/index.ts"
 import type { CalendarDate, Frequency, LineItem, MinorUnits } from "../domain/index.ts"
 import { paymentTermsDays } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
@@ -23,6 +24,8 @@ export interface EngineContext {
   readonly owner: string
   /** Hook for crash tests: called at named points. */
   readonly failpoint: (name: string) => void
+  /** The tick's business instant (epoch milliseconds); commands outside the engine leave it out (the real clock). */
+  readonly now?: number
 }
 
 interface DueRow {
@@ -90,6 +93,50 @@ const toLineItem = (l: LineRow): LineItem => ({
 export const attemptKey = (invoiceId: number, kind: "charge" | "refund", attemptNumber: number) =>
   `${kind === "charge" ? "ch" : "rf"}_${invoiceId}_${attemptNumber}`
 
+export interface InvoiceDraft {
+  readonly amounts: ReadonlyArray<{ readonly line: LineRow; readonly a: LineAmounts }>
+  readonly subtotal: number
+  readonly discount: number
+  readonly tax: number
+  readonly total: number
+}
+
+/**
+ * The invoice draft of one period per subscription: the item version in force
+ * on the period's first day (the latest effective on or before it), one-time
+ * lines on the first period only, each line priced by `lineAmounts`. The
+ * billing run invoices exactly this; a reminder announces exactly this.
+ */
+export const draftInvoices = async (
+  sql: Sql | TransactionSql,
+  periods: ReadonlyArray<{ readonly subscriptionId: number; readonly periodStart: string; readonly first: boolean }>
+): Promise<Map<number, InvoiceDraft>> => {
+  const drafts = new Map<number, InvoiceDraft>()
+  if (periods.length === 0) return drafts
+  const lines = await sql<Array<LineRow>>`
+    with p as (select * from unnest(${periods.map((p) => p.subscriptionId)}::int8[], ${periods.map((p) => p.periodStart)}::date[]) as p(sid, d)),
+    v as (
+      select distinct on (iv.subscription_id) iv.subscription_id, iv.version
+      from item_versions iv join p on p.sid = iv.subscription_id
+      order by iv.subscription_id, (iv.effective_from <= p.d) desc, case when iv.effective_from <= p.d then iv.version else -iv.version end desc
+    )
+    select li.subscription_id, li.line_no, li.name, li.unit_price, li.quantity, li.discount_ppm, li.discount_amount, li.tax_rate_ppm, li.one_time
+    from line_items li join v on v.subscription_id = li.subscription_id and v.version = li.version
+    order by li.subscription_id, li.line_no`
+  const linesBySub = new Map<number, Array<LineRow>>()
+  for (const l of lines) {
+    const list = linesBySub.get(Number(l.subscription_id))
+    if (list === undefined) linesBySub.set(Number(l.subscription_id), [l])
+    else list.push(l)
+  }
+  for (const p of periods) {
+    const amounts = (linesBySub.get(p.subscriptionId) ?? []).filter((l) => p.first || !l.one_time).map((line) => ({ line, a: lineAmounts(toLineItem(line)) }))
+    const totals = totalsOf(amounts.map(({ a }) => a))
+    drafts.set(p.subscriptionId, { amounts, subtotal: totals.subtotal, discount: totals.discount, tax: totals.tax, total: totals.total })
+  }
+  return drafts
+}
+
 /**
  * Invoices one period of up to `limit` due subscriptions and records their
  * charge attempts, in one transaction. Returns the charges to send (leased
@@ -115,38 +162,13 @@ export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, 
     if (due.length === 0) return { invoices: 0, charges: [], ids: [], more: false }
     const ids = due.map((d) => d.id)
 
-    // The item version in force on each period's first day (the latest effective on or before it).
-    const lines = await tx<Array<LineRow>>`
-      with p as (select * from unnest(${ids}::int8[], ${due.map((d) => d.next_billing_date)}::date[]) as p(sid, d)),
-      v as (
-        select distinct on (iv.subscription_id) iv.subscription_id, iv.version
-        from item_versions iv join p on p.sid = iv.subscription_id
-        order by iv.subscription_id, (iv.effective_from <= p.d) desc, case when iv.effective_from <= p.d then iv.version else -iv.version end desc
-      )
-      select li.subscription_id, li.line_no, li.name, li.unit_price, li.quantity, li.discount_ppm, li.discount_amount, li.tax_rate_ppm, li.one_time
-      from line_items li join v on v.subscription_id = li.subscription_id and v.version = li.version
-      order by li.subscription_id, li.line_no`
-    const linesBySub = new Map<number, Array<LineRow>>()
-    for (const l of lines) {
-      const list = linesBySub.get(l.subscription_id)
-      if (list === undefined) linesBySub.set(l.subscription_id, [l])
-      else list.push(l)
-    }
+    const drafts = await draftInvoices(tx, due.map((d) => ({ subscriptionId: d.id, periodStart: d.next_billing_date, first: d.periods_billed === 0 })))
 
     const invoiceRows = due.map((d, i) => {
       const schedule = new BillingSchedule(d.start_date as CalendarDate, { unit: d.frequency_unit, count: d.frequency_count })
       const periodStart = d.next_billing_date as CalendarDate
       const periodEnd = schedule.nextAfter(periodStart)
-      const first = d.periods_billed === 0
-      const subLines = (linesBySub.get(d.id) ?? []).filter((l) => first || !l.one_time)
-      const amounts = subLines.map((l) => ({ line: l, a: lineAmounts(toLineItem(l)) }))
-      let subtotal = 0, discount = 0, tax = 0, total = 0
-      for (const { a } of amounts) {
-        subtotal += a.gross
-        discount += a.discount
-        tax += a.tax
-        total += a.total
-      }
+      const { amounts, subtotal, discount, tax, total } = drafts.get(d.id)!
       const dueDate = d.collection_method === "invoice" ? addDays(today, paymentTermsDays[d.payment_terms ?? "due-on-receipt"]) : today
       return {
         d,
@@ -305,7 +327,8 @@ interface PaidInvoiceRow {
 /**
  * Marks open invoices paid (only those still open: a late or repeated call
  * changes nothing), counts the payment on the subscription, brings an unpaid
- * or past-due subscription back to active, and queues the receipt and the
+ * or past-due subscription back to active (an unpaid one without billing the
+ * periods it missed: `skipUnpaidPeriods`), and queues the receipt and the
  * admin notification.
  */
 export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, via: string): Promise<number> => {
@@ -324,14 +347,18 @@ export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, i
               c.language as contact_language, c.locale as contact_locale, s.collection_method, 0 as id, '' as number, 0 as total, s.currency`
   const subById = new Map(subs.map((s) => [s.subscription_id, s]))
   // Back to active: unpaid after a successful retry; past due once no overdue invoice is left open.
-  const recovered = await tx<Array<{ id: number }>>`
+  const recovered = await tx<Array<RecoveredRow>>`
     update subscriptions s set status = 'active', updated_at = now()
     where s.id = any(${subs.map((s) => s.subscription_id)}) and (s.status = 'unpaid' or (s.status = 'past_due' and not exists (
       select 1 from invoices i where i.subscription_id = s.id and i.status = 'open' and i.overdue_on is not null)))
-    returning s.id`
+    returning s.id, coalesce(s.billing_anchor, s.start_date) as anchor, s.frequency_unit, s.frequency_count, s.next_billing_date,
+              s.terms_payments, s.periods_billed, s.end_date`
   const events: Array<JournalEvent> = []
   const messages: Array<OutboxMessage> = []
   for (const r of recovered) events.push(statusChanged(r.id, subById.get(r.id)!.status, "active", today, { reason: "payment_recovered" }))
+  if (!ctx.settings.unpaidCatchUp) {
+    events.push(...await skipUnpaidPeriods(tx, today, recovered.filter((r) => subById.get(r.id)!.status === "unpaid")))
+  }
   for (const p of paid) {
     const s = subById.get(p.subscription_id)!
     const language = languageOf(s, ctx.settings)
@@ -347,6 +374,49 @@ export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, i
   await writeJournal(tx, events)
   await enqueueMessages(tx, messages)
   return paid.length
+}
+
+interface RecoveredRow {
+  id: number
+  anchor: string
+  frequency_unit: Frequency["unit"]
+  frequency_count: number
+  next_billing_date: string | null
+  terms_payments: number | null
+  periods_billed: number
+  end_date: string | null
+}
+
+/**
+ * Unpaid does not back-bill (setting `unpaid-catch-up off`, the default): the
+ * periods that began while the subscription was unpaid were not delivered, so
+ * they are skipped, never invoiced. Billing goes on from the first anchor date
+ * on or after the recovery day, as after a resume; a recovery on an anchor
+ * date bills that date's period the same day. Fixed terms keep their number
+ * of payments (skipped periods are not payments), so their end date moves
+ * later by the periods skipped, as it does for a pause. Dates come from the
+ * anchor, never from the previous date.
+ */
+const skipUnpaidPeriods = async (tx: TransactionSql, today: CalendarDate, rows: ReadonlyArray<RecoveredRow>): Promise<Array<JournalEvent>> => {
+  const moved = rows.flatMap((r) => {
+    if (r.next_billing_date === null || r.next_billing_date >= today) return []
+    const remaining = r.terms_payments === null ? undefined : r.terms_payments - r.periods_billed
+    // All payments of fixed terms billed: nothing is skipped, the term ends (expires) on its date.
+    if (remaining !== undefined && remaining <= 0) return []
+    const schedule = new BillingSchedule(r.anchor as CalendarDate, { unit: r.frequency_unit, count: r.frequency_count })
+    const k = schedule.indexOnOrAfter(toDayNumber(today))
+    const next = schedule.dateAt(k)
+    return [{ r, next, endDate: remaining === undefined ? r.end_date : schedule.dateAt(k + remaining) }]
+  })
+  if (moved.length === 0) return []
+  await tx`
+    update subscriptions s set next_billing_date = u.nbd, end_date = u.ed, updated_at = now()
+    from unnest(${moved.map((m) => m.r.id)}::int8[], ${moved.map((m) => m.next)}::date[], ${moved.map((m) => m.endDate)}::date[]) as u(id, nbd, ed)
+    where s.id = u.id`
+  return moved.map((m) => ({
+    type: "subscription.property_changed", subscriptionId: m.r.id, occurredOn: today,
+    data: { property: "next_billing_date", from: m.r.next_billing_date, to: m.next, reason: "unpaid_periods_skipped" }
+  }))
 }
 
 export interface AttemptOutcome {
@@ -376,7 +446,9 @@ export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: Rea
       returning a.id, a.invoice_id, a.kind`
     const unknownRows = unknown.length === 0 ? [] : await tx`
       update payment_attempts set status = 'unknown', failure_reason = 'gateway timeout', check_count = check_count + 1,
-        lease_owner = null, lease_until = null
+        lease_owner = null, lease_until = null,
+        check_after = ${new Date(ctx.now ?? Date.now())}::timestamptz + case check_count when 0 then interval '5 minutes'
+          when 1 then interval '1 hour' when 2 then interval '6 hours' else interval '1 day' end
       where id = any(${unknown.map((o) => o.attemptId)}) and status in ('pending', 'unknown') and lease_owner = ${ctx.owner}
       returning id`
     const failedRows = declined.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string; attempt_number: number; failure_reason: string }>>`
@@ -508,10 +580,12 @@ const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, fail
 
 /**
  * Takes over unsettled attempts: those whose lease expired (their engine
- * died or stalled) or that were left `unknown` by a lost reply. They are
- * asked about again with the same idempotency key.
+ * died or stalled) or that were left `unknown` by a lost reply and whose
+ * backoff has passed. They are asked about again with the same idempotency key.
  */
 export const claimUnsettledAttempts = async (sql: Sql, ctx: EngineContext, limit: number, deadOwners: ReadonlyArray<string>): Promise<Array<PendingCharge>> => {
+  // A lost reply is asked about again once its backoff (business time) has passed: never twice at one instant.
+  const now = new Date(ctx.now ?? Date.now())
   const rows = await sql<Array<{ id: number; invoice_id: number; subscription_id: number; idempotency_key: string; kind: "charge" | "refund"; amount: number; currency: string; payment_method: string | null; number: string }>>`
     update payment_attempts a set lease_owner = ${ctx.owner}, lease_until = now() + interval '60 seconds'
     from invoices i
@@ -519,6 +593,7 @@ export const claimUnsettledAttempts = async (sql: Sql, ctx: EngineContext, limit
       select id from payment_attempts
       where status in ('pending', 'unknown')
         and (lease_until is null or lease_until < now() or lease_owner = any(${deadOwners as Array<string>}))
+        and (status = 'pending' or check_after is null or check_after <= ${now}::timestamptz)
       order by id limit ${limit} for update skip locked)
       and i.id = a.invoice_id
     returning a.id, a.invoice_id, i.subscription_id, a.idempotency_key, a.kind, a.amount, a.currency, a.payment_method, i.number`

@@ -6,6 +6,7 @@
  */
 import type { EmailData, EmailTemplate, InvoiceDocumentData } from "../../templates/index.ts"
 import { formatAddress } from "../../templates/index.ts"
+import { draftInvoices } from "./billingRun.ts"
 import type { ClaimedMessage } from "./outboxQueue.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
@@ -64,7 +65,34 @@ export const loadEmailDataBatch = async (sql: Sql, messages: ReadonlyArray<Claim
     select id, number, total, currency, due_date from invoices where id = any(${invoiceIds})`
   const subById = new Map(subs.map((r) => [Number(r["id"]), r]))
   const invoiceById = new Map(invoices.map((r) => [Number(r["id"]), r]))
-  return messages.map((m) => emailDataOf(m, m.subscription_id === null ? undefined : subById.get(m.subscription_id), m.invoice_id === null ? undefined : invoiceById.get(m.invoice_id), settings))
+  const upcoming = await upcomingAmounts(sql, messages.filter((m) => m.template === "reminder" && typeof (m.payload as Record<string, unknown>)["amount"] !== "number"))
+  return messages.map((m) => {
+    const data = emailDataOf(m, m.subscription_id === null ? undefined : subById.get(m.subscription_id), m.invoice_id === null ? undefined : invoiceById.get(m.invoice_id), settings)
+    const coming = m.subscription_id === null ? undefined : upcoming.get(m.subscription_id)
+    return coming === undefined ? data : { ...data, amount: coming.amount, currency: coming.currency, nextDate: data.nextDate === "" ? coming.date : data.nextDate }
+  })
+}
+
+/**
+ * The coming payment of reminders queued without one (a preview with
+ * `render email reminder`, or one queued before reminders carried their
+ * amount): the draft of the period starting on the reminder's billing date,
+ * else on the subscription's next billing date.
+ */
+const upcomingAmounts = async (sql: Sql, reminders: ReadonlyArray<ClaimedMessage>): Promise<Map<number, { amount: number; currency: string; date: string }>> => {
+  const subIds = [...new Set(reminders.flatMap((m) => (m.subscription_id === null ? [] : [m.subscription_id])))]
+  const out = new Map<number, { amount: number; currency: string; date: string }>()
+  if (subIds.length === 0) return out
+  const rows = await sql<Array<{ id: number; next_billing_date: string | null; periods_billed: number; currency: string }>>`
+    select id, next_billing_date, periods_billed, currency from subscriptions where id = any(${subIds})`
+  const asked = new Map(reminders.map((m) => [m.subscription_id, (m.payload as Record<string, unknown>)["next_billing_date"]]))
+  const periods = rows.flatMap((r) => {
+    const date = typeof asked.get(r.id) === "string" ? asked.get(r.id) as string : r.next_billing_date
+    return date === null ? [] : [{ subscriptionId: r.id, periodStart: date, first: r.periods_billed === 0, currency: r.currency }]
+  })
+  const drafts = await draftInvoices(sql, periods)
+  for (const p of periods) out.set(p.subscriptionId, { amount: drafts.get(p.subscriptionId)!.total, currency: p.currency, date: p.periodStart })
+  return out
 }
 
 const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, inv: Record<string, any> | undefined, settings: AccountSettings): EmailData & { template: EmailTemplate } => {
@@ -76,7 +104,9 @@ const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, in
     seller: settings.sellerName,
     subscription: row?.["name"] ?? "",
     currency: inv?.["currency"] ?? row?.["currency"] ?? settings.currency,
-    amount: inv?.["total"] ?? 0,
+    // A reminder comes before its invoice: it carries the coming payment's amount (its draft's total).
+    amount: template === "reminder" && typeof p["amount"] === "number" ? p["amount"] : inv?.["total"] ?? 0,
+    ...(template === "reminder" && typeof p["currency"] === "string" ? { currency: p["currency"] } : {}),
     number: inv?.["number"] ?? "",
     email: row?.["email"] ?? "",
     reason: p["reason"] ?? "",

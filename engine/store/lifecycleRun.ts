@@ -8,7 +8,7 @@
 import { BillingSchedule, addDays } from "../billing/index.ts"
 import type { CalendarDate, Frequency } from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
-import { languageOf, localeOf } from "./billingRun.ts"
+import { draftInvoices, languageOf, localeOf } from "./billingRun.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 import type { JournalEvent, OutboxMessage } from "./journalBatch.ts"
 import { enqueueMessages, statusChanged, writeJournal } from "./journalBatch.ts"
@@ -66,9 +66,21 @@ export const applyPeriodEndCancellations = (sql: Sql, ctx: EngineContext, limit:
   }) as Promise<number>
 
 /**
- * Paused subscriptions whose resume date has come become active again and
- * bill next on the first anchor date on or after the resume day: a pause is
- * never back-billed.
+ * The status a subscription resumes in: past_due while one of its invoices is
+ * open and overdue (the same rule that keeps it past due until paid), else
+ * active. A pause does not forgive an overdue invoice.
+ */
+export const resumedStatuses = async (tx: Sql | TransactionSql, ids: ReadonlyArray<number>): Promise<Map<number, "active" | "past_due">> => {
+  const overdue = new Set((await tx<Array<{ id: number }>>`
+    select distinct i.subscription_id as id from invoices i
+    where i.subscription_id = any(${ids as Array<number>}) and i.status = 'open' and i.overdue_on is not null`).map((r) => Number(r.id)))
+  return new Map(ids.map((id) => [id, overdue.has(id) ? "past_due" : "active"]))
+}
+
+/**
+ * Paused subscriptions whose resume date has come become active again (past
+ * due while an overdue invoice is open) and bill next on the first anchor
+ * date on or after the resume day: a pause is never back-billed.
  */
 export const resumeDuePaused = (sql: Sql, ctx: EngineContext, limit: number): Promise<number> =>
   sql.begin(async (tx) => {
@@ -79,13 +91,15 @@ export const resumeDuePaused = (sql: Sql, ctx: EngineContext, limit: number): Pr
       order by s.resume_on, s.id limit ${limit} for update of s skip locked`
     if (rows.length === 0) return 0
     const next = rows.map((r) => new BillingSchedule(r.start_date as CalendarDate, { unit: r.frequency_unit, count: r.frequency_count }).nextOnOrAfter(r.resume_on as CalendarDate))
+    const statuses = await resumedStatuses(tx, rows.map((r) => r.id))
+    const status = rows.map((r) => statuses.get(r.id)!)
     await tx`
-      update subscriptions s set status = 'active', next_billing_date = u.nbd, paused_on = null, resume_on = null, updated_at = now()
-      from unnest(${rows.map((r) => r.id)}::int8[], ${next}::date[]) as u(id, nbd) where s.id = u.id`
+      update subscriptions s set status = u.st, next_billing_date = u.nbd, paused_on = null, resume_on = null, updated_at = now()
+      from unnest(${rows.map((r) => r.id)}::int8[], ${next}::date[], ${status}::text[]) as u(id, nbd, st) where s.id = u.id`
     const events: Array<JournalEvent> = []
     rows.forEach((r, i) => {
       events.push({ type: "subscription.resumed", subscriptionId: r.id, contactId: r.contact_id, occurredOn: r.resume_on, data: { next_billing_date: next[i] } })
-      events.push(statusChanged(r.id, "paused", "active", r.resume_on, { reason: "resume_date_reached" }))
+      events.push(statusChanged(r.id, "paused", status[i]!, r.resume_on, { reason: "resume_date_reached" }))
     })
     await writeJournal(tx, events)
     return rows.length
@@ -138,25 +152,34 @@ export const markOverdueInvoices = (sql: Sql, ctx: EngineContext, limit: number)
     return rows.length
   }) as Promise<number>
 
-/** A reminder to the buyer N days (default 14) before the next payment, once per billing date. */
+/**
+ * A reminder to the buyer N days (default 14) before the next payment, once
+ * per billing date. It names the coming payment: the next period's invoice
+ * draft (the items in force on that date, discounts, tax), the same draft
+ * the billing run will invoice.
+ */
 export const sendDueReminders = (sql: Sql, ctx: EngineContext, limit: number): Promise<number> =>
   sql.begin(async (tx) => {
     const days = ctx.settings.reminderDays
     if (days <= 0) return 0
     const horizon = addDays(ctx.today, days)
-    const rows = await tx<Array<PersonRow & { next_billing_date: string }>>`
-      select ${personColumns(tx)}, s.next_billing_date from subscriptions s join contacts c on c.id = s.contact_id
+    const rows = await tx<Array<PersonRow & { next_billing_date: string; periods_billed: number; currency: string }>>`
+      select ${personColumns(tx)}, s.next_billing_date, s.periods_billed, s.currency from subscriptions s join contacts c on c.id = s.contact_id
       where s.reminders and s.status = 'active' and s.next_billing_date > ${ctx.today} and s.next_billing_date <= ${horizon}
         and s.reminder_sent_for is distinct from s.next_billing_date
         and (s.terms_payments is null or s.periods_billed < s.terms_payments)
         and (s.cancel_at is null or s.next_billing_date < s.cancel_at)
       order by s.next_billing_date, s.id limit ${limit} for update of s skip locked`
     if (rows.length === 0) return 0
+    const drafts = await draftInvoices(tx, rows.map((r) => ({ subscriptionId: r.id, periodStart: r.next_billing_date, first: r.periods_billed === 0 })))
     await tx`update subscriptions set reminder_sent_for = next_billing_date where id = any(${rows.map((r) => r.id)})`
     await writeJournal(tx, rows.map((r) => ({
-      type: "subscription.reminder_due", subscriptionId: r.id, contactId: r.contact_id, occurredOn: ctx.today, data: { next_billing_date: r.next_billing_date }
+      type: "subscription.reminder_due", subscriptionId: r.id, contactId: r.contact_id, occurredOn: ctx.today,
+      data: { next_billing_date: r.next_billing_date, amount: drafts.get(r.id)!.total, currency: r.currency }
     })))
-    await enqueueMessages(tx, rows.map((r) => email(ctx, r, "reminder", `email:reminder:${r.id}:${r.next_billing_date}`, { next_billing_date: r.next_billing_date })))
+    await enqueueMessages(tx, rows.map((r) => email(ctx, r, "reminder", `email:reminder:${r.id}:${r.next_billing_date}`, {
+      next_billing_date: r.next_billing_date, amount: drafts.get(r.id)!.total, currency: r.currency
+    })))
     return rows.length
   }) as Promise<number>
 

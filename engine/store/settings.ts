@@ -15,6 +15,8 @@ export interface AccountSettings {
   readonly reminderDays: number
   readonly retryDays: ReadonlyArray<number>
   readonly afterRetries: "keep-unpaid" | "cancel" | "pause"
+  /** On: a subscription back from unpaid is billed for every period it missed; off (default): billing resumes on the next anchor date. */
+  readonly unpaidCatchUp: boolean
   readonly autoEmailInvoices: boolean
   readonly sellerName: string
   readonly sellerAddress: string
@@ -54,6 +56,7 @@ export const settingKeys: Readonly<Record<string, KeySpec>> = {
     validate: (v) => (/^\d+(,\d+)*$/.test(v) && v.split(",").map(Number).every((n, i, a) => n > 0 && (i === 0 || n > a[i - 1]!)) ? undefined : "expected increasing day counts such as 1,3,5,7")
   },
   "after-retries": { field: "afterRetries", default: "keep-unpaid", help: "what happens when retries run out", validate: (v) => (["keep-unpaid", "cancel", "pause"].includes(v) ? undefined : "expected keep-unpaid, cancel or pause") },
+  "unpaid-catch-up": { field: "unpaidCatchUp", default: "off", help: "on: bill every period missed while unpaid when the subscription recovers; off: bill next on the first anchor date on or after the recovery day", validate: (v) => (v === "on" || v === "off" ? undefined : "expected on or off") },
   "auto-email-invoices": { field: "autoEmailInvoices", default: "true", help: "email invoices on each billing date", validate: (v) => (v === "true" || v === "false" ? undefined : "expected true or false") },
   "seller-name": { field: "sellerName", default: "billcycle seller", help: "the seller on invoices", validate: anything },
   "seller-address": { field: "sellerAddress", default: "", help: "the seller's address on invoices (lines separated by ;)", validate: anything },
@@ -75,6 +78,8 @@ const parseValue = (field: keyof AccountSettings, raw: string): unknown => {
       return raw.split(",").map(Number)
     case "autoEmailInvoices":
       return raw === "true"
+    case "unpaidCatchUp":
+      return raw === "on"
     default:
       return raw
   }

@@ -16,6 +16,7 @@ import type { JournalEvent } from "./journalBatch.ts"
 import { enqueueMessages, statusChanged, writeJournal } from "./journalBatch.ts"
 import type { RefundRequest } from "./refunds.ts"
 import { recordUnusedDaysRefund } from "./refunds.ts"
+import { resumedStatuses } from "./lifecycleRun.ts"
 
 export type StartChoice =
   | { readonly _tag: "Today" }
@@ -483,17 +484,18 @@ export const pauseSubscription = (sql: Sql, ctx: EngineContext, id: number, resu
     ], "cli")
   })
 
-/** Resumes now: billing continues on the first anchor date on or after today, never back-billing the pause. */
+/** Resumes now (past due while an overdue invoice is open): billing continues on the first anchor date on or after today, never back-billing the pause. */
 export const resumeSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
   sql.begin(async (tx) => {
     const sub = await getSubscription(tx, id, true)
     if (!canResume(sub.status)) throw new InputError(`subscription ${id} is ${sub.status}: only a paused subscription can be resumed`)
     const anchor = (sub.billing_anchor ?? sub.start_date) as CalendarDate
     const next = new BillingSchedule(anchor, { unit: sub.frequency_unit, count: sub.frequency_count }).nextOnOrAfter(ctx.today)
-    await tx`update subscriptions set status = 'active', paused_on = null, resume_on = null, next_billing_date = ${next}, updated_at = now() where id = ${id}`
+    const status = (await resumedStatuses(tx, [id])).get(id)!
+    await tx`update subscriptions set status = ${status}, paused_on = null, resume_on = null, next_billing_date = ${next}, updated_at = now() where id = ${id}`
     await writeJournal(tx, [
       { type: "subscription.resumed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { next_billing_date: next } },
-      statusChanged(id, "paused", "active", ctx.today, { reason: "resumed" })
+      statusChanged(id, "paused", status, ctx.today, { reason: "resumed" })
     ], "cli")
     return next
   }) as Promise<string>

@@ -28,7 +28,7 @@ const set = Command.make(
       yield* runSql((sql) => saveSetting(sql, key, value))
       yield* Console.log((yield* Json) ? JSON.stringify({ key, value }) : `${key} = ${value}`)
     }))
-).pipe(Command.withDescription("Set an account setting: timezone, language, locale, reminder-days, retry-days, after-retries, auto-email-invoices, seller-name, seller-tax-id, …"))
+).pipe(Command.withDescription("Set an account setting: timezone, language, locale, reminder-days, retry-days, after-retries, unpaid-catch-up, auto-email-invoices, seller-name, seller-tax-id, …"))
 
 export const settingsCommand = Command.make("settings").pipe(
   Command.withDescription("Account settings"),

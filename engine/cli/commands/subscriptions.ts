@@ -249,8 +249,12 @@ const resume = Command.make("resume", { id: Argument.String("id") }, (flags) =>
   withApp(Effect.gen(function*() {
     const id = yield* idOf(flags.id)
     const ctx = yield* commandContext
-    const next = yield* runSql((sql) => resumeSubscription(sql, ctx, id))
-    yield* Console.log((yield* Json) ? JSON.stringify({ id, status: "active", nextBillingDate: next }) : `subscription ${id} resumed; next billing ${next}`)
+    const { next, status } = yield* runSql(async (sql) => {
+      const next = await resumeSubscription(sql, ctx, id)
+      return { next, status: (await getSubscription(sql, id)).status }
+    })
+    // past_due, not active, while an overdue invoice is open.
+    yield* Console.log((yield* Json) ? JSON.stringify({ id, status, nextBillingDate: next }) : `subscription ${id} resumed${status === "active" ? "" : ` (${status.replace("_", " ")}: an overdue invoice is open)`}; next billing ${next}`)
   }))).pipe(Command.withDescription("Resume a paused subscription (never back-billing the pause)"))
 
 const remove = Command.make("delete", { id: Argument.String("id") }, (flags) =>
