@@ -376,7 +376,7 @@ export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, i
   return paid.length
 }
 
-interface RecoveredRow {
+export interface RecoveredRow {
   id: number
   anchor: string
   frequency_unit: Frequency["unit"]
@@ -397,7 +397,7 @@ interface RecoveredRow {
  * later by the periods skipped, as it does for a pause. Dates come from the
  * anchor, never from the previous date.
  */
-const skipUnpaidPeriods = async (tx: TransactionSql, today: CalendarDate, rows: ReadonlyArray<RecoveredRow>): Promise<Array<JournalEvent>> => {
+export const skipUnpaidPeriods = async (tx: TransactionSql, today: CalendarDate, rows: ReadonlyArray<RecoveredRow>): Promise<Array<JournalEvent>> => {
   const moved = rows.flatMap((r) => {
     if (r.next_billing_date === null || r.next_billing_date >= today) return []
     const remaining = r.terms_payments === null ? undefined : r.terms_payments - r.periods_billed

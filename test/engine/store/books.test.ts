@@ -134,6 +134,20 @@ describe(`voiding and writing off invoices (${backend})`, () => {
     expect(changed!["data"]).toMatchObject({ from: "unpaid", to: "active", reason: "invoice_voided" })
   })
 
+  it("writing off the invoice of a subscription unpaid for months does not bill the months it missed", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-01-10", paymentMethod: "pm_declined" })
+    for (const d of ["2026-01-10", "2026-02-10", "2026-03-10"]) await tickAt(t, d)
+    expect(await subscriptionRow(t.db.sql, id)).toMatchObject({ status: "unpaid" })
+    const [inv] = await invoicesOf(t.db.sql, id)
+    await closeInvoice(t.db.sql, await contextAt(t, "2026-03-20"), inv!.id, "write-off")
+    // Released like a recovery by payment: billing goes on from the first anchor date on or after today.
+    expect(await subscriptionRow(t.db.sql, id)).toMatchObject({ status: "active", next_billing_date: "2026-04-10" })
+    await tickAt(t, "2026-03-20")
+    expect(await invoicesOf(t.db.sql, id)).toHaveLength(1)
+    const [moved] = await t.db.sql`select data from events where subscription_id = ${id} and type = 'subscription.property_changed' order by id desc limit 1`
+    expect(moved!["data"]).toMatchObject({ property: "next_billing_date", from: "2026-02-10", to: "2026-04-10", reason: "unpaid_periods_skipped" })
+  })
+
   it("write-off: an overdue sent invoice becomes uncollectible and the past-due subscription active", async () => {
     const id = await createSubscription(t.db.sql, { start: "2026-02-01", collection: "invoice", paymentTerms: "net-15" })
     await tickAt(t, "2026-02-01")
