@@ -29,6 +29,7 @@ import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag, parseDateFlag, parseNonNegativeFlag } from "../flagParsers.ts"
 import { renderTable } from "../table.ts"
+import { pageFlags, printList } from "../paging.ts"
 
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
 
@@ -109,7 +110,8 @@ const list = Command.make(
   {
     status: Flag.String("status").pipe(Flag.withDescription(subscriptionStatuses.join(", ")), Flag.optional),
     nextBillingBefore: Flag.String("next-billing-before").pipe(Flag.withDescription("only those billing next before DATE"), Flag.optional),
-    view: Flag.String("view").pipe(Flag.withDescription("a saved view: unpaid, scheduled, past-due"), Flag.optional)
+    view: Flag.String("view").pipe(Flag.withDescription("a saved view: unpaid, scheduled, past-due"), Flag.optional),
+    ...pageFlags
   },
   (flags) =>
     withApp(Effect.gen(function*() {
@@ -124,11 +126,11 @@ const list = Command.make(
         status = v
       }
       const before = Option.isSome(flags.nextBillingBefore) ? yield* parseDateFlag("--next-billing-before", flags.nextBillingBefore.value) : undefined
-      const rows = yield* runSql((sql) => listSubscriptions(sql, { status, nextBillingBefore: before }))
-      if (json) return yield* Console.log(JSON.stringify(rows))
-      yield* Console.log(renderTable(["ID", "CONTACT", "NAME", "STATUS", "FREQUENCY", "NEXT BILLING", "PAYMENTS", "COLLECTION"], rows.map(describeRow)))
+      yield* printList(flags, (sql) => listSubscriptions(sql, { status, nextBillingBefore: before }), {
+        noun: "subscriptions", headers: ["ID", "CONTACT", "NAME", "STATUS", "FREQUENCY", "NEXT BILLING", "PAYMENTS", "COLLECTION"], cells: describeRow
+      })
     }))
-).pipe(Command.withDescription("List subscriptions by status or next billing date"))
+).pipe(Command.withDescription("List subscriptions by status or next billing date (example: billcycle subscriptions list --status unpaid --limit 20)"))
 
 const show = Command.make("show", { id: Argument.String("id") }, ({ id }) =>
   withApp(Effect.gen(function*() {
@@ -255,22 +257,23 @@ export const subscriptionsCommand = Command.make("subscriptions").pipe(
 const eventsList = Command.make(
   "list",
   {
-    subscription: Flag.String("subscription").pipe(Flag.optional),
+    subscription: Flag.String("subscription").pipe(Flag.withDescription("only the events of subscription ID"), Flag.optional),
     type: Flag.String("type").pipe(Flag.withDescription("e.g. subscription.status_changed"), Flag.optional),
-    since: Flag.String("since").pipe(Flag.withDescription("only events on or after DATE"), Flag.optional)
+    since: Flag.String("since").pipe(Flag.withDescription("only events on or after DATE"), Flag.optional),
+    ...pageFlags
   },
   (flags) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const subscriptionId = Option.isSome(flags.subscription) ? yield* parseCountFlag("--subscription", flags.subscription.value) : undefined
       const since = Option.isSome(flags.since) ? yield* parseDateFlag("--since", flags.since.value) : undefined
-      const rows = yield* runSql((sql) => listEvents(sql, { subscriptionId, type: Option.getOrUndefined(flags.type), since }))
-      if (json) return yield* Console.log(JSON.stringify(rows))
-      yield* Console.log(renderTable(["ID", "ON", "TYPE", "SUB", "SOURCE", "DATA"], rows.map((r) => [
-        String(r.id), r.occurred_on, r.type, r.subscription_id === null ? "" : String(r.subscription_id), r.source, JSON.stringify(r.data).slice(0, 100)
-      ])))
+      yield* printList(flags, (sql) => listEvents(sql, { subscriptionId, type: Option.getOrUndefined(flags.type), since }), {
+        noun: "events", headers: ["ID", "ON", "TYPE", "SUB", "SOURCE", "DATA"], cells: (r) => [
+          String(r.id), r.occurred_on, r.type, r.subscription_id === null ? "" : String(r.subscription_id), r.source, JSON.stringify(r.data).slice(0, 100)
+        ]
+      })
     }))
-).pipe(Command.withDescription("The event journal, oldest first"))
+).pipe(Command.withDescription("The event journal, oldest first (example: billcycle events list --subscription 1 --since 2026-03-01)"))
 
 export const eventsCommand = Command.make("events").pipe(Command.withDescription("The event journal"), Command.withSubcommands([eventsList]))
 
