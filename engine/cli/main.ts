@@ -11,7 +11,7 @@ import { enableCompileCache } from "node:module"
 enableCompileCache?.()
 
 // Deep imports: the package's index would also load its Redis, HTTP and cluster modules.
-const [{ runMain }, NodeServices, { Cause, Effect, Exit, Layer, Logger }, { CliOutput, Command }, { commands }, { globalFlags }, { version }, { usageErrorLine }] = await Promise.all([
+const [{ runMain }, NodeServices, { Cause, Effect, Exit, Layer, Logger }, { CliOutput, Command }, { commands }, { globalFlags }, { version }, { usageErrorLine }, { examplesFor }] = await Promise.all([
   import("@effect/platform-node/NodeRuntime"),
   import("@effect/platform-node/NodeServices"),
   import("effect"),
@@ -19,7 +19,8 @@ const [{ runMain }, NodeServices, { Cause, Effect, Exit, Layer, Logger }, { CliO
   import("./commands/index.ts"),
   import("./GlobalFlags.ts"),
   import("./version.ts"),
-  import("./usageError.ts")
+  import("./usageError.ts"),
+  import("./examples.ts")
 ])
 
 const billcycle = Command.make("billcycle").pipe(
@@ -28,9 +29,17 @@ const billcycle = Command.make("billcycle").pipe(
   Command.withGlobalFlags(globalFlags)
 )
 
-// Bad usage prints one line naming the flag (below), not the whole help page.
+// Bad usage prints one line naming the flag (below), not the whole help page;
+// help gains the command's example (examples.ts) when the command has none of its own.
 const presenter = CliOutput.layerPresenter({
-  present: (event) => event._tag === "InvalidInvocation" ? Effect.void : CliOutput.defaultPresenter.present(event)
+  present: (event) =>
+    event._tag === "InvalidInvocation"
+      ? Effect.void
+      : CliOutput.defaultPresenter.present(
+        event._tag === "Help" && (event.helpDoc.examples ?? []).length === 0
+          ? { ...event, helpDoc: { ...event.helpDoc, examples: examplesFor(event.commandPath) } }
+          : event
+      )
 })
 
 const fail = (code: number, message: string) =>

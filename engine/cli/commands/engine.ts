@@ -90,7 +90,7 @@ const engine = Command.make(
       yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
     }))
   })
-).pipe(Command.withDescription("Run the billing engine: continuously, or --once for everything due at --now (example: billcycle engine --once --now 2026-03-01)"))
+).pipe(Command.withDescription("Run the billing engine: continuously, or --once for everything due at --now"))
 
 const storedSimulatedDay = "simulated_through"
 
@@ -166,6 +166,6 @@ const simulate = Command.make(
       yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
     }))
   })
-).pipe(Command.withDescription("Advance a virtual clock day by day from the last simulated day, running all due work each day; prints what each figure counts (example: billcycle simulate --until 2026-12-31 --now 2026-01-01)"))
+).pipe(Command.withDescription("Advance a virtual clock day by day from the last simulated day, running all due work each day; prints what each figure counts"))
 
 export const engineCommands = [engine, simulate] as const

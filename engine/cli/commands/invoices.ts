@@ -14,7 +14,7 @@ import { renderTable } from "../table.ts"
 import { pageFlags, printList } from "../paging.ts"
 
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
-const idArgument = (name: string) => Argument.String(name)
+const idArgument = (name: string, description: string) => Argument.String(name).pipe(Argument.withDescription(description))
 const parseId = (flag: string, value: string) => parseCountFlag(flag, value)
 
 const oneOf = (flag: string, value: Option.Option<string>, allowed: ReadonlyArray<string>) =>
@@ -42,9 +42,9 @@ const list = Command.make(
         cells: (r) => [String(r.id), r.number, String(r.subscription_id), `${r.period_start}..${r.period_end}`, r.due_date, money(r.total, r.currency), r.status + (r.overdue_on !== null && r.status === "open" ? " (overdue)" : "")]
       })
     }))
-).pipe(Command.withDescription("List invoices, by subscription or status (example: billcycle invoices list --status open --limit 20)"))
+).pipe(Command.withDescription("List invoices, by subscription or status"))
 
-const show = Command.make("show", { id: idArgument("invoice-id") }, ({ id }) =>
+const show = Command.make("show", { id: idArgument("invoice-id", "the invoice's id (as in invoices list)") }, ({ id }) =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
     const invoiceId = yield* parseId("INVOICE_ID", id)
@@ -70,7 +70,7 @@ const show = Command.make("show", { id: idArgument("invoice-id") }, ({ id }) =>
 
 const pay = Command.make(
   "pay",
-  { id: idArgument("invoice-id"), amount: Flag.String("amount").pipe(Flag.withDescription("the amount received, e.g. 25.00 (default: all that is due)"), Flag.optional) },
+  { id: idArgument("invoice-id", "the invoice's id (as in invoices list)"), amount: Flag.String("amount").pipe(Flag.withDescription("the amount received, e.g. 25.00 (default: all that is due)"), Flag.optional) },
   ({ id, amount }) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json
@@ -113,9 +113,9 @@ const outboxList = Command.make(
         ]
       })
     }))
-).pipe(Command.withDescription("List outbox messages: emails, notifications, webhooks (example: billcycle outbox list --status failed)"))
+).pipe(Command.withDescription("List outbox messages: emails, notifications, webhooks"))
 
-const outboxRetry = Command.make("retry", { id: idArgument("message-id") }, ({ id }) =>
+const outboxRetry = Command.make("retry", { id: idArgument("message-id", "the message's id (as in outbox list)") }, ({ id }) =>
   withApp(Effect.gen(function*() {
     const messageId = yield* parseId("ID", id)
     yield* runSql((sql) => retryOutboxMessage(sql, messageId))
@@ -129,13 +129,13 @@ const tasksList = Command.make("list", { ...pageFlags }, (flags) =>
     noun: "tasks", headers: ["ID", "TASK", "FOR", "DUE", "SUB", "STATUS"], cells: (r) => [
       String(r.id), r.title, r.assignee ?? r.team ?? "", r.due_on ?? "", r.subscription_id === null ? "" : String(r.subscription_id), r.status
     ]
-  }))).pipe(Command.withDescription("Tasks created by rules (example: billcycle tasks list --limit 10)"))
+  }))).pipe(Command.withDescription("Tasks created by rules"))
 
 export const tasksCommand = Command.make("tasks").pipe(Command.withDescription("Tasks"), Command.withSubcommands([tasksList]))
 
-const listsShow = Command.make("show", { name: Argument.String("list-name"), ...pageFlags }, ({ name, ...flags }) =>
+const listsShow = Command.make("show", { name: Argument.String("list-name").pipe(Argument.withDescription("the list's name, as rules write it")), ...pageFlags }, ({ name, ...flags }) =>
   withApp(printList(flags, (sql) => listMembers(sql, name), {
     noun: "members", headers: ["CONTACT", "EMAIL", "NAME", "ADDED"], cells: (r) => [String(r.contact_id), r.email, r.name ?? "", r.added_on]
-  }))).pipe(Command.withDescription("Members of a contact list (example: billcycle lists show renewals)"))
+  }))).pipe(Command.withDescription("Members of a contact list"))
 
 export const listsCommand = Command.make("lists").pipe(Command.withDescription("Contact lists kept by rules"), Command.withSubcommands([listsShow]))

@@ -35,15 +35,15 @@ const productsList = Command.make("list", { ...pageFlags }, (flags) =>
     json: (r) => ({ ...r, price: formatMajorAmount(r.unit_price, r.currency), frequency: frequencyText(r) }),
     headers: ["ID", "SKU", "NAME", "PRICE", "FREQUENCY"],
     cells: (r) => [String(r.id), r.sku, r.name, `${formatMajorAmount(r.unit_price, r.currency)} ${r.currency}`, frequencyText(r)]
-  }))).pipe(Command.withDescription("List the catalogue, in the order products were added (example: billcycle products list --limit 10)"))
+  }))).pipe(Command.withDescription("List the catalogue, in the order products were added"))
 
 export const productsCommand = Command.make("products").pipe(Command.withDescription("The product catalogue"), Command.withSubcommands([productsAdd, productsList]))
 
 const contactsAdd = Command.make(
   "add",
   {
-    email: Flag.String("email"),
-    name: Flag.String("name").pipe(Flag.optional),
+    email: Flag.String("email").pipe(Flag.withDescription("the buyer's email address (unique)")),
+    name: Flag.String("name").pipe(Flag.withDescription("the buyer's name, as on invoices"), Flag.optional),
     language: Flag.String("language").pipe(Flag.withDescription("en, nb, nl, fr or sv"), Flag.optional),
     locale: Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO, for dates, numbers and money"), Flag.optional),
     paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("a saved payment-method token (pm_ok, pm_declined, …)"), Flag.optional),
@@ -66,6 +66,6 @@ const contactsList = Command.make("list", { ...pageFlags }, (flags) =>
     noun: "contacts",
     headers: ["ID", "EMAIL", "NAME", "LANGUAGE", "LOCALE", "PAYMENT METHOD"],
     cells: (r) => [String(r.id), r.email, r.name ?? "", r.language ?? "", r.locale ?? "", r.payment_method ?? ""]
-  }))).pipe(Command.withDescription("List contacts, oldest first (example: billcycle contacts list --limit 20)"))
+  }))).pipe(Command.withDescription("List contacts, oldest first"))
 
 export const contactsCommand = Command.make("contacts").pipe(Command.withDescription("Buyers"), Command.withSubcommands([contactsAdd, contactsList]))

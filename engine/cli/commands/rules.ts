@@ -22,7 +22,7 @@ const ruleFiles = (paths: ReadonlyArray<string>) =>
     return out
   })
 
-const check = Command.make("check", { paths: Argument.String("file").pipe(Argument.atLeast(1)) }, ({ paths }) =>
+const check = Command.make("check", { paths: Argument.String("file").pipe(Argument.withDescription("a *.rules file or a directory of them"), Argument.atLeast(1)) }, ({ paths }) =>
   Effect.gen(function*() {
     const json = yield* Json
     const files = yield* ruleFiles(paths)
@@ -45,7 +45,7 @@ const check = Command.make("check", { paths: Argument.String("file").pipe(Argume
 
 const fmt = Command.make(
   "fmt",
-  { paths: Argument.String("file").pipe(Argument.atLeast(1)), check: Flag.Boolean("check").pipe(Flag.withDescription("only report files that are not formatted"), Flag.withDefault(false)) },
+  { paths: Argument.String("file").pipe(Argument.withDescription("a *.rules file or a directory of them"), Argument.atLeast(1)), check: Flag.Boolean("check").pipe(Flag.withDescription("only report files that are not formatted"), Flag.withDefault(false)) },
   (flags) =>
     Effect.gen(function*() {
       const files = yield* ruleFiles(flags.paths)
@@ -69,7 +69,7 @@ const fmt = Command.make(
 
 const explain = Command.make(
   "explain",
-  { file: Argument.String("file"), subscription: Flag.String("subscription").pipe(Flag.withDescription("the subscription to explain the rules for")) },
+  { file: Argument.String("file").pipe(Argument.withDescription("a *.rules file or a directory of them")), subscription: Flag.String("subscription").pipe(Flag.withDescription("the subscription to explain the rules for")) },
   (flags) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json

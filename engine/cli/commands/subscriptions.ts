@@ -130,9 +130,9 @@ const list = Command.make(
         noun: "subscriptions", headers: ["ID", "CONTACT", "NAME", "STATUS", "FREQUENCY", "NEXT BILLING", "PAYMENTS", "COLLECTION"], cells: describeRow
       })
     }))
-).pipe(Command.withDescription("List subscriptions by status or next billing date (example: billcycle subscriptions list --status unpaid --limit 20)"))
+).pipe(Command.withDescription("List subscriptions by status or next billing date"))
 
-const show = Command.make("show", { id: Argument.String("id") }, ({ id }) =>
+const show = Command.make("show", { id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")) }, ({ id }) =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
     const subscriptionId = yield* idOf(id)
@@ -174,10 +174,10 @@ const show = Command.make("show", { id: Argument.String("id") }, ({ id }) =>
 const update = Command.make(
   "update",
   {
-    id: Argument.String("id"),
+    id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")),
     items: Flag.String("item").pipe(Flag.withDescription("the new set of items (a new version from the next billing date)"), Flag.atLeast(0)),
     nextBillingDate: Flag.String("next-billing-date").pipe(Flag.withDescription("move the next billing date; later dates follow from it"), Flag.optional),
-    paymentMethod: Flag.String("payment-method").pipe(Flag.optional)
+    paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("a new saved payment-method token for future charges"), Flag.optional)
   },
   (flags) =>
     withApp(Effect.gen(function*() {
@@ -196,7 +196,7 @@ const update = Command.make(
 const cancel = Command.make(
   "cancel",
   {
-    id: Argument.String("id"),
+    id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")),
     atPeriodEnd: Flag.Boolean("at-period-end").pipe(Flag.withDescription("stay active until the next billing date, then cancel"), Flag.withDefault(false)),
     refundUnused: Flag.Boolean("refund-unused").pipe(Flag.withDescription("refund the unused days of the paid period, prorated by day"), Flag.withDefault(false))
   },
@@ -222,7 +222,7 @@ const cancel = Command.make(
 
 const pause = Command.make(
   "pause",
-  { id: Argument.String("id"), resumeOn: Flag.String("resume-on").pipe(Flag.withDescription("resume automatically on DATE"), Flag.optional) },
+  { id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")), resumeOn: Flag.String("resume-on").pipe(Flag.withDescription("resume automatically on DATE"), Flag.optional) },
   (flags) =>
     withApp(Effect.gen(function*() {
       const id = yield* idOf(flags.id)
@@ -233,7 +233,7 @@ const pause = Command.make(
     }))
 ).pipe(Command.withDescription("Pause billing (optionally until a date)"))
 
-const resume = Command.make("resume", { id: Argument.String("id") }, (flags) =>
+const resume = Command.make("resume", { id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")) }, (flags) =>
   withApp(Effect.gen(function*() {
     const id = yield* idOf(flags.id)
     const ctx = yield* commandContext
@@ -241,7 +241,7 @@ const resume = Command.make("resume", { id: Argument.String("id") }, (flags) =>
     yield* Console.log((yield* Json) ? JSON.stringify({ id, status: "active", nextBillingDate: next }) : `subscription ${id} resumed; next billing ${next}`)
   }))).pipe(Command.withDescription("Resume a paused subscription (never back-billing the pause)"))
 
-const remove = Command.make("delete", { id: Argument.String("id") }, (flags) =>
+const remove = Command.make("delete", { id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")) }, (flags) =>
   withApp(Effect.gen(function*() {
     const id = yield* idOf(flags.id)
     const ctx = yield* commandContext
@@ -273,7 +273,7 @@ const eventsList = Command.make(
         ]
       })
     }))
-).pipe(Command.withDescription("The event journal, oldest first (example: billcycle events list --subscription 1 --since 2026-03-01)"))
+).pipe(Command.withDescription("The event journal, oldest first"))
 
 export const eventsCommand = Command.make("events").pipe(Command.withDescription("The event journal"), Command.withSubcommands([eventsList]))
 
