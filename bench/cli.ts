@@ -24,7 +24,8 @@ const serverUrl = process.env["PG_TEST_URL"] ?? "postgres://postgres@127.0.0.1:5
 const serverSchema = "bench_cli"
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 5)
 
-// Peak RSS of the measured process itself (VmHWM), written on exit by a preload;
+// Peak RSS of the measured process itself (VmHWM) and its CPU time (user + system, which a
+// busy machine inflates far less than wall time), written on exit by a preload;
 // a separate run from the timed ones, so the preload never counts in a time.
 const scratch = mkdtempSync(join(tmpdir(), "billcycle-bench-cli-"))
 const peakFile = join(scratch, "peak")
@@ -32,7 +33,8 @@ const preload = join(scratch, "peak.mjs")
 writeFileSync(preload, `import { readFileSync, writeFileSync } from "node:fs"
 process.on("exit", () => {
   const kb = /VmHWM:\\s+(\\d+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1]
-  if (kb !== undefined) writeFileSync(${JSON.stringify(peakFile)}, kb)
+  const cpu = process.cpuUsage()
+  if (kb !== undefined) writeFileSync(${JSON.stringify(peakFile)}, kb + " " + (cpu.user + cpu.system) / 1000)
 })
 `)
 
@@ -54,10 +56,11 @@ interface Figure {
   readonly medianMs: number
   readonly ratioToNode: number
   readonly peakRssMb: number | undefined
+  readonly cpuMs: number | undefined
   readonly goal?: { readonly ms?: number; readonly rssMb?: number; readonly met: boolean }
 }
 
-const measure = (name: string, command: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): { bestMs: number; medianMs: number; peakRssMb: number | undefined } => {
+const measure = (name: string, command: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): { bestMs: number; medianMs: number; peakRssMb: number | undefined; cpuMs: number | undefined } => {
   const warm = run(command, args, env) // fills Node's compile cache and the OS's file cache
   if (warm.code !== 0) throw new Error(`${name}: exit ${warm.code}: ${warm.stderr}`)
   const times: Array<number> = []
@@ -65,8 +68,8 @@ const measure = (name: string, command: string, args: ReadonlyArray<string>, env
   times.sort((a, b) => a - b)
   rmSync(peakFile, { force: true })
   run(command, args, { ...env, NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --import=${preload}`.trim() })
-  const peakRssMb = existsSync(peakFile) ? Number(readFileSync(peakFile, "utf8")) / 1024 : undefined
-  return { bestMs: times[0]!, medianMs: times[Math.floor(times.length / 2)]!, peakRssMb }
+  const [kb, cpu] = existsSync(peakFile) ? readFileSync(peakFile, "utf8").split(" ").map(Number) : []
+  return { bestMs: times[0]!, medianMs: times[Math.floor(times.length / 2)]!, peakRssMb: kb === undefined ? undefined : kb / 1024, cpuMs: cpu }
 }
 
 // The Node bin/billcycle runs on (the pinned one), so the baseline starts the same runtime.
@@ -109,15 +112,16 @@ add("invoices list --all --json (embedded demo store)", ["--db", demoStore, "--j
 if (serverReady) add("contacts list (server)", ["--db", serverUrl, "contacts", "list"], { ms: 500 }, serverEnv)
 
 const mb = (x: number | undefined) => (x === undefined ? "-" : `${Math.round(x)} MB`)
-console.log(`node -e '': best ${baseline.bestMs.toFixed(0)} ms, median ${baseline.medianMs.toFixed(0)} ms, peak ${mb(baseline.peakRssMb)} (best of ${rounds}, after one warm-up run)`)
+const cpuText = (x: number | undefined) => (x === undefined ? "-" : `${Math.round(x)} ms`)
+console.log(`node -e '': best ${baseline.bestMs.toFixed(0)} ms, median ${baseline.medianMs.toFixed(0)} ms, cpu ${cpuText(baseline.cpuMs)}, peak ${mb(baseline.peakRssMb)} (best of ${rounds}, after one warm-up run)`)
 for (const f of figures) {
   const goal = f.goal === undefined ? "" : `  goal ${[f.goal.ms === undefined ? "" : `< ${f.goal.ms} ms`, f.goal.rssMb === undefined ? "" : `< ${f.goal.rssMb} MB`].filter(Boolean).join(", ")}: ${f.goal.met ? "met" : "NOT met"}`
-  console.log(`${f.name.padEnd(48)} best ${f.bestMs.toFixed(0).padStart(5)} ms  median ${f.medianMs.toFixed(0).padStart(5)} ms  ${f.ratioToNode.toFixed(1).padStart(5)}x node -e  peak ${mb(f.peakRssMb).padStart(7)}${goal}`)
+  console.log(`${f.name.padEnd(48)} best ${f.bestMs.toFixed(0).padStart(5)} ms  median ${f.medianMs.toFixed(0).padStart(5)} ms  ${f.ratioToNode.toFixed(1).padStart(5)}x node -e  cpu ${cpuText(f.cpuMs).padStart(8)} (${f.cpuMs === undefined || baseline.cpuMs === undefined ? "-" : (f.cpuMs / baseline.cpuMs).toFixed(1)}x)  peak ${mb(f.peakRssMb).padStart(7)}${goal}`)
 }
 
 writeResults("cli", {
   rounds,
-  baseline: { name: "node -e ''", bestMs: Math.round(baseline.bestMs), medianMs: Math.round(baseline.medianMs), peakRssMb: baseline.peakRssMb === undefined ? null : Math.round(baseline.peakRssMb) },
-  figures: figures.map((f) => ({ ...f, bestMs: Math.round(f.bestMs), medianMs: Math.round(f.medianMs), ratioToNode: Number(f.ratioToNode.toFixed(2)), peakRssMb: f.peakRssMb === undefined ? null : Math.round(f.peakRssMb) }))
+  baseline: { name: "node -e ''", bestMs: Math.round(baseline.bestMs), medianMs: Math.round(baseline.medianMs), cpuMs: baseline.cpuMs === undefined ? null : Math.round(baseline.cpuMs), peakRssMb: baseline.peakRssMb === undefined ? null : Math.round(baseline.peakRssMb) },
+  figures: figures.map((f) => ({ ...f, bestMs: Math.round(f.bestMs), medianMs: Math.round(f.medianMs), ratioToNode: Number(f.ratioToNode.toFixed(2)), cpuMs: f.cpuMs === undefined ? null : Math.round(f.cpuMs), peakRssMb: f.peakRssMb === undefined ? null : Math.round(f.peakRssMb) }))
 })
 rmSync(scratch, { recursive: true, force: true })
