@@ -11,6 +11,8 @@ export default defineConfig({
     exclude: ["**/node_modules/**", ...(process.env["DATABASE_URL"] ? [] : [serverTests])],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    pool: "forks"
+    pool: "forks",
+    // Unpacks the npm-shipped Chromium once, before workers start (test/browser.ts).
+    globalSetup: ["test/globalSetup.ts"]
   }
 })

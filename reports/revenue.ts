@@ -5,7 +5,6 @@
  * shapes the rows: amounts in major units of the report currency, rates as
  * fractions. The movements identity is asserted for every month.
  */
-import { DuckDBInstance } from "@duckdb/node-api"
 import type { DuckDBConnection } from "@duckdb/node-api"
 import { minorUnitExponent } from "../engine/domain/index.ts"
 import type { Sql } from "../engine/store/index.ts"
@@ -74,6 +73,8 @@ const writeParameters = async (db: DuckDBConnection, rates: ReadonlyArray<{ curr
 
 /** Every report for the months `from`…`to`, from one snapshot of the store. */
 export const buildReports = async (sql: Sql, options: ReportOptions): Promise<ReportSet> => {
+  // DuckDB is loaded when a report is built, not when the command line starts.
+  const { DuckDBInstance } = await import("@duckdb/node-api")
   const instance = await DuckDBInstance.create(":memory:")
   const db = await instance.connect()
   try {

@@ -3,7 +3,8 @@
  * template asks for exists in the catalog, and every variable it uses exists
  * in its data schema. Walks the Handlebars AST; errors name file and line.
  */
-import Handlebars from "handlebars"
+import { createRequire } from "node:module"
+import type Handlebars from "handlebars"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { builtInDir, catalog, languages, listTemplateFiles, templatePath } from "./render.ts"
@@ -34,7 +35,7 @@ export const checkTemplate = (relative: string, source: string, labelSets: Reado
   const out: Array<TemplateDiagnostic> = []
   let program: Node
   try {
-    program = Handlebars.parse(source) as unknown as Node
+    program = (createRequire(import.meta.url)("handlebars") as typeof Handlebars).parse(source) as unknown as Node
   } catch (e) {
     const m = /line (\d+)/.exec((e as Error).message)
     return [{ file, line: m === null ? 1 : Number(m[1]), message: `syntax error: ${(e as Error).message.split("\n")[0]}` }]

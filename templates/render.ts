@@ -5,7 +5,8 @@
  * HTML-escaped: templates use `{{…}}` on data, never `{{{…}}}` (the only
  * triple-stash is the layout inserting the already-rendered body).
  */
-import Handlebars from "handlebars"
+import { createRequire } from "node:module"
+import type Handlebars from "handlebars"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -61,14 +62,17 @@ interface Env {
 }
 const envs = new Map<string, Env>()
 
-const escape = Handlebars.Utils.escapeExpression
+// Handlebars is required on the first render, not when the command line starts.
+const require = createRequire(import.meta.url)
+const handlebars = (): typeof Handlebars => require("handlebars")
+const escape = (value: unknown): string => handlebars().Utils.escapeExpression(value as string)
 
 /** One Handlebars environment per template directory, with our helpers; templates compiled on first use. */
 const envFor = (templatesDir?: string): Env => {
   const key = templatesDir ?? ""
   let env = envs.get(key)
   if (env !== undefined) return env
-  const hb = Handlebars.create()
+  const hb = handlebars().create()
   // The helpers read language and locale from the root data (@root), set per render.
   hb.registerHelper("t", function(this: unknown, key: unknown, options: Handlebars.HelperOptions) {
     const root = options.data.root as { language: string; __catalog: Record<string, string> }

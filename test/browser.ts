@@ -1,21 +1,31 @@
 /**
- * Renders HTML in headless Chromium (Debian's package, driven by
- * playwright-core) and returns a PNG and the console errors. Fails loudly
- * when Chromium cannot start: the browser checks never skip.
+ * Renders HTML in headless Chromium (driven by playwright-core) and returns a
+ * PNG and the console errors. The Chromium comes from npm: `@sparticuz/chromium`
+ * ships a brotli-packed binary inside the package, unpacked once into the
+ * temp directory, so the browser tests need nothing but `npm install`.
+ * `CHROMIUM_PATH` points at another Chromium instead. Fails loudly when
+ * Chromium cannot start: the browser checks never skip.
  */
 import { chromium } from "playwright-core"
 import type { Browser } from "playwright-core"
 import { existsSync } from "node:fs"
 
-const executablePath = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p))
-
-export const launchBrowser = async (): Promise<Browser> => {
-  if (executablePath === undefined) throw new Error("Chromium is not installed (apt-get install chromium); .ci/run installs it")
-  return chromium.launch({
-    executablePath,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-  })
+/** The Chromium to run: `CHROMIUM_PATH`, else the one inside @sparticuz/chromium (unpacked on first use). */
+export const chromiumExecutable = async (): Promise<string> => {
+  const chosen = process.env["CHROMIUM_PATH"]
+  if (chosen !== undefined && chosen !== "") {
+    if (!existsSync(chosen)) throw new Error(`CHROMIUM_PATH: ${chosen} does not exist`)
+    return chosen
+  }
+  const packaged = (await import("@sparticuz/chromium")).default
+  return packaged.executablePath()
 }
+
+export const launchBrowser = async (): Promise<Browser> =>
+  chromium.launch({
+    executablePath: await chromiumExecutable(),
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-zygote"]
+  })
 
 export interface Rendered {
   readonly png: Buffer

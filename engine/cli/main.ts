@@ -2,13 +2,26 @@
  * billcycle's command line: composes every command, the global options and
  * the platform layer, and maps failures to exit codes (0 ok, 1 a check found
  * a problem, 2 bad usage or bad input) with a one-line message on stderr.
+ * Stdout carries only what the command was asked for (with `--json`, one JSON
+ * document); help for bad usage, logs and progress go to stderr.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit } from "effect"
-import { CliOutput, Command } from "effect/cli"
-import { commands } from "./commands/index.ts"
-import { globalFlags } from "./GlobalFlags.ts"
-import { version } from "./version.ts"
+import { enableCompileCache } from "node:module"
+// Before the command tree loads: Node keeps the compiled modules on disk, so a
+// second start skips most of the parsing (bin/billcycle also sets NODE_COMPILE_CACHE).
+enableCompileCache?.()
+
+// Deep imports: the package's index would also load its Redis, HTTP and cluster modules.
+const [{ runMain }, NodeServices, { Cause, Effect, Exit, Layer, Logger }, { CliOutput, Command }, { commands }, { globalFlags }, { version }, { usageErrorLine }, { examplesFor }] = await Promise.all([
+  import("@effect/platform-node/NodeRuntime"),
+  import("@effect/platform-node/NodeServices"),
+  import("effect"),
+  import("effect/cli"),
+  import("./commands/index.ts"),
+  import("./GlobalFlags.ts"),
+  import("./version.ts"),
+  import("./usageError.ts"),
+  import("./examples.ts")
+])
 
 const billcycle = Command.make("billcycle").pipe(
   Command.withDescription("Subscription billing and workflow engine"),
@@ -16,9 +29,17 @@ const billcycle = Command.make("billcycle").pipe(
   Command.withGlobalFlags(globalFlags)
 )
 
-// Bad usage prints one line naming the flag (below), not the whole help page.
+// Bad usage prints one line naming the flag (below), not the whole help page;
+// help gains the command's example (examples.ts) when the command has none of its own.
 const presenter = CliOutput.layerPresenter({
-  present: (event) => event._tag === "InvalidInvocation" ? Effect.void : CliOutput.defaultPresenter.present(event)
+  present: (event) =>
+    event._tag === "InvalidInvocation"
+      ? Effect.void
+      : CliOutput.defaultPresenter.present(
+        event._tag === "Help" && (event.helpDoc.examples ?? []).length === 0
+          ? { ...event, helpDoc: { ...event.helpDoc, examples: examplesFor(event.commandPath) } }
+          : event
+      )
 })
 
 const fail = (code: number, message: string) =>
@@ -27,12 +48,12 @@ const fail = (code: number, message: string) =>
     process.exitCode = code
   })
 
-const main = Command.runWith(billcycle, { version, renderErrors: false })(process.argv.slice(2)).pipe(
+const main = Command.runWith(billcycle, { version })(process.argv.slice(2)).pipe(
   Effect.catch((e: { readonly _tag: string; readonly message: string }) => {
     switch (e._tag) {
       case "ShowHelp": {
-        const errors = (e as unknown as { readonly errors: ReadonlyArray<{ readonly message: string }> }).errors
-        return errors.length === 0 ? Effect.void : fail(2, errors.map((x) => x.message).join("; "))
+        const { commandPath, errors } = e as unknown as { readonly commandPath: ReadonlyArray<string>; readonly errors: ReadonlyArray<{ readonly _tag: string; readonly message: string }> }
+        return errors.length === 0 ? Effect.void : fail(2, usageErrorLine(commandPath, errors))
       }
       case "CheckFailed":
         return fail(1, e.message)
@@ -46,10 +67,11 @@ const main = Command.runWith(billcycle, { version, renderErrors: false })(proces
   Effect.catchCause((cause) =>
     Cause.hasInterruptsOnly(cause) ? Effect.void : fail(1, `internal error: ${Cause.pretty(cause)}`)
   ),
-  Effect.provide([NodeServices.layer, presenter])
+  // Logs (warnings of the engine, errors of rules) never mix into stdout, which may be a JSON document.
+  Effect.provide([NodeServices.layer, presenter, Layer.succeed(Logger.LogToStderr, true)])
 )
 
-NodeRuntime.runMain(main, {
+runMain(main, {
   disableErrorReporting: true,
   // SIGTERM/SIGINT interrupt the main fiber; the engine finishes the batch in hand first,
   // so a stop by signal is a clean exit (0), not a failure.

@@ -9,14 +9,20 @@
 import { Context, Effect, Layer } from "effect"
 import { createHmac } from "node:crypto"
 import { mkdirSync, renameSync, writeFileSync } from "node:fs"
-import nodemailer from "nodemailer"
+import { createRequire } from "node:module"
+import type nodemailerModule from "nodemailer"
 import type { SendMailOptions } from "nodemailer"
-import MailComposer from "nodemailer/lib/mail-composer/index.js"
+import type MailComposerClass from "nodemailer/lib/mail-composer/index.js"
 import { join } from "node:path"
 import type { ClaimedMessage, DeliveryOutcome } from "../store/index.ts"
 import { claimOutbox, Database, DatabaseError, loadEmailDataBatch, loadSettings, messageOf, recordDeliveries } from "../store/index.ts"
 import { renderEmail } from "../../templates/index.ts"
 import { failpoint } from "./failpoint.ts"
+
+// nodemailer is required on first delivery, not when the command line starts.
+const require = createRequire(import.meta.url)
+const nodemailer = (): typeof nodemailerModule => require("nodemailer")
+const MailComposer = (): typeof MailComposerClass => require("nodemailer/lib/mail-composer/index.js")
 
 export interface RenderedMessage {
   /** The sender's address (the account's seller email); the transport's default when absent. */
@@ -100,7 +106,7 @@ export class MessageSender extends Context.Service<MessageSender, {
   /** Sends through an SMTP server (SMTP_URL); the Message-ID is the delivery key, so a receiver can drop a repeat. */
   static readonly smtp = (url: string, from = "billing@example.com") =>
     Layer.effect(MessageSender, Effect.gen(function*() {
-      const transport = yield* Effect.acquireRelease(Effect.sync(() => nodemailer.createTransport(url)), (t) => Effect.sync(() => t.close()))
+      const transport = yield* Effect.acquireRelease(Effect.sync(() => nodemailer().createTransport(url)), (t) => Effect.sync(() => t.close()))
       return {
         send: (m: ClaimedMessage, r: RenderedMessage) =>
           m.kind === "webhook"
@@ -120,7 +126,7 @@ const deliveryName = (m: ClaimedMessage) => m.dedupe_key.replace(/[^A-Za-z0-9._-
 export const messageIdOf = (m: ClaimedMessage) => `<${deliveryName(m)}@billcycle.local>`
 
 const compose = (mail: SendMailOptions) =>
-  new Promise<Buffer>((resolve, reject) => new MailComposer(mail).compile().build((err, message) => (err === null ? resolve(message) : reject(err))))
+  new Promise<Buffer>((resolve, reject) => new (MailComposer())(mail).compile().build((err, message) => (err === null ? resolve(message) : reject(err))))
 
 /** Signs a webhook body: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, as Stripe does. */
 export const signWebhook = (secret: string, body: string, unixSeconds: number) =>

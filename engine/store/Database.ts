@@ -5,8 +5,6 @@
  * driver and the same SQL run against it. Opening is a scoped resource: the
  * embedded server always closes cleanly. The schema is migrated on first use.
  */
-import { PGlite } from "@electric-sql/pglite"
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Context, Effect, Layer, Schema } from "effect"
 import { makeDirs } from "./makeDirs.ts"
 import postgres from "postgres"
@@ -112,7 +110,12 @@ const openEmbedded = (dataDir: string | undefined, schema: string | undefined) =
     Effect.tryPromise({
       try: async () => {
         if (dataDir !== undefined) makeDirs(dataDir)
-        const pg = dataDir === undefined ? await PGlite.create() : await PGlite.create(dataDir)
+        // Loaded on first use: a server URL or a command without a database never needs PGlite.
+        const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import("@electric-sql/pglite"), import("@electric-sql/pglite-socket")])
+        // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
+        // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
+        const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] }
+        const pg = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
         const server = new PGLiteSocketServer({ db: pg, port: 0, host: "127.0.0.1" })
         await server.start()
         const sql = postgres(`postgres://postgres@${server.getServerConn()}/postgres`, driverOptions(1, schema)) as Sql

@@ -330,8 +330,9 @@ export const runDueEnrollments = async (sql: Sql, ctx: EngineContext, batch: num
 }
 
 /** Enrollments of one subscription, or of one rule, newest first, with the event that started each (for `rules explain` and `enrollments list`). */
-export const listEnrollments = async (sql: Sql, filter: { subscriptionId?: number | undefined; ruleId?: string | undefined }): Promise<Array<EnrollmentRecord>> => {
-  const rows = await sql<Array<Record<string, any>>>`
+/** The enrollments query, newest first, not yet run: `enrollments list` pages through it. */
+export const enrollmentsQuery = (sql: Sql, filter: { subscriptionId?: number | undefined; ruleId?: string | undefined }) =>
+  sql<Array<Record<string, any>>>`
     select e.id, e.rule_id, e.rule_version, e.subscription_id, e.status, e.trigger_event_id, e.trigger_key, ev.type as event_type,
            coalesce(ev.occurred_on::text, e.created_at::date::text) as enrolled_on, e.position, e.wake_on::text as wake_on, e.depth, e.program,
            e.updated_at::date::text as updated_on, e.last_error, (select count(*) from enrollment_steps st where st.enrollment_id = e.id)::int as steps_done
@@ -340,14 +341,18 @@ export const listEnrollments = async (sql: Sql, filter: { subscriptionId?: numbe
       ${filter.subscriptionId === undefined ? sql`` : sql`and e.subscription_id = ${filter.subscriptionId}`}
       ${filter.ruleId === undefined ? sql`` : sql`and e.rule_id = ${filter.ruleId}`}
     order by e.id desc`
-  return rows.map((r) => ({
-    id: Number(r["id"]), ruleId: r["rule_id"], ruleVersion: r["rule_version"], subscriptionId: Number(r["subscription_id"]), status: r["status"],
-    eventId: r["trigger_event_id"] === null ? null : Number(r["trigger_event_id"]), eventType: r["event_type"] ?? null,
-    trigger: r["trigger_key"].startsWith("date:") ? `date ${r["trigger_key"].slice(5)}` : `event #${r["trigger_key"]}`,
-    enrolledOn: r["enrolled_on"], position: Number(r["position"]?.["pc"] ?? 0), wakeOn: r["wake_on"], depth: Number(r["depth"]),
-    program: r["program"] ?? null, updatedOn: r["updated_on"], lastError: r["last_error"] ?? null, stepsDone: Number(r["steps_done"])
-  }))
-}
+
+/** A row of `enrollmentsQuery` as a record. */
+export const enrollmentRecordOf = (r: Record<string, any>): EnrollmentRecord => ({
+  id: Number(r["id"]), ruleId: r["rule_id"], ruleVersion: r["rule_version"], subscriptionId: Number(r["subscription_id"]), status: r["status"],
+  eventId: r["trigger_event_id"] === null ? null : Number(r["trigger_event_id"]), eventType: r["event_type"] ?? null,
+  trigger: r["trigger_key"].startsWith("date:") ? `date ${r["trigger_key"].slice(5)}` : `event #${r["trigger_key"]}`,
+  enrolledOn: r["enrolled_on"], position: Number(r["position"]?.["pc"] ?? 0), wakeOn: r["wake_on"], depth: Number(r["depth"]),
+  program: r["program"] ?? null, updatedOn: r["updated_on"], lastError: r["last_error"] ?? null, stepsDone: Number(r["steps_done"])
+})
+
+export const listEnrollments = async (sql: Sql, filter: { subscriptionId?: number | undefined; ruleId?: string | undefined }): Promise<Array<EnrollmentRecord>> =>
+  (await enrollmentsQuery(sql, filter)).map(enrollmentRecordOf)
 
 /**
  * What `rules explain` reasons from: the subscription now; per event type,

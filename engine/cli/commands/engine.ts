@@ -50,6 +50,24 @@ const emptyTotals = (): Omit<TickSummary, "today"> => ({
   retried: 0, overdue: 0, reminders: 0, parked: 0, rules: 0, delivered: 0
 })
 
+/** What each figure of a simulate summary counts, printed beside it. */
+const figureMeanings: Record<keyof Omit<TickSummary, "today">, string> = {
+  activated: "scheduled subscriptions that started",
+  canceled: "subscriptions canceled (at period end, or when retries ran out)",
+  resumed: "paused subscriptions that resumed",
+  expired: "fixed-term subscriptions that ended after their last payment",
+  invoiced: "invoices created",
+  charged: "charges that succeeded",
+  failed: "charges declined by the gateway",
+  unknown: "charges whose gateway reply was lost (settled later under the same key, never charged twice)",
+  retried: "retries of a failed charge",
+  overdue: "sent invoices that passed their due date",
+  reminders: "reminders of an upcoming payment queued",
+  parked: "subscriptions set aside after repeated errors (see subscriptions show)",
+  rules: "steps run by rules",
+  delivered: "messages delivered from the outbox (emails, notifications, webhooks)"
+}
+
 const addInto = (totals: Omit<TickSummary, "today">, s: TickSummary) => {
   for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += s[k]
 }
@@ -79,7 +97,7 @@ const storedSimulatedDay = "simulated_through"
 
 const simulate = Command.make(
   "simulate",
-  { until: Flag.String("until").pipe(Flag.withDescription("the last day to simulate, YYYY-MM-DD")), batch: batchFlag, rules: rulesFlag, enrollExisting: enrollExistingFlag },
+  { until: Flag.String("until").pipe(Flag.withDescription("the last day to simulate, YYYY-MM-DD (the first is the day after the last simulated day, or --now's day)")), batch: batchFlag, rules: rulesFlag, enrollExisting: enrollExistingFlag },
   Effect.fn("simulate")(function*(flags) {
     const until = parseCalendarDate(flags.until)
     if (until === undefined) return yield* new UsageError({ message: `--until: "${flags.until}" is not a calendar date YYYY-MM-DD` })
@@ -106,6 +124,7 @@ const simulate = Command.make(
       const days = toDayNumber(until) - toDayNumber(from) + 1
       const totals = emptyTotals()
       const tty = process.stderr.isTTY === true && !json
+      let through: CalendarDate | undefined
       // The simulator owns a virtual clock, whatever clock the command was given.
       const loop = Effect.gen(function*() {
         const virtual = yield* BusinessClock
@@ -116,6 +135,7 @@ const simulate = Command.make(
           addInto(totals, s)
           yield* runSql((q) => q`insert into engine_state (key, value) values (${storedSimulatedDay}, ${day})
             on conflict (key) do update set value = excluded.value`)
+          through = day
           if (tty) {
             const width = 30
             const done = Math.round(((i + 1) / days) * width)
@@ -123,12 +143,22 @@ const simulate = Command.make(
           }
         }
       })
-      yield* loop.pipe(Effect.provide(BusinessClock.fixed(dayTime(from))))
+      yield* loop.pipe(
+        Effect.provide(BusinessClock.fixed(dayTime(from))),
+        // Ctrl-C stops between days (a day's work is never cut in half): say where it stopped.
+        Effect.onInterrupt(() => Effect.sync(() => {
+          // 130: stopped by Ctrl-C before --until, as shells report it.
+          process.exitCode = 130
+          process.stderr.write(`${tty ? "\n" : ""}simulate: interrupted; ${through === undefined ? `no day was simulated; the next run starts on ${from}` : `simulated ${from} .. ${through}; the next run continues from ${addDays(through, 1)}`}\n`)
+        }))
+      )
       if (tty) process.stderr.write("\n")
       if (json) {
         yield* Console.log(JSON.stringify({ from, until, days, ...totals }))
       } else {
-        const lines = Object.entries(totals).filter(([, v]) => v > 0).map(([k, v]) => `  ${k.padEnd(10)} ${v}`)
+        const width = Math.max(...Object.values(totals).map((v) => String(v).length))
+        const lines = (Object.entries(totals) as Array<[keyof typeof totals, number]>).filter(([, v]) => v > 0)
+          .map(([k, v]) => `  ${k.padEnd(10)} ${String(v).padStart(width)}  ${figureMeanings[k]}`)
         yield* Console.log([`simulated ${days} day${days === 1 ? "" : "s"}: ${from} .. ${until}`, ...(lines.length === 0 ? ["  nothing was due"] : lines)].join("\n"))
       }
     })
@@ -137,6 +167,6 @@ const simulate = Command.make(
       yield* withApp(program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting))))
     }))
   })
-).pipe(Command.withDescription("Advance a virtual clock day by day from the last simulated day, running all due work each day"))
+).pipe(Command.withDescription("Advance a virtual clock day by day from the last simulated day, running all due work each day; prints what each figure counts"))
 
 export const engineCommands = [engine, simulate] as const

@@ -1,28 +1,36 @@
 /** `billcycle enrollments list [--subscription ID] [--rule ID]`: the history of rules' enrollments, newest first (HubSpot's enrollment history). */
-import { Console, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { listEnrollments, runSql } from "../../store/index.ts"
+import { enrollmentRecordOf, enrollmentsQuery } from "../../store/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { parseCountFlag } from "../flagParsers.ts"
-import { Json } from "../GlobalFlags.ts"
-import { renderTable } from "../table.ts"
+import { pageFlags, printList } from "../paging.ts"
 
 const list = Command.make(
   "list",
   {
     subscription: Flag.String("subscription").pipe(Flag.withDescription("only this subscription's enrollments"), Flag.optional),
-    rule: Flag.String("rule").pipe(Flag.withDescription("only this rule's enrollments"), Flag.optional)
+    rule: Flag.String("rule").pipe(Flag.withDescription("only this rule's enrollments"), Flag.optional),
+    ...pageFlags
   },
   (flags) =>
     withApp(Effect.gen(function*() {
-      const json = yield* Json
       const subscriptionId = Option.isSome(flags.subscription) ? yield* parseCountFlag("--subscription", flags.subscription.value) : undefined
-      const rows = yield* runSql((sql) => listEnrollments(sql, { subscriptionId, ruleId: Option.getOrUndefined(flags.rule) }))
-      if (json) return yield* Console.log(JSON.stringify(rows.map(({ program: _program, ...r }) => r)))
-      yield* Console.log(renderTable(["ID", "RULE", "SUB", "ENROLLED", "TRIGGER", "STATUS", "STEPS DONE", "WAKES"], rows.map((r) => [
-        String(r.id), r.ruleId, String(r.subscriptionId), r.enrolledOn, r.eventType === null ? r.trigger : `${r.eventType} (${r.trigger})`, r.status,
-        String(r.stepsDone), r.status === "waiting" ? r.wakeOn ?? "" : ""
-      ])))
+      yield* printList(flags, (sql) => enrollmentsQuery(sql, { subscriptionId, ruleId: Option.getOrUndefined(flags.rule) }), {
+        noun: "enrollments",
+        json: (row) => {
+          const { program: _program, ...r } = enrollmentRecordOf(row)
+          return r
+        },
+        headers: ["ID", "RULE", "SUB", "ENROLLED", "TRIGGER", "STATUS", "STEPS DONE", "WAKES"],
+        cells: (row) => {
+          const r = enrollmentRecordOf(row)
+          return [
+            String(r.id), r.ruleId, String(r.subscriptionId), r.enrolledOn, r.eventType === null ? r.trigger : `${r.eventType} (${r.trigger})`, r.status,
+            String(r.stepsDone), r.status === "waiting" ? r.wakeOn ?? "" : ""
+          ]
+        }
+      })
     }))
 ).pipe(Command.withDescription("Enrollment history: which rule enrolled which subscription, when, on which event, and where it is now"))
 

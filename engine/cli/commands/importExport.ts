@@ -9,7 +9,7 @@ import { commandContext, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
 
-const history = Command.make("history", { dir: Argument.String("dir") }, ({ dir }) =>
+const history = Command.make("history", { dir: Argument.String("dir").pipe(Argument.withDescription("a directory with customers.csv, subscriptions.csv, line_items.csv and events.csv")) }, ({ dir }) =>
   withApp(Effect.gen(function*() {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) return yield* new UsageError({ message: `import history: ${dir} is not a directory` })
     const ctx = yield* commandContext
@@ -17,7 +17,7 @@ const history = Command.make("history", { dir: Argument.String("dir") }, ({ dir 
     yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported history from ${dir}: ${Object.entries(summary).map(([k, v]) => `${v} ${k}`).join(", ")}`)
   }))).pipe(Command.withDescription("Import subscription history from a previous billing system (customers, subscriptions, line_items, events CSVs)"))
 
-export const importCommand = Command.make("import", { file: Argument.String("file") }, ({ file }) =>
+export const importCommand = Command.make("import", { file: Argument.String("file").pipe(Argument.withDescription("a CSV file of contacts, products or subscriptions (the header says which)")) }, ({ file }) =>
   withApp(Effect.gen(function*() {
     if (!existsSync(file) || !statSync(file).isFile()) return yield* new UsageError({ message: `import: ${file}: no such file` })
     const ctx = yield* commandContext

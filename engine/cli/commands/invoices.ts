@@ -11,9 +11,10 @@ import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 import { renderTable } from "../table.ts"
+import { pageFlags, printList } from "../paging.ts"
 
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
-const idArgument = (name: string) => Argument.String(name)
+const idArgument = (name: string, description: string) => Argument.String(name).pipe(Argument.withDescription(description))
 const parseId = (flag: string, value: string) => parseCountFlag(flag, value)
 
 const oneOf = (flag: string, value: Option.Option<string>, allowed: ReadonlyArray<string>) =>
@@ -25,22 +26,25 @@ const oneOf = (flag: string, value: Option.Option<string>, allowed: ReadonlyArra
 
 const list = Command.make(
   "list",
-  { subscription: Flag.String("subscription").pipe(Flag.optional), status: Flag.String("status").pipe(Flag.optional) },
+  {
+    subscription: Flag.String("subscription").pipe(Flag.withDescription("only the invoices of subscription ID"), Flag.optional),
+    status: Flag.String("status").pipe(Flag.withDescription("open, paid, void or uncollectible"), Flag.optional),
+    ...pageFlags
+  },
   (flags) =>
     withApp(Effect.gen(function*() {
-      const json = yield* Json
       const subscriptionId = Option.isSome(flags.subscription) ? yield* parseId("--subscription", flags.subscription.value) : undefined
       const status = yield* oneOf("--status", flags.status, ["open", "paid", "void", "uncollectible"])
-      const rows = yield* runSql((sql) => listInvoices(sql, { subscriptionId, status }))
-      if (json) return yield* Console.log(JSON.stringify(rows.map((r) => ({ ...r, total: formatMajorAmount(r.total, r.currency), amount_paid: formatMajorAmount(r.amount_paid, r.currency), amount_refunded: formatMajorAmount(r.amount_refunded, r.currency) }))))
-      yield* Console.log(renderTable(
-        ["ID", "NUMBER", "SUB", "PERIOD", "DUE", "TOTAL", "STATUS"],
-        rows.map((r) => [String(r.id), r.number, String(r.subscription_id), `${r.period_start}..${r.period_end}`, r.due_date, money(r.total, r.currency), r.status + (r.overdue_on !== null && r.status === "open" ? " (overdue)" : "")])
-      ))
+      yield* printList(flags, (sql) => listInvoices(sql, { subscriptionId, status }), {
+        noun: "invoices",
+        json: (r) => ({ ...r, total: formatMajorAmount(r.total, r.currency), amount_paid: formatMajorAmount(r.amount_paid, r.currency), amount_refunded: formatMajorAmount(r.amount_refunded, r.currency) }),
+        headers: ["ID", "NUMBER", "SUB", "PERIOD", "DUE", "TOTAL", "STATUS"],
+        cells: (r) => [String(r.id), r.number, String(r.subscription_id), `${r.period_start}..${r.period_end}`, r.due_date, money(r.total, r.currency), r.status + (r.overdue_on !== null && r.status === "open" ? " (overdue)" : "")]
+      })
     }))
 ).pipe(Command.withDescription("List invoices, by subscription or status"))
 
-const show = Command.make("show", { id: idArgument("invoice-id") }, ({ id }) =>
+const show = Command.make("show", { id: idArgument("invoice-id", "the invoice's id (as in invoices list)") }, ({ id }) =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
     const invoiceId = yield* parseId("INVOICE_ID", id)
@@ -66,7 +70,7 @@ const show = Command.make("show", { id: idArgument("invoice-id") }, ({ id }) =>
 
 const pay = Command.make(
   "pay",
-  { id: idArgument("invoice-id"), amount: Flag.String("amount").pipe(Flag.withDescription("the amount received, e.g. 25.00 (default: all that is due)"), Flag.optional) },
+  { id: idArgument("invoice-id", "the invoice's id (as in invoices list)"), amount: Flag.String("amount").pipe(Flag.withDescription("the amount received, e.g. 25.00 (default: all that is due)"), Flag.optional) },
   ({ id, amount }) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json
@@ -91,7 +95,7 @@ const pay = Command.make(
 ).pipe(Command.withDescription("Record a payment received outside the gateway"))
 
 const closing = (name: "void" | "write-off", description: string) =>
-  Command.make(name, { id: idArgument("invoice-id") }, ({ id }) =>
+  Command.make(name, { id: idArgument("invoice-id", "the invoice's id (as in invoices list)") }, ({ id }) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const invoiceId = yield* parseId("INVOICE_ID", id)
@@ -109,21 +113,24 @@ export const invoicesCommand = Command.make("invoices").pipe(Command.withDescrip
 
 const outboxList = Command.make(
   "list",
-  { status: Flag.String("status").pipe(Flag.optional), kind: Flag.String("kind").pipe(Flag.optional) },
+  {
+    status: Flag.String("status").pipe(Flag.withDescription("queued, sending, sent or failed"), Flag.optional),
+    kind: Flag.String("kind").pipe(Flag.withDescription("email, notification or webhook"), Flag.optional),
+    ...pageFlags
+  },
   (flags) =>
     withApp(Effect.gen(function*() {
-      const json = yield* Json
       const status = yield* oneOf("--status", flags.status, ["queued", "sending", "sent", "failed"])
       const kind = yield* oneOf("--kind", flags.kind, ["email", "notification", "webhook"])
-      const rows = yield* runSql((sql) => listOutbox(sql, { status, kind }))
-      if (json) return yield* Console.log(JSON.stringify(rows))
-      yield* Console.log(renderTable(["ID", "KIND", "TEMPLATE", "TO", "STATUS", "TRIES", "SUB", "CREATED", "ERROR"], rows.map((r) => [
-        String(r.id), r.kind, r.template ?? "", r.recipient, r.status, String(r.attempts), r.subscription_id === null ? "" : String(r.subscription_id), r.created_on, r.last_error ?? ""
-      ])))
+      yield* printList(flags, (sql) => listOutbox(sql, { status, kind }), {
+        noun: "messages", headers: ["ID", "KIND", "TEMPLATE", "TO", "STATUS", "TRIES", "SUB", "CREATED", "ERROR"], cells: (r) => [
+          String(r.id), r.kind, r.template ?? "", r.recipient, r.status, String(r.attempts), r.subscription_id === null ? "" : String(r.subscription_id), r.created_on, r.last_error ?? ""
+        ]
+      })
     }))
-).pipe(Command.withDescription("List outbox messages (emails, notifications, webhooks)"))
+).pipe(Command.withDescription("List outbox messages: emails, notifications, webhooks"))
 
-const outboxRetry = Command.make("retry", { id: idArgument("message-id") }, ({ id }) =>
+const outboxRetry = Command.make("retry", { id: idArgument("message-id", "the message's id (as in outbox list)") }, ({ id }) =>
   withApp(Effect.gen(function*() {
     const messageId = yield* parseId("ID", id)
     yield* runSql((sql) => retryOutboxMessage(sql, messageId))
@@ -132,24 +139,18 @@ const outboxRetry = Command.make("retry", { id: idArgument("message-id") }, ({ i
 
 export const outboxCommand = Command.make("outbox").pipe(Command.withDescription("Messages waiting, sent or failed"), Command.withSubcommands([outboxList, outboxRetry]))
 
-const tasksList = Command.make("list", {}, () =>
-  withApp(Effect.gen(function*() {
-    const json = yield* Json
-    const rows = yield* runSql(listTasks)
-    if (json) return yield* Console.log(JSON.stringify(rows))
-    yield* Console.log(renderTable(["ID", "TASK", "FOR", "DUE", "SUB", "STATUS"], rows.map((r) => [
+const tasksList = Command.make("list", { ...pageFlags }, (flags) =>
+  withApp(printList(flags, listTasks, {
+    noun: "tasks", headers: ["ID", "TASK", "FOR", "DUE", "SUB", "STATUS"], cells: (r) => [
       String(r.id), r.title, r.assignee ?? r.team ?? "", r.due_on ?? "", r.subscription_id === null ? "" : String(r.subscription_id), r.status
-    ])))
+    ]
   }))).pipe(Command.withDescription("Tasks created by rules"))
 
 export const tasksCommand = Command.make("tasks").pipe(Command.withDescription("Tasks"), Command.withSubcommands([tasksList]))
 
-const listsShow = Command.make("show", { name: Argument.String("list-name") }, ({ name }) =>
-  withApp(Effect.gen(function*() {
-    const json = yield* Json
-    const rows = yield* runSql((sql) => listMembers(sql, name))
-    if (json) return yield* Console.log(JSON.stringify(rows))
-    yield* Console.log(renderTable(["CONTACT", "EMAIL", "NAME", "ADDED"], rows.map((r) => [String(r.contact_id), r.email, r.name ?? "", r.added_on])))
+const listsShow = Command.make("show", { name: Argument.String("list-name").pipe(Argument.withDescription("the list's name, as rules write it")), ...pageFlags }, ({ name, ...flags }) =>
+  withApp(printList(flags, (sql) => listMembers(sql, name), {
+    noun: "members", headers: ["CONTACT", "EMAIL", "NAME", "ADDED"], cells: (r) => [String(r.contact_id), r.email, r.name ?? "", r.added_on]
   }))).pipe(Command.withDescription("Members of a contact list"))
 
 export const listsCommand = Command.make("lists").pipe(Command.withDescription("Contact lists kept by rules"), Command.withSubcommands([listsShow]))

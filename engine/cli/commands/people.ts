@@ -5,7 +5,7 @@ import { formatMajorAmount } from "../../domain/index.ts"
 import { addContact, addProduct, frequencyText, listContacts, listProducts, loadSettings, runSql } from "../../store/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { Json } from "../GlobalFlags.ts"
-import { renderTable } from "../table.ts"
+import { pageFlags, printList } from "../paging.ts"
 
 const productsAdd = Command.make(
   "add",
@@ -29,21 +29,21 @@ const productsAdd = Command.make(
     }))
 ).pipe(Command.withDescription("Add a product to the catalogue"))
 
-const productsList = Command.make("list", {}, () =>
-  withApp(Effect.gen(function*() {
-    const json = yield* Json
-    const rows = yield* runSql(listProducts)
-    if (json) return yield* Console.log(JSON.stringify(rows.map((r) => ({ ...r, price: formatMajorAmount(r.unit_price, r.currency), frequency: frequencyText(r) }))))
-    yield* Console.log(renderTable(["ID", "SKU", "NAME", "PRICE", "FREQUENCY"], rows.map((r) => [String(r.id), r.sku, r.name, `${formatMajorAmount(r.unit_price, r.currency)} ${r.currency}`, frequencyText(r)])))
-  }))).pipe(Command.withDescription("List the catalogue"))
+const productsList = Command.make("list", { ...pageFlags }, (flags) =>
+  withApp(printList(flags, listProducts, {
+    noun: "products",
+    json: (r) => ({ ...r, price: formatMajorAmount(r.unit_price, r.currency), frequency: frequencyText(r) }),
+    headers: ["ID", "SKU", "NAME", "PRICE", "FREQUENCY"],
+    cells: (r) => [String(r.id), r.sku, r.name, `${formatMajorAmount(r.unit_price, r.currency)} ${r.currency}`, frequencyText(r)]
+  }))).pipe(Command.withDescription("List the catalogue, in the order products were added"))
 
 export const productsCommand = Command.make("products").pipe(Command.withDescription("The product catalogue"), Command.withSubcommands([productsAdd, productsList]))
 
 const contactsAdd = Command.make(
   "add",
   {
-    email: Flag.String("email"),
-    name: Flag.String("name").pipe(Flag.optional),
+    email: Flag.String("email").pipe(Flag.withDescription("the buyer's email address (unique)")),
+    name: Flag.String("name").pipe(Flag.withDescription("the buyer's name, as on invoices"), Flag.optional),
     language: Flag.String("language").pipe(Flag.withDescription("en, nb, nl, fr or sv"), Flag.optional),
     locale: Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO, for dates, numbers and money"), Flag.optional),
     paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("a saved payment-method token (pm_ok, pm_declined, …)"), Flag.optional),
@@ -61,12 +61,11 @@ const contactsAdd = Command.make(
     }))
 ).pipe(Command.withDescription("Add a contact (a buyer)"))
 
-const contactsList = Command.make("list", {}, () =>
-  withApp(Effect.gen(function*() {
-    const json = yield* Json
-    const rows = yield* runSql(listContacts)
-    if (json) return yield* Console.log(JSON.stringify(rows))
-    yield* Console.log(renderTable(["ID", "EMAIL", "NAME", "LANGUAGE", "LOCALE", "PAYMENT METHOD"], rows.map((r) => [String(r.id), r.email, r.name ?? "", r.language ?? "", r.locale ?? "", r.payment_method ?? ""])))
-  }))).pipe(Command.withDescription("List contacts"))
+const contactsList = Command.make("list", { ...pageFlags }, (flags) =>
+  withApp(printList(flags, listContacts, {
+    noun: "contacts",
+    headers: ["ID", "EMAIL", "NAME", "LANGUAGE", "LOCALE", "PAYMENT METHOD"],
+    cells: (r) => [String(r.id), r.email, r.name ?? "", r.language ?? "", r.locale ?? "", r.payment_method ?? ""]
+  }))).pipe(Command.withDescription("List contacts, oldest first"))
 
 export const contactsCommand = Command.make("contacts").pipe(Command.withDescription("Buyers"), Command.withSubcommands([contactsAdd, contactsList]))

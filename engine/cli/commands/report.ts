@@ -1,5 +1,4 @@
 /** `billcycle report mrr|movements|churn|retention|cohorts|growth --from YYYY-MM --to YYYY-MM`. */
-import { DuckDBInstance } from "@duckdb/node-api"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -35,6 +34,8 @@ const toParquet = async (rows: ReadonlyArray<ReportRow>, out: string) => {
   try {
     const json = join(dir, "rows.json")
     writeFileSync(json, JSON.stringify(rows))
+    // Loaded here, not at start-up: only parquet output needs DuckDB in this file.
+    const { DuckDBInstance } = await import("@duckdb/node-api")
     const instance = await DuckDBInstance.create(":memory:")
     const db = await instance.connect()
     await db.run(`copy (select * from read_json_auto('${json.replaceAll("'", "''")}')) to '${out.replaceAll("'", "''")}' (format parquet)`)

@@ -42,7 +42,7 @@ const ruleSets = (paths: ReadonlyArray<string>) =>
     return [...sets].map(([dir, files]) => ({ declarations: loadDeclarations(dir), files }))
   })
 
-const check = Command.make("check", { paths: Argument.String("file").pipe(Argument.atLeast(1)) }, ({ paths }) =>
+const check = Command.make("check", { paths: Argument.String("file").pipe(Argument.withDescription("a *.rules file or a directory of them"), Argument.atLeast(1)) }, ({ paths }) =>
   Effect.gen(function*() {
     const json = yield* Json
     const sets = yield* ruleSets(paths)
@@ -71,7 +71,7 @@ const check = Command.make("check", { paths: Argument.String("file").pipe(Argume
 
 const fmt = Command.make(
   "fmt",
-  { paths: Argument.String("file").pipe(Argument.atLeast(1)), check: Flag.Boolean("check").pipe(Flag.withDescription("only report files that are not formatted"), Flag.withDefault(false)) },
+  { paths: Argument.String("file").pipe(Argument.withDescription("a *.rules file or a directory of them"), Argument.atLeast(1)), check: Flag.Boolean("check").pipe(Flag.withDescription("only report files that are not formatted"), Flag.withDefault(false)) },
   (flags) =>
     Effect.gen(function*() {
       const files = yield* ruleFiles(flags.paths)
@@ -97,7 +97,7 @@ const countLeaves = (t: FilterTree): number => ("op" in t ? t.children.reduce((n
 
 const explain = Command.make(
   "explain",
-  { file: Argument.String("file"), subscription: Flag.String("subscription").pipe(Flag.withDescription("the subscription to explain the rules for")) },
+  { file: Argument.String("file").pipe(Argument.withDescription("a *.rules file or a directory of them")), subscription: Flag.String("subscription").pipe(Flag.withDescription("the subscription to explain the rules for")) },
   (flags) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json

@@ -20,7 +20,7 @@ const show = Command.make("show", {}, () =>
 
 const set = Command.make(
   "set",
-  { key: Argument.String("key"), value: Argument.String("value") },
+  { key: Argument.String("key").pipe(Argument.withDescription("a setting: timezone, language, locale, currency, retry-days, after-retries, … (see settings show)")), value: Argument.String("value").pipe(Argument.withDescription("its new value, e.g. Europe/Oslo or 1,3,5,7")) },
   ({ key, value }) =>
     withApp(Effect.gen(function*() {
       const problem = validateSetting(key, value)

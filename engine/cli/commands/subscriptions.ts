@@ -29,6 +29,7 @@ import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag, parseDateFlag, parseNonNegativeFlag } from "../flagParsers.ts"
 import { renderTable } from "../table.ts"
+import { pageFlags, printList } from "../paging.ts"
 
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
 
@@ -109,7 +110,8 @@ const list = Command.make(
   {
     status: Flag.String("status").pipe(Flag.withDescription(subscriptionStatuses.join(", ")), Flag.optional),
     nextBillingBefore: Flag.String("next-billing-before").pipe(Flag.withDescription("only those billing next before DATE"), Flag.optional),
-    view: Flag.String("view").pipe(Flag.withDescription("a saved view: unpaid, scheduled, past-due"), Flag.optional)
+    view: Flag.String("view").pipe(Flag.withDescription("a saved view: unpaid, scheduled, past-due"), Flag.optional),
+    ...pageFlags
   },
   (flags) =>
     withApp(Effect.gen(function*() {
@@ -124,9 +126,9 @@ const list = Command.make(
         status = v
       }
       const before = Option.isSome(flags.nextBillingBefore) ? yield* parseDateFlag("--next-billing-before", flags.nextBillingBefore.value) : undefined
-      const rows = yield* runSql((sql) => listSubscriptions(sql, { status, nextBillingBefore: before }))
-      if (json) return yield* Console.log(JSON.stringify(rows))
-      yield* Console.log(renderTable(["ID", "CONTACT", "NAME", "STATUS", "FREQUENCY", "NEXT BILLING", "PAYMENTS", "COLLECTION"], rows.map(describeRow)))
+      yield* printList(flags, (sql) => listSubscriptions(sql, { status, nextBillingBefore: before }), {
+        noun: "subscriptions", headers: ["ID", "CONTACT", "NAME", "STATUS", "FREQUENCY", "NEXT BILLING", "PAYMENTS", "COLLECTION"], cells: describeRow
+      })
     }))
 ).pipe(Command.withDescription("List subscriptions by status or next billing date"))
 
@@ -140,7 +142,7 @@ const itemsTable = (lines: ReadonlyArray<StoredLine>, c: string) =>
 const versionJson = (v: ItemVersion | undefined) =>
   v === undefined ? null : { version: v.version, effective_from: v.effectiveFrom, amount_per_payment: v.amountPerPayment, items: v.lines }
 
-const show = Command.make("show", { id: Argument.String("id") }, ({ id }) =>
+const show = Command.make("show", { id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")) }, ({ id }) =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
     const subscriptionId = yield* idOf(id)
@@ -186,10 +188,10 @@ const show = Command.make("show", { id: Argument.String("id") }, ({ id }) =>
 const update = Command.make(
   "update",
   {
-    id: Argument.String("id"),
+    id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")),
     items: Flag.String("item").pipe(Flag.withDescription("the new set of items, a new version from the next billing date; an item already on the subscription (same sku, or same name) keeps the price, qty, discount and tax its SPEC does not name"), Flag.atLeast(0)),
     nextBillingDate: Flag.String("next-billing-date").pipe(Flag.withDescription("move the next billing date; later dates follow from it"), Flag.optional),
-    paymentMethod: Flag.String("payment-method").pipe(Flag.optional)
+    paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("a new saved payment-method token for future charges"), Flag.optional)
   },
   (flags) =>
     withApp(Effect.gen(function*() {
@@ -208,7 +210,7 @@ const update = Command.make(
 const cancel = Command.make(
   "cancel",
   {
-    id: Argument.String("id"),
+    id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")),
     atPeriodEnd: Flag.Boolean("at-period-end").pipe(Flag.withDescription("stay active until the next billing date, then cancel"), Flag.withDefault(false)),
     refundUnused: Flag.Boolean("refund-unused").pipe(Flag.withDescription("refund the unused days of the paid period, prorated by day"), Flag.withDefault(false))
   },
@@ -234,7 +236,7 @@ const cancel = Command.make(
 
 const pause = Command.make(
   "pause",
-  { id: Argument.String("id"), resumeOn: Flag.String("resume-on").pipe(Flag.withDescription("resume automatically on DATE"), Flag.optional) },
+  { id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")), resumeOn: Flag.String("resume-on").pipe(Flag.withDescription("resume automatically on DATE"), Flag.optional) },
   (flags) =>
     withApp(Effect.gen(function*() {
       const id = yield* idOf(flags.id)
@@ -245,7 +247,7 @@ const pause = Command.make(
     }))
 ).pipe(Command.withDescription("Pause billing (optionally until a date)"))
 
-const resume = Command.make("resume", { id: Argument.String("id") }, (flags) =>
+const resume = Command.make("resume", { id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")) }, (flags) =>
   withApp(Effect.gen(function*() {
     const id = yield* idOf(flags.id)
     const ctx = yield* commandContext
@@ -257,7 +259,7 @@ const resume = Command.make("resume", { id: Argument.String("id") }, (flags) =>
     yield* Console.log((yield* Json) ? JSON.stringify({ id, status, nextBillingDate: next }) : `subscription ${id} resumed${status === "active" ? "" : ` (${status.replace("_", " ")}: an overdue invoice is open)`}; next billing ${next}`)
   }))).pipe(Command.withDescription("Resume a paused subscription (never back-billing the pause)"))
 
-const remove = Command.make("delete", { id: Argument.String("id") }, (flags) =>
+const remove = Command.make("delete", { id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")) }, (flags) =>
   withApp(Effect.gen(function*() {
     const id = yield* idOf(flags.id)
     const ctx = yield* commandContext
@@ -275,20 +277,21 @@ export const subscriptionsCommand = Command.make("subscriptions").pipe(
 const eventsList = Command.make(
   "list",
   {
-    subscription: Flag.String("subscription").pipe(Flag.optional),
+    subscription: Flag.String("subscription").pipe(Flag.withDescription("only the events of subscription ID"), Flag.optional),
     type: Flag.String("type").pipe(Flag.withDescription("e.g. subscription.status_changed"), Flag.optional),
-    since: Flag.String("since").pipe(Flag.withDescription("only events on or after DATE"), Flag.optional)
+    since: Flag.String("since").pipe(Flag.withDescription("only events on or after DATE"), Flag.optional),
+    ...pageFlags
   },
   (flags) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const subscriptionId = Option.isSome(flags.subscription) ? yield* parseCountFlag("--subscription", flags.subscription.value) : undefined
       const since = Option.isSome(flags.since) ? yield* parseDateFlag("--since", flags.since.value) : undefined
-      const rows = yield* runSql((sql) => listEvents(sql, { subscriptionId, type: Option.getOrUndefined(flags.type), since }))
-      if (json) return yield* Console.log(JSON.stringify(rows))
-      yield* Console.log(renderTable(["ID", "ON", "TYPE", "SUB", "SOURCE", "DATA"], rows.map((r) => [
-        String(r.id), r.occurred_on, r.type, r.subscription_id === null ? "" : String(r.subscription_id), r.source, JSON.stringify(r.data).slice(0, 100)
-      ])))
+      yield* printList(flags, (sql) => listEvents(sql, { subscriptionId, type: Option.getOrUndefined(flags.type), since }), {
+        noun: "events", headers: ["ID", "ON", "TYPE", "SUB", "SOURCE", "DATA"], cells: (r) => [
+          String(r.id), r.occurred_on, r.type, r.subscription_id === null ? "" : String(r.subscription_id), r.source, JSON.stringify(r.data).slice(0, 100)
+        ]
+      })
     }))
 ).pipe(Command.withDescription("The event journal, oldest first"))
 

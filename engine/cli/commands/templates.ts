@@ -58,7 +58,7 @@ const output = (html: string, out: Option.Option<string>) =>
 
 const renderInvoiceCommand = Command.make(
   "invoice",
-  { id: Argument.String("invoice-id"), language: languageFlag, locale: localeFlag, out: outFlag, templates: templatesFlag },
+  { id: Argument.String("invoice-id").pipe(Argument.withDescription("the invoice's id (as in invoices list)")), language: languageFlag, locale: localeFlag, out: outFlag, templates: templatesFlag },
   (flags) =>
     withApp(Effect.gen(function*() {
       yield* checkLanguage(flags.language)
@@ -80,7 +80,7 @@ const renderInvoiceCommand = Command.make(
 
 const renderEmailCommand = Command.make(
   "email",
-  { template: Argument.String("template"), subscription: Flag.String("subscription"), language: languageFlag, locale: localeFlag, out: outFlag, templates: templatesFlag },
+  { template: Argument.String("template").pipe(Argument.withDescription("an email template, e.g. welcome, payment_failed, receipt")), subscription: Flag.String("subscription").pipe(Flag.withDescription("the subscription whose data fills the email")), language: languageFlag, locale: localeFlag, out: outFlag, templates: templatesFlag },
   (flags) =>
     withApp(Effect.gen(function*() {
       if (!(emailTemplates as ReadonlyArray<string>).includes(flags.template)) {

@@ -1,0 +1,62 @@
+/**
+ * One worked example per command, shown in the EXAMPLES section of its
+ * `--help`. Kept in one table (by command path) so that every command has one
+ * and a test can check it; main.ts adds them to the help document.
+ */
+
+export interface CommandExample {
+  readonly command: string
+  readonly description: string
+}
+
+const example = (command: string, description: string): ReadonlyArray<CommandExample> => [{ command: `billcycle ${command}`, description }]
+
+export const commandExamples: Readonly<Record<string, ReadonlyArray<CommandExample>>> = {
+  "": example("subscriptions list --status unpaid", "the subscriptions whose last charge failed"),
+  "settings show": example("settings show --json", "every account setting as one JSON object"),
+  "settings set": example("settings set timezone Europe/Oslo", "bill by the calendar of Oslo"),
+  "db migrate": example("db migrate --db postgres://postgres@127.0.0.1:5432/billing", "create or update the tables on a server"),
+  "products add": example("products add --name \"Coffee casual – 250 g\" --sku COFFEE-250G --price 12.50 --currency USD --frequency monthly", "a monthly product"),
+  "products list": example("products list --limit 10", "the first ten products"),
+  "contacts add": example("contacts add --email ana@example.com --name \"Ana Berg\" --language nb --locale nb-NO --payment-method pm_ok", "a Norwegian buyer with a card on file"),
+  "contacts list": example("contacts list --all --json", "every contact as one JSON array"),
+  "subscriptions create": example("subscriptions create --contact ana@example.com --item sku=COFFEE-250G,qty=2,discount=10% --terms fixed:6", "six monthly payments of two bags at 10% off"),
+  "subscriptions list": example("subscriptions list --status unpaid --limit 20", "the first twenty unpaid subscriptions"),
+  "subscriptions show": example("subscriptions show 1", "a subscription with its items and history"),
+  "subscriptions update": example("subscriptions update 1 --item sku=COFFEE-250G,qty=3", "three bags from the next billing date"),
+  "subscriptions cancel": example("subscriptions cancel 1 --at-period-end", "stop renewing; the paid period runs out"),
+  "subscriptions pause": example("subscriptions pause 1 --resume-on 2026-09-01", "pause until September"),
+  "subscriptions resume": example("subscriptions resume 1", "resume on the next billing date"),
+  "subscriptions delete": example("subscriptions delete 1", "delete a canceled or expired subscription"),
+  import: example("import contacts.csv", "contacts, products or subscriptions from a CSV file: all rows or none"),
+  "import history": example("import history ./old-system", "a previous billing system's history (four CSV files)"),
+  "export subscriptions": example("export subscriptions --header-language nb --out subscriptions.csv", "every subscription as CSV with Norwegian headers"),
+  schedule: example("schedule --start 2026-01-31 --frequency monthly --count 4", "billing dates clamp to the end of short months"),
+  engine: example("engine --once --now 2026-03-01", "do all that is due on March 1, then exit"),
+  simulate: example("simulate --until 2026-12-31 --now 2026-01-01", "replay a year of billing day by day"),
+  "invoices list": example("invoices list --status open --limit 20", "the first twenty open invoices"),
+  "invoices show": example("invoices show 1", "an invoice with its lines and payment attempts"),
+  "invoices pay": example("invoices pay 1 --amount 25.00", "record a bank transfer of 25.00"),
+  "render invoice": example("render invoice 1 --language nb --locale nb-NO --out invoice.html", "an invoice in Norwegian as HTML"),
+  "render email": example("render email payment_failed --subscription 1", "the email a buyer gets when a charge fails"),
+  "templates check": example("templates check", "every label in every language, every variable in its data"),
+  "events list": example("events list --subscription 1 --since 2026-03-01", "what happened to subscription 1 since March"),
+  "outbox list": example("outbox list --status failed", "messages that could not be delivered"),
+  "outbox retry": example("outbox retry 7", "queue message 7 again"),
+  "tasks list": example("tasks list --limit 10", "the first ten tasks rules created"),
+  "lists show": example("lists show renewals", "the contacts on the list renewals"),
+  "rules check": example("rules check examples/coffee-shop/rules", "every rule file in a directory, like a compiler"),
+  "rules fmt": example("rules fmt --check examples/coffee-shop/rules", "report files that are not formatted"),
+  "rules explain": example("rules explain examples/coffee-shop/rules --subscription 1", "would each rule enroll subscription 1 now, and why not"),
+  "rules test": example("rules test examples/coffee-shop/rules", "run the rule tests written beside the rules"),
+  "rules lsp": example("rules lsp", "speak the Language Server Protocol on stdio (an editor starts it)"),
+  "enrollments list": example("enrollments list --subscription 1", "which rules enrolled subscription 1, when, and where each stands"),
+  "invoices void": example("invoices void 7", "void invoice 7, issued by mistake; its number stays"),
+  "invoices write-off": example("invoices write-off 7", "give up invoice 7 as bad debt (status uncollectible)"),
+  report: example("report mrr --from 2026-01 --to 2026-12 --format csv", "monthly recurring revenue for 2026 as CSV"),
+  demo: example("demo", "a year of a coffee shop on a fresh embedded database")
+}
+
+/** The examples of a command, by its path without the leading `billcycle`. */
+export const examplesFor = (commandPath: ReadonlyArray<string>): ReadonlyArray<CommandExample> =>
+  commandExamples[commandPath.slice(1).join(" ")] ?? []

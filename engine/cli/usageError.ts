@@ -1,0 +1,37 @@
+/**
+ * The one line printed on stderr for an invocation effect/cli could not parse
+ * (an unknown flag, a missing one, a bad value): it names the flag and points
+ * at the command's help, instead of printing the whole help page.
+ */
+
+interface ParseError {
+  readonly _tag: string
+  readonly message: string
+}
+
+const didYouMean = (suggestions: ReadonlyArray<string> | undefined) =>
+  suggestions !== undefined && suggestions.length > 0 ? ` (did you mean ${suggestions.join(" or ")}?)` : ""
+
+/** One parse error in a few words, on one line. */
+export const describeParseError = (error: ParseError): string => {
+  const e = error as ParseError & Record<string, unknown>
+  switch (e._tag) {
+    case "UnrecognizedOption":
+      return `unknown flag ${String(e["option"])}${didYouMean(e["suggestions"] as ReadonlyArray<string>)}`
+    case "MissingOption":
+      return `missing required flag --${String(e["option"])}`
+    case "MissingArgument":
+      return `missing required argument ${String(e["argument"]).toUpperCase()}`
+    case "UnknownSubcommand":
+      return `unknown command "${String(e["subcommand"])}"${didYouMean(e["suggestions"] as ReadonlyArray<string>)}`
+    default:
+      return e.message.replace(/\s*\n\s*/g, " ").trim()
+  }
+}
+
+/** `report mrr: missing required flag --from; see billcycle report mrr --help` */
+export const usageErrorLine = (commandPath: ReadonlyArray<string>, errors: ReadonlyArray<ParseError>): string => {
+  const path = commandPath.slice(1).join(" ")
+  const what = errors.map(describeParseError).join("; ")
+  return `${path === "" ? "" : `${path}: `}${what}; see billcycle${path === "" ? "" : ` ${path}`} --help`
+}
