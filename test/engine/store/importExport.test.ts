@@ -54,6 +54,34 @@ describe(`import and export (${backend})`, () => {
     expect((await t.db.sql`select count(*)::int as n from status_history`)[0]!["n"]).toBe(3)
   })
 
+  it("re-importing the same subscriptions file changes nothing and says so; a known key with other rows is refused naming the row", async () => {
+    const subs = "subscription,contact,item,terms,collection\nA,ana@example.com,\"sku=CASUAL,qty=2\",fixed:6,charge\nA,ana@example.com,sku=YEARLY,,\nB,bo@example.com,\"name=Custom,price=9.99\",auto-renew,invoice:net-30\n"
+    const before = await rowCount()
+    // The operator re-runs the import a crash left unknown: no second subscription (so no second invoice or charge).
+    expect(await importCsv(t.db.sql, ctx, "subs.csv", subs)).toEqual({ kind: "subscriptions", rows: 3, created: 0, unchanged: 3 })
+    expect(await importCsv(t.db.sql, { ...ctx, today: "2026-03-02" as CalendarDate }, "SUBS.csv", subs.replace("ana@", "ANA@"))).toMatchObject({ created: 0, unchanged: 3 })
+    expect(await rowCount()).toBe(before)
+    const keys = await t.db.sql`select import_key, frequency_unit from subscriptions order by id`
+    expect(keys.map((k) => [k["import_key"], k["frequency_unit"]])).toEqual([["A", "month"], ["A", "year"], ["B", "month"]])
+    // The same key with other data: refused, naming the row; the new purchase beside it is not written either.
+    const changed = subs.replace("price=9.99", "price=19.99") + "C,ana@example.com,sku=CASUAL,,\n"
+    await expect(importCsv(t.db.sql, ctx, "subs.csv", changed)).rejects.toThrow("subs.csv:4:subscription: subscription B was imported before with other rows")
+    expect(await rowCount()).toBe(before)
+    expect(await rowCount()).toBe(before)
+  })
+
+  it("re-importing contacts and products with the same data changes nothing; other data under a known email or SKU is refused", async () => {
+    const before = await rowCount()
+    const people = "email,name,language,payment_method\nana@example.com,Ana,nb,pm_ok\nbo@example.com,\"Bo, Jr\",sv,pm_ok\n"
+    expect(await importCsv(t.db.sql, ctx, "people.csv", people)).toEqual({ kind: "contacts", rows: 2, created: 0, unchanged: 2 })
+    await expect(importCsv(t.db.sql, ctx, "people.csv", people.replace("Ana,nb", "Anna,nb") + "dee@example.com,Dee,,\n"))
+      .rejects.toThrow('people.csv:2:name: a contact with email ana@example.com exists already with other data (name is "Ana", the file says "Anna")')
+    const products = "name,sku,price,currency,frequency\nCoffee casual – 250 g,CASUAL,12.50,USD,monthly\n"
+    expect(await importCsv(t.db.sql, ctx, "products.csv", products)).toEqual({ kind: "products", rows: 1, created: 0, unchanged: 1 })
+    await expect(importCsv(t.db.sql, ctx, "products.csv", products.replace("12.50", "13.50"))).rejects.toThrow("products.csv:2:price: a product with SKU CASUAL exists already with another price")
+    expect(await rowCount()).toBe(before)
+  })
+
   it("reads header names in any case with - or spaces for _, and refuses a column it does not know instead of dropping it", async () => {
     const before = await rowCount()
     await expect(importCsv(t.db.sql, ctx, "crm.csv", "email,name,pay_method\ncy@example.com,Cy,pm_ok\n")).rejects.toThrow('crm.csv:1:3: unknown column "pay_method" in a contacts file')
@@ -74,5 +102,12 @@ describe(`import and export (${backend})`, () => {
     expect(records[0]!.get("beløp per betaling")).toBe("25.00")
     const view = csvRecords(parseCsv(await exportSubscriptions(t.db.sql, "view", "fr")))
     expect(view.header).toEqual(["id de l'abonnement", "nom", "e-mail du contact", "statut", "fréquence de facturation", "prochaine date de facturation", "montant par paiement", "devise"])
+  })
+
+  it("a subscriptions file with imported and new purchases writes the new ones only", async () => {
+    const subs = "subscription,contact,item,terms,collection\nA,ana@example.com,\"sku=CASUAL,qty=2\",fixed:6,charge\nA,ana@example.com,sku=YEARLY,,\nB,bo@example.com,\"name=Custom,price=9.99\",auto-renew,invoice:net-30\n"
+    expect(await importCsv(t.db.sql, ctx, "subs.csv", subs + "C,ana@example.com,sku=CASUAL,,\n")).toEqual({ kind: "subscriptions", rows: 4, created: 1, unchanged: 3 })
+    expect(await importCsv(t.db.sql, ctx, "subs.csv", subs + "C,ana@example.com,sku=CASUAL,,\n")).toEqual({ kind: "subscriptions", rows: 4, created: 0, unchanged: 4 })
+    expect((await t.db.sql`select count(*)::int as n from subscriptions`)[0]!["n"]).toBe(4)
   })
 })
