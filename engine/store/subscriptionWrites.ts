@@ -5,7 +5,7 @@
  * Every change commits with its events; the status rules of the product are
  * enforced here with messages that say what is allowed.
  */
-import { BillingSchedule, groupIntoSubscriptions, lineAmounts, startDate, toDayNumber } from "../billing/index.ts"
+import { BillingSchedule, checkInvoiceAmount, groupIntoSubscriptions, lineAmounts, startDate, toDayNumber } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
 import { canCancel, canDelete, canPause, canResume, formatBillingTerms, formatFrequency, parseMajorAmount } from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
@@ -78,7 +78,7 @@ export const resolveItems = async (sql: Sql | TransactionSql, specs: ReadonlyArr
 
 /** Resolves item specs against a loaded catalogue; every problem names its item. */
 export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string): Array<ResolvedItem> => {
-  return specs.map((spec, i) => {
+  const resolved = specs.map((spec, i) => {
     const label = labels[i] ?? `item ${i + 1}`
     const product = spec.sku === undefined ? undefined : products.get(spec.sku)
     if (spec.sku !== undefined && product === undefined) throw new InputError(`${label}: unknown SKU "${spec.sku}"`)
@@ -122,6 +122,17 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
     }
     return { line, currency, frequency }
   })
+  // The first invoice may hold every line: their sum must fit one invoice (pricing.ts), named at the item that passes it.
+  resolved.reduce((sum, r, i) => {
+    try {
+      const next = sum + lineAmounts(r.line).total
+      checkInvoiceAmount(next)
+      return next
+    } catch (e) {
+      throw new InputError(`${labels[i] ?? `item ${i + 1}`}: ${(e as Error).message}`)
+    }
+  }, 0)
+  return resolved
 }
 
 export const startDateOf = (start: StartChoice, today: CalendarDate): CalendarDate =>
