@@ -161,6 +161,7 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
   const renderer = yield* MessageRenderer
   const sender = yield* MessageSender
   let sent = 0
+  const { webhookRetrySeconds } = yield* Effect.tryPromise({ try: () => loadSettings(sql), catch: (cause) => new DatabaseError({ message: `loading settings: ${messageOf(cause)}`, cause }) })
   for (;;) {
     const claimed = yield* Effect.tryPromise({ try: () => claimOutbox(sql, owner, batch, now), catch: (cause) => new DatabaseError({ message: `claiming messages: ${messageOf(cause)}`, cause }) })
     if (claimed.length === 0) return sent
@@ -173,7 +174,7 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
       return outcome.pipe(Effect.map((o) => ({ message, outcome: o })))
     }, { concurrency: 10 })
     failpoint("after-delivery-send")
-    yield* Effect.tryPromise({ try: () => recordDeliveries(sql, owner, results, now), catch: (cause) => new DatabaseError({ message: `recording deliveries: ${messageOf(cause)}`, cause }) })
+    yield* Effect.tryPromise({ try: () => recordDeliveries(sql, owner, results, now, webhookRetrySeconds), catch: (cause) => new DatabaseError({ message: `recording deliveries: ${messageOf(cause)}`, cause }) })
     sent += results.filter((r) => r.outcome._tag === "Sent").length
     if (claimed.length < batch) return sent
   }

@@ -84,6 +84,31 @@ export const parseCsv = (text: string): Array<CsvRow> => {
   return rows
 }
 
+/** The longest cell an import takes, in characters; longer is a mistake (a pasted file), refused, not stored. */
+export const maxCellLength = 1000
+
+/**
+ * Cells no import can take, each named by its line and column (the header's name, or its number past the
+ * header): a NUL byte (PostgreSQL text cannot hold one), a cell longer than `maxCellLength`, and a cell
+ * past the header's last column (it would be dropped without a word).
+ */
+export const cellProblems = (rows: ReadonlyArray<CsvRow>): Array<{ line: number; column: string; message: string }> => {
+  const [head, ...body] = rows
+  const header = (head?.cells ?? []).map((h) => h.trim().toLowerCase())
+  const out: Array<{ line: number; column: string; message: string }> = []
+  for (const r of rows) {
+    r.cells.forEach((cell, i) => {
+      const column = header[i] || String(i + 1)
+      if (cell.includes("\0")) out.push({ line: r.line, column, message: "holds a NUL byte (\\0), which no field can hold" })
+      if (cell.length > maxCellLength) out.push({ line: r.line, column, message: `is ${cell.length} characters long, more than the ${maxCellLength} a cell may hold` })
+    })
+    if (r !== head && r.cells.length > header.length) {
+      out.push({ line: r.line, column: String(header.length + 1), message: `the row has ${r.cells.length} cells, the header ${header.length} columns: a cell without a column is refused, not dropped` })
+    }
+  }
+  return out
+}
+
 const needsQuotes = /[",\r\n]/
 
 export const formatCsv = (rows: ReadonlyArray<ReadonlyArray<string>>): string =>

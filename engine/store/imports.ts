@@ -18,7 +18,7 @@ import { formatBillingTerms, formatFrequency, parseBillingTerms, parseItemSpec }
 import { createHash } from "node:crypto"
 import type { EngineContext } from "./billingRun.ts"
 import { validateContact, validateProduct } from "./catalogue.ts"
-import { csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
+import { cellProblems, csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 import type { ResolvedItem } from "./subscriptionWrites.ts"
@@ -83,6 +83,8 @@ export const importCsv = async (sql: Sql, ctx: EngineContext, file: string, text
     if (e instanceof CsvSyntaxError) throw new InputError(`${file}:${e.line}: ${e.message}`)
     throw e
   }
+  const cells = cellProblems(rows)
+  if (cells.length > 0) throw new InputError(cells.slice(0, 50).map((c) => `${file}:${c.line}:${c.column}: ${c.message}`).join("\n"))
   const { header, records } = csvRecords(rows, { snakeCase: true })
   const kind = detectKind(header)
   if (kind === undefined) {
@@ -226,12 +228,19 @@ const purchaseDigest = (rows: ReadonlyArray<Rec>): string =>
   createHash("sha256").update(JSON.stringify(rows.map((r) =>
     importColumns.subscriptions.map((c) => (c === "contact" ? r.get(c).toLowerCase() : r.get(c)))))).digest("hex")
 
+/** The longest subscription key: it is indexed, and an index entry has a size limit. */
+const maxKeyLength = 200
+
 const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: ReadonlyArray<Rec>, problems: Problems): Promise<ImportSummary> => {
   const purchases = new Map<string, Array<Rec>>()
   for (const r of records) {
     const key = r.get("subscription")
     if (key === "") {
       problems.add(r.line, "subscription", "empty: rows of one purchase share a subscription key")
+      continue
+    }
+    if (key.length > maxKeyLength) {
+      problems.add(r.line, "subscription", `a key of ${key.length} characters; at most ${maxKeyLength}`)
       continue
     }
     const list = purchases.get(key)

@@ -37,6 +37,22 @@ export const maxDeliveryAttempts = 6
 /** Backoff before try n+1 after n failed tries: 1, 2, 4, 8, 16 minutes. */
 export const retryDelaySeconds = (attempts: number): number => 60 * 2 ** Math.max(0, attempts - 1)
 
+/** A webhook waits like an email, but never more than 6 hours between tries. */
+export const maxWebhookDelaySeconds = 6 * 3600
+export const webhookRetryDelaySeconds = (attempts: number): number => Math.min(retryDelaySeconds(attempts), maxWebhookDelaySeconds)
+
+/**
+ * A receiver's outage can last a day (a deploy gone wrong, a weekend): webhooks are retried for the
+ * account's `webhook-retry-window` (3 days by default, as Stripe does), not for an email's 31 minutes.
+ * After `attempts` tries there is another one if the waits so far and the next one fit in the window.
+ * With 3 days: 20 tries over about 68.5 hours; with 31m: 6 tries, like an email.
+ */
+export const webhookHasTriesLeft = (attempts: number, windowSeconds: number): boolean => {
+  let waited = 0
+  for (let n = 1; n <= attempts; n++) waited += webhookRetryDelaySeconds(n)
+  return waited <= windowSeconds
+}
+
 /**
  * Claims due messages at business instant `now` (epoch milliseconds). A
  * message never tried (new, or put back by `outbox retry`) is due at once:
@@ -57,8 +73,11 @@ export type DeliveryOutcome =
   | { readonly _tag: "Retry"; readonly error: string }
   | { readonly _tag: "Failed"; readonly error: string }
 
-/** Records outcomes, only for messages still leased to this engine; a retry is due `retryDelaySeconds` after business instant `now`. */
-export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>, now: number) => {
+/**
+ * Records outcomes, only for messages still leased to this engine; a retry is due `retryDelaySeconds`
+ * (webhooks: `webhookRetryDelaySeconds`, within `webhookRetrySeconds`) after business instant `now`.
+ */
+export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>, now: number, webhookRetrySeconds = 3 * 86_400) => {
   if (results.length === 0) return
   const sent = results.filter((r) => r.outcome._tag === "Sent")
   const failed = results.filter((r) => r.outcome._tag !== "Sent")
@@ -69,12 +88,15 @@ export const recordDeliveries = async (sql: Sql, owner: string, results: Readonl
       where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'`
   }
   if (failed.length > 0) {
-    const final = failed.map((r) => r.outcome._tag === "Failed" || r.message.attempts >= maxDeliveryAttempts)
+    const final = failed.map((r) =>
+      r.outcome._tag === "Failed" ||
+      (r.message.kind === "webhook" ? !webhookHasTriesLeft(r.message.attempts, webhookRetrySeconds) : r.message.attempts >= maxDeliveryAttempts))
+    const delay = (m: ClaimedMessage) => (m.kind === "webhook" ? webhookRetryDelaySeconds(m.attempts) : retryDelaySeconds(m.attempts))
     await sql`
       update outbox o set status = case when u.final then 'failed' else 'queued' end, last_error = u.err,
         next_attempt_at = ${new Date(now)}::timestamptz + make_interval(secs => u.delay), lease_owner = null, lease_until = null
       from unnest(${failed.map((r) => r.message.id)}::int8[], ${failed.map((r) => (r.outcome as { error: string }).error)}::text[],
-                  ${final.map((f) => (f ? "t" : "f"))}::text[]::bool[], ${failed.map((r) => retryDelaySeconds(r.message.attempts))}::int[]) as u(id, err, final, delay)
+                  ${final.map((f) => (f ? "t" : "f"))}::text[]::bool[], ${failed.map((r) => delay(r.message))}::int[]) as u(id, err, final, delay)
       where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'`
   }
 }
