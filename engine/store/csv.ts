@@ -114,6 +114,15 @@ const needsQuotes = /[",\r\n]/
 export const formatCsv = (rows: ReadonlyArray<ReadonlyArray<string>>): string =>
   rows.map((r) => r.map((c) => (needsQuotes.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(",")).join("\r\n") + "\r\n"
 
+/**
+ * A cell a spreadsheet would run as a formula (CSV injection): one beginning with =, +, -, @, a tab or
+ * a carriage return gets a leading single quote, OWASP's rule, so it shows as text. A plain number
+ * (-12.50) is no formula and stays as it is. For files people open in a spreadsheet; the data read
+ * back by an import would carry the quote, so imports never see these files' cells as ours.
+ */
+export const spreadsheetSafe = (cell: string): string =>
+  /^[=+\-@\t\r]/.test(cell) && !/^-\d+(\.\d+)?$/.test(cell) ? `'${cell}` : cell
+
 /** Rows as records keyed by the header's lower-cased column names. */
 export const csvRecords = (rows: ReadonlyArray<CsvRow>, options: { readonly snakeCase?: boolean } = {}): { header: Array<string>; records: Array<{ line: number; get: (column: string) => string }> } => {
   const [head, ...body] = rows

@@ -2,7 +2,7 @@ import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import type { EngineContext } from "../../../engine/store/index.ts"
-import { addProduct, csvRecords, exportSubscriptions, formatCsv, importCsv, loadSettings, parseCsv } from "../../../engine/store/index.ts"
+import { addProduct, csvRecords, exportSubscriptions, formatCsv, importCsv, loadSettings, parseCsv, spreadsheetSafe } from "../../../engine/store/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 
@@ -109,5 +109,17 @@ describe(`import and export (${backend})`, () => {
     expect(await importCsv(t.db.sql, ctx, "subs.csv", subs + "C,ana@example.com,sku=CASUAL,,\n")).toEqual({ kind: "subscriptions", rows: 4, created: 1, unchanged: 3 })
     expect(await importCsv(t.db.sql, ctx, "subs.csv", subs + "C,ana@example.com,sku=CASUAL,,\n")).toEqual({ kind: "subscriptions", rows: 4, created: 0, unchanged: 4 })
     expect((await t.db.sql`select count(*)::int as n from subscriptions`)[0]!["n"]).toBe(4)
+  })
+  it("export neutralises cells a spreadsheet would run as formulas (=, +, -, @, tab, CR): a leading single quote, numbers untouched", async () => {
+    await importCsv(t.db.sql, ctx, "evil.csv", "email,name\nevil@example.com,\"=HYPERLINK(\"\"http://x\"\")\"\n")
+    const subs = "subscription,contact,item,collection\n" + ["@SUM(A1)", "+1+2", "-1+2"].map((n, i) => `E${i},evil@example.com,"name=${n.replaceAll('"', '""')},price=1.00",invoice\n`).join("")
+    expect(await importCsv(t.db.sql, ctx, "evil.csv", subs)).toMatchObject({ created: 3 })
+    const { records } = csvRecords(parseCsv(await exportSubscriptions(t.db.sql, "all-with-associations", "en")))
+    const evil = records.filter((r) => r.get("contact email") === "evil@example.com")
+    expect(evil.map((r) => r.get("name"))).toEqual(["'@SUM(A1)", "'+1+2", "'-1+2"])
+    expect(evil[0]!.get("associated contacts")).toBe(`'=HYPERLINK("http://x")`)
+    expect(evil[0]!.get("amount per payment")).toBe("1.00")
+    // Names reach the store trimmed; a tab or CR can still lead a property's value.
+    expect(["\tX", "\rX", "=1", "-12.50", "12", "a=b"].map(spreadsheetSafe)).toEqual(["'\tX", "'\rX", "'=1", "-12.50", "12", "a=b"])
   })
 })
