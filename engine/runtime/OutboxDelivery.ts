@@ -100,7 +100,7 @@ export class MessageSender extends Context.Service<MessageSender, {
   /** Sends through an SMTP server (SMTP_URL); the Message-ID is the delivery key, so a receiver can drop a repeat. */
   static readonly smtp = (url: string, from = "billing@example.com") =>
     Layer.effect(MessageSender, Effect.gen(function*() {
-      const transport = yield* Effect.acquireRelease(Effect.sync(() => nodemailer.createTransport(url)), (t) => Effect.sync(() => t.close()))
+      const transport = yield* Effect.acquireRelease(Effect.sync(() => nodemailer.createTransport(withSmtpTimeouts(url))), (t) => Effect.sync(() => t.close()))
       return {
         send: (m: ClaimedMessage, r: RenderedMessage) =>
           m.kind === "webhook"
@@ -114,6 +114,20 @@ export class MessageSender extends Context.Service<MessageSender, {
             }).pipe(Effect.catch((e) => Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: messageOf(e) })))
       }
     }))
+}
+
+/**
+ * Bounded waits for every SMTP step: nodemailer waits 2 minutes for a connection, 30 s for the greeting
+ * and 10 minutes on a silent socket by default, so one server that accepts and never answers held a
+ * tick (and a SIGTERM) for about 600 s. A message that times out is retried later like any failure.
+ * The URL may set its own (`?socketTimeout=60000`, milliseconds).
+ */
+export const smtpTimeouts = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 } as const
+
+export const withSmtpTimeouts = (url: string): string => {
+  const u = new URL(url)
+  for (const [key, ms] of Object.entries(smtpTimeouts)) if (!u.searchParams.has(key)) u.searchParams.set(key, String(ms))
+  return u.toString()
 }
 
 const deliveryName = (m: ClaimedMessage) => m.dedupe_key.replace(/[^A-Za-z0-9._-]+/g, "_")
