@@ -6,7 +6,7 @@
  * notifications are rendered from our templates; a webhook is its payload as
  * signed JSON, never a template.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Fiber, Layer } from "effect"
 import { createHmac } from "node:crypto"
 import { mkdirSync, renameSync, writeFileSync } from "node:fs"
 import nodemailer from "nodemailer"
@@ -14,9 +14,10 @@ import type { SendMailOptions } from "nodemailer"
 import MailComposer from "nodemailer/lib/mail-composer/index.js"
 import { join } from "node:path"
 import type { ClaimedMessage, DeliveryOutcome } from "../store/index.ts"
-import { claimOutbox, Database, DatabaseError, loadEmailDataBatch, loadSettings, messageOf, recordDeliveries } from "../store/index.ts"
+import { claimOutbox, Database, DatabaseError, holdsOutboxLease, loadEmailDataBatch, loadSettings, messageOf, recordDeliveries, renewOutboxLeases, sendingLeaseOwners } from "../store/index.ts"
 import { renderEmail } from "../../templates/index.ts"
 import { failpoint } from "./failpoint.ts"
+import { deadLocalOwner } from "./leaseOwners.ts"
 
 export interface RenderedMessage {
   /** The sender's address (the account's seller email); the transport's default when absent. */
@@ -169,27 +170,44 @@ const postWebhook = (m: ClaimedMessage, r: RenderedMessage): Effect.Effect<Deliv
  * Delivers everything due at business instant `now` (the tick's, epoch
  * milliseconds); returns how many were sent. Retries are scheduled from `now`
  * too, so a simulated run retries on its later ticks.
+ *
+ * Leases: messages left `sending` by a dead process on this host are retaken
+ * at once (as payment attempts are), not after their 2-minute lease; while a
+ * batch is in hand its leases are renewed every 30 s, so a slow send is not
+ * retaken by another engine; each message's lease is checked right before it
+ * is sent, and only the sends recorded under our own lease are counted.
  */
 export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string, now: number, batch = 200) {
   const { sql } = yield* Database
   const renderer = yield* MessageRenderer
   const sender = yield* MessageSender
+  const db = <A>(what: string, work: () => Promise<A>) => Effect.tryPromise({ try: work, catch: (cause) => new DatabaseError({ message: `${what}: ${messageOf(cause)}`, cause }) })
   let sent = 0
-  const { webhookRetrySeconds } = yield* Effect.tryPromise({ try: () => loadSettings(sql), catch: (cause) => new DatabaseError({ message: `loading settings: ${messageOf(cause)}`, cause }) })
+  const { webhookRetrySeconds } = yield* db("loading settings", () => loadSettings(sql))
+  const dead = (yield* db("reading leases", () => sendingLeaseOwners(sql))).filter((o) => deadLocalOwner(o, owner))
   for (;;) {
-    const claimed = yield* Effect.tryPromise({ try: () => claimOutbox(sql, owner, batch, now), catch: (cause) => new DatabaseError({ message: `claiming messages: ${messageOf(cause)}`, cause }) })
+    const claimed = yield* db("claiming messages", () => claimOutbox(sql, owner, batch, now, dead))
     if (claimed.length === 0) return sent
+    const ids = claimed.map((m) => m.id)
+    // Heartbeat: the leases stay ours while the batch is rendered and sent (a failed renewal is retried on the next beat).
+    const heartbeat = yield* Effect.forkChild(
+      Effect.tryPromise(() => renewOutboxLeases(sql, owner, ids)).pipe(Effect.ignore, Effect.delay("30 seconds"), Effect.forever)
+    )
     const rendered = yield* renderer.render(claimed)
     const results = yield* Effect.forEach(claimed, (message, i) => {
       const r = rendered[i]
       const outcome = r === undefined || r instanceof Error
         ? Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: `render ${message.template ?? message.kind}: ${r?.message ?? "no result"}` })
-        : sender.send(message, r)
+        : Effect.flatMap(
+          Effect.tryPromise(() => holdsOutboxLease(sql, owner, message.id)).pipe(Effect.orElseSucceed(() => false)),
+          // Another engine retook it (our lease ran out): it is theirs to send, not ours a second time.
+          (held) => (held ? sender.send(message, r) : Effect.succeed<DeliveryOutcome | undefined>(undefined))
+        )
       return outcome.pipe(Effect.map((o) => ({ message, outcome: o })))
-    }, { concurrency: 10 })
+    }, { concurrency: 10 }).pipe(Effect.ensuring(Fiber.interrupt(heartbeat)))
     failpoint("after-delivery-send")
-    yield* Effect.tryPromise({ try: () => recordDeliveries(sql, owner, results, now, webhookRetrySeconds), catch: (cause) => new DatabaseError({ message: `recording deliveries: ${messageOf(cause)}`, cause }) })
-    sent += results.filter((r) => r.outcome._tag === "Sent").length
+    const done = results.flatMap((r) => (r.outcome === undefined ? [] : [{ message: r.message, outcome: r.outcome }]))
+    sent += yield* db("recording deliveries", () => recordDeliveries(sql, owner, done, now, webhookRetrySeconds))
     if (claimed.length < batch) return sent
   }
 })

@@ -53,18 +53,32 @@ export const webhookHasTriesLeft = (attempts: number, windowSeconds: number): bo
   return waited <= windowSeconds
 }
 
+/** Lease owners of messages being sent, for the caller to tell which are dead (their messages are retaken at once). */
+export const sendingLeaseOwners = async (sql: Sql): Promise<Array<string>> =>
+  (await sql<Array<{ lease_owner: string }>>`select distinct lease_owner from outbox where status = 'sending' and lease_owner is not null`).map((r) => r.lease_owner)
+
+/** Renews the leases of messages this engine still holds (a heartbeat while a slow batch is in hand). */
+export const renewOutboxLeases = async (sql: Sql, owner: string, ids: ReadonlyArray<number>): Promise<void> => {
+  await sql`update outbox set lease_until = now() + interval '2 minutes' where id = any(${ids as Array<number>}::int8[]) and lease_owner = ${owner} and status = 'sending'`
+}
+
+/** Whether this engine still holds a message's lease: asked right before sending it, so a message retaken by another engine is not sent twice by us. */
+export const holdsOutboxLease = async (sql: Sql, owner: string, id: number): Promise<boolean> =>
+  (await sql`select 1 from outbox where id = ${id} and lease_owner = ${owner} and status = 'sending' and lease_until > now()`).length > 0
+
 /**
  * Claims due messages at business instant `now` (epoch milliseconds). A
  * message never tried (new, or put back by `outbox retry`) is due at once:
  * its next_attempt_at is the database's insert time, which says nothing about
  * business time; only a retry's time (set by recordDeliveries) is business time.
  */
-export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number) =>
+export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number, deadOwners: ReadonlyArray<string> = []) =>
   sql<Array<ClaimedMessage>>`
     update outbox o set status = 'sending', lease_owner = ${owner}, lease_until = now() + interval '2 minutes', attempts = o.attempts + 1
     where o.id in (
       select id from outbox
-      where (status = 'queued' and (attempts = 0 or next_attempt_at <= ${new Date(now)}::timestamptz)) or (status = 'sending' and lease_until < now())
+      where (status = 'queued' and (attempts = 0 or next_attempt_at <= ${new Date(now)}::timestamptz))
+         or (status = 'sending' and (lease_until < now() or lease_owner = any(${deadOwners as Array<string>})))
       order by id limit ${limit} for update skip locked)
     returning o.id, o.kind, o.template, o.dedupe_key, o.subscription_id, o.invoice_id, o.recipient, o.language, o.locale, o.payload, o.attempts, o.created_on`
 
@@ -77,15 +91,18 @@ export type DeliveryOutcome =
  * Records outcomes, only for messages still leased to this engine; a retry is due `retryDelaySeconds`
  * (webhooks: `webhookRetryDelaySeconds`, within `webhookRetrySeconds`) after business instant `now`.
  */
-export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>, now: number, webhookRetrySeconds = 3 * 86_400) => {
-  if (results.length === 0) return
+export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>, now: number, webhookRetrySeconds = 3 * 86_400): Promise<number> => {
+  if (results.length === 0) return 0
   const sent = results.filter((r) => r.outcome._tag === "Sent")
   const failed = results.filter((r) => r.outcome._tag !== "Sent")
+  // What this engine really delivered: the sends it could still record under its own lease.
+  let recorded = 0
   if (sent.length > 0) {
-    await sql`
+    recorded = (await sql`
       update outbox o set status = 'sent', sent_at = now(), provider_id = u.pid, lease_owner = null, lease_until = null, last_error = null
       from unnest(${sent.map((r) => r.message.id)}::int8[], ${sent.map((r) => (r.outcome as { providerId: string }).providerId)}::text[]) as u(id, pid)
-      where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'`
+      where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'
+      returning o.id`).length
   }
   if (failed.length > 0) {
     const final = failed.map((r) =>
@@ -99,4 +116,5 @@ export const recordDeliveries = async (sql: Sql, owner: string, results: Readonl
                   ${final.map((f) => (f ? "t" : "f"))}::text[]::bool[], ${failed.map((r) => delay(r.message))}::int[]) as u(id, err, final, delay)
       where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'`
   }
+  return recorded
 }
