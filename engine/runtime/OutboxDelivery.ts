@@ -146,7 +146,7 @@ export const webhookBody = (m: ClaimedMessage): string =>
   JSON.stringify({ id: m.dedupe_key, type: m.template ?? "webhook", created_on: m.created_on, data: m.payload })
 
 const postWebhook = (m: ClaimedMessage, r: RenderedMessage): Effect.Effect<DeliveryOutcome> =>
-  Effect.promise(async (): Promise<DeliveryOutcome> => {
+  Effect.promise(async (interrupted): Promise<DeliveryOutcome> => {
     const body = webhookBody(m)
     // The template renderer resolves the key (BILLCYCLE_WEBHOOK_SECRET, else the webhook-secret setting); a sender
     // handed a message rendered elsewhere falls back to the environment.
@@ -157,7 +157,8 @@ const postWebhook = (m: ClaimedMessage, r: RenderedMessage): Effect.Effect<Deliv
         // Wall-clock signing time, not business time: receivers check it against their own clock to refuse replays, as Stripe's do.
         headers: { "content-type": "application/json", "idempotency-key": m.dedupe_key, "x-billcycle-signature": signWebhook(secret, body, Math.floor(Date.now() / 1000)) },
         body,
-        signal: AbortSignal.timeout(10_000)
+        // At most 10 s, and cut short when the engine is interrupted (SIGTERM).
+        signal: AbortSignal.any([interrupted, AbortSignal.timeout(10_000)])
       })
       if (response.ok) return { _tag: "Sent", providerId: `${response.status}` }
       return response.status >= 500 || response.status === 429 ? { _tag: "Retry", error: `HTTP ${response.status}` } : { _tag: "Failed", error: `HTTP ${response.status}` }
@@ -204,7 +205,13 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
           (held) => (held ? sender.send(message, r) : Effect.succeed<DeliveryOutcome | undefined>(undefined))
         )
       return outcome.pipe(Effect.map((o) => ({ message, outcome: o })))
-    }, { concurrency: 10 }).pipe(Effect.ensuring(Fiber.interrupt(heartbeat)))
+    }, { concurrency: 10 }).pipe(
+      // The tick is uninterruptible so that state changes commit whole; sends are not state changes. A
+      // SIGTERM here cuts a slow SMTP or webhook call short: the messages stay leased to this (then dead)
+      // process and the next engine retakes them at once, to send under the same delivery key.
+      Effect.interruptible,
+      Effect.ensuring(Fiber.interrupt(heartbeat))
+    )
     failpoint("after-delivery-send")
     const done = results.flatMap((r) => (r.outcome === undefined ? [] : [{ message: r.message, outcome: r.outcome }]))
     sent += yield* db("recording deliveries", () => recordDeliveries(sql, owner, done, now, webhookRetrySeconds))
