@@ -3,25 +3,16 @@
  * names the flag and what was expected.
  */
 import { Effect } from "effect"
-import { parseCalendarDate } from "../billing/index.ts"
+import { inputDateProblem, parseCalendarDate } from "../billing/index.ts"
 import type { CalendarDate, Frequency } from "../domain/index.ts"
 import { frequencyNames, parseFrequency } from "../domain/index.ts"
 import { UsageError } from "./CliFailure.ts"
 
-/**
- * Dates a flag may name: years 1900 to 2999. Billing dates run on from a date (a fixed term of monthly
- * payments, years ahead), and every one of them must still be a date the store and the calendar hold.
- */
-export const minFlagYear = 1900
-export const maxFlagYear = 2999
-
 export const parseDateFlag = (flag: string, value: string): Effect.Effect<CalendarDate, UsageError> => {
   const d = parseCalendarDate(value)
   if (d === undefined) return Effect.fail(new UsageError({ message: `${flag}: "${value}" is not a calendar date (expected YYYY-MM-DD, a day that exists)` }))
-  const year = Number(d.slice(0, 4))
-  return year < minFlagYear || year > maxFlagYear
-    ? Effect.fail(new UsageError({ message: `${flag}: ${value} is out of range (years ${minFlagYear} to ${maxFlagYear})` }))
-    : Effect.succeed(d)
+  const problem = inputDateProblem(d)
+  return problem === undefined ? Effect.succeed(d) : Effect.fail(new UsageError({ message: `${flag}: ${problem}` }))
 }
 
 /** The largest count a flag takes: the store keeps counts in 32-bit integers. */

@@ -12,7 +12,7 @@
  *                  and per purchase (first row wins): start, terms,
  *                  collection, payment_method, language, locale, reminders
  */
-import { BillingSchedule, groupIntoSubscriptions, lineAmounts, parseCalendarDate, toDayNumber } from "../billing/index.ts"
+import { BillingSchedule, groupIntoSubscriptions, inputDateProblem, lineAmounts, parseCalendarDate, toDayNumber } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, ItemSpec } from "../domain/index.ts"
 import { formatBillingTerms, formatFrequency, parseBillingTerms, parseItemSpec } from "../domain/index.ts"
 import { createHash } from "node:crypto"
@@ -280,6 +280,7 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
     const startText = first.get("start")
     const startDate = startText === "" ? ctx.today : parseCalendarDate(startText)
     if (startDate === undefined) problems.add(first.line, "start", `"${startText}" is not a calendar date YYYY-MM-DD`)
+    else if (inputDateProblem(startDate) !== undefined) problems.add(first.line, "start", inputDateProblem(startDate)!)
     const terms = parseBillingTerms(opt(first.get("terms")) ?? "auto-renew")
     if (terms === undefined) problems.add(first.line, "terms", `expected auto-renew or fixed:N, got "${first.get("terms")}"`)
     const collectionText = opt(first.get("collection")) ?? "charge"
@@ -302,7 +303,7 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
       problems.add(m === null ? first.line : Number(m[1]), "item", m === null ? (e as Error).message : m[2]!)
       continue
     }
-    if (startDate === undefined || terms === undefined || cm === null) continue
+    if (startDate === undefined || inputDateProblem(startDate) !== undefined || terms === undefined || cm === null) continue
     const recurring = resolved.filter((r) => r.frequency !== undefined)
     const oneTime = resolved.filter((r) => r.frequency === undefined)
     if (recurring.length === 0) {

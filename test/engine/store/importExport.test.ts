@@ -68,6 +68,10 @@ describe(`import and export (${backend})`, () => {
     await expect(importCsv(t.db.sql, ctx, "subs.csv", changed)).rejects.toThrow("subs.csv:4:subscription: subscription B was imported before with other rows")
     expect(await rowCount()).toBe(before)
     expect(await rowCount()).toBe(before)
+    // A start no calendar of billing dates can follow is refused like any bad cell.
+    await expect(importCsv(t.db.sql, ctx, "far.csv", "subscription,contact,item,start,terms\nF,ana@example.com,sku=CASUAL,9999-12-15,fixed:1000\n"))
+      .rejects.toThrow("far.csv:2:start: 9999-12-15 is out of range (years 1900 to 2999)")
+    expect(await rowCount()).toBe(before)
   })
 
   it("re-importing contacts and products with the same data changes nothing; other data under a known email or SKU is refused", async () => {
