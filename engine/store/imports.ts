@@ -128,9 +128,10 @@ const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
   const existing = await sql<Array<{ email: string; name: string | null; language: string | null; locale: string | null; payment_method: string | null; country: string | null }>>`
     select email, name, language, locale, payment_method, address ->> 'country' as country from contacts where lower(email) = any(${[...seen.keys()]})`
   const known = new Set<string>()
+  const byLine = new Map(records.map((r) => [r.line, r]))
   for (const e of existing) {
     const line = seen.get(e.email.toLowerCase())!
-    const r = records.find((x) => x.line === line)!
+    const r = byLine.get(line)!
     const differs = ([["name", e.name], ["language", e.language], ["locale", e.locale], ["payment_method", e.payment_method], ["country", e.country]] as const)
       .filter(([column, stored]) => (opt(r.get(column)) ?? null) !== stored)
     if (differs.length > 0) {
@@ -179,9 +180,10 @@ const importProducts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
   const existing = await sql<Array<{ sku: string; name: string; unit_price: number; currency: string; frequency_unit: string | null; frequency_count: number | null }>>`
     select sku, name, unit_price, currency, frequency_unit, frequency_count from products where sku = any(${[...seen.keys()]})`
   const known = new Set<string>()
+  const validBySku = new Map(valid.map((v) => [v.sku, v]))
   for (const e of existing) {
     known.add(e.sku)
-    const v = valid.find((x) => x.sku === e.sku)
+    const v = validBySku.get(e.sku)
     if (v === undefined) continue
     const differs = ([["name", e.name, v.name], ["price", Number(e.unit_price), v.unitPrice], ["currency", e.currency, v.currency], ["frequency", `${e.frequency_unit}/${e.frequency_count}`, `${v.unit}/${v.count}`]] as const)
       .find(([, a, b]) => a !== b)
