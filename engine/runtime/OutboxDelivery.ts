@@ -192,7 +192,8 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
     const ids = claimed.map((m) => m.id)
     // Heartbeat: the leases stay ours while the batch is rendered and sent (a failed renewal is retried on the next beat).
     const heartbeat = yield* Effect.forkChild(
-      Effect.tryPromise(() => renewOutboxLeases(sql, owner, ids)).pipe(Effect.ignore, Effect.delay("30 seconds"), Effect.forever)
+      // Interruptible even inside the uninterruptible tick it is forked from, so that stopping it cannot hang.
+      Effect.tryPromise(() => renewOutboxLeases(sql, owner, ids)).pipe(Effect.ignore, Effect.delay("30 seconds"), Effect.forever, Effect.interruptible)
     )
     const rendered = yield* renderer.render(claimed)
     const results = yield* Effect.forEach(claimed, (message, i) => {
