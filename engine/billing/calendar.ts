@@ -72,6 +72,19 @@ export const parseCivil = (text: string): CivilDate | undefined => {
   return { year, month, day }
 }
 
+/**
+ * The years a date given as input (a flag, an import's start) may lie in. Billing dates run on from
+ * it (a fixed term of payments, years ahead) and every one must stay a date the calendar and the store
+ * hold; no real subscription starts before 1900 or after 2999.
+ */
+export const inputYears = { min: 1900, max: 2999 } as const
+
+/** Why an input date is out of range, or undefined when it is within `inputYears`. */
+export const inputDateProblem = (date: CalendarDate): string | undefined => {
+  const year = Number(date.slice(0, 4))
+  return year < inputYears.min || year > inputYears.max ? `${date} is out of range (years ${inputYears.min} to ${inputYears.max})` : undefined
+}
+
 export const parseCalendarDate = (text: string): CalendarDate | undefined =>
   parseCivil(text) === undefined ? undefined : (text as CalendarDate)
 

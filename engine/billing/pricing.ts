@@ -14,6 +14,7 @@
  * Norway's MVA), and Stripe's default.
  */
 import type { Frequency, LineItem, UnitDiscount } from "../domain/index.ts"
+import { maxInvoiceAmount, maxLineAmount, maxQuantity } from "../domain/index.ts"
 
 const PPM = 1_000_000n
 
@@ -41,6 +42,11 @@ export const validateLine = (line: Pick<LineItem, "unitPrice" | "quantity" | "di
   }
   if (!Number.isSafeInteger(line.quantity) || line.quantity <= 0) {
     throw new PricingError("qty", `quantity must be a whole number greater than 0, got ${line.quantity}`)
+  }
+  if (line.quantity > maxQuantity) throw new PricingError("qty", `quantity must be at most ${maxQuantity}, got ${line.quantity}`)
+  // Exact: both factors are safe integers, their product may not be.
+  if (BigInt(line.unitPrice) * BigInt(line.quantity) > BigInt(maxLineAmount)) {
+    throw new PricingError("price", `unit price × quantity must be at most ${maxLineAmount} minor units (the most one line can hold), got ${BigInt(line.unitPrice) * BigInt(line.quantity)}`)
   }
   const d = line.discount
   if (d !== undefined) {
@@ -128,9 +134,33 @@ const addLine = (t: Totals, a: LineAmounts): Totals => ({
 
 const addFee = (t: Totals, amount: number): Totals => ({ ...t, fees: t.fees + amount, total: t.total + amount })
 
-/** Totals of a set of lines and fees: every total is the sum of its lines. */
-export const totalsOf = (lines: ReadonlyArray<LineAmounts>, fees: ReadonlyArray<number> = []): Totals =>
-  fees.reduce(addFee, lines.reduce(addLine, zeroTotals))
+/**
+ * Totals of a set of lines and fees: every total is the sum of its lines. Refused beyond the invoice
+ * maximum (money.ts): below it every sum here is an exact integer.
+ */
+export const totalsOf = (lines: ReadonlyArray<LineAmounts>, fees: ReadonlyArray<number> = []): Totals => {
+  const totals = fees.reduce(addFee, lines.reduce(addLine, zeroTotals))
+  checkInvoiceAmount(totals.total)
+  return totals
+}
+
+/** An invoice's total must not pass the invoice maximum; `total` is what the lines' totals and fees add up to. */
+export const checkInvoiceAmount = (total: number): void => {
+  if (!(Math.abs(total) <= maxInvoiceAmount)) {
+    throw new PricingError("total", `the lines add up to more than ${maxInvoiceAmount} minor units, the most one invoice can hold`)
+  }
+}
+
+/**
+ * What one invoice of these lines comes to: the sum of the lines' totals, refused beyond the invoice maximum.
+ * Checks line by line, so no partial sum is ever past 2^53.
+ */
+export const invoiceTotal = (lines: ReadonlyArray<Pick<LineItem, "unitPrice" | "quantity" | "discount" | "taxRate">>): number =>
+  lines.reduce((sum, line) => {
+    const next = sum + lineAmounts(line).total
+    checkInvoiceAmount(next)
+    return next
+  }, 0)
 
 export interface SummaryInput {
   readonly items: ReadonlyArray<LineItem>
@@ -176,7 +206,12 @@ export const summarize = (input: SummaryInput): Summary => {
     : input.firstPaymentDueNow
     ? input.payments - 1
     : input.payments
-  const total = futurePayments === undefined ? undefined : dueNow.total + perPayment.total * futurePayments
+  // A whole contract may pass 2^53 (the invoice maximum × many payments): computed exactly, refused if not a safe integer.
+  const exactTotal = futurePayments === undefined ? undefined : BigInt(dueNow.total) + BigInt(perPayment.total) * BigInt(futurePayments)
+  if (exactTotal !== undefined && exactTotal > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new PricingError("terms", `the contract's total of ${exactTotal} minor units is too large to hold exactly; fewer payments or smaller amounts`)
+  }
+  const total = exactTotal === undefined ? undefined : Number(exactTotal)
   return { dueNow, perPayment, futurePayments, total }
 }
 

@@ -42,7 +42,8 @@ export const parseFrequency = (text: string): Frequency | undefined => {
   if (m === null) return undefined
   const count = Number(m[1])
   const unit = unitWords[m[2]!]
-  if (unit === undefined || !Number.isSafeInteger(count) || count <= 0) return undefined
+  // At most every 1000 units: billing dates must stay dates the calendar holds (and the store's integers).
+  if (unit === undefined || !Number.isSafeInteger(count) || count <= 0 || count > 1000) return undefined
   return { unit, count }
 }
 

@@ -28,6 +28,23 @@ export const minorUnitExponent = (currency: string): number => {
   return e
 }
 
+/**
+ * The largest amounts billcycle takes, in minor units of any currency. Every
+ * amount is a JavaScript number, exact only up to 2^53 (≈ 9.007 × 10^15):
+ * beyond it 90071992547409.91 × 3 comes out a cent off. The limits keep every
+ * sum exact with room to spare:
+ * - a line (unit price × quantity, before tax) at most 10^14, so with a tax
+ *   of up to 100% its total is at most 2 × 10^14;
+ * - an invoice (its lines with tax, and fees) at most 10^15, so nine whole
+ *   invoices still add up exactly;
+ * - a quantity at most 10^9 (the database keeps it in a 32-bit integer).
+ * In USD that is a line of 1,000,000,000,000.00 and an invoice of
+ * 10,000,000,000,000.00; in JPY 10^14 and 10^15 yen; in KWD 10^11 and 10^12 dinars.
+ */
+export const maxLineAmount = 100_000_000_000_000
+export const maxInvoiceAmount = 1_000_000_000_000_000
+export const maxQuantity = 1_000_000_000
+
 /** A safe integer count of minor units (cents, øre, yen). */
 export const MinorUnits = Schema.Number.pipe(
   Schema.check(Schema.makeFilter((n: number) => Number.isSafeInteger(n) || `expected a whole number of minor units, got ${n}`)),
@@ -61,8 +78,12 @@ export const parseMajorAmount = (text: string, currency: string): number | strin
       ? `${currency} has no minor unit; got "${text}"`
       : `${currency} has ${exp} decimals; got "${text}"`
   }
-  const minor = Number(m[2]! + frac.padEnd(exp, "0"))
-  if (!Number.isSafeInteger(minor)) return `amount out of range: "${text}"`
+  // Compared as a bigint: a long digit string must not round to a number that looks in range.
+  const exact = BigInt(m[2]! + frac.padEnd(exp, "0"))
+  if (exact > BigInt(maxInvoiceAmount)) {
+    return `amount out of range: "${text}" is more than ${formatMajorAmount(maxInvoiceAmount, currency)}, the most one invoice can hold`
+  }
+  const minor = Number(exact)
   return m[1] === "-" ? -minor : minor
 }
 

@@ -32,6 +32,7 @@ import {
   dueWork
 } from "../store/index.ts"
 import { BusinessClock } from "./BusinessClock.ts"
+import { deadLocalOwner } from "./leaseOwners.ts"
 import { failpoint } from "./failpoint.ts"
 import { Gateway } from "./Gateway.ts"
 import { TickHooks } from "./TickHooks.ts"
@@ -59,18 +60,7 @@ const hostName = hostname()
 export const engineOwner = `${hostName}/${process.pid}/${randomUUID().slice(0, 8)}`
 
 /** Leases held by processes on this host that no longer exist can be taken over at once. */
-const isDeadOwner = (owner: string): boolean => {
-  const [host, pidText, token] = owner.split("/")
-  if (host !== hostName) return false
-  const pid = Number(pidText)
-  if (pid === process.pid) return owner !== engineOwner && token !== undefined
-  try {
-    process.kill(pid, 0)
-    return false
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "ESRCH"
-  }
-}
+const isDeadOwner = (owner: string): boolean => deadLocalOwner(owner, engineOwner)
 
 /** Time spent per step since the process started, for benchmarks and `--log-format json`. */
 export const stepTimings = new Map<string, { calls: number; ms: number }>()

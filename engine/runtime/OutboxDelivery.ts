@@ -6,7 +6,7 @@
  * notifications are rendered from our templates; a webhook is its payload as
  * signed JSON, never a template.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Fiber, Layer } from "effect"
 import { createHmac } from "node:crypto"
 import { mkdirSync, renameSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -15,9 +15,10 @@ import type { SendMailOptions } from "nodemailer"
 import type MailComposerClass from "nodemailer/lib/mail-composer/index.js"
 import { join } from "node:path"
 import type { ClaimedMessage, DeliveryOutcome } from "../store/index.ts"
-import { claimOutbox, Database, DatabaseError, loadEmailDataBatch, loadSettings, messageOf, recordDeliveries } from "../store/index.ts"
+import { claimOutbox, Database, DatabaseError, holdsOutboxLease, loadEmailDataBatch, loadSettings, messageOf, recordDeliveries, renewOutboxLeases, sendingLeaseOwners } from "../store/index.ts"
 import { renderEmail } from "../../templates/index.ts"
 import { failpoint } from "./failpoint.ts"
+import { deadLocalOwner } from "./leaseOwners.ts"
 
 // nodemailer is required on first delivery, not when the command line starts.
 const require = createRequire(import.meta.url)
@@ -106,7 +107,7 @@ export class MessageSender extends Context.Service<MessageSender, {
   /** Sends through an SMTP server (SMTP_URL); the Message-ID is the delivery key, so a receiver can drop a repeat. */
   static readonly smtp = (url: string, from = "billing@example.com") =>
     Layer.effect(MessageSender, Effect.gen(function*() {
-      const transport = yield* Effect.acquireRelease(Effect.sync(() => nodemailer().createTransport(url)), (t) => Effect.sync(() => t.close()))
+      const transport = yield* Effect.acquireRelease(Effect.sync(() => nodemailer().createTransport(withSmtpTimeouts(url))), (t) => Effect.sync(() => t.close()))
       return {
         send: (m: ClaimedMessage, r: RenderedMessage) =>
           m.kind === "webhook"
@@ -120,6 +121,20 @@ export class MessageSender extends Context.Service<MessageSender, {
             }).pipe(Effect.catch((e) => Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: messageOf(e) })))
       }
     }))
+}
+
+/**
+ * Bounded waits for every SMTP step: nodemailer waits 2 minutes for a connection, 30 s for the greeting
+ * and 10 minutes on a silent socket by default, so one server that accepts and never answers held a
+ * tick (and a SIGTERM) for about 600 s. A message that times out is retried later like any failure.
+ * The URL may set its own (`?socketTimeout=60000`, milliseconds).
+ */
+export const smtpTimeouts = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 } as const
+
+export const withSmtpTimeouts = (url: string): string => {
+  const u = new URL(url)
+  for (const [key, ms] of Object.entries(smtpTimeouts)) if (!u.searchParams.has(key)) u.searchParams.set(key, String(ms))
+  return u.toString()
 }
 
 const deliveryName = (m: ClaimedMessage) => m.dedupe_key.replace(/[^A-Za-z0-9._-]+/g, "_")
@@ -137,7 +152,7 @@ export const webhookBody = (m: ClaimedMessage): string =>
   JSON.stringify({ id: m.dedupe_key, type: m.template ?? "webhook", created_on: m.created_on, data: m.payload })
 
 const postWebhook = (m: ClaimedMessage, r: RenderedMessage): Effect.Effect<DeliveryOutcome> =>
-  Effect.promise(async (): Promise<DeliveryOutcome> => {
+  Effect.promise(async (interrupted): Promise<DeliveryOutcome> => {
     const body = webhookBody(m)
     // The template renderer resolves the key (BILLCYCLE_WEBHOOK_SECRET, else the webhook-secret setting); a sender
     // handed a message rendered elsewhere falls back to the environment.
@@ -148,7 +163,8 @@ const postWebhook = (m: ClaimedMessage, r: RenderedMessage): Effect.Effect<Deliv
         // Wall-clock signing time, not business time: receivers check it against their own clock to refuse replays, as Stripe's do.
         headers: { "content-type": "application/json", "idempotency-key": m.dedupe_key, "x-billcycle-signature": signWebhook(secret, body, Math.floor(Date.now() / 1000)) },
         body,
-        signal: AbortSignal.timeout(10_000)
+        // At most 10 s, and cut short when the engine is interrupted (SIGTERM).
+        signal: AbortSignal.any([interrupted, AbortSignal.timeout(10_000)])
       })
       if (response.ok) return { _tag: "Sent", providerId: `${response.status}` }
       return response.status >= 500 || response.status === 429 ? { _tag: "Retry", error: `HTTP ${response.status}` } : { _tag: "Failed", error: `HTTP ${response.status}` }
@@ -161,26 +177,51 @@ const postWebhook = (m: ClaimedMessage, r: RenderedMessage): Effect.Effect<Deliv
  * Delivers everything due at business instant `now` (the tick's, epoch
  * milliseconds); returns how many were sent. Retries are scheduled from `now`
  * too, so a simulated run retries on its later ticks.
+ *
+ * Leases: messages left `sending` by a dead process on this host are retaken
+ * at once (as payment attempts are), not after their 2-minute lease; while a
+ * batch is in hand its leases are renewed every 30 s, so a slow send is not
+ * retaken by another engine; each message's lease is checked right before it
+ * is sent, and only the sends recorded under our own lease are counted.
  */
 export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string, now: number, batch = 200) {
   const { sql } = yield* Database
   const renderer = yield* MessageRenderer
   const sender = yield* MessageSender
+  const db = <A>(what: string, work: () => Promise<A>) => Effect.tryPromise({ try: work, catch: (cause) => new DatabaseError({ message: `${what}: ${messageOf(cause)}`, cause }) })
   let sent = 0
+  const { webhookRetrySeconds } = yield* db("loading settings", () => loadSettings(sql))
+  const dead = (yield* db("reading leases", () => sendingLeaseOwners(sql))).filter((o) => deadLocalOwner(o, owner))
   for (;;) {
-    const claimed = yield* Effect.tryPromise({ try: () => claimOutbox(sql, owner, batch, now), catch: (cause) => new DatabaseError({ message: `claiming messages: ${messageOf(cause)}`, cause }) })
+    const claimed = yield* db("claiming messages", () => claimOutbox(sql, owner, batch, now, dead))
     if (claimed.length === 0) return sent
+    const ids = claimed.map((m) => m.id)
+    // Heartbeat: the leases stay ours while the batch is rendered and sent (a failed renewal is retried on the next beat).
+    const heartbeat = yield* Effect.forkChild(
+      // Interruptible even inside the uninterruptible tick it is forked from, so that stopping it cannot hang.
+      Effect.tryPromise(() => renewOutboxLeases(sql, owner, ids)).pipe(Effect.ignore, Effect.delay("30 seconds"), Effect.forever, Effect.interruptible)
+    )
     const rendered = yield* renderer.render(claimed)
     const results = yield* Effect.forEach(claimed, (message, i) => {
       const r = rendered[i]
       const outcome = r === undefined || r instanceof Error
         ? Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: `render ${message.template ?? message.kind}: ${r?.message ?? "no result"}` })
-        : sender.send(message, r)
+        : Effect.flatMap(
+          Effect.tryPromise(() => holdsOutboxLease(sql, owner, message.id)).pipe(Effect.orElseSucceed(() => false)),
+          // Another engine retook it (our lease ran out): it is theirs to send, not ours a second time.
+          (held) => (held ? sender.send(message, r) : Effect.succeed<DeliveryOutcome | undefined>(undefined))
+        )
       return outcome.pipe(Effect.map((o) => ({ message, outcome: o })))
-    }, { concurrency: 10 })
+    }, { concurrency: 10 }).pipe(
+      // The tick is uninterruptible so that state changes commit whole; sends are not state changes. A
+      // SIGTERM here cuts a slow SMTP or webhook call short: the messages stay leased to this (then dead)
+      // process and the next engine retakes them at once, to send under the same delivery key.
+      Effect.interruptible,
+      Effect.ensuring(Fiber.interrupt(heartbeat))
+    )
     failpoint("after-delivery-send")
-    yield* Effect.tryPromise({ try: () => recordDeliveries(sql, owner, results, now), catch: (cause) => new DatabaseError({ message: `recording deliveries: ${messageOf(cause)}`, cause }) })
-    sent += results.filter((r) => r.outcome._tag === "Sent").length
+    const done = results.flatMap((r) => (r.outcome === undefined ? [] : [{ message: r.message, outcome: r.outcome }]))
+    sent += yield* db("recording deliveries", () => recordDeliveries(sql, owner, done, now, webhookRetrySeconds))
     if (claimed.length < batch) return sent
   }
 })

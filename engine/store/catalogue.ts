@@ -34,6 +34,8 @@ export const validateProduct = (input: ProductInput, where = ""): { unitPrice: n
   const at = (flag: string) => (where === "" ? flag : `${where}: ${flag}`)
   if (input.name.trim() === "") throw new InputError(`${at("--name")}: a product needs a name`)
   if (input.sku.trim() === "") throw new InputError(`${at("--sku")}: a product needs a SKU`)
+  // The SKU and the email are unique keys: an index entry has a size limit, and no real one is this long.
+  if (input.sku.length > 100) throw new InputError(`${at("--sku")}: a SKU of ${input.sku.length} characters; at most 100`)
   if (!isCurrencyCode(input.currency)) throw new InputError(`${at("--currency")}: "${input.currency}" is not an ISO 4217 currency code`)
   const price = parseMajorAmount(input.price, input.currency)
   if (typeof price === "string") throw new InputError(`${at("--price")}: ${price}`)
@@ -83,6 +85,7 @@ export const languages = ["en", "nb", "nl", "fr", "sv"] as const
 
 export const validateContact = (input: ContactInput, where = ""): void => {
   const at = (flag: string) => (where === "" ? flag : `${where}: ${flag}`)
+  if (input.email.length > 254) throw new InputError(`${at("--email")}: an email address of ${input.email.length} characters; at most 254 (RFC 5321)`)
   if (!emailPattern.test(input.email)) throw new InputError(`${at("--email")}: "${input.email}" is not an email address`)
   if (input.language !== undefined && !(languages as ReadonlyArray<string>).includes(input.language)) {
     throw new InputError(`${at("--language")}: expected one of ${languages.join(", ")}, got "${input.language}"`)

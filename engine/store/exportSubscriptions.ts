@@ -5,7 +5,7 @@
  */
 import { formatFrequency, formatMajorAmount } from "../domain/index.ts"
 import { lineAmounts } from "../billing/index.ts"
-import { formatCsv } from "./csv.ts"
+import { formatCsv, spreadsheetSafe } from "./csv.ts"
 import type { Sql } from "./Database.ts"
 
 export const headerLanguages = ["en", "nb", "nl", "fr", "sv"] as const
@@ -97,5 +97,6 @@ export const exportSubscriptions = async (sql: Sql, properties: ExportProperties
       }
     }
   }
-  return formatCsv([columns.map((c) => headers[c]![language]), ...subs.map((s) => columns.map((c) => value(s, c)))])
+  // Names and properties come from buyers and imports: a cell like =HYPERLINK(…) must not run in the reader's spreadsheet.
+  return formatCsv([columns.map((c) => headers[c]![language]), ...subs.map((s) => columns.map((c) => spreadsheetSafe(value(s, c))))])
 }

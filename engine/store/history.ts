@@ -41,7 +41,7 @@ import { join } from "node:path"
 import { BillingSchedule, lineAmounts, parseCalendarDate, parsePercentPpm, toDayNumber } from "../billing/index.ts"
 import type { CalendarDate, Frequency, MinorUnits, SubscriptionStatus, UnitDiscount } from "../domain/index.ts"
 import { canPause, canResume, formatFrequency, isCurrencyCode, isTerminal, parseBillingTerms, parseFrequency, parseMajorAmount } from "../domain/index.ts"
-import { csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
+import { cellProblems, csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 
@@ -151,7 +151,13 @@ const readCsv = (dir: string, name: string, problems: Array<string>): Array<Rec>
     return undefined
   }
   try {
-    const { header, records } = csvRecords(parseCsv(readFileSync(path, "utf8")))
+    const rows = parseCsv(readFileSync(path, "utf8"))
+    const cells = cellProblems(rows)
+    if (cells.length > 0) {
+      problems.push(...cells.slice(0, 50).map((c) => `${name}.csv:${c.line}:${c.column}: ${c.message}`))
+      return undefined
+    }
+    const { header, records } = csvRecords(rows)
     const missing = files[name as keyof typeof files].filter((c) => !header.includes(c))
     if (missing.length > 0) {
       problems.push(`${name}.csv:1: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`)

@@ -12,12 +12,13 @@
  *                  and per purchase (first row wins): start, terms,
  *                  collection, payment_method, language, locale, reminders
  */
-import { BillingSchedule, groupIntoSubscriptions, lineAmounts, parseCalendarDate, toDayNumber } from "../billing/index.ts"
+import { BillingSchedule, groupIntoSubscriptions, inputDateProblem, lineAmounts, parseCalendarDate, toDayNumber } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, ItemSpec } from "../domain/index.ts"
 import { formatBillingTerms, formatFrequency, parseBillingTerms, parseItemSpec } from "../domain/index.ts"
+import { createHash } from "node:crypto"
 import type { EngineContext } from "./billingRun.ts"
 import { validateContact, validateProduct } from "./catalogue.ts"
-import { csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
+import { cellProblems, csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 import type { ResolvedItem } from "./subscriptionWrites.ts"
@@ -29,6 +30,8 @@ export interface ImportSummary {
   readonly kind: ImportKind
   readonly rows: number
   readonly created: number
+  /** Records the file names that exist already with the same data: imported before, left as they are. */
+  readonly unchanged: number
 }
 
 /** Collects problems; throws them all at once, one per line. */
@@ -80,6 +83,8 @@ export const importCsv = async (sql: Sql, ctx: EngineContext, file: string, text
     if (e instanceof CsvSyntaxError) throw new InputError(`${file}:${e.line}: ${e.message}`)
     throw e
   }
+  const cells = cellProblems(rows)
+  if (cells.length > 0) throw new InputError(cells.slice(0, 50).map((c) => `${file}:${c.line}:${c.column}: ${c.message}`).join("\n"))
   const { header, records } = csvRecords(rows, { snakeCase: true })
   const kind = detectKind(header)
   if (kind === undefined) {
@@ -118,23 +123,41 @@ const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
     if (seen.has(key)) problems.add(r.line, "email", `${email} appears again (first on row ${seen.get(key)})`)
     else seen.set(key, r.line)
   }
-  const existing = await sql<Array<{ email: string }>>`select email from contacts where lower(email) = any(${[...seen.keys()]})`
-  for (const e of existing) problems.add(seen.get(e.email.toLowerCase())!, "email", `a contact with email ${e.email} exists already`)
+  // The email is a contact's key: a contact imported before with the same data is left as it is (a re-run
+  // after a crash must not fail or duplicate); one with other data is refused, naming the row.
+  const existing = await sql<Array<{ email: string; name: string | null; language: string | null; locale: string | null; payment_method: string | null; country: string | null }>>`
+    select email, name, language, locale, payment_method, address ->> 'country' as country from contacts where lower(email) = any(${[...seen.keys()]})`
+  const known = new Set<string>()
+  const byLine = new Map(records.map((r) => [r.line, r]))
+  for (const e of existing) {
+    const line = seen.get(e.email.toLowerCase())!
+    const r = byLine.get(line)!
+    const differs = ([["name", e.name], ["language", e.language], ["locale", e.locale], ["payment_method", e.payment_method], ["country", e.country]] as const)
+      .filter(([column, stored]) => (opt(r.get(column)) ?? null) !== stored)
+    if (differs.length > 0) {
+      const [column, stored] = differs[0]!
+      problems.add(line, column, `a contact with email ${e.email} exists already with other data (${column} is ${stored === null ? "empty" : `"${stored}"`}, the file says ${r.get(column) === "" ? "empty" : `"${r.get(column)}"`})`)
+    }
+    known.add(e.email.toLowerCase())
+  }
   problems.throwIfAny()
-  await sql.begin(async (tx) => {
-    const ids = await tx<Array<{ id: number }>>`
-      insert into contacts (email, name, language, locale, payment_method, address)
-      select e, n, l, lc, pm, case when c is null then null else jsonb_build_object('country', c) end from unnest(
-        ${records.map((r) => r.get("email"))}::text[], ${records.map((r) => opt(r.get("name")) ?? null)}::text[],
-        ${records.map((r) => opt(r.get("language")) ?? null)}::text[], ${records.map((r) => opt(r.get("locale")) ?? null)}::text[],
-        ${records.map((r) => opt(r.get("payment_method")) ?? null)}::text[], ${records.map((r) => opt(r.get("country")) ?? null)}::text[]
-      ) as u(e, n, l, lc, pm, c)
-      returning id`
-    await tx`
-      insert into events (type, contact_id, occurred_on, source, data)
-      select 'contact.created', id, ${ctx.today}::date, 'import', '{}'::jsonb from unnest(${ids.map((r) => r.id)}::int8[]) as u(id)`
-  })
-  return { kind: "contacts", rows: records.length, created: records.length }
+  const fresh = records.filter((r) => !known.has(r.get("email").toLowerCase()))
+  if (fresh.length > 0) {
+    await sql.begin(async (tx) => {
+      const ids = await tx<Array<{ id: number }>>`
+        insert into contacts (email, name, language, locale, payment_method, address)
+        select e, n, l, lc, pm, case when c is null then null else jsonb_build_object('country', c) end from unnest(
+          ${fresh.map((r) => r.get("email"))}::text[], ${fresh.map((r) => opt(r.get("name")) ?? null)}::text[],
+          ${fresh.map((r) => opt(r.get("language")) ?? null)}::text[], ${fresh.map((r) => opt(r.get("locale")) ?? null)}::text[],
+          ${fresh.map((r) => opt(r.get("payment_method")) ?? null)}::text[], ${fresh.map((r) => opt(r.get("country")) ?? null)}::text[]
+        ) as u(e, n, l, lc, pm, c)
+        returning id`
+      await tx`
+        insert into events (type, contact_id, occurred_on, source, data)
+        select 'contact.created', id, ${ctx.today}::date, 'import', '{}'::jsonb from unnest(${ids.map((r) => r.id)}::int8[]) as u(id)`
+    })
+  }
+  return { kind: "contacts", rows: records.length, created: fresh.length, unchanged: records.length - fresh.length }
 }
 
 const importProducts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArray<Rec>, problems: Problems): Promise<ImportSummary> => {
@@ -153,14 +176,28 @@ const importProducts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
     if (seen.has(input.sku)) problems.add(r.line, "sku", `SKU ${input.sku} appears again (first on row ${seen.get(input.sku)})`)
     else seen.set(input.sku, r.line)
   }
-  const existing = await sql<Array<{ sku: string }>>`select sku from products where sku = any(${[...seen.keys()]})`
-  for (const e of existing) problems.add(seen.get(e.sku)!, "sku", `a product with SKU ${e.sku} exists already`)
+  // The SKU is a product's key: imported before with the same data, it is left as it is; with other data, refused.
+  const existing = await sql<Array<{ sku: string; name: string; unit_price: number; currency: string; frequency_unit: string | null; frequency_count: number | null }>>`
+    select sku, name, unit_price, currency, frequency_unit, frequency_count from products where sku = any(${[...seen.keys()]})`
+  const known = new Set<string>()
+  const validBySku = new Map(valid.map((v) => [v.sku, v]))
+  for (const e of existing) {
+    known.add(e.sku)
+    const v = validBySku.get(e.sku)
+    if (v === undefined) continue
+    const differs = ([["name", e.name, v.name], ["price", Number(e.unit_price), v.unitPrice], ["currency", e.currency, v.currency], ["frequency", `${e.frequency_unit}/${e.frequency_count}`, `${v.unit}/${v.count}`]] as const)
+      .find(([, a, b]) => a !== b)
+    if (differs !== undefined) problems.add(seen.get(e.sku)!, differs[0], `a product with SKU ${e.sku} exists already with another ${differs[0]}`)
+  }
   problems.throwIfAny()
-  await sql`
-    insert into products (name, sku, unit_price, currency, frequency_unit, frequency_count)
-    select * from unnest(${valid.map((v) => v.name)}::text[], ${valid.map((v) => v.sku)}::text[], ${valid.map((v) => v.unitPrice)}::int8[],
-      ${valid.map((v) => v.currency)}::text[], ${valid.map((v) => v.unit)}::text[], ${valid.map((v) => v.count)}::int[])`
-  return { kind: "products", rows: records.length, created: valid.length }
+  const fresh = valid.filter((v) => !known.has(v.sku))
+  if (fresh.length > 0) {
+    await sql`
+      insert into products (name, sku, unit_price, currency, frequency_unit, frequency_count)
+      select * from unnest(${fresh.map((v) => v.name)}::text[], ${fresh.map((v) => v.sku)}::text[], ${fresh.map((v) => v.unitPrice)}::int8[],
+        ${fresh.map((v) => v.currency)}::text[], ${fresh.map((v) => v.unit)}::text[], ${fresh.map((v) => v.count)}::int[])`
+  }
+  return { kind: "products", rows: records.length, created: fresh.length, unchanged: valid.length - fresh.length }
 }
 
 interface PlannedSubscription {
@@ -180,7 +217,21 @@ interface PlannedSubscription {
   status: "scheduled" | "active"
   items: Array<ResolvedItem>
   amount: number
+  importKey: string
+  importDigest: string
 }
+
+/**
+ * What a purchase's rows say, as one digest: a re-import compares it with the one stored to tell "the same
+ * purchase again" (left alone) from "the same key with other data" (refused). The contact is compared
+ * case-insensitively, like the lookup.
+ */
+const purchaseDigest = (rows: ReadonlyArray<Rec>): string =>
+  createHash("sha256").update(JSON.stringify(rows.map((r) =>
+    importColumns.subscriptions.map((c) => (c === "contact" ? r.get(c).toLowerCase() : r.get(c)))))).digest("hex")
+
+/** The longest subscription key: it is indexed, and an index entry has a size limit. */
+const maxKeyLength = 200
 
 const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: ReadonlyArray<Rec>, problems: Problems): Promise<ImportSummary> => {
   const purchases = new Map<string, Array<Rec>>()
@@ -190,23 +241,39 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
       problems.add(r.line, "subscription", "empty: rows of one purchase share a subscription key")
       continue
     }
+    if (key.length > maxKeyLength) {
+      problems.add(r.line, "subscription", `a key of ${key.length} characters; at most ${maxKeyLength}`)
+      continue
+    }
     const list = purchases.get(key)
     if (list === undefined) purchases.set(key, [r])
     else list.push(r)
   }
-  const emails = [...new Set(records.map((r) => r.get("contact").toLowerCase()))]
+  // The purchase key is the subscriptions' import key: a key imported before with the same rows is left
+  // alone (re-running an import whose outcome a crash hid must not bill anyone twice); with other rows, refused.
+  const stored = await sql<Array<{ import_key: string; import_digest: string }>>`
+    select distinct import_key, import_digest from subscriptions where import_key = any(${[...purchases.keys()]})`
+  let unchanged = 0
+  for (const { import_key: key, import_digest: digest } of stored) {
+    const rows = purchases.get(key)!
+    if (digest === purchaseDigest(rows)) unchanged += rows.length
+    else problems.add(rows[0]!.line, "subscription", `subscription ${key} was imported before with other rows; import it under a new key or change the subscription with subscriptions update`)
+    purchases.delete(key)
+  }
+  const emails = [...new Set([...purchases.values()].flat().map((r) => r.get("contact").toLowerCase()))]
   const contacts = new Map((await sql<Array<{ id: number; email: string; payment_method: string | null }>>`
     select id, email, payment_method from contacts where lower(email) = any(${emails})`).map((c) => [c.email.toLowerCase(), c]))
   const specs = new Map<Rec, ItemSpec>()
-  for (const r of records) {
+  for (const r of [...purchases.values()].flat()) {
     const spec = parseItemSpec(r.get("item"))
     if (typeof spec === "string") problems.add(r.line, "item", spec)
     else specs.set(r, spec)
   }
   const products = await loadProducts(sql, [...specs.values()].flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
   const planned: Array<PlannedSubscription> = []
-  for (const [, rows] of purchases) {
+  for (const [key, rows] of purchases) {
     const first = rows[0]!
+    const importDigest = purchaseDigest(rows)
     const contact = contacts.get(first.get("contact").toLowerCase())
     if (contact === undefined) {
       problems.add(first.line, "contact", `no contact with email ${first.get("contact") || "(empty)"}`)
@@ -215,6 +282,7 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
     const startText = first.get("start")
     const startDate = startText === "" ? ctx.today : parseCalendarDate(startText)
     if (startDate === undefined) problems.add(first.line, "start", `"${startText}" is not a calendar date YYYY-MM-DD`)
+    else if (inputDateProblem(startDate) !== undefined) problems.add(first.line, "start", inputDateProblem(startDate)!)
     const terms = parseBillingTerms(opt(first.get("terms")) ?? "auto-renew")
     if (terms === undefined) problems.add(first.line, "terms", `expected auto-renew or fixed:N, got "${first.get("terms")}"`)
     const collectionText = opt(first.get("collection")) ?? "charge"
@@ -237,7 +305,7 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
       problems.add(m === null ? first.line : Number(m[1]), "item", m === null ? (e as Error).message : m[2]!)
       continue
     }
-    if (startDate === undefined || terms === undefined || cm === null) continue
+    if (startDate === undefined || inputDateProblem(startDate) !== undefined || terms === undefined || cm === null) continue
     const recurring = resolved.filter((r) => r.frequency !== undefined)
     const oneTime = resolved.filter((r) => r.frequency === undefined)
     if (recurring.length === 0) {
@@ -255,13 +323,21 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
         paymentTerms: cm[1] === "invoice" ? cm[2] ?? "due-on-receipt" : null, paymentMethod: opt(first.get("payment_method")) ?? null,
         reminders: remindersText === "true" || remindersText === "yes", language: language ?? null, locale: opt(first.get("locale")) ?? null,
         status: toDayNumber(startDate) > toDayNumber(ctx.today) ? "scheduled" : "active", items,
-        amount: group.reduce((s, r) => s + lineAmounts(r.line).total, 0)
+        amount: group.reduce((s, r) => s + lineAmounts(r.line).total, 0), importKey: key, importDigest
       })
     })
   }
   problems.throwIfAny()
-  await sql.begin((tx) => insertPlanned(tx, ctx, planned))
-  return { kind: "subscriptions", rows: records.length, created: planned.length }
+  if (planned.length > 0) {
+    await sql.begin((tx) => insertPlanned(tx, ctx, planned)).catch((e: unknown) => {
+      // Another import of the same keys committed between our look-up and our insert: the index had the last word.
+      if ((e as { constraint_name?: string }).constraint_name === "subscriptions_import_key") {
+        throw new InputError(`subscriptions with these keys were imported meanwhile by another process; run the import again to see what is left`)
+      }
+      throw e
+    })
+  }
+  return { kind: "subscriptions", rows: records.length, created: planned.length, unchanged }
 }
 
 /** Writes planned subscriptions with their items, events and status history: a handful of statements for any number of rows. */
@@ -273,15 +349,15 @@ export const insertPlanned = async (tx: TransactionSql, ctx: EngineContext, plan
   const col = <A>(f: (p: PlannedSubscription) => A) => planned.map(f)
   await tx`
     insert into subscriptions (id, contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
-      next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on)
+      next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on, import_key, import_digest)
     overriding system value
-    select id, c, n, cur, fu, fc, tp, sd, sd, ed, sd, cm, pt, pm, rem::bool, lang, loc, st, ${ctx.today}::date from unnest(
+    select id, c, n, cur, fu, fc, tp, sd, sd, ed, sd, cm, pt, pm, rem::bool, lang, loc, st, ${ctx.today}::date, ik, idg from unnest(
       ${ids}::int8[], ${col((p) => p.contactId)}::int8[], ${col((p) => p.name)}::text[], ${col((p) => p.currency)}::text[],
       ${col((p) => p.frequency.unit)}::text[], ${col((p) => p.frequency.count)}::int[], ${col((p) => (p.terms._tag === "Fixed" ? p.terms.payments : null))}::int[],
       ${col((p) => p.startDate)}::date[], ${col((p) => p.endDate)}::date[], ${col((p) => p.collection)}::text[], ${col((p) => p.paymentTerms)}::text[],
       ${col((p) => p.paymentMethod)}::text[], ${col((p) => (p.reminders ? "t" : "f"))}::text[], ${col((p) => p.language)}::text[],
-      ${col((p) => p.locale)}::text[], ${col((p) => p.status)}::text[]
-    ) as u(id, c, n, cur, fu, fc, tp, sd, ed, cm, pt, pm, rem, lang, loc, st)`
+      ${col((p) => p.locale)}::text[], ${col((p) => p.status)}::text[], ${col((p) => p.importKey)}::text[], ${col((p) => p.importDigest)}::text[]
+    ) as u(id, c, n, cur, fu, fc, tp, sd, ed, cm, pt, pm, rem, lang, loc, st, ik, idg)`
   await tx`
     insert into item_versions (subscription_id, version, effective_from)
     select id, 1, sd from unnest(${ids}::int8[], ${col((p) => p.startDate)}::date[]) as u(id, sd)`

@@ -37,18 +37,48 @@ export const maxDeliveryAttempts = 6
 /** Backoff before try n+1 after n failed tries: 1, 2, 4, 8, 16 minutes. */
 export const retryDelaySeconds = (attempts: number): number => 60 * 2 ** Math.max(0, attempts - 1)
 
+/** A webhook waits like an email, but never more than 6 hours between tries. */
+export const maxWebhookDelaySeconds = 6 * 3600
+export const webhookRetryDelaySeconds = (attempts: number): number => Math.min(retryDelaySeconds(attempts), maxWebhookDelaySeconds)
+
+/**
+ * A receiver's outage can last a day (a deploy gone wrong, a weekend): webhooks are retried for the
+ * account's `webhook-retry-window` (3 days by default, as Stripe does), not for an email's 31 minutes.
+ * After `attempts` tries there is another one if the waits so far and the next one fit in the window.
+ * With 3 days: 20 tries over about 68.5 hours; with 31m: 6 tries, like an email.
+ */
+export const webhookHasTriesLeft = (attempts: number, windowSeconds: number): boolean => {
+  let waited = 0
+  for (let n = 1; n <= attempts; n++) waited += webhookRetryDelaySeconds(n)
+  return waited <= windowSeconds
+}
+
+/** Lease owners of messages being sent, for the caller to tell which are dead (their messages are retaken at once). */
+export const sendingLeaseOwners = async (sql: Sql): Promise<Array<string>> =>
+  (await sql<Array<{ lease_owner: string }>>`select distinct lease_owner from outbox where status = 'sending' and lease_owner is not null`).map((r) => r.lease_owner)
+
+/** Renews the leases of messages this engine still holds (a heartbeat while a slow batch is in hand). */
+export const renewOutboxLeases = async (sql: Sql, owner: string, ids: ReadonlyArray<number>): Promise<void> => {
+  await sql`update outbox set lease_until = now() + interval '2 minutes' where id = any(${ids as Array<number>}::int8[]) and lease_owner = ${owner} and status = 'sending'`
+}
+
+/** Whether this engine still holds a message's lease: asked right before sending it, so a message retaken by another engine is not sent twice by us. */
+export const holdsOutboxLease = async (sql: Sql, owner: string, id: number): Promise<boolean> =>
+  (await sql`select 1 from outbox where id = ${id} and lease_owner = ${owner} and status = 'sending' and lease_until > now()`).length > 0
+
 /**
  * Claims due messages at business instant `now` (epoch milliseconds). A
  * message never tried (new, or put back by `outbox retry`) is due at once:
  * its next_attempt_at is the database's insert time, which says nothing about
  * business time; only a retry's time (set by recordDeliveries) is business time.
  */
-export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number) =>
+export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number, deadOwners: ReadonlyArray<string> = []) =>
   sql<Array<ClaimedMessage>>`
     update outbox o set status = 'sending', lease_owner = ${owner}, lease_until = now() + interval '2 minutes', attempts = o.attempts + 1
     where o.id in (
       select id from outbox
-      where (status = 'queued' and (attempts = 0 or next_attempt_at <= ${new Date(now)}::timestamptz)) or (status = 'sending' and lease_until < now())
+      where (status = 'queued' and (attempts = 0 or next_attempt_at <= ${new Date(now)}::timestamptz))
+         or (status = 'sending' and (lease_until < now() or lease_owner = any(${deadOwners as Array<string>})))
       order by id limit ${limit} for update skip locked)
     returning o.id, o.kind, o.template, o.dedupe_key, o.subscription_id, o.invoice_id, o.recipient, o.language, o.locale, o.payload, o.attempts, o.created_on`
 
@@ -57,24 +87,34 @@ export type DeliveryOutcome =
   | { readonly _tag: "Retry"; readonly error: string }
   | { readonly _tag: "Failed"; readonly error: string }
 
-/** Records outcomes, only for messages still leased to this engine; a retry is due `retryDelaySeconds` after business instant `now`. */
-export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>, now: number) => {
-  if (results.length === 0) return
+/**
+ * Records outcomes, only for messages still leased to this engine; a retry is due `retryDelaySeconds`
+ * (webhooks: `webhookRetryDelaySeconds`, within `webhookRetrySeconds`) after business instant `now`.
+ */
+export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>, now: number, webhookRetrySeconds = 3 * 86_400): Promise<number> => {
+  if (results.length === 0) return 0
   const sent = results.filter((r) => r.outcome._tag === "Sent")
   const failed = results.filter((r) => r.outcome._tag !== "Sent")
+  // What this engine really delivered: the sends it could still record under its own lease.
+  let recorded = 0
   if (sent.length > 0) {
-    await sql`
+    recorded = (await sql`
       update outbox o set status = 'sent', sent_at = now(), provider_id = u.pid, lease_owner = null, lease_until = null, last_error = null
       from unnest(${sent.map((r) => r.message.id)}::int8[], ${sent.map((r) => (r.outcome as { providerId: string }).providerId)}::text[]) as u(id, pid)
-      where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'`
+      where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'
+      returning o.id`).length
   }
   if (failed.length > 0) {
-    const final = failed.map((r) => r.outcome._tag === "Failed" || r.message.attempts >= maxDeliveryAttempts)
+    const final = failed.map((r) =>
+      r.outcome._tag === "Failed" ||
+      (r.message.kind === "webhook" ? !webhookHasTriesLeft(r.message.attempts, webhookRetrySeconds) : r.message.attempts >= maxDeliveryAttempts))
+    const delay = (m: ClaimedMessage) => (m.kind === "webhook" ? webhookRetryDelaySeconds(m.attempts) : retryDelaySeconds(m.attempts))
     await sql`
       update outbox o set status = case when u.final then 'failed' else 'queued' end, last_error = u.err,
         next_attempt_at = ${new Date(now)}::timestamptz + make_interval(secs => u.delay), lease_owner = null, lease_until = null
       from unnest(${failed.map((r) => r.message.id)}::int8[], ${failed.map((r) => (r.outcome as { error: string }).error)}::text[],
-                  ${final.map((f) => (f ? "t" : "f"))}::text[]::bool[], ${failed.map((r) => retryDelaySeconds(r.message.attempts))}::int[]) as u(id, err, final, delay)
+                  ${final.map((f) => (f ? "t" : "f"))}::text[]::bool[], ${failed.map((r) => delay(r.message))}::int[]) as u(id, err, final, delay)
       where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'`
   }
+  return recorded
 }

@@ -28,6 +28,8 @@ export interface AccountSettings {
   readonly payUrl: string
   readonly templatesDir: string
   readonly webhookSecret: string
+  /** How long a failing webhook is retried, in seconds from its first try (Stripe: up to 3 days). */
+  readonly webhookRetrySeconds: number
 }
 
 interface KeySpec {
@@ -68,6 +70,21 @@ export const settingKeys: Readonly<Record<string, KeySpec>> = {
   "pay-url": { field: "payUrl", default: "https://billing.example.com/pay", help: "link to pay an invoice online", validate: anything },
   "templates-dir": { field: "templatesDir", default: "", help: "a directory of templates overriding ours by name", validate: anything },
   "webhook-secret": { field: "webhookSecret", default: "", help: "secret for signing webhooks", validate: anything },
+  "webhook-retry-window": {
+    field: "webhookRetrySeconds",
+    default: "3d",
+    help: "how long a failing webhook is retried (backoff 1, 2, 4 … minutes, at most 6 hours apart), e.g. 3d, 12h, 30m",
+    validate: (v) => {
+      const s = durationSeconds(v)
+      return s !== undefined && s >= 60 && s <= 30 * 86_400 ? undefined : "expected a duration from 1m to 30d such as 3d, 12h or 30m"
+    }
+  },
+}
+
+/** `30m`, `12h`, `3d` as seconds. */
+const durationSeconds = (v: string): number | undefined => {
+  const m = /^(\d{1,6})(m|h|d)$/.exec(v.trim())
+  return m === null ? undefined : Number(m[1]) * { m: 60, h: 3600, d: 86_400 }[m[2] as "m" | "h" | "d"]
 }
 
 const parseValue = (field: keyof AccountSettings, raw: string): unknown => {
@@ -80,6 +97,8 @@ const parseValue = (field: keyof AccountSettings, raw: string): unknown => {
       return raw === "true"
     case "unpaidCatchUp":
       return raw === "on"
+    case "webhookRetrySeconds":
+      return durationSeconds(raw) ?? 3 * 86_400
     default:
       return raw
   }

@@ -5,7 +5,7 @@
  * Every change commits with its events; the status rules of the product are
  * enforced here with messages that say what is allowed.
  */
-import { BillingSchedule, groupIntoSubscriptions, lineAmounts, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
+import { BillingSchedule, checkInvoiceAmount, groupIntoSubscriptions, lineAmounts, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
 import { canCancel, canDelete, canPause, canResume, formatBillingTerms, formatFrequency, formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
@@ -84,7 +84,7 @@ export const resolveItems = async (sql: Sql | TransactionSql, specs: ReadonlyArr
  * name) stays as it is on that line, so `--item sku=X,qty=3` keeps X's discount.
  */
 export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string, onSubscription: ReadonlyArray<StoredLine | undefined> = []): Array<ResolvedItem> => {
-  return specs.map((spec, i) => {
+  const resolved = specs.map((spec, i) => {
     const label = labels[i] ?? `item ${i + 1}`
     const kept = onSubscription[i]
     const product = spec.sku === undefined ? undefined : products.get(spec.sku)
@@ -130,6 +130,17 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
     }
     return { line, currency, frequency }
   })
+  // The first invoice may hold every line: their sum must fit one invoice (pricing.ts), named at the item that passes it.
+  resolved.reduce((sum, r, i) => {
+    try {
+      const next = sum + lineAmounts(r.line).total
+      checkInvoiceAmount(next)
+      return next
+    } catch (e) {
+      throw new InputError(`${labels[i] ?? `item ${i + 1}`}: ${(e as Error).message}`)
+    }
+  }, 0)
+  return resolved
 }
 
 export const startDateOf = (start: StartChoice, today: CalendarDate): CalendarDate =>

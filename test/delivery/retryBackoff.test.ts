@@ -16,7 +16,7 @@ import { runTick } from "../../engine/runtime/Engine.ts"
 import { Gateway } from "../../engine/runtime/Gateway.ts"
 import { deliveryHooksLayer } from "../../engine/runtime/hooks.ts"
 import { MessageSender, templateRendererLayer } from "../../engine/runtime/OutboxDelivery.ts"
-import { enqueueMessages, maxDeliveryAttempts, retryOutboxMessage } from "../../engine/store/index.ts"
+import { enqueueMessages, maxDeliveryAttempts, retryOutboxMessage, saveSetting } from "../../engine/store/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
 import { startWebhookReceiver } from "./webhookReceiver.ts"
@@ -27,6 +27,8 @@ let receiver: WebhookReceiver
 const mailDir = mkdtempSync(join(tmpdir(), "billcycle-mail-"))
 beforeAll(async () => {
   u = await openTestDatabase()
+  // This scenario walks a short schedule: a 31-minute webhook retry window gives the email schedule's 6 tries.
+  await saveSetting(u.db.sql, "webhook-retry-window", "31m")
   receiver = await startWebhookReceiver(503)
 })
 afterAll(async () => {

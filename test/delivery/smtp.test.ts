@@ -5,6 +5,7 @@
 import { createHmac } from "node:crypto"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
+import { createServer as createNetServer } from "node:net"
 import { Effect, Layer } from "effect"
 import { SMTPServer } from "smtp-server"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -72,6 +73,29 @@ describe("SMTP delivery", () => {
     const ids = received.map((m) => /^Message-ID: (.*)$/m.exec(m.data)?.[1])
     expect(ids).toEqual(["<email_receipt_43@billcycle.local>", "<email_receipt_43@billcycle.local>"])
   })
+
+  it("a server that greets and then never answers does not hold the engine: the send gives up (bounded socket timeout) and is retried", async () => {
+    // nodemailer's default is to wait 10 minutes on a silent socket; this test's 90 s limit fails on that.
+    const silent = createNetServer((socket) => socket.write("220 sink ESMTP\r\n"))
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()))
+    try {
+      const outcome = await sendWith(MessageSender.smtp(`smtp://127.0.0.1:${(silent.address() as AddressInfo).port}`), message({ dedupe_key: "email:receipt:45" }))
+      expect(outcome).toMatchObject({ _tag: "Retry", error: expect.stringMatching(/timeout/i) })
+    } finally {
+      silent.close()
+    }
+  }, 90_000)
+
+  it("a server that accepts and never greets is given up on the same way", async () => {
+    const mute = createNetServer(() => {})
+    await new Promise<void>((resolve) => mute.listen(0, "127.0.0.1", () => resolve()))
+    try {
+      const outcome = await sendWith(MessageSender.smtp(`smtp://127.0.0.1:${(mute.address() as AddressInfo).port}?greetingTimeout=500`), message({ dedupe_key: "email:receipt:46" }))
+      expect(outcome).toMatchObject({ _tag: "Retry", error: expect.stringMatching(/greeting/i) })
+    } finally {
+      mute.close()
+    }
+  }, 90_000)
 
   it("an unreachable server is a retry, not a crash", async () => {
     const outcome = await sendWith(MessageSender.smtp("smtp://127.0.0.1:9"), message({ dedupe_key: "email:receipt:44" }))

@@ -22,9 +22,12 @@ export const importCommand = Command.make("import", { file: Argument.String("fil
     if (!existsSync(file) || !statSync(file).isFile()) return yield* new UsageError({ message: `import: ${file}: no such file` })
     const ctx = yield* commandContext
     const summary = yield* runSql((sql) => importCsv(sql, ctx, file, readFileSync(file, "utf8")))
-    yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported ${summary.created} ${summary.kind} from ${summary.rows} rows of ${file}`)
+    const unchanged = summary.unchanged === 0 ? "" : summary.created === 0
+      ? `; all ${summary.unchanged} rows were imported before with the same data: nothing changed`
+      : `; ${summary.unchanged} rows were imported before with the same data and left as they are`
+    yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported ${summary.created} ${summary.kind} from ${summary.rows} rows of ${file}${unchanged}`)
   }))).pipe(
-    Command.withDescription("Import contacts, products or subscriptions from a CSV file: all rows or none"),
+    Command.withDescription("Import contacts, products or subscriptions from a CSV file: all rows or none. Idempotent: records imported before with the same data (same email, SKU or subscription key) are left alone; the same key with other data is refused"),
     Command.withSubcommands([history])
   )
 

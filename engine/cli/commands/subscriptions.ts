@@ -56,8 +56,8 @@ const create = Command.make(
     contact: Flag.String("contact").pipe(Flag.withDescription("the buyer's email (an existing contact)")),
     items: Flag.String("item").pipe(Flag.withDescription("sku=SKU or name=NAME,price=12.50, then qty=N, frequency=…, discount=10%|2.00, tax=25%, one-time"), Flag.atLeast(1)),
     start: Flag.String("start").pipe(Flag.withDescription("billing start date YYYY-MM-DD (default today)"), Flag.optional),
-    delayDays: Flag.String("delay-days").pipe(Flag.withDescription("start N days after today"), Flag.optional),
-    delayMonths: Flag.String("delay-months").pipe(Flag.withDescription("start N months after today"), Flag.optional),
+    delayDays: Flag.String("delay-days").pipe(Flag.withDescription("start N days after today (at most 36525, 100 years)"), Flag.optional),
+    delayMonths: Flag.String("delay-months").pipe(Flag.withDescription("start N months after today (at most 1200)"), Flag.optional),
     terms: Flag.String("terms").pipe(Flag.withDescription("auto-renew (default) or fixed:N"), Flag.optional),
     collection: Flag.String("collection").pipe(Flag.withDescription("charge (default) or invoice[:due-on-receipt|:net-15|:net-30|:net-60]"), Flag.optional),
     paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("payment-method token (default: the contact's)"), Flag.optional),
@@ -74,13 +74,13 @@ const create = Command.make(
       const start: StartChoice = Option.isSome(flags.start)
         ? { _tag: "Date", date: yield* parseDateFlag("--start", flags.start.value) }
         : Option.isSome(flags.delayDays)
-        ? { _tag: "DelayDays", days: yield* parseNonNegativeFlag("--delay-days", flags.delayDays.value) }
+        ? { _tag: "DelayDays", days: yield* parseNonNegativeFlag("--delay-days", flags.delayDays.value, 36_525) }
         : Option.isSome(flags.delayMonths)
-        ? { _tag: "DelayMonths", months: yield* parseNonNegativeFlag("--delay-months", flags.delayMonths.value) }
+        ? { _tag: "DelayMonths", months: yield* parseNonNegativeFlag("--delay-months", flags.delayMonths.value, 1_200) }
         : { _tag: "Today" }
       const termsText = Option.getOrElse(flags.terms, () => "auto-renew")
       const terms: BillingTerms | undefined = parseBillingTerms(termsText)
-      if (terms === undefined) return yield* new UsageError({ message: `--terms: expected auto-renew or fixed:N (N > 0), got "${termsText}"` })
+      if (terms === undefined) return yield* new UsageError({ message: `--terms: expected auto-renew or fixed:N (N from 1 to 1000), got "${termsText}"` })
       const collection = yield* parseCollection(Option.getOrElse(flags.collection, () => "charge"))
       const language = Option.getOrUndefined(flags.language)
       if (language !== undefined && !["en", "nb", "nl", "fr", "sv"].includes(language)) return yield* new UsageError({ message: `--language: expected en, nb, nl, fr or sv, got "${language}"` })

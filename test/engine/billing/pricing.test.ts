@@ -1,6 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
+  invoiceTotal,
   lineAmounts,
   normalizedMonthlyAmount,
   parsePercentPpm,
@@ -11,7 +12,7 @@ import {
 } from "../../../engine/billing/index.ts"
 import { groupIntoSubscriptions } from "../../../engine/billing/index.ts"
 import type { CalendarDate, LineItem, MinorUnits } from "../../../engine/domain/index.ts"
-import { autoRenew, fixedPayments, formatMajorAmount, minorUnitExponent, namedFrequencies, parseMajorAmount } from "../../../engine/domain/index.ts"
+import { autoRenew, fixedPayments, formatMajorAmount, maxInvoiceAmount, maxLineAmount, maxQuantity, minorUnitExponent, namedFrequencies, parseMajorAmount } from "../../../engine/domain/index.ts"
 
 const item = (over: Omit<Partial<LineItem>, "unitPrice"> & { unitPrice: number }): LineItem => ({
   name: "Coffee",
@@ -144,6 +145,81 @@ describe("pricing: properties", () => {
         expect(s.total).toBe(oneTimeTotal + s.perPayment.total * payments)
       }
     }))
+  })
+})
+
+describe("pricing: the money maximum (amounts stay exact integers)", () => {
+  it("90071992547409.91 × 3 is refused, never charged a cent off; 25% tax on the largest line adds up exactly", () => {
+    expect(parseMajorAmount("90071992547409.91", "USD")).toMatch(/^amount out of range: "90071992547409.91" is more than 10000000000000.00/)
+    expect(() => lineAmounts(item({ unitPrice: 3_002_399_751_580_330, quantity: 3 }))).toThrow(PricingError)
+    expect(() => lineAmounts(item({ unitPrice: maxLineAmount / 2 + 1, quantity: 2 }))).toThrow("at most 100000000000000 minor units")
+    expect(() => lineAmounts(item({ unitPrice: 1, quantity: maxQuantity + 1 }))).toThrow("quantity must be at most 1000000000")
+    const top = lineAmounts(item({ unitPrice: 33_333_333_333_333, quantity: 3, taxRate: 250_000 }))
+    expect([top.gross, top.net, top.tax, top.total]).toEqual([99_999_999_999_999, 99_999_999_999_999, 25_000_000_000_000, 124_999_999_999_999])
+    const lines = Array.from({ length: 8 }, () => item({ unitPrice: 33_333_333_333_333, quantity: 3, taxRate: 250_000 }))
+    expect(invoiceTotal(lines)).toBe(999_999_999_999_992)
+    expect(() => invoiceTotal([...lines, item({ unitPrice: 9, quantity: 1 })])).toThrow("the most one invoice can hold")
+    expect(() => totalsOf(lines.map(lineAmounts), [9])).toThrow(PricingError)
+  })
+
+  const currencies = ["USD", "JPY", "KWD", "BHD"] as const
+  // Prices near the limits as often as ordinary ones: small, near a line's maximum, and exactly at it.
+  const priceArb = fc.oneof(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: maxLineAmount - 10_000, max: maxLineAmount }), fc.integer({ min: 1, max: maxLineAmount }))
+  const quantityArb = fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: maxQuantity }))
+  const discountArb = fc.oneof(
+    fc.constant(undefined),
+    fc.constant({ _tag: "Percent" as const, ppm: 1_000_000 }),
+    fc.integer({ min: 0, max: 1_000_000 }).map((ppm) => ({ _tag: "Percent" as const, ppm })),
+    fc.integer({ min: 0, max: maxLineAmount + 10 }).map((amount) => ({ _tag: "Amount" as const, amount: amount as MinorUnits }))
+  )
+  const taxArb = fc.oneof(fc.constant(undefined), fc.constant(1_000_000), fc.integer({ min: 0, max: 1_000_000 }))
+  const edgeLineArb = fc.record({ currency: fc.constantFrom(...currencies), unitPrice: priceArb, quantity: quantityArb, discount: discountArb, taxRate: taxArb })
+
+  it("every line is refused or exact, and every accepted total equals the sum of its lines (USD, JPY, KWD, BHD)", () => {
+    fc.assert(fc.property(fc.array(edgeLineArb, { minLength: 1, maxLength: 12 }), fc.array(fc.integer({ min: 0, max: maxLineAmount }), { maxLength: 2 }), (specs, fees) => {
+      const accepted: Array<ReturnType<typeof lineAmounts>> = []
+      for (const l of specs) {
+        const line = item({ unitPrice: l.unitPrice, quantity: l.quantity, ...(l.discount === undefined ? {} : { discount: l.discount }), ...(l.taxRate === undefined ? {} : { taxRate: l.taxRate }) })
+        const gross = BigInt(l.unitPrice) * BigInt(l.quantity)
+        const tooBig = gross > BigInt(maxLineAmount)
+        const discountTooBig = l.discount?._tag === "Amount" && l.discount.amount > l.unitPrice
+        if (tooBig || discountTooBig) {
+          expect(() => lineAmounts(line)).toThrow(PricingError)
+          continue
+        }
+        const a = lineAmounts(line)
+        for (const v of Object.values(a)) expect(Number.isSafeInteger(v)).toBe(true)
+        expect(BigInt(a.gross)).toBe(gross)
+        expect(a.gross - a.discount).toBe(a.net)
+        expect(a.total).toBe(a.net + a.tax)
+        expect(a.net).toBeGreaterThanOrEqual(0)
+        expect(a.tax).toBeLessThanOrEqual(a.net)
+        if (l.discount?._tag === "Percent" && l.discount.ppm === 1_000_000) expect(a.total).toBe(0)
+        if (l.discount?._tag === "Amount" && l.discount.amount === l.unitPrice) expect(a.total).toBe(0)
+        // The price reads back in major units of its currency (0, 2 or 3 decimals) to the same minor units.
+        expect(parseMajorAmount(formatMajorAmount(l.unitPrice, l.currency), l.currency)).toBe(l.unitPrice)
+        accepted.push(a)
+      }
+      const exact = accepted.reduce((s, a) => s + BigInt(a.total), 0n) + fees.reduce((s, f) => s + BigInt(f), 0n)
+      if (exact > BigInt(maxInvoiceAmount)) {
+        expect(() => totalsOf(accepted, fees)).toThrow(PricingError)
+      } else {
+        const t = totalsOf(accepted, fees)
+        expect(BigInt(t.total)).toBe(exact)
+        expect(BigInt(t.subtotal)).toBe(accepted.reduce((s, a) => s + BigInt(a.gross), 0n))
+        expect(BigInt(t.tax)).toBe(accepted.reduce((s, a) => s + BigInt(a.tax), 0n))
+        expect(t.total).toBe(t.subtotal - t.discount + t.tax + t.fees)
+      }
+    }), { numRuns: 500 })
+  })
+
+  it("the maximum an invoice holds parses in every currency and one minor unit more is refused", () => {
+    for (const c of currencies) {
+      const text = formatMajorAmount(maxInvoiceAmount, c)
+      expect(parseMajorAmount(text, c)).toBe(maxInvoiceAmount)
+      expect(parseMajorAmount(formatMajorAmount(maxInvoiceAmount + 1, c), c)).toMatch(/^amount out of range/)
+      expect(parseMajorAmount("9".repeat(30), c)).toMatch(/^amount out of range/)
+    }
   })
 })
 

@@ -1,4 +1,6 @@
 import { Effect, Layer } from "effect"
+import { spawnSync } from "node:child_process"
+import { hostname } from "node:os"
 import { mkdtempSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -80,5 +82,56 @@ describe(`outbox delivery (${backend})`, () => {
     expect(sent).toBe(1)
     const rows = await t.db.sql`select dedupe_key, status, last_error from outbox where dedupe_key in ('email:receipt:3', 'email:receipt:4') order by dedupe_key`
     expect(rows.map((r) => [r["status"], r["last_error"]])).toEqual([["queued", "render receipt: missing invoice"], ["sent", null]])
+  })
+  it("messages left sending by a dead process on this host are retaken at once, not after the lease; a live engine's are left alone", async () => {
+    await queue("email:receipt:5")
+    await queue("email:receipt:6")
+    // A process that has exited: its pid no longer exists.
+    const deadPid = spawnSync(process.execPath, ["-e", ""]).pid!
+    const deadOwner = `${hostname()}/${deadPid}/deadbeef`
+    await t.db.sql`update outbox set status = 'sending', lease_owner = ${deadOwner}, lease_until = now() + interval '2 minutes', attempts = 1 where dedupe_key = 'email:receipt:5'`
+    await t.db.sql`update outbox set status = 'sending', lease_owner = 'other-host/1/live', lease_until = now() + interval '2 minutes', attempts = 1 where dedupe_key = 'email:receipt:6'`
+    const sentKeys: Array<string> = []
+    const ok = Layer.succeed(MessageSender, { send: (m) => Effect.sync((): DeliveryOutcome => {
+      sentKeys.push(m.dedupe_key)
+      return { _tag: "Sent", providerId: "x" }
+    }) })
+    expect(await deliver(ok, "engine-c")).toBe(1)
+    expect(sentKeys).toEqual(["email:receipt:5"])
+    const rows = await t.db.sql`select dedupe_key, status, lease_owner from outbox where dedupe_key in ('email:receipt:5', 'email:receipt:6') order by dedupe_key`
+    expect(rows.map((r) => [r["status"], r["lease_owner"]])).toEqual([["sent", null], ["sending", "other-host/1/live"]])
+    await t.db.sql`update outbox set status = 'sent', lease_owner = null, lease_until = null where dedupe_key = 'email:receipt:6'`
+  })
+
+  it("a message another engine retook before our send is not sent by us, and the tick counts only what it delivered", async () => {
+    await queue("email:receipt:7")
+    await queue("email:receipt:8")
+    // While we render, our lease on :7 runs out and another engine claims it.
+    const slow = Layer.succeed(MessageRenderer, {
+      render: (messages) =>
+        Effect.promise(async () => {
+          await t.db.sql`update outbox set lease_owner = 'engine-z', lease_until = now() + interval '2 minutes' where dedupe_key = 'email:receipt:7'`
+          return messages.map(() => ({ subject: "s", text: "t", html: "h" }))
+        })
+    })
+    const sentKeys: Array<string> = []
+    const ok = Layer.succeed(MessageSender, { send: (m) => Effect.sync((): DeliveryOutcome => {
+      sentKeys.push(m.dedupe_key)
+      return { _tag: "Sent", providerId: "x" }
+    }) })
+    const sent = await Effect.runPromise(deliverOutbox("engine-d", day).pipe(Effect.provide(Layer.mergeAll(t.layer, slow, ok))))
+    expect(sentKeys).toEqual(["email:receipt:8"])
+    expect(sent).toBe(1)
+    const rows = await t.db.sql`select dedupe_key, status, lease_owner from outbox where dedupe_key in ('email:receipt:7', 'email:receipt:8') order by dedupe_key`
+    expect(rows.map((r) => [r["status"], r["lease_owner"]])).toEqual([["sending", "engine-z"], ["sent", null]])
+  })
+
+  it("a sender whose lease was taken while it sent does not count the send as delivered by this tick", async () => {
+    await queue("email:receipt:9")
+    const stolenDuringSend = Layer.succeed(MessageSender, { send: () => Effect.promise(async (): Promise<DeliveryOutcome> => {
+      await t.db.sql`update outbox set lease_owner = 'engine-y' where dedupe_key = 'email:receipt:9'`
+      return { _tag: "Sent", providerId: "x" }
+    }) })
+    expect(await deliver(stolenDuringSend, "engine-e")).toBe(0)
   })
 })

@@ -2,7 +2,7 @@ import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import type { EngineContext } from "../../../engine/store/index.ts"
-import { addProduct, csvRecords, exportSubscriptions, formatCsv, importCsv, loadSettings, parseCsv } from "../../../engine/store/index.ts"
+import { addProduct, csvRecords, exportSubscriptions, formatCsv, importCsv, loadSettings, parseCsv, spreadsheetSafe } from "../../../engine/store/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 
@@ -54,6 +54,38 @@ describe(`import and export (${backend})`, () => {
     expect((await t.db.sql`select count(*)::int as n from status_history`)[0]!["n"]).toBe(3)
   })
 
+  it("re-importing the same subscriptions file changes nothing and says so; a known key with other rows is refused naming the row", async () => {
+    const subs = "subscription,contact,item,terms,collection\nA,ana@example.com,\"sku=CASUAL,qty=2\",fixed:6,charge\nA,ana@example.com,sku=YEARLY,,\nB,bo@example.com,\"name=Custom,price=9.99\",auto-renew,invoice:net-30\n"
+    const before = await rowCount()
+    // The operator re-runs the import a crash left unknown: no second subscription (so no second invoice or charge).
+    expect(await importCsv(t.db.sql, ctx, "subs.csv", subs)).toEqual({ kind: "subscriptions", rows: 3, created: 0, unchanged: 3 })
+    expect(await importCsv(t.db.sql, { ...ctx, today: "2026-03-02" as CalendarDate }, "SUBS.csv", subs.replace("ana@", "ANA@"))).toMatchObject({ created: 0, unchanged: 3 })
+    expect(await rowCount()).toBe(before)
+    const keys = await t.db.sql`select import_key, frequency_unit from subscriptions order by id`
+    expect(keys.map((k) => [k["import_key"], k["frequency_unit"]])).toEqual([["A", "month"], ["A", "year"], ["B", "month"]])
+    // The same key with other data: refused, naming the row; the new purchase beside it is not written either.
+    const changed = subs.replace("price=9.99", "price=19.99") + "C,ana@example.com,sku=CASUAL,,\n"
+    await expect(importCsv(t.db.sql, ctx, "subs.csv", changed)).rejects.toThrow("subs.csv:4:subscription: subscription B was imported before with other rows")
+    expect(await rowCount()).toBe(before)
+    expect(await rowCount()).toBe(before)
+    // A start no calendar of billing dates can follow is refused like any bad cell.
+    await expect(importCsv(t.db.sql, ctx, "far.csv", "subscription,contact,item,start,terms\nF,ana@example.com,sku=CASUAL,9999-12-15,fixed:1000\n"))
+      .rejects.toThrow("far.csv:2:start: 9999-12-15 is out of range (years 1900 to 2999)")
+    expect(await rowCount()).toBe(before)
+  })
+
+  it("re-importing contacts and products with the same data changes nothing; other data under a known email or SKU is refused", async () => {
+    const before = await rowCount()
+    const people = "email,name,language,payment_method\nana@example.com,Ana,nb,pm_ok\nbo@example.com,\"Bo, Jr\",sv,pm_ok\n"
+    expect(await importCsv(t.db.sql, ctx, "people.csv", people)).toEqual({ kind: "contacts", rows: 2, created: 0, unchanged: 2 })
+    await expect(importCsv(t.db.sql, ctx, "people.csv", people.replace("Ana,nb", "Anna,nb") + "dee@example.com,Dee,,\n"))
+      .rejects.toThrow('people.csv:2:name: a contact with email ana@example.com exists already with other data (name is "Ana", the file says "Anna")')
+    const products = "name,sku,price,currency,frequency\nCoffee casual – 250 g,CASUAL,12.50,USD,monthly\n"
+    expect(await importCsv(t.db.sql, ctx, "products.csv", products)).toEqual({ kind: "products", rows: 1, created: 0, unchanged: 1 })
+    await expect(importCsv(t.db.sql, ctx, "products.csv", products.replace("12.50", "13.50"))).rejects.toThrow("products.csv:2:price: a product with SKU CASUAL exists already with another price")
+    expect(await rowCount()).toBe(before)
+  })
+
   it("reads header names in any case with - or spaces for _, and refuses a column it does not know instead of dropping it", async () => {
     const before = await rowCount()
     await expect(importCsv(t.db.sql, ctx, "crm.csv", "email,name,pay_method\ncy@example.com,Cy,pm_ok\n")).rejects.toThrow('crm.csv:1:3: unknown column "pay_method" in a contacts file')
@@ -74,5 +106,24 @@ describe(`import and export (${backend})`, () => {
     expect(records[0]!.get("beløp per betaling")).toBe("25.00")
     const view = csvRecords(parseCsv(await exportSubscriptions(t.db.sql, "view", "fr")))
     expect(view.header).toEqual(["id de l'abonnement", "nom", "e-mail du contact", "statut", "fréquence de facturation", "prochaine date de facturation", "montant par paiement", "devise"])
+  })
+
+  it("a subscriptions file with imported and new purchases writes the new ones only", async () => {
+    const subs = "subscription,contact,item,terms,collection\nA,ana@example.com,\"sku=CASUAL,qty=2\",fixed:6,charge\nA,ana@example.com,sku=YEARLY,,\nB,bo@example.com,\"name=Custom,price=9.99\",auto-renew,invoice:net-30\n"
+    expect(await importCsv(t.db.sql, ctx, "subs.csv", subs + "C,ana@example.com,sku=CASUAL,,\n")).toEqual({ kind: "subscriptions", rows: 4, created: 1, unchanged: 3 })
+    expect(await importCsv(t.db.sql, ctx, "subs.csv", subs + "C,ana@example.com,sku=CASUAL,,\n")).toEqual({ kind: "subscriptions", rows: 4, created: 0, unchanged: 4 })
+    expect((await t.db.sql`select count(*)::int as n from subscriptions`)[0]!["n"]).toBe(4)
+  })
+  it("export neutralises cells a spreadsheet would run as formulas (=, +, -, @, tab, CR): a leading single quote, numbers untouched", async () => {
+    await importCsv(t.db.sql, ctx, "evil.csv", "email,name\nevil@example.com,\"=HYPERLINK(\"\"http://x\"\")\"\n")
+    const subs = "subscription,contact,item,collection\n" + ["@SUM(A1)", "+1+2", "-1+2"].map((n, i) => `E${i},evil@example.com,"name=${n.replaceAll('"', '""')},price=1.00",invoice\n`).join("")
+    expect(await importCsv(t.db.sql, ctx, "evil.csv", subs)).toMatchObject({ created: 3 })
+    const { records } = csvRecords(parseCsv(await exportSubscriptions(t.db.sql, "all-with-associations", "en")))
+    const evil = records.filter((r) => r.get("contact email") === "evil@example.com")
+    expect(evil.map((r) => r.get("name"))).toEqual(["'@SUM(A1)", "'+1+2", "'-1+2"])
+    expect(evil[0]!.get("associated contacts")).toBe(`'=HYPERLINK("http://x")`)
+    expect(evil[0]!.get("amount per payment")).toBe("1.00")
+    // Names reach the store trimmed; a tab or CR can still lead a property's value.
+    expect(["\tX", "\rX", "=1", "-12.50", "12", "a=b"].map(spreadsheetSafe)).toEqual(["'\tX", "'\rX", "'=1", "-12.50", "12", "a=b"])
   })
 })
