@@ -168,7 +168,7 @@ const ruleTestFilesIn = (dir: string): Array<string> => {
   return out
 }
 
-const test = Command.make("test", { dirs: Argument.String("dir").pipe(Argument.atLeast(1)) }, ({ dirs }) =>
+const test = Command.make("test", { dirs: Argument.String("dir").pipe(Argument.withDescription("a directory of rules with *.rules-test.json fixtures beside them"), Argument.atLeast(1)) }, ({ dirs }) =>
   Effect.scoped(Effect.gen(function*() {
     const json = yield* Json
     const results: Array<{ file: string; name: string; passed: boolean; diff: ReadonlyArray<string>; enrollments: ReadonlyArray<string>; actions: ReadonlyArray<string> }> = []
