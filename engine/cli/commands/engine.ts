@@ -1,5 +1,7 @@
 /**
  * `billcycle engine` (continuous, or `--once`) and `billcycle simulate --until DATE`.
+ * Both move the store's test clock forward (`engine --now`, `simulate`), and the
+ * real-time engine refuses a store on a test clock (business time never runs back).
  */
 import { Console, Effect, Layer, Option, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -10,13 +12,15 @@ import { describeTick, runTick } from "../../runtime/Engine.ts"
 import type { TickSummary } from "../../runtime/Engine.ts"
 import { Gateway } from "../../runtime/Gateway.ts"
 import { engineHooksLayer } from "../../runtime/hooks.ts"
-import { loadSettings, runSql } from "../../store/index.ts"
-import { withApp } from "../AppLayer.ts"
+import { loadSettings, moveStoreClock, readStoreClock, runSql } from "../../store/index.ts"
+import { resolveCommandTime } from "../../runtime/StoreClock.ts"
+import { calendarDateInZone } from "../../billing/index.ts"
+import { givenNow, withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { existsSync, statSync } from "node:fs"
 import type { CompiledRuleSet } from "../../../dsl/index.ts"
 import { loadRuleDirectory, watchRules } from "../../runtime/RulesRuntime.ts"
-import { Json, Now } from "../GlobalFlags.ts"
+import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 
 const batchFlag = Flag.String("batch").pipe(Flag.withDescription("how many records a step claims at once (default 500)"), Flag.optional)
@@ -66,15 +70,37 @@ const engine = Command.make(
     const report = (s: TickSummary) => Console.log(json ? JSON.stringify({ level: "info", msg: "tick", ...s }) : describeTick(s))
     // A tick is not interrupted half way: SIGTERM/SIGINT finish the batch in hand, then the engine exits.
     const tick = runTick({ batch }).pipe(Effect.uninterruptible, Effect.tap(report))
-    const program = flags.once ? tick : Effect.repeat(tick, Schedule.spaced(`${interval} seconds`)).pipe(Effect.asVoid)
+    const now = yield* givenNow
+    const program = Effect.gen(function*() {
+      const time = yield* resolveCommandTime(now)
+      if (now === undefined && !flags.once && time.onTestClock) {
+        // The real-time engine would bill at the real date, before or after the store's test clock.
+        const real = calendarDateInZone(Date.now(), time.timeZone)
+        return yield* new UsageError({
+          message: time.today > real
+            ? `the store's clock is on ${time.today}, in the future (today's real date is ${real}): the real-time engine will not start; run engine --once or simulate --until DATE, or wait for the real date and run billcycle clock real`
+            : `the store is on a test clock (${time.today}): the real-time engine will not start; billcycle clock real puts the store back on the real clock`
+        })
+      }
+      // engine --now moves the store's clock to that day (engine --once: and records that the engine ran it).
+      const moveClock = (ranEngine: boolean) =>
+        now === undefined && !time.onTestClock ? Effect.void : runSql((sql) => moveStoreClock(sql, time.today, { ranEngine })).pipe(
+          Effect.flatMap((r) => r._tag === "Moved" ? Effect.void : Effect.fail(new UsageError({ message: `${now?.source ?? "the clock"}: ${time.today} is before the store's day ${r.storeDay}: business time never runs backwards` })))
+        )
+      if (flags.once) {
+        yield* tick
+        yield* moveClock(true)
+      } else {
+        yield* moveClock(false)
+        yield* Effect.repeat(tick, Schedule.spaced(`${interval} seconds`))
+      }
+    })
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), !flags.once)
       yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
     }))
   })
-).pipe(Command.withDescription("Run the billing engine: continuously, or --once for everything due at --now"))
-
-const storedSimulatedDay = "simulated_through"
+).pipe(Command.withDescription("Run the billing engine: continuously at the real time, or --once for everything due today (--now, or the store's test clock); --now also moves the store's clock to that day"))
 
 const simulate = Command.make(
   "simulate",
@@ -84,23 +110,15 @@ const simulate = Command.make(
     if (until === undefined) return yield* new UsageError({ message: `--until: "${flags.until}" is not a calendar date YYYY-MM-DD` })
     const batch = yield* batchOf(flags.batch)
     const json = yield* Json
-    const nowFlag = yield* Now
     const program = Effect.gen(function*() {
       const clock = yield* BusinessClock
-      const start = yield* runSql(async (q) => {
-        const settings = await loadSettings(q)
-        const [stored] = await q<Array<{ value: string }>>`select value from engine_state where key = ${storedSimulatedDay}`
-        if (stored !== undefined) return { from: addDays(stored.value as CalendarDate, 1), settings }
-        return { from: undefined, settings }
-      })
-      const from = start.from ?? (yield* clock.today(start.settings.timezone))
-      // The stored day wins over the clock: say so when the clock was set to another day.
-      if (start.from !== undefined && (Option.isSome(nowFlag) || process.env["BILLCYCLE_NOW"])) {
-        const asked = yield* clock.today(start.settings.timezone)
-        if (asked !== start.from) yield* Console.error(`simulate continues from the day after the last simulated day (${start.from}); the clock's ${asked} is not used`)
-      }
+      const state = yield* runSql(readStoreClock)
+      // The command's day (--now, the store's test clock, or the real date) was checked against the store's day;
+      // a day the engine already simulated is not run again.
+      const today = yield* clock.today(yield* runSql(async (sql) => (await loadSettings(sql)).timezone))
+      const from = state.simulatedThrough !== undefined && state.simulatedThrough >= today ? addDays(state.simulatedThrough, 1) : today
       if (toDayNumber(from) > toDayNumber(until)) {
-        return yield* new UsageError({ message: `--until: ${until} is before the next day to simulate (${from})` })
+        return yield* new UsageError({ message: `--until: ${until} is before the next day to simulate (${from}); business time never runs backwards` })
       }
       const days = toDayNumber(until) - toDayNumber(from) + 1
       const totals = emptyTotals()
@@ -113,8 +131,9 @@ const simulate = Command.make(
           yield* virtual.set(dayTime(day))
           const s = yield* runTick({ batch }).pipe(Effect.uninterruptible)
           addInto(totals, s)
-          yield* runSql((q) => q`insert into engine_state (key, value) values (${storedSimulatedDay}, ${day})
-            on conflict (key) do update set value = excluded.value`)
+          // The store's clock follows the simulation day by day: an interrupted run leaves it on the last day it ran.
+          const moved = yield* runSql((sql) => moveStoreClock(sql, day, { ranEngine: true }))
+          if (moved._tag === "Refused") return yield* new UsageError({ message: `simulate: ${day} is before the store's day ${moved.storeDay}` })
           if (tty) {
             const width = 30
             const done = Math.round(((i + 1) / days) * width)
@@ -136,6 +155,6 @@ const simulate = Command.make(
       yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
     }))
   })
-).pipe(Command.withDescription("Advance a virtual clock day by day from the last simulated day, running all due work each day"))
+).pipe(Command.withDescription("Advance the store's test clock day by day to --until, running all due work each day: from --now, else the day after the last simulated day (or the store's clock, or today); never backwards"))
 
 export const engineCommands = [engine, simulate] as const
