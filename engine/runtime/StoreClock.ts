@@ -11,7 +11,7 @@ import { Effect, Layer, Schema } from "effect"
 import { calendarDateInZone } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
 import type { StoreClockState } from "../store/index.ts"
-import { loadSettings, readStoreClock, runSql, storeDay } from "../store/index.ts"
+import { loadSettings, moveStoreClock, readStoreClock, runSql, storeDay } from "../store/index.ts"
 import { BusinessClock, dayTime } from "./BusinessClock.ts"
 import type { FixedTime } from "./BusinessClock.ts"
 
@@ -86,3 +86,27 @@ export const storeClockLayer = (now: GivenNow | undefined) =>
     const decided = yield* resolveCommandTime(now)
     return decided.time === undefined ? BusinessClock.real : BusinessClock.fixed(decided.time)
   }))
+
+/**
+ * After the engine ran at the command's day: `engine --now DAY` (and any engine
+ * run on a test clock) leaves the store's clock on that day; `ranEngine` also
+ * records that the engine ran through it (engine --once, simulate).
+ */
+export const advanceStoreClock = (day: CalendarDate, options: { readonly ranEngine: boolean; readonly source: string }) =>
+  runSql((sql) => moveStoreClock(sql, day, { ranEngine: options.ranEngine })).pipe(
+    Effect.flatMap((moved) =>
+      moved._tag === "Moved"
+        ? Effect.void
+        : Effect.fail(new BusinessTimeRefused({ message: `${options.source}: ${day} is before the store's day ${moved.storeDay}: business time never runs backwards` }))
+    )
+  )
+
+/** Why the real-time engine may not start on this store (a test clock), or undefined when it may. */
+export const realTimeEngineRefusal = (time: { readonly onTestClock: boolean; readonly today: CalendarDate; readonly timeZone: string }): string | undefined => {
+  if (!time.onTestClock) return undefined
+  // The real-time engine would bill at the real date, before or after the store's test clock.
+  const real = calendarDateInZone(Date.now(), time.timeZone)
+  return time.today > real
+    ? `the store's clock is on ${time.today}, in the future (today's real date is ${real}): the real-time engine will not start; run engine --once or simulate --until DATE, or wait for the real date and run billcycle clock real`
+    : `the store is on a test clock (${time.today}): the real-time engine will not start; billcycle clock real puts the store back on the real clock`
+}

@@ -5,16 +5,13 @@
  */
 import { Console, Effect, Layer, Option, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
-import { parseCalendarDate, addDays, toDayNumber } from "../../billing/index.ts"
-import type { CalendarDate } from "../../domain/index.ts"
-import { BusinessClock, dayTime } from "../../runtime/BusinessClock.ts"
+import { parseCalendarDate, toDayNumber } from "../../billing/index.ts"
 import { describeTick, runTick } from "../../runtime/Engine.ts"
 import type { TickSummary } from "../../runtime/Engine.ts"
 import { Gateway } from "../../runtime/Gateway.ts"
 import { engineHooksLayer } from "../../runtime/hooks.ts"
-import { loadSettings, moveStoreClock, readStoreClock, runSql } from "../../store/index.ts"
-import { resolveCommandTime } from "../../runtime/StoreClock.ts"
-import { calendarDateInZone } from "../../billing/index.ts"
+import { advanceStoreClock, realTimeEngineRefusal, resolveCommandTime } from "../../runtime/StoreClock.ts"
+import { simulateDays, simulationStart } from "../../runtime/simulateDays.ts"
 import { givenNow, withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { existsSync, statSync } from "node:fs"
@@ -48,18 +45,9 @@ const loadRules = (dir: string | undefined, watchForChanges: boolean) =>
 const engineLayers = (rules: (() => CompiledRuleSet) | undefined) =>
   Layer.mergeAll(Gateway.simulated, engineHooksLayer(rules))
 
-const emptyTotals = (): Omit<TickSummary, "today"> => ({
-  activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
-  retried: 0, overdue: 0, reminders: 0, parked: 0, rules: 0, delivered: 0
-})
-
-const addInto = (totals: Omit<TickSummary, "today">, s: TickSummary) => {
-  for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += s[k]
-}
-
 const engine = Command.make(
   "engine",
-  { once: Flag.Boolean("once").pipe(Flag.withDescription("do everything due at --now, then exit"), Flag.withDefault(false)), batch: batchFlag, rules: rulesFlag, logFormat: logFormatFlag, interval: Flag.String("interval").pipe(Flag.withDescription("seconds between ticks when running continuously (default 5)"), Flag.optional) },
+  { once: Flag.Boolean("once").pipe(Flag.withDescription("do everything due today (--now, or the store's test clock), then exit"), Flag.withDefault(false)), batch: batchFlag, rules: rulesFlag, logFormat: logFormatFlag, interval: Flag.String("interval").pipe(Flag.withDescription("seconds between ticks when running continuously (default 5)"), Flag.optional) },
   Effect.fn("engine")(function*(flags) {
     const batch = yield* batchOf(flags.batch)
     const json = (yield* Json) || Option.getOrUndefined(flags.logFormat) === "json"
@@ -73,20 +61,11 @@ const engine = Command.make(
     const now = yield* givenNow
     const program = Effect.gen(function*() {
       const time = yield* resolveCommandTime(now)
-      if (now === undefined && !flags.once && time.onTestClock) {
-        // The real-time engine would bill at the real date, before or after the store's test clock.
-        const real = calendarDateInZone(Date.now(), time.timeZone)
-        return yield* new UsageError({
-          message: time.today > real
-            ? `the store's clock is on ${time.today}, in the future (today's real date is ${real}): the real-time engine will not start; run engine --once or simulate --until DATE, or wait for the real date and run billcycle clock real`
-            : `the store is on a test clock (${time.today}): the real-time engine will not start; billcycle clock real puts the store back on the real clock`
-        })
-      }
-      // engine --now moves the store's clock to that day (engine --once: and records that the engine ran it).
+      const refusal = now === undefined && !flags.once ? realTimeEngineRefusal(time) : undefined
+      if (refusal !== undefined) return yield* new UsageError({ message: refusal })
+      // engine --now leaves the store's clock on its day, as does any engine run on a test clock.
       const moveClock = (ranEngine: boolean) =>
-        now === undefined && !time.onTestClock ? Effect.void : runSql((sql) => moveStoreClock(sql, time.today, { ranEngine })).pipe(
-          Effect.flatMap((r) => r._tag === "Moved" ? Effect.void : Effect.fail(new UsageError({ message: `${now?.source ?? "the clock"}: ${time.today} is before the store's day ${r.storeDay}: business time never runs backwards` })))
-        )
+        now === undefined && !time.onTestClock ? Effect.void : advanceStoreClock(time.today, { ranEngine, source: now?.source ?? "engine" })
       if (flags.once) {
         yield* tick
         yield* moveClock(true)
@@ -111,37 +90,21 @@ const simulate = Command.make(
     const batch = yield* batchOf(flags.batch)
     const json = yield* Json
     const program = Effect.gen(function*() {
-      const clock = yield* BusinessClock
-      const state = yield* runSql(readStoreClock)
-      // The command's day (--now, the store's test clock, or the real date) was checked against the store's day;
-      // a day the engine already simulated is not run again.
-      const today = yield* clock.today(yield* runSql(async (sql) => (await loadSettings(sql)).timezone))
-      const from = state.simulatedThrough !== undefined && state.simulatedThrough >= today ? addDays(state.simulatedThrough, 1) : today
+      const from = yield* simulationStart
       if (toDayNumber(from) > toDayNumber(until)) {
         return yield* new UsageError({ message: `--until: ${until} is before the next day to simulate (${from}); business time never runs backwards` })
       }
       const days = toDayNumber(until) - toDayNumber(from) + 1
-      const totals = emptyTotals()
       const tty = process.stderr.isTTY === true && !json
-      // The simulator owns a virtual clock, whatever clock the command was given.
-      const loop = Effect.gen(function*() {
-        const virtual = yield* BusinessClock
-        for (let i = 0; i < days; i++) {
-          const day = addDays(from, i)
-          yield* virtual.set(dayTime(day))
-          const s = yield* runTick({ batch }).pipe(Effect.uninterruptible)
-          addInto(totals, s)
-          // The store's clock follows the simulation day by day: an interrupted run leaves it on the last day it ran.
-          const moved = yield* runSql((sql) => moveStoreClock(sql, day, { ranEngine: true }))
-          if (moved._tag === "Refused") return yield* new UsageError({ message: `simulate: ${day} is before the store's day ${moved.storeDay}` })
-          if (tty) {
-            const width = 30
-            const done = Math.round(((i + 1) / days) * width)
-            process.stderr.write(`\r[${"#".repeat(done)}${".".repeat(width - done)}] ${day}  invoices ${totals.invoiced}  charged ${totals.charged}  failed ${totals.failed} `)
-          }
+      const totals = yield* simulateDays({
+        from, days, batch,
+        onDay: (day, done, totals) => {
+          if (!tty) return
+          const width = 30
+          const filled = Math.round((done / days) * width)
+          process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${day}  invoices ${totals.invoiced}  charged ${totals.charged}  failed ${totals.failed} `)
         }
       })
-      yield* loop.pipe(Effect.provide(BusinessClock.fixed(dayTime(from))))
       if (tty) process.stderr.write("\n")
       if (json) {
         yield* Console.log(JSON.stringify({ from, until, days, ...totals }))
