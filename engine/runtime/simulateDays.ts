@@ -1,5 +1,6 @@
 /**
- * The simulator (`billcycle simulate`): runs the engine day by day on a
+ * The engine runs that move the store's clock. `engine --once` runs one tick
+ * at the command's day. The simulator (`billcycle simulate`) runs the engine day by day on a
  * virtual clock and moves the store's test clock with it, so an interrupted
  * run leaves the store on the last day it ran. It starts at the command's day
  * (already checked against the store's day) or, when the engine already ran
@@ -13,7 +14,8 @@ import { loadSettings, readStoreClock, runSql } from "../store/index.ts"
 import { BusinessClock, dayTime } from "./BusinessClock.ts"
 import { runTick } from "./Engine.ts"
 import type { TickSummary } from "./Engine.ts"
-import { advanceStoreClock } from "./StoreClock.ts"
+import { advanceStoreClock, resolveCommandTime } from "./StoreClock.ts"
+import type { GivenNow } from "./StoreClock.ts"
 
 export type SimulationTotals = Omit<TickSummary, "today">
 
@@ -50,3 +52,12 @@ export const simulateDays = (options: {
     }
     return totals
   }).pipe(Effect.provide(BusinessClock.fixed(dayTime(options.from)))) // the simulator owns a virtual clock
+
+/** `engine --once`: one tick at the command's day; `--now` (or a test clock) leaves the store's clock on that day. */
+export const engineOnce = <E, R>(now: GivenNow | undefined, tick: Effect.Effect<TickSummary, E, R>) =>
+  Effect.gen(function*() {
+    const time = yield* resolveCommandTime(now)
+    const summary = yield* tick
+    if (now !== undefined || time.onTestClock) yield* advanceStoreClock(time.today, { ranEngine: true, source: now?.source ?? "engine" })
+    return summary
+  })

@@ -11,7 +11,7 @@ import type { TickSummary } from "../../runtime/Engine.ts"
 import { Gateway } from "../../runtime/Gateway.ts"
 import { engineHooksLayer } from "../../runtime/hooks.ts"
 import { advanceStoreClock, realTimeEngineRefusal, resolveCommandTime } from "../../runtime/StoreClock.ts"
-import { simulateDays, simulationStart } from "../../runtime/simulateDays.ts"
+import { engineOnce, simulateDays, simulationStart } from "../../runtime/simulateDays.ts"
 import { givenNow, withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { existsSync, statSync } from "node:fs"
@@ -59,20 +59,13 @@ const engine = Command.make(
     // A tick is not interrupted half way: SIGTERM/SIGINT finish the batch in hand, then the engine exits.
     const tick = runTick({ batch }).pipe(Effect.uninterruptible, Effect.tap(report))
     const now = yield* givenNow
-    const program = Effect.gen(function*() {
+    const program = flags.once ? engineOnce(now, tick) : Effect.gen(function*() {
       const time = yield* resolveCommandTime(now)
-      const refusal = now === undefined && !flags.once ? realTimeEngineRefusal(time) : undefined
+      const refusal = now === undefined ? realTimeEngineRefusal(time) : undefined
       if (refusal !== undefined) return yield* new UsageError({ message: refusal })
-      // engine --now leaves the store's clock on its day, as does any engine run on a test clock.
-      const moveClock = (ranEngine: boolean) =>
-        now === undefined && !time.onTestClock ? Effect.void : advanceStoreClock(time.today, { ranEngine, source: now?.source ?? "engine" })
-      if (flags.once) {
-        yield* tick
-        yield* moveClock(true)
-      } else {
-        yield* moveClock(false)
-        yield* Effect.repeat(tick, Schedule.spaced(`${interval} seconds`))
-      }
+      // engine --now leaves the store's clock on its day.
+      if (now !== undefined) yield* advanceStoreClock(time.today, { ranEngine: false, source: now.source })
+      yield* Effect.repeat(tick, Schedule.spaced(`${interval} seconds`))
     })
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), !flags.once)
