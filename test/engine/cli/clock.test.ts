@@ -13,6 +13,9 @@ const store = () => {
   return (...args: Array<string>) => runCli([...args, "--db", db], { env })
 }
 
+// Each test drives the CLI a few times over; a loaded machine needs more than the default minute.
+const cliTimeout = 300_000
+
 const journalDates = (events: ReadonlyArray<{ occurred_on: string }>) => events.map((e) => e.occurred_on)
 
 describe("billcycle clock: business time never runs backwards", () => {
@@ -29,7 +32,7 @@ describe("billcycle clock: business time never runs backwards", () => {
     const events = JSON.parse(cli("events", "list", "--json").stdout) as Array<{ type: string; occurred_on: string }>
     expect(events.find((e) => e.type === "invoice.paid")?.occurred_on).toBe("2099-01-10")
     expect(journalDates(events)).toEqual([...journalDates(events)].sort())
-  })
+  }, cliTimeout)
 
   it("simulate --now (or any --now) before the store's day exits 2 naming the store's day, and changes nothing", () => {
     const cli = store()
@@ -44,7 +47,7 @@ describe("billcycle clock: business time never runs backwards", () => {
     expect(read.stderr).toContain("before the store's day 2099-06-15")
     const shown = JSON.parse(cli("clock", "show", "--json").stdout)
     expect(shown).toMatchObject({ clock: "test", today: "2099-06-15", storeDay: "2099-06-15", simulatedThrough: "2099-06-15" })
-  })
+  }, cliTimeout)
 
   it("the engine without --now runs on the store's test clock, and the real-time engine refuses a store whose clock is in the future", () => {
     const cli = store()
@@ -55,7 +58,7 @@ describe("billcycle clock: business time never runs backwards", () => {
     const realTime = cli("engine", "--interval", "1")
     expect(realTime.code).toBe(2)
     expect(realTime.stderr).toMatch(/^billcycle: the store's clock is on 2099-01-03, in the future \(today's real date is \d{4}-\d{2}-\d{2}\): the real-time engine will not start/)
-  })
+  }, cliTimeout)
 
   it("clock set | show | real: a test clock every command uses; never set back; real only once the real date has caught up", () => {
     const cli = store()
@@ -81,5 +84,5 @@ describe("billcycle clock: business time never runs backwards", () => {
     expect(notYet.stderr).toMatch(/^billcycle: clock real: the store's day 2099-03-01 is after today's real date \d{4}-\d{2}-\d{2}: business time never runs backwards/)
     expect(cli("clock", "show", "--now", "2099-04-01").code).toBe(2)
     expect(JSON.parse(cli("clock", "show", "--json").stdout)).toMatchObject({ clock: "test", today: "2099-03-01", storeDay: "2099-03-01" })
-  })
+  }, cliTimeout)
 })
