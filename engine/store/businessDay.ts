@@ -4,6 +4,7 @@
  * day is the latest of
  *  - the stored test clock (`clock`, set by `clock set`, `simulate`, `engine --now`),
  *  - the last day the engine ran in simulated time (`simulated_through`),
+ *  - the test clock's day when the store went back to the real clock (`real_clock_from`),
  *  - the latest business date the journal records (replayed history aside).
  * A store with a stored clock is "on a test clock": commands without `--now`
  * run at its day. Every change of the stored clock is one transaction under
@@ -20,10 +21,13 @@ export interface StoreClockState {
   readonly simulatedThrough: CalendarDate | undefined
   /** The latest business date in the journal (replayed history aside). */
   readonly journalDay: CalendarDate | undefined
+  /** The store's day when it last went back to the real clock (`clock real`). */
+  readonly realClockFrom?: CalendarDate | undefined
 }
 
 const clockKey = "clock"
 const simulatedThroughKey = "simulated_through"
+const realClockFromKey = "real_clock_from"
 
 // Calendar dates as YYYY-MM-DD compare as text.
 const latest = (...days: ReadonlyArray<CalendarDate | undefined>): CalendarDate | undefined =>
@@ -31,17 +35,19 @@ const latest = (...days: ReadonlyArray<CalendarDate | undefined>): CalendarDate 
 
 /** The store's day: no business day may come before it. Undefined for a store that has recorded nothing. */
 export const storeDay = (state: StoreClockState): CalendarDate | undefined =>
-  latest(state.clock, state.simulatedThrough, state.journalDay)
+  latest(state.clock, state.simulatedThrough, state.journalDay, state.realClockFrom)
 
 export const readStoreClock = async (sql: Sql | TransactionSql): Promise<StoreClockState> => {
-  const [row] = await sql<Array<{ clock: string | null; simulated_through: string | null; journal_day: string | null }>>`
+  const [row] = await sql<Array<{ clock: string | null; simulated_through: string | null; real_clock_from: string | null; journal_day: string | null }>>`
     select (select value from engine_state where key = ${clockKey}) as clock,
            (select value from engine_state where key = ${simulatedThroughKey}) as simulated_through,
+           (select value from engine_state where key = ${realClockFromKey}) as real_clock_from,
            (select to_char(max(occurred_on), 'YYYY-MM-DD') from events where source <> 'history') as journal_day`
   return {
     clock: (row?.clock ?? undefined) as CalendarDate | undefined,
     simulatedThrough: (row?.simulated_through ?? undefined) as CalendarDate | undefined,
-    journalDay: (row?.journal_day ?? undefined) as CalendarDate | undefined
+    journalDay: (row?.journal_day ?? undefined) as CalendarDate | undefined,
+    realClockFrom: (row?.real_clock_from ?? undefined) as CalendarDate | undefined
   }
 }
 
@@ -83,5 +89,10 @@ export const clearStoreClock = (sql: Sql, realToday: CalendarDate): Promise<Stor
     const current = storeDay(before)
     if (current !== undefined && realToday < current) return { _tag: "Refused", storeDay: current, state: before } as const
     await tx`delete from engine_state where key = ${clockKey}`
+    // The test clock's day stays the store's floor: a later --now may not go back before it.
+    if (current !== undefined) {
+      await tx`insert into engine_state (key, value) values (${realClockFromKey}, ${current})
+        on conflict (key) do update set value = excluded.value`
+    }
     return { _tag: "Moved", before, after: await readStoreClock(tx) } as const
   }) as Promise<StoreClockChange>
