@@ -172,12 +172,11 @@ const runSequence = async (t: TestDatabase, commands: ReadonlyArray<Command>) =>
       const untilBeforeStart = command.kind === "simulate" && Cause.pretty(exit.cause).includes("refused: --until")
       expect(expected || untilBeforeStart, `${label} was refused: ${Cause.pretty(exit.cause)}`).toBe(true)
     } else {
-      // The command's day was not before the store's day, and the store is on it (or later) now.
+      // The command's day was not before the store's day (a --now may be later: it moves the store's day only by what it records).
       const ran = exit.value
       if (dayBefore !== undefined) expect(ran >= dayBefore, label).toBe(true)
       // Nothing is recorded after the command's day.
       if (latest !== null) expect(latest <= ran, label).toBe(true)
-      if (command.kind !== "invoices list" && command.kind !== "clock real") expect(dayAfter === undefined || dayAfter >= ran, label).toBe(true)
       // Commands that moved the clock leave the store on a test clock at their day; `clock real` takes it off.
       if (command.kind === "clock set" || command.kind === "simulate" || (command.kind === "engine --once" && command.now !== undefined)) {
         expect(stateAfter.clock, label).toBe(ran)
