@@ -1,11 +1,14 @@
 /**
  * What a command that touches the world gets: the database chosen by `--db`
- * (or DATABASE_URL, or the embedded default) and the business clock set by
- * `--now` (or BILLCYCLE_NOW, or the real clock). Layers are composed here,
- * once, for every command.
+ * (or DATABASE_URL, or the embedded default) and the business clock: `--now`
+ * (or BILLCYCLE_NOW), else the store's test clock (`billcycle clock set`),
+ * else the real clock; never a day before the store's day (StoreClock.ts).
+ * Layers are composed here, once, for every command.
  */
 import { Effect, Layer, Option } from "effect"
 import { BusinessClock, parseNow } from "../runtime/BusinessClock.ts"
+import type { GivenNow } from "../runtime/StoreClock.ts"
+import { storeClockLayer } from "../runtime/StoreClock.ts"
 import type { EngineContext } from "../store/index.ts"
 import { Database, loadSettings, makeDirs, resolveDatabaseTarget, runSql } from "../store/index.ts"
 import { engineOwner } from "../runtime/Engine.ts"
@@ -13,23 +16,31 @@ import { failpoint } from "../runtime/failpoint.ts"
 import { UsageError } from "./CliFailure.ts"
 import { Db, Now } from "./GlobalFlags.ts"
 
-export const clockLayer = Effect.gen(function*() {
+/** The clock given for this command by `--now` or BILLCYCLE_NOW, if any. */
+export const givenNow = Effect.gen(function*() {
   const flag = yield* Now
   const text = Option.getOrUndefined(flag) ?? (process.env["BILLCYCLE_NOW"] || undefined)
-  if (text === undefined) return BusinessClock.real
+  if (text === undefined) return undefined
+  const source = Option.isSome(flag) ? "--now" : "BILLCYCLE_NOW"
   const fixed = parseNow(text)
   if (fixed === undefined) {
-    const source = Option.isSome(flag) ? "--now" : "BILLCYCLE_NOW"
     return yield* new UsageError({ message: `${source}: "${text}" is not a date YYYY-MM-DD or an ISO timestamp` })
   }
-  return BusinessClock.fixed(fixed)
+  return { time: fixed, text, source } satisfies GivenNow
 })
 
-/** Runs `effect` with the database and the business clock of this command. */
-export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+/** The clock of a command without a store: `--now`, else the real clock. */
+export const clockLayer = Effect.map(givenNow, (now) => now === undefined ? BusinessClock.real : BusinessClock.fixed(now.time))
+
+/**
+ * Runs `effect` with the database and the business clock of this command.
+ * `time: "real"` is for the `clock` commands, which read and move the stored
+ * clock themselves: the real clock, and no refusal by the store's day.
+ */
+export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, time: "business" | "real" = "business") =>
   Effect.gen(function*() {
     const db = yield* Db
-    const clock = yield* clockLayer
+    const clock = time === "business" ? storeClockLayer(yield* givenNow) : BusinessClock.real
     const target = resolveDatabaseTarget(Option.getOrUndefined(db))
     if (target._tag === "Embedded" && target.dataDir !== undefined) {
       const dir = target.dataDir
@@ -38,7 +49,7 @@ export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
         catch: (e) => new UsageError({ message: `${Option.isSome(db) ? "--db" : process.env["DATABASE_URL"] ? "DATABASE_URL" : "--db"}: cannot keep the embedded database in ${dir}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })
       })
     }
-    return yield* effect.pipe(Effect.provide(Layer.mergeAll(Database.layer(target), clock)))
+    return yield* effect.pipe(Effect.provide(clock.pipe(Layer.provideMerge(Database.layer(target)))))
   })
 
 /** Runs `effect` with the business clock only (no database). */

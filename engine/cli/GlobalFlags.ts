@@ -18,7 +18,7 @@ export const Db = GlobalFlag.Setting("db")({
 
 export const Now = GlobalFlag.Setting("now")({
   flag: Flag.String("now").pipe(
-    Flag.withDescription("the engine's clock for this command: YYYY-MM-DD or an ISO timestamp (env BILLCYCLE_NOW)"),
+    Flag.withDescription("the business clock for this command: YYYY-MM-DD or an ISO timestamp (env BILLCYCLE_NOW); never before the store's day (billcycle clock show)"),
     Flag.optional
   )
 })

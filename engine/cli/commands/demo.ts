@@ -11,7 +11,8 @@ import { Gateway } from "../../runtime/Gateway.ts"
 import { engineHooksLayer } from "../../runtime/hooks.ts"
 import { loadRuleDirectory } from "../../runtime/RulesRuntime.ts"
 import { fileURLToPath } from "node:url"
-import { Database, makeDirs } from "../../store/index.ts"
+import { Database, loadSettings, makeDirs, runSql } from "../../store/index.ts"
+import { advanceStoreClock } from "../../runtime/StoreClock.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 
@@ -35,7 +36,13 @@ export const demoCommand = Command.make(
       const demoRules = loadRuleDirectory(fileURLToPath(new URL("../../../examples/coffee-shop/rules/", import.meta.url)))
       const db = Database.layer({ _tag: "Embedded", dataDir: flags.dir })
       const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(() => demoRules.ruleSet, join(flags.out, "mail"), { enrollExisting: true })).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
-      const result = yield* runDemo({ customers, months, start, outDir: flags.out, progress: process.stderr.isTTY === true && !json }).pipe(Effect.provide(layers))
+      // The demo's store stays on a test clock at the demo's last day, so commands on it later (--db) go on from there.
+      const leaveOnLastDay = Effect.gen(function*() {
+        const timeZone = (yield* runSql(loadSettings)).timezone
+        const day = yield* (yield* BusinessClock).today(timeZone)
+        yield* advanceStoreClock(day, { ranEngine: true, source: "demo" })
+      })
+      const result = yield* runDemo({ customers, months, start, outDir: flags.out, progress: process.stderr.isTTY === true && !json }).pipe(Effect.tap(() => leaveOnLastDay), Effect.provide(layers))
       const reportFile = join(flags.out, "report.html")
       const r = result.reports
       writeFileSync(reportFile, revenueReportHtml({

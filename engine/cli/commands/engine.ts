@@ -1,22 +1,24 @@
 /**
  * `billcycle engine` (continuous, or `--once`) and `billcycle simulate --until DATE`.
+ * Both move the store's test clock forward (`engine --now`, `simulate`), and the
+ * real-time engine refuses a store on a test clock (business time never runs back).
  */
 import { Console, Effect, Layer, Option, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
-import { parseCalendarDate, addDays, toDayNumber } from "../../billing/index.ts"
+import { addDays, parseCalendarDate, toDayNumber } from "../../billing/index.ts"
 import type { CalendarDate } from "../../domain/index.ts"
-import { BusinessClock, dayTime } from "../../runtime/BusinessClock.ts"
 import { describeTick, runTick } from "../../runtime/Engine.ts"
 import type { TickSummary } from "../../runtime/Engine.ts"
 import { Gateway } from "../../runtime/Gateway.ts"
 import { engineHooksLayer } from "../../runtime/hooks.ts"
-import { loadSettings, runSql } from "../../store/index.ts"
-import { withApp } from "../AppLayer.ts"
+import { advanceStoreClock, realTimeEngineRefusal, resolveCommandTime } from "../../runtime/StoreClock.ts"
+import { engineOnce, simulateDays, simulationStart } from "../../runtime/simulateDays.ts"
+import { givenNow, withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { existsSync, statSync } from "node:fs"
 import type { CompiledRuleSet } from "../../../dsl/index.ts"
 import { loadRuleDirectory, watchRules } from "../../runtime/RulesRuntime.ts"
-import { Json, Now } from "../GlobalFlags.ts"
+import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 
 const batchFlag = Flag.String("batch").pipe(Flag.withDescription("how many records a step claims at once (default 500)"), Flag.optional)
@@ -45,11 +47,6 @@ const loadRules = (dir: string | undefined, watchForChanges: boolean) =>
 const engineLayers = (rules: (() => CompiledRuleSet) | undefined, enrollExisting = false) =>
   Layer.mergeAll(Gateway.simulated, engineHooksLayer(rules, undefined, { enrollExisting }))
 
-const emptyTotals = (): Omit<TickSummary, "today"> => ({
-  activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
-  retried: 0, overdue: 0, reminders: 0, parked: 0, rules: 0, delivered: 0
-})
-
 /** What each figure of a simulate summary counts, printed beside it. */
 const figureMeanings: Record<keyof Omit<TickSummary, "today">, string> = {
   activated: "scheduled subscriptions that started",
@@ -68,13 +65,9 @@ const figureMeanings: Record<keyof Omit<TickSummary, "today">, string> = {
   delivered: "messages delivered from the outbox (emails, notifications, webhooks)"
 }
 
-const addInto = (totals: Omit<TickSummary, "today">, s: TickSummary) => {
-  for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += s[k]
-}
-
 const engine = Command.make(
   "engine",
-  { once: Flag.Boolean("once").pipe(Flag.withDescription("do everything due at --now, then exit"), Flag.withDefault(false)), batch: batchFlag, rules: rulesFlag, enrollExisting: enrollExistingFlag, logFormat: logFormatFlag, interval: Flag.String("interval").pipe(Flag.withDescription("seconds between ticks when running continuously (default 5)"), Flag.optional) },
+  { once: Flag.Boolean("once").pipe(Flag.withDescription("do everything due today (--now, or the store's test clock), then exit"), Flag.withDefault(false)), batch: batchFlag, rules: rulesFlag, enrollExisting: enrollExistingFlag, logFormat: logFormatFlag, interval: Flag.String("interval").pipe(Flag.withDescription("seconds between ticks when running continuously (default 5)"), Flag.optional) },
   Effect.fn("engine")(function*(flags) {
     const batch = yield* batchOf(flags.batch)
     const json = (yield* Json) || Option.getOrUndefined(flags.logFormat) === "json"
@@ -85,15 +78,21 @@ const engine = Command.make(
     const report = (s: TickSummary) => Console.log(json ? JSON.stringify({ level: "info", msg: "tick", ...s }) : describeTick(s))
     // A tick is not interrupted half way: SIGTERM/SIGINT finish the batch in hand, then the engine exits.
     const tick = runTick({ batch }).pipe(Effect.uninterruptible, Effect.tap(report))
-    const program = flags.once ? tick : Effect.repeat(tick, Schedule.spaced(`${interval} seconds`)).pipe(Effect.asVoid)
+    const now = yield* givenNow
+    const program = flags.once ? engineOnce(now, tick) : Effect.gen(function*() {
+      const time = yield* resolveCommandTime(now)
+      const refusal = now === undefined ? realTimeEngineRefusal(time) : undefined
+      if (refusal !== undefined) return yield* new UsageError({ message: refusal })
+      // engine --now leaves the store's clock on its day.
+      if (now !== undefined) yield* advanceStoreClock(time.today, { ranEngine: false, source: now.source })
+      yield* Effect.repeat(tick, Schedule.spaced(`${interval} seconds`))
+    })
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), !flags.once)
       yield* withApp(program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting))))
     }))
   })
-).pipe(Command.withDescription("Run the billing engine: continuously, or --once for everything due at --now"))
-
-const storedSimulatedDay = "simulated_through"
+).pipe(Command.withDescription("Run the billing engine: continuously at the real time, or --once for everything due today (--now, or the store's test clock); --now also moves the store's clock to that day"))
 
 const simulate = Command.make(
   "simulate",
@@ -103,48 +102,26 @@ const simulate = Command.make(
     if (until === undefined) return yield* new UsageError({ message: `--until: "${flags.until}" is not a calendar date YYYY-MM-DD` })
     const batch = yield* batchOf(flags.batch)
     const json = yield* Json
-    const nowFlag = yield* Now
     const program = Effect.gen(function*() {
-      const clock = yield* BusinessClock
-      const start = yield* runSql(async (q) => {
-        const settings = await loadSettings(q)
-        const [stored] = await q<Array<{ value: string }>>`select value from engine_state where key = ${storedSimulatedDay}`
-        if (stored !== undefined) return { from: addDays(stored.value as CalendarDate, 1), settings }
-        return { from: undefined, settings }
-      })
-      const from = start.from ?? (yield* clock.today(start.settings.timezone))
-      // The stored day wins over the clock: say so when the clock was set to another day.
-      if (start.from !== undefined && (Option.isSome(nowFlag) || process.env["BILLCYCLE_NOW"])) {
-        const asked = yield* clock.today(start.settings.timezone)
-        if (asked !== start.from) yield* Console.error(`simulate continues from the day after the last simulated day (${start.from}); the clock's ${asked} is not used`)
-      }
+      const from = yield* simulationStart
       if (toDayNumber(from) > toDayNumber(until)) {
-        return yield* new UsageError({ message: `--until: ${until} is before the next day to simulate (${from})` })
+        return yield* new UsageError({ message: `--until: ${until} is before the next day to simulate (${from}); business time never runs backwards` })
       }
       const days = toDayNumber(until) - toDayNumber(from) + 1
-      const totals = emptyTotals()
       const tty = process.stderr.isTTY === true && !json
       let through: CalendarDate | undefined
-      // The simulator owns a virtual clock, whatever clock the command was given.
-      const loop = Effect.gen(function*() {
-        const virtual = yield* BusinessClock
-        for (let i = 0; i < days; i++) {
-          const day = addDays(from, i)
-          yield* virtual.set(dayTime(day))
-          const s = yield* runTick({ batch }).pipe(Effect.uninterruptible)
-          addInto(totals, s)
-          yield* runSql((q) => q`insert into engine_state (key, value) values (${storedSimulatedDay}, ${day})
-            on conflict (key) do update set value = excluded.value`)
+      // Said before the first day, on stderr (stdout stays the summary): what will run, and how to stop it.
+      yield* Console.error(`simulate: ${from} .. ${until} (${days} day${days === 1 ? "" : "s"}); Ctrl-C stops after the day in hand`)
+      const totals = yield* simulateDays({
+        from, days, batch,
+        onDay: (day, done, totals) => {
           through = day
-          if (tty) {
-            const width = 30
-            const done = Math.round(((i + 1) / days) * width)
-            process.stderr.write(`\r[${"#".repeat(done)}${".".repeat(width - done)}] ${day}  invoices ${totals.invoiced}  charged ${totals.charged}  failed ${totals.failed} `)
-          }
+          if (!tty) return
+          const width = 30
+          const filled = Math.round((done / days) * width)
+          process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${day}  invoices ${totals.invoiced}  charged ${totals.charged}  failed ${totals.failed} `)
         }
-      })
-      yield* loop.pipe(
-        Effect.provide(BusinessClock.fixed(dayTime(from))),
+      }).pipe(
         // Ctrl-C stops between days (a day's work is never cut in half): say where it stopped.
         Effect.onInterrupt(() => Effect.sync(() => {
           // 130: stopped by Ctrl-C before --until, as shells report it.
@@ -167,6 +144,6 @@ const simulate = Command.make(
       yield* withApp(program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting))))
     }))
   })
-).pipe(Command.withDescription("Advance a virtual clock day by day from the last simulated day, running all due work each day; prints what each figure counts"))
+).pipe(Command.withDescription("Advance the store's test clock day by day to --until, running all due work each day: from --now, else the day after the last simulated day (or the store's clock, or today); never backwards; prints what each figure counts"))
 
 export const engineCommands = [engine, simulate] as const

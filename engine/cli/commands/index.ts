@@ -2,6 +2,7 @@
 import { dbCommand, settingsCommand } from "./settings.ts"
 import { scheduleCommand } from "./schedule.ts"
 import { engineCommands } from "./engine.ts"
+import { clockCommand } from "./clock.ts"
 import { contactsCommand, productsCommand } from "./people.ts"
 import { eventsCommand, subscriptionsCommand } from "./subscriptions.ts"
 import { exportCommand, importCommand } from "./importExport.ts"
@@ -12,4 +13,4 @@ import { enrollmentsCommand } from "./enrollments.ts"
 import { reportCommand } from "./report.ts"
 import { invoicesCommand, listsCommand, outboxCommand, tasksCommand } from "./invoices.ts"
 
-export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand, rulesCommand, enrollmentsCommand, reportCommand, demoCommand] as const
+export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, clockCommand, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand, rulesCommand, enrollmentsCommand, reportCommand, demoCommand] as const

@@ -1,0 +1,112 @@
+/**
+ * Business time of a command on a store: business time never runs backwards.
+ * A command runs at its `--now` (or BILLCYCLE_NOW), else at the store's test
+ * clock when the store has one (`billcycle clock set`), else at the real
+ * clock. Whichever it is, its day may not come before the store's day (the
+ * stored clock, the last simulated day, the latest date in the journal): such
+ * a command is refused before it touches anything. Owns the decision only;
+ * the stored clock's SQL lives in the store (businessDay.ts).
+ */
+import { Effect, Layer, Schema } from "effect"
+import { calendarDateInZone } from "../billing/index.ts"
+import type { CalendarDate } from "../domain/index.ts"
+import type { StoreClockState } from "../store/index.ts"
+import { loadSettings, moveStoreClock, readStoreClock, runSql, storeDay } from "../store/index.ts"
+import { BusinessClock, dayTime } from "./BusinessClock.ts"
+import type { FixedTime } from "./BusinessClock.ts"
+
+/** A command asked for a business day before the store's day. */
+export class BusinessTimeRefused extends Schema.TaggedError<BusinessTimeRefused>()("BusinessTimeRefused", {
+  message: Schema.String
+}) {}
+
+/** A clock given for one command: the time, what the user wrote, and where (`--now` or BILLCYCLE_NOW). */
+export interface GivenNow {
+  readonly time: FixedTime
+  readonly text: string
+  readonly source: string
+}
+
+export type CommandTime =
+  | {
+    readonly _tag: "Run"
+    /** Undefined: the real clock. */
+    readonly time: FixedTime | undefined
+    readonly today: CalendarDate
+    /** The store is on a stored test clock. */
+    readonly onTestClock: boolean
+  }
+  | { readonly _tag: "Refused"; readonly message: string }
+
+/** The day of a given time on the account's calendar. */
+export const dayOf = (time: FixedTime, timeZone: string): CalendarDate => time.date ?? calendarDateInZone(time.epochMillis, timeZone)
+
+/** When a command runs on a store, or why it may not. Pure: the store's state and the real time are given. */
+export const commandTime = (input: {
+  readonly now: GivenNow | undefined
+  readonly state: StoreClockState
+  readonly timeZone: string
+  readonly realMillis: number
+}): CommandTime => {
+  const { now, state, timeZone } = input
+  const current = storeDay(state)
+  const onTestClock = state.clock !== undefined
+  if (now !== undefined) {
+    const day = dayOf(now.time, timeZone)
+    if (current !== undefined && day < current) {
+      const shown = now.text === day ? day : `${now.text} (${day} in ${timeZone})`
+      return { _tag: "Refused", message: `${now.source}: ${shown} is before the store's day ${current}: business time never runs backwards (billcycle clock show)` }
+    }
+    return { _tag: "Run", time: now.time, today: day, onTestClock }
+  }
+  // On a test clock the store's day is today: the stored clock, or a later day the store has already recorded.
+  if (onTestClock) return { _tag: "Run", time: dayTime(current!), today: current!, onTestClock }
+  const real = calendarDateInZone(input.realMillis, timeZone)
+  if (current !== undefined && real < current) {
+    return {
+      _tag: "Refused",
+      message: `the store's day ${current} is after today's real date ${real}: business time never runs backwards; give --now ${current} or later, or put the store on a test clock (billcycle clock set ${current})`
+    }
+  }
+  return { _tag: "Run", time: undefined, today: real, onTestClock }
+}
+
+/** Reads the store's clock and settings and decides the command's time; fails when it is refused. */
+export const resolveCommandTime = (now: GivenNow | undefined) =>
+  Effect.gen(function*() {
+    const { state, timeZone } = yield* runSql(async (sql) => ({ state: await readStoreClock(sql), timeZone: (await loadSettings(sql)).timezone }))
+    const decided = commandTime({ now, state, timeZone, realMillis: Date.now() })
+    if (decided._tag === "Refused") return yield* new BusinessTimeRefused({ message: decided.message })
+    return { ...decided, state, timeZone }
+  })
+
+/** The business clock of a command on the store (needs the database): refused before the command runs. */
+export const storeClockLayer = (now: GivenNow | undefined) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const decided = yield* resolveCommandTime(now)
+    return decided.time === undefined ? BusinessClock.real : BusinessClock.fixed(decided.time)
+  }))
+
+/**
+ * After the engine ran at the command's day: `engine --now DAY` (and any engine
+ * run on a test clock) leaves the store's clock on that day; `ranEngine` also
+ * records that the engine ran through it (engine --once, simulate).
+ */
+export const advanceStoreClock = (day: CalendarDate, options: { readonly ranEngine: boolean; readonly source: string }) =>
+  runSql((sql) => moveStoreClock(sql, day, { ranEngine: options.ranEngine })).pipe(
+    Effect.flatMap((moved) =>
+      moved._tag === "Moved"
+        ? Effect.void
+        : Effect.fail(new BusinessTimeRefused({ message: `${options.source}: ${day} is before the store's day ${moved.storeDay}: business time never runs backwards` }))
+    )
+  )
+
+/** Why the real-time engine may not start on this store (a test clock), or undefined when it may. */
+export const realTimeEngineRefusal = (time: { readonly onTestClock: boolean; readonly today: CalendarDate; readonly timeZone: string }): string | undefined => {
+  if (!time.onTestClock) return undefined
+  // The real-time engine would bill at the real date, before or after the store's test clock.
+  const real = calendarDateInZone(Date.now(), time.timeZone)
+  return time.today > real
+    ? `the store's clock is on ${time.today}, in the future (today's real date is ${real}): the real-time engine will not start; run engine --once or simulate --until DATE, or wait for the real date and run billcycle clock real`
+    : `the store is on a test clock (${time.today}): the real-time engine will not start; billcycle clock real puts the store back on the real clock`
+}

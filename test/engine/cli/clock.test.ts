@@ -1,0 +1,88 @@
+/**
+ * The stored business clock (issue #13, finding 7), driven through the real
+ * CLI: business time leaked out of `--now` and could run backwards. Each test
+ * is one of the users' findings; dates far in the future (2099) stay in the
+ * future of the real clock whenever the tests run.
+ */
+import { describe, expect, it } from "vitest"
+import { runCli } from "../../cliRunner.ts"
+import { freshCliDatabase } from "../../storeHarness.ts"
+
+const store = () => {
+  const { db, env } = freshCliDatabase()
+  return (...args: Array<string>) => runCli([...args, "--db", db], { env })
+}
+
+// Each test drives the CLI a few times over; a loaded machine needs more than the default minute.
+const cliTimeout = 300_000
+
+const journalDates = (events: ReadonlyArray<{ occurred_on: string }>) => events.map((e) => e.occurred_on)
+
+describe("billcycle clock: business time never runs backwards", () => {
+  it("after simulating into the future, invoices pay without --now is recorded on the simulated day, in journal order", () => {
+    const cli = store()
+    expect(cli("contacts", "add", "--email", "ana@example.com", "--now", "2099-01-01").code).toBe(0)
+    const created = cli("subscriptions", "create", "--contact", "ana@example.com", "--item", "name=Beans,price=20.00", "--collection", "invoice:net-30", "--now", "2099-01-01")
+    expect(created.code, created.stderr).toBe(0)
+    const simulated = cli("simulate", "--until", "2099-01-10", "--now", "2099-01-01", "--json")
+    expect(simulated.code, simulated.stderr).toBe(0)
+    const [invoice] = JSON.parse(cli("invoices", "list", "--json").stdout) as Array<{ id: number }>
+    const paid = cli("invoices", "pay", String(invoice!.id))
+    expect(paid.code, paid.stderr).toBe(0)
+    const events = JSON.parse(cli("events", "list", "--json").stdout) as Array<{ type: string; occurred_on: string }>
+    expect(events.find((e) => e.type === "invoice.paid")?.occurred_on).toBe("2099-01-10")
+    expect(journalDates(events)).toEqual([...journalDates(events)].sort())
+  }, cliTimeout)
+
+  it("simulate --now (or any --now) before the store's day exits 2 naming the store's day, and changes nothing", () => {
+    const cli = store()
+    expect(cli("engine", "--once", "--now", "2099-06-15").code).toBe(0)
+    const back = cli("simulate", "--until", "2099-12-31", "--now", "2099-01-01")
+    expect(back.code).toBe(2)
+    expect(back.stderr).toBe("billcycle: --now: 2099-01-01 is before the store's day 2099-06-15: business time never runs backwards (billcycle clock show)\n")
+    expect(back.stdout).toBe("")
+    // A read with an earlier --now is refused too: one rule for every command.
+    const read = cli("subscriptions", "list", "--now", "2099-06-14")
+    expect(read.code).toBe(2)
+    expect(read.stderr).toContain("before the store's day 2099-06-15")
+    const shown = JSON.parse(cli("clock", "show", "--json").stdout)
+    expect(shown).toMatchObject({ clock: "test", today: "2099-06-15", storeDay: "2099-06-15", simulatedThrough: "2099-06-15" })
+  }, cliTimeout)
+
+  it("the engine without --now runs on the store's test clock, and the real-time engine refuses a store whose clock is in the future", () => {
+    const cli = store()
+    expect(cli("simulate", "--until", "2099-01-03", "--now", "2099-01-01").code).toBe(0)
+    const once = cli("engine", "--once", "--log-format", "json")
+    expect(once.code, once.stderr).toBe(0)
+    expect(JSON.parse(once.stdout.trim())).toMatchObject({ msg: "tick", today: "2099-01-03" })
+    const realTime = cli("engine", "--interval", "1")
+    expect(realTime.code).toBe(2)
+    expect(realTime.stderr).toMatch(/^billcycle: the store's clock is on 2099-01-03, in the future \(today's real date is \d{4}-\d{2}-\d{2}\): the real-time engine will not start/)
+  }, cliTimeout)
+
+  it("clock set | show | real: a test clock every command uses; never set back; real only once the real date has caught up", () => {
+    const cli = store()
+    expect(JSON.parse(cli("clock", "show", "--json").stdout)).toMatchObject({ clock: "real", storeDay: null, simulatedThrough: null })
+    // A test clock in the past can go back to the real clock: the real date is later.
+    expect(cli("clock", "set", "2000-01-01").code).toBe(0)
+    const real = cli("clock", "real", "--json")
+    expect(real.code, real.stderr).toBe(0)
+    expect(JSON.parse(real.stdout)).toMatchObject({ clock: "real", storeDay: "2000-01-01" })
+    const set = cli("clock", "set", "2099-03-01")
+    expect(set.code, set.stderr).toBe(0)
+    expect(set.stdout).toMatch(/^clock\s+test clock/)
+    expect(set.stdout).toMatch(/today\s+2099-03-01/)
+    // Every command without --now runs on the test clock.
+    expect(cli("contacts", "add", "--email", "bo@example.com").code).toBe(0)
+    const events = JSON.parse(cli("events", "list", "--json").stdout) as Array<{ type: string; occurred_on: string }>
+    expect(events.map((e) => [e.type, e.occurred_on])).toEqual([["contact.created", "2099-03-01"]])
+    const back = cli("clock", "set", "2099-02-01")
+    expect(back.code).toBe(2)
+    expect(back.stderr).toBe("billcycle: DATE: 2099-02-01 is before the store's day 2099-03-01: business time never runs backwards\n")
+    const notYet = cli("clock", "real")
+    expect(notYet.code).toBe(2)
+    expect(notYet.stderr).toMatch(/^billcycle: clock real: the store's day 2099-03-01 is after today's real date \d{4}-\d{2}-\d{2}: business time never runs backwards/)
+    expect(cli("clock", "show", "--now", "2099-04-01").code).toBe(2)
+    expect(JSON.parse(cli("clock", "show", "--json").stdout)).toMatchObject({ clock: "test", today: "2099-03-01", storeDay: "2099-03-01" })
+  }, cliTimeout)
+})
