@@ -98,13 +98,15 @@ describe("paging", () => {
 describe("--json", () => {
   it("prints exactly one JSON document on stdout for every command a script runs", () => {
     const { db, env } = freshCliDatabase()
-    const cli = (...args: Array<string>) => runCli(["--json", ...args, "--db", db, "--now", "2026-01-01"], { env })
+    const cli = (...args: Array<string>) => runCli(["--json", ...args, "--db", db], { env })
+    // Until the simulation the commands run at --now; after it, on the store's test clock (its last day).
+    const at = ["--now", "2026-01-01"]
     const steps: Array<Array<string>> = [
-      ["settings", "show"],
-      ["products", "add", "--name", "Beans", "--sku", "B1", "--price", "25.00", "--currency", "USD"],
-      ["contacts", "add", "--email", "ana@example.com", "--payment-method", "pm_declined"],
-      ["subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=B1"],
-      ["engine", "--once"],
+      ["settings", "show", ...at],
+      ["products", "add", "--name", "Beans", "--sku", "B1", "--price", "25.00", "--currency", "USD", ...at],
+      ["contacts", "add", "--email", "ana@example.com", "--payment-method", "pm_declined", ...at],
+      ["subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=B1", ...at],
+      ["engine", "--once", ...at],
       ["simulate", "--until", "2026-02-15"],
       ["subscriptions", "list"],
       ["products", "list"],
