@@ -5,9 +5,10 @@
  * once, for every command.
  */
 import { Effect, Layer, Option } from "effect"
+import { resolve } from "node:path"
 import { BusinessClock, parseNow } from "../runtime/BusinessClock.ts"
 import type { EngineContext } from "../store/index.ts"
-import { Database, loadSettings, makeDirs, resolveDatabaseTarget, runSql } from "../store/index.ts"
+import { Database, defaultEmbeddedDir, inspectEmbeddedDir, loadSettings, makeDirs, resolveDatabaseTarget, runSql } from "../store/index.ts"
 import { engineOwner } from "../runtime/Engine.ts"
 import { failpoint } from "../runtime/failpoint.ts"
 import { UsageError } from "./CliFailure.ts"
@@ -25,20 +26,52 @@ export const clockLayer = Effect.gen(function*() {
   return BusinessClock.fixed(fixed)
 })
 
+export interface AppOptions {
+  /** db migrate, import: may create the embedded database at a new --db path. */
+  readonly creates?: boolean
+  /** engine, simulate: wait for a short command that has the embedded database open rather than be its guest. */
+  readonly longRunning?: boolean
+}
+
 /** Runs `effect` with the database and the business clock of this command. */
-export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, options: AppOptions = {}) =>
   Effect.gen(function*() {
     const db = yield* Db
     const clock = yield* clockLayer
     const target = resolveDatabaseTarget(Option.getOrUndefined(db))
     if (target._tag === "Embedded" && target.dataDir !== undefined) {
-      const dir = target.dataDir
-      yield* Effect.try({
-        try: () => makeDirs(dir),
-        catch: (e) => new UsageError({ message: `${Option.isSome(db) ? "--db" : process.env["DATABASE_URL"] ? "DATABASE_URL" : "--db"}: cannot keep the embedded database in ${dir}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })
-      })
+      const source = Option.isSome(db) ? "--db" : process.env["DATABASE_URL"] ? "DATABASE_URL" : "--db"
+      yield* checkEmbeddedDir(source, target.dataDir, options.creates === true)
     }
-    return yield* effect.pipe(Effect.provide(Layer.mergeAll(Database.layer(target), clock)))
+    const withRole = target._tag === "Embedded" ? { ...target, longRunning: options.longRunning === true } : target
+    return yield* effect.pipe(Effect.provide(Layer.mergeAll(Database.layer(withRole), clock)))
+  })
+
+/**
+ * A mistyped --db must not make a new, empty database, nor write a cluster into a folder of other
+ * files: only the default path and commands that create (db migrate, import) start a new one.
+ */
+const checkEmbeddedDir = (source: string, dir: string, creates: boolean) =>
+  Effect.gen(function*() {
+    const state = inspectEmbeddedDir(dir)
+    const isDefault = resolve(dir) === resolve(defaultEmbeddedDir)
+    switch (state._tag) {
+      case "Database":
+        return
+      case "Other":
+        return yield* new UsageError({ message: `${source}: ${dir} holds other files, not a billcycle database (give a new or empty folder)` })
+      case "Unusable":
+        return yield* new UsageError({ message: `${source}: cannot keep the embedded database in ${dir}: ${state.reason}` })
+      case "Missing":
+      case "Empty":
+        if (!creates && !isDefault) {
+          return yield* new UsageError({ message: `${source}: no billcycle database at ${dir} (create it with billcycle db migrate --db ${dir})` })
+        }
+        yield* Effect.try({
+          try: () => makeDirs(dir),
+          catch: (e) => new UsageError({ message: `${source}: cannot keep the embedded database in ${dir}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })
+        })
+    }
   })
 
 /** Runs `effect` with the business clock only (no database). */

@@ -69,7 +69,7 @@ const engine = Command.make(
     const program = flags.once ? tick : Effect.repeat(tick, Schedule.spaced(`${interval} seconds`)).pipe(Effect.asVoid)
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), !flags.once)
-      yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
+      yield* withApp(program.pipe(Effect.provide(engineLayers(rules))), { longRunning: !flags.once })
     }))
   })
 ).pipe(Command.withDescription("Run the billing engine: continuously, or --once for everything due at --now"))
@@ -133,7 +133,7 @@ const simulate = Command.make(
     })
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), false)
-      yield* withApp(program.pipe(Effect.provide(engineLayers(rules))))
+      yield* withApp(program.pipe(Effect.provide(engineLayers(rules))), { longRunning: true })
     }))
   })
 ).pipe(Command.withDescription("Advance a virtual clock day by day from the last simulated day, running all due work each day"))

@@ -15,7 +15,7 @@ const history = Command.make("history", { dir: Argument.String("dir") }, ({ dir 
     const ctx = yield* commandContext
     const summary = yield* runSql((sql) => importHistory(sql, dir, { today: ctx.today }))
     yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported history from ${dir}: ${Object.entries(summary).map(([k, v]) => `${v} ${k}`).join(", ")}`)
-  }))).pipe(Command.withDescription("Import subscription history from a previous billing system (customers, subscriptions, line_items, events CSVs)"))
+  }), { creates: true })).pipe(Command.withDescription("Import subscription history from a previous billing system (customers, subscriptions, line_items, events CSVs)"))
 
 export const importCommand = Command.make("import", { file: Argument.String("file") }, ({ file }) =>
   withApp(Effect.gen(function*() {
@@ -23,7 +23,7 @@ export const importCommand = Command.make("import", { file: Argument.String("fil
     const ctx = yield* commandContext
     const summary = yield* runSql((sql) => importCsv(sql, ctx, file, readFileSync(file, "utf8")))
     yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported ${summary.created} ${summary.kind} from ${summary.rows} rows of ${file}`)
-  }))).pipe(
+  }), { creates: true })).pipe(
     Command.withDescription("Import contacts, products or subscriptions from a CSV file: all rows or none"),
     Command.withSubcommands([history])
   )
