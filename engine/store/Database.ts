@@ -71,6 +71,14 @@ const driverOptions = (max: number, schema: string | undefined, application?: st
   }
 }) as postgres.Options<{}>
 
+/**
+ * A guest of the embedded database's owner waits its turn for the one session, the startup
+ * included (postgres' connect_timeout runs until the first ReadyForQuery): allow a long
+ * transaction of the owner's ahead of it.
+ */
+const embeddedOptions = (schema: string | undefined, application: string) =>
+  ({ ...driverOptions(1, schema, application), connect_timeout: 300 }) as postgres.Options<{}>
+
 export interface DatabaseService {
   readonly sql: Sql
   readonly kind: "server" | "embedded"
@@ -122,7 +130,7 @@ const openServer = (url: string, schema: string | undefined, singleConnection: b
 
 /** Errors of a guest's first query that mean "the owner went away before we got in": try again. */
 const retryable = (e: unknown) =>
-  ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT"].includes(String((e as { code?: unknown }).code))
+  ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED"].includes(String((e as { code?: unknown }).code))
 
 const say = (line: string) => process.stderr.write(`billcycle: ${line}\n`)
 
@@ -134,7 +142,7 @@ const ownEmbedded = async (dataDir: string | undefined, schema: string | undefin
     if (dataDir !== undefined) makeDirs(dataDir)
     pg = dataDir === undefined ? await PGlite.create() : await PGlite.create(dataDir)
     server = await serveEmbedded(pg)
-    const sql = postgres(`postgres://postgres@127.0.0.1:${server.port}/postgres`, driverOptions(1, schema, application)) as Sql
+    const sql = postgres(`postgres://postgres@127.0.0.1:${server.port}/postgres`, embeddedOptions(schema, application)) as Sql
     try {
       await ensureSchema(sql, schema, true)
       await migrate(sql)
@@ -182,7 +190,7 @@ const openEmbedded = (dataDir: string | undefined, schema: string | undefined, l
         for (;;) {
           const claim = await claimEmbeddedDir(dataDir, { longRunning, schema, command: application, say })
           if (claim._tag === "Owner") return ownEmbedded(dataDir, schema, application, claim)
-          const sql = postgres(`postgres://postgres@${claim.lock.host}:${claim.lock.port}/postgres`, driverOptions(1, schema, application)) as Sql
+          const sql = postgres(`postgres://postgres@${claim.lock.host}:${claim.lock.port}/postgres`, embeddedOptions(schema, application)) as Sql
           try {
             await ensureSchema(sql, schema, true)
             await migrate(sql)

@@ -50,7 +50,7 @@ describe("one embedded database, many processes", () => {
     await until(() => engine.stdout().length > 0)
     const commands = [
       ...Array.from({ length: 10 }, (_, i) => ["contacts", "add", "--email", `new${i}@example.com`, "--json", "--db", db]),
-      ...Array.from({ length: 10 }, (_, i) => ["subscriptions", "create", "--contact", `sub${i}@example.com`, "--item", "sku=COFFEE", "--now", "2026-03-01", "--json", "--db", db])
+      ...Array.from({ length: 10 }, (_, i) => ["subscriptions", "create", "--contact", `sub${i}@example.com`, "--item", "sku=COFFEE", "--collection", "invoice", "--now", "2026-03-01", "--json", "--db", db])
     ]
     const results = await Promise.all(commands.map((args) => start(args).done))
     engine.child.kill("SIGTERM")
@@ -69,7 +69,7 @@ describe("one embedded database, many processes", () => {
     expect(subscriptions.map((s) => s.id).sort((a, b) => a - b)).toEqual([...subscriptionIds].sort((a, b) => a - b))
     // The owner let go of the directory when it stopped.
     expect(existsSync(join(db, "billcycle.lock"))).toBe(false)
-  }, 600_000)
+  }, 900_000)
 
   it("a lock file left by a process that died is taken over", () => {
     const db = join(scratch(), "db")
