@@ -300,10 +300,9 @@ class SessionQueue {
   private async run(item: Item): Promise<number> {
     const pg = this.pg
     if (item.message === "cleanup") {
-      await pg.runExclusive(async () => {
-        if (this.midUnit) await pg.execProtocolRawStream(SYNC, { onRawData: () => {} })
-        if (pg.isInTransaction()) await pg.exec("rollback")
-      })
+      if (this.midUnit) await pg.runExclusive(() => pg.execProtocolRawStream(SYNC, { onRawData: () => {} }))
+      // exec takes PGlite's own lock (inside runExclusive it would wait for itself).
+      if (pg.isInTransaction()) await pg.exec("rollback")
       this.midUnit = false
       this.holder = null
       return 0
