@@ -12,6 +12,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { DatabaseService, DatabaseTarget } from "../engine/store/index.ts"
 import { Database, openDatabase } from "../engine/store/index.ts"
+import { runCli } from "./cliRunner.ts"
 
 export const serverUrl: string | undefined = process.env["DATABASE_URL"] || undefined
 export const backend: "server" | "embedded" = serverUrl === undefined ? "embedded" : "server"
@@ -58,9 +59,14 @@ export const openTestDatabase = async (given?: DatabaseTarget): Promise<TestData
 
 /**
  * For tests that drive the CLI as a child process: `--db` and environment
- * for a fresh schema (a fresh embedded directory, or a fresh server schema).
+ * for a fresh schema (a fresh embedded directory, made with `db migrate` as a
+ * user would, since only that makes a database at a new --db path; or a fresh
+ * server schema).
  */
-export const freshCliDatabase = (): { readonly db: string; readonly env: Record<string, string> } =>
-  serverUrl === undefined
-    ? { db: join(mkdtempSync(join(tmpdir(), "billcycle-test-")), "db"), env: {} }
-    : { db: serverUrl, env: { BILLCYCLE_DB_SCHEMA: freshSchemaName() } }
+export const freshCliDatabase = (): { readonly db: string; readonly env: Record<string, string> } => {
+  if (serverUrl !== undefined) return { db: serverUrl, env: { BILLCYCLE_DB_SCHEMA: freshSchemaName() } }
+  const db = join(mkdtempSync(join(tmpdir(), "billcycle-test-")), "db")
+  const made = runCli(["db", "migrate", "--db", db])
+  if (made.code !== 0) throw new Error(`db migrate --db ${db}: ${made.stderr}`)
+  return { db, env: {} }
+}

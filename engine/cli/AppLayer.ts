@@ -6,11 +6,12 @@
  * Layers are composed here, once, for every command.
  */
 import { Effect, Layer, Option } from "effect"
+import { resolve } from "node:path"
 import { BusinessClock, parseNow } from "../runtime/BusinessClock.ts"
 import type { GivenNow } from "../runtime/StoreClock.ts"
 import { storeClockLayer } from "../runtime/StoreClock.ts"
 import type { EngineContext } from "../store/index.ts"
-import { Database, loadSettings, makeDirs, resolveDatabaseTarget, runSql } from "../store/index.ts"
+import { Database, defaultEmbeddedDir, inspectEmbeddedDir, loadSettings, makeDirs, resolveDatabaseTarget, runSql } from "../store/index.ts"
 import { engineOwner } from "../runtime/Engine.ts"
 import { failpoint } from "../runtime/failpoint.ts"
 import { UsageError } from "./CliFailure.ts"
@@ -32,24 +33,57 @@ export const givenNow = Effect.gen(function*() {
 /** The clock of a command without a store: `--now`, else the real clock. */
 export const clockLayer = Effect.map(givenNow, (now) => now === undefined ? BusinessClock.real : BusinessClock.fixed(now.time))
 
-/**
- * Runs `effect` with the database and the business clock of this command.
- * `time: "real"` is for the `clock` commands, which read and move the stored
- * clock themselves: the real clock, and no refusal by the store's day.
- */
-export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, time: "business" | "real" = "business") =>
+export interface AppOptions {
+  /** db migrate, import: may create the embedded database at a new --db path. */
+  readonly creates?: boolean
+  /** engine, simulate: wait for a short command that has the embedded database open rather than be its guest. */
+  readonly longRunning?: boolean
+  /**
+   * "real" is for the `clock` commands, which read and move the stored clock
+   * themselves: the real clock, and no refusal by the store's day.
+   */
+  readonly time?: "business" | "real"
+}
+
+/** Runs `effect` with the database and the business clock of this command. */
+export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, options: AppOptions = {}) =>
   Effect.gen(function*() {
     const db = yield* Db
-    const clock = time === "business" ? storeClockLayer(yield* givenNow) : BusinessClock.real
+    const clock = options.time === "real" ? BusinessClock.real : storeClockLayer(yield* givenNow)
     const target = resolveDatabaseTarget(Option.getOrUndefined(db))
     if (target._tag === "Embedded" && target.dataDir !== undefined) {
-      const dir = target.dataDir
-      yield* Effect.try({
-        try: () => makeDirs(dir),
-        catch: (e) => new UsageError({ message: `${Option.isSome(db) ? "--db" : process.env["DATABASE_URL"] ? "DATABASE_URL" : "--db"}: cannot keep the embedded database in ${dir}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })
-      })
+      const source = Option.isSome(db) ? "--db" : process.env["DATABASE_URL"] ? "DATABASE_URL" : "--db"
+      yield* checkEmbeddedDir(source, target.dataDir, options.creates === true)
     }
-    return yield* effect.pipe(Effect.provide(clock.pipe(Layer.provideMerge(Database.layer(target)))))
+    const withRole = target._tag === "Embedded" ? { ...target, longRunning: options.longRunning === true } : target
+    return yield* effect.pipe(Effect.provide(clock.pipe(Layer.provideMerge(Database.layer(withRole)))))
+  })
+
+/**
+ * A mistyped --db must not make a new, empty database, nor write a cluster into a folder of other
+ * files: only the default path and commands that create (db migrate, import) start a new one.
+ */
+const checkEmbeddedDir = (source: string, dir: string, creates: boolean) =>
+  Effect.gen(function*() {
+    const state = inspectEmbeddedDir(dir)
+    const isDefault = resolve(dir) === resolve(defaultEmbeddedDir)
+    switch (state._tag) {
+      case "Database":
+        return
+      case "Other":
+        return yield* new UsageError({ message: `${source}: ${dir} holds other files, not a billcycle database (give a new or empty folder)` })
+      case "Unusable":
+        return yield* new UsageError({ message: `${source}: cannot keep the embedded database in ${dir}: ${state.reason}` })
+      case "Missing":
+      case "Empty":
+        if (!creates && !isDefault) {
+          return yield* new UsageError({ message: `${source}: no billcycle database at ${dir} (create it with billcycle db migrate --db ${dir})` })
+        }
+        yield* Effect.try({
+          try: () => makeDirs(dir),
+          catch: (e) => new UsageError({ message: `${source}: cannot keep the embedded database in ${dir}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })
+        })
+    }
   })
 
 /** Runs `effect` with the business clock only (no database). */

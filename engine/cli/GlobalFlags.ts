@@ -11,7 +11,7 @@ export const Json = GlobalFlag.Setting("json")({
 
 export const Db = GlobalFlag.Setting("db")({
   flag: Flag.String("db").pipe(
-    Flag.withDescription("a PostgreSQL URL, or a directory for the embedded database (env DATABASE_URL; default ./.billcycle/db)"),
+    Flag.withDescription("a PostgreSQL URL, or a directory for the embedded database (env DATABASE_URL; default ./.billcycle/db; db migrate --db DIR makes a new one)"),
     Flag.optional
   )
 })

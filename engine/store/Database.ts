@@ -6,6 +6,9 @@
  * embedded server always closes cleanly. The schema is migrated on first use.
  */
 import { Context, Effect, Layer, Schema } from "effect"
+import { join } from "node:path"
+import type { Claim, EmbeddedServer } from "./embeddedOwner.ts"
+import { claimEmbeddedDir, commandLabel, describeOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
 import { makeDirs } from "./makeDirs.ts"
 import postgres from "postgres"
 import { migrate } from "./migrate.ts"
@@ -26,7 +29,13 @@ export type DatabaseTarget =
     /** Set when the "server" is an embedded PGlite served on loopback: one connection only. */
     readonly singleConnection?: boolean | undefined
   }
-  | { readonly _tag: "Embedded"; readonly dataDir: string | undefined; readonly schema?: string | undefined }
+  | {
+    readonly _tag: "Embedded"
+    readonly dataDir: string | undefined
+    readonly schema?: string | undefined
+    /** engine, simulate, demo: wait for a short command that owns the directory rather than be its guest. */
+    readonly longRunning?: boolean | undefined
+  }
 
 export const defaultEmbeddedDir = ".billcycle/db"
 
@@ -48,14 +57,26 @@ const types = {
   bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) }
 }
 
-const driverOptions = (max: number, schema: string | undefined) => ({
+const driverOptions = (max: number, schema: string | undefined, application?: string) => ({
   max,
   onnotice: () => {},
   types,
   connect_timeout: 10,
   idle_timeout: 0,
-  ...(schema === undefined ? {} : { connection: { search_path: schema } })
+  connection: {
+    // The embedded database's owner names its guests by this when it waits for them.
+    ...(application === undefined ? {} : { application_name: `${application} (pid ${process.pid})` }),
+    ...(schema === undefined ? {} : { search_path: schema })
+  }
 }) as postgres.Options<{}>
+
+/**
+ * A guest of the embedded database's owner waits its turn for the one session, the startup
+ * included (postgres' connect_timeout runs until the first ReadyForQuery): allow a long
+ * transaction of the owner's ahead of it.
+ */
+const embeddedOptions = (schema: string | undefined, application: string) =>
+  ({ ...driverOptions(1, schema, application), connect_timeout: 300 }) as postgres.Options<{}>
 
 export interface DatabaseService {
   readonly sql: Sql
@@ -80,7 +101,8 @@ const ensureSchema = async (sql: Sql, schema: string | undefined, singleConnecti
     const code = (e as { code?: string }).code
     if (code !== "23505" && code !== "42P06") throw e
   }
-  // PGlite's socket server ignores startup parameters; its one connection lives as long as the process.
+  // PGlite's socket server ignores startup parameters. Its one session is shared by every process
+  // on the directory, and all of them ask for the same schema (embeddedOwner.ts refuses others).
   if (singleConnection) await sql.unsafe(`set search_path to ${quoted}`)
 }
 
@@ -105,43 +127,99 @@ const openServer = (url: string, schema: string | undefined, singleConnection: b
     (db) => Effect.promise(() => db.sql.end({ timeout: 5 }))
   )
 
-const openEmbedded = (dataDir: string | undefined, schema: string | undefined) =>
+/** Errors of a guest's first query that mean "the owner went away before we got in": try again. */
+const retryable = (e: unknown) =>
+  ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED"].includes(String((e as { code?: unknown }).code))
+
+const say = (line: string) => process.stderr.write(`billcycle: ${line}\n`)
+
+/** Opens PGlite in `dataDir` (or in memory) and serves it; this process is the owner. */
+const ownEmbedded = async (dataDir: string | undefined, schema: string | undefined, application: string, claim?: Extract<Claim, { _tag: "Owner" }>) => {
+  let pg: import("@electric-sql/pglite").PGlite | undefined
+  let server: EmbeddedServer | undefined
+  try {
+    if (dataDir !== undefined) makeDirs(dataDir)
+    // Loaded on first use: a server URL or a command without a database never needs PGlite.
+    const { PGlite } = await import("@electric-sql/pglite")
+    // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
+    // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
+    const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] }
+    pg = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
+    server = await serveEmbedded(pg)
+    const sql = postgres(`postgres://postgres@127.0.0.1:${server.port}/postgres`, embeddedOptions(schema, application)) as Sql
+    try {
+      await ensureSchema(sql, schema, true)
+      await migrate(sql)
+    } catch (e) {
+      await sql.end({ timeout: 1 })
+      throw e
+    }
+    claim?.publish(server.port)
+    const [ownPg, ownServer] = [pg, server]
+    return {
+      sql,
+      close: async () => {
+        await sql.end({ timeout: 5 })
+        // Guests keep the database open: the owner serves them until the last one has gone.
+        if (ownServer.connections() > 0) {
+          say(`waiting for ${ownServer.clients().join(", ") || "other billcycle processes"} to finish with the database in ${dataDir}`)
+          while (ownServer.connections() > 0) await new Promise((r) => setTimeout(r, 50))
+        }
+        await ownServer.stop()
+        await ownPg.close()
+        claim?.release()
+      }
+    }
+  } catch (e) {
+    await server?.stop()
+    await pg?.close()
+    claim?.release()
+    throw e
+  }
+}
+
+/**
+ * The embedded database in `dataDir`: opened here when no other process has it
+ * (this process owns it), else reached through the owner's server (this
+ * process is its guest). See embeddedOwner.ts.
+ */
+const openEmbedded = (dataDir: string | undefined, schema: string | undefined, longRunning: boolean) =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
-        if (dataDir !== undefined) makeDirs(dataDir)
-        // Loaded on first use: a server URL or a command without a database never needs PGlite.
-        const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import("@electric-sql/pglite"), import("@electric-sql/pglite-socket")])
-        // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
-        // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
-        const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] }
-        const pg = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
-        const server = new PGLiteSocketServer({ db: pg, port: 0, host: "127.0.0.1" })
-        await server.start()
-        const sql = postgres(`postgres://postgres@${server.getServerConn()}/postgres`, driverOptions(1, schema)) as Sql
-        try {
-          await ensureSchema(sql, schema, true)
-          await migrate(sql)
-        } catch (e) {
-          await sql.end({ timeout: 1 })
-          await server.stop()
-          await pg.close()
-          throw e
+        const application = commandLabel()
+        if (dataDir === undefined) return ownEmbedded(undefined, schema, application)
+        makeDirs(dataDir)
+        let refusedSince: number | undefined
+        for (;;) {
+          const claim = await claimEmbeddedDir(dataDir, { longRunning, schema, command: application, say })
+          if (claim._tag === "Owner") return ownEmbedded(dataDir, schema, application, claim)
+          const sql = postgres(`postgres://postgres@${claim.lock.host}:${claim.lock.port}/postgres`, embeddedOptions(schema, application)) as Sql
+          try {
+            await ensureSchema(sql, schema, true)
+            await migrate(sql)
+            return { sql, close: () => sql.end({ timeout: 5 }) }
+          } catch (e) {
+            await sql.end({ timeout: 1 })
+            if (!retryable(e)) throw e
+            // The owner is closing (it lets go of the directory in a moment), or its pid now belongs to another program.
+            refusedSince ??= Date.now()
+            if (Date.now() - refusedSince > 30_000) {
+              throw new Error(`${describeOwner(claim.lock)} holds it (${join(dataDir, lockFileName)}) but does not answer on port ${claim.lock.port}; if no billcycle process is running, remove that file`)
+            }
+            await new Promise((r) => setTimeout(r, 100))
+          }
         }
-        return { sql, kind: "embedded" as const, concurrent: false, server, pg }
       },
       catch: (cause) => new DatabaseError({ message: `cannot open the embedded database in ${dataDir ?? "memory"}: ${messageOf(cause)}`, cause })
     }),
-    (db) =>
-      Effect.promise(async () => {
-        await db.sql.end({ timeout: 5 })
-        await db.server.stop()
-        await db.pg.close()
-      })
-  ).pipe(Effect.map(({ sql, kind, concurrent }): DatabaseService => ({ sql, kind, concurrent })))
+    (db) => Effect.promise(() => db.close())
+  ).pipe(Effect.map(({ sql }): DatabaseService => ({ sql, kind: "embedded", concurrent: false })))
 
 export const openDatabase = (target: DatabaseTarget) =>
-  target._tag === "Server" ? openServer(target.url, target.schema, target.singleConnection === true) : openEmbedded(target.dataDir, target.schema)
+  target._tag === "Server"
+    ? openServer(target.url, target.schema, target.singleConnection === true)
+    : openEmbedded(target.dataDir, target.schema, target.longRunning === true)
 
 const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")
 

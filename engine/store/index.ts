@@ -3,6 +3,7 @@
  * every table, grouped by use. Only this room writes SQL.
  */
 export * from "./Database.ts"
+export * from "./embeddedOwner.ts"
 export * from "./makeDirs.ts"
 export * from "./migrate.ts"
 export * from "./InputError.ts"

@@ -49,7 +49,7 @@ const refuseNow = Effect.gen(function*() {
   if (Option.isSome(yield* Now)) return yield* new UsageError({ message: "--now: the clock commands do not take --now; billcycle clock set DATE moves the store's clock" })
 })
 
-const withStore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.andThen(refuseNow, withApp(effect, "real"))
+const withStore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.andThen(refuseNow, withApp(effect, { time: "real" }))
 
 const show = Command.make("show", {}, () =>
   withStore(Effect.gen(function*() {

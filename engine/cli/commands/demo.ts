@@ -11,8 +11,9 @@ import { Gateway } from "../../runtime/Gateway.ts"
 import { engineHooksLayer } from "../../runtime/hooks.ts"
 import { loadRuleDirectory } from "../../runtime/RulesRuntime.ts"
 import { fileURLToPath } from "node:url"
-import { Database, loadSettings, makeDirs, runSql } from "../../store/index.ts"
+import { Database, describeOwner, inspectEmbeddedDir, liveOwner, loadSettings, makeDirs, runSql } from "../../store/index.ts"
 import { advanceStoreClock } from "../../runtime/StoreClock.ts"
+import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 
@@ -30,11 +31,17 @@ export const demoCommand = Command.make(
       const months = Option.isSome(flags.months) ? yield* parseCountFlag("--months", flags.months.value) : 12
       const json = yield* Json
       const start = "2026-01-01" as CalendarDate
+      // The demo wipes its folder first: never one that holds other files, nor one a live process has open.
+      const state = inspectEmbeddedDir(flags.dir)
+      if (state._tag === "Other") return yield* new UsageError({ message: `--data-dir: ${flags.dir} holds other files, not a billcycle database; the demo wipes its folder, so give a new one` })
+      if (state._tag === "Unusable") return yield* new UsageError({ message: `--data-dir: cannot keep the embedded database in ${flags.dir}: ${state.reason}` })
+      const owner = liveOwner(flags.dir)
+      if (owner !== undefined) return yield* new UsageError({ message: `--data-dir: the demo's database ${flags.dir} is open in ${describeOwner(owner)}; stop it first (the demo starts from an empty database)` })
       rmSync(flags.dir, { recursive: true, force: true })
       makeDirs(flags.out)
       const t0 = performance.now()
       const demoRules = loadRuleDirectory(fileURLToPath(new URL("../../../examples/coffee-shop/rules/", import.meta.url)))
-      const db = Database.layer({ _tag: "Embedded", dataDir: flags.dir })
+      const db = Database.layer({ _tag: "Embedded", dataDir: flags.dir, longRunning: true })
       const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(() => demoRules.ruleSet, join(flags.out, "mail"), { enrollExisting: true })).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
       // The demo's store stays on a test clock at the demo's last day, so commands on it later (--db) go on from there.
       const leaveOnLastDay = Effect.gen(function*() {

@@ -89,7 +89,7 @@ const engine = Command.make(
     })
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), !flags.once)
-      yield* withApp(program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting))))
+      yield* withApp(program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting))), { longRunning: !flags.once })
     }))
   })
 ).pipe(Command.withDescription("Run the billing engine: continuously at the real time, or --once for everything due today (--now, or the store's test clock); --now also moves the store's clock to that day"))
@@ -141,7 +141,7 @@ const simulate = Command.make(
     })
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), false)
-      yield* withApp(program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting))))
+      yield* withApp(program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting))), { longRunning: true })
     }))
   })
 ).pipe(Command.withDescription("Advance the store's test clock day by day to --until, running all due work each day: from --now, else the day after the last simulated day (or the store's clock, or today); never backwards; prints what each figure counts"))

@@ -15,7 +15,7 @@ const history = Command.make("history", { dir: Argument.String("dir").pipe(Argum
     const ctx = yield* commandContext
     const summary = yield* runSql((sql) => importHistory(sql, dir, { today: ctx.today }))
     yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported history from ${dir}: ${Object.entries(summary).map(([k, v]) => `${v} ${k}`).join(", ")}`)
-  }))).pipe(Command.withDescription("Import subscription history from a previous billing system (customers, subscriptions, line_items, events CSVs)"))
+  }), { creates: true })).pipe(Command.withDescription("Import subscription history from a previous billing system (customers, subscriptions, line_items, events CSVs)"))
 
 export const importCommand = Command.make("import", { file: Argument.String("file").pipe(Argument.withDescription("a CSV file of contacts, products or subscriptions (the header says which)")) }, ({ file }) =>
   withApp(Effect.gen(function*() {
@@ -26,7 +26,7 @@ export const importCommand = Command.make("import", { file: Argument.String("fil
       ? `; all ${summary.unchanged} rows were imported before with the same data: nothing changed`
       : `; ${summary.unchanged} rows were imported before with the same data and left as they are`
     yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported ${summary.created} ${summary.kind} from ${summary.rows} rows of ${file}${unchanged}`)
-  }))).pipe(
+  }), { creates: true })).pipe(
     Command.withDescription("Import contacts, products or subscriptions from a CSV file: all rows or none. Idempotent: records imported before with the same data (same email, SKU or subscription key) are left alone; the same key with other data is refused"),
     Command.withSubcommands([history])
   )

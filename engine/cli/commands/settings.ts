@@ -40,7 +40,7 @@ const migrateCommand = Command.make("migrate", {}, () =>
     const applied = yield* runSql(migrate)
     const json = yield* Json
     yield* Console.log(json ? JSON.stringify({ applied }) : applied.length === 0 ? "database is up to date" : `applied migrations ${applied.join(", ")}`)
-  }))).pipe(Command.withDescription("Apply pending schema migrations (also done automatically on first use)"))
+  }), { creates: true })).pipe(Command.withDescription("Apply pending schema migrations (also done automatically on first use); the only command besides import that makes a new embedded database at a --db path"))
 
 export const dbCommand = Command.make("db").pipe(
   Command.withDescription("Database maintenance"),

@@ -10,10 +10,16 @@ import { describe, expect, it } from "vitest"
 import { runCli } from "../../cliRunner.ts"
 
 const scratch = () => mkdtempSync(join(tmpdir(), "billcycle-contract-"))
+/** A new embedded database in `dir` (only db migrate, import and the default path make one). */
+const newDb = (dir: string = scratch()) => {
+  const db = join(dir, "db")
+  expect(runCli(["db", "migrate", "--db", db]).code).toBe(0)
+  return db
+}
 
 describe("the CLI contract at its edges", () => {
   it("--json makes report, settings set and lists show print one JSON document; an empty store reports zeros", () => {
-    const db = join(scratch(), "db")
+    const db = newDb()
     const report = runCli(["--db", db, "--json", "report", "churn", "--from", "2025-01", "--to", "2025-02"])
     expect(report.code, report.stderr).toBe(0)
     const rows = JSON.parse(report.stdout)
@@ -30,7 +36,7 @@ describe("the CLI contract at its edges", () => {
 
   it("--out makes the folders it needs; a path that cannot be written is bad usage naming --out", () => {
     const dir = scratch()
-    const db = join(dir, "db")
+    const db = newDb(dir)
     const out = join(dir, "reports", "2025", "mrr.csv")
     const ok = runCli(["--db", db, "report", "mrr", "--from", "2025-01", "--to", "2025-01", "--format", "csv", "--out", out])
     expect(ok.code, ok.stderr).toBe(0)
