@@ -99,6 +99,9 @@ const value = (ctx: EvalContext, path: Path, previous: boolean) => {
 const leaves = (c: Condition): Array<Condition> => (c.kind === "And" || c.kind === "Or" ? [...leaves(c.left), ...leaves(c.right)] : c.kind === "Not" ? leaves(c.operand) : [c])
 
 /** Flattens chains of the same operator: `a and b and c` is one node with three children. */
+/** A leaf shown on its own: the parentheses its author wrote around it only grouped it. */
+const formatLeaf = (c: Condition): string => formatCondition(c.parens === true ? { ...c, parens: undefined } as Condition : c)
+
 export const filterTree = (c: Condition, ctx: EvalContext): FilterTree => {
   switch (c.kind) {
     case "And":
@@ -111,7 +114,7 @@ export const filterTree = (c: Condition, ctx: EvalContext): FilterTree => {
     case "Not":
       return { op: "not", result: compileCondition(c)(ctx), children: [filterTree(c.operand, ctx)] }
     default:
-      return { condition: formatCondition(c), value: value(ctx, c.path, false), result: compileCondition(c)(ctx) }
+      return { condition: formatLeaf(c), value: value(ctx, c.path, false), result: compileCondition(c)(ctx) }
   }
 }
 
@@ -199,7 +202,7 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
         result: triggered
       })),
       ...(rule.node.where === undefined ? [] : leaves(rule.node.where).map((c) => ({
-        condition: formatCondition(c),
+        condition: formatLeaf(c),
         old: "path" in c ? value(ctx, c.path, true) : null,
         new: "path" in c ? value(ctx, c.path, false) : null,
         result: compileCondition(c)(ctx)
