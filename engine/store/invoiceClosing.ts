@@ -13,7 +13,8 @@
  * retries a closed one.
  */
 import { formatMajorAmount } from "../domain/index.ts"
-import type { EngineContext } from "./billingRun.ts"
+import type { EngineContext, RecoveredRow } from "./billingRun.ts"
+import { skipUnpaidPeriods } from "./billingRun.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 import type { JournalEvent } from "./journalBatch.ts"
@@ -59,12 +60,13 @@ export const closeInvoice = (sql: Sql, ctx: EngineContext, id: number, how: Invo
       select id, status, contact_id from subscriptions where id = ${inv.subscription_id} for update`
     await tx`update invoices set status = ${verb.status}, closed_on = ${ctx.today} where id = ${id}`
     // Released as a payment would release it (markInvoicesPaid), the closed invoice no longer counting as open.
-    const [released] = await tx<Array<{ id: number }>>`
+    const [released] = await tx<Array<RecoveredRow>>`
       update subscriptions s set status = 'active', retry_count = 0, next_retry_on = null, unpaid_since = null, updated_at = now()
       where s.id = ${sub!.id} and (
         (s.status = 'unpaid' and not exists (select 1 from invoices i where i.subscription_id = s.id and i.status = 'open' and i.collection_method = 'charge'))
         or (s.status = 'past_due' and not exists (select 1 from invoices i where i.subscription_id = s.id and i.status = 'open' and i.overdue_on is not null)))
-      returning s.id`
+      returning s.id, coalesce(s.billing_anchor, s.start_date) as anchor, s.frequency_unit, s.frequency_count, s.next_billing_date,
+                s.terms_payments, s.periods_billed, s.end_date`
     const amount = inv.total - inv.amount_paid
     const events: Array<JournalEvent> = [{
       type: verb.event, subscriptionId: sub!.id, contactId: sub!.contact_id, invoiceId: id, occurredOn: ctx.today,
@@ -72,6 +74,8 @@ export const closeInvoice = (sql: Sql, ctx: EngineContext, id: number, how: Invo
     }]
     const reason = how === "void" ? "invoice_voided" : "invoice_written_off"
     if (released !== undefined) events.push(statusChanged(sub!.id, sub!.status, "active", ctx.today, { reason, invoice_id: id }))
+    // Released from unpaid like a recovery by payment: the periods it missed are not billed either.
+    if (released !== undefined && sub!.status === "unpaid" && !ctx.settings.unpaidCatchUp) events.push(...await skipUnpaidPeriods(tx, ctx.today, [released]))
     await writeJournal(tx, events, "cli")
     return {
       id, number: inv.number, subscriptionId: sub!.id, status: verb.status, previousStatus: inv.status, amount, currency: inv.currency,
