@@ -168,6 +168,15 @@ export interface ContactRow {
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 export const languages = ["en", "nb", "nl", "fr", "sv"] as const
 
+/** A locale tag Intl knows; a malformed tag (which Intl throws on) is not one. */
+const isSupportedLocale = (locale: string): boolean => {
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf([locale]).length === 1
+  } catch {
+    return false
+  }
+}
+
 export const validateContact = (input: ContactInput, where = ""): void => {
   const at = (flag: string) => (where === "" ? flag : `${where}: ${flag}`)
   if (input.email.length > 254) throw new InputError(`${at("--email")}: an email address of ${input.email.length} characters; at most 254 (RFC 5321)`)
@@ -175,7 +184,7 @@ export const validateContact = (input: ContactInput, where = ""): void => {
   if (input.language !== undefined && !(languages as ReadonlyArray<string>).includes(input.language)) {
     throw new InputError(`${at("--language")}: expected one of ${languages.join(", ")}, got "${input.language}"`)
   }
-  if (input.locale !== undefined && Intl.DateTimeFormat.supportedLocalesOf([input.locale]).length !== 1) {
+  if (input.locale !== undefined && !isSupportedLocale(input.locale)) {
     throw new InputError(`${at("--locale")}: "${input.locale}" is not a locale such as nb-NO`)
   }
 }
