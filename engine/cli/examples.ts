@@ -23,7 +23,7 @@ export const commandExamples: Readonly<Record<string, ReadonlyArray<CommandExamp
   "contacts add": example("contacts add --email ana@example.com --name \"Ana Berg\" --language nb --locale nb-NO --payment-method pm_ok", "a Norwegian buyer with a card on file"),
   "contacts list": example("contacts list --all --json", "every contact as one JSON array"),
   "contacts show": example("contacts show ana@example.com", "a contact with its subscriptions and open invoices"),
-  "contacts update": example("contacts update ana@example.com --payment-method pm_new", "a new card for the next charges"),
+  "contacts update": example("contacts update ana@example.com --name \"Ana Lund\" --payment-method pm_ok", "a new name, and the card the next charges use"),
   "subscriptions create": example("subscriptions create --contact ana@example.com --item sku=COFFEE-250G,qty=2,discount=10% --terms fixed:6", "six monthly payments of two bags at 10% off"),
   "subscriptions list": example("subscriptions list --status unpaid --limit 20", "the first twenty unpaid subscriptions"),
   "subscriptions show": example("subscriptions show 1", "a subscription with its items and history"),
