@@ -1,10 +1,10 @@
 /**
- * Products and contacts: adding (validated first, the database's unique keys
- * have the last word) and listing.
+ * Products and contacts: adding and changing (validated first, the database's
+ * unique keys have the last word), archiving products, showing and listing.
  */
 import type { Frequency } from "../domain/index.ts"
 import { formatFrequency, isCurrencyCode, parseFrequency, parseMajorAmount } from "../domain/index.ts"
-import type { Sql } from "./Database.ts"
+import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 import { writeJournal } from "./journalBatch.ts"
 
@@ -24,28 +24,48 @@ export interface ProductRow {
   currency: string
   frequency_unit: Frequency["unit"] | null
   frequency_count: number | null
+  /** The business day the product was archived (it goes on no new subscription), or null. */
+  archived_on: string | null
 }
+
+const productColumns = (sql: Sql | TransactionSql) => sql`id, name, sku, unit_price, currency, frequency_unit, frequency_count, archived_on::text as archived_on`
 
 export const frequencyText = (p: { frequency_unit: Frequency["unit"] | null; frequency_count: number | null }) =>
   p.frequency_unit === null ? "one-time" : formatFrequency({ unit: p.frequency_unit, count: p.frequency_count! })
 
+const flagAt = (where: string) => (flag: string) => (where === "" ? flag : `${where}: ${flag}`)
+
+/** A product's name: not empty. */
+const checkProductName = (name: string, at: (flag: string) => string): void => {
+  if (name.trim() === "") throw new InputError(`${at("--name")}: a product needs a name`)
+}
+
+/** A product's unit price in minor units, from major units in its currency: greater than 0. */
+const productPrice = (price: string, currency: string, at: (flag: string) => string): number => {
+  const parsed = parseMajorAmount(price, currency)
+  if (typeof parsed === "string") throw new InputError(`${at("--price")}: ${parsed}`)
+  if (parsed <= 0) throw new InputError(`${at("--price")}: a product's unit price must be greater than 0`)
+  return parsed
+}
+
+/** A product's frequency: undefined for one-time (and when not given: the caller's default). */
+const productFrequency = (frequency: string | undefined, at: (flag: string) => string): Frequency | undefined => {
+  if (frequency === undefined || frequency === "one-time") return undefined
+  const parsed = parseFrequency(frequency)
+  if (parsed === undefined) throw new InputError(`${at("--frequency")}: unknown frequency "${frequency}"`)
+  return parsed
+}
+
 /** Validates a product; the message names the flag that is wrong. */
 export const validateProduct = (input: ProductInput, where = ""): { unitPrice: number; frequency: Frequency | undefined } => {
-  const at = (flag: string) => (where === "" ? flag : `${where}: ${flag}`)
-  if (input.name.trim() === "") throw new InputError(`${at("--name")}: a product needs a name`)
+  const at = flagAt(where)
+  checkProductName(input.name, at)
   if (input.sku.trim() === "") throw new InputError(`${at("--sku")}: a product needs a SKU`)
   // The SKU and the email are unique keys: an index entry has a size limit, and no real one is this long.
   if (input.sku.length > 100) throw new InputError(`${at("--sku")}: a SKU of ${input.sku.length} characters; at most 100`)
   if (!isCurrencyCode(input.currency)) throw new InputError(`${at("--currency")}: "${input.currency}" is not an ISO 4217 currency code`)
-  const price = parseMajorAmount(input.price, input.currency)
-  if (typeof price === "string") throw new InputError(`${at("--price")}: ${price}`)
-  if (price <= 0) throw new InputError(`${at("--price")}: a product's unit price must be greater than 0`)
-  let frequency: Frequency | undefined
-  if (input.frequency !== undefined && input.frequency !== "one-time") {
-    frequency = parseFrequency(input.frequency)
-    if (frequency === undefined) throw new InputError(`${at("--frequency")}: unknown frequency "${input.frequency}"`)
-  }
-  return { unitPrice: price, frequency }
+  const unitPrice = productPrice(input.price, input.currency, at)
+  return { unitPrice, frequency: productFrequency(input.frequency, at) }
 }
 
 export const addProduct = async (sql: Sql, input: ProductInput): Promise<ProductRow> => {
@@ -55,12 +75,77 @@ export const addProduct = async (sql: Sql, input: ProductInput): Promise<Product
   const [row] = await sql<Array<ProductRow>>`
     insert into products (name, sku, unit_price, currency, frequency_unit, frequency_count)
     values (${input.name}, ${input.sku}, ${unitPrice}, ${input.currency}, ${frequency?.unit ?? null}, ${frequency?.count ?? null})
-    returning id, name, sku, unit_price, currency, frequency_unit, frequency_count`
+    returning ${productColumns(sql)}`
   return row!
 }
 
-export const listProducts = (sql: Sql) =>
-  sql<Array<ProductRow>>`select id, name, sku, unit_price, currency, frequency_unit, frequency_count from products order by id`
+/** The catalogue in the order products were added; archived products only when asked for. */
+export const listProducts = (sql: Sql, includeArchived = false) =>
+  sql<Array<ProductRow>>`select ${productColumns(sql)} from products ${includeArchived ? sql`` : sql`where archived_on is null`} order by id`
+
+const productBySku = async (tx: TransactionSql, sku: string): Promise<ProductRow> => {
+  const [row] = await tx<Array<ProductRow>>`select ${productColumns(tx)} from products where sku = ${sku} for update`
+  if (row === undefined) throw new InputError(`sku: no product with SKU "${sku}" (billcycle products list --include-archived)`)
+  return row
+}
+
+export interface ProductUpdate {
+  readonly name?: string | undefined
+  readonly price?: string | undefined
+  readonly frequency?: string | undefined
+}
+
+export interface ProductChange {
+  readonly product: ProductRow
+  /** Per field changed: what it was and what it is now (price in minor units, frequency as text). */
+  readonly changes: Record<string, { from: string | number; to: string | number }>
+}
+
+/**
+ * Changes a product's name, price or frequency, with its `product.updated`
+ * event. The catalogue is what new subscriptions copy: a subscription keeps
+ * the price, name and frequency on its own items, so this changes no
+ * subscription that exists.
+ */
+export const updateProduct = (sql: Sql, sku: string, input: ProductUpdate, today: string): Promise<ProductChange> =>
+  sql.begin(async (tx) => {
+    const at = flagAt("")
+    if (input.name !== undefined) checkProductName(input.name, at)
+    const before = await productBySku(tx, sku)
+    const unitPrice = input.price === undefined ? before.unit_price : productPrice(input.price, before.currency, at)
+    const frequency = input.frequency === undefined
+      ? (before.frequency_unit === null ? undefined : { unit: before.frequency_unit, count: before.frequency_count! })
+      : productFrequency(input.frequency, at)
+    const name = input.name ?? before.name
+    const after = { ...before, name, unit_price: Number(unitPrice), frequency_unit: frequency?.unit ?? null, frequency_count: frequency?.count ?? null }
+    const changes: Record<string, { from: string | number; to: string | number }> = {}
+    if (after.name !== before.name) changes["name"] = { from: before.name, to: after.name }
+    if (after.unit_price !== Number(before.unit_price)) changes["price"] = { from: Number(before.unit_price), to: after.unit_price }
+    if (frequencyText(after) !== frequencyText(before)) changes["frequency"] = { from: frequencyText(before), to: frequencyText(after) }
+    if (Object.keys(changes).length === 0) return { product: before, changes }
+    const [row] = await tx<Array<ProductRow>>`
+      update products set name = ${after.name}, unit_price = ${after.unit_price}, frequency_unit = ${after.frequency_unit}, frequency_count = ${after.frequency_count}
+      where id = ${before.id} returning ${productColumns(tx)}`
+    await writeJournal(tx, [{ type: "product.updated", subscriptionId: null, contactId: null, occurredOn: today, data: { product_id: before.id, sku: before.sku, currency: before.currency, changes } }], "cli")
+    return { product: row!, changes }
+  }) as Promise<ProductChange>
+
+/**
+ * Archives a product: it goes on no new subscription (create, import, an
+ * update that adds it); subscriptions that have it keep billing it. Archiving
+ * an archived product changes nothing (`archivedNow` false).
+ */
+export const archiveProduct = (sql: Sql, sku: string, today: string): Promise<{ product: ProductRow; archivedNow: boolean; subscriptions: number }> =>
+  sql.begin(async (tx) => {
+    const before = await productBySku(tx, sku)
+    const [{ n }] = await tx<[{ n: number }]>`
+      select count(distinct s.id)::int as n from subscriptions s join line_items l on l.subscription_id = s.id
+      where l.product_id = ${before.id} and s.deleted_on is null and s.status not in ('canceled', 'expired')`
+    if (before.archived_on !== null) return { product: before, archivedNow: false, subscriptions: n }
+    const [row] = await tx<Array<ProductRow>>`update products set archived_on = ${today} where id = ${before.id} returning ${productColumns(tx)}`
+    await writeJournal(tx, [{ type: "product.archived", subscriptionId: null, contactId: null, occurredOn: today, data: { product_id: before.id, sku: before.sku, subscriptions: n } }], "cli")
+    return { product: row!, archivedNow: true, subscriptions: n }
+  }) as Promise<{ product: ProductRow; archivedNow: boolean; subscriptions: number }>
 
 export interface ContactInput {
   readonly email: string
@@ -83,6 +168,15 @@ export interface ContactRow {
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 export const languages = ["en", "nb", "nl", "fr", "sv"] as const
 
+/** A locale tag Intl knows; a malformed tag (which Intl throws on) is not one. */
+const isSupportedLocale = (locale: string): boolean => {
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf([locale]).length === 1
+  } catch {
+    return false
+  }
+}
+
 export const validateContact = (input: ContactInput, where = ""): void => {
   const at = (flag: string) => (where === "" ? flag : `${where}: ${flag}`)
   if (input.email.length > 254) throw new InputError(`${at("--email")}: an email address of ${input.email.length} characters; at most 254 (RFC 5321)`)
@@ -90,7 +184,7 @@ export const validateContact = (input: ContactInput, where = ""): void => {
   if (input.language !== undefined && !(languages as ReadonlyArray<string>).includes(input.language)) {
     throw new InputError(`${at("--language")}: expected one of ${languages.join(", ")}, got "${input.language}"`)
   }
-  if (input.locale !== undefined && Intl.DateTimeFormat.supportedLocalesOf([input.locale]).length !== 1) {
+  if (input.locale !== undefined && !isSupportedLocale(input.locale)) {
     throw new InputError(`${at("--locale")}: "${input.locale}" is not a locale such as nb-NO`)
   }
 }
@@ -112,3 +206,92 @@ export const addContact = async (sql: Sql, input: ContactInput, today: string): 
 
 export const listContacts = (sql: Sql) =>
   sql<Array<ContactRow>>`select id, email, name, language, locale, payment_method from contacts order by id`
+
+/** A contact with its address's country: what `contacts show` and `contacts update` print. */
+export interface ContactDetail extends ContactRow {
+  country: string | null
+}
+
+const contactColumns = (sql: Sql | TransactionSql) => sql`id, email, name, language, locale, payment_method, address ->> 'country' as country`
+
+/** A contact by id (all digits) or email (any case); unknown: an input error naming `flag`. */
+export const findContact = async (sql: Sql | TransactionSql, ref: string, flag: string, lock = false): Promise<ContactDetail> => {
+  const byId = /^[0-9]{1,15}$/.test(ref)
+  const [row] = byId
+    ? await sql<Array<ContactDetail>>`select ${contactColumns(sql)} from contacts where id = ${Number(ref)} ${lock ? sql`for update` : sql``}`
+    : await sql<Array<ContactDetail>>`select ${contactColumns(sql)} from contacts where lower(email) = lower(${ref}) ${lock ? sql`for update` : sql``}`
+  if (row === undefined) throw new InputError(`${flag}: no contact ${byId ? `with id ${ref}` : `with email ${ref}`} (billcycle contacts list)`)
+  return { ...row, id: Number(row.id) }
+}
+
+export interface ContactView {
+  readonly contact: ContactDetail
+  readonly subscriptions: ReadonlyArray<{ id: number; name: string; status: string; next_billing_date: string | null; payment_method: string | null }>
+  readonly open_invoices: number
+}
+
+/** A contact, its subscriptions (deleted ones left out) with their status, and how many of its invoices are open. */
+export const showContact = async (sql: Sql, ref: string): Promise<ContactView> => {
+  const contact = await findContact(sql, ref, "contact")
+  const subscriptions = await sql<Array<{ id: number; name: string; status: string; next_billing_date: string | null; payment_method: string | null }>>`
+    select id::int as id, name, status, next_billing_date::text as next_billing_date, payment_method
+    from subscriptions where contact_id = ${contact.id} and deleted_on is null order by id`
+  const [{ n }] = await sql<[{ n: number }]>`
+    select count(*)::int as n from invoices i join subscriptions s on s.id = i.subscription_id where s.contact_id = ${contact.id} and i.status = 'open'`
+  return { contact, subscriptions: [...subscriptions], open_invoices: n }
+}
+
+/** What `contacts update` may change; "" clears an optional field. */
+export interface ContactUpdate {
+  readonly email?: string | undefined
+  readonly name?: string | undefined
+  readonly language?: string | undefined
+  readonly locale?: string | undefined
+  readonly paymentMethod?: string | undefined
+  readonly country?: string | undefined
+}
+
+export interface ContactChange {
+  readonly contact: ContactDetail
+  /** Per field changed (`email`, `name`, `language`, `locale`, `payment_method`, `country`): from and to (null: not set). */
+  readonly changes: Record<string, { from: string | null; to: string | null }>
+}
+
+/**
+ * Changes a contact, validated as `contacts add` validates it, with one
+ * `contact.updated` event carrying each changed field's from and to. Nothing
+ * changes when anything is wrong. A new payment method is what the next
+ * charge of every subscription without its own payment method uses.
+ */
+export const updateContact = (sql: Sql, ref: string, input: ContactUpdate, today: string): Promise<ContactChange> =>
+  sql.begin(async (tx) => {
+    const before = await findContact(tx, ref, "contact", true)
+    const cleared = (v: string | undefined) => (v === "" ? undefined : v)
+    validateContact({
+      email: input.email ?? before.email, language: cleared(input.language), locale: cleared(input.locale),
+      paymentMethod: cleared(input.paymentMethod), country: cleared(input.country)
+    })
+    if (input.email !== undefined && input.email.toLowerCase() !== before.email.toLowerCase()) {
+      const [taken] = await tx`select 1 from contacts where lower(email) = lower(${input.email}) and id <> ${before.id}`
+      if (taken !== undefined) throw new InputError(`--email: a contact with email ${input.email} exists already`)
+    }
+    const given = { email: input.email, name: input.name, language: input.language, locale: input.locale, payment_method: input.paymentMethod, country: input.country }
+    const after: ContactDetail = { ...before }
+    const changes: Record<string, { from: string | null; to: string | null }> = {}
+    for (const [field, value] of Object.entries(given) as Array<[keyof typeof given, string | undefined]>) {
+      if (value === undefined) continue
+      const to = value === "" ? null : value
+      if (to !== before[field]) {
+        changes[field] = { from: before[field], to }
+        after[field] = to as never
+      }
+    }
+    if (Object.keys(changes).length === 0) return { contact: before, changes }
+    await tx`
+      update contacts set email = ${after.email}, name = ${after.name}, language = ${after.language}, locale = ${after.locale},
+        payment_method = ${after.payment_method},
+        address = ${changes["country"] === undefined ? tx`address` : after.country === null ? tx`address - 'country'` : tx`coalesce(address, '{}'::jsonb) || ${JSON.stringify({ country: after.country })}::text::jsonb`}
+      where id = ${before.id}`
+    await writeJournal(tx, [{ type: "contact.updated", subscriptionId: null, contactId: before.id, occurredOn: today, data: { changes } }], "cli")
+    return { contact: after, changes }
+  }) as Promise<ContactChange>

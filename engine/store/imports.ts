@@ -177,14 +177,19 @@ const importProducts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
     else seen.set(input.sku, r.line)
   }
   // The SKU is a product's key: imported before with the same data, it is left as it is; with other data, refused.
-  const existing = await sql<Array<{ sku: string; name: string; unit_price: number; currency: string; frequency_unit: string | null; frequency_count: number | null }>>`
-    select sku, name, unit_price, currency, frequency_unit, frequency_count from products where sku = any(${[...seen.keys()]})`
+  const existing = await sql<Array<{ sku: string; name: string; unit_price: number; currency: string; frequency_unit: string | null; frequency_count: number | null; archived_on: string | null }>>`
+    select sku, name, unit_price, currency, frequency_unit, frequency_count, archived_on::text as archived_on from products where sku = any(${[...seen.keys()]})`
   const known = new Set<string>()
   const validBySku = new Map(valid.map((v) => [v.sku, v]))
   for (const e of existing) {
     known.add(e.sku)
     const v = validBySku.get(e.sku)
     if (v === undefined) continue
+    // An archived product is retired: importing it again does not bring it back as if it were on sale.
+    if (e.archived_on !== null) {
+      problems.add(seen.get(e.sku)!, "sku", `product ${e.sku} was archived on ${e.archived_on}; it is no longer in the catalogue`)
+      continue
+    }
     const differs = ([["name", e.name, v.name], ["price", Number(e.unit_price), v.unitPrice], ["currency", e.currency, v.currency], ["frequency", `${e.frequency_unit}/${e.frequency_count}`, `${v.unit}/${v.count}`]] as const)
       .find(([, a, b]) => a !== b)
     if (differs !== undefined) problems.add(seen.get(e.sku)!, differs[0], `a product with SKU ${e.sku} exists already with another ${differs[0]}`)

@@ -68,11 +68,13 @@ export interface CatalogueProduct {
   currency: string
   frequency_unit: Frequency["unit"] | null
   frequency_count: number | null
+  /** The business day it was archived: it cannot go on a subscription that does not have it yet. */
+  archived_on: string | null
 }
 
 export const loadProducts = async (sql: Sql | TransactionSql, skus: ReadonlyArray<string>): Promise<Map<string, CatalogueProduct>> =>
   new Map((skus.length === 0 ? [] : await sql<Array<CatalogueProduct>>`
-    select id, sku, name, unit_price, currency, frequency_unit, frequency_count from products where sku = any(${[...new Set(skus)]})`).map((p) => [p.sku, p]))
+    select id, sku, name, unit_price, currency, frequency_unit, frequency_count, archived_on::text as archived_on from products where sku = any(${[...new Set(skus)]})`).map((p) => [p.sku, p]))
 
 export const resolveItems = async (sql: Sql | TransactionSql, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string): Promise<Array<ResolvedItem>> =>
   resolveItemsWith(await loadProducts(sql, specs.flatMap((s) => (s.sku === undefined ? [] : [s.sku]))), specs, labels, defaultCurrency)
@@ -89,6 +91,10 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
     const kept = onSubscription[i]
     const product = spec.sku === undefined ? undefined : products.get(spec.sku)
     if (spec.sku !== undefined && product === undefined) throw new InputError(`${label}: unknown SKU "${spec.sku}"`)
+    // An archived product stays on the subscriptions that have it (changing its quantity there is fine), and goes on no other.
+    if (product !== undefined && product.archived_on !== null && kept === undefined) {
+      throw new InputError(`${label}: product ${product.sku} was archived on ${product.archived_on}; it cannot go on a new subscription`)
+    }
     const currency = spec.currency ?? product?.currency ?? defaultCurrency
     if (product !== undefined && spec.currency !== undefined && spec.currency !== product.currency) {
       throw new InputError(`${label}: SKU ${product.sku} is priced in ${product.currency}, not ${spec.currency}`)

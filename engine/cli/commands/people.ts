@@ -1,8 +1,11 @@
-/** `billcycle products add|list` and `billcycle contacts add|list`. */
+/** `billcycle products add|list|update|archive` and `billcycle contacts add|list|show|update`. */
 import { Console, Effect, Option } from "effect"
-import { Command, Flag } from "effect/cli"
+import { Argument, Command, Flag } from "effect/cli"
 import { formatMajorAmount } from "../../domain/index.ts"
-import { addContact, addProduct, frequencyText, listContacts, listProducts, loadSettings, runSql } from "../../store/index.ts"
+import type { ContactChange, ProductRow } from "../../store/index.ts"
+import {
+  addContact, addProduct, archiveProduct, frequencyText, listContacts, listProducts, loadSettings, runSql, showContact, updateContact, updateProduct
+} from "../../store/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { Json } from "../GlobalFlags.ts"
 import { pageFlags, printList } from "../paging.ts"
@@ -29,15 +32,61 @@ const productsAdd = Command.make(
     }))
 ).pipe(Command.withDescription("Add a product to the catalogue"))
 
-const productsList = Command.make("list", { ...pageFlags }, (flags) =>
-  withApp(printList(flags, listProducts, {
-    noun: "products",
-    json: (r) => ({ ...r, price: formatMajorAmount(r.unit_price, r.currency), frequency: frequencyText(r) }),
-    headers: ["ID", "SKU", "NAME", "PRICE", "FREQUENCY"],
-    cells: (r) => [String(r.id), r.sku, r.name, `${formatMajorAmount(r.unit_price, r.currency)} ${r.currency}`, frequencyText(r)]
-  }))).pipe(Command.withDescription("List the catalogue, in the order products were added"))
+const productJson = (r: ProductRow) => ({ ...r, price: formatMajorAmount(r.unit_price, r.currency), frequency: frequencyText(r) })
 
-export const productsCommand = Command.make("products").pipe(Command.withDescription("The product catalogue"), Command.withSubcommands([productsAdd, productsList]))
+const productsList = Command.make("list", {
+  ...pageFlags,
+  includeArchived: Flag.Boolean("include-archived").pipe(Flag.withDescription("list archived products too (with the day each was archived)"), Flag.withDefault(false))
+}, (flags) =>
+  withApp(printList(flags, (sql) => listProducts(sql, flags.includeArchived), {
+    noun: "products",
+    json: productJson,
+    headers: ["ID", "SKU", "NAME", "PRICE", "FREQUENCY", ...(flags.includeArchived ? ["ARCHIVED"] : [])],
+    cells: (r) => [String(r.id), r.sku, r.name, `${formatMajorAmount(r.unit_price, r.currency)} ${r.currency}`, frequencyText(r), ...(flags.includeArchived ? [r.archived_on ?? ""] : [])]
+  }))).pipe(Command.withDescription("List the catalogue, in the order products were added; archived products only with --include-archived"))
+
+const skuArgument = Argument.String("sku").pipe(Argument.withDescription("the product's SKU"))
+
+const productsUpdate = Command.make(
+  "update",
+  {
+    sku: skuArgument,
+    name: Flag.String("name").pipe(Flag.withDescription("a new product name (new subscriptions get it)"), Flag.optional),
+    price: Flag.String("price").pipe(Flag.withDescription("a new unit price in major units, e.g. 27.00: for new subscriptions only; existing ones keep theirs"), Flag.optional),
+    frequency: Flag.String("frequency").pipe(Flag.withDescription("a new frequency (monthly, biweekly, … or one-time): for new subscriptions only"), Flag.optional)
+  },
+  (flags) =>
+    withApp(Effect.gen(function*() {
+      const json = yield* Json
+      const ctx = yield* commandContext
+      const { product, changes } = yield* runSql((sql) => updateProduct(sql, flags.sku, {
+        name: Option.getOrUndefined(flags.name), price: Option.getOrUndefined(flags.price), frequency: Option.getOrUndefined(flags.frequency)
+      }, ctx.today))
+      const note = "existing subscriptions keep the name, price and frequency on their items; new subscriptions get these"
+      if (json) return yield* Console.log(JSON.stringify({ product: productJson(product), changes, note }))
+      const shown = (field: string, v: string | number) => (field === "price" ? `${formatMajorAmount(v as number, product.currency)} ${product.currency}` : String(v))
+      const lines = Object.entries(changes).map(([field, c]) => `  ${field}: ${shown(field, c.from)} -> ${shown(field, c.to)}`)
+      yield* Console.log(lines.length === 0
+        ? `product ${product.sku}: nothing to change`
+        : [`product ${product.sku} updated:`, ...lines, `  ${note}`].join("\n"))
+    }))
+).pipe(Command.withDescription("Change a product's name, price or frequency for new subscriptions; existing subscriptions keep their own"))
+
+const productsArchive = Command.make("archive", { sku: skuArgument }, (flags) =>
+  withApp(Effect.gen(function*() {
+    const json = yield* Json
+    const ctx = yield* commandContext
+    const r = yield* runSql((sql) => archiveProduct(sql, flags.sku, ctx.today))
+    if (json) return yield* Console.log(JSON.stringify({ product: productJson(r.product), archived_now: r.archivedNow, subscriptions: r.subscriptions }))
+    yield* Console.log(r.archivedNow
+      ? `product ${r.product.sku} archived: it can no longer go on new subscriptions; the ${r.subscriptions} subscription(s) that have it keep billing it`
+      : `product ${r.product.sku} was archived already on ${r.product.archived_on}`)
+  }))).pipe(Command.withDescription("Retire a product: no new subscriptions or imports can use it; subscriptions that have it keep billing"))
+
+export const productsCommand = Command.make("products").pipe(
+  Command.withDescription("The product catalogue"),
+  Command.withSubcommands([productsAdd, productsList, productsUpdate, productsArchive])
+)
 
 const contactsAdd = Command.make(
   "add",
@@ -68,4 +117,57 @@ const contactsList = Command.make("list", { ...pageFlags }, (flags) =>
     cells: (r) => [String(r.id), r.email, r.name ?? "", r.language ?? "", r.locale ?? "", r.payment_method ?? ""]
   }))).pipe(Command.withDescription("List contacts, oldest first"))
 
-export const contactsCommand = Command.make("contacts").pipe(Command.withDescription("Buyers"), Command.withSubcommands([contactsAdd, contactsList]))
+const contactArgument = Argument.String("contact").pipe(Argument.withDescription("the contact's email address or id"))
+
+const contactsShow = Command.make("show", { contact: contactArgument }, (flags) =>
+  withApp(Effect.gen(function*() {
+    const json = yield* Json
+    const view = yield* runSql((sql) => showContact(sql, flags.contact))
+    if (json) return yield* Console.log(JSON.stringify(view))
+    const c = view.contact
+    yield* Console.log([
+      `contact ${c.id}: ${c.email}`,
+      `  name            ${c.name ?? "-"}`,
+      `  language        ${c.language ?? "-"}`,
+      `  locale          ${c.locale ?? "-"}`,
+      `  payment method  ${c.payment_method ?? "-"}`,
+      `  country         ${c.country ?? "-"}`,
+      `  open invoices   ${view.open_invoices}`,
+      view.subscriptions.length === 0 ? "subscriptions: (none)" : "subscriptions:",
+      ...view.subscriptions.map((s) =>
+        `  ${s.id}  ${s.status}  ${s.name}${s.next_billing_date === null ? "" : `  next ${s.next_billing_date}`}${s.payment_method === null ? "" : `  payment method ${s.payment_method}`}`)
+    ].join("\n"))
+  }))).pipe(Command.withDescription("Show a contact, its subscriptions with their status and how many of its invoices are open"))
+
+const changeText = (changes: ContactChange["changes"]) =>
+  Object.entries(changes).map(([field, c]) => `  ${field.replace("_", " ")}: ${c.from ?? "-"} -> ${c.to ?? "-"}`)
+
+const contactsUpdate = Command.make(
+  "update",
+  {
+    contact: contactArgument,
+    email: Flag.String("email").pipe(Flag.withDescription("a new email address (unique)"), Flag.optional),
+    name: Flag.String("name").pipe(Flag.withDescription("the buyer's name, as on invoices (\"\" clears it)"), Flag.optional),
+    language: Flag.String("language").pipe(Flag.withDescription("en, nb, nl, fr or sv (\"\" clears it)"), Flag.optional),
+    locale: Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO, for dates, numbers and money (\"\" clears it)"), Flag.optional),
+    paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("a saved payment-method token: the next charge of every subscription without its own uses it (\"\" clears it)"), Flag.optional),
+    country: Flag.String("country").pipe(Flag.withDescription("two-letter country code of the address (\"\" clears it)"), Flag.optional)
+  },
+  (flags) =>
+    withApp(Effect.gen(function*() {
+      const json = yield* Json
+      const ctx = yield* commandContext
+      const r = yield* runSql((sql) => updateContact(sql, flags.contact, {
+        email: Option.getOrUndefined(flags.email), name: Option.getOrUndefined(flags.name), language: Option.getOrUndefined(flags.language),
+        locale: Option.getOrUndefined(flags.locale), paymentMethod: Option.getOrUndefined(flags.paymentMethod), country: Option.getOrUndefined(flags.country)
+      }, ctx.today))
+      if (json) return yield* Console.log(JSON.stringify(r))
+      const lines = changeText(r.changes)
+      yield* Console.log(lines.length === 0 ? `contact ${r.contact.id} (${r.contact.email}): nothing to change` : [`contact ${r.contact.id} (${r.contact.email}) updated:`, ...lines].join("\n"))
+    }))
+).pipe(Command.withDescription("Change a contact's email, name, language, locale, payment method or country"))
+
+export const contactsCommand = Command.make("contacts").pipe(
+  Command.withDescription("Buyers"),
+  Command.withSubcommands([contactsAdd, contactsList, contactsShow, contactsUpdate])
+)
