@@ -97,7 +97,7 @@ describe("billcycle report", () => {
     expect(retention.code, retention.stderr).toBe(0)
     const jan = retention.stdout.split("\n").find((l) => l.startsWith("2025-01"))!
     expect(jan).toMatch(/^2025-01\s+n\/a\s+n\/a$/)
-    expect(retention.stdout).not.toContain("0.0%")
+    expect(retention.stdout).not.toMatch(/\s0\.0%/)
     const json = JSON.parse(runCli(["report", "churn", ...early, "--format", "json", "--db", db]).stdout)
     expect(json[1]).toEqual({ month: "2025-01", subscribers_start: 0, subscribers_end: 2, logo_churn_rate: null, gross_mrr_churn_rate: null, net_mrr_churn_rate: null, cancellation_rate: null })
     expect(json[2]).toMatchObject({ month: "2025-02", logo_churn_rate: 0, gross_mrr_churn_rate: 0 })
@@ -112,7 +112,7 @@ describe("billcycle report", () => {
     expect(rows.map((r: { cohort: string }) => r.cohort)).toEqual(["2025-01", "2025-02", "2025-03"])
     expect(rows.every((r: { size: number }) => r.size > 0)).toBe(true)
     const table = runCli(["report", "cohorts", ...range, "--db", db]).stdout.trimEnd().split("\n")
-    expect(table).toHaveLength(4)
+    expect(table.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(["2025-01", "2025-02", "2025-03"])
   })
 
   it("the README's --fx example runs as written, with the sample examples/rates.csv", () => {
