@@ -8,11 +8,41 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 const countColumn = /^(subscribers(_start|_end)?|paused|size|m\d+|subscriptions_(start|end)|new_subscriptions|canceled|expired)$/
 const rateColumn = /(_rate|^nrr|^grr)$/
 
-/** A report cell for people (terminal tables, HTML): money with two decimals, rates as percentages, counts as they are. */
+/**
+ * A report cell for people (terminal tables, HTML): money with two decimals,
+ * rates as percentages, counts as they are; n/a where the report has no value
+ * (a ratio without a denominator: null in JSON, empty in CSV).
+ */
 export const formatReportCell = (column: string, v: unknown): string => {
-  if (v === null || v === undefined) return ""
+  if (v === null) return "n/a"
+  if (v === undefined) return ""
   if (typeof v !== "number") return String(v)
   return countColumn.test(column) ? String(v) : rateColumn.test(column) ? `${(v * 100).toFixed(1)}%` : v.toFixed(2)
+}
+
+/**
+ * A chart axis from 0 to at least `max`: the smallest step of 1, 2, 2.5 or 5 ×
+ * 10^k that covers `max` in at most five intervals (so four to six lines).
+ */
+export const niceAxis = (max: number): { readonly step: number; readonly top: number; readonly ticks: ReadonlyArray<number> } => {
+  const m = max > 0 && Number.isFinite(max) ? max : 1
+  let k = Math.floor(Math.log10(m / 5))
+  for (;;) {
+    for (const f of [1, 2, 2.5, 5]) {
+      const step = f * 10 ** k
+      // Rounded to the step's precision, so that 3 × 0.1 is 0.3.
+      const clean = (x: number) => Number(x.toPrecision(12))
+      const n = Math.ceil(clean(m / step))
+      if (n <= 5) return { step: clean(step), top: clean(n * step), ticks: Array.from({ length: n + 1 }, (_, i) => clean(i * step)) }
+    }
+    k++
+  }
+}
+
+/** An axis label: 250, 2.5k, 1M (no trailing zeros). */
+const axisLabel = (v: number) => {
+  const trim = (x: number) => String(Number(x.toPrecision(6)))
+  return Math.abs(v) >= 1e6 ? `${trim(v / 1e6)}M` : Math.abs(v) >= 1e3 ? `${trim(v / 1e3)}k` : trim(v)
 }
 
 /**
@@ -35,7 +65,6 @@ export const revenueReportHtml = (options: {
 }): string => {
   const num = (v: unknown) => (typeof v === "number" ? v : Number(v ?? 0))
   const fmt = (v: number) => v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })
-  const short = (v: number) => (Math.abs(v) >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : Math.abs(v) >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(0))
   const w = 820, h = 260, pad = 56
   const months = options.mrr.map((r) => String(r["month"]))
   const n = Math.max(1, months.length)
@@ -45,9 +74,10 @@ export const revenueReportHtml = (options: {
 
   // MRR over time.
   const mrrValues = options.mrr.map((r) => num(r["mrr"]))
-  const maxMrr = Math.max(1, ...mrrValues)
+  const mrrAxis = niceAxis(Math.max(0, ...mrrValues))
+  const maxMrr = mrrAxis.top
   const y1 = (v: number) => h - pad - (v / maxMrr) * (h - 2 * pad)
-  const grid1 = [0, 0.25, 0.5, 0.75, 1].map((f) => `<line x1="${pad}" x2="${w - pad}" y1="${y1(maxMrr * f).toFixed(1)}" y2="${y1(maxMrr * f).toFixed(1)}" stroke="#e5e7eb"/><text x="${pad - 6}" y="${(y1(maxMrr * f) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#6b7280">${short(maxMrr * f)}</text>`).join("")
+  const grid1 = mrrAxis.ticks.map((t) => `<line x1="${pad}" x2="${w - pad}" y1="${y1(t).toFixed(1)}" y2="${y1(t).toFixed(1)}" stroke="#e5e7eb"/><text x="${pad - 6}" y="${(y1(t) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#6b7280">${axisLabel(t)}</text>`).join("")
   const path = mrrValues.map((v, i) => `${i === 0 ? "M" : "L"}${cx(i).toFixed(1)},${y1(v).toFixed(1)}`).join(" ")
   const dots = mrrValues.map((v, i) => `<circle cx="${cx(i).toFixed(1)}" cy="${y1(v).toFixed(1)}" r="3.5" fill="#1d4ed8"><title>${esc(months[i]!)}: ${fmt(v)} ${esc(options.currency)}</title></circle>`).join("")
   const mrrChart = `<svg viewBox="0 0 ${w} ${h}" width="100%" role="img" aria-label="MRR over time">${grid1}<path d="${path}" fill="none" stroke="#1d4ed8" stroke-width="2.5"/>${dots}${labels(h - pad + 18)}</svg>`
@@ -57,7 +87,7 @@ export const revenueReportHtml = (options: {
   const losses = [["contraction", "#f59e0b"], ["churn", "#b91c1c"]] as const
   const up = options.movements.map((r) => gains.reduce((s, [k]) => s + num(r[k]), 0) + Math.max(0, num(r["fx_adjustment"])))
   const down = options.movements.map((r) => losses.reduce((s, [k]) => s + num(r[k]), 0) + Math.max(0, -num(r["fx_adjustment"])))
-  const maxMove = Math.max(1, ...up, ...down)
+  const maxMove = niceAxis(Math.max(0, ...up, ...down)).top
   const h2 = 300, axis = h2 / 2, scaleY = (axis - 30) / maxMove, bw = Math.max(4, slot * 0.6)
   const bars = options.movements.map((r, i) => {
     const x = (cx(i) - bw / 2).toFixed(1)
@@ -80,7 +110,7 @@ export const revenueReportHtml = (options: {
   }).join("")
   const legend = [...gains, ...losses, ["fx_adjustment", "#a78bfa"] as const, ["net new", "#111827"] as const]
     .map(([k, color], i) => `<rect x="${pad + i * 108}" y="8" width="10" height="10" fill="${color}"/><text x="${pad + i * 108 + 14}" y="17" font-size="11" fill="#374151">${esc(k)}</text>`).join("")
-  const moveChart = `<svg viewBox="0 0 ${w} ${h2 + 24}" width="100%" role="img" aria-label="MRR movements per month">${legend}<line x1="${pad}" x2="${w - pad}" y1="${axis}" y2="${axis}" stroke="#9ca3af"/><text x="${pad - 6}" y="34" font-size="11" text-anchor="end" fill="#6b7280">+${short(maxMove)}</text><text x="${pad - 6}" y="${h2 - 26}" font-size="11" text-anchor="end" fill="#6b7280">−${short(maxMove)}</text>${bars}${labels(h2 + 16)}</svg>`
+  const moveChart = `<svg viewBox="0 0 ${w} ${h2 + 24}" width="100%" role="img" aria-label="MRR movements per month">${legend}<line x1="${pad}" x2="${w - pad}" y1="${axis}" y2="${axis}" stroke="#9ca3af"/><text x="${pad - 6}" y="34" font-size="11" text-anchor="end" fill="#6b7280">+${axisLabel(maxMove)}</text><text x="${pad - 6}" y="${h2 - 26}" font-size="11" text-anchor="end" fill="#6b7280">−${axisLabel(maxMove)}</text>${bars}${labels(h2 + 16)}</svg>`
 
   // Cohort heatmap: share of each cohort with MRR > 0, by months since its first month.
   const cohorts = options.cohorts.filter((c) => num(c["size"]) > 0)

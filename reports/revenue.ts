@@ -37,6 +37,8 @@ export interface ReportSet {
   readonly cohorts: Array<ReportRow>
   /** Each customer-day movement of the months reported, when asked for (`report movements --details`). */
   readonly details: Array<ReportRow>
+  /** Currencies of the store's subscriptions the report leaves out: no `--fx` rate converts them to the report currency. */
+  readonly unconverted: ReadonlyArray<string>
   readonly timings: { readonly loadMs: number; readonly computeMs: number }
 }
 
@@ -48,7 +50,8 @@ const round = (x: number, digits: number) => {
   const r = Math.round(Math.abs(x) * f) / f
   return x < 0 ? -r || 0 : r
 }
-const ratio = (n: number, d: number) => (Math.abs(d) < 1e-9 ? 0 : round(n / d, 6))
+/** A rate, or null (shown as n/a) where it has no denominator. */
+const ratio = (n: number, d: number) => (Math.abs(d) < 1e-9 ? null : round(n / d, 6))
 
 /** Fills `rpt_fx` and `rpt_months` on a DuckDB connection. */
 const writeParameters = async (db: DuckDBConnection, rates: ReadonlyArray<{ currency: string; k: number; rate: number }>, firstK: number, lastK: number) => {
@@ -118,7 +121,8 @@ export const computeReports = async (db: DuckDBConnection, options: ReportOption
   const cohortSizes = await read(db, `select ${monthOf("first_day")} as cohort, count(*) as size from (select distinct contact_id, first_day from r_cmv where first_day is not null) c group by 1`)
   const details = options.details === true ? await readDetails(db, fromK, toK) : noDetails
   const rows = shapeRows(options, totals, cohortCells, cohortSizes, details, fromK, toK)
-  return { ...rows, timings: { loadMs: 0, computeMs: performance.now() - t0 } }
+  const unconverted = stored.filter((c) => !currencies.includes(c)).sort()
+  return { ...rows, unconverted, timings: { loadMs: 0, computeMs: performance.now() - t0 } }
 }
 
 /** The drill-down, column by column (amounts in minor units of the report currency). */
@@ -155,7 +159,7 @@ const shapeRows = (
   details: DetailColumns,
   fromK: number,
   toK: number
-): Omit<ReportSet, "timings"> => {
+): Omit<ReportSet, "timings" | "unconverted"> => {
   const scale = 10 ** minorUnitExponent(options.currency)
   const money = (minor: number) => round(minor / scale, 2)
   const byK = new Map<number, Record<string, number>>()
@@ -171,11 +175,11 @@ const shapeRows = (
 
   const mrr = ks.map((k) => {
     const m = at(k, "mrr_end"), subs = at(k, "subscribers")
-    const arpa = subs === 0 ? 0 : m / subs
+    const arpa = subs === 0 ? null : m / subs
     let churnSum = 0
     for (let j = k - 6; j < k; j++) churnSum += at(j - 1, "subscribers") === 0 ? 0 : at(j, "logos_lost") / at(j - 1, "subscribers")
     const avgChurn = churnSum / 6
-    return { month: monthName(k), mrr: money(m), arr: money(m * 12), subscribers: subs, arpa: money(arpa), paused: at(k, "paused"), ltv: avgChurn === 0 ? null : money(arpa / avgChurn) }
+    return { month: monthName(k), mrr: money(m), arr: money(m * 12), subscribers: subs, arpa: arpa === null ? null : money(arpa), paused: at(k, "paused"), ltv: avgChurn === 0 || arpa === null ? null : money(arpa / avgChurn) }
   })
 
   const movements = ks.map((k) => {
@@ -214,7 +218,8 @@ const shapeRows = (
 
   const sizes = new Map(cohortSizes.map((c) => [Number(c["cohort"]), Number(c["size"])]))
   const cells = new Map(cohortCells.map((c) => [`${c["cohort"]}/${c["k"]}`, c]))
-  const cohorts = ks.map((cohort) => {
+  // Only the months in which some customer first paid: a cohort of nobody is no row.
+  const cohorts = ks.filter((cohort) => (sizes.get(cohort) ?? 0) > 0).map((cohort) => {
     const row: ReportRow = { cohort: monthName(cohort), size: sizes.get(cohort) ?? 0 }
     for (let j = 0; cohort + j <= toK; j++) row[`m${j}`] = Number(cells.get(`${cohort}/${cohort + j}`)?.["logos"] ?? 0)
     for (let j = 0; cohort + j <= toK; j++) row[`mrr_m${j}`] = money(Number(cells.get(`${cohort}/${cohort + j}`)?.["mrr"] ?? 0))

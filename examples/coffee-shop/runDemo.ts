@@ -172,6 +172,11 @@ export const runDemo = Effect.fn("runDemo")(function*(options: DemoOptions) {
     }
     const mrr = await mrrSeries(sql, options.start.slice(0, 7), options.months, "USD")
     const usd = (minor: number) => `$${formatMajorAmount(Math.round(minor), "USD").replace(/\B(?=(\d{3})+(?!\d))/g, ",")}`
+    // The full revenue report of the months simulated (what `billcycle report` computes), for out/report.html and
+    // the table below: the console shows the report's own figures, by its definitions (METRICS.md).
+    const lastMonth = addMonthsClamped(options.start, options.months - 1).slice(0, 7)
+    const reports = await buildReports(sql, { from: options.start.slice(0, 7), to: lastMonth, currency: "USD" })
+    const cents = (major: unknown) => Math.round(Number(major ?? 0) * 100)
     const lines = [
       `Bean There Coffee Co. — ${options.customers} customers, ${options.start} to ${addDays(end, -1)}`,
       "",
@@ -184,14 +189,11 @@ export const runDemo = Effect.fn("runDemo")(function*(options: DemoOptions) {
       "",
       "Revenue (USD, month end)",
       `  ${"month".padEnd(8)} ${"MRR".padStart(12)} ${"subscribers".padStart(12)} ${"new".padStart(10)} ${"churned".padStart(10)}`,
-      ...mrr.map((m) => `  ${m.month.padEnd(8)} ${usd(m.mrr).padStart(12)} ${String(m.subscribers).padStart(12)} ${usd(m.newMrr).padStart(10)} ${usd(m.churnedMrr).padStart(10)}`),
+      ...reports.movements.map((m, i) => `  ${String(m["month"]).padEnd(8)} ${usd(cents(m["mrr_end"])).padStart(12)} ${String(reports.mrr[i]?.["subscribers"] ?? 0).padStart(12)} ${usd(cents(m["new"])).padStart(10)} ${usd(cents(m["churn"])).padStart(10)}`),
       "",
       `Invoices as HTML: ${join(options.outDir, "invoices")}/ (${invoiceFiles.length} files, three per language)`,
       `Emails as .eml:   ${join(options.outDir, "mail")}/ (${mail.reduce((a, m) => a + m.n, 0)} files)`
     ]
-    // The full revenue report of the months simulated (what `billcycle report` computes), for out/report.html.
-    const lastMonth = addMonthsClamped(options.start, options.months - 1).slice(0, 7)
-    const reports = await buildReports(sql, { from: options.start.slice(0, 7), to: lastMonth, currency: "USD" })
     return { lines, totals, mrr, invoiceFiles, reports }
   })
 })

@@ -52,4 +52,21 @@ describe("billcycle demo", () => {
     expect(JSON.parse(second.stdout).totals).toEqual(a.totals)
     expect(JSON.parse(second.stdout).mrr).toEqual(a.mrr)
   }, 240_000)
+
+  it("its console table uses the report's definitions: MRR, subscribers, new and churned agree with report mrr and movements", () => {
+    const dir = mkdtempSync(join(tmpdir(), "billcycle-demo-table-"))
+    const demo = runCli(["demo", "--customers", "30", "--months", "3", "--out", join(dir, "out"), "--data-dir", join(dir, "db")], { cwd: dir })
+    expect(demo.code, demo.stderr).toBe(0)
+    const lines = demo.stdout.split("\n")
+    const head = lines.findIndex((l) => /^\s+month\s+MRR\s+subscribers\s+new\s+churned$/.test(l))
+    expect(head).toBeGreaterThan(0)
+    const rows = lines.slice(head + 1, head + 4).map((l) => l.trim().split(/\s+/))
+    const range = ["--from", "2026-01", "--to", "2026-03", "--format", "json", "--db", join(dir, "db")]
+    const movements = JSON.parse(runCli(["report", "movements", ...range]).stdout)
+    const mrr = JSON.parse(runCli(["report", "mrr", ...range]).stdout)
+    const usd = (v: number) => `$${v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+    expect(rows).toEqual(movements.map((m: Record<string, number>, i: number) => [m["month"], usd(m["mrr_end"]!), String(mrr[i]["subscribers"]), usd(m["new"]!), usd(m["churn"]!)]))
+    // Some customer churned in three months of the demo, so the comparison is not between zeros only.
+    expect(movements.some((m: Record<string, number>) => m["new"]! > 0)).toBe(true)
+  }, 240_000)
 })

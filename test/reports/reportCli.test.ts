@@ -3,12 +3,13 @@
  * drill-down, `--fx`, bad flags, and the HTML report in headless Chromium.
  */
 import { DuckDBInstance } from "@duckdb/node-api"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Browser } from "playwright-core"
 import { runCli } from "../cliRunner.ts"
+import { monthIndex, monthName, readFxFile } from "../../reports/index.ts"
 import { launchBrowser, renderHtml } from "../browser.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "billcycle-report-cli-"))
@@ -74,6 +75,62 @@ describe("billcycle report", () => {
     expect(r.stderr).toContain(`${fx}:2:rate: expected a positive number, got "abc"`)
     const missing = runCli(["report", "mrr", ...range, "--fx", join(dir, "nope.csv"), "--db", db])
     expect(missing.code).toBe(2)
+  })
+
+  it("warns in one line on stderr, naming the currencies, when --currency has no rate for the store's currencies", () => {
+    const nok = runCli(["report", "mrr", ...range, "--currency", "NOK", "--db", db])
+    expect(nok.code, nok.stderr).toBe(0)
+    const warnings = nok.stderr.split("\n").filter((l) => l.startsWith("warning:"))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toContain("USD")
+    expect(warnings[0]).toContain("NOK")
+    expect(warnings[0]).toContain("--fx")
+    const usd = runCli(["report", "mrr", ...range, "--currency", "USD", "--db", db])
+    expect(usd.code, usd.stderr).toBe(0)
+    expect(usd.stderr).not.toContain("warning:")
+  })
+
+  it("shows n/a (null in JSON, empty in CSV) where a ratio has no denominator", () => {
+    // 2024-12 has nobody at its start; 2025-01 opens with no MRR either.
+    const early = ["--from", "2024-12", "--to", "2025-02"]
+    const retention = runCli(["report", "retention", ...early, "--db", db])
+    expect(retention.code, retention.stderr).toBe(0)
+    const jan = retention.stdout.split("\n").find((l) => l.startsWith("2025-01"))!
+    expect(jan).toMatch(/^2025-01\s+n\/a\s+n\/a$/)
+    expect(retention.stdout).not.toMatch(/\s0\.0%/)
+    const json = JSON.parse(runCli(["report", "churn", ...early, "--format", "json", "--db", db]).stdout)
+    expect(json[1]).toEqual({ month: "2025-01", subscribers_start: 0, subscribers_end: 2, logo_churn_rate: null, gross_mrr_churn_rate: null, net_mrr_churn_rate: null, cancellation_rate: null })
+    expect(json[2]).toMatchObject({ month: "2025-02", logo_churn_rate: 0, gross_mrr_churn_rate: 0 })
+    const csv = runCli(["report", "retention", ...early, "--format", "csv", "--db", db]).stdout.split(/\r?\n/)
+    expect(csv[2]).toBe("2025-01,,")
+    const mrr = JSON.parse(runCli(["report", "mrr", ...early, "--format", "json", "--db", db]).stdout)
+    expect(mrr[0]).toMatchObject({ month: "2024-12", subscribers: 0, arpa: null })
+  })
+
+  it("lists only cohorts that have customers (no padding rows)", () => {
+    const rows = JSON.parse(runCli(["report", "cohorts", ...range, "--format", "json", "--db", db]).stdout)
+    expect(rows.map((r: { cohort: string }) => r.cohort)).toEqual(["2025-01", "2025-02", "2025-03"])
+    expect(rows.every((r: { size: number }) => r.size > 0)).toBe(true)
+    const table = runCli(["report", "cohorts", ...range, "--db", db]).stdout.trimEnd().split("\n")
+    expect(table.slice(2).map((l) => l.split(/\s+/)[0])).toEqual(["2025-01", "2025-02", "2025-03"])
+  })
+
+  it("the README's --fx example runs as written, with the sample examples/rates.csv", () => {
+    const readme = readFileSync("README.md", "utf8")
+    const line = readme.split("\n").find((l) => l.startsWith("npx billcycle report") && l.includes("--fx"))!
+    const args = line.replace(/^npx billcycle /, "").split(/\s+/)
+    const file = args[args.indexOf("--fx") + 1]!
+    expect(existsSync(file)).toBe(true)
+    const from = args[args.indexOf("--from") + 1]!, to = args[args.indexOf("--to") + 1]!
+    const rates = readFxFile(file)
+    // Every month of the example has a rate to its currency for each currency the file names.
+    const target = args[args.indexOf("--currency") + 1]!
+    const others = [...new Set(rates.filter((r) => r.to === target).map((r) => r.from))]
+    expect(others.length).toBeGreaterThan(0)
+    for (const c of others) for (let k = monthIndex(from); k <= monthIndex(to); k++) expect(rates.some((r) => r.from === c && r.to === target && r.month === monthName(k))).toBe(true)
+    const r = runCli([...args, "--db", db])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain("2026-12")
   })
 
   it("the HTML report is one self-contained page with three charts that renders in Chromium without errors", async () => {

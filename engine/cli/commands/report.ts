@@ -72,6 +72,10 @@ export const reportCommand = Command.make(
       if (flags.details && flags.kind !== "movements") return yield* new UsageError({ message: "--details: only the movements report has details" })
       const fx = Option.isSome(flags.fx) ? { file: flags.fx.value, rates: yield* runSql(async () => readFxFile(flags.fx.pipe(Option.getOrThrow))) } : undefined
       const set = yield* runSql((sql) => buildReports(sql, { from: flags.from, to: flags.to, currency, details: flags.details, ...(fx === undefined ? {} : { fx }) }))
+      if (set.unconverted.length > 0) {
+        const list = set.unconverted.join(", ")
+        yield* Console.error(`warning: no rate from ${list} to ${currency}: the store's ${list} subscriptions are left out of this report (give --fx FILE.csv to convert them)`)
+      }
       const rows: ReadonlyArray<ReportRow> = flags.details ? set.details : set[flags.kind as ReportKind]
       const text = format === "csv" ? toCsv(rows)
         : format === "json" ? JSON.stringify(rows) + "\n"

@@ -18,13 +18,15 @@ const newDb = (dir: string = scratch()) => {
 }
 
 describe("the CLI contract at its edges", () => {
-  it("--json makes report, settings set and lists show print one JSON document; an empty store reports zeros", () => {
+  it("--json makes report, settings set and lists show print one JSON document; an empty store reports zero counts and null rates", () => {
     const db = newDb()
     const report = runCli(["--db", db, "--json", "report", "churn", "--from", "2025-01", "--to", "2025-02"])
     expect(report.code, report.stderr).toBe(0)
     const rows = JSON.parse(report.stdout)
     expect(rows.map((r: { month: string }) => r.month)).toEqual(["2025-01", "2025-02"])
-    expect(rows[0].logo_churn_rate).toBe(0)
+    // Zero counts; a rate with nothing to divide by is null (n/a), not 0 (issue #20).
+    expect(rows[0].subscribers_start).toBe(0)
+    expect(rows[0].logo_churn_rate).toBeNull()
     // --format still wins over --json.
     expect(runCli(["--db", db, "--json", "report", "mrr", "--from", "2025-01", "--to", "2025-01", "--format", "csv"]).stdout).toMatch(/^month,mrr,arr/)
     expect(JSON.parse(runCli(["--db", db, "--json", "settings", "set", "seller-name", "Kaffe AS"]).stdout)).toEqual({ key: "seller-name", value: "Kaffe AS" })
