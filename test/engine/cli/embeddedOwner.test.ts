@@ -28,12 +28,22 @@ const start = (args: ReadonlyArray<string>) => {
   let stderr = ""
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-  const done = new Promise<Done>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })))
-  return { child, done, stdout: () => stdout }
+  let exited = false
+  const done = new Promise<Done>((resolve) => child.on("close", (code) => {
+    exited = true
+    resolve({ code, stdout, stderr })
+  }))
+  return { child, done, stdout: () => stdout, stderr: () => stderr, exited: () => exited }
 }
 
-const until = async (what: () => boolean) => {
-  while (!what()) await new Promise((r) => setTimeout(r, 100))
+/** Waits for `what`, failing (never hanging) once `gone` says the process it waits on has exited or the time is up. */
+const until = async (what: () => boolean, gone: () => boolean = () => false, seconds = 600) => {
+  const deadline = Date.now() + seconds * 1000
+  while (!what()) {
+    if (gone()) throw new Error("the process exited before it was ready")
+    if (Date.now() > deadline) throw new Error(`not ready after ${seconds} s`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
 }
 
 describe("one embedded database, many processes", () => {
@@ -41,15 +51,18 @@ describe("one embedded database, many processes", () => {
     const db = join(scratch(), "db")
     const migrated = cli(["db", "migrate", "--db", db])
     expect(migrated.code, migrated.stderr).toBe(0)
-    expect(cli(["products", "add", "--name", "Coffee", "--sku", "COFFEE", "--price", "12.50", "--currency", "USD", "--db", db]).code).toBe(0)
+    expect(cli(["products", "add", "--name", "Coffee", "--sku", "COFFEE", "--price", "12.50", "--currency", "USD", "--now", "2026-03-01", "--db", db]).code).toBe(0)
     const csv = join(scratch(), "contacts.csv")
     writeFileSync(csv, "email\n" + Array.from({ length: 10 }, (_, i) => `sub${i}@example.com`).join("\n") + "\n")
-    expect(cli(["import", csv, "--db", db]).code).toBe(0)
+    expect(cli(["import", csv, "--now", "2026-03-01", "--db", db]).code).toBe(0)
 
+    // The engine puts the store's clock on 2026-03-01; the commands run on it.
     const engine = start(["engine", "--interval", "1", "--now", "2026-03-01", "--db", db])
-    await until(() => engine.stdout().length > 0)
+    await until(() => engine.stdout().length > 0, () => engine.exited()).catch((e: Error) => {
+      throw new Error(`${e.message}: ${engine.stderr()}`)
+    })
     const commands = [
-      ...Array.from({ length: 10 }, (_, i) => ["contacts", "add", "--email", `new${i}@example.com`, "--json", "--db", db]),
+      ...Array.from({ length: 10 }, (_, i) => ["contacts", "add", "--email", `new${i}@example.com`, "--now", "2026-03-01", "--json", "--db", db]),
       ...Array.from({ length: 10 }, (_, i) => ["subscriptions", "create", "--contact", `sub${i}@example.com`, "--item", "sku=COFFEE", "--collection", "invoice", "--now", "2026-03-01", "--json", "--db", db])
     ]
     const results = await Promise.all(commands.map((args) => start(args).done))
