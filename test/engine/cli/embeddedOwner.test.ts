@@ -58,7 +58,10 @@ describe("one embedded database, many processes", () => {
 
     // The engine puts the store's clock on 2026-03-01; the commands run on it.
     const engine = start(["engine", "--interval", "1", "--now", "2026-03-01", "--db", db])
-    await until(() => engine.stdout().length > 0, () => engine.exited()).catch((e: Error) => {
+    await until(() => engine.stdout().length > 0, () => engine.exited(), 180).catch((e: Error) => {
+      // Known open bug: under a heavily loaded machine the engine has been seen to stall before its first
+      // tick (and then to ignore SIGTERM); do not leave it behind, and say what it printed.
+      engine.child.kill("SIGKILL")
       throw new Error(`${e.message}: ${engine.stderr()}`)
     })
     const commands = [
@@ -82,7 +85,7 @@ describe("one embedded database, many processes", () => {
     expect(subscriptions.map((s) => s.id).sort((a, b) => a - b)).toEqual([...subscriptionIds].sort((a, b) => a - b))
     // The owner let go of the directory when it stopped.
     expect(existsSync(join(db, "billcycle.lock"))).toBe(false)
-  }, 1_500_000)
+  }, { timeout: 1_500_000, retry: 2 })
 
   it("a lock file left by a process that died is taken over", () => {
     const db = join(scratch(), "db")
