@@ -47,7 +47,7 @@ const until = async (what: () => boolean, gone: () => boolean = () => false, sec
 }
 
 describe("one embedded database, many processes", () => {
-  it("an engine and 20 concurrent commands: every command that answered with an id has its row", async () => {
+  it("an engine and 20 concurrent commands: every command that answered with an id has its row", { timeout: 1_500_000, retry: 2 }, async () => {
     const db = join(scratch(), "db")
     const migrated = cli(["db", "migrate", "--db", db])
     expect(migrated.code, migrated.stderr).toBe(0)
@@ -85,7 +85,7 @@ describe("one embedded database, many processes", () => {
     expect(subscriptions.map((s) => s.id).sort((a, b) => a - b)).toEqual([...subscriptionIds].sort((a, b) => a - b))
     // The owner let go of the directory when it stopped.
     expect(existsSync(join(db, "billcycle.lock"))).toBe(false)
-  }, { timeout: 1_500_000, retry: 2 })
+  })
 
   it("a lock file left by a process that died is taken over", () => {
     const db = join(scratch(), "db")
