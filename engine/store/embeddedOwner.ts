@@ -351,8 +351,11 @@ export const serveEmbedded = async (pg: PGlite): Promise<EmbeddedServer> => {
       socket.destroy()
       return
     }
+    // No "close" listener here: pglite-socket's handler removes every listener of its socket when
+    // it detaches after an error (a guest that died resets its connection), so a listener of ours
+    // would never hear the close and the owner would wait for that guest forever. A socket counts
+    // as long as it is not destroyed.
     sockets.add(socket)
-    socket.on("close", () => sockets.delete(socket))
     const handler = new PGLiteSocketHandler({ queryQueue: queue as never, closeOnDetach: true })
     handler.attach(socket).catch(() => socket.destroy())
   })
@@ -364,10 +367,14 @@ export const serveEmbedded = async (pg: PGlite): Promise<EmbeddedServer> => {
       resolve(address.port)
     })
   })
+  const open = () => {
+    for (const s of sockets) if (s.destroyed) sockets.delete(s)
+    return sockets.size
+  }
   return {
     port,
     clients: () => [...queue.names.values()],
-    connections: () => sockets.size,
+    connections: open,
     stop: async () => {
       accepting = false
       for (const s of sockets) s.destroy()

@@ -8,10 +8,20 @@
 import { PGlite } from "@electric-sql/pglite"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
+import { connect, type Socket } from "node:net"
 import { join } from "node:path"
 import postgres from "postgres"
 import { describe, expect, it } from "vitest"
 import { claimEmbeddedDir, lockFileName, serveEmbedded } from "../../../engine/store/index.ts"
+
+/** Waits (at most 10 s) for `what`. */
+const until = async (what: () => boolean) => {
+  const deadline = Date.now() + 10_000
+  while (!what()) {
+    if (Date.now() > deadline) throw new Error("condition not reached in 10 s")
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
 
 const scratch = () => mkdtempSync(join(tmpdir(), "billcycle-owner-unit-"))
 
@@ -57,6 +67,24 @@ describe("the owner's server: one unit of work at a time on the one session", ()
     await server.stop()
     await pg.close()
   }, 600_000)
+  it("a guest whose connection is reset (not closed) stops counting as connected, so the owner can stop", async () => {
+    const pg = await PGlite.create()
+    const server = await serveEmbedded(pg)
+    const sql = postgres(`postgres://postgres@127.0.0.1:${server.port}/postgres`, { max: 1, onnotice: () => {} })
+    await sql`select 1`
+    expect(server.connections()).toBe(1)
+    // A guest process that dies resets its socket: the owner's side sees an error, then the close.
+    const raw = await new Promise<Socket>((resolve, reject) => {
+      const s = connect(server.port, "127.0.0.1", () => resolve(s))
+      s.once("error", reject)
+    })
+    await until(() => server.connections() === 2)
+    raw.resetAndDestroy()
+    await sql.end()
+    await until(() => server.connections() === 0)
+    await server.stop()
+    await pg.close()
+  }, 120_000)
 })
 
 describe("the lock file decides who owns a directory", () => {
