@@ -46,7 +46,15 @@ export const InvoiceDocumentData = Schema.Struct({
   amountDue: Minor,
   paid: Schema.Boolean,
   payUrl: Schema.String,
-  comments: Schema.String
+  comments: Schema.String,
+  /** How to pay by bank transfer: the seller's account and this invoice's payment reference (absent when neither is set). */
+  bankTransfer: Schema.optional(Schema.Struct({
+    account: Schema.String,
+    bic: Schema.String,
+    reference: Schema.String,
+    /** The catalog key naming the reference in its scheme (KID, OCR, …). */
+    referenceKey: Schema.String
+  }))
 })
 export type InvoiceDocumentData = typeof InvoiceDocumentData.Type
 
@@ -69,7 +77,11 @@ export const EmailData = Schema.Struct({
   retryDate: Day,
   dueDate: Day,
   effectiveDate: Day,
-  endDate: Day
+  endDate: Day,
+  /** invoice_sent: the seller's account and the invoice's payment reference, when it is paid by transfer. */
+  bankAccount: Schema.String,
+  paymentReference: Schema.String,
+  referenceKey: Schema.String
 })
 export type EmailData = Partial<typeof EmailData.Type>
 

@@ -6,26 +6,12 @@
  * `CHROMIUM_PATH` points at another Chromium instead. Fails loudly when
  * Chromium cannot start: the browser checks never skip.
  */
-import { chromium } from "playwright-core"
 import type { Browser } from "playwright-core"
-import { existsSync } from "node:fs"
+import { chromiumExecutable, launchChromium } from "../templates/pdf.ts"
 
-/** The Chromium to run: `CHROMIUM_PATH`, else the one inside @sparticuz/chromium (unpacked on first use). */
-export const chromiumExecutable = async (): Promise<string> => {
-  const chosen = process.env["CHROMIUM_PATH"]
-  if (chosen !== undefined && chosen !== "") {
-    if (!existsSync(chosen)) throw new Error(`CHROMIUM_PATH: ${chosen} does not exist`)
-    return chosen
-  }
-  const packaged = (await import("@sparticuz/chromium")).default
-  return packaged.executablePath()
-}
+export { chromiumExecutable }
 
-export const launchBrowser = async (): Promise<Browser> =>
-  chromium.launch({
-    executablePath: await chromiumExecutable(),
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-zygote"]
-  })
+export const launchBrowser = (): Promise<Browser> => launchChromium()
 
 export interface Rendered {
   readonly png: Buffer

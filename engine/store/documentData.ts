@@ -7,6 +7,7 @@
 import type { EmailData, EmailTemplate, InvoiceDocumentData } from "../../templates/index.ts"
 import { formatAddress } from "../../templates/index.ts"
 import { draftInvoices } from "./billingRun.ts"
+import { formatIban, paymentReference, schemeForCountry } from "../billing/paymentReference.ts"
 import type { ClaimedMessage } from "./outboxQueue.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
@@ -23,6 +24,23 @@ const sellerParty = (s: AccountSettings) => ({
   taxId: s.sellerTaxId,
   addressLines: s.sellerAddress === "" ? [] : s.sellerAddress.split(";").map((l) => l.trim()).filter((l) => l !== "")
 })
+
+/**
+ * How a buyer pays an invoice by bank transfer: the seller's account and the
+ * invoice's payment reference, in the scheme `payment-reference` names (by
+ * `seller-country` under auto). Only invoices sent for payment have one, and
+ * only when the seller has an account to pay into.
+ */
+export const bankTransferOf = (s: AccountSettings, invoice: { readonly number: string; readonly id: number; readonly collectionMethod: string }) => {
+  if (invoice.collectionMethod !== "invoice" || (s.sellerIban === "" && s.sellerAccount === "")) return undefined
+  const scheme = s.paymentReference === "auto" ? schemeForCountry(s.sellerCountry) : s.paymentReference
+  return {
+    account: s.sellerIban !== "" ? formatIban(s.sellerIban) : s.sellerAccount,
+    bic: s.sellerBic.toUpperCase(),
+    reference: paymentReference(scheme, invoice.number, invoice.id),
+    referenceKey: `invoice.reference.${scheme.startsWith("kid") ? "kid" : scheme}`
+  }
+}
 
 export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings: AccountSettings): Promise<{ data: InvoiceDocumentData } & DocumentContext> => {
   const [inv] = await sql<Array<Record<string, any>>>`
@@ -47,7 +65,8 @@ export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings:
     payUrl: inv["collection_method"] === "invoice" ? `${settings.payUrl}/${inv["number"]}` : "",
     comments: inv["invoice_comments"] ?? ""
   }
-  return { data, language, locale }
+  const bankTransfer = bankTransferOf(settings, { number: inv["number"], id: Number(inv["id"]), collectionMethod: inv["collection_method"] })
+  return { data: bankTransfer === undefined ? data : { ...data, bankTransfer }, language, locale }
 }
 
 /** What a queued message's template is rendered with, from the rows it points at and its payload. */
@@ -62,7 +81,7 @@ export const loadEmailDataBatch = async (sql: Sql, messages: ReadonlyArray<Claim
     select s.id, s.name, s.currency, s.next_billing_date, s.end_date, c.name as contact_name, c.email
     from subscriptions s join contacts c on c.id = s.contact_id where s.id = any(${subIds})`
   const invoices = invoiceIds.length === 0 ? [] : await sql<Array<Record<string, any>>>`
-    select id, number, total, currency, due_date from invoices where id = any(${invoiceIds})`
+    select id, number, total, currency, due_date, collection_method from invoices where id = any(${invoiceIds})`
   const subById = new Map(subs.map((r) => [Number(r["id"]), r]))
   const invoiceById = new Map(invoices.map((r) => [Number(r["id"]), r]))
   const upcoming = await upcomingAmounts(sql, messages.filter((m) => m.template === "reminder" && typeof (m.payload as Record<string, unknown>)["amount"] !== "number"))
@@ -119,6 +138,14 @@ const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, in
     retryDate: p["next_retry_on"] ?? "",
     dueDate: inv?.["due_date"] ?? "",
     effectiveDate: p["effective_on"] ?? m.created_on,
-    endDate: p["end_date"] ?? row?.["end_date"] ?? ""
+    endDate: p["end_date"] ?? row?.["end_date"] ?? "",
+    ...transferOf(template, inv, settings)
   }
+}
+
+/** An invoice email tells how to pay by bank transfer, as the invoice does. */
+const transferOf = (template: EmailTemplate, inv: Record<string, any> | undefined, settings: AccountSettings) => {
+  if (template !== "invoice_sent" || inv === undefined) return {}
+  const t = bankTransferOf(settings, { number: inv["number"], id: Number(inv["id"]), collectionMethod: inv["collection_method"] })
+  return t === undefined ? {} : { bankAccount: t.account, paymentReference: t.reference, referenceKey: t.referenceKey }
 }

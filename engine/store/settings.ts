@@ -5,6 +5,7 @@
  */
 import { isCurrencyCode } from "../domain/index.ts"
 import { isValidTimeZone } from "../billing/index.ts"
+import { isValidIban, paymentReferenceSchemes, type PaymentReferenceScheme } from "../billing/paymentReference.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 
 export interface AccountSettings {
@@ -22,6 +23,15 @@ export interface AccountSettings {
   readonly sellerAddress: string
   readonly sellerTaxId: string
   readonly sellerEmail: string
+  /** Two-letter country of the seller ("" unknown): picks the payment reference scheme under `auto`. */
+  readonly sellerCountry: string
+  readonly sellerIban: string
+  readonly sellerBic: string
+  /** A domestic account number, printed when there is no IBAN (or beside it). */
+  readonly sellerAccount: string
+  readonly paymentReference: PaymentReferenceScheme | "auto"
+  /** Invoice emails carry the invoice as a PDF. */
+  readonly attachPdf: boolean
   readonly adminEmail: string
   readonly invoicePrefix: string
   readonly paymentUpdateUrl: string
@@ -63,6 +73,12 @@ export const settingKeys: Readonly<Record<string, KeySpec>> = {
   "seller-name": { field: "sellerName", default: "billcycle seller", help: "the seller on invoices", validate: anything },
   "seller-address": { field: "sellerAddress", default: "", help: "the seller's address on invoices (lines separated by ;)", validate: anything },
   "seller-tax-id": { field: "sellerTaxId", default: "", help: "the seller's tax ID on invoices", validate: anything },
+  "seller-country": { field: "sellerCountry", default: "", help: "the seller's two-letter country code (picks the payment reference scheme)", validate: (v) => (v === "" || /^[A-Za-z]{2}$/.test(v) ? undefined : "expected a two-letter country code such as NO") },
+  "seller-iban": { field: "sellerIban", default: "", help: "the seller's IBAN, printed on invoices for bank transfers", validate: (v) => (v === "" || isValidIban(v) ? undefined : "expected a valid IBAN such as NO93 8601 1117 947 (its check digits do not match)") },
+  "seller-bic": { field: "sellerBic", default: "", help: "the seller's bank BIC (SWIFT code), printed beside the IBAN", validate: (v) => (v === "" || /^[A-Za-z]{4}[A-Za-z]{2}[A-Za-z0-9]{2}([A-Za-z0-9]{3})?$/.test(v) ? undefined : "expected a BIC of 8 or 11 letters and digits such as DNBANOKK") },
+  "seller-account": { field: "sellerAccount", default: "", help: "the seller's domestic bank account number, printed on invoices", validate: (v) => (v === "" || /^[0-9][0-9 .-]{2,32}[0-9]$/.test(v) ? undefined : "expected an account number of digits (spaces, dots and dashes allowed)") },
+  "payment-reference": { field: "paymentReference", default: "auto", help: "payment reference scheme on invoices: auto (by seller-country: NO kid-mod10, SE ocr, BE be, NL nl, else rf), kid-mod10, kid-mod11, ocr, be, nl, rf or none", validate: (v) => (v === "auto" || (paymentReferenceSchemes as ReadonlyArray<string>).includes(v) ? undefined : `expected auto, ${paymentReferenceSchemes.join(", ")}`) },
+  "attach-pdf": { field: "attachPdf", default: "false", help: "attach the invoice as a PDF to invoice emails", validate: (v) => (v === "true" || v === "false" ? undefined : "expected true or false") },
   "seller-email": { field: "sellerEmail", default: "billing@example.com", help: "sender of emails", validate: anything },
   "admin-email": { field: "adminEmail", default: "admin@example.com", help: "where admin notifications go", validate: anything },
   "invoice-prefix": { field: "invoicePrefix", default: "INV-", help: "prefix of invoice numbers", validate: anything },
@@ -94,6 +110,7 @@ const parseValue = (field: keyof AccountSettings, raw: string): unknown => {
     case "retryDays":
       return raw.split(",").map(Number)
     case "autoEmailInvoices":
+    case "attachPdf":
       return raw === "true"
     case "unpaidCatchUp":
       return raw === "on"

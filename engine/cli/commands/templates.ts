@@ -3,6 +3,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { existsSync } from "node:fs"
 import { writeOutFile } from "../outFile.ts"
+import { htmlToPdf } from "../../../templates/pdf.ts"
 import type { EmailTemplate } from "../../../templates/index.ts"
 import { checkTemplates, emailTemplates, renderEmail, renderInvoice } from "../../../templates/index.ts"
 import { InputError, loadEmailData, loadInvoiceDocument, loadSettings, runSql } from "../../store/index.ts"
@@ -58,25 +59,43 @@ const output = (html: string, out: Option.Option<string>) =>
 
 const renderInvoiceCommand = Command.make(
   "invoice",
-  { id: Argument.String("invoice-id").pipe(Argument.withDescription("the invoice's id (as in invoices list)")), language: languageFlag, locale: localeFlag, out: outFlag, templates: templatesFlag },
+  {
+    id: Argument.String("invoice-id").pipe(Argument.withDescription("the invoice's id (as in invoices list)")),
+    format: Flag.Literals("format", ["html", "pdf"]).pipe(Flag.withDescription("html (default) or pdf (printed by the Chromium that npm install brings; give --out FILE)"), Flag.withDefault("html" as const)),
+    language: languageFlag, locale: localeFlag, out: outFlag, templates: templatesFlag
+  },
   (flags) =>
     withApp(Effect.gen(function*() {
       yield* checkLanguage(flags.language)
       yield* checkLocale(flags.locale)
       const id = yield* parseCountFlag("INVOICE_ID", flags.id)
       const dir = yield* dirOf(flags.templates)
-      const html = yield* runSql(async (sql) => {
+      if (flags.format === "pdf" && Option.isNone(flags.out) && process.stdout.isTTY === true) {
+        return yield* new UsageError({ message: "--format pdf: give --out FILE (or redirect stdout); a PDF is not for the terminal" })
+      }
+      const { html, locale } = yield* runSql(async (sql) => {
         const settings = await loadSettings(sql)
         const doc = await loadInvoiceDocument(sql, id, settings)
-        return renderInvoice(doc.data, {
-          language: Option.getOrElse(flags.language, () => doc.language),
-          locale: Option.getOrElse(flags.locale, () => doc.locale),
-          templatesDir: dir ?? (settings.templatesDir || undefined)
-        })
+        const locale = Option.getOrElse(flags.locale, () => doc.locale)
+        return {
+          locale,
+          html: renderInvoice(doc.data, {
+            language: Option.getOrElse(flags.language, () => doc.language),
+            locale,
+            templatesDir: dir ?? (settings.templatesDir || undefined)
+          })
+        }
       })
-      yield* output(html, flags.out)
+      if (flags.format === "html") return yield* output(html, flags.out)
+      const pdf = yield* Effect.tryPromise({ try: () => htmlToPdf(html, locale), catch: (e) => new CheckFailed({ message: `cannot print the PDF with Chromium: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` }) })
+      if (Option.isSome(flags.out)) {
+        yield* writeOutFile(flags.out.value, pdf)
+        yield* Console.error(`wrote ${flags.out.value}`)
+      } else {
+        yield* Effect.promise(() => new Promise<void>((resolve) => process.stdout.write(pdf, () => resolve())))
+      }
     }))
-).pipe(Command.withDescription("Render an invoice as a printable HTML document"))
+).pipe(Command.withDescription("Render an invoice as a printable HTML document, or as a PDF"))
 
 const renderEmailCommand = Command.make(
   "email",

@@ -1,0 +1,85 @@
+/**
+ * Invoices a business can send (issue #20): the seller's bank account and a
+ * payment reference in the seller's national scheme on the invoice and its
+ * email, and the invoice as a PDF, as a user gets them through the CLI.
+ */
+import { mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { isValidPaymentReference } from "../../../engine/billing/paymentReference.ts"
+import { runCli } from "../../cliRunner.ts"
+import { freshCliDatabase } from "../../storeHarness.ts"
+
+const session = () => {
+  const { db, env } = freshCliDatabase()
+  return (now: string, ...args: Array<string>) => runCli([...args, "--db", db, "--now", now], { env })
+}
+
+/** The text of every page of a PDF, read by pdf.js. */
+const pdfText = async (path: string): Promise<string> => {
+  const { getDocument } = await import("pdfjs-dist/legacy/build/pdf.mjs")
+  const task = getDocument({ data: new Uint8Array(readFileSync(path)), useSystemFonts: false })
+  const doc = await task.promise
+  const out: Array<string> = []
+  for (let p = 1; p <= doc.numPages; p++) {
+    const content = await (await doc.getPage(p)).getTextContent()
+    out.push(content.items.map((i) => ("str" in i ? i.str : "")).join(" "))
+  }
+  await task.destroy()
+  return out.join("\n")
+}
+
+describe("an invoice paid by bank transfer", () => {
+  it("carries the seller's IBAN and BIC and a KID for a Norwegian seller, on the invoice, in its email and in its PDF", async () => {
+    const cli = session()
+    for (const [key, value] of [["seller-name", "Kaffebrenneriet AS"], ["seller-country", "NO"], ["seller-iban", "NO93 8601 1117 947"], ["seller-bic", "dnbanokk"], ["seller-email", "faktura@kaffe.example"]] as const) {
+      const set = cli("2026-03-01", "settings", "set", key, value)
+      expect(set.code, set.stderr).toBe(0)
+    }
+    expect(cli("2026-03-01", "products", "add", "--name", "Coffee", "--sku", "COFFEE", "--price", "249.00", "--currency", "NOK").code).toBe(0)
+    expect(cli("2026-03-01", "contacts", "add", "--email", "ola@example.com", "--name", "Ola Nordmann", "--language", "nb", "--locale", "nb-NO", "--country", "NO").code).toBe(0)
+    const created = cli("2026-03-01", "subscriptions", "create", "--contact", "ola@example.com", "--item", "sku=COFFEE", "--collection", "invoice:net-15")
+    expect(created.code, created.stderr).toBe(0)
+    expect(cli("2026-03-01", "engine", "--once").code).toBe(0)
+    const [invoice] = JSON.parse(cli("2026-03-01", "invoices", "list", "--json").stdout) as Array<{ id: number; number: string }>
+    expect(invoice).toBeDefined()
+
+    const html = cli("2026-03-01", "render", "invoice", String(invoice!.id))
+    expect(html.code, html.stderr).toBe(0)
+    expect(html.stdout).toContain("NO93 8601 1117 947")
+    expect(html.stdout).toContain("DNBANOKK")
+    const kid = /KID<\/dt><dd class="ref">(\d+)<\/dd>/.exec(html.stdout)?.[1]
+    expect(kid, "the invoice names its KID").toBeDefined()
+    expect(isValidPaymentReference("kid-mod10", kid!)).toBe(true)
+    expect(kid!.slice(0, -1)).toBe(invoice!.number.replace(/\D/g, "").replace(/^0+/, ""))
+
+    const email = cli("2026-03-01", "render", "email", "invoice_sent", "--subscription", "1", "--json")
+    expect(email.code, email.stderr).toBe(0)
+    const { html: body, text } = JSON.parse(email.stdout) as { html: string; text: string }
+    expect(body).toContain(`<strong>${kid}</strong>`)
+    expect(text).toContain("NO93 8601 1117 947")
+
+    const out = join(mkdtempSync(join(tmpdir(), "billcycle-pdf-")), "invoice.pdf")
+    const pdf = cli("2026-03-01", "render", "invoice", String(invoice!.id), "--format", "pdf", "--out", out)
+    expect(pdf.code, pdf.stderr).toBe(0)
+    expect(readFileSync(out).subarray(0, 5).toString()).toBe("%PDF-")
+    const words = await pdfText(out)
+    expect(words).toContain(invoice!.number)
+    expect(words).toContain(kid!)
+    expect(words.replace(/\s/g, "")).toContain("249,00")
+  }, 600_000)
+
+  it("refuses an IBAN whose check digits do not match, naming the setting, and keeps the old one", () => {
+    const cli = session()
+    const bad = cli("2026-03-01", "settings", "set", "seller-iban", "NO93 8601 1117 948")
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("seller-iban")
+    const scheme = cli("2026-03-01", "settings", "set", "payment-reference", "swift")
+    expect(scheme.code).toBe(2)
+    expect(scheme.stderr).toContain("payment-reference")
+    const shown = cli("2026-03-01", "settings", "show", "--json")
+    expect(shown.code, shown.stderr).toBe(0)
+    expect(shown.stdout).not.toContain("1117 948")
+  }, 300_000)
+})
