@@ -14,9 +14,10 @@ import type nodemailerModule from "nodemailer"
 import type { SendMailOptions } from "nodemailer"
 import type MailComposerClass from "nodemailer/lib/mail-composer/index.js"
 import { join } from "node:path"
-import type { ClaimedMessage, DeliveryOutcome } from "../store/index.ts"
-import { claimOutbox, Database, DatabaseError, holdsOutboxLease, loadEmailDataBatch, loadSettings, messageOf, recordDeliveries, renewOutboxLeases, sendingLeaseOwners } from "../store/index.ts"
-import { renderEmail } from "../../templates/index.ts"
+import type { AccountSettings, ClaimedMessage, DeliveryOutcome, Sql } from "../store/index.ts"
+import { claimOutbox, Database, DatabaseError, holdsOutboxLease, loadEmailDataBatch, loadInvoiceDocument, loadSettings, messageOf, recordDeliveries, renewOutboxLeases, sendingLeaseOwners } from "../store/index.ts"
+import { renderEmail, renderInvoice } from "../../templates/index.ts"
+import { openPdfPrinter, type PdfPrinter } from "../../templates/pdf.ts"
 import { failpoint } from "./failpoint.ts"
 import { deadLocalOwner } from "./leaseOwners.ts"
 
@@ -33,7 +34,19 @@ export interface RenderedMessage {
   readonly html: string
   /** Webhooks: the HMAC key to sign with (BILLCYCLE_WEBHOOK_SECRET, else the account's webhook-secret setting). Never logged. */
   readonly signingSecret?: string
+  /** The email's `Date:`: the business time it is sent at (the engine's clock, a simulated day included). */
+  readonly date?: Date
+  /** Files attached to the email (the invoice's PDF when attach-pdf is on). */
+  readonly attachments?: ReadonlyArray<{ readonly filename: string; readonly content: Buffer; readonly contentType: string }>
 }
+
+/** What nodemailer is given for an email: the same for a file and for SMTP. */
+const mailOf = (m: ClaimedMessage, r: RenderedMessage, from: string): SendMailOptions => ({
+  from: r.from ?? from, to: m.recipient, subject: r.subject, text: r.text, html: r.html, messageId: messageIdOf(m),
+  headers: { "X-Billcycle-Delivery-Key": m.dedupe_key },
+  ...(r.date === undefined ? {} : { date: r.date }),
+  ...(r.attachments === undefined || r.attachments.length === 0 ? {} : { attachments: r.attachments.map((a) => ({ ...a })) })
+})
 
 /** A message rendered, or why it could not be (that message alone is retried). */
 export type RenderResult = RenderedMessage | Error
@@ -95,7 +108,7 @@ export class MessageSender extends Context.Service<MessageSender, {
             try: async (): Promise<DeliveryOutcome> => {
               const name = deliveryName(m)
               const file = join(dir, `${name}.eml`)
-              const mime = await compose({ from: r.from ?? from, to: m.recipient, subject: r.subject, text: r.text, html: r.html, messageId: messageIdOf(m), headers: { "X-Billcycle-Delivery-Key": m.dedupe_key } })
+              const mime = await compose(mailOf(m, r, from))
               write(file, mime)
               return { _tag: "Sent", providerId: file }
             },
@@ -114,7 +127,7 @@ export class MessageSender extends Context.Service<MessageSender, {
             ? postWebhook(m, r)
             : Effect.tryPromise({
               try: async (): Promise<DeliveryOutcome> => {
-                const info = await transport.sendMail({ from: r.from ?? from, to: m.recipient, subject: r.subject, text: r.text, html: r.html, messageId: messageIdOf(m), headers: { "X-Billcycle-Delivery-Key": m.dedupe_key } })
+                const info = await transport.sendMail(mailOf(m, r, from))
                 return info.rejected.length > 0 ? { _tag: "Failed", error: `rejected: ${info.rejected.join(", ")}` } : { _tag: "Sent", providerId: info.messageId }
               },
               catch: (e) => e
@@ -209,7 +222,7 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
         : Effect.flatMap(
           Effect.tryPromise(() => holdsOutboxLease(sql, owner, message.id)).pipe(Effect.orElseSucceed(() => false)),
           // Another engine retook it (our lease ran out): it is theirs to send, not ours a second time.
-          (held) => (held ? sender.send(message, r) : Effect.succeed<DeliveryOutcome | undefined>(undefined))
+          (held) => (held ? sender.send(message, { ...r, date: new Date(now) }) : Effect.succeed<DeliveryOutcome | undefined>(undefined))
         )
       return outcome.pipe(Effect.map((o) => ({ message, outcome: o })))
     }, { concurrency: 10 }).pipe(
@@ -261,7 +274,7 @@ export const templateRendererLayer = (templatesDir: string | undefined) =>
         const signingSecret = process.env["BILLCYCLE_WEBHOOK_SECRET"] || settings.webhookSecret
         const from = `${settings.sellerName} <${settings.sellerEmail}>`
         let next = 0
-        return messages.map((m): RenderResult => {
+        const results = messages.map((m): RenderResult => {
           if (m.kind === "webhook") return renderWebhook(m, signingSecret)
           const d = data[next++]!
           try {
@@ -271,5 +284,38 @@ export const templateRendererLayer = (templatesDir: string | undefined) =>
             return e instanceof Error ? e : new Error(String(e))
           }
         })
+        if (!settings.attachPdf) return results
+        return yield* Effect.promise(() => attachInvoicePdfs(sql, messages, results, settings, templatesDir))
       })
   })
+
+/**
+ * attach-pdf: each invoice email (invoice_sent) carries its invoice as a PDF,
+ * printed by one Chromium for the whole batch. A message whose PDF cannot be
+ * made is not sent without it: it is retried like any render failure.
+ */
+const attachInvoicePdfs = async (sql: Sql, messages: ReadonlyArray<ClaimedMessage>, results: Array<RenderResult>, settings: AccountSettings, templatesDir: string | undefined): Promise<Array<RenderResult>> => {
+  const wanted = messages.flatMap((m, i) => (m.kind !== "webhook" && m.template === "invoice_sent" && m.invoice_id !== null && !(results[i] instanceof Error) ? [i] : []))
+  if (wanted.length === 0) return results
+  let printer: PdfPrinter | undefined
+  try {
+    printer = await openPdfPrinter()
+    for (const i of wanted) {
+      const m = messages[i]!
+      try {
+        const doc = await loadInvoiceDocument(sql, m.invoice_id!, settings)
+        const html = renderInvoice(doc.data, { language: doc.language, locale: doc.locale, templatesDir: templatesDir ?? (settings.templatesDir || undefined) })
+        const content = await printer.print(html, doc.locale)
+        const r = results[i] as RenderedMessage
+        results[i] = { ...r, attachments: [{ filename: `${doc.data.number}.pdf`, content, contentType: "application/pdf" }] }
+      } catch (e) {
+        results[i] = new Error(`the invoice PDF: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`)
+      }
+    }
+  } catch (e) {
+    for (const i of wanted) results[i] = new Error(`the invoice PDF: cannot start Chromium: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`)
+  } finally {
+    await printer?.close().catch(() => {})
+  }
+  return results
+}

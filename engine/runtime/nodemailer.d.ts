@@ -8,6 +8,8 @@ declare module "nodemailer" {
     html?: string
     messageId?: string
     headers?: Record<string, string>
+    date?: Date
+    attachments?: Array<{ filename: string; content: Buffer; contentType: string }>
   }
   export interface SentMessageInfo {
     messageId: string

@@ -3,7 +3,7 @@
  * payment reference in the seller's national scheme on the invoice and its
  * email, and the invoice as a PDF, as a user gets them through the CLI.
  */
-import { mkdtempSync, readFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -11,9 +11,9 @@ import { isValidPaymentReference } from "../../../engine/billing/paymentReferenc
 import { runCli } from "../../cliRunner.ts"
 import { freshCliDatabase } from "../../storeHarness.ts"
 
-const session = () => {
+const session = (cwd?: string) => {
   const { db, env } = freshCliDatabase()
-  return (now: string, ...args: Array<string>) => runCli([...args, "--db", db, "--now", now], { env })
+  return (now: string, ...args: Array<string>) => runCli([...args, "--db", db, "--now", now], { env, ...(cwd === undefined ? {} : { cwd }) })
 }
 
 /** The text of every page of a PDF, read by pdf.js. */
@@ -32,8 +32,10 @@ const pdfText = async (path: string): Promise<string> => {
 
 describe("an invoice paid by bank transfer", () => {
   it("carries the seller's IBAN and BIC and a KID for a Norwegian seller, on the invoice, in its email and in its PDF", async () => {
-    const cli = session()
-    for (const [key, value] of [["seller-name", "Kaffebrenneriet AS"], ["seller-country", "NO"], ["seller-iban", "NO93 8601 1117 947"], ["seller-bic", "dnbanokk"], ["seller-email", "faktura@kaffe.example"]] as const) {
+    // The engine writes its emails under ./out/mail of where it runs.
+    const here = mkdtempSync(join(tmpdir(), "billcycle-mail-"))
+    const cli = session(here)
+    for (const [key, value] of [["attach-pdf", "true"], ["seller-name", "Kaffebrenneriet AS"], ["seller-country", "NO"], ["seller-iban", "NO93 8601 1117 947"], ["seller-bic", "dnbanokk"], ["seller-email", "faktura@kaffe.example"]] as const) {
       const set = cli("2026-03-01", "settings", "set", key, value)
       expect(set.code, set.stderr).toBe(0)
     }
@@ -68,6 +70,15 @@ describe("an invoice paid by bank transfer", () => {
     expect(words).toContain(invoice!.number)
     expect(words).toContain(kid!)
     expect(words.replace(/\s/g, "")).toContain("249,00")
+
+    // The invoice email the engine sent: dated on the business day, the invoice attached as a PDF.
+    const mails = readdirSync(join(here, "out", "mail")).filter((f) => f.includes("invoice_sent"))
+    expect(mails).toHaveLength(1)
+    const eml = readFileSync(join(here, "out", "mail", mails[0]!), "utf8")
+    expect(eml).toMatch(/^Date: Sun, 01 Mar 2026 /m)
+    expect(eml).toMatch(new RegExp(`Content-Type: application/pdf; name=${invoice!.number}\\.pdf`))
+    const attached = /Content-Type: application\/pdf[^]*?\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/.exec(eml)?.[1]
+    expect(Buffer.from(attached!.replace(/\s/g, ""), "base64").subarray(0, 5).toString()).toBe("%PDF-")
   }, 600_000)
 
   it("refuses an IBAN whose check digits do not match, naming the setting, and keeps the old one", () => {
