@@ -21,6 +21,13 @@ describe("invoice documents", () => {
     golden(`invoice.${language}.${locale}.html`, renderInvoice(sampleInvoice(locale), { language, locale }))
   })
 
+  it("an unpaid invoice paid by transfer shows the seller's account and the KID, under its scheme's name", () => {
+    const html = renderInvoice({ ...sampleInvoice("nb-NO"), paid: false, bankTransfer: { account: "NO93 8601 1117 947", bic: "DNBANOKK", reference: "1230", referenceKey: "invoice.reference.kid" } }, { language: "nb", locale: "nb-NO" })
+    golden("invoice.nb.nb-NO.transfer.html", html)
+    expect(html).toContain("<dt>KID</dt><dd class=\"ref\">1230</dd>")
+    expect(html).toContain("Betal med bankoverføring")
+  })
+
   it("an English invoice with the nb-NO locale has English labels and Norwegian dates and money", () => {
     const html = renderInvoice(sampleInvoice("nb-NO"), { language: "en", locale: "nb-NO" })
     expect(html).toContain("Invoice number")
