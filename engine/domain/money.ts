@@ -96,3 +96,15 @@ export const formatMajorAmount = (minor: number, currency: string): string => {
   const frac = exp === 0 ? "" : "." + digits.slice(digits.length - exp)
   return (negative ? "-" : "") + whole + frac
 }
+
+/**
+ * What a unit price may be: never negative; 0 on a recurring item (a free
+ * plan: its invoices total 0 and are settled without a charge, its MRR is 0);
+ * more than 0 on a one-time item. A problem as words, or undefined.
+ */
+export const unitPriceProblem = (unitPrice: number, oneTime: boolean): string | undefined =>
+  unitPrice < 0
+    ? "the unit price cannot be negative"
+    : unitPrice === 0 && oneTime
+    ? "a one-time item's unit price must be greater than 0 (a free plan is a recurring item priced 0)"
+    : undefined

@@ -3,7 +3,7 @@
  * unique keys have the last word), archiving products, showing and listing.
  */
 import type { Frequency } from "../domain/index.ts"
-import { formatFrequency, isCurrencyCode, parseFrequency, parseMajorAmount } from "../domain/index.ts"
+import { formatFrequency, isCurrencyCode, parseFrequency, parseMajorAmount, unitPriceProblem } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 import { writeJournal } from "./journalBatch.ts"
@@ -40,11 +40,12 @@ const checkProductName = (name: string, at: (flag: string) => string): void => {
   if (name.trim() === "") throw new InputError(`${at("--name")}: a product needs a name`)
 }
 
-/** A product's unit price in minor units, from major units in its currency: greater than 0. */
-const productPrice = (price: string, currency: string, at: (flag: string) => string): number => {
+/** A product's unit price in minor units, from major units in its currency: 0 for a free plan, else greater than 0 (unitPriceProblem). */
+const productPrice = (price: string, currency: string, oneTime: boolean, at: (flag: string) => string): number => {
   const parsed = parseMajorAmount(price, currency)
   if (typeof parsed === "string") throw new InputError(`${at("--price")}: ${parsed}`)
-  if (parsed <= 0) throw new InputError(`${at("--price")}: a product's unit price must be greater than 0`)
+  const problem = unitPriceProblem(parsed, oneTime)
+  if (problem !== undefined) throw new InputError(`${at("--price")}: ${problem}`)
   return parsed
 }
 
@@ -64,8 +65,9 @@ export const validateProduct = (input: ProductInput, where = ""): { unitPrice: n
   // The SKU and the email are unique keys: an index entry has a size limit, and no real one is this long.
   if (input.sku.length > 100) throw new InputError(`${at("--sku")}: a SKU of ${input.sku.length} characters; at most 100`)
   if (!isCurrencyCode(input.currency)) throw new InputError(`${at("--currency")}: "${input.currency}" is not an ISO 4217 currency code`)
-  const unitPrice = productPrice(input.price, input.currency, at)
-  return { unitPrice, frequency: productFrequency(input.frequency, at) }
+  const frequency = productFrequency(input.frequency, at)
+  const unitPrice = productPrice(input.price, input.currency, frequency === undefined, at)
+  return { unitPrice, frequency }
 }
 
 export const addProduct = async (sql: Sql, input: ProductInput): Promise<ProductRow> => {
@@ -112,10 +114,10 @@ export const updateProduct = (sql: Sql, sku: string, input: ProductUpdate, today
     const at = flagAt("")
     if (input.name !== undefined) checkProductName(input.name, at)
     const before = await productBySku(tx, sku)
-    const unitPrice = input.price === undefined ? before.unit_price : productPrice(input.price, before.currency, at)
     const frequency = input.frequency === undefined
       ? (before.frequency_unit === null ? undefined : { unit: before.frequency_unit, count: before.frequency_count! })
       : productFrequency(input.frequency, at)
+    const unitPrice = input.price === undefined ? before.unit_price : productPrice(input.price, before.currency, frequency === undefined, at)
     const name = input.name ?? before.name
     const after = { ...before, name, unit_price: Number(unitPrice), frequency_unit: frequency?.unit ?? null, frequency_count: frequency?.count ?? null }
     const changes: Record<string, { from: string | number; to: string | number }> = {}

@@ -7,7 +7,7 @@
  */
 import { BillingSchedule, checkInvoiceAmount, groupIntoSubscriptions, lineAmounts, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
-import { canCancel, canDelete, canPause, canResume, formatBillingTerms, formatFrequency, formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
+import { canCancel, canDelete, canPause, canResume, formatBillingTerms, formatFrequency, formatMajorAmount, parseMajorAmount, unitPriceProblem } from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
 import { languageOf, localeOf } from "./billingRun.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
@@ -106,7 +106,6 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
       unitPrice = p
     }
     if (unitPrice === undefined) throw new InputError(`${label}: no price`)
-    if (unitPrice <= 0) throw new InputError(`${label}: the unit price must be greater than 0`)
     let discount: LineItem["discount"] = kept === undefined ? undefined : storedDiscount(kept)
     if (spec.discountPercentPpm !== undefined) discount = { _tag: "Percent", ppm: spec.discountPercentPpm }
     if (spec.discountAmount !== undefined) {
@@ -118,6 +117,8 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
     const productFrequency: Frequency | undefined = product?.frequency_unit == null ? undefined : { unit: product.frequency_unit, count: product.frequency_count! }
     const oneTime = spec.oneTime || (spec.frequency === undefined && (kept !== undefined ? kept.one_time : product !== undefined && product.frequency_unit === null))
     const frequency = oneTime ? undefined : spec.frequency ?? productFrequency ?? { unit: "month", count: 1 }
+    const priceProblem = unitPriceProblem(unitPrice, oneTime)
+    if (priceProblem !== undefined) throw new InputError(`${label}: ${priceProblem}`)
     const taxRate = spec.taxPpm ?? kept?.tax_rate_ppm ?? undefined
     const line = {
       name: spec.name ?? kept?.name ?? product!.name,

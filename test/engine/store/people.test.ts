@@ -82,7 +82,7 @@ describe(`products update and archive (${backend})`, () => {
 
   it("refuses a bad price or frequency, or an unknown SKU, naming it, and changes nothing", async () => {
     const before = await snapshot()
-    await expect(updateProduct(t.db.sql, "COFFEE", { name: "X", price: "0" }, "2026-03-02")).rejects.toThrow(/^--price: a product's unit price must be greater than 0/)
+    await expect(updateProduct(t.db.sql, "COFFEE", { name: "X", price: "0", frequency: "one-time" }, "2026-03-02")).rejects.toThrow(/^--price: a one-time item.s unit price must be greater than 0/)
     await expect(updateProduct(t.db.sql, "COFFEE", { name: "X", price: "1.005" }, "2026-03-02")).rejects.toThrow(/^--price:/)
     await expect(updateProduct(t.db.sql, "COFFEE", { name: "X", frequency: "sometimes" }, "2026-03-02")).rejects.toThrow(/^--frequency: unknown frequency "sometimes"/)
     await expect(updateProduct(t.db.sql, "COFFEE", { name: " " }, "2026-03-02")).rejects.toThrow(/^--name: a product needs a name/)
