@@ -123,6 +123,20 @@ const parseValue = (field: keyof AccountSettings, raw: string): unknown => {
 
 export const defaultSettings = (): AccountSettings => settingsFrom(new Map())
 
+/** Settings buyers see whose defaults are placeholders (a made-up seller, example.com links). */
+const placeholderKeys = ["seller-name", "seller-email", "pay-url", "payment-update-url"] as const
+
+/**
+ * The placeholder settings still at their defaults, as one warning line (or
+ * undefined): the engine says it when it starts, since every invoice and
+ * email it sends would show them.
+ */
+export const placeholderWarning = (settings: AccountSettings): string | undefined => {
+  const still = placeholderKeys.filter((key) => settings[settingKeys[key]!.field] === settingKeys[key]!.default)
+  if (still.length === 0) return undefined
+  return `warning: ${still.map((k) => `${k} is still "${settingKeys[k]!.default}"`).join(", ")}; buyers see ${still.length === 1 ? "it" : "them"} on invoices and emails (billcycle settings set ${still[0]} VALUE)`
+}
+
 const settingsFrom = (stored: ReadonlyMap<string, string>): AccountSettings => {
   const out: Record<string, unknown> = {}
   for (const [key, spec] of Object.entries(settingKeys)) out[spec.field] = parseValue(spec.field, stored.get(key) ?? spec.default)

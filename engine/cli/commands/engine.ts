@@ -20,6 +20,7 @@ import type { CompiledRuleSet } from "../../../dsl/index.ts"
 import { loadRuleDirectory, watchRules } from "../../runtime/RulesRuntime.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
+import { loadSettings, placeholderWarning, runSql } from "../../store/index.ts"
 
 const batchFlag = Flag.String("batch").pipe(Flag.withDescription("how many records a step claims at once (default 500)"), Flag.optional)
 const rulesFlag = Flag.String("rules").pipe(Flag.withDescription("a directory of *.rules files to run"), Flag.optional)
@@ -85,6 +86,8 @@ const engine = Command.make(
       if (refusal !== undefined) return yield* new UsageError({ message: refusal })
       // engine --now leaves the store's clock on its day.
       if (now !== undefined) yield* advanceStoreClock(time.today, { ranEngine: false, source: now.source })
+      const placeholders = placeholderWarning(yield* runSql(loadSettings))
+      if (placeholders !== undefined) yield* Console.error(`billcycle: ${placeholders}`)
       yield* Effect.repeat(tick, Schedule.spaced(`${interval} seconds`))
     })
     yield* Effect.scoped(Effect.gen(function*() {

@@ -79,6 +79,8 @@ describe("one embedded database, many processes", () => {
       throw new Error(`the engine did not stop within 120 s of SIGTERM: ${engine.stderr()}`)
     }
     expect(stopped.code, stopped.stderr).toBe(0)
+    // The seller was never set up: the engine says so when it starts (issue #20).
+    expect(stopped.stderr).toContain('warning: seller-name is still "billcycle seller", seller-email is still "billing@example.com"')
     expect(existsSync(join(db, "billcycle.lock"))).toBe(false)
 
     // Nobody was refused: the commands queued behind the engine's database.
