@@ -156,6 +156,27 @@ export interface ContactInput {
   readonly locale?: string | undefined
   readonly paymentMethod?: string | undefined
   readonly country?: string | undefined
+  /** The postal address's other parts (the country is `country`). */
+  readonly address?: AddressParts | undefined
+}
+
+/**
+ * A contact's postal address, printed on its invoices in its country's
+ * format (templates/format.ts). Each part has its flag (and CSV column):
+ * the key of `addressParts`, and the field of the stored JSON.
+ */
+export const addressParts = { "address": "line1", "address-line2": "line2", "postal-code": "postalCode", "city": "city", "region": "region" } as const
+export type AddressPart = (typeof addressParts)[keyof typeof addressParts]
+export type AddressParts = { readonly [K in AddressPart]?: string | undefined }
+
+const addressFlagOf = (part: AddressPart) => `--${Object.entries(addressParts).find(([, p]) => p === part)![0]}`
+
+/** The stored address (jsonb) of a contact's parts and country: only the parts that are set. */
+const addressJson = (parts: AddressParts | undefined, country: string | undefined): string | null => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(parts ?? {})) if (v !== undefined && v !== "") out[k] = v.trim()
+  if (country !== undefined && country !== "") out["country"] = country.toUpperCase()
+  return Object.keys(out).length === 0 ? null : JSON.stringify(out)
 }
 
 export interface ContactRow {
@@ -189,6 +210,13 @@ export const validateContact = (input: ContactInput, where = ""): void => {
   if (input.locale !== undefined && !isSupportedLocale(input.locale)) {
     throw new InputError(`${at("--locale")}: "${input.locale}" is not a locale such as nb-NO`)
   }
+  if (input.country !== undefined && !/^[A-Za-z]{2}$/.test(input.country)) {
+    throw new InputError(`${at("--country")}: expected a two-letter country code such as NO, got "${input.country}"`)
+  }
+  for (const [part, value] of Object.entries(input.address ?? {}) as Array<[AddressPart, string | undefined]>) {
+    if (value !== undefined && value.length > 200) throw new InputError(`${at(addressFlagOf(part))}: ${value.length} characters; at most 200`)
+    if (value !== undefined && /[\r\n]/.test(value)) throw new InputError(`${at(addressFlagOf(part))}: one line only (give the second line with --address-line2)`)
+  }
 }
 
 export const addContact = async (sql: Sql, input: ContactInput, today: string): Promise<ContactRow> => {
@@ -199,7 +227,7 @@ export const addContact = async (sql: Sql, input: ContactInput, today: string): 
     const [row] = await tx<Array<ContactRow>>`
       insert into contacts (email, name, language, locale, payment_method, address)
       values (${input.email}, ${input.name ?? null}, ${input.language ?? null}, ${input.locale ?? null}, ${input.paymentMethod ?? null},
-              ${input.country === undefined ? null : JSON.stringify({ country: input.country })}::text::jsonb)
+              ${addressJson(input.address, input.country)}::text::jsonb)
       returning id, email, name, language, locale, payment_method`
     await writeJournal(tx, [{ type: "contact.created", subscriptionId: null, contactId: row!.id, occurredOn: today, data: { email: row!.email } }], "cli")
     return row!
@@ -209,12 +237,18 @@ export const addContact = async (sql: Sql, input: ContactInput, today: string): 
 export const listContacts = (sql: Sql) =>
   sql<Array<ContactRow>>`select id, email, name, language, locale, payment_method from contacts order by id`
 
-/** A contact with its address's country: what `contacts show` and `contacts update` print. */
+/** A contact with its postal address: what `contacts show` and `contacts update` print. */
 export interface ContactDetail extends ContactRow {
   country: string | null
+  address: string | null
+  address_line2: string | null
+  postal_code: string | null
+  city: string | null
+  region: string | null
 }
 
-const contactColumns = (sql: Sql | TransactionSql) => sql`id, email, name, language, locale, payment_method, address ->> 'country' as country`
+const contactColumns = (sql: Sql | TransactionSql) => sql`id, email, name, language, locale, payment_method, address ->> 'country' as country,
+  address ->> 'line1' as address, address ->> 'line2' as address_line2, address ->> 'postalCode' as postal_code, address ->> 'city' as city, address ->> 'region' as region`
 
 /** A contact by id (all digits) or email (any case); unknown: an input error naming `flag`. */
 export const findContact = async (sql: Sql | TransactionSql, ref: string, flag: string, lock = false): Promise<ContactDetail> => {
@@ -251,6 +285,7 @@ export interface ContactUpdate {
   readonly locale?: string | undefined
   readonly paymentMethod?: string | undefined
   readonly country?: string | undefined
+  readonly address?: AddressParts | undefined
 }
 
 export interface ContactChange {
@@ -271,13 +306,18 @@ export const updateContact = (sql: Sql, ref: string, input: ContactUpdate, today
     const cleared = (v: string | undefined) => (v === "" ? undefined : v)
     validateContact({
       email: input.email ?? before.email, language: cleared(input.language), locale: cleared(input.locale),
-      paymentMethod: cleared(input.paymentMethod), country: cleared(input.country)
+      paymentMethod: cleared(input.paymentMethod), country: cleared(input.country), address: input.address
     })
     if (input.email !== undefined && input.email.toLowerCase() !== before.email.toLowerCase()) {
       const [taken] = await tx`select 1 from contacts where lower(email) = lower(${input.email}) and id <> ${before.id}`
       if (taken !== undefined) throw new InputError(`--email: a contact with email ${input.email} exists already`)
     }
-    const given = { email: input.email, name: input.name, language: input.language, locale: input.locale, payment_method: input.paymentMethod, country: input.country }
+    const a = input.address ?? {}
+    const given = {
+      email: input.email, name: input.name, language: input.language, locale: input.locale, payment_method: input.paymentMethod,
+      address: a.line1, address_line2: a.line2, postal_code: a.postalCode, city: a.city, region: a.region,
+      country: input.country === undefined || input.country === "" ? input.country : input.country.toUpperCase()
+    }
     const after: ContactDetail = { ...before }
     const changes: Record<string, { from: string | null; to: string | null }> = {}
     for (const [field, value] of Object.entries(given) as Array<[keyof typeof given, string | undefined]>) {
@@ -292,7 +332,7 @@ export const updateContact = (sql: Sql, ref: string, input: ContactUpdate, today
     await tx`
       update contacts set email = ${after.email}, name = ${after.name}, language = ${after.language}, locale = ${after.locale},
         payment_method = ${after.payment_method},
-        address = ${changes["country"] === undefined ? tx`address` : after.country === null ? tx`address - 'country'` : tx`coalesce(address, '{}'::jsonb) || ${JSON.stringify({ country: after.country })}::text::jsonb`}
+        address = ${addressJson({ line1: after.address ?? undefined, line2: after.address_line2 ?? undefined, postalCode: after.postal_code ?? undefined, city: after.city ?? undefined, region: after.region ?? undefined }, after.country ?? undefined)}::text::jsonb
       where id = ${before.id}`
     await writeJournal(tx, [{ type: "contact.updated", subscriptionId: null, contactId: before.id, occurredOn: today, data: { changes } }], "cli")
     return { contact: after, changes }

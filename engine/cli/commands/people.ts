@@ -2,7 +2,8 @@
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { formatMajorAmount } from "../../domain/index.ts"
-import type { ContactChange, ProductRow } from "../../store/index.ts"
+import type { ContactChange, ContactDetail, ProductRow } from "../../store/index.ts"
+import { formatAddress } from "../../../templates/index.ts"
 import {
   addContact, addProduct, archiveProduct, frequencyText, listContacts, listProducts, loadSettings, runSql, showContact, updateContact, updateProduct
 } from "../../store/index.ts"
@@ -88,6 +89,20 @@ export const productsCommand = Command.make("products").pipe(
   Command.withSubcommands([productsAdd, productsList, productsUpdate, productsArchive])
 )
 
+/** The postal address flags of `contacts add` and `contacts update` (the country is --country). */
+const addressFlags = (clears: string) => ({
+  address: Flag.String("address").pipe(Flag.withDescription(`street address, first line, as on invoices${clears}`), Flag.optional),
+  addressLine2: Flag.String("address-line2").pipe(Flag.withDescription(`street address, second line${clears}`), Flag.optional),
+  postalCode: Flag.String("postal-code").pipe(Flag.withDescription(`postal code${clears}`), Flag.optional),
+  city: Flag.String("city").pipe(Flag.withDescription(`city${clears}`), Flag.optional),
+  region: Flag.String("region").pipe(Flag.withDescription(`state, province or region (e.g. CA in the United States)${clears}`), Flag.optional)
+})
+
+const addressOf = (flags: { readonly address: Option.Option<string>; readonly addressLine2: Option.Option<string>; readonly postalCode: Option.Option<string>; readonly city: Option.Option<string>; readonly region: Option.Option<string> }) => ({
+  line1: Option.getOrUndefined(flags.address), line2: Option.getOrUndefined(flags.addressLine2), postalCode: Option.getOrUndefined(flags.postalCode),
+  city: Option.getOrUndefined(flags.city), region: Option.getOrUndefined(flags.region)
+})
+
 const contactsAdd = Command.make(
   "add",
   {
@@ -96,7 +111,8 @@ const contactsAdd = Command.make(
     language: Flag.String("language").pipe(Flag.withDescription("en, nb, nl, fr or sv"), Flag.optional),
     locale: Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO, for dates, numbers and money"), Flag.optional),
     paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("a saved payment-method token (pm_ok, pm_declined, …)"), Flag.optional),
-    country: Flag.String("country").pipe(Flag.withDescription("two-letter country code of the address"), Flag.optional)
+    country: Flag.String("country").pipe(Flag.withDescription("two-letter country code of the address"), Flag.optional),
+    ...addressFlags("")
   },
   (flags) =>
     withApp(Effect.gen(function*() {
@@ -104,7 +120,8 @@ const contactsAdd = Command.make(
       const ctx = yield* commandContext
       const row = yield* runSql((sql) => addContact(sql, {
         email: flags.email, name: Option.getOrUndefined(flags.name), language: Option.getOrUndefined(flags.language),
-        locale: Option.getOrUndefined(flags.locale), paymentMethod: Option.getOrUndefined(flags.paymentMethod), country: Option.getOrUndefined(flags.country)
+        locale: Option.getOrUndefined(flags.locale), paymentMethod: Option.getOrUndefined(flags.paymentMethod), country: Option.getOrUndefined(flags.country),
+        address: addressOf(flags)
       }, ctx.today))
       yield* Console.log(json ? JSON.stringify(row) : `contact ${row.id}: ${row.email}${row.name === null ? "" : ` (${row.name})`}`)
     }))
@@ -131,7 +148,7 @@ const contactsShow = Command.make("show", { contact: contactArgument }, (flags) 
       `  language        ${c.language ?? "-"}`,
       `  locale          ${c.locale ?? "-"}`,
       `  payment method  ${c.payment_method ?? "-"}`,
-      `  country         ${c.country ?? "-"}`,
+      `  address         ${addressLines(c).join(" / ") || "-"}`,
       `  open invoices   ${view.open_invoices}`,
       view.subscriptions.length === 0 ? "subscriptions: (none)" : "subscriptions:",
       ...view.subscriptions.map((s) =>
@@ -139,8 +156,12 @@ const contactsShow = Command.make("show", { contact: contactArgument }, (flags) 
     ].join("\n"))
   }))).pipe(Command.withDescription("Show a contact, its subscriptions with their status and how many of its invoices are open"))
 
+/** A contact's address as it is printed on its invoices (in en-US; the invoice uses the buyer's locale). */
+const addressLines = (c: ContactDetail) =>
+  formatAddress({ line1: c.address ?? undefined, line2: c.address_line2 ?? undefined, postalCode: c.postal_code ?? undefined, city: c.city ?? undefined, region: c.region ?? undefined, country: c.country ?? undefined }, "en-US")
+
 const changeText = (changes: ContactChange["changes"]) =>
-  Object.entries(changes).map(([field, c]) => `  ${field.replace("_", " ")}: ${c.from ?? "-"} -> ${c.to ?? "-"}`)
+  Object.entries(changes).map(([field, c]) => `  ${field.replaceAll("_", " ")}: ${c.from ?? "-"} -> ${c.to ?? "-"}`)
 
 const contactsUpdate = Command.make(
   "update",
@@ -151,7 +172,8 @@ const contactsUpdate = Command.make(
     language: Flag.String("language").pipe(Flag.withDescription("en, nb, nl, fr or sv (\"\" clears it)"), Flag.optional),
     locale: Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO, for dates, numbers and money (\"\" clears it)"), Flag.optional),
     paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("a saved payment-method token: the next charge of every subscription without its own uses it (\"\" clears it)"), Flag.optional),
-    country: Flag.String("country").pipe(Flag.withDescription("two-letter country code of the address (\"\" clears it)"), Flag.optional)
+    country: Flag.String("country").pipe(Flag.withDescription("two-letter country code of the address (\"\" clears it)"), Flag.optional),
+    ...addressFlags(" (\"\" clears it)")
   },
   (flags) =>
     withApp(Effect.gen(function*() {
@@ -159,13 +181,14 @@ const contactsUpdate = Command.make(
       const ctx = yield* commandContext
       const r = yield* runSql((sql) => updateContact(sql, flags.contact, {
         email: Option.getOrUndefined(flags.email), name: Option.getOrUndefined(flags.name), language: Option.getOrUndefined(flags.language),
-        locale: Option.getOrUndefined(flags.locale), paymentMethod: Option.getOrUndefined(flags.paymentMethod), country: Option.getOrUndefined(flags.country)
+        locale: Option.getOrUndefined(flags.locale), paymentMethod: Option.getOrUndefined(flags.paymentMethod), country: Option.getOrUndefined(flags.country),
+        address: addressOf(flags)
       }, ctx.today))
       if (json) return yield* Console.log(JSON.stringify(r))
       const lines = changeText(r.changes)
       yield* Console.log(lines.length === 0 ? `contact ${r.contact.id} (${r.contact.email}): nothing to change` : [`contact ${r.contact.id} (${r.contact.email}) updated:`, ...lines].join("\n"))
     }))
-).pipe(Command.withDescription("Change a contact's email, name, language, locale, payment method or country"))
+).pipe(Command.withDescription("Change a contact's email, name, language, locale, payment method or postal address"))
 
 export const contactsCommand = Command.make("contacts").pipe(
   Command.withDescription("Buyers"),

@@ -93,4 +93,28 @@ describe("an invoice paid by bank transfer", () => {
     expect(shown.code, shown.stderr).toBe(0)
     expect(shown.stdout).not.toContain("1117 948")
   }, 300_000)
+
+  it("prints the buyer's postal address on the invoice in the buyer's country's format; contacts update changes a part of it", () => {
+    const cli = session()
+    expect(cli("2026-03-01", "products", "add", "--name", "Coffee", "--sku", "COFFEE", "--price", "12.50", "--currency", "USD").code).toBe(0)
+    const added = cli("2026-03-01", "contacts", "add", "--email", "homer@example.com", "--name", "Homer Simpson", "--address", "742 Evergreen Terrace", "--address-line2", "Apt 1",
+      "--city", "Springfield", "--region", "IL", "--postal-code", "62704", "--country", "us")
+    expect(added.code, added.stderr).toBe(0)
+    const bad = cli("2026-03-01", "contacts", "update", "homer@example.com", "--country", "USA", "--city", "Shelbyville")
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--country: expected a two-letter country code such as NO, got "USA"')
+    const updated = cli("2026-03-01", "contacts", "update", "homer@example.com", "--address-line2", "")
+    expect(updated.code, updated.stderr).toBe(0)
+    expect(updated.stdout).toContain("address line2: Apt 1 -> -")
+    const shown = cli("2026-03-01", "contacts", "show", "homer@example.com")
+    expect(shown.stdout).toContain("address         742 Evergreen Terrace / Springfield, IL 62704 / United States")
+
+    expect(cli("2026-03-01", "subscriptions", "create", "--contact", "homer@example.com", "--item", "sku=COFFEE", "--collection", "invoice").code).toBe(0)
+    expect(cli("2026-03-01", "engine", "--once").code).toBe(0)
+    const html = cli("2026-03-01", "render", "invoice", "1")
+    expect(html.code, html.stderr).toBe(0)
+    expect(html.stdout).toContain("742 Evergreen Terrace<br>Springfield, IL 62704<br>United States<br>")
+    // No seller account set: no bank-transfer box.
+    expect(html.stdout).not.toContain('class="transfer"')
+  }, 600_000)
 })
