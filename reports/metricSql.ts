@@ -15,7 +15,7 @@
  * functions over change points, never a row per subscription per day.
  */
 
-import { lineNetSql, monthlyAmountSql } from "../engine/billing/index.ts"
+import { lineNetSql, monthlyAmountSql, versionsTakingForceSql } from "../engine/billing/index.ts"
 
 /** A line's net amount, as the invoice prices it. */
 const lineNet = lineNetSql({ unitPrice: "unit_price", quantity: "quantity", discountPpm: "discount_ppm", discountAmount: "discount_amount" })
@@ -39,13 +39,13 @@ export const pipelineStatements: ReadonlyArray<string> = [
    select s.id as subscription_id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count
    from subscriptions s
    where s.currency in (select distinct currency from rpt_fx)`,
-  // Amount per billing period of each item version: recurring lines net of unit discounts (rounded per line
+  // Amount per billing period of each item version that comes into force (versionsTakingForceSql: the invoice's rule): recurring lines net of unit discounts (rounded per line
   // as billed: lineNetSql, pricing's twin), no tax; dv is its change from the version before, so that a running sum gives the amount in force.
   `create temp view r_version as
    select subscription_id, day, version, amount,
           amount - coalesce(lag(amount) over (partition by subscription_id order by day, version), 0) as dv
    from (select v.subscription_id, cast(v.effective_from - date '1970-01-01' as integer) as day, v.version, coalesce(l.amount, 0) as amount
-         from item_versions v
+         from (${versionsTakingForceSql("item_versions")}) v
          left join (select subscription_id, version,
                            sum(case when one_time then 0 else ${lineNet} end) as amount
                     from line_items group by subscription_id, version) l

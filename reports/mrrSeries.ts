@@ -6,12 +6,14 @@
  * unpaid or past due keep their MRR for 30 days of delinquency. A compact
  * series for the demo and a cross-check of the full reports.
  */
-import { lineNetSql, monthlyAmountSql } from "../engine/billing/index.ts"
+import { lineNetSql, monthlyAmountSql, versionInForceSql } from "../engine/billing/index.ts"
 import type { Sql } from "../engine/store/index.ts"
 
 // The invoice's own rules (pricing.ts), as SQL: a line's net amount, a period's amount normalised to a month.
 const lineNet = lineNetSql({ unitPrice: "l.unit_price", quantity: "l.quantity", discountPpm: "l.discount_ppm", discountAmount: "l.discount_amount" })
 const monthly = monthlyAmountSql("a.per_period", "s.frequency_unit", "s.frequency_count")
+// The item version the invoice bills on the day (itemVersions.ts's rule).
+const versionInForce = versionInForceSql("item_versions", "(select day from d)")
 
 export interface MrrMonth {
   readonly month: string
@@ -37,11 +39,8 @@ const mrrAt = (sql: Sql, day: string, currency: string) =>
       from status_history h where h.effective_on <= ${day}
       order by h.subscription_id, h.effective_on desc, h.id desc
     ),
-    v as (
-      select distinct on (iv.subscription_id) iv.subscription_id, iv.version
-      from item_versions iv where iv.effective_from <= ${day}
-      order by iv.subscription_id, iv.version desc
-    ),
+    d as (select ${day}::date as day),
+    v as (${sql.unsafe(versionInForce)}),
     amounts as (
       select l.subscription_id,
              sum(${sql.unsafe(lineNet)}) as per_period
