@@ -15,6 +15,11 @@
  * functions over change points, never a row per subscription per day.
  */
 
+import { lineNetSql, monthlyAmountSql, versionsTakingForceSql } from "../engine/billing/index.ts"
+
+/** A line's net amount, as the invoice prices it. */
+const lineNet = lineNetSql({ unitPrice: "unit_price", quantity: "quantity", discountPpm: "discount_ppm", discountAmount: "discount_amount" })
+
 /** Month index of an integer day, in both dialects. */
 export const monthOf = (day: string) =>
   `cast(extract(year from date '1970-01-01' + ${day}) * 12 + extract(month from date '1970-01-01' + ${day}) - 1 as integer)`
@@ -29,27 +34,20 @@ const statusCode = (column: string) =>
 
 /** Statements building the per-customer movement tables, in order. */
 export const pipelineStatements: ReadonlyArray<string> = [
-  // Subscriptions in the report's currencies, with their factor to a month.
+  // Subscriptions in the report's currencies, with their frequency (normalised to a month by monthlyAmountSql).
   `create temp table r_sub as
-   select s.id as subscription_id, s.contact_id, s.currency,
-          case s.frequency_unit when 'day' then cast(365 as float8) / 12
-                                when 'week' then cast(52 as float8) / 12
-                                when 'month' then cast(1 as float8)
-                                else cast(1 as float8) / 12 end / s.frequency_count as factor
+   select s.id as subscription_id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count
    from subscriptions s
    where s.currency in (select distinct currency from rpt_fx)`,
-  // Amount per billing period of each item version: recurring lines net of unit discounts (rounded per line
-  // as billed), no tax; dv is its change from the version before, so that a running sum gives the amount in force.
+  // Amount per billing period of each item version that comes into force (versionsTakingForceSql: the invoice's rule): recurring lines net of unit discounts (rounded per line
+  // as billed: lineNetSql, pricing's twin), no tax; dv is its change from the version before, so that a running sum gives the amount in force.
   `create temp view r_version as
    select subscription_id, day, version, amount,
           amount - coalesce(lag(amount) over (partition by subscription_id order by day, version), 0) as dv
    from (select v.subscription_id, cast(v.effective_from - date '1970-01-01' as integer) as day, v.version, coalesce(l.amount, 0) as amount
-         from item_versions v
+         from (${versionsTakingForceSql("item_versions")}) v
          left join (select subscription_id, version,
-                           sum(case when one_time then 0
-                                    when discount_ppm is not null then cast(floor(cast(unit_price * quantity * (1000000 - discount_ppm) as float8) / 1000000 + 0.5) as bigint)
-                                    when discount_amount is not null then greatest(unit_price - discount_amount, 0) * quantity
-                                    else unit_price * quantity end) as amount
+                           sum(case when one_time then 0 else ${lineNet} end) as amount
                     from line_items group by subscription_id, version) l
            on l.subscription_id = v.subscription_id and l.version = v.version) x`,
   // Status changes, each beside the status before it (null for a subscription's first), as codes too, and a mark
@@ -92,7 +90,7 @@ export const pipelineStatements: ReadonlyArray<string> = [
                  when before_code = 1 or (before_code = 2 and prev_day < since + 30) then before_amount else 0 end as before_mrr
      from st)
    select x.subscription_id, s.contact_id, s.currency, x.day, ${monthOf("x.day")} as k,
-          (x.after_mrr - x.before_mrr) * s.factor as d,
+          ${monthlyAmountSql("x.after_mrr - x.before_mrr", "s.frequency_unit", "s.frequency_count")} as d,
           case when x.after_mrr > 0 then 1 else 0 end - case when x.before_mrr > 0 then 1 else 0 end as dpos,
           case when x.code = 3 then 1 else 0 end - case when x.before_code = 3 then 1 else 0 end as dpaused
    from mrr x join r_sub s on s.subscription_id = x.subscription_id

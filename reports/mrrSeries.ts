@@ -6,7 +6,14 @@
  * unpaid or past due keep their MRR for 30 days of delinquency. A compact
  * series for the demo and a cross-check of the full reports.
  */
+import { lineNetSql, monthlyAmountSql, versionInForceSql } from "../engine/billing/index.ts"
 import type { Sql } from "../engine/store/index.ts"
+
+// The invoice's own rules (pricing.ts), as SQL: a line's net amount, a period's amount normalised to a month.
+const lineNet = lineNetSql({ unitPrice: "l.unit_price", quantity: "l.quantity", discountPpm: "l.discount_ppm", discountAmount: "l.discount_amount" })
+const monthly = monthlyAmountSql("a.per_period", "s.frequency_unit", "s.frequency_count")
+// The item version the invoice bills on the day (itemVersions.ts's rule).
+const versionInForce = versionInForceSql("item_versions", "(select day from d)")
 
 export interface MrrMonth {
   readonly month: string
@@ -32,24 +39,16 @@ const mrrAt = (sql: Sql, day: string, currency: string) =>
       from status_history h where h.effective_on <= ${day}
       order by h.subscription_id, h.effective_on desc, h.id desc
     ),
-    v as (
-      select distinct on (iv.subscription_id) iv.subscription_id, iv.version
-      from item_versions iv where iv.effective_from <= ${day}
-      order by iv.subscription_id, iv.version desc
-    ),
+    d as (select ${day}::date as day),
+    v as (${sql.unsafe(versionInForce)}),
     amounts as (
       select l.subscription_id,
-             sum(round(case when l.discount_ppm is not null then l.unit_price * l.quantity * (1000000 - l.discount_ppm) / 1000000.0
-                            when l.discount_amount is not null then greatest(l.unit_price - l.discount_amount, 0) * l.quantity
-                            else l.unit_price * l.quantity end)) as per_period
+             sum(${sql.unsafe(lineNet)}) as per_period
       from line_items l join v on v.subscription_id = l.subscription_id and v.version = l.version
       where not l.one_time group by 1
     )
     select s.contact_id,
-           sum(a.per_period * case s.frequency_unit when 'day' then 365.0 / 12 / s.frequency_count
-                                                    when 'week' then 52.0 / 12 / s.frequency_count
-                                                    when 'month' then 1.0 / s.frequency_count
-                                                    else 1.0 / (12 * s.frequency_count) end)::float8 as mrr
+           sum(${sql.unsafe(monthly)}) as mrr
     from subscriptions s join st on st.subscription_id = s.id join amounts a on a.subscription_id = s.id
     where s.currency = ${currency}
       and (st.to_status = 'active' or (st.to_status in ('unpaid', 'past_due') and st.effective_on > ${day}::date - 30))

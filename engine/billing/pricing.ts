@@ -85,12 +85,20 @@ const netNumerator = (unitPrice: bigint, quantity: bigint, discount: UnitDiscoun
   return (perUnit > 0n ? perUnit : 0n) * quantity * PPM
 }
 
+/**
+ * The net amount of one line: unit price × quantity less the unit discount × quantity (a percent in ppm, or an
+ * amount per unit; an amount beyond the price leaves 0), exact, rounded once half away from zero. No validation:
+ * what is stored is priced as stored. Its SQL twin is `lineNetSql` (pricingSql.ts), for the reports.
+ */
+export const lineNet = (line: Pick<LineItem, "unitPrice" | "quantity" | "discount">): number =>
+  Number(roundHalfAwayFromZero(netNumerator(BigInt(line.unitPrice), BigInt(line.quantity), line.discount), PPM))
+
 export const lineAmounts = (line: Pick<LineItem, "unitPrice" | "quantity" | "discount" | "taxRate">): LineAmounts => {
   validateLine(line)
   const unitPrice = BigInt(line.unitPrice)
   const quantity = BigInt(line.quantity)
   const gross = unitPrice * quantity
-  const net = roundHalfAwayFromZero(netNumerator(unitPrice, quantity, line.discount), PPM)
+  const net = BigInt(lineNet(line))
   const unitDiscount = line.discount === undefined
     ? 0n
     : line.discount._tag === "Amount"
@@ -216,22 +224,26 @@ export const summarize = (input: SummaryInput): Summary => {
 }
 
 /**
- * The amount of one billing period normalised to a month, for analytics
- * (MRR): weekly × 52/12, biweekly × 26/12, quarterly ÷ 3, semiannual ÷ 6,
- * annual ÷ 12; every N days × 365/12/N. Returned in (fractional) minor units:
- * it is a measure, never an amount to charge.
+ * A month in units of each frequency, as a fraction: a period of `count` units is numerator / (denominator × count)
+ * of a month's worth. A year is 12 months, 52 weeks or 365 days: weekly × 52/12, biweekly × 26/12, every N days
+ * × 365/12/N, quarterly ÷ 3, semiannual ÷ 6, annual ÷ 12. The one table of these factors: the SQL twin
+ * (`monthlyAmountSql`, pricingSql.ts) is written from it.
+ */
+export const monthlyFactors: Readonly<Record<Frequency["unit"], { readonly numerator: number; readonly denominator: number }>> = {
+  day: { numerator: 365, denominator: 12 },
+  week: { numerator: 52, denominator: 12 },
+  month: { numerator: 1, denominator: 1 },
+  year: { numerator: 1, denominator: 12 }
+}
+
+/**
+ * The amount of one billing period normalised to a month, for analytics (MRR), by `monthlyFactors`:
+ * (amount × numerator) ÷ (denominator × count) in double precision, the very operations `monthlyAmountSql` does,
+ * so both give the same bits. Returned in (fractional) minor units: it is a measure, never an amount to charge.
  */
 export const normalizedMonthlyAmount = (amountPerPeriod: number, frequency: Frequency): number => {
-  switch (frequency.unit) {
-    case "day":
-      return (amountPerPeriod * 365) / (12 * frequency.count)
-    case "week":
-      return (amountPerPeriod * 52) / (12 * frequency.count)
-    case "month":
-      return amountPerPeriod / frequency.count
-    case "year":
-      return amountPerPeriod / (12 * frequency.count)
-  }
+  const f = monthlyFactors[frequency.unit]
+  return (amountPerPeriod * f.numerator) / (f.denominator * frequency.count)
 }
 
 /** Parses `25%` or `12.5%` into parts per million; undefined when malformed. */

@@ -12,8 +12,8 @@
  */
 import type { CompiledRule, CompiledRuleSet, EnrollmentRecord, EvalContext, ExplainInput, ResolvedAction, RuleNode } from "../../dsl/index.ts"
 import { advance, compileRule, stateChangeEvents } from "../../dsl/index.ts"
-import { lineAmounts, normalizedMonthlyAmount } from "../billing/index.ts"
-import type { FrequencyUnit } from "../domain/index.ts"
+import { lineNet, normalizedMonthlyAmount } from "../billing/index.ts"
+import type { FrequencyUnit, MinorUnits } from "../domain/index.ts"
 import { formatFrequency } from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
 import { languageOf, localeOf } from "./billingRun.ts"
@@ -33,18 +33,17 @@ const snapshotQuery = (tx: TransactionSql | Sql, ids: ReadonlyArray<number>) =>
 
 /** Per subscription and item version, the recurring amount of one period: the sum of its lines' net (pricing.ts). */
 const amountsByVersion = async (tx: TransactionSql | Sql, ids: ReadonlyArray<number>): Promise<Map<number, Map<number, number>>> => {
-  const lines = ids.length === 0 ? [] : await tx<Array<{ subscription_id: number; version: number; unit_price: number; quantity: number; discount_ppm: number | null; discount_amount: number | null; tax_rate_ppm: number | null }>>`
-    select subscription_id, version, unit_price::float8 as unit_price, quantity, discount_ppm, discount_amount::float8 as discount_amount, tax_rate_ppm
+  const lines = ids.length === 0 ? [] : await tx<Array<{ subscription_id: number; version: number; unit_price: number; quantity: number; discount_ppm: number | null; discount_amount: number | null }>>`
+    select subscription_id, version, unit_price, quantity, discount_ppm, discount_amount
     from line_items where subscription_id = any(${ids as Array<number>}) and not one_time`
   const out = new Map<number, Map<number, number>>()
   for (const l of lines) {
     const sub = Number(l.subscription_id)
     const byVersion = out.get(sub) ?? out.set(sub, new Map()).get(sub)!
-    const net = lineAmounts({
-      unitPrice: Number(l.unit_price), quantity: l.quantity,
-      discount: l.discount_ppm !== null ? { _tag: "Percent", ppm: l.discount_ppm } : l.discount_amount !== null ? { _tag: "Amount", amount: Number(l.discount_amount) } : undefined,
-      taxRate: l.tax_rate_ppm ?? undefined
-    } as Parameters<typeof lineAmounts>[0]).net
+    const net = lineNet({
+      unitPrice: l.unit_price as MinorUnits, quantity: l.quantity,
+      discount: l.discount_ppm !== null ? { _tag: "Percent", ppm: l.discount_ppm } : l.discount_amount !== null ? { _tag: "Amount", amount: l.discount_amount as MinorUnits } : undefined
+    })
     byVersion.set(l.version, (byVersion.get(l.version) ?? 0) + net)
   }
   return out
