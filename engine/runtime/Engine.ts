@@ -13,6 +13,7 @@ import type { CalendarDate } from "../domain/index.ts"
 import type { EngineContext, PendingCharge } from "../store/index.ts"
 import {
   activateScheduled,
+  connectionLost,
   applyPeriodEndCancellations,
   billDueBatch,
   claimUnsettledAttempts,
@@ -160,7 +161,9 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
     const billed = yield* db("billing", () => billDueBatch(sql, ctx, batch)).pipe(
       Effect.catch((error) =>
         // One bad record must not stop billing: bill the batch one by one, park what keeps failing.
+        // A lost database is no bad record: the tick stops there (its batch rolled back).
         Effect.gen(function*() {
+          if (connectionLost(error)) return yield* Effect.fail(error)
           yield* Effect.logWarning(`billing batch failed (${error.message}); retrying one by one`)
           const ids = yield* db("listing due subscriptions", () => dueSubscriptionIds(sql, ctx, batch))
           const charges: Array<PendingCharge> = []
@@ -168,7 +171,7 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
           for (const id of ids) {
             const one = yield* db("billing", () => billDueBatch(sql, ctx, 1, [id])).pipe(
               Effect.catch((e) =>
-                db("recording a failure", () => recordSubscriptionFailure(sql, id, e.message)).pipe(
+                connectionLost(e) ? Effect.fail(e) : db("recording a failure", () => recordSubscriptionFailure(sql, id, e.message)).pipe(
                   Effect.tap((parked) => Effect.sync(() => { if (parked) summary.parked++ })),
                   Effect.as({ invoices: 0, charges: [] as Array<PendingCharge>, ids: [] as Array<number>, more: false })
                 ))

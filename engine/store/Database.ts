@@ -224,3 +224,24 @@ export const openDatabase = (target: DatabaseTarget) =>
 const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")
 
 export const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
+/** Node and postgres driver codes of a connection that is gone or cannot be made. */
+const lostConnectionCodes = new Set([
+  "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN",
+  "CONNECTION_CLOSED", "CONNECTION_DESTROYED", "CONNECTION_ENDED", "CONNECT_TIMEOUT"
+])
+
+/**
+ * Whether an error means the database went away (a restart, a network outage,
+ * a server shutting down or still starting: SQLSTATE class 08, 57P01..57P03),
+ * as opposed to a problem with the data. An outage is not a bad record: the
+ * engine rolls back, waits and tries again; it never parks a record for it.
+ * Follows `cause` (a DatabaseError wraps the driver's error).
+ */
+export const connectionLost = (e: unknown): boolean => {
+  for (let cur = e, depth = 0; cur !== undefined && cur !== null && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
+    const code = (cur as { code?: unknown }).code
+    if (typeof code === "string" && (lostConnectionCodes.has(code) || code.startsWith("08") || ["57P01", "57P02", "57P03"].includes(code))) return true
+  }
+  return false
+}

@@ -20,7 +20,9 @@ import type { CompiledRuleSet } from "../../../dsl/index.ts"
 import { loadRuleDirectory, watchRules } from "../../runtime/RulesRuntime.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
-import { loadSettings, placeholderWarning, runSql } from "../../store/index.ts"
+import { connectionLost, loadSettings, placeholderWarning, runSql } from "../../store/index.ts"
+import type { DatabaseError } from "../../store/index.ts"
+import type { GatewayUnavailable } from "../../runtime/Gateway.ts"
 
 const batchFlag = Flag.String("batch").pipe(Flag.withDescription("how many records a step claims at once (default 500)"), Flag.optional)
 const rulesFlag = Flag.String("rules").pipe(Flag.withDescription("a directory of *.rules files to run"), Flag.optional)
@@ -66,6 +68,28 @@ const figureMeanings: Record<keyof Omit<TickSummary, "today">, string> = {
   delivered: "messages delivered from the outbox (emails, notifications, webhooks)"
 }
 
+/**
+ * The continuous engine outlasts its database: a tick that lost its
+ * connection (a restart, a network outage) has rolled back what it had in
+ * hand; the engine says so in one line, waits (1, 2, 4 … up to 60 s while the
+ * outage lasts; SIGTERM still stops it at once) and carries on. Any other
+ * failure still stops the engine.
+ */
+const outlastingOutages = <A, R>(tick: Effect.Effect<A, DatabaseError | GatewayUnavailable, R>) => {
+  let failures = 0
+  return tick.pipe(
+    Effect.tap(() => Effect.sync(() => { failures = 0 })),
+    Effect.catchTag("DatabaseError", (e) => {
+      if (!connectionLost(e)) return Effect.fail(e)
+      const wait = Math.min(60, 2 ** failures)
+      failures++
+      return Console.error(`billcycle: database unavailable (${e.message}); the tick was rolled back; trying again in ${wait} s`).pipe(
+        Effect.andThen(Effect.sleep(`${wait} seconds`))
+      )
+    })
+  )
+}
+
 const engine = Command.make(
   "engine",
   { once: Flag.Boolean("once").pipe(Flag.withDescription("do everything due today (--now, or the store's test clock), then exit"), Flag.withDefault(false)), batch: batchFlag, rules: rulesFlag, enrollExisting: enrollExistingFlag, logFormat: logFormatFlag, interval: Flag.String("interval").pipe(Flag.withDescription("seconds between ticks when running continuously (default 5)"), Flag.optional) },
@@ -88,7 +112,7 @@ const engine = Command.make(
       if (now !== undefined) yield* advanceStoreClock(time.today, { ranEngine: false, source: now.source })
       const placeholders = placeholderWarning(yield* runSql(loadSettings))
       if (placeholders !== undefined) yield* Console.error(`billcycle: ${placeholders}`)
-      yield* Effect.repeat(tick, Schedule.spaced(`${interval} seconds`))
+      yield* Effect.repeat(outlastingOutages(tick), Schedule.spaced(`${interval} seconds`))
     })
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), !flags.once)
