@@ -5,9 +5,9 @@
  * Every change commits with its events; the status rules of the product are
  * enforced here with messages that say what is allowed.
  */
-import { BillingSchedule, checkInvoiceAmount, groupIntoSubscriptions, lineAmounts, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
+import { BillingSchedule, checkInvoiceAmount, lineAmounts, planPurchase, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
-import { canCancel, canDelete, canPause, canResume, formatBillingTerms, formatFrequency, formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
+import { canCancel, canDelete, canPause, canResume, formatBillingTerms, formatFrequency, formatMajorAmount, itemsData, parseMajorAmount, subscriptionCreatedData } from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
 import { languageOf, localeOf } from "./billingRun.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
@@ -165,12 +165,6 @@ const insertItems = async (tx: TransactionSql, subscriptionId: number, version: 
     ) as u(n, p, nm, sk, up, q, dp, da, tr, ot)`
 }
 
-const itemsData = (items: ReadonlyArray<ResolvedItem>) =>
-  items.map((r) => ({
-    name: r.line.name, sku: r.line.sku ?? null, unit_price: r.line.unitPrice, quantity: r.line.quantity, one_time: r.line.oneTime,
-    discount: r.line.discount ?? null, tax_rate_ppm: r.line.taxRate ?? null
-  }))
-
 /**
  * Creates the subscriptions of one purchase: items with the same frequency
  * (terms and start date are shared by the purchase) go on one subscription;
@@ -184,50 +178,37 @@ export const createSubscriptions = async (sql: Sql, ctx: EngineContext, input: C
       select id, email, payment_method, language, locale from contacts where lower(email) = lower(${input.contactEmail})`
     if (contact === undefined) throw new InputError(`--contact: no contact with email ${input.contactEmail} (add it with: billcycle contacts add --email ${input.contactEmail})`)
     const resolved = await resolveItems(tx, input.items, labels, ctx.settings.currency)
-    const recurring = resolved.filter((r) => r.frequency !== undefined)
-    const oneTime = resolved.filter((r) => r.frequency === undefined)
-    if (recurring.length === 0) throw new InputError("--item: a subscription needs at least one recurring item (all items are one-time)")
     const startDate = startDateOf(input.start, ctx.today)
+    const plan = planPurchase(resolved, { terms: input.terms, startDate, today: ctx.today })
+    if (plan._tag === "Refused") {
+      throw new InputError(plan.refusal._tag === "NoRecurringItem"
+        ? "--item: a subscription needs at least one recurring item (all items are one-time)"
+        : `--item: items billed together must share a currency, got ${plan.refusal.currencies.join(" and ")}`)
+    }
     const paymentMethod = input.paymentMethod ?? contact.payment_method ?? undefined
     if (input.collection === "charge" && paymentMethod === undefined) {
       throw new InputError(`--payment-method: charging automatically needs a saved payment method (give --payment-method, or save one on contact ${contact.email}, or use --collection invoice)`)
     }
-    const groups = groupIntoSubscriptions(recurring.map((r) => ({ ...r, frequency: r.frequency!, terms: input.terms, startDate })))
-    for (const g of groups) {
-      const currencies = new Set(g.map((r) => r.currency))
-      if (currencies.size > 1) throw new InputError(`--item: items billed together must share a currency, got ${[...currencies].join(" and ")}`)
-    }
-    const status: SubscriptionStatus = toDayNumber(startDate) > toDayNumber(ctx.today) ? "scheduled" : "active"
     const created: Array<CreatedSubscription> = []
     const events: Array<JournalEvent> = []
-    for (const [gi, group] of groups.entries()) {
-      const items = gi === 0 ? [...group, ...oneTime.filter((o) => o.currency === group[0]!.currency)] : group
-      const frequency = group[0]!.frequency!
-      const currency = group[0]!.currency
-      const schedule = new BillingSchedule(startDate, frequency)
-      const endDate = input.terms._tag === "Fixed" ? schedule.endDate(input.terms.payments) : null
-      const name = items.length === 1 ? items[0]!.line.name : `${items[0]!.line.name} + ${items.length - 1} more`
+    for (const p of plan.subscriptions) {
       const [row] = await tx<Array<{ id: number }>>`
         insert into subscriptions (contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
           next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on)
-        values (${contact.id}, ${name}, ${currency}, ${frequency.unit}, ${frequency.count}, ${input.terms._tag === "Fixed" ? input.terms.payments : null},
-          ${startDate}, ${startDate}, ${endDate}, ${startDate}, ${input.collection},
+        values (${contact.id}, ${p.name}, ${p.currency}, ${p.frequency.unit}, ${p.frequency.count}, ${input.terms._tag === "Fixed" ? input.terms.payments : null},
+          ${startDate}, ${startDate}, ${p.endDate}, ${startDate}, ${input.collection},
           ${input.collection === "invoice" ? input.paymentTerms ?? "due-on-receipt" : null}, ${input.paymentMethod ?? null}, ${input.reminders},
-          ${input.language ?? null}, ${input.locale ?? null}, ${status}, ${ctx.today})
+          ${input.language ?? null}, ${input.locale ?? null}, ${p.status}, ${ctx.today})
         returning id`
-      await insertItems(tx, row!.id, 1, startDate, items)
-      const perPayment = group.reduce((s, r) => s + lineAmounts(r.line).total, 0)
+      await insertItems(tx, row!.id, 1, startDate, p.items)
       events.push({
         type: "subscription.created", subscriptionId: row!.id, contactId: contact.id, occurredOn: ctx.today,
-        data: {
-          name, currency, frequency: formatFrequency(frequency), terms: formatBillingTerms(input.terms), start_date: startDate, end_date: endDate,
-          next_billing_date: startDate, collection_method: input.collection, status, amount: perPayment, items: itemsData(items)
-        }
+        data: subscriptionCreatedData({ ...p, collection: input.collection, amount: p.amountPerPayment, items: p.items.map((r) => r.line) })
       })
-      events.push(statusChanged(row!.id, null, status, ctx.today, { reason: "created" }))
+      events.push(statusChanged(row!.id, null, p.status, ctx.today, { reason: "created" }))
       created.push({
-        id: row!.id, name, status, frequency: formatFrequency(frequency), terms: formatBillingTerms(input.terms), startDate,
-        endDate, nextBillingDate: startDate, currency, amountPerPayment: perPayment, items: items.length
+        id: row!.id, name: p.name, status: p.status, frequency: formatFrequency(p.frequency), terms: formatBillingTerms(input.terms), startDate,
+        endDate: p.endDate, nextBillingDate: startDate, currency: p.currency, amountPerPayment: p.amountPerPayment, items: p.items.length
       })
     }
     await writeJournal(tx, events, "cli")
@@ -422,7 +403,7 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
       items = { version: v2 + 1, effectiveFrom, currency: sub.currency, amountPerPaymentBefore: before.amountPerPayment, amountPerPaymentAfter: after }
       events.push({
         type: "subscription.items_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today,
-        data: { version: v2 + 1, effective_from: effectiveFrom, items: itemsData(resolved), amount_before: before.amountPerPayment, amount: after, currency: sub.currency }
+        data: { version: v2 + 1, effective_from: effectiveFrom, items: itemsData(resolved.map((r) => r.line)), amount_before: before.amountPerPayment, amount: after, currency: sub.currency }
       })
       const money = (minor: number) => `${formatMajorAmount(minor, sub.currency)} ${sub.currency}`
       changes.push(`items (version ${v2 + 1}, effective ${effectiveFrom}): per payment ${money(before.amountPerPayment)} → ${money(after)}`)
