@@ -71,7 +71,7 @@ describe(`a purchase planned once, for create and import (${backend})`, () => {
   it("items billed together in two currencies are refused on import as on create, naming the row; nothing is written", async () => {
     const before = await count()
     await expect(createSubscriptions(t.db.sql, ctx, { ...base, contactEmail: "ana@example.com", items: items("sku=COFFEE-1KG", "name=Extra,price=4.00,currency=EUR") }))
-      .rejects.toThrow("--item: items billed together must share a currency, got USD and EUR")
+      .rejects.toMatchObject({ cause: { _tag: "PurchaseRefused", reason: { _tag: "MixedCurrencies", currencies: ["USD", "EUR"] } } })
     const csv = "subscription,contact,item\nP3,ana@example.com,sku=SETUP\nP3,ana@example.com,sku=COFFEE-1KG\nP3,ana@example.com,\"name=Extra,price=4.00,currency=EUR\"\nP4,ana@example.com,sku=YEARLY\n"
     await expect(importCsv(t.db.sql, ctx, "mixed.csv", csv)).rejects.toThrow(/^mixed\.csv:4:item: items billed together must share a currency, got USD and EUR$/)
     expect(await count()).toBe(before)
