@@ -3,7 +3,8 @@
  * subscriptions by frequency, terms and start date), update (items as a new
  * version, re-anchoring, payment method), cancel, pause, resume, delete.
  * Every change commits with its events; the status rules of the product are
- * enforced here with messages that say what is allowed.
+ * enforced here, refusing with typed errors (engine/domain/errors.ts) that
+ * say what is allowed; the CLI words them with its flag names.
  */
 import { BillingSchedule, checkInvoiceAmount, lineAmounts, planPurchase, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
