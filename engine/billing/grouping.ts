@@ -4,8 +4,10 @@
  * go on one subscription; others make separate subscriptions, so a purchase of
  * one monthly and one yearly item makes two.
  */
-import type { BillingTerms, CalendarDate, Frequency } from "../domain/index.ts"
+import type { BillingTerms, CalendarDate, Frequency, LineItem } from "../domain/index.ts"
 import { formatBillingTerms } from "../domain/index.ts"
+import { BillingSchedule, toDayNumber } from "./calendar.ts"
+import { lineAmounts } from "./pricing.ts"
 
 export interface Groupable {
   readonly frequency: Frequency
@@ -26,4 +28,78 @@ export const groupIntoSubscriptions = <T extends Groupable>(items: ReadonlyArray
     else g.push(item)
   }
   return [...groups.values()]
+}
+
+/** One item of a purchase, resolved: its line, currency and frequency (undefined: a one-time item). */
+export interface PurchaseItem {
+  readonly line: Pick<LineItem, "name" | "unitPrice" | "quantity" | "discount" | "taxRate" | "oneTime">
+  readonly currency: string
+  readonly frequency: Frequency | undefined
+}
+
+/** What one payment of these lines bills: the recurring lines, tax included, in minor units. */
+export const recurringAmount = (lines: ReadonlyArray<Pick<LineItem, "unitPrice" | "quantity" | "discount" | "taxRate" | "oneTime">>): number =>
+  lines.reduce((sum, l) => (l.oneTime ? sum : sum + lineAmounts(l).total), 0)
+
+export interface PlannedSubscription<T extends PurchaseItem> {
+  /** The group's recurring items, then (first subscription only) the one-time items of its currency. */
+  readonly items: ReadonlyArray<T>
+  readonly name: string
+  readonly currency: string
+  readonly frequency: Frequency
+  readonly terms: BillingTerms
+  readonly startDate: CalendarDate
+  readonly endDate: CalendarDate | null
+  readonly status: "scheduled" | "active"
+  readonly amountPerPayment: number
+}
+
+/** Why a purchase cannot be planned; `item` is the index (in the purchase) of the item the refusal is about. */
+export type PurchaseRefusal =
+  | { readonly _tag: "NoRecurringItem"; readonly item: number }
+  | { readonly _tag: "MixedCurrencies"; readonly currencies: ReadonlyArray<string>; readonly item: number }
+
+export type PurchasePlan<T extends PurchaseItem> =
+  | { readonly _tag: "Planned"; readonly subscriptions: ReadonlyArray<PlannedSubscription<T>> }
+  | { readonly _tag: "Refused"; readonly refusal: PurchaseRefusal }
+
+/**
+ * Plans one purchase (reference, "Creation"), for `subscriptions create` and
+ * `import FILE.csv` alike: recurring items grouped by frequency (terms and
+ * start date are the purchase's), one subscription per group; the items of a
+ * group must share a currency; one-time items ride with the first
+ * subscription's first payment, those of its currency only. A subscription
+ * starting after today is scheduled; it is named after its first item.
+ */
+export const planPurchase = <T extends PurchaseItem>(
+  items: ReadonlyArray<T>,
+  purchase: { readonly terms: BillingTerms; readonly startDate: CalendarDate; readonly today: CalendarDate }
+): PurchasePlan<T> => {
+  const indexed = items.map((item, index) => ({ item, index }))
+  const recurring = indexed.filter((r) => r.item.frequency !== undefined)
+  const oneTime = items.filter((r) => r.frequency === undefined)
+  if (recurring.length === 0) return { _tag: "Refused", refusal: { _tag: "NoRecurringItem", item: 0 } }
+  const { terms, startDate } = purchase
+  const groups = groupIntoSubscriptions(recurring.map((r) => ({ ...r, frequency: r.item.frequency!, terms, startDate })))
+  for (const g of groups) {
+    const other = g.find((r) => r.item.currency !== g[0]!.item.currency)
+    if (other !== undefined) {
+      return { _tag: "Refused", refusal: { _tag: "MixedCurrencies", currencies: [...new Set(g.map((r) => r.item.currency))], item: other.index } }
+    }
+  }
+  const status = toDayNumber(startDate) > toDayNumber(purchase.today) ? "scheduled" : "active"
+  return {
+    _tag: "Planned",
+    subscriptions: groups.map((g, gi) => {
+      const currency = g[0]!.item.currency
+      const frequency = g[0]!.frequency
+      const planned = [...g.map((r) => r.item), ...(gi === 0 ? oneTime.filter((o) => o.currency === currency) : [])]
+      return {
+        items: planned, currency, frequency, terms, startDate, status,
+        name: planned.length === 1 ? planned[0]!.line.name : `${planned[0]!.line.name} + ${planned.length - 1} more`,
+        endDate: terms._tag === "Fixed" ? new BillingSchedule(startDate, frequency).endDate(terms.payments) : null,
+        amountPerPayment: recurringAmount(planned.map((r) => r.line))
+      }
+    })
+  }
 }

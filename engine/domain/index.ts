@@ -10,3 +10,21 @@ export * from "./status.ts"
 export * from "./entities.ts"
 export * from "./decode.ts"
 export * from "./itemSpec.ts"
+export type { JournalLine, SubscriptionCreated } from "./events.ts"
+export { itemsData, subscriptionCreatedData } from "./events.ts"
+export type { SubscriptionError } from "./errors.ts"
+export {
+  ContactNotFound,
+  describeSubscriptionError,
+  ItemDoesNotFit,
+  NextBillingDateRefused,
+  NoPaymentMethod,
+  NothingToUpdate,
+  PurchaseRefused,
+  RefundAtPeriodEnd,
+  ResumeDateNotAfterToday,
+  SubscriptionDeleted,
+  SubscriptionNotFound,
+  subscriptionErrorOf,
+  TransitionRefused
+} from "./errors.ts"

@@ -38,12 +38,15 @@
  */
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { BillingSchedule, lineAmounts, parseCalendarDate, parsePercentPpm, toDayNumber } from "../billing/index.ts"
-import type { CalendarDate, Frequency, MinorUnits, SubscriptionStatus, UnitDiscount } from "../domain/index.ts"
-import { canPause, canResume, formatFrequency, isCurrencyCode, isTerminal, parseBillingTerms, parseFrequency, parseMajorAmount } from "../domain/index.ts"
+import { BillingSchedule, parseCalendarDate, parsePercentPpm, recurringAmount, toDayNumber } from "../billing/index.ts"
+import type { CalendarDate, Frequency, JournalLine, MinorUnits, SubscriptionStatus, UnitDiscount } from "../domain/index.ts"
+import {
+  autoRenew, canPause, canResume, fixedPayments, isCurrencyCode, isTerminal, itemsData, parseBillingTerms, parseFrequency, parseMajorAmount, subscriptionCreatedData
+} from "../domain/index.ts"
 import { cellProblems, csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
+import { writeJournal } from "./journalBatch.ts"
 
 export interface HistoryImportSummary {
   readonly customers: number
@@ -130,15 +133,12 @@ const delinquent = (s: SubscriptionStatus) => s === "unpaid" || s === "past_due"
 const discountOf = (l: HLine): UnitDiscount | undefined =>
   l.discountPpm !== null ? { _tag: "Percent", ppm: l.discountPpm } : l.discountAmount !== null ? { _tag: "Amount", amount: l.discountAmount as MinorUnits } : undefined
 
-/** A version's lines as `subscriptions create` and `update --item` journal them (`items`). */
-const itemsData = (lines: ReadonlyArray<HLine>) =>
-  lines.map((l) => ({
-    name: l.name, sku: null, unit_price: l.unitPrice, quantity: l.quantity, one_time: l.oneTime, discount: discountOf(l) ?? null, tax_rate_ppm: l.taxPpm
-  }))
+/** A version's lines as the journal records them (no SKU: the previous system's lines have none). */
+const journalLines = (lines: ReadonlyArray<HLine>): Array<JournalLine> =>
+  lines.map((l) => ({ name: l.name, unitPrice: l.unitPrice as MinorUnits, quantity: l.quantity, oneTime: l.oneTime, discount: discountOf(l), taxRate: l.taxPpm ?? undefined }))
 
 /** What one payment of a version bills, as `subscriptions create` journals it (`amount`): recurring lines, tax included. */
-const amountOf = (lines: ReadonlyArray<HLine>) =>
-  lines.filter((l) => !l.oneTime).reduce((sum, l) => sum + lineAmounts({ unitPrice: l.unitPrice as MinorUnits, quantity: l.quantity, discount: discountOf(l), taxRate: l.taxPpm ?? undefined }).total, 0)
+const amountOf = (lines: ReadonlyArray<HLine>) => recurringAmount(journalLines(lines))
 
 const throwIfProblems = (problems: ReadonlyArray<string>) => {
   if (problems.length > 0) throw new InputError(problems.slice(0, 50).join("\n") + (problems.length > 50 ? `\n… and ${problems.length - 50} more` : ""))
@@ -382,11 +382,11 @@ export const importHistory = async (sql: Sql, dir: string, options: { readonly t
     }
     out.push({
       type: "subscription.created", sub: sub.id, on: sub.createdOn,
-      data: {
-        name: nameOf(sub.id), currency: sub.currency, frequency: formatFrequency(sub.frequency), terms: sub.payments === null ? "auto-renew" : `fixed:${sub.payments}`,
-        start_date: sub.startDate, end_date: plannedEnd, next_billing_date: sub.startDate, collection_method: sub.collection, status,
-        amount: amountOf(linesOf.get(`${sub.id}/1`) ?? []), items: itemsData(linesOf.get(`${sub.id}/1`) ?? [])
-      }
+      data: subscriptionCreatedData({
+        name: nameOf(sub.id), currency: sub.currency, frequency: sub.frequency, terms: sub.payments === null ? autoRenew : fixedPayments(sub.payments),
+        startDate: sub.startDate, endDate: plannedEnd, collection: sub.collection, status,
+        amount: amountOf(linesOf.get(`${sub.id}/1`) ?? []), items: journalLines(linesOf.get(`${sub.id}/1`) ?? [])
+      })
     })
     out.push({ type: "subscription.status_changed", sub: sub.id, on: sub.createdOn, data: { from: null, to: status, reason: "created" } })
 
@@ -423,7 +423,7 @@ export const importHistory = async (sql: Sql, dir: string, options: { readonly t
         case "update_items":
           // Journaled on the day it was asked for, as `subscriptions update` does; the lines take effect on effective_from.
           steps.push({ on: e.requestedOn, line: e.line, phase: 0, column: "requested_on", apply: () => {
-            out.push({ type: "subscription.items_changed", sub: sub.id, on: e.requestedOn, data: { version: e.version, effective_from: on, items: itemsData(linesOf.get(`${sub.id}/${e.version}`) ?? []), ...note } })
+            out.push({ type: "subscription.items_changed", sub: sub.id, on: e.requestedOn, data: { version: e.version, effective_from: on, items: itemsData(journalLines(linesOf.get(`${sub.id}/${e.version}`) ?? [])), ...note } })
           } })
           break
         case "cancel_immediately":
@@ -552,16 +552,9 @@ export const importHistory = async (sql: Sql, dir: string, options: { readonly t
         ${lines.map((l) => idOf.get(l.sub)!)}::int8[], ${lines.map((l) => l.version)}::int[], ${lines.map((l) => l.lineNo)}::int[], ${lines.map((l) => l.name)}::text[],
         ${lines.map((l) => l.unitPrice)}::int8[], ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.discountPpm)}::int[], ${lines.map((l) => l.discountAmount)}::int8[],
         ${lines.map((l) => l.taxPpm)}::int[], ${lines.map((l) => (l.oneTime ? "t" : "f"))}::text[]) as u(s, v, n, nm, up, q, dp, da, tr, ot)`
-    await tx`
-      with ev as (
-        insert into events (type, subscription_id, contact_id, occurred_on, source, data)
-        select t, s, c, o, 'history', d::jsonb from unnest(
-          ${out.map((o) => o.type)}::text[], ${out.map((o) => idOf.get(o.sub)!)}::int8[], ${out.map((o) => contactOf.get(subs.get(o.sub)!.customer)!)}::int8[],
-          ${out.map((o) => o.on)}::date[], ${out.map((o) => JSON.stringify(o.data))}::text[]) with ordinality as u(t, s, c, o, d, n)
-        order by n
-        returning id, type, subscription_id, occurred_on, data)
-      insert into status_history (subscription_id, from_status, to_status, effective_on, event_id)
-      select subscription_id, data ->> 'from', data ->> 'to', occurred_on, id from ev where type = 'subscription.status_changed' order by id`
+    await writeJournal(tx, out.map((o) => ({
+      type: o.type, subscriptionId: idOf.get(o.sub)!, contactId: contactOf.get(subs.get(o.sub)!.customer)!, occurredOn: o.on, data: o.data
+    })), "history")
   })
   return { customers: customers.size, subscriptions: subs.size, lineItems: lines.length, events: out.length }
 }

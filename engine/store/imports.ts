@@ -12,15 +12,18 @@
  *                  and per purchase (first row wins): start, terms,
  *                  collection, payment_method, language, locale, reminders
  */
-import { BillingSchedule, groupIntoSubscriptions, inputDateProblem, lineAmounts, parseCalendarDate, toDayNumber } from "../billing/index.ts"
-import type { BillingTerms, CalendarDate, ItemSpec } from "../domain/index.ts"
-import { formatBillingTerms, formatFrequency, parseBillingTerms, parseItemSpec } from "../domain/index.ts"
+import type { PlannedSubscription } from "../billing/index.ts"
+import { inputDateProblem, parseCalendarDate, planPurchase } from "../billing/index.ts"
+import type { ItemSpec } from "../domain/index.ts"
+import { parseBillingTerms, parseItemSpec, subscriptionCreatedData } from "../domain/index.ts"
 import { createHash } from "node:crypto"
 import type { EngineContext } from "./billingRun.ts"
 import { validateContact, validateProduct } from "./catalogue.ts"
 import { cellProblems, csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
+import type { JournalEvent } from "./journalBatch.ts"
+import { statusChanged, writeJournal } from "./journalBatch.ts"
 import type { ResolvedItem } from "./subscriptionWrites.ts"
 import { loadProducts, resolveItemsWith } from "./subscriptionWrites.ts"
 
@@ -144,17 +147,15 @@ const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
   const fresh = records.filter((r) => !known.has(r.get("email").toLowerCase()))
   if (fresh.length > 0) {
     await sql.begin(async (tx) => {
-      const ids = await tx<Array<{ id: number }>>`
+      const ids = await tx<Array<{ id: number; email: string }>>`
         insert into contacts (email, name, language, locale, payment_method, address)
         select e, n, l, lc, pm, case when c is null then null else jsonb_build_object('country', c) end from unnest(
           ${fresh.map((r) => r.get("email"))}::text[], ${fresh.map((r) => opt(r.get("name")) ?? null)}::text[],
           ${fresh.map((r) => opt(r.get("language")) ?? null)}::text[], ${fresh.map((r) => opt(r.get("locale")) ?? null)}::text[],
           ${fresh.map((r) => opt(r.get("payment_method")) ?? null)}::text[], ${fresh.map((r) => opt(r.get("country")) ?? null)}::text[]
         ) as u(e, n, l, lc, pm, c)
-        returning id`
-      await tx`
-        insert into events (type, contact_id, occurred_on, source, data)
-        select 'contact.created', id, ${ctx.today}::date, 'import', '{}'::jsonb from unnest(${ids.map((r) => r.id)}::int8[]) as u(id)`
+        returning id, email`
+      await writeJournal(tx, ids.map((r) => ({ type: "contact.created", subscriptionId: null, contactId: r.id, occurredOn: ctx.today, data: { email: r.email } })), "import")
     })
   }
   return { kind: "contacts", rows: records.length, created: fresh.length, unchanged: records.length - fresh.length }
@@ -205,25 +206,17 @@ const importProducts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
   return { kind: "products", rows: records.length, created: fresh.length, unchanged: valid.length - fresh.length }
 }
 
-interface PlannedSubscription {
-  contactId: number
-  name: string
-  currency: string
-  frequency: { unit: string; count: number }
-  terms: BillingTerms
-  startDate: CalendarDate
-  endDate: CalendarDate | null
-  collection: "charge" | "invoice"
-  paymentTerms: string | null
-  paymentMethod: string | null
-  reminders: boolean
-  language: string | null
-  locale: string | null
-  status: "scheduled" | "active"
-  items: Array<ResolvedItem>
-  amount: number
-  importKey: string
-  importDigest: string
+/** A subscription of an imported purchase: as `planPurchase` plans it, with what the purchase's first row says. */
+interface ImportedSubscription extends PlannedSubscription<ResolvedItem> {
+  readonly contactId: number
+  readonly collection: "charge" | "invoice"
+  readonly paymentTerms: string | null
+  readonly paymentMethod: string | null
+  readonly reminders: boolean
+  readonly language: string | null
+  readonly locale: string | null
+  readonly importKey: string
+  readonly importDigest: string
 }
 
 /**
@@ -275,7 +268,7 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
     else specs.set(r, spec)
   }
   const products = await loadProducts(sql, [...specs.values()].flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
-  const planned: Array<PlannedSubscription> = []
+  const planned: Array<ImportedSubscription> = []
   for (const [key, rows] of purchases) {
     const first = rows[0]!
     const importDigest = purchaseDigest(rows)
@@ -311,26 +304,23 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
       continue
     }
     if (startDate === undefined || inputDateProblem(startDate) !== undefined || terms === undefined || cm === null) continue
-    const recurring = resolved.filter((r) => r.frequency !== undefined)
-    const oneTime = resolved.filter((r) => r.frequency === undefined)
-    if (recurring.length === 0) {
-      problems.add(first.line, "item", "a subscription needs at least one recurring item")
+    // Planned exactly as `subscriptions create` plans a purchase; a refusal names the row of the item it is about.
+    const plan = planPurchase(resolved, { terms, startDate, today: ctx.today })
+    if (plan._tag === "Refused") {
+      const r = plan.refusal
+      problems.add(r._tag === "NoRecurringItem" ? first.line : rowSpecs[r.item]!.line, "item", r._tag === "NoRecurringItem"
+        ? "a subscription needs at least one recurring item"
+        : `items billed together must share a currency, got ${r.currencies.join(" and ")}`)
       continue
     }
-    const groups = groupIntoSubscriptions(recurring.map((r) => ({ ...r, frequency: r.frequency!, terms, startDate })))
-    groups.forEach((group, gi) => {
-      const items = gi === 0 ? [...group, ...oneTime] : group
-      const frequency = group[0]!.frequency!
-      const endDate = terms._tag === "Fixed" ? new BillingSchedule(startDate, frequency).endDate(terms.payments) : null
+    for (const p of plan.subscriptions) {
       planned.push({
-        contactId: contact.id, name: items.length === 1 ? items[0]!.line.name : `${items[0]!.line.name} + ${items.length - 1} more`,
-        currency: group[0]!.currency, frequency, terms, startDate, endDate, collection: cm[1] as "charge" | "invoice",
+        ...p, contactId: contact.id, collection: cm[1] as "charge" | "invoice",
         paymentTerms: cm[1] === "invoice" ? cm[2] ?? "due-on-receipt" : null, paymentMethod: opt(first.get("payment_method")) ?? null,
         reminders: remindersText === "true" || remindersText === "yes", language: language ?? null, locale: opt(first.get("locale")) ?? null,
-        status: toDayNumber(startDate) > toDayNumber(ctx.today) ? "scheduled" : "active", items,
-        amount: group.reduce((s, r) => s + lineAmounts(r.line).total, 0), importKey: key, importDigest
+        importKey: key, importDigest
       })
-    })
+    }
   }
   problems.throwIfAny()
   if (planned.length > 0) {
@@ -346,12 +336,12 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
 }
 
 /** Writes planned subscriptions with their items, events and status history: a handful of statements for any number of rows. */
-export const insertPlanned = async (tx: TransactionSql, ctx: EngineContext, planned: ReadonlyArray<PlannedSubscription>): Promise<Array<number>> => {
+export const insertPlanned = async (tx: TransactionSql, ctx: EngineContext, planned: ReadonlyArray<ImportedSubscription>): Promise<Array<number>> => {
   if (planned.length === 0) return []
   // Ids first, so every later row can point at its subscription without relying on insert order.
   const ids = (await tx<Array<{ id: number }>>`
     select nextval(pg_get_serial_sequence('subscriptions', 'id'))::int8 as id from generate_series(1, ${planned.length})`).map((r) => r.id)
-  const col = <A>(f: (p: PlannedSubscription) => A) => planned.map(f)
+  const col = <A>(f: (p: ImportedSubscription) => A) => planned.map(f)
   await tx`
     insert into subscriptions (id, contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
       next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on, import_key, import_digest)
@@ -385,21 +375,12 @@ export const insertPlanned = async (tx: TransactionSql, ctx: EngineContext, plan
     select s, 1, n, p, nm, sk, up, q, dp, da, tr, ot::bool from unnest(
       ${li.sub}::int8[], ${li.no}::int[], ${li.pid}::int8[], ${li.name}::text[], ${li.sku}::text[], ${li.price}::int8[], ${li.qty}::int[],
       ${li.dp}::int[], ${li.da}::int8[], ${li.tax}::int[], ${li.one}::text[]) as u(s, n, p, nm, sk, up, q, dp, da, tr, ot)`
-  const created = planned.map((p) => JSON.stringify({
-    name: p.name, currency: p.currency, frequency: formatFrequency(p.frequency as never), terms: formatBillingTerms(p.terms), start_date: p.startDate,
-    end_date: p.endDate, next_billing_date: p.startDate, collection_method: p.collection, status: p.status, amount: p.amount
-  }))
-  await tx`
-    with ev as (
-      insert into events (type, subscription_id, contact_id, occurred_on, source, data)
-      select t, s, c, ${ctx.today}::date, 'import', d::jsonb from (
-        select 'subscription.created' as t, s, c, d, 1 as k from unnest(${ids}::int8[], ${col((p) => p.contactId)}::int8[], ${created}::text[]) as u(s, c, d)
-        union all
-        select 'subscription.status_changed', s, c, jsonb_build_object('from', null, 'to', st, 'reason', 'created')::text, 2
-        from unnest(${ids}::int8[], ${col((p) => p.contactId)}::int8[], ${col((p) => p.status)}::text[]) as u(s, c, st)
-        order by s, k) x
-      returning id, type, subscription_id, occurred_on, data)
-    insert into status_history (subscription_id, from_status, to_status, effective_on, event_id)
-    select subscription_id, null, data ->> 'to', occurred_on, id from ev where type = 'subscription.status_changed'`
+  await writeJournal(tx, planned.flatMap((p, i): Array<JournalEvent> => [
+    {
+      type: "subscription.created", subscriptionId: ids[i]!, contactId: p.contactId, occurredOn: ctx.today,
+      data: subscriptionCreatedData({ ...p, amount: p.amountPerPayment, items: p.items.map((r) => r.line) })
+    },
+    { ...statusChanged(ids[i]!, null, p.status, ctx.today, { reason: "created" }), contactId: p.contactId }
+  ]), "import")
   return ids
 }

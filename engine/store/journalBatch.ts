@@ -2,7 +2,9 @@
  * Set-based writes of the engine's journal and outbox: one statement for a
  * whole batch of events (status changes also land in `status_history`, in the
  * same statement), one for a batch of messages. Called inside the transaction
- * of the change they describe.
+ * of the change they describe. `writeJournal` is the only code that inserts
+ * into `events` and `status_history` (the engine, the CLI, `import FILE.csv`
+ * and `import history` alike); a batch of any size is one statement.
  */
 import type { TransactionSql } from "./Database.ts"
 
@@ -22,7 +24,10 @@ export const statusChanged = (subscriptionId: number, from: string | null, to: s
   data: { from, to, ...extra }
 })
 
-/** Appends events (source 'engine' unless given); status changes also get their `status_history` row. */
+/**
+ * Appends events (source 'engine' unless given) in the order given: the journal's ids follow the array.
+ * Status changes also get their `status_history` row.
+ */
 export const writeJournal = async (tx: TransactionSql, events: ReadonlyArray<JournalEvent>, source = "engine"): Promise<void> => {
   if (events.length === 0) return
   await tx`
@@ -35,12 +40,13 @@ export const writeJournal = async (tx: TransactionSql, events: ReadonlyArray<Jou
         ${events.map((e) => e.invoiceId ?? null)}::int8[],
         ${events.map((e) => e.occurredOn)}::date[],
         ${events.map((e) => JSON.stringify(e.data))}::text[]
-      ) as u(t, s, c, i, o, d)
+      ) with ordinality as u(t, s, c, i, o, d, n)
+      order by n
       returning id, type, subscription_id, occurred_on, data
     )
     insert into status_history (subscription_id, from_status, to_status, effective_on, event_id)
     select subscription_id, data ->> 'from', data ->> 'to', occurred_on, id
-    from ev where type = 'subscription.status_changed'`
+    from ev where type = 'subscription.status_changed' order by id`
 }
 
 export interface OutboxMessage {

@@ -3,11 +3,17 @@
  * subscriptions by frequency, terms and start date), update (items as a new
  * version, re-anchoring, payment method), cancel, pause, resume, delete.
  * Every change commits with its events; the status rules of the product are
- * enforced here with messages that say what is allowed.
+ * enforced here, refusing with typed errors (engine/domain/errors.ts) that
+ * say what is allowed; the CLI words them with its flag names.
  */
-import { BillingSchedule, checkInvoiceAmount, groupIntoSubscriptions, lineAmounts, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
+import { BillingSchedule, checkInvoiceAmount, lineAmounts, planPurchase, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
-import { canCancel, canDelete, canPause, canResume, formatBillingTerms, formatFrequency, formatMajorAmount, parseMajorAmount, unitPriceProblem } from "../domain/index.ts"
+import type { SubscriptionError } from "../domain/index.ts"
+import {
+  canCancel, canDelete, canPause, canResume, ContactNotFound, describeSubscriptionError, formatBillingTerms, formatFrequency, formatMajorAmount, ItemDoesNotFit, itemsData,
+  NextBillingDateRefused, NoPaymentMethod, NothingToUpdate, parseMajorAmount, PurchaseRefused, RefundAtPeriodEnd, ResumeDateNotAfterToday, SubscriptionDeleted,
+  SubscriptionNotFound, subscriptionCreatedData, TransitionRefused, unitPriceProblem
+} from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
 import { languageOf, localeOf } from "./billingRun.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
@@ -17,6 +23,11 @@ import { enqueueMessages, statusChanged, writeJournal } from "./journalBatch.ts"
 import type { RefundRequest } from "./refunds.ts"
 import { recordUnusedDaysRefund } from "./refunds.ts"
 import { resumedStatuses } from "./lifecycleRun.ts"
+
+/** A rule refused the change: the typed error travels as the `cause` of an InputError (rolled back, exit 2; the CLI words it). */
+const refused = (error: SubscriptionError): never => {
+  throw new InputError(describeSubscriptionError(error), { cause: error })
+}
 
 export type StartChoice =
   | { readonly _tag: "Today" }
@@ -35,7 +46,7 @@ export interface CreateInput {
   readonly language: string | undefined
   readonly locale: string | undefined
   readonly reminders: boolean
-  /** Where each item came from, for messages: `--item 2`, `file.csv:4`. */
+  /** Where each item came from, for messages: `--item 2`, `file.csv:4` (default `--item 2`). */
   readonly itemLabels?: ReadonlyArray<string>
 }
 
@@ -166,12 +177,6 @@ const insertItems = async (tx: TransactionSql, subscriptionId: number, version: 
     ) as u(n, p, nm, sk, up, q, dp, da, tr, ot)`
 }
 
-const itemsData = (items: ReadonlyArray<ResolvedItem>) =>
-  items.map((r) => ({
-    name: r.line.name, sku: r.line.sku ?? null, unit_price: r.line.unitPrice, quantity: r.line.quantity, one_time: r.line.oneTime,
-    discount: r.line.discount ?? null, tax_rate_ppm: r.line.taxRate ?? null
-  }))
-
 /**
  * Creates the subscriptions of one purchase: items with the same frequency
  * (terms and start date are shared by the purchase) go on one subscription;
@@ -179,56 +184,43 @@ const itemsData = (items: ReadonlyArray<ResolvedItem>) =>
  */
 export const createSubscriptions = async (sql: Sql, ctx: EngineContext, input: CreateInput): Promise<Array<CreatedSubscription>> => {
   const labels = input.itemLabels ?? input.items.map((_, i) => `--item ${i + 1}`)
-  if (input.items.length === 0) throw new InputError("--item: a subscription needs at least one item")
+  if (input.items.length === 0) refused(new PurchaseRefused({ reason: { _tag: "NoItems" } }))
   return sql.begin(async (tx) => {
     const [contact] = await tx<Array<{ id: number; email: string; payment_method: string | null; language: string | null; locale: string | null }>>`
       select id, email, payment_method, language, locale from contacts where lower(email) = lower(${input.contactEmail})`
-    if (contact === undefined) throw new InputError(`--contact: no contact with email ${input.contactEmail} (add it with: billcycle contacts add --email ${input.contactEmail})`)
+    if (contact === undefined) return refused(new ContactNotFound({ email: input.contactEmail }))
     const resolved = await resolveItems(tx, input.items, labels, ctx.settings.currency)
-    const recurring = resolved.filter((r) => r.frequency !== undefined)
-    const oneTime = resolved.filter((r) => r.frequency === undefined)
-    if (recurring.length === 0) throw new InputError("--item: a subscription needs at least one recurring item (all items are one-time)")
     const startDate = startDateOf(input.start, ctx.today)
+    const plan = planPurchase(resolved, { terms: input.terms, startDate, today: ctx.today })
+    if (plan._tag === "Refused") {
+      return refused(new PurchaseRefused({
+        reason: plan.refusal._tag === "NoRecurringItem" ? { _tag: "NoRecurringItem" } : { _tag: "MixedCurrencies", currencies: plan.refusal.currencies }
+      }))
+    }
     const paymentMethod = input.paymentMethod ?? contact.payment_method ?? undefined
     if (input.collection === "charge" && paymentMethod === undefined) {
-      throw new InputError(`--payment-method: charging automatically needs a saved payment method (give --payment-method, or save one on contact ${contact.email}, or use --collection invoice)`)
+      return refused(new NoPaymentMethod({ contact: contact.email }))
     }
-    const groups = groupIntoSubscriptions(recurring.map((r) => ({ ...r, frequency: r.frequency!, terms: input.terms, startDate })))
-    for (const g of groups) {
-      const currencies = new Set(g.map((r) => r.currency))
-      if (currencies.size > 1) throw new InputError(`--item: items billed together must share a currency, got ${[...currencies].join(" and ")}`)
-    }
-    const status: SubscriptionStatus = toDayNumber(startDate) > toDayNumber(ctx.today) ? "scheduled" : "active"
     const created: Array<CreatedSubscription> = []
     const events: Array<JournalEvent> = []
-    for (const [gi, group] of groups.entries()) {
-      const items = gi === 0 ? [...group, ...oneTime.filter((o) => o.currency === group[0]!.currency)] : group
-      const frequency = group[0]!.frequency!
-      const currency = group[0]!.currency
-      const schedule = new BillingSchedule(startDate, frequency)
-      const endDate = input.terms._tag === "Fixed" ? schedule.endDate(input.terms.payments) : null
-      const name = items.length === 1 ? items[0]!.line.name : `${items[0]!.line.name} + ${items.length - 1} more`
+    for (const p of plan.subscriptions) {
       const [row] = await tx<Array<{ id: number }>>`
         insert into subscriptions (contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
           next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on)
-        values (${contact.id}, ${name}, ${currency}, ${frequency.unit}, ${frequency.count}, ${input.terms._tag === "Fixed" ? input.terms.payments : null},
-          ${startDate}, ${startDate}, ${endDate}, ${startDate}, ${input.collection},
+        values (${contact.id}, ${p.name}, ${p.currency}, ${p.frequency.unit}, ${p.frequency.count}, ${input.terms._tag === "Fixed" ? input.terms.payments : null},
+          ${startDate}, ${startDate}, ${p.endDate}, ${startDate}, ${input.collection},
           ${input.collection === "invoice" ? input.paymentTerms ?? "due-on-receipt" : null}, ${input.paymentMethod ?? null}, ${input.reminders},
-          ${input.language ?? null}, ${input.locale ?? null}, ${status}, ${ctx.today})
+          ${input.language ?? null}, ${input.locale ?? null}, ${p.status}, ${ctx.today})
         returning id`
-      await insertItems(tx, row!.id, 1, startDate, items)
-      const perPayment = group.reduce((s, r) => s + lineAmounts(r.line).total, 0)
+      await insertItems(tx, row!.id, 1, startDate, p.items)
       events.push({
         type: "subscription.created", subscriptionId: row!.id, contactId: contact.id, occurredOn: ctx.today,
-        data: {
-          name, currency, frequency: formatFrequency(frequency), terms: formatBillingTerms(input.terms), start_date: startDate, end_date: endDate,
-          next_billing_date: startDate, collection_method: input.collection, status, amount: perPayment, items: itemsData(items)
-        }
+        data: subscriptionCreatedData({ ...p, collection: input.collection, amount: p.amountPerPayment, items: p.items.map((r) => r.line) })
       })
-      events.push(statusChanged(row!.id, null, status, ctx.today, { reason: "created" }))
+      events.push(statusChanged(row!.id, null, p.status, ctx.today, { reason: "created" }))
       created.push({
-        id: row!.id, name, status, frequency: formatFrequency(frequency), terms: formatBillingTerms(input.terms), startDate,
-        endDate, nextBillingDate: startDate, currency, amountPerPayment: perPayment, items: items.length
+        id: row!.id, name: p.name, status: p.status, frequency: formatFrequency(p.frequency), terms: formatBillingTerms(input.terms), startDate,
+        endDate: p.endDate, nextBillingDate: startDate, currency: p.currency, amountPerPayment: p.amountPerPayment, items: p.items.length
       })
     }
     await writeJournal(tx, events, "cli")
@@ -290,9 +282,9 @@ export const listSubscriptions = (sql: Sql, filter: { status?: string | undefine
 
 export const getSubscription = async (sql: Sql | TransactionSql, id: number, lock = false): Promise<SubscriptionRow> => {
   const [row] = await sql<Array<SubscriptionRow>>`${selectSubscriptions(sql)} where s.id = ${id} ${lock ? sql`for update of s` : sql``}`
-  if (row === undefined) throw new InputError(`subscription ${id} does not exist`)
+  if (row === undefined) return refused(new SubscriptionNotFound({ id }))
   // A deleted subscription is gone from every view and cannot be changed; its invoices and journal remain.
-  if (row.deleted_on !== null) throw new InputError(`subscription ${id} was deleted on ${row.deleted_on} (its invoices remain: billcycle invoices list --subscription ${id})`)
+  if (row.deleted_on !== null) return refused(new SubscriptionDeleted({ id, deletedOn: row.deleted_on }))
   return row
 }
 
@@ -363,6 +355,8 @@ export const currentItems = (sql: Sql | TransactionSql, id: number) =>
 
 export interface UpdateInput {
   readonly items?: ReadonlyArray<ItemSpec> | undefined
+  /** Where each item came from, for messages (default `--item 2`). */
+  readonly itemLabels?: ReadonlyArray<string> | undefined
   readonly nextBillingDate?: CalendarDate | undefined
   readonly paymentMethod?: string | undefined
 }
@@ -393,7 +387,7 @@ export interface UpdateResult {
 export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, input: UpdateInput) =>
   sql.begin(async (tx) => {
     const sub = await getSubscription(tx, id, true)
-    if (sub.status === "canceled" || sub.status === "expired") throw new InputError(`subscription ${id} is ${sub.status}: it can no longer be changed`)
+    if (sub.status === "canceled" || sub.status === "expired") refused(new TransitionRefused({ id, status: sub.status, action: "change" }))
     const events: Array<JournalEvent> = []
     const changes: Array<string> = []
     let items: ItemsChange | undefined
@@ -406,11 +400,13 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
       const sameItem = (spec: ItemSpec) => (l: StoredLine) => spec.sku !== undefined ? l.sku === spec.sku : l.sku === null && l.name === spec.name
       const kept = input.items.map((spec) => before.lines.find(sameItem(spec)))
       const products = await loadProducts(tx, input.items.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
-      const resolved = resolveItemsWith(products, input.items, input.items.map((_, i) => `--item ${i + 1}`), sub.currency, kept)
+      const resolved = resolveItemsWith(products, input.items, input.itemLabels ?? input.items.map((_, i) => `--item ${i + 1}`), sub.currency, kept)
       for (const r of resolved) {
-        if (r.currency !== sub.currency) throw new InputError(`--item: the subscription bills in ${sub.currency}, not ${r.currency}`)
+        if (r.currency !== sub.currency) refused(new ItemDoesNotFit({ id, reason: { _tag: "Currency", subscription: sub.currency, item: r.currency } }))
         if (r.frequency !== undefined && (r.frequency.unit !== sub.frequency_unit || r.frequency.count !== sub.frequency_count)) {
-          throw new InputError(`--item: ${r.line.name} bills ${formatFrequency(r.frequency)}, the subscription ${formatFrequency({ unit: sub.frequency_unit, count: sub.frequency_count })}; a different frequency needs its own subscription`)
+          refused(new ItemDoesNotFit({
+            id, reason: { _tag: "Frequency", item: r.line.name, itemFrequency: formatFrequency(r.frequency), subscription: formatFrequency({ unit: sub.frequency_unit, count: sub.frequency_count }) }
+          }))
         }
       }
       const [{ v }] = await tx<Array<{ v: number }>>`select max(version)::int as v from item_versions where subscription_id = ${id}` as unknown as [{ v: number }]
@@ -423,14 +419,14 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
       items = { version: v2 + 1, effectiveFrom, currency: sub.currency, amountPerPaymentBefore: before.amountPerPayment, amountPerPaymentAfter: after }
       events.push({
         type: "subscription.items_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today,
-        data: { version: v2 + 1, effective_from: effectiveFrom, items: itemsData(resolved), amount_before: before.amountPerPayment, amount: after, currency: sub.currency }
+        data: { version: v2 + 1, effective_from: effectiveFrom, items: itemsData(resolved.map((r) => r.line)), amount_before: before.amountPerPayment, amount: after, currency: sub.currency }
       })
       const money = (minor: number) => `${formatMajorAmount(minor, sub.currency)} ${sub.currency}`
       changes.push(`items (version ${v2 + 1}, effective ${effectiveFrom}): per payment ${money(before.amountPerPayment)} → ${money(after)}`)
     }
     if (input.nextBillingDate !== undefined) {
-      if (toDayNumber(input.nextBillingDate) < toDayNumber(ctx.today)) throw new InputError(`--next-billing-date: ${input.nextBillingDate} is in the past (today is ${ctx.today})`)
-      if (sub.next_billing_date === null) throw new InputError(`--next-billing-date: subscription ${id} has nothing more to bill`)
+      if (toDayNumber(input.nextBillingDate) < toDayNumber(ctx.today)) refused(new NextBillingDateRefused({ id, reason: { _tag: "InThePast", date: input.nextBillingDate, today: ctx.today } }))
+      if (sub.next_billing_date === null) refused(new NextBillingDateRefused({ id, reason: { _tag: "NothingToBill" } }))
       await tx`update subscriptions set next_billing_date = ${input.nextBillingDate}, billing_anchor = ${input.nextBillingDate}, reminder_sent_for = null, updated_at = now() where id = ${id}`
       events.push({ type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "next_billing_date", from: sub.next_billing_date, to: input.nextBillingDate } })
       changes.push(`next billing date ${sub.next_billing_date} → ${input.nextBillingDate}`)
@@ -442,7 +438,7 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
       // A new card for an unpaid subscription: retry tomorrow rather than wait for the old schedule.
       if (sub.status === "unpaid") await tx`update subscriptions set next_retry_on = ${ctx.today} where id = ${id}`
     }
-    if (changes.length === 0) throw new InputError("nothing to update: give --item, --next-billing-date or --payment-method")
+    if (changes.length === 0) refused(new NothingToUpdate({ id }))
     await writeJournal(tx, events, "cli")
     return { changes, items }
   }) as Promise<UpdateResult>
@@ -461,8 +457,8 @@ export interface CancelResult {
 export const cancelSubscription = (sql: Sql, ctx: EngineContext, id: number, options: { atPeriodEnd: boolean; refundUnused: boolean }) =>
   sql.begin(async (tx) => {
     const sub = await getSubscription(tx, id, true)
-    if (!canCancel(sub.status)) throw new InputError(`subscription ${id} is ${sub.status}: it cannot be canceled`)
-    if (options.atPeriodEnd && options.refundUnused) throw new InputError("--refund-unused: nothing is unused when canceling at period end")
+    if (!canCancel(sub.status)) refused(new TransitionRefused({ id, status: sub.status, action: "cancel" }))
+    if (options.atPeriodEnd && options.refundUnused) refused(new RefundAtPeriodEnd({ id }))
     if (options.atPeriodEnd && sub.next_billing_date !== null && sub.status !== "scheduled") {
       // The period in which today falls ends on the first billing date on or after today. That is the stored next
       // billing date, unless the engine has not yet billed a date already past: then the period it is catching up
@@ -493,8 +489,8 @@ export const cancelSubscription = (sql: Sql, ctx: EngineContext, id: number, opt
 export const pauseSubscription = (sql: Sql, ctx: EngineContext, id: number, resumeOn: CalendarDate | undefined) =>
   sql.begin(async (tx) => {
     const sub = await getSubscription(tx, id, true)
-    if (!canPause(sub.status)) throw new InputError(`subscription ${id} is ${sub.status}: only an active, past-due or unpaid subscription can be paused`)
-    if (resumeOn !== undefined && toDayNumber(resumeOn) <= toDayNumber(ctx.today)) throw new InputError(`--resume-on: ${resumeOn} must be after today (${ctx.today})`)
+    if (!canPause(sub.status)) refused(new TransitionRefused({ id, status: sub.status, action: "pause" }))
+    if (resumeOn !== undefined && toDayNumber(resumeOn) <= toDayNumber(ctx.today)) refused(new ResumeDateNotAfterToday({ id, resumeOn, today: ctx.today }))
     await tx`update subscriptions set status = 'paused', paused_on = ${ctx.today}, resume_on = ${resumeOn ?? null}, next_retry_on = null, updated_at = now() where id = ${id}`
     await writeJournal(tx, [
       { type: "subscription.paused", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { resume_on: resumeOn ?? null } },
@@ -506,7 +502,7 @@ export const pauseSubscription = (sql: Sql, ctx: EngineContext, id: number, resu
 export const resumeSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
   sql.begin(async (tx) => {
     const sub = await getSubscription(tx, id, true)
-    if (!canResume(sub.status)) throw new InputError(`subscription ${id} is ${sub.status}: only a paused subscription can be resumed`)
+    if (!canResume(sub.status)) refused(new TransitionRefused({ id, status: sub.status, action: "resume" }))
     const anchor = (sub.billing_anchor ?? sub.start_date) as CalendarDate
     const next = new BillingSchedule(anchor, { unit: sub.frequency_unit, count: sub.frequency_count }).nextOnOrAfter(ctx.today)
     const status = (await resumedStatuses(tx, [id])).get(id)!
@@ -536,7 +532,7 @@ export interface DeleteResult {
 export const deleteSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
   sql.begin(async (tx) => {
     const sub = await getSubscription(tx, id, true)
-    if (!canDelete(sub.status)) throw new InputError(`subscription ${id} is ${sub.status}: only canceled or expired subscriptions can be deleted`)
+    if (!canDelete(sub.status)) refused(new TransitionRefused({ id, status: sub.status, action: "delete" }))
     await tx`update subscriptions set deleted_on = ${ctx.today}, updated_at = now() where id = ${id}`
     const [kept] = await tx<Array<DeleteResult>>`
       select count(*)::int as invoices, (count(*) filter (where status = 'open'))::int as "openInvoices" from invoices where subscription_id = ${id}`

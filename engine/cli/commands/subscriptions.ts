@@ -5,8 +5,8 @@
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { nextVersionAfter, versionInForce } from "../../billing/index.ts"
-import type { BillingTerms, ItemSpec, PaymentTerms } from "../../domain/index.ts"
-import { formatFrequency, formatMajorAmount, parseBillingTerms, parseItemSpec, subscriptionStatuses } from "../../domain/index.ts"
+import type { BillingTerms, ItemSpec, PaymentTerms, SubscriptionError } from "../../domain/index.ts"
+import { describeSubscriptionError, formatFrequency, formatMajorAmount, parseBillingTerms, parseItemSpec, subscriptionErrorOf, subscriptionStatuses } from "../../domain/index.ts"
 import { settleAttemptsNow } from "../../runtime/settleNow.ts"
 import { Gateway } from "../../runtime/Gateway.ts"
 import type { ItemVersion, StartChoice, StoredLine, SubscriptionRow } from "../../store/index.ts"
@@ -20,16 +20,58 @@ import {
   listInvoices,
   listSubscriptions,
   pauseSubscription,
+  InputError,
   resumeSubscription,
-  runSql,
+  runSql as runStoreSql,
   updateSubscription
 } from "../../store/index.ts"
+import type { Sql } from "../../store/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag, parseDateFlag, parseNonNegativeFlag } from "../flagParsers.ts"
 import { renderTable } from "../table.ts"
 import { pageFlags, printList } from "../paging.ts"
+
+/** A refusal of the store in the CLI's words: the flag it is about, and what to do. */
+export const subscriptionErrorMessage = (e: SubscriptionError): string => {
+  switch (e._tag) {
+    case "ContactNotFound":
+      return `--contact: no contact with email ${e.email} (add it with: billcycle contacts add --email ${e.email})`
+    case "NoPaymentMethod":
+      return `--payment-method: charging automatically needs a saved payment method (give --payment-method, or save one on contact ${e.contact}, or use --collection invoice)`
+    case "PurchaseRefused":
+    case "ItemDoesNotFit":
+      return `--item: ${describeSubscriptionError(e)}`
+    case "SubscriptionDeleted":
+      return `subscription ${e.id} was deleted on ${e.deletedOn} (its invoices remain: billcycle invoices list --subscription ${e.id})`
+    case "NextBillingDateRefused":
+      return `--next-billing-date: ${describeSubscriptionError(e)}`
+    case "NothingToUpdate":
+      return "nothing to update: give --item, --next-billing-date or --payment-method"
+    case "RefundAtPeriodEnd":
+      return `--refund-unused: ${describeSubscriptionError(e)}`
+    case "ResumeDateNotAfterToday":
+      return `--resume-on: ${e.resumeOn} must be after today (${e.today})`
+    case "SubscriptionNotFound":
+    case "TransitionRefused":
+      return describeSubscriptionError(e)
+  }
+}
+
+/** The store's `runSql`, with its typed refusals worded for the command line (still bad input: exit 2). */
+const runSql = <A>(work: (sql: Sql) => Promise<A>) =>
+  runStoreSql(async (sql) => {
+    try {
+      return await work(sql)
+    } catch (e) {
+      const refusal = subscriptionErrorOf(e)
+      throw refusal === undefined ? e : new InputError(subscriptionErrorMessage(refusal), { cause: refusal })
+    }
+  })
+
+/** Items are named by their flag in messages: `--item 2`. */
+const itemLabels = (items: ReadonlyArray<unknown>) => items.map((_, i) => `--item ${i + 1}`)
 
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
 
@@ -89,7 +131,7 @@ const create = Command.make(
       const ctx = yield* commandContext
       const created = yield* runSql((sql) => createSubscriptions(sql, ctx, {
         contactEmail: flags.contact, items, start, terms, collection: collection.method, paymentTerms: collection.terms,
-        paymentMethod: Option.getOrUndefined(flags.paymentMethod), language, locale, reminders: flags.reminders
+        paymentMethod: Option.getOrUndefined(flags.paymentMethod), language, locale, reminders: flags.reminders, itemLabels: itemLabels(items)
       }))
       if (json) return yield* Console.log(JSON.stringify({ subscriptions: created }))
       yield* Console.log(created.map((c) =>
@@ -201,7 +243,7 @@ const update = Command.make(
       const nextBillingDate = Option.isSome(flags.nextBillingDate) ? yield* parseDateFlag("--next-billing-date", flags.nextBillingDate.value) : undefined
       const ctx = yield* commandContext
       const result = yield* runSql((sql) => updateSubscription(sql, ctx, id, {
-        items: items.length === 0 ? undefined : items, nextBillingDate, paymentMethod: Option.getOrUndefined(flags.paymentMethod)
+        items: items.length === 0 ? undefined : items, itemLabels: itemLabels(items), nextBillingDate, paymentMethod: Option.getOrUndefined(flags.paymentMethod)
       }))
       yield* Console.log(json ? JSON.stringify({ id, changes: result.changes, items: result.items ?? null }) : `subscription ${id} updated: ${result.changes.join("; ")}`)
     }))

@@ -1,0 +1,144 @@
+/**
+ * Typed domain errors: what a rule refused, as data. The store throws them
+ * (inside the transaction, so nothing is written) wrapped as the `cause` of
+ * its InputError; each room that talks to people words them: `describe`
+ * below for any caller, the CLI with its flag names (cli/commands).
+ */
+import { Schema } from "effect"
+import { SubscriptionStatus } from "./status.ts"
+
+export class SubscriptionNotFound extends Schema.TaggedError<SubscriptionNotFound>()("SubscriptionNotFound", {
+  id: Schema.Number
+}) {}
+
+export class SubscriptionDeleted extends Schema.TaggedError<SubscriptionDeleted>()("SubscriptionDeleted", {
+  id: Schema.Number,
+  deletedOn: Schema.String
+}) {}
+
+/** A status rule refused an action: `change` (update), `cancel`, `pause`, `resume`, `delete`. */
+export class TransitionRefused extends Schema.TaggedError<TransitionRefused>()("TransitionRefused", {
+  id: Schema.Number,
+  status: SubscriptionStatus,
+  action: Schema.Literals(["change", "cancel", "pause", "resume", "delete"])
+}) {}
+
+export class ContactNotFound extends Schema.TaggedError<ContactNotFound>()("ContactNotFound", {
+  email: Schema.String
+}) {}
+
+/** Charging automatically with no payment method given nor saved on the contact. */
+export class NoPaymentMethod extends Schema.TaggedError<NoPaymentMethod>()("NoPaymentMethod", {
+  contact: Schema.String
+}) {}
+
+/** A purchase `planPurchase` (engine/billing) refuses, or one without items. */
+export class PurchaseRefused extends Schema.TaggedError<PurchaseRefused>()("PurchaseRefused", {
+  reason: Schema.Union([
+    Schema.TaggedStruct("NoItems", {}),
+    Schema.TaggedStruct("NoRecurringItem", {}),
+    Schema.TaggedStruct("MixedCurrencies", { currencies: Schema.Array(Schema.String) })
+  ])
+}) {}
+
+/** An item given to `update` that the subscription cannot bill: another currency or another frequency. */
+export class ItemDoesNotFit extends Schema.TaggedError<ItemDoesNotFit>()("ItemDoesNotFit", {
+  id: Schema.Number,
+  reason: Schema.Union([
+    Schema.TaggedStruct("Currency", { subscription: Schema.String, item: Schema.String }),
+    Schema.TaggedStruct("Frequency", { item: Schema.String, itemFrequency: Schema.String, subscription: Schema.String })
+  ])
+}) {}
+
+/** A new next billing date the subscription cannot take: in the past, or nothing is left to bill. */
+export class NextBillingDateRefused extends Schema.TaggedError<NextBillingDateRefused>()("NextBillingDateRefused", {
+  id: Schema.Number,
+  reason: Schema.Union([
+    Schema.TaggedStruct("InThePast", { date: Schema.String, today: Schema.String }),
+    Schema.TaggedStruct("NothingToBill", {})
+  ])
+}) {}
+
+export class NothingToUpdate extends Schema.TaggedError<NothingToUpdate>()("NothingToUpdate", {
+  id: Schema.Number
+}) {}
+
+/** A refund of the unused days asked for with a cancellation at period end, where nothing is unused. */
+export class RefundAtPeriodEnd extends Schema.TaggedError<RefundAtPeriodEnd>()("RefundAtPeriodEnd", {
+  id: Schema.Number
+}) {}
+
+export class ResumeDateNotAfterToday extends Schema.TaggedError<ResumeDateNotAfterToday>()("ResumeDateNotAfterToday", {
+  id: Schema.Number,
+  resumeOn: Schema.String,
+  today: Schema.String
+}) {}
+
+export type SubscriptionError =
+  | SubscriptionNotFound
+  | SubscriptionDeleted
+  | TransitionRefused
+  | ContactNotFound
+  | NoPaymentMethod
+  | PurchaseRefused
+  | ItemDoesNotFit
+  | NextBillingDateRefused
+  | NothingToUpdate
+  | RefundAtPeriodEnd
+  | ResumeDateNotAfterToday
+
+const subscriptionErrorTags: ReadonlySet<string> = new Set<SubscriptionError["_tag"]>([
+  "SubscriptionNotFound", "SubscriptionDeleted", "TransitionRefused", "ContactNotFound", "NoPaymentMethod", "PurchaseRefused",
+  "ItemDoesNotFit", "NextBillingDateRefused", "NothingToUpdate", "RefundAtPeriodEnd", "ResumeDateNotAfterToday"
+])
+
+/** The typed error a thrown value is, or carries as its `cause`; undefined for anything else. */
+export const subscriptionErrorOf = (e: unknown): SubscriptionError | undefined => {
+  for (const x of [e, (e as { cause?: unknown } | null | undefined)?.cause]) {
+    const tag = (x as { _tag?: unknown } | null | undefined)?._tag
+    if (typeof tag === "string" && subscriptionErrorTags.has(tag)) return x as SubscriptionError
+  }
+  return undefined
+}
+
+const allowedFrom: Record<TransitionRefused["action"], string> = {
+  change: "it can no longer be changed",
+  cancel: "it cannot be canceled",
+  pause: "only an active, past-due or unpaid subscription can be paused",
+  resume: "only a paused subscription can be resumed",
+  delete: "only canceled or expired subscriptions can be deleted"
+}
+
+/** Words for people, naming no flag: for callers that are not the CLI (rule tests, the demo, logs). */
+export const describeSubscriptionError = (e: SubscriptionError): string => {
+  switch (e._tag) {
+    case "SubscriptionNotFound":
+      return `subscription ${e.id} does not exist`
+    case "SubscriptionDeleted":
+      return `subscription ${e.id} was deleted on ${e.deletedOn} (its invoices remain)`
+    case "TransitionRefused":
+      return `subscription ${e.id} is ${e.status}: ${allowedFrom[e.action]}`
+    case "ContactNotFound":
+      return `no contact with email ${e.email}`
+    case "NoPaymentMethod":
+      return `charging automatically needs a saved payment method (none given, none saved on contact ${e.contact})`
+    case "PurchaseRefused":
+      return e.reason._tag === "NoItems"
+        ? "a subscription needs at least one item"
+        : e.reason._tag === "NoRecurringItem"
+        ? "a subscription needs at least one recurring item (all items are one-time)"
+        : `items billed together must share a currency, got ${e.reason.currencies.join(" and ")}`
+    case "ItemDoesNotFit":
+      return e.reason._tag === "Currency"
+        ? `the subscription bills in ${e.reason.subscription}, not ${e.reason.item}`
+        : `${e.reason.item} bills ${e.reason.itemFrequency}, the subscription ${e.reason.subscription}; a different frequency needs its own subscription`
+    case "NextBillingDateRefused":
+      return e.reason._tag === "InThePast" ? `${e.reason.date} is in the past (today is ${e.reason.today})` : `subscription ${e.id} has nothing more to bill`
+    case "NothingToUpdate":
+      return "nothing to update"
+    case "RefundAtPeriodEnd":
+      return "nothing is unused when canceling at period end"
+    case "ResumeDateNotAfterToday":
+      return `the resume date ${e.resumeOn} must be after today (${e.today})`
+  }
+}

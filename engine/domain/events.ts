@@ -1,0 +1,44 @@
+/**
+ * The `data` of journal events whose shape more than one writer shares
+ * (engine/store/EVENTS.md): built here once, so `subscriptions create`,
+ * `import FILE.csv` and `import history` journal the same thing.
+ */
+import type { LineItem, UnitDiscount } from "./entities.ts"
+import type { Frequency } from "./frequency.ts"
+import { formatFrequency } from "./frequency.ts"
+import type { BillingTerms } from "./terms.ts"
+import { formatBillingTerms } from "./terms.ts"
+
+/** A line as the journal records it; `sku` and `productId` may be absent (custom items, imported history). */
+export type JournalLine = Pick<LineItem, "name" | "unitPrice" | "quantity" | "oneTime"> & {
+  readonly sku?: string | undefined
+  readonly discount?: UnitDiscount | undefined
+  readonly taxRate?: number | undefined
+}
+
+/** `items` of `subscription.created` and `subscription.items_changed`. */
+export const itemsData = (lines: ReadonlyArray<JournalLine>) =>
+  lines.map((l) => ({
+    name: l.name, sku: l.sku ?? null, unit_price: l.unitPrice, quantity: l.quantity, one_time: l.oneTime,
+    discount: l.discount ?? null, tax_rate_ppm: l.taxRate ?? null
+  }))
+
+export interface SubscriptionCreated {
+  readonly name: string
+  readonly currency: string
+  readonly frequency: Frequency
+  readonly terms: BillingTerms
+  readonly startDate: string
+  readonly endDate: string | null
+  readonly collection: string
+  readonly status: string
+  /** One payment: the recurring lines, tax included, in minor units. */
+  readonly amount: number
+  readonly items: ReadonlyArray<JournalLine>
+}
+
+/** `data` of `subscription.created`; the next billing date of a new subscription is its start date. */
+export const subscriptionCreatedData = (s: SubscriptionCreated) => ({
+  name: s.name, currency: s.currency, frequency: formatFrequency(s.frequency), terms: formatBillingTerms(s.terms), start_date: s.startDate,
+  end_date: s.endDate, next_billing_date: s.startDate, collection_method: s.collection, status: s.status, amount: s.amount, items: itemsData(s.items)
+})
