@@ -172,9 +172,9 @@ export type AddressParts = { readonly [K in AddressPart]?: string | undefined }
 const addressFlagOf = (part: AddressPart) => `--${Object.entries(addressParts).find(([, p]) => p === part)![0]}`
 
 /** The stored address (jsonb) of a contact's parts and country: only the parts that are set. */
-const addressJson = (parts: AddressParts | undefined, country: string | undefined): string | null => {
+export const addressJson = (parts: AddressParts | undefined, country: string | undefined): string | null => {
   const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(parts ?? {})) if (v !== undefined && v !== "") out[k] = v.trim()
+  for (const [k, v] of Object.entries(parts ?? {})) if (v !== undefined && v.trim() !== "") out[k] = v.trim()
   if (country !== undefined && country !== "") out["country"] = country.toUpperCase()
   return Object.keys(out).length === 0 ? null : JSON.stringify(out)
 }

@@ -5,7 +5,7 @@
  * one transaction of multi-row inserts (never a row at a time).
  *
  * Columns (header names, any order, case-insensitive):
- * - contacts:      email, name, language, locale, payment_method, country
+ * - contacts:      email, name, language, locale, payment_method, country, address, address_line2, postal_code, city, region
  * - products:      name, sku, price, currency, frequency
  * - subscriptions: subscription (a key grouping the rows of one purchase),
  *                  contact (email), item (a SPEC such as sku=COFFEE-1KG,qty=2),
@@ -18,7 +18,8 @@ import type { ItemSpec } from "../domain/index.ts"
 import { parseBillingTerms, parseItemSpec, subscriptionCreatedData } from "../domain/index.ts"
 import { createHash } from "node:crypto"
 import type { EngineContext } from "./billingRun.ts"
-import { validateContact, validateProduct } from "./catalogue.ts"
+import { addressJson, addressParts, validateContact, validateProduct } from "./catalogue.ts"
+import type { AddressPart } from "./catalogue.ts"
 import { cellProblems, csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
@@ -64,7 +65,7 @@ class Problems {
 
 /** The columns each kind of file may have (CLI.md, README). */
 export const importColumns: Record<ImportKind, ReadonlyArray<string>> = {
-  contacts: ["email", "name", "language", "locale", "payment_method", "country"],
+  contacts: ["email", "name", "language", "locale", "payment_method", "country", "address", "address_line2", "postal_code", "city", "region"],
   products: ["name", "sku", "price", "currency", "frequency"],
   subscriptions: ["subscription", "contact", "item", "start", "terms", "collection", "payment_method", "language", "locale", "reminders"]
 }
@@ -111,6 +112,9 @@ export const importCsv = async (sql: Sql, ctx: EngineContext, file: string, text
 }
 
 type Rec = { line: number; get: (column: string) => string }
+
+/** The contacts file's address columns: each flag of `contacts add` with _ for -, and its part of the stored address. */
+const addressColumns = (Object.entries(addressParts) as Array<[string, AddressPart]>).map(([flag, part]) => [flag.replaceAll("-", "_"), part] as const)
 const opt = (v: string) => (v === "" ? undefined : v)
 
 const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArray<Rec>, problems: Problems): Promise<ImportSummary> => {
@@ -122,21 +126,35 @@ const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
     problems.at(r.line, "email", () => validateContact({ email }))
     if (lang !== undefined) problems.at(r.line, "language", () => validateContact({ email: "x@y.zz", language: lang }))
     if (loc !== undefined) problems.at(r.line, "locale", () => validateContact({ email: "x@y.zz", locale: loc }))
+    const country = opt(r.get("country"))
+    if (country !== undefined) problems.at(r.line, "country", () => validateContact({ email: "x@y.zz", country }))
+    for (const [column, part] of addressColumns) {
+      const value = opt(r.get(column))
+      if (value !== undefined) problems.at(r.line, column, () => validateContact({ email: "x@y.zz", address: { [part]: value } }))
+    }
     const key = email.toLowerCase()
     if (seen.has(key)) problems.add(r.line, "email", `${email} appears again (first on row ${seen.get(key)})`)
     else seen.set(key, r.line)
   }
   // The email is a contact's key: a contact imported before with the same data is left as it is (a re-run
   // after a crash must not fail or duplicate); one with other data is refused, naming the row.
-  const existing = await sql<Array<{ email: string; name: string | null; language: string | null; locale: string | null; payment_method: string | null; country: string | null }>>`
-    select email, name, language, locale, payment_method, address ->> 'country' as country from contacts where lower(email) = any(${[...seen.keys()]})`
+  const existing = await sql<Array<{ email: string; name: string | null; language: string | null; locale: string | null; payment_method: string | null; country: string | null } & Record<string, string | null>>>`
+    select email, name, language, locale, payment_method, address ->> 'country' as country, address ->> 'line1' as address, address ->> 'line2' as address_line2,
+           address ->> 'postalCode' as postal_code, address ->> 'city' as city, address ->> 'region' as region
+    from contacts where lower(email) = any(${[...seen.keys()]})`
   const known = new Set<string>()
   const byLine = new Map(records.map((r) => [r.line, r]))
   for (const e of existing) {
     const line = seen.get(e.email.toLowerCase())!
     const r = byLine.get(line)!
-    const differs = ([["name", e.name], ["language", e.language], ["locale", e.locale], ["payment_method", e.payment_method], ["country", e.country]] as const)
-      .filter(([column, stored]) => (opt(r.get(column)) ?? null) !== stored)
+    const differs = ([["name", e.name], ["language", e.language], ["locale", e.locale], ["payment_method", e.payment_method], ["country", e.country],
+      ...addressColumns.map(([column]) => [column, e[column] ?? null] as const)] as const)
+      .filter(([column, stored]) => {
+        // Stored as addressJson stores them: the country in capitals, address parts trimmed.
+        const raw = opt(r.get(column))
+        const given = column === "country" ? raw?.toUpperCase() : addressColumns.some(([c]) => c === column) ? raw?.trim() : raw
+        return (given ?? null) !== (column === "country" ? stored?.toUpperCase() ?? null : stored)
+      })
     if (differs.length > 0) {
       const [column, stored] = differs[0]!
       problems.add(line, column, `a contact with email ${e.email} exists already with other data (${column} is ${stored === null ? "empty" : `"${stored}"`}, the file says ${r.get(column) === "" ? "empty" : `"${r.get(column)}"`})`)
@@ -149,11 +167,12 @@ const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
     await sql.begin(async (tx) => {
       const ids = await tx<Array<{ id: number; email: string }>>`
         insert into contacts (email, name, language, locale, payment_method, address)
-        select e, n, l, lc, pm, case when c is null then null else jsonb_build_object('country', c) end from unnest(
+        select e, n, l, lc, pm, a::jsonb from unnest(
           ${fresh.map((r) => r.get("email"))}::text[], ${fresh.map((r) => opt(r.get("name")) ?? null)}::text[],
           ${fresh.map((r) => opt(r.get("language")) ?? null)}::text[], ${fresh.map((r) => opt(r.get("locale")) ?? null)}::text[],
-          ${fresh.map((r) => opt(r.get("payment_method")) ?? null)}::text[], ${fresh.map((r) => opt(r.get("country")) ?? null)}::text[]
-        ) as u(e, n, l, lc, pm, c)
+          ${fresh.map((r) => opt(r.get("payment_method")) ?? null)}::text[],
+          ${fresh.map((r) => addressJson(Object.fromEntries(addressColumns.map(([column, part]) => [part, opt(r.get(column))])), opt(r.get("country"))))}::text[]
+        ) as u(e, n, l, lc, pm, a)
         returning id, email`
       await writeJournal(tx, ids.map((r) => ({ type: "contact.created", subscriptionId: null, contactId: r.id, occurredOn: ctx.today, data: { email: r.email } })), "import")
     })

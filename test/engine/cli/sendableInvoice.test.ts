@@ -3,7 +3,7 @@
  * payment reference in the seller's national scheme on the invoice and its
  * email, and the invoice as a PDF, as a user gets them through the CLI.
  */
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -117,4 +117,24 @@ describe("an invoice paid by bank transfer", () => {
     // No seller account set: no bank-transfer box.
     expect(html.stdout).not.toContain('class="transfer"')
   }, 600_000)
+
+  it("a contacts CSV carries the postal address; importing it again changes nothing; a bad country names its row", () => {
+    const cli = session()
+    const dir = mkdtempSync(join(tmpdir(), "billcycle-csv-"))
+    const csv = join(dir, "contacts.csv")
+    writeFileSync(csv, "email,name,address,address_line2,postal_code,city,region,country\n" +
+      "ola@example.com,Ola Nordmann,Storgata 1,,0155,Oslo,,no\n" +
+      "homer@example.com,Homer Simpson,742 Evergreen Terrace,,62704,Springfield,IL,US\n")
+    const first = cli("2026-03-01", "import", csv)
+    expect(first.code, first.stderr).toBe(0)
+    const again = cli("2026-03-01", "import", csv)
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toContain("nothing changed")
+    expect(cli("2026-03-01", "contacts", "show", "ola@example.com").stdout).toContain("address         Storgata 1 / 0155 Oslo / Norway")
+    const bad = join(dir, "bad.csv")
+    writeFileSync(bad, "email,country\nbo@example.com,Norway\n")
+    const refused = cli("2026-03-01", "import", bad)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain(`${bad}:2:country: expected a two-letter country code`)
+  }, 300_000)
 })
