@@ -106,11 +106,30 @@ const ensureSchema = async (sql: Sql, schema: string | undefined, singleConnecti
   if (singleConnection) await sql.unsafe(`set search_path to ${quoted}`)
 }
 
+/**
+ * On a PostgreSQL server no lock is held across an unbounded wait: a session
+ * idle inside a transaction for 60 s (a zombie engine stopped while it held
+ * the invoice numbering lock) is ended by the server, which rolls it back and
+ * frees its locks; a statement waits at most 30 s for a lock, then fails (the
+ * engine tries again on its next tick). BILLCYCLE_IDLE_IN_TRANSACTION_TIMEOUT
+ * and BILLCYCLE_LOCK_TIMEOUT change them (in seconds).
+ */
+const serverSessionSettings = () => ({
+  idle_in_transaction_session_timeout: secondsFromEnv("BILLCYCLE_IDLE_IN_TRANSACTION_TIMEOUT", 60) * 1000,
+  lock_timeout: secondsFromEnv("BILLCYCLE_LOCK_TIMEOUT", 30) * 1000
+})
+
+const secondsFromEnv = (name: string, fallback: number): number => {
+  const v = Number(process.env[name])
+  return Number.isFinite(v) && v > 0 ? v : fallback
+}
+
 const openServer = (url: string, schema: string | undefined, singleConnection: boolean) =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
-        const sql = postgres(url, driverOptions(singleConnection ? 1 : 10, schema)) as Sql
+        const options = driverOptions(singleConnection ? 1 : 10, schema)
+        const sql = postgres(url, singleConnection ? options : { ...options, connection: { ...options.connection, ...serverSessionSettings() } }) as Sql
         try {
           await ensureSchema(sql, schema, singleConnection)
           await migrate(sql)
@@ -233,15 +252,17 @@ const lostConnectionCodes = new Set([
 
 /**
  * Whether an error means the database went away (a restart, a network outage,
- * a server shutting down or still starting: SQLSTATE class 08, 57P01..57P03),
- * as opposed to a problem with the data. An outage is not a bad record: the
+ * a server shutting down or still starting: SQLSTATE class 08, 57P01..57P03;
+ * our session ended for idling in a transaction, 25P03) or stayed busy (a
+ * lock not granted within lock_timeout, 55P03), as opposed to a problem with
+ * the data. An outage is not a bad record: the
  * engine rolls back, waits and tries again; it never parks a record for it.
  * Follows `cause` (a DatabaseError wraps the driver's error).
  */
 export const connectionLost = (e: unknown): boolean => {
   for (let cur = e, depth = 0; cur !== undefined && cur !== null && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
     const code = (cur as { code?: unknown }).code
-    if (typeof code === "string" && (lostConnectionCodes.has(code) || code.startsWith("08") || ["57P01", "57P02", "57P03"].includes(code))) return true
+    if (typeof code === "string" && (lostConnectionCodes.has(code) || code.startsWith("08") || ["57P01", "57P02", "57P03", "25P03", "55P03"].includes(code))) return true
   }
   return false
 }

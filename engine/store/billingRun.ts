@@ -284,6 +284,7 @@ export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, 
     const [seq] = await tx<Array<{ first: number; prefix: string }>>`
       update invoice_sequence set next_number = next_number + ${invoiceRows.length}
       returning next_number - ${invoiceRows.length} as first, prefix`
+    ctx.failpoint("after-numbering")
     const numbers = invoiceRows.map((_, i) => `${seq!.prefix}${String(seq!.first + i).padStart(6, "0")}`)
     await tx`
       update invoices i set number = u.num from unnest(${invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[], ${numbers}::text[]) as u(id, num)
