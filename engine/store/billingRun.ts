@@ -9,7 +9,7 @@
  * FOR UPDATE SKIP LOCKED, so several engines can share the database.
  */
 import type { LineAmounts } from "../billing/index.ts"
-import { BillingSchedule, addDays, lineAmounts, toDayNumber, totalsOf } from "../billing/index.ts"
+import { BillingSchedule, addDays, languageOf, lineAmounts, localeOf, toDayNumber, totalsOf } from "../billing/index.ts"
 import type { CalendarDate, Frequency, LineItem, MinorUnits } from "../domain/index.ts"
 import { paymentTermsDays } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
@@ -75,10 +75,8 @@ export interface PendingCharge {
   readonly reference: string
 }
 
-export const languageOf = (row: { invoice_language: string | null; contact_language: string | null }, s: AccountSettings) =>
-  row.invoice_language ?? row.contact_language ?? s.language
-export const localeOf = (row: { invoice_locale: string | null; contact_locale: string | null }, s: AccountSettings) =>
-  row.invoice_locale ?? row.contact_locale ?? s.locale
+// The fallback's one home is engine/billing/locale.ts; re-exported for the store's run files.
+export { languageOf, localeOf }
 
 const toLineItem = (l: LineRow): LineItem => ({
   name: l.name,

@@ -4,7 +4,7 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { nextVersionAfter, versionInForce } from "../../billing/index.ts"
+import { isLanguage, isLocale, languagesInWords, nextVersionAfter, versionInForce } from "../../billing/index.ts"
 import type { BillingTerms, ItemSpec, PaymentTerms } from "../../domain/index.ts"
 import { formatFrequency, formatMajorAmount, parseBillingTerms, parseItemSpec, subscriptionStatuses } from "../../domain/index.ts"
 import { settleAttemptsNow } from "../../runtime/settleNow.ts"
@@ -83,9 +83,9 @@ const create = Command.make(
       if (terms === undefined) return yield* new UsageError({ message: `--terms: expected auto-renew or fixed:N (N from 1 to 1000), got "${termsText}"` })
       const collection = yield* parseCollection(Option.getOrElse(flags.collection, () => "charge"))
       const language = Option.getOrUndefined(flags.language)
-      if (language !== undefined && !["en", "nb", "nl", "fr", "sv"].includes(language)) return yield* new UsageError({ message: `--language: expected en, nb, nl, fr or sv, got "${language}"` })
+      if (language !== undefined && !isLanguage(language)) return yield* new UsageError({ message: `--language: expected ${languagesInWords}, got "${language}"` })
       const locale = Option.getOrUndefined(flags.locale)
-      if (locale !== undefined && Intl.DateTimeFormat.supportedLocalesOf([locale]).length !== 1) return yield* new UsageError({ message: `--locale: "${locale}" is not a locale such as nb-NO` })
+      if (locale !== undefined && !isLocale(locale)) return yield* new UsageError({ message: `--locale: "${locale}" is not a locale such as nb-NO` })
       const ctx = yield* commandContext
       const created = yield* runSql((sql) => createSubscriptions(sql, ctx, {
         contactEmail: flags.contact, items, start, terms, collection: collection.method, paymentTerms: collection.terms,

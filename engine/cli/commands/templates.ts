@@ -5,7 +5,8 @@ import { existsSync } from "node:fs"
 import { writeOutFile } from "../outFile.ts"
 import type { EmailTemplate } from "../../../templates/index.ts"
 import { checkTemplates, emailTemplates, renderEmail, renderInvoice } from "../../../templates/index.ts"
-import { InputError, loadEmailData, loadInvoiceDocument, loadSettings, runSql } from "../../store/index.ts"
+import { isLanguage, isLocale, languagesInWords } from "../../billing/index.ts"
+import { loadEmailPreview, loadInvoiceDocument, loadSettings, runSql } from "../../store/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
@@ -38,11 +39,11 @@ const localeFlag = Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO (
 const outFlag = Flag.String("out").pipe(Flag.withDescription("write the HTML to FILE"), Flag.optional)
 
 const checkLanguage = (flag: Option.Option<string>) =>
-  Option.isSome(flag) && !["en", "nb", "nl", "fr", "sv"].includes(flag.value)
-    ? Effect.fail(new UsageError({ message: `--language: expected en, nb, nl, fr or sv, got "${flag.value}"` }))
+  Option.isSome(flag) && !isLanguage(flag.value)
+    ? Effect.fail(new UsageError({ message: `--language: expected ${languagesInWords}, got "${flag.value}"` }))
     : Effect.void
 const checkLocale = (flag: Option.Option<string>) =>
-  Option.isSome(flag) && Intl.DateTimeFormat.supportedLocalesOf([flag.value]).length !== 1
+  Option.isSome(flag) && !isLocale(flag.value)
     ? Effect.fail(new UsageError({ message: `--locale: "${flag.value}" is not a locale such as nb-NO` }))
     : Effect.void
 
@@ -93,18 +94,10 @@ const renderEmailCommand = Command.make(
       const json = yield* Json
       const rendered = yield* runSql(async (sql) => {
         const settings = await loadSettings(sql)
-        const [sub] = await sql<Array<{ email: string; language: string | null; locale: string | null; invoice_id: number | null }>>`
-          select c.email, coalesce(s.invoice_language, c.language) as language, coalesce(s.invoice_locale, c.locale) as locale,
-                 (select max(id) from invoices i where i.subscription_id = s.id) as invoice_id
-          from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${id}`
-        if (sub === undefined) throw new InputError(`--subscription: subscription ${id} does not exist`)
-        const data = await loadEmailData(sql, {
-          id: 0, kind: "email", template: flags.template, dedupe_key: "preview", subscription_id: id, invoice_id: sub.invoice_id, recipient: sub.email,
-          language: sub.language, locale: sub.locale, payload: {}, attempts: 0, created_on: new Date().toISOString().slice(0, 10)
-        }, settings)
-        return renderEmail(flags.template as EmailTemplate, data, {
-          language: Option.getOrElse(flags.language, () => sub.language ?? settings.language),
-          locale: Option.getOrElse(flags.locale, () => sub.locale ?? settings.locale),
+        const preview = await loadEmailPreview(sql, id, flags.template as EmailTemplate, new Date().toISOString().slice(0, 10), settings)
+        return renderEmail(flags.template as EmailTemplate, preview.data, {
+          language: Option.getOrElse(flags.language, () => preview.language),
+          locale: Option.getOrElse(flags.locale, () => preview.locale),
           templatesDir: dir ?? (settings.templatesDir || undefined)
         })
       })
