@@ -7,10 +7,8 @@
  * outbox messages together; gateway calls sit between two commits.
  */
 import { Effect } from "effect"
-import { hostname } from "node:os"
-import { randomUUID } from "node:crypto"
 import type { CalendarDate } from "../domain/index.ts"
-import type { EngineContext, PendingCharge } from "../store/index.ts"
+import type { PendingCharge } from "../store/index.ts"
 import {
   activateScheduled,
   applyPeriodEndCancellations,
@@ -33,7 +31,7 @@ import {
 } from "../store/index.ts"
 import { BusinessClock } from "./BusinessClock.ts"
 import { deadLocalOwner } from "./leaseOwners.ts"
-import { failpoint } from "./failpoint.ts"
+import { engineOwner, makeEngineContext } from "./engineContext.ts"
 import { Gateway } from "./Gateway.ts"
 import { TickHooks } from "./TickHooks.ts"
 
@@ -55,9 +53,7 @@ export interface TickSummary {
   delivered: number
 }
 
-const hostName = hostname()
-/** This process's identity on leases: host/pid/random. */
-export const engineOwner = `${hostName}/${process.pid}/${randomUUID().slice(0, 8)}`
+export { engineOwner }
 
 /** Leases held by processes on this host that no longer exist can be taken over at once. */
 const isDeadOwner = (owner: string): boolean => deadLocalOwner(owner, engineOwner)
@@ -96,7 +92,7 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   const settings = yield* db("loading settings", () => loadSettings(sql))
   const today = yield* clock.today(settings.timezone)
   const now = yield* clock.now
-  const ctx: EngineContext = { today, settings, owner: engineOwner, failpoint, now }
+  const ctx = makeEngineContext(settings, today, { now })
   const batch = options.batch
   const summary: TickSummary = {
     today, activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,

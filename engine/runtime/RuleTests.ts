@@ -18,7 +18,8 @@ import {
   addContact, cancelSubscription, createSubscriptions, Database, InputError, loadSettings, migrate, openDatabase, pauseSubscription, resumeSubscription, updateSubscription
 } from "../store/index.ts"
 import { BusinessClock, dayTime } from "./BusinessClock.ts"
-import { engineOwner, runTick } from "./Engine.ts"
+import { runTick } from "./Engine.ts"
+import { makeEngineContext } from "./engineContext.ts"
 import { Gateway } from "./Gateway.ts"
 import { runRulesTick } from "./RulesRuntime.ts"
 import { TickHooks } from "./TickHooks.ts"
@@ -200,7 +201,7 @@ export const runRuleTest = async (rules: CompiledRuleSet, c: RuleTestCase, datab
       deliverOutbox: () => Effect.succeed(0)
     })
     const gateway = Gateway.simulated.pipe(Layer.provide(dbLayer))
-    const ctxOn = async (day: CalendarDate): Promise<EngineContext> => ({ today: day, settings: await loadSettings(sql), owner: engineOwner, failpoint: () => {} })
+    const ctxOn = async (day: CalendarDate): Promise<EngineContext> => makeEngineContext(await loadSettings(sql), day, { failpoint: () => {} })
     const email = "buyer@rules-test.example"
     await addContact(sql, { email, name: c.contact.name ?? "Test Buyer", country: c.contact.country, language: c.contact.language, locale: c.contact.locale, paymentMethod: c.paymentMethod }, c.start)
     const [created] = await createSubscriptions(sql, await ctxOn(c.start), {

@@ -11,9 +11,9 @@ import { addDays, addMonthsClamped, toDayNumber } from "../../engine/billing/ind
 import type { CalendarDate, ItemSpec } from "../../engine/domain/index.ts"
 import { formatMajorAmount, parseBillingTerms, parseItemSpec } from "../../engine/domain/index.ts"
 import { BusinessClock, dayTime } from "../../engine/runtime/BusinessClock.ts"
-import { engineOwner, runTick } from "../../engine/runtime/Engine.ts"
+import { runTick } from "../../engine/runtime/Engine.ts"
+import { makeEngineContext } from "../../engine/runtime/engineContext.ts"
 import type { TickSummary } from "../../engine/runtime/Engine.ts"
-import { failpoint } from "../../engine/runtime/failpoint.ts"
 import { settleAttemptsNow } from "../../engine/runtime/settleNow.ts"
 import type { PaymentTerms } from "../../engine/domain/index.ts"
 import type { EngineContext } from "../../engine/store/index.ts"
@@ -83,7 +83,7 @@ export const runDemo = Effect.fn("runDemo")(function*(options: DemoOptions) {
   for (let i = 0; i < days; i++) {
     const day = addDays(options.start, i)
     yield* clock.set(dayTime(day))
-    const ctx: EngineContext = { today: day, settings: yield* db(() => loadSettings(sql)), owner: engineOwner, failpoint }
+    const ctx: EngineContext = makeEngineContext(yield* db(() => loadSettings(sql)), day)
     const refunds: Array<number> = []
     for (const action of byDay.get(day) ?? []) {
       // A customer's action that the product refuses (pausing a canceled subscription) is skipped, as ops would.
