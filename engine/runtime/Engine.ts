@@ -27,7 +27,8 @@ import {
   settleAttempts,
   unsettledLeaseOwners,
   dueSubscriptionIds,
-  dueWork
+  dueWork,
+  vacuumHotTables
 } from "../store/index.ts"
 import { BusinessClock } from "./BusinessClock.ts"
 import { deadLocalOwner } from "./leaseOwners.ts"
@@ -221,7 +222,7 @@ export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   if (!concurrent) {
     changesSinceVacuum += summary.invoiced + summary.charged + summary.failed + summary.retried + summary.reminders + summary.delivered + summary.rules + summary.overdue
     if (changesSinceVacuum >= (options.vacuumEvery ?? vacuumEvery)) {
-      yield* db("vacuuming the embedded database", () => sql.unsafe(`vacuum (analyze) ${hotTables.join(", ")}`))
+      yield* db("vacuuming the embedded database", () => vacuumHotTables(sql))
       changesSinceVacuum = 0
     }
   }
@@ -238,8 +239,6 @@ const maxPasses = 10
 const changesOf = (s: TickSummary): number =>
   s.activated + s.canceled + s.resumed + s.expired + s.invoiced + s.charged + s.failed + s.retried + s.overdue + s.reminders + s.parked + s.rules
 
-/** Tables whose rows the engine updates (dead tuples) or whose statistics its plans need. */
-const hotTables = ["subscriptions", "invoices", "payment_attempts", "outbox", "enrollments", "sim_gateway_ledger"]
 const vacuumEvery = 40_000
 let changesSinceVacuum = 0
 

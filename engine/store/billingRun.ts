@@ -601,6 +601,24 @@ export const claimUnsettledAttempts = async (sql: Sql, ctx: EngineContext, limit
   }))
 }
 
+/**
+ * Claims a command's own attempts (the refund of `cancel --refund-unused`) to
+ * settle them at once: only those still unsettled and not leased by a live
+ * engine; the rest the engine's next tick settles with the same keys.
+ */
+export const claimAttemptsNow = async (sql: Sql, ctx: EngineContext, attemptIds: ReadonlyArray<number>): Promise<Array<PendingCharge>> => {
+  const rows = await sql<Array<{ id: number; invoice_id: number; subscription_id: number; idempotency_key: string; kind: "charge" | "refund"; amount: number; currency: string; payment_method: string | null; number: string }>>`
+    update payment_attempts a set lease_owner = ${ctx.owner}, lease_until = now() + interval '60 seconds'
+    from invoices i
+    where a.id = any(${attemptIds as Array<number>}) and a.status in ('pending', 'unknown') and (a.lease_until is null or a.lease_until < now())
+      and i.id = a.invoice_id
+    returning a.id, a.invoice_id, i.subscription_id, a.idempotency_key, a.kind, a.amount, a.currency, a.payment_method, i.number`
+  return rows.map((r) => ({
+    attemptId: r.id, invoiceId: r.invoice_id, subscriptionId: r.subscription_id, idempotencyKey: r.idempotency_key,
+    kind: r.kind, amount: r.amount, currency: r.currency, paymentMethod: r.payment_method, reference: r.number
+  }))
+}
+
 /** Lease owners of unsettled attempts, for the caller to tell which are dead. */
 export const unsettledLeaseOwners = async (sql: Sql): Promise<Array<string>> =>
   (await sql<Array<{ lease_owner: string }>>`
