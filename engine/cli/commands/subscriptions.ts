@@ -7,11 +7,10 @@ import { Argument, Command, Flag } from "effect/cli"
 import { isLanguage, isLocale, languagesInWords, nextVersionAfter, versionInForce } from "../../billing/index.ts"
 import type { BillingTerms, ItemSpec, PaymentTerms } from "../../domain/index.ts"
 import { formatFrequency, formatMajorAmount, parseBillingTerms, parseItemSpec, subscriptionStatuses } from "../../domain/index.ts"
-import { settleAttemptsNow } from "../../runtime/settleNow.ts"
+import { cancelWithRefund } from "../../runtime/cancelWithRefund.ts"
 import { Gateway } from "../../runtime/Gateway.ts"
 import type { ItemVersion, StartChoice, StoredLine, SubscriptionRow } from "../../store/index.ts"
 import {
-  cancelSubscription,
   createSubscriptions,
   deleteSubscription,
   getSubscription,
@@ -218,12 +217,9 @@ const cancel = Command.make(
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const id = yield* idOf(flags.id)
-      const ctx = yield* commandContext
-      const result = yield* runSql((sql) => cancelSubscription(sql, ctx, id, { atPeriodEnd: flags.atPeriodEnd, refundUnused: flags.refundUnused }))
-      // The refund goes to the gateway after the cancel has committed; if this process dies, the engine settles it.
-      const refund = result.refund === undefined
-        ? undefined
-        : yield* settleAttemptsNow(ctx, [result.refund.attemptId]).pipe(Effect.provide(Gateway.simulated))
+      const { refundSettled: refund, ...result } = yield* cancelWithRefund(id, { atPeriodEnd: flags.atPeriodEnd, refundUnused: flags.refundUnused }).pipe(
+        Effect.provide(Gateway.simulated)
+      )
       if (json) return yield* Console.log(JSON.stringify({ id, ...result, refundSettled: refund }))
       const refundText = result.refund === undefined
         ? ""
