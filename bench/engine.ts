@@ -10,15 +10,12 @@
  */
 import { spawnSync } from "node:child_process"
 import { Effect, Layer } from "effect"
-import { BusinessClock, dayTime } from "../engine/runtime/BusinessClock.ts"
-import { runTick, stepTimings } from "../engine/runtime/Engine.ts"
-import { Gateway } from "../engine/runtime/Gateway.ts"
-import { TickHooks } from "../engine/runtime/TickHooks.ts"
+import { BusinessClock, dayTime, Gateway, runTick, stepTimings, TickHooks } from "../engine/runtime/index.ts"
 import type { CalendarDate } from "../engine/domain/index.ts"
 import { fmt, writeResults } from "./harness.ts"
 import { Database, openDatabase } from "../engine/store/index.ts"
 import { Exit, Scope } from "effect"
-import { seedDueSubscriptions } from "./seed.ts"
+import { seedDueSubscriptions } from "../test/seed.ts"
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name)

@@ -14,7 +14,7 @@ import { join } from "node:path"
 import type { CalendarDate } from "../engine/domain/index.ts"
 import type { DatabaseTarget, EngineContext, Sql } from "../engine/store/index.ts"
 import { addProduct, defaultSettings, importCsv, openDatabase } from "../engine/store/index.ts"
-import { makeEngineContext } from "../engine/runtime/engineContext.ts"
+import { makeEngineContext } from "../engine/runtime/index.ts"
 import { fmt, writeResults } from "./harness.ts"
 
 const arg = (name: string, dflt: number) => {

@@ -16,15 +16,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { addDays } from "../engine/billing/index.ts"
 import type { CalendarDate } from "../engine/domain/index.ts"
-import { BusinessClock, dayTime } from "../engine/runtime/BusinessClock.ts"
-import { runTick, stepTimings } from "../engine/runtime/Engine.ts"
-import { Gateway } from "../engine/runtime/Gateway.ts"
-import { TickHooks } from "../engine/runtime/TickHooks.ts"
-import { engineHooksLayer } from "../engine/runtime/hooks.ts"
+import { BusinessClock, dayTime, engineHooksLayer, Gateway, runTick, stepTimings, TickHooks } from "../engine/runtime/index.ts"
 import type { DatabaseTarget } from "../engine/store/index.ts"
 import { Database, openDatabase } from "../engine/store/index.ts"
 import { fmt, writeResults } from "./harness.ts"
-import { seedDueSubscriptions } from "./seed.ts"
+import { seedDueSubscriptions } from "../test/seed.ts"
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name)

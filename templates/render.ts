@@ -10,12 +10,12 @@ import type Handlebars from "handlebars"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { resolveLanguage } from "../engine/billing/locale.ts"
+import { resolveLanguage } from "../engine/billing/index.ts"
 import { formatDate, formatMoney, formatNumber, formatPercent } from "./format.ts"
 import type { EmailData, EmailTemplate, InvoiceDocumentData } from "./schemas.ts"
 
 export const builtInDir = fileURLToPath(new URL(".", import.meta.url))
-export { type Language, languages } from "../engine/billing/locale.ts"
+export { type Language, languages } from "../engine/billing/index.ts"
 
 export interface RenderOptions {
   readonly language: string

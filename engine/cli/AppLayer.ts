@@ -7,11 +7,9 @@
  */
 import { Effect, Layer, Option } from "effect"
 import { resolve } from "node:path"
-import { BusinessClock, parseNow } from "../runtime/BusinessClock.ts"
-import type { GivenNow } from "../runtime/StoreClock.ts"
-import { storeClockLayer } from "../runtime/StoreClock.ts"
+import { BusinessClock, currentEngineContext, parseNow, storeClockLayer } from "../runtime/index.ts"
+import type { GivenNow } from "../runtime/index.ts"
 import { Database, defaultEmbeddedDir, inspectEmbeddedDir, makeDirs, resolveDatabaseTarget } from "../store/index.ts"
-import { currentEngineContext } from "../runtime/engineContext.ts"
 import { UsageError } from "./CliFailure.ts"
 import { Db, Now } from "./GlobalFlags.ts"
 

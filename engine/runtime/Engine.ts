@@ -54,7 +54,6 @@ export interface TickSummary {
   delivered: number
 }
 
-export { engineOwner }
 
 /** Leases held by processes on this host that no longer exist can be taken over at once. */
 const isDeadOwner = (owner: string): boolean => deadLocalOwner(owner, engineOwner)

@@ -7,8 +7,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { isLanguage, isLocale, languagesInWords, nextVersionAfter, versionInForce } from "../../billing/index.ts"
 import type { BillingTerms, ItemSpec, PaymentTerms } from "../../domain/index.ts"
 import { formatFrequency, formatMajorAmount, parseBillingTerms, parseItemSpec, subscriptionStatuses } from "../../domain/index.ts"
-import { cancelWithRefund } from "../../runtime/cancelWithRefund.ts"
-import { Gateway } from "../../runtime/Gateway.ts"
+import { cancelWithRefund, Gateway } from "../../runtime/index.ts"
 import type { ItemVersion, StartChoice, StoredLine, SubscriptionRow } from "../../store/index.ts"
 import {
   createSubscriptions,
