@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { ReportSet } from "../../reports/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
-import type { BusinessClock, Gateway, GatewayUnavailable, TickHooks } from "../runtime/index.ts"
+import type { BusinessClock, EngineState, Gateway, GatewayUnavailable, TickHooks } from "../runtime/index.ts"
 import type { Database, DatabaseError } from "../store/index.ts"
 
 export interface DemoOptions {
@@ -29,7 +29,7 @@ export interface DemoResult {
   readonly reports: ReportSet
 }
 
-export type DemoRun = (options: DemoOptions) => Effect.Effect<DemoResult, DatabaseError | GatewayUnavailable, Database | BusinessClock | Gateway | TickHooks>
+export type DemoRun = (options: DemoOptions) => Effect.Effect<DemoResult, DatabaseError | GatewayUnavailable, Database | BusinessClock | EngineState | Gateway | TickHooks>
 
 /** The coffee-shop example: its runner and its rules. */
 export const demoExampleDir = fileURLToPath(new URL("../../examples/coffee-shop/", import.meta.url))

@@ -19,6 +19,7 @@ import {
 } from "../store/index.ts"
 import { BusinessClock, dayTime } from "./BusinessClock.ts"
 import { runTick } from "./Engine.ts"
+import { EngineState, makeEngineState } from "./EngineState.ts"
 import { makeEngineContext } from "./engineContext.ts"
 import { Gateway } from "./Gateway.ts"
 import { runRulesTick } from "./RulesRuntime.ts"
@@ -194,6 +195,7 @@ export const runRuleTest = async (rules: CompiledRuleSet, c: RuleTestCase, datab
       deliverOutbox: () => Effect.succeed(0)
     })
     const gateway = Gateway.simulated.pipe(Layer.provide(dbLayer))
+    const engineState = Layer.succeed(EngineState, makeEngineState())
     const ctxOn = async (day: CalendarDate): Promise<EngineContext> => makeEngineContext(await loadSettings(sql), day, { failpoint: () => {} })
     const email = "buyer@rules-test.example"
     await addContact(sql, { email, name: c.contact.name ?? "Test Buyer", country: c.contact.country, language: c.contact.language, locale: c.contact.locale, paymentMethod: c.paymentMethod }, c.start)
@@ -203,7 +205,7 @@ export const runRuleTest = async (rules: CompiledRuleSet, c: RuleTestCase, datab
     })
     for (let day = c.start; toDayNumber(day) <= toDayNumber(c.until); day = addDays(day, 1)) {
       for (const e of c.events.filter((x) => x.on === day)) await applyEvent(sql, await ctxOn(day), created!.id, e)
-      await Effect.runPromise(runTick({ batch: 100 }).pipe(Effect.provide(Layer.mergeAll(dbLayer, BusinessClock.fixed(dayTime(day)), hooks, gateway))))
+      await Effect.runPromise(runTick({ batch: 100 }).pipe(Effect.provide(Layer.mergeAll(dbLayer, BusinessClock.fixed(dayTime(day)), hooks, gateway, engineState))))
     }
     const seen = await observe(sql)
     const diff = [

@@ -5,7 +5,7 @@ import { rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { CalendarDate } from "../../domain/index.ts"
 import { revenueReportHtml } from "../../../reports/index.ts"
-import { advanceStoreClock, BusinessClock, dayTime, engineHooksLayer, Gateway, loadRuleDirectory } from "../../runtime/index.ts"
+import { advanceStoreClock, BusinessClock, dayTime, EngineState, engineHooksLayer, Gateway, loadRuleDirectory } from "../../runtime/index.ts"
 import { Database, describeOwner, inspectEmbeddedDir, liveOwner, loadSettings, makeDirs, runSql } from "../../store/index.ts"
 import { UsageError } from "../CliFailure.ts"
 import { demoExampleDir, loadDemoRunner } from "../demoRunner.ts"
@@ -38,7 +38,7 @@ export const demoCommand = Command.make(
       const demoRules = loadRuleDirectory(join(demoExampleDir, "rules"))
       const runDemo = yield* Effect.promise(loadDemoRunner)
       const db = Database.layer({ _tag: "Embedded", dataDir: flags.dir, longRunning: true })
-      const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(() => demoRules.ruleSet, join(flags.out, "mail"), { enrollExisting: true })).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
+      const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(() => demoRules.ruleSet, join(flags.out, "mail"), { enrollExisting: true }), EngineState.layer).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
       // The demo's store stays on a test clock at the demo's last day, so commands on it later (--db) go on from there.
       const leaveOnLastDay = Effect.gen(function*() {
         const timeZone = (yield* runSql(loadSettings)).timezone

@@ -7,7 +7,7 @@ import { Console, Effect, Layer, Option, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { addDays, parseCalendarDate, toDayNumber } from "../../billing/index.ts"
 import type { CalendarDate } from "../../domain/index.ts"
-import { advanceStoreClock, describeTick, engineHooksLayer, engineOnce, Gateway, loadRuleDirectory, realTimeEngineRefusal, resolveCommandTime, runTick, simulateDays, simulationStart, watchRules } from "../../runtime/index.ts"
+import { advanceStoreClock, describeTick, engineHooksLayer, engineOnce, EngineState, Gateway, loadRuleDirectory, realTimeEngineRefusal, resolveCommandTime, runTick, simulateDays, simulationStart, watchRules } from "../../runtime/index.ts"
 import type { TickSummary } from "../../runtime/index.ts"
 import { givenNow, withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
@@ -40,7 +40,7 @@ const loadRules = (dir: string | undefined, watchForChanges: boolean) =>
   })
 
 const engineLayers = (rules: (() => CompiledRuleSet) | undefined, enrollExisting = false) =>
-  Layer.mergeAll(Gateway.simulated, engineHooksLayer(rules, undefined, { enrollExisting }))
+  Layer.mergeAll(Gateway.simulated, engineHooksLayer(rules, undefined, { enrollExisting }), EngineState.layer)
 
 /** What each figure of a simulate summary counts, printed beside it. */
 const figureMeanings: Record<keyof Omit<TickSummary, "today">, string> = {

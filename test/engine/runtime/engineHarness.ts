@@ -7,7 +7,7 @@ import { Effect, Layer } from "effect"
 import { addDays, BillingSchedule, toDayNumber } from "../../../engine/billing/index.ts"
 import type { CalendarDate, Frequency } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
-import { BusinessClock, dayTime, engineOwner, Gateway, runTick, TickHooks } from "../../../engine/runtime/index.ts"
+import { BusinessClock, dayTime, engineOwner, EngineState, Gateway, runTick, TickHooks } from "../../../engine/runtime/index.ts"
 import type { TickSummary } from "../../../engine/runtime/index.ts"
 import type { EngineContext, Sql } from "../../../engine/store/index.ts"
 import { loadSettings } from "../../../engine/store/index.ts"
@@ -57,7 +57,7 @@ export const createSubscription = async (sql: Sql, spec: SubscriptionSpec): Prom
 }
 
 export const engineLayer = (t: TestDatabase, date: string) =>
-  Layer.mergeAll(t.layer, BusinessClock.fixed(dayTime(date as CalendarDate)), TickHooks.none, Gateway.simulated.pipe(Layer.provide(t.layer)))
+  Layer.mergeAll(t.layer, BusinessClock.fixed(dayTime(date as CalendarDate)), TickHooks.none, Gateway.simulated.pipe(Layer.provide(t.layer)), EngineState.layer)
 
 /** Runs one engine tick at business date `date`. */
 export const tickAt = (t: TestDatabase, date: string, batch = 100): Promise<TickSummary> =>

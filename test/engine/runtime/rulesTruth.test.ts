@@ -9,7 +9,7 @@ import { compileRules, explainRules, parseRules } from "../../../dsl/index.ts"
 import type { CompiledRuleSet } from "../../../dsl/index.ts"
 import { autoRenew, parseItemSpec } from "../../../engine/domain/index.ts"
 import type { CalendarDate, ItemSpec } from "../../../engine/domain/index.ts"
-import { BusinessClock, dayTime, Gateway, runRulesTick, runTick, TickHooks } from "../../../engine/runtime/index.ts"
+import { BusinessClock, dayTime, EngineState, Gateway, runRulesTick, runTick, TickHooks } from "../../../engine/runtime/index.ts"
 import { addContact, createSubscriptions, explainContexts, updateSubscription } from "../../../engine/store/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
@@ -46,7 +46,7 @@ const tick = (date: string, set: CompiledRuleSet, options: { enrollExisting?: bo
     runRules: (ctx) => runRulesTick(() => set, ctx, 1000, options).pipe(Effect.provide(t.layer)),
     deliverOutbox: () => Effect.succeed(0)
   })
-  const layer = Layer.mergeAll(t.layer, BusinessClock.fixed(dayTime(date as CalendarDate)), hooks, Gateway.simulated.pipe(Layer.provide(t.layer)))
+  const layer = Layer.mergeAll(t.layer, BusinessClock.fixed(dayTime(date as CalendarDate)), hooks, Gateway.simulated.pipe(Layer.provide(t.layer)), EngineState.layer)
   return Effect.runPromise(runTick({ batch: 100 }).pipe(Effect.provide(layer)))
 }
 
