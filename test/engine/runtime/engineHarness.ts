@@ -7,7 +7,7 @@ import { Effect, Layer } from "effect"
 import { addDays, BillingSchedule, toDayNumber } from "../../../engine/billing/index.ts"
 import type { CalendarDate, Frequency } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
-import { BusinessClock, dayTime, engineOwner, EngineState, Gateway, runTick, TickHooks } from "../../../engine/runtime/index.ts"
+import { BusinessClock, dayTime, EngineState, Gateway, makeEngineContext, runTick, TickHooks } from "../../../engine/runtime/index.ts"
 import type { TickSummary } from "../../../engine/runtime/index.ts"
 import type { EngineContext, Sql } from "../../../engine/store/index.ts"
 import { loadSettings } from "../../../engine/store/index.ts"
@@ -89,9 +89,5 @@ export const outboxOf = async (sql: Sql, id: number) =>
   sql<Array<{ template: string; dedupe_key: string; kind: string }>>`select template, dedupe_key, kind from outbox where subscription_id = ${id} order by id`
 
 /** The engine context a command would build at business date `date`. */
-export const contextAt = async (t: TestDatabase, date: string): Promise<EngineContext> => ({
-  today: date as CalendarDate,
-  settings: await loadSettings(t.db.sql),
-  owner: engineOwner,
-  failpoint: () => {}
-})
+export const contextAt = async (t: TestDatabase, date: string): Promise<EngineContext> =>
+  makeEngineContext(await loadSettings(t.db.sql), date as CalendarDate, { failpoint: () => {} })
