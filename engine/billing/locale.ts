@@ -10,8 +10,11 @@ export type Language = (typeof languages)[number]
 
 export const isLanguage = (value: string): value is Language => (languages as ReadonlyArray<string>).includes(value)
 
-/** "en, nb, nl, fr or sv", for messages. */
-export const languagesInWords = `${languages.slice(0, -1).join(", ")} or ${languages[languages.length - 1]}`
+const inWords = (conjunction: "or" | "and") => `${languages.slice(0, -1).join(", ")} ${conjunction} ${languages[languages.length - 1]}`
+/** "en, nb, nl, fr or sv", for messages: one of them. */
+export const languagesInWords = inWords("or")
+/** "en, nb, nl, fr and sv", for messages: every one. */
+export const everyLanguageInWords = inWords("and")
 
 /** A language without a catalog renders in English, the catalogs' reference. */
 export const resolveLanguage = (language: string): Language => (isLanguage(language) ? language : "en")

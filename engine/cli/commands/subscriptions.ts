@@ -4,7 +4,7 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { isLanguage, isLocale, languagesInWords, nextVersionAfter, versionInForce } from "../../billing/index.ts"
+import { isLanguage, isLocale, languages, languagesInWords, nextVersionAfter, versionInForce } from "../../billing/index.ts"
 import type { BillingTerms, ItemSpec, PaymentTerms } from "../../domain/index.ts"
 import { formatFrequency, formatMajorAmount, parseBillingTerms, parseItemSpec, subscriptionStatuses } from "../../domain/index.ts"
 import { cancelWithRefund, Gateway } from "../../runtime/index.ts"
@@ -59,7 +59,7 @@ const create = Command.make(
     terms: Flag.String("terms").pipe(Flag.withDescription("auto-renew (default) or fixed:N"), Flag.optional),
     collection: Flag.String("collection").pipe(Flag.withDescription("charge (default) or invoice[:due-on-receipt|:net-15|:net-30|:net-60]"), Flag.optional),
     paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("payment-method token (default: the contact's)"), Flag.optional),
-    language: Flag.String("language").pipe(Flag.withDescription("language of invoices and emails: en, nb, nl, fr, sv"), Flag.optional),
+    language: Flag.String("language").pipe(Flag.withDescription(`language of invoices and emails: ${languages.join(", ")}`), Flag.optional),
     locale: Flag.String("locale").pipe(Flag.withDescription("locale of dates and money, e.g. nb-NO"), Flag.optional),
     reminders: Flag.Boolean("reminders").pipe(Flag.withDescription("remind the buyer before each payment"), Flag.withDefault(false))
   },

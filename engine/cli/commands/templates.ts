@@ -5,7 +5,7 @@ import { existsSync } from "node:fs"
 import { writeOutFile } from "../outFile.ts"
 import type { EmailTemplate } from "../../../templates/index.ts"
 import { checkTemplates, emailTemplates, renderEmail, renderInvoice } from "../../../templates/index.ts"
-import { isLanguage, isLocale, languagesInWords } from "../../billing/index.ts"
+import { everyLanguageInWords, isLanguage, isLocale, languagesInWords } from "../../billing/index.ts"
 import { loadEmailPreview, loadInvoiceDocument, loadSettings, runSql } from "../../store/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
@@ -27,14 +27,14 @@ const check = Command.make("check", { templates: templatesFlag }, (flags) =>
     const dir = yield* dirOf(flags.templates)
     const diagnostics = checkTemplates({ templatesDir: dir })
     if (json) yield* Console.log(JSON.stringify({ diagnostics }))
-    else if (diagnostics.length === 0) yield* Console.log("templates: every template has its labels in en, nb, nl, fr and sv, and every variable in its data")
+    else if (diagnostics.length === 0) yield* Console.log(`templates: every template has its labels in ${everyLanguageInWords}, and every variable in its data`)
     for (const d of diagnostics) if (!json) yield* Console.error(`${d.file}:${d.line}: error: ${d.message}`)
     if (diagnostics.length > 0) return yield* new CheckFailed({ message: `${diagnostics.length} template error${diagnostics.length === 1 ? "" : "s"}` })
   })).pipe(Command.withDescription("Check every template in every language: missing labels, unknown variables"))
 
 export const templatesCommand = Command.make("templates").pipe(Command.withDescription("Email and invoice templates"), Command.withSubcommands([check]))
 
-const languageFlag = Flag.String("language").pipe(Flag.withDescription("en, nb, nl, fr or sv (default: the subscription's, the contact's, the account's)"), Flag.optional)
+const languageFlag = Flag.String("language").pipe(Flag.withDescription(`${languagesInWords} (default: the subscription's, the contact's, the account's)`), Flag.optional)
 const localeFlag = Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO (default: as the language)"), Flag.optional)
 const outFlag = Flag.String("out").pipe(Flag.withDescription("write the HTML to FILE"), Flag.optional)
 
