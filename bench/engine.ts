@@ -10,15 +10,12 @@
  */
 import { spawnSync } from "node:child_process"
 import { Effect, Layer } from "effect"
-import { BusinessClock, dayTime } from "../engine/runtime/BusinessClock.ts"
-import { runTick, stepTimings } from "../engine/runtime/Engine.ts"
-import { Gateway } from "../engine/runtime/Gateway.ts"
-import { TickHooks } from "../engine/runtime/TickHooks.ts"
+import { BusinessClock, dayTime, EngineState, Gateway, makeEngineState, runTick, TickHooks } from "../engine/runtime/index.ts"
 import type { CalendarDate } from "../engine/domain/index.ts"
 import { fmt, writeResults } from "./harness.ts"
 import { Database, openDatabase } from "../engine/store/index.ts"
 import { Exit, Scope } from "effect"
-import { seedDueSubscriptions } from "./seed.ts"
+import { seedDueSubscriptions } from "../test/seed.ts"
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name)
@@ -40,7 +37,8 @@ try {
   const rssBefore = process.memoryUsage().rss
   let peakRss = rssBefore
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }, 50)
-  const layer = Layer.mergeAll(t.layer, BusinessClock.fixed(dayTime("2026-03-01" as CalendarDate)), TickHooks.none, Gateway.simulated.pipe(Layer.provide(t.layer)))
+  const engineState = makeEngineState()
+  const layer = Layer.mergeAll(t.layer, BusinessClock.fixed(dayTime("2026-03-01" as CalendarDate)), TickHooks.none, Gateway.simulated.pipe(Layer.provide(t.layer)), Layer.succeed(EngineState, engineState))
   const t0 = performance.now()
   const cpu0 = process.cpuUsage()
   const summary = await Effect.runPromise(runTick({ batch }).pipe(Effect.provide(layer)))
@@ -71,12 +69,12 @@ try {
   console.log(`  ${seconds.toFixed(2)} s  ${fmt(rate)} renewals/s  (${fmt(counts!.invoices)} invoices, ${fmt(counts!.events)} events, ${fmt(counts!.outbox)} messages, ${fmt(counts!.ledger)} gateway charges)`)
   console.log(`  engine process CPU: ${(engineCpuShare * 100).toFixed(0)}% of one core (the rest of the time it waits on PostgreSQL)`)
   console.log(`  peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB (process at start ${(rssBefore / 2 ** 20).toFixed(0)} MB)`)
-  console.log(`  steps: ${[...stepTimings].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ${(v.ms / 1000).toFixed(2)} s`).join(", ")}`)
+  console.log(`  steps: ${[...engineState.stepTimings()].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ${(v.ms / 1000).toFixed(2)} s`).join(", ")}`)
   console.log(`  pgbench (TPC-B-like, 2 clients, 10 s): ${fmt(tps)} tps; renewals per pgbench transaction: ${(rate / tps).toFixed(2)}`)
   writeResults("engine", {
     subscriptions: N, batch, seconds, engineCpuShare, renewalsPerSecond: Math.round(rate), peakRssMb: Math.round(peakRss / 2 ** 20),
     pgbenchTps: tps, ratioToPgbenchTps: rate / tps, rows: counts,
-    stepSeconds: Object.fromEntries([...stepTimings].map(([k, v]) => [k, Number((v.ms / 1000).toFixed(2))]))
+    stepSeconds: Object.fromEntries([...engineState.stepTimings()].map(([k, v]) => [k, Number((v.ms / 1000).toFixed(2))]))
   })
 } finally {
   await t.db.sql.unsafe(`drop schema ${schema} cascade`)

@@ -14,6 +14,7 @@ import { join } from "node:path"
 import type { CalendarDate } from "../engine/domain/index.ts"
 import type { DatabaseTarget, EngineContext, Sql } from "../engine/store/index.ts"
 import { addProduct, defaultSettings, importCsv, openDatabase } from "../engine/store/index.ts"
+import { makeEngineContext } from "../engine/runtime/index.ts"
 import { fmt, writeResults } from "./harness.ts"
 
 const arg = (name: string, dflt: number) => {
@@ -22,7 +23,7 @@ const arg = (name: string, dflt: number) => {
 }
 const N = arg("--subscriptions", 100_000)
 const sample = 2_000
-const ctx: EngineContext = { today: "2026-03-01" as CalendarDate, settings: defaultSettings(), owner: "bench", failpoint: () => {} }
+const ctx: EngineContext = makeEngineContext(defaultSettings(), "2026-03-01" as CalendarDate, { owner: "bench", failpoint: () => {} })
 
 const contactsCsv = (n: number) => "email,name,payment_method\n" + Array.from({ length: n }, (_, i) => `buyer${i}@example.com,Buyer ${i},pm_ok`).join("\n") + "\n"
 const subscriptionsCsv = (n: number) =>

@@ -7,10 +7,10 @@
 import { Engine } from "json-rules-engine"
 import { checkSource, compileRules, parseRules } from "../dsl/index.ts"
 import type { EvalContext } from "../dsl/index.ts"
+import { languages } from "../engine/billing/index.ts"
 import { fmt, writeResults } from "./harness.ts"
 
 const statuses = ["active", "unpaid", "past_due", "paused", "canceled"]
-const languages = ["en", "nb", "nl", "fr", "sv"]
 let seed = 11
 const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
 

@@ -9,7 +9,7 @@
  */
 import { Effect, Exit, Scope } from "effect"
 import { openDatabase } from "../engine/store/index.ts"
-import { seedDueSubscriptions } from "./seed.ts"
+import { seedDueSubscriptions } from "../test/seed.ts"
 
 const dir = process.argv[2]
 if (dir === undefined) {

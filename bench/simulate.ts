@@ -16,15 +16,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { addDays } from "../engine/billing/index.ts"
 import type { CalendarDate } from "../engine/domain/index.ts"
-import { BusinessClock, dayTime } from "../engine/runtime/BusinessClock.ts"
-import { runTick, stepTimings } from "../engine/runtime/Engine.ts"
-import { Gateway } from "../engine/runtime/Gateway.ts"
-import { TickHooks } from "../engine/runtime/TickHooks.ts"
-import { engineHooksLayer } from "../engine/runtime/hooks.ts"
+import { BusinessClock, dayTime, engineHooksLayer, EngineState, Gateway, makeEngineState, runTick, TickHooks } from "../engine/runtime/index.ts"
 import type { DatabaseTarget } from "../engine/store/index.ts"
 import { Database, openDatabase } from "../engine/store/index.ts"
 import { fmt, writeResults } from "./harness.ts"
-import { seedDueSubscriptions } from "./seed.ts"
+import { seedDueSubscriptions } from "../test/seed.ts"
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name)
@@ -53,13 +49,13 @@ const simulateYear = async (label: string, target: DatabaseTarget, options: { da
       return { invoiced, delivered }
     })
     const hooks = options.mailDir === undefined ? TickHooks.none : engineHooksLayer(undefined, options.mailDir).pipe(Layer.provide(Layer.succeed(Database, db)))
-    const layer = Layer.mergeAll(Layer.succeed(Database, db), BusinessClock.fixed(dayTime(first)), hooks, Gateway.simulated.pipe(Layer.provide(Layer.succeed(Database, db))))
+    const engineState = makeEngineState()
+    const layer = Layer.mergeAll(Layer.succeed(Database, db), BusinessClock.fixed(dayTime(first)), hooks, Gateway.simulated.pipe(Layer.provide(Layer.succeed(Database, db))), Layer.succeed(EngineState, engineState))
     const t0 = performance.now()
     const { invoiced, delivered } = await Effect.runPromise(program.pipe(Effect.provide(layer)))
     const seconds = (performance.now() - t0) / 1000
-    const steps = [...stepTimings.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)
+    const steps = [...engineState.stepTimings().entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)
     console.log(`    slowest steps: ${steps.map(([k, v]) => `${k} ${(v.ms / 1000).toFixed(1)} s/${v.calls}`).join(", ")}`)
-    stepTimings.clear()
     console.log(`  ${label.padEnd(10)} ${seconds.toFixed(1)} s for ${days} days, ${fmt(invoiced)} invoices${delivered > 0 ? `, ${fmt(delivered)} emails delivered` : ""} (${fmt(invoiced / seconds)} invoices/s, ${(seconds * 1000 / days).toFixed(0)} ms/day)`)
     return { seconds, invoiced, delivered }
   } finally {

@@ -10,12 +10,12 @@ import type Handlebars from "handlebars"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { resolveLanguage } from "../engine/billing/index.ts"
 import { formatDate, formatMoney, formatNumber, formatPercent } from "./format.ts"
 import type { EmailData, EmailTemplate, InvoiceDocumentData } from "./schemas.ts"
 
 export const builtInDir = fileURLToPath(new URL(".", import.meta.url))
-export const languages = ["en", "nb", "nl", "fr", "sv"] as const
-export type Language = (typeof languages)[number]
+export { type Language, languages } from "../engine/billing/index.ts"
 
 export interface RenderOptions {
   readonly language: string
@@ -106,8 +106,6 @@ const compiled = (relative: string, templatesDir?: string): Handlebars.TemplateD
   }
   return t
 }
-
-const resolveLanguage = (language: string): Language => ((languages as ReadonlyArray<string>).includes(language) ? language as Language : "en")
 
 const run = (relative: string, data: object, options: RenderOptions): string => {
   const language = resolveLanguage(options.language)

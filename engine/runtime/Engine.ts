@@ -5,12 +5,13 @@
  * subscription starting today is billed today). Each step claims work in
  * batches with FOR UPDATE SKIP LOCKED and commits its state, events and
  * outbox messages together; gateway calls sit between two commits.
+ *
+ * A tick is an ordered list of named steps: `passSteps` run in passes until
+ * one changes nothing, then `closingSteps` run once.
  */
 import { Effect } from "effect"
-import { hostname } from "node:os"
-import { randomUUID } from "node:crypto"
 import type { CalendarDate } from "../domain/index.ts"
-import type { EngineContext, PendingCharge } from "../store/index.ts"
+import type { DueWork, EngineContext, PendingCharge, Sql } from "../store/index.ts"
 import {
   activateScheduled,
   connectionLost,
@@ -20,6 +21,8 @@ import {
   createDueRetries,
   Database,
   DatabaseError,
+  dueSubscriptionIds,
+  dueWork,
   expireCompletedTerms,
   loadSettings,
   markOverdueInvoices,
@@ -29,13 +32,15 @@ import {
   sendDueReminders,
   settleAttempts,
   unsettledLeaseOwners,
-  dueSubscriptionIds,
-  dueWork
+  vacuumHotTables
 } from "../store/index.ts"
 import { BusinessClock } from "./BusinessClock.ts"
-import { deadLocalOwner } from "./leaseOwners.ts"
-import { failpoint } from "./failpoint.ts"
+import { engineOwner, makeEngineContext } from "./engineContext.ts"
+import type { EngineStateService } from "./EngineState.ts"
+import { EngineState } from "./EngineState.ts"
+import type { GatewayUnavailable } from "./Gateway.ts"
 import { Gateway } from "./Gateway.ts"
+import { deadLocalOwner } from "./leaseOwners.ts"
 import { TickHooks } from "./TickHooks.ts"
 
 export interface TickSummary {
@@ -56,31 +61,6 @@ export interface TickSummary {
   delivered: number
 }
 
-const hostName = hostname()
-/** This process's identity on leases: host/pid/random. */
-export const engineOwner = `${hostName}/${process.pid}/${randomUUID().slice(0, 8)}`
-
-/** Leases held by processes on this host that no longer exist can be taken over at once. */
-const isDeadOwner = (owner: string): boolean => deadLocalOwner(owner, engineOwner)
-
-/** Time spent per step since the process started, for benchmarks and `--log-format json`. */
-export const stepTimings = new Map<string, { calls: number; ms: number }>()
-
-const timed = <A>(what: string, work: () => Promise<A>) => async () => {
-  const t0 = performance.now()
-  try {
-    return await work()
-  } finally {
-    const entry = stepTimings.get(what) ?? { calls: 0, ms: 0 }
-    entry.calls++
-    entry.ms += performance.now() - t0
-    stepTimings.set(what, entry)
-  }
-}
-
-const db = <A>(what: string, work: () => Promise<A>) =>
-  Effect.tryPromise({ try: timed(what, work), catch: (cause) => new DatabaseError({ message: `${what}: ${messageOf(cause)}`, cause }) })
-
 export interface TickOptions {
   readonly batch: number
   /** Billing workers inside this process (default 3 on a server, 1 on the embedded database). */
@@ -89,154 +69,283 @@ export interface TickOptions {
   readonly vacuumEvery?: number
 }
 
+/** Leases held by processes on this host that no longer exist can be taken over at once. */
+const isDeadOwner = (owner: string): boolean => deadLocalOwner(owner, engineOwner)
+
+/** What every step of one tick works with. */
+interface Tick {
+  readonly sql: Sql
+  readonly concurrent: boolean
+  readonly ctx: EngineContext
+  readonly batch: number
+  readonly options: TickOptions
+  readonly summary: TickSummary
+  readonly gateway: Gateway["Service"]
+  readonly hooks: TickHooks["Service"]
+  readonly clock: BusinessClock["Service"]
+  readonly state: EngineStateService
+}
+
+type TickError = DatabaseError | GatewayUnavailable
+
+export interface TickStep {
+  readonly name: string
+  readonly run: (tick: Tick, due: DueWork) => Effect.Effect<void, TickError>
+}
+
+/** A store call, timed as `what` in the engine's state; its failure a DatabaseError naming `what`. */
+const db = <A>(state: EngineStateService, what: string, work: () => Promise<A>) =>
+  Effect.tryPromise({
+    try: async () => {
+      const t0 = performance.now()
+      try {
+        return await work()
+      } finally {
+        state.recordStep(what, performance.now() - t0)
+      }
+    },
+    catch: (cause) => new DatabaseError({ message: `${what}: ${messageOf(cause)}`, cause })
+  })
+
+/** Sends charges to the gateway (between two commits) and records their outcomes. */
+const sendAndSettle = (tick: Tick, charges: ReadonlyArray<PendingCharge>) =>
+  Effect.gen(function*() {
+    if (charges.length === 0) return
+    const t0 = performance.now()
+    const results = yield* tick.gateway.submit(charges)
+    tick.state.recordStep("gateway", performance.now() - t0)
+    const outcome = yield* db(tick.state, "recording payment outcomes", () =>
+      settleAttempts(tick.sql, tick.ctx, charges.map((c, i) => ({ attemptId: c.attemptId, result: results[i]! }))))
+    tick.summary.charged += outcome.succeeded
+    tick.summary.failed += outcome.failed
+    tick.summary.unknown += outcome.unknown
+  })
+
+/** Runs a batch step until it finds less than a full batch; the number of rows it handled. */
+const repeat = (tick: Tick, name: string, step: () => Promise<number>) =>
+  Effect.gen(function*() {
+    let total = 0
+    for (;;) {
+      const n = yield* db(tick.state, name, step)
+      total += n
+      if (n < tick.batch) return total
+    }
+  })
+
+/** A lifecycle step: `when` the due check says so, repeated in batches, counted in `field`. */
+const lifecycleStep = (
+  name: string,
+  when: keyof DueWork,
+  field: "canceled" | "resumed" | "activated" | "expired" | "overdue",
+  work: (sql: Sql, ctx: EngineContext, batch: number) => Promise<number>
+): TickStep => ({
+  name,
+  run: (tick, due) =>
+    due[when]
+      ? Effect.map(repeat(tick, name, () => work(tick.sql, tick.ctx, tick.batch)), (n) => {
+        tick.summary[field] += n
+      })
+      : Effect.void
+})
+
+/** Attempts left unsettled by a crash or a lost reply: ask again with the same key. */
+const settleUnsettled: TickStep = {
+  name: "unsettled attempts",
+  run: (tick, due) =>
+    Effect.gen(function*() {
+      if (!due.unsettled) return
+      const dead = (yield* db(tick.state, "reading leases", () => unsettledLeaseOwners(tick.sql))).filter(isDeadOwner)
+      for (;;) {
+        const claimed = yield* db(tick.state, "claiming unsettled attempts", () => claimUnsettledAttempts(tick.sql, tick.ctx, tick.batch, dead))
+        yield* sendAndSettle(tick, claimed)
+        if (claimed.length < tick.batch) return
+      }
+    })
+}
+
+/** One billing worker: one period per subscription per batch, until nothing is due. */
+const billingWorker = (tick: Tick) =>
+  Effect.gen(function*() {
+    const { sql, ctx, batch, summary, state } = tick
+    for (;;) {
+      const billed = yield* db(state, "billing", () => billDueBatch(sql, ctx, batch)).pipe(
+        Effect.catch((error) =>
+          // One bad record must not stop billing: bill the batch one by one, park what keeps failing.
+          // A lost database is no bad record: the tick stops there (its batch rolled back).
+          Effect.gen(function*() {
+            if (connectionLost(error)) return yield* Effect.fail(error)
+            yield* Effect.logWarning(`billing batch failed (${error.message}); retrying one by one`)
+            const ids = yield* db(state, "listing due subscriptions", () => dueSubscriptionIds(sql, ctx, batch))
+            const charges: Array<PendingCharge> = []
+            let invoices = 0
+            for (const id of ids) {
+              const one = yield* db(state, "billing", () => billDueBatch(sql, ctx, 1, [id])).pipe(
+                Effect.catch((e) =>
+                  connectionLost(e) ? Effect.fail(e) : db(state, "recording a failure", () => recordSubscriptionFailure(sql, id, e.message)).pipe(
+                    Effect.tap((parked) => Effect.sync(() => { if (parked) summary.parked++ })),
+                    Effect.as({ invoices: 0, charges: [] as Array<PendingCharge>, ids: [] as Array<number>, more: false })
+                  ))
+              )
+              invoices += one.invoices
+              charges.push(...one.charges)
+            }
+            return { invoices, charges, ids, more: ids.length > 0 }
+          })
+        )
+      )
+      summary.invoiced += billed.invoices
+      yield* sendAndSettle(tick, billed.charges)
+      // A subscription behind by several periods is billed one period per pass, in order, until none is due.
+      if (!billed.more) return
+    }
+  })
+
+/**
+ * Billing. Workers claim disjoint batches (SKIP LOCKED), so one invoices while another waits on the
+ * gateway. Resumes and scheduled starts earlier in the pass may have made billing due, so those days check again.
+ */
+const bill: TickStep = {
+  name: "billing",
+  run: (tick, due) => {
+    if (!(due.billing || due.resumes || due.starts)) return Effect.void
+    const workers = tick.concurrent ? tick.options.workers ?? 3 : 1
+    return Effect.forEach(Array.from({ length: workers }, () => billingWorker(tick)), (worker) => worker, { concurrency: workers, discard: true })
+  }
+}
+
+/** Retries of failed charges whose day has come. */
+const retry: TickStep = {
+  name: "retries",
+  run: (tick, due) =>
+    Effect.gen(function*() {
+      if (!due.retries) return
+      for (;;) {
+        const retries = yield* db(tick.state, "creating retries", () => createDueRetries(tick.sql, tick.ctx, tick.batch))
+        tick.summary.retried += retries.length
+        yield* sendAndSettle(tick, retries)
+        if (retries.length < tick.batch) return
+      }
+    })
+}
+
+/** Billing today moves next billing dates into the reminder window: check reminders whenever something was billed. */
+const remind: TickStep = {
+  name: "reminders",
+  run: (tick, due) =>
+    due.reminders || tick.summary.invoiced > 0
+      ? Effect.map(repeat(tick, "reminders", () => sendDueReminders(tick.sql, tick.ctx, tick.batch)), (n) => {
+        tick.summary.reminders += n
+      })
+      : Effect.void
+}
+
+/** Rules, plugged in by their room (their actions can make lifecycle steps due: they run in the passes). */
+const runRules: TickStep = {
+  name: "rules",
+  run: (tick) => Effect.map(tick.hooks.runRules(tick.ctx), (n) => {
+    tick.summary.rules += n
+  })
+}
+
+/** The steps of one pass, in order: settle, lifecycle before billing, billing, retries, dunning, rules. */
+export const passSteps: ReadonlyArray<TickStep> = [
+  settleUnsettled,
+  lifecycleStep("period-end cancellations", "cancellations", "canceled", applyPeriodEndCancellations),
+  lifecycleStep("resumes", "resumes", "resumed", resumeDuePaused),
+  lifecycleStep("scheduled starts", "starts", "activated", activateScheduled),
+  lifecycleStep("expiries", "expiries", "expired", expireCompletedTerms),
+  bill,
+  retry,
+  lifecycleStep("overdue invoices", "overdue", "overdue", markOverdueInvoices),
+  remind,
+  runRules
+]
+
+/**
+ * Delivery, plugged in by its room, once the passes are done. The outbox's retries run on business
+ * time, so `--now` and the simulator retry (and give up) on their own ticks.
+ */
+const deliver: TickStep = {
+  name: "delivery",
+  run: (tick) =>
+    Effect.gen(function*() {
+      tick.summary.delivered += yield* tick.hooks.deliverOutbox(tick.ctx, yield* tick.clock.now)
+    })
+}
+
+/**
+ * The embedded database has no autovacuum: without this its indexes fill with dead entries
+ * and its planner has no statistics, and every step slows down as the rows pile up.
+ */
+const vacuum: TickStep = {
+  name: "vacuum",
+  run: (tick) =>
+    Effect.gen(function*() {
+      if (tick.concurrent) return
+      const s = tick.summary
+      const changes = tick.state.addChanges(s.invoiced + s.charged + s.failed + s.retried + s.reminders + s.delivered + s.rules + s.overdue)
+      if (changes >= (tick.options.vacuumEvery ?? vacuumEvery)) {
+        yield* db(tick.state, "vacuuming the embedded database", () => vacuumHotTables(tick.sql))
+        tick.state.vacuumed()
+      }
+    })
+}
+
+/** The steps after the passes, once per tick. */
+export const closingSteps: ReadonlyArray<TickStep> = [deliver, vacuum]
+
+// One pass runs every step once. A step can make an earlier one due on the same day (a retry that
+// succeeds makes its subscription billable again; a rule may pause or cancel), so passes repeat until
+// one changes nothing: a second tick on the same day then finds nothing to do. Every step claims only
+// what is due by data, so a repeated pass is harmless; the bound guards against a step that keeps
+// finding work (a bug), which is logged rather than looped forever.
+const onePass = (tick: Tick) =>
+  Effect.gen(function*() {
+    const before = changesOf(tick.summary)
+    const due = yield* db(tick.state, "checking for due work", () => dueWork(tick.sql, tick.ctx))
+    for (const step of passSteps) yield* step.run(tick, due)
+    return changesOf(tick.summary) - before
+  })
+
 export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
   const { sql, concurrent } = yield* Database
   const clock = yield* BusinessClock
-  const gateway = yield* Gateway
-  const hooks = yield* TickHooks
-  const settings = yield* db("loading settings", () => loadSettings(sql))
+  const state = yield* EngineState
+  const settings = yield* db(state, "loading settings", () => loadSettings(sql))
   const today = yield* clock.today(settings.timezone)
   const now = yield* clock.now
-  const ctx: EngineContext = { today, settings, owner: engineOwner, failpoint, now }
-  const batch = options.batch
-  const summary: TickSummary = {
-    today, activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
-    retried: 0, overdue: 0, reminders: 0, parked: 0, rules: 0, delivered: 0
+  const tick: Tick = {
+    sql, concurrent, clock, state, options,
+    ctx: makeEngineContext(settings, today, { now }),
+    batch: options.batch,
+    gateway: yield* Gateway,
+    hooks: yield* TickHooks,
+    summary: {
+      today, activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
+      retried: 0, overdue: 0, reminders: 0, parked: 0, rules: 0, delivered: 0
+    }
   }
-
-  const sendAndSettle = (charges: ReadonlyArray<PendingCharge>) =>
-    Effect.gen(function*() {
-      if (charges.length === 0) return
-      const t0 = performance.now()
-      const results = yield* gateway.submit(charges)
-      const entry = stepTimings.get("gateway") ?? { calls: 0, ms: 0 }
-      entry.calls++
-      entry.ms += performance.now() - t0
-      stepTimings.set("gateway", entry)
-      const outcome = yield* db("recording payment outcomes", () =>
-        settleAttempts(sql, ctx, charges.map((c, i) => ({ attemptId: c.attemptId, result: results[i]! }))))
-      summary.charged += outcome.succeeded
-      summary.failed += outcome.failed
-      summary.unknown += outcome.unknown
-    })
-
-  const repeat = (name: string, step: () => Promise<number>) =>
-    Effect.gen(function*() {
-      let total = 0
-      for (;;) {
-        const n = yield* db(name, step)
-        total += n
-        if (n < batch) return total
-      }
-    })
-
-  // One pass runs every step once. A step can make an earlier one due on the same day (a retry that
-  // succeeds makes its subscription billable again; a rule may pause or cancel), so passes repeat until
-  // one changes nothing: a second tick on the same day then finds nothing to do. Every step claims only
-  // what is due by data, so a repeated pass is harmless; the bound guards against a step that keeps
-  // finding work (a bug), which is logged rather than looped forever.
-  // (The pass's steps keep the tick's indentation.)
-  const onePass = Effect.gen(function*() {
-  const before = changesOf(summary)
-  const due = yield* db("checking for due work", () => dueWork(sql, ctx))
-
-  // 1. Attempts left unsettled by a crash or a lost reply: ask again with the same key.
-  const dead = due.unsettled ? (yield* db("reading leases", () => unsettledLeaseOwners(sql))).filter(isDeadOwner) : []
-  while (due.unsettled) {
-    const claimed = yield* db("claiming unsettled attempts", () => claimUnsettledAttempts(sql, ctx, batch, dead))
-    yield* sendAndSettle(claimed)
-    if (claimed.length < batch) break
-  }
-
-  // 2. Lifecycle before billing.
-  if (due.cancellations) summary.canceled += yield* repeat("period-end cancellations", () => applyPeriodEndCancellations(sql, ctx, batch))
-  if (due.resumes) summary.resumed += yield* repeat("resumes", () => resumeDuePaused(sql, ctx, batch))
-  if (due.starts) summary.activated += yield* repeat("scheduled starts", () => activateScheduled(sql, ctx, batch))
-  if (due.expiries) summary.expired += yield* repeat("expiries", () => expireCompletedTerms(sql, ctx, batch))
-
-  // 3. Billing: one period per subscription per batch, until nothing is due. Workers claim
-  // disjoint batches (SKIP LOCKED), so one invoices while another waits on the gateway.
-  const billingLoop = Effect.gen(function*() {
-  for (;;) {
-    const billed = yield* db("billing", () => billDueBatch(sql, ctx, batch)).pipe(
-      Effect.catch((error) =>
-        // One bad record must not stop billing: bill the batch one by one, park what keeps failing.
-        // A lost database is no bad record: the tick stops there (its batch rolled back).
-        Effect.gen(function*() {
-          if (connectionLost(error)) return yield* Effect.fail(error)
-          yield* Effect.logWarning(`billing batch failed (${error.message}); retrying one by one`)
-          const ids = yield* db("listing due subscriptions", () => dueSubscriptionIds(sql, ctx, batch))
-          const charges: Array<PendingCharge> = []
-          let invoices = 0
-          for (const id of ids) {
-            const one = yield* db("billing", () => billDueBatch(sql, ctx, 1, [id])).pipe(
-              Effect.catch((e) =>
-                connectionLost(e) ? Effect.fail(e) : db("recording a failure", () => recordSubscriptionFailure(sql, id, e.message)).pipe(
-                  Effect.tap((parked) => Effect.sync(() => { if (parked) summary.parked++ })),
-                  Effect.as({ invoices: 0, charges: [] as Array<PendingCharge>, ids: [] as Array<number>, more: false })
-                ))
-            )
-            invoices += one.invoices
-            charges.push(...one.charges)
-          }
-          return { invoices, charges, ids, more: ids.length > 0 }
-        })
-      )
-    )
-    summary.invoiced += billed.invoices
-    yield* sendAndSettle(billed.charges)
-    // A subscription behind by several periods is billed one period per pass, in order, until none is due.
-    if (!billed.more) break
-  }
-  })
-  const workers = concurrent ? options.workers ?? 3 : 1
-  // Resumes and scheduled starts above may have made billing due, so those days check again.
-  const billingDue = due.billing || due.resumes || due.starts
-  if (billingDue) yield* Effect.forEach(Array.from({ length: workers }, () => billingLoop), (loop) => loop, { concurrency: workers, discard: true })
-
-  // 4. Retries of failed charges whose day has come.
-  while (due.retries) {
-    const retries = yield* db("creating retries", () => createDueRetries(sql, ctx, batch))
-    summary.retried += retries.length
-    yield* sendAndSettle(retries)
-    if (retries.length < batch) break
-  }
-
-  // 5. Overdue invoices, reminders.
-  if (due.overdue) summary.overdue += yield* repeat("overdue invoices", () => markOverdueInvoices(sql, ctx, batch))
-  // Billing today moves next billing dates into the reminder window: check reminders whenever something was billed.
-  if (due.reminders || summary.invoiced > 0) summary.reminders += yield* repeat("reminders", () => sendDueReminders(sql, ctx, batch))
-
-  // 6. Rules, plugged in by their room (their actions can make lifecycle steps due: they run in the passes).
-  summary.rules += yield* hooks.runRules(ctx)
-  return changesOf(summary) - before
-  })
   for (let pass = 1; ; pass++) {
-    const changes = yield* onePass
+    const changes = yield* onePass(tick)
     if (changes === 0) break
     if (pass >= maxPasses) {
       yield* Effect.logWarning(`${today}: still finding work after ${maxPasses} passes of the tick; the rest waits for the next tick`)
       break
     }
   }
-
-  // Delivery, plugged in by its room, once the passes are done. The outbox's retries run on business time, so `--now` and the simulator retry (and give up) on their own ticks.
-  summary.delivered += yield* hooks.deliverOutbox(ctx, yield* clock.now)
-
-  // 7. The embedded database has no autovacuum: without this its indexes fill with dead entries
-  // and its planner has no statistics, and every step slows down as the rows pile up.
-  if (!concurrent) {
-    changesSinceVacuum += summary.invoiced + summary.charged + summary.failed + summary.retried + summary.reminders + summary.delivered + summary.rules + summary.overdue
-    if (changesSinceVacuum >= (options.vacuumEvery ?? vacuumEvery)) {
-      yield* db("vacuuming the embedded database", () => sql.unsafe(`vacuum (analyze) ${hotTables.join(", ")}`))
-      changesSinceVacuum = 0
-    }
-  }
-  return summary
+  for (const step of closingSteps) yield* step.run(tick, noWorkDue)
+  return tick.summary
 })
 
 /** Passes of one tick at most; each pass after the first follows from work the previous one did. */
 const maxPasses = 10
+
+const vacuumEvery = 40_000
+
+/** The closing steps do not read the due check. */
+const noWorkDue: DueWork = {
+  unsettled: false, cancellations: false, resumes: false, starts: false, expiries: false, billing: false, retries: false, overdue: false, reminders: false
+}
 
 /**
  * What a pass changed (delivery excluded: it runs once, after the passes). An attempt left unknown
@@ -244,11 +353,6 @@ const maxPasses = 10
  */
 const changesOf = (s: TickSummary): number =>
   s.activated + s.canceled + s.resumed + s.expired + s.invoiced + s.charged + s.failed + s.retried + s.overdue + s.reminders + s.parked + s.rules
-
-/** Tables whose rows the engine updates (dead tuples) or whose statistics its plans need. */
-const hotTables = ["subscriptions", "invoices", "payment_attempts", "outbox", "enrollments", "sim_gateway_ledger"]
-const vacuumEvery = 40_000
-let changesSinceVacuum = 0
 
 export const describeTick = (s: TickSummary): string => {
   const parts = Object.entries(s).filter(([k, v]) => k !== "today" && typeof v === "number" && v > 0).map(([k, v]) => `${k} ${v}`)

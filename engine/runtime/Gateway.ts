@@ -6,7 +6,7 @@
  * key, never by charging under a new one.
  */
 import { Context, Effect, Layer, Schema } from "effect"
-import { Database } from "../store/index.ts"
+import { chargedReferences, Database, enterInLedger, ledgerEntries, refuseOnce } from "../store/index.ts"
 import { failpoint } from "./failpoint.ts"
 
 export interface GatewayRequest {
@@ -58,21 +58,10 @@ export class Gateway extends Context.Service<Gateway, {
           try: async (): Promise<Array<GatewayResult>> => {
             if (requests.length === 0) return []
             const keys = requests.map((r) => r.idempotencyKey)
-            // Lookups go key by key through the indexes (unnest + join): a plan that scans the growing
-            // ledger instead, chosen on stale statistics, made a simulated year twice as slow.
             const refs = [...new Set(requests.filter((r) => r.paymentMethod === "pm_fail_once").map((r) => r.reference))]
-            const seenRefs = refs.length === 0
-              ? new Set<string>()
-              : new Set((await sql<Array<{ merchant_reference: string }>>`
-                  select r.ref as merchant_reference from unnest(${refs}::text[]) as r(ref)
-                  where exists (select 1 from sim_gateway_ledger l where l.merchant_reference = r.ref and l.kind = 'charge')`).map((r) => r.merchant_reference))
+            const seenRefs = await chargedReferences(sql, refs)
             // A 429 comes before any processing: the request is refused, nothing enters the ledger.
-            const limited = requests.filter((r) => r.kind === "charge" && r.paymentMethod === "pm_rate_limited").map((r) => r.idempotencyKey)
-            const refused = limited.length === 0
-              ? new Set<string>()
-              : new Set((await sql<Array<{ idempotency_key: string }>>`
-                  insert into sim_gateway_refusals (idempotency_key, http_status) select k, 429 from unnest(${limited}::text[]) as u(k)
-                  on conflict (idempotency_key) do nothing returning idempotency_key`).map((r) => r.idempotency_key))
+            const refused = await refuseOnce(sql, requests.filter((r) => r.kind === "charge" && r.paymentMethod === "pm_rate_limited").map((r) => r.idempotencyKey))
             const processed = requests.filter((r) => !refused.has(r.idempotencyKey))
             const decide = (r: GatewayRequest): "succeeded" | "declined" => {
               if (r.kind === "refund") return "succeeded"
@@ -89,20 +78,11 @@ export class Gateway extends Context.Service<Gateway, {
               }
             }
             // Within one submission, a pm_fail_once invoice's first request decides for the rest.
-            const outcomes = processed.map(decide)
-            const processedKeys = processed.map((r) => r.idempotencyKey)
-            const inserted = new Set((await sql<Array<{ idempotency_key: string }>>`
-              insert into sim_gateway_ledger (idempotency_key, kind, amount, currency, payment_method, outcome, reference, merchant_reference)
-              select * from unnest(
-                ${processedKeys}::text[], ${processed.map((r) => r.kind)}::text[], ${processed.map((r) => r.amount)}::int8[],
-                ${processed.map((r) => r.currency)}::text[], ${processed.map((r) => r.paymentMethod ?? "")}::text[],
-                ${outcomes}::text[], ${processedKeys.map((k) => "ch_" + k)}::text[], ${processed.map((r) => r.reference)}::text[])
-              on conflict (idempotency_key) do nothing
-              returning idempotency_key`).map((r) => r.idempotency_key))
-            const ledger = new Map((await sql<Array<{ idempotency_key: string; outcome: string; reference: string; payment_method: string }>>`
-              select l.idempotency_key, l.outcome, l.reference, l.payment_method
-              from unnest(${keys}::text[]) as k(key) join sim_gateway_ledger l on l.idempotency_key = k.key`)
-              .map((r) => [r.idempotency_key, r]))
+            const inserted = await enterInLedger(sql, processed.map((r) => ({
+              idempotencyKey: r.idempotencyKey, kind: r.kind, amount: r.amount, currency: r.currency, paymentMethod: r.paymentMethod ?? "",
+              outcome: decide(r), reference: "ch_" + r.idempotencyKey, merchantReference: r.reference
+            })))
+            const ledger = await ledgerEntries(sql, keys)
             failpoint("after-gateway-call")
             return requests.map((r): GatewayResult => {
               if (refused.has(r.idempotencyKey)) return { _tag: "Unknown", reason: "gateway HTTP 429 rate limited (nothing charged; asked again with the same key)" }
@@ -116,7 +96,7 @@ export class Gateway extends Context.Service<Gateway, {
               }
               return row.outcome === "succeeded"
                 ? { _tag: "Succeeded", gatewayRef: row.reference }
-                : { _tag: "Declined", reason: row.payment_method === "" ? "no payment method on file" : "card declined" }
+                : { _tag: "Declined", reason: row.paymentMethod === "" ? "no payment method on file" : "card declined" }
             })
           },
           catch: (cause) => new GatewayUnavailable({ message: `gateway unavailable: ${String(cause)}`, cause })

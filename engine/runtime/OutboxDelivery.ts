@@ -18,6 +18,7 @@ import type { AccountSettings, ClaimedMessage, DeliveryOutcome, Sql } from "../s
 import { claimOutbox, Database, DatabaseError, holdsOutboxLease, loadEmailDataBatch, loadInvoiceDocument, loadSettings, messageOf, recordDeliveries, renewOutboxLeases, sendingLeaseOwners } from "../store/index.ts"
 import { renderEmail, renderInvoice } from "../../templates/index.ts"
 import { openPdfPrinter, type PdfPrinter } from "../../templates/pdf.ts"
+import { languageOf, localeOf } from "../billing/index.ts"
 import { failpoint } from "./failpoint.ts"
 import { deadLocalOwner } from "./leaseOwners.ts"
 
@@ -278,7 +279,7 @@ export const templateRendererLayer = (templatesDir: string | undefined) =>
           if (m.kind === "webhook") return renderWebhook(m, signingSecret)
           const d = data[next++]!
           try {
-            const rendered = renderEmail(d.template, d, { language: m.language ?? settings.language, locale: m.locale ?? settings.locale, templatesDir: templatesDir ?? (settings.templatesDir || undefined) })
+            const rendered = renderEmail(d.template, d, { language: languageOf({ invoice_language: m.language }, settings), locale: localeOf({ invoice_locale: m.locale }, settings), templatesDir: templatesDir ?? (settings.templatesDir || undefined) })
             return { ...rendered, from }
           } catch (e) {
             return e instanceof Error ? e : new Error(String(e))

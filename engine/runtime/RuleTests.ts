@@ -15,10 +15,12 @@ import type { CalendarDate, ItemSpec } from "../domain/index.ts"
 import { parseBillingTerms, parseItemSpec } from "../domain/index.ts"
 import type { DatabaseService, EngineContext, Sql } from "../store/index.ts"
 import {
-  addContact, cancelSubscription, createSubscriptions, Database, InputError, loadSettings, migrate, openDatabase, pauseSubscription, resumeSubscription, updateSubscription
+  addContact, cancelSubscription, createSubscriptions, Database, InputError, loadSettings, migrate, openDatabase, pauseSubscription, resumeSubscription, ruleEffects, updateSubscription, useNewSchema
 } from "../store/index.ts"
 import { BusinessClock, dayTime } from "./BusinessClock.ts"
-import { engineOwner, runTick } from "./Engine.ts"
+import { runTick } from "./Engine.ts"
+import { EngineState, makeEngineState } from "./EngineState.ts"
+import { makeEngineContext } from "./engineContext.ts"
 import { Gateway } from "./Gateway.ts"
 import { runRulesTick } from "./RulesRuntime.ts"
 import { TickHooks } from "./TickHooks.ts"
@@ -127,13 +129,7 @@ export const readRuleTests = (file: string): Array<RuleTestCase> => {
 
 /** What the rules did to the case's subscription: `RULE STATUS` per enrollment, one line per action. */
 const observe = async (sql: Sql) => {
-  const enrollments = await sql<Array<{ rule_id: string; status: string }>>`select rule_id, status from enrollments order by id`
-  const messages = await sql<Array<{ kind: string; template: string | null; recipient: string; payload: Record<string, any>; created_on: string }>>`
-    select kind, template, recipient, payload, created_on::text as created_on from outbox where payload ? 'rule_id' order by id`
-  const sets = await sql<Array<{ data: Record<string, any>; occurred_on: string }>>`
-    select data, occurred_on::text as occurred_on from events where source = 'rule' and type = 'subscription.property_changed' order by id`
-  const tasks = await sql<Array<{ title: string; due_on: string | null }>>`select title, due_on::text as due_on from tasks order by id`
-  const lists = await sql<Array<{ list_name: string; added_on: string }>>`select list_name, added_on::text as added_on from list_members order by list_name`
+  const { enrollments, messages, propertyChanges: sets, tasks, lists } = await ruleEffects(sql)
   return {
     enrollments: enrollments.map((e) => `${e.rule_id} ${e.status}`),
     actions: [
@@ -180,8 +176,7 @@ export const openRuleTestDatabase = async () => {
   return {
     fresh: async (): Promise<DatabaseService> => {
       const schema = `rule_test_${++cases}`
-      await db.sql.unsafe(`create schema ${schema}`)
-      await db.sql.unsafe(`set search_path to ${schema}`)
+      await useNewSchema(db.sql, schema)
       await migrate(db.sql)
       return db
     },
@@ -200,7 +195,8 @@ export const runRuleTest = async (rules: CompiledRuleSet, c: RuleTestCase, datab
       deliverOutbox: () => Effect.succeed(0)
     })
     const gateway = Gateway.simulated.pipe(Layer.provide(dbLayer))
-    const ctxOn = async (day: CalendarDate): Promise<EngineContext> => ({ today: day, settings: await loadSettings(sql), owner: engineOwner, failpoint: () => {} })
+    const engineState = Layer.succeed(EngineState, makeEngineState())
+    const ctxOn = async (day: CalendarDate): Promise<EngineContext> => makeEngineContext(await loadSettings(sql), day, { failpoint: () => {} })
     const email = "buyer@rules-test.example"
     await addContact(sql, { email, name: c.contact.name ?? "Test Buyer", country: c.contact.country, language: c.contact.language, locale: c.contact.locale, paymentMethod: c.paymentMethod }, c.start)
     const [created] = await createSubscriptions(sql, await ctxOn(c.start), {
@@ -209,7 +205,7 @@ export const runRuleTest = async (rules: CompiledRuleSet, c: RuleTestCase, datab
     })
     for (let day = c.start; toDayNumber(day) <= toDayNumber(c.until); day = addDays(day, 1)) {
       for (const e of c.events.filter((x) => x.on === day)) await applyEvent(sql, await ctxOn(day), created!.id, e)
-      await Effect.runPromise(runTick({ batch: 100 }).pipe(Effect.provide(Layer.mergeAll(dbLayer, BusinessClock.fixed(dayTime(day)), hooks, gateway))))
+      await Effect.runPromise(runTick({ batch: 100 }).pipe(Effect.provide(Layer.mergeAll(dbLayer, BusinessClock.fixed(dayTime(day)), hooks, gateway, engineState))))
     }
     const seen = await observe(sql)
     const diff = [

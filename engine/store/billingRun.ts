@@ -9,7 +9,7 @@
  * FOR UPDATE SKIP LOCKED, so several engines can share the database.
  */
 import type { LineAmounts } from "../billing/index.ts"
-import { BillingSchedule, addDays, lineAmounts, toDayNumber, totalsOf } from "../billing/index.ts"
+import { BillingSchedule, addDays, languageOf, lineAmounts, localeOf, toDayNumber, totalsOf } from "../billing/index.ts"
 import type { CalendarDate, Frequency, LineItem, MinorUnits } from "../domain/index.ts"
 import { paymentTermsDays } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
@@ -75,10 +75,8 @@ export interface PendingCharge {
   readonly reference: string
 }
 
-export const languageOf = (row: { invoice_language: string | null; contact_language: string | null }, s: AccountSettings) =>
-  row.invoice_language ?? row.contact_language ?? s.language
-export const localeOf = (row: { invoice_locale: string | null; contact_locale: string | null }, s: AccountSettings) =>
-  row.invoice_locale ?? row.contact_locale ?? s.locale
+// The fallback's one home is engine/billing/locale.ts; re-exported for the store's run files.
+export { languageOf, localeOf }
 
 const toLineItem = (l: LineRow): LineItem => ({
   name: l.name,
@@ -596,6 +594,24 @@ export const claimUnsettledAttempts = async (sql: Sql, ctx: EngineContext, limit
         and (lease_until is null or lease_until < now() or lease_owner = any(${deadOwners as Array<string>}))
         and (status = 'pending' or check_after is null or check_after <= ${now}::timestamptz)
       order by id limit ${limit} for update skip locked)
+      and i.id = a.invoice_id
+    returning a.id, a.invoice_id, i.subscription_id, a.idempotency_key, a.kind, a.amount, a.currency, a.payment_method, i.number`
+  return rows.map((r) => ({
+    attemptId: r.id, invoiceId: r.invoice_id, subscriptionId: r.subscription_id, idempotencyKey: r.idempotency_key,
+    kind: r.kind, amount: r.amount, currency: r.currency, paymentMethod: r.payment_method, reference: r.number
+  }))
+}
+
+/**
+ * Claims a command's own attempts (the refund of `cancel --refund-unused`) to
+ * settle them at once: only those still unsettled and not leased by a live
+ * engine; the rest the engine's next tick settles with the same keys.
+ */
+export const claimAttemptsNow = async (sql: Sql, ctx: EngineContext, attemptIds: ReadonlyArray<number>): Promise<Array<PendingCharge>> => {
+  const rows = await sql<Array<{ id: number; invoice_id: number; subscription_id: number; idempotency_key: string; kind: "charge" | "refund"; amount: number; currency: string; payment_method: string | null; number: string }>>`
+    update payment_attempts a set lease_owner = ${ctx.owner}, lease_until = now() + interval '60 seconds'
+    from invoices i
+    where a.id = any(${attemptIds as Array<number>}) and a.status in ('pending', 'unknown') and (a.lease_until is null or a.lease_until < now())
       and i.id = a.invoice_id
     returning a.id, a.invoice_id, i.subscription_id, a.idempotency_key, a.kind, a.amount, a.currency, a.payment_method, i.number`
   return rows.map((r) => ({

@@ -3,6 +3,7 @@
  * unique keys have the last word), archiving products, showing and listing.
  */
 import type { Frequency } from "../domain/index.ts"
+import { isLanguage, isLocale, languages } from "../billing/index.ts"
 import { formatFrequency, isCurrencyCode, parseFrequency, parseMajorAmount, unitPriceProblem } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
@@ -189,25 +190,15 @@ export interface ContactRow {
 }
 
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
-export const languages = ["en", "nb", "nl", "fr", "sv"] as const
-
-/** A locale tag Intl knows; a malformed tag (which Intl throws on) is not one. */
-const isSupportedLocale = (locale: string): boolean => {
-  try {
-    return Intl.DateTimeFormat.supportedLocalesOf([locale]).length === 1
-  } catch {
-    return false
-  }
-}
 
 export const validateContact = (input: ContactInput, where = ""): void => {
   const at = (flag: string) => (where === "" ? flag : `${where}: ${flag}`)
   if (input.email.length > 254) throw new InputError(`${at("--email")}: an email address of ${input.email.length} characters; at most 254 (RFC 5321)`)
   if (!emailPattern.test(input.email)) throw new InputError(`${at("--email")}: "${input.email}" is not an email address`)
-  if (input.language !== undefined && !(languages as ReadonlyArray<string>).includes(input.language)) {
+  if (input.language !== undefined && !isLanguage(input.language)) {
     throw new InputError(`${at("--language")}: expected one of ${languages.join(", ")}, got "${input.language}"`)
   }
-  if (input.locale !== undefined && !isSupportedLocale(input.locale)) {
+  if (input.locale !== undefined && !isLocale(input.locale)) {
     throw new InputError(`${at("--locale")}: "${input.locale}" is not a locale such as nb-NO`)
   }
   if (input.country !== undefined && !/^[A-Za-z]{2}$/.test(input.country)) {

@@ -6,6 +6,7 @@
  */
 import type { EmailData, EmailTemplate, InvoiceDocumentData } from "../../templates/index.ts"
 import { formatAddress } from "../../templates/index.ts"
+import { languageOf, localeOf } from "../billing/index.ts"
 import { draftInvoices } from "./billingRun.ts"
 import { formatIban, paymentReference, schemeForCountry } from "../billing/paymentReference.ts"
 import type { ClaimedMessage } from "./outboxQueue.ts"
@@ -50,8 +51,8 @@ export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings:
     where i.id = ${invoiceId}`
   if (inv === undefined) throw new InputError(`invoice ${invoiceId} does not exist`)
   const lines = await sql<Array<Record<string, any>>>`select * from invoice_lines where invoice_id = ${invoiceId} order by line_no`
-  const language = inv["invoice_language"] ?? inv["contact_language"] ?? settings.language
-  const locale = inv["invoice_locale"] ?? inv["contact_locale"] ?? settings.locale
+  const language = languageOf(inv, settings)
+  const locale = localeOf(inv, settings)
   const data: InvoiceDocumentData = {
     number: inv["number"], currency: inv["currency"], issueDate: inv["issue_date"], dueDate: inv["due_date"],
     periodStart: inv["period_start"], periodEnd: inv["period_end"],
@@ -148,4 +149,25 @@ const transferOf = (template: EmailTemplate, inv: Record<string, any> | undefine
   if (template !== "invoice_sent" || inv === undefined) return {}
   const t = bankTransferOf(settings, { number: inv["number"], id: Number(inv["id"]), collectionMethod: inv["collection_method"] })
   return t === undefined ? {} : { bankAccount: t.account, paymentReference: t.reference, referenceKey: t.referenceKey }
+}
+
+/**
+ * The data of an email previewed for a subscription (`render email`), as if
+ * queued on `createdOn`, with the language and locale it would be sent in.
+ */
+export const loadEmailPreview = async (
+  sql: Sql, subscriptionId: number, template: EmailTemplate, createdOn: string, settings: AccountSettings
+): Promise<{ data: EmailData & { template: EmailTemplate } } & DocumentContext> => {
+  const [sub] = await sql<Array<{ email: string; invoice_language: string | null; contact_language: string | null; invoice_locale: string | null; contact_locale: string | null; invoice_id: number | null }>>`
+    select c.email, s.invoice_language, c.language as contact_language, s.invoice_locale, c.locale as contact_locale,
+           (select max(id) from invoices i where i.subscription_id = s.id) as invoice_id
+    from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${subscriptionId}`
+  if (sub === undefined) throw new InputError(`--subscription: subscription ${subscriptionId} does not exist`)
+  const language = languageOf(sub, settings)
+  const locale = localeOf(sub, settings)
+  const data = await loadEmailData(sql, {
+    id: 0, kind: "email", template, dedupe_key: "preview", subscription_id: subscriptionId, invoice_id: sub.invoice_id, recipient: sub.email,
+    language, locale, payload: {}, attempts: 0, created_on: createdOn
+  }, settings)
+  return { data, language, locale }
 }

@@ -4,12 +4,12 @@
  * headers come in the chosen language; values are never translated.
  */
 import { formatFrequency, formatMajorAmount } from "../domain/index.ts"
-import { lineAmounts } from "../billing/index.ts"
+import { type Language, lineAmounts } from "../billing/index.ts"
 import { formatCsv, spreadsheetSafe } from "./csv.ts"
 import type { Sql } from "./Database.ts"
 
-export const headerLanguages = ["en", "nb", "nl", "fr", "sv"] as const
-export type HeaderLanguage = (typeof headerLanguages)[number]
+export { languages as headerLanguages } from "../billing/index.ts"
+export type HeaderLanguage = Language
 export type ExportProperties = "view" | "all" | "all-with-associations"
 
 const headers: Record<string, Record<HeaderLanguage, string>> = {

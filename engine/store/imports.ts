@@ -13,7 +13,7 @@
  *                  collection, payment_method, language, locale, reminders
  */
 import type { PlannedSubscription } from "../billing/index.ts"
-import { inputDateProblem, parseCalendarDate, planPurchase } from "../billing/index.ts"
+import { inputDateProblem, isLanguage, languagesInWords, parseCalendarDate, planPurchase } from "../billing/index.ts"
 import type { ItemSpec } from "../domain/index.ts"
 import { parseBillingTerms, parseItemSpec, subscriptionCreatedData } from "../domain/index.ts"
 import { createHash } from "node:crypto"
@@ -308,7 +308,7 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
     const paymentMethod = opt(first.get("payment_method")) ?? contact.payment_method
     if (cm?.[1] === "charge" && paymentMethod === null) problems.add(first.line, "payment_method", "charging needs a payment method (here or on the contact)")
     const language = opt(first.get("language"))
-    if (language !== undefined && !["en", "nb", "nl", "fr", "sv"].includes(language)) problems.add(first.line, "language", `expected en, nb, nl, fr or sv, got "${language}"`)
+    if (language !== undefined && !isLanguage(language)) problems.add(first.line, "language", `expected ${languagesInWords}, got "${language}"`)
     const remindersText = opt(first.get("reminders")) ?? "false"
     if (!["true", "false", "yes", "no"].includes(remindersText)) problems.add(first.line, "reminders", `expected true or false, got "${remindersText}"`)
     const rowSpecs = rows.filter((r) => specs.has(r))

@@ -36,6 +36,12 @@ export const listInvoices = (sql: Sql, filter: { subscriptionId?: number | undef
       ${filter.status === undefined ? sql`` : sql`and status = ${filter.status}`}
     order by id`
 
+/** The currency of an invoice, or undefined when there is none with that id. */
+export const invoiceCurrency = async (sql: Sql, id: number): Promise<string | undefined> => {
+  const [inv] = await sql<Array<{ currency: string }>>`select currency from invoices where id = ${id}`
+  return inv?.currency
+}
+
 export const findInvoice = async (sql: Sql, id: number) => {
   const [invoice] = await sql<Array<InvoiceSummaryRow & { subtotal: number; discount: number; tax: number; fees: number; paid_on: string | null; language: string | null; locale: string | null }>>`
     select * from invoices where id = ${id}`

@@ -4,7 +4,7 @@
  * the key, before anything is written.
  */
 import { isCurrencyCode } from "../domain/index.ts"
-import { isValidTimeZone } from "../billing/index.ts"
+import { isLanguage, isLocale, isValidTimeZone, languages } from "../billing/index.ts"
 import { isValidIban, paymentReferenceSchemes, type PaymentReferenceScheme } from "../billing/paymentReference.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 
@@ -50,15 +50,14 @@ interface KeySpec {
   readonly validate: (value: string) => string | undefined
 }
 
-const languages = ["en", "nb", "nl", "fr", "sv"]
 const anything = () => undefined
 const positiveInt = (v: string) => (/^\d+$/.test(v) && Number(v) > 0 ? undefined : "expected a whole number greater than 0")
 const nonNegativeInt = (v: string) => (/^\d+$/.test(v) ? undefined : "expected a whole number of 0 or more")
 
 export const settingKeys: Readonly<Record<string, KeySpec>> = {
   timezone: { field: "timezone", default: "UTC", help: "IANA time zone of the account's calendar", validate: (v) => (isValidTimeZone(v) ? undefined : "expected an IANA time zone such as Europe/Oslo") },
-  language: { field: "language", default: "en", help: "default language of emails and invoices", validate: (v) => (languages.includes(v) ? undefined : `expected one of ${languages.join(", ")}`) },
-  locale: { field: "locale", default: "en-US", help: "default locale for dates, numbers and money", validate: (v) => (Intl.DateTimeFormat.supportedLocalesOf([v]).length === 1 ? undefined : "expected a locale such as nb-NO") },
+  language: { field: "language", default: "en", help: "default language of emails and invoices", validate: (v) => (isLanguage(v) ? undefined : `expected one of ${languages.join(", ")}`) },
+  locale: { field: "locale", default: "en-US", help: "default locale for dates, numbers and money", validate: (v) => (isLocale(v) ? undefined : "expected a locale such as nb-NO") },
   currency: { field: "currency", default: "USD", help: "default currency of new products", validate: (v) => (isCurrencyCode(v) ? undefined : "expected an ISO 4217 code such as USD") },
   "reminder-days": { field: "reminderDays", default: "14", help: "days before the next payment to remind the buyer", validate: nonNegativeInt },
   "retry-days": {

@@ -8,14 +8,10 @@ import { Effect } from "effect"
 import { mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { addDays, addMonthsClamped, toDayNumber } from "../../engine/billing/index.ts"
-import type { CalendarDate, ItemSpec } from "../../engine/domain/index.ts"
+import type { CalendarDate, ItemSpec, PaymentTerms } from "../../engine/domain/index.ts"
 import { formatMajorAmount, parseBillingTerms, parseItemSpec } from "../../engine/domain/index.ts"
-import { BusinessClock, dayTime } from "../../engine/runtime/BusinessClock.ts"
-import { engineOwner, runTick } from "../../engine/runtime/Engine.ts"
-import type { TickSummary } from "../../engine/runtime/Engine.ts"
-import { failpoint } from "../../engine/runtime/failpoint.ts"
-import { settleAttemptsNow } from "../../engine/runtime/settleNow.ts"
-import type { PaymentTerms } from "../../engine/domain/index.ts"
+import { BusinessClock, dayTime, makeEngineContext, runTick, settleAttemptsNow } from "../../engine/runtime/index.ts"
+import type { TickSummary } from "../../engine/runtime/index.ts"
 import type { EngineContext } from "../../engine/store/index.ts"
 import {
   addContact,
@@ -32,31 +28,15 @@ import {
   updateSubscription
 } from "../../engine/store/index.ts"
 import { buildReports, mrrSeries } from "../../reports/index.ts"
-import type { ReportSet } from "../../reports/index.ts"
+import type { DemoOptions, DemoResult, DemoRun } from "../../engine/cli/demoRunner.ts"
 import { renderInvoice } from "../../templates/index.ts"
 import { buildScenario } from "./scenario.ts"
 import { products, settings } from "./shop.ts"
 
-export interface DemoOptions {
-  readonly customers: number
-  readonly months: number
-  readonly start: CalendarDate
-  readonly outDir: string
-  readonly progress: boolean
-}
-
-export interface DemoResult {
-  readonly lines: Array<string>
-  readonly totals: Record<string, number>
-  readonly mrr: Array<{ month: string; mrr: number; subscribers: number; newMrr: number; churnedMrr: number }>
-  readonly invoiceFiles: Array<string>
-  /** The full revenue report of the months simulated. */
-  readonly reports: ReportSet
-}
-
 const items = (specs: ReadonlyArray<string>): Array<ItemSpec> => specs.map((s) => parseItemSpec(s) as ItemSpec)
 
-export const runDemo = Effect.fn("runDemo")(function*(options: DemoOptions) {
+/** `billcycle demo` loads this by its path (engine/cli/demoRunner.ts). */
+export const runDemo: DemoRun = Effect.fn("runDemo")(function*(options: DemoOptions) {
   const { sql } = yield* Database
   const clock = yield* BusinessClock
   const db = <A>(f: () => Promise<A>) => Effect.promise(f)
@@ -83,7 +63,7 @@ export const runDemo = Effect.fn("runDemo")(function*(options: DemoOptions) {
   for (let i = 0; i < days; i++) {
     const day = addDays(options.start, i)
     yield* clock.set(dayTime(day))
-    const ctx: EngineContext = { today: day, settings: yield* db(() => loadSettings(sql)), owner: engineOwner, failpoint }
+    const ctx: EngineContext = makeEngineContext(yield* db(() => loadSettings(sql)), day)
     const refunds: Array<number> = []
     for (const action of byDay.get(day) ?? []) {
       // A customer's action that the product refuses (pausing a canceled subscription) is skipped, as ops would.

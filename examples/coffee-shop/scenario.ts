@@ -5,7 +5,7 @@
  * payment tokens that fail sometimes. Pure: the demo replays the plan day by
  * day against the engine; the same seed always gives the same plan.
  */
-import { addDays, addMonthsClamped, toDayNumber } from "../../engine/billing/index.ts"
+import { addDays, addMonthsClamped, languages, toDayNumber } from "../../engine/billing/index.ts"
 import type { CalendarDate } from "../../engine/domain/index.ts"
 
 export interface Customer {
@@ -78,9 +78,10 @@ export const buildScenario = (options: ScenarioOptions): Array<Action> => {
   const end = addMonthsClamped(options.start, options.months)
   const span = toDayNumber(end) - toDayNumber(options.start)
   const actions: Array<Action> = []
-  const languages = ["en", "en", "nb", "nl", "fr", "sv"] as const
+  // English twice: every third customer or so writes in English.
+  const weighted = ["en", ...languages] as const
   for (let i = 0; i < options.customers; i++) {
-    const language = g.pick(languages)
+    const language = g.pick(weighted)
     const name = `${g.pick(firstNames[language])} ${g.pick(lastNames[language])}`
     const roll = g.next()
     const paymentMethod = roll < 0.8 ? "pm_ok" : roll < 0.9 ? "pm_fail_once" : roll < 0.96 ? "pm_declined" : "pm_timeout"

@@ -10,12 +10,8 @@ import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate } from "../../engine/domain/index.ts"
-import { BusinessClock, dayTime } from "../../engine/runtime/BusinessClock.ts"
-import type { FixedTime } from "../../engine/runtime/BusinessClock.ts"
-import { runTick } from "../../engine/runtime/Engine.ts"
-import { Gateway } from "../../engine/runtime/Gateway.ts"
-import { deliveryHooksLayer } from "../../engine/runtime/hooks.ts"
-import { MessageSender, templateRendererLayer } from "../../engine/runtime/OutboxDelivery.ts"
+import { BusinessClock, dayTime, deliveryHooksLayer, EngineState, Gateway, MessageSender, runTick, templateRendererLayer } from "../../engine/runtime/index.ts"
+import type { FixedTime } from "../../engine/runtime/index.ts"
 import { enqueueMessages, maxDeliveryAttempts, retryOutboxMessage, saveSetting } from "../../engine/store/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
@@ -42,6 +38,7 @@ describe(`outbox retries in the engine's ticks (${backend})`, () => {
     Effect.runPromise(runTick({ batch: 100 }).pipe(Effect.provide(Layer.mergeAll(
       u.layer,
       BusinessClock.fixed(time),
+      EngineState.layer,
       Gateway.simulated.pipe(Layer.provide(u.layer)),
       deliveryHooksLayer(undefined).pipe(Layer.provide(Layer.mergeAll(u.layer, templateRendererLayer(undefined), MessageSender.files(mailDir))))
     ))))

@@ -5,7 +5,7 @@
  */
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { deliverOutbox, MessageRenderer, MessageSender } from "../../engine/runtime/OutboxDelivery.ts"
+import { deliverOutbox, MessageRenderer, MessageSender } from "../../engine/runtime/index.ts"
 import { enqueueMessages, maxWebhookDelaySeconds, saveSetting } from "../../engine/store/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { loadRuleDirectory } from "../../engine/runtime/RulesRuntime.ts"
+import { loadRuleDirectory } from "../../engine/runtime/index.ts"
 import { runCli } from "../cliRunner.ts"
 
 const rule = (id: string, body = "  wait 1 day", when = "event subscription.created") => `rule ${id}\n  when ${when}\nthen\n${body}\nend\n`

@@ -4,16 +4,11 @@ import { Command, Flag } from "effect/cli"
 import { rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { CalendarDate } from "../../domain/index.ts"
-import { runDemo } from "../../../examples/coffee-shop/runDemo.ts"
 import { revenueReportHtml } from "../../../reports/index.ts"
-import { BusinessClock, dayTime } from "../../runtime/BusinessClock.ts"
-import { Gateway } from "../../runtime/Gateway.ts"
-import { engineHooksLayer } from "../../runtime/hooks.ts"
-import { loadRuleDirectory } from "../../runtime/RulesRuntime.ts"
-import { fileURLToPath } from "node:url"
+import { advanceStoreClock, BusinessClock, dayTime, EngineState, engineHooksLayer, Gateway, loadRuleDirectory } from "../../runtime/index.ts"
 import { Database, describeOwner, inspectEmbeddedDir, liveOwner, loadSettings, makeDirs, runSql } from "../../store/index.ts"
-import { advanceStoreClock } from "../../runtime/StoreClock.ts"
 import { UsageError } from "../CliFailure.ts"
+import { demoExampleDir, loadDemoRunner } from "../demoRunner.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 
@@ -40,9 +35,10 @@ export const demoCommand = Command.make(
       rmSync(flags.dir, { recursive: true, force: true })
       makeDirs(flags.out)
       const t0 = performance.now()
-      const demoRules = loadRuleDirectory(fileURLToPath(new URL("../../../examples/coffee-shop/rules/", import.meta.url)))
+      const demoRules = loadRuleDirectory(join(demoExampleDir, "rules"))
+      const runDemo = yield* Effect.promise(loadDemoRunner)
       const db = Database.layer({ _tag: "Embedded", dataDir: flags.dir, longRunning: true })
-      const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(() => demoRules.ruleSet, join(flags.out, "mail"), { enrollExisting: true })).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
+      const layers = Layer.mergeAll(Gateway.simulated, engineHooksLayer(() => demoRules.ruleSet, join(flags.out, "mail"), { enrollExisting: true }), EngineState.layer).pipe(Layer.provideMerge(db), Layer.provideMerge(BusinessClock.fixed(dayTime(start))))
       // The demo's store stays on a test clock at the demo's last day, so commands on it later (--db) go on from there.
       const leaveOnLastDay = Effect.gen(function*() {
         const timeZone = (yield* runSql(loadSettings)).timezone

@@ -7,17 +7,12 @@ import { Console, Effect, Layer, Option, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { addDays, parseCalendarDate, toDayNumber } from "../../billing/index.ts"
 import type { CalendarDate } from "../../domain/index.ts"
-import { describeTick, runTick } from "../../runtime/Engine.ts"
-import type { TickSummary } from "../../runtime/Engine.ts"
-import { Gateway } from "../../runtime/Gateway.ts"
-import { engineHooksLayer } from "../../runtime/hooks.ts"
-import { advanceStoreClock, realTimeEngineRefusal, resolveCommandTime } from "../../runtime/StoreClock.ts"
-import { engineOnce, simulateDays, simulationStart } from "../../runtime/simulateDays.ts"
+import { advanceStoreClock, describeTick, engineHooksLayer, engineOnce, EngineState, Gateway, loadRuleDirectory, realTimeEngineRefusal, resolveCommandTime, runTick, simulateDays, simulationStart, watchRules } from "../../runtime/index.ts"
+import type { TickSummary } from "../../runtime/index.ts"
 import { givenNow, withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { existsSync, statSync } from "node:fs"
 import type { CompiledRuleSet } from "../../../dsl/index.ts"
-import { loadRuleDirectory, watchRules } from "../../runtime/RulesRuntime.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 import { connectionLost, loadSettings, placeholderWarning, runSql } from "../../store/index.ts"
@@ -48,7 +43,7 @@ const loadRules = (dir: string | undefined, watchForChanges: boolean) =>
   })
 
 const engineLayers = (rules: (() => CompiledRuleSet) | undefined, enrollExisting = false) =>
-  Layer.mergeAll(Gateway.simulated, engineHooksLayer(rules, undefined, { enrollExisting }))
+  Layer.mergeAll(Gateway.simulated, engineHooksLayer(rules, undefined, { enrollExisting }), EngineState.layer)
 
 /** What each figure of a simulate summary counts, printed beside it. */
 const figureMeanings: Record<keyof Omit<TickSummary, "today">, string> = {

@@ -3,6 +3,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { existsSync, readFileSync, statSync } from "node:fs"
 import { writeOutFile } from "../outFile.ts"
+import { languagesInWords } from "../../billing/index.ts"
 import type { ExportProperties, HeaderLanguage } from "../../store/index.ts"
 import { exportSubscriptions, headerLanguages, importCsv, importHistory, runSql } from "../../store/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
@@ -35,7 +36,7 @@ const exportSubs = Command.make(
   "subscriptions",
   {
     format: Flag.String("format").pipe(Flag.withDescription("csv (the only format)"), Flag.withDefault("csv")),
-    headerLanguage: Flag.String("header-language").pipe(Flag.withDescription("en, nb, nl, fr or sv: the language of the column headers"), Flag.withDefault("en")),
+    headerLanguage: Flag.String("header-language").pipe(Flag.withDescription(`${languagesInWords}: the language of the column headers`), Flag.withDefault("en")),
     properties: Flag.String("properties").pipe(Flag.withDescription("view, all or all-with-associations"), Flag.withDefault("view")),
     out: Flag.String("out").pipe(Flag.withDescription("write to FILE instead of stdout"), Flag.optional)
   },

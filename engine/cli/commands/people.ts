@@ -4,6 +4,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { formatMajorAmount } from "../../domain/index.ts"
 import type { ContactChange, ContactDetail, ProductRow } from "../../store/index.ts"
 import { formatAddress } from "../../../templates/index.ts"
+import { languagesInWords } from "../../billing/index.ts"
 import {
   addContact, addProduct, archiveProduct, frequencyText, listContacts, listProducts, loadSettings, runSql, showContact, updateContact, updateProduct
 } from "../../store/index.ts"
@@ -108,7 +109,7 @@ const contactsAdd = Command.make(
   {
     email: Flag.String("email").pipe(Flag.withDescription("the buyer's email address (unique)")),
     name: Flag.String("name").pipe(Flag.withDescription("the buyer's name, as on invoices"), Flag.optional),
-    language: Flag.String("language").pipe(Flag.withDescription("en, nb, nl, fr or sv"), Flag.optional),
+    language: Flag.String("language").pipe(Flag.withDescription(languagesInWords), Flag.optional),
     locale: Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO, for dates, numbers and money"), Flag.optional),
     paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("a saved payment-method token (pm_ok, pm_declined, …)"), Flag.optional),
     country: Flag.String("country").pipe(Flag.withDescription("two-letter country code of the address"), Flag.optional),
@@ -169,7 +170,7 @@ const contactsUpdate = Command.make(
     contact: contactArgument,
     email: Flag.String("email").pipe(Flag.withDescription("a new email address (unique)"), Flag.optional),
     name: Flag.String("name").pipe(Flag.withDescription("the buyer's name, as on invoices (\"\" clears it)"), Flag.optional),
-    language: Flag.String("language").pipe(Flag.withDescription("en, nb, nl, fr or sv (\"\" clears it)"), Flag.optional),
+    language: Flag.String("language").pipe(Flag.withDescription(`${languagesInWords} ("" clears it)`), Flag.optional),
     locale: Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO, for dates, numbers and money (\"\" clears it)"), Flag.optional),
     paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("a saved payment-method token: the next charge of every subscription without its own uses it (\"\" clears it)"), Flag.optional),
     country: Flag.String("country").pipe(Flag.withDescription("two-letter country code of the address (\"\" clears it)"), Flag.optional),

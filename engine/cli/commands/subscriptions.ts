@@ -4,14 +4,12 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { nextVersionAfter, versionInForce } from "../../billing/index.ts"
+import { isLanguage, isLocale, languages, languagesInWords, nextVersionAfter, versionInForce } from "../../billing/index.ts"
 import type { BillingTerms, ItemSpec, PaymentTerms, SubscriptionError } from "../../domain/index.ts"
 import { describeSubscriptionError, formatFrequency, formatMajorAmount, parseBillingTerms, parseItemSpec, subscriptionErrorOf, subscriptionStatuses } from "../../domain/index.ts"
-import { settleAttemptsNow } from "../../runtime/settleNow.ts"
-import { Gateway } from "../../runtime/Gateway.ts"
+import { cancelWithRefund, Gateway } from "../../runtime/index.ts"
 import type { ItemVersion, StartChoice, StoredLine, SubscriptionRow } from "../../store/index.ts"
 import {
-  cancelSubscription,
   createSubscriptions,
   deleteSubscription,
   getSubscription,
@@ -103,7 +101,7 @@ const create = Command.make(
     terms: Flag.String("terms").pipe(Flag.withDescription("auto-renew (default) or fixed:N"), Flag.optional),
     collection: Flag.String("collection").pipe(Flag.withDescription("charge (default) or invoice[:due-on-receipt|:net-15|:net-30|:net-60]"), Flag.optional),
     paymentMethod: Flag.String("payment-method").pipe(Flag.withDescription("payment-method token (default: the contact's)"), Flag.optional),
-    language: Flag.String("language").pipe(Flag.withDescription("language of invoices and emails: en, nb, nl, fr, sv"), Flag.optional),
+    language: Flag.String("language").pipe(Flag.withDescription(`language of invoices and emails: ${languages.join(", ")}`), Flag.optional),
     locale: Flag.String("locale").pipe(Flag.withDescription("locale of dates and money, e.g. nb-NO"), Flag.optional),
     reminders: Flag.Boolean("reminders").pipe(Flag.withDescription("remind the buyer before each payment"), Flag.withDefault(false))
   },
@@ -125,9 +123,9 @@ const create = Command.make(
       if (terms === undefined) return yield* new UsageError({ message: `--terms: expected auto-renew or fixed:N (N from 1 to 1000), got "${termsText}"` })
       const collection = yield* parseCollection(Option.getOrElse(flags.collection, () => "charge"))
       const language = Option.getOrUndefined(flags.language)
-      if (language !== undefined && !["en", "nb", "nl", "fr", "sv"].includes(language)) return yield* new UsageError({ message: `--language: expected en, nb, nl, fr or sv, got "${language}"` })
+      if (language !== undefined && !isLanguage(language)) return yield* new UsageError({ message: `--language: expected ${languagesInWords}, got "${language}"` })
       const locale = Option.getOrUndefined(flags.locale)
-      if (locale !== undefined && Intl.DateTimeFormat.supportedLocalesOf([locale]).length !== 1) return yield* new UsageError({ message: `--locale: "${locale}" is not a locale such as nb-NO` })
+      if (locale !== undefined && !isLocale(locale)) return yield* new UsageError({ message: `--locale: "${locale}" is not a locale such as nb-NO` })
       const ctx = yield* commandContext
       const created = yield* runSql((sql) => createSubscriptions(sql, ctx, {
         contactEmail: flags.contact, items, start, terms, collection: collection.method, paymentTerms: collection.terms,
@@ -260,12 +258,9 @@ const cancel = Command.make(
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const id = yield* idOf(flags.id)
-      const ctx = yield* commandContext
-      const result = yield* runSql((sql) => cancelSubscription(sql, ctx, id, { atPeriodEnd: flags.atPeriodEnd, refundUnused: flags.refundUnused }))
-      // The refund goes to the gateway after the cancel has committed; if this process dies, the engine settles it.
-      const refund = result.refund === undefined
-        ? undefined
-        : yield* settleAttemptsNow(ctx, [result.refund.attemptId]).pipe(Effect.provide(Gateway.simulated))
+      const { refundSettled: refund, ...result } = yield* cancelWithRefund(id, { atPeriodEnd: flags.atPeriodEnd, refundUnused: flags.refundUnused }).pipe(
+        Effect.provide(Gateway.simulated)
+      )
       if (json) return yield* Console.log(JSON.stringify({ id, ...result, refundSettled: refund }))
       const refundText = result.refund === undefined
         ? ""

@@ -6,7 +6,8 @@ import { writeOutFile } from "../outFile.ts"
 import { htmlToPdf } from "../../../templates/pdf.ts"
 import type { EmailTemplate } from "../../../templates/index.ts"
 import { checkTemplates, emailTemplates, renderEmail, renderInvoice } from "../../../templates/index.ts"
-import { InputError, loadEmailData, loadInvoiceDocument, loadSettings, runSql } from "../../store/index.ts"
+import { everyLanguageInWords, isLanguage, isLocale, languagesInWords } from "../../billing/index.ts"
+import { loadEmailPreview, loadInvoiceDocument, loadSettings, runSql } from "../../store/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
@@ -27,23 +28,23 @@ const check = Command.make("check", { templates: templatesFlag }, (flags) =>
     const dir = yield* dirOf(flags.templates)
     const diagnostics = checkTemplates({ templatesDir: dir })
     if (json) yield* Console.log(JSON.stringify({ diagnostics }))
-    else if (diagnostics.length === 0) yield* Console.log("templates: every template has its labels in en, nb, nl, fr and sv, and every variable in its data")
+    else if (diagnostics.length === 0) yield* Console.log(`templates: every template has its labels in ${everyLanguageInWords}, and every variable in its data`)
     for (const d of diagnostics) if (!json) yield* Console.error(`${d.file}:${d.line}: error: ${d.message}`)
     if (diagnostics.length > 0) return yield* new CheckFailed({ message: `${diagnostics.length} template error${diagnostics.length === 1 ? "" : "s"}` })
   })).pipe(Command.withDescription("Check every template in every language: missing labels, unknown variables"))
 
 export const templatesCommand = Command.make("templates").pipe(Command.withDescription("Email and invoice templates"), Command.withSubcommands([check]))
 
-const languageFlag = Flag.String("language").pipe(Flag.withDescription("en, nb, nl, fr or sv (default: the subscription's, the contact's, the account's)"), Flag.optional)
+const languageFlag = Flag.String("language").pipe(Flag.withDescription(`${languagesInWords} (default: the subscription's, the contact's, the account's)`), Flag.optional)
 const localeFlag = Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO (default: as the language)"), Flag.optional)
 const outFlag = Flag.String("out").pipe(Flag.withDescription("write the HTML to FILE"), Flag.optional)
 
 const checkLanguage = (flag: Option.Option<string>) =>
-  Option.isSome(flag) && !["en", "nb", "nl", "fr", "sv"].includes(flag.value)
-    ? Effect.fail(new UsageError({ message: `--language: expected en, nb, nl, fr or sv, got "${flag.value}"` }))
+  Option.isSome(flag) && !isLanguage(flag.value)
+    ? Effect.fail(new UsageError({ message: `--language: expected ${languagesInWords}, got "${flag.value}"` }))
     : Effect.void
 const checkLocale = (flag: Option.Option<string>) =>
-  Option.isSome(flag) && Intl.DateTimeFormat.supportedLocalesOf([flag.value]).length !== 1
+  Option.isSome(flag) && !isLocale(flag.value)
     ? Effect.fail(new UsageError({ message: `--locale: "${flag.value}" is not a locale such as nb-NO` }))
     : Effect.void
 
@@ -112,18 +113,10 @@ const renderEmailCommand = Command.make(
       const json = yield* Json
       const rendered = yield* runSql(async (sql) => {
         const settings = await loadSettings(sql)
-        const [sub] = await sql<Array<{ email: string; language: string | null; locale: string | null; invoice_id: number | null }>>`
-          select c.email, coalesce(s.invoice_language, c.language) as language, coalesce(s.invoice_locale, c.locale) as locale,
-                 (select max(id) from invoices i where i.subscription_id = s.id) as invoice_id
-          from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${id}`
-        if (sub === undefined) throw new InputError(`--subscription: subscription ${id} does not exist`)
-        const data = await loadEmailData(sql, {
-          id: 0, kind: "email", template: flags.template, dedupe_key: "preview", subscription_id: id, invoice_id: sub.invoice_id, recipient: sub.email,
-          language: sub.language, locale: sub.locale, payload: {}, attempts: 0, created_on: new Date().toISOString().slice(0, 10)
-        }, settings)
-        return renderEmail(flags.template as EmailTemplate, data, {
-          language: Option.getOrElse(flags.language, () => sub.language ?? settings.language),
-          locale: Option.getOrElse(flags.locale, () => sub.locale ?? settings.locale),
+        const preview = await loadEmailPreview(sql, id, flags.template as EmailTemplate, new Date().toISOString().slice(0, 10), settings)
+        return renderEmail(flags.template as EmailTemplate, preview.data, {
+          language: Option.getOrElse(flags.language, () => preview.language),
+          locale: Option.getOrElse(flags.locale, () => preview.locale),
           templatesDir: dir ?? (settings.templatesDir || undefined)
         })
       })

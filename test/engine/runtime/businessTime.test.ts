@@ -13,13 +13,8 @@ import { describe, expect, it } from "vitest"
 import { addDays, calendarDateInZone, toDayNumber } from "../../../engine/billing/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { commandContext } from "../../../engine/cli/AppLayer.ts"
-import { dayTime } from "../../../engine/runtime/BusinessClock.ts"
-import { runTick } from "../../../engine/runtime/Engine.ts"
-import { Gateway } from "../../../engine/runtime/Gateway.ts"
-import { engineOnce, simulateDays, simulationStart } from "../../../engine/runtime/simulateDays.ts"
-import type { GivenNow } from "../../../engine/runtime/StoreClock.ts"
-import { resolveCommandTime, storeClockLayer } from "../../../engine/runtime/StoreClock.ts"
-import { TickHooks } from "../../../engine/runtime/TickHooks.ts"
+import { dayTime, engineOnce, EngineState, Gateway, resolveCommandTime, runTick, simulateDays, simulationStart, storeClockLayer, TickHooks } from "../../../engine/runtime/index.ts"
+import type { GivenNow } from "../../../engine/runtime/index.ts"
 import { addContact, clearStoreClock, moveStoreClock, payInvoice, readStoreClock, runSql, storeDay } from "../../../engine/store/index.ts"
 import type { Sql } from "../../../engine/store/index.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
@@ -77,7 +72,7 @@ let contactCounter = 0
 /** Runs one command as the CLI would: its clock from --now / the stored clock / the real clock, refused before the store's day. */
 const runCommand = (t: TestDatabase, command: Command) => {
   const layer = (now: CalendarDate | undefined) =>
-    Layer.mergeAll(storeClockLayer(given(now)), TickHooks.none, Gateway.simulated).pipe(Layer.provideMerge(t.layer))
+    Layer.mergeAll(storeClockLayer(given(now)), TickHooks.none, Gateway.simulated, EngineState.layer).pipe(Layer.provideMerge(t.layer))
   const realDate = () => calendarDateInZone(Date.now(), "UTC")
   switch (command.kind) {
     case "clock set":

@@ -3,7 +3,7 @@
  * row locks (FOR UPDATE SKIP LOCKED): each due subscription is billed once.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { seedDueSubscriptions } from "../../../bench/seed.ts"
+import { seedDueSubscriptions } from "../../seed.ts"
 import { freshSchemaName, openTestDatabase, serverUrl } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 import { checkBillingInvariants, startEngine } from "./processHarness.ts"

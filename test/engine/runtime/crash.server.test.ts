@@ -4,7 +4,7 @@
  * an email. Needs real processes on the PostgreSQL server (CI runs it there).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { seedDueSubscriptions } from "../../../bench/seed.ts"
+import { seedDueSubscriptions } from "../../seed.ts"
 import { freshSchemaName, openTestDatabase, serverUrl } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 import { checkBillingInvariants, sleep, startEngine } from "./processHarness.ts"

@@ -7,11 +7,8 @@ import { Effect, Layer } from "effect"
 import { addDays, BillingSchedule, toDayNumber } from "../../../engine/billing/index.ts"
 import type { CalendarDate, Frequency } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
-import { BusinessClock, dayTime } from "../../../engine/runtime/BusinessClock.ts"
-import { engineOwner, runTick } from "../../../engine/runtime/Engine.ts"
-import type { TickSummary } from "../../../engine/runtime/Engine.ts"
-import { Gateway } from "../../../engine/runtime/Gateway.ts"
-import { TickHooks } from "../../../engine/runtime/TickHooks.ts"
+import { BusinessClock, dayTime, EngineState, Gateway, makeEngineContext, runTick, TickHooks } from "../../../engine/runtime/index.ts"
+import type { TickSummary } from "../../../engine/runtime/index.ts"
 import type { EngineContext, Sql } from "../../../engine/store/index.ts"
 import { loadSettings } from "../../../engine/store/index.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
@@ -60,7 +57,7 @@ export const createSubscription = async (sql: Sql, spec: SubscriptionSpec): Prom
 }
 
 export const engineLayer = (t: TestDatabase, date: string) =>
-  Layer.mergeAll(t.layer, BusinessClock.fixed(dayTime(date as CalendarDate)), TickHooks.none, Gateway.simulated.pipe(Layer.provide(t.layer)))
+  Layer.mergeAll(t.layer, BusinessClock.fixed(dayTime(date as CalendarDate)), TickHooks.none, Gateway.simulated.pipe(Layer.provide(t.layer)), EngineState.layer)
 
 /** Runs one engine tick at business date `date`. */
 export const tickAt = (t: TestDatabase, date: string, batch = 100): Promise<TickSummary> =>
@@ -92,9 +89,5 @@ export const outboxOf = async (sql: Sql, id: number) =>
   sql<Array<{ template: string; dedupe_key: string; kind: string }>>`select template, dedupe_key, kind from outbox where subscription_id = ${id} order by id`
 
 /** The engine context a command would build at business date `date`. */
-export const contextAt = async (t: TestDatabase, date: string): Promise<EngineContext> => ({
-  today: date as CalendarDate,
-  settings: await loadSettings(t.db.sql),
-  owner: engineOwner,
-  failpoint: () => {}
-})
+export const contextAt = async (t: TestDatabase, date: string): Promise<EngineContext> =>
+  makeEngineContext(await loadSettings(t.db.sql), date as CalendarDate, { failpoint: () => {} })

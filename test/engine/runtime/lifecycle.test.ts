@@ -3,13 +3,12 @@ import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 import { Effect } from "effect"
 import fc from "fast-check"
-import { runTick } from "../../../engine/runtime/Engine.ts"
+import { runTick, settleAttemptsNow } from "../../../engine/runtime/index.ts"
 import { contextAt, createSubscription, engineLayer, eventTypes, invoicesOf, ledgerOf, outboxOf, runDays, subscriptionRow, tickAt } from "./engineHarness.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
 import { addDays } from "../../../engine/billing/index.ts"
 import { cancelSubscription, payInvoice, recordUnusedDaysRefund, unusedDaysRefund } from "../../../engine/store/index.ts"
-import { settleAttemptsNow } from "../../../engine/runtime/settleNow.ts"
 
 let t: TestDatabase
 beforeAll(async () => {

@@ -3,6 +3,7 @@ import { compileRules, parseRules } from "../../../dsl/index.ts"
 import type { EngineContext } from "../../../engine/store/index.ts"
 import { enrollFromJournal, loadSettings, runDueEnrollments, writeJournal } from "../../../engine/store/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
+import { makeEngineContext } from "../../../engine/runtime/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 import { createSubscription } from "./engineHarness.ts"
@@ -33,7 +34,7 @@ then
 end`).file.rules)
 
 const ctxAt = async (date: string, failpoint: (name: string) => void = () => {}): Promise<EngineContext> =>
-  ({ today: date as CalendarDate, settings: await loadSettings(t.db.sql), owner: "test", failpoint })
+  makeEngineContext(await loadSettings(t.db.sql), date as CalendarDate, { owner: "test", failpoint })
 
 const tick = async (date: string, failpoint?: (name: string) => void) => {
   const ctx = await ctxAt(date, failpoint)

@@ -7,15 +7,9 @@ import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { compileRules, explainRules, parseRules } from "../../../dsl/index.ts"
 import type { CompiledRuleSet } from "../../../dsl/index.ts"
-import { parseItemSpec } from "../../../engine/domain/index.ts"
-import type { ItemSpec } from "../../../engine/domain/index.ts"
-import { autoRenew } from "../../../engine/domain/terms.ts"
-import { BusinessClock, dayTime } from "../../../engine/runtime/BusinessClock.ts"
-import type { CalendarDate } from "../../../engine/domain/index.ts"
-import { runTick } from "../../../engine/runtime/Engine.ts"
-import { Gateway } from "../../../engine/runtime/Gateway.ts"
-import { runRulesTick } from "../../../engine/runtime/RulesRuntime.ts"
-import { TickHooks } from "../../../engine/runtime/TickHooks.ts"
+import { autoRenew, parseItemSpec } from "../../../engine/domain/index.ts"
+import type { CalendarDate, ItemSpec } from "../../../engine/domain/index.ts"
+import { BusinessClock, dayTime, EngineState, Gateway, runRulesTick, runTick, TickHooks } from "../../../engine/runtime/index.ts"
 import { addContact, createSubscriptions, explainContexts, updateSubscription } from "../../../engine/store/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
@@ -52,7 +46,7 @@ const tick = (date: string, set: CompiledRuleSet, options: { enrollExisting?: bo
     runRules: (ctx) => runRulesTick(() => set, ctx, 1000, options).pipe(Effect.provide(t.layer)),
     deliverOutbox: () => Effect.succeed(0)
   })
-  const layer = Layer.mergeAll(t.layer, BusinessClock.fixed(dayTime(date as CalendarDate)), hooks, Gateway.simulated.pipe(Layer.provide(t.layer)))
+  const layer = Layer.mergeAll(t.layer, BusinessClock.fixed(dayTime(date as CalendarDate)), hooks, Gateway.simulated.pipe(Layer.provide(t.layer)), EngineState.layer)
   return Effect.runPromise(runTick({ batch: 100 }).pipe(Effect.provide(layer)))
 }
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import type { EngineContext } from "../../../engine/store/index.ts"
 import { addProduct, csvRecords, exportSubscriptions, formatCsv, importCsv, loadSettings, parseCsv, spreadsheetSafe } from "../../../engine/store/index.ts"
+import { makeEngineContext } from "../../../engine/runtime/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 
@@ -10,7 +11,7 @@ let t: TestDatabase
 let ctx: EngineContext
 beforeAll(async () => {
   t = await openTestDatabase()
-  ctx = { today: "2026-03-01" as CalendarDate, settings: await loadSettings(t.db.sql), owner: "test", failpoint: () => {} }
+  ctx = makeEngineContext(await loadSettings(t.db.sql), "2026-03-01" as CalendarDate, { owner: "test", failpoint: () => {} })
   await addProduct(t.db.sql, { name: "Coffee casual – 250 g", sku: "CASUAL", price: "12.50", currency: "USD", frequency: "monthly" })
   await addProduct(t.db.sql, { name: "Beans for a year", sku: "YEARLY", price: "250.00", currency: "USD", frequency: "annually" })
 })

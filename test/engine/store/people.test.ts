@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate, ItemSpec } from "../../../engine/domain/index.ts"
 import { autoRenew, parseItemSpec } from "../../../engine/domain/index.ts"
 import type { EngineContext } from "../../../engine/store/index.ts"
+import { makeEngineContext } from "../../../engine/runtime/index.ts"
 import {
   addContact, addProduct, archiveProduct, createSubscriptions, currentItems, importCsv, listProducts, loadSettings, showContact, updateContact,
   updateProduct, updateSubscription
@@ -22,7 +23,7 @@ const snapshot = async () =>
 
 beforeAll(async () => {
   t = await openTestDatabase()
-  ctx = { today: "2026-03-01" as CalendarDate, settings: await loadSettings(t.db.sql), owner: "test", failpoint: () => {} }
+  ctx = makeEngineContext(await loadSettings(t.db.sql), "2026-03-01" as CalendarDate, { owner: "test", failpoint: () => {} })
   await addProduct(t.db.sql, { name: "Coffee", sku: "COFFEE", price: "12.50", currency: "USD", frequency: "monthly" })
   await addProduct(t.db.sql, { name: "Tea", sku: "TEA", price: "8.00", currency: "USD", frequency: "monthly" })
   await addContact(t.db.sql, { email: "ana@example.com", name: "Ana", paymentMethod: "pm_ok", country: "NO" }, "2026-03-01")

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate, ItemSpec } from "../../../engine/domain/index.ts"
 import { autoRenew, fixedPayments, parseItemSpec } from "../../../engine/domain/index.ts"
 import type { EngineContext } from "../../../engine/store/index.ts"
+import { makeEngineContext } from "../../../engine/runtime/index.ts"
 import {
   addContact,
   addProduct,
@@ -27,7 +28,7 @@ const base = { start: { _tag: "Today" } as const, terms: autoRenew, collection: 
 
 beforeAll(async () => {
   t = await openTestDatabase()
-  ctx = { today: "2026-03-01" as CalendarDate, settings: await loadSettings(t.db.sql), owner: "test", failpoint: () => {} }
+  ctx = makeEngineContext(await loadSettings(t.db.sql), "2026-03-01" as CalendarDate, { owner: "test", failpoint: () => {} })
   await addProduct(t.db.sql, { name: "Just one more cup – 1 kg", sku: "COFFEE-1KG", price: "25.00", currency: "USD", frequency: "monthly" })
   await addProduct(t.db.sql, { name: "Beans for a year", sku: "YEARLY", price: "250.00", currency: "USD", frequency: "annually" })
   await addProduct(t.db.sql, { name: "Grinder setup", sku: "SETUP", price: "15.00", currency: "USD", frequency: "one-time" })

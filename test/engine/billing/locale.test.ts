@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest"
+import { isLanguage, isLocale, languageOf, languages, languagesInWords, localeOf, resolveLanguage } from "../../../engine/billing/index.ts"
+
+const account = { language: "fr", locale: "fr-FR" }
+
+describe("language and locale fallback", () => {
+  it("a document speaks the subscription's language, else its contact's, else the account's", () => {
+    expect(languageOf({ invoice_language: "nb", contact_language: "sv" }, account)).toBe("nb")
+    expect(languageOf({ invoice_language: null, contact_language: "sv" }, account)).toBe("sv")
+    expect(languageOf({ invoice_language: null, contact_language: null }, account)).toBe("fr")
+  })
+  it("the locale falls back the same way, independently of the language", () => {
+    expect(localeOf({ invoice_locale: "nb-NO", contact_locale: "sv-SE" }, account)).toBe("nb-NO")
+    expect(localeOf({ invoice_locale: null, contact_locale: "sv-SE" }, account)).toBe("sv-SE")
+    expect(localeOf({ invoice_locale: null, contact_locale: null }, account)).toBe("fr-FR")
+  })
+  it("a language without labels renders in English", () => {
+    expect(resolveLanguage("de")).toBe("en")
+    expect(resolveLanguage("nl")).toBe("nl")
+  })
+  it("the five languages, and their list in words", () => {
+    expect(languages.length).toBe(5)
+    expect(languagesInWords).toBe("en, nb, nl, fr or sv")
+    expect(isLanguage("sv")).toBe(true)
+    expect(isLanguage("de")).toBe(false)
+  })
+  it("a malformed locale tag is not a locale (and does not throw)", () => {
+    expect(isLocale("nb-NO")).toBe(true)
+    expect(isLocale("not a locale!")).toBe(false)
+  })
+})

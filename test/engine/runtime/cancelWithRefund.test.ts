@@ -1,0 +1,71 @@
+/**
+ * `subscriptions cancel --refund-unused` as one use case (the CLI and the
+ * HTTP API call it): the cancel and its refund attempt commit first, then the
+ * gateway is asked, then its answer is recorded. A gateway that cannot be
+ * reached leaves the subscription canceled and the refund pending, for the
+ * engine's next tick to settle with the same key.
+ */
+import { Effect, Layer } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { CalendarDate } from "../../../engine/domain/index.ts"
+import { BusinessClock, cancelWithRefund, dayTime, Gateway, GatewayUnavailable } from "../../../engine/runtime/index.ts"
+import { backend, openTestDatabase } from "../../storeHarness.ts"
+import type { TestDatabase } from "../../storeHarness.ts"
+import { createSubscription, invoicesOf, ledgerOf, subscriptionRow, tickAt } from "./engineHarness.ts"
+
+let t: TestDatabase
+beforeAll(async () => {
+  t = await openTestDatabase()
+})
+afterAll(async () => {
+  await t.close()
+})
+
+const at = (date: string) => Layer.mergeAll(t.layer, BusinessClock.fixed(dayTime(date as CalendarDate)))
+const refundsOf = (id: number) =>
+  t.db.sql<Array<{ status: string; amount: number }>>`
+    select a.status, a.amount from payment_attempts a join invoices i on i.id = a.invoice_id where i.subscription_id = ${id} and a.kind = 'refund'`
+const unreachable = Layer.succeed(Gateway, { submit: () => Effect.fail(new GatewayUnavailable({ message: "gateway unavailable: down", cause: new Error("down") })) })
+
+describe(`cancel with a refund of the unused days, as one use case (${backend})`, () => {
+  it("cancels, refunds the unused days through the gateway and records the refund as succeeded", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-04-01", items: [{ price: 3000 }] })
+    await tickAt(t, "2026-04-01")
+    const result = await Effect.runPromise(cancelWithRefund(id, { atPeriodEnd: false, refundUnused: true }).pipe(
+      Effect.provide(Gateway.simulated.pipe(Layer.provideMerge(at("2026-04-11"))))
+    ))
+    expect(result.status).toBe("canceled")
+    expect(result.refund?.amount).toBe(2000)
+    expect(result.refundSettled).toEqual({ succeeded: 1, failed: 0, unknown: 0 })
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("canceled")
+    expect(await refundsOf(id)).toEqual([{ status: "succeeded", amount: 2000 }])
+    expect((await ledgerOf(t.db.sql, id)).filter((l) => l.kind === "refund").map((l) => l.amount)).toEqual([2000])
+    expect((await invoicesOf(t.db.sql, id))[0]!.amount_refunded).toBe(2000)
+  })
+
+  it("a gateway that cannot be reached leaves the cancel committed and the refund pending; the engine settles it later", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-04-01", items: [{ price: 3000 }] })
+    await tickAt(t, "2026-04-01")
+    const exit = await Effect.runPromiseExit(cancelWithRefund(id, { atPeriodEnd: false, refundUnused: true }).pipe(
+      Effect.provide(Layer.mergeAll(unreachable, at("2026-04-11")))
+    ))
+    expect(exit._tag).toBe("Failure")
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("canceled")
+    expect(await refundsOf(id)).toEqual([{ status: "pending", amount: 2000 }])
+    // Its lease (60 s) must lapse before the engine takes it over.
+    await t.db.sql`update payment_attempts set lease_until = now() - interval '1 second' where kind = 'refund'`
+    await tickAt(t, "2026-04-12")
+    expect(await refundsOf(id)).toEqual([{ status: "succeeded", amount: 2000 }])
+  })
+
+  it("without --refund-unused nothing goes to the gateway", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-04-01" })
+    await tickAt(t, "2026-04-01")
+    const result = await Effect.runPromise(cancelWithRefund(id, { atPeriodEnd: true, refundUnused: false }).pipe(
+      Effect.provide(Layer.mergeAll(unreachable, at("2026-04-11")))
+    ))
+    expect(result.status).not.toBe("canceled")
+    expect(result.refundSettled).toBeUndefined()
+    expect(await refundsOf(id)).toEqual([])
+  })
+})

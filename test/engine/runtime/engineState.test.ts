@@ -1,0 +1,57 @@
+/**
+ * Engine state (step timings, changes since the last vacuum) belongs to an
+ * engine, not to the process: two engines in one process keep their own.
+ * And a tick is an ordered list of named steps that keeps billing's order.
+ */
+import { Effect, Layer } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { CalendarDate } from "../../../engine/domain/index.ts"
+import { BusinessClock, closingSteps, dayTime, EngineState, Gateway, makeEngineState, passSteps, runTick, TickHooks } from "../../../engine/runtime/index.ts"
+import { backend, openTestDatabase } from "../../storeHarness.ts"
+import type { TestDatabase } from "../../storeHarness.ts"
+import { createSubscription } from "./engineHarness.ts"
+
+let t: TestDatabase
+beforeAll(async () => {
+  t = await openTestDatabase()
+})
+afterAll(async () => {
+  await t.close()
+})
+
+const tickWith = (state: ReturnType<typeof makeEngineState>, date: string) =>
+  Effect.runPromise(runTick({ batch: 100 }).pipe(Effect.provide(Layer.mergeAll(
+    t.layer, BusinessClock.fixed(dayTime(date as CalendarDate)), TickHooks.none, Gateway.simulated.pipe(Layer.provide(t.layer)), Layer.succeed(EngineState, state)
+  ))))
+
+describe(`engine state is a service (${backend})`, () => {
+  it("each engine keeps its own step timings", async () => {
+    await createSubscription(t.db.sql, { start: "2026-05-01" })
+    const first = makeEngineState()
+    const second = makeEngineState()
+    const summary = await tickWith(first, "2026-05-01")
+    expect(summary.invoiced).toBe(1)
+    expect(first.stepTimings().get("billing")?.calls).toBeGreaterThanOrEqual(1)
+    expect(first.stepTimings().get("gateway")?.calls).toBe(1)
+    expect(second.stepTimings().size).toBe(0)
+    await tickWith(second, "2026-05-02")
+    expect(second.stepTimings().get("loading settings")?.calls).toBe(1)
+    expect(first.stepTimings().get("loading settings")?.calls).toBe(1)
+  })
+
+  it("counts changes toward the next vacuum across ticks, and starts again after one", () => {
+    const state = makeEngineState()
+    expect(state.addChanges(3)).toBe(3)
+    expect(state.addChanges(4)).toBe(7)
+    state.vacuumed()
+    expect(state.addChanges(1)).toBe(1)
+  })
+
+  it("a tick's steps, in order: settle, lifecycle before billing, billing, retries, dunning, rules; then delivery and vacuum", () => {
+    expect(passSteps.map((s) => s.name)).toEqual([
+      "unsettled attempts", "period-end cancellations", "resumes", "scheduled starts", "expiries",
+      "billing", "retries", "overdue invoices", "reminders", "rules"
+    ])
+    expect(closingSteps.map((s) => s.name)).toEqual(["delivery", "vacuum"])
+  })
+})
