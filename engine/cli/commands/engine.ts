@@ -74,7 +74,8 @@ const outlastingOutages = <A, R>(tick: Effect.Effect<A, DatabaseError | GatewayU
   let failures = 0
   return tick.pipe(
     Effect.tap(() => Effect.sync(() => { failures = 0 })),
-    Effect.catchTag("DatabaseError", (e) => {
+    // Any step's error whose cause is a lost connection: the store's, or the simulated gateway's ledger.
+    Effect.catch((e) => {
       if (!connectionLost(e)) return Effect.fail(e)
       const wait = Math.min(60, 2 ** failures)
       failures++
