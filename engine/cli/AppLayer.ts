@@ -10,10 +10,7 @@ import { resolve } from "node:path"
 import { BusinessClock, parseNow } from "../runtime/BusinessClock.ts"
 import type { GivenNow } from "../runtime/StoreClock.ts"
 import { storeClockLayer } from "../runtime/StoreClock.ts"
-import type { EngineContext } from "../store/index.ts"
-import { Database, defaultEmbeddedDir, inspectEmbeddedDir, loadSettings, makeDirs, resolveDatabaseTarget, runSql } from "../store/index.ts"
-import { engineOwner } from "../runtime/Engine.ts"
-import { failpoint } from "../runtime/failpoint.ts"
+import { Database, defaultEmbeddedDir, inspectEmbeddedDir, makeDirs, resolveDatabaseTarget } from "../store/index.ts"
 import { UsageError } from "./CliFailure.ts"
 import { Db, Now } from "./GlobalFlags.ts"
 
@@ -93,10 +90,5 @@ export const withClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     return yield* effect.pipe(Effect.provide(clock))
   })
 
-/** What a command that changes subscriptions needs: today in the account's zone and its settings. */
-export const commandContext = Effect.gen(function*() {
-  const clock = yield* BusinessClock
-  const settings = yield* runSql(loadSettings)
-  const today = yield* clock.today(settings.timezone)
-  return { today, settings, owner: engineOwner, failpoint } as EngineContext
-})
+/** What a command that changes subscriptions needs: today in the account's zone and its settings (shared with the HTTP API). */
+export { commandContext } from "../runtime/commandContext.ts"

@@ -4,7 +4,15 @@
  * same statement), one for a batch of messages. Called inside the transaction
  * of the change they describe.
  */
+import { AsyncLocalStorage } from "node:async_hooks"
 import type { TransactionSql } from "./Database.ts"
+
+/**
+ * Who made a change through a door other than the command line: the HTTP API
+ * runs each write inside `journalSource.run("api:<key name>", …)`, and the
+ * events that write would mark `cli` carry that source instead (who did what).
+ */
+export const journalSource = new AsyncLocalStorage<string>()
 
 export interface JournalEvent {
   readonly type: string
@@ -25,6 +33,7 @@ export const statusChanged = (subscriptionId: number, from: string | null, to: s
 /** Appends events (source 'engine' unless given); status changes also get their `status_history` row. */
 export const writeJournal = async (tx: TransactionSql, events: ReadonlyArray<JournalEvent>, source = "engine"): Promise<void> => {
   if (events.length === 0) return
+  if (source === "cli") source = journalSource.getStore() ?? source
   await tx`
     with ev as (
       insert into events (type, subscription_id, contact_id, invoice_id, occurred_on, source, data)

@@ -1,11 +1,8 @@
 /** `billcycle invoices list|show|pay|void|write-off`, `outbox list|retry`, `tasks list`, `lists show`. */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { formatMajorAmount, parseMajorAmount } from "../../domain/index.ts"
-import { BusinessClock } from "../../runtime/BusinessClock.ts"
-import { engineOwner } from "../../runtime/Engine.ts"
-import { failpoint } from "../../runtime/failpoint.ts"
-import { closeInvoice, findInvoice, InputError, listInvoices, listMembers, listOutbox, listTasks, loadSettings, payInvoice, retryOutboxMessage, runSql } from "../../store/index.ts"
+import { formatMajorAmount } from "../../domain/index.ts"
+import { closeInvoice, findInvoice, listInvoices, listMembers, listOutbox, listTasks, payInvoiceInMajorUnits, retryOutboxMessage, runSql } from "../../store/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
@@ -75,19 +72,8 @@ const pay = Command.make(
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const invoiceId = yield* parseId("INVOICE_ID", id)
-      const clock = yield* BusinessClock
-      const result = yield* runSql(async (sql) => {
-        const settings = await loadSettings(sql)
-        const [inv] = await sql<Array<{ currency: string }>>`select currency from invoices where id = ${invoiceId}`
-        let minor: number | undefined
-        if (Option.isSome(amount)) {
-          const parsed = parseMajorAmount(amount.value, inv?.currency ?? "USD")
-          if (typeof parsed === "string") throw new InputError(`--amount: ${parsed}`)
-          minor = parsed
-        }
-        const today = await Effect.runPromise(clock.today(settings.timezone))
-        return payInvoice(sql, { today, settings, owner: engineOwner, failpoint }, invoiceId, minor)
-      })
+      const ctx = yield* commandContext
+      const result = yield* runSql((sql) => payInvoiceInMajorUnits(sql, ctx, invoiceId, Option.getOrUndefined(amount)))
       yield* Console.log(json ? JSON.stringify(result) : result.paid
         ? `invoice ${result.number} paid (${money(result.amount, result.currency)} received)`
         : `recorded ${money(result.amount, result.currency)} on invoice ${result.number}; ${money(result.remaining, result.currency)} still due`)
