@@ -33,7 +33,8 @@ const wholeNumber = (flag: string, value: string, max: number) => {
   return Number.isSafeInteger(n) && n <= max ? Effect.succeed(n) : Effect.fail(bad(`${flag}: expected a whole number from 0 to ${max}, got "${value}"`))
 }
 
-const calendarDate = (flag: string, value: string) => {
+/** A calendar date given for `flag`, with the CLI's words when it is not one. */
+export const readDate = (flag: string, value: string) => {
   const d = parseCalendarDate(value)
   if (d === undefined) return Effect.fail(bad(`${flag}: "${value}" is not a calendar date (expected YYYY-MM-DD, a day that exists)`))
   const problem = inputDateProblem(d)
@@ -59,7 +60,7 @@ export const readCreateRequest = Effect.fnUntraced(function*(r: CreateRequest): 
   const starts = [r.start, r.delayDays, r.delayMonths].filter((v) => v !== undefined).length
   if (starts > 1) return yield* bad("--start, --delay-days and --delay-months: give at most one")
   const start: StartChoice = r.start !== undefined
-    ? { _tag: "Date", date: yield* calendarDate("--start", r.start) }
+    ? { _tag: "Date", date: yield* readDate("--start", r.start) }
     : r.delayDays !== undefined
     ? { _tag: "DelayDays", days: yield* wholeNumber("--delay-days", r.delayDays, 36_525) }
     : r.delayMonths !== undefined

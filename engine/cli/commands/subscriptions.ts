@@ -4,8 +4,8 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { nextVersionAfter, versionInForce } from "../../billing/index.ts"
 import { formatFrequency, formatMajorAmount, subscriptionStatuses } from "../../domain/index.ts"
+import { subscriptionView } from "../../runtime/subscriptionView.ts"
 import { settleAttemptsNow } from "../../runtime/settleNow.ts"
 import { parseItems, readCreateRequest } from "../../runtime/subscriptionRequest.ts"
 import { Gateway } from "../../runtime/Gateway.ts"
@@ -15,9 +15,7 @@ import {
   createSubscriptions,
   deleteSubscription,
   getSubscription,
-  itemVersionsOf,
   listEvents,
-  listInvoices,
   listSubscriptions,
   pauseSubscription,
   resumeSubscription,
@@ -117,14 +115,8 @@ const show = Command.make("show", { id: Argument.String("id").pipe(Argument.with
     const json = yield* Json
     const subscriptionId = yield* idOf(id)
     const ctx = yield* commandContext
-    const { sub, versions, invoices } = yield* runSql(async (sql) => ({
-      sub: await getSubscription(sql, subscriptionId),
-      versions: await itemVersionsOf(sql, subscriptionId),
-      invoices: await listInvoices(sql, { subscriptionId })
-    }))
     // The version in force today (business clock) and the next one, kept apart: a change waits for the next billing date.
-    const current = versionInForce(versions, ctx.today)
-    const next = nextVersionAfter(versions, ctx.today)
+    const { sub, invoices, current, next } = yield* runSql((sql) => subscriptionView(sql, subscriptionId, ctx.today))
     const shown = current ?? next
     if (json) {
       return yield* Console.log(JSON.stringify({

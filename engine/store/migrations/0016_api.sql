@@ -23,3 +23,7 @@ create table idempotency_keys (
   created_at timestamptz not null default now(),
   primary key (api_key_id, key)
 );
+
+-- A write through the HTTP API names the key that made it: source 'api:<key name>'.
+alter table events drop constraint events_source_check;
+alter table events add constraint events_source_check check (source in ('cli', 'engine', 'import', 'history', 'rule') or source like 'api:%');
