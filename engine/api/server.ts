@@ -77,7 +77,7 @@ const guard = HttpRouter.middleware(
           Effect.provideService(CurrentApiKey, key),
           Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)),
           Effect.map(asProblem),
-          Effect.catchCause((c) => Effect.sync(() => { if (process.env["API_DEBUG"]) console.error(c) }).pipe(Effect.as(problem(500, "internal_error", "the server failed to answer; nothing was reported to the client"))))
+          Effect.catchCause(() => Effect.succeed(problem(500, "internal_error", "the server failed to answer; nothing was reported to the client")))
         )
         const idempotencyKey = req.headers["idempotency-key"]
         if (req.method !== "POST" || idempotencyKey === undefined) return yield* served
