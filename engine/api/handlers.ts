@@ -35,10 +35,13 @@ const fieldOf = (message: string): string | undefined => {
   return flag === "item" ? "items" : flag
 }
 
-/** A use case's bad input as a problem: not found (404), refused by a rule or taken (409), else 400. */
+/** A use case's bad input as a problem: the path's resource not found (404), refused by a rule or taken (409), else 400. */
 export const problemOf = (message: string) => {
   const field = fieldOf(message)
-  if (/does not exist|: no (contact|product|API key)\b/.test(message)) return new NotFound({ code: "not_found", message, field })
+  if (/does not exist|: no (contact|product|API key)\b|unknown SKU/.test(message)) {
+    // What the path names is missing: 404; what a field of the body names is missing: 400 naming the field.
+    return field === undefined ? new NotFound({ code: "not_found", message, field }) : new InvalidRequest({ code: "resource_missing", message, field })
+  }
   if (/exists already/.test(message)) return new Conflict({ code: "already_exists", message, field })
   if (/^(subscription|invoice) \S+ (is|was) \w+/.test(message)) return new Conflict({ code: "transition_refused", message, field })
   return new InvalidRequest({ code: "invalid_input", message, field })

@@ -5,7 +5,7 @@
  * read-only key), Idempotency-Key on POST, and errors as problem+json.
  */
 import { NodeHttpServer } from "@effect/platform-node"
-import { ByteSize, Effect, Layer } from "effect"
+import { ByteSize, Cause, Effect, Layer } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createHash } from "node:crypto"
@@ -52,6 +52,22 @@ const asProblem = (r: HttpServerResponse.HttpServerResponse): HttpServerResponse
   return problem(r.status, r.status === 404 ? "not_found" : "error", titles[r.status] ?? "error")
 }
 
+/**
+ * A request that failed instead of answering: a body that does not match the
+ * API (the framework's HttpApiSchemaError) is the client's 400, naming the
+ * field; anything else is a 500 that tells nothing of the server's insides.
+ */
+const answerFailure = (cause: Cause.Cause<unknown>) => {
+  for (const reason of cause.reasons) {
+    const failure = reason._tag === "Die" ? reason.defect : reason._tag === "Fail" ? reason.error : undefined
+    if (typeof failure === "object" && failure !== null && (failure as { _tag?: string })._tag === "HttpApiSchemaError") {
+      const detail = String((failure as { cause?: unknown }).cause ?? "the request does not match the API").split("\n").map((l) => l.trim()).join(" ").slice(0, 500)
+      return Effect.succeed(problem(400, "invalid_request", `${(failure as { kind?: string }).kind ?? "request"}: ${detail}`, /\["([^"]+)"\]/.exec(detail)?.[1]))
+    }
+  }
+  return Effect.succeed(problem(500, "internal_error", "the server failed to answer; nothing was reported to the client"))
+}
+
 const requestHash = (method: string, url: string, body: string) => createHash("sha256").update(`${method} ${url}\n${body}`).digest("hex")
 
 /** The guard of every request (a global middleware: it sees the routes' responses). */
@@ -77,13 +93,23 @@ const guard = HttpRouter.middleware(
           Effect.provideService(CurrentApiKey, key),
           Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)),
           Effect.map(asProblem),
-          Effect.catchCause(() => Effect.succeed(problem(500, "internal_error", "the server failed to answer; nothing was reported to the client")))
+          Effect.catchCause(answerFailure)
         )
+        // The body is read once here (the request keeps it for the handler): malformed JSON is a 400, not a failure of the server.
+        const body = write ? yield* req.text.pipe(Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)), Effect.option) : undefined
+        if (body !== undefined && body._tag === "None") return problem(413, "body_too_large", `the request body is over ${maxBodyBytes} bytes`)
+        const text = body === undefined ? "" : body.value
+        if (text.trim() !== "") {
+          try {
+            JSON.parse(text)
+          } catch {
+            return problem(400, "malformed_json", "the request body is not valid JSON")
+          }
+        }
         const idempotencyKey = req.headers["idempotency-key"]
         if (req.method !== "POST" || idempotencyKey === undefined) return yield* served
         if (idempotencyKey.length === 0 || idempotencyKey.length > 255) return problem(400, "invalid_idempotency_key", "Idempotency-Key: 1 to 255 characters", "Idempotency-Key")
-        const body = yield* req.text.pipe(Effect.orElseSucceed(() => ""))
-        const claim = yield* run((sql) => claimIdempotencyKey(sql, key.id, idempotencyKey, requestHash(req.method, req.url, body)))
+        const claim = yield* run((sql) => claimIdempotencyKey(sql, key.id, idempotencyKey, requestHash(req.method, req.url, text)))
         switch (claim._tag) {
           case "Replay":
             return HttpServerResponse.text(claim.body, {
