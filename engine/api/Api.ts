@@ -128,12 +128,27 @@ export class EventsApi extends HttpApiGroup.make("events")
   .prefix("/v1/events")
 {}
 
+export class OutboxApi extends HttpApiGroup.make("outbox")
+  .add(
+    HttpApiEndpoint.get("list", "/", { query: { ...page, status: OptionalString, kind: OptionalString }, success: List, error: errors }),
+    HttpApiEndpoint.post("retry", "/:id/retry", { params: { id: Schema.String }, success: Resource, error: errors })
+  )
+  .prefix("/v1/outbox")
+{}
+
+export class SettingsApi extends HttpApiGroup.make("settings")
+  .add(HttpApiEndpoint.get("show", "/", { success: Resource, error: errors }))
+  .prefix("/v1/settings")
+{}
+
 export class Api extends HttpApi.make("billcycle")
   .add(ContactsApi)
   .add(ProductsApi)
   .add(SubscriptionsApi)
   .add(InvoicesApi)
   .add(EventsApi)
+  .add(OutboxApi)
+  .add(SettingsApi)
   // Unknown fields are refused (400), not ignored: a misspelt field must not pass silently.
   .annotate(HttpApi.PayloadParseOptions, { onExcessProperty: "error" })
   .annotate(HttpApi.QueryParseOptions, { onExcessProperty: "error" })

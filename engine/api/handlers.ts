@@ -14,8 +14,8 @@ import { subscriptionView } from "../runtime/subscriptionView.ts"
 import type { ApiKeyRow, ContactRow, ItemVersion, ProductRow, Sql } from "../store/index.ts"
 import {
   addContact, addProduct, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
-  journalSource, listContacts, listEvents, listInvoices, listProducts, listSubscriptions, loadSettings, pauseSubscription,
-  payInvoiceInMajorUnits, resumeSubscription, runSql, showContact, updateContact, updateProduct, updateSubscription
+  journalSource, listContacts, listEvents, listInvoices, listOutbox, listProducts, listSettings, listSubscriptions, loadSettings, pauseSubscription,
+  payInvoiceInMajorUnits, resumeSubscription, retryOutboxMessage, runSql, showContact, updateContact, updateProduct, updateSubscription
 } from "../store/index.ts"
 import { subscriptionStatuses } from "../domain/index.ts"
 import type { PendingQuery } from "postgres"
@@ -43,7 +43,7 @@ export const problemOf = (message: string) => {
     return field === undefined ? new NotFound({ code: "not_found", message, field }) : new InvalidRequest({ code: "resource_missing", message, field })
   }
   if (/exists already/.test(message)) return new Conflict({ code: "already_exists", message, field })
-  if (/^(subscription|invoice) \S+ (is|was) \w+/.test(message)) return new Conflict({ code: "transition_refused", message, field })
+  if (/^(subscription|invoice|outbox message) \S+ (is|was) \w+/.test(message)) return new Conflict({ code: "transition_refused", message, field })
   return new InvalidRequest({ code: "invalid_input", message, field })
 }
 
@@ -264,4 +264,25 @@ export const EventsHandlers = HttpApiBuilder.group(Api, "events", (h) =>
       return yield* pageOf((sql) => listEvents(sql, { subscriptionId, type: query.type }), { limit: query.limit, starting_after: query.after ?? query.starting_after }, (e) => ({ object: "event", ...e }))
     })))
 
-export const handlersLayer = Layer.mergeAll(ContactsHandlers, ProductsHandlers, SubscriptionsHandlers, InvoicesHandlers, EventsHandlers)
+const oneOf = (field: string, value: string | undefined, allowed: ReadonlyArray<string>) =>
+  value === undefined || allowed.includes(value) ? Effect.succeed(value) : Effect.fail(invalid(field, `${field}: expected one of ${allowed.join(", ")}, got "${value}"`))
+
+export const OutboxHandlers = HttpApiBuilder.group(Api, "outbox", (h) =>
+  h.handle("list", ({ query }) =>
+    Effect.gen(function*() {
+      const status = yield* oneOf("status", query.status, ["queued", "sending", "sent", "failed"])
+      const kind = yield* oneOf("kind", query.kind, ["email", "notification", "webhook"])
+      return yield* pageOf((sql) => listOutbox(sql, { status, kind }), query, (m) => ({ object: "outbox_message", ...m }))
+    }))
+    .handle("retry", ({ params }) =>
+      Effect.gen(function*() {
+        const id = yield* idParam(params.id)
+        yield* store((sql) => retryOutboxMessage(sql, id))
+        return { object: "outbox_message", id, status: "queued" }
+      })))
+
+export const SettingsHandlers = HttpApiBuilder.group(Api, "settings", (h) =>
+  h.handle("show", () =>
+    store(listSettings).pipe(Effect.map((rows) => ({ object: "settings", ...Object.fromEntries(rows.map((r) => [r.key, r.value])) })))))
+
+export const handlersLayer = Layer.mergeAll(ContactsHandlers, ProductsHandlers, SubscriptionsHandlers, InvoicesHandlers, EventsHandlers, OutboxHandlers, SettingsHandlers)

@@ -138,7 +138,8 @@ describe("OpenAPI", () => {
       ["post", "/v1/products"], ["get", "/v1/products"], ["post", "/v1/products/{sku}"], ["post", "/v1/products/{sku}/archive"],
       ["post", "/v1/subscriptions"], ["get", "/v1/subscriptions"], ["get", "/v1/subscriptions/{id}"], ["post", "/v1/subscriptions/{id}"],
       ["post", "/v1/subscriptions/{id}/cancel"], ["post", "/v1/subscriptions/{id}/pause"], ["post", "/v1/subscriptions/{id}/resume"], ["delete", "/v1/subscriptions/{id}"],
-      ["get", "/v1/invoices"], ["get", "/v1/invoices/{id}"], ["post", "/v1/invoices/{id}/pay"], ["get", "/v1/events"]
+      ["get", "/v1/invoices"], ["get", "/v1/invoices/{id}"], ["post", "/v1/invoices/{id}/pay"], ["get", "/v1/events"],
+      ["get", "/v1/outbox"], ["post", "/v1/outbox/{id}/retry"], ["get", "/v1/settings"]
     ]
     const documented = Object.entries(doc.json.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
     expect(documented.sort()).toEqual(routes.map(([m, p]) => `${m} ${p}`).sort())
