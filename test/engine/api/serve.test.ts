@@ -9,7 +9,44 @@ const runAsync = (args: ReadonlyArray<string>, env: Record<string, string>) =>
     execFile(billcyclePath, args, { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout) =>
       resolve({ code: error === null ? 0 : Number((error as { code?: number }).code ?? 1), stdout })))
 
+const startServe = async (args: ReadonlyArray<string>, env: Record<string, string>) => {
+  const child = spawn(billcyclePath, ["serve", "--port", "0", ...args], { cwd: repoRoot, env: { ...process.env, ...env } })
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  let out = ""
+  child.stdout.on("data", (d) => (out += String(d)))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 90_000)
+    child.stdout.on("data", () => {
+      const m = /listening on (http:\/\/[0-9.:]+)/.exec(out)
+      if (m !== null) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    })
+  })
+  return { url, stop: () => (child.kill("SIGTERM"), exited) }
+}
+
 describe("billcycle serve", () => {
+  it("--engine bills in the same process: a subscription made over HTTP gets its first invoice", async () => {
+    const { db, env } = freshCliDatabase()
+    const key = runCli(["api-keys", "create", "--name", "shop", "--db", db], { env }).stdout.trim()
+    const serve = await startServe(["--engine", "--db", db], env)
+    const post = (path: string, body: unknown) =>
+      fetch(`${serve.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) })
+    expect((await post("/v1/products", { name: "Coffee", sku: "COFFEE", price: "12.50", currency: "USD" })).status).toBe(201)
+    expect((await post("/v1/contacts", { email: "ana@example.com" })).status).toBe(201)
+    expect((await post("/v1/subscriptions", { contact: "ana@example.com", items: ["sku=COFFEE"], collection: "invoice:net-30" })).status).toBe(201)
+    let invoices: Array<unknown> = []
+    for (let i = 0; i < 60 && invoices.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 1000))
+      invoices = ((await (await fetch(`${serve.url}/v1/invoices`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: Array<unknown> }).data
+    }
+    expect(invoices).toHaveLength(1)
+    expect(await serve.stop()).toBe(0)
+  }, 240_000)
+
+
   it("serves the API with a key from api-keys create, lets other commands use the database meanwhile, and exits 0 on SIGTERM", async () => {
     const { db, env } = freshCliDatabase()
     const made = runCli(["api-keys", "create", "--name", "shop", "--db", db], { env })
