@@ -7,7 +7,7 @@
  */
 import { Effect, Layer, Option } from "effect"
 import { resolve } from "node:path"
-import { BusinessClock, currentEngineContext, parseNow, storeClockLayer } from "../runtime/index.ts"
+import { BusinessClock, parseNow, storeClockLayer } from "../runtime/index.ts"
 import type { GivenNow } from "../runtime/index.ts"
 import { Database, defaultEmbeddedDir, inspectEmbeddedDir, makeDirs, resolveDatabaseTarget } from "../store/index.ts"
 import { UsageError } from "./CliFailure.ts"
@@ -89,5 +89,5 @@ export const withClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     return yield* effect.pipe(Effect.provide(clock))
   })
 
-/** What a command that changes subscriptions needs: today in the account's zone and its settings. */
-export const commandContext = currentEngineContext()
+/** What a command that changes subscriptions needs: today in the account's zone and its settings (shared with the HTTP API). */
+export { commandContext } from "../runtime/commandContext.ts"

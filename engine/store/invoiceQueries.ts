@@ -2,7 +2,7 @@
  * Invoices as the CLI sees them: listing, one invoice with its lines and
  * payment attempts, and recording a payment received outside the gateway.
  */
-import { formatMajorAmount } from "../domain/index.ts"
+import { formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
 import { markInvoicesPaid } from "./billingRun.ts"
 import type { Sql } from "./Database.ts"
@@ -107,3 +107,18 @@ export const listMembers = (sql: Sql, list: string) =>
   sql<Array<{ contact_id: number; email: string; name: string | null; added_on: string }>>`
     select m.contact_id, c.email, c.name, m.added_on from list_members m join contacts c on c.id = m.contact_id
     where m.list_name = ${list} order by m.added_on, c.email`
+
+/**
+ * `invoices pay` as both doors call it: the amount in major units of the
+ * invoice's currency (e.g. "25.00"; default all that is due), parsed here so
+ * the CLI and the HTTP API read it the same way.
+ */
+export const payInvoiceInMajorUnits = async (sql: Sql, ctx: EngineContext, id: number, amount: string | undefined) => {
+  let minor: number | undefined
+  if (amount !== undefined) {
+    const parsed = parseMajorAmount(amount, (await invoiceCurrency(sql, id)) ?? "USD")
+    if (typeof parsed === "string") throw new InputError(`--amount: ${parsed}`)
+    minor = parsed
+  }
+  return payInvoice(sql, ctx, id, minor)
+}

@@ -6,7 +6,15 @@
  * into `events` and `status_history` (the engine, the CLI, `import FILE.csv`
  * and `import history` alike); a batch of any size is one statement.
  */
+import { AsyncLocalStorage } from "node:async_hooks"
 import type { TransactionSql } from "./Database.ts"
+
+/**
+ * Who made a change through a door other than the command line: the HTTP API
+ * runs each write inside `journalSource.run("api:<key name>", …)`, and the
+ * events that write would mark `cli` carry that source instead (who did what).
+ */
+export const journalSource = new AsyncLocalStorage<string>()
 
 export interface JournalEvent {
   readonly type: string
@@ -30,6 +38,7 @@ export const statusChanged = (subscriptionId: number, from: string | null, to: s
  */
 export const writeJournal = async (tx: TransactionSql, events: ReadonlyArray<JournalEvent>, source = "engine"): Promise<void> => {
   if (events.length === 0) return
+  if (source === "cli") source = journalSource.getStore() ?? source
   await tx`
     with ev as (
       insert into events (type, subscription_id, contact_id, invoice_id, occurred_on, source, data)

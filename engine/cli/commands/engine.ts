@@ -42,7 +42,7 @@ const loadRules = (dir: string | undefined, watchForChanges: boolean) =>
     return () => watcher.get().ruleSet
   })
 
-const engineLayers = (rules: (() => CompiledRuleSet) | undefined, enrollExisting = false) =>
+export const engineLayers = (rules: (() => CompiledRuleSet) | undefined, enrollExisting = false) =>
   Layer.mergeAll(Gateway.simulated, engineHooksLayer(rules, undefined, { enrollExisting }), EngineState.layer)
 
 /** What each figure of a simulate summary counts, printed beside it. */
@@ -70,7 +70,7 @@ const figureMeanings: Record<keyof Omit<TickSummary, "today">, string> = {
  * outage lasts; SIGTERM still stops it at once) and carries on. Any other
  * failure still stops the engine.
  */
-const outlastingOutages = <A, R>(tick: Effect.Effect<A, DatabaseError | GatewayUnavailable, R>) => {
+export const outlastingOutages = <A, R>(tick: Effect.Effect<A, DatabaseError | GatewayUnavailable, R>) => {
   let failures = 0
   return tick.pipe(
     Effect.tap(() => Effect.sync(() => { failures = 0 })),

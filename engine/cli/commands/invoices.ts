@@ -1,8 +1,8 @@
 /** `billcycle invoices list|show|pay|void|write-off`, `outbox list|retry`, `tasks list`, `lists show`. */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { formatMajorAmount, parseMajorAmount } from "../../domain/index.ts"
-import { closeInvoice, findInvoice, InputError, invoiceCurrency, listInvoices, listMembers, listOutbox, listTasks, payInvoice, retryOutboxMessage, runSql } from "../../store/index.ts"
+import { formatMajorAmount } from "../../domain/index.ts"
+import { closeInvoice, findInvoice, listInvoices, listMembers, listOutbox, listTasks, payInvoiceInMajorUnits, retryOutboxMessage, runSql } from "../../store/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
@@ -73,15 +73,7 @@ const pay = Command.make(
       const json = yield* Json
       const invoiceId = yield* parseId("INVOICE_ID", id)
       const ctx = yield* commandContext
-      const result = yield* runSql(async (sql) => {
-        let minor: number | undefined
-        if (Option.isSome(amount)) {
-          const parsed = parseMajorAmount(amount.value, (await invoiceCurrency(sql, invoiceId)) ?? "USD")
-          if (typeof parsed === "string") throw new InputError(`--amount: ${parsed}`)
-          minor = parsed
-        }
-        return payInvoice(sql, ctx, invoiceId, minor)
-      })
+      const result = yield* runSql((sql) => payInvoiceInMajorUnits(sql, ctx, invoiceId, Option.getOrUndefined(amount)))
       yield* Console.log(json ? JSON.stringify(result) : result.paid
         ? `invoice ${result.number} paid (${money(result.amount, result.currency)} received)`
         : `recorded ${money(result.amount, result.currency)} on invoice ${result.number}; ${money(result.remaining, result.currency)} still due`)

@@ -8,14 +8,14 @@ import { isLanguage, isLocale, languages, languagesInWords, nextVersionAfter, ve
 import type { BillingTerms, ItemSpec, PaymentTerms, SubscriptionError } from "../../domain/index.ts"
 import { describeSubscriptionError, formatFrequency, formatMajorAmount, parseBillingTerms, parseItemSpec, subscriptionErrorOf, subscriptionStatuses } from "../../domain/index.ts"
 import { cancelWithRefund, Gateway } from "../../runtime/index.ts"
+import { subscriptionView } from "../../runtime/subscriptionView.ts"
+import { parseItems, readCreateRequest } from "../../runtime/subscriptionRequest.ts"
 import type { ItemVersion, StartChoice, StoredLine, SubscriptionRow } from "../../store/index.ts"
 import {
   createSubscriptions,
   deleteSubscription,
   getSubscription,
-  itemVersionsOf,
   listEvents,
-  listInvoices,
   listSubscriptions,
   pauseSubscription,
   InputError,
@@ -27,7 +27,7 @@ import type { Sql } from "../../store/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
-import { parseCountFlag, parseDateFlag, parseNonNegativeFlag } from "../flagParsers.ts"
+import { parseCountFlag, parseDateFlag } from "../flagParsers.ts"
 import { renderTable } from "../table.ts"
 import { pageFlags, printList } from "../paging.ts"
 
@@ -73,22 +73,7 @@ const itemLabels = (items: ReadonlyArray<unknown>) => items.map((_, i) => `--ite
 
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
 
-const parseItems = (values: ReadonlyArray<string>) =>
-  Effect.forEach(values, (text, i) => {
-    const spec = parseItemSpec(text)
-    return typeof spec === "string"
-      ? Effect.fail(new UsageError({ message: `--item ${i + 1} ("${text}"): ${spec}` }))
-      : Effect.succeed(spec as ItemSpec)
-  })
-
 const idOf = (value: string) => parseCountFlag("ID", value)
-
-const parseCollection = (value: string): Effect.Effect<{ method: "charge" | "invoice"; terms: PaymentTerms | undefined }, UsageError> => {
-  if (value === "charge" || value === "charge-automatically") return Effect.succeed({ method: "charge", terms: undefined })
-  const m = /^(?:invoice|send-invoice)(?::(due-on-receipt|net-15|net-30|net-60))?$/.exec(value)
-  if (m === null) return Effect.fail(new UsageError({ message: `--collection: expected charge or invoice[:due-on-receipt|:net-15|:net-30|:net-60], got "${value}"` }))
-  return Effect.succeed({ method: "invoice", terms: (m[1] ?? "due-on-receipt") as PaymentTerms })
-}
 
 const create = Command.make(
   "create",
@@ -108,29 +93,14 @@ const create = Command.make(
   (flags) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json
-      const items = yield* parseItems(flags.items)
-      const starts = [flags.start, flags.delayDays, flags.delayMonths].filter(Option.isSome).length
-      if (starts > 1) return yield* new UsageError({ message: "--start, --delay-days and --delay-months: give at most one" })
-      const start: StartChoice = Option.isSome(flags.start)
-        ? { _tag: "Date", date: yield* parseDateFlag("--start", flags.start.value) }
-        : Option.isSome(flags.delayDays)
-        ? { _tag: "DelayDays", days: yield* parseNonNegativeFlag("--delay-days", flags.delayDays.value, 36_525) }
-        : Option.isSome(flags.delayMonths)
-        ? { _tag: "DelayMonths", months: yield* parseNonNegativeFlag("--delay-months", flags.delayMonths.value, 1_200) }
-        : { _tag: "Today" }
-      const termsText = Option.getOrElse(flags.terms, () => "auto-renew")
-      const terms: BillingTerms | undefined = parseBillingTerms(termsText)
-      if (terms === undefined) return yield* new UsageError({ message: `--terms: expected auto-renew or fixed:N (N from 1 to 1000), got "${termsText}"` })
-      const collection = yield* parseCollection(Option.getOrElse(flags.collection, () => "charge"))
-      const language = Option.getOrUndefined(flags.language)
-      if (language !== undefined && !isLanguage(language)) return yield* new UsageError({ message: `--language: expected ${languagesInWords}, got "${language}"` })
-      const locale = Option.getOrUndefined(flags.locale)
-      if (locale !== undefined && !isLocale(locale)) return yield* new UsageError({ message: `--locale: "${locale}" is not a locale such as nb-NO` })
+      const input = yield* readCreateRequest({
+        contact: flags.contact, items: flags.items, start: Option.getOrUndefined(flags.start), delayDays: Option.getOrUndefined(flags.delayDays),
+        delayMonths: Option.getOrUndefined(flags.delayMonths), terms: Option.getOrUndefined(flags.terms), collection: Option.getOrUndefined(flags.collection),
+        paymentMethod: Option.getOrUndefined(flags.paymentMethod), language: Option.getOrUndefined(flags.language), locale: Option.getOrUndefined(flags.locale),
+        reminders: flags.reminders
+      })
       const ctx = yield* commandContext
-      const created = yield* runSql((sql) => createSubscriptions(sql, ctx, {
-        contactEmail: flags.contact, items, start, terms, collection: collection.method, paymentTerms: collection.terms,
-        paymentMethod: Option.getOrUndefined(flags.paymentMethod), language, locale, reminders: flags.reminders, itemLabels: itemLabels(items)
-      }))
+      const created = yield* runSql((sql) => createSubscriptions(sql, ctx, { ...input, itemLabels: itemLabels(input.items) }))
       if (json) return yield* Console.log(JSON.stringify({ subscriptions: created }))
       yield* Console.log(created.map((c) =>
         `subscription ${c.id}: ${c.name}, ${c.frequency}, ${c.terms}, ${money(c.amountPerPayment, c.currency)} per payment, ${c.status}, next billing ${c.nextBillingDate}${c.endDate === null ? "" : `, ends ${c.endDate}`}`
@@ -187,14 +157,8 @@ const show = Command.make("show", { id: Argument.String("id").pipe(Argument.with
     const json = yield* Json
     const subscriptionId = yield* idOf(id)
     const ctx = yield* commandContext
-    const { sub, versions, invoices } = yield* runSql(async (sql) => ({
-      sub: await getSubscription(sql, subscriptionId),
-      versions: await itemVersionsOf(sql, subscriptionId),
-      invoices: await listInvoices(sql, { subscriptionId })
-    }))
     // The version in force today (business clock) and the next one, kept apart: a change waits for the next billing date.
-    const current = versionInForce(versions, ctx.today)
-    const next = nextVersionAfter(versions, ctx.today)
+    const { sub, invoices, current, next } = yield* runSql((sql) => subscriptionView(sql, subscriptionId, ctx.today))
     const shown = current ?? next
     if (json) {
       return yield* Console.log(JSON.stringify({

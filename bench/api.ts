@@ -1,0 +1,82 @@
+/**
+ * `npm run bench -- api`: the HTTP API (`billcycle serve`'s server) against
+ * the local PostgreSQL server, beside a bare node:http server that answers
+ * the same subscription row by primary key with the same driver, in the same
+ * run. autocannon drives each for a few seconds: requests/s, p50 and p99 of
+ * `GET /v1/subscriptions/:id` (API and bare) and of `POST /v1/subscriptions`
+ * with a fresh Idempotency-Key per request.
+ */
+import autocannon from "autocannon"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { HttpServer } from "effect/http"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { apiServer } from "../engine/api/index.ts"
+import type { CalendarDate } from "../engine/domain/index.ts"
+import { BusinessClock, dayTime } from "../engine/runtime/BusinessClock.ts"
+import { addContact, addProduct, createApiKey, Database, openDatabase } from "../engine/store/index.ts"
+import { fmt, writeResults } from "./harness.ts"
+
+const url = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
+const seconds = Number(process.env["BENCH_SECONDS"] ?? 5)
+const schema = `bench_api_${process.pid}`
+
+const scope = Scope.makeUnsafe()
+const db = await Effect.runPromise(openDatabase({ _tag: "Server", url, schema }).pipe(Scope.provide(scope)))
+const sql = db.sql
+const today = "2026-03-01" as CalendarDate
+await addProduct(sql, { name: "Coffee", sku: "COFFEE", price: "12.50", currency: "USD", frequency: "monthly" })
+await addContact(sql, { email: "ana@example.com", paymentMethod: "pm_ok" }, today)
+const { key } = await createApiKey(sql, "bench", false)
+
+const layer = apiServer({ port: 0, host: "127.0.0.1" }).pipe(Layer.provide(Layer.mergeAll(Layer.succeed(Database, db), BusinessClock.fixed(dayTime(today)))))
+const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
+const apiUrl = HttpServer.formatAddress(Context.get(context, HttpServer.HttpServer).address).replace(/\/$/, "")
+const auth = { authorization: `Bearer ${key}`, "content-type": "application/json" }
+
+const created = await fetch(`${apiUrl}/v1/subscriptions`, { method: "POST", headers: auth, body: JSON.stringify({ contact: "ana@example.com", items: ["sku=COFFEE"] }) })
+const id = ((await created.json()) as { data: Array<{ id: number }> }).data[0]!.id
+
+// The bare server: the same row by primary key, the same driver and pool, no framework.
+const bare = createServer(async (req, res) => {
+  const rows = await sql`select * from subscriptions where id = ${Number(req.url!.split("/").pop())}`
+  res.writeHead(rows.length === 0 ? 404 : 200, { "content-type": "application/json" })
+  res.end(JSON.stringify(rows[0] ?? null))
+})
+await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve))
+const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`
+
+interface Figures { readonly requestsPerSecond: number; readonly p50: number; readonly p99: number; readonly errors: number; readonly non2xx: number }
+const load = async (options: autocannon.Options): Promise<Figures> => {
+  const r = await autocannon({ connections: 10, duration: seconds, ...options })
+  return { requestsPerSecond: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx }
+}
+
+let n = 0
+const results = {
+  bareGet: await load({ url: `${bareUrl}/subscriptions/${id}` }),
+  apiGet: await load({ url: `${apiUrl}/v1/subscriptions/${id}`, headers: auth }),
+  apiPost: await load({
+    url: `${apiUrl}/v1/subscriptions`,
+    requests: [{
+      method: "POST",
+      setupRequest: (req) => ({ ...req, headers: { ...auth, "idempotency-key": `bench-${process.pid}-${n++}` }, body: JSON.stringify({ contact: "ana@example.com", items: ["sku=COFFEE"] }) })
+    }]
+  })
+}
+
+const line = (name: string, f: Figures) => `${name.padEnd(34)} ${fmt(f.requestsPerSecond).padStart(7)} req/s  p50 ${f.p50} ms  p99 ${f.p99} ms${f.errors + f.non2xx > 0 ? `  (${f.errors} errors, ${f.non2xx} non-2xx)` : ""}`
+console.log(line("bare node:http GET by primary key", results.bareGet))
+console.log(line("API GET /v1/subscriptions/:id", results.apiGet))
+console.log(line("API POST /v1/subscriptions (idem.)", results.apiPost))
+const ratio = results.apiGet.requestsPerSecond / results.bareGet.requestsPerSecond
+console.log(`API GET / bare GET: ${(ratio * 100).toFixed(0)}% (goal >= 50%, p99 < 25 ms); POST goal >= 800/s`)
+writeResults("api", { seconds, connections: 10, ...results, getRatio: ratio })
+
+bare.close()
+await Effect.runPromise(Scope.close(scope, Exit.void))
+// A fresh connection drops the schema once the servers' pool has closed (dropping under open connections can deadlock).
+const { default: postgres } = await import("postgres")
+const admin = postgres(url, { max: 1, onnotice: () => {} })
+await admin`drop schema if exists ${admin(schema)} cascade`
+await admin.end()

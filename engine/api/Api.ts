@@ -1,0 +1,159 @@
+/**
+ * The HTTP API's definition (effect/http-api): every route under /v1, its
+ * inputs and its errors. The server (handlers.ts) and the typed client
+ * (HttpApiClient) both derive from it, and so does /openapi.json. Inputs
+ * carry the same strings as the CLI's flags (item SPECs, `fixed:6`,
+ * `invoice:net-30`, prices in major units), so both doors read them alike.
+ */
+import { Schema } from "effect"
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
+
+const problem = {
+  code: Schema.String,
+  message: Schema.String,
+  field: Schema.optional(Schema.String)
+}
+
+/** Bad input: the field at fault names the flag of the CLI's message (`--terms` → `terms`). */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", problem, { httpApiStatus: 400 }) {}
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", problem, { httpApiStatus: 404 }) {}
+/** A rule of the domain refused the change (only a paused subscription resumes, …), or it exists already. */
+export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", problem, { httpApiStatus: 409 }) {}
+
+const errors = [InvalidRequest, NotFound, Conflict]
+
+/** A JSON object: the resource's fields, money as `{ amount, currency, formatted }`. */
+const Resource = Schema.Record(Schema.String, Schema.Unknown)
+const List = Schema.Struct({ object: Schema.Literal("list"), data: Schema.Array(Resource), has_more: Schema.Boolean })
+
+/** Cursor pagination: `limit` 1–100 (default 10), `starting_after` the last id of the previous page. */
+const page = { limit: Schema.optional(Schema.String), starting_after: Schema.optional(Schema.String) }
+
+const OptionalString = Schema.optional(Schema.String)
+
+export class ContactsApi extends HttpApiGroup.make("contacts")
+  .add(
+    HttpApiEndpoint.post("create", "/", {
+      payload: Schema.Struct({ email: Schema.String, name: OptionalString, language: OptionalString, locale: OptionalString, payment_method: OptionalString, country: OptionalString }),
+      success: Resource.pipe(HttpApiSchema.status(201)),
+      error: errors
+    }),
+    HttpApiEndpoint.get("list", "/", { query: page, success: List, error: errors }),
+    HttpApiEndpoint.get("show", "/:contact", { params: { contact: Schema.String }, success: Resource, error: errors }),
+    HttpApiEndpoint.post("update", "/:contact", {
+      params: { contact: Schema.String },
+      payload: Schema.Struct({ email: OptionalString, name: OptionalString, language: OptionalString, locale: OptionalString, payment_method: OptionalString, country: OptionalString }),
+      success: Resource,
+      error: errors
+    })
+  )
+  .prefix("/v1/contacts")
+{}
+
+export class ProductsApi extends HttpApiGroup.make("products")
+  .add(
+    HttpApiEndpoint.post("create", "/", {
+      payload: Schema.Struct({ name: Schema.String, sku: Schema.String, price: Schema.String, currency: OptionalString, frequency: OptionalString }),
+      success: Resource.pipe(HttpApiSchema.status(201)),
+      error: errors
+    }),
+    HttpApiEndpoint.get("list", "/", { query: { ...page, include_archived: OptionalString }, success: List, error: errors }),
+    HttpApiEndpoint.post("update", "/:sku", {
+      params: { sku: Schema.String },
+      payload: Schema.Struct({ name: OptionalString, price: OptionalString, frequency: OptionalString }),
+      success: Resource,
+      error: errors
+    }),
+    HttpApiEndpoint.post("archive", "/:sku/archive", { params: { sku: Schema.String }, success: Resource, error: errors })
+  )
+  .prefix("/v1/products")
+{}
+
+const SubscriptionId = { id: Schema.String }
+
+export class SubscriptionsApi extends HttpApiGroup.make("subscriptions")
+  .add(
+    HttpApiEndpoint.post("create", "/", {
+      payload: Schema.Struct({
+        contact: Schema.String,
+        items: Schema.Array(Schema.String),
+        start: OptionalString,
+        delay_days: Schema.optional(Schema.Int),
+        delay_months: Schema.optional(Schema.Int),
+        terms: OptionalString,
+        collection: OptionalString,
+        payment_method: OptionalString,
+        language: OptionalString,
+        locale: OptionalString,
+        reminders: Schema.optional(Schema.Boolean)
+      }),
+      success: List.pipe(HttpApiSchema.status(201)),
+      error: errors
+    }),
+    HttpApiEndpoint.get("list", "/", { query: { ...page, status: OptionalString, view: OptionalString, next_billing_before: OptionalString }, success: List, error: errors }),
+    HttpApiEndpoint.get("show", "/:id", { params: SubscriptionId, success: Resource, error: errors }),
+    HttpApiEndpoint.post("update", "/:id", {
+      params: SubscriptionId,
+      payload: Schema.Struct({ items: Schema.optional(Schema.Array(Schema.String)), next_billing_date: OptionalString, payment_method: OptionalString }),
+      success: Resource,
+      error: errors
+    }),
+    HttpApiEndpoint.post("cancel", "/:id/cancel", {
+      params: SubscriptionId,
+      payload: Schema.Struct({ at_period_end: Schema.optional(Schema.Boolean), refund_unused: Schema.optional(Schema.Boolean) }),
+      success: Resource,
+      error: errors
+    }),
+    HttpApiEndpoint.post("pause", "/:id/pause", { params: SubscriptionId, payload: Schema.Struct({ resume_on: OptionalString }), success: Resource, error: errors }),
+    HttpApiEndpoint.post("resume", "/:id/resume", { params: SubscriptionId, success: Resource, error: errors }),
+    HttpApiEndpoint.delete("delete", "/:id", { params: SubscriptionId, success: Resource, error: errors })
+  )
+  .prefix("/v1/subscriptions")
+{}
+
+export class InvoicesApi extends HttpApiGroup.make("invoices")
+  .add(
+    HttpApiEndpoint.get("list", "/", { query: { ...page, subscription: OptionalString, status: OptionalString }, success: List, error: errors }),
+    HttpApiEndpoint.get("show", "/:id", { params: { id: Schema.String }, success: Resource, error: errors }),
+    HttpApiEndpoint.post("pay", "/:id/pay", { params: { id: Schema.String }, payload: Schema.Struct({ amount: OptionalString }), success: Resource, error: errors })
+  )
+  .prefix("/v1/invoices")
+{}
+
+export class EventsApi extends HttpApiGroup.make("events")
+  .add(
+    // `after=ID` follows the journal: the events after the last one seen, oldest first.
+    HttpApiEndpoint.get("list", "/", { query: { ...page, after: OptionalString, subscription: OptionalString, type: OptionalString }, success: List, error: errors })
+  )
+  .prefix("/v1/events")
+{}
+
+export class OutboxApi extends HttpApiGroup.make("outbox")
+  .add(
+    HttpApiEndpoint.get("list", "/", { query: { ...page, status: OptionalString, kind: OptionalString }, success: List, error: errors }),
+    HttpApiEndpoint.post("retry", "/:id/retry", { params: { id: Schema.String }, success: Resource, error: errors })
+  )
+  .prefix("/v1/outbox")
+{}
+
+export class SettingsApi extends HttpApiGroup.make("settings")
+  .add(HttpApiEndpoint.get("show", "/", { success: Resource, error: errors }))
+  .prefix("/v1/settings")
+{}
+
+export class Api extends HttpApi.make("billcycle")
+  .add(ContactsApi)
+  .add(ProductsApi)
+  .add(SubscriptionsApi)
+  .add(InvoicesApi)
+  .add(EventsApi)
+  .add(OutboxApi)
+  .add(SettingsApi)
+  // Unknown fields are refused (400), not ignored: a misspelt field must not pass silently.
+  .annotate(HttpApi.PayloadParseOptions, { onExcessProperty: "error" })
+  .annotate(HttpApi.QueryParseOptions, { onExcessProperty: "error" })
+  .annotateMerge(OpenApi.annotations({
+    title: "billcycle",
+    description: "Subscription billing over HTTP. Authorization: Bearer KEY (billcycle api-keys create). Errors are application/problem+json with a stable code, a message and the field at fault."
+  }))
+{}

@@ -1,0 +1,288 @@
+/**
+ * The HTTP API's handlers: parse, call the one use case the CLI command
+ * calls (engine/store, engine/runtime), answer. Nothing here decides a
+ * billing rule. A use case's bad input (BadInput, worded for the CLI's flags)
+ * becomes a problem with the flag's field name; a database failure is a
+ * defect (500, no details leave the server).
+ */
+import { Context, Effect, Layer } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { formatMajorAmount } from "../domain/index.ts"
+import { commandContext } from "../runtime/commandContext.ts"
+import { readCreateRequest, readDate, parseItems } from "../runtime/subscriptionRequest.ts"
+import { subscriptionView } from "../runtime/subscriptionView.ts"
+import type { ApiKeyRow, ContactRow, ItemVersion, ProductRow, Sql } from "../store/index.ts"
+import {
+  addContact, addProduct, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
+  journalSource, listContacts, listEvents, listInvoices, listOutbox, listProducts, listSettings, listSubscriptions, loadSettings, pauseSubscription,
+  payInvoiceInMajorUnits, resumeSubscription, retryOutboxMessage, runSql, showContact, updateContact, updateProduct, updateSubscription
+} from "../store/index.ts"
+import { subscriptionStatuses } from "../domain/index.ts"
+import type { PendingQuery } from "postgres"
+import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
+
+/** The API key of the request being served (set by the guard, server.ts). */
+export const CurrentApiKey = Context.Reference<ApiKeyRow | undefined>("billcycle/engine/api/CurrentApiKey", { defaultValue: () => undefined })
+
+/** Money, one shape everywhere: minor units, the currency, and the amount as people read it. */
+export const money = (amount: number, currency: string) => ({ amount, currency, formatted: `${formatMajorAmount(amount, currency)} ${currency}` })
+
+/** `--terms: …` → field `terms`; `--item 2 (…)` → `items`. */
+const fieldOf = (message: string): string | undefined => {
+  const m = /^--([a-z-]+)/.exec(message)
+  if (m === null) return /^sku:/.test(message) ? "sku" : undefined
+  const flag = m[1]!.replace(/-/g, "_")
+  return flag === "item" ? "items" : flag
+}
+
+/** A use case's bad input as a problem: the path's resource not found (404), refused by a rule or taken (409), else 400. */
+export const problemOf = (message: string) => {
+  const field = fieldOf(message)
+  if (/does not exist|: no (contact|product|API key)\b|unknown SKU/.test(message)) {
+    // What the path names is missing: 404; what a field of the body names is missing: 400 naming the field.
+    return field === undefined ? new NotFound({ code: "not_found", message, field }) : new InvalidRequest({ code: "resource_missing", message, field })
+  }
+  if (/exists already/.test(message)) return new Conflict({ code: "already_exists", message, field })
+  if (/^(subscription|invoice|outbox message) \S+ (is|was) \w+/.test(message)) return new Conflict({ code: "transition_refused", message, field })
+  return new InvalidRequest({ code: "invalid_input", message, field })
+}
+
+const invalid = (field: string, message: string) => new InvalidRequest({ code: "invalid_input", message, field })
+
+/** Runs store work as the request's API key: events it writes carry `api:<key name>` as their source. */
+const store = <A>(work: (sql: Sql) => Promise<A>) =>
+  Effect.gen(function*() {
+    const key = yield* CurrentApiKey
+    const source = key === undefined ? "api" : `api:${key.name}`
+    return yield* runSql((sql) => journalSource.run(source, () => work(sql)))
+  }).pipe(Effect.catchTags({ BadInput: (e) => Effect.fail(problemOf(e.message)), DatabaseError: (e) => Effect.die(e) }))
+
+/** The same, for checks made before the store (readCreateRequest). */
+const checked = <A, R>(effect: Effect.Effect<A, BadInput, R>) => effect.pipe(Effect.mapError((e) => problemOf(e.message)))
+
+const context = commandContext.pipe(Effect.catchTags({ BadInput: (e) => Effect.fail(problemOf(e.message)), DatabaseError: (e) => Effect.die(e) }))
+
+const wholeId = (field: string, value: string): Effect.Effect<number, InvalidRequest> => {
+  const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN
+  return Number.isSafeInteger(n) && n > 0 && n <= 2_147_483_647 ? Effect.succeed(n) : Effect.fail(invalid(field, `${field}: expected a whole number from 1, got "${value}"`))
+}
+const positiveId = (field: string, value: string | undefined): Effect.Effect<number | undefined, InvalidRequest> =>
+  value === undefined ? Effect.succeed(undefined) : wholeId(field, value)
+const idParam = (value: string) => wholeId("id", value)
+
+/**
+ * One page of a list query of the store (the same query the CLI's list
+ * prints), by id: `starting_after` the last id seen, one row past `limit`
+ * telling `has_more`. Ids only grow, so a page is stable while rows are added.
+ */
+const pageOf = <R extends { id: number }>(
+  query: (sql: Sql) => PendingQuery<Array<R>>,
+  p: { readonly limit?: string | undefined; readonly starting_after?: string | undefined },
+  view: (r: R) => Record<string, unknown> = (r) => r as Record<string, unknown>
+) =>
+  Effect.gen(function*() {
+    const limit = p.limit === undefined ? 10 : /^\d{1,3}$/.test(p.limit) ? Number(p.limit) : NaN
+    if (!(limit >= 1 && limit <= 100)) return yield* invalid("limit", `limit: expected a whole number from 1 to 100, got "${p.limit}"`)
+    const after = (yield* positiveId("starting_after", p.starting_after)) ?? 0
+    const rows = yield* store((sql) => sql<Array<R>>`select * from (${query(sql)}) as listed where id > ${after} order by id limit ${limit + 1}`)
+    return { object: "list" as const, data: rows.slice(0, limit).map(view), has_more: rows.length > limit }
+  })
+
+const contactJson = (c: ContactRow) => ({ object: "contact", ...c })
+const productJson = (p: ProductRow) => {
+  const { unit_price, ...rest } = p
+  return { object: "product", ...rest, unit_price: money(unit_price, p.currency), frequency: frequencyText(p) }
+}
+
+const versionJson = (v: ItemVersion | undefined, currency: string) =>
+  v === undefined ? null : {
+    version: v.version, effective_from: v.effectiveFrom, amount_per_payment: money(v.amountPerPayment, currency),
+    items: v.lines.map((l) => ({ ...l, unit_price: money(l.unit_price, currency), discount_amount: l.discount_amount === null ? null : money(l.discount_amount, currency) }))
+  }
+
+const invoiceMoney = <I extends { currency: string }>(i: I, fields: ReadonlyArray<string>) => {
+  const out: Record<string, unknown> = { object: "invoice", ...i }
+  for (const f of fields) if (typeof out[f] === "number") out[f] = money(out[f] as number, i.currency)
+  return out
+}
+const invoiceSummaryFields = ["total", "amount_paid", "amount_refunded"]
+
+export const ContactsHandlers = HttpApiBuilder.group(Api, "contacts", (h) =>
+  h.handle("create", ({ payload }) =>
+    Effect.gen(function*() {
+      const ctx = yield* context
+      const row = yield* store((sql) => addContact(sql, { email: payload.email, name: payload.name, language: payload.language, locale: payload.locale, paymentMethod: payload.payment_method, country: payload.country }, ctx.today))
+      return contactJson(row)
+    }))
+    .handle("list", ({ query }) => pageOf(listContacts, query, contactJson))
+    .handle("show", ({ params }) => store((sql) => showContact(sql, params.contact)).pipe(Effect.map((v) => ({ object: "contact", ...v.contact, open_invoices: v.open_invoices, subscriptions: v.subscriptions }))))
+    .handle("update", ({ params, payload }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        const r = yield* store((sql) => updateContact(sql, params.contact, { email: payload.email, name: payload.name, language: payload.language, locale: payload.locale, paymentMethod: payload.payment_method, country: payload.country }, ctx.today))
+        return { object: "contact", ...r.contact, changes: r.changes }
+      })))
+
+export const ProductsHandlers = HttpApiBuilder.group(Api, "products", (h) =>
+  h.handle("create", ({ payload }) =>
+    Effect.gen(function*() {
+      const settings = yield* store(loadSettings)
+      const row = yield* store((sql) => addProduct(sql, { name: payload.name, sku: payload.sku, price: payload.price, currency: (payload.currency ?? settings.currency).toUpperCase(), frequency: payload.frequency ?? "monthly" }))
+      return productJson(row)
+    }))
+    .handle("list", ({ query }) => {
+      if (query.include_archived !== undefined && !["true", "false"].includes(query.include_archived)) return Effect.fail(invalid("include_archived", `include_archived: expected true or false, got "${query.include_archived}"`))
+      return pageOf((sql) => listProducts(sql, query.include_archived === "true"), query, productJson)
+    })
+    .handle("update", ({ params, payload }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        const r = yield* store((sql) => updateProduct(sql, params.sku, { name: payload.name, price: payload.price, frequency: payload.frequency }, ctx.today))
+        return { ...productJson(r.product), changes: r.changes }
+      }))
+    .handle("archive", ({ params }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        const r = yield* store((sql) => archiveProduct(sql, params.sku, ctx.today))
+        return { ...productJson(r.product), archived_now: r.archivedNow, subscriptions: r.subscriptions }
+      })))
+
+const views: Record<string, string> = { unpaid: "unpaid", scheduled: "scheduled", "past-due": "past_due" }
+
+const showSubscription = (id: number) =>
+  Effect.gen(function*() {
+    const ctx = yield* context
+    const { sub, invoices, current, next } = yield* store((sql) => subscriptionView(sql, id, ctx.today))
+    return {
+      object: "subscription", ...sub, today: ctx.today,
+      amount_per_payment: (current ?? next) === undefined ? null : money((current ?? next)!.amountPerPayment, sub.currency),
+      current_items: versionJson(current, sub.currency), next_items: versionJson(next, sub.currency),
+      invoices: invoices.map((i) => invoiceMoney(i, invoiceSummaryFields))
+    }
+  })
+
+export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", (h) =>
+  h.handle("create", ({ payload }) =>
+    Effect.gen(function*() {
+      const input = yield* checked(readCreateRequest({
+        contact: payload.contact, items: payload.items, start: payload.start,
+        delayDays: payload.delay_days === undefined ? undefined : String(payload.delay_days),
+        delayMonths: payload.delay_months === undefined ? undefined : String(payload.delay_months),
+        terms: payload.terms, collection: payload.collection, paymentMethod: payload.payment_method, language: payload.language, locale: payload.locale, reminders: payload.reminders
+      }))
+      const ctx = yield* context
+      const created = yield* store((sql) => createSubscriptions(sql, ctx, input))
+      return {
+        object: "list" as const, has_more: false,
+        data: created.map(({ amountPerPayment, ...c }) => ({ object: "subscription", ...c, amount_per_payment: money(amountPerPayment, c.currency) }))
+      }
+    }))
+    .handle("list", ({ query }) =>
+      Effect.gen(function*() {
+        let status = query.status
+        if (status !== undefined && !(subscriptionStatuses as ReadonlyArray<string>).includes(status)) return yield* invalid("status", `status: expected one of ${subscriptionStatuses.join(", ")}, got "${status}"`)
+        if (query.view !== undefined) {
+          status = views[query.view]
+          if (status === undefined) return yield* invalid("view", `view: expected unpaid, scheduled or past-due, got "${query.view}"`)
+        }
+        const before = query.next_billing_before === undefined ? undefined : yield* checked(readDate("--next-billing-before", query.next_billing_before))
+        return yield* pageOf((sql) => listSubscriptions(sql, { status, nextBillingBefore: before }), query, (r) => ({ object: "subscription", ...r }))
+      }))
+    .handle("show", ({ params }) => Effect.flatMap(idParam(params.id), showSubscription))
+    .handle("update", ({ params, payload }) =>
+      Effect.gen(function*() {
+        const id = yield* idParam(params.id)
+        const items = payload.items === undefined ? undefined : yield* checked(parseItems(payload.items))
+        const nextBillingDate = payload.next_billing_date === undefined ? undefined : yield* checked(readDate("--next-billing-date", payload.next_billing_date))
+        const ctx = yield* context
+        const r = yield* store((sql) => updateSubscription(sql, ctx, id, { items: items === undefined || items.length === 0 ? undefined : items, nextBillingDate, paymentMethod: payload.payment_method }))
+        return { ...(yield* showSubscription(id)), changes: r.changes }
+      }))
+    .handle("cancel", ({ params, payload }) =>
+      Effect.gen(function*() {
+        const id = yield* idParam(params.id)
+        const ctx = yield* context
+        // TODO(#14): the refund of refund_unused is recorded with the cancel and settled by the engine;
+        // the CLI settles it at once (its orchestration moves to a shared use case in #14).
+        const r = yield* store((sql) => cancelSubscription(sql, ctx, id, { atPeriodEnd: payload.at_period_end ?? false, refundUnused: payload.refund_unused ?? false }))
+        return { ...(yield* showSubscription(id)), effective_on: r.effectiveOn, refund: r.refund === undefined ? null : { ...r.refund, amount: money(r.refund.amount, r.refund.currency) } }
+      }))
+    .handle("pause", ({ params, payload }) =>
+      Effect.gen(function*() {
+        const id = yield* idParam(params.id)
+        const resumeOn = payload.resume_on === undefined ? undefined : yield* checked(readDate("--resume-on", payload.resume_on))
+        const ctx = yield* context
+        yield* store((sql) => pauseSubscription(sql, ctx, id, resumeOn))
+        return yield* showSubscription(id)
+      }))
+    .handle("resume", ({ params }) =>
+      Effect.gen(function*() {
+        const id = yield* idParam(params.id)
+        const ctx = yield* context
+        yield* store((sql) => resumeSubscription(sql, ctx, id))
+        return yield* showSubscription(id)
+      }))
+    .handle("delete", ({ params }) =>
+      Effect.gen(function*() {
+        const id = yield* idParam(params.id)
+        const ctx = yield* context
+        const kept = yield* store((sql) => deleteSubscription(sql, ctx, id))
+        return { object: "subscription", id, deleted: true, deleted_on: ctx.today, invoices_kept: kept.invoices, open_invoices: kept.openInvoices }
+      })))
+
+export const InvoicesHandlers = HttpApiBuilder.group(Api, "invoices", (h) =>
+  h.handle("list", ({ query }) =>
+    Effect.gen(function*() {
+      const subscriptionId = yield* positiveId("subscription", query.subscription)
+      if (query.status !== undefined && !["open", "paid", "void", "uncollectible"].includes(query.status)) return yield* invalid("status", `status: expected one of open, paid, void, uncollectible, got "${query.status}"`)
+      return yield* pageOf((sql) => listInvoices(sql, { subscriptionId, status: query.status }), query, (i) => invoiceMoney(i, invoiceSummaryFields))
+    }))
+    .handle("show", ({ params }) =>
+      Effect.gen(function*() {
+        const id = yield* idParam(params.id)
+        const { invoice, lines, attempts } = yield* store((sql) => findInvoice(sql, id))
+        const c = invoice.currency
+        return {
+          ...invoiceMoney(invoice, ["subtotal", "discount", "tax", "total", "amount_paid", "amount_refunded"]),
+          lines: lines.map((l) => ({ ...l, unit_price: money(l.unit_price, c), unit_discount: money(l.unit_discount, c), amount: money(l.amount, c) })),
+          attempts: attempts.map((a) => ({ ...a, amount: money(a.amount, c) }))
+        }
+      }))
+    .handle("pay", ({ params, payload }) =>
+      Effect.gen(function*() {
+        const id = yield* idParam(params.id)
+        const ctx = yield* context
+        const r = yield* store((sql) => payInvoiceInMajorUnits(sql, ctx, id, payload.amount))
+        return { object: "payment", ...r, amount: money(r.amount, r.currency), remaining: money(r.remaining, r.currency) }
+      })))
+
+export const EventsHandlers = HttpApiBuilder.group(Api, "events", (h) =>
+  h.handle("list", ({ query }) =>
+    Effect.gen(function*() {
+      const subscriptionId = yield* positiveId("subscription", query.subscription)
+      if (query.after !== undefined && query.starting_after !== undefined) return yield* invalid("after", "after and starting_after: give one of them")
+      return yield* pageOf((sql) => listEvents(sql, { subscriptionId, type: query.type }), { limit: query.limit, starting_after: query.after ?? query.starting_after }, (e) => ({ object: "event", ...e }))
+    })))
+
+const oneOf = (field: string, value: string | undefined, allowed: ReadonlyArray<string>) =>
+  value === undefined || allowed.includes(value) ? Effect.succeed(value) : Effect.fail(invalid(field, `${field}: expected one of ${allowed.join(", ")}, got "${value}"`))
+
+export const OutboxHandlers = HttpApiBuilder.group(Api, "outbox", (h) =>
+  h.handle("list", ({ query }) =>
+    Effect.gen(function*() {
+      const status = yield* oneOf("status", query.status, ["queued", "sending", "sent", "failed"])
+      const kind = yield* oneOf("kind", query.kind, ["email", "notification", "webhook"])
+      return yield* pageOf((sql) => listOutbox(sql, { status, kind }), query, (m) => ({ object: "outbox_message", ...m }))
+    }))
+    .handle("retry", ({ params }) =>
+      Effect.gen(function*() {
+        const id = yield* idParam(params.id)
+        yield* store((sql) => retryOutboxMessage(sql, id))
+        return { object: "outbox_message", id, status: "queued" }
+      })))
+
+export const SettingsHandlers = HttpApiBuilder.group(Api, "settings", (h) =>
+  h.handle("show", () =>
+    store(listSettings).pipe(Effect.map((rows) => ({ object: "settings", ...Object.fromEntries(rows.map((r) => [r.key, r.value])) })))))
+
+export const handlersLayer = Layer.mergeAll(ContactsHandlers, ProductsHandlers, SubscriptionsHandlers, InvoicesHandlers, EventsHandlers, OutboxHandlers, SettingsHandlers)

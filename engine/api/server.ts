@@ -1,0 +1,149 @@
+/**
+ * `billcycle serve`'s HTTP server: the API's routes (Api.ts, handlers.ts),
+ * /openapi.json and /docs, behind one guard that every /v1 request passes:
+ * body size (413 over 1 MB), the API key (401, 403 for a write with a
+ * read-only key), Idempotency-Key on POST, and errors as problem+json.
+ */
+import { NodeHttpServer } from "@effect/platform-node"
+import { ByteSize, Cause, Effect, Layer } from "effect"
+import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
+import { createHash } from "node:crypto"
+import { createServer } from "node:http"
+import { claimIdempotencyKey, Database, findApiKey, finishIdempotencyKey, releaseIdempotencyKey } from "../store/index.ts"
+import { Api } from "./Api.ts"
+import { CurrentApiKey, handlersLayer } from "./handlers.ts"
+
+export const maxBodyBytes = 1024 * 1024
+
+const problemJson = "application/problem+json"
+
+const problem = (status: number, code: string, message: string, field?: string) =>
+  HttpServerResponse.text(JSON.stringify({ type: "about:blank", status, title: titles[status] ?? "Error", code, message, ...(field === undefined ? {} : { field }) }), { status, contentType: problemJson })
+
+const titles: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content", 500: "Internal Server Error" }
+
+const decoder = new TextDecoder()
+const bodyText = (r: HttpServerResponse.HttpServerResponse) => (r.body._tag === "Uint8Array" ? decoder.decode(r.body.body) : "")
+
+/**
+ * Every error leaves as problem+json: our own (InvalidRequest, NotFound,
+ * Conflict carry `code`, `message`, `field`) and the framework's (a body
+ * that does not decode, an unknown route), whose text is kept short and never
+ * carries a stack.
+ */
+const asProblem = (r: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse => {
+  if (r.status < 400 || r.headers["content-type"] === problemJson) return r
+  let body: Record<string, unknown> = {}
+  try {
+    body = JSON.parse(bodyText(r)) as Record<string, unknown>
+  } catch {
+    body = {}
+  }
+  if (typeof body["code"] === "string" && typeof body["message"] === "string") {
+    return problem(r.status, body["code"], body["message"], typeof body["field"] === "string" ? body["field"] : undefined)
+  }
+  if (r.status === 400) {
+    const detail = typeof body["message"] === "string" ? body["message"].split("\n").slice(0, 4).join(" ").slice(0, 500) : "the request does not match the API"
+    const field = /\["([a-z_]+)"\]/.exec(detail)?.[1]
+    return problem(400, "invalid_request", detail, field)
+  }
+  if (r.status >= 500) return problem(r.status, "internal_error", "the server failed to answer; nothing was reported to the client")
+  return problem(r.status, r.status === 404 ? "not_found" : "error", titles[r.status] ?? "error")
+}
+
+/**
+ * A request that failed instead of answering: a body that does not match the
+ * API (the framework's HttpApiSchemaError) is the client's 400, naming the
+ * field; anything else is a 500 that tells nothing of the server's insides.
+ */
+const answerFailure = (cause: Cause.Cause<unknown>) => {
+  for (const reason of cause.reasons) {
+    const failure = reason._tag === "Die" ? reason.defect : reason._tag === "Fail" ? reason.error : undefined
+    if (typeof failure === "object" && failure !== null && (failure as { _tag?: string })._tag === "HttpApiSchemaError") {
+      const detail = String((failure as { cause?: unknown }).cause ?? "the request does not match the API").split("\n").map((l) => l.trim()).join(" ").slice(0, 500)
+      return Effect.succeed(problem(400, "invalid_request", `${(failure as { kind?: string }).kind ?? "request"}: ${detail}`, /\["([^"]+)"\]/.exec(detail)?.[1]))
+    }
+  }
+  return Effect.succeed(problem(500, "internal_error", "the server failed to answer; nothing was reported to the client"))
+}
+
+const requestHash = (method: string, url: string, body: string) => createHash("sha256").update(`${method} ${url}\n${body}`).digest("hex")
+
+/** The guard of every request (a global middleware: it sees the routes' responses). */
+const guard = HttpRouter.middleware(
+  Effect.gen(function*() {
+    const db = yield* Database
+    const run = <A>(work: (sql: typeof db.sql) => Promise<A>) => Effect.promise(() => work(db.sql))
+    return (app: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest>) =>
+      Effect.gen(function*() {
+        const req = yield* HttpServerRequest.HttpServerRequest
+        const path = req.url.split("?")[0]!
+        if (!path.startsWith("/v1/") && path !== "/v1") return yield* app
+        const length = Number(req.headers["content-length"] ?? 0)
+        if (length > maxBodyBytes) return problem(413, "body_too_large", `the request body is ${length} bytes; at most ${maxBodyBytes}`)
+        const auth = req.headers["authorization"] ?? ""
+        const token = /^Bearer (\S+)$/.exec(auth)?.[1]
+        if (token === undefined) return problem(401, "unauthorized", "Authorization: Bearer KEY is missing (billcycle api-keys create --name NAME)")
+        const key = yield* run((sql) => findApiKey(sql, token))
+        if (key === undefined) return problem(401, "unauthorized", "the API key is unknown or revoked")
+        const write = req.method !== "GET" && req.method !== "HEAD"
+        if (write && key.read_only) return problem(403, "read_only_key", `the API key "${key.name}" is read-only`)
+        const served = app.pipe(
+          Effect.provideService(CurrentApiKey, key),
+          Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)),
+          Effect.map(asProblem),
+          Effect.catchCause(answerFailure)
+        )
+        // The body is read once here (the request keeps it for the handler): malformed JSON is a 400, not a failure of the server.
+        const body = write ? yield* req.text.pipe(Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)), Effect.option) : undefined
+        if (body !== undefined && body._tag === "None") return problem(413, "body_too_large", `the request body is over ${maxBodyBytes} bytes`)
+        const text = body === undefined ? "" : body.value
+        if (text.trim() !== "") {
+          try {
+            JSON.parse(text)
+          } catch {
+            return problem(400, "malformed_json", "the request body is not valid JSON")
+          }
+        }
+        const idempotencyKey = req.headers["idempotency-key"]
+        if (req.method !== "POST" || idempotencyKey === undefined) return yield* served
+        if (idempotencyKey.length === 0 || idempotencyKey.length > 255) return problem(400, "invalid_idempotency_key", "Idempotency-Key: 1 to 255 characters", "Idempotency-Key")
+        const claim = yield* run((sql) => claimIdempotencyKey(sql, key.id, idempotencyKey, requestHash(req.method, req.url, text)))
+        switch (claim._tag) {
+          case "Replay":
+            return HttpServerResponse.text(claim.body, {
+              status: claim.status,
+              contentType: claim.status >= 400 ? problemJson : "application/json",
+              headers: { "idempotent-replayed": "true" }
+            })
+          case "Mismatch":
+            return problem(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request", "Idempotency-Key")
+          case "InProgress":
+            return problem(409, "idempotency_key_in_use", "a request with this Idempotency-Key is still running; retry later", "Idempotency-Key")
+        }
+        const response = yield* served.pipe(Effect.onInterrupt(() => run((sql) => releaseIdempotencyKey(sql, key.id, idempotencyKey))))
+        // A 500 is not stored: the change did not happen, and a retry may run it.
+        if (response.status >= 500) {
+          yield* run((sql) => releaseIdempotencyKey(sql, key.id, idempotencyKey))
+          return response
+        }
+        yield* run((sql) => finishIdempotencyKey(sql, key.id, idempotencyKey, response.status, bodyText(response)))
+        return response
+      })
+  }),
+  { global: true }
+)
+
+/** The routes of `billcycle serve`: /v1 (guarded), /openapi.json and /docs (Scalar, its script inlined: works offline). */
+export const apiRoutes = Layer.mergeAll(
+  HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(handlersLayer)),
+  HttpApiScalar.layer(Api, { path: "/docs" }),
+  guard
+)
+
+/** The server on `host:port` (port 0: any free port), needing the Database and the BusinessClock. */
+export const apiServer = (options: { readonly port: number; readonly host: string }) =>
+  HttpRouter.serve(apiRoutes, { disableLogger: true, disableListenLog: true }).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, host: options.host }))
+  )

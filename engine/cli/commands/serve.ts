@@ -1,0 +1,57 @@
+/**
+ * `billcycle serve [--port 8080] [--host 127.0.0.1] [--engine]`: the HTTP API
+ * (engine/api). It holds the database like the engine does (a long-running
+ * command: on the embedded database it becomes the owner and serves other
+ * billcycle commands as guests through its loopback socket). `--engine` runs
+ * the billing loop in the same process. SIGTERM stops taking connections,
+ * lets the requests in hand finish (and the tick in hand), then exits 0.
+ */
+import { Console, Context, Effect, Layer, Option, Schedule } from "effect"
+import { Command, Flag } from "effect/cli"
+import { HttpServer } from "effect/http"
+import { apiServer } from "../../api/index.ts"
+import { BusinessClock } from "../../runtime/BusinessClock.ts"
+import { runTick } from "../../runtime/Engine.ts"
+import { engineLayers, outlastingOutages } from "./engine.ts"
+import { realTimeEngineRefusal, resolveCommandTime } from "../../runtime/StoreClock.ts"
+import { Database } from "../../store/index.ts"
+import { givenNow, withApp } from "../AppLayer.ts"
+import { UsageError } from "../CliFailure.ts"
+import { parseNonNegativeFlag } from "../flagParsers.ts"
+
+export const serveCommand = Command.make(
+  "serve",
+  {
+    port: Flag.String("port").pipe(Flag.withDescription("the TCP port to listen on (default 8080; 0: any free port, printed)"), Flag.optional),
+    host: Flag.String("host").pipe(Flag.withDescription("the address to listen on (default 127.0.0.1, this machine only)"), Flag.optional),
+    engine: Flag.Boolean("engine").pipe(Flag.withDescription("also run the billing engine loop in this process (every 5 seconds)"), Flag.withDefault(false))
+  },
+  Effect.fn("serve")(function*(flags) {
+    const port = Option.isSome(flags.port) ? yield* parseNonNegativeFlag("--port", flags.port.value, 65_535) : 8080
+    const host = Option.getOrElse(flags.host, () => "127.0.0.1")
+    const now = yield* givenNow
+    const program = Effect.gen(function*() {
+      const context = yield* Effect.context<Database | BusinessClock>()
+      const server = apiServer({ port, host }).pipe(Layer.provide(Layer.succeedContext(context)))
+      const engine = flags.engine
+        ? Effect.gen(function*() {
+          const time = yield* resolveCommandTime(now)
+          const refusal = now === undefined ? realTimeEngineRefusal(time) : undefined
+          if (refusal !== undefined) return yield* new UsageError({ message: `--engine: ${refusal}` })
+          // A tick is not interrupted half way: SIGTERM finishes the batch in hand first.
+          // The same loop as `billcycle engine`: it outlasts a database outage.
+          yield* Effect.repeat(outlastingOutages(runTick({ batch: 500 }).pipe(Effect.uninterruptible)), Schedule.spaced("5 seconds"))
+        }).pipe(Effect.provide(engineLayers(undefined)))
+        : Effect.never
+      yield* Effect.scoped(Effect.gen(function*() {
+        const built = yield* Layer.build(server).pipe(
+          Effect.catchCause((cause) => Effect.fail(new UsageError({ message: `--port: cannot listen on ${host}:${port} (${String(cause).split("\n")[0]})` })))
+        )
+        const address = HttpServer.formatAddress(Context.get(built, HttpServer.HttpServer).address)
+        yield* Console.log(`billcycle serve: listening on ${address.replace(/\/$/, "")} (API under /v1, reference at /docs, OpenAPI at /openapi.json); SIGTERM or Ctrl-C stops`)
+        yield* engine
+      }))
+    })
+    yield* withApp(program, { longRunning: true })
+  })
+).pipe(Command.withDescription("Serve the HTTP API (API keys: billcycle api-keys create); --engine also runs the billing loop; other commands keep working meanwhile"))

@@ -1,0 +1,157 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import type { ApiUnderTest } from "./apiHarness.ts"
+import { startApi } from "./apiHarness.ts"
+
+let api: ApiUnderTest
+beforeEach(async () => {
+  api = await startApi()
+  await api.call("POST", "/v1/products", { body: { name: "Coffee", sku: "COFFEE", price: "12.50", currency: "USD" } })
+  await api.call("POST", "/v1/contacts", { body: { email: "ana@example.com", payment_method: "pm_ok" } })
+}, 60_000)
+afterEach(async () => {
+  await api.close()
+})
+
+const count = async (table: string) => Number((await api.db.db.sql.unsafe(`select count(*)::int as n from ${table}`))[0]!["n"])
+const subscription = { contact: "ana@example.com", items: ["sku=COFFEE"] }
+
+describe("API keys", () => {
+  it("refuses a request without a key, with a wrong key and with a revoked key (401), and a write with a read-only key (403)", async () => {
+    const none = await api.call("GET", "/v1/contacts", { key: null })
+    expect(none.status).toBe(401)
+    expect(none.headers.get("content-type")).toBe("application/problem+json")
+    expect(none.json.code).toBe("unauthorized")
+    expect((await api.call("GET", "/v1/contacts", { key: "bc_rw_wrong" })).status).toBe(401)
+    expect((await api.call("GET", "/v1/contacts", { key: api.readOnlyKey })).status).toBe(200)
+    const write = await api.call("POST", "/v1/subscriptions", { key: api.readOnlyKey, body: subscription })
+    expect(write.status).toBe(403)
+    expect(write.json.code).toBe("read_only_key")
+    await api.db.db.sql`update api_keys set revoked_at = now() where name = 'reports'`
+    expect((await api.call("GET", "/v1/contacts", { key: api.readOnlyKey })).status).toBe(401)
+    expect(await count("subscriptions")).toBe(0)
+  })
+
+  it("keeps only the hash of a key", async () => {
+    const rows = await api.db.db.sql`select key_hash from api_keys`
+    expect(rows.map((r) => r["key_hash"])).not.toContain(api.key)
+  })
+})
+
+describe("Idempotency-Key", () => {
+  it("replays the first response, errors included, and refuses the key for a different request (422)", async () => {
+    const headers = { "idempotency-key": "order-1" }
+    const first = await api.call("POST", "/v1/subscriptions", { body: subscription, headers })
+    expect(first.status).toBe(201)
+    expect(first.headers.get("idempotent-replayed")).toBeNull()
+    const again = await api.call("POST", "/v1/subscriptions", { body: subscription, headers })
+    expect(again.status).toBe(201)
+    expect(again.headers.get("idempotent-replayed")).toBe("true")
+    expect(again.json).toEqual(first.json)
+    expect(await count("subscriptions")).toBe(1)
+    const other = await api.call("POST", "/v1/subscriptions", { body: { ...subscription, terms: "fixed:3" }, headers })
+    expect(other.status).toBe(422)
+    expect(other.json.code).toBe("idempotency_key_reused")
+    const bad = { "idempotency-key": "order-2" }
+    const failed = await api.call("POST", "/v1/subscriptions", { body: { ...subscription, items: ["sku=NOPE"] }, headers: bad })
+    expect(failed.status).toBe(400)
+    const failedAgain = await api.call("POST", "/v1/subscriptions", { body: { ...subscription, items: ["sku=NOPE"] }, headers: bad })
+    expect(failedAgain.status).toBe(400)
+    expect(failedAgain.headers.get("idempotent-replayed")).toBe("true")
+    expect(await count("subscriptions")).toBe(1)
+  })
+
+  it("two concurrent identical requests make one subscription: the other is a 409 or a replay, never a second one", async () => {
+    const headers = { "idempotency-key": "order-3" }
+    const answers = await Promise.all([1, 2, 3].map(() => api.call("POST", "/v1/subscriptions", { body: subscription, headers })))
+    expect(await count("subscriptions")).toBe(1)
+    const created = answers.filter((a) => a.status === 201 && a.headers.get("idempotent-replayed") === null)
+    expect(created).toHaveLength(1)
+    for (const a of answers) expect([201, 409]).toContain(a.status)
+  })
+
+  it("takes over a key older than 24 hours", async () => {
+    const headers = { "idempotency-key": "order-4" }
+    await api.call("POST", "/v1/subscriptions", { body: subscription, headers })
+    await api.db.db.sql`update idempotency_keys set created_at = now() - interval '25 hours'`
+    const later = await api.call("POST", "/v1/subscriptions", { body: subscription, headers })
+    expect(later.status).toBe(201)
+    expect(later.headers.get("idempotent-replayed")).toBeNull()
+    expect(await count("subscriptions")).toBe(2)
+  })
+})
+
+describe("pagination", () => {
+  it("pages by cursor with has_more, and stays stable while rows are added", async () => {
+    for (let i = 0; i < 5; i++) await api.call("POST", "/v1/contacts", { body: { email: `c${i}@example.com` } })
+    const first = await api.call("GET", "/v1/contacts?limit=2")
+    expect(first.json.data.map((c: any) => c.email)).toEqual(["ana@example.com", "c0@example.com"])
+    expect(first.json.has_more).toBe(true)
+    await api.call("POST", "/v1/contacts", { body: { email: "late@example.com" } })
+    const seen: Array<string> = first.json.data.map((c: any) => c.email)
+    let after = first.json.data.at(-1).id
+    for (;;) {
+      const page = await api.call("GET", `/v1/contacts?limit=2&starting_after=${after}`)
+      seen.push(...page.json.data.map((c: any) => c.email))
+      if (!page.json.has_more) break
+      after = page.json.data.at(-1).id
+    }
+    expect(seen).toEqual(["ana@example.com", "c0@example.com", "c1@example.com", "c2@example.com", "c3@example.com", "c4@example.com", "late@example.com"])
+    for (const limit of ["0", "101", "x"]) {
+      const r = await api.call("GET", `/v1/contacts?limit=${limit}`)
+      expect(r.status).toBe(400)
+      expect(r.json.field).toBe("limit")
+    }
+  })
+})
+
+describe("hostile input", () => {
+  it("answers malformed JSON, unknown fields, wrong types and a 10 MB body with the right 4xx, and writes nothing", async () => {
+    const malformed = await api.call("POST", "/v1/subscriptions", { rawBody: "{\"contact\": " })
+    expect(malformed.status).toBe(400)
+    expect(malformed.headers.get("content-type")).toBe("application/problem+json")
+    const unknown = await api.call("POST", "/v1/subscriptions", { body: { ...subscription, colour: "red" } })
+    expect(unknown.status).toBe(400)
+    const wrongType = await api.call("POST", "/v1/subscriptions", { body: { ...subscription, items: "sku=COFFEE" } })
+    expect(wrongType.status).toBe(400)
+    expect(JSON.stringify(wrongType.json)).not.toMatch(/at .*\.ts:\d+/)
+    const huge = await api.call("POST", "/v1/subscriptions", { rawBody: JSON.stringify({ ...subscription, note: "x".repeat(10 * 1024 * 1024) }) })
+    expect(huge.status).toBe(413)
+    const sql = await api.call("POST", "/v1/subscriptions", { body: { contact: "'; drop table subscriptions; --", items: ["sku=COFFEE' or '1'='1"] } })
+    expect(sql.status).toBe(400)
+    const sqlPath = await api.call("GET", "/v1/contacts/' or 1=1 --")
+    expect(sqlPath.status).toBe(404)
+    const unicode = await api.call("POST", "/v1/contacts", { body: { email: "zoë@例え.jp", name: "Zoë 🌸 Ærø" } })
+    expect([201, 400]).toContain(unicode.status)
+    expect(await count("subscriptions")).toBe(0)
+    const named = await api.call("POST", "/v1/contacts", { body: { email: "zoe@example.com", name: "Zoë 🌸 Ærø" } })
+    expect(named.json.name).toBe("Zoë 🌸 Ærø")
+  })
+})
+
+describe("OpenAPI", () => {
+  it("serves /openapi.json (3.1) listing every route served, and /docs offline", async () => {
+    const doc = await api.call("GET", "/openapi.json", { key: null })
+    expect(doc.status).toBe(200)
+    expect(doc.json.openapi).toMatch(/^3\.1/)
+    const routes = [
+      ["post", "/v1/contacts"], ["get", "/v1/contacts"], ["get", "/v1/contacts/{contact}"], ["post", "/v1/contacts/{contact}"],
+      ["post", "/v1/products"], ["get", "/v1/products"], ["post", "/v1/products/{sku}"], ["post", "/v1/products/{sku}/archive"],
+      ["post", "/v1/subscriptions"], ["get", "/v1/subscriptions"], ["get", "/v1/subscriptions/{id}"], ["post", "/v1/subscriptions/{id}"],
+      ["post", "/v1/subscriptions/{id}/cancel"], ["post", "/v1/subscriptions/{id}/pause"], ["post", "/v1/subscriptions/{id}/resume"], ["delete", "/v1/subscriptions/{id}"],
+      ["get", "/v1/invoices"], ["get", "/v1/invoices/{id}"], ["post", "/v1/invoices/{id}/pay"], ["get", "/v1/events"],
+      ["get", "/v1/outbox"], ["post", "/v1/outbox/{id}/retry"], ["get", "/v1/settings"]
+    ]
+    const documented = Object.entries(doc.json.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
+    expect(documented.sort()).toEqual(routes.map(([m, p]) => `${m} ${p}`).sort())
+    // Each documented route is served (an authorised request never meets "no such route").
+    for (const [method, path] of routes) {
+      const r = await api.call(method!.toUpperCase(), path!.replace(/\{[a-z]+\}/g, "1"), method === "get" || method === "delete" ? {} : { body: {} })
+      expect(r.json.code, `${method} ${path}`).not.toBe("route_not_found")
+      expect(r.status, `${method} ${path}`).not.toBe(405)
+    }
+    const docs = await api.call("GET", "/docs", { key: null })
+    expect(docs.status).toBe(200)
+    // Scalar's script is inlined: the page loads no script from elsewhere.
+    expect(docs.json).not.toMatch(/<script[^>]+src=/)
+  })
+})

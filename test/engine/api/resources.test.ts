@@ -1,0 +1,90 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import type { ApiUnderTest } from "./apiHarness.ts"
+import { startApi } from "./apiHarness.ts"
+
+let api: ApiUnderTest
+beforeEach(async () => {
+  api = await startApi()
+}, 60_000)
+afterEach(async () => {
+  await api.close()
+})
+
+const setUp = async () => {
+  expect((await api.call("POST", "/v1/products", { body: { name: "Coffee", sku: "COFFEE", price: "12.50", currency: "USD" } })).status).toBe(201)
+  expect((await api.call("POST", "/v1/contacts", { body: { email: "ana@example.com", name: "Ana", payment_method: "pm_ok" } })).status).toBe(201)
+}
+
+describe("HTTP API resources", () => {
+  it("creates a contact, a product and a subscription, and shows them with money in one shape", async () => {
+    await setUp()
+    const created = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE,qty=2"], terms: "fixed:6" } })
+    expect(created.status).toBe(201)
+    const sub = created.json.data[0]
+    expect(sub.amount_per_payment).toEqual({ amount: 2500, currency: "USD", formatted: "25.00 USD" })
+    const shown = await api.call("GET", `/v1/subscriptions/${sub.id}`)
+    expect(shown.status).toBe(200)
+    expect(shown.json).toMatchObject({ id: sub.id, status: "active", email: "ana@example.com", amount_per_payment: { amount: 2500, currency: "USD" } })
+    const products = await api.call("GET", "/v1/products")
+    expect(products.json.data[0].unit_price).toEqual({ amount: 1250, currency: "USD", formatted: "12.50 USD" })
+    const contact = await api.call("GET", "/v1/contacts/ana@example.com")
+    expect(contact.json.subscriptions).toHaveLength(1)
+  })
+
+  it("walks a subscription through pause, resume, cancel at period end, and refuses to delete it while active", async () => {
+    await setUp()
+    const id = (await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"] } })).json.data[0].id
+    const paused = await api.call("POST", `/v1/subscriptions/${id}/pause`, { body: { resume_on: "2026-05-01" } })
+    expect(paused.status).toBe(200)
+    expect(paused.json).toMatchObject({ status: "paused", resume_on: "2026-05-01" })
+    const again = await api.call("POST", `/v1/subscriptions/${id}/pause`, { body: {} })
+    expect(again.status).toBe(409)
+    expect(again.headers.get("content-type")).toBe("application/problem+json")
+    expect(again.json.code).toBe("transition_refused")
+    expect((await api.call("POST", `/v1/subscriptions/${id}/resume`)).json.status).toBe("active")
+    const updated = await api.call("POST", `/v1/subscriptions/${id}`, { body: { items: ["sku=COFFEE,qty=3"] } })
+    expect(updated.status).toBe(200)
+    expect((updated.json.next_items ?? updated.json.current_items).amount_per_payment.amount).toBe(3750)
+    const deleted = await api.call("DELETE", `/v1/subscriptions/${id}`)
+    expect(deleted.status).toBe(409)
+    const canceled = await api.call("POST", `/v1/subscriptions/${id}/cancel`, { body: { at_period_end: true } })
+    expect(canceled.status).toBe(200)
+    expect(canceled.json.cancel_at).not.toBeNull()
+    const events = await api.call("GET", `/v1/events?subscription=${id}&limit=100`)
+    expect(events.json.data.map((e: any) => e.source)).toContain("api:shop")
+  })
+
+  it("answers bad input with problem+json naming the field, and writes nothing", async () => {
+    await setUp()
+    const r = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"], terms: "fixed:0" } })
+    expect(r.status).toBe(400)
+    expect(r.headers.get("content-type")).toBe("application/problem+json")
+    expect(r.json).toMatchObject({ code: "invalid_input", field: "terms" })
+    expect(r.json.message).toContain("--terms")
+    const unknownSku = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=NOPE"] } })
+    expect(unknownSku.status).toBe(400)
+    expect(unknownSku.json.field).toBe("items")
+    const missing = await api.call("GET", "/v1/subscriptions/999")
+    expect(missing.status).toBe(404)
+    expect(missing.json.code).toBe("not_found")
+    expect((await api.call("GET", "/v1/subscriptions")).json.data).toEqual([])
+  })
+
+  it("lists invoices and pays one; events follow the journal with after=ID", async () => {
+    await setUp()
+    await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"], collection: "invoice:net-30" } })
+    const all = await api.call("GET", "/v1/events?limit=100")
+    expect(all.status).toBe(200)
+    const last = all.json.data.at(-1).id
+    expect((await api.call("GET", `/v1/events?after=${last}`)).json.data).toEqual([])
+    const invoices = await api.call("GET", "/v1/invoices")
+    expect(invoices.status).toBe(200)
+    expect(invoices.json).toMatchObject({ object: "list", has_more: false })
+    expect((await api.call("GET", "/v1/invoices/12345")).status).toBe(404)
+    expect((await api.call("POST", "/v1/invoices/12345/pay", { body: {} })).status).toBe(404)
+    expect((await api.call("GET", "/v1/outbox?status=failed")).json).toMatchObject({ object: "list", data: [] })
+    expect((await api.call("GET", "/v1/outbox?status=lost")).json.field).toBe("status")
+    expect((await api.call("POST", "/v1/outbox/77/retry")).status).toBe(404)
+    expect((await api.call("GET", "/v1/settings")).json).toMatchObject({ object: "settings", currency: "USD" })
+  })
+})

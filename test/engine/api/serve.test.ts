@@ -1,0 +1,84 @@
+import { execFile, spawn } from "node:child_process"
+import { describe, expect, it } from "vitest"
+import { billcyclePath, repoRoot, runCli } from "../../cliRunner.ts"
+import { freshCliDatabase } from "../../storeHarness.ts"
+
+// Async, so the test's own HTTP connections stay serviced while a command runs (spawnSync would freeze them).
+const runAsync = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  new Promise<{ code: number; stdout: string }>((resolve) =>
+    execFile(billcyclePath, args, { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout) =>
+      resolve({ code: error === null ? 0 : Number((error as { code?: number }).code ?? 1), stdout })))
+
+const startServe = async (args: ReadonlyArray<string>, env: Record<string, string>) => {
+  const child = spawn(billcyclePath, ["serve", "--port", "0", ...args], { cwd: repoRoot, env: { ...process.env, ...env } })
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  let out = ""
+  child.stdout.on("data", (d) => (out += String(d)))
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 90_000)
+    child.stdout.on("data", () => {
+      const m = /listening on (http:\/\/[0-9.:]+)/.exec(out)
+      if (m !== null) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    })
+  })
+  return { url, stop: () => (child.kill("SIGTERM"), exited) }
+}
+
+describe("billcycle serve", () => {
+  it("--engine bills in the same process: a subscription made over HTTP gets its first invoice", async () => {
+    const { db, env } = freshCliDatabase()
+    const key = runCli(["api-keys", "create", "--name", "shop", "--db", db], { env }).stdout.trim()
+    const serve = await startServe(["--engine", "--db", db], env)
+    const post = (path: string, body: unknown) =>
+      fetch(`${serve.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) })
+    expect((await post("/v1/products", { name: "Coffee", sku: "COFFEE", price: "12.50", currency: "USD" })).status).toBe(201)
+    expect((await post("/v1/contacts", { email: "ana@example.com" })).status).toBe(201)
+    expect((await post("/v1/subscriptions", { contact: "ana@example.com", items: ["sku=COFFEE"], collection: "invoice:net-30" })).status).toBe(201)
+    let invoices: Array<unknown> = []
+    for (let i = 0; i < 60 && invoices.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 1000))
+      invoices = ((await (await fetch(`${serve.url}/v1/invoices`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: Array<unknown> }).data
+    }
+    expect(invoices).toHaveLength(1)
+    expect(await serve.stop()).toBe(0)
+  }, 240_000)
+
+
+  it("serves the API with a key from api-keys create, lets other commands use the database meanwhile, and exits 0 on SIGTERM", async () => {
+    const { db, env } = freshCliDatabase()
+    const made = runCli(["api-keys", "create", "--name", "shop", "--db", db], { env })
+    expect(made.code).toBe(0)
+    const key = made.stdout.trim()
+    expect(key).toMatch(/^bc_rw_/)
+    expect(runCli(["api-keys", "list", "--db", db], { env }).stdout).not.toContain(key)
+    const child = spawn(billcyclePath, ["serve", "--port", "0", "--db", db], { cwd: repoRoot, env: { ...process.env, ...env } })
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    let out = ""
+    child.stdout.on("data", (d) => (out += String(d)))
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 90_000)
+      child.stdout.on("data", () => {
+        const m = /listening on (http:\/\/[0-9.:]+)/.exec(out)
+        if (m !== null) {
+          clearTimeout(timer)
+          resolve(m[1]!)
+        }
+      })
+    })
+    const r = await fetch(`${url}/v1/contacts`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ email: "ana@example.com" }) })
+    expect(r.status).toBe(201)
+    expect((await fetch(`${url}/v1/contacts`)).status).toBe(401)
+    // Another command reaches the same database while serve holds it.
+    const listed = await runAsync(["contacts", "list", "--db", db], env)
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toContain("ana@example.com")
+    const revoked = await runAsync(["api-keys", "revoke", "shop", "--db", db], env)
+    expect(revoked.code).toBe(0)
+    expect((await fetch(`${url}/v1/contacts`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401)
+    child.kill("SIGTERM")
+    expect(await exited).toBe(0)
+  }, 240_000)
+})
