@@ -169,7 +169,7 @@ const load = async (h: History) => {
 const fxRates = (h: History) => [...h.rates].map(([k, rate]) => ({ month: monthName(k), from: "EUR", to: "USD", rate }))
 
 describe("metric SQL on random histories", () => {
-  it("agrees with a day-by-day oracle on month-end MRR, subscribers and every movement, and the identity holds", async () => {
+  it("agrees with a day-by-day oracle on month-end MRR, subscribers, every movement and the cancellation rate, and the identity holds", async () => {
     await fc.assert(fc.asyncProperty(historyArb, async (h) => {
       await load(h)
       const set = await computeReports(db, { from, to, currency: "USD", fx: { file: "fx.csv", rates: fxRates(h) } })

@@ -56,6 +56,11 @@ describe(`revenue reports (${backend})`, () => {
     expect(quiet).toEqual([])
   })
 
+  it("the cancellation rate of June is s3 of the three live at the end of May (s2 expired)", async () => {
+    const rows = await buildReport(t.db.sql, { kind: "churn", from: "2025-06", to: "2025-06", currency: "USD" })
+    expect(rows[0]!["cancellation_rate"]).toBe(0.333333)
+  })
+
   it("growth counts new, canceled and expired subscriptions", async () => {
     const rows = await buildReport(t.db.sql, { kind: "growth", from: "2025-05", to: "2025-06", currency: "USD" })
     expect(rows).toEqual([
