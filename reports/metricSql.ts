@@ -25,6 +25,8 @@ export const monthOf = (day: string) =>
   `cast(extract(year from date '1970-01-01' + ${day}) * 12 + extract(month from date '1970-01-01' + ${day}) - 1 as integer)`
 
 const delinquent = `('unpaid', 'past_due')`
+/** Statuses of a subscription that has started and not ended (the cancellation rate's "live"; growth also counts scheduled ones). */
+const startedLive = `('active', 'unpaid', 'past_due', 'paused')`
 /** Packs (day, status id, status code) into one orderable bigint: day × 2^40 + id × 4 + code (ids below 2^38, some 275 billion; numbering the statuses per subscription instead costs 10% of the run). */
 const keyScale = "1099511627776"
 
@@ -104,7 +106,7 @@ export const pipelineStatements: ReadonlyArray<string> = [
   // Classified movements per customer-day; the last change of each month carries the month-end state.
   `create temp table r_cmv as
    with a as (
-     select contact_id, day, k, d, dpos,
+     select contact_id, day, k, d, dpos, dpaused,
             sum(dpos) over o as npos, sum(dpaused) over o as npaused, sum(d) over o as cum_d,
             lead(k) over o as next_k,
             -- The first day with more subscriptions above 0 (positive dpos) is the first day above 0: before it every dpos is 0.
@@ -112,7 +114,9 @@ export const pipelineStatements: ReadonlyArray<string> = [
      from r_cday
      window o as (partition by contact_id order by day rows between unbounded preceding and current row))
    select contact_id, day, k, d, npos, npaused, first_day, cum_d, next_k,
-          case when npos - dpos = 0 and npos > 0 then case when day = first_day then 'new' else 'reactivation' end
+          -- From 0 to above 0: the first time new; with a subscription paused at the end of the day before, the resume
+          -- mirrors the pause's contraction as an expansion; any other return (after churn) a reactivation.
+          case when npos - dpos = 0 and npos > 0 then case when day = first_day then 'new' when npaused - dpaused > 0 then 'expansion' else 'reactivation' end
                when npos - dpos > 0 and npos = 0 then case when npaused > 0 then 'contraction' else 'churn' end
                when npos > 0 and d > 0.000001 then 'expansion'
                when npos > 0 and d < -0.000001 then 'contraction' end as kind
@@ -165,9 +169,19 @@ export const monthlyTotalsSql = `
            sum(case when status = 'canceled' then 1 else 0 end) as canceled,
            sum(case when status = 'expired' then 1 else 0 end) as expired,
            sum(case when status in ('canceled', 'expired') then 0 else 1 end
-               - case when prev is null or prev in ('canceled', 'expired') then 0 else 1 end) as dlive
+               - case when prev is null or prev in ('canceled', 'expired') then 0 else 1 end) as dlive,
+           -- The cancellation rate's denominator: subscriptions started and not ended (not scheduled).
+           sum(case when status in ${startedLive} then 1 else 0 end - case when prev in ${startedLive} then 1 else 0 end) as dstarted
     from r_status
-    group by ${monthOf("day")})
+    group by ${monthOf("day")}),
+  -- Its numerator: the month's cancellations of subscriptions live at its start (the status before the month's first change).
+  cl as (
+    select k, count(distinct subscription_id) as canceled
+    from (select subscription_id, status, ${monthOf("day")} as k,
+                 first_value(prev) over (partition by subscription_id, ${monthOf("day")} order by day, ord) as opening
+          from r_status) x
+    where status = 'canceled' and opening in ${startedLive}
+    group by k)
   select m.k, m.month, money.mrr_start, money.mrr_end, money.fx_adjustment,
          coalesce(mv.new_mrr, 0) as new_mrr, coalesce(mv.expansion, 0) as expansion, coalesce(mv.contraction, 0) as contraction,
          coalesce(mv.churn, 0) as churn, coalesce(mv.reactivation, 0) as reactivation,
@@ -175,12 +189,15 @@ export const monthlyTotalsSql = `
          sum(coalesce(cm.dpaused, 0)) over (order by m.k rows between unbounded preceding and current row) as paused,
          coalesce(cm.logos_lost, 0) as logos_lost, coalesce(cm.kept_delta, 0) as kept_delta, coalesce(cm.capped_delta, 0) as capped_delta,
          coalesce(st.new_subscriptions, 0) as new_subscriptions, coalesce(st.canceled, 0) as canceled, coalesce(st.expired, 0) as expired,
-         sum(coalesce(st.dlive, 0)) over (order by m.k rows between unbounded preceding and current row) as live
+         sum(coalesce(st.dlive, 0)) over (order by m.k rows between unbounded preceding and current row) as live,
+         sum(coalesce(st.dstarted, 0)) over (order by m.k rows between unbounded preceding and current row) as started_live,
+         coalesce(cl.canceled, 0) as canceled_of_live
   from rpt_months m
   left join money on money.k = m.k
   left join mv on mv.k = m.k
   left join cm on cm.k = m.k
   left join st on st.k = m.k
+  left join cl on cl.k = m.k
   order by m.k`
 
 /** Cohorts by the month of the customer's first MRR > 0: logos and MRR at the end of every month. */

@@ -202,7 +202,7 @@ const shapeRows = (
     return {
       month: monthName(k), subscribers_start: at(k - 1, "subscribers"), subscribers_end: at(k, "subscribers"),
       logo_churn_rate: logoRate(k), gross_mrr_churn_rate: ratio(lost, opening), net_mrr_churn_rate: ratio(lost - won, opening),
-      cancellation_rate: ratio(at(k, "canceled"), at(k - 1, "live"))
+      cancellation_rate: ratio(at(k, "canceled_of_live"), at(k - 1, "started_live"))
     }
   })
 

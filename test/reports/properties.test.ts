@@ -4,7 +4,8 @@
  * delinquency short and long, cancels, expiry) and monthly FX rates, loaded
  * straight into DuckDB. An independent oracle steps through every day of every
  * subscription in plain TypeScript and classifies each customer-day; the
- * reports must agree with it, and the monthly identity
+ * reports must agree with it (movements, month-end MRR and subscribers, the
+ * cancellation rate), and the monthly identity
  * `mrr_end = mrr_start + fx_adjustment + new + expansion + reactivation − contraction − churn`
  * must hold (computeReports also asserts it, and would throw).
  */
@@ -109,7 +110,8 @@ const oracle = (h: History) => {
       const a = after.reduce((sum, x, i) => sum + x.mrr * rate(subs[i]!, k), 0)
       const bPos = before.some((x) => x.mrr > 0), aPos = after.some((x) => x.mrr > 0)
       let kind: string | undefined
-      if (!bPos && aPos) kind = everPositive ? "reactivation" : "new"
+      // A return from 0 is new the first time, an expansion when a pause ends (the mirror of its contraction), else a reactivation.
+      if (!bPos && aPos) kind = !everPositive ? "new" : before.some((x) => x.paused) ? "expansion" : "reactivation"
       else if (bPos && !aPos) kind = after.some((x) => x.paused) ? "contraction" : "churn"
       else if (aPos && a - b > 1e-6) kind = "expansion"
       else if (aPos && a - b < -1e-6) kind = "contraction"
@@ -123,7 +125,17 @@ const oracle = (h: History) => {
       }
     }
   }
-  return { moves, monthEnd }
+  // Cancellation rate: of the subscriptions live (started, not ended) at the end of the month before, those canceled in the month.
+  const cancellation = new Map<number, number | null>()
+  const statusAt = (s: Sub, day: number) => s.statuses.filter((st) => st.day <= day).at(-1)?.status
+  for (let k = monthIndex(from); k <= monthIndex(to); k++) {
+    const open = toDayNumber(`${monthName(k)}-01` as CalendarDate)
+    const close = toDayNumber(`${monthName(k + 1)}-01` as CalendarDate)
+    const live = h.subs.filter((s) => ["active", "unpaid", "past_due", "paused"].includes(statusAt(s, open - 1) ?? ""))
+    const canceled = live.filter((s) => s.statuses.some((st) => st.status === "canceled" && st.day >= open && st.day < close))
+    cancellation.set(k, live.length === 0 ? null : Math.round((canceled.length / live.length) * 1e6) / 1e6)
+  }
+  return { moves, monthEnd, cancellation }
 }
 
 // ---- loading a random history into DuckDB --------------------------------------------------------
@@ -157,11 +169,12 @@ const load = async (h: History) => {
 const fxRates = (h: History) => [...h.rates].map(([k, rate]) => ({ month: monthName(k), from: "EUR", to: "USD", rate }))
 
 describe("metric SQL on random histories", () => {
-  it("agrees with a day-by-day oracle on month-end MRR, subscribers and every movement, and the identity holds", async () => {
+  it("agrees with a day-by-day oracle on month-end MRR, subscribers, every movement and the cancellation rate, and the identity holds", async () => {
     await fc.assert(fc.asyncProperty(historyArb, async (h) => {
       await load(h)
       const set = await computeReports(db, { from, to, currency: "USD", fx: { file: "fx.csv", rates: fxRates(h) } })
-      const { moves, monthEnd } = oracle(h)
+      const { moves, monthEnd, cancellation } = oracle(h)
+      set.churn.forEach((row, i) => expect(row["cancellation_rate"], `${row["month"]} cancellation rate`).toBe(cancellation.get(monthIndex(from) + i)))
       set.mrr.forEach((row, i) => {
         const k = monthIndex(from) + i
         expect(Number(row["mrr"])).toBeCloseTo(monthEnd.get(k)!.mrr / 100, 1)

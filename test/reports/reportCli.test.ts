@@ -47,7 +47,7 @@ describe("billcycle report", () => {
       "date,customer,kind,amount",
       "2025-01-01,c4,new,20.83", "2025-01-10,c1,new,12.5", "2025-02-01,c2,new,50", "2025-03-15,c3,new,16",
       "2025-04-10,c1,expansion,10", "2025-05-01,c2,churn,50", "2025-06-15,c3,churn,16", "2025-06-20,c1,contraction,22.5",
-      "2025-07-20,c1,reactivation,22.5"
+      "2025-07-20,c1,expansion,22.5"
     ])
     const wrong = runCli(["report", "mrr", "--details", ...range, "--db", db])
     expect(wrong.code).toBe(2)

@@ -8,7 +8,7 @@
  *      past due Apr 1, paid Apr 5; canceled at period end Jun 15.
  *   s4 annual 250.00 = 20.8333 a month from Jan 1; cancels 2026-01-01 (still live in 2025).
  * Month ends: Jan 33.33, Feb 83.33, Mar 99.33, Apr 109.33, May 59.33, Jun 20.83, Jul 43.33.
- * June: start 59.33, s1 pause is a contraction of 22.50, s3 a churn of 16.00.
+ * June: start 59.33, s1 pause is a contraction of 22.50, s3 a churn of 16.00; July: s1 resumes, an expansion of 22.50.
  */
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -35,12 +35,12 @@ describe(`revenue reports (${backend})`, () => {
     expect(rows[0]!["arr"]).toBe(400)
   })
 
-  it("movements classify a pause as contraction and a period-end cancel as churn, and add up", async () => {
+  it("movements classify a pause as contraction, its resume as expansion and a period-end cancel as churn, and add up", async () => {
     const rows = await buildReport(t.db.sql, { kind: "movements", from: "2025-01", to: "2025-07", currency: "USD" })
     const june = rows.find((r) => r["month"] === "2025-06")!
     expect(june).toMatchObject({ mrr_start: 59.33, contraction: 22.5, churn: 16, new: 0, mrr_end: 20.83 })
     const july = rows.find((r) => r["month"] === "2025-07")!
-    expect(july).toMatchObject({ reactivation: 22.5, mrr_end: 43.33 })
+    expect(july).toMatchObject({ expansion: 22.5, reactivation: 0, mrr_end: 43.33 })
     const april = rows.find((r) => r["month"] === "2025-04")!
     expect(april).toMatchObject({ expansion: 10, mrr_end: 109.33 })
     for (const r of rows) {
@@ -54,6 +54,11 @@ describe(`revenue reports (${backend})`, () => {
     expect(june.map((r) => [r["date"], r["kind"], r["amount"]])).toEqual([["2025-06-15", "churn", 16], ["2025-06-20", "contraction", 22.5]])
     const quiet = (await buildReports(t.db.sql, { from: "2025-09", to: "2025-09", currency: "USD", details: true })).details
     expect(quiet).toEqual([])
+  })
+
+  it("the cancellation rate of June is s3 of the three live at the end of May (s2 expired)", async () => {
+    const rows = await buildReport(t.db.sql, { kind: "churn", from: "2025-06", to: "2025-06", currency: "USD" })
+    expect(rows[0]!["cancellation_rate"]).toBe(0.333333)
   })
 
   it("growth counts new, canceled and expired subscriptions", async () => {
