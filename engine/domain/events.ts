@@ -42,3 +42,26 @@ export const subscriptionCreatedData = (s: SubscriptionCreated) => ({
   name: s.name, currency: s.currency, frequency: formatFrequency(s.frequency), terms: formatBillingTerms(s.terms), start_date: s.startDate,
   end_date: s.endDate, next_billing_date: s.startDate, collection_method: s.collection, status: s.status, amount: s.amount, items: itemsData(s.items)
 })
+
+/** Every type of event the journal holds (engine/store/EVENTS.md), by noun: what webhooks may subscribe to. */
+export const journalEventTypes = [
+  "contact.created", "contact.updated",
+  "product.updated", "product.archived",
+  "subscription.created", "subscription.status_changed", "subscription.property_changed", "subscription.items_changed",
+  "subscription.cancel_requested", "subscription.canceled", "subscription.paused", "subscription.resumed", "subscription.expired",
+  "subscription.deleted", "subscription.renewed", "subscription.reminder_due",
+  "invoice.created", "invoice.paid", "invoice.overdue", "invoice.voided", "invoice.written_off", "invoice.payment_recorded",
+  "payment.succeeded", "payment.failed", "payment.refunded"
+] as const
+
+/**
+ * An event pattern of a webhook endpoint: a type (`invoice.paid`), a noun's
+ * every type (`subscription.*`) or every event (`*`). The problem as words,
+ * or undefined.
+ */
+export const eventPatternProblem = (pattern: string): string | undefined => {
+  if (pattern === "*" || (journalEventTypes as ReadonlyArray<string>).includes(pattern)) return undefined
+  const noun = /^([a-z_]+)\.\*$/.exec(pattern)?.[1]
+  if (noun !== undefined && journalEventTypes.some((t) => t.startsWith(`${noun}.`))) return undefined
+  return `unknown event "${pattern}" (a type such as invoice.paid, a noun such as subscription.*, or *; types: ${journalEventTypes.join(", ")})`
+}

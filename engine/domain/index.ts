@@ -55,3 +55,4 @@ export {
   TransitionRefused
 } from "./errors.ts"
 export { unitPriceProblem } from "./money.ts"
+export { eventPatternProblem, journalEventTypes } from "./events.ts"

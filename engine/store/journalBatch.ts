@@ -4,7 +4,8 @@
  * same statement), one for a batch of messages. Called inside the transaction
  * of the change they describe. `writeJournal` is the only code that inserts
  * into `events` and `status_history` (the engine, the CLI, `import FILE.csv`
- * and `import history` alike); a batch of any size is one statement.
+ * and `import history` alike); a batch of any size is one statement, which
+ * also queues the event webhooks of the endpoints subscribed to each event.
  */
 import { AsyncLocalStorage } from "node:async_hooks"
 import type { TransactionSql } from "./Database.ts"
@@ -51,11 +52,24 @@ export const writeJournal = async (tx: TransactionSql, events: ReadonlyArray<Jou
         ${events.map((e) => JSON.stringify(e.data))}::text[]
       ) with ordinality as u(t, s, c, i, o, d, n)
       order by n
-      returning id, type, subscription_id, occurred_on, data
+      returning id, type, subscription_id, contact_id, invoice_id, occurred_on, data
+    ),
+    history as (
+      insert into status_history (subscription_id, from_status, to_status, effective_on, event_id)
+      select subscription_id, data ->> 'from', data ->> 'to', occurred_on, id
+      from ev where type = 'subscription.status_changed' order by id
     )
-    insert into status_history (subscription_id, from_status, to_status, effective_on, event_id)
-    select subscription_id, data ->> 'from', data ->> 'to', occurred_on, id
-    from ev where type = 'subscription.status_changed' order by id`
+    -- Event webhooks (webhook_endpoints): one outbox message per event and endpoint subscribed to its type.
+    insert into outbox (kind, template, dedupe_key, subscription_id, invoice_id, recipient, payload, created_on)
+    select 'webhook', ev.type, 'event.' || ev.id || '.endpoint.' || w.id, ev.subscription_id, ev.invoice_id, w.url,
+           ev.data || jsonb_build_object('event_id', ev.id, 'subscription_id', ev.subscription_id, 'contact_id', ev.contact_id,
+                                         'invoice_id', ev.invoice_id, 'occurred_on', ev.occurred_on),
+           ev.occurred_on
+    from ev join webhook_endpoints w on w.removed_on is null
+      and exists (select 1 from unnest(w.events) as p(pattern)
+                  where p.pattern = '*' or p.pattern = ev.type or (p.pattern like '%.*' and left(ev.type, length(p.pattern) - 1) = left(p.pattern, length(p.pattern) - 1)))
+    order by ev.id, w.id
+    on conflict (dedupe_key) do nothing`
 }
 
 export interface OutboxMessage {
