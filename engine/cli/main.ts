@@ -10,6 +10,15 @@ import { enableCompileCache } from "node:module"
 // second start skips most of the parsing (bin/billcycle also sets NODE_COMPILE_CACHE).
 enableCompileCache?.()
 
+// A query of the postgres driver on a connection that died (a database restart, a network cut) can
+// reject with nobody left to handle it: the step that sent it has failed already and rolled back, and
+// the engine reports the outage itself. Only such rejections are let go; any other still ends the process.
+const { connectionLost } = await import("../store/Database.ts")
+process.on("unhandledRejection", (reason) => {
+  if (connectionLost(reason)) return
+  throw reason
+})
+
 // Deep imports: the package's index would also load its Redis, HTTP and cluster modules.
 const [{ runMain }, NodeServices, { Cause, Effect, Exit, Layer, Logger }, { CliOutput, Command }, { commands }, { globalFlags }, { version }, { usageErrorLine }, { examplesFor }] = await Promise.all([
   import("@effect/platform-node/NodeRuntime"),
