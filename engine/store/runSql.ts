@@ -9,7 +9,9 @@ import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 
 export class BadInput extends Schema.TaggedError<BadInput>()("BadInput", {
-  message: Schema.String
+  message: Schema.String,
+  /** The typed refusal behind the message (engine/domain/errors.ts), when the store gave one. */
+  refusal: Schema.optional(Schema.Unknown)
 }) {}
 
 // Constraint violations are the database's last word on bad input.
@@ -20,7 +22,7 @@ export const runSql = <A>(work: (sql: Sql) => Promise<A>): Effect.Effect<A, BadI
     Effect.tryPromise({
       try: () => work(db.sql),
       catch: (e) => {
-        if (e instanceof InputError) return new BadInput({ message: e.message })
+        if (e instanceof InputError) return new BadInput({ message: e.message, refusal: e.cause })
         const code = (e as { code?: string }).code
         if (code !== undefined && constraintCodes.has(code)) {
           const detail = (e as { detail?: string }).detail

@@ -12,6 +12,7 @@ import { subscriptionView } from "../../runtime/subscriptionView.ts"
 import { parseItems, readCreateRequest } from "../../runtime/subscriptionRequest.ts"
 import type { ItemVersion, StartChoice, StoredLine, SubscriptionRow } from "../../store/index.ts"
 import {
+  BadInput,
   createSubscriptions,
   deleteSubscription,
   getSubscription,
@@ -223,7 +224,12 @@ const cancel = Command.make(
       const json = yield* Json
       const id = yield* idOf(flags.id)
       const { refundSettled: refund, ...result } = yield* cancelWithRefund(id, { atPeriodEnd: flags.atPeriodEnd, refundUnused: flags.refundUnused }).pipe(
-        Effect.provide(Gateway.simulated)
+        Effect.provide(Gateway.simulated),
+        // The use case's typed refusals, worded for the command line as every other subscriptions command words them.
+        Effect.mapError((e) => {
+          const refusal = e._tag === "BadInput" ? subscriptionErrorOf(e.refusal) : undefined
+          return refusal === undefined ? e : new BadInput({ message: subscriptionErrorMessage(refusal), refusal })
+        })
       )
       if (json) return yield* Console.log(JSON.stringify({ id, ...result, refundSettled: refund }))
       const refundText = result.refund === undefined
