@@ -56,3 +56,4 @@ export {
 } from "./errors.ts"
 export { unitPriceProblem } from "./money.ts"
 export { eventPatternProblem, journalEventTypes } from "./events.ts"
+export { isCountryCode } from "./country.ts"

@@ -4,7 +4,7 @@
  */
 import type { Frequency } from "../domain/index.ts"
 import { isLanguage, isLocale, languages } from "../billing/index.ts"
-import { formatFrequency, isCurrencyCode, parseFrequency, parseMajorAmount, unitPriceProblem } from "../domain/index.ts"
+import { formatFrequency, isCountryCode, isCurrencyCode, parseFrequency, parseMajorAmount, unitPriceProblem } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 import { writeJournal } from "./journalBatch.ts"
@@ -201,7 +201,7 @@ export const validateContact = (input: ContactInput, where = ""): void => {
   if (input.locale !== undefined && !isLocale(input.locale)) {
     throw new InputError(`${at("--locale")}: "${input.locale}" is not a locale such as nb-NO`)
   }
-  if (input.country !== undefined && !/^[A-Za-z]{2}$/.test(input.country)) {
+  if (input.country !== undefined && !isCountryCode(input.country)) {
     throw new InputError(`${at("--country")}: expected a two-letter country code such as NO, got "${input.country}"`)
   }
   for (const [part, value] of Object.entries(input.address ?? {}) as Array<[AddressPart, string | undefined]>) {

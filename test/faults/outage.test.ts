@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process"
 import postgres from "postgres"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { billcyclePath, repoRoot, runCli } from "../cliRunner.ts"
+import { billcyclePath, repoRoot, runCli, runCliAsync } from "../cliRunner.ts"
 import { freshSchemaName } from "../storeHarness.ts"
 import { startTcpProxy, type TcpProxy } from "./tcpProxy.ts"
 
@@ -51,17 +51,6 @@ const books = async (schema: string) => {
   }
 }
 
-/** A command through the proxy: spawned asynchronously, since the proxy lives in this process's event loop. */
-const runThroughProxy = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(billcyclePath, args, { cwd: repoRoot, env: { ...process.env, ...env } })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-  })
-
 const oneCleanLine = (stderr: string) => {
   expect(stderr, stderr).not.toMatch(/^\s+at /m)
   expect(stderr, stderr).not.toContain("TypeError")
@@ -72,10 +61,7 @@ describe("the engine survives its database", () => {
     const schema = freshSchemaName()
     const { env } = setUp(schema)
     const cut = proxy.cutOn("insert into invoices")
-    const once = spawn(billcyclePath, ["engine", "--once", "--db", proxy.url(serverUrl), "--now", "2026-03-01"], { cwd: repoRoot, env: { ...process.env, ...env } })
-    let stderr = ""
-    once.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-    const code = await new Promise<number | null>((resolve) => once.on("close", resolve))
+    const { code, stderr } = await runCliAsync(["engine", "--once", "--db", proxy.url(serverUrl), "--now", "2026-03-01"], { env })
     await cut
     proxy.restore()
     expect(code).toBe(1)
@@ -83,7 +69,7 @@ describe("the engine survives its database", () => {
     expect(stderr.trim().split("\n"), stderr).toHaveLength(1)
     expect(await books(schema)).toMatchObject({ invoices: 0 })
 
-    const rerun = await runThroughProxy(["engine", "--once", "--db", proxy.url(serverUrl), "--now", "2026-03-01"], env)
+    const rerun = await runCliAsync(["engine", "--once", "--db", proxy.url(serverUrl), "--now", "2026-03-01"], { env })
     expect(rerun.code, rerun.stderr).toBe(0)
     expect(await books(schema)).toEqual({ invoices: 3, periods: 3, doubly_paid: 0, succeeded: 3 })
   }, 300_000)

@@ -4,24 +4,14 @@
  * signed, with the event's id in its dedupe key, exactly once per event and
  * endpoint. Bad URLs and unknown event types exit 2 naming the flag.
  */
-import { spawn } from "node:child_process"
 import { createHmac } from "node:crypto"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { billcyclePath, runCli } from "../../cliRunner.ts"
+import { runCli, runCliAsync } from "../../cliRunner.ts"
 import { freshCliDatabase } from "../../storeHarness.ts"
 import { startWebhookReceiver } from "../../delivery/webhookReceiver.ts"
-
-/** Spawned asynchronously: the receiver lives in this process's event loop. */
-const runAsync = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string) =>
-  new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = spawn(billcyclePath, args, { cwd, env: { ...process.env, ...env } })
-    let stderr = ""
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-    child.on("close", (code) => resolve({ code, stderr }))
-  })
 
 describe("event webhooks", () => {
   it("deliver each subscribed event once, signed, with its event id; other types are not sent", async () => {
@@ -39,10 +29,10 @@ describe("event webhooks", () => {
       expect(cli("products", "add", "--name", "Coffee", "--sku", "COFFEE", "--price", "12.50", "--currency", "USD").code).toBe(0)
       expect(cli("contacts", "add", "--email", "ana@example.com", "--payment-method", "pm_ok").code).toBe(0)
       expect(cli("subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=COFFEE").code).toBe(0)
-      const ran = await runAsync(["engine", "--once", "--db", db, "--now", "2026-03-01"], env, here)
+      const ran = await runCliAsync(["engine", "--once", "--db", db, "--now", "2026-03-01"], { env, cwd: here })
       expect(ran.code, ran.stderr).toBe(0)
       // Twice on the same day changes nothing: no event is sent again.
-      expect((await runAsync(["engine", "--once", "--db", db, "--now", "2026-03-01"], env, here)).code).toBe(0)
+      expect((await runCliAsync(["engine", "--once", "--db", db, "--now", "2026-03-01"], { env, cwd: here })).code).toBe(0)
 
       const events = JSON.parse(cli("events", "list", "--json").stdout) as Array<{ id: number; type: string }>
       const subscribed = events.filter((e) => e.type === "invoice.paid" || e.type.startsWith("subscription."))
@@ -62,7 +52,7 @@ describe("event webhooks", () => {
       expect(cli("webhooks", "remove", "1").code).toBe(0)
       expect(cli("subscriptions", "pause", "1").code).toBe(0)
       const before = receiver.received.length
-      expect((await runAsync(["engine", "--once", "--db", db, "--now", "2026-03-01"], env, here)).code).toBe(0)
+      expect((await runCliAsync(["engine", "--once", "--db", db, "--now", "2026-03-01"], { env, cwd: here })).code).toBe(0)
       expect(receiver.received.length).toBe(before)
     } finally {
       await receiver.close()
