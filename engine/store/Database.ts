@@ -65,7 +65,7 @@ const driverOptions = (max: number, schema: string | undefined, application?: st
   idle_timeout: 0,
   connection: {
     // The embedded database's owner names its guests by this when it waits for them.
-    ...(application === undefined ? {} : { application_name: `${application} (pid ${process.pid})` }),
+    ...(application === undefined ? {} : { application_name: `${application.slice(0, 40)} (pid ${process.pid})` }),
     ...(schema === undefined ? {} : { search_path: schema })
   }
 }) as postgres.Options<{}>
@@ -111,12 +111,15 @@ const ensureSchema = async (sql: Sql, schema: string | undefined, singleConnecti
  * idle inside a transaction for 60 s (a zombie engine stopped while it held
  * the invoice numbering lock) is ended by the server, which rolls it back and
  * frees its locks; a statement waits at most 30 s for a lock, then fails (the
- * engine tries again on its next tick). BILLCYCLE_IDLE_IN_TRANSACTION_TIMEOUT
- * and BILLCYCLE_LOCK_TIMEOUT change them (in seconds).
+ * engine tries again on its next tick); no statement runs longer than 10
+ * minutes (a report over millions of rows takes seconds). BILLCYCLE_IDLE_IN_
+ * TRANSACTION_TIMEOUT, BILLCYCLE_LOCK_TIMEOUT and BILLCYCLE_STATEMENT_TIMEOUT
+ * change them (in seconds).
  */
 const serverSessionSettings = () => ({
   idle_in_transaction_session_timeout: secondsFromEnv("BILLCYCLE_IDLE_IN_TRANSACTION_TIMEOUT", 60) * 1000,
-  lock_timeout: secondsFromEnv("BILLCYCLE_LOCK_TIMEOUT", 30) * 1000
+  lock_timeout: secondsFromEnv("BILLCYCLE_LOCK_TIMEOUT", 30) * 1000,
+  statement_timeout: secondsFromEnv("BILLCYCLE_STATEMENT_TIMEOUT", 600) * 1000
 })
 
 const secondsFromEnv = (name: string, fallback: number): number => {
@@ -128,7 +131,8 @@ const openServer = (url: string, schema: string | undefined, singleConnection: b
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
-        const options = driverOptions(singleConnection ? 1 : 10, schema)
+        // Sessions carry the command and pid (pg_stat_activity; cancelOwnLockWaits finds its own by it).
+        const options = driverOptions(singleConnection ? 1 : 10, schema, commandLabel())
         const sql = postgres(url, singleConnection ? options : { ...options, connection: { ...options.connection, ...serverSessionSettings() } }) as Sql
         try {
           await ensureSchema(sql, schema, singleConnection)
@@ -244,6 +248,29 @@ const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@"
 
 export const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
+/**
+ * Cancels this process's statements that wait for a lock (a stop asked for
+ * while an engine is blocked behind another session): each fails with
+ * 57014, its transaction rolls back, and nothing it had in hand is lost.
+ * Returns how many were cancelled. A server only (the embedded database has
+ * one session and never waits for a lock).
+ */
+export const cancelOwnLockWaits = async (sql: Sql): Promise<number> => {
+  const rows = await sql<Array<{ pid: number }>>`
+    select pid from pg_stat_activity
+    where application_name like ${`% (pid ${process.pid})`} and wait_event_type = 'Lock' and pid <> pg_backend_pid()`
+  for (const { pid } of rows) await sql`select pg_cancel_backend(${pid})`
+  return rows.length
+}
+
+/** Whether a statement was cancelled (pg_cancel_backend, statement_timeout): SQLSTATE 57014. */
+export const statementCancelled = (e: unknown): boolean => {
+  for (let cur = e, depth = 0; cur !== undefined && cur !== null && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
+    if ((cur as { code?: unknown }).code === "57014") return true
+  }
+  return false
+}
+
 /** Node and postgres driver codes of a connection that is gone or cannot be made. */
 const lostConnectionCodes = new Set([
   "ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN",
@@ -254,7 +281,8 @@ const lostConnectionCodes = new Set([
  * Whether an error means the database went away (a restart, a network outage,
  * a server shutting down or still starting: SQLSTATE class 08, 57P01..57P03;
  * our session ended for idling in a transaction, 25P03) or stayed busy (a
- * lock not granted within lock_timeout, 55P03), as opposed to a problem with
+ * lock not granted within lock_timeout, 55P03; a statement cancelled by a
+ * stop or by statement_timeout, 57014), as opposed to a problem with
  * the data. An outage is not a bad record: the
  * engine rolls back, waits and tries again; it never parks a record for it.
  * Follows `cause` (a DatabaseError wraps the driver's error).
@@ -262,7 +290,7 @@ const lostConnectionCodes = new Set([
 export const connectionLost = (e: unknown): boolean => {
   for (let cur = e, depth = 0; cur !== undefined && cur !== null && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
     const code = (cur as { code?: unknown }).code
-    if (typeof code === "string" && (lostConnectionCodes.has(code) || code.startsWith("08") || ["57P01", "57P02", "57P03", "25P03", "55P03"].includes(code))) return true
+    if (typeof code === "string" && (lostConnectionCodes.has(code) || code.startsWith("08") || ["57P01", "57P02", "57P03", "25P03", "55P03", "57014"].includes(code))) return true
   }
   return false
 }

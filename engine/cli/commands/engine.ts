@@ -15,7 +15,7 @@ import { existsSync, statSync } from "node:fs"
 import type { CompiledRuleSet } from "../../../dsl/index.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
-import { connectionLost, loadSettings, placeholderWarning, runSql } from "../../store/index.ts"
+import { cancelOwnLockWaits, connectionLost, Database, loadSettings, placeholderWarning, runSql, statementCancelled } from "../../store/index.ts"
 import type { DatabaseError } from "../../store/index.ts"
 import type { GatewayUnavailable } from "../../runtime/Gateway.ts"
 
@@ -86,6 +86,50 @@ export const outlastingOutages = <A, R>(tick: Effect.Effect<A, DatabaseError | G
   )
 }
 
+/**
+ * A stop (SIGTERM, SIGINT) lets the batch in hand finish, but never waits
+ * out a lock held by another session (a zombie engine; lock_timeout is 30 s):
+ * from a second after the signal on, this process's statements waiting for a
+ * lock are cancelled, which rolls their transaction back. The tick that lost
+ * its batch so says one line and the engine stops cleanly (exit 0); what it
+ * had in hand is due again for the next run. Wrap the tick inside the scope
+ * of the engine's Database.
+ */
+export const stopCancelsLockWaits = <A, E, R>(tick: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const db = yield* Database
+    if (db.kind !== "server") return tick
+    let stopping = false
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        let timer: ReturnType<typeof setInterval> | undefined
+        const onStop = () => {
+          stopping = true
+          timer ??= setInterval(() => void cancelOwnLockWaits(db.sql).catch(() => 0), 1000)
+        }
+        process.on("SIGTERM", onStop)
+        process.on("SIGINT", onStop)
+        return () => {
+          process.off("SIGTERM", onStop)
+          process.off("SIGINT", onStop)
+          if (timer !== undefined) clearInterval(timer)
+        }
+      }),
+      (dispose) => Effect.sync(dispose)
+    )
+    return tick.pipe(
+      Effect.catch((e) =>
+        stopping && statementCancelled(e)
+          ? Console.error("billcycle: stopped while waiting for a lock held by another session; the batch in hand was rolled back and stays due for the next run").pipe(
+            Effect.andThen(Effect.interrupt)
+          )
+          : Effect.fail(e)
+      ),
+      // The stop is pending by then: the line is said before the fiber gives in to it.
+      Effect.uninterruptible
+    )
+  })
+
 const engine = Command.make(
   "engine",
   { once: Flag.Boolean("once").pipe(Flag.withDescription("do everything due today (--now, or the store's test clock), then exit"), Flag.withDefault(false)), batch: batchFlag, rules: rulesFlag, enrollExisting: enrollExistingFlag, logFormat: logFormatFlag, interval: Flag.String("interval").pipe(Flag.withDescription("seconds between ticks when running continuously (default 5)"), Flag.optional) },
@@ -98,9 +142,10 @@ const engine = Command.make(
     const interval = Option.isSome(flags.interval) ? yield* parseCountFlag("--interval", flags.interval.value) : 5
     const report = (s: TickSummary) => Console.log(json ? JSON.stringify({ level: "info", msg: "tick", ...s }) : describeTick(s))
     // A tick is not interrupted half way: SIGTERM/SIGINT finish the batch in hand, then the engine exits.
-    const tick = runTick({ batch }).pipe(Effect.uninterruptible, Effect.tap(report))
     const now = yield* givenNow
-    const program = flags.once ? engineOnce(now, tick) : Effect.gen(function*() {
+    const program = Effect.gen(function*() {
+      const tick = yield* stopCancelsLockWaits(runTick({ batch }).pipe(Effect.uninterruptible, Effect.tap(report)))
+      if (flags.once) return yield* engineOnce(now, tick)
       const time = yield* resolveCommandTime(now)
       const refusal = now === undefined ? realTimeEngineRefusal(time) : undefined
       if (refusal !== undefined) return yield* new UsageError({ message: refusal })
@@ -109,7 +154,7 @@ const engine = Command.make(
       const placeholders = placeholderWarning(yield* runSql(loadSettings))
       if (placeholders !== undefined) yield* Console.error(`billcycle: ${placeholders}`)
       yield* Effect.repeat(outlastingOutages(tick), Schedule.spaced(`${interval} seconds`))
-    })
+    }).pipe(Effect.scoped)
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), !flags.once)
       yield* withApp(program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting))), { longRunning: !flags.once })

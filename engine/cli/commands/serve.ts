@@ -12,7 +12,7 @@ import { HttpServer } from "effect/http"
 import { apiServer } from "../../api/index.ts"
 import { BusinessClock } from "../../runtime/BusinessClock.ts"
 import { runTick } from "../../runtime/Engine.ts"
-import { engineLayers, outlastingOutages } from "./engine.ts"
+import { engineLayers, outlastingOutages, stopCancelsLockWaits } from "./engine.ts"
 import { realTimeEngineRefusal, resolveCommandTime } from "../../runtime/StoreClock.ts"
 import { Database } from "../../store/index.ts"
 import { givenNow, withApp } from "../AppLayer.ts"
@@ -40,8 +40,9 @@ export const serveCommand = Command.make(
           if (refusal !== undefined) return yield* new UsageError({ message: `--engine: ${refusal}` })
           // A tick is not interrupted half way: SIGTERM finishes the batch in hand first.
           // The same loop as `billcycle engine`: it outlasts a database outage.
-          yield* Effect.repeat(outlastingOutages(runTick({ batch: 500 }).pipe(Effect.uninterruptible)), Schedule.spaced("5 seconds"))
-        }).pipe(Effect.provide(engineLayers(undefined)))
+          const tick = yield* stopCancelsLockWaits(runTick({ batch: 500 }).pipe(Effect.uninterruptible))
+          yield* Effect.repeat(outlastingOutages(tick), Schedule.spaced("5 seconds"))
+        }).pipe(Effect.scoped, Effect.provide(engineLayers(undefined)))
         : Effect.never
       yield* Effect.scoped(Effect.gen(function*() {
         const built = yield* Layer.build(server).pipe(
