@@ -94,13 +94,14 @@ describe("the engine survives its database", () => {
     expect(exited, stderr).toBe(false)
     proxy.restore()
     const deadline = Date.now() + 120_000
-    while ((await books(schema)).invoices < 3 && Date.now() < deadline && !exited) await new Promise((r) => setTimeout(r, 500))
+    // Until a tick has reported its work (a stop in the middle of delivering would cut the tick short).
+    while (!stdout.includes("invoiced") && Date.now() < deadline && !exited) await new Promise((r) => setTimeout(r, 500))
     expect(exited, stderr).toBe(false)
     expect(await books(schema)).toEqual({ invoices: 3, periods: 3, doubly_paid: 0, succeeded: 3 })
     engine.kill("SIGTERM")
     expect(await done).toBe(0)
     oneCleanLine(stderr)
     expect(stderr).toMatch(/database unavailable/)
-    expect(stdout).toContain("invoiced")
+    expect(stdout, `stdout: ${stdout}\nstderr: ${stderr}`).toContain("invoiced")
   }, 300_000)
 })
