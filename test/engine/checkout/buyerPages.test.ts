@@ -218,6 +218,22 @@ describe(`tokens, CSRF and escaping (${backend})`, () => {
     expect(invoicePage.html).toContain("&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;")
   })
 
+  it("a failure inside answers a plain 500 page: no stack trace, no SQL, nothing of the server's insides", async () => {
+    const { path } = await unpaidSubscription()
+    const invoiced = await invoicedSubscription()
+    await api.db.db.sql`alter table invoice_lines rename to invoice_lines_away`
+    try {
+      const page = await getPage(api, path)
+      const inv = await getPage(api, invoiced.path)
+      expect(inv.status).toBe(500)
+      expect(inv.html).toContain("Something went wrong")
+      expect(inv.html).not.toMatch(/invoice_lines|at \S+ \(|\.ts:\d+|relation/)
+      expect(page.status).toBe(200)
+    } finally {
+      await api.db.db.sql`alter table invoice_lines_away rename to invoice_lines`
+    }
+  })
+
   it("more than 10 POSTs a minute on one link are refused with 429 before any work", async () => {
     const { path } = await unpaidSubscription()
     const statuses: Array<number> = []
