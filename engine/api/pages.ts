@@ -18,9 +18,12 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { randomBytes } from "node:crypto"
 import { csrfTokenMatches, csrfTokenOf } from "../billing/index.ts"
 import {
-  BuyerLinkExpired, BuyerLinkInvalid, InvalidPaymentMethod, pageSecret, payInvoiceOnline, type PaymentAnswer, showInvoicePayPage, showPaymentUpdatePage,
+  BuyerLinkExpired, BuyerLinkInvalid, type CheckoutForm, CheckoutLinkOff, CheckoutLinkUnknown, CheckoutSessionExpired, CheckoutSessionUnknown, type CheckoutView,
+  InvalidPaymentMethod, openCheckoutSession, pageSecret, payInvoiceOnline, type PaymentAnswer, showCheckout, showInvoicePayPage, showPaymentUpdatePage,
   updatePaymentMethod
 } from "../checkout/index.ts"
+import type { ItemChoice } from "../domain/index.ts"
+import { formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
 import type { BusinessClock } from "../runtime/BusinessClock.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import { Gateway } from "../runtime/Gateway.ts"
@@ -48,9 +51,12 @@ const html = (status: number, body: string, headers: Record<string, string> = {}
 const templatesDir = (s: AccountSettings) => (s.templatesDir === "" ? undefined : s.templatesDir)
 
 /** A page that only tells something (not found, expired, refused, failed), in the account's language. */
-const messagePage = (status: number, settings: AccountSettings, key: "notFound" | "expired" | "forbidden" | "tooMany" | "error", date = "") =>
+const messagePage = (
+  status: number, settings: AccountSettings, key: "notFound" | "expired" | "forbidden" | "tooMany" | "error" | "linkOff" | "sessionExpired", date = "",
+  lang?: { readonly language: string; readonly locale: string }
+) =>
   html(status, renderPage("message", { title: `page.${key}.title`, text: `page.${key}.body`, date }, {
-    language: settings.language, locale: settings.locale, templatesDir: templatesDir(settings), title: `page.${key}.title`, seller: settings.sellerName
+    language: lang?.language ?? settings.language, locale: lang?.locale ?? settings.locale, templatesDir: templatesDir(settings), title: `page.${key}.title`, seller: settings.sellerName
   }))
 
 /** POSTs per page token in the last minute (this process): a script hammering a link gets 429 pages, not gateway calls. */
@@ -150,6 +156,68 @@ const answered = <R>(effect: Effect.Effect<HttpServerResponse.HttpServerResponse
     )
   )
 
+/** The checkout page of a session for the buyer's choices (the summary is the links room's linkSummary). */
+const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerRequest, form: CheckoutForm | undefined) =>
+  Effect.gen(function*() {
+    const { session, summary, refusal, settings } = view
+    const link = session.link
+    const { nonce, headers } = nonceOf(req, settings)
+    const chosen = new Map(summary.items.map((i) => [i.index, i.line]))
+    const perOf = (f: { unit: string; count: number } | undefined) => (f === undefined ? "" : f.count === 1 ? `page.checkout.per.${f.unit}` : `page.checkout.every.${f.unit}`)
+    const items = link.items.map((item, index) => {
+      const asked = form?.items.get(index)
+      const line = chosen.get(index)
+      const unitPrice = line?.unitPrice ?? asked?.unitPrice ?? item.unitPrice
+      return {
+        index, name: item.name, description: item.description ?? "", optional: item.optional, included: line !== undefined && item.optional,
+        editable: item.editableQuantity !== undefined, min: item.editableQuantity?.min ?? 1, max: item.editableQuantity?.max ?? 1,
+        quantity: line?.quantity ?? asked?.quantity ?? item.quantity, ownPrice: item.ownPrice !== undefined, minimum: item.ownPrice?.minimum ?? 0,
+        unitPrice, priceText: formatMajorAmount(unitPrice, link.currency), per: perOf(item.frequency), count: item.frequency?.count ?? 1
+      }
+    })
+    const body = renderPage("checkout", {
+      checkoutText: link.checkoutText ?? "", refusal: refusal?.problem ?? "", codeRefused: refusal?.field === "discount_code", items, currency: summary.currency,
+      allowDiscountCodes: link.allowDiscountCodes, discountCode: form?.discountCode ?? "",
+      orderDiscount: summary.orderDiscount.amount, codeDiscount: summary.codeDiscount.amount, dueToday: summary.dueToday.amount,
+      future: summary.futurePayments.map((f) => ({ amount: f.amount.amount, per: perOf(f.frequency), count: f.frequency.count, firstDate: f.firstDate, payments: f.payments ?? 0 })),
+      hasTotal: summary.total !== undefined, total: summary.total?.amount ?? 0,
+      action: `/c/${session.id}`, csrf: csrfTokenOf(yield* pageSecret, nonce, session.id)
+    }, { language: link.language, locale: link.locale ?? settings.locale, templatesDir: templatesDir(settings), title: "page.checkout.title", seller: settings.sellerName })
+    return html(refusal === undefined ? 200 : 422, body, headers)
+  })
+
+/** The buyer's choices from the checkout form: ticked optional items, quantities, own prices (major units), the code. */
+const checkoutFormOf = (view: CheckoutView, fields: URLSearchParams): CheckoutForm => {
+  const items = new Map<number, ItemChoice>()
+  view.session.link.items.forEach((item, index) => {
+    const quantityText = fields.get(`quantity_${index}`)
+    const priceText = fields.get(`price_${index}`)
+    const price = priceText === null || item.ownPrice === undefined ? undefined : parseMajorAmount(priceText, view.session.link.currency)
+    items.set(index, {
+      ...(item.optional ? { include: fields.get(`include_${index}`) === "1" } : {}),
+      // Not a whole number: NaN, which the links room refuses naming the item and its bounds.
+      ...(quantityText === null || item.editableQuantity === undefined ? {} : { quantity: /^\d{1,9}$/.test(quantityText.trim()) ? Number(quantityText.trim()) : NaN }),
+      ...(price === undefined ? {} : { unitPrice: typeof price === "number" ? price : NaN })
+    })
+  })
+  return { items, discountCode: (fields.get("discount_code") ?? "").slice(0, 60) }
+}
+
+type CheckoutRefusal = CheckoutLinkUnknown | CheckoutLinkOff | CheckoutSessionUnknown | CheckoutSessionExpired
+
+const checkoutAnswered = <R>(effect: Effect.Effect<HttpServerResponse.HttpServerResponse, CheckoutRefusal, R>) =>
+  effect.pipe(
+    Effect.catchTags({
+      CheckoutLinkUnknown: () => Effect.map(settingsOrDefault, (s) => messagePage(404, s, "notFound")),
+      CheckoutSessionUnknown: () => Effect.map(settingsOrDefault, (s) => messagePage(404, s, "notFound")),
+      CheckoutLinkOff: (e) => Effect.map(settingsOrDefault, (s) => messagePage(410, s, "linkOff", "", e)),
+      CheckoutSessionExpired: () => Effect.map(settingsOrDefault, (s) => messagePage(410, s, "sessionExpired"))
+    }),
+    Effect.catchCause((cause) =>
+      Effect.logError("checkout page failed", Cause.pretty(cause)).pipe(Effect.andThen(Effect.map(settingsOrDefault, (s) => messagePage(500, s, "error"))))
+    )
+  )
+
 const settingsOrDefault = commandContext.pipe(Effect.map((c) => c.settings), Effect.orElseSucceed(defaultSettings))
 
 const doneOf = (req: HttpServerRequest.HttpServerRequest) => new URL(req.url, "http://page").searchParams.get("done") ?? undefined
@@ -181,6 +249,26 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
     yield* route("GET", "/p/:token", (token, req) => updatePage(token, req, 200, { done: doneOf(req) }))
     yield* route("POST", "/p/:token", (token, req) => submit(`/p/${token}`, token, req, updatePaymentMethod, updatePage))
     yield* route("GET", "/i/:token", (token, req) => payPage(token, req, 200, { done: doneOf(req) }))
+    const checkoutRoute = (method: "GET" | "POST", path: HttpRouter.PathInput, handle: (param: string, req: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse, CheckoutRefusal, PageServices>) =>
+      router.add(method, path, (req) =>
+        Effect.gen(function*() {
+          const params = yield* HttpRouter.params
+          const param = params["slug"] ?? params["session"] ?? ""
+          if (!tokenShape.test(param)) return yield* new CheckoutSessionUnknown()
+          return yield* handle(param, req)
+        }).pipe(checkoutAnswered, Effect.provideContext(services)))
+    // A new session for every GET of the link: its own frozen prices and 24 hours, then the page at /c/ID.
+    yield* checkoutRoute("GET", "/l/:slug", (slug) =>
+      Effect.map(openCheckoutSession(slug), (id) => HttpServerResponse.redirect(`/c/${id}`, { status: 303, headers: securityHeaders })))
+    yield* checkoutRoute("GET", "/c/:session", (id, req) => Effect.flatMap(showCheckout(id), (view) => checkoutPage(view, req, undefined)))
+    yield* checkoutRoute("POST", "/c/:session", (id, req) =>
+      Effect.gen(function*() {
+        const formRead = yield* readForm(req, id, allowed)
+        if (formRead._tag === "Refused") return messagePage(formRead.status, yield* settingsOrDefault, formRead.key)
+        const first = yield* showCheckout(id)
+        const form = checkoutFormOf(first, formRead.fields)
+        return yield* checkoutPage(yield* showCheckout(id, form), req, form)
+      }))
     yield* route("POST", "/i/:token", (token, req) => submit(`/i/${token}`, token, req, payInvoiceOnline, payPage))
   })
 )

@@ -17,3 +17,18 @@ alter table payment_attempts add column initiated_by text not null default 'engi
 -- A change the buyer made on a page is journaled with source 'buyer'.
 alter table events drop constraint events_source_check;
 alter table events add constraint events_source_check check (source in ('cli', 'engine', 'import', 'history', 'rule', 'buyer') or source like 'api:%');
+
+-- A checkout session: `GET /l/SLUG` opens one and sends the buyer to
+-- `/c/ID`. The id is 128 random bits (base64url), the only thing in the URL.
+-- The link as it was when opened is frozen here (items, prices, terms,
+-- discounts): a seller's later edit does not change a buyer's checkout. It
+-- works for 24 hours of business time.
+create table checkout_sessions (
+  id            text primary key check (id ~ '^[A-Za-z0-9_-]{22}$'),
+  link_id       bigint not null references payment_links (id),
+  link_snapshot jsonb not null,
+  opened_on     date not null,
+  expires_at    timestamptz not null,
+  created_at    timestamptz not null default now()
+);
+create index checkout_sessions_link on checkout_sessions (link_id);
