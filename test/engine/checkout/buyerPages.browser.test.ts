@@ -5,6 +5,8 @@
  * declined card shows its error, a good one pays, and a double click charges
  * once. Nothing on the page asks for an outside resource.
  */
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { launchBrowser } from "../../browser.ts"
@@ -12,6 +14,8 @@ import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
 import { createSubscription, ledgerOf, subscriptionRow, tickAt } from "../runtime/engineHarness.ts"
+import { createPaymentLink } from "../../../engine/checkout/index.ts"
+import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { tokenFor } from "./buyerPagesHarness.ts"
 
 let api: ApiUnderTest
@@ -101,6 +105,35 @@ describe(`the buyer's pages in headless Chromium (${backend})`, () => {
     expect(response!.status()).toBe(410)
     expect(await page.innerText("h1")).toBe("Link expired")
     expect(await page.locator("form").count()).toBe(0)
+    await page.context().close()
+  })
+
+  it.each([
+    ["nl", "nl-NL", "Afrekenen", "Mok toevoegen", "Vandaag te betalen", /€\s52,00/],
+    ["sv", "sv-SE", "Kassa", "Lägg till Mok", "Att betala i dag", /52,00\s€/]
+  ] as const)("a checkout in %s: the link opens a session page; ticking an item and a quantity updates the summary without JavaScript", async (language, locale, title, add, due, after) => {
+    const link = await createPaymentLink(api.db.db.sql, "2026-04-02" as CalendarDate, {
+      name: "internal", currency: "EUR", terms: { _tag: "Fixed", payments: 12 }, start: { _tag: "AtCheckout" }, language, locale,
+      items: [
+        { name: "Bonen", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+        { name: "Mok", unitPrice: 1200, quantity: 1, frequency: undefined, optional: true },
+        { name: "Filters", unitPrice: 300, quantity: 2, frequency: undefined, optional: false, editableQuantity: { min: 1, max: 10 } }
+      ],
+      paymentTypes: ["card"], collectBillingAddress: false, collectShippingAddress: false, allowDiscountCodes: false, contactFields: []
+    }, { slug: `browser-${language}-${backend}` })
+    const { page, problems } = await openPage()
+    await page.goto(`${api.url}/l/${link.slug}`)
+    expect(page.url()).toMatch(/\/c\/[A-Za-z0-9_-]{22}$/)
+    expect(await page.getAttribute("html", "lang")).toBe(language)
+    expect(await page.innerText("h1")).toBe(title)
+    await page.getByLabel(add).check()
+    await page.getByLabel(/Filters/).fill("5")
+    await Promise.all([page.waitForNavigation(), page.keyboard.press("Enter")])
+    expect(await page.innerText("main")).toContain(due)
+    expect(await page.innerText("#due_today")).toMatch(after)
+    expect(await page.getByLabel(add).isChecked()).toBe(true)
+    await page.screenshot({ path: join(tmpdir(), `billcycle-checkout-${language}.png`), fullPage: true })
+    expect(problems).toEqual([])
     await page.context().close()
   })
 })
