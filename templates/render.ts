@@ -144,6 +144,26 @@ export const renderEmail = (name: EmailTemplate, data: EmailData, options: Rende
   return { subject, html, text: htmlToText(body) + `\n\n${catalog(resolveLanguage(options.language), options.templatesDir)["email.signoff"] ?? ""}\n${data.seller ?? ""}\n` }
 }
 
+/** The buyer's pages (served by `billcycle serve`, engine/api/pages.ts). */
+export type PageTemplate = "update_payment" | "pay_invoice" | "message" | "checkout"
+
+export interface PageOptions extends RenderOptions {
+  /** The catalog label of the page's title and its parameters (plain text, escaped in the layout). */
+  readonly title: string
+  readonly titleValues?: Readonly<Record<string, string>> | undefined
+  readonly seller: string
+}
+
+/** A whole page: the body from `pages/NAME.hbs` inside `pages/layout.hbs`, every value from data escaped. */
+export const renderPage = (name: PageTemplate, data: object, options: PageOptions): string => {
+  const language = resolveLanguage(options.language)
+  const label = catalog(language, options.templatesDir)[options.title]
+  if (label === undefined) throw new TemplateError(`pages/${name}.hbs`, `missing label "${options.title}" in language ${language}`)
+  const title = label.replace(/\{\{(\w+)\}\}/g, (_, k: string) => options.titleValues?.[k] ?? "")
+  const body = run(`pages/${name}.hbs`, { ...data, seller: options.seller }, options)
+  return run("pages/layout.hbs", { body, title, seller: options.seller }, options)
+}
+
 /** The plain-text part from the rendered body: paragraphs, links as "text (url)", entities decoded. */
 export const htmlToText = (html: string): string =>
   html

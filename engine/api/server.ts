@@ -13,6 +13,8 @@ import { createServer } from "node:http"
 import { claimIdempotencyKey, Database, findApiKey, finishIdempotencyKey, releaseIdempotencyKey } from "../store/index.ts"
 import { Api } from "./Api.ts"
 import { CurrentApiKey, handlersLayer } from "./handlers.ts"
+import { buyerPageRoutes } from "./pages.ts"
+import { Gateway } from "../runtime/Gateway.ts"
 
 export const maxBodyBytes = 1024 * 1024
 
@@ -135,10 +137,14 @@ const guard = HttpRouter.middleware(
   { global: true }
 )
 
-/** The routes of `billcycle serve`: /v1 (guarded), /openapi.json and /docs (Scalar, its script inlined: works offline). */
+/**
+ * The routes of `billcycle serve`: /v1 (guarded), /openapi.json and /docs (Scalar, its script inlined: works offline),
+ * and the buyer's pages /p/TOKEN and /i/TOKEN (pages.ts, HTML; the guard lets them by).
+ */
 export const apiRoutes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(handlersLayer)),
   HttpApiScalar.layer(Api, { path: "/docs" }),
+  buyerPageRoutes.pipe(Layer.provide(Gateway.simulated)),
   guard
 )
 

@@ -6,6 +6,8 @@
 export { addDays } from "./calendar.ts"
 export { addMonthsClamped } from "./calendar.ts"
 export { billingDates } from "./calendar.ts"
+export type { BuyerLinkPurpose, BuyerTokenCheck } from "./buyerLinks.ts"
+export { buyerLinkUrl, csrfTokenMatches, csrfTokenOf, payLinkExpiresOn, readBuyerToken, signBuyerToken, updateLinkExpiresOn } from "./buyerLinks.ts"
 export { BillingSchedule } from "./calendar.ts"
 export { calendarDateInZone } from "./zone.ts"
 export { checkInvoiceAmount } from "./pricing.ts"

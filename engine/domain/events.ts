@@ -51,7 +51,9 @@ export const journalEventTypes = [
   "subscription.cancel_requested", "subscription.canceled", "subscription.paused", "subscription.resumed", "subscription.expired",
   "subscription.deleted", "subscription.renewed", "subscription.reminder_due",
   "invoice.created", "invoice.paid", "invoice.overdue", "invoice.voided", "invoice.written_off", "invoice.payment_recorded",
-  "payment.succeeded", "payment.failed", "payment.refunded"
+  "payment.succeeded", "payment.failed", "payment.refunded",
+  "payment_link.created", "payment_link.updated", "payment_link.switched_off", "payment_link.switched_on", "payment_link.deleted",
+  "discount_code.created", "discount_code.updated", "discount_code.deleted"
 ] as const
 
 /**

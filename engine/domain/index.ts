@@ -57,3 +57,33 @@ export {
 export { unitPriceProblem } from "./money.ts"
 export { eventPatternProblem, journalEventTypes } from "./events.ts"
 export { isCountryCode } from "./country.ts"
+export { money } from "./money.ts"
+export type { Money } from "./money.ts"
+export type {
+  BillingStart,
+  BuyerChoices,
+  ContactField,
+  DiscountCode,
+  DiscountDuration,
+  DiscountOff,
+  EditableQuantity,
+  ItemChoice,
+  LinkItem,
+  OrderDiscount,
+  OwnPrice,
+  PaymentLink,
+  PaymentLinkSettings,
+  PaymentType
+} from "./paymentLinks.ts"
+export {
+  BuyerChoiceRefused,
+  DiscountCodeInvalid,
+  DiscountCodeNotFound,
+  DiscountCodeUnusable,
+  LinkField,
+  LinkRule,
+  PaymentLinkInvalid,
+  PaymentLinkNotFound,
+  paymentTypes
+} from "./paymentLinks.ts"
+export { maxFixedPayments } from "./terms.ts"

@@ -450,16 +450,17 @@ export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: Rea
           when 1 then interval '1 hour' when 2 then interval '6 hours' else interval '1 day' end
       where id = any(${unknown.map((o) => o.attemptId)}) and status in ('pending', 'unknown') and lease_owner = ${ctx.owner}
       returning id`
-    const failedRows = declined.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string; attempt_number: number; failure_reason: string }>>`
+    const failedRows = declined.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string; attempt_number: number; failure_reason: string; initiated_by: string }>>`
       update payment_attempts a set status = 'failed', failure_reason = u.reason, settled_at = now(), lease_owner = null, lease_until = null
       from unnest(${declined.map((o) => o.attemptId)}::int8[], ${declined.map((o) => (o.result as { reason: string }).reason)}::text[]) as u(id, reason)
       where a.id = u.id and a.status in ('pending', 'unknown') and a.lease_owner = ${ctx.owner}
-      returning a.id, a.invoice_id, a.kind, a.attempt_number, a.failure_reason`
+      returning a.id, a.invoice_id, a.kind, a.attempt_number, a.failure_reason, a.initiated_by`
     ctx.failpoint("after-attempt-settle")
 
     await markInvoicesPaid(tx, ctx, okRows.filter((r) => r.kind === "charge").map((r) => r.invoice_id), "gateway")
     await recordRefunds(tx, ctx, okRows.filter((r) => r.kind === "refund").map((r) => r.id))
-    await recordChargeFailures(tx, ctx, failedRows.filter((r) => r.kind === "charge"))
+    await recordChargeFailures(tx, ctx, failedRows.filter((r) => r.kind === "charge" && r.initiated_by === "engine"))
+    await recordBuyerDeclines(tx, ctx, failedRows.filter((r) => r.kind === "charge" && r.initiated_by === "buyer").map((r) => r.id))
     ctx.failpoint("before-settle-commit")
     return { succeeded: okRows.length, failed: failedRows.length, unknown: unknownRows.length }
   }) as Promise<{ succeeded: number; failed: number; unknown: number }>
@@ -473,6 +474,25 @@ const recordRefunds = async (tx: TransactionSql, ctx: EngineContext, attemptIds:
   await writeJournal(tx, rows.map((r) => ({
     type: "payment.refunded", subscriptionId: r.subscription_id, invoiceId: r.invoice_id, occurredOn: ctx.today,
     data: { invoice_id: r.invoice_id, amount: r.amount, currency: r.currency }
+  })))
+}
+
+/**
+ * A card the buyer entered on a page (`/p`, `/i`) and the gateway declined:
+ * the page shows the decline and the buyer may try another card, so it is
+ * journaled (`payment.failed`, `initiated_by: buyer`) but neither makes the
+ * subscription unpaid, nor uses a retry, nor emails the buyer who is looking
+ * at the answer.
+ */
+const recordBuyerDeclines = async (tx: TransactionSql, ctx: EngineContext, attemptIds: ReadonlyArray<number>) => {
+  if (attemptIds.length === 0) return
+  const rows = await tx<Array<{ attempt_number: number; failure_reason: string; invoice_id: number; number: string; total: number; currency: string; subscription_id: number; contact_id: number }>>`
+    select a.attempt_number, a.failure_reason, i.id as invoice_id, i.number, i.total, i.currency, s.id as subscription_id, s.contact_id
+    from payment_attempts a join invoices i on i.id = a.invoice_id join subscriptions s on s.id = i.subscription_id
+    where a.id = any(${attemptIds as Array<number>}) order by a.id`
+  await writeJournal(tx, rows.map((r) => ({
+    type: "payment.failed", subscriptionId: r.subscription_id, contactId: r.contact_id, invoiceId: r.invoice_id, occurredOn: ctx.today,
+    data: { invoice_id: r.invoice_id, number: r.number, attempt: r.attempt_number, reason: r.failure_reason, amount: r.total, currency: r.currency, next_retry_on: null, initiated_by: "buyer" }
   })))
 }
 

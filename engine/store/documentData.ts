@@ -6,7 +6,9 @@
  */
 import type { EmailData, EmailTemplate, InvoiceDocumentData } from "../../templates/index.ts"
 import { formatAddress } from "../../templates/index.ts"
-import { languageOf, localeOf } from "../billing/index.ts"
+import { buyerLinkUrl, languageOf, localeOf, payLinkExpiresOn, signBuyerToken, updateLinkExpiresOn } from "../billing/index.ts"
+import type { CalendarDate } from "../domain/index.ts"
+import { buyerSecret } from "./buyerSecret.ts"
 import { draftInvoices } from "./billingRun.ts"
 import { formatIban, paymentReference, schemeForCountry } from "../billing/paymentReference.ts"
 import type { ClaimedMessage } from "./outboxQueue.ts"
@@ -43,6 +45,23 @@ export const bankTransferOf = (s: AccountSettings, invoice: { readonly number: s
   }
 }
 
+/** The buyer's links of documents: signed with the database's secret when `base-url` is set; none otherwise. */
+export interface BuyerLinks {
+  readonly payInvoice: (invoiceId: number, dueDate: string) => string
+  readonly updatePayment: (subscriptionId: number, sentOn: string) => string
+}
+
+const noLinks: BuyerLinks = { payInvoice: () => "", updatePayment: () => "" }
+
+export const buyerLinksOf = async (sql: Sql, settings: AccountSettings): Promise<BuyerLinks> => {
+  if (settings.baseUrl === "") return noLinks
+  const secret = await buyerSecret(sql)
+  return {
+    payInvoice: (id, dueDate) => buyerLinkUrl(settings.baseUrl, "pay-invoice", signBuyerToken(secret, { purpose: "pay-invoice", id, expiresOn: payLinkExpiresOn(dueDate as CalendarDate) })),
+    updatePayment: (id, sentOn) => buyerLinkUrl(settings.baseUrl, "update-payment", signBuyerToken(secret, { purpose: "update-payment", id, expiresOn: updateLinkExpiresOn(sentOn as CalendarDate) }))
+  }
+}
+
 export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings: AccountSettings): Promise<{ data: InvoiceDocumentData } & DocumentContext> => {
   const [inv] = await sql<Array<Record<string, any>>>`
     select i.*, s.payment_terms, s.invoice_language, s.invoice_locale, s.invoice_comments, s.invoice_tax_ids,
@@ -63,7 +82,7 @@ export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings:
     lines: lines.map((l) => ({ name: l["name"], quantity: l["quantity"], unitPrice: l["unit_price"], unitDiscount: l["unit_discount"], taxRatePpm: l["tax_rate_ppm"], amount: l["amount"] })),
     subtotal: inv["subtotal"], discount: inv["discount"], tax: inv["tax"], fees: inv["fees"], total: inv["total"],
     amountPaid: inv["amount_paid"], amountDue: inv["total"] - inv["amount_paid"], paid: inv["status"] === "paid",
-    payUrl: inv["collection_method"] === "invoice" ? `${settings.payUrl}/${inv["number"]}` : "",
+    payUrl: inv["collection_method"] === "invoice" ? (await buyerLinksOf(sql, settings)).payInvoice(Number(inv["id"]), inv["due_date"]) : "",
     comments: inv["invoice_comments"] ?? ""
   }
   const bankTransfer = bankTransferOf(settings, { number: inv["number"], id: Number(inv["id"]), collectionMethod: inv["collection_method"] })
@@ -86,8 +105,9 @@ export const loadEmailDataBatch = async (sql: Sql, messages: ReadonlyArray<Claim
   const subById = new Map(subs.map((r) => [Number(r["id"]), r]))
   const invoiceById = new Map(invoices.map((r) => [Number(r["id"]), r]))
   const upcoming = await upcomingAmounts(sql, messages.filter((m) => m.template === "reminder" && typeof (m.payload as Record<string, unknown>)["amount"] !== "number"))
+  const links = messages.some((m) => m.template === "payment_failed" || m.template === "invoice_sent") ? await buyerLinksOf(sql, settings) : noLinks
   return messages.map((m) => {
-    const data = emailDataOf(m, m.subscription_id === null ? undefined : subById.get(m.subscription_id), m.invoice_id === null ? undefined : invoiceById.get(m.invoice_id), settings)
+    const data = emailDataOf(m, m.subscription_id === null ? undefined : subById.get(m.subscription_id), m.invoice_id === null ? undefined : invoiceById.get(m.invoice_id), settings, links)
     const coming = m.subscription_id === null ? undefined : upcoming.get(m.subscription_id)
     return coming === undefined ? data : { ...data, amount: coming.amount, currency: coming.currency, nextDate: data.nextDate === "" ? coming.date : data.nextDate }
   })
@@ -115,7 +135,7 @@ const upcomingAmounts = async (sql: Sql, reminders: ReadonlyArray<ClaimedMessage
   return out
 }
 
-const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, inv: Record<string, any> | undefined, settings: AccountSettings): EmailData & { template: EmailTemplate } => {
+const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, inv: Record<string, any> | undefined, settings: AccountSettings, links: BuyerLinks): EmailData & { template: EmailTemplate } => {
   const p = m.payload as Record<string, any>
   const template = (m.template ?? "internal_notification") as EmailTemplate
   return {
@@ -130,7 +150,9 @@ const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, in
     number: inv?.["number"] ?? "",
     email: row?.["email"] ?? "",
     reason: p["reason"] ?? "",
-    link: template === "payment_failed" ? `${settings.paymentUpdateUrl}?subscription=${m.subscription_id ?? ""}` : template === "invoice_sent" && inv !== undefined ? `${settings.payUrl}/${inv["number"]}` : "",
+    // The payment-failed email links to the page that updates the card (and retries at once); an invoice to its pay page.
+    link: template === "payment_failed" && m.subscription_id !== null ? links.updatePayment(m.subscription_id, m.created_on)
+      : template === "invoice_sent" && inv !== undefined ? links.payInvoice(Number(inv["id"]), inv["due_date"]) : "",
     message: p["message"] ?? "",
     succeeded: p["outcome"] === "succeeded",
     outcome: p["outcome"] ?? "",

@@ -34,8 +34,12 @@ export interface AccountSettings {
   readonly attachPdf: boolean
   readonly adminEmail: string
   readonly invoicePrefix: string
-  readonly paymentUpdateUrl: string
-  readonly payUrl: string
+  /**
+   * Where `billcycle serve` is reached by buyers (`https://pay.example.com`):
+   * emails and invoices link to `${baseUrl}/p/TOKEN` and `${baseUrl}/i/TOKEN`.
+   * "" (the default): no such link is printed, since there is nowhere to send the buyer.
+   */
+  readonly baseUrl: string
   readonly templatesDir: string
   readonly webhookSecret: string
   /** How long a failing webhook is retried, in seconds from its first try (Stripe: up to 3 days). */
@@ -81,8 +85,7 @@ export const settingKeys: Readonly<Record<string, KeySpec>> = {
   "seller-email": { field: "sellerEmail", default: "billing@example.com", help: "sender of emails", validate: anything },
   "admin-email": { field: "adminEmail", default: "admin@example.com", help: "where admin notifications go", validate: anything },
   "invoice-prefix": { field: "invoicePrefix", default: "INV-", help: "prefix of invoice numbers", validate: anything },
-  "payment-update-url": { field: "paymentUpdateUrl", default: "https://billing.example.com/update-payment", help: "link for buyers to update a payment method", validate: anything },
-  "pay-url": { field: "payUrl", default: "https://billing.example.com/pay", help: "link to pay an invoice online", validate: anything },
+  "base-url": { field: "baseUrl", default: "", help: "where buyers reach billcycle serve (https://pay.example.com): emails and invoices link to its /p (update payment method) and /i (pay invoice) pages; unset: no such links", validate: (v) => baseUrlProblem(v) },
   "templates-dir": { field: "templatesDir", default: "", help: "a directory of templates overriding ours by name", validate: anything },
   "webhook-secret": { field: "webhookSecret", default: "", help: "secret for signing webhooks", validate: anything },
   "webhook-retry-window": {
@@ -94,6 +97,20 @@ export const settingKeys: Readonly<Record<string, KeySpec>> = {
       return s !== undefined && s >= 60 && s <= 30 * 86_400 ? undefined : "expected a duration from 1m to 30d such as 3d, 12h or 30m"
     }
   },
+}
+
+/** An http(s) origin, optionally with a path, no query, fragment or trailing slash. */
+const baseUrlProblem = (v: string): string | undefined => {
+  if (v === "") return undefined
+  let url: URL
+  try {
+    url = new URL(v)
+  } catch {
+    return "expected an address such as https://pay.example.com"
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "expected an https:// (or http://) address"
+  if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "" || v.endsWith("/")) return "expected an address without query, fragment, credentials or trailing slash, such as https://pay.example.com"
+  return undefined
 }
 
 /** `30m`, `12h`, `3d` as seconds. */
@@ -122,8 +139,8 @@ const parseValue = (field: keyof AccountSettings, raw: string): unknown => {
 
 export const defaultSettings = (): AccountSettings => settingsFrom(new Map())
 
-/** Settings buyers see whose defaults are placeholders (a made-up seller, example.com links). */
-const placeholderKeys = ["seller-name", "seller-email", "pay-url", "payment-update-url"] as const
+/** Settings buyers see whose defaults are placeholders (a made-up seller; no link to the buyer's pages). */
+const placeholderKeys = ["seller-name", "seller-email", "base-url"] as const
 
 /**
  * The placeholder settings still at their defaults, as one warning line (or
@@ -133,7 +150,7 @@ const placeholderKeys = ["seller-name", "seller-email", "pay-url", "payment-upda
 export const placeholderWarning = (settings: AccountSettings): string | undefined => {
   const still = placeholderKeys.filter((key) => settings[settingKeys[key]!.field] === settingKeys[key]!.default)
   if (still.length === 0) return undefined
-  return `warning: ${still.map((k) => `${k} is still "${settingKeys[k]!.default}"`).join(", ")}; buyers see ${still.length === 1 ? "it" : "them"} on invoices and emails (billcycle settings set ${still[0]} VALUE)`
+  return `warning: ${still.map((k) => (k === "base-url" ? "base-url is unset (no pay or update-payment links)" : `${k} is still "${settingKeys[k]!.default}"`)).join(", ")}; buyers see ${still.length === 1 ? "it" : "them"} on invoices and emails (billcycle settings set ${still[0]} VALUE)`
 }
 
 const settingsFrom = (stored: ReadonlyMap<string, string>): AccountSettings => {

@@ -1,0 +1,274 @@
+/**
+ * The buyer's pages of `billcycle serve`, beside the /v1 API: `/p/TOKEN`
+ * (update the payment method; an unpaid invoice is charged with it at once)
+ * and `/i/TOKEN` (pay an open invoice). Server-rendered HTML that works
+ * without JavaScript, in the buyer's language and locale (templates/pages).
+ * This door parses, checks the form, calls one use case
+ * (engine/checkout/buyerPages.ts) and renders; it decides no billing rule.
+ *
+ * Every POST carries a CSRF token: an HMAC of the browser's cookie nonce
+ * (HttpOnly, SameSite=Strict) and the page's token; a POST without both, or
+ * with a token of another page, is refused (403) before anything is read.
+ * POSTs are limited per page token (10 a minute, this process). Every answer
+ * forbids framing, outside resources and sending the token on as a referrer;
+ * a failure answers a plain page and its cause stays in the server's log.
+ */
+import { Cause, Effect } from "effect"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { randomBytes } from "node:crypto"
+import { csrfTokenMatches, csrfTokenOf } from "../billing/index.ts"
+import {
+  BuyerLinkExpired, BuyerLinkInvalid, type CheckoutForm, CheckoutLinkOff, CheckoutLinkUnknown, CheckoutSessionExpired, CheckoutSessionUnknown, type CheckoutView,
+  InvalidPaymentMethod, openCheckoutSession, pageSecret, payInvoiceOnline, type PaymentAnswer, showCheckout, showInvoicePayPage, showPaymentUpdatePage,
+  updatePaymentMethod
+} from "../checkout/index.ts"
+import type { ItemChoice } from "../domain/index.ts"
+import { formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
+import type { BusinessClock } from "../runtime/BusinessClock.ts"
+import { commandContext } from "../runtime/commandContext.ts"
+import { Gateway } from "../runtime/Gateway.ts"
+import type { AccountSettings, Database } from "../store/index.ts"
+import { defaultSettings } from "../store/index.ts"
+import { renderPage } from "../../templates/index.ts"
+
+type PageServices = Gateway | Database | BusinessClock
+
+const maxFormBytes = 16 * 1024
+const postsPerMinute = 10
+const cookieName = "billcycle_csrf"
+
+const securityHeaders = {
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store"
+}
+
+const html = (status: number, body: string, headers: Record<string, string> = {}) =>
+  HttpServerResponse.text(body, { status, contentType: "text/html; charset=utf-8", headers: { ...securityHeaders, ...headers } })
+
+const templatesDir = (s: AccountSettings) => (s.templatesDir === "" ? undefined : s.templatesDir)
+
+/** A page that only tells something (not found, expired, refused, failed), in the account's language. */
+const messagePage = (
+  status: number, settings: AccountSettings, key: "notFound" | "expired" | "forbidden" | "tooMany" | "error" | "linkOff" | "sessionExpired", date = "",
+  lang?: { readonly language: string; readonly locale: string }
+) =>
+  html(status, renderPage("message", { title: `page.${key}.title`, text: `page.${key}.body`, date }, {
+    language: lang?.language ?? settings.language, locale: lang?.locale ?? settings.locale, templatesDir: templatesDir(settings), title: `page.${key}.title`, seller: settings.sellerName
+  }))
+
+/** POSTs per page token in the last minute (this process): a script hammering a link gets 429 pages, not gateway calls. */
+const makeRateLimit = () => {
+  const seen = new Map<string, Array<number>>()
+  return (token: string): boolean => {
+    const now = Date.now()
+    if (seen.size > 10_000) seen.clear()
+    const recent = (seen.get(token) ?? []).filter((t) => now - t < 60_000)
+    recent.push(now)
+    seen.set(token, recent)
+    return recent.length <= postsPerMinute
+  }
+}
+
+const tokenShape = /^[A-Za-z0-9_-]{1,100}$/
+const nonceShape = /^[A-Za-z0-9_-]{22}$/
+
+/** The browser's CSRF nonce, or a new one to set (the Set-Cookie header, Secure when buyers come over https). */
+const nonceOf = (req: HttpServerRequest.HttpServerRequest, settings: AccountSettings): { nonce: string; headers: Record<string, string> } => {
+  const given = req.cookies[cookieName]
+  if (given !== undefined && nonceShape.test(given)) return { nonce: given, headers: {} }
+  const nonce = randomBytes(16).toString("base64url")
+  const secure = settings.baseUrl.startsWith("https:") ? "; Secure" : ""
+  return { nonce, headers: { "set-cookie": `${cookieName}=${nonce}; Path=/; HttpOnly; SameSite=Strict${secure}` } }
+}
+
+type Form = { readonly _tag: "Form"; readonly fields: URLSearchParams } | { readonly _tag: "Refused"; readonly status: number; readonly key: "forbidden" | "tooMany" }
+
+/** A POST's form, refused unless its CSRF token matches the cookie and the page, and under the rate limit. */
+const readForm = (req: HttpServerRequest.HttpServerRequest, token: string, allowed: (token: string) => boolean) =>
+  Effect.gen(function*() {
+    if (!allowed(token)) return { _tag: "Refused", status: 429, key: "tooMany" } as Form
+    const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
+    const length = Number(req.headers["content-length"] ?? 0)
+    if (type !== "application/x-www-form-urlencoded" || length > maxFormBytes) return { _tag: "Refused", status: 403, key: "forbidden" } as Form
+    const text = yield* req.text.pipe(Effect.orDie)
+    if (text.length > maxFormBytes) return { _tag: "Refused", status: 403, key: "forbidden" } as Form
+    const fields = new URLSearchParams(text)
+    const nonce = req.cookies[cookieName]
+    const csrf = fields.get("csrf")
+    const secret = yield* pageSecret
+    if (nonce === undefined || !nonceShape.test(nonce) || csrf === null || !csrfTokenMatches(secret, nonce, token, csrf)) {
+      return { _tag: "Refused", status: 403, key: "forbidden" } as Form
+    }
+    return { _tag: "Form", fields } as Form
+  })
+
+const errorKeyOf = (answer: PaymentAnswer | "invalid"): string | undefined =>
+  answer === "invalid" ? "page.invalidPaymentMethod" : answer._tag === "Declined" ? "page.declined" : undefined
+
+const updatePage = (token: string, req: HttpServerRequest.HttpServerRequest, status: number, extra: { error?: string | undefined; paymentMethod?: string; done?: string | undefined }) =>
+  Effect.gen(function*() {
+    const { view, settings } = yield* showPaymentUpdatePage(token)
+    const { nonce, headers } = nonceOf(req, settings)
+    const closed = view.status === "canceled" || view.status === "expired"
+    const i = view.openInvoice
+    const body = renderPage("update_payment", {
+      name: view.name, closed, hasInvoice: i !== undefined && !closed, number: i?.number ?? "", amountDue: i?.amountDue ?? 0, currency: i?.currency ?? "USD",
+      saved: extra.done === "saved" && i === undefined, paid: extra.done === "paid" && i === undefined, processing: view.inFlight,
+      error: extra.error ?? "", showForm: !closed && !view.inFlight, action: `/p/${token}`, csrf: csrfTokenOf(yield* pageSecret, nonce, token),
+      paymentMethod: extra.paymentMethod ?? ""
+    }, { language: view.language, locale: view.locale, templatesDir: templatesDir(settings), title: "page.update.title", seller: settings.sellerName })
+    return html(status, body, headers)
+  })
+
+const payPage = (token: string, req: HttpServerRequest.HttpServerRequest, status: number, extra: { error?: string | undefined; paymentMethod?: string; done?: string | undefined }) =>
+  Effect.gen(function*() {
+    const { view, settings } = yield* showInvoicePayPage(token)
+    const { nonce, headers } = nonceOf(req, settings)
+    const closed = view.status === "void" || view.status === "uncollectible"
+    const paid = view.status === "paid" || view.amountDue <= 0
+    const body = renderPage("pay_invoice", {
+      number: view.number, subscriptionName: view.subscriptionName, issueDate: view.issueDate, dueDate: view.dueDate, currency: view.currency,
+      total: view.total, amountDue: view.amountDue, lines: view.lines,
+      paid: paid && extra.done === "paid", alreadyPaid: paid && extra.done !== "paid", closed, processing: view.inFlight && !paid,
+      error: extra.error ?? "", showForm: !closed && !paid && !view.inFlight, action: `/i/${token}`, csrf: csrfTokenOf(yield* pageSecret, nonce, token),
+      paymentMethod: extra.paymentMethod ?? ""
+    }, { language: view.language, locale: view.locale, templatesDir: templatesDir(settings), title: "page.pay.title", titleValues: { number: view.number }, seller: settings.sellerName })
+    return html(status, body, headers)
+  })
+
+/** Where the buyer goes after a submit that changed something: a GET of the page (a reload asks nothing again). */
+const afterSubmit = (path: string, answer: PaymentAnswer) =>
+  HttpServerResponse.redirect(answer._tag === "Paid" ? `${path}?done=paid` : answer._tag === "Saved" ? `${path}?done=saved` : path, { status: 303, headers: securityHeaders })
+
+/** A link's refusals as pages; any other failure a 500 page whose cause is logged here, never sent. */
+const answered = <R>(effect: Effect.Effect<HttpServerResponse.HttpServerResponse, BuyerLinkInvalid | BuyerLinkExpired, R>) =>
+  Effect.gen(function*() {
+    return yield* effect.pipe(
+      Effect.catchTag("BuyerLinkInvalid", () => Effect.map(settingsOrDefault, (s) => messagePage(404, s, "notFound"))),
+      Effect.catchTag("BuyerLinkExpired", (e) => Effect.map(settingsOrDefault, (s) => messagePage(410, s, "expired", e.expiresOn)))
+    )
+  }).pipe(
+    Effect.catchCause((cause) =>
+      Effect.logError("buyer page failed", Cause.pretty(cause)).pipe(Effect.andThen(Effect.map(settingsOrDefault, (s) => messagePage(500, s, "error"))))
+    )
+  )
+
+/** The checkout page of a session for the buyer's choices (the summary is the links room's linkSummary). */
+const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerRequest, form: CheckoutForm | undefined) =>
+  Effect.gen(function*() {
+    const { session, summary, refusal, settings } = view
+    const link = session.link
+    const { nonce, headers } = nonceOf(req, settings)
+    const chosen = new Map(summary.items.map((i) => [i.index, i.line]))
+    const perOf = (f: { unit: string; count: number } | undefined) => (f === undefined ? "" : f.count === 1 ? `page.checkout.per.${f.unit}` : `page.checkout.every.${f.unit}`)
+    const items = link.items.map((item, index) => {
+      const asked = form?.items.get(index)
+      const line = chosen.get(index)
+      const unitPrice = line?.unitPrice ?? asked?.unitPrice ?? item.unitPrice
+      return {
+        index, name: item.name, description: item.description ?? "", optional: item.optional, included: line !== undefined && item.optional,
+        editable: item.editableQuantity !== undefined, min: item.editableQuantity?.min ?? 1, max: item.editableQuantity?.max ?? 1,
+        quantity: line?.quantity ?? asked?.quantity ?? item.quantity, ownPrice: item.ownPrice !== undefined, minimum: item.ownPrice?.minimum ?? 0,
+        unitPrice, priceText: formatMajorAmount(unitPrice, link.currency), per: perOf(item.frequency), count: item.frequency?.count ?? 1
+      }
+    })
+    const body = renderPage("checkout", {
+      checkoutText: link.checkoutText ?? "", refusal: refusal?.problem ?? "", codeRefused: refusal?.field === "discount_code", items, currency: summary.currency,
+      allowDiscountCodes: link.allowDiscountCodes, discountCode: form?.discountCode ?? "",
+      orderDiscount: summary.orderDiscount.amount, codeDiscount: summary.codeDiscount.amount, dueToday: summary.dueToday.amount,
+      future: summary.futurePayments.map((f) => ({ amount: f.amount.amount, per: perOf(f.frequency), count: f.frequency.count, firstDate: f.firstDate, payments: f.payments ?? 0 })),
+      hasTotal: summary.total !== undefined, total: summary.total?.amount ?? 0,
+      action: `/c/${session.id}`, csrf: csrfTokenOf(yield* pageSecret, nonce, session.id)
+    }, { language: link.language, locale: link.locale ?? settings.locale, templatesDir: templatesDir(settings), title: "page.checkout.title", seller: settings.sellerName })
+    return html(refusal === undefined ? 200 : 422, body, headers)
+  })
+
+/** The buyer's choices from the checkout form: ticked optional items, quantities, own prices (major units), the code. */
+const checkoutFormOf = (view: CheckoutView, fields: URLSearchParams): CheckoutForm => {
+  const items = new Map<number, ItemChoice>()
+  view.session.link.items.forEach((item, index) => {
+    const quantityText = fields.get(`quantity_${index}`)
+    const priceText = fields.get(`price_${index}`)
+    const price = priceText === null || item.ownPrice === undefined ? undefined : parseMajorAmount(priceText, view.session.link.currency)
+    items.set(index, {
+      ...(item.optional ? { include: fields.get(`include_${index}`) === "1" } : {}),
+      // Not a whole number: NaN, which the links room refuses naming the item and its bounds.
+      ...(quantityText === null || item.editableQuantity === undefined ? {} : { quantity: /^\d{1,9}$/.test(quantityText.trim()) ? Number(quantityText.trim()) : NaN }),
+      ...(price === undefined ? {} : { unitPrice: typeof price === "number" ? price : NaN })
+    })
+  })
+  return { items, discountCode: (fields.get("discount_code") ?? "").slice(0, 60) }
+}
+
+type CheckoutRefusal = CheckoutLinkUnknown | CheckoutLinkOff | CheckoutSessionUnknown | CheckoutSessionExpired
+
+const checkoutAnswered = <R>(effect: Effect.Effect<HttpServerResponse.HttpServerResponse, CheckoutRefusal, R>) =>
+  effect.pipe(
+    Effect.catchTags({
+      CheckoutLinkUnknown: () => Effect.map(settingsOrDefault, (s) => messagePage(404, s, "notFound")),
+      CheckoutSessionUnknown: () => Effect.map(settingsOrDefault, (s) => messagePage(404, s, "notFound")),
+      CheckoutLinkOff: (e) => Effect.map(settingsOrDefault, (s) => messagePage(410, s, "linkOff", "", e)),
+      CheckoutSessionExpired: () => Effect.map(settingsOrDefault, (s) => messagePage(410, s, "sessionExpired"))
+    }),
+    Effect.catchCause((cause) =>
+      Effect.logError("checkout page failed", Cause.pretty(cause)).pipe(Effect.andThen(Effect.map(settingsOrDefault, (s) => messagePage(500, s, "error"))))
+    )
+  )
+
+const settingsOrDefault = commandContext.pipe(Effect.map((c) => c.settings), Effect.orElseSucceed(defaultSettings))
+
+const doneOf = (req: HttpServerRequest.HttpServerRequest) => new URL(req.url, "http://page").searchParams.get("done") ?? undefined
+
+/** The pages' routes, registered on the server's router (server.ts): the database, business clock and gateway come with them. */
+export const buyerPageRoutes = HttpRouter.use((router) =>
+  Effect.gen(function*() {
+    const services = yield* Effect.context<PageServices>()
+    const allowed = makeRateLimit()
+    const route = (method: "GET" | "POST", path: HttpRouter.PathInput, handle: (token: string, req: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse, BuyerLinkInvalid | BuyerLinkExpired, PageServices>) =>
+      router.add(method, path, (req) =>
+        Effect.gen(function*() {
+          const token = (yield* HttpRouter.params)["token"] ?? ""
+          if (!tokenShape.test(token)) return yield* new BuyerLinkInvalid()
+          return yield* handle(token, req)
+        }).pipe(answered, Effect.provideContext(services)))
+
+    const submit = (path: string, token: string, req: HttpServerRequest.HttpServerRequest, pay: (token: string, pm: string) => Effect.Effect<PaymentAnswer, BuyerLinkInvalid | BuyerLinkExpired | InvalidPaymentMethod, PageServices>, page: typeof updatePage) =>
+      Effect.gen(function*() {
+        const form = yield* readForm(req, token, allowed)
+        if (form._tag === "Refused") return messagePage(form.status, yield* settingsOrDefault, form.key)
+        const pm = (form.fields.get("payment_method") ?? "").trim()
+        const answer = yield* pay(token, pm).pipe(Effect.catchTag("InvalidPaymentMethod", () => Effect.succeed("invalid" as const)))
+        const error = errorKeyOf(answer)
+        if (error !== undefined) return yield* page(token, req, 422, { error, paymentMethod: pm.slice(0, 100) })
+        return afterSubmit(path, answer as PaymentAnswer)
+      })
+
+    yield* route("GET", "/p/:token", (token, req) => updatePage(token, req, 200, { done: doneOf(req) }))
+    yield* route("POST", "/p/:token", (token, req) => submit(`/p/${token}`, token, req, updatePaymentMethod, updatePage))
+    yield* route("GET", "/i/:token", (token, req) => payPage(token, req, 200, { done: doneOf(req) }))
+    const checkoutRoute = (method: "GET" | "POST", path: HttpRouter.PathInput, handle: (param: string, req: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse, CheckoutRefusal, PageServices>) =>
+      router.add(method, path, (req) =>
+        Effect.gen(function*() {
+          const params = yield* HttpRouter.params
+          const param = params["slug"] ?? params["session"] ?? ""
+          if (!tokenShape.test(param)) return yield* new CheckoutSessionUnknown()
+          return yield* handle(param, req)
+        }).pipe(checkoutAnswered, Effect.provideContext(services)))
+    // A new session for every GET of the link: its own frozen prices and 24 hours, then the page at /c/ID.
+    yield* checkoutRoute("GET", "/l/:slug", (slug) =>
+      Effect.map(openCheckoutSession(slug), (id) => HttpServerResponse.redirect(`/c/${id}`, { status: 303, headers: securityHeaders })))
+    yield* checkoutRoute("GET", "/c/:session", (id, req) => Effect.flatMap(showCheckout(id), (view) => checkoutPage(view, req, undefined)))
+    yield* checkoutRoute("POST", "/c/:session", (id, req) =>
+      Effect.gen(function*() {
+        const formRead = yield* readForm(req, id, allowed)
+        if (formRead._tag === "Refused") return messagePage(formRead.status, yield* settingsOrDefault, formRead.key)
+        const first = yield* showCheckout(id)
+        const form = checkoutFormOf(first, formRead.fields)
+        return yield* checkoutPage(yield* showCheckout(id, form), req, form)
+      }))
+    yield* route("POST", "/i/:token", (token, req) => submit(`/i/${token}`, token, req, payInvoiceOnline, payPage))
+  })
+)

@@ -1,0 +1,90 @@
+/**
+ * Checkout sessions: `GET /l/SLUG` opens one (an opaque 128-bit id, the link
+ * frozen as it is now, 24 hours of business time) and the buyer's page
+ * `/c/ID` shows its summary for the buyer's choices. The summary is the
+ * links room's `linkSummary` (due today, future payments, a total only for a
+ * fixed number of payments), never recomputed here.
+ */
+import { Effect, Schema } from "effect"
+import { randomBytes } from "node:crypto"
+import type { BuyerChoices, ItemChoice } from "../domain/index.ts"
+import { BusinessClock } from "../runtime/BusinessClock.ts"
+import { commandContext } from "../runtime/commandContext.ts"
+import type { AccountSettings } from "../store/index.ts"
+import { runSql } from "../store/index.ts"
+import { type CheckoutSession, checkoutSessionById, insertCheckoutSession } from "./checkoutSessionsRepository.ts"
+import { discountCodeUsable } from "./linkRules.ts"
+import { linkSummary, type LinkSummary } from "./linkSummary.ts"
+import { discountCodeByRef, paymentLinkBySlug } from "./repository.ts"
+
+/** No link by that slug, or a deleted one. */
+export class CheckoutLinkUnknown extends Schema.TaggedError<CheckoutLinkUnknown>()("CheckoutLinkUnknown", {}) {}
+
+/** The seller switched the link off (or it reached its completed-payments limit). */
+export class CheckoutLinkOff extends Schema.TaggedError<CheckoutLinkOff>()("CheckoutLinkOff", { language: Schema.String, locale: Schema.String }) {}
+
+export class CheckoutSessionUnknown extends Schema.TaggedError<CheckoutSessionUnknown>()("CheckoutSessionUnknown", {}) {}
+
+/** Opened more than 24 hours ago (business time): the buyer opens the link again. */
+export class CheckoutSessionExpired extends Schema.TaggedError<CheckoutSessionExpired>()("CheckoutSessionExpired", { slug: Schema.String }) {}
+
+export const sessionHours = 24
+
+const context = commandContext.pipe(Effect.orDie)
+const sqlOrDie = <A>(work: Parameters<typeof runSql<A>>[0]) => runSql(work).pipe(Effect.orDie)
+
+export const openCheckoutSession = Effect.fn("openCheckoutSession")(function*(slug: string) {
+  const ctx = yield* context
+  const now = yield* (yield* BusinessClock).now
+  const link = yield* sqlOrDie((sql) => paymentLinkBySlug(sql, slug))
+  if (link === undefined || link.deletedOn !== undefined) return yield* new CheckoutLinkUnknown()
+  if (!link.active) return yield* new CheckoutLinkOff({ language: link.language, locale: link.locale ?? ctx.settings.locale })
+  // 128 random bits: the session's only name, unguessable, and nothing else about it travels in the URL.
+  const session: CheckoutSession = { id: randomBytes(16).toString("base64url"), link, openedOn: ctx.today, expiresAt: now + sessionHours * 3_600_000 }
+  yield* sqlOrDie((sql) => insertCheckoutSession(sql, session))
+  return session.id
+})
+
+/** What the buyer asked for on the page, as read from the form (engine/api/pages.ts). */
+export interface CheckoutForm {
+  readonly items: ReadonlyMap<number, ItemChoice>
+  readonly discountCode: string
+}
+
+export interface CheckoutView {
+  readonly session: CheckoutSession
+  readonly summary: LinkSummary
+  /** Why the buyer's choices or code were not taken (the summary is then the link's defaults), in the links room's words. */
+  readonly refusal: { readonly field: "items" | "discount_code"; readonly item?: number | undefined; readonly problem: string } | undefined
+  readonly settings: AccountSettings
+}
+
+export const showCheckout = Effect.fn("showCheckout")(function*(id: string, form?: CheckoutForm) {
+  const ctx = yield* context
+  const now = yield* (yield* BusinessClock).now
+  if (!/^[A-Za-z0-9_-]{22}$/.test(id)) return yield* new CheckoutSessionUnknown()
+  const session = yield* sqlOrDie((sql) => checkoutSessionById(sql, id))
+  if (session === undefined) return yield* new CheckoutSessionUnknown()
+  if (now > session.expiresAt) return yield* new CheckoutSessionExpired({ slug: session.link.slug })
+  const link = session.link
+  let refusal: CheckoutView["refusal"]
+  let code: BuyerChoices["discountCode"]
+  const typed = form?.discountCode.trim() ?? ""
+  if (typed !== "") {
+    const found = yield* sqlOrDie((sql) => discountCodeByRef(sql, typed))
+    const unusable = found === undefined ? `the code ${typed} does not exist` : discountCodeUsable(found, link, ctx.today)?.problem
+    if (unusable === undefined) code = found
+    else refusal = { field: "discount_code", problem: unusable }
+  }
+  const choices: BuyerChoices = { items: form?.items, discountCode: code }
+  let summary: LinkSummary
+  try {
+    summary = linkSummary(link, choices, ctx.today)
+  } catch (e) {
+    if ((e as { _tag?: string })._tag !== "BuyerChoiceRefused") throw e
+    const refused = e as { item: number; problem: string }
+    refusal = { field: "items", item: refused.item, problem: refused.problem }
+    summary = linkSummary(link, { discountCode: code }, ctx.today)
+  }
+  return { session, summary, refusal, settings: ctx.settings } as CheckoutView
+})

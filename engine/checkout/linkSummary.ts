@@ -1,0 +1,212 @@
+/**
+ * What a buyer pays through a payment link (reference, "Payment links" and
+ * "Summary"): due today, the future payments, and a total only when the
+ * number of payments is fixed. Pure: takes the link, the buyer's choices and
+ * today, returns money. The purchase is planned by `planPurchase`, the same
+ * grouping as `subscriptions create` and the CSV import (a monthly and a
+ * yearly item are two subscriptions, two streams of future payments); line
+ * amounts are `lineAmounts` (billing/pricing.ts), never a second rule.
+ *
+ * Discounts, in order: unit discounts are in every line (every payment); the
+ * one-time order discount comes off what is due today; a discount code comes
+ * off what is due today (`once`: that payment only) and, for `N payments`, the
+ * first N payments of each subscription (the payment at checkout counts as the
+ * first when billing starts at checkout), or every payment for `forever`. A percent is rounded
+ * half away from zero once per payment; an amount never takes a payment below 0.
+ */
+import type { PurchaseItem } from "../billing/index.ts"
+import { BillingSchedule, lineAmounts, planPurchase, recurringAmount, roundHalfAwayFromZero, startDate, toDayNumber } from "../billing/index.ts"
+import type { BillingStart, BuyerChoices, CalendarDate, DiscountCode, Frequency, LineItem, LinkItem, Money, OrderDiscount, PaymentLink, PaymentLinkSettings } from "../domain/index.ts"
+import { BuyerChoiceRefused, minorUnitExponent, money } from "../domain/index.ts"
+
+/** One item as bought: its line (quantity and price as chosen), its currency and frequency, and its index in the link. */
+export interface ChosenItem extends PurchaseItem {
+  readonly index: number
+  readonly line: Pick<LineItem, "name" | "unitPrice" | "quantity" | "discount" | "taxRate" | "oneTime">
+}
+
+/** A run of equal future payments of one subscription. */
+export interface FuturePayments {
+  /** Which planned subscription (index in `planPurchase`'s order). */
+  readonly subscription: number
+  readonly name: string
+  readonly frequency: Frequency
+  /** The date of the first payment of the run. */
+  readonly firstDate: CalendarDate
+  /** Each payment of the run. */
+  readonly amount: Money
+  /** How many payments; undefined: until canceled (auto-renew). */
+  readonly payments: number | undefined
+}
+
+export interface LinkSummary {
+  readonly currency: string
+  /** When recurring billing starts (today when it starts at checkout). */
+  readonly startDate: CalendarDate
+  /** Today's lines before the order discount and the code: one-time items, plus the first payments when billing starts now. */
+  readonly subtotal: Money
+  readonly orderDiscount: Money
+  /** What the discount code takes off today's payment. */
+  readonly codeDiscount: Money
+  /** What the buyer pays at checkout. */
+  readonly dueToday: Money
+  readonly futurePayments: ReadonlyArray<FuturePayments>
+  /** Everything the buyer will pay: only when the number of payments is fixed (or nothing recurs). */
+  readonly total: Money | undefined
+  /** What is bought, for planning the subscriptions with `planPurchase`. */
+  readonly items: ReadonlyArray<ChosenItem>
+}
+
+const refuse = (item: number, reason: BuyerChoiceRefused["reason"], problem: string): never => {
+  throw new BuyerChoiceRefused({ item, reason, problem })
+}
+
+/** A link item as a priced line at a quantity and unit price. */
+export const lineOf = (item: LinkItem, quantity: number, unitPrice: number): ChosenItem["line"] => ({
+  name: item.name,
+  unitPrice: unitPrice as LineItem["unitPrice"],
+  quantity,
+  oneTime: item.frequency === undefined,
+  ...(item.discount === undefined ? {} : { discount: item.discount }),
+  ...(item.taxRate === undefined ? {} : { taxRate: item.taxRate })
+})
+
+/**
+ * The items a buyer's choices make of a link: optional items only when
+ * included, quantities within their min..max, own prices at least their
+ * minimum. Throws `BuyerChoiceRefused` for a choice the link does not allow.
+ */
+export const chooseItems = (link: Pick<PaymentLinkSettings, "items" | "currency">, choices: BuyerChoices): Array<ChosenItem> => {
+  for (const index of choices.items?.keys() ?? []) {
+    if (!Number.isInteger(index) || index < 0 || index >= link.items.length) refuse(index, "NoSuchItem", `the link has no item ${index + 1}`)
+  }
+  const chosen: Array<ChosenItem> = []
+  link.items.forEach((item, index) => {
+    const choice = choices.items?.get(index)
+    const n = index + 1
+    if (!item.optional && choice?.include === false) refuse(index, "NotOptional", `item ${n} (${item.name}) is not optional`)
+    if (item.optional && choice?.include !== true) return
+    let quantity = item.quantity
+    if (choice?.quantity !== undefined) {
+      const q = choice.quantity
+      if (item.editableQuantity === undefined) {
+        if (q !== item.quantity) refuse(index, "QuantityNotEditable", `the quantity of item ${n} (${item.name}) cannot be changed`)
+      } else if (!Number.isSafeInteger(q) || q < item.editableQuantity.min || q > item.editableQuantity.max) {
+        refuse(index, "QuantityOutOfRange", `the quantity of item ${n} (${item.name}) must be a whole number from ${item.editableQuantity.min} to ${item.editableQuantity.max}, got ${q}`)
+      }
+      quantity = q
+    }
+    let unitPrice = item.unitPrice
+    if (choice?.unitPrice !== undefined) {
+      const p = choice.unitPrice
+      if (item.ownPrice === undefined) {
+        if (p !== item.unitPrice) refuse(index, "PriceNotOwn", `the price of item ${n} (${item.name}) is set by the seller`)
+      } else if (!Number.isSafeInteger(p) || p < item.ownPrice.minimum) {
+        refuse(index, "PriceBelowMinimum", `the price of item ${n} (${item.name}) must be at least ${item.ownPrice.minimum} minor units, got ${p}`)
+      }
+      unitPrice = p
+    }
+    chosen.push({ index, currency: link.currency, frequency: item.frequency, line: lineOf(item, quantity, unitPrice) })
+  })
+  return chosen
+}
+
+/** The least a buyer can choose: optional items left out, quantities at their minimum, own prices at their minimum. */
+export const lowestChoices = (link: Pick<PaymentLinkSettings, "items">): BuyerChoices => ({
+  items: new Map(link.items.flatMap((item, i) =>
+    item.editableQuantity === undefined && item.ownPrice === undefined
+      ? []
+      : [[i, { quantity: item.editableQuantity?.min, unitPrice: item.ownPrice?.minimum }] as const]
+  ))
+})
+
+/** The start of recurring billing for a purchase on `today`. */
+export const billingStartDate = (start: BillingStart, today: CalendarDate): CalendarDate =>
+  startDate(today, start._tag === "AtCheckout" ? undefined : start._tag === "Date" ? start : start._tag === "DelayDays" ? { _tag: "Days", days: start.days } : { _tag: "Months", months: start.months })
+
+/** 0.50 in the currency's major unit, in its minor units, rounded up (USD 50, JPY 1, KWD 500). */
+export const minimumDueAtCheckout = (currency: string): number => Math.ceil((50 * 10 ** minorUnitExponent(currency)) / 100)
+
+const PPM = 1_000_000n
+
+const percentOf = (amount: number, ppm: number): number => Number(roundHalfAwayFromZero(BigInt(amount) * BigInt(ppm), PPM))
+
+/** What an order discount or a code takes off one payment: never more than the payment. */
+const offOf = (amount: number, off: OrderDiscount | DiscountCode["off"] | undefined): number =>
+  off === undefined ? 0 : off._tag === "Percent" ? percentOf(amount, off.ppm) : Math.min(amount, off.amount)
+
+/** How many of a subscription's payments a code discounts, counting from payment 1; `once` is today's payment only. */
+const discountedPayments = (code: DiscountCode | undefined, paidToday: number): number =>
+  code === undefined ? 0 : code.duration._tag === "Once" ? paidToday : code.duration._tag === "Payments" ? code.duration.payments : Infinity
+
+/**
+ * The summary of buying `link` with `choices` on `today`. Throws
+ * `BuyerChoiceRefused` for a choice the link does not allow. A code whose
+ * currency is not the link's is not applied here: check it with
+ * `discountCodeProblem` first.
+ */
+export const linkSummary = (
+  link: Pick<PaymentLink, "items" | "currency" | "terms" | "start" | "orderDiscount">,
+  choices: BuyerChoices,
+  today: CalendarDate
+): LinkSummary => {
+  const currency = link.currency
+  const items = chooseItems(link, choices)
+  const start = billingStartDate(link.start, today)
+  const firstPaymentNow = toDayNumber(start) <= toDayNumber(today)
+  const code = choices.discountCode
+  const codeOff = code !== undefined && (code.off._tag === "Percent" || code.off.currency === currency) ? code.off : undefined
+  const codePayments = codeOff === undefined ? 0 : discountedPayments(code, firstPaymentNow ? 1 : 0)
+  const oneTimeTotal = items.filter((i) => i.frequency === undefined).reduce((sum, i) => sum + lineAmounts(i.line).total, 0)
+  const recurringItems = items.filter((i) => i.frequency !== undefined)
+
+  const streams: Array<{ name: string; frequency: Frequency; perPayment: number }> = []
+  if (recurringItems.length > 0) {
+    const plan = planPurchase(items, { terms: link.terms, startDate: start, today })
+    // One currency per link (linkRules), at least one recurring item here: planPurchase cannot refuse.
+    if (plan._tag === "Refused") throw new Error(`planPurchase refused a link's purchase: ${plan.refusal._tag}`)
+    for (const s of plan.subscriptions) {
+      streams.push({ name: s.name, frequency: s.frequency, perPayment: recurringAmount(s.items.map((i) => i.line)) })
+    }
+  }
+
+  const subtotal = oneTimeTotal + (firstPaymentNow ? streams.reduce((sum, s) => sum + s.perPayment, 0) : 0)
+  const orderDiscount = offOf(subtotal, link.orderDiscount)
+  const codeDiscount = offOf(subtotal - orderDiscount, codeOff)
+  const dueToday = subtotal - orderDiscount - codeDiscount
+
+  const futurePayments: Array<FuturePayments> = []
+  const fixed = link.terms._tag === "Fixed" ? link.terms.payments : undefined
+  // Payment k (0-based) of each subscription is on schedule date k; k = 0 was paid today when billing starts now.
+  const firstFuture = firstPaymentNow ? 1 : 0
+  streams.forEach((s, subscription) => {
+    const schedule = new BillingSchedule(start, s.frequency)
+    const remaining = fixed === undefined ? Infinity : fixed - firstFuture
+    const discounted = Math.min(remaining, Math.max(0, codePayments - firstFuture))
+    const run = (from: number, count: number, amount: number) => {
+      if (!(count > 0)) return
+      futurePayments.push({
+        subscription, name: s.name, frequency: s.frequency, firstDate: schedule.dateAt(from),
+        amount: money(amount, currency), payments: Number.isFinite(count) ? count : undefined
+      })
+    }
+    run(firstFuture, discounted, s.perPayment - offOf(s.perPayment, codeOff))
+    // A code for every payment of an endless subscription leaves no undiscounted payments (∞ − ∞ is none, not NaN).
+    if (discounted !== Infinity) run(firstFuture + discounted, remaining - discounted, s.perPayment)
+  })
+
+  const endless = futurePayments.some((f) => f.payments === undefined)
+  const exactTotal = futurePayments.reduce((sum, f) => sum + BigInt(f.amount.amount) * BigInt(f.payments ?? 0), BigInt(dueToday))
+  if (exactTotal > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`a link's total of ${exactTotal} minor units is too large to hold exactly`)
+  return {
+    currency,
+    startDate: start,
+    subtotal: money(subtotal, currency),
+    orderDiscount: money(orderDiscount, currency),
+    codeDiscount: money(codeDiscount, currency),
+    dueToday: money(dueToday, currency),
+    futurePayments,
+    total: endless ? undefined : money(Number(exactTotal), currency),
+    items
+  }
+}

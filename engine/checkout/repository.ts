@@ -1,0 +1,348 @@
+/**
+ * The SQL of payment links, their items and the discount-code catalogue
+ * (tables of migration 0018). The only home of these tables' SQL: the use
+ * cases (paymentLinks.ts, discountCodes.ts) and the buyer's checkout read and
+ * write them through these functions. Rows become domain values here.
+ */
+import type { CalendarDate, ContactField, DiscountCode, Frequency, LinkItem, PaymentLink, PaymentLinkSettings, PaymentType } from "../domain/index.ts"
+import type { Sql, TransactionSql } from "../store/index.ts"
+
+/** A query runner: the connection or a transaction. */
+type Runner = Sql | TransactionSql
+
+interface LinkRow {
+  id: number
+  slug: string
+  name: string
+  currency: string
+  terms_payments: number | null
+  start_kind: "checkout" | "date" | "days" | "months"
+  start_date: string | null
+  start_delay: number | null
+  order_discount_ppm: number | null
+  order_discount_amount: number | null
+  checkout_text: string | null
+  confirmation_text: string | null
+  redirect_url: string | null
+  language: string
+  locale: string | null
+  payment_types: Array<string>
+  collect_billing_address: boolean
+  collect_shipping_address: boolean
+  allow_discount_codes: boolean
+  contact_fields: Array<{ label: string; help_text?: string | null; required: boolean; order: number }>
+  active: boolean
+  completed_payments: number
+  completed_payments_limit: number | null
+  from_contact_id: number | null
+  created_on: string
+  updated_on: string
+  deleted_on: string | null
+}
+
+interface ItemRow {
+  link_id: number
+  position: number
+  product_id: number | null
+  sku: string | null
+  name: string
+  description: string | null
+  unit_price: number
+  quantity: number
+  frequency_unit: Frequency["unit"] | null
+  frequency_count: number | null
+  discount_ppm: number | null
+  discount_amount: number | null
+  tax_rate_ppm: number | null
+  optional: boolean
+  quantity_min: number | null
+  quantity_max: number | null
+  own_price_minimum: number | null
+}
+
+const linkColumns = (sql: Runner) => sql`
+  id::int as id, slug, name, currency, terms_payments, start_kind, start_date::text as start_date, start_delay,
+  order_discount_ppm, order_discount_amount::float8 as order_discount_amount, checkout_text, confirmation_text, redirect_url,
+  language, locale, payment_types, collect_billing_address, collect_shipping_address, allow_discount_codes, contact_fields,
+  active, completed_payments, completed_payments_limit, from_contact_id::int as from_contact_id,
+  created_on::text as created_on, updated_on::text as updated_on, deleted_on::text as deleted_on`
+
+const itemOf = (r: ItemRow): LinkItem => ({
+  productId: r.product_id ?? undefined,
+  sku: r.sku ?? undefined,
+  name: r.name,
+  description: r.description ?? undefined,
+  unitPrice: Number(r.unit_price),
+  quantity: r.quantity,
+  frequency: r.frequency_unit === null ? undefined : { unit: r.frequency_unit, count: r.frequency_count! },
+  discount: r.discount_ppm !== null
+    ? { _tag: "Percent", ppm: r.discount_ppm }
+    : r.discount_amount !== null
+    ? { _tag: "Amount", amount: Number(r.discount_amount) as never }
+    : undefined,
+  taxRate: r.tax_rate_ppm ?? undefined,
+  optional: r.optional,
+  editableQuantity: r.quantity_min === null ? undefined : { min: r.quantity_min, max: r.quantity_max! },
+  ownPrice: r.own_price_minimum === null ? undefined : { minimum: Number(r.own_price_minimum) }
+})
+
+const linkOf = (r: LinkRow, items: ReadonlyArray<ItemRow>): PaymentLink => ({
+  id: r.id,
+  slug: r.slug,
+  name: r.name,
+  currency: r.currency,
+  items: items.filter((i) => Number(i.link_id) === r.id).sort((a, b) => a.position - b.position).map(itemOf),
+  terms: r.terms_payments === null ? { _tag: "AutoRenew" } : { _tag: "Fixed", payments: r.terms_payments },
+  start: r.start_kind === "checkout"
+    ? { _tag: "AtCheckout" }
+    : r.start_kind === "date"
+    ? { _tag: "Date", date: r.start_date as CalendarDate }
+    : r.start_kind === "days"
+    ? { _tag: "DelayDays", days: r.start_delay! }
+    : { _tag: "DelayMonths", months: r.start_delay! },
+  orderDiscount: r.order_discount_ppm !== null
+    ? { _tag: "Percent", ppm: r.order_discount_ppm }
+    : r.order_discount_amount !== null
+    ? { _tag: "Amount", amount: Number(r.order_discount_amount) }
+    : undefined,
+  checkoutText: r.checkout_text ?? undefined,
+  confirmationText: r.confirmation_text ?? undefined,
+  redirectUrl: r.redirect_url ?? undefined,
+  language: r.language,
+  locale: r.locale ?? undefined,
+  paymentTypes: r.payment_types as Array<PaymentType>,
+  collectBillingAddress: r.collect_billing_address,
+  collectShippingAddress: r.collect_shipping_address,
+  allowDiscountCodes: r.allow_discount_codes,
+  contactFields: r.contact_fields.map((f): ContactField => ({
+    label: f.label, helpText: f.help_text ?? undefined, required: f.required, order: f.order
+  })),
+  active: r.active,
+  completedPayments: r.completed_payments,
+  completedPaymentsLimit: r.completed_payments_limit ?? undefined,
+  fromContactId: r.from_contact_id ?? undefined,
+  createdOn: r.created_on as CalendarDate,
+  updatedOn: r.updated_on as CalendarDate,
+  deletedOn: (r.deleted_on ?? undefined) as CalendarDate | undefined
+})
+
+const itemsOf = (sql: Runner, ids: ReadonlyArray<number>) =>
+  ids.length === 0 ? Promise.resolve([] as Array<ItemRow>) : sql<Array<ItemRow>>`
+    select link_id::int as link_id, position, product_id::int as product_id, sku, name, description, unit_price::float8 as unit_price, quantity,
+      frequency_unit, frequency_count, discount_ppm, discount_amount::float8 as discount_amount, tax_rate_ppm, optional,
+      quantity_min, quantity_max, own_price_minimum::float8 as own_price_minimum
+    from payment_link_items where link_id = any(${ids as Array<number>}::int8[]) order by link_id, position`
+
+const withItems = async (sql: Runner, rows: ReadonlyArray<LinkRow>): Promise<Array<PaymentLink>> => {
+  const items = await itemsOf(sql, rows.map((r) => r.id))
+  return rows.map((r) => linkOf(r, items))
+}
+
+/** A link by its id, deleted or not; undefined when there is none. `lock` takes a row lock (inside a transaction). */
+export const paymentLinkById = async (sql: Runner, id: number, lock = false): Promise<PaymentLink | undefined> => {
+  if (!Number.isSafeInteger(id) || id <= 0) return undefined
+  const rows = lock
+    ? await sql<Array<LinkRow>>`select ${linkColumns(sql)} from payment_links where id = ${id} for update`
+    : await sql<Array<LinkRow>>`select ${linkColumns(sql)} from payment_links where id = ${id}`
+  return (await withItems(sql, rows))[0]
+}
+
+/** A link by its slug (the /l/SLUG address), deleted or not; undefined when there is none. */
+export const paymentLinkBySlug = async (sql: Runner, slug: string, lock = false): Promise<PaymentLink | undefined> => {
+  const rows = lock
+    ? await sql<Array<LinkRow>>`select ${linkColumns(sql)} from payment_links where slug = ${slug} for update`
+    : await sql<Array<LinkRow>>`select ${linkColumns(sql)} from payment_links where slug = ${slug}`
+  return (await withItems(sql, rows))[0]
+}
+
+/** A link by id (all digits) or slug. */
+export const paymentLinkByRef = (sql: Runner, ref: string, lock = false): Promise<PaymentLink | undefined> =>
+  /^\d+$/.test(ref) ? paymentLinkById(sql, Number(ref), lock) : paymentLinkBySlug(sql, ref, lock)
+
+/** A page of links not deleted, by id, after the cursor `after` (an id); `limit` rows. */
+export const listPaymentLinks = async (sql: Runner, page: { readonly after?: number | undefined; readonly limit: number; readonly active?: boolean | undefined }): Promise<Array<PaymentLink>> => {
+  const rows = await sql<Array<LinkRow>>`
+    select ${linkColumns(sql)} from payment_links
+    where deleted_on is null and id > ${page.after ?? 0}
+      ${page.active === undefined ? sql`` : sql`and active = ${page.active}`}
+    order by id limit ${page.limit}`
+  return withItems(sql, rows)
+}
+
+const linkValues = (s: PaymentLinkSettings) => ({
+  name: s.name,
+  currency: s.currency,
+  terms_payments: s.terms._tag === "Fixed" ? s.terms.payments : null,
+  start_kind: s.start._tag === "AtCheckout" ? "checkout" : s.start._tag === "Date" ? "date" : s.start._tag === "DelayDays" ? "days" : "months",
+  start_date: s.start._tag === "Date" ? s.start.date : null,
+  start_delay: s.start._tag === "DelayDays" ? s.start.days : s.start._tag === "DelayMonths" ? s.start.months : null,
+  order_discount_ppm: s.orderDiscount?._tag === "Percent" ? s.orderDiscount.ppm : null,
+  order_discount_amount: s.orderDiscount?._tag === "Amount" ? s.orderDiscount.amount : null,
+  checkout_text: s.checkoutText ?? null,
+  confirmation_text: s.confirmationText ?? null,
+  redirect_url: s.redirectUrl ?? null,
+  language: s.language,
+  locale: s.locale ?? null,
+  collect_billing_address: s.collectBillingAddress,
+  collect_shipping_address: s.collectShippingAddress,
+  allow_discount_codes: s.allowDiscountCodes,
+  completed_payments_limit: s.completedPaymentsLimit ?? null
+})
+
+const contactFieldsJson = (fields: ReadonlyArray<ContactField>) =>
+  JSON.stringify(fields.map((f) => ({ label: f.label, help_text: f.helpText ?? null, required: f.required, order: f.order })))
+
+const insertItems = async (sql: Runner, linkId: number, items: ReadonlyArray<LinkItem>) => {
+  if (items.length === 0) return
+  await sql`
+    insert into payment_link_items (link_id, position, product_id, sku, name, description, unit_price, quantity, frequency_unit, frequency_count,
+      discount_ppm, discount_amount, tax_rate_ppm, optional, quantity_min, quantity_max, own_price_minimum)
+    select ${linkId}, n, p, sk, nm, ds, up, q, fu, fc, dp, da, tr, op::bool, qn, qx, om from unnest(
+      ${items.map((_, i) => i + 1)}::int[], ${items.map((i) => i.productId ?? null)}::int8[], ${items.map((i) => i.sku ?? null)}::text[],
+      ${items.map((i) => i.name)}::text[], ${items.map((i) => i.description ?? null)}::text[], ${items.map((i) => i.unitPrice)}::int8[],
+      ${items.map((i) => i.quantity)}::int[], ${items.map((i) => i.frequency?.unit ?? null)}::text[], ${items.map((i) => i.frequency?.count ?? null)}::int[],
+      ${items.map((i) => (i.discount?._tag === "Percent" ? i.discount.ppm : null))}::int[],
+      ${items.map((i) => (i.discount?._tag === "Amount" ? i.discount.amount : null))}::int8[],
+      ${items.map((i) => i.taxRate ?? null)}::int[], ${items.map((i) => (i.optional ? "t" : "f"))}::text[],
+      ${items.map((i) => i.editableQuantity?.min ?? null)}::int[], ${items.map((i) => i.editableQuantity?.max ?? null)}::int[],
+      ${items.map((i) => i.ownPrice?.minimum ?? null)}::int8[]
+    ) as u(n, p, sk, nm, ds, up, q, fu, fc, dp, da, tr, op, qn, qx, om)`
+}
+
+/** Inserts a link and its items (call inside a transaction); returns it as stored. */
+export const insertPaymentLink = async (
+  sql: Runner,
+  settings: PaymentLinkSettings,
+  meta: { readonly slug: string; readonly today: CalendarDate; readonly fromContactId?: number | undefined }
+): Promise<PaymentLink> => {
+  const v = linkValues(settings)
+  const [row] = await sql<Array<{ id: number }>>`
+    insert into payment_links (slug, name, currency, terms_payments, start_kind, start_date, start_delay, order_discount_ppm, order_discount_amount,
+      checkout_text, confirmation_text, redirect_url, language, locale, payment_types, collect_billing_address, collect_shipping_address,
+      allow_discount_codes, contact_fields, completed_payments_limit, from_contact_id, created_on, updated_on)
+    values (${meta.slug}, ${v.name}, ${v.currency}, ${v.terms_payments}, ${v.start_kind}, ${v.start_date}, ${v.start_delay}, ${v.order_discount_ppm},
+      ${v.order_discount_amount}, ${v.checkout_text}, ${v.confirmation_text}, ${v.redirect_url}, ${v.language}, ${v.locale},
+      ${settings.paymentTypes as Array<string>}::text[], ${v.collect_billing_address}, ${v.collect_shipping_address}, ${v.allow_discount_codes},
+      ${contactFieldsJson(settings.contactFields)}::text::jsonb, ${v.completed_payments_limit}, ${meta.fromContactId ?? null}, ${meta.today}, ${meta.today})
+    returning id::int as id`
+  await insertItems(sql, row!.id, settings.items)
+  return (await paymentLinkById(sql, row!.id))!
+}
+
+/** Replaces a link's settings and items (call inside a transaction, after locking it). */
+export const replacePaymentLink = async (sql: Runner, id: number, settings: PaymentLinkSettings, today: CalendarDate): Promise<PaymentLink> => {
+  const v = linkValues(settings)
+  await sql`
+    update payment_links set name = ${v.name}, currency = ${v.currency}, terms_payments = ${v.terms_payments}, start_kind = ${v.start_kind},
+      start_date = ${v.start_date}, start_delay = ${v.start_delay}, order_discount_ppm = ${v.order_discount_ppm},
+      order_discount_amount = ${v.order_discount_amount}, checkout_text = ${v.checkout_text}, confirmation_text = ${v.confirmation_text},
+      redirect_url = ${v.redirect_url}, language = ${v.language}, locale = ${v.locale}, payment_types = ${settings.paymentTypes as Array<string>}::text[],
+      collect_billing_address = ${v.collect_billing_address}, collect_shipping_address = ${v.collect_shipping_address},
+      allow_discount_codes = ${v.allow_discount_codes}, contact_fields = ${contactFieldsJson(settings.contactFields)}::text::jsonb,
+      completed_payments_limit = ${v.completed_payments_limit}, updated_on = ${today}
+    where id = ${id}`
+  await sql`delete from payment_link_items where link_id = ${id}`
+  await insertItems(sql, id, settings.items)
+  return (await paymentLinkById(sql, id))!
+}
+
+/** Switches a link on or off; returns whether it changed. */
+export const setPaymentLinkActive = async (sql: Runner, id: number, active: boolean, today: CalendarDate): Promise<boolean> =>
+  (await sql`update payment_links set active = ${active}, updated_on = ${today} where id = ${id} and active <> ${active} and deleted_on is null returning id`).length === 1
+
+/** Marks a link deleted (it leaves the lists and takes no payments; its slug stays reserved). */
+export const markPaymentLinkDeleted = async (sql: Runner, id: number, today: CalendarDate): Promise<boolean> =>
+  (await sql`update payment_links set deleted_on = ${today}, active = false, updated_on = ${today} where id = ${id} and deleted_on is null returning id`).length === 1
+
+/**
+ * Counts one completed payment of a link (the buyer's paying step calls it in its transaction) and switches the
+ * link off when it reaches its limit. Returns the link's count and whether it is still active.
+ */
+export const countCompletedPayment = async (sql: Runner, id: number): Promise<{ completedPayments: number; active: boolean }> => {
+  const [row] = await sql<Array<{ completed_payments: number; active: boolean }>>`
+    update payment_links set completed_payments = completed_payments + 1,
+      active = active and (completed_payments_limit is null or completed_payments + 1 < completed_payments_limit)
+    where id = ${id} returning completed_payments, active`
+  return { completedPayments: row!.completed_payments, active: row!.active }
+}
+
+interface CodeRow {
+  id: number
+  code: string
+  percent_ppm: number | null
+  amount: number | null
+  currency: string | null
+  duration: "once" | "payments" | "forever"
+  duration_payments: number | null
+  expires_on: string | null
+  max_redemptions: number | null
+  redemptions: number
+  active: boolean
+  created_on: string
+}
+
+const codeColumns = (sql: Runner) => sql`
+  id::int as id, code, percent_ppm, amount::float8 as amount, currency, duration, duration_payments, expires_on::text as expires_on,
+  max_redemptions, redemptions, active, created_on::text as created_on`
+
+const codeOf = (r: CodeRow): DiscountCode => ({
+  id: r.id,
+  code: r.code,
+  off: r.percent_ppm !== null ? { _tag: "Percent", ppm: r.percent_ppm } : { _tag: "Amount", amount: Number(r.amount), currency: r.currency! },
+  duration: r.duration === "once" ? { _tag: "Once" } : r.duration === "forever" ? { _tag: "Forever" } : { _tag: "Payments", payments: r.duration_payments! },
+  expiresOn: (r.expires_on ?? undefined) as CalendarDate | undefined,
+  maxRedemptions: r.max_redemptions ?? undefined,
+  redemptions: r.redemptions,
+  active: r.active,
+  createdOn: r.created_on as CalendarDate
+})
+
+/** A code (not deleted) as the buyer types it, in any case; or by id (all digits). */
+export const discountCodeByRef = async (sql: Runner, ref: string, lock = false): Promise<DiscountCode | undefined> => {
+  const where = /^\d+$/.test(ref) ? sql`id = ${Number(ref)}` : sql`lower(code) = lower(${ref})`
+  const rows = lock
+    ? await sql<Array<CodeRow>>`select ${codeColumns(sql)} from discount_codes where ${where} and deleted_on is null for update`
+    : await sql<Array<CodeRow>>`select ${codeColumns(sql)} from discount_codes where ${where} and deleted_on is null`
+  return rows[0] === undefined ? undefined : codeOf(rows[0])
+}
+
+export const listDiscountCodes = async (sql: Runner, page: { readonly after?: number | undefined; readonly limit: number }): Promise<Array<DiscountCode>> =>
+  (await sql<Array<CodeRow>>`
+    select ${codeColumns(sql)} from discount_codes where deleted_on is null and id > ${page.after ?? 0} order by id limit ${page.limit}`).map(codeOf)
+
+export const insertDiscountCode = async (sql: Runner, code: Omit<DiscountCode, "id" | "redemptions" | "active" | "createdOn">, today: CalendarDate): Promise<DiscountCode> => {
+  const [row] = await sql<Array<CodeRow>>`
+    insert into discount_codes (code, percent_ppm, amount, currency, duration, duration_payments, expires_on, max_redemptions, created_on)
+    values (${code.code}, ${code.off._tag === "Percent" ? code.off.ppm : null}, ${code.off._tag === "Amount" ? code.off.amount : null},
+      ${code.off._tag === "Amount" ? code.off.currency : null}, ${code.duration._tag === "Once" ? "once" : code.duration._tag === "Forever" ? "forever" : "payments"},
+      ${code.duration._tag === "Payments" ? code.duration.payments : null}, ${code.expiresOn ?? null}, ${code.maxRedemptions ?? null}, ${today})
+    returning ${codeColumns(sql)}`
+  return codeOf(row!)
+}
+
+/** Changes a code's expiry, redemption limit or active flag (what may change once buyers may hold it). */
+export const updateDiscountCode = async (
+  sql: Runner,
+  id: number,
+  change: { readonly expiresOn?: CalendarDate | null | undefined; readonly maxRedemptions?: number | null | undefined; readonly active?: boolean | undefined }
+): Promise<DiscountCode | undefined> => {
+  const [row] = await sql<Array<CodeRow>>`
+    update discount_codes set
+      expires_on = ${change.expiresOn === undefined ? sql`expires_on` : change.expiresOn},
+      max_redemptions = ${change.maxRedemptions === undefined ? sql`max_redemptions` : change.maxRedemptions},
+      active = ${change.active === undefined ? sql`active` : change.active}
+    where id = ${id} and deleted_on is null returning ${codeColumns(sql)}`
+  return row === undefined ? undefined : codeOf(row)
+}
+
+export const markDiscountCodeDeleted = async (sql: Runner, id: number, today: CalendarDate): Promise<boolean> =>
+  (await sql`update discount_codes set deleted_on = ${today}, active = false where id = ${id} and deleted_on is null returning id`).length === 1
+
+/**
+ * Counts one redemption of a code (the paying step, in its transaction); false when the code is used up
+ * (the database's check keeps redemptions within the limit, so two buyers cannot both take the last one).
+ */
+export const redeemDiscountCode = async (sql: Runner, id: number): Promise<boolean> =>
+  (await sql`
+    update discount_codes set redemptions = redemptions + 1
+    where id = ${id} and active and deleted_on is null and (max_redemptions is null or redemptions < max_redemptions) returning id`).length === 1

@@ -1,0 +1,135 @@
+/**
+ * Checkout sessions over real HTTP, on both databases: `GET /l/SLUG` opens a
+ * new session (an opaque 128-bit id, the link frozen, 24 hours) and sends the
+ * buyer to `/c/ID`, whose page shows the links room's summary for the
+ * buyer's choices: due today, future payments, a total only for a fixed
+ * number of payments. A switched-off link shows its message.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { createPaymentLink, insertDiscountCode, switchPaymentLink, updatePaymentLink } from "../../../engine/checkout/index.ts"
+import type { CalendarDate, PaymentLinkSettings } from "../../../engine/domain/index.ts"
+import { backend } from "../../storeHarness.ts"
+import type { ApiUnderTest } from "../api/apiHarness.ts"
+import { startApi } from "../api/apiHarness.ts"
+import { getPage, openForm, postForm } from "./buyerPagesHarness.ts"
+
+const today = "2026-04-02" as CalendarDate
+let api: ApiUnderTest
+beforeAll(async () => {
+  api = await startApi(today)
+})
+afterAll(async () => {
+  await api?.close()
+})
+
+const settings = (over: Partial<PaymentLinkSettings> = {}): PaymentLinkSettings => ({
+  name: "Coffee club (internal)",
+  currency: "USD",
+  items: [
+    { name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+    { name: "Mug <b>", description: "Stoneware", unitPrice: 1200, quantity: 1, frequency: undefined, optional: true },
+    { name: "Filters", unitPrice: 300, quantity: 2, frequency: undefined, optional: false, editableQuantity: { min: 1, max: 10 } }
+  ],
+  terms: { _tag: "Fixed", payments: 12 },
+  start: { _tag: "AtCheckout" },
+  checkoutText: "Fresh <em>every</em> month",
+  language: "en",
+  locale: "en-US",
+  paymentTypes: ["card"],
+  collectBillingAddress: false,
+  collectShippingAddress: false,
+  allowDiscountCodes: true,
+  contactFields: [],
+  ...over
+})
+
+let slugCounter = 0
+const linkOf = (over: Partial<PaymentLinkSettings> = {}) => createPaymentLink(api.db.db.sql, today, settings(over), { slug: `coffee-${backend}-${++slugCounter}` })
+
+/** Opens the link as a browser does: the redirect's location is the session's page. */
+const openLink = async (slug: string) => {
+  const r = await getPage(api, `/l/${slug}`)
+  expect(r.status).toBe(303)
+  const location = r.headers.get("location") ?? ""
+  expect(location).toMatch(/^\/c\/[A-Za-z0-9_-]{22}$/)
+  return location
+}
+
+describe(`checkout sessions and the checkout page (${backend})`, () => {
+  it("each open of a link is a new 128-bit session whose page shows due today, the future payments and, for fixed terms, the total", async () => {
+    const link = await linkOf()
+    const a = await openLink(link.slug)
+    const b = await openLink(link.slug)
+    expect(a).not.toBe(b)
+    const page = await getPage(api, a)
+    expect(page.status).toBe(200)
+    expect(page.html).toContain("Fresh &lt;em&gt;every&lt;/em&gt; month")
+    expect(page.html).not.toContain("Coffee club (internal)")
+    // Beans 25.00 + filters 2 × 3.00 today; then 25.00 a month, 12 payments in all: 6.00 + 12 × 25.00.
+    expect(page.html).toMatch(/id="due_today">\$31\.00</)
+    expect(page.html).toContain("Then $25.00 per month from May 2, 2026 (11 payments)")
+    expect(page.html).toMatch(/id="total">\$306\.00</)
+    expect(page.html).toContain("Add Mug &lt;b&gt;")
+  })
+
+  it("auto-renewing terms show no total", async () => {
+    const link = await linkOf({ terms: { _tag: "AutoRenew" } })
+    const page = await getPage(api, await openLink(link.slug))
+    expect(page.html).toMatch(/id="due_today">\$31\.00</)
+    expect(page.html).toContain("(until canceled)")
+    expect(page.html).not.toContain('id="total"')
+  })
+
+  it("an optional item ticked and a quantity within bounds change the summary; out of bounds is refused naming the item", async () => {
+    const link = await linkOf()
+    const path = await openLink(link.slug)
+    const form = await openForm(api, path)
+    const r = await postForm(api, path, { csrf: form.csrf, include_1: "1", quantity_2: "5", action: "update" }, form.cookie)
+    expect(r.status).toBe(200)
+    // 25.00 + 12.00 + 5 × 3.00 today.
+    expect(r.html).toMatch(/id="due_today">\$52\.00</)
+    expect(r.html).toMatch(/id="include_1" name="include_1" value="1" checked/)
+    const out = await postForm(api, path, { csrf: form.csrf, quantity_2: "11" }, form.cookie)
+    expect(out.status).toBe(422)
+    expect(out.html).toContain("the quantity of item 3 (Filters) must be a whole number from 1 to 10, got 11")
+    expect(out.html).toMatch(/id="due_today">\$31\.00</)
+  })
+
+  it("a discount code applies; an unknown one is refused on the page", async () => {
+    const link = await linkOf()
+    await insertDiscountCode(api.db.db.sql, { code: `TENOFF${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: undefined }, today)
+    const path = await openLink(link.slug)
+    const form = await openForm(api, path)
+    const r = await postForm(api, path, { csrf: form.csrf, discount_code: `tenoff${backend}` }, form.cookie)
+    expect(r.status).toBe(200)
+    expect(r.html).toMatch(/id="due_today">\$27\.90</)
+    const bad = await postForm(api, path, { csrf: form.csrf, discount_code: "NOPE" }, form.cookie)
+    expect(bad.status).toBe(422)
+    expect(bad.html).toContain("the code NOPE does not exist")
+  })
+
+  it("the session keeps the prices it was opened with, and expires after 24 hours", async () => {
+    const link = await linkOf()
+    const path = await openLink(link.slug)
+    await updatePaymentLink(api.db.db.sql, today, link.slug, (l) => ({ ...l, items: l.items.map((i) => (i.name === "Beans" ? { ...i, unitPrice: 9900 } : i)) }))
+    expect((await getPage(api, path)).html).toMatch(/id="due_today">\$31\.00</)
+    expect((await getPage(api, await openLink(link.slug))).html).toMatch(/id="due_today">\$105\.00</)
+    await api.db.db.sql`update checkout_sessions set expires_at = '2026-04-02T11:59:59Z' where id = ${path.slice(3)}`
+    const expired = await getPage(api, path)
+    expect(expired.status).toBe(410)
+    expect(expired.html).toContain("This checkout has expired")
+  })
+
+  it("a switched-off link shows its message in the link's language; an unknown link or session is 404; a POST without CSRF is 403", async () => {
+    const link = await linkOf({ language: "nb", locale: "nb-NO" })
+    const path = await openLink(link.slug)
+    await switchPaymentLink(api.db.db.sql, today, link.slug, false)
+    const off = await getPage(api, `/l/${link.slug}`)
+    expect(off.status).toBe(410)
+    expect(off.html).toContain('<html lang="nb">')
+    expect(off.html).toContain("Denne lenken er slått av")
+    expect((await getPage(api, "/l/no-such-link")).status).toBe(404)
+    expect((await getPage(api, "/c/AAAAAAAAAAAAAAAAAAAAAA")).status).toBe(404)
+    expect((await postForm(api, path, { include_1: "1" })).status).toBe(403)
+  })
+})
