@@ -43,9 +43,11 @@ export const describeRefresh = (r: RefreshResult, file: string) =>
 
 const run = (name: "refresh" | "rebuild", description: string) =>
   Command.make(name, { analyticsDir: analyticsDirFlag }, (flags) =>
-    withApp(Effect.gen(function*() {
+    Effect.gen(function*() {
+      // Checked before the database is opened: nothing is written without a place for the copy.
       const file = yield* analyticsFile(flags.analyticsDir)
       if (file === undefined) return yield* new UsageError({ message: "--analytics-dir: a server database (or an in-memory one) keeps its analytics copy in a folder you give (--analytics-dir DIR or BILLCYCLE_ANALYTICS_DIR)" })
+      return yield* withApp(Effect.gen(function*() {
       const result = yield* runSql(async (sql) => {
         const copy = await openCopy(file)
         if (copy === undefined) return undefined
@@ -59,7 +61,8 @@ const run = (name: "refresh" | "rebuild", description: string) =>
       if (result === undefined) return yield* new UsageError({ message: `${file}: another billcycle process keeps the analytics copy open; try again when it is done` })
       if (yield* Json) yield* Console.log(JSON.stringify({ file, mode: result.mode, subscriptions: result.subscriptions, contacts: result.contacts, ms: Math.round(result.ms), ...(result.reason === undefined ? {} : { reason: result.reason }) }))
       else yield* Console.log(describeRefresh(result, file))
-    }))
+      }))
+    })
   ).pipe(Command.withDescription(description))
 
 export const analyticsCommand = Command.make("analytics").pipe(
