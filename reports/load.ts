@@ -59,7 +59,7 @@ export interface LoadTimings {
  * backpressure and resumes it only from the stream's next read, which never
  * comes once the stream has ended, so the connection would hang.
  */
-const drainTo = (stream: Readable, file: string) =>
+export const drainTo = (stream: Readable, file: string) =>
   new Promise<void>((resolve, reject) => {
     // PostgreSQL sends a message per row: gather them and write a few MB at a time.
     const fd = openSync(file, "w")
@@ -86,7 +86,7 @@ const drainTo = (stream: Readable, file: string) =>
     })
   })
 
-const quote = (path: string) => `'${path.replaceAll("'", "''")}'`
+export const quote = (path: string) => `'${path.replaceAll("'", "''")}'`
 
 /**
  * Copies the snapshot into `db` (tables `subscriptions`, `item_versions`,

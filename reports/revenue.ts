@@ -55,8 +55,8 @@ const ratio = (n: number, d: number) => (Math.abs(d) < 1e-9 ? null : round(n / d
 
 /** Fills `rpt_fx` and `rpt_months` on a DuckDB connection. */
 const writeParameters = async (db: DuckDBConnection, rates: ReadonlyArray<{ currency: string; k: number; rate: number }>, firstK: number, lastK: number) => {
-  await db.run(`create or replace table rpt_fx (currency varchar, k integer, rate double)`)
-  await db.run(`create or replace table rpt_months (k integer, month varchar)`)
+  await db.run(`create or replace temp table rpt_fx (currency varchar, k integer, rate double)`)
+  await db.run(`create or replace temp table rpt_months (k integer, month varchar)`)
   const fx = await db.createAppender("rpt_fx")
   for (const r of rates) {
     fx.appendVarchar(r.currency)

@@ -11,9 +11,10 @@ import { demoCommand } from "./demo.ts"
 import { rulesCommand } from "./rules.ts"
 import { enrollmentsCommand } from "./enrollments.ts"
 import { reportCommand } from "./report.ts"
+import { analyticsCommand } from "./analytics.ts"
 import { serveCommand } from "./serve.ts"
 import { apiKeysCommand } from "./apiKeys.ts"
 import { webhooksCommand } from "./webhooks.ts"
 import { invoicesCommand, listsCommand, outboxCommand, tasksCommand } from "./invoices.ts"
 
-export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, clockCommand, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand, rulesCommand, enrollmentsCommand, reportCommand, serveCommand, apiKeysCommand, webhooksCommand, demoCommand] as const
+export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, clockCommand, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand, rulesCommand, enrollmentsCommand, reportCommand, analyticsCommand, serveCommand, apiKeysCommand, webhooksCommand, demoCommand] as const

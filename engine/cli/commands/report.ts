@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { ReportKind, ReportRow } from "../../../reports/index.ts"
-import { buildReports, formatReportCell, readFxFile, reportKinds, revenueReportHtml } from "../../../reports/index.ts"
+import { buildReports, buildReportsFromCopy, formatReportCell, readFxFile, reportKinds, revenueReportHtml } from "../../../reports/index.ts"
 import { formatCsv, loadSettings, runSql } from "../../store/index.ts"
 import { isCurrencyCode } from "../../domain/index.ts"
 import { withApp } from "../AppLayer.ts"
@@ -13,6 +13,7 @@ import { UsageError } from "../CliFailure.ts"
 import { renderTable } from "../table.ts"
 import { Json } from "../GlobalFlags.ts"
 import { writeOutFile, writeOutFileWith } from "../outFile.ts"
+import { analyticsDirFlag, analyticsFile, describeRefresh } from "./analytics.ts"
 
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/
 const formats = ["table", "csv", "json", "parquet", "html"] as const
@@ -56,7 +57,9 @@ export const reportCommand = Command.make(
     fx: Flag.String("fx").pipe(Flag.withDescription("FILE.csv of monthly rates (month, from_currency, to_currency, rate): converts every currency"), Flag.optional),
     details: Flag.Boolean("details").pipe(Flag.withDescription("movements: list each customer-day movement behind the totals"), Flag.withDefault(false)),
     format: Flag.String("format").pipe(Flag.withDescription(`${formats.join(", ")} (default: table, or json with the global --json)`), Flag.optional),
-    out: Flag.String("out").pipe(Flag.withDescription("write to FILE (required for parquet)"), Flag.optional)
+    out: Flag.String("out").pipe(Flag.withDescription("write to FILE (required for parquet)"), Flag.optional),
+    full: Flag.Boolean("full").pipe(Flag.withDescription("rebuild the analytics copy from scratch first (default: refresh it with what changed)"), Flag.withDefault(false)),
+    analyticsDir: analyticsDirFlag
   },
   (flags) =>
     withApp(Effect.gen(function*() {
@@ -71,7 +74,17 @@ export const reportCommand = Command.make(
       if (!isCurrencyCode(currency)) return yield* new UsageError({ message: `--currency: "${currency}" is not an ISO 4217 code` })
       if (flags.details && flags.kind !== "movements") return yield* new UsageError({ message: "--details: only the movements report has details" })
       const fx = Option.isSome(flags.fx) ? { file: flags.fx.value, rates: yield* runSql(async () => readFxFile(flags.fx.pipe(Option.getOrThrow))) } : undefined
-      const set = yield* runSql((sql) => buildReports(sql, { from: flags.from, to: flags.to, currency, details: flags.details, ...(fx === undefined ? {} : { fx }) }))
+      const options = { from: flags.from, to: flags.to, currency, details: flags.details, ...(fx === undefined ? {} : { fx }) }
+      // With a copy (the embedded database's folder, or --analytics-dir): refresh it, then answer from it. Without, load the store into memory.
+      const file = yield* analyticsFile(flags.analyticsDir)
+      const set = file === undefined
+        ? yield* runSql((sql) => buildReports(sql, options))
+        : yield* Effect.gen(function*() {
+          const r = yield* runSql((sql) => buildReportsFromCopy(sql, options, { file, full: flags.full }))
+          if (r.refresh === undefined) yield* Console.error(`note: another billcycle process kept ${file} open; this report comes from a full load of the store into memory`)
+          else if (r.refresh.mode !== "unchanged" && format !== "json") yield* Console.error(describeRefresh(r.refresh, file))
+          return r.set
+        })
       if (set.unconverted.length > 0) {
         const list = set.unconverted.join(", ")
         yield* Console.error(`warning: no rate from ${list} to ${currency}: the store's ${list} subscriptions are left out of this report (give --fx FILE.csv to convert them)`)

@@ -1,0 +1,227 @@
+/**
+ * The persisted analytics copy: a DuckDB file holding the tables the reports
+ * read (load.ts's `snapshotTables`, under the store's own names) and one row
+ * of `analytics_meta` (which store, and the journal watermark). A refresh
+ * copies only the subscriptions and contacts that the event journal names
+ * since the watermark, in one consistent snapshot of the store, and swaps
+ * their rows in one DuckDB transaction; a rebuild copies everything.
+ *
+ * The watermark (README.md, "The watermark"): event ids come from a sequence
+ * and can commit out of order, so an id below the highest one seen may still
+ * appear. The copy keeps `final_id` (every event up to it is committed and
+ * applied), `high_id` (the highest id applied) and `xmax` (the snapshot's
+ * xmax when `high_id` was read). A refresh reads every event above
+ * `final_id` (the trailing window between `final_id` and `high_id` is read
+ * again; applying a subscription twice is harmless: its rows are replaced by
+ * the store's current ones). `final_id` moves up to `high_id` once the
+ * refresh's snapshot has xmin ≥ that `xmax`: every transaction that was
+ * running when `high_id` was read, and so every one that can hold a lower
+ * id, has then committed (and is visible) or rolled back.
+ */
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
+import { mkdtempSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import type { Sql } from "../engine/store/index.ts"
+import { drainTo, quote, snapshotTables } from "./load.ts"
+import type { ReportOptions, ReportSet } from "./revenue.ts"
+import { buildReports, computeReports } from "./revenue.ts"
+
+/** The copy's file name, inside the embedded database's folder or `--analytics-dir`. */
+export const analyticsFileName = "analytics.duckdb"
+
+export interface CopyMeta {
+  readonly store: string
+  readonly finalId: bigint
+  readonly highId: bigint
+  readonly xmax: bigint
+}
+
+export interface RefreshResult {
+  /** `rebuild`: everything copied; `refresh`: the changed rows; `unchanged`: nothing to copy. */
+  readonly mode: "rebuild" | "refresh" | "unchanged"
+  readonly subscriptions: number
+  readonly contacts: number
+  readonly ms: number
+  /** Why a refresh rebuilt instead (no copy yet, another store, a journal behind the watermark). */
+  readonly reason?: string
+}
+
+interface Snapshot {
+  readonly store: string
+  readonly xmin: bigint
+  readonly xmax: bigint
+  readonly xip: number
+  readonly high: bigint
+}
+
+/** The first statement of the copy's transaction: it fixes the snapshot the watermark describes. */
+const readSnapshot = async (tx: Sql): Promise<Snapshot> => {
+  const [row] = await tx.unsafe(`
+    select current_database() || '/' || current_schema() || '/' || 'events'::regclass::oid::text as store,
+           pg_snapshot_xmin(s)::text as xmin, pg_snapshot_xmax(s)::text as xmax,
+           (select count(*) from pg_snapshot_xip(s))::int as xip,
+           (select coalesce(max(id), 0) from events)::text as high
+    from pg_current_snapshot() s`) as unknown as [{ store: string; xmin: string; xmax: string; xip: number; high: string }]
+  return { store: row.store, xmin: BigInt(row.xmin), xmax: BigInt(row.xmax), xip: row.xip, high: BigInt(row.high) }
+}
+
+const metaDdl = "store varchar, final_id bigint, high_id bigint, xmax varchar, refreshed_at varchar"
+
+export const readMeta = async (db: DuckDBConnection): Promise<CopyMeta | undefined> => {
+  const exists = await db.runAndReadAll(`select 1 from information_schema.tables where table_name = 'analytics_meta' and table_schema = 'main'`)
+  if (exists.getRows().length === 0) return undefined
+  const rows = (await db.runAndReadAll(`select store, cast(final_id as varchar) as f, cast(high_id as varchar) as h, xmax from analytics_meta`)).getRowObjectsJS() as Array<Record<string, string>>
+  const row = rows[0]
+  if (row === undefined) return undefined
+  return { store: row["store"]!, finalId: BigInt(row["f"]!), highId: BigInt(row["h"]!), xmax: BigInt(row["xmax"]!) }
+}
+
+const writeMeta = async (db: DuckDBConnection, m: CopyMeta) => {
+  await db.run(`create table if not exists analytics_meta (${metaDdl})`)
+  await db.run(`delete from analytics_meta`)
+  await db.run(`insert into analytics_meta values (${quote(m.store)}, ${m.finalId}, ${m.highId}, ${quote(String(m.xmax))}, ${quote(new Date().toISOString())})`)
+}
+
+/** The select of a table, restricted to some subscriptions (or contacts). */
+const restricted = (name: string, select: string, subs: string, contacts: string) =>
+  name === "contacts" ? `${select} where id = any('{${contacts}}'::int8[])`
+    : name === "subscriptions" ? `${select} where id = any('{${subs}}'::int8[])`
+    : `${select} where subscription_id = any('{${subs}}'::int8[])`
+
+/** Streams each table's select into a CSV file, then into DuckDB (`copy … from`), DuckDB reading one while PostgreSQL streams the next. */
+const copyTables = async (tx: Sql, db: DuckDBConnection, selects: ReadonlyArray<{ name: string; select: string }>) => {
+  const dir = mkdtempSync(join(tmpdir(), "billcycle-analytics-"))
+  try {
+    let loads: Promise<unknown> = Promise.resolve()
+    for (const t of selects) {
+      const file = join(dir, `${t.name}.csv`)
+      const stream = await tx.unsafe(`copy (${t.select}) to stdout with (format csv)`).readable()
+      await drainTo(stream, file)
+      if (statSync(file).size > 0) loads = loads.then(() => db.run(`copy ${t.name} from ${quote(file)} (format csv, header false, auto_detect false)`))
+      loads.catch(() => undefined)
+    }
+    await loads
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Everything again, from one snapshot: the tables are replaced in one DuckDB transaction. */
+export const rebuildCopy = async (sql: Sql, db: DuckDBConnection): Promise<RefreshResult> => {
+  const t0 = performance.now()
+  await db.run("begin transaction")
+  try {
+    for (const t of snapshotTables) await db.run(`create or replace table ${t.name} (${t.ddl})`)
+    const snap = await sql.begin("isolation level repeatable read read only", async (tx) => {
+      const snap = await readSnapshot(tx as unknown as Sql)
+      await copyTables(tx as unknown as Sql, db, snapshotTables)
+      return snap
+    })
+    // With writers running at the snapshot, an event below its highest id may still commit: which one is not known,
+    // so the next refresh reads the whole journal (correct, as slow as a rebuild). Without any, the copy is final.
+    await writeMeta(db, { store: snap.store, finalId: snap.xip === 0 ? snap.high : 0n, highId: snap.high, xmax: snap.xmax })
+    await db.run("commit")
+  } catch (e) {
+    await db.run("rollback").catch(() => undefined)
+    throw e
+  }
+  const [count] = (await db.runAndReadAll(`select (select count(*) from subscriptions)::integer as s, (select count(*) from contacts)::integer as c`)).getRowObjectsJS() as Array<{ s: number; c: number }>
+  return { mode: "rebuild", subscriptions: Number(count!.s), contacts: Number(count!.c), ms: performance.now() - t0 }
+}
+
+/** Brings the copy up to date: the rows of the subscriptions and contacts named by events since the watermark; a rebuild when there is no copy of this store yet. */
+export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<RefreshResult> => {
+  const t0 = performance.now()
+  const meta = await readMeta(db)
+  const rebuild = async (reason: string) => ({ ...await rebuildCopy(sql, db), reason })
+  if (meta === undefined) return rebuild("no copy yet")
+  let outcome: { kind: "rebuild"; reason: string } | { kind: "done"; subs: number; contacts: number } = { kind: "done", subs: 0, contacts: 0 }
+  await db.run("begin transaction")
+  try {
+    outcome = await sql.begin("isolation level repeatable read read only", async (txx) => {
+      const tx = txx as unknown as Sql
+      const snap = await readSnapshot(tx)
+      if (snap.store !== meta.store) return { kind: "rebuild" as const, reason: `the copy is of another store (${meta.store})` }
+      if (snap.high < meta.highId) return { kind: "rebuild" as const, reason: "the journal is behind the copy's watermark" }
+      const from = String(meta.finalId)
+      const subs = (await tx.unsafe(`select distinct subscription_id::text as id from events where id > ${from} and subscription_id is not null`) as unknown as Array<{ id: string }>).map((r) => r.id)
+      const subList = subs.join(",")
+      const contacts = (await tx.unsafe(`
+        select distinct contact_id::text as id from events where id > ${from} and contact_id is not null
+        union select contact_id::text from subscriptions where id = any('{${subList}}'::int8[])`) as unknown as Array<{ id: string }>).map((r) => r.id)
+      const contactList = contacts.join(",")
+      if (subs.length > 0 || contacts.length > 0) {
+        await db.run(`create or replace temp table chg_sub (id bigint)`)
+        await db.run(`create or replace temp table chg_contact (id bigint)`)
+        if (subs.length > 0) await db.run(`insert into chg_sub select unnest([${subList}])`)
+        if (contacts.length > 0) await db.run(`insert into chg_contact select unnest([${contactList}])`)
+        for (const t of snapshotTables) {
+          await db.run(t.name === "contacts" ? `delete from contacts where id in (select id from chg_contact)`
+            : t.name === "subscriptions" ? `delete from subscriptions where id in (select id from chg_sub)`
+            : `delete from ${t.name} where subscription_id in (select id from chg_sub)`)
+        }
+        await copyTables(tx, db, snapshotTables.map((t) => ({ name: t.name, select: restricted(t.name, t.select, subList, contactList) })))
+      }
+      // Events up to high_id are final once every transaction running when it was read has ended; with none
+      // running now, every event up to this snapshot's highest is final already.
+      const finalId = snap.xip === 0 ? snap.high : snap.xmin >= meta.xmax ? meta.highId : meta.finalId
+      await writeMeta(db, { store: snap.store, finalId, highId: snap.high, xmax: snap.xmax })
+      return { kind: "done" as const, subs: subs.length, contacts: contacts.length }
+    })
+    if (outcome.kind === "rebuild") await db.run("rollback")
+    else await db.run("commit")
+  } catch (e) {
+    await db.run("rollback").catch(() => undefined)
+    throw e
+  }
+  if (outcome.kind === "rebuild") return rebuild(outcome.reason)
+  return { mode: outcome.subs + outcome.contacts === 0 ? "unchanged" : "refresh", subscriptions: outcome.subs, contacts: outcome.contacts, ms: performance.now() - t0 }
+}
+
+const isLockError = (e: unknown) => /lock/i.test(e instanceof Error ? e.message : String(e))
+
+/**
+ * Opens (or creates) the copy. Another process holding it (DuckDB allows one
+ * writer process per file) is waited for, up to `waitMs`; then `undefined`.
+ */
+export const openCopy = async (file: string, waitMs = 15_000): Promise<{ instance: DuckDBInstance; db: DuckDBConnection } | undefined> => {
+  const { DuckDBInstance } = await import("@duckdb/node-api")
+  const until = Date.now() + waitMs
+  for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+    try {
+      const instance = await DuckDBInstance.create(file)
+      return { instance, db: await instance.connect() }
+    } catch (e) {
+      if (!isLockError(e) || Date.now() >= until) {
+        if (isLockError(e)) return undefined
+        throw e
+      }
+      await new Promise((r) => setTimeout(r, pause))
+    }
+  }
+}
+
+export interface ReportsFromCopy {
+  readonly set: ReportSet
+  /** What the refresh did, or `undefined` when the copy was held by another process and the store was loaded into memory instead. */
+  readonly refresh: RefreshResult | undefined
+}
+
+/**
+ * `billcycle report` with a copy: refresh it (or rebuild it, `full`), then
+ * answer from it. When another process keeps the copy past `waitMs`, the
+ * reports come from a full load into memory (the same figures, slower).
+ */
+export const buildReportsFromCopy = async (sql: Sql, options: ReportOptions, copy: { readonly file: string; readonly full?: boolean; readonly waitMs?: number }): Promise<ReportsFromCopy> => {
+  const opened = await openCopy(copy.file, copy.waitMs)
+  if (opened === undefined) return { set: await buildReports(sql, options), refresh: undefined }
+  try {
+    const refresh = copy.full === true ? await rebuildCopy(sql, opened.db) : await refreshCopy(sql, opened.db)
+    const set = await computeReports(opened.db, options)
+    return { set: { ...set, timings: { loadMs: refresh.ms, computeMs: set.timings.computeMs } }, refresh }
+  } finally {
+    opened.db.closeSync()
+    opened.instance.closeSync()
+  }
+}
