@@ -2,7 +2,7 @@
  * bin/billcycle runs the bundle of the command line (scripts/build-cli.mjs)
  * only while it is fresh: an edited source, package.json or an install newer
  * than the bundle makes it run the TypeScript sources again, and
- * BILLCYCLE_SOURCES=1 always does. The bundle answers as the sources do.
+ * BILLCYCLE_SOURCES=1 and `demo` always do. The bundle answers as the sources do.
  */
 import { spawnSync } from "node:child_process"
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs"
@@ -27,8 +27,8 @@ for (const f of [join(root, "package.json"), join(root, "node_modules", ".packag
 
 const at = (file: string, seconds: number) => utimesSync(file, seconds, seconds)
 const t = 1_800_000_000
-const ran = (env: Record<string, string> = {}) => {
-  const r = spawnSync(join(root, "bin", "billcycle"), ["--help"], { encoding: "utf8", env: { ...process.env, BILLCYCLE_SOURCES: "", ...env } })
+const ran = (env: Record<string, string> = {}, args: ReadonlyArray<string> = ["--help"]) => {
+  const r = spawnSync(join(root, "bin", "billcycle"), args, { encoding: "utf8", env: { ...process.env, BILLCYCLE_SOURCES: "", ...env } })
   return r.stdout.trim()
 }
 const sources = join(root, "engine", "cli", "main.ts")
@@ -54,6 +54,12 @@ describe("bin/billcycle picks the bundle only while it is fresh", () => {
     expect(ran()).toBe(sources)
     at(join(root, "package.json"), t)
     expect(ran()).toBe(bundle)
+  })
+
+  it("runs the sources for demo, whose runner (examples/) imports the engine's sources", () => {
+    expect(ran({}, ["demo", "--months", "1"])).toBe(sources)
+    expect(ran({}, ["--db", "x", "--json", "demo"])).toBe(sources)
+    expect(ran({}, ["--db", "demo", "contacts", "list"])).toBe(bundle)
   })
 
   it("runs the sources with BILLCYCLE_SOURCES=1, or when there is no bundle", () => {
