@@ -11,7 +11,7 @@
  * schema of their own, `bench_cli`, refilled each run.
  */
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -97,6 +97,13 @@ if (serverReady) {
 }
 if (!serverReady) console.log(`(no PostgreSQL server at ${serverUrl}: the server figures are left out)`)
 
+// bin/billcycle starts from the bundle of the command line while it is fresh (scripts/build-cli.mjs).
+const bundleFile = join(root, "node_modules", ".cache", "billcycle", "cli", "main.js")
+const newestSource = Math.max(...["engine", "dsl", "reports", "templates"].flatMap((d) =>
+  readdirSync(join(root, d), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => statSync(join(root, d, f)).mtimeMs)))
+const bundleFresh = existsSync(bundleFile) && statSync(bundleFile).mtimeMs > newestSource && process.env["BILLCYCLE_SOURCES"] !== "1"
+console.log(bundleFresh ? "bin/billcycle runs the bundle (node_modules/.cache/billcycle/cli)" : "bin/billcycle runs the TypeScript sources (no fresh bundle: npm run build:cli)")
+
 const baseline = measure("node -e ''", nodeBin, ["-e", ""])
 const figures: Array<Figure> = []
 const add = (name: string, args: ReadonlyArray<string>, goal: { ms?: number; rssMb?: number }, env: Record<string, string> = {}) => {
@@ -121,6 +128,7 @@ for (const f of figures) {
 
 writeResults("cli", {
   rounds,
+  bundle: bundleFresh,
   baseline: { name: "node -e ''", bestMs: Math.round(baseline.bestMs), medianMs: Math.round(baseline.medianMs), cpuMs: baseline.cpuMs === undefined ? null : Math.round(baseline.cpuMs), peakRssMb: baseline.peakRssMb === undefined ? null : Math.round(baseline.peakRssMb) },
   figures: figures.map((f) => ({ ...f, bestMs: Math.round(f.bestMs), medianMs: Math.round(f.medianMs), ratioToNode: Number(f.ratioToNode.toFixed(2)), cpuMs: f.cpuMs === undefined ? null : Math.round(f.cpuMs), peakRssMb: f.peakRssMb === undefined ? null : Math.round(f.peakRssMb) }))
 })

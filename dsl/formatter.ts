@@ -140,7 +140,7 @@ const lastAtOrBefore = (items: ReadonlyArray<IToken>, offset: number): number =>
 export const formatRules = (source: string): string | undefined => {
   const parsed = parseRules(source)
   if (parsed.diagnostics.length > 0) return undefined
-  const lexed = T.ruleLexer.tokenize(source)
+  const lexed = T.ruleLexer().tokenize(source)
   const tokens = lexed.tokens
   const leaders = lineLeaders(tokens)
   const perRule = parsed.file.rules.map(ruleLines)

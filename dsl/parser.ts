@@ -356,9 +356,12 @@ class RuleParser extends EmbeddedActionsParser {
     ]))
 }
 
-/** The parser, built once per process (grammar analysis is the expensive part). */
-const parser = new RuleParser()
-reading = parser
+let built: RuleParser | undefined
+/**
+ * The parser, built once per process on first use (grammar analysis is the
+ * expensive part, ~0.1 s of CPU, which a command that reads no rule never needs).
+ */
+const ruleParser = (): RuleParser => (built ??= reading = new RuleParser())
 
 const tokenLabel = (t: TokenType) => (t.name === "StringLiteral" ? "a string" : t.name === "NumberLiteral" ? "a number" : t.name === "Identifier" ? "a name" : `"${t.name.toLowerCase()}"`)
 
@@ -380,7 +383,7 @@ const becomesHint = (tokens: ReadonlyArray<IToken>, is: IToken): string => {
 }
 
 export const parseRules = (source: string): ParseResult => {
-  const lexed = T.ruleLexer.tokenize(source)
+  const lexed = T.ruleLexer().tokenize(source)
   const diagnostics: Array<Diagnostic> = []
   const tokens: Array<IToken> = []
   for (const t of lexed.tokens) {
@@ -391,6 +394,7 @@ export const parseRules = (source: string): ParseResult => {
   for (const e of lexed.errors) {
     diagnostics.push({ code: codes.lexical, severity: "error", range: { line: e.line ?? 0, col: e.column ?? 0, endLine: e.line ?? 0, endCol: (e.column ?? 0) + e.length - 1 }, message: `unexpected character "${source.substr(e.offset, e.length)}"` })
   }
+  const parser = ruleParser()
   parser.input = tokens
   const file = parser.file() ?? { rules: [] }
   for (const e of parser.errors) {

@@ -4,7 +4,8 @@
  * body size (413 over 1 MB), the API key (401, 403 for a write with a
  * read-only key), Idempotency-Key on POST, and errors as problem+json.
  */
-import { NodeHttpServer } from "@effect/platform-node"
+// The module itself, not the package index: the index also loads its Redis and WebSocket clients (~700 modules) on every start.
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { ByteSize, Cause, Effect, Layer } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"

@@ -9,7 +9,6 @@
 import { Console, Context, Effect, Layer, Option, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HttpServer } from "effect/http"
-import { apiServer } from "../../api/index.ts"
 import { BusinessClock } from "../../runtime/BusinessClock.ts"
 import { runTick } from "../../runtime/Engine.ts"
 import { engineLayers, outlastingOutages, stopCancelsLockWaits } from "./engine.ts"
@@ -31,6 +30,8 @@ export const serveCommand = Command.make(
     const host = Option.getOrElse(flags.host, () => "127.0.0.1")
     const now = yield* givenNow
     const program = Effect.gen(function*() {
+      // Loaded here, not at start: the HTTP API (effect/http-api, the Node HTTP server) is serve's alone.
+      const { apiServer } = yield* Effect.promise(() => import("../../api/index.ts"))
       const context = yield* Effect.context<Database | BusinessClock>()
       const server = apiServer({ port, host }).pipe(Layer.provide(Layer.succeedContext(context)))
       const engine = flags.engine
