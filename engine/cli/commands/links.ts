@@ -10,7 +10,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { DiscountCodeListRow, LinkRequest, LinkSummary, PaymentLinkListRow } from "../../checkout/index.ts"
 import {
-  changeDiscountCode, clonePaymentLink, createDiscountCode, createPaymentLinkFromRequest, createSimpleLink, deleteDiscountCode, deletePaymentLink,
+  changeDiscountCode, codeJson, linkJson, summaryJson, clonePaymentLink, createDiscountCode, createPaymentLinkFromRequest, createSimpleLink, deleteDiscountCode, deletePaymentLink,
   discountCodeRows, paymentLinkRows, previewPaymentLink, showDiscountCode, showPaymentLink, switchPaymentLink, updatePaymentLinkFromRequest
 } from "../../checkout/index.ts"
 import type { DiscountCode, LinkField, PaymentLink } from "../../domain/index.ts"
@@ -106,37 +106,6 @@ const linkText = (link: PaymentLink) => [
   ...link.contactFields.map((f) => `contact field: ${f.label}${f.required ? " (required)" : ""}${f.helpText === undefined ? "" : ` — ${f.helpText}`}`),
   `completed payments: ${link.completedPayments}${link.completedPaymentsLimit === undefined ? "" : ` of at most ${link.completedPaymentsLimit}`}`
 ].join("\n")
-
-/** A link as JSON: money in minor units with its currency, as the API gives it. */
-export const linkJson = (link: PaymentLink) => ({
-  object: "payment_link",
-  id: link.id, slug: link.slug, name: link.name, currency: link.currency, active: link.active, deleted_on: link.deletedOn ?? null,
-  items: link.items.map((i) => ({
-    name: i.name, sku: i.sku ?? null, description: i.description ?? null, unit_price: i.unitPrice, quantity: i.quantity,
-    frequency: i.frequency === undefined ? "one-time" : formatFrequency(i.frequency),
-    discount: i.discount === undefined ? null : i.discount._tag === "Percent" ? `${i.discount.ppm / 10_000}%` : { amount: i.discount.amount },
-    tax_rate: i.taxRate === undefined ? null : `${i.taxRate / 10_000}%`, optional: i.optional,
-    editable_quantity: i.editableQuantity ?? null, own_price_minimum: i.ownPrice?.minimum ?? null
-  })),
-  terms: formatBillingTerms(link.terms),
-  start: link.start._tag === "AtCheckout" ? "checkout" : link.start._tag === "Date" ? link.start.date : link.start._tag === "DelayDays" ? `${link.start.days} days` : `${link.start.months} months`,
-  order_discount: link.orderDiscount === undefined ? null : link.orderDiscount._tag === "Percent" ? `${link.orderDiscount.ppm / 10_000}%` : { amount: link.orderDiscount.amount },
-  checkout_text: link.checkoutText ?? null, confirmation_text: link.confirmationText ?? null, redirect_url: link.redirectUrl ?? null,
-  language: link.language, locale: link.locale ?? null, payment_types: link.paymentTypes,
-  collect_billing_address: link.collectBillingAddress, collect_shipping_address: link.collectShippingAddress, allow_discount_codes: link.allowDiscountCodes,
-  contact_fields: link.contactFields.map((f) => ({ label: f.label, help_text: f.helpText ?? null, required: f.required, order: f.order })),
-  completed_payments: link.completedPayments, completed_payments_limit: link.completedPaymentsLimit ?? null,
-  from_contact_id: link.fromContactId ?? null, created_on: link.createdOn, updated_on: link.updatedOn
-})
-
-/** A summary as JSON (money in minor units + currency). */
-export const summaryJson = (s: LinkSummary) => ({
-  object: "link_summary",
-  currency: s.currency, start_date: s.startDate, subtotal: s.subtotal, order_discount: s.orderDiscount, code_discount: s.codeDiscount,
-  due_today: s.dueToday,
-  future_payments: s.futurePayments.map((f) => ({ subscription: f.subscription, name: f.name, frequency: formatFrequency(f.frequency), first_date: f.firstDate, amount: f.amount, payments: f.payments ?? null })),
-  total: s.total ?? null
-})
 
 const summaryText = (s: LinkSummary) => [
   `due today: ${money(s.dueToday.amount, s.currency)}${s.orderDiscount.amount + s.codeDiscount.amount > 0 ? ` (${money(s.subtotal.amount, s.currency)} less ${money(s.orderDiscount.amount + s.codeDiscount.amount, s.currency)} off)` : ""}`,
@@ -323,15 +292,6 @@ export const linksCommand = Command.make("links").pipe(
 
 const offText = (c: Pick<DiscountCode, "off">) => (c.off._tag === "Percent" ? `${c.off.ppm / 10_000}%` : money(c.off.amount, c.off.currency))
 const durationText = (d: DiscountCode["duration"]) => (d._tag === "Once" ? "once" : d._tag === "Forever" ? "forever" : `${d.payments} payments`)
-
-export const codeJson = (c: DiscountCode) => ({
-  object: "discount_code", id: c.id, code: c.code,
-  percent_off: c.off._tag === "Percent" ? `${c.off.ppm / 10_000}%` : null,
-  amount_off: c.off._tag === "Amount" ? { amount: c.off.amount, currency: c.off.currency } : null,
-  duration: c.duration._tag === "Once" ? "once" : c.duration._tag === "Forever" ? "forever" : "payments",
-  duration_payments: c.duration._tag === "Payments" ? c.duration.payments : null,
-  expires_on: c.expiresOn ?? null, max_redemptions: c.maxRedemptions ?? null, redemptions: c.redemptions, active: c.active, created_on: c.createdOn
-})
 
 const codeText = (c: DiscountCode) =>
   `discount code ${c.id}: ${c.code}, ${offText(c)} off, ${durationText(c.duration)}${c.expiresOn === undefined ? "" : `, expires after ${c.expiresOn}`}, redeemed ${c.redemptions}${c.maxRedemptions === undefined ? "" : ` of ${c.maxRedemptions}`}, ${c.active ? "on" : "off"}`
