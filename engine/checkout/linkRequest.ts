@@ -15,7 +15,7 @@
  */
 import { parsePercentPpm } from "../billing/index.ts"
 import type { BillingStart, CalendarDate, ContactField, ItemSpec, LinkItem, OrderDiscount, PaymentLinkSettings, PaymentType } from "../domain/index.ts"
-import { parseBillingTerms, parseItemSpec, parseMajorAmount, PaymentLinkInvalid, paymentTypes } from "../domain/index.ts"
+import { isCurrencyCode, parseBillingTerms, parseItemSpec, parseMajorAmount, PaymentLinkInvalid, paymentTypes } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../store/index.ts"
 import { InputError, resolveItems } from "../store/index.ts"
 import { parseCalendarDate } from "../billing/index.ts"
@@ -188,6 +188,7 @@ export const newLinkDefaults = (currency: string): PaymentLinkSettings => ({
 export const readLinkSettings = async (sql: Sql | TransactionSql, request: LinkRequest, base: PaymentLinkSettings): Promise<PaymentLinkSettings> => {
   const r = request
   const currency = r.currency === undefined ? base.currency : r.currency.trim().toUpperCase()
+  if (!isCurrencyCode(currency)) bad(`--currency: "${r.currency}" is not an ISO 4217 currency code such as USD`)
   const terms = r.terms === undefined ? base.terms : parseBillingTerms(r.terms) ?? bad(`--terms: expected auto-renew or fixed:N (N from 1 to 1000), got "${r.terms}"`)
   const start = readStart(r) ?? base.start
   const orderDiscount = r.orderDiscount === undefined ? base.orderDiscount : none(r.orderDiscount) ? undefined : readOrderDiscount(r.orderDiscount, currency)

@@ -98,7 +98,7 @@ const linkText = (link: PaymentLink) => [
   `payment link ${link.id}: ${link.name} (/l/${link.slug}), ${link.deletedOn !== undefined ? `deleted on ${link.deletedOn}` : link.active ? "on" : "off"}`,
   `items:`,
   ...link.items.map((_, i) => describeItem(link, i)),
-  `terms: ${formatBillingTerms(link.terms)}, billing starts ${startText(link)}`,
+  link.items.every((i) => i.frequency === undefined) ? "terms: one payment (nothing recurs)" : `terms: ${formatBillingTerms(link.terms)}, billing starts ${startText(link)}`,
   ...(link.orderDiscount === undefined ? [] : [`order discount: ${link.orderDiscount._tag === "Percent" ? `${link.orderDiscount.ppm / 10_000}%` : money(link.orderDiscount.amount, link.currency)}`]),
   `language: ${link.language}${link.locale === undefined ? "" : `, locale ${link.locale}`}; payment types: ${link.paymentTypes.join(", ")}`,
   `addresses: billing ${link.collectBillingAddress ? "yes" : "no"}, shipping ${link.collectShippingAddress ? "yes" : "no"}; discount codes: ${link.allowDiscountCodes ? "yes" : "no"}`,

@@ -54,7 +54,7 @@ describe(`links: the article's rules refused with exit 2 naming the flag, nothin
     refused(link("--item", "sku=COFFEE", "--slug", "taken"), "--slug", /taken/)
     refused(["links", "create", "--from-contact", "nobody@example.com", "--name", "N", "--item", "Cake", "--price", "30.00"], "--from-contact")
     refused(["links", "update", "taken", "--redirect-url", "ftp://x"], "--redirect-url")
-    refused(["links", "preview", "taken", "--qty", "1=3"], "the quantity of item 1 \\(Coffee 1kg\\) cannot be changed")
+    refused(["links", "preview", "taken", "--qty", "1=3"], "the quantity of item 1", /cannot be changed/)
     refused(["discount-codes", "create", "MORE", "--off", "150%"], "--off")
     refused(["discount-codes", "create", "spring", "--off", "10%"], "CODE", /exists already/)
     expect(journalLength()).toBe(before)
@@ -92,7 +92,7 @@ describe(`links: managing links (${backend})`, () => {
       object: "link_summary", currency: "USD", start_date: "2026-03-01",
       subtotal: { amount: 6700, currency: "USD" }, order_discount: { amount: 200, currency: "USD" }, code_discount: { amount: 650, currency: "USD" },
       due_today: { amount: 5850, currency: "USD" },
-      future_payments: [{ subscription: 0, name: "Coffee 1kg + 1 more", frequency: "monthly", first_date: "2026-04-01", amount: { amount: 5500, currency: "USD" }, payments: 5 }],
+      future_payments: [{ subscription: 0, name: "Coffee 1kg + 2 more", frequency: "monthly", first_date: "2026-04-01", amount: { amount: 5500, currency: "USD" }, payments: 5 }],
       total: { amount: 5850 + 5 * 5500, currency: "USD" }
     })
     expect(cli("links", "preview", "club").stdout).toContain("due today: 47.00 USD")
