@@ -95,7 +95,7 @@ describe(`links: managing links (${backend})`, () => {
       future_payments: [{ subscription: 0, name: "Coffee 1kg + 2 more", frequency: "monthly", first_date: "2026-04-01", amount: { amount: 5500, currency: "USD" }, payments: 5 }],
       total: { amount: 5850 + 5 * 5500, currency: "USD" }
     })
-    expect(cli("links", "preview", "club").stdout).toContain("due today: 47.00 USD")
+    expect(cli("links", "preview", "club").stdout).toContain("due today: 25.50 USD (27.50 USD less 2.00 USD off)")
 
     const updated = cli("links", "update", "club", "--json", "--name", "Coffee club 2", "--redirect-url", "none", "--terms", "auto-renew")
     expect(updated.code, updated.stderr).toBe(0)
