@@ -141,6 +141,83 @@ export class SettingsApi extends HttpApiGroup.make("settings")
   .prefix("/v1/settings")
 {}
 
+const OptionalBoolean = Schema.optional(Schema.Boolean)
+const OptionalInt = Schema.optional(Schema.Int)
+
+/** A payment link's settings: the strings of `links create`'s flags (items are its SPECs), booleans for yes/no. */
+const linkSettings = {
+  name: OptionalString,
+  currency: OptionalString,
+  items: Schema.optional(Schema.Array(Schema.String)),
+  terms: OptionalString,
+  start: OptionalString,
+  delay_days: OptionalInt,
+  delay_months: OptionalInt,
+  order_discount: OptionalString,
+  checkout_text: OptionalString,
+  confirmation_text: OptionalString,
+  redirect_url: Schema.optional(Schema.NullOr(Schema.String)),
+  language: OptionalString,
+  locale: OptionalString,
+  payment_types: Schema.optional(Schema.Array(Schema.String)),
+  collect_billing_address: OptionalBoolean,
+  collect_shipping_address: OptionalBoolean,
+  allow_discount_codes: OptionalBoolean,
+  contact_fields: Schema.optional(Schema.Array(Schema.String)),
+  completed_payments_limit: Schema.optional(Schema.NullOr(Schema.Int))
+}
+
+const LinkRef = { link: Schema.String }
+
+export class PaymentLinksApi extends HttpApiGroup.make("payment_links")
+  .add(
+    HttpApiEndpoint.post("create", "/", {
+      payload: Schema.Struct({ ...linkSettings, slug: OptionalString, from_contact: OptionalString, price: OptionalString }),
+      success: Resource.pipe(HttpApiSchema.status(201)),
+      error: errors
+    }),
+    HttpApiEndpoint.get("list", "/", { query: { ...page, status: OptionalString }, success: List, error: errors }),
+    HttpApiEndpoint.get("show", "/:link", { params: LinkRef, success: Resource, error: errors }),
+    HttpApiEndpoint.post("update", "/:link", { params: LinkRef, payload: Schema.Struct(linkSettings), success: Resource, error: errors }),
+    HttpApiEndpoint.post("clone", "/:link/clone", { params: LinkRef, payload: Schema.Struct({ name: OptionalString, slug: OptionalString }), success: Resource.pipe(HttpApiSchema.status(201)), error: errors }),
+    HttpApiEndpoint.post("off", "/:link/off", { params: LinkRef, success: Resource, error: errors }),
+    HttpApiEndpoint.post("on", "/:link/on", { params: LinkRef, success: Resource, error: errors }),
+    HttpApiEndpoint.delete("delete", "/:link", { params: LinkRef, success: Resource, error: errors }),
+    // What a buyer pays, nothing written: include=2,3 (item numbers from 1), qty=1=3, price=3=10.00 (comma-separated), code=CODE.
+    HttpApiEndpoint.get("preview", "/:link/preview", {
+      params: LinkRef,
+      query: { include: OptionalString, qty: OptionalString, price: OptionalString, code: OptionalString },
+      success: Resource,
+      error: errors
+    })
+  )
+  .prefix("/v1/payment_links")
+{}
+
+const CodeRef = { code: Schema.String }
+
+export class DiscountCodesApi extends HttpApiGroup.make("discount_codes")
+  .add(
+    HttpApiEndpoint.post("create", "/", {
+      payload: Schema.Struct({ code: Schema.String, off: Schema.String, currency: OptionalString, duration: OptionalString, expires_on: OptionalString, max_redemptions: OptionalInt }),
+      success: Resource.pipe(HttpApiSchema.status(201)),
+      error: errors
+    }),
+    HttpApiEndpoint.get("list", "/", { query: page, success: List, error: errors }),
+    HttpApiEndpoint.get("show", "/:code", { params: CodeRef, success: Resource, error: errors }),
+    HttpApiEndpoint.post("update", "/:code", {
+      params: CodeRef,
+      payload: Schema.Struct({ expires_on: Schema.optional(Schema.NullOr(Schema.String)), max_redemptions: Schema.optional(Schema.NullOr(Schema.Int)) }),
+      success: Resource,
+      error: errors
+    }),
+    HttpApiEndpoint.post("off", "/:code/off", { params: CodeRef, success: Resource, error: errors }),
+    HttpApiEndpoint.post("on", "/:code/on", { params: CodeRef, success: Resource, error: errors }),
+    HttpApiEndpoint.delete("delete", "/:code", { params: CodeRef, success: Resource, error: errors })
+  )
+  .prefix("/v1/discount_codes")
+{}
+
 export class Api extends HttpApi.make("billcycle")
   .add(ContactsApi)
   .add(ProductsApi)
@@ -149,6 +226,8 @@ export class Api extends HttpApi.make("billcycle")
   .add(EventsApi)
   .add(OutboxApi)
   .add(SettingsApi)
+  .add(PaymentLinksApi)
+  .add(DiscountCodesApi)
   // Unknown fields are refused (400), not ignored: a misspelt field must not pass silently.
   .annotate(HttpApi.PayloadParseOptions, { onExcessProperty: "error" })
   .annotate(HttpApi.QueryParseOptions, { onExcessProperty: "error" })

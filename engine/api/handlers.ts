@@ -20,6 +20,12 @@ import {
 import { subscriptionStatuses } from "../domain/index.ts"
 import type { PendingQuery } from "postgres"
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
+import type { LinkRequest } from "../checkout/index.ts"
+import {
+  changeDiscountCode, clonePaymentLink, codeJson, createDiscountCode, createPaymentLinkFromRequest, createSimpleLink, deleteDiscountCode, deletePaymentLink,
+  discountCodeRows, linkJson, paymentLinkRows, previewPaymentLink, showDiscountCode, showPaymentLink, summaryJson, switchPaymentLink, updatePaymentLinkFromRequest
+} from "../checkout/index.ts"
+import type { LinkField } from "../domain/index.ts"
 
 /** The API key of the request being served (set by the guard, server.ts). */
 export const CurrentApiKey = Context.Reference<ApiKeyRow | undefined>("billcycle/engine/api/CurrentApiKey", { defaultValue: () => undefined })
@@ -285,4 +291,174 @@ export const SettingsHandlers = HttpApiBuilder.group(Api, "settings", (h) =>
   h.handle("show", () =>
     store(listSettings).pipe(Effect.map((rows) => ({ object: "settings", ...Object.fromEntries(rows.map((r) => [r.key, r.value])) })))))
 
-export const handlersLayer = Layer.mergeAll(ContactsHandlers, ProductsHandlers, SubscriptionsHandlers, InvoicesHandlers, EventsHandlers, OutboxHandlers, SettingsHandlers)
+/** A checkout refusal's field in the API's names: `items[0]` for an item's rule (0-based, as in the JSON array). */
+const linkApiField: Record<LinkField, string> = {
+  name: "name", slug: "slug", currency: "currency", items: "items", item: "items", "item.unitPrice": "items", "item.quantity": "items",
+  "item.editableQuantity": "items", "item.ownPrice": "items", "item.discount": "items", "item.taxRate": "items", "item.frequency": "items",
+  terms: "terms", start: "start", orderDiscount: "order_discount", redirectUrl: "redirect_url", paymentTypes: "payment_types",
+  language: "language", locale: "locale", contactFields: "contact_fields", completedPaymentsLimit: "completed_payments_limit"
+}
+const codeApiField: Record<string, string> = { code: "code", off: "off", currency: "currency", duration: "duration", expiresOn: "expires_on", maxRedemptions: "max_redemptions" }
+
+/** A checkout use case's bad input as a problem naming the JSON field: typed refusals by their field, text by its flag. */
+const checkoutProblem = (e: BadInput) => {
+  const r = e.refusal as { _tag?: string; field?: string; item?: number; problem?: string; ref?: string } | undefined
+  switch (r?._tag) {
+    case "PaymentLinkInvalid": {
+      const field = linkApiField[r.field as LinkField]
+      const at = r.item === undefined ? field : `${field}[${r.item}]`
+      return r.field === "slug" && /taken/.test(r.problem ?? "")
+        ? new Conflict({ code: "already_exists", message: `${at}: ${r.problem}`, field: at })
+        : new InvalidRequest({ code: "invalid_input", message: `${at}: ${r.problem}`, field: at })
+    }
+    case "DiscountCodeInvalid":
+      return /exists already/.test(r.problem ?? "")
+        ? new Conflict({ code: "already_exists", message: `code: ${r.problem}`, field: "code" })
+        : new InvalidRequest({ code: "invalid_input", message: `${codeApiField[r.field!]}: ${r.problem}`, field: codeApiField[r.field!] })
+    case "PaymentLinkNotFound":
+      return new NotFound({ code: "not_found", message: `no payment link ${r.ref}` })
+    case "DiscountCodeNotFound":
+      return /^--code/.test(e.message)
+        ? new InvalidRequest({ code: "resource_missing", message: `code: no discount code ${r.ref}`, field: "code" })
+        : new NotFound({ code: "not_found", message: `no discount code ${r.ref}` })
+    case "BuyerChoiceRefused":
+      return new InvalidRequest({ code: "invalid_input", message: r.problem!, field: /quantity/.test(r.problem!) ? "qty" : /price/.test(r.problem!) ? "price" : "include" })
+    case "DiscountCodeUnusable":
+      return new InvalidRequest({ code: "invalid_input", message: `code: ${r.problem}`, field: "code" })
+  }
+  // Text a field does not take: `--item 2 (…)` → items[1], `--redirect-url` → redirect_url.
+  const item = /^--item (\d+)/.exec(e.message)
+  if (item !== null) return new InvalidRequest({ code: "invalid_input", message: e.message, field: `items[${Number(item[1]) - 1}]` })
+  const m = /^--([a-z-]+)/.exec(e.message)
+  const flag = m === null ? undefined : m[1]!.replace(/-/g, "_")
+  const field = flag === undefined ? undefined : ({ from_contact: "from_contact", contact_field: "contact_fields", billing_address: "collect_billing_address", shipping_address: "collect_shipping_address", discount_codes: "allow_discount_codes", item: "items", qty: "qty" } as Record<string, string>)[flag] ?? flag
+  return new InvalidRequest({ code: "invalid_input", message: e.message, field })
+}
+
+/** Store work of the checkout room, as the request's API key, its refusals worded with the API's fields. */
+const checkoutStore = <A>(work: (sql: Sql) => Promise<A>) =>
+  Effect.gen(function*() {
+    const key = yield* CurrentApiKey
+    const source = key === undefined ? "api" : `api:${key.name}`
+    return yield* runSql((sql) => journalSource.run(source, () => work(sql)))
+  }).pipe(Effect.catchTags({ BadInput: (e) => Effect.fail(checkoutProblem(e)), DatabaseError: (e) => Effect.die(e) }))
+
+type LinkSettingsPayload = {
+  readonly name?: string | undefined; readonly currency?: string | undefined; readonly items?: ReadonlyArray<string> | undefined; readonly terms?: string | undefined
+  readonly start?: string | undefined; readonly delay_days?: number | undefined; readonly delay_months?: number | undefined; readonly order_discount?: string | undefined
+  readonly checkout_text?: string | undefined; readonly confirmation_text?: string | undefined; readonly redirect_url?: string | null | undefined
+  readonly language?: string | undefined; readonly locale?: string | undefined; readonly payment_types?: ReadonlyArray<string> | undefined
+  readonly collect_billing_address?: boolean | undefined; readonly collect_shipping_address?: boolean | undefined; readonly allow_discount_codes?: boolean | undefined
+  readonly contact_fields?: ReadonlyArray<string> | undefined; readonly completed_payments_limit?: number | null | undefined
+}
+
+const linkRequestOf = (p: LinkSettingsPayload): LinkRequest => ({
+  name: p.name, currency: p.currency, items: p.items, terms: p.terms, start: p.start,
+  delayDays: p.delay_days === undefined ? undefined : String(p.delay_days), delayMonths: p.delay_months === undefined ? undefined : String(p.delay_months),
+  orderDiscount: p.order_discount, checkoutText: p.checkout_text, confirmationText: p.confirmation_text,
+  redirectUrl: p.redirect_url === null ? "none" : p.redirect_url, language: p.language, locale: p.locale,
+  paymentTypes: p.payment_types === undefined ? undefined : p.payment_types.join(","),
+  collectBillingAddress: p.collect_billing_address, collectShippingAddress: p.collect_shipping_address, allowDiscountCodes: p.allow_discount_codes,
+  contactFields: p.contact_fields,
+  completedPaymentsLimit: p.completed_payments_limit === null ? "none" : p.completed_payments_limit === undefined ? undefined : String(p.completed_payments_limit)
+})
+
+const commaList = (v: string | undefined) => (v === undefined ? undefined : v.split(",").map((x) => x.trim()).filter((x) => x !== ""))
+
+export const PaymentLinksHandlers = HttpApiBuilder.group(Api, "payment_links", (h) =>
+  h.handle("create", ({ payload }) =>
+    Effect.gen(function*() {
+      const ctx = yield* context
+      const { slug, from_contact, price, ...settings } = payload
+      if (from_contact !== undefined) {
+        const others = Object.entries(settings).filter(([k, v]) => v !== undefined && !["name", "items", "currency"].includes(k)).map(([k]) => k)
+        if (others.length > 0) return yield* invalid(others[0]!, `${others[0]}: a simple link (from_contact) is one one-time payment; create a full link without from_contact`)
+        if (settings.name === undefined) return yield* invalid("name", "name: a simple link needs a name")
+        if (settings.items?.length !== 1) return yield* invalid("items", "items: a simple link has one item: [\"NAME\"]")
+        if (price === undefined) return yield* invalid("price", "price: a simple link needs the item's one-time price")
+        const link = yield* checkoutStore((sql) => createSimpleLink(sql, ctx.today, { contactEmail: from_contact, name: settings.name!, itemName: settings.items![0]!, price, currency: settings.currency ?? ctx.settings.currency, slug }))
+        return linkJson(link)
+      }
+      if (price !== undefined) return yield* invalid("price", "price: only with from_contact (otherwise price=… in items)")
+      const link = yield* checkoutStore((sql) => createPaymentLinkFromRequest(sql, ctx.today, linkRequestOf(settings), { slug, defaultCurrency: ctx.settings.currency }))
+      return linkJson(link)
+    }))
+    .handle("list", ({ query }) =>
+      Effect.gen(function*() {
+        const status = yield* oneOf("status", query.status, ["on", "off"])
+        return yield* pageOf((sql) => paymentLinkRows(sql, { active: status === undefined ? undefined : status === "on" }), query, (r) => ({ object: "payment_link", ...r }))
+      }))
+    .handle("show", ({ params }) => checkoutStore((sql) => showPaymentLink(sql, params.link)).pipe(Effect.map(linkJson)))
+    .handle("update", ({ params, payload }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        return linkJson(yield* checkoutStore((sql) => updatePaymentLinkFromRequest(sql, ctx.today, params.link, linkRequestOf(payload))))
+      }))
+    .handle("clone", ({ params, payload }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        return linkJson(yield* checkoutStore((sql) => clonePaymentLink(sql, ctx.today, params.link, { name: payload.name, slug: payload.slug })))
+      }))
+    .handle("off", ({ params }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        const r = yield* checkoutStore((sql) => switchPaymentLink(sql, ctx.today, params.link, false))
+        return { ...linkJson(r.link), changed: r.changed }
+      }))
+    .handle("on", ({ params }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        const r = yield* checkoutStore((sql) => switchPaymentLink(sql, ctx.today, params.link, true))
+        return { ...linkJson(r.link), changed: r.changed }
+      }))
+    .handle("delete", ({ params }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        const link = yield* checkoutStore((sql) => deletePaymentLink(sql, ctx.today, params.link))
+        return { ...linkJson(link), deleted: true }
+      }))
+    .handle("preview", ({ params, query }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        const { link, summary } = yield* checkoutStore((sql) => previewPaymentLink(sql, ctx.today, params.link, { include: commaList(query.include), quantities: commaList(query.qty), prices: commaList(query.price), code: query.code }))
+        return { ...summaryJson(summary), link: link.id }
+      })))
+
+export const DiscountCodesHandlers = HttpApiBuilder.group(Api, "discount_codes", (h) =>
+  h.handle("create", ({ payload }) =>
+    Effect.gen(function*() {
+      const ctx = yield* context
+      const code = yield* checkoutStore((sql) => createDiscountCode(sql, ctx.today, {
+        code: payload.code, off: payload.off, currency: payload.currency, duration: payload.duration, expiresOn: payload.expires_on,
+        maxRedemptions: payload.max_redemptions === undefined ? undefined : String(payload.max_redemptions)
+      }, ctx.settings.currency))
+      return codeJson(code)
+    }))
+    .handle("list", ({ query }) => pageOf(discountCodeRows, query, (r) => ({ object: "discount_code", ...r })))
+    .handle("show", ({ params }) => checkoutStore((sql) => showDiscountCode(sql, params.code)).pipe(Effect.map(codeJson)))
+    .handle("update", ({ params, payload }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        const code = yield* checkoutStore((sql) => changeDiscountCode(sql, ctx.today, params.code, {
+          expiresOn: payload.expires_on === null ? "none" : payload.expires_on,
+          maxRedemptions: payload.max_redemptions === null ? "none" : payload.max_redemptions === undefined ? undefined : String(payload.max_redemptions)
+        }))
+        return codeJson(code)
+      }))
+    .handle("off", ({ params }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        return codeJson(yield* checkoutStore((sql) => changeDiscountCode(sql, ctx.today, params.code, { active: false })))
+      }))
+    .handle("on", ({ params }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        return codeJson(yield* checkoutStore((sql) => changeDiscountCode(sql, ctx.today, params.code, { active: true })))
+      }))
+    .handle("delete", ({ params }) =>
+      Effect.gen(function*() {
+        const ctx = yield* context
+        return { ...codeJson(yield* checkoutStore((sql) => deleteDiscountCode(sql, ctx.today, params.code))), deleted: true }
+      })))
+
+export const handlersLayer = Layer.mergeAll(ContactsHandlers, ProductsHandlers, SubscriptionsHandlers, InvoicesHandlers, EventsHandlers, OutboxHandlers, SettingsHandlers, PaymentLinksHandlers, DiscountCodesHandlers)

@@ -7,20 +7,26 @@
  * its journal event (`payment_link.*`, written by `writeJournal`).
  */
 import { randomBytes } from "node:crypto"
-import type { BuyerChoices, CalendarDate, PaymentLink, PaymentLinkSettings } from "../domain/index.ts"
-import { BuyerChoiceRefused, PaymentLinkInvalid, PaymentLinkNotFound } from "../domain/index.ts"
+import type { BuyerChoices, CalendarDate, DiscountCode, PaymentLink, PaymentLinkSettings } from "../domain/index.ts"
+import { BuyerChoiceRefused, DiscountCodeNotFound, parseMajorAmount, PaymentLinkInvalid, PaymentLinkNotFound } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../store/index.ts"
 import { InputError, writeJournal } from "../store/index.ts"
-import { paymentLinkProblem } from "./linkRules.ts"
+import type { LinkRequest } from "./linkRequest.ts"
+import { newLinkDefaults, readLinkSettings } from "./linkRequest.ts"
+import { discountCodeUsable, paymentLinkProblem } from "./linkRules.ts"
 import type { LinkSummary } from "./linkSummary.ts"
 import { linkSummary } from "./linkSummary.ts"
-import { insertPaymentLink, markPaymentLinkDeleted, paymentLinkByRef, paymentLinkBySlug, replacePaymentLink, setPaymentLinkActive } from "./repository.ts"
+import { contactIdByEmail, discountCodeByRef, insertPaymentLink, markPaymentLinkDeleted, paymentLinkByRef, paymentLinkBySlug, replacePaymentLink, setPaymentLinkActive } from "./repository.ts"
 
 type Refusal = PaymentLinkInvalid | PaymentLinkNotFound
 
 /** Throws a typed refusal as an InputError's cause (rolls the transaction back; the doors word it). */
 export const refuseLink = (error: Refusal): never => {
   throw new InputError(error._tag === "PaymentLinkNotFound" ? `no payment link ${error.ref}` : error.problem, { cause: error })
+}
+
+const bad = (message: string): never => {
+  throw new InputError(message)
 }
 
 const slugPattern = /^[A-Za-z0-9_-]{4,64}$/
@@ -105,13 +111,98 @@ export const deletePaymentLink = (sql: Sql, today: CalendarDate, ref: string): P
 /** A link by id or slug (not deleted), or the typed refusal. */
 export const showPaymentLink = (sql: Sql, ref: string): Promise<PaymentLink> => found(sql, ref, false)
 
+/** The choices of a preview as text: item numbers (1-based) to include, `N=Q` quantities, `N=AMOUNT` prices, a code. */
+export interface PreviewRequest {
+  readonly include?: ReadonlyArray<string> | undefined
+  readonly quantities?: ReadonlyArray<string> | undefined
+  readonly prices?: ReadonlyArray<string> | undefined
+  readonly code?: string | undefined
+}
+
+const itemNumber = (flag: string, text: string, count: number): number => {
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN
+  return Number.isSafeInteger(n) && n >= 1 && n <= count ? n - 1 : bad(`${flag}: expected an item number from 1 to ${count}, got "${text}"`)
+}
+
+const pairs = (flag: string, texts: ReadonlyArray<string>, count: number) =>
+  texts.map((t) => {
+    const eq = t.indexOf("=")
+    if (eq < 0) bad(`${flag}: expected ITEM=VALUE such as 2=3, got "${t}"`)
+    return [itemNumber(flag, t.slice(0, eq), count), t.slice(eq + 1).trim()] as const
+  })
+
+/** A buyer's choices read from text for `link`: `--include`, `--qty`, `--price`, `--code`. */
+export const readChoices = async (sql: Sql | TransactionSql, link: PaymentLink, r: PreviewRequest, today: CalendarDate): Promise<BuyerChoices> => {
+  const items = new Map<number, { include?: boolean; quantity?: number; unitPrice?: number }>()
+  const at = (i: number) => items.get(i) ?? (items.set(i, {}), items.get(i)!)
+  for (const t of r.include ?? []) at(itemNumber("--include", t, link.items.length)).include = true
+  for (const [i, v] of pairs("--qty", r.quantities ?? [], link.items.length)) {
+    const q = /^\d+$/.test(v) ? Number(v) : NaN
+    at(i).quantity = Number.isSafeInteger(q) ? q : bad(`--qty: expected a whole number for item ${i + 1}, got "${v}"`)
+  }
+  for (const [i, v] of pairs("--price", r.prices ?? [], link.items.length)) {
+    const p = parseMajorAmount(v, link.currency)
+    at(i).unitPrice = typeof p === "string" ? bad(`--price: item ${i + 1}: ${p}`) : p
+  }
+  let discountCode: DiscountCode | undefined
+  if (r.code !== undefined) {
+    discountCode = await discountCodeByRef(sql, r.code)
+    if (discountCode === undefined) throw new InputError(`--code: no discount code ${r.code}`, { cause: new DiscountCodeNotFound({ ref: r.code }) })
+    const unusable = discountCodeUsable(discountCode, link, today)
+    if (unusable !== undefined) throw new InputError(`--code: ${unusable.problem}`, { cause: unusable })
+  }
+  return { items, discountCode }
+}
+
 /** What a buyer would pay today with these choices: the link's summary, nothing written. */
-export const previewPaymentLink = async (sql: Sql, today: CalendarDate, ref: string, choices: BuyerChoices): Promise<{ link: PaymentLink; summary: LinkSummary }> => {
+export const previewPaymentLink = async (sql: Sql, today: CalendarDate, ref: string, choices: BuyerChoices | PreviewRequest): Promise<{ link: PaymentLink; summary: LinkSummary }> => {
   const link = await found(sql, ref, false)
+  const read = "include" in choices || "quantities" in choices || "prices" in choices || "code" in choices
+    ? await readChoices(sql, link, choices as PreviewRequest, today)
+    : choices as BuyerChoices
   try {
-    return { link, summary: linkSummary(link, choices, today) }
+    return { link, summary: linkSummary(link, read, today) }
   } catch (e) {
     if (e instanceof BuyerChoiceRefused) throw new InputError(e.problem, { cause: e })
     throw e
   }
+}
+
+/** A link created from text (the CLI's flags, the API's fields): read, then checked and saved as `createPaymentLink`. */
+export const createPaymentLinkFromRequest = async (sql: Sql, today: CalendarDate, request: LinkRequest, options: { readonly slug?: string | undefined; readonly defaultCurrency: string }): Promise<PaymentLink> => {
+  if (request.name === undefined) bad("--name: a link needs an internal name")
+  if (request.items === undefined || request.items.length === 0) bad("--item: a link needs at least one item")
+  const settings = await readLinkSettings(sql, request, newLinkDefaults(request.currency?.toUpperCase() ?? options.defaultCurrency))
+  return createPaymentLink(sql, today, settings, { slug: options.slug })
+}
+
+/**
+ * A simple link made from a contact (reference): a name, one item and a one-time price; it switches off
+ * after one payment (a completed-payments limit of 1).
+ */
+export const createSimpleLink = async (
+  sql: Sql,
+  today: CalendarDate,
+  input: { readonly contactEmail: string; readonly name: string; readonly itemName: string; readonly price: string; readonly currency: string; readonly slug?: string | undefined }
+): Promise<PaymentLink> => {
+  const contactId = await contactIdByEmail(sql, input.contactEmail)
+  if (contactId === undefined) bad(`--from-contact: no contact with email ${input.contactEmail} (add it with: billcycle contacts add --email ${input.contactEmail})`)
+  const currency = input.currency.toUpperCase()
+  const price = parseMajorAmount(input.price, currency)
+  if (typeof price === "string") bad(`--price: ${price}`)
+  const settings: PaymentLinkSettings = {
+    ...newLinkDefaults(currency),
+    name: input.name,
+    items: [{ name: input.itemName, unitPrice: price as number, quantity: 1, frequency: undefined, optional: false }],
+    completedPaymentsLimit: 1
+  }
+  return createPaymentLink(sql, today, settings, { slug: input.slug, fromContactId: contactId })
+}
+
+/** An update from text: what the request names replaces what the link has; every rule checked again. */
+export const updatePaymentLinkFromRequest = async (sql: Sql, today: CalendarDate, ref: string, request: LinkRequest): Promise<PaymentLink> => {
+  if (Object.values(request).every((v) => v === undefined)) bad("nothing to update: give a setting to change, such as --name or --item")
+  const link = await found(sql, ref, false)
+  const settings = await readLinkSettings(sql, request, link)
+  return updatePaymentLink(sql, today, ref, () => settings)
 }

@@ -346,3 +346,49 @@ export const redeemDiscountCode = async (sql: Runner, id: number): Promise<boole
   (await sql`
     update discount_codes set redemptions = redemptions + 1
     where id = ${id} and active and deleted_on is null and (max_redemptions is null or redemptions < max_redemptions) returning id`).length === 1
+
+/** The id of the contact with this email (any case), for a simple link made from a contact. */
+export const contactIdByEmail = async (sql: Runner, email: string): Promise<number | undefined> =>
+  (await sql<Array<{ id: number }>>`select id::int as id from contacts where lower(email) = lower(${email})`)[0]?.id
+
+/** One row per link not deleted, for the lists of both doors (the CLI pages it, the API by cursor). */
+export interface PaymentLinkListRow {
+  id: number
+  slug: string
+  name: string
+  currency: string
+  active: boolean
+  items: number
+  completed_payments: number
+  completed_payments_limit: number | null
+  created_on: string
+}
+
+export const paymentLinkRows = (sql: Runner, filter: { readonly active?: boolean | undefined } = {}) =>
+  sql<Array<PaymentLinkListRow>>`
+    select l.id::int as id, l.slug, l.name, l.currency, l.active,
+      (select count(*)::int from payment_link_items i where i.link_id = l.id) as items,
+      l.completed_payments, l.completed_payments_limit, l.created_on::text as created_on
+    from payment_links l
+    where l.deleted_on is null ${filter.active === undefined ? sql`` : sql`and l.active = ${filter.active}`}
+    order by l.id`
+
+export interface DiscountCodeListRow {
+  id: number
+  code: string
+  percent_ppm: number | null
+  amount: number | null
+  currency: string | null
+  duration: string
+  duration_payments: number | null
+  expires_on: string | null
+  max_redemptions: number | null
+  redemptions: number
+  active: boolean
+}
+
+export const discountCodeRows = (sql: Runner) =>
+  sql<Array<DiscountCodeListRow>>`
+    select id::int as id, code, percent_ppm, amount::float8 as amount, currency, duration, duration_payments, expires_on::text as expires_on,
+      max_redemptions, redemptions, active
+    from discount_codes where deleted_on is null order by id`

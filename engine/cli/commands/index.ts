@@ -15,6 +15,7 @@ import { analyticsCommand } from "./analytics.ts"
 import { serveCommand } from "./serve.ts"
 import { apiKeysCommand } from "./apiKeys.ts"
 import { webhooksCommand } from "./webhooks.ts"
+import { discountCodesCommand, linksCommand } from "./links.ts"
 import { invoicesCommand, listsCommand, outboxCommand, tasksCommand } from "./invoices.ts"
 
-export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, clockCommand, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand, rulesCommand, enrollmentsCommand, reportCommand, analyticsCommand, serveCommand, apiKeysCommand, webhooksCommand, demoCommand] as const
+export const commands = [settingsCommand, dbCommand, productsCommand, contactsCommand, subscriptionsCommand, linksCommand, discountCodesCommand, importCommand, exportCommand, scheduleCommand, ...engineCommands, clockCommand, invoicesCommand, renderCommand, templatesCommand, eventsCommand, outboxCommand, tasksCommand, listsCommand, rulesCommand, enrollmentsCommand, reportCommand, analyticsCommand, serveCommand, apiKeysCommand, webhooksCommand, demoCommand] as const

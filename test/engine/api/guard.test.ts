@@ -139,7 +139,12 @@ describe("OpenAPI", () => {
       ["post", "/v1/subscriptions"], ["get", "/v1/subscriptions"], ["get", "/v1/subscriptions/{id}"], ["post", "/v1/subscriptions/{id}"],
       ["post", "/v1/subscriptions/{id}/cancel"], ["post", "/v1/subscriptions/{id}/pause"], ["post", "/v1/subscriptions/{id}/resume"], ["delete", "/v1/subscriptions/{id}"],
       ["get", "/v1/invoices"], ["get", "/v1/invoices/{id}"], ["post", "/v1/invoices/{id}/pay"], ["get", "/v1/events"],
-      ["get", "/v1/outbox"], ["post", "/v1/outbox/{id}/retry"], ["get", "/v1/settings"]
+      ["get", "/v1/outbox"], ["post", "/v1/outbox/{id}/retry"], ["get", "/v1/settings"],
+      ["post", "/v1/payment_links"], ["get", "/v1/payment_links"], ["get", "/v1/payment_links/{link}"], ["post", "/v1/payment_links/{link}"],
+      ["post", "/v1/payment_links/{link}/clone"], ["post", "/v1/payment_links/{link}/off"], ["post", "/v1/payment_links/{link}/on"],
+      ["delete", "/v1/payment_links/{link}"], ["get", "/v1/payment_links/{link}/preview"],
+      ["post", "/v1/discount_codes"], ["get", "/v1/discount_codes"], ["get", "/v1/discount_codes/{code}"], ["post", "/v1/discount_codes/{code}"],
+      ["post", "/v1/discount_codes/{code}/off"], ["post", "/v1/discount_codes/{code}/on"], ["delete", "/v1/discount_codes/{code}"]
     ]
     const documented = Object.entries(doc.json.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
     expect(documented.sort()).toEqual(routes.map(([m, p]) => `${m} ${p}`).sort())
