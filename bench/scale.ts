@@ -1,8 +1,10 @@
 /**
  * Scale-out benchmark: N monthly renewals (default 200,000) due on one day on
  * the local PostgreSQL server, billed by 1, 2 and 4 engine processes started
- * together (`bin/billcycle engine --once`, each its own OS process, sharing
- * the work through FOR UPDATE SKIP LOCKED). For each: renewals per second
+ * together (each its own OS process running the tick of `billcycle engine
+ * --once`, bench/scaleEngine.ts, sharing the work through FOR UPDATE SKIP
+ * LOCKED; the outbox's messages are queued, their delivery is timed apart by
+ * bench/simulate.ts). For each: renewals per second
  * (wall time from the first start to the last exit), the peak RSS of each
  * process, and the once-only checks in SQL. Run twice: every token pm_ok
  * (each subscription exactly one invoice and exactly one successful gateway
@@ -46,7 +48,9 @@ const admin = (statement: string) => {
   const r = spawnSync("psql", [urlOf("postgres"), "-v", "ON_ERROR_STOP=1", "-qc", statement], { encoding: "utf8" })
   if (r.status !== 0) throw new Error(`${statement}: ${r.stderr.trim()}`)
 }
-const billcycle = new URL("../bin/billcycle", import.meta.url).pathname
+const scaleEngine = new URL("./scaleEngine.ts", import.meta.url).pathname
+/** bin/billcycle's Node flags (the small young generation keeps an engine's batches under 300 MB RSS). */
+const engineNodeFlags = ["--disable-warning=ExperimentalWarning", "--max-semi-space-size=8"]
 const repoRoot = new URL("..", import.meta.url).pathname
 
 /** Token lists cycled over the seeded contacts: all pm_ok, or 5% pm_timeout and 5% pm_declined. */
@@ -82,10 +86,10 @@ interface EngineRun {
   readonly peakRssMb: number
 }
 
-/** One `engine --once` process: its exit, what its tick invoiced (its JSON log), its peak RSS. */
+/** One engine process (one tick): its exit, what it invoiced (its JSON summary), its peak RSS. */
 const runEngine = (now: string): Promise<EngineRun> =>
   new Promise((resolve) => {
-    const child = spawn(billcycle, ["engine", "--once", "--now", now, "--batch", batch, "--log-format", "json"], {
+    const child = spawn(process.execPath, [...engineNodeFlags, scaleEngine, now, batch], {
       cwd: repoRoot,
       env: { ...process.env, DATABASE_URL: urlOf(dbName), BILLCYCLE_DB_SCHEMA: "" },
       stdio: ["ignore", "pipe", "pipe"]
@@ -184,7 +188,7 @@ const scenario = async (engines: number, mix: "clean" | "mix") => {
   }
 }
 
-console.log(`scale: ${fmt(N)} monthly renewals due on one day, engine --once processes started together (batch ${batch})`)
+console.log(`scale: ${fmt(N)} monthly renewals due on one day, engine processes started together (batch ${batch})`)
 const results = []
 for (const mix of mixes) for (const engines of engineCounts) results.push(await scenario(engines, mix))
 const tps = await pgbenchTps()
