@@ -36,7 +36,7 @@ beforeAll(async () => {
   await admin.unsafe(`alter database ${name} set default_transaction_read_only = on`)
   const migrated = runCli(["db", "migrate", "--db", primary], { env })
   expect(migrated.code, migrated.stderr).toBe(0)
-}, 120_000)
+}, 300_000)
 
 afterAll(async () => {
   await admin.unsafe(`drop database if exists ${name} with (force)`)
@@ -54,7 +54,7 @@ describe("report --read-db", () => {
     const rows = JSON.parse(replica.stdout)
     expect(rows[0]).toEqual({ month: "2025-01", mrr: 33.33, arr: 400, subscribers: 2, arpa: 16.67, paused: 0, ltv: null })
     expect(rows[5]).toMatchObject({ month: "2025-06", paused: 1 })
-  }, 60_000)
+  }, 240_000)
 
   it("writes nothing there: a read-only copy serves reports, though as --db (which migrates) it is refused", () => {
     const asPrimary = runCli(["report", "churn", ...range, "--db", urlOf(name)], { env })
@@ -63,7 +63,7 @@ describe("report --read-db", () => {
     const asReplica = runCli(["report", "churn", ...range, "--read-db", urlOf(name)], { env })
     expect(asReplica.code, asReplica.stderr).toBe(0)
     expect(JSON.parse(asReplica.stdout)[4]).toMatchObject({ month: "2025-05", subscribers_start: 4, subscribers_end: 3 })
-  }, 60_000)
+  }, 240_000)
 
   it("a database without a billcycle store is refused with the URL named, and left untouched", async () => {
     const r = runCli(["report", "mrr", ...range, "--read-db", urlOf(emptyName)], { env })
@@ -76,5 +76,5 @@ describe("report --read-db", () => {
     } finally {
       await probe.end()
     }
-  }, 60_000)
+  }, 240_000)
 })
