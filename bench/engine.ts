@@ -8,11 +8,10 @@
  *
  *   node bench/engine.ts [--subscriptions N] [--batch N]
  */
-import { spawnSync } from "node:child_process"
 import { Effect, Layer } from "effect"
 import { BusinessClock, dayTime, EngineState, Gateway, makeEngineState, runTick, TickHooks } from "../engine/runtime/index.ts"
 import type { CalendarDate } from "../engine/domain/index.ts"
-import { fmt, writeResults } from "./harness.ts"
+import { fmt, pgbenchTps, writeResults } from "./harness.ts"
 import { Database, openDatabase } from "../engine/store/index.ts"
 import { Exit, Scope } from "effect"
 import { seedDueSubscriptions } from "../test/seed.ts"
@@ -54,17 +53,7 @@ try {
   const rate = N / seconds
 
   // pgbench on the same server, same run: the baseline.
-  const pgArgs = ["-h", "127.0.0.1", "-U", "postgres"]
-  spawnSync("psql", [...pgArgs, "-d", "test", "-c", "create database billcycle_pgbench"], { encoding: "utf8" })
-  const init = spawnSync("pgbench", [...pgArgs, "-i", "-q", "-s", "5", "billcycle_pgbench"], { encoding: "utf8" })
-  let tps = NaN
-  if (init.status === 0) {
-    const run = spawnSync("pgbench", [...pgArgs, "-c", "2", "-j", "2", "-T", "10", "billcycle_pgbench"], { encoding: "utf8" })
-    const m = /tps = ([\d.]+)/.exec(run.stdout)
-    tps = m === null ? NaN : Number(m[1])
-  } else {
-    console.log(`pgbench could not initialise: ${init.stderr.trim()}`)
-  }
+  const tps = await pgbenchTps()
   console.log(`engine --once: ${fmt(N)} monthly renewals due on one day (batch ${batch})`)
   console.log(`  ${seconds.toFixed(2)} s  ${fmt(rate)} renewals/s  (${fmt(counts!.invoices)} invoices, ${fmt(counts!.events)} events, ${fmt(counts!.outbox)} messages, ${fmt(counts!.ledger)} gateway charges)`)
   console.log(`  engine process CPU: ${(engineCpuShare * 100).toFixed(0)}% of one core (the rest of the time it waits on PostgreSQL)`)

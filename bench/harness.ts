@@ -33,3 +33,26 @@ export const writeResults = (name: string, results: Record<string, unknown>): vo
 }
 
 export const fmt = (n: number): string => Math.round(n).toLocaleString("en-US")
+
+/**
+ * pgbench's TPS on the local PostgreSQL server (TPC-B-like, 2 clients, `seconds` long), in a
+ * database of its own that it drops afterwards: the baseline that engine figures are divided by.
+ */
+export const pgbenchTps = async (seconds = 10): Promise<number> => {
+  const { spawnSync } = await import("node:child_process")
+  const pgArgs = ["-h", "127.0.0.1", "-U", "postgres"]
+  const db = `billcycle_pgbench_${process.pid}`
+  spawnSync("psql", [...pgArgs, "-d", "postgres", "-c", `create database ${db}`], { encoding: "utf8" })
+  try {
+    const init = spawnSync("pgbench", [...pgArgs, "-i", "-q", "-s", "5", db], { encoding: "utf8" })
+    if (init.status !== 0) {
+      console.log(`pgbench could not initialise: ${init.stderr.trim()}`)
+      return NaN
+    }
+    const run = spawnSync("pgbench", [...pgArgs, "-c", "2", "-j", "2", "-T", String(seconds), db], { encoding: "utf8" })
+    const m = /tps = ([\d.]+)/.exec(run.stdout)
+    return m === null ? NaN : Number(m[1])
+  } finally {
+    spawnSync("psql", [...pgArgs, "-d", "postgres", "-c", `drop database if exists ${db}`], { encoding: "utf8" })
+  }
+}

@@ -91,3 +91,17 @@ export const withClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 
 /** What a command that changes subscriptions needs: today in the account's zone and its settings (shared with the HTTP API). */
 export { commandContext } from "../runtime/commandContext.ts"
+
+/**
+ * Runs a read-only `effect` (a report) on a read replica (`--read-db URL`): a
+ * PostgreSQL copy of the store, opened read-only, never migrated, so no write
+ * can reach it; the primary (`--db`) is not opened at all.
+ */
+export const withReadReplica = <A, E, R>(flag: string, url: string, effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      return yield* new UsageError({ message: `${flag}: expected a PostgreSQL URL (postgres://…) of a copy of the store, got "${url}"` })
+    }
+    const schema = process.env["BILLCYCLE_DB_SCHEMA"] || undefined
+    return yield* effect.pipe(Effect.provide(Database.readReplica(url, schema)))
+  })

@@ -11,7 +11,7 @@ import type { Claim, EmbeddedServer } from "./embeddedOwner.ts"
 import { claimEmbeddedDir, commandLabel, describeOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
 import { makeDirs } from "./makeDirs.ts"
 import postgres from "postgres"
-import { migrate } from "./migrate.ts"
+import { migrate, migrations } from "./migrate.ts"
 
 export type Sql = postgres.Sql<{}>
 export type TransactionSql = postgres.TransactionSql<{}>
@@ -88,6 +88,9 @@ export interface DatabaseService {
 export class Database extends Context.Service<Database, DatabaseService>()("billcycle/engine/store/Database") {
   static readonly layer = (target: DatabaseTarget): Layer.Layer<Database, DatabaseError> =>
     Layer.effect(Database, openDatabase(target))
+  /** A read-only copy of the store (see `openReadReplica`), for reports. */
+  static readonly readReplica = (url: string, schema: string | undefined): Layer.Layer<Database, DatabaseError> =>
+    Layer.effect(Database, openReadReplica(url, schema))
 }
 
 const ensureSchema = async (sql: Sql, schema: string | undefined, singleConnection: boolean) => {
@@ -238,6 +241,37 @@ const openEmbedded = (dataDir: string | undefined, schema: string | undefined, l
     }),
     (db) => Effect.promise(() => db.close())
   ).pipe(Effect.map(({ sql }): DatabaseService => ({ sql, kind: "embedded", concurrent: false })))
+
+/**
+ * A read replica for reports (`report --read-db URL`): a PostgreSQL server
+ * holding a copy of the store (a streaming replica, or any copy). Nothing is
+ * ever written there: every session is read-only (`default_transaction_read_only`),
+ * no schema is created and no migration runs (a hot standby refuses both).
+ * The copy must be at this billcycle's schema version, else its columns may
+ * not be what the reports read.
+ */
+export const openReadReplica = (url: string, schema: string | undefined) =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        const options = driverOptions(2, schema)
+        const sql = postgres(url, { ...options, connection: { ...options.connection, default_transaction_read_only: true } }) as Sql
+        try {
+          const [store] = await sql<Array<{ found: boolean }>>`select to_regclass('schema_migrations') is not null as found`
+          if (store?.found !== true) throw new Error("it holds no billcycle store")
+          const [{ version }] = await sql<Array<{ version: number }>>`select coalesce(max(version), 0) as version from schema_migrations` as unknown as [{ version: number }]
+          const latest = migrations[migrations.length - 1]!.version
+          if (version !== latest) throw new Error(`its store is at schema version ${version}, this billcycle reads version ${latest}`)
+        } catch (e) {
+          await sql.end({ timeout: 1 })
+          throw e
+        }
+        return { sql, kind: "server" as const, concurrent: true }
+      },
+      catch: (cause) => new DatabaseError({ message: `cannot read the database at ${redact(url)}: ${messageOf(cause)}`, cause })
+    }),
+    (db) => Effect.promise(() => db.sql.end({ timeout: 5 }))
+  )
 
 export const openDatabase = (target: DatabaseTarget) =>
   target._tag === "Server"

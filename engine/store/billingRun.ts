@@ -346,9 +346,12 @@ export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, i
               c.language as contact_language, c.locale as contact_locale, s.collection_method, 0 as id, '' as number, 0 as total, s.currency`
   const subById = new Map(subs.map((s) => [s.subscription_id, s]))
   // Back to active: unpaid after a successful retry; past due once no overdue invoice is left open.
-  const recovered = await tx<Array<RecoveredRow>>`
+  // The rows are locked by the update above, so their status is as read: a batch of renewals of
+  // active subscriptions (the common case) skips this statement.
+  const behind = subs.filter((s) => s.status === "unpaid" || s.status === "past_due").map((s) => s.subscription_id)
+  const recovered = behind.length === 0 ? [] : await tx<Array<RecoveredRow>>`
     update subscriptions s set status = 'active', updated_at = now()
-    where s.id = any(${subs.map((s) => s.subscription_id)}) and (s.status = 'unpaid' or (s.status = 'past_due' and not exists (
+    where s.id = any(${behind}) and (s.status = 'unpaid' or (s.status = 'past_due' and not exists (
       select 1 from invoices i where i.subscription_id = s.id and i.status = 'open' and i.overdue_on is not null)))
     returning s.id, coalesce(s.billing_anchor, s.start_date) as anchor, s.frequency_unit, s.frequency_count, s.next_billing_date,
               s.terms_payments, s.periods_billed, s.end_date`
@@ -662,7 +665,11 @@ export const createDueRetries = async (sql: Sql, ctx: EngineContext, limit: numb
       join lateral (select * from invoices i where i.subscription_id = s.id and i.status = 'open' and i.collection_method = 'charge'
                     order by i.period_start desc limit 1) i on true
       where s.status = 'unpaid' and s.next_retry_on <= ${ctx.today} and s.parked_at is null
-        and not exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.status in ('pending', 'unknown'))
+        -- One probe per attempt kind, each through an index on invoice_id: a probe on status alone walked
+        -- payment_attempts_unsettled, which after a renewal day holds every settled attempt until vacuum
+        -- (a 200,000-renewal day made the next day's retries take minutes).
+        and not exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'charge' and a.status in ('pending', 'unknown'))
+        and not exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'refund' and a.status in ('pending', 'unknown'))
       order by s.id limit ${limit}
       for update of s skip locked`
     if (rows.length === 0) return []

@@ -77,6 +77,13 @@ describe("billcycle report", () => {
     expect(missing.code).toBe(2)
   })
 
+  it("refuses a --read-db that is not a PostgreSQL URL with exit 2, naming the flag", () => {
+    const r = runCli(["report", "mrr", ...range, "--read-db", join(dir, "copy"), "--db", db])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`--read-db: expected a PostgreSQL URL (postgres://…) of a copy of the store, got "${join(dir, "copy")}"`)
+    expect(existsSync(join(dir, "copy"))).toBe(false)
+  })
+
   it("warns in one line on stderr, naming the currencies, when --currency has no rate for the store's currencies", () => {
     const nok = runCli(["report", "mrr", ...range, "--currency", "NOK", "--db", db])
     expect(nok.code, nok.stderr).toBe(0)

@@ -8,7 +8,7 @@ import type { ReportKind, ReportRow } from "../../../reports/index.ts"
 import { buildReports, buildReportsFromCopy, formatReportCell, readFxFile, reportKinds, revenueReportHtml } from "../../../reports/index.ts"
 import { formatCsv, loadSettings, runSql } from "../../store/index.ts"
 import { isCurrencyCode } from "../../domain/index.ts"
-import { withApp } from "../AppLayer.ts"
+import { withApp, withReadReplica } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { renderTable } from "../table.ts"
 import { Json } from "../GlobalFlags.ts"
@@ -59,10 +59,11 @@ export const reportCommand = Command.make(
     format: Flag.String("format").pipe(Flag.withDescription(`${formats.join(", ")} (default: table, or json with the global --json)`), Flag.optional),
     out: Flag.String("out").pipe(Flag.withDescription("write to FILE (required for parquet)"), Flag.optional),
     full: Flag.Boolean("full").pipe(Flag.withDescription("rebuild the analytics copy from scratch first (default: refresh it with what changed)"), Flag.withDefault(false)),
-    analyticsDir: analyticsDirFlag
+    analyticsDir: analyticsDirFlag,
+    readDb: Flag.String("read-db").pipe(Flag.withDescription("read from this PostgreSQL URL, a read replica (or copy) of the store, instead of --db; nothing is written there"), Flag.optional)
   },
-  (flags) =>
-    withApp(Effect.gen(function*() {
+  (flags) => {
+    const report = Effect.gen(function*() {
       const format = Option.isSome(flags.format) ? flags.format.value : (yield* Json) ? "json" : "table"
       if (!(reportKinds as ReadonlyArray<string>).includes(flags.kind)) return yield* new UsageError({ message: `KIND: expected one of ${reportKinds.join(", ")}, got "${flags.kind}"` })
       if (!monthPattern.test(flags.from)) return yield* new UsageError({ message: `--from: expected a month YYYY-MM, got "${flags.from}"` })
@@ -103,5 +104,8 @@ export const reportCommand = Command.make(
         yield* writeOutFile(flags.out.value, text)
         yield* Console.error(`wrote ${flags.out.value}`)
       } else process.stdout.write(text)
-    }))
+    })
+    // A report only reads: --read-db sends it to a replica, and the primary is not opened.
+    return Option.isSome(flags.readDb) ? withReadReplica("--read-db", flags.readDb.value, report) : withApp(report)
+  }
 ).pipe(Command.withDescription("Recurring revenue, movements, churn, retention, growth and cohorts per month"))
