@@ -10,7 +10,8 @@ import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse 
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createHash } from "node:crypto"
 import { createServer } from "node:http"
-import { claimIdempotencyKey, Database, findApiKey, finishIdempotencyKey, releaseIdempotencyKey } from "../store/index.ts"
+import { failpoint } from "../runtime/index.ts"
+import { answerOnce, CurrentTransaction, Database, findApiKey } from "../store/index.ts"
 import { Api } from "./Api.ts"
 import { CurrentApiKey, handlersLayer } from "./handlers.ts"
 
@@ -109,27 +110,34 @@ const guard = HttpRouter.middleware(
         const idempotencyKey = req.headers["idempotency-key"]
         if (req.method !== "POST" || idempotencyKey === undefined) return yield* served
         if (idempotencyKey.length === 0 || idempotencyKey.length > 255) return problem(400, "invalid_idempotency_key", "Idempotency-Key: 1 to 255 characters", "Idempotency-Key")
-        const claim = yield* run((sql) => claimIdempotencyKey(sql, key.id, idempotencyKey, requestHash(req.method, req.url, text)))
-        switch (claim._tag) {
+        // The request runs inside the transaction that stores its answer (store/idempotencyKeys.ts):
+        // its use cases reach the database through CurrentTransaction, so the change and the
+        // answer commit together or not at all. A 500 is not kept: nothing happened, a retry may run it.
+        const services = yield* Effect.context<HttpServerRequest.HttpServerRequest>()
+        const outcome = yield* Effect.tryPromise({
+          try: (signal) =>
+            answerOnce(db.sql, { apiKeyId: key.id, key: idempotencyKey, requestHash: requestHash(req.method, req.url, text) }, async (tx) => {
+              const response = await Effect.runPromiseWith(services)(served.pipe(Effect.provideService(CurrentTransaction, tx)), { signal })
+              return { answer: { status: response.status, body: bodyText(response), response }, keep: response.status < 500 }
+            }, () => failpoint("api-before-idempotent-commit")),
+          catch: (cause) => cause
+        }).pipe(Effect.catchCause(() => Effect.succeed(undefined)))
+        if (outcome === undefined) return problem(500, "internal_error", "the server failed to answer; nothing was reported to the client")
+        switch (outcome._tag) {
           case "Replay":
-            return HttpServerResponse.text(claim.body, {
-              status: claim.status,
-              contentType: claim.status >= 400 ? problemJson : "application/json",
+            return HttpServerResponse.text(outcome.body, {
+              status: outcome.status,
+              contentType: outcome.status >= 400 ? problemJson : "application/json",
               headers: { "idempotent-replayed": "true" }
             })
           case "Mismatch":
             return problem(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request", "Idempotency-Key")
           case "InProgress":
             return problem(409, "idempotency_key_in_use", "a request with this Idempotency-Key is still running; retry later", "Idempotency-Key")
+          case "Answered":
+            if (outcome.kept) failpoint("api-after-idempotent-commit")
+            return outcome.answer.response
         }
-        const response = yield* served.pipe(Effect.onInterrupt(() => run((sql) => releaseIdempotencyKey(sql, key.id, idempotencyKey))))
-        // A 500 is not stored: the change did not happen, and a retry may run it.
-        if (response.status >= 500) {
-          yield* run((sql) => releaseIdempotencyKey(sql, key.id, idempotencyKey))
-          return response
-        }
-        yield* run((sql) => finishIdempotencyKey(sql, key.id, idempotencyKey, response.status, bodyText(response)))
-        return response
       })
   }),
   { global: true }

@@ -69,6 +69,22 @@ describe("Idempotency-Key", () => {
     for (const a of answers) expect([201, 409]).toContain(a.status)
   })
 
+  it("a change the domain refuses under a key rolls back alone: its 409 is stored with the key and replayed, and nothing else is written", async () => {
+    const id = (await api.call("POST", "/v1/subscriptions", { body: subscription })).json.data[0].id
+    const events = await count("events")
+    const headers = { "idempotency-key": "resume-1" }
+    const refused = await api.call("POST", `/v1/subscriptions/${id}/resume`, { headers })
+    expect(refused.status).toBe(409)
+    expect(refused.json.code).toBe("transition_refused")
+    const replayed = await api.call("POST", `/v1/subscriptions/${id}/resume`, { headers })
+    expect(replayed.status).toBe(409)
+    expect(replayed.headers.get("idempotent-replayed")).toBe("true")
+    expect(replayed.json).toEqual(refused.json)
+    expect(await count("events")).toBe(events)
+    const [row] = await api.db.db.sql`select response_status from idempotency_keys where key = 'resume-1'`
+    expect(row!["response_status"]).toBe(409)
+  })
+
   it("takes over a key older than 24 hours", async () => {
     const headers = { "idempotency-key": "order-4" }
     await api.call("POST", "/v1/subscriptions", { body: subscription, headers })
