@@ -141,6 +141,20 @@ export class SettingsApi extends HttpApiGroup.make("settings")
   .prefix("/v1/settings")
 {}
 
+export class WebhookEndpointsApi extends HttpApiGroup.make("webhook_endpoints")
+  .add(
+    HttpApiEndpoint.post("create", "/", {
+      // The same as `billcycle webhooks add --url URL --events invoice.paid,subscription.*`.
+      payload: Schema.Struct({ url: Schema.String, events: Schema.Array(Schema.String) }),
+      success: Resource.pipe(HttpApiSchema.status(201)),
+      error: errors
+    }),
+    HttpApiEndpoint.get("list", "/", { query: page, success: List, error: errors }),
+    HttpApiEndpoint.delete("delete", "/:id", { params: { id: Schema.String }, success: Resource, error: errors })
+  )
+  .prefix("/v1/webhook_endpoints")
+{}
+
 export class Api extends HttpApi.make("billcycle")
   .add(ContactsApi)
   .add(ProductsApi)
@@ -149,6 +163,7 @@ export class Api extends HttpApi.make("billcycle")
   .add(EventsApi)
   .add(OutboxApi)
   .add(SettingsApi)
+  .add(WebhookEndpointsApi)
   // Unknown fields are refused (400), not ignored: a misspelt field must not pass silently.
   .annotate(HttpApi.PayloadParseOptions, { onExcessProperty: "error" })
   .annotate(HttpApi.QueryParseOptions, { onExcessProperty: "error" })

@@ -11,9 +11,9 @@ import { formatMajorAmount } from "../domain/index.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import { readCreateRequest, readDate, parseItems } from "../runtime/subscriptionRequest.ts"
 import { subscriptionView } from "../runtime/subscriptionView.ts"
-import type { ApiKeyRow, ContactRow, ItemVersion, ProductRow, Sql } from "../store/index.ts"
+import type { ApiKeyRow, ContactRow, ItemVersion, ProductRow, Sql, WebhookEndpointRow } from "../store/index.ts"
 import {
-  addContact, addProduct, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
+  addContact, addProduct, addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
   journalSource, listContacts, listEvents, listInvoices, listOutbox, listProducts, listSettings, listSubscriptions, loadSettings, pauseSubscription,
   payInvoiceInMajorUnits, resumeSubscription, retryOutboxMessage, runSql, showContact, updateContact, updateProduct, updateSubscription
 } from "../store/index.ts"
@@ -38,7 +38,7 @@ const fieldOf = (message: string): string | undefined => {
 /** A use case's bad input as a problem: the path's resource not found (404), refused by a rule or taken (409), else 400. */
 export const problemOf = (message: string) => {
   const field = fieldOf(message)
-  if (/does not exist|: no (contact|product|API key)\b|unknown SKU/.test(message)) {
+  if (/does not exist|: no (contact|product|API key|webhook endpoint)\b|unknown SKU/.test(message)) {
     // What the path names is missing: 404; what a field of the body names is missing: 400 naming the field.
     return field === undefined ? new NotFound({ code: "not_found", message, field }) : new InvalidRequest({ code: "resource_missing", message, field })
   }
@@ -285,4 +285,24 @@ export const SettingsHandlers = HttpApiBuilder.group(Api, "settings", (h) =>
   h.handle("show", () =>
     store(listSettings).pipe(Effect.map((rows) => ({ object: "settings", ...Object.fromEntries(rows.map((r) => [r.key, r.value])) })))))
 
-export const handlersLayer = Layer.mergeAll(ContactsHandlers, ProductsHandlers, SubscriptionsHandlers, InvoicesHandlers, EventsHandlers, OutboxHandlers, SettingsHandlers)
+const webhookEndpointJson = (e: WebhookEndpointRow) => ({ object: "webhook_endpoint", ...e })
+
+/** The same store functions as `billcycle webhooks add|list|remove`. */
+export const WebhookEndpointsHandlers = HttpApiBuilder.group(Api, "webhook_endpoints", (h) =>
+  h.handle("create", ({ payload }) =>
+    Effect.gen(function*() {
+      const ctx = yield* context
+      return webhookEndpointJson(yield* store((sql) => addWebhookEndpoint(sql, payload.url, payload.events.join(","), ctx.today)))
+    }))
+    .handle("list", ({ query }) => pageOf(listWebhookEndpoints, query, webhookEndpointJson))
+    .handle("delete", ({ params }) =>
+      Effect.gen(function*() {
+        const id = yield* idParam(params.id)
+        const ctx = yield* context
+        yield* store((sql) => removeWebhookEndpoint(sql, id, ctx.today))
+        return { object: "webhook_endpoint", id, deleted: true, deleted_on: ctx.today }
+      })))
+
+export const handlersLayer = Layer.mergeAll(
+  ContactsHandlers, ProductsHandlers, SubscriptionsHandlers, InvoicesHandlers, EventsHandlers, OutboxHandlers, SettingsHandlers, WebhookEndpointsHandlers
+)

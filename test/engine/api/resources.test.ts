@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { ApiUnderTest } from "./apiHarness.ts"
 import { startApi } from "./apiHarness.ts"
+import { listWebhookEndpoints } from "../../../engine/store/index.ts"
 
 let api: ApiUnderTest
 beforeEach(async () => {
@@ -86,5 +87,27 @@ describe("HTTP API resources", () => {
     expect((await api.call("GET", "/v1/outbox?status=lost")).json.field).toBe("status")
     expect((await api.call("POST", "/v1/outbox/77/retry")).status).toBe(404)
     expect((await api.call("GET", "/v1/settings")).json).toMatchObject({ object: "settings", currency: "USD" })
+  })
+
+  it("adds, lists and deletes webhook endpoints through the store functions of billcycle webhooks add|list|remove", async () => {
+    const made = await api.call("POST", "/v1/webhook_endpoints", { body: { url: "https://crm.example.com/billcycle", events: ["invoice.paid", "subscription.*"] } })
+    expect(made.status).toBe(201)
+    expect(made.json).toMatchObject({ object: "webhook_endpoint", url: "https://crm.example.com/billcycle", events: ["invoice.paid", "subscription.*"], created_on: "2026-03-01" })
+    expect((await listWebhookEndpoints(api.db.db.sql)).map((e) => e.id)).toEqual([made.json.id])
+    const badUrl = await api.call("POST", "/v1/webhook_endpoints", { body: { url: "http://crm.example.com/", events: ["invoice.paid"] } })
+    expect(badUrl.status).toBe(400)
+    expect(badUrl.json).toMatchObject({ code: "invalid_input", field: "url" })
+    const badEvents = await api.call("POST", "/v1/webhook_endpoints", { body: { url: "https://crm.example.com/", events: [] } })
+    expect(badEvents.json.field).toBe("events")
+    expect((await api.call("POST", "/v1/webhook_endpoints", { key: api.readOnlyKey, body: { url: "https://crm.example.com/", events: ["*"] } })).status).toBe(403)
+    const listed = await api.call("GET", "/v1/webhook_endpoints", { key: api.readOnlyKey })
+    expect(listed.json).toMatchObject({ object: "list", has_more: false, data: [{ id: made.json.id }] })
+    const removed = await api.call("DELETE", `/v1/webhook_endpoints/${made.json.id}`)
+    expect(removed.status).toBe(200)
+    expect(removed.json).toMatchObject({ object: "webhook_endpoint", id: made.json.id, deleted: true })
+    expect((await api.call("GET", "/v1/webhook_endpoints")).json.data).toEqual([])
+    const again = await api.call("DELETE", `/v1/webhook_endpoints/${made.json.id}`)
+    expect(again.status).toBe(404)
+    expect(again.headers.get("content-type")).toBe("application/problem+json")
   })
 })
