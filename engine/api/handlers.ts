@@ -19,6 +19,7 @@ import {
 } from "../store/index.ts"
 import { subscriptionStatuses } from "../domain/index.ts"
 import type { PendingQuery } from "postgres"
+import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
 
 /** The API key of the request being served (set by the guard, server.ts). */
@@ -303,6 +304,27 @@ export const WebhookEndpointsHandlers = HttpApiBuilder.group(Api, "webhook_endpo
         return { object: "webhook_endpoint", id, deleted: true, deleted_on: ctx.today }
       })))
 
+/**
+ * Each report of `billcycle report`, built by the same function from one
+ * snapshot: the CLI's `--json` rows (money in major units of `currency`, as
+ * the CLI prints them) and its columns. Without `--fx` (no files on the
+ * server), currencies other than `currency` are left out and listed in `unconverted`.
+ */
+export const ReportsHandlers = HttpApiBuilder.group(Api, "reports", (h) =>
+  h.handle("show", ({ params, query }) =>
+    Effect.gen(function*() {
+      if (query.details !== undefined && !["true", "false"].includes(query.details)) return yield* invalid("details", `details: expected true or false, got "${query.details}"`)
+      const currency = query.currency ?? (yield* store(loadSettings)).currency
+      const request = readReportRequest({ kind: params.name, from: query.from, to: query.to, currency, details: query.details === "true" })
+      if ("problem" in request) {
+        if (request.problem.startsWith("KIND:")) return yield* new NotFound({ code: "not_found", message: `no report named "${params.name}": one of ${reportKinds.join(", ")}`, field: "name" })
+        return yield* problemOf(request.problem)
+      }
+      const set = yield* store((sql) => buildReports(sql, request))
+      const rows = request.details ? set.details : set[request.kind]
+      return { object: "report", name: request.kind, from: request.from, to: request.to, currency: request.currency, details: request.details, columns: reportColumns(rows), data: rows, unconverted: set.unconverted }
+    })))
+
 export const handlersLayer = Layer.mergeAll(
-  ContactsHandlers, ProductsHandlers, SubscriptionsHandlers, InvoicesHandlers, EventsHandlers, OutboxHandlers, SettingsHandlers, WebhookEndpointsHandlers
+  ContactsHandlers, ProductsHandlers, SubscriptionsHandlers, InvoicesHandlers, EventsHandlers, OutboxHandlers, SettingsHandlers, WebhookEndpointsHandlers, ReportsHandlers
 )

@@ -12,17 +12,17 @@ import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import { failpoint } from "../runtime/index.ts"
 import { answerOnce, CurrentTransaction, Database, findApiKey } from "../store/index.ts"
-import { Api } from "./Api.ts"
+import { Api, problemContentType, problemTitles } from "./Api.ts"
 import { CurrentApiKey, handlersLayer } from "./handlers.ts"
 
 export const maxBodyBytes = 1024 * 1024
 
-const problemJson = "application/problem+json"
+const problemJson = problemContentType
+const titles = problemTitles
 
+/** A problem the guard answers itself, in the shape of the API's errors (Api.ts). */
 const problem = (status: number, code: string, message: string, field?: string) =>
   HttpServerResponse.text(JSON.stringify({ type: "about:blank", status, title: titles[status] ?? "Error", code, message, ...(field === undefined ? {} : { field }) }), { status, contentType: problemJson })
-
-const titles: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content", 500: "Internal Server Error" }
 
 const decoder = new TextDecoder()
 const bodyText = (r: HttpServerResponse.HttpServerResponse) => (r.body._tag === "Uint8Array" ? decoder.decode(r.body.body) : "")

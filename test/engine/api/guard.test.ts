@@ -145,7 +145,7 @@ describe("hostile input", () => {
 })
 
 describe("OpenAPI", () => {
-  it("serves /openapi.json (3.1) listing every route served, and /docs offline", async () => {
+  it("serves /openapi.json (3.1) listing every route served, errors as the problem+json they are sent as, and /docs offline", async () => {
     const doc = await api.call("GET", "/openapi.json", { key: null })
     expect(doc.status).toBe(200)
     expect(doc.json.openapi).toMatch(/^3\.1/)
@@ -155,15 +155,36 @@ describe("OpenAPI", () => {
       ["post", "/v1/subscriptions"], ["get", "/v1/subscriptions"], ["get", "/v1/subscriptions/{id}"], ["post", "/v1/subscriptions/{id}"],
       ["post", "/v1/subscriptions/{id}/cancel"], ["post", "/v1/subscriptions/{id}/pause"], ["post", "/v1/subscriptions/{id}/resume"], ["delete", "/v1/subscriptions/{id}"],
       ["get", "/v1/invoices"], ["get", "/v1/invoices/{id}"], ["post", "/v1/invoices/{id}/pay"], ["get", "/v1/events"],
-      ["get", "/v1/outbox"], ["post", "/v1/outbox/{id}/retry"], ["get", "/v1/settings"]
+      ["get", "/v1/outbox"], ["post", "/v1/outbox/{id}/retry"], ["get", "/v1/settings"],
+      ["post", "/v1/webhook_endpoints"], ["get", "/v1/webhook_endpoints"], ["delete", "/v1/webhook_endpoints/{id}"], ["get", "/v1/reports/{name}"]
     ]
-    const documented = Object.entries(doc.json.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
+    const paths = doc.json.paths as Record<string, Record<string, any>>
+    const documented = Object.entries(paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
     expect(documented.sort()).toEqual(routes.map(([m, p]) => `${m} ${p}`).sort())
-    // Each documented route is served (an authorised request never meets "no such route").
+    const resolve = (schema: any): any => (schema?.$ref === undefined ? schema : doc.json.components.schemas[schema.$ref.split("/").pop()])
+    const problemKeys = ["type", "status", "title", "code", "message", "field"]
     for (const [method, path] of routes) {
+      const op = paths[path!]![method!]
+      expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }])
+      // Every error a route can answer is described as sent: problem+json with its status and a stable code.
+      for (const status of ["400", "401", "404", "409", "413", "500"]) {
+        const content = op.responses[status]?.content
+        expect(Object.keys(content ?? {}), `${method} ${path} ${status}`).toEqual(["application/problem+json"])
+        const schema = resolve(content["application/problem+json"].schema)
+        expect(Object.keys(schema.properties).sort()).toEqual([...problemKeys].sort())
+        expect(schema.properties.status.enum).toEqual([Number(status)])
+        expect(schema.required).toEqual(["type", "status", "title", "code", "message"])
+      }
+      if (method !== "get") expect(op.responses["403"]?.content["application/problem+json"], `${method} ${path} 403`).toBeDefined()
+      // Each documented route is served, and what it answers is what the document says.
       const r = await api.call(method!.toUpperCase(), path!.replace(/\{[a-z]+\}/g, "1"), method === "get" || method === "delete" ? {} : { body: {} })
       expect(r.json.code, `${method} ${path}`).not.toBe("route_not_found")
-      expect(r.status, `${method} ${path}`).not.toBe(405)
+      expect(Object.keys(op.responses), `${method} ${path} answered ${r.status}`).toContain(String(r.status))
+      if (r.status >= 400) {
+        expect(r.headers.get("content-type")).toBe("application/problem+json")
+        expect(Object.keys(r.json).every((k) => problemKeys.includes(k)), JSON.stringify(r.json)).toBe(true)
+        expect(r.json).toMatchObject({ type: "about:blank", status: r.status, code: expect.any(String), message: expect.any(String) })
+      }
     }
     const docs = await api.call("GET", "/docs", { key: null })
     expect(docs.status).toBe(200)

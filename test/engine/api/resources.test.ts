@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { ApiUnderTest } from "./apiHarness.ts"
 import { startApi } from "./apiHarness.ts"
 import { listWebhookEndpoints } from "../../../engine/store/index.ts"
+import { buildReports, reportKinds } from "../../../reports/index.ts"
 
 let api: ApiUnderTest
 beforeEach(async () => {
@@ -109,5 +110,34 @@ describe("HTTP API resources", () => {
     const again = await api.call("DELETE", `/v1/webhook_endpoints/${made.json.id}`)
     expect(again.status).toBe(404)
     expect(again.headers.get("content-type")).toBe("application/problem+json")
+  })
+
+  it("serves each report of billcycle report as JSON with the CLI's columns, from/to/currency, to a read-only key", async () => {
+    await setUp()
+    await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE,qty=2"], start: "2026-01-01" } })
+    for (const name of reportKinds) {
+      const r = await api.call("GET", `/v1/reports/${name}?from=2026-01&to=2026-03`, { key: api.readOnlyKey })
+      expect(r.status, name).toBe(200)
+      const rows = (await buildReports(api.db.db.sql, { from: "2026-01", to: "2026-03", currency: "USD" }))[name]
+      expect(r.json).toMatchObject({ object: "report", name, from: "2026-01", to: "2026-03", currency: "USD", data: rows, unconverted: [] })
+      expect(r.json.columns).toEqual([...new Set(rows.flatMap((row) => Object.keys(row)))])
+    }
+    const mrr = await api.call("GET", "/v1/reports/mrr?from=2026-01&to=2026-03")
+    expect(mrr.json.columns).toEqual(["month", "mrr", "arr", "subscribers", "arpa", "paused", "ltv"])
+    expect(mrr.json.data.at(-1)).toMatchObject({ month: "2026-03", mrr: 25, subscribers: 1 })
+    const details = await api.call("GET", "/v1/reports/movements?from=2026-01&to=2026-03&details=true")
+    expect(details.json.columns).toEqual(["date", "customer", "kind", "amount"])
+    const eur = await api.call("GET", "/v1/reports/mrr?from=2026-01&to=2026-01&currency=eur")
+    expect(eur.json).toMatchObject({ currency: "EUR", unconverted: ["USD"] })
+    const badMonth = await api.call("GET", "/v1/reports/mrr?from=2026-13&to=2026-03")
+    expect(badMonth.status).toBe(400)
+    expect(badMonth.json).toMatchObject({ code: "invalid_input", field: "from" })
+    expect((await api.call("GET", "/v1/reports/mrr?from=2026-03&to=2026-01")).json.field).toBe("from")
+    expect((await api.call("GET", "/v1/reports/mrr?from=2026-01&to=2026-03&currency=XX")).json.field).toBe("currency")
+    expect((await api.call("GET", "/v1/reports/mrr?from=2026-01&to=2026-03&details=true")).json.field).toBe("details")
+    expect((await api.call("GET", "/v1/reports/mrr?to=2026-03")).status).toBe(400)
+    const unknown = await api.call("GET", "/v1/reports/profit?from=2026-01&to=2026-03")
+    expect(unknown.status).toBe(404)
+    expect(unknown.json.field).toBe("name")
   })
 })
