@@ -10,7 +10,7 @@ import { HttpApiBuilder } from "effect/http-api"
 import { formatMajorAmount } from "../domain/index.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import { readCreateRequest, readDate, parseItems } from "../runtime/subscriptionRequest.ts"
-import { subscriptionView } from "../runtime/subscriptionView.ts"
+import { subscriptionRows, subscriptionViewOn } from "../runtime/subscriptionView.ts"
 import type { ApiKeyRow, ContactRow, ItemVersion, ProductRow, Sql, WebhookEndpointRow } from "../store/index.ts"
 import {
   addContact, addProduct, addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
@@ -152,8 +152,9 @@ const views: Record<string, string> = { unpaid: "unpaid", scheduled: "scheduled"
 
 const showSubscription = (id: number) =>
   Effect.gen(function*() {
-    const ctx = yield* context
-    const { sub, invoices, current, next } = yield* store((sql) => subscriptionView(sql, id, ctx.today))
+    // The settings (for today) and the subscription's rows are read together: one wait, not four.
+    const [ctx, rows] = yield* Effect.all([context, store((sql) => subscriptionRows(sql, id))], { concurrency: "unbounded" })
+    const { sub, invoices, current, next } = subscriptionViewOn(rows, ctx.today)
     return {
       object: "subscription", ...sub, today: ctx.today,
       amount_per_payment: (current ?? next) === undefined ? null : money((current ?? next)!.amountPerPayment, sub.currency),

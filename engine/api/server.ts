@@ -11,6 +11,7 @@ import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import { failpoint } from "../runtime/index.ts"
+import type { ApiKeyRow, Sql } from "../store/index.ts"
 import { answerOnce, CurrentTransaction, Database, findApiKey } from "../store/index.ts"
 import { Api, problemContentType, problemTitles } from "./Api.ts"
 import { CurrentApiKey, handlersLayer } from "./handlers.ts"
@@ -71,11 +72,37 @@ const answerFailure = (cause: Cause.Cause<unknown>) => {
 
 const requestHash = (method: string, url: string, body: string) => createHash("sha256").update(`${method} ${url}\n${body}`).digest("hex")
 
+/**
+ * Live API keys by bearer token, each remembered for at most `apiKeyTtlMs`:
+ * a key revoked (by `billcycle api-keys revoke`, any process) is refused
+ * within that time, and a busy server does not ask the database for the key
+ * on every request. Unknown tokens are not remembered (always asked).
+ */
+export const apiKeyTtlMs = 1000
+
+const apiKeyCache = (sql: Sql) => {
+  const known = new Map<string, { readonly key: ApiKeyRow; readonly until: number }>()
+  return {
+    find: async (token: string): Promise<ApiKeyRow | undefined> => {
+      const now = Date.now()
+      const hit = known.get(token)
+      if (hit !== undefined && hit.until > now) return hit.key
+      const key = await findApiKey(sql, token)
+      if (key === undefined) known.delete(token)
+      else {
+        if (known.size > 1000) known.clear()
+        known.set(token, { key, until: now + apiKeyTtlMs })
+      }
+      return key
+    }
+  }
+}
+
 /** The guard of every request (a global middleware: it sees the routes' responses). */
 const guard = HttpRouter.middleware(
   Effect.gen(function*() {
     const db = yield* Database
-    const run = <A>(work: (sql: typeof db.sql) => Promise<A>) => Effect.promise(() => work(db.sql))
+    const keys = apiKeyCache(db.sql)
     return (app: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest>) =>
       Effect.gen(function*() {
         const req = yield* HttpServerRequest.HttpServerRequest
@@ -86,7 +113,7 @@ const guard = HttpRouter.middleware(
         const auth = req.headers["authorization"] ?? ""
         const token = /^Bearer (\S+)$/.exec(auth)?.[1]
         if (token === undefined) return problem(401, "unauthorized", "Authorization: Bearer KEY is missing (billcycle api-keys create --name NAME)")
-        const key = yield* run((sql) => findApiKey(sql, token))
+        const key = yield* Effect.promise(() => keys.find(token))
         if (key === undefined) return problem(401, "unauthorized", "the API key is unknown or revoked")
         const write = req.method !== "GET" && req.method !== "HEAD"
         if (write && key.read_only) return problem(403, "read_only_key", `the API key "${key.name}" is read-only`)

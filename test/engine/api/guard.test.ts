@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { ApiUnderTest } from "./apiHarness.ts"
 import { startApi } from "./apiHarness.ts"
+import { apiKeyTtlMs } from "../../../engine/api/index.ts"
 
 let api: ApiUnderTest
 beforeEach(async () => {
@@ -27,6 +28,8 @@ describe("API keys", () => {
     expect(write.status).toBe(403)
     expect(write.json.code).toBe("read_only_key")
     await api.db.db.sql`update api_keys set revoked_at = now() where name = 'reports'`
+    // The server remembers a live key for at most apiKeyTtlMs (1 s): past that, the revoked key is refused.
+    await new Promise((r) => setTimeout(r, apiKeyTtlMs + 100))
     expect((await api.call("GET", "/v1/contacts", { key: api.readOnlyKey })).status).toBe(401)
     expect(await count("subscriptions")).toBe(0)
   })
