@@ -7,13 +7,13 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { formatMajorAmount } from "../domain/index.ts"
+import { moneyJson } from "../domain/index.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import { readCreateRequest, readDate, parseItems } from "../runtime/subscriptionRequest.ts"
 import { subscriptionRows, subscriptionViewOn } from "../runtime/subscriptionView.ts"
 import type { ApiKeyRow, ContactRow, ItemVersion, ProductRow, Sql, WebhookEndpointRow } from "../store/index.ts"
 import {
-  addContact, addProduct, addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
+  addContact, addProduct, addWebhookEndpoint, invoiceJson, invoiceSummaryJson, listWebhookEndpoints, removeWebhookEndpoint, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
   journalSource, listContacts, listEvents, listInvoices, listOutbox, listProducts, listSettings, listSubscriptions, loadSettings, pauseSubscription,
   payInvoiceInMajorUnits, resumeSubscription, retryOutboxMessage, runSql, showContact, updateContact, updateProduct, updateSubscription
 } from "../store/index.ts"
@@ -25,8 +25,8 @@ import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
 /** The API key of the request being served (set by the guard, server.ts). */
 export const CurrentApiKey = Context.Reference<ApiKeyRow | undefined>("billcycle/engine/api/CurrentApiKey", { defaultValue: () => undefined })
 
-/** Money, one shape everywhere: minor units, the currency, and the amount as people read it. */
-export const money = (amount: number, currency: string) => ({ amount, currency, formatted: `${formatMajorAmount(amount, currency)} ${currency}` })
+/** Money, one shape everywhere (domain/money.ts): minor units, the currency, and the amount as people read it. */
+export const money = moneyJson
 
 /** `--terms: …` → field `terms`; `--item 2 (…)` → `items`. */
 const fieldOf = (message: string): string | undefined => {
@@ -101,12 +101,6 @@ const versionJson = (v: ItemVersion | undefined, currency: string) =>
     items: v.lines.map((l) => ({ ...l, unit_price: money(l.unit_price, currency), discount_amount: l.discount_amount === null ? null : money(l.discount_amount, currency) }))
   }
 
-const invoiceMoney = <I extends { currency: string }>(i: I, fields: ReadonlyArray<string>) => {
-  const out: Record<string, unknown> = { object: "invoice", ...i }
-  for (const f of fields) if (typeof out[f] === "number") out[f] = money(out[f] as number, i.currency)
-  return out
-}
-const invoiceSummaryFields = ["total", "amount_paid", "amount_refunded"]
 
 export const ContactsHandlers = HttpApiBuilder.group(Api, "contacts", (h) =>
   h.handle("create", ({ payload }) =>
@@ -159,7 +153,7 @@ const showSubscription = (id: number) =>
       object: "subscription", ...sub, today: ctx.today,
       amount_per_payment: (current ?? next) === undefined ? null : money((current ?? next)!.amountPerPayment, sub.currency),
       current_items: versionJson(current, sub.currency), next_items: versionJson(next, sub.currency),
-      invoices: invoices.map((i) => invoiceMoney(i, invoiceSummaryFields))
+      invoices: invoices.map((i) => ({ object: "invoice", ...invoiceSummaryJson(i) }))
     }
   })
 
@@ -237,18 +231,12 @@ export const InvoicesHandlers = HttpApiBuilder.group(Api, "invoices", (h) =>
     Effect.gen(function*() {
       const subscriptionId = yield* positiveId("subscription", query.subscription)
       if (query.status !== undefined && !["open", "paid", "void", "uncollectible"].includes(query.status)) return yield* invalid("status", `status: expected one of open, paid, void, uncollectible, got "${query.status}"`)
-      return yield* pageOf((sql) => listInvoices(sql, { subscriptionId, status: query.status }), query, (i) => invoiceMoney(i, invoiceSummaryFields))
+      return yield* pageOf((sql) => listInvoices(sql, { subscriptionId, status: query.status }), query, (i) => ({ object: "invoice", ...invoiceSummaryJson(i) }))
     }))
     .handle("show", ({ params }) =>
       Effect.gen(function*() {
         const id = yield* idParam(params.id)
-        const { invoice, lines, attempts } = yield* store((sql) => findInvoice(sql, id))
-        const c = invoice.currency
-        return {
-          ...invoiceMoney(invoice, ["subtotal", "discount", "tax", "total", "amount_paid", "amount_refunded"]),
-          lines: lines.map((l) => ({ ...l, unit_price: money(l.unit_price, c), unit_discount: money(l.unit_discount, c), amount: money(l.amount, c) })),
-          attempts: attempts.map((a) => ({ ...a, amount: money(a.amount, c) }))
-        }
+        return { object: "invoice", ...invoiceJson(yield* store((sql) => findInvoice(sql, id))) }
       }))
     .handle("pay", ({ params, payload }) =>
       Effect.gen(function*() {

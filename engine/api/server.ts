@@ -62,7 +62,9 @@ const asProblem = (r: HttpServerResponse.HttpServerResponse): HttpServerResponse
 const answerFailure = (cause: Cause.Cause<unknown>) => {
   for (const reason of cause.reasons) {
     const failure = reason._tag === "Die" ? reason.defect : reason._tag === "Fail" ? reason.error : undefined
-    if (typeof failure === "object" && failure !== null && (failure as { _tag?: string })._tag === "HttpApiSchemaError") {
+    // A response that does not encode ("Body", "ResponseHeaders") is the server's fault, not the client's.
+    const kind = (failure as { kind?: string } | undefined)?.kind
+    if (typeof failure === "object" && failure !== null && (failure as { _tag?: string })._tag === "HttpApiSchemaError" && kind !== "Body" && kind !== "ResponseHeaders") {
       const detail = String((failure as { cause?: unknown }).cause ?? "the request does not match the API").split("\n").map((l) => l.trim()).join(" ").slice(0, 500)
       return Effect.succeed(problem(400, "invalid_request", `${(failure as { kind?: string }).kind ?? "request"}: ${detail}`, /\["([^"]+)"\]/.exec(detail)?.[1]))
     }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { ApiUnderTest } from "./apiHarness.ts"
 import { startApi } from "./apiHarness.ts"
+import { tickAt } from "../runtime/engineHarness.ts"
 import { listWebhookEndpoints } from "../../../engine/store/index.ts"
 import { buildReports, reportKinds } from "../../../reports/index.ts"
 
@@ -139,5 +140,24 @@ describe("HTTP API resources", () => {
     const unknown = await api.call("GET", "/v1/reports/profit?from=2026-01&to=2026-03")
     expect(unknown.status).toBe(404)
     expect(unknown.json.field).toBe("name")
+  })
+
+  it("shows money in one shape: an invoice's list row and the invoice shown agree field for field", async () => {
+    await setUp()
+    const id = (await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE,qty=2"], collection: "invoice:net-30" } })).json.data[0].id
+    await tickAt(api.db, "2026-03-01")
+    const listed = await api.call("GET", `/v1/invoices?subscription=${id}`)
+    expect(listed.json.data).toHaveLength(1)
+    const row = listed.json.data[0]
+    const shown = (await api.call("GET", `/v1/invoices/${row.id}`)).json
+    const usd = (amount: number) => ({ amount, currency: "USD", formatted: `${(amount / 100).toFixed(2)} USD` })
+    expect(row).toMatchObject({ object: "invoice", total: usd(2500), amount_paid: usd(0), amount_refunded: usd(0) })
+    for (const [k, v] of Object.entries(row)) expect(shown[k], k).toEqual(v)
+    expect(shown).toMatchObject({ subtotal: usd(2500), discount: usd(0), tax: usd(0), fees: usd(0) })
+    expect(shown.lines[0]).toMatchObject({ unit_price: usd(1250), unit_discount: usd(0), amount: usd(2500), tax: usd(0) })
+    const sub = (await api.call("GET", `/v1/subscriptions/${id}`)).json
+    expect(sub.invoices).toEqual([row])
+    const paid = await api.call("POST", `/v1/invoices/${row.id}/pay`, { body: { amount: "10.00" } })
+    expect(paid.json).toMatchObject({ amount: usd(1000), remaining: usd(1500) })
   })
 })
