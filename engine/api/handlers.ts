@@ -84,7 +84,8 @@ const pageOf = <R extends { id: number }>(
   Effect.gen(function*() {
     const limit = p.limit === undefined ? 10 : /^\d{1,3}$/.test(p.limit) ? Number(p.limit) : NaN
     if (!(limit >= 1 && limit <= 100)) return yield* invalid("limit", `limit: expected a whole number from 1 to 100, got "${p.limit}"`)
-    const after = (yield* positiveId("starting_after", p.starting_after)) ?? 0
+    // 0 is before every id: `GET /v1/events?after=0` follows the journal from its start.
+    const after = p.starting_after === "0" ? 0 : (yield* positiveId("starting_after", p.starting_after)) ?? 0
     const rows = yield* store((sql) => sql<Array<R>>`select * from (${query(sql)}) as listed where id > ${after} order by id limit ${limit + 1}`)
     return { object: "list" as const, data: rows.slice(0, limit).map(view), has_more: rows.length > limit }
   })

@@ -79,6 +79,7 @@ describe("HTTP API resources", () => {
     const all = await api.call("GET", "/v1/events?limit=100")
     expect(all.status).toBe(200)
     const last = all.json.data.at(-1).id
+    expect((await api.call("GET", "/v1/events?after=0&limit=100")).json.data).toEqual(all.json.data)
     expect((await api.call("GET", `/v1/events?after=${last}`)).json.data).toEqual([])
     const invoices = await api.call("GET", "/v1/invoices")
     expect(invoices.status).toBe(200)
