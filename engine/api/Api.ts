@@ -5,7 +5,7 @@
  * carry the same strings as the CLI's flags (item SPECs, `fixed:6`,
  * `invoice:net-30`, prices in major units), so both doors read them alike.
  */
-import { Schema } from "effect"
+import { Schema, SchemaTransformation } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
 
 const problem = {
@@ -20,7 +20,50 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", problem
 /** A rule of the domain refused the change (only a paused subscription resumes, …), or it exists already. */
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", problem, { httpApiStatus: 409 }) {}
 
-const errors = [InvalidRequest, NotFound, Conflict]
+/** The guard's answers (server.ts), for every route: no key or a revoked one. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", problem, { httpApiStatus: 401 }) {}
+/** A write with a read-only key. */
+export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", problem, { httpApiStatus: 403 }) {}
+/** A body over 1 MB. */
+export class ContentTooLarge extends Schema.TaggedError<ContentTooLarge>()("ContentTooLarge", problem, { httpApiStatus: 413 }) {}
+/** An Idempotency-Key used before with a different request. */
+export class IdempotencyKeyReused extends Schema.TaggedError<IdempotencyKeyReused>()("IdempotencyKeyReused", problem, { httpApiStatus: 422 }) {}
+/** The server failed; nothing of its insides is told. */
+export class InternalError extends Schema.TaggedError<InternalError>()("InternalError", problem, { httpApiStatus: 500 }) {}
+
+export const problemContentType = "application/problem+json"
+
+export const problemTitles: Record<number, string> = {
+  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
+  415: "Unsupported Media Type", 422: "Unprocessable Content", 500: "Internal Server Error"
+}
+
+type ProblemFields = { readonly code: string; readonly message: string; readonly field?: string | undefined }
+
+/**
+ * An error as it is sent (RFC 9457): `application/problem+json` with
+ * `type`, `status`, `title`, a stable `code`, the `message` and the `field`
+ * at fault. The OpenAPI document and the typed client both read this shape.
+ */
+const asProblemJson = <E extends ProblemFields>(cls: Schema.Codec<E, any> & (new (fields: ProblemFields) => E), status: number) => {
+  const title = problemTitles[status]!
+  const wire = Schema.Struct({
+    type: Schema.Literal("about:blank"), status: Schema.Literal(status), title: Schema.Literal(title), code: Schema.String, message: Schema.String, field: Schema.optionalKey(Schema.String)
+  })
+  return wire.pipe(
+    Schema.decodeTo(Schema.toType(cls), SchemaTransformation.transform({
+      decode: (p) => new cls({ code: p.code, message: p.message, field: p.field }),
+      encode: (e) => ({ type: "about:blank" as const, status, title, code: e.code, message: e.message, ...(e.field === undefined ? {} : { field: e.field }) })
+    })),
+    HttpApiSchema.status(status),
+    HttpApiSchema.asJson({ contentType: problemContentType })
+  )
+}
+
+const errors = [
+  asProblemJson(InvalidRequest, 400), asProblemJson(Unauthorized, 401), asProblemJson(Forbidden, 403), asProblemJson(NotFound, 404), asProblemJson(Conflict, 409),
+  asProblemJson(ContentTooLarge, 413), asProblemJson(IdempotencyKeyReused, 422), asProblemJson(InternalError, 500)
+]
 
 /** A JSON object: the resource's fields, money as `{ amount, currency, formatted }`. */
 const Resource = Schema.Record(Schema.String, Schema.Unknown)
@@ -218,6 +261,33 @@ export class DiscountCodesApi extends HttpApiGroup.make("discount_codes")
   .prefix("/v1/discount_codes")
 {}
 
+export class WebhookEndpointsApi extends HttpApiGroup.make("webhook_endpoints")
+  .add(
+    HttpApiEndpoint.post("create", "/", {
+      // The same as `billcycle webhooks add --url URL --events invoice.paid,subscription.*`.
+      payload: Schema.Struct({ url: Schema.String, events: Schema.Array(Schema.String) }),
+      success: Resource.pipe(HttpApiSchema.status(201)),
+      error: errors
+    }),
+    HttpApiEndpoint.get("list", "/", { query: page, success: List, error: errors }),
+    HttpApiEndpoint.delete("delete", "/:id", { params: { id: Schema.String }, success: Resource, error: errors })
+  )
+  .prefix("/v1/webhook_endpoints")
+{}
+
+export class ReportsApi extends HttpApiGroup.make("reports")
+  .add(
+    // `billcycle report NAME --from YYYY-MM --to YYYY-MM [--currency USD] [--details]`: the same rows and columns.
+    HttpApiEndpoint.get("show", "/:name", {
+      params: { name: Schema.String },
+      query: { from: Schema.String, to: Schema.String, currency: OptionalString, details: OptionalString },
+      success: Resource,
+      error: errors
+    })
+  )
+  .prefix("/v1/reports")
+{}
+
 export class Api extends HttpApi.make("billcycle")
   .add(ContactsApi)
   .add(ProductsApi)
@@ -228,11 +298,20 @@ export class Api extends HttpApi.make("billcycle")
   .add(SettingsApi)
   .add(PaymentLinksApi)
   .add(DiscountCodesApi)
+  .add(WebhookEndpointsApi)
+  .add(ReportsApi)
   // Unknown fields are refused (400), not ignored: a misspelt field must not pass silently.
   .annotate(HttpApi.PayloadParseOptions, { onExcessProperty: "error" })
   .annotate(HttpApi.QueryParseOptions, { onExcessProperty: "error" })
   .annotateMerge(OpenApi.annotations({
     title: "billcycle",
-    description: "Subscription billing over HTTP. Authorization: Bearer KEY (billcycle api-keys create). Errors are application/problem+json with a stable code, a message and the field at fault."
+    description: "Subscription billing over HTTP. Authorization: Bearer KEY (billcycle api-keys create). Errors are application/problem+json with a stable code, a message and the field at fault.",
+    // Every /v1 route needs a key (the guard in server.ts checks it): say so in the document.
+    transform: (spec) => {
+      const paths = Object.fromEntries(Object.entries(spec["paths"] as Record<string, Record<string, Record<string, unknown>>>).map(([path, ops]) =>
+        [path, Object.fromEntries(Object.entries(ops).map(([method, op]) => [method, { ...op, security: [{ bearer: [] }] }]))]))
+      const components = spec["components"] as Record<string, unknown>
+      return { ...spec, paths, components: { ...components, securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "an API key from billcycle api-keys create" } } } }
+    }
   }))
 {}

@@ -7,18 +7,19 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { formatMajorAmount } from "../domain/index.ts"
+import { moneyJson } from "../domain/index.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import { readCreateRequest, readDate, parseItems } from "../runtime/subscriptionRequest.ts"
-import { subscriptionView } from "../runtime/subscriptionView.ts"
-import type { ApiKeyRow, ContactRow, ItemVersion, ProductRow, Sql } from "../store/index.ts"
+import { subscriptionRows, subscriptionViewOn } from "../runtime/subscriptionView.ts"
+import type { ApiKeyRow, ContactRow, ItemVersion, ProductRow, Sql, WebhookEndpointRow } from "../store/index.ts"
 import {
-  addContact, addProduct, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
+  addContact, addProduct, addWebhookEndpoint, invoiceJson, invoiceSummaryJson, listWebhookEndpoints, removeWebhookEndpoint, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
   journalSource, listContacts, listEvents, listInvoices, listOutbox, listProducts, listSettings, listSubscriptions, loadSettings, pauseSubscription,
   payInvoiceInMajorUnits, resumeSubscription, retryOutboxMessage, runSql, showContact, updateContact, updateProduct, updateSubscription
 } from "../store/index.ts"
 import { subscriptionStatuses } from "../domain/index.ts"
 import type { PendingQuery } from "postgres"
+import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
 import type { LinkRequest } from "../checkout/index.ts"
 import {
@@ -30,8 +31,8 @@ import type { LinkField } from "../domain/index.ts"
 /** The API key of the request being served (set by the guard, server.ts). */
 export const CurrentApiKey = Context.Reference<ApiKeyRow | undefined>("billcycle/engine/api/CurrentApiKey", { defaultValue: () => undefined })
 
-/** Money, one shape everywhere: minor units, the currency, and the amount as people read it. */
-export const money = (amount: number, currency: string) => ({ amount, currency, formatted: `${formatMajorAmount(amount, currency)} ${currency}` })
+/** Money, one shape everywhere (domain/money.ts): minor units, the currency, and the amount as people read it. */
+export const money = moneyJson
 
 /** `--terms: …` → field `terms`; `--item 2 (…)` → `items`. */
 const fieldOf = (message: string): string | undefined => {
@@ -44,7 +45,7 @@ const fieldOf = (message: string): string | undefined => {
 /** A use case's bad input as a problem: the path's resource not found (404), refused by a rule or taken (409), else 400. */
 export const problemOf = (message: string) => {
   const field = fieldOf(message)
-  if (/does not exist|: no (contact|product|API key)\b|unknown SKU/.test(message)) {
+  if (/does not exist|: no (contact|product|API key|webhook endpoint)\b|unknown SKU/.test(message)) {
     // What the path names is missing: 404; what a field of the body names is missing: 400 naming the field.
     return field === undefined ? new NotFound({ code: "not_found", message, field }) : new InvalidRequest({ code: "resource_missing", message, field })
   }
@@ -89,7 +90,8 @@ const pageOf = <R extends { id: number }>(
   Effect.gen(function*() {
     const limit = p.limit === undefined ? 10 : /^\d{1,3}$/.test(p.limit) ? Number(p.limit) : NaN
     if (!(limit >= 1 && limit <= 100)) return yield* invalid("limit", `limit: expected a whole number from 1 to 100, got "${p.limit}"`)
-    const after = (yield* positiveId("starting_after", p.starting_after)) ?? 0
+    // 0 is before every id: `GET /v1/events?after=0` follows the journal from its start.
+    const after = p.starting_after === "0" ? 0 : (yield* positiveId("starting_after", p.starting_after)) ?? 0
     const rows = yield* store((sql) => sql<Array<R>>`select * from (${query(sql)}) as listed where id > ${after} order by id limit ${limit + 1}`)
     return { object: "list" as const, data: rows.slice(0, limit).map(view), has_more: rows.length > limit }
   })
@@ -106,12 +108,6 @@ const versionJson = (v: ItemVersion | undefined, currency: string) =>
     items: v.lines.map((l) => ({ ...l, unit_price: money(l.unit_price, currency), discount_amount: l.discount_amount === null ? null : money(l.discount_amount, currency) }))
   }
 
-const invoiceMoney = <I extends { currency: string }>(i: I, fields: ReadonlyArray<string>) => {
-  const out: Record<string, unknown> = { object: "invoice", ...i }
-  for (const f of fields) if (typeof out[f] === "number") out[f] = money(out[f] as number, i.currency)
-  return out
-}
-const invoiceSummaryFields = ["total", "amount_paid", "amount_refunded"]
 
 export const ContactsHandlers = HttpApiBuilder.group(Api, "contacts", (h) =>
   h.handle("create", ({ payload }) =>
@@ -157,13 +153,14 @@ const views: Record<string, string> = { unpaid: "unpaid", scheduled: "scheduled"
 
 const showSubscription = (id: number) =>
   Effect.gen(function*() {
-    const ctx = yield* context
-    const { sub, invoices, current, next } = yield* store((sql) => subscriptionView(sql, id, ctx.today))
+    // The settings (for today) and the subscription's rows are read together: one wait, not four.
+    const [ctx, rows] = yield* Effect.all([context, store((sql) => subscriptionRows(sql, id))], { concurrency: "unbounded" })
+    const { sub, invoices, current, next } = subscriptionViewOn(rows, ctx.today)
     return {
       object: "subscription", ...sub, today: ctx.today,
       amount_per_payment: (current ?? next) === undefined ? null : money((current ?? next)!.amountPerPayment, sub.currency),
       current_items: versionJson(current, sub.currency), next_items: versionJson(next, sub.currency),
-      invoices: invoices.map((i) => invoiceMoney(i, invoiceSummaryFields))
+      invoices: invoices.map((i) => ({ object: "invoice", ...invoiceSummaryJson(i) }))
     }
   })
 
@@ -241,18 +238,12 @@ export const InvoicesHandlers = HttpApiBuilder.group(Api, "invoices", (h) =>
     Effect.gen(function*() {
       const subscriptionId = yield* positiveId("subscription", query.subscription)
       if (query.status !== undefined && !["open", "paid", "void", "uncollectible"].includes(query.status)) return yield* invalid("status", `status: expected one of open, paid, void, uncollectible, got "${query.status}"`)
-      return yield* pageOf((sql) => listInvoices(sql, { subscriptionId, status: query.status }), query, (i) => invoiceMoney(i, invoiceSummaryFields))
+      return yield* pageOf((sql) => listInvoices(sql, { subscriptionId, status: query.status }), query, (i) => ({ object: "invoice", ...invoiceSummaryJson(i) }))
     }))
     .handle("show", ({ params }) =>
       Effect.gen(function*() {
         const id = yield* idParam(params.id)
-        const { invoice, lines, attempts } = yield* store((sql) => findInvoice(sql, id))
-        const c = invoice.currency
-        return {
-          ...invoiceMoney(invoice, ["subtotal", "discount", "tax", "total", "amount_paid", "amount_refunded"]),
-          lines: lines.map((l) => ({ ...l, unit_price: money(l.unit_price, c), unit_discount: money(l.unit_discount, c), amount: money(l.amount, c) })),
-          attempts: attempts.map((a) => ({ ...a, amount: money(a.amount, c) }))
-        }
+        return { object: "invoice", ...invoiceJson(yield* store((sql) => findInvoice(sql, id))) }
       }))
     .handle("pay", ({ params, payload }) =>
       Effect.gen(function*() {
@@ -461,4 +452,45 @@ export const DiscountCodesHandlers = HttpApiBuilder.group(Api, "discount_codes",
         return { ...codeJson(yield* checkoutStore((sql) => deleteDiscountCode(sql, ctx.today, params.code))), deleted: true }
       })))
 
-export const handlersLayer = Layer.mergeAll(ContactsHandlers, ProductsHandlers, SubscriptionsHandlers, InvoicesHandlers, EventsHandlers, OutboxHandlers, SettingsHandlers, PaymentLinksHandlers, DiscountCodesHandlers)
+const webhookEndpointJson = (e: WebhookEndpointRow) => ({ object: "webhook_endpoint", ...e })
+
+/** The same store functions as `billcycle webhooks add|list|remove`. */
+export const WebhookEndpointsHandlers = HttpApiBuilder.group(Api, "webhook_endpoints", (h) =>
+  h.handle("create", ({ payload }) =>
+    Effect.gen(function*() {
+      const ctx = yield* context
+      return webhookEndpointJson(yield* store((sql) => addWebhookEndpoint(sql, payload.url, payload.events.join(","), ctx.today)))
+    }))
+    .handle("list", ({ query }) => pageOf(listWebhookEndpoints, query, webhookEndpointJson))
+    .handle("delete", ({ params }) =>
+      Effect.gen(function*() {
+        const id = yield* idParam(params.id)
+        const ctx = yield* context
+        yield* store((sql) => removeWebhookEndpoint(sql, id, ctx.today))
+        return { object: "webhook_endpoint", id, deleted: true, deleted_on: ctx.today }
+      })))
+
+/**
+ * Each report of `billcycle report`, built by the same function from one
+ * snapshot: the CLI's `--json` rows (money in major units of `currency`, as
+ * the CLI prints them) and its columns. Without `--fx` (no files on the
+ * server), currencies other than `currency` are left out and listed in `unconverted`.
+ */
+export const ReportsHandlers = HttpApiBuilder.group(Api, "reports", (h) =>
+  h.handle("show", ({ params, query }) =>
+    Effect.gen(function*() {
+      if (query.details !== undefined && !["true", "false"].includes(query.details)) return yield* invalid("details", `details: expected true or false, got "${query.details}"`)
+      const currency = query.currency ?? (yield* store(loadSettings)).currency
+      const request = readReportRequest({ kind: params.name, from: query.from, to: query.to, currency, details: query.details === "true" })
+      if ("problem" in request) {
+        if (request.problem.startsWith("KIND:")) return yield* new NotFound({ code: "not_found", message: `no report named "${params.name}": one of ${reportKinds.join(", ")}`, field: "name" })
+        return yield* problemOf(request.problem)
+      }
+      const set = yield* store((sql) => buildReports(sql, request))
+      const rows = request.details ? set.details : set[request.kind]
+      return { object: "report", name: request.kind, from: request.from, to: request.to, currency: request.currency, details: request.details, columns: reportColumns(rows), data: rows, unconverted: set.unconverted }
+    })))
+
+export const handlersLayer = Layer.mergeAll(
+  ContactsHandlers, ProductsHandlers, SubscriptionsHandlers, InvoicesHandlers, EventsHandlers, OutboxHandlers, SettingsHandlers, PaymentLinksHandlers, DiscountCodesHandlers, WebhookEndpointsHandlers, ReportsHandlers
+)

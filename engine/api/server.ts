@@ -11,20 +11,22 @@ import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse 
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createHash } from "node:crypto"
 import { createServer } from "node:http"
-import { claimIdempotencyKey, Database, findApiKey, finishIdempotencyKey, releaseIdempotencyKey } from "../store/index.ts"
-import { Api } from "./Api.ts"
+import { failpoint } from "../runtime/index.ts"
+import type { ApiKeyRow, Sql } from "../store/index.ts"
+import { answerOnce, CurrentTransaction, Database, findApiKey } from "../store/index.ts"
+import { Api, problemContentType, problemTitles } from "./Api.ts"
 import { CurrentApiKey, handlersLayer } from "./handlers.ts"
 import { buyerPageRoutes } from "./pages.ts"
 import { Gateway } from "../runtime/Gateway.ts"
 
 export const maxBodyBytes = 1024 * 1024
 
-const problemJson = "application/problem+json"
+const problemJson = problemContentType
+const titles = problemTitles
 
+/** A problem the guard answers itself, in the shape of the API's errors (Api.ts). */
 const problem = (status: number, code: string, message: string, field?: string) =>
   HttpServerResponse.text(JSON.stringify({ type: "about:blank", status, title: titles[status] ?? "Error", code, message, ...(field === undefined ? {} : { field }) }), { status, contentType: problemJson })
-
-const titles: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content", 500: "Internal Server Error" }
 
 const decoder = new TextDecoder()
 const bodyText = (r: HttpServerResponse.HttpServerResponse) => (r.body._tag === "Uint8Array" ? decoder.decode(r.body.body) : "")
@@ -63,7 +65,9 @@ const asProblem = (r: HttpServerResponse.HttpServerResponse): HttpServerResponse
 const answerFailure = (cause: Cause.Cause<unknown>) => {
   for (const reason of cause.reasons) {
     const failure = reason._tag === "Die" ? reason.defect : reason._tag === "Fail" ? reason.error : undefined
-    if (typeof failure === "object" && failure !== null && (failure as { _tag?: string })._tag === "HttpApiSchemaError") {
+    // A response that does not encode ("Body", "ResponseHeaders") is the server's fault, not the client's.
+    const kind = (failure as { kind?: string } | undefined)?.kind
+    if (typeof failure === "object" && failure !== null && (failure as { _tag?: string })._tag === "HttpApiSchemaError" && kind !== "Body" && kind !== "ResponseHeaders") {
       const detail = String((failure as { cause?: unknown }).cause ?? "the request does not match the API").split("\n").map((l) => l.trim()).join(" ").slice(0, 500)
       return Effect.succeed(problem(400, "invalid_request", `${(failure as { kind?: string }).kind ?? "request"}: ${detail}`, /\["([^"]+)"\]/.exec(detail)?.[1]))
     }
@@ -73,11 +77,37 @@ const answerFailure = (cause: Cause.Cause<unknown>) => {
 
 const requestHash = (method: string, url: string, body: string) => createHash("sha256").update(`${method} ${url}\n${body}`).digest("hex")
 
+/**
+ * Live API keys by bearer token, each remembered for at most `apiKeyTtlMs`:
+ * a key revoked (by `billcycle api-keys revoke`, any process) is refused
+ * within that time, and a busy server does not ask the database for the key
+ * on every request. Unknown tokens are not remembered (always asked).
+ */
+export const apiKeyTtlMs = 1000
+
+const apiKeyCache = (sql: Sql) => {
+  const known = new Map<string, { readonly key: ApiKeyRow; readonly until: number }>()
+  return {
+    find: async (token: string): Promise<ApiKeyRow | undefined> => {
+      const now = Date.now()
+      const hit = known.get(token)
+      if (hit !== undefined && hit.until > now) return hit.key
+      const key = await findApiKey(sql, token)
+      if (key === undefined) known.delete(token)
+      else {
+        if (known.size > 1000) known.clear()
+        known.set(token, { key, until: now + apiKeyTtlMs })
+      }
+      return key
+    }
+  }
+}
+
 /** The guard of every request (a global middleware: it sees the routes' responses). */
 const guard = HttpRouter.middleware(
   Effect.gen(function*() {
     const db = yield* Database
-    const run = <A>(work: (sql: typeof db.sql) => Promise<A>) => Effect.promise(() => work(db.sql))
+    const keys = apiKeyCache(db.sql)
     return (app: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest>) =>
       Effect.gen(function*() {
         const req = yield* HttpServerRequest.HttpServerRequest
@@ -88,7 +118,7 @@ const guard = HttpRouter.middleware(
         const auth = req.headers["authorization"] ?? ""
         const token = /^Bearer (\S+)$/.exec(auth)?.[1]
         if (token === undefined) return problem(401, "unauthorized", "Authorization: Bearer KEY is missing (billcycle api-keys create --name NAME)")
-        const key = yield* run((sql) => findApiKey(sql, token))
+        const key = yield* Effect.promise(() => keys.find(token))
         if (key === undefined) return problem(401, "unauthorized", "the API key is unknown or revoked")
         const write = req.method !== "GET" && req.method !== "HEAD"
         if (write && key.read_only) return problem(403, "read_only_key", `the API key "${key.name}" is read-only`)
@@ -112,27 +142,34 @@ const guard = HttpRouter.middleware(
         const idempotencyKey = req.headers["idempotency-key"]
         if (req.method !== "POST" || idempotencyKey === undefined) return yield* served
         if (idempotencyKey.length === 0 || idempotencyKey.length > 255) return problem(400, "invalid_idempotency_key", "Idempotency-Key: 1 to 255 characters", "Idempotency-Key")
-        const claim = yield* run((sql) => claimIdempotencyKey(sql, key.id, idempotencyKey, requestHash(req.method, req.url, text)))
-        switch (claim._tag) {
+        // The request runs inside the transaction that stores its answer (store/idempotencyKeys.ts):
+        // its use cases reach the database through CurrentTransaction, so the change and the
+        // answer commit together or not at all. A 500 is not kept: nothing happened, a retry may run it.
+        const services = yield* Effect.context<HttpServerRequest.HttpServerRequest>()
+        const outcome = yield* Effect.tryPromise({
+          try: (signal) =>
+            answerOnce(db.sql, { apiKeyId: key.id, key: idempotencyKey, requestHash: requestHash(req.method, req.url, text) }, async (tx) => {
+              const response = await Effect.runPromiseWith(services)(served.pipe(Effect.provideService(CurrentTransaction, tx)), { signal })
+              return { answer: { status: response.status, body: bodyText(response), response }, keep: response.status < 500 }
+            }, () => failpoint("api-before-idempotent-commit")),
+          catch: (cause) => cause
+        }).pipe(Effect.catchCause(() => Effect.succeed(undefined)))
+        if (outcome === undefined) return problem(500, "internal_error", "the server failed to answer; nothing was reported to the client")
+        switch (outcome._tag) {
           case "Replay":
-            return HttpServerResponse.text(claim.body, {
-              status: claim.status,
-              contentType: claim.status >= 400 ? problemJson : "application/json",
+            return HttpServerResponse.text(outcome.body, {
+              status: outcome.status,
+              contentType: outcome.status >= 400 ? problemJson : "application/json",
               headers: { "idempotent-replayed": "true" }
             })
           case "Mismatch":
             return problem(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request", "Idempotency-Key")
           case "InProgress":
             return problem(409, "idempotency_key_in_use", "a request with this Idempotency-Key is still running; retry later", "Idempotency-Key")
+          case "Answered":
+            if (outcome.kept) failpoint("api-after-idempotent-commit")
+            return outcome.answer.response
         }
-        const response = yield* served.pipe(Effect.onInterrupt(() => run((sql) => releaseIdempotencyKey(sql, key.id, idempotencyKey))))
-        // A 500 is not stored: the change did not happen, and a retry may run it.
-        if (response.status >= 500) {
-          yield* run((sql) => releaseIdempotencyKey(sql, key.id, idempotencyKey))
-          return response
-        }
-        yield* run((sql) => finishIdempotencyKey(sql, key.id, idempotencyKey, response.status, bodyText(response)))
-        return response
       })
   }),
   { global: true }

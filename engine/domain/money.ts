@@ -108,3 +108,14 @@ export const unitPriceProblem = (unitPrice: number, oneTime: boolean): string | 
     : unitPrice === 0 && oneTime
     ? "a one-time item's unit price must be greater than 0 (a free plan is a recurring item priced 0)"
     : undefined
+
+/**
+ * Money as the JSON of both doors shows it, one shape everywhere (the HTTP
+ * API and every `--json` of the CLI): minor units, the currency, and the
+ * amount as people read it (`{ amount: 2500, currency: "USD", formatted: "25.00 USD" }`).
+ */
+export const moneyJson = (amount: number, currency: string): { readonly amount: number; readonly currency: string; readonly formatted: string } => ({
+  amount,
+  currency,
+  formatted: `${formatMajorAmount(amount, currency)} ${currency}`
+})

@@ -8,9 +8,18 @@ import type { CalendarDate } from "../domain/index.ts"
 import type { Sql } from "../store/index.ts"
 import { getSubscription, itemVersionsOf, listInvoices } from "../store/index.ts"
 
-export const subscriptionView = async (sql: Sql, id: number, today: CalendarDate) => {
-  const sub = await getSubscription(sql, id)
-  const versions = await itemVersionsOf(sql, id)
-  const invoices = await listInvoices(sql, { subscriptionId: id })
-  return { sub, invoices, current: versionInForce(versions, today), next: nextVersionAfter(versions, today) }
+/** The rows behind the view, read at once (three queries in flight together, not one after another). */
+export const subscriptionRows = async (sql: Sql, id: number) => {
+  const [sub, versions, invoices] = await Promise.all([getSubscription(sql, id), itemVersionsOf(sql, id), listInvoices(sql, { subscriptionId: id })])
+  return { sub, versions, invoices }
 }
+
+/** The view of those rows on `today`: which items are in force, which come next. */
+export const subscriptionViewOn = (rows: Awaited<ReturnType<typeof subscriptionRows>>, today: CalendarDate) => ({
+  sub: rows.sub,
+  invoices: rows.invoices,
+  current: versionInForce(rows.versions, today),
+  next: nextVersionAfter(rows.versions, today)
+})
+
+export const subscriptionView = async (sql: Sql, id: number, today: CalendarDate) => subscriptionViewOn(await subscriptionRows(sql, id), today)

@@ -3,6 +3,7 @@
  * random, shown once, and kept only as its SHA-256 hash: a stolen database
  * does not give working keys. Lookup is by the hash (a unique index), so
  * the secret itself is never compared byte by byte in JavaScript.
+ * Idempotency keys are in idempotencyKeys.ts.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import type { Sql } from "./Database.ts"
@@ -59,42 +60,4 @@ export const findApiKey = async (sql: Sql, token: string): Promise<ApiKeyRow | u
   if (!timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash))) return undefined
   const { key_hash: _, ...key } = row
   return key
-}
-
-export type IdempotencyClaim =
-  | { readonly _tag: "Claimed" }
-  | { readonly _tag: "Replay"; readonly status: number; readonly body: string }
-  | { readonly _tag: "InProgress" }
-  | { readonly _tag: "Mismatch" }
-
-/**
- * Claims an idempotency key for a request: the insert either wins (run the
- * request), or finds the first request's row: its stored response (replay),
- * still running (409), or made for a different request (422). A row past
- * 24 hours is expired and taken over.
- */
-export const claimIdempotencyKey = async (sql: Sql, apiKeyId: number, key: string, requestHash: string): Promise<IdempotencyClaim> => {
-  // The unique primary key decides between two concurrent requests: exactly one insert wins.
-  const inserted = await sql`
-    insert into idempotency_keys (api_key_id, key, request_hash) values (${apiKeyId}, ${key}, ${requestHash})
-    on conflict (api_key_id, key) do update set request_hash = excluded.request_hash, response_status = null, response_body = null, created_at = now()
-      where idempotency_keys.created_at < now() - interval '24 hours'
-    returning 1`
-  if (inserted.length > 0) return { _tag: "Claimed" }
-  const [row] = await sql<Array<{ request_hash: string; response_status: number | null; response_body: string | null }>>`
-    select request_hash, response_status, response_body from idempotency_keys where api_key_id = ${apiKeyId} and key = ${key}`
-  if (row === undefined) return { _tag: "InProgress" }
-  if (row.request_hash !== requestHash) return { _tag: "Mismatch" }
-  if (row.response_status === null) return { _tag: "InProgress" }
-  return { _tag: "Replay", status: row.response_status, body: row.response_body ?? "" }
-}
-
-/** Stores the response a claimed key answered with: later requests with the key replay it. */
-export const finishIdempotencyKey = async (sql: Sql, apiKeyId: number, key: string, status: number, body: string): Promise<void> => {
-  await sql`update idempotency_keys set response_status = ${status}, response_body = ${body} where api_key_id = ${apiKeyId} and key = ${key}`
-}
-
-/** Lets a claimed key go when its request died without an answer (a defect): a retry may run it. */
-export const releaseIdempotencyKey = async (sql: Sql, apiKeyId: number, key: string): Promise<void> => {
-  await sql`delete from idempotency_keys where api_key_id = ${apiKeyId} and key = ${key} and response_status is null`
 }

@@ -2,7 +2,7 @@
  * Invoices as the CLI sees them: listing, one invoice with its lines and
  * payment attempts, and recording a payment received outside the gateway.
  */
-import { formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
+import { formatMajorAmount, moneyJson, parseMajorAmount } from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
 import { markInvoicesPaid } from "./billingRun.ts"
 import type { Sql } from "./Database.ts"
@@ -40,6 +40,27 @@ export const listInvoices = (sql: Sql, filter: { subscriptionId?: number | undef
 export const invoiceCurrency = async (sql: Sql, id: number): Promise<string | undefined> => {
   const [inv] = await sql<Array<{ currency: string }>>`select currency from invoices where id = ${id}`
   return inv?.currency
+}
+
+/**
+ * An invoice as JSON, for both doors (`invoices list|show --json`, `/v1/invoices`):
+ * every amount in the one money shape `{ amount, currency, formatted }`, so a
+ * list row and the shown invoice agree field for field.
+ */
+export const invoiceSummaryJson = <I extends InvoiceSummaryRow>(i: I) => ({
+  ...i, total: moneyJson(i.total, i.currency), amount_paid: moneyJson(i.amount_paid, i.currency), amount_refunded: moneyJson(i.amount_refunded, i.currency)
+})
+
+export const invoiceJson = ({ invoice, lines, attempts }: Awaited<ReturnType<typeof findInvoice>>) => {
+  const c = invoice.currency
+  // The row's timestamps (created_at, …) as the ISO text JSON would make of them, for a door that checks its JSON.
+  const row = Object.fromEntries(Object.entries(invoice).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])) as typeof invoice
+  return {
+    ...invoiceSummaryJson(row),
+    subtotal: moneyJson(invoice.subtotal, c), discount: moneyJson(invoice.discount, c), tax: moneyJson(invoice.tax, c), fees: moneyJson(invoice.fees, c),
+    lines: lines.map((l) => ({ ...l, unit_price: moneyJson(l.unit_price, c), unit_discount: moneyJson(l.unit_discount, c), amount: moneyJson(l.amount, c), tax: moneyJson(l.tax, c) })),
+    attempts: attempts.map((a) => ({ ...a, amount: moneyJson(a.amount, c) }))
+  }
 }
 
 export const findInvoice = async (sql: Sql, id: number) => {

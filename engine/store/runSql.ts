@@ -3,7 +3,7 @@
  * constraint the database enforces) becomes a `BadInput` failure the CLI maps
  * to exit 2; anything else is a `DatabaseError`.
  */
-import { Effect, Schema } from "effect"
+import { Context, Effect, Schema } from "effect"
 import { Database, DatabaseError, messageOf } from "./Database.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
@@ -17,10 +17,18 @@ export class BadInput extends Schema.TaggedError<BadInput>()("BadInput", {
 // Constraint violations are the database's last word on bad input.
 const constraintCodes = new Set(["23505", "23503", "23514", "23502", "22P02", "22007", "22008", "22003"])
 
+/**
+ * The transaction a unit of work runs in, when its door opened one (an HTTP
+ * request with an Idempotency-Key: the change and the stored answer commit
+ * together, idempotencyKeys.ts). Set, `runSql` hands the work this
+ * transaction (whose `begin` is a savepoint) instead of the pool.
+ */
+export const CurrentTransaction = Context.Reference<Sql | undefined>("billcycle/engine/store/CurrentTransaction", { defaultValue: () => undefined })
+
 export const runSql = <A>(work: (sql: Sql) => Promise<A>): Effect.Effect<A, BadInput | DatabaseError, Database> =>
-  Effect.flatMap(Effect.service(Database), (db) =>
+  Effect.flatMap(Effect.zip(Effect.service(Database), CurrentTransaction), ([db, tx]) =>
     Effect.tryPromise({
-      try: () => work(db.sql),
+      try: () => work(tx ?? db.sql),
       catch: (e) => {
         if (e instanceof InputError) return new BadInput({ message: e.message, refusal: e.cause })
         const code = (e as { code?: string }).code

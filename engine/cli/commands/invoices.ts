@@ -1,8 +1,8 @@
 /** `billcycle invoices list|show|pay|void|write-off`, `outbox list|retry`, `tasks list`, `lists show`. */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { formatMajorAmount } from "../../domain/index.ts"
-import { closeInvoice, findInvoice, listInvoices, listMembers, listOutbox, listTasks, payInvoiceInMajorUnits, retryOutboxMessage, runSql } from "../../store/index.ts"
+import { formatMajorAmount, moneyJson } from "../../domain/index.ts"
+import { closeInvoice, findInvoice, invoiceJson, invoiceSummaryJson, listInvoices, listMembers, listOutbox, listTasks, payInvoiceInMajorUnits, retryOutboxMessage, runSql } from "../../store/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
@@ -34,7 +34,7 @@ const list = Command.make(
       const status = yield* oneOf("--status", flags.status, ["open", "paid", "void", "uncollectible"])
       yield* printList(flags, (sql) => listInvoices(sql, { subscriptionId, status }), {
         noun: "invoices",
-        json: (r) => ({ ...r, total: formatMajorAmount(r.total, r.currency), amount_paid: formatMajorAmount(r.amount_paid, r.currency), amount_refunded: formatMajorAmount(r.amount_refunded, r.currency) }),
+        json: invoiceSummaryJson,
         headers: ["ID", "NUMBER", "SUB", "PERIOD", "DUE", "TOTAL", "STATUS"],
         cells: (r) => [String(r.id), r.number, String(r.subscription_id), `${r.period_start}..${r.period_end}`, r.due_date, money(r.total, r.currency), r.status + (r.overdue_on !== null && r.status === "open" ? " (overdue)" : "")]
       })
@@ -45,8 +45,9 @@ const show = Command.make("show", { id: idArgument("invoice-id", "the invoice's 
   withApp(Effect.gen(function*() {
     const json = yield* Json
     const invoiceId = yield* parseId("INVOICE_ID", id)
-    const { invoice, lines, attempts } = yield* runSql((sql) => findInvoice(sql, invoiceId))
-    if (json) return yield* Console.log(JSON.stringify({ ...invoice, lines, attempts }))
+    const found = yield* runSql((sql) => findInvoice(sql, invoiceId))
+    if (json) return yield* Console.log(JSON.stringify(invoiceJson(found)))
+    const { invoice, lines, attempts } = found
     const c = invoice.currency
     yield* Console.log([
       `Invoice ${invoice.number} (id ${invoice.id}), subscription ${invoice.subscription_id}: ${invoice.status}`,
@@ -74,7 +75,7 @@ const pay = Command.make(
       const invoiceId = yield* parseId("INVOICE_ID", id)
       const ctx = yield* commandContext
       const result = yield* runSql((sql) => payInvoiceInMajorUnits(sql, ctx, invoiceId, Option.getOrUndefined(amount)))
-      yield* Console.log(json ? JSON.stringify(result) : result.paid
+      yield* Console.log(json ? JSON.stringify({ ...result, amount: moneyJson(result.amount, result.currency), remaining: moneyJson(result.remaining, result.currency) }) : result.paid
         ? `invoice ${result.number} paid (${money(result.amount, result.currency)} received)`
         : `recorded ${money(result.amount, result.currency)} on invoice ${result.number}; ${money(result.remaining, result.currency)} still due`)
     }))
@@ -87,7 +88,7 @@ const closing = (name: "void" | "write-off", description: string) =>
       const invoiceId = yield* parseId("INVOICE_ID", id)
       const ctx = yield* commandContext
       const closed = yield* runSql((sql) => closeInvoice(sql, ctx, invoiceId, name))
-      if (json) return yield* Console.log(JSON.stringify({ ...closed, amount: formatMajorAmount(closed.amount, closed.currency) }))
+      if (json) return yield* Console.log(JSON.stringify({ ...closed, amount: moneyJson(closed.amount, closed.currency) }))
       const released = closed.subscriptionStatus === null ? "" : `; subscription ${closed.subscriptionId} ${closed.subscriptionStatus.from} → ${closed.subscriptionStatus.to}`
       yield* Console.log(`invoice ${closed.number} ${name === "void" ? "voided" : "written off"} (${money(closed.amount, closed.currency)} no longer due, status ${closed.status})${released}`)
     }))).pipe(Command.withDescription(description))

@@ -5,9 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { ReportKind, ReportRow } from "../../../reports/index.ts"
-import { buildReports, buildReportsFromCopy, formatReportCell, readFxFile, reportKinds, revenueReportHtml } from "../../../reports/index.ts"
+import { buildReports, buildReportsFromCopy, formatReportCell, readFxFile, readReportRequest, reportColumns, reportKinds, revenueReportHtml } from "../../../reports/index.ts"
 import { formatCsv, loadSettings, runSql } from "../../store/index.ts"
-import { isCurrencyCode } from "../../domain/index.ts"
 import { withApp, withReadReplica } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { renderTable } from "../table.ts"
@@ -15,17 +14,16 @@ import { Json } from "../GlobalFlags.ts"
 import { writeOutFile, writeOutFileWith } from "../outFile.ts"
 import { analyticsDirFlag, analyticsFile, describeRefresh } from "./analytics.ts"
 
-const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/
 const formats = ["table", "csv", "json", "parquet", "html"] as const
 
 const toCsv = (rows: ReadonlyArray<ReportRow>) => {
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))]
+  const cols = reportColumns(rows)
   return formatCsv([cols, ...rows.map((r) => cols.map((c) => (r[c] === undefined || r[c] === null ? "" : String(r[c]))))])
 }
 
 /** Aligned for a terminal: money with two decimals, rates as percentages, numbers to the right. */
 const toTable = (rows: ReadonlyArray<ReportRow>) => {
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))]
+  const cols = reportColumns(rows)
   const numeric = cols.map((c) => rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number"))
   return renderTable(cols, rows.map((r) => cols.map((c) => formatReportCell(c, r[c]))), numeric.map((n) => (n ? "right" : "left")))
 }
@@ -65,15 +63,14 @@ export const reportCommand = Command.make(
   (flags) => {
     const report = Effect.gen(function*() {
       const format = Option.isSome(flags.format) ? flags.format.value : (yield* Json) ? "json" : "table"
-      if (!(reportKinds as ReadonlyArray<string>).includes(flags.kind)) return yield* new UsageError({ message: `KIND: expected one of ${reportKinds.join(", ")}, got "${flags.kind}"` })
-      if (!monthPattern.test(flags.from)) return yield* new UsageError({ message: `--from: expected a month YYYY-MM, got "${flags.from}"` })
-      if (!monthPattern.test(flags.to)) return yield* new UsageError({ message: `--to: expected a month YYYY-MM, got "${flags.to}"` })
-      if (flags.from > flags.to) return yield* new UsageError({ message: `--from: ${flags.from} is after --to ${flags.to}` })
       if (!(formats as ReadonlyArray<string>).includes(format)) return yield* new UsageError({ message: `--format: expected one of ${formats.join(", ")}, got "${format}"` })
       if (format === "parquet" && Option.isNone(flags.out)) return yield* new UsageError({ message: "--out: parquet output needs a file" })
-      const currency = Option.isSome(flags.currency) ? flags.currency.value.toUpperCase() : (yield* runSql(loadSettings)).currency
-      if (!isCurrencyCode(currency)) return yield* new UsageError({ message: `--currency: "${currency}" is not an ISO 4217 code` })
-      if (flags.details && flags.kind !== "movements") return yield* new UsageError({ message: "--details: only the movements report has details" })
+      const request = readReportRequest({
+        kind: flags.kind, from: flags.from, to: flags.to, details: flags.details,
+        currency: Option.isSome(flags.currency) ? flags.currency.value : (yield* runSql(loadSettings)).currency
+      })
+      if ("problem" in request) return yield* new UsageError({ message: request.problem })
+      const currency = request.currency
       const fx = Option.isSome(flags.fx) ? { file: flags.fx.value, rates: yield* runSql(async () => readFxFile(flags.fx.pipe(Option.getOrThrow))) } : undefined
       const options = { from: flags.from, to: flags.to, currency, details: flags.details, ...(fx === undefined ? {} : { fx }) }
       // With a copy (the embedded database's folder, or --analytics-dir): refresh it, then answer from it. Without, load the store into memory.

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { ApiUnderTest } from "./apiHarness.ts"
 import { startApi } from "./apiHarness.ts"
+import { apiKeyTtlMs } from "../../../engine/api/index.ts"
 
 let api: ApiUnderTest
 beforeEach(async () => {
@@ -27,6 +28,8 @@ describe("API keys", () => {
     expect(write.status).toBe(403)
     expect(write.json.code).toBe("read_only_key")
     await api.db.db.sql`update api_keys set revoked_at = now() where name = 'reports'`
+    // The server remembers a live key for at most apiKeyTtlMs (1 s): past that, the revoked key is refused.
+    await new Promise((r) => setTimeout(r, apiKeyTtlMs + 100))
     expect((await api.call("GET", "/v1/contacts", { key: api.readOnlyKey })).status).toBe(401)
     expect(await count("subscriptions")).toBe(0)
   })
@@ -67,6 +70,22 @@ describe("Idempotency-Key", () => {
     const created = answers.filter((a) => a.status === 201 && a.headers.get("idempotent-replayed") === null)
     expect(created).toHaveLength(1)
     for (const a of answers) expect([201, 409]).toContain(a.status)
+  })
+
+  it("a change the domain refuses under a key rolls back alone: its 409 is stored with the key and replayed, and nothing else is written", async () => {
+    const id = (await api.call("POST", "/v1/subscriptions", { body: subscription })).json.data[0].id
+    const events = await count("events")
+    const headers = { "idempotency-key": "resume-1" }
+    const refused = await api.call("POST", `/v1/subscriptions/${id}/resume`, { headers })
+    expect(refused.status).toBe(409)
+    expect(refused.json.code).toBe("transition_refused")
+    const replayed = await api.call("POST", `/v1/subscriptions/${id}/resume`, { headers })
+    expect(replayed.status).toBe(409)
+    expect(replayed.headers.get("idempotent-replayed")).toBe("true")
+    expect(replayed.json).toEqual(refused.json)
+    expect(await count("events")).toBe(events)
+    const [row] = await api.db.db.sql`select response_status from idempotency_keys where key = 'resume-1'`
+    expect(row!["response_status"]).toBe(409)
   })
 
   it("takes over a key older than 24 hours", async () => {
@@ -129,7 +148,7 @@ describe("hostile input", () => {
 })
 
 describe("OpenAPI", () => {
-  it("serves /openapi.json (3.1) listing every route served, and /docs offline", async () => {
+  it("serves /openapi.json (3.1) listing every route served, errors as the problem+json they are sent as, and /docs offline", async () => {
     const doc = await api.call("GET", "/openapi.json", { key: null })
     expect(doc.status).toBe(200)
     expect(doc.json.openapi).toMatch(/^3\.1/)
@@ -144,15 +163,36 @@ describe("OpenAPI", () => {
       ["post", "/v1/payment_links/{link}/clone"], ["post", "/v1/payment_links/{link}/off"], ["post", "/v1/payment_links/{link}/on"],
       ["delete", "/v1/payment_links/{link}"], ["get", "/v1/payment_links/{link}/preview"],
       ["post", "/v1/discount_codes"], ["get", "/v1/discount_codes"], ["get", "/v1/discount_codes/{code}"], ["post", "/v1/discount_codes/{code}"],
-      ["post", "/v1/discount_codes/{code}/off"], ["post", "/v1/discount_codes/{code}/on"], ["delete", "/v1/discount_codes/{code}"]
+      ["post", "/v1/discount_codes/{code}/off"], ["post", "/v1/discount_codes/{code}/on"], ["delete", "/v1/discount_codes/{code}"],
+      ["post", "/v1/webhook_endpoints"], ["get", "/v1/webhook_endpoints"], ["delete", "/v1/webhook_endpoints/{id}"], ["get", "/v1/reports/{name}"]
     ]
-    const documented = Object.entries(doc.json.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
+    const paths = doc.json.paths as Record<string, Record<string, any>>
+    const documented = Object.entries(paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`))
     expect(documented.sort()).toEqual(routes.map(([m, p]) => `${m} ${p}`).sort())
-    // Each documented route is served (an authorised request never meets "no such route").
+    const resolve = (schema: any): any => (schema?.$ref === undefined ? schema : doc.json.components.schemas[schema.$ref.split("/").pop()])
+    const problemKeys = ["type", "status", "title", "code", "message", "field"]
     for (const [method, path] of routes) {
+      const op = paths[path!]![method!]
+      expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }])
+      // Every error a route can answer is described as sent: problem+json with its status and a stable code.
+      for (const status of ["400", "401", "404", "409", "413", "500"]) {
+        const content = op.responses[status]?.content
+        expect(Object.keys(content ?? {}), `${method} ${path} ${status}`).toEqual(["application/problem+json"])
+        const schema = resolve(content["application/problem+json"].schema)
+        expect(Object.keys(schema.properties).sort()).toEqual([...problemKeys].sort())
+        expect(schema.properties.status.enum).toEqual([Number(status)])
+        expect(schema.required).toEqual(["type", "status", "title", "code", "message"])
+      }
+      if (method !== "get") expect(op.responses["403"]?.content["application/problem+json"], `${method} ${path} 403`).toBeDefined()
+      // Each documented route is served, and what it answers is what the document says.
       const r = await api.call(method!.toUpperCase(), path!.replace(/\{[a-z]+\}/g, "1"), method === "get" || method === "delete" ? {} : { body: {} })
       expect(r.json.code, `${method} ${path}`).not.toBe("route_not_found")
-      expect(r.status, `${method} ${path}`).not.toBe(405)
+      expect(Object.keys(op.responses), `${method} ${path} answered ${r.status}`).toContain(String(r.status))
+      if (r.status >= 400) {
+        expect(r.headers.get("content-type")).toBe("application/problem+json")
+        expect(Object.keys(r.json).every((k) => problemKeys.includes(k)), JSON.stringify(r.json)).toBe(true)
+        expect(r.json).toMatchObject({ type: "about:blank", status: r.status, code: expect.any(String), message: expect.any(String) })
+      }
     }
     const docs = await api.call("GET", "/docs", { key: null })
     expect(docs.status).toBe(200)

@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { ApiUnderTest } from "./apiHarness.ts"
 import { startApi } from "./apiHarness.ts"
+import { tickAt } from "../runtime/engineHarness.ts"
+import { listWebhookEndpoints } from "../../../engine/store/index.ts"
+import { buildReports, reportKinds } from "../../../reports/index.ts"
 
 let api: ApiUnderTest
 beforeEach(async () => {
@@ -76,6 +79,7 @@ describe("HTTP API resources", () => {
     const all = await api.call("GET", "/v1/events?limit=100")
     expect(all.status).toBe(200)
     const last = all.json.data.at(-1).id
+    expect((await api.call("GET", "/v1/events?after=0&limit=100")).json.data).toEqual(all.json.data)
     expect((await api.call("GET", `/v1/events?after=${last}`)).json.data).toEqual([])
     const invoices = await api.call("GET", "/v1/invoices")
     expect(invoices.status).toBe(200)
@@ -86,5 +90,75 @@ describe("HTTP API resources", () => {
     expect((await api.call("GET", "/v1/outbox?status=lost")).json.field).toBe("status")
     expect((await api.call("POST", "/v1/outbox/77/retry")).status).toBe(404)
     expect((await api.call("GET", "/v1/settings")).json).toMatchObject({ object: "settings", currency: "USD" })
+  })
+
+  it("adds, lists and deletes webhook endpoints through the store functions of billcycle webhooks add|list|remove", async () => {
+    const made = await api.call("POST", "/v1/webhook_endpoints", { body: { url: "https://crm.example.com/billcycle", events: ["invoice.paid", "subscription.*"] } })
+    expect(made.status).toBe(201)
+    expect(made.json).toMatchObject({ object: "webhook_endpoint", url: "https://crm.example.com/billcycle", events: ["invoice.paid", "subscription.*"], created_on: "2026-03-01" })
+    expect((await listWebhookEndpoints(api.db.db.sql)).map((e) => e.id)).toEqual([made.json.id])
+    const badUrl = await api.call("POST", "/v1/webhook_endpoints", { body: { url: "http://crm.example.com/", events: ["invoice.paid"] } })
+    expect(badUrl.status).toBe(400)
+    expect(badUrl.json).toMatchObject({ code: "invalid_input", field: "url" })
+    const badEvents = await api.call("POST", "/v1/webhook_endpoints", { body: { url: "https://crm.example.com/", events: [] } })
+    expect(badEvents.json.field).toBe("events")
+    expect((await api.call("POST", "/v1/webhook_endpoints", { key: api.readOnlyKey, body: { url: "https://crm.example.com/", events: ["*"] } })).status).toBe(403)
+    const listed = await api.call("GET", "/v1/webhook_endpoints", { key: api.readOnlyKey })
+    expect(listed.json).toMatchObject({ object: "list", has_more: false, data: [{ id: made.json.id }] })
+    const removed = await api.call("DELETE", `/v1/webhook_endpoints/${made.json.id}`)
+    expect(removed.status).toBe(200)
+    expect(removed.json).toMatchObject({ object: "webhook_endpoint", id: made.json.id, deleted: true })
+    expect((await api.call("GET", "/v1/webhook_endpoints")).json.data).toEqual([])
+    const again = await api.call("DELETE", `/v1/webhook_endpoints/${made.json.id}`)
+    expect(again.status).toBe(404)
+    expect(again.headers.get("content-type")).toBe("application/problem+json")
+  })
+
+  it("serves each report of billcycle report as JSON with the CLI's columns, from/to/currency, to a read-only key", async () => {
+    await setUp()
+    await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE,qty=2"], start: "2026-01-01" } })
+    for (const name of reportKinds) {
+      const r = await api.call("GET", `/v1/reports/${name}?from=2026-01&to=2026-03`, { key: api.readOnlyKey })
+      expect(r.status, name).toBe(200)
+      const rows = (await buildReports(api.db.db.sql, { from: "2026-01", to: "2026-03", currency: "USD" }))[name]
+      expect(r.json).toMatchObject({ object: "report", name, from: "2026-01", to: "2026-03", currency: "USD", data: rows, unconverted: [] })
+      expect(r.json.columns).toEqual([...new Set(rows.flatMap((row) => Object.keys(row)))])
+    }
+    const mrr = await api.call("GET", "/v1/reports/mrr?from=2026-01&to=2026-03")
+    expect(mrr.json.columns).toEqual(["month", "mrr", "arr", "subscribers", "arpa", "paused", "ltv"])
+    expect(mrr.json.data.at(-1)).toMatchObject({ month: "2026-03", mrr: 25, subscribers: 1 })
+    const details = await api.call("GET", "/v1/reports/movements?from=2026-01&to=2026-03&details=true")
+    expect(details.json.columns).toEqual(["date", "customer", "kind", "amount"])
+    const eur = await api.call("GET", "/v1/reports/mrr?from=2026-01&to=2026-01&currency=eur")
+    expect(eur.json).toMatchObject({ currency: "EUR", unconverted: ["USD"] })
+    const badMonth = await api.call("GET", "/v1/reports/mrr?from=2026-13&to=2026-03")
+    expect(badMonth.status).toBe(400)
+    expect(badMonth.json).toMatchObject({ code: "invalid_input", field: "from" })
+    expect((await api.call("GET", "/v1/reports/mrr?from=2026-03&to=2026-01")).json.field).toBe("from")
+    expect((await api.call("GET", "/v1/reports/mrr?from=2026-01&to=2026-03&currency=XX")).json.field).toBe("currency")
+    expect((await api.call("GET", "/v1/reports/mrr?from=2026-01&to=2026-03&details=true")).json.field).toBe("details")
+    expect((await api.call("GET", "/v1/reports/mrr?to=2026-03")).status).toBe(400)
+    const unknown = await api.call("GET", "/v1/reports/profit?from=2026-01&to=2026-03")
+    expect(unknown.status).toBe(404)
+    expect(unknown.json.field).toBe("name")
+  })
+
+  it("shows money in one shape: an invoice's list row and the invoice shown agree field for field", async () => {
+    await setUp()
+    const id = (await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE,qty=2"], collection: "invoice:net-30" } })).json.data[0].id
+    await tickAt(api.db, "2026-03-01")
+    const listed = await api.call("GET", `/v1/invoices?subscription=${id}`)
+    expect(listed.json.data).toHaveLength(1)
+    const row = listed.json.data[0]
+    const shown = (await api.call("GET", `/v1/invoices/${row.id}`)).json
+    const usd = (amount: number) => ({ amount, currency: "USD", formatted: `${(amount / 100).toFixed(2)} USD` })
+    expect(row).toMatchObject({ object: "invoice", total: usd(2500), amount_paid: usd(0), amount_refunded: usd(0) })
+    for (const [k, v] of Object.entries(row)) expect(shown[k], k).toEqual(v)
+    expect(shown).toMatchObject({ subtotal: usd(2500), discount: usd(0), tax: usd(0), fees: usd(0) })
+    expect(shown.lines[0]).toMatchObject({ unit_price: usd(1250), unit_discount: usd(0), amount: usd(2500), tax: usd(0) })
+    const sub = (await api.call("GET", `/v1/subscriptions/${id}`)).json
+    expect(sub.invoices).toEqual([row])
+    const paid = await api.call("POST", `/v1/invoices/${row.id}/pay`, { body: { amount: "10.00" } })
+    expect(paid.json).toMatchObject({ amount: usd(1000), remaining: usd(1500) })
   })
 })

@@ -2,30 +2,13 @@ import { execFile, spawn } from "node:child_process"
 import { describe, expect, it } from "vitest"
 import { billcyclePath, repoRoot, runCli } from "../../cliRunner.ts"
 import { freshCliDatabase } from "../../storeHarness.ts"
+import { startServe } from "./serveProcess.ts"
 
 // Async, so the test's own HTTP connections stay serviced while a command runs (spawnSync would freeze them).
 const runAsync = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   new Promise<{ code: number; stdout: string }>((resolve) =>
     execFile(billcyclePath, args, { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout) =>
       resolve({ code: error === null ? 0 : Number((error as { code?: number }).code ?? 1), stdout })))
-
-const startServe = async (args: ReadonlyArray<string>, env: Record<string, string>) => {
-  const child = spawn(billcyclePath, ["serve", "--port", "0", ...args], { cwd: repoRoot, env: { ...process.env, ...env } })
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-  let out = ""
-  child.stdout.on("data", (d) => (out += String(d)))
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 90_000)
-    child.stdout.on("data", () => {
-      const m = /listening on (http:\/\/[0-9.:]+)/.exec(out)
-      if (m !== null) {
-        clearTimeout(timer)
-        resolve(m[1]!)
-      }
-    })
-  })
-  return { url, stop: () => (child.kill("SIGTERM"), exited) }
-}
 
 describe("billcycle serve", () => {
   it("--engine bills in the same process: a subscription made over HTTP gets its first invoice", async () => {

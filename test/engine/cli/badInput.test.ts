@@ -73,6 +73,6 @@ describe("bad input through the CLI: exit 2 naming the file, row and column or t
     expect(cli("engine", "--once").code).toBe(0)
     const invoices = JSON.parse(cli("invoices", "list", "--json").stdout)
     expect(invoices).toHaveLength(1)
-    expect(invoices[0]).toMatchObject({ total: "25.00", status: "paid" })
+    expect(invoices[0]).toMatchObject({ total: { amount: 2500, currency: "USD", formatted: "25.00 USD" }, status: "paid" })
   }, 900_000)
 })

@@ -22,12 +22,14 @@ describe("a free plan", () => {
     expect(created.code, created.stderr).toBe(0)
     expect(cli("2026-04-01", "engine", "--once").code).toBe(0)
 
-    const invoices = JSON.parse(cli("2026-04-01", "invoices", "list", "--json").stdout) as Array<{ id: number; status: string; total: number }>
+    const invoices = JSON.parse(cli("2026-04-01", "invoices", "list", "--json").stdout) as Array<{ id: number; status: string; total: { amount: number } }>
     expect(invoices.length).toBeGreaterThanOrEqual(2)
     for (const invoice of invoices) {
       expect(invoice).toMatchObject({ status: "paid" })
-      const shown = JSON.parse(cli("2026-04-01", "invoices", "show", String(invoice.id), "--json").stdout) as { total: number; attempts: Array<unknown> }
-      expect(shown.total).toBe(0)
+      const shown = JSON.parse(cli("2026-04-01", "invoices", "show", String(invoice.id), "--json").stdout) as { total: { amount: number }; attempts: Array<unknown> }
+      // One money shape in both: the list's row and the shown invoice agree.
+      expect(shown.total).toEqual(invoice.total)
+      expect(shown.total).toEqual({ amount: 0, currency: "USD", formatted: "0.00 USD" })
       // Nothing to charge: no attempt reached the gateway.
       expect(shown.attempts).toEqual([])
     }

@@ -99,7 +99,7 @@ describe("products update and archive", () => {
 
     // The subscription made before keeps its price and bills on.
     expect(cli("2026-04-01", "engine", "--once").code).toBe(0)
-    const invoices = JSON.parse(cli("2026-04-01", "invoices", "list", "--subscription", "1", "--json").stdout) as Array<{ total: string; status: string }>
-    expect(invoices.map((i) => [i.total, i.status])).toEqual([["12.50", "paid"], ["12.50", "paid"]])
+    const invoices = JSON.parse(cli("2026-04-01", "invoices", "list", "--subscription", "1", "--json").stdout) as Array<{ total: { formatted: string }; status: string }>
+    expect(invoices.map((i) => [i.total.formatted, i.status])).toEqual([["12.50 USD", "paid"], ["12.50 USD", "paid"]])
   })
 })
