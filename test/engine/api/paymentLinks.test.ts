@@ -61,7 +61,7 @@ describe(`/v1/payment_links: every rule refused naming the field, nothing writte
     await create({ items: ["name=Tip,price=5,min-price=10"] }, "items[0]", 400, /under the minimum/)
     const donation = await api.call("POST", "/v1/payment_links", { body: { name: "Monthly donation", items: ["name=Donation,min-price=5.00,frequency=monthly"] } })
     expect(donation.status, JSON.stringify(donation.json)).toBe(201)
-    expect(donation.json.items[0]).toMatchObject({ unit_price: 500, own_price_minimum: 500, frequency: "monthly" })
+    expect(donation.json.items[0]).toMatchObject({ unit_price: { amount: 500 }, own_price_minimum: { amount: 500 }, frequency: "monthly" })
   })
   it("at least 0.50 of the currency is due at checkout, at the least a buyer can choose", slow, async () => {
     await create({ items: ["name=Sticker,price=0.40,one-time"] }, "items", 400, /at least 0\.50 USD/)
@@ -127,7 +127,7 @@ describe(`/v1/payment_links: every rule refused naming the field, nothing writte
     await create({ from_contact: "ana@example.com", items: ["Cake"], price: "3.00", terms: "fixed:3" }, "terms")
     const simple = await api.call("POST", "/v1/payment_links", { body: { name: "Ana's cake", from_contact: "ana@example.com", items: ["Wedding cake, three tiers"], price: "300.00" } })
     expect(simple.status, JSON.stringify(simple.json)).toBe(201)
-    expect(simple.json).toMatchObject({ completed_payments_limit: 1, from_contact_id: 1, items: [{ name: "Wedding cake, three tiers", unit_price: 30_000, frequency: "one-time" }] })
+    expect(simple.json).toMatchObject({ completed_payments_limit: 1, from_contact_id: 1, items: [{ name: "Wedding cake, three tiers", unit_price: { amount: 30_000 }, frequency: "one-time" }] })
   })
   it("update checks every rule again; an unknown link is 404", slow, async () => {
     await refused("POST", "/v1/payment_links/taken", { redirect_url: "ftp://x" }, "redirect_url")

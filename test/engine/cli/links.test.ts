@@ -78,9 +78,9 @@ describe(`links: managing links (${backend})`, () => {
       contact_fields: [{ label: "Grind", help_text: "Whole bean or ground", required: true, order: 1 }]
     })
     expect(json.items).toMatchObject([
-      { name: "Coffee 1kg", sku: "COFFEE", unit_price: 2500, frequency: "monthly", discount: "10%", editable_quantity: { min: 1, max: 5 } },
-      { name: "Mug", description: "Stoneware", unit_price: 1200, frequency: "one-time", optional: true },
-      { name: "Tip", unit_price: 500, own_price_minimum: 100 }
+      { name: "Coffee 1kg", sku: "COFFEE", unit_price: { amount: 2500 }, frequency: "monthly", discount: "10%", editable_quantity: { min: 1, max: 5 } },
+      { name: "Mug", description: "Stoneware", unit_price: { amount: 1200 }, frequency: "one-time", optional: true },
+      { name: "Tip", unit_price: { amount: 500 }, own_price_minimum: { amount: 100 } }
     ])
     expect(JSON.parse(cli("links", "show", "club", "--json").stdout)).toEqual(json)
     expect(JSON.parse(cli("links", "show", String(json.id), "--json").stdout)).toEqual(json)
@@ -90,10 +90,11 @@ describe(`links: managing links (${backend})`, () => {
     // Coffee 2 × 22.50 + Mug 12.00 + Tip 10.00 = 67.00; less 2.00 order discount = 65.00; SPRING 10% once: 6.50 off.
     expect(JSON.parse(preview.stdout)).toEqual({
       object: "link_summary", currency: "USD", start_date: "2026-03-01",
-      subtotal: { amount: 6700, currency: "USD" }, order_discount: { amount: 200, currency: "USD" }, code_discount: { amount: 650, currency: "USD" },
-      due_today: { amount: 5850, currency: "USD" },
-      future_payments: [{ subscription: 0, name: "Coffee 1kg + 2 more", frequency: "monthly", first_date: "2026-04-01", amount: { amount: 5500, currency: "USD" }, payments: 5 }],
-      total: { amount: 5850 + 5 * 5500, currency: "USD" }
+      subtotal: { amount: 6700, currency: "USD", formatted: "67.00 USD" }, order_discount: { amount: 200, currency: "USD", formatted: "2.00 USD" },
+      code_discount: { amount: 650, currency: "USD", formatted: "6.50 USD" },
+      due_today: { amount: 5850, currency: "USD", formatted: "58.50 USD" },
+      future_payments: [{ subscription: 0, name: "Coffee 1kg + 2 more", frequency: "monthly", first_date: "2026-04-01", amount: { amount: 5500, currency: "USD", formatted: "55.00 USD" }, payments: 5 }],
+      total: { amount: 5850 + 5 * 5500, currency: "USD", formatted: "333.50 USD" }
     })
     expect(cli("links", "preview", "club").stdout).toContain("due today: 25.50 USD (27.50 USD less 2.00 USD off)")
 
@@ -123,7 +124,7 @@ describe(`links: managing links (${backend})`, () => {
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout)).toMatchObject({
       name: "Ana's cake", completed_payments_limit: 1, from_contact_id: 1,
-      items: [{ name: "Wedding cake, three tiers", unit_price: 30_000, quantity: 1, frequency: "one-time" }]
+      items: [{ name: "Wedding cake, three tiers", unit_price: { amount: 30_000 }, quantity: 1, frequency: "one-time" }]
     })
   })
 
