@@ -153,8 +153,9 @@ const views: Record<string, string> = { unpaid: "unpaid", scheduled: "scheduled"
 
 const showSubscription = (id: number) =>
   Effect.gen(function*() {
-    // The settings (for today) and the subscription's rows are read together: one wait, not four.
-    const [ctx, rows] = yield* Effect.all([context, store((sql) => subscriptionRows(sql, id))], { concurrency: "unbounded" })
+    // In turn, never at once: the embedded database has one connection, and queries sent together through its socket can hang.
+    const ctx = yield* context
+    const rows = yield* store((sql) => subscriptionRows(sql, id))
     const { sub, invoices, current, next } = subscriptionViewOn(rows, ctx.today)
     return {
       object: "subscription", ...sub, today: ctx.today,

@@ -10,7 +10,11 @@ import { getSubscription, itemVersionsOf, listInvoices } from "../store/index.ts
 
 /** The rows behind the view, read at once (three queries in flight together, not one after another). */
 export const subscriptionRows = async (sql: Sql, id: number) => {
-  const [sub, versions, invoices] = await Promise.all([getSubscription(sql, id), itemVersionsOf(sql, id), listInvoices(sql, { subscriptionId: id })])
+  // One after another: the embedded database's one connection hung (a `subscriptions show` in CI)
+  // when these three were sent at once through the owner's socket.
+  const sub = await getSubscription(sql, id)
+  const versions = await itemVersionsOf(sql, id)
+  const invoices = await listInvoices(sql, { subscriptionId: id })
   return { sub, versions, invoices }
 }
 
