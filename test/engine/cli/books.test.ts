@@ -51,7 +51,7 @@ describe("subscriptions delete keeps the books", () => {
       expect(unknown.stderr).toContain("invoice 424242 does not exist")
     }
     const written = JSON.parse(ok(cli("2026-02-04", "invoices", "write-off", String(before[1].id), "--json")))
-    expect(written).toMatchObject({ id: before[1].id, number: before[1].number, status: "uncollectible", previousStatus: "open", amount: "25.00", currency: "USD" })
+    expect(written).toMatchObject({ id: before[1].id, number: before[1].number, status: "uncollectible", previousStatus: "open", amount: { amount: 2500, currency: "USD", formatted: "25.00 USD" }, currency: "USD" })
   }, 600_000)
 })
 
