@@ -87,6 +87,8 @@ export const commandExamples: Readonly<Record<string, ReadonlyArray<CommandExamp
   "invoices void": example("invoices void 7", "void invoice 7, issued by mistake; its number stays"),
   "invoices write-off": example("invoices write-off 7", "give up invoice 7 as bad debt (status uncollectible)"),
   report: example("report mrr --from 2026-01 --to 2026-12 --format csv", "monthly recurring revenue for 2026 as CSV"),
+  "analytics refresh": example("analytics refresh", "bring the analytics copy up to date with what changed since the last refresh"),
+  "analytics rebuild": example("analytics rebuild", "build the analytics copy again from scratch"),
   demo: example("demo", "a year of a coffee shop on a fresh embedded database")
 }
 
