@@ -74,7 +74,8 @@ export const reportCommand = Command.make(
       const fx = Option.isSome(flags.fx) ? { file: flags.fx.value, rates: yield* runSql(async () => readFxFile(flags.fx.pipe(Option.getOrThrow))) } : undefined
       const options = { from: flags.from, to: flags.to, currency, details: flags.details, ...(fx === undefined ? {} : { fx }) }
       // With a copy (the embedded database's folder, or --analytics-dir): refresh it, then answer from it. Without, load the store into memory.
-      const file = yield* analyticsFile(flags.analyticsDir)
+      // A replica (--read-db) is a server: the copy only where --analytics-dir puts it.
+      const file = Option.isSome(flags.readDb) && Option.isNone(flags.analyticsDir) ? undefined : yield* analyticsFile(flags.analyticsDir)
       const set = file === undefined
         ? yield* runSql((sql) => buildReports(sql, options))
         : yield* Effect.gen(function*() {
