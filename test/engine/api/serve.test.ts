@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process"
+import { execFile } from "node:child_process"
 import { describe, expect, it } from "vitest"
 import { billcyclePath, repoRoot, runCli } from "../../cliRunner.ts"
 import { freshCliDatabase } from "../../storeHarness.ts"
@@ -37,20 +37,7 @@ describe("billcycle serve", () => {
     const key = made.stdout.trim()
     expect(key).toMatch(/^bc_rw_/)
     expect(runCli(["api-keys", "list", "--db", db], { env }).stdout).not.toContain(key)
-    const child = spawn(billcyclePath, ["serve", "--port", "0", "--db", db], { cwd: repoRoot, env: { ...process.env, ...env } })
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-    let out = ""
-    child.stdout.on("data", (d) => (out += String(d)))
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 90_000)
-      child.stdout.on("data", () => {
-        const m = /listening on (http:\/\/[0-9.:]+)/.exec(out)
-        if (m !== null) {
-          clearTimeout(timer)
-          resolve(m[1]!)
-        }
-      })
-    })
+    const { url, stop } = await startServe(["--db", db], env)
     const r = await fetch(`${url}/v1/contacts`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ email: "ana@example.com" }) })
     expect(r.status).toBe(201)
     expect((await fetch(`${url}/v1/contacts`)).status).toBe(401)
@@ -61,7 +48,6 @@ describe("billcycle serve", () => {
     const revoked = await runAsync(["api-keys", "revoke", "shop", "--db", db], env)
     expect(revoked.code).toBe(0)
     expect((await fetch(`${url}/v1/contacts`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401)
-    child.kill("SIGTERM")
-    expect(await exited).toBe(0)
+    expect(await stop()).toBe(0)
   }, 240_000)
 })
