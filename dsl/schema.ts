@@ -46,6 +46,7 @@ export const events: Record<string, Record<string, PropertyType>> = {
   "invoice.paid": { total: "money" },
   "invoice.overdue": { total: "money", due_date: "date" },
   "payment.succeeded": { amount: "money" },
+  "checkout.completed": { amount: "money", slug: "string", discount_code: "string" },
   "payment.failed": { amount: "money", attempt: "number", reason: "string", next_retry_on: "date" }
 }
 

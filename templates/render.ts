@@ -145,7 +145,7 @@ export const renderEmail = (name: EmailTemplate, data: EmailData, options: Rende
 }
 
 /** The buyer's pages (served by `billcycle serve`, engine/api/pages.ts). */
-export type PageTemplate = "update_payment" | "pay_invoice" | "message" | "checkout"
+export type PageTemplate = "update_payment" | "pay_invoice" | "message" | "checkout" | "checkout_done"
 
 export interface PageOptions extends RenderOptions {
   /** The catalog label of the page's title and its parameters (plain text, escaped in the layout). */

@@ -18,7 +18,7 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { randomBytes } from "node:crypto"
 import { csrfTokenMatches, csrfTokenOf } from "../billing/index.ts"
 import {
-  BuyerLinkExpired, BuyerLinkInvalid, type CheckoutForm, CheckoutLinkOff, CheckoutLinkUnknown, CheckoutSessionExpired, CheckoutSessionUnknown, type CheckoutView,
+  type BuyerAddress, BuyerLinkExpired, BuyerLinkInvalid, type BuyerProblem, type CheckoutForm, checkoutProgress, payCheckout, type PayForm, CheckoutLinkOff, CheckoutLinkUnknown, CheckoutSessionExpired, CheckoutSessionUnknown, type CheckoutView,
   InvalidPaymentMethod, openCheckoutSession, pageSecret, payInvoiceOnline, type PaymentAnswer, showCheckout, showInvoicePayPage, showPaymentUpdatePage,
   updatePaymentMethod
 } from "../checkout/index.ts"
@@ -156,8 +156,17 @@ const answered = <R>(effect: Effect.Effect<HttpServerResponse.HttpServerResponse
     )
   )
 
+/** What the pay part of the checkout page shows again after a submit: what the buyer typed, and what to fix. */
+interface PayState {
+  readonly form?: PayForm | undefined
+  readonly problems?: ReadonlyArray<BuyerProblem>
+  readonly declined?: boolean
+}
+
+const addressPart = (a: BuyerAddress | undefined, part: keyof BuyerAddress) => (a === undefined ? "" : a[part])
+
 /** The checkout page of a session for the buyer's choices (the summary is the links room's linkSummary). */
-const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerRequest, form: CheckoutForm | undefined) =>
+const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerRequest, form: CheckoutForm | undefined, pay: PayState = {}) =>
   Effect.gen(function*() {
     const { session, summary, refusal, settings } = view
     const link = session.link
@@ -181,9 +190,81 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
       orderDiscount: summary.orderDiscount.amount, codeDiscount: summary.codeDiscount.amount, dueToday: summary.dueToday.amount,
       future: summary.futurePayments.map((f) => ({ amount: f.amount.amount, per: perOf(f.frequency), count: f.frequency.count, firstDate: f.firstDate, payments: f.payments ?? 0 })),
       hasTotal: summary.total !== undefined, total: summary.total?.amount ?? 0,
-      action: `/c/${session.id}`, csrf: csrfTokenOf(yield* pageSecret, nonce, session.id)
+      action: `/c/${session.id}`, csrf: csrfTokenOf(yield* pageSecret, nonce, session.id),
+      ...payFields(view, pay)
     }, { language: link.language, locale: link.locale ?? settings.locale, templatesDir: templatesDir(settings), title: "page.checkout.title", seller: settings.sellerName })
-    return html(refusal === undefined ? 200 : 422, body, headers)
+    const failed = refusal !== undefined || (pay.problems?.length ?? 0) > 0 || pay.declined === true
+    return html(failed ? 422 : 200, body, headers)
+  })
+
+/** The buyer's part of the checkout page: email, name, the link's fields, its addresses, the payment method, each with its problem. */
+const payFields = (view: CheckoutView, pay: PayState) => {
+  const link = view.session.link
+  const b = pay.form?.buyer
+  const problemOf = (field: string) => {
+    const p = pay.problems?.find((x) => x.field === field)
+    return p === undefined ? "" : `page.checkout.problem.${p.problem}`
+  }
+  const buyerFields = [
+    { name: "email", labelKey: "page.checkout.email", type: "email", autocomplete: "email", required: true, value: b?.email ?? "", help: "", problem: problemOf("email") },
+    { name: "name", labelKey: "page.checkout.name", type: "text", autocomplete: "name", required: true, value: b?.name ?? "", help: "", problem: problemOf("name") },
+    ...link.contactFields.map((f, i) => ({
+      name: `field_${i}`, labelKey: "", label: f.label, type: "text", autocomplete: "", required: f.required, value: b?.fields[i]?.value ?? "",
+      help: f.helpText ?? "", problem: problemOf(`field_${i}`)
+    }))
+  ]
+  const address = (prefix: "billing" | "shipping", legend: string, a: BuyerAddress | undefined) => ({
+    legend,
+    parts: ([["line1", "page.checkout.line1", "address-line1"], ["postal_code", "page.checkout.postalCode", "postal-code"], ["city", "page.checkout.city", "address-level2"],
+      ["country", "page.checkout.country", "country"]] as const).map(([part, labelKey, autocomplete]) => ({
+        name: `${prefix}_${part}`, labelKey, autocomplete: `${prefix} ${autocomplete}`, problem: problemOf(`${prefix}_${part}`),
+        value: addressPart(a, part === "postal_code" ? "postalCode" : part)
+      }))
+  })
+  return {
+    buyerFields,
+    addresses: [
+      ...(link.collectBillingAddress ? [address("billing", "page.checkout.billingAddress", b?.billingAddress)] : []),
+      ...(link.collectShippingAddress ? [address("shipping", "page.checkout.shippingAddress", b?.shippingAddress)] : [])
+    ],
+    problems: (pay.problems?.length ?? 0) > 0,
+    paymentProblem: problemOf("payment_method"),
+    declined: pay.declined === true,
+    paymentMethod: (pay.form?.paymentMethod ?? "").slice(0, 100)
+  }
+}
+
+/** The buyer's details from the checkout form (each field cut to a sane length; the use case checks them). */
+const payFormOf = (view: CheckoutView, choices: CheckoutForm, fields: URLSearchParams): PayForm => {
+  const text = (name: string, max = 500) => (fields.get(name) ?? "").slice(0, max)
+  const address = (prefix: string): BuyerAddress => ({
+    line1: text(`${prefix}_line1`, 300), postalCode: text(`${prefix}_postal_code`, 300), city: text(`${prefix}_city`, 300), country: text(`${prefix}_country`, 10)
+  })
+  const link = view.session.link
+  return {
+    ...choices,
+    buyer: {
+      email: text("email", 300), name: text("name", 300),
+      fields: link.contactFields.map((f, i) => ({ label: f.label, value: text(`field_${i}`, 600) })),
+      billingAddress: link.collectBillingAddress ? address("billing") : undefined,
+      shippingAddress: link.collectShippingAddress ? address("shipping") : undefined
+    },
+    paymentMethod: text("payment_method", 200).trim()
+  }
+}
+
+/** The page of a completed session (its confirmation text) or of one whose payment is being processed. */
+const checkoutDonePage = (view: CheckoutView, processing: boolean) =>
+  Effect.gen(function*() {
+    const link = view.session.link
+    const body = renderPage("checkout_done", {
+      title: processing ? "page.checkout.processing.title" : "page.checkout.done.title", processing, action: `/c/${view.session.id}`,
+      confirmationText: link.confirmationText ?? ""
+    }, {
+      language: link.language, locale: link.locale ?? view.settings.locale, templatesDir: templatesDir(view.settings),
+      title: processing ? "page.checkout.processing.title" : "page.checkout.done.title", seller: view.settings.sellerName
+    })
+    return html(processing ? 202 : 200, body)
   })
 
 /** The buyer's choices from the checkout form: ticked optional items, quantities, own prices (major units), the code. */
@@ -260,14 +341,39 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
     // A new session for every GET of the link: its own frozen prices and 24 hours, then the page at /c/ID.
     yield* checkoutRoute("GET", "/l/:slug", (slug) =>
       Effect.map(openCheckoutSession(slug), (id) => HttpServerResponse.redirect(`/c/${id}`, { status: 303, headers: securityHeaders })))
-    yield* checkoutRoute("GET", "/c/:session", (id, req) => Effect.flatMap(showCheckout(id), (view) => checkoutPage(view, req, undefined)))
+    yield* checkoutRoute("GET", "/c/:session", (id, req) =>
+      Effect.gen(function*() {
+        const progress = yield* checkoutProgress(id)
+        const view = yield* showCheckout(id, undefined, { evenWhenExpired: progress.completedOn !== undefined || progress.inFlight })
+        if (progress.completedOn !== undefined || progress.inFlight) return yield* checkoutDonePage(view, progress.completedOn === undefined)
+        return yield* checkoutPage(view, req, undefined)
+      }))
     yield* checkoutRoute("POST", "/c/:session", (id, req) =>
       Effect.gen(function*() {
         const formRead = yield* readForm(req, id, allowed)
         if (formRead._tag === "Refused") return messagePage(formRead.status, yield* settingsOrDefault, formRead.key)
         const first = yield* showCheckout(id)
         const form = checkoutFormOf(first, formRead.fields)
-        return yield* checkoutPage(yield* showCheckout(id, form), req, form)
+        if (formRead.fields.get("action") !== "pay") return yield* checkoutPage(yield* showCheckout(id, form), req, form)
+        const payForm = payFormOf(first, form, formRead.fields)
+        const answer = yield* payCheckout(id, payForm)
+        switch (answer._tag) {
+          case "Completed": {
+            // The link's redirect (https, checked when saved) or the session's own confirmation page; a reload asks nothing again.
+            const target = first.session.link.redirectUrl ?? `/c/${id}`
+            return HttpServerResponse.redirect(target, { status: 303, headers: securityHeaders })
+          }
+          case "Processing":
+            return HttpServerResponse.redirect(`/c/${id}`, { status: 303, headers: securityHeaders })
+          case "LinkOff":
+            return messagePage(410, first.settings, "linkOff", "", { language: first.session.link.language, locale: first.session.link.locale ?? first.settings.locale })
+          case "Refused":
+            return yield* checkoutPage(answer.view, req, form, { form: payForm })
+          case "Invalid":
+            return yield* checkoutPage(answer.view, req, form, { form: payForm, problems: answer.problems })
+          case "Declined":
+            return yield* checkoutPage(answer.view, req, form, { form: payForm, declined: true })
+        }
       }))
     yield* route("POST", "/i/:token", (token, req) => submit(`/i/${token}`, token, req, payInvoiceOnline, payPage))
   })

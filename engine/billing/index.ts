@@ -11,6 +11,8 @@ export { buyerLinkUrl, csrfTokenMatches, csrfTokenOf, payLinkExpiresOn, readBuye
 export { BillingSchedule } from "./calendar.ts"
 export { calendarDateInZone } from "./zone.ts"
 export { checkInvoiceAmount } from "./pricing.ts"
+export { discountOff } from "./pricing.ts"
+export type { PaymentDiscount } from "./pricing.ts"
 export { civilFromDayNumber } from "./calendar.ts"
 export { daysBetween } from "./calendar.ts"
 export { daysInMonth } from "./calendar.ts"

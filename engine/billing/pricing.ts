@@ -152,6 +152,17 @@ export const totalsOf = (lines: ReadonlyArray<LineAmounts>, fees: ReadonlyArray<
   return totals
 }
 
+/** A discount off one payment as a whole: a percent (ppm) rounded half away from zero once, or an amount; never more than the payment. */
+export type PaymentDiscount = { readonly _tag: "Percent"; readonly ppm: number } | { readonly _tag: "Amount"; readonly amount: number }
+
+/**
+ * What a discount takes off one payment of `amount` minor units (a link's order discount, a discount
+ * code on the payment at checkout and on later payments): the one rule, for the checkout summary and
+ * for billing alike.
+ */
+export const discountOff = (amount: number, off: PaymentDiscount | undefined): number =>
+  off === undefined || amount <= 0 ? 0 : off._tag === "Percent" ? Number(roundHalfAwayFromZero(BigInt(amount) * BigInt(off.ppm), 1_000_000n)) : Math.min(amount, off.amount)
+
 /** An invoice's total must not pass the invoice maximum; `total` is what the lines' totals and fees add up to. */
 export const checkInvoiceAmount = (total: number): void => {
   if (!(Math.abs(total) <= maxInvoiceAmount)) {

@@ -7,7 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import { randomBytes } from "node:crypto"
-import type { BuyerChoices, ItemChoice } from "../domain/index.ts"
+import type { BuyerChoices, DiscountCode, ItemChoice } from "../domain/index.ts"
 import { BusinessClock } from "../runtime/BusinessClock.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import type { AccountSettings } from "../store/index.ts"
@@ -57,15 +57,17 @@ export interface CheckoutView {
   /** Why the buyer's choices or code were not taken (the summary is then the link's defaults), in the links room's words. */
   readonly refusal: { readonly field: "items" | "discount_code"; readonly item?: number | undefined; readonly problem: string } | undefined
   readonly settings: AccountSettings
+  /** The code the buyer typed, when it is usable on this link today. */
+  readonly discountCode: DiscountCode | undefined
 }
 
-export const showCheckout = Effect.fn("showCheckout")(function*(id: string, form?: CheckoutForm) {
+export const showCheckout = Effect.fn("showCheckout")(function*(id: string, form?: CheckoutForm, options: { readonly evenWhenExpired?: boolean } = {}) {
   const ctx = yield* context
   const now = yield* (yield* BusinessClock).now
   if (!/^[A-Za-z0-9_-]{22}$/.test(id)) return yield* new CheckoutSessionUnknown()
   const session = yield* sqlOrDie((sql) => checkoutSessionById(sql, id))
   if (session === undefined) return yield* new CheckoutSessionUnknown()
-  if (now > session.expiresAt) return yield* new CheckoutSessionExpired({ slug: session.link.slug })
+  if (now > session.expiresAt && options.evenWhenExpired !== true) return yield* new CheckoutSessionExpired({ slug: session.link.slug })
   const link = session.link
   let refusal: CheckoutView["refusal"]
   let code: BuyerChoices["discountCode"]
@@ -86,5 +88,5 @@ export const showCheckout = Effect.fn("showCheckout")(function*(id: string, form
     refusal = { field: "items", item: refused.item, problem: refused.problem }
     summary = linkSummary(link, { discountCode: code }, ctx.today)
   }
-  return { session, summary, refusal, settings: ctx.settings } as CheckoutView
+  return { session, summary, refusal, settings: ctx.settings, discountCode: refusal === undefined ? code : undefined } as CheckoutView
 })

@@ -15,7 +15,7 @@
  * half away from zero once per payment; an amount never takes a payment below 0.
  */
 import type { PurchaseItem } from "../billing/index.ts"
-import { BillingSchedule, lineAmounts, planPurchase, recurringAmount, roundHalfAwayFromZero, startDate, toDayNumber } from "../billing/index.ts"
+import { BillingSchedule, discountOff, lineAmounts, planPurchase, recurringAmount, startDate, toDayNumber } from "../billing/index.ts"
 import type { BillingStart, BuyerChoices, CalendarDate, DiscountCode, Frequency, LineItem, LinkItem, Money, OrderDiscount, PaymentLink, PaymentLinkSettings } from "../domain/index.ts"
 import { BuyerChoiceRefused, minorUnitExponent, money } from "../domain/index.ts"
 
@@ -127,13 +127,8 @@ export const billingStartDate = (start: BillingStart, today: CalendarDate): Cale
 /** 0.50 in the currency's major unit, in its minor units, rounded up (USD 50, JPY 1, KWD 500). */
 export const minimumDueAtCheckout = (currency: string): number => Math.ceil((50 * 10 ** minorUnitExponent(currency)) / 100)
 
-const PPM = 1_000_000n
-
-const percentOf = (amount: number, ppm: number): number => Number(roundHalfAwayFromZero(BigInt(amount) * BigInt(ppm), PPM))
-
-/** What an order discount or a code takes off one payment: never more than the payment. */
-const offOf = (amount: number, off: OrderDiscount | DiscountCode["off"] | undefined): number =>
-  off === undefined ? 0 : off._tag === "Percent" ? percentOf(amount, off.ppm) : Math.min(amount, off.amount)
+/** What an order discount or a code takes off one payment: never more than the payment (billing/pricing.ts, the rule billing uses too). */
+const offOf = (amount: number, off: OrderDiscount | DiscountCode["off"] | undefined): number => discountOff(amount, off)
 
 /** How many of a subscription's payments a code discounts, counting from payment 1; `once` is today's payment only. */
 const discountedPayments = (code: DiscountCode | undefined, paidToday: number): number =>

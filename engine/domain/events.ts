@@ -53,7 +53,8 @@ export const journalEventTypes = [
   "invoice.created", "invoice.paid", "invoice.overdue", "invoice.voided", "invoice.written_off", "invoice.payment_recorded",
   "payment.succeeded", "payment.failed", "payment.refunded",
   "payment_link.created", "payment_link.updated", "payment_link.switched_off", "payment_link.switched_on", "payment_link.deleted",
-  "discount_code.created", "discount_code.updated", "discount_code.deleted"
+  "discount_code.created", "discount_code.updated", "discount_code.deleted",
+  "checkout.completed"
 ] as const
 
 /**

@@ -42,6 +42,9 @@ import type { GatewayUnavailable } from "./Gateway.ts"
 import { Gateway } from "./Gateway.ts"
 import { deadLocalOwner } from "./leaseOwners.ts"
 import { TickHooks } from "./TickHooks.ts"
+// The one step of a higher room the engine runs: completing a checkout whose payment reply was lost.
+import { settleUnsettledCheckouts } from "../checkout/checkoutPayments.ts"
+import { checkoutAttemptsDue } from "../checkout/checkoutPaymentsRepository.ts"
 
 export interface TickSummary {
   today: CalendarDate
@@ -75,6 +78,7 @@ const isDeadOwner = (owner: string): boolean => deadLocalOwner(owner, engineOwne
 /** What every step of one tick works with. */
 interface Tick {
   readonly sql: Sql
+  readonly database: Database["Service"]
   readonly concurrent: boolean
   readonly ctx: EngineContext
   readonly batch: number
@@ -159,6 +163,30 @@ const settleUnsettled: TickStep = {
         const claimed = yield* db(tick.state, "claiming unsettled attempts", () => claimUnsettledAttempts(tick.sql, tick.ctx, tick.batch, dead))
         yield* sendAndSettle(tick, claimed)
         if (claimed.length < tick.batch) return
+      }
+    })
+}
+
+/**
+ * Checkout payments whose reply was lost (`pm_timeout`), or whose page's process died between
+ * recording and settling: asked about again with the same key; a success completes the purchase
+ * (engine/checkout/checkoutPayments.ts, the same step the page runs).
+ */
+const settleCheckouts: TickStep = {
+  name: "checkout payments",
+  run: (tick) =>
+    Effect.gen(function*() {
+      const now = tick.ctx.now ?? Date.now()
+      if (!(yield* db(tick.state, "checking checkout payments", () => checkoutAttemptsDue(tick.sql, now)))) return
+      for (;;) {
+        const settled = yield* settleUnsettledCheckouts(tick.ctx, tick.batch).pipe(
+          Effect.provideService(Gateway, tick.gateway),
+          Effect.provideService(Database, tick.database),
+          Effect.catchTag("BadInput", (e) => Effect.fail(new DatabaseError({ message: `settling checkout payments: ${e.message}`, cause: e })))
+        )
+        tick.summary.charged += settled.completed
+        tick.summary.failed += settled.declined
+        if (settled.claimed < tick.batch) return
       }
     })
 }
@@ -250,6 +278,7 @@ const runRules: TickStep = {
 /** The steps of one pass, in order: settle, lifecycle before billing, billing, retries, dunning, rules. */
 export const passSteps: ReadonlyArray<TickStep> = [
   settleUnsettled,
+  settleCheckouts,
   lifecycleStep("period-end cancellations", "cancellations", "canceled", applyPeriodEndCancellations),
   lifecycleStep("resumes", "resumes", "resumed", resumeDuePaused),
   lifecycleStep("scheduled starts", "starts", "activated", activateScheduled),
@@ -308,14 +337,15 @@ const onePass = (tick: Tick) =>
   })
 
 export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
-  const { sql, concurrent } = yield* Database
+  const database = yield* Database
+  const { sql, concurrent } = database
   const clock = yield* BusinessClock
   const state = yield* EngineState
   const settings = yield* db(state, "loading settings", () => loadSettings(sql))
   const today = yield* clock.today(settings.timezone)
   const now = yield* clock.now
   const tick: Tick = {
-    sql, concurrent, clock, state, options,
+    sql, database, concurrent, clock, state, options,
     ctx: makeEngineContext(settings, today, { now }),
     batch: options.batch,
     gateway: yield* Gateway,

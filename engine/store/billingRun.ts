@@ -9,7 +9,8 @@
  * FOR UPDATE SKIP LOCKED, so several engines can share the database.
  */
 import type { LineAmounts } from "../billing/index.ts"
-import { BillingSchedule, addDays, languageOf, lineAmounts, localeOf, toDayNumber, totalsOf } from "../billing/index.ts"
+import type { PaymentDiscount } from "../billing/index.ts"
+import { BillingSchedule, addDays, discountOff, languageOf, lineAmounts, localeOf, toDayNumber, totalsOf } from "../billing/index.ts"
 import type { CalendarDate, Frequency, LineItem, MinorUnits } from "../domain/index.ts"
 import { paymentTermsDays } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
@@ -91,6 +92,12 @@ const toLineItem = (l: LineRow): LineItem => ({
 export const attemptKey = (invoiceId: number, kind: "charge" | "refund", attemptNumber: number) =>
   `${kind === "charge" ? "ch" : "rf"}_${invoiceId}_${attemptNumber}`
 
+/** A discount code on a subscription (migration 0022): off each payment whose period index is below `payments` (null: every payment). */
+export interface CodeDiscount {
+  readonly off: PaymentDiscount
+  readonly payments: number | null
+}
+
 export interface InvoiceDraft {
   readonly amounts: ReadonlyArray<{ readonly line: LineRow; readonly a: LineAmounts }>
   readonly subtotal: number
@@ -107,10 +114,14 @@ export interface InvoiceDraft {
  */
 export const draftInvoices = async (
   sql: Sql | TransactionSql,
-  periods: ReadonlyArray<{ readonly subscriptionId: number; readonly periodStart: string; readonly first: boolean }>
+  periods: ReadonlyArray<{ readonly subscriptionId: number; readonly periodStart: string; readonly index: number }>,
+  options: { readonly withoutCodeDiscount?: boolean } = {}
 ): Promise<Map<number, InvoiceDraft>> => {
   const drafts = new Map<number, InvoiceDraft>()
   if (periods.length === 0) return drafts
+  const codes = new Map((await sql<Array<{ id: number; code_discount: CodeDiscount }>>`
+    select id, code_discount from subscriptions where id = any(${periods.map((p) => p.subscriptionId)}::int8[]) and code_discount is not null`)
+    .map((r) => [Number(r.id), r.code_discount]))
   const lines = await sql<Array<LineRow>>`
     with p as (select * from unnest(${periods.map((p) => p.subscriptionId)}::int8[], ${periods.map((p) => p.periodStart)}::date[]) as p(sid, d)),
     v as (
@@ -128,9 +139,12 @@ export const draftInvoices = async (
     else list.push(l)
   }
   for (const p of periods) {
-    const amounts = (linesBySub.get(p.subscriptionId) ?? []).filter((l) => p.first || !l.one_time).map((line) => ({ line, a: lineAmounts(toLineItem(line)) }))
+    const amounts = (linesBySub.get(p.subscriptionId) ?? []).filter((l) => p.index === 0 || !l.one_time).map((line) => ({ line, a: lineAmounts(toLineItem(line)) }))
     const totals = totalsOf(amounts.map(({ a }) => a))
-    drafts.set(p.subscriptionId, { amounts, subtotal: totals.subtotal, discount: totals.discount, tax: totals.tax, total: totals.total })
+    // A discount code redeemed at checkout for N payments (or all): off the payment as a whole, the checkout summary's rule.
+    const code = options.withoutCodeDiscount === true ? undefined : codes.get(p.subscriptionId)
+    const off = code !== undefined && (code.payments === null || p.index < code.payments) ? discountOff(totals.total, code.off) : 0
+    drafts.set(p.subscriptionId, { amounts, subtotal: totals.subtotal, discount: totals.discount + off, tax: totals.tax, total: totals.total - off })
   }
   return drafts
 }
@@ -141,162 +155,203 @@ export const draftInvoices = async (
  * to this engine) and how many invoices were made.
  */
 export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>): Promise<BilledBatch> =>
-  sql.begin(async (tx) => {
-    const today = ctx.today
-    const due = await tx<Array<DueRow>>`
-      select s.id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count, coalesce(s.billing_anchor, s.start_date) as start_date, s.next_billing_date,
-             s.periods_billed, s.terms_payments, s.collection_method, s.payment_terms,
-             coalesce(s.payment_method, c.payment_method) as payment_method, s.auto_email,
-             s.invoice_language, s.invoice_locale, c.email, c.language as contact_language, c.locale as contact_locale, s.name
-      from subscriptions s join contacts c on c.id = s.contact_id
-      where s.status in ('active', 'past_due') and s.next_billing_date <= ${today} and s.parked_at is null
-        and s.invoicing_enabled
-        and (s.terms_payments is null or s.periods_billed < s.terms_payments)
-        and (s.cancel_at is null or s.next_billing_date < s.cancel_at)
-        ${onlyIds === undefined ? tx`` : tx`and s.id = any(${onlyIds as Array<number>})`}
-      order by s.next_billing_date, s.id
-      limit ${limit}
-      for update of s skip locked`
-    if (due.length === 0) return { invoices: 0, charges: [], ids: [], more: false }
-    const ids = due.map((d) => d.id)
+  sql.begin((tx) => billDue(tx, ctx, limit, onlyIds)) as Promise<BilledBatch>
 
-    const drafts = await draftInvoices(tx, due.map((d) => ({ subscriptionId: d.id, periodStart: d.next_billing_date, first: d.periods_billed === 0 })))
+/**
+ * A checkout's payment, taken before its subscriptions existed: it pays their first period.
+ * `extraDiscount` is what the order discount and a discount code took off the payment at checkout
+ * (the summary's figures), taken off the invoices in order; `amount` is what the gateway charged.
+ */
+export interface PaidAtCheckout {
+  readonly key: string
+  readonly gatewayRef: string
+  readonly paymentMethod: string
+  readonly extraDiscount: number
+  readonly amount: number
+}
 
-    const invoiceRows = due.map((d, i) => {
-      const schedule = new BillingSchedule(d.start_date as CalendarDate, { unit: d.frequency_unit, count: d.frequency_count })
-      const periodStart = d.next_billing_date as CalendarDate
-      const periodEnd = schedule.nextAfter(periodStart)
-      const { amounts, subtotal, discount, tax, total } = drafts.get(d.id)!
-      const dueDate = d.collection_method === "invoice" ? addDays(today, paymentTermsDays[d.payment_terms ?? "due-on-receipt"]) : today
-      return {
-        d,
-        // Numbered at the end of the transaction (below): a placeholder unique to this batch row until then.
-        number: `pending:${ctx.owner}:${d.id}:${d.periods_billed}:${i}`,
-        periodStart,
-        periodEnd,
-        dueDate,
-        subtotal,
-        discount,
-        tax,
-        total,
-        amounts,
-        language: languageOf(d, ctx.settings),
-        locale: localeOf(d, ctx.settings)
-      }
+/**
+ * `billDueBatch` inside the caller's transaction. With `paid`, the periods are paid by a checkout's
+ * payment: no charge is recorded to send; a succeeded attempt per invoice records the checkout's
+ * charge and the invoices are marked paid (receipt, notification) in the same transaction.
+ */
+export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>, paid?: PaidAtCheckout): Promise<BilledBatch> => {
+  const today = ctx.today
+  const due = await tx<Array<DueRow>>`
+    select s.id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count, coalesce(s.billing_anchor, s.start_date) as start_date, s.next_billing_date,
+           s.periods_billed, s.terms_payments, s.collection_method, s.payment_terms,
+           coalesce(s.payment_method, c.payment_method) as payment_method, s.auto_email,
+           s.invoice_language, s.invoice_locale, c.email, c.language as contact_language, c.locale as contact_locale, s.name
+    from subscriptions s join contacts c on c.id = s.contact_id
+    where s.status in ('active', 'past_due') and s.next_billing_date <= ${today} and s.parked_at is null
+      and s.invoicing_enabled
+      and (s.terms_payments is null or s.periods_billed < s.terms_payments)
+      and (s.cancel_at is null or s.next_billing_date < s.cancel_at)
+      ${onlyIds === undefined ? tx`` : tx`and s.id = any(${onlyIds as Array<number>})`}
+    order by s.next_billing_date, s.id
+    limit ${limit}
+    for update of s skip locked`
+  if (due.length === 0) return { invoices: 0, charges: [], ids: [], more: false }
+  const ids = due.map((d) => d.id)
+
+  const drafts = await draftInvoices(tx, due.map((d) => ({ subscriptionId: d.id, periodStart: d.next_billing_date, index: d.periods_billed })), { withoutCodeDiscount: paid !== undefined })
+  let extraDiscount = paid?.extraDiscount ?? 0
+
+  const invoiceRows = due.map((d, i) => {
+    const schedule = new BillingSchedule(d.start_date as CalendarDate, { unit: d.frequency_unit, count: d.frequency_count })
+    const periodStart = d.next_billing_date as CalendarDate
+    const periodEnd = schedule.nextAfter(periodStart)
+    const draft = drafts.get(d.id)!
+    const { amounts, subtotal, tax } = draft
+    const extra = Math.min(extraDiscount, draft.total)
+    extraDiscount -= extra
+    const discount = draft.discount + extra
+    const total = draft.total - extra
+    const dueDate = d.collection_method === "invoice" ? addDays(today, paymentTermsDays[d.payment_terms ?? "due-on-receipt"]) : today
+    return {
+      d,
+      // Numbered at the end of the transaction (below): a placeholder unique to this batch row until then.
+      number: `pending:${ctx.owner}:${d.id}:${d.periods_billed}:${i}`,
+      periodStart,
+      periodEnd,
+      dueDate,
+      subtotal,
+      discount,
+      tax,
+      total,
+      amounts,
+      language: languageOf(d, ctx.settings),
+      locale: localeOf(d, ctx.settings)
+    }
+  })
+
+  const inserted = await tx<Array<{ id: number; subscription_id: number }>>`
+    insert into invoices (number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
+                          subtotal, discount, tax, fees, total, collection_method, status, language, locale)
+    select n, s, pi, ps, pe, ${today}::date, dd, cur, st, di, tx, 0, tot, cm, 'open', lang, loc from unnest(
+      ${invoiceRows.map((r) => r.number)}::text[], ${invoiceRows.map((r) => r.d.id)}::int8[],
+      ${invoiceRows.map((r) => r.d.periods_billed)}::int[], ${invoiceRows.map((r) => r.periodStart)}::date[],
+      ${invoiceRows.map((r) => r.periodEnd)}::date[], ${invoiceRows.map((r) => r.dueDate)}::date[],
+      ${invoiceRows.map((r) => r.d.currency)}::text[], ${invoiceRows.map((r) => r.subtotal)}::int8[],
+      ${invoiceRows.map((r) => r.discount)}::int8[], ${invoiceRows.map((r) => r.tax)}::int8[],
+      ${invoiceRows.map((r) => r.total)}::int8[], ${invoiceRows.map((r) => r.d.collection_method)}::text[],
+      ${invoiceRows.map((r) => r.language)}::text[], ${invoiceRows.map((r) => r.locale)}::text[]
+    ) as u(n, s, pi, ps, pe, dd, cur, st, di, tx, tot, cm, lang, loc)
+    returning id, subscription_id`
+  if (paid !== undefined && (extraDiscount !== 0 || invoiceRows.reduce((sum, r) => sum + r.total, 0) !== paid.amount)) {
+    throw new Error(`a checkout's payment of ${paid.amount} does not pay its first invoices (${invoiceRows.map((r) => r.total).join(" + ")}); nothing was written`)
+  }
+  ctx.failpoint("after-invoice-insert")
+  const invoiceIdBySub = new Map(inserted.map((r) => [r.subscription_id, r.id]))
+
+  const il = { inv: [] as Array<number>, no: [] as Array<number>, name: [] as Array<string>, qty: [] as Array<number>, price: [] as Array<number>, ud: [] as Array<number>, rate: [] as Array<number | null>, amount: [] as Array<number>, tax: [] as Array<number>, one: [] as Array<boolean> }
+  for (const r of invoiceRows) {
+    const invoiceId = invoiceIdBySub.get(r.d.id)!
+    r.amounts.forEach(({ line, a }, idx) => {
+      il.inv.push(invoiceId)
+      il.no.push(idx + 1)
+      il.name.push(line.name)
+      il.qty.push(line.quantity)
+      il.price.push(line.unit_price)
+      il.ud.push(a.unitDiscount)
+      il.rate.push(line.tax_rate_ppm)
+      il.amount.push(a.net)
+      il.tax.push(a.tax)
+      il.one.push(line.one_time)
     })
+  }
+  if (il.inv.length > 0) {
+    await tx`
+      insert into invoice_lines (invoice_id, line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax, one_time)
+      select * from unnest(${il.inv}::int8[], ${il.no}::int[], ${il.name}::text[], ${il.qty}::int[], ${il.price}::int8[],
+        ${il.ud}::int8[], ${il.rate}::int[], ${il.amount}::int8[], ${il.tax}::int8[], ${il.one.map((b) => (b ? "t" : "f"))}::text[]::bool[])`
+  }
 
-    const inserted = await tx<Array<{ id: number; subscription_id: number }>>`
-      insert into invoices (number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
-                            subtotal, discount, tax, fees, total, collection_method, status, language, locale)
-      select n, s, pi, ps, pe, ${today}::date, dd, cur, st, di, tx, 0, tot, cm, 'open', lang, loc from unnest(
-        ${invoiceRows.map((r) => r.number)}::text[], ${invoiceRows.map((r) => r.d.id)}::int8[],
-        ${invoiceRows.map((r) => r.d.periods_billed)}::int[], ${invoiceRows.map((r) => r.periodStart)}::date[],
-        ${invoiceRows.map((r) => r.periodEnd)}::date[], ${invoiceRows.map((r) => r.dueDate)}::date[],
-        ${invoiceRows.map((r) => r.d.currency)}::text[], ${invoiceRows.map((r) => r.subtotal)}::int8[],
-        ${invoiceRows.map((r) => r.discount)}::int8[], ${invoiceRows.map((r) => r.tax)}::int8[],
-        ${invoiceRows.map((r) => r.total)}::int8[], ${invoiceRows.map((r) => r.d.collection_method)}::text[],
-        ${invoiceRows.map((r) => r.language)}::text[], ${invoiceRows.map((r) => r.locale)}::text[]
-      ) as u(n, s, pi, ps, pe, dd, cur, st, di, tx, tot, cm, lang, loc)
-      returning id, subscription_id`
-    ctx.failpoint("after-invoice-insert")
-    const invoiceIdBySub = new Map(inserted.map((r) => [r.subscription_id, r.id]))
+  await tx`
+    update subscriptions s set next_billing_date = u.nbd, periods_billed = s.periods_billed + 1, updated_at = now()
+    from unnest(${invoiceRows.map((r) => r.d.id)}::int8[], ${invoiceRows.map((r) => r.periodEnd)}::date[]) as u(id, nbd)
+    where s.id = u.id`
 
-    const il = { inv: [] as Array<number>, no: [] as Array<number>, name: [] as Array<string>, qty: [] as Array<number>, price: [] as Array<number>, ud: [] as Array<number>, rate: [] as Array<number | null>, amount: [] as Array<number>, tax: [] as Array<number>, one: [] as Array<boolean> }
-    for (const r of invoiceRows) {
-      const invoiceId = invoiceIdBySub.get(r.d.id)!
-      r.amounts.forEach(({ line, a }, idx) => {
-        il.inv.push(invoiceId)
-        il.no.push(idx + 1)
-        il.name.push(line.name)
-        il.qty.push(line.quantity)
-        il.price.push(line.unit_price)
-        il.ud.push(a.unitDiscount)
-        il.rate.push(line.tax_rate_ppm)
-        il.amount.push(a.net)
-        il.tax.push(a.tax)
-        il.one.push(line.one_time)
+  const events: Array<JournalEvent> = []
+  const messages: Array<OutboxMessage> = []
+  const toCharge = paid !== undefined ? [] : invoiceRows.filter((r) => r.d.collection_method === "charge" && r.total > 0)
+  const free = invoiceRows.filter((r) => r.total === 0)
+  for (const r of invoiceRows) {
+    const invoiceId = invoiceIdBySub.get(r.d.id)!
+    events.push({
+      type: "invoice.created",
+      subscriptionId: r.d.id,
+      contactId: r.d.contact_id,
+      invoiceId,
+      occurredOn: today,
+      data: { invoice_id: invoiceId, total: r.total, currency: r.d.currency, period_start: r.periodStart, period_end: r.periodEnd, due_date: r.dueDate, collection_method: r.d.collection_method }
+    })
+    if (r.d.collection_method === "invoice" && r.total > 0 && (r.d.auto_email ?? ctx.settings.autoEmailInvoices)) {
+      messages.push({
+        kind: "email", template: "invoice_sent", dedupeKey: `email:invoice_sent:${invoiceId}`, subscriptionId: r.d.id, invoiceId,
+        recipient: r.d.email, language: r.language, locale: r.locale, payload: { invoice_id: invoiceId }, createdOn: today
       })
     }
-    if (il.inv.length > 0) {
+  }
+  await writeJournal(tx, events)
+  await enqueueMessages(tx, messages)
+
+  let charges: Array<PendingCharge> = []
+  if (toCharge.length > 0) {
+    const attempts = await tx<Array<{ id: number; invoice_id: number; idempotency_key: string; amount: number; currency: string; payment_method: string | null }>>`
+      insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, lease_owner, lease_until, requested_on)
+      select i, 'charge', 1, k, a, c, pm, 'pending', ${ctx.owner}, now() + interval '60 seconds', ${today}::date from unnest(
+        ${toCharge.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[],
+        ${toCharge.map((r) => attemptKey(invoiceIdBySub.get(r.d.id)!, "charge", 1))}::text[],
+        ${toCharge.map((r) => r.total)}::int8[], ${toCharge.map((r) => r.d.currency)}::text[],
+        ${toCharge.map((r) => r.d.payment_method)}::text[]) as u(i, k, a, c, pm)
+      returning id, invoice_id, idempotency_key, amount, currency, payment_method`
+    const byInvoice = new Map(toCharge.map((r) => [invoiceIdBySub.get(r.d.id)!, r]))
+    charges = attempts.map((a) => ({
+      attemptId: a.id,
+      invoiceId: a.invoice_id,
+      subscriptionId: byInvoice.get(a.invoice_id)!.d.id,
+      idempotencyKey: a.idempotency_key,
+      kind: "charge",
+      amount: a.amount,
+      currency: a.currency,
+      paymentMethod: a.payment_method,
+      reference: byInvoice.get(a.invoice_id)!.number
+    }))
+  }
+  ctx.failpoint("before-billing-commit")
+  // Gapless numbering: the sequence row is locked from here to the commit only, so concurrent
+  // engines serialise on this last step rather than on the whole batch; a rollback returns the numbers.
+  const [seq] = await tx<Array<{ first: number; prefix: string }>>`
+    update invoice_sequence set next_number = next_number + ${invoiceRows.length}
+    returning next_number - ${invoiceRows.length} as first, prefix`
+  ctx.failpoint("after-numbering")
+  const numbers = invoiceRows.map((_, i) => `${seq!.prefix}${String(seq!.first + i).padStart(6, "0")}`)
+  await tx`
+    update invoices i set number = u.num from unnest(${invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[], ${numbers}::text[]) as u(id, num)
+    where i.id = u.id`
+  const numberByInvoice = new Map(invoiceRows.map((r, i) => [invoiceIdBySub.get(r.d.id)!, numbers[i]!]))
+  charges = charges.map((c) => ({ ...c, reference: numberByInvoice.get(c.invoiceId)! }))
+  if (paid !== undefined) {
+    // The checkout's one charge, recorded against each invoice it paid (refunds go through these rows).
+    const charged = invoiceRows.filter((r) => r.total > 0)
+    if (charged.length > 0) {
       await tx`
-        insert into invoice_lines (invoice_id, line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax, one_time)
-        select * from unnest(${il.inv}::int8[], ${il.no}::int[], ${il.name}::text[], ${il.qty}::int[], ${il.price}::int8[],
-          ${il.ud}::int8[], ${il.rate}::int[], ${il.amount}::int8[], ${il.tax}::int8[], ${il.one.map((b) => (b ? "t" : "f"))}::text[]::bool[])`
+        insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, gateway_ref,
+                                      requested_on, settled_at, initiated_by)
+        select i, 'charge', 1, k, a, c, ${paid.paymentMethod}, 'succeeded', ${paid.gatewayRef}, ${today}::date, now(), 'buyer' from unnest(
+          ${charged.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[], ${charged.map((r) => `${paid.key}_${invoiceIdBySub.get(r.d.id)!}`)}::text[],
+          ${charged.map((r) => r.total)}::int8[], ${charged.map((r) => r.d.currency)}::text[]) as u(i, k, a, c)`
     }
-
-    await tx`
-      update subscriptions s set next_billing_date = u.nbd, periods_billed = s.periods_billed + 1, updated_at = now()
-      from unnest(${invoiceRows.map((r) => r.d.id)}::int8[], ${invoiceRows.map((r) => r.periodEnd)}::date[]) as u(id, nbd)
-      where s.id = u.id`
-
-    const events: Array<JournalEvent> = []
-    const messages: Array<OutboxMessage> = []
-    const toCharge = invoiceRows.filter((r) => r.d.collection_method === "charge" && r.total > 0)
-    const free = invoiceRows.filter((r) => r.total === 0)
-    for (const r of invoiceRows) {
-      const invoiceId = invoiceIdBySub.get(r.d.id)!
-      events.push({
-        type: "invoice.created",
-        subscriptionId: r.d.id,
-        contactId: r.d.contact_id,
-        invoiceId,
-        occurredOn: today,
-        data: { invoice_id: invoiceId, total: r.total, currency: r.d.currency, period_start: r.periodStart, period_end: r.periodEnd, due_date: r.dueDate, collection_method: r.d.collection_method }
-      })
-      if (r.d.collection_method === "invoice" && r.total > 0 && (r.d.auto_email ?? ctx.settings.autoEmailInvoices)) {
-        messages.push({
-          kind: "email", template: "invoice_sent", dedupeKey: `email:invoice_sent:${invoiceId}`, subscriptionId: r.d.id, invoiceId,
-          recipient: r.d.email, language: r.language, locale: r.locale, payload: { invoice_id: invoiceId }, createdOn: today
-        })
-      }
-    }
-    await writeJournal(tx, events)
-    await enqueueMessages(tx, messages)
-
-    let charges: Array<PendingCharge> = []
-    if (toCharge.length > 0) {
-      const attempts = await tx<Array<{ id: number; invoice_id: number; idempotency_key: string; amount: number; currency: string; payment_method: string | null }>>`
-        insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, lease_owner, lease_until, requested_on)
-        select i, 'charge', 1, k, a, c, pm, 'pending', ${ctx.owner}, now() + interval '60 seconds', ${today}::date from unnest(
-          ${toCharge.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[],
-          ${toCharge.map((r) => attemptKey(invoiceIdBySub.get(r.d.id)!, "charge", 1))}::text[],
-          ${toCharge.map((r) => r.total)}::int8[], ${toCharge.map((r) => r.d.currency)}::text[],
-          ${toCharge.map((r) => r.d.payment_method)}::text[]) as u(i, k, a, c, pm)
-        returning id, invoice_id, idempotency_key, amount, currency, payment_method`
-      const byInvoice = new Map(toCharge.map((r) => [invoiceIdBySub.get(r.d.id)!, r]))
-      charges = attempts.map((a) => ({
-        attemptId: a.id,
-        invoiceId: a.invoice_id,
-        subscriptionId: byInvoice.get(a.invoice_id)!.d.id,
-        idempotencyKey: a.idempotency_key,
-        kind: "charge",
-        amount: a.amount,
-        currency: a.currency,
-        paymentMethod: a.payment_method,
-        reference: byInvoice.get(a.invoice_id)!.number
-      }))
-    }
-    ctx.failpoint("before-billing-commit")
-    // Gapless numbering: the sequence row is locked from here to the commit only, so concurrent
-    // engines serialise on this last step rather than on the whole batch; a rollback returns the numbers.
-    const [seq] = await tx<Array<{ first: number; prefix: string }>>`
-      update invoice_sequence set next_number = next_number + ${invoiceRows.length}
-      returning next_number - ${invoiceRows.length} as first, prefix`
-    ctx.failpoint("after-numbering")
-    const numbers = invoiceRows.map((_, i) => `${seq!.prefix}${String(seq!.first + i).padStart(6, "0")}`)
-    await tx`
-      update invoices i set number = u.num from unnest(${invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[], ${numbers}::text[]) as u(id, num)
-      where i.id = u.id`
-    const numberByInvoice = new Map(invoiceRows.map((r, i) => [invoiceIdBySub.get(r.d.id)!, numbers[i]!]))
-    charges = charges.map((c) => ({ ...c, reference: numberByInvoice.get(c.invoiceId)! }))
+    await markInvoicesPaid(tx, ctx, invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!), "checkout")
+  } else if (free.length > 0) {
     // A fully discounted period is paid as it is issued: there is nothing to charge.
-    if (free.length > 0) {
-      await markInvoicesPaid(tx, ctx, free.map((r) => invoiceIdBySub.get(r.d.id)!), "free")
-    }
-    // More may be due when the batch was full, or a subscription behind by several periods is still due.
-    const more = due.length === limit || invoiceRows.length < due.length || invoiceRows.some((r) => r.periodEnd <= today)
-    return { invoices: invoiceRows.length, charges, ids, more }
-  }) as Promise<BilledBatch>
+    await markInvoicesPaid(tx, ctx, free.map((r) => invoiceIdBySub.get(r.d.id)!), "free")
+  }
+  // More may be due when the batch was full, or a subscription behind by several periods is still due.
+  const more = due.length === limit || invoiceRows.length < due.length || invoiceRows.some((r) => r.periodEnd <= today)
+  return { invoices: invoiceRows.length, charges, ids, more }
+}
 
 export interface BilledBatch {
   readonly invoices: number
@@ -363,19 +418,79 @@ export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, i
   }
   for (const p of paid) {
     const s = subById.get(p.subscription_id)!
-    const language = languageOf(s, ctx.settings)
-    const locale = localeOf(s, ctx.settings)
-    events.push({ type: "payment.succeeded", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, amount: p.total, currency: p.currency, via } })
-    events.push({ type: "invoice.paid", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, total: p.total, currency: p.currency } })
+    paidNotices(ctx, p, s, via, events, messages)
     if (s.payments_made > 1) events.push({ type: "subscription.renewed", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { payments_made: s.payments_made, invoice_id: p.id } })
-    if (p.total > 0) {
-      messages.push({ kind: "email", template: "receipt", dedupeKey: `email:receipt:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: s.email, language, locale, payload: { invoice_id: p.id }, createdOn: today })
-      messages.push({ kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_succeeded:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: p.id, outcome: "succeeded" }, createdOn: today })
-    }
   }
   await writeJournal(tx, events)
   await enqueueMessages(tx, messages)
   return paid.length
+}
+
+/** What a paid invoice journals and sends: payment.succeeded and invoice.paid; the buyer's receipt and the admin's notification. */
+const paidNotices = (
+  ctx: EngineContext,
+  p: { id: number; number: string; subscription_id: number; total: number; currency: string },
+  s: Pick<PaidInvoiceRow, "contact_id" | "email" | "invoice_language" | "invoice_locale" | "contact_language" | "contact_locale">,
+  via: string, events: Array<JournalEvent>, messages: Array<OutboxMessage>
+) => {
+  const today = ctx.today
+  const language = languageOf(s, ctx.settings)
+  const locale = localeOf(s, ctx.settings)
+  events.push({ type: "payment.succeeded", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, amount: p.total, currency: p.currency, via } })
+  events.push({ type: "invoice.paid", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, total: p.total, currency: p.currency } })
+  if (p.total > 0) {
+    messages.push({ kind: "email", template: "receipt", dedupeKey: `email:receipt:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: s.email, language, locale, payload: { invoice_id: p.id }, createdOn: today })
+    messages.push({ kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_succeeded:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: p.id, outcome: "succeeded" }, createdOn: today })
+  }
+}
+
+/**
+ * What a checkout charged today when recurring billing starts later: the one-time lines, on an
+ * invoice of the purchase's first subscription dated today (its own period, before billing starts),
+ * paid by the checkout's charge. It is not one of the subscription's payments: payments_made and
+ * periods_billed stay as they are, so fixed terms keep their N payments and the first recurring
+ * invoice is period 0.
+ */
+export const invoiceOneTimeAtCheckout = async (
+  tx: TransactionSql, ctx: EngineContext, subscriptionId: number,
+  lines: ReadonlyArray<Pick<LineItem, "name" | "unitPrice" | "quantity" | "discount" | "taxRate">>, paid: PaidAtCheckout
+): Promise<number> => {
+  const today = ctx.today
+  const [s] = await tx<Array<Pick<PaidInvoiceRow, "contact_id" | "email" | "invoice_language" | "invoice_locale" | "contact_language" | "contact_locale"> & { currency: string }>>`
+    select s.contact_id, c.email, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale, s.currency
+    from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${subscriptionId}`
+  const amounts = lines.map((l) => lineAmounts(l))
+  const totals = totalsOf(amounts)
+  const total = totals.total - paid.extraDiscount
+  if (total !== paid.amount) throw new Error(`a checkout's payment of ${paid.amount} does not pay its one-time lines (${total}); nothing was written`)
+  const [seq] = await tx<Array<{ first: number; prefix: string }>>`
+    update invoice_sequence set next_number = next_number + 1 returning next_number - 1 as first, prefix`
+  const number = `${seq!.prefix}${String(seq!.first).padStart(6, "0")}`
+  const [invoice] = await tx<Array<{ id: number }>>`
+    insert into invoices (number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
+                          subtotal, discount, tax, fees, total, amount_paid, collection_method, status, paid_on, language, locale)
+    values (${number}, ${subscriptionId}, 0, ${today}, ${today}, ${today}, ${today}, ${s!.currency}, ${totals.subtotal}, ${totals.discount + paid.extraDiscount},
+            ${totals.tax}, 0, ${total}, ${total}, 'charge', 'paid', ${today}, ${languageOf(s!, ctx.settings)}, ${localeOf(s!, ctx.settings)})
+    returning id`
+  await tx`
+    insert into invoice_lines (invoice_id, line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax, one_time)
+    select ${invoice!.id}, n, nm, q, up, ud, tr, am, tx, true from unnest(${lines.map((_, i) => i + 1)}::int[], ${lines.map((l) => l.name)}::text[],
+      ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.unitPrice)}::int8[], ${amounts.map((a) => a.unitDiscount)}::int8[],
+      ${lines.map((l) => l.taxRate ?? null)}::int[], ${amounts.map((a) => a.net)}::int8[], ${amounts.map((a) => a.tax)}::int8[]) as u(n, nm, q, up, ud, tr, am, tx)`
+  if (total > 0) {
+    await tx`
+      insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, gateway_ref, requested_on, settled_at, initiated_by)
+      values (${invoice!.id}, 'charge', 1, ${`${paid.key}_${invoice!.id}`}, ${total}, ${s!.currency}, ${paid.paymentMethod}, 'succeeded', ${paid.gatewayRef}, ${today}, now(), 'buyer')`
+  }
+  const events: Array<JournalEvent> = [{
+    type: "invoice.created", subscriptionId, contactId: s!.contact_id, invoiceId: invoice!.id, occurredOn: today,
+    data: { invoice_id: invoice!.id, total, currency: s!.currency, period_start: today, period_end: today, due_date: today, collection_method: "charge" }
+  }]
+  const messages: Array<OutboxMessage> = []
+  paidNotices(ctx, { id: invoice!.id, number, subscription_id: subscriptionId, total, currency: s!.currency }, s!, "checkout", events, messages)
+  await writeJournal(tx, events, "buyer")
+  await enqueueMessages(tx, messages)
+  return invoice!.id
 }
 
 export interface RecoveredRow {

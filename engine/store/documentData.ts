@@ -128,7 +128,7 @@ const upcomingAmounts = async (sql: Sql, reminders: ReadonlyArray<ClaimedMessage
   const asked = new Map(reminders.map((m) => [m.subscription_id, (m.payload as Record<string, unknown>)["next_billing_date"]]))
   const periods = rows.flatMap((r) => {
     const date = typeof asked.get(r.id) === "string" ? asked.get(r.id) as string : r.next_billing_date
-    return date === null ? [] : [{ subscriptionId: r.id, periodStart: date, first: r.periods_billed === 0, currency: r.currency }]
+    return date === null ? [] : [{ subscriptionId: r.id, periodStart: date, index: r.periods_billed, currency: r.currency }]
   })
   const drafts = await draftInvoices(sql, periods)
   for (const p of periods) out.set(p.subscriptionId, { amount: drafts.get(p.subscriptionId)!.total, currency: p.currency, date: p.periodStart })

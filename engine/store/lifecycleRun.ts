@@ -171,7 +171,7 @@ export const sendDueReminders = (sql: Sql, ctx: EngineContext, limit: number): P
         and (s.cancel_at is null or s.next_billing_date < s.cancel_at)
       order by s.next_billing_date, s.id limit ${limit} for update of s skip locked`
     if (rows.length === 0) return 0
-    const drafts = await draftInvoices(tx, rows.map((r) => ({ subscriptionId: r.id, periodStart: r.next_billing_date, first: r.periods_billed === 0 })))
+    const drafts = await draftInvoices(tx, rows.map((r) => ({ subscriptionId: r.id, periodStart: r.next_billing_date, index: r.periods_billed })))
     await tx`update subscriptions set reminder_sent_for = next_billing_date where id = any(${rows.map((r) => r.id)})`
     await writeJournal(tx, rows.map((r) => ({
       type: "subscription.reminder_due", subscriptionId: r.id, contactId: r.contact_id, occurredOn: ctx.today,

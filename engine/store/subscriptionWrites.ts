@@ -14,7 +14,8 @@ import {
   NextBillingDateRefused, NoPaymentMethod, NothingToUpdate, parseMajorAmount, PurchaseRefused, RefundAtPeriodEnd, ResumeDateNotAfterToday, SubscriptionDeleted,
   SubscriptionNotFound, subscriptionCreatedData, TransitionRefused, unitPriceProblem
 } from "../domain/index.ts"
-import type { EngineContext } from "./billingRun.ts"
+import type { PlannedSubscription } from "../billing/index.ts"
+import type { CodeDiscount, EngineContext } from "./billingRun.ts"
 import { languageOf, localeOf } from "./billingRun.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
@@ -201,31 +202,62 @@ export const createSubscriptions = async (sql: Sql, ctx: EngineContext, input: C
     if (input.collection === "charge" && paymentMethod === undefined) {
       return refused(new NoPaymentMethod({ contact: contact.email }))
     }
-    const created: Array<CreatedSubscription> = []
-    const events: Array<JournalEvent> = []
-    for (const p of plan.subscriptions) {
-      const [row] = await tx<Array<{ id: number }>>`
-        insert into subscriptions (contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
-          next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on)
-        values (${contact.id}, ${p.name}, ${p.currency}, ${p.frequency.unit}, ${p.frequency.count}, ${input.terms._tag === "Fixed" ? input.terms.payments : null},
-          ${startDate}, ${startDate}, ${p.endDate}, ${startDate}, ${input.collection},
-          ${input.collection === "invoice" ? input.paymentTerms ?? "due-on-receipt" : null}, ${input.paymentMethod ?? null}, ${input.reminders},
-          ${input.language ?? null}, ${input.locale ?? null}, ${p.status}, ${ctx.today})
-        returning id`
-      await insertItems(tx, row!.id, 1, startDate, p.items)
-      events.push({
-        type: "subscription.created", subscriptionId: row!.id, contactId: contact.id, occurredOn: ctx.today,
-        data: subscriptionCreatedData({ ...p, collection: input.collection, amount: p.amountPerPayment, items: p.items.map((r) => r.line) })
-      })
-      events.push(statusChanged(row!.id, null, p.status, ctx.today, { reason: "created" }))
-      created.push({
-        id: row!.id, name: p.name, status: p.status, frequency: formatFrequency(p.frequency), terms: formatBillingTerms(input.terms), startDate,
-        endDate: p.endDate, nextBillingDate: startDate, currency: p.currency, amountPerPayment: p.amountPerPayment, items: p.items.length
-      })
-    }
-    await writeJournal(tx, events, "cli")
-    return created
+    return insertPlannedSubscriptions(tx, ctx, plan.subscriptions, {
+      contactId: contact.id, terms: input.terms, collection: input.collection, paymentTerms: input.paymentTerms, paymentMethod: input.paymentMethod,
+      reminders: input.reminders, language: input.language, locale: input.locale, source: "cli"
+    })
   }) as Promise<Array<CreatedSubscription>>
+}
+
+/** How a purchase's planned subscriptions are kept: the same for `subscriptions create` and a paid checkout. */
+export interface PurchaseSettings {
+  readonly contactId: number
+  readonly terms: BillingTerms
+  readonly collection: "charge" | "invoice"
+  readonly paymentTerms: PaymentTerms | undefined
+  readonly paymentMethod: string | undefined
+  readonly reminders: boolean
+  readonly language: string | undefined
+  readonly locale: string | undefined
+  /** Who made the purchase, for the journal. */
+  readonly source: "cli" | "buyer"
+  /** A discount code for N payments or every payment, carried by each subscription (migration 0022). */
+  readonly codeDiscount?: CodeDiscount | undefined
+}
+
+/**
+ * Inserts a purchase's planned subscriptions (`planPurchase`), their items as version 1 from the
+ * start date, and their `subscription.created` and status events, inside the caller's transaction.
+ */
+export const insertPlannedSubscriptions = async (
+  tx: TransactionSql, ctx: EngineContext, planned: ReadonlyArray<PlannedSubscription<ResolvedItem>>, input: PurchaseSettings
+): Promise<Array<CreatedSubscription>> => {
+  const created: Array<CreatedSubscription> = []
+  const events: Array<JournalEvent> = []
+  for (const p of planned) {
+    const startDate = p.startDate
+    const [row] = await tx<Array<{ id: number }>>`
+      insert into subscriptions (contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
+        next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on, code_discount)
+      values (${input.contactId}, ${p.name}, ${p.currency}, ${p.frequency.unit}, ${p.frequency.count}, ${input.terms._tag === "Fixed" ? input.terms.payments : null},
+        ${startDate}, ${startDate}, ${p.endDate}, ${startDate}, ${input.collection},
+        ${input.collection === "invoice" ? input.paymentTerms ?? "due-on-receipt" : null}, ${input.paymentMethod ?? null}, ${input.reminders},
+        ${input.language ?? null}, ${input.locale ?? null}, ${p.status}, ${ctx.today},
+        ${input.codeDiscount === undefined ? null : JSON.stringify(input.codeDiscount)}::text::jsonb)
+      returning id`
+    await insertItems(tx, row!.id, 1, startDate, p.items)
+    events.push({
+      type: "subscription.created", subscriptionId: row!.id, contactId: input.contactId, occurredOn: ctx.today,
+      data: subscriptionCreatedData({ ...p, collection: input.collection, amount: p.amountPerPayment, items: p.items.map((r) => r.line) })
+    })
+    events.push(statusChanged(row!.id, null, p.status, ctx.today, { reason: "created" }))
+    created.push({
+      id: row!.id, name: p.name, status: p.status, frequency: formatFrequency(p.frequency), terms: formatBillingTerms(input.terms), startDate,
+      endDate: p.endDate, nextBillingDate: startDate, currency: p.currency, amountPerPayment: p.amountPerPayment, items: p.items.length
+    })
+  }
+  await writeJournal(tx, events, input.source)
+  return created
 }
 
 export interface SubscriptionRow {

@@ -1,0 +1,259 @@
+/**
+ * Paying a checkout session (issue #17, "Paying"): one idempotent step keyed
+ * by the session. The attempt is recorded and committed (with what was
+ * bought, frozen), the gateway is called with the attempt's key, and its
+ * answer is recorded; a success completes the purchase in the same
+ * transaction: the contact found or created by email, the subscriptions
+ * planned by `planPurchase` (the same as `subscriptions create`), their first
+ * invoices paid by this charge (receipt and admin notification queued), the
+ * link's completed payments and the code's redemptions counted, and one
+ * `checkout.completed` event per subscription. A declined card leaves the
+ * session open; a lost reply leaves the attempt unknown, and the engine asks
+ * again with the same key (`settleCheckoutAttempts`, engine/runtime/Engine.ts).
+ * A reload, a double click or a second tab finds the first attempt: one
+ * charge, one set of subscriptions.
+ */
+import { Effect } from "effect"
+import { planPurchase, toDayNumber } from "../billing/index.ts"
+import type { DiscountCode } from "../domain/index.ts"
+import { BusinessClock } from "../runtime/BusinessClock.ts"
+import { commandContext } from "../runtime/commandContext.ts"
+import { Gateway, type GatewayResult } from "../runtime/Gateway.ts"
+import type { CodeDiscount, EngineContext, PaidAtCheckout, TransactionSql } from "../store/index.ts"
+import { addressJson, billDue, insertPlannedSubscriptions, invoiceOneTimeAtCheckout, runSql, writeJournal } from "../store/index.ts"
+import { paymentMethodProblem } from "./buyerPages.ts"
+import {
+  type Buyer, type BuyerAddress, type CheckoutAttempt, type CheckoutPurchase, checkoutState, claimUnsettledCheckoutAttempts, contactForBuyer,
+  lockSession, lockUnsettledAttempt, markAttemptFailed, markAttemptSucceeded, markAttemptUnknown, markSessionCompleted, recordCheckoutAttempt
+} from "./checkoutPaymentsRepository.ts"
+import { type CheckoutForm, type CheckoutView, showCheckout } from "./checkoutSessions.ts"
+import { linkSummary } from "./linkSummary.ts"
+import { countCompletedPayment, redeemDiscountCode } from "./repository.ts"
+
+/** The checkout form as submitted to pay: the choices, the buyer, the payment method. */
+export interface PayForm extends CheckoutForm {
+  readonly buyer: Buyer
+  readonly paymentMethod: string
+}
+
+/** A field of the form the buyer must fix; `field` is the form field's name. */
+export interface BuyerProblem {
+  readonly field: string
+  readonly problem: "required" | "email" | "paymentMethod" | "tooLong" | "country"
+}
+
+export type PayAnswer =
+  | { readonly _tag: "Completed" }
+  | { readonly _tag: "Processing" }
+  | { readonly _tag: "Declined"; readonly reason: string; readonly view: CheckoutView }
+  | { readonly _tag: "Invalid"; readonly problems: ReadonlyArray<BuyerProblem>; readonly view: CheckoutView }
+  | { readonly _tag: "Refused"; readonly view: CheckoutView }
+  | { readonly _tag: "LinkOff"; readonly view: CheckoutView }
+
+const context = commandContext.pipe(Effect.orDie)
+const sqlOrDie = <A>(work: Parameters<typeof runSql<A>>[0]) => runSql(work).pipe(Effect.orDie)
+
+const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+const addressProblems = (prefix: string, a: BuyerAddress | undefined): Array<BuyerProblem> => {
+  if (a === undefined) return [{ field: `${prefix}_line1`, problem: "required" }]
+  const out: Array<BuyerProblem> = []
+  for (const [part, value] of [["line1", a.line1], ["postal_code", a.postalCode], ["city", a.city]] as const) {
+    if (value.trim() === "") out.push({ field: `${prefix}_${part}`, problem: "required" })
+    else if (value.length > 200) out.push({ field: `${prefix}_${part}`, problem: "tooLong" })
+  }
+  if (!/^[A-Za-z]{2}$/.test(a.country.trim())) out.push({ field: `${prefix}_country`, problem: "country" })
+  return out
+}
+
+/** What the buyer must fix before paying: email, name, the link's required fields, its addresses, the payment method. */
+export const buyerProblems = (view: CheckoutView, form: PayForm): Array<BuyerProblem> => {
+  const link = view.session.link
+  const b = form.buyer
+  const out: Array<BuyerProblem> = []
+  if (b.email.trim() === "") out.push({ field: "email", problem: "required" })
+  else if (!emailShape.test(b.email.trim()) || b.email.length > 254) out.push({ field: "email", problem: "email" })
+  if (b.name.trim() === "") out.push({ field: "name", problem: "required" })
+  else if (b.name.length > 200) out.push({ field: "name", problem: "tooLong" })
+  link.contactFields.forEach((f, i) => {
+    const value = b.fields[i]?.value ?? ""
+    if (f.required && value.trim() === "") out.push({ field: `field_${i}`, problem: "required" })
+    else if (value.length > 500) out.push({ field: `field_${i}`, problem: "tooLong" })
+  })
+  if (link.collectBillingAddress) out.push(...addressProblems("billing", b.billingAddress))
+  if (link.collectShippingAddress) out.push(...addressProblems("shipping", b.shippingAddress))
+  if (paymentMethodProblem(form.paymentMethod) !== undefined) out.push({ field: "payment_method", problem: "paymentMethod" })
+  return out
+}
+
+/** The session's page state: completed, a payment in flight, or open (with the last failure). */
+export const checkoutProgress = (id: string) => sqlOrDie((sql) => checkoutState(sql, id))
+
+/**
+ * Pays a session with the buyer's form: validated (choices by the links room, the buyer here),
+ * recorded, charged, settled. Never charges twice for one session.
+ */
+export const payCheckout = Effect.fn("payCheckout")(function*(id: string, form: PayForm) {
+  const ctx = yield* context
+  const now = yield* (yield* BusinessClock).now
+  const view = yield* showCheckout(id, form)
+  if (view.refusal !== undefined) return { _tag: "Refused", view } as PayAnswer
+  const problems = buyerProblems(view, form)
+  const state = yield* checkoutProgress(id)
+  if (state.completedOn !== undefined) return { _tag: "Completed" } as PayAnswer
+  if (state.inFlight) return { _tag: "Processing" } as PayAnswer
+  if (problems.length > 0) return { _tag: "Invalid", problems, view } as PayAnswer
+  const b = form.buyer
+  const trimmed = (a: BuyerAddress | undefined) =>
+    a === undefined ? undefined : { line1: a.line1.trim(), postalCode: a.postalCode.trim(), city: a.city.trim(), country: a.country.trim().toUpperCase() }
+  const purchase: CheckoutPurchase = {
+    submittedOn: ctx.today,
+    items: [...form.items.entries()],
+    discountCode: view.discountCode,
+    buyer: {
+      email: b.email.trim(), name: b.name.trim(), fields: b.fields.map((f) => ({ label: f.label, value: f.value.trim() })),
+      billingAddress: view.session.link.collectBillingAddress ? trimmed(b.billingAddress) : undefined,
+      shippingAddress: view.session.link.collectShippingAddress ? trimmed(b.shippingAddress) : undefined
+    }
+  }
+  const recorded = yield* sqlOrDie((sql) =>
+    recordCheckoutAttempt(sql, view.session, { amount: view.summary.dueToday.amount, paymentMethod: form.paymentMethod.trim(), purchase, lease: now + 120_000 }))
+  switch (recorded._tag) {
+    case "Completed":
+      return { _tag: "Completed" } as PayAnswer
+    case "InFlight":
+      return { _tag: "Processing" } as PayAnswer
+    case "LinkOff":
+      return { _tag: "LinkOff", view } as PayAnswer
+  }
+  const [answer] = yield* settleCheckoutAttempts({ ...ctx, now }, [recorded.attempt])
+  if (answer!._tag === "Declined") return { _tag: "Declined", reason: answer!.reason, view } as PayAnswer
+  return answer as PayAnswer
+})
+
+type Settled = { readonly _tag: "Completed" } | { readonly _tag: "Processing" } | { readonly _tag: "Declined"; readonly reason: string }
+
+/**
+ * Asks the gateway about recorded attempts (a first call, or again with the same key) and records
+ * each answer in its own transaction. An unreachable gateway leaves them unknown.
+ */
+export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(function*(ctx: EngineContext, attempts: ReadonlyArray<CheckoutAttempt>) {
+  if (attempts.length === 0) return [] as Array<Settled>
+  const gateway = yield* Gateway
+  const charged = attempts.filter((a) => a.amount > 0)
+  const results = yield* gateway.submit(charged.map((a) => ({
+    idempotencyKey: a.idempotencyKey, kind: "charge" as const, amount: a.amount, currency: a.currency, paymentMethod: a.paymentMethod,
+    reference: `checkout ${a.sessionId}`
+  }))).pipe(Effect.catchTag("GatewayUnavailable", (e) => Effect.succeed(charged.map((): GatewayResult => ({ _tag: "Unknown", reason: e.message })))))
+  const resultOf = new Map(charged.map((a, i) => [a.id, results[i]!]))
+  const out: Array<Settled> = []
+  for (const a of attempts) {
+    // Nothing due today (a code took it all): nothing to charge, the purchase completes.
+    const result: GatewayResult = resultOf.get(a.id) ?? { _tag: "Succeeded", gatewayRef: "nothing_due" }
+    out.push(yield* sqlOrDie((sql) => sql.begin((tx) => settleOne(tx, ctx, a.id, result)) as Promise<Settled>))
+  }
+  return out
+})
+
+const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: number, result: GatewayResult): Promise<Settled> => {
+  const a = await lockUnsettledAttempt(tx, attemptId)
+  if (a === undefined) {
+    // Settled meanwhile (the page and the engine both asked): say what it came to.
+    const [row] = await tx<Array<{ session_id: string; status: string; failure_reason: string | null }>>`
+      select session_id, status, failure_reason from checkout_payments where id = ${attemptId}`
+    if (row?.status === "failed") return { _tag: "Declined", reason: row.failure_reason ?? "declined" }
+    const state = await checkoutState(tx, row!.session_id)
+    return state.completedOn !== undefined ? { _tag: "Completed" } : { _tag: "Processing" }
+  }
+  switch (result._tag) {
+    case "Declined":
+      await markAttemptFailed(tx, a.id, result.reason)
+      return { _tag: "Declined", reason: result.reason }
+    case "Unknown":
+      await markAttemptUnknown(tx, a.id, result.reason, ctx.now ?? Date.now())
+      return { _tag: "Processing" }
+    case "Succeeded":
+      await markAttemptSucceeded(tx, a.id, result.gatewayRef)
+      await completeCheckout(tx, ctx, a, result.gatewayRef)
+      return { _tag: "Completed" }
+  }
+}
+
+/** A code for N payments or all of them rides on the subscriptions (a `once` code was today's payment only). */
+const codeDiscountOf = (code: DiscountCode | undefined, currency: string): CodeDiscount | undefined => {
+  if (code === undefined || code.duration._tag === "Once") return undefined
+  if (code.off._tag === "Amount" && code.off.currency !== currency) return undefined
+  const off = code.off._tag === "Percent" ? { _tag: "Percent" as const, ppm: code.off.ppm } : { _tag: "Amount" as const, amount: code.off.amount }
+  return { off, payments: code.duration._tag === "Payments" ? code.duration.payments : null }
+}
+
+/**
+ * The purchase a successful charge pays for, in the caller's transaction; nothing when the session
+ * is completed already. The summary is the links room's, recomputed for the frozen choices and
+ * day: it must come to what was charged.
+ */
+const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: CheckoutAttempt, gatewayRef: string): Promise<void> => {
+  const session = await lockSession(tx, a.sessionId)
+  if (session === undefined || session.completed_on !== null) return
+  const link = session.link_snapshot
+  const p = a.purchase
+  const summary = linkSummary(link, { items: new Map(p.items), discountCode: p.discountCode }, p.submittedOn)
+  if (summary.dueToday.amount !== a.amount) {
+    throw new Error(`checkout ${a.sessionId}: the purchase comes to ${summary.dueToday.amount}, ${a.amount} was charged; nothing was written`)
+  }
+  await countCompletedPayment(tx, link.id)
+  if (p.discountCode !== undefined) await redeemDiscountCode(tx, p.discountCode.id)
+  const billing = p.buyer.billingAddress
+  const contact = await contactForBuyer(tx, p.buyer, a.paymentMethod, link.language, link.locale,
+    billing === undefined ? null : addressJson({ line1: billing.line1, postalCode: billing.postalCode, city: billing.city }, billing.country))
+  if (contact.created) {
+    await writeJournal(tx, [{ type: "contact.created", subscriptionId: null, contactId: contact.id, occurredOn: ctx.today, data: { email: p.buyer.email } }], "buyer")
+  }
+  const startsNow = toDayNumber(summary.startDate) <= toDayNumber(p.submittedOn)
+  const asResolved = (items: typeof summary.items) =>
+    items.map((i) => {
+      const item = link.items[i.index]!
+      return { line: { ...i.line, productId: item.productId, sku: item.sku }, currency: i.currency, frequency: i.frequency }
+    })
+  const oneTime = summary.items.filter((i) => i.frequency === undefined)
+  const paid: PaidAtCheckout = {
+    key: a.idempotencyKey, gatewayRef, paymentMethod: a.paymentMethod, amount: a.amount,
+    extraDiscount: summary.orderDiscount.amount + summary.codeDiscount.amount
+  }
+  let subscriptionIds: Array<number> = []
+  if (summary.items.some((i) => i.frequency !== undefined)) {
+    // Billing later: today's one-time lines are invoiced today on their own, so the first recurring invoice does not bill them again.
+    const plan = planPurchase(asResolved(startsNow ? summary.items : summary.items.filter((i) => i.frequency !== undefined)), {
+      terms: link.terms, startDate: summary.startDate, today: p.submittedOn
+    })
+    if (plan._tag === "Refused") throw new Error(`checkout ${a.sessionId}: planPurchase refused the link's purchase (${plan.refusal._tag})`)
+    const created = await insertPlannedSubscriptions(tx, ctx, plan.subscriptions, {
+      contactId: contact.id, terms: link.terms, collection: "charge", paymentTerms: undefined, paymentMethod: a.paymentMethod, reminders: false,
+      language: link.language, locale: link.locale, source: "buyer", codeDiscount: codeDiscountOf(p.discountCode, link.currency)
+    })
+    subscriptionIds = created.map((c) => c.id)
+    if (startsNow) {
+      const billed = await billDue(tx, ctx, subscriptionIds.length, subscriptionIds, paid)
+      if (billed.invoices !== subscriptionIds.length) throw new Error(`checkout ${a.sessionId}: ${billed.invoices} first invoices for ${subscriptionIds.length} subscriptions`)
+    } else if (oneTime.length > 0) {
+      await invoiceOneTimeAtCheckout(tx, ctx, subscriptionIds[0]!, oneTime.map((i) => i.line), paid)
+    }
+  }
+  const data = {
+    session_id: a.sessionId, link_id: link.id, slug: link.slug, amount: a.amount, currency: a.currency, payment_method: a.paymentMethod,
+    discount_code: p.discountCode?.code ?? null, subscription_ids: subscriptionIds, email: p.buyer.email,
+    fields: Object.fromEntries(p.buyer.fields.map((f) => [f.label, f.value])),
+    ...(p.buyer.shippingAddress === undefined ? {} : { shipping_address: p.buyer.shippingAddress })
+  }
+  const subjects: Array<number | null> = subscriptionIds.length === 0 ? [null] : subscriptionIds
+  await writeJournal(tx, subjects.map((subscriptionId) => ({ type: "checkout.completed", subscriptionId, contactId: contact.id, occurredOn: ctx.today, data })), "buyer")
+  await markSessionCompleted(tx, a.sessionId, ctx.today, contact.id, subscriptionIds)
+}
+
+/** The engine's step: checkout attempts whose reply was lost (or whose page died) are asked about again with the same key. */
+export const settleUnsettledCheckouts = Effect.fn("settleUnsettledCheckouts")(function*(ctx: EngineContext, limit: number) {
+  const now = ctx.now ?? Date.now()
+  const claimed = yield* runSql((sql) => claimUnsettledCheckoutAttempts(sql, now, limit))
+  const settled = yield* settleCheckoutAttempts(ctx, claimed)
+  return { claimed: claimed.length, completed: settled.filter((s) => s._tag === "Completed").length, declined: settled.filter((s) => s._tag === "Declined").length }
+})

@@ -1,0 +1,204 @@
+/**
+ * The SQL of paying a checkout session (migration 0022): record an attempt
+ * before the gateway is called (committed), record the gateway's answer, and
+ * complete the purchase in the same transaction as a success. Completing is
+ * idempotent: the session row is locked and a completed session is left as
+ * it is, so the page, a second tab and the engine can all try.
+ */
+import type { CalendarDate, DiscountCode, ItemChoice, PaymentLink } from "../domain/index.ts"
+import type { Sql, TransactionSql } from "../store/index.ts"
+import type { CheckoutSession } from "./checkoutSessionsRepository.ts"
+
+type Runner = Sql | TransactionSql
+
+/** A postal address as the checkout collects it (contacts' address parts). */
+export interface BuyerAddress {
+  readonly line1: string
+  readonly postalCode: string
+  readonly city: string
+  readonly country: string
+}
+
+/** Who buys: the contact's email and name, the link's extra fields, and the addresses the link asks for. */
+export interface Buyer {
+  readonly email: string
+  readonly name: string
+  readonly fields: ReadonlyArray<{ readonly label: string; readonly value: string }>
+  readonly billingAddress?: BuyerAddress | undefined
+  readonly shippingAddress?: BuyerAddress | undefined
+}
+
+/** What was bought, frozen with the attempt: the engine completes a lost reply exactly as the page would have. */
+export interface CheckoutPurchase {
+  /** The business day of the submit: the summary and the start date are computed for it. */
+  readonly submittedOn: CalendarDate
+  readonly items: ReadonlyArray<readonly [number, ItemChoice]>
+  /** The code as it was at the submit (it may change or go later): what the buyer was charged for. */
+  readonly discountCode?: DiscountCode | undefined
+  readonly buyer: Buyer
+}
+
+export interface CheckoutAttempt {
+  readonly id: number
+  readonly sessionId: string
+  readonly attemptNumber: number
+  readonly idempotencyKey: string
+  readonly amount: number
+  readonly currency: string
+  readonly paymentMethod: string
+  readonly purchase: CheckoutPurchase
+  readonly status: "pending" | "succeeded" | "failed" | "unknown"
+  readonly failureReason: string | undefined
+}
+
+interface AttemptRow {
+  id: number
+  session_id: string
+  attempt_number: number
+  idempotency_key: string
+  amount: number
+  currency: string
+  payment_method: string
+  purchase: CheckoutPurchase
+  status: CheckoutAttempt["status"]
+  failure_reason: string | null
+}
+
+const attemptOf = (r: AttemptRow): CheckoutAttempt => ({
+  id: Number(r.id), sessionId: r.session_id, attemptNumber: r.attempt_number, idempotencyKey: r.idempotency_key, amount: Number(r.amount),
+  currency: r.currency, paymentMethod: r.payment_method, purchase: r.purchase, status: r.status, failureReason: r.failure_reason ?? undefined
+})
+
+/** The key the gateway sees: the session and the attempt's number, so a retry of one attempt never charges twice. */
+export const checkoutAttemptKey = (sessionId: string, attemptNumber: number) => `co_${sessionId}_${attemptNumber}`
+
+/** Where a session stands: completed (and what it made), a payment in flight, or open (with the last failure, if any). */
+export interface CheckoutState {
+  readonly completedOn: string | undefined
+  readonly contactId: number | undefined
+  readonly subscriptionIds: ReadonlyArray<number>
+  readonly inFlight: boolean
+  readonly lastFailure: string | undefined
+}
+
+export const checkoutState = async (sql: Runner, sessionId: string): Promise<CheckoutState> => {
+  const [s] = await sql<Array<{ completed_on: string | null; contact_id: number | null; subscription_ids: Array<number> | null }>>`
+    select completed_on, contact_id, subscription_ids from checkout_sessions where id = ${sessionId}`
+  const attempts = await sql<Array<{ status: string; failure_reason: string | null }>>`
+    select status, failure_reason from checkout_payments where session_id = ${sessionId} order by attempt_number desc limit 1`
+  const last = attempts[0]
+  return {
+    completedOn: s?.completed_on ?? undefined,
+    contactId: s?.contact_id === null || s === undefined ? undefined : Number(s.contact_id),
+    subscriptionIds: (s?.subscription_ids ?? []).map(Number),
+    inFlight: last !== undefined && (last.status === "pending" || last.status === "unknown"),
+    lastFailure: last?.status === "failed" ? last.failure_reason ?? undefined : undefined
+  }
+}
+
+export type RecordOutcome =
+  | { readonly _tag: "Recorded"; readonly attempt: CheckoutAttempt }
+  | { readonly _tag: "Completed" }
+  | { readonly _tag: "InFlight" }
+  | { readonly _tag: "LinkOff" }
+
+/**
+ * Records a new attempt of the session and commits it, unless the session is completed or a payment
+ * is in flight (a double click, a reload, a second tab: the session row is locked, so they queue
+ * here and see the first). A link switched off or deleted since the session opened takes no payment.
+ * `lease` is the business instant after which the engine may ask the gateway about an attempt left pending.
+ */
+export const recordCheckoutAttempt = (
+  sql: Sql, session: CheckoutSession, request: { readonly amount: number; readonly paymentMethod: string; readonly purchase: CheckoutPurchase; readonly lease: number }
+): Promise<RecordOutcome> =>
+  sql.begin(async (tx) => {
+    const [s] = await tx<Array<{ completed_on: string | null }>>`select completed_on from checkout_sessions where id = ${session.id} for update`
+    if (s === undefined) throw new Error(`checkout session ${session.id} is gone`)
+    if (s.completed_on !== null) return { _tag: "Completed" } as const
+    const attempts = await tx<Array<{ attempt_number: number; status: string }>>`
+      select attempt_number, status from checkout_payments where session_id = ${session.id} order by attempt_number desc`
+    if (attempts.some((a) => a.status === "pending" || a.status === "unknown")) return { _tag: "InFlight" } as const
+    const [link] = await tx<Array<{ active: boolean; deleted_on: string | null }>>`select active, deleted_on from payment_links where id = ${session.link.id}`
+    if (link === undefined || !link.active || link.deleted_on !== null) return { _tag: "LinkOff" } as const
+    const attemptNumber = (attempts[0]?.attempt_number ?? 0) + 1
+    const [row] = await tx<Array<AttemptRow>>`
+      insert into checkout_payments (session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, check_after)
+      values (${session.id}, ${attemptNumber}, ${checkoutAttemptKey(session.id, attemptNumber)}, ${request.amount}, ${session.link.currency},
+              ${request.paymentMethod}, ${JSON.stringify(request.purchase)}::text::jsonb, 'pending', ${new Date(request.lease)})
+      returning id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason`
+    return { _tag: "Recorded", attempt: attemptOf(row!) } as const
+  }) as Promise<RecordOutcome>
+
+/** The attempt, locked for settling; undefined once another process settled it. */
+export const lockUnsettledAttempt = async (tx: TransactionSql, id: number): Promise<CheckoutAttempt | undefined> => {
+  const [row] = await tx<Array<AttemptRow>>`
+    select id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason
+    from checkout_payments where id = ${id} and status in ('pending', 'unknown') for update`
+  return row === undefined ? undefined : attemptOf(row)
+}
+
+export const markAttemptFailed = async (tx: TransactionSql, id: number, reason: string) => {
+  await tx`update checkout_payments set status = 'failed', failure_reason = ${reason}, settled_at = now() where id = ${id}`
+}
+
+/** A lost reply: asked about again with the same key once its backoff (business time) has passed. */
+export const markAttemptUnknown = async (tx: TransactionSql, id: number, reason: string, now: number) => {
+  await tx`
+    update checkout_payments set status = 'unknown', failure_reason = ${reason}, check_count = check_count + 1,
+      check_after = ${new Date(now)}::timestamptz + case check_count when 0 then interval '5 minutes'
+        when 1 then interval '1 hour' when 2 then interval '6 hours' else interval '1 day' end
+    where id = ${id}`
+}
+
+export const markAttemptSucceeded = async (tx: TransactionSql, id: number, gatewayRef: string) => {
+  await tx`update checkout_payments set status = 'succeeded', gateway_ref = ${gatewayRef}, failure_reason = null, settled_at = now() where id = ${id}`
+}
+
+/** The session, locked; with its frozen link. */
+export const lockSession = async (tx: TransactionSql, id: string) => {
+  const [row] = await tx<Array<{ id: string; link_snapshot: PaymentLink; completed_on: string | null; opened_on: string; expires_at: Date }>>`
+    select id, link_snapshot, completed_on, opened_on, expires_at from checkout_sessions where id = ${id} for update`
+  return row
+}
+
+export const markSessionCompleted = async (tx: TransactionSql, id: string, on: string, contactId: number, subscriptionIds: ReadonlyArray<number>) => {
+  await tx`update checkout_sessions set completed_on = ${on}, contact_id = ${contactId}, subscription_ids = ${subscriptionIds as Array<number>}::int8[] where id = ${id}`
+}
+
+/**
+ * The contact of a buyer's email (any case), its saved payment method set to the one just used;
+ * a new contact (name, language and locale of the link, billing address) when there is none.
+ */
+export const contactForBuyer = async (
+  tx: TransactionSql, buyer: Buyer, paymentMethod: string, language: string, locale: string | undefined, addressJson: string | null
+): Promise<{ id: number; created: boolean }> => {
+  const [found] = await tx<Array<{ id: number }>>`select id from contacts where lower(email) = lower(${buyer.email}) for update`
+  if (found !== undefined) {
+    await tx`update contacts set payment_method = ${paymentMethod}, name = coalesce(name, ${buyer.name === "" ? null : buyer.name}),
+      address = coalesce(${addressJson}::text::jsonb, address) where id = ${found.id}`
+    return { id: Number(found.id), created: false }
+  }
+  const [row] = await tx<Array<{ id: number }>>`
+    insert into contacts (email, name, language, locale, payment_method, address)
+    values (${buyer.email}, ${buyer.name === "" ? null : buyer.name}, ${language}, ${locale ?? null}, ${paymentMethod}, ${addressJson}::text::jsonb)
+    returning id`
+  return { id: Number(row!.id), created: true }
+}
+
+/** Attempts the engine asks the gateway about: lost replies whose backoff has passed, and attempts a page left pending (its process died). */
+export const claimUnsettledCheckoutAttempts = (sql: Sql, now: number, limit: number): Promise<Array<CheckoutAttempt>> =>
+  sql.begin(async (tx) => {
+    const rows = await tx<Array<AttemptRow>>`
+      select id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason
+      from checkout_payments where status in ('pending', 'unknown') and check_after <= ${new Date(now)}
+      order by check_after limit ${limit} for update skip locked`
+    if (rows.length > 0) {
+      // Leased for two minutes: another engine leaves them alone while this one asks.
+      await tx`update checkout_payments set check_after = ${new Date(now + 120_000)} where id = any(${rows.map((r) => r.id)}::int8[])`
+    }
+    return rows.map(attemptOf)
+  }) as Promise<Array<CheckoutAttempt>>
+
+/** Whether any checkout attempt waits for the engine (the due check). */
+export const checkoutAttemptsDue = async (sql: Sql, now: number): Promise<boolean> =>
+  (await sql`select 1 from checkout_payments where status in ('pending', 'unknown') and check_after <= ${new Date(now)} limit 1`).length > 0

@@ -1,0 +1,270 @@
+/**
+ * Paying a checkout session over real HTTP, on both databases, as the buyer
+ * does it: open the link, fill the form, pay. One idempotent step keyed by
+ * the session: the contact, the subscriptions grouped by cadence, their first
+ * invoices paid by the one charge, `checkout.completed`, the receipt and the
+ * admin notification, all in one transaction after the gateway answered. A
+ * declined card leaves the session open; a lost reply is settled by the
+ * engine; a double submit or a second tab charges once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { createPaymentLink, insertDiscountCode, switchPaymentLink } from "../../../engine/checkout/index.ts"
+import type { CalendarDate, PaymentLinkSettings } from "../../../engine/domain/index.ts"
+import { backend } from "../../storeHarness.ts"
+import type { ApiUnderTest } from "../api/apiHarness.ts"
+import { startApi } from "../api/apiHarness.ts"
+import { tickAt } from "../runtime/engineHarness.ts"
+import { getPage, openForm, postForm } from "./buyerPagesHarness.ts"
+
+const today = "2026-04-02" as CalendarDate
+let api: ApiUnderTest
+beforeAll(async () => {
+  api = await startApi(today)
+})
+afterAll(async () => {
+  await api?.close()
+})
+
+const settings = (over: Partial<PaymentLinkSettings> = {}): PaymentLinkSettings => ({
+  name: "Coffee club (internal)",
+  currency: "USD",
+  items: [
+    { name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+    { name: "Mug", unitPrice: 1200, quantity: 1, frequency: undefined, optional: true },
+    { name: "Filters", unitPrice: 300, quantity: 2, frequency: undefined, optional: false, editableQuantity: { min: 1, max: 10 } }
+  ],
+  terms: { _tag: "AutoRenew" },
+  start: { _tag: "AtCheckout" },
+  language: "en",
+  locale: "en-US",
+  paymentTypes: ["card"],
+  collectBillingAddress: false,
+  collectShippingAddress: false,
+  allowDiscountCodes: true,
+  contactFields: [],
+  ...over
+})
+
+let counter = 0
+const linkOf = (over: Partial<PaymentLinkSettings> = {}) => createPaymentLink(api.db.db.sql, today, settings(over), { slug: `pay-${backend}-${++counter}` })
+const sql = () => api.db.db.sql
+
+/** Opens the link as a browser does and reads the session's form (cookie, CSRF field). */
+const checkout = async (slug: string) => {
+  const opened = await getPage(api, `/l/${slug}`)
+  expect(opened.status).toBe(303)
+  const path = opened.headers.get("location")!
+  const form = await openForm(api, path)
+  return { path, id: path.slice(3), ...form }
+}
+
+const pay = (c: { path: string; csrf: string; cookie: string }, fields: Record<string, string>) =>
+  postForm(api, c.path, { csrf: c.csrf, action: "pay", ...fields }, c.cookie)
+
+const buyer = (email: string, paymentMethod = "pm_ok") => ({ email, name: "Ada Buyer", payment_method: paymentMethod })
+
+const contactOf = async (email: string) =>
+  (await sql()<Array<{ id: number; payment_method: string; name: string; address: any }>>`select id, payment_method, name, address from contacts where email = ${email}`)[0]
+
+const subscriptionsOf = (contactId: number) =>
+  sql()<Array<{ id: number; name: string; status: string; frequency_unit: string; payments_made: number; next_billing_date: string; start_date: string; code_discount: any }>>`
+    select id, name, status, frequency_unit, payments_made, next_billing_date::text, start_date::text, code_discount from subscriptions where contact_id = ${contactId} order by id`
+
+const invoicesOf = (subscriptionId: number) =>
+  sql()<Array<{ id: number; status: string; total: number; discount: number; period_start: string; period_index: number }>>`
+    select id, status, total::int, discount::int, period_start::text, period_index from invoices where subscription_id = ${subscriptionId} order by period_start`
+
+const gatewayCharges = (sessionId: string) =>
+  sql()<Array<{ idempotency_key: string; amount: number; outcome: string }>>`
+    select idempotency_key, amount::int, outcome from sim_gateway_ledger where merchant_reference = ${`checkout ${sessionId}`} order by created_at`
+
+describe(`paying a checkout (${backend})`, () => {
+  it("pm_ok: the contact, a subscription whose first invoice the charge paid, checkout.completed, a receipt and a notification; the page thanks the buyer", async () => {
+    const link = await linkOf()
+    const c = await checkout(link.slug)
+    expect(c.page.html).toContain('id="pay"')
+    expect(c.page.html).toContain("Pay $31.00")
+    const r = await pay(c, { ...buyer(`ok-${backend}@example.com`), quantity_2: "2" })
+    expect(r.status).toBe(303)
+    expect(r.headers.get("location")).toBe(c.path)
+    const done = await getPage(api, c.path)
+    expect(done.status).toBe(200)
+    expect(done.html).toContain("Thank you for your order")
+
+    const contact = (await contactOf(`ok-${backend}@example.com`))!
+    expect(contact.payment_method).toBe("pm_ok")
+    expect(contact.name).toBe("Ada Buyer")
+    const [s, ...more] = await subscriptionsOf(contact.id)
+    expect(more).toEqual([])
+    expect(s).toMatchObject({ name: "Beans + 1 more", status: "active", payments_made: 1, next_billing_date: "2026-05-02", start_date: today })
+    const [invoice] = await invoicesOf(s!.id)
+    expect(invoice).toMatchObject({ status: "paid", total: 3100, period_start: today })
+    expect(await gatewayCharges(c.id)).toEqual([{ idempotency_key: `co_${c.id}_1`, amount: 3100, outcome: "succeeded" }])
+    const events = await sql()<Array<{ type: string; source: string; data: any }>>`select type, source, data from events where subscription_id = ${s!.id} order by id`
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["subscription.created", "invoice.created", "payment.succeeded", "invoice.paid", "checkout.completed"]))
+    const completed = events.find((e) => e.type === "checkout.completed")!
+    expect(completed.source).toBe("buyer")
+    expect(completed.data).toMatchObject({ session_id: c.id, slug: link.slug, amount: 3100, currency: "USD", subscription_ids: [s!.id] })
+    const outbox = await sql()<Array<{ template: string }>>`select template from outbox where invoice_id = ${invoice!.id} order by id`
+    expect(outbox.map((m) => m.template)).toEqual(["receipt", "payment_notification"])
+    const [l] = await sql()<Array<{ completed_payments: number }>>`select completed_payments from payment_links where id = ${link.id}`
+    expect(l!.completed_payments).toBe(1)
+
+    // The engine does not bill the period the checkout paid; it bills the next one on its date.
+    expect((await tickAt(api.db, today)).invoiced).toBe(0)
+    await tickAt(api.db, "2026-05-02")
+    const after = await invoicesOf(s!.id)
+    expect(after.map((i) => [i.period_start, i.total, i.status])).toEqual([[today, 3100, "paid"], ["2026-05-02", 2500, "paid"]])
+  })
+
+  it("a declined card shows the error on the page with what the buyer typed and writes no subscription; the next card completes the same session", async () => {
+    const link = await linkOf()
+    const c = await checkout(link.slug)
+    const email = `declined-${backend}@example.com`
+    const r = await pay(c, buyer(email, "pm_declined"))
+    expect(r.status).toBe(422)
+    expect(r.html).toContain("The payment was declined")
+    expect(r.html).toContain(`value="${email}"`)
+    expect(await contactOf(email)).toBeUndefined()
+    const again = await pay(c, buyer(email, "pm_ok"))
+    expect(again.status).toBe(303)
+    const contact = (await contactOf(email))!
+    expect(await subscriptionsOf(contact.id)).toHaveLength(1)
+    expect((await gatewayCharges(c.id)).map((g) => [g.idempotency_key, g.outcome])).toEqual([[`co_${c.id}_1`, "declined"], [`co_${c.id}_2`, "succeeded"]])
+  })
+
+  it("a double submit, a second tab and a reload after paying: one charge, one set of subscriptions", async () => {
+    const link = await linkOf()
+    const c = await checkout(link.slug)
+    const email = `double-${backend}@example.com`
+    const tab2 = await openForm(api, c.path)
+    const answers = await Promise.all([pay(c, buyer(email)), pay(c, buyer(email)), pay({ path: c.path, csrf: tab2.csrf, cookie: tab2.cookie }, buyer(email))])
+    expect(answers.map((a) => a.status)).toEqual([303, 303, 303])
+    const reload = await pay(c, buyer(email))
+    expect(reload.status).toBe(303)
+    const contact = (await contactOf(email))!
+    expect(await subscriptionsOf(contact.id)).toHaveLength(1)
+    expect(await gatewayCharges(c.id)).toHaveLength(1)
+  })
+
+  it("pm_timeout: the page says processing, the engine asks again with the same key and completes the purchase once", async () => {
+    const link = await linkOf()
+    const c = await checkout(link.slug)
+    const email = `timeout-${backend}@example.com`
+    const r = await pay(c, buyer(email, "pm_timeout"))
+    expect(r.status).toBe(303)
+    const processing = await getPage(api, c.path)
+    expect(processing.status).toBe(202)
+    expect(processing.html).toContain("Your payment is being processed")
+    expect(await contactOf(email)).toBeUndefined()
+    // Another submit while the reply is unknown charges nothing new.
+    expect((await pay(c, buyer(email, "pm_ok"))).status).toBe(303)
+    // The backoff is business time: the engine's tick at the session's day + 1 asks again.
+    await tickAt(api.db, "2026-04-03")
+    const contact = (await contactOf(email))!
+    const subs = await subscriptionsOf(contact.id)
+    expect(subs).toHaveLength(1)
+    expect(subs[0]).toMatchObject({ start_date: today, payments_made: 1 })
+    expect(await gatewayCharges(c.id)).toHaveLength(1)
+    expect((await getPage(api, c.path)).html).toContain("Thank you for your order")
+  })
+
+  it("a monthly and a yearly item make two subscriptions, each with its first invoice paid by the one charge", async () => {
+    const link = await linkOf({
+      items: [
+        { name: "Plan", unitPrice: 1000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+        { name: "Support", unitPrice: 12000, quantity: 1, frequency: { unit: "year", count: 1 }, optional: false }
+      ]
+    })
+    const c = await checkout(link.slug)
+    const email = `two-${backend}@example.com`
+    expect((await pay(c, buyer(email))).status).toBe(303)
+    const contact = (await contactOf(email))!
+    const subs = await subscriptionsOf(contact.id)
+    expect(subs.map((s) => [s.name, s.frequency_unit, s.payments_made])).toEqual([["Plan", "month", 1], ["Support", "year", 1]])
+    const totals = await Promise.all(subs.map(async (s) => (await invoicesOf(s.id)).map((i) => [i.total, i.status])))
+    expect(totals).toEqual([[[1000, "paid"]], [[12000, "paid"]]])
+    expect((await gatewayCharges(c.id)).map((g) => g.amount)).toEqual([13000])
+  })
+
+  it("an order discount and a code for 2 payments: today's invoice is what was charged, the next payment is discounted, the third is not", async () => {
+    const code = await insertDiscountCode(sql(), {
+      code: `TWO${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Payments", payments: 2 }, expiresOn: undefined, maxRedemptions: 5
+    }, today)
+    const link = await linkOf({ items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }], orderDiscount: { _tag: "Amount", amount: 500 } })
+    const c = await checkout(link.slug)
+    const email = `code-${backend}@example.com`
+    const r = await pay(c, { ...buyer(email), discount_code: code.code.toLowerCase() })
+    expect(r.status).toBe(303)
+    // 25.00 − 5.00 order discount = 20.00, − 10% = 18.00 today; then 22.50 once (payment 2), then 25.00.
+    expect((await gatewayCharges(c.id)).map((g) => g.amount)).toEqual([1800])
+    const contact = (await contactOf(email))!
+    const [s] = await subscriptionsOf(contact.id)
+    await tickAt(api.db, "2026-05-02")
+    await tickAt(api.db, "2026-06-02")
+    expect((await invoicesOf(s!.id)).map((i) => i.total)).toEqual([1800, 2250, 2500])
+    const [redeemed] = await sql()<Array<{ redemptions: number }>>`select redemptions from discount_codes where id = ${code.id}`
+    expect(redeemed!.redemptions).toBe(1)
+  })
+
+  it("billing that starts 14 days later: today's one-time item is invoiced today on its own; the first recurring invoice does not bill it again", async () => {
+    const link = await linkOf({
+      items: [
+        { name: "Plan", unitPrice: 1000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+        { name: "Setup", unitPrice: 5000, quantity: 1, frequency: undefined, optional: false }
+      ],
+      terms: { _tag: "Fixed", payments: 2 },
+      start: { _tag: "DelayDays", days: 14 }
+    })
+    const c = await checkout(link.slug)
+    const email = `later-${backend}@example.com`
+    expect((await pay(c, buyer(email))).status).toBe(303)
+    const contact = (await contactOf(email))!
+    const [s] = await subscriptionsOf(contact.id)
+    expect(s).toMatchObject({ status: "scheduled", start_date: "2026-04-16", payments_made: 0 })
+    expect((await invoicesOf(s!.id)).map((i) => [i.period_start, i.total, i.status])).toEqual([[today, 5000, "paid"]])
+    await tickAt(api.db, "2026-04-16")
+    await tickAt(api.db, "2026-05-16")
+    await tickAt(api.db, "2026-06-16")
+    expect((await invoicesOf(s!.id)).map((i) => [i.period_start, i.total])).toEqual([[today, 5000], ["2026-04-16", 1000], ["2026-05-16", 1000]])
+    const [after] = await subscriptionsOf(contact.id)
+    expect(after).toMatchObject({ payments_made: 2, status: "expired" })
+  })
+
+  it("missing or malformed buyer fields answer 422 naming each field, and nothing is charged or written", async () => {
+    const link = await linkOf({
+      contactFields: [{ label: "Company", required: true, order: 1 }],
+      collectBillingAddress: true
+    })
+    const c = await checkout(link.slug)
+    const r = await pay(c, { email: "not-an-email", name: "", payment_method: "ok", field_0: "", billing_line1: "Storgata 1", billing_postal_code: "0155", billing_city: "", billing_country: "Norway" })
+    expect(r.status).toBe(422)
+    for (const field of ["email", "name", "field_0", "billing_city", "billing_country", "payment_method"]) {
+      expect(r.html).toMatch(new RegExp(`id="${field}"[^>]*aria-invalid="true"`))
+    }
+    expect(r.html).toContain('value="Storgata 1"')
+    expect(await gatewayCharges(c.id)).toEqual([])
+    const ok = await pay(c, { ...buyer(`fields-${backend}@example.com`), field_0: "Acme AS", billing_line1: "Storgata 1", billing_postal_code: "0155", billing_city: "Oslo", billing_country: "no" })
+    expect(ok.status).toBe(303)
+    const contact = (await contactOf(`fields-${backend}@example.com`))!
+    expect(contact.address).toEqual({ line1: "Storgata 1", postalCode: "0155", city: "Oslo", country: "NO" })
+    const [e] = await sql()<Array<{ data: any }>>`select data from events where type = 'checkout.completed' and data->>'session_id' = ${c.id}`
+    expect(e!.data.fields).toEqual({ Company: "Acme AS" })
+  })
+
+  it("a link switched off after the session opened takes no payment; a link with a limit of 1 switches itself off after its payment", async () => {
+    const off = await linkOf()
+    const c = await checkout(off.slug)
+    await switchPaymentLink(sql(), today, off.slug, false)
+    const r = await pay(c, buyer(`off-${backend}@example.com`))
+    expect(r.status).toBe(410)
+    expect(await gatewayCharges(c.id)).toEqual([])
+
+    const limited = await linkOf({ completedPaymentsLimit: 1 })
+    const first = await checkout(limited.slug)
+    const second = await checkout(limited.slug)
+    expect((await pay(first, buyer(`limit-${backend}@example.com`))).status).toBe(303)
+    expect((await pay(second, buyer(`limit2-${backend}@example.com`))).status).toBe(410)
+    expect((await getPage(api, `/l/${limited.slug}`)).status).toBe(410)
+  })
+})
