@@ -27,13 +27,22 @@ import {
   saveSetting,
   updateSubscription
 } from "../../engine/store/index.ts"
+import { createPaymentLink, openCheckoutSession, payCheckout } from "../../engine/checkout/index.ts"
 import { buildReports, mrrSeries } from "../../reports/index.ts"
 import type { DemoOptions, DemoResult, DemoRun } from "../../engine/cli/demoRunner.ts"
 import { renderInvoice } from "../../templates/index.ts"
-import { buildScenario } from "./scenario.ts"
+import { buildScenario, type SignUp } from "./scenario.ts"
 import { products, settings } from "./shop.ts"
 
 const items = (specs: ReadonlyArray<string>): Array<ItemSpec> => specs.map((s) => parseItemSpec(s) as ItemSpec)
+
+const linkLanguages = [["en", "en-US"], ["nb", "nb-NO"], ["nl", "nl-NL"], ["fr", "fr-FR"], ["sv", "sv-SE"]] as const
+
+/** About a sixth of the shop's customers buy the 1 kg plan (with or without the grinder) through the payment link, paying by card on the day. */
+const soldThroughLink = (a: SignUp): boolean =>
+  a.collection === "charge" && a.terms === "auto-renew" && a.startDelayDays === 0 &&
+  (a.items.length === 1 ? a.items[0] === "sku=COFFEE-1KG" : a.items[1] === "sku=GRINDER-SETUP,one-time") &&
+  Number(/\d+/.exec(a.customer.email)![0]) % 2 === 0
 
 /** `billcycle demo` loads this by its path (engine/cli/demoRunner.ts). */
 export const runDemo: DemoRun = Effect.fn("runDemo")(function*(options: DemoOptions) {
@@ -47,6 +56,20 @@ export const runDemo: DemoRun = Effect.fn("runDemo")(function*(options: DemoOpti
   yield* db(async () => {
     for (const [k, v] of settings) await saveSetting(sql, k, v)
     for (const p of products) await addProduct(sql, { name: p.name, sku: p.sku, price: p.price, currency: p.currency, frequency: p.frequency })
+    // The shop sells its 1 kg plan through a payment link, one per language (/l/coffee-club-en, …): the quantity is the buyer's, the grinder optional.
+    const [kg] = await sql<Array<{ id: number }>>`select id::int as id from products where sku = 'COFFEE-1KG'`
+    const [grinder] = await sql<Array<{ id: number }>>`select id::int as id from products where sku = 'GRINDER-SETUP'`
+    for (const [language, locale] of linkLanguages) {
+      await createPaymentLink(sql, options.start, {
+        name: `Coffee club (${language})`, currency: "USD", terms: { _tag: "AutoRenew" }, start: { _tag: "AtCheckout" }, language, locale,
+        items: [
+          { productId: kg!.id, sku: "COFFEE-1KG", name: "Just one more cup – 1 kg", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false, editableQuantity: { min: 1, max: 5 } },
+          { productId: grinder!.id, sku: "GRINDER-SETUP", name: "Grinder rental setup", unitPrice: 1500, quantity: 1, frequency: undefined, optional: true }
+        ],
+        paymentTypes: ["card"], collectBillingAddress: false, collectShippingAddress: false, allowDiscountCodes: false, contactFields: [],
+        confirmationText: "Thank you! Your first beans ship tomorrow."
+      }, { slug: `coffee-club-${language}` })
+    }
   })
   const end = addMonthsClamped(options.start, options.months)
   const plan = buildScenario({ customers: options.customers, start: options.start, months: options.months })
@@ -57,6 +80,9 @@ export const runDemo: DemoRun = Effect.fn("runDemo")(function*(options: DemoOpti
     else list.push(a)
   }
   const subsOf = new Map<string, Array<number>>()
+  const sellThroughLink: Array<SignUp> = []
+  const subscriptionsOfEmail = async (email: string) =>
+    (await sql<Array<{ id: number }>>`select s.id::int as id from subscriptions s join contacts c on c.id = s.contact_id where c.email = ${email} order by s.id`).map((r) => r.id)
   const totals: Record<string, number> = {}
   const add = (k: string, n: number) => { totals[k] = (totals[k] ?? 0) + n }
   const days = toDayNumber(end) - toDayNumber(options.start)
@@ -72,6 +98,10 @@ export const runDemo: DemoRun = Effect.fn("runDemo")(function*(options: DemoOpti
           switch (action._tag) {
             case "SignUp": {
               const c = action.customer
+              if (soldThroughLink(action)) {
+                sellThroughLink.push(action)
+                break
+              }
               await addContact(sql, { email: c.email, name: c.name, language: c.language, locale: c.locale, paymentMethod: c.paymentMethod, country: c.language === "en" ? "US" : c.language === "nb" ? "NO" : c.language === "sv" ? "SE" : c.language === "fr" ? "FR" : "NL" }, day)
               const [method, terms] = action.collection.split(":")
               const created = await createSubscriptions(sql, ctx, {
@@ -84,15 +114,15 @@ export const runDemo: DemoRun = Effect.fn("runDemo")(function*(options: DemoOpti
               break
             }
             case "Upgrade":
-              for (const id of subsOf.get(action.email) ?? []) await updateSubscription(sql, ctx, id, { items: items(action.items) })
+              for (const id of subsOf.get(action.email) ?? await subscriptionsOfEmail(action.email)) await updateSubscription(sql, ctx, id, { items: items(action.items) })
               add("upgrades", 1)
               break
             case "Pause":
-              for (const id of subsOf.get(action.email) ?? []) await pauseSubscription(sql, ctx, id, action.resumeOn)
+              for (const id of subsOf.get(action.email) ?? await subscriptionsOfEmail(action.email)) await pauseSubscription(sql, ctx, id, action.resumeOn)
               add("pauses", 1)
               break
             case "Cancel":
-              for (const id of subsOf.get(action.email) ?? []) {
+              for (const id of subsOf.get(action.email) ?? await subscriptionsOfEmail(action.email)) {
                 const r = await cancelSubscription(sql, ctx, id, { atPeriodEnd: action.atPeriodEnd, refundUnused: action.refundUnused && !action.atPeriodEnd })
                 if (r.refund !== undefined) refunds.push(r.refund.attemptId)
               }
@@ -112,6 +142,17 @@ export const runDemo: DemoRun = Effect.fn("runDemo")(function*(options: DemoOpti
           add("actionsRefused", 1)
         }
       })
+    }
+    // Buyers who found the shop's payment link: they open it and pay on the checkout page (the use cases behind /l and /c).
+    for (const action of sellThroughLink.splice(0)) {
+      const c = action.customer
+      const id = yield* openCheckoutSession(`coffee-club-${c.language}`).pipe(Effect.orDie)
+      const answer = yield* payCheckout(id, {
+        items: new Map([[0, { quantity: 1 }], [1, { include: action.items.length > 1 }]]), discountCode: "",
+        buyer: { email: c.email, name: c.name, fields: [] }, paymentMethod: c.paymentMethod
+      }).pipe(Effect.orDie)
+      add(answer._tag === "Completed" ? "checkoutsCompleted" : answer._tag === "Processing" ? "checkoutsProcessing" : "checkoutsDeclined", 1)
+      if (answer._tag === "Completed") add("signUps", 1)
     }
     if (refunds.length > 0) yield* settleAttemptsNow(ctx, refunds)
     const s: TickSummary = yield* runTick({ batch: 500 })
@@ -136,6 +177,10 @@ export const runDemo: DemoRun = Effect.fn("runDemo")(function*(options: DemoOpti
              (select count(*) from sim_gateway_ledger where kind = 'charge' and outcome = 'declined')::int as declined,
              (select count(*) from payment_attempts where kind = 'charge' and attempt_number > 1)::int as retries,
              (select count(*) from status_history where from_status = 'unpaid' and to_status = 'active')::int as recovered`
+    const [links] = await sql<Array<{ paid: number; settledLater: number; declined: number; taken: number }>>`
+      select count(*) filter (where status = 'succeeded')::int as paid, count(*) filter (where status = 'succeeded' and check_count > 0)::int as "settledLater",
+             count(*) filter (where status = 'failed')::int as declined, coalesce(sum(amount) filter (where status = 'succeeded'), 0)::int8 as taken
+      from checkout_payments`
     const mail = await sql<Array<{ template: string; n: number }>>`select template, count(*)::int as n from outbox where status = 'sent' group by 1 order by 2 desc`
     const langs = await sql<Array<{ language: string; n: number }>>`select coalesce(language, 'en') as language, count(*)::int as n from outbox where kind = 'email' group by 1 order by 1`
     // A few invoices in each language, as documents.
@@ -164,6 +209,7 @@ export const runDemo: DemoRun = Effect.fn("runDemo")(function*(options: DemoOpti
       `Invoices: ${inv!.n} (${inv!.paid} paid, ${inv!.open} open, ${inv!.uncollectible} uncollectible); billed ${usd(inv!.billed)}, collected ${usd(inv!.collected)}, refunded ${usd(inv!.refunded)}`,
       `Charges: ${pay!.charges} succeeded, ${pay!.declined} declined; ${pay!.retries} retries, ${pay!.recovered} subscriptions recovered from unpaid`,
       `Customers: ${totals["signUps"] ?? 0} sign-ups, ${totals["upgrades"] ?? 0} upgrades, ${totals["pauses"] ?? 0} pauses, ${totals["cancellations"] ?? 0} cancellations, ${totals["invoicesPaidByTransfer"] ?? 0} invoices paid by transfer`,
+      `Payment links (/l/coffee-club-en, -nb, -nl, -fr, -sv): ${links!.paid} checkouts paid, ${usd(links!.taken)} taken at checkout; ${links!.settledLater} settled by the engine after a lost reply, ${links!.declined} card${links!.declined === 1 ? "" : "s"} declined at checkout`,
       `Emails sent: ${mail.map((m) => `${m.template} ${m.n}`).join(", ")}`,
       `Email languages: ${langs.map((l) => `${l.language} ${l.n}`).join(", ")}`,
       "",
