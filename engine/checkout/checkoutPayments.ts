@@ -15,16 +15,19 @@
  */
 import { Effect } from "effect"
 import { planPurchase, toDayNumber } from "../billing/index.ts"
-import type { DiscountCode } from "../domain/index.ts"
+import type { DiscountCode, PaymentType } from "../domain/index.ts"
 import { BusinessClock } from "../runtime/BusinessClock.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import { Gateway, type GatewayResult } from "../runtime/Gateway.ts"
 import type { CodeDiscount, EngineContext, PaidAtCheckout, TransactionSql } from "../store/index.ts"
-import { addressJson, billDue, insertPlannedSubscriptions, invoiceOneTimeAtCheckout, runSql, writeJournal } from "../store/index.ts"
+import {
+  addressJson, billDue, failInvoicesAtCheckout, insertPlannedSubscriptions, invoiceOneTimeAtCheckout, payInvoicesAtCheckout, runSql, writeJournal
+} from "../store/index.ts"
 import { paymentMethodProblem } from "./buyerPages.ts"
 import {
   type Buyer, type BuyerAddress, type CheckoutAttempt, type CheckoutPurchase, checkoutState, claimUnsettledCheckoutAttempts, contactForBuyer,
-  lockSession, lockUnsettledAttempt, markAttemptFailed, markAttemptSucceeded, markAttemptUnknown, markSessionCompleted, recordCheckoutAttempt
+  lockSession, lockUnsettledAttempt, markAttemptFailed, markAttemptPending, markAttemptSucceeded, markAttemptUnknown, markSessionCompleted, recordAttemptInvoices,
+  recordCheckoutAttempt
 } from "./checkoutPaymentsRepository.ts"
 import { type CheckoutForm, type CheckoutView, showCheckout } from "./checkoutSessions.ts"
 import { linkSummary } from "./linkSummary.ts"
@@ -39,7 +42,7 @@ export interface PayForm extends CheckoutForm {
 /** A field of the form the buyer must fix; `field` is the form field's name. */
 export interface BuyerProblem {
   readonly field: string
-  readonly problem: "required" | "email" | "paymentMethod" | "tooLong" | "country"
+  readonly problem: "required" | "email" | "paymentMethod" | "paymentType" | "tooLong" | "country"
 }
 
 export type PayAnswer =
@@ -83,8 +86,12 @@ export const buyerProblems = (view: CheckoutView, form: PayForm): Array<BuyerPro
   if (link.collectBillingAddress) out.push(...addressProblems("billing", b.billingAddress))
   if (link.collectShippingAddress) out.push(...addressProblems("shipping", b.shippingAddress))
   if (paymentMethodProblem(form.paymentMethod) !== undefined) out.push({ field: "payment_method", problem: "paymentMethod" })
+  else if (!link.paymentTypes.includes(paymentTypeOf(form.paymentMethod))) out.push({ field: "payment_method", problem: "paymentType" })
   return out
 }
+
+/** The kind of payment a token is (the simulated gateway's bank-debit tokens are `pm_bank_…`); a link takes only the types it lists. */
+const paymentTypeOf = (token: string): PaymentType => (token.startsWith("pm_bank_") ? "bank-debit" : "card")
 
 /** The session's page state: completed, a payment in flight, or open (with the last failure). */
 export const checkoutProgress = (id: string) => sqlOrDie((sql) => checkoutState(sql, id))
@@ -143,7 +150,7 @@ export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(functi
   const charged = attempts.filter((a) => a.amount > 0)
   const results = yield* gateway.submit(charged.map((a) => ({
     idempotencyKey: a.idempotencyKey, kind: "charge" as const, amount: a.amount, currency: a.currency, paymentMethod: a.paymentMethod,
-    reference: `checkout ${a.sessionId}`
+    reference: `checkout ${a.sessionId}`, at: ctx.now
   }))).pipe(Effect.catchTag("GatewayUnavailable", (e) => Effect.succeed(charged.map((): GatewayResult => ({ _tag: "Unknown", reason: e.message })))))
   const resultOf = new Map(charged.map((a, i) => [a.id, results[i]!]))
   const out: Array<Settled> = []
@@ -165,16 +172,27 @@ const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: numb
     const state = await checkoutState(tx, row!.session_id)
     return state.completedOn !== undefined ? { _tag: "Completed" } : { _tag: "Processing" }
   }
+  const paid = { key: a.idempotencyKey, paymentMethod: a.paymentMethod }
+  const madeWhilePending = a.invoiceIds !== undefined
   switch (result._tag) {
     case "Declined":
       await markAttemptFailed(tx, a.id, result.reason)
-      return { _tag: "Declined", reason: result.reason }
+      if (!madeWhilePending) return { _tag: "Declined", reason: result.reason }
+      // A bank debit that failed after the purchase was made: its invoices go the way of any failed charge (dunning).
+      await failInvoicesAtCheckout(tx, ctx, [...a.invoiceIds!, ...(a.oneTimeInvoiceId === undefined ? [] : [a.oneTimeInvoiceId])], paid, result.reason)
+      return { _tag: "Completed" }
     case "Unknown":
       await markAttemptUnknown(tx, a.id, result.reason, ctx.now ?? Date.now())
-      return { _tag: "Processing" }
+      return madeWhilePending ? { _tag: "Completed" } : { _tag: "Processing" }
+    case "Pending":
+      // A bank debit: the subscriptions are made now, their first invoices stay open until it settles.
+      if (!madeWhilePending) await completeCheckout(tx, ctx, a, undefined)
+      await markAttemptPending(tx, a.id, result.reason, ctx.now ?? Date.now())
+      return { _tag: "Completed" }
     case "Succeeded":
       await markAttemptSucceeded(tx, a.id, result.gatewayRef)
-      await completeCheckout(tx, ctx, a, result.gatewayRef)
+      if (madeWhilePending) await payInvoicesAtCheckout(tx, ctx, a.invoiceIds!, a.oneTimeInvoiceId, { ...paid, gatewayRef: result.gatewayRef })
+      else await completeCheckout(tx, ctx, a, result.gatewayRef)
       return { _tag: "Completed" }
   }
 }
@@ -192,7 +210,7 @@ const codeDiscountOf = (code: DiscountCode | undefined, currency: string): CodeD
  * is completed already. The summary is the links room's, recomputed for the frozen choices and
  * day: it must come to what was charged.
  */
-const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: CheckoutAttempt, gatewayRef: string): Promise<void> => {
+const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: CheckoutAttempt, gatewayRef: string | undefined): Promise<void> => {
   const session = await lockSession(tx, a.sessionId)
   if (session === undefined || session.completed_on !== null) return
   const link = session.link_snapshot
@@ -216,10 +234,13 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
       return { line: { ...i.line, productId: item.productId, sku: item.sku }, currency: i.currency, frequency: i.frequency }
     })
   const oneTime = summary.items.filter((i) => i.frequency === undefined)
+  // No gateway reference yet: a bank debit pending, whose invoices stay open until it settles.
   const paid: PaidAtCheckout = {
-    key: a.idempotencyKey, gatewayRef, paymentMethod: a.paymentMethod, amount: a.amount,
-    extraDiscount: summary.orderDiscount.amount + summary.codeDiscount.amount
+    key: a.idempotencyKey, gatewayRef: gatewayRef ?? "", paymentMethod: a.paymentMethod, amount: a.amount,
+    extraDiscount: summary.orderDiscount.amount + summary.codeDiscount.amount, awaiting: gatewayRef === undefined
   }
+  let invoiceIds: ReadonlyArray<number> = []
+  let oneTimeInvoiceId: number | undefined
   let subscriptionIds: Array<number> = []
   if (summary.items.some((i) => i.frequency !== undefined)) {
     // Billing later: today's one-time lines are invoiced today on their own, so the first recurring invoice does not bill them again.
@@ -235,8 +256,9 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
     if (startsNow) {
       const billed = await billDue(tx, ctx, subscriptionIds.length, subscriptionIds, paid)
       if (billed.invoices !== subscriptionIds.length) throw new Error(`checkout ${a.sessionId}: ${billed.invoices} first invoices for ${subscriptionIds.length} subscriptions`)
+      invoiceIds = billed.invoiceIds ?? []
     } else if (oneTime.length > 0) {
-      await invoiceOneTimeAtCheckout(tx, ctx, subscriptionIds[0]!, oneTime.map((i) => i.line), paid)
+      oneTimeInvoiceId = await invoiceOneTimeAtCheckout(tx, ctx, subscriptionIds[0]!, oneTime.map((i) => i.line), paid)
     }
   }
   const data = {
@@ -248,6 +270,7 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
   const subjects: Array<number | null> = subscriptionIds.length === 0 ? [null] : subscriptionIds
   await writeJournal(tx, subjects.map((subscriptionId) => ({ type: "checkout.completed", subscriptionId, contactId: contact.id, occurredOn: ctx.today, data })), "buyer")
   await markSessionCompleted(tx, a.sessionId, ctx.today, contact.id, subscriptionIds)
+  if (paid.awaiting === true) await recordAttemptInvoices(tx, a.id, invoiceIds, oneTimeInvoiceId)
 }
 
 /** The engine's step: checkout attempts whose reply was lost (or whose page died) are asked about again with the same key. */

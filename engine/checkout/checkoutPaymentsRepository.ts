@@ -49,6 +49,9 @@ export interface CheckoutAttempt {
   readonly purchase: CheckoutPurchase
   readonly status: "pending" | "succeeded" | "failed" | "unknown"
   readonly failureReason: string | undefined
+  /** Set once the purchase is made while the payment is pending (a bank debit): the invoices it is for. */
+  readonly invoiceIds: ReadonlyArray<number> | undefined
+  readonly oneTimeInvoiceId: number | undefined
 }
 
 interface AttemptRow {
@@ -62,11 +65,14 @@ interface AttemptRow {
   purchase: CheckoutPurchase
   status: CheckoutAttempt["status"]
   failure_reason: string | null
+  invoice_ids: Array<number> | null
+  one_time_invoice_id: number | null
 }
 
 const attemptOf = (r: AttemptRow): CheckoutAttempt => ({
   id: Number(r.id), sessionId: r.session_id, attemptNumber: r.attempt_number, idempotencyKey: r.idempotency_key, amount: Number(r.amount),
-  currency: r.currency, paymentMethod: r.payment_method, purchase: r.purchase, status: r.status, failureReason: r.failure_reason ?? undefined
+  currency: r.currency, paymentMethod: r.payment_method, purchase: r.purchase, status: r.status, failureReason: r.failure_reason ?? undefined,
+  invoiceIds: r.invoice_ids === null ? undefined : r.invoice_ids.map(Number), oneTimeInvoiceId: r.one_time_invoice_id === null ? undefined : Number(r.one_time_invoice_id)
 })
 
 /** The key the gateway sees: the session and the attempt's number, so a retry of one attempt never charges twice. */
@@ -125,14 +131,14 @@ export const recordCheckoutAttempt = (
       insert into checkout_payments (session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, check_after)
       values (${session.id}, ${attemptNumber}, ${checkoutAttemptKey(session.id, attemptNumber)}, ${request.amount}, ${session.link.currency},
               ${request.paymentMethod}, ${JSON.stringify(request.purchase)}::text::jsonb, 'pending', ${new Date(request.lease)})
-      returning id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason`
+      returning id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason, invoice_ids, one_time_invoice_id`
     return { _tag: "Recorded", attempt: attemptOf(row!) } as const
   }) as Promise<RecordOutcome>
 
 /** The attempt, locked for settling; undefined once another process settled it. */
 export const lockUnsettledAttempt = async (tx: TransactionSql, id: number): Promise<CheckoutAttempt | undefined> => {
   const [row] = await tx<Array<AttemptRow>>`
-    select id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason
+    select id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason, invoice_ids, one_time_invoice_id
     from checkout_payments where id = ${id} and status in ('pending', 'unknown') for update`
   return row === undefined ? undefined : attemptOf(row)
 }
@@ -148,6 +154,17 @@ export const markAttemptUnknown = async (tx: TransactionSql, id: number, reason:
       check_after = ${new Date(now)}::timestamptz + case check_count when 0 then interval '5 minutes'
         when 1 then interval '1 hour' when 2 then interval '6 hours' else interval '1 day' end
     where id = ${id}`
+}
+
+/** A bank debit accepted, not settled: asked about again the next business day. */
+export const markAttemptPending = async (tx: TransactionSql, id: number, reason: string, now: number) => {
+  await tx`update checkout_payments set status = 'pending', failure_reason = ${reason}, check_count = check_count + 1,
+    check_after = ${new Date(now)}::timestamptz + interval '1 day' where id = ${id}`
+}
+
+/** The invoices a purchase made while its payment is pending is for. */
+export const recordAttemptInvoices = async (tx: TransactionSql, id: number, invoiceIds: ReadonlyArray<number>, oneTimeInvoiceId: number | undefined) => {
+  await tx`update checkout_payments set invoice_ids = ${invoiceIds as Array<number>}::int8[], one_time_invoice_id = ${oneTimeInvoiceId ?? null} where id = ${id}`
 }
 
 export const markAttemptSucceeded = async (tx: TransactionSql, id: number, gatewayRef: string) => {
@@ -189,7 +206,7 @@ export const contactForBuyer = async (
 export const claimUnsettledCheckoutAttempts = (sql: Sql, now: number, limit: number): Promise<Array<CheckoutAttempt>> =>
   sql.begin(async (tx) => {
     const rows = await tx<Array<AttemptRow>>`
-      select id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason
+      select id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason, invoice_ids, one_time_invoice_id
       from checkout_payments where status in ('pending', 'unknown') and check_after <= ${new Date(now)}
       order by check_after limit ${limit} for update skip locked`
     if (rows.length > 0) {

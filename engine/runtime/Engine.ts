@@ -116,7 +116,7 @@ const sendAndSettle = (tick: Tick, charges: ReadonlyArray<PendingCharge>) =>
   Effect.gen(function*() {
     if (charges.length === 0) return
     const t0 = performance.now()
-    const results = yield* tick.gateway.submit(charges)
+    const results = yield* tick.gateway.submit(charges.map((c) => ({ ...c, at: tick.ctx.now })))
     tick.state.recordStep("gateway", performance.now() - t0)
     const outcome = yield* db(tick.state, "recording payment outcomes", () =>
       settleAttempts(tick.sql, tick.ctx, charges.map((c, i) => ({ attemptId: c.attemptId, result: results[i]! }))))

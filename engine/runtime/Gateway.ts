@@ -6,7 +6,11 @@
  * key, never by charging under a new one.
  */
 import { Context, Effect, Layer, Schema } from "effect"
-import { chargedReferences, Database, enterInLedger, ledgerEntries, refuseOnce } from "../store/index.ts"
+import { chargedReferences, Database, enterInLedger, ledgerEntries, refuseOnce, settleDueBankDebits } from "../store/index.ts"
+
+/** The simulated gateway's bank-debit tokens, and how many days a debit stays pending. */
+const bankDebit = new Set(["pm_bank_debit", "pm_bank_debit_fail"])
+const bankDebitDays = 3
 import { failpoint } from "./failpoint.ts"
 
 export interface GatewayRequest {
@@ -17,12 +21,16 @@ export interface GatewayRequest {
   readonly paymentMethod: string | null
   /** Our reference for the charge (the invoice number). */
   readonly reference: string
+  /** The business instant of the request (epoch milliseconds; default the real clock): when a bank debit settles is measured on it. */
+  readonly at?: number | undefined
 }
 
 export type GatewayResult =
   | { readonly _tag: "Succeeded"; readonly gatewayRef: string }
   | { readonly _tag: "Declined"; readonly reason: string }
   | { readonly _tag: "Unknown"; readonly reason: string }
+  /** Accepted, not settled yet (a bank debit): asked about again with the same key; never charged again under a new one. */
+  | { readonly _tag: "Pending"; readonly reason: string }
 
 export class GatewayUnavailable extends Schema.TaggedError<GatewayUnavailable>()("GatewayUnavailable", {
   message: Schema.String,
@@ -45,6 +53,8 @@ export class Gateway extends Context.Service<Gateway, {
    *                charged; the retry with the same key charges
    *   pm_error_once the first request with each key charges but answers HTTP 500 (a real gateway's
    *                500 leaves the outcome unknown); the retry with the same key gets the charge made
+   *   pm_bank_debit a bank debit: pending for 3 days (business time, the request's `at`), then succeeded
+   *   pm_bank_debit_fail a bank debit pending for 3 days, then declined (no funds)
    * A transient answer (429, 5xx) is classified here as `Unknown`: the attempt is asked again with the
    * same idempotency key on the settlement backoff, never charged under a new one, and the subscription
    * is not marked unpaid meanwhile.
@@ -63,9 +73,12 @@ export class Gateway extends Context.Service<Gateway, {
             // A 429 comes before any processing: the request is refused, nothing enters the ledger.
             const refused = await refuseOnce(sql, requests.filter((r) => r.kind === "charge" && r.paymentMethod === "pm_rate_limited").map((r) => r.idempotencyKey))
             const processed = requests.filter((r) => !refused.has(r.idempotencyKey))
-            const decide = (r: GatewayRequest): "succeeded" | "declined" => {
+            const decide = (r: GatewayRequest): "succeeded" | "declined" | "pending" => {
               if (r.kind === "refund") return "succeeded"
               switch (r.paymentMethod) {
+                case "pm_bank_debit":
+                case "pm_bank_debit_fail":
+                  return "pending"
                 case "pm_ok":
                 case "pm_timeout":
                 case "pm_rate_limited":
@@ -80,8 +93,15 @@ export class Gateway extends Context.Service<Gateway, {
             // Within one submission, a pm_fail_once invoice's first request decides for the rest.
             const inserted = await enterInLedger(sql, processed.map((r) => ({
               idempotencyKey: r.idempotencyKey, kind: r.kind, amount: r.amount, currency: r.currency, paymentMethod: r.paymentMethod ?? "",
-              outcome: decide(r), reference: "ch_" + r.idempotencyKey, merchantReference: r.reference
+              outcome: decide(r), reference: "ch_" + r.idempotencyKey, merchantReference: r.reference,
+              ...(r.kind === "charge" && bankDebit.has(r.paymentMethod ?? "")
+                ? { settlesAt: (r.at ?? Date.now()) + bankDebitDays * 86_400_000, finalOutcome: r.paymentMethod === "pm_bank_debit" ? "succeeded" as const : "declined" as const }
+                : {})
             })))
+            // A bank debit asked about on or after its day has settled.
+            for (const at of new Set(processed.map((r) => r.at ?? Date.now()))) {
+              await settleDueBankDebits(sql, processed.filter((r) => (r.at ?? Date.now()) === at && bankDebit.has(r.paymentMethod ?? "")).map((r) => r.idempotencyKey), at)
+            }
             const ledger = await ledgerEntries(sql, keys)
             failpoint("after-gateway-call")
             return requests.map((r): GatewayResult => {
@@ -94,6 +114,7 @@ export class Gateway extends Context.Service<Gateway, {
               if (inserted.has(r.idempotencyKey) && r.paymentMethod === "pm_timeout" && r.kind === "charge") {
                 return { _tag: "Unknown", reason: "gateway timeout" }
               }
+              if (row.outcome === "pending") return { _tag: "Pending", reason: `bank debit pending (settles ${bankDebitDays} days after it was made)` }
               return row.outcome === "succeeded"
                 ? { _tag: "Succeeded", gatewayRef: row.reference }
                 : { _tag: "Declined", reason: row.paymentMethod === "" ? "no payment method on file" : "card declined" }

@@ -15,6 +15,6 @@ export const settleAttemptsNow = Effect.fn("settleAttemptsNow")(function*(ctx: E
   const gateway = yield* Gateway
   const db = <A>(work: () => Promise<A>) => Effect.tryPromise({ try: work, catch: (cause) => new DatabaseError({ message: messageOf(cause), cause }) })
   const claimed = yield* db(() => claimAttemptsNow(sql, ctx, attemptIds))
-  const results = yield* gateway.submit(claimed)
+  const results = yield* gateway.submit(claimed.map((c) => ({ ...c, at: ctx.now })))
   return yield* db(() => settleAttempts(sql, ctx, claimed.map((c, i) => ({ attemptId: c.attemptId, result: results[i]! }))))
 })

@@ -168,6 +168,8 @@ export interface PaidAtCheckout {
   readonly paymentMethod: string
   readonly extraDiscount: number
   readonly amount: number
+  /** A bank debit not settled yet: the invoices stay open, paid (`payInvoicesAtCheckout`) or failed (`failInvoicesAtCheckout`) when it settles. */
+  readonly awaiting?: boolean | undefined
 }
 
 /**
@@ -333,24 +335,64 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
   const numberByInvoice = new Map(invoiceRows.map((r, i) => [invoiceIdBySub.get(r.d.id)!, numbers[i]!]))
   charges = charges.map((c) => ({ ...c, reference: numberByInvoice.get(c.invoiceId)! }))
   if (paid !== undefined) {
-    // The checkout's one charge, recorded against each invoice it paid (refunds go through these rows).
-    const charged = invoiceRows.filter((r) => r.total > 0)
-    if (charged.length > 0) {
-      await tx`
-        insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, gateway_ref,
-                                      requested_on, settled_at, initiated_by)
-        select i, 'charge', 1, k, a, c, ${paid.paymentMethod}, 'succeeded', ${paid.gatewayRef}, ${today}::date, now(), 'buyer' from unnest(
-          ${charged.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[], ${charged.map((r) => `${paid.key}_${invoiceIdBySub.get(r.d.id)!}`)}::text[],
-          ${charged.map((r) => r.total)}::int8[], ${charged.map((r) => r.d.currency)}::text[]) as u(i, k, a, c)`
-    }
-    await markInvoicesPaid(tx, ctx, invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!), "checkout")
+    if (paid.awaiting !== true) await payInvoicesAtCheckout(tx, ctx, invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!), undefined, paid)
   } else if (free.length > 0) {
     // A fully discounted period is paid as it is issued: there is nothing to charge.
     await markInvoicesPaid(tx, ctx, free.map((r) => invoiceIdBySub.get(r.d.id)!), "free")
   }
   // More may be due when the batch was full, or a subscription behind by several periods is still due.
   const more = due.length === limit || invoiceRows.length < due.length || invoiceRows.some((r) => r.periodEnd <= today)
-  return { invoices: invoiceRows.length, charges, ids, more }
+  return { invoices: invoiceRows.length, charges, ids, more, invoiceIds: invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!) }
+}
+
+/**
+ * A checkout's charge, recorded against each invoice it paid (a succeeded attempt per invoice, under
+ * the checkout's key and the invoice's id; refunds go through these rows), and the invoices marked
+ * paid: the first periods by `markInvoicesPaid` (they are payments of their subscriptions), the
+ * one-time invoice of a purchase billed later on its own (it is no payment of the subscription).
+ */
+export const payInvoicesAtCheckout = async (
+  tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, oneTimeInvoiceId: number | undefined, paid: Pick<PaidAtCheckout, "key" | "gatewayRef" | "paymentMethod">
+): Promise<void> => {
+  const all = [...invoiceIds, ...(oneTimeInvoiceId === undefined ? [] : [oneTimeInvoiceId])]
+  await tx`
+    insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, gateway_ref,
+                                  requested_on, settled_at, initiated_by)
+    select i.id, 'charge', coalesce((select max(attempt_number) from payment_attempts p where p.invoice_id = i.id and p.kind = 'charge'), 0) + 1,
+      ${paid.key} || '_' || i.id, i.total, i.currency, ${paid.paymentMethod}, 'succeeded', ${paid.gatewayRef}, ${ctx.today}::date, now(), 'buyer'
+    from invoices i where i.id = any(${all}::int8[]) and i.status = 'open' and i.total > 0`
+  await markInvoicesPaid(tx, ctx, invoiceIds, "checkout")
+  if (oneTimeInvoiceId === undefined) return
+  const [p] = await tx<Array<{ id: number; number: string; subscription_id: number; total: number; currency: string }>>`
+    update invoices set status = 'paid', amount_paid = total, paid_on = ${ctx.today} where id = ${oneTimeInvoiceId} and status = 'open'
+    returning id, number, subscription_id, total, currency`
+  if (p === undefined) return
+  const [s] = await tx<Array<Pick<PaidInvoiceRow, "contact_id" | "email" | "invoice_language" | "invoice_locale" | "contact_language" | "contact_locale">>>`
+    select s.contact_id, c.email, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale
+    from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${p.subscription_id}`
+  const events: Array<JournalEvent> = []
+  const messages: Array<OutboxMessage> = []
+  paidNotices(ctx, p, s!, "checkout", events, messages)
+  await writeJournal(tx, events, "buyer")
+  await enqueueMessages(tx, messages)
+}
+
+/**
+ * A checkout's bank debit that failed after the purchase was made: a failed attempt on each invoice it
+ * was for, and the failure's consequences as for any failed charge (unpaid, retries on the account's
+ * schedule, the payment-failed email).
+ */
+export const failInvoicesAtCheckout = async (
+  tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, paid: Pick<PaidAtCheckout, "key" | "paymentMethod">, reason: string
+): Promise<void> => {
+  const failed = await tx<Array<{ id: number; invoice_id: number }>>`
+    insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, failure_reason,
+                                  requested_on, settled_at, initiated_by)
+    select i.id, 'charge', coalesce((select max(attempt_number) from payment_attempts p where p.invoice_id = i.id and p.kind = 'charge'), 0) + 1,
+      ${paid.key} || '_' || i.id, i.total, i.currency, ${paid.paymentMethod}, 'failed', ${reason}, ${ctx.today}::date, now(), 'engine'
+    from invoices i where i.id = any(${invoiceIds as Array<number>}::int8[]) and i.status = 'open' and i.total > 0
+    returning id, invoice_id`
+  await recordChargeFailures(tx, ctx, failed)
 }
 
 export interface BilledBatch {
@@ -359,6 +401,8 @@ export interface BilledBatch {
   readonly ids: Array<number>
   /** Whether another pass may find more due (false saves the empty pass that would confirm it). */
   readonly more: boolean
+  /** The invoices made, in the order of their subscriptions. */
+  readonly invoiceIds?: ReadonlyArray<number>
 }
 
 interface PaidInvoiceRow {
@@ -468,28 +512,20 @@ export const invoiceOneTimeAtCheckout = async (
   const number = `${seq!.prefix}${String(seq!.first).padStart(6, "0")}`
   const [invoice] = await tx<Array<{ id: number }>>`
     insert into invoices (number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
-                          subtotal, discount, tax, fees, total, amount_paid, collection_method, status, paid_on, language, locale)
+                          subtotal, discount, tax, fees, total, collection_method, status, language, locale)
     values (${number}, ${subscriptionId}, 0, ${today}, ${today}, ${today}, ${today}, ${s!.currency}, ${totals.subtotal}, ${totals.discount + paid.extraDiscount},
-            ${totals.tax}, 0, ${total}, ${total}, 'charge', 'paid', ${today}, ${languageOf(s!, ctx.settings)}, ${localeOf(s!, ctx.settings)})
+            ${totals.tax}, 0, ${total}, 'charge', 'open', ${languageOf(s!, ctx.settings)}, ${localeOf(s!, ctx.settings)})
     returning id`
   await tx`
     insert into invoice_lines (invoice_id, line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax, one_time)
     select ${invoice!.id}, n, nm, q, up, ud, tr, am, tx, true from unnest(${lines.map((_, i) => i + 1)}::int[], ${lines.map((l) => l.name)}::text[],
       ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.unitPrice)}::int8[], ${amounts.map((a) => a.unitDiscount)}::int8[],
       ${lines.map((l) => l.taxRate ?? null)}::int[], ${amounts.map((a) => a.net)}::int8[], ${amounts.map((a) => a.tax)}::int8[]) as u(n, nm, q, up, ud, tr, am, tx)`
-  if (total > 0) {
-    await tx`
-      insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, gateway_ref, requested_on, settled_at, initiated_by)
-      values (${invoice!.id}, 'charge', 1, ${`${paid.key}_${invoice!.id}`}, ${total}, ${s!.currency}, ${paid.paymentMethod}, 'succeeded', ${paid.gatewayRef}, ${today}, now(), 'buyer')`
-  }
-  const events: Array<JournalEvent> = [{
+  await writeJournal(tx, [{
     type: "invoice.created", subscriptionId, contactId: s!.contact_id, invoiceId: invoice!.id, occurredOn: today,
     data: { invoice_id: invoice!.id, total, currency: s!.currency, period_start: today, period_end: today, due_date: today, collection_method: "charge" }
-  }]
-  const messages: Array<OutboxMessage> = []
-  paidNotices(ctx, { id: invoice!.id, number, subscription_id: subscriptionId, total, currency: s!.currency }, s!, "checkout", events, messages)
-  await writeJournal(tx, events, "buyer")
-  await enqueueMessages(tx, messages)
+  }], "buyer")
+  if (paid.awaiting !== true) await payInvoicesAtCheckout(tx, ctx, [], invoice!.id, paid)
   return invoice!.id
 }
 
@@ -542,6 +578,7 @@ export interface AttemptOutcome {
     | { readonly _tag: "Succeeded"; readonly gatewayRef: string }
     | { readonly _tag: "Declined"; readonly reason: string }
     | { readonly _tag: "Unknown"; readonly reason: string }
+    | { readonly _tag: "Pending"; readonly reason: string }
 }
 
 /**
@@ -554,7 +591,8 @@ export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: Rea
     const today = ctx.today
     const ok = outcomes.filter((o) => o.result._tag === "Succeeded")
     const declined = outcomes.filter((o) => o.result._tag === "Declined")
-    const unknown = outcomes.filter((o) => o.result._tag === "Unknown")
+    // A lost reply and a bank debit not settled yet alike: asked about again with the same key (a debit no sooner than the next day).
+    const unknown = outcomes.filter((o) => o.result._tag === "Unknown" || o.result._tag === "Pending")
 
     const okRows = ok.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string }>>`
       update payment_attempts a set status = 'succeeded', gateway_ref = u.ref, settled_at = now(), lease_owner = null, lease_until = null
@@ -562,12 +600,14 @@ export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: Rea
       where a.id = u.id and a.status in ('pending', 'unknown') and a.lease_owner = ${ctx.owner}
       returning a.id, a.invoice_id, a.kind`
     const unknownRows = unknown.length === 0 ? [] : await tx`
-      update payment_attempts set status = 'unknown', failure_reason = 'gateway timeout', check_count = check_count + 1,
+      update payment_attempts a set status = 'unknown', failure_reason = u.reason, check_count = check_count + 1,
         lease_owner = null, lease_until = null,
-        check_after = ${new Date(ctx.now ?? Date.now())}::timestamptz + case check_count when 0 then interval '5 minutes'
-          when 1 then interval '1 hour' when 2 then interval '6 hours' else interval '1 day' end
-      where id = any(${unknown.map((o) => o.attemptId)}) and status in ('pending', 'unknown') and lease_owner = ${ctx.owner}
-      returning id`
+        check_after = ${new Date(ctx.now ?? Date.now())}::timestamptz + case when u.pending then interval '1 day' when check_count = 0 then interval '5 minutes'
+          when check_count = 1 then interval '1 hour' when check_count = 2 then interval '6 hours' else interval '1 day' end
+      from unnest(${unknown.map((o) => o.attemptId)}::int8[], ${unknown.map((o) => (o.result._tag === "Pending" ? o.result.reason : "gateway timeout"))}::text[],
+        ${unknown.map((o) => (o.result._tag === "Pending" ? "t" : "f"))}::text[]::bool[]) as u(id, reason, pending)
+      where a.id = u.id and a.status in ('pending', 'unknown') and a.lease_owner = ${ctx.owner}
+      returning a.id`
     const failedRows = declined.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string; attempt_number: number; failure_reason: string; initiated_by: string }>>`
       update payment_attempts a set status = 'failed', failure_reason = u.reason, settled_at = now(), lease_owner = null, lease_until = null
       from unnest(${declined.map((o) => o.attemptId)}::int8[], ${declined.map((o) => (o.result as { reason: string }).reason)}::text[]) as u(id, reason)

@@ -16,9 +16,12 @@ export interface SimulatedLedgerEntry {
   readonly currency: string
   /** "" when there is none. */
   readonly paymentMethod: string
-  readonly outcome: "succeeded" | "declined"
+  readonly outcome: "succeeded" | "declined" | "pending"
   readonly reference: string
   readonly merchantReference: string
+  /** A bank debit: pending until this instant (business time), then `finalOutcome`. */
+  readonly settlesAt?: number | undefined
+  readonly finalOutcome?: "succeeded" | "declined" | undefined
 }
 
 /** Of `references` (invoice numbers), those the ledger has charged before. */
@@ -40,11 +43,12 @@ export const refuseOnce = async (sql: Sql, keys: ReadonlyArray<string>): Promise
 /** Enters the entries whose key the ledger does not hold yet; returns the keys entered now. */
 export const enterInLedger = async (sql: Sql, entries: ReadonlyArray<SimulatedLedgerEntry>): Promise<Set<string>> =>
   new Set((await sql<Array<{ idempotency_key: string }>>`
-    insert into sim_gateway_ledger (idempotency_key, kind, amount, currency, payment_method, outcome, reference, merchant_reference)
+    insert into sim_gateway_ledger (idempotency_key, kind, amount, currency, payment_method, outcome, reference, merchant_reference, settles_at, final_outcome)
     select * from unnest(
       ${entries.map((e) => e.idempotencyKey)}::text[], ${entries.map((e) => e.kind)}::text[], ${entries.map((e) => e.amount)}::int8[],
       ${entries.map((e) => e.currency)}::text[], ${entries.map((e) => e.paymentMethod)}::text[],
-      ${entries.map((e) => e.outcome)}::text[], ${entries.map((e) => e.reference)}::text[], ${entries.map((e) => e.merchantReference)}::text[])
+      ${entries.map((e) => e.outcome)}::text[], ${entries.map((e) => e.reference)}::text[], ${entries.map((e) => e.merchantReference)}::text[],
+      ${entries.map((e) => (e.settlesAt === undefined ? null : new Date(e.settlesAt).toISOString()))}::timestamptz[], ${entries.map((e) => e.finalOutcome ?? null)}::text[])
     on conflict (idempotency_key) do nothing
     returning idempotency_key`).map((r) => r.idempotency_key))
 
@@ -54,3 +58,11 @@ export const ledgerEntries = async (sql: Sql, keys: ReadonlyArray<string>): Prom
     select l.idempotency_key, l.outcome, l.reference, l.payment_method
     from unnest(${keys as Array<string>}::text[]) as k(key) join sim_gateway_ledger l on l.idempotency_key = k.key`)
     .map((r) => [r.idempotency_key, { outcome: r.outcome, reference: r.reference, paymentMethod: r.payment_method }]))
+
+/** Bank debits under `keys` whose day has come (business instant `at`): pending becomes their final outcome. */
+export const settleDueBankDebits = async (sql: Sql, keys: ReadonlyArray<string>, at: number): Promise<void> => {
+  if (keys.length === 0) return
+  await sql`
+    update sim_gateway_ledger set outcome = final_outcome
+    where idempotency_key = any(${keys as Array<string>}::text[]) and outcome = 'pending' and settles_at <= ${new Date(at)}`
+}

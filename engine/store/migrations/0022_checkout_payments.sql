@@ -41,3 +41,17 @@ alter table checkout_sessions add column subscription_ids bigint[];
 alter table subscriptions add column code_discount jsonb;
 
 -- A change a buyer's checkout made is journaled with source 'buyer' (0019).
+
+-- A bank debit is accepted at once and settles days later: the checkout
+-- completes while it is pending (reference, "Payment links"), its first
+-- invoices stay open, and the engine pays them, or records the failure, when
+-- the debit settles. The invoices the payment is for, kept with it.
+alter table checkout_payments add column invoice_ids bigint[];
+alter table checkout_payments add column one_time_invoice_id bigint;
+
+-- The simulated gateway's bank debits (`pm_bank_debit`, `pm_bank_debit_fail`):
+-- pending until settles_at (business time), then succeeded or declined.
+alter table sim_gateway_ledger drop constraint sim_gateway_ledger_outcome_check;
+alter table sim_gateway_ledger add constraint sim_gateway_ledger_outcome_check check (outcome in ('succeeded', 'declined', 'pending'));
+alter table sim_gateway_ledger add column settles_at timestamptz;
+alter table sim_gateway_ledger add column final_outcome text check (final_outcome in ('succeeded', 'declined'));

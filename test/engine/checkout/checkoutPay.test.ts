@@ -267,4 +267,48 @@ describe(`paying a checkout (${backend})`, () => {
     expect((await pay(second, buyer(`limit2-${backend}@example.com`))).status).toBe(410)
     expect((await getPage(api, `/l/${limited.slug}`)).status).toBe(410)
   })
+
+  it("a bank debit makes the subscriptions while pending: the first invoice stays open until the debit settles 3 days later, then is paid", async () => {
+    const link = await linkOf({ paymentTypes: ["card", "bank-debit"], items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    const c = await checkout(link.slug)
+    const email = `bank-${backend}@example.com`
+    expect((await pay(c, buyer(email, "pm_bank_debit"))).status).toBe(303)
+    expect((await getPage(api, c.path)).html).toContain("Thank you for your order")
+    const contact = (await contactOf(email))!
+    const [s] = await subscriptionsOf(contact.id)
+    expect(s).toMatchObject({ status: "active", next_billing_date: "2026-05-02" })
+    expect((await invoicesOf(s!.id)).map((i) => i.status)).toEqual(["open"])
+    await tickAt(api.db, "2026-04-03")
+    await tickAt(api.db, "2026-04-04")
+    expect((await invoicesOf(s!.id)).map((i) => i.status)).toEqual(["open"])
+    await tickAt(api.db, "2026-04-05")
+    expect((await invoicesOf(s!.id)).map((i) => [i.status, i.total])).toEqual([["paid", 2500]])
+    expect(await gatewayCharges(c.id)).toEqual([{ idempotency_key: `co_${c.id}_1`, amount: 2500, outcome: "succeeded" }])
+    const [after] = await subscriptionsOf(contact.id)
+    expect(after).toMatchObject({ status: "active", payments_made: 1 })
+  })
+
+  it("a bank debit that fails after 3 days sends the subscription into dunning like any failed charge; a link without bank debit refuses the token", async () => {
+    const cardOnly = await linkOf()
+    const refused = await checkout(cardOnly.slug)
+    const r = await pay(refused, buyer(`bankrefused-${backend}@example.com`, "pm_bank_debit"))
+    expect(r.status).toBe(422)
+    expect(r.html).toContain("does not take this kind of payment")
+    expect(await gatewayCharges(refused.id)).toEqual([])
+
+    const link = await linkOf({ paymentTypes: ["bank-debit"], items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    const c = await checkout(link.slug)
+    const email = `bankfail-${backend}@example.com`
+    expect((await pay(c, buyer(email, "pm_bank_debit_fail"))).status).toBe(303)
+    const contact = (await contactOf(email))!
+    const [s] = await subscriptionsOf(contact.id)
+    await tickAt(api.db, "2026-04-05")
+    const [after] = await subscriptionsOf(contact.id)
+    expect(after!.status).toBe("unpaid")
+    expect((await invoicesOf(s!.id)).map((i) => i.status)).toEqual(["open"])
+    const failed = await sql()<Array<{ type: string }>>`select type from events where subscription_id = ${s!.id} and type = 'payment.failed'`
+    expect(failed).toHaveLength(1)
+    const mail = await sql()<Array<{ template: string }>>`select template from outbox where subscription_id = ${s!.id} and template = 'payment_failed'`
+    expect(mail).toHaveLength(1)
+  })
 })
