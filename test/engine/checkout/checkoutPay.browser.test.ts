@@ -251,6 +251,33 @@ describe(`paying a checkout in headless Chromium (${backend})`, () => {
     await context.close()
   })
 
+  it("a choice changed without pressing update: Pay shows the new amount and charges nothing; the next Pay charges the amount it said", async () => {
+    const link = await linkOf({
+      items: [
+        { name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+        { name: "Mug", unitPrice: 1200, quantity: 1, frequency: undefined, optional: true }
+      ]
+    })
+    const { context, page, problems } = await openPage()
+    const id = await openCheckout(page, link.slug)
+    const email = `stale-${backend}@example.com`
+    await page.getByLabel("Add Mug").check()
+    await fillBuyer(page, email, "pm_ok")
+    expect(await page.innerText("#pay")).toBe("Pay $25.00")
+    await pressPay(page)
+    expect(await page.innerText("#amount_changed")).toBe("Your choices changed the amount due today to $37.00. Nothing was charged: check the summary and pay again.")
+    expect(await page.innerText("#due_today")).toBe("$37.00")
+    expect(await page.innerText("#pay")).toBe("Pay $37.00")
+    expect(await page.getByLabel("Add Mug").isChecked()).toBe(true)
+    expect(await page.getByLabel("Email", { exact: true }).inputValue()).toBe(email)
+    expect(await gatewayCharges(id)).toEqual([])
+    await pressPay(page)
+    expect(await page.innerText("h1")).toBe("Thank you for your order")
+    expect(await gatewayCharges(id)).toEqual([{ amount: 3700, outcome: "succeeded" }])
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
   it("a discount code applied with the update button, then paid: the charge is discounted", async () => {
     const code = await insertDiscountCode(sql(), { code: `TENOFF${backend}`.toUpperCase(), off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: undefined }, today)
     const link = await linkOf({ allowDiscountCodes: true })
