@@ -161,6 +161,8 @@ interface PayState {
   readonly form?: PayForm | undefined
   readonly problems?: ReadonlyArray<BuyerProblem>
   readonly declined?: boolean
+  /** The choices changed what is due today since the page was shown: nothing was charged, the new amount is shown. */
+  readonly amountChanged?: boolean
 }
 
 const addressPart = (a: BuyerAddress | undefined, part: keyof BuyerAddress) => (a === undefined ? "" : a[part])
@@ -193,7 +195,7 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
       action: `/c/${session.id}`, csrf: csrfTokenOf(yield* pageSecret, nonce, session.id),
       ...payFields(view, pay)
     }, { language: link.language, locale: link.locale ?? settings.locale, templatesDir: templatesDir(settings), title: "page.checkout.title", seller: settings.sellerName })
-    const failed = refusal !== undefined || (pay.problems?.length ?? 0) > 0 || pay.declined === true
+    const failed = refusal !== undefined || (pay.problems?.length ?? 0) > 0 || pay.declined === true || pay.amountChanged === true
     return html(failed ? 422 : 200, body, headers)
   })
 
@@ -230,6 +232,7 @@ const payFields = (view: CheckoutView, pay: PayState) => {
     problems: (pay.problems?.length ?? 0) > 0,
     paymentProblem: problemOf("payment_method"),
     declined: pay.declined === true,
+    amountChanged: pay.amountChanged === true,
     paymentMethod: (pay.form?.paymentMethod ?? "").slice(0, 100)
   }
 }
@@ -356,6 +359,16 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
         const form = checkoutFormOf(first, formRead.fields)
         if (formRead.fields.get("action") !== "pay") return yield* checkoutPage(yield* showCheckout(id, form), req, form)
         const payForm = payFormOf(first, form, formRead.fields)
+        // The buyer pays what the Pay button said. Without JavaScript nothing recomputes it when a choice changes, so choices
+        // changed since the page was shown (no "update") show the new amount due today first and charge nothing.
+        const shown = formRead.fields.get("shown_due")
+        if (shown !== null) {
+          const progress = yield* checkoutProgress(id)
+          const current = yield* showCheckout(id, form)
+          if (progress.completedOn === undefined && !progress.inFlight && current.refusal === undefined && shown !== String(current.summary.dueToday.amount)) {
+            return yield* checkoutPage(current, req, form, { form: payForm, amountChanged: true })
+          }
+        }
         const answer = yield* payCheckout(id, payForm)
         switch (answer._tag) {
           case "Completed": {
