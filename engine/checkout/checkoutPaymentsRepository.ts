@@ -82,11 +82,17 @@ export interface CheckoutState {
 }
 
 export const checkoutState = async (sql: Runner, sessionId: string): Promise<CheckoutState> => {
-  const [s] = await sql<Array<{ completed_on: string | null; contact_id: number | null; subscription_ids: Array<number> | null }>>`
-    select completed_on, contact_id, subscription_ids from checkout_sessions where id = ${sessionId}`
-  const attempts = await sql<Array<{ status: string; failure_reason: string | null }>>`
-    select status, failure_reason from checkout_payments where session_id = ${sessionId} order by attempt_number desc limit 1`
-  const last = attempts[0]
+  // One round trip: the session and its last attempt (none: no row, or nulls).
+  const [row] = await sql<Array<{
+    completed_on: string | null; contact_id: number | null; subscription_ids: Array<number> | null; session: boolean | null
+    status: string | null; failure_reason: string | null
+  }>>`
+    select s.completed_on, s.contact_id, s.subscription_ids, s.id is not null as session, a.status, a.failure_reason
+    from (select 1) one
+    left join checkout_sessions s on s.id = ${sessionId}
+    left join lateral (select status, failure_reason from checkout_payments where session_id = ${sessionId} order by attempt_number desc limit 1) a on true`
+  const s = row?.session === true ? row : undefined
+  const last = row?.status === null || row === undefined ? undefined : { status: row.status, failure_reason: row.failure_reason }
   return {
     completedOn: s?.completed_on ?? undefined,
     contactId: s?.contact_id === null || s === undefined ? undefined : Number(s.contact_id),
