@@ -18,6 +18,7 @@
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { HttpServer } from "effect/http"
 import { Agent, request } from "node:http"
+import { readdirSync, readFileSync } from "node:fs"
 import { loadavg } from "node:os"
 import { apiServer } from "../engine/api/index.ts"
 import { createPaymentLink } from "../engine/checkout/index.ts"
@@ -82,6 +83,20 @@ const http = (method: "GET" | "POST", path: string, headers: Record<string, stri
     req.end(body)
   })
 
+/** CPU seconds used so far by the PostgreSQL server's processes on this machine (Linux /proc; 0 elsewhere). */
+const postgresCpuSeconds = (): number => {
+  let ticks = 0
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+      if (!stat.includes("(postgres)")) continue
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch { /* gone */ }
+  }
+  return ticks / 100
+}
+
 let emails = 0
 type Outcome = { readonly ok: true; readonly payMs: number; readonly totalMs: number; readonly id: string } | { readonly ok: false; readonly why: string }
 /** One buyer's checkout: open the link, read the form, pay. */
@@ -133,6 +148,7 @@ const totalMs: Array<number> = []
 const failures = new Map<string, number>()
 let completed = 0
 const cpu0 = process.cpuUsage()
+const pgCpu0 = postgresCpuSeconds()
 const t0 = performance.now()
 const deadline = t0 + seconds * 1000
 await Promise.all(Array.from({ length: connections }, async () => {
@@ -148,6 +164,8 @@ await Promise.all(Array.from({ length: connections }, async () => {
 const elapsed = (performance.now() - t0) / 1000
 const cpu = process.cpuUsage(cpu0)
 const processCpuShare = (cpu.user + cpu.system) / 1e6 / elapsed
+const postgresCpuShare = (postgresCpuSeconds() - pgCpu0) / elapsed
+const cpuMsPerCheckout = { bench: (cpu.user + cpu.system) / 1e3 / Math.max(1, completed), postgres: postgresCpuShare * elapsed * 1000 / Math.max(1, completed) }
 const loadDuring = loadavg()
 const checkoutsPerSecond = completed / elapsed
 const pct = (xs: Array<number>, p: number) => {
@@ -187,7 +205,7 @@ console.log(`checkout over HTTP: ${connections} buyers, ${elapsed.toFixed(1)} s,
 console.log(`  ${fmt(completed)} completed checkouts  ${checkoutsPerSecond.toFixed(1)} checkouts/s  (goal >= 300/s)${failures.size > 0 ? `  failures: ${JSON.stringify(Object.fromEntries(failures))}` : ""}`)
 console.log(`  pay POST      p50 ${pay.p50} ms  p99 ${pay.p99} ms  max ${pay.max} ms  (goal p99 < 100 ms)`)
 console.log(`  whole checkout (3 requests)  p50 ${whole.p50} ms  p99 ${whole.p99} ms  max ${whole.max} ms`)
-console.log(`  bench process CPU (server + load generator): ${(processCpuShare * 100).toFixed(0)}% of one core`)
+console.log(`  CPU: bench process (server + load generator) ${(processCpuShare * 100).toFixed(0)}% of one core, PostgreSQL ${(postgresCpuShare * 100).toFixed(0)}%; per checkout ${cpuMsPerCheckout.bench.toFixed(1)} ms + ${cpuMsPerCheckout.postgres.toFixed(1)} ms`)
 console.log(`  SQL statements per request (postgres.js, incl. begin/commit): GET /l ${roundTrips.openLink}, GET /c ${roundTrips.page}, POST pay ${roundTrips.pay}`)
 console.log(`  pay POST statements: ${[...payStatements].map(([s, n]) => `${n}× ${s}`).join("\n    ")}`)
 console.log(`engine renewals (baseline, same run): ${fmt(tick.invoiced)} subscriptions (${fmt(verification.subscriptions)} from the checkouts + ${fmt(seeded)} seeded) billed on ${renewalDay} in ${renewalSeconds.toFixed(2)} s  ${fmt(renewalsPerSecond)} renewals/s`)
@@ -196,7 +214,7 @@ console.log(`verify: ${verification.completedSessions} sessions completed (of ${
 console.log(`load average (1/5/15 min): before ${la(loadBefore)}, after the HTTP run ${la(loadDuring)}, at the end ${la(loadAfter)}`)
 writeResults("checkout", {
   seconds: elapsed, connections, completed, checkoutsPerSecond, failures: Object.fromEntries(failures), payPostMs: pay, wholeCheckoutMs: whole,
-  processCpuShare, sqlStatementsPerRequest: roundTrips, payStatements: Object.fromEntries(payStatements),
+  processCpuShare, postgresCpuShare, cpuMsPerCheckout, sqlStatementsPerRequest: roundTrips, payStatements: Object.fromEntries(payStatements),
   renewals: { seeded, invoiced: tick.invoiced, charged: tick.charged, seconds: renewalSeconds, renewalsPerSecond }, ratioCheckoutsToRenewals: ratio,
   verification, consistent, loadAverage: { before: loadBefore, afterHttpRun: loadDuring, end: loadAfter }
 })
