@@ -219,8 +219,6 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
   if (summary.dueToday.amount !== a.amount) {
     throw new Error(`checkout ${a.sessionId}: the purchase comes to ${summary.dueToday.amount}, ${a.amount} was charged; nothing was written`)
   }
-  await countCompletedPayment(tx, link.id)
-  if (p.discountCode !== undefined) await redeemDiscountCode(tx, p.discountCode.id)
   const billing = p.buyer.billingAddress
   const contact = await contactForBuyer(tx, p.buyer, a.paymentMethod, link.language, link.locale,
     billing === undefined ? null : addressJson({ line1: billing.line1, postalCode: billing.postalCode, city: billing.city }, billing.country))
@@ -268,9 +266,16 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
     ...(p.buyer.shippingAddress === undefined ? {} : { shipping_address: p.buyer.shippingAddress })
   }
   const subjects: Array<number | null> = subscriptionIds.length === 0 ? [null] : subscriptionIds
-  await writeJournal(tx, subjects.map((subscriptionId) => ({ type: "checkout.completed", subscriptionId, contactId: contact.id, occurredOn: ctx.today, data })), "buyer")
-  await markSessionCompleted(tx, a.sessionId, ctx.today, contact.id, subscriptionIds)
-  if (paid.awaiting === true) await recordAttemptInvoices(tx, a.id, invoiceIds, oneTimeInvoiceId)
+  // The last statements, sent together (pipelined on the transaction's connection, run in this order): the
+  // invoice numbering row (billDue) is locked from there to the commit, and every checkout of the link (and of
+  // the code) updates the same row, so concurrent buyers queue on them for one round trip, not one per statement.
+  await Promise.all([
+    writeJournal(tx, subjects.map((subscriptionId) => ({ type: "checkout.completed", subscriptionId, contactId: contact.id, occurredOn: ctx.today, data })), "buyer"),
+    countCompletedPayment(tx, link.id),
+    p.discountCode === undefined ? undefined : redeemDiscountCode(tx, p.discountCode.id),
+    markSessionCompleted(tx, a.sessionId, ctx.today, contact.id, subscriptionIds),
+    paid.awaiting === true ? recordAttemptInvoices(tx, a.id, invoiceIds, oneTimeInvoiceId) : undefined
+  ])
 }
 
 /** The engine's step: checkout attempts whose reply was lost (or whose page died) are asked about again with the same key. */

@@ -88,11 +88,17 @@ export interface CheckoutState {
 }
 
 export const checkoutState = async (sql: Runner, sessionId: string): Promise<CheckoutState> => {
-  const [s] = await sql<Array<{ completed_on: string | null; contact_id: number | null; subscription_ids: Array<number> | null }>>`
-    select completed_on, contact_id, subscription_ids from checkout_sessions where id = ${sessionId}`
-  const attempts = await sql<Array<{ status: string; failure_reason: string | null }>>`
-    select status, failure_reason from checkout_payments where session_id = ${sessionId} order by attempt_number desc limit 1`
-  const last = attempts[0]
+  // One round trip: the session and its last attempt (none: no row, or nulls).
+  const [row] = await sql<Array<{
+    completed_on: string | null; contact_id: number | null; subscription_ids: Array<number> | null; session: boolean | null
+    status: string | null; failure_reason: string | null
+  }>>`
+    select s.completed_on, s.contact_id, s.subscription_ids, s.id is not null as session, a.status, a.failure_reason
+    from (select 1) one
+    left join checkout_sessions s on s.id = ${sessionId}
+    left join lateral (select status, failure_reason from checkout_payments where session_id = ${sessionId} order by attempt_number desc limit 1) a on true`
+  const s = row?.session === true ? row : undefined
+  const last = row?.status === null || row === undefined ? undefined : { status: row.status, failure_reason: row.failure_reason }
   return {
     completedOn: s?.completed_on ?? undefined,
     contactId: s?.contact_id === null || s === undefined ? undefined : Number(s.contact_id),
@@ -124,8 +130,17 @@ export const recordCheckoutAttempt = (
     const attempts = await tx<Array<{ attempt_number: number; status: string }>>`
       select attempt_number, status from checkout_payments where session_id = ${session.id} order by attempt_number desc`
     if (attempts.some((a) => a.status === "pending" || a.status === "unknown")) return { _tag: "InFlight" } as const
-    const [link] = await tx<Array<{ active: boolean; deleted_on: string | null }>>`select active, deleted_on from payment_links where id = ${session.link.id}`
+    const [link] = await tx<Array<{ active: boolean; deleted_on: string | null; completed_payments_limit: number | null }>>`
+      select active, deleted_on, completed_payments_limit from payment_links where id = ${session.link.id}`
     if (link === undefined || !link.active || link.deleted_on !== null) return { _tag: "LinkOff" } as const
+    if (link.completed_payments_limit !== null) {
+      // A link with a limit: payments completed and in flight count, under the link's lock, so two buyers at once never pass it.
+      const [held] = await tx<Array<{ n: number }>>`
+        select l.completed_payments + (select count(*) from checkout_payments p join checkout_sessions s on s.id = p.session_id
+          where s.link_id = l.id and s.completed_on is null and p.status in ('pending', 'unknown'))::int as n
+        from payment_links l where l.id = ${session.link.id} for update`
+      if (held!.n >= link.completed_payments_limit) return { _tag: "LinkOff" } as const
+    }
     const attemptNumber = (attempts[0]?.attempt_number ?? 0) + 1
     const [row] = await tx<Array<AttemptRow>>`
       insert into checkout_payments (session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, check_after)

@@ -1,0 +1,229 @@
+/**
+ * `npm run bench -- checkout`: completed checkouts per second over HTTP (no
+ * browser) against the local PostgreSQL server, `billcycle serve`'s server on
+ * a random port. N concurrent buyers (BENCH_CONNECTIONS, default 10) each loop
+ * for BENCH_SECONDS (default 5): GET /l/SLUG (303 to /c/ID), GET /c/ID (CSRF
+ * cookie + field), POST /c/ID pay with a unique email (303 to /c/ID = done).
+ * p50/p99 of the pay POST and of the whole 3-request checkout. In the same
+ * run, the baseline: the engine's renewals per second, one runTick one
+ * month later billing the subscriptions the checkouts made plus
+ * BENCH_RENEWALS (default 5,000) seeded monthly subscriptions due that day; the
+ * ratio checkouts/s ÷ renewals/s. Then the check: sessions completed ==
+ * subscriptions == succeeded gateway charges, no duplicates. Before the
+ * timed run, a few sequential checkouts are counted in SQL statements per
+ * request (postgres.js debug hook), the pay path's round trips.
+ *
+ * The load generator runs in the server's process (as bench/api.ts does).
+ */
+import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { HttpServer } from "effect/http"
+import { Agent, request } from "node:http"
+import { readdirSync, readFileSync } from "node:fs"
+import { loadavg } from "node:os"
+import { apiServer } from "../engine/api/index.ts"
+import { createPaymentLink } from "../engine/checkout/index.ts"
+import type { CalendarDate, PaymentLinkSettings } from "../engine/domain/index.ts"
+import { BusinessClock, dayTime, EngineState, Gateway, makeEngineState, runTick, TickHooks } from "../engine/runtime/index.ts"
+import { Database, openDatabase } from "../engine/store/index.ts"
+import { seedDueSubscriptions } from "../test/seed.ts"
+import { fmt, writeResults } from "./harness.ts"
+
+const url = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
+const seconds = Number(process.env["BENCH_SECONDS"] ?? 5)
+const connections = Number(process.env["BENCH_CONNECTIONS"] ?? 10)
+const seeded = Number(process.env["BENCH_RENEWALS"] ?? 5000)
+const schema = `bench_checkout_${process.pid}`
+const today = "2026-03-01" as CalendarDate
+const renewalDay = "2026-04-01" as CalendarDate
+const slug = "bench-checkout"
+const loadBefore = loadavg()
+
+const scope = Scope.makeUnsafe()
+const db = await Effect.runPromise(openDatabase({ _tag: "Server", url, schema }).pipe(Scope.provide(scope)))
+const sql = db.sql
+
+const settings: PaymentLinkSettings = {
+  name: "Bench club",
+  currency: "USD",
+  items: [
+    { name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+    { name: "Grinder setup", unitPrice: 1000, quantity: 1, frequency: undefined, optional: false }
+  ],
+  terms: { _tag: "AutoRenew" },
+  start: { _tag: "AtCheckout" },
+  language: "en",
+  locale: "en-US",
+  paymentTypes: ["card"],
+  collectBillingAddress: false,
+  collectShippingAddress: false,
+  allowDiscountCodes: false,
+  contactFields: []
+}
+await createPaymentLink(sql, today, settings, { slug })
+
+const layer = apiServer({ port: 0, host: "127.0.0.1" }).pipe(Layer.provide(Layer.mergeAll(Layer.succeed(Database, db), BusinessClock.fixed(dayTime(today)))))
+const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
+const port = (Context.get(context, HttpServer.HttpServer).address as unknown as { port: number }).port
+
+// Plain node:http with a keep-alive agent: one socket per buyer.
+const agent = new Agent({ keepAlive: true, maxSockets: connections })
+interface Answer { readonly status: number; readonly location: string | undefined; readonly cookie: string | undefined; readonly body: string }
+const http = (method: "GET" | "POST", path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> =>
+  new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, method, path, agent, headers: body === undefined ? headers : { ...headers, "content-length": Buffer.byteLength(body) } }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (c: Buffer) => chunks.push(c))
+      res.on("end", () => {
+        const setCookie = res.headers["set-cookie"]?.[0]
+        resolve({ status: res.statusCode ?? 0, location: res.headers.location, cookie: setCookie?.split(";")[0], body: Buffer.concat(chunks).toString("utf8") })
+      })
+      res.on("error", reject)
+    })
+    req.on("error", reject)
+    req.end(body)
+  })
+
+/** CPU seconds used so far by the PostgreSQL server's processes on this machine (Linux /proc; 0 elsewhere). */
+const postgresCpuSeconds = (): number => {
+  let ticks = 0
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+      if (!stat.includes("(postgres)")) continue
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch { /* gone */ }
+  }
+  return ticks / 100
+}
+
+let emails = 0
+type Outcome = { readonly ok: true; readonly payMs: number; readonly totalMs: number; readonly id: string } | { readonly ok: false; readonly why: string }
+/** One buyer's checkout: open the link, read the form, pay. */
+const checkout = async (): Promise<Outcome> => {
+  const t0 = performance.now()
+  const opened = await http("GET", `/l/${slug}`)
+  if (opened.status !== 303 || opened.location === undefined) return { ok: false, why: `GET /l ${opened.status}` }
+  const path = opened.location
+  const page = await http("GET", path)
+  const csrf = /name="csrf" value="([^"]*)"/.exec(page.body)?.[1]
+  if (page.status !== 200 || page.cookie === undefined || csrf === undefined) return { ok: false, why: `GET /c ${page.status}` }
+  const form = new URLSearchParams({ csrf, action: "pay", email: `buyer-${process.pid}-${++emails}@example.com`, name: "Bench Buyer", payment_method: "pm_ok" }).toString()
+  const t1 = performance.now()
+  const paid = await http("POST", path, { cookie: page.cookie, "content-type": "application/x-www-form-urlencoded" }, form)
+  const t2 = performance.now()
+  if (paid.status !== 303 || paid.location !== path) return { ok: false, why: `POST /c ${paid.status} ${paid.location ?? ""}` }
+  return { ok: true, payMs: t2 - t1, totalMs: t2 - t0, id: path.slice(3) }
+}
+
+// 1. The pay path's SQL round trips: a few sequential checkouts with every statement counted per request.
+const statements: Array<string> = []
+const options = (sql as unknown as { options: { debug: unknown } }).options
+options.debug = (_conn: number, text: string) => { statements.push(text.replace(/\s+/g, " ").trim()) }
+const perRequest = { openLink: 0, page: 0, pay: 0 }
+const payStatements = new Map<string, number>()
+const profiled = 5
+for (let i = 0; i < profiled; i++) {
+  statements.length = 0
+  const opened = await http("GET", `/l/${slug}`)
+  perRequest.openLink += statements.length
+  statements.length = 0
+  const page = await http("GET", opened.location!)
+  perRequest.page += statements.length
+  const csrf = /name="csrf" value="([^"]*)"/.exec(page.body)![1]!
+  statements.length = 0
+  const paid = await http("POST", opened.location!, { cookie: page.cookie!, "content-type": "application/x-www-form-urlencoded" },
+    new URLSearchParams({ csrf, action: "pay", email: `profile-${i}@example.com`, name: "Bench Buyer", payment_method: "pm_ok" }).toString())
+  if (paid.status !== 303) throw new Error(`profiling checkout: POST answered ${paid.status}`)
+  perRequest.pay += statements.length
+  if (i === profiled - 1) for (const s of statements) payStatements.set(s.slice(0, 90), (payStatements.get(s.slice(0, 90)) ?? 0) + 1)
+}
+options.debug = false
+const roundTrips = { openLink: perRequest.openLink / profiled, page: perRequest.page / profiled, pay: perRequest.pay / profiled }
+
+// 2. Warm up (JIT, pool), then the timed run: `connections` buyers in a loop until the deadline.
+for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: connections }, () => checkout()))
+const payMs: Array<number> = []
+const totalMs: Array<number> = []
+const failures = new Map<string, number>()
+let completed = 0
+const cpu0 = process.cpuUsage()
+const pgCpu0 = postgresCpuSeconds()
+const t0 = performance.now()
+const deadline = t0 + seconds * 1000
+await Promise.all(Array.from({ length: connections }, async () => {
+  while (performance.now() < deadline) {
+    const r = await checkout().catch((e): Outcome => ({ ok: false, why: String(e) }))
+    if (r.ok) {
+      completed++
+      payMs.push(r.payMs)
+      totalMs.push(r.totalMs)
+    } else failures.set(r.why, (failures.get(r.why) ?? 0) + 1)
+  }
+}))
+const elapsed = (performance.now() - t0) / 1000
+const cpu = process.cpuUsage(cpu0)
+const processCpuShare = (cpu.user + cpu.system) / 1e6 / elapsed
+const postgresCpuShare = (postgresCpuSeconds() - pgCpu0) / elapsed
+const cpuMsPerCheckout = { bench: (cpu.user + cpu.system) / 1e3 / Math.max(1, completed), postgres: postgresCpuShare * elapsed * 1000 / Math.max(1, completed) }
+const loadDuring = loadavg()
+const checkoutsPerSecond = completed / elapsed
+const pct = (xs: Array<number>, p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : Number(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!.toFixed(1))
+}
+const pay = { p50: pct(payMs, 50), p99: pct(payMs, 99), max: pct(payMs, 100) }
+const whole = { p50: pct(totalMs, 50), p99: pct(totalMs, 99), max: pct(totalMs, 100) }
+
+// 3. Verify: every completed session made one subscription and one succeeded charge, nothing twice.
+const [v] = await sql<Array<{ sessions: number; completedSessions: number; subscriptions: number; charges: number; chargedSessions: number; contacts: number; attempts: number }>>`
+  select (select count(*) from checkout_sessions)::int as "sessions",
+         (select count(*) from checkout_sessions where completed_on is not null)::int as "completedSessions",
+         (select count(*) from subscriptions)::int as "subscriptions",
+         (select count(*) from sim_gateway_ledger where outcome = 'succeeded' and kind = 'charge')::int as "charges",
+         (select count(distinct merchant_reference) from sim_gateway_ledger where outcome = 'succeeded' and kind = 'charge')::int as "chargedSessions",
+         (select count(*) from contacts)::int as "contacts",
+         (select count(*) from checkout_payments)::int as "attempts"`
+const verification = v!
+const consistent = verification.completedSessions === verification.subscriptions && verification.subscriptions === verification.charges &&
+  verification.charges === verification.chargedSessions && verification.contacts === verification.completedSessions && verification.attempts === verification.charges
+
+// 4. The baseline in the same run: one engine tick one month later bills every subscription the checkouts made,
+// plus `seeded` monthly subscriptions due that day (bench/engine.ts's seed), so the tick is big enough to time.
+await seedDueSubscriptions(sql, { count: seeded, due: renewalDay })
+const engineLayer = Layer.mergeAll(Layer.succeed(Database, db), BusinessClock.fixed(dayTime(renewalDay)), TickHooks.none,
+  Gateway.simulated.pipe(Layer.provide(Layer.succeed(Database, db))), Layer.succeed(EngineState, makeEngineState()))
+const r0 = performance.now()
+const tick = await Effect.runPromise(runTick({ batch: 1000 }).pipe(Effect.provide(engineLayer)))
+const renewalSeconds = (performance.now() - r0) / 1000
+const renewalsPerSecond = tick.invoiced / renewalSeconds
+const ratio = checkoutsPerSecond / renewalsPerSecond
+const loadAfter = loadavg()
+
+const la = (l: Array<number>) => l.map((x) => x.toFixed(2)).join(" ")
+console.log(`checkout over HTTP: ${connections} buyers, ${elapsed.toFixed(1)} s, link with 1 monthly + 1 one-time item (at checkout, auto-renew)`)
+console.log(`  ${fmt(completed)} completed checkouts  ${checkoutsPerSecond.toFixed(1)} checkouts/s  (goal >= 300/s)${failures.size > 0 ? `  failures: ${JSON.stringify(Object.fromEntries(failures))}` : ""}`)
+console.log(`  pay POST      p50 ${pay.p50} ms  p99 ${pay.p99} ms  max ${pay.max} ms  (goal p99 < 100 ms)`)
+console.log(`  whole checkout (3 requests)  p50 ${whole.p50} ms  p99 ${whole.p99} ms  max ${whole.max} ms`)
+console.log(`  CPU: bench process (server + load generator) ${(processCpuShare * 100).toFixed(0)}% of one core, PostgreSQL ${(postgresCpuShare * 100).toFixed(0)}%; per checkout ${cpuMsPerCheckout.bench.toFixed(1)} ms + ${cpuMsPerCheckout.postgres.toFixed(1)} ms`)
+console.log(`  SQL statements per request (postgres.js, incl. begin/commit): GET /l ${roundTrips.openLink}, GET /c ${roundTrips.page}, POST pay ${roundTrips.pay}`)
+console.log(`  pay POST statements: ${[...payStatements].map(([s, n]) => `${n}× ${s}`).join("\n    ")}`)
+console.log(`engine renewals (baseline, same run): ${fmt(tick.invoiced)} subscriptions (${fmt(verification.subscriptions)} from the checkouts + ${fmt(seeded)} seeded) billed on ${renewalDay} in ${renewalSeconds.toFixed(2)} s  ${fmt(renewalsPerSecond)} renewals/s`)
+console.log(`  checkouts/s ÷ renewals/s = ${ratio.toFixed(3)}`)
+console.log(`verify: ${verification.completedSessions} sessions completed (of ${verification.sessions} opened), ${verification.subscriptions} subscriptions, ${verification.charges} succeeded charges for ${verification.chargedSessions} sessions, ${verification.contacts} contacts, ${verification.attempts} attempts: ${consistent ? "consistent, no duplicates" : "MISMATCH"}`)
+console.log(`load average (1/5/15 min): before ${la(loadBefore)}, after the HTTP run ${la(loadDuring)}, at the end ${la(loadAfter)}`)
+writeResults("checkout", {
+  seconds: elapsed, connections, completed, checkoutsPerSecond, failures: Object.fromEntries(failures), payPostMs: pay, wholeCheckoutMs: whole,
+  processCpuShare, postgresCpuShare, cpuMsPerCheckout, sqlStatementsPerRequest: roundTrips, payStatements: Object.fromEntries(payStatements),
+  renewals: { seeded, invoiced: tick.invoiced, charged: tick.charged, seconds: renewalSeconds, renewalsPerSecond }, ratioCheckoutsToRenewals: ratio,
+  verification, consistent, loadAverage: { before: loadBefore, afterHttpRun: loadDuring, end: loadAfter }
+})
+
+agent.destroy()
+await Effect.runPromise(Scope.close(scope, Exit.void))
+// A fresh connection drops the schema once the server's pool has closed (dropping under open connections can deadlock).
+const { default: postgres } = await import("postgres")
+const admin = postgres(url, { max: 1, onnotice: () => {} })
+await admin`drop schema if exists ${admin(schema)} cascade`
+await admin.end()
+if (!consistent || tick.invoiced !== verification.subscriptions + seeded) process.exitCode = 1
