@@ -7,7 +7,18 @@
 import { randomBytes } from "node:crypto"
 import type { Sql, TransactionSql } from "./Database.ts"
 
+/** Per connection pool: a database's secret is made once and never changes, so a server asks for it once. */
+const known = new WeakMap<object, Uint8Array>()
+
 export const buyerSecret = async (sql: Sql | TransactionSql): Promise<Uint8Array> => {
+  const cached = known.get(sql)
+  if (cached !== undefined) return cached
+  const secret = await readOrMakeSecret(sql)
+  known.set(sql, secret)
+  return secret
+}
+
+const readOrMakeSecret = async (sql: Sql | TransactionSql): Promise<Uint8Array> => {
   const [row] = await sql<Array<{ secret: Uint8Array }>>`
     with made as (
       insert into buyer_secrets (name, secret) values ('buyer-links', ${randomBytes(32)})
