@@ -40,7 +40,8 @@ export const checkTemplate = (relative: string, source: string, labelSets: Reado
     const m = /line (\d+)/.exec((e as Error).message)
     return [{ file, line: m === null ? 1 : Number(m[1]), message: `syntax error: ${(e as Error).message.split("\n")[0]}` }]
   }
-  const root = scopeFor(relative)
+  // A page's data is built by its door (engine/api/pages.ts) without a schema: its labels are checked, not its variables.
+  const root = relative.startsWith("pages/") ? undefined : scopeFor(relative)
   const labelKeys = new Set<string>()
   const checkPath = (p: Node, scope: ReadonlyArray<Map<string, Set<string> | undefined> | Set<string> | undefined>) => {
     if (p["data"] === true) return // @index, @root, …
@@ -96,7 +97,7 @@ export const checkTemplate = (relative: string, source: string, labelSets: Reado
           const parts = params[0]["parts"] as Array<string>
           const frame = scope[scope.length - 1]
           const element = frame instanceof Map && parts.length === 1 ? frame.get(parts[0]!) : frame instanceof Map && parts.length === 2 ? undefined : undefined
-          inner = [...scope, element ?? new Set<string>()]
+          inner = [...scope, frame === undefined ? undefined : element ?? new Set<string>()]
           if (frame instanceof Map && parts.length === 2) inner = [...scope, undefined]
         }
         if (node["program"]) walk(node["program"], inner)

@@ -184,8 +184,10 @@ export const htmlToText = (html: string): string =>
 export const listTemplateFiles = (templatesDir?: string): Array<string> => {
   const names = new Set<string>(["invoice.hbs", "partials/layout.hbs"])
   for (const dir of [builtInDir, templatesDir].filter((d): d is string => d !== undefined)) {
-    const emails = join(dir, "emails")
-    if (existsSync(emails)) for (const f of readdirSync(emails)) if (f.endsWith(".hbs")) names.add(`emails/${f}`)
+    for (const sub of ["emails", "pages"]) {
+      const folder = join(dir, sub)
+      if (existsSync(folder)) for (const f of readdirSync(folder)) if (f.endsWith(".hbs")) names.add(`${sub}/${f}`)
+    }
   }
   return [...names].sort()
 }

@@ -100,6 +100,12 @@ describe("templates check", () => {
     expect(problems).toContain('emails/welcome.hbs:2: missing label "welcome.tagline" in the en catalog')
     expect(problems).toContain('emails/welcome.hbs:3: unknown variable "couponCode" (not in the template\'s data)')
   })
+
+  it("checks the buyer's pages too: an account's checkout page asking for a label no catalog has is reported in every language", () => {
+    const dir = fileURLToPath(new URL("./fixtures/broken/", import.meta.url))
+    const problems = checkTemplates({ templatesDir: dir }).map((d) => `${d.file.replace(dir, "")}:${d.line}: ${d.message}`).filter((p) => p.startsWith("pages/"))
+    expect(problems).toEqual(["en", "nb", "nl", "fr", "sv"].map((l) => `pages/checkout.hbs:2: missing label "page.checkout.thanksForNothing" in the ${l} catalog`))
+  })
 })
 
 describe("missing data", () => {
