@@ -103,3 +103,23 @@ export const planPurchase = <T extends PurchaseItem>(
     })
   }
 }
+
+/**
+ * A purchase of one-time items only, through a payment link (a simple link made from a contact, a
+ * one-time offer): billcycle keeps every invoice on a subscription, so the order is one subscription
+ * of one payment, holding the items, billed at once and closed (expired) the same day by the checkout.
+ * Its lines are all one-time: it adds nothing to MRR, subscribers or churn.
+ */
+export const planOneTimeOrder = <T extends PurchaseItem>(
+  items: ReadonlyArray<T>,
+  purchase: { readonly startDate: CalendarDate }
+): PlannedSubscription<T> => {
+  const frequency: Frequency = { unit: "month", count: 1 }
+  const terms: BillingTerms = { _tag: "Fixed", payments: 1 }
+  return {
+    items, currency: items[0]!.currency, frequency, terms, startDate: purchase.startDate, status: "active",
+    name: items.length === 1 ? items[0]!.line.name : `${items[0]!.line.name} + ${items.length - 1} more`,
+    endDate: new BillingSchedule(purchase.startDate, frequency).endDate(1),
+    amountPerPayment: 0
+  }
+}

@@ -14,14 +14,14 @@
  * charge, one set of subscriptions.
  */
 import { Effect } from "effect"
-import { planPurchase, toDayNumber } from "../billing/index.ts"
+import { planOneTimeOrder, planPurchase, toDayNumber } from "../billing/index.ts"
 import type { DiscountCode, PaymentType } from "../domain/index.ts"
 import { BusinessClock } from "../runtime/BusinessClock.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import { Gateway, type GatewayResult } from "../runtime/Gateway.ts"
 import type { CodeDiscount, EngineContext, PaidAtCheckout, TransactionSql } from "../store/index.ts"
 import {
-  addressJson, billDue, failInvoicesAtCheckout, insertPlannedSubscriptions, invoiceOneTimeAtCheckout, payInvoicesAtCheckout, runSql, writeJournal
+  addressJson, billDue, closeOneTimeOrder, failInvoicesAtCheckout, insertPlannedSubscriptions, invoiceOneTimeAtCheckout, payInvoicesAtCheckout, runSql, writeJournal
 } from "../store/index.ts"
 import { paymentMethodProblem } from "./buyerPages.ts"
 import {
@@ -258,6 +258,18 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
     } else if (oneTime.length > 0) {
       oneTimeInvoiceId = await invoiceOneTimeAtCheckout(tx, ctx, subscriptionIds[0]!, oneTime.map((i) => i.line), paid)
     }
+  } else {
+    // Only one-time items (a simple link, a one-time offer): an order of one payment, invoiced and paid now, closed today.
+    const order = planOneTimeOrder(asResolved(summary.items), { startDate: p.submittedOn })
+    const [created] = await insertPlannedSubscriptions(tx, ctx, [order], {
+      contactId: contact.id, terms: order.terms, collection: "charge", paymentTerms: undefined, paymentMethod: a.paymentMethod, reminders: false,
+      language: link.language, locale: link.locale, source: "buyer"
+    })
+    subscriptionIds = [created!.id]
+    const billed = await billDue(tx, ctx, 1, subscriptionIds, paid)
+    if (billed.invoices !== 1) throw new Error(`checkout ${a.sessionId}: no invoice for a one-time order`)
+    invoiceIds = billed.invoiceIds ?? []
+    await closeOneTimeOrder(tx, ctx, created!.id)
   }
   const data = {
     session_id: a.sessionId, link_id: link.id, slug: link.slug, amount: a.amount, currency: a.currency, payment_method: a.paymentMethod,

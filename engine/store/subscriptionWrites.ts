@@ -583,3 +583,14 @@ export const listEvents = (sql: Sql, filter: { subscriptionId?: number | undefin
       ${filter.type === undefined ? sql`` : sql`and type = ${filter.type}`}
       ${filter.since === undefined ? sql`` : sql`and occurred_on >= ${filter.since}`}
     order by id`
+
+/**
+ * A one-time order (`planOneTimeOrder`) once invoiced: closed the same day, nothing more to bill. It
+ * expires without the expiry email or `subscription.expired` (nothing ended that the buyer had):
+ * only its status change, reason `one_time_order`.
+ */
+export const closeOneTimeOrder = async (tx: TransactionSql, ctx: EngineContext, id: number): Promise<void> => {
+  await tx`update subscriptions set status = 'expired', end_date = ${ctx.today}, next_billing_date = null, updated_at = now() where id = ${id} and status = 'active'`
+  await writeJournal(tx, [statusChanged(id, "active", "expired", ctx.today, { reason: "one_time_order" })], "buyer")
+}
+

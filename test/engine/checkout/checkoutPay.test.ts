@@ -8,7 +8,7 @@
  * engine; a double submit or a second tab charges once.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createPaymentLink, insertDiscountCode, switchPaymentLink } from "../../../engine/checkout/index.ts"
+import { createPaymentLink, createSimpleLink, insertDiscountCode, switchPaymentLink } from "../../../engine/checkout/index.ts"
 import type { CalendarDate, PaymentLinkSettings } from "../../../engine/domain/index.ts"
 import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
@@ -310,5 +310,29 @@ describe(`paying a checkout (${backend})`, () => {
     expect(failed).toHaveLength(1)
     const mail = await sql()<Array<{ template: string }>>`select template from outbox where subscription_id = ${s!.id} and template = 'payment_failed'`
     expect(mail).toHaveLength(1)
+  })
+
+  it("a simple link made from a contact (one one-time item): an order of one invoice, paid and closed the same day, no MRR; the link switches off after it", async () => {
+    await sql()`insert into contacts (email, name) values (${`simple-${backend}@example.com`}, 'Sam')`
+    const link = await createSimpleLink(sql(), today, { contactEmail: `simple-${backend}@example.com`, name: "Consulting for Sam", itemName: "Two hours of advice", price: "300.00", currency: "USD", slug: `simple-${backend}` })
+    const c = await checkout(link.slug)
+    expect(c.page.html).toContain("Pay $300.00")
+    expect((await pay(c, buyer(`simple-${backend}@example.com`))).status).toBe(303)
+    const contact = (await contactOf(`simple-${backend}@example.com`))!
+    const [order, ...more] = await subscriptionsOf(contact.id)
+    expect(more).toEqual([])
+    expect(order).toMatchObject({ name: "Two hours of advice", status: "expired", payments_made: 1, next_billing_date: null })
+    expect((await invoicesOf(order!.id)).map((i) => [i.status, i.total])).toEqual([["paid", 30000]])
+    const mail = await sql()<Array<{ template: string }>>`select template from outbox where subscription_id = ${order!.id} order by id`
+    expect(mail.map((m) => m.template)).toEqual(["receipt", "payment_notification"])
+    const events = await sql()<Array<{ type: string }>>`select type from events where subscription_id = ${order!.id} order by id`
+    expect(events.map((e) => e.type)).not.toContain("subscription.expired")
+    // Its one line is one-time: nothing recurring, so no MRR.
+    const [lines] = await sql()<Array<{ recurring: number }>>`select count(*) filter (where not one_time)::int as recurring from line_items where subscription_id = ${order!.id}`
+    expect(lines!.recurring).toBe(0)
+    expect((await getPage(api, `/l/${link.slug}`)).status).toBe(410)
+    // The engine leaves it alone on the following days.
+    await tickAt(api.db, "2026-05-02")
+    expect((await invoicesOf(order!.id))).toHaveLength(1)
   })
 })
