@@ -10,6 +10,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createPaymentLink, createSimpleLink, insertDiscountCode, switchPaymentLink } from "../../../engine/checkout/index.ts"
 import type { CalendarDate, PaymentLinkSettings } from "../../../engine/domain/index.ts"
+import { compileRules, parseRules } from "../../../dsl/index.ts"
+import { makeEngineContext } from "../../../engine/runtime/index.ts"
+import { enrollFromJournal, loadSettings, runDueEnrollments } from "../../../engine/store/index.ts"
 import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
@@ -334,5 +337,25 @@ describe(`paying a checkout (${backend})`, () => {
     // The engine leaves it alone on the following days.
     await tickAt(api.db, "2026-05-02")
     expect((await invoicesOf(order!.id))).toHaveLength(1)
+  })
+
+  it("rules can trigger on checkout.completed and read its amount: a rule adds link buyers paying at least 30.00 to a list", async () => {
+    const rules = compileRules(parseRules(`rule link_buyers
+  when event checkout.completed
+  where event.amount >= 30.00
+then
+  add contact to list "link-buyers"
+end`).file.rules)
+    const small = await linkOf({ items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    const big = await linkOf()
+    for (const [link, email] of [[small, `rule-small-${backend}@example.com`], [big, `rule-big-${backend}@example.com`]] as const) {
+      expect((await pay(await checkout(link.slug), buyer(email))).status).toBe(303)
+    }
+    const ctx = makeEngineContext(await loadSettings(sql()), today, { owner: "test", failpoint: () => {} })
+    await enrollFromJournal(sql(), ctx, rules, 1000)
+    await runDueEnrollments(sql(), ctx, 1000, ctx.failpoint)
+    const members = await sql()<Array<{ email: string }>>`
+      select c.email from list_members m join contacts c on c.id = m.contact_id where m.list_name = 'link-buyers' and c.email like 'rule-%' order by 1`
+    expect(members.map((m) => m.email)).toEqual([`rule-big-${backend}@example.com`])
   })
 })
