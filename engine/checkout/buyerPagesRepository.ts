@@ -132,6 +132,10 @@ export const savePaymentMethodAndCharge = async (
   sql: Sql, ctx: EngineContext, subscriptionId: number, paymentMethod: string
 ): Promise<ChargeRequestOutcome> =>
   sql.begin(async (tx) => {
+    // Locks in the order settling a charge takes them (its attempt, its invoice, then the subscription):
+    // a second submit while the first one's charge is being recorded waits instead of deadlocking.
+    const [candidate] = await openChargeInvoice(tx as unknown as Sql, subscriptionId)
+    if (candidate !== undefined) await tx`select id from invoices where id = ${candidate.id} for update`
     const [s] = await tx<Array<{ id: number; status: string; contact_id: number; payment_method: string | null }>>`
       select s.id, s.status, s.contact_id, coalesce(s.payment_method, c.payment_method) as payment_method
       from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${subscriptionId} for update of s`
