@@ -13,7 +13,7 @@ import { readCreateRequest, readDate, parseItems } from "../runtime/subscription
 import { subscriptionRows, subscriptionViewOn } from "../runtime/subscriptionView.ts"
 import type { ApiKeyRow, ContactRow, ItemVersion, ProductRow, Sql, WebhookEndpointRow } from "../store/index.ts"
 import {
-  addContact, addProduct, addWebhookEndpoint, invoiceJson, invoiceSummaryJson, listWebhookEndpoints, removeWebhookEndpoint, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
+  addContact, addProduct, addWebhookEndpoint, Database, invoiceJson, invoiceSummaryJson, listWebhookEndpoints, removeWebhookEndpoint, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
   journalSource, listContacts, listEvents, listInvoices, listOutbox, listProducts, listSettings, listSubscriptions, loadSettings, pauseSubscription,
   payInvoiceInMajorUnits, resumeSubscription, retryOutboxMessage, runSql, showContact, updateContact, updateProduct, updateSubscription
 } from "../store/index.ts"
@@ -153,9 +153,10 @@ const views: Record<string, string> = { unpaid: "unpaid", scheduled: "scheduled"
 
 const showSubscription = (id: number) =>
   Effect.gen(function*() {
-    // In turn, never at once: the embedded database has one connection, and queries sent together through its socket can hang.
+    // At once on a server's pool; in turn on the embedded database (subscriptionRows says why).
+    const { concurrent } = yield* Database
     const ctx = yield* context
-    const rows = yield* store((sql) => subscriptionRows(sql, id))
+    const rows = yield* store((sql) => subscriptionRows(sql, id, { together: concurrent }))
     const { sub, invoices, current, next } = subscriptionViewOn(rows, ctx.today)
     return {
       object: "subscription", ...sub, today: ctx.today,

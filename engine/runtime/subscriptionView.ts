@@ -8,10 +8,20 @@ import type { CalendarDate } from "../domain/index.ts"
 import type { Sql } from "../store/index.ts"
 import { getSubscription, itemVersionsOf, listInvoices } from "../store/index.ts"
 
-/** The rows behind the view, read at once (three queries in flight together, not one after another). */
-export const subscriptionRows = async (sql: Sql, id: number) => {
-  // One after another: the embedded database's one connection hung (a `subscriptions show` in CI)
-  // when these three were sent at once through the owner's socket.
+/**
+ * The rows behind the view. On a server (`together`: a pool of connections) the three queries are in
+ * flight at once; on the embedded database one after another: its one connection hung (a
+ * `subscriptions show` in CI) when they were sent at once through the owner's socket and one failed.
+ */
+export const subscriptionRows = async (sql: Sql, id: number, options: { readonly together?: boolean } = {}) => {
+  if (options.together === true) {
+    // The subscription's own read decides (not found, deleted); the others are read beside it.
+    const [sub, versions, invoices] = await Promise.allSettled([getSubscription(sql, id), itemVersionsOf(sql, id), listInvoices(sql, { subscriptionId: id })])
+    if (sub.status === "rejected") throw sub.reason
+    if (versions.status === "rejected") throw versions.reason
+    if (invoices.status === "rejected") throw invoices.reason
+    return { sub: sub.value, versions: versions.value, invoices: invoices.value }
+  }
   const sub = await getSubscription(sql, id)
   const versions = await itemVersionsOf(sql, id)
   const invoices = await listInvoices(sql, { subscriptionId: id })
