@@ -47,9 +47,9 @@ describe(`engine state is a service (${backend})`, () => {
     expect(state.addChanges(1)).toBe(1)
   })
 
-  it("a tick's steps, in order: settle, lifecycle before billing, billing, retries, dunning, rules; then delivery and vacuum", () => {
+  it("a tick's steps, in order: settle (charges, then checkout payments), lifecycle before billing, billing, retries, dunning, rules; then delivery and vacuum", () => {
     expect(passSteps.map((s) => s.name)).toEqual([
-      "unsettled attempts", "period-end cancellations", "resumes", "scheduled starts", "expiries",
+      "unsettled attempts", "checkout payments", "period-end cancellations", "resumes", "scheduled starts", "expiries",
       "billing", "retries", "overdue invoices", "reminders", "rules"
     ])
     expect(closingSteps.map((s) => s.name)).toEqual(["delivery", "vacuum"])
