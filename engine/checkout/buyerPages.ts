@@ -60,6 +60,8 @@ const settleAndAnswer = Effect.fn("settleBuyerCharge")(function*(ctx: EngineCont
     case "AlreadyPaid":
     case "Closed":
       return outcome as PaymentAnswer
+    case "AwaitingDebit":
+      return { _tag: "Processing" } as PaymentAnswer
     case "Charge": {
       // Claims only an attempt no one else holds: a second tab's submit waits for the first's answer instead of asking again.
       yield* settleAttemptsNow(ctx, [outcome.attemptId]).pipe(Effect.orDie)

@@ -50,10 +50,19 @@ export interface InvoicePayView {
   readonly inFlight: boolean
 }
 
+/**
+ * An invoice a checkout's bank debit is for, while the debit is pending (migration 0022): the debit
+ * will pay it, so no card may pay it too; the pages say "processing" until it settles.
+ */
+const awaitingDebit = (sql: Sql, invoiceId: ReturnType<Sql>) =>
+  sql`exists (select 1 from checkout_payments p where p.status in ('pending', 'unknown')
+    and (${invoiceId} = any(p.invoice_ids) or p.one_time_invoice_id = ${invoiceId}))`
+
 const openChargeInvoice = (sql: Sql, subscriptionId: number) =>
   sql<Array<{ id: number; number: string; currency: string; total: number; amount_paid: number; due_date: string; in_flight: boolean }>>`
     select i.id, i.number, i.currency, i.total, i.amount_paid, i.due_date,
-           exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'charge' and a.status in ('pending', 'unknown')) as in_flight
+           (exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'charge' and a.status in ('pending', 'unknown'))
+             or ${awaitingDebit(sql, sql`i.id`)}) as in_flight
     from invoices i
     where i.subscription_id = ${subscriptionId} and i.status = 'open' and i.collection_method = 'charge' and i.total > i.amount_paid
     order by i.period_start desc limit 1`
@@ -76,7 +85,8 @@ export const loadInvoicePayView = async (sql: Sql, settings: AccountSettings, in
   const [i] = await sql<Array<{ id: number; number: string; status: string; currency: string; total: number; amount_paid: number; issue_date: string; due_date: string; name: string; contact_name: string | null; email: string; language: string | null; locale: string | null; invoice_language: string | null; invoice_locale: string | null; contact_language: string | null; contact_locale: string | null; in_flight: boolean }>>`
     select i.id, i.number, i.status, i.currency, i.total, i.amount_paid, i.issue_date, i.due_date, s.name, c.name as contact_name, c.email,
            i.language, i.locale, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale,
-           exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'charge' and a.status in ('pending', 'unknown')) as in_flight
+           (exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'charge' and a.status in ('pending', 'unknown'))
+             or ${awaitingDebit(sql, sql`i.id`)}) as in_flight
     from invoices i join subscriptions s on s.id = i.subscription_id join contacts c on c.id = s.contact_id where i.id = ${invoiceId}`
   if (i === undefined) return undefined
   const lines = await sql<Array<{ name: string; quantity: number; amount: number }>>`
@@ -96,6 +106,8 @@ export type ChargeRequestOutcome =
   /** The charge of this (or an earlier, still unsettled) submit: settle it. */
   | { readonly _tag: "Charge"; readonly attemptId: number; readonly invoiceId: number }
   | { readonly _tag: "AlreadyPaid" }
+  /** A checkout's bank debit will pay it: nothing charged here. */
+  | { readonly _tag: "AwaitingDebit" }
   | { readonly _tag: "Closed"; readonly status: string }
 
 /**
@@ -110,6 +122,8 @@ const chargeOpenInvoice = async (tx: Sql, ctx: EngineContext, invoiceId: number,
     select id, status, total, amount_paid, currency from invoices where id = ${invoiceId} for update`
   if (i === undefined || i.status === "void" || i.status === "uncollectible") return { _tag: "Closed", status: i?.status ?? "void" }
   if (i.status === "paid" || i.total <= i.amount_paid) return { _tag: "AlreadyPaid" }
+  const [debit] = await tx<Array<{ awaiting: boolean }>>`select ${awaitingDebit(tx, tx`${invoiceId}::int8`)} as awaiting`
+  if (debit!.awaiting) return { _tag: "AwaitingDebit" }
   const [inFlight] = await tx<Array<{ id: number }>>`
     select id from payment_attempts where invoice_id = ${invoiceId} and kind = 'charge' and status in ('pending', 'unknown')`
   if (inFlight !== undefined) return { _tag: "Charge", attemptId: inFlight.id, invoiceId }

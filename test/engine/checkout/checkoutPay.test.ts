@@ -12,12 +12,13 @@ import { createPaymentLink, createSimpleLink, insertDiscountCode, switchPaymentL
 import type { CalendarDate, PaymentLinkSettings } from "../../../engine/domain/index.ts"
 import { compileRules, parseRules } from "../../../dsl/index.ts"
 import { makeEngineContext } from "../../../engine/runtime/index.ts"
-import { enrollFromJournal, loadSettings, runDueEnrollments } from "../../../engine/store/index.ts"
+import { buyerSecret, enrollFromJournal, loadSettings, runDueEnrollments } from "../../../engine/store/index.ts"
+import { csrfTokenOf } from "../../../engine/billing/index.ts"
 import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
 import { tickAt } from "../runtime/engineHarness.ts"
-import { getPage, openForm, postForm } from "./buyerPagesHarness.ts"
+import { getPage, openForm, postForm, tokenFor } from "./buyerPagesHarness.ts"
 
 const today = "2026-04-02" as CalendarDate
 let api: ApiUnderTest
@@ -281,6 +282,18 @@ describe(`paying a checkout (${backend})`, () => {
     const [s] = await subscriptionsOf(contact.id)
     expect(s).toMatchObject({ status: "active", next_billing_date: "2026-05-02" })
     expect((await invoicesOf(s!.id)).map((i) => i.status)).toEqual(["open"])
+    // The debit will pay that invoice: its pay page says processing and takes no card meanwhile.
+    const [first] = await invoicesOf(s!.id)
+    const token = await tokenFor(api, "pay-invoice", first!.id)
+    const payPage = await getPage(api, `/i/${token}`)
+    expect(payPage.html).toContain("Your payment is being processed")
+    expect(payPage.html).not.toContain('name="payment_method"')
+    // A tab opened before (its form and CSRF token still valid) submits a card anyway: nothing is charged.
+    const nonce = "AAAAAAAAAAAAAAAAAAAAAA"
+    const csrf = csrfTokenOf(await buyerSecret(sql()), nonce, token)
+    expect((await postForm(api, `/i/${token}`, { csrf, payment_method: "pm_ok" }, `billcycle_csrf=${nonce}`)).status).toBe(303)
+    const cardCharges = await sql()<Array<{ n: number }>>`select count(*)::int as n from payment_attempts where invoice_id = ${first!.id}`
+    expect(cardCharges[0]!.n).toBe(0)
     await tickAt(api.db, "2026-04-03")
     await tickAt(api.db, "2026-04-04")
     expect((await invoicesOf(s!.id)).map((i) => i.status)).toEqual(["open"])
