@@ -257,12 +257,12 @@ const payFormOf = (view: CheckoutView, choices: CheckoutForm, fields: URLSearchP
 }
 
 /** The page of a completed session (its confirmation text) or of one whose payment is being processed. */
-const checkoutDonePage = (view: CheckoutView, processing: boolean) =>
+const checkoutDonePage = (view: CheckoutView, processing: boolean, debit?: string) =>
   Effect.gen(function*() {
     const link = view.session.link
     const body = renderPage("checkout_done", {
       title: processing ? "page.checkout.processing.title" : "page.checkout.done.title", processing, action: `/c/${view.session.id}`,
-      confirmationText: link.confirmationText ?? ""
+      confirmationText: link.confirmationText ?? "", debit: debit ?? ""
     }, {
       language: link.language, locale: link.locale ?? view.settings.locale, templatesDir: templatesDir(view.settings),
       title: processing ? "page.checkout.processing.title" : "page.checkout.done.title", seller: view.settings.sellerName
@@ -348,7 +348,11 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
       Effect.gen(function*() {
         const progress = yield* checkoutProgress(id)
         const view = yield* showCheckout(id, undefined, { evenWhenExpired: progress.completedOn !== undefined || progress.inFlight })
-        if (progress.completedOn !== undefined || progress.inFlight) return yield* checkoutDonePage(view, progress.completedOn === undefined)
+        if (progress.completedOn !== undefined || progress.inFlight) {
+          // Completed with its payment still in flight or failed afterwards: a bank debit, which settles days later.
+          const debit = progress.completedOn === undefined ? undefined : progress.inFlight ? "page.checkout.done.debit" : progress.lastFailure !== undefined ? "page.checkout.done.debitFailed" : undefined
+          return yield* checkoutDonePage(view, progress.completedOn === undefined, debit)
+        }
         return yield* checkoutPage(view, req, undefined)
       }))
     yield* checkoutRoute("POST", "/c/:session", (id, req) =>

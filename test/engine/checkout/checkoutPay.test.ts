@@ -277,7 +277,10 @@ describe(`paying a checkout (${backend})`, () => {
     const c = await checkout(link.slug)
     const email = `bank-${backend}@example.com`
     expect((await pay(c, buyer(email, "pm_bank_debit"))).status).toBe(303)
-    expect((await getPage(api, c.path)).html).toContain("Thank you for your order")
+    const pending = (await getPage(api, c.path)).html
+    expect(pending).toContain("Thank you for your order")
+    expect(pending).toContain("Your bank debit is being processed")
+    expect(pending).not.toContain("Your payment went through")
     const contact = (await contactOf(email))!
     const [s] = await subscriptionsOf(contact.id)
     expect(s).toMatchObject({ status: "active", next_billing_date: "2026-05-02" })
@@ -299,6 +302,7 @@ describe(`paying a checkout (${backend})`, () => {
     expect((await invoicesOf(s!.id)).map((i) => i.status)).toEqual(["open"])
     await tickAt(api.db, "2026-04-05")
     expect((await invoicesOf(s!.id)).map((i) => [i.status, i.total])).toEqual([["paid", 2500]])
+    expect((await getPage(api, c.path)).html).toContain("Your payment went through")
     expect(await gatewayCharges(c.id)).toEqual([{ idempotency_key: `co_${c.id}_1`, amount: 2500, outcome: "succeeded" }])
     const [after] = await subscriptionsOf(contact.id)
     expect(after).toMatchObject({ status: "active", payments_made: 1 })
@@ -321,6 +325,7 @@ describe(`paying a checkout (${backend})`, () => {
     await tickAt(api.db, "2026-04-05")
     const [after] = await subscriptionsOf(contact.id)
     expect(after!.status).toBe("unpaid")
+    expect((await getPage(api, c.path)).html).toContain("the bank debit could not be collected")
     expect((await invoicesOf(s!.id)).map((i) => i.status)).toEqual(["open"])
     const failed = await sql()<Array<{ type: string }>>`select type from events where subscription_id = ${s!.id} and type = 'payment.failed'`
     expect(failed).toHaveLength(1)
