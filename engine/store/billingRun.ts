@@ -150,6 +150,16 @@ export const draftInvoices = async (
 }
 
 /**
+ * The next `count` invoice numbers (the account's prefix and six digits), gapless: the sequence row
+ * stays locked until the caller's commit, and a rollback gives the numbers back. Take them last.
+ */
+const takeInvoiceNumbers = async (tx: TransactionSql, count: number): Promise<Array<string>> => {
+  const [seq] = await tx<Array<{ first: number; prefix: string }>>`
+    update invoice_sequence set next_number = next_number + ${count} returning next_number - ${count} as first, prefix`
+  return Array.from({ length: count }, (_, i) => `${seq!.prefix}${String(seq!.first + i).padStart(6, "0")}`)
+}
+
+/**
  * Invoices one period of up to `limit` due subscriptions and records their
  * charge attempts, in one transaction. Returns the charges to send (leased
  * to this engine) and how many invoices were made.
@@ -324,11 +334,8 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
   ctx.failpoint("before-billing-commit")
   // Gapless numbering: the sequence row is locked from here to the commit only, so concurrent
   // engines serialise on this last step rather than on the whole batch; a rollback returns the numbers.
-  const [seq] = await tx<Array<{ first: number; prefix: string }>>`
-    update invoice_sequence set next_number = next_number + ${invoiceRows.length}
-    returning next_number - ${invoiceRows.length} as first, prefix`
+  const numbers = await takeInvoiceNumbers(tx, invoiceRows.length)
   ctx.failpoint("after-numbering")
-  const numbers = invoiceRows.map((_, i) => `${seq!.prefix}${String(seq!.first + i).padStart(6, "0")}`)
   await tx`
     update invoices i set number = u.num from unnest(${invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[], ${numbers}::text[]) as u(id, num)
     where i.id = u.id`
@@ -507,9 +514,7 @@ export const invoiceOneTimeAtCheckout = async (
   const totals = totalsOf(amounts)
   const total = totals.total - paid.extraDiscount
   if (total !== paid.amount) throw new Error(`a checkout's payment of ${paid.amount} does not pay its one-time lines (${total}); nothing was written`)
-  const [seq] = await tx<Array<{ first: number; prefix: string }>>`
-    update invoice_sequence set next_number = next_number + 1 returning next_number - 1 as first, prefix`
-  const number = `${seq!.prefix}${String(seq!.first).padStart(6, "0")}`
+  const number = (await takeInvoiceNumbers(tx, 1))[0]!
   const [invoice] = await tx<Array<{ id: number }>>`
     insert into invoices (number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
                           subtotal, discount, tax, fees, total, collection_method, status, language, locale)
