@@ -17,7 +17,7 @@ import { Effect } from "effect"
 import { planOneTimeOrder, planPurchase, toDayNumber } from "../billing/index.ts"
 import type { DiscountCode, PaymentType } from "../domain/index.ts"
 import { BusinessClock } from "../runtime/BusinessClock.ts"
-import { commandContext } from "../runtime/commandContext.ts"
+import { makeEngineContext } from "../runtime/engineContext.ts"
 import { Gateway, type GatewayResult } from "../runtime/Gateway.ts"
 import type { CodeDiscount, EngineContext, PaidAtCheckout, TransactionSql } from "../store/index.ts"
 import {
@@ -53,7 +53,6 @@ export type PayAnswer =
   | { readonly _tag: "Refused"; readonly view: CheckoutView }
   | { readonly _tag: "LinkOff"; readonly view: CheckoutView }
 
-const context = commandContext.pipe(Effect.orDie)
 const sqlOrDie = <A>(work: Parameters<typeof runSql<A>>[0]) => runSql(work).pipe(Effect.orDie)
 
 const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
@@ -101,15 +100,19 @@ export const checkoutProgress = (id: string) => sqlOrDie((sql) => checkoutState(
  * recorded, charged, settled. Never charges twice for one session.
  */
 export const payCheckout = Effect.fn("payCheckout")(function*(id: string, form: PayForm) {
-  const ctx = yield* context
   const now = yield* (yield* BusinessClock).now
   const view = yield* showCheckout(id, form)
+  // The settings and day the view was read with: read once per request.
+  const ctx = makeEngineContext(view.settings, view.today)
   if (view.refusal !== undefined) return { _tag: "Refused", view } as PayAnswer
   const problems = buyerProblems(view, form)
-  const state = yield* checkoutProgress(id)
-  if (state.completedOn !== undefined) return { _tag: "Completed" } as PayAnswer
-  if (state.inFlight) return { _tag: "Processing" } as PayAnswer
-  if (problems.length > 0) return { _tag: "Invalid", problems, view } as PayAnswer
+  if (problems.length > 0) {
+    // A reload of a paid (or paying) session's form says so rather than what its fields lack; recording checks this again under the lock.
+    const state = yield* checkoutProgress(id)
+    if (state.completedOn !== undefined) return { _tag: "Completed" } as PayAnswer
+    if (state.inFlight) return { _tag: "Processing" } as PayAnswer
+    return { _tag: "Invalid", problems, view } as PayAnswer
+  }
   const b = form.buyer
   const trimmed = (a: BuyerAddress | undefined) =>
     a === undefined ? undefined : { line1: a.line1.trim(), postalCode: a.postalCode.trim(), city: a.city.trim(), country: a.country.trim().toUpperCase() }

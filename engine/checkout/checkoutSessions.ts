@@ -7,7 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import { randomBytes } from "node:crypto"
-import type { BuyerChoices, DiscountCode, ItemChoice } from "../domain/index.ts"
+import type { BuyerChoices, CalendarDate, DiscountCode, ItemChoice } from "../domain/index.ts"
 import { BusinessClock } from "../runtime/BusinessClock.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import type { AccountSettings } from "../store/index.ts"
@@ -57,6 +57,8 @@ export interface CheckoutView {
   /** Why the buyer's choices or code were not taken (the summary is then the link's defaults), in the links room's words. */
   readonly refusal: { readonly field: "items" | "discount_code"; readonly item?: number | undefined; readonly problem: string } | undefined
   readonly settings: AccountSettings
+  /** The business day the view was made on. */
+  readonly today: CalendarDate
   /** The code the buyer typed, when it is usable on this link today. */
   readonly discountCode: DiscountCode | undefined
 }
@@ -88,5 +90,5 @@ export const showCheckout = Effect.fn("showCheckout")(function*(id: string, form
     refusal = { field: "items", item: refused.item, problem: refused.problem }
     summary = linkSummary(link, { discountCode: code }, ctx.today)
   }
-  return { session, summary, refusal, settings: ctx.settings, discountCode: refusal === undefined ? code : undefined } as CheckoutView
+  return { session, summary, refusal, settings: ctx.settings, today: ctx.today, discountCode: refusal === undefined ? code : undefined } as CheckoutView
 })
