@@ -13,6 +13,7 @@ import postgres from "postgres"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { billcyclePath, repoRoot, runCli, runCliAsync } from "../cliRunner.ts"
 import { freshSchemaName } from "../storeHarness.ts"
+import { stall, violations } from "./books.ts"
 import { startTcpProxy, type TcpProxy } from "./tcpProxy.ts"
 
 const serverUrl = process.env["PG_TEST_URL"] || process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
@@ -69,9 +70,12 @@ describe("the engine survives its database", () => {
     expect(stderr.trim().split("\n"), stderr).toHaveLength(1)
     expect(await books(schema)).toMatchObject({ invoices: 0 })
 
+    const rerunAt = Date.now()
     const rerun = await runCliAsync(["engine", "--once", "--db", proxy.url(serverUrl), "--now", "2026-03-01"], { env })
+    stall("database lost mid-tick, engine --once rerun", Date.now() - rerunAt)
     expect(rerun.code, rerun.stderr).toBe(0)
     expect(await books(schema)).toEqual({ invoices: 3, periods: 3, doubly_paid: 0, succeeded: 3 })
+    expect(await violations(serverUrl, schema, { settled: true })).toEqual([])
   }, 300_000)
 
   it("the continuous engine logs one line per outage, waits with backoff and carries on; SIGTERM still stops it", async () => {
@@ -93,9 +97,11 @@ describe("the engine survives its database", () => {
     await new Promise((r) => setTimeout(r, 5_000))
     expect(exited, stderr).toBe(false)
     proxy.restore()
+    const restoredAt = Date.now()
     const deadline = Date.now() + 120_000
     // Until a tick has reported its work (a stop in the middle of delivering would cut the tick short).
     while (!stdout.includes("invoiced") && Date.now() < deadline && !exited) await new Promise((r) => setTimeout(r, 500))
+    stall("database away 5 s, continuous engine billing again after it came back", 5_000 + Date.now() - restoredAt)
     expect(exited, stderr).toBe(false)
     expect(await books(schema)).toEqual({ invoices: 3, periods: 3, doubly_paid: 0, succeeded: 3 })
     engine.kill("SIGTERM")
@@ -103,5 +109,6 @@ describe("the engine survives its database", () => {
     oneCleanLine(stderr)
     expect(stderr).toMatch(/database unavailable/)
     expect(stdout, `stdout: ${stdout}\nstderr: ${stderr}`).toContain("invoiced")
+    expect(await violations(serverUrl, schema, { settled: false })).toEqual([])
   }, 300_000)
 })

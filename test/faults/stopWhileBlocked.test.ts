@@ -12,6 +12,7 @@ import postgres from "postgres"
 import { describe, expect, it } from "vitest"
 import { billcyclePath, repoRoot, runCli } from "../cliRunner.ts"
 import { freshSchemaName } from "../storeHarness.ts"
+import { stall, violations } from "./books.ts"
 
 const serverUrl = process.env["PG_TEST_URL"] || process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
 
@@ -55,6 +56,7 @@ describe("SIGTERM to an engine blocked on a lock", () => {
       blocked.child.kill("SIGTERM")
       const code = await blocked.done
       const took = Date.now() - stopped
+      stall("SIGTERM to an engine blocked on the numbering lock, until it exited", took)
       expect(code, blocked.out.stderr).toBe(0)
       // Not the two-minute lock_timeout: the grace for the batch in hand, then the wait is cancelled.
       expect(took).toBeLessThan(15_000)
@@ -71,6 +73,7 @@ describe("SIGTERM to an engine blocked on a lock", () => {
       expect(new Set(invoices.map((i) => i.subscription_id)).size).toBe(4)
       const [paid] = await sql<Array<{ n: number }>>`select count(*)::int as n from payment_attempts where status = 'succeeded'`
       expect(paid!.n).toBe(4)
+      expect(await violations(serverUrl, schema, { settled: true })).toEqual([])
     } finally {
       await sql.end()
     }

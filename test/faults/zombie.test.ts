@@ -11,6 +11,7 @@ import postgres from "postgres"
 import { describe, expect, it } from "vitest"
 import { billcyclePath, repoRoot, runCli } from "../cliRunner.ts"
 import { freshSchemaName } from "../storeHarness.ts"
+import { stall, violations } from "./books.ts"
 
 const serverUrl = process.env["PG_TEST_URL"] || process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
 
@@ -40,6 +41,7 @@ describe("a zombie engine holding the numbering lock", () => {
     const started = Date.now()
     const other = cli("engine", "--once")
     const waited = Date.now() - started
+    stall("zombie engine holding the numbering lock (idle-in-transaction timeout 3 s)", waited)
     expect(other.code, other.stderr).toBe(0)
     expect(waited).toBeLessThan(100_000)
 
@@ -54,6 +56,8 @@ describe("a zombie engine holding the numbering lock", () => {
       expect(new Set(invoices.map((i) => i.subscription_id)).size).toBe(4)
       const [paid] = await sql<Array<{ n: number }>>`select count(*)::int as n from payment_attempts where status = 'succeeded'`
       expect(paid!.n).toBe(4)
+      expect(cli("engine", "--once").code).toBe(0)
+      expect(await violations(serverUrl, schema, { settled: true })).toEqual([])
     } finally {
       await sql.end()
     }
