@@ -56,19 +56,24 @@ interface KeySpec {
 
 const anything = () => undefined
 const positiveInt = (v: string) => (/^\d+$/.test(v) && Number(v) > 0 ? undefined : "expected a whole number greater than 0")
-const nonNegativeInt = (v: string) => (/^\d+$/.test(v) ? undefined : "expected a whole number of 0 or more")
+/** Day counts of the calendar (reminders, retries) stay within a year and a day: more is a typo, not a schedule. */
+const maxScheduleDays = 366
+const scheduleDays = (v: string) => (/^\d+$/.test(v) && Number(v) <= maxScheduleDays ? undefined : `expected a whole number of days from 0 to ${maxScheduleDays}`)
 
 export const settingKeys: Readonly<Record<string, KeySpec>> = {
   timezone: { field: "timezone", default: "UTC", help: "IANA time zone of the account's calendar", validate: (v) => (isValidTimeZone(v) ? undefined : "expected an IANA time zone such as Europe/Oslo") },
   language: { field: "language", default: "en", help: "default language of emails and invoices", validate: (v) => (isLanguage(v) ? undefined : `expected one of ${languages.join(", ")}`) },
   locale: { field: "locale", default: "en-US", help: "default locale for dates, numbers and money", validate: (v) => (isLocale(v) ? undefined : "expected a locale such as nb-NO") },
   currency: { field: "currency", default: "USD", help: "default currency of new products", validate: (v) => (isCurrencyCode(v) ? undefined : "expected an ISO 4217 code such as USD") },
-  "reminder-days": { field: "reminderDays", default: "14", help: "days before the next payment to remind the buyer", validate: nonNegativeInt },
+  "reminder-days": { field: "reminderDays", default: "14", help: "days before the next payment to remind the buyer", validate: scheduleDays },
   "retry-days": {
     field: "retryDays",
     default: "1,3,5,7",
     help: "days after a failed charge to retry it",
-    validate: (v) => (/^\d+(,\d+)*$/.test(v) && v.split(",").map(Number).every((n, i, a) => n > 0 && (i === 0 || n > a[i - 1]!)) ? undefined : "expected increasing day counts such as 1,3,5,7")
+    validate: (v) =>
+      /^\d+(,\d+){0,19}$/.test(v) && v.split(",").map(Number).every((n, i, a) => n > 0 && n <= maxScheduleDays && (i === 0 || n > a[i - 1]!))
+        ? undefined
+        : `expected up to 20 increasing day counts from 1 to ${maxScheduleDays} such as 1,3,5,7`
   },
   "after-retries": { field: "afterRetries", default: "keep-unpaid", help: "what happens when retries run out", validate: (v) => (["keep-unpaid", "cancel", "pause"].includes(v) ? undefined : "expected keep-unpaid, cancel or pause") },
   "unpaid-catch-up": { field: "unpaidCatchUp", default: "off", help: "on: bill every period missed while unpaid when the subscription recovers; off: bill next on the first anchor date on or after the recovery day", validate: (v) => (v === "on" || v === "off" ? undefined : "expected on or off") },

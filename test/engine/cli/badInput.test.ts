@@ -10,7 +10,7 @@ const snapshotOf = async (db: string, env: Record<string, string>) => {
   const t = await openTestDatabase(serverUrl === undefined ? { _tag: "Embedded", dataDir: db } : { _tag: "Server", url: serverUrl, schema: env["BILLCYCLE_DB_SCHEMA"] })
   try {
     const parts: Array<string> = []
-    for (const table of ["contacts", "products", "subscriptions", "line_items", "invoices", "events", "outbox"]) {
+    for (const table of ["contacts", "products", "subscriptions", "line_items", "invoices", "events", "outbox", "settings"]) {
       parts.push(table + JSON.stringify(await t.db.sql.unsafe(`select * from ${table} order by 1`)))
     }
     return parts.join("\n")
@@ -43,7 +43,10 @@ describe("bad input through the CLI: exit 2 naming the file, row and column or t
       // The money maximum (README): a price past what an invoice holds, a line past what a line holds, lines past an invoice.
       [["products", "add", "--name", "X", "--sku", "BIG", "--price", "90071992547409.91", "--currency", "USD"], "--price: amount out of range"],
       [["subscriptions", "create", "--contact", "ana@example.com", "--item", "name=Big,price=900719925474.09,qty=3"], "--item 1: unit price × quantity must be at most 100000000000000 minor units"],
-      [["subscriptions", "create", "--contact", "ana@example.com", ...Array.from({ length: 11 }, () => ["--item", "name=Big,price=999999999999.00,tax=25%"]).flat()], "--item 9: the lines add up to more than 1000000000000000 minor units"]
+      [["subscriptions", "create", "--contact", "ana@example.com", ...Array.from({ length: 11 }, () => ["--item", "name=Big,price=999999999999.00,tax=25%"]).flat()], "--item 9: the lines add up to more than 1000000000000000 minor units"],
+      // Calendar settings: a day count of a hundred thousand years is a typo, not a schedule.
+      [["settings", "set", "reminder-days", "99999999"], "reminder-days: expected a whole number of days from 0 to 366"],
+      [["settings", "set", "retry-days", "1,3,99999999"], "retry-days: expected up to 20 increasing day counts from 1 to 366"]
     ]
     for (const [args, needle] of cases) {
       const r = cli(...args)
