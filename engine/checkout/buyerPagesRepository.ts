@@ -8,7 +8,7 @@
  */
 import { languageOf, localeOf } from "../billing/index.ts"
 import type { AccountSettings, EngineContext, JournalEvent, Sql } from "../store/index.ts"
-import { attemptKey, writeJournal } from "../store/index.ts"
+import { attemptKey, awaitingCheckoutDebit as awaitingDebit, writeJournal } from "../store/index.ts"
 
 export interface OpenInvoice {
   readonly id: number
@@ -49,14 +49,6 @@ export interface InvoicePayView {
   readonly lines: ReadonlyArray<{ readonly name: string; readonly quantity: number; readonly amount: number }>
   readonly inFlight: boolean
 }
-
-/**
- * An invoice a checkout's bank debit is for, while the debit is pending (migration 0022): the debit
- * will pay it, so no card may pay it too; the pages say "processing" until it settles.
- */
-const awaitingDebit = (sql: Sql, invoiceId: ReturnType<Sql>) =>
-  sql`exists (select 1 from checkout_payments p where p.status in ('pending', 'unknown')
-    and (${invoiceId} = any(p.invoice_ids) or p.one_time_invoice_id = ${invoiceId}))`
 
 const openChargeInvoice = (sql: Sql, subscriptionId: number) =>
   sql<Array<{ id: number; number: string; currency: string; total: number; amount_paid: number; due_date: string; in_flight: boolean }>>`

@@ -5,7 +5,7 @@
 import { formatMajorAmount, moneyJson, parseMajorAmount } from "../domain/index.ts"
 import type { EngineContext } from "./billingRun.ts"
 import { markInvoicesPaid } from "./billingRun.ts"
-import type { Sql } from "./Database.ts"
+import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 import { writeJournal } from "./journalBatch.ts"
 
@@ -75,6 +75,15 @@ export const findInvoice = async (sql: Sql, id: number) => {
 }
 
 /**
+ * An invoice a checkout's bank debit is for, while the debit is pending (migration 0022): the debit
+ * will pay it, so nothing else may pay it meanwhile, neither a card on the buyer's pages (they say
+ * "processing" until it settles) nor a payment recorded by hand.
+ */
+export const awaitingCheckoutDebit = (sql: Sql | TransactionSql, invoiceId: ReturnType<Sql>) =>
+  sql`exists (select 1 from checkout_payments p where p.status in ('pending', 'unknown')
+    and (${invoiceId} = any(p.invoice_ids) or p.one_time_invoice_id = ${invoiceId}))`
+
+/**
  * Records a payment received outside the gateway (a bank transfer for a
  * sent invoice). A partial payment is recorded; the invoice is paid, and
  * its subscription active again, once the whole total is in.
@@ -91,6 +100,8 @@ export const payInvoice = (sql: Sql, ctx: EngineContext, id: number, amount: num
     if (pay > remaining) throw new InputError(`--amount: ${formatMajorAmount(pay, inv.currency)} is more than the ${formatMajorAmount(remaining, inv.currency)} still due on ${inv.number}`)
     const inFlight = await tx`select 1 from payment_attempts where invoice_id = ${id} and status in ('pending', 'unknown')`
     if (inFlight.length > 0) throw new InputError(`invoice ${inv.number} has a charge in flight with the gateway; wait for it to settle`)
+    const [debit] = await tx<Array<{ awaiting: boolean }>>`select ${awaitingCheckoutDebit(tx, tx`${id}::int8`)} as awaiting`
+    if (debit!.awaiting) throw new InputError(`invoice ${inv.number} is being paid by the buyer's bank debit from checkout (pending until the bank settles it); recording another payment would take the money twice`)
     if (pay < remaining) {
       await tx`update invoices set amount_paid = amount_paid + ${pay} where id = ${id}`
       await writeJournal(tx, [{
