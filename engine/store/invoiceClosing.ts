@@ -17,6 +17,7 @@ import type { EngineContext, RecoveredRow } from "./billingRun.ts"
 import { skipUnpaidPeriods } from "./billingRun.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
+import { refuseWhileMoneyInFlight } from "./invoiceQueries.ts"
 import type { JournalEvent } from "./journalBatch.ts"
 import { statusChanged, writeJournal } from "./journalBatch.ts"
 
@@ -53,9 +54,8 @@ export const closeInvoice = (sql: Sql, ctx: EngineContext, id: number, how: Invo
     if (how === "void" && inv.amount_paid > 0) {
       throw new InputError(`invoice ${inv.number} has ${money(inv.amount_paid)} paid: it cannot be voided; write off the ${money(inv.total - inv.amount_paid)} still due (billcycle invoices write-off ${inv.id})`)
     }
-    // A charge the gateway may still complete: closing now could leave a paid charge on a void invoice.
-    const inFlight = await tx`select 1 from payment_attempts where invoice_id = ${id} and kind = 'charge' and status in ('pending', 'unknown')`
-    if (inFlight.length > 0) throw new InputError(`invoice ${inv.number} has a charge in flight with the gateway; wait for it to settle`)
+    // A charge or a bank debit that may still complete: closing now could leave a paid charge on a void invoice.
+    await refuseWhileMoneyInFlight(tx, inv)
     const [sub] = await tx<Array<{ id: number; status: string; contact_id: number }>>`
       select id, status, contact_id from subscriptions where id = ${inv.subscription_id} for update`
     await tx`update invoices set status = ${verb.status}, closed_on = ${ctx.today} where id = ${id}`

@@ -84,6 +84,19 @@ export const awaitingCheckoutDebit = (sql: Sql | TransactionSql, invoiceId: Retu
     and (${invoiceId} = any(p.invoice_ids) or p.one_time_invoice_id = ${invoiceId}))`
 
 /**
+ * Money that may still arrive on an invoice: a charge the gateway may still complete, or a checkout's
+ * pending bank debit. Paying it by hand, voiding or writing it off meanwhile could take the money
+ * twice or leave a paid charge on a closed invoice, so these wait until it settles.
+ */
+export const refuseWhileMoneyInFlight = async (tx: TransactionSql, inv: { readonly id: number; readonly number: string }): Promise<void> => {
+  const [r] = await tx<Array<{ charge: boolean; debit: boolean }>>`
+    select exists (select 1 from payment_attempts where invoice_id = ${inv.id} and kind = 'charge' and status in ('pending', 'unknown')) as charge,
+           ${awaitingCheckoutDebit(tx, tx`${inv.id}::int8`)} as debit`
+  if (r!.charge) throw new InputError(`invoice ${inv.number} has a charge in flight with the gateway; wait for it to settle`)
+  if (r!.debit) throw new InputError(`invoice ${inv.number} is being paid by the buyer's bank debit from checkout (pending until the bank settles it); wait for it to settle`)
+}
+
+/**
  * Records a payment received outside the gateway (a bank transfer for a
  * sent invoice). A partial payment is recorded; the invoice is paid, and
  * its subscription active again, once the whole total is in.
@@ -98,10 +111,7 @@ export const payInvoice = (sql: Sql, ctx: EngineContext, id: number, amount: num
     const pay = amount ?? remaining
     if (pay <= 0) throw new InputError(`--amount: a payment must be greater than 0`)
     if (pay > remaining) throw new InputError(`--amount: ${formatMajorAmount(pay, inv.currency)} is more than the ${formatMajorAmount(remaining, inv.currency)} still due on ${inv.number}`)
-    const inFlight = await tx`select 1 from payment_attempts where invoice_id = ${id} and status in ('pending', 'unknown')`
-    if (inFlight.length > 0) throw new InputError(`invoice ${inv.number} has a charge in flight with the gateway; wait for it to settle`)
-    const [debit] = await tx<Array<{ awaiting: boolean }>>`select ${awaitingCheckoutDebit(tx, tx`${id}::int8`)} as awaiting`
-    if (debit!.awaiting) throw new InputError(`invoice ${inv.number} is being paid by the buyer's bank debit from checkout (pending until the bank settles it); recording another payment would take the money twice`)
+    await refuseWhileMoneyInFlight(tx, inv)
     if (pay < remaining) {
       await tx`update invoices set amount_paid = amount_paid + ${pay} where id = ${id}`
       await writeJournal(tx, [{

@@ -12,7 +12,7 @@ import { createPaymentLink, createSimpleLink, insertDiscountCode, switchPaymentL
 import type { CalendarDate, PaymentLinkSettings } from "../../../engine/domain/index.ts"
 import { compileRules, parseRules } from "../../../dsl/index.ts"
 import { makeEngineContext } from "../../../engine/runtime/index.ts"
-import { buyerSecret, enrollFromJournal, loadSettings, payInvoice, runDueEnrollments } from "../../../engine/store/index.ts"
+import { buyerSecret, closeInvoice, enrollFromJournal, loadSettings, payInvoice, runDueEnrollments } from "../../../engine/store/index.ts"
 import { csrfTokenOf } from "../../../engine/billing/index.ts"
 import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
@@ -300,6 +300,7 @@ describe(`paying a checkout (${backend})`, () => {
     // Nor may ops record it paid by hand meanwhile (the bank would take the money as well).
     const ctx = makeEngineContext(await loadSettings(sql()), today, { owner: "test", failpoint: () => {} })
     await expect(payInvoice(sql(), ctx, first!.id, undefined)).rejects.toThrow(/being paid by the buyer's bank debit from checkout/)
+    await expect(closeInvoice(sql(), ctx, first!.id, "void")).rejects.toThrow(/being paid by the buyer's bank debit from checkout/)
     expect((await invoicesOf(s!.id)).map((i) => i.status)).toEqual(["open"])
     await tickAt(api.db, "2026-04-03")
     await tickAt(api.db, "2026-04-04")
