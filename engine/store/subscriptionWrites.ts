@@ -165,9 +165,10 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
 export const startDateOf = (start: StartChoice, today: CalendarDate): CalendarDate =>
   startDate(today, start._tag === "Today" ? undefined : start._tag === "Date" ? start : start._tag === "DelayDays" ? { _tag: "Days", days: start.days } : { _tag: "Months", months: start.months })
 
-const insertItems = async (tx: TransactionSql, subscriptionId: number, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) => {
-  await tx`insert into item_versions (subscription_id, version, effective_from) values (${subscriptionId}, ${version}, ${effectiveFrom})`
-  await tx`
+/** The version row and its lines, sent together (pipelined on the transaction's connection, run in this order). */
+const insertItems = (tx: TransactionSql, subscriptionId: number, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) => Promise.all([
+  tx`insert into item_versions (subscription_id, version, effective_from) values (${subscriptionId}, ${version}, ${effectiveFrom})`,
+  tx`
     insert into line_items (subscription_id, version, line_no, product_id, name, sku, unit_price, quantity, discount_ppm, discount_amount, tax_rate_ppm, one_time)
     select ${subscriptionId}, ${version}, n, p, nm, sk, up, q, dp, da, tr, ot::bool from unnest(
       ${items.map((_, i) => i + 1)}::int[], ${items.map((r) => r.line.productId ?? null)}::int8[], ${items.map((r) => r.line.name)}::text[],
@@ -176,7 +177,7 @@ const insertItems = async (tx: TransactionSql, subscriptionId: number, version: 
       ${items.map((r) => (r.line.discount?._tag === "Amount" ? r.line.discount.amount : null))}::int8[],
       ${items.map((r) => r.line.taxRate ?? null)}::int[], ${items.map((r) => (r.line.oneTime ? "t" : "f"))}::text[]
     ) as u(n, p, nm, sk, up, q, dp, da, tr, ot)`
-}
+])
 
 /**
  * Creates the subscriptions of one purchase: items with the same frequency
@@ -187,10 +188,14 @@ export const createSubscriptions = async (sql: Sql, ctx: EngineContext, input: C
   const labels = input.itemLabels ?? input.items.map((_, i) => `--item ${i + 1}`)
   if (input.items.length === 0) refused(new PurchaseRefused({ reason: { _tag: "NoItems" } }))
   return sql.begin(async (tx) => {
-    const [contact] = await tx<Array<{ id: number; email: string; payment_method: string | null; language: string | null; locale: string | null }>>`
-      select id, email, payment_method, language, locale from contacts where lower(email) = lower(${input.contactEmail})`
+    // The contact and the catalogue's products are read together (one round trip); the contact is checked first.
+    const [[contact], products] = await Promise.all([
+      tx<Array<{ id: number; email: string; payment_method: string | null; language: string | null; locale: string | null }>>`
+        select id, email, payment_method, language, locale from contacts where lower(email) = lower(${input.contactEmail})`,
+      loadProducts(tx, input.items.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
+    ])
     if (contact === undefined) return refused(new ContactNotFound({ email: input.contactEmail }))
-    const resolved = await resolveItems(tx, input.items, labels, ctx.settings.currency)
+    const resolved = resolveItemsWith(products, input.items, labels, ctx.settings.currency)
     const startDate = startDateOf(input.start, ctx.today)
     const plan = planPurchase(resolved, { terms: input.terms, startDate, today: ctx.today })
     if (plan._tag === "Refused") {
@@ -234,6 +239,9 @@ export const insertPlannedSubscriptions = async (
 ): Promise<Array<CreatedSubscription>> => {
   const created: Array<CreatedSubscription> = []
   const events: Array<JournalEvent> = []
+  // Each subscription's row is awaited (its id names its items and events); its items, and the journal after
+  // the last one, are sent without waiting (pipelined on the transaction's connection, run in the order sent).
+  const items: Array<Promise<unknown>> = []
   for (const p of planned) {
     const startDate = p.startDate
     const [row] = await tx<Array<{ id: number }>>`
@@ -245,7 +253,7 @@ export const insertPlannedSubscriptions = async (
         ${input.language ?? null}, ${input.locale ?? null}, ${p.status}, ${ctx.today},
         ${input.codeDiscount === undefined ? null : JSON.stringify(input.codeDiscount)}::text::jsonb)
       returning id`
-    await insertItems(tx, row!.id, 1, startDate, p.items)
+    items.push(insertItems(tx, row!.id, 1, startDate, p.items))
     events.push({
       type: "subscription.created", subscriptionId: row!.id, contactId: input.contactId, occurredOn: ctx.today,
       data: subscriptionCreatedData({ ...p, collection: input.collection, amount: p.amountPerPayment, items: p.items.map((r) => r.line) })
@@ -256,7 +264,7 @@ export const insertPlannedSubscriptions = async (
       endDate: p.endDate, nextBillingDate: startDate, currency: p.currency, amountPerPayment: p.amountPerPayment, items: p.items.length
     })
   }
-  await writeJournal(tx, events, input.source)
+  await Promise.all([...items, writeJournal(tx, events, input.source)])
   return created
 }
 
