@@ -153,10 +153,11 @@ const views: Record<string, string> = { unpaid: "unpaid", scheduled: "scheduled"
 
 const showSubscription = (id: number) =>
   readTogether(Effect.gen(function*() {
-    // The settings (today) and the subscription's rows: on a server sent at once, on one connection (one round trip);
-    // in turn on the embedded database (subscriptionRows says why). Both are awaited before either answers.
+    // The settings (today) and the subscription's rows (one statement): on a server sent at once, on one connection
+    // (one round trip); in turn on the embedded database, whose one connection can hang on queries sent at once
+    // through its socket. Both are awaited before either answers.
     const { concurrent } = yield* Database
-    const [ctxRead, rowsRead] = yield* Effect.all([Effect.exit(context), Effect.exit(store((sql) => subscriptionRows(sql, id, { together: concurrent })))], { concurrency: concurrent ? "unbounded" : 1 })
+    const [ctxRead, rowsRead] = yield* Effect.all([Effect.exit(context), Effect.exit(store((sql) => subscriptionRows(sql, id)))], { concurrency: concurrent ? "unbounded" : 1 })
     const ctx = yield* ctxRead
     const rows = yield* rowsRead
     const { sub, invoices, current, next } = subscriptionViewOn(rows, ctx.today)

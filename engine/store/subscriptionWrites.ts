@@ -19,6 +19,8 @@ import type { CodeDiscount, EngineContext } from "./billingRun.ts"
 import { languageOf, localeOf } from "./billingRun.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
+import type { InvoiceSummaryRow } from "./invoiceQueries.ts"
+import { listInvoices } from "./invoiceQueries.ts"
 import type { JournalEvent } from "./journalBatch.ts"
 import { enqueueMessages, statusChanged, writeJournal } from "./journalBatch.ts"
 import type { RefundRequest } from "./refunds.ts"
@@ -320,12 +322,17 @@ export const listSubscriptions = (sql: Sql, filter: { status?: string | undefine
       ${filter.nextBillingBefore === undefined ? sql`` : sql`and s.next_billing_date < ${filter.nextBillingBefore}`}
     order by s.id`
 
-export const getSubscription = async (sql: Sql | TransactionSql, id: number, lock = false): Promise<SubscriptionRow> => {
-  const [row] = await sql<Array<SubscriptionRow>>`${selectSubscriptions(sql)} where s.id = ${id} ${lock ? sql`for update of s` : sql``}`
+/** The subscription a read found: refused when there is none, or it was deleted. */
+const liveSubscription = (row: SubscriptionRow | undefined, id: number): SubscriptionRow => {
   if (row === undefined) return refused(new SubscriptionNotFound({ id }))
   // A deleted subscription is gone from every view and cannot be changed; its invoices and journal remain.
   if (row.deleted_on !== null) return refused(new SubscriptionDeleted({ id, deletedOn: row.deleted_on }))
   return row
+}
+
+export const getSubscription = async (sql: Sql | TransactionSql, id: number, lock = false): Promise<SubscriptionRow> => {
+  const [row] = await sql<Array<SubscriptionRow>>`${selectSubscriptions(sql)} where s.id = ${id} ${lock ? sql`for update of s` : sql``}`
+  return liveSubscription(row, id)
 }
 
 /** A line of an item version as stored. */
@@ -367,13 +374,18 @@ export interface ItemVersion {
   readonly lines: ReadonlyArray<StoredLine>
 }
 
-/** Every item version of a subscription, oldest first. */
-export const itemVersionsOf = async (sql: Sql | TransactionSql, id: number): Promise<Array<ItemVersion>> => {
-  const rows = await sql<Array<StoredLine>>`
+/** The lines of every item version of a subscription, oldest version first. */
+const itemLines = (sql: Sql | TransactionSql, id: number) =>
+  sql<Array<StoredLine>>`
     select v.version, v.effective_from, l.line_no, l.name, l.sku, l.unit_price, l.quantity, l.discount_ppm, l.discount_amount, l.tax_rate_ppm, l.one_time
     from item_versions v join line_items l on l.subscription_id = v.subscription_id and l.version = v.version
     where v.subscription_id = ${id}
     order by v.version, l.line_no`
+
+/** Every item version of a subscription, oldest first. */
+export const itemVersionsOf = async (sql: Sql | TransactionSql, id: number): Promise<Array<ItemVersion>> => versionsOf(await itemLines(sql, id))
+
+const versionsOf = (rows: ReadonlyArray<StoredLine>): Array<ItemVersion> => {
   const byVersion = new Map<number, Array<StoredLine>>()
   for (const r of rows) {
     const list = byVersion.get(r.version)
@@ -383,6 +395,19 @@ export const itemVersionsOf = async (sql: Sql | TransactionSql, id: number): Pro
   return [...byVersion.values()].map((lines) => ({
     version: lines[0]!.version, effectiveFrom: lines[0]!.effective_from as CalendarDate, lines, amountPerPayment: amountPerPayment(lines.map(lineItemOf))
   }))
+}
+
+/**
+ * A subscription with its item versions and its invoices, in one statement (one round trip on either
+ * database): the queries of `getSubscription`, `itemVersionsOf` and `listInvoices`, each row as JSON
+ * (its dates, numbers, text and jsonb read back as those queries give them).
+ */
+export const subscriptionWithRows = async (sql: Sql | TransactionSql, id: number) => {
+  const [found] = await sql<Array<{ sub: SubscriptionRow | null; lines: Array<StoredLine>; invoices: Array<InvoiceSummaryRow> }>>`
+    select (select row_to_json(s) from (${selectSubscriptions(sql)} where s.id = ${id}) as s) as sub,
+           (select coalesce(json_agg(l order by l.version, l.line_no), '[]') from (${itemLines(sql, id)}) as l) as lines,
+           (select coalesce(json_agg(i order by i.id), '[]') from (${listInvoices(sql as Sql, { subscriptionId: id })}) as i) as invoices`
+  return { sub: liveSubscription(found!.sub ?? undefined, id), versions: versionsOf(found!.lines), invoices: found!.invoices }
 }
 
 /** The latest item version (which may start only at the next billing date: see `itemVersionsOf` for the one in force). */
