@@ -15,7 +15,7 @@ import type { ApiKeyRow, ContactRow, ItemVersion, ProductRow, Sql, WebhookEndpoi
 import {
   addContact, addProduct, addWebhookEndpoint, Database, invoiceJson, invoiceSummaryJson, listWebhookEndpoints, removeWebhookEndpoint, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
   journalSource, listContacts, listEvents, listInvoices, listOutbox, listProducts, listSettings, listSubscriptions, loadSettings, pauseSubscription,
-  payInvoiceInMajorUnits, resumeSubscription, retryOutboxMessage, runSql, showContact, updateContact, updateProduct, updateSubscription
+  payInvoiceInMajorUnits, readTogether, resumeSubscription, retryOutboxMessage, runSql, showContact, updateContact, updateProduct, updateSubscription
 } from "../store/index.ts"
 import { subscriptionStatuses } from "../domain/index.ts"
 import type { PendingQuery } from "postgres"
@@ -152,11 +152,14 @@ export const ProductsHandlers = HttpApiBuilder.group(Api, "products", (h) =>
 const views: Record<string, string> = { unpaid: "unpaid", scheduled: "scheduled", "past-due": "past_due" }
 
 const showSubscription = (id: number) =>
-  Effect.gen(function*() {
-    // At once on a server's pool; in turn on the embedded database (subscriptionRows says why).
+  readTogether(Effect.gen(function*() {
+    // The settings (today) and the subscription's rows (one statement): on a server sent at once, on one connection
+    // (one round trip); in turn on the embedded database, whose one connection can hang on queries sent at once
+    // through its socket. Both are awaited before either answers.
     const { concurrent } = yield* Database
-    const ctx = yield* context
-    const rows = yield* store((sql) => subscriptionRows(sql, id, { together: concurrent }))
+    const [ctxRead, rowsRead] = yield* Effect.all([Effect.exit(context), Effect.exit(store((sql) => subscriptionRows(sql, id)))], { concurrency: concurrent ? "unbounded" : 1 })
+    const ctx = yield* ctxRead
+    const rows = yield* rowsRead
     const { sub, invoices, current, next } = subscriptionViewOn(rows, ctx.today)
     return {
       object: "subscription", ...sub, today: ctx.today,
@@ -164,7 +167,7 @@ const showSubscription = (id: number) =>
       current_items: versionJson(current, sub.currency), next_items: versionJson(next, sub.currency),
       invoices: invoices.map((i) => ({ object: "invoice", ...invoiceSummaryJson(i) }))
     }
-  })
+  })).pipe(Effect.catchTag("DatabaseError", (e) => Effect.die(e)))
 
 export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", (h) =>
   h.handle("create", ({ payload }) =>

@@ -61,8 +61,9 @@ export const answerOnce = async <A extends StoredAnswer>(
   beforeCommit: () => void = () => {}
 ): Promise<IdempotentOutcome<A>> => {
   const { apiKeyId, key, requestHash } = request
+  let stored: Promise<unknown> | undefined
   try {
-    return await sql.begin(async (tx): Promise<IdempotentOutcome<A>> => {
+    const outcome = await sql.begin(async (tx): Promise<IdempotentOutcome<A>> => {
       // One statement: the lock first, then the claim. A request holding the lock is still running;
       // the unique key has the last word (a first request that committed between this statement's
       // snapshot and its lock shows as a conflict without a row: 409, and its retry replays).
@@ -87,10 +88,15 @@ export const answerOnce = async <A extends StoredAnswer>(
       }
       const { answer, keep } = await work(transactionAsSql(tx))
       if (!keep) throw new RollBack(answer)
-      await tx`update idempotency_keys set response_status = ${answer.status}, response_body = ${answer.body} where api_key_id = ${apiKeyId} and key = ${key}`
+      // The answer goes out with the commit, in one round trip (pipelined: run in this order). A failed
+      // update aborts the transaction, so its COMMIT rolls back (PostgreSQL answers it without an error):
+      // the update's own failure is awaited below and reported, never taken for a kept answer.
+      stored = tx`update idempotency_keys set response_status = ${answer.status}, response_body = ${answer.body} where api_key_id = ${apiKeyId} and key = ${key}`.execute()
       beforeCommit()
       return { _tag: "Answered", answer, kept: true }
     })
+    await stored
+    return outcome
   } catch (e) {
     if (e instanceof RollBack) return { _tag: "Answered", answer: e.answer as A, kept: false }
     throw e

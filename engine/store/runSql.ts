@@ -21,7 +21,8 @@ const constraintCodes = new Set(["23505", "23503", "23514", "23502", "22P02", "2
  * The transaction a unit of work runs in, when its door opened one (an HTTP
  * request with an Idempotency-Key: the change and the stored answer commit
  * together, idempotencyKeys.ts). Set, `runSql` hands the work this
- * transaction (whose `begin` is a savepoint) instead of the pool.
+ * transaction (whose `begin` is a savepoint) instead of the pool. Reads
+ * that go together set it to one reserved connection (`readTogether`).
  */
 export const CurrentTransaction = Context.Reference<Sql | undefined>("billcycle/engine/store/CurrentTransaction", { defaultValue: () => undefined })
 
@@ -39,3 +40,21 @@ export const runSql = <A>(work: (sql: Sql) => Promise<A>): Effect.Effect<A, BadI
         return new DatabaseError({ message: messageOf(e), cause: e })
       }
     }))
+
+/**
+ * Runs reads on one connection of a server's pool, so the queries they send
+ * together go out in one write and come back in one round trip (the driver
+ * pipelines them) instead of waking several connections. Reads only: the
+ * reserved connection has no `begin`. Inside a door's transaction, or on the
+ * embedded database (one connection, and queries sent at once through its
+ * socket can hang: runtime/subscriptionView.ts), the reads run as they are.
+ */
+export const readTogether = <A, E, R>(reads: Effect.Effect<A, E, R>): Effect.Effect<A, E | DatabaseError, R | Database> =>
+  Effect.flatMap(Effect.zip(Effect.service(Database), CurrentTransaction), ([db, tx]) =>
+    tx !== undefined || !db.concurrent
+      ? reads
+      : Effect.acquireUseRelease(
+        Effect.tryPromise({ try: () => db.sql.reserve(), catch: (e) => new DatabaseError({ message: messageOf(e), cause: e }) }),
+        (connection): Effect.Effect<A, E, R> => Effect.provideService(reads, CurrentTransaction, connection as unknown as Sql),
+        (connection) => Effect.sync(() => connection.release())
+      ))

@@ -19,6 +19,8 @@ import type { CodeDiscount, EngineContext } from "./billingRun.ts"
 import { languageOf, localeOf } from "./billingRun.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
+import type { InvoiceSummaryRow } from "./invoiceQueries.ts"
+import { listInvoices } from "./invoiceQueries.ts"
 import type { JournalEvent } from "./journalBatch.ts"
 import { enqueueMessages, statusChanged, writeJournal } from "./journalBatch.ts"
 import type { RefundRequest } from "./refunds.ts"
@@ -165,9 +167,10 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
 export const startDateOf = (start: StartChoice, today: CalendarDate): CalendarDate =>
   startDate(today, start._tag === "Today" ? undefined : start._tag === "Date" ? start : start._tag === "DelayDays" ? { _tag: "Days", days: start.days } : { _tag: "Months", months: start.months })
 
-const insertItems = async (tx: TransactionSql, subscriptionId: number, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) => {
-  await tx`insert into item_versions (subscription_id, version, effective_from) values (${subscriptionId}, ${version}, ${effectiveFrom})`
-  await tx`
+/** The version row and its lines, sent together (pipelined on the transaction's connection, run in this order). */
+const insertItems = (tx: TransactionSql, subscriptionId: number, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) => Promise.all([
+  tx`insert into item_versions (subscription_id, version, effective_from) values (${subscriptionId}, ${version}, ${effectiveFrom})`,
+  tx`
     insert into line_items (subscription_id, version, line_no, product_id, name, sku, unit_price, quantity, discount_ppm, discount_amount, tax_rate_ppm, one_time)
     select ${subscriptionId}, ${version}, n, p, nm, sk, up, q, dp, da, tr, ot::bool from unnest(
       ${items.map((_, i) => i + 1)}::int[], ${items.map((r) => r.line.productId ?? null)}::int8[], ${items.map((r) => r.line.name)}::text[],
@@ -176,7 +179,7 @@ const insertItems = async (tx: TransactionSql, subscriptionId: number, version: 
       ${items.map((r) => (r.line.discount?._tag === "Amount" ? r.line.discount.amount : null))}::int8[],
       ${items.map((r) => r.line.taxRate ?? null)}::int[], ${items.map((r) => (r.line.oneTime ? "t" : "f"))}::text[]
     ) as u(n, p, nm, sk, up, q, dp, da, tr, ot)`
-}
+])
 
 /**
  * Creates the subscriptions of one purchase: items with the same frequency
@@ -187,10 +190,14 @@ export const createSubscriptions = async (sql: Sql, ctx: EngineContext, input: C
   const labels = input.itemLabels ?? input.items.map((_, i) => `--item ${i + 1}`)
   if (input.items.length === 0) refused(new PurchaseRefused({ reason: { _tag: "NoItems" } }))
   return sql.begin(async (tx) => {
-    const [contact] = await tx<Array<{ id: number; email: string; payment_method: string | null; language: string | null; locale: string | null }>>`
-      select id, email, payment_method, language, locale from contacts where lower(email) = lower(${input.contactEmail})`
+    // The contact and the catalogue's products are read together (one round trip); the contact is checked first.
+    const [[contact], products] = await Promise.all([
+      tx<Array<{ id: number; email: string; payment_method: string | null; language: string | null; locale: string | null }>>`
+        select id, email, payment_method, language, locale from contacts where lower(email) = lower(${input.contactEmail})`,
+      loadProducts(tx, input.items.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
+    ])
     if (contact === undefined) return refused(new ContactNotFound({ email: input.contactEmail }))
-    const resolved = await resolveItems(tx, input.items, labels, ctx.settings.currency)
+    const resolved = resolveItemsWith(products, input.items, labels, ctx.settings.currency)
     const startDate = startDateOf(input.start, ctx.today)
     const plan = planPurchase(resolved, { terms: input.terms, startDate, today: ctx.today })
     if (plan._tag === "Refused") {
@@ -234,6 +241,9 @@ export const insertPlannedSubscriptions = async (
 ): Promise<Array<CreatedSubscription>> => {
   const created: Array<CreatedSubscription> = []
   const events: Array<JournalEvent> = []
+  // Each subscription's row is awaited (its id names its items and events); its items, and the journal after
+  // the last one, are sent without waiting (pipelined on the transaction's connection, run in the order sent).
+  const items: Array<Promise<unknown>> = []
   for (const p of planned) {
     const startDate = p.startDate
     const [row] = await tx<Array<{ id: number }>>`
@@ -245,7 +255,7 @@ export const insertPlannedSubscriptions = async (
         ${input.language ?? null}, ${input.locale ?? null}, ${p.status}, ${ctx.today},
         ${input.codeDiscount === undefined ? null : JSON.stringify(input.codeDiscount)}::text::jsonb)
       returning id`
-    await insertItems(tx, row!.id, 1, startDate, p.items)
+    items.push(insertItems(tx, row!.id, 1, startDate, p.items))
     events.push({
       type: "subscription.created", subscriptionId: row!.id, contactId: input.contactId, occurredOn: ctx.today,
       data: subscriptionCreatedData({ ...p, collection: input.collection, amount: p.amountPerPayment, items: p.items.map((r) => r.line) })
@@ -256,7 +266,7 @@ export const insertPlannedSubscriptions = async (
       endDate: p.endDate, nextBillingDate: startDate, currency: p.currency, amountPerPayment: p.amountPerPayment, items: p.items.length
     })
   }
-  await writeJournal(tx, events, input.source)
+  await Promise.all([...items, writeJournal(tx, events, input.source)])
   return created
 }
 
@@ -312,12 +322,17 @@ export const listSubscriptions = (sql: Sql, filter: { status?: string | undefine
       ${filter.nextBillingBefore === undefined ? sql`` : sql`and s.next_billing_date < ${filter.nextBillingBefore}`}
     order by s.id`
 
-export const getSubscription = async (sql: Sql | TransactionSql, id: number, lock = false): Promise<SubscriptionRow> => {
-  const [row] = await sql<Array<SubscriptionRow>>`${selectSubscriptions(sql)} where s.id = ${id} ${lock ? sql`for update of s` : sql``}`
+/** The subscription a read found: refused when there is none, or it was deleted. */
+const liveSubscription = (row: SubscriptionRow | undefined, id: number): SubscriptionRow => {
   if (row === undefined) return refused(new SubscriptionNotFound({ id }))
   // A deleted subscription is gone from every view and cannot be changed; its invoices and journal remain.
   if (row.deleted_on !== null) return refused(new SubscriptionDeleted({ id, deletedOn: row.deleted_on }))
   return row
+}
+
+export const getSubscription = async (sql: Sql | TransactionSql, id: number, lock = false): Promise<SubscriptionRow> => {
+  const [row] = await sql<Array<SubscriptionRow>>`${selectSubscriptions(sql)} where s.id = ${id} ${lock ? sql`for update of s` : sql``}`
+  return liveSubscription(row, id)
 }
 
 /** A line of an item version as stored. */
@@ -359,13 +374,18 @@ export interface ItemVersion {
   readonly lines: ReadonlyArray<StoredLine>
 }
 
-/** Every item version of a subscription, oldest first. */
-export const itemVersionsOf = async (sql: Sql | TransactionSql, id: number): Promise<Array<ItemVersion>> => {
-  const rows = await sql<Array<StoredLine>>`
+/** The lines of every item version of a subscription, oldest version first. */
+const itemLines = (sql: Sql | TransactionSql, id: number) =>
+  sql<Array<StoredLine>>`
     select v.version, v.effective_from, l.line_no, l.name, l.sku, l.unit_price, l.quantity, l.discount_ppm, l.discount_amount, l.tax_rate_ppm, l.one_time
     from item_versions v join line_items l on l.subscription_id = v.subscription_id and l.version = v.version
     where v.subscription_id = ${id}
     order by v.version, l.line_no`
+
+/** Every item version of a subscription, oldest first. */
+export const itemVersionsOf = async (sql: Sql | TransactionSql, id: number): Promise<Array<ItemVersion>> => versionsOf(await itemLines(sql, id))
+
+const versionsOf = (rows: ReadonlyArray<StoredLine>): Array<ItemVersion> => {
   const byVersion = new Map<number, Array<StoredLine>>()
   for (const r of rows) {
     const list = byVersion.get(r.version)
@@ -375,6 +395,19 @@ export const itemVersionsOf = async (sql: Sql | TransactionSql, id: number): Pro
   return [...byVersion.values()].map((lines) => ({
     version: lines[0]!.version, effectiveFrom: lines[0]!.effective_from as CalendarDate, lines, amountPerPayment: amountPerPayment(lines.map(lineItemOf))
   }))
+}
+
+/**
+ * A subscription with its item versions and its invoices, in one statement (one round trip on either
+ * database): the queries of `getSubscription`, `itemVersionsOf` and `listInvoices`, each row as JSON
+ * (its dates, numbers, text and jsonb read back as those queries give them).
+ */
+export const subscriptionWithRows = async (sql: Sql | TransactionSql, id: number) => {
+  const [found] = await sql<Array<{ sub: SubscriptionRow | null; lines: Array<StoredLine>; invoices: Array<InvoiceSummaryRow> }>>`
+    select (select row_to_json(s) from (${selectSubscriptions(sql)} where s.id = ${id}) as s) as sub,
+           (select coalesce(json_agg(l order by l.version, l.line_no), '[]') from (${itemLines(sql, id)}) as l) as lines,
+           (select coalesce(json_agg(i order by i.id), '[]') from (${listInvoices(sql as Sql, { subscriptionId: id })}) as i) as invoices`
+  return { sub: liveSubscription(found!.sub ?? undefined, id), versions: versionsOf(found!.lines), invoices: found!.invoices }
 }
 
 /** The latest item version (which may start only at the next billing date: see `itemVersionsOf` for the one in force). */
