@@ -98,6 +98,9 @@ export const answerOnce = async <A extends StoredAnswer>(
     await stored
     return outcome
   } catch (e) {
+    // The transaction failed as a whole: the stored answer's own outcome no longer matters (and must not
+    // surface later as an unhandled rejection).
+    stored?.catch(() => {})
     if (e instanceof RollBack) return { _tag: "Answered", answer: e.answer as A, kept: false }
     throw e
   }
