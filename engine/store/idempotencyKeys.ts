@@ -92,15 +92,15 @@ export const answerOnce = async <A extends StoredAnswer>(
       // update aborts the transaction, so its COMMIT rolls back (PostgreSQL answers it without an error):
       // the update's own failure is awaited below and reported, never taken for a kept answer.
       stored = tx`update idempotency_keys set response_status = ${answer.status}, response_body = ${answer.body} where api_key_id = ${apiKeyId} and key = ${key}`.execute()
+      // Handled from the start: its failure may arrive while the COMMIT is still awaited, or never be
+      // awaited at all when the transaction fails as a whole; it must not surface as an unhandled rejection.
+      stored.catch(() => {})
       beforeCommit()
       return { _tag: "Answered", answer, kept: true }
     })
     await stored
     return outcome
   } catch (e) {
-    // The transaction failed as a whole: the stored answer's own outcome no longer matters (and must not
-    // surface later as an unhandled rejection).
-    stored?.catch(() => {})
     if (e instanceof RollBack) return { _tag: "Answered", answer: e.answer as A, kept: false }
     throw e
   }
