@@ -5,8 +5,8 @@
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-const countColumn = /^(subscribers(_start|_end)?|paused|size|m\d+|subscriptions_(start|end)|new_subscriptions|canceled|expired)$/
-const rateColumn = /(_rate|^nrr|^grr)$/
+export const countColumn = /^(subscribers(_start|_end)?|paused|size|m\d+|subscriptions_(start|end)|new_subscriptions|canceled|expired)$/
+export const rateColumn = /(_rate|^nrr|^grr)$/
 
 /**
  * A report cell for people (terminal tables, HTML): money with two decimals,
