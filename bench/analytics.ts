@@ -23,7 +23,7 @@
  */
 import { Effect, Exit, Scope } from "effect"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
 import { buildReports, buildReportsFromCopy, computeReports, openCopy, rebuildCopy, monthIndex, monthlyTotalsSql, cohortSql, pipelineStatements, pipelineTables, pipelineViews, rateTable, snapshotTables } from "../reports/index.ts"
 import { openDatabase, writeJournal } from "../engine/store/index.ts"
@@ -70,6 +70,8 @@ const simulateDay = async (sql: Sql, n: number) => {
   })
 }
 
+// The machine's load when the run starts and ends: on a shared machine the figures are only as good as it was quiet.
+const loadAtStart = loadavg().map((x) => Number(x.toFixed(2)))
 const scope = Scope.makeUnsafe()
 const db = await Effect.runPromise(openDatabase({ _tag: "Server", url, schema }).pipe(Scope.provide(scope)))
 const sql = db.sql
@@ -226,7 +228,8 @@ try {
     subscriptions: N, months: 36, rows, generated: generated ?? null, generateSeconds: generated === undefined ? null : Number(generateSeconds.toFixed(1)),
     billcycleSeconds: Number(best.seconds.toFixed(2)), billcycleLoadSeconds: Number(best.loadSeconds.toFixed(2)), withDetailsSeconds: Number(detailsRun.seconds.toFixed(2)), runs, postgresRuns: pgRuns,
     postgresSeconds: Number(pgSeconds.toFixed(2)), ratio: Number(ratio.toFixed(1)), postgresCopyFloorSeconds: copyFloor === null ? null : Number(copyFloor.toFixed(2)), maxDifference: maxDiff,
-    finalMonth: last, movements: detailsSet.details.length, ...copyFigures
+    finalMonth: last, movements: detailsSet.details.length, ...copyFigures,
+    loadAverage: { start: loadAtStart, end: loadavg().map((x) => Number(x.toFixed(2))) }
   })
 } finally {
   await Effect.runPromise(Scope.close(scope, Exit.void))

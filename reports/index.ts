@@ -9,3 +9,5 @@ export { analyticsFileName, buildReportsFromCopy, openCopy, readMeta, rebuildCop
 export type { CopyMeta, RefreshResult, ReportsFromCopy } from "./analyticsCopy.ts"
 export { readReportRequest, reportColumns } from "./reportRequest.ts"
 export type { ReportRequest } from "./reportRequest.ts"
+export { writeReportsXlsx, xlsxNumberFormat } from "./xlsxReport.ts"
+export type { XlsxSheet } from "./xlsxReport.ts"

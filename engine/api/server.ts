@@ -17,6 +17,7 @@ import { answerOnce, CurrentTransaction, Database, findApiKey } from "../store/i
 import { Api, problemContentType, problemTitles } from "./Api.ts"
 import { CurrentApiKey, handlersLayer } from "./handlers.ts"
 import { buyerPageRoutes } from "./pages.ts"
+import { dashboardRoutes } from "./dashboard.ts"
 import { Gateway } from "../runtime/Gateway.ts"
 
 export const maxBodyBytes = 1024 * 1024
@@ -103,6 +104,25 @@ const apiKeyCache = (sql: Sql) => {
   }
 }
 
+/**
+ * The API key a request carries: `Authorization: Bearer KEY`; for the
+ * dashboard (`basic`) also HTTP Basic with the key as the password (any user
+ * name), which is what a browser sends after a 401 with `WWW-Authenticate: Basic`.
+ */
+export const apiKeyOf = (authorization: string, options: { readonly basic: boolean }): string | undefined => {
+  const bearer = /^Bearer (\S+)$/.exec(authorization)?.[1]
+  if (bearer !== undefined || !options.basic) return bearer
+  const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization)?.[1]
+  if (basic === undefined) return undefined
+  const decoded = Buffer.from(basic, "base64").toString("utf8")
+  const colon = decoded.indexOf(":")
+  const password = colon < 0 ? "" : decoded.slice(colon + 1)
+  return password === "" ? undefined : password
+}
+
+/** The dashboard's realm: a browser asks for the key (as the password) and remembers it for the site. */
+const dashboardRealm = 'Basic realm="billcycle reports", charset="UTF-8"'
+
 /** The guard of every request (a global middleware: it sees the routes' responses). */
 const guard = HttpRouter.middleware(
   Effect.gen(function*() {
@@ -112,11 +132,21 @@ const guard = HttpRouter.middleware(
       Effect.gen(function*() {
         const req = yield* HttpServerRequest.HttpServerRequest
         const path = req.url.split("?")[0]!
+        if (path === "/reports") {
+          // The dashboard reads only: any live key opens it, read-only keys included.
+          const token = apiKeyOf(req.headers["authorization"] ?? "", { basic: true })
+          const key = token === undefined ? undefined : yield* Effect.promise(() => keys.find(token))
+          if (key === undefined) {
+            return HttpServerResponse.text(`${token === undefined ? "an API key is needed: Authorization: Bearer KEY, or the key as the password of HTTP Basic (billcycle api-keys create --name NAME)" : "the API key is unknown or revoked"}\n`, {
+              status: 401, contentType: "text/plain; charset=utf-8", headers: { "www-authenticate": dashboardRealm, "cache-control": "no-store" }
+            })
+          }
+          return yield* app.pipe(Effect.provideService(CurrentApiKey, key))
+        }
         if (!path.startsWith("/v1/") && path !== "/v1") return yield* app
         const length = Number(req.headers["content-length"] ?? 0)
         if (length > maxBodyBytes) return problem(413, "body_too_large", `the request body is ${length} bytes; at most ${maxBodyBytes}`)
-        const auth = req.headers["authorization"] ?? ""
-        const token = /^Bearer (\S+)$/.exec(auth)?.[1]
+        const token = apiKeyOf(req.headers["authorization"] ?? "", { basic: false })
         if (token === undefined) return problem(401, "unauthorized", "Authorization: Bearer KEY is missing (billcycle api-keys create --name NAME)")
         const key = yield* Effect.promise(() => keys.find(token))
         if (key === undefined) return problem(401, "unauthorized", "the API key is unknown or revoked")
@@ -177,12 +207,14 @@ const guard = HttpRouter.middleware(
 
 /**
  * The routes of `billcycle serve`: /v1 (guarded), /openapi.json and /docs (Scalar, its script inlined: works offline),
- * and the buyer's pages /p/TOKEN and /i/TOKEN (pages.ts, HTML; the guard lets them by).
+ * the buyer's pages /p/TOKEN and /i/TOKEN (pages.ts, HTML; the guard lets them by), and finance's dashboard
+ * /reports (dashboard.ts, HTML; the guard asks for an API key, Bearer or HTTP Basic).
  */
 export const apiRoutes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(handlersLayer)),
   HttpApiScalar.layer(Api, { path: "/docs" }),
   buyerPageRoutes.pipe(Layer.provide(Gateway.simulated)),
+  dashboardRoutes,
   guard
 )
 

@@ -4,7 +4,7 @@
  * `analytics.duckdb` in `--analytics-dir`, else BILLCYCLE_ANALYTICS_DIR, else
  * the embedded database's own folder; a server database needs one of the two.
  */
-import { Console, Effect, Option } from "effect"
+import { Cause, Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
@@ -40,6 +40,38 @@ export const describeRefresh = (r: RefreshResult, file: string) =>
   r.mode === "unchanged" ? `analytics copy ${file}: up to date (${Math.round(r.ms)} ms)`
     : r.mode === "refresh" ? `analytics copy ${file}: refreshed ${r.subscriptions} subscription(s) and ${r.contacts} contact(s) in ${Math.round(r.ms)} ms`
     : `analytics copy ${file}: rebuilt (${r.subscriptions} subscriptions, ${r.contacts} contacts) in ${Math.round(r.ms)} ms${r.reason === undefined ? "" : `: ${r.reason}`}`
+
+/**
+ * `engine --analytics`: after a tick, bring the copy up to date. Never fails: a
+ * refresh that cannot run (the copy held by a report past `waitMs`, a DuckDB
+ * or database error) says one line on stderr and billing goes on; the next
+ * tick's refresh catches up (the watermark has not moved).
+ */
+export const refreshAfterTick = (file: string, json: boolean, waitMs = 2_000) =>
+  runSql(async (sql) => {
+    const copy = await openCopy(file, waitMs)
+    if (copy === undefined) return undefined
+    try {
+      return await refreshCopy(sql, copy.db)
+    } finally {
+      copy.db.closeSync()
+      copy.instance.closeSync()
+    }
+  }).pipe(
+    Effect.flatMap((r) =>
+      r === undefined
+        ? Console.error(json ? JSON.stringify({ level: "warn", msg: "analytics refresh skipped", file, reason: "another billcycle process keeps the copy open" }) : `billcycle: analytics copy ${file} is kept open by another billcycle process; refresh skipped, the next tick catches up`)
+        : r.mode === "unchanged" ? Effect.void
+        : json ? Console.log(JSON.stringify({ level: "info", msg: "analytics refresh", file, mode: r.mode, subscriptions: r.subscriptions, contacts: r.contacts, ms: Math.round(r.ms) }))
+        : Console.log(describeRefresh(r, file))
+    ),
+    Effect.catchCause((cause) => {
+      if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+      const message = Cause.squash(cause)
+      const text = message instanceof Error ? message.message : String(message)
+      return Console.error(json ? JSON.stringify({ level: "error", msg: "analytics refresh failed", file, error: text }) : `billcycle: analytics refresh of ${file} failed (billing goes on; the next tick tries again): ${text}`)
+    })
+  )
 
 const run = (name: "refresh" | "rebuild", description: string) =>
   Command.make(name, { analyticsDir: analyticsDirFlag }, (flags) =>

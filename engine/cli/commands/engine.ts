@@ -15,6 +15,7 @@ import { existsSync, statSync } from "node:fs"
 import type { CompiledRuleSet } from "../../../dsl/index.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
+import { analyticsDirFlag, analyticsFile, refreshAfterTick } from "./analytics.ts"
 import { cancelOwnLockWaits, connectionLost, Database, loadSettings, placeholderWarning, runSql, statementCancelled } from "../../store/index.ts"
 import type { DatabaseError } from "../../store/index.ts"
 import type { GatewayUnavailable } from "../../runtime/Gateway.ts"
@@ -132,7 +133,9 @@ export const stopCancelsLockWaits = <A, E, R>(tick: Effect.Effect<A, E, R>) =>
 
 const engine = Command.make(
   "engine",
-  { once: Flag.Boolean("once").pipe(Flag.withDescription("do everything due today (--now, or the store's test clock), then exit"), Flag.withDefault(false)), batch: batchFlag, rules: rulesFlag, enrollExisting: enrollExistingFlag, logFormat: logFormatFlag, interval: Flag.String("interval").pipe(Flag.withDescription("seconds between ticks when running continuously (default 5)"), Flag.optional) },
+  { once: Flag.Boolean("once").pipe(Flag.withDescription("do everything due today (--now, or the store's test clock), then exit"), Flag.withDefault(false)), batch: batchFlag, rules: rulesFlag, enrollExisting: enrollExistingFlag, logFormat: logFormatFlag, interval: Flag.String("interval").pipe(Flag.withDescription("seconds between ticks when running continuously (default 5)"), Flag.optional),
+    analytics: Flag.Boolean("analytics").pipe(Flag.withDescription("refresh the analytics copy after each tick (a failed refresh is logged; billing goes on)"), Flag.withDefault(false)),
+    analyticsDir: analyticsDirFlag },
   Effect.fn("engine")(function*(flags) {
     const batch = yield* batchOf(flags.batch)
     const json = (yield* Json) || Option.getOrUndefined(flags.logFormat) === "json"
@@ -140,11 +143,17 @@ const engine = Command.make(
       return yield* new UsageError({ message: `--log-format: expected text or json, got "${flags.logFormat.value}"` })
     }
     const interval = Option.isSome(flags.interval) ? yield* parseCountFlag("--interval", flags.interval.value) : 5
+    // Checked before the database is opened, as `analytics refresh` does: a server needs a folder for the copy.
+    const copyFile = flags.analytics ? yield* analyticsFile(flags.analyticsDir) : undefined
+    if (flags.analytics && copyFile === undefined) return yield* new UsageError({ message: "--analytics-dir: a server database (or an in-memory one) keeps its analytics copy in a folder you give (--analytics-dir DIR or BILLCYCLE_ANALYTICS_DIR)" })
+    if (!flags.analytics && Option.isSome(flags.analyticsDir)) return yield* new UsageError({ message: "--analytics-dir: only with --analytics" })
     const report = (s: TickSummary) => Console.log(json ? JSON.stringify({ level: "info", msg: "tick", ...s }) : describeTick(s))
     // A tick is not interrupted half way: SIGTERM/SIGINT finish the batch in hand, then the engine exits.
     const now = yield* givenNow
     const program = Effect.gen(function*() {
-      const tick = yield* stopCancelsLockWaits(runTick({ batch }).pipe(Effect.uninterruptible, Effect.tap(report)))
+      const billed = yield* stopCancelsLockWaits(runTick({ batch }).pipe(Effect.uninterruptible, Effect.tap(report)))
+      // After the tick's work is committed: the copy follows the store; its refresh never stops billing.
+      const tick = copyFile === undefined ? billed : billed.pipe(Effect.tap(() => refreshAfterTick(copyFile, json)))
       if (flags.once) return yield* engineOnce(now, tick)
       const time = yield* resolveCommandTime(now)
       const refusal = now === undefined ? realTimeEngineRefusal(time) : undefined

@@ -1,11 +1,14 @@
-/** `billcycle report mrr|movements|churn|retention|cohorts|growth --from YYYY-MM --to YYYY-MM`. */
+/**
+ * `billcycle report mrr|movements|churn|retention|cohorts|growth|dashboard --from YYYY-MM --to YYYY-MM`.
+ * `dashboard`: every report of the period on one page (html, the default), or all of them as one JSON object.
+ */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { ReportKind, ReportRow } from "../../../reports/index.ts"
-import { buildReports, buildReportsFromCopy, formatReportCell, readFxFile, readReportRequest, reportColumns, reportKinds, revenueReportHtml } from "../../../reports/index.ts"
+import { buildReports, buildReportsFromCopy, formatReportCell, readFxFile, readReportRequest, reportColumns, reportKinds, revenueDashboardHtml, revenueReportHtml, writeReportsXlsx } from "../../../reports/index.ts"
 import { formatCsv, loadSettings, runSql } from "../../store/index.ts"
 import { withApp, withReadReplica } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
@@ -14,7 +17,8 @@ import { Json } from "../GlobalFlags.ts"
 import { writeOutFile, writeOutFileWith } from "../outFile.ts"
 import { analyticsDirFlag, analyticsFile, describeRefresh } from "./analytics.ts"
 
-const formats = ["table", "csv", "json", "parquet", "html"] as const
+const formats = ["table", "csv", "json", "parquet", "html", "xlsx"] as const
+const dashboardFormats: ReadonlyArray<string> = ["html", "json", "xlsx"]
 
 const toCsv = (rows: ReadonlyArray<ReportRow>) => {
   const cols = reportColumns(rows)
@@ -48,25 +52,28 @@ const toParquet = async (rows: ReadonlyArray<ReportRow>, out: string) => {
 export const reportCommand = Command.make(
   "report",
   {
-    kind: Argument.String("kind").pipe(Argument.withDescription(reportKinds.join(", "))),
+    kind: Argument.String("kind").pipe(Argument.withDescription(`${reportKinds.join(", ")}, or dashboard (all of them on one page)`)),
     from: Flag.String("from").pipe(Flag.withDescription("first month, YYYY-MM")),
     to: Flag.String("to").pipe(Flag.withDescription("last month, YYYY-MM")),
     currency: Flag.String("currency").pipe(Flag.withDescription("report currency (default: the account's)"), Flag.optional),
     fx: Flag.String("fx").pipe(Flag.withDescription("FILE.csv of monthly rates (month, from_currency, to_currency, rate): converts every currency"), Flag.optional),
     details: Flag.Boolean("details").pipe(Flag.withDescription("movements: list each customer-day movement behind the totals"), Flag.withDefault(false)),
-    format: Flag.String("format").pipe(Flag.withDescription(`${formats.join(", ")} (default: table, or json with the global --json)`), Flag.optional),
-    out: Flag.String("out").pipe(Flag.withDescription("write to FILE (required for parquet)"), Flag.optional),
+    format: Flag.String("format").pipe(Flag.withDescription(`${formats.join(", ")} (default: table, or json with the global --json; dashboard: html); xlsx: every report, one sheet each`), Flag.optional),
+    out: Flag.String("out").pipe(Flag.withDescription("write to FILE (required for parquet and xlsx)"), Flag.optional),
     full: Flag.Boolean("full").pipe(Flag.withDescription("rebuild the analytics copy from scratch first (default: refresh it with what changed)"), Flag.withDefault(false)),
     analyticsDir: analyticsDirFlag,
     readDb: Flag.String("read-db").pipe(Flag.withDescription("read from this PostgreSQL URL, a read replica (or copy) of the store, instead of --db; nothing is written there"), Flag.optional)
   },
   (flags) => {
     const report = Effect.gen(function*() {
-      const format = Option.isSome(flags.format) ? flags.format.value : (yield* Json) ? "json" : "table"
+      const dashboard = flags.kind === "dashboard"
+      const format = Option.isSome(flags.format) ? flags.format.value : (yield* Json) ? "json" : dashboard ? "html" : "table"
       if (!(formats as ReadonlyArray<string>).includes(format)) return yield* new UsageError({ message: `--format: expected one of ${formats.join(", ")}, got "${format}"` })
-      if (format === "parquet" && Option.isNone(flags.out)) return yield* new UsageError({ message: "--out: parquet output needs a file" })
+      if (dashboard && !dashboardFormats.includes(format)) return yield* new UsageError({ message: `--format: the dashboard is ${dashboardFormats.join(" or ")}, got "${format}"` })
+      if (dashboard && flags.details) return yield* new UsageError({ message: "--details: only the movements report has details" })
+      if ((format === "parquet" || format === "xlsx") && Option.isNone(flags.out)) return yield* new UsageError({ message: `--out: ${format} output needs a file` })
       const request = readReportRequest({
-        kind: flags.kind, from: flags.from, to: flags.to, details: flags.details,
+        kind: dashboard ? "mrr" : flags.kind, from: flags.from, to: flags.to, details: flags.details,
         currency: Option.isSome(flags.currency) ? flags.currency.value : (yield* runSql(loadSettings)).currency
       })
       if ("problem" in request) return yield* new UsageError({ message: request.problem })
@@ -88,12 +95,20 @@ export const reportCommand = Command.make(
         const list = set.unconverted.join(", ")
         yield* Console.error(`warning: no rate from ${list} to ${currency}: the store's ${list} subscriptions are left out of this report (give --fx FILE.csv to convert them)`)
       }
-      const rows: ReadonlyArray<ReportRow> = flags.details ? set.details : set[flags.kind as ReportKind]
-      const text = format === "csv" ? toCsv(rows)
+      const rows: ReadonlyArray<ReportRow> = dashboard ? [] : flags.details ? set.details : set[flags.kind as ReportKind]
+      const text = dashboard && format === "json" ? JSON.stringify(Object.fromEntries(reportKinds.map((k) => [k, set[k]]))) + "\n"
+        : dashboard && format === "html" ? revenueDashboardHtml({ currency, from: flags.from, to: flags.to, reports: set, unconverted: set.unconverted })
+        : format === "csv" ? toCsv(rows)
         : format === "json" ? JSON.stringify(rows) + "\n"
         : format === "html" ? revenueReportHtml({ kind: flags.details ? "movement details" : flags.kind, currency, from: flags.from, to: flags.to, mrr: set.mrr, movements: set.movements, cohorts: set.cohorts, table: rows })
         : format === "table" ? toTable(rows) + "\n"
         : ""
+      if (format === "xlsx") {
+        // Every report of the period, one sheet each (and the movement details with --details), whichever KIND was named.
+        const sheets = [...reportKinds.map((k) => ({ name: k, rows: set[k] })), ...(flags.details ? [{ name: "movement details", rows: set.details }] : [])]
+        yield* writeOutFileWith(Option.getOrThrow(flags.out), () => writeReportsXlsx(flags.out.pipe(Option.getOrThrow), sheets, currency))
+        return yield* Console.error(`wrote ${Option.getOrThrow(flags.out)}`)
+      }
       if (format === "parquet") {
         yield* writeOutFileWith(Option.getOrThrow(flags.out), () => toParquet(rows, flags.out.pipe(Option.getOrThrow)))
         return yield* Console.error(`wrote ${Option.getOrThrow(flags.out)}`)

@@ -50,7 +50,7 @@ export const serveCommand = Command.make(
           Effect.catchCause((cause) => Effect.fail(new UsageError({ message: `--port: cannot listen on ${host}:${port} (${String(cause).split("\n")[0]})` })))
         )
         const address = HttpServer.formatAddress(Context.get(built, HttpServer.HttpServer).address)
-        yield* Console.log(`billcycle serve: listening on ${address.replace(/\/$/, "")} (API under /v1, reference at /docs, OpenAPI at /openapi.json, buyer pages at /p, /i, /l and /c); SIGTERM or Ctrl-C stops`)
+        yield* Console.log(`billcycle serve: listening on ${address.replace(/\/$/, "")} (API under /v1, reference at /docs, OpenAPI at /openapi.json, buyer pages at /p, /i, /l and /c, revenue dashboard at /reports?from=YYYY-MM&to=YYYY-MM); SIGTERM or Ctrl-C stops`)
         yield* engine
       }))
     })
