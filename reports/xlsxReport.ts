@@ -7,7 +7,9 @@
  * counts as integers; a ratio without a denominator (null) is an empty cell.
  * The columns' kinds are the CLI table's (`formatReportCell`).
  *
- * exceljs is loaded here, when a workbook is written: no other command loads it.
+ * write-excel-file (one dependency, fflate) is loaded here, when a workbook is
+ * written: no other command loads it. Texts are written as texts, never as
+ * formulas.
  */
 import type { ReportRow } from "./revenue.ts"
 import { reportColumns } from "./reportRequest.ts"
@@ -23,18 +25,21 @@ export const xlsxNumberFormat = (column: string, currency: string): string =>
   countColumn.test(column) ? "0" : rateColumn.test(column) ? "0.0%" : `#,##0.00 "${currency.replace(/"/g, "")}"`
 
 export const writeReportsXlsx = async (file: string, sheets: ReadonlyArray<XlsxSheet>, currency: string): Promise<void> => {
-  const { default: ExcelJS } = await import("exceljs")
-  const workbook = new ExcelJS.Workbook()
-  workbook.creator = "billcycle"
-  for (const sheet of sheets) {
-    const ws = workbook.addWorksheet(sheet.name, { views: [{ state: "frozen", ySplit: 1 }] })
+  const { default: writeExcelFile } = await import("write-excel-file/node")
+  const workbook = sheets.map((sheet) => {
     const cols = reportColumns(sheet.rows)
-    ws.columns = cols.map((c) => {
-      const numeric = sheet.rows.some((r) => typeof r[c] === "number")
-      return { header: c, key: c, width: Math.max(10, c.length + 2), ...(numeric ? { style: { numFmt: xlsxNumberFormat(c, currency) } } : {}) }
-    })
-    ws.getRow(1).font = { bold: true }
-    for (const r of sheet.rows) ws.addRow(cols.map((c) => (r[c] === null || r[c] === undefined ? null : r[c])))
-  }
-  await workbook.xlsx.writeFile(file)
+    const header = cols.map((c) => ({ value: c, fontWeight: "bold" as const }))
+    // A cell holds a number (with its column's format), a text as text (never a formula), or nothing.
+    const cell = (c: string, v: unknown) =>
+      v === null || v === undefined ? null
+        : typeof v === "number" ? { value: v, type: Number, format: xlsxNumberFormat(c, currency) }
+        : { value: String(v), type: String }
+    return {
+      sheet: sheet.name,
+      data: [header, ...sheet.rows.map((r) => cols.map((c) => cell(c, r[c])))],
+      columns: cols.map((c) => ({ width: Math.max(10, c.length + 2) })),
+      stickyRowsCount: 1
+    }
+  })
+  await writeExcelFile(workbook).toFile(file)
 }

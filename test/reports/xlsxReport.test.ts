@@ -1,13 +1,14 @@
 /**
- * `report … --format xlsx --out FILE`: read back with exceljs, every sheet
+ * `report … --format xlsx --out FILE`: read back with read-excel-file, every sheet
  * holds its report's rows exactly as `report dashboard --format json` gives
  * them (the CLI's columns in order, numbers as numbers, null as an empty
  * cell), money with a number format naming the currency.
  */
-import ExcelJS from "exceljs"
-import { mkdtempSync } from "node:fs"
+import { unzipSync, strFromU8 } from "fflate"
+import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import readExcelFile from "read-excel-file/node"
 import { beforeAll, describe, expect, it } from "vitest"
 import { reportKinds } from "../../reports/index.ts"
 import { runCli } from "../cliRunner.ts"
@@ -31,33 +32,42 @@ describe("report --format xlsx", () => {
     const file = join(dir, "reports.xlsx")
     const written = runCli(["report", "movements", ...range, "--format", "xlsx", "--out", file, "--details", "--db", db])
     expect(written.code, written.stderr).toBe(0)
-    const workbook = new ExcelJS.Workbook()
-    await workbook.xlsx.readFile(file)
-    expect(workbook.worksheets.map((w) => w.name)).toEqual([...reportKinds, "movement details"])
+    const workbook = await readExcelFile(file)
+    expect(workbook.map((w) => w.sheet)).toEqual([...reportKinds, "movement details"])
+    const sheetOf = (name: string) => workbook.find((w) => w.sheet === name)!.data
     for (const kind of reportKinds) {
       const rows = reports[kind]!
       expect(rows.length).toBeGreaterThan(0)
-      const ws = workbook.getWorksheet(kind)!
+      const data = sheetOf(kind)
       const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))]
-      expect((ws.getRow(1).values as Array<unknown>).slice(1)).toEqual(columns)
-      expect(ws.rowCount).toBe(rows.length + 1)
+      expect(data[0]).toEqual(columns)
+      expect(data.length).toBe(rows.length + 1)
       rows.forEach((row, i) => {
         columns.forEach((c, j) => {
-          const cell = ws.getRow(i + 2).getCell(j + 1)
-          expect(cell.value ?? null, `${kind} ${String(row["month"] ?? row["cohort"])} ${c}`).toEqual(row[c] ?? null)
+          expect(data[i + 1]![j] ?? null, `${kind} ${String(row["month"] ?? row["cohort"])} ${c}`).toEqual(row[c] ?? null)
         })
       })
     }
-    const mrr = workbook.getWorksheet("mrr")!
-    const header = (mrr.getRow(1).values as Array<unknown>).slice(1)
-    const cell = (ws: ExcelJS.Worksheet, column: string) => ws.getRow(2).getCell(((ws.getRow(1).values as Array<unknown>).slice(1)).indexOf(column) + 1)
-    expect(header).toContain("mrr")
-    expect(typeof cell(mrr, "mrr").value).toBe("number")
-    expect(cell(mrr, "mrr").numFmt).toBe('#,##0.00 "USD"')
-    expect(cell(mrr, "subscribers").numFmt).toBe("0")
-    expect(cell(workbook.getWorksheet("churn")!, "logo_churn_rate").numFmt).toBe("0.0%")
+    // Number formats, read from the workbook's XML: a cell's style (s) → its number format's code.
+    const zip = unzipSync(readFileSync(file))
+    const xml = (name: string) => strFromU8(zip[name]!)
+    const styles = xml("xl/styles.xml")
+    const codes = new Map([...styles.matchAll(/<numFmt numFmtId="(\d+)" formatCode="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replace(/&quot;/g, '"')]))
+    const xfs = [...(/<cellXfs[^>]*>([\s\S]*?)<\/cellXfs>/.exec(styles)?.[1] ?? "").matchAll(/<xf\b([^>]*)>/g)].map((m) => /numFmtId="(\d+)"/.exec(m[1]!)?.[1] ?? "0")
+    const sheetXml = (kind: string) => xml(`xl/worksheets/sheet${workbook.findIndex((w) => w.sheet === kind) + 1}.xml`)
+    const formatOf = (kind: string, column: string) => {
+      const index = sheetOf(kind)[0]!.indexOf(column)
+      // The first row where the column holds a number (a ratio without a denominator is an empty cell).
+      const row = sheetOf(kind).findIndex((r) => typeof r[index] === "number") + 1
+      const style = new RegExp(`<c r="${String.fromCharCode(65 + index)}${row}"[^>]*? s="(\\d+)"`).exec(sheetXml(kind))?.[1]
+      return style === undefined ? undefined : codes.get(xfs[Number(style)]!)
+    }
+    expect(typeof sheetOf("mrr")[1]![sheetOf("mrr")[0]!.indexOf("mrr")]).toBe("number")
+    expect(formatOf("mrr", "mrr")).toBe('#,##0.00 "USD"')
+    expect(formatOf("mrr", "subscribers")).toBe("0")
+    expect(formatOf("churn", "logo_churn_rate")).toBe("0.0%")
     const details = runCli(["report", "movements", ...range, "--details", "--format", "json", "--db", db])
-    expect(workbook.getWorksheet("movement details")!.rowCount).toBe((JSON.parse(details.stdout) as Array<unknown>).length + 1)
+    expect(sheetOf("movement details").length).toBe((JSON.parse(details.stdout) as Array<unknown>).length + 1)
     // Bad input: one line naming the flag, exit 2.
     const noOut = runCli(["report", "mrr", ...range, "--format", "xlsx", "--db", db])
     expect(noOut.code).toBe(2)
