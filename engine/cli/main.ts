@@ -19,12 +19,18 @@ process.on("unhandledRejection", (reason) => {
   throw reason
 })
 
-// Deep imports: the package's index would also load its Redis, HTTP and cluster modules.
-const [{ runMain }, NodeServices, { Cause, Effect, Exit, Layer, Logger }, { CliOutput, Command }, { commands }, { globalFlags }, { version }, { usageErrorLine }, { examplesFor }] = await Promise.all([
+// Deep imports: the package's index would also load its Redis, HTTP and cluster modules, and a
+// dynamic import of effect's (or effect/cli's) index keeps every module it names in the bundle's start.
+const [{ runMain }, NodeServices, Cause, Effect, Exit, Layer, Logger, CliOutput, Command, { commands }, { globalFlags }, { version }, { usageErrorLine }, { examplesFor }] = await Promise.all([
   import("@effect/platform-node/NodeRuntime"),
   import("@effect/platform-node/NodeServices"),
-  import("effect"),
-  import("effect/cli"),
+  import("effect/Cause"),
+  import("effect/Effect"),
+  import("effect/Exit"),
+  import("effect/Layer"),
+  import("effect/Logger"),
+  import("effect/cli/CliOutput"),
+  import("effect/cli/Command"),
   import("./commands/index.ts"),
   import("./GlobalFlags.ts"),
   import("./version.ts"),
