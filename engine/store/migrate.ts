@@ -21,6 +21,25 @@ export const migrations: ReadonlyArray<Migration> = readdirSync(migrationsDir)
   .sort()
   .map((f) => ({ version: Number(f.slice(0, 4)), name: f.slice(5, -4), sql: readFileSync(migrationsDir + f, "utf8") }))
 
+/**
+ * Whether every migration is applied already: one read, without the
+ * transaction and lock of `migrate` (which a store that is up to date, as it
+ * is on nearly every start, does not need). A version row is written in the
+ * transaction of its migration, so a row seen here is a migration committed.
+ * False when the store has no `schema_migrations` table yet (or its schema
+ * does not exist).
+ */
+export const migrationsApplied = async (sql: Sql): Promise<boolean> => {
+  try {
+    const done = new Set((await sql<Array<{ version: number }>>`select version from schema_migrations`).map((r) => r.version))
+    return migrations.every((m) => done.has(m.version))
+  } catch (e) {
+    // 42P01 undefined_table: a new store, which `migrate` sets up.
+    if ((e as { code?: unknown }).code === "42P01") return false
+    throw e
+  }
+}
+
 /** Applies the migrations not yet applied; returns the versions it applied. */
 export const migrate = async (sql: Sql): Promise<Array<number>> =>
   sql.begin(async (tx) => {
