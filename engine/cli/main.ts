@@ -10,6 +10,13 @@ import { enableCompileCache } from "node:module"
 // second start skips most of the parsing (bin/billcycle also sets NODE_COMPILE_CACHE).
 enableCompileCache?.()
 
+// The embedded database's WebAssembly compiles on V8's background threads while the command line
+// loads (embeddedWasm.ts), when this command may open it.
+{
+  const { compileEmbeddedWasm, mayOpenEmbedded } = await import("../store/embeddedWasm.ts")
+  if (mayOpenEmbedded(process.argv.slice(2))) void compileEmbeddedWasm()
+}
+
 // A query of the postgres driver on a connection that died (a database restart, a network cut) can
 // reject with nobody left to handle it: the step that sent it has failed already and rolled back, and
 // the engine reports the outage itself. Only such rejections are let go; any other still ends the process.

@@ -9,6 +9,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { join } from "node:path"
 import type { Claim, EmbeddedServer } from "./embeddedOwner.ts"
 import { claimEmbeddedDir, commandLabel, describeOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
+import { compileEmbeddedWasm } from "./embeddedWasm.ts"
 import { makeDirs } from "./makeDirs.ts"
 import type postgres from "postgres"
 import { migrate, migrations, migrationsApplied } from "./migrate.ts"
@@ -182,12 +183,14 @@ const ownEmbedded = async (dataDir: string | undefined, schema: string | undefin
   try {
     if (dataDir !== undefined) makeDirs(dataDir)
     // Loaded on first use: a server URL or a command without a database never needs PGlite.
-    const { PGlite } = await import("@electric-sql/pglite")
+    // Its WebAssembly compiles meanwhile (or did while the command line loaded: embeddedWasm.ts).
+    const [{ PGlite }, pgliteWasmModule] = await Promise.all([import("@electric-sql/pglite"), compileEmbeddedWasm()])
     // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
     // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
-    const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] }
-    pg = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
-    server = await serveEmbedded(pg)
+    const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"], pgliteWasmModule }
+    const opened: import("@electric-sql/pglite").PGlite = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
+    pg = opened
+    server = await serveEmbedded(opened)
     const postgres = await loadDriver()
     const sql = postgres(`postgres://postgres@127.0.0.1:${server.port}/postgres`, embeddedOptions(schema, application)) as Sql
     try {
@@ -197,7 +200,7 @@ const ownEmbedded = async (dataDir: string | undefined, schema: string | undefin
       throw e
     }
     claim?.publish(server.port)
-    const [ownPg, ownServer] = [pg, server]
+    const [ownPg, ownServer] = [opened, server]
     return {
       sql,
       close: async () => {
