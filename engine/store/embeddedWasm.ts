@@ -24,21 +24,27 @@ export const compileEmbeddedWasm = (): Promise<WasmModule | undefined> =>
   })().catch(() => undefined))
 
 /**
- * Whether a command line may open the embedded database: it names a command
- * (not help or the version) and no PostgreSQL URL by `--db` or DATABASE_URL.
- * A guess that only decides whether to start compiling early.
+ * Whether a command line will likely open the embedded database: it names a
+ * command that works on the store (not help or the version; not schedule,
+ * rules, templates or render, which mostly do not) and no PostgreSQL URL by
+ * `--db`, `--read-db` or DATABASE_URL. It only decides whether to start
+ * compiling early, and errs towards no: a process that compiled for nothing
+ * would wait for the compile to end before it exits.
  */
+const storeless = new Set(["schedule", "rules", "templates", "render"])
+
 export const mayOpenEmbedded = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env): boolean => {
   let db: string | undefined
   let command: string | undefined
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!
     if (a === "--help" || a === "-h" || a === "--version") return false
+    if (a === "--read-db" || a.startsWith("--read-db=")) return false
     if (a === "--db") db = args[++i]
     else if (a.startsWith("--db=")) db = a.slice(5)
     else if (a === "--now") i++
     else if (!a.startsWith("-")) command ??= a
   }
   const target = db ?? env["DATABASE_URL"] ?? ""
-  return command !== undefined && command !== "schedule" && !/^postgres(ql)?:\/\//.test(target)
+  return command !== undefined && !storeless.has(command) && !/^postgres(ql)?:\/\//.test(target)
 }
