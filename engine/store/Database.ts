@@ -8,7 +8,7 @@
 import { Context, Effect, Layer, Schema } from "effect"
 import { join } from "node:path"
 import type { Claim, EmbeddedServer } from "./embeddedOwner.ts"
-import { claimEmbeddedDir, commandLabel, describeOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
+import { claimEmbeddedDir, commandLabel, defaultEmbeddedDir, describeOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
 import { compileEmbeddedWasm } from "./embeddedWasm.ts"
 import { makeDirs } from "./makeDirs.ts"
 import type postgres from "postgres"
@@ -41,7 +41,7 @@ export type DatabaseTarget =
     readonly longRunning?: boolean | undefined
   }
 
-export const defaultEmbeddedDir = ".billcycle/db"
+export { defaultEmbeddedDir }
 
 /** `--db`, else `DATABASE_URL`, else the embedded database in ./.billcycle/db. */
 export const resolveDatabaseTarget = (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): DatabaseTarget => {

@@ -25,6 +25,9 @@ import { join } from "node:path"
 
 export const lockFileName = "billcycle.lock"
 
+/** The embedded database's directory when neither --db nor DATABASE_URL names one. */
+export const defaultEmbeddedDir = ".billcycle/db"
+
 /** What `billcycle.lock` says about the process that owns the directory. */
 export interface LockInfo {
   readonly pid: number

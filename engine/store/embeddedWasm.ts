@@ -7,9 +7,11 @@
  * compiles the module itself, as before.
  */
 import type { PGliteOptions } from "@electric-sql/pglite"
+import { existsSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
+import { defaultEmbeddedDir, lockFileName } from "./embeddedOwner.ts"
 
 type WasmModule = NonNullable<PGliteOptions["pgliteWasmModule"]>
 // The WebAssembly global (this project's TypeScript libraries leave out its declarations).
@@ -27,7 +29,8 @@ export const compileEmbeddedWasm = (): Promise<WasmModule | undefined> =>
  * Whether a command line will likely open the embedded database: it names a
  * command that works on the store (not help or the version; not schedule,
  * rules, templates or render, which mostly do not) and no PostgreSQL URL by
- * `--db`, `--read-db` or DATABASE_URL. It only decides whether to start
+ * `--db`, `--read-db` or DATABASE_URL, and no other process has the directory
+ * open (this one would be its guest). It only decides whether to start
  * compiling early, and errs towards no: a process that compiled for nothing
  * would wait for the compile to end before it exits.
  */
@@ -46,5 +49,7 @@ export const mayOpenEmbedded = (args: ReadonlyArray<string>, env: NodeJS.Process
     else if (!a.startsWith("-")) command ??= a
   }
   const target = db ?? env["DATABASE_URL"] ?? ""
-  return command !== undefined && !storeless.has(command) && !/^postgres(ql)?:\/\//.test(target)
+  if (command === undefined || storeless.has(command) || /^postgres(ql)?:\/\//.test(target)) return false
+  // Another process has the directory open: this one will most likely be its guest (embeddedOwner.ts).
+  return target === "memory:" || !existsSync(join(target === "" ? defaultEmbeddedDir : target, lockFileName))
 }
