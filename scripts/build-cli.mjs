@@ -13,7 +13,7 @@
 // bundle and are imported from node_modules as before. A module's
 // `import.meta.url` still names its source file, so the files it reads beside
 // itself (migrations, templates, the demo's example) are found as before.
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs"
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -59,6 +59,9 @@ const bundle = await rolldown({
 })
 await bundle.write({ dir: tmp, format: "esm", minify: true, charset: "ascii", chunkFileNames: "[name]-[hash].js", entryFileNames: "main.js" })
 await bundle.close()
+// Node looks for a file's package.json no further up than its node_modules folder: without this
+// one it knows not whether the chunks are ES modules and parses each twice to find out.
+writeFileSync(join(tmp, "package.json"), JSON.stringify({ type: "module" }) + "\n")
 // Swapped in whole: a command starting meanwhile sees the old bundle or the new one, never half of one.
 mkdirSync(dirname(outDir), { recursive: true })
 const old = `${outDir}.old-${process.pid}`

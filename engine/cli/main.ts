@@ -10,6 +10,13 @@ import { enableCompileCache } from "node:module"
 // second start skips most of the parsing (bin/billcycle also sets NODE_COMPILE_CACHE).
 enableCompileCache?.()
 
+// The embedded database's WebAssembly compiles on V8's background threads while the command line
+// loads (embeddedWasm.ts), when this command may open it.
+{
+  const { compileEmbeddedWasm, mayOpenEmbedded } = await import("../store/embeddedWasm.ts")
+  if (mayOpenEmbedded(process.argv.slice(2))) void compileEmbeddedWasm()
+}
+
 // A query of the postgres driver on a connection that died (a database restart, a network cut) can
 // reject with nobody left to handle it: the step that sent it has failed already and rolled back, and
 // the engine reports the outage itself. Only such rejections are let go; any other still ends the process.
@@ -19,12 +26,18 @@ process.on("unhandledRejection", (reason) => {
   throw reason
 })
 
-// Deep imports: the package's index would also load its Redis, HTTP and cluster modules.
-const [{ runMain }, NodeServices, { Cause, Effect, Exit, Layer, Logger }, { CliOutput, Command }, { commands }, { globalFlags }, { version }, { usageErrorLine }, { examplesFor }] = await Promise.all([
+// Deep imports: the package's index would also load its Redis, HTTP and cluster modules, and a
+// dynamic import of effect's (or effect/cli's) index keeps every module it names in the bundle's start.
+const [{ runMain }, NodeServices, Cause, Effect, Exit, Layer, Logger, CliOutput, Command, { commands }, { globalFlags }, { version }, { usageErrorLine }, { examplesFor }] = await Promise.all([
   import("@effect/platform-node/NodeRuntime"),
   import("@effect/platform-node/NodeServices"),
-  import("effect"),
-  import("effect/cli"),
+  import("effect/Cause"),
+  import("effect/Effect"),
+  import("effect/Exit"),
+  import("effect/Layer"),
+  import("effect/Logger"),
+  import("effect/cli/CliOutput"),
+  import("effect/cli/Command"),
   import("./commands/index.ts"),
   import("./GlobalFlags.ts"),
   import("./version.ts"),

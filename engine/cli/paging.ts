@@ -7,7 +7,7 @@
  */
 import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
-import type { PendingQuery } from "postgres"
+import type { PendingQuery, ReservedSql } from "postgres"
 import type { Sql } from "../store/index.ts"
 import { runSql } from "../store/index.ts"
 import { UsageError } from "./CliFailure.ts"
@@ -72,7 +72,17 @@ export const printList = <R extends object>(flags: PageFlags, query: (sql: Sql) 
     const json = yield* Json
     const limit = yield* pageSize(flags)
     const asJson = view.json ?? ((r: R) => r)
-    yield* runSql(async (sql) => {
+    yield* runSql(async (pool) => {
+      // One connection for the page and its count: the count would otherwise open a second
+      // connection to a server while the cursor's is still closing.
+      const sql = typeof pool.reserve === "function" ? await pool.reserve() : pool
+      try {
+        await printRows(sql)
+      } finally {
+        if (sql !== pool) (sql as ReservedSql).release()
+      }
+    })
+    async function printRows(sql: Sql) {
       let shown = 0
       let more = false
       let widths: Array<number> = []
@@ -102,5 +112,5 @@ export const printList = <R extends object>(flags: PageFlags, query: (sql: Sql) 
         const [{ n }] = await sql<[{ n: number }]>`select count(*)::int as n from (${query(sql)}) as listed`
         process.stderr.write(moreLine(view.noun, shown, n))
       }
-    })
+    }
   })

@@ -11,7 +11,7 @@ import { Effect, Layer, Schema } from "effect"
 import { calendarDateInZone } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
 import type { StoreClockState } from "../store/index.ts"
-import { loadSettings, moveStoreClock, readStoreClock, runSql, storeDay } from "../store/index.ts"
+import { moveStoreClock, readStoreClockAndSettings, runSql, storeDay } from "../store/index.ts"
 import { BusinessClock, dayTime } from "./BusinessClock.ts"
 import type { FixedTime } from "./BusinessClock.ts"
 
@@ -74,7 +74,10 @@ export const commandTime = (input: {
 /** Reads the store's clock and settings and decides the command's time; fails when it is refused. */
 export const resolveCommandTime = (now: GivenNow | undefined) =>
   Effect.gen(function*() {
-    const { state, timeZone } = yield* runSql(async (sql) => ({ state: await readStoreClock(sql), timeZone: (await loadSettings(sql)).timezone }))
+    const { state, timeZone } = yield* runSql(async (sql) => {
+      const { state, settings } = await readStoreClockAndSettings(sql)
+      return { state, timeZone: settings.timezone }
+    })
     const decided = commandTime({ now, state, timeZone, realMillis: Date.now() })
     if (decided._tag === "Refused") return yield* new BusinessTimeRefused({ message: decided.message })
     return { ...decided, state, timeZone }

@@ -8,10 +8,14 @@
 import { Context, Effect, Layer, Schema } from "effect"
 import { join } from "node:path"
 import type { Claim, EmbeddedServer } from "./embeddedOwner.ts"
-import { claimEmbeddedDir, commandLabel, describeOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
+import { claimEmbeddedDir, commandLabel, defaultEmbeddedDir, describeOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
+import { compileEmbeddedWasm } from "./embeddedWasm.ts"
 import { makeDirs } from "./makeDirs.ts"
-import postgres from "postgres"
-import { migrate, migrations } from "./migrate.ts"
+import type postgres from "postgres"
+import { migrate, migrations, migrationsApplied } from "./migrate.ts"
+
+// The driver is loaded when a database is opened: `--help` and commands without a database never need it.
+const loadDriver = async () => (await import("postgres")).default
 
 export type Sql = postgres.Sql<{}>
 export type TransactionSql = postgres.TransactionSql<{}>
@@ -37,7 +41,7 @@ export type DatabaseTarget =
     readonly longRunning?: boolean | undefined
   }
 
-export const defaultEmbeddedDir = ".billcycle/db"
+export { defaultEmbeddedDir }
 
 /** `--db`, else `DATABASE_URL`, else the embedded database in ./.billcycle/db. */
 export const resolveDatabaseTarget = (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): DatabaseTarget => {
@@ -110,6 +114,19 @@ const ensureSchema = async (sql: Sql, schema: string | undefined, singleConnecti
 }
 
 /**
+ * Makes the store ready for this billcycle: its schema created and migrated.
+ * A store already at this version (nearly every start) costs one read (two
+ * for the embedded database in a schema of its own, whose session is told the
+ * schema first); only a new or older store takes `migrate`'s lock.
+ */
+const prepareStore = async (sql: Sql, schema: string | undefined, singleConnection: boolean) => {
+  if (singleConnection && schema !== undefined) await sql.unsafe(`set search_path to "${schema.replaceAll('"', '""')}"`)
+  if (await migrationsApplied(sql)) return
+  await ensureSchema(sql, schema, singleConnection)
+  await migrate(sql)
+}
+
+/**
  * On a PostgreSQL server no lock is held across an unbounded wait: a session
  * idle inside a transaction for 60 s (a zombie engine stopped while it held
  * the invoice numbering lock) is ended by the server, which rolls it back and
@@ -136,10 +153,10 @@ const openServer = (url: string, schema: string | undefined, singleConnection: b
       try: async () => {
         // Sessions carry the command and pid (pg_stat_activity; cancelOwnLockWaits finds its own by it).
         const options = driverOptions(singleConnection ? 1 : 10, schema, commandLabel())
+        const postgres = await loadDriver()
         const sql = postgres(url, singleConnection ? options : { ...options, connection: { ...options.connection, ...serverSessionSettings() } }) as Sql
         try {
-          await ensureSchema(sql, schema, singleConnection)
-          await migrate(sql)
+          await prepareStore(sql, schema, singleConnection)
         } catch (e) {
           await sql.end({ timeout: 1 })
           throw e
@@ -166,22 +183,24 @@ const ownEmbedded = async (dataDir: string | undefined, schema: string | undefin
   try {
     if (dataDir !== undefined) makeDirs(dataDir)
     // Loaded on first use: a server URL or a command without a database never needs PGlite.
-    const { PGlite } = await import("@electric-sql/pglite")
+    // Its WebAssembly compiles meanwhile (or did while the command line loaded: embeddedWasm.ts).
+    const [{ PGlite }, pgliteWasmModule] = await Promise.all([import("@electric-sql/pglite"), compileEmbeddedWasm()])
     // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
     // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
-    const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"] }
-    pg = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
-    server = await serveEmbedded(pg)
+    const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"], pgliteWasmModule }
+    const opened: import("@electric-sql/pglite").PGlite = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
+    pg = opened
+    server = await serveEmbedded(opened)
+    const postgres = await loadDriver()
     const sql = postgres(`postgres://postgres@127.0.0.1:${server.port}/postgres`, embeddedOptions(schema, application)) as Sql
     try {
-      await ensureSchema(sql, schema, true)
-      await migrate(sql)
+      await prepareStore(sql, schema, true)
     } catch (e) {
       await sql.end({ timeout: 1 })
       throw e
     }
     claim?.publish(server.port)
-    const [ownPg, ownServer] = [pg, server]
+    const [ownPg, ownServer] = [opened, server]
     return {
       sql,
       close: async () => {
@@ -216,14 +235,14 @@ const openEmbedded = (dataDir: string | undefined, schema: string | undefined, l
         const application = commandLabel()
         if (dataDir === undefined) return ownEmbedded(undefined, schema, application)
         makeDirs(dataDir)
+        const postgres = await loadDriver()
         let refusedSince: number | undefined
         for (;;) {
           const claim = await claimEmbeddedDir(dataDir, { longRunning, schema, command: application, say })
           if (claim._tag === "Owner") return ownEmbedded(dataDir, schema, application, claim)
           const sql = postgres(`postgres://postgres@${claim.lock.host}:${claim.lock.port}/postgres`, embeddedOptions(schema, application)) as Sql
           try {
-            await ensureSchema(sql, schema, true)
-            await migrate(sql)
+            await prepareStore(sql, schema, true)
             return { sql, close: () => sql.end({ timeout: 5 }) }
           } catch (e) {
             await sql.end({ timeout: 1 })
@@ -255,6 +274,7 @@ export const openReadReplica = (url: string, schema: string | undefined) =>
     Effect.tryPromise({
       try: async () => {
         const options = driverOptions(2, schema)
+        const postgres = await loadDriver()
         const sql = postgres(url, { ...options, connection: { ...options.connection, default_transaction_read_only: true } }) as Sql
         try {
           const [store] = await sql<Array<{ found: boolean }>>`select to_regclass('schema_migrations') is not null as found`

@@ -13,6 +13,8 @@
  */
 import type { CalendarDate } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "./Database.ts"
+import type { AccountSettings } from "./settings.ts"
+import { settingsFrom } from "./settings.ts"
 
 export interface StoreClockState {
   /** The stored test clock; undefined on the real clock. */
@@ -37,18 +39,36 @@ const latest = (...days: ReadonlyArray<CalendarDate | undefined>): CalendarDate 
 export const storeDay = (state: StoreClockState): CalendarDate | undefined =>
   latest(state.clock, state.simulatedThrough, state.journalDay, state.realClockFrom)
 
+type ClockRow = { clock: string | null; simulated_through: string | null; real_clock_from: string | null; journal_day: string | null }
+
+const stateOf = (row: ClockRow | undefined): StoreClockState => ({
+  clock: (row?.clock ?? undefined) as CalendarDate | undefined,
+  simulatedThrough: (row?.simulated_through ?? undefined) as CalendarDate | undefined,
+  journalDay: (row?.journal_day ?? undefined) as CalendarDate | undefined,
+  realClockFrom: (row?.real_clock_from ?? undefined) as CalendarDate | undefined
+})
+
 export const readStoreClock = async (sql: Sql | TransactionSql): Promise<StoreClockState> => {
-  const [row] = await sql<Array<{ clock: string | null; simulated_through: string | null; real_clock_from: string | null; journal_day: string | null }>>`
+  const [row] = await sql<Array<ClockRow>>`
     select (select value from engine_state where key = ${clockKey}) as clock,
            (select value from engine_state where key = ${simulatedThroughKey}) as simulated_through,
            (select value from engine_state where key = ${realClockFromKey}) as real_clock_from,
            (select to_char(max(occurred_on), 'YYYY-MM-DD') from events where source <> 'history') as journal_day`
-  return {
-    clock: (row?.clock ?? undefined) as CalendarDate | undefined,
-    simulatedThrough: (row?.simulated_through ?? undefined) as CalendarDate | undefined,
-    journalDay: (row?.journal_day ?? undefined) as CalendarDate | undefined,
-    realClockFrom: (row?.real_clock_from ?? undefined) as CalendarDate | undefined
-  }
+  return stateOf(row)
+}
+
+/**
+ * The store's clock and the account's settings in one round trip: what a
+ * command on a store reads before it runs (runtime/StoreClock.ts).
+ */
+export const readStoreClockAndSettings = async (sql: Sql | TransactionSql): Promise<{ readonly state: StoreClockState; readonly settings: AccountSettings }> => {
+  const [row] = await sql<Array<ClockRow & { settings: string }>>`
+    select (select value from engine_state where key = ${clockKey}) as clock,
+           (select value from engine_state where key = ${simulatedThroughKey}) as simulated_through,
+           (select value from engine_state where key = ${realClockFromKey}) as real_clock_from,
+           (select to_char(max(occurred_on), 'YYYY-MM-DD') from events where source <> 'history') as journal_day,
+           (select coalesce(json_object_agg(key, value), '{}')::text from settings) as settings`
+  return { state: stateOf(row), settings: settingsFrom(new Map(Object.entries(JSON.parse(row?.settings ?? "{}") as Record<string, string>))) }
 }
 
 /** What a change of the stored clock did: the state after it, or the store's day that refused it. */

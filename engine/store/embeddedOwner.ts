@@ -19,12 +19,14 @@
  * finish and then owns the directory; a lock whose pid is dead is taken over.
  */
 import type { PGlite } from "@electric-sql/pglite"
-import { PGLiteSocketHandler } from "@electric-sql/pglite-socket"
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createServer, type Socket } from "node:net"
 import { join } from "node:path"
 
 export const lockFileName = "billcycle.lock"
+
+/** The embedded database's directory when neither --db nor DATABASE_URL names one. */
+export const defaultEmbeddedDir = ".billcycle/db"
 
 /** What `billcycle.lock` says about the process that owns the directory. */
 export interface LockInfo {
@@ -343,6 +345,8 @@ export interface EmbeddedServer {
 
 /** Serves `pg` on a loopback port to any number of clients, one unit of work at a time. */
 export const serveEmbedded = async (pg: PGlite): Promise<EmbeddedServer> => {
+  // Loaded here, by the owner only: a guest or a server URL never needs it.
+  const { PGLiteSocketHandler } = await import("@electric-sql/pglite-socket")
   const queue = new SessionQueue(pg)
   const sockets = new Set<Socket>()
   let accepting = true

@@ -21,6 +21,30 @@ export const migrations: ReadonlyArray<Migration> = readdirSync(migrationsDir)
   .sort()
   .map((f) => ({ version: Number(f.slice(0, 4)), name: f.slice(5, -4), sql: readFileSync(migrationsDir + f, "utf8") }))
 
+/**
+ * Whether every migration is applied already and the session may write: one
+ * read, without the transaction and lock of `migrate` (which a store that is
+ * up to date, as it is on nearly every start, does not need). A version row
+ * is written in the transaction of its migration, so a row seen here is a
+ * migration committed. False when the store has no `schema_migrations` table
+ * yet (or its schema does not exist), and on a read-only database (a replica
+ * given as `--db`), which `migrate` then refuses as it always did.
+ */
+export const migrationsApplied = async (sql: Sql): Promise<boolean> => {
+  try {
+    const [row] = await sql<Array<{ read_only: string; versions: string | null }>>`
+      select current_setting('transaction_read_only') as read_only,
+             (select string_agg(version::text, ',') from schema_migrations) as versions`
+    if (row === undefined || row.read_only !== "off") return false
+    const done = new Set((row.versions ?? "").split(",").map(Number))
+    return migrations.every((m) => done.has(m.version))
+  } catch (e) {
+    // 42P01 undefined_table: a new store, which `migrate` sets up.
+    if ((e as { code?: unknown }).code === "42P01") return false
+    throw e
+  }
+}
+
 /** Applies the migrations not yet applied; returns the versions it applied. */
 export const migrate = async (sql: Sql): Promise<Array<number>> =>
   sql.begin(async (tx) => {

@@ -158,7 +158,8 @@ export const placeholderWarning = (settings: AccountSettings): string | undefine
   return `warning: ${still.map((k) => (k === "base-url" ? "base-url is unset (no pay or update-payment links)" : `${k} is still "${settingKeys[k]!.default}"`)).join(", ")}; buyers see ${still.length === 1 ? "it" : "them"} on invoices and emails (billcycle settings set ${still[0]} VALUE)`
 }
 
-const settingsFrom = (stored: ReadonlyMap<string, string>): AccountSettings => {
+/** The settings from the stored values (absent keys take their defaults). */
+export const settingsFrom = (stored: ReadonlyMap<string, string>): AccountSettings => {
   const out: Record<string, unknown> = {}
   for (const [key, spec] of Object.entries(settingKeys)) out[spec.field] = parseValue(spec.field, stored.get(key) ?? spec.default)
   return out as unknown as AccountSettings
