@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process"
 import { describe, expect, it } from "vitest"
+import { apiKeyTtlMs } from "../../../engine/api/index.ts"
 import { billcyclePath, repoRoot, runCli } from "../../cliRunner.ts"
 import { freshCliDatabase } from "../../storeHarness.ts"
 import { startServe } from "./serveProcess.ts"
@@ -47,6 +48,9 @@ describe("billcycle serve", () => {
     expect(listed.stdout).toContain("ana@example.com")
     const revoked = await runAsync(["api-keys", "revoke", "shop", "--db", db], env)
     expect(revoked.code).toBe(0)
+    // serve remembers a live key for at most apiKeyTtlMs (1 s; README): past that, the revoked key is refused.
+    // (The revoke used to take longer than that by itself; since commands start faster it does not.)
+    await new Promise((r) => setTimeout(r, apiKeyTtlMs + 100))
     expect((await fetch(`${url}/v1/contacts`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401)
     expect(await stop()).toBe(0)
   }, 240_000)
