@@ -48,12 +48,15 @@ const stateOf = (row: ClockRow | undefined): StoreClockState => ({
   realClockFrom: (row?.real_clock_from ?? undefined) as CalendarDate | undefined
 })
 
+/** The columns of a `ClockRow`: the stored clocks and the journal's last day. */
+const clockColumns = (sql: Sql | TransactionSql) => sql`
+  (select value from engine_state where key = ${clockKey}) as clock,
+  (select value from engine_state where key = ${simulatedThroughKey}) as simulated_through,
+  (select value from engine_state where key = ${realClockFromKey}) as real_clock_from,
+  (select to_char(max(occurred_on), 'YYYY-MM-DD') from events where source <> 'history') as journal_day`
+
 export const readStoreClock = async (sql: Sql | TransactionSql): Promise<StoreClockState> => {
-  const [row] = await sql<Array<ClockRow>>`
-    select (select value from engine_state where key = ${clockKey}) as clock,
-           (select value from engine_state where key = ${simulatedThroughKey}) as simulated_through,
-           (select value from engine_state where key = ${realClockFromKey}) as real_clock_from,
-           (select to_char(max(occurred_on), 'YYYY-MM-DD') from events where source <> 'history') as journal_day`
+  const [row] = await sql<Array<ClockRow>>`select ${clockColumns(sql)}`
   return stateOf(row)
 }
 
@@ -63,11 +66,7 @@ export const readStoreClock = async (sql: Sql | TransactionSql): Promise<StoreCl
  */
 export const readStoreClockAndSettings = async (sql: Sql | TransactionSql): Promise<{ readonly state: StoreClockState; readonly settings: AccountSettings }> => {
   const [row] = await sql<Array<ClockRow & { settings: string }>>`
-    select (select value from engine_state where key = ${clockKey}) as clock,
-           (select value from engine_state where key = ${simulatedThroughKey}) as simulated_through,
-           (select value from engine_state where key = ${realClockFromKey}) as real_clock_from,
-           (select to_char(max(occurred_on), 'YYYY-MM-DD') from events where source <> 'history') as journal_day,
-           (select coalesce(json_object_agg(key, value), '{}')::text from settings) as settings`
+    select ${clockColumns(sql)}, (select coalesce(json_object_agg(key, value), '{}')::text from settings) as settings`
   return { state: stateOf(row), settings: settingsFrom(new Map(Object.entries(JSON.parse(row?.settings ?? "{}") as Record<string, string>))) }
 }
 
