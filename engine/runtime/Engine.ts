@@ -30,6 +30,7 @@ import {
   recordSubscriptionFailure,
   resumeDuePaused,
   sendDueReminders,
+  serverAutovacuums,
   settleAttempts,
   unsettledLeaseOwners,
   vacuumHotTables
@@ -303,20 +304,25 @@ const deliver: TickStep = {
 }
 
 /**
- * The embedded database has no autovacuum: without this its indexes fill with dead entries
- * and its planner has no statistics, and every step slows down as the rows pile up.
+ * The embedded database has no autovacuum, and a server may have it switched off: without this
+ * their indexes fill with dead entries and their planners have no statistics, and every step
+ * slows down as the rows pile up. A server is asked once, when the first vacuum would be due.
  */
 const vacuum: TickStep = {
   name: "vacuum",
   run: (tick) =>
     Effect.gen(function*() {
-      if (tick.concurrent) return
       const s = tick.summary
       const changes = tick.state.addChanges(s.invoiced + s.charged + s.failed + s.retried + s.reminders + s.delivered + s.rules + s.overdue)
-      if (changes >= (tick.options.vacuumEvery ?? vacuumEvery)) {
-        yield* db(tick.state, "vacuuming the embedded database", () => vacuumHotTables(tick.sql))
-        tick.state.vacuumed()
+      if (changes < (tick.options.vacuumEvery ?? vacuumEvery)) return
+      if (tick.concurrent) {
+        if (tick.state.serverAutovacuums() === undefined) {
+          tick.state.setServerAutovacuums(yield* db(tick.state, "asking whether the server vacuums", () => serverAutovacuums(tick.sql)))
+        }
+        if (tick.state.serverAutovacuums() === true) return tick.state.vacuumed()
       }
+      yield* db(tick.state, "vacuuming the database", () => vacuumHotTables(tick.sql))
+      tick.state.vacuumed()
     })
 }
 

@@ -1,7 +1,7 @@
 /**
  * What an engine remembers between its ticks: the time spent per step (for
- * benchmarks) and the changes since the embedded database was last
- * vacuumed. A service, not module globals: each engine (a CLI run, the
+ * benchmarks), the changes since the database was last vacuumed, and
+ * whether a server vacuums by itself. A service, not module globals: each engine (a CLI run, the
  * demo, a test, a benchmark) has its own, made where its layer is built.
  */
 import { Context, Layer } from "effect"
@@ -19,13 +19,17 @@ export interface EngineStateService {
   readonly resetStepTimings: () => void
   /** Counts `changes` toward the next vacuum; returns the count since the last one. */
   readonly addChanges: (changes: number) => number
-  /** The embedded database was vacuumed: the count starts again. */
+  /** The database was vacuumed: the count starts again. */
   readonly vacuumed: () => void
+  /** Whether the server vacuums by itself (autovacuum on), once asked; `undefined` before. */
+  readonly serverAutovacuums: () => boolean | undefined
+  readonly setServerAutovacuums: (on: boolean) => void
 }
 
 export const makeEngineState = (): EngineStateService => {
   const timings = new Map<string, StepTiming>()
   let changesSinceVacuum = 0
+  let autovacuums: boolean | undefined
   return {
     recordStep: (step, ms) => {
       const entry = timings.get(step) ?? { calls: 0, ms: 0 }
@@ -36,6 +40,10 @@ export const makeEngineState = (): EngineStateService => {
     addChanges: (changes) => (changesSinceVacuum += changes),
     vacuumed: () => {
       changesSinceVacuum = 0
+    },
+    serverAutovacuums: () => autovacuums,
+    setServerAutovacuums: (on) => {
+      autovacuums = on
     }
   }
 }

@@ -209,7 +209,7 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
   const drafts = await draftInvoices(tx, due.map((d) => ({ subscriptionId: d.id, periodStart: d.next_billing_date, index: d.periods_billed })), { withoutCodeDiscount: paid !== undefined })
   let extraDiscount = paid?.extraDiscount ?? 0
 
-  const invoiceRows = due.map((d, i) => {
+  const invoiceRows = due.map((d) => {
     const schedule = new BillingSchedule(d.start_date as CalendarDate, { unit: d.frequency_unit, count: d.frequency_count })
     const periodStart = d.next_billing_date as CalendarDate
     const periodEnd = schedule.nextAfter(periodStart)
@@ -222,8 +222,6 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
     const dueDate = d.collection_method === "invoice" ? addDays(today, paymentTermsDays[d.payment_terms ?? "due-on-receipt"]) : today
     return {
       d,
-      // Numbered at the end of the transaction (below): a placeholder unique to this batch row until then.
-      number: `pending:${ctx.owner}:${d.id}:${d.periods_billed}:${i}`,
       periodStart,
       periodEnd,
       dueDate,
@@ -237,47 +235,16 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
     }
   })
 
-  const inserted = await tx<Array<{ id: number; subscription_id: number }>>`
-    insert into invoices (number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
-                          subtotal, discount, tax, fees, total, collection_method, status, language, locale)
-    select n, s, pi, ps, pe, ${today}::date, dd, cur, st, di, tx, 0, tot, cm, 'open', lang, loc from unnest(
-      ${invoiceRows.map((r) => r.number)}::text[], ${invoiceRows.map((r) => r.d.id)}::int8[],
-      ${invoiceRows.map((r) => r.d.periods_billed)}::int[], ${invoiceRows.map((r) => r.periodStart)}::date[],
-      ${invoiceRows.map((r) => r.periodEnd)}::date[], ${invoiceRows.map((r) => r.dueDate)}::date[],
-      ${invoiceRows.map((r) => r.d.currency)}::text[], ${invoiceRows.map((r) => r.subtotal)}::int8[],
-      ${invoiceRows.map((r) => r.discount)}::int8[], ${invoiceRows.map((r) => r.tax)}::int8[],
-      ${invoiceRows.map((r) => r.total)}::int8[], ${invoiceRows.map((r) => r.d.collection_method)}::text[],
-      ${invoiceRows.map((r) => r.language)}::text[], ${invoiceRows.map((r) => r.locale)}::text[]
-    ) as u(n, s, pi, ps, pe, dd, cur, st, di, tx, tot, cm, lang, loc)
-    returning id, subscription_id`
   if (paid !== undefined && (extraDiscount !== 0 || invoiceRows.reduce((sum, r) => sum + r.total, 0) !== paid.amount)) {
     throw new Error(`a checkout's payment of ${paid.amount} does not pay its first invoices (${invoiceRows.map((r) => r.total).join(" + ")}); nothing was written`)
   }
-  ctx.failpoint("after-invoice-insert")
-  const invoiceIdBySub = new Map(inserted.map((r) => [r.subscription_id, r.id]))
-
-  const il = { inv: [] as Array<number>, no: [] as Array<number>, name: [] as Array<string>, qty: [] as Array<number>, price: [] as Array<number>, ud: [] as Array<number>, rate: [] as Array<number | null>, amount: [] as Array<number>, tax: [] as Array<number>, one: [] as Array<boolean> }
-  for (const r of invoiceRows) {
-    const invoiceId = invoiceIdBySub.get(r.d.id)!
-    r.amounts.forEach(({ line, a }, idx) => {
-      il.inv.push(invoiceId)
-      il.no.push(idx + 1)
-      il.name.push(line.name)
-      il.qty.push(line.quantity)
-      il.price.push(line.unit_price)
-      il.ud.push(a.unitDiscount)
-      il.rate.push(line.tax_rate_ppm)
-      il.amount.push(a.net)
-      il.tax.push(a.tax)
-      il.one.push(line.one_time)
-    })
-  }
-  if (il.inv.length > 0) {
-    await tx`
-      insert into invoice_lines (invoice_id, line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax, one_time)
-      select * from unnest(${il.inv}::int8[], ${il.no}::int[], ${il.name}::text[], ${il.qty}::int[], ${il.price}::int8[],
-        ${il.ud}::int8[], ${il.rate}::int[], ${il.amount}::int8[], ${il.tax}::int8[], ${il.one.map((b) => (b ? "t" : "f"))}::text[]::bool[])`
-  }
+  // The invoices' ids come first, from their identity sequence: the subscriptions' next dates, the
+  // journal and the messages are written with them before the invoices themselves, so the numbering
+  // lock (below) is held only while the invoices, their lines and their charges are inserted, and to
+  // the commit. Concurrent engines serialise on that last part, not on the whole batch.
+  const invoiceIds = (await tx<Array<{ id: number }>>`
+    select nextval(pg_get_serial_sequence('invoices', 'id'))::int8 as id from generate_series(1, ${invoiceRows.length}) order by id`).map((r) => r.id)
+  const invoiceIdBySub = new Map(invoiceRows.map((r, i) => [r.d.id, invoiceIds[i]!]))
 
   await tx`
     update subscriptions s set next_billing_date = u.nbd, periods_billed = s.periods_billed + 1, updated_at = now()
@@ -308,6 +275,49 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
   await writeJournal(tx, events)
   await enqueueMessages(tx, messages)
 
+  // Gapless numbering, at insert: the sequence row is locked from here to the commit; a rollback
+  // returns the numbers.
+  const numbers = await takeInvoiceNumbers(tx, invoiceRows.length)
+  ctx.failpoint("after-numbering")
+  const numberByInvoice = new Map(invoiceRows.map((r, i) => [invoiceIdBySub.get(r.d.id)!, numbers[i]!]))
+  await tx`
+    insert into invoices (id, number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
+                          subtotal, discount, tax, fees, total, collection_method, status, language, locale)
+    overriding system value
+    select id, n, s, pi, ps, pe, ${today}::date, dd, cur, st, di, tx, 0, tot, cm, 'open', lang, loc from unnest(
+      ${invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[], ${numbers}::text[], ${invoiceRows.map((r) => r.d.id)}::int8[],
+      ${invoiceRows.map((r) => r.d.periods_billed)}::int[], ${invoiceRows.map((r) => r.periodStart)}::date[],
+      ${invoiceRows.map((r) => r.periodEnd)}::date[], ${invoiceRows.map((r) => r.dueDate)}::date[],
+      ${invoiceRows.map((r) => r.d.currency)}::text[], ${invoiceRows.map((r) => r.subtotal)}::int8[],
+      ${invoiceRows.map((r) => r.discount)}::int8[], ${invoiceRows.map((r) => r.tax)}::int8[],
+      ${invoiceRows.map((r) => r.total)}::int8[], ${invoiceRows.map((r) => r.d.collection_method)}::text[],
+      ${invoiceRows.map((r) => r.language)}::text[], ${invoiceRows.map((r) => r.locale)}::text[]
+    ) as u(id, n, s, pi, ps, pe, dd, cur, st, di, tx, tot, cm, lang, loc)`
+  ctx.failpoint("after-invoice-insert")
+
+  const il = { inv: [] as Array<number>, no: [] as Array<number>, name: [] as Array<string>, qty: [] as Array<number>, price: [] as Array<number>, ud: [] as Array<number>, rate: [] as Array<number | null>, amount: [] as Array<number>, tax: [] as Array<number>, one: [] as Array<boolean> }
+  for (const r of invoiceRows) {
+    const invoiceId = invoiceIdBySub.get(r.d.id)!
+    r.amounts.forEach(({ line, a }, idx) => {
+      il.inv.push(invoiceId)
+      il.no.push(idx + 1)
+      il.name.push(line.name)
+      il.qty.push(line.quantity)
+      il.price.push(line.unit_price)
+      il.ud.push(a.unitDiscount)
+      il.rate.push(line.tax_rate_ppm)
+      il.amount.push(a.net)
+      il.tax.push(a.tax)
+      il.one.push(line.one_time)
+    })
+  }
+  if (il.inv.length > 0) {
+    await tx`
+      insert into invoice_lines (invoice_id, line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax, one_time)
+      select * from unnest(${il.inv}::int8[], ${il.no}::int[], ${il.name}::text[], ${il.qty}::int[], ${il.price}::int8[],
+        ${il.ud}::int8[], ${il.rate}::int[], ${il.amount}::int8[], ${il.tax}::int8[], ${il.one.map((b) => (b ? "t" : "f"))}::text[]::bool[])`
+  }
+
   let charges: Array<PendingCharge> = []
   if (toCharge.length > 0) {
     const attempts = await tx<Array<{ id: number; invoice_id: number; idempotency_key: string; amount: number; currency: string; payment_method: string | null }>>`
@@ -328,19 +338,10 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
       amount: a.amount,
       currency: a.currency,
       paymentMethod: a.payment_method,
-      reference: byInvoice.get(a.invoice_id)!.number
+      reference: numberByInvoice.get(a.invoice_id)!
     }))
   }
   ctx.failpoint("before-billing-commit")
-  // Gapless numbering: the sequence row is locked from here to the commit only, so concurrent
-  // engines serialise on this last step rather than on the whole batch; a rollback returns the numbers.
-  const numbers = await takeInvoiceNumbers(tx, invoiceRows.length)
-  ctx.failpoint("after-numbering")
-  await tx`
-    update invoices i set number = u.num from unnest(${invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[], ${numbers}::text[]) as u(id, num)
-    where i.id = u.id`
-  const numberByInvoice = new Map(invoiceRows.map((r, i) => [invoiceIdBySub.get(r.d.id)!, numbers[i]!]))
-  charges = charges.map((c) => ({ ...c, reference: numberByInvoice.get(c.invoiceId)! }))
   if (paid !== undefined) {
     if (paid.awaiting !== true) await payInvoicesAtCheckout(tx, ctx, invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!), undefined, paid)
   } else if (free.length > 0) {

@@ -19,8 +19,8 @@ afterAll(async () => {
   await t.close()
 })
 
-const tickWith = (state: ReturnType<typeof makeEngineState>, date: string) =>
-  Effect.runPromise(runTick({ batch: 100 }).pipe(Effect.provide(Layer.mergeAll(
+const tickWith = (state: ReturnType<typeof makeEngineState>, date: string, vacuumEvery?: number) =>
+  Effect.runPromise(runTick({ batch: 100, vacuumEvery }).pipe(Effect.provide(Layer.mergeAll(
     t.layer, BusinessClock.fixed(dayTime(date as CalendarDate)), TickHooks.none, Gateway.simulated.pipe(Layer.provide(t.layer)), Layer.succeed(EngineState, state)
   ))))
 
@@ -45,6 +45,23 @@ describe(`engine state is a service (${backend})`, () => {
     expect(state.addChanges(4)).toBe(7)
     state.vacuumed()
     expect(state.addChanges(1)).toBe(1)
+  })
+
+  it("vacuums the hot tables once enough changed, unless the server vacuums by itself (autovacuum on)", async () => {
+    await createSubscription(t.db.sql, { start: "2026-06-03" })
+    const state = makeEngineState()
+    const lastVacuum = async () => (await t.db.sql<Array<{ at: Date | null }>>`
+      select last_vacuum as at from pg_stat_user_tables where relname = 'subscriptions' and schemaname = current_schema()`)[0]?.at ?? null
+    const before = await lastVacuum()
+    const summary = await tickWith(state, "2026-06-03", 1)
+    expect(summary.invoiced).toBeGreaterThanOrEqual(1)
+    // The embedded database never vacuums by itself; a server does when its autovacuum is on.
+    const [setting] = await t.db.sql<Array<{ on: boolean }>>`select current_setting('autovacuum') = 'on' as on`
+    const selfVacuuming = backend !== "embedded" && setting!.on
+    expect(state.stepTimings().get("vacuuming the database")?.calls).toBe(selfVacuuming ? undefined : 1)
+    expect(state.serverAutovacuums()).toBe(backend === "embedded" ? undefined : setting!.on)
+    if (!selfVacuuming) expect(await lastVacuum()).not.toEqual(before)
+    expect(state.addChanges(0)).toBe(0)
   })
 
   it("a tick's steps, in order: settle (charges, then checkout payments), lifecycle before billing, billing, retries, dunning, rules; then delivery and vacuum", () => {
