@@ -130,8 +130,8 @@ try {
       await tx`insert into rpt_fx select * from unnest(${rates.map((r) => r.currency)}::text[], ${rates.map((r) => r.k)}::int[], ${rates.map((r) => r.rate)}::float8[])`
       await tx`insert into rpt_months select k, to_char(date '0001-01-01' + make_interval(years => k / 12 - 1, months => k % 12), 'YYYY-MM') from generate_series(${firstK}::int, ${monthIndex(to)}::int) k`
       // The fact tables of every subscription and customer, then the reports from them: what a copy's rebuild and a report do.
-      for (const statement of [...factTableStatements(true), ...subscriptionStatements(), ...customerStatements({ into: "f" }), ...reportStatements(true)]) await tx.unsafe(statement)
-      const result = await tx.unsafe(monthlyTotalsSql)
+      for (const statement of [...factTableStatements(true), ...subscriptionStatements(), ...customerStatements({ into: "f" }), ...reportStatements(true, [...new Set(["USD", ...currencies])].sort())]) await tx.unsafe(statement)
+      const result = await tx.unsafe(monthlyTotalsSql([...new Set(["USD", ...currencies])].sort()))
       await tx.unsafe(cohortSql)
       await tx.unsafe(cohortSizesSql)
       // The temp tables and views go, so that the next round starts clean.

@@ -118,9 +118,9 @@ const hasFacts = async (db: DuckDBConnection) =>
 const refreshFacts = async (db: DuckDBConnection) => {
   await db.run(`create or replace temp table chg_cust as
     select contact_id as id from f_delta where subscription_id in (select id from chg_sub)
-    union select contact_id from subscriptions where id in (select id from chg_sub)`)
+    union select contact_id from chg_subscriptions`)
   for (const t of factTables.filter((t) => t.key === "subscription_id")) await db.run(`delete from ${t.name} where subscription_id in (select id from chg_sub)`)
-  for (const statement of subscriptionStatements("chg_sub")) await db.run(statement)
+  for (const statement of subscriptionStatements({ prefix: "chg_" })) await db.run(statement)
   for (const t of factTables.filter((t) => t.key === "contact_id")) await db.run(`delete from ${t.name} where contact_id in (select id from chg_cust)`)
   for (const statement of customerStatements({ into: "f", only: "chg_cust" })) await db.run(statement)
 }
@@ -181,8 +181,12 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
             : t.name === "subscriptions" ? `delete from subscriptions where id in (select id from chg_sub)`
             : `delete from ${t.name} where subscription_id in (select id from chg_sub)`)
         }
-        await copyTables(tx, db, snapshotTables.map((t) => ({ name: t.name, select: restricted(t.name, t.select, subList, contactList) })))
+        // Into tables of their own first: the fact tables are derived from them, without reading the whole store's copy.
+        for (const t of snapshotTables) await db.run(`create or replace temp table chg_${t.name} (${t.ddl})`)
+        await copyTables(tx, db, snapshotTables.map((t) => ({ name: `chg_${t.name}`, select: restricted(t.name, t.select, subList, contactList) })))
+        for (const t of snapshotTables) await db.run(`insert into ${t.name} select * from chg_${t.name}`)
         if (subs.length > 0) await refreshFacts(db)
+        for (const t of snapshotTables) await db.run(`drop table chg_${t.name}`)
       }
       // Events up to high_id are final once every transaction running when it was read has ended; with none
       // running now, every event up to this snapshot's highest is final already.

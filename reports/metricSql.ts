@@ -71,26 +71,27 @@ export const workTables = ["d_delta", "d_status", "d_sub", "d_cmv", "d_cday"] as
 
 /**
  * Subscription facts (`f_status`, `f_delta`) of every subscription, or only
- * of those whose ids are in the table `only` (column `id`): a rebuild and a
- * refresh run these same statements; a refresh deletes the subscriptions'
- * old rows first.
+ * of those a refresh has just copied into tables named with `only.prefix`
+ * (`chg_subscriptions`, `chg_item_versions`, …): a rebuild and a refresh run
+ * these same statements; a refresh deletes the subscriptions' old rows first.
  */
-export const subscriptionStatements = (only?: string): ReadonlyArray<string> => {
-  const restrict = (column: string) => (only === undefined ? "" : ` where ${column} in (select id from ${only})`)
+export const subscriptionStatements = (only?: { readonly prefix: string }): ReadonlyArray<string> => {
+  // A refresh has just copied the subscriptions' rows into small tables of their own (`chg_subscriptions`, …).
+  const t = (name: string) => (only === undefined ? name : `${only.prefix}${name}`)
   return [
     `create temp table d_sub as
      select s.id as subscription_id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count
-     from subscriptions s${restrict("s.id")}`,
+     from ${t("subscriptions")} s`,
     // Amount per billing period of each item version that comes into force (versionsTakingForceSql: the invoice's rule): recurring lines net of unit discounts (rounded per line
     // as billed: lineNetSql, pricing's twin), no tax; dv is its change from the version before, so that a running sum gives the amount in force.
     `create temp view d_version as
      select subscription_id, day, version, amount,
             amount - coalesce(lag(amount) over (partition by subscription_id order by day, version), 0) as dv
      from (select v.subscription_id, cast(v.effective_from - date '1970-01-01' as integer) as day, v.version, coalesce(l.amount, 0) as amount
-           from (${versionsTakingForceSql(`(select subscription_id, version, effective_from from item_versions${restrict("subscription_id")}) iv`)}) v
+           from (${versionsTakingForceSql(`(select subscription_id, version, effective_from from ${t("item_versions")}) iv`)}) v
            left join (select subscription_id, version,
                              sum(case when one_time then 0 else ${lineNet} end) as amount
-                      from line_items${restrict("subscription_id")} group by subscription_id, version) l
+                      from ${t("line_items")} group by subscription_id, version) l
              on l.subscription_id = v.subscription_id and l.version = v.version) x`,
     // Status changes, each beside the status before it (null for a subscription's first), as codes too, a mark
     // where a run of delinquency starts, and the status the subscription opened the change's month with.
@@ -101,7 +102,7 @@ export const subscriptionStatements = (only?: string): ReadonlyArray<string> => 
      from (select h.subscription_id, s.currency, cast(h.effective_on - date '1970-01-01' as integer) as day, ${monthOf("cast(h.effective_on - date '1970-01-01' as integer)")} as k,
                   h.id as ord, h.to_status as status,
                   lag(h.to_status) over (partition by h.subscription_id order by h.effective_on, h.id) as prev
-           from status_history h join d_sub s on s.subscription_id = h.subscription_id) x`,
+           from ${t("status_history")} h join d_sub s on s.subscription_id = h.subscription_id) x`,
     // Change points: statuses, versions, and the 30th day of each run of delinquency.
     `create temp view d_tl as
      select subscription_id, day, 0 as src, ord, run_start, code, prev_code, cast(0 as bigint) as dv from d_status
@@ -209,8 +210,8 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
  * the report converts currencies (`live`), and the rows the report reads: persisted customer rows of its
  * currencies, but for those customers, plus theirs.
  */
-export const reportStatements = (live: boolean): ReadonlyArray<string> => {
-  const own = `scope in (select currency from rpt_fx) and not (multi and ${live ? "1 = 1" : "1 = 0"})`
+export const reportStatements = (live: boolean, currencies: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const own = `scope in (${currencyList(currencies)})${live ? " and not multi" : ""}`
   return [
     `create temp table q_rate as select currency, k, rate from rpt_fx union all select '*', k, cast(1 as float8) from rpt_months`,
     ...["q_cmv", "q_cmonth", "q_cohort"].map((q) => `create temp table ${q} as select * from f_${q.slice(2)} where 1 = 0`),
@@ -227,9 +228,12 @@ export const reportStatements = (live: boolean): ReadonlyArray<string> => {
 export const reportViews = ["u_cmv", "u_cmonth", "u_cohort"] as const
 export const reportTables = ["q_cmv", "q_cmonth", "q_cohort", "q_rate", "rpt_fx", "rpt_months"] as const
 
+/** The report's currencies as an SQL list (ISO codes, checked by rateTable's caller; quoted all the same). */
+const currencyList = (currencies: ReadonlyArray<string>) => currencies.map((c) => `'${c.replaceAll("'", "''")}'`).join(", ")
+
 /** Per-month totals in minor units of the report currency, one row per month of `rpt_months`. */
-export const monthlyTotalsSql = `
-  with n as (select scope as currency, k, sum(d) as d from f_cmonth where scope in (select currency from rpt_fx) group by scope, k),
+export const monthlyTotalsSql = (currencies: ReadonlyArray<string>) => `
+  with n as (select scope as currency, k, sum(d) as d from f_cmonth where scope in (${currencyList(currencies)}) group by scope, k),
   bal as (
     select f.currency, f.k, f.rate,
            sum(coalesce(n.d, 0)) over (partition by f.currency order by f.k rows between unbounded preceding and current row) as bal
@@ -245,9 +249,9 @@ export const monthlyTotalsSql = `
     from bal2 group by k),
   -- Movements grouped by month, currency and kind, then converted at the month's rate.
   mv0 as (
-    select x.k, x.kind, sum(x.d) * r.rate as d
-    from u_cmv x join q_rate r on r.currency = x.scope and r.k = x.k
-    group by x.k, x.scope, x.kind, r.rate),
+    select x.k, x.kind, x.d * r.rate as d
+    from (select k, scope, kind, sum(d) as d from u_cmv group by k, scope, kind) x
+    join q_rate r on r.currency = x.scope and r.k = x.k),
   mv as (
     select k,
            sum(case when kind = 'new' then d else 0 end) as new_mrr,
@@ -277,13 +281,13 @@ export const monthlyTotalsSql = `
                - case when prev is null or prev in ('canceled', 'expired') then 0 else 1 end) as dlive,
            -- The cancellation rate's denominator: subscriptions started and not ended (not scheduled).
            sum(case when status in ${startedLive} then 1 else 0 end - case when prev in ${startedLive} then 1 else 0 end) as dstarted
-    from f_status where currency in (select currency from rpt_fx)
+    from f_status where currency in (${currencyList(currencies)})
     group by k),
   -- Its numerator: the month's cancellations of subscriptions live at its start (the status before the month's first change).
   cl as (
     select k, count(distinct subscription_id) as canceled
     from f_status
-    where status = 'canceled' and opening in ${startedLive} and currency in (select currency from rpt_fx)
+    where status = 'canceled' and opening in ${startedLive} and currency in (${currencyList(currencies)})
     group by k)
   select m.k, m.month, money.mrr_start, money.mrr_end, money.fx_adjustment,
          coalesce(mv.new_mrr, 0) as new_mrr, coalesce(mv.expansion, 0) as expansion, coalesce(mv.contraction, 0) as contraction,

@@ -119,8 +119,8 @@ export const computeReports = async (db: DuckDBConnection, options: ReportOption
   })
   await writeParameters(db, rates, firstK, toK)
   // A customer in several currencies is classified with the rates when the report converts currencies.
-  for (const statement of reportStatements(currencies.length > 1)) await db.run(statement)
-  const totals = await read(db, monthlyTotalsSql)
+  for (const statement of reportStatements(currencies.length > 1, currencies)) await db.run(statement)
+  const totals = await read(db, monthlyTotalsSql(currencies))
   const cohortCells = await read(db, cohortSql)
   const cohortSizes = await read(db, cohortSizesSql)
   const details = options.details === true ? await readDetails(db, fromK, toK) : noDetails
