@@ -56,8 +56,9 @@ export const factTables: ReadonlyArray<{ readonly name: string; readonly ddl: st
   { name: "f_status", key: "subscription_id", ddl: "subscription_id bigint, currency varchar, day integer, k integer, ord bigint, status varchar, prev varchar, opening varchar" },
   { name: "f_delta", key: "subscription_id", ddl: "subscription_id bigint, contact_id bigint, currency varchar, day integer, k integer, d float8, dpos integer, dpaused integer" },
   { name: "f_multi", key: "contact_id", ddl: "contact_id bigint" },
-  { name: "f_cmv", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, day integer, k integer, d float8, kind varchar" },
-  { name: "f_cmonth", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, k integer, cohort integer, d float8, npos bigint, npaused bigint, prev_npos bigint, prev_npaused bigint" },
+  { name: "f_sensitive", key: "contact_id", ddl: "contact_id bigint" },
+  { name: "f_cmv", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, day integer, k integer, currency varchar, d float8, kind varchar" },
+  { name: "f_cmonth", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, k integer, cohort integer, currency varchar, d float8, total float8, npos bigint, npaused bigint, prev_npos bigint, prev_npaused bigint, counted integer" },
   { name: "f_cohort", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, cohort integer" }
 ]
 
@@ -67,7 +68,7 @@ export const factTableStatements = (temp: boolean): ReadonlyArray<string> =>
 
 /** The working tables and views of `subscriptionStatements` and `customerStatements`, to drop after them (views first). */
 export const workViews = ["d_tl", "d_version"] as const
-export const workTables = ["d_delta", "d_status", "d_sub", "d_cmv", "d_cday"] as const
+export const workTables = ["d_delta", "d_status", "d_sub", "d_cmpart", "d_cmv", "d_cday", "d_cpart"] as const
 
 /**
  * Subscription facts (`f_status`, `f_delta`) of every subscription, or only
@@ -149,39 +150,53 @@ export const subscriptionStatements = (only?: { readonly prefix: string }): Read
 
 /**
  * Customer facts from `f_delta`: customer-days netting all of a day's changes, classified, the month ends, the
- * cohort. Persisted (`into: "f"`): per customer and currency, unconverted, of every customer or of those in the
- * table `only` (column `id`). At report time (`into: "q"`): the customers of `f_multi` in all their currencies at
- * once (scope `*`), converted at the rate of the day's month (`rpt_fx`), as the report converts everything.
+ * cohort. Persisted (`into: "f"`), unconverted, of every customer or of those in the table `only` (column `id`):
+ * per customer and currency (`scope` the currency), and for a customer in several currencies also across them
+ * (`scope` `*`), each row split into its currencies' parts (`currency`, `d`), which a report converts at the
+ * month's rate after grouping. Across currencies, whether a day is an expansion or a contraction (and a month's
+ * change below 0) can depend on the rates when its currencies moved in opposite directions: such customers are
+ * listed in `f_sensitive`, and a report that converts currencies classifies them again (`into: "q"`), the same
+ * statements over a handful of customers, converted at the rate of the day's month (`rpt_fx`).
  */
 export const customerStatements = (options: { readonly into: "f" | "q"; readonly only?: string; readonly live?: boolean }): ReadonlyArray<string> => {
   const live = options.into === "q"
-  const cday = live
-    ? `select x.contact_id, '*' as scope, x.day, x.k, sum(x.d * f.rate) as d, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
+  const only = (column: string) => (options.only === undefined ? "" : ` and ${column} in (select id from ${options.only})`)
+  // Each customer-day's parts: the changes of its subscriptions in one currency (raw: unconverted, for the test that a day changed at all).
+  const parts = live
+    ? `select x.contact_id, '*' as scope, '*' as currency, x.day, x.k, sum(x.d * f.rate) as d, sum(x.d) as raw, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
        from f_delta x join rpt_fx f on f.currency = x.currency and f.k = x.k
-       where x.contact_id in (select contact_id from f_multi) and ${options.live === true ? "1 = 1" : "1 = 0"}
-       group by x.contact_id, x.day, x.k
-       having sum(x.d) <> 0 or sum(x.dpos) <> 0 or sum(x.dpaused) <> 0`
-    : `select x.contact_id, x.currency as scope, x.day, x.k, sum(x.d) as d, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
-       from f_delta x${options.only === undefined ? "" : ` where x.contact_id in (select id from ${options.only})`}
+       where x.contact_id in (select contact_id from f_sensitive) and ${options.live === true ? "1 = 1" : "1 = 0"}
+       group by x.contact_id, x.day, x.k`
+    : `select x.contact_id, x.currency as scope, x.currency, x.day, x.k, sum(x.d) as d, sum(x.d) as raw, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
+       from f_delta x where 1 = 1${only("x.contact_id")}
        group by x.contact_id, x.currency, x.day, x.k
-       having sum(x.d) <> 0 or sum(x.dpos) <> 0 or sum(x.dpaused) <> 0`
+       union all
+       select x.contact_id, '*', x.currency, x.day, x.k, sum(x.d), sum(x.d), sum(x.dpos), sum(x.dpaused)
+       from f_delta x where x.contact_id in (select contact_id from f_multi)${only("x.contact_id")}
+       group by x.contact_id, x.currency, x.day, x.k`
   const multi = live ? "true" : "(x.contact_id in (select contact_id from f_multi))"
   return [
     ...(live ? [] : [`insert into f_multi
-       select contact_id from f_delta${options.only === undefined ? "" : ` where contact_id in (select id from ${options.only})`}
+       select contact_id from f_delta where 1 = 1${only("contact_id")}
        group by contact_id having min(currency) <> max(currency)`]),
-    `create temp table d_cday as ${cday}`,
+    `create temp table d_cpart as ${parts}`,
+    // Customer-days, netting all of a day's changes; mixed: its currencies moved in opposite directions.
+    `create temp table d_cday as
+     select contact_id, scope, day, k, sum(d) as d, sum(dpos) as dpos, sum(dpaused) as dpaused,
+            case when max(d) > 0 and min(d) < 0 then 1 else 0 end as mixed
+     from d_cpart group by contact_id, scope, day, k
+     having sum(raw) <> 0 or sum(dpos) <> 0 or sum(dpaused) <> 0`,
     // Classified movements per customer-day; the last change of each month carries the month-end state.
     `create temp table d_cmv as
      with a as (
-       select contact_id, scope, day, k, d, dpos, dpaused,
+       select contact_id, scope, day, k, d, dpos, dpaused, mixed,
               sum(dpos) over o as npos, sum(dpaused) over o as npaused, sum(d) over o as cum_d,
               lead(k) over o as next_k,
               -- The first day with more subscriptions above 0 (positive dpos) is the first day above 0: before it every dpos is 0.
               min(case when dpos > 0 then day end) over (partition by contact_id, scope order by day rows between unbounded preceding and unbounded following) as first_day
        from d_cday
        window o as (partition by contact_id, scope order by day rows between unbounded preceding and current row))
-     select x.contact_id, x.scope, ${multi} as multi, x.day, x.k, x.d, x.npos, x.npaused, x.first_day, x.cum_d, x.next_k,
+     select x.contact_id, x.scope, ${multi} as multi, x.day, x.k, x.d, x.mixed, x.npos, x.npaused, x.first_day, x.cum_d, x.next_k,
             -- From 0 to above 0: the first time new; with a subscription paused at the end of the day before, the resume
             -- mirrors the pause's contraction as an expansion; any other return (after churn) a reactivation.
             case when x.npos - x.dpos = 0 and x.npos > 0 then case when x.day = x.first_day then 'new' when x.npaused - x.dpaused > 0 then 'expansion' else 'reactivation' end
@@ -189,37 +204,60 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
                  when x.npos > 0 and x.d > 0.000001 then 'expansion'
                  when x.npos > 0 and x.d < -0.000001 then 'contraction' end as kind
      from a x`,
-    `insert into ${options.into}_cmv select contact_id, scope, multi, day, k, d, kind from d_cmv where kind is not null`,
-    // Each customer's state at the end of every month it changed, beside its state before; d is the month's change.
+    `insert into ${options.into}_cmv
+     select x.contact_id, x.scope, x.multi, x.day, x.k, p.currency, p.d, x.kind
+     from d_cmv x join d_cpart p on p.contact_id = x.contact_id and p.scope = x.scope and p.day = x.day
+     where x.kind is not null`,
+    // A month's change in each currency (of the days kept).
+    `create temp table d_cmpart as
+     select p.contact_id, p.scope, p.currency, p.k, sum(p.d) as d
+     from d_cpart p join d_cday c on c.contact_id = p.contact_id and c.scope = p.scope and c.day = p.day
+     group by p.contact_id, p.scope, p.currency, p.k`,
+    // Each customer's state at the end of every month it changed, beside its state before; total is the month's
+    // change, d its part in the row's currency (counted: the one row of the month that counts the customer).
     `insert into ${options.into}_cmonth
-     select contact_id, scope, multi, k, ${monthOf("first_day")}, cum_d - coalesce(lag(cum_d) over o, 0) as d, npos, npaused,
-            coalesce(lag(npos) over o, 0) as prev_npos,
-            coalesce(lag(npaused) over o, 0) as prev_npaused
-     from d_cmv
-     where next_k is null or next_k <> k
-     window o as (partition by contact_id, scope order by k)`,
+     with e as (
+       select contact_id, scope, multi, k, first_day, cum_d - coalesce(lag(cum_d) over o, 0) as total, npos, npaused,
+              coalesce(lag(npos) over o, 0) as prev_npos,
+              coalesce(lag(npaused) over o, 0) as prev_npaused
+       from d_cmv
+       where next_k is null or next_k <> k
+       window o as (partition by contact_id, scope order by k))
+     select e.contact_id, e.scope, e.multi, e.k, ${monthOf("e.first_day")}, m.currency,
+            case when m.currency = e.scope or m.currency = '*' then e.total else m.d end, e.total,
+            e.npos, e.npaused, e.prev_npos, e.prev_npaused,
+            case when row_number() over (partition by e.contact_id, e.scope, e.k order by m.currency) = 1 then 1 else 0 end
+     from e join d_cmpart m on m.contact_id = e.contact_id and m.scope = e.scope and m.k = e.k`,
     `insert into ${options.into}_cohort
      select contact_id, scope, multi, ${monthOf("first_day")} from d_cmv where day = first_day`,
-    `drop table d_cmv`, `drop table d_cday`
+    ...(live ? [] : [`insert into f_sensitive
+       select contact_id from d_cmv where scope = '*' and mixed = 1
+       union
+       select contact_id from d_cmpart where scope = '*' group by contact_id, k having max(d) > 0 and min(d) < 0`]),
+    `drop table d_cmpart`, `drop table d_cmv`, `drop table d_cday`, `drop table d_cpart`
   ]
 }
 
 /**
- * Before a report reads the facts (`reportTotalsSql`, `cohortSql`, `detailsSql`): the rates (`rpt_fx` and 1 for
- * the customers converted at report time), the customers in several currencies classified with the rates when
- * the report converts currencies (`live`), and the rows the report reads: persisted customer rows of its
- * currencies, but for those customers, plus theirs.
+ * Before a report reads the facts (`monthlyTotalsSql`, `cohortSql`, `detailsSql`): the rates (`rpt_fx`, and 1 for
+ * rows converted already), the customers whose classification depends on the rates classified with them when
+ * the report converts currencies (`live`), and the rows the report reads: without conversion, each customer in
+ * the report currency; with it, each customer in its one currency, or across its currencies.
  */
 export const reportStatements = (live: boolean, currencies: ReadonlyArray<string>): ReadonlyArray<string> => {
-  const own = `scope in (${currencyList(currencies)})${live ? " and not multi" : ""}`
+  const own = live
+    ? `((scope in (${currencyList(currencies)}) and not multi) or (scope = '*' and contact_id not in (select contact_id from f_sensitive)))`
+    : `scope in (${currencyList(currencies)})`
   return [
     `create temp table q_rate as select currency, k, rate from rpt_fx union all select '*', k, cast(1 as float8) from rpt_months`,
     ...["q_cmv", "q_cmonth", "q_cohort"].map((q) => `create temp table ${q} as select * from f_${q.slice(2)} where 1 = 0`),
     ...customerStatements({ into: "q", live }),
-    `create temp view u_cmv as select contact_id, scope, day, k, d, kind from f_cmv where ${own} union all select contact_id, scope, day, k, d, kind from q_cmv`,
+    `create temp view u_cmv as
+     select contact_id, day, k, currency, d, kind from f_cmv where ${own}
+     union all select contact_id, day, k, currency, d, kind from q_cmv`,
     `create temp view u_cmonth as
-     select scope, k, cohort, d, npos, npaused, prev_npos, prev_npaused from f_cmonth where ${own}
-     union all select scope, k, cohort, d, npos, npaused, prev_npos, prev_npaused from q_cmonth`,
+     select k, cohort, currency, d, total, npos, npaused, prev_npos, prev_npaused, counted from f_cmonth where ${own}
+     union all select k, cohort, currency, d, total, npos, npaused, prev_npos, prev_npaused, counted from q_cmonth`,
     `create temp view u_cohort as select contact_id, cohort from f_cohort where ${own} union all select contact_id, cohort from q_cohort`
   ]
 }
@@ -250,8 +288,8 @@ export const monthlyTotalsSql = (currencies: ReadonlyArray<string>) => `
   -- Movements grouped by month, currency and kind, then converted at the month's rate.
   mv0 as (
     select x.k, x.kind, x.d * r.rate as d
-    from (select k, scope, kind, sum(d) as d from u_cmv group by k, scope, kind) x
-    join q_rate r on r.currency = x.scope and r.k = x.k),
+    from (select k, currency, kind, sum(d) as d from u_cmv group by k, currency, kind) x
+    join q_rate r on r.currency = x.currency and r.k = x.k),
   mv as (
     select k,
            sum(case when kind = 'new' then d else 0 end) as new_mrr,
@@ -261,17 +299,17 @@ export const monthlyTotalsSql = (currencies: ReadonlyArray<string>) => `
            sum(case when kind = 'reactivation' then d else 0 end) as reactivation
     from mv0 group by k),
   cm0 as (
-    select k, scope,
-           sum(case when npos > 0 then 1 else 0 end - case when prev_npos > 0 then 1 else 0 end) as dsubs,
-           sum(case when npaused > 0 then 1 else 0 end - case when prev_npaused > 0 then 1 else 0 end) as dpaused,
-           sum(case when prev_npos > 0 and npos = 0 and npaused = 0 then 1 else 0 end) as logos_lost,
+    select k, currency,
+           sum(counted * (case when npos > 0 then 1 else 0 end - case when prev_npos > 0 then 1 else 0 end)) as dsubs,
+           sum(counted * (case when npaused > 0 then 1 else 0 end - case when prev_npaused > 0 then 1 else 0 end)) as dpaused,
+           sum(case when counted = 1 and prev_npos > 0 and npos = 0 and npaused = 0 then 1 else 0 end) as logos_lost,
            sum(case when prev_npos > 0 then d else 0 end) as kept_delta,
-           sum(case when prev_npos > 0 and d < 0 then d else 0 end) as capped_delta
-    from u_cmonth group by k, scope),
+           sum(case when prev_npos > 0 and total < 0 then d else 0 end) as capped_delta
+    from u_cmonth group by k, currency),
   cm as (
     select x.k, sum(x.dsubs) as dsubs, sum(x.dpaused) as dpaused, sum(x.logos_lost) as logos_lost,
            sum(x.kept_delta * r.rate) as kept_delta, sum(x.capped_delta * r.rate) as capped_delta
-    from cm0 x join q_rate r on r.currency = x.scope and r.k = x.k group by x.k),
+    from cm0 x join q_rate r on r.currency = x.currency and r.k = x.k group by x.k),
   st as (
     select k,
            sum(case when prev is null then 1 else 0 end) as new_subscriptions,
@@ -311,13 +349,13 @@ export const monthlyTotalsSql = (currencies: ReadonlyArray<string>) => `
 export const cohortSql = `
   with c as (select cohort from u_cohort),
   logos as (
-    select cohort, k, sum(case when npos > 0 then 1 else 0 end - case when prev_npos > 0 then 1 else 0 end) as dl
+    select cohort, k, sum(counted * (case when npos > 0 then 1 else 0 end - case when prev_npos > 0 then 1 else 0 end)) as dl
     from u_cmonth group by cohort, k),
   -- A cohort's MRR in each currency: the customers' month changes (per currency), and those converted at report
   -- time (several currencies) from their subscriptions' changes.
   money as (
     select cohort, currency, k, sum(d) as d
-    from (select cohort, scope as currency, k, d from u_cmonth where scope <> '*'
+    from (select cohort, currency, k, d from u_cmonth where currency <> '*'
           union all
           select c.cohort, x.currency, x.k, x.d from f_delta x join q_cohort c on c.contact_id = x.contact_id
           where x.currency in (select currency from rpt_fx)) y
@@ -342,6 +380,8 @@ export const cohortSizesSql = `select cohort, count(*) as size from u_cohort gro
 
 /** Each customer-day movement (the drill-down behind the totals), converted; the caller orders them, after naming the customers. */
 export const detailsSql = (fromK: number, toK: number) => `
-  select x.contact_id, x.day, x.kind, case when x.d * r.rate < 0 then -(x.d * r.rate) else x.d * r.rate end as amount
-  from u_cmv x join q_rate r on r.currency = x.scope and r.k = x.k
-  where x.k between ${fromK} and ${toK}`
+  select contact_id, day, kind, case when d < 0 then -d else d end as amount
+  from (select x.contact_id, x.day, x.kind, sum(x.d * r.rate) as d
+        from u_cmv x join q_rate r on r.currency = x.currency and r.k = x.k
+        where x.k between ${fromK} and ${toK}
+        group by x.contact_id, x.day, x.kind) y`
