@@ -244,14 +244,15 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
  * the report converts currencies (`live`), and the rows the report reads: without conversion, each customer in
  * the report currency; with it, each customer in its one currency, or across its currencies.
  */
-export const reportStatements = (live: boolean, currencies: ReadonlyArray<string>): ReadonlyArray<string> => {
+export const reportStatements = (live: boolean, currencies: ReadonlyArray<string>, options: { readonly noneSensitive?: boolean } = {}): ReadonlyArray<string> => {
   const own = live
     ? `((scope in (${currencyList(currencies)}) and not multi) or (scope = '*' and contact_id not in (select contact_id from f_sensitive)))`
     : `scope in (${currencyList(currencies)})`
   return [
     `create temp table q_rate as select currency, k, rate from rpt_fx union all select '*', k, cast(1 as float8) from rpt_months`,
     ...["q_cmv", "q_cmonth", "q_cohort"].map((q) => `create temp table ${q} as select * from f_${q.slice(2)} where 1 = 0`),
-    ...customerStatements({ into: "q", live }),
+    // (Nothing to classify again when no customer is listed in f_sensitive: the caller may say so and save the statements.)
+    ...(options.noneSensitive === true ? [] : customerStatements({ into: "q", live })),
     `create temp view u_cmv as
      select contact_id, day, k, currency, d, kind from f_cmv where ${own}
      union all select contact_id, day, k, currency, d, kind from q_cmv`,
