@@ -13,6 +13,13 @@
  *
  * Days are integers (days since 1970-01-01). Everything is set-based: window
  * functions over change points, never a row per subscription per day.
+ *
+ * In two stages: the fact tables (`subscriptionStatements`,
+ * `customerStatements`: nothing in them depends on the report's period,
+ * currency or rates), which the analytics copy keeps and a refresh recomputes
+ * for the changed subscriptions and customers by the same statements; then
+ * the reports from the facts (`reportStatements`, `monthlyTotalsSql`,
+ * `cohortSql`, `detailsSql`).
  */
 
 import { lineNetSql, monthlyAmountSql, versionsTakingForceSql } from "../engine/billing/index.ts"
