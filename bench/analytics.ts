@@ -5,8 +5,9 @@
  * - billcycle: the whole report set (MRR, movements, churn, retention, growth,
  *   cohorts, drill-down) as `billcycle report` computes it, load included:
  *   COPY out of PostgreSQL into DuckDB, then the metric SQL in DuckDB;
- * - baseline, same run: the very same metric SQL (reports/metricSql.ts) run
- *   inside PostgreSQL on the same tables, with its default settings.
+ * - baseline, same run: the very same metric SQL (reports/metricSql.ts: the
+ *   fact tables of every subscription and customer, then the reports from
+ *   them) run inside PostgreSQL on the same tables, with its default settings.
  *
  * - the persisted analytics copy (reports/analyticsCopy.ts): (a) the first full
  *   build of the DuckDB file; (b) a simulated day of changes to 1% of the
