@@ -5,8 +5,9 @@
  * - billcycle: the whole report set (MRR, movements, churn, retention, growth,
  *   cohorts, drill-down) as `billcycle report` computes it, load included:
  *   COPY out of PostgreSQL into DuckDB, then the metric SQL in DuckDB;
- * - baseline, same run: the very same metric SQL (reports/metricSql.ts) run
- *   inside PostgreSQL on the same tables, with its default settings.
+ * - baseline, same run: the very same metric SQL (reports/metricSql.ts: the
+ *   fact tables of every subscription and customer, then the reports from
+ *   them) run inside PostgreSQL on the same tables, with its default settings.
  *
  * - the persisted analytics copy (reports/analyticsCopy.ts): (a) the first full
  *   build of the DuckDB file; (b) a simulated day of changes to 1% of the
@@ -25,7 +26,7 @@ import { Effect, Exit, Scope } from "effect"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
-import { buildReports, buildReportsFromCopy, computeReports, openCopy, rebuildCopy, monthIndex, monthlyTotalsSql, cohortSql, pipelineStatements, pipelineTables, pipelineViews, rateTable, snapshotTables } from "../reports/index.ts"
+import { buildReports, buildReportsFromCopy, computeReports, openCopy, rebuildCopy, monthIndex, monthlyTotalsSql, cohortSql, cohortSizesSql, customerStatements, factTables, factTableStatements, reportStatements, reportTables, reportViews, subscriptionStatements, rateTable, snapshotTables } from "../reports/index.ts"
 import { openDatabase, writeJournal } from "../engine/store/index.ts"
 import type { Sql } from "../engine/store/index.ts"
 import { analyticsRates, generateAnalyticsHistory } from "./analyticsData.ts"
@@ -129,12 +130,14 @@ try {
       await tx`create temp table rpt_months (k integer, month text) on commit drop`
       await tx`insert into rpt_fx select * from unnest(${rates.map((r) => r.currency)}::text[], ${rates.map((r) => r.k)}::int[], ${rates.map((r) => r.rate)}::float8[])`
       await tx`insert into rpt_months select k, to_char(date '0001-01-01' + make_interval(years => k / 12 - 1, months => k % 12), 'YYYY-MM') from generate_series(${firstK}::int, ${monthIndex(to)}::int) k`
-      for (const statement of pipelineStatements) await tx.unsafe(statement)
-      const result = await tx.unsafe(monthlyTotalsSql)
+      // The fact tables of every subscription and customer, then the reports from them: what a copy's rebuild and a report do.
+      for (const statement of [...factTableStatements(true), ...subscriptionStatements(), ...customerStatements({ into: "f" }), ...reportStatements(true, [...new Set(["USD", ...currencies])].sort())]) await tx.unsafe(statement)
+      const result = await tx.unsafe(monthlyTotalsSql([...new Set(["USD", ...currencies])].sort()))
       await tx.unsafe(cohortSql)
-      // The pipeline's temp tables and views go with the transaction, so that the next round starts clean.
-      for (const view of pipelineViews) await tx.unsafe(`drop view ${view}`)
-      for (const table of pipelineTables.filter((t) => !t.startsWith("rpt_"))) await tx.unsafe(`drop table ${table}`)
+      await tx.unsafe(cohortSizesSql)
+      // The temp tables and views go, so that the next round starts clean.
+      for (const view of reportViews) await tx.unsafe(`drop view ${view}`)
+      for (const table of [...reportTables, ...factTables.map((t) => t.name)]) await tx.unsafe(`drop table ${table}`)
       return result as unknown as Array<Record<string, number>>
     })
     const seconds = (performance.now() - t1) / 1000

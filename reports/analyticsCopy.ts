@@ -25,7 +25,8 @@ import { join } from "node:path"
 import type { Sql } from "../engine/store/index.ts"
 import { drainTo, quote, snapshotTables } from "./load.ts"
 import type { ReportOptions, ReportSet } from "./revenue.ts"
-import { buildReports, computeReports } from "./revenue.ts"
+import { customerStatements, factTables, subscriptionStatements } from "./metricSql.ts"
+import { buildReports, computeReports, deriveFacts } from "./revenue.ts"
 
 /** The copy's file name, inside the embedded database's folder or `--analytics-dir`. */
 export const analyticsFileName = "analytics.duckdb"
@@ -107,6 +108,23 @@ const copyTables = async (tx: Sql, db: DuckDBConnection, selects: ReadonlyArray<
   }
 }
 
+const hasFacts = async (db: DuckDBConnection) =>
+  (await db.runAndReadAll(`select 1 from duckdb_tables() where table_name = 'f_delta' and schema_name = 'main' and not temporary`)).getRows().length > 0
+
+/**
+ * The fact tables of the subscriptions in `chg_sub` (whose store rows were just replaced) and of their customers,
+ * before and after: their rows deleted, then the rebuild's statements restricted to them.
+ */
+const refreshFacts = async (db: DuckDBConnection) => {
+  await db.run(`create or replace temp table chg_cust as
+    select contact_id as id from f_delta where subscription_id in (select id from chg_sub)
+    union select contact_id from chg_subscriptions`)
+  for (const t of factTables.filter((t) => t.key === "subscription_id")) await db.run(`delete from ${t.name} where subscription_id in (select id from chg_sub)`)
+  for (const statement of subscriptionStatements({ prefix: "chg_" })) await db.run(statement)
+  for (const t of factTables.filter((t) => t.key === "contact_id")) await db.run(`delete from ${t.name} where contact_id in (select id from chg_cust)`)
+  for (const statement of customerStatements({ into: "f", only: "chg_cust" })) await db.run(statement)
+}
+
 /** Everything again, from one snapshot: the tables are replaced in one DuckDB transaction. */
 export const rebuildCopy = async (sql: Sql, db: DuckDBConnection): Promise<RefreshResult> => {
   const t0 = performance.now()
@@ -118,6 +136,7 @@ export const rebuildCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
       await copyTables(tx as unknown as Sql, db, snapshotTables)
       return snap
     })
+    await deriveFacts(db, false)
     // With writers running at the snapshot, an event below its highest id may still commit: which one is not known,
     // so the next refresh reads the whole journal (correct, as slow as a rebuild). Without any, the copy is final.
     await writeMeta(db, { store: snap.store, finalId: snap.xip === 0 ? snap.high : 0n, highId: snap.high, xmax: snap.xmax })
@@ -136,6 +155,7 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
   const meta = await readMeta(db)
   const rebuild = async (reason: string) => ({ ...await rebuildCopy(sql, db), reason })
   if (meta === undefined) return rebuild("no copy yet")
+  if (!(await hasFacts(db))) return rebuild("the copy has no fact tables yet")
   let outcome: { kind: "rebuild"; reason: string } | { kind: "done"; subs: number; contacts: number } = { kind: "done", subs: 0, contacts: 0 }
   await db.run("begin transaction")
   try {
@@ -161,7 +181,12 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
             : t.name === "subscriptions" ? `delete from subscriptions where id in (select id from chg_sub)`
             : `delete from ${t.name} where subscription_id in (select id from chg_sub)`)
         }
-        await copyTables(tx, db, snapshotTables.map((t) => ({ name: t.name, select: restricted(t.name, t.select, subList, contactList) })))
+        // Into tables of their own first: the fact tables are derived from them, without reading the whole store's copy.
+        for (const t of snapshotTables) await db.run(`create or replace temp table chg_${t.name} (${t.ddl})`)
+        await copyTables(tx, db, snapshotTables.map((t) => ({ name: `chg_${t.name}`, select: restricted(t.name, t.select, subList, contactList) })))
+        for (const t of snapshotTables) await db.run(`insert into ${t.name} select * from chg_${t.name}`)
+        if (subs.length > 0) await refreshFacts(db)
+        for (const t of snapshotTables) await db.run(`drop table chg_${t.name}`)
       }
       // Events up to high_id are final once every transaction running when it was read has ended; with none
       // running now, every event up to this snapshot's highest is final already.

@@ -13,6 +13,13 @@
  *
  * Days are integers (days since 1970-01-01). Everything is set-based: window
  * functions over change points, never a row per subscription per day.
+ *
+ * In two stages: the fact tables (`subscriptionStatements`,
+ * `customerStatements`: nothing in them depends on the report's period,
+ * currency or rates), which the analytics copy keeps and a refresh recomputes
+ * for the changed subscriptions and customers by the same statements; then
+ * the reports from the facts (`reportStatements`, `monthlyTotalsSql`,
+ * `cohortSql`, `detailsSql`).
  */
 
 import { lineNetSql, monthlyAmountSql, versionsTakingForceSql } from "../engine/billing/index.ts"
@@ -34,106 +41,245 @@ const keyScale = "1099511627776"
 const statusCode = (column: string) =>
   `case when ${column} = 'active' then 1 when ${column} in ${delinquent} then 2 when ${column} = 'paused' then 3 else 0 end`
 
-/** Statements building the per-customer movement tables, in order. */
-export const pipelineStatements: ReadonlyArray<string> = [
-  // Subscriptions in the report's currencies, with their frequency (normalised to a month by monthlyAmountSql).
-  `create temp table r_sub as
-   select s.id as subscription_id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count
-   from subscriptions s
-   where s.currency in (select distinct currency from rpt_fx)`,
-  // Amount per billing period of each item version that comes into force (versionsTakingForceSql: the invoice's rule): recurring lines net of unit discounts (rounded per line
-  // as billed: lineNetSql, pricing's twin), no tax; dv is its change from the version before, so that a running sum gives the amount in force.
-  `create temp view r_version as
-   select subscription_id, day, version, amount,
-          amount - coalesce(lag(amount) over (partition by subscription_id order by day, version), 0) as dv
-   from (select v.subscription_id, cast(v.effective_from - date '1970-01-01' as integer) as day, v.version, coalesce(l.amount, 0) as amount
-         from (${versionsTakingForceSql("item_versions")}) v
-         left join (select subscription_id, version,
-                           sum(case when one_time then 0 else ${lineNet} end) as amount
-                    from line_items group by subscription_id, version) l
-           on l.subscription_id = v.subscription_id and l.version = v.version) x`,
-  // Status changes, each beside the status before it (null for a subscription's first), as codes too, and a mark
-  // where a run of delinquency starts.
-  `create temp table r_status as
-   select subscription_id, day, ord, status, prev, ${statusCode("status")} as code, ${statusCode("prev")} as prev_code,
-          case when status in ${delinquent} and (prev is null or prev not in ${delinquent}) then 1 else 0 end as run_start
-   from (select h.subscription_id, cast(h.effective_on - date '1970-01-01' as integer) as day, h.id as ord, h.to_status as status,
-                lag(h.to_status) over (partition by h.subscription_id order by h.effective_on, h.id) as prev
-         from status_history h join r_sub s on s.subscription_id = h.subscription_id) x`,
-  // Change points: statuses, versions, and the 30th day of each run of delinquency.
-  `create temp view r_tl as
-   select subscription_id, day, 0 as src, ord, run_start, code, prev_code, cast(0 as bigint) as dv from r_status
-   union all
-   select subscription_id, day, 1, version, 0, cast(null as integer), cast(null as integer), dv from r_version
-   union all
-   select distinct subscription_id, day + 30, 2, 0, 0, cast(null as integer), cast(null as integer), cast(0 as bigint) from r_status where run_start = 1`,
-  // One ordered pass over each subscription's change points (by day, then statuses, versions, delinquency marks,
-  // each in insertion order): the status in force (its code rides in the low bits of the latest key), the amount
-  // in force, the start of the current delinquency run. The MRR after each change point and before it give the
-  // change's delta; a day's deltas add up to the change from the end of the day before to the end of this one.
-  `create temp table r_delta as
-   with w as (
-     select subscription_id, day, src, prev_code, dv,
-            max(case when src = 0 then day * ${keyScale} + ord * 4 + code end) over o % 4 as code,
-            sum(dv) over o as amount,
-            max(case when run_start = 1 then day end) over o as since,
-            lag(day) over o as prev_day
-     from r_tl
-     window o as (partition by subscription_id order by day, src, ord rows between unbounded preceding and current row)),
-   st as (
-     select subscription_id, day, code, amount, since, prev_day,
-            case when src = 0 then prev_code else code end as before_code,
-            amount - dv as before_amount
-     from w),
-   mrr as (
-     select subscription_id, day, code, before_code,
-            case when code = 1 or (code = 2 and day < since + 30) then amount else 0 end as after_mrr,
-            case when prev_day is null then 0
-                 when before_code = 1 or (before_code = 2 and prev_day < since + 30) then before_amount else 0 end as before_mrr
-     from st)
-   select x.subscription_id, s.contact_id, s.currency, x.day, ${monthOf("x.day")} as k,
-          ${monthlyAmountSql("x.after_mrr - x.before_mrr", "s.frequency_unit", "s.frequency_count")} as d,
-          case when x.after_mrr > 0 then 1 else 0 end - case when x.before_mrr > 0 then 1 else 0 end as dpos,
-          case when x.code = 3 then 1 else 0 end - case when x.before_code = 3 then 1 else 0 end as dpaused
-   from mrr x join r_sub s on s.subscription_id = x.subscription_id
-   where x.after_mrr <> x.before_mrr or (case when x.code = 3 then 1 else 0 end) <> (case when x.before_code = 3 then 1 else 0 end)`,
-  // Customer-days, netting all of a day's changes, in the report currency at the rate of the day's month.
-  `create temp view r_cday as
-   select x.contact_id, x.day, x.k, sum(x.d * f.rate) as d, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
-   from r_delta x join rpt_fx f on f.currency = x.currency and f.k = x.k
-   group by x.contact_id, x.day, x.k
-   having sum(x.d) <> 0 or sum(x.dpos) <> 0 or sum(x.dpaused) <> 0`,
-  // Classified movements per customer-day; the last change of each month carries the month-end state.
-  `create temp table r_cmv as
-   with a as (
-     select contact_id, day, k, d, dpos, dpaused,
-            sum(dpos) over o as npos, sum(dpaused) over o as npaused, sum(d) over o as cum_d,
-            lead(k) over o as next_k,
-            -- The first day with more subscriptions above 0 (positive dpos) is the first day above 0: before it every dpos is 0.
-            min(case when dpos > 0 then day end) over (partition by contact_id order by day rows between unbounded preceding and unbounded following) as first_day
-     from r_cday
-     window o as (partition by contact_id order by day rows between unbounded preceding and current row))
-   select contact_id, day, k, d, npos, npaused, first_day, cum_d, next_k,
-          -- From 0 to above 0: the first time new; with a subscription paused at the end of the day before, the resume
-          -- mirrors the pause's contraction as an expansion; any other return (after churn) a reactivation.
-          case when npos - dpos = 0 and npos > 0 then case when day = first_day then 'new' when npaused - dpaused > 0 then 'expansion' else 'reactivation' end
-               when npos - dpos > 0 and npos = 0 then case when npaused > 0 then 'contraction' else 'churn' end
-               when npos > 0 and d > 0.000001 then 'expansion'
-               when npos > 0 and d < -0.000001 then 'contraction' end as kind
-   from a`,
-  // Each customer's state at the end of every month it changed, beside its state before; d is the month's change.
-  `create temp table r_cmonth as
-   select contact_id, k, cum_d - coalesce(lag(cum_d) over o, 0) as d, npos, npaused,
-          coalesce(lag(npos) over o, 0) as prev_npos,
-          coalesce(lag(npaused) over o, 0) as prev_npaused
-   from r_cmv
-   where next_k is null or next_k <> k
-   window o as (partition by contact_id order by k)`
+/**
+ * The derived fact tables, kept in the analytics copy beside the store's
+ * tables (and built into temp tables for a report without a copy). None
+ * depends on the report's period, currency or rates, nor on the day it runs:
+ *
+ * - `f_status`: every status change, beside the status before it and the
+ *   status its subscription opened its month with;
+ * - `f_delta`: each subscription's MRR changes (in its own currency, minor
+ *   units, normalised to a month) and its changes above 0 and into a pause;
+ * - `f_multi`: the customers with subscriptions in more than one currency;
+ * - `f_cmv`, `f_cmonth`, `f_cohort`: per customer and currency (`scope`),
+ *   the classified customer-day movements (unconverted), the state at the end
+ *   of each month it changed, and its cohort. A report converts them by the
+ *   month's rate after grouping. A customer in several currencies, when a
+ *   report converts them (`--fx`), is classified again at report time from
+ *   its `f_delta` rows, with the rates (`customerStatements` with scope `*`):
+ *   the same statements, over a handful of customers.
+ */
+export const factTables: ReadonlyArray<{ readonly name: string; readonly ddl: string; readonly key: "subscription_id" | "contact_id" }> = [
+  { name: "f_status", key: "subscription_id", ddl: "subscription_id bigint, currency varchar, day integer, k integer, ord bigint, status varchar, prev varchar, opening varchar" },
+  { name: "f_delta", key: "subscription_id", ddl: "subscription_id bigint, contact_id bigint, currency varchar, day integer, k integer, d float8, dpos integer, dpaused integer" },
+  { name: "f_multi", key: "contact_id", ddl: "contact_id bigint" },
+  { name: "f_sensitive", key: "contact_id", ddl: "contact_id bigint" },
+  { name: "f_cmv", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, day integer, k integer, currency varchar, d float8, kind varchar" },
+  { name: "f_cmonth", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, k integer, cohort integer, currency varchar, d float8, total float8, npos bigint, npaused bigint, prev_npos bigint, prev_npaused bigint, counted integer" },
+  { name: "f_cohort", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, cohort integer" }
 ]
 
+/** Creates the fact tables (empty), as temp tables for a report without a copy. */
+export const factTableStatements = (temp: boolean): ReadonlyArray<string> =>
+  factTables.map((t) => `create ${temp ? "temp " : ""}table ${t.name} (${t.ddl})`)
+
+/** The working tables and views of `subscriptionStatements` and `customerStatements`, to drop after them (views first). */
+export const workViews = ["d_tl", "d_version"] as const
+export const workTables = ["d_delta", "d_status", "d_sub", "d_cmpart", "d_cmv", "d_cday", "d_cpart"] as const
+
+/**
+ * Subscription facts (`f_status`, `f_delta`) of every subscription, or only
+ * of those a refresh has just copied into tables named with `only.prefix`
+ * (`chg_subscriptions`, `chg_item_versions`, …): a rebuild and a refresh run
+ * these same statements; a refresh deletes the subscriptions' old rows first.
+ */
+export const subscriptionStatements = (only?: { readonly prefix: string }): ReadonlyArray<string> => {
+  // A refresh has just copied the subscriptions' rows into small tables of their own (`chg_subscriptions`, …).
+  const t = (name: string) => (only === undefined ? name : `${only.prefix}${name}`)
+  return [
+    `create temp table d_sub as
+     select s.id as subscription_id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count
+     from ${t("subscriptions")} s`,
+    // Amount per billing period of each item version that comes into force (versionsTakingForceSql: the invoice's rule): recurring lines net of unit discounts (rounded per line
+    // as billed: lineNetSql, pricing's twin), no tax; dv is its change from the version before, so that a running sum gives the amount in force.
+    `create temp view d_version as
+     select subscription_id, day, version, amount,
+            amount - coalesce(lag(amount) over (partition by subscription_id order by day, version), 0) as dv
+     from (select v.subscription_id, cast(v.effective_from - date '1970-01-01' as integer) as day, v.version, coalesce(l.amount, 0) as amount
+           from (${versionsTakingForceSql(`(select subscription_id, version, effective_from from ${t("item_versions")}) iv`)}) v
+           left join (select subscription_id, version,
+                             sum(case when one_time then 0 else ${lineNet} end) as amount
+                      from ${t("line_items")} group by subscription_id, version) l
+             on l.subscription_id = v.subscription_id and l.version = v.version) x`,
+    // Status changes, each beside the status before it (null for a subscription's first), as codes too, a mark
+    // where a run of delinquency starts, and the status the subscription opened the change's month with.
+    `create temp table d_status as
+     select subscription_id, currency, day, k, ord, status, prev, ${statusCode("status")} as code, ${statusCode("prev")} as prev_code,
+            case when status in ${delinquent} and (prev is null or prev not in ${delinquent}) then 1 else 0 end as run_start,
+            first_value(prev) over (partition by subscription_id, k order by day, ord) as opening
+     from (select h.subscription_id, s.currency, cast(h.effective_on - date '1970-01-01' as integer) as day, ${monthOf("cast(h.effective_on - date '1970-01-01' as integer)")} as k,
+                  h.id as ord, h.to_status as status,
+                  lag(h.to_status) over (partition by h.subscription_id order by h.effective_on, h.id) as prev
+           from ${t("status_history")} h join d_sub s on s.subscription_id = h.subscription_id) x`,
+    // Change points: statuses, versions, and the 30th day of each run of delinquency.
+    `create temp view d_tl as
+     select subscription_id, day, 0 as src, ord, run_start, code, prev_code, cast(0 as bigint) as dv from d_status
+     union all
+     select subscription_id, day, 1, version, 0, cast(null as integer), cast(null as integer), dv from d_version
+     union all
+     select distinct subscription_id, day + 30, 2, 0, 0, cast(null as integer), cast(null as integer), cast(0 as bigint) from d_status where run_start = 1`,
+    // One ordered pass over each subscription's change points (by day, then statuses, versions, delinquency marks,
+    // each in insertion order): the status in force (its code rides in the low bits of the latest key), the amount
+    // in force, the start of the current delinquency run. The MRR after each change point and before it give the
+    // change's delta; a day's deltas add up to the change from the end of the day before to the end of this one.
+    `create temp table d_delta as
+     with w as (
+       select subscription_id, day, src, prev_code, dv,
+              max(case when src = 0 then day * ${keyScale} + ord * 4 + code end) over o % 4 as code,
+              sum(dv) over o as amount,
+              max(case when run_start = 1 then day end) over o as since,
+              lag(day) over o as prev_day
+       from d_tl
+       window o as (partition by subscription_id order by day, src, ord rows between unbounded preceding and current row)),
+     st as (
+       select subscription_id, day, code, amount, since, prev_day,
+              case when src = 0 then prev_code else code end as before_code,
+              amount - dv as before_amount
+       from w),
+     mrr as (
+       select subscription_id, day, code, before_code,
+              case when code = 1 or (code = 2 and day < since + 30) then amount else 0 end as after_mrr,
+              case when prev_day is null then 0
+                   when before_code = 1 or (before_code = 2 and prev_day < since + 30) then before_amount else 0 end as before_mrr
+       from st)
+     select x.subscription_id, s.contact_id, s.currency, x.day, ${monthOf("x.day")} as k,
+            ${monthlyAmountSql("x.after_mrr - x.before_mrr", "s.frequency_unit", "s.frequency_count")} as d,
+            case when x.after_mrr > 0 then 1 else 0 end - case when x.before_mrr > 0 then 1 else 0 end as dpos,
+            case when x.code = 3 then 1 else 0 end - case when x.before_code = 3 then 1 else 0 end as dpaused
+     from mrr x join d_sub s on s.subscription_id = x.subscription_id
+     where x.after_mrr <> x.before_mrr or (case when x.code = 3 then 1 else 0 end) <> (case when x.before_code = 3 then 1 else 0 end)`,
+    `insert into f_status select subscription_id, currency, day, k, ord, status, prev, opening from d_status`,
+    `insert into f_delta select subscription_id, contact_id, currency, day, k, d, dpos, dpaused from d_delta`,
+    ...workViews.map((v) => `drop view ${v}`),
+    `drop table d_delta`, `drop table d_status`, `drop table d_sub`
+  ]
+}
+
+/**
+ * Customer facts from `f_delta`: customer-days netting all of a day's changes, classified, the month ends, the
+ * cohort. Persisted (`into: "f"`), unconverted, of every customer or of those in the table `only` (column `id`):
+ * per customer and currency (`scope` the currency), and for a customer in several currencies also across them
+ * (`scope` `*`), each row split into its currencies' parts (`currency`, `d`), which a report converts at the
+ * month's rate after grouping. Across currencies, whether a day is an expansion or a contraction (and a month's
+ * change below 0) can depend on the rates when its currencies moved in opposite directions: such customers are
+ * listed in `f_sensitive`, and a report that converts currencies classifies them again (`into: "q"`), the same
+ * statements over a handful of customers, converted at the rate of the day's month (`rpt_fx`).
+ */
+export const customerStatements = (options: { readonly into: "f" | "q"; readonly only?: string; readonly live?: boolean }): ReadonlyArray<string> => {
+  const live = options.into === "q"
+  const only = (column: string) => (options.only === undefined ? "" : ` and ${column} in (select id from ${options.only})`)
+  // Each customer-day's parts: the changes of its subscriptions in one currency (raw: unconverted, for the test that a day changed at all).
+  const parts = live
+    ? `select x.contact_id, '*' as scope, '*' as currency, x.day, x.k, sum(x.d * f.rate) as d, sum(x.d) as raw, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
+       from f_delta x join rpt_fx f on f.currency = x.currency and f.k = x.k
+       where x.contact_id in (select contact_id from f_sensitive) and ${options.live === true ? "1 = 1" : "1 = 0"}
+       group by x.contact_id, x.day, x.k`
+    : `select x.contact_id, x.currency as scope, x.currency, x.day, x.k, sum(x.d) as d, sum(x.d) as raw, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
+       from f_delta x where 1 = 1${only("x.contact_id")}
+       group by x.contact_id, x.currency, x.day, x.k
+       union all
+       select x.contact_id, '*', x.currency, x.day, x.k, sum(x.d), sum(x.d), sum(x.dpos), sum(x.dpaused)
+       from f_delta x where x.contact_id in (select contact_id from f_multi)${only("x.contact_id")}
+       group by x.contact_id, x.currency, x.day, x.k`
+  const multi = live ? "true" : "(x.contact_id in (select contact_id from f_multi))"
+  return [
+    ...(live ? [] : [`insert into f_multi
+       select contact_id from f_delta where 1 = 1${only("contact_id")}
+       group by contact_id having min(currency) <> max(currency)`]),
+    `create temp table d_cpart as ${parts}`,
+    // Customer-days, netting all of a day's changes; mixed: its currencies moved in opposite directions.
+    `create temp table d_cday as
+     select contact_id, scope, day, k, sum(d) as d, sum(dpos) as dpos, sum(dpaused) as dpaused,
+            case when max(d) > 0 and min(d) < 0 then 1 else 0 end as mixed
+     from d_cpart group by contact_id, scope, day, k
+     having sum(raw) <> 0 or sum(dpos) <> 0 or sum(dpaused) <> 0`,
+    // Classified movements per customer-day; the last change of each month carries the month-end state.
+    `create temp table d_cmv as
+     with a as (
+       select contact_id, scope, day, k, d, dpos, dpaused, mixed,
+              sum(dpos) over o as npos, sum(dpaused) over o as npaused, sum(d) over o as cum_d,
+              lead(k) over o as next_k,
+              -- The first day with more subscriptions above 0 (positive dpos) is the first day above 0: before it every dpos is 0.
+              min(case when dpos > 0 then day end) over (partition by contact_id, scope order by day rows between unbounded preceding and unbounded following) as first_day
+       from d_cday
+       window o as (partition by contact_id, scope order by day rows between unbounded preceding and current row))
+     select x.contact_id, x.scope, ${multi} as multi, x.day, x.k, x.d, x.mixed, x.npos, x.npaused, x.first_day, x.cum_d, x.next_k,
+            -- From 0 to above 0: the first time new; with a subscription paused at the end of the day before, the resume
+            -- mirrors the pause's contraction as an expansion; any other return (after churn) a reactivation.
+            case when x.npos - x.dpos = 0 and x.npos > 0 then case when x.day = x.first_day then 'new' when x.npaused - x.dpaused > 0 then 'expansion' else 'reactivation' end
+                 when x.npos - x.dpos > 0 and x.npos = 0 then case when x.npaused > 0 then 'contraction' else 'churn' end
+                 when x.npos > 0 and x.d > 0.000001 then 'expansion'
+                 when x.npos > 0 and x.d < -0.000001 then 'contraction' end as kind
+     from a x`,
+    `insert into ${options.into}_cmv
+     select x.contact_id, x.scope, x.multi, x.day, x.k, p.currency, p.d, x.kind
+     from d_cmv x join d_cpart p on p.contact_id = x.contact_id and p.scope = x.scope and p.day = x.day
+     where x.kind is not null`,
+    // A month's change in each currency (of the days kept).
+    `create temp table d_cmpart as
+     select p.contact_id, p.scope, p.currency, p.k, sum(p.d) as d
+     from d_cpart p join d_cday c on c.contact_id = p.contact_id and c.scope = p.scope and c.day = p.day
+     group by p.contact_id, p.scope, p.currency, p.k`,
+    // Each customer's state at the end of every month it changed, beside its state before; total is the month's
+    // change, d its part in the row's currency (counted: the one row of the month that counts the customer).
+    `insert into ${options.into}_cmonth
+     with e as (
+       select contact_id, scope, multi, k, first_day, cum_d - coalesce(lag(cum_d) over o, 0) as total, npos, npaused,
+              coalesce(lag(npos) over o, 0) as prev_npos,
+              coalesce(lag(npaused) over o, 0) as prev_npaused
+       from d_cmv
+       where next_k is null or next_k <> k
+       window o as (partition by contact_id, scope order by k))
+     select e.contact_id, e.scope, e.multi, e.k, ${monthOf("e.first_day")}, m.currency,
+            case when m.currency = e.scope or m.currency = '*' then e.total else m.d end, e.total,
+            e.npos, e.npaused, e.prev_npos, e.prev_npaused,
+            case when row_number() over (partition by e.contact_id, e.scope, e.k order by m.currency) = 1 then 1 else 0 end
+     from e join d_cmpart m on m.contact_id = e.contact_id and m.scope = e.scope and m.k = e.k`,
+    `insert into ${options.into}_cohort
+     select contact_id, scope, multi, ${monthOf("first_day")} from d_cmv where day = first_day`,
+    ...(live ? [] : [`insert into f_sensitive
+       select contact_id from d_cmv where scope = '*' and mixed = 1
+       union
+       select contact_id from d_cmpart where scope = '*' group by contact_id, k having max(d) > 0 and min(d) < 0`]),
+    `drop table d_cmpart`, `drop table d_cmv`, `drop table d_cday`, `drop table d_cpart`
+  ]
+}
+
+/**
+ * Before a report reads the facts (`monthlyTotalsSql`, `cohortSql`, `detailsSql`): the rates (`rpt_fx`, and 1 for
+ * rows converted already), the customers whose classification depends on the rates classified with them when
+ * the report converts currencies (`live`), and the rows the report reads: without conversion, each customer in
+ * the report currency; with it, each customer in its one currency, or across its currencies.
+ */
+export const reportStatements = (live: boolean, currencies: ReadonlyArray<string>, options: { readonly noneSensitive?: boolean } = {}): ReadonlyArray<string> => {
+  const own = live
+    ? `((scope in (${currencyList(currencies)}) and not multi) or (scope = '*' and contact_id not in (select contact_id from f_sensitive)))`
+    : `scope in (${currencyList(currencies)})`
+  return [
+    `create temp table q_rate as select currency, k, rate from rpt_fx union all select '*', k, cast(1 as float8) from rpt_months`,
+    ...["q_cmv", "q_cmonth", "q_cohort"].map((q) => `create temp table ${q} as select * from f_${q.slice(2)} where 1 = 0`),
+    // (Nothing to classify again when no customer is listed in f_sensitive: the caller may say so and save the statements.)
+    ...(options.noneSensitive === true ? [] : customerStatements({ into: "q", live })),
+    `create temp view u_cmv as
+     select contact_id, day, k, currency, d, kind from f_cmv where ${own}
+     union all select contact_id, day, k, currency, d, kind from q_cmv`,
+    `create temp view u_cmonth as
+     select k, cohort, currency, d, total, npos, npaused, prev_npos, prev_npaused, counted from f_cmonth where ${own}
+     union all select k, cohort, currency, d, total, npos, npaused, prev_npos, prev_npaused, counted from q_cmonth`,
+    `create temp view u_cohort as select contact_id, cohort from f_cohort where ${own} union all select contact_id, cohort from q_cohort`
+  ]
+}
+
+/** The report's temp views and tables, to drop between runs on one connection (views first: they depend on the tables). */
+export const reportViews = ["u_cmv", "u_cmonth", "u_cohort"] as const
+export const reportTables = ["q_cmv", "q_cmonth", "q_cohort", "q_rate", "rpt_fx", "rpt_months"] as const
+
+/** The report's currencies as an SQL list (ISO codes, checked by rateTable's caller; quoted all the same). */
+const currencyList = (currencies: ReadonlyArray<string>) => currencies.map((c) => `'${c.replaceAll("'", "''")}'`).join(", ")
+
 /** Per-month totals in minor units of the report currency, one row per month of `rpt_months`. */
-export const monthlyTotalsSql = `
-  with n as (select currency, k, sum(d) as d from r_delta group by currency, k),
+export const monthlyTotalsSql = (currencies: ReadonlyArray<string>) => `
+  with n as (select scope as currency, k, sum(d) as d from f_cmonth where scope in (${currencyList(currencies)}) group by scope, k),
   bal as (
     select f.currency, f.k, f.rate,
            sum(coalesce(n.d, 0)) over (partition by f.currency order by f.k rows between unbounded preceding and current row) as bal
@@ -147,6 +293,11 @@ export const monthlyTotalsSql = `
     select k, sum(bal * rate) as mrr_end, sum(coalesce(prev_bal * prev_rate, 0)) as mrr_start,
            sum(coalesce(prev_bal * (rate - prev_rate), 0)) as fx_adjustment
     from bal2 group by k),
+  -- Movements grouped by month, currency and kind, then converted at the month's rate.
+  mv0 as (
+    select x.k, x.kind, x.d * r.rate as d
+    from (select k, currency, kind, sum(d) as d from u_cmv group by k, currency, kind) x
+    join q_rate r on r.currency = x.currency and r.k = x.k),
   mv as (
     select k,
            sum(case when kind = 'new' then d else 0 end) as new_mrr,
@@ -154,17 +305,21 @@ export const monthlyTotalsSql = `
            sum(case when kind = 'contraction' then -d else 0 end) as contraction,
            sum(case when kind = 'churn' then -d else 0 end) as churn,
            sum(case when kind = 'reactivation' then d else 0 end) as reactivation
-    from r_cmv where kind is not null group by k),
-  cm as (
-    select k,
-           sum(case when npos > 0 then 1 else 0 end - case when prev_npos > 0 then 1 else 0 end) as dsubs,
-           sum(case when npaused > 0 then 1 else 0 end - case when prev_npaused > 0 then 1 else 0 end) as dpaused,
-           sum(case when prev_npos > 0 and npos = 0 and npaused = 0 then 1 else 0 end) as logos_lost,
+    from mv0 group by k),
+  cm0 as (
+    select k, currency,
+           sum(counted * (case when npos > 0 then 1 else 0 end - case when prev_npos > 0 then 1 else 0 end)) as dsubs,
+           sum(counted * (case when npaused > 0 then 1 else 0 end - case when prev_npaused > 0 then 1 else 0 end)) as dpaused,
+           sum(case when counted = 1 and prev_npos > 0 and npos = 0 and npaused = 0 then 1 else 0 end) as logos_lost,
            sum(case when prev_npos > 0 then d else 0 end) as kept_delta,
-           sum(case when prev_npos > 0 and d < 0 then d else 0 end) as capped_delta
-    from r_cmonth group by k),
+           sum(case when prev_npos > 0 and total < 0 then d else 0 end) as capped_delta
+    from u_cmonth group by k, currency),
+  cm as (
+    select x.k, sum(x.dsubs) as dsubs, sum(x.dpaused) as dpaused, sum(x.logos_lost) as logos_lost,
+           sum(x.kept_delta * r.rate) as kept_delta, sum(x.capped_delta * r.rate) as capped_delta
+    from cm0 x join q_rate r on r.currency = x.currency and r.k = x.k group by x.k),
   st as (
-    select ${monthOf("day")} as k,
+    select k,
            sum(case when prev is null then 1 else 0 end) as new_subscriptions,
            sum(case when status = 'canceled' then 1 else 0 end) as canceled,
            sum(case when status = 'expired' then 1 else 0 end) as expired,
@@ -172,15 +327,13 @@ export const monthlyTotalsSql = `
                - case when prev is null or prev in ('canceled', 'expired') then 0 else 1 end) as dlive,
            -- The cancellation rate's denominator: subscriptions started and not ended (not scheduled).
            sum(case when status in ${startedLive} then 1 else 0 end - case when prev in ${startedLive} then 1 else 0 end) as dstarted
-    from r_status
-    group by ${monthOf("day")}),
+    from f_status where currency in (${currencyList(currencies)})
+    group by k),
   -- Its numerator: the month's cancellations of subscriptions live at its start (the status before the month's first change).
   cl as (
     select k, count(distinct subscription_id) as canceled
-    from (select subscription_id, status, ${monthOf("day")} as k,
-                 first_value(prev) over (partition by subscription_id, ${monthOf("day")} order by day, ord) as opening
-          from r_status) x
-    where status = 'canceled' and opening in ${startedLive}
+    from f_status
+    where status = 'canceled' and opening in ${startedLive} and currency in (${currencyList(currencies)})
     group by k)
   select m.k, m.month, money.mrr_start, money.mrr_end, money.fx_adjustment,
          coalesce(mv.new_mrr, 0) as new_mrr, coalesce(mv.expansion, 0) as expansion, coalesce(mv.contraction, 0) as contraction,
@@ -202,13 +355,19 @@ export const monthlyTotalsSql = `
 
 /** Cohorts by the month of the customer's first MRR > 0: logos and MRR at the end of every month. */
 export const cohortSql = `
-  with c as (select distinct contact_id, ${monthOf("first_day")} as cohort from r_cmv where first_day is not null),
+  with c as (select cohort from u_cohort),
   logos as (
-    select c.cohort, x.k, sum(case when x.npos > 0 then 1 else 0 end - case when x.prev_npos > 0 then 1 else 0 end) as dl
-    from r_cmonth x join c on c.contact_id = x.contact_id group by c.cohort, x.k),
+    select cohort, k, sum(counted * (case when npos > 0 then 1 else 0 end - case when prev_npos > 0 then 1 else 0 end)) as dl
+    from u_cmonth group by cohort, k),
+  -- A cohort's MRR in each currency: the customers' month changes (per currency), and those converted at report
+  -- time (several currencies) from their subscriptions' changes.
   money as (
-    select c.cohort, x.currency, x.k, sum(x.d) as d
-    from r_delta x join c on c.contact_id = x.contact_id group by c.cohort, x.currency, x.k),
+    select cohort, currency, k, sum(d) as d
+    from (select cohort, currency, k, d from u_cmonth where currency <> '*'
+          union all
+          select c.cohort, x.currency, x.k, x.d from f_delta x join q_cohort c on c.contact_id = x.contact_id
+          where x.currency in (select currency from rpt_fx)) y
+    group by cohort, currency, k),
   grid as (
     select co.cohort, f.currency, f.k, f.rate
     from (select distinct cohort from c) co join rpt_fx f on f.k >= co.cohort),
@@ -224,11 +383,13 @@ export const cohortSql = `
   from lg join mrr2 on mrr2.cohort = lg.cohort and mrr2.k = lg.k
   order by lg.cohort, lg.k`
 
-/** Each customer-day movement (the drill-down behind the totals); the caller orders them, after naming the customers. */
+/** Customers per cohort. */
+export const cohortSizesSql = `select cohort, count(*) as size from u_cohort group by cohort`
+
+/** Each customer-day movement (the drill-down behind the totals), converted; the caller orders them, after naming the customers. */
 export const detailsSql = (fromK: number, toK: number) => `
   select contact_id, day, kind, case when d < 0 then -d else d end as amount
-  from r_cmv where kind is not null and k between ${fromK} and ${toK}`
-
-/** The temp views and tables, to drop between runs on one connection (views first: they depend on the tables). */
-export const pipelineViews = ["r_cday", "r_tl", "r_version"] as const
-export const pipelineTables = ["r_cmonth", "r_cmv", "r_delta", "r_status", "r_sub", "rpt_fx", "rpt_months"] as const
+  from (select x.contact_id, x.day, x.kind, sum(x.d * r.rate) as d
+        from u_cmv x join q_rate r on r.currency = x.currency and r.k = x.k
+        where x.k between ${fromK} and ${toK}
+        group by x.contact_id, x.day, x.kind) y`

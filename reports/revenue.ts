@@ -11,7 +11,7 @@ import type { Sql } from "../engine/store/index.ts"
 import type { FxRate } from "./fx.ts"
 import { monthIndex, monthName, rateTable } from "./fx.ts"
 import { loadSnapshot } from "./load.ts"
-import { cohortSql, detailsSql, monthlyTotalsSql, monthOf, pipelineStatements, pipelineTables, pipelineViews } from "./metricSql.ts"
+import { cohortSizesSql, cohortSql, customerStatements, detailsSql, factTables, factTableStatements, monthlyTotalsSql, reportStatements, reportTables, reportViews, subscriptionStatements } from "./metricSql.ts"
 
 export const reportKinds = ["mrr", "movements", "churn", "retention", "cohorts", "growth"] as const
 export type ReportKind = (typeof reportKinds)[number]
@@ -98,8 +98,11 @@ export const buildReports = async (sql: Sql, options: ReportOptions): Promise<Re
  */
 export const computeReports = async (db: DuckDBConnection, options: ReportOptions): Promise<ReportSet> => {
   const t0 = performance.now()
-  for (const view of pipelineViews) await db.run(`drop view if exists ${view}`)
-  for (const table of pipelineTables) await db.run(`drop table if exists ${table}`)
+  for (const view of reportViews) await db.run(`drop view if exists ${view}`)
+  for (const table of reportTables) await db.run(`drop table if exists ${table}`)
+  // The analytics copy keeps the fact tables up to date; without them (a load into memory), they are derived here, by the same statements.
+  const [kept] = await read(db, `select count(*)::integer as n from duckdb_tables() where table_name = 'f_delta' and not temporary`)
+  if (Number(kept?.["n"] ?? 0) === 0) await deriveFacts(db, true)
   const fromK = monthIndex(options.from)
   const toK = monthIndex(options.to)
   const [span] = await read(db, `
@@ -115,14 +118,29 @@ export const computeReports = async (db: DuckDBConnection, options: ReportOption
     firstK, reportFromK: fromK, lastK: toK
   })
   await writeParameters(db, rates, firstK, toK)
-  for (const statement of pipelineStatements) await db.run(statement)
-  const totals = await read(db, monthlyTotalsSql)
+  // A customer in several currencies is classified with the rates when the report converts currencies.
+  const live = currencies.length > 1
+  const [sensitive] = live ? await read(db, `select count(*)::integer as n from f_sensitive`) : [{ n: 0 }]
+  for (const statement of reportStatements(live, currencies, { noneSensitive: Number(sensitive?.["n"] ?? 0) === 0 })) await db.run(statement)
+  const totals = await read(db, monthlyTotalsSql(currencies))
   const cohortCells = await read(db, cohortSql)
-  const cohortSizes = await read(db, `select ${monthOf("first_day")} as cohort, count(*) as size from (select distinct contact_id, first_day from r_cmv where first_day is not null) c group by 1`)
+  const cohortSizes = await read(db, cohortSizesSql)
   const details = options.details === true ? await readDetails(db, fromK, toK) : noDetails
   const rows = shapeRows(options, totals, cohortCells, cohortSizes, details, fromK, toK)
   const unconverted = stored.filter((c) => !currencies.includes(c)).sort()
   return { ...rows, unconverted, timings: { loadMs: 0, computeMs: performance.now() - t0 } }
+}
+
+/**
+ * The fact tables (metricSql.ts) of every subscription and customer, from the
+ * store's tables in `db`: temp tables for a report without a copy, the copy's
+ * own tables on a rebuild. A refresh runs the same statements restricted.
+ */
+export const deriveFacts = async (db: DuckDBConnection, temp: boolean) => {
+  for (const t of factTables) await db.run(`drop table if exists ${temp ? "temp." : ""}${t.name}`)
+  for (const statement of factTableStatements(temp)) await db.run(statement)
+  for (const statement of subscriptionStatements()) await db.run(statement)
+  for (const statement of customerStatements({ into: "f" })) await db.run(statement)
 }
 
 /** The drill-down, column by column (amounts in minor units of the report currency). */

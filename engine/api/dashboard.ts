@@ -1,14 +1,16 @@
 /**
  * Finance's dashboard over HTTP: `GET /reports?from=YYYY-MM&to=YYYY-MM[&currency=USD]`,
  * the page of `billcycle report dashboard` (reports/htmlReport.ts), built by the
- * same `buildReports` as `GET /v1/reports/:name` from one snapshot of the store.
+ * same `buildReports` as `GET /v1/reports/:name` from one snapshot of the store,
+ * or, when serve keeps an analytics copy (`serve --analytics`, or the embedded
+ * database's folder has one), from the copy after refreshing it, as `report` does.
  * Behind an API key (server.ts's guard: Bearer, or HTTP Basic with the key as
  * the password, so that a browser can open it). Self-contained HTML: no
  * script, no outside resource; nothing is cached.
  */
 import { Cause, Effect } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
-import { buildReports, readReportRequest, revenueDashboardHtml } from "../../reports/index.ts"
+import { buildReports, buildReportsFromCopy, readReportRequest, revenueDashboardHtml } from "../../reports/index.ts"
 import type { Database } from "../store/index.ts"
 import { loadSettings, runSql } from "../store/index.ts"
 
@@ -23,7 +25,7 @@ const headers = {
 const text = (status: number, body: string) => HttpServerResponse.text(body + "\n", { status, contentType: "text/plain; charset=utf-8", headers })
 
 /** The dashboard's route, registered on the server's router (server.ts). */
-export const dashboardRoutes = HttpRouter.use((router) =>
+export const dashboardRoutes = (options: { readonly analyticsFile?: string } = {}) => HttpRouter.use((router) =>
   Effect.gen(function*() {
     const services = yield* Effect.context<Database>()
     yield* router.add("GET", "/reports", (req) =>
@@ -33,7 +35,11 @@ export const dashboardRoutes = HttpRouter.use((router) =>
         const request = readReportRequest({ kind: "mrr", from: query.get("from") ?? "", to: query.get("to") ?? "", currency, details: false })
         // The CLI's wording, naming the query parameter instead of the flag.
         if ("problem" in request) return text(400, request.problem.replace(/^--([a-z]+)/, "$1").replace(/ --to /, " to "))
-        const set = yield* runSql((sql) => buildReports(sql, request))
+        const file = options.analyticsFile
+        // With a copy: refreshed, then read (held by another process past 2 s: the store is loaded into memory instead).
+        const set = file === undefined
+          ? yield* runSql((sql) => buildReports(sql, request))
+          : (yield* runSql((sql) => buildReportsFromCopy(sql, request, { file, waitMs: 2_000 }))).set
         const page = revenueDashboardHtml({ currency: request.currency, from: request.from, to: request.to, reports: set, unconverted: set.unconverted })
         return HttpServerResponse.text(page, { status: 200, contentType: "text/html; charset=utf-8", headers })
       }).pipe(

@@ -210,16 +210,16 @@ const guard = HttpRouter.middleware(
  * the buyer's pages /p/TOKEN and /i/TOKEN (pages.ts, HTML; the guard lets them by), and finance's dashboard
  * /reports (dashboard.ts, HTML; the guard asks for an API key, Bearer or HTTP Basic).
  */
-export const apiRoutes = Layer.mergeAll(
+export const apiRoutes = (options: { readonly analyticsFile?: string } = {}) => Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(handlersLayer)),
   HttpApiScalar.layer(Api, { path: "/docs" }),
   buyerPageRoutes.pipe(Layer.provide(Gateway.simulated)),
-  dashboardRoutes,
+  dashboardRoutes(options),
   guard
 )
 
-/** The server on `host:port` (port 0: any free port), needing the Database and the BusinessClock. */
-export const apiServer = (options: { readonly port: number; readonly host: string }) =>
-  HttpRouter.serve(apiRoutes, { disableLogger: true, disableListenLog: true }).pipe(
+/** The server on `host:port` (port 0: any free port), needing the Database and the BusinessClock; /reports reads `analyticsFile` when given. */
+export const apiServer = (options: { readonly port: number; readonly host: string; readonly analyticsFile?: string }) =>
+  HttpRouter.serve(apiRoutes({ analyticsFile: options.analyticsFile }), { disableLogger: true, disableListenLog: true }).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, host: options.host }))
   )
