@@ -18,7 +18,7 @@
  * Used by bench/analytics.ts, which keeps the data in the schema
  * `bench_analytics_N` and generates it again only when asked (`--regenerate`).
  */
-import type { Sql } from "../engine/store/index.ts"
+import type { Sql } from "../engine/sql/index.ts"
 
 export const analyticsStart = "2024-01-01"
 export const analyticsMonths = 36

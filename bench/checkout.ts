@@ -24,7 +24,7 @@ import { apiServer } from "../engine/api/index.ts"
 import { createPaymentLink } from "../engine/checkout/index.ts"
 import type { CalendarDate, PaymentLinkSettings } from "../engine/domain/index.ts"
 import { BusinessClock, dayTime, EngineState, Gateway, makeEngineState, runTick, TickHooks } from "../engine/runtime/index.ts"
-import { Database, openDatabase } from "../engine/store/index.ts"
+import { Database, openDatabase } from "../engine/sql/index.ts"
 import { seedDueSubscriptions } from "../test/seed.ts"
 import { fmt, writeResults } from "./harness.ts"
 

@@ -12,7 +12,7 @@ import { Effect, Layer } from "effect"
 import { BusinessClock, dayTime, EngineState, Gateway, makeEngineState, runTick, TickHooks } from "../engine/runtime/index.ts"
 import type { CalendarDate } from "../engine/domain/index.ts"
 import { fmt, pgbenchTps, writeResults } from "./harness.ts"
-import { Database, openDatabase } from "../engine/store/index.ts"
+import { Database, openDatabase } from "../engine/sql/index.ts"
 import { Exit, Scope } from "effect"
 import { seedDueSubscriptions } from "../test/seed.ts"
 

@@ -21,8 +21,8 @@
 import { spawn, spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { Effect, Exit, Scope } from "effect"
-import { openDatabase } from "../engine/store/index.ts"
-import type { Sql } from "../engine/store/index.ts"
+import { openDatabase } from "../engine/sql/index.ts"
+import type { Sql } from "../engine/sql/index.ts"
 import { seedDueSubscriptions } from "../test/seed.ts"
 import { fmt, pgbenchTps, writeResults } from "./harness.ts"
 

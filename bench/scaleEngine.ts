@@ -12,7 +12,7 @@
 import { Effect, Layer } from "effect"
 import type { CalendarDate } from "../engine/domain/index.ts"
 import { BusinessClock, dayTime, EngineState, Gateway, makeEngineState, runTick, TickHooks } from "../engine/runtime/index.ts"
-import { Database, resolveDatabaseTarget } from "../engine/store/index.ts"
+import { Database, resolveDatabaseTarget } from "../engine/sql/index.ts"
 
 const [day, batch] = process.argv.slice(2)
 const database = Database.layer(resolveDatabaseTarget(undefined))

@@ -8,7 +8,7 @@
  *   cd /tmp/sim && billcycle --db /tmp/sim/db simulate --now 2026-01-01 --until 2026-12-31
  */
 import { Effect, Exit, Scope } from "effect"
-import { openDatabase } from "../engine/store/index.ts"
+import { openDatabase } from "../engine/sql/index.ts"
 import { seedDueSubscriptions } from "../test/seed.ts"
 
 const dir = process.argv[2]

@@ -8,7 +8,8 @@
  */
 import { readFileSync } from "node:fs"
 import { isCurrencyCode, minorUnitExponent } from "../engine/domain/index.ts"
-import { csvRecords, CsvSyntaxError, InputError, parseCsv } from "../engine/store/index.ts"
+import { InputError } from "../engine/sql/index.ts"
+import { csvRecords, CsvSyntaxError, parseCsv } from "../engine/imports/index.ts"
 
 export interface FxRate {
   readonly month: string

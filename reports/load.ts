@@ -12,7 +12,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "n
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Readable } from "node:stream"
-import type { Sql } from "../engine/store/index.ts"
+import type { Sql } from "../engine/sql/index.ts"
 
 interface TableSpec {
   readonly name: string

@@ -7,7 +7,7 @@
  * series for the demo and a cross-check of the full reports.
  */
 import { lineNetSql, monthlyAmountSql, versionInForceSql } from "../engine/billing/index.ts"
-import type { Sql } from "../engine/store/index.ts"
+import type { Sql } from "../engine/sql/index.ts"
 
 // The invoice's own rules (pricing.ts), as SQL: a line's net amount, a period's amount normalised to a month.
 const lineNet = lineNetSql({ unitPrice: "l.unit_price", quantity: "l.quantity", discountPpm: "l.discount_ppm", discountAmount: "l.discount_amount" })

@@ -7,7 +7,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api"
 import { minorUnitExponent } from "../engine/domain/index.ts"
-import type { Sql } from "../engine/store/index.ts"
+import type { Sql } from "../engine/sql/index.ts"
 import type { FxRate } from "./fx.ts"
 import { monthIndex, monthName, rateTable } from "./fx.ts"
 import { loadSnapshot } from "./load.ts"

@@ -4,7 +4,7 @@
  * subscriptions, each with two line items, all due on one day, with payment
  * tokens cycling through the given list.
  */
-import type { Sql } from "../engine/store/index.ts"
+import type { Sql } from "../engine/sql/index.ts"
 
 export interface SeedOptions {
   readonly count: number

@@ -10,8 +10,8 @@ import { Effect, Exit, Layer, Scope } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import type { DatabaseService, DatabaseTarget } from "../engine/store/index.ts"
-import { Database, openDatabase } from "../engine/store/index.ts"
+import type { DatabaseService, DatabaseTarget } from "../engine/sql/index.ts"
+import { Database, openDatabase } from "../engine/sql/index.ts"
 import { runCli } from "./cliRunner.ts"
 
 export const serverUrl: string | undefined = process.env["DATABASE_URL"] || undefined

@@ -11,8 +11,9 @@
 import { Cause, Effect } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { buildReports, buildReportsFromCopy, readReportRequest, revenueDashboardHtml } from "../../reports/index.ts"
-import type { Database } from "../store/index.ts"
-import { loadSettings, runSql } from "../store/index.ts"
+import type { Database } from "../sql/index.ts"
+import { runSql } from "../sql/index.ts"
+import { loadSettings } from "../account/index.ts"
 
 const headers = {
   "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'",

@@ -11,12 +11,23 @@ import { moneyJson } from "../domain/index.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import { readCreateRequest, readDate, parseItems } from "../runtime/subscriptionRequest.ts"
 import { subscriptionRows, subscriptionViewOn } from "../runtime/subscriptionView.ts"
-import type { ApiKeyRow, ContactRow, ItemVersion, ProductRow, Sql, WebhookEndpointRow } from "../store/index.ts"
+import type { Sql } from "../sql/index.ts"
+import type { ApiKeyRow, WebhookEndpointRow } from "../account/index.ts"
+import type { ContactRow, ProductRow } from "../catalogue/index.ts"
+import type { ItemVersion } from "../subscriptions/index.ts"
+import { Database, BadInput, journalSource, readTogether, runSql } from "../sql/index.ts"
+import { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, listSettings, loadSettings } from "../account/index.ts"
 import {
-  addContact, addProduct, addWebhookEndpoint, Database, invoiceJson, invoiceSummaryJson, listWebhookEndpoints, removeWebhookEndpoint, archiveProduct, BadInput, cancelSubscription, createSubscriptions, deleteSubscription, findInvoice, frequencyText,
-  journalSource, listContacts, listEvents, listInvoices, listOutbox, listProducts, listSettings, listSubscriptions, loadSettings, pauseSubscription,
-  payInvoiceInMajorUnits, readTogether, resumeSubscription, retryOutboxMessage, runSql, showContact, updateContact, updateProduct, updateSubscription
-} from "../store/index.ts"
+  addContact, addProduct, archiveProduct, frequencyText, listContacts, listProducts, showContact, updateContact,
+  updateProduct
+} from "../catalogue/index.ts"
+import {
+  invoiceJson, invoiceSummaryJson, findInvoice, listInvoices, listOutbox, payInvoiceInMajorUnits, retryOutboxMessage
+} from "../invoicing/index.ts"
+import {
+  cancelSubscription, createSubscriptions, deleteSubscription, listEvents, listSubscriptions, pauseSubscription,
+  resumeSubscription, updateSubscription
+} from "../subscriptions/index.ts"
 import { subscriptionStatuses } from "../domain/index.ts"
 import type { PendingQuery } from "postgres"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"

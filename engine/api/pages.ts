@@ -27,8 +27,9 @@ import { formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
 import type { BusinessClock } from "../runtime/BusinessClock.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import { Gateway } from "../runtime/Gateway.ts"
-import type { AccountSettings, Database } from "../store/index.ts"
-import { defaultSettings } from "../store/index.ts"
+import type { Database } from "../sql/index.ts"
+import type { AccountSettings } from "../account/index.ts"
+import { defaultSettings } from "../account/index.ts"
 import { renderPage } from "../../templates/index.ts"
 
 type PageServices = Gateway | Database | BusinessClock

@@ -12,8 +12,10 @@ import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import { failpoint } from "../runtime/index.ts"
-import type { ApiKeyRow, Sql } from "../store/index.ts"
-import { answerOnce, CurrentTransaction, Database, findApiKey } from "../store/index.ts"
+import type { Sql } from "../sql/index.ts"
+import type { ApiKeyRow } from "../account/index.ts"
+import { CurrentTransaction, Database } from "../sql/index.ts"
+import { answerOnce, findApiKey } from "../account/index.ts"
 import { Api, problemContentType, problemTitles } from "./Api.ts"
 import { CurrentApiKey, handlersLayer } from "./handlers.ts"
 import { buyerPageRoutes } from "./pages.ts"
@@ -172,7 +174,7 @@ const guard = HttpRouter.middleware(
         const idempotencyKey = req.headers["idempotency-key"]
         if (req.method !== "POST" || idempotencyKey === undefined) return yield* served
         if (idempotencyKey.length === 0 || idempotencyKey.length > 255) return problem(400, "invalid_idempotency_key", "Idempotency-Key: 1 to 255 characters", "Idempotency-Key")
-        // The request runs inside the transaction that stores its answer (store/idempotencyKeys.ts):
+        // The request runs inside the transaction that stores its answer (account/idempotencyKeys.ts):
         // its use cases reach the database through CurrentTransaction, so the change and the
         // answer commit together or not at all. A 500 is not kept: nothing happened, a retry may run it.
         const services = yield* Effect.context<HttpServerRequest.HttpServerRequest>()

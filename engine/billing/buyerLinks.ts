@@ -3,7 +3,7 @@
  * invoice) and their tokens. A token is signed, single-purpose and expiring:
  * version, purpose, the subject's id and the last valid day, then the first
  * 128 bits of an HMAC-SHA256 over them with the database's buyer secret
- * (engine/store/buyerSecret.ts), all base64url (38 characters). Nothing else
+ * (engine/account/buyerSecret.ts), all base64url (38 characters). Nothing else
  * travels in the URL. Pure: the secret and today are passed in.
  */
 import { createHmac, timingSafeEqual } from "node:crypto"

@@ -2,7 +2,7 @@
  * Which item version a subscription bills on a day. A change of items is a
  * new version effective from a date (the next billing date when asked); the
  * period starting on day D bills the highest version effective on or before
- * D, which is the rule of the billing run (engine/store/billingRun.ts picks the
+ * D, which is the rule of the billing run (engine/invoicing/billingRun.ts picks the
  * same in SQL). `subscriptions show` and `update` read versions through these.
  */
 import type { CalendarDate } from "../domain/index.ts"

@@ -7,8 +7,11 @@
  * second: one charge.
  */
 import { languageOf, localeOf } from "../billing/index.ts"
-import type { AccountSettings, EngineContext, JournalEvent, Sql } from "../store/index.ts"
-import { attemptKey, awaitingCheckoutDebit as awaitingDebit, writeJournal } from "../store/index.ts"
+import type { JournalEvent, Sql } from "../sql/index.ts"
+import type { AccountSettings } from "../account/index.ts"
+import type { EngineContext } from "../invoicing/index.ts"
+import { writeJournal } from "../sql/index.ts"
+import { attemptKey, awaitingCheckoutDebit as awaitingDebit } from "../invoicing/index.ts"
 
 export interface OpenInvoice {
   readonly id: number

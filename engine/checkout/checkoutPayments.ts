@@ -19,10 +19,12 @@ import type { DiscountCode, PaymentType } from "../domain/index.ts"
 import { BusinessClock } from "../runtime/BusinessClock.ts"
 import { makeEngineContext } from "../runtime/engineContext.ts"
 import { Gateway, type GatewayResult } from "../runtime/Gateway.ts"
-import type { CodeDiscount, EngineContext, PaidAtCheckout, TransactionSql } from "../store/index.ts"
-import {
-  addressJson, billDue, closeOneTimeOrder, failInvoicesAtCheckout, insertPlannedSubscriptions, invoiceOneTimeAtCheckout, payInvoicesAtCheckout, runSql, writeJournal
-} from "../store/index.ts"
+import type { TransactionSql } from "../sql/index.ts"
+import type { CodeDiscount, EngineContext, PaidAtCheckout } from "../invoicing/index.ts"
+import { runSql, writeJournal } from "../sql/index.ts"
+import { addressJson } from "../catalogue/index.ts"
+import { billDue, failInvoicesAtCheckout, invoiceOneTimeAtCheckout, payInvoicesAtCheckout } from "../invoicing/index.ts"
+import { closeOneTimeOrder, insertPlannedSubscriptions } from "../subscriptions/index.ts"
 import { paymentMethodProblem } from "./buyerPages.ts"
 import {
   type Buyer, type BuyerAddress, type CheckoutAttempt, type CheckoutPurchase, checkoutState, claimUnsettledCheckoutAttempts, contactForBuyer,

@@ -6,7 +6,7 @@
  * it is, so the page, a second tab and the engine can all try.
  */
 import type { CalendarDate, DiscountCode, ItemChoice, PaymentLink } from "../domain/index.ts"
-import type { Sql, TransactionSql } from "../store/index.ts"
+import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { CheckoutSession } from "./checkoutSessionsRepository.ts"
 
 type Runner = Sql | TransactionSql

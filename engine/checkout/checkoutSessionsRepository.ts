@@ -3,7 +3,7 @@
  * frozen snapshot, read one back.
  */
 import type { CalendarDate, PaymentLink } from "../domain/index.ts"
-import type { Sql } from "../store/index.ts"
+import type { Sql } from "../sql/index.ts"
 
 export interface CheckoutSession {
   readonly id: string

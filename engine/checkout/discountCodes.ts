@@ -9,8 +9,8 @@
 import { parseCalendarDate, parsePercentPpm } from "../billing/index.ts"
 import type { CalendarDate, DiscountCode, DiscountDuration, DiscountOff } from "../domain/index.ts"
 import { DiscountCodeInvalid, DiscountCodeNotFound, isCurrencyCode, parseMajorAmount } from "../domain/index.ts"
-import type { Sql } from "../store/index.ts"
-import { InputError, writeJournal } from "../store/index.ts"
+import type { Sql } from "../sql/index.ts"
+import { InputError, writeJournal } from "../sql/index.ts"
 import { discountCodeProblem } from "./linkRules.ts"
 import { discountCodeByRef, insertDiscountCode, markDiscountCodeDeleted, updateDiscountCode } from "./repository.ts"
 

@@ -16,8 +16,9 @@
 import { parsePercentPpm } from "../billing/index.ts"
 import type { BillingStart, CalendarDate, ContactField, ItemSpec, LinkItem, OrderDiscount, PaymentLinkSettings, PaymentType } from "../domain/index.ts"
 import { isCurrencyCode, parseBillingTerms, parseItemSpec, parseMajorAmount, PaymentLinkInvalid, paymentTypes } from "../domain/index.ts"
-import type { Sql, TransactionSql } from "../store/index.ts"
-import { InputError, resolveItems } from "../store/index.ts"
+import type { Sql, TransactionSql } from "../sql/index.ts"
+import { InputError } from "../sql/index.ts"
+import { resolveItems } from "../subscriptions/index.ts"
 import { parseCalendarDate } from "../billing/index.ts"
 
 /** A link as text, every field optional (an update names only what changes). */

@@ -5,7 +5,7 @@
  * write them through these functions. Rows become domain values here.
  */
 import type { CalendarDate, ContactField, DiscountCode, Frequency, LinkItem, PaymentLink, PaymentLinkSettings, PaymentType } from "../domain/index.ts"
-import type { Sql, TransactionSql } from "../store/index.ts"
+import type { Sql, TransactionSql } from "../sql/index.ts"
 
 /** A query runner: the connection or a transaction. */
 type Runner = Sql | TransactionSql

@@ -9,7 +9,7 @@ import { Effect, Layer, Option } from "effect"
 import { resolve } from "node:path"
 import { BusinessClock, parseNow, storeClockLayer } from "../runtime/index.ts"
 import type { GivenNow } from "../runtime/index.ts"
-import { Database, defaultEmbeddedDir, inspectEmbeddedDir, makeDirs, resolveDatabaseTarget } from "../store/index.ts"
+import { Database, defaultEmbeddedDir, inspectEmbeddedDir, makeDirs, resolveDatabaseTarget } from "../sql/index.ts"
 import { UsageError } from "./CliFailure.ts"
 import { Db, Now } from "./GlobalFlags.ts"
 

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 import type { ReportSet } from "../../reports/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
 import type { BusinessClock, EngineState, Gateway, GatewayUnavailable, TickHooks } from "../runtime/index.ts"
-import type { Database, DatabaseError } from "../store/index.ts"
+import type { Database, DatabaseError } from "../sql/index.ts"
 
 export interface DemoOptions {
   readonly customers: number

@@ -13,14 +13,14 @@ enableCompileCache?.()
 // The embedded database's WebAssembly compiles on V8's background threads while the command line
 // loads (embeddedWasm.ts), when this command may open it.
 {
-  const { compileEmbeddedWasm, mayOpenEmbedded } = await import("../store/embeddedWasm.ts")
+  const { compileEmbeddedWasm, mayOpenEmbedded } = await import("../sql/embeddedWasm.ts")
   if (mayOpenEmbedded(process.argv.slice(2))) void compileEmbeddedWasm()
 }
 
 // A query of the postgres driver on a connection that died (a database restart, a network cut) can
 // reject with nobody left to handle it: the step that sent it has failed already and rolled back, and
 // the engine reports the outage itself. Only such rejections are let go; any other still ends the process.
-const { connectionLost } = await import("../store/Database.ts")
+const { connectionLost } = await import("../sql/Database.ts")
 process.on("unhandledRejection", (reason) => {
   if (connectionLost(reason)) return
   throw reason

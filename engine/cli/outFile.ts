@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import { writeFileSync } from "node:fs"
-import { makeDirs } from "../store/index.ts"
+import { makeDirs } from "../sql/index.ts"
 import { dirname } from "node:path"
 import { UsageError } from "./CliFailure.ts"
 

@@ -1,6 +1,6 @@
 /**
  * The `data` of journal events whose shape more than one writer shares
- * (engine/store/EVENTS.md): built here once, so `subscriptions create`,
+ * (engine/sql/EVENTS.md): built here once, so `subscriptions create`,
  * `import FILE.csv` and `import history` journal the same thing.
  */
 import type { LineItem, UnitDiscount } from "./entities.ts"
@@ -43,7 +43,7 @@ export const subscriptionCreatedData = (s: SubscriptionCreated) => ({
   end_date: s.endDate, next_billing_date: s.startDate, collection_method: s.collection, status: s.status, amount: s.amount, items: itemsData(s.items)
 })
 
-/** Every type of event the journal holds (engine/store/EVENTS.md), by noun: what webhooks may subscribe to. */
+/** Every type of event the journal holds (engine/sql/EVENTS.md), by noun: what webhooks may subscribe to. */
 export const journalEventTypes = [
   "contact.created", "contact.updated",
   "product.updated", "product.archived",

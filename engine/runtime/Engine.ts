@@ -11,30 +11,18 @@
  */
 import { Effect } from "effect"
 import type { CalendarDate } from "../domain/index.ts"
-import type { DueWork, EngineContext, PendingCharge, Sql } from "../store/index.ts"
+import type { Sql } from "../sql/index.ts"
+import type { EngineContext, PendingCharge } from "../invoicing/index.ts"
+import type { DueWork } from "../lifecycle/index.ts"
+import { connectionLost, Database, DatabaseError, messageOf, serverAutovacuums, vacuumHotTables } from "../sql/index.ts"
+import { loadSettings } from "../account/index.ts"
 import {
-  activateScheduled,
-  connectionLost,
-  applyPeriodEndCancellations,
-  billDueBatch,
-  claimUnsettledAttempts,
-  createDueRetries,
-  Database,
-  DatabaseError,
-  dueSubscriptionIds,
-  dueWork,
-  expireCompletedTerms,
-  loadSettings,
-  markOverdueInvoices,
-  messageOf,
-  recordSubscriptionFailure,
-  resumeDuePaused,
-  sendDueReminders,
-  serverAutovacuums,
-  settleAttempts,
-  unsettledLeaseOwners,
-  vacuumHotTables
-} from "../store/index.ts"
+  billDueBatch, claimUnsettledAttempts, createDueRetries, settleAttempts, unsettledLeaseOwners
+} from "../invoicing/index.ts"
+import {
+  activateScheduled, applyPeriodEndCancellations, dueSubscriptionIds, dueWork, expireCompletedTerms, markOverdueInvoices,
+  recordSubscriptionFailure, resumeDuePaused, sendDueReminders
+} from "../lifecycle/index.ts"
 import { BusinessClock } from "./BusinessClock.ts"
 import { engineOwner, makeEngineContext } from "./engineContext.ts"
 import type { EngineStateService } from "./EngineState.ts"

@@ -6,7 +6,8 @@
  * key, never by charging under a new one.
  */
 import { Context, Effect, Layer, Schema } from "effect"
-import { chargedReferences, Database, enterInLedger, ledgerEntries, refuseOnce, settleDueBankDebits } from "../store/index.ts"
+import { Database } from "../sql/index.ts"
+import { chargedReferences, enterInLedger, ledgerEntries, refuseOnce, settleDueBankDebits } from "../payments/index.ts"
 
 /** The simulated gateway's bank-debit tokens, and how many days a debit stays pending. */
 const bankDebit = new Set(["pm_bank_debit", "pm_bank_debit_fail"])

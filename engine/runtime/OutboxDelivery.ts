@@ -14,8 +14,14 @@ import type nodemailerModule from "nodemailer"
 import type { SendMailOptions } from "nodemailer"
 import type MailComposerClass from "nodemailer/lib/mail-composer/index.js"
 import { join } from "node:path"
-import type { AccountSettings, ClaimedMessage, DeliveryOutcome, Sql } from "../store/index.ts"
-import { claimOutbox, Database, DatabaseError, holdsOutboxLease, loadEmailDataBatch, loadInvoiceDocument, loadSettings, messageOf, recordDeliveries, renewOutboxLeases, sendingLeaseOwners } from "../store/index.ts"
+import type { ClaimedMessage, DeliveryOutcome, Sql } from "../sql/index.ts"
+import type { AccountSettings } from "../account/index.ts"
+import {
+  claimOutbox, Database, DatabaseError, holdsOutboxLease, messageOf, recordDeliveries, renewOutboxLeases,
+  sendingLeaseOwners
+} from "../sql/index.ts"
+import { loadSettings } from "../account/index.ts"
+import { loadEmailDataBatch, loadInvoiceDocument } from "../invoicing/index.ts"
 import { renderEmail, renderInvoice } from "../../templates/index.ts"
 import { openPdfPrinter, type PdfPrinter } from "../../templates/pdf.ts"
 import { languageOf, localeOf } from "../billing/index.ts"

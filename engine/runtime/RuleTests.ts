@@ -13,10 +13,15 @@ import type { CompiledRuleSet } from "../../dsl/index.ts"
 import { addDays, parseCalendarDate, toDayNumber } from "../billing/index.ts"
 import type { CalendarDate, ItemSpec } from "../domain/index.ts"
 import { parseBillingTerms, parseItemSpec } from "../domain/index.ts"
-import type { DatabaseService, EngineContext, Sql } from "../store/index.ts"
+import type { DatabaseService, Sql } from "../sql/index.ts"
+import type { EngineContext } from "../invoicing/index.ts"
+import { Database, InputError, migrate, openDatabase, useNewSchema } from "../sql/index.ts"
+import { loadSettings } from "../account/index.ts"
+import { addContact } from "../catalogue/index.ts"
+import { ruleEffects } from "../enrollments/index.ts"
 import {
-  addContact, cancelSubscription, createSubscriptions, Database, InputError, loadSettings, migrate, openDatabase, pauseSubscription, resumeSubscription, ruleEffects, updateSubscription, useNewSchema
-} from "../store/index.ts"
+  cancelSubscription, createSubscriptions, pauseSubscription, resumeSubscription, updateSubscription
+} from "../subscriptions/index.ts"
 import { BusinessClock, dayTime } from "./BusinessClock.ts"
 import { runTick } from "./Engine.ts"
 import { EngineState, makeEngineState } from "./EngineState.ts"

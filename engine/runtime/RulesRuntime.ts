@@ -10,8 +10,9 @@ import { readdirSync, readFileSync, statSync, watch } from "node:fs"
 import { join } from "node:path"
 import type { CompiledRuleSet } from "../../dsl/index.ts"
 import { checkRuleSources, compileRules, formatDiagnostic, loadDeclarations, parseRules } from "../../dsl/index.ts"
-import type { EngineContext } from "../store/index.ts"
-import { activateRules, Database, DatabaseError, enrollDateTriggers, enrollFromJournal, maxRuleDepth, messageOf, runDueEnrollments } from "../store/index.ts"
+import type { EngineContext } from "../invoicing/index.ts"
+import { Database, DatabaseError, messageOf } from "../sql/index.ts"
+import { activateRules, enrollDateTriggers, enrollFromJournal, maxRuleDepth, runDueEnrollments } from "../enrollments/index.ts"
 
 export interface LoadedRules {
   readonly ruleSet: CompiledRuleSet

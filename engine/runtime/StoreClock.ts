@@ -10,8 +10,9 @@
 import { Effect, Layer, Schema } from "effect"
 import { calendarDateInZone } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
-import type { StoreClockState } from "../store/index.ts"
-import { moveStoreClock, readStoreClockAndSettings, runSql, storeDay } from "../store/index.ts"
+import type { StoreClockState } from "../account/index.ts"
+import { runSql } from "../sql/index.ts"
+import { moveStoreClock, readStoreClockAndSettings, storeDay } from "../account/index.ts"
 import { BusinessClock, dayTime } from "./BusinessClock.ts"
 import type { FixedTime } from "./BusinessClock.ts"
 

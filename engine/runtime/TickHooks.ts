@@ -4,8 +4,8 @@
  * core can run (and be tested) alone.
  */
 import { Context, Effect, Layer } from "effect"
-import type { EngineContext } from "../store/index.ts"
-import type { DatabaseError } from "../store/index.ts"
+import type { EngineContext } from "../invoicing/index.ts"
+import type { DatabaseError } from "../sql/index.ts"
 
 export class TickHooks extends Context.Service<TickHooks, {
   readonly runRules: (ctx: EngineContext) => Effect.Effect<number, DatabaseError>

@@ -7,7 +7,8 @@
  * between, the engine's next tick settles the attempt with the same key.
  */
 import { Effect } from "effect"
-import { cancelSubscription, runSql } from "../store/index.ts"
+import { runSql } from "../sql/index.ts"
+import { cancelSubscription } from "../subscriptions/index.ts"
 import { currentEngineContext } from "./engineContext.ts"
 import { settleAttemptsNow } from "./settleNow.ts"
 

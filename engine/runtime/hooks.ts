@@ -4,7 +4,7 @@
  * ./out/mail) and, when --rules is given, the rules.
  */
 import { Effect, Layer } from "effect"
-import { Database } from "../store/index.ts"
+import { Database } from "../sql/index.ts"
 import { deliverOutbox, MessageRenderer, MessageSender, templateRendererLayer } from "./OutboxDelivery.ts"
 import { TickHooks } from "./TickHooks.ts"
 import type { CompiledRuleSet } from "../../dsl/index.ts"

@@ -5,8 +5,9 @@
  * them with the same keys.
  */
 import { Effect } from "effect"
-import type { EngineContext } from "../store/index.ts"
-import { claimAttemptsNow, Database, DatabaseError, messageOf, settleAttempts } from "../store/index.ts"
+import type { EngineContext } from "../invoicing/index.ts"
+import { Database, DatabaseError, messageOf } from "../sql/index.ts"
+import { claimAttemptsNow, settleAttempts } from "../invoicing/index.ts"
 import { Gateway } from "./Gateway.ts"
 
 export const settleAttemptsNow = Effect.fn("settleAttemptsNow")(function*(ctx: EngineContext, attemptIds: ReadonlyArray<number>) {

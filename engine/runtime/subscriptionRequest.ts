@@ -9,8 +9,8 @@ import { Effect } from "effect"
 import { inputDateProblem, isLanguage, isLocale, languagesInWords, parseCalendarDate } from "../billing/index.ts"
 import type { ItemSpec, PaymentTerms } from "../domain/index.ts"
 import { parseBillingTerms, parseItemSpec } from "../domain/index.ts"
-import type { CreateInput, StartChoice } from "../store/index.ts"
-import { BadInput } from "../store/index.ts"
+import type { CreateInput, StartChoice } from "../subscriptions/index.ts"
+import { BadInput } from "../sql/index.ts"
 
 export interface CreateRequest {
   readonly contact: string

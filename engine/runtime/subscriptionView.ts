@@ -5,8 +5,8 @@
  */
 import { nextVersionAfter, versionInForce } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
-import type { Sql } from "../store/index.ts"
-import { subscriptionWithRows } from "../store/index.ts"
+import type { Sql } from "../sql/index.ts"
+import { subscriptionWithRows } from "../subscriptions/index.ts"
 
 /** The rows behind the view: the subscription, its item versions and its invoices, in one statement. */
 export const subscriptionRows = (sql: Sql, id: number) => subscriptionWithRows(sql, id)

@@ -12,21 +12,14 @@ import type { CalendarDate, ItemSpec, PaymentTerms } from "../../engine/domain/i
 import { formatMajorAmount, parseBillingTerms, parseItemSpec } from "../../engine/domain/index.ts"
 import { BusinessClock, dayTime, makeEngineContext, runTick, settleAttemptsNow } from "../../engine/runtime/index.ts"
 import type { TickSummary } from "../../engine/runtime/index.ts"
-import type { EngineContext } from "../../engine/store/index.ts"
+import type { EngineContext } from "../../engine/invoicing/index.ts"
+import { Database, InputError } from "../../engine/sql/index.ts"
+import { loadSettings, saveSetting } from "../../engine/account/index.ts"
+import { addContact, addProduct } from "../../engine/catalogue/index.ts"
+import { loadInvoiceDocument, payInvoice } from "../../engine/invoicing/index.ts"
 import {
-  addContact,
-  addProduct,
-  cancelSubscription,
-  createSubscriptions,
-  Database,
-  InputError,
-  loadInvoiceDocument,
-  loadSettings,
-  payInvoice,
-  pauseSubscription,
-  saveSetting,
-  updateSubscription
-} from "../../engine/store/index.ts"
+  cancelSubscription, createSubscriptions, pauseSubscription, updateSubscription
+} from "../../engine/subscriptions/index.ts"
 import { createPaymentLink, openCheckoutSession, payCheckout } from "../../engine/checkout/index.ts"
 import { buildReports, mrrSeries } from "../../reports/index.ts"
 import type { DemoOptions, DemoResult, DemoRun } from "../../engine/cli/demoRunner.ts"

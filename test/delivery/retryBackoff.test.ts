@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate } from "../../engine/domain/index.ts"
 import { BusinessClock, dayTime, deliveryHooksLayer, EngineState, Gateway, MessageSender, runTick, templateRendererLayer } from "../../engine/runtime/index.ts"
 import type { FixedTime } from "../../engine/runtime/index.ts"
-import { enqueueMessages, maxDeliveryAttempts, retryOutboxMessage, saveSetting } from "../../engine/store/index.ts"
+import { enqueueMessages, maxDeliveryAttempts } from "../../engine/sql/index.ts"
+import { saveSetting } from "../../engine/account/index.ts"
+import { retryOutboxMessage } from "../../engine/invoicing/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
 import { startWebhookReceiver } from "./webhookReceiver.ts"
@@ -48,7 +50,7 @@ describe(`outbox retries in the engine's ticks (${backend})`, () => {
       select id, status, attempts, next_attempt_at, last_error from outbox where dedupe_key = 'rule:9:0'`)[0]!
 
   it("a failing webhook is retried on later ticks of its simulated day and the next days, with growing backoff, then fails; outbox retry sends it", async () => {
-    // The shape engine/store/rulesRun.ts queues for `webhook post URL`.
+    // The shape engine/enrollments/rulesRun.ts queues for `webhook post URL`.
     await u.db.sql.begin((tx) => enqueueMessages(tx, [{ kind: "webhook", template: "rule.hook_on_payment", dedupeKey: "rule:9:0", subscriptionId: 1, recipient: receiver.url, payload: { rule_id: "hook_on_payment", subscription_id: 1, status: "active" }, createdOn: "2026-03-02" }]))
     const tries = () => receiver.received.length
 

@@ -10,7 +10,7 @@ import { Effect, Layer } from "effect"
 import { SMTPServer } from "smtp-server"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { MessageSender, signWebhook } from "../../engine/runtime/index.ts"
-import type { ClaimedMessage } from "../../engine/store/index.ts"
+import type { ClaimedMessage } from "../../engine/sql/index.ts"
 import { renderEmail } from "../../templates/index.ts"
 import { sampleEmail } from "../templates/sample.ts"
 

@@ -10,7 +10,8 @@ import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { deliverOutbox, MessageSender, templateRendererLayer } from "../../engine/runtime/index.ts"
-import { enqueueMessages, saveSetting } from "../../engine/store/index.ts"
+import { enqueueMessages } from "../../engine/sql/index.ts"
+import { saveSetting } from "../../engine/account/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
 import { createSubscription } from "../engine/runtime/engineHarness.ts"
@@ -37,7 +38,7 @@ afterAll(async () => {
 describe(`rule webhooks through the engine's renderer (${backend})`, () => {
   it("a rule's webhook is posted as JSON signed with the account's webhook-secret with its payload and marked sent; its notification is still an email", async () => {
     const subscriptionId = await createSubscription(t.db.sql, { start: "2026-03-01" })
-    // The shapes engine/store/rulesRun.ts queues for `webhook post URL` and `notify team "…" "…"`.
+    // The shapes engine/enrollments/rulesRun.ts queues for `webhook post URL` and `notify team "…" "…"`.
     await t.db.sql.begin((tx) => enqueueMessages(tx, [
       { kind: "webhook", template: "rule.hook_on_payment", dedupeKey: "rule:5:0", subscriptionId, recipient: receiver.url, payload: { rule_id: "hook_on_payment", subscription_id: subscriptionId, status: "active" }, createdOn: "2026-03-02" },
       { kind: "notification", template: "internal_notification", dedupeKey: "rule:5:1", subscriptionId, recipient: "finance@example.com", language: "en", locale: "en-US", payload: { message: "Coffee was paid", team: "finance", rule_id: "hook_on_payment" }, createdOn: "2026-03-02" }

@@ -4,7 +4,7 @@
  * its process, so that a stop can find and cancel its own waiting statements.
  */
 import { describe, expect, it } from "vitest"
-import { connectionLost, statementCancelled } from "../../engine/store/index.ts"
+import { connectionLost, statementCancelled } from "../../engine/sql/index.ts"
 import { freshSchemaName, openTestDatabase } from "../storeHarness.ts"
 
 const serverUrl = process.env["PG_TEST_URL"] || process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"

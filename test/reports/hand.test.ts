@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { buildReports, readFxFile } from "../../reports/index.ts"
 import type { ReportSet } from "../../reports/index.ts"
-import { importHistory } from "../../engine/store/index.ts"
+import { importHistory } from "../../engine/imports/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { buildReports, computeReports, openCopy, readFxFile, rebuildCopy, refreshCopy } from "../../reports/index.ts"
 import type { ReportOptions } from "../../reports/index.ts"
-import { importHistory } from "../../engine/store/index.ts"
+import { importHistory } from "../../engine/imports/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 
 let dir: string

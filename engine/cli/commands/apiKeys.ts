@@ -1,7 +1,8 @@
 /** `billcycle api-keys create|list|revoke`: the keys of the HTTP API (`billcycle serve`). */
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { createApiKey, listApiKeys, revokeApiKey, runSql } from "../../store/index.ts"
+import { runSql } from "../../sql/index.ts"
+import { createApiKey, listApiKeys, revokeApiKey } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { Json } from "../GlobalFlags.ts"
 import { pageFlags, printList } from "../paging.ts"

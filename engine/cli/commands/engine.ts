@@ -16,8 +16,9 @@ import type { CompiledRuleSet } from "../../../dsl/index.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 import { analyticsDirFlag, analyticsFile, refreshAfterTick } from "./analytics.ts"
-import { cancelOwnLockWaits, connectionLost, Database, loadSettings, placeholderWarning, runSql, statementCancelled } from "../../store/index.ts"
-import type { DatabaseError } from "../../store/index.ts"
+import { cancelOwnLockWaits, connectionLost, Database, runSql, statementCancelled } from "../../sql/index.ts"
+import { loadSettings, placeholderWarning } from "../../account/index.ts"
+import type { DatabaseError } from "../../sql/index.ts"
 import type { GatewayUnavailable } from "../../runtime/Gateway.ts"
 
 const batchFlag = Flag.String("batch").pipe(Flag.withDescription("how many records a step claims at once (default 500)"), Flag.optional)

@@ -1,7 +1,7 @@
 /** `billcycle enrollments list [--subscription ID] [--rule ID]`: the history of rules' enrollments, newest first (HubSpot's enrollment history). */
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { enrollmentRecordOf, enrollmentsQuery } from "../../store/index.ts"
+import { enrollmentRecordOf, enrollmentsQuery } from "../../enrollments/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 import { pageFlags, printList } from "../paging.ts"

@@ -2,7 +2,11 @@
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { formatMajorAmount, moneyJson } from "../../domain/index.ts"
-import { closeInvoice, findInvoice, invoiceJson, invoiceSummaryJson, listInvoices, listMembers, listOutbox, listTasks, payInvoiceInMajorUnits, retryOutboxMessage, runSql } from "../../store/index.ts"
+import { runSql } from "../../sql/index.ts"
+import {
+  closeInvoice, findInvoice, invoiceJson, invoiceSummaryJson, listInvoices, listMembers, listOutbox, listTasks,
+  payInvoiceInMajorUnits, retryOutboxMessage
+} from "../../invoicing/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"

@@ -2,12 +2,15 @@
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { formatMajorAmount } from "../../domain/index.ts"
-import type { ContactChange, ContactDetail, ProductRow } from "../../store/index.ts"
+import type { ContactChange, ContactDetail, ProductRow } from "../../catalogue/index.ts"
 import { formatAddress } from "../../../templates/index.ts"
 import { languagesInWords } from "../../billing/index.ts"
+import { runSql } from "../../sql/index.ts"
+import { loadSettings } from "../../account/index.ts"
 import {
-  addContact, addProduct, archiveProduct, frequencyText, listContacts, listProducts, loadSettings, runSql, showContact, updateContact, updateProduct
-} from "../../store/index.ts"
+  addContact, addProduct, archiveProduct, frequencyText, listContacts, listProducts, showContact, updateContact,
+  updateProduct
+} from "../../catalogue/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { Json } from "../GlobalFlags.ts"
 import { pageFlags, printList } from "../paging.ts"

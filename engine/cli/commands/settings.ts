@@ -1,7 +1,8 @@
 /** `billcycle settings show|set` and `billcycle db migrate`. */
 import { Console, Effect } from "effect"
 import { Argument, Command } from "effect/cli"
-import { listSettings, migrate, runSql, saveSetting, validateSetting } from "../../store/index.ts"
+import { migrate, runSql } from "../../sql/index.ts"
+import { listSettings, saveSetting, validateSetting } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"

@@ -10,21 +10,13 @@ import { describeSubscriptionError, formatFrequency, formatMajorAmount, parseBil
 import { cancelWithRefund, Gateway } from "../../runtime/index.ts"
 import { subscriptionView } from "../../runtime/subscriptionView.ts"
 import { parseItems, readCreateRequest } from "../../runtime/subscriptionRequest.ts"
-import type { ItemVersion, StartChoice, StoredLine, SubscriptionRow } from "../../store/index.ts"
+import type { ItemVersion, StartChoice, StoredLine, SubscriptionRow } from "../../subscriptions/index.ts"
+import { BadInput, InputError, runSql as runStoreSql } from "../../sql/index.ts"
 import {
-  BadInput,
-  createSubscriptions,
-  deleteSubscription,
-  getSubscription,
-  listEvents,
-  listSubscriptions,
-  pauseSubscription,
-  InputError,
-  resumeSubscription,
-  runSql as runStoreSql,
-  updateSubscription
-} from "../../store/index.ts"
-import type { Sql } from "../../store/index.ts"
+  createSubscriptions, deleteSubscription, getSubscription, listEvents, listSubscriptions, pauseSubscription,
+  resumeSubscription, updateSubscription
+} from "../../subscriptions/index.ts"
+import type { Sql } from "../../sql/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"

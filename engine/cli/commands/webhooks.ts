@@ -1,7 +1,8 @@
 /** `billcycle webhooks add|list|remove`: event webhooks without writing rules. */
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, runSql } from "../../store/index.ts"
+import { runSql } from "../../sql/index.ts"
+import { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint } from "../../account/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 import { Json } from "../GlobalFlags.ts"

@@ -8,7 +8,7 @@ import { HttpServer } from "effect/http"
 import { apiServer } from "../../../engine/api/index.ts"
 import { BusinessClock, dayTime } from "../../../engine/runtime/BusinessClock.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
-import { createApiKey } from "../../../engine/store/index.ts"
+import { createApiKey } from "../../../engine/account/index.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 import { openTestDatabase } from "../../storeHarness.ts"
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { ApiUnderTest } from "./apiHarness.ts"
 import { startApi } from "./apiHarness.ts"
 import { tickAt } from "../runtime/engineHarness.ts"
-import { listWebhookEndpoints } from "../../../engine/store/index.ts"
+import { listWebhookEndpoints } from "../../../engine/account/index.ts"
 import { buildReports, reportKinds } from "../../../reports/index.ts"
 
 let api: ApiUnderTest

@@ -6,7 +6,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { buyerLinkUrl, csrfTokenMatches, csrfTokenOf, readBuyerToken, signBuyerToken } from "../../../engine/billing/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
-import { validateSetting } from "../../../engine/store/index.ts"
+import { validateSetting } from "../../../engine/account/index.ts"
 
 const secret = new Uint8Array(32).fill(7)
 const other = new Uint8Array(32).fill(8)

@@ -6,7 +6,8 @@
  * charge however often the form is sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { loadEmailDataBatch, loadInvoiceDocument, loadSettings, saveSetting } from "../../../engine/store/index.ts"
+import { loadSettings, saveSetting } from "../../../engine/account/index.ts"
+import { loadEmailDataBatch, loadInvoiceDocument } from "../../../engine/invoicing/index.ts"
 import { renderEmail } from "../../../templates/index.ts"
 import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"

@@ -8,7 +8,7 @@
 import type { BuyerLinkPurpose } from "../../../engine/billing/index.ts"
 import { addDays, signBuyerToken } from "../../../engine/billing/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
-import { buyerSecret } from "../../../engine/store/index.ts"
+import { buyerSecret } from "../../../engine/account/index.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 
 export const tokenFor = async (api: ApiUnderTest, purpose: BuyerLinkPurpose, id: number, expiresOn = "2026-12-31") =>

@@ -13,8 +13,10 @@ import type { TestDatabase } from "../../storeHarness.ts"
 import { addDays } from "../../../engine/billing/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
-import type { ClaimedMessage, Sql } from "../../../engine/store/index.ts"
-import { loadEmailData, loadSettings, payInvoice, saveSetting, updateSubscription } from "../../../engine/store/index.ts"
+import type { ClaimedMessage, Sql } from "../../../engine/sql/index.ts"
+import { loadSettings, saveSetting } from "../../../engine/account/index.ts"
+import { loadEmailData, payInvoice } from "../../../engine/invoicing/index.ts"
+import { updateSubscription } from "../../../engine/subscriptions/index.ts"
 import { contextAt, createSubscription, eventTypes, invoicesOf, ledgerOf, runDays, subscriptionRow, tickAt } from "./engineHarness.ts"
 
 // Each test has its own schema (settings are per schema); the embedded backend serves one connection, so one at a time.
@@ -114,7 +116,7 @@ describe(`unpaid does not back-bill (${backend})`, () => {
   })
 
   it("unpaid-catch-up takes on or off, and nothing else", async () => {
-    const { validateSetting } = await import("../../../engine/store/index.ts")
+    const { validateSetting } = await import("../../../engine/account/index.ts")
     expect(validateSetting("unpaid-catch-up", "on")).toBeUndefined()
     expect(validateSetting("unpaid-catch-up", "off")).toBeUndefined()
     expect(validateSetting("unpaid-catch-up", "yes")).toMatch(/unpaid-catch-up/)
@@ -132,7 +134,7 @@ describe(`a resume does not hide an overdue invoice (${backend})`, () => {
       const [inv] = await invoicesOf(t.db.sql, id)
       expect((await t.db.sql`select overdue_on from invoices where id = ${inv!.id}`)[0]!["overdue_on"]).toBe("2026-02-17")
       if (via === "resumed early") {
-        const { resumeSubscription } = await import("../../../engine/store/index.ts")
+        const { resumeSubscription } = await import("../../../engine/subscriptions/index.ts")
         await resumeSubscription(t.db.sql, await contextAt(t, "2026-02-25"), id)
       } else {
         await tickAt(t, "2026-03-01")

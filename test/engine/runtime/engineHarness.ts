@@ -9,8 +9,9 @@ import type { CalendarDate, Frequency } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
 import { BusinessClock, dayTime, EngineState, Gateway, makeEngineContext, runTick, TickHooks } from "../../../engine/runtime/index.ts"
 import type { TickSummary } from "../../../engine/runtime/index.ts"
-import type { EngineContext, Sql } from "../../../engine/store/index.ts"
-import { loadSettings } from "../../../engine/store/index.ts"
+import type { Sql } from "../../../engine/sql/index.ts"
+import type { EngineContext } from "../../../engine/invoicing/index.ts"
+import { loadSettings } from "../../../engine/account/index.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 
 export interface SubscriptionSpec {

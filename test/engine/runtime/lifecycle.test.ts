@@ -8,7 +8,9 @@ import { contextAt, createSubscription, engineLayer, eventTypes, invoicesOf, led
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
 import { addDays } from "../../../engine/billing/index.ts"
-import { cancelSubscription, payInvoice, recordUnusedDaysRefund, unusedDaysRefund } from "../../../engine/store/index.ts"
+import { payInvoice } from "../../../engine/invoicing/index.ts"
+import { recordUnusedDaysRefund, unusedDaysRefund } from "../../../engine/payments/index.ts"
+import { cancelSubscription } from "../../../engine/subscriptions/index.ts"
 
 let t: TestDatabase
 beforeAll(async () => {

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
-import type { Sql } from "../../../engine/store/index.ts"
+import type { Sql } from "../../../engine/sql/index.ts"
 import { billcyclePath, repoRoot } from "../../cliRunner.ts"
 
 export interface EngineProcess {

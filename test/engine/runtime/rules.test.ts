@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { compileRules, parseRules } from "../../../dsl/index.ts"
-import type { EngineContext } from "../../../engine/store/index.ts"
-import { enrollFromJournal, loadSettings, runDueEnrollments, writeJournal } from "../../../engine/store/index.ts"
+import type { EngineContext } from "../../../engine/invoicing/index.ts"
+import { writeJournal } from "../../../engine/sql/index.ts"
+import { loadSettings } from "../../../engine/account/index.ts"
+import { enrollFromJournal, runDueEnrollments } from "../../../engine/enrollments/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { makeEngineContext } from "../../../engine/runtime/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
@@ -100,7 +102,7 @@ describe(`rules in the engine (${backend})`, () => {
 describe(`rules explain (${backend})`, () => {
   it("says for each rule whether it would enroll, with old and new values", async () => {
     const { explainRules } = await import("../../../dsl/index.ts")
-    const { explainContexts } = await import("../../../engine/store/index.ts")
+    const { explainContexts } = await import("../../../engine/enrollments/index.ts")
     const id = await createSubscription(t.db.sql, { start: "2026-08-01" })
     await setStatus(id, "active", "unpaid", "2026-08-02")
     const contexts = (await explainContexts(t.db.sql, id))!
@@ -113,7 +115,7 @@ describe(`rules explain (${backend})`, () => {
 
 describe(`date triggers (${backend})`, () => {
   it("enroll once per date value on the day the offset date is reached", async () => {
-    const { enrollDateTriggers } = await import("../../../engine/store/index.ts")
+    const { enrollDateTriggers } = await import("../../../engine/enrollments/index.ts")
     const dated = compileRules(parseRules(`rule before_billing
   when 3 days before subscription.next_billing_date
 then
@@ -131,7 +133,7 @@ end`).file.rules)
 
 describe(`imported history (${backend})`, () => {
   it("starts no workflow: the rules read past replayed events, and what happens afterwards enrolls as usual", async () => {
-    const { importHistory } = await import("../../../engine/store/index.ts")
+    const { importHistory } = await import("../../../engine/imports/index.ts")
     const { fileURLToPath } = await import("node:url")
     const dir = fileURLToPath(new URL("../../reports/fixtures/independent/", import.meta.url))
     await tick("2026-07-15") // the journal so far

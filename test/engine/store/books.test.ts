@@ -8,21 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { autoRenew, parseItemSpec } from "../../../engine/domain/index.ts"
 import type { ItemSpec } from "../../../engine/domain/index.ts"
 import { buildReports } from "../../../reports/index.ts"
+import { addContact, addProduct } from "../../../engine/catalogue/index.ts"
+import { closeInvoice, listInvoices, payInvoice } from "../../../engine/invoicing/index.ts"
 import {
-  addContact,
-  addProduct,
-  cancelSubscription,
-  closeInvoice,
-  createSubscriptions,
-  deleteSubscription,
-  exportSubscriptions,
-  getSubscription,
-  listEvents,
-  listInvoices,
-  listSubscriptions,
-  payInvoice,
+  cancelSubscription, createSubscriptions, deleteSubscription, getSubscription, listEvents, listSubscriptions,
   updateSubscription
-} from "../../../engine/store/index.ts"
+} from "../../../engine/subscriptions/index.ts"
+import { exportSubscriptions } from "../../../engine/imports/index.ts"
 import { contextAt, createSubscription, eventTypes, invoicesOf, subscriptionRow, tickAt } from "../runtime/engineHarness.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"

@@ -1,6 +1,6 @@
 /**
  * The pieces that let many processes share one embedded database
- * (engine/store/embeddedOwner.ts): the owner's server runs one client's unit
+ * (engine/sql/embeddedOwner.ts): the owner's server runs one client's unit
  * of work at a time on PGlite's one session, and the lock file decides who
  * owns a directory. In-process; the multi-process test is
  * test/engine/cli/embeddedOwner.test.ts.
@@ -12,7 +12,7 @@ import { connect, type Socket } from "node:net"
 import { join } from "node:path"
 import postgres from "postgres"
 import { describe, expect, it } from "vitest"
-import { claimEmbeddedDir, lockFileName, serveEmbedded } from "../../../engine/store/index.ts"
+import { claimEmbeddedDir, lockFileName, serveEmbedded } from "../../../engine/sql/index.ts"
 
 /** Waits (at most 10 s) for `what`. */
 const until = async (what: () => boolean) => {

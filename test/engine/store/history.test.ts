@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { importHistory } from "../../../engine/store/index.ts"
+import { importHistory } from "../../../engine/imports/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 

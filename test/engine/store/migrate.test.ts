@@ -1,6 +1,6 @@
 import { Effect, Exit, Scope } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
-import { migrate, migrations, openDatabase } from "../../../engine/store/index.ts"
+import { migrate, migrations, openDatabase } from "../../../engine/sql/index.ts"
 import { backend, freshSchemaName, openTestDatabase, serverUrl } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 

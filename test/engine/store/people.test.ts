@@ -2,12 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate, ItemSpec } from "../../../engine/domain/index.ts"
 import { autoRenew, parseItemSpec } from "../../../engine/domain/index.ts"
-import type { EngineContext } from "../../../engine/store/index.ts"
+import type { EngineContext } from "../../../engine/invoicing/index.ts"
 import { makeEngineContext } from "../../../engine/runtime/index.ts"
+import { loadSettings } from "../../../engine/account/index.ts"
 import {
-  addContact, addProduct, archiveProduct, createSubscriptions, currentItems, importCsv, listProducts, loadSettings, showContact, updateContact,
-  updateProduct, updateSubscription
-} from "../../../engine/store/index.ts"
+  addContact, addProduct, archiveProduct, listProducts, showContact, updateContact, updateProduct
+} from "../../../engine/catalogue/index.ts"
+import { createSubscriptions, currentItems, updateSubscription } from "../../../engine/subscriptions/index.ts"
+import { importCsv } from "../../../engine/imports/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 

@@ -5,8 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate, ItemSpec } from "../../../engine/domain/index.ts"
 import { autoRenew, parseItemSpec } from "../../../engine/domain/index.ts"
-import type { EngineContext } from "../../../engine/store/index.ts"
-import { addContact, addProduct, createSubscriptions, importCsv, loadSettings } from "../../../engine/store/index.ts"
+import type { EngineContext } from "../../../engine/invoicing/index.ts"
+import { loadSettings } from "../../../engine/account/index.ts"
+import { addContact, addProduct } from "../../../engine/catalogue/index.ts"
+import { createSubscriptions } from "../../../engine/subscriptions/index.ts"
+import { importCsv } from "../../../engine/imports/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 

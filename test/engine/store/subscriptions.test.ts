@@ -1,22 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate, ItemSpec } from "../../../engine/domain/index.ts"
 import { autoRenew, fixedPayments, parseItemSpec } from "../../../engine/domain/index.ts"
-import type { EngineContext } from "../../../engine/store/index.ts"
+import type { EngineContext } from "../../../engine/invoicing/index.ts"
 import { makeEngineContext } from "../../../engine/runtime/index.ts"
+import { loadSettings } from "../../../engine/account/index.ts"
+import { addContact, addProduct } from "../../../engine/catalogue/index.ts"
 import {
-  addContact,
-  addProduct,
-  cancelSubscription,
-  createSubscriptions,
-  currentItems,
-  deleteSubscription,
-  getSubscription,
-  listSubscriptions,
-  loadSettings,
-  pauseSubscription,
-  resumeSubscription,
-  updateSubscription
-} from "../../../engine/store/index.ts"
+  cancelSubscription, createSubscriptions, currentItems, deleteSubscription, getSubscription, listSubscriptions,
+  pauseSubscription, resumeSubscription, updateSubscription
+} from "../../../engine/subscriptions/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 

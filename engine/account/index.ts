@@ -1,0 +1,15 @@
+/**
+ * The account room's door. The account: settings, the business day (store clock), the buyer-link secret, API keys, webhook endpoints, idempotency keys.
+ * Named exports only: what other rooms use.
+ */
+export { createApiKey, findApiKey, listApiKeys, revokeApiKey } from "./apiKeys.ts"
+export type { ApiKeyRow } from "./apiKeys.ts"
+export { clearStoreClock, moveStoreClock, readStoreClock, readStoreClockAndSettings, storeDay } from "./businessDay.ts"
+export type { StoreClockState } from "./businessDay.ts"
+export { buyerSecret } from "./buyerSecret.ts"
+export { answerOnce, transactionAsSql } from "./idempotencyKeys.ts"
+export type { IdempotentOutcome, StoredAnswer } from "./idempotencyKeys.ts"
+export { defaultSettings, listSettings, loadSettings, placeholderWarning, saveSetting, validateSetting } from "./settings.ts"
+export type { AccountSettings } from "./settings.ts"
+export { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint } from "./webhookEndpoints.ts"
+export type { WebhookEndpointRow } from "./webhookEndpoints.ts"

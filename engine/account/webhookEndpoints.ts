@@ -1,0 +1,54 @@
+/**
+ * Webhook endpoints: URLs that receive every journal event of the types they
+ * subscribe to, through the outbox (signed, retried, visible in `outbox
+ * list`). The messages are queued by the journal's one writer
+ * (journal.ts), in the statement that writes the events.
+ */
+import { eventPatternProblem } from "../domain/index.ts"
+import type { Sql } from "../sql/index.ts"
+import { InputError } from "../sql/index.ts"
+
+export interface WebhookEndpointRow {
+  id: number
+  url: string
+  events: Array<string>
+  created_on: string
+}
+
+/** An endpoint's URL: https, or http to this machine (a local receiver while testing). */
+const urlProblem = (url: string): string | undefined => {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    return `"${url}" is not a URL`
+  }
+  if (u.protocol === "https:") return undefined
+  if (u.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname)) return undefined
+  return `expected an https:// URL (http:// only to localhost), got "${url}"`
+}
+
+export const addWebhookEndpoint = async (sql: Sql, url: string, events: string, today: string): Promise<WebhookEndpointRow> => {
+  const problem = urlProblem(url)
+  if (problem !== undefined) throw new InputError(`--url: ${problem}`)
+  const patterns = [...new Set(events.split(",").map((e) => e.trim()).filter((e) => e !== ""))]
+  if (patterns.length === 0) throw new InputError("--events: give at least one event type, such as invoice.paid or subscription.*")
+  for (const p of patterns) {
+    const bad = eventPatternProblem(p)
+    if (bad !== undefined) throw new InputError(`--events: ${bad}`)
+  }
+  const [row] = await sql<Array<WebhookEndpointRow>>`
+    insert into webhook_endpoints (url, events, created_on) values (${url}, ${patterns}::text[], ${today})
+    returning id::int as id, url, events, created_on::text as created_on`
+  return row!
+}
+
+export const listWebhookEndpoints = (sql: Sql) =>
+  sql<Array<WebhookEndpointRow>>`
+    select id::int as id, url, events, created_on::text as created_on from webhook_endpoints where removed_on is null order by id`
+
+/** Stops an endpoint receiving new events; messages already queued for it are still delivered. */
+export const removeWebhookEndpoint = async (sql: Sql, id: number, today: string): Promise<void> => {
+  const rows = await sql`update webhook_endpoints set removed_on = ${today} where id = ${id} and removed_on is null returning id`
+  if (rows.length === 0) throw new InputError(`ID: no webhook endpoint ${id} (billcycle webhooks list)`)
+}

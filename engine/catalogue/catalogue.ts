@@ -1,0 +1,330 @@
+/**
+ * Products and contacts: adding and changing (validated first, the database's
+ * unique keys have the last word), archiving products, showing and listing.
+ */
+import type { Frequency } from "../domain/index.ts"
+import { isLanguage, isLocale, languages } from "../billing/index.ts"
+import { formatFrequency, isCountryCode, isCurrencyCode, parseFrequency, parseMajorAmount, unitPriceProblem } from "../domain/index.ts"
+import type { Sql, TransactionSql } from "../sql/index.ts"
+import { InputError } from "../sql/index.ts"
+import { writeJournal } from "../sql/index.ts"
+
+export interface ProductInput {
+  readonly name: string
+  readonly sku: string
+  readonly price: string
+  readonly currency: string
+  readonly frequency: string | undefined
+}
+
+export interface ProductRow {
+  id: number
+  name: string
+  sku: string
+  unit_price: number
+  currency: string
+  frequency_unit: Frequency["unit"] | null
+  frequency_count: number | null
+  /** The business day the product was archived (it goes on no new subscription), or null. */
+  archived_on: string | null
+}
+
+const productColumns = (sql: Sql | TransactionSql) => sql`id, name, sku, unit_price, currency, frequency_unit, frequency_count, archived_on::text as archived_on`
+
+export const frequencyText = (p: { frequency_unit: Frequency["unit"] | null; frequency_count: number | null }) =>
+  p.frequency_unit === null ? "one-time" : formatFrequency({ unit: p.frequency_unit, count: p.frequency_count! })
+
+const flagAt = (where: string) => (flag: string) => (where === "" ? flag : `${where}: ${flag}`)
+
+/** A product's name: not empty. */
+const checkProductName = (name: string, at: (flag: string) => string): void => {
+  if (name.trim() === "") throw new InputError(`${at("--name")}: a product needs a name`)
+}
+
+/** A product's unit price in minor units, from major units in its currency: 0 for a free plan, else greater than 0 (unitPriceProblem). */
+const productPrice = (price: string, currency: string, oneTime: boolean, at: (flag: string) => string): number => {
+  const parsed = parseMajorAmount(price, currency)
+  if (typeof parsed === "string") throw new InputError(`${at("--price")}: ${parsed}`)
+  const problem = unitPriceProblem(parsed, oneTime)
+  if (problem !== undefined) throw new InputError(`${at("--price")}: ${problem}`)
+  return parsed
+}
+
+/** A product's frequency: undefined for one-time (and when not given: the caller's default). */
+const productFrequency = (frequency: string | undefined, at: (flag: string) => string): Frequency | undefined => {
+  if (frequency === undefined || frequency === "one-time") return undefined
+  const parsed = parseFrequency(frequency)
+  if (parsed === undefined) throw new InputError(`${at("--frequency")}: unknown frequency "${frequency}"`)
+  return parsed
+}
+
+/** Validates a product; the message names the flag that is wrong. */
+export const validateProduct = (input: ProductInput, where = ""): { unitPrice: number; frequency: Frequency | undefined } => {
+  const at = flagAt(where)
+  checkProductName(input.name, at)
+  if (input.sku.trim() === "") throw new InputError(`${at("--sku")}: a product needs a SKU`)
+  // The SKU and the email are unique keys: an index entry has a size limit, and no real one is this long.
+  if (input.sku.length > 100) throw new InputError(`${at("--sku")}: a SKU of ${input.sku.length} characters; at most 100`)
+  if (!isCurrencyCode(input.currency)) throw new InputError(`${at("--currency")}: "${input.currency}" is not an ISO 4217 currency code`)
+  const frequency = productFrequency(input.frequency, at)
+  const unitPrice = productPrice(input.price, input.currency, frequency === undefined, at)
+  return { unitPrice, frequency }
+}
+
+export const addProduct = async (sql: Sql, input: ProductInput): Promise<ProductRow> => {
+  const { unitPrice, frequency } = validateProduct(input)
+  const [exists] = await sql`select 1 from products where sku = ${input.sku}`
+  if (exists !== undefined) throw new InputError(`--sku: a product with SKU "${input.sku}" exists already`)
+  const [row] = await sql<Array<ProductRow>>`
+    insert into products (name, sku, unit_price, currency, frequency_unit, frequency_count)
+    values (${input.name}, ${input.sku}, ${unitPrice}, ${input.currency}, ${frequency?.unit ?? null}, ${frequency?.count ?? null})
+    returning ${productColumns(sql)}`
+  return row!
+}
+
+/** The catalogue in the order products were added; archived products only when asked for. */
+export const listProducts = (sql: Sql, includeArchived = false) =>
+  sql<Array<ProductRow>>`select ${productColumns(sql)} from products ${includeArchived ? sql`` : sql`where archived_on is null`} order by id`
+
+const productBySku = async (tx: TransactionSql, sku: string): Promise<ProductRow> => {
+  const [row] = await tx<Array<ProductRow>>`select ${productColumns(tx)} from products where sku = ${sku} for update`
+  if (row === undefined) throw new InputError(`sku: no product with SKU "${sku}" (billcycle products list --include-archived)`)
+  return row
+}
+
+export interface ProductUpdate {
+  readonly name?: string | undefined
+  readonly price?: string | undefined
+  readonly frequency?: string | undefined
+}
+
+export interface ProductChange {
+  readonly product: ProductRow
+  /** Per field changed: what it was and what it is now (price in minor units, frequency as text). */
+  readonly changes: Record<string, { from: string | number; to: string | number }>
+}
+
+/**
+ * Changes a product's name, price or frequency, with its `product.updated`
+ * event. The catalogue is what new subscriptions copy: a subscription keeps
+ * the price, name and frequency on its own items, so this changes no
+ * subscription that exists.
+ */
+export const updateProduct = (sql: Sql, sku: string, input: ProductUpdate, today: string): Promise<ProductChange> =>
+  sql.begin(async (tx) => {
+    const at = flagAt("")
+    if (input.name !== undefined) checkProductName(input.name, at)
+    const before = await productBySku(tx, sku)
+    const frequency = input.frequency === undefined
+      ? (before.frequency_unit === null ? undefined : { unit: before.frequency_unit, count: before.frequency_count! })
+      : productFrequency(input.frequency, at)
+    const unitPrice = input.price === undefined ? before.unit_price : productPrice(input.price, before.currency, frequency === undefined, at)
+    const name = input.name ?? before.name
+    const after = { ...before, name, unit_price: Number(unitPrice), frequency_unit: frequency?.unit ?? null, frequency_count: frequency?.count ?? null }
+    const changes: Record<string, { from: string | number; to: string | number }> = {}
+    if (after.name !== before.name) changes["name"] = { from: before.name, to: after.name }
+    if (after.unit_price !== Number(before.unit_price)) changes["price"] = { from: Number(before.unit_price), to: after.unit_price }
+    if (frequencyText(after) !== frequencyText(before)) changes["frequency"] = { from: frequencyText(before), to: frequencyText(after) }
+    if (Object.keys(changes).length === 0) return { product: before, changes }
+    const [row] = await tx<Array<ProductRow>>`
+      update products set name = ${after.name}, unit_price = ${after.unit_price}, frequency_unit = ${after.frequency_unit}, frequency_count = ${after.frequency_count}
+      where id = ${before.id} returning ${productColumns(tx)}`
+    await writeJournal(tx, [{ type: "product.updated", subscriptionId: null, contactId: null, occurredOn: today, data: { product_id: before.id, sku: before.sku, currency: before.currency, changes } }], "cli")
+    return { product: row!, changes }
+  }) as Promise<ProductChange>
+
+/**
+ * Archives a product: it goes on no new subscription (create, import, an
+ * update that adds it); subscriptions that have it keep billing it. Archiving
+ * an archived product changes nothing (`archivedNow` false).
+ */
+export const archiveProduct = (sql: Sql, sku: string, today: string): Promise<{ product: ProductRow; archivedNow: boolean; subscriptions: number }> =>
+  sql.begin(async (tx) => {
+    const before = await productBySku(tx, sku)
+    const [{ n }] = await tx<[{ n: number }]>`
+      select count(distinct s.id)::int as n from subscriptions s join line_items l on l.subscription_id = s.id
+      where l.product_id = ${before.id} and s.deleted_on is null and s.status not in ('canceled', 'expired')`
+    if (before.archived_on !== null) return { product: before, archivedNow: false, subscriptions: n }
+    const [row] = await tx<Array<ProductRow>>`update products set archived_on = ${today} where id = ${before.id} returning ${productColumns(tx)}`
+    await writeJournal(tx, [{ type: "product.archived", subscriptionId: null, contactId: null, occurredOn: today, data: { product_id: before.id, sku: before.sku, subscriptions: n } }], "cli")
+    return { product: row!, archivedNow: true, subscriptions: n }
+  }) as Promise<{ product: ProductRow; archivedNow: boolean; subscriptions: number }>
+
+export interface ContactInput {
+  readonly email: string
+  readonly name?: string | undefined
+  readonly language?: string | undefined
+  readonly locale?: string | undefined
+  readonly paymentMethod?: string | undefined
+  readonly country?: string | undefined
+  /** The postal address's other parts (the country is `country`). */
+  readonly address?: AddressParts | undefined
+}
+
+/**
+ * A contact's postal address, printed on its invoices in its country's
+ * format (templates/format.ts). Each part has its flag (and CSV column):
+ * the key of `addressParts`, and the field of the stored JSON.
+ */
+export const addressParts = { "address": "line1", "address-line2": "line2", "postal-code": "postalCode", "city": "city", "region": "region" } as const
+export type AddressPart = (typeof addressParts)[keyof typeof addressParts]
+export type AddressParts = { readonly [K in AddressPart]?: string | undefined }
+
+const addressFlagOf = (part: AddressPart) => `--${Object.entries(addressParts).find(([, p]) => p === part)![0]}`
+
+/** The stored address (jsonb) of a contact's parts and country: only the parts that are set. */
+export const addressJson = (parts: AddressParts | undefined, country: string | undefined): string | null => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(parts ?? {})) if (v !== undefined && v.trim() !== "") out[k] = v.trim()
+  if (country !== undefined && country !== "") out["country"] = country.toUpperCase()
+  return Object.keys(out).length === 0 ? null : JSON.stringify(out)
+}
+
+export interface ContactRow {
+  id: number
+  email: string
+  name: string | null
+  language: string | null
+  locale: string | null
+  payment_method: string | null
+}
+
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+export const validateContact = (input: ContactInput, where = ""): void => {
+  const at = (flag: string) => (where === "" ? flag : `${where}: ${flag}`)
+  if (input.email.length > 254) throw new InputError(`${at("--email")}: an email address of ${input.email.length} characters; at most 254 (RFC 5321)`)
+  if (!emailPattern.test(input.email)) throw new InputError(`${at("--email")}: "${input.email}" is not an email address`)
+  if (input.language !== undefined && !isLanguage(input.language)) {
+    throw new InputError(`${at("--language")}: expected one of ${languages.join(", ")}, got "${input.language}"`)
+  }
+  if (input.locale !== undefined && !isLocale(input.locale)) {
+    throw new InputError(`${at("--locale")}: "${input.locale}" is not a locale such as nb-NO`)
+  }
+  if (input.country !== undefined && !isCountryCode(input.country)) {
+    throw new InputError(`${at("--country")}: expected a two-letter country code such as NO, got "${input.country}"`)
+  }
+  for (const [part, value] of Object.entries(input.address ?? {}) as Array<[AddressPart, string | undefined]>) {
+    if (value !== undefined && value.length > 200) throw new InputError(`${at(addressFlagOf(part))}: ${value.length} characters; at most 200`)
+    if (value !== undefined && /[\r\n]/.test(value)) throw new InputError(`${at(addressFlagOf(part))}: one line only (give the second line with --address-line2)`)
+  }
+}
+
+export const addContact = async (sql: Sql, input: ContactInput, today: string): Promise<ContactRow> => {
+  validateContact(input)
+  return sql.begin(async (tx) => {
+    const [exists] = await tx`select 1 from contacts where lower(email) = lower(${input.email})`
+    if (exists !== undefined) throw new InputError(`--email: a contact with email ${input.email} exists already`)
+    const [row] = await tx<Array<ContactRow>>`
+      insert into contacts (email, name, language, locale, payment_method, address)
+      values (${input.email}, ${input.name ?? null}, ${input.language ?? null}, ${input.locale ?? null}, ${input.paymentMethod ?? null},
+              ${addressJson(input.address, input.country)}::text::jsonb)
+      returning id, email, name, language, locale, payment_method`
+    await writeJournal(tx, [{ type: "contact.created", subscriptionId: null, contactId: row!.id, occurredOn: today, data: { email: row!.email } }], "cli")
+    return row!
+  }) as Promise<ContactRow>
+}
+
+export const listContacts = (sql: Sql) =>
+  sql<Array<ContactRow>>`select id, email, name, language, locale, payment_method from contacts order by id`
+
+/** A contact with its postal address: what `contacts show` and `contacts update` print. */
+export interface ContactDetail extends ContactRow {
+  country: string | null
+  address: string | null
+  address_line2: string | null
+  postal_code: string | null
+  city: string | null
+  region: string | null
+}
+
+const contactColumns = (sql: Sql | TransactionSql) => sql`id, email, name, language, locale, payment_method, address ->> 'country' as country,
+  address ->> 'line1' as address, address ->> 'line2' as address_line2, address ->> 'postalCode' as postal_code, address ->> 'city' as city, address ->> 'region' as region`
+
+/** A contact by id (all digits) or email (any case); unknown: an input error naming `flag`. */
+export const findContact = async (sql: Sql | TransactionSql, ref: string, flag: string, lock = false): Promise<ContactDetail> => {
+  const byId = /^[0-9]{1,15}$/.test(ref)
+  const [row] = byId
+    ? await sql<Array<ContactDetail>>`select ${contactColumns(sql)} from contacts where id = ${Number(ref)} ${lock ? sql`for update` : sql``}`
+    : await sql<Array<ContactDetail>>`select ${contactColumns(sql)} from contacts where lower(email) = lower(${ref}) ${lock ? sql`for update` : sql``}`
+  if (row === undefined) throw new InputError(`${flag}: no contact ${byId ? `with id ${ref}` : `with email ${ref}`} (billcycle contacts list)`)
+  return { ...row, id: Number(row.id) }
+}
+
+export interface ContactView {
+  readonly contact: ContactDetail
+  readonly subscriptions: ReadonlyArray<{ id: number; name: string; status: string; next_billing_date: string | null; payment_method: string | null }>
+  readonly open_invoices: number
+}
+
+/** A contact, its subscriptions (deleted ones left out) with their status, and how many of its invoices are open. */
+export const showContact = async (sql: Sql, ref: string): Promise<ContactView> => {
+  const contact = await findContact(sql, ref, "contact")
+  const subscriptions = await sql<Array<{ id: number; name: string; status: string; next_billing_date: string | null; payment_method: string | null }>>`
+    select id::int as id, name, status, next_billing_date::text as next_billing_date, payment_method
+    from subscriptions where contact_id = ${contact.id} and deleted_on is null order by id`
+  const [{ n }] = await sql<[{ n: number }]>`
+    select count(*)::int as n from invoices i join subscriptions s on s.id = i.subscription_id where s.contact_id = ${contact.id} and i.status = 'open'`
+  return { contact, subscriptions: [...subscriptions], open_invoices: n }
+}
+
+/** What `contacts update` may change; "" clears an optional field. */
+export interface ContactUpdate {
+  readonly email?: string | undefined
+  readonly name?: string | undefined
+  readonly language?: string | undefined
+  readonly locale?: string | undefined
+  readonly paymentMethod?: string | undefined
+  readonly country?: string | undefined
+  readonly address?: AddressParts | undefined
+}
+
+export interface ContactChange {
+  readonly contact: ContactDetail
+  /** Per field changed (`email`, `name`, `language`, `locale`, `payment_method`, `country`): from and to (null: not set). */
+  readonly changes: Record<string, { from: string | null; to: string | null }>
+}
+
+/**
+ * Changes a contact, validated as `contacts add` validates it, with one
+ * `contact.updated` event carrying each changed field's from and to. Nothing
+ * changes when anything is wrong. A new payment method is what the next
+ * charge of every subscription without its own payment method uses.
+ */
+export const updateContact = (sql: Sql, ref: string, input: ContactUpdate, today: string): Promise<ContactChange> =>
+  sql.begin(async (tx) => {
+    const before = await findContact(tx, ref, "contact", true)
+    const cleared = (v: string | undefined) => (v === "" ? undefined : v)
+    validateContact({
+      email: input.email ?? before.email, language: cleared(input.language), locale: cleared(input.locale),
+      paymentMethod: cleared(input.paymentMethod), country: cleared(input.country), address: input.address
+    })
+    if (input.email !== undefined && input.email.toLowerCase() !== before.email.toLowerCase()) {
+      const [taken] = await tx`select 1 from contacts where lower(email) = lower(${input.email}) and id <> ${before.id}`
+      if (taken !== undefined) throw new InputError(`--email: a contact with email ${input.email} exists already`)
+    }
+    const a = input.address ?? {}
+    const given = {
+      email: input.email, name: input.name, language: input.language, locale: input.locale, payment_method: input.paymentMethod,
+      address: a.line1, address_line2: a.line2, postal_code: a.postalCode, city: a.city, region: a.region,
+      country: input.country === undefined || input.country === "" ? input.country : input.country.toUpperCase()
+    }
+    const after: ContactDetail = { ...before }
+    const changes: Record<string, { from: string | null; to: string | null }> = {}
+    for (const [field, value] of Object.entries(given) as Array<[keyof typeof given, string | undefined]>) {
+      if (value === undefined) continue
+      const to = value === "" ? null : value
+      if (to !== before[field]) {
+        changes[field] = { from: before[field], to }
+        after[field] = to as never
+      }
+    }
+    if (Object.keys(changes).length === 0) return { contact: before, changes }
+    await tx`
+      update contacts set email = ${after.email}, name = ${after.name}, language = ${after.language}, locale = ${after.locale},
+        payment_method = ${after.payment_method},
+        address = ${addressJson({ line1: after.address ?? undefined, line2: after.address_line2 ?? undefined, postalCode: after.postal_code ?? undefined, city: after.city ?? undefined, region: after.region ?? undefined }, after.country ?? undefined)}::text::jsonb
+      where id = ${before.id}`
+    await writeJournal(tx, [{ type: "contact.updated", subscriptionId: null, contactId: before.id, occurredOn: today, data: { changes } }], "cli")
+    return { contact: after, changes }
+  }) as Promise<ContactChange>

@@ -1,0 +1,852 @@
+/**
+ * The engine's billing steps, set-based: claim a batch of due subscriptions,
+ * invoice their periods and record the charge attempts (one transaction);
+ * after the gateway has answered, settle the attempts (another transaction).
+ *
+ * Once-only is enforced by the database: one invoice per (subscription,
+ * period start), one in-flight charge per invoice, one payment attempt per
+ * idempotency key, one message per dedupe key. Rows are claimed with
+ * FOR UPDATE SKIP LOCKED, so several engines can share the database.
+ */
+import type { LineAmounts } from "../billing/index.ts"
+import type { PaymentDiscount } from "../billing/index.ts"
+import { BillingSchedule, addDays, discountOff, languageOf, lineAmounts, localeOf, toDayNumber, totalsOf } from "../billing/index.ts"
+import type { CalendarDate, Frequency, LineItem, MinorUnits } from "../domain/index.ts"
+import { paymentTermsDays } from "../domain/index.ts"
+import type { Sql, TransactionSql } from "../sql/index.ts"
+import type { JournalEvent, OutboxMessage } from "../sql/index.ts"
+import { enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
+import type { AccountSettings } from "../account/index.ts"
+
+export interface EngineContext {
+  readonly today: CalendarDate
+  readonly settings: AccountSettings
+  /** This engine's identity, carried by the leases it takes. */
+  readonly owner: string
+  /** Hook for crash tests: called at named points. */
+  readonly failpoint: (name: string) => void
+  /** The tick's business instant (epoch milliseconds); commands outside the engine leave it out (the real clock). */
+  readonly now?: number
+}
+
+interface DueRow {
+  id: number
+  contact_id: number
+  currency: string
+  frequency_unit: Frequency["unit"]
+  frequency_count: number
+  start_date: string
+  next_billing_date: string
+  periods_billed: number
+  terms_payments: number | null
+  collection_method: "charge" | "invoice"
+  payment_terms: keyof typeof paymentTermsDays | null
+  payment_method: string | null
+  auto_email: boolean | null
+  invoice_language: string | null
+  invoice_locale: string | null
+  email: string
+  contact_language: string | null
+  contact_locale: string | null
+  name: string
+}
+
+interface LineRow {
+  subscription_id: number
+  line_no: number
+  name: string
+  unit_price: number
+  quantity: number
+  discount_ppm: number | null
+  discount_amount: number | null
+  tax_rate_ppm: number | null
+  one_time: boolean
+}
+
+/** A charge attempt recorded and committed, ready to be sent to the gateway. */
+export interface PendingCharge {
+  readonly attemptId: number
+  readonly invoiceId: number
+  readonly subscriptionId: number
+  readonly idempotencyKey: string
+  readonly kind: "charge" | "refund"
+  readonly amount: number
+  readonly currency: string
+  readonly paymentMethod: string | null
+  readonly reference: string
+}
+
+// The fallback's one home is engine/billing/locale.ts; re-exported for the store's run files.
+export { languageOf, localeOf }
+
+const toLineItem = (l: LineRow): LineItem => ({
+  name: l.name,
+  unitPrice: l.unit_price as MinorUnits,
+  quantity: l.quantity,
+  oneTime: l.one_time,
+  ...(l.discount_ppm !== null ? { discount: { _tag: "Percent" as const, ppm: l.discount_ppm } } : {}),
+  ...(l.discount_amount !== null ? { discount: { _tag: "Amount" as const, amount: l.discount_amount as MinorUnits } } : {}),
+  ...(l.tax_rate_ppm !== null ? { taxRate: l.tax_rate_ppm } : {})
+})
+
+export const attemptKey = (invoiceId: number, kind: "charge" | "refund", attemptNumber: number) =>
+  `${kind === "charge" ? "ch" : "rf"}_${invoiceId}_${attemptNumber}`
+
+/** A discount code on a subscription (migration 0022): off each payment whose period index is below `payments` (null: every payment). */
+export interface CodeDiscount {
+  readonly off: PaymentDiscount
+  readonly payments: number | null
+}
+
+export interface InvoiceDraft {
+  readonly amounts: ReadonlyArray<{ readonly line: LineRow; readonly a: LineAmounts }>
+  readonly subtotal: number
+  readonly discount: number
+  readonly tax: number
+  readonly total: number
+}
+
+/**
+ * The invoice draft of one period per subscription: the item version in force
+ * on the period's first day (the latest effective on or before it), one-time
+ * lines on the first period only, each line priced by `lineAmounts`. The
+ * billing run invoices exactly this; a reminder announces exactly this.
+ */
+export const draftInvoices = async (
+  sql: Sql | TransactionSql,
+  periods: ReadonlyArray<{ readonly subscriptionId: number; readonly periodStart: string; readonly index: number }>,
+  options: { readonly withoutCodeDiscount?: boolean } = {}
+): Promise<Map<number, InvoiceDraft>> => {
+  const drafts = new Map<number, InvoiceDraft>()
+  if (periods.length === 0) return drafts
+  const codes = new Map((await sql<Array<{ id: number; code_discount: CodeDiscount }>>`
+    select id, code_discount from subscriptions where id = any(${periods.map((p) => p.subscriptionId)}::int8[]) and code_discount is not null`)
+    .map((r) => [Number(r.id), r.code_discount]))
+  const lines = await sql<Array<LineRow>>`
+    with p as (select * from unnest(${periods.map((p) => p.subscriptionId)}::int8[], ${periods.map((p) => p.periodStart)}::date[]) as p(sid, d)),
+    v as (
+      select distinct on (iv.subscription_id) iv.subscription_id, iv.version
+      from item_versions iv join p on p.sid = iv.subscription_id
+      order by iv.subscription_id, (iv.effective_from <= p.d) desc, case when iv.effective_from <= p.d then iv.version else -iv.version end desc
+    )
+    select li.subscription_id, li.line_no, li.name, li.unit_price, li.quantity, li.discount_ppm, li.discount_amount, li.tax_rate_ppm, li.one_time
+    from line_items li join v on v.subscription_id = li.subscription_id and v.version = li.version
+    order by li.subscription_id, li.line_no`
+  const linesBySub = new Map<number, Array<LineRow>>()
+  for (const l of lines) {
+    const list = linesBySub.get(Number(l.subscription_id))
+    if (list === undefined) linesBySub.set(Number(l.subscription_id), [l])
+    else list.push(l)
+  }
+  for (const p of periods) {
+    const amounts = (linesBySub.get(p.subscriptionId) ?? []).filter((l) => p.index === 0 || !l.one_time).map((line) => ({ line, a: lineAmounts(toLineItem(line)) }))
+    const totals = totalsOf(amounts.map(({ a }) => a))
+    // A discount code redeemed at checkout for N payments (or all): off the payment as a whole, the checkout summary's rule.
+    const code = options.withoutCodeDiscount === true ? undefined : codes.get(p.subscriptionId)
+    const off = code !== undefined && (code.payments === null || p.index < code.payments) ? discountOff(totals.total, code.off) : 0
+    drafts.set(p.subscriptionId, { amounts, subtotal: totals.subtotal, discount: totals.discount + off, tax: totals.tax, total: totals.total - off })
+  }
+  return drafts
+}
+
+/**
+ * The next `count` invoice numbers (the account's prefix and six digits), gapless: the sequence row
+ * stays locked until the caller's commit, and a rollback gives the numbers back. Take them last.
+ */
+const takeInvoiceNumbers = async (tx: TransactionSql, count: number): Promise<Array<string>> => {
+  const [seq] = await tx<Array<{ first: number; prefix: string }>>`
+    update invoice_sequence set next_number = next_number + ${count} returning next_number - ${count} as first, prefix`
+  return Array.from({ length: count }, (_, i) => `${seq!.prefix}${String(seq!.first + i).padStart(6, "0")}`)
+}
+
+/**
+ * Invoices one period of up to `limit` due subscriptions and records their
+ * charge attempts, in one transaction. Returns the charges to send (leased
+ * to this engine) and how many invoices were made.
+ */
+export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>): Promise<BilledBatch> =>
+  sql.begin((tx) => billDue(tx, ctx, limit, onlyIds)) as Promise<BilledBatch>
+
+/**
+ * A checkout's payment, taken before its subscriptions existed: it pays their first period.
+ * `extraDiscount` is what the order discount and a discount code took off the payment at checkout
+ * (the summary's figures), taken off the invoices in order; `amount` is what the gateway charged.
+ */
+export interface PaidAtCheckout {
+  readonly key: string
+  readonly gatewayRef: string
+  readonly paymentMethod: string
+  readonly extraDiscount: number
+  readonly amount: number
+  /** A bank debit not settled yet: the invoices stay open, paid (`payInvoicesAtCheckout`) or failed (`failInvoicesAtCheckout`) when it settles. */
+  readonly awaiting?: boolean | undefined
+}
+
+/**
+ * `billDueBatch` inside the caller's transaction. With `paid`, the periods are paid by a checkout's
+ * payment: no charge is recorded to send; a succeeded attempt per invoice records the checkout's
+ * charge and the invoices are marked paid (receipt, notification) in the same transaction.
+ */
+export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>, paid?: PaidAtCheckout): Promise<BilledBatch> => {
+  const today = ctx.today
+  const due = await tx<Array<DueRow>>`
+    select s.id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count, coalesce(s.billing_anchor, s.start_date) as start_date, s.next_billing_date,
+           s.periods_billed, s.terms_payments, s.collection_method, s.payment_terms,
+           coalesce(s.payment_method, c.payment_method) as payment_method, s.auto_email,
+           s.invoice_language, s.invoice_locale, c.email, c.language as contact_language, c.locale as contact_locale, s.name
+    from subscriptions s join contacts c on c.id = s.contact_id
+    where s.status in ('active', 'past_due') and s.next_billing_date <= ${today} and s.parked_at is null
+      and s.invoicing_enabled
+      and (s.terms_payments is null or s.periods_billed < s.terms_payments)
+      and (s.cancel_at is null or s.next_billing_date < s.cancel_at)
+      ${onlyIds === undefined ? tx`` : tx`and s.id = any(${onlyIds as Array<number>})`}
+    order by s.next_billing_date, s.id
+    limit ${limit}
+    for update of s skip locked`
+  if (due.length === 0) return { invoices: 0, charges: [], ids: [], more: false }
+  const ids = due.map((d) => d.id)
+
+  const drafts = await draftInvoices(tx, due.map((d) => ({ subscriptionId: d.id, periodStart: d.next_billing_date, index: d.periods_billed })), { withoutCodeDiscount: paid !== undefined })
+  let extraDiscount = paid?.extraDiscount ?? 0
+
+  const invoiceRows = due.map((d) => {
+    const schedule = new BillingSchedule(d.start_date as CalendarDate, { unit: d.frequency_unit, count: d.frequency_count })
+    const periodStart = d.next_billing_date as CalendarDate
+    const periodEnd = schedule.nextAfter(periodStart)
+    const draft = drafts.get(d.id)!
+    const { amounts, subtotal, tax } = draft
+    const extra = Math.min(extraDiscount, draft.total)
+    extraDiscount -= extra
+    const discount = draft.discount + extra
+    const total = draft.total - extra
+    const dueDate = d.collection_method === "invoice" ? addDays(today, paymentTermsDays[d.payment_terms ?? "due-on-receipt"]) : today
+    return {
+      d,
+      periodStart,
+      periodEnd,
+      dueDate,
+      subtotal,
+      discount,
+      tax,
+      total,
+      amounts,
+      language: languageOf(d, ctx.settings),
+      locale: localeOf(d, ctx.settings)
+    }
+  })
+
+  if (paid !== undefined && (extraDiscount !== 0 || invoiceRows.reduce((sum, r) => sum + r.total, 0) !== paid.amount)) {
+    throw new Error(`a checkout's payment of ${paid.amount} does not pay its first invoices (${invoiceRows.map((r) => r.total).join(" + ")}); nothing was written`)
+  }
+  // The invoices' ids come first, from their identity sequence: the subscriptions' next dates, the
+  // journal and the messages are written with them before the invoices themselves, so the numbering
+  // lock (below) is held only while the invoices, their lines and their charges are inserted, and to
+  // the commit. Concurrent engines serialise on that last part, not on the whole batch.
+  const invoiceIds = (await tx<Array<{ id: number }>>`
+    select nextval(pg_get_serial_sequence('invoices', 'id'))::int8 as id from generate_series(1, ${invoiceRows.length}) order by id`).map((r) => r.id)
+  const invoiceIdBySub = new Map(invoiceRows.map((r, i) => [r.d.id, invoiceIds[i]!]))
+
+  await tx`
+    update subscriptions s set next_billing_date = u.nbd, periods_billed = s.periods_billed + 1, updated_at = now()
+    from unnest(${invoiceRows.map((r) => r.d.id)}::int8[], ${invoiceRows.map((r) => r.periodEnd)}::date[]) as u(id, nbd)
+    where s.id = u.id`
+
+  const events: Array<JournalEvent> = []
+  const messages: Array<OutboxMessage> = []
+  const toCharge = paid !== undefined ? [] : invoiceRows.filter((r) => r.d.collection_method === "charge" && r.total > 0)
+  const free = invoiceRows.filter((r) => r.total === 0)
+  for (const r of invoiceRows) {
+    const invoiceId = invoiceIdBySub.get(r.d.id)!
+    events.push({
+      type: "invoice.created",
+      subscriptionId: r.d.id,
+      contactId: r.d.contact_id,
+      invoiceId,
+      occurredOn: today,
+      data: { invoice_id: invoiceId, total: r.total, currency: r.d.currency, period_start: r.periodStart, period_end: r.periodEnd, due_date: r.dueDate, collection_method: r.d.collection_method }
+    })
+    if (r.d.collection_method === "invoice" && r.total > 0 && (r.d.auto_email ?? ctx.settings.autoEmailInvoices)) {
+      messages.push({
+        kind: "email", template: "invoice_sent", dedupeKey: `email:invoice_sent:${invoiceId}`, subscriptionId: r.d.id, invoiceId,
+        recipient: r.d.email, language: r.language, locale: r.locale, payload: { invoice_id: invoiceId }, createdOn: today
+      })
+    }
+  }
+  await writeJournal(tx, events)
+  await enqueueMessages(tx, messages)
+
+  // Gapless numbering, at insert: the sequence row is locked from here to the commit; a rollback
+  // returns the numbers.
+  const numbers = await takeInvoiceNumbers(tx, invoiceRows.length)
+  ctx.failpoint("after-numbering")
+  const numberByInvoice = new Map(invoiceRows.map((r, i) => [invoiceIdBySub.get(r.d.id)!, numbers[i]!]))
+  await tx`
+    insert into invoices (id, number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
+                          subtotal, discount, tax, fees, total, collection_method, status, language, locale)
+    overriding system value
+    select id, n, s, pi, ps, pe, ${today}::date, dd, cur, st, di, tx, 0, tot, cm, 'open', lang, loc from unnest(
+      ${invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[], ${numbers}::text[], ${invoiceRows.map((r) => r.d.id)}::int8[],
+      ${invoiceRows.map((r) => r.d.periods_billed)}::int[], ${invoiceRows.map((r) => r.periodStart)}::date[],
+      ${invoiceRows.map((r) => r.periodEnd)}::date[], ${invoiceRows.map((r) => r.dueDate)}::date[],
+      ${invoiceRows.map((r) => r.d.currency)}::text[], ${invoiceRows.map((r) => r.subtotal)}::int8[],
+      ${invoiceRows.map((r) => r.discount)}::int8[], ${invoiceRows.map((r) => r.tax)}::int8[],
+      ${invoiceRows.map((r) => r.total)}::int8[], ${invoiceRows.map((r) => r.d.collection_method)}::text[],
+      ${invoiceRows.map((r) => r.language)}::text[], ${invoiceRows.map((r) => r.locale)}::text[]
+    ) as u(id, n, s, pi, ps, pe, dd, cur, st, di, tx, tot, cm, lang, loc)`
+  ctx.failpoint("after-invoice-insert")
+
+  const il = { inv: [] as Array<number>, no: [] as Array<number>, name: [] as Array<string>, qty: [] as Array<number>, price: [] as Array<number>, ud: [] as Array<number>, rate: [] as Array<number | null>, amount: [] as Array<number>, tax: [] as Array<number>, one: [] as Array<boolean> }
+  for (const r of invoiceRows) {
+    const invoiceId = invoiceIdBySub.get(r.d.id)!
+    r.amounts.forEach(({ line, a }, idx) => {
+      il.inv.push(invoiceId)
+      il.no.push(idx + 1)
+      il.name.push(line.name)
+      il.qty.push(line.quantity)
+      il.price.push(line.unit_price)
+      il.ud.push(a.unitDiscount)
+      il.rate.push(line.tax_rate_ppm)
+      il.amount.push(a.net)
+      il.tax.push(a.tax)
+      il.one.push(line.one_time)
+    })
+  }
+  if (il.inv.length > 0) {
+    await tx`
+      insert into invoice_lines (invoice_id, line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax, one_time)
+      select * from unnest(${il.inv}::int8[], ${il.no}::int[], ${il.name}::text[], ${il.qty}::int[], ${il.price}::int8[],
+        ${il.ud}::int8[], ${il.rate}::int[], ${il.amount}::int8[], ${il.tax}::int8[], ${il.one.map((b) => (b ? "t" : "f"))}::text[]::bool[])`
+  }
+
+  let charges: Array<PendingCharge> = []
+  if (toCharge.length > 0) {
+    const attempts = await tx<Array<{ id: number; invoice_id: number; idempotency_key: string; amount: number; currency: string; payment_method: string | null }>>`
+      insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, lease_owner, lease_until, requested_on)
+      select i, 'charge', 1, k, a, c, pm, 'pending', ${ctx.owner}, now() + interval '60 seconds', ${today}::date from unnest(
+        ${toCharge.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[],
+        ${toCharge.map((r) => attemptKey(invoiceIdBySub.get(r.d.id)!, "charge", 1))}::text[],
+        ${toCharge.map((r) => r.total)}::int8[], ${toCharge.map((r) => r.d.currency)}::text[],
+        ${toCharge.map((r) => r.d.payment_method)}::text[]) as u(i, k, a, c, pm)
+      returning id, invoice_id, idempotency_key, amount, currency, payment_method`
+    const byInvoice = new Map(toCharge.map((r) => [invoiceIdBySub.get(r.d.id)!, r]))
+    charges = attempts.map((a) => ({
+      attemptId: a.id,
+      invoiceId: a.invoice_id,
+      subscriptionId: byInvoice.get(a.invoice_id)!.d.id,
+      idempotencyKey: a.idempotency_key,
+      kind: "charge",
+      amount: a.amount,
+      currency: a.currency,
+      paymentMethod: a.payment_method,
+      reference: numberByInvoice.get(a.invoice_id)!
+    }))
+  }
+  ctx.failpoint("before-billing-commit")
+  if (paid !== undefined) {
+    if (paid.awaiting !== true) await payInvoicesAtCheckout(tx, ctx, invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!), undefined, paid)
+  } else if (free.length > 0) {
+    // A fully discounted period is paid as it is issued: there is nothing to charge.
+    await markInvoicesPaid(tx, ctx, free.map((r) => invoiceIdBySub.get(r.d.id)!), "free")
+  }
+  // More may be due when the batch was full, or a subscription behind by several periods is still due.
+  const more = due.length === limit || invoiceRows.length < due.length || invoiceRows.some((r) => r.periodEnd <= today)
+  return { invoices: invoiceRows.length, charges, ids, more, invoiceIds: invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!) }
+}
+
+/**
+ * A checkout's charge, recorded against each invoice it paid (a succeeded attempt per invoice, under
+ * the checkout's key and the invoice's id; refunds go through these rows), and the invoices marked
+ * paid: the first periods by `markInvoicesPaid` (they are payments of their subscriptions), the
+ * one-time invoice of a purchase billed later on its own (it is no payment of the subscription).
+ */
+export const payInvoicesAtCheckout = async (
+  tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, oneTimeInvoiceId: number | undefined, paid: Pick<PaidAtCheckout, "key" | "gatewayRef" | "paymentMethod">
+): Promise<void> => {
+  const all = [...invoiceIds, ...(oneTimeInvoiceId === undefined ? [] : [oneTimeInvoiceId])]
+  await tx`
+    insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, gateway_ref,
+                                  requested_on, settled_at, initiated_by)
+    select i.id, 'charge', coalesce((select max(attempt_number) from payment_attempts p where p.invoice_id = i.id and p.kind = 'charge'), 0) + 1,
+      ${paid.key} || '_' || i.id, i.total, i.currency, ${paid.paymentMethod}, 'succeeded', ${paid.gatewayRef}, ${ctx.today}::date, now(), 'buyer'
+    from invoices i where i.id = any(${all}::int8[]) and i.status = 'open' and i.total > 0`
+  await markInvoicesPaid(tx, ctx, invoiceIds, "checkout")
+  if (oneTimeInvoiceId === undefined) return
+  const [p] = await tx<Array<{ id: number; number: string; subscription_id: number; total: number; currency: string }>>`
+    update invoices set status = 'paid', amount_paid = total, paid_on = ${ctx.today} where id = ${oneTimeInvoiceId} and status = 'open'
+    returning id, number, subscription_id, total, currency`
+  if (p === undefined) return
+  const [s] = await tx<Array<Pick<PaidInvoiceRow, "contact_id" | "email" | "invoice_language" | "invoice_locale" | "contact_language" | "contact_locale">>>`
+    select s.contact_id, c.email, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale
+    from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${p.subscription_id}`
+  const events: Array<JournalEvent> = []
+  const messages: Array<OutboxMessage> = []
+  paidNotices(ctx, p, s!, "checkout", events, messages)
+  await writeJournal(tx, events, "buyer")
+  await enqueueMessages(tx, messages)
+}
+
+/**
+ * A checkout's bank debit that failed after the purchase was made: a failed attempt on each invoice it
+ * was for, and the failure's consequences as for any failed charge (unpaid, retries on the account's
+ * schedule, the payment-failed email).
+ */
+export const failInvoicesAtCheckout = async (
+  tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, paid: Pick<PaidAtCheckout, "key" | "paymentMethod">, reason: string
+): Promise<void> => {
+  const failed = await tx<Array<{ id: number; invoice_id: number }>>`
+    insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, failure_reason,
+                                  requested_on, settled_at, initiated_by)
+    select i.id, 'charge', coalesce((select max(attempt_number) from payment_attempts p where p.invoice_id = i.id and p.kind = 'charge'), 0) + 1,
+      ${paid.key} || '_' || i.id, i.total, i.currency, ${paid.paymentMethod}, 'failed', ${reason}, ${ctx.today}::date, now(), 'engine'
+    from invoices i where i.id = any(${invoiceIds as Array<number>}::int8[]) and i.status = 'open' and i.total > 0
+    returning id, invoice_id`
+  await recordChargeFailures(tx, ctx, failed)
+}
+
+export interface BilledBatch {
+  readonly invoices: number
+  readonly charges: Array<PendingCharge>
+  readonly ids: Array<number>
+  /** Whether another pass may find more due (false saves the empty pass that would confirm it). */
+  readonly more: boolean
+  /** The invoices made, in the order of their subscriptions. */
+  readonly invoiceIds?: ReadonlyArray<number>
+}
+
+interface PaidInvoiceRow {
+  id: number
+  number: string
+  subscription_id: number
+  total: number
+  currency: string
+  contact_id: number
+  email: string
+  status: string
+  payments_made: number
+  invoice_language: string | null
+  invoice_locale: string | null
+  contact_language: string | null
+  contact_locale: string | null
+  collection_method: string
+}
+
+/**
+ * Marks open invoices paid (only those still open: a late or repeated call
+ * changes nothing), counts the payment on the subscription, brings an unpaid
+ * or past-due subscription back to active (an unpaid one without billing the
+ * periods it missed: `skipUnpaidPeriods`), and queues the receipt and the
+ * admin notification.
+ */
+export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, via: string): Promise<number> => {
+  if (invoiceIds.length === 0) return 0
+  const today = ctx.today
+  const paid = await tx<Array<{ id: number; number: string; subscription_id: number; total: number; currency: string }>>`
+    update invoices set status = 'paid', amount_paid = total, paid_on = ${today}
+    where id = any(${invoiceIds as Array<number>}) and status = 'open'
+    returning id, number, subscription_id, total, currency`
+  if (paid.length === 0) return 0
+  const subs = await tx<Array<PaidInvoiceRow>>`
+    update subscriptions s set payments_made = s.payments_made + u.n, retry_count = 0, next_retry_on = null, unpaid_since = null, updated_at = now()
+    from (select sid, count(*)::int as n from unnest(${paid.map((p) => p.subscription_id)}::int8[]) as t(sid) group by sid) as u, contacts c
+    where s.id = u.sid and c.id = s.contact_id
+    returning s.id as subscription_id, s.status, s.payments_made, s.contact_id, c.email, s.invoice_language, s.invoice_locale,
+              c.language as contact_language, c.locale as contact_locale, s.collection_method, 0 as id, '' as number, 0 as total, s.currency`
+  const subById = new Map(subs.map((s) => [s.subscription_id, s]))
+  // Back to active: unpaid after a successful retry; past due once no overdue invoice is left open.
+  // The rows are locked by the update above, so their status is as read: a batch of renewals of
+  // active subscriptions (the common case) skips this statement.
+  const behind = subs.filter((s) => s.status === "unpaid" || s.status === "past_due").map((s) => s.subscription_id)
+  const recovered = behind.length === 0 ? [] : await tx<Array<RecoveredRow>>`
+    update subscriptions s set status = 'active', updated_at = now()
+    where s.id = any(${behind}) and (s.status = 'unpaid' or (s.status = 'past_due' and not exists (
+      select 1 from invoices i where i.subscription_id = s.id and i.status = 'open' and i.overdue_on is not null)))
+    returning s.id, coalesce(s.billing_anchor, s.start_date) as anchor, s.frequency_unit, s.frequency_count, s.next_billing_date,
+              s.terms_payments, s.periods_billed, s.end_date`
+  const events: Array<JournalEvent> = []
+  const messages: Array<OutboxMessage> = []
+  for (const r of recovered) events.push(statusChanged(r.id, subById.get(r.id)!.status, "active", today, { reason: "payment_recovered" }))
+  if (!ctx.settings.unpaidCatchUp) {
+    events.push(...await skipUnpaidPeriods(tx, today, recovered.filter((r) => subById.get(r.id)!.status === "unpaid")))
+  }
+  for (const p of paid) {
+    const s = subById.get(p.subscription_id)!
+    paidNotices(ctx, p, s, via, events, messages)
+    if (s.payments_made > 1) events.push({ type: "subscription.renewed", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { payments_made: s.payments_made, invoice_id: p.id } })
+  }
+  await writeJournal(tx, events)
+  await enqueueMessages(tx, messages)
+  return paid.length
+}
+
+/** What a paid invoice journals and sends: payment.succeeded and invoice.paid; the buyer's receipt and the admin's notification. */
+const paidNotices = (
+  ctx: EngineContext,
+  p: { id: number; number: string; subscription_id: number; total: number; currency: string },
+  s: Pick<PaidInvoiceRow, "contact_id" | "email" | "invoice_language" | "invoice_locale" | "contact_language" | "contact_locale">,
+  via: string, events: Array<JournalEvent>, messages: Array<OutboxMessage>
+) => {
+  const today = ctx.today
+  const language = languageOf(s, ctx.settings)
+  const locale = localeOf(s, ctx.settings)
+  events.push({ type: "payment.succeeded", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, amount: p.total, currency: p.currency, via } })
+  events.push({ type: "invoice.paid", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, total: p.total, currency: p.currency } })
+  if (p.total > 0) {
+    messages.push({ kind: "email", template: "receipt", dedupeKey: `email:receipt:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: s.email, language, locale, payload: { invoice_id: p.id }, createdOn: today })
+    messages.push({ kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_succeeded:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: p.id, outcome: "succeeded" }, createdOn: today })
+  }
+}
+
+/**
+ * What a checkout charged today when recurring billing starts later: the one-time lines, on an
+ * invoice of the purchase's first subscription dated today (its own period, before billing starts),
+ * paid by the checkout's charge. It is not one of the subscription's payments: payments_made and
+ * periods_billed stay as they are, so fixed terms keep their N payments and the first recurring
+ * invoice is period 0.
+ */
+export const invoiceOneTimeAtCheckout = async (
+  tx: TransactionSql, ctx: EngineContext, subscriptionId: number,
+  lines: ReadonlyArray<Pick<LineItem, "name" | "unitPrice" | "quantity" | "discount" | "taxRate">>, paid: PaidAtCheckout
+): Promise<number> => {
+  const today = ctx.today
+  const [s] = await tx<Array<Pick<PaidInvoiceRow, "contact_id" | "email" | "invoice_language" | "invoice_locale" | "contact_language" | "contact_locale"> & { currency: string }>>`
+    select s.contact_id, c.email, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale, s.currency
+    from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${subscriptionId}`
+  const amounts = lines.map((l) => lineAmounts(l))
+  const totals = totalsOf(amounts)
+  const total = totals.total - paid.extraDiscount
+  if (total !== paid.amount) throw new Error(`a checkout's payment of ${paid.amount} does not pay its one-time lines (${total}); nothing was written`)
+  const number = (await takeInvoiceNumbers(tx, 1))[0]!
+  const [invoice] = await tx<Array<{ id: number }>>`
+    insert into invoices (number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
+                          subtotal, discount, tax, fees, total, collection_method, status, language, locale)
+    values (${number}, ${subscriptionId}, 0, ${today}, ${today}, ${today}, ${today}, ${s!.currency}, ${totals.subtotal}, ${totals.discount + paid.extraDiscount},
+            ${totals.tax}, 0, ${total}, 'charge', 'open', ${languageOf(s!, ctx.settings)}, ${localeOf(s!, ctx.settings)})
+    returning id`
+  await tx`
+    insert into invoice_lines (invoice_id, line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax, one_time)
+    select ${invoice!.id}, n, nm, q, up, ud, tr, am, tx, true from unnest(${lines.map((_, i) => i + 1)}::int[], ${lines.map((l) => l.name)}::text[],
+      ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.unitPrice)}::int8[], ${amounts.map((a) => a.unitDiscount)}::int8[],
+      ${lines.map((l) => l.taxRate ?? null)}::int[], ${amounts.map((a) => a.net)}::int8[], ${amounts.map((a) => a.tax)}::int8[]) as u(n, nm, q, up, ud, tr, am, tx)`
+  await writeJournal(tx, [{
+    type: "invoice.created", subscriptionId, contactId: s!.contact_id, invoiceId: invoice!.id, occurredOn: today,
+    data: { invoice_id: invoice!.id, total, currency: s!.currency, period_start: today, period_end: today, due_date: today, collection_method: "charge" }
+  }], "buyer")
+  if (paid.awaiting !== true) await payInvoicesAtCheckout(tx, ctx, [], invoice!.id, paid)
+  return invoice!.id
+}
+
+export interface RecoveredRow {
+  id: number
+  anchor: string
+  frequency_unit: Frequency["unit"]
+  frequency_count: number
+  next_billing_date: string | null
+  terms_payments: number | null
+  periods_billed: number
+  end_date: string | null
+}
+
+/**
+ * Unpaid does not back-bill (setting `unpaid-catch-up off`, the default): the
+ * periods that began while the subscription was unpaid were not delivered, so
+ * they are skipped, never invoiced. Billing goes on from the first anchor date
+ * on or after the recovery day, as after a resume; a recovery on an anchor
+ * date bills that date's period the same day. Fixed terms keep their number
+ * of payments (skipped periods are not payments), so their end date moves
+ * later by the periods skipped, as it does for a pause. Dates come from the
+ * anchor, never from the previous date.
+ */
+export const skipUnpaidPeriods = async (tx: TransactionSql, today: CalendarDate, rows: ReadonlyArray<RecoveredRow>): Promise<Array<JournalEvent>> => {
+  const moved = rows.flatMap((r) => {
+    if (r.next_billing_date === null || r.next_billing_date >= today) return []
+    const remaining = r.terms_payments === null ? undefined : r.terms_payments - r.periods_billed
+    // All payments of fixed terms billed: nothing is skipped, the term ends (expires) on its date.
+    if (remaining !== undefined && remaining <= 0) return []
+    const schedule = new BillingSchedule(r.anchor as CalendarDate, { unit: r.frequency_unit, count: r.frequency_count })
+    const k = schedule.indexOnOrAfter(toDayNumber(today))
+    const next = schedule.dateAt(k)
+    return [{ r, next, endDate: remaining === undefined ? r.end_date : schedule.dateAt(k + remaining) }]
+  })
+  if (moved.length === 0) return []
+  await tx`
+    update subscriptions s set next_billing_date = u.nbd, end_date = u.ed, updated_at = now()
+    from unnest(${moved.map((m) => m.r.id)}::int8[], ${moved.map((m) => m.next)}::date[], ${moved.map((m) => m.endDate)}::date[]) as u(id, nbd, ed)
+    where s.id = u.id`
+  return moved.map((m) => ({
+    type: "subscription.property_changed", subscriptionId: m.r.id, occurredOn: today,
+    data: { property: "next_billing_date", from: m.r.next_billing_date, to: m.next, reason: "unpaid_periods_skipped" }
+  }))
+}
+
+export interface AttemptOutcome {
+  readonly attemptId: number
+  readonly result:
+    | { readonly _tag: "Succeeded"; readonly gatewayRef: string }
+    | { readonly _tag: "Declined"; readonly reason: string }
+    | { readonly _tag: "Unknown"; readonly reason: string }
+    | { readonly _tag: "Pending"; readonly reason: string }
+}
+
+/**
+ * Records gateway outcomes, in one transaction. Only attempts still
+ * unsettled and still leased to this engine are recorded: a late write from
+ * an engine whose lease expired changes nothing.
+ */
+export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: ReadonlyArray<AttemptOutcome>): Promise<{ succeeded: number; failed: number; unknown: number }> =>
+  sql.begin(async (tx) => {
+    const today = ctx.today
+    const ok = outcomes.filter((o) => o.result._tag === "Succeeded")
+    const declined = outcomes.filter((o) => o.result._tag === "Declined")
+    // A lost reply and a bank debit not settled yet alike: asked about again with the same key (a debit no sooner than the next day).
+    const unknown = outcomes.filter((o) => o.result._tag === "Unknown" || o.result._tag === "Pending")
+
+    const okRows = ok.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string }>>`
+      update payment_attempts a set status = 'succeeded', gateway_ref = u.ref, settled_at = now(), lease_owner = null, lease_until = null
+      from unnest(${ok.map((o) => o.attemptId)}::int8[], ${ok.map((o) => (o.result as { gatewayRef: string }).gatewayRef)}::text[]) as u(id, ref)
+      where a.id = u.id and a.status in ('pending', 'unknown') and a.lease_owner = ${ctx.owner}
+      returning a.id, a.invoice_id, a.kind`
+    const unknownRows = unknown.length === 0 ? [] : await tx`
+      update payment_attempts a set status = 'unknown', failure_reason = u.reason, check_count = check_count + 1,
+        lease_owner = null, lease_until = null,
+        check_after = ${new Date(ctx.now ?? Date.now())}::timestamptz + case when u.pending then interval '1 day' when check_count = 0 then interval '5 minutes'
+          when check_count = 1 then interval '1 hour' when check_count = 2 then interval '6 hours' else interval '1 day' end
+      from unnest(${unknown.map((o) => o.attemptId)}::int8[], ${unknown.map((o) => (o.result._tag === "Pending" ? o.result.reason : "gateway timeout"))}::text[],
+        ${unknown.map((o) => (o.result._tag === "Pending" ? "t" : "f"))}::text[]::bool[]) as u(id, reason, pending)
+      where a.id = u.id and a.status in ('pending', 'unknown') and a.lease_owner = ${ctx.owner}
+      returning a.id`
+    const failedRows = declined.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string; attempt_number: number; failure_reason: string; initiated_by: string }>>`
+      update payment_attempts a set status = 'failed', failure_reason = u.reason, settled_at = now(), lease_owner = null, lease_until = null
+      from unnest(${declined.map((o) => o.attemptId)}::int8[], ${declined.map((o) => (o.result as { reason: string }).reason)}::text[]) as u(id, reason)
+      where a.id = u.id and a.status in ('pending', 'unknown') and a.lease_owner = ${ctx.owner}
+      returning a.id, a.invoice_id, a.kind, a.attempt_number, a.failure_reason, a.initiated_by`
+    ctx.failpoint("after-attempt-settle")
+
+    await markInvoicesPaid(tx, ctx, okRows.filter((r) => r.kind === "charge").map((r) => r.invoice_id), "gateway")
+    await recordRefunds(tx, ctx, okRows.filter((r) => r.kind === "refund").map((r) => r.id))
+    await recordChargeFailures(tx, ctx, failedRows.filter((r) => r.kind === "charge" && r.initiated_by === "engine"))
+    await recordBuyerDeclines(tx, ctx, failedRows.filter((r) => r.kind === "charge" && r.initiated_by === "buyer").map((r) => r.id))
+    ctx.failpoint("before-settle-commit")
+    return { succeeded: okRows.length, failed: failedRows.length, unknown: unknownRows.length }
+  }) as Promise<{ succeeded: number; failed: number; unknown: number }>
+
+const recordRefunds = async (tx: TransactionSql, ctx: EngineContext, attemptIds: ReadonlyArray<number>) => {
+  if (attemptIds.length === 0) return
+  const rows = await tx<Array<{ invoice_id: number; amount: number; subscription_id: number; currency: string }>>`
+    update invoices i set amount_refunded = i.amount_refunded + a.amount
+    from payment_attempts a where a.id = any(${attemptIds as Array<number>}) and a.invoice_id = i.id
+    returning i.id as invoice_id, a.amount, i.subscription_id, i.currency`
+  await writeJournal(tx, rows.map((r) => ({
+    type: "payment.refunded", subscriptionId: r.subscription_id, invoiceId: r.invoice_id, occurredOn: ctx.today,
+    data: { invoice_id: r.invoice_id, amount: r.amount, currency: r.currency }
+  })))
+}
+
+/**
+ * A card the buyer entered on a page (`/p`, `/i`) and the gateway declined:
+ * the page shows the decline and the buyer may try another card, so it is
+ * journaled (`payment.failed`, `initiated_by: buyer`) but neither makes the
+ * subscription unpaid, nor uses a retry, nor emails the buyer who is looking
+ * at the answer.
+ */
+const recordBuyerDeclines = async (tx: TransactionSql, ctx: EngineContext, attemptIds: ReadonlyArray<number>) => {
+  if (attemptIds.length === 0) return
+  const rows = await tx<Array<{ attempt_number: number; failure_reason: string; invoice_id: number; number: string; total: number; currency: string; subscription_id: number; contact_id: number }>>`
+    select a.attempt_number, a.failure_reason, i.id as invoice_id, i.number, i.total, i.currency, s.id as subscription_id, s.contact_id
+    from payment_attempts a join invoices i on i.id = a.invoice_id join subscriptions s on s.id = i.subscription_id
+    where a.id = any(${attemptIds as Array<number>}) order by a.id`
+  await writeJournal(tx, rows.map((r) => ({
+    type: "payment.failed", subscriptionId: r.subscription_id, contactId: r.contact_id, invoiceId: r.invoice_id, occurredOn: ctx.today,
+    data: { invoice_id: r.invoice_id, number: r.number, attempt: r.attempt_number, reason: r.failure_reason, amount: r.total, currency: r.currency, next_retry_on: null, initiated_by: "buyer" }
+  })))
+}
+
+interface FailureSubRow {
+  id: number
+  status: string
+  retry_count: number
+  unpaid_since: string | null
+  contact_id: number
+  email: string
+  invoice_language: string | null
+  invoice_locale: string | null
+  contact_language: string | null
+  contact_locale: string | null
+  invoice_id: number
+  attempt_id: number
+  attempt_number: number
+  failure_reason: string
+  total: number
+  currency: string
+  number: string
+}
+
+/**
+ * A failed charge makes the subscription unpaid and schedules retries on the
+ * account's schedule (days after the first failure); when the retries run
+ * out, the account's policy applies: keep unpaid, cancel, or pause.
+ */
+const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, failed: ReadonlyArray<{ id: number; invoice_id: number }>) => {
+  if (failed.length === 0) return
+  const today = ctx.today
+  const rows = await tx<Array<FailureSubRow>>`
+    select s.id, s.status, s.retry_count, s.unpaid_since, s.contact_id, c.email, s.invoice_language, s.invoice_locale,
+           c.language as contact_language, c.locale as contact_locale, i.id as invoice_id, a.id as attempt_id, a.attempt_number,
+           a.failure_reason, i.total, i.currency, i.number
+    from unnest(${failed.map((f) => f.id)}::int8[]) as u(aid)
+    join payment_attempts a on a.id = u.aid
+    join invoices i on i.id = a.invoice_id
+    join subscriptions s on s.id = i.subscription_id
+    join contacts c on c.id = s.contact_id
+    order by s.id
+    for update of s`
+  const retryDays = ctx.settings.retryDays
+  const updates = { id: [] as Array<number>, status: [] as Array<string>, retry: [] as Array<number>, since: [] as Array<string>, next: [] as Array<string | null>, nbdNull: [] as Array<boolean> }
+  const events: Array<JournalEvent> = []
+  const messages: Array<OutboxMessage> = []
+  const uncollectible: Array<number> = []
+  for (const r of rows) {
+    const firstFailure = r.status !== "unpaid"
+    const since = (firstFailure ? today : r.unpaid_since ?? today) as CalendarDate
+    const retriesMade = firstFailure ? 0 : r.retry_count + 1
+    const nextOffset = retryDays[retriesMade]
+    let status = "unpaid"
+    let next: string | null = nextOffset === undefined ? null : addDays(since, nextOffset)
+    if (next !== null && next <= today) next = addDays(today, 1)
+    let stopBilling = false
+    events.push({
+      type: "payment.failed", subscriptionId: r.id, contactId: r.contact_id, invoiceId: r.invoice_id, occurredOn: today,
+      data: { invoice_id: r.invoice_id, number: r.number, attempt: r.attempt_number, reason: r.failure_reason, amount: r.total, currency: r.currency, next_retry_on: next }
+    })
+    if (nextOffset === undefined) {
+      const policy = ctx.settings.afterRetries
+      if (policy === "cancel") {
+        status = "canceled"
+        stopBilling = true
+        uncollectible.push(r.invoice_id)
+        events.push({ type: "subscription.canceled", subscriptionId: r.id, contactId: r.contact_id, occurredOn: today, data: { reason: "retries_exhausted", effective_on: today } })
+        messages.push({ kind: "email", template: "cancellation", dedupeKey: `email:cancellation:${r.id}`, subscriptionId: r.id, recipient: r.email, language: languageOf(r, ctx.settings), locale: localeOf(r, ctx.settings), payload: { reason: "retries_exhausted" }, createdOn: today })
+      } else if (policy === "pause") {
+        status = "paused"
+        events.push({ type: "subscription.paused", subscriptionId: r.id, contactId: r.contact_id, occurredOn: today, data: { reason: "retries_exhausted" } })
+      }
+    }
+    if (r.status !== status) events.push(statusChanged(r.id, r.status, status, today, { reason: "payment_failed" }))
+    updates.id.push(r.id)
+    updates.status.push(status)
+    updates.retry.push(retriesMade)
+    updates.since.push(since)
+    updates.next.push(status === "unpaid" ? next : null)
+    updates.nbdNull.push(stopBilling)
+    const language = languageOf(r, ctx.settings)
+    const locale = localeOf(r, ctx.settings)
+    messages.push({
+      kind: "email", template: "payment_failed", dedupeKey: `email:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
+      recipient: r.email, language, locale, payload: { invoice_id: r.invoice_id, attempt: r.attempt_number, reason: r.failure_reason, next_retry_on: next }, createdOn: today
+    })
+    messages.push({
+      kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
+      recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: r.invoice_id, outcome: "failed", reason: r.failure_reason }, createdOn: today
+    })
+  }
+  await tx`
+    update subscriptions s set status = u.st, retry_count = u.rc, unpaid_since = case when u.st = 'unpaid' then u.since else null end,
+      next_retry_on = u.nx, updated_at = now(),
+      canceled_on = case when u.st = 'canceled' then ${today}::date else s.canceled_on end,
+      paused_on = case when u.st = 'paused' then ${today}::date else s.paused_on end,
+      next_billing_date = case when u.stop then null else s.next_billing_date end
+    from unnest(${updates.id}::int8[], ${updates.status}::text[], ${updates.retry}::int[], ${updates.since}::date[], ${updates.next}::date[], ${updates.nbdNull.map((b) => (b ? "t" : "f"))}::text[]::bool[]) as u(id, st, rc, since, nx, stop)
+    where s.id = u.id`
+  if (uncollectible.length > 0) await tx`update invoices set status = 'uncollectible' where id = any(${uncollectible}) and status = 'open'`
+  await writeJournal(tx, events)
+  await enqueueMessages(tx, messages)
+}
+
+/**
+ * Takes over unsettled attempts: those whose lease expired (their engine
+ * died or stalled) or that were left `unknown` by a lost reply and whose
+ * backoff has passed. They are asked about again with the same idempotency key.
+ */
+export const claimUnsettledAttempts = async (sql: Sql, ctx: EngineContext, limit: number, deadOwners: ReadonlyArray<string>): Promise<Array<PendingCharge>> => {
+  // A lost reply is asked about again once its backoff (business time) has passed: never twice at one instant.
+  const now = new Date(ctx.now ?? Date.now())
+  const rows = await sql<Array<{ id: number; invoice_id: number; subscription_id: number; idempotency_key: string; kind: "charge" | "refund"; amount: number; currency: string; payment_method: string | null; number: string }>>`
+    update payment_attempts a set lease_owner = ${ctx.owner}, lease_until = now() + interval '60 seconds'
+    from invoices i
+    where a.id in (
+      select id from payment_attempts
+      where status in ('pending', 'unknown')
+        and (lease_until is null or lease_until < now() or lease_owner = any(${deadOwners as Array<string>}))
+        and (status = 'pending' or check_after is null or check_after <= ${now}::timestamptz)
+      order by id limit ${limit} for update skip locked)
+      and i.id = a.invoice_id
+    returning a.id, a.invoice_id, i.subscription_id, a.idempotency_key, a.kind, a.amount, a.currency, a.payment_method, i.number`
+  return rows.map((r) => ({
+    attemptId: r.id, invoiceId: r.invoice_id, subscriptionId: r.subscription_id, idempotencyKey: r.idempotency_key,
+    kind: r.kind, amount: r.amount, currency: r.currency, paymentMethod: r.payment_method, reference: r.number
+  }))
+}
+
+/**
+ * Claims a command's own attempts (the refund of `cancel --refund-unused`) to
+ * settle them at once: only those still unsettled and not leased by a live
+ * engine; the rest the engine's next tick settles with the same keys.
+ */
+export const claimAttemptsNow = async (sql: Sql, ctx: EngineContext, attemptIds: ReadonlyArray<number>): Promise<Array<PendingCharge>> => {
+  const rows = await sql<Array<{ id: number; invoice_id: number; subscription_id: number; idempotency_key: string; kind: "charge" | "refund"; amount: number; currency: string; payment_method: string | null; number: string }>>`
+    update payment_attempts a set lease_owner = ${ctx.owner}, lease_until = now() + interval '60 seconds'
+    from invoices i
+    where a.id = any(${attemptIds as Array<number>}) and a.status in ('pending', 'unknown') and (a.lease_until is null or a.lease_until < now())
+      and i.id = a.invoice_id
+    returning a.id, a.invoice_id, i.subscription_id, a.idempotency_key, a.kind, a.amount, a.currency, a.payment_method, i.number`
+  return rows.map((r) => ({
+    attemptId: r.id, invoiceId: r.invoice_id, subscriptionId: r.subscription_id, idempotencyKey: r.idempotency_key,
+    kind: r.kind, amount: r.amount, currency: r.currency, paymentMethod: r.payment_method, reference: r.number
+  }))
+}
+
+/** Lease owners of unsettled attempts, for the caller to tell which are dead. */
+export const unsettledLeaseOwners = async (sql: Sql): Promise<Array<string>> =>
+  (await sql<Array<{ lease_owner: string }>>`
+    select distinct lease_owner from payment_attempts where status in ('pending', 'unknown') and lease_owner is not null`).map((r) => r.lease_owner)
+
+/**
+ * Creates the retry attempts that are due (unpaid subscriptions whose next
+ * retry day has come): a new attempt, with a new key, on the same open
+ * invoice — the previous attempt was settled as declined, so this charges
+ * at most once more.
+ */
+export const createDueRetries = async (sql: Sql, ctx: EngineContext, limit: number): Promise<Array<PendingCharge>> =>
+  sql.begin(async (tx) => {
+    const rows = await tx<Array<{ subscription_id: number; invoice_id: number; number: string; total: number; amount_paid: number; currency: string; payment_method: string | null; next_attempt: number }>>`
+      select s.id as subscription_id, i.id as invoice_id, i.number, i.total, i.amount_paid, i.currency,
+             coalesce(s.payment_method, c.payment_method) as payment_method,
+             (select coalesce(max(attempt_number), 0) + 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'charge') as next_attempt
+      from subscriptions s
+      join contacts c on c.id = s.contact_id
+      join lateral (select * from invoices i where i.subscription_id = s.id and i.status = 'open' and i.collection_method = 'charge'
+                    order by i.period_start desc limit 1) i on true
+      where s.status = 'unpaid' and s.next_retry_on <= ${ctx.today} and s.parked_at is null
+        -- One probe per attempt kind, each through an index on invoice_id: a probe on status alone walked
+        -- payment_attempts_unsettled, which after a renewal day holds every settled attempt until vacuum
+        -- (a 200,000-renewal day made the next day's retries take minutes).
+        and not exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'charge' and a.status in ('pending', 'unknown'))
+        and not exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'refund' and a.status in ('pending', 'unknown'))
+      order by s.id limit ${limit}
+      for update of s skip locked`
+    if (rows.length === 0) return []
+    const attempts = await tx<Array<{ id: number; invoice_id: number; idempotency_key: string; amount: number; currency: string; payment_method: string | null }>>`
+      insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, lease_owner, lease_until, requested_on)
+      select i, 'charge', n, k, a, c, pm, 'pending', ${ctx.owner}, now() + interval '60 seconds', ${ctx.today}::date from unnest(
+        ${rows.map((r) => r.invoice_id)}::int8[], ${rows.map((r) => r.next_attempt)}::int[],
+        ${rows.map((r) => attemptKey(r.invoice_id, "charge", r.next_attempt))}::text[],
+        ${rows.map((r) => r.total - r.amount_paid)}::int8[], ${rows.map((r) => r.currency)}::text[], ${rows.map((r) => r.payment_method)}::text[]
+      ) as u(i, n, k, a, c, pm)
+      returning id, invoice_id, idempotency_key, amount, currency, payment_method`
+    // The retry day is used: the next one is set when this attempt is settled.
+    await tx`update subscriptions set next_retry_on = null where id = any(${rows.map((r) => r.subscription_id)})`
+    const byInvoice = new Map(rows.map((r) => [r.invoice_id, r]))
+    return attempts.map((a) => ({
+      attemptId: a.id, invoiceId: a.invoice_id, subscriptionId: byInvoice.get(a.invoice_id)!.subscription_id, idempotencyKey: a.idempotency_key,
+      kind: "charge" as const, amount: a.amount, currency: a.currency, paymentMethod: a.payment_method, reference: byInvoice.get(a.invoice_id)!.number
+    }))
+  }) as Promise<Array<PendingCharge>>

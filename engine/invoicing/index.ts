@@ -1,0 +1,20 @@
+/**
+ * The invoicing room's door. The billing run (claim, draft, invoice, number, charge), invoice queries and closing, document data.
+ * Named exports only: what other rooms use.
+ */
+export {
+  attemptKey, billDue, billDueBatch, claimAttemptsNow, claimUnsettledAttempts, createDueRetries, draftInvoices,
+  failInvoicesAtCheckout, invoiceOneTimeAtCheckout, languageOf, localeOf, payInvoicesAtCheckout, settleAttempts,
+  unsettledLeaseOwners
+} from "./billingRun.ts"
+export type { CodeDiscount, EngineContext, PaidAtCheckout, PendingCharge } from "./billingRun.ts"
+export {
+  bankTransferOf, buyerLinksOf, loadEmailData, loadEmailDataBatch, loadEmailPreview, loadInvoiceDocument
+} from "./documentData.ts"
+export type { BuyerLinks } from "./documentData.ts"
+export { closeInvoice } from "./invoiceClosing.ts"
+export {
+  awaitingCheckoutDebit, findInvoice, invoiceCurrency, invoiceJson, invoiceSummaryJson, listInvoices, listMembers,
+  listOutbox, listTasks, payInvoice, payInvoiceInMajorUnits, retryOutboxMessage
+} from "./invoiceQueries.ts"
+export type { InvoiceSummaryRow } from "./invoiceQueries.ts"

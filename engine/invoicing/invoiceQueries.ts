@@ -1,0 +1,166 @@
+/**
+ * Invoices as the CLI sees them: listing, one invoice with its lines and
+ * payment attempts, and recording a payment received outside the gateway.
+ */
+import { formatMajorAmount, moneyJson, parseMajorAmount } from "../domain/index.ts"
+import type { EngineContext } from "./billingRun.ts"
+import { markInvoicesPaid } from "./billingRun.ts"
+import type { Sql, TransactionSql } from "../sql/index.ts"
+import { InputError } from "../sql/index.ts"
+import { writeJournal } from "../sql/index.ts"
+
+export interface InvoiceSummaryRow {
+  id: number
+  number: string
+  subscription_id: number
+  period_start: string
+  period_end: string
+  issue_date: string
+  due_date: string
+  currency: string
+  total: number
+  amount_paid: number
+  amount_refunded: number
+  status: string
+  overdue_on: string | null
+  collection_method: string
+}
+
+export const listInvoices = (sql: Sql, filter: { subscriptionId?: number | undefined; status?: string | undefined }) =>
+  sql<Array<InvoiceSummaryRow>>`
+    select id, number, subscription_id, period_start, period_end, issue_date, due_date, currency, total, amount_paid, amount_refunded,
+           status, overdue_on, collection_method
+    from invoices
+    where true
+      ${filter.subscriptionId === undefined ? sql`` : sql`and subscription_id = ${filter.subscriptionId}`}
+      ${filter.status === undefined ? sql`` : sql`and status = ${filter.status}`}
+    order by id`
+
+/** The currency of an invoice, or undefined when there is none with that id. */
+export const invoiceCurrency = async (sql: Sql, id: number): Promise<string | undefined> => {
+  const [inv] = await sql<Array<{ currency: string }>>`select currency from invoices where id = ${id}`
+  return inv?.currency
+}
+
+/**
+ * An invoice as JSON, for both doors (`invoices list|show --json`, `/v1/invoices`):
+ * every amount in the one money shape `{ amount, currency, formatted }`, so a
+ * list row and the shown invoice agree field for field.
+ */
+export const invoiceSummaryJson = <I extends InvoiceSummaryRow>(i: I) => ({
+  ...i, total: moneyJson(i.total, i.currency), amount_paid: moneyJson(i.amount_paid, i.currency), amount_refunded: moneyJson(i.amount_refunded, i.currency)
+})
+
+export const invoiceJson = ({ invoice, lines, attempts }: Awaited<ReturnType<typeof findInvoice>>) => {
+  const c = invoice.currency
+  // The row's timestamps (created_at, …) as the ISO text JSON would make of them, for a door that checks its JSON.
+  const row = Object.fromEntries(Object.entries(invoice).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])) as typeof invoice
+  return {
+    ...invoiceSummaryJson(row),
+    subtotal: moneyJson(invoice.subtotal, c), discount: moneyJson(invoice.discount, c), tax: moneyJson(invoice.tax, c), fees: moneyJson(invoice.fees, c),
+    lines: lines.map((l) => ({ ...l, unit_price: moneyJson(l.unit_price, c), unit_discount: moneyJson(l.unit_discount, c), amount: moneyJson(l.amount, c), tax: moneyJson(l.tax, c) })),
+    attempts: attempts.map((a) => ({ ...a, amount: moneyJson(a.amount, c) }))
+  }
+}
+
+export const findInvoice = async (sql: Sql, id: number) => {
+  const [invoice] = await sql<Array<InvoiceSummaryRow & { subtotal: number; discount: number; tax: number; fees: number; paid_on: string | null; language: string | null; locale: string | null }>>`
+    select * from invoices where id = ${id}`
+  if (invoice === undefined) throw new InputError(`invoice ${id} does not exist`)
+  const lines = await sql<Array<{ line_no: number; name: string; quantity: number; unit_price: number; unit_discount: number; tax_rate_ppm: number | null; amount: number; tax: number }>>`
+    select line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax from invoice_lines where invoice_id = ${id} order by line_no`
+  const attempts = await sql<Array<{ id: number; kind: string; attempt_number: number; idempotency_key: string; amount: number; status: string; failure_reason: string | null; requested_on: string | null }>>`
+    select id, kind, attempt_number, idempotency_key, amount, status, failure_reason, requested_on from payment_attempts where invoice_id = ${id} order by id`
+  return { invoice, lines, attempts }
+}
+
+/**
+ * An invoice a checkout's bank debit is for, while the debit is pending (migration 0022): the debit
+ * will pay it, so nothing else may pay it meanwhile, neither a card on the buyer's pages (they say
+ * "processing" until it settles) nor a payment recorded by hand.
+ */
+export const awaitingCheckoutDebit = (sql: Sql | TransactionSql, invoiceId: ReturnType<Sql>) =>
+  sql`exists (select 1 from checkout_payments p where p.status in ('pending', 'unknown')
+    and (${invoiceId} = any(p.invoice_ids) or p.one_time_invoice_id = ${invoiceId}))`
+
+/**
+ * Money that may still arrive on an invoice: a charge the gateway may still complete, or a checkout's
+ * pending bank debit. Paying it by hand, voiding or writing it off meanwhile could take the money
+ * twice or leave a paid charge on a closed invoice, so these wait until it settles.
+ */
+export const refuseWhileMoneyInFlight = async (tx: TransactionSql, inv: { readonly id: number; readonly number: string }): Promise<void> => {
+  const [r] = await tx<Array<{ charge: boolean; debit: boolean }>>`
+    select exists (select 1 from payment_attempts where invoice_id = ${inv.id} and kind = 'charge' and status in ('pending', 'unknown')) as charge,
+           ${awaitingCheckoutDebit(tx, tx`${inv.id}::int8`)} as debit`
+  if (r!.charge) throw new InputError(`invoice ${inv.number} has a charge in flight with the gateway; wait for it to settle`)
+  if (r!.debit) throw new InputError(`invoice ${inv.number} is being paid by the buyer's bank debit from checkout (pending until the bank settles it); wait for it to settle`)
+}
+
+/**
+ * Records a payment received outside the gateway (a bank transfer for a
+ * sent invoice). A partial payment is recorded; the invoice is paid, and
+ * its subscription active again, once the whole total is in.
+ */
+export const payInvoice = (sql: Sql, ctx: EngineContext, id: number, amount: number | undefined) =>
+  sql.begin(async (tx) => {
+    const [inv] = await tx<Array<{ id: number; status: string; total: number; amount_paid: number; currency: string; subscription_id: number; number: string }>>`
+      select id, status, total, amount_paid, currency, subscription_id, number from invoices where id = ${id} for update`
+    if (inv === undefined) throw new InputError(`invoice ${id} does not exist`)
+    if (inv.status !== "open") throw new InputError(`invoice ${inv.number} is ${inv.status}: only an open invoice can be paid`)
+    const remaining = inv.total - inv.amount_paid
+    const pay = amount ?? remaining
+    if (pay <= 0) throw new InputError(`--amount: a payment must be greater than 0`)
+    if (pay > remaining) throw new InputError(`--amount: ${formatMajorAmount(pay, inv.currency)} is more than the ${formatMajorAmount(remaining, inv.currency)} still due on ${inv.number}`)
+    await refuseWhileMoneyInFlight(tx, inv)
+    if (pay < remaining) {
+      await tx`update invoices set amount_paid = amount_paid + ${pay} where id = ${id}`
+      await writeJournal(tx, [{
+        type: "invoice.payment_recorded", subscriptionId: inv.subscription_id, invoiceId: id, occurredOn: ctx.today,
+        data: { invoice_id: id, number: inv.number, amount: pay, currency: inv.currency, remaining: remaining - pay }
+      }], "cli")
+      return { number: inv.number, paid: false, amount: pay, remaining: remaining - pay, currency: inv.currency }
+    }
+    await markInvoicesPaid(tx, ctx, [id], "manual")
+    return { number: inv.number, paid: true, amount: pay, remaining: 0, currency: inv.currency }
+  })
+
+export const listOutbox = (sql: Sql, filter: { status?: string | undefined; kind?: string | undefined }) =>
+  sql<Array<{ id: number; kind: string; template: string | null; recipient: string; status: string; attempts: number; subscription_id: number | null; invoice_id: number | null; created_on: string; last_error: string | null; dedupe_key: string }>>`
+    select id, kind, template, recipient, status, attempts, subscription_id, invoice_id, created_on, last_error, dedupe_key from outbox
+    where true
+      ${filter.status === undefined ? sql`` : sql`and status = ${filter.status}`}
+      ${filter.kind === undefined ? sql`` : sql`and kind = ${filter.kind}`}
+    order by id`
+
+/** Puts a failed message back in the queue, to be delivered again under the same delivery key. */
+export const retryOutboxMessage = async (sql: Sql, id: number) => {
+  const [row] = await sql<Array<{ status: string }>>`select status from outbox where id = ${id}`
+  if (row === undefined) throw new InputError(`outbox message ${id} does not exist`)
+  if (row.status !== "failed") throw new InputError(`outbox message ${id} is ${row.status}: only a failed message can be retried`)
+  await sql`update outbox set status = 'queued', attempts = 0, next_attempt_at = now(), last_error = null where id = ${id}`
+}
+
+export const listTasks = (sql: Sql) =>
+  sql<Array<{ id: number; title: string; assignee: string | null; team: string | null; due_on: string | null; subscription_id: number | null; status: string }>>`
+    select id, title, assignee, team, due_on, subscription_id, status from tasks order by id`
+
+/** A list's members; a list no rule has added anyone to yet is empty, not an error (rules create lists on first use). */
+export const listMembers = (sql: Sql, list: string) =>
+  sql<Array<{ contact_id: number; email: string; name: string | null; added_on: string }>>`
+    select m.contact_id, c.email, c.name, m.added_on from list_members m join contacts c on c.id = m.contact_id
+    where m.list_name = ${list} order by m.added_on, c.email`
+
+/**
+ * `invoices pay` as both doors call it: the amount in major units of the
+ * invoice's currency (e.g. "25.00"; default all that is due), parsed here so
+ * the CLI and the HTTP API read it the same way.
+ */
+export const payInvoiceInMajorUnits = async (sql: Sql, ctx: EngineContext, id: number, amount: string | undefined) => {
+  let minor: number | undefined
+  if (amount !== undefined) {
+    const parsed = parseMajorAmount(amount, (await invoiceCurrency(sql, id)) ?? "USD")
+    if (typeof parsed === "string") throw new InputError(`--amount: ${parsed}`)
+    minor = parsed
+  }
+  return payInvoice(sql, ctx, id, minor)
+}

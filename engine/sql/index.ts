@@ -1,0 +1,22 @@
+/**
+ * The sql room's door. The database: connection, migrations, the query helper, the journal's one writer, the outbox queue.
+ * Named exports only: what other rooms use.
+ */
+export {
+  cancelOwnLockWaits, connectionLost, Database, DatabaseError, defaultEmbeddedDir, messageOf, openDatabase,
+  openReadReplica, resolveDatabaseTarget, statementCancelled
+} from "./Database.ts"
+export type { DatabaseService, DatabaseTarget, Sql, TransactionSql } from "./Database.ts"
+export { claimEmbeddedDir, describeOwner, inspectEmbeddedDir, liveOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
+export { InputError } from "./InputError.ts"
+export { enqueueMessages, journalSource, statusChanged, writeJournal } from "./journal.ts"
+export type { JournalEvent, OutboxMessage } from "./journal.ts"
+export { serverAutovacuums, useNewSchema, vacuumHotTables } from "./maintenance.ts"
+export { makeDirs } from "./makeDirs.ts"
+export { migrate, migrations } from "./migrate.ts"
+export {
+  claimOutbox, holdsOutboxLease, maxDeliveryAttempts, maxWebhookDelaySeconds, recordDeliveries, renewOutboxLeases,
+  retryDelaySeconds, sendingLeaseOwners
+} from "./outbox.ts"
+export type { ClaimedMessage, DeliveryOutcome } from "./outbox.ts"
+export { BadInput, CurrentTransaction, readTogether, runSql } from "./runSql.ts"

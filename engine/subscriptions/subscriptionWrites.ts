@@ -1,0 +1,629 @@
+/**
+ * Subscriptions as ops manage them: create (validated whole, grouped into
+ * subscriptions by frequency, terms and start date), update (items as a new
+ * version, re-anchoring, payment method), cancel, pause, resume, delete.
+ * Every change commits with its events; the status rules of the product are
+ * enforced here, refusing with typed errors (engine/domain/errors.ts) that
+ * say what is allowed; the CLI words them with its flag names.
+ */
+import { BillingSchedule, checkInvoiceAmount, lineAmounts, planPurchase, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
+import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
+import type { SubscriptionError } from "../domain/index.ts"
+import {
+  canCancel, canDelete, canPause, canResume, ContactNotFound, describeSubscriptionError, formatBillingTerms, formatFrequency, formatMajorAmount, ItemDoesNotFit, itemsData,
+  NextBillingDateRefused, NoPaymentMethod, NothingToUpdate, parseMajorAmount, PurchaseRefused, RefundAtPeriodEnd, ResumeDateNotAfterToday, SubscriptionDeleted,
+  SubscriptionNotFound, subscriptionCreatedData, TransitionRefused, unitPriceProblem
+} from "../domain/index.ts"
+import type { PlannedSubscription } from "../billing/index.ts"
+import type { CodeDiscount, EngineContext } from "../invoicing/index.ts"
+import { languageOf, localeOf } from "../invoicing/index.ts"
+import type { Sql, TransactionSql } from "../sql/index.ts"
+import { InputError } from "../sql/index.ts"
+import type { InvoiceSummaryRow } from "../invoicing/index.ts"
+import { listInvoices } from "../invoicing/index.ts"
+import type { JournalEvent } from "../sql/index.ts"
+import { enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
+import type { RefundRequest } from "../payments/index.ts"
+import { recordUnusedDaysRefund } from "../payments/index.ts"
+import { resumedStatuses } from "../lifecycle/index.ts"
+
+/** A rule refused the change: the typed error travels as the `cause` of an InputError (rolled back, exit 2; the CLI words it). */
+const refused = (error: SubscriptionError): never => {
+  throw new InputError(describeSubscriptionError(error), { cause: error })
+}
+
+export type StartChoice =
+  | { readonly _tag: "Today" }
+  | { readonly _tag: "Date"; readonly date: CalendarDate }
+  | { readonly _tag: "DelayDays"; readonly days: number }
+  | { readonly _tag: "DelayMonths"; readonly months: number }
+
+export interface CreateInput {
+  readonly contactEmail: string
+  readonly items: ReadonlyArray<ItemSpec>
+  readonly start: StartChoice
+  readonly terms: BillingTerms
+  readonly collection: "charge" | "invoice"
+  readonly paymentTerms: PaymentTerms | undefined
+  readonly paymentMethod: string | undefined
+  readonly language: string | undefined
+  readonly locale: string | undefined
+  readonly reminders: boolean
+  /** Where each item came from, for messages: `--item 2`, `file.csv:4` (default `--item 2`). */
+  readonly itemLabels?: ReadonlyArray<string>
+}
+
+export interface ResolvedItem {
+  readonly line: Omit<LineItem, "productId" | "sku"> & { readonly productId: number | undefined; readonly sku: string | undefined }
+  readonly currency: string
+  readonly frequency: Frequency | undefined
+}
+
+export interface CreatedSubscription {
+  readonly id: number
+  readonly name: string
+  readonly status: SubscriptionStatus
+  readonly frequency: string
+  readonly terms: string
+  readonly startDate: string
+  readonly endDate: string | null
+  readonly nextBillingDate: string
+  readonly currency: string
+  readonly amountPerPayment: number
+  readonly items: number
+}
+
+/** Resolves SKUs and amounts of item specs; every problem names its item. */
+export interface CatalogueProduct {
+  id: number
+  sku: string
+  name: string
+  unit_price: number
+  currency: string
+  frequency_unit: Frequency["unit"] | null
+  frequency_count: number | null
+  /** The business day it was archived: it cannot go on a subscription that does not have it yet. */
+  archived_on: string | null
+}
+
+export const loadProducts = async (sql: Sql | TransactionSql, skus: ReadonlyArray<string>): Promise<Map<string, CatalogueProduct>> =>
+  new Map((skus.length === 0 ? [] : await sql<Array<CatalogueProduct>>`
+    select id, sku, name, unit_price, currency, frequency_unit, frequency_count, archived_on::text as archived_on from products where sku = any(${[...new Set(skus)]})`).map((p) => [p.sku, p]))
+
+export const resolveItems = async (sql: Sql | TransactionSql, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string): Promise<Array<ResolvedItem>> =>
+  resolveItemsWith(await loadProducts(sql, specs.flatMap((s) => (s.sku === undefined ? [] : [s.sku]))), specs, labels, defaultCurrency)
+
+/**
+ * Resolves item specs against a loaded catalogue; every problem names its item.
+ * `onSubscription[i]`, when given, is the line already on the subscription that
+ * spec i changes: what the spec does not name (price, quantity, discount, tax,
+ * name) stays as it is on that line, so `--item sku=X,qty=3` keeps X's discount.
+ */
+export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string, onSubscription: ReadonlyArray<StoredLine | undefined> = []): Array<ResolvedItem> => {
+  const resolved = specs.map((spec, i) => {
+    const label = labels[i] ?? `item ${i + 1}`
+    const kept = onSubscription[i]
+    const product = spec.sku === undefined ? undefined : products.get(spec.sku)
+    if (spec.sku !== undefined && product === undefined) throw new InputError(`${label}: unknown SKU "${spec.sku}"`)
+    // An archived product stays on the subscriptions that have it (changing its quantity there is fine), and goes on no other.
+    if (product !== undefined && product.archived_on !== null && kept === undefined) {
+      throw new InputError(`${label}: product ${product.sku} was archived on ${product.archived_on}; it cannot go on a new subscription`)
+    }
+    const currency = spec.currency ?? product?.currency ?? defaultCurrency
+    if (product !== undefined && spec.currency !== undefined && spec.currency !== product.currency) {
+      throw new InputError(`${label}: SKU ${product.sku} is priced in ${product.currency}, not ${spec.currency}`)
+    }
+    let unitPrice = kept?.unit_price ?? product?.unit_price
+    if (spec.price !== undefined) {
+      const p = parseMajorAmount(spec.price, currency)
+      if (typeof p === "string") throw new InputError(`${label}: price: ${p}`)
+      unitPrice = p
+    }
+    if (unitPrice === undefined) throw new InputError(`${label}: no price`)
+    let discount: LineItem["discount"] = kept === undefined ? undefined : storedDiscount(kept)
+    if (spec.discountPercentPpm !== undefined) discount = { _tag: "Percent", ppm: spec.discountPercentPpm }
+    if (spec.discountAmount !== undefined) {
+      const d = parseMajorAmount(spec.discountAmount, currency)
+      if (typeof d === "string") throw new InputError(`${label}: discount: ${d}`)
+      if (d > unitPrice) throw new InputError(`${label}: an amount discount (${spec.discountAmount}) cannot exceed the unit price`)
+      discount = { _tag: "Amount", amount: d as MinorUnits }
+    }
+    const productFrequency: Frequency | undefined = product?.frequency_unit == null ? undefined : { unit: product.frequency_unit, count: product.frequency_count! }
+    const oneTime = spec.oneTime || (spec.frequency === undefined && (kept !== undefined ? kept.one_time : product !== undefined && product.frequency_unit === null))
+    const frequency = oneTime ? undefined : spec.frequency ?? productFrequency ?? { unit: "month", count: 1 }
+    const priceProblem = unitPriceProblem(unitPrice, oneTime)
+    if (priceProblem !== undefined) throw new InputError(`${label}: ${priceProblem}`)
+    const taxRate = spec.taxPpm ?? kept?.tax_rate_ppm ?? undefined
+    const line = {
+      name: spec.name ?? kept?.name ?? product!.name,
+      unitPrice: unitPrice as MinorUnits,
+      quantity: kept !== undefined && spec.quantityGiven !== true ? kept.quantity : spec.quantity,
+      oneTime,
+      productId: product?.id,
+      sku: product?.sku ?? spec.sku,
+      ...(discount === undefined ? {} : { discount }),
+      ...(taxRate === undefined ? {} : { taxRate })
+    }
+    try {
+      lineAmounts(line)
+    } catch (e) {
+      throw new InputError(`${label}: ${(e as Error).message}`)
+    }
+    return { line, currency, frequency }
+  })
+  // The first invoice may hold every line: their sum must fit one invoice (pricing.ts), named at the item that passes it.
+  resolved.reduce((sum, r, i) => {
+    try {
+      const next = sum + lineAmounts(r.line).total
+      checkInvoiceAmount(next)
+      return next
+    } catch (e) {
+      throw new InputError(`${labels[i] ?? `item ${i + 1}`}: ${(e as Error).message}`)
+    }
+  }, 0)
+  return resolved
+}
+
+export const startDateOf = (start: StartChoice, today: CalendarDate): CalendarDate =>
+  startDate(today, start._tag === "Today" ? undefined : start._tag === "Date" ? start : start._tag === "DelayDays" ? { _tag: "Days", days: start.days } : { _tag: "Months", months: start.months })
+
+/** The version row and its lines, sent together (pipelined on the transaction's connection, run in this order). */
+const insertItems = (tx: TransactionSql, subscriptionId: number, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) => Promise.all([
+  tx`insert into item_versions (subscription_id, version, effective_from) values (${subscriptionId}, ${version}, ${effectiveFrom})`,
+  tx`
+    insert into line_items (subscription_id, version, line_no, product_id, name, sku, unit_price, quantity, discount_ppm, discount_amount, tax_rate_ppm, one_time)
+    select ${subscriptionId}, ${version}, n, p, nm, sk, up, q, dp, da, tr, ot::bool from unnest(
+      ${items.map((_, i) => i + 1)}::int[], ${items.map((r) => r.line.productId ?? null)}::int8[], ${items.map((r) => r.line.name)}::text[],
+      ${items.map((r) => r.line.sku ?? null)}::text[], ${items.map((r) => r.line.unitPrice)}::int8[], ${items.map((r) => r.line.quantity)}::int[],
+      ${items.map((r) => (r.line.discount?._tag === "Percent" ? r.line.discount.ppm : null))}::int[],
+      ${items.map((r) => (r.line.discount?._tag === "Amount" ? r.line.discount.amount : null))}::int8[],
+      ${items.map((r) => r.line.taxRate ?? null)}::int[], ${items.map((r) => (r.line.oneTime ? "t" : "f"))}::text[]
+    ) as u(n, p, nm, sk, up, q, dp, da, tr, ot)`
+])
+
+/**
+ * Creates the subscriptions of one purchase: items with the same frequency
+ * (terms and start date are shared by the purchase) go on one subscription;
+ * one-time items ride with the first subscription's first payment.
+ */
+export const createSubscriptions = async (sql: Sql, ctx: EngineContext, input: CreateInput): Promise<Array<CreatedSubscription>> => {
+  const labels = input.itemLabels ?? input.items.map((_, i) => `--item ${i + 1}`)
+  if (input.items.length === 0) refused(new PurchaseRefused({ reason: { _tag: "NoItems" } }))
+  return sql.begin(async (tx) => {
+    // The contact and the catalogue's products are read together (one round trip); the contact is checked first.
+    const [[contact], products] = await Promise.all([
+      tx<Array<{ id: number; email: string; payment_method: string | null; language: string | null; locale: string | null }>>`
+        select id, email, payment_method, language, locale from contacts where lower(email) = lower(${input.contactEmail})`,
+      loadProducts(tx, input.items.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
+    ])
+    if (contact === undefined) return refused(new ContactNotFound({ email: input.contactEmail }))
+    const resolved = resolveItemsWith(products, input.items, labels, ctx.settings.currency)
+    const startDate = startDateOf(input.start, ctx.today)
+    const plan = planPurchase(resolved, { terms: input.terms, startDate, today: ctx.today })
+    if (plan._tag === "Refused") {
+      return refused(new PurchaseRefused({
+        reason: plan.refusal._tag === "NoRecurringItem" ? { _tag: "NoRecurringItem" } : { _tag: "MixedCurrencies", currencies: plan.refusal.currencies }
+      }))
+    }
+    const paymentMethod = input.paymentMethod ?? contact.payment_method ?? undefined
+    if (input.collection === "charge" && paymentMethod === undefined) {
+      return refused(new NoPaymentMethod({ contact: contact.email }))
+    }
+    return insertPlannedSubscriptions(tx, ctx, plan.subscriptions, {
+      contactId: contact.id, terms: input.terms, collection: input.collection, paymentTerms: input.paymentTerms, paymentMethod: input.paymentMethod,
+      reminders: input.reminders, language: input.language, locale: input.locale, source: "cli"
+    })
+  }) as Promise<Array<CreatedSubscription>>
+}
+
+/** How a purchase's planned subscriptions are kept: the same for `subscriptions create` and a paid checkout. */
+export interface PurchaseSettings {
+  readonly contactId: number
+  readonly terms: BillingTerms
+  readonly collection: "charge" | "invoice"
+  readonly paymentTerms: PaymentTerms | undefined
+  readonly paymentMethod: string | undefined
+  readonly reminders: boolean
+  readonly language: string | undefined
+  readonly locale: string | undefined
+  /** Who made the purchase, for the journal. */
+  readonly source: "cli" | "buyer"
+  /** A discount code for N payments or every payment, carried by each subscription (migration 0022). */
+  readonly codeDiscount?: CodeDiscount | undefined
+}
+
+/**
+ * Inserts a purchase's planned subscriptions (`planPurchase`), their items as version 1 from the
+ * start date, and their `subscription.created` and status events, inside the caller's transaction.
+ */
+export const insertPlannedSubscriptions = async (
+  tx: TransactionSql, ctx: EngineContext, planned: ReadonlyArray<PlannedSubscription<ResolvedItem>>, input: PurchaseSettings
+): Promise<Array<CreatedSubscription>> => {
+  const created: Array<CreatedSubscription> = []
+  const events: Array<JournalEvent> = []
+  // Each subscription's row is awaited (its id names its items and events); its items, and the journal after
+  // the last one, are sent without waiting (pipelined on the transaction's connection, run in the order sent).
+  const items: Array<Promise<unknown>> = []
+  for (const p of planned) {
+    const startDate = p.startDate
+    const [row] = await tx<Array<{ id: number }>>`
+      insert into subscriptions (contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
+        next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on, code_discount)
+      values (${input.contactId}, ${p.name}, ${p.currency}, ${p.frequency.unit}, ${p.frequency.count}, ${input.terms._tag === "Fixed" ? input.terms.payments : null},
+        ${startDate}, ${startDate}, ${p.endDate}, ${startDate}, ${input.collection},
+        ${input.collection === "invoice" ? input.paymentTerms ?? "due-on-receipt" : null}, ${input.paymentMethod ?? null}, ${input.reminders},
+        ${input.language ?? null}, ${input.locale ?? null}, ${p.status}, ${ctx.today},
+        ${input.codeDiscount === undefined ? null : JSON.stringify(input.codeDiscount)}::text::jsonb)
+      returning id`
+    items.push(insertItems(tx, row!.id, 1, startDate, p.items))
+    events.push({
+      type: "subscription.created", subscriptionId: row!.id, contactId: input.contactId, occurredOn: ctx.today,
+      data: subscriptionCreatedData({ ...p, collection: input.collection, amount: p.amountPerPayment, items: p.items.map((r) => r.line) })
+    })
+    events.push(statusChanged(row!.id, null, p.status, ctx.today, { reason: "created" }))
+    created.push({
+      id: row!.id, name: p.name, status: p.status, frequency: formatFrequency(p.frequency), terms: formatBillingTerms(input.terms), startDate,
+      endDate: p.endDate, nextBillingDate: startDate, currency: p.currency, amountPerPayment: p.amountPerPayment, items: p.items.length
+    })
+  }
+  await Promise.all([...items, writeJournal(tx, events, input.source)])
+  return created
+}
+
+export interface SubscriptionRow {
+  id: number
+  contact_id: number
+  email: string
+  contact_name: string | null
+  name: string
+  status: SubscriptionStatus
+  currency: string
+  frequency_unit: Frequency["unit"]
+  frequency_count: number
+  terms_payments: number | null
+  start_date: string
+  billing_anchor: string | null
+  end_date: string | null
+  next_billing_date: string | null
+  payments_made: number
+  collection_method: string
+  payment_terms: string | null
+  payment_method: string | null
+  reminders: boolean
+  cancel_at: string | null
+  canceled_on: string | null
+  paused_on: string | null
+  resume_on: string | null
+  owner: string | null
+  properties: Record<string, unknown>
+  invoice_language: string | null
+  invoice_locale: string | null
+  contact_language: string | null
+  contact_locale: string | null
+  last_error: string | null
+  parked_at: string | null
+  created_on: string
+  deleted_on: string | null
+}
+
+const selectSubscriptions = (sql: Sql | TransactionSql) => sql`
+  select s.id, s.contact_id, c.email, c.name as contact_name, s.name, s.status, s.currency, s.frequency_unit, s.frequency_count, s.terms_payments,
+         s.start_date, s.billing_anchor, s.end_date, s.next_billing_date, s.payments_made, s.collection_method, s.payment_terms,
+         coalesce(s.payment_method, c.payment_method) as payment_method, s.reminders, s.cancel_at, s.canceled_on, s.paused_on, s.resume_on,
+         s.owner, s.properties, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale,
+         s.last_error, s.parked_at::text as parked_at, s.created_on, s.deleted_on
+  from subscriptions s join contacts c on c.id = s.contact_id`
+
+export const listSubscriptions = (sql: Sql, filter: { status?: string | undefined; nextBillingBefore?: string | undefined }) =>
+  sql<Array<SubscriptionRow>>`
+    ${selectSubscriptions(sql)}
+    where s.deleted_on is null
+      ${filter.status === undefined ? sql`` : sql`and s.status = ${filter.status}`}
+      ${filter.nextBillingBefore === undefined ? sql`` : sql`and s.next_billing_date < ${filter.nextBillingBefore}`}
+    order by s.id`
+
+/** The subscription a read found: refused when there is none, or it was deleted. */
+const liveSubscription = (row: SubscriptionRow | undefined, id: number): SubscriptionRow => {
+  if (row === undefined) return refused(new SubscriptionNotFound({ id }))
+  // A deleted subscription is gone from every view and cannot be changed; its invoices and journal remain.
+  if (row.deleted_on !== null) return refused(new SubscriptionDeleted({ id, deletedOn: row.deleted_on }))
+  return row
+}
+
+export const getSubscription = async (sql: Sql | TransactionSql, id: number, lock = false): Promise<SubscriptionRow> => {
+  const [row] = await sql<Array<SubscriptionRow>>`${selectSubscriptions(sql)} where s.id = ${id} ${lock ? sql`for update of s` : sql``}`
+  return liveSubscription(row, id)
+}
+
+/** A line of an item version as stored. */
+export interface StoredLine {
+  version: number
+  effective_from: string
+  line_no: number
+  name: string
+  sku: string | null
+  unit_price: number
+  quantity: number
+  discount_ppm: number | null
+  discount_amount: number | null
+  tax_rate_ppm: number | null
+  one_time: boolean
+}
+
+const storedDiscount = (l: StoredLine): LineItem["discount"] =>
+  l.discount_ppm !== null ? { _tag: "Percent", ppm: l.discount_ppm } : l.discount_amount !== null ? { _tag: "Amount", amount: l.discount_amount as MinorUnits } : undefined
+
+/** A stored line as the pricing code takes it. */
+export const lineItemOf = (l: StoredLine): Pick<LineItem, "name" | "unitPrice" | "quantity" | "discount" | "taxRate" | "oneTime"> => {
+  const discount = storedDiscount(l)
+  return {
+    name: l.name, unitPrice: l.unit_price as MinorUnits, quantity: l.quantity, oneTime: l.one_time,
+    ...(discount === undefined ? {} : { discount }), ...(l.tax_rate_ppm === null ? {} : { taxRate: l.tax_rate_ppm })
+  }
+}
+
+/** What each recurring payment of these lines costs (tax included), by the pricing code's purchase summary. */
+export const amountPerPayment = (lines: ReadonlyArray<Pick<LineItem, "unitPrice" | "quantity" | "discount" | "taxRate" | "oneTime">>): number =>
+  summarize({ items: lines as ReadonlyArray<LineItem>, firstPaymentDueNow: false }).perPayment.total
+
+/** One item version of a subscription with its lines and what each payment of it costs. */
+export interface ItemVersion {
+  readonly version: number
+  readonly effectiveFrom: CalendarDate
+  readonly amountPerPayment: number
+  readonly lines: ReadonlyArray<StoredLine>
+}
+
+/** The lines of every item version of a subscription, oldest version first. */
+const itemLines = (sql: Sql | TransactionSql, id: number) =>
+  sql<Array<StoredLine>>`
+    select v.version, v.effective_from, l.line_no, l.name, l.sku, l.unit_price, l.quantity, l.discount_ppm, l.discount_amount, l.tax_rate_ppm, l.one_time
+    from item_versions v join line_items l on l.subscription_id = v.subscription_id and l.version = v.version
+    where v.subscription_id = ${id}
+    order by v.version, l.line_no`
+
+/** Every item version of a subscription, oldest first. */
+export const itemVersionsOf = async (sql: Sql | TransactionSql, id: number): Promise<Array<ItemVersion>> => versionsOf(await itemLines(sql, id))
+
+const versionsOf = (rows: ReadonlyArray<StoredLine>): Array<ItemVersion> => {
+  const byVersion = new Map<number, Array<StoredLine>>()
+  for (const r of rows) {
+    const list = byVersion.get(r.version)
+    if (list === undefined) byVersion.set(r.version, [r])
+    else list.push(r)
+  }
+  return [...byVersion.values()].map((lines) => ({
+    version: lines[0]!.version, effectiveFrom: lines[0]!.effective_from as CalendarDate, lines, amountPerPayment: amountPerPayment(lines.map(lineItemOf))
+  }))
+}
+
+/**
+ * A subscription with its item versions and its invoices, in one statement (one round trip on either
+ * database): the queries of `getSubscription`, `itemVersionsOf` and `listInvoices`, each row as JSON
+ * (its dates, numbers, text and jsonb read back as those queries give them).
+ */
+export const subscriptionWithRows = async (sql: Sql | TransactionSql, id: number) => {
+  const [found] = await sql<Array<{ sub: SubscriptionRow | null; lines: Array<StoredLine>; invoices: Array<InvoiceSummaryRow> }>>`
+    select (select row_to_json(s) from (${selectSubscriptions(sql)} where s.id = ${id}) as s) as sub,
+           (select coalesce(json_agg(l order by l.version, l.line_no), '[]') from (${itemLines(sql, id)}) as l) as lines,
+           (select coalesce(json_agg(i order by i.id), '[]') from (${listInvoices(sql as Sql, { subscriptionId: id })}) as i) as invoices`
+  return { sub: liveSubscription(found!.sub ?? undefined, id), versions: versionsOf(found!.lines), invoices: found!.invoices }
+}
+
+/** The latest item version (which may start only at the next billing date: see `itemVersionsOf` for the one in force). */
+export const currentItems = (sql: Sql | TransactionSql, id: number) =>
+  sql<Array<StoredLine>>`
+    select v.version, v.effective_from, l.line_no, l.name, l.sku, l.unit_price, l.quantity, l.discount_ppm, l.discount_amount, l.tax_rate_ppm, l.one_time
+    from item_versions v join line_items l on l.subscription_id = v.subscription_id and l.version = v.version
+    where v.subscription_id = ${id} and v.version = (select max(version) from item_versions where subscription_id = ${id})
+    order by l.line_no`
+
+export interface UpdateInput {
+  readonly items?: ReadonlyArray<ItemSpec> | undefined
+  /** Where each item came from, for messages (default `--item 2`). */
+  readonly itemLabels?: ReadonlyArray<string> | undefined
+  readonly nextBillingDate?: CalendarDate | undefined
+  readonly paymentMethod?: string | undefined
+}
+
+/** A change of items: its version, from when, and what each payment costs before and after it (minor units). */
+export interface ItemsChange {
+  readonly version: number
+  readonly effectiveFrom: CalendarDate
+  readonly currency: string
+  readonly amountPerPaymentBefore: number
+  readonly amountPerPaymentAfter: number
+}
+
+export interface UpdateResult {
+  /** One line per change, for people. */
+  readonly changes: Array<string>
+  readonly items: ItemsChange | undefined
+}
+
+/**
+ * Updates a subscription. The items given become a new version effective
+ * from the next billing date (the period already billed keeps its items);
+ * an item already on the subscription (the same SKU, or for a custom item the
+ * same name) keeps what its spec does not name: price, quantity, discount,
+ * tax. Items not given are not in the new version. A new next billing date
+ * re-anchors the schedule: later dates follow from it.
+ */
+export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, input: UpdateInput) =>
+  sql.begin(async (tx) => {
+    const sub = await getSubscription(tx, id, true)
+    if (sub.status === "canceled" || sub.status === "expired") refused(new TransitionRefused({ id, status: sub.status, action: "change" }))
+    const events: Array<JournalEvent> = []
+    const changes: Array<string> = []
+    let items: ItemsChange | undefined
+    if (input.items !== undefined && input.items.length > 0) {
+      const effectiveFrom = (sub.next_billing_date !== null && sub.next_billing_date > ctx.today ? sub.next_billing_date : ctx.today) as CalendarDate
+      // What the payment on the effective date would bill without this change (a change already waiting for that date
+      // included): the items the specs name are looked up there, and what they leave unnamed is kept.
+      const versions = await itemVersionsOf(tx, id)
+      const before = versionInForce(versions, effectiveFrom) ?? versions[0]!
+      const sameItem = (spec: ItemSpec) => (l: StoredLine) => spec.sku !== undefined ? l.sku === spec.sku : l.sku === null && l.name === spec.name
+      const kept = input.items.map((spec) => before.lines.find(sameItem(spec)))
+      const products = await loadProducts(tx, input.items.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
+      const resolved = resolveItemsWith(products, input.items, input.itemLabels ?? input.items.map((_, i) => `--item ${i + 1}`), sub.currency, kept)
+      for (const r of resolved) {
+        if (r.currency !== sub.currency) refused(new ItemDoesNotFit({ id, reason: { _tag: "Currency", subscription: sub.currency, item: r.currency } }))
+        if (r.frequency !== undefined && (r.frequency.unit !== sub.frequency_unit || r.frequency.count !== sub.frequency_count)) {
+          refused(new ItemDoesNotFit({
+            id, reason: { _tag: "Frequency", item: r.line.name, itemFrequency: formatFrequency(r.frequency), subscription: formatFrequency({ unit: sub.frequency_unit, count: sub.frequency_count }) }
+          }))
+        }
+      }
+      const [{ v }] = await tx<Array<{ v: number }>>`select max(version)::int as v from item_versions where subscription_id = ${id}` as unknown as [{ v: number }]
+      // Two changes before the same effective date: the later one replaces the earlier.
+      await tx`delete from item_versions where subscription_id = ${id} and version = ${v} and effective_from = ${effectiveFrom} and ${v} > 1
+               and not exists (select 1 from invoices where subscription_id = ${id} and period_start >= ${effectiveFrom})`
+      const [{ v2 }] = await tx<Array<{ v2: number }>>`select max(version)::int as v2 from item_versions where subscription_id = ${id}` as unknown as [{ v2: number }]
+      await insertItems(tx, id, v2 + 1, effectiveFrom, resolved)
+      const after = amountPerPayment(resolved.map((r) => r.line))
+      items = { version: v2 + 1, effectiveFrom, currency: sub.currency, amountPerPaymentBefore: before.amountPerPayment, amountPerPaymentAfter: after }
+      events.push({
+        type: "subscription.items_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today,
+        data: { version: v2 + 1, effective_from: effectiveFrom, items: itemsData(resolved.map((r) => r.line)), amount_before: before.amountPerPayment, amount: after, currency: sub.currency }
+      })
+      const money = (minor: number) => `${formatMajorAmount(minor, sub.currency)} ${sub.currency}`
+      changes.push(`items (version ${v2 + 1}, effective ${effectiveFrom}): per payment ${money(before.amountPerPayment)} → ${money(after)}`)
+    }
+    if (input.nextBillingDate !== undefined) {
+      if (toDayNumber(input.nextBillingDate) < toDayNumber(ctx.today)) refused(new NextBillingDateRefused({ id, reason: { _tag: "InThePast", date: input.nextBillingDate, today: ctx.today } }))
+      if (sub.next_billing_date === null) refused(new NextBillingDateRefused({ id, reason: { _tag: "NothingToBill" } }))
+      await tx`update subscriptions set next_billing_date = ${input.nextBillingDate}, billing_anchor = ${input.nextBillingDate}, reminder_sent_for = null, updated_at = now() where id = ${id}`
+      events.push({ type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "next_billing_date", from: sub.next_billing_date, to: input.nextBillingDate } })
+      changes.push(`next billing date ${sub.next_billing_date} → ${input.nextBillingDate}`)
+    }
+    if (input.paymentMethod !== undefined) {
+      await tx`update subscriptions set payment_method = ${input.paymentMethod}, updated_at = now() where id = ${id}`
+      events.push({ type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "payment_method", from: sub.payment_method, to: input.paymentMethod } })
+      changes.push(`payment method → ${input.paymentMethod}`)
+      // A new card for an unpaid subscription: retry tomorrow rather than wait for the old schedule.
+      if (sub.status === "unpaid") await tx`update subscriptions set next_retry_on = ${ctx.today} where id = ${id}`
+    }
+    if (changes.length === 0) refused(new NothingToUpdate({ id }))
+    await writeJournal(tx, events, "cli")
+    return { changes, items }
+  }) as Promise<UpdateResult>
+
+export interface CancelResult {
+  readonly status: SubscriptionStatus
+  readonly effectiveOn: string
+  readonly refund: RefundRequest | undefined
+}
+
+/**
+ * Cancels now (no further charges; optionally refunding the unused days of
+ * the paid period) or at the end of the period (it stays active until its
+ * next billing date, which is then not billed). The buyer is emailed.
+ */
+export const cancelSubscription = (sql: Sql, ctx: EngineContext, id: number, options: { atPeriodEnd: boolean; refundUnused: boolean }) =>
+  sql.begin(async (tx) => {
+    const sub = await getSubscription(tx, id, true)
+    if (!canCancel(sub.status)) refused(new TransitionRefused({ id, status: sub.status, action: "cancel" }))
+    if (options.atPeriodEnd && options.refundUnused) refused(new RefundAtPeriodEnd({ id }))
+    if (options.atPeriodEnd && sub.next_billing_date !== null && sub.status !== "scheduled") {
+      // The period in which today falls ends on the first billing date on or after today. That is the stored next
+      // billing date, unless the engine has not yet billed a date already past: then the period it is catching up
+      // on is today's, and it ends on the schedule's next date.
+      const end = toDayNumber(sub.next_billing_date as CalendarDate) >= toDayNumber(ctx.today)
+        ? sub.next_billing_date
+        : new BillingSchedule((sub.billing_anchor ?? sub.start_date) as CalendarDate, { unit: sub.frequency_unit, count: sub.frequency_count }).nextOnOrAfter(ctx.today)
+      await tx`update subscriptions set cancel_at = ${end}, updated_at = now() where id = ${id}`
+      await writeJournal(tx, [
+        { type: "subscription.cancel_requested", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { at_period_end: true, effective_on: end } },
+        { type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "cancel_at", from: sub.cancel_at, to: end } }
+      ], "cli")
+      return { status: sub.status, effectiveOn: end, refund: undefined }
+    }
+    await tx`update subscriptions set status = 'canceled', canceled_on = ${ctx.today}, cancel_at = null, next_billing_date = null, next_retry_on = null, updated_at = now() where id = ${id}`
+    const refund = options.refundUnused ? await recordUnusedDaysRefund(tx, ctx, id) : undefined
+    await writeJournal(tx, [
+      { type: "subscription.canceled", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { at_period_end: false, effective_on: ctx.today, refund_unused: options.refundUnused, refund_amount: refund?.amount ?? 0 } },
+      statusChanged(id, sub.status, "canceled", ctx.today, { reason: "canceled" })
+    ], "cli")
+    await enqueueMessages(tx, [{
+      kind: "email", template: "cancellation", dedupeKey: `email:cancellation:${id}`, subscriptionId: id, recipient: sub.email,
+      language: languageOf(sub, ctx.settings), locale: localeOf(sub, ctx.settings), payload: { effective_on: ctx.today, refund_amount: refund?.amount ?? 0 }, createdOn: ctx.today
+    }])
+    return { status: "canceled" as SubscriptionStatus, effectiveOn: ctx.today, refund }
+  }) as Promise<CancelResult>
+
+export const pauseSubscription = (sql: Sql, ctx: EngineContext, id: number, resumeOn: CalendarDate | undefined) =>
+  sql.begin(async (tx) => {
+    const sub = await getSubscription(tx, id, true)
+    if (!canPause(sub.status)) refused(new TransitionRefused({ id, status: sub.status, action: "pause" }))
+    if (resumeOn !== undefined && toDayNumber(resumeOn) <= toDayNumber(ctx.today)) refused(new ResumeDateNotAfterToday({ id, resumeOn, today: ctx.today }))
+    await tx`update subscriptions set status = 'paused', paused_on = ${ctx.today}, resume_on = ${resumeOn ?? null}, next_retry_on = null, updated_at = now() where id = ${id}`
+    await writeJournal(tx, [
+      { type: "subscription.paused", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { resume_on: resumeOn ?? null } },
+      statusChanged(id, sub.status, "paused", ctx.today, { reason: "paused" })
+    ], "cli")
+  })
+
+/** Resumes now (past due while an overdue invoice is open): billing continues on the first anchor date on or after today, never back-billing the pause. */
+export const resumeSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
+  sql.begin(async (tx) => {
+    const sub = await getSubscription(tx, id, true)
+    if (!canResume(sub.status)) refused(new TransitionRefused({ id, status: sub.status, action: "resume" }))
+    const anchor = (sub.billing_anchor ?? sub.start_date) as CalendarDate
+    const next = new BillingSchedule(anchor, { unit: sub.frequency_unit, count: sub.frequency_count }).nextOnOrAfter(ctx.today)
+    const status = (await resumedStatuses(tx, [id])).get(id)!
+    await tx`update subscriptions set status = ${status}, paused_on = null, resume_on = null, next_billing_date = ${next}, updated_at = now() where id = ${id}`
+    await writeJournal(tx, [
+      { type: "subscription.resumed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { next_billing_date: next } },
+      statusChanged(id, "paused", status, ctx.today, { reason: "resumed" })
+    ], "cli")
+    return next
+  }) as Promise<string>
+
+export interface DeleteResult {
+  /** The subscription's invoices, kept: how many, and how many of them are still open (owed). */
+  readonly invoices: number
+  readonly openInvoices: number
+}
+
+/**
+ * Deletes a canceled or expired subscription: it leaves lists, views and the
+ * export and can no longer be changed or shown. Its row stays as a tombstone
+ * (`deleted_on`) with its item versions, status history, invoices, payment
+ * attempts and journal: financial records outlive the subscription (as at
+ * Stripe, where a deleted customer keeps its invoices), invoice numbers stay
+ * gapless, and the reports, which read those rows, do not change. An open
+ * invoice stays open: it is still paid, voided or written off.
+ */
+export const deleteSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
+  sql.begin(async (tx) => {
+    const sub = await getSubscription(tx, id, true)
+    if (!canDelete(sub.status)) refused(new TransitionRefused({ id, status: sub.status, action: "delete" }))
+    await tx`update subscriptions set deleted_on = ${ctx.today}, updated_at = now() where id = ${id}`
+    const [kept] = await tx<Array<DeleteResult>>`
+      select count(*)::int as invoices, (count(*) filter (where status = 'open'))::int as "openInvoices" from invoices where subscription_id = ${id}`
+    await writeJournal(tx, [{
+      type: "subscription.deleted", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today,
+      data: { status: sub.status, invoices: kept!.invoices, open_invoices: kept!.openInvoices }
+    }], "cli")
+    return kept!
+  }) as Promise<DeleteResult>
+
+export const listEvents = (sql: Sql, filter: { subscriptionId?: number | undefined; type?: string | undefined; since?: string | undefined }) =>
+  sql<Array<{ id: number; type: string; subscription_id: number | null; invoice_id: number | null; occurred_on: string; source: string; data: Record<string, unknown> }>>`
+    select id, type, subscription_id, invoice_id, occurred_on, source, data from events
+    where true
+      ${filter.subscriptionId === undefined ? sql`` : sql`and subscription_id = ${filter.subscriptionId}`}
+      ${filter.type === undefined ? sql`` : sql`and type = ${filter.type}`}
+      ${filter.since === undefined ? sql`` : sql`and occurred_on >= ${filter.since}`}
+    order by id`
+
+/**
+ * A one-time order (`planOneTimeOrder`) once invoiced: closed the same day, nothing more to bill. It
+ * expires without the expiry email or `subscription.expired` (nothing ended that the buyer had):
+ * only its status change, reason `one_time_order`.
+ */
+export const closeOneTimeOrder = async (tx: TransactionSql, ctx: EngineContext, id: number): Promise<void> => {
+  await tx`update subscriptions set status = 'expired', end_date = ${ctx.today}, next_billing_date = null, updated_at = now() where id = ${id} and status = 'active'`
+  await writeJournal(tx, [statusChanged(id, "active", "expired", ctx.today, { reason: "one_time_order" })], "buyer")
+}
+
