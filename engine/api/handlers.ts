@@ -1,6 +1,6 @@
 /**
  * The HTTP API's handlers: parse, call the one use case the CLI command
- * calls (engine/store, engine/runtime), answer. Nothing here decides a
+ * calls (the rooms by billing noun, engine/runtime), answer. Nothing here decides a
  * billing rule. A use case's bad input (BadInput, worded for the CLI's flags)
  * becomes a problem with the flag's field name; a database failure is a
  * defect (500, no details leave the server).

@@ -89,7 +89,7 @@ export interface DatabaseService {
   readonly concurrent: boolean
 }
 
-export class Database extends Context.Service<Database, DatabaseService>()("billcycle/engine/store/Database") {
+export class Database extends Context.Service<Database, DatabaseService>()("billcycle/engine/sql/Database") {
   static readonly layer = (target: DatabaseTarget): Layer.Layer<Database, DatabaseError> =>
     Layer.effect(Database, openDatabase(target))
   /** A read-only copy of the store (see `openReadReplica`), for reports. */

@@ -24,7 +24,7 @@ const constraintCodes = new Set(["23505", "23503", "23514", "23502", "22P02", "2
  * transaction (whose `begin` is a savepoint) instead of the pool. Reads
  * that go together set it to one reserved connection (`readTogether`).
  */
-export const CurrentTransaction = Context.Reference<Sql | undefined>("billcycle/engine/store/CurrentTransaction", { defaultValue: () => undefined })
+export const CurrentTransaction = Context.Reference<Sql | undefined>("billcycle/engine/sql/CurrentTransaction", { defaultValue: () => undefined })
 
 export const runSql = <A>(work: (sql: Sql) => Promise<A>): Effect.Effect<A, BadInput | DatabaseError, Database> =>
   Effect.flatMap(Effect.zip(Effect.service(Database), CurrentTransaction), ([db, tx]) =>
