@@ -10,7 +10,7 @@
  */
 import type { LineAmounts } from "../billing/index.ts"
 import type { PaymentDiscount } from "../billing/index.ts"
-import { BillingSchedule, addDays, discountOff, languageOf, lineAmounts, localeOf, toDayNumber, totalsOf } from "../billing/index.ts"
+import { BillingSchedule, addDays, afterFailedCharge, discountOff, languageOf, lineAmounts, localeOf, toDayNumber, totalsOf } from "../billing/index.ts"
 import type { CalendarDate, Frequency, LineItem, MinorUnits } from "../domain/index.ts"
 import { paymentTermsDays } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
@@ -699,36 +699,24 @@ const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, fail
     join contacts c on c.id = s.contact_id
     order by s.id
     for update of s`
-  const retryDays = ctx.settings.retryDays
   const updates = { id: [] as Array<number>, status: [] as Array<string>, retry: [] as Array<number>, since: [] as Array<string>, next: [] as Array<string | null>, nbdNull: [] as Array<boolean> }
   const events: Array<JournalEvent> = []
   const messages: Array<OutboxMessage> = []
   const uncollectible: Array<number> = []
   for (const r of rows) {
-    const firstFailure = r.status !== "unpaid"
-    const since = (firstFailure ? today : r.unpaid_since ?? today) as CalendarDate
-    const retriesMade = firstFailure ? 0 : r.retry_count + 1
-    const nextOffset = retryDays[retriesMade]
-    let status = "unpaid"
-    let next: string | null = nextOffset === undefined ? null : addDays(since, nextOffset)
-    if (next !== null && next <= today) next = addDays(today, 1)
-    let stopBilling = false
+    const dunning = afterFailedCharge({ status: r.status, retryCount: r.retry_count, unpaidSince: r.unpaid_since as CalendarDate | null }, today, ctx.settings.retryDays, ctx.settings.afterRetries)
+    const { status, retriesMade, unpaidSince: since, nextRetryOn: next } = dunning
+    const stopBilling = status === "canceled"
     events.push({
       type: "payment.failed", subscriptionId: r.id, contactId: r.contact_id, invoiceId: r.invoice_id, occurredOn: today,
       data: { invoice_id: r.invoice_id, number: r.number, attempt: r.attempt_number, reason: r.failure_reason, amount: r.total, currency: r.currency, next_retry_on: next }
     })
-    if (nextOffset === undefined) {
-      const policy = ctx.settings.afterRetries
-      if (policy === "cancel") {
-        status = "canceled"
-        stopBilling = true
-        uncollectible.push(r.invoice_id)
-        events.push({ type: "subscription.canceled", subscriptionId: r.id, contactId: r.contact_id, occurredOn: today, data: { reason: "retries_exhausted", effective_on: today } })
-        messages.push({ kind: "email", template: "cancellation", dedupeKey: `email:cancellation:${r.id}`, subscriptionId: r.id, recipient: r.email, language: languageOf(r, ctx.settings), locale: localeOf(r, ctx.settings), payload: { reason: "retries_exhausted" }, createdOn: today })
-      } else if (policy === "pause") {
-        status = "paused"
-        events.push({ type: "subscription.paused", subscriptionId: r.id, contactId: r.contact_id, occurredOn: today, data: { reason: "retries_exhausted" } })
-      }
+    if (status === "canceled") {
+      uncollectible.push(r.invoice_id)
+      events.push({ type: "subscription.canceled", subscriptionId: r.id, contactId: r.contact_id, occurredOn: today, data: { reason: "retries_exhausted", effective_on: today } })
+      messages.push({ kind: "email", template: "cancellation", dedupeKey: `email:cancellation:${r.id}`, subscriptionId: r.id, recipient: r.email, language: languageOf(r, ctx.settings), locale: localeOf(r, ctx.settings), payload: { reason: "retries_exhausted" }, createdOn: today })
+    } else if (status === "paused") {
+      events.push({ type: "subscription.paused", subscriptionId: r.id, contactId: r.contact_id, occurredOn: today, data: { reason: "retries_exhausted" } })
     }
     if (r.status !== status) events.push(statusChanged(r.id, r.status, status, today, { reason: "payment_failed" }))
     updates.id.push(r.id)

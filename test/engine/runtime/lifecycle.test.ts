@@ -11,6 +11,7 @@ import { addDays } from "../../../engine/billing/index.ts"
 import { payInvoice } from "../../../engine/invoicing/index.ts"
 import { recordUnusedDaysRefund, unusedDaysRefund } from "../../../engine/payments/index.ts"
 import { cancelSubscription } from "../../../engine/subscriptions/index.ts"
+import { saveSetting } from "../../../engine/account/index.ts"
 
 let t: TestDatabase
 beforeAll(async () => {
@@ -80,6 +81,39 @@ describe(`engine lifecycle (${backend})`, () => {
     expect(emails).toHaveLength(5)
     expect(ticks.reduce((s, x) => s + x.failed, 0)).toBeGreaterThanOrEqual(5)
   })
+
+  for (const policy of ["cancel", "pause"] as const) {
+    it(`pm_declined with after-retries ${policy}: the last failed retry ${policy === "cancel" ? "cancels (invoice uncollectible, billing stops, a cancellation email)" : "pauses"} the subscription`, async () => {
+      await saveSetting(t.db.sql, "retry-days", "2")
+      await saveSetting(t.db.sql, "after-retries", policy)
+      try {
+        const start = policy === "cancel" ? "2026-05-03" : "2026-05-05"
+        const id = await createSubscription(t.db.sql, { start, paymentMethod: "pm_declined" })
+        await tickAt(t, start)
+        expect(await subscriptionRow(t.db.sql, id)).toMatchObject({ status: "unpaid", retry_count: 0, next_retry_on: addDays(start as CalendarDate, 2) })
+        await runDays(t, addDays(start as CalendarDate, 1), addDays(start as CalendarDate, 40))
+        const sub = await subscriptionRow(t.db.sql, id)
+        const types = await eventTypes(t.db.sql, id)
+        const invoices = await invoicesOf(t.db.sql, id)
+        expect(invoices).toHaveLength(1)
+        expect(sub["next_retry_on"]).toBeNull()
+        expect(types.filter((x) => x === "payment.failed")).toHaveLength(2)
+        if (policy === "cancel") {
+          expect(sub).toMatchObject({ status: "canceled", next_billing_date: null, canceled_on: addDays(start as CalendarDate, 2) })
+          expect(invoices[0]!.status).toBe("uncollectible")
+          expect(types).toContain("subscription.canceled")
+          expect((await outboxOf(t.db.sql, id)).filter((m) => m.template === "cancellation")).toHaveLength(1)
+        } else {
+          expect(sub).toMatchObject({ status: "paused", paused_on: addDays(start as CalendarDate, 2) })
+          expect(invoices[0]!.status).toBe("open")
+          expect(types).toContain("subscription.paused")
+        }
+      } finally {
+        await saveSetting(t.db.sql, "retry-days", "1,3,5,7")
+        await saveSetting(t.db.sql, "after-retries", "keep-unpaid")
+      }
+    })
+  }
 
   it("pm_fail_once: unpaid, then active after the first retry", async () => {
     const id = await createSubscription(t.db.sql, { start: "2026-06-01", paymentMethod: "pm_fail_once" })
