@@ -251,6 +251,26 @@ const purchaseDigest = (rows: ReadonlyArray<Rec>): string =>
 const maxKeyLength = 200
 
 const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: ReadonlyArray<Rec>, problems: Problems): Promise<ImportSummary> => {
+  const purchases = purchasesOf(records, problems)
+  const unchanged = await setAsideImported(sql, purchases, problems)
+  const lookups = await purchaseLookups(sql, purchases, problems)
+  const planned: Array<ImportedSubscription> = []
+  for (const [key, rows] of purchases) planned.push(...planImportedPurchase(ctx, key, rows, lookups, problems))
+  problems.throwIfAny()
+  if (planned.length > 0) {
+    await sql.begin((tx) => insertPlanned(tx, ctx, planned)).catch((e: unknown) => {
+      // Another import of the same keys committed between our look-up and our insert: the index had the last word.
+      if ((e as { constraint_name?: string }).constraint_name === "subscriptions_import_key") {
+        throw new InputError(`subscriptions with these keys were imported meanwhile by another process; run the import again to see what is left`)
+      }
+      throw e
+    })
+  }
+  return { kind: "subscriptions", rows: records.length, created: planned.length, unchanged }
+}
+
+/** The rows grouped by purchase (their `subscription` key), in file order; a row without a usable key is a problem. */
+const purchasesOf = (records: ReadonlyArray<Rec>, problems: Problems): Map<string, Array<Rec>> => {
   const purchases = new Map<string, Array<Rec>>()
   for (const r of records) {
     const key = r.get("subscription")
@@ -266,8 +286,15 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
     if (list === undefined) purchases.set(key, [r])
     else list.push(r)
   }
-  // The purchase key is the subscriptions' import key: a key imported before with the same rows is left
-  // alone (re-running an import whose outcome a crash hid must not bill anyone twice); with other rows, refused.
+  return purchases
+}
+
+/**
+ * Takes the purchases imported before out of `purchases` and returns how many rows they held. The purchase key
+ * is the subscriptions' import key: a key imported before with the same rows is left alone (re-running an
+ * import whose outcome a crash hid must not bill anyone twice); with other rows, refused.
+ */
+const setAsideImported = async (sql: Sql, purchases: Map<string, Array<Rec>>, problems: Problems): Promise<number> => {
   const stored = await sql<Array<{ import_key: string; import_digest: string }>>`
     select distinct import_key, import_digest from subscriptions where import_key = any(${[...purchases.keys()]})`
   let unchanged = 0
@@ -277,6 +304,17 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
     else problems.add(rows[0]!.line, "subscription", `subscription ${key} was imported before with other rows; import it under a new key or change the subscription with subscriptions update`)
     purchases.delete(key)
   }
+  return unchanged
+}
+
+/** What the purchases refer to: their contacts (by lower-case email), each row's parsed item, the catalogue products named. */
+interface PurchaseLookups {
+  readonly contacts: Map<string, { id: number; email: string; payment_method: string | null }>
+  readonly specs: Map<Rec, ItemSpec>
+  readonly products: Awaited<ReturnType<typeof loadProducts>>
+}
+
+const purchaseLookups = async (sql: Sql, purchases: Map<string, Array<Rec>>, problems: Problems): Promise<PurchaseLookups> => {
   const emails = [...new Set([...purchases.values()].flat().map((r) => r.get("contact").toLowerCase()))]
   const contacts = new Map((await sql<Array<{ id: number; email: string; payment_method: string | null }>>`
     select id, email, payment_method from contacts where lower(email) = any(${emails})`).map((c) => [c.email.toLowerCase(), c]))
@@ -287,71 +325,62 @@ const importSubscriptions = async (sql: Sql, ctx: EngineContext, records: Readon
     else specs.set(r, spec)
   }
   const products = await loadProducts(sql, [...specs.values()].flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
-  const planned: Array<ImportedSubscription> = []
-  for (const [key, rows] of purchases) {
-    const first = rows[0]!
-    const importDigest = purchaseDigest(rows)
-    const contact = contacts.get(first.get("contact").toLowerCase())
-    if (contact === undefined) {
-      problems.add(first.line, "contact", `no contact with email ${first.get("contact") || "(empty)"}`)
-      continue
-    }
-    const startText = first.get("start")
-    const startDate = startText === "" ? ctx.today : parseCalendarDate(startText)
-    if (startDate === undefined) problems.add(first.line, "start", `"${startText}" is not a calendar date YYYY-MM-DD`)
-    else if (inputDateProblem(startDate) !== undefined) problems.add(first.line, "start", inputDateProblem(startDate)!)
-    const terms = parseBillingTerms(opt(first.get("terms")) ?? "auto-renew")
-    if (terms === undefined) problems.add(first.line, "terms", `expected auto-renew or fixed:N, got "${first.get("terms")}"`)
-    const collectionText = opt(first.get("collection")) ?? "charge"
-    const cm = /^(charge|invoice)(?::(due-on-receipt|net-15|net-30|net-60))?$/.exec(collectionText)
-    if (cm === null) problems.add(first.line, "collection", `expected charge or invoice[:net-N], got "${collectionText}"`)
-    const paymentMethod = opt(first.get("payment_method")) ?? contact.payment_method
-    if (cm?.[1] === "charge" && paymentMethod === null) problems.add(first.line, "payment_method", "charging needs a payment method (here or on the contact)")
-    const language = opt(first.get("language"))
-    if (language !== undefined && !isLanguage(language)) problems.add(first.line, "language", `expected ${languagesInWords}, got "${language}"`)
-    const remindersText = opt(first.get("reminders")) ?? "false"
-    if (!["true", "false", "yes", "no"].includes(remindersText)) problems.add(first.line, "reminders", `expected true or false, got "${remindersText}"`)
-    const rowSpecs = rows.filter((r) => specs.has(r))
-    // A row whose item did not parse is reported already; the purchase cannot be judged further.
-    if (rowSpecs.length < rows.length) continue
-    let resolved: Array<ResolvedItem> = []
-    try {
-      resolved = resolveItemsWith(products, rowSpecs.map((r) => specs.get(r)!), rowSpecs.map((r) => `row ${r.line}`), ctx.settings.currency)
-    } catch (e) {
-      const m = /^row (\d+): (.*)$/s.exec((e as Error).message)
-      problems.add(m === null ? first.line : Number(m[1]), "item", m === null ? (e as Error).message : m[2]!)
-      continue
-    }
-    if (startDate === undefined || inputDateProblem(startDate) !== undefined || terms === undefined || cm === null) continue
-    // Planned exactly as `subscriptions create` plans a purchase; a refusal names the row of the item it is about.
-    const plan = planPurchase(resolved, { terms, startDate, today: ctx.today })
-    if (plan._tag === "Refused") {
-      const r = plan.refusal
-      problems.add(r._tag === "NoRecurringItem" ? first.line : rowSpecs[r.item]!.line, "item", r._tag === "NoRecurringItem"
-        ? "a subscription needs at least one recurring item"
-        : `items billed together must share a currency, got ${r.currencies.join(" and ")}`)
-      continue
-    }
-    for (const p of plan.subscriptions) {
-      planned.push({
-        ...p, contactId: contact.id, collection: cm[1] as "charge" | "invoice",
-        paymentTerms: cm[1] === "invoice" ? cm[2] ?? "due-on-receipt" : null, paymentMethod: opt(first.get("payment_method")) ?? null,
-        reminders: remindersText === "true" || remindersText === "yes", language: language ?? null, locale: opt(first.get("locale")) ?? null,
-        importKey: key, importDigest
-      })
-    }
+  return { contacts, specs, products }
+}
+
+/** One purchase's subscriptions, checked and planned as `subscriptions create` plans them; none when it has a problem. */
+const planImportedPurchase = (
+  ctx: EngineContext, key: string, rows: ReadonlyArray<Rec>, { contacts, specs, products }: PurchaseLookups, problems: Problems
+): Array<ImportedSubscription> => {
+  const first = rows[0]!
+  const importDigest = purchaseDigest(rows)
+  const contact = contacts.get(first.get("contact").toLowerCase())
+  if (contact === undefined) {
+    problems.add(first.line, "contact", `no contact with email ${first.get("contact") || "(empty)"}`)
+    return []
   }
-  problems.throwIfAny()
-  if (planned.length > 0) {
-    await sql.begin((tx) => insertPlanned(tx, ctx, planned)).catch((e: unknown) => {
-      // Another import of the same keys committed between our look-up and our insert: the index had the last word.
-      if ((e as { constraint_name?: string }).constraint_name === "subscriptions_import_key") {
-        throw new InputError(`subscriptions with these keys were imported meanwhile by another process; run the import again to see what is left`)
-      }
-      throw e
-    })
+  const startText = first.get("start")
+  const startDate = startText === "" ? ctx.today : parseCalendarDate(startText)
+  if (startDate === undefined) problems.add(first.line, "start", `"${startText}" is not a calendar date YYYY-MM-DD`)
+  else if (inputDateProblem(startDate) !== undefined) problems.add(first.line, "start", inputDateProblem(startDate)!)
+  const terms = parseBillingTerms(opt(first.get("terms")) ?? "auto-renew")
+  if (terms === undefined) problems.add(first.line, "terms", `expected auto-renew or fixed:N, got "${first.get("terms")}"`)
+  const collectionText = opt(first.get("collection")) ?? "charge"
+  const cm = /^(charge|invoice)(?::(due-on-receipt|net-15|net-30|net-60))?$/.exec(collectionText)
+  if (cm === null) problems.add(first.line, "collection", `expected charge or invoice[:net-N], got "${collectionText}"`)
+  const paymentMethod = opt(first.get("payment_method")) ?? contact.payment_method
+  if (cm?.[1] === "charge" && paymentMethod === null) problems.add(first.line, "payment_method", "charging needs a payment method (here or on the contact)")
+  const language = opt(first.get("language"))
+  if (language !== undefined && !isLanguage(language)) problems.add(first.line, "language", `expected ${languagesInWords}, got "${language}"`)
+  const remindersText = opt(first.get("reminders")) ?? "false"
+  if (!["true", "false", "yes", "no"].includes(remindersText)) problems.add(first.line, "reminders", `expected true or false, got "${remindersText}"`)
+  const rowSpecs = rows.filter((r) => specs.has(r))
+  // A row whose item did not parse is reported already; the purchase cannot be judged further.
+  if (rowSpecs.length < rows.length) return []
+  let resolved: Array<ResolvedItem> = []
+  try {
+    resolved = resolveItemsWith(products, rowSpecs.map((r) => specs.get(r)!), rowSpecs.map((r) => `row ${r.line}`), ctx.settings.currency)
+  } catch (e) {
+    const m = /^row (\d+): (.*)$/s.exec((e as Error).message)
+    problems.add(m === null ? first.line : Number(m[1]), "item", m === null ? (e as Error).message : m[2]!)
+    return []
   }
-  return { kind: "subscriptions", rows: records.length, created: planned.length, unchanged }
+  if (startDate === undefined || inputDateProblem(startDate) !== undefined || terms === undefined || cm === null) return []
+  // Planned exactly as `subscriptions create` plans a purchase; a refusal names the row of the item it is about.
+  const plan = planPurchase(resolved, { terms, startDate, today: ctx.today })
+  if (plan._tag === "Refused") {
+    const r = plan.refusal
+    problems.add(r._tag === "NoRecurringItem" ? first.line : rowSpecs[r.item]!.line, "item", r._tag === "NoRecurringItem"
+      ? "a subscription needs at least one recurring item"
+      : `items billed together must share a currency, got ${r.currencies.join(" and ")}`)
+    return []
+  }
+  return plan.subscriptions.map((p) => ({
+    ...p, contactId: contact.id, collection: cm[1] as "charge" | "invoice",
+    paymentTerms: cm[1] === "invoice" ? cm[2] ?? "due-on-receipt" : null, paymentMethod: opt(first.get("payment_method")) ?? null,
+    reminders: remindersText === "true" || remindersText === "yes", language: language ?? null, locale: opt(first.get("locale")) ?? null,
+    importKey: key, importDigest
+  }))
 }
 
 /** Writes planned subscriptions with their items, events and status history: a handful of statements for any number of rows. */

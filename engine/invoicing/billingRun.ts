@@ -186,10 +186,39 @@ export interface PaidAtCheckout {
  * `billDueBatch` inside the caller's transaction. With `paid`, the periods are paid by a checkout's
  * payment: no charge is recorded to send; a succeeded attempt per invoice records the checkout's
  * charge and the invoices are marked paid (receipt, notification) in the same transaction.
+ *
+ * Its phases, in this order and in one transaction: claim the due subscriptions, draft their
+ * periods' invoices (pure), persist (ids, next dates, journal, messages), number and insert the
+ * invoices, record the charges.
  */
 export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>, paid?: PaidAtCheckout): Promise<BilledBatch> => {
   const today = ctx.today
-  const due = await tx<Array<DueRow>>`
+  const due = await claimDueSubscriptions(tx, today, limit, onlyIds)
+  if (due.length === 0) return { invoices: 0, charges: [], ids: [], more: false }
+  const ids = due.map((d) => d.id)
+  const drafts = await draftInvoices(tx, due.map((d) => ({ subscriptionId: d.id, periodStart: d.next_billing_date, index: d.periods_billed })), { withoutCodeDiscount: paid !== undefined })
+  const invoices = await persistPeriods(tx, ctx, draftPeriodInvoices(ctx, due, drafts, paid))
+  const numbers = await numberInvoices(tx, ctx, invoices)
+  await insertInvoiceLines(tx, invoices)
+  const numberByInvoice = new Map(invoices.map((r, i) => [r.invoiceId, numbers[i]!]))
+  const toCharge = paid !== undefined ? [] : invoices.filter((r) => r.d.collection_method === "charge" && r.total > 0)
+  const charges = await recordFirstCharges(tx, ctx, toCharge, numberByInvoice)
+  ctx.failpoint("before-billing-commit")
+  const free = invoices.filter((r) => r.total === 0)
+  if (paid !== undefined) {
+    if (paid.awaiting !== true) await payInvoicesAtCheckout(tx, ctx, invoices.map((r) => r.invoiceId), undefined, paid)
+  } else if (free.length > 0) {
+    // A fully discounted period is paid as it is issued: there is nothing to charge.
+    await markInvoicesPaid(tx, ctx, free.map((r) => r.invoiceId), "free")
+  }
+  // More may be due when the batch was full, or a subscription behind by several periods is still due.
+  const more = due.length === limit || invoices.length < due.length || invoices.some((r) => r.periodEnd <= today)
+  return { invoices: invoices.length, charges, ids, more, invoiceIds: invoices.map((r) => r.invoiceId) }
+}
+
+/** Claims up to `limit` due subscriptions, locked to this transaction; rows another engine holds are skipped, not waited for. */
+const claimDueSubscriptions = async (tx: TransactionSql, today: CalendarDate, limit: number, onlyIds: ReadonlyArray<number> | undefined): Promise<Array<DueRow>> =>
+  tx<Array<DueRow>>`
     select s.id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count, coalesce(s.billing_anchor, s.start_date) as start_date, s.next_billing_date,
            s.periods_billed, s.terms_payments, s.collection_method, s.payment_terms,
            coalesce(s.payment_method, c.payment_method) as payment_method, s.auto_email,
@@ -203,12 +232,36 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
     order by s.next_billing_date, s.id
     limit ${limit}
     for update of s skip locked`
-  if (due.length === 0) return { invoices: 0, charges: [], ids: [], more: false }
-  const ids = due.map((d) => d.id)
 
-  const drafts = await draftInvoices(tx, due.map((d) => ({ subscriptionId: d.id, periodStart: d.next_billing_date, index: d.periods_billed })), { withoutCodeDiscount: paid !== undefined })
+/** One due period's invoice, drafted: what it bills, for which dates, in which language. */
+interface PeriodInvoice {
+  readonly d: DueRow
+  readonly periodStart: CalendarDate
+  readonly periodEnd: CalendarDate
+  readonly dueDate: CalendarDate
+  readonly subtotal: number
+  readonly discount: number
+  readonly tax: number
+  readonly total: number
+  readonly amounts: InvoiceDraft["amounts"]
+  readonly language: string
+  readonly locale: string
+}
+
+/** A period's invoice with its id, taken before it is inserted. */
+interface IssuedInvoice extends PeriodInvoice {
+  readonly invoiceId: number
+}
+
+/**
+ * The claimed periods' invoices (pure). A checkout's `extraDiscount` is taken off them in order, and
+ * they must add up to what the checkout charged: else nothing is written.
+ */
+const draftPeriodInvoices = (
+  ctx: EngineContext, due: ReadonlyArray<DueRow>, drafts: Map<number, InvoiceDraft>, paid: PaidAtCheckout | undefined
+): Array<PeriodInvoice> => {
+  const today = ctx.today
   let extraDiscount = paid?.extraDiscount ?? 0
-
   const invoiceRows = due.map((d) => {
     const schedule = new BillingSchedule(d.start_date as CalendarDate, { unit: d.frequency_unit, count: d.frequency_count })
     const periodStart = d.next_billing_date as CalendarDate
@@ -234,29 +287,43 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
       locale: localeOf(d, ctx.settings)
     }
   })
-
   if (paid !== undefined && (extraDiscount !== 0 || invoiceRows.reduce((sum, r) => sum + r.total, 0) !== paid.amount)) {
     throw new Error(`a checkout's payment of ${paid.amount} does not pay its first invoices (${invoiceRows.map((r) => r.total).join(" + ")}); nothing was written`)
   }
-  // The invoices' ids come first, from their identity sequence: the subscriptions' next dates, the
-  // journal and the messages are written with them before the invoices themselves, so the numbering
-  // lock (below) is held only while the invoices, their lines and their charges are inserted, and to
-  // the commit. Concurrent engines serialise on that last part, not on the whole batch.
+  return invoiceRows
+}
+
+/**
+ * Takes the invoices' ids, moves each subscription to its next period, and journals and queues what
+ * the new invoices announce. The invoices' ids come first, from their identity sequence: the
+ * subscriptions' next dates, the journal and the messages are written with them before the invoices
+ * themselves, so the numbering lock (`numberInvoices`) is held only while the invoices, their lines
+ * and their charges are inserted, and to the commit. Concurrent engines serialise on that last part,
+ * not on the whole batch.
+ */
+const persistPeriods = async (tx: TransactionSql, ctx: EngineContext, periods: ReadonlyArray<PeriodInvoice>): Promise<Array<IssuedInvoice>> => {
   const invoiceIds = (await tx<Array<{ id: number }>>`
-    select nextval(pg_get_serial_sequence('invoices', 'id'))::int8 as id from generate_series(1, ${invoiceRows.length}) order by id`).map((r) => r.id)
-  const invoiceIdBySub = new Map(invoiceRows.map((r, i) => [r.d.id, invoiceIds[i]!]))
+    select nextval(pg_get_serial_sequence('invoices', 'id'))::int8 as id from generate_series(1, ${periods.length}) order by id`).map((r) => r.id)
+  const invoices = periods.map((r, i) => ({ ...r, invoiceId: invoiceIds[i]! }))
 
   await tx`
     update subscriptions s set next_billing_date = u.nbd, periods_billed = s.periods_billed + 1, updated_at = now()
-    from unnest(${invoiceRows.map((r) => r.d.id)}::int8[], ${invoiceRows.map((r) => r.periodEnd)}::date[]) as u(id, nbd)
+    from unnest(${invoices.map((r) => r.d.id)}::int8[], ${invoices.map((r) => r.periodEnd)}::date[]) as u(id, nbd)
     where s.id = u.id`
 
+  const { events, messages } = invoiceNotices(ctx, invoices)
+  await writeJournal(tx, events)
+  await enqueueMessages(tx, messages)
+  return invoices
+}
+
+/** What new invoices journal (`invoice.created`) and send (an invoice to pay by transfer, when the account or subscription emails it). */
+const invoiceNotices = (ctx: EngineContext, invoices: ReadonlyArray<IssuedInvoice>): { events: Array<JournalEvent>; messages: Array<OutboxMessage> } => {
+  const today = ctx.today
   const events: Array<JournalEvent> = []
   const messages: Array<OutboxMessage> = []
-  const toCharge = paid !== undefined ? [] : invoiceRows.filter((r) => r.d.collection_method === "charge" && r.total > 0)
-  const free = invoiceRows.filter((r) => r.total === 0)
-  for (const r of invoiceRows) {
-    const invoiceId = invoiceIdBySub.get(r.d.id)!
+  for (const r of invoices) {
+    const invoiceId = r.invoiceId
     events.push({
       type: "invoice.created",
       subscriptionId: r.d.id,
@@ -272,32 +339,39 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
       })
     }
   }
-  await writeJournal(tx, events)
-  await enqueueMessages(tx, messages)
+  return { events, messages }
+}
 
-  // Gapless numbering, at insert: the sequence row is locked from here to the commit; a rollback
-  // returns the numbers.
-  const numbers = await takeInvoiceNumbers(tx, invoiceRows.length)
+/**
+ * Numbers the invoices and inserts them. Gapless numbering, at insert: the sequence row is locked
+ * from here to the commit; a rollback returns the numbers. Returns the numbers in the invoices' order.
+ */
+const numberInvoices = async (tx: TransactionSql, ctx: EngineContext, invoices: ReadonlyArray<IssuedInvoice>): Promise<Array<string>> => {
+  const today = ctx.today
+  const numbers = await takeInvoiceNumbers(tx, invoices.length)
   ctx.failpoint("after-numbering")
-  const numberByInvoice = new Map(invoiceRows.map((r, i) => [invoiceIdBySub.get(r.d.id)!, numbers[i]!]))
   await tx`
     insert into invoices (id, number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
                           subtotal, discount, tax, fees, total, collection_method, status, language, locale)
     overriding system value
     select id, n, s, pi, ps, pe, ${today}::date, dd, cur, st, di, tx, 0, tot, cm, 'open', lang, loc from unnest(
-      ${invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[], ${numbers}::text[], ${invoiceRows.map((r) => r.d.id)}::int8[],
-      ${invoiceRows.map((r) => r.d.periods_billed)}::int[], ${invoiceRows.map((r) => r.periodStart)}::date[],
-      ${invoiceRows.map((r) => r.periodEnd)}::date[], ${invoiceRows.map((r) => r.dueDate)}::date[],
-      ${invoiceRows.map((r) => r.d.currency)}::text[], ${invoiceRows.map((r) => r.subtotal)}::int8[],
-      ${invoiceRows.map((r) => r.discount)}::int8[], ${invoiceRows.map((r) => r.tax)}::int8[],
-      ${invoiceRows.map((r) => r.total)}::int8[], ${invoiceRows.map((r) => r.d.collection_method)}::text[],
-      ${invoiceRows.map((r) => r.language)}::text[], ${invoiceRows.map((r) => r.locale)}::text[]
+      ${invoices.map((r) => r.invoiceId)}::int8[], ${numbers}::text[], ${invoices.map((r) => r.d.id)}::int8[],
+      ${invoices.map((r) => r.d.periods_billed)}::int[], ${invoices.map((r) => r.periodStart)}::date[],
+      ${invoices.map((r) => r.periodEnd)}::date[], ${invoices.map((r) => r.dueDate)}::date[],
+      ${invoices.map((r) => r.d.currency)}::text[], ${invoices.map((r) => r.subtotal)}::int8[],
+      ${invoices.map((r) => r.discount)}::int8[], ${invoices.map((r) => r.tax)}::int8[],
+      ${invoices.map((r) => r.total)}::int8[], ${invoices.map((r) => r.d.collection_method)}::text[],
+      ${invoices.map((r) => r.language)}::text[], ${invoices.map((r) => r.locale)}::text[]
     ) as u(id, n, s, pi, ps, pe, dd, cur, st, di, tx, tot, cm, lang, loc)`
   ctx.failpoint("after-invoice-insert")
+  return numbers
+}
 
+/** The invoices' lines, numbered from 1 in each invoice, as drafted. */
+const insertInvoiceLines = async (tx: TransactionSql, invoices: ReadonlyArray<IssuedInvoice>): Promise<void> => {
   const il = { inv: [] as Array<number>, no: [] as Array<number>, name: [] as Array<string>, qty: [] as Array<number>, price: [] as Array<number>, ud: [] as Array<number>, rate: [] as Array<number | null>, amount: [] as Array<number>, tax: [] as Array<number>, one: [] as Array<boolean> }
-  for (const r of invoiceRows) {
-    const invoiceId = invoiceIdBySub.get(r.d.id)!
+  for (const r of invoices) {
+    const invoiceId = r.invoiceId
     r.amounts.forEach(({ line, a }, idx) => {
       il.inv.push(invoiceId)
       il.no.push(idx + 1)
@@ -317,40 +391,33 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
       select * from unnest(${il.inv}::int8[], ${il.no}::int[], ${il.name}::text[], ${il.qty}::int[], ${il.price}::int8[],
         ${il.ud}::int8[], ${il.rate}::int[], ${il.amount}::int8[], ${il.tax}::int8[], ${il.one.map((b) => (b ? "t" : "f"))}::text[]::bool[])`
   }
+}
 
-  let charges: Array<PendingCharge> = []
-  if (toCharge.length > 0) {
-    const attempts = await tx<Array<{ id: number; invoice_id: number; idempotency_key: string; amount: number; currency: string; payment_method: string | null }>>`
-      insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, lease_owner, lease_until, requested_on)
-      select i, 'charge', 1, k, a, c, pm, 'pending', ${ctx.owner}, now() + interval '60 seconds', ${today}::date from unnest(
-        ${toCharge.map((r) => invoiceIdBySub.get(r.d.id)!)}::int8[],
-        ${toCharge.map((r) => attemptKey(invoiceIdBySub.get(r.d.id)!, "charge", 1))}::text[],
-        ${toCharge.map((r) => r.total)}::int8[], ${toCharge.map((r) => r.d.currency)}::text[],
-        ${toCharge.map((r) => r.d.payment_method)}::text[]) as u(i, k, a, c, pm)
-      returning id, invoice_id, idempotency_key, amount, currency, payment_method`
-    const byInvoice = new Map(toCharge.map((r) => [invoiceIdBySub.get(r.d.id)!, r]))
-    charges = attempts.map((a) => ({
-      attemptId: a.id,
-      invoiceId: a.invoice_id,
-      subscriptionId: byInvoice.get(a.invoice_id)!.d.id,
-      idempotencyKey: a.idempotency_key,
-      kind: "charge",
-      amount: a.amount,
-      currency: a.currency,
-      paymentMethod: a.payment_method,
-      reference: numberByInvoice.get(a.invoice_id)!
-    }))
-  }
-  ctx.failpoint("before-billing-commit")
-  if (paid !== undefined) {
-    if (paid.awaiting !== true) await payInvoicesAtCheckout(tx, ctx, invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!), undefined, paid)
-  } else if (free.length > 0) {
-    // A fully discounted period is paid as it is issued: there is nothing to charge.
-    await markInvoicesPaid(tx, ctx, free.map((r) => invoiceIdBySub.get(r.d.id)!), "free")
-  }
-  // More may be due when the batch was full, or a subscription behind by several periods is still due.
-  const more = due.length === limit || invoiceRows.length < due.length || invoiceRows.some((r) => r.periodEnd <= today)
-  return { invoices: invoiceRows.length, charges, ids, more, invoiceIds: invoiceRows.map((r) => invoiceIdBySub.get(r.d.id)!) }
+/** The first charge attempt of each invoice to charge, leased to this engine: the charges to send once committed. */
+const recordFirstCharges = async (
+  tx: TransactionSql, ctx: EngineContext, toCharge: ReadonlyArray<IssuedInvoice>, numberByInvoice: Map<number, string>
+): Promise<Array<PendingCharge>> => {
+  if (toCharge.length === 0) return []
+  const attempts = await tx<Array<{ id: number; invoice_id: number; idempotency_key: string; amount: number; currency: string; payment_method: string | null }>>`
+    insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, lease_owner, lease_until, requested_on)
+    select i, 'charge', 1, k, a, c, pm, 'pending', ${ctx.owner}, now() + interval '60 seconds', ${ctx.today}::date from unnest(
+      ${toCharge.map((r) => r.invoiceId)}::int8[],
+      ${toCharge.map((r) => attemptKey(r.invoiceId, "charge", 1))}::text[],
+      ${toCharge.map((r) => r.total)}::int8[], ${toCharge.map((r) => r.d.currency)}::text[],
+      ${toCharge.map((r) => r.d.payment_method)}::text[]) as u(i, k, a, c, pm)
+    returning id, invoice_id, idempotency_key, amount, currency, payment_method`
+  const byInvoice = new Map(toCharge.map((r) => [r.invoiceId, r]))
+  return attempts.map((a) => ({
+    attemptId: a.id,
+    invoiceId: a.invoice_id,
+    subscriptionId: byInvoice.get(a.invoice_id)!.d.id,
+    idempotencyKey: a.idempotency_key,
+    kind: "charge",
+    amount: a.amount,
+    currency: a.currency,
+    paymentMethod: a.payment_method,
+    reference: numberByInvoice.get(a.invoice_id)!
+  }))
 }
 
 /**
