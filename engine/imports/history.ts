@@ -294,7 +294,8 @@ const validateSubscriptions = (subscriptionsCsv: ReadonlyArray<Rec>, customers: 
     const createdOn = problems.date("subscriptions", r, "created_on")
     const startDate = problems.date("subscriptions", r, "start_date")
     if (createdOn !== null && startDate !== null && toDayNumber(startDate) < toDayNumber(createdOn)) problems.bad("subscriptions", r.line, "start_date", `${startDate} is before created_on ${createdOn}`)
-    if (frequency === undefined || terms === undefined || cm === null || createdOn === null || startDate === null) continue
+    // A row with a bad cell is not kept: its lines and events are not checked against it (their amounts need its currency).
+    if (!isCurrencyCode(currency) || frequency === undefined || terms === undefined || cm === null || createdOn === null || startDate === null) continue
     const netDays = cm[2] === undefined ? null : Number(cm[2])
     subs.set(id, {
       id, line: r.line, customer, currency, frequency, payments: terms._tag === "Fixed" ? terms.payments : null,

@@ -94,6 +94,16 @@ describe(`import history (${backend})`, () => {
       expect(s1).toMatchObject({ status: "canceled", payments_made: 0, next_billing_date: null, canceled_on: "2025-01-20" })
     }))
 
+  it("a subscription with a currency that is not ISO 4217 is one problem naming its cell, not a crash on its lines", () =>
+    withDatabase(async (db) => {
+      const dir = historyDir(["s1,2025-01-01,2025-01-01", "s2,2025-01-01,2025-01-01"], [])
+      const subs = join(dir, "subscriptions.csv")
+      writeFileSync(subs, [headers.subscriptions, "s1,c-s1,XYZ1,monthly,auto-renew,charge,2025-01-01,2025-01-01", "s2,c-s2,USD,monthly,auto-renew,charge,2025-01-01,2025-01-01"].join("\n") + "\n")
+      const message = await failureOf(db, dir, "2025-12-31")
+      expect(message.split("\n")).toEqual(['subscriptions.csv:2:currency: "XYZ1" is not an ISO 4217 code'])
+      expect(await countOf(db, "subscriptions")).toBe(0)
+    }))
+
   it("an event the status it meets does not allow is bad input: row and column named, nothing written", () =>
     withDatabase(async (db) => {
       const dir = historyDir(
