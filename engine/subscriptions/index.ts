@@ -7,6 +7,9 @@ export {
   insertPlannedSubscriptions, itemVersionsOf, listEvents, listSubscriptions, loadProducts, pauseSubscription,
   resolveItems, resolveItemsWith, resumeSubscription, subscriptionWithRows, updateSubscription
 } from "./subscriptionWrites.ts"
+export { makeSubscriptions, Subscriptions } from "./Subscriptions.ts"
+export type { EventRow, SubscriptionRows, SubscriptionsFailure, SubscriptionsService } from "./Subscriptions.ts"
 export type {
+  CancelResult, CreatedSubscription, DeleteResult, UpdateInput, UpdateResult,
   CreateInput, ItemVersion, PurchaseSettings, ResolvedItem, StartChoice, StoredLine, SubscriptionRow
 } from "./subscriptionWrites.ts"
