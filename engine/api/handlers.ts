@@ -1,9 +1,10 @@
 /**
  * The HTTP API's handlers: parse, call the one use case the CLI command
- * calls (the rooms by billing noun, engine/runtime), answer. Nothing here decides a
- * billing rule. A use case's bad input (BadInput, worded for the CLI's flags)
- * becomes a problem with the flag's field name; a database failure is a
- * defect (500, no details leave the server).
+ * calls (the services Subscriptions, Contacts and Products; the rooms by
+ * billing noun, engine/runtime), answer. Nothing here decides a billing rule.
+ * A use case's refusal (a typed domain error, worded as the API always has)
+ * or bad input (BadInput) becomes a problem with the field's name; a
+ * database failure is a defect (500, no details leave the server).
  */
 import { Context, Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"

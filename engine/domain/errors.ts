@@ -1,8 +1,10 @@
 /**
  * Typed domain errors: what a rule refused, as data. The store throws them
  * (inside the transaction, so nothing is written) wrapped as the `cause` of
- * its InputError; each room that talks to people words them: `describe`
- * below for any caller, the CLI with its flag names (cli/commands).
+ * its InputError, and the use case services (Subscriptions, Contacts,
+ * Products) fail with them as values; each room that talks to people words
+ * them: `describe…` below for any caller, the CLI with its flag names
+ * (cli/commands), the catalogue's as the doors always have (catalogue/refusals.ts).
  */
 import { Schema } from "effect"
 import { SubscriptionStatus } from "./status.ts"

@@ -1,5 +1,6 @@
 /**
- * The subscriptions room's door. Subscriptions: create, update, cancel, pause, resume, delete, and their views.
+ * The subscriptions room's door. Subscriptions: create, update, cancel, pause, resume, delete, and their views;
+ * the `Subscriptions` service the doors call.
  * Named exports only: what other rooms use.
  */
 export {
