@@ -12,11 +12,10 @@ import {
 } from "../../../engine/domain/index.ts"
 import type { EngineContext } from "../../../engine/invoicing/index.ts"
 import { makeEngineContext } from "../../../engine/runtime/index.ts"
-import { loadSettings } from "../../../engine/account/index.ts"
+import { loadSettings, transactionAsSql } from "../../../engine/account/index.ts"
 import { catalogueErrorMessage, Contacts, Products } from "../../../engine/catalogue/index.ts"
 import { Subscriptions } from "../../../engine/subscriptions/index.ts"
 import { CurrentTransaction } from "../../../engine/sql/index.ts"
-import type { Sql } from "../../../engine/sql/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 
@@ -62,10 +61,10 @@ describe(`use cases as services (${backend})`, () => {
     expect(await t.db.sql`select 1 from subscriptions`).toHaveLength(0)
   })
 
-  it("run inside the door's transaction (CurrentTransaction): a rollback takes their change with it", async () => {
+  it("run inside the door's transaction (CurrentTransaction, as the API's Idempotency-Key sets it): a rollback takes their change with it", async () => {
     const rolledBack = new Error("the door rolls back")
     await expect(t.db.sql.begin(async (tx) => {
-      await run(Effect.flatMap(Effect.service(Contacts), (c) => c.add({ email: "bo@example.com" }, "2026-03-01")).pipe(Effect.provideService(CurrentTransaction, tx as unknown as Sql)))
+      await run(Effect.flatMap(Effect.service(Contacts), (c) => c.add({ email: "bo@example.com" }, "2026-03-01")).pipe(Effect.provideService(CurrentTransaction, transactionAsSql(tx))))
       expect(await tx`select 1 from contacts where email = 'bo@example.com'`).toHaveLength(1)
       throw rolledBack
     })).rejects.toBe(rolledBack)
