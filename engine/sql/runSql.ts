@@ -59,7 +59,7 @@ export const runSql = <A>(work: (sql: Sql) => Promise<A>): Effect.Effect<A, BadI
  * pipelines them) instead of waking several connections. Reads only: the
  * reserved connection has no `begin`. Inside a door's transaction, or on the
  * embedded database (one connection, and queries sent at once through its
- * socket can hang: runtime/subscriptionView.ts), the reads run as they are.
+ * socket can hang: api/handlers.ts `showSubscription`), the reads run as they are.
  */
 export const readTogether = <A, E, R>(reads: Effect.Effect<A, E, R>): Effect.Effect<A, E | DatabaseError, R | Database> =>
   Effect.flatMap(Effect.zip(Effect.service(Database), CurrentTransaction), ([db, tx]) =>
