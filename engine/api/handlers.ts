@@ -1,34 +1,30 @@
 /**
  * The HTTP API's handlers: parse, call the one use case the CLI command
- * calls (the rooms by billing noun, engine/runtime), answer. Nothing here decides a
- * billing rule. A use case's bad input (BadInput, worded for the CLI's flags)
- * becomes a problem with the flag's field name; a database failure is a
- * defect (500, no details leave the server).
+ * calls (the services Subscriptions, Contacts and Products; the rooms by
+ * billing noun, engine/runtime), answer. Nothing here decides a billing rule.
+ * A use case's refusal (a typed domain error, worded as the API always has)
+ * or bad input (BadInput) becomes a problem with the field's name; a
+ * database failure is a defect (500, no details leave the server).
  */
 import { Context, Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { moneyJson } from "../domain/index.ts"
 import { commandContext } from "../runtime/commandContext.ts"
 import { readCreateRequest, readDate, parseItems } from "../runtime/subscriptionRequest.ts"
-import { subscriptionRows, subscriptionViewOn } from "../runtime/subscriptionView.ts"
-import type { Sql } from "../sql/index.ts"
+import { subscriptionViewOn } from "../runtime/subscriptionView.ts"
+import type { DatabaseError, Sql } from "../sql/index.ts"
 import type { ApiKeyRow, WebhookEndpointRow } from "../account/index.ts"
-import type { ContactRow, ProductRow } from "../catalogue/index.ts"
-import type { ItemVersion } from "../subscriptions/index.ts"
-import { Database, BadInput, journalSource, readTogether, runSql } from "../sql/index.ts"
+import type { CatalogueFailure, ContactRow, ProductRow } from "../catalogue/index.ts"
+import type { ItemVersion, SubscriptionsFailure } from "../subscriptions/index.ts"
+import { Database, BadInput, CurrentJournalSource, journalSource, readTogether, runSql } from "../sql/index.ts"
 import { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, listSettings, loadSettings } from "../account/index.ts"
-import {
-  addContact, addProduct, archiveProduct, frequencyText, listContacts, listProducts, showContact, updateContact,
-  updateProduct
-} from "../catalogue/index.ts"
+import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../catalogue/index.ts"
 import {
   invoiceJson, invoiceSummaryJson, findInvoice, listInvoices, listOutbox, payInvoiceInMajorUnits, retryOutboxMessage
 } from "../invoicing/index.ts"
-import {
-  cancelSubscription, createSubscriptions, deleteSubscription, listEvents, listSubscriptions, pauseSubscription,
-  resumeSubscription, updateSubscription
-} from "../subscriptions/index.ts"
-import { subscriptionStatuses } from "../domain/index.ts"
+import { Subscriptions } from "../subscriptions/index.ts"
+import type { SubscriptionError } from "../domain/index.ts"
+import { describeCatalogueError, describeSubscriptionError, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
 import type { PendingQuery } from "postgres"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
@@ -74,6 +70,35 @@ const store = <A>(work: (sql: Sql) => Promise<A>) =>
     const source = key === undefined ? "api" : `api:${key.name}`
     return yield* runSql((sql) => journalSource.run(source, () => work(sql)))
   }).pipe(Effect.catchTags({ BadInput: (e) => Effect.fail(problemOf(e.message)), DatabaseError: (e) => Effect.die(e) }))
+
+/**
+ * Runs a use case of a service as the request's API key (its events carry
+ * `api:<key name>`); a refusal becomes a problem in the words the API has
+ * always given it (`words`), other bad input by its message, a database
+ * failure a defect.
+ */
+const useCase = <S, R, A, E extends { readonly _tag: string }>(
+  service: Effect.Effect<S, never, R>,
+  f: (service: S) => Effect.Effect<A, E | BadInput | DatabaseError>,
+  words: (refusal: E) => string
+) =>
+  Effect.gen(function*() {
+    const key = yield* CurrentApiKey
+    const s = yield* service
+    return yield* f(s).pipe(Effect.provideService(CurrentJournalSource, key === undefined ? "api" : `api:${key.name}`))
+  }).pipe(Effect.catch((e: E | BadInput | DatabaseError) =>
+    e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(problemOf(e._tag === "BadInput" ? (e as BadInput).message : words(e as E)))))
+
+/** A subscriptions refusal as the API words it: without the CLI's flags; an item's names the item (`--item 2: unknown SKU "NOPE"`). */
+const subscriptionWords = (e: Exclude<SubscriptionsFailure, BadInput | DatabaseError>) => {
+  const item = itemErrorOf(e)
+  return item === undefined ? describeSubscriptionError(e as SubscriptionError) : describeCatalogueError(item)
+}
+const catalogueWords = (e: Exclude<CatalogueFailure, BadInput | DatabaseError>) => catalogueErrorMessage(e)
+
+const subscriptions = <A>(f: (s: Subscriptions["Service"]) => Effect.Effect<A, SubscriptionsFailure>) => useCase(Effect.service(Subscriptions), f, subscriptionWords)
+const contacts = <A>(f: (s: Contacts["Service"]) => Effect.Effect<A, CatalogueFailure>) => useCase(Effect.service(Contacts), f, catalogueWords)
+const products = <A>(f: (s: Products["Service"]) => Effect.Effect<A, CatalogueFailure>) => useCase(Effect.service(Products), f, catalogueWords)
 
 /** The same, for checks made before the store (readCreateRequest). */
 const checked = <A, R>(effect: Effect.Effect<A, BadInput, R>) => effect.pipe(Effect.mapError((e) => problemOf(e.message)))
@@ -124,15 +149,15 @@ export const ContactsHandlers = HttpApiBuilder.group(Api, "contacts", (h) =>
   h.handle("create", ({ payload }) =>
     Effect.gen(function*() {
       const ctx = yield* context
-      const row = yield* store((sql) => addContact(sql, { email: payload.email, name: payload.name, language: payload.language, locale: payload.locale, paymentMethod: payload.payment_method, country: payload.country }, ctx.today))
+      const row = yield* contacts((c) => c.add({ email: payload.email, name: payload.name, language: payload.language, locale: payload.locale, paymentMethod: payload.payment_method, country: payload.country }, ctx.today))
       return contactJson(row)
     }))
-    .handle("list", ({ query }) => pageOf(listContacts, query, contactJson))
-    .handle("show", ({ params }) => store((sql) => showContact(sql, params.contact)).pipe(Effect.map((v) => ({ object: "contact", ...v.contact, open_invoices: v.open_invoices, subscriptions: v.subscriptions }))))
+    .handle("list", ({ query }) => Effect.flatMap(Effect.service(Contacts), (c) => pageOf(c.list, query, contactJson)))
+    .handle("show", ({ params }) => contacts((c) => c.show(params.contact)).pipe(Effect.map((v) => ({ object: "contact", ...v.contact, open_invoices: v.open_invoices, subscriptions: v.subscriptions }))))
     .handle("update", ({ params, payload }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        const r = yield* store((sql) => updateContact(sql, params.contact, { email: payload.email, name: payload.name, language: payload.language, locale: payload.locale, paymentMethod: payload.payment_method, country: payload.country }, ctx.today))
+        const r = yield* contacts((c) => c.update(params.contact, { email: payload.email, name: payload.name, language: payload.language, locale: payload.locale, paymentMethod: payload.payment_method, country: payload.country }, ctx.today))
         return { object: "contact", ...r.contact, changes: r.changes }
       })))
 
@@ -140,23 +165,23 @@ export const ProductsHandlers = HttpApiBuilder.group(Api, "products", (h) =>
   h.handle("create", ({ payload }) =>
     Effect.gen(function*() {
       const settings = yield* store(loadSettings)
-      const row = yield* store((sql) => addProduct(sql, { name: payload.name, sku: payload.sku, price: payload.price, currency: (payload.currency ?? settings.currency).toUpperCase(), frequency: payload.frequency ?? "monthly" }))
+      const row = yield* products((p) => p.add({ name: payload.name, sku: payload.sku, price: payload.price, currency: (payload.currency ?? settings.currency).toUpperCase(), frequency: payload.frequency ?? "monthly" }))
       return productJson(row)
     }))
     .handle("list", ({ query }) => {
       if (query.include_archived !== undefined && !["true", "false"].includes(query.include_archived)) return Effect.fail(invalid("include_archived", `include_archived: expected true or false, got "${query.include_archived}"`))
-      return pageOf((sql) => listProducts(sql, query.include_archived === "true"), query, productJson)
+      return Effect.flatMap(Effect.service(Products), (p) => pageOf(p.list(query.include_archived === "true"), query, productJson))
     })
     .handle("update", ({ params, payload }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        const r = yield* store((sql) => updateProduct(sql, params.sku, { name: payload.name, price: payload.price, frequency: payload.frequency }, ctx.today))
+        const r = yield* products((p) => p.update(params.sku, { name: payload.name, price: payload.price, frequency: payload.frequency }, ctx.today))
         return { ...productJson(r.product), changes: r.changes }
       }))
     .handle("archive", ({ params }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        const r = yield* store((sql) => archiveProduct(sql, params.sku, ctx.today))
+        const r = yield* products((p) => p.archive(params.sku, ctx.today))
         return { ...productJson(r.product), archived_now: r.archivedNow, subscriptions: r.subscriptions }
       })))
 
@@ -168,7 +193,7 @@ const showSubscription = (id: number) =>
     // (one round trip); in turn on the embedded database, whose one connection can hang on queries sent at once
     // through its socket. Both are awaited before either answers.
     const { concurrent } = yield* Database
-    const [ctxRead, rowsRead] = yield* Effect.all([Effect.exit(context), Effect.exit(store((sql) => subscriptionRows(sql, id)))], { concurrency: concurrent ? "unbounded" : 1 })
+    const [ctxRead, rowsRead] = yield* Effect.all([Effect.exit(context), Effect.exit(subscriptions((s) => s.show(id)))], { concurrency: concurrent ? "unbounded" : 1 })
     const ctx = yield* ctxRead
     const rows = yield* rowsRead
     const { sub, invoices, current, next } = subscriptionViewOn(rows, ctx.today)
@@ -190,7 +215,7 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
         terms: payload.terms, collection: payload.collection, paymentMethod: payload.payment_method, language: payload.language, locale: payload.locale, reminders: payload.reminders
       }))
       const ctx = yield* context
-      const created = yield* store((sql) => createSubscriptions(sql, ctx, input))
+      const created = yield* subscriptions((s) => s.create(ctx, input))
       return {
         object: "list" as const, has_more: false,
         data: created.map(({ amountPerPayment, ...c }) => ({ object: "subscription", ...c, amount_per_payment: money(amountPerPayment, c.currency) }))
@@ -205,7 +230,8 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
           if (status === undefined) return yield* invalid("view", `view: expected unpaid, scheduled or past-due, got "${query.view}"`)
         }
         const before = query.next_billing_before === undefined ? undefined : yield* checked(readDate("--next-billing-before", query.next_billing_before))
-        return yield* pageOf((sql) => listSubscriptions(sql, { status, nextBillingBefore: before }), query, (r) => ({ object: "subscription", ...r }))
+        const listed = (yield* Subscriptions).list({ status, nextBillingBefore: before })
+        return yield* pageOf(listed, query, (r) => ({ object: "subscription", ...r }))
       }))
     .handle("show", ({ params }) => Effect.flatMap(idParam(params.id), showSubscription))
     .handle("update", ({ params, payload }) =>
@@ -214,7 +240,7 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
         const items = payload.items === undefined ? undefined : yield* checked(parseItems(payload.items))
         const nextBillingDate = payload.next_billing_date === undefined ? undefined : yield* checked(readDate("--next-billing-date", payload.next_billing_date))
         const ctx = yield* context
-        const r = yield* store((sql) => updateSubscription(sql, ctx, id, { items: items === undefined || items.length === 0 ? undefined : items, nextBillingDate, paymentMethod: payload.payment_method }))
+        const r = yield* subscriptions((s) => s.update(ctx, id, { items: items === undefined || items.length === 0 ? undefined : items, nextBillingDate, paymentMethod: payload.payment_method }))
         return { ...(yield* showSubscription(id)), changes: r.changes }
       }))
     .handle("cancel", ({ params, payload }) =>
@@ -223,7 +249,7 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
         const ctx = yield* context
         // TODO(#14): the refund of refund_unused is recorded with the cancel and settled by the engine;
         // the CLI settles it at once (its orchestration moves to a shared use case in #14).
-        const r = yield* store((sql) => cancelSubscription(sql, ctx, id, { atPeriodEnd: payload.at_period_end ?? false, refundUnused: payload.refund_unused ?? false }))
+        const r = yield* subscriptions((s) => s.cancel(ctx, id, { atPeriodEnd: payload.at_period_end ?? false, refundUnused: payload.refund_unused ?? false }))
         return { ...(yield* showSubscription(id)), effective_on: r.effectiveOn, refund: r.refund === undefined ? null : { ...r.refund, amount: money(r.refund.amount, r.refund.currency) } }
       }))
     .handle("pause", ({ params, payload }) =>
@@ -231,21 +257,21 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
         const id = yield* idParam(params.id)
         const resumeOn = payload.resume_on === undefined ? undefined : yield* checked(readDate("--resume-on", payload.resume_on))
         const ctx = yield* context
-        yield* store((sql) => pauseSubscription(sql, ctx, id, resumeOn))
+        yield* subscriptions((s) => s.pause(ctx, id, resumeOn))
         return yield* showSubscription(id)
       }))
     .handle("resume", ({ params }) =>
       Effect.gen(function*() {
         const id = yield* idParam(params.id)
         const ctx = yield* context
-        yield* store((sql) => resumeSubscription(sql, ctx, id))
+        yield* subscriptions((s) => s.resume(ctx, id))
         return yield* showSubscription(id)
       }))
     .handle("delete", ({ params }) =>
       Effect.gen(function*() {
         const id = yield* idParam(params.id)
         const ctx = yield* context
-        const kept = yield* store((sql) => deleteSubscription(sql, ctx, id))
+        const kept = yield* subscriptions((s) => s.delete(ctx, id))
         return { object: "subscription", id, deleted: true, deleted_on: ctx.today, invoices_kept: kept.invoices, open_invoices: kept.openInvoices }
       })))
 
@@ -274,7 +300,8 @@ export const EventsHandlers = HttpApiBuilder.group(Api, "events", (h) =>
     Effect.gen(function*() {
       const subscriptionId = yield* positiveId("subscription", query.subscription)
       if (query.after !== undefined && query.starting_after !== undefined) return yield* invalid("after", "after and starting_after: give one of them")
-      return yield* pageOf((sql) => listEvents(sql, { subscriptionId, type: query.type }), { limit: query.limit, starting_after: query.after ?? query.starting_after }, (e) => ({ object: "event", ...e }))
+      const listed = (yield* Subscriptions).events({ subscriptionId, type: query.type })
+      return yield* pageOf(listed, { limit: query.limit, starting_after: query.after ?? query.starting_after }, (e) => ({ object: "event", ...e }))
     })))
 
 const oneOf = (field: string, value: string | undefined, allowed: ReadonlyArray<string>) =>

@@ -21,6 +21,8 @@ import { CurrentApiKey, handlersLayer } from "./handlers.ts"
 import { buyerPageRoutes } from "./pages.ts"
 import { dashboardRoutes } from "./dashboard.ts"
 import { Gateway } from "../runtime/Gateway.ts"
+import { Contacts, Products } from "../catalogue/index.ts"
+import { Subscriptions } from "../subscriptions/index.ts"
 
 export const maxBodyBytes = 1024 * 1024
 
@@ -207,13 +209,16 @@ const guard = HttpRouter.middleware(
   { global: true }
 )
 
+/** The use cases the handlers call, over the server's Database: composed here, once for the server. */
+const useCasesLayer = Layer.mergeAll(Subscriptions.layer, Contacts.layer, Products.layer)
+
 /**
  * The routes of `billcycle serve`: /v1 (guarded), /openapi.json and /docs (Scalar, its script inlined: works offline),
  * the buyer's pages /p/TOKEN and /i/TOKEN (pages.ts, HTML; the guard lets them by), and finance's dashboard
  * /reports (dashboard.ts, HTML; the guard asks for an API key, Bearer or HTTP Basic).
  */
 export const apiRoutes = (options: { readonly analyticsFile?: string } = {}) => Layer.mergeAll(
-  HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(handlersLayer)),
+  HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(handlersLayer), HttpRouter.provideRequest(useCasesLayer)),
   HttpApiScalar.layer(Api, { path: "/docs" }),
   buyerPageRoutes.pipe(Layer.provide(Gateway.simulated)),
   dashboardRoutes(options),

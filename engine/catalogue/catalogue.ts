@@ -2,12 +2,22 @@
  * Products and contacts: adding and changing (validated first, the database's
  * unique keys have the last word), archiving products, showing and listing.
  */
-import type { Frequency } from "../domain/index.ts"
+import type { CatalogueError, Frequency } from "../domain/index.ts"
 import { isLanguage, isLocale, languages } from "../billing/index.ts"
-import { formatFrequency, isCountryCode, isCurrencyCode, parseFrequency, parseMajorAmount, unitPriceProblem } from "../domain/index.ts"
+import {
+  ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, formatFrequency, isCountryCode, isCurrencyCode, parseFrequency, parseMajorAmount,
+  ProductExists, ProductInvalid, ProductNotFound, unitPriceProblem
+} from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import { InputError } from "../sql/index.ts"
 import { writeJournal } from "../sql/index.ts"
+import { catalogueErrorMessage } from "./refusals.ts"
+
+/** A rule refused the change: the typed error travels as the `cause` of an InputError (rolled back, exit 2), worded as the doors word it. */
+const refused = (error: CatalogueError, where = ""): never => {
+  const message = catalogueErrorMessage(error)
+  throw new InputError(where === "" ? message : `${where}: ${message}`, { cause: error })
+}
 
 export interface ProductInput {
   readonly name: string
@@ -34,47 +44,47 @@ const productColumns = (sql: Sql | TransactionSql) => sql`id, name, sku, unit_pr
 export const frequencyText = (p: { frequency_unit: Frequency["unit"] | null; frequency_count: number | null }) =>
   p.frequency_unit === null ? "one-time" : formatFrequency({ unit: p.frequency_unit, count: p.frequency_count! })
 
-const flagAt = (where: string) => (flag: string) => (where === "" ? flag : `${where}: ${flag}`)
+/** A product's field refused; `where` (a file's line, when given) comes first in the message. */
+const productInvalid = (field: ProductInvalid["field"], problem: string, where: string): never => refused(new ProductInvalid({ field, problem }), where)
 
 /** A product's name: not empty. */
-const checkProductName = (name: string, at: (flag: string) => string): void => {
-  if (name.trim() === "") throw new InputError(`${at("--name")}: a product needs a name`)
+const checkProductName = (name: string, where: string): void => {
+  if (name.trim() === "") productInvalid("name", "a product needs a name", where)
 }
 
 /** A product's unit price in minor units, from major units in its currency: 0 for a free plan, else greater than 0 (unitPriceProblem). */
-const productPrice = (price: string, currency: string, oneTime: boolean, at: (flag: string) => string): number => {
+const productPrice = (price: string, currency: string, oneTime: boolean, where: string): number => {
   const parsed = parseMajorAmount(price, currency)
-  if (typeof parsed === "string") throw new InputError(`${at("--price")}: ${parsed}`)
+  if (typeof parsed === "string") return productInvalid("price", parsed, where)
   const problem = unitPriceProblem(parsed, oneTime)
-  if (problem !== undefined) throw new InputError(`${at("--price")}: ${problem}`)
+  if (problem !== undefined) productInvalid("price", problem, where)
   return parsed
 }
 
 /** A product's frequency: undefined for one-time (and when not given: the caller's default). */
-const productFrequency = (frequency: string | undefined, at: (flag: string) => string): Frequency | undefined => {
+const productFrequency = (frequency: string | undefined, where: string): Frequency | undefined => {
   if (frequency === undefined || frequency === "one-time") return undefined
   const parsed = parseFrequency(frequency)
-  if (parsed === undefined) throw new InputError(`${at("--frequency")}: unknown frequency "${frequency}"`)
+  if (parsed === undefined) productInvalid("frequency", `unknown frequency "${frequency}"`, where)
   return parsed
 }
 
 /** Validates a product; the message names the flag that is wrong. */
 export const validateProduct = (input: ProductInput, where = ""): { unitPrice: number; frequency: Frequency | undefined } => {
-  const at = flagAt(where)
-  checkProductName(input.name, at)
-  if (input.sku.trim() === "") throw new InputError(`${at("--sku")}: a product needs a SKU`)
+  checkProductName(input.name, where)
+  if (input.sku.trim() === "") productInvalid("sku", "a product needs a SKU", where)
   // The SKU and the email are unique keys: an index entry has a size limit, and no real one is this long.
-  if (input.sku.length > 100) throw new InputError(`${at("--sku")}: a SKU of ${input.sku.length} characters; at most 100`)
-  if (!isCurrencyCode(input.currency)) throw new InputError(`${at("--currency")}: "${input.currency}" is not an ISO 4217 currency code`)
-  const frequency = productFrequency(input.frequency, at)
-  const unitPrice = productPrice(input.price, input.currency, frequency === undefined, at)
+  if (input.sku.length > 100) productInvalid("sku", `a SKU of ${input.sku.length} characters; at most 100`, where)
+  if (!isCurrencyCode(input.currency)) productInvalid("currency", `"${input.currency}" is not an ISO 4217 currency code`, where)
+  const frequency = productFrequency(input.frequency, where)
+  const unitPrice = productPrice(input.price, input.currency, frequency === undefined, where)
   return { unitPrice, frequency }
 }
 
 export const addProduct = async (sql: Sql, input: ProductInput): Promise<ProductRow> => {
   const { unitPrice, frequency } = validateProduct(input)
   const [exists] = await sql`select 1 from products where sku = ${input.sku}`
-  if (exists !== undefined) throw new InputError(`--sku: a product with SKU "${input.sku}" exists already`)
+  if (exists !== undefined) refused(new ProductExists({ sku: input.sku }))
   const [row] = await sql<Array<ProductRow>>`
     insert into products (name, sku, unit_price, currency, frequency_unit, frequency_count)
     values (${input.name}, ${input.sku}, ${unitPrice}, ${input.currency}, ${frequency?.unit ?? null}, ${frequency?.count ?? null})
@@ -88,7 +98,7 @@ export const listProducts = (sql: Sql, includeArchived = false) =>
 
 const productBySku = async (tx: TransactionSql, sku: string): Promise<ProductRow> => {
   const [row] = await tx<Array<ProductRow>>`select ${productColumns(tx)} from products where sku = ${sku} for update`
-  if (row === undefined) throw new InputError(`sku: no product with SKU "${sku}" (billcycle products list --include-archived)`)
+  if (row === undefined) return refused(new ProductNotFound({ sku }))
   return row
 }
 
@@ -112,13 +122,12 @@ export interface ProductChange {
  */
 export const updateProduct = (sql: Sql, sku: string, input: ProductUpdate, today: string): Promise<ProductChange> =>
   sql.begin(async (tx) => {
-    const at = flagAt("")
-    if (input.name !== undefined) checkProductName(input.name, at)
+    if (input.name !== undefined) checkProductName(input.name, "")
     const before = await productBySku(tx, sku)
     const frequency = input.frequency === undefined
       ? (before.frequency_unit === null ? undefined : { unit: before.frequency_unit, count: before.frequency_count! })
-      : productFrequency(input.frequency, at)
-    const unitPrice = input.price === undefined ? before.unit_price : productPrice(input.price, before.currency, frequency === undefined, at)
+      : productFrequency(input.frequency, "")
+    const unitPrice = input.price === undefined ? before.unit_price : productPrice(input.price, before.currency, frequency === undefined, "")
     const name = input.name ?? before.name
     const after = { ...before, name, unit_price: Number(unitPrice), frequency_unit: frequency?.unit ?? null, frequency_count: frequency?.count ?? null }
     const changes: Record<string, { from: string | number; to: string | number }> = {}
@@ -170,7 +179,8 @@ export const addressParts = { "address": "line1", "address-line2": "line2", "pos
 export type AddressPart = (typeof addressParts)[keyof typeof addressParts]
 export type AddressParts = { readonly [K in AddressPart]?: string | undefined }
 
-const addressFlagOf = (part: AddressPart) => `--${Object.entries(addressParts).find(([, p]) => p === part)![0]}`
+/** The field (and flag, without its `--`) of an address part. */
+const addressFieldOf = (part: AddressPart) => Object.entries(addressParts).find(([, p]) => p === part)![0]
 
 /** The stored address (jsonb) of a contact's parts and country: only the parts that are set. */
 export const addressJson = (parts: AddressParts | undefined, country: string | undefined): string | null => {
@@ -192,21 +202,15 @@ export interface ContactRow {
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 export const validateContact = (input: ContactInput, where = ""): void => {
-  const at = (flag: string) => (where === "" ? flag : `${where}: ${flag}`)
-  if (input.email.length > 254) throw new InputError(`${at("--email")}: an email address of ${input.email.length} characters; at most 254 (RFC 5321)`)
-  if (!emailPattern.test(input.email)) throw new InputError(`${at("--email")}: "${input.email}" is not an email address`)
-  if (input.language !== undefined && !isLanguage(input.language)) {
-    throw new InputError(`${at("--language")}: expected one of ${languages.join(", ")}, got "${input.language}"`)
-  }
-  if (input.locale !== undefined && !isLocale(input.locale)) {
-    throw new InputError(`${at("--locale")}: "${input.locale}" is not a locale such as nb-NO`)
-  }
-  if (input.country !== undefined && !isCountryCode(input.country)) {
-    throw new InputError(`${at("--country")}: expected a two-letter country code such as NO, got "${input.country}"`)
-  }
+  const invalid = (field: string, problem: string) => refused(new ContactInvalid({ field, problem }), where)
+  if (input.email.length > 254) invalid("email", `an email address of ${input.email.length} characters; at most 254 (RFC 5321)`)
+  if (!emailPattern.test(input.email)) invalid("email", `"${input.email}" is not an email address`)
+  if (input.language !== undefined && !isLanguage(input.language)) invalid("language", `expected one of ${languages.join(", ")}, got "${input.language}"`)
+  if (input.locale !== undefined && !isLocale(input.locale)) invalid("locale", `"${input.locale}" is not a locale such as nb-NO`)
+  if (input.country !== undefined && !isCountryCode(input.country)) invalid("country", `expected a two-letter country code such as NO, got "${input.country}"`)
   for (const [part, value] of Object.entries(input.address ?? {}) as Array<[AddressPart, string | undefined]>) {
-    if (value !== undefined && value.length > 200) throw new InputError(`${at(addressFlagOf(part))}: ${value.length} characters; at most 200`)
-    if (value !== undefined && /[\r\n]/.test(value)) throw new InputError(`${at(addressFlagOf(part))}: one line only (give the second line with --address-line2)`)
+    if (value !== undefined && value.length > 200) invalid(addressFieldOf(part), `${value.length} characters; at most 200`)
+    if (value !== undefined && /[\r\n]/.test(value)) invalid(addressFieldOf(part), "one line only (give the second line with --address-line2)")
   }
 }
 
@@ -214,7 +218,7 @@ export const addContact = async (sql: Sql, input: ContactInput, today: string): 
   validateContact(input)
   return sql.begin(async (tx) => {
     const [exists] = await tx`select 1 from contacts where lower(email) = lower(${input.email})`
-    if (exists !== undefined) throw new InputError(`--email: a contact with email ${input.email} exists already`)
+    if (exists !== undefined) refused(new ContactExists({ email: input.email }))
     const [row] = await tx<Array<ContactRow>>`
       insert into contacts (email, name, language, locale, payment_method, address)
       values (${input.email}, ${input.name ?? null}, ${input.language ?? null}, ${input.locale ?? null}, ${input.paymentMethod ?? null},
@@ -241,13 +245,13 @@ export interface ContactDetail extends ContactRow {
 const contactColumns = (sql: Sql | TransactionSql) => sql`id, email, name, language, locale, payment_method, address ->> 'country' as country,
   address ->> 'line1' as address, address ->> 'line2' as address_line2, address ->> 'postalCode' as postal_code, address ->> 'city' as city, address ->> 'region' as region`
 
-/** A contact by id (all digits) or email (any case); unknown: an input error naming `flag`. */
-export const findContact = async (sql: Sql | TransactionSql, ref: string, flag: string, lock = false): Promise<ContactDetail> => {
+/** A contact by id (all digits) or email (any case); unknown: refused (ContactNotFound, ContactIdNotFound). */
+export const findContact = async (sql: Sql | TransactionSql, ref: string, lock = false): Promise<ContactDetail> => {
   const byId = /^[0-9]{1,15}$/.test(ref)
   const [row] = byId
     ? await sql<Array<ContactDetail>>`select ${contactColumns(sql)} from contacts where id = ${Number(ref)} ${lock ? sql`for update` : sql``}`
     : await sql<Array<ContactDetail>>`select ${contactColumns(sql)} from contacts where lower(email) = lower(${ref}) ${lock ? sql`for update` : sql``}`
-  if (row === undefined) throw new InputError(`${flag}: no contact ${byId ? `with id ${ref}` : `with email ${ref}`} (billcycle contacts list)`)
+  if (row === undefined) return refused(byId ? new ContactIdNotFound({ id: Number(ref) }) : new ContactNotFound({ email: ref }))
   return { ...row, id: Number(row.id) }
 }
 
@@ -259,7 +263,7 @@ export interface ContactView {
 
 /** A contact, its subscriptions (deleted ones left out) with their status, and how many of its invoices are open. */
 export const showContact = async (sql: Sql, ref: string): Promise<ContactView> => {
-  const contact = await findContact(sql, ref, "contact")
+  const contact = await findContact(sql, ref)
   const subscriptions = await sql<Array<{ id: number; name: string; status: string; next_billing_date: string | null; payment_method: string | null }>>`
     select id::int as id, name, status, next_billing_date::text as next_billing_date, payment_method
     from subscriptions where contact_id = ${contact.id} and deleted_on is null order by id`
@@ -293,7 +297,7 @@ export interface ContactChange {
  */
 export const updateContact = (sql: Sql, ref: string, input: ContactUpdate, today: string): Promise<ContactChange> =>
   sql.begin(async (tx) => {
-    const before = await findContact(tx, ref, "contact", true)
+    const before = await findContact(tx, ref, true)
     const cleared = (v: string | undefined) => (v === "" ? undefined : v)
     validateContact({
       email: input.email ?? before.email, language: cleared(input.language), locale: cleared(input.locale),
@@ -301,7 +305,7 @@ export const updateContact = (sql: Sql, ref: string, input: ContactUpdate, today
     })
     if (input.email !== undefined && input.email.toLowerCase() !== before.email.toLowerCase()) {
       const [taken] = await tx`select 1 from contacts where lower(email) = lower(${input.email}) and id <> ${before.id}`
-      if (taken !== undefined) throw new InputError(`--email: a contact with email ${input.email} exists already`)
+      if (taken !== undefined) refused(new ContactExists({ email: input.email }))
     }
     const a = input.address ?? {}
     const given = {

@@ -3,13 +3,16 @@
  * (or DATABASE_URL, or the embedded default) and the business clock: `--now`
  * (or BILLCYCLE_NOW), else the store's test clock (`billcycle clock set`),
  * else the real clock; never a day before the store's day (StoreClock.ts).
- * Layers are composed here, once, for every command.
+ * Layers are composed here, once, for every command: the database, the
+ * clock and the use cases (`Subscriptions`, `Contacts`, `Products`).
  */
 import { Effect, Layer, Option } from "effect"
 import { resolve } from "node:path"
 import { BusinessClock, parseNow, storeClockLayer } from "../runtime/index.ts"
 import type { GivenNow } from "../runtime/index.ts"
 import { Database, defaultEmbeddedDir, inspectEmbeddedDir, makeDirs, resolveDatabaseTarget } from "../sql/index.ts"
+import { Contacts, Products } from "../catalogue/index.ts"
+import { Subscriptions } from "../subscriptions/index.ts"
 import { UsageError } from "./CliFailure.ts"
 import { Db, Now } from "./GlobalFlags.ts"
 
@@ -41,7 +44,10 @@ export interface AppOptions {
   readonly time?: "business" | "real"
 }
 
-/** Runs `effect` with the database and the business clock of this command. */
+/** The use cases a command calls, over its database. */
+export const useCasesLayer = Layer.mergeAll(Subscriptions.layer, Contacts.layer, Products.layer)
+
+/** Runs `effect` with the database, the business clock and the use cases (services) of this command. */
 export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, options: AppOptions = {}) =>
   Effect.gen(function*() {
     const db = yield* Db
@@ -52,7 +58,7 @@ export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, options: AppOpt
       yield* checkEmbeddedDir(source, target.dataDir, options.creates === true)
     }
     const withRole = target._tag === "Embedded" ? { ...target, longRunning: options.longRunning === true } : target
-    return yield* effect.pipe(Effect.provide(clock.pipe(Layer.provideMerge(Database.layer(withRole)))))
+    return yield* effect.pipe(Effect.provide(Layer.mergeAll(clock, useCasesLayer).pipe(Layer.provideMerge(Database.layer(withRole)))))
   })
 
 /**

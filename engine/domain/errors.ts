@@ -1,8 +1,10 @@
 /**
  * Typed domain errors: what a rule refused, as data. The store throws them
  * (inside the transaction, so nothing is written) wrapped as the `cause` of
- * its InputError; each room that talks to people words them: `describe`
- * below for any caller, the CLI with its flag names (cli/commands).
+ * its InputError, and the use case services (Subscriptions, Contacts,
+ * Products) fail with them as values; each room that talks to people words
+ * them: `describe…` below for any caller, the CLI with its flag names
+ * (cli/commands), the catalogue's as the doors always have (catalogue/refusals.ts).
  */
 import { Schema } from "effect"
 import { SubscriptionStatus } from "./status.ts"
@@ -140,5 +142,135 @@ export const describeSubscriptionError = (e: SubscriptionError): string => {
       return "nothing is unused when canceling at period end"
     case "ResumeDateNotAfterToday":
       return `the resume date ${e.resumeOn} must be after today (${e.today})`
+  }
+}
+
+// Items and the catalogue: what resolving a purchase's items, and adding or changing contacts and products, refuse.
+
+/** An item names a SKU the catalogue does not have. `item` is where the caller says the item came from (`--item 2`, `row 4`). */
+export class UnknownSku extends Schema.TaggedError<UnknownSku>()("UnknownSku", {
+  item: Schema.String,
+  sku: Schema.String
+}) {}
+
+/** An archived product, on a subscription that does not have it yet. */
+export class ProductArchived extends Schema.TaggedError<ProductArchived>()("ProductArchived", {
+  item: Schema.String,
+  sku: Schema.String,
+  archivedOn: Schema.String
+}) {}
+
+/** An item whose price, discount or amount cannot be billed; `problem` is the pricing rule's own words (domain/money.ts, billing/pricing.ts). */
+export class ItemRefused extends Schema.TaggedError<ItemRefused>()("ItemRefused", {
+  item: Schema.String,
+  reason: Schema.Union([
+    Schema.TaggedStruct("PricedInOtherCurrency", { sku: Schema.String, productCurrency: Schema.String, currency: Schema.String }),
+    Schema.TaggedStruct("Price", { problem: Schema.String }),
+    Schema.TaggedStruct("NoPrice", {}),
+    Schema.TaggedStruct("Discount", { problem: Schema.String }),
+    Schema.TaggedStruct("DiscountAbovePrice", { discount: Schema.String }),
+    Schema.TaggedStruct("Amount", { problem: Schema.String })
+  ])
+}) {}
+
+export class ProductExists extends Schema.TaggedError<ProductExists>()("ProductExists", {
+  sku: Schema.String
+}) {}
+
+export class ProductNotFound extends Schema.TaggedError<ProductNotFound>()("ProductNotFound", {
+  sku: Schema.String
+}) {}
+
+export class ContactExists extends Schema.TaggedError<ContactExists>()("ContactExists", {
+  email: Schema.String
+}) {}
+
+/** A contact looked up by its id (`ContactNotFound` is the lookup by email). */
+export class ContactIdNotFound extends Schema.TaggedError<ContactIdNotFound>()("ContactIdNotFound", {
+  id: Schema.Number
+}) {}
+
+/** A field of a product that does not pass (`name`, `sku`, `currency`, `frequency`, `price`); `problem` names no flag. */
+export class ProductInvalid extends Schema.TaggedError<ProductInvalid>()("ProductInvalid", {
+  field: Schema.Literals(["name", "sku", "currency", "frequency", "price"]),
+  problem: Schema.String
+}) {}
+
+/** A field of a contact that does not pass (`email`, `language`, `locale`, `country`, or an address part as `address`, `address-line2`, `postal-code`, `city`, `region`). */
+export class ContactInvalid extends Schema.TaggedError<ContactInvalid>()("ContactInvalid", {
+  field: Schema.String,
+  problem: Schema.String
+}) {}
+
+/** What resolving items refuses (subscriptions create and update, imports, payment links). */
+export type ItemError = UnknownSku | ProductArchived | ItemRefused
+
+/** What the catalogue's use cases refuse. */
+export type CatalogueError = ItemError | ProductExists | ProductNotFound | ContactExists | ContactNotFound | ContactIdNotFound | ProductInvalid | ContactInvalid
+
+const catalogueErrorTags: ReadonlySet<string> = new Set<CatalogueError["_tag"]>([
+  "UnknownSku", "ProductArchived", "ItemRefused", "ProductExists", "ProductNotFound", "ContactExists", "ContactNotFound", "ContactIdNotFound",
+  "ProductInvalid", "ContactInvalid"
+])
+
+const itemErrorTags: ReadonlySet<string> = new Set<ItemError["_tag"]>(["UnknownSku", "ProductArchived", "ItemRefused"])
+
+const taggedOf = (e: unknown, tags: ReadonlySet<string>): unknown => {
+  for (const x of [e, (e as { cause?: unknown } | null | undefined)?.cause]) {
+    const tag = (x as { _tag?: unknown } | null | undefined)?._tag
+    if (typeof tag === "string" && tags.has(tag)) return x
+  }
+  return undefined
+}
+
+/** The catalogue error a thrown value is, or carries as its `cause`; undefined for anything else. */
+export const catalogueErrorOf = (e: unknown): CatalogueError | undefined => taggedOf(e, catalogueErrorTags) as CatalogueError | undefined
+
+/** The item error a thrown value is, or carries as its `cause`; undefined for anything else. */
+export const itemErrorOf = (e: unknown): ItemError | undefined => taggedOf(e, itemErrorTags) as ItemError | undefined
+
+const itemReason = (reason: ItemRefused["reason"]): string => {
+  switch (reason._tag) {
+    case "PricedInOtherCurrency":
+      return `SKU ${reason.sku} is priced in ${reason.productCurrency}, not ${reason.currency}`
+    case "Price":
+      return `price: ${reason.problem}`
+    case "NoPrice":
+      return "no price"
+    case "Discount":
+      return `discount: ${reason.problem}`
+    case "DiscountAbovePrice":
+      return `an amount discount (${reason.discount}) cannot exceed the unit price`
+    case "Amount":
+      return reason.problem
+  }
+}
+
+/**
+ * Words for people, naming no flag. An item's refusal starts with the item's
+ * label as its caller gave it (`--item 2: unknown SKU "NOPE"`); the others say
+ * what was wrong without the field (the doors put the field's name first).
+ */
+export const describeCatalogueError = (e: CatalogueError): string => {
+  switch (e._tag) {
+    case "UnknownSku":
+      return `${e.item}: unknown SKU "${e.sku}"`
+    case "ProductArchived":
+      return `${e.item}: product ${e.sku} was archived on ${e.archivedOn}; it cannot go on a new subscription`
+    case "ItemRefused":
+      return `${e.item}: ${itemReason(e.reason)}`
+    case "ProductExists":
+      return `a product with SKU "${e.sku}" exists already`
+    case "ProductNotFound":
+      return `no product with SKU "${e.sku}"`
+    case "ContactExists":
+      return `a contact with email ${e.email} exists already`
+    case "ContactNotFound":
+      return `no contact with email ${e.email}`
+    case "ContactIdNotFound":
+      return `no contact with id ${e.id}`
+    case "ProductInvalid":
+    case "ContactInvalid":
+      return e.problem
   }
 }

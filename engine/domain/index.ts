@@ -39,9 +39,21 @@ export { subscriptionStatuses } from "./status.ts"
 export { UnitDiscount } from "./entities.ts"
 export type { JournalLine, SubscriptionCreated } from "./events.ts"
 export { itemsData, subscriptionCreatedData } from "./events.ts"
-export type { SubscriptionError } from "./errors.ts"
+export type { CatalogueError, ItemError, SubscriptionError } from "./errors.ts"
 export {
+  catalogueErrorOf,
+  ContactExists,
+  ContactIdNotFound,
+  ContactInvalid,
   ContactNotFound,
+  describeCatalogueError,
+  itemErrorOf,
+  ItemRefused,
+  ProductArchived,
+  ProductExists,
+  ProductInvalid,
+  ProductNotFound,
+  UnknownSku,
   describeSubscriptionError,
   ItemDoesNotFit,
   NextBillingDateRefused,

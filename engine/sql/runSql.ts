@@ -4,9 +4,11 @@
  * to exit 2; anything else is a `DatabaseError`.
  */
 import { Context, Effect, Schema } from "effect"
+import type { PendingQuery } from "postgres"
 import { Database, DatabaseError, messageOf } from "./Database.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
+import { journalSource } from "./journal.ts"
 
 export class BadInput extends Schema.TaggedError<BadInput>()("BadInput", {
   message: Schema.String,
@@ -26,10 +28,20 @@ const constraintCodes = new Set(["23505", "23503", "23514", "23502", "22P02", "2
  */
 export const CurrentTransaction = Context.Reference<Sql | undefined>("billcycle/engine/sql/CurrentTransaction", { defaultValue: () => undefined })
 
+/**
+ * Who makes the changes of a unit of work when it is not the command line:
+ * the HTTP API sets `api:<key name>`, and `runSql` runs the work inside
+ * `journalSource.run` (journal.ts), so the events it writes name the key.
+ */
+export const CurrentJournalSource = Context.Reference<string | undefined>("billcycle/engine/sql/CurrentJournalSource", { defaultValue: () => undefined })
+
+/** A list as a use case gives it: a query its door pages through (the CLI with a cursor, the HTTP API by id). */
+export type ListQuery<R extends object> = (sql: Sql) => PendingQuery<Array<R>>
+
 export const runSql = <A>(work: (sql: Sql) => Promise<A>): Effect.Effect<A, BadInput | DatabaseError, Database> =>
-  Effect.flatMap(Effect.zip(Effect.service(Database), CurrentTransaction), ([db, tx]) =>
+  Effect.flatMap(Effect.all([Effect.service(Database), CurrentTransaction, CurrentJournalSource]), ([db, tx, source]) =>
     Effect.tryPromise({
-      try: () => work(tx ?? db.sql),
+      try: () => source === undefined ? work(tx ?? db.sql) : journalSource.run(source, () => work(tx ?? db.sql)),
       catch: (e) => {
         if (e instanceof InputError) return new BadInput({ message: e.message, refusal: e.cause })
         const code = (e as { code?: string }).code
@@ -47,7 +59,7 @@ export const runSql = <A>(work: (sql: Sql) => Promise<A>): Effect.Effect<A, BadI
  * pipelines them) instead of waking several connections. Reads only: the
  * reserved connection has no `begin`. Inside a door's transaction, or on the
  * embedded database (one connection, and queries sent at once through its
- * socket can hang: runtime/subscriptionView.ts), the reads run as they are.
+ * socket can hang: api/handlers.ts `showSubscription`), the reads run as they are.
  */
 export const readTogether = <A, E, R>(reads: Effect.Effect<A, E, R>): Effect.Effect<A, E | DatabaseError, R | Database> =>
   Effect.flatMap(Effect.zip(Effect.service(Database), CurrentTransaction), ([db, tx]) =>

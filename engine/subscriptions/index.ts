@@ -1,5 +1,6 @@
 /**
- * The subscriptions room's door. Subscriptions: create, update, cancel, pause, resume, delete, and their views.
+ * The subscriptions room's door. Subscriptions: create, update, cancel, pause, resume, delete, and their views;
+ * the `Subscriptions` service the doors call.
  * Named exports only: what other rooms use.
  */
 export {
@@ -7,6 +8,9 @@ export {
   insertPlannedSubscriptions, itemVersionsOf, listEvents, listSubscriptions, loadProducts, pauseSubscription,
   resolveItems, resolveItemsWith, resumeSubscription, subscriptionWithRows, updateSubscription
 } from "./subscriptionWrites.ts"
+export { makeSubscriptions, Subscriptions } from "./Subscriptions.ts"
+export type { EventRow, SubscriptionRows, SubscriptionsFailure, SubscriptionsService } from "./Subscriptions.ts"
 export type {
+  CancelResult, CreatedSubscription, DeleteResult, UpdateInput, UpdateResult,
   CreateInput, ItemVersion, PurchaseSettings, ResolvedItem, StartChoice, StoredLine, SubscriptionRow
 } from "./subscriptionWrites.ts"

@@ -8,8 +8,9 @@
  */
 import { BillingSchedule, checkInvoiceAmount, lineAmounts, planPurchase, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
-import type { SubscriptionError } from "../domain/index.ts"
+import type { ItemError, SubscriptionError } from "../domain/index.ts"
 import {
+  describeCatalogueError, ItemRefused, ProductArchived, UnknownSku,
   canCancel, canDelete, canPause, canResume, ContactNotFound, describeSubscriptionError, formatBillingTerms, formatFrequency, formatMajorAmount, ItemDoesNotFit, itemsData,
   NextBillingDateRefused, NoPaymentMethod, NothingToUpdate, parseMajorAmount, PurchaseRefused, RefundAtPeriodEnd, ResumeDateNotAfterToday, SubscriptionDeleted,
   SubscriptionNotFound, subscriptionCreatedData, TransitionRefused, unitPriceProblem
@@ -30,6 +31,11 @@ import { resumedStatuses } from "../lifecycle/index.ts"
 /** A rule refused the change: the typed error travels as the `cause` of an InputError (rolled back, exit 2; the CLI words it). */
 const refused = (error: SubscriptionError): never => {
   throw new InputError(describeSubscriptionError(error), { cause: error })
+}
+
+/** An item refused: the same, in the words of `describeCatalogueError` (which start with the item's label). */
+const itemRefused = (error: ItemError): never => {
+  throw new InputError(describeCatalogueError(error), { cause: error })
 }
 
 export type StartChoice =
@@ -104,35 +110,35 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
     const label = labels[i] ?? `item ${i + 1}`
     const kept = onSubscription[i]
     const product = spec.sku === undefined ? undefined : products.get(spec.sku)
-    if (spec.sku !== undefined && product === undefined) throw new InputError(`${label}: unknown SKU "${spec.sku}"`)
+    if (spec.sku !== undefined && product === undefined) itemRefused(new UnknownSku({ item: label, sku: spec.sku }))
     // An archived product stays on the subscriptions that have it (changing its quantity there is fine), and goes on no other.
     if (product !== undefined && product.archived_on !== null && kept === undefined) {
-      throw new InputError(`${label}: product ${product.sku} was archived on ${product.archived_on}; it cannot go on a new subscription`)
+      itemRefused(new ProductArchived({ item: label, sku: product.sku, archivedOn: product.archived_on }))
     }
     const currency = spec.currency ?? product?.currency ?? defaultCurrency
     if (product !== undefined && spec.currency !== undefined && spec.currency !== product.currency) {
-      throw new InputError(`${label}: SKU ${product.sku} is priced in ${product.currency}, not ${spec.currency}`)
+      itemRefused(new ItemRefused({ item: label, reason: { _tag: "PricedInOtherCurrency", sku: product.sku, productCurrency: product.currency, currency: spec.currency } }))
     }
     let unitPrice = kept?.unit_price ?? product?.unit_price
     if (spec.price !== undefined) {
       const p = parseMajorAmount(spec.price, currency)
-      if (typeof p === "string") throw new InputError(`${label}: price: ${p}`)
-      unitPrice = p
+      if (typeof p === "string") itemRefused(new ItemRefused({ item: label, reason: { _tag: "Price", problem: p } }))
+      unitPrice = p as number
     }
-    if (unitPrice === undefined) throw new InputError(`${label}: no price`)
+    if (unitPrice === undefined) return itemRefused(new ItemRefused({ item: label, reason: { _tag: "NoPrice" } }))
     let discount: LineItem["discount"] = kept === undefined ? undefined : storedDiscount(kept)
     if (spec.discountPercentPpm !== undefined) discount = { _tag: "Percent", ppm: spec.discountPercentPpm }
     if (spec.discountAmount !== undefined) {
       const d = parseMajorAmount(spec.discountAmount, currency)
-      if (typeof d === "string") throw new InputError(`${label}: discount: ${d}`)
-      if (d > unitPrice) throw new InputError(`${label}: an amount discount (${spec.discountAmount}) cannot exceed the unit price`)
+      if (typeof d === "string") return itemRefused(new ItemRefused({ item: label, reason: { _tag: "Discount", problem: d } }))
+      if (d > unitPrice) itemRefused(new ItemRefused({ item: label, reason: { _tag: "DiscountAbovePrice", discount: spec.discountAmount } }))
       discount = { _tag: "Amount", amount: d as MinorUnits }
     }
     const productFrequency: Frequency | undefined = product?.frequency_unit == null ? undefined : { unit: product.frequency_unit, count: product.frequency_count! }
     const oneTime = spec.oneTime || (spec.frequency === undefined && (kept !== undefined ? kept.one_time : product !== undefined && product.frequency_unit === null))
     const frequency = oneTime ? undefined : spec.frequency ?? productFrequency ?? { unit: "month", count: 1 }
     const priceProblem = unitPriceProblem(unitPrice, oneTime)
-    if (priceProblem !== undefined) throw new InputError(`${label}: ${priceProblem}`)
+    if (priceProblem !== undefined) itemRefused(new ItemRefused({ item: label, reason: { _tag: "Amount", problem: priceProblem } }))
     const taxRate = spec.taxPpm ?? kept?.tax_rate_ppm ?? undefined
     const line = {
       name: spec.name ?? kept?.name ?? product!.name,
@@ -147,7 +153,7 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
     try {
       lineAmounts(line)
     } catch (e) {
-      throw new InputError(`${label}: ${(e as Error).message}`)
+      itemRefused(new ItemRefused({ item: label, reason: { _tag: "Amount", problem: (e as Error).message } }))
     }
     return { line, currency, frequency }
   })
@@ -158,7 +164,7 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
       checkInvoiceAmount(next)
       return next
     } catch (e) {
-      throw new InputError(`${labels[i] ?? `item ${i + 1}`}: ${(e as Error).message}`)
+      return itemRefused(new ItemRefused({ item: labels[i] ?? `item ${i + 1}`, reason: { _tag: "Amount", problem: (e as Error).message } }))
     }
   }, 0)
   return resolved

@@ -2,18 +2,25 @@
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { formatMajorAmount } from "../../domain/index.ts"
-import type { ContactChange, ContactDetail, ProductRow } from "../../catalogue/index.ts"
+import type { CatalogueFailure, ContactChange, ContactDetail, ProductRow } from "../../catalogue/index.ts"
 import { formatAddress } from "../../../templates/index.ts"
 import { languagesInWords } from "../../billing/index.ts"
-import { runSql } from "../../sql/index.ts"
+import { BadInput, runSql } from "../../sql/index.ts"
 import { loadSettings } from "../../account/index.ts"
-import {
-  addContact, addProduct, archiveProduct, frequencyText, listContacts, listProducts, showContact, updateContact,
-  updateProduct
-} from "../../catalogue/index.ts"
+import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../../catalogue/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { Json } from "../GlobalFlags.ts"
 import { pageFlags, printList } from "../paging.ts"
+
+/** A refusal of a catalogue use case in the CLI's words (catalogue/refusals.ts): still bad input (exit 2), the refusal kept. */
+const worded = (e: CatalogueFailure) =>
+  e._tag === "BadInput" || e._tag === "DatabaseError" ? e : new BadInput({ message: catalogueErrorMessage(e), refusal: e })
+
+/** Runs a use case of `Contacts` or `Products`, its refusals worded for the command line. */
+const contactsUseCase = <A>(f: (contacts: Contacts["Service"]) => Effect.Effect<A, CatalogueFailure>) =>
+  Effect.flatMap(Effect.service(Contacts), (contacts) => Effect.mapError(f(contacts), worded))
+const productsUseCase = <A>(f: (products: Products["Service"]) => Effect.Effect<A, CatalogueFailure>) =>
+  Effect.flatMap(Effect.service(Products), (products) => Effect.mapError(f(products), worded))
 
 const productsAdd = Command.make(
   "add",
@@ -28,7 +35,7 @@ const productsAdd = Command.make(
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const settings = yield* runSql(loadSettings)
-      const row = yield* runSql((sql) => addProduct(sql, {
+      const row = yield* productsUseCase((p) => p.add({
         name: flags.name, sku: flags.sku, price: flags.price,
         currency: Option.getOrElse(flags.currency, () => settings.currency).toUpperCase(),
         frequency: Option.getOrElse(flags.frequency, () => "monthly")
@@ -43,12 +50,12 @@ const productsList = Command.make("list", {
   ...pageFlags,
   includeArchived: Flag.Boolean("include-archived").pipe(Flag.withDescription("list archived products too (with the day each was archived)"), Flag.withDefault(false))
 }, (flags) =>
-  withApp(printList(flags, (sql) => listProducts(sql, flags.includeArchived), {
+  withApp(Effect.flatMap(Effect.service(Products), (products) => printList(flags, products.list(flags.includeArchived), {
     noun: "products",
     json: productJson,
     headers: ["ID", "SKU", "NAME", "PRICE", "FREQUENCY", ...(flags.includeArchived ? ["ARCHIVED"] : [])],
     cells: (r) => [String(r.id), r.sku, r.name, `${formatMajorAmount(r.unit_price, r.currency)} ${r.currency}`, frequencyText(r), ...(flags.includeArchived ? [r.archived_on ?? ""] : [])]
-  }))).pipe(Command.withDescription("List the catalogue, in the order products were added; archived products only with --include-archived"))
+  })))).pipe(Command.withDescription("List the catalogue, in the order products were added; archived products only with --include-archived"))
 
 const skuArgument = Argument.String("sku").pipe(Argument.withDescription("the product's SKU"))
 
@@ -64,7 +71,7 @@ const productsUpdate = Command.make(
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const ctx = yield* commandContext
-      const { product, changes } = yield* runSql((sql) => updateProduct(sql, flags.sku, {
+      const { product, changes } = yield* productsUseCase((p) => p.update(flags.sku, {
         name: Option.getOrUndefined(flags.name), price: Option.getOrUndefined(flags.price), frequency: Option.getOrUndefined(flags.frequency)
       }, ctx.today))
       const note = "existing subscriptions keep the name, price and frequency on their items; new subscriptions get these"
@@ -81,7 +88,7 @@ const productsArchive = Command.make("archive", { sku: skuArgument }, (flags) =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
     const ctx = yield* commandContext
-    const r = yield* runSql((sql) => archiveProduct(sql, flags.sku, ctx.today))
+    const r = yield* productsUseCase((p) => p.archive(flags.sku, ctx.today))
     if (json) return yield* Console.log(JSON.stringify({ product: productJson(r.product), archived_now: r.archivedNow, subscriptions: r.subscriptions }))
     yield* Console.log(r.archivedNow
       ? `product ${r.product.sku} archived: it can no longer go on new subscriptions; the ${r.subscriptions} subscription(s) that have it keep billing it`
@@ -122,7 +129,7 @@ const contactsAdd = Command.make(
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const ctx = yield* commandContext
-      const row = yield* runSql((sql) => addContact(sql, {
+      const row = yield* contactsUseCase((c) => c.add({
         email: flags.email, name: Option.getOrUndefined(flags.name), language: Option.getOrUndefined(flags.language),
         locale: Option.getOrUndefined(flags.locale), paymentMethod: Option.getOrUndefined(flags.paymentMethod), country: Option.getOrUndefined(flags.country),
         address: addressOf(flags)
@@ -132,18 +139,18 @@ const contactsAdd = Command.make(
 ).pipe(Command.withDescription("Add a contact (a buyer)"))
 
 const contactsList = Command.make("list", { ...pageFlags }, (flags) =>
-  withApp(printList(flags, listContacts, {
+  withApp(Effect.flatMap(Effect.service(Contacts), (contacts) => printList(flags, contacts.list, {
     noun: "contacts",
     headers: ["ID", "EMAIL", "NAME", "LANGUAGE", "LOCALE", "PAYMENT METHOD"],
     cells: (r) => [String(r.id), r.email, r.name ?? "", r.language ?? "", r.locale ?? "", r.payment_method ?? ""]
-  }))).pipe(Command.withDescription("List contacts, oldest first"))
+  })))).pipe(Command.withDescription("List contacts, oldest first"))
 
 const contactArgument = Argument.String("contact").pipe(Argument.withDescription("the contact's email address or id"))
 
 const contactsShow = Command.make("show", { contact: contactArgument }, (flags) =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
-    const view = yield* runSql((sql) => showContact(sql, flags.contact))
+    const view = yield* contactsUseCase((c) => c.show(flags.contact))
     if (json) return yield* Console.log(JSON.stringify(view))
     const c = view.contact
     yield* Console.log([
@@ -183,7 +190,7 @@ const contactsUpdate = Command.make(
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const ctx = yield* commandContext
-      const r = yield* runSql((sql) => updateContact(sql, flags.contact, {
+      const r = yield* contactsUseCase((c) => c.update(flags.contact, {
         email: Option.getOrUndefined(flags.email), name: Option.getOrUndefined(flags.name), language: Option.getOrUndefined(flags.language),
         locale: Option.getOrUndefined(flags.locale), paymentMethod: Option.getOrUndefined(flags.paymentMethod), country: Option.getOrUndefined(flags.country),
         address: addressOf(flags)

@@ -4,19 +4,16 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { isLanguage, isLocale, languages, languagesInWords, nextVersionAfter, versionInForce } from "../../billing/index.ts"
-import type { BillingTerms, ItemSpec, PaymentTerms, SubscriptionError } from "../../domain/index.ts"
-import { describeSubscriptionError, formatFrequency, formatMajorAmount, parseBillingTerms, parseItemSpec, subscriptionErrorOf, subscriptionStatuses } from "../../domain/index.ts"
+import { languages } from "../../billing/index.ts"
+import type { SubscriptionError } from "../../domain/index.ts"
+import { describeSubscriptionError, formatFrequency, formatMajorAmount, itemErrorOf, subscriptionErrorOf, subscriptionStatuses } from "../../domain/index.ts"
+import { catalogueErrorMessage } from "../../catalogue/index.ts"
 import { cancelWithRefund, Gateway } from "../../runtime/index.ts"
-import { subscriptionView } from "../../runtime/subscriptionView.ts"
+import { subscriptionViewOn } from "../../runtime/subscriptionView.ts"
 import { parseItems, readCreateRequest } from "../../runtime/subscriptionRequest.ts"
-import type { ItemVersion, StartChoice, StoredLine, SubscriptionRow } from "../../subscriptions/index.ts"
-import { BadInput, InputError, runSql as runStoreSql } from "../../sql/index.ts"
-import {
-  createSubscriptions, deleteSubscription, getSubscription, listEvents, listSubscriptions, pauseSubscription,
-  resumeSubscription, updateSubscription
-} from "../../subscriptions/index.ts"
-import type { Sql } from "../../sql/index.ts"
+import type { ItemVersion, StoredLine, SubscriptionRow, SubscriptionsFailure } from "../../subscriptions/index.ts"
+import { Subscriptions } from "../../subscriptions/index.ts"
+import { BadInput } from "../../sql/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
@@ -50,16 +47,17 @@ export const subscriptionErrorMessage = (e: SubscriptionError): string => {
   }
 }
 
-/** The store's `runSql`, with its typed refusals worded for the command line (still bad input: exit 2). */
-const runSql = <A>(work: (sql: Sql) => Promise<A>) =>
-  runStoreSql(async (sql) => {
-    try {
-      return await work(sql)
-    } catch (e) {
-      const refusal = subscriptionErrorOf(e)
-      throw refusal === undefined ? e : new InputError(subscriptionErrorMessage(refusal), { cause: refusal })
-    }
-  })
+/** A refusal of a subscriptions use case in the CLI's words: still bad input (exit 2), the refusal kept. */
+const worded = (e: SubscriptionsFailure) => {
+  if (e._tag === "BadInput" || e._tag === "DatabaseError") return e
+  const item = itemErrorOf(e)
+  // An item's refusal names the item by its flag already (`--item 2: unknown SKU "NOPE"`).
+  return new BadInput({ message: item === undefined ? subscriptionErrorMessage(e as SubscriptionError) : catalogueErrorMessage(item), refusal: e })
+}
+
+/** Runs a use case of the `Subscriptions` service, its refusals worded for the command line. */
+const useCase = <A>(f: (subscriptions: Subscriptions["Service"]) => Effect.Effect<A, SubscriptionsFailure>) =>
+  Effect.flatMap(Effect.service(Subscriptions), (subscriptions) => Effect.mapError(f(subscriptions), worded))
 
 /** Items are named by their flag in messages: `--item 2`. */
 const itemLabels = (items: ReadonlyArray<unknown>) => items.map((_, i) => `--item ${i + 1}`)
@@ -93,7 +91,7 @@ const create = Command.make(
         reminders: flags.reminders
       })
       const ctx = yield* commandContext
-      const created = yield* runSql((sql) => createSubscriptions(sql, ctx, { ...input, itemLabels: itemLabels(input.items) }))
+      const created = yield* useCase((s) => s.create(ctx, { ...input, itemLabels: itemLabels(input.items) }))
       if (json) return yield* Console.log(JSON.stringify({ subscriptions: created }))
       yield* Console.log(created.map((c) =>
         `subscription ${c.id}: ${c.name}, ${c.frequency}, ${c.terms}, ${money(c.amountPerPayment, c.currency)} per payment, ${c.status}, next billing ${c.nextBillingDate}${c.endDate === null ? "" : `, ends ${c.endDate}`}`
@@ -129,7 +127,8 @@ const list = Command.make(
         status = v
       }
       const before = Option.isSome(flags.nextBillingBefore) ? yield* parseDateFlag("--next-billing-before", flags.nextBillingBefore.value) : undefined
-      yield* printList(flags, (sql) => listSubscriptions(sql, { status, nextBillingBefore: before }), {
+      const subscriptions = yield* Subscriptions
+      yield* printList(flags, subscriptions.list({ status, nextBillingBefore: before }), {
         noun: "subscriptions", headers: ["ID", "CONTACT", "NAME", "STATUS", "FREQUENCY", "NEXT BILLING", "PAYMENTS", "COLLECTION"], cells: describeRow
       })
     }))
@@ -151,7 +150,7 @@ const show = Command.make("show", { id: Argument.String("id").pipe(Argument.with
     const subscriptionId = yield* idOf(id)
     const ctx = yield* commandContext
     // The version in force today (business clock) and the next one, kept apart: a change waits for the next billing date.
-    const { sub, invoices, current, next } = yield* runSql((sql) => subscriptionView(sql, subscriptionId, ctx.today))
+    const { sub, invoices, current, next } = subscriptionViewOn(yield* useCase((s) => s.show(subscriptionId)), ctx.today)
     const shown = current ?? next
     if (json) {
       return yield* Console.log(JSON.stringify({
@@ -197,7 +196,7 @@ const update = Command.make(
       const items = yield* parseItems(flags.items)
       const nextBillingDate = Option.isSome(flags.nextBillingDate) ? yield* parseDateFlag("--next-billing-date", flags.nextBillingDate.value) : undefined
       const ctx = yield* commandContext
-      const result = yield* runSql((sql) => updateSubscription(sql, ctx, id, {
+      const result = yield* useCase((s) => s.update(ctx, id, {
         items: items.length === 0 ? undefined : items, itemLabels: itemLabels(items), nextBillingDate, paymentMethod: Option.getOrUndefined(flags.paymentMethod)
       }))
       yield* Console.log(json ? JSON.stringify({ id, changes: result.changes, items: result.items ?? null }) : `subscription ${id} updated: ${result.changes.join("; ")}`)
@@ -241,7 +240,7 @@ const pause = Command.make(
       const id = yield* idOf(flags.id)
       const resumeOn = Option.isSome(flags.resumeOn) ? yield* parseDateFlag("--resume-on", flags.resumeOn.value) : undefined
       const ctx = yield* commandContext
-      yield* runSql((sql) => pauseSubscription(sql, ctx, id, resumeOn))
+      yield* useCase((s) => s.pause(ctx, id, resumeOn))
       yield* Console.log((yield* Json) ? JSON.stringify({ id, status: "paused", resumeOn: resumeOn ?? null }) : `subscription ${id} paused${resumeOn === undefined ? "" : ` until ${resumeOn}`}`)
     }))
 ).pipe(Command.withDescription("Pause billing (optionally until a date)"))
@@ -250,10 +249,7 @@ const resume = Command.make("resume", { id: Argument.String("id").pipe(Argument.
   withApp(Effect.gen(function*() {
     const id = yield* idOf(flags.id)
     const ctx = yield* commandContext
-    const { next, status } = yield* runSql(async (sql) => {
-      const next = await resumeSubscription(sql, ctx, id)
-      return { next, status: (await getSubscription(sql, id)).status }
-    })
+    const { nextBillingDate: next, status } = yield* useCase((s) => s.resume(ctx, id))
     // past_due, not active, while an overdue invoice is open.
     yield* Console.log((yield* Json) ? JSON.stringify({ id, status, nextBillingDate: next }) : `subscription ${id} resumed${status === "active" ? "" : ` (${status.replace("_", " ")}: an overdue invoice is open)`}; next billing ${next}`)
   }))).pipe(Command.withDescription("Resume a paused subscription (never back-billing the pause)"))
@@ -262,7 +258,7 @@ const remove = Command.make("delete", { id: Argument.String("id").pipe(Argument.
   withApp(Effect.gen(function*() {
     const id = yield* idOf(flags.id)
     const ctx = yield* commandContext
-    const kept = yield* runSql((sql) => deleteSubscription(sql, ctx, id))
+    const kept = yield* useCase((s) => s.delete(ctx, id))
     yield* Console.log((yield* Json)
       ? JSON.stringify({ id, deleted: true, deletedOn: ctx.today, invoicesKept: kept.invoices, openInvoices: kept.openInvoices })
       : `subscription ${id} deleted; its ${kept.invoices} invoice${kept.invoices === 1 ? "" : "s"} and journal are kept${kept.openInvoices === 0 ? "" : ` (${kept.openInvoices} still open: pay, void or write off with billcycle invoices)`}`)
@@ -286,7 +282,8 @@ const eventsList = Command.make(
       const json = yield* Json
       const subscriptionId = Option.isSome(flags.subscription) ? yield* parseCountFlag("--subscription", flags.subscription.value) : undefined
       const since = Option.isSome(flags.since) ? yield* parseDateFlag("--since", flags.since.value) : undefined
-      yield* printList(flags, (sql) => listEvents(sql, { subscriptionId, type: Option.getOrUndefined(flags.type), since }), {
+      const subscriptions = yield* Subscriptions
+      yield* printList(flags, subscriptions.events({ subscriptionId, type: Option.getOrUndefined(flags.type), since }), {
         noun: "events", headers: ["ID", "ON", "TYPE", "SUB", "SOURCE", "DATA"], cells: (r) => [
           String(r.id), r.occurred_on, r.type, r.subscription_id === null ? "" : String(r.subscription_id), r.source, JSON.stringify(r.data).slice(0, 100)
         ]
