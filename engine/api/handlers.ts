@@ -8,7 +8,6 @@
 import { Context, Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { moneyJson } from "../domain/index.ts"
-import { commandContext } from "../runtime/commandContext.ts"
 import { readCreateRequest, readDate, parseItems } from "../runtime/subscriptionRequest.ts"
 import { subscriptionRows, subscriptionViewOn } from "../runtime/subscriptionView.ts"
 import type { Sql } from "../sql/index.ts"
@@ -16,7 +15,7 @@ import type { ApiKeyRow, WebhookEndpointRow } from "../account/index.ts"
 import type { ContactRow, ProductRow } from "../catalogue/index.ts"
 import type { ItemVersion } from "../subscriptions/index.ts"
 import { Database, BadInput, journalSource, readTogether, runSql } from "../sql/index.ts"
-import { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, listSettings, loadSettings } from "../account/index.ts"
+import { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, listSettings, loadSettings, commandContext } from "../account/index.ts"
 import {
   addContact, addProduct, archiveProduct, frequencyText, listContacts, listProducts, showContact, updateContact,
   updateProduct

@@ -11,16 +11,15 @@ import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse 
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createHash } from "node:crypto"
 import { createServer } from "node:http"
-import { failpoint } from "../runtime/index.ts"
 import type { Sql } from "../sql/index.ts"
 import type { ApiKeyRow } from "../account/index.ts"
-import { CurrentTransaction, Database } from "../sql/index.ts"
+import { CurrentTransaction, Database, failpoint } from "../sql/index.ts"
 import { answerOnce, findApiKey } from "../account/index.ts"
 import { Api, problemContentType, problemTitles } from "./Api.ts"
 import { CurrentApiKey, handlersLayer } from "./handlers.ts"
 import { buyerPageRoutes } from "./pages.ts"
 import { dashboardRoutes } from "./dashboard.ts"
-import { Gateway } from "../runtime/Gateway.ts"
+import { Gateway } from "../payments/index.ts"
 
 export const maxBodyBytes = 1024 * 1024
 

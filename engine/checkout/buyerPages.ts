@@ -10,11 +10,10 @@
 import { Effect, Schema } from "effect"
 import type { BuyerLinkPurpose } from "../billing/index.ts"
 import { readBuyerToken } from "../billing/index.ts"
-import { commandContext } from "../runtime/commandContext.ts"
-import { settleAttemptsNow } from "../runtime/settleNow.ts"
-import type { EngineContext } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
+import { settleAttemptsNow } from "../payments/index.ts"
 import { runSql } from "../sql/index.ts"
-import { buyerSecret } from "../account/index.ts"
+import { buyerSecret, commandContext } from "../account/index.ts"
 import {
   attemptState, chargeInvoiceFromPage, type ChargeRequestOutcome, type InvoicePayView, loadInvoicePayView, loadPaymentUpdateView, type PaymentUpdateView,
   savePaymentMethodAndCharge

@@ -12,10 +12,11 @@
 import { Effect } from "effect"
 import type { CalendarDate } from "../domain/index.ts"
 import type { Sql } from "../sql/index.ts"
-import type { EngineContext, PendingCharge } from "../invoicing/index.ts"
+import type { PendingCharge } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
 import type { DueWork } from "../lifecycle/index.ts"
 import { connectionLost, Database, DatabaseError, messageOf, serverAutovacuums, vacuumHotTables } from "../sql/index.ts"
-import { loadSettings } from "../account/index.ts"
+import { loadSettings, BusinessClock, engineOwner, makeEngineContext } from "../account/index.ts"
 import {
   billDueBatch, claimUnsettledAttempts, createDueRetries, settleAttempts, unsettledLeaseOwners
 } from "../invoicing/index.ts"
@@ -23,17 +24,14 @@ import {
   activateScheduled, applyPeriodEndCancellations, dueSubscriptionIds, dueWork, expireCompletedTerms, markOverdueInvoices,
   recordSubscriptionFailure, resumeDuePaused, sendDueReminders
 } from "../lifecycle/index.ts"
-import { BusinessClock } from "./BusinessClock.ts"
-import { engineOwner, makeEngineContext } from "./engineContext.ts"
 import type { EngineStateService } from "./EngineState.ts"
 import { EngineState } from "./EngineState.ts"
-import type { GatewayUnavailable } from "./Gateway.ts"
-import { Gateway } from "./Gateway.ts"
+import type { GatewayUnavailable } from "../payments/index.ts"
+import { Gateway } from "../payments/index.ts"
 import { deadLocalOwner } from "./leaseOwners.ts"
 import { TickHooks } from "./TickHooks.ts"
 // The one step of a higher room the engine runs: completing a checkout whose payment reply was lost.
-import { settleUnsettledCheckouts } from "../checkout/checkoutPayments.ts"
-import { checkoutAttemptsDue } from "../checkout/checkoutPaymentsRepository.ts"
+import { checkoutAttemptsDue, settleUnsettledCheckouts } from "../checkout/index.ts"
 
 export interface TickSummary {
   today: CalendarDate

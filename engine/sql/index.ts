@@ -1,5 +1,6 @@
 /**
- * The sql room's door. The database: connection, migrations, the query helper, the journal's one writer, the outbox queue.
+ * The sql room's door. The database: connection, migrations, the query helper, the journal's one writer, the outbox queue,
+ * the crash tests' failpoints.
  * Named exports only: what other rooms use.
  */
 export {
@@ -8,6 +9,7 @@ export {
 } from "./Database.ts"
 export type { DatabaseService, DatabaseTarget, Sql, TransactionSql } from "./Database.ts"
 export { claimEmbeddedDir, describeOwner, inspectEmbeddedDir, liveOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
+export { failpoint } from "./failpoint.ts"
 export { InputError } from "./InputError.ts"
 export { enqueueMessages, journalSource, statusChanged, writeJournal } from "./journal.ts"
 export type { JournalEvent, OutboxMessage } from "./journal.ts"

@@ -6,12 +6,12 @@ import type { ContactChange, ContactDetail, ProductRow } from "../../catalogue/i
 import { formatAddress } from "../../../templates/index.ts"
 import { languagesInWords } from "../../billing/index.ts"
 import { runSql } from "../../sql/index.ts"
-import { loadSettings } from "../../account/index.ts"
+import { commandContext, loadSettings } from "../../account/index.ts"
 import {
   addContact, addProduct, archiveProduct, frequencyText, listContacts, listProducts, showContact, updateContact,
   updateProduct
 } from "../../catalogue/index.ts"
-import { commandContext, withApp } from "../AppLayer.ts"
+import { withApp } from "../AppLayer.ts"
 import { Json } from "../GlobalFlags.ts"
 import { pageFlags, printList } from "../paging.ts"
 

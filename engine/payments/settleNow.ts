@@ -5,7 +5,7 @@
  * them with the same keys.
  */
 import { Effect } from "effect"
-import type { EngineContext } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
 import { Database, DatabaseError, messageOf } from "../sql/index.ts"
 import { claimAttemptsNow, settleAttempts } from "../invoicing/index.ts"
 import { Gateway } from "./Gateway.ts"
