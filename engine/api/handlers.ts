@@ -10,11 +10,11 @@ import { HttpApiBuilder } from "effect/http-api"
 import { moneyJson } from "../domain/index.ts"
 import { readCreateRequest, readDate, parseItems } from "../runtime/subscriptionRequest.ts"
 import { subscriptionRows, subscriptionViewOn } from "../runtime/subscriptionView.ts"
-import type { Sql } from "../sql/index.ts"
+import type { ListQuery, Sql } from "../sql/index.ts"
 import type { ApiKeyRow, WebhookEndpointRow } from "../account/index.ts"
 import type { ContactRow, ProductRow } from "../catalogue/index.ts"
 import type { ItemVersion } from "../subscriptions/index.ts"
-import { Database, BadInput, journalSource, readTogether, runSql } from "../sql/index.ts"
+import { Database, BadInput, journalSource, listedAfter, readTogether, runSql } from "../sql/index.ts"
 import { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, listSettings, loadSettings, commandContext } from "../account/index.ts"
 import {
   addContact, addProduct, archiveProduct, frequencyText, listContacts, listProducts, showContact, updateContact,
@@ -28,7 +28,6 @@ import {
   resumeSubscription, updateSubscription
 } from "../subscriptions/index.ts"
 import { subscriptionStatuses } from "../domain/index.ts"
-import type { PendingQuery } from "postgres"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
 import type { LinkRequest } from "../checkout/index.ts"
@@ -93,7 +92,7 @@ const idParam = (value: string) => wholeId("id", value)
  * telling `has_more`. Ids only grow, so a page is stable while rows are added.
  */
 const pageOf = <R extends { id: number }>(
-  query: (sql: Sql) => PendingQuery<Array<R>>,
+  query: ListQuery<R>,
   p: { readonly limit?: string | undefined; readonly starting_after?: string | undefined },
   view: (r: R) => Record<string, unknown> = (r) => r as Record<string, unknown>
 ) =>
@@ -102,7 +101,7 @@ const pageOf = <R extends { id: number }>(
     if (!(limit >= 1 && limit <= 100)) return yield* invalid("limit", `limit: expected a whole number from 1 to 100, got "${p.limit}"`)
     // 0 is before every id: `GET /v1/events?after=0` follows the journal from its start.
     const after = p.starting_after === "0" ? 0 : (yield* positiveId("starting_after", p.starting_after)) ?? 0
-    const rows = yield* store((sql) => sql<Array<R>>`select * from (${query(sql)}) as listed where id > ${after} order by id limit ${limit + 1}`)
+    const rows = yield* store((sql) => listedAfter(sql, query, after, limit + 1))
     return { object: "list" as const, data: rows.slice(0, limit).map(view), has_more: rows.length > limit }
   })
 

@@ -14,6 +14,8 @@ export { InputError } from "./InputError.ts"
 export { enqueueMessages, journalSource, statusChanged, writeJournal } from "./journal.ts"
 export type { JournalEvent, OutboxMessage } from "./journal.ts"
 export { serverAutovacuums, useNewSchema, vacuumHotTables } from "./maintenance.ts"
+export { countListed, listedAfter } from "./listing.ts"
+export type { ListQuery } from "./listing.ts"
 export { makeDirs } from "./makeDirs.ts"
 export { migrate, migrations } from "./migrate.ts"
 export {
