@@ -3,7 +3,7 @@
  * signature, purpose and expiry), show what it is for, and pay. Paying is the
  * engine's settlement path: record the attempt and commit
  * (buyerPagesRepository.ts), call the gateway and record its answer
- * (runtime/settleNow.ts). A reply lost on the way (`pm_timeout`) leaves the
+ * (payments/settleNow.ts). A reply lost on the way (`pm_timeout`) leaves the
  * attempt unknown; the page says "processing" and the engine settles it with
  * the same key. The HTTP door (engine/api/pages.ts) only parses and renders.
  */

@@ -1,6 +1,6 @@
 /**
  * Settling a command's own gateway work right away (the refund of
- * `cancel --refund-unused`): claim the attempts, ask the gateway, record the
+ * `cancel --refund-unused`, a buyer's page's charge): claim the attempts, ask the gateway, record the
  * outcome. If this process dies in between, the engine's next tick settles
  * them with the same keys.
  */
