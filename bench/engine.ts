@@ -9,7 +9,9 @@
  *   node bench/engine.ts [--subscriptions N] [--batch N]
  */
 import { Effect, Layer } from "effect"
-import { BusinessClock, dayTime, EngineState, Gateway, makeEngineState, runTick, TickHooks } from "../engine/runtime/index.ts"
+import { EngineState, makeEngineState, runTick, TickHooks } from "../engine/runtime/index.ts"
+import { BusinessClock, dayTime } from "../engine/account/index.ts"
+import { Gateway } from "../engine/payments/index.ts"
 import type { CalendarDate } from "../engine/domain/index.ts"
 import { fmt, pgbenchTps, writeResults } from "./harness.ts"
 import { Database, openDatabase } from "../engine/sql/index.ts"

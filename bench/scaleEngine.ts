@@ -11,7 +11,9 @@
  */
 import { Effect, Layer } from "effect"
 import type { CalendarDate } from "../engine/domain/index.ts"
-import { BusinessClock, dayTime, EngineState, Gateway, makeEngineState, runTick, TickHooks } from "../engine/runtime/index.ts"
+import { EngineState, makeEngineState, runTick, TickHooks } from "../engine/runtime/index.ts"
+import { BusinessClock, dayTime } from "../engine/account/index.ts"
+import { Gateway } from "../engine/payments/index.ts"
 import { Database, resolveDatabaseTarget } from "../engine/sql/index.ts"
 
 const [day, batch] = process.argv.slice(2)

@@ -1,12 +1,18 @@
 /**
- * The account room's door. The account: settings, the business day (store clock), the buyer-link secret, API keys, webhook endpoints, idempotency keys.
+ * The account room's door. The account: settings, the business day (store clock), the business clock, the
+ * `EngineContext` (settings, today, owner, failpoint) and its one builder, the buyer-link secret, API keys,
+ * webhook endpoints, idempotency keys.
  * Named exports only: what other rooms use.
  */
 export { createApiKey, findApiKey, listApiKeys, revokeApiKey } from "./apiKeys.ts"
 export type { ApiKeyRow } from "./apiKeys.ts"
+export { BusinessClock, dayTime, parseNow } from "./BusinessClock.ts"
+export type { FixedTime } from "./BusinessClock.ts"
 export { clearStoreClock, moveStoreClock, readStoreClock, readStoreClockAndSettings, storeDay } from "./businessDay.ts"
 export type { StoreClockState } from "./businessDay.ts"
 export { buyerSecret } from "./buyerSecret.ts"
+export { commandContext, currentEngineContext, engineOwner, makeEngineContext } from "./engineContext.ts"
+export type { EngineContext, EngineContextOptions } from "./engineContext.ts"
 export { answerOnce, transactionAsSql } from "./idempotencyKeys.ts"
 export type { IdempotentOutcome, StoredAnswer } from "./idempotencyKeys.ts"
 export { defaultSettings, listSettings, loadSettings, placeholderWarning, saveSetting, validateSetting } from "./settings.ts"

@@ -9,15 +9,14 @@
 import { Context, Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { moneyJson } from "../domain/index.ts"
-import { commandContext } from "../runtime/commandContext.ts"
 import { readCreateRequest, readDate, parseItems } from "../runtime/subscriptionRequest.ts"
 import { subscriptionViewOn } from "../runtime/subscriptionView.ts"
-import type { DatabaseError, Sql } from "../sql/index.ts"
+import type { DatabaseError, ListQuery, Sql } from "../sql/index.ts"
 import type { ApiKeyRow, WebhookEndpointRow } from "../account/index.ts"
 import type { CatalogueFailure, ContactRow, ProductRow } from "../catalogue/index.ts"
 import type { ItemVersion, SubscriptionsFailure } from "../subscriptions/index.ts"
-import { Database, BadInput, CurrentJournalSource, journalSource, readTogether, runSql } from "../sql/index.ts"
-import { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, listSettings, loadSettings } from "../account/index.ts"
+import { Database, BadInput, CurrentJournalSource, journalSource, listedAfter, readTogether, runSql } from "../sql/index.ts"
+import { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, listSettings, loadSettings, commandContext } from "../account/index.ts"
 import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../catalogue/index.ts"
 import {
   invoiceJson, invoiceSummaryJson, findInvoice, listInvoices, listOutbox, payInvoiceInMajorUnits, retryOutboxMessage
@@ -119,7 +118,7 @@ const idParam = (value: string) => wholeId("id", value)
  * telling `has_more`. Ids only grow, so a page is stable while rows are added.
  */
 const pageOf = <R extends { id: number }>(
-  query: (sql: Sql) => PendingQuery<Array<R>>,
+  query: ListQuery<R>,
   p: { readonly limit?: string | undefined; readonly starting_after?: string | undefined },
   view: (r: R) => Record<string, unknown> = (r) => r as Record<string, unknown>
 ) =>
@@ -128,7 +127,7 @@ const pageOf = <R extends { id: number }>(
     if (!(limit >= 1 && limit <= 100)) return yield* invalid("limit", `limit: expected a whole number from 1 to 100, got "${p.limit}"`)
     // 0 is before every id: `GET /v1/events?after=0` follows the journal from its start.
     const after = p.starting_after === "0" ? 0 : (yield* positiveId("starting_after", p.starting_after)) ?? 0
-    const rows = yield* store((sql) => sql<Array<R>>`select * from (${query(sql)}) as listed where id > ${after} order by id limit ${limit + 1}`)
+    const rows = yield* store((sql) => listedAfter(sql, query, after, limit + 1))
     return { object: "list" as const, data: rows.slice(0, limit).map(view), has_more: rows.length > limit }
   })
 

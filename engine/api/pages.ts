@@ -24,12 +24,10 @@ import {
 } from "../checkout/index.ts"
 import type { ItemChoice } from "../domain/index.ts"
 import { formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
-import type { BusinessClock } from "../runtime/BusinessClock.ts"
-import { commandContext } from "../runtime/commandContext.ts"
-import { Gateway } from "../runtime/Gateway.ts"
+import { Gateway } from "../payments/index.ts"
 import type { Database } from "../sql/index.ts"
-import type { AccountSettings } from "../account/index.ts"
-import { defaultSettings } from "../account/index.ts"
+import type { AccountSettings, BusinessClock } from "../account/index.ts"
+import { defaultSettings, commandContext } from "../account/index.ts"
 import { renderPage } from "../../templates/index.ts"
 
 type PageServices = Gateway | Database | BusinessClock

@@ -3,18 +3,17 @@
  * signature, purpose and expiry), show what it is for, and pay. Paying is the
  * engine's settlement path: record the attempt and commit
  * (buyerPagesRepository.ts), call the gateway and record its answer
- * (runtime/settleNow.ts). A reply lost on the way (`pm_timeout`) leaves the
+ * (payments/settleNow.ts). A reply lost on the way (`pm_timeout`) leaves the
  * attempt unknown; the page says "processing" and the engine settles it with
  * the same key. The HTTP door (engine/api/pages.ts) only parses and renders.
  */
 import { Effect, Schema } from "effect"
 import type { BuyerLinkPurpose } from "../billing/index.ts"
 import { readBuyerToken } from "../billing/index.ts"
-import { commandContext } from "../runtime/commandContext.ts"
-import { settleAttemptsNow } from "../runtime/settleNow.ts"
-import type { EngineContext } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
+import { settleAttemptsNow } from "../payments/index.ts"
 import { runSql } from "../sql/index.ts"
-import { buyerSecret } from "../account/index.ts"
+import { buyerSecret, commandContext } from "../account/index.ts"
 import {
   attemptState, chargeInvoiceFromPage, type ChargeRequestOutcome, type InvoicePayView, loadInvoicePayView, loadPaymentUpdateView, type PaymentUpdateView,
   savePaymentMethodAndCharge

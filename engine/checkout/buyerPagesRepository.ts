@@ -8,8 +8,7 @@
  */
 import { languageOf, localeOf } from "../billing/index.ts"
 import type { JournalEvent, Sql } from "../sql/index.ts"
-import type { AccountSettings } from "../account/index.ts"
-import type { EngineContext } from "../invoicing/index.ts"
+import type { AccountSettings, EngineContext } from "../account/index.ts"
 import { writeJournal } from "../sql/index.ts"
 import { attemptKey, awaitingCheckoutDebit as awaitingDebit } from "../invoicing/index.ts"
 

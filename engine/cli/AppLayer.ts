@@ -8,7 +8,8 @@
  */
 import { Effect, Layer, Option } from "effect"
 import { resolve } from "node:path"
-import { BusinessClock, parseNow, storeClockLayer } from "../runtime/index.ts"
+import { storeClockLayer } from "../runtime/index.ts"
+import { BusinessClock, parseNow } from "../account/index.ts"
 import type { GivenNow } from "../runtime/index.ts"
 import { Database, defaultEmbeddedDir, inspectEmbeddedDir, makeDirs, resolveDatabaseTarget } from "../sql/index.ts"
 import { Contacts, Products } from "../catalogue/index.ts"
@@ -95,8 +96,11 @@ export const withClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     return yield* effect.pipe(Effect.provide(clock))
   })
 
-/** What a command that changes subscriptions needs: today in the account's zone and its settings (shared with the HTTP API). */
-export { commandContext } from "../runtime/commandContext.ts"
+/**
+ * What a command that changes subscriptions needs (its home is account/engineContext.ts). Kept here only
+ * for cli/commands/invoices.ts, which is rewritten separately; other commands import it from account/.
+ */
+export { commandContext } from "../account/index.ts"
 
 /**
  * Runs a read-only `effect` (a report) on a read replica (`--read-db URL`): a

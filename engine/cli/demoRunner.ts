@@ -9,7 +9,9 @@ import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { ReportSet } from "../../reports/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
-import type { BusinessClock, EngineState, Gateway, GatewayUnavailable, TickHooks } from "../runtime/index.ts"
+import type { EngineState, TickHooks } from "../runtime/index.ts"
+import type { BusinessClock } from "../account/index.ts"
+import type { Gateway, GatewayUnavailable } from "../payments/index.ts"
 import type { Database, DatabaseError } from "../sql/index.ts"
 
 export interface DemoOptions {

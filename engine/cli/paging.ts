@@ -9,7 +9,7 @@ import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
 import type { PendingQuery, ReservedSql } from "postgres"
 import type { Sql } from "../sql/index.ts"
-import { runSql } from "../sql/index.ts"
+import { countListed, runSql } from "../sql/index.ts"
 import { UsageError } from "./CliFailure.ts"
 import { Json } from "./GlobalFlags.ts"
 import { parseCountFlag } from "./flagParsers.ts"
@@ -109,7 +109,7 @@ export const printList = <R extends object>(flags: PageFlags, query: (sql: Sql) 
       if (json) await write("]\n")
       else if (shown === 0) await write("(none)\n")
       if (more) {
-        const [{ n }] = await sql<[{ n: number }]>`select count(*)::int as n from (${query(sql)}) as listed`
+        const n = await countListed(sql, query)
         process.stderr.write(moreLine(view.noun, shown, n))
       }
     }

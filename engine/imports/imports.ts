@@ -17,7 +17,7 @@ import { inputDateProblem, isLanguage, languagesInWords, parseCalendarDate, plan
 import type { ItemSpec } from "../domain/index.ts"
 import { parseBillingTerms, parseItemSpec, subscriptionCreatedData } from "../domain/index.ts"
 import { createHash } from "node:crypto"
-import type { EngineContext } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
 import { addressJson, addressParts, validateContact, validateProduct } from "../catalogue/index.ts"
 import type { AddressPart } from "../catalogue/index.ts"
 import { cellProblems, csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"

@@ -16,18 +16,7 @@ import { paymentTermsDays } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { JournalEvent, OutboxMessage } from "../sql/index.ts"
 import { enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
-import type { AccountSettings } from "../account/index.ts"
-
-export interface EngineContext {
-  readonly today: CalendarDate
-  readonly settings: AccountSettings
-  /** This engine's identity, carried by the leases it takes. */
-  readonly owner: string
-  /** Hook for crash tests: called at named points. */
-  readonly failpoint: (name: string) => void
-  /** The tick's business instant (epoch milliseconds); commands outside the engine leave it out (the real clock). */
-  readonly now?: number
-}
+import type { EngineContext } from "../account/index.ts"
 
 interface DueRow {
   id: number

@@ -7,7 +7,7 @@ export {
   failInvoicesAtCheckout, invoiceOneTimeAtCheckout, languageOf, localeOf, payInvoicesAtCheckout, settleAttempts,
   unsettledLeaseOwners
 } from "./billingRun.ts"
-export type { CodeDiscount, EngineContext, PaidAtCheckout, PendingCharge } from "./billingRun.ts"
+export type { CodeDiscount, PaidAtCheckout, PendingCharge } from "./billingRun.ts"
 export {
   bankTransferOf, buyerLinksOf, loadEmailData, loadEmailDataBatch, loadEmailPreview, loadInvoiceDocument
 } from "./documentData.ts"

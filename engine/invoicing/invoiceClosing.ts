@@ -13,7 +13,8 @@
  * retries a closed one.
  */
 import { formatMajorAmount } from "../domain/index.ts"
-import type { EngineContext, RecoveredRow } from "./billingRun.ts"
+import type { EngineContext } from "../account/index.ts"
+import type { RecoveredRow } from "./billingRun.ts"
 import { skipUnpaidPeriods } from "./billingRun.ts"
 import type { Sql } from "../sql/index.ts"
 import { InputError } from "../sql/index.ts"

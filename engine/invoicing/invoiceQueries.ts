@@ -3,7 +3,7 @@
  * payment attempts, and recording a payment received outside the gateway.
  */
 import { formatMajorAmount, moneyJson, parseMajorAmount } from "../domain/index.ts"
-import type { EngineContext } from "./billingRun.ts"
+import type { EngineContext } from "../account/index.ts"
 import { markInvoicesPaid } from "./billingRun.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import { InputError } from "../sql/index.ts"

@@ -7,7 +7,7 @@
  */
 import { BillingSchedule, addDays } from "../billing/index.ts"
 import type { CalendarDate, Frequency } from "../domain/index.ts"
-import type { EngineContext } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
 import { draftInvoices, languageOf, localeOf } from "../invoicing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { JournalEvent, OutboxMessage } from "../sql/index.ts"

@@ -7,7 +7,7 @@
  */
 import { daysBetween } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
-import type { EngineContext } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
 import { attemptKey } from "../invoicing/index.ts"
 import type { TransactionSql } from "../sql/index.ts"
 import { roundHalfAwayFromZero } from "../billing/index.ts"

@@ -2,7 +2,7 @@
  * The simulated gateway's own books (`sim_gateway_ledger`,
  * `sim_gateway_refusals`): what it charged and refunded under each
  * idempotency key, and which requests it refused with HTTP 429. The gateway
- * (runtime/Gateway.ts) decides outcomes; this file only reads and writes
+ * (Gateway.ts) decides outcomes; this file only reads and writes
  * them. Lookups go key by key through the indexes (unnest + join): a plan
  * that scans the growing ledger instead, chosen on stale statistics, made a
  * simulated year twice as slow.

@@ -12,10 +12,11 @@
 import { Effect } from "effect"
 import type { CalendarDate } from "../domain/index.ts"
 import type { Sql } from "../sql/index.ts"
-import type { EngineContext, PendingCharge } from "../invoicing/index.ts"
+import type { PendingCharge } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
 import type { DueWork } from "../lifecycle/index.ts"
 import { connectionLost, Database, DatabaseError, messageOf, serverAutovacuums, vacuumHotTables } from "../sql/index.ts"
-import { loadSettings } from "../account/index.ts"
+import { loadSettings, BusinessClock, engineOwner, makeEngineContext } from "../account/index.ts"
 import {
   billDueBatch, claimUnsettledAttempts, createDueRetries, settleAttempts, unsettledLeaseOwners
 } from "../invoicing/index.ts"
@@ -23,17 +24,14 @@ import {
   activateScheduled, applyPeriodEndCancellations, dueSubscriptionIds, dueWork, expireCompletedTerms, markOverdueInvoices,
   recordSubscriptionFailure, resumeDuePaused, sendDueReminders
 } from "../lifecycle/index.ts"
-import { BusinessClock } from "./BusinessClock.ts"
-import { engineOwner, makeEngineContext } from "./engineContext.ts"
 import type { EngineStateService } from "./EngineState.ts"
 import { EngineState } from "./EngineState.ts"
-import type { GatewayUnavailable } from "./Gateway.ts"
-import { Gateway } from "./Gateway.ts"
+import type { GatewayUnavailable } from "../payments/index.ts"
+import { Gateway } from "../payments/index.ts"
 import { deadLocalOwner } from "./leaseOwners.ts"
 import { TickHooks } from "./TickHooks.ts"
 // The one step of a higher room the engine runs: completing a checkout whose payment reply was lost.
-import { settleUnsettledCheckouts } from "../checkout/checkoutPayments.ts"
-import { checkoutAttemptsDue } from "../checkout/checkoutPaymentsRepository.ts"
+import { checkoutAttemptsDue, settleUnsettledCheckouts } from "../checkout/index.ts"
 
 export interface TickSummary {
   today: CalendarDate
@@ -330,34 +328,56 @@ const onePass = (tick: Tick) =>
     return changesOf(tick.summary) - before
   })
 
+/** What one tick works with: the services, today and the instant on the business clock, an empty summary. */
+const openTick = (options: TickOptions) =>
+  Effect.gen(function*() {
+    const database = yield* Database
+    const { sql, concurrent } = database
+    const clock = yield* BusinessClock
+    const state = yield* EngineState
+    const settings = yield* db(state, "loading settings", () => loadSettings(sql))
+    const today = yield* clock.today(settings.timezone)
+    const now = yield* clock.now
+    const tick: Tick = {
+      sql, database, concurrent, clock, state, options,
+      ctx: makeEngineContext(settings, today, { now }),
+      batch: options.batch,
+      gateway: yield* Gateway,
+      hooks: yield* TickHooks,
+      summary: emptySummary(today)
+    }
+    return tick
+  })
+
+const emptySummary = (today: CalendarDate): TickSummary => ({
+  today, activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
+  retried: 0, overdue: 0, reminders: 0, parked: 0, rules: 0, delivered: 0
+})
+
+/** Passes until one changes nothing (at most `maxPasses`). */
+const runPasses = (tick: Tick) =>
+  Effect.gen(function*() {
+    for (let pass = 1; ; pass++) {
+      const changes = yield* onePass(tick)
+      if (changes === 0) return
+      if (pass >= maxPasses) {
+        yield* Effect.logWarning(`${tick.summary.today}: still finding work after ${maxPasses} passes of the tick; the rest waits for the next tick`)
+        return
+      }
+    }
+  })
+
+/** The closing steps, once. */
+const runClosingSteps = (tick: Tick) =>
+  Effect.gen(function*() {
+    for (const step of closingSteps) yield* step.run(tick, noWorkDue)
+  })
+
+/** One tick: open it, run the passes, then the closing steps; what it did. */
 export const runTick = Effect.fn("runTick")(function*(options: TickOptions) {
-  const database = yield* Database
-  const { sql, concurrent } = database
-  const clock = yield* BusinessClock
-  const state = yield* EngineState
-  const settings = yield* db(state, "loading settings", () => loadSettings(sql))
-  const today = yield* clock.today(settings.timezone)
-  const now = yield* clock.now
-  const tick: Tick = {
-    sql, database, concurrent, clock, state, options,
-    ctx: makeEngineContext(settings, today, { now }),
-    batch: options.batch,
-    gateway: yield* Gateway,
-    hooks: yield* TickHooks,
-    summary: {
-      today, activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
-      retried: 0, overdue: 0, reminders: 0, parked: 0, rules: 0, delivered: 0
-    }
-  }
-  for (let pass = 1; ; pass++) {
-    const changes = yield* onePass(tick)
-    if (changes === 0) break
-    if (pass >= maxPasses) {
-      yield* Effect.logWarning(`${today}: still finding work after ${maxPasses} passes of the tick; the rest waits for the next tick`)
-      break
-    }
-  }
-  for (const step of closingSteps) yield* step.run(tick, noWorkDue)
+  const tick = yield* openTick(options)
+  yield* runPasses(tick)
+  yield* runClosingSteps(tick)
   return tick.summary
 })
 

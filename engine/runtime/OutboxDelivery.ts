@@ -25,7 +25,7 @@ import { loadEmailDataBatch, loadInvoiceDocument } from "../invoicing/index.ts"
 import { renderEmail, renderInvoice } from "../../templates/index.ts"
 import { openPdfPrinter, type PdfPrinter } from "../../templates/pdf.ts"
 import { languageOf, localeOf } from "../billing/index.ts"
-import { failpoint } from "./failpoint.ts"
+import { failpoint } from "../sql/index.ts"
 import { deadLocalOwner } from "./leaseOwners.ts"
 
 // nodemailer is required on first delivery, not when the command line starts.

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync, watch } from "node:fs"
 import { join } from "node:path"
 import type { CompiledRuleSet } from "../../dsl/index.ts"
 import { checkRuleSources, compileRules, formatDiagnostic, loadDeclarations, parseRules } from "../../dsl/index.ts"
-import type { EngineContext } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
 import { Database, DatabaseError, messageOf } from "../sql/index.ts"
 import { activateRules, enrollDateTriggers, enrollFromJournal, maxRuleDepth, runDueEnrollments } from "../enrollments/index.ts"
 

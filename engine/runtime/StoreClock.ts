@@ -10,11 +10,9 @@
 import { Effect, Layer, Schema } from "effect"
 import { calendarDateInZone } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
-import type { StoreClockState } from "../account/index.ts"
+import type { StoreClockState, FixedTime } from "../account/index.ts"
 import { runSql } from "../sql/index.ts"
-import { moveStoreClock, readStoreClockAndSettings, storeDay } from "../account/index.ts"
-import { BusinessClock, dayTime } from "./BusinessClock.ts"
-import type { FixedTime } from "./BusinessClock.ts"
+import { moveStoreClock, readStoreClockAndSettings, storeDay, BusinessClock, dayTime } from "../account/index.ts"
 
 /** A command asked for a business day before the store's day. */
 export class BusinessTimeRefused extends Schema.TaggedError<BusinessTimeRefused>()("BusinessTimeRefused", {

@@ -4,7 +4,7 @@
  * core can run (and be tested) alone.
  */
 import { Context, Effect, Layer } from "effect"
-import type { EngineContext } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
 import type { DatabaseError } from "../sql/index.ts"
 
 export class TickHooks extends Context.Service<TickHooks, {

@@ -1,36 +1,24 @@
 /**
- * The runtime room's door: the engine's tick, the business clock, the
- * gateway, outbox delivery, the rules' runtime and the use cases that call a
- * gateway (record → call → record). Named exports only: what other rooms use
- * (one per line, sorted).
+ * The runtime room's door: the engine's tick, the store's clock (a command's
+ * business time), outbox delivery and the rules' runtime. Named exports only:
+ * what other rooms use (one per line, sorted).
  */
 export { advanceStoreClock } from "./StoreClock.ts"
-export { BusinessClock } from "./BusinessClock.ts"
-export { cancelWithRefund } from "./cancelWithRefund.ts"
 export { closingSteps } from "./Engine.ts"
-export { currentEngineContext } from "./engineContext.ts"
 export { dayOf } from "./StoreClock.ts"
-export { dayTime } from "./BusinessClock.ts"
 export { deliverOutbox } from "./OutboxDelivery.ts"
 export { deliveryHooksLayer } from "./hooks.ts"
 export { describeTick } from "./Engine.ts"
 export { engineHooksLayer } from "./hooks.ts"
 export { engineOnce } from "./simulateDays.ts"
-export { engineOwner } from "./engineContext.ts"
-export { failpoint } from "./failpoint.ts"
 export { EngineState } from "./EngineState.ts"
 export type { EngineStateService } from "./EngineState.ts"
-export type { FixedTime } from "./BusinessClock.ts"
-export { Gateway } from "./Gateway.ts"
-export { GatewayUnavailable } from "./Gateway.ts"
 export type { GivenNow } from "./StoreClock.ts"
 export { loadRuleDirectory } from "./RulesRuntime.ts"
-export { makeEngineContext } from "./engineContext.ts"
 export { makeEngineState } from "./EngineState.ts"
 export { MessageRenderer } from "./OutboxDelivery.ts"
 export { MessageSender } from "./OutboxDelivery.ts"
 export { openRuleTestDatabase } from "./RuleTests.ts"
-export { parseNow } from "./BusinessClock.ts"
 export { passSteps } from "./Engine.ts"
 export { readRuleTests } from "./RuleTests.ts"
 export { realTimeEngineRefusal } from "./StoreClock.ts"
@@ -39,7 +27,6 @@ export { ruleFilesIn } from "./RulesRuntime.ts"
 export { runRulesTick } from "./RulesRuntime.ts"
 export { runRuleTest } from "./RuleTests.ts"
 export { runTick } from "./Engine.ts"
-export { settleAttemptsNow } from "./settleNow.ts"
 export { signWebhook } from "./OutboxDelivery.ts"
 export { simulateDays } from "./simulateDays.ts"
 export { simulationStart } from "./simulateDays.ts"

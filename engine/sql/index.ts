@@ -1,5 +1,6 @@
 /**
- * The sql room's door. The database: connection, migrations, the query helper, the journal's one writer, the outbox queue.
+ * The sql room's door. The database: connection, migrations, the query helper, the journal's one writer, the outbox queue,
+ * the crash tests' failpoints.
  * Named exports only: what other rooms use.
  */
 export {
@@ -8,10 +9,13 @@ export {
 } from "./Database.ts"
 export type { DatabaseService, DatabaseTarget, Sql, TransactionSql } from "./Database.ts"
 export { claimEmbeddedDir, describeOwner, inspectEmbeddedDir, liveOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
+export { failpoint } from "./failpoint.ts"
 export { InputError } from "./InputError.ts"
 export { enqueueMessages, journalSource, statusChanged, writeJournal } from "./journal.ts"
 export type { JournalEvent, OutboxMessage } from "./journal.ts"
 export { serverAutovacuums, useNewSchema, vacuumHotTables } from "./maintenance.ts"
+export { countListed, listedAfter } from "./listing.ts"
+export type { ListQuery } from "./listing.ts"
 export { makeDirs } from "./makeDirs.ts"
 export { migrate, migrations } from "./migrate.ts"
 export {
@@ -20,4 +24,3 @@ export {
 } from "./outbox.ts"
 export type { ClaimedMessage, DeliveryOutcome } from "./outbox.ts"
 export { BadInput, CurrentJournalSource, CurrentTransaction, readTogether, runSql } from "./runSql.ts"
-export type { ListQuery } from "./runSql.ts"

@@ -4,7 +4,6 @@
  * to exit 2; anything else is a `DatabaseError`.
  */
 import { Context, Effect, Schema } from "effect"
-import type { PendingQuery } from "postgres"
 import { Database, DatabaseError, messageOf } from "./Database.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
@@ -35,8 +34,6 @@ export const CurrentTransaction = Context.Reference<Sql | undefined>("billcycle/
  */
 export const CurrentJournalSource = Context.Reference<string | undefined>("billcycle/engine/sql/CurrentJournalSource", { defaultValue: () => undefined })
 
-/** A list as a use case gives it: a query its door pages through (the CLI with a cursor, the HTTP API by id). */
-export type ListQuery<R extends object> = (sql: Sql) => PendingQuery<Array<R>>
 
 export const runSql = <A>(work: (sql: Sql) => Promise<A>): Effect.Effect<A, BadInput | DatabaseError, Database> =>
   Effect.flatMap(Effect.all([Effect.service(Database), CurrentTransaction, CurrentJournalSource]), ([db, tx, source]) =>

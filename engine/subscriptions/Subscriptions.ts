@@ -11,7 +11,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { CalendarDate, ItemError, SubscriptionError, SubscriptionStatus } from "../domain/index.ts"
 import { itemErrorOf, subscriptionErrorOf } from "../domain/index.ts"
-import type { EngineContext } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
 import type { BadInput, DatabaseError, ListQuery, Sql } from "../sql/index.ts"
 import { Database, runSql } from "../sql/index.ts"
 import type {

@@ -3,6 +3,8 @@
  * the `Subscriptions` service the doors call.
  * Named exports only: what other rooms use.
  */
+export { cancelWithRefund } from "./cancelWithRefund.ts"
+export type { CancelOptions } from "./cancelWithRefund.ts"
 export {
   cancelSubscription, closeOneTimeOrder, createSubscriptions, currentItems, deleteSubscription, getSubscription,
   insertPlannedSubscriptions, itemVersionsOf, listEvents, listSubscriptions, loadProducts, pauseSubscription,

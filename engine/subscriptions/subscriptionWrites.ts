@@ -16,7 +16,8 @@ import {
   SubscriptionNotFound, subscriptionCreatedData, TransitionRefused, unitPriceProblem
 } from "../domain/index.ts"
 import type { PlannedSubscription } from "../billing/index.ts"
-import type { CodeDiscount, EngineContext } from "../invoicing/index.ts"
+import type { CodeDiscount } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
 import { languageOf, localeOf } from "../invoicing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import { InputError } from "../sql/index.ts"

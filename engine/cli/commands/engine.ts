@@ -7,7 +7,9 @@ import { Console, Effect, Layer, Option, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { addDays, parseCalendarDate, toDayNumber } from "../../billing/index.ts"
 import type { CalendarDate } from "../../domain/index.ts"
-import { advanceStoreClock, describeTick, engineHooksLayer, engineOnce, EngineState, Gateway, loadRuleDirectory, realTimeEngineRefusal, resolveCommandTime, runTick, simulateDays, simulationStart, watchRules } from "../../runtime/index.ts"
+import { advanceStoreClock, describeTick, engineHooksLayer, engineOnce, EngineState, loadRuleDirectory, realTimeEngineRefusal, resolveCommandTime, runTick, simulateDays, simulationStart, watchRules } from "../../runtime/index.ts"
+import type { GatewayUnavailable } from "../../payments/index.ts"
+import { Gateway } from "../../payments/index.ts"
 import type { TickSummary } from "../../runtime/index.ts"
 import { givenNow, withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
@@ -19,7 +21,6 @@ import { analyticsDirFlag, analyticsFile, refreshAfterTick } from "./analytics.t
 import { cancelOwnLockWaits, connectionLost, Database, runSql, statementCancelled } from "../../sql/index.ts"
 import { loadSettings, placeholderWarning } from "../../account/index.ts"
 import type { DatabaseError } from "../../sql/index.ts"
-import type { GatewayUnavailable } from "../../runtime/Gateway.ts"
 
 const batchFlag = Flag.String("batch").pipe(Flag.withDescription("how many records a step claims at once (default 500)"), Flag.optional)
 const rulesFlag = Flag.String("rules").pipe(Flag.withDescription("a directory of *.rules files to run"), Flag.optional)

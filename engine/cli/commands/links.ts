@@ -18,7 +18,8 @@ import { formatBillingTerms, formatFrequency, formatMajorAmount, paymentTypes } 
 import { languages } from "../../billing/index.ts"
 import type { Sql } from "../../sql/index.ts"
 import { InputError, runSql as runStoreSql } from "../../sql/index.ts"
-import { commandContext, withApp } from "../AppLayer.ts"
+import { commandContext } from "../../account/index.ts"
+import { withApp } from "../AppLayer.ts"
 import { Json } from "../GlobalFlags.ts"
 import { pageFlags, printList } from "../paging.ts"
 

@@ -6,9 +6,9 @@ import type { CatalogueFailure, ContactChange, ContactDetail, ProductRow } from 
 import { formatAddress } from "../../../templates/index.ts"
 import { languagesInWords } from "../../billing/index.ts"
 import { BadInput, runSql } from "../../sql/index.ts"
-import { loadSettings } from "../../account/index.ts"
+import { commandContext, loadSettings } from "../../account/index.ts"
 import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../../catalogue/index.ts"
-import { commandContext, withApp } from "../AppLayer.ts"
+import { withApp } from "../AppLayer.ts"
 import { Json } from "../GlobalFlags.ts"
 import { pageFlags, printList } from "../paging.ts"
 

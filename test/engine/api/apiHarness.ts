@@ -6,9 +6,8 @@
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { HttpServer } from "effect/http"
 import { apiServer } from "../../../engine/api/index.ts"
-import { BusinessClock, dayTime } from "../../../engine/runtime/BusinessClock.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
-import { createApiKey } from "../../../engine/account/index.ts"
+import { createApiKey, BusinessClock, dayTime } from "../../../engine/account/index.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 import { openTestDatabase } from "../../storeHarness.ts"
 

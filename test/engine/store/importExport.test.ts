@@ -1,13 +1,12 @@
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
-import type { EngineContext } from "../../../engine/invoicing/index.ts"
-import { loadSettings } from "../../../engine/account/index.ts"
+import type { EngineContext } from "../../../engine/account/index.ts"
+import { loadSettings, makeEngineContext } from "../../../engine/account/index.ts"
 import { addProduct } from "../../../engine/catalogue/index.ts"
 import {
   csvRecords, exportSubscriptions, formatCsv, importCsv, parseCsv, spreadsheetSafe
 } from "../../../engine/imports/index.ts"
-import { makeEngineContext } from "../../../engine/runtime/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 

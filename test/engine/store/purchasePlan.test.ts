@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate, ItemSpec } from "../../../engine/domain/index.ts"
 import { autoRenew, parseItemSpec } from "../../../engine/domain/index.ts"
-import type { EngineContext } from "../../../engine/invoicing/index.ts"
+import type { EngineContext } from "../../../engine/account/index.ts"
 import { loadSettings } from "../../../engine/account/index.ts"
 import { addContact, addProduct } from "../../../engine/catalogue/index.ts"
 import { createSubscriptions } from "../../../engine/subscriptions/index.ts"

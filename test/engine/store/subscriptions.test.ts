@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { CalendarDate, ItemSpec } from "../../../engine/domain/index.ts"
 import { autoRenew, fixedPayments, parseItemSpec } from "../../../engine/domain/index.ts"
-import type { EngineContext } from "../../../engine/invoicing/index.ts"
-import { makeEngineContext } from "../../../engine/runtime/index.ts"
-import { loadSettings } from "../../../engine/account/index.ts"
+import type { EngineContext } from "../../../engine/account/index.ts"
+import { loadSettings, makeEngineContext } from "../../../engine/account/index.ts"
 import { addContact, addProduct } from "../../../engine/catalogue/index.ts"
 import {
   cancelSubscription, createSubscriptions, currentItems, deleteSubscription, getSubscription, listSubscriptions,

@@ -10,8 +10,8 @@ import {
   autoRenew, ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, ItemRefused, parseItemSpec, ProductArchived, ProductExists, ProductInvalid,
   ProductNotFound, UnknownSku
 } from "../../../engine/domain/index.ts"
-import type { EngineContext } from "../../../engine/invoicing/index.ts"
-import { makeEngineContext } from "../../../engine/runtime/index.ts"
+import type { EngineContext } from "../../../engine/account/index.ts"
+import { makeEngineContext } from "../../../engine/account/index.ts"
 import { loadSettings, transactionAsSql } from "../../../engine/account/index.ts"
 import { catalogueErrorMessage, Contacts, Products } from "../../../engine/catalogue/index.ts"
 import { Subscriptions } from "../../../engine/subscriptions/index.ts"

@@ -1,18 +1,28 @@
 /**
- * The one place an `EngineContext` is assembled: the account's settings, the
- * business day, this process's lease identity and its failpoints. Commands,
- * the engine's tick, rule tests and benchmarks all make theirs here.
+ * `EngineContext`, what every use case that changes the store works with
+ * (the account's settings, the business day, this process's lease identity
+ * and its failpoints), and the one place it is assembled. Commands, the
+ * engine's tick, rule tests and benchmarks all make theirs here.
  */
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import type { CalendarDate } from "../domain/index.ts"
-import type { AccountSettings } from "../account/index.ts"
-import type { EngineContext } from "../invoicing/index.ts"
-import { runSql } from "../sql/index.ts"
-import { loadSettings } from "../account/index.ts"
+import { failpoint, runSql } from "../sql/index.ts"
 import { BusinessClock } from "./BusinessClock.ts"
-import { failpoint } from "./failpoint.ts"
+import type { AccountSettings } from "./settings.ts"
+import { loadSettings } from "./settings.ts"
+
+export interface EngineContext {
+  readonly today: CalendarDate
+  readonly settings: AccountSettings
+  /** This engine's identity, carried by the leases it takes. */
+  readonly owner: string
+  /** Hook for crash tests: called at named points. */
+  readonly failpoint: (name: string) => void
+  /** The tick's business instant (epoch milliseconds); commands outside the engine leave it out (the real clock). */
+  readonly now?: number
+}
 
 /** This process's identity on leases: host/pid/random. */
 export const engineOwner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`
@@ -42,3 +52,9 @@ export const currentEngineContext = (options: EngineContextOptions = {}) =>
     const today = yield* clock.today(settings.timezone)
     return makeEngineContext(settings, today, options)
   })
+
+/**
+ * What a use case that changes subscriptions needs from its door (a CLI
+ * command or an HTTP request): the context of now.
+ */
+export const commandContext = currentEngineContext()

@@ -1,11 +1,11 @@
 /**
  * Settling a command's own gateway work right away (the refund of
- * `cancel --refund-unused`): claim the attempts, ask the gateway, record the
+ * `cancel --refund-unused`, a buyer's page's charge): claim the attempts, ask the gateway, record the
  * outcome. If this process dies in between, the engine's next tick settles
  * them with the same keys.
  */
 import { Effect } from "effect"
-import type { EngineContext } from "../invoicing/index.ts"
+import type { EngineContext } from "../account/index.ts"
 import { Database, DatabaseError, messageOf } from "../sql/index.ts"
 import { claimAttemptsNow, settleAttempts } from "../invoicing/index.ts"
 import { Gateway } from "./Gateway.ts"

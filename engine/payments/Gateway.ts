@@ -6,13 +6,12 @@
  * key, never by charging under a new one.
  */
 import { Context, Effect, Layer, Schema } from "effect"
-import { Database } from "../sql/index.ts"
-import { chargedReferences, enterInLedger, ledgerEntries, refuseOnce, settleDueBankDebits } from "../payments/index.ts"
+import { Database, failpoint } from "../sql/index.ts"
+import { chargedReferences, enterInLedger, ledgerEntries, refuseOnce, settleDueBankDebits } from "./simulatedGatewayLedger.ts"
 
 /** The simulated gateway's bank-debit tokens, and how many days a debit stays pending. */
 const bankDebit = new Set(["pm_bank_debit", "pm_bank_debit_fail"])
 const bankDebitDays = 3
-import { failpoint } from "./failpoint.ts"
 
 export interface GatewayRequest {
   readonly idempotencyKey: string
@@ -41,7 +40,7 @@ export class GatewayUnavailable extends Schema.TaggedError<GatewayUnavailable>()
 export class Gateway extends Context.Service<Gateway, {
   /** Sends the requests (a real gateway: concurrently, one call each) and returns one result per request, in order. */
   readonly submit: (requests: ReadonlyArray<GatewayRequest>) => Effect.Effect<Array<GatewayResult>, GatewayUnavailable>
-}>()("billcycle/engine/runtime/Gateway") {
+}>()("billcycle/engine/payments/Gateway") {
   /**
    * The simulated gateway (CLI.md): it decides by payment-method token and
    * keeps its own ledger, written in its own transaction (autocommit, outside

@@ -16,7 +16,7 @@ export interface BusinessClockService {
   readonly set: (time: FixedTime) => Effect.Effect<void>
 }
 
-export class BusinessClock extends Context.Service<BusinessClock, BusinessClockService>()("billcycle/engine/runtime/BusinessClock") {
+export class BusinessClock extends Context.Service<BusinessClock, BusinessClockService>()("billcycle/engine/account/BusinessClock") {
   /** The real clock. */
   static readonly real = Layer.succeed(BusinessClock, {
     now: Effect.sync(() => Date.now()),

@@ -8,9 +8,9 @@
  */
 import { Effect } from "effect"
 import { runSql } from "../sql/index.ts"
-import { cancelSubscription } from "../subscriptions/index.ts"
-import { currentEngineContext } from "./engineContext.ts"
-import { settleAttemptsNow } from "./settleNow.ts"
+import { currentEngineContext } from "../account/index.ts"
+import { settleAttemptsNow } from "../payments/index.ts"
+import { cancelSubscription } from "./subscriptionWrites.ts"
 
 export interface CancelOptions {
   readonly atPeriodEnd: boolean
