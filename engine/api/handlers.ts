@@ -9,8 +9,6 @@
 import { Context, Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { moneyJson } from "../domain/index.ts"
-import { readCreateRequest, readDate, parseItems } from "../runtime/subscriptionRequest.ts"
-import { subscriptionViewOn } from "../runtime/subscriptionView.ts"
 import type { DatabaseError, ListQuery, Sql } from "../sql/index.ts"
 import type { ApiKeyRow, WebhookEndpointRow } from "../account/index.ts"
 import type { CatalogueFailure, ContactRow, ProductRow } from "../catalogue/index.ts"
@@ -21,7 +19,7 @@ import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../cat
 import {
   invoiceJson, invoiceSummaryJson, findInvoice, listInvoices, listOutbox, payInvoiceInMajorUnits, retryOutboxMessage
 } from "../invoicing/index.ts"
-import { Subscriptions } from "../subscriptions/index.ts"
+import { parseItems, readCreateRequest, readDate, Subscriptions, subscriptionViewOn } from "../subscriptions/index.ts"
 import type { SubscriptionError } from "../domain/index.ts"
 import { describeCatalogueError, describeSubscriptionError, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
 import type { PendingQuery } from "postgres"

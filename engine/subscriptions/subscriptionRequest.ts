@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { inputDateProblem, isLanguage, isLocale, languagesInWords, parseCalendarDate } from "../billing/index.ts"
 import type { ItemSpec, PaymentTerms } from "../domain/index.ts"
 import { parseBillingTerms, parseItemSpec } from "../domain/index.ts"
-import type { CreateInput, StartChoice } from "../subscriptions/index.ts"
+import type { CreateInput, StartChoice } from "./subscriptionWrites.ts"
 import { BadInput } from "../sql/index.ts"
 
 export interface CreateRequest {

@@ -6,7 +6,7 @@
  */
 import { nextVersionAfter, versionInForce } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
-import type { SubscriptionRows } from "../subscriptions/index.ts"
+import type { SubscriptionRows } from "./Subscriptions.ts"
 
 /** The view of those rows on `today`: which items are in force, which come next. */
 export const subscriptionViewOn = (rows: SubscriptionRows, today: CalendarDate) => ({
