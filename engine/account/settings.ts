@@ -5,7 +5,7 @@
  */
 import { isCountryCode, isCurrencyCode } from "../domain/index.ts"
 import { isLanguage, isLocale, isValidTimeZone, languages } from "../billing/index.ts"
-import { isValidIban, paymentReferenceSchemes, type PaymentReferenceScheme } from "../billing/paymentReference.ts"
+import { isValidIban, paymentReferenceSchemes, type PaymentReferenceScheme } from "../billing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 
 export interface AccountSettings {

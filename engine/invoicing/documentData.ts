@@ -10,7 +10,7 @@ import { buyerLinkUrl, languageOf, localeOf, payLinkExpiresOn, signBuyerToken, u
 import type { CalendarDate } from "../domain/index.ts"
 import { buyerSecret } from "../account/index.ts"
 import { draftInvoices } from "./billingRun.ts"
-import { formatIban, paymentReference, schemeForCountry } from "../billing/paymentReference.ts"
+import { formatIban, paymentReference, schemeForCountry } from "../billing/index.ts"
 import type { ClaimedMessage } from "../sql/index.ts"
 import type { Sql } from "../sql/index.ts"
 import { InputError } from "../sql/index.ts"
