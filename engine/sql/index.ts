@@ -19,4 +19,5 @@ export {
   retryDelaySeconds, sendingLeaseOwners
 } from "./outbox.ts"
 export type { ClaimedMessage, DeliveryOutcome } from "./outbox.ts"
-export { BadInput, CurrentTransaction, readTogether, runSql } from "./runSql.ts"
+export { BadInput, CurrentJournalSource, CurrentTransaction, readTogether, runSql, runUseCase } from "./runSql.ts"
+export type { ListQuery } from "./runSql.ts"

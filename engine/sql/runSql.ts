@@ -4,9 +4,11 @@
  * to exit 2; anything else is a `DatabaseError`.
  */
 import { Context, Effect, Schema } from "effect"
+import type { PendingQuery } from "postgres"
 import { Database, DatabaseError, messageOf } from "./Database.ts"
 import type { Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
+import { journalSource } from "./journal.ts"
 
 export class BadInput extends Schema.TaggedError<BadInput>()("BadInput", {
   message: Schema.String,
@@ -26,10 +28,17 @@ const constraintCodes = new Set(["23505", "23503", "23514", "23502", "22P02", "2
  */
 export const CurrentTransaction = Context.Reference<Sql | undefined>("billcycle/engine/sql/CurrentTransaction", { defaultValue: () => undefined })
 
+/**
+ * Who the journal names as the source of the events a unit of work writes,
+ * when its door is not the CLI (`api:<key name>` for an HTTP request):
+ * `runSql` runs the work inside `journalSource.run(…)` (journal.ts).
+ */
+export const CurrentJournalSource = Context.Reference<string | undefined>("billcycle/engine/sql/CurrentJournalSource", { defaultValue: () => undefined })
+
 export const runSql = <A>(work: (sql: Sql) => Promise<A>): Effect.Effect<A, BadInput | DatabaseError, Database> =>
-  Effect.flatMap(Effect.zip(Effect.service(Database), CurrentTransaction), ([db, tx]) =>
+  Effect.flatMap(Effect.all([Effect.service(Database), CurrentTransaction, CurrentJournalSource]), ([db, tx, source]) =>
     Effect.tryPromise({
-      try: () => work(tx ?? db.sql),
+      try: () => source === undefined ? work(tx ?? db.sql) : journalSource.run(source, () => work(tx ?? db.sql)),
       catch: (e) => {
         if (e instanceof InputError) return new BadInput({ message: e.message, refusal: e.cause })
         const code = (e as { code?: string }).code
@@ -58,3 +67,20 @@ export const readTogether = <A, E, R>(reads: Effect.Effect<A, E, R>): Effect.Eff
         (connection): Effect.Effect<A, E, R> => Effect.provideService(reads, CurrentTransaction, connection as unknown as Sql),
         (connection) => Effect.sync(() => connection.release())
       ))
+
+/**
+ * `runSql` for a use case of a room's service: the typed refusal a rule threw
+ * (the InputError's cause, engine/domain/errors.ts) fails as itself; other
+ * bad input stays `BadInput`.
+ */
+export const runUseCase = <A, E>(work: (sql: Sql) => Promise<A>, refusalOf: (e: unknown) => E | undefined): Effect.Effect<A, E | BadInput | DatabaseError, Database> =>
+  runSql(work).pipe(Effect.catchTag("BadInput", (e): Effect.Effect<never, E | BadInput> => {
+    const refusal = e.refusal === undefined ? undefined : refusalOf(e.refusal)
+    return Effect.fail(refusal === undefined ? e : refusal)
+  }))
+
+/**
+ * A list of a room (not yet run): each door pages it its own way, the CLI
+ * with a cursor (cli/paging.ts), the HTTP API by id (api/handlers.ts `pageOf`).
+ */
+export type ListQuery<R extends object> = (sql: Sql) => PendingQuery<Array<R>>
