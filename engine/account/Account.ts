@@ -9,7 +9,7 @@ import { Context, Effect, Layer } from "effect"
 import type { AccountError } from "../domain/index.ts"
 import { accountErrorOf } from "../domain/index.ts"
 import type { BadInput, DatabaseError, ListQuery } from "../sql/index.ts"
-import { Database, runUseCase } from "../sql/index.ts"
+import { Database, runSql, runUseCase } from "../sql/index.ts"
 import type { ApiKeyRow } from "./apiKeys.ts"
 import { createApiKey, listApiKeys, revokeApiKey } from "./apiKeys.ts"
 import { listSettings, saveSetting, settingRefusal } from "./settings.ts"
@@ -27,7 +27,7 @@ export interface SettingRow {
 
 export class Account extends Context.Service<Account, {
   /** Every setting, its value and whether it is the default. */
-  readonly settings: Effect.Effect<ReadonlyArray<SettingRow>, AccountFailure>
+  readonly settings: Effect.Effect<ReadonlyArray<SettingRow>, BadInput | DatabaseError>
   /** Sets a setting once its key and value are valid. */
   readonly setSetting: (key: string, value: string) => Effect.Effect<void, AccountFailure>
   /** Makes an API key: the key itself is in the answer, and only there (its hash is kept). */
@@ -39,7 +39,7 @@ export class Account extends Context.Service<Account, {
   readonly addWebhookEndpoint: (url: string, events: string, today: string) => Effect.Effect<WebhookEndpointRow, AccountFailure>
   /** The webhook endpoints (a list query each door pages), and all of them at once. */
   readonly listWebhookEndpoints: ListQuery<WebhookEndpointRow>
-  readonly webhookEndpoints: Effect.Effect<ReadonlyArray<WebhookEndpointRow>, AccountFailure>
+  readonly webhookEndpoints: Effect.Effect<ReadonlyArray<WebhookEndpointRow>, BadInput | DatabaseError>
   readonly removeWebhookEndpoint: (id: number, today: string) => Effect.Effect<void, AccountFailure>
 }>()("billcycle/engine/account/Account") {
   static readonly layer = Layer.effect(
@@ -49,7 +49,7 @@ export class Account extends Context.Service<Account, {
       const use = <A>(work: Parameters<typeof runUseCase<A, AccountError>>[0]) =>
         runUseCase(work, accountErrorOf).pipe(Effect.provideService(Database, db))
       return Account.of({
-        settings: use(listSettings),
+        settings: runSql(listSettings).pipe(Effect.provideService(Database, db)),
         setSetting: (key, value) => {
           const refused = settingRefusal(key, value)
           return refused !== undefined ? Effect.fail(refused) : use((sql) => saveSetting(sql, key, value))
@@ -59,7 +59,7 @@ export class Account extends Context.Service<Account, {
         revokeApiKey: (ref) => use((sql) => revokeApiKey(sql, ref)),
         addWebhookEndpoint: (url, events, today) => use((sql) => addWebhookEndpoint(sql, url, events, today)),
         listWebhookEndpoints,
-        webhookEndpoints: use(async (sql) => listWebhookEndpoints(sql)),
+        webhookEndpoints: runSql(async (sql) => listWebhookEndpoints(sql)).pipe(Effect.provideService(Database, db)),
         removeWebhookEndpoint: (id, today) => use((sql) => removeWebhookEndpoint(sql, id, today))
       })
     })

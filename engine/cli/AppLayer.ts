@@ -10,6 +10,10 @@ import { resolve } from "node:path"
 import { BusinessClock, parseNow, storeClockLayer } from "../runtime/index.ts"
 import type { GivenNow } from "../runtime/index.ts"
 import { Database, defaultEmbeddedDir, inspectEmbeddedDir, makeDirs, resolveDatabaseTarget } from "../sql/index.ts"
+import { Account } from "../account/index.ts"
+import { Enrollments } from "../enrollments/index.ts"
+import { Imports } from "../imports/index.ts"
+import { Invoices, Outbox } from "../invoicing/index.ts"
 import { UsageError } from "./CliFailure.ts"
 import { Db, Now } from "./GlobalFlags.ts"
 
@@ -41,7 +45,10 @@ export interface AppOptions {
   readonly time?: "business" | "real"
 }
 
-/** Runs `effect` with the database and the business clock of this command. */
+/** The rooms' use cases, each a service over the Database: composed once, here, for every command. */
+export const useCases = Layer.mergeAll(Invoices.layer, Outbox.layer, Account.layer, Imports.layer, Enrollments.layer)
+
+/** Runs `effect` with the database, the business clock and the use cases of this command. */
 export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, options: AppOptions = {}) =>
   Effect.gen(function*() {
     const db = yield* Db
@@ -52,7 +59,8 @@ export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, options: AppOpt
       yield* checkEmbeddedDir(source, target.dataDir, options.creates === true)
     }
     const withRole = target._tag === "Embedded" ? { ...target, longRunning: options.longRunning === true } : target
-    return yield* effect.pipe(Effect.provide(clock.pipe(Layer.provideMerge(Database.layer(withRole)))))
+    const world = clock.pipe(Layer.provideMerge(Database.layer(withRole)))
+    return yield* effect.pipe(Effect.provide(useCases.pipe(Layer.provideMerge(world))))
   })
 
 /**
