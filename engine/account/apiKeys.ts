@@ -7,7 +7,14 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import type { Sql } from "../sql/index.ts"
+import type { AccountError } from "../domain/index.ts"
+import { ApiKeyNameRefused, ApiKeyNotFound, ApiKeyRevokedAlready, describeAccountError } from "../domain/index.ts"
 import { InputError } from "../sql/index.ts"
+
+/** A rule refused: the typed error travels as the `cause` of an InputError (the doors word it). */
+export const refuseAccount = (error: AccountError): never => {
+  throw new InputError(describeAccountError(error), { cause: error })
+}
 
 export interface ApiKeyRow {
   readonly id: number
@@ -21,10 +28,10 @@ export const hashApiKey = (key: string): string => createHash("sha256").update(k
 
 /** Makes a key; the returned `key` is the only time the secret exists outside the caller's hands. */
 export const createApiKey = async (sql: Sql, name: string, readOnly: boolean): Promise<ApiKeyRow & { readonly key: string }> => {
-  if (name.trim() === "" || name.length > 100) throw new InputError(`--name: a key needs a name of 1 to 100 characters`)
+  if (name.trim() === "" || name.length > 100) refuseAccount(new ApiKeyNameRefused({ name, reason: "Length" }))
   const key = `bc_${readOnly ? "ro" : "rw"}_${randomBytes(24).toString("base64url")}`
   const [taken] = await sql`select 1 from api_keys where name = ${name}`
-  if (taken !== undefined) throw new InputError(`--name: an API key named "${name}" exists already`)
+  if (taken !== undefined) refuseAccount(new ApiKeyNameRefused({ name, reason: "Taken" }))
   const [row] = await sql<[ApiKeyRow]>`
     insert into api_keys (name, key_hash, read_only) values (${name}, ${hashApiKey(key)}, ${readOnly})
     returning id, name, read_only, created_at::text, revoked_at::text`
@@ -40,8 +47,8 @@ export const revokeApiKey = async (sql: Sql, ref: string): Promise<ApiKeyRow> =>
   const [row] = await sql<Array<ApiKeyRow>>`
     select id, name, read_only, created_at::text, revoked_at::text from api_keys
     where ${byId ? sql`id = ${Number(ref)}` : sql`name = ${ref}`}`
-  if (row === undefined) throw new InputError(`KEY: no API key ${byId ? `with id ${ref}` : `named "${ref}"`} (billcycle api-keys list)`)
-  if (row.revoked_at !== null) throw new InputError(`KEY: API key "${row.name}" was revoked already at ${row.revoked_at}`)
+  if (row === undefined) return refuseAccount(new ApiKeyNotFound({ ref, byId }))
+  if (row.revoked_at !== null) refuseAccount(new ApiKeyRevokedAlready({ name: row.name, revokedAt: row.revoked_at }))
   const [done] = await sql<[ApiKeyRow]>`
     update api_keys set revoked_at = now() where id = ${row.id}
     returning id, name, read_only, created_at::text, revoked_at::text`

@@ -19,3 +19,5 @@ export { defaultSettings, listSettings, loadSettings, placeholderWarning, saveSe
 export type { AccountSettings } from "./settings.ts"
 export { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint } from "./webhookEndpoints.ts"
 export type { WebhookEndpointRow } from "./webhookEndpoints.ts"
+export { Account } from "./Account.ts"
+export type { AccountFailure, SettingRow } from "./Account.ts"

@@ -3,7 +3,7 @@
  * defaults. Unknown keys and bad values are rejected with a message naming
  * the key, before anything is written.
  */
-import { isCountryCode, isCurrencyCode } from "../domain/index.ts"
+import { describeAccountError, isCountryCode, isCurrencyCode, SettingRefused } from "../domain/index.ts"
 import { isLanguage, isLocale, isValidTimeZone, languages } from "../billing/index.ts"
 import { isValidIban, paymentReferenceSchemes, type PaymentReferenceScheme } from "../billing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
@@ -182,12 +182,18 @@ export const listSettings = async (sql: Sql): Promise<Array<{ key: string; value
   }))
 }
 
+/** What is wrong with a key and value, as a typed refusal, or undefined. */
+export const settingRefusal = (key: string, value: string): SettingRefused | undefined => {
+  const spec = settingKeys[key]
+  if (spec === undefined) return new SettingRefused({ key, value, reason: { _tag: "UnknownSetting", known: Object.keys(settingKeys) } })
+  const problem = spec.validate(value)
+  return problem === undefined ? undefined : new SettingRefused({ key, value, reason: { _tag: "Invalid", problem } })
+}
+
 /** Validates a key and value; returns an error message naming the key, or undefined. */
 export const validateSetting = (key: string, value: string): string | undefined => {
-  const spec = settingKeys[key]
-  if (spec === undefined) return `unknown setting "${key}" (known: ${Object.keys(settingKeys).join(", ")})`
-  const problem = spec.validate(value)
-  return problem === undefined ? undefined : `setting ${key}: ${problem}, got "${value}"`
+  const refused = settingRefusal(key, value)
+  return refused === undefined ? undefined : describeAccountError(refused)
 }
 
 export const saveSetting = async (sql: Sql, key: string, value: string): Promise<void> => {

@@ -4,9 +4,9 @@
  * list`). The messages are queued by the journal's one writer
  * (journal.ts), in the statement that writes the events.
  */
-import { eventPatternProblem } from "../domain/index.ts"
+import { eventPatternProblem, WebhookEndpointNotFound, WebhookEndpointRefused } from "../domain/index.ts"
 import type { Sql } from "../sql/index.ts"
-import { InputError } from "../sql/index.ts"
+import { refuseAccount } from "./apiKeys.ts"
 
 export interface WebhookEndpointRow {
   id: number
@@ -30,12 +30,12 @@ const urlProblem = (url: string): string | undefined => {
 
 export const addWebhookEndpoint = async (sql: Sql, url: string, events: string, today: string): Promise<WebhookEndpointRow> => {
   const problem = urlProblem(url)
-  if (problem !== undefined) throw new InputError(`--url: ${problem}`)
+  if (problem !== undefined) refuseAccount(new WebhookEndpointRefused({ field: "url", problem }))
   const patterns = [...new Set(events.split(",").map((e) => e.trim()).filter((e) => e !== ""))]
-  if (patterns.length === 0) throw new InputError("--events: give at least one event type, such as invoice.paid or subscription.*")
+  if (patterns.length === 0) refuseAccount(new WebhookEndpointRefused({ field: "events", problem: "give at least one event type, such as invoice.paid or subscription.*" }))
   for (const p of patterns) {
     const bad = eventPatternProblem(p)
-    if (bad !== undefined) throw new InputError(`--events: ${bad}`)
+    if (bad !== undefined) refuseAccount(new WebhookEndpointRefused({ field: "events", problem: bad }))
   }
   const [row] = await sql<Array<WebhookEndpointRow>>`
     insert into webhook_endpoints (url, events, created_on) values (${url}, ${patterns}::text[], ${today})
@@ -50,5 +50,5 @@ export const listWebhookEndpoints = (sql: Sql) =>
 /** Stops an endpoint receiving new events; messages already queued for it are still delivered. */
 export const removeWebhookEndpoint = async (sql: Sql, id: number, today: string): Promise<void> => {
   const rows = await sql`update webhook_endpoints set removed_on = ${today} where id = ${id} and removed_on is null returning id`
-  if (rows.length === 0) throw new InputError(`ID: no webhook endpoint ${id} (billcycle webhooks list)`)
+  if (rows.length === 0) refuseAccount(new WebhookEndpointNotFound({ id }))
 }

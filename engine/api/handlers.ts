@@ -9,19 +9,17 @@
 import { Context, Effect, Layer } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { moneyJson } from "../domain/index.ts"
-import type { DatabaseError, ListQuery, Sql } from "../sql/index.ts"
+import type { ListQuery, Sql } from "../sql/index.ts"
 import type { ApiKeyRow, WebhookEndpointRow } from "../account/index.ts"
 import type { CatalogueFailure, ContactRow, ProductRow } from "../catalogue/index.ts"
 import type { ItemVersion, SubscriptionsFailure } from "../subscriptions/index.ts"
-import { Database, BadInput, CurrentJournalSource, journalSource, listedAfter, readTogether, runSql } from "../sql/index.ts"
-import { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint, listSettings, loadSettings, commandContext } from "../account/index.ts"
+import { Database, BadInput, CurrentJournalSource, DatabaseError, journalSource, listedAfter, readTogether, runSql } from "../sql/index.ts"
+import { Account, commandContext, loadSettings } from "../account/index.ts"
 import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../catalogue/index.ts"
-import {
-  invoiceJson, invoiceSummaryJson, findInvoice, listInvoices, listOutbox, payInvoiceInMajorUnits, retryOutboxMessage
-} from "../invoicing/index.ts"
+import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../invoicing/index.ts"
 import { parseItems, readCreateRequest, readDate, Subscriptions, subscriptionViewOn } from "../subscriptions/index.ts"
-import type { SubscriptionError } from "../domain/index.ts"
-import { describeCatalogueError, describeSubscriptionError, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
+import type { AccountError, InvoiceError, SubscriptionError } from "../domain/index.ts"
+import { describeAccountError, describeCatalogueError, describeInvoiceError, describeSubscriptionError, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
 import type { PendingQuery } from "postgres"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
@@ -59,6 +57,32 @@ export const problemOf = (message: string) => {
 }
 
 const invalid = (field: string, message: string) => new InvalidRequest({ code: "invalid_input", message, field })
+
+/**
+ * A typed refusal of the invoicing or account rooms as a problem: in the words
+ * the API has answered with since it began (the CLI's, naming its flags:
+ * `--amount`, `--url`, `--events`), the status and field found from them by `problemOf`.
+ */
+const refusalProblem = (e: InvoiceError | AccountError) => {
+  switch (e._tag) {
+    case "PaymentAmountRefused":
+      return problemOf(`--amount: ${describeInvoiceError(e)}`)
+    case "WebhookEndpointRefused":
+      return problemOf(`--${e.field}: ${describeAccountError(e)}`)
+    case "WebhookEndpointNotFound":
+      return problemOf(`ID: ${describeAccountError(e)} (billcycle webhooks list)`)
+    case "SettingRefused": case "ApiKeyNameRefused": case "ApiKeyNotFound": case "ApiKeyRevokedAlready":
+      return problemOf(describeAccountError(e))
+    default:
+      return problemOf(describeInvoiceError(e))
+  }
+}
+
+/** A use case of a room's service answered: its refusals as problems, other bad input by its words, a database failure a defect (500). */
+const answered = <A, R>(effect: Effect.Effect<A, InvoiceError | AccountError | BadInput | DatabaseError, R>) =>
+  effect.pipe(Effect.catch((e) =>
+    e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(e._tag === "BadInput" ? problemOf(e.message) : refusalProblem(e))
+  ))
 
 /** Runs store work as the request's API key: events it writes carry `api:<key name>` as their source. */
 const store = <A>(work: (sql: Sql) => Promise<A>) =>
@@ -277,18 +301,18 @@ export const InvoicesHandlers = HttpApiBuilder.group(Api, "invoices", (h) =>
     Effect.gen(function*() {
       const subscriptionId = yield* positiveId("subscription", query.subscription)
       if (query.status !== undefined && !["open", "paid", "void", "uncollectible"].includes(query.status)) return yield* invalid("status", `status: expected one of open, paid, void, uncollectible, got "${query.status}"`)
-      return yield* pageOf((sql) => listInvoices(sql, { subscriptionId, status: query.status }), query, (i) => ({ object: "invoice", ...invoiceSummaryJson(i) }))
+      return yield* pageOf((yield* Invoices).list({ subscriptionId, status: query.status }), query, (i) => ({ object: "invoice", ...invoiceSummaryJson(i) }))
     }))
     .handle("show", ({ params }) =>
       Effect.gen(function*() {
         const id = yield* idParam(params.id)
-        return { object: "invoice", ...invoiceJson(yield* store((sql) => findInvoice(sql, id))) }
+        return { object: "invoice", ...invoiceJson(yield* answered((yield* Invoices).show(id))) }
       }))
     .handle("pay", ({ params, payload }) =>
       Effect.gen(function*() {
         const id = yield* idParam(params.id)
         const ctx = yield* context
-        const r = yield* store((sql) => payInvoiceInMajorUnits(sql, ctx, id, payload.amount))
+        const r = yield* answered((yield* Invoices).pay(ctx, id, payload.amount))
         return { object: "payment", ...r, amount: money(r.amount, r.currency), remaining: money(r.remaining, r.currency) }
       })))
 
@@ -309,18 +333,21 @@ export const OutboxHandlers = HttpApiBuilder.group(Api, "outbox", (h) =>
     Effect.gen(function*() {
       const status = yield* oneOf("status", query.status, ["queued", "sending", "sent", "failed"])
       const kind = yield* oneOf("kind", query.kind, ["email", "notification", "webhook"])
-      return yield* pageOf((sql) => listOutbox(sql, { status, kind }), query, (m) => ({ object: "outbox_message", ...m }))
+      return yield* pageOf((yield* Outbox).list({ status, kind }), query, (m) => ({ object: "outbox_message", ...m }))
     }))
     .handle("retry", ({ params }) =>
       Effect.gen(function*() {
         const id = yield* idParam(params.id)
-        yield* store((sql) => retryOutboxMessage(sql, id))
+        yield* answered((yield* Outbox).retry(id))
         return { object: "outbox_message", id, status: "queued" }
       })))
 
 export const SettingsHandlers = HttpApiBuilder.group(Api, "settings", (h) =>
   h.handle("show", () =>
-    store(listSettings).pipe(Effect.map((rows) => ({ object: "settings", ...Object.fromEntries(rows.map((r) => [r.key, r.value])) })))))
+    Effect.gen(function*() {
+      const rows = yield* answered((yield* Account).settings)
+      return { object: "settings", ...Object.fromEntries(rows.map((r) => [r.key, r.value])) }
+    })))
 
 /** A checkout refusal's field in the API's names: `items[0]` for an item's rule (0-based, as in the JSON array). */
 const linkApiField: Record<LinkField, string> = {
@@ -494,19 +521,21 @@ export const DiscountCodesHandlers = HttpApiBuilder.group(Api, "discount_codes",
 
 const webhookEndpointJson = (e: WebhookEndpointRow) => ({ object: "webhook_endpoint", ...e })
 
-/** The same store functions as `billcycle webhooks add|list|remove`. */
+/** The same use cases as `billcycle webhooks add|list|remove` (Account). */
 export const WebhookEndpointsHandlers = HttpApiBuilder.group(Api, "webhook_endpoints", (h) =>
   h.handle("create", ({ payload }) =>
     Effect.gen(function*() {
       const ctx = yield* context
-      return webhookEndpointJson(yield* store((sql) => addWebhookEndpoint(sql, payload.url, payload.events.join(","), ctx.today)))
+      return webhookEndpointJson(yield* answered((yield* Account).addWebhookEndpoint(payload.url, payload.events.join(","), ctx.today)))
     }))
-    .handle("list", ({ query }) => pageOf(listWebhookEndpoints, query, webhookEndpointJson))
+    .handle("list", ({ query }) => Effect.gen(function*() {
+      return yield* pageOf((yield* Account).listWebhookEndpoints, query, webhookEndpointJson)
+    }))
     .handle("delete", ({ params }) =>
       Effect.gen(function*() {
         const id = yield* idParam(params.id)
         const ctx = yield* context
-        yield* store((sql) => removeWebhookEndpoint(sql, id, ctx.today))
+        yield* answered((yield* Account).removeWebhookEndpoint(id, ctx.today))
         return { object: "webhook_endpoint", id, deleted: true, deleted_on: ctx.today }
       })))
 

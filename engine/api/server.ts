@@ -13,8 +13,9 @@ import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import type { Sql } from "../sql/index.ts"
 import type { ApiKeyRow } from "../account/index.ts"
-import { CurrentTransaction, Database, failpoint } from "../sql/index.ts"
-import { answerOnce, findApiKey } from "../account/index.ts"
+import { CurrentJournalSource, CurrentTransaction, Database, failpoint } from "../sql/index.ts"
+import { Account, answerOnce, findApiKey } from "../account/index.ts"
+import { Invoices, Outbox } from "../invoicing/index.ts"
 import { Api, problemContentType, problemTitles } from "./Api.ts"
 import { CurrentApiKey, handlersLayer } from "./handlers.ts"
 import { buyerPageRoutes } from "./pages.ts"
@@ -157,6 +158,8 @@ const guard = HttpRouter.middleware(
         if (write && key.read_only) return problem(403, "read_only_key", `the API key "${key.name}" is read-only`)
         const served = app.pipe(
           Effect.provideService(CurrentApiKey, key),
+          // The journal names the key as the source of the events the request's use cases write.
+          Effect.provideService(CurrentJournalSource, `api:${key.name}`),
           Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)),
           Effect.map(asProblem),
           Effect.catchCause(answerFailure)
@@ -208,8 +211,8 @@ const guard = HttpRouter.middleware(
   { global: true }
 )
 
-/** The use cases the handlers call, over the server's Database: composed here, once for the server. */
-const useCasesLayer = Layer.mergeAll(Subscriptions.layer, Contacts.layer, Products.layer)
+/** The use cases the handlers call, each a service over the Database: composed once, here, for the server. */
+export const apiUseCases = Layer.mergeAll(Subscriptions.layer, Contacts.layer, Products.layer, Invoices.layer, Outbox.layer, Account.layer)
 
 /**
  * The routes of `billcycle serve`: /v1 (guarded), /openapi.json and /docs (Scalar, its script inlined: works offline),
@@ -217,7 +220,7 @@ const useCasesLayer = Layer.mergeAll(Subscriptions.layer, Contacts.layer, Produc
  * /reports (dashboard.ts, HTML; the guard asks for an API key, Bearer or HTTP Basic).
  */
 export const apiRoutes = (options: { readonly analyticsFile?: string } = {}) => Layer.mergeAll(
-  HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(handlersLayer), HttpRouter.provideRequest(useCasesLayer)),
+  HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(handlersLayer)),
   HttpApiScalar.layer(Api, { path: "/docs" }),
   buyerPageRoutes.pipe(Layer.provide(Gateway.simulated)),
   dashboardRoutes(options),
@@ -227,5 +230,6 @@ export const apiRoutes = (options: { readonly analyticsFile?: string } = {}) => 
 /** The server on `host:port` (port 0: any free port), needing the Database and the BusinessClock; /reports reads `analyticsFile` when given. */
 export const apiServer = (options: { readonly port: number; readonly host: string; readonly analyticsFile?: string }) =>
   HttpRouter.serve(apiRoutes({ analyticsFile: options.analyticsFile }), { disableLogger: true, disableListenLog: true }).pipe(
+    Layer.provide(apiUseCases),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, host: options.host }))
   )

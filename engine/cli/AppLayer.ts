@@ -14,6 +14,10 @@ import type { GivenNow } from "../runtime/index.ts"
 import { Database, defaultEmbeddedDir, inspectEmbeddedDir, makeDirs, resolveDatabaseTarget } from "../sql/index.ts"
 import { Contacts, Products } from "../catalogue/index.ts"
 import { Subscriptions } from "../subscriptions/index.ts"
+import { Account } from "../account/index.ts"
+import { Enrollments } from "../enrollments/index.ts"
+import { Imports } from "../imports/index.ts"
+import { Invoices, Outbox } from "../invoicing/index.ts"
 import { UsageError } from "./CliFailure.ts"
 import { Db, Now } from "./GlobalFlags.ts"
 
@@ -45,10 +49,12 @@ export interface AppOptions {
   readonly time?: "business" | "real"
 }
 
-/** The use cases a command calls, over its database. */
-export const useCasesLayer = Layer.mergeAll(Subscriptions.layer, Contacts.layer, Products.layer)
+/** The rooms' use cases, each a service over the Database: composed once, here, for every command. */
+export const useCasesLayer = Layer.mergeAll(
+  Subscriptions.layer, Contacts.layer, Products.layer, Invoices.layer, Outbox.layer, Account.layer, Imports.layer, Enrollments.layer
+)
 
-/** Runs `effect` with the database, the business clock and the use cases (services) of this command. */
+/** Runs `effect` with the database, the business clock and the use cases of this command. */
 export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, options: AppOptions = {}) =>
   Effect.gen(function*() {
     const db = yield* Db
@@ -59,7 +65,8 @@ export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, options: AppOpt
       yield* checkEmbeddedDir(source, target.dataDir, options.creates === true)
     }
     const withRole = target._tag === "Embedded" ? { ...target, longRunning: options.longRunning === true } : target
-    return yield* effect.pipe(Effect.provide(Layer.mergeAll(clock, useCasesLayer).pipe(Layer.provideMerge(Database.layer(withRole)))))
+    const world = clock.pipe(Layer.provideMerge(Database.layer(withRole)))
+    return yield* effect.pipe(Effect.provide(useCasesLayer.pipe(Layer.provideMerge(world))))
   })
 
 /**

@@ -7,6 +7,7 @@
  * (cli/commands), the catalogue's as the doors always have (catalogue/refusals.ts).
  */
 import { Schema } from "effect"
+import { formatMajorAmount } from "./money.ts"
 import { SubscriptionStatus } from "./status.ts"
 
 export class SubscriptionNotFound extends Schema.TaggedError<SubscriptionNotFound>()("SubscriptionNotFound", {
@@ -215,19 +216,202 @@ const catalogueErrorTags: ReadonlySet<string> = new Set<CatalogueError["_tag"]>(
 
 const itemErrorTags: ReadonlySet<string> = new Set<ItemError["_tag"]>(["UnknownSku", "ProductArchived", "ItemRefused"])
 
-const taggedOf = (e: unknown, tags: ReadonlySet<string>): unknown => {
+// ---- invoices and the outbox (engine/invoicing) ----
+
+export class InvoiceNotFound extends Schema.TaggedError<InvoiceNotFound>()("InvoiceNotFound", {
+  id: Schema.Number
+}) {}
+
+/** Paying, voiding or writing off an invoice its status does not allow (only an open invoice; void also from uncollectible). */
+export class InvoiceStatusRefused extends Schema.TaggedError<InvoiceStatusRefused>()("InvoiceStatusRefused", {
+  number: Schema.String,
+  status: Schema.String,
+  action: Schema.Literals(["pay", "void", "write-off"])
+}) {}
+
+/** Voiding or writing off an invoice already closed that way. */
+export class InvoiceAlreadyClosed extends Schema.TaggedError<InvoiceAlreadyClosed>()("InvoiceAlreadyClosed", {
+  number: Schema.String,
+  how: Schema.Literals(["void", "write-off"])
+}) {}
+
+/** Voiding or writing off a paid invoice: it is refunded instead. */
+export class InvoicePaid extends Schema.TaggedError<InvoicePaid>()("InvoicePaid", {
+  number: Schema.String,
+  how: Schema.Literals(["void", "write-off"])
+}) {}
+
+/** Voiding an invoice with money received on it (the rest can be written off). */
+export class InvoicePartlyPaid extends Schema.TaggedError<InvoicePartlyPaid>()("InvoicePartlyPaid", {
+  id: Schema.Number,
+  number: Schema.String,
+  paid: Schema.Number,
+  due: Schema.Number,
+  currency: Schema.String
+}) {}
+
+/** A charge the gateway may still complete, or a checkout's pending bank debit: the invoice waits until it settles. */
+export class MoneyInFlight extends Schema.TaggedError<MoneyInFlight>()("MoneyInFlight", {
+  number: Schema.String,
+  kind: Schema.Literals(["charge", "debit"])
+}) {}
+
+/** An amount recorded by hand that the invoice cannot take. */
+export class PaymentAmountRefused extends Schema.TaggedError<PaymentAmountRefused>()("PaymentAmountRefused", {
+  reason: Schema.Union([
+    Schema.TaggedStruct("Unreadable", { problem: Schema.String }),
+    Schema.TaggedStruct("NotPositive", {}),
+    Schema.TaggedStruct("MoreThanDue", { number: Schema.String, amount: Schema.Number, due: Schema.Number, currency: Schema.String })
+  ])
+}) {}
+
+export class OutboxMessageNotFound extends Schema.TaggedError<OutboxMessageNotFound>()("OutboxMessageNotFound", {
+  id: Schema.Number
+}) {}
+
+/** Only a failed message can be queued again. */
+export class OutboxRetryRefused extends Schema.TaggedError<OutboxRetryRefused>()("OutboxRetryRefused", {
+  id: Schema.Number,
+  status: Schema.String
+}) {}
+
+export type InvoiceError =
+  | InvoiceNotFound
+  | InvoiceStatusRefused
+  | InvoiceAlreadyClosed
+  | InvoicePaid
+  | InvoicePartlyPaid
+  | MoneyInFlight
+  | PaymentAmountRefused
+  | OutboxMessageNotFound
+  | OutboxRetryRefused
+
+const invoiceErrorTags: ReadonlySet<string> = new Set<InvoiceError["_tag"]>([
+  "InvoiceNotFound", "InvoiceStatusRefused", "InvoiceAlreadyClosed", "InvoicePaid", "InvoicePartlyPaid", "MoneyInFlight",
+  "PaymentAmountRefused", "OutboxMessageNotFound", "OutboxRetryRefused"
+])
+
+const closedWord = { void: "voided", "write-off": "written off", pay: "paid" } as const
+
+const minorText = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
+
+/** Words for people, naming no flag (the CLI adds its flags, cli/refusals.ts). */
+export const describeInvoiceError = (e: InvoiceError): string => {
+  switch (e._tag) {
+    case "InvoiceNotFound":
+      return `invoice ${e.id} does not exist`
+    case "InvoiceStatusRefused":
+      return `invoice ${e.number} is ${e.status}: only an open invoice can be ${closedWord[e.action]}`
+    case "InvoiceAlreadyClosed":
+      return `invoice ${e.number} is already ${closedWord[e.how]}`
+    case "InvoicePaid":
+      return `invoice ${e.number} is paid: a paid invoice is refunded, not ${closedWord[e.how]}`
+    case "InvoicePartlyPaid":
+      return `invoice ${e.number} has ${minorText(e.paid, e.currency)} paid: it cannot be voided; write off the ${minorText(e.due, e.currency)} still due`
+    case "MoneyInFlight":
+      return e.kind === "charge"
+        ? `invoice ${e.number} has a charge in flight with the gateway; wait for it to settle`
+        : `invoice ${e.number} is being paid by the buyer's bank debit from checkout (pending until the bank settles it); wait for it to settle`
+    case "PaymentAmountRefused":
+      return e.reason._tag === "Unreadable"
+        ? e.reason.problem
+        : e.reason._tag === "NotPositive"
+        ? "a payment must be greater than 0"
+        : `${formatMajorAmount(e.reason.amount, e.reason.currency)} is more than the ${formatMajorAmount(e.reason.due, e.reason.currency)} still due on ${e.reason.number}`
+    case "OutboxMessageNotFound":
+      return `outbox message ${e.id} does not exist`
+    case "OutboxRetryRefused":
+      return `outbox message ${e.id} is ${e.status}: only a failed message can be retried`
+  }
+}
+
+// ---- the account: settings, API keys, webhook endpoints (engine/account) ----
+
+export class SettingRefused extends Schema.TaggedError<SettingRefused>()("SettingRefused", {
+  key: Schema.String,
+  value: Schema.String,
+  reason: Schema.Union([
+    Schema.TaggedStruct("UnknownSetting", { known: Schema.Array(Schema.String) }),
+    Schema.TaggedStruct("Invalid", { problem: Schema.String })
+  ])
+}) {}
+
+/** An API key's name: empty or over 100 characters, or another key's. */
+export class ApiKeyNameRefused extends Schema.TaggedError<ApiKeyNameRefused>()("ApiKeyNameRefused", {
+  name: Schema.String,
+  reason: Schema.Literals(["Length", "Taken"])
+}) {}
+
+/** No API key with that id (`byId`) or name. */
+export class ApiKeyNotFound extends Schema.TaggedError<ApiKeyNotFound>()("ApiKeyNotFound", {
+  ref: Schema.String,
+  byId: Schema.Boolean
+}) {}
+
+export class ApiKeyRevokedAlready extends Schema.TaggedError<ApiKeyRevokedAlready>()("ApiKeyRevokedAlready", {
+  name: Schema.String,
+  revokedAt: Schema.String
+}) {}
+
+/** A webhook endpoint's URL or event list that cannot be used. */
+export class WebhookEndpointRefused extends Schema.TaggedError<WebhookEndpointRefused>()("WebhookEndpointRefused", {
+  field: Schema.Literals(["url", "events"]),
+  problem: Schema.String
+}) {}
+
+export class WebhookEndpointNotFound extends Schema.TaggedError<WebhookEndpointNotFound>()("WebhookEndpointNotFound", {
+  id: Schema.Number
+}) {}
+
+export type AccountError =
+  | SettingRefused
+  | ApiKeyNameRefused
+  | ApiKeyNotFound
+  | ApiKeyRevokedAlready
+  | WebhookEndpointRefused
+  | WebhookEndpointNotFound
+
+const accountErrorTags: ReadonlySet<string> = new Set<AccountError["_tag"]>([
+  "SettingRefused", "ApiKeyNameRefused", "ApiKeyNotFound", "ApiKeyRevokedAlready", "WebhookEndpointRefused", "WebhookEndpointNotFound"
+])
+
+/** Words for people, naming no flag (the CLI adds its flags, cli/refusals.ts). */
+export const describeAccountError = (e: AccountError): string => {
+  switch (e._tag) {
+    case "SettingRefused":
+      return e.reason._tag === "UnknownSetting"
+        ? `unknown setting "${e.key}" (known: ${e.reason.known.join(", ")})`
+        : `setting ${e.key}: ${e.reason.problem}, got "${e.value}"`
+    case "ApiKeyNameRefused":
+      return e.reason === "Length" ? "a key needs a name of 1 to 100 characters" : `an API key named "${e.name}" exists already`
+    case "ApiKeyNotFound":
+      return `no API key ${e.byId ? `with id ${e.ref}` : `named "${e.ref}"`}`
+    case "ApiKeyRevokedAlready":
+      return `API key "${e.name}" was revoked already at ${e.revokedAt}`
+    case "WebhookEndpointRefused":
+      return e.problem
+    case "WebhookEndpointNotFound":
+      return `no webhook endpoint ${e.id}`
+  }
+}
+
+/** The typed error of `tags` a thrown value is, or carries as its `cause`; undefined for anything else. */
+const typedErrorOf = <E>(tags: ReadonlySet<string>) => (e: unknown): E | undefined => {
   for (const x of [e, (e as { cause?: unknown } | null | undefined)?.cause]) {
     const tag = (x as { _tag?: unknown } | null | undefined)?._tag
-    if (typeof tag === "string" && tags.has(tag)) return x
+    if (typeof tag === "string" && tags.has(tag)) return x as E
   }
   return undefined
 }
 
+export const invoiceErrorOf: (e: unknown) => InvoiceError | undefined = typedErrorOf(invoiceErrorTags)
+export const accountErrorOf: (e: unknown) => AccountError | undefined = typedErrorOf(accountErrorTags)
+
 /** The catalogue error a thrown value is, or carries as its `cause`; undefined for anything else. */
-export const catalogueErrorOf = (e: unknown): CatalogueError | undefined => taggedOf(e, catalogueErrorTags) as CatalogueError | undefined
+export const catalogueErrorOf: (e: unknown) => CatalogueError | undefined = typedErrorOf(catalogueErrorTags)
 
 /** The item error a thrown value is, or carries as its `cause`; undefined for anything else. */
-export const itemErrorOf = (e: unknown): ItemError | undefined => taggedOf(e, itemErrorTags) as ItemError | undefined
+export const itemErrorOf: (e: unknown) => ItemError | undefined = typedErrorOf(itemErrorTags)
 
 const itemReason = (reason: ItemRefused["reason"]): string => {
   switch (reason._tag) {

@@ -39,7 +39,7 @@ export { subscriptionStatuses } from "./status.ts"
 export { UnitDiscount } from "./entities.ts"
 export type { JournalLine, SubscriptionCreated } from "./events.ts"
 export { itemsData, subscriptionCreatedData } from "./events.ts"
-export type { CatalogueError, ItemError, SubscriptionError } from "./errors.ts"
+export type { AccountError, CatalogueError, InvoiceError, ItemError, SubscriptionError } from "./errors.ts"
 export {
   catalogueErrorOf,
   ContactExists,
@@ -66,6 +66,27 @@ export {
   SubscriptionNotFound,
   subscriptionErrorOf,
   TransitionRefused
+} from "./errors.ts"
+export {
+  accountErrorOf,
+  ApiKeyNameRefused,
+  ApiKeyNotFound,
+  ApiKeyRevokedAlready,
+  describeAccountError,
+  describeInvoiceError,
+  InvoiceAlreadyClosed,
+  invoiceErrorOf,
+  InvoiceNotFound,
+  InvoicePaid,
+  InvoicePartlyPaid,
+  InvoiceStatusRefused,
+  MoneyInFlight,
+  OutboxMessageNotFound,
+  OutboxRetryRefused,
+  PaymentAmountRefused,
+  SettingRefused,
+  WebhookEndpointNotFound,
+  WebhookEndpointRefused
 } from "./errors.ts"
 export { unitPriceProblem } from "./money.ts"
 export { eventPatternProblem, journalEventTypes } from "./events.ts"

@@ -7,3 +7,4 @@ export {
   maxRuleDepth, runDueEnrollments
 } from "./rulesRun.ts"
 export { ruleEffects } from "./ruleTestQueries.ts"
+export { Enrollments } from "./Enrollments.ts"

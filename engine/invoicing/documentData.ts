@@ -8,6 +8,7 @@ import type { EmailData, EmailTemplate, InvoiceDocumentData } from "../../templa
 import { formatAddress } from "../../templates/index.ts"
 import { buyerLinkUrl, languageOf, localeOf, payLinkExpiresOn, signBuyerToken, updateLinkExpiresOn } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
+import { InvoiceNotFound } from "../domain/index.ts"
 import { buyerSecret } from "../account/index.ts"
 import { draftInvoices } from "./billingRun.ts"
 import { formatIban, paymentReference, schemeForCountry } from "../billing/index.ts"
@@ -68,7 +69,7 @@ export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings:
            c.email, c.name as contact_name, c.language as contact_language, c.locale as contact_locale, c.address
     from invoices i join subscriptions s on s.id = i.subscription_id join contacts c on c.id = s.contact_id
     where i.id = ${invoiceId}`
-  if (inv === undefined) throw new InputError(`invoice ${invoiceId} does not exist`)
+  if (inv === undefined) throw new InputError(`invoice ${invoiceId} does not exist`, { cause: new InvoiceNotFound({ id: invoiceId }) })
   const lines = await sql<Array<Record<string, any>>>`select * from invoice_lines where invoice_id = ${invoiceId} order by line_no`
   const language = languageOf(inv, settings)
   const locale = localeOf(inv, settings)

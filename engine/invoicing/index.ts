@@ -18,3 +18,8 @@ export {
   listOutbox, listTasks, payInvoice, payInvoiceInMajorUnits, retryOutboxMessage
 } from "./invoiceQueries.ts"
 export type { InvoiceSummaryRow } from "./invoiceQueries.ts"
+export { Invoices } from "./Invoices.ts"
+export type { DocumentOptions, InvoiceFailure, InvoiceFound, PaymentRecorded } from "./Invoices.ts"
+export type { ClosedInvoice, InvoiceClosing } from "./invoiceClosing.ts"
+export { Outbox } from "./Outbox.ts"
+export type { OutboxRow } from "./Outbox.ts"

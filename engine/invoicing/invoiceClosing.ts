@@ -12,13 +12,12 @@
  * invoice is left open. Retries only ever charge an open invoice, so nothing
  * retries a closed one.
  */
-import { formatMajorAmount } from "../domain/index.ts"
+import { formatMajorAmount, InvoiceAlreadyClosed, InvoiceNotFound, InvoicePaid, InvoicePartlyPaid, InvoiceStatusRefused } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import type { RecoveredRow } from "./billingRun.ts"
 import { skipUnpaidPeriods } from "./billingRun.ts"
 import type { Sql } from "../sql/index.ts"
-import { InputError } from "../sql/index.ts"
-import { refuseWhileMoneyInFlight } from "./invoiceQueries.ts"
+import { refuseInvoice, refuseWhileMoneyInFlight } from "./invoiceQueries.ts"
 import type { JournalEvent } from "../sql/index.ts"
 import { statusChanged, writeJournal } from "../sql/index.ts"
 
@@ -44,16 +43,15 @@ export const closeInvoice = (sql: Sql, ctx: EngineContext, id: number, how: Invo
     const verb = verbs[how]
     const [inv] = await tx<Array<{ id: number; number: string; status: string; total: number; amount_paid: number; currency: string; subscription_id: number }>>`
       select id, number, status, total, amount_paid, currency, subscription_id from invoices where id = ${id} for update`
-    if (inv === undefined) throw new InputError(`INVOICE_ID: invoice ${id} does not exist`)
-    const money = (minor: number) => `${formatMajorAmount(minor, inv.currency)} ${inv.currency}`
-    if (inv.status === "paid") throw new InputError(`invoice ${inv.number} is paid: a paid invoice is refunded, not ${verb.done}`)
-    if (inv.status === verb.status) throw new InputError(`invoice ${inv.number} is already ${verb.done}`)
+    if (inv === undefined) return refuseInvoice(new InvoiceNotFound({ id }))
+    if (inv.status === "paid") refuseInvoice(new InvoicePaid({ number: inv.number, how }))
+    if (inv.status === verb.status) refuseInvoice(new InvoiceAlreadyClosed({ number: inv.number, how }))
     if (inv.status !== "open" && !(how === "void" && inv.status === "uncollectible")) {
-      throw new InputError(`invoice ${inv.number} is ${inv.status}: only an open invoice can be ${verb.done}`)
+      refuseInvoice(new InvoiceStatusRefused({ number: inv.number, status: inv.status, action: how }))
     }
     // Money already received on it would be left unaccounted by a void; the rest can be written off.
     if (how === "void" && inv.amount_paid > 0) {
-      throw new InputError(`invoice ${inv.number} has ${money(inv.amount_paid)} paid: it cannot be voided; write off the ${money(inv.total - inv.amount_paid)} still due (billcycle invoices write-off ${inv.id})`)
+      refuseInvoice(new InvoicePartlyPaid({ id: inv.id, number: inv.number, paid: inv.amount_paid, due: inv.total - inv.amount_paid, currency: inv.currency }))
     }
     // A charge or a bank debit that may still complete: closing now could leave a paid charge on a void invoice.
     await refuseWhileMoneyInFlight(tx, inv)

@@ -2,12 +2,21 @@
  * Invoices as the CLI sees them: listing, one invoice with its lines and
  * payment attempts, and recording a payment received outside the gateway.
  */
-import { formatMajorAmount, moneyJson, parseMajorAmount } from "../domain/index.ts"
+import type { InvoiceError } from "../domain/index.ts"
+import {
+  describeInvoiceError, formatMajorAmount, InvoiceNotFound, InvoiceStatusRefused, MoneyInFlight, moneyJson, OutboxMessageNotFound, OutboxRetryRefused,
+  parseMajorAmount, PaymentAmountRefused
+} from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import { markInvoicesPaid } from "./billingRun.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import { InputError } from "../sql/index.ts"
 import { writeJournal } from "../sql/index.ts"
+
+/** A rule refused: the typed error travels as the `cause` of an InputError (rolled back; the doors word it). */
+export const refuseInvoice = (error: InvoiceError): never => {
+  throw new InputError(describeInvoiceError(error), { cause: error })
+}
 
 export interface InvoiceSummaryRow {
   id: number
@@ -66,12 +75,12 @@ export const invoiceJson = ({ invoice, lines, attempts }: Awaited<ReturnType<typ
 export const findInvoice = async (sql: Sql, id: number) => {
   const [invoice] = await sql<Array<InvoiceSummaryRow & { subtotal: number; discount: number; tax: number; fees: number; paid_on: string | null; language: string | null; locale: string | null }>>`
     select * from invoices where id = ${id}`
-  if (invoice === undefined) throw new InputError(`invoice ${id} does not exist`)
+  if (invoice === undefined) refuseInvoice(new InvoiceNotFound({ id }))
   const lines = await sql<Array<{ line_no: number; name: string; quantity: number; unit_price: number; unit_discount: number; tax_rate_ppm: number | null; amount: number; tax: number }>>`
     select line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax from invoice_lines where invoice_id = ${id} order by line_no`
   const attempts = await sql<Array<{ id: number; kind: string; attempt_number: number; idempotency_key: string; amount: number; status: string; failure_reason: string | null; requested_on: string | null }>>`
     select id, kind, attempt_number, idempotency_key, amount, status, failure_reason, requested_on from payment_attempts where invoice_id = ${id} order by id`
-  return { invoice, lines, attempts }
+  return { invoice: invoice!, lines, attempts }
 }
 
 /**
@@ -92,8 +101,8 @@ export const refuseWhileMoneyInFlight = async (tx: TransactionSql, inv: { readon
   const [r] = await tx<Array<{ charge: boolean; debit: boolean }>>`
     select exists (select 1 from payment_attempts where invoice_id = ${inv.id} and kind = 'charge' and status in ('pending', 'unknown')) as charge,
            ${awaitingCheckoutDebit(tx, tx`${inv.id}::int8`)} as debit`
-  if (r!.charge) throw new InputError(`invoice ${inv.number} has a charge in flight with the gateway; wait for it to settle`)
-  if (r!.debit) throw new InputError(`invoice ${inv.number} is being paid by the buyer's bank debit from checkout (pending until the bank settles it); wait for it to settle`)
+  if (r!.charge) refuseInvoice(new MoneyInFlight({ number: inv.number, kind: "charge" }))
+  if (r!.debit) refuseInvoice(new MoneyInFlight({ number: inv.number, kind: "debit" }))
 }
 
 /**
@@ -105,12 +114,12 @@ export const payInvoice = (sql: Sql, ctx: EngineContext, id: number, amount: num
   sql.begin(async (tx) => {
     const [inv] = await tx<Array<{ id: number; status: string; total: number; amount_paid: number; currency: string; subscription_id: number; number: string }>>`
       select id, status, total, amount_paid, currency, subscription_id, number from invoices where id = ${id} for update`
-    if (inv === undefined) throw new InputError(`invoice ${id} does not exist`)
-    if (inv.status !== "open") throw new InputError(`invoice ${inv.number} is ${inv.status}: only an open invoice can be paid`)
+    if (inv === undefined) return refuseInvoice(new InvoiceNotFound({ id }))
+    if (inv.status !== "open") refuseInvoice(new InvoiceStatusRefused({ number: inv.number, status: inv.status, action: "pay" }))
     const remaining = inv.total - inv.amount_paid
     const pay = amount ?? remaining
-    if (pay <= 0) throw new InputError(`--amount: a payment must be greater than 0`)
-    if (pay > remaining) throw new InputError(`--amount: ${formatMajorAmount(pay, inv.currency)} is more than the ${formatMajorAmount(remaining, inv.currency)} still due on ${inv.number}`)
+    if (pay <= 0) refuseInvoice(new PaymentAmountRefused({ reason: { _tag: "NotPositive" } }))
+    if (pay > remaining) refuseInvoice(new PaymentAmountRefused({ reason: { _tag: "MoreThanDue", number: inv.number, amount: pay, due: remaining, currency: inv.currency } }))
     await refuseWhileMoneyInFlight(tx, inv)
     if (pay < remaining) {
       await tx`update invoices set amount_paid = amount_paid + ${pay} where id = ${id}`
@@ -135,8 +144,8 @@ export const listOutbox = (sql: Sql, filter: { status?: string | undefined; kind
 /** Puts a failed message back in the queue, to be delivered again under the same delivery key. */
 export const retryOutboxMessage = async (sql: Sql, id: number) => {
   const [row] = await sql<Array<{ status: string }>>`select status from outbox where id = ${id}`
-  if (row === undefined) throw new InputError(`outbox message ${id} does not exist`)
-  if (row.status !== "failed") throw new InputError(`outbox message ${id} is ${row.status}: only a failed message can be retried`)
+  if (row === undefined) return refuseInvoice(new OutboxMessageNotFound({ id }))
+  if (row.status !== "failed") refuseInvoice(new OutboxRetryRefused({ id, status: row.status }))
   await sql`update outbox set status = 'queued', attempts = 0, next_attempt_at = now(), last_error = null where id = ${id}`
 }
 
@@ -159,7 +168,7 @@ export const payInvoiceInMajorUnits = async (sql: Sql, ctx: EngineContext, id: n
   let minor: number | undefined
   if (amount !== undefined) {
     const parsed = parseMajorAmount(amount, (await invoiceCurrency(sql, id)) ?? "USD")
-    if (typeof parsed === "string") throw new InputError(`--amount: ${parsed}`)
+    if (typeof parsed === "string") return refuseInvoice(new PaymentAmountRefused({ reason: { _tag: "Unreadable", problem: parsed } }))
     minor = parsed
   }
   return payInvoice(sql, ctx, id, minor)

@@ -23,4 +23,4 @@ export {
   retryDelaySeconds, sendingLeaseOwners
 } from "./outbox.ts"
 export type { ClaimedMessage, DeliveryOutcome } from "./outbox.ts"
-export { BadInput, CurrentJournalSource, CurrentTransaction, readTogether, runSql } from "./runSql.ts"
+export { BadInput, CurrentJournalSource, CurrentTransaction, readTogether, runSql, runUseCase } from "./runSql.ts"

@@ -28,12 +28,11 @@ const constraintCodes = new Set(["23505", "23503", "23514", "23502", "22P02", "2
 export const CurrentTransaction = Context.Reference<Sql | undefined>("billcycle/engine/sql/CurrentTransaction", { defaultValue: () => undefined })
 
 /**
- * Who makes the changes of a unit of work when it is not the command line:
- * the HTTP API sets `api:<key name>`, and `runSql` runs the work inside
- * `journalSource.run` (journal.ts), so the events it writes name the key.
+ * Who the journal names as the source of the events a unit of work writes,
+ * when its door is not the CLI (`api:<key name>` for an HTTP request):
+ * `runSql` runs the work inside `journalSource.run(…)` (journal.ts).
  */
 export const CurrentJournalSource = Context.Reference<string | undefined>("billcycle/engine/sql/CurrentJournalSource", { defaultValue: () => undefined })
-
 
 export const runSql = <A>(work: (sql: Sql) => Promise<A>): Effect.Effect<A, BadInput | DatabaseError, Database> =>
   Effect.flatMap(Effect.all([Effect.service(Database), CurrentTransaction, CurrentJournalSource]), ([db, tx, source]) =>
@@ -67,3 +66,14 @@ export const readTogether = <A, E, R>(reads: Effect.Effect<A, E, R>): Effect.Eff
         (connection): Effect.Effect<A, E, R> => Effect.provideService(reads, CurrentTransaction, connection as unknown as Sql),
         (connection) => Effect.sync(() => connection.release())
       ))
+
+/**
+ * `runSql` for a use case of a room's service: the typed refusal a rule threw
+ * (the InputError's cause, engine/domain/errors.ts) fails as itself; other
+ * bad input stays `BadInput`.
+ */
+export const runUseCase = <A, E>(work: (sql: Sql) => Promise<A>, refusalOf: (e: unknown) => E | undefined): Effect.Effect<A, E | BadInput | DatabaseError, Database> =>
+  runSql(work).pipe(Effect.catchTag("BadInput", (e): Effect.Effect<never, E | BadInput> => {
+    const refusal = e.refusal === undefined ? undefined : refusalOf(e.refusal)
+    return Effect.fail(refusal === undefined ? e : refusal)
+  }))

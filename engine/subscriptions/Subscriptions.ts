@@ -13,7 +13,7 @@ import type { CalendarDate, ItemError, SubscriptionError, SubscriptionStatus } f
 import { itemErrorOf, subscriptionErrorOf } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import type { BadInput, DatabaseError, ListQuery, Sql } from "../sql/index.ts"
-import { Database, runSql } from "../sql/index.ts"
+import { Database, runUseCase } from "../sql/index.ts"
 import type {
   CancelResult, CreatedSubscription, CreateInput, DeleteResult, SubscriptionRow, UpdateInput, UpdateResult
 } from "./subscriptionWrites.ts"
@@ -60,15 +60,12 @@ export interface SubscriptionsService {
 }
 
 /** The refusal a `BadInput` of `runSql` carries, as the failure itself. */
-const refusalOf = (e: BadInput): SubscriptionError | ItemError | BadInput => subscriptionErrorOf(e.refusal) ?? itemErrorOf(e.refusal) ?? e
+const refusalOf = (refusal: unknown): SubscriptionError | ItemError | undefined => subscriptionErrorOf(refusal) ?? itemErrorOf(refusal)
 
 /** The service over a database: each use case runs its room function through `runSql`. */
 export const makeSubscriptions = (db: Database["Service"]): SubscriptionsService => {
   const run = <A>(work: (sql: Sql) => Promise<A>): Result<A> =>
-    runSql(work).pipe(
-      Effect.provideService(Database, db),
-      Effect.catchTag("BadInput", (e) => Effect.fail(refusalOf(e)))
-    )
+    runUseCase(work, refusalOf).pipe(Effect.provideService(Database, db))
   return {
     create: (ctx, input) => run((sql) => createSubscriptions(sql, ctx, input)),
     list: (filter) => (sql) => listSubscriptions(sql, filter),

@@ -1,7 +1,7 @@
 /** `billcycle enrollments list [--subscription ID] [--rule ID]`: the history of rules' enrollments, newest first (HubSpot's enrollment history). */
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { enrollmentRecordOf, enrollmentsQuery } from "../../enrollments/index.ts"
+import { enrollmentRecordOf, Enrollments } from "../../enrollments/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 import { pageFlags, printList } from "../paging.ts"
@@ -16,7 +16,7 @@ const list = Command.make(
   (flags) =>
     withApp(Effect.gen(function*() {
       const subscriptionId = Option.isSome(flags.subscription) ? yield* parseCountFlag("--subscription", flags.subscription.value) : undefined
-      yield* printList(flags, (sql) => enrollmentsQuery(sql, { subscriptionId, ruleId: Option.getOrUndefined(flags.rule) }), {
+      yield* printList(flags, (yield* Enrollments).list({ subscriptionId, ruleId: Option.getOrUndefined(flags.rule) }), {
         noun: "enrollments",
         json: (row) => {
           const { program: _program, ...r } = enrollmentRecordOf(row)

@@ -5,8 +5,7 @@ import { existsSync, readFileSync, statSync } from "node:fs"
 import { writeOutFile } from "../outFile.ts"
 import { languagesInWords } from "../../billing/index.ts"
 import type { ExportProperties, HeaderLanguage } from "../../imports/index.ts"
-import { runSql } from "../../sql/index.ts"
-import { exportSubscriptions, headerLanguages, importCsv, importHistory } from "../../imports/index.ts"
+import { headerLanguages, Imports } from "../../imports/index.ts"
 import { commandContext } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
@@ -16,7 +15,7 @@ const history = Command.make("history", { dir: Argument.String("dir").pipe(Argum
   withApp(Effect.gen(function*() {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) return yield* new UsageError({ message: `import history: ${dir} is not a directory` })
     const ctx = yield* commandContext
-    const summary = yield* runSql((sql) => importHistory(sql, dir, { today: ctx.today }))
+    const summary = yield* (yield* Imports).importHistory(dir, ctx.today)
     yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported history from ${dir}: ${Object.entries(summary).map(([k, v]) => `${v} ${k}`).join(", ")}`)
   }), { creates: true })).pipe(Command.withDescription("Import subscription history from a previous billing system (customers, subscriptions, line_items, events CSVs)"))
 
@@ -24,7 +23,7 @@ export const importCommand = Command.make("import", { file: Argument.String("fil
   withApp(Effect.gen(function*() {
     if (!existsSync(file) || !statSync(file).isFile()) return yield* new UsageError({ message: `import: ${file}: no such file` })
     const ctx = yield* commandContext
-    const summary = yield* runSql((sql) => importCsv(sql, ctx, file, readFileSync(file, "utf8")))
+    const summary = yield* (yield* Imports).importCsv(ctx, file, readFileSync(file, "utf8"))
     const unchanged = summary.unchanged === 0 ? "" : summary.created === 0
       ? `; all ${summary.unchanged} rows were imported before with the same data: nothing changed`
       : `; ${summary.unchanged} rows were imported before with the same data and left as they are`
@@ -47,7 +46,7 @@ const exportSubs = Command.make(
       if (flags.format !== "csv") return yield* new UsageError({ message: `--format: only csv is supported, got "${flags.format}"` })
       if (!(headerLanguages as ReadonlyArray<string>).includes(flags.headerLanguage)) return yield* new UsageError({ message: `--header-language: expected one of ${headerLanguages.join(", ")}, got "${flags.headerLanguage}"` })
       if (!["view", "all", "all-with-associations"].includes(flags.properties)) return yield* new UsageError({ message: `--properties: expected view, all or all-with-associations, got "${flags.properties}"` })
-      const csv = yield* runSql((sql) => exportSubscriptions(sql, flags.properties as ExportProperties, flags.headerLanguage as HeaderLanguage))
+      const csv = yield* (yield* Imports).exportSubscriptions(flags.properties as ExportProperties, flags.headerLanguage as HeaderLanguage)
       if (Option.isSome(flags.out)) {
         yield* writeOutFile(flags.out.value, csv)
         yield* Console.error(`wrote ${flags.out.value}`)

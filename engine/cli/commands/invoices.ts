@@ -1,14 +1,12 @@
-/** `billcycle invoices list|show|pay|void|write-off`, `outbox list|retry`, `tasks list`, `lists show`. */
+/** `billcycle invoices list|show|pay|void|write-off`, `outbox list|retry`, `tasks list`, `lists show`: each calls one use case (Invoices, Outbox, Enrollments). */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { formatMajorAmount, moneyJson } from "../../domain/index.ts"
-import { runSql } from "../../sql/index.ts"
-import {
-  closeInvoice, findInvoice, invoiceJson, invoiceSummaryJson, listInvoices, listMembers, listOutbox, listTasks,
-  payInvoiceInMajorUnits, retryOutboxMessage
-} from "../../invoicing/index.ts"
+import { Enrollments } from "../../enrollments/index.ts"
+import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../../invoicing/index.ts"
 import { commandContext, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
+import { wordInvoiceRefusals } from "../refusals.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 import { renderTable } from "../table.ts"
@@ -36,7 +34,8 @@ const list = Command.make(
     withApp(Effect.gen(function*() {
       const subscriptionId = Option.isSome(flags.subscription) ? yield* parseId("--subscription", flags.subscription.value) : undefined
       const status = yield* oneOf("--status", flags.status, ["open", "paid", "void", "uncollectible"])
-      yield* printList(flags, (sql) => listInvoices(sql, { subscriptionId, status }), {
+      const invoices = yield* Invoices
+      yield* printList(flags, invoices.list({ subscriptionId, status }), {
         noun: "invoices",
         json: invoiceSummaryJson,
         headers: ["ID", "NUMBER", "SUB", "PERIOD", "DUE", "TOTAL", "STATUS"],
@@ -49,7 +48,7 @@ const show = Command.make("show", { id: idArgument("invoice-id", "the invoice's 
   withApp(Effect.gen(function*() {
     const json = yield* Json
     const invoiceId = yield* parseId("INVOICE_ID", id)
-    const found = yield* runSql((sql) => findInvoice(sql, invoiceId))
+    const found = yield* (yield* Invoices).show(invoiceId).pipe(wordInvoiceRefusals())
     if (json) return yield* Console.log(JSON.stringify(invoiceJson(found)))
     const { invoice, lines, attempts } = found
     const c = invoice.currency
@@ -78,7 +77,7 @@ const pay = Command.make(
       const json = yield* Json
       const invoiceId = yield* parseId("INVOICE_ID", id)
       const ctx = yield* commandContext
-      const result = yield* runSql((sql) => payInvoiceInMajorUnits(sql, ctx, invoiceId, Option.getOrUndefined(amount)))
+      const result = yield* (yield* Invoices).pay(ctx, invoiceId, Option.getOrUndefined(amount)).pipe(wordInvoiceRefusals())
       yield* Console.log(json ? JSON.stringify({ ...result, amount: moneyJson(result.amount, result.currency), remaining: moneyJson(result.remaining, result.currency) }) : result.paid
         ? `invoice ${result.number} paid (${money(result.amount, result.currency)} received)`
         : `recorded ${money(result.amount, result.currency)} on invoice ${result.number}; ${money(result.remaining, result.currency)} still due`)
@@ -91,7 +90,7 @@ const closing = (name: "void" | "write-off", description: string) =>
       const json = yield* Json
       const invoiceId = yield* parseId("INVOICE_ID", id)
       const ctx = yield* commandContext
-      const closed = yield* runSql((sql) => closeInvoice(sql, ctx, invoiceId, name))
+      const closed = yield* (yield* Invoices).close(ctx, invoiceId, name).pipe(wordInvoiceRefusals({ notFound: "INVOICE_ID: " }))
       if (json) return yield* Console.log(JSON.stringify({ ...closed, amount: moneyJson(closed.amount, closed.currency) }))
       const released = closed.subscriptionStatus === null ? "" : `; subscription ${closed.subscriptionId} ${closed.subscriptionStatus.from} → ${closed.subscriptionStatus.to}`
       yield* Console.log(`invoice ${closed.number} ${name === "void" ? "voided" : "written off"} (${money(closed.amount, closed.currency)} no longer due, status ${closed.status})${released}`)
@@ -113,7 +112,7 @@ const outboxList = Command.make(
     withApp(Effect.gen(function*() {
       const status = yield* oneOf("--status", flags.status, ["queued", "sending", "sent", "failed"])
       const kind = yield* oneOf("--kind", flags.kind, ["email", "notification", "webhook"])
-      yield* printList(flags, (sql) => listOutbox(sql, { status, kind }), {
+      yield* printList(flags, (yield* Outbox).list({ status, kind }), {
         noun: "messages", headers: ["ID", "KIND", "TEMPLATE", "TO", "STATUS", "TRIES", "SUB", "CREATED", "ERROR"], cells: (r) => [
           String(r.id), r.kind, r.template ?? "", r.recipient, r.status, String(r.attempts), r.subscription_id === null ? "" : String(r.subscription_id), r.created_on, r.last_error ?? ""
         ]
@@ -124,24 +123,28 @@ const outboxList = Command.make(
 const outboxRetry = Command.make("retry", { id: idArgument("message-id", "the message's id (as in outbox list)") }, ({ id }) =>
   withApp(Effect.gen(function*() {
     const messageId = yield* parseId("ID", id)
-    yield* runSql((sql) => retryOutboxMessage(sql, messageId))
+    yield* (yield* Outbox).retry(messageId).pipe(wordInvoiceRefusals())
     yield* Console.log(`message ${messageId} queued again`)
   }))).pipe(Command.withDescription("Queue a failed message again"))
 
 export const outboxCommand = Command.make("outbox").pipe(Command.withDescription("Messages waiting, sent or failed"), Command.withSubcommands([outboxList, outboxRetry]))
 
 const tasksList = Command.make("list", { ...pageFlags }, (flags) =>
-  withApp(printList(flags, listTasks, {
-    noun: "tasks", headers: ["ID", "TASK", "FOR", "DUE", "SUB", "STATUS"], cells: (r) => [
-      String(r.id), r.title, r.assignee ?? r.team ?? "", r.due_on ?? "", r.subscription_id === null ? "" : String(r.subscription_id), r.status
-    ]
+  withApp(Effect.gen(function*() {
+    yield* printList(flags, (yield* Enrollments).tasks, {
+      noun: "tasks", headers: ["ID", "TASK", "FOR", "DUE", "SUB", "STATUS"], cells: (r) => [
+        String(r.id), r.title, r.assignee ?? r.team ?? "", r.due_on ?? "", r.subscription_id === null ? "" : String(r.subscription_id), r.status
+      ]
+    })
   }))).pipe(Command.withDescription("Tasks created by rules"))
 
 export const tasksCommand = Command.make("tasks").pipe(Command.withDescription("Tasks"), Command.withSubcommands([tasksList]))
 
 const listsShow = Command.make("show", { name: Argument.String("list-name").pipe(Argument.withDescription("the list's name, as rules write it")), ...pageFlags }, ({ name, ...flags }) =>
-  withApp(printList(flags, (sql) => listMembers(sql, name), {
-    noun: "members", headers: ["CONTACT", "EMAIL", "NAME", "ADDED"], cells: (r) => [String(r.contact_id), r.email, r.name ?? "", r.added_on]
+  withApp(Effect.gen(function*() {
+    yield* printList(flags, (yield* Enrollments).listMembers(name), {
+      noun: "members", headers: ["CONTACT", "EMAIL", "NAME", "ADDED"], cells: (r) => [String(r.contact_id), r.email, r.name ?? "", r.added_on]
+    })
   }))).pipe(Command.withDescription("Members of a contact list"))
 
 export const listsCommand = Command.make("lists").pipe(Command.withDescription("Contact lists kept by rules"), Command.withSubcommands([listsShow]))

@@ -2,15 +2,15 @@
 import { Console, Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import { migrate, runSql } from "../../sql/index.ts"
-import { listSettings, saveSetting, validateSetting } from "../../account/index.ts"
+import { Account } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
-import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
+import { wordAccountRefusals } from "../refusals.ts"
 
 const show = Command.make("show", {}, () =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
-    const rows = yield* runSql(listSettings)
+    const rows = yield* (yield* Account).settings
     if (json) {
       yield* Console.log(JSON.stringify(Object.fromEntries(rows.map((r) => [r.key, r.value]))))
       return
@@ -24,9 +24,7 @@ const set = Command.make(
   { key: Argument.String("key").pipe(Argument.withDescription("a setting: timezone, language, locale, currency, retry-days, after-retries, … (see settings show)")), value: Argument.String("value").pipe(Argument.withDescription("its new value, e.g. Europe/Oslo or 1,3,5,7")) },
   ({ key, value }) =>
     withApp(Effect.gen(function*() {
-      const problem = validateSetting(key, value)
-      if (problem !== undefined) return yield* new UsageError({ message: problem })
-      yield* runSql((sql) => saveSetting(sql, key, value))
+      yield* (yield* Account).setSetting(key, value).pipe(wordAccountRefusals)
       yield* Console.log((yield* Json) ? JSON.stringify({ key, value }) : `${key} = ${value}`)
     }))
 ).pipe(Command.withDescription("Set an account setting: timezone, language, locale, reminder-days, retry-days, after-retries, unpaid-catch-up, auto-email-invoices, seller-name, seller-tax-id, …"))

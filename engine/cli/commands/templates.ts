@@ -5,15 +5,14 @@ import { existsSync } from "node:fs"
 import { writeOutFile } from "../outFile.ts"
 import { htmlToPdf } from "../../../templates/pdf.ts"
 import type { EmailTemplate } from "../../../templates/index.ts"
-import { checkTemplates, emailTemplates, renderEmail, renderInvoice } from "../../../templates/index.ts"
+import { checkTemplates, emailTemplates } from "../../../templates/index.ts"
 import { everyLanguageInWords, isLanguage, isLocale, languagesInWords } from "../../billing/index.ts"
-import { runSql } from "../../sql/index.ts"
-import { loadSettings } from "../../account/index.ts"
-import { loadEmailPreview, loadInvoiceDocument } from "../../invoicing/index.ts"
+import { Invoices } from "../../invoicing/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
+import { wordInvoiceRefusals } from "../refusals.ts"
 
 const templatesFlag = Flag.String("templates").pipe(Flag.withDescription("a directory of templates overriding ours by name"), Flag.optional)
 
@@ -76,19 +75,9 @@ const renderInvoiceCommand = Command.make(
       if (flags.format === "pdf" && Option.isNone(flags.out) && process.stdout.isTTY === true) {
         return yield* new UsageError({ message: "--format pdf: give --out FILE (or redirect stdout); a PDF is not for the terminal" })
       }
-      const { html, locale } = yield* runSql(async (sql) => {
-        const settings = await loadSettings(sql)
-        const doc = await loadInvoiceDocument(sql, id, settings)
-        const locale = Option.getOrElse(flags.locale, () => doc.locale)
-        return {
-          locale,
-          html: renderInvoice(doc.data, {
-            language: Option.getOrElse(flags.language, () => doc.language),
-            locale,
-            templatesDir: dir ?? (settings.templatesDir || undefined)
-          })
-        }
-      })
+      const { html, locale } = yield* (yield* Invoices).renderDocument(id, {
+        language: Option.getOrUndefined(flags.language), locale: Option.getOrUndefined(flags.locale), templatesDir: dir
+      }).pipe(wordInvoiceRefusals())
       if (flags.format === "html") return yield* output(html, flags.out)
       const pdf = yield* Effect.tryPromise({ try: () => htmlToPdf(html, locale), catch: (e) => new CheckFailed({ message: `cannot print the PDF with Chromium: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` }) })
       if (Option.isSome(flags.out)) {
@@ -113,15 +102,9 @@ const renderEmailCommand = Command.make(
       const id = yield* parseCountFlag("--subscription", flags.subscription)
       const dir = yield* dirOf(flags.templates)
       const json = yield* Json
-      const rendered = yield* runSql(async (sql) => {
-        const settings = await loadSettings(sql)
-        const preview = await loadEmailPreview(sql, id, flags.template as EmailTemplate, new Date().toISOString().slice(0, 10), settings)
-        return renderEmail(flags.template as EmailTemplate, preview.data, {
-          language: Option.getOrElse(flags.language, () => preview.language),
-          locale: Option.getOrElse(flags.locale, () => preview.locale),
-          templatesDir: dir ?? (settings.templatesDir || undefined)
-        })
-      })
+      const rendered = yield* (yield* Invoices).previewEmail(id, flags.template as EmailTemplate, new Date().toISOString().slice(0, 10), {
+        language: Option.getOrUndefined(flags.language), locale: Option.getOrUndefined(flags.locale), templatesDir: dir
+      }).pipe(wordInvoiceRefusals())
       if (json) return yield* Console.log(JSON.stringify(rendered))
       yield* output(rendered.html, flags.out)
     }))

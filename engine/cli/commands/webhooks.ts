@@ -1,11 +1,11 @@
 /** `billcycle webhooks add|list|remove`: event webhooks without writing rules. */
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { runSql } from "../../sql/index.ts"
-import { addWebhookEndpoint, commandContext, listWebhookEndpoints, removeWebhookEndpoint } from "../../account/index.ts"
+import { Account, commandContext } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 import { Json } from "../GlobalFlags.ts"
+import { wordAccountRefusals } from "../refusals.ts"
 import { renderTable } from "../table.ts"
 
 const add = Command.make(
@@ -18,7 +18,7 @@ const add = Command.make(
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const ctx = yield* commandContext
-      const row = yield* runSql((sql) => addWebhookEndpoint(sql, flags.url, flags.events, ctx.today))
+      const row = yield* (yield* Account).addWebhookEndpoint(flags.url, flags.events, ctx.today).pipe(wordAccountRefusals)
       yield* Console.log(json ? JSON.stringify(row) : `webhook endpoint ${row.id}: ${row.url} (${row.events.join(", ")})`)
     }))
 ).pipe(Command.withDescription("Send every journal event of the given types to a URL, signed, through the outbox (retried, visible in outbox list)"))
@@ -26,7 +26,7 @@ const add = Command.make(
 const list = Command.make("list", {}, () =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
-    const rows = yield* runSql(listWebhookEndpoints)
+    const rows = yield* (yield* Account).webhookEndpoints
     if (json) return yield* Console.log(JSON.stringify(rows))
     yield* Console.log(rows.length === 0 ? "No webhook endpoints." : renderTable(["ID", "URL", "EVENTS", "SINCE"], rows.map((r) => [String(r.id), r.url, r.events.join(","), r.created_on])))
   }))).pipe(Command.withDescription("List the webhook endpoints"))
@@ -35,7 +35,7 @@ const remove = Command.make("remove", { id: Argument.String("id").pipe(Argument.
   withApp(Effect.gen(function*() {
     const id = yield* parseCountFlag("ID", flags.id)
     const ctx = yield* commandContext
-    yield* runSql((sql) => removeWebhookEndpoint(sql, id, ctx.today))
+    yield* (yield* Account).removeWebhookEndpoint(id, ctx.today).pipe(wordAccountRefusals)
     yield* Console.log(`webhook endpoint ${id} removed (messages already queued for it are still delivered)`)
   }))).pipe(Command.withDescription("Stop sending events to a webhook endpoint"))
 

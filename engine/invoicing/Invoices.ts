@@ -1,0 +1,87 @@
+/**
+ * The invoices' use cases as a service: the list, one invoice, a payment
+ * received outside the gateway, voiding and writing off, and the documents
+ * (an invoice rendered, an email previewed). Each door (the CLI, the HTTP
+ * API) calls these; refusals fail as typed errors (engine/domain/errors.ts)
+ * the doors word. Implemented over the room's Promise functions through
+ * `runSql`, so a door's transaction (`CurrentTransaction`) and journal
+ * source (`CurrentJournalSource`) reach them.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { EmailTemplate, RenderedEmail } from "../../templates/index.ts"
+import { renderEmail, renderInvoice } from "../../templates/index.ts"
+import type { InvoiceError } from "../domain/index.ts"
+import { invoiceErrorOf } from "../domain/index.ts"
+import type { BadInput, DatabaseError, ListQuery } from "../sql/index.ts"
+import { Database, runUseCase } from "../sql/index.ts"
+import { loadSettings } from "../account/index.ts"
+import type { EngineContext } from "../account/index.ts"
+import { loadEmailPreview, loadInvoiceDocument } from "./documentData.ts"
+import type { ClosedInvoice, InvoiceClosing } from "./invoiceClosing.ts"
+import { closeInvoice } from "./invoiceClosing.ts"
+import type { InvoiceSummaryRow } from "./invoiceQueries.ts"
+import { findInvoice, listInvoices, payInvoiceInMajorUnits } from "./invoiceQueries.ts"
+
+export type InvoiceFailure = InvoiceError | BadInput | DatabaseError
+
+/** An invoice with its lines and payment attempts (`invoices show`). */
+export type InvoiceFound = Awaited<ReturnType<typeof findInvoice>>
+/** What recording a payment did: paid in full, or how much is still due. */
+export type PaymentRecorded = Awaited<ReturnType<typeof payInvoiceInMajorUnits>>
+
+/** How a document is rendered: language and locale (default: the subscription's, the contact's, the account's) and a templates directory. */
+export interface DocumentOptions {
+  readonly language?: string | undefined
+  readonly locale?: string | undefined
+  readonly templatesDir?: string | undefined
+}
+
+export class Invoices extends Context.Service<Invoices, {
+  /** The invoices, by subscription or status (a list query each door pages). */
+  readonly list: (filter: { readonly subscriptionId?: number | undefined; readonly status?: string | undefined }) => ListQuery<InvoiceSummaryRow>
+  readonly show: (id: number) => Effect.Effect<InvoiceFound, InvoiceFailure>
+  /** Records a payment received outside the gateway; `amount` in major units (default: all that is due). */
+  readonly pay: (ctx: EngineContext, id: number, amount: string | undefined) => Effect.Effect<PaymentRecorded, InvoiceFailure>
+  readonly close: (ctx: EngineContext, id: number, how: InvoiceClosing) => Effect.Effect<ClosedInvoice, InvoiceFailure>
+  /** An invoice rendered as HTML, and the locale it was rendered in (a PDF is printed in it). */
+  readonly renderDocument: (id: number, options: DocumentOptions) => Effect.Effect<{ readonly html: string; readonly locale: string }, InvoiceFailure>
+  /** An email for a subscription, as it would be sent on `createdOn`. */
+  readonly previewEmail: (subscriptionId: number, template: EmailTemplate, createdOn: string, options: DocumentOptions) => Effect.Effect<RenderedEmail, InvoiceFailure>
+}>()("billcycle/engine/invoicing/Invoices") {
+  static readonly layer = Layer.effect(
+    Invoices,
+    Effect.gen(function*() {
+      const db = yield* Database
+      const use = <A>(work: Parameters<typeof runUseCase<A, InvoiceError>>[0]) =>
+        runUseCase(work, invoiceErrorOf).pipe(Effect.provideService(Database, db))
+      return Invoices.of({
+        list: (filter) => (sql) => listInvoices(sql, filter),
+        show: (id) => use((sql) => findInvoice(sql, id)),
+        pay: (ctx, id, amount) => use((sql) => payInvoiceInMajorUnits(sql, ctx, id, amount)),
+        close: (ctx, id, how) => use((sql) => closeInvoice(sql, ctx, id, how)),
+        renderDocument: (id, options) =>
+          use(async (sql) => {
+            const settings = await loadSettings(sql)
+            const doc = await loadInvoiceDocument(sql, id, settings)
+            const locale = options.locale ?? doc.locale
+            const html = renderInvoice(doc.data, {
+              language: options.language ?? doc.language,
+              locale,
+              templatesDir: options.templatesDir ?? (settings.templatesDir || undefined)
+            })
+            return { html, locale }
+          }),
+        previewEmail: (subscriptionId, template, createdOn, options) =>
+          use(async (sql) => {
+            const settings = await loadSettings(sql)
+            const preview = await loadEmailPreview(sql, subscriptionId, template, createdOn, settings)
+            return renderEmail(template, preview.data, {
+              language: options.language ?? preview.language,
+              locale: options.locale ?? preview.locale,
+              templatesDir: options.templatesDir ?? (settings.templatesDir || undefined)
+            })
+          })
+      })
+    })
+  )
+}
