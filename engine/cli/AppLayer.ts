@@ -104,12 +104,6 @@ export const withClock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   })
 
 /**
- * What a command that changes subscriptions needs (its home is account/engineContext.ts). Kept here only
- * for cli/commands/invoices.ts, which is rewritten separately; other commands import it from account/.
- */
-export { commandContext } from "../account/index.ts"
-
-/**
  * Runs a read-only `effect` (a report) on a read replica (`--read-db URL`): a
  * PostgreSQL copy of the store, opened read-only, never migrated, so no write
  * can reach it; the primary (`--db`) is not opened at all.

@@ -13,7 +13,7 @@ import { runCli } from "../cliRunner.ts"
 const dir = mkdtempSync(join(tmpdir(), "billcycle-engine-analytics-"))
 const db = join(dir, "db")
 beforeAll(() => {
-  const imported = runCli(["import", "history", "test/engine/store/fixtures/history", "--now", "2025-12-31", "--db", db])
+  const imported = runCli(["import", "history", "test/engine/imports/fixtures/history", "--now", "2025-12-31", "--db", db])
   expect(imported.code, imported.stderr).toBe(0)
 }, 120_000)
 

@@ -14,7 +14,7 @@ import { importHistory } from "../../engine/imports/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
 
-const fixture = fileURLToPath(new URL("../engine/store/fixtures/history/", import.meta.url))
+const fixture = fileURLToPath(new URL("../engine/imports/fixtures/history/", import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), "billcycle-fx-"))
 let t: TestDatabase
 beforeAll(async () => {

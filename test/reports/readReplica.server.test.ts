@@ -30,7 +30,7 @@ const range = ["--from", "2025-01", "--to", "2025-07", "--format", "json"]
 beforeAll(async () => {
   await admin.unsafe(`create database ${name}`)
   await admin.unsafe(`create database ${emptyName}`)
-  const imported = runCli(["import", "history", "test/engine/store/fixtures/history", "--now", "2025-12-31", "--db", urlOf(name)], { env })
+  const imported = runCli(["import", "history", "test/engine/imports/fixtures/history", "--now", "2025-12-31", "--db", urlOf(name)], { env })
   expect(imported.code, imported.stderr).toBe(0)
   // From here on the copy refuses every write, as a hot standby does.
   await admin.unsafe(`alter database ${name} set default_transaction_read_only = on`)

@@ -17,7 +17,7 @@ const db = join(dir, "db")
 const range = ["--from", "2025-01", "--to", "2025-07"]
 let browser: Browser
 beforeAll(async () => {
-  const imported = runCli(["import", "history", "test/engine/store/fixtures/history", "--now", "2025-12-31", "--db", db])
+  const imported = runCli(["import", "history", "test/engine/imports/fixtures/history", "--now", "2025-12-31", "--db", db])
   expect(imported.code, imported.stderr).toBe(0)
   browser = await launchBrowser()
 }, 120_000)

@@ -1,5 +1,5 @@
 /**
- * Reports over the history fixture (test/engine/store/fixtures/history), with
+ * Reports over the history fixture (test/engine/imports/fixtures/history), with
  * figures worked out by hand:
  *   s1 monthly 12.50 from Jan 10; 25.00 − 10% = 22.50 from Apr 10 (tax is not MRR);
  *      unpaid May 10, recovered May 13 (kept: under 30 days); paused Jun 20; resumed Jul 20.
@@ -17,7 +17,7 @@ import { importHistory } from "../../engine/imports/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
 
-const fixture = fileURLToPath(new URL("../engine/store/fixtures/history/", import.meta.url))
+const fixture = fileURLToPath(new URL("../engine/imports/fixtures/history/", import.meta.url))
 let t: TestDatabase
 beforeAll(async () => {
   t = await openTestDatabase()

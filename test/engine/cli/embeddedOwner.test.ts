@@ -123,7 +123,7 @@ describe("--db must name a billcycle database", () => {
   it("a folder holding something else is refused, by every command, and left as it was", () => {
     const dir = scratch()
     writeFileSync(join(dir, "notes.txt"), "mine")
-    for (const args of [["contacts", "list"], ["db", "migrate"], ["import", "test/engine/store/fixtures/history"]]) {
+    for (const args of [["contacts", "list"], ["db", "migrate"], ["import", "test/engine/imports/fixtures/history"]]) {
       const r = cli([...args, "--db", dir])
       expect(r.code).toBe(2)
       expect(r.stderr).toContain(`--db: ${dir} holds other files, not a billcycle database`)

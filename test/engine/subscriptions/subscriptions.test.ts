@@ -85,7 +85,7 @@ describe(`subscriptions in the store (${backend})`, () => {
     expect(now.status).toBe("canceled")
     await expect(cancelSubscription(t.db.sql, at("2026-03-22"), s!.id, { atPeriodEnd: false, refundUnused: false })).rejects.toThrow(/cannot be canceled/)
     await deleteSubscription(t.db.sql, at("2026-03-23"), s!.id)
-    // Deleted: gone from every list and view (the row stays behind as a tombstone that keeps the books: test/engine/store/books.test.ts).
+    // Deleted: gone from every list and view (the row stays behind as a tombstone that keeps the books: test/engine/invoicing/books.test.ts).
     expect((await listSubscriptions(t.db.sql, {})).map((x) => x.id)).not.toContain(s!.id)
     await expect(getSubscription(t.db.sql, s!.id)).rejects.toThrow(/was deleted/)
     expect((await t.db.sql`select type from events where subscription_id = ${s!.id} order by id desc limit 1`)[0]!["type"]).toBe("subscription.deleted")
