@@ -10,7 +10,7 @@
 import { Context, Effect, Layer } from "effect"
 import type { EmailTemplate, RenderedEmail } from "../../templates/index.ts"
 import { renderEmail, renderInvoice } from "../../templates/index.ts"
-import type { InvoiceError } from "../domain/index.ts"
+import type { InvoiceError, InvoiceId, SubscriptionId } from "../domain/index.ts"
 import { invoiceErrorOf } from "../domain/index.ts"
 import type { BadInput, DatabaseError, ListQuery } from "../sql/index.ts"
 import { Database, runUseCase } from "../sql/index.ts"
@@ -39,14 +39,14 @@ export interface DocumentOptions {
 export class Invoices extends Context.Service<Invoices, {
   /** The invoices, by subscription or status (a list query each door pages). */
   readonly list: (filter: { readonly subscriptionId?: number | undefined; readonly status?: string | undefined }) => ListQuery<InvoiceSummaryRow>
-  readonly show: (id: number) => Effect.Effect<InvoiceFound, InvoiceFailure>
+  readonly show: (id: InvoiceId) => Effect.Effect<InvoiceFound, InvoiceFailure>
   /** Records a payment received outside the gateway; `amount` in major units (default: all that is due). */
-  readonly pay: (ctx: EngineContext, id: number, amount: string | undefined) => Effect.Effect<PaymentRecorded, InvoiceFailure>
-  readonly close: (ctx: EngineContext, id: number, how: InvoiceClosing) => Effect.Effect<ClosedInvoice, InvoiceFailure>
+  readonly pay: (ctx: EngineContext, id: InvoiceId, amount: string | undefined) => Effect.Effect<PaymentRecorded, InvoiceFailure>
+  readonly close: (ctx: EngineContext, id: InvoiceId, how: InvoiceClosing) => Effect.Effect<ClosedInvoice, InvoiceFailure>
   /** An invoice rendered as HTML, and the locale it was rendered in (a PDF is printed in it). */
-  readonly renderDocument: (id: number, options: DocumentOptions) => Effect.Effect<{ readonly html: string; readonly locale: string }, InvoiceFailure>
+  readonly renderDocument: (id: InvoiceId, options: DocumentOptions) => Effect.Effect<{ readonly html: string; readonly locale: string }, InvoiceFailure>
   /** An email for a subscription, as it would be sent on `createdOn`. */
-  readonly previewEmail: (subscriptionId: number, template: EmailTemplate, createdOn: string, options: DocumentOptions) => Effect.Effect<RenderedEmail, InvoiceFailure>
+  readonly previewEmail: (subscriptionId: SubscriptionId, template: EmailTemplate, createdOn: string, options: DocumentOptions) => Effect.Effect<RenderedEmail, InvoiceFailure>
 }>()("billcycle/engine/invoicing/Invoices") {
   static readonly layer = Layer.effect(
     Invoices,

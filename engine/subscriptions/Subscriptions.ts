@@ -9,7 +9,7 @@
  * doors word the refusals (cli/commands/subscriptions.ts, api/handlers.ts).
  */
 import { Context, Effect, Layer } from "effect"
-import type { CalendarDate, ItemError, SubscriptionError, SubscriptionStatus } from "../domain/index.ts"
+import type { CalendarDate, ItemError, SubscriptionError, SubscriptionId, SubscriptionStatus } from "../domain/index.ts"
 import { itemErrorOf, subscriptionErrorOf } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import type { BadInput, DatabaseError, ListQuery, Sql } from "../sql/index.ts"
@@ -45,16 +45,16 @@ export interface SubscriptionsService {
   readonly create: (ctx: EngineContext, input: CreateInput) => Result<Array<CreatedSubscription>>
   /** Live subscriptions by status or next billing date, oldest first. */
   readonly list: (filter: { readonly status?: string | undefined; readonly nextBillingBefore?: string | undefined }) => ListQuery<SubscriptionRow>
-  readonly get: (id: number) => Result<SubscriptionRow>
+  readonly get: (id: SubscriptionId) => Result<SubscriptionRow>
   /** The subscription, its item versions and its invoices, in one statement. */
-  readonly show: (id: number) => Result<SubscriptionRows>
-  readonly update: (ctx: EngineContext, id: number, input: UpdateInput) => Result<UpdateResult>
+  readonly show: (id: SubscriptionId) => Result<SubscriptionRows>
+  readonly update: (ctx: EngineContext, id: SubscriptionId, input: UpdateInput) => Result<UpdateResult>
   /** Cancels now or at period end; a refund of the unused days is recorded, not yet asked of the gateway (runtime/cancelWithRefund.ts asks). */
-  readonly cancel: (ctx: EngineContext, id: number, options: { readonly atPeriodEnd: boolean; readonly refundUnused: boolean }) => Result<CancelResult>
-  readonly pause: (ctx: EngineContext, id: number, resumeOn: CalendarDate | undefined) => Result<void>
+  readonly cancel: (ctx: EngineContext, id: SubscriptionId, options: { readonly atPeriodEnd: boolean; readonly refundUnused: boolean }) => Result<CancelResult>
+  readonly pause: (ctx: EngineContext, id: SubscriptionId, resumeOn: CalendarDate | undefined) => Result<void>
   /** Resumes; the status it resumes to (past due while an overdue invoice is open) and its next billing date. */
-  readonly resume: (ctx: EngineContext, id: number) => Result<{ readonly nextBillingDate: string; readonly status: SubscriptionStatus }>
-  readonly delete: (ctx: EngineContext, id: number) => Result<DeleteResult>
+  readonly resume: (ctx: EngineContext, id: SubscriptionId) => Result<{ readonly nextBillingDate: string; readonly status: SubscriptionStatus }>
+  readonly delete: (ctx: EngineContext, id: SubscriptionId) => Result<DeleteResult>
   /** The event journal, oldest first. */
   readonly events: (filter: { readonly subscriptionId?: number | undefined; readonly type?: string | undefined; readonly since?: string | undefined }) => ListQuery<EventRow>
 }

@@ -1,7 +1,7 @@
 /** `billcycle invoices list|show|pay|void|write-off`, `outbox list|retry`, `tasks list`, `lists show`: each calls one use case (Invoices, Outbox, Enrollments). */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { formatMajorAmount, moneyJson } from "../../domain/index.ts"
+import { formatMajorAmount, InvoiceId, moneyJson } from "../../domain/index.ts"
 import { Enrollments } from "../../enrollments/index.ts"
 import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../../invoicing/index.ts"
 import { commandContext } from "../../account/index.ts"
@@ -16,6 +16,8 @@ import { pageFlags, printList } from "../paging.ts"
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
 const idArgument = (name: string, description: string) => Argument.String(name).pipe(Argument.withDescription(description))
 const parseId = (flag: string, value: string) => parseCountFlag(flag, value)
+/** An invoice named on the command line: its id, branded at the door. */
+const invoiceIdOf = (value: string) => Effect.map(parseCountFlag("INVOICE_ID", value), InvoiceId.make)
 
 const oneOf = (flag: string, value: Option.Option<string>, allowed: ReadonlyArray<string>) =>
   Option.isNone(value)
@@ -48,7 +50,7 @@ const list = Command.make(
 const show = Command.make("show", { id: idArgument("invoice-id", "the invoice's id (as in invoices list)") }, ({ id }) =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
-    const invoiceId = yield* parseId("INVOICE_ID", id)
+    const invoiceId = yield* invoiceIdOf(id)
     const found = yield* (yield* Invoices).show(invoiceId).pipe(wordInvoiceRefusals())
     if (json) return yield* Console.log(JSON.stringify(invoiceJson(found)))
     const { invoice, lines, attempts } = found
@@ -76,7 +78,7 @@ const pay = Command.make(
   ({ id, amount }) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json
-      const invoiceId = yield* parseId("INVOICE_ID", id)
+      const invoiceId = yield* invoiceIdOf(id)
       const ctx = yield* commandContext
       const result = yield* (yield* Invoices).pay(ctx, invoiceId, Option.getOrUndefined(amount)).pipe(wordInvoiceRefusals())
       yield* Console.log(json ? JSON.stringify({ ...result, amount: moneyJson(result.amount, result.currency), remaining: moneyJson(result.remaining, result.currency) }) : result.paid
@@ -89,7 +91,7 @@ const closing = (name: "void" | "write-off", description: string) =>
   Command.make(name, { id: idArgument("invoice-id", "the invoice's id (as in invoices list)") }, ({ id }) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json
-      const invoiceId = yield* parseId("INVOICE_ID", id)
+      const invoiceId = yield* invoiceIdOf(id)
       const ctx = yield* commandContext
       const closed = yield* (yield* Invoices).close(ctx, invoiceId, name).pipe(wordInvoiceRefusals({ notFound: "INVOICE_ID: " }))
       if (json) return yield* Console.log(JSON.stringify({ ...closed, amount: moneyJson(closed.amount, closed.currency) }))

@@ -6,7 +6,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { languages } from "../../billing/index.ts"
 import type { SubscriptionError } from "../../domain/index.ts"
-import { describeSubscriptionError, formatFrequency, formatMajorAmount, itemErrorOf, subscriptionErrorOf, subscriptionStatuses } from "../../domain/index.ts"
+import { describeSubscriptionError, formatFrequency, formatMajorAmount, itemErrorOf, subscriptionErrorOf, SubscriptionId, subscriptionStatuses } from "../../domain/index.ts"
 import { catalogueErrorMessage } from "../../catalogue/index.ts"
 import { Gateway } from "../../payments/index.ts"
 import type { ItemVersion, StoredLine, SubscriptionRow, SubscriptionsFailure } from "../../subscriptions/index.ts"
@@ -63,7 +63,8 @@ const itemLabels = (items: ReadonlyArray<unknown>) => items.map((_, i) => `--ite
 
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
 
-const idOf = (value: string) => parseCountFlag("ID", value)
+/** A subscription named on the command line: its id, branded at the door. */
+const idOf = (value: string) => Effect.map(parseCountFlag("ID", value), SubscriptionId.make)
 
 const create = Command.make(
   "create",

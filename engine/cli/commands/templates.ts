@@ -7,6 +7,7 @@ import { htmlToPdf } from "../../../templates/pdf.ts"
 import type { EmailTemplate } from "../../../templates/index.ts"
 import { checkTemplates, emailTemplates } from "../../../templates/index.ts"
 import { everyLanguageInWords, isLanguage, isLocale, languagesInWords } from "../../billing/index.ts"
+import { InvoiceId, SubscriptionId } from "../../domain/index.ts"
 import { Invoices } from "../../invoicing/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
@@ -70,7 +71,7 @@ const renderInvoiceCommand = Command.make(
     withApp(Effect.gen(function*() {
       yield* checkLanguage(flags.language)
       yield* checkLocale(flags.locale)
-      const id = yield* parseCountFlag("INVOICE_ID", flags.id)
+      const id = InvoiceId.make(yield* parseCountFlag("INVOICE_ID", flags.id))
       const dir = yield* dirOf(flags.templates)
       if (flags.format === "pdf" && Option.isNone(flags.out) && process.stdout.isTTY === true) {
         return yield* new UsageError({ message: "--format pdf: give --out FILE (or redirect stdout); a PDF is not for the terminal" })
@@ -99,7 +100,7 @@ const renderEmailCommand = Command.make(
       }
       yield* checkLanguage(flags.language)
       yield* checkLocale(flags.locale)
-      const id = yield* parseCountFlag("--subscription", flags.subscription)
+      const id = SubscriptionId.make(yield* parseCountFlag("--subscription", flags.subscription))
       const dir = yield* dirOf(flags.templates)
       const json = yield* Json
       const rendered = yield* (yield* Invoices).previewEmail(id, flags.template as EmailTemplate, new Date().toISOString().slice(0, 10), {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Effect, Layer } from "effect"
 import type { CalendarDate, ItemSpec } from "../../../engine/domain/index.ts"
+import { SubscriptionId } from "../../../engine/domain/index.ts"
 import {
   autoRenew, ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, ItemRefused, parseItemSpec, ProductArchived, ProductExists, ProductInvalid,
   ProductNotFound, UnknownSku
@@ -57,7 +58,7 @@ describe(`use cases as services (${backend})`, () => {
     expect(await failure(create("sku=COFFEE", "sku=NOPE"))).toEqual(new UnknownSku({ item: "--item 2", sku: "NOPE" }))
     expect(await failure(create("sku=TEA"))).toEqual(new ProductArchived({ item: "--item 1", sku: "TEA", archivedOn: "2026-03-01" }))
     expect(await failure(create("sku=COFFEE,discount=30.00"))).toEqual(new ItemRefused({ item: "--item 1", reason: { _tag: "DiscountAbovePrice", discount: "30.00" } }))
-    expect(await failure(Effect.flatMap(Effect.service(Subscriptions), (s) => s.get(77)))).toMatchObject({ _tag: "SubscriptionNotFound", id: 77 })
+    expect(await failure(Effect.flatMap(Effect.service(Subscriptions), (s) => s.get(SubscriptionId.make(77))))).toMatchObject({ _tag: "SubscriptionNotFound", id: 77 })
     expect(await t.db.sql`select 1 from subscriptions`).toHaveLength(0)
   })
 
