@@ -7,20 +7,15 @@
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import { Database, failpoint } from "../sql/index.ts"
+import type { PendingCharge } from "../invoicing/index.ts"
 import { chargedReferences, enterInLedger, ledgerEntries, refuseOnce, settleDueBankDebits } from "./simulatedGatewayLedger.ts"
 
 /** The simulated gateway's bank-debit tokens, and how many days a debit stays pending. */
 const bankDebit = new Set(["pm_bank_debit", "pm_bank_debit_fail"])
 const bankDebitDays = 3
 
-export interface GatewayRequest {
-  readonly idempotencyKey: string
-  readonly kind: "charge" | "refund"
-  readonly amount: number
-  readonly currency: string
-  readonly paymentMethod: string | null
-  /** Our reference for the charge (the invoice number). */
-  readonly reference: string
+/** What the gateway is asked: a recorded attempt's key, kind, amount, method and reference (invoicing's `PendingCharge`), and when. */
+export interface GatewayRequest extends Omit<PendingCharge, "attemptId" | "invoiceId" | "subscriptionId"> {
   /** The business instant of the request (epoch milliseconds; default the real clock): when a bank debit settles is measured on it. */
   readonly at?: number | undefined
 }
