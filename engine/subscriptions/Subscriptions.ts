@@ -49,7 +49,7 @@ export interface SubscriptionsService {
   /** The subscription, its item versions and its invoices, in one statement. */
   readonly show: (id: SubscriptionId) => Result<SubscriptionRows>
   readonly update: (ctx: EngineContext, id: SubscriptionId, input: UpdateInput) => Result<UpdateResult>
-  /** Cancels now or at period end; a refund of the unused days is recorded, not yet asked of the gateway (runtime/cancelWithRefund.ts asks). */
+  /** Cancels now or at period end; a refund of the unused days is recorded, not yet asked of the gateway (cancelWithRefund.ts asks). */
   readonly cancel: (ctx: EngineContext, id: SubscriptionId, options: { readonly atPeriodEnd: boolean; readonly refundUnused: boolean }) => Result<CancelResult>
   readonly pause: (ctx: EngineContext, id: SubscriptionId, resumeOn: CalendarDate | undefined) => Result<void>
   /** Resumes; the status it resumes to (past due while an overdue invoice is open) and its next billing date. */
