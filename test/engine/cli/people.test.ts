@@ -8,7 +8,8 @@ const session = () => {
   return (now: string, ...args: Array<string>) => runCli([...args, "--db", db, "--now", now], { env })
 }
 
-describe("contacts show and update", () => {
+// A dozen CLI runs on the embedded database each: on a loaded 2-core machine one test can pass 60 s.
+describe("contacts show and update", { timeout: 180_000 }, () => {
   it("shows a contact with its subscriptions and open invoices; a new payment method is used by the next charge", () => {
     const cli = session()
     expect(cli("2026-03-01", "products", "add", "--name", "Coffee", "--sku", "COFFEE", "--price", "12.50", "--currency", "USD").code).toBe(0)
@@ -67,7 +68,7 @@ describe("contacts show and update", () => {
   })
 })
 
-describe("products update and archive", () => {
+describe("products update and archive", { timeout: 180_000 }, () => {
   it("a new price is for new subscriptions; an archived product is hidden and refused, and existing subscriptions keep billing it", () => {
     const cli = session()
     expect(cli("2026-03-01", "products", "add", "--name", "Coffee", "--sku", "COFFEE", "--price", "12.50", "--currency", "USD").code).toBe(0)
