@@ -23,11 +23,8 @@ import { describeAccountError, describeCatalogueError, describeInvoiceError, des
 import type { PendingQuery } from "postgres"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
-import type { LinkRequest } from "../checkout/index.ts"
-import {
-  changeDiscountCode, clonePaymentLink, codeJson, createDiscountCode, createPaymentLinkFromRequest, createSimpleLink, deleteDiscountCode, deletePaymentLink,
-  discountCodeRows, linkJson, paymentLinkRows, previewPaymentLink, showDiscountCode, showPaymentLink, summaryJson, switchPaymentLink, updatePaymentLinkFromRequest
-} from "../checkout/index.ts"
+import type { DiscountCodeError, DiscountCodesFailure, LinkRequest, PaymentLinkError, PaymentLinksFailure } from "../checkout/index.ts"
+import { codeJson, DiscountCodes, linkJson, PaymentLinks, summaryJson } from "../checkout/index.ts"
 import type { LinkField } from "../domain/index.ts"
 
 /** The API key of the request being served (set by the guard, server.ts). */
@@ -360,32 +357,39 @@ const linkApiField: Record<LinkField, string> = {
 }
 const codeApiField: Record<string, string> = { code: "code", off: "off", currency: "currency", duration: "duration", expiresOn: "expires_on", maxRedemptions: "max_redemptions" }
 
-/** A checkout use case's bad input as a problem naming the JSON field: typed refusals by their field, text by its flag. */
-const checkoutProblem = (e: BadInput) => {
-  const r = e.refusal as { _tag?: string; field?: string; item?: number; problem?: string; ref?: string } | undefined
-  switch (r?._tag) {
+/**
+ * A checkout refusal as a problem naming the JSON field. A discount code not
+ * found is the path's resource (404), or, in a preview, the `code` the query
+ * names (400).
+ */
+const checkoutRefusalProblem = (r: PaymentLinkError | DiscountCodeError, options: { readonly codeInQuery?: boolean } = {}) => {
+  switch (r._tag) {
     case "PaymentLinkInvalid": {
-      const field = linkApiField[r.field as LinkField]
+      const field = linkApiField[r.field]
       const at = r.item === undefined ? field : `${field}[${r.item}]`
-      return r.field === "slug" && /taken/.test(r.problem ?? "")
+      return r.field === "slug" && /taken/.test(r.problem)
         ? new Conflict({ code: "already_exists", message: `${at}: ${r.problem}`, field: at })
         : new InvalidRequest({ code: "invalid_input", message: `${at}: ${r.problem}`, field: at })
     }
     case "DiscountCodeInvalid":
-      return /exists already/.test(r.problem ?? "")
+      return /exists already/.test(r.problem)
         ? new Conflict({ code: "already_exists", message: `code: ${r.problem}`, field: "code" })
-        : new InvalidRequest({ code: "invalid_input", message: `${codeApiField[r.field!]}: ${r.problem}`, field: codeApiField[r.field!] })
+        : new InvalidRequest({ code: "invalid_input", message: `${codeApiField[r.field]}: ${r.problem}`, field: codeApiField[r.field] })
     case "PaymentLinkNotFound":
       return new NotFound({ code: "not_found", message: `no payment link ${r.ref}` })
     case "DiscountCodeNotFound":
-      return /^--code/.test(e.message)
+      return options.codeInQuery === true
         ? new InvalidRequest({ code: "resource_missing", message: `code: no discount code ${r.ref}`, field: "code" })
         : new NotFound({ code: "not_found", message: `no discount code ${r.ref}` })
     case "BuyerChoiceRefused":
-      return new InvalidRequest({ code: "invalid_input", message: r.problem!, field: /quantity/.test(r.problem!) ? "qty" : /price/.test(r.problem!) ? "price" : "include" })
+      return new InvalidRequest({ code: "invalid_input", message: r.problem, field: /quantity/.test(r.problem) ? "qty" : /price/.test(r.problem) ? "price" : "include" })
     case "DiscountCodeUnusable":
       return new InvalidRequest({ code: "invalid_input", message: `code: ${r.problem}`, field: "code" })
   }
+}
+
+/** A checkout use case's other bad input as a problem naming the JSON field by its flag. */
+const checkoutProblem = (e: BadInput) => {
   // Text a field does not take: `--item 2 (…)` → items[1], `--redirect-url` → redirect_url.
   const item = /^--item (\d+)/.exec(e.message)
   if (item !== null) return new InvalidRequest({ code: "invalid_input", message: e.message, field: `items[${Number(item[1]) - 1}]` })
@@ -395,13 +399,26 @@ const checkoutProblem = (e: BadInput) => {
   return new InvalidRequest({ code: "invalid_input", message: e.message, field })
 }
 
-/** Store work of the checkout room, as the request's API key, its refusals worded with the API's fields. */
-const checkoutStore = <A>(work: (sql: Sql) => Promise<A>) =>
+/**
+ * Runs a use case of `PaymentLinks` or `DiscountCodes` as the request's API
+ * key (its events carry `api:<key name>`); its refusals worded with the API's
+ * fields, other bad input by its flag, a database failure a defect.
+ */
+const checkoutUseCase = <S, R, A>(
+  service: Effect.Effect<S, never, R>,
+  f: (service: S) => Effect.Effect<A, PaymentLinksFailure | DiscountCodesFailure>,
+  options: { readonly codeInQuery?: boolean } = {}
+) =>
   Effect.gen(function*() {
     const key = yield* CurrentApiKey
-    const source = key === undefined ? "api" : `api:${key.name}`
-    return yield* runSql((sql) => journalSource.run(source, () => work(sql)))
-  }).pipe(Effect.catchTags({ BadInput: (e) => Effect.fail(checkoutProblem(e)), DatabaseError: (e) => Effect.die(e) }))
+    const s = yield* service
+    return yield* f(s).pipe(Effect.provideService(CurrentJournalSource, key === undefined ? "api" : `api:${key.name}`))
+  }).pipe(Effect.catch((e: PaymentLinksFailure | DiscountCodesFailure) =>
+    e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(e._tag === "BadInput" ? checkoutProblem(e) : checkoutRefusalProblem(e, options))))
+
+const links = <A>(f: (s: PaymentLinks["Service"]) => Effect.Effect<A, PaymentLinksFailure>, options: { readonly codeInQuery?: boolean } = {}) =>
+  checkoutUseCase(Effect.service(PaymentLinks), f, options)
+const codes = <A>(f: (s: DiscountCodes["Service"]) => Effect.Effect<A, DiscountCodesFailure>) => checkoutUseCase(Effect.service(DiscountCodes), f)
 
 type LinkSettingsPayload = {
   readonly name?: string | undefined; readonly currency?: string | undefined; readonly items?: ReadonlyArray<string> | undefined; readonly terms?: string | undefined
@@ -436,51 +453,54 @@ export const PaymentLinksHandlers = HttpApiBuilder.group(Api, "payment_links", (
         if (settings.name === undefined) return yield* invalid("name", "name: a simple link needs a name")
         if (settings.items?.length !== 1) return yield* invalid("items", "items: a simple link has one item: [\"NAME\"]")
         if (price === undefined) return yield* invalid("price", "price: a simple link needs the item's one-time price")
-        const link = yield* checkoutStore((sql) => createSimpleLink(sql, ctx.today, { contactEmail: from_contact, name: settings.name!, itemName: settings.items![0]!, price, currency: settings.currency ?? ctx.settings.currency, slug }))
+        const link = yield* links((l) => l.createSimple(ctx, { contactEmail: from_contact, name: settings.name!, itemName: settings.items![0]!, price, currency: settings.currency, slug }))
         return linkJson(link)
       }
       if (price !== undefined) return yield* invalid("price", "price: only with from_contact (otherwise price=… in items)")
-      const link = yield* checkoutStore((sql) => createPaymentLinkFromRequest(sql, ctx.today, linkRequestOf(settings), { slug, defaultCurrency: ctx.settings.currency }))
+      const link = yield* links((l) => l.create(ctx, linkRequestOf(settings), slug))
       return linkJson(link)
     }))
     .handle("list", ({ query }) =>
       Effect.gen(function*() {
         const status = yield* oneOf("status", query.status, ["on", "off"])
-        return yield* pageOf((sql) => paymentLinkRows(sql, { active: status === undefined ? undefined : status === "on" }), query, (r) => ({ object: "payment_link", ...r }))
+        return yield* pageOf((yield* PaymentLinks).list({ active: status === undefined ? undefined : status === "on" }), query, (r) => ({ object: "payment_link", ...r }))
       }))
-    .handle("show", ({ params }) => checkoutStore((sql) => showPaymentLink(sql, params.link)).pipe(Effect.map(linkJson)))
+    .handle("show", ({ params }) => links((l) => l.show(params.link)).pipe(Effect.map(linkJson)))
     .handle("update", ({ params, payload }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        return linkJson(yield* checkoutStore((sql) => updatePaymentLinkFromRequest(sql, ctx.today, params.link, linkRequestOf(payload))))
+        return linkJson(yield* links((l) => l.update(ctx.today, params.link, linkRequestOf(payload))))
       }))
     .handle("clone", ({ params, payload }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        return linkJson(yield* checkoutStore((sql) => clonePaymentLink(sql, ctx.today, params.link, { name: payload.name, slug: payload.slug })))
+        return linkJson(yield* links((l) => l.clone(ctx.today, params.link, { name: payload.name, slug: payload.slug })))
       }))
     .handle("off", ({ params }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        const r = yield* checkoutStore((sql) => switchPaymentLink(sql, ctx.today, params.link, false))
+        const r = yield* links((l) => l.switchOff(ctx.today, params.link))
         return { ...linkJson(r.link), changed: r.changed }
       }))
     .handle("on", ({ params }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        const r = yield* checkoutStore((sql) => switchPaymentLink(sql, ctx.today, params.link, true))
+        const r = yield* links((l) => l.switchOn(ctx.today, params.link))
         return { ...linkJson(r.link), changed: r.changed }
       }))
     .handle("delete", ({ params }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        const link = yield* checkoutStore((sql) => deletePaymentLink(sql, ctx.today, params.link))
+        const link = yield* links((l) => l.delete(ctx.today, params.link))
         return { ...linkJson(link), deleted: true }
       }))
     .handle("preview", ({ params, query }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        const { link, summary } = yield* checkoutStore((sql) => previewPaymentLink(sql, ctx.today, params.link, { include: commaList(query.include), quantities: commaList(query.qty), prices: commaList(query.price), code: query.code }))
+        const { link, summary } = yield* links(
+          (l) => l.preview(ctx.today, params.link, { include: commaList(query.include), quantities: commaList(query.qty), prices: commaList(query.price), code: query.code }),
+          { codeInQuery: true }
+        )
         return { ...summaryJson(summary), link: link.id }
       })))
 
@@ -488,18 +508,18 @@ export const DiscountCodesHandlers = HttpApiBuilder.group(Api, "discount_codes",
   h.handle("create", ({ payload }) =>
     Effect.gen(function*() {
       const ctx = yield* context
-      const code = yield* checkoutStore((sql) => createDiscountCode(sql, ctx.today, {
+      const code = yield* codes((c) => c.create(ctx, {
         code: payload.code, off: payload.off, currency: payload.currency, duration: payload.duration, expiresOn: payload.expires_on,
         maxRedemptions: payload.max_redemptions === undefined ? undefined : String(payload.max_redemptions)
-      }, ctx.settings.currency))
+      }))
       return codeJson(code)
     }))
-    .handle("list", ({ query }) => pageOf(discountCodeRows, query, (r) => ({ object: "discount_code", ...r })))
-    .handle("show", ({ params }) => checkoutStore((sql) => showDiscountCode(sql, params.code)).pipe(Effect.map(codeJson)))
+    .handle("list", ({ query }) => Effect.flatMap(Effect.service(DiscountCodes), (c) => pageOf(c.list, query, (r) => ({ object: "discount_code", ...r }))))
+    .handle("show", ({ params }) => codes((c) => c.show(params.code)).pipe(Effect.map(codeJson)))
     .handle("update", ({ params, payload }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        const code = yield* checkoutStore((sql) => changeDiscountCode(sql, ctx.today, params.code, {
+        const code = yield* codes((c) => c.change(ctx.today, params.code, {
           expiresOn: payload.expires_on === null ? "none" : payload.expires_on,
           maxRedemptions: payload.max_redemptions === null ? "none" : payload.max_redemptions === undefined ? undefined : String(payload.max_redemptions)
         }))
@@ -508,17 +528,17 @@ export const DiscountCodesHandlers = HttpApiBuilder.group(Api, "discount_codes",
     .handle("off", ({ params }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        return codeJson(yield* checkoutStore((sql) => changeDiscountCode(sql, ctx.today, params.code, { active: false })))
+        return codeJson(yield* codes((c) => c.change(ctx.today, params.code, { active: false })))
       }))
     .handle("on", ({ params }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        return codeJson(yield* checkoutStore((sql) => changeDiscountCode(sql, ctx.today, params.code, { active: true })))
+        return codeJson(yield* codes((c) => c.change(ctx.today, params.code, { active: true })))
       }))
     .handle("delete", ({ params }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        return { ...codeJson(yield* checkoutStore((sql) => deleteDiscountCode(sql, ctx.today, params.code))), deleted: true }
+        return { ...codeJson(yield* codes((c) => c.delete(ctx.today, params.code))), deleted: true }
       })))
 
 const webhookEndpointJson = (e: WebhookEndpointRow) => ({ object: "webhook_endpoint", ...e })

@@ -23,6 +23,7 @@ import { dashboardRoutes } from "./dashboard.ts"
 import { Gateway } from "../payments/index.ts"
 import { Contacts, Products } from "../catalogue/index.ts"
 import { Subscriptions } from "../subscriptions/index.ts"
+import { DiscountCodes, PaymentLinks } from "../checkout/index.ts"
 
 export const maxBodyBytes = 1024 * 1024
 
@@ -212,7 +213,7 @@ const guard = HttpRouter.middleware(
 )
 
 /** The use cases the handlers call, each a service over the Database: composed once, here, for the server. */
-export const apiUseCases = Layer.mergeAll(Subscriptions.layer, Contacts.layer, Products.layer, Invoices.layer, Outbox.layer, Account.layer)
+export const apiUseCases = Layer.mergeAll(Subscriptions.layer, Contacts.layer, Products.layer, Invoices.layer, Outbox.layer, Account.layer, PaymentLinks.layer, DiscountCodes.layer)
 
 /**
  * The routes of `billcycle serve`: /v1 (guarded), /openapi.json and /docs (Scalar, its script inlined: works offline),

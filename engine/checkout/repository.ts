@@ -1,7 +1,7 @@
 /**
  * The SQL of payment links, their items and the discount-code catalogue
  * (tables of migration 0018). The only home of these tables' SQL: the use
- * cases (paymentLinks.ts, discountCodes.ts) and the buyer's checkout read and
+ * cases (paymentLinkWrites.ts, discountCodeWrites.ts) and the buyer's checkout read and
  * write them through these functions. Rows become domain values here.
  */
 import type { CalendarDate, ContactField, DiscountCode, Frequency, LinkItem, PaymentLink, PaymentLinkSettings, PaymentType } from "../domain/index.ts"

@@ -18,6 +18,7 @@ import { Account } from "../account/index.ts"
 import { Enrollments } from "../enrollments/index.ts"
 import { Imports } from "../imports/index.ts"
 import { Invoices, Outbox } from "../invoicing/index.ts"
+import { DiscountCodes, PaymentLinks } from "../checkout/index.ts"
 import { UsageError } from "./CliFailure.ts"
 import { Db, Now } from "./GlobalFlags.ts"
 
@@ -51,7 +52,8 @@ export interface AppOptions {
 
 /** The rooms' use cases, each a service over the Database: composed once, here, for every command. */
 export const useCasesLayer = Layer.mergeAll(
-  Subscriptions.layer, Contacts.layer, Products.layer, Invoices.layer, Outbox.layer, Account.layer, Imports.layer, Enrollments.layer
+  Subscriptions.layer, Contacts.layer, Products.layer, Invoices.layer, Outbox.layer, Account.layer, Imports.layer, Enrollments.layer,
+  PaymentLinks.layer, DiscountCodes.layer
 )
 
 /** Runs `effect` with the database, the business clock and the use cases of this command. */

@@ -4,20 +4,19 @@
  * links and the discount-code catalogue (engine/checkout). Items use the SPEC
  * of `subscriptions create` plus the link's keys (optional, qty-min, qty-max,
  * min-price, description). The checkout's typed refusals are worded here with
- * the flag they are about.
+ * the flag they are about. The use cases are the services `PaymentLinks`
+ * and `DiscountCodes` (engine/checkout).
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import type { DiscountCodeListRow, LinkRequest, LinkSummary, PaymentLinkListRow } from "../../checkout/index.ts"
-import {
-  changeDiscountCode, codeJson, linkJson, summaryJson, clonePaymentLink, createDiscountCode, createPaymentLinkFromRequest, createSimpleLink, deleteDiscountCode, deletePaymentLink,
-  discountCodeRows, paymentLinkRows, previewPaymentLink, showDiscountCode, showPaymentLink, switchPaymentLink, updatePaymentLinkFromRequest
+import type {
+  DiscountCodeError, DiscountCodeListRow, DiscountCodesFailure, LinkRequest, LinkSummary, PaymentLinkError, PaymentLinkListRow, PaymentLinksFailure
 } from "../../checkout/index.ts"
+import { codeJson, DiscountCodes, linkJson, PaymentLinks, summaryJson } from "../../checkout/index.ts"
 import type { DiscountCode, LinkField, PaymentLink } from "../../domain/index.ts"
 import { formatBillingTerms, formatFrequency, formatMajorAmount, paymentTypes } from "../../domain/index.ts"
 import { languages } from "../../billing/index.ts"
-import type { Sql } from "../../sql/index.ts"
-import { InputError, runSql as runStoreSql } from "../../sql/index.ts"
+import { BadInput } from "../../sql/index.ts"
 import { commandContext } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { Json } from "../GlobalFlags.ts"
@@ -39,41 +38,39 @@ const itemPart: Partial<Record<LinkField, string>> = {
 const codeFlag: Record<string, string> = { code: "CODE", off: "--off", currency: "--currency", duration: "--duration", expiresOn: "--expires-on", maxRedemptions: "--max-redemptions" }
 
 /** A typed refusal of the checkout room in the CLI's words: the flag first. */
-export const checkoutRefusalMessage = (refusal: unknown): string | undefined => {
-  const r = refusal as { _tag?: string } | undefined
-  switch (r?._tag) {
+export const checkoutRefusalMessage = (e: PaymentLinkError | DiscountCodeError): string => {
+  switch (e._tag) {
     case "PaymentLinkInvalid": {
-      const e = refusal as { field: LinkField; item?: number; problem: string }
       const flag = flagOf[e.field]
       const where = e.item === undefined ? flag : `${flag} ${e.item + 1}${itemPart[e.field] === undefined ? "" : ` (${itemPart[e.field]})`}`
       return `${where}: ${e.problem}`
     }
     case "PaymentLinkNotFound":
-      return `no payment link ${(refusal as { ref: string }).ref} (billcycle links list)`
-    case "DiscountCodeInvalid": {
-      const e = refusal as { field: string; problem: string }
+      return `no payment link ${e.ref} (billcycle links list)`
+    case "DiscountCodeInvalid":
       return `${codeFlag[e.field] ?? e.field}: ${e.problem}`
-    }
     case "DiscountCodeNotFound":
-      return `no discount code ${(refusal as { ref: string }).ref} (billcycle discount-codes list)`
+      return `no discount code ${e.ref} (billcycle discount-codes list)`
     case "BuyerChoiceRefused":
+      return e.problem
     case "DiscountCodeUnusable":
-      return undefined
-    default:
-      return undefined
+      // Only a preview's --code meets it.
+      return `--code: ${e.problem}`
   }
 }
 
-/** The store's runSql, with the checkout's typed refusals worded with their flags (still exit 2). */
-const runSql = <A>(work: (sql: Sql) => Promise<A>) =>
-  runStoreSql(async (sql) => {
-    try {
-      return await work(sql)
-    } catch (e) {
-      const message = e instanceof InputError ? checkoutRefusalMessage(e.cause) : undefined
-      throw message === undefined ? e : new InputError(message, { cause: (e as InputError).cause })
-    }
-  })
+/** A refusal of a checkout use case in the CLI's words: still bad input (exit 2), the refusal kept. */
+const worded = (e: PaymentLinksFailure | DiscountCodesFailure) =>
+  e._tag === "BadInput" || e._tag === "DatabaseError" ? e : new BadInput({ message: checkoutRefusalMessage(e), refusal: e })
+
+/** Runs a use case of `PaymentLinks` or `DiscountCodes`, its refusals worded for the command line. */
+const linksUseCase = <A>(f: (links: PaymentLinks["Service"]) => Effect.Effect<A, PaymentLinksFailure>) =>
+  Effect.flatMap(Effect.service(PaymentLinks), (links) => Effect.mapError(f(links), worded))
+const codesUseCase = <A>(f: (codes: DiscountCodes["Service"]) => Effect.Effect<A, DiscountCodesFailure>) =>
+  Effect.flatMap(Effect.service(DiscountCodes), (codes) => Effect.mapError(f(codes), worded))
+
+/** Bad input found before any use case runs (exit 2). */
+const refused = (message: string) => Effect.fail(new BadInput({ message }))
 
 const opt = <A>(o: Option.Option<A>) => Option.getOrUndefined(o)
 
@@ -156,13 +153,13 @@ const requestOf = (f: SettingFlags) =>
   })
 
 /** yes/no flags, refused as usage errors naming the flag. */
-const runBool = (flag: string, value: Option.Option<string>) => runSql(async () => {
+const runBool = (flag: string, value: Option.Option<string>): Effect.Effect<boolean | undefined, BadInput> => {
   const v = opt(value)
-  if (v === undefined) return undefined
-  if (v === "yes" || v === "true") return true
-  if (v === "no" || v === "false") return false
-  throw new InputError(`${flag}: expected yes or no, got "${v}"`)
-})
+  if (v === undefined) return Effect.succeed(undefined)
+  if (v === "yes" || v === "true") return Effect.succeed(true)
+  if (v === "no" || v === "false") return Effect.succeed(false)
+  return refused(`${flag}: expected yes or no, got "${v}"`)
+}
 
 const refArg = Argument.String("link").pipe(Argument.withDescription("the link's id or slug"))
 
@@ -187,20 +184,20 @@ const create = Command.make(
       if (from !== undefined) {
         const name = opt(flags.name)
         const price = opt(flags.price)
-        const link = yield* runSql(async (sql) => {
-          if (name === undefined) throw new InputError("--name: a simple link needs a name")
-          if (flags.items.length !== 1) throw new InputError("--item: a simple link has one item: --item NAME")
-          if (price === undefined) throw new InputError("--price: a simple link needs the item's one-time price")
-          const others = Object.entries({ terms: flags.terms, start: flags.start, "delay-days": flags.delayDays, "delay-months": flags.delayMonths })
-            .filter(([, v]) => Option.isSome(v)).map(([k]) => `--${k}`)
-          if (others.length > 0) throw new InputError(`${others[0]}: a simple link is one one-time payment; create a full link without --from-contact`)
-          return createSimpleLink(sql, ctx.today, { contactEmail: from, name, itemName: flags.items[0]!, price, currency: opt(flags.currency) ?? ctx.settings.currency, slug: opt(flags.slug) })
-        })
+        if (name === undefined) return yield* refused("--name: a simple link needs a name")
+        if (flags.items.length !== 1) return yield* refused("--item: a simple link has one item: --item NAME")
+        if (price === undefined) return yield* refused("--price: a simple link needs the item's one-time price")
+        const others = Object.entries({ terms: flags.terms, start: flags.start, "delay-days": flags.delayDays, "delay-months": flags.delayMonths })
+          .filter(([, v]) => Option.isSome(v)).map(([k]) => `--${k}`)
+        if (others.length > 0) return yield* refused(`${others[0]}: a simple link is one one-time payment; create a full link without --from-contact`)
+        const link = yield* linksUseCase((links) =>
+          links.createSimple(ctx, { contactEmail: from, name, itemName: flags.items[0]!, price, currency: opt(flags.currency), slug: opt(flags.slug) })
+        )
         return yield* printLink(link, `created simple payment link ${link.id}: /l/${link.slug} (switches off after one payment)`)
       }
-      if (Option.isSome(flags.price)) return yield* runSql(async () => { throw new InputError("--price: only with --from-contact (otherwise price=… in --item)") })
+      if (Option.isSome(flags.price)) return yield* refused("--price: only with --from-contact (otherwise price=… in --item)")
       const request = yield* requestOf(flags)
-      const link = yield* runSql((sql) => createPaymentLinkFromRequest(sql, ctx.today, request, { slug: opt(flags.slug), defaultCurrency: ctx.settings.currency }))
+      const link = yield* linksUseCase((links) => links.create(ctx, request, opt(flags.slug)))
       yield* printLink(link, `created payment link ${link.id}: /l/${link.slug}`)
     }))
 ).pipe(Command.withDescription("Create a payment link: items (from products or custom), terms, billing start, discounts and checkout settings"))
@@ -211,8 +208,9 @@ const listLinks = Command.make(
   (flags) =>
     withApp(Effect.gen(function*() {
       const status = opt(flags.status)
-      if (status !== undefined && status !== "on" && status !== "off") return yield* runSql(async () => { throw new InputError(`--status: expected on or off, got "${status}"`) })
-      yield* printList(flags, (sql) => paymentLinkRows(sql, { active: status === undefined ? undefined : status === "on" }), {
+      if (status !== undefined && status !== "on" && status !== "off") return yield* refused(`--status: expected on or off, got "${status}"`)
+      const links = yield* PaymentLinks
+      yield* printList(flags, links.list({ active: status === undefined ? undefined : status === "on" }), {
         noun: "payment links",
         headers: ["ID", "SLUG", "NAME", "CURRENCY", "ITEMS", "STATUS", "PAYMENTS", "CREATED"],
         cells: (r: PaymentLinkListRow) => [String(r.id), r.slug, r.name, r.currency, String(r.items), r.active ? "on" : "off",
@@ -224,7 +222,7 @@ const listLinks = Command.make(
 
 const show = Command.make("show", { link: refArg }, (flags) =>
   withApp(Effect.gen(function*() {
-    const link = yield* runSql((sql) => showPaymentLink(sql, flags.link))
+    const link = yield* linksUseCase((links) => links.show(flags.link))
     yield* printLink(link)
   }))).pipe(Command.withDescription("Show a payment link"))
 
@@ -232,7 +230,7 @@ const update = Command.make("update", { link: refArg, ...settingFlags }, (flags)
   withApp(Effect.gen(function*() {
     const ctx = yield* commandContext
     const request = yield* requestOf(flags)
-    const link = yield* runSql((sql) => updatePaymentLinkFromRequest(sql, ctx.today, flags.link, request))
+    const link = yield* linksUseCase((links) => links.update(ctx.today, flags.link, request))
     yield* printLink(link, `updated payment link ${link.id}`)
   }))).pipe(Command.withDescription("Change a payment link: what you give replaces what it has (--item replaces all items)"))
 
@@ -246,7 +244,7 @@ const clone = Command.make(
   (flags) =>
     withApp(Effect.gen(function*() {
       const ctx = yield* commandContext
-      const link = yield* runSql((sql) => clonePaymentLink(sql, ctx.today, flags.link, { name: opt(flags.name), slug: opt(flags.slug) }))
+      const link = yield* linksUseCase((links) => links.clone(ctx.today, flags.link, { name: opt(flags.name), slug: opt(flags.slug) }))
       yield* printLink(link, `cloned into payment link ${link.id}: /l/${link.slug}`)
     }))
 ).pipe(Command.withDescription("Copy a payment link under a new slug (on, no payments counted)"))
@@ -256,7 +254,7 @@ const switchCommand = (on: boolean) =>
     withApp(Effect.gen(function*() {
       const ctx = yield* commandContext
       const json = yield* Json
-      const r = yield* runSql((sql) => switchPaymentLink(sql, ctx.today, flags.link, on))
+      const r = yield* linksUseCase((links) => (on ? links.switchOn : links.switchOff)(ctx.today, flags.link))
       yield* Console.log(json ? JSON.stringify({ ...linkJson(r.link), changed: r.changed }) : `payment link ${r.link.id} is ${on ? "on" : "off"}${r.changed ? "" : " (it was already)"}`)
     }))).pipe(Command.withDescription(on ? "Switch a payment link on: it takes payments again" : "Switch a payment link off: it takes no payments (its page says so)"))
 
@@ -264,7 +262,7 @@ const remove = Command.make("delete", { link: refArg }, (flags) =>
   withApp(Effect.gen(function*() {
     const ctx = yield* commandContext
     const json = yield* Json
-    const link = yield* runSql((sql) => deletePaymentLink(sql, ctx.today, flags.link))
+    const link = yield* linksUseCase((links) => links.delete(ctx.today, flags.link))
     yield* Console.log(json ? JSON.stringify(linkJson(link)) : `payment link ${link.id} deleted (its slug ${link.slug} stays reserved; its payments and subscriptions remain)`)
   }))).pipe(Command.withDescription("Delete a payment link"))
 
@@ -281,7 +279,7 @@ const preview = Command.make(
     withApp(Effect.gen(function*() {
       const ctx = yield* commandContext
       const json = yield* Json
-      const { link, summary } = yield* runSql((sql) => previewPaymentLink(sql, ctx.today, flags.link, { include: flags.include, quantities: flags.qty, prices: flags.price, code: opt(flags.code) }))
+      const { link, summary } = yield* linksUseCase((links) => links.preview(ctx.today, flags.link, { include: flags.include, quantities: flags.qty, prices: flags.price, code: opt(flags.code) }))
       yield* Console.log(json ? JSON.stringify(summaryJson(summary)) : `${link.name} (/l/${link.slug}), bought today (${ctx.today}):\n${summaryText(summary)}`)
     }))
 ).pipe(Command.withDescription("What a buyer pays: due today, future payments, and the total when the number of payments is fixed"))
@@ -318,15 +316,15 @@ const createCode = Command.make(
   (flags) =>
     withApp(Effect.gen(function*() {
       const ctx = yield* commandContext
-      const c = yield* runSql((sql) => createDiscountCode(sql, ctx.today, {
+      const c = yield* codesUseCase((codes) => codes.create(ctx, {
         code: flags.code, off: flags.off, currency: opt(flags.currency), duration: opt(flags.duration), expiresOn: opt(flags.expiresOn), maxRedemptions: opt(flags.maxRedemptions)
-      }, ctx.settings.currency))
+      }))
       yield* printCode(c, "created ")
     }))
 ).pipe(Command.withDescription("Create a discount code buyers can enter on links that take codes"))
 
 const listCodes = Command.make("list", { ...pageFlags }, (flags) =>
-  withApp(printList(flags, discountCodeRows, {
+  withApp(Effect.flatMap(Effect.service(DiscountCodes), (codes) => printList(flags, codes.list, {
     noun: "discount codes",
     headers: ["ID", "CODE", "OFF", "DURATION", "EXPIRES", "REDEEMED", "STATUS"],
     cells: (r: DiscountCodeListRow) => [
@@ -334,11 +332,11 @@ const listCodes = Command.make("list", { ...pageFlags }, (flags) =>
       r.duration === "payments" ? `${r.duration_payments} payments` : r.duration, r.expires_on ?? "",
       r.max_redemptions === null ? String(r.redemptions) : `${r.redemptions}/${r.max_redemptions}`, r.active ? "on" : "off"
     ]
-  }))).pipe(Command.withDescription("List discount codes"))
+  })))).pipe(Command.withDescription("List discount codes"))
 
 const showCode = Command.make("show", { code: codeArg }, (flags) =>
   withApp(Effect.gen(function*() {
-    const c = yield* runSql((sql) => showDiscountCode(sql, flags.code))
+    const c = yield* codesUseCase((codes) => codes.show(flags.code))
     yield* printCode(c)
   }))).pipe(Command.withDescription("Show a discount code"))
 
@@ -352,7 +350,7 @@ const updateCode = Command.make(
   (flags) =>
     withApp(Effect.gen(function*() {
       const ctx = yield* commandContext
-      const c = yield* runSql((sql) => changeDiscountCode(sql, ctx.today, flags.code, { expiresOn: opt(flags.expiresOn), maxRedemptions: opt(flags.maxRedemptions) }))
+      const c = yield* codesUseCase((codes) => codes.change(ctx.today, flags.code, { expiresOn: opt(flags.expiresOn), maxRedemptions: opt(flags.maxRedemptions) }))
       yield* printCode(c, "updated ")
     }))
 ).pipe(Command.withDescription("Change a discount code's expiry or redemption limit"))
@@ -361,7 +359,7 @@ const switchCode = (on: boolean) =>
   Command.make(on ? "on" : "off", { code: codeArg }, (flags) =>
     withApp(Effect.gen(function*() {
       const ctx = yield* commandContext
-      const c = yield* runSql((sql) => changeDiscountCode(sql, ctx.today, flags.code, { active: on }))
+      const c = yield* codesUseCase((codes) => codes.change(ctx.today, flags.code, { active: on }))
       yield* printCode(c)
     }))).pipe(Command.withDescription(on ? "Let buyers use a discount code again" : "Stop buyers using a discount code"))
 
@@ -369,7 +367,7 @@ const removeCode = Command.make("delete", { code: codeArg }, (flags) =>
   withApp(Effect.gen(function*() {
     const ctx = yield* commandContext
     const json = yield* Json
-    const c = yield* runSql((sql) => deleteDiscountCode(sql, ctx.today, flags.code))
+    const c = yield* codesUseCase((codes) => codes.delete(ctx.today, flags.code))
     yield* Console.log(json ? JSON.stringify({ ...codeJson(c), deleted: true }) : `discount code ${c.code} deleted`)
   }))).pipe(Command.withDescription("Delete a discount code"))
 
