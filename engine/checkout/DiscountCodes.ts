@@ -12,6 +12,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { CalendarDate, DiscountCode, DiscountCodeInvalid, DiscountCodeNotFound } from "../domain/index.ts"
+import { typedErrorOf } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import type { BadInput, DatabaseError, ListQuery, Sql } from "../sql/index.ts"
 import { Database, runUseCase } from "../sql/index.ts"
@@ -31,13 +32,7 @@ type Result<A> = Effect.Effect<A, DiscountCodesFailure>
 const discountCodeErrorTags: ReadonlySet<string> = new Set<DiscountCodeError["_tag"]>(["DiscountCodeInvalid", "DiscountCodeNotFound"])
 
 /** The discount code refusal a thrown value is, or carries as its `cause`; undefined for anything else. */
-export const discountCodeErrorOf = (e: unknown): DiscountCodeError | undefined => {
-  for (const x of [e, (e as { cause?: unknown } | null | undefined)?.cause]) {
-    const tag = (x as { _tag?: unknown } | null | undefined)?._tag
-    if (typeof tag === "string" && discountCodeErrorTags.has(tag)) return x as DiscountCodeError
-  }
-  return undefined
-}
+export const discountCodeErrorOf: (e: unknown) => DiscountCodeError | undefined = typedErrorOf(discountCodeErrorTags)
 
 /** What may change once buyers may hold a code: its expiry and redemption limit (as text, `none` removes), on or off. */
 export interface DiscountCodeChange {

@@ -17,6 +17,7 @@ import { Context, Effect, Layer } from "effect"
 import type {
   BuyerChoiceRefused, CalendarDate, DiscountCodeNotFound, DiscountCodeUnusable, PaymentLink, PaymentLinkInvalid, PaymentLinkNotFound
 } from "../domain/index.ts"
+import { typedErrorOf } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import type { BadInput, DatabaseError, ListQuery, Sql } from "../sql/index.ts"
 import { Database, runUseCase } from "../sql/index.ts"
@@ -43,13 +44,7 @@ const paymentLinkErrorTags: ReadonlySet<string> = new Set<PaymentLinkError["_tag
 ])
 
 /** The payment link refusal a thrown value is, or carries as its `cause`; undefined for anything else. */
-export const paymentLinkErrorOf = (e: unknown): PaymentLinkError | undefined => {
-  for (const x of [e, (e as { cause?: unknown } | null | undefined)?.cause]) {
-    const tag = (x as { _tag?: unknown } | null | undefined)?._tag
-    if (typeof tag === "string" && paymentLinkErrorTags.has(tag)) return x as PaymentLinkError
-  }
-  return undefined
-}
+export const paymentLinkErrorOf: (e: unknown) => PaymentLinkError | undefined = typedErrorOf(paymentLinkErrorTags)
 
 /** The simple link made from a contact: a name, one item and its one-time price (`currency`: default the account's). */
 export interface SimpleLinkInput {

@@ -95,14 +95,16 @@ const subscriptionErrorTags: ReadonlySet<string> = new Set<SubscriptionError["_t
   "ItemDoesNotFit", "NextBillingDateRefused", "NothingToUpdate", "RefundAtPeriodEnd", "ResumeDateNotAfterToday"
 ])
 
-/** The typed error a thrown value is, or carries as its `cause`; undefined for anything else. */
-export const subscriptionErrorOf = (e: unknown): SubscriptionError | undefined => {
+/** The typed error of `tags` a thrown value is, or carries as its `cause`; undefined for anything else. */
+export const typedErrorOf = <E>(tags: ReadonlySet<string>) => (e: unknown): E | undefined => {
   for (const x of [e, (e as { cause?: unknown } | null | undefined)?.cause]) {
     const tag = (x as { _tag?: unknown } | null | undefined)?._tag
-    if (typeof tag === "string" && subscriptionErrorTags.has(tag)) return x as SubscriptionError
+    if (typeof tag === "string" && tags.has(tag)) return x as E
   }
   return undefined
 }
+
+export const subscriptionErrorOf: (e: unknown) => SubscriptionError | undefined = typedErrorOf(subscriptionErrorTags)
 
 const allowedFrom: Record<TransitionRefused["action"], string> = {
   change: "it can no longer be changed",
@@ -393,15 +395,6 @@ export const describeAccountError = (e: AccountError): string => {
     case "WebhookEndpointNotFound":
       return `no webhook endpoint ${e.id}`
   }
-}
-
-/** The typed error of `tags` a thrown value is, or carries as its `cause`; undefined for anything else. */
-const typedErrorOf = <E>(tags: ReadonlySet<string>) => (e: unknown): E | undefined => {
-  for (const x of [e, (e as { cause?: unknown } | null | undefined)?.cause]) {
-    const tag = (x as { _tag?: unknown } | null | undefined)?._tag
-    if (typeof tag === "string" && tags.has(tag)) return x as E
-  }
-  return undefined
 }
 
 export const invoiceErrorOf: (e: unknown) => InvoiceError | undefined = typedErrorOf(invoiceErrorTags)

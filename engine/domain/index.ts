@@ -42,6 +42,7 @@ export { itemsData, subscriptionCreatedData } from "./events.ts"
 export type { AccountError, CatalogueError, InvoiceError, ItemError, SubscriptionError } from "./errors.ts"
 export {
   catalogueErrorOf,
+  typedErrorOf,
   ContactExists,
   ContactIdNotFound,
   ContactInvalid,
