@@ -157,7 +157,7 @@ const totalMs: Array<number> = []
 const failures = new Map<string, number>()
 let completed = 0
 // This process's sessions (their application_name carries our pid, engine/sql/Database.ts): the pool is open after the warm-up.
-const backends = (await sql<Array<{ pid: number }>>`select pid from pg_stat_activity where application_name like ${`%(pid ${process.pid})`} and pid <> pg_backend_pid()`)
+const backends = (await sql<Array<{ pid: number }>>`select pid from pg_stat_activity where application_name like ${`%(pid ${process.pid})`}`)
   .map((r) => Number(r.pid))
 const cpu0 = process.cpuUsage()
 const pgCpu0 = postgresCpuSeconds()
