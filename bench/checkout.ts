@@ -11,7 +11,11 @@
  * ratio checkouts/s ÷ renewals/s. Then the check: sessions completed ==
  * subscriptions == succeeded gateway charges, no duplicates. Before the
  * timed run, a few sequential checkouts are counted in SQL statements per
- * request (postgres.js debug hook), the pay path's round trips.
+ * request (postgres.js debug hook), the pay path's statements (some are
+ * pipelined: fewer round trips). CPU per checkout: the bench process (server
+ * and load generator, user and sys) and PostgreSQL — all its processes, and
+ * this run's own sessions (found by the pid in their application_name): the
+ * server is shared, and on a 2-core machine checkouts/s ≈ 2 cores ÷ CPU per checkout.
  *
  * The load generator runs in the server's process (as bench/api.ts does).
  */
@@ -85,10 +89,13 @@ const http = (method: "GET" | "POST", path: string, headers: Record<string, stri
     req.end(body)
   })
 
-/** CPU seconds used so far by the PostgreSQL server's processes on this machine (Linux /proc; 0 elsewhere). */
-const postgresCpuSeconds = (): number => {
+/**
+ * CPU seconds used so far by the PostgreSQL server's processes on this machine (Linux /proc; 0 elsewhere): all of them,
+ * or only `backends` (this process's sessions: the server is shared, other programs' queries are not ours).
+ */
+const postgresCpuSeconds = (backends?: ReadonlyArray<number>): number => {
   let ticks = 0
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+  for (const pid of backends?.map(String) ?? readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
       if (!stat.includes("(postgres)")) continue
@@ -149,8 +156,12 @@ const payMs: Array<number> = []
 const totalMs: Array<number> = []
 const failures = new Map<string, number>()
 let completed = 0
+// This process's sessions (their application_name carries our pid, engine/sql/Database.ts): the pool is open after the warm-up.
+const backends = (await sql<Array<{ pid: number }>>`select pid from pg_stat_activity where application_name like ${`%(pid ${process.pid})`}`)
+  .map((r) => Number(r.pid))
 const cpu0 = process.cpuUsage()
 const pgCpu0 = postgresCpuSeconds()
+const ownCpu0 = postgresCpuSeconds(backends)
 const t0 = performance.now()
 const deadline = t0 + seconds * 1000
 await Promise.all(Array.from({ length: connections }, async () => {
@@ -167,7 +178,11 @@ const elapsed = (performance.now() - t0) / 1000
 const cpu = process.cpuUsage(cpu0)
 const processCpuShare = (cpu.user + cpu.system) / 1e6 / elapsed
 const postgresCpuShare = (postgresCpuSeconds() - pgCpu0) / elapsed
-const cpuMsPerCheckout = { bench: (cpu.user + cpu.system) / 1e3 / Math.max(1, completed), postgres: postgresCpuShare * elapsed * 1000 / Math.max(1, completed) }
+const ownBackendsCpuShare = (postgresCpuSeconds(backends) - ownCpu0) / elapsed
+const cpuMsPerCheckout = {
+  bench: (cpu.user + cpu.system) / 1e3 / Math.max(1, completed), postgres: postgresCpuShare * elapsed * 1000 / Math.max(1, completed),
+  postgresOwnSessions: ownBackendsCpuShare * elapsed * 1000 / Math.max(1, completed)
+}
 const loadDuring = loadavg()
 const checkoutsPerSecond = completed / elapsed
 const pct = (xs: Array<number>, p: number) => {
@@ -207,7 +222,9 @@ console.log(`checkout over HTTP: ${connections} buyers, ${elapsed.toFixed(1)} s,
 console.log(`  ${fmt(completed)} completed checkouts  ${checkoutsPerSecond.toFixed(1)} checkouts/s  (goal >= 300/s)${failures.size > 0 ? `  failures: ${JSON.stringify(Object.fromEntries(failures))}` : ""}`)
 console.log(`  pay POST      p50 ${pay.p50} ms  p99 ${pay.p99} ms  max ${pay.max} ms  (goal p99 < 100 ms)`)
 console.log(`  whole checkout (3 requests)  p50 ${whole.p50} ms  p99 ${whole.p99} ms  max ${whole.max} ms`)
-console.log(`  CPU: bench process (server + load generator) ${(processCpuShare * 100).toFixed(0)}% of one core, PostgreSQL ${(postgresCpuShare * 100).toFixed(0)}%; per checkout ${cpuMsPerCheckout.bench.toFixed(1)} ms + ${cpuMsPerCheckout.postgres.toFixed(1)} ms`)
+console.log(`  CPU: bench process (server + load generator) ${(processCpuShare * 100).toFixed(0)}% of one core, PostgreSQL ${(postgresCpuShare * 100).toFixed(0)}% (all its processes; the server is shared), its ${backends.length} sessions of this run ${(ownBackendsCpuShare * 100).toFixed(0)}%`)
+console.log(`  CPU split: bench user ${(cpu.user / 1e3 / Math.max(1, completed)).toFixed(1)} ms sys ${(cpu.system / 1e3 / Math.max(1, completed)).toFixed(1)} ms per checkout`)
+console.log(`  CPU per checkout: bench process ${cpuMsPerCheckout.bench.toFixed(1)} ms + PostgreSQL ${cpuMsPerCheckout.postgres.toFixed(1)} ms (this run's sessions ${cpuMsPerCheckout.postgresOwnSessions.toFixed(1)} ms)`)
 console.log(`  SQL statements per request (postgres.js, incl. begin/commit): GET /l ${roundTrips.openLink}, GET /c ${roundTrips.page}, POST pay ${roundTrips.pay}`)
 console.log(`  pay POST statements: ${[...payStatements].map(([s, n]) => `${n}× ${s}`).join("\n    ")}`)
 console.log(`engine renewals (baseline, same run): ${fmt(tick.invoiced)} subscriptions (${fmt(verification.subscriptions)} from the checkouts + ${fmt(seeded)} seeded) billed on ${renewalDay} in ${renewalSeconds.toFixed(2)} s  ${fmt(renewalsPerSecond)} renewals/s`)
@@ -216,7 +233,7 @@ console.log(`verify: ${verification.completedSessions} sessions completed (of ${
 console.log(`load average (1/5/15 min): before ${la(loadBefore)}, after the HTTP run ${la(loadDuring)}, at the end ${la(loadAfter)}`)
 writeResults("checkout", {
   seconds: elapsed, connections, completed, checkoutsPerSecond, failures: Object.fromEntries(failures), payPostMs: pay, wholeCheckoutMs: whole,
-  processCpuShare, postgresCpuShare, cpuMsPerCheckout, sqlStatementsPerRequest: roundTrips, payStatements: Object.fromEntries(payStatements),
+  processCpuShare, postgresCpuShare, ownBackendsCpuShare, cpuMsPerCheckout, sqlStatementsPerRequest: roundTrips, payStatements: Object.fromEntries(payStatements),
   renewals: { seeded, invoiced: tick.invoiced, charged: tick.charged, seconds: renewalSeconds, renewalsPerSecond }, ratioCheckoutsToRenewals: ratio,
   verification, consistent, loadAverage: { before: loadBefore, afterHttpRun: loadDuring, end: loadAfter }
 })

@@ -18,8 +18,8 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { randomBytes } from "node:crypto"
 import { csrfTokenMatches, csrfTokenOf } from "../billing/index.ts"
 import {
-  type BuyerAddress, BuyerLinkExpired, BuyerLinkInvalid, type BuyerProblem, type CheckoutForm, checkoutProgress, payCheckout, type PayForm, CheckoutLinkOff, CheckoutLinkUnknown, CheckoutSessionExpired, CheckoutSessionUnknown, type CheckoutView,
-  InvalidPaymentMethod, openCheckoutSession, pageSecret, payInvoiceOnline, type PaymentAnswer, showCheckout, showInvoicePayPage, showPaymentUpdatePage,
+  type BuyerAddress, BuyerLinkExpired, BuyerLinkInvalid, type BuyerProblem, type CheckoutForm, checkoutView, payCheckout, type PayForm, CheckoutLinkOff, CheckoutLinkUnknown, CheckoutSessionExpired, CheckoutSessionUnknown, type CheckoutView,
+  InvalidPaymentMethod, openCheckoutSession, pageSecret, payInvoiceOnline, type PaymentAnswer, readCheckoutSession, showInvoicePayPage, showPaymentUpdatePage,
   updatePaymentMethod
 } from "../checkout/index.ts"
 import type { ItemChoice } from "../domain/index.ts"
@@ -345,8 +345,9 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
       Effect.map(openCheckoutSession(slug), (id) => HttpServerResponse.redirect(`/c/${id}`, { status: 303, headers: securityHeaders })))
     yield* checkoutRoute("GET", "/c/:session", (id, req) =>
       Effect.gen(function*() {
-        const progress = yield* checkoutProgress(id)
-        const view = yield* showCheckout(id, undefined, { evenWhenExpired: progress.completedOn !== undefined || progress.inFlight })
+        const read = yield* readCheckoutSession(id)
+        const progress = read.state
+        const view = yield* checkoutView(read, undefined, { evenWhenExpired: progress.completedOn !== undefined || progress.inFlight })
         if (progress.completedOn !== undefined || progress.inFlight) {
           // Completed with its payment still in flight or failed afterwards: a bank debit, which settles days later.
           const debit = progress.completedOn === undefined ? undefined : progress.inFlight ? "page.checkout.done.debit" : progress.lastFailure !== undefined ? "page.checkout.done.debitFailed" : undefined
@@ -358,21 +359,23 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
       Effect.gen(function*() {
         const formRead = yield* readForm(req, id, allowed)
         if (formRead._tag === "Refused") return messagePage(formRead.status, yield* settingsOrDefault, formRead.key)
-        const first = yield* showCheckout(id)
+        // The session, where it stands and the settings, read once for the whole request.
+        const read = yield* readCheckoutSession(id)
+        const first = yield* checkoutView(read)
         const form = checkoutFormOf(first, formRead.fields)
-        if (formRead.fields.get("action") !== "pay") return yield* checkoutPage(yield* showCheckout(id, form), req, form)
+        const current = yield* checkoutView(read, form)
+        if (formRead.fields.get("action") !== "pay") return yield* checkoutPage(current, req, form)
         const payForm = payFormOf(first, form, formRead.fields)
         // The buyer pays what the Pay button said. Without JavaScript nothing recomputes it when a choice changes, so choices
         // changed since the page was shown (no "update") show the new amount due today first and charge nothing.
         const shown = formRead.fields.get("shown_due")
         if (shown !== null) {
-          const progress = yield* checkoutProgress(id)
-          const current = yield* showCheckout(id, form)
+          const progress = read.state
           if (progress.completedOn === undefined && !progress.inFlight && current.refusal === undefined && shown !== String(current.summary.dueToday.amount)) {
             return yield* checkoutPage(current, req, form, { form: payForm, amountChanged: true })
           }
         }
-        const answer = yield* payCheckout(id, payForm)
+        const answer = yield* payCheckout(id, payForm, { view: current, state: read.state })
         switch (answer._tag) {
           case "Completed": {
             // The link's redirect (https, checked when saved) or the session's own confirmation page; a reload asks nothing again.

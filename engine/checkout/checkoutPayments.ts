@@ -28,7 +28,7 @@ import { billDue, failInvoicesAtCheckout, invoiceOneTimeAtCheckout, payInvoicesA
 import { closeOneTimeOrder, insertPlannedSubscriptions } from "../subscriptions/index.ts"
 import { paymentMethodProblem } from "./buyerPages.ts"
 import {
-  type Buyer, type BuyerAddress, type CheckoutAttempt, type CheckoutPurchase, checkoutState, claimUnsettledCheckoutAttempts, contactForBuyer,
+  type Buyer, type BuyerAddress, type CheckoutAttempt, type CheckoutPurchase, type CheckoutState, checkoutState, claimUnsettledCheckoutAttempts, contactForBuyer,
   lockSession, lockUnsettledAttempt, markAttemptFailed, markAttemptPending, markAttemptSucceeded, markAttemptUnknown, markSessionCompleted, recordAttemptInvoices,
   recordCheckoutAttempt
 } from "./checkoutPaymentsRepository.ts"
@@ -100,18 +100,19 @@ export const checkoutProgress = (id: string) => sqlOrDie((sql) => checkoutState(
 
 /**
  * Pays a session with the buyer's form: validated (choices by the links room, the buyer here),
- * recorded, charged, settled. Never charges twice for one session.
+ * recorded, charged, settled. Never charges twice for one session. `read`: the view of the form's
+ * choices and the session's state its page read for this request (engine/api/pages.ts), not read again.
  */
-export const payCheckout = Effect.fn("payCheckout")(function*(id: string, form: PayForm) {
+export const payCheckout = Effect.fn("payCheckout")(function*(id: string, form: PayForm, read?: { readonly view: CheckoutView; readonly state: CheckoutState }) {
   const now = yield* (yield* BusinessClock).now
-  const view = yield* showCheckout(id, form)
+  const view = read?.view ?? (yield* showCheckout(id, form))
   // The settings and day the view was read with: read once per request.
   const ctx = makeEngineContext(view.settings, view.today)
   if (view.refusal !== undefined) return { _tag: "Refused", view } as PayAnswer
   const problems = buyerProblems(view, form)
   if (problems.length > 0) {
     // A reload of a paid (or paying) session's form says so rather than what its fields lack; recording checks this again under the lock.
-    const state = yield* checkoutProgress(id)
+    const state = read?.state ?? (yield* checkoutProgress(id))
     if (state.completedOn !== undefined) return { _tag: "Completed" } as PayAnswer
     if (state.inFlight) return { _tag: "Processing" } as PayAnswer
     return { _tag: "Invalid", problems, view } as PayAnswer
@@ -196,9 +197,13 @@ const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: numb
       await markAttemptPending(tx, a.id, result.reason, ctx.now ?? Date.now())
       return { _tag: "Completed" }
     case "Succeeded":
-      await markAttemptSucceeded(tx, a.id, result.gatewayRef)
-      if (madeWhilePending) await payInvoicesAtCheckout(tx, ctx, a.invoiceIds!, a.oneTimeInvoiceId, { ...paid, gatewayRef: result.gatewayRef })
-      else await completeCheckout(tx, ctx, a, result.gatewayRef)
+      // Sent together with the purchase's first statement (the session's lock): one round trip less under the attempt's lock.
+      await Promise.all([
+        markAttemptSucceeded(tx, a.id, result.gatewayRef),
+        madeWhilePending
+          ? payInvoicesAtCheckout(tx, ctx, a.invoiceIds!, a.oneTimeInvoiceId, { ...paid, gatewayRef: result.gatewayRef })
+          : completeCheckout(tx, ctx, a, result.gatewayRef)
+      ])
       return { _tag: "Completed" }
   }
 }

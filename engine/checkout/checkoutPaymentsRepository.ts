@@ -98,15 +98,36 @@ export const checkoutState = async (sql: Runner, sessionId: string): Promise<Che
     left join checkout_sessions s on s.id = ${sessionId}
     left join lateral (select status, failure_reason from checkout_payments where session_id = ${sessionId} order by attempt_number desc limit 1) a on true`
   const s = row?.session === true ? row : undefined
-  const last = row?.status === null || row === undefined ? undefined : { status: row.status, failure_reason: row.failure_reason }
+  return stateOf(s, row?.status === null || row === undefined ? undefined : { status: row.status, failure_reason: row.failure_reason })
+}
+
+/** A session and where it stands, in one round trip (the buyer's page reads both on every request); undefined when there is none. */
+export const sessionWithState = async (sql: Runner, sessionId: string): Promise<{ session: CheckoutSession; state: CheckoutState } | undefined> => {
+  const [row] = await sql<Array<{
+    id: string; link_snapshot: PaymentLink; opened_on: CalendarDate; expires_at: Date
+    completed_on: string | null; contact_id: number | null; subscription_ids: Array<number> | null; status: string | null; failure_reason: string | null
+  }>>`
+    select s.id, s.link_snapshot, s.opened_on, s.expires_at, s.completed_on, s.contact_id, s.subscription_ids, a.status, a.failure_reason
+    from checkout_sessions s
+    left join lateral (select status, failure_reason from checkout_payments where session_id = s.id order by attempt_number desc limit 1) a on true
+    where s.id = ${sessionId}`
+  if (row === undefined) return undefined
   return {
-    completedOn: s?.completed_on ?? undefined,
-    contactId: s?.contact_id === null || s === undefined ? undefined : Number(s.contact_id),
-    subscriptionIds: (s?.subscription_ids ?? []).map(Number),
-    inFlight: last !== undefined && (last.status === "pending" || last.status === "unknown"),
-    lastFailure: last?.status === "failed" ? last.failure_reason ?? undefined : undefined
+    session: { id: row.id, link: row.link_snapshot, openedOn: row.opened_on, expiresAt: row.expires_at.getTime() },
+    state: stateOf(row, row.status === null ? undefined : { status: row.status, failure_reason: row.failure_reason })
   }
 }
+
+const stateOf = (
+  s: { completed_on: string | null; contact_id: number | null; subscription_ids: Array<number> | null } | undefined,
+  last: { status: string; failure_reason: string | null } | undefined
+): CheckoutState => ({
+  completedOn: s?.completed_on ?? undefined,
+  contactId: s?.contact_id === null || s === undefined ? undefined : Number(s.contact_id),
+  subscriptionIds: (s?.subscription_ids ?? []).map(Number),
+  inFlight: last !== undefined && (last.status === "pending" || last.status === "unknown"),
+  lastFailure: last?.status === "failed" ? last.failure_reason ?? undefined : undefined
+})
 
 export type RecordOutcome =
   | { readonly _tag: "Recorded"; readonly attempt: CheckoutAttempt }
@@ -124,14 +145,18 @@ export const recordCheckoutAttempt = (
   sql: Sql, session: CheckoutSession, request: { readonly amount: number; readonly paymentMethod: string; readonly purchase: CheckoutPurchase; readonly lease: number }
 ): Promise<RecordOutcome> =>
   sql.begin(async (tx) => {
-    const [s] = await tx<Array<{ completed_on: string | null }>>`select completed_on from checkout_sessions where id = ${session.id} for update`
+    // Sent together (pipelined on the transaction's connection, run in this order): the session's lock, then its attempts
+    // and its link, each read after the lock is taken (its own statement, so a tab that waited for the lock sees the other's attempt).
+    const [[s], attempts, [link]] = await Promise.all([
+      tx<Array<{ completed_on: string | null }>>`select completed_on from checkout_sessions where id = ${session.id} for update`,
+      tx<Array<{ attempt_number: number; status: string }>>`
+        select attempt_number, status from checkout_payments where session_id = ${session.id} order by attempt_number desc`,
+      tx<Array<{ active: boolean; deleted_on: string | null; completed_payments_limit: number | null }>>`
+        select active, deleted_on, completed_payments_limit from payment_links where id = ${session.link.id}`
+    ])
     if (s === undefined) throw new Error(`checkout session ${session.id} is gone`)
     if (s.completed_on !== null) return { _tag: "Completed" } as const
-    const attempts = await tx<Array<{ attempt_number: number; status: string }>>`
-      select attempt_number, status from checkout_payments where session_id = ${session.id} order by attempt_number desc`
     if (attempts.some((a) => a.status === "pending" || a.status === "unknown")) return { _tag: "InFlight" } as const
-    const [link] = await tx<Array<{ active: boolean; deleted_on: string | null; completed_payments_limit: number | null }>>`
-      select active, deleted_on, completed_payments_limit from payment_links where id = ${session.link.id}`
     if (link === undefined || !link.active || link.deleted_on !== null) return { _tag: "LinkOff" } as const
     if (link.completed_payments_limit !== null) {
       // A link with a limit: payments completed and in flight count, under the link's lock, so two buyers at once never pass it.
@@ -204,17 +229,23 @@ export const markSessionCompleted = async (tx: TransactionSql, id: string, on: s
 export const contactForBuyer = async (
   tx: TransactionSql, buyer: Buyer, paymentMethod: string, language: string, locale: string | undefined, addressJson: string | null
 ): Promise<{ id: number; created: boolean }> => {
-  const [found] = await tx<Array<{ id: number }>>`select id from contacts where lower(email) = lower(${buyer.email}) for update`
-  if (found !== undefined) {
-    await tx`update contacts set payment_method = ${paymentMethod}, name = coalesce(name, ${buyer.name === "" ? null : buyer.name}),
-      address = coalesce(${addressJson}::text::jsonb, address) where id = ${found.id}`
-    return { id: Number(found.id), created: false }
-  }
-  const [row] = await tx<Array<{ id: number }>>`
-    insert into contacts (email, name, language, locale, payment_method, address)
-    values (${buyer.email}, ${buyer.name === "" ? null : buyer.name}, ${language}, ${locale ?? null}, ${paymentMethod}, ${addressJson}::text::jsonb)
-    returning id`
-  return { id: Number(row!.id), created: true }
+  // One statement: the contact locked and updated, or inserted when there is none.
+  const name = buyer.name === "" ? null : buyer.name
+  const [row] = await tx<Array<{ id: number; created: boolean }>>`
+    with found as (
+      select id from contacts where lower(email) = lower(${buyer.email}) order by id limit 1 for update
+    ), updated as (
+      update contacts c set payment_method = ${paymentMethod}, name = coalesce(c.name, ${name}), address = coalesce(${addressJson}::text::jsonb, c.address)
+      from found where c.id = found.id
+      returning c.id
+    ), inserted as (
+      insert into contacts (email, name, language, locale, payment_method, address)
+      select ${buyer.email}, ${name}, ${language}, ${locale ?? null}, ${paymentMethod}, ${addressJson}::text::jsonb
+      where not exists (select 1 from found)
+      returning id
+    )
+    select id, false as created from updated union all select id, true as created from inserted`
+  return { id: Number(row!.id), created: row!.created }
 }
 
 /** Attempts the engine asks the gateway about: lost replies whose backoff has passed, and attempts a page left pending (its process died). */

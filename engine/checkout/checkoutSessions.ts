@@ -10,8 +10,9 @@ import { randomBytes } from "node:crypto"
 import type { BuyerChoices, CalendarDate, DiscountCode, ItemChoice } from "../domain/index.ts"
 import { BusinessClock, commandContext } from "../account/index.ts"
 import type { AccountSettings } from "../account/index.ts"
-import { runSql } from "../sql/index.ts"
-import { type CheckoutSession, checkoutSessionById, insertCheckoutSession } from "./checkoutSessionsRepository.ts"
+import { Database, readTogether, runSql } from "../sql/index.ts"
+import { type CheckoutState, sessionWithState } from "./checkoutPaymentsRepository.ts"
+import { type CheckoutSession, insertCheckoutSession } from "./checkoutSessionsRepository.ts"
 import { discountCodeUsable } from "./linkRules.ts"
 import { linkSummary, type LinkSummary } from "./linkSummary.ts"
 import { discountCodeByRef, paymentLinkBySlug } from "./repository.ts"
@@ -33,9 +34,11 @@ const context = commandContext.pipe(Effect.orDie)
 const sqlOrDie = <A>(work: Parameters<typeof runSql<A>>[0]) => runSql(work).pipe(Effect.orDie)
 
 export const openCheckoutSession = Effect.fn("openCheckoutSession")(function*(slug: string) {
-  const ctx = yield* context
+  // The settings and the link sent at once (as `readCheckoutSession`).
+  const { concurrent } = yield* Database
+  const [ctx, link] = yield* readTogether(Effect.all([context, sqlOrDie((sql) => paymentLinkBySlug(sql, slug))], { concurrency: concurrent ? "unbounded" : 1 }))
+    .pipe(Effect.orDie)
   const now = yield* (yield* BusinessClock).now
-  const link = yield* sqlOrDie((sql) => paymentLinkBySlug(sql, slug))
   if (link === undefined || link.deletedOn !== undefined) return yield* new CheckoutLinkUnknown()
   if (!link.active) return yield* new CheckoutLinkOff({ language: link.language, locale: link.locale ?? ctx.settings.locale })
   // 128 random bits: the session's only name, unguessable, and nothing else about it travels in the URL.
@@ -62,13 +65,38 @@ export interface CheckoutView {
   readonly discountCode: DiscountCode | undefined
 }
 
-export const showCheckout = Effect.fn("showCheckout")(function*(id: string, form?: CheckoutForm, options: { readonly evenWhenExpired?: boolean } = {}) {
-  const ctx = yield* context
-  const now = yield* (yield* BusinessClock).now
+/** A session as one request of its page reads it: the session, where it stands, and the request's settings, business day and instant. */
+export interface SessionRead {
+  readonly session: CheckoutSession
+  readonly state: CheckoutState
+  readonly settings: AccountSettings
+  readonly today: CalendarDate
+  readonly now: number
+}
+
+/**
+ * Reads a session and where it stands (one statement) with the settings: on a server sent at once on one
+ * connection (one round trip); in turn on the embedded database, whose one connection can hang on queries
+ * sent at once through its socket (as api/handlers.ts `showSubscription`).
+ */
+export const readCheckoutSession = Effect.fn("readCheckoutSession")(function*(id: string) {
   if (!/^[A-Za-z0-9_-]{22}$/.test(id)) return yield* new CheckoutSessionUnknown()
-  const session = yield* sqlOrDie((sql) => checkoutSessionById(sql, id))
-  if (session === undefined) return yield* new CheckoutSessionUnknown()
-  if (now > session.expiresAt && options.evenWhenExpired !== true) return yield* new CheckoutSessionExpired({ slug: session.link.slug })
+  const { concurrent } = yield* Database
+  const [ctx, found] = yield* readTogether(Effect.all([context, sqlOrDie((sql) => sessionWithState(sql, id))], { concurrency: concurrent ? "unbounded" : 1 }))
+    .pipe(Effect.orDie)
+  const now = yield* (yield* BusinessClock).now
+  if (found === undefined) return yield* new CheckoutSessionUnknown()
+  return { session: found.session, state: found.state, settings: ctx.settings, today: ctx.today, now } as SessionRead
+})
+
+export const showCheckout = (id: string, form?: CheckoutForm, options: { readonly evenWhenExpired?: boolean } = {}) =>
+  Effect.flatMap(readCheckoutSession(id), (read) => checkoutView(read, form, options))
+
+/** The page's view of a session read for this request, for the buyer's choices. */
+export const checkoutView = Effect.fn("checkoutView")(function*(read: SessionRead, form?: CheckoutForm, options: { readonly evenWhenExpired?: boolean } = {}) {
+  const ctx = read
+  const session = read.session
+  if (read.now > session.expiresAt && options.evenWhenExpired !== true) return yield* new CheckoutSessionExpired({ slug: session.link.slug })
   const link = session.link
   let refusal: CheckoutView["refusal"]
   let code: BuyerChoices["discountCode"]

@@ -152,6 +152,22 @@ describe(`paying a checkout (${backend})`, () => {
     expect(await gatewayCharges(c.id)).toHaveLength(1)
   })
 
+  it("a returning buyer (the email in another case) is the contact already there: its payment method updated, its name kept, no second contact", async () => {
+    const email = `returning-${backend}@example.com`
+    const first = await checkout((await linkOf()).slug)
+    expect((await pay(first, { email, name: "Ada First", payment_method: "pm_ok" })).status).toBe(303)
+    const contact = (await contactOf(email))!
+    const again = await checkout((await linkOf()).slug)
+    expect((await pay(again, { email: email.toUpperCase(), name: "Someone Else", payment_method: "pm_fail_once" })).status).toBe(422)
+    expect((await pay(again, { email: email.toUpperCase(), name: "Someone Else", payment_method: "pm_fail_once" })).status).toBe(303)
+    const [n] = await sql()<Array<{ n: number }>>`select count(*)::int as n from contacts where lower(email) = ${email}`
+    expect(n!.n).toBe(1)
+    expect(await contactOf(email)).toMatchObject({ id: contact.id, name: "Ada First", payment_method: "pm_fail_once" })
+    expect(await subscriptionsOf(contact.id)).toHaveLength(2)
+    const created = await sql()<Array<{ n: number }>>`select count(*)::int as n from events where type = 'contact.created' and contact_id = ${contact.id}`
+    expect(created[0]!.n).toBe(1)
+  })
+
   it("pm_timeout: the page says processing, the engine asks again with the same key and completes the purchase once", async () => {
     const link = await linkOf()
     const c = await checkout(link.slug)
