@@ -58,3 +58,25 @@ export const currentEngineContext = (options: EngineContextOptions = {}) =>
  * command or an HTTP request): the context of now.
  */
 export const commandContext = currentEngineContext()
+
+/**
+ * The context of now of a long-running door (`billcycle serve`'s requests):
+ * today on the business clock as every time, the settings remembered for at
+ * most `ttlMs` (read through the request's transaction when it has one). A
+ * setting changed by another process (`billcycle settings set`) applies
+ * within that time. One per server (its database): the memory is this
+ * function's. `elapsed` measures that time (milliseconds; tests give their own).
+ */
+export const rememberedContext = (ttlMs: number, elapsed: () => number = Date.now) => {
+  let remembered: { readonly settings: AccountSettings; readonly until: number } | undefined
+  return Effect.gen(function*() {
+    const clock = yield* BusinessClock
+    const now = elapsed()
+    let settings = remembered !== undefined && remembered.until > now ? remembered.settings : undefined
+    if (settings === undefined) {
+      settings = yield* runSql(loadSettings)
+      remembered = { settings, until: now + ttlMs }
+    }
+    return makeEngineContext(settings, yield* clock.today(settings.timezone))
+  })
+}

@@ -17,7 +17,7 @@ import { CurrentJournalSource, CurrentTransaction, Database, failpoint } from ".
 import { Account, answerOnce, findApiKey } from "../account/index.ts"
 import { Invoices, Outbox } from "../invoicing/index.ts"
 import { Api, problemContentType, problemTitles } from "./Api.ts"
-import { CurrentApiKey, handlersLayer } from "./handlers.ts"
+import { CurrentApiKey, handlersLayer, ServerContext } from "./handlers.ts"
 import { buyerPageRoutes } from "./pages.ts"
 import { dashboardRoutes } from "./dashboard.ts"
 import { Gateway } from "../payments/index.ts"
@@ -231,6 +231,7 @@ export const apiRoutes = (options: { readonly analyticsFile?: string } = {}) => 
 /** The server on `host:port` (port 0: any free port), needing the Database and the BusinessClock; /reports reads `analyticsFile` when given. */
 export const apiServer = (options: { readonly port: number; readonly host: string; readonly analyticsFile?: string }) =>
   HttpRouter.serve(apiRoutes({ analyticsFile: options.analyticsFile }), { disableLogger: true, disableListenLog: true }).pipe(
-    Layer.provide(apiUseCases),
+    // The context of now is the server's own (its settings remembered, handlers.ts): built with it, once.
+    Layer.provide(Layer.mergeAll(apiUseCases, ServerContext.layer)),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, host: options.host }))
   )
