@@ -173,7 +173,11 @@ const scenario = async (engines: number, mix: "clean" | "mix") => {
     // Lost replies (pm_timeout) are asked about again under the same key on a later tick.
     const settle = mix === "mix" ? await runEngine(nextDay) : undefined
     if (settle !== undefined && settle.code !== 0) throw new Error(`the settling engine exited with ${settle.code}: ${settle.stderr.trim().slice(-2000)}`)
-    const checks = await withDatabase(check)
+    // Fresh statistics first: an engine's mid-run ANALYZE (autovacuum off) can leave the checks a nested-loop plan over 200,000 rows.
+    const checks = await withDatabase(async (sql) => {
+      await sql`analyze`
+      return check(sql)
+    })
     const problems = problemsOf(checks, mix)
     const rate = N / seconds
     console.log(`  ${String(engines).padStart(1)} engine${engines === 1 ? " " : "s"} ${mix.padEnd(5)}  ${seconds.toFixed(1).padStart(6)} s  ${fmt(rate).padStart(6)} renewals/s  ` +

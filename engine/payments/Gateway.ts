@@ -8,7 +8,7 @@
 import { Context, Effect, Layer, Schema } from "effect"
 import { Database, failpoint } from "../sql/index.ts"
 import type { PendingCharge } from "../invoicing/index.ts"
-import { chargedReferences, enterInLedger, ledgerEntries, refuseOnce, settleDueBankDebits } from "./simulatedGatewayLedger.ts"
+import { chargedReferences, enterInLedger, enterInLedgerAndRead, ledgerEntries, refuseOnce, settleDueBankDebits } from "./simulatedGatewayLedger.ts"
 
 /** The simulated gateway's bank-debit tokens, and how many days a debit stays pending. */
 const bankDebit = new Set(["pm_bank_debit", "pm_bank_debit_fail"])
@@ -86,18 +86,25 @@ export class Gateway extends Context.Service<Gateway, {
               }
             }
             // Within one submission, a pm_fail_once invoice's first request decides for the rest.
-            const inserted = await enterInLedger(sql, processed.map((r) => ({
+            const entries = processed.map((r) => ({
               idempotencyKey: r.idempotencyKey, kind: r.kind, amount: r.amount, currency: r.currency, paymentMethod: r.paymentMethod ?? "",
               outcome: decide(r), reference: "ch_" + r.idempotencyKey, merchantReference: r.reference,
               ...(r.kind === "charge" && bankDebit.has(r.paymentMethod ?? "")
                 ? { settlesAt: (r.at ?? Date.now()) + bankDebitDays * 86_400_000, finalOutcome: r.paymentMethod === "pm_bank_debit" ? "succeeded" as const : "declined" as const }
                 : {})
-            })))
-            // A bank debit asked about on or after its day has settled.
-            for (const at of new Set(processed.map((r) => r.at ?? Date.now()))) {
-              await settleDueBankDebits(sql, processed.filter((r) => (r.at ?? Date.now()) === at && bankDebit.has(r.paymentMethod ?? "")).map((r) => r.idempotencyKey), at)
-            }
-            const ledger = await ledgerEntries(sql, keys)
+            }))
+            const debits = processed.filter((r) => bankDebit.has(r.paymentMethod ?? ""))
+            // Without bank debits (which settle between the two), entering and reading back are one statement.
+            const { inserted, ledger } = debits.length === 0
+              ? await enterInLedgerAndRead(sql, entries, keys)
+              : await (async () => {
+                const inserted = await enterInLedger(sql, entries)
+                // A bank debit asked about on or after its day has settled.
+                for (const at of new Set(debits.map((r) => r.at ?? Date.now()))) {
+                  await settleDueBankDebits(sql, debits.filter((r) => (r.at ?? Date.now()) === at).map((r) => r.idempotencyKey), at)
+                }
+                return { inserted, ledger: await ledgerEntries(sql, keys) }
+              })()
             failpoint("after-gateway-call")
             return requests.map((r): GatewayResult => {
               if (refused.has(r.idempotencyKey)) return { _tag: "Unknown", reason: "gateway HTTP 429 rate limited (nothing charged; asked again with the same key)" }

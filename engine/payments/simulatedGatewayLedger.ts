@@ -40,6 +40,38 @@ export const refuseOnce = async (sql: Sql, keys: ReadonlyArray<string>): Promise
         insert into sim_gateway_refusals (idempotency_key, http_status) select k, 429 from unnest(${keys as Array<string>}::text[]) as u(k)
         on conflict (idempotency_key) do nothing returning idempotency_key`).map((r) => r.idempotency_key))
 
+type LedgerRow = { idempotency_key: string; outcome: string; reference: string; payment_method: string; inserted: boolean }
+type LedgerView = Map<string, { outcome: string; reference: string; paymentMethod: string }>
+
+/**
+ * Enters the entries whose key the ledger does not hold yet and, in the same statement, reads the
+ * ledger's entries under `keys` (those entered now and those it held before: the statement's
+ * snapshot predates its own insert, so none is read twice). Returns the keys entered now and the
+ * entries by key.
+ */
+export const enterInLedgerAndRead = async (
+  sql: Sql, entries: ReadonlyArray<SimulatedLedgerEntry>, keys: ReadonlyArray<string>
+): Promise<{ inserted: Set<string>; ledger: LedgerView }> => {
+  const rows = await sql<Array<LedgerRow>>`
+    with ins as (
+      insert into sim_gateway_ledger (idempotency_key, kind, amount, currency, payment_method, outcome, reference, merchant_reference, settles_at, final_outcome)
+      select * from unnest(
+        ${entries.map((e) => e.idempotencyKey)}::text[], ${entries.map((e) => e.kind)}::text[], ${entries.map((e) => e.amount)}::int8[],
+        ${entries.map((e) => e.currency)}::text[], ${entries.map((e) => e.paymentMethod)}::text[],
+        ${entries.map((e) => e.outcome)}::text[], ${entries.map((e) => e.reference)}::text[], ${entries.map((e) => e.merchantReference)}::text[],
+        ${entries.map((e) => (e.settlesAt === undefined ? null : new Date(e.settlesAt).toISOString()))}::timestamptz[], ${entries.map((e) => e.finalOutcome ?? null)}::text[])
+      on conflict (idempotency_key) do nothing
+      returning idempotency_key, outcome, reference, payment_method)
+    select idempotency_key, outcome, reference, payment_method, true as inserted from ins
+    union all
+    select l.idempotency_key, l.outcome, l.reference, l.payment_method, false
+    from unnest(${keys as Array<string>}::text[]) as k(key) join sim_gateway_ledger l on l.idempotency_key = k.key`
+  return {
+    inserted: new Set(rows.filter((r) => r.inserted).map((r) => r.idempotency_key)),
+    ledger: new Map(rows.map((r) => [r.idempotency_key, { outcome: r.outcome, reference: r.reference, paymentMethod: r.payment_method }]))
+  }
+}
+
 /** Enters the entries whose key the ledger does not hold yet; returns the keys entered now. */
 export const enterInLedger = async (sql: Sql, entries: ReadonlyArray<SimulatedLedgerEntry>): Promise<Set<string>> =>
   new Set((await sql<Array<{ idempotency_key: string }>>`

@@ -75,6 +75,8 @@ interface Tick {
   readonly hooks: TickHooks["Service"]
   readonly clock: BusinessClock["Service"]
   readonly state: EngineStateService
+  /** The summary's invoice count when the current pass began (its due check predates this pass's billing). */
+  readonly pass: { invoicedBefore: number }
 }
 
 type TickError = DatabaseError | GatewayUnavailable
@@ -243,11 +245,14 @@ const retry: TickStep = {
     })
 }
 
-/** Billing today moves next billing dates into the reminder window: check reminders whenever something was billed. */
+/**
+ * Billing moves next billing dates into the reminder window after the pass's due check was made:
+ * check reminders whenever this pass billed something. A later pass's due check sees those dates.
+ */
 const remind: TickStep = {
   name: "reminders",
   run: (tick, due) =>
-    due.reminders || tick.summary.invoiced > 0
+    due.reminders || tick.summary.invoiced > tick.pass.invoicedBefore
       ? Effect.map(repeat(tick, "reminders", () => sendDueReminders(tick.sql, tick.ctx, tick.batch)), (n) => {
         tick.summary.reminders += n
       })
@@ -323,6 +328,7 @@ export const closingSteps: ReadonlyArray<TickStep> = [deliver, vacuum]
 const onePass = (tick: Tick) =>
   Effect.gen(function*() {
     const before = changesOf(tick.summary)
+    tick.pass.invoicedBefore = tick.summary.invoiced
     const due = yield* db(tick.state, "checking for due work", () => dueWork(tick.sql, tick.ctx))
     for (const step of passSteps) yield* step.run(tick, due)
     return changesOf(tick.summary) - before
@@ -344,7 +350,8 @@ const openTick = (options: TickOptions) =>
       batch: options.batch,
       gateway: yield* Gateway,
       hooks: yield* TickHooks,
-      summary: emptySummary(today)
+      summary: emptySummary(today),
+      pass: { invoicedBefore: 0 }
     }
     return tick
   })

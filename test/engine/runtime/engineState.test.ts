@@ -41,6 +41,16 @@ describe(`engine state is a service (${backend})`, () => {
     expect(first.stepTimings().get("loading settings")?.calls).toBe(1)
   })
 
+  it("checks reminders unasked only in the pass that billed: the next pass's due check sees the new billing dates", async () => {
+    await createSubscription(t.db.sql, { start: "2026-04-01" })
+    const state = makeEngineState()
+    const summary = await tickWith(state, "2026-04-01")
+    expect(summary.invoiced).toBe(1)
+    // A second pass ran (the first changed something); it found nothing due and left the reminder window unread.
+    expect(state.stepTimings().get("checking for due work")?.calls).toBe(2)
+    expect(state.stepTimings().get("reminders")?.calls).toBe(1)
+  })
+
   it("counts changes toward the next vacuum across ticks, and starts again after one", () => {
     const state = makeEngineState()
     expect(state.addChanges(3)).toBe(3)
