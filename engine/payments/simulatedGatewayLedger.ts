@@ -66,10 +66,12 @@ export const enterInLedgerAndRead = async (
     union all
     select l.idempotency_key, l.outcome, l.reference, l.payment_method, false
     from unnest(${keys as Array<string>}::text[]) as k(key) join sim_gateway_ledger l on l.idempotency_key = k.key`
-  return {
-    inserted: new Set(rows.filter((r) => r.inserted).map((r) => r.idempotency_key)),
-    ledger: new Map(rows.map((r) => [r.idempotency_key, { outcome: r.outcome, reference: r.reference, paymentMethod: r.payment_method }]))
-  }
+  const ledger: LedgerView = new Map(rows.map((r) => [r.idempotency_key, { outcome: r.outcome, reference: r.reference, paymentMethod: r.payment_method }]))
+  // A key entered by another transaction that committed after this statement's snapshot was taken is neither
+  // inserted (conflict) nor read (the snapshot predates it): read those again, in a statement of their own.
+  const missing = keys.filter((k) => !ledger.has(k))
+  if (missing.length > 0) for (const [k, v] of await ledgerEntries(sql, missing)) ledger.set(k, v)
+  return { inserted: new Set(rows.filter((r) => r.inserted).map((r) => r.idempotency_key)), ledger }
 }
 
 /** Enters the entries whose key the ledger does not hold yet; returns the keys entered now. */
