@@ -294,8 +294,9 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
       Effect.gen(function*() {
         const id = yield* subscriptionIdParam(params.id)
         const ctx = yield* context
-        // TODO(#14): the refund of refund_unused is recorded with the cancel and settled by the engine;
-        // the CLI settles it at once (its orchestration moves to a shared use case in #14).
+        // The refund of refund_unused is recorded with the cancel (pending) and the engine's next tick asks the gateway
+        // with its key. Unlike the CLI (subscriptions/cancelWithRefund.ts), a request does not ask at once: its change
+        // commits with its Idempotency-Key answer, and the gateway may only be asked after that commit (record → call → record).
         const r = yield* subscriptions((s) => s.cancel(ctx, id, { atPeriodEnd: payload.at_period_end ?? false, refundUnused: payload.refund_unused ?? false }))
         return { ...(yield* showSubscription(id)), effective_on: r.effectiveOn, refund: r.refund === undefined ? null : { ...r.refund, amount: money(r.refund.amount, r.refund.currency) } }
       }))
