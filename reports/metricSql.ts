@@ -75,7 +75,7 @@ export const factTableStatements = (temp: boolean): ReadonlyArray<string> =>
 
 /** The working tables and views of `subscriptionStatements` and `customerStatements`, to drop after them (views first). */
 export const workViews = ["d_tl", "d_version"] as const
-export const workTables = ["d_delta", "d_status", "d_sub", "d_cmpart", "d_cmv", "d_cday", "d_cpart"] as const
+export const workTables = ["d_delta", "d_status", "d_sub", "d_cmpart", "d_split", "d_cmv", "d_cday", "d_cpart"] as const
 
 /**
  * Subscription facts (`f_status`, `f_delta`) of every subscription, or only
@@ -182,6 +182,9 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
        from f_delta x where x.contact_id in (select contact_id from f_multi)${only("x.contact_id")}
        group by x.contact_id, x.currency, x.day, x.k`
   const multi = live ? "true" : "(x.contact_id in (select contact_id from f_multi))"
+  // A day of one part (a customer in one currency, or converted as it goes): its row is its customer-day, no
+  // grouping or join again. Only the rows across currencies (scope `*`, unconverted) have several parts.
+  const split = live ? "1 = 0" : "scope = '*'"
   return [
     ...(live ? [] : [`insert into f_multi
        select contact_id from f_delta where 1 = 1${only("contact_id")}
@@ -189,9 +192,12 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
     `create temp table d_cpart as ${parts}`,
     // Customer-days, netting all of a day's changes; mixed: its currencies moved in opposite directions.
     `create temp table d_cday as
+     select contact_id, scope, day, k, d, dpos, dpaused, 0 as mixed
+     from d_cpart where not (${split}) and (raw <> 0 or dpos <> 0 or dpaused <> 0)
+     union all
      select contact_id, scope, day, k, sum(d) as d, sum(dpos) as dpos, sum(dpaused) as dpaused,
             case when max(d) > 0 and min(d) < 0 then 1 else 0 end as mixed
-     from d_cpart group by contact_id, scope, day, k
+     from d_cpart where ${split} group by contact_id, scope, day, k
      having sum(raw) <> 0 or sum(dpos) <> 0 or sum(dpaused) <> 0`,
     // Classified movements per customer-day; the last change of each month carries the month-end state.
     `create temp table d_cmv as
@@ -211,15 +217,18 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
                  when x.npos > 0 and x.d > 0.000001 then 'expansion'
                  when x.npos > 0 and x.d < -0.000001 then 'contraction' end as kind
      from a x`,
+    // The parts of the days across currencies (few): each movement's row per currency; a month's change in each currency
+    // (of the days kept), its first currency the row that counts the customer (`counts`).
+    `create temp table d_split as select * from d_cpart where ${split}`,
     `insert into ${options.into}_cmv
-     select x.contact_id, x.scope, x.multi, x.day, x.k, p.currency, p.d, x.kind
-     from d_cmv x join d_cpart p on p.contact_id = x.contact_id and p.scope = x.scope and p.day = x.day
+     select x.contact_id, x.scope, x.multi, x.day, x.k, coalesce(p.currency, x.scope), coalesce(p.d, x.d), x.kind
+     from d_cmv x left join d_split p on p.contact_id = x.contact_id and p.scope = x.scope and p.day = x.day
      where x.kind is not null`,
-    // A month's change in each currency (of the days kept).
     `create temp table d_cmpart as
-     select p.contact_id, p.scope, p.currency, p.k, sum(p.d) as d
-     from d_cpart p join d_cday c on c.contact_id = p.contact_id and c.scope = p.scope and c.day = p.day
-     group by p.contact_id, p.scope, p.currency, p.k`,
+     select contact_id, scope, currency, k, d, currency = min(currency) over (partition by contact_id, scope, k) as counts
+     from (select p.contact_id, p.scope, p.currency, p.k, sum(p.d) as d
+           from d_split p join d_cday c on c.contact_id = p.contact_id and c.scope = p.scope and c.day = p.day
+           group by p.contact_id, p.scope, p.currency, p.k) x`,
     // Each customer's state at the end of every month it changed, beside its state before; total is the month's
     // change, d its part in the row's currency (counted: the one row of the month that counts the customer).
     `insert into ${options.into}_cmonth
@@ -230,18 +239,18 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
        from d_cmv
        where next_k is null or next_k <> k
        window o as (partition by contact_id, scope order by k))
-     select e.contact_id, e.scope, e.multi, e.k, ${monthOf("e.first_day")}, m.currency,
-            case when m.currency = e.scope or m.currency = '*' then e.total else m.d end, e.total,
+     select e.contact_id, e.scope, e.multi, e.k, ${monthOf("e.first_day")}, coalesce(m.currency, e.scope),
+            coalesce(m.d, e.total), e.total,
             e.npos, e.npaused, e.prev_npos, e.prev_npaused,
-            case when row_number() over (partition by e.contact_id, e.scope, e.k order by m.currency) = 1 then 1 else 0 end
-     from e join d_cmpart m on m.contact_id = e.contact_id and m.scope = e.scope and m.k = e.k`,
+            case when m.counts is null or m.counts then 1 else 0 end
+     from e left join d_cmpart m on m.contact_id = e.contact_id and m.scope = e.scope and m.k = e.k`,
     `insert into ${options.into}_cohort
      select contact_id, scope, multi, ${monthOf("first_day")} from d_cmv where day = first_day`,
     ...(live ? [] : [`insert into f_sensitive
        select contact_id from d_cmv where scope = '*' and mixed = 1
        union
        select contact_id from d_cmpart where scope = '*' group by contact_id, k having max(d) > 0 and min(d) < 0`]),
-    `drop table d_cmpart`, `drop table d_cmv`, `drop table d_cday`, `drop table d_cpart`
+    `drop table d_cmpart`, `drop table d_split`, `drop table d_cmv`, `drop table d_cday`, `drop table d_cpart`
   ]
 }
 
