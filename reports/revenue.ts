@@ -11,7 +11,7 @@ import type { Sql } from "../engine/sql/index.ts"
 import type { FxRate } from "./fx.ts"
 import { monthIndex, monthName, rateTable } from "./fx.ts"
 import { loadSnapshot } from "./load.ts"
-import { cohortSizesSql, cohortSql, customerStatements, detailsSql, factTables, factTableStatements, monthlyTotalsSql, reportStatements, reportTables, reportViews, subscriptionStatements } from "./metricSql.ts"
+import { aggregateStatements, cohortSizesSql, cohortSql, compactStatements, customerStatements, detailsSql, factTables, factTableStatements, monthlyTotalsSql, reportStatements, reportTables, reportViews, subscriptionStatements } from "./metricSql.ts"
 
 export const reportKinds = ["mrr", "movements", "churn", "retention", "cohorts", "growth"] as const
 export type ReportKind = (typeof reportKinds)[number]
@@ -141,6 +141,7 @@ export const deriveFacts = async (db: DuckDBConnection, temp: boolean) => {
   for (const statement of factTableStatements(temp)) await db.run(statement)
   for (const statement of subscriptionStatements()) await db.run(statement)
   for (const statement of customerStatements({ into: "f" })) await db.run(statement)
+  for (const statement of [...aggregateStatements("+"), ...compactStatements()]) await db.run(statement)
 }
 
 /** The drill-down, column by column (amounts in minor units of the report currency). */
