@@ -18,7 +18,8 @@
  * `customerStatements`: nothing in them depends on the report's period,
  * currency or rates), which the analytics copy keeps and a refresh recomputes
  * for the changed subscriptions and customers by the same statements; then
- * the reports from the facts (`reportStatements`, `monthlyTotalsSql`,
+ * the reports from the facts and their monthly aggregates (`aggregateStatements`;
+ * `reportStatements`, `monthlyTotalsSql`,
  * `cohortSql`, `detailsSql`).
  */
 
@@ -83,7 +84,6 @@ export const factTables: ReadonlyArray<{ readonly name: string; readonly ddl: st
  * `-`) and adds their new ones, and the compacted result is the very table a rebuild makes.
  */
 const exact = (x: string) => `cast(${x} as decimal(38, 9))`
-const sensitive = "contact_id in (select contact_id from f_sensitive)"
 const aggregateKeys: Record<string, { readonly keys: string; readonly sums: ReadonlyArray<string> }> = {
   a_mv: { keys: "scope, multi, sens, k, currency, kind", sums: ["d"] },
   a_cm: { keys: "scope, multi, sens, k, cohort, currency", sums: ["d", "dsubs", "dpaused", "logos_lost", "kept_delta", "capped_delta"] },
@@ -107,7 +107,11 @@ const cmonthGroups = (source: string, sign: "" | "-") => `
  */
 export const aggregateStatements = (sign: "+" | "-", only?: { readonly customers: string; readonly subscriptions: string }): ReadonlyArray<string> => {
   const s = sign === "-" ? "-" : ""
-  const of = (table: string) => `select *, ${sensitive} as sens from ${table}${only === undefined ? "" : ` where contact_id in (select id from ${only.customers})`}`
+  // The rows first (a join on the few changed customers), then whether their customer is in f_sensitive.
+  const of = (table: string) =>
+    `select x.*, s.contact_id is not null as sens
+     from ${only === undefined ? table : `(select t.* from ${table} t join ${only.customers} c on c.id = t.contact_id)`} x
+     left join (select distinct contact_id from f_sensitive) s on s.contact_id = x.contact_id`
   return [
     `insert into a_mv select scope, multi, sens, k, currency, kind, ${s}sum(${exact("d")}) from (${of("f_cmv")}) x group by scope, multi, sens, k, currency, kind`,
     `insert into a_cm ${cmonthGroups(of("f_cmonth"), s)}`,
@@ -123,7 +127,7 @@ export const aggregateStatements = (sign: "+" | "-", only?: { readonly customers
             ${s}sum(case when status in ${startedLive} then 1 else 0 end - case when prev in ${startedLive} then 1 else 0 end),
             -- Its numerator: the month's cancellations of subscriptions live at its start (the status before the month's first change).
             ${s}count(distinct case when status = 'canceled' and opening in ${startedLive} then subscription_id end)
-     from f_status${only === undefined ? "" : ` where subscription_id in (select id from ${only.subscriptions})`}
+     from ${only === undefined ? "f_status" : `(select t.* from f_status t join ${only.subscriptions} c on c.id = t.subscription_id) x`}
      group by currency, k`
   ]
 }
