@@ -100,8 +100,8 @@ export const computeReports = async (db: DuckDBConnection, options: ReportOption
   const t0 = performance.now()
   for (const view of reportViews) await db.run(`drop view if exists ${view}`)
   for (const table of reportTables) await db.run(`drop table if exists ${table}`)
-  // The analytics copy keeps the fact tables up to date; without them (a load into memory), they are derived here, by the same statements.
-  const [kept] = await read(db, `select count(*)::integer as n from duckdb_tables() where table_name = 'f_delta' and not temporary`)
+  // The analytics copy keeps the fact tables and their aggregates up to date; without them (a load into memory), they are derived here, by the same statements.
+  const [kept] = await read(db, `select count(*)::integer as n from duckdb_tables() where table_name = 'a_status' and not temporary`)
   if (Number(kept?.["n"] ?? 0) === 0) await deriveFacts(db, true)
   const fromK = monthIndex(options.from)
   const toK = monthIndex(options.to)
