@@ -26,7 +26,7 @@ import { Effect, Exit, Scope } from "effect"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
 import { join } from "node:path"
-import { buildReports, buildReportsFromCopy, computeReports, openCopy, rebuildCopy, monthIndex, monthlyTotalsSql, cohortSql, cohortSizesSql, customerStatements, factTables, factTableStatements, reportStatements, reportTables, reportViews, subscriptionStatements, rateTable, snapshotTables } from "../reports/index.ts"
+import { aggregateStatements, compactStatements, buildReports, buildReportsFromCopy, computeReports, openCopy, rebuildCopy, monthIndex, monthlyTotalsSql, cohortSql, cohortSizesSql, customerStatements, factTables, factTableStatements, reportStatements, reportTables, reportViews, subscriptionStatements, rateTable, snapshotTables } from "../reports/index.ts"
 import { openDatabase, writeJournal } from "../engine/sql/index.ts"
 import type { Sql } from "../engine/sql/index.ts"
 import { analyticsRates, generateAnalyticsHistory } from "./analyticsData.ts"
@@ -131,7 +131,7 @@ try {
       await tx`insert into rpt_fx select * from unnest(${rates.map((r) => r.currency)}::text[], ${rates.map((r) => r.k)}::int[], ${rates.map((r) => r.rate)}::float8[])`
       await tx`insert into rpt_months select k, to_char(date '0001-01-01' + make_interval(years => k / 12 - 1, months => k % 12), 'YYYY-MM') from generate_series(${firstK}::int, ${monthIndex(to)}::int) k`
       // The fact tables of every subscription and customer, then the reports from them: what a copy's rebuild and a report do.
-      for (const statement of [...factTableStatements(true), ...subscriptionStatements(), ...customerStatements({ into: "f" }), ...reportStatements(true, [...new Set(["USD", ...currencies])].sort())]) await tx.unsafe(statement)
+      for (const statement of [...factTableStatements(true), ...subscriptionStatements(), ...customerStatements({ into: "f" }), ...aggregateStatements("+"), ...compactStatements(), ...reportStatements(true, [...new Set(["USD", ...currencies])].sort())]) await tx.unsafe(statement)
       const result = await tx.unsafe(monthlyTotalsSql([...new Set(["USD", ...currencies])].sort()))
       await tx.unsafe(cohortSql)
       await tx.unsafe(cohortSizesSql)

@@ -25,7 +25,7 @@ import { join } from "node:path"
 import type { Sql } from "../engine/sql/index.ts"
 import { drainTo, quote, snapshotTables } from "./load.ts"
 import type { ReportOptions, ReportSet } from "./revenue.ts"
-import { customerStatements, factTables, subscriptionStatements } from "./metricSql.ts"
+import { aggregateStatements, compactStatements, customerStatements, factTables, subscriptionStatements } from "./metricSql.ts"
 import { buildReports, computeReports, deriveFacts } from "./revenue.ts"
 
 /** The copy's file name, inside the embedded database's folder or `--analytics-dir`. */
@@ -109,7 +109,7 @@ const copyTables = async (tx: Sql, db: DuckDBConnection, selects: ReadonlyArray<
 }
 
 const hasFacts = async (db: DuckDBConnection) =>
-  (await db.runAndReadAll(`select 1 from duckdb_tables() where table_name = 'f_delta' and schema_name = 'main' and not temporary`)).getRows().length > 0
+  (await db.runAndReadAll(`select 1 from duckdb_tables() where table_name = 'a_status' and schema_name = 'main' and not temporary`)).getRows().length > 0
 
 /**
  * The fact tables of the subscriptions in `chg_sub` (whose store rows were just replaced) and of their customers,
@@ -119,10 +119,14 @@ const refreshFacts = async (db: DuckDBConnection) => {
   await db.run(`create or replace temp table chg_cust as
     select contact_id as id from f_delta where subscription_id in (select id from chg_sub)
     union select contact_id from chg_subscriptions`)
+  // The monthly aggregates: the old rows' part out, the new rows' part in (exact sums: the same as a rebuild's).
+  const only = { customers: "chg_cust", subscriptions: "chg_sub" }
+  for (const statement of aggregateStatements("-", only)) await db.run(statement)
   for (const t of factTables.filter((t) => t.key === "subscription_id")) await db.run(`delete from ${t.name} where subscription_id in (select id from chg_sub)`)
   for (const statement of subscriptionStatements({ prefix: "chg_" })) await db.run(statement)
   for (const t of factTables.filter((t) => t.key === "contact_id")) await db.run(`delete from ${t.name} where contact_id in (select id from chg_cust)`)
   for (const statement of customerStatements({ into: "f", only: "chg_cust" })) await db.run(statement)
+  for (const statement of [...aggregateStatements("+", only), ...compactStatements()]) await db.run(statement)
 }
 
 /** Everything again, from one snapshot: the tables are replaced in one DuckDB transaction. */
@@ -155,7 +159,7 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
   const meta = await readMeta(db)
   const rebuild = async (reason: string) => ({ ...await rebuildCopy(sql, db), reason })
   if (meta === undefined) return rebuild("no copy yet")
-  if (!(await hasFacts(db))) return rebuild("the copy has no fact tables yet")
+  if (!(await hasFacts(db))) return rebuild("the copy has no fact tables (or no monthly aggregates) yet")
   let outcome: { kind: "rebuild"; reason: string } | { kind: "done"; subs: number; contacts: number } = { kind: "done", subs: 0, contacts: 0 }
   await db.run("begin transaction")
   try {

@@ -18,7 +18,8 @@
  * `customerStatements`: nothing in them depends on the report's period,
  * currency or rates), which the analytics copy keeps and a refresh recomputes
  * for the changed subscriptions and customers by the same statements; then
- * the reports from the facts (`reportStatements`, `monthlyTotalsSql`,
+ * the reports from the facts and their monthly aggregates (`aggregateStatements`;
+ * `reportStatements`, `monthlyTotalsSql`,
  * `cohortSql`, `detailsSql`).
  */
 
@@ -59,15 +60,87 @@ const statusCode = (column: string) =>
  *   its `f_delta` rows, with the rates (`customerStatements` with scope `*`):
  *   the same statements, over a handful of customers.
  */
-export const factTables: ReadonlyArray<{ readonly name: string; readonly ddl: string; readonly key: "subscription_id" | "contact_id" }> = [
+export const factTables: ReadonlyArray<{ readonly name: string; readonly ddl: string; readonly key: "subscription_id" | "contact_id" | "aggregate" }> = [
   { name: "f_status", key: "subscription_id", ddl: "subscription_id bigint, currency varchar, day integer, k integer, ord bigint, status varchar, prev varchar, opening varchar" },
   { name: "f_delta", key: "subscription_id", ddl: "subscription_id bigint, contact_id bigint, currency varchar, day integer, k integer, d float8, dpos integer, dpaused integer" },
   { name: "f_multi", key: "contact_id", ddl: "contact_id bigint" },
   { name: "f_sensitive", key: "contact_id", ddl: "contact_id bigint" },
   { name: "f_cmv", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, day integer, k integer, currency varchar, d float8, kind varchar" },
   { name: "f_cmonth", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, k integer, cohort integer, currency varchar, d float8, total float8, npos bigint, npaused bigint, prev_npos bigint, prev_npaused bigint, counted integer" },
-  { name: "f_cohort", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, cohort integer" }
+  { name: "f_cohort", key: "contact_id", ddl: "contact_id bigint, scope varchar, multi boolean, cohort integer" },
+  ...Object.entries({
+    a_mv: "scope varchar, multi boolean, sens boolean, k integer, currency varchar, kind varchar, d decimal(38, 9)",
+    a_cm: "scope varchar, multi boolean, sens boolean, k integer, cohort integer, currency varchar, d decimal(38, 9), dsubs bigint, dpaused bigint, logos_lost bigint, kept_delta decimal(38, 9), capped_delta decimal(38, 9)",
+    a_cohort: "scope varchar, multi boolean, sens boolean, cohort integer, size bigint",
+    a_status: "currency varchar, k integer, new_subscriptions bigint, canceled bigint, expired bigint, dlive bigint, dstarted bigint, canceled_of_live bigint"
+  }).map(([name, ddl]) => ({ name, ddl, key: "aggregate" as const }))
 ]
+
+/**
+ * The monthly aggregates (`a_mv`, `a_cm`, `a_cohort`, `a_status`): the fact tables grouped by what a report
+ * filters and groups on (scope, `multi`, `sens`: the customer is in `f_sensitive`; month, currency, kind,
+ * cohort), a few thousand rows that a report reads instead of millions. Amounts are summed as decimals
+ * (`exact`), so a sum is the same in any order: a refresh takes out the changed customers' old rows (`sign`
+ * `-`) and adds their new ones, and the compacted result is the very table a rebuild makes.
+ */
+const exact = (x: string) => `cast(${x} as decimal(38, 9))`
+const aggregateKeys: Record<string, { readonly keys: string; readonly sums: ReadonlyArray<string> }> = {
+  a_mv: { keys: "scope, multi, sens, k, currency, kind", sums: ["d"] },
+  a_cm: { keys: "scope, multi, sens, k, cohort, currency", sums: ["d", "dsubs", "dpaused", "logos_lost", "kept_delta", "capped_delta"] },
+  a_cohort: { keys: "scope, multi, sens, cohort", sums: ["size"] },
+  a_status: { keys: "currency, k", sums: ["new_subscriptions", "canceled", "expired", "dlive", "dstarted", "canceled_of_live"] }
+}
+
+/** Month-end rows (`f_cmonth`'s columns and `sens`) grouped as `a_cm` keeps them: a report groups `q_cmonth` by the same text. */
+const cmonthGroups = (source: string, sign: "" | "-") => `
+  select scope, multi, sens, k, cohort, currency, ${sign}sum(${exact("d")}) as d,
+         ${sign}sum(counted * (case when npos > 0 then 1 else 0 end - case when prev_npos > 0 then 1 else 0 end)) as dsubs,
+         ${sign}sum(counted * (case when npaused > 0 then 1 else 0 end - case when prev_npaused > 0 then 1 else 0 end)) as dpaused,
+         ${sign}sum(case when counted = 1 and prev_npos > 0 and npos = 0 and npaused = 0 then 1 else 0 end) as logos_lost,
+         ${sign}sum(case when prev_npos > 0 then ${exact("d")} else 0 end) as kept_delta,
+         ${sign}sum(case when prev_npos > 0 and total < 0 then ${exact("d")} else 0 end) as capped_delta
+  from (${source}) x group by scope, multi, sens, k, cohort, currency`
+
+/**
+ * Adds (`+`) or takes out (`-`) the aggregates' part of the fact rows, of everything or of the customers in the
+ * table `only.customers` and the subscriptions in `only.subscriptions` (column `id`); `compactStatements` after.
+ */
+export const aggregateStatements = (sign: "+" | "-", only?: { readonly customers: string; readonly subscriptions: string }): ReadonlyArray<string> => {
+  const s = sign === "-" ? "-" : ""
+  // The rows first (a join on the few changed customers), then whether their customer is in f_sensitive.
+  const of = (table: string) =>
+    `select x.*, s.contact_id is not null as sens
+     from ${only === undefined ? table : `(select t.* from ${table} t join ${only.customers} c on c.id = t.contact_id)`} x
+     left join (select distinct contact_id from f_sensitive) s on s.contact_id = x.contact_id`
+  return [
+    `insert into a_mv select scope, multi, sens, k, currency, kind, ${s}sum(${exact("d")}) from (${of("f_cmv")}) x group by scope, multi, sens, k, currency, kind`,
+    `insert into a_cm ${cmonthGroups(of("f_cmonth"), s)}`,
+    `insert into a_cohort select scope, multi, sens, cohort, ${s}count(*) from (${of("f_cohort")}) x group by scope, multi, sens, cohort`,
+    `insert into a_status
+     select currency, k,
+            ${s}sum(case when prev is null then 1 else 0 end),
+            ${s}sum(case when status = 'canceled' then 1 else 0 end),
+            ${s}sum(case when status = 'expired' then 1 else 0 end),
+            ${s}sum(case when status in ('canceled', 'expired') then 0 else 1 end
+                    - case when prev is null or prev in ('canceled', 'expired') then 0 else 1 end),
+            -- The cancellation rate's denominator: subscriptions started and not ended (not scheduled).
+            ${s}sum(case when status in ${startedLive} then 1 else 0 end - case when prev in ${startedLive} then 1 else 0 end),
+            -- Its numerator: the month's cancellations of subscriptions live at its start (the status before the month's first change).
+            ${s}count(distinct case when status = 'canceled' and opening in ${startedLive} then subscription_id end)
+     from ${only === undefined ? "f_status" : `(select t.* from f_status t join ${only.subscriptions} c on c.id = t.subscription_id) x`}
+     group by currency, k`
+  ]
+}
+
+/** One row per group, none of all zeros: what a rebuild makes, and a refresh after its (new − old) rows. */
+export const compactStatements = (): ReadonlyArray<string> =>
+  Object.entries(aggregateKeys).flatMap(([table, { keys, sums }]) => [
+    `create temp table c_agg as select ${keys}, ${sums.map((c) => `sum(${c}) as ${c}`).join(", ")} from ${table} group by ${keys}
+     having ${sums.map((c) => `sum(${c}) <> 0`).join(" or ")}`,
+    `delete from ${table}`,
+    `insert into ${table} select * from c_agg`,
+    `drop table c_agg`
+  ])
 
 /** Creates the fact tables (empty), as temp tables for a report without a copy. */
 export const factTableStatements = (temp: boolean): ReadonlyArray<string> =>
@@ -75,7 +148,7 @@ export const factTableStatements = (temp: boolean): ReadonlyArray<string> =>
 
 /** The working tables and views of `subscriptionStatements` and `customerStatements`, to drop after them (views first). */
 export const workViews = ["d_tl", "d_version"] as const
-export const workTables = ["d_delta", "d_status", "d_sub", "d_cmpart", "d_cmv", "d_cday", "d_cpart"] as const
+export const workTables = ["d_delta", "d_status", "d_sub", "d_cmpart", "d_split", "d_cmv", "d_cday", "d_cpart"] as const
 
 /**
  * Subscription facts (`f_status`, `f_delta`) of every subscription, or only
@@ -182,6 +255,9 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
        from f_delta x where x.contact_id in (select contact_id from f_multi)${only("x.contact_id")}
        group by x.contact_id, x.currency, x.day, x.k`
   const multi = live ? "true" : "(x.contact_id in (select contact_id from f_multi))"
+  // A day of one part (a customer in one currency, or converted as it goes): its row is its customer-day, no
+  // grouping or join again. Only the rows across currencies (scope `*`, unconverted) have several parts.
+  const split = live ? "1 = 0" : "scope = '*'"
   return [
     ...(live ? [] : [`insert into f_multi
        select contact_id from f_delta where 1 = 1${only("contact_id")}
@@ -189,9 +265,12 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
     `create temp table d_cpart as ${parts}`,
     // Customer-days, netting all of a day's changes; mixed: its currencies moved in opposite directions.
     `create temp table d_cday as
+     select contact_id, scope, day, k, d, dpos, dpaused, 0 as mixed
+     from d_cpart where not (${split}) and (raw <> 0 or dpos <> 0 or dpaused <> 0)
+     union all
      select contact_id, scope, day, k, sum(d) as d, sum(dpos) as dpos, sum(dpaused) as dpaused,
             case when max(d) > 0 and min(d) < 0 then 1 else 0 end as mixed
-     from d_cpart group by contact_id, scope, day, k
+     from d_cpart where ${split} group by contact_id, scope, day, k
      having sum(raw) <> 0 or sum(dpos) <> 0 or sum(dpaused) <> 0`,
     // Classified movements per customer-day; the last change of each month carries the month-end state.
     `create temp table d_cmv as
@@ -211,15 +290,18 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
                  when x.npos > 0 and x.d > 0.000001 then 'expansion'
                  when x.npos > 0 and x.d < -0.000001 then 'contraction' end as kind
      from a x`,
+    // The parts of the days across currencies (few): each movement's row per currency; a month's change in each currency
+    // (of the days kept), its first currency the row that counts the customer (`counts`).
+    `create temp table d_split as select * from d_cpart where ${split}`,
     `insert into ${options.into}_cmv
-     select x.contact_id, x.scope, x.multi, x.day, x.k, p.currency, p.d, x.kind
-     from d_cmv x join d_cpart p on p.contact_id = x.contact_id and p.scope = x.scope and p.day = x.day
+     select x.contact_id, x.scope, x.multi, x.day, x.k, coalesce(p.currency, x.scope), coalesce(p.d, x.d), x.kind
+     from d_cmv x left join d_split p on p.contact_id = x.contact_id and p.scope = x.scope and p.day = x.day
      where x.kind is not null`,
-    // A month's change in each currency (of the days kept).
     `create temp table d_cmpart as
-     select p.contact_id, p.scope, p.currency, p.k, sum(p.d) as d
-     from d_cpart p join d_cday c on c.contact_id = p.contact_id and c.scope = p.scope and c.day = p.day
-     group by p.contact_id, p.scope, p.currency, p.k`,
+     select contact_id, scope, currency, k, d, currency = min(currency) over (partition by contact_id, scope, k) as counts
+     from (select p.contact_id, p.scope, p.currency, p.k, sum(p.d) as d
+           from d_split p join d_cday c on c.contact_id = p.contact_id and c.scope = p.scope and c.day = p.day
+           group by p.contact_id, p.scope, p.currency, p.k) x`,
     // Each customer's state at the end of every month it changed, beside its state before; total is the month's
     // change, d its part in the row's currency (counted: the one row of the month that counts the customer).
     `insert into ${options.into}_cmonth
@@ -230,18 +312,18 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
        from d_cmv
        where next_k is null or next_k <> k
        window o as (partition by contact_id, scope order by k))
-     select e.contact_id, e.scope, e.multi, e.k, ${monthOf("e.first_day")}, m.currency,
-            case when m.currency = e.scope or m.currency = '*' then e.total else m.d end, e.total,
+     select e.contact_id, e.scope, e.multi, e.k, ${monthOf("e.first_day")}, coalesce(m.currency, e.scope),
+            coalesce(m.d, e.total), e.total,
             e.npos, e.npaused, e.prev_npos, e.prev_npaused,
-            case when row_number() over (partition by e.contact_id, e.scope, e.k order by m.currency) = 1 then 1 else 0 end
-     from e join d_cmpart m on m.contact_id = e.contact_id and m.scope = e.scope and m.k = e.k`,
+            case when m.counts is null or m.counts then 1 else 0 end
+     from e left join d_cmpart m on m.contact_id = e.contact_id and m.scope = e.scope and m.k = e.k`,
     `insert into ${options.into}_cohort
      select contact_id, scope, multi, ${monthOf("first_day")} from d_cmv where day = first_day`,
     ...(live ? [] : [`insert into f_sensitive
        select contact_id from d_cmv where scope = '*' and mixed = 1
        union
        select contact_id from d_cmpart where scope = '*' group by contact_id, k having max(d) > 0 and min(d) < 0`]),
-    `drop table d_cmpart`, `drop table d_cmv`, `drop table d_cday`, `drop table d_cpart`
+    `drop table d_cmpart`, `drop table d_split`, `drop table d_cmv`, `drop table d_cday`, `drop table d_cpart`
   ]
 }
 
@@ -255,6 +337,8 @@ export const reportStatements = (live: boolean, currencies: ReadonlyArray<string
   const own = live
     ? `((scope in (${currencyList(currencies)}) and not multi) or (scope = '*' and contact_id not in (select contact_id from f_sensitive)))`
     : `scope in (${currencyList(currencies)})`
+  // The same rows, as the aggregates keep them.
+  const ownGroups = live ? `((scope in (${currencyList(currencies)}) and not multi) or (scope = '*' and not sens))` : own
   return [
     `create temp table q_rate as select currency, k, rate from rpt_fx union all select '*', k, cast(1 as float8) from rpt_months`,
     ...["q_cmv", "q_cmonth", "q_cohort"].map((q) => `create temp table ${q} as select * from f_${q.slice(2)} where 1 = 0`),
@@ -263,15 +347,20 @@ export const reportStatements = (live: boolean, currencies: ReadonlyArray<string
     `create temp view u_cmv as
      select contact_id, day, k, currency, d, kind from f_cmv where ${own}
      union all select contact_id, day, k, currency, d, kind from q_cmv`,
-    `create temp view u_cmonth as
-     select k, cohort, currency, d, total, npos, npaused, prev_npos, prev_npaused, counted from f_cmonth where ${own}
-     union all select k, cohort, currency, d, total, npos, npaused, prev_npos, prev_npaused, counted from q_cmonth`,
-    `create temp view u_cohort as select contact_id, cohort from f_cohort where ${own} union all select contact_id, cohort from q_cohort`
+    `create temp view u_mv as
+     select k, currency, kind, d from a_mv where ${ownGroups}
+     union all select k, currency, kind, ${exact("d")} from q_cmv`,
+    `create temp view u_cm as
+     select k, cohort, currency, d, dsubs, dpaused, logos_lost, kept_delta, capped_delta from a_cm where ${ownGroups}
+     union all select k, cohort, currency, d, dsubs, dpaused, logos_lost, kept_delta, capped_delta from (${cmonthGroups("select *, false as sens from q_cmonth", "")}) q`,
+    `create temp view u_cohort as
+     select cohort, size from a_cohort where ${ownGroups}
+     union all select cohort, count(*) from q_cohort group by cohort`
   ]
 }
 
 /** The report's temp views and tables, to drop between runs on one connection (views first: they depend on the tables). */
-export const reportViews = ["u_cmv", "u_cmonth", "u_cohort"] as const
+export const reportViews = ["u_cmv", "u_mv", "u_cm", "u_cohort"] as const
 export const reportTables = ["q_cmv", "q_cmonth", "q_cohort", "q_rate", "rpt_fx", "rpt_months"] as const
 
 /** The report's currencies as an SQL list (ISO codes, checked by rateTable's caller; quoted all the same). */
@@ -279,7 +368,7 @@ const currencyList = (currencies: ReadonlyArray<string>) => currencies.map((c) =
 
 /** Per-month totals in minor units of the report currency, one row per month of `rpt_months`. */
 export const monthlyTotalsSql = (currencies: ReadonlyArray<string>) => `
-  with n as (select scope as currency, k, sum(d) as d from f_cmonth where scope in (${currencyList(currencies)}) group by scope, k),
+  with n as (select scope as currency, k, sum(d) as d from a_cm where scope in (${currencyList(currencies)}) group by scope, k),
   bal as (
     select f.currency, f.k, f.rate,
            sum(coalesce(n.d, 0)) over (partition by f.currency order by f.k rows between unbounded preceding and current row) as bal
@@ -296,7 +385,7 @@ export const monthlyTotalsSql = (currencies: ReadonlyArray<string>) => `
   -- Movements grouped by month, currency and kind, then converted at the month's rate.
   mv0 as (
     select x.k, x.kind, x.d * r.rate as d
-    from (select k, currency, kind, sum(d) as d from u_cmv group by k, currency, kind) x
+    from (select k, currency, kind, sum(d) as d from u_mv group by k, currency, kind) x
     join q_rate r on r.currency = x.currency and r.k = x.k),
   mv as (
     select k,
@@ -307,33 +396,17 @@ export const monthlyTotalsSql = (currencies: ReadonlyArray<string>) => `
            sum(case when kind = 'reactivation' then d else 0 end) as reactivation
     from mv0 group by k),
   cm0 as (
-    select k, currency,
-           sum(counted * (case when npos > 0 then 1 else 0 end - case when prev_npos > 0 then 1 else 0 end)) as dsubs,
-           sum(counted * (case when npaused > 0 then 1 else 0 end - case when prev_npaused > 0 then 1 else 0 end)) as dpaused,
-           sum(case when counted = 1 and prev_npos > 0 and npos = 0 and npaused = 0 then 1 else 0 end) as logos_lost,
-           sum(case when prev_npos > 0 then d else 0 end) as kept_delta,
-           sum(case when prev_npos > 0 and total < 0 then d else 0 end) as capped_delta
-    from u_cmonth group by k, currency),
+    select k, currency, sum(dsubs) as dsubs, sum(dpaused) as dpaused, sum(logos_lost) as logos_lost,
+           sum(kept_delta) as kept_delta, sum(capped_delta) as capped_delta
+    from u_cm group by k, currency),
   cm as (
     select x.k, sum(x.dsubs) as dsubs, sum(x.dpaused) as dpaused, sum(x.logos_lost) as logos_lost,
            sum(x.kept_delta * r.rate) as kept_delta, sum(x.capped_delta * r.rate) as capped_delta
     from cm0 x join q_rate r on r.currency = x.currency and r.k = x.k group by x.k),
   st as (
-    select k,
-           sum(case when prev is null then 1 else 0 end) as new_subscriptions,
-           sum(case when status = 'canceled' then 1 else 0 end) as canceled,
-           sum(case when status = 'expired' then 1 else 0 end) as expired,
-           sum(case when status in ('canceled', 'expired') then 0 else 1 end
-               - case when prev is null or prev in ('canceled', 'expired') then 0 else 1 end) as dlive,
-           -- The cancellation rate's denominator: subscriptions started and not ended (not scheduled).
-           sum(case when status in ${startedLive} then 1 else 0 end - case when prev in ${startedLive} then 1 else 0 end) as dstarted
-    from f_status where currency in (${currencyList(currencies)})
-    group by k),
-  -- Its numerator: the month's cancellations of subscriptions live at its start (the status before the month's first change).
-  cl as (
-    select k, count(distinct subscription_id) as canceled
-    from f_status
-    where status = 'canceled' and opening in ${startedLive} and currency in (${currencyList(currencies)})
+    select k, sum(new_subscriptions) as new_subscriptions, sum(canceled) as canceled, sum(expired) as expired,
+           sum(dlive) as dlive, sum(dstarted) as dstarted, sum(canceled_of_live) as canceled_of_live
+    from a_status where currency in (${currencyList(currencies)})
     group by k)
   select m.k, m.month, money.mrr_start, money.mrr_end, money.fx_adjustment,
          coalesce(mv.new_mrr, 0) as new_mrr, coalesce(mv.expansion, 0) as expansion, coalesce(mv.contraction, 0) as contraction,
@@ -344,28 +417,26 @@ export const monthlyTotalsSql = (currencies: ReadonlyArray<string>) => `
          coalesce(st.new_subscriptions, 0) as new_subscriptions, coalesce(st.canceled, 0) as canceled, coalesce(st.expired, 0) as expired,
          sum(coalesce(st.dlive, 0)) over (order by m.k rows between unbounded preceding and current row) as live,
          sum(coalesce(st.dstarted, 0)) over (order by m.k rows between unbounded preceding and current row) as started_live,
-         coalesce(cl.canceled, 0) as canceled_of_live
+         coalesce(st.canceled_of_live, 0) as canceled_of_live
   from rpt_months m
   left join money on money.k = m.k
   left join mv on mv.k = m.k
   left join cm on cm.k = m.k
   left join st on st.k = m.k
-  left join cl on cl.k = m.k
   order by m.k`
 
 /** Cohorts by the month of the customer's first MRR > 0: logos and MRR at the end of every month. */
 export const cohortSql = `
   with c as (select cohort from u_cohort),
   logos as (
-    select cohort, k, sum(counted * (case when npos > 0 then 1 else 0 end - case when prev_npos > 0 then 1 else 0 end)) as dl
-    from u_cmonth group by cohort, k),
+    select cohort, k, sum(dsubs) as dl from u_cm group by cohort, k),
   -- A cohort's MRR in each currency: the customers' month changes (per currency), and those converted at report
   -- time (several currencies) from their subscriptions' changes.
   money as (
     select cohort, currency, k, sum(d) as d
-    from (select cohort, currency, k, d from u_cmonth where currency <> '*'
+    from (select cohort, currency, k, d from u_cm where currency <> '*'
           union all
-          select c.cohort, x.currency, x.k, x.d from f_delta x join q_cohort c on c.contact_id = x.contact_id
+          select c.cohort, x.currency, x.k, ${exact("x.d")} from f_delta x join q_cohort c on c.contact_id = x.contact_id
           where x.currency in (select currency from rpt_fx)) y
     group by cohort, currency, k),
   grid as (
@@ -384,7 +455,7 @@ export const cohortSql = `
   order by lg.cohort, lg.k`
 
 /** Customers per cohort. */
-export const cohortSizesSql = `select cohort, count(*) as size from u_cohort group by cohort`
+export const cohortSizesSql = `select cohort, sum(size) as size from u_cohort group by cohort`
 
 /** Each customer-day movement (the drill-down behind the totals), converted; the caller orders them, after naming the customers. */
 export const detailsSql = (fromK: number, toK: number) => `

@@ -11,7 +11,7 @@ import type { Sql } from "../engine/sql/index.ts"
 import type { FxRate } from "./fx.ts"
 import { monthIndex, monthName, rateTable } from "./fx.ts"
 import { loadSnapshot } from "./load.ts"
-import { cohortSizesSql, cohortSql, customerStatements, detailsSql, factTables, factTableStatements, monthlyTotalsSql, reportStatements, reportTables, reportViews, subscriptionStatements } from "./metricSql.ts"
+import { aggregateStatements, cohortSizesSql, cohortSql, compactStatements, customerStatements, detailsSql, factTables, factTableStatements, monthlyTotalsSql, reportStatements, reportTables, reportViews, subscriptionStatements } from "./metricSql.ts"
 
 export const reportKinds = ["mrr", "movements", "churn", "retention", "cohorts", "growth"] as const
 export type ReportKind = (typeof reportKinds)[number]
@@ -100,8 +100,8 @@ export const computeReports = async (db: DuckDBConnection, options: ReportOption
   const t0 = performance.now()
   for (const view of reportViews) await db.run(`drop view if exists ${view}`)
   for (const table of reportTables) await db.run(`drop table if exists ${table}`)
-  // The analytics copy keeps the fact tables up to date; without them (a load into memory), they are derived here, by the same statements.
-  const [kept] = await read(db, `select count(*)::integer as n from duckdb_tables() where table_name = 'f_delta' and not temporary`)
+  // The analytics copy keeps the fact tables and their aggregates up to date; without them (a load into memory), they are derived here, by the same statements.
+  const [kept] = await read(db, `select count(*)::integer as n from duckdb_tables() where table_name = 'a_status' and not temporary`)
   if (Number(kept?.["n"] ?? 0) === 0) await deriveFacts(db, true)
   const fromK = monthIndex(options.from)
   const toK = monthIndex(options.to)
@@ -141,6 +141,7 @@ export const deriveFacts = async (db: DuckDBConnection, temp: boolean) => {
   for (const statement of factTableStatements(temp)) await db.run(statement)
   for (const statement of subscriptionStatements()) await db.run(statement)
   for (const statement of customerStatements({ into: "f" })) await db.run(statement)
+  for (const statement of [...aggregateStatements("+"), ...compactStatements()]) await db.run(statement)
 }
 
 /** The drill-down, column by column (amounts in minor units of the report currency). */
