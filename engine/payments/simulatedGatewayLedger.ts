@@ -74,17 +74,9 @@ export const enterInLedgerAndRead = async (
   return { inserted: new Set(rows.filter((r) => r.inserted).map((r) => r.idempotency_key)), ledger }
 }
 
-/** Enters the entries whose key the ledger does not hold yet; returns the keys entered now. */
+/** Enters the entries whose key the ledger does not hold yet; returns the keys entered now (the same statement, reading nothing back). */
 export const enterInLedger = async (sql: Sql, entries: ReadonlyArray<SimulatedLedgerEntry>): Promise<Set<string>> =>
-  new Set((await sql<Array<{ idempotency_key: string }>>`
-    insert into sim_gateway_ledger (idempotency_key, kind, amount, currency, payment_method, outcome, reference, merchant_reference, settles_at, final_outcome)
-    select * from unnest(
-      ${entries.map((e) => e.idempotencyKey)}::text[], ${entries.map((e) => e.kind)}::text[], ${entries.map((e) => e.amount)}::int8[],
-      ${entries.map((e) => e.currency)}::text[], ${entries.map((e) => e.paymentMethod)}::text[],
-      ${entries.map((e) => e.outcome)}::text[], ${entries.map((e) => e.reference)}::text[], ${entries.map((e) => e.merchantReference)}::text[],
-      ${entries.map((e) => (e.settlesAt === undefined ? null : new Date(e.settlesAt).toISOString()))}::timestamptz[], ${entries.map((e) => e.finalOutcome ?? null)}::text[])
-    on conflict (idempotency_key) do nothing
-    returning idempotency_key`).map((r) => r.idempotency_key))
+  (await enterInLedgerAndRead(sql, entries, [])).inserted
 
 /** The ledger's entries under `keys`, by key. */
 export const ledgerEntries = async (sql: Sql, keys: ReadonlyArray<string>): Promise<Map<string, { outcome: string; reference: string; paymentMethod: string }>> =>
