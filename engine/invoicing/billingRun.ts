@@ -177,8 +177,8 @@ export interface PaidAtCheckout {
  * charge and the invoices are marked paid (receipt, notification) in the same transaction.
  *
  * Its phases, in this order and in one transaction: claim the due subscriptions, draft their
- * periods' invoices (pure), persist (ids, next dates, journal, messages), number and insert the
- * invoices, record the charges.
+ * periods' invoices (pure), persist (ids, next dates, journal, messages), insert the invoices' lines,
+ * record the charges, then number and insert the invoices themselves, last.
  */
 export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>, paid?: PaidAtCheckout): Promise<BilledBatch> => {
   const today = ctx.today
@@ -187,11 +187,13 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
   const ids = due.map((d) => d.id)
   const drafts = await draftInvoices(tx, due.map((d) => ({ subscriptionId: d.id, periodStart: d.next_billing_date, index: d.periods_billed })), { withoutCodeDiscount: paid !== undefined })
   const invoices = await persistPeriods(tx, ctx, draftPeriodInvoices(ctx, due, drafts, paid))
-  const numbers = await numberInvoices(tx, ctx, invoices)
   await insertInvoiceLines(tx, invoices)
-  const numberByInvoice = new Map(invoices.map((r, i) => [r.invoiceId, numbers[i]!]))
   const toCharge = paid !== undefined ? [] : invoices.filter((r) => r.d.collection_method === "charge" && r.total > 0)
-  const charges = await recordFirstCharges(tx, ctx, toCharge, numberByInvoice)
+  const attempts = await recordFirstCharges(tx, ctx, toCharge)
+  // Numbered last: the numbering row stays locked from here to the commit (migration 0028).
+  const numbers = await numberInvoices(tx, ctx, invoices)
+  const numberByInvoice = new Map(invoices.map((r, i) => [r.invoiceId, numbers[i]!]))
+  const charges = attempts.map((c) => ({ ...c, reference: numberByInvoice.get(c.invoiceId)! }))
   ctx.failpoint("before-billing-commit")
   const free = invoices.filter((r) => r.total === 0)
   if (paid !== undefined) {
@@ -285,10 +287,11 @@ const draftPeriodInvoices = (
 /**
  * Takes the invoices' ids, moves each subscription to its next period, and journals and queues what
  * the new invoices announce. The invoices' ids come first, from their identity sequence: the
- * subscriptions' next dates, the journal and the messages are written with them before the invoices
- * themselves, so the numbering lock (`numberInvoices`) is held only while the invoices, their lines
- * and their charges are inserted, and to the commit. Concurrent engines serialise on that last part,
- * not on the whole batch.
+ * subscriptions' next dates, the journal, the messages, the lines and the charge attempts are
+ * written with them before the invoices themselves (the lines' and attempts' references to their
+ * invoices are checked at the commit, migration 0028), so the numbering lock (`numberInvoices`) is
+ * held only while the invoices are inserted, and to the commit. Concurrent engines serialise on that
+ * last part, not on the whole batch.
  */
 const persistPeriods = async (tx: TransactionSql, ctx: EngineContext, periods: ReadonlyArray<PeriodInvoice>): Promise<Array<IssuedInvoice>> => {
   const invoiceIds = (await tx<Array<{ id: number }>>`
@@ -382,10 +385,13 @@ const insertInvoiceLines = async (tx: TransactionSql, invoices: ReadonlyArray<Is
   }
 }
 
-/** The first charge attempt of each invoice to charge, leased to this engine: the charges to send once committed. */
+/**
+ * The first charge attempt of each invoice to charge, leased to this engine: the charges to send once
+ * committed, their reference (the invoice's number) still to fill in (`billDue` numbers the invoices after).
+ */
 const recordFirstCharges = async (
-  tx: TransactionSql, ctx: EngineContext, toCharge: ReadonlyArray<IssuedInvoice>, numberByInvoice: Map<number, string>
-): Promise<Array<PendingCharge>> => {
+  tx: TransactionSql, ctx: EngineContext, toCharge: ReadonlyArray<IssuedInvoice>
+): Promise<Array<Omit<PendingCharge, "reference">>> => {
   if (toCharge.length === 0) return []
   const attempts = await tx<Array<{ id: number; invoice_id: number; idempotency_key: string; amount: number; currency: string; payment_method: string | null }>>`
     insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, lease_owner, lease_until, requested_on)
@@ -404,8 +410,7 @@ const recordFirstCharges = async (
     kind: "charge",
     amount: a.amount,
     currency: a.currency,
-    paymentMethod: a.payment_method,
-    reference: numberByInvoice.get(a.invoice_id)!
+    paymentMethod: a.payment_method
   }))
 }
 
