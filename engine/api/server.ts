@@ -6,7 +6,7 @@
  */
 // The module itself, not the package index: the index also loads its Redis and WebSocket clients (~700 modules) on every start.
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { ByteSize, Cause, Effect, Layer } from "effect"
+import { ByteSize, Cause, Context, Effect, Layer } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createHash } from "node:crypto"
@@ -94,6 +94,11 @@ export const apiKeyTtlMs = 1000
 const apiKeyCache = (sql: Sql) => {
   const known = new Map<string, { readonly key: ApiKeyRow; readonly until: number }>()
   return {
+    /** The key remembered for the token, when it is (no wait: most requests of a busy server). */
+    remembered: (token: string): ApiKeyRow | undefined => {
+      const hit = known.get(token)
+      return hit !== undefined && hit.until > Date.now() ? hit.key : undefined
+    },
     find: async (token: string): Promise<ApiKeyRow | undefined> => {
       const now = Date.now()
       const hit = known.get(token)
@@ -133,10 +138,34 @@ const guard = HttpRouter.middleware(
   Effect.gen(function*() {
     const db = yield* Database
     const keys = apiKeyCache(db.sql)
-    return (app: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest>) =>
-      Effect.gen(function*() {
+    return (app: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest>) => {
+      /**
+       * The route as a key serves it: with the key, the journal's source of its events (`api:<key name>`) and the
+       * body limit, each error a problem. Built once per remembered key row, not per request: a request's own work is
+       * the route's.
+       */
+      const servedBy = new WeakMap<ApiKeyRow, Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>>()
+      const servedAs = (key: ApiKeyRow) => {
+        let served = servedBy.get(key)
+        if (served === undefined) {
+          const source = `api:${key.name}`
+          const bodyLimit = ByteSize.bytes(maxBodyBytes)
+          // Added to the request's context in one step (each an overlay: the request's services are not copied).
+          const services = Context.add(CurrentApiKey, key)
+          served = app.pipe(
+            Effect.updateContext((request: Context.Context<HttpServerRequest.HttpServerRequest>) =>
+              request.pipe(services, Context.add(CurrentJournalSource, source), Context.add(HttpIncomingMessage.MaxBodySize, bodyLimit))),
+            Effect.matchCauseEffect({ onSuccess: (r) => Effect.succeed(asProblem(r)), onFailure: answerFailure })
+          )
+          servedBy.set(key, served)
+        }
+        return served
+      }
+      return Effect.gen(function*() {
         const req = yield* HttpServerRequest.HttpServerRequest
-        const path = req.url.split("?")[0]!
+        const url = req.url
+        const query = url.indexOf("?")
+        const path = query < 0 ? url : url.slice(0, query)
         if (path === "/reports") {
           // The dashboard reads only: any live key opens it, read-only keys included.
           const token = apiKeyOf(req.headers["authorization"] ?? "", { basic: true })
@@ -153,22 +182,16 @@ const guard = HttpRouter.middleware(
         if (length > maxBodyBytes) return problem(413, "body_too_large", `the request body is ${length} bytes; at most ${maxBodyBytes}`)
         const token = apiKeyOf(req.headers["authorization"] ?? "", { basic: false })
         if (token === undefined) return problem(401, "unauthorized", "Authorization: Bearer KEY is missing (billcycle api-keys create --name NAME)")
-        const key = yield* Effect.promise(() => keys.find(token))
+        const key = keys.remembered(token) ?? (yield* Effect.promise(() => keys.find(token)))
         if (key === undefined) return problem(401, "unauthorized", "the API key is unknown or revoked")
         const write = req.method !== "GET" && req.method !== "HEAD"
-        if (write && key.read_only) return problem(403, "read_only_key", `the API key "${key.name}" is read-only`)
-        const served = app.pipe(
-          Effect.provideService(CurrentApiKey, key),
-          // The journal names the key as the source of the events the request's use cases write.
-          Effect.provideService(CurrentJournalSource, `api:${key.name}`),
-          Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)),
-          Effect.map(asProblem),
-          Effect.catchCause(answerFailure)
-        )
+        if (!write) return yield* servedAs(key)
+        if (key.read_only) return problem(403, "read_only_key", `the API key "${key.name}" is read-only`)
+        const served = servedAs(key)
         // The body is read once here (the request keeps it for the handler): malformed JSON is a 400, not a failure of the server.
-        const body = write ? yield* req.text.pipe(Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)), Effect.option) : undefined
-        if (body !== undefined && body._tag === "None") return problem(413, "body_too_large", `the request body is over ${maxBodyBytes} bytes`)
-        const text = body === undefined ? "" : body.value
+        const body = yield* req.text.pipe(Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)), Effect.option)
+        if (body._tag === "None") return problem(413, "body_too_large", `the request body is over ${maxBodyBytes} bytes`)
+        const text = body.value
         if (text.trim() !== "") {
           try {
             JSON.parse(text)
@@ -208,6 +231,7 @@ const guard = HttpRouter.middleware(
             return outcome.answer.response
         }
       })
+    }
   }),
   { global: true }
 )
