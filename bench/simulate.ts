@@ -69,9 +69,9 @@ const simulateYear = async (label: string, target: DatabaseTarget, options: { da
 console.log(`simulate: ${fmt(N)} monthly subscriptions over ${days} days`)
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined
 const dir = mkdtempSync(join(tmpdir(), "billcycle-sim-"))
-const embedded = only === "server" ? null : await simulateYear("embedded", { _tag: "Embedded", dataDir: join(dir, "db") })
+const embedded = only === "server" ? null : await simulateYear("embedded", { _tag: "Embedded", dataDir: join(dir, "db"), longRunning: true })
 const deliveryDays = arg("--delivery-days", 31)
-const withDelivery = only === "server" ? null : await simulateYear("delivery", { _tag: "Embedded", dataDir: join(dir, "db2") }, { days: deliveryDays, mailDir: join(dir, "mail") })
+const withDelivery = only === "server" ? null : await simulateYear("delivery", { _tag: "Embedded", dataDir: join(dir, "db2"), longRunning: true }, { days: deliveryDays, mailDir: join(dir, "mail") })
 rmSync(dir, { recursive: true, force: true })
 const url = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
 const schema = `bench_sim_${Date.now().toString(36)}`

@@ -7,8 +7,10 @@
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import { join } from "node:path"
-import type { Claim, EmbeddedServer } from "./embeddedOwner.ts"
+import type { Claim } from "./embeddedOwner.ts"
 import { claimEmbeddedDir, commandLabel, defaultEmbeddedDir, describeOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
+import type { EmbeddedThreadReply, EmbeddedThreadStart } from "./embeddedThread.ts"
+import { Worker } from "node:worker_threads"
 import { compileEmbeddedWasm } from "./embeddedWasm.ts"
 import { makeDirs } from "./makeDirs.ts"
 import type postgres from "postgres"
@@ -176,48 +178,100 @@ const retryable = (e: unknown) =>
 
 const say = (line: string) => process.stderr.write(`billcycle: ${line}\n`)
 
+/** The embedded database, served on a loopback port by this process; `close` waits for connected guests (named through `onWaiting`). */
+interface ServedEmbedded {
+  readonly port: number
+  readonly close: (onWaiting: (clients: ReadonlyArray<string>) => void) => Promise<void>
+}
+
+/** PGlite on this thread: a short command's database (no thread to start, no second copy of PGlite's code). */
+const serveOnThisThread = async (dataDir: string | undefined): Promise<ServedEmbedded> => {
+  // Loaded on first use: a server URL or a command without a database never needs PGlite.
+  // Its WebAssembly compiles meanwhile (or did while the command line loaded: embeddedWasm.ts).
+  const [{ PGlite }, pgliteWasmModule] = await Promise.all([import("@electric-sql/pglite"), compileEmbeddedWasm()])
+  // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
+  // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
+  const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"], pgliteWasmModule }
+  const pg: import("@electric-sql/pglite").PGlite = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
+  try {
+    const server = await serveEmbedded(pg)
+    return {
+      port: server.port,
+      close: async (onWaiting) => {
+        // Guests keep the database open: the owner serves them until the last one has gone.
+        if (server.connections() > 0) {
+          onWaiting(server.clients())
+          while (server.connections() > 0) await new Promise((r) => setTimeout(r, 50))
+        }
+        await server.stop()
+        await pg.close()
+      }
+    }
+  } catch (e) {
+    await pg.close()
+    throw e
+  }
+}
+
+/**
+ * PGlite on a thread of its own (embeddedThread.ts), for the long runs (engine, simulate, serve, demo):
+ * the database executes on one core while the command works on the other. Its WebAssembly module is
+ * compiled here (or was while the command line loaded: embeddedWasm.ts) and handed over.
+ */
+const serveOnItsOwnThread = async (dataDir: string | undefined): Promise<ServedEmbedded> => {
+  const start: EmbeddedThreadStart = { dataDir, wasm: await compileEmbeddedWasm() }
+  const worker = new Worker(new URL("./embeddedThread.ts", import.meta.url), { workerData: start })
+  const close = (onWaiting: (clients: ReadonlyArray<string>) => void) =>
+    new Promise<void>((resolve, reject) => {
+      worker.on("message", (reply: EmbeddedThreadReply) => {
+        if (reply.type === "waiting") onWaiting(reply.clients)
+        if (reply.type === "closed") resolve()
+      })
+      worker.once("error", reject)
+      worker.once("exit", () => resolve())
+      worker.postMessage({ type: "close" })
+    }).finally(() => worker.terminate())
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      worker.once("message", (reply: EmbeddedThreadReply) => reply.type === "ready" ? resolve(reply.port) : reject(new Error(reply.type === "failed" ? reply.message : `unexpected ${reply.type}`)))
+      worker.once("error", reject)
+      worker.once("exit", (code) => reject(new Error(`the embedded database's thread stopped (exit code ${code})`)))
+    })
+    worker.removeAllListeners()
+    return { port, close }
+  } catch (e) {
+    worker.removeAllListeners()
+    await worker.terminate()
+    throw e
+  }
+}
+
 /** Opens PGlite in `dataDir` (or in memory) and serves it; this process is the owner. */
-const ownEmbedded = async (dataDir: string | undefined, schema: string | undefined, application: string, claim?: Extract<Claim, { _tag: "Owner" }>) => {
-  let pg: import("@electric-sql/pglite").PGlite | undefined
-  let server: EmbeddedServer | undefined
+const ownEmbedded = async (dataDir: string | undefined, schema: string | undefined, application: string, onItsOwnThread: boolean, claim?: Extract<Claim, { _tag: "Owner" }>) => {
+  let served: ServedEmbedded | undefined
   try {
     if (dataDir !== undefined) makeDirs(dataDir)
-    // Loaded on first use: a server URL or a command without a database never needs PGlite.
-    // Its WebAssembly compiles meanwhile (or did while the command line loaded: embeddedWasm.ts).
-    const [{ PGlite }, pgliteWasmModule] = await Promise.all([import("@electric-sql/pglite"), compileEmbeddedWasm()])
-    // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
-    // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
-    const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"], pgliteWasmModule }
-    const opened: import("@electric-sql/pglite").PGlite = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
-    pg = opened
-    server = await serveEmbedded(opened)
+    served = await (onItsOwnThread ? serveOnItsOwnThread(dataDir) : serveOnThisThread(dataDir))
     const postgres = await loadDriver()
-    const sql = postgres(`postgres://postgres@127.0.0.1:${server.port}/postgres`, embeddedOptions(schema, application)) as Sql
+    const sql = postgres(`postgres://postgres@127.0.0.1:${served.port}/postgres`, embeddedOptions(schema, application)) as Sql
     try {
       await prepareStore(sql, schema, true)
     } catch (e) {
       await sql.end({ timeout: 1 })
       throw e
     }
-    claim?.publish(server.port)
-    const [ownPg, ownServer] = [opened, server]
+    claim?.publish(served.port)
+    const own = served
     return {
       sql,
       close: async () => {
         await sql.end({ timeout: 5 })
-        // Guests keep the database open: the owner serves them until the last one has gone.
-        if (ownServer.connections() > 0) {
-          say(`waiting for ${ownServer.clients().join(", ") || "other billcycle processes"} to finish with the database in ${dataDir}`)
-          while (ownServer.connections() > 0) await new Promise((r) => setTimeout(r, 50))
-        }
-        await ownServer.stop()
-        await ownPg.close()
+        await own.close((clients) => say(`waiting for ${clients.join(", ") || "other billcycle processes"} to finish with the database in ${dataDir}`))
         claim?.release()
       }
     }
   } catch (e) {
-    await server?.stop()
-    await pg?.close()
+    await served?.close(() => {}).catch(() => {})
     claim?.release()
     throw e
   }
@@ -233,13 +287,13 @@ const openEmbedded = (dataDir: string | undefined, schema: string | undefined, l
     Effect.tryPromise({
       try: async () => {
         const application = commandLabel()
-        if (dataDir === undefined) return ownEmbedded(undefined, schema, application)
+        if (dataDir === undefined) return ownEmbedded(undefined, schema, application, longRunning)
         makeDirs(dataDir)
         const postgres = await loadDriver()
         let refusedSince: number | undefined
         for (;;) {
           const claim = await claimEmbeddedDir(dataDir, { longRunning, schema, command: application, say })
-          if (claim._tag === "Owner") return ownEmbedded(dataDir, schema, application, claim)
+          if (claim._tag === "Owner") return ownEmbedded(dataDir, schema, application, longRunning, claim)
           const sql = postgres(`postgres://postgres@${claim.lock.host}:${claim.lock.port}/postgres`, embeddedOptions(schema, application)) as Sql
           try {
             await prepareStore(sql, schema, true)

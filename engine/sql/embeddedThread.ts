@@ -1,0 +1,63 @@
+/**
+ * The embedded PostgreSQL on a thread of its own. PGlite is PostgreSQL
+ * compiled to WebAssembly: it runs on the thread that created it, and on the
+ * command's own thread every statement's execution, the wire protocol on both
+ * ends and the command's own work took turns on one core. Here the database
+ * runs beside the command (a second core works), served on its loopback port
+ * exactly as before (embeddedOwner.ts `serveEmbedded`); the owning process
+ * connects to that port like any guest. The main thread keeps the directory's
+ * claim (its lock file) and starts and stops this thread.
+ *
+ * Messages: this thread posts `ready` (the port) or `failed` (the error);
+ * the main thread posts `close`, answered by `waiting` (guests still connected:
+ * their names) and then `closed` once the last has gone and PGlite is closed.
+ */
+import { parentPort, workerData } from "node:worker_threads"
+import type { PGliteOptions } from "@electric-sql/pglite"
+import { serveEmbedded } from "./embeddedOwner.ts"
+
+export interface EmbeddedThreadStart {
+  readonly dataDir: string | undefined
+  readonly wasm: PGliteOptions["pgliteWasmModule"] | undefined
+}
+
+export type EmbeddedThreadReply =
+  | { readonly type: "ready"; readonly port: number }
+  | { readonly type: "failed"; readonly message: string }
+  | { readonly type: "waiting"; readonly clients: ReadonlyArray<string> }
+  | { readonly type: "closed" }
+
+const parent = parentPort
+if (parent !== null) {
+  const post = (reply: EmbeddedThreadReply) => parent.postMessage(reply)
+  const { dataDir, wasm } = workerData as EmbeddedThreadStart
+  let pg: import("@electric-sql/pglite").PGlite | undefined
+  try {
+    const { PGlite } = await import("@electric-sql/pglite")
+    // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
+    // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
+    const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"], ...(wasm === undefined ? {} : { pgliteWasmModule: wasm }) }
+    const opened: import("@electric-sql/pglite").PGlite = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
+    pg = opened
+    const server = await serveEmbedded(opened)
+    parent.on("message", (message: { readonly type: "close" }) => {
+      if (message.type !== "close") return
+      void (async () => {
+        // Guests keep the database open: the owner serves them until the last one has gone.
+        if (server.connections() > 0) {
+          post({ type: "waiting", clients: server.clients() })
+          while (server.connections() > 0) await new Promise((r) => setTimeout(r, 50))
+        }
+        await server.stop()
+        await opened.close()
+        post({ type: "closed" })
+        parent.close()
+      })()
+    })
+    post({ type: "ready", port: server.port })
+  } catch (e) {
+    await pg?.close().catch(() => {})
+    post({ type: "failed", message: e instanceof Error ? e.message : String(e) })
+    parent.close()
+  }
+}
