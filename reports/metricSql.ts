@@ -177,13 +177,16 @@ export const subscriptionStatements = (only?: { readonly prefix: string }): Read
     // Status changes, each beside the status before it (null for a subscription's first), as codes too, a mark
     // where a run of delinquency starts, and the status the subscription opened the change's month with.
     `create temp table d_status as
-     select subscription_id, currency, day, k, ord, status, prev, ${statusCode("status")} as code, ${statusCode("prev")} as prev_code,
-            case when status in ${delinquent} and (prev is null or prev not in ${delinquent}) then 1 else 0 end as run_start,
-            first_value(prev) over (partition by subscription_id, k order by day, ord) as opening
-     from (select h.subscription_id, s.currency, cast(h.effective_on - date '1970-01-01' as integer) as day, ${monthOf("cast(h.effective_on - date '1970-01-01' as integer)")} as k,
-                  h.id as ord, h.to_status as status,
-                  lag(h.to_status) over (partition by h.subscription_id order by h.effective_on, h.id) as prev
-           from ${t("status_history")} h join d_sub s on s.subscription_id = h.subscription_id) x`,
+     select x.subscription_id, s.currency, x.day, x.k, x.ord, x.status, x.prev, ${statusCode("x.status")} as code, ${statusCode("x.prev")} as prev_code,
+            case when x.status in ${delinquent} and (x.prev is null or x.prev not in ${delinquent}) then 1 else 0 end as run_start,
+            x.opening
+     -- The two windows sort the history's own narrow rows; the subscription's currency is joined after them.
+     from (select subscription_id, day, k, ord, status, prev, first_value(prev) over (partition by subscription_id, k order by day, ord) as opening
+           from (select h.subscription_id, cast(h.effective_on - date '1970-01-01' as integer) as day, ${monthOf("cast(h.effective_on - date '1970-01-01' as integer)")} as k,
+                        h.id as ord, h.to_status as status,
+                        lag(h.to_status) over (partition by h.subscription_id order by h.effective_on, h.id) as prev
+                 from ${t("status_history")} h) y) x
+     join d_sub s on s.subscription_id = x.subscription_id`,
     // Change points: statuses, versions, and the 30th day of each run of delinquency.
     `create temp view d_tl as
      select subscription_id, day, 0 as src, ord, run_start, code, prev_code, cast(0 as bigint) as dv from d_status
