@@ -148,7 +148,7 @@ export const factTableStatements = (temp: boolean): ReadonlyArray<string> =>
 
 /** The working tables and views of `subscriptionStatements` and `customerStatements`, to drop after them (views first). */
 export const workViews = ["d_tl", "d_version"] as const
-export const workTables = ["d_delta", "d_status", "d_sub", "d_cmpart", "d_split", "d_cmv", "d_cday", "d_cpart"] as const
+export const workTables = ["d_status", "d_sub", "d_cmpart", "d_split", "d_cmv", "d_cday"] as const
 
 /**
  * Subscription facts (`f_status`, `f_delta`) of every subscription, or only
@@ -177,13 +177,16 @@ export const subscriptionStatements = (only?: { readonly prefix: string }): Read
     // Status changes, each beside the status before it (null for a subscription's first), as codes too, a mark
     // where a run of delinquency starts, and the status the subscription opened the change's month with.
     `create temp table d_status as
-     select subscription_id, currency, day, k, ord, status, prev, ${statusCode("status")} as code, ${statusCode("prev")} as prev_code,
-            case when status in ${delinquent} and (prev is null or prev not in ${delinquent}) then 1 else 0 end as run_start,
-            first_value(prev) over (partition by subscription_id, k order by day, ord) as opening
-     from (select h.subscription_id, s.currency, cast(h.effective_on - date '1970-01-01' as integer) as day, ${monthOf("cast(h.effective_on - date '1970-01-01' as integer)")} as k,
-                  h.id as ord, h.to_status as status,
-                  lag(h.to_status) over (partition by h.subscription_id order by h.effective_on, h.id) as prev
-           from ${t("status_history")} h join d_sub s on s.subscription_id = h.subscription_id) x`,
+     select x.subscription_id, s.currency, x.day, x.k, x.ord, x.status, x.prev, ${statusCode("x.status")} as code, ${statusCode("x.prev")} as prev_code,
+            case when x.status in ${delinquent} and (x.prev is null or x.prev not in ${delinquent}) then 1 else 0 end as run_start,
+            x.opening
+     -- The two windows sort the history's own narrow rows; the subscription's currency is joined after them.
+     from (select subscription_id, day, k, ord, status, prev, first_value(prev) over (partition by subscription_id, k order by day, ord) as opening
+           from (select h.subscription_id, cast(h.effective_on - date '1970-01-01' as integer) as day, ${monthOf("cast(h.effective_on - date '1970-01-01' as integer)")} as k,
+                        h.id as ord, h.to_status as status,
+                        lag(h.to_status) over (partition by h.subscription_id order by h.effective_on, h.id) as prev
+                 from ${t("status_history")} h) y) x
+     join d_sub s on s.subscription_id = x.subscription_id`,
     // Change points: statuses, versions, and the 30th day of each run of delinquency.
     `create temp view d_tl as
      select subscription_id, day, 0 as src, ord, run_start, code, prev_code, cast(0 as bigint) as dv from d_status
@@ -195,7 +198,8 @@ export const subscriptionStatements = (only?: { readonly prefix: string }): Read
     // each in insertion order): the status in force (its code rides in the low bits of the latest key), the amount
     // in force, the start of the current delinquency run. The MRR after each change point and before it give the
     // change's delta; a day's deltas add up to the change from the end of the day before to the end of this one.
-    `create temp table d_delta as
+    // Straight into f_delta: no working table to fill and copy again.
+    `insert into f_delta
      with w as (
        select subscription_id, day, src, prev_code, dv,
               max(case when src = 0 then day * ${keyScale} + ord * 4 + code end) over o % 4 as code,
@@ -222,9 +226,8 @@ export const subscriptionStatements = (only?: { readonly prefix: string }): Read
      from mrr x join d_sub s on s.subscription_id = x.subscription_id
      where x.after_mrr <> x.before_mrr or (case when x.code = 3 then 1 else 0 end) <> (case when x.before_code = 3 then 1 else 0 end)`,
     `insert into f_status select subscription_id, currency, day, k, ord, status, prev, opening from d_status`,
-    `insert into f_delta select subscription_id, contact_id, currency, day, k, d, dpos, dpaused from d_delta`,
     ...workViews.map((v) => `drop view ${v}`),
-    `drop table d_delta`, `drop table d_status`, `drop table d_sub`
+    `drop table d_status`, `drop table d_sub`
   ]
 }
 
@@ -241,36 +244,38 @@ export const subscriptionStatements = (only?: { readonly prefix: string }): Read
 export const customerStatements = (options: { readonly into: "f" | "q"; readonly only?: string; readonly live?: boolean }): ReadonlyArray<string> => {
   const live = options.into === "q"
   const only = (column: string) => (options.only === undefined ? "" : ` and ${column} in (select id from ${options.only})`)
-  // Each customer-day's parts: the changes of its subscriptions in one currency (raw: unconverted, for the test that a day changed at all).
-  const parts = live
-    ? `select x.contact_id, '*' as scope, '*' as currency, x.day, x.k, sum(x.d * f.rate) as d, sum(x.d) as raw, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
+  // A day of one part (a customer in one currency, or converted as it goes) is its customer-day: grouped from f_delta
+  // straight into d_cday, netting all of the day's changes (raw: unconverted, for the test that the day changed at all).
+  const own = live
+    ? `select x.contact_id, '*' as scope, x.day, x.k, sum(x.d * f.rate) as d, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused, 0 as mixed
        from f_delta x join rpt_fx f on f.currency = x.currency and f.k = x.k
        where x.contact_id in (select contact_id from f_sensitive) and ${options.live === true ? "1 = 1" : "1 = 0"}
-       group by x.contact_id, x.day, x.k`
-    : `select x.contact_id, x.currency as scope, x.currency, x.day, x.k, sum(x.d) as d, sum(x.d) as raw, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
+       group by x.contact_id, x.day, x.k
+       having sum(x.d) <> 0 or sum(x.dpos) <> 0 or sum(x.dpaused) <> 0`
+    : `select x.contact_id, x.currency as scope, x.day, x.k, sum(x.d) as d, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused, 0 as mixed
        from f_delta x where 1 = 1${only("x.contact_id")}
        group by x.contact_id, x.currency, x.day, x.k
-       union all
-       select x.contact_id, '*', x.currency, x.day, x.k, sum(x.d), sum(x.d), sum(x.dpos), sum(x.dpaused)
+       having sum(x.d) <> 0 or sum(x.dpos) <> 0 or sum(x.dpaused) <> 0`
+  // Only the days across currencies (scope `*`, unconverted) have several parts: one per currency (none when converting as it goes).
+  const splitParts = live
+    ? `create temp table d_split (contact_id bigint, scope varchar, currency varchar, day integer, k integer, d float8, raw float8, dpos bigint, dpaused bigint)`
+    : `create temp table d_split as
+       select x.contact_id, '*' as scope, x.currency, x.day, x.k, sum(x.d) as d, sum(x.d) as raw, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
        from f_delta x where x.contact_id in (select contact_id from f_multi)${only("x.contact_id")}
        group by x.contact_id, x.currency, x.day, x.k`
   const multi = live ? "true" : "(x.contact_id in (select contact_id from f_multi))"
-  // A day of one part (a customer in one currency, or converted as it goes): its row is its customer-day, no
-  // grouping or join again. Only the rows across currencies (scope `*`, unconverted) have several parts.
-  const split = live ? "1 = 0" : "scope = '*'"
   return [
     ...(live ? [] : [`insert into f_multi
        select contact_id from f_delta where 1 = 1${only("contact_id")}
        group by contact_id having min(currency) <> max(currency)`]),
-    `create temp table d_cpart as ${parts}`,
+    splitParts,
     // Customer-days, netting all of a day's changes; mixed: its currencies moved in opposite directions.
     `create temp table d_cday as
-     select contact_id, scope, day, k, d, dpos, dpaused, 0 as mixed
-     from d_cpart where not (${split}) and (raw <> 0 or dpos <> 0 or dpaused <> 0)
+     ${own}
      union all
      select contact_id, scope, day, k, sum(d) as d, sum(dpos) as dpos, sum(dpaused) as dpaused,
             case when max(d) > 0 and min(d) < 0 then 1 else 0 end as mixed
-     from d_cpart where ${split} group by contact_id, scope, day, k
+     from d_split group by contact_id, scope, day, k
      having sum(raw) <> 0 or sum(dpos) <> 0 or sum(dpaused) <> 0`,
     // Classified movements per customer-day; the last change of each month carries the month-end state.
     `create temp table d_cmv as
@@ -292,7 +297,6 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
      from a x`,
     // The parts of the days across currencies (few): each movement's row per currency; a month's change in each currency
     // (of the days kept), its first currency the row that counts the customer (`counts`).
-    `create temp table d_split as select * from d_cpart where ${split}`,
     `insert into ${options.into}_cmv
      select x.contact_id, x.scope, x.multi, x.day, x.k, coalesce(p.currency, x.scope), coalesce(p.d, x.d), x.kind
      from d_cmv x left join d_split p on p.contact_id = x.contact_id and p.scope = x.scope and p.day = x.day
@@ -323,7 +327,7 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
        select contact_id from d_cmv where scope = '*' and mixed = 1
        union
        select contact_id from d_cmpart where scope = '*' group by contact_id, k having max(d) > 0 and min(d) < 0`]),
-    `drop table d_cmpart`, `drop table d_split`, `drop table d_cmv`, `drop table d_cday`, `drop table d_cpart`
+    `drop table d_cmpart`, `drop table d_split`, `drop table d_cmv`, `drop table d_cday`
   ]
 }
 
