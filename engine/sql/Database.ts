@@ -7,8 +7,8 @@
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import { join } from "node:path"
-import type { Claim } from "./embeddedOwner.ts"
-import { claimEmbeddedDir, commandLabel, defaultEmbeddedDir, describeOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
+import type { Claim, ServedEmbedded } from "./embeddedOwner.ts"
+import { claimEmbeddedDir, commandLabel, defaultEmbeddedDir, describeOwner, lockFileName, openAndServe } from "./embeddedOwner.ts"
 import type { EmbeddedThreadReply, EmbeddedThreadStart } from "./embeddedThread.ts"
 import { Worker } from "node:worker_threads"
 import { compileEmbeddedWasm } from "./embeddedWasm.ts"
@@ -178,40 +178,10 @@ const retryable = (e: unknown) =>
 
 const say = (line: string) => process.stderr.write(`billcycle: ${line}\n`)
 
-/** The embedded database, served on a loopback port by this process; `close` waits for connected guests (named through `onWaiting`). */
-interface ServedEmbedded {
-  readonly port: number
-  readonly close: (onWaiting: (clients: ReadonlyArray<string>) => void) => Promise<void>
-}
-
 /** PGlite on this thread: a short command's database (no thread to start, no second copy of PGlite's code). */
-const serveOnThisThread = async (dataDir: string | undefined): Promise<ServedEmbedded> => {
-  // Loaded on first use: a server URL or a command without a database never needs PGlite.
+const serveOnThisThread = (dataDir: string | undefined): Promise<ServedEmbedded> =>
   // Its WebAssembly compiles meanwhile (or did while the command line loaded: embeddedWasm.ts).
-  const [{ PGlite }, pgliteWasmModule] = await Promise.all([import("@electric-sql/pglite"), compileEmbeddedWasm()])
-  // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
-  // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
-  const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"], pgliteWasmModule }
-  const pg: import("@electric-sql/pglite").PGlite = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
-  try {
-    const server = await serveEmbedded(pg)
-    return {
-      port: server.port,
-      close: async (onWaiting) => {
-        // Guests keep the database open: the owner serves them until the last one has gone.
-        if (server.connections() > 0) {
-          onWaiting(server.clients())
-          while (server.connections() > 0) await new Promise((r) => setTimeout(r, 50))
-        }
-        await server.stop()
-        await pg.close()
-      }
-    }
-  } catch (e) {
-    await pg.close()
-    throw e
-  }
-}
+  openAndServe(dataDir, compileEmbeddedWasm())
 
 /**
  * PGlite on a thread of its own (embeddedThread.ts), for the long runs (engine, simulate, serve, demo):

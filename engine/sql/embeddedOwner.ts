@@ -18,7 +18,7 @@
  * demo) does not become the guest of a short command but waits for it to
  * finish and then owns the directory; a lock whose pid is dead is taken over.
  */
-import type { PGlite } from "@electric-sql/pglite"
+import type { PGlite, PGliteOptions } from "@electric-sql/pglite"
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createServer, type Socket } from "node:net"
 import { join } from "node:path"
@@ -385,6 +385,44 @@ export const serveEmbedded = async (pg: PGlite): Promise<EmbeddedServer> => {
       await new Promise<void>((resolve) => server.close(() => resolve()))
       while (!queue.idle) await sleep(10)
     }
+  }
+}
+
+/** The embedded database served on a loopback port by its owner; `close` waits for connected guests (named through `onWaiting`). */
+export interface ServedEmbedded {
+  readonly port: number
+  readonly close: (onWaiting: (clients: ReadonlyArray<string>) => void) => Promise<void>
+}
+
+/**
+ * Opens PGlite in `dataDir` (or in memory) and serves it (`serveEmbedded`), on the calling thread: the
+ * command's own (Database.ts) or the database's thread of a long run (embeddedThread.ts). `wasm` is
+ * PGlite's WebAssembly module, compiled ahead (embeddedWasm.ts); undefined: PGlite compiles it.
+ */
+export const openAndServe = async (dataDir: string | undefined, wasm: Promise<PGliteOptions["pgliteWasmModule"] | undefined>): Promise<ServedEmbedded> => {
+  // Loaded on first use: a server URL or a command without a database never needs PGlite.
+  const [{ PGlite }, pgliteWasmModule] = await Promise.all([import("@electric-sql/pglite"), wasm])
+  // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
+  // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
+  const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"], ...(pgliteWasmModule === undefined ? {} : { pgliteWasmModule }) }
+  const pg: PGlite = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
+  try {
+    const server = await serveEmbedded(pg)
+    return {
+      port: server.port,
+      close: async (onWaiting) => {
+        // Guests keep the database open: the owner serves them until the last one has gone.
+        if (server.connections() > 0) {
+          onWaiting(server.clients())
+          while (server.connections() > 0) await sleep(50)
+        }
+        await server.stop()
+        await pg.close()
+      }
+    }
+  } catch (e) {
+    await pg.close()
+    throw e
   }
 }
 

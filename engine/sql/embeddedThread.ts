@@ -14,7 +14,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads"
 import type { PGliteOptions } from "@electric-sql/pglite"
-import { serveEmbedded } from "./embeddedOwner.ts"
+import { openAndServe } from "./embeddedOwner.ts"
 
 export interface EmbeddedThreadStart {
   readonly dataDir: string | undefined
@@ -31,32 +31,17 @@ const parent = parentPort
 if (parent !== null) {
   const post = (reply: EmbeddedThreadReply) => parent.postMessage(reply)
   const { dataDir, wasm } = workerData as EmbeddedThreadStart
-  let pg: import("@electric-sql/pglite").PGlite | undefined
   try {
-    const { PGlite } = await import("@electric-sql/pglite")
-    // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
-    // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
-    const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"], ...(wasm === undefined ? {} : { pgliteWasmModule: wasm }) }
-    const opened: import("@electric-sql/pglite").PGlite = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
-    pg = opened
-    const server = await serveEmbedded(opened)
+    const served = await openAndServe(dataDir, Promise.resolve(wasm))
     parent.on("message", (message: { readonly type: "close" }) => {
       if (message.type !== "close") return
-      void (async () => {
-        // Guests keep the database open: the owner serves them until the last one has gone.
-        if (server.connections() > 0) {
-          post({ type: "waiting", clients: server.clients() })
-          while (server.connections() > 0) await new Promise((r) => setTimeout(r, 50))
-        }
-        await server.stop()
-        await opened.close()
+      void served.close((clients) => post({ type: "waiting", clients })).then(() => {
         post({ type: "closed" })
         parent.close()
-      })()
+      })
     })
-    post({ type: "ready", port: server.port })
+    post({ type: "ready", port: served.port })
   } catch (e) {
-    await pg?.close().catch(() => {})
     post({ type: "failed", message: e instanceof Error ? e.message : String(e) })
     parent.close()
   }
