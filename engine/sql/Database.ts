@@ -185,7 +185,7 @@ const serveOnThisThread = (dataDir: string | undefined): Promise<ServedEmbedded>
 
 /**
  * PGlite on a thread of its own (embeddedThread.ts), for the long runs (engine, simulate, serve, demo):
- * the database executes on one core while the command works on the other. Its WebAssembly module is
+ * the process stays responsive (timers, SIGTERM, HTTP) while a statement runs. Its WebAssembly module is
  * compiled here (or was while the command line loaded: embeddedWasm.ts) and handed over.
  */
 const serveOnItsOwnThread = async (dataDir: string | undefined): Promise<ServedEmbedded> => {

@@ -1,12 +1,15 @@
 /**
  * The embedded PostgreSQL on a thread of its own. PGlite is PostgreSQL
  * compiled to WebAssembly: it runs on the thread that created it, and on the
- * command's own thread every statement's execution, the wire protocol on both
- * ends and the command's own work took turns on one core. Here the database
- * runs beside the command (a second core works), served on its loopback port
- * exactly as before (embeddedOwner.ts `serveEmbedded`); the owning process
+ * command's own thread a running statement froze the whole process (its
+ * timers, its SIGTERM, its HTTP server). Here the database runs beside the
+ * command, served on its loopback port
+ * exactly as before (embeddedOwner.ts `openAndServe`); the owning process
  * connects to that port like any guest. The main thread keeps the directory's
- * claim (its lock file) and starts and stops this thread.
+ * claim (its lock file) and starts and stops this thread. It buys no speed
+ * for the engine, whose statements follow one another (bench/simulate.ts:
+ * within 3% either way); it lets `serve --engine` parse and answer HTTP
+ * while a statement runs.
  *
  * Messages: this thread posts `ready` (the port) or `failed` (the error);
  * the main thread posts `close`, answered by `waiting` (guests still connected:
