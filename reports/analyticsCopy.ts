@@ -84,11 +84,44 @@ const writeMeta = async (db: DuckDBConnection, m: CopyMeta) => {
   await db.run(`insert into analytics_meta values (${quote(m.store)}, ${m.finalId}, ${m.highId}, ${quote(String(m.xmax))}, ${quote(new Date().toISOString())})`)
 }
 
-/** The select of a table, restricted to some subscriptions (or contacts). */
-const restricted = (name: string, select: string, subs: string, contacts: string) =>
-  name === "contacts" ? `${select} where id = any('{${contacts}}'::int8[])`
-    : name === "subscriptions" ? `${select} where id = any('{${subs}}'::int8[])`
-    : `${select} where subscription_id = any('{${subs}}'::int8[])`
+/**
+ * The select of a table, restricted to some subscriptions (or contacts). A few (a day's changes) are looked up
+ * one by one through the table's index on its key (a lateral subquery the planner cannot flatten, `offset 0`,
+ * into a join it may answer with a scan: with `= any(list)` it read the whole of `line_items` for 1% of the
+ * subscriptions); many, by one pass over each table.
+ */
+const restricted = (name: string, select: string, ids: ReadonlyArray<string>) => {
+  const list = `'{${ids.join(",")}}'::int8[]`
+  const key = name === "contacts" || name === "subscriptions" ? "id" : "subscription_id"
+  return ids.length <= lookupLimit
+    ? `select x.* from unnest(${list}) as u(id) cross join lateral (${select} where ${key} = u.id offset 0) x`
+    : `${select} where ${key} = any(${list})`
+}
+
+/** Up to this many changed keys, a refresh reads their rows by index lookups; beyond, by scanning each table once. */
+const lookupLimit = 50_000
+
+/** Streams each select into a CSV file of its own (PostgreSQL only; DuckDB is free meanwhile). */
+const streamTables = async (tx: Sql, dir: string, selects: ReadonlyArray<{ name: string; select: string }>) => {
+  const files: Array<{ name: string; file: string }> = []
+  for (const t of selects) {
+    const file = join(dir, `${t.name}.csv`)
+    await drainTo(await tx.unsafe(`copy (${t.select}) to stdout with (format csv)`).readable(), file)
+    files.push({ name: t.name, file })
+  }
+  return files
+}
+
+/** A one-column table of ids, filled by DuckDB's appender (a literal list of 10,000 ids costs DuckDB's parser 50 ms). */
+const writeIds = async (db: DuckDBConnection, table: string, ids: ReadonlyArray<string>) => {
+  await db.run(`create or replace temp table ${table} (id bigint)`)
+  const appender = await db.createAppender(table, "main", "temp")
+  for (const id of ids) {
+    appender.appendBigInt(BigInt(id))
+    appender.endRow()
+  }
+  appender.closeSync()
+}
 
 /** Streams each table's select into a CSV file, then into DuckDB (`copy … from`), DuckDB reading one while PostgreSQL streams the next. */
 const copyTables = async (tx: Sql, db: DuckDBConnection, selects: ReadonlyArray<{ name: string; select: string }>) => {
@@ -112,21 +145,35 @@ const hasFacts = async (db: DuckDBConnection) =>
   (await db.runAndReadAll(`select 1 from duckdb_tables() where table_name = 'a_status' and schema_name = 'main' and not temporary`)).getRows().length > 0
 
 /**
- * The fact tables of the subscriptions in `chg_sub` (whose store rows were just replaced) and of their customers,
- * before and after: their rows deleted, then the rebuild's statements restricted to them.
+ * The fact tables of the subscriptions in `chg_sub` and of their customers (`chg_cust`: every contact the
+ * journal or the subscriptions name now, and those the subscriptions had in the copy; recomputing a customer
+ * that did not change gives back the very same rows), in two halves around the copy of their store rows. First
+ * the old rows' part of the monthly aggregates is taken out and the old fact rows are deleted.
  */
-const refreshFacts = async (db: DuckDBConnection) => {
-  await db.run(`create or replace temp table chg_cust as
-    select contact_id as id from f_delta where subscription_id in (select id from chg_sub)
-    union select contact_id from chg_subscriptions`)
-  // The monthly aggregates: the old rows' part out, the new rows' part in (exact sums: the same as a rebuild's).
-  const only = { customers: "chg_cust", subscriptions: "chg_sub" }
-  for (const statement of aggregateStatements("-", only)) await db.run(statement)
+const takeOutFacts = async (db: DuckDBConnection) => {
+  for (const statement of aggregateStatements("-", { customers: "chg_cust", subscriptions: "chg_sub" })) await db.run(statement)
   for (const t of factTables.filter((t) => t.key === "subscription_id")) await db.run(`delete from ${t.name} where subscription_id in (select id from chg_sub)`)
-  for (const statement of subscriptionStatements({ prefix: "chg_" })) await db.run(statement)
   for (const t of factTables.filter((t) => t.key === "contact_id")) await db.run(`delete from ${t.name} where contact_id in (select id from chg_cust)`)
-  for (const statement of customerStatements({ into: "f", only: "chg_cust" })) await db.run(statement)
-  for (const statement of [...aggregateStatements("+", only), ...compactStatements()]) await db.run(statement)
+}
+
+/** The new rows' working tables (`AggregateRows` `rowsIn` `n`), and the fact tables they join. */
+const newRows = [["n_cmv", "f_cmv"], ["n_cmonth", "f_cmonth"], ["n_cohort", "f_cohort"], ["n_status", "f_status"]] as const
+
+/**
+ * Then (the new store rows in `chg_…`): the rebuild's statements restricted to them, their new rows gathered
+ * apart first, so that their part of the aggregates is added from those few rows (exact sums: the same as a
+ * rebuild's) without reading the fact tables again.
+ */
+const putBackFacts = async (db: DuckDBConnection) => {
+  for (const [work, fact] of newRows) await db.run(`create or replace temp table ${work} as select * from ${fact} where false`)
+  for (const statement of subscriptionStatements({ prefix: "chg_", statusInto: "n_status" })) await db.run(statement)
+  for (const statement of customerStatements({ into: "n", only: "chg_cust" })) await db.run(statement)
+  for (const statement of aggregateStatements("+", { rowsIn: "n" })) await db.run(statement)
+  for (const [work, fact] of newRows) {
+    await db.run(`insert into ${fact} select * from ${work}`)
+    await db.run(`drop table ${work}`)
+  }
+  for (const statement of compactStatements()) await db.run(statement)
 }
 
 /** Everything again, from one snapshot: the tables are replaced in one DuckDB transaction. */
@@ -170,27 +217,38 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
       if (snap.high < meta.highId) return { kind: "rebuild" as const, reason: "the journal is behind the copy's watermark" }
       const from = String(meta.finalId)
       const subs = (await tx.unsafe(`select distinct subscription_id::text as id from events where id > ${from} and subscription_id is not null`) as unknown as Array<{ id: string }>).map((r) => r.id)
-      const subList = subs.join(",")
+      // The contacts the journal names, and those of the changed subscriptions (looked up the same way as their rows).
       const contacts = (await tx.unsafe(`
         select distinct contact_id::text as id from events where id > ${from} and contact_id is not null
-        union select contact_id::text from subscriptions where id = any('{${subList}}'::int8[])`) as unknown as Array<{ id: string }>).map((r) => r.id)
-      const contactList = contacts.join(",")
+        union select x.contact_id::text from (${restricted("subscriptions", "select contact_id from subscriptions", subs)}) x`) as unknown as Array<{ id: string }>).map((r) => r.id)
       if (subs.length > 0 || contacts.length > 0) {
-        await db.run(`create or replace temp table chg_sub (id bigint)`)
-        await db.run(`create or replace temp table chg_contact (id bigint)`)
-        if (subs.length > 0) await db.run(`insert into chg_sub select unnest([${subList}])`)
-        if (contacts.length > 0) await db.run(`insert into chg_contact select unnest([${contactList}])`)
-        for (const t of snapshotTables) {
-          await db.run(t.name === "contacts" ? `delete from contacts where id in (select id from chg_contact)`
-            : t.name === "subscriptions" ? `delete from subscriptions where id in (select id from chg_sub)`
-            : `delete from ${t.name} where subscription_id in (select id from chg_sub)`)
+        // PostgreSQL streams the changed rows into files while DuckDB takes the old ones out (the two run side by side).
+        const dir = mkdtempSync(join(tmpdir(), "billcycle-analytics-"))
+        let streamed: Promise<Array<{ name: string; file: string }>> | undefined
+        try {
+          streamed = streamTables(tx, dir, snapshotTables.map((t) => ({ name: t.name, select: restricted(t.name, t.select, t.name === "contacts" ? contacts : subs) })))
+          streamed.catch(() => undefined) // awaited below; this only keeps an early failure from being reported as unhandled
+          await writeIds(db, "chg_sub", subs)
+          await writeIds(db, "chg_contact", contacts)
+          // The subscriptions' customers in the copy (before any change of customer) come back from their delete.
+          const before = (await db.runAndReadAll(`delete from subscriptions where id in (select id from chg_sub) returning cast(contact_id as varchar) as id`)).getColumnsJS()[0] as Array<string> | undefined
+          await writeIds(db, "chg_cust", [...new Set([...contacts, ...(before ?? [])])])
+          for (const t of snapshotTables.filter((t) => t.name !== "subscriptions")) {
+            await db.run(t.name === "contacts" ? `delete from contacts where id in (select id from chg_contact)` : `delete from ${t.name} where subscription_id in (select id from chg_sub)`)
+          }
+          if (subs.length > 0) await takeOutFacts(db)
+          // Into tables of their own first: the fact tables are derived from them, without reading the whole store's copy.
+          for (const { name, file } of await streamed!) {
+            await db.run(`create or replace temp table chg_${name} as select * from ${name} where false`)
+            if (statSync(file).size > 0) await db.run(`copy chg_${name} from ${quote(file)} (format csv, header false, auto_detect false)`)
+            await db.run(`insert into ${name} select * from chg_${name}`)
+          }
+          if (subs.length > 0) await putBackFacts(db)
+          for (const t of snapshotTables) await db.run(`drop table chg_${t.name}`)
+        } finally {
+          await streamed?.catch(() => undefined)
+          rmSync(dir, { recursive: true, force: true })
         }
-        // Into tables of their own first: the fact tables are derived from them, without reading the whole store's copy.
-        for (const t of snapshotTables) await db.run(`create or replace temp table chg_${t.name} (${t.ddl})`)
-        await copyTables(tx, db, snapshotTables.map((t) => ({ name: `chg_${t.name}`, select: restricted(t.name, t.select, subList, contactList) })))
-        for (const t of snapshotTables) await db.run(`insert into ${t.name} select * from chg_${t.name}`)
-        if (subs.length > 0) await refreshFacts(db)
-        for (const t of snapshotTables) await db.run(`drop table chg_${t.name}`)
       }
       // Events up to high_id are final once every transaction running when it was read has ended; with none
       // running now, every event up to this snapshot's highest is final already.

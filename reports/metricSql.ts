@@ -102,15 +102,23 @@ const cmonthGroups = (source: string, sign: "" | "-") => `
   from (${source}) x group by scope, multi, sens, k, cohort, currency`
 
 /**
- * Adds (`+`) or takes out (`-`) the aggregates' part of the fact rows, of everything or of the customers in the
- * table `only.customers` and the subscriptions in `only.subscriptions` (column `id`); `compactStatements` after.
+ * Which fact rows the aggregates take in: all of them; those of the customers in the table `customers` and the
+ * subscriptions in `subscriptions` (column `id`); or the rows in working tables of their own (`rowsIn` `n`:
+ * `n_cmv`, `n_cmonth`, `n_cohort`, `n_status`, a refresh's new rows before they join the fact tables).
  */
-export const aggregateStatements = (sign: "+" | "-", only?: { readonly customers: string; readonly subscriptions: string }): ReadonlyArray<string> => {
+export type AggregateRows = { readonly customers: string; readonly subscriptions: string } | { readonly rowsIn: "n" }
+
+/** Adds (`+`) or takes out (`-`) the aggregates' part of the fact rows (`AggregateRows`); `compactStatements` after. */
+export const aggregateStatements = (sign: "+" | "-", only?: AggregateRows): ReadonlyArray<string> => {
   const s = sign === "-" ? "-" : ""
+  const rows = (table: string, key: "contact_id" | "subscription_id") =>
+    only === undefined ? table
+      : "rowsIn" in only ? `${only.rowsIn}_${table.slice(2)}`
+      : `(select t.* from ${table} t join ${key === "contact_id" ? only.customers : only.subscriptions} c on c.id = t.${key})`
   // The rows first (a join on the few changed customers), then whether their customer is in f_sensitive.
   const of = (table: string) =>
     `select x.*, s.contact_id is not null as sens
-     from ${only === undefined ? table : `(select t.* from ${table} t join ${only.customers} c on c.id = t.contact_id)`} x
+     from ${rows(table, "contact_id")} x
      left join (select distinct contact_id from f_sensitive) s on s.contact_id = x.contact_id`
   return [
     `insert into a_mv select scope, multi, sens, k, currency, kind, ${s}sum(${exact("d")}) from (${of("f_cmv")}) x group by scope, multi, sens, k, currency, kind`,
@@ -127,7 +135,7 @@ export const aggregateStatements = (sign: "+" | "-", only?: { readonly customers
             ${s}sum(case when status in ${startedLive} then 1 else 0 end - case when prev in ${startedLive} then 1 else 0 end),
             -- Its numerator: the month's cancellations of subscriptions live at its start (the status before the month's first change).
             ${s}count(distinct case when status = 'canceled' and opening in ${startedLive} then subscription_id end)
-     from ${only === undefined ? "f_status" : `(select t.* from f_status t join ${only.subscriptions} c on c.id = t.subscription_id) x`}
+     from ${rows("f_status", "subscription_id")} x
      group by currency, k`
   ]
 }
@@ -148,7 +156,7 @@ export const factTableStatements = (temp: boolean): ReadonlyArray<string> =>
 
 /** The working tables and views of `subscriptionStatements` and `customerStatements`, to drop after them (views first). */
 export const workViews = ["d_tl", "d_version"] as const
-export const workTables = ["d_status", "d_sub", "d_cmpart", "d_split", "d_cmv", "d_cday"] as const
+export const workTables = ["d_status", "d_sub", "d_cmpart", "d_split", "d_cmv", "d_cday", "d_delta"] as const
 
 /**
  * Subscription facts (`f_status`, `f_delta`) of every subscription, or only
@@ -156,7 +164,7 @@ export const workTables = ["d_status", "d_sub", "d_cmpart", "d_split", "d_cmv", 
  * (`chg_subscriptions`, `chg_item_versions`, …): a rebuild and a refresh run
  * these same statements; a refresh deletes the subscriptions' old rows first.
  */
-export const subscriptionStatements = (only?: { readonly prefix: string }): ReadonlyArray<string> => {
+export const subscriptionStatements = (only?: { readonly prefix: string; readonly statusInto?: string }): ReadonlyArray<string> => {
   // A refresh has just copied the subscriptions' rows into small tables of their own (`chg_subscriptions`, …).
   const t = (name: string) => (only === undefined ? name : `${only.prefix}${name}`)
   return [
@@ -225,7 +233,7 @@ export const subscriptionStatements = (only?: { readonly prefix: string }): Read
             case when x.code = 3 then 1 else 0 end - case when x.before_code = 3 then 1 else 0 end as dpaused
      from mrr x join d_sub s on s.subscription_id = x.subscription_id
      where x.after_mrr <> x.before_mrr or (case when x.code = 3 then 1 else 0 end) <> (case when x.before_code = 3 then 1 else 0 end)`,
-    `insert into f_status select subscription_id, currency, day, k, ord, status, prev, opening from d_status`,
+    `insert into ${only?.statusInto ?? "f_status"} select subscription_id, currency, day, k, ord, status, prev, opening from d_status`,
     ...workViews.map((v) => `drop view ${v}`),
     `drop table d_status`, `drop table d_sub`
   ]
@@ -241,9 +249,10 @@ export const subscriptionStatements = (only?: { readonly prefix: string }): Read
  * listed in `f_sensitive`, and a report that converts currencies classifies them again (`into: "q"`), the same
  * statements over a handful of customers, converted at the rate of the day's month (`rpt_fx`).
  */
-export const customerStatements = (options: { readonly into: "f" | "q"; readonly only?: string; readonly live?: boolean }): ReadonlyArray<string> => {
+export const customerStatements = (options: { readonly into: "f" | "q" | "n"; readonly only?: string; readonly live?: boolean }): ReadonlyArray<string> => {
   const live = options.into === "q"
-  const only = (column: string) => (options.only === undefined ? "" : ` and ${column} in (select id from ${options.only})`)
+  // Some customers only (a refresh): their f_delta rows picked out once (d_delta), then read three times.
+  const deltas = options.only === undefined ? "f_delta" : "d_delta"
   // A day of one part (a customer in one currency, or converted as it goes) is its customer-day: grouped from f_delta
   // straight into d_cday, netting all of the day's changes (raw: unconverted, for the test that the day changed at all).
   const own = live
@@ -253,7 +262,7 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
        group by x.contact_id, x.day, x.k
        having sum(x.d) <> 0 or sum(x.dpos) <> 0 or sum(x.dpaused) <> 0`
     : `select x.contact_id, x.currency as scope, x.day, x.k, sum(x.d) as d, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused, 0 as mixed
-       from f_delta x where 1 = 1${only("x.contact_id")}
+       from ${deltas} x
        group by x.contact_id, x.currency, x.day, x.k
        having sum(x.d) <> 0 or sum(x.dpos) <> 0 or sum(x.dpaused) <> 0`
   // Only the days across currencies (scope `*`, unconverted) have several parts: one per currency (none when converting as it goes).
@@ -261,12 +270,13 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
     ? `create temp table d_split (contact_id bigint, scope varchar, currency varchar, day integer, k integer, d float8, raw float8, dpos bigint, dpaused bigint)`
     : `create temp table d_split as
        select x.contact_id, '*' as scope, x.currency, x.day, x.k, sum(x.d) as d, sum(x.d) as raw, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
-       from f_delta x where x.contact_id in (select contact_id from f_multi)${only("x.contact_id")}
+       from ${deltas} x where x.contact_id in (select contact_id from f_multi)
        group by x.contact_id, x.currency, x.day, x.k`
   const multi = live ? "true" : "(x.contact_id in (select contact_id from f_multi))"
   return [
+    ...(options.only === undefined ? [] : [`create temp table d_delta as select * from f_delta where contact_id in (select id from ${options.only})`]),
     ...(live ? [] : [`insert into f_multi
-       select contact_id from f_delta where 1 = 1${only("contact_id")}
+       select contact_id from ${deltas}
        group by contact_id having min(currency) <> max(currency)`]),
     splitParts,
     // Customer-days, netting all of a day's changes; mixed: its currencies moved in opposite directions.
@@ -327,7 +337,8 @@ export const customerStatements = (options: { readonly into: "f" | "q"; readonly
        select contact_id from d_cmv where scope = '*' and mixed = 1
        union
        select contact_id from d_cmpart where scope = '*' group by contact_id, k having max(d) > 0 and min(d) < 0`]),
-    `drop table d_cmpart`, `drop table d_split`, `drop table d_cmv`, `drop table d_cday`
+    `drop table d_cmpart`, `drop table d_split`, `drop table d_cmv`, `drop table d_cday`,
+    ...(options.only === undefined ? [] : [`drop table d_delta`])
   ]
 }
 
