@@ -1,7 +1,9 @@
 /**
- * The persisted analytics copy: a DuckDB file holding the tables the reports
- * read (load.ts's `snapshotTables`, under the store's own names) and one row
- * of `analytics_meta` (which store, and the journal watermark). A refresh
+ * The persisted analytics copy: a DuckDB file holding the fact tables the
+ * reports read, derived from load.ts's `snapshotTables` (of which it keeps
+ * `subscriptions` and `contacts`, under the store's own names, and each
+ * subscription's first day, `f_first`), and one row of `analytics_meta`
+ * (which store, and the journal watermark). A refresh
  * copies only the subscriptions and contacts that the event journal names
  * since the watermark, in one consistent snapshot of the store, and swaps
  * their rows in one DuckDB transaction; a rebuild copies everything.
@@ -142,7 +144,24 @@ const copyTables = async (tx: Sql, db: DuckDBConnection, selects: ReadonlyArray<
 }
 
 const hasFacts = async (db: DuckDBConnection) =>
-  (await db.runAndReadAll(`select 1 from duckdb_tables() where table_name = 'a_status' and schema_name = 'main' and not temporary`)).getRows().length > 0
+  (await db.runAndReadAll(`select 1 from duckdb_tables() where table_name in ('a_status', 'f_first') and schema_name = 'main' and not temporary`)).getRows().length === 2
+
+/**
+ * The store's tables the copy keeps after the facts are derived: `subscriptions` (the currencies, each one's
+ * customer) and `contacts` (the drill-down's names). The history tables are read again from the store for the
+ * subscriptions a refresh recomputes, so the copy does not keep them (a refresh would pay a scan of each to
+ * delete a few rows); of them it keeps `f_first`, each subscription's first day of history (a report starts its
+ * months there).
+ */
+const keptTables = new Set(["subscriptions", "contacts"])
+
+/** Each subscription's first day (status or item version) in `from`'s history tables (`chg_`: a refresh's). */
+const firstDaysSql = (from: "" | "chg_") => `
+  select subscription_id, min(day) as day
+  from (select subscription_id, cast(effective_on - date '1970-01-01' as integer) as day from ${from}status_history
+        union all
+        select subscription_id, cast(effective_from - date '1970-01-01' as integer) from ${from}item_versions) x
+  group by subscription_id`
 
 /**
  * The fact tables of the subscriptions in `chg_sub` and of their customers (`chg_cust`: every contact the
@@ -188,6 +207,8 @@ export const rebuildCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
       return snap
     })
     await deriveFacts(db, false)
+    await db.run(`create or replace table f_first as ${firstDaysSql("")}`)
+    for (const t of snapshotTables.filter((t) => !keptTables.has(t.name))) await db.run(`drop table ${t.name}`)
     // With writers running at the snapshot, an event below its highest id may still commit: which one is not known,
     // so the next refresh reads the whole journal (correct, as slow as a rebuild). Without any, the copy is final.
     await writeMeta(db, { store: snap.store, finalId: snap.xip === 0 ? snap.high : 0n, highId: snap.high, xmax: snap.xmax })
@@ -206,7 +227,7 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
   const meta = await readMeta(db)
   const rebuild = async (reason: string) => ({ ...await rebuildCopy(sql, db), reason })
   if (meta === undefined) return rebuild("no copy yet")
-  if (!(await hasFacts(db))) return rebuild("the copy has no fact tables (or no monthly aggregates) yet")
+  if (!(await hasFacts(db))) return rebuild("the copy has no fact tables (or no monthly aggregates, or no first days) yet")
   let outcome: { kind: "rebuild"; reason: string } | { kind: "done"; subs: number; contacts: number } = { kind: "done", subs: 0, contacts: 0 }
   await db.run("begin transaction")
   try {
@@ -233,16 +254,16 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
           // The subscriptions' customers in the copy (before any change of customer) come back from their delete.
           const before = (await db.runAndReadAll(`delete from subscriptions where id in (select id from chg_sub) returning cast(contact_id as varchar) as id`)).getColumnsJS()[0] as Array<string> | undefined
           await writeIds(db, "chg_cust", [...new Set([...contacts, ...(before ?? [])])])
-          for (const t of snapshotTables.filter((t) => t.name !== "subscriptions")) {
-            await db.run(t.name === "contacts" ? `delete from contacts where id in (select id from chg_contact)` : `delete from ${t.name} where subscription_id in (select id from chg_sub)`)
-          }
+          await db.run(`delete from contacts where id in (select id from chg_contact)`)
+          await db.run(`delete from f_first where subscription_id in (select id from chg_sub)`)
           if (subs.length > 0) await takeOutFacts(db)
           // Into tables of their own first: the fact tables are derived from them, without reading the whole store's copy.
           for (const { name, file } of await streamed!) {
-            await db.run(`create or replace temp table chg_${name} as select * from ${name} where false`)
+            await db.run(`create or replace temp table chg_${name} (${snapshotTables.find((t) => t.name === name)!.ddl})`)
             if (statSync(file).size > 0) await db.run(`copy chg_${name} from ${quote(file)} (format csv, header false, auto_detect false)`)
-            await db.run(`insert into ${name} select * from chg_${name}`)
+            if (keptTables.has(name)) await db.run(`insert into ${name} select * from chg_${name}`)
           }
+          await db.run(`insert into f_first ${firstDaysSql("chg_")}`)
           if (subs.length > 0) await putBackFacts(db)
           for (const t of snapshotTables) await db.run(`drop table chg_${t.name}`)
         } finally {

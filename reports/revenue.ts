@@ -105,9 +105,12 @@ export const computeReports = async (db: DuckDBConnection, options: ReportOption
   if (Number(kept?.["n"] ?? 0) === 0) await deriveFacts(db, true)
   const fromK = monthIndex(options.from)
   const toK = monthIndex(options.to)
-  const [span] = await read(db, `
-    select (select cast(min(effective_on) as varchar) from status_history) as s, (select cast(min(effective_from) as varchar) from item_versions) as v,
-           (select list(distinct currency) from subscriptions) as currencies`)
+  // The first day of history: an analytics copy keeps it per subscription (f_first), not the history tables.
+  const [copy] = await read(db, `select count(*)::integer as n from duckdb_tables() where table_name = 'f_first' and not temporary`)
+  const [span] = await read(db, Number(copy?.["n"] ?? 0) > 0
+    ? `select (select cast(date '1970-01-01' + min(day) as varchar) from f_first) as s, null as v, (select list(distinct currency) from subscriptions) as currencies`
+    : `select (select cast(min(effective_on) as varchar) from status_history) as s, (select cast(min(effective_from) as varchar) from item_versions) as v,
+              (select list(distinct currency) from subscriptions) as currencies`)
   const firstData = [span?.["s"], span?.["v"]].filter((d) => d !== null && d !== undefined).map((d) => String(d)).sort()[0]
   // Six months before the report feed LTV; one more gives the opening balance of the first of them.
   const firstK = Math.min(fromK - 7, firstData === undefined ? fromK : monthIndex(firstData.slice(0, 7)))

@@ -10,10 +10,10 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { openCopy, readMeta, refreshCopy } from "../../reports/index.ts"
+import { buildReports, openCopy, readMeta, refreshCopy } from "../../reports/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
-import { opArb, rebuiltText, reportText, Writer } from "./copyHarness.ts"
+import { opArb, rebuiltText, reportOptions, reportText, Writer } from "./copyHarness.ts"
 
 describe(`the analytics copy (${backend})`, () => {
   let t: TestDatabase
@@ -54,6 +54,41 @@ describe(`the analytics copy (${backend})`, () => {
     }), { numRuns: 8 })
     await t.close()
   }, 300_000)
+
+  it("keeps each subscription's first day instead of the history tables; a copy made before that is rebuilt once", async () => {
+    const copy = (await openCopy(join(dir, "first-days.duckdb")))!
+    const a = await openTestDatabase()
+    try {
+      const w = new Writer(a.db.sql)
+      await w.run({ _tag: "Create", contact: 1, currency: "USD", freq: ["month", 1], day: 70, price: 1000 })
+      await w.run({ _tag: "Create", contact: 2, currency: "USD", freq: ["month", 1], day: 40, price: 2500 })
+      expect((await refreshCopy(a.db.sql, copy.db)).mode).toBe("rebuild")
+      const tables = async () => (await copy.db.runAndReadAll(`select table_name from duckdb_tables() where not temporary order by 1`)).getColumnsJS()[0]
+      expect(await tables()).not.toContain("status_history")
+      expect(await tables()).not.toContain("line_items")
+      expect(await tables()).toContain("f_first")
+      const text = await reportText(copy.db)
+      expect(text).toBe(await rebuiltText(a.db.sql, dir, "first-days-full.duckdb"))
+      // The previous layout: the history tables kept, no first days. Its next refresh rebuilds it, to the same reports.
+      await copy.db.run("drop table f_first")
+      await copy.db.run("create table status_history (id bigint, subscription_id bigint, to_status varchar, effective_on date)")
+      const again = await refreshCopy(a.db.sql, copy.db)
+      expect(again.mode).toBe("rebuild")
+      expect(again.reason).toMatch(/first days/)
+      expect(await tables()).not.toContain("status_history")
+      expect(await reportText(copy.db)).toBe(text)
+      // A subscription that starts long before every other one (2025-04, before the six months ahead of the report) moves its first month back.
+      await w.run({ _tag: "Create", contact: 3, currency: "USD", freq: ["month", 1], day: -200, price: 700 })
+      expect((await refreshCopy(a.db.sql, copy.db)).mode).toBe("refresh")
+      // The same as the reports from the store's own history tables loaded into memory (no copy, no first days kept).
+      const { timings: _t, ...inMemory } = await buildReports(a.db.sql, reportOptions)
+      expect(await reportText(copy.db)).toBe(JSON.stringify(inMemory))
+    } finally {
+      copy.db.closeSync()
+      copy.instance.closeSync()
+      await a.close()
+    }
+  })
 
   it("rebuilds on its own when the copy is of another store", async () => {
     const copy = (await openCopy(join(dir, "other.duckdb")))!
