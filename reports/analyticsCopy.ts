@@ -103,13 +103,22 @@ const restricted = (name: string, select: string, ids: ReadonlyArray<string>) =>
 /** Up to this many changed keys, a refresh reads their rows by index lookups; beyond, by scanning each table once. */
 const lookupLimit = 50_000
 
-/** Streams each select into a CSV file of its own (PostgreSQL only; DuckDB is free meanwhile). */
-const streamTables = async (tx: Sql, dir: string, selects: ReadonlyArray<{ name: string; select: string }>) => {
-  const files: Array<{ name: string; file: string }> = []
+/**
+ * Streams each select, one after the other, into a CSV file of its own (PostgreSQL only; DuckDB is free
+ * meanwhile): each table's file as soon as it is written.
+ */
+const streamTables = (tx: Sql, dir: string, selects: ReadonlyArray<{ name: string; select: string }>) => {
+  const files = new Map<string, Promise<string>>()
+  let previous: Promise<unknown> = Promise.resolve()
   for (const t of selects) {
     const file = join(dir, `${t.name}.csv`)
-    await drainTo(await tx.unsafe(`copy (${t.select}) to stdout with (format csv)`).readable(), file)
-    files.push({ name: t.name, file })
+    const written = previous.then(async () => {
+      await drainTo(await tx.unsafe(`copy (${t.select}) to stdout with (format csv)`).readable(), file)
+      return file
+    })
+    written.catch(() => undefined) // awaited by the caller; this only keeps an early failure from being reported as unhandled
+    files.set(t.name, written)
+    previous = written
   }
   return files
 }
@@ -237,37 +246,48 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
       if (snap.store !== meta.store) return { kind: "rebuild" as const, reason: `the copy is of another store (${meta.store})` }
       if (snap.high < meta.highId) return { kind: "rebuild" as const, reason: "the journal is behind the copy's watermark" }
       const from = String(meta.finalId)
-      const subs = (await tx.unsafe(`select distinct subscription_id::text as id from events where id > ${from} and subscription_id is not null`) as unknown as Array<{ id: string }>).map((r) => r.id)
-      // The contacts the journal names, and those of the changed subscriptions (looked up the same way as their rows).
-      const contacts = (await tx.unsafe(`
-        select distinct contact_id::text as id from events where id > ${from} and contact_id is not null
-        union select x.contact_id::text from (${restricted("subscriptions", "select contact_id from subscriptions", subs)}) x`) as unknown as Array<{ id: string }>).map((r) => r.id)
-      if (subs.length > 0 || contacts.length > 0) {
-        // PostgreSQL streams the changed rows into files while DuckDB takes the old ones out (the two run side by side).
+      // Bounded on both sides (every event of the snapshot is at most its highest id): without statistics on the journal,
+      // PostgreSQL guesses a third of the table for `id > x` and scans all of it; a range it reads through the index.
+      const window = `id > ${from} and id <= ${snap.high}`
+      const subs = (await tx.unsafe(`select distinct subscription_id::text as id from events where ${window} and subscription_id is not null`) as unknown as Array<{ id: string }>).map((r) => r.id)
+      const named = (await tx.unsafe(`select distinct contact_id::text as id from events where ${window} and contact_id is not null`) as unknown as Array<{ id: string }>).map((r) => r.id)
+      let contacts = 0
+      if (subs.length > 0 || named.length > 0) {
+        // PostgreSQL streams the changed rows into files (subscriptions first) while DuckDB takes the old ones out.
+        // The contacts: those the journal names and those of the changed subscriptions (looked up as their rows are).
+        const contactIds = `select unnest('{${named.join(",")}}'::int8[]) as id
+          union select contact_id from (${restricted("subscriptions", "select contact_id from subscriptions", subs)}) s`
         const dir = mkdtempSync(join(tmpdir(), "billcycle-analytics-"))
-        let streamed: Promise<Array<{ name: string; file: string }>> | undefined
+        const streams = streamTables(tx, dir, snapshotTables.map((t) => ({
+          name: t.name,
+          select: t.name === "contacts" ? `select x.* from (${contactIds}) c cross join lateral (${t.select} where id = c.id offset 0) x` : restricted(t.name, t.select, subs)
+        })))
+        const load = async (name: string) => {
+          const file = await streams.get(name)!
+          await db.run(`create or replace temp table chg_${name} (${snapshotTables.find((t) => t.name === name)!.ddl})`)
+          if (statSync(file).size > 0) await db.run(`copy chg_${name} from ${quote(file)} (format csv, header false, auto_detect false)`)
+        }
         try {
-          streamed = streamTables(tx, dir, snapshotTables.map((t) => ({ name: t.name, select: restricted(t.name, t.select, t.name === "contacts" ? contacts : subs) })))
-          streamed.catch(() => undefined) // awaited below; this only keeps an early failure from being reported as unhandled
           await writeIds(db, "chg_sub", subs)
-          await writeIds(db, "chg_contact", contacts)
-          // The subscriptions' customers in the copy (before any change of customer) come back from their delete.
-          const before = (await db.runAndReadAll(`delete from subscriptions where id in (select id from chg_sub) returning cast(contact_id as varchar) as id`)).getColumnsJS()[0] as Array<string> | undefined
-          await writeIds(db, "chg_cust", [...new Set([...contacts, ...(before ?? [])])])
-          await db.run(`delete from contacts where id in (select id from chg_contact)`)
+          await writeIds(db, "chg_contact", named)
+          // The customers concerned: those the subscriptions had in the copy, those they have now, those the journal names.
+          await db.run(`create or replace temp table chg_cust as select contact_id as id from subscriptions where id in (select id from chg_sub)`)
+          await db.run(`delete from subscriptions where id in (select id from chg_sub)`)
           await db.run(`delete from f_first where subscription_id in (select id from chg_sub)`)
+          await load("subscriptions")
+          await db.run(`create or replace temp table chg_cust as
+            select id from chg_cust union select contact_id from chg_subscriptions union select id from chg_contact`)
           if (subs.length > 0) await takeOutFacts(db)
           // Into tables of their own first: the fact tables are derived from them, without reading the whole store's copy.
-          for (const { name, file } of await streamed!) {
-            await db.run(`create or replace temp table chg_${name} (${snapshotTables.find((t) => t.name === name)!.ddl})`)
-            if (statSync(file).size > 0) await db.run(`copy chg_${name} from ${quote(file)} (format csv, header false, auto_detect false)`)
-            if (keptTables.has(name)) await db.run(`insert into ${name} select * from chg_${name}`)
-          }
+          for (const t of snapshotTables.filter((t) => t.name !== "subscriptions")) await load(t.name)
+          await db.run(`delete from contacts where id in (select id from chg_contacts)`)
+          for (const name of keptTables) await db.run(`insert into ${name} select * from chg_${name}`)
           await db.run(`insert into f_first ${firstDaysSql("chg_")}`)
+          contacts = Number((await db.runAndReadAll(`select count(*)::integer from chg_contacts`)).getColumnsJS()[0]![0])
           if (subs.length > 0) await putBackFacts(db)
           for (const t of snapshotTables) await db.run(`drop table chg_${t.name}`)
         } finally {
-          await streamed?.catch(() => undefined)
+          await Promise.allSettled(streams.values())
           rmSync(dir, { recursive: true, force: true })
         }
       }
@@ -275,7 +295,7 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
       // running now, every event up to this snapshot's highest is final already.
       const finalId = snap.xip === 0 ? snap.high : snap.xmin >= meta.xmax ? meta.highId : meta.finalId
       await writeMeta(db, { store: snap.store, finalId, highId: snap.high, xmax: snap.xmax })
-      return { kind: "done" as const, subs: subs.length, contacts: contacts.length }
+      return { kind: "done" as const, subs: subs.length, contacts }
     })
     if (outcome.kind === "rebuild") await db.run("rollback")
     else await db.run("commit")
