@@ -211,7 +211,7 @@ const guard = HttpRouter.middleware(
             answerOnce(db.sql, { apiKeyId: key.id, key: idempotencyKey, requestHash: requestHash(req.method, req.url, text) }, async (tx) => {
               const response = await Effect.runPromiseWith(services)(served.pipe(Effect.provideService(CurrentTransaction, tx)), { signal })
               return { answer: { status: response.status, body: bodyText(response), response }, keep: response.status < 500 }
-            }, () => failpoint("api-before-idempotent-commit")),
+            }, () => failpoint("api-before-idempotent-commit"), { pipelined: db.concurrent }),
           catch: (cause) => cause
         }).pipe(Effect.catchCause(() => Effect.succeed(undefined)))
         if (outcome === undefined) return problem(500, "internal_error", "the server failed to answer; nothing was reported to the client")

@@ -1,0 +1,107 @@
+/**
+ * sql/pipelinedTransaction.ts on a server's pool: BEGIN and each SAVEPOINT go
+ * out with the statement after them, and the transaction still behaves as the
+ * driver's own: all or nothing, a failed savepoint rolled back alone, and
+ * nothing visible to another session before the commit.
+ */
+import net from "node:net"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { transactionAsSql } from "../../../engine/account/index.ts"
+import { pipelinedTransaction } from "../../../engine/sql/index.ts"
+import type { Sql } from "../../../engine/sql/index.ts"
+import { openTestDatabase } from "../../storeHarness.ts"
+import type { TestDatabase } from "../../storeHarness.ts"
+
+describe("a pipelined transaction (server)", () => {
+  let t: TestDatabase
+  beforeAll(async () => {
+    t = await openTestDatabase()
+    await t.db.sql`create table pt (n int primary key)`
+  })
+  afterAll(async () => {
+    await t.close()
+  })
+  const rows = async () => (await t.db.sql<Array<{ n: number }>>`select n from pt order by n`).map((r) => r.n)
+
+  it("commits the work; a savepoint that throws rolls back alone; a throwing work rolls back everything", async () => {
+    await t.db.sql`truncate pt`
+    const result = await pipelinedTransaction(t.db.sql, async (tx) => {
+      await tx`insert into pt values (1)`
+      await tx.begin(async (inner) => {
+        await inner`insert into pt values (2)`
+      })
+      await tx.begin(async (inner) => {
+        await inner`insert into pt values (3)`
+        await inner`insert into pt values (1)` // duplicate key: this savepoint only
+      }).catch((e: { code?: string }) => expect(e.code).toBe("23505"))
+      // The transaction goes on after the rolled-back savepoint.
+      await tx`insert into pt values (4)`
+      return "done"
+    })
+    expect(result).toBe("done")
+    expect(await rows()).toEqual([1, 2, 4])
+    await expect(pipelinedTransaction(t.db.sql, async (tx) => {
+      await tx`insert into pt values (5)`
+      throw new Error("refused")
+    })).rejects.toThrow("refused")
+    await expect(pipelinedTransaction(t.db.sql, async (tx) => {
+      await tx`insert into pt values (6)`
+      await tx`insert into pt values (6)`
+    })).rejects.toMatchObject({ code: "23505" })
+    expect(await rows()).toEqual([1, 2, 4])
+  })
+
+  it("is one transaction: another session sees nothing before the commit, and every connection goes back outside a transaction", async () => {
+    await t.db.sql`truncate pt`
+    let seenInside: Array<number> = []
+    await pipelinedTransaction(t.db.sql, async (tx) => {
+      await tx`insert into pt values (7)`
+      seenInside = await rows() // another pooled connection
+    })
+    expect(seenInside).toEqual([])
+    expect(await rows()).toEqual([7])
+    for (let i = 0; i < 10; i++) {
+      await pipelinedTransaction(t.db.sql, async (tx) => {
+        await tx`insert into pt values (${100 + i})`
+        throw new Error("refused")
+      }).catch(() => undefined)
+    }
+    // A connection left inside its transaction would still hold the xid its insert was given.
+    const xids = await Promise.all(Array.from({ length: 10 }, () => t.db.sql<Array<{ x: string | null }>>`select pg_current_xact_id_if_assigned()::text as x`))
+    expect(xids.map(([r]) => r!.x)).toEqual(Array.from({ length: 10 }, () => null))
+    expect(await rows()).toEqual([7])
+  })
+
+  it("sends BEGIN with the first statement and a savepoint with the statement after it: two writes fewer than the driver's begin", async () => {
+    const writes = async (run: () => Promise<unknown>) => {
+      let n = 0
+      const proto = net.Socket.prototype as unknown as { _writeGeneric: (this: net.Socket, ...a: Array<unknown>) => unknown }
+      const original = proto._writeGeneric
+      proto._writeGeneric = function (this: net.Socket, ...a: Array<unknown>) {
+        if (this.remotePort === 5432) n++
+        return original.apply(this, a)
+      }
+      try {
+        await run()
+      } finally {
+        proto._writeGeneric = original
+      }
+      return n
+    }
+    const work = async (tx: Sql) => {
+      await tx`insert into pt values (${Math.floor(Math.random() * 1e9)})`
+      await tx.begin(async (inner) => {
+        await inner`select 1`
+      })
+    }
+    // Warm both paths (statements prepared on every connection they may land on).
+    for (let i = 0; i < 12; i++) {
+      await pipelinedTransaction(t.db.sql, work)
+      await t.db.sql.begin((tx) => work(transactionAsSql(tx)))
+    }
+    const driver = await writes(() => t.db.sql.begin((tx) => work(transactionAsSql(tx))))
+    const pipelined = await writes(() => pipelinedTransaction(t.db.sql, work))
+    expect(driver).toBe(5) // begin, insert, savepoint, select, commit
+    expect(pipelined).toBe(3) // begin + insert, savepoint + select, commit
+  })
+})
