@@ -137,17 +137,15 @@ const writeIds = async (db: DuckDBConnection, table: string, ids: ReadonlyArray<
 /** Streams each table's select into a CSV file, then into DuckDB (`copy … from`), DuckDB reading one while PostgreSQL streams the next. */
 const copyTables = async (tx: Sql, db: DuckDBConnection, selects: ReadonlyArray<{ name: string; select: string }>) => {
   const dir = mkdtempSync(join(tmpdir(), "billcycle-analytics-"))
+  const streams = streamTables(tx, dir, selects)
   try {
-    let loads: Promise<unknown> = Promise.resolve()
     for (const t of selects) {
-      const file = join(dir, `${t.name}.csv`)
-      const stream = await tx.unsafe(`copy (${t.select}) to stdout with (format csv)`).readable()
-      await drainTo(stream, file)
-      if (statSync(file).size > 0) loads = loads.then(() => db.run(`copy ${t.name} from ${quote(file)} (format csv, header false, auto_detect false)`))
-      loads.catch(() => undefined)
+      const file = await streams.get(t.name)!
+      // An empty table gives an empty file, which DuckDB's dialect sniffer refuses: the columns are known, so no sniffing.
+      if (statSync(file).size > 0) await db.run(`copy ${t.name} from ${quote(file)} (format csv, header false, auto_detect false)`)
     }
-    await loads
   } finally {
+    await Promise.allSettled(streams.values())
     rmSync(dir, { recursive: true, force: true })
   }
 }
