@@ -22,7 +22,7 @@ import type { GatewayResult } from "../payments/index.ts"
 import { Gateway } from "../payments/index.ts"
 import type { TransactionSql } from "../sql/index.ts"
 import type { CodeDiscount, PaidAtCheckout } from "../invoicing/index.ts"
-import { runSql, writeJournal } from "../sql/index.ts"
+import { awaitByCommit, Database, runSql, transactionOn, writeJournal } from "../sql/index.ts"
 import { addressJson } from "../catalogue/index.ts"
 import { billDue, failInvoicesAtCheckout, invoiceOneTimeAtCheckout, payInvoicesAtCheckout } from "../invoicing/index.ts"
 import { closeOneTimeOrder, insertPlannedSubscriptions } from "../subscriptions/index.ts"
@@ -154,6 +154,7 @@ type Settled = { readonly _tag: "Completed" } | { readonly _tag: "Processing" } 
 export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(function*(ctx: EngineContext, attempts: ReadonlyArray<CheckoutAttempt>) {
   if (attempts.length === 0) return [] as Array<Settled>
   const gateway = yield* Gateway
+  const db = yield* Database
   const charged = attempts.filter((a) => a.amount > 0)
   const results = yield* gateway.submit(charged.map((a) => ({
     idempotencyKey: a.idempotencyKey, kind: "charge" as const, amount: a.amount, currency: a.currency, paymentMethod: a.paymentMethod,
@@ -164,7 +165,8 @@ export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(functi
   for (const a of attempts) {
     // Nothing due today (a code took it all): nothing to charge, the purchase completes.
     const result: GatewayResult = resultOf.get(a.id) ?? { _tag: "Succeeded", gatewayRef: "nothing_due" }
-    out.push(yield* sqlOrDie((sql) => sql.begin((tx) => settleOne(tx, ctx, a.id, result)) as Promise<Settled>))
+    // On a server, pipelined: its BEGIN goes with the first statement, and its last writes with the COMMIT (completeCheckout).
+    out.push(yield* sqlOrDie((sql) => transactionOn(sql, db.concurrent && sql === db.sql, (tx) => settleOne(tx, ctx, a.id, result))))
   }
   return out
 })
@@ -289,10 +291,11 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
     ...(p.buyer.shippingAddress === undefined ? {} : { shipping_address: p.buyer.shippingAddress })
   }
   const subjects: Array<number | null> = subscriptionIds.length === 0 ? [null] : subscriptionIds
-  // The last statements, sent together (pipelined on the transaction's connection, run in this order): the
-  // invoice numbering row (billDue) is locked from there to the commit, and every checkout of the link (and of
-  // the code) updates the same row, so concurrent buyers queue on them for one round trip, not one per statement.
-  await Promise.all([
+  // The last statements, sent together (pipelined on the transaction's connection, run in this order) and, on a
+  // server, with the COMMIT: the invoice numbering row (billDue) is locked from there to the commit, and every
+  // checkout of the link (and of the code) updates the same row, so concurrent buyers queue on them for one round
+  // trip, not one per statement.
+  await awaitByCommit(tx, [
     writeJournal(tx, subjects.map((subscriptionId) => ({ type: "checkout.completed", subscriptionId, contactId: contact.id, occurredOn: ctx.today, data })), "buyer"),
     countCompletedPayment(tx, link.id),
     p.discountCode === undefined ? undefined : redeemDiscountCode(tx, p.discountCode.id),

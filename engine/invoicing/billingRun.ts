@@ -15,7 +15,7 @@ import type { CalendarDate, Frequency, LineItem, MinorUnits } from "../domain/in
 import { paymentTermsDays } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { JournalEvent, OutboxMessage } from "../sql/index.ts"
-import { enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
+import { awaitByCommit, enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
 import type { EngineContext } from "../account/index.ts"
 
 interface DueRow {
@@ -139,14 +139,23 @@ export const draftInvoices = async (
 }
 
 /**
- * The next `count` invoice numbers (the account's prefix and six digits), gapless: the sequence row
- * stays locked until the caller's commit, and a rollback gives the numbers back. Take them last.
+ * An invoice's number, from the numbering row `seq` (locked by its update) and a 1-based ordinal `n` among the
+ * numbers it gives out: the account's prefix and the number, six digits at least (`INV-000042`, `INV-1000000`).
  */
-const takeInvoiceNumbers = async (tx: TransactionSql, count: number): Promise<Array<string>> => {
-  const [seq] = await tx<Array<{ first: number; prefix: string }>>`
-    update invoice_sequence set next_number = next_number + ${count} returning next_number - ${count} as first, prefix`
-  return Array.from({ length: count }, (_, i) => `${seq!.prefix}${String(seq!.first + i).padStart(6, "0")}`)
-}
+const invoiceNumberOf = (n: string) => `seq.prefix || case when seq.first + ${n} - 1 < 1000000 then lpad((seq.first + ${n} - 1)::text, 6, '0') else (seq.first + ${n} - 1)::text end`
+
+/**
+ * The numbering row, moved on by `count`: gapless, it stays locked until the caller's commit, and a rollback
+ * gives the numbers back. Take them last.
+ */
+const takeNumbers = (tx: TransactionSql, count: number) =>
+  tx`seq as (update invoice_sequence set next_number = next_number + ${count} returning next_number - ${count} as first, prefix)`
+
+/** The next `count` invoice numbers, in order (see `takeNumbers`). */
+const takeInvoiceNumbers = async (tx: TransactionSql, count: number): Promise<Array<string>> =>
+  (await tx<Array<{ number: string }>>`
+    with ${takeNumbers(tx, count)}
+    select ${tx.unsafe(invoiceNumberOf("g"))} as number from seq, generate_series(1, ${count}) as g order by g`).map((r) => r.number)
 
 /**
  * Invoices one period of up to `limit` due subscriptions and records their
@@ -335,28 +344,30 @@ const invoiceNotices = (ctx: EngineContext, invoices: ReadonlyArray<IssuedInvoic
 }
 
 /**
- * Numbers the invoices and inserts them. Gapless numbering, at insert: the sequence row is locked
- * from here to the commit; a rollback returns the numbers. Returns the numbers in the invoices' order.
+ * Numbers the invoices and inserts them, in one statement. Gapless numbering, at insert: the sequence row is
+ * locked from here to the commit; a rollback returns the numbers. Returns the numbers in the invoices' order.
  */
 const numberInvoices = async (tx: TransactionSql, ctx: EngineContext, invoices: ReadonlyArray<IssuedInvoice>): Promise<Array<string>> => {
   const today = ctx.today
-  const numbers = await takeInvoiceNumbers(tx, invoices.length)
-  ctx.failpoint("after-numbering")
-  await tx`
+  const inserted = await tx<Array<{ id: number; number: string }>>`
+    with ${takeNumbers(tx, invoices.length)}
     insert into invoices (id, number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
                           subtotal, discount, tax, fees, total, collection_method, status, language, locale)
     overriding system value
-    select id, n, s, pi, ps, pe, ${today}::date, dd, cur, st, di, tx, 0, tot, cm, 'open', lang, loc from unnest(
-      ${invoices.map((r) => r.invoiceId)}::int8[], ${numbers}::text[], ${invoices.map((r) => r.d.id)}::int8[],
+    select id, ${tx.unsafe(invoiceNumberOf("ord"))}, s, pi, ps, pe, ${today}::date, dd, cur, st, di, tx, 0, tot, cm, 'open', lang, loc from seq, unnest(
+      ${invoices.map((r) => r.invoiceId)}::int8[], ${invoices.map((r) => r.d.id)}::int8[],
       ${invoices.map((r) => r.d.periods_billed)}::int[], ${invoices.map((r) => r.periodStart)}::date[],
       ${invoices.map((r) => r.periodEnd)}::date[], ${invoices.map((r) => r.dueDate)}::date[],
       ${invoices.map((r) => r.d.currency)}::text[], ${invoices.map((r) => r.subtotal)}::int8[],
       ${invoices.map((r) => r.discount)}::int8[], ${invoices.map((r) => r.tax)}::int8[],
       ${invoices.map((r) => r.total)}::int8[], ${invoices.map((r) => r.d.collection_method)}::text[],
       ${invoices.map((r) => r.language)}::text[], ${invoices.map((r) => r.locale)}::text[]
-    ) as u(id, n, s, pi, ps, pe, dd, cur, st, di, tx, tot, cm, lang, loc)`
+    ) with ordinality as u(id, s, pi, ps, pe, dd, cur, st, di, tx, tot, cm, lang, loc, ord)
+    returning id, number`
+  ctx.failpoint("after-numbering")
   ctx.failpoint("after-invoice-insert")
-  return numbers
+  const numberById = new Map(inserted.map((r) => [Number(r.id), r.number]))
+  return invoices.map((r) => numberById.get(r.invoiceId)!)
 }
 
 /** The invoices' lines, numbered from 1 in each invoice, as drafted. */
@@ -424,13 +435,14 @@ export const payInvoicesAtCheckout = async (
   tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, oneTimeInvoiceId: number | undefined, paid: Pick<PaidAtCheckout, "key" | "gatewayRef" | "paymentMethod">
 ): Promise<void> => {
   const all = [...invoiceIds, ...(oneTimeInvoiceId === undefined ? [] : [oneTimeInvoiceId])]
-  await tx`
+  // The attempts are sent with the invoices' payment (pipelined, run in this order: they read the invoices while still open).
+  const attempts = tx`
     insert into payment_attempts (invoice_id, kind, attempt_number, idempotency_key, amount, currency, payment_method, status, gateway_ref,
                                   requested_on, settled_at, initiated_by)
     select i.id, 'charge', coalesce((select max(attempt_number) from payment_attempts p where p.invoice_id = i.id and p.kind = 'charge'), 0) + 1,
       ${paid.key} || '_' || i.id, i.total, i.currency, ${paid.paymentMethod}, 'succeeded', ${paid.gatewayRef}, ${ctx.today}::date, now(), 'buyer'
-    from invoices i where i.id = any(${all}::int8[]) and i.status = 'open' and i.total > 0`
-  await markInvoicesPaid(tx, ctx, invoiceIds, "checkout")
+    from invoices i where i.id = any(${all}::int8[]) and i.status = 'open' and i.total > 0`.execute()
+  await Promise.all([attempts, markInvoicesPaid(tx, ctx, invoiceIds, "checkout")])
   if (oneTimeInvoiceId === undefined) return
   const [p] = await tx<Array<{ id: number; number: string; subscription_id: number; total: number; currency: string }>>`
     update invoices set status = 'paid', amount_paid = total, paid_on = ${ctx.today} where id = ${oneTimeInvoiceId} and status = 'open'
@@ -501,18 +513,26 @@ interface PaidInvoiceRow {
 export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, via: string): Promise<number> => {
   if (invoiceIds.length === 0) return 0
   const today = ctx.today
-  const paid = await tx<Array<{ id: number; number: string; subscription_id: number; total: number; currency: string }>>`
-    update invoices set status = 'paid', amount_paid = total, paid_on = ${today}
-    where id = any(${invoiceIds as Array<number>}) and status = 'open'
-    returning id, number, subscription_id, total, currency`
+  // The invoices and their subscriptions in one statement: each paid invoice's row carries its subscription as updated.
+  const paid = await tx<Array<PaidInvoiceRow>>`
+    with paid as (
+      update invoices set status = 'paid', amount_paid = total, paid_on = ${today}
+      where id = any(${invoiceIds as Array<number>}) and status = 'open'
+      returning id, number, subscription_id, total, currency
+    ), subs as (
+      update subscriptions s set payments_made = s.payments_made + u.n, retry_count = 0, next_retry_on = null, unpaid_since = null, updated_at = now()
+      from (select subscription_id as sid, count(*)::int as n from paid group by subscription_id) as u, contacts c
+      where s.id = u.sid and c.id = s.contact_id
+      returning s.id as subscription_id, s.status, s.payments_made, s.contact_id, c.email, s.invoice_language, s.invoice_locale,
+                c.language as contact_language, c.locale as contact_locale, s.collection_method
+    )
+    select p.id, p.number, p.subscription_id, p.total, p.currency, s.status, s.payments_made, s.contact_id, s.email, s.invoice_language,
+           s.invoice_locale, s.contact_language, s.contact_locale, s.collection_method
+    from paid p join subs s on s.subscription_id = p.subscription_id
+    order by p.id`
   if (paid.length === 0) return 0
-  const subs = await tx<Array<PaidInvoiceRow>>`
-    update subscriptions s set payments_made = s.payments_made + u.n, retry_count = 0, next_retry_on = null, unpaid_since = null, updated_at = now()
-    from (select sid, count(*)::int as n from unnest(${paid.map((p) => p.subscription_id)}::int8[]) as t(sid) group by sid) as u, contacts c
-    where s.id = u.sid and c.id = s.contact_id
-    returning s.id as subscription_id, s.status, s.payments_made, s.contact_id, c.email, s.invoice_language, s.invoice_locale,
-              c.language as contact_language, c.locale as contact_locale, s.collection_method, 0 as id, '' as number, 0 as total, s.currency`
-  const subById = new Map(subs.map((s) => [s.subscription_id, s]))
+  const subById = new Map(paid.map((r) => [r.subscription_id, r]))
+  const subs = [...subById.values()]
   // Back to active: unpaid after a successful retry; past due once no overdue invoice is left open.
   // The rows are locked by the update above, so their status is as read: a batch of renewals of
   // active subscriptions (the common case) skips this statement.
@@ -534,8 +554,8 @@ export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, i
     paidNotices(ctx, p, s, via, events, messages)
     if (s.payments_made > 1) events.push({ type: "subscription.renewed", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { payments_made: s.payments_made, invoice_id: p.id } })
   }
-  await writeJournal(tx, events)
-  await enqueueMessages(tx, messages)
+  // Sent together (pipelined on the transaction's connection, run in this order), and left to the commit where it can be.
+  await awaitByCommit(tx, [writeJournal(tx, events), enqueueMessages(tx, messages)])
   return paid.length
 }
 

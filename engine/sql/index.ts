@@ -17,7 +17,7 @@ export { serverAutovacuums, useNewSchema, vacuumHotTables } from "./maintenance.
 export { countListed, listedAfter } from "./listing.ts"
 export type { ListQuery } from "./listing.ts"
 export { makeDirs } from "./makeDirs.ts"
-export { pipelinedTransaction } from "./pipelinedTransaction.ts"
+export { awaitByCommit, pipelinedTransaction, transactionOn } from "./pipelinedTransaction.ts"
 export { migrate, migrations } from "./migrate.ts"
 export {
   claimOutbox, holdsOutboxLease, maxDeliveryAttempts, maxWebhookDelaySeconds, recordDeliveries, renewOutboxLeases,

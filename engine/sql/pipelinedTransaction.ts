@@ -13,8 +13,43 @@
  * take: their own `begin` (and `savepoint`) is a savepoint, rolled back alone
  * when it throws. Only for a server: the embedded database's socket can hang
  * on queries sent at once (runSql.ts `readTogether`).
+ *
+ * Writes whose answers the work does not need (`awaitByCommit`) are not
+ * waited for where they are made: they travel with the statements after
+ * them, COMMIT included, and the commit waits for them. One of them failing
+ * aborts the transaction (PostgreSQL answers the COMMIT as a ROLLBACK), and
+ * the transaction fails with that write's error: nothing is kept.
  */
-import type { Sql } from "./Database.ts"
+import type { Sql, TransactionSql } from "./Database.ts"
+
+/** The writes left to each pipelined transaction's commit, by the `Sql` its work sees. */
+const leftToCommit = new WeakMap<object, Array<Promise<unknown>>>()
+
+/**
+ * Waits for writes whose answers the caller does not need: at the commit of
+ * a pipelined transaction (sent with what follows them, the COMMIT
+ * included), at once in any other transaction.
+ */
+export const awaitByCommit = async (tx: Sql | TransactionSql, writes: ReadonlyArray<Promise<unknown> | undefined>): Promise<void> => {
+  const pending = leftToCommit.get(tx)
+  if (pending === undefined) {
+    await Promise.all(writes)
+    return
+  }
+  for (const write of writes) {
+    if (write === undefined) continue
+    // Handled now: a failure may arrive before the commit looks at it, or the work may fail first.
+    write.catch(() => {})
+    pending.push(write)
+  }
+}
+
+/**
+ * A transaction on `sql`: pipelined (above) when `pipelined` (a server's pool, outside any other
+ * transaction), the driver's own otherwise.
+ */
+export const transactionOn = <A>(sql: Sql, pipelined: boolean, work: (tx: TransactionSql) => Promise<A>): Promise<A> =>
+  pipelined ? pipelinedTransaction(sql, (tx) => work(tx as unknown as TransactionSql)) : sql.begin(work) as Promise<A>
 
 export const pipelinedTransaction = async <A>(sql: Sql, work: (tx: Sql) => Promise<A>): Promise<A> => {
   const connection = await sql.reserve()
@@ -39,6 +74,8 @@ export const pipelinedTransaction = async <A>(sql: Sql, work: (tx: Sql) => Promi
         ? (a: unknown, b?: unknown) => savepoint((typeof a === "function" ? a : b) as (tx: Sql) => Promise<unknown>)
         : Reflect.get(target, property, receiver)
   }) as unknown as Sql
+  const pending: Array<Promise<unknown>> = []
+  leftToCommit.set(tx, pending)
   try {
     send("begin")
     let result: A
@@ -46,9 +83,19 @@ export const pipelinedTransaction = async <A>(sql: Sql, work: (tx: Sql) => Promi
       result = await work(tx)
     } catch (e) {
       await connection.unsafe("rollback").catch(() => {})
-      throw e
+      // A write left to the commit that failed first is the cause (what failed after it only found the transaction aborted).
+      const failed = (await Promise.allSettled(pending)).find((r) => r.status === "rejected")
+      throw failed === undefined ? e : (failed as PromiseRejectedResult).reason
     }
-    await connection.unsafe("commit")
+    // COMMIT goes out behind the writes left to it; one of them failed aborted the transaction (the COMMIT rolled back).
+    const commit = connection.unsafe("commit").execute()
+    commit.catch(() => {})
+    const failed = (await Promise.allSettled(pending)).find((r) => r.status === "rejected")
+    if (failed !== undefined) {
+      await commit.catch(() => {})
+      throw (failed as PromiseRejectedResult).reason
+    }
+    await commit
     return result
   } finally {
     connection.release()

@@ -2,12 +2,14 @@
  * sql/pipelinedTransaction.ts on a server's pool: BEGIN and each SAVEPOINT go
  * out with the statement after them, and the transaction still behaves as the
  * driver's own: all or nothing, a failed savepoint rolled back alone, and
- * nothing visible to another session before the commit.
+ * nothing visible to another session before the commit. Writes left to the
+ * commit (`awaitByCommit`) go out with it, and one of them failing fails the
+ * whole transaction with its own error.
  */
 import net from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { transactionAsSql } from "../../../engine/account/index.ts"
-import { pipelinedTransaction } from "../../../engine/sql/index.ts"
+import { awaitByCommit, pipelinedTransaction } from "../../../engine/sql/index.ts"
 import type { Sql } from "../../../engine/sql/index.ts"
 import { openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
@@ -22,6 +24,22 @@ describe("a pipelined transaction (server)", () => {
     await t.close()
   })
   const rows = async () => (await t.db.sql<Array<{ n: number }>>`select n from pt order by n`).map((r) => r.n)
+  /** How many writes `run` makes to the server's socket. */
+  const writes = async (run: () => Promise<unknown>) => {
+    let n = 0
+    const proto = net.Socket.prototype as unknown as { _writeGeneric: (this: net.Socket, ...a: Array<unknown>) => unknown }
+    const original = proto._writeGeneric
+    proto._writeGeneric = function (this: net.Socket, ...a: Array<unknown>) {
+      if (this.remotePort === 5432) n++
+      return original.apply(this, a)
+    }
+    try {
+      await run()
+    } finally {
+      proto._writeGeneric = original
+    }
+    return n
+  }
 
   it("commits the work; a savepoint that throws rolls back alone; a throwing work rolls back everything", async () => {
     await t.db.sql`truncate pt`
@@ -73,21 +91,6 @@ describe("a pipelined transaction (server)", () => {
   })
 
   it("sends BEGIN with the first statement and a savepoint with the statement after it: two writes fewer than the driver's begin", async () => {
-    const writes = async (run: () => Promise<unknown>) => {
-      let n = 0
-      const proto = net.Socket.prototype as unknown as { _writeGeneric: (this: net.Socket, ...a: Array<unknown>) => unknown }
-      const original = proto._writeGeneric
-      proto._writeGeneric = function (this: net.Socket, ...a: Array<unknown>) {
-        if (this.remotePort === 5432) n++
-        return original.apply(this, a)
-      }
-      try {
-        await run()
-      } finally {
-        proto._writeGeneric = original
-      }
-      return n
-    }
     const work = async (tx: Sql) => {
       await tx`insert into pt values (${Math.floor(Math.random() * 1e9)})`
       await tx.begin(async (inner) => {
@@ -103,5 +106,37 @@ describe("a pipelined transaction (server)", () => {
     const pipelined = await writes(() => pipelinedTransaction(t.db.sql, work))
     expect(driver).toBe(5) // begin, insert, savepoint, select, commit
     expect(pipelined).toBe(3) // begin + insert, savepoint + select, commit
+  })
+
+  it("leaves writes to the commit: sent with it, kept with it, and one that fails fails the transaction with its own error and keeps nothing", async () => {
+    await t.db.sql`truncate pt`
+    const work = (n: number) => pipelinedTransaction(t.db.sql, async (tx) => {
+      await awaitByCommit(tx, [tx`insert into pt values (${n})`.execute(), tx`insert into pt values (${n + 1})`.execute()])
+    })
+    for (let i = 0; i < 12; i++) await work(1000 + 2 * i) // statements prepared on every connection
+    await t.db.sql`truncate pt`
+    // BEGIN, both inserts and the COMMIT in one write: the work returned without waiting for the inserts.
+    expect(await writes(() => work(1))).toBe(1)
+    expect(await rows()).toEqual([1, 2])
+    // A duplicate key left to the commit: the COMMIT finds the transaction aborted (PostgreSQL answers it as a
+    // rollback); the transaction fails with the write's own error, and the write made before it is gone too.
+    await expect(pipelinedTransaction(t.db.sql, async (tx) => {
+      await tx`insert into pt values (3)`
+      await awaitByCommit(tx, [tx`insert into pt values (1)`.execute()])
+      return "answered"
+    })).rejects.toMatchObject({ code: "23505" })
+    // The same when the work goes on after it: what follows finds the transaction aborted; the cause is the write's.
+    await expect(pipelinedTransaction(t.db.sql, async (tx) => {
+      await awaitByCommit(tx, [tx`insert into pt values (2)`.execute()])
+      await tx`insert into pt values (4)`
+    })).rejects.toMatchObject({ code: "23505" })
+    expect(await rows()).toEqual([1, 2])
+    // In the driver's own transaction the writes are awaited where they are made.
+    await expect(t.db.sql.begin(async (tx) => {
+      await awaitByCommit(tx, [tx`insert into pt values (1)`.execute()]).catch((e: { code?: string }) => {
+        throw new Error(`awaited at once: ${e.code}`)
+      })
+    })).rejects.toThrow("awaited at once: 23505")
+    expect(await rows()).toEqual([1, 2])
   })
 })
