@@ -105,6 +105,10 @@ describe(`paying a checkout (${backend})`, () => {
     const [invoice] = await invoicesOf(s!.id)
     expect(invoice).toMatchObject({ status: "paid", total: 3100, period_start: today })
     expect(await gatewayCharges(c.id)).toEqual([{ idempotency_key: `co_${c.id}_1`, amount: 3100, outcome: "succeeded" }])
+    // The invoice records the checkout's charge as its attempt (written with the invoice's payment, while it was open).
+    const attempts = await sql()<Array<{ status: string; initiated_by: string; amount: number; payment_method: string }>>`
+      select status, initiated_by, amount, payment_method from payment_attempts where invoice_id = ${invoice!.id}`
+    expect(attempts).toEqual([{ status: "succeeded", initiated_by: "buyer", amount: 3100, payment_method: "pm_ok" }])
     const events = await sql()<Array<{ type: string; source: string; data: any }>>`select type, source, data from events where subscription_id = ${s!.id} order by id`
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["subscription.created", "invoice.created", "payment.succeeded", "invoice.paid", "checkout.completed"]))
     const completed = events.find((e) => e.type === "checkout.completed")!
