@@ -9,10 +9,26 @@ import type { Sql } from "./Database.ts"
 const hotTables = ["subscriptions", "invoices", "payment_attempts", "outbox", "enrollments", "sim_gateway_ledger"]
 
 /**
- * `skip_locked`: on a server several engines may reach their turn together; a table another one is
- * vacuuming is skipped rather than waited for.
+ * The sample ANALYZE takes of each hot table, as a statistics target (300 rows per unit; PostgreSQL's
+ * default is 100, 30,000 rows). The engine's plans need row counts and the spread of statuses and
+ * dates, which a few thousand rows give; a full sample of a table with a wide column (the outbox's
+ * payload) took most of the vacuum's time (about 0.9 s a run at 100,000 invoices, against 0.2 s
+ * for the vacuum itself).
  */
-export const vacuumHotTables = (sql: Sql) => sql.unsafe(`vacuum (analyze, skip_locked) ${hotTables.join(", ")}`)
+export const analyzeTarget = 10
+
+/**
+ * `skip_locked`: on a server several engines may reach their turn together; a table another one is
+ * vacuuming is skipped rather than waited for. The statistics are sampled at `analyzeTarget` (a
+ * setting of the analyzing transaction only).
+ */
+export const vacuumHotTables = async (sql: Sql): Promise<void> => {
+  await sql.unsafe(`vacuum (skip_locked) ${hotTables.join(", ")}`)
+  await sql.begin(async (tx) => {
+    await tx.unsafe(`set local default_statistics_target = ${analyzeTarget}`)
+    await tx.unsafe(`analyze (skip_locked) ${hotTables.join(", ")}`)
+  })
+}
 
 /**
  * Whether the server vacuums by itself. A server with autovacuum off (a setting some hosts ship)

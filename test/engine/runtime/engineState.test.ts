@@ -9,9 +9,11 @@ import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { closingSteps, EngineState, makeEngineState, passSteps, runTick, TickHooks } from "../../../engine/runtime/index.ts"
 import { BusinessClock, dayTime } from "../../../engine/account/index.ts"
 import { Gateway } from "../../../engine/payments/index.ts"
+import { analyzeTarget, vacuumHotTables } from "../../../engine/sql/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 import { createSubscription } from "./engineHarness.ts"
+import { seedDueSubscriptions } from "../../seed.ts"
 
 let t: TestDatabase
 beforeAll(async () => {
@@ -74,6 +76,25 @@ describe(`engine state is a service (${backend})`, () => {
     expect(state.serverAutovacuums()).toBe(backend === "embedded" ? undefined : setting!.on)
     if (!selfVacuuming) expect(await lastVacuum()).not.toEqual(before)
     expect(state.addChanges(0)).toBe(0)
+  })
+
+  it("the vacuum analyzes the hot tables from a small sample: a histogram of at most analyzeTarget buckets, not PostgreSQL's default 100", async () => {
+    await seedDueSubscriptions(t.db.sql, { count: 300, due: "2027-01-01", spreadDays: 200 })
+    const stats = async () => (await t.db.sql<Array<{ bounds: number | null; analyzed: boolean }>>`
+      select (select array_length(histogram_bounds::text::text[], 1) from pg_stats
+              where schemaname = current_schema() and tablename = 'subscriptions' and attname = 'id') as bounds,
+             (select last_analyze is not null from pg_stat_user_tables where schemaname = current_schema() and relname = 'subscriptions') as analyzed`)[0]!
+    await t.db.sql`analyze subscriptions`
+    // PostgreSQL's default target keeps a histogram bound per ~1% of the rows: many more than the vacuum's.
+    expect((await stats()).bounds).toBeGreaterThan(analyzeTarget + 1)
+    await vacuumHotTables(t.db.sql)
+    const after = await stats()
+    expect(after.analyzed).toBe(true)
+    expect(after.bounds).toBeLessThanOrEqual(analyzeTarget + 1)
+    expect(after.bounds).toBeGreaterThan(1)
+    // The target was the analyzing transaction's own: the session's is PostgreSQL's default again.
+    const [target] = await t.db.sql<Array<{ v: string }>>`select current_setting('default_statistics_target') as v`
+    expect(target!.v).toBe("100")
   })
 
   it("a tick's steps, in order: settle (charges, then checkout payments), lifecycle before billing, billing, retries, dunning, rules; then delivery and vacuum", () => {
