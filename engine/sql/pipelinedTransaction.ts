@@ -51,6 +51,10 @@ export const awaitByCommit = async (tx: Sql | TransactionSql, writes: ReadonlyAr
 export const transactionOn = <A>(sql: Sql, pipelined: boolean, work: (tx: TransactionSql) => Promise<A>): Promise<A> =>
   pipelined ? pipelinedTransaction(sql, (tx) => work(tx as unknown as TransactionSql)) : sql.begin(work) as Promise<A>
 
+/** The first of the writes left to the commit that failed, once all are answered. */
+const firstFailure = async (pending: ReadonlyArray<Promise<unknown>>): Promise<PromiseRejectedResult | undefined> =>
+  (await Promise.allSettled(pending)).find((r): r is PromiseRejectedResult => r.status === "rejected")
+
 export const pipelinedTransaction = async <A>(sql: Sql, work: (tx: Sql) => Promise<A>): Promise<A> => {
   const connection = await sql.reserve()
   // Sent now, not awaited: the next statement goes out in the same write. Its failure is the next statement's failure.
@@ -84,16 +88,16 @@ export const pipelinedTransaction = async <A>(sql: Sql, work: (tx: Sql) => Promi
     } catch (e) {
       await connection.unsafe("rollback").catch(() => {})
       // A write left to the commit that failed first is the cause (what failed after it only found the transaction aborted).
-      const failed = (await Promise.allSettled(pending)).find((r) => r.status === "rejected")
-      throw failed === undefined ? e : (failed as PromiseRejectedResult).reason
+      const failed = await firstFailure(pending)
+      throw failed === undefined ? e : failed.reason
     }
     // COMMIT goes out behind the writes left to it; one of them failed aborted the transaction (the COMMIT rolled back).
     const commit = connection.unsafe("commit").execute()
     commit.catch(() => {})
-    const failed = (await Promise.allSettled(pending)).find((r) => r.status === "rejected")
+    const failed = await firstFailure(pending)
     if (failed !== undefined) {
       await commit.catch(() => {})
-      throw (failed as PromiseRejectedResult).reason
+      throw failed.reason
     }
     await commit
     return result
