@@ -14,7 +14,7 @@ export {
 export type { BuyerLinks } from "./documentData.ts"
 export { closeInvoice } from "./invoiceClosing.ts"
 export {
-  awaitingCheckoutDebit, findInvoice, invoiceCurrency, invoiceJson, invoiceSummaryJson, listInvoices, listMembers,
+  awaitingCheckoutDebit, findInvoice, invoiceCurrency, invoiceJson, invoiceSummaryJson, invoiceSummarySelect, listInvoices, listMembers,
   listOutbox, listTasks, payInvoice, payInvoiceInMajorUnits, retryOutboxMessage
 } from "./invoiceQueries.ts"
 export type { InvoiceSummaryRow } from "./invoiceQueries.ts"

@@ -35,11 +35,15 @@ export interface InvoiceSummaryRow {
   collection_method: string
 }
 
-export const listInvoices = (sql: Sql, filter: { subscriptionId?: number | undefined; status?: string | undefined }) =>
-  sql<Array<InvoiceSummaryRow>>`
+/** The columns of an `InvoiceSummaryRow`, as a statement's text (one home: `listInvoices`, and a subscription's invoices in `subscriptionWithRows`). */
+export const invoiceSummarySelect = `
     select id, number, subscription_id, period_start, period_end, issue_date, due_date, currency, total, amount_paid, amount_refunded,
            status, overdue_on, collection_method
-    from invoices
+    from invoices`
+
+export const listInvoices = (sql: Sql, filter: { subscriptionId?: number | undefined; status?: string | undefined }) =>
+  sql<Array<InvoiceSummaryRow>>`
+    ${sql.unsafe(invoiceSummarySelect)}
     where true
       ${filter.subscriptionId === undefined ? sql`` : sql`and subscription_id = ${filter.subscriptionId}`}
       ${filter.status === undefined ? sql`` : sql`and status = ${filter.status}`}

@@ -20,9 +20,10 @@ import type { CodeDiscount } from "../invoicing/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import { languageOf, localeOf } from "../invoicing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
+import type { PendingQuery, Row } from "postgres"
 import { InputError } from "../sql/index.ts"
 import type { InvoiceSummaryRow } from "../invoicing/index.ts"
-import { listInvoices } from "../invoicing/index.ts"
+import { invoiceSummarySelect } from "../invoicing/index.ts"
 import type { JournalEvent } from "../sql/index.ts"
 import { enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
 import type { RefundRequest } from "../payments/index.ts"
@@ -174,19 +175,30 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
 export const startDateOf = (start: StartChoice, today: CalendarDate): CalendarDate =>
   startDate(today, start._tag === "Today" ? undefined : start._tag === "Date" ? start : start._tag === "DelayDays" ? { _tag: "Days", days: start.days } : { _tag: "Months", months: start.months })
 
-/** The version row and its lines, sent together (pipelined on the transaction's connection, run in this order). */
-const insertItems = (tx: TransactionSql, subscriptionId: number, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) => Promise.all([
-  tx`insert into item_versions (subscription_id, version, effective_from) values (${subscriptionId}, ${version}, ${effectiveFrom})`,
-  tx`
-    insert into line_items (subscription_id, version, line_no, product_id, name, sku, unit_price, quantity, discount_ppm, discount_amount, tax_rate_ppm, one_time)
-    select ${subscriptionId}, ${version}, n, p, nm, sk, up, q, dp, da, tr, ot::bool from unnest(
-      ${items.map((_, i) => i + 1)}::int[], ${items.map((r) => r.line.productId ?? null)}::int8[], ${items.map((r) => r.line.name)}::text[],
-      ${items.map((r) => r.line.sku ?? null)}::text[], ${items.map((r) => r.line.unitPrice)}::int8[], ${items.map((r) => r.line.quantity)}::int[],
-      ${items.map((r) => (r.line.discount?._tag === "Percent" ? r.line.discount.ppm : null))}::int[],
-      ${items.map((r) => (r.line.discount?._tag === "Amount" ? r.line.discount.amount : null))}::int8[],
-      ${items.map((r) => r.line.taxRate ?? null)}::int[], ${items.map((r) => (r.line.oneTime ? "t" : "f"))}::text[]
-    ) as u(n, p, nm, sk, up, q, dp, da, tr, ot)`
-])
+/**
+ * A version of a subscription's items (its item_versions row and its line_items) stored in one statement,
+ * for the subscription that `subscription` yields as `id`: the insert of a new subscription (so that a new
+ * subscription and its items are one statement), or `select <id>` for a new version of one that exists. The
+ * statement returns that id.
+ */
+const withItems = (tx: TransactionSql, subscription: PendingQuery<Array<Row>>, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) =>
+  tx<Array<{ id: number }>>`
+    with s as (${subscription}),
+    v as (insert into item_versions (subscription_id, version, effective_from) select s.id, ${version}, ${effectiveFrom} from s),
+    l as (
+      insert into line_items (subscription_id, version, line_no, product_id, name, sku, unit_price, quantity, discount_ppm, discount_amount, tax_rate_ppm, one_time)
+      select s.id, ${version}, n, p, nm, sk, up, q, dp, da, tr, ot::bool from s cross join unnest(
+        ${items.map((_, i) => i + 1)}::int[], ${items.map((r) => r.line.productId ?? null)}::int8[], ${items.map((r) => r.line.name)}::text[],
+        ${items.map((r) => r.line.sku ?? null)}::text[], ${items.map((r) => r.line.unitPrice)}::int8[], ${items.map((r) => r.line.quantity)}::int[],
+        ${items.map((r) => (r.line.discount?._tag === "Percent" ? r.line.discount.ppm : null))}::int[],
+        ${items.map((r) => (r.line.discount?._tag === "Amount" ? r.line.discount.amount : null))}::int8[],
+        ${items.map((r) => r.line.taxRate ?? null)}::int[], ${items.map((r) => (r.line.oneTime ? "t" : "f"))}::text[]
+      ) as u(n, p, nm, sk, up, q, dp, da, tr, ot))
+    select id from s`
+
+/** A new version of an existing subscription's items (one statement). */
+const insertItems = (tx: TransactionSql, subscriptionId: number, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) =>
+  withItems(tx, tx`select ${subscriptionId}::int8 as id`, version, effectiveFrom, items)
 
 /**
  * Creates the subscriptions of one purchase: items with the same frequency
@@ -248,12 +260,11 @@ export const insertPlannedSubscriptions = async (
 ): Promise<Array<CreatedSubscription>> => {
   const created: Array<CreatedSubscription> = []
   const events: Array<JournalEvent> = []
-  // Each subscription's row is awaited (its id names its items and events); its items, and the journal after
-  // the last one, are sent without waiting (pipelined on the transaction's connection, run in the order sent).
-  const items: Array<Promise<unknown>> = []
+  // Each subscription and its items are one statement, awaited (its id names its events); the journal after
+  // the last one is sent with whatever follows it (pipelined on the transaction's connection, run in the order sent).
   for (const p of planned) {
     const startDate = p.startDate
-    const [row] = await tx<Array<{ id: number }>>`
+    const [row] = await withItems(tx, tx`
       insert into subscriptions (contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
         next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on, code_discount)
       values (${input.contactId}, ${p.name}, ${p.currency}, ${p.frequency.unit}, ${p.frequency.count}, ${input.terms._tag === "Fixed" ? input.terms.payments : null},
@@ -261,8 +272,7 @@ export const insertPlannedSubscriptions = async (
         ${input.collection === "invoice" ? input.paymentTerms ?? "due-on-receipt" : null}, ${input.paymentMethod ?? null}, ${input.reminders},
         ${input.language ?? null}, ${input.locale ?? null}, ${p.status}, ${ctx.today},
         ${input.codeDiscount === undefined ? null : JSON.stringify(input.codeDiscount)}::text::jsonb)
-      returning id`
-    items.push(insertItems(tx, row!.id, 1, startDate, p.items))
+      returning id`, 1, startDate, p.items)
     events.push({
       type: "subscription.created", subscriptionId: row!.id, contactId: input.contactId, occurredOn: ctx.today,
       data: subscriptionCreatedData({ ...p, collection: input.collection, amount: p.amountPerPayment, items: p.items.map((r) => r.line) })
@@ -273,7 +283,7 @@ export const insertPlannedSubscriptions = async (
       endDate: p.endDate, nextBillingDate: startDate, currency: p.currency, amountPerPayment: p.amountPerPayment, items: p.items.length
     })
   }
-  await Promise.all([...items, writeJournal(tx, events, input.source)])
+  await writeJournal(tx, events, input.source)
   return created
 }
 
@@ -313,13 +323,16 @@ export interface SubscriptionRow {
   deleted_on: string | null
 }
 
-const selectSubscriptions = (sql: Sql | TransactionSql) => sql`
+/** The columns of a `SubscriptionRow` (`s`, joined with its contact `c`), as a statement's text. */
+const subscriptionSelect = `
   select s.id, s.contact_id, c.email, c.name as contact_name, s.name, s.status, s.currency, s.frequency_unit, s.frequency_count, s.terms_payments,
          s.start_date, s.billing_anchor, s.end_date, s.next_billing_date, s.payments_made, s.collection_method, s.payment_terms,
          coalesce(s.payment_method, c.payment_method) as payment_method, s.reminders, s.cancel_at, s.canceled_on, s.paused_on, s.resume_on,
          s.owner, s.properties, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale,
          s.last_error, s.parked_at::text as parked_at, s.created_on, s.deleted_on
   from subscriptions s join contacts c on c.id = s.contact_id`
+
+const selectSubscriptions = (sql: Sql | TransactionSql) => sql.unsafe(subscriptionSelect)
 
 export const listSubscriptions = (sql: Sql, filter: { status?: string | undefined; nextBillingBefore?: string | undefined }) =>
   sql<Array<SubscriptionRow>>`
@@ -382,12 +395,12 @@ export interface ItemVersion {
 }
 
 /** The lines of every item version of a subscription, oldest version first. */
-const itemLines = (sql: Sql | TransactionSql, id: number) =>
-  sql<Array<StoredLine>>`
+const itemLinesSelect = `
     select v.version, v.effective_from, l.line_no, l.name, l.sku, l.unit_price, l.quantity, l.discount_ppm, l.discount_amount, l.tax_rate_ppm, l.one_time
-    from item_versions v join line_items l on l.subscription_id = v.subscription_id and l.version = v.version
-    where v.subscription_id = ${id}
-    order by v.version, l.line_no`
+    from item_versions v join line_items l on l.subscription_id = v.subscription_id and l.version = v.version`
+
+const itemLines = (sql: Sql | TransactionSql, id: number) =>
+  sql<Array<StoredLine>>`${sql.unsafe(itemLinesSelect)} where v.subscription_id = ${id} order by v.version, l.line_no`
 
 /** Every item version of a subscription, oldest first. */
 export const itemVersionsOf = async (sql: Sql | TransactionSql, id: number): Promise<Array<ItemVersion>> => versionsOf(await itemLines(sql, id))
@@ -407,13 +420,18 @@ const versionsOf = (rows: ReadonlyArray<StoredLine>): Array<ItemVersion> => {
 /**
  * A subscription with its item versions and its invoices, in one statement (one round trip on either
  * database): the queries of `getSubscription`, `itemVersionsOf` and `listInvoices`, each row as JSON
- * (its dates, numbers, text and jsonb read back as those queries give them).
+ * (its dates, numbers, text and jsonb read back as those queries give them). The hot read of
+ * `GET /v1/subscriptions/:id`: its text is made once, not composed of fragments on every call (which
+ * cost the API about a tenth of its time per request).
  */
+const subscriptionWithRowsStatement = `
+    select (select row_to_json(s) from (${subscriptionSelect} where s.id = $1) as s) as sub,
+           (select coalesce(json_agg(l order by l.version, l.line_no), '[]') from (${itemLinesSelect} where v.subscription_id = $1) as l) as lines,
+           (select coalesce(json_agg(i order by i.id), '[]') from (${invoiceSummarySelect} where subscription_id = $1) as i) as invoices`
+
 export const subscriptionWithRows = async (sql: Sql | TransactionSql, id: number) => {
-  const [found] = await sql<Array<{ sub: SubscriptionRow | null; lines: Array<StoredLine>; invoices: Array<InvoiceSummaryRow> }>>`
-    select (select row_to_json(s) from (${selectSubscriptions(sql)} where s.id = ${id}) as s) as sub,
-           (select coalesce(json_agg(l order by l.version, l.line_no), '[]') from (${itemLines(sql, id)}) as l) as lines,
-           (select coalesce(json_agg(i order by i.id), '[]') from (${listInvoices(sql as Sql, { subscriptionId: id })}) as i) as invoices`
+  const [found] = await sql.unsafe<Array<{ sub: SubscriptionRow | null; lines: Array<StoredLine>; invoices: Array<InvoiceSummaryRow> }>>(
+    subscriptionWithRowsStatement, [id], { prepare: true })
   return { sub: liveSubscription(found!.sub ?? undefined, id), versions: versionsOf(found!.lines), invoices: found!.invoices }
 }
 
