@@ -9,7 +9,7 @@ import { Context, Effect, Layer } from "effect"
 import type { AccountError } from "../domain/index.ts"
 import { accountErrorOf } from "../domain/index.ts"
 import type { BadInput, DatabaseError, ListQuery } from "../sql/index.ts"
-import { Database, runSql, runUseCase } from "../sql/index.ts"
+import { Database, runSql, runUseCaseOn } from "../sql/index.ts"
 import type { ApiKeyRow } from "./apiKeys.ts"
 import { createApiKey, listApiKeys, revokeApiKey } from "./apiKeys.ts"
 import { listSettings, saveSetting, settingRefusal } from "./settings.ts"
@@ -46,8 +46,8 @@ export class Account extends Context.Service<Account, {
     Account,
     Effect.gen(function*() {
       const db = yield* Database
-      const use = <A>(work: Parameters<typeof runUseCase<A, AccountError>>[0]) =>
-        runUseCase(work, accountErrorOf).pipe(Effect.provideService(Database, db))
+      const use = <A>(work: Parameters<typeof runUseCaseOn<A, AccountError>>[1]) =>
+        runUseCaseOn(db, work, accountErrorOf)
       return Account.of({
         settings: runSql(listSettings).pipe(Effect.provideService(Database, db)),
         setSetting: (key, value) => {

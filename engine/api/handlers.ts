@@ -118,10 +118,12 @@ const useCase = <S, R, A, E extends { readonly _tag: string }>(
   f: (service: S) => Effect.Effect<A, E | BadInput | DatabaseError>,
   words: (refusal: E) => string
 ) =>
-  Effect.gen(function*() {
-    const key = yield* CurrentApiKey
-    const s = yield* service
-    return yield* f(s).pipe(Effect.provideService(CurrentJournalSource, key === undefined ? "api" : `api:${key.name}`))
+  Effect.withFiber((fiber) => {
+    const key = fiber.getRef(CurrentApiKey)
+    const source = key === undefined ? "api" : `api:${key.name}`
+    const run = Effect.flatMap(service, f)
+    // The guard (server.ts) has set it already for a request with a key: then nothing to add to the context.
+    return fiber.getRef(CurrentJournalSource) === source ? run : run.pipe(Effect.provideService(CurrentJournalSource, source))
   }).pipe(Effect.catch((e: E | BadInput | DatabaseError) =>
     e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(problemOf(e._tag === "BadInput" ? (e as BadInput).message : words(e as E)))))
 
@@ -437,10 +439,12 @@ const checkoutUseCase = <S, R, A>(
   f: (service: S) => Effect.Effect<A, PaymentLinksFailure | DiscountCodesFailure>,
   options: { readonly codeInQuery?: boolean } = {}
 ) =>
-  Effect.gen(function*() {
-    const key = yield* CurrentApiKey
-    const s = yield* service
-    return yield* f(s).pipe(Effect.provideService(CurrentJournalSource, key === undefined ? "api" : `api:${key.name}`))
+  Effect.withFiber((fiber) => {
+    const key = fiber.getRef(CurrentApiKey)
+    const source = key === undefined ? "api" : `api:${key.name}`
+    const run = Effect.flatMap(service, f)
+    // The guard (server.ts) has set it already for a request with a key: then nothing to add to the context.
+    return fiber.getRef(CurrentJournalSource) === source ? run : run.pipe(Effect.provideService(CurrentJournalSource, source))
   }).pipe(Effect.catch((e: PaymentLinksFailure | DiscountCodesFailure) =>
     e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(e._tag === "BadInput" ? checkoutProblem(e) : checkoutRefusalProblem(e, options))))
 

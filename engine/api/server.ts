@@ -35,7 +35,8 @@ const problem = (status: number, code: string, message: string, field?: string) 
   HttpServerResponse.text(JSON.stringify({ type: "about:blank", status, title: titles[status] ?? "Error", code, message, ...(field === undefined ? {} : { field }) }), { status, contentType: problemJson })
 
 const decoder = new TextDecoder()
-const bodyText = (r: HttpServerResponse.HttpServerResponse) => (r.body._tag === "Uint8Array" ? decoder.decode(r.body.body) : "")
+/** A response's body as text: a text body keeps its string (reading `.body` would encode it, to be decoded again). */
+const bodyText = (r: HttpServerResponse.HttpServerResponse) => (r.body._tag === "Uint8Array" ? r.body.text ?? decoder.decode(r.body.body) : "")
 
 /**
  * Every error leaves as problem+json: our own (InvalidRequest, NotFound,

@@ -2,7 +2,7 @@
  * The discount-code catalogue's use cases as a service: create, list, show,
  * change (expiry, redemption limit, on or off), delete. What the CLI and the
  * HTTP API call. Each runs the room's function (discountCodeWrites.ts) through
- * `runUseCase`, inside the door's transaction when it opened one
+ * `runUseCaseOn`, inside the door's transaction when it opened one
  * (`CurrentTransaction`) and as the door's journal source
  * (`CurrentJournalSource`), and fails with the rule's refusal as a value
  * (engine/domain/paymentLinks.ts): `DiscountCodeInvalid` or
@@ -15,7 +15,7 @@ import type { CalendarDate, DiscountCode, DiscountCodeInvalid, DiscountCodeNotFo
 import { typedErrorOf } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import type { BadInput, DatabaseError, ListQuery, Sql } from "../sql/index.ts"
-import { Database, runUseCase } from "../sql/index.ts"
+import { Database, runUseCaseOn } from "../sql/index.ts"
 import type { DiscountCodeRequest } from "./discountCodeWrites.ts"
 import { changeDiscountCode, createDiscountCode, deleteDiscountCode, showDiscountCode } from "./discountCodeWrites.ts"
 import type { DiscountCodeListRow } from "./repository.ts"
@@ -53,10 +53,10 @@ export interface DiscountCodesService {
   readonly delete: (today: CalendarDate, ref: string) => Result<DiscountCode>
 }
 
-/** The service over a database: each use case runs its room function through `runUseCase`. */
+/** The service over a database: each use case runs its room function through `runUseCaseOn`. */
 export const makeDiscountCodes = (db: Database["Service"]): DiscountCodesService => {
   const run = <A>(work: (sql: Sql) => Promise<A>): Result<A> =>
-    runUseCase(work, discountCodeErrorOf).pipe(Effect.provideService(Database, db))
+    runUseCaseOn(db, work, discountCodeErrorOf)
   return {
     create: (ctx, request) => run((sql) => createDiscountCode(sql, ctx.today, request, ctx.settings.currency)),
     list: discountCodeRows,

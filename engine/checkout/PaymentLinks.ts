@@ -3,7 +3,7 @@
  * full link from text, or the simple link made from a contact), list, show,
  * update, clone, switch off and on, delete, preview. What the CLI and the
  * HTTP API call. Each runs the room's function (paymentLinkWrites.ts) through
- * `runUseCase`, inside the door's transaction when it opened one
+ * `runUseCaseOn`, inside the door's transaction when it opened one
  * (`CurrentTransaction`) and as the door's journal source
  * (`CurrentJournalSource`), and fails with the rule's refusal as a value
  * (engine/domain/paymentLinks.ts): `PaymentLinkInvalid`,
@@ -20,7 +20,7 @@ import type {
 import { typedErrorOf } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import type { BadInput, DatabaseError, ListQuery, Sql } from "../sql/index.ts"
-import { Database, runUseCase } from "../sql/index.ts"
+import { Database, runUseCaseOn } from "../sql/index.ts"
 import type { LinkRequest } from "./linkRequest.ts"
 import type { LinkSummary } from "./linkSummary.ts"
 import type { PreviewRequest } from "./paymentLinkWrites.ts"
@@ -79,10 +79,10 @@ export interface PaymentLinksService {
   readonly preview: (today: CalendarDate, ref: string, choices: PreviewRequest) => Result<{ readonly link: PaymentLink; readonly summary: LinkSummary }>
 }
 
-/** The service over a database: each use case runs its room function through `runUseCase`. */
+/** The service over a database: each use case runs its room function through `runUseCaseOn`. */
 export const makePaymentLinks = (db: Database["Service"]): PaymentLinksService => {
   const run = <A>(work: (sql: Sql) => Promise<A>): Result<A> =>
-    runUseCase(work, paymentLinkErrorOf).pipe(Effect.provideService(Database, db))
+    runUseCaseOn(db, work, paymentLinkErrorOf)
   return {
     create: (ctx, request, slug) => run((sql) => createPaymentLinkFromRequest(sql, ctx.today, request, { slug, defaultCurrency: ctx.settings.currency })),
     createSimple: (ctx, input) => run((sql) => createSimpleLink(sql, ctx.today, { ...input, currency: input.currency ?? ctx.settings.currency })),

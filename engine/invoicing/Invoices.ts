@@ -13,7 +13,7 @@ import { renderEmail, renderInvoice } from "../../templates/index.ts"
 import type { InvoiceError, InvoiceId, SubscriptionId } from "../domain/index.ts"
 import { invoiceErrorOf } from "../domain/index.ts"
 import type { BadInput, DatabaseError, ListQuery } from "../sql/index.ts"
-import { Database, runUseCase } from "../sql/index.ts"
+import { Database, runUseCaseOn } from "../sql/index.ts"
 import { loadSettings } from "../account/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import { loadEmailPreview, loadInvoiceDocument } from "./documentData.ts"
@@ -52,8 +52,8 @@ export class Invoices extends Context.Service<Invoices, {
     Invoices,
     Effect.gen(function*() {
       const db = yield* Database
-      const use = <A>(work: Parameters<typeof runUseCase<A, InvoiceError>>[0]) =>
-        runUseCase(work, invoiceErrorOf).pipe(Effect.provideService(Database, db))
+      const use = <A>(work: Parameters<typeof runUseCaseOn<A, InvoiceError>>[1]) =>
+        runUseCaseOn(db, work, invoiceErrorOf)
       return Invoices.of({
         list: (filter) => (sql) => listInvoices(sql, filter),
         show: (id) => use((sql) => findInvoice(sql, id)),

@@ -7,7 +7,7 @@ import { Context, Effect, Layer } from "effect"
 import type { InvoiceError } from "../domain/index.ts"
 import { invoiceErrorOf } from "../domain/index.ts"
 import type { BadInput, DatabaseError, ListQuery } from "../sql/index.ts"
-import { Database, runUseCase } from "../sql/index.ts"
+import { Database, runUseCaseOn } from "../sql/index.ts"
 import { listOutbox, retryOutboxMessage } from "./invoiceQueries.ts"
 
 export type OutboxRow = ReturnType<typeof listOutbox> extends PromiseLike<Array<infer R>> ? R : never
@@ -24,7 +24,7 @@ export class Outbox extends Context.Service<Outbox, {
       const db = yield* Database
       return Outbox.of({
         list: (filter) => (sql) => listOutbox(sql, filter),
-        retry: (id) => runUseCase((sql) => retryOutboxMessage(sql, id), invoiceErrorOf).pipe(Effect.provideService(Database, db))
+        retry: (id) => runUseCaseOn(db, (sql) => retryOutboxMessage(sql, id), invoiceErrorOf)
       })
     })
   )

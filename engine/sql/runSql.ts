@@ -5,7 +5,7 @@
  */
 import { Context, Effect, Schema } from "effect"
 import { Database, DatabaseError, messageOf } from "./Database.ts"
-import type { Sql } from "./Database.ts"
+import type { DatabaseService, Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 import { journalSource } from "./journal.ts"
 
@@ -34,20 +34,32 @@ export const CurrentTransaction = Context.Reference<Sql | undefined>("billcycle/
  */
 export const CurrentJournalSource = Context.Reference<string | undefined>("billcycle/engine/sql/CurrentJournalSource", { defaultValue: () => undefined })
 
+/** A failure of store work: bad input (an InputError, or a constraint the database enforces) or the database's own. */
+const failureOf = (e: unknown): BadInput | DatabaseError => {
+  if (e instanceof InputError) return new BadInput({ message: e.message, refusal: e.cause })
+  const code = (e as { code?: string }).code
+  if (code !== undefined && constraintCodes.has(code)) {
+    const detail = (e as { detail?: string }).detail
+    return new BadInput({ message: `${messageOf(e)}${detail ? ` (${detail})` : ""}` })
+  }
+  return new DatabaseError({ message: messageOf(e), cause: e })
+}
+
+/**
+ * `work` on `db` (or on the fiber's `CurrentTransaction`, when its door opened one), inside the fiber's
+ * `CurrentJournalSource`; its failure mapped by `failure`. The references are read from the fiber in one
+ * step: this runs once per use case, on the API's hot routes too.
+ */
+const runOn = <A, E>(db: DatabaseService, work: (sql: Sql) => Promise<A>, failure: (e: unknown) => E): Effect.Effect<A, E> =>
+  Effect.withFiber((fiber) => {
+    const tx = fiber.getRef(CurrentTransaction)
+    const source = fiber.getRef(CurrentJournalSource)
+    const sql = tx ?? db.sql
+    return Effect.tryPromise({ try: () => source === undefined ? work(sql) : journalSource.run(source, () => work(sql)), catch: failure })
+  })
+
 export const runSql = <A>(work: (sql: Sql) => Promise<A>): Effect.Effect<A, BadInput | DatabaseError, Database> =>
-  Effect.flatMap(Effect.all([Effect.service(Database), CurrentTransaction, CurrentJournalSource]), ([db, tx, source]) =>
-    Effect.tryPromise({
-      try: () => source === undefined ? work(tx ?? db.sql) : journalSource.run(source, () => work(tx ?? db.sql)),
-      catch: (e) => {
-        if (e instanceof InputError) return new BadInput({ message: e.message, refusal: e.cause })
-        const code = (e as { code?: string }).code
-        if (code !== undefined && constraintCodes.has(code)) {
-          const detail = (e as { detail?: string }).detail
-          return new BadInput({ message: `${messageOf(e)}${detail ? ` (${detail})` : ""}` })
-        }
-        return new DatabaseError({ message: messageOf(e), cause: e })
-      }
-    }))
+  Effect.flatMap(Effect.service(Database), (db) => runOn(db, work, failureOf))
 
 /**
  * Runs reads on one connection of a server's pool, so the queries they send
@@ -73,7 +85,12 @@ export const readTogether = <A, E, R>(reads: Effect.Effect<A, E, R>): Effect.Eff
  * bad input stays `BadInput`.
  */
 export const runUseCase = <A, E>(work: (sql: Sql) => Promise<A>, refusalOf: (e: unknown) => E | undefined): Effect.Effect<A, E | BadInput | DatabaseError, Database> =>
-  runSql(work).pipe(Effect.catchTag("BadInput", (e): Effect.Effect<never, E | BadInput> => {
-    const refusal = e.refusal === undefined ? undefined : refusalOf(e.refusal)
-    return Effect.fail(refusal === undefined ? e : refusal)
-  }))
+  Effect.flatMap(Effect.service(Database), (db) => runUseCaseOn(db, work, refusalOf))
+
+/** `runUseCase` on a room service's own database (no Database looked up or provided per call). */
+export const runUseCaseOn = <A, E>(db: DatabaseService, work: (sql: Sql) => Promise<A>, refusalOf: (e: unknown) => E | undefined): Effect.Effect<A, E | BadInput | DatabaseError> =>
+  runOn(db, work, (e): E | BadInput | DatabaseError => {
+    const failure = failureOf(e)
+    const refusal = failure._tag === "BadInput" && failure.refusal !== undefined ? refusalOf(failure.refusal) : undefined
+    return refusal === undefined ? failure : refusal
+  })

@@ -13,7 +13,7 @@ import type { CalendarDate, ItemError, SubscriptionError, SubscriptionId, Subscr
 import { itemErrorOf, subscriptionErrorOf } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import type { BadInput, DatabaseError, ListQuery, Sql } from "../sql/index.ts"
-import { Database, runUseCase } from "../sql/index.ts"
+import { Database, runUseCaseOn } from "../sql/index.ts"
 import type {
   CancelResult, CreatedSubscription, CreateInput, DeleteResult, SubscriptionRow, UpdateInput, UpdateResult
 } from "./subscriptionWrites.ts"
@@ -65,7 +65,7 @@ const refusalOf = (refusal: unknown): SubscriptionError | ItemError | undefined 
 /** The service over a database: each use case runs its room function through `runSql`. */
 export const makeSubscriptions = (db: Database["Service"]): SubscriptionsService => {
   const run = <A>(work: (sql: Sql) => Promise<A>): Result<A> =>
-    runUseCase(work, refusalOf).pipe(Effect.provideService(Database, db))
+    runUseCaseOn(db, work, refusalOf)
   return {
     create: (ctx, input) => run((sql) => createSubscriptions(sql, ctx, input)),
     list: (filter) => (sql) => listSubscriptions(sql, filter),
