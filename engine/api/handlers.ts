@@ -14,7 +14,7 @@ import type { ListQuery, Sql } from "../sql/index.ts"
 import type { ApiKeyRow, WebhookEndpointRow } from "../account/index.ts"
 import type { CatalogueFailure, ContactRow, ProductRow } from "../catalogue/index.ts"
 import type { ItemVersion, SubscriptionsFailure } from "../subscriptions/index.ts"
-import { Database, BadInput, CurrentJournalSource, DatabaseError, journalSource, listedAfter, runSql } from "../sql/index.ts"
+import { Database, BadInput, CurrentJournalSource, DatabaseError, listedAfter, runSql } from "../sql/index.ts"
 import type { BusinessClock, EngineContext } from "../account/index.ts"
 import { Account, loadSettings, rememberedContext } from "../account/index.ts"
 import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../catalogue/index.ts"
@@ -99,13 +99,20 @@ const answered = <A, R>(effect: Effect.Effect<A, InvoiceError | AccountError | B
     e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(e._tag === "BadInput" ? problemOf(e.message) : refusalProblem(e))
   ))
 
+/**
+ * `effect` as the request's API key: the events it writes carry `api:<key name>` (`api` without a key). The
+ * guard (server.ts) has set that source already for a request with a key: then nothing is added to the context.
+ */
+const asRequestKey = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.withFiber((fiber) => {
+    const key = fiber.getRef(CurrentApiKey)
+    const source = key === undefined ? "api" : `api:${key.name}`
+    return fiber.getRef(CurrentJournalSource) === source ? effect : effect.pipe(Effect.provideService(CurrentJournalSource, source))
+  })
+
 /** Runs store work as the request's API key: events it writes carry `api:<key name>` as their source. */
 const store = <A>(work: (sql: Sql) => Promise<A>) =>
-  Effect.gen(function*() {
-    const key = yield* CurrentApiKey
-    const source = key === undefined ? "api" : `api:${key.name}`
-    return yield* runSql((sql) => journalSource.run(source, () => work(sql)))
-  }).pipe(Effect.catchTags({ BadInput: (e) => Effect.fail(problemOf(e.message)), DatabaseError: (e) => Effect.die(e) }))
+  asRequestKey(runSql(work)).pipe(Effect.catchTags({ BadInput: (e) => Effect.fail(problemOf(e.message)), DatabaseError: (e) => Effect.die(e) }))
 
 /**
  * Runs a use case of a service as the request's API key (its events carry
@@ -118,13 +125,7 @@ const useCase = <S, R, A, E extends { readonly _tag: string }>(
   f: (service: S) => Effect.Effect<A, E | BadInput | DatabaseError>,
   words: (refusal: E) => string
 ) =>
-  Effect.withFiber((fiber) => {
-    const key = fiber.getRef(CurrentApiKey)
-    const source = key === undefined ? "api" : `api:${key.name}`
-    const run = Effect.flatMap(service, f)
-    // The guard (server.ts) has set it already for a request with a key: then nothing to add to the context.
-    return fiber.getRef(CurrentJournalSource) === source ? run : run.pipe(Effect.provideService(CurrentJournalSource, source))
-  }).pipe(Effect.catch((e: E | BadInput | DatabaseError) =>
+  asRequestKey(Effect.flatMap(service, f)).pipe(Effect.catch((e: E | BadInput | DatabaseError) =>
     e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(problemOf(e._tag === "BadInput" ? (e as BadInput).message : words(e as E)))))
 
 /** A subscriptions refusal as the API words it: without the CLI's flags; an item's names the item (`--item 2: unknown SKU "NOPE"`). */
@@ -439,13 +440,7 @@ const checkoutUseCase = <S, R, A>(
   f: (service: S) => Effect.Effect<A, PaymentLinksFailure | DiscountCodesFailure>,
   options: { readonly codeInQuery?: boolean } = {}
 ) =>
-  Effect.withFiber((fiber) => {
-    const key = fiber.getRef(CurrentApiKey)
-    const source = key === undefined ? "api" : `api:${key.name}`
-    const run = Effect.flatMap(service, f)
-    // The guard (server.ts) has set it already for a request with a key: then nothing to add to the context.
-    return fiber.getRef(CurrentJournalSource) === source ? run : run.pipe(Effect.provideService(CurrentJournalSource, source))
-  }).pipe(Effect.catch((e: PaymentLinksFailure | DiscountCodesFailure) =>
+  asRequestKey(Effect.flatMap(service, f)).pipe(Effect.catch((e: PaymentLinksFailure | DiscountCodesFailure) =>
     e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(e._tag === "BadInput" ? checkoutProblem(e) : checkoutRefusalProblem(e, options))))
 
 const links = <A>(f: (s: PaymentLinks["Service"]) => Effect.Effect<A, PaymentLinksFailure>, options: { readonly codeInQuery?: boolean } = {}) =>
