@@ -260,8 +260,7 @@ export const insertPlannedSubscriptions = async (
 ): Promise<Array<CreatedSubscription>> => {
   const created: Array<CreatedSubscription> = []
   const events: Array<JournalEvent> = []
-  // Each subscription and its items are one statement, awaited (its id names its events); the journal after
-  // the last one is sent with whatever follows it (pipelined on the transaction's connection, run in the order sent).
+  // Each subscription and its items are one statement, awaited (its id names its events); then the journal of them all.
   for (const p of planned) {
     const startDate = p.startDate
     const [row] = await withItems(tx, tx`
