@@ -99,14 +99,16 @@ const answered = <A, R>(effect: Effect.Effect<A, InvoiceError | AccountError | B
     e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(e._tag === "BadInput" ? problemOf(e.message) : refusalProblem(e))
   ))
 
+/** The journal's source of what a request with this API key writes: `api:<key name>` (`api` without a key). */
+export const journalSourceOf = (key: ApiKeyRow | undefined): string => key === undefined ? "api" : `api:${key.name}`
+
 /**
  * `effect` as the request's API key: the events it writes carry `api:<key name>` (`api` without a key). The
  * guard (server.ts) has set that source already for a request with a key: then nothing is added to the context.
  */
 const asRequestKey = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.withFiber((fiber) => {
-    const key = fiber.getRef(CurrentApiKey)
-    const source = key === undefined ? "api" : `api:${key.name}`
+    const source = journalSourceOf(fiber.getRef(CurrentApiKey))
     return fiber.getRef(CurrentJournalSource) === source ? effect : effect.pipe(Effect.provideService(CurrentJournalSource, source))
   })
 

@@ -17,7 +17,7 @@ import { CurrentJournalSource, CurrentTransaction, Database, failpoint } from ".
 import { Account, answerOnce, findApiKey } from "../account/index.ts"
 import { Invoices, Outbox } from "../invoicing/index.ts"
 import { Api, problemContentType, problemTitles } from "./Api.ts"
-import { CurrentApiKey, handlersLayer, ServerContext } from "./handlers.ts"
+import { CurrentApiKey, handlersLayer, journalSourceOf, ServerContext } from "./handlers.ts"
 import { buyerPageRoutes } from "./pages.ts"
 import { dashboardRoutes } from "./dashboard.ts"
 import { Gateway } from "../payments/index.ts"
@@ -149,7 +149,7 @@ const guard = HttpRouter.middleware(
       const servedAs = (key: ApiKeyRow) => {
         let served = servedBy.get(key)
         if (served === undefined) {
-          const source = `api:${key.name}`
+          const source = journalSourceOf(key)
           const bodyLimit = ByteSize.bytes(maxBodyBytes)
           // Added to the request's context in one step (each an overlay: the request's services are not copied).
           const services = Context.add(CurrentApiKey, key)

@@ -24,4 +24,4 @@ export {
   retryDelaySeconds, sendingLeaseOwners
 } from "./outbox.ts"
 export type { ClaimedMessage, DeliveryOutcome } from "./outbox.ts"
-export { BadInput, CurrentJournalSource, CurrentTransaction, readTogether, runSql, runUseCase, runUseCaseOn } from "./runSql.ts"
+export { BadInput, CurrentJournalSource, CurrentTransaction, readTogether, runSql, runUseCaseOn } from "./runSql.ts"

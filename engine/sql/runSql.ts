@@ -80,14 +80,10 @@ export const readTogether = <A, E, R>(reads: Effect.Effect<A, E, R>): Effect.Eff
       ))
 
 /**
- * `runSql` for a use case of a room's service: the typed refusal a rule threw
- * (the InputError's cause, engine/domain/errors.ts) fails as itself; other
- * bad input stays `BadInput`.
+ * `runSql` for a use case of a room's service, on the service's own database (nothing looked up or
+ * provided per call): the typed refusal a rule threw (the InputError's cause, engine/domain/errors.ts)
+ * fails as itself; other bad input stays `BadInput`.
  */
-export const runUseCase = <A, E>(work: (sql: Sql) => Promise<A>, refusalOf: (e: unknown) => E | undefined): Effect.Effect<A, E | BadInput | DatabaseError, Database> =>
-  Effect.flatMap(Effect.service(Database), (db) => runUseCaseOn(db, work, refusalOf))
-
-/** `runUseCase` on a room service's own database (no Database looked up or provided per call). */
 export const runUseCaseOn = <A, E>(db: DatabaseService, work: (sql: Sql) => Promise<A>, refusalOf: (e: unknown) => E | undefined): Effect.Effect<A, E | BadInput | DatabaseError> =>
   runOn(db, work, (e): E | BadInput | DatabaseError => {
     const failure = failureOf(e)
