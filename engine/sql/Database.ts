@@ -56,6 +56,34 @@ export const resolveDatabaseTarget = (flag: string | undefined, env: NodeJS.Proc
   return { _tag: "Embedded", dataDir: value, schema }
 }
 
+/**
+ * A server URL as the driver takes it. libpq's ways of naming a Unix socket
+ * work too: `postgres://user@/db?host=/var/run/postgresql` (or `%2Fvar%2Frun%2Fpostgresql`
+ * as the host, or a `port` parameter beside it): the driver is given the socket's
+ * path (`<dir>/.s.PGSQL.<port>`) and a URL without them (it would send `host` to
+ * the server as a setting, and refuse a host with slashes). A local server is
+ * cheaper to reach through its socket than through TCP on loopback.
+ */
+export const serverConnection = (url: string): { readonly url: string; readonly path?: string } => {
+  const query = url.indexOf("?")
+  const params = new URLSearchParams(query < 0 ? "" : url.slice(query + 1))
+  const rest = query < 0 ? url : url.slice(0, query)
+  const authority = /^(postgres(?:ql)?:\/\/)([^/]*)(.*)$/.exec(rest)
+  if (authority === null) return { url }
+  const [, scheme, hostPart, path] = authority as unknown as [string, string, string, string]
+  const at = hostPart.lastIndexOf("@")
+  const user = at < 0 ? "" : hostPart.slice(0, at + 1)
+  const hostPort = at < 0 ? hostPart : hostPart.slice(at + 1)
+  const hostInUrl = decodeURIComponent(hostPort.replace(/:\d+$/, ""))
+  const socketDir = params.get("host")?.startsWith("/") === true ? params.get("host")! : hostInUrl.startsWith("/") ? hostInUrl : undefined
+  if (socketDir === undefined) return { url }
+  const port = params.get("port") ?? /:(\d+)$/.exec(hostPort)?.[1] ?? "5432"
+  params.delete("host")
+  params.delete("port")
+  const search = params.toString()
+  return { url: `${scheme}${user}localhost:${port}${path === "" ? "/" : path}${search === "" ? "" : `?${search}`}`, path: `${socketDir.replace(/\/$/, "")}/.s.PGSQL.${port}` }
+}
+
 // Business dates stay `YYYY-MM-DD` strings and int8 money stays a JS number
 // (safe integers are enforced at the edges), so rows need no conversion.
 const types = {
@@ -156,7 +184,12 @@ const openServer = (url: string, schema: string | undefined, singleConnection: b
         // Sessions carry the command and pid (pg_stat_activity; cancelOwnLockWaits finds its own by it).
         const options = driverOptions(singleConnection ? 1 : 10, schema, commandLabel())
         const postgres = await loadDriver()
-        const sql = postgres(url, singleConnection ? options : { ...options, connection: { ...options.connection, ...serverSessionSettings() } }) as Sql
+        const target = serverConnection(url)
+        const sql = postgres(target.url, {
+          ...options,
+          ...(target.path === undefined ? {} : { path: target.path }),
+          ...(singleConnection ? {} : { connection: { ...options.connection, ...serverSessionSettings() } })
+        }) as Sql
         try {
           await prepareStore(sql, schema, singleConnection)
         } catch (e) {
@@ -299,7 +332,12 @@ export const openReadReplica = (url: string, schema: string | undefined) =>
       try: async () => {
         const options = driverOptions(2, schema)
         const postgres = await loadDriver()
-        const sql = postgres(url, { ...options, connection: { ...options.connection, default_transaction_read_only: true } }) as Sql
+        const target = serverConnection(url)
+        const sql = postgres(target.url, {
+          ...options,
+          ...(target.path === undefined ? {} : { path: target.path }),
+          connection: { ...options.connection, default_transaction_read_only: true }
+        }) as Sql
         try {
           const [store] = await sql<Array<{ found: boolean }>>`select to_regclass('schema_migrations') is not null as found`
           if (store?.found !== true) throw new Error("it holds no billcycle store")
