@@ -159,6 +159,22 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
     }
   }
 
+  /**
+   * A filter is checked on the new state when a trigger fires, and `P becomes V` (or `changes … to V`) leaves P at V:
+   * `when subscription.status becomes "active" where subscription.status is "canceled"` never enrolls anything. The
+   * warning sits at the part of the filter (a conjunct) that is false whichever trigger fires.
+   */
+  const contradictsTriggers = (rule: RuleNode) => {
+    const fixed = rule.triggers.map(fixedBy)
+    if (rule.where === undefined || fixed.length === 0 || fixed.some((f) => f === undefined)) return
+    const falseForAll = (c: Condition) => fixed.every((f) => holds(c, f!) === false)
+    const culprit = (c: Condition): Condition | undefined =>
+      c.kind === "And" ? culprit(c.left) ?? culprit(c.right) ?? (falseForAll(c) ? c : undefined) : falseForAll(c) ? c : undefined
+    const found = culprit(rule.where)
+    if (found === undefined) return
+    warn(codes.neverTrue, found.range, `this filter is never true when the rule fires: it is checked on the state after the trigger, and after ${fixed.map((f) => f!.source).join(" or ")} it is false`)
+  }
+
   const checkTrigger = (t: Trigger | undefined, scope: Scope) => {
     if (t === undefined) return
     switch (t.kind) {
@@ -250,7 +266,10 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
     const eventTriggers = rule.triggers.filter((t): t is Trigger & { kind: "Event" } => t.kind === "Event").map((t) => t.name)
     const scope: Scope = { rule, triggerEvents: eventTriggers.length === rule.triggers.length && eventTriggers.length > 0 ? eventTriggers : undefined }
     for (const t of rule.triggers) checkTrigger(t, scope)
-    if (rule.where !== undefined) checkCondition(rule.where, scope)
+    if (rule.where !== undefined) {
+      checkCondition(rule.where, scope)
+      contradictsTriggers(rule)
+    }
     if (rule.unenroll !== undefined) checkCondition(rule.unenroll, scope)
     if (rule.reenroll && eventTriggers.length > 0 && eventTriggers.every((e) => onceOnlyEvents.has(e))) {
       warn(codes.reenrollOnce, rule.reenrollRange ?? rule.idRange, `"reenroll" has no effect: ${eventTriggers.join(", ")} happens once per subscription`)
@@ -258,6 +277,53 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
     checkActions(rule.actions, scope)
   }
   return out
+}
+
+/** What a trigger says of the new state when it fires: the property it names holds that value. */
+interface Fixed { readonly path: string; readonly value: Literal; readonly source: string }
+
+const fixedBy = (t: Trigger | undefined): Fixed | undefined => {
+  if (t === undefined) return undefined
+  const path = t.kind === "Becomes" || t.kind === "Changes" ? t.path.parts.join(".") : ""
+  if (t.kind === "Becomes" && (t.op === undefined || t.op === "=") && t.value !== undefined) return { path, value: t.value, source: `${path} becomes ${literalText(t.value)}` }
+  if (t.kind === "Changes") return { path, value: t.to, source: `${path} changes from ${literalText(t.from)} to ${literalText(t.to)}` }
+  return undefined
+}
+
+const literalText = (v: Literal) => (v.kind === "String" ? `"${v.value}"` : v.kind === "Number" ? v.text : String(v.value))
+
+const sameLiteral = (a: Literal, b: Literal) => a.kind === b.kind && a.value === b.value
+
+/** The condition's truth when `f.path` is `f.value`: `undefined` where it depends on anything else. */
+const holds = (c: Condition | undefined, f: Fixed): boolean | undefined => {
+  if (c === undefined) return undefined
+  switch (c.kind) {
+    case "And": {
+      const [l, r] = [holds(c.left, f), holds(c.right, f)]
+      return l === false || r === false ? false : l === true && r === true ? true : undefined
+    }
+    case "Or": {
+      const [l, r] = [holds(c.left, f), holds(c.right, f)]
+      return l === true || r === true ? true : l === false && r === false ? false : undefined
+    }
+    case "Not": {
+      const v = holds(c.operand, f)
+      return v === undefined ? undefined : !v
+    }
+    case "Known":
+      return c.path.parts.join(".") === f.path ? c.known : undefined
+    case "In":
+      if (c.path.parts.join(".") !== f.path || c.values.some((v) => v.kind !== f.value.kind)) return undefined
+      return c.values.some((v) => sameLiteral(v, f.value)) !== c.negated
+    case "Compare": {
+      if (c.path.parts.join(".") !== f.path || c.value.kind !== f.value.kind) return undefined
+      if (c.op === "is") return sameLiteral(c.value, f.value)
+      if (c.op === "is not") return !sameLiteral(c.value, f.value)
+      const [x, y] = [f.value.value, c.value.value]
+      if (!((typeof x === "number" && typeof y === "number") || (typeof x === "string" && typeof y === "string" && f.value.kind === "Date"))) return undefined
+      return c.op === "<" ? x < y : c.op === "<=" ? x <= y : c.op === ">" ? x > y : c.op === ">=" ? x >= y : undefined
+    }
+  }
 }
 
 /** A real day: 2026-02-29 and 2026-13-45 are not. */

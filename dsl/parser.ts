@@ -10,6 +10,7 @@ import type { Action, Condition, Duration, Literal, Path, Range, RuleFile, RuleN
 import type { Diagnostic } from "./diagnostics.ts"
 import { codes } from "./diagnostics.ts"
 import * as T from "./lexer.ts"
+import { events } from "./schema.ts"
 
 // Tokens inserted by error recovery have no position (NaN): they borrow the place of the
 // last real token the parser read, so a diagnostic about them lands where the gap is.
@@ -382,6 +383,15 @@ const becomesHint = (tokens: ReadonlyArray<IToken>, is: IToken): string => {
   return `a trigger needs "becomes": ${example} ("is" belongs in "where")`
 }
 
+/** The path written just before `token` (`subscription.created`), with its first and last tokens. */
+const pathBefore = (tokens: ReadonlyArray<IToken>, token: IToken): { text: string; first: IToken; last: IToken } | undefined => {
+  const i = tokens.indexOf(token)
+  let start = i
+  while (start > 0 && (tokens[start - 1]!.tokenType === T.Identifier || tokens[start - 1]!.tokenType === T.Dot)) start--
+  if (start === i) return undefined
+  return { text: tokens.slice(start, i).map((t) => t.image).join(""), first: tokens[start]!, last: tokens[i - 1]! }
+}
+
 export const parseRules = (source: string): ParseResult => {
   const lexed = T.ruleLexer().tokenize(source)
   const diagnostics: Array<Diagnostic> = []
@@ -403,6 +413,15 @@ export const parseRules = (source: string): ParseResult => {
     const found = e.token.tokenType === EOF ? "the end of the file" : `"${e.token.image}"`
     const expected = /Expecting (?:token of type --> )?(\w+) <--/.exec(e.message)?.[1]
     const inTrigger = e.token.tokenType === T.Is && e.context.ruleStack.includes("trigger")
+    // `when subscription.created`: an event's name written as a property, without `event`.
+    const eventName = e.context.ruleStack.includes("trigger") && e.token.tokenType !== T.Is ? pathBefore(tokens, e.token) : undefined
+    if (eventName !== undefined && events[eventName.text] !== undefined) {
+      diagnostics.push({
+        code: codes.syntax, severity: "error", range: rangeOf(eventName.first, eventName.last),
+        message: `"${eventName.text}" is an event: a trigger on it is "event ${eventName.text}"`, hint: `when event ${eventName.text}`
+      })
+      continue
+    }
     const message = inTrigger ? `unexpected "is" in a "when" line`
       : expected === "Then" ? `missing "then" before ${found}`
       : expected === "End" ? `missing "end": a rule (or an if) is not closed before ${found}`

@@ -73,7 +73,8 @@ describe("values that can never match", () => {
   })
 
   it("an unknown currency is a warning, in a list and in a trigger too", () => {
-    expect(at(`rule r\n  when subscription.currency becomes "XYZ"\n  where subscription.currency in ["EUR", "usd"]\nthen\nend\n`)).toEqual(["2:38 W205", "3:42 W205"])
+    expect(at(`rule r\n  when subscription.currency becomes "XYZ"\nthen\nend\n`)).toEqual(["2:38 W205"])
+    expect(at(`rule r\n  when event subscription.created\n  where subscription.currency in ["EUR", "usd"]\nthen\nend\n`)).toEqual(["3:42 W205"])
     expect(at(`rule r\n  when event subscription.created\n  where subscription.currency in ["EUR", "NOK", "JPY"]\nthen\nend\n`)).toEqual([])
   })
 
@@ -124,5 +125,44 @@ describe("declarations: custom properties, teams, lists", () => {
     expect(bad.diagnostics.map((d) => `${d.range.line} ${d.code}`)).toEqual(["3 E117", "4 E117"])
     expect(bad.diagnostics[1]!.message).toContain("string, number, money, date, boolean")
     expect(parseDeclarations("{ \"teams\": [\"a\",, ] }").diagnostics.map((d) => d.code)).toEqual(["E117"])
+  })
+})
+
+describe("a filter that contradicts the rule's triggers (never true when they fire)", () => {
+  const warnings = (source: string) => checkSource(source).filter((d) => d.severity === "warning").map((d) => `${d.range.line}:${d.range.col} ${d.code}`)
+
+  it("becomes one status, filtered on another: W203 at the filter", () => {
+    const source = `rule r\n  when subscription.status becomes "active"\n  where subscription.status is "canceled"\nthen\nend\n`
+    expect(warnings(source)).toEqual(["3:9 W203"])
+    expect(checkSource(source)[0]!.message).toContain('subscription.status becomes "active"')
+  })
+
+  it("inside a conjunction, with in-lists, negations and amounts", () => {
+    expect(warnings(`rule r\n  when subscription.status becomes "unpaid"\n  where subscription.mrr > 10.00 and subscription.status in ["active", "paused"]\nthen\nend\n`)).toEqual(["3:38 W203"])
+    expect(warnings(`rule r\n  when subscription.status becomes "unpaid"\n  where subscription.status is not "unpaid"\nthen\nend\n`)).toEqual(["3:9 W203"])
+    expect(warnings(`rule r\n  when subscription.status becomes "unpaid"\n  where subscription.status not in ["unpaid", "past_due"]\nthen\nend\n`)).toEqual(["3:9 W203"])
+    expect(warnings(`rule r\n  when subscription.mrr becomes 100.00\n  where subscription.mrr < 50.00\nthen\nend\n`)).toEqual(["3:9 W203"])
+  })
+
+  it("no warning when one trigger can pass the filter, or the filter is an or, or reads another property", () => {
+    expect(warnings(`rule r\n  when subscription.status becomes "unpaid" or subscription.status becomes "past_due"\n  where subscription.status is "unpaid"\nthen\nend\n`)).toEqual([])
+    expect(warnings(`rule r\n  when subscription.status becomes "unpaid"\n  where subscription.status is "canceled" or subscription.mrr > 5.00\nthen\nend\n`)).toEqual([])
+    expect(warnings(`rule r\n  when subscription.status becomes "unpaid"\n  where subscription.currency is "USD"\nthen\nend\n`)).toEqual([])
+    expect(warnings(`rule r\n  when subscription.status becomes "unpaid" or event payment.failed\n  where subscription.status is "active"\nthen\nend\n`)).toEqual([])
+    expect(warnings(`rule r\n  when subscription.status changes from "unpaid" to "active"\n  where subscription.status is "active"\nthen\nend\n`)).toEqual([])
+  })
+
+  it("changes from A to B, filtered on another value than B", () => {
+    expect(warnings(`rule r\n  when subscription.status changes from "unpaid" to "active"\n  where subscription.status is "unpaid"\nthen\nend\n`)).toEqual(["3:9 W203"])
+  })
+})
+
+describe("a property named without becomes or changes in a when line", () => {
+  it("an event's name without `event`: the error says how to write the event trigger", () => {
+    const [d, ...rest] = checkSource(`rule r\n  when subscription.created\n  where subscription.mrr > 5.00\nthen\nend\n`)
+    expect(rest).toEqual([])
+    expect(`${d!.range.line}:${d!.range.col} ${d!.code}`).toBe("2:8 E010")
+    expect(d!.message).toBe('"subscription.created" is an event: a trigger on it is "event subscription.created"')
+    expect(d!.hint).toBe("when event subscription.created")
   })
 })
