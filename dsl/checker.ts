@@ -175,6 +175,14 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
     warn(codes.neverTrue, found.range, `this filter is never true when the rule fires: it is checked on the state after the trigger, and after ${fixed.map((f) => f!.source).join(" or ")} it is false`)
   }
 
+  /** `unenroll when` is checked before every step: one the trigger makes true ends each enrollment before its first action. */
+  const unenrollsAtOnce = (rule: RuleNode) => {
+    const fixed = rule.triggers.map(fixedBy)
+    if (rule.unenroll === undefined || fixed.length === 0 || fixed.some((f) => f === undefined)) return
+    if (!fixed.every((f) => holds(rule.unenroll, f!) === true)) return
+    warn(codes.unenrollsAtOnce, rule.unenroll.range, `this unenroll condition is true when the rule fires (after ${fixed.map((f) => f!.source).join(" or ")}): it is checked before every step, so the enrollment ends before its first action`)
+  }
+
   const checkTrigger = (t: Trigger | undefined, scope: Scope) => {
     if (t === undefined) return
     switch (t.kind) {
@@ -270,7 +278,10 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
       checkCondition(rule.where, scope)
       contradictsTriggers(rule)
     }
-    if (rule.unenroll !== undefined) checkCondition(rule.unenroll, scope)
+    if (rule.unenroll !== undefined) {
+      checkCondition(rule.unenroll, scope)
+      unenrollsAtOnce(rule)
+    }
     if (rule.reenroll && eventTriggers.length > 0 && eventTriggers.every((e) => onceOnlyEvents.has(e))) {
       warn(codes.reenrollOnce, rule.reenrollRange ?? rule.idRange, `"reenroll" has no effect: ${eventTriggers.join(", ")} happens once per subscription`)
     }

@@ -41,7 +41,8 @@ export const codes = {
   reenrollOnce: "W202",
   neverTrue: "W203",
   insecureWebhook: "W204",
-  neverMatches: "W205"
+  neverMatches: "W205",
+  unenrollsAtOnce: "W206"
 } as const
 
 export const formatDiagnostic = (d: Diagnostic, file: string, source: string): string => {

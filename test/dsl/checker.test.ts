@@ -166,3 +166,19 @@ describe("a property named without becomes or changes in a when line", () => {
     expect(d!.hint).toBe("when event subscription.created")
   })
 })
+
+describe("an unenroll condition the trigger makes true", () => {
+  const warnings = (source: string) => checkSource(source).filter((d) => d.severity === "warning").map((d) => `${d.range.line}:${d.range.col} ${d.code}`)
+
+  it("ends every enrollment before its first action: W206 at the condition", () => {
+    const source = `rule r\n  when subscription.status becomes "unpaid"\n  unenroll when subscription.status is "unpaid"\nthen\n  notify team "finance" "x"\nend\n`
+    expect(warnings(source)).toEqual(["3:17 W206"])
+    expect(checkSource(source)[0]!.message).toContain("ends before its first action")
+  })
+
+  it("no warning when the condition waits for another value, or reads something else", () => {
+    expect(warnings(`rule r\n  when subscription.status becomes "unpaid"\n  unenroll when subscription.status is "active"\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
+    expect(warnings(`rule r\n  when subscription.status becomes "unpaid"\n  unenroll when subscription.status is "unpaid" and subscription.mrr > 100.00\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
+    expect(warnings(`rule r\n  when subscription.status becomes "unpaid" or event payment.failed\n  unenroll when subscription.status is "unpaid"\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
+  })
+})
