@@ -192,6 +192,11 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
       case "DateTrigger":
         checkDuration(t.duration)
         checkDatePath(t.path, scope)
+        // A date trigger fires while the subscription is live; canceled_on is known only once it is canceled.
+        if (t.path?.parts.join(".") === "subscription.canceled_on") {
+          warn(codes.neverFires, t.range, "this trigger can never fire: a date trigger fires while the subscription is live, and canceled_on is only known once it is canceled",
+            `when subscription.status becomes "canceled", then "wait ${t.duration.text} ${t.duration.unit}" as the first action`)
+        }
         break
       case "Becomes": {
         checkLiteral(t.value)

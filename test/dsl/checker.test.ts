@@ -182,3 +182,17 @@ describe("an unenroll condition the trigger makes true", () => {
     expect(warnings(`rule r\n  when subscription.status becomes "unpaid" or event payment.failed\n  unenroll when subscription.status is "unpaid"\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
   })
 })
+
+describe("a date trigger on the day of cancellation", () => {
+  it("can never fire (date triggers fire while the subscription is live): W201, with the rule to write instead", () => {
+    const [d, ...rest] = checkSource(`rule winback\n  when 30 days after subscription.canceled_on\nthen\n  notify team "finance" "x"\nend\n`)
+    expect(rest).toEqual([])
+    expect(`${d!.range.line}:${d!.range.col} ${d!.code} ${d!.severity}`).toBe("2:8 W201 warning")
+    expect(d!.hint).toBe('when subscription.status becomes "canceled", then "wait 30 days" as the first action')
+  })
+  it("the alternative, and date triggers on the live dates, check clean", () => {
+    expect(at(`rule winback\n  when subscription.status becomes "canceled"\nthen\n  wait 30 days\n  notify team "finance" "x"\nend\n`)).toEqual([])
+    expect(at(`rule r\n  when 14 days before subscription.next_billing_date\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
+    expect(at(`rule r\n  when 7 days before subscription.end_date\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
+  })
+})
