@@ -88,12 +88,16 @@ export const buyerProblems = (view: CheckoutView, form: PayForm): Array<BuyerPro
   if (link.collectBillingAddress) out.push(...addressProblems("billing", b.billingAddress))
   if (link.collectShippingAddress) out.push(...addressProblems("shipping", b.shippingAddress))
   if (paymentMethodProblem(form.paymentMethod) !== undefined) out.push({ field: "payment_method", problem: "paymentMethod" })
-  else if (!link.paymentTypes.includes(paymentTypeOf(form.paymentMethod))) out.push({ field: "payment_method", problem: "paymentType" })
+  else if (!paymentTypesOf(form.paymentMethod).some((t) => link.paymentTypes.includes(t))) out.push({ field: "payment_method", problem: "paymentType" })
   return out
 }
 
-/** The kind of payment a token is (the simulated gateway's bank-debit tokens are `pm_bank_…`); a link takes only the types it lists. */
-const paymentTypeOf = (token: string): PaymentType => (token.startsWith("pm_bank_") ? "bank-debit" : "card")
+/**
+ * The kinds of payment a token can be, of which a link must take one: the simulated gateway's bank-debit tokens
+ * (`pm_bank_…`) are a bank debit; any other is a card, which it does not tell credit from debit, so it pays a link
+ * that takes cards or debit cards.
+ */
+const paymentTypesOf = (token: string): ReadonlyArray<PaymentType> => (token.startsWith("pm_bank_") ? ["bank-debit"] : ["card", "debit-card"])
 
 /** The session's page state: completed, a payment in flight, or open (with the last failure). */
 export const checkoutProgress = (id: string) => sqlOrDie((sql) => checkoutState(sql, id))

@@ -30,6 +30,8 @@ export interface LinkRequest {
   readonly start?: string | undefined
   readonly delayDays?: string | undefined
   readonly delayMonths?: string | undefined
+  /** CLI.md's form of the three above: `14d` (days after checkout), `2m` (months after checkout) or a DATE. */
+  readonly startAfter?: string | undefined
   /** `10%` or `5.00`; `none` removes it. */
   readonly orderDiscount?: string | undefined
   readonly checkoutText?: string | undefined
@@ -38,12 +40,14 @@ export interface LinkRequest {
   readonly redirectUrl?: string | undefined
   readonly language?: string | undefined
   readonly locale?: string | undefined
-  /** `card,debit-card,bank-debit` */
+  /** `card,debit-card,bank-debit` (CLI.md's `card,debit,bank` too) */
   readonly paymentTypes?: string | undefined
   readonly collectBillingAddress?: boolean | undefined
   readonly collectShippingAddress?: boolean | undefined
+  /** CLI.md's form of the two above: the addresses to collect, `billing,shipping` (`none`: neither); the others are not collected. */
+  readonly collect?: string | undefined
   readonly allowDiscountCodes?: boolean | undefined
-  /** Each `label=TEXT,help=TEXT,required,order=N`; replaces the list. */
+  /** Each `label=TEXT,help=TEXT,required,order=N` (or CLI.md's `LABEL:required`); replaces the list. */
   readonly contactFields?: ReadonlyArray<string> | undefined
   /** A whole number, or `none`. */
   readonly completedPaymentsLimit?: string | undefined
@@ -54,6 +58,8 @@ const bad = (message: string): never => {
 }
 
 const linkKeys = new Set(["optional", "qty-min", "qty-max", "min-price", "description"])
+/** Other names of the link's own keys (CLI.md writes `own-price-min=5.00`). */
+const linkKeyAliases: Record<string, string> = { "own-price-min": "min-price" }
 
 interface LinkItemSpec {
   readonly spec: ItemSpec
@@ -71,7 +77,8 @@ export const parseLinkItemSpec = (text: string): LinkItemSpec | string => {
   const own: Record<string, string> = {}
   for (const part of parts) {
     const eq = part.indexOf("=")
-    const key = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase()
+    const written = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase()
+    const key = linkKeyAliases[written] ?? written
     if (!linkKeys.has(key)) {
       rest.push(part)
       continue
@@ -113,6 +120,13 @@ const readOrderDiscount = (text: string, currency: string): OrderDiscount => {
 /** `label=TEXT,help=TEXT,required,order=N` (label first, or the only key). */
 export const parseContactField = (text: string, index: number): ContactField => {
   const flag = `--contact-field ${index + 1}`
+  // CLI.md's short form, `--field "Company:required"`: a label, then :required or :optional.
+  if (!text.includes("=")) {
+    const short = /^(.*?)(?::(required|optional))?$/i.exec(text.trim())!
+    const label = short[1]!.trim()
+    if (label === "" || label.toLowerCase() === "required" || label.toLowerCase() === "optional") bad(`${flag}: a contact field needs a label: "Company:required" or label=TEXT,required`)
+    return { label, required: short[2]?.toLowerCase() === "required", order: index + 1 }
+  }
   const field: { label?: string; helpText?: string; required: boolean; order: number } = { required: false, order: index + 1 }
   for (const part of text.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
     const eq = part.indexOf("=")
@@ -128,9 +142,32 @@ export const parseContactField = (text: string, index: number): ContactField => 
   return field.label === undefined ? bad(`${flag}: a contact field needs label=TEXT`) : { ...field, label: field.label }
 }
 
+/** CLI.md's names of the payment types. */
+const paymentTypeAliases: Record<string, string> = { debit: "debit-card", bank: "bank-debit" }
+
+/** `--collect billing,shipping`: the addresses named are collected, the others not; beside --billing-address or --shipping-address, refused. */
+const readCollect = (r: LinkRequest): { readonly billing: boolean; readonly shipping: boolean } | undefined => {
+  if (r.collect === undefined) return undefined
+  if (r.collectBillingAddress !== undefined || r.collectShippingAddress !== undefined) bad("--collect: give it or --billing-address/--shipping-address, not both")
+  const named = r.collect.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== "")
+  if (named.length === 1 && named[0] === "none") return { billing: false, shipping: false }
+  for (const t of named) if (t !== "billing" && t !== "shipping") bad(`--collect: expected billing, shipping, both (billing,shipping) or none, got "${t}"`)
+  return { billing: named.includes("billing"), shipping: named.includes("shipping") }
+}
+
 const readStart = (r: LinkRequest): BillingStart | undefined => {
-  const given = [r.start, r.delayDays, r.delayMonths].filter((v) => v !== undefined).length
-  if (given > 1) bad("--start, --delay-days and --delay-months: give at most one")
+  const given = [r.start, r.delayDays, r.delayMonths, r.startAfter].filter((v) => v !== undefined).length
+  if (given > 1) bad("--start, --start-after, --delay-days and --delay-months: give at most one")
+  if (r.startAfter !== undefined) {
+    const after = /^(\d+)\s*([dm])$/i.exec(r.startAfter.trim())
+    if (after !== null) {
+      return after[2]!.toLowerCase() === "d"
+        ? { _tag: "DelayDays", days: wholeText("--start-after", after[1]!, 1, 36_525) }
+        : { _tag: "DelayMonths", months: wholeText("--start-after", after[1]!, 1, 1_200) }
+    }
+    const d = parseCalendarDate(r.startAfter.trim())
+    return d === undefined ? bad(`--start-after: expected 14d (days after checkout), 2m (months after checkout) or a date YYYY-MM-DD, got "${r.startAfter}"`) : { _tag: "Date", date: d as CalendarDate }
+  }
   if (r.start !== undefined) {
     if (r.start === "checkout") return { _tag: "AtCheckout" }
     const d = parseCalendarDate(r.start)
@@ -195,9 +232,10 @@ export const readLinkSettings = async (sql: Sql | TransactionSql, request: LinkR
   const orderDiscount = r.orderDiscount === undefined ? base.orderDiscount : none(r.orderDiscount) ? undefined : readOrderDiscount(r.orderDiscount, currency)
   const types = r.paymentTypes === undefined
     ? base.paymentTypes
-    : r.paymentTypes.split(",").map((t) => t.trim()).filter((t) => t !== "").map((t) =>
-      (paymentTypes as ReadonlyArray<string>).includes(t) ? (t as PaymentType) : bad(`--payment-types: unknown payment type "${t}" (${paymentTypes.join(", ")})`)
+    : r.paymentTypes.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== "").map((t) => paymentTypeAliases[t] ?? t).map((t) =>
+      (paymentTypes as ReadonlyArray<string>).includes(t) ? (t as PaymentType) : bad(`--payment-types: unknown payment type "${t}" (${paymentTypes.join(", ")}; or card, debit, bank)`)
     )
+  const collected = readCollect(r)
   const items = r.items === undefined
     ? (currency !== base.currency && base.items.length > 0 ? bad(`--currency: changing the currency needs the items again (--item), priced in ${currency}`) : base.items)
     : await readItems(sql, r.items, currency)
@@ -215,8 +253,8 @@ export const readLinkSettings = async (sql: Sql | TransactionSql, request: LinkR
     language: r.language ?? base.language,
     locale: optionalText(r.locale, base.locale),
     paymentTypes: types,
-    collectBillingAddress: r.collectBillingAddress ?? base.collectBillingAddress,
-    collectShippingAddress: r.collectShippingAddress ?? base.collectShippingAddress,
+    collectBillingAddress: r.collectBillingAddress ?? collected?.billing ?? base.collectBillingAddress,
+    collectShippingAddress: r.collectShippingAddress ?? collected?.shipping ?? base.collectShippingAddress,
     allowDiscountCodes: r.allowDiscountCodes ?? base.allowDiscountCodes,
     contactFields: r.contactFields === undefined ? base.contactFields : r.contactFields.map(parseContactField),
     completedPaymentsLimit: r.completedPaymentsLimit === undefined

@@ -11,7 +11,9 @@ import type { PendingCharge } from "../invoicing/index.ts"
 import { chargedReferences, enterInLedger, enterInLedgerAndRead, ledgerEntries, refuseOnce, settleDueBankDebits } from "./simulatedGatewayLedger.ts"
 
 /** The simulated gateway's bank-debit tokens, and how many days a debit stays pending. */
-const bankDebit = new Set(["pm_bank_debit", "pm_bank_debit_fail"])
+const bankDebit = new Set(["pm_bank_debit", "pm_bank_debit_fail", "pm_bank_ok", "pm_bank_fail"])
+/** The bank-debit tokens that settle as paid (CLI.md names them `pm_bank_ok` and `pm_bank_fail`; `pm_bank_debit…` too). */
+const bankDebitPays = new Set(["pm_bank_debit", "pm_bank_ok"])
 const bankDebitDays = 3
 
 /** What the gateway is asked: a recorded attempt's key, kind, amount, method and reference (invoicing's `PendingCharge`), and when. */
@@ -48,8 +50,8 @@ export class Gateway extends Context.Service<Gateway, {
    *                charged; the retry with the same key charges
    *   pm_error_once the first request with each key charges but answers HTTP 500 (a real gateway's
    *                500 leaves the outcome unknown); the retry with the same key gets the charge made
-   *   pm_bank_debit a bank debit: pending for 3 days (business time, the request's `at`), then succeeded
-   *   pm_bank_debit_fail a bank debit pending for 3 days, then declined (no funds)
+   *   pm_bank_ok (or pm_bank_debit) a bank debit: pending for 3 days (business time, the request's `at`), then succeeded
+   *   pm_bank_fail (or pm_bank_debit_fail) a bank debit pending for 3 days, then declined (no funds)
    * A transient answer (429, 5xx) is classified here as `Unknown`: the attempt is asked again with the
    * same idempotency key on the settlement backoff, never charged under a new one, and the subscription
    * is not marked unpaid meanwhile.
@@ -73,6 +75,8 @@ export class Gateway extends Context.Service<Gateway, {
               switch (r.paymentMethod) {
                 case "pm_bank_debit":
                 case "pm_bank_debit_fail":
+                case "pm_bank_ok":
+                case "pm_bank_fail":
                   return "pending"
                 case "pm_ok":
                 case "pm_timeout":
@@ -90,7 +94,7 @@ export class Gateway extends Context.Service<Gateway, {
               idempotencyKey: r.idempotencyKey, kind: r.kind, amount: r.amount, currency: r.currency, paymentMethod: r.paymentMethod ?? "",
               outcome: decide(r), reference: "ch_" + r.idempotencyKey, merchantReference: r.reference,
               ...(r.kind === "charge" && bankDebit.has(r.paymentMethod ?? "")
-                ? { settlesAt: (r.at ?? Date.now()) + bankDebitDays * 86_400_000, finalOutcome: r.paymentMethod === "pm_bank_debit" ? "succeeded" as const : "declined" as const }
+                ? { settlesAt: (r.at ?? Date.now()) + bankDebitDays * 86_400_000, finalOutcome: bankDebitPays.has(r.paymentMethod ?? "") ? "succeeded" as const : "declined" as const }
                 : {})
             }))
             const debits = processed.filter((r) => bankDebit.has(r.paymentMethod ?? ""))

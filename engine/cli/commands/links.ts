@@ -116,23 +116,26 @@ const summaryText = (s: LinkSummary) => [
 const settingFlags = {
   name: Flag.String("name").pipe(Flag.withDescription("the internal name (buyers do not see it)"), Flag.optional),
   currency: Flag.String("currency").pipe(Flag.withDescription("the link's currency (default: settings currency); every item is priced in it"), Flag.optional),
-  items: Flag.String("item").pipe(Flag.withDescription("sku=SKU or name=NAME,price=12.50, then qty=N, frequency=…|one-time, discount=10%|2.00, tax=25%, optional, qty-min=N,qty-max=N, min-price=AMOUNT, description=TEXT"), Flag.atLeast(0)),
+  items: Flag.String("item").pipe(Flag.withDescription("sku=SKU or name=NAME,price=12.50, then qty=N, frequency=…|one-time, discount=10%|2.00, tax=25%, optional, qty-min=N,qty-max=N, min-price=AMOUNT (or own-price-min=), description=TEXT"), Flag.atLeast(0)),
+  optionalItems: Flag.String("optional-item").pipe(Flag.withDescription("an item the buyer may tick: the same SPEC as --item (after the --item ones; repeat)"), Flag.atLeast(0)),
   terms: Flag.String("terms").pipe(Flag.withDescription("auto-renew (default) or fixed:N"), Flag.optional),
   start: Flag.String("start").pipe(Flag.withDescription("recurring billing starts on DATE (after today), or checkout (default)"), Flag.optional),
   delayDays: Flag.String("delay-days").pipe(Flag.withDescription("recurring billing starts N days after checkout"), Flag.optional),
   delayMonths: Flag.String("delay-months").pipe(Flag.withDescription("recurring billing starts N months after checkout"), Flag.optional),
+  startAfter: Flag.String("start-after").pipe(Flag.withDescription("recurring billing starts 14d (days) or 2m (months) after checkout, or on a DATE"), Flag.optional),
   orderDiscount: Flag.String("order-discount").pipe(Flag.withDescription("a one-time discount off the order: 10% or 5.00 (none removes it)"), Flag.optional),
   checkoutText: Flag.String("checkout-text").pipe(Flag.withDescription("text shown on the checkout page"), Flag.optional),
   confirmationText: Flag.String("confirmation-text").pipe(Flag.withDescription("text of the confirmation page"), Flag.optional),
-  redirectUrl: Flag.String("redirect-url").pipe(Flag.withDescription("send buyers to this https:// URL after paying instead of the confirmation page (none removes it)"), Flag.optional),
+  redirectUrl: Flag.String("redirect-url").pipe(Flag.withAlias("redirect"), Flag.withDescription("send buyers to this https:// URL after paying instead of the confirmation page (none removes it)"), Flag.optional),
   language: Flag.String("language").pipe(Flag.withDescription(`the checkout's language: ${languages.join(", ")}`), Flag.optional),
   locale: Flag.String("locale").pipe(Flag.withDescription("the checkout's locale of dates and money, e.g. nb-NO"), Flag.optional),
-  paymentTypes: Flag.String("payment-types").pipe(Flag.withDescription(`accepted, comma-separated: ${paymentTypes.join(", ")} (default card)`), Flag.optional),
+  paymentTypes: Flag.String("payment-types").pipe(Flag.withDescription(`accepted, comma-separated: ${paymentTypes.join(", ")} (or card, debit, bank; default card)`), Flag.optional),
   billingAddress: Flag.String("billing-address").pipe(Flag.withDescription("collect the billing address: yes or no"), Flag.optional),
   shippingAddress: Flag.String("shipping-address").pipe(Flag.withDescription("collect the shipping address: yes or no"), Flag.optional),
-  discountCodes: Flag.String("discount-codes").pipe(Flag.withDescription("let buyers enter a discount code: yes or no"), Flag.optional),
-  contactFields: Flag.String("contact-field").pipe(Flag.withDescription("an extra field to ask: label=TEXT,help=TEXT,required,order=N (repeat; replaces the list)"), Flag.atLeast(0)),
-  completedPaymentsLimit: Flag.String("completed-payments-limit").pipe(Flag.withDescription("switch the link off after N completed payments (none: no limit)"), Flag.optional)
+  collect: Flag.String("collect").pipe(Flag.withDescription("the addresses to collect: billing, shipping, billing,shipping or none (the others are not)"), Flag.optional),
+  discountCodes: Flag.Boolean("discount-codes").pipe(Flag.withDescription("let buyers enter a discount code (--discount-codes, or --discount-codes yes|no)"), Flag.optional),
+  contactFields: Flag.String("contact-field").pipe(Flag.withAlias("field"), Flag.withDescription("an extra field to ask: \"Company:required\" or label=TEXT,help=TEXT,required,order=N (repeat; replaces the list)"), Flag.atLeast(0)),
+  completedPaymentsLimit: Flag.String("completed-payments-limit").pipe(Flag.withAlias("limit"), Flag.withDescription("switch the link off after N completed payments (none: no limit)"), Flag.optional)
 }
 
 type SettingFlags = { readonly [K in keyof typeof settingFlags]: (typeof settingFlags)[K] extends Flag.Flag<infer A> ? A : never }
@@ -141,12 +144,13 @@ const requestOf = (f: SettingFlags) =>
   Effect.gen(function*() {
     const collectBillingAddress = yield* runBool("--billing-address", f.billingAddress)
     const collectShippingAddress = yield* runBool("--shipping-address", f.shippingAddress)
-    const allowDiscountCodes = yield* runBool("--discount-codes", f.discountCodes)
+    const allowDiscountCodes = opt(f.discountCodes)
+    const items = [...f.items, ...f.optionalItems.map((spec) => `${spec},optional`)]
     const request: LinkRequest = {
-      name: opt(f.name), currency: opt(f.currency), items: f.items.length === 0 ? undefined : f.items, terms: opt(f.terms), start: opt(f.start),
-      delayDays: opt(f.delayDays), delayMonths: opt(f.delayMonths), orderDiscount: opt(f.orderDiscount), checkoutText: opt(f.checkoutText),
+      name: opt(f.name), currency: opt(f.currency), items: items.length === 0 ? undefined : items, terms: opt(f.terms), start: opt(f.start),
+      delayDays: opt(f.delayDays), delayMonths: opt(f.delayMonths), startAfter: opt(f.startAfter), orderDiscount: opt(f.orderDiscount), checkoutText: opt(f.checkoutText),
       confirmationText: opt(f.confirmationText), redirectUrl: opt(f.redirectUrl), language: opt(f.language), locale: opt(f.locale),
-      paymentTypes: opt(f.paymentTypes), collectBillingAddress, collectShippingAddress, allowDiscountCodes,
+      paymentTypes: opt(f.paymentTypes), collectBillingAddress, collectShippingAddress, collect: opt(f.collect), allowDiscountCodes,
       contactFields: f.contactFields.length === 0 ? undefined : f.contactFields, completedPaymentsLimit: opt(f.completedPaymentsLimit)
     }
     return request
@@ -201,6 +205,26 @@ const create = Command.make(
       yield* printLink(link, `created payment link ${link.id}: /l/${link.slug}`)
     }))
 ).pipe(Command.withDescription("Create a payment link: items (from products or custom), terms, billing start, discounts and checkout settings"))
+
+/** CLI.md's `links simple`: a link for one contact, one item at a one-time price; off after one payment. */
+const simple = Command.make(
+  "simple",
+  {
+    contact: Flag.String("contact").pipe(Flag.withDescription("the contact's email")),
+    name: Flag.String("name").pipe(Flag.withDescription("what is sold (the item's and the link's name)")),
+    price: Flag.String("price").pipe(Flag.withDescription("the one-time price, e.g. 25.00")),
+    currency: Flag.String("currency").pipe(Flag.withDescription("the currency (default: settings currency)"), Flag.optional),
+    slug: Flag.String("slug").pipe(Flag.withDescription("the link's address /l/SLUG (default: random, unguessable)"), Flag.optional)
+  },
+  (flags) =>
+    withApp(Effect.gen(function*() {
+      const ctx = yield* commandContext
+      const link = yield* linksUseCase((links) =>
+        links.createSimple(ctx, { contactEmail: flags.contact, name: flags.name, itemName: flags.name, price: flags.price, currency: opt(flags.currency), slug: opt(flags.slug) })
+      )
+      yield* printLink(link, `created simple payment link ${link.id}: /l/${link.slug} (switches off after one payment)`)
+    }))
+).pipe(Command.withDescription("A simple payment link for one contact: one item at a one-time price; it switches off after one payment"))
 
 const listLinks = Command.make(
   "list",
@@ -286,7 +310,7 @@ const preview = Command.make(
 
 export const linksCommand = Command.make("links").pipe(
   Command.withDescription("Payment links: offers buyers pay at /l/SLUG"),
-  Command.withSubcommands([create, listLinks, show, update, clone, switchCommand(false), switchCommand(true), remove, preview])
+  Command.withSubcommands([create, simple, listLinks, show, update, clone, switchCommand(false), switchCommand(true), remove, preview])
 )
 
 const offText = (c: Pick<DiscountCode, "off">) => (c.off._tag === "Percent" ? `${c.off.ppm / 10_000}%` : money(c.off.amount, c.off.currency))
@@ -303,25 +327,43 @@ const printCode = (c: DiscountCode, lead = "") =>
 
 const codeArg = Argument.String("code").pipe(Argument.withDescription("the code (any case) or its id"))
 
-const createCode = Command.make(
-  "create",
+/** What is off: `--off 10%|5.00`, or CLI.md's `--percent 10` / `--amount 5.00`; exactly one of them. */
+const offOf = (flags: { readonly off: Option.Option<string>; readonly percent: Option.Option<string>; readonly amount: Option.Option<string> }) => {
+  const given = [["--off", opt(flags.off)], ["--percent", opt(flags.percent)], ["--amount", opt(flags.amount)]].filter(([, v]) => v !== undefined)
+  if (given.length === 0) return refused("--off: how much is off: --off 10% (or --percent 10) or --off 5.00 (or --amount 5.00)")
+  if (given.length > 1) return refused(`${given[1]![0]}: give one of --off, --percent and --amount`)
+  const percent = opt(flags.percent)
+  if (percent !== undefined) return Effect.succeed(percent.trim().endsWith("%") ? percent.trim() : `${percent.trim()}%`)
+  const amount = opt(flags.amount)
+  if (amount !== undefined) {
+    return amount.trim().endsWith("%") ? refused(`--amount: an amount of money such as 5.00, got "${amount}" (a percentage is --percent)`) : Effect.succeed(amount.trim())
+  }
+  return Effect.succeed(opt(flags.off)!)
+}
+
+/** `discount-codes create` (and CLI.md's `discount-codes add`). */
+const createCodeCommand = (name: "create" | "add") => Command.make(
+  name,
   {
     code: Argument.String("code").pipe(Argument.withDescription("what buyers type: 3 to 40 letters, digits, - or _")),
-    off: Flag.String("off").pipe(Flag.withDescription("percent (10%) or amount (5.00) off each discounted payment")),
+    off: Flag.String("off").pipe(Flag.withDescription("percent (10%) or amount (5.00) off each discounted payment"), Flag.optional),
+    percent: Flag.String("percent").pipe(Flag.withDescription("percent off each discounted payment, e.g. 10"), Flag.optional),
+    amount: Flag.String("amount").pipe(Flag.withDescription("an amount off each discounted payment, e.g. 5.00"), Flag.optional),
     currency: Flag.String("currency").pipe(Flag.withDescription("the currency of an amount off (default: settings currency)"), Flag.optional),
     duration: Flag.String("duration").pipe(Flag.withDescription("once (the payment at checkout, default), N (the first N payments) or forever"), Flag.optional),
-    expiresOn: Flag.String("expires-on").pipe(Flag.withDescription("the last day it can be used, YYYY-MM-DD"), Flag.optional),
+    expiresOn: Flag.String("expires-on").pipe(Flag.withAlias("expires"), Flag.withDescription("the last day it can be used, YYYY-MM-DD"), Flag.optional),
     maxRedemptions: Flag.String("max-redemptions").pipe(Flag.withDescription("how many purchases may use it"), Flag.optional)
   },
   (flags) =>
     withApp(Effect.gen(function*() {
       const ctx = yield* commandContext
+      const off = yield* offOf(flags)
       const c = yield* codesUseCase((codes) => codes.create(ctx, {
-        code: flags.code, off: flags.off, currency: opt(flags.currency), duration: opt(flags.duration), expiresOn: opt(flags.expiresOn), maxRedemptions: opt(flags.maxRedemptions)
+        code: flags.code, off, currency: opt(flags.currency), duration: opt(flags.duration), expiresOn: opt(flags.expiresOn), maxRedemptions: opt(flags.maxRedemptions)
       }))
       yield* printCode(c, "created ")
     }))
-).pipe(Command.withDescription("Create a discount code buyers can enter on links that take codes"))
+).pipe(Command.withDescription(name === "create" ? "Create a discount code buyers can enter on links that take codes" : "Add a discount code (the same as create)"))
 
 const listCodes = Command.make("list", { ...pageFlags }, (flags) =>
   withApp(Effect.flatMap(Effect.service(DiscountCodes), (codes) => printList(flags, codes.list, {
@@ -344,7 +386,7 @@ const updateCode = Command.make(
   "update",
   {
     code: codeArg,
-    expiresOn: Flag.String("expires-on").pipe(Flag.withDescription("a new last day (none: no expiry)"), Flag.optional),
+    expiresOn: Flag.String("expires-on").pipe(Flag.withAlias("expires"), Flag.withDescription("a new last day (none: no expiry)"), Flag.optional),
     maxRedemptions: Flag.String("max-redemptions").pipe(Flag.withDescription("a new redemption limit (none: no limit)"), Flag.optional)
   },
   (flags) =>
@@ -373,6 +415,6 @@ const removeCode = Command.make("delete", { code: codeArg }, (flags) =>
 
 export const discountCodesCommand = Command.make("discount-codes").pipe(
   Command.withDescription("Discount codes buyers enter at checkout"),
-  Command.withSubcommands([createCode, listCodes, showCode, updateCode, switchCode(false), switchCode(true), removeCode])
+  Command.withSubcommands([createCodeCommand("create"), createCodeCommand("add"), listCodes, showCode, updateCode, switchCode(false), switchCode(true), removeCode])
 )
 
