@@ -166,9 +166,16 @@ const engine = Command.make(
       if (placeholders !== undefined) yield* Console.error(`billcycle: ${placeholders}`)
       yield* Effect.repeat(outlastingOutages(tick), Schedule.spaced(`${interval} seconds`))
     }).pipe(Effect.scoped)
+    // The real-time engine's refusal comes before the engine's layers are built: building them marks the rules
+    // loaded (where they start in the journal), which a refused start must not do.
+    const refusedStart = Effect.gen(function*() {
+      if (flags.once) return
+      const refusal = now === undefined ? realTimeEngineRefusal(yield* resolveCommandTime(now)) : undefined
+      if (refusal !== undefined) return yield* new UsageError({ message: refusal })
+    })
     yield* Effect.scoped(Effect.gen(function*() {
       const rules = yield* loadRules(Option.getOrUndefined(flags.rules), !flags.once)
-      yield* withApp(program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting))), { longRunning: !flags.once })
+      yield* withApp(Effect.andThen(refusedStart, program.pipe(Effect.provide(engineLayers(rules, flags.enrollExisting)))), { longRunning: !flags.once })
     }))
   })
 ).pipe(Command.withDescription("Run the billing engine: continuously at the real time, or --once for everything due today (--now, or the store's test clock); --now also moves the store's clock to that day"))

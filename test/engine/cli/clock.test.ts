@@ -55,9 +55,13 @@ describe("billcycle clock: business time never runs backwards", () => {
     const once = cli("engine", "--once", "--log-format", "json")
     expect(once.code, once.stderr).toBe(0)
     expect(JSON.parse(once.stdout.trim())).toMatchObject({ msg: "tick", today: "2099-01-03" })
-    const realTime = cli("engine", "--interval", "1")
+    const realTime = cli("engine", "--interval", "1", "--rules", "examples/coffee-shop/rules")
     expect(realTime.code).toBe(2)
     expect(realTime.stderr).toMatch(/^billcycle: the store's clock is on 2099-01-03, in the future \(today's real date is \d{4}-\d{2}-\d{2}\): the real-time engine will not start/)
+    // The refused start did not mark its rules loaded: a later run still sees them as new (and may replay history).
+    expect(realTime.stderr).not.toContain("new rule")
+    const later = cli("engine", "--once", "--rules", "examples/coffee-shop/rules")
+    expect(later.stderr).toContain("rules: 3 new rules (welcome, unpaid_alert, renewal_offer)")
   }, cliTimeout)
 
   it("clock set | show | real: a test clock every command uses; never set back; real only once the real date has caught up", () => {
