@@ -447,9 +447,10 @@ export const payInvoicesAtCheckout = async (
     from invoices i where i.id = any(${all}::int8[]) and i.status = 'open' and i.total > 0`.execute()
   await Promise.all([attempts, markInvoicesPaid(tx, ctx, invoiceIds, "checkout")])
   if (oneTimeInvoiceId === undefined) return
-  const [p] = await tx<Array<{ id: number; number: string; subscription_id: number; total: number; currency: string }>>`
+  // The checkout's charge is the whole total: nothing is recorded by hand on an invoice its debit is for (awaitingCheckoutDebit).
+  const [p] = await tx<Array<{ id: number; number: string; subscription_id: number; total: number; amount: number; currency: string }>>`
     update invoices set status = 'paid', amount_paid = total, paid_on = ${ctx.today} where id = ${oneTimeInvoiceId} and status = 'open'
-    returning id, number, subscription_id, total, currency`
+    returning id, number, subscription_id, total, total as amount, currency`
   if (p === undefined) return
   const [s] = await tx<Array<Pick<PaidInvoiceRow, "contact_id" | "email" | "invoice_language" | "invoice_locale" | "contact_language" | "contact_locale">>>`
     select s.contact_id, c.email, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale
@@ -494,6 +495,8 @@ interface PaidInvoiceRow {
   number: string
   subscription_id: number
   total: number
+  /** What this payment brought: the total less what was recorded by hand before it. */
+  amount: number
   currency: string
   contact_id: number
   email: string
@@ -511,17 +514,27 @@ interface PaidInvoiceRow {
  * changes nothing), counts the payment on the subscription, brings an unpaid
  * or past-due subscription back to active (an unpaid one without billing the
  * periods it missed: `skipUnpaidPeriods`), and queues the receipt and the
- * admin notification.
+ * admin notification. `source` is who paid, as the journal names it: the
+ * engine for a charge, `cli` for a payment recorded by hand (which
+ * `writeJournal` turns into `api:<key name>` for the HTTP API).
  */
-export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, via: string): Promise<number> => {
+export const markInvoicesPaid = async (
+  tx: TransactionSql, ctx: EngineContext, invoiceIds: ReadonlyArray<number>, via: string, source = "engine"
+): Promise<number> => {
   if (invoiceIds.length === 0) return 0
   const today = ctx.today
   // The invoices and their subscriptions in one statement: each paid invoice's row carries its subscription as updated.
+  // `amount` is this payment, what was still due: payments recorded by hand before it journaled their own.
+  // The rows are locked first, so the amount paid read is the one the update replaces.
   const paid = await tx<Array<PaidInvoiceRow>>`
-    with paid as (
-      update invoices set status = 'paid', amount_paid = total, paid_on = ${today}
+    with due as (
+      select id, total - amount_paid as amount from invoices
       where id = any(${invoiceIds as Array<number>}) and status = 'open'
-      returning id, number, subscription_id, total, currency
+      order by id for update
+    ), paid as (
+      update invoices i set status = 'paid', amount_paid = i.total, paid_on = ${today}
+      from due where i.id = due.id and i.status = 'open'
+      returning i.id, i.number, i.subscription_id, i.total, due.amount, i.currency
     ), subs as (
       update subscriptions s set payments_made = s.payments_made + u.n, retry_count = 0, next_retry_on = null, unpaid_since = null, updated_at = now()
       from (select subscription_id as sid, count(*)::int as n from paid group by subscription_id) as u, contacts c
@@ -529,7 +542,7 @@ export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, i
       returning s.id as subscription_id, s.status, s.payments_made, s.contact_id, c.email, s.invoice_language, s.invoice_locale,
                 c.language as contact_language, c.locale as contact_locale, s.collection_method
     )
-    select p.id, p.number, p.subscription_id, p.total, p.currency, s.status, s.payments_made, s.contact_id, s.email, s.invoice_language,
+    select p.id, p.number, p.subscription_id, p.total, p.amount, p.currency, s.status, s.payments_made, s.contact_id, s.email, s.invoice_language,
            s.invoice_locale, s.contact_language, s.contact_locale, s.collection_method
     from paid p join subs s on s.subscription_id = p.subscription_id
     order by p.id`
@@ -558,21 +571,21 @@ export const markInvoicesPaid = async (tx: TransactionSql, ctx: EngineContext, i
     if (s.payments_made > 1) events.push({ type: "subscription.renewed", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { payments_made: s.payments_made, invoice_id: p.id } })
   }
   // Sent together (pipelined on the transaction's connection, run in this order), and left to the commit where it can be.
-  await awaitByCommit(tx, [writeJournal(tx, events), enqueueMessages(tx, messages)])
+  await awaitByCommit(tx, [writeJournal(tx, events, source), enqueueMessages(tx, messages)])
   return paid.length
 }
 
 /** What a paid invoice journals and sends: payment.succeeded and invoice.paid; the buyer's receipt and the admin's notification. */
 const paidNotices = (
   ctx: EngineContext,
-  p: { id: number; number: string; subscription_id: number; total: number; currency: string },
+  p: { id: number; number: string; subscription_id: number; total: number; amount: number; currency: string },
   s: Pick<PaidInvoiceRow, "contact_id" | "email" | "invoice_language" | "invoice_locale" | "contact_language" | "contact_locale">,
   via: string, events: Array<JournalEvent>, messages: Array<OutboxMessage>
 ) => {
   const today = ctx.today
   const language = languageOf(s, ctx.settings)
   const locale = localeOf(s, ctx.settings)
-  events.push({ type: "payment.succeeded", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, amount: p.total, currency: p.currency, via } })
+  events.push({ type: "payment.succeeded", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, amount: p.amount, currency: p.currency, via } })
   events.push({ type: "invoice.paid", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, total: p.total, currency: p.currency } })
   if (p.total > 0) {
     messages.push({ kind: "email", template: "receipt", dedupeKey: `email:receipt:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: s.email, language, locale, payload: { invoice_id: p.id }, createdOn: today })

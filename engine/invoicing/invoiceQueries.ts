@@ -133,7 +133,8 @@ export const payInvoice = (sql: Sql, ctx: EngineContext, id: number, amount: num
       }], "cli")
       return { number: inv.number, paid: false, amount: pay, remaining: remaining - pay, currency: inv.currency }
     }
-    await markInvoicesPaid(tx, ctx, [id], "manual")
+    // Paid by whoever recorded it, as the partial payment above: `cli`, or the API key through the HTTP API.
+    await markInvoicesPaid(tx, ctx, [id], "manual", "cli")
     return { number: inv.number, paid: true, amount: pay, remaining: 0, currency: inv.currency }
   })
 

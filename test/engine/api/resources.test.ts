@@ -161,4 +161,20 @@ describe("HTTP API resources", () => {
     const paid = await api.call("POST", `/v1/invoices/${row.id}/pay`, { body: { amount: "10.00" } })
     expect(paid.json).toMatchObject({ amount: usd(1000), remaining: usd(1500) })
   })
+
+  it("an invoice paid in two parts journals each payment with its own amount, every event as the API key", async () => {
+    await setUp()
+    const id = (await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"], collection: "invoice:net-30" } })).json.data[0].id
+    await tickAt(api.db, "2026-03-01")
+    const invoice = (await api.call("GET", `/v1/invoices?subscription=${id}`)).json.data[0]
+    const after = (await api.call("GET", `/v1/events?subscription=${id}&limit=100`)).json.data.at(-1).id
+    expect((await api.call("POST", `/v1/invoices/${invoice.id}/pay`, { body: { amount: "5.00" } })).json).toMatchObject({ paid: false, amount: { amount: 500 } })
+    expect((await api.call("POST", `/v1/invoices/${invoice.id}/pay`, { body: {} })).json).toMatchObject({ paid: true, amount: { amount: 750 } })
+    const events = (await api.call("GET", `/v1/events?subscription=${id}&after=${after}&limit=100`)).json.data
+    expect(events.map((e: any) => [e.type, e.source, e.data.amount ?? e.data.total])).toEqual([
+      ["invoice.payment_recorded", "api:shop", 500],
+      ["payment.succeeded", "api:shop", 750],
+      ["invoice.paid", "api:shop", 1250]
+    ])
+  })
 })
