@@ -3,8 +3,9 @@
  * by the session. The attempt is recorded and committed (with what was
  * bought, frozen), the gateway is called with the attempt's key, and its
  * answer is recorded; a success completes the purchase in the same
- * transaction: the contact found or created by email, the subscriptions
- * planned by `planPurchase` (the same as `subscriptions create`), their first
+ * transaction: the contact found by email (left as it is) or created, the
+ * subscriptions planned by `planPurchase` (the same as `subscriptions create`)
+ * with the buyer's payment method on each, their first
  * invoices paid by this charge (receipt and admin notification queued), the
  * link's completed payments and the code's redemptions counted, and one
  * `checkout.completed` event per subscription. A declined card leaves the

@@ -223,28 +223,27 @@ export const markSessionCompleted = async (tx: TransactionSql, id: string, on: s
 }
 
 /**
- * The contact of a buyer's email (any case), its saved payment method set to the one just used;
- * a new contact (name, language and locale of the link, billing address) when there is none.
+ * The contact of a buyer's email (any case), as it is; a new contact (name, language and locale of the link,
+ * payment method, billing address) when there is none. Anyone may type anyone's email on a public link, so a
+ * contact found is never written: its saved payment method pays its own subscriptions (and so it must not
+ * become a stranger's card), and its name and address are its own. The buyer's payment method goes on the
+ * subscriptions the checkout makes; what the buyer typed stays with the attempt's purchase and the event.
  */
 export const contactForBuyer = async (
   tx: TransactionSql, buyer: Buyer, paymentMethod: string, language: string, locale: string | undefined, addressJson: string | null
 ): Promise<{ id: number; created: boolean }> => {
-  // One statement: the contact locked and updated, or inserted when there is none.
+  // One statement: the contact found, or inserted when there is none.
   const name = buyer.name === "" ? null : buyer.name
   const [row] = await tx<Array<{ id: number; created: boolean }>>`
     with found as (
-      select id from contacts where lower(email) = lower(${buyer.email}) order by id limit 1 for update
-    ), updated as (
-      update contacts c set payment_method = ${paymentMethod}, name = coalesce(c.name, ${name}), address = coalesce(${addressJson}::text::jsonb, c.address)
-      from found where c.id = found.id
-      returning c.id
+      select id from contacts where lower(email) = lower(${buyer.email}) order by id limit 1
     ), inserted as (
       insert into contacts (email, name, language, locale, payment_method, address)
       select ${buyer.email}, ${name}, ${language}, ${locale ?? null}, ${paymentMethod}, ${addressJson}::text::jsonb
       where not exists (select 1 from found)
       returning id
     )
-    select id, false as created from updated union all select id, true as created from inserted`
+    select id, false as created from found union all select id, true as created from inserted`
   return { id: Number(row!.id), created: row!.created }
 }
 

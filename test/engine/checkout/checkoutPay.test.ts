@@ -18,7 +18,7 @@ import { csrfTokenOf } from "../../../engine/billing/index.ts"
 import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
-import { tickAt } from "../runtime/engineHarness.ts"
+import { createSubscription, tickAt } from "../runtime/engineHarness.ts"
 import { getPage, openForm, postForm, tokenFor } from "./buyerPagesHarness.ts"
 
 const today = "2026-04-02" as CalendarDate
@@ -156,7 +156,7 @@ describe(`paying a checkout (${backend})`, () => {
     expect(await gatewayCharges(c.id)).toHaveLength(1)
   })
 
-  it("a returning buyer (the email in another case) is the contact already there: its payment method updated, its name kept, no second contact", async () => {
+  it("a returning buyer (the email in another case) is the contact already there: its payment method and name kept, the new card on the new subscription, no second contact", async () => {
     const email = `returning-${backend}@example.com`
     const first = await checkout((await linkOf()).slug)
     expect((await pay(first, { email, name: "Ada First", payment_method: "pm_ok" })).status).toBe(303)
@@ -166,10 +166,54 @@ describe(`paying a checkout (${backend})`, () => {
     expect((await pay(again, { email: email.toUpperCase(), name: "Someone Else", payment_method: "pm_fail_once" })).status).toBe(303)
     const [n] = await sql()<Array<{ n: number }>>`select count(*)::int as n from contacts where lower(email) = ${email}`
     expect(n!.n).toBe(1)
-    expect(await contactOf(email)).toMatchObject({ id: contact.id, name: "Ada First", payment_method: "pm_fail_once" })
-    expect(await subscriptionsOf(contact.id)).toHaveLength(2)
+    expect(await contactOf(email)).toMatchObject({ id: contact.id, name: "Ada First", payment_method: "pm_ok" })
+    const methods = await sql()<Array<{ payment_method: string }>>`select payment_method from subscriptions where contact_id = ${contact.id} order by id`
+    expect(methods.map((m) => m.payment_method)).toEqual(["pm_ok", "pm_fail_once"])
     const created = await sql()<Array<{ n: number }>>`select count(*)::int as n from events where type = 'contact.created' and contact_id = ${contact.id}`
     expect(created[0]!.n).toBe(1)
+  })
+
+  it("a buyer paying with the email of a contact already there (any case) changes nothing of that contact: its card, name and addresses stay, its own renewal still charges its card; the buyer's card rides on the subscriptions the checkout made", async () => {
+    // The contact's subscription has no payment method of its own: it is charged with the contact's saved one.
+    const email = `victim-${backend}@example.com`
+    const theirs = await createSubscription(sql(), { email, start: today, items: [{ price: 2500 }] })
+    // No name saved: the buyer's must not fill it in either.
+    await sql()`update contacts set name = null, language = 'nb', locale = 'nb-NO', address = ${sql().json({ line1: "Storgata 1", postalCode: "0155", city: "Oslo", country: "NO" })}
+      where email = ${email}`
+    await tickAt(api.db, today)
+    const contactRow = async () => (await sql()<Array<Record<string, unknown>>>`select * from contacts where email = ${email}`)[0]!
+    const before = await contactRow()
+    expect(before["payment_method"]).toBe("pm_ok")
+    // A code that takes today's payment off whole: the declined card is not even asked today.
+    const code = await insertDiscountCode(sql(), { code: `FREE${backend}`, off: { _tag: "Percent", ppm: 1_000_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: undefined }, today)
+    const link = await linkOf({
+      items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }],
+      collectBillingAddress: true, collectShippingAddress: true, contactFields: [{ label: "Company", required: false, order: 1 }]
+    })
+    const c = await checkout(link.slug)
+    const r = await pay(c, {
+      email: email.toUpperCase(), name: "Mallory", payment_method: "pm_declined", discount_code: code.code, field_0: "Evil Corp",
+      billing_line1: "Elm Street 13", billing_postal_code: "12345", billing_city: "Springfield", billing_country: "us",
+      shipping_line1: "Dock 9", shipping_postal_code: "54321", shipping_city: "Shelbyville", shipping_country: "us"
+    })
+    expect(r.status).toBe(303)
+    expect(await contactRow()).toEqual(before)
+    const made = (await sql()<Array<{ id: number; payment_method: string | null }>>`
+      select id, payment_method from subscriptions where contact_id = ${before["id"] as number} and id <> ${theirs} order by id`)
+    expect(made.map((s) => s.payment_method)).toEqual(["pm_declined"])
+    // What the buyer typed is kept with the purchase and its event, as before.
+    const [attempt] = await sql()<Array<{ purchase: any }>>`select purchase from checkout_payments where session_id = ${c.id}`
+    expect(attempt!.purchase.buyer).toMatchObject({
+      name: "Mallory", fields: [{ label: "Company", value: "Evil Corp" }],
+      billingAddress: { line1: "Elm Street 13", postalCode: "12345", city: "Springfield", country: "US" },
+      shippingAddress: { line1: "Dock 9", postalCode: "54321", city: "Shelbyville", country: "US" }
+    })
+    const [e] = await sql()<Array<{ data: any }>>`select data from events where type = 'checkout.completed' and data->>'session_id' = ${c.id}`
+    expect(e!.data).toMatchObject({ payment_method: "pm_declined", fields: { Company: "Evil Corp" }, shipping_address: { line1: "Dock 9" } })
+    // A month later the contact's own subscription is charged with its own card and paid; the buyer's fails on the buyer's card.
+    await tickAt(api.db, "2026-05-02")
+    expect((await invoicesOf(theirs)).map((i) => [i.period_start, i.status])).toEqual([[today, "paid"], ["2026-05-02", "paid"]])
+    expect((await invoicesOf(made[0]!.id)).map((i) => [i.period_start, i.status])).toEqual([[today, "paid"], ["2026-05-02", "open"]])
   })
 
   it("pm_timeout: the page says processing, the engine asks again with the same key and completes the purchase once", async () => {
