@@ -4,15 +4,18 @@
  * bought, frozen), the gateway is called with the attempt's key, and its
  * answer is recorded; a success completes the purchase in the same
  * transaction: the contact found by email (left as it is) or created, the
- * subscriptions planned by `planPurchase` (the same as `subscriptions create`)
- * with the buyer's payment method on each, their first
- * invoices paid by this charge (receipt and admin notification queued), the
- * link's completed payments and the code's redemptions counted, and one
- * `checkout.completed` event per subscription. A declined card leaves the
- * session open; a lost reply leaves the attempt unknown, and the engine asks
- * again with the same key (`settleCheckoutAttempts`, engine/runtime/Engine.ts).
- * A reload, a double click or a second tab finds the first attempt: one
- * charge, one set of subscriptions.
+ * subscriptions planned by `planPurchase` (the same as `subscriptions
+ * create`) with the buyer's payment method on each, their first invoices
+ * paid by this charge (receipt and admin notification queued), the link's
+ * completed payments counted, and one `checkout.completed` event per
+ * subscription. A discount code's redemption is taken when the attempt is
+ * recorded (none left: nothing is charged, the page shows the amount without
+ * it), kept while the payment is pending and when it succeeds, given back
+ * when it is declined. A declined card leaves the session open; a lost reply
+ * leaves the attempt unknown, and the engine asks again with the same key
+ * (`settleCheckoutAttempts`, engine/runtime/Engine.ts). A reload, a double
+ * click or a second tab finds the first attempt: one charge, one set of
+ * subscriptions.
  */
 import { Effect } from "effect"
 import { planOneTimeOrder, planPurchase, toDayNumber } from "../billing/index.ts"
@@ -34,8 +37,9 @@ import {
   recordCheckoutAttempt
 } from "./checkoutPaymentsRepository.ts"
 import { type CheckoutForm, type CheckoutView, showCheckout } from "./checkoutSessions.ts"
+import { discountCodeUsable, discountCodeUsedUp } from "./linkRules.ts"
 import { linkSummary } from "./linkSummary.ts"
-import { countCompletedPayment, redeemDiscountCode } from "./repository.ts"
+import { countCompletedPayment, redeemDiscountCode, releaseDiscountCodeRedemption } from "./repository.ts"
 
 /** The checkout form as submitted to pay: the choices, the buyer, the payment method. */
 export interface PayForm extends CheckoutForm {
@@ -144,6 +148,16 @@ export const payCheckout = Effect.fn("payCheckout")(function*(id: string, form: 
       return { _tag: "Processing" } as PayAnswer
     case "LinkOff":
       return { _tag: "LinkOff", view } as PayAnswer
+    case "CodeUsedUp": {
+      // Nothing was recorded or charged: the page comes back with what is due without the code, and why.
+      const code = recorded.code
+      const link = view.session.link
+      const problem = code === undefined
+        ? `the code ${form.discountCode.trim()} does not exist`
+        : (discountCodeUsable(code, link, ctx.today) ?? discountCodeUsedUp(code)).problem
+      const summary = linkSummary(link, { items: form.items }, ctx.today)
+      return { _tag: "Refused", view: { ...view, summary, discountCode: undefined, refusal: { field: "discount_code", problem } } } as PayAnswer
+    }
   }
   const [answer] = yield* settleCheckoutAttempts({ ...ctx, now }, [recorded.attempt])
   if (answer!._tag === "Declined") return { _tag: "Declined", reason: answer!.reason, view } as PayAnswer
@@ -190,8 +204,17 @@ const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: numb
   const madeWhilePending = a.invoiceIds !== undefined
   switch (result._tag) {
     case "Declined":
+      if (!madeWhilePending) {
+        // The purchase was not made: the code's redemption its recording took is free for the next buyer. Once, under
+        // the attempt's lock: a second settler finds it settled. (A bank debit failing after the purchase was made keeps
+        // it: the subscriptions were made with the code and go to dunning like any failed charge.)
+        await Promise.all([
+          markAttemptFailed(tx, a.id, result.reason),
+          a.purchase.codeReserved === true && a.purchase.discountCode !== undefined ? releaseDiscountCodeRedemption(tx, a.purchase.discountCode.id) : undefined
+        ])
+        return { _tag: "Declined", reason: result.reason }
+      }
       await markAttemptFailed(tx, a.id, result.reason)
-      if (!madeWhilePending) return { _tag: "Declined", reason: result.reason }
       // A bank debit that failed after the purchase was made: its invoices go the way of any failed charge (dunning).
       await failInvoicesAtCheckout(tx, ctx, [...a.invoiceIds!, ...(a.oneTimeInvoiceId === undefined ? [] : [a.oneTimeInvoiceId])], paid, result.reason)
       return { _tag: "Completed" }
@@ -303,7 +326,8 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
   await awaitByCommit(tx, [
     writeJournal(tx, subjects.map((subscriptionId) => ({ type: "checkout.completed", subscriptionId, contactId: contact.id, occurredOn: ctx.today, data })), "buyer"),
     countCompletedPayment(tx, link.id),
-    p.discountCode === undefined ? undefined : redeemDiscountCode(tx, p.discountCode.id),
+    // The redemption was taken when the attempt was recorded; an attempt recorded before that was done counts it here.
+    p.discountCode === undefined || p.codeReserved === true ? undefined : redeemDiscountCode(tx, p.discountCode.id),
     markSessionCompleted(tx, a.sessionId, ctx.today, contact.id, subscriptionIds),
     paid.awaiting === true ? recordAttemptInvoices(tx, a.id, invoiceIds, oneTimeInvoiceId) : undefined
   ])

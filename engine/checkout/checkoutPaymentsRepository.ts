@@ -8,6 +8,7 @@
 import type { CalendarDate, DiscountCode, ItemChoice, PaymentLink } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { CheckoutSession } from "./checkoutSessionsRepository.ts"
+import { discountCodeByRef, redeemDiscountCode } from "./repository.ts"
 
 type Runner = Sql | TransactionSql
 
@@ -35,6 +36,12 @@ export interface CheckoutPurchase {
   readonly items: ReadonlyArray<readonly [number, ItemChoice]>
   /** The code as it was at the submit (it may change or go later): what the buyer was charged for. */
   readonly discountCode?: DiscountCode | undefined
+  /**
+   * The attempt holds one of the code's redemptions, taken when it was recorded: kept when it succeeds or is
+   * pending, given back when it is declined. Absent on attempts recorded before redemptions were taken so
+   * (their purchase counts the redemption when it completes, as it did then).
+   */
+  readonly codeReserved?: boolean | undefined
   readonly buyer: Buyer
 }
 
@@ -134,11 +141,17 @@ export type RecordOutcome =
   | { readonly _tag: "Completed" }
   | { readonly _tag: "InFlight" }
   | { readonly _tag: "LinkOff" }
+  /** The code has no redemption left (or went off since the page was shown): nothing was recorded. `code` is the code now, undefined once deleted. */
+  | { readonly _tag: "CodeUsedUp"; readonly code: DiscountCode | undefined }
 
 /**
  * Records a new attempt of the session and commits it, unless the session is completed or a payment
  * is in flight (a double click, a reload, a second tab: the session row is locked, so they queue
  * here and see the first). A link switched off or deleted since the session opened takes no payment.
+ * A purchase with a discount code takes one of its redemptions here, in the transaction that records the
+ * attempt and before the gateway is called: of buyers paying at once, as many as there are redemptions left
+ * are charged with the code, the others nothing. A reload, a double click or a second tab finds the attempt
+ * first and takes none.
  * `lease` is the business instant after which the engine may ask the gateway about an attempt left pending.
  */
 export const recordCheckoutAttempt = (
@@ -166,11 +179,19 @@ export const recordCheckoutAttempt = (
         from payment_links l where l.id = ${session.link.id} for update`
       if (held!.n >= link.completed_payments_limit) return { _tag: "LinkOff" } as const
     }
+    let purchase = request.purchase
+    if (purchase.discountCode !== undefined) {
+      // Last before the insert: the code's row stays locked from here to the commit, one statement's round trip.
+      if (!(await redeemDiscountCode(tx, purchase.discountCode.id))) {
+        return { _tag: "CodeUsedUp", code: await discountCodeByRef(tx, String(purchase.discountCode.id)) } as const
+      }
+      purchase = { ...purchase, codeReserved: true }
+    }
     const attemptNumber = (attempts[0]?.attempt_number ?? 0) + 1
     const [row] = await tx<Array<AttemptRow>>`
       insert into checkout_payments (session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, check_after)
       values (${session.id}, ${attemptNumber}, ${checkoutAttemptKey(session.id, attemptNumber)}, ${request.amount}, ${session.link.currency},
-              ${request.paymentMethod}, ${JSON.stringify(request.purchase)}::text::jsonb, 'pending', ${new Date(request.lease)})
+              ${request.paymentMethod}, ${JSON.stringify(purchase)}::text::jsonb, 'pending', ${new Date(request.lease)})
       returning id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason, invoice_ids, one_time_invoice_id`
     return { _tag: "Recorded", attempt: attemptOf(row!) } as const
   }) as Promise<RecordOutcome>

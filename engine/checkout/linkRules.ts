@@ -159,13 +159,17 @@ export const discountCodeProblem = (code: Omit<DiscountCode, "id" | "redemptions
   return undefined
 }
 
+/** A code with no redemption left (the limit reached, or the last one taken by a payment in flight). */
+export const discountCodeUsedUp = (code: DiscountCode): DiscountCodeUnusable =>
+  new DiscountCodeUnusable({ code: code.code, reason: "UsedUp", problem: `the code ${code.code} has been used up` })
+
 /** Why a buyer cannot use `code` on `link` today (expired, used up, switched off, another currency, codes not allowed), or undefined. */
 export const discountCodeUsable = (code: DiscountCode, link: { readonly currency: string; readonly allowDiscountCodes: boolean }, today: CalendarDate): DiscountCodeUnusable | undefined => {
   const no = (reason: DiscountCodeUnusable["reason"], problem: string) => new DiscountCodeUnusable({ code: code.code, reason, problem })
   if (!link.allowDiscountCodes) return no("NotAllowedOnLink", "this link takes no discount codes")
   if (!code.active) return no("Inactive", `the code ${code.code} is switched off`)
   if (code.expiresOn !== undefined && toDayNumber(code.expiresOn) < toDayNumber(today)) return no("Expired", `the code ${code.code} expired on ${code.expiresOn}`)
-  if (code.maxRedemptions !== undefined && code.redemptions >= code.maxRedemptions) return no("UsedUp", `the code ${code.code} has been used up`)
+  if (code.maxRedemptions !== undefined && code.redemptions >= code.maxRedemptions) return discountCodeUsedUp(code)
   if (code.off._tag === "Amount" && code.off.currency !== link.currency) return no("Currency", `the code ${code.code} is in ${code.off.currency}, the link in ${link.currency}`)
   return undefined
 }

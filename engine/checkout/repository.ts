@@ -339,13 +339,20 @@ export const markDiscountCodeDeleted = async (sql: Runner, id: number, today: Ca
   (await sql`update discount_codes set deleted_on = ${today}, active = false where id = ${id} and deleted_on is null returning id`).length === 1
 
 /**
- * Counts one redemption of a code (the paying step, in its transaction); false when the code is used up
- * (the database's check keeps redemptions within the limit, so two buyers cannot both take the last one).
+ * Takes one redemption of a code; false when none is left (used up, switched off or deleted). The paying
+ * step takes it in the transaction that records the payment, before the gateway is called. One statement:
+ * a second buyer's update waits for the first's row lock and checks the limit again on the row the first
+ * committed, so two buyers never both take the last one (the schema's check has the last word).
  */
 export const redeemDiscountCode = async (sql: Runner, id: number): Promise<boolean> =>
   (await sql`
     update discount_codes set redemptions = redemptions + 1
     where id = ${id} and active and deleted_on is null and (max_redemptions is null or redemptions < max_redemptions) returning id`).length === 1
+
+/** Gives back a redemption taken for a payment that was declined: the next buyer may use it. */
+export const releaseDiscountCodeRedemption = async (sql: Runner, id: number): Promise<void> => {
+  await sql`update discount_codes set redemptions = redemptions - 1 where id = ${id} and redemptions > 0`
+}
 
 /** The id of the contact with this email (any case), for a simple link made from a contact. */
 export const contactIdByEmail = async (sql: Runner, email: string): Promise<number | undefined> =>

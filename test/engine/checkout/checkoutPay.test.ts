@@ -79,6 +79,9 @@ const invoicesOf = (subscriptionId: number) =>
   sql()<Array<{ id: number; status: string; total: number; discount: number; period_start: string; period_index: number }>>`
     select id, status, total::int, discount::int, period_start::text, period_index from invoices where subscription_id = ${subscriptionId} order by period_start`
 
+const redemptionsOf = async (codeId: number) =>
+  (await sql()<Array<{ redemptions: number }>>`select redemptions from discount_codes where id = ${codeId}`)[0]!.redemptions
+
 const gatewayCharges = (sessionId: string) =>
   sql()<Array<{ idempotency_key: string; amount: number; outcome: string }>>`
     select idempotency_key, amount::int, outcome from sim_gateway_ledger where merchant_reference = ${`checkout ${sessionId}`} order by created_at`
@@ -274,6 +277,104 @@ describe(`paying a checkout (${backend})`, () => {
     expect((await invoicesOf(s!.id)).map((i) => i.total)).toEqual([1800, 2250, 2500])
     const [redeemed] = await sql()<Array<{ redemptions: number }>>`select redemptions from discount_codes where id = ${code.id}`
     expect(redeemed!.redemptions).toBe(1)
+  })
+
+  it("three buyers paying at once with a code that has one redemption: one discounted charge; the others are shown the code used up and the full amount, and charged nothing", async () => {
+    const code = await insertDiscountCode(sql(), { code: `RACE${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: 1 }, today)
+    const link = await linkOf({ items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    const sessions = [await checkout(link.slug), await checkout(link.slug), await checkout(link.slug)]
+    const answers = await Promise.all(sessions.map((c, i) => pay(c, { ...buyer(`race${i}-${backend}@example.com`), discount_code: code.code })))
+    expect(answers.map((a) => a.status).sort()).toEqual([303, 422, 422])
+    for (const refused of answers.filter((a) => a.status === 422)) {
+      expect(refused.html).toContain(`the code ${code.code} has been used up`)
+      expect(refused.html).toContain("Pay $25.00")
+    }
+    const charges = (await Promise.all(sessions.map((c) => gatewayCharges(c.id)))).flat()
+    expect(charges.map((g) => [g.amount, g.outcome])).toEqual([[2250, "succeeded"]])
+    expect((await redemptionsOf(code.id))).toBe(1)
+    // A refused buyer pays the amount now shown, without the code.
+    const again = sessions[answers.findIndex((a) => a.status === 422)]!
+    expect((await pay(again, { ...buyer(`race-again-${backend}@example.com`), shown_due: "2500" })).status).toBe(303)
+    expect((await gatewayCharges(again.id)).map((g) => g.amount)).toEqual([2500])
+    expect((await redemptionsOf(code.id))).toBe(1)
+  })
+
+  it("a payment in flight holds the code's last redemption: the next buyer is refused it; once the engine settles it, it is redeemed once", async () => {
+    const code = await insertDiscountCode(sql(), { code: `HELD${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: 1 }, today)
+    const link = await linkOf({ items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    const a = await checkout(link.slug)
+    const b = await checkout(link.slug)
+    expect((await pay(a, { ...buyer(`held-a-${backend}@example.com`, "pm_timeout"), discount_code: code.code })).status).toBe(303)
+    expect(await redemptionsOf(code.id)).toBe(1)
+    const refused = await pay(b, { ...buyer(`held-b-${backend}@example.com`), discount_code: code.code })
+    expect(refused.status).toBe(422)
+    expect(refused.html).toContain(`the code ${code.code} has been used up`)
+    expect(await gatewayCharges(b.id)).toEqual([])
+    await tickAt(api.db, "2026-04-03")
+    expect((await getPage(api, a.path)).html).toContain("Thank you for your order")
+    expect((await gatewayCharges(a.id)).map((g) => g.amount)).toEqual([2250])
+    expect(await redemptionsOf(code.id)).toBe(1)
+  })
+
+  it("a declined card frees the code's redemption for the next buyer; the declined buyer trying again finds it used up", async () => {
+    const code = await insertDiscountCode(sql(), { code: `FREED${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: 1 }, today)
+    const link = await linkOf({ items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    const declined = await checkout(link.slug)
+    const next = await checkout(link.slug)
+    const r = await pay(declined, { ...buyer(`freed-a-${backend}@example.com`, "pm_declined"), discount_code: code.code })
+    expect(r.status).toBe(422)
+    expect(r.html).toContain("The payment was declined")
+    expect(await redemptionsOf(code.id)).toBe(0)
+    expect((await pay(next, { ...buyer(`freed-b-${backend}@example.com`), discount_code: code.code })).status).toBe(303)
+    expect((await gatewayCharges(next.id)).map((g) => g.amount)).toEqual([2250])
+    expect(await redemptionsOf(code.id)).toBe(1)
+    const retry = await pay(declined, { ...buyer(`freed-a-${backend}@example.com`), discount_code: code.code })
+    expect(retry.status).toBe(422)
+    expect(retry.html).toContain(`the code ${code.code} has been used up`)
+    expect((await gatewayCharges(declined.id)).map((g) => g.outcome)).toEqual(["declined"])
+    expect(await redemptionsOf(code.id)).toBe(1)
+  })
+
+  it("a bank debit holds the code's redemption while pending, and keeps it when it fails after the purchase was made (the subscription keeps the code, in dunning)", async () => {
+    const code = await insertDiscountCode(sql(), { code: `DEBIT${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Payments", payments: 3 }, expiresOn: undefined, maxRedemptions: 1 }, today)
+    const link = await linkOf({ paymentTypes: ["card", "bank-debit"], items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    const c = await checkout(link.slug)
+    const email = `debitcode-${backend}@example.com`
+    expect((await pay(c, { ...buyer(email, "pm_bank_debit_fail"), discount_code: code.code })).status).toBe(303)
+    expect(await redemptionsOf(code.id)).toBe(1)
+    await tickAt(api.db, "2026-04-05")
+    const [s] = await subscriptionsOf((await contactOf(email))!.id)
+    expect(s).toMatchObject({ status: "unpaid", code_discount: { payments: 3 } })
+    expect(await redemptionsOf(code.id)).toBe(1)
+  })
+
+  it("an attempt recorded before redemptions were taken when recording counts its redemption when it completes, once", async () => {
+    const code = await insertDiscountCode(sql(), { code: `OLD${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: 5 }, today)
+    const link = await linkOf({ items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    const c = await checkout(link.slug)
+    expect((await pay(c, { ...buyer(`old-${backend}@example.com`, "pm_timeout"), discount_code: code.code })).status).toBe(303)
+    // As such an attempt was stored: its purchase holds the code, no redemption was taken.
+    await sql()`update checkout_payments set purchase = purchase - 'codeReserved' where session_id = ${c.id}`
+    await sql()`update discount_codes set redemptions = 0 where id = ${code.id}`
+    await tickAt(api.db, "2026-04-03")
+    expect((await gatewayCharges(c.id)).map((g) => g.amount)).toEqual([2250])
+    expect(await redemptionsOf(code.id)).toBe(1)
+  })
+
+  it("a double submit and a second tab of one session with a code take one redemption", async () => {
+    const code = await insertDiscountCode(sql(), { code: `ONCE${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: 2 }, today)
+    const link = await linkOf({ items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    const c = await checkout(link.slug)
+    const tab2 = await openForm(api, c.path)
+    const form = { ...buyer(`once-${backend}@example.com`), discount_code: code.code }
+    const answers = await Promise.all([pay(c, form), pay(c, form), pay({ path: c.path, csrf: tab2.csrf, cookie: tab2.cookie }, form)])
+    expect(answers.map((a) => a.status)).toEqual([303, 303, 303])
+    expect((await pay(c, form)).status).toBe(303)
+    expect((await gatewayCharges(c.id)).map((g) => g.amount)).toEqual([2250])
+    expect(await redemptionsOf(code.id)).toBe(1)
+    // The second redemption is still there for another buyer.
+    expect((await pay(await checkout(link.slug), { ...buyer(`once2-${backend}@example.com`), discount_code: code.code })).status).toBe(303)
+    expect(await redemptionsOf(code.id)).toBe(2)
   })
 
   it("billing that starts 14 days later: today's one-time item is invoiced today on its own; the first recurring invoice does not bill it again", async () => {
