@@ -2,22 +2,25 @@
  * HTML pages of the revenue reports: self-contained (inline SVG and CSS, no
  * script, no network).
  */
+import { minorUnitExponent } from "../engine/domain/index.ts"
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 export const countColumn = /^(subscribers(_start|_end)?|paused|size|m\d+|subscriptions_(start|end)|new_subscriptions|canceled|expired)$/
 export const rateColumn = /(_rate|^nrr|^grr)$/
 
+
 /**
- * A report cell for people (terminal tables, HTML): money with two decimals,
- * rates as percentages, counts as they are; n/a where the report has no value
- * (a ratio without a denominator: null in JSON, empty in CSV).
+ * A report cell for people (terminal tables, HTML): money with the report
+ * currency's decimals (two for USD, none for JPY, three for KWD), rates as
+ * percentages, counts as they are; n/a where the report has no value (a ratio
+ * without a denominator: null in JSON, empty in CSV).
  */
-export const formatReportCell = (column: string, v: unknown): string => {
+export const formatReportCell = (column: string, v: unknown, currency?: string): string => {
   if (v === null) return "n/a"
   if (v === undefined) return ""
   if (typeof v !== "number") return String(v)
-  return countColumn.test(column) ? String(v) : rateColumn.test(column) ? `${(v * 100).toFixed(1)}%` : v.toFixed(2)
+  return countColumn.test(column) ? String(v) : rateColumn.test(column) ? `${(v * 100).toFixed(1)}%` : v.toFixed(currency === undefined ? 2 : minorUnitExponent(currency))
 }
 
 /**
@@ -131,10 +134,10 @@ const revenueCharts = (options: ChartData) => {
 }
 
 /** A report's rows as a table, cells as the CLI's table prints them. */
-const reportTable = (rows: ReadonlyArray<Record<string, unknown>>) => {
+const reportTable = (rows: ReadonlyArray<Record<string, unknown>>, currency: string) => {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))]
   return `<table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>
-${rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(formatReportCell(c, r[c]))}</td>`).join("")}</tr>`).join("\n")}</table>`
+${rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(formatReportCell(c, r[c], currency))}</td>`).join("")}</tr>`).join("\n")}</table>`
 }
 
 const pageStyle = `<style>body{font:14px/1.5 -apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1f2328;background:#f3f4f6;margin:0}
@@ -162,7 +165,7 @@ export const revenueReportHtml = (options: {
   readonly table: ReadonlyArray<Record<string, unknown>>
 }): string => {
   const { mrrChart, moveChart, heatChart } = revenueCharts(options)
-  const table = reportTable(options.table)
+  const table = reportTable(options.table, options.currency)
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(options.title ?? `billcycle ${options.kind} report`)} ${esc(options.from)}–${esc(options.to)}</title>
 ${pageStyle}</head>
@@ -269,10 +272,10 @@ export const revenueDashboardHtml = (options: { readonly currency: string; reado
   const card = (title: string, value: string, note: string) => `<div class="card"><div class="muted">${esc(title)}</div><div class="kpi">${esc(value)}</div><div class="muted small">${esc(note)}</div></div>`
   const at = `end of ${options.to}`
   const cards = [
-    card("MRR", `${formatReportCell("mrr", last["mrr"])} ${options.currency}`, at),
-    card("ARR", `${formatReportCell("arr", last["arr"])} ${options.currency}`, at),
+    card("MRR", `${formatReportCell("mrr", last["mrr"], options.currency)} ${options.currency}`, at),
+    card("ARR", `${formatReportCell("arr", last["arr"], options.currency)} ${options.currency}`, at),
     card("Subscribers", formatReportCell("subscribers", last["subscribers"]), at),
-    card("Net new MRR", `${formatReportCell("net_new_mrr", Number(netNew.toFixed(2)))} ${options.currency}`, `${options.from} to ${options.to}`),
+    card("Net new MRR", `${formatReportCell("net_new_mrr", Number(netNew.toFixed(minorUnitExponent(options.currency))), options.currency)} ${options.currency}`, `${options.from} to ${options.to}`),
     card("Logo churn", formatReportCell("logo_churn_rate", lastChurn["logo_churn_rate"]), options.to),
     card("Net revenue retention", formatReportCell("nrr", lastRetention["nrr"]), options.to)
   ].join("")
@@ -287,7 +290,7 @@ export const revenueDashboardHtml = (options: { readonly currency: string; reado
     { name: "gross revenue retention", color: "#1d4ed8", values: rate(r.retention, "grr") }
   ])
   const tables = (["mrr", "movements", "churn", "retention", "growth", "cohorts"] as const)
-    .map((k) => `<h3>${k}</h3><div class="scroll">${reportTable(r[k])}</div>`).join("\n")
+    .map((k) => `<h3>${k}</h3><div class="scroll">${reportTable(r[k], options.currency)}</div>`).join("\n")
   const warning = options.unconverted !== undefined && options.unconverted.length > 0
     ? `<p class="warn">No rate from ${esc(options.unconverted.join(", "))} to ${esc(options.currency)}: those subscriptions are left out of these figures.</p>` : ""
   return `<!DOCTYPE html>

@@ -183,7 +183,8 @@ const shapeRows = (
   toK: number
 ): Omit<ReportSet, "timings" | "unconverted"> => {
   const scale = 10 ** minorUnitExponent(options.currency)
-  const money = (minor: number) => round(minor / scale, 2)
+  // Rounded to the currency's minor units: cents for USD, whole yen, fils (three decimals) for KWD.
+  const money = (minor: number) => round(minor / scale, minorUnitExponent(options.currency))
   const byK = new Map<number, Record<string, number>>()
   for (const t of totals) {
     const row: Record<string, number> = {}

@@ -14,6 +14,7 @@
 import type { ReportRow } from "./revenue.ts"
 import { reportColumns } from "./reportRequest.ts"
 import { countColumn, rateColumn } from "./htmlReport.ts"
+import { minorUnitExponent } from "../engine/domain/index.ts"
 
 export interface XlsxSheet {
   readonly name: string
@@ -22,7 +23,8 @@ export interface XlsxSheet {
 
 /** The number format of a report column's cells. */
 export const xlsxNumberFormat = (column: string, currency: string): string =>
-  countColumn.test(column) ? "0" : rateColumn.test(column) ? "0.0%" : `#,##0.00 "${currency.replace(/"/g, "")}"`
+  countColumn.test(column) ? "0" : rateColumn.test(column) ? "0.0%"
+    : `#,##0${minorUnitExponent(currency) > 0 ? "." + "0".repeat(minorUnitExponent(currency)) : ""} "${currency.replace(/"/g, "")}"`
 
 export const writeReportsXlsx = async (file: string, sheets: ReadonlyArray<XlsxSheet>, currency: string): Promise<void> => {
   const { default: writeExcelFile } = await import("write-excel-file/node")

@@ -27,11 +27,11 @@ const toCsv = (rows: ReadonlyArray<ReportRow>) => {
   return formatCsv([cols, ...rows.map((r) => cols.map((c) => (r[c] === undefined || r[c] === null ? "" : String(r[c]))))])
 }
 
-/** Aligned for a terminal: money with two decimals, rates as percentages, numbers to the right. */
-const toTable = (rows: ReadonlyArray<ReportRow>) => {
+/** Aligned for a terminal: money with the currency's decimals, rates as percentages, numbers to the right. */
+const toTable = (rows: ReadonlyArray<ReportRow>, currency: string) => {
   const cols = reportColumns(rows)
   const numeric = cols.map((c) => rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number"))
-  return renderTable(cols, rows.map((r) => cols.map((c) => formatReportCell(c, r[c]))), numeric.map((n) => (n ? "right" : "left")))
+  return renderTable(cols, rows.map((r) => cols.map((c) => formatReportCell(c, r[c], currency))), numeric.map((n) => (n ? "right" : "left")))
 }
 
 const toParquet = async (rows: ReadonlyArray<ReportRow>, out: string) => {
@@ -103,7 +103,7 @@ export const reportCommand = Command.make(
         : format === "csv" ? toCsv(rows)
         : format === "json" ? JSON.stringify(rows) + "\n"
         : format === "html" ? revenueReportHtml({ kind: flags.details ? "movement details" : flags.kind, currency, from: flags.from, to: flags.to, mrr: set.mrr, movements: set.movements, cohorts: set.cohorts, table: rows })
-        : format === "table" ? toTable(rows) + "\n"
+        : format === "table" ? toTable(rows, currency) + "\n"
         : ""
       if (format === "xlsx") {
         // Every report of the period, one sheet each (and the movement details with --details), whichever KIND was named.
