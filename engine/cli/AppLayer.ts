@@ -73,7 +73,8 @@ export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, options: AppOpt
 
 /**
  * A mistyped --db must not make a new, empty database, nor write a cluster into a folder of other
- * files: only the default path and commands that create (db migrate, import) start a new one.
+ * files: only the default path, commands that create (db migrate, import) and a folder made empty
+ * for it (CLI.md: created and migrated on first use; a folder that exists is no typo) start a new one.
  */
 const checkEmbeddedDir = (source: string, dir: string, creates: boolean) =>
   Effect.gen(function*() {
@@ -86,8 +87,9 @@ const checkEmbeddedDir = (source: string, dir: string, creates: boolean) =>
         return yield* new UsageError({ message: `${source}: ${dir} holds other files, not a billcycle database (give a new or empty folder)` })
       case "Unusable":
         return yield* new UsageError({ message: `${source}: cannot keep the embedded database in ${dir}: ${state.reason}` })
-      case "Missing":
       case "Empty":
+        return
+      case "Missing":
         if (!creates && !isDefault) {
           return yield* new UsageError({ message: `${source}: no billcycle database at ${dir} (create it with billcycle db migrate --db ${dir})` })
         }

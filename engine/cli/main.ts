@@ -17,6 +17,13 @@ enableCompileCache?.()
   if (mayOpenEmbedded(process.argv.slice(2))) void compileEmbeddedWasm()
 }
 
+// `billcycle events list | head`: the reader closed the pipe. What it read is what it wanted; the rest is not
+// written, and the command ends as if it had finished (no stack trace of a write to a closed pipe).
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0)
+  throw e
+})
+
 // A query of the postgres driver on a connection that died (a database restart, a network cut) can
 // reject with nobody left to handle it: the step that sent it has failed already and rolled back, and
 // the engine reports the outage itself. Only such rejections are let go; any other still ends the process.

@@ -114,10 +114,12 @@ describe("--db must name a billcycle database", () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(`no billcycle database at ${typo} (create it with billcycle db migrate --db ${typo})`)
     expect(existsSync(typo)).toBe(false)
-    // An empty folder is not a database either.
+    // A folder made empty for it is no typo: the database is created and migrated there on first use (CLI.md).
     mkdirSync(typo)
-    expect(cli(["contacts", "list", "--db", typo]).code).toBe(2)
-    expect(readdirSync(typo)).toEqual([])
+    const first = cli(["contacts", "add", "--email", "ana@example.com", "--db", typo])
+    expect(first.code, first.stderr).toBe(0)
+    expect(readdirSync(typo)).toContain("PG_VERSION")
+    expect(JSON.parse(cli(["contacts", "list", "--json", "--db", typo]).stdout)).toHaveLength(1)
   })
 
   it("a folder holding something else is refused, by every command, and left as it was", () => {
