@@ -130,10 +130,15 @@ const useCase = <S, R, A, E extends { readonly _tag: string }>(
   asRequestKey(Effect.flatMap(service, f)).pipe(Effect.catch((e: E | BadInput | DatabaseError) =>
     e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(problemOf(e._tag === "BadInput" ? (e as BadInput).message : words(e as E)))))
 
-/** A subscriptions refusal as the API words it: without the CLI's flags; an item's names the item (`--item 2: unknown SKU "NOPE"`). */
+/**
+ * A subscriptions refusal as the API words it: without the CLI's flags; an item's names the item (`--item 2: unknown SKU "NOPE"`),
+ * a start before today its field (`--start: …`, as `readCreateRequest` words a start that is no date), so the problem names `start`.
+ */
 const subscriptionWords = (e: Exclude<SubscriptionsFailure, BadInput | DatabaseError>) => {
   const item = itemErrorOf(e)
-  return item === undefined ? describeSubscriptionError(e as SubscriptionError) : describeCatalogueError(item)
+  if (item !== undefined) return describeCatalogueError(item)
+  const refusal = e as SubscriptionError
+  return refusal._tag === "StartBeforeToday" ? `--start: ${describeSubscriptionError(refusal)}` : describeSubscriptionError(refusal)
 }
 const catalogueWords = (e: Exclude<CatalogueFailure, BadInput | DatabaseError>) => catalogueErrorMessage(e)
 

@@ -48,7 +48,12 @@ export interface PlannedSubscription<T extends PurchaseItem> {
   readonly currency: string
   readonly frequency: Frequency
   readonly terms: BillingTerms
+  /** The billing anchor: every billing date is computed from it. */
   readonly startDate: CalendarDate
+  /** The first date billcycle bills: the start, or for a migrated purchase the first anchor date on or after today. */
+  readonly nextBillingDate: CalendarDate
+  /** The periods before `nextBillingDate`, billed (and paid) by the system a migrated purchase came from; 0 for a new one. */
+  readonly periodsBilledBefore: number
   readonly endDate: CalendarDate | null
   readonly status: "scheduled" | "active"
   readonly amountPerPayment: number
@@ -58,23 +63,58 @@ export interface PlannedSubscription<T extends PurchaseItem> {
 export type PurchaseRefusal =
   | { readonly _tag: "NoRecurringItem"; readonly item: number }
   | { readonly _tag: "MixedCurrencies"; readonly currencies: ReadonlyArray<string>; readonly item: number }
+  | { readonly _tag: "StartsBeforeToday"; readonly startDate: CalendarDate; readonly today: CalendarDate }
+  | { readonly _tag: "TermEndedBeforeToday"; readonly endDate: CalendarDate; readonly today: CalendarDate }
 
 export type PurchasePlan<T extends PurchaseItem> =
   | { readonly _tag: "Planned"; readonly subscriptions: ReadonlyArray<PlannedSubscription<T>> }
   | { readonly _tag: "Refused"; readonly refusal: PurchaseRefusal }
 
+/** A purchase as `planPurchase` takes it. */
+export interface Purchase {
+  readonly terms: BillingTerms
+  readonly startDate: CalendarDate
+  readonly today: CalendarDate
+  /**
+   * A subscription moved from another system (`import FILE.csv`): a start before today is when the
+   * other system began billing it, which billed every period before today.
+   */
+  readonly migrated?: boolean | undefined
+}
+
+/** Where billing of a subscription planned on `today` begins: its next billing date, or a refusal. */
+const firstBilling = (
+  purchase: Purchase, frequency: Frequency
+): { readonly nextBillingDate: CalendarDate; readonly periodsBilledBefore: number; readonly endDate: CalendarDate | null } | PurchaseRefusal => {
+  const { terms, startDate, today } = purchase
+  const schedule = new BillingSchedule(startDate, frequency)
+  const endDate = terms._tag === "Fixed" ? schedule.endDate(terms.payments) : null
+  const todayDay = toDayNumber(today)
+  if (toDayNumber(startDate) >= todayDay) return { nextBillingDate: startDate, periodsBilledBefore: 0, endDate }
+  // Billing never reaches back: a start before today would invoice (and charge) every period since at once,
+  // and a mistyped year would bill years. A new subscription starts today or later.
+  if (purchase.migrated !== true) return { _tag: "StartsBeforeToday", startDate, today }
+  // A migration: the other system billed the periods before today. The start stays the anchor (the customer's
+  // billing day) and billing goes on from the first anchor date on or after today, as after a resume
+  // (invoicing/billingRun.ts skipUnpaidPeriods). Fixed terms are the contract from the start: the end date
+  // stays, the periods before today count as payments made, and one that ended before today has nothing to bill.
+  if (endDate !== null && toDayNumber(endDate) < todayDay) return { _tag: "TermEndedBeforeToday", endDate, today }
+  const k = schedule.indexOnOrAfter(todayDay)
+  const periodsBilledBefore = terms._tag === "Fixed" ? Math.min(k, terms.payments) : k
+  return { nextBillingDate: schedule.dateAt(periodsBilledBefore), periodsBilledBefore, endDate }
+}
+
 /**
- * Plans one purchase (reference, "Creation"), for `subscriptions create` and
- * `import FILE.csv` alike: recurring items grouped by frequency (terms and
- * start date are the purchase's), one subscription per group; the items of a
- * group must share a currency; one-time items ride with the first
- * subscription's first payment, those of its currency only. A subscription
- * starting after today is scheduled; it is named after its first item.
+ * Plans one purchase (reference, "Creation"), for `subscriptions create`,
+ * `import FILE.csv` and a paid checkout alike: recurring items grouped by
+ * frequency (terms and start date are the purchase's), one subscription per
+ * group; the items of a group must share a currency; one-time items ride with
+ * the first subscription's first payment, those of its currency only. A
+ * subscription starting after today is scheduled; it is named after its first
+ * item. A start before today is refused, except for a migrated purchase, which
+ * bills on from the first anchor date on or after today (`firstBilling`).
  */
-export const planPurchase = <T extends PurchaseItem>(
-  items: ReadonlyArray<T>,
-  purchase: { readonly terms: BillingTerms; readonly startDate: CalendarDate; readonly today: CalendarDate }
-): PurchasePlan<T> => {
+export const planPurchase = <T extends PurchaseItem>(items: ReadonlyArray<T>, purchase: Purchase): PurchasePlan<T> => {
   const indexed = items.map((item, index) => ({ item, index }))
   const recurring = indexed.filter((r) => r.item.frequency !== undefined)
   const oneTime = items.filter((r) => r.frequency === undefined)
@@ -88,20 +128,20 @@ export const planPurchase = <T extends PurchaseItem>(
     }
   }
   const status = toDayNumber(startDate) > toDayNumber(purchase.today) ? "scheduled" : "active"
-  return {
-    _tag: "Planned",
-    subscriptions: groups.map((g, gi) => {
-      const currency = g[0]!.item.currency
-      const frequency = g[0]!.frequency
-      const planned = [...g.map((r) => r.item), ...(gi === 0 ? oneTime.filter((o) => o.currency === currency) : [])]
-      return {
-        items: planned, currency, frequency, terms, startDate, status,
-        name: planned.length === 1 ? planned[0]!.line.name : `${planned[0]!.line.name} + ${planned.length - 1} more`,
-        endDate: terms._tag === "Fixed" ? new BillingSchedule(startDate, frequency).endDate(terms.payments) : null,
-        amountPerPayment: recurringAmount(planned.map((r) => r.line))
-      }
+  const subscriptions: Array<PlannedSubscription<T>> = []
+  for (const [gi, g] of groups.entries()) {
+    const currency = g[0]!.item.currency
+    const frequency = g[0]!.frequency
+    const billing = firstBilling(purchase, frequency)
+    if ("_tag" in billing) return { _tag: "Refused", refusal: billing }
+    const planned = [...g.map((r) => r.item), ...(gi === 0 ? oneTime.filter((o) => o.currency === currency) : [])]
+    subscriptions.push({
+      items: planned, currency, frequency, terms, startDate, status, ...billing,
+      name: planned.length === 1 ? planned[0]!.line.name : `${planned[0]!.line.name} + ${planned.length - 1} more`,
+      amountPerPayment: recurringAmount(planned.map((r) => r.line))
     })
   }
+  return { _tag: "Planned", subscriptions }
 }
 
 /**
@@ -117,7 +157,7 @@ export const planOneTimeOrder = <T extends PurchaseItem>(
   const frequency: Frequency = { unit: "month", count: 1 }
   const terms: BillingTerms = { _tag: "Fixed", payments: 1 }
   return {
-    items, currency: items[0]!.currency, frequency, terms, startDate: purchase.startDate, status: "active",
+    items, currency: items[0]!.currency, frequency, terms, startDate: purchase.startDate, nextBillingDate: purchase.startDate, periodsBilledBefore: 0, status: "active",
     name: items.length === 1 ? items[0]!.line.name : `${items[0]!.line.name} + ${items.length - 1} more`,
     endDate: new BillingSchedule(purchase.startDate, frequency).endDate(1),
     amountPerPayment: 0

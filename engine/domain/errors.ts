@@ -62,6 +62,15 @@ export class NextBillingDateRefused extends Schema.TaggedError<NextBillingDateRe
   ])
 }) {}
 
+/**
+ * A new subscription starting before today: billing never reaches back (it would invoice every period
+ * since at once). `subscriptions create --start`; an import keeps a past start as a migration instead.
+ */
+export class StartBeforeToday extends Schema.TaggedError<StartBeforeToday>()("StartBeforeToday", {
+  date: Schema.String,
+  today: Schema.String
+}) {}
+
 export class NothingToUpdate extends Schema.TaggedError<NothingToUpdate>()("NothingToUpdate", {
   id: Schema.Number
 }) {}
@@ -86,13 +95,14 @@ export type SubscriptionError =
   | PurchaseRefused
   | ItemDoesNotFit
   | NextBillingDateRefused
+  | StartBeforeToday
   | NothingToUpdate
   | RefundAtPeriodEnd
   | ResumeDateNotAfterToday
 
 const subscriptionErrorTags: ReadonlySet<string> = new Set<SubscriptionError["_tag"]>([
   "SubscriptionNotFound", "SubscriptionDeleted", "TransitionRefused", "ContactNotFound", "NoPaymentMethod", "PurchaseRefused",
-  "ItemDoesNotFit", "NextBillingDateRefused", "NothingToUpdate", "RefundAtPeriodEnd", "ResumeDateNotAfterToday"
+  "ItemDoesNotFit", "NextBillingDateRefused", "StartBeforeToday", "NothingToUpdate", "RefundAtPeriodEnd", "ResumeDateNotAfterToday"
 ])
 
 /** The typed error of `tags` a thrown value is, or carries as its `cause`; undefined for anything else. */
@@ -139,6 +149,8 @@ export const describeSubscriptionError = (e: SubscriptionError): string => {
         : `${e.reason.item} bills ${e.reason.itemFrequency}, the subscription ${e.reason.subscription}; a different frequency needs its own subscription`
     case "NextBillingDateRefused":
       return e.reason._tag === "InThePast" ? `${e.reason.date} is in the past (today is ${e.reason.today})` : `subscription ${e.id} has nothing more to bill`
+    case "StartBeforeToday":
+      return `${e.date} is before today (${e.today}); a subscription starts today or later, billing never reaches back`
     case "NothingToUpdate":
       return "nothing to update"
     case "RefundAtPeriodEnd":

@@ -29,6 +29,8 @@ export interface SubscriptionCreated {
   readonly frequency: Frequency
   readonly terms: BillingTerms
   readonly startDate: string
+  /** Its first billing date: the start date, unless an import migrated it (the first anchor date on or after the import's day). */
+  readonly nextBillingDate?: string | undefined
   readonly endDate: string | null
   readonly collection: string
   readonly status: string
@@ -37,10 +39,10 @@ export interface SubscriptionCreated {
   readonly items: ReadonlyArray<JournalLine>
 }
 
-/** `data` of `subscription.created`; the next billing date of a new subscription is its start date. */
+/** `data` of `subscription.created`; the next billing date of a new subscription is its start date unless given. */
 export const subscriptionCreatedData = (s: SubscriptionCreated) => ({
   name: s.name, currency: s.currency, frequency: formatFrequency(s.frequency), terms: formatBillingTerms(s.terms), start_date: s.startDate,
-  end_date: s.endDate, next_billing_date: s.startDate, collection_method: s.collection, status: s.status, amount: s.amount, items: itemsData(s.items)
+  end_date: s.endDate, next_billing_date: s.nextBillingDate ?? s.startDate, collection_method: s.collection, status: s.status, amount: s.amount, items: itemsData(s.items)
 })
 
 /** Every type of event the journal holds (engine/sql/EVENTS.md), by noun: what webhooks may subscribe to. */

@@ -63,6 +63,7 @@ export {
   PurchaseRefused,
   RefundAtPeriodEnd,
   ResumeDateNotAfterToday,
+  StartBeforeToday,
   SubscriptionDeleted,
   SubscriptionNotFound,
   subscriptionErrorOf,

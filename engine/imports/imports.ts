@@ -11,11 +11,15 @@
  *                  contact (email), item (a SPEC such as sku=COFFEE-1KG,qty=2),
  *                  and per purchase (first row wins): start, terms,
  *                  collection, payment_method, language, locale, reminders
+ *
+ * A start before the import's day is a migration from another system, never
+ * back-billing: the start stays the billing anchor and billing goes on from
+ * the first anchor date on or after the import's day (billing/grouping.ts).
  */
 import type { PlannedSubscription } from "../billing/index.ts"
 import { inputDateProblem, isLanguage, languagesInWords, parseCalendarDate, planPurchase } from "../billing/index.ts"
 import type { ItemSpec } from "../domain/index.ts"
-import { parseBillingTerms, parseItemSpec, subscriptionCreatedData } from "../domain/index.ts"
+import { formatBillingTerms, parseBillingTerms, parseItemSpec, subscriptionCreatedData } from "../domain/index.ts"
 import { createHash } from "node:crypto"
 import type { EngineContext } from "../account/index.ts"
 import { addressJson, addressParts, validateContact, validateProduct } from "../catalogue/index.ts"
@@ -366,13 +370,25 @@ const planImportedPurchase = (
     return []
   }
   if (startDate === undefined || inputDateProblem(startDate) !== undefined || terms === undefined || cm === null) return []
-  // Planned exactly as `subscriptions create` plans a purchase; a refusal names the row of the item it is about.
-  const plan = planPurchase(resolved, { terms, startDate, today: ctx.today })
+  // Planned as `subscriptions create` plans a purchase, as a migration: a start before today is when the other
+  // system began billing it (the anchor), and billing goes on from the first anchor date on or after today.
+  // A refusal names the row of the item it is about.
+  const plan = planPurchase(resolved, { terms, startDate, today: ctx.today, migrated: true })
   if (plan._tag === "Refused") {
     const r = plan.refusal
-    problems.add(r._tag === "NoRecurringItem" ? first.line : rowSpecs[r.item]!.line, "item", r._tag === "NoRecurringItem"
-      ? "a subscription needs at least one recurring item"
-      : `items billed together must share a currency, got ${r.currencies.join(" and ")}`)
+    switch (r._tag) {
+      case "NoRecurringItem":
+        problems.add(first.line, "item", "a subscription needs at least one recurring item")
+        break
+      case "MixedCurrencies":
+        problems.add(rowSpecs[r.item]!.line, "item", `items billed together must share a currency, got ${r.currencies.join(" and ")}`)
+        break
+      case "TermEndedBeforeToday":
+        problems.add(first.line, "start", `${formatBillingTerms(terms)} from ${startDate} ended on ${r.endDate}, before today (${r.today}): nothing is left to bill`)
+        break
+      case "StartsBeforeToday":
+        throw new Error(`import ${key}: a migrated purchase was refused its start ${startDate}`)
+    }
     return []
   }
   return plan.subscriptions.map((p) => ({
@@ -392,15 +408,17 @@ export const insertPlanned = async (tx: TransactionSql, ctx: EngineContext, plan
   const col = <A>(f: (p: ImportedSubscription) => A) => planned.map(f)
   await tx`
     insert into subscriptions (id, contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
-      next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on, import_key, import_digest)
+      next_billing_date, periods_billed, payments_made, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status,
+      created_on, import_key, import_digest)
     overriding system value
-    select id, c, n, cur, fu, fc, tp, sd, sd, ed, sd, cm, pt, pm, rem::bool, lang, loc, st, ${ctx.today}::date, ik, idg from unnest(
+    select id, c, n, cur, fu, fc, tp, sd, sd, ed, nbd, pb, pb, cm, pt, pm, rem::bool, lang, loc, st, ${ctx.today}::date, ik, idg from unnest(
       ${ids}::int8[], ${col((p) => p.contactId)}::int8[], ${col((p) => p.name)}::text[], ${col((p) => p.currency)}::text[],
       ${col((p) => p.frequency.unit)}::text[], ${col((p) => p.frequency.count)}::int[], ${col((p) => (p.terms._tag === "Fixed" ? p.terms.payments : null))}::int[],
-      ${col((p) => p.startDate)}::date[], ${col((p) => p.endDate)}::date[], ${col((p) => p.collection)}::text[], ${col((p) => p.paymentTerms)}::text[],
+      ${col((p) => p.startDate)}::date[], ${col((p) => p.endDate)}::date[], ${col((p) => p.nextBillingDate)}::date[], ${col((p) => p.periodsBilledBefore)}::int[],
+      ${col((p) => p.collection)}::text[], ${col((p) => p.paymentTerms)}::text[],
       ${col((p) => p.paymentMethod)}::text[], ${col((p) => (p.reminders ? "t" : "f"))}::text[], ${col((p) => p.language)}::text[],
       ${col((p) => p.locale)}::text[], ${col((p) => p.status)}::text[], ${col((p) => p.importKey)}::text[], ${col((p) => p.importDigest)}::text[]
-    ) as u(id, c, n, cur, fu, fc, tp, sd, ed, cm, pt, pm, rem, lang, loc, st, ik, idg)`
+    ) as u(id, c, n, cur, fu, fc, tp, sd, ed, nbd, pb, cm, pt, pm, rem, lang, loc, st, ik, idg)`
   await tx`
     insert into item_versions (subscription_id, version, effective_from)
     select id, 1, sd from unnest(${ids}::int8[], ${col((p) => p.startDate)}::date[]) as u(id, sd)`

@@ -12,10 +12,10 @@ import type { ItemError, SubscriptionError } from "../domain/index.ts"
 import {
   describeCatalogueError, ItemRefused, ProductArchived, UnknownSku,
   canCancel, canDelete, canPause, canResume, ContactNotFound, describeSubscriptionError, formatBillingTerms, formatFrequency, formatMajorAmount, ItemDoesNotFit, itemsData,
-  NextBillingDateRefused, NoPaymentMethod, NothingToUpdate, parseMajorAmount, PurchaseRefused, RefundAtPeriodEnd, ResumeDateNotAfterToday, SubscriptionDeleted,
+  NextBillingDateRefused, NoPaymentMethod, NothingToUpdate, parseMajorAmount, PurchaseRefused, RefundAtPeriodEnd, ResumeDateNotAfterToday, StartBeforeToday, SubscriptionDeleted,
   SubscriptionNotFound, subscriptionCreatedData, TransitionRefused, unitPriceProblem
 } from "../domain/index.ts"
-import type { PlannedSubscription } from "../billing/index.ts"
+import type { PlannedSubscription, PurchaseRefusal } from "../billing/index.ts"
 import type { CodeDiscount } from "../invoicing/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import { languageOf, localeOf } from "../invoicing/index.ts"
@@ -172,6 +172,15 @@ export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>
   return resolved
 }
 
+/** A purchase `planPurchase` refused, as the typed error the doors word. */
+const purchaseRefusal = (r: PurchaseRefusal): SubscriptionError => {
+  if (r._tag === "NoRecurringItem") return new PurchaseRefused({ reason: { _tag: "NoRecurringItem" } })
+  if (r._tag === "MixedCurrencies") return new PurchaseRefused({ reason: { _tag: "MixedCurrencies", currencies: r.currencies } })
+  if (r._tag === "StartsBeforeToday") return new StartBeforeToday({ date: r.startDate, today: r.today })
+  // Only a migrated purchase (an import) is planned from a past start.
+  throw new Error(`subscriptions create planned a migrated purchase: its term ended on ${r.endDate}`)
+}
+
 export const startDateOf = (start: StartChoice, today: CalendarDate): CalendarDate =>
   startDate(today, start._tag === "Today" ? undefined : start._tag === "Date" ? start : start._tag === "DelayDays" ? { _tag: "Days", days: start.days } : { _tag: "Months", months: start.months })
 
@@ -219,11 +228,7 @@ export const createSubscriptions = async (sql: Sql, ctx: EngineContext, input: C
     const resolved = resolveItemsWith(products, input.items, labels, ctx.settings.currency)
     const startDate = startDateOf(input.start, ctx.today)
     const plan = planPurchase(resolved, { terms: input.terms, startDate, today: ctx.today })
-    if (plan._tag === "Refused") {
-      return refused(new PurchaseRefused({
-        reason: plan.refusal._tag === "NoRecurringItem" ? { _tag: "NoRecurringItem" } : { _tag: "MixedCurrencies", currencies: plan.refusal.currencies }
-      }))
-    }
+    if (plan._tag === "Refused") return refused(purchaseRefusal(plan.refusal))
     const paymentMethod = input.paymentMethod ?? contact.payment_method ?? undefined
     if (input.collection === "charge" && paymentMethod === undefined) {
       return refused(new NoPaymentMethod({ contact: contact.email }))
@@ -265,9 +270,10 @@ export const insertPlannedSubscriptions = async (
     const startDate = p.startDate
     const [row] = await withItems(tx, tx`
       insert into subscriptions (contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
-        next_billing_date, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on, code_discount)
+        next_billing_date, periods_billed, payments_made, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status,
+        created_on, code_discount)
       values (${input.contactId}, ${p.name}, ${p.currency}, ${p.frequency.unit}, ${p.frequency.count}, ${input.terms._tag === "Fixed" ? input.terms.payments : null},
-        ${startDate}, ${startDate}, ${p.endDate}, ${startDate}, ${input.collection},
+        ${startDate}, ${startDate}, ${p.endDate}, ${p.nextBillingDate}, ${p.periodsBilledBefore}, ${p.periodsBilledBefore}, ${input.collection},
         ${input.collection === "invoice" ? input.paymentTerms ?? "due-on-receipt" : null}, ${input.paymentMethod ?? null}, ${input.reminders},
         ${input.language ?? null}, ${input.locale ?? null}, ${p.status}, ${ctx.today},
         ${input.codeDiscount === undefined ? null : JSON.stringify(input.codeDiscount)}::text::jsonb)
@@ -279,7 +285,7 @@ export const insertPlannedSubscriptions = async (
     events.push(statusChanged(row!.id, null, p.status, ctx.today, { reason: "created" }))
     created.push({
       id: row!.id, name: p.name, status: p.status, frequency: formatFrequency(p.frequency), terms: formatBillingTerms(input.terms), startDate,
-      endDate: p.endDate, nextBillingDate: startDate, currency: p.currency, amountPerPayment: p.amountPerPayment, items: p.items.length
+      endDate: p.endDate, nextBillingDate: p.nextBillingDate, currency: p.currency, amountPerPayment: p.amountPerPayment, items: p.items.length
     })
   }
   await writeJournal(tx, events, input.source)

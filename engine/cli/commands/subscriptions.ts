@@ -34,6 +34,8 @@ export const subscriptionErrorMessage = (e: SubscriptionError): string => {
       return `subscription ${e.id} was deleted on ${e.deletedOn} (its invoices remain: billcycle invoices list --subscription ${e.id})`
     case "NextBillingDateRefused":
       return `--next-billing-date: ${describeSubscriptionError(e)}`
+    case "StartBeforeToday":
+      return `--start: ${describeSubscriptionError(e)}`
     case "NothingToUpdate":
       return "nothing to update: give --item, --next-billing-date or --payment-method"
     case "RefundAtPeriodEnd":
@@ -71,7 +73,7 @@ const create = Command.make(
   {
     contact: Flag.String("contact").pipe(Flag.withDescription("the buyer's email (an existing contact)")),
     items: Flag.String("item").pipe(Flag.withDescription("sku=SKU or name=NAME,price=12.50, then qty=N, frequency=…, discount=10%|2.00, tax=25%, one-time"), Flag.atLeast(1)),
-    start: Flag.String("start").pipe(Flag.withDescription("billing start date YYYY-MM-DD (default today)"), Flag.optional),
+    start: Flag.String("start").pipe(Flag.withDescription("billing start date YYYY-MM-DD, today or later (default today)"), Flag.optional),
     delayDays: Flag.String("delay-days").pipe(Flag.withDescription("start N days after today (at most 36525, 100 years)"), Flag.optional),
     delayMonths: Flag.String("delay-months").pipe(Flag.withDescription("start N months after today (at most 1200)"), Flag.optional),
     terms: Flag.String("terms").pipe(Flag.withDescription("auto-renew (default) or fixed:N"), Flag.optional),

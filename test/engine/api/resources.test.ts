@@ -73,6 +73,23 @@ describe("HTTP API resources", () => {
     expect((await api.call("GET", "/v1/subscriptions")).json.data).toEqual([])
   })
 
+  it("refuses a start before today with 400 naming start, writing nothing; today itself is a start", async () => {
+    await setUp()
+    const events = async () => (await api.call("GET", "/v1/events?limit=100")).json.data.length
+    const before = await events()
+    const past = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"], start: "2026-02-28" } })
+    expect(past.status).toBe(400)
+    expect(past.json).toMatchObject({
+      code: "invalid_input", field: "start",
+      message: "--start: 2026-02-28 is before today (2026-03-01); a subscription starts today or later, billing never reaches back"
+    })
+    expect((await api.call("GET", "/v1/subscriptions")).json.data).toEqual([])
+    expect(await events()).toBe(before)
+    const today = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"], start: "2026-03-01" } })
+    expect(today.status).toBe(201)
+    expect(today.json.data[0]).toMatchObject({ startDate: "2026-03-01", nextBillingDate: "2026-03-01", status: "active" })
+  })
+
   it("lists invoices and pays one; events follow the journal with after=ID", async () => {
     await setUp()
     await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"], collection: "invoice:net-30" } })
@@ -115,8 +132,11 @@ describe("HTTP API resources", () => {
   })
 
   it("serves each report of billcycle report as JSON with the CLI's columns, from/to/currency, to a read-only key", async () => {
+    // A subscription since January, made on its start day (a start before today is refused).
+    await api.close()
+    api = await startApi("2026-01-01")
     await setUp()
-    await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE,qty=2"], start: "2026-01-01" } })
+    expect((await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE,qty=2"], start: "2026-01-01" } })).status).toBe(201)
     for (const name of reportKinds) {
       const r = await api.call("GET", `/v1/reports/${name}?from=2026-01&to=2026-03`, { key: api.readOnlyKey })
       expect(r.status, name).toBe(200)

@@ -1,7 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { PurchaseItem } from "../../../engine/billing/index.ts"
-import { planPurchase } from "../../../engine/billing/index.ts"
+import { addDays, BillingSchedule, fromDayNumber, planPurchase, toDayNumber } from "../../../engine/billing/index.ts"
 import type { CalendarDate, Frequency, MinorUnits } from "../../../engine/domain/index.ts"
 import { autoRenew, fixedPayments, namedFrequencies } from "../../../engine/domain/index.ts"
 
@@ -46,5 +46,71 @@ describe("planPurchase: the one planner of a purchase", () => {
       }
       expect(plan.subscriptions.slice(1).every((s) => s.items.every((i) => i.frequency !== undefined))).toBe(true)
     }))
+  })
+
+  it("refuses a start before today, whatever the terms; today and later are planned, billing first on the start", () => {
+    const monthly = [item("a", "USD", namedFrequencies.monthly)]
+    expect(names(planPurchase(monthly, { terms: autoRenew, startDate: "2026-02-28" as CalendarDate, today })))
+      .toEqual({ _tag: "StartsBeforeToday", startDate: "2026-02-28", today })
+    expect(names(planPurchase(monthly, { terms: fixedPayments(6), startDate: "2025-03-01" as CalendarDate, today })))
+      .toEqual({ _tag: "StartsBeforeToday", startDate: "2025-03-01", today })
+    for (const startDate of [today, "2026-03-02" as CalendarDate]) {
+      const plan = planPurchase(monthly, { terms: fixedPayments(6), startDate, today })
+      expect(plan._tag === "Planned" && plan.subscriptions.map((s) => [s.startDate, s.nextBillingDate, s.periodsBilledBefore])).toEqual([[startDate, startDate, 0]])
+    }
+  })
+
+  it("a migrated purchase keeps its past start as the anchor and bills next on the first anchor date on or after today", () => {
+    const plan = (startDate: string, terms = autoRenew, frequency = namedFrequencies.monthly, on = "2027-05-01") =>
+      planPurchase([item("a", "USD", frequency)], { terms, startDate: startDate as CalendarDate, today: on as CalendarDate, migrated: true })
+    const planned = (p: ReturnType<typeof plan>) =>
+      p._tag === "Planned" ? p.subscriptions.map((s) => [s.startDate, s.nextBillingDate, s.periodsBilledBefore, s.endDate, s.status]) : p.refusal
+    // The tester's case: Nov 2026 to Apr 2027 were billed by the old system; May's period is the first billcycle bills.
+    expect(planned(plan("2026-11-01"))).toEqual([["2026-11-01", "2027-05-01", 6, null, "active"]])
+    expect(planned(plan("2026-11-15"))).toEqual([["2026-11-15", "2027-05-15", 6, null, "active"]])
+    expect(planned(plan("2027-01-31", autoRenew, namedFrequencies.monthly, "2027-04-01"))).toEqual([["2027-01-31", "2027-04-30", 3, null, "active"]])
+    // Fixed terms are the contract from the original start: its end date stays, the payments before today count.
+    expect(planned(plan("2027-01-01", fixedPayments(6)))).toEqual([["2027-01-01", "2027-05-01", 4, "2027-07-01", "active"]])
+    // Every payment made before today, the last period still running: nothing more to bill, it expires on its end date.
+    expect(planned(plan("2026-12-01", fixedPayments(6), namedFrequencies.monthly, "2027-05-20"))).toEqual([["2026-12-01", "2027-06-01", 6, "2027-06-01", "active"]])
+    // A term that ended before today has nothing left to bill: refused.
+    expect(planned(plan("2026-01-01", fixedPayments(6)))).toEqual({ _tag: "TermEndedBeforeToday", endDate: "2026-07-01", today: "2027-05-01" })
+    // A start today or later is planned as any purchase.
+    expect(planned(plan("2027-05-01", fixedPayments(6)))).toEqual([["2027-05-01", "2027-05-01", 0, "2027-11-01", "active"]])
+    expect(planned(plan("2027-06-01"))).toEqual([["2027-06-01", "2027-06-01", 0, null, "scheduled"]])
+  })
+
+  it("a migrated purchase never bills a period that began before today, and never more payments than its terms", () => {
+    const frequencies = Object.values(namedFrequencies)
+    fc.assert(fc.property(
+      fc.integer({ min: toDayNumber("1990-01-01" as CalendarDate), max: toDayNumber("2030-12-31" as CalendarDate) }),
+      fc.integer({ min: 0, max: 4000 }),
+      fc.constantFrom(...frequencies),
+      fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }),
+      (startDay, daysLater, frequency, payments) => {
+        const startDate = fromDayNumber(startDay)
+        const on = addDays(startDate, daysLater)
+        const terms = payments === undefined ? autoRenew : fixedPayments(payments)
+        const plan = planPurchase([item("a", "USD", frequency)], { terms, startDate, today: on, migrated: true })
+        const schedule = new BillingSchedule(startDate, frequency)
+        if (plan._tag === "Refused") {
+          // Only a fixed term whose end date is before today is refused.
+          expect(plan.refusal).toEqual({ _tag: "TermEndedBeforeToday", endDate: schedule.endDate(payments!), today: on })
+          expect(toDayNumber(schedule.endDate(payments!))).toBeLessThan(toDayNumber(on))
+          return
+        }
+        const [s] = plan.subscriptions
+        const k = s!.periodsBilledBefore
+        // On the anchor's schedule, on or after today; the date before it (billed elsewhere) before today.
+        expect(s!.nextBillingDate).toBe(schedule.dateAt(k))
+        expect(toDayNumber(s!.nextBillingDate)).toBeGreaterThanOrEqual(toDayNumber(on))
+        if (k > 0) expect(toDayNumber(schedule.dateAt(k - 1))).toBeLessThan(toDayNumber(on))
+        expect(s!.startDate).toBe(startDate)
+        if (payments !== undefined) {
+          expect(k).toBeLessThanOrEqual(payments)
+          expect(s!.endDate).toBe(schedule.endDate(payments))
+        }
+      }
+    ))
   })
 })

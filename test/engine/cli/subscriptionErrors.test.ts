@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest"
 import { subscriptionErrorMessage } from "../../../engine/cli/commands/subscriptions.ts"
 import {
   ContactNotFound, ItemDoesNotFit, NextBillingDateRefused, NoPaymentMethod, NothingToUpdate, PurchaseRefused, RefundAtPeriodEnd, ResumeDateNotAfterToday,
-  SubscriptionDeleted, SubscriptionNotFound, TransitionRefused
+  StartBeforeToday, SubscriptionDeleted, SubscriptionNotFound, TransitionRefused
 } from "../../../engine/domain/index.ts"
 import { runCli } from "../../cliRunner.ts"
 import { freshCliDatabase } from "../../storeHarness.ts"
@@ -32,7 +32,8 @@ describe("subscriptions: typed refusals in the CLI's words", () => {
       [new NextBillingDateRefused({ id: 7, reason: { _tag: "NothingToBill" } }), "--next-billing-date: subscription 7 has nothing more to bill"],
       [new NothingToUpdate({ id: 7 }), "nothing to update: give --item, --next-billing-date or --payment-method"],
       [new RefundAtPeriodEnd({ id: 7 }), "--refund-unused: nothing is unused when canceling at period end"],
-      [new ResumeDateNotAfterToday({ id: 7, resumeOn: "2026-03-01", today: "2026-03-01" }), "--resume-on: 2026-03-01 must be after today (2026-03-01)"]
+      [new ResumeDateNotAfterToday({ id: 7, resumeOn: "2026-03-01", today: "2026-03-01" }), "--resume-on: 2026-03-01 must be after today (2026-03-01)"],
+      [new StartBeforeToday({ date: "2026-11-01", today: "2027-05-01" }), "--start: 2026-11-01 is before today (2027-05-01); a subscription starts today or later, billing never reaches back"]
     ]
     for (const [error, message] of cases) expect(subscriptionErrorMessage(error)).toBe(message)
   })
