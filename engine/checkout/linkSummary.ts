@@ -120,9 +120,15 @@ export const lowestChoices = (link: Pick<PaymentLinkSettings, "items">): BuyerCh
   ))
 })
 
-/** The start of recurring billing for a purchase on `today`. */
-export const billingStartDate = (start: BillingStart, today: CalendarDate): CalendarDate =>
-  startDate(today, start._tag === "AtCheckout" ? undefined : start._tag === "Date" ? start : start._tag === "DelayDays" ? { _tag: "Days", days: start.days } : { _tag: "Months", months: start.months })
+/**
+ * The start of recurring billing for a purchase on `today`. A link's start date that has passed (the link
+ * was made before it, the buyer pays after it) starts billing at checkout: billing never reaches back to the
+ * periods since that date (`planPurchase` refuses a start before today).
+ */
+export const billingStartDate = (start: BillingStart, today: CalendarDate): CalendarDate => {
+  const date = startDate(today, start._tag === "AtCheckout" ? undefined : start._tag === "Date" ? start : start._tag === "DelayDays" ? { _tag: "Days", days: start.days } : { _tag: "Months", months: start.months })
+  return toDayNumber(date) < toDayNumber(today) ? today : date
+}
 
 /** 0.50 in the currency's major unit, in its minor units, rounded up (USD 50, JPY 1, KWD 500). */
 export const minimumDueAtCheckout = (currency: string): number => Math.ceil((50 * 10 ** minorUnitExponent(currency)) / 100)

@@ -401,6 +401,27 @@ describe(`paying a checkout (${backend})`, () => {
     expect(after).toMatchObject({ payments_made: 2, status: "expired" })
   })
 
+  it("a link whose billing start date has passed bills from checkout day: the first payment today, never the periods since that date", async () => {
+    // Made in January to start billing on Feb 1; bought on Apr 2, two months after.
+    const link = await createPaymentLink(sql(), "2026-01-15" as CalendarDate, settings({
+      items: [
+        { name: "Plan", unitPrice: 1000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+        { name: "Setup", unitPrice: 500, quantity: 1, frequency: undefined, optional: false }
+      ],
+      start: { _tag: "Date", date: "2026-02-01" as CalendarDate }
+    }), { slug: `pay-${backend}-${++counter}` })
+    const c = await checkout(link.slug)
+    expect(c.page.html).toContain("Pay $15.00")
+    const email = `passed-${backend}@example.com`
+    expect((await pay(c, buyer(email))).status).toBe(303)
+    const [s, ...more] = await subscriptionsOf((await contactOf(email))!.id)
+    expect(more).toEqual([])
+    expect(s).toMatchObject({ status: "active", start_date: today, next_billing_date: "2026-05-02", payments_made: 1 })
+    expect((await invoicesOf(s!.id)).map((i) => [i.period_start, i.total, i.status])).toEqual([[today, 1500, "paid"]])
+    await tickAt(api.db, today)
+    expect((await invoicesOf(s!.id)).map((i) => i.period_start)).toEqual([today])
+  })
+
   it("missing or malformed buyer fields answer 422 naming each field, and nothing is charged or written", async () => {
     const link = await linkOf({
       contactFields: [{ label: "Company", required: true, order: 1 }],

@@ -72,6 +72,13 @@ describe("linkSummary", () => {
     expect(linkSummary(link([item({})], { start: { _tag: "Date", date: "2026-05-31" as CalendarDate } }), {}, today).futurePayments[0]!.firstDate).toBe("2026-05-31")
   })
 
+  it("a start date that has passed starts billing at checkout: the first payment is due today, no period before it", () => {
+    const s = linkSummary(link([item({})], { start: { _tag: "Date", date: "2026-01-15" as CalendarDate }, terms: { _tag: "Fixed", payments: 3 } }), {}, today)
+    expect(s.startDate).toBe(today)
+    expect(s.dueToday.amount).toBe(2500)
+    expect(s.futurePayments.map((f) => [f.firstDate, f.payments])).toEqual([["2026-04-01", 2]])
+  })
+
   it("a unit discount applies to every payment; the one-time order discount only to what is due today", () => {
     const l = link([item({ discount: { _tag: "Percent", ppm: 200_000 } })], { orderDiscount: { _tag: "Amount", amount: 500 }, terms: { _tag: "Fixed", payments: 3 } })
     const s = linkSummary(l, {}, today)
