@@ -157,9 +157,8 @@ const engine = Command.make(
       // After the tick's work is committed: the copy follows the store; its refresh never stops billing.
       const tick = copyFile === undefined ? billed : billed.pipe(Effect.tap(() => refreshAfterTick(copyFile, json)))
       if (flags.once) return yield* engineOnce(now, tick)
+      // A refused real-time start was turned away before the engine's layers were built (refusedStart below).
       const time = yield* resolveCommandTime(now)
-      const refusal = now === undefined ? realTimeEngineRefusal(time) : undefined
-      if (refusal !== undefined) return yield* new UsageError({ message: refusal })
       // engine --now leaves the store's clock on its day.
       if (now !== undefined) yield* advanceStoreClock(time.today, { ranEngine: false, source: now.source })
       const placeholders = placeholderWarning(yield* runSql(loadSettings))
