@@ -7,7 +7,7 @@
  * door passes the work and gets back what to answer.
  */
 import type { Sql, TransactionSql } from "../sql/index.ts"
-import { pipelinedTransaction } from "../sql/index.ts"
+import { NestedFailureRolledBack, pipelinedTransaction } from "../sql/index.ts"
 
 /** An answer to keep: what a replay sends back. */
 export interface StoredAnswer {
@@ -54,8 +54,8 @@ class RollBack<A> {
  * transaction and stores its answer beside the change; `work` saying
  * `keep: false` (a failure of the server) rolls both back, so a retry runs
  * again. `beforeCommit` is the crash tests' failpoint. `pipelined` (a
- * server's pool): BEGIN goes out with the claim and each savepoint with the
- * statement after it (sql/pipelinedTransaction.ts), two round trips fewer.
+ * server's pool): BEGIN goes out with the claim (sql/pipelinedTransaction.ts),
+ * and the work's own begins take no savepoint unless one of them fails.
  */
 export const answerOnce = async <A extends StoredAnswer>(
   sql: Sql,
@@ -64,10 +64,29 @@ export const answerOnce = async <A extends StoredAnswer>(
   beforeCommit: () => void = () => {},
   options: { readonly pipelined?: boolean } = {}
 ): Promise<IdempotentOutcome<A>> => {
+  if (options.pipelined !== true) {
+    return answerIn(sql, request, work, beforeCommit, <B>(body: (tx: Sql) => Promise<B>) => sql.begin((tx) => body(transactionAsSql(tx))) as Promise<B>)
+  }
+  // Pipelined (a server's pool): first without savepoints, a statement fewer for each begin of the work; a begin
+  // that failed rolls all back, and the request runs again with them (its refusal then commits with the key). Safe
+  // to run twice: an idempotent request's every effect is in this transaction (the gateway is asked only after it).
+  try {
+    return await answerIn(sql, request, work, beforeCommit, <B>(body: (tx: Sql) => Promise<B>) => pipelinedTransaction(sql, body, { savepoints: "none" }))
+  } catch (e) {
+    if (!(e instanceof NestedFailureRolledBack)) throw e
+    return answerIn(sql, request, work, beforeCommit, <B>(body: (tx: Sql) => Promise<B>) => pipelinedTransaction(sql, body, { savepoints: "each" }))
+  }
+}
+
+const answerIn = async <A extends StoredAnswer>(
+  sql: Sql,
+  request: { readonly apiKeyId: number; readonly key: string; readonly requestHash: string },
+  work: (tx: Sql) => Promise<{ readonly answer: A; readonly keep: boolean }>,
+  beforeCommit: () => void,
+  inTransaction: <B>(body: (tx: Sql) => Promise<B>) => Promise<B>
+): Promise<IdempotentOutcome<A>> => {
   const { apiKeyId, key, requestHash } = request
   let stored: Promise<unknown> | undefined
-  const inTransaction = <B>(body: (tx: Sql) => Promise<B>): Promise<B> =>
-    options.pipelined === true ? pipelinedTransaction(sql, body) : sql.begin((tx) => body(transactionAsSql(tx))) as Promise<B>
   try {
     const outcome = await inTransaction(async (tx): Promise<IdempotentOutcome<A>> => {
       // One statement: the lock first, then the claim. A request holding the lock is still running;

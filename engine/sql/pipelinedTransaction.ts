@@ -55,14 +55,45 @@ export const transactionOn = <A>(sql: Sql, pipelined: boolean, work: (tx: Transa
 const firstFailure = async (pending: ReadonlyArray<Promise<unknown>>): Promise<PromiseRejectedResult | undefined> =>
   (await Promise.allSettled(pending)).find((r): r is PromiseRejectedResult => r.status === "rejected")
 
-export const pipelinedTransaction = async <A>(sql: Sql, work: (tx: Sql) => Promise<A>): Promise<A> => {
+/**
+ * A transaction run with `savepoints: "none"` whose nested `begin` failed: the whole transaction was
+ * rolled back, whatever the work did after that failure. Its caller runs it again with savepoints.
+ */
+export class NestedFailureRolledBack extends Error {
+  constructor() {
+    super("a nested begin failed in a transaction without savepoints; the transaction was rolled back")
+  }
+}
+
+/**
+ * `savepoints: "none"`: the work's own `begin` runs in the transaction itself, without a SAVEPOINT
+ * (a statement fewer per nested begin, and the savepoint's bookkeeping in PostgreSQL). What a
+ * savepoint was for, rolling a failed nested begin back alone, is done by rolling everything back:
+ * when one of them throws, the transaction rejects with `NestedFailureRolledBack` (nothing kept),
+ * and the caller runs its work again with savepoints. Only for work whose every effect is in this
+ * database (running it twice is then running it once).
+ */
+export interface PipelineOptions {
+  readonly savepoints?: "each" | "none"
+}
+
+export const pipelinedTransaction = async <A>(sql: Sql, work: (tx: Sql) => Promise<A>, options: PipelineOptions = {}): Promise<A> => {
   const connection = await sql.reserve()
   // Sent now, not awaited: the next statement goes out in the same write. Its failure is the next statement's failure.
   const send = (statement: string) => {
     connection.unsafe(statement).execute().catch(() => {})
   }
   let savepoints = 0
+  let nestedFailed = false
   const savepoint = async <B>(body: (tx: Sql) => Promise<B>): Promise<B> => {
+    if (options.savepoints === "none") {
+      try {
+        return await body(tx)
+      } catch (e) {
+        nestedFailed = true
+        throw e
+      }
+    }
     const name = `s${savepoints++}`
     send(`savepoint ${name}`)
     try {
@@ -87,9 +118,16 @@ export const pipelinedTransaction = async <A>(sql: Sql, work: (tx: Sql) => Promi
       result = await work(tx)
     } catch (e) {
       await connection.unsafe("rollback").catch(() => {})
+      if (nestedFailed) throw new NestedFailureRolledBack()
       // A write left to the commit that failed first is the cause (what failed after it only found the transaction aborted).
       const failed = await firstFailure(pending)
       throw failed === undefined ? e : failed.reason
+    }
+    if (nestedFailed) {
+      // The work went on after its nested begin failed (it answered a refusal): what it did is not kept.
+      await Promise.allSettled(pending)
+      await connection.unsafe("rollback").catch(() => {})
+      throw new NestedFailureRolledBack()
     }
     // COMMIT goes out behind the writes left to it; one of them failed aborted the transaction (the COMMIT rolled back).
     const commit = connection.unsafe("commit").execute()

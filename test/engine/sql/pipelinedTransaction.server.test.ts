@@ -8,8 +8,8 @@
  */
 import net from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { transactionAsSql } from "../../../engine/account/index.ts"
-import { awaitByCommit, pipelinedTransaction } from "../../../engine/sql/index.ts"
+import { answerOnce, createApiKey, transactionAsSql } from "../../../engine/account/index.ts"
+import { awaitByCommit, NestedFailureRolledBack, pipelinedTransaction } from "../../../engine/sql/index.ts"
 import type { Sql } from "../../../engine/sql/index.ts"
 import { openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
@@ -138,5 +138,88 @@ describe("a pipelined transaction (server)", () => {
       })
     })).rejects.toThrow("awaited at once: 23505")
     expect(await rows()).toEqual([1, 2])
+  })
+
+  /** The statements a pipelined transaction sends itself (BEGIN, SAVEPOINT, COMMIT, ROLLBACK), in order. */
+  const bookkeeping = (sql: Sql) => {
+    const sent: Array<string> = []
+    const watched = new Proxy(sql, {
+      get: (target, property, receiver) =>
+        property === "reserve"
+          ? async () => {
+            const connection = await target.reserve()
+            return new Proxy(connection, {
+              get: (c, p, r) => p === "unsafe" ? (text: string, ...rest: Array<unknown>) => {
+                sent.push(text.split(" ")[0]!)
+                return (c.unsafe as (...a: Array<unknown>) => unknown)(text, ...rest)
+              } : Reflect.get(c, p, r)
+            })
+          }
+          : Reflect.get(target, property, receiver)
+    }) as Sql
+    return { sql: watched, sent }
+  }
+
+  it("without savepoints: a nested begin sends none; one that fails rolls the whole transaction back, even when the work goes on", async () => {
+    await t.db.sql`truncate pt`
+    const watched = bookkeeping(t.db.sql)
+    await pipelinedTransaction(watched.sql, async (tx) => {
+      await tx`insert into pt values (1)`
+      await tx.begin(async (inner) => {
+        await inner`insert into pt values (2)`
+      })
+    }, { savepoints: "none" })
+    expect(watched.sent).toEqual(["begin", "commit"])
+    expect(await rows()).toEqual([1, 2])
+    // The work catches its nested begin's failure and answers: nothing it did is kept, before, in or after the begin.
+    await expect(pipelinedTransaction(t.db.sql, async (tx) => {
+      await tx`insert into pt values (3)`
+      await tx.begin(async (inner) => {
+        await inner`insert into pt values (4)`
+        throw new Error("refused")
+      }).catch(() => undefined)
+      await tx`insert into pt values (5)`
+      return "answered"
+    }, { savepoints: "none" })).rejects.toBeInstanceOf(NestedFailureRolledBack)
+    // A nested failure that left the transaction aborted, and a work that throws after it: the same.
+    await expect(pipelinedTransaction(t.db.sql, async (tx) => {
+      await tx.begin(async (inner) => {
+        await inner`insert into pt values (1)`
+      }).catch(() => undefined)
+      await tx`insert into pt values (6)`
+    }, { savepoints: "none" })).rejects.toBeInstanceOf(NestedFailureRolledBack)
+    expect(await rows()).toEqual([1, 2])
+    const xids = await Promise.all(Array.from({ length: 10 }, () => t.db.sql<Array<{ x: string | null }>>`select pg_current_xact_id_if_assigned()::text as x`))
+    expect(xids.map(([r]) => r!.x)).toEqual(Array.from({ length: 10 }, () => null))
+  })
+
+  it("an idempotent request runs without savepoints; one refused inside a nested begin runs again with them, and only its answer is kept", async () => {
+    await t.db.sql`truncate pt`
+    const { id: apiKeyId } = await createApiKey(t.db.sql, `pt-${Date.now()}`, false)
+    const watched = bookkeeping(t.db.sql)
+    const created = await answerOnce(watched.sql, { apiKeyId, key: "k1", requestHash: "h1" }, async (tx) => {
+      await tx.begin(async (inner) => {
+        await inner`insert into pt values (1)`
+      })
+      return { answer: { status: 201, body: "created" }, keep: true }
+    }, () => {}, { pipelined: true })
+    expect(created).toMatchObject({ _tag: "Answered", kept: true })
+    expect(watched.sent).toEqual(["begin", "commit"])
+    let runs = 0
+    const refused = await answerOnce(watched.sql, { apiKeyId, key: "k2", requestHash: "h2" }, async (tx) => {
+      runs++
+      const answer = await tx.begin(async (inner) => {
+        await inner`insert into pt values (2)`
+        throw new Error("refused after a write")
+      }).then(() => ({ status: 201, body: "created" }), () => ({ status: 400, body: "refused" }))
+      return { answer, keep: true }
+    }, () => {}, { pipelined: true })
+    expect(refused).toMatchObject({ _tag: "Answered", answer: { status: 400 }, kept: true })
+    expect(runs).toBe(2)
+    expect(await rows()).toEqual([1])
+    const replay = await answerOnce(t.db.sql, { apiKeyId, key: "k2", requestHash: "h2" }, async () => {
+      throw new Error("a replay runs nothing")
+    }, () => {}, { pipelined: true })
+    expect(replay).toEqual({ _tag: "Replay", status: 400, body: "refused" })
   })
 })
