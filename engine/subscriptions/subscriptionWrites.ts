@@ -94,9 +94,12 @@ export interface CatalogueProduct {
   archived_on: string | null
 }
 
+/** A `CatalogueProduct`'s columns, as a statement's text. */
+const catalogueProductColumns = "id, sku, name, unit_price, currency, frequency_unit, frequency_count, archived_on::text as archived_on"
+
 export const loadProducts = async (sql: Sql | TransactionSql, skus: ReadonlyArray<string>): Promise<Map<string, CatalogueProduct>> =>
   new Map((skus.length === 0 ? [] : await sql<Array<CatalogueProduct>>`
-    select id, sku, name, unit_price, currency, frequency_unit, frequency_count, archived_on::text as archived_on from products where sku = any(${[...new Set(skus)]})`).map((p) => [p.sku, p]))
+    select ${sql.unsafe(catalogueProductColumns)} from products where sku = any(${[...new Set(skus)]})`).map((p) => [p.sku, p]))
 
 export const resolveItems = async (sql: Sql | TransactionSql, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string): Promise<Array<ResolvedItem>> =>
   resolveItemsWith(await loadProducts(sql, specs.flatMap((s) => (s.sku === undefined ? [] : [s.sku]))), specs, labels, defaultCurrency)
@@ -210,6 +213,21 @@ const insertItems = (tx: TransactionSql, subscriptionId: number, version: number
   withItems(tx, tx`select ${subscriptionId}::int8 as id`, version, effectiveFrom, items)
 
 /**
+ * The buyer (by email, any case: the oldest of emails that differ only in case, which stores may hold) and the
+ * catalogue's products of a purchase, in one statement.
+ */
+const contactAndProducts = async (tx: Sql | TransactionSql, email: string, skus: ReadonlyArray<string>) => {
+  const [found] = await tx<Array<{
+    contact: { id: number; email: string; payment_method: string | null; language: string | null; locale: string | null } | null
+    products: Array<CatalogueProduct>
+  }>>`
+    select (select row_to_json(c) from (select id, email, payment_method, language, locale from contacts where lower(email) = lower(${email}) order by id limit 1) as c) as contact,
+           (select coalesce(json_agg(p), '[]') from (
+              select ${tx.unsafe(catalogueProductColumns)} from products where sku = any(${[...new Set(skus)]})) as p) as products`
+  return { contact: found!.contact ?? undefined, products: new Map(found!.products.map((p) => [p.sku, p])) }
+}
+
+/**
  * Creates the subscriptions of one purchase: items with the same frequency
  * (terms and start date are shared by the purchase) go on one subscription;
  * one-time items ride with the first subscription's first payment.
@@ -218,12 +236,8 @@ export const createSubscriptions = async (sql: Sql, ctx: EngineContext, input: C
   const labels = input.itemLabels ?? input.items.map((_, i) => `--item ${i + 1}`)
   if (input.items.length === 0) refused(new PurchaseRefused({ reason: { _tag: "NoItems" } }))
   return sql.begin(async (tx) => {
-    // The contact and the catalogue's products are read together (one round trip); the contact is checked first.
-    const [[contact], products] = await Promise.all([
-      tx<Array<{ id: number; email: string; payment_method: string | null; language: string | null; locale: string | null }>>`
-        select id, email, payment_method, language, locale from contacts where lower(email) = lower(${input.contactEmail})`,
-      loadProducts(tx, input.items.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
-    ])
+    // The contact and the catalogue's products are read in one statement; the contact is checked first.
+    const { contact, products } = await contactAndProducts(tx, input.contactEmail, input.items.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
     if (contact === undefined) return refused(new ContactNotFound({ email: input.contactEmail }))
     const resolved = resolveItemsWith(products, input.items, labels, ctx.settings.currency)
     const startDate = startDateOf(input.start, ctx.today)
