@@ -174,16 +174,14 @@ export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(functi
   if (attempts.length === 0) return [] as Array<Settled>
   const gateway = yield* Gateway
   const db = yield* Database
-  const charged = attempts.filter((a) => a.amount > 0)
-  const results = yield* gateway.submit(charged.map((a) => ({
-    idempotencyKey: a.idempotencyKey, kind: "charge" as const, amount: a.amount, currency: a.currency, paymentMethod: a.paymentMethod,
-    reference: `checkout ${a.sessionId}`, at: ctx.now
-  }))).pipe(Effect.catchTag("GatewayUnavailable", (e) => Effect.succeed(charged.map((): GatewayResult => ({ _tag: "Unknown", reason: e.message })))))
-  const resultOf = new Map(charged.map((a, i) => [a.id, results[i]!]))
+  // Nothing due today (a code took it all) is still a method the subscriptions will charge: it is verified (amount 0).
+  const results = yield* gateway.submit(attempts.map((a) => ({
+    idempotencyKey: a.idempotencyKey, kind: a.amount > 0 ? "charge" as const : "verify" as const, amount: a.amount, currency: a.currency,
+    paymentMethod: a.paymentMethod, reference: `checkout ${a.sessionId}`, at: ctx.now
+  }))).pipe(Effect.catchTag("GatewayUnavailable", (e) => Effect.succeed(attempts.map((): GatewayResult => ({ _tag: "Unknown", reason: e.message })))))
   const out: Array<Settled> = []
-  for (const a of attempts) {
-    // Nothing due today (a code took it all): nothing to charge, the purchase completes.
-    const result: GatewayResult = resultOf.get(a.id) ?? { _tag: "Succeeded", gatewayRef: "nothing_due" }
+  for (const [i, a] of attempts.entries()) {
+    const result = results[i]!
     // On a server, pipelined: its BEGIN goes with the first statement, and its last writes with the COMMIT (completeCheckout).
     out.push(yield* sqlOrDie((sql) => transactionOn(sql, db.concurrent && sql === db.sql, (tx) => settleOne(tx, ctx, a.id, result))))
   }

@@ -15,9 +15,15 @@ const bankDebit = new Set(["pm_bank_debit", "pm_bank_debit_fail", "pm_bank_ok", 
 /** The bank-debit tokens that settle as paid (CLI.md names them `pm_bank_ok` and `pm_bank_fail`; `pm_bank_debit…` too). */
 const bankDebitPays = new Set(["pm_bank_debit", "pm_bank_ok"])
 const bankDebitDays = 3
+/** The tokens of methods that can pay (pm_declined and any other token cannot). */
+const knownTokens = new Set(["pm_ok", "pm_fail_once", "pm_timeout", "pm_rate_limited", "pm_error_once", ...bankDebit])
 
-/** What the gateway is asked: a recorded attempt's key, kind, amount, method and reference (invoicing's `PendingCharge`), and when. */
-export interface GatewayRequest extends Omit<PendingCharge, "attemptId" | "invoiceId" | "subscriptionId"> {
+/**
+ * What the gateway is asked: a recorded attempt's key, kind, amount, method and reference (invoicing's `PendingCharge`), and when.
+ * `verify`: a check of the method that charges nothing (amount 0): a card authorized and released, a bank mandate accepted.
+ */
+export interface GatewayRequest extends Omit<PendingCharge, "attemptId" | "invoiceId" | "subscriptionId" | "kind"> {
+  readonly kind: PendingCharge["kind"] | "verify"
   /** The business instant of the request (epoch milliseconds; default the real clock): when a bank debit settles is measured on it. */
   readonly at?: number | undefined
 }
@@ -52,6 +58,7 @@ export class Gateway extends Context.Service<Gateway, {
    *                500 leaves the outcome unknown); the retry with the same key gets the charge made
    *   pm_bank_ok (or pm_bank_debit) a bank debit: pending for 3 days (business time, the request's `at`), then succeeded
    *   pm_bank_fail (or pm_bank_debit_fail) a bank debit pending for 3 days, then declined (no funds)
+   * A `verify` request (amount 0) passes for each of these and is declined for pm_declined and any other token.
    * A transient answer (429, 5xx) is classified here as `Unknown`: the attempt is asked again with the
    * same idempotency key on the settlement backoff, never charged under a new one, and the subscription
    * is not marked unpaid meanwhile.
@@ -72,6 +79,9 @@ export class Gateway extends Context.Service<Gateway, {
             const processed = requests.filter((r) => !refused.has(r.idempotencyKey))
             const decide = (r: GatewayRequest): "succeeded" | "declined" | "pending" => {
               if (r.kind === "refund") return "succeeded"
+              // A check charges nothing: every token of a usable method passes (a bank debit's mandate at once; pm_fail_once
+              // declines a first charge, not the card), a declined card and an unknown token do not.
+              if (r.kind === "verify") return knownTokens.has(r.paymentMethod ?? "") ? "succeeded" : "declined"
               switch (r.paymentMethod) {
                 case "pm_bank_debit":
                 case "pm_bank_debit_fail":

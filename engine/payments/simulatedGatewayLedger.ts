@@ -11,7 +11,7 @@ import type { Sql } from "../sql/index.ts"
 
 export interface SimulatedLedgerEntry {
   readonly idempotencyKey: string
-  readonly kind: "charge" | "refund"
+  readonly kind: "charge" | "refund" | "verify"
   readonly amount: number
   readonly currency: string
   /** "" when there is none. */

@@ -187,7 +187,8 @@ describe(`paying a checkout (${backend})`, () => {
     const contactRow = async () => (await sql()<Array<Record<string, unknown>>>`select * from contacts where email = ${email}`)[0]!
     const before = await contactRow()
     expect(before["payment_method"]).toBe("pm_ok")
-    // A code that takes today's payment off whole: the declined card is not even asked today.
+    // A code that takes today's payment off whole: the buyer's card is only verified today (pm_fail_once passes the
+    // check; its first charge of each invoice is declined).
     const code = await insertDiscountCode(sql(), { code: `FREE${backend}`, off: { _tag: "Percent", ppm: 1_000_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: undefined }, today)
     const link = await linkOf({
       items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }],
@@ -195,7 +196,7 @@ describe(`paying a checkout (${backend})`, () => {
     })
     const c = await checkout(link.slug)
     const r = await pay(c, {
-      email: email.toUpperCase(), name: "Mallory", payment_method: "pm_declined", discount_code: code.code, field_0: "Evil Corp",
+      email: email.toUpperCase(), name: "Mallory", payment_method: "pm_fail_once", discount_code: code.code, field_0: "Evil Corp",
       billing_line1: "Elm Street 13", billing_postal_code: "12345", billing_city: "Springfield", billing_country: "us",
       shipping_line1: "Dock 9", shipping_postal_code: "54321", shipping_city: "Shelbyville", shipping_country: "us"
     })
@@ -203,7 +204,7 @@ describe(`paying a checkout (${backend})`, () => {
     expect(await contactRow()).toEqual(before)
     const made = (await sql()<Array<{ id: number; payment_method: string | null }>>`
       select id, payment_method from subscriptions where contact_id = ${before["id"] as number} and id <> ${theirs} order by id`)
-    expect(made.map((s) => s.payment_method)).toEqual(["pm_declined"])
+    expect(made.map((s) => s.payment_method)).toEqual(["pm_fail_once"])
     // What the buyer typed is kept with the purchase and its event, as before.
     const [attempt] = await sql()<Array<{ purchase: any }>>`select purchase from checkout_payments where session_id = ${c.id}`
     expect(attempt!.purchase.buyer).toMatchObject({
@@ -212,7 +213,7 @@ describe(`paying a checkout (${backend})`, () => {
       shippingAddress: { line1: "Dock 9", postalCode: "54321", city: "Shelbyville", country: "US" }
     })
     const [e] = await sql()<Array<{ data: any }>>`select data from events where type = 'checkout.completed' and data->>'session_id' = ${c.id}`
-    expect(e!.data).toMatchObject({ payment_method: "pm_declined", fields: { Company: "Evil Corp" }, shipping_address: { line1: "Dock 9" } })
+    expect(e!.data).toMatchObject({ payment_method: "pm_fail_once", fields: { Company: "Evil Corp" }, shipping_address: { line1: "Dock 9" } })
     // A month later the contact's own subscription is charged with its own card and paid; the buyer's fails on the buyer's card.
     await tickAt(api.db, "2026-05-02")
     expect((await invoicesOf(theirs)).map((i) => [i.period_start, i.status])).toEqual([[today, "paid"], ["2026-05-02", "paid"]])
@@ -277,6 +278,32 @@ describe(`paying a checkout (${backend})`, () => {
     expect((await invoicesOf(s!.id)).map((i) => i.total)).toEqual([1800, 2250, 2500])
     const [redeemed] = await sql()<Array<{ redemptions: number }>>`select redemptions from discount_codes where id = ${code.id}`
     expect(redeemed!.redemptions).toBe(1)
+  })
+
+  it("a code that takes all of today's payment: the card is still verified (a zero-amount check at the gateway); a declined card makes nothing and frees the code, the next card completes", async () => {
+    const code = await insertDiscountCode(sql(), {
+      code: `FREEV${backend}`, off: { _tag: "Percent", ppm: 1_000_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: 5
+    }, today)
+    const link = await linkOf({ items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    const c = await checkout(link.slug)
+    const email = `free-${backend}@example.com`
+    const declined = await pay(c, { ...buyer(email, "pm_declined"), discount_code: code.code })
+    expect(declined.status).toBe(422)
+    expect(declined.html).toContain("The payment was declined")
+    expect(await contactOf(email)).toBeUndefined()
+    expect(await redemptionsOf(code.id)).toBe(0)
+    const paid = await pay(c, { ...buyer(email), discount_code: code.code })
+    expect(paid.status).toBe(303)
+    const ledger = await sql()<Array<{ kind: string; amount: number; outcome: string }>>`
+      select kind, amount::int, outcome from sim_gateway_ledger where merchant_reference = ${`checkout ${c.id}`} order by created_at`
+    expect(ledger).toEqual([{ kind: "verify", amount: 0, outcome: "declined" }, { kind: "verify", amount: 0, outcome: "succeeded" }])
+    const contact = (await contactOf(email))!
+    const [s] = await subscriptionsOf(contact.id)
+    expect((await invoicesOf(s!.id)).map((i) => [i.total, i.status])).toEqual([[0, "paid"]])
+    expect(await redemptionsOf(code.id)).toBe(1)
+    // The next payment is charged in full to the verified card.
+    await tickAt(api.db, "2026-05-02")
+    expect((await invoicesOf(s!.id)).map((i) => [i.total, i.status])).toEqual([[0, "paid"], [2500, "paid"]])
   })
 
   it("three buyers paying at once with a code that has one redemption: one discounted charge; the others are shown the code used up and the full amount, and charged nothing", async () => {
