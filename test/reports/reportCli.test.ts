@@ -3,12 +3,13 @@
  * drill-down, `--fx`, bad flags, and the HTML report in headless Chromium.
  */
 import { DuckDBInstance } from "@duckdb/node-api"
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Browser } from "playwright-core"
-import { runCli } from "../cliRunner.ts"
+import { billcyclePath, repoRoot, runCli } from "../cliRunner.ts"
 import { monthIndex, monthName, readFxFile } from "../../reports/index.ts"
 import { launchBrowser, renderHtml } from "../browser.ts"
 
@@ -64,6 +65,20 @@ describe("billcycle report", () => {
     c.closeSync()
     instance.closeSync()
     expect(rows[0]).toEqual({ cohort: "2025-01", size: "2", m0: "2", m5: "1" })
+  })
+
+  it("writes Parquet to stdout when it is redirected to a file (`> mrr.parquet`), the same rows as --out", async () => {
+    const out = join(dir, "piped.parquet")
+    const r = spawnSync(billcyclePath, ["report", "mrr", ...range, "--format", "parquet", "--db", db], { cwd: repoRoot, stdio: ["ignore", openSync(out, "w"), "pipe"], encoding: "utf8" })
+    expect(r.status, r.stderr).toBe(0)
+    const bytes = readFileSync(out)
+    expect(bytes.subarray(0, 4).toString()).toBe("PAR1")
+    const instance = await DuckDBInstance.create(":memory:")
+    const c = await instance.connect()
+    const rows = (await c.runAndReadAll(`select month, mrr from read_parquet('${out}') order by month`)).getRowObjectsJson()
+    c.closeSync()
+    instance.closeSync()
+    expect(rows[0]).toEqual({ month: "2025-01", mrr: 33.33 })
   })
 
   it("refuses bad flags and a bad FX file with exit 2, naming them", () => {

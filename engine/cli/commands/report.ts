@@ -4,7 +4,7 @@
  */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { ReportKind, ReportRow } from "../../../reports/index.ts"
@@ -61,7 +61,7 @@ export const reportCommand = Command.make(
     fx: Flag.String("fx").pipe(Flag.withDescription("FILE.csv of monthly rates (month, from_currency, to_currency, rate): converts every currency"), Flag.optional),
     details: Flag.Boolean("details").pipe(Flag.withDescription("movements: list each customer-day movement behind the totals"), Flag.withDefault(false)),
     format: Flag.String("format").pipe(Flag.withDescription(`${formats.join(", ")} (default: table, or json with the global --json; dashboard: html); xlsx: every report, one sheet each`), Flag.optional),
-    out: Flag.String("out").pipe(Flag.withDescription("write to FILE (required for parquet and xlsx)"), Flag.optional),
+    out: Flag.String("out").pipe(Flag.withDescription("write to FILE (parquet and xlsx: to FILE, or to stdout redirected to a file)"), Flag.optional),
     full: Flag.Boolean("full").pipe(Flag.withDescription("rebuild the analytics copy from scratch first (default: refresh it with what changed)"), Flag.withDefault(false)),
     analyticsDir: analyticsDirFlag,
     readDb: Flag.String("read-db").pipe(Flag.withDescription("read from this PostgreSQL URL, a read replica (or copy) of the store, instead of --db; nothing is written there"), Flag.optional)
@@ -73,7 +73,11 @@ export const reportCommand = Command.make(
       if (!(formats as ReadonlyArray<string>).includes(format)) return yield* new UsageError({ message: `--format: expected one of ${formats.join(", ")}, got "${format}"` })
       if (dashboard && !dashboardFormats.includes(format)) return yield* new UsageError({ message: `--format: the dashboard is ${dashboardFormats.join(" or ")}, got "${format}"` })
       if (dashboard && flags.details) return yield* new UsageError({ message: "--details: only the movements report has details" })
-      if ((format === "parquet" || format === "xlsx") && Option.isNone(flags.out)) return yield* new UsageError({ message: `--out: ${format} output needs a file` })
+      // A binary format goes to --out FILE, or to stdout redirected to a file or a pipe (`> mrr.parquet`), never to a terminal.
+      const binary = format === "parquet" || format === "xlsx"
+      if (binary && Option.isNone(flags.out) && process.stdout.isTTY === true) {
+        return yield* new UsageError({ message: `--out: ${format} is binary; give --out FILE or redirect stdout to a file` })
+      }
       const request = readReportRequest({
         kind: dashboard ? "mrr" : flags.kind, from: flags.from, to: flags.to, details: flags.details,
         currency: Option.isSome(flags.currency) ? flags.currency.value : (yield* runSql(loadSettings)).currency
@@ -105,15 +109,26 @@ export const reportCommand = Command.make(
         : format === "html" ? revenueReportHtml({ kind: flags.details ? "movement details" : flags.kind, currency, from: flags.from, to: flags.to, mrr: set.mrr, movements: set.movements, cohorts: set.cohorts, table: rows })
         : format === "table" ? toTable(rows, currency) + "\n"
         : ""
-      if (format === "xlsx") {
+      if (binary) {
         // Every report of the period, one sheet each (and the movement details with --details), whichever KIND was named.
         const sheets = [...reportKinds.map((k) => ({ name: k, rows: set[k] })), ...(flags.details ? [{ name: "movement details", rows: set.details }] : [])]
-        yield* writeOutFileWith(Option.getOrThrow(flags.out), () => writeReportsXlsx(flags.out.pipe(Option.getOrThrow), sheets, currency))
-        return yield* Console.error(`wrote ${Option.getOrThrow(flags.out)}`)
-      }
-      if (format === "parquet") {
-        yield* writeOutFileWith(Option.getOrThrow(flags.out), () => toParquet(rows, flags.out.pipe(Option.getOrThrow)))
-        return yield* Console.error(`wrote ${Option.getOrThrow(flags.out)}`)
+        const write = (file: string) => format === "xlsx" ? writeReportsXlsx(file, sheets, currency) : toParquet(rows, file)
+        if (Option.isSome(flags.out)) {
+          yield* writeOutFileWith(flags.out.value, () => write(flags.out.pipe(Option.getOrThrow)))
+          return yield* Console.error(`wrote ${flags.out.value}`)
+        }
+        // To stdout: written to a file of its own first (DuckDB and the workbook write files), then copied out whole.
+        const bytes = yield* Effect.promise(async () => {
+          const dir = mkdtempSync(join(tmpdir(), "billcycle-report-"))
+          try {
+            const file = join(dir, `report.${format}`)
+            await write(file)
+            return readFileSync(file)
+          } finally {
+            rmSync(dir, { recursive: true, force: true })
+          }
+        })
+        return yield* Effect.promise(() => new Promise<void>((resolve, reject) => process.stdout.write(bytes, (e) => (e ? reject(e) : resolve()))))
       }
       if (Option.isSome(flags.out)) {
         yield* writeOutFile(flags.out.value, text)
