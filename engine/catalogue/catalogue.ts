@@ -5,7 +5,7 @@
 import type { CatalogueError, Frequency } from "../domain/index.ts"
 import { isLanguage, isLocale, languages } from "../billing/index.ts"
 import {
-  ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, formatFrequency, isCountryCode, isCurrencyCode, parseFrequency, parseMajorAmount,
+  ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, formatFrequency, countryCodeProblem, isCurrencyCode, parseFrequency, parseMajorAmount,
   ProductExists, ProductInvalid, ProductNotFound, unitPriceProblem
 } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
@@ -207,7 +207,8 @@ export const validateContact = (input: ContactInput, where = ""): void => {
   if (!emailPattern.test(input.email)) invalid("email", `"${input.email}" is not an email address`)
   if (input.language !== undefined && !isLanguage(input.language)) invalid("language", `expected one of ${languages.join(", ")}, got "${input.language}"`)
   if (input.locale !== undefined && !isLocale(input.locale)) invalid("locale", `"${input.locale}" is not a locale such as nb-NO`)
-  if (input.country !== undefined && !isCountryCode(input.country)) invalid("country", `expected a two-letter country code such as NO, got "${input.country}"`)
+  const badCountry = input.country === undefined ? undefined : countryCodeProblem(input.country)
+  if (badCountry !== undefined) invalid("country", badCountry)
   for (const [part, value] of Object.entries(input.address ?? {}) as Array<[AddressPart, string | undefined]>) {
     if (value !== undefined && value.length > 200) invalid(addressFieldOf(part), `${value.length} characters; at most 200`)
     if (value !== undefined && /[\r\n]/.test(value)) invalid(addressFieldOf(part), "one line only (give the second line with --address-line2)")

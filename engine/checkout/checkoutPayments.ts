@@ -20,6 +20,7 @@
 import { Effect } from "effect"
 import { planOneTimeOrder, planPurchase, toDayNumber } from "../billing/index.ts"
 import type { DiscountCode, PaymentType } from "../domain/index.ts"
+import { isCountryCode } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import { BusinessClock, makeEngineContext } from "../account/index.ts"
 import type { GatewayResult } from "../payments/index.ts"
@@ -72,7 +73,7 @@ const addressProblems = (prefix: string, a: BuyerAddress | undefined): Array<Buy
     if (value.trim() === "") out.push({ field: `${prefix}_${part}`, problem: "required" })
     else if (value.length > 200) out.push({ field: `${prefix}_${part}`, problem: "tooLong" })
   }
-  if (!/^[A-Za-z]{2}$/.test(a.country.trim())) out.push({ field: `${prefix}_country`, problem: "country" })
+  if (!isCountryCode(a.country.trim())) out.push({ field: `${prefix}_country`, problem: "country" })
   return out
 }
 

@@ -92,7 +92,7 @@ export {
 } from "./errors.ts"
 export { unitPriceProblem } from "./money.ts"
 export { eventPatternProblem, journalEventTypes } from "./events.ts"
-export { isCountryCode } from "./country.ts"
+export { countryCodeProblem, isCountryCode } from "./country.ts"
 export { money } from "./money.ts"
 export type { Money } from "./money.ts"
 export type {
