@@ -79,25 +79,15 @@ export class Gateway extends Context.Service<Gateway, {
             const processed = requests.filter((r) => !refused.has(r.idempotencyKey))
             const decide = (r: GatewayRequest): "succeeded" | "declined" | "pending" => {
               if (r.kind === "refund") return "succeeded"
-              // A check charges nothing: every token of a usable method passes (a bank debit's mandate at once; pm_fail_once
-              // declines a first charge, not the card), a declined card and an unknown token do not.
-              if (r.kind === "verify") return knownTokens.has(r.paymentMethod ?? "") ? "succeeded" : "declined"
-              switch (r.paymentMethod) {
-                case "pm_bank_debit":
-                case "pm_bank_debit_fail":
-                case "pm_bank_ok":
-                case "pm_bank_fail":
-                  return "pending"
-                case "pm_ok":
-                case "pm_timeout":
-                case "pm_rate_limited":
-                case "pm_error_once":
-                  return "succeeded"
-                case "pm_fail_once":
-                  return seenRefs.has(r.reference) ? "succeeded" : "declined"
-                default:
-                  return "declined"
-              }
+              const token = r.paymentMethod ?? ""
+              // pm_declined and any token not of a usable method: declined, a charge or a check.
+              if (!knownTokens.has(token)) return "declined"
+              // A check charges nothing: every usable method passes (a bank debit's mandate at once; pm_fail_once
+              // declines a first charge, not the card).
+              if (r.kind === "verify") return "succeeded"
+              if (bankDebit.has(token)) return "pending"
+              if (token === "pm_fail_once") return seenRefs.has(r.reference) ? "succeeded" : "declined"
+              return "succeeded"
             }
             // Within one submission, a pm_fail_once invoice's first request decides for the rest.
             const entries = processed.map((r) => ({
