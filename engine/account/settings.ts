@@ -81,7 +81,7 @@ export const settingKeys: Readonly<Record<string, KeySpec>> = {
   "seller-name": { field: "sellerName", default: "billcycle seller", help: "the seller on invoices", validate: anything },
   "seller-address": { field: "sellerAddress", default: "", help: "the seller's address on invoices (lines separated by ;)", validate: anything },
   "seller-tax-id": { field: "sellerTaxId", default: "", help: "the seller's tax ID on invoices", validate: anything },
-  "seller-country": { field: "sellerCountry", default: "", help: "the seller's two-letter country code (picks the payment reference scheme)", validate: (v) => (v === "" ? undefined : countryCodeProblem(v)) },
+  "seller-country": { field: "sellerCountry", default: "", help: "the seller's two-letter country code (picks the payment reference scheme)", validate: (v) => (v === "" ? undefined : countryCodeProblem(v, { naming: false })) },
   "seller-iban": { field: "sellerIban", default: "", help: "the seller's IBAN, printed on invoices for bank transfers", validate: (v) => (v === "" || isValidIban(v) ? undefined : "expected a valid IBAN such as NO93 8601 1117 947 (its check digits do not match)") },
   "seller-bic": { field: "sellerBic", default: "", help: "the seller's bank BIC (SWIFT code), printed beside the IBAN", validate: (v) => (v === "" || /^[A-Za-z]{4}[A-Za-z]{2}[A-Za-z0-9]{2}([A-Za-z0-9]{3})?$/.test(v) ? undefined : "expected a BIC of 8 or 11 letters and digits such as DNBANOKK") },
   "seller-account": { field: "sellerAccount", default: "", help: "the seller's domestic bank account number, printed on invoices", validate: (v) => (v === "" || /^[0-9][0-9 .-]{2,32}[0-9]$/.test(v) ? undefined : "expected an account number of digits (spaces, dots and dashes allowed)") },

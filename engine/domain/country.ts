@@ -14,7 +14,10 @@ const codes = new Set((
 /** A two-letter country code (ISO 3166-1 alpha-2, any case): for addresses and the seller's country. */
 export const isCountryCode = (value: string): boolean => codes.has(value.toUpperCase())
 
-/** What is wrong with a country code, for a message after the flag or field; undefined when it is one. */
-export const countryCodeProblem = (value: string): string | undefined =>
+/**
+ * What is wrong with a country code, for a message after the flag or field; undefined when it is one.
+ * `naming: false` leaves the value out, for a message that names it itself (a setting's refusal).
+ */
+export const countryCodeProblem = (value: string, options: { readonly naming: boolean } = { naming: true }): string | undefined =>
   isCountryCode(value) ? undefined
-    : `expected a two-letter country code (ISO 3166-1) such as NO, got "${value}"${value.toUpperCase() === "UK" ? " (the United Kingdom is GB)" : ""}`
+    : `expected a two-letter country code (ISO 3166-1) such as NO${options.naming ? `, got "${value}"` : ""}${value.toUpperCase() === "UK" ? " (the United Kingdom is GB)" : ""}`

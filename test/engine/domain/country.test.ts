@@ -12,5 +12,7 @@ describe("country codes", () => {
     expect(countryCodeProblem("QQ")).toBe(`expected a two-letter country code (ISO 3166-1) such as NO, got "QQ"`)
     expect(countryCodeProblem("uk")).toBe(`expected a two-letter country code (ISO 3166-1) such as NO, got "uk" (the United Kingdom is GB)`)
     expect(countryCodeProblem("se")).toBeUndefined()
+    // A setting's refusal names the value itself (`setting seller-country: …, got "QQ"`): not twice.
+    expect(countryCodeProblem("QQ", { naming: false })).toBe("expected a two-letter country code (ISO 3166-1) such as NO")
   })
 })
