@@ -16,7 +16,7 @@ const history = Command.make("history", { dir: Argument.String("dir").pipe(Argum
     if (!existsSync(dir) || !statSync(dir).isDirectory()) return yield* new UsageError({ message: `import history: ${dir} is not a directory` })
     const ctx = yield* commandContext
     const summary = yield* (yield* Imports).importHistory(dir, ctx.today)
-    yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported history from ${dir}: ${Object.entries(summary).map(([k, v]) => `${v} ${k}`).join(", ")}`)
+    yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported history from ${dir}: ${summary.customers} customers, ${summary.subscriptions} subscriptions, ${summary.lineItems} line items, ${summary.events} journal events`)
   }), { creates: true })).pipe(Command.withDescription("Import subscription history from a previous billing system (customers, subscriptions, line_items, events CSVs)"))
 
 export const importCommand = Command.make("import", { file: Argument.String("file").pipe(Argument.withDescription("a CSV file of contacts, products or subscriptions (the header says which)")) }, ({ file }) =>
