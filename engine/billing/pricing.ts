@@ -163,6 +163,63 @@ export type PaymentDiscount = { readonly _tag: "Percent"; readonly ppm: number }
 export const discountOff = (amount: number, off: PaymentDiscount | undefined): number =>
   off === undefined || amount <= 0 ? 0 : off._tag === "Percent" ? Number(roundHalfAwayFromZero(BigInt(amount) * BigInt(off.ppm), 1_000_000n)) : Math.min(amount, off.amount)
 
+/** One line of a payment as `discountBeforeTax` takes it: its net amount (after its unit discount) and its tax rate. */
+export interface NetLine {
+  readonly net: number
+  readonly taxRate?: number | undefined
+}
+
+/** A payment whose whole-payment discounts were taken before tax (`discountBeforeTax`). */
+export interface DiscountedPayment {
+  /** What each discount took off, in the order given: each off what the ones before it left. */
+  readonly discounts: ReadonlyArray<number>
+  /** Each line's share of all the discounts. */
+  readonly shares: ReadonlyArray<number>
+  /** Each line's tax, on its net less its share. */
+  readonly taxes: ReadonlyArray<number>
+  /** The lines' nets before the discounts. */
+  readonly net: number
+  readonly tax: number
+  /** net − the discounts + tax */
+  readonly total: number
+}
+
+/**
+ * Whole-payment discounts (a link's order discount, a discount code) taken off a payment's lines before
+ * tax: the seller's own discount lowers the amount taxed (EU VAT directive art. 79, and how Stripe taxes a
+ * discounted invoice). Each discount is `discountOff` of the nets the discounts before it left (a percent
+ * of the pre-tax amount rounded once, or an amount, never more than what is left); their sum is shared out
+ * over the lines pro rata to their nets, exactly, the cents that do not divide going to the largest
+ * remainders (the earlier line on a tie); each line's tax is then its rate on what its share leaves,
+ * rounded once as `lineAmounts` rounds. Without tax the total is the nets less `discountOff`, as before.
+ * The one rule for the checkout summary, the invoices a checkout pays and the renewals a code discounts.
+ */
+export const discountBeforeTax = (lines: ReadonlyArray<NetLine>, offs: ReadonlyArray<PaymentDiscount | undefined>): DiscountedPayment => {
+  const net = lines.reduce((sum, l) => sum + l.net, 0)
+  const discounts: Array<number> = []
+  let left = net
+  for (const off of offs) {
+    const d = discountOff(left, off)
+    discounts.push(d)
+    left -= d
+  }
+  const discount = BigInt(net - left)
+  const total = BigInt(net)
+  const exact = lines.map((l) => (total === 0n ? 0n : discount * BigInt(l.net)))
+  const floors = exact.map((q) => (total === 0n ? 0n : q / total))
+  let leftover = Number(discount - floors.reduce((s, f) => s + f, 0n))
+  const byRemainder = exact.map((q, i) => ({ i, r: total === 0n ? 0n : q % total })).sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1))
+  const shares = floors.map(Number)
+  for (const { i } of byRemainder) {
+    if (leftover <= 0) break
+    shares[i]! += 1
+    leftover -= 1
+  }
+  const taxes = lines.map((l, i) => (l.taxRate === undefined ? 0 : Number(roundHalfAwayFromZero(BigInt(l.net - shares[i]!) * BigInt(l.taxRate), PPM))))
+  const tax = taxes.reduce((s, t) => s + t, 0)
+  return { discounts, shares, taxes, net, tax, total: left + tax }
+}
+
 /** An invoice's total must not pass the invoice maximum; `total` is what the lines' totals and fees add up to. */
 export const checkInvoiceAmount = (total: number): void => {
   if (!(Math.abs(total) <= maxInvoiceAmount)) {

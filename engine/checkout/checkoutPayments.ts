@@ -275,7 +275,7 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
   // No gateway reference yet: a bank debit pending, whose invoices stay open until it settles.
   const paid: PaidAtCheckout = {
     key: a.idempotencyKey, gatewayRef: gatewayRef ?? "", paymentMethod: a.paymentMethod, amount: a.amount,
-    extraDiscount: summary.orderDiscount.amount + summary.codeDiscount.amount, awaiting: gatewayRef === undefined
+    discounts: summary.discountsToday, awaiting: gatewayRef === undefined
   }
   let invoiceIds: ReadonlyArray<number> = []
   let oneTimeInvoiceId: number | undefined

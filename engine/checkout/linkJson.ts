@@ -35,7 +35,7 @@ const m = (x: { readonly amount: number; readonly currency: string }) => moneyJs
 /** A summary as JSON (money in the one shape: minor units, currency, formatted). */
 export const summaryJson = (s: LinkSummary) => ({
   object: "link_summary",
-  currency: s.currency, start_date: s.startDate, subtotal: m(s.subtotal), order_discount: m(s.orderDiscount), code_discount: m(s.codeDiscount),
+  currency: s.currency, start_date: s.startDate, subtotal: m(s.subtotal), order_discount: m(s.orderDiscount), code_discount: m(s.codeDiscount), tax: m(s.tax),
   due_today: m(s.dueToday),
   future_payments: s.futurePayments.map((f) => ({ subscription: f.subscription, name: f.name, frequency: formatFrequency(f.frequency), first_date: f.firstDate, amount: m(f.amount), payments: f.payments ?? null })),
   total: s.total === undefined ? null : m(s.total)

@@ -11,12 +11,14 @@
  * one-time order discount comes off what is due today; a discount code comes
  * off what is due today (`once`: that payment only) and, for `N payments`, the
  * first N payments of each subscription (the payment at checkout counts as the
- * first when billing starts at checkout), or every payment for `forever`. A percent is rounded
- * half away from zero once per payment; an amount never takes a payment below 0.
+ * first when billing starts at checkout), or every payment for `forever`. Both come off a
+ * payment before tax, shared out over its lines, which are then taxed on what is left
+ * (`discountBeforeTax`). A percent is rounded half away from zero once per payment; an amount
+ * never takes a payment below 0.
  */
-import type { PurchaseItem } from "../billing/index.ts"
-import { BillingSchedule, discountOff, lineAmounts, planPurchase, recurringAmount, startDate, toDayNumber } from "../billing/index.ts"
-import type { BillingStart, BuyerChoices, CalendarDate, DiscountCode, Frequency, LineItem, LinkItem, Money, OrderDiscount, PaymentLink, PaymentLinkSettings } from "../domain/index.ts"
+import type { NetLine, PaymentDiscount, PurchaseItem } from "../billing/index.ts"
+import { BillingSchedule, discountBeforeTax, lineAmounts, planPurchase, recurringAmount, startDate, toDayNumber } from "../billing/index.ts"
+import type { BillingStart, BuyerChoices, CalendarDate, DiscountCode, Frequency, LineItem, LinkItem, Money, PaymentLink, PaymentLinkSettings } from "../domain/index.ts"
 import { BuyerChoiceRefused, minorUnitExponent, money } from "../domain/index.ts"
 
 /** One item as bought: its line (quantity and price as chosen), its currency and frequency, and its index in the link. */
@@ -43,13 +45,18 @@ export interface LinkSummary {
   readonly currency: string
   /** When recurring billing starts (today when it starts at checkout). */
   readonly startDate: CalendarDate
-  /** Today's lines before the order discount and the code: one-time items, plus the first payments when billing starts now. */
+  /** Today's lines before tax and before the order discount and the code: one-time items, plus the first payments when billing starts now. */
   readonly subtotal: Money
+  /** What the order discount takes off today's lines, before tax. */
   readonly orderDiscount: Money
-  /** What the discount code takes off today's payment. */
+  /** What the discount code takes off today's lines (what the order discount left), before tax. */
   readonly codeDiscount: Money
-  /** What the buyer pays at checkout. */
+  /** The tax on today's lines, on what the discounts left of each. */
+  readonly tax: Money
+  /** What the buyer pays at checkout: subtotal − orderDiscount − codeDiscount + tax. */
   readonly dueToday: Money
+  /** The order discount and the code as they were taken off today's lines, for the invoices the payment pays. */
+  readonly discountsToday: ReadonlyArray<PaymentDiscount | undefined>
   readonly futurePayments: ReadonlyArray<FuturePayments>
   /** Everything the buyer will pay: only when the number of payments is fixed (or nothing recurs). */
   readonly total: Money | undefined
@@ -133,8 +140,8 @@ export const billingStartDate = (start: BillingStart, today: CalendarDate): Cale
 /** 0.50 in the currency's major unit, in its minor units, rounded up (USD 50, JPY 1, KWD 500). */
 export const minimumDueAtCheckout = (currency: string): number => Math.ceil((50 * 10 ** minorUnitExponent(currency)) / 100)
 
-/** What an order discount or a code takes off one payment: never more than the payment (billing/pricing.ts, the rule billing uses too). */
-const offOf = (amount: number, off: OrderDiscount | DiscountCode["off"] | undefined): number => discountOff(amount, off)
+/** A chosen line as `discountBeforeTax` takes it: its net (after its unit discount) and its tax rate. */
+const netLine = (line: ChosenItem["line"]): NetLine => ({ net: lineAmounts(line).net, taxRate: line.taxRate })
 
 /** How many of a subscription's payments a code discounts, counting from payment 1; `once` is today's payment only. */
 const discountedPayments = (code: DiscountCode | undefined, paidToday: number): number =>
@@ -158,23 +165,29 @@ export const linkSummary = (
   const code = choices.discountCode
   const codeOff = code !== undefined && (code.off._tag === "Percent" || code.off.currency === currency) ? code.off : undefined
   const codePayments = codeOff === undefined ? 0 : discountedPayments(code, firstPaymentNow ? 1 : 0)
-  const oneTimeTotal = items.filter((i) => i.frequency === undefined).reduce((sum, i) => sum + lineAmounts(i.line).total, 0)
   const recurringItems = items.filter((i) => i.frequency !== undefined)
 
-  const streams: Array<{ name: string; frequency: Frequency; perPayment: number }> = []
+  const streams: Array<{ name: string; frequency: Frequency; lines: ReadonlyArray<NetLine>; perPayment: number }> = []
+  // Today's lines, in the order billing invoices them (the checkout's discounts are shared out over them in that order):
+  // the planned subscriptions' lines when billing starts now, else the one-time items alone; a purchase of only one-time
+  // items is one order of them.
+  let todayLines: ReadonlyArray<ChosenItem["line"]> = items.map((i) => i.line)
   if (recurringItems.length > 0) {
     const plan = planPurchase(items, { terms: link.terms, startDate: start, today })
     // One currency per link (linkRules), at least one recurring item here: planPurchase cannot refuse.
     if (plan._tag === "Refused") throw new Error(`planPurchase refused a link's purchase: ${plan.refusal._tag}`)
     for (const s of plan.subscriptions) {
-      streams.push({ name: s.name, frequency: s.frequency, perPayment: recurringAmount(s.items.map((i) => i.line)) })
+      const recurring = s.items.filter((i) => !i.line.oneTime).map((i) => i.line)
+      streams.push({ name: s.name, frequency: s.frequency, lines: recurring.map(netLine), perPayment: recurringAmount(s.items.map((i) => i.line)) })
     }
+    todayLines = firstPaymentNow ? plan.subscriptions.flatMap((s) => s.items.map((i) => i.line)) : items.filter((i) => i.frequency === undefined).map((i) => i.line)
   }
 
-  const subtotal = oneTimeTotal + (firstPaymentNow ? streams.reduce((sum, s) => sum + s.perPayment, 0) : 0)
-  const orderDiscount = offOf(subtotal, link.orderDiscount)
-  const codeDiscount = offOf(subtotal - orderDiscount, codeOff)
-  const dueToday = subtotal - orderDiscount - codeDiscount
+  // The order discount, then the code, off what is due today before tax (billing/pricing.ts, the rule its invoices use).
+  const discountsToday = [link.orderDiscount, codeOff] as const
+  const paidToday = discountBeforeTax(todayLines.map(netLine), discountsToday)
+  const [orderDiscount, codeDiscount] = paidToday.discounts as [number, number]
+  const dueToday = paidToday.total
 
   const futurePayments: Array<FuturePayments> = []
   const fixed = link.terms._tag === "Fixed" ? link.terms.payments : undefined
@@ -191,7 +204,7 @@ export const linkSummary = (
         amount: money(amount, currency), payments: Number.isFinite(count) ? count : undefined
       })
     }
-    run(firstFuture, discounted, s.perPayment - offOf(s.perPayment, codeOff))
+    run(firstFuture, discounted, discountBeforeTax(s.lines, [codeOff]).total)
     // A code for every payment of an endless subscription leaves no undiscounted payments (∞ − ∞ is none, not NaN).
     if (discounted !== Infinity) run(firstFuture + discounted, remaining - discounted, s.perPayment)
   })
@@ -202,10 +215,12 @@ export const linkSummary = (
   return {
     currency,
     startDate: start,
-    subtotal: money(subtotal, currency),
+    subtotal: money(paidToday.net, currency),
     orderDiscount: money(orderDiscount, currency),
     codeDiscount: money(codeDiscount, currency),
+    tax: money(paidToday.tax, currency),
     dueToday: money(dueToday, currency),
+    discountsToday,
     futurePayments,
     total: endless ? undefined : money(Number(exactTotal), currency),
     items

@@ -10,7 +10,7 @@
  */
 import type { LineAmounts } from "../billing/index.ts"
 import type { PaymentDiscount } from "../billing/index.ts"
-import { BillingSchedule, addDays, afterFailedCharge, discountOff, languageOf, lineAmounts, localeOf, toDayNumber, totalsOf } from "../billing/index.ts"
+import { BillingSchedule, addDays, afterFailedCharge, discountBeforeTax, languageOf, lineAmounts, localeOf, toDayNumber, totalsOf } from "../billing/index.ts"
 import type { CalendarDate, Frequency, LineItem, MinorUnits } from "../domain/index.ts"
 import { paymentTermsDays } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
@@ -130,12 +130,28 @@ export const draftInvoices = async (
   for (const p of periods) {
     const amounts = (linesBySub.get(p.subscriptionId) ?? []).filter((l) => p.index === 0 || !l.one_time).map((line) => ({ line, a: lineAmounts(toLineItem(line)) }))
     const totals = totalsOf(amounts.map(({ a }) => a))
-    // A discount code redeemed at checkout for N payments (or all): off the payment as a whole, the checkout summary's rule.
+    // A discount code redeemed at checkout for N payments (or all): off the payment as a whole, before tax, the checkout summary's rule.
     const code = options.withoutCodeDiscount === true ? undefined : codes.get(p.subscriptionId)
-    const off = code !== undefined && (code.payments === null || p.index < code.payments) ? discountOff(totals.total, code.off) : 0
-    drafts.set(p.subscriptionId, { amounts, subtotal: totals.subtotal, discount: totals.discount + off, tax: totals.tax, total: totals.total - off })
+    if (code === undefined || (code.payments !== null && p.index >= code.payments)) {
+      drafts.set(p.subscriptionId, { amounts, subtotal: totals.subtotal, discount: totals.discount, tax: totals.tax, total: totals.total })
+      continue
+    }
+    const discounted = discountedBeforeTax(amounts, [code.off])
+    drafts.set(p.subscriptionId, {
+      amounts: discounted.amounts, subtotal: totals.subtotal, discount: totals.discount + discounted.payment.discounts[0]!,
+      tax: discounted.payment.tax, total: discounted.payment.total
+    })
   }
   return drafts
+}
+
+/**
+ * Drafted lines with whole-payment discounts taken off before tax (`discountBeforeTax`): each line keeps its
+ * net (what it prints) and is taxed on what its share of the discounts leaves.
+ */
+const discountedBeforeTax = (amounts: InvoiceDraft["amounts"], offs: ReadonlyArray<PaymentDiscount | undefined>) => {
+  const payment = discountBeforeTax(amounts.map(({ line, a }) => ({ net: a.net, taxRate: toLineItem(line).taxRate })), offs)
+  return { payment, amounts: amounts.map(({ line, a }, i) => ({ line, a: { ...a, tax: payment.taxes[i]!, total: a.net + payment.taxes[i]! } })) }
 }
 
 /**
@@ -167,14 +183,16 @@ export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, 
 
 /**
  * A checkout's payment, taken before its subscriptions existed: it pays their first period.
- * `extraDiscount` is what the order discount and a discount code took off the payment at checkout
- * (the summary's figures), taken off the invoices in order; `amount` is what the gateway charged.
+ * `discounts` are the order discount and the discount code of the checkout, taken off all its first
+ * invoices' lines together as the summary took them (`discountBeforeTax`, the lines in the order
+ * `planPurchase` gave them); `amount` is what the gateway charged.
  */
 export interface PaidAtCheckout {
   readonly key: string
   readonly gatewayRef: string
   readonly paymentMethod: string
-  readonly extraDiscount: number
+  /** The order discount and the discount code, taken off today's lines before tax (the summary's `discountsToday`). */
+  readonly discounts: ReadonlyArray<PaymentDiscount | undefined>
   readonly amount: number
   /** A bank debit not settled yet: the invoices stay open, paid (`payInvoicesAtCheckout`) or failed (`failInvoicesAtCheckout`) when it settles. */
   readonly awaiting?: boolean | undefined
@@ -256,24 +274,32 @@ interface IssuedInvoice extends PeriodInvoice {
 }
 
 /**
- * The claimed periods' invoices (pure). A checkout's `extraDiscount` is taken off them in order, and
+ * The claimed periods' invoices (pure). A checkout's discounts are taken off all their lines together, before tax, and
  * they must add up to what the checkout charged: else nothing is written.
  */
 const draftPeriodInvoices = (
   ctx: EngineContext, due: ReadonlyArray<DueRow>, drafts: Map<number, InvoiceDraft>, paid: PaidAtCheckout | undefined
 ): Array<PeriodInvoice> => {
   const today = ctx.today
-  let extraDiscount = paid?.extraDiscount ?? 0
-  const invoiceRows = due.map((d) => {
+  const drafted = due.map((d) => drafts.get(d.id)!)
+  // A checkout's discounts are taken off its first invoices' lines together, before tax, as its summary took them.
+  const atCheckout = paid === undefined ? undefined : discountedBeforeTax(drafted.flatMap((draft) => draft.amounts), paid.discounts)
+  let at = 0
+  const invoiceRows = due.map((d, k) => {
     const schedule = new BillingSchedule(d.start_date as CalendarDate, { unit: d.frequency_unit, count: d.frequency_count })
     const periodStart = d.next_billing_date as CalendarDate
     const periodEnd = schedule.nextAfter(periodStart)
-    const draft = drafts.get(d.id)!
-    const { amounts, subtotal, tax } = draft
-    const extra = Math.min(extraDiscount, draft.total)
-    extraDiscount -= extra
-    const discount = draft.discount + extra
-    const total = draft.total - extra
+    const draft = drafted[k]!
+    const { subtotal } = draft
+    let { amounts, discount, tax, total } = draft
+    if (atCheckout !== undefined) {
+      const share = atCheckout.payment.shares.slice(at, at + amounts.length).reduce((sum, x) => sum + x, 0)
+      amounts = atCheckout.amounts.slice(at, at + amounts.length)
+      at += amounts.length
+      discount += share
+      tax = amounts.reduce((sum, { a }) => sum + a.tax, 0)
+      total = amounts.reduce((sum, { a }) => sum + a.total, 0) - share
+    }
     const dueDate = d.collection_method === "invoice" ? addDays(today, paymentTermsDays[d.payment_terms ?? "due-on-receipt"]) : today
     return {
       d,
@@ -289,7 +315,7 @@ const draftPeriodInvoices = (
       locale: localeOf(d, ctx.settings)
     }
   })
-  if (paid !== undefined && (extraDiscount !== 0 || invoiceRows.reduce((sum, r) => sum + r.total, 0) !== paid.amount)) {
+  if (paid !== undefined && invoiceRows.reduce((sum, r) => sum + r.total, 0) !== paid.amount) {
     throw new Error(`a checkout's payment of ${paid.amount} does not pay its first invoices (${invoiceRows.map((r) => r.total).join(" + ")}); nothing was written`)
   }
   return invoiceRows
@@ -610,20 +636,21 @@ export const invoiceOneTimeAtCheckout = async (
     from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${subscriptionId}`
   const amounts = lines.map((l) => lineAmounts(l))
   const totals = totalsOf(amounts)
-  const total = totals.total - paid.extraDiscount
+  const payment = discountBeforeTax(lines.map((l, i) => ({ net: amounts[i]!.net, taxRate: l.taxRate })), paid.discounts)
+  const total = payment.total
   if (total !== paid.amount) throw new Error(`a checkout's payment of ${paid.amount} does not pay its one-time lines (${total}); nothing was written`)
   const number = (await takeInvoiceNumbers(tx, 1))[0]!
   const [invoice] = await tx<Array<{ id: number }>>`
     insert into invoices (number, subscription_id, period_index, period_start, period_end, issue_date, due_date, currency,
                           subtotal, discount, tax, fees, total, collection_method, status, language, locale)
-    values (${number}, ${subscriptionId}, 0, ${today}, ${today}, ${today}, ${today}, ${s!.currency}, ${totals.subtotal}, ${totals.discount + paid.extraDiscount},
-            ${totals.tax}, 0, ${total}, 'charge', 'open', ${languageOf(s!, ctx.settings)}, ${localeOf(s!, ctx.settings)})
+    values (${number}, ${subscriptionId}, 0, ${today}, ${today}, ${today}, ${today}, ${s!.currency}, ${totals.subtotal}, ${totals.discount + payment.discounts.reduce((sum, d) => sum + d, 0)},
+            ${payment.tax}, 0, ${total}, 'charge', 'open', ${languageOf(s!, ctx.settings)}, ${localeOf(s!, ctx.settings)})
     returning id`
   await tx`
     insert into invoice_lines (invoice_id, line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax, one_time)
     select ${invoice!.id}, n, nm, q, up, ud, tr, am, tx, true from unnest(${lines.map((_, i) => i + 1)}::int[], ${lines.map((l) => l.name)}::text[],
       ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.unitPrice)}::int8[], ${amounts.map((a) => a.unitDiscount)}::int8[],
-      ${lines.map((l) => l.taxRate ?? null)}::int[], ${amounts.map((a) => a.net)}::int8[], ${amounts.map((a) => a.tax)}::int8[]) as u(n, nm, q, up, ud, tr, am, tx)`
+      ${lines.map((l) => l.taxRate ?? null)}::int[], ${amounts.map((a) => a.net)}::int8[], ${payment.taxes}::int8[]) as u(n, nm, q, up, ud, tr, am, tx)`
   await writeJournal(tx, [{
     type: "invoice.created", subscriptionId, contactId: s!.contact_id, invoiceId: invoice!.id, occurredOn: today,
     data: { invoice_id: invoice!.id, total, currency: s!.currency, period_start: today, period_end: today, due_date: today, collection_method: "charge" }

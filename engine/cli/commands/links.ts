@@ -106,7 +106,7 @@ const linkText = (link: PaymentLink) => [
 ].join("\n")
 
 const summaryText = (s: LinkSummary) => [
-  `due today: ${money(s.dueToday.amount, s.currency)}${s.orderDiscount.amount + s.codeDiscount.amount > 0 ? ` (${money(s.subtotal.amount, s.currency)} less ${money(s.orderDiscount.amount + s.codeDiscount.amount, s.currency)} off)` : ""}`,
+  `due today: ${money(s.dueToday.amount, s.currency)}${s.orderDiscount.amount + s.codeDiscount.amount > 0 ? ` (${money(s.subtotal.amount, s.currency)} less ${money(s.orderDiscount.amount + s.codeDiscount.amount, s.currency)} off${s.tax.amount > 0 ? `, plus ${money(s.tax.amount, s.currency)} tax` : ""})` : ""}`,
   ...s.futurePayments.map((f) =>
     `then ${money(f.amount.amount, s.currency)} ${formatFrequency(f.frequency)} from ${f.firstDate}${f.payments === undefined ? " until canceled" : `, ${f.payments} payment${f.payments === 1 ? "" : "s"}`} (${f.name})`
   ),

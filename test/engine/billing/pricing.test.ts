@@ -1,6 +1,8 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
+  discountBeforeTax,
+  discountOff,
   invoiceTotal,
   lineAmounts,
   normalizedMonthlyAmount,
@@ -263,5 +265,62 @@ describe("grouping line items into subscriptions", () => {
       { sku: "c", frequency: namedFrequencies.monthly, terms: fixedPayments(6), startDate: "2026-04-01" as CalendarDate }
     ])
     expect(groups).toHaveLength(3)
+  })
+})
+
+describe("pricing: whole-payment discounts before tax (discountBeforeTax)", () => {
+  const lineArb = fc.record({
+    net: fc.integer({ min: 0, max: 10_000_000 }),
+    taxRate: fc.option(fc.integer({ min: 0, max: 1_000_000 }), { nil: undefined })
+  })
+  const offArb = fc.option(fc.oneof(
+    fc.integer({ min: 0, max: 1_000_000 }).map((ppm) => ({ _tag: "Percent" as const, ppm })),
+    fc.integer({ min: 0, max: 20_000_000 }).map((amount) => ({ _tag: "Amount" as const, amount }))
+  ), { nil: undefined })
+
+  it("an order discount of 2.00 on a taxed and an untaxed line: shared pro rata, the taxed line taxed on what is left", () => {
+    // Coffee 50.00 at 25% and a mug 12.00 untaxed; 2.00 off: 50/62 of it (1.61) off the coffee, 0.39 off the mug.
+    const p = discountBeforeTax([{ net: 5000, taxRate: 250_000 }, { net: 1200 }], [{ _tag: "Amount", amount: 200 }])
+    expect(p.shares).toEqual([161, 39])
+    expect(p.taxes).toEqual([1210, 0]) // 25% of 48.39 (12.0975), rounded half up
+    expect(p.total).toBe(6200 - 200 + 1210)
+  })
+
+  it("two discounts in turn: the code is off what the order discount left", () => {
+    const p = discountBeforeTax([{ net: 5000, taxRate: 250_000 }, { net: 1200 }], [{ _tag: "Amount", amount: 200 }, { _tag: "Percent", ppm: 100_000 }])
+    expect(p.discounts).toEqual([200, 600])
+    expect(p.shares.reduce((s, x) => s + x, 0)).toBe(800)
+    expect(p.total).toBe(6200 - 800 + p.taxes[0]!)
+  })
+
+  it("property: the shares add up to the discounts, no line gives more than its net, and the taxes are each line's rate on what is left", () => {
+    fc.assert(fc.property(fc.array(lineArb, { minLength: 1, maxLength: 8 }), fc.array(offArb, { maxLength: 3 }), (lines, offs) => {
+      const p = discountBeforeTax(lines, offs)
+      const net = lines.reduce((s, l) => s + l.net, 0)
+      const discount = p.discounts.reduce((s, d) => s + d, 0)
+      expect(p.net).toBe(net)
+      expect(discount).toBeLessThanOrEqual(net)
+      expect(p.shares.reduce((s, x) => s + x, 0)).toBe(discount)
+      lines.forEach((l, i) => {
+        expect(p.shares[i]!).toBeGreaterThanOrEqual(0)
+        expect(p.shares[i]!).toBeLessThanOrEqual(l.net)
+        // Pro rata: within one cent of the exact share.
+        if (net > 0) expect(Math.abs(p.shares[i]! - (discount * l.net) / net)).toBeLessThan(1)
+        const left = l.net - p.shares[i]!
+        expect(p.taxes[i]).toBe(l.taxRate === undefined ? 0 : lineAmounts({ unitPrice: left as MinorUnits, quantity: 1, taxRate: l.taxRate }).tax)
+      })
+      expect(p.total).toBe(net - discount + p.taxes.reduce((s, t) => s + t, 0))
+      expect(p.total).toBeGreaterThanOrEqual(0)
+    }), { numRuns: 500 })
+  })
+
+  it("property: without tax it is the old rule, discountOff of the payment; without discounts the taxes are lineAmounts' taxes", () => {
+    fc.assert(fc.property(fc.array(lineArb, { minLength: 1, maxLength: 8 }), offArb, (lines, off) => {
+      const untaxed = lines.map((l) => ({ net: l.net }))
+      const net = lines.reduce((s, l) => s + l.net, 0)
+      expect(discountBeforeTax(untaxed, [off]).total).toBe(net - discountOff(net, off))
+      const plain = discountBeforeTax(lines, [])
+      expect(plain.taxes).toEqual(lines.map((l) => (l.taxRate === undefined ? 0 : lineAmounts({ unitPrice: l.net as MinorUnits, quantity: 1, taxRate: l.taxRate }).tax)))
+    }), { numRuns: 300 })
   })
 })

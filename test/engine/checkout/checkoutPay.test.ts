@@ -280,6 +280,40 @@ describe(`paying a checkout (${backend})`, () => {
     expect(redeemed!.redemptions).toBe(1)
   })
 
+  it("taxed items with an order discount and a code: both come off before tax, shared between the two first invoices pro rata, each taxed on what is left; the renewal the code discounts is taxed so too", async () => {
+    const code = await insertDiscountCode(sql(), {
+      code: `TAX${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Payments", payments: 2 }, expiresOn: undefined, maxRedemptions: 5
+    }, today)
+    const link = await linkOf({
+      items: [
+        { name: "Plan", unitPrice: 1000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false, taxRate: 250_000 },
+        { name: "Support", unitPrice: 12000, quantity: 1, frequency: { unit: "year", count: 1 }, optional: false, taxRate: 250_000 }
+      ],
+      orderDiscount: { _tag: "Amount", amount: 1300 }
+    })
+    const c = await checkout(link.slug)
+    const email = `taxed-${backend}@example.com`
+    expect((await pay(c, { ...buyer(email), discount_code: code.code })).status).toBe(303)
+    // 130.00 before tax; 13.00 off the order, then 10% of the 117.00 left (11.70): 24.70 in all, shared 10.00 : 120.00
+    // (1.90 and 22.80). Plan: 8.10 + 25% tax 2.03 (2.025 rounded half up) = 10.13; Support: 97.20 + 24.30 = 121.50.
+    expect((await gatewayCharges(c.id)).map((g) => g.amount)).toEqual([1013 + 12150])
+    const contact = (await contactOf(email))!
+    const [plan, support] = await subscriptionsOf(contact.id)
+    const invoiceFigures = (id: number) =>
+      sql()<Array<{ total: number; discount: number; tax: number; status: string }>>`
+        select total::int, discount::int, tax::int, status from invoices where subscription_id = ${id} order by period_start`
+    expect(await invoiceFigures(plan!.id)).toEqual([{ total: 1013, discount: 190, tax: 203, status: "paid" }])
+    expect(await invoiceFigures(support!.id)).toEqual([{ total: 12150, discount: 2280, tax: 2430, status: "paid" }])
+    // Each invoice line's tax is the line's share of the invoice's tax.
+    const lineTaxes = await sql()<Array<{ tax: number }>>`
+      select l.tax::int from invoice_lines l join invoices i on i.id = l.invoice_id where i.subscription_id in (${plan!.id}, ${support!.id}) order by i.subscription_id`
+    expect(lineTaxes.map((l) => l.tax)).toEqual([203, 2430])
+    // Payment 2 of the Plan: 10% off 10.00 before tax, 25% on 9.00: 11.25 (tax 2.25, not 2.50); payment 3: 12.50.
+    await tickAt(api.db, "2026-05-02")
+    await tickAt(api.db, "2026-06-02")
+    expect((await invoiceFigures(plan!.id)).map((i) => [i.total, i.discount, i.tax])).toEqual([[1013, 190, 203], [1125, 100, 225], [1250, 0, 250]])
+  })
+
   it("a code that takes all of today's payment: the card is still verified (a zero-amount check at the gateway); a declined card makes nothing and frees the code, the next card completes", async () => {
     const code = await insertDiscountCode(sql(), {
       code: `FREEV${backend}`, off: { _tag: "Percent", ppm: 1_000_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: 5

@@ -152,8 +152,12 @@ describe("linkSummary", () => {
     unitPrice: fc.integer({ min: 1, max: 1_000_000 }),
     quantity: fc.integer({ min: 1, max: 50 }),
     frequency: fc.constantFrom(undefined, monthly, yearly, { unit: "week", count: 2 } as const),
-    percent: fc.option(fc.integer({ min: 0, max: 1_000_000 }), { nil: undefined })
-  }).map((r): LinkItem => item({ unitPrice: r.unitPrice, quantity: r.quantity, frequency: r.frequency, discount: r.percent === undefined ? undefined : { _tag: "Percent", ppm: r.percent } }))
+    percent: fc.option(fc.integer({ min: 0, max: 1_000_000 }), { nil: undefined }),
+    taxRate: fc.option(fc.constantFrom(60_000, 120_000, 250_000), { nil: undefined })
+  }).map((r): LinkItem => item({
+    unitPrice: r.unitPrice, quantity: r.quantity, frequency: r.frequency, discount: r.percent === undefined ? undefined : { _tag: "Percent", ppm: r.percent },
+    ...(r.taxRate === undefined ? {} : { taxRate: r.taxRate })
+  }))
 
   it("property: a fixed-term total is what is due today plus every future payment; auto-renew with recurring items has none", () => {
     fc.assert(fc.property(
@@ -166,7 +170,7 @@ describe("linkSummary", () => {
         const l = link(items, { terms: payments === undefined ? { _tag: "AutoRenew" } : { _tag: "Fixed", payments }, start, ...(orderPpm === undefined ? {} : { orderDiscount: { _tag: "Percent", ppm: orderPpm } }) })
         const s = linkSummary(l, codeSpec === undefined ? {} : { discountCode: code({ off: { _tag: "Percent", ppm: codeSpec.ppm }, duration: { _tag: "Payments", payments: codeSpec.n } }) }, today)
         const recurs = items.some((i) => i.frequency !== undefined)
-        expect(s.dueToday.amount).toBe(s.subtotal.amount - s.orderDiscount.amount - s.codeDiscount.amount)
+        expect(s.dueToday.amount).toBe(s.subtotal.amount - s.orderDiscount.amount - s.codeDiscount.amount + s.tax.amount)
         expect(s.dueToday.amount).toBeGreaterThanOrEqual(0)
         for (const f of s.futurePayments) expect(f.amount.amount).toBeGreaterThanOrEqual(0)
         if (recurs && payments === undefined) {

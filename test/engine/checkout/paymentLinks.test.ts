@@ -117,8 +117,11 @@ describe(`payment links in the store (${backend})`, () => {
 
   it("preview: the summary of a stored link with the buyer's choices", async () => {
     const { summary } = await previewPaymentLink(t.db.sql, today, "coffee-club", { items: new Map([[1, { include: true }], [3, { unitPrice: 1000 }]]) })
-    // Beans 22.50 + Mug 12.00 + Filters 2 × 3.00 + Tip 10.00 with 25% tax (12.50), less 2.00 off the order.
-    expect(summary.dueToday).toEqual({ amount: 2250 + 1200 + 600 + 1250 - 200, currency: "USD" })
+    // Beans 22.50 + Mug 12.00 + Filters 2 × 3.00 + Tip 10.00 = 50.50 before tax, less 2.00 off the order, shared
+    // out pro rata before tax: the Tip's share is 2.00 × 10.00 / 50.50 = 0.40, so its 25% tax is on 9.60 (2.40).
+    expect(summary.subtotal.amount).toBe(5050)
+    expect(summary.tax.amount).toBe(240)
+    expect(summary.dueToday).toEqual({ amount: 5050 - 200 + 240, currency: "USD" })
     expect(summary.futurePayments.map((f) => [f.amount.amount, f.payments])).toEqual([[2250 + 1250, 11]])
     await expect(previewPaymentLink(t.db.sql, today, "coffee-club", { items: new Map([[2, { quantity: 11 }]]) })).rejects.toMatchObject({ cause: { _tag: "BuyerChoiceRefused", reason: "QuantityOutOfRange" } })
   })

@@ -91,7 +91,7 @@ describe(`links: managing links (${backend})`, () => {
     expect(JSON.parse(preview.stdout)).toEqual({
       object: "link_summary", currency: "USD", start_date: "2026-03-01",
       subtotal: { amount: 6700, currency: "USD", formatted: "67.00 USD" }, order_discount: { amount: 200, currency: "USD", formatted: "2.00 USD" },
-      code_discount: { amount: 650, currency: "USD", formatted: "6.50 USD" },
+      code_discount: { amount: 650, currency: "USD", formatted: "6.50 USD" }, tax: { amount: 0, currency: "USD", formatted: "0.00 USD" },
       due_today: { amount: 5850, currency: "USD", formatted: "58.50 USD" },
       future_payments: [{ subscription: 0, name: "Coffee 1kg + 2 more", frequency: "monthly", first_date: "2026-04-01", amount: { amount: 5500, currency: "USD", formatted: "55.00 USD" }, payments: 5 }],
       total: { amount: 5850 + 5 * 5500, currency: "USD", formatted: "333.50 USD" }
