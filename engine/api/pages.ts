@@ -188,7 +188,8 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
     const body = renderPage("checkout", {
       checkoutText: link.checkoutText ?? "", refusal: refusal?.problem ?? "", codeRefused: refusal?.field === "discount_code", items, currency: summary.currency,
       allowDiscountCodes: link.allowDiscountCodes, discountCode: form?.discountCode ?? "",
-      orderDiscount: summary.orderDiscount.amount, codeDiscount: summary.codeDiscount.amount, dueToday: summary.dueToday.amount,
+      subtotal: summary.subtotal.amount, showSubtotal: summary.tax.amount > 0 || summary.orderDiscount.amount + summary.codeDiscount.amount > 0,
+      orderDiscount: summary.orderDiscount.amount, codeDiscount: summary.codeDiscount.amount, tax: summary.tax.amount, dueToday: summary.dueToday.amount,
       future: summary.futurePayments.map((f) => ({ amount: f.amount.amount, per: perOf(f.frequency), count: f.frequency.count, firstDate: f.firstDate, payments: f.payments ?? 0 })),
       hasTotal: summary.total !== undefined, total: summary.total?.amount ?? 0,
       action: `/c/${session.id}`, csrf: csrfTokenOf(yield* pageSecret, nonce, session.id),

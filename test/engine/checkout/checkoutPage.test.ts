@@ -108,6 +108,25 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     expect(bad.html).toContain("the code NOPE does not exist")
   })
 
+  it("a taxed item with a discount code: the summary shows the subtotal, the code, the tax on what is left, and due today adds up", async () => {
+    const link = await linkOf({
+      items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false, taxRate: 250_000 }],
+      terms: { _tag: "AutoRenew" }, language: "nb", locale: "nb-NO"
+    })
+    await insertDiscountCode(api.db.db.sql, { code: `FIVE${backend}`, off: { _tag: "Amount", amount: 500, currency: "USD" }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: undefined }, today)
+    const path = await openLink(link.slug)
+    const form = await openForm(api, path)
+    const r = await postForm(api, path, { csrf: form.csrf, discount_code: `five${backend}` }, form.cookie)
+    expect(r.status).toBe(200)
+    // 25.00 less 5.00 off before tax = 20.00, MVA 25% = 5.00: 25.00 due today (not 31.25 − 5.00).
+    const cell = (id: string) => new RegExp(`id="${id}">([^<]*)<`).exec(r.html)?.[1]?.replace(/\s/g, " ")
+    expect(r.html).toContain("Delsum")
+    expect(cell("subtotal")).toBe("25,00 USD")
+    expect(r.html).toContain("MVA")
+    expect(cell("tax")).toBe("5,00 USD")
+    expect(cell("due_today")).toBe("25,00 USD")
+  })
+
   it("the session keeps the prices it was opened with, and expires after 24 hours", async () => {
     const link = await linkOf()
     const path = await openLink(link.slug)
