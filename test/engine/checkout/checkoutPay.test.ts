@@ -462,6 +462,29 @@ describe(`paying a checkout (${backend})`, () => {
     expect(after).toMatchObject({ payments_made: 2, status: "expired" })
   })
 
+  it("billing 14 days later with a taxed one-time item and an order discount: today's invoice is the one-time item less the discount, taxed on what is left; the recurring invoices are whole", async () => {
+    const link = await linkOf({
+      items: [
+        { name: "Plan", unitPrice: 1000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false, taxRate: 250_000 },
+        { name: "Setup", unitPrice: 5000, quantity: 1, frequency: undefined, optional: false, taxRate: 250_000 }
+      ],
+      terms: { _tag: "Fixed", payments: 2 },
+      start: { _tag: "DelayDays", days: 14 },
+      orderDiscount: { _tag: "Amount", amount: 500 }
+    })
+    const c = await checkout(link.slug)
+    const email = `later-taxed-${backend}@example.com`
+    expect((await pay(c, buyer(email))).status).toBe(303)
+    // Setup 50.00 less 5.00 before tax = 45.00, + 25% = 11.25 tax: 56.25 (not 62.50 − 5.00 = 57.50).
+    expect((await gatewayCharges(c.id)).map((g) => g.amount)).toEqual([5625])
+    const contact = (await contactOf(email))!
+    const [s] = await subscriptionsOf(contact.id)
+    await tickAt(api.db, "2026-04-16")
+    const figures = await sql()<Array<{ total: number; discount: number; tax: number }>>`
+      select total::int, discount::int, tax::int from invoices where subscription_id = ${s!.id} order by period_start`
+    expect(figures).toEqual([{ total: 5625, discount: 500, tax: 1125 }, { total: 1250, discount: 0, tax: 250 }])
+  })
+
   it("a link whose billing start date has passed bills from checkout day: the first payment today, never the periods since that date", async () => {
     // Made in January to start billing on Feb 1; bought on Apr 2, two months after.
     const link = await createPaymentLink(sql(), "2026-01-15" as CalendarDate, settings({
