@@ -78,6 +78,53 @@ export const answerOnce = async <A extends StoredAnswer>(
   }
 }
 
+/** What the claim of one key found: claimed now (run the request), or the outcome without running it. */
+type Claim = { readonly _tag: "Claimed" } | Exclude<IdempotentOutcome<never>, { readonly _tag: "Answered" }>
+
+/**
+ * Claims keys of one API key, in one statement: for each, the key's advisory lock first (taken without
+ * waiting: held by a request still running, 409), then the claim under the unique primary key (a row past
+ * 24 hours is expired and taken over); a row already there is replayed (same request hash) or refused (422).
+ * The unique key has the last word: a first request that committed between this statement's snapshot and
+ * its lock shows as a conflict without a row (409, and its retry replays). The keys must differ.
+ */
+const claimKeys = async (tx: Sql, apiKeyId: number, requests: ReadonlyArray<{ readonly key: string; readonly requestHash: string }>): Promise<Array<Claim>> => {
+  const rows = await tx<Array<{ n: string; locked: boolean; claimed: boolean; request_hash: string | null; response_status: number | null; response_body: string | null }>>`
+    with lock as (
+      select u.key, u.request_hash, u.n, pg_try_advisory_xact_lock(hashtextextended(${`${apiKeyId}:`} || u.key, 0)) as locked
+      from unnest(${requests.map((r) => r.key)}::text[], ${requests.map((r) => r.requestHash)}::text[]) with ordinality as u(key, request_hash, n)
+    ), claimed as (
+      insert into idempotency_keys (api_key_id, key, request_hash)
+      select ${apiKeyId}, key, request_hash from lock where locked order by n
+      on conflict (api_key_id, key) do update set request_hash = excluded.request_hash, response_status = null, response_body = null, created_at = now()
+        where idempotency_keys.created_at < now() - interval '24 hours'
+      returning key
+    )
+    select lock.n, lock.locked, exists (select from claimed c where c.key = lock.key) as claimed, k.request_hash, k.response_status, k.response_body
+    from lock left join idempotency_keys k on k.api_key_id = ${apiKeyId} and k.key = lock.key
+    order by lock.n`
+  return rows.map((found, i): Claim => {
+    if (!found.locked) return { _tag: "InProgress" }
+    if (found.claimed) return { _tag: "Claimed" }
+    if (found.request_hash === null) return { _tag: "InProgress" }
+    if (found.request_hash !== requests[i]!.requestHash) return { _tag: "Mismatch" }
+    if (found.response_status === null) return { _tag: "InProgress" }
+    return { _tag: "Replay", status: found.response_status, body: found.response_body ?? "" }
+  })
+}
+
+/** Stores the answers of claimed keys (one statement), not awaited: it goes out with the COMMIT (see `answerIn`). */
+const storeAnswers = (tx: Sql, apiKeyId: number, answers: ReadonlyArray<{ readonly key: string; readonly answer: StoredAnswer }>): Promise<unknown> => {
+  const stored = tx`
+    update idempotency_keys k set response_status = u.status, response_body = u.body
+    from unnest(${answers.map((a) => a.key)}::text[], ${answers.map((a) => a.answer.status)}::int[], ${answers.map((a) => a.answer.body)}::text[]) as u(key, status, body)
+    where k.api_key_id = ${apiKeyId} and k.key = u.key`.execute()
+  // Handled from the start: its failure may arrive while the COMMIT is still awaited, or never be
+  // awaited at all when the transaction fails as a whole; it must not surface as an unhandled rejection.
+  stored.catch(() => {})
+  return stored
+}
+
 const answerIn = async <A extends StoredAnswer>(
   sql: Sql,
   request: { readonly apiKeyId: number; readonly key: string; readonly requestHash: string },
@@ -85,41 +132,18 @@ const answerIn = async <A extends StoredAnswer>(
   beforeCommit: () => void,
   inTransaction: <B>(body: (tx: Sql) => Promise<B>) => Promise<B>
 ): Promise<IdempotentOutcome<A>> => {
-  const { apiKeyId, key, requestHash } = request
+  const { apiKeyId, key } = request
   let stored: Promise<unknown> | undefined
   try {
     const outcome = await inTransaction(async (tx): Promise<IdempotentOutcome<A>> => {
-      // One statement: the lock first, then the claim. A request holding the lock is still running;
-      // the unique key has the last word (a first request that committed between this statement's
-      // snapshot and its lock shows as a conflict without a row: 409, and its retry replays).
-      const [found] = await tx<Array<{ locked: boolean; claimed: boolean; request_hash: string | null; response_status: number | null; response_body: string | null }>>`
-        with lock as (
-          select pg_try_advisory_xact_lock(hashtextextended(${`${apiKeyId}:${key}`}, 0)) as locked
-        ), claimed as (
-          insert into idempotency_keys (api_key_id, key, request_hash)
-          select ${apiKeyId}, ${key}, ${requestHash} from lock where locked
-          on conflict (api_key_id, key) do update set request_hash = excluded.request_hash, response_status = null, response_body = null, created_at = now()
-            where idempotency_keys.created_at < now() - interval '24 hours'
-          returning 1
-        )
-        select lock.locked, exists (select from claimed) as claimed, k.request_hash, k.response_status, k.response_body
-        from lock left join idempotency_keys k on k.api_key_id = ${apiKeyId} and k.key = ${key}`
-      if (!found!.locked) return { _tag: "InProgress" }
-      if (!found!.claimed) {
-        if (found!.request_hash === null) return { _tag: "InProgress" }
-        if (found!.request_hash !== requestHash) return { _tag: "Mismatch" }
-        if (found!.response_status === null) return { _tag: "InProgress" }
-        return { _tag: "Replay", status: found!.response_status, body: found!.response_body ?? "" }
-      }
+      const [claim] = await claimKeys(tx, apiKeyId, [request])
+      if (claim!._tag !== "Claimed") return claim!
       const { answer, keep } = await work(tx)
       if (!keep) throw new RollBack(answer)
       // The answer goes out with the commit, in one round trip (pipelined: run in this order). A failed
       // update aborts the transaction, so its COMMIT rolls back (PostgreSQL answers it without an error):
       // the update's own failure is awaited below and reported, never taken for a kept answer.
-      stored = tx`update idempotency_keys set response_status = ${answer.status}, response_body = ${answer.body} where api_key_id = ${apiKeyId} and key = ${key}`.execute()
-      // Handled from the start: its failure may arrive while the COMMIT is still awaited, or never be
-      // awaited at all when the transaction fails as a whole; it must not surface as an unhandled rejection.
-      stored.catch(() => {})
+      stored = storeAnswers(tx, apiKeyId, [{ key, answer }])
       beforeCommit()
       return { _tag: "Answered", answer, kept: true }
     })
@@ -127,6 +151,53 @@ const answerIn = async <A extends StoredAnswer>(
     return outcome
   } catch (e) {
     if (e instanceof RollBack) return { _tag: "Answered", answer: e.answer as A, kept: false }
+    throw e
+  }
+}
+
+/**
+ * Answers several requests of one API key (each under its own idempotency key) in one transaction on a
+ * server's pool: their keys claimed in one statement, the claimed ones run by `work` together (it gets
+ * their indexes and answers each), and every answer stored in one statement with the COMMIT. A key that
+ * appears twice is answered 409 the second time (the first is still running). `undefined` when the batch
+ * kept nothing: `work` threw, or one of its answers says `keep: false`; nothing was committed, and the
+ * caller answers each request on its own (`answerOnce`).
+ */
+export const answerManyOnce = async <A extends StoredAnswer>(
+  sql: Sql,
+  apiKeyId: number,
+  requests: ReadonlyArray<{ readonly key: string; readonly requestHash: string }>,
+  work: (tx: Sql, claimed: ReadonlyArray<number>) => Promise<ReadonlyArray<{ readonly answer: A; readonly keep: boolean }>>,
+  beforeCommit: () => void = () => {}
+): Promise<Array<IdempotentOutcome<A>> | undefined> => {
+  const first = new Map<string, number>()
+  requests.forEach((r, i) => {
+    if (!first.has(r.key)) first.set(r.key, i)
+  })
+  const unique = [...first.values()]
+  let stored: Promise<unknown> | undefined
+  try {
+    const outcomes = await pipelinedTransaction(sql, async (tx) => {
+      const claims = await claimKeys(tx, apiKeyId, unique.map((i) => requests[i]!))
+      const outcomes: Array<IdempotentOutcome<A>> = requests.map(() => ({ _tag: "InProgress" }))
+      unique.forEach((i, c) => {
+        if (claims[c]!._tag !== "Claimed") outcomes[i] = claims[c] as IdempotentOutcome<A>
+      })
+      const claimed = unique.filter((_, c) => claims[c]!._tag === "Claimed")
+      if (claimed.length === 0) return outcomes
+      const answers = await work(tx, claimed)
+      if (answers.length !== claimed.length || answers.some((a) => !a.keep)) throw new RollBack(undefined)
+      stored = storeAnswers(tx, apiKeyId, claimed.map((i, a) => ({ key: requests[i]!.key, answer: answers[a]!.answer })))
+      beforeCommit()
+      claimed.forEach((i, a) => {
+        outcomes[i] = { _tag: "Answered", answer: answers[a]!.answer, kept: true }
+      })
+      return outcomes
+    }, { savepoints: "none" })
+    await stored
+    return outcomes
+  } catch (e) {
+    if (e instanceof RollBack || e instanceof NestedFailureRolledBack) return undefined
     throw e
   }
 }

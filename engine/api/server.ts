@@ -12,9 +12,10 @@ import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import type { Sql } from "../sql/index.ts"
-import type { ApiKeyRow } from "../account/index.ts"
+import type { ApiKeyRow, StoredAnswer } from "../account/index.ts"
 import { CurrentJournalSource, CurrentTransaction, Database, failpoint } from "../sql/index.ts"
 import { Account, answerOnce, findApiKey } from "../account/index.ts"
+import { purchaseBatcher } from "./purchaseBatch.ts"
 import { Invoices, Outbox } from "../invoicing/index.ts"
 import { Api, problemContentType, problemTitles } from "./Api.ts"
 import { CurrentApiKey, handlersLayer, journalSourceOf, ServerContext } from "./handlers.ts"
@@ -134,11 +135,18 @@ export const apiKeyOf = (authorization: string, options: { readonly basic: boole
 /** The dashboard's realm: a browser asks for the key (as the password) and remembers it for the site. */
 const dashboardRealm = 'Basic realm="billcycle reports", charset="UTF-8"'
 
+/** Batches of purchases answered at once on a server's pool (purchaseBatch.ts); each holds a connection of its ten. */
+const purchaseBatchesInFlight = 3
+
 /** The guard of every request (a global middleware: it sees the routes' responses). */
 const guard = HttpRouter.middleware(
   Effect.gen(function*() {
     const db = yield* Database
     const keys = apiKeyCache(db.sql)
+    // On a server's pool, purchases with an Idempotency-Key arriving together are answered together (purchaseBatch.ts).
+    const purchases = db.concurrent
+      ? purchaseBatcher<StoredAnswer & { readonly response: HttpServerResponse.HttpServerResponse }>(db.sql, { inFlight: purchaseBatchesInFlight, size: 32, beforeCommit: () => failpoint("api-before-idempotent-commit") })
+      : undefined
     return (app: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, HttpServerRequest.HttpServerRequest>) => {
       /**
        * The route as a key serves it: with the key, the journal's source of its events (`api:<key name>`) and the
@@ -207,12 +215,16 @@ const guard = HttpRouter.middleware(
         // its use cases reach the database through CurrentTransaction, so the change and the
         // answer commit together or not at all. A 500 is not kept: nothing happened, a retry may run it.
         const services = yield* Effect.context<HttpServerRequest.HttpServerRequest>()
+        const runIn = async (tx: Sql, signal?: AbortSignal) => {
+          const response = await Effect.runPromiseWith(services)(served.pipe(Effect.provideService(CurrentTransaction, tx)), signal === undefined ? undefined : { signal })
+          return { answer: { status: response.status, body: bodyText(response), response }, keep: response.status < 500 }
+        }
+        const hash = requestHash(req.method, req.url, text)
         const outcome = yield* Effect.tryPromise({
           try: (signal) =>
-            answerOnce(db.sql, { apiKeyId: key.id, key: idempotencyKey, requestHash: requestHash(req.method, req.url, text) }, async (tx) => {
-              const response = await Effect.runPromiseWith(services)(served.pipe(Effect.provideService(CurrentTransaction, tx)), { signal })
-              return { answer: { status: response.status, body: bodyText(response), response }, keep: response.status < 500 }
-            }, () => failpoint("api-before-idempotent-commit"), { pipelined: db.concurrent }),
+            purchases !== undefined && path === "/v1/subscriptions"
+              ? purchases.answer(key.id, { key: idempotencyKey, requestHash: hash, run: (tx) => runIn(tx) })
+              : answerOnce(db.sql, { apiKeyId: key.id, key: idempotencyKey, requestHash: hash }, (tx) => runIn(tx, signal), () => failpoint("api-before-idempotent-commit"), { pipelined: db.concurrent }),
           catch: (cause) => cause
         }).pipe(Effect.catchCause(() => Effect.succeed(undefined)))
         if (outcome === undefined) return problem(500, "internal_error", "the server failed to answer; nothing was reported to the client")

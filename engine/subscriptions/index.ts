@@ -6,8 +6,8 @@
 export { cancelWithRefund } from "./cancelWithRefund.ts"
 export type { CancelOptions } from "./cancelWithRefund.ts"
 export {
-  cancelSubscription, closeOneTimeOrder, createSubscriptions, currentItems, deleteSubscription, getSubscription,
-  insertPlannedSubscriptions, itemVersionsOf, listEvents, listSubscriptions, loadProducts, pauseSubscription,
+  cancelSubscription, closeOneTimeOrder, createPurchases, createSubscriptions, currentItems, deleteSubscription, getSubscription,
+  insertPlannedSubscriptions, itemVersionsOf, listEvents, listSubscriptions, loadProducts, pauseSubscription, purchaseStandIn,
   resolveItems, resolveItemsWith, resumeSubscription, subscriptionWithRows, updateSubscription
 } from "./subscriptionWrites.ts"
 export { makeSubscriptions, Subscriptions } from "./Subscriptions.ts"
@@ -16,5 +16,5 @@ export { subscriptionViewOn } from "./subscriptionView.ts"
 export type { EventRow, SubscriptionRows, SubscriptionsFailure, SubscriptionsService } from "./Subscriptions.ts"
 export type {
   CancelResult, CreatedSubscription, DeleteResult, UpdateInput, UpdateResult,
-  CreateInput, ItemVersion, PurchaseSettings, ResolvedItem, StartChoice, StoredLine, SubscriptionRow
+  CreateInput, ItemVersion, Purchase, PurchaseOutcome, PurchaseSettings, ResolvedItem, StartChoice, StoredLine, SubscriptionRow
 } from "./subscriptionWrites.ts"

@@ -212,19 +212,92 @@ const withItems = (tx: TransactionSql, subscription: PendingQuery<Array<Row>>, v
 const insertItems = (tx: TransactionSql, subscriptionId: number, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) =>
   withItems(tx, tx`select ${subscriptionId}::int8 as id`, version, effectiveFrom, items)
 
+/** A buyer as a purchase reads it. */
+interface Buyer { id: number; email: string; payment_method: string | null; language: string | null; locale: string | null }
+
 /**
- * The buyer (by email, any case: the oldest of emails that differ only in case, which stores may hold) and the
- * catalogue's products of a purchase, in one statement.
+ * The buyers of some purchases (by email, any case: the oldest of emails that differ only in case, which
+ * stores may hold), by the email as given, and the catalogue's products they name, in one statement.
  */
-const contactAndProducts = async (tx: Sql | TransactionSql, email: string, skus: ReadonlyArray<string>) => {
-  const [found] = await tx<Array<{
-    contact: { id: number; email: string; payment_method: string | null; language: string | null; locale: string | null } | null
-    products: Array<CatalogueProduct>
-  }>>`
-    select (select row_to_json(c) from (select id, email, payment_method, language, locale from contacts where lower(email) = lower(${email}) order by id limit 1) as c) as contact,
+const buyersAndProducts = async (tx: Sql | TransactionSql, emails: ReadonlyArray<string>, skus: ReadonlyArray<string>) => {
+  const [found] = await tx<Array<{ buyers: Array<Buyer & { wanted: string }>; products: Array<CatalogueProduct> }>>`
+    select (select coalesce(json_agg(c), '[]') from (
+              select u.wanted, c.* from unnest(${[...new Set(emails)]}::text[]) as u(wanted)
+              cross join lateral (select id, email, payment_method, language, locale from contacts where lower(email) = lower(u.wanted) order by id limit 1) c) as c) as buyers,
            (select coalesce(json_agg(p), '[]') from (
               select ${tx.unsafe(catalogueProductColumns)} from products where sku = any(${[...new Set(skus)]})) as p) as products`
-  return { contact: found!.contact ?? undefined, products: new Map(found!.products.map((p) => [p.sku, p])) }
+  return {
+    buyers: new Map(found!.buyers.map(({ wanted, ...b }) => [wanted, b as Buyer])),
+    products: new Map(found!.products.map((p) => [p.sku, p]))
+  }
+}
+
+/** A purchase of `subscriptions create` (the CLI, or one HTTP request), with the business day it is made on. */
+export interface Purchase {
+  readonly ctx: EngineContext
+  readonly input: CreateInput
+}
+
+/** What became of one purchase of `createPurchases`: its subscriptions, or the refusal its door words (an InputError). */
+export type PurchaseOutcome = { readonly _tag: "Created"; readonly created: Array<CreatedSubscription> } | { readonly _tag: "Refused"; readonly error: InputError }
+
+/**
+ * Several requests' purchases in the caller's transaction (`createSubscriptions` makes one; the HTTP API
+ * makes those of the requests that arrive together, purchaseBatch.ts): their buyers and products read in
+ * one statement, each planned and checked on its own (a refusal refuses that purchase alone, before
+ * anything of it is written), then the subscriptions of all in one statement and their events in another.
+ */
+export const createPurchases = async (tx: TransactionSql, purchases: ReadonlyArray<Purchase>): Promise<Array<PurchaseOutcome>> => {
+  const skus = purchases.flatMap((p) => p.input.items.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
+  const { buyers, products } = await buyersAndProducts(tx, purchases.map((p) => p.input.contactEmail), skus)
+  const outcomes: Array<PurchaseOutcome | undefined> = []
+  const planned: Array<{ readonly index: number; readonly ctx: EngineContext; readonly planned: ReadonlyArray<PlannedSubscription<ResolvedItem>>; readonly settings: PurchaseSettings }> = []
+  purchases.forEach(({ ctx, input }, index) => {
+    try {
+      const labels = input.itemLabels ?? input.items.map((_, i) => `--item ${i + 1}`)
+      if (input.items.length === 0) refused(new PurchaseRefused({ reason: { _tag: "NoItems" } }))
+      // The contact is checked first, then the items.
+      const contact = buyers.get(input.contactEmail)
+      if (contact === undefined) return refused(new ContactNotFound({ email: input.contactEmail }))
+      const resolved = resolveItemsWith(products, input.items, labels, ctx.settings.currency)
+      const plan = planPurchase(resolved, { terms: input.terms, startDate: startDateOf(input.start, ctx.today), today: ctx.today })
+      if (plan._tag === "Refused") return refused(purchaseRefusal(plan.refusal))
+      const paymentMethod = input.paymentMethod ?? contact.payment_method ?? undefined
+      if (input.collection === "charge" && paymentMethod === undefined) return refused(new NoPaymentMethod({ contact: contact.email }))
+      planned.push({
+        index, ctx, planned: plan.subscriptions, settings: {
+          contactId: contact.id, terms: input.terms, collection: input.collection, paymentTerms: input.paymentTerms, paymentMethod: input.paymentMethod,
+          reminders: input.reminders, language: input.language, locale: input.locale, source: "cli"
+        }
+      })
+      outcomes[index] = undefined
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e
+      outcomes[index] = { _tag: "Refused", error: e }
+    }
+  })
+  const created = await insertPurchases(tx, planned)
+  planned.forEach((p, i) => {
+    outcomes[p.index] = { _tag: "Created", created: created[i]! }
+  })
+  return outcomes as Array<PurchaseOutcome>
+}
+
+/**
+ * Stands in for the transaction of a request whose purchase runs with others (purchaseBatch.ts): what
+ * `createSubscriptions` is given instead of a database, to hand its purchase over.
+ */
+const batchedPurchases = new WeakMap<object, (purchase: Purchase) => Promise<Array<CreatedSubscription>>>()
+
+/** A stand-in `Sql` that hands a request's purchase to `submit`; any other use of it fails (a batched request makes one purchase, nothing else). */
+export const purchaseStandIn = (submit: (purchase: Purchase) => Promise<Array<CreatedSubscription>>): Sql => {
+  const standIn = new Proxy({}, {
+    get: (_, property) => {
+      throw new Error(`a batched request can only create subscriptions (it used ${String(property)})`)
+    }
+  })
+  batchedPurchases.set(standIn, submit)
+  return standIn as Sql
 }
 
 /**
@@ -233,24 +306,13 @@ const contactAndProducts = async (tx: Sql | TransactionSql, email: string, skus:
  * one-time items ride with the first subscription's first payment.
  */
 export const createSubscriptions = async (sql: Sql, ctx: EngineContext, input: CreateInput): Promise<Array<CreatedSubscription>> => {
-  const labels = input.itemLabels ?? input.items.map((_, i) => `--item ${i + 1}`)
+  const batched = batchedPurchases.get(sql)
+  if (batched !== undefined) return batched({ ctx, input })
   if (input.items.length === 0) refused(new PurchaseRefused({ reason: { _tag: "NoItems" } }))
   return sql.begin(async (tx) => {
-    // The contact and the catalogue's products are read in one statement; the contact is checked first.
-    const { contact, products } = await contactAndProducts(tx, input.contactEmail, input.items.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
-    if (contact === undefined) return refused(new ContactNotFound({ email: input.contactEmail }))
-    const resolved = resolveItemsWith(products, input.items, labels, ctx.settings.currency)
-    const startDate = startDateOf(input.start, ctx.today)
-    const plan = planPurchase(resolved, { terms: input.terms, startDate, today: ctx.today })
-    if (plan._tag === "Refused") return refused(purchaseRefusal(plan.refusal))
-    const paymentMethod = input.paymentMethod ?? contact.payment_method ?? undefined
-    if (input.collection === "charge" && paymentMethod === undefined) {
-      return refused(new NoPaymentMethod({ contact: contact.email }))
-    }
-    return insertPlannedSubscriptions(tx, ctx, plan.subscriptions, {
-      contactId: contact.id, terms: input.terms, collection: input.collection, paymentTerms: input.paymentTerms, paymentMethod: input.paymentMethod,
-      reminders: input.reminders, language: input.language, locale: input.locale, source: "cli"
-    })
+    const [outcome] = await createPurchases(tx, [{ ctx, input }])
+    if (outcome!._tag === "Refused") throw outcome!.error
+    return outcome!.created
   }) as Promise<Array<CreatedSubscription>>
 }
 
@@ -276,34 +338,85 @@ export interface PurchaseSettings {
  */
 export const insertPlannedSubscriptions = async (
   tx: TransactionSql, ctx: EngineContext, planned: ReadonlyArray<PlannedSubscription<ResolvedItem>>, input: PurchaseSettings
-): Promise<Array<CreatedSubscription>> => {
-  const created: Array<CreatedSubscription> = []
-  const events: Array<JournalEvent> = []
-  // Each subscription and its items are one statement, awaited (its id names its events); then the journal of them all.
-  for (const p of planned) {
-    const startDate = p.startDate
-    const [row] = await withItems(tx, tx`
-      insert into subscriptions (contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
+): Promise<Array<CreatedSubscription>> => (await insertPurchases(tx, [{ ctx, planned, settings: input }]))[0]!
+
+const sqlBool = (b: boolean) => (b ? "t" : "f")
+
+/**
+ * Inserts several purchases' planned subscriptions with their items (version 1 from the start date), in one
+ * statement, then their events in one more (each subscription's `subscription.created` and status change, in
+ * the purchases' order). Each subscription's id is drawn from its sequence beside its row, so that its
+ * items and events name it whatever order the rows are written in.
+ */
+const insertPurchases = async (
+  tx: TransactionSql,
+  purchases: ReadonlyArray<{ readonly ctx: EngineContext; readonly planned: ReadonlyArray<PlannedSubscription<ResolvedItem>>; readonly settings: PurchaseSettings }>
+): Promise<Array<Array<CreatedSubscription>>> => {
+  const rows = purchases.flatMap(({ ctx, planned, settings }) => planned.map((p) => ({ ctx, p, settings })))
+  if (rows.length === 0) return purchases.map(() => [])
+  const lines = rows.flatMap(({ p }, n) => p.items.map((r, i) => ({ n: n + 1, lineNo: i + 1, r })))
+  const col = <T>(f: (row: (typeof rows)[number]) => T) => rows.map(f)
+  const ids = await tx<Array<{ id: number }>>`
+    with u as (
+      select nextval(pg_get_serial_sequence('subscriptions', 'id')) as id, u.*
+      from unnest(
+        ${col(({ settings }) => settings.contactId)}::int8[], ${col(({ p }) => p.name)}::text[], ${col(({ p }) => p.currency)}::text[],
+        ${col(({ p }) => p.frequency.unit)}::text[], ${col(({ p }) => p.frequency.count)}::int[],
+        ${col(({ settings }) => (settings.terms._tag === "Fixed" ? settings.terms.payments : null))}::int[],
+        ${col(({ p }) => p.startDate)}::date[], ${col(({ p }) => p.endDate)}::date[], ${col(({ p }) => p.nextBillingDate)}::date[],
+        ${col(({ p }) => p.periodsBilledBefore)}::int[], ${col(({ settings }) => settings.collection)}::text[],
+        ${col(({ settings }) => (settings.collection === "invoice" ? settings.paymentTerms ?? "due-on-receipt" : null))}::text[],
+        ${col(({ settings }) => settings.paymentMethod ?? null)}::text[], ${col(({ settings }) => sqlBool(settings.reminders))}::text[],
+        ${col(({ settings }) => settings.language ?? null)}::text[], ${col(({ settings }) => settings.locale ?? null)}::text[],
+        ${col(({ p }) => p.status)}::text[], ${col(({ ctx }) => ctx.today)}::date[],
+        ${col(({ settings }) => (settings.codeDiscount === undefined ? null : JSON.stringify(settings.codeDiscount)))}::text[]
+      ) with ordinality as u(contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, end_date, next_billing_date,
+        periods_billed, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status, created_on, code_discount, n)
+    ),
+    s as (
+      insert into subscriptions (id, contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, billing_anchor, end_date,
         next_billing_date, periods_billed, payments_made, collection_method, payment_terms, payment_method, reminders, invoice_language, invoice_locale, status,
         created_on, code_discount)
-      values (${input.contactId}, ${p.name}, ${p.currency}, ${p.frequency.unit}, ${p.frequency.count}, ${input.terms._tag === "Fixed" ? input.terms.payments : null},
-        ${startDate}, ${startDate}, ${p.endDate}, ${p.nextBillingDate}, ${p.periodsBilledBefore}, ${p.periodsBilledBefore}, ${input.collection},
-        ${input.collection === "invoice" ? input.paymentTerms ?? "due-on-receipt" : null}, ${input.paymentMethod ?? null}, ${input.reminders},
-        ${input.language ?? null}, ${input.locale ?? null}, ${p.status}, ${ctx.today},
-        ${input.codeDiscount === undefined ? null : JSON.stringify(input.codeDiscount)}::text::jsonb)
-      returning id`, 1, startDate, p.items)
+      overriding system value
+      select id, contact_id, name, currency, frequency_unit, frequency_count, terms_payments, start_date, start_date, end_date,
+        next_billing_date, periods_billed, periods_billed, collection_method, payment_terms, payment_method, reminders::bool, invoice_language, invoice_locale, status,
+        created_on, code_discount::jsonb
+      from u order by n),
+    v as (insert into item_versions (subscription_id, version, effective_from) select id, 1, start_date from u order by n),
+    l as (
+      insert into line_items (subscription_id, version, line_no, product_id, name, sku, unit_price, quantity, discount_ppm, discount_amount, tax_rate_ppm, one_time)
+      select u.id, 1, x.line_no, x.p, x.nm, x.sk, x.up, x.q, x.dp, x.da, x.tr, x.ot::bool
+      from unnest(
+        ${lines.map((l) => l.n)}::int8[], ${lines.map((l) => l.lineNo)}::int[], ${lines.map((l) => l.r.line.productId ?? null)}::int8[],
+        ${lines.map((l) => l.r.line.name)}::text[], ${lines.map((l) => l.r.line.sku ?? null)}::text[], ${lines.map((l) => l.r.line.unitPrice)}::int8[],
+        ${lines.map((l) => l.r.line.quantity)}::int[],
+        ${lines.map((l) => (l.r.line.discount?._tag === "Percent" ? l.r.line.discount.ppm : null))}::int[],
+        ${lines.map((l) => (l.r.line.discount?._tag === "Amount" ? l.r.line.discount.amount : null))}::int8[],
+        ${lines.map((l) => l.r.line.taxRate ?? null)}::int[], ${lines.map((l) => sqlBool(l.r.line.oneTime))}::text[]
+      ) as x(n, line_no, p, nm, sk, up, q, dp, da, tr, ot)
+      join u on u.n = x.n
+      order by x.n, x.line_no)
+    select id from u order by n`
+  const events: Array<JournalEvent> = []
+  const created = rows.map(({ ctx, p, settings }, n) => {
+    const id = Number(ids[n]!.id)
     events.push({
-      type: "subscription.created", subscriptionId: row!.id, contactId: input.contactId, occurredOn: ctx.today,
-      data: subscriptionCreatedData({ ...p, collection: input.collection, amount: p.amountPerPayment, items: p.items.map((r) => r.line) })
+      type: "subscription.created", subscriptionId: id, contactId: settings.contactId, occurredOn: ctx.today,
+      data: subscriptionCreatedData({ ...p, collection: settings.collection, amount: p.amountPerPayment, items: p.items.map((r) => r.line) })
     })
-    events.push(statusChanged(row!.id, null, p.status, ctx.today, { reason: "created" }))
-    created.push({
-      id: row!.id, name: p.name, status: p.status, frequency: formatFrequency(p.frequency), terms: formatBillingTerms(input.terms), startDate,
+    events.push(statusChanged(id, null, p.status, ctx.today, { reason: "created" }))
+    return {
+      id, name: p.name, status: p.status, frequency: formatFrequency(p.frequency), terms: formatBillingTerms(settings.terms), startDate: p.startDate,
       endDate: p.endDate, nextBillingDate: p.nextBillingDate, currency: p.currency, amountPerPayment: p.amountPerPayment, items: p.items.length
-    })
+    }
+  })
+  // One source per call of the journal (the door's: every purchase of a batch comes through one door, with one key).
+  const sources = [...new Set(purchases.map((p) => p.settings.source))]
+  for (const source of sources) {
+    await writeJournal(tx, events.filter((_, i) => rows[Math.floor(i / 2)]!.settings.source === source), source)
   }
-  await writeJournal(tx, events, input.source)
-  return created
+  let at = 0
+  return purchases.map(({ planned }) => created.slice(at, (at += planned.length)))
 }
 
 export interface SubscriptionRow {
