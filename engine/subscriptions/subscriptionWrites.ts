@@ -25,7 +25,7 @@ import { InputError } from "../sql/index.ts"
 import type { InvoiceSummaryRow } from "../invoicing/index.ts"
 import { invoiceSummarySelect } from "../invoicing/index.ts"
 import type { JournalEvent } from "../sql/index.ts"
-import { enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
+import { awaitByCommit, enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
 import type { RefundRequest } from "../payments/index.ts"
 import { recordUnusedDaysRefund } from "../payments/index.ts"
 import { resumedStatuses } from "../lifecycle/index.ts"
@@ -411,10 +411,9 @@ const insertPurchases = async (
     }
   })
   // One source per call of the journal (the door's: every purchase of a batch comes through one door, with one key).
+  // In a pipelined transaction the journal's answer is not waited for here: it travels with what follows, and the commit waits for it.
   const sources = [...new Set(purchases.map((p) => p.settings.source))]
-  for (const source of sources) {
-    await writeJournal(tx, events.filter((_, i) => rows[Math.floor(i / 2)]!.settings.source === source), source)
-  }
+  await awaitByCommit(tx, sources.map((source) => writeJournal(tx, events.filter((_, i) => rows[Math.floor(i / 2)]!.settings.source === source), source)))
   let at = 0
   return purchases.map(({ planned }) => created.slice(at, (at += planned.length)))
 }
