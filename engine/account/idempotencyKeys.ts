@@ -89,10 +89,13 @@ type Claim = { readonly _tag: "Claimed" } | Exclude<IdempotentOutcome<never>, { 
  * its lock shows as a conflict without a row (409, and its retry replays). The keys must differ.
  */
 const claimKeys = async (tx: Sql, apiKeyId: number, requests: ReadonlyArray<{ readonly key: string; readonly requestHash: string }>): Promise<Array<Claim>> => {
+  // The keys are also given as a list the primary key is searched by (`key = any(…)`): joined to the unnest alone, a
+  // plan made while the table was small reads every key of the API key (a new store's plans are made so, and kept).
+  const keys = requests.map((r) => r.key)
   const rows = await tx<Array<{ n: string; locked: boolean; claimed: boolean; request_hash: string | null; response_status: number | null; response_body: string | null }>>`
     with lock as (
       select u.key, u.request_hash, u.n, pg_try_advisory_xact_lock(hashtextextended(${`${apiKeyId}:`} || u.key, 0)) as locked
-      from unnest(${requests.map((r) => r.key)}::text[], ${requests.map((r) => r.requestHash)}::text[]) with ordinality as u(key, request_hash, n)
+      from unnest(${keys}::text[], ${requests.map((r) => r.requestHash)}::text[]) with ordinality as u(key, request_hash, n)
     ), claimed as (
       insert into idempotency_keys (api_key_id, key, request_hash)
       select ${apiKeyId}, key, request_hash from lock where locked order by n
@@ -101,7 +104,7 @@ const claimKeys = async (tx: Sql, apiKeyId: number, requests: ReadonlyArray<{ re
       returning key
     )
     select lock.n, lock.locked, exists (select from claimed c where c.key = lock.key) as claimed, k.request_hash, k.response_status, k.response_body
-    from lock left join idempotency_keys k on k.api_key_id = ${apiKeyId} and k.key = lock.key
+    from lock left join idempotency_keys k on k.api_key_id = ${apiKeyId} and k.key = any(${keys}::text[]) and k.key = lock.key
     order by lock.n`
   return rows.map((found, i): Claim => {
     if (!found.locked) return { _tag: "InProgress" }
@@ -118,7 +121,7 @@ const storeAnswers = (tx: Sql, apiKeyId: number, answers: ReadonlyArray<{ readon
   const stored = tx`
     update idempotency_keys k set response_status = u.status, response_body = u.body
     from unnest(${answers.map((a) => a.key)}::text[], ${answers.map((a) => a.answer.status)}::int[], ${answers.map((a) => a.answer.body)}::text[]) as u(key, status, body)
-    where k.api_key_id = ${apiKeyId} and k.key = u.key`.execute()
+    where k.api_key_id = ${apiKeyId} and k.key = any(${answers.map((a) => a.key)}::text[]) and k.key = u.key`.execute()
   // Handled from the start: its failure may arrive while the COMMIT is still awaited, or never be
   // awaited at all when the transaction fails as a whole; it must not surface as an unhandled rejection.
   stored.catch(() => {})
