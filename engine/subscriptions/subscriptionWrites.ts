@@ -199,14 +199,22 @@ const withItems = (tx: TransactionSql, subscription: PendingQuery<Array<Row>>, v
     v as (insert into item_versions (subscription_id, version, effective_from) select s.id, ${version}, ${effectiveFrom} from s),
     l as (
       insert into line_items (subscription_id, version, line_no, product_id, name, sku, unit_price, quantity, discount_ppm, discount_amount, tax_rate_ppm, one_time)
-      select s.id, ${version}, n, p, nm, sk, up, q, dp, da, tr, ot::bool from s cross join unnest(
-        ${items.map((_, i) => i + 1)}::int[], ${items.map((r) => r.line.productId ?? null)}::int8[], ${items.map((r) => r.line.name)}::text[],
-        ${items.map((r) => r.line.sku ?? null)}::text[], ${items.map((r) => r.line.unitPrice)}::int8[], ${items.map((r) => r.line.quantity)}::int[],
-        ${items.map((r) => (r.line.discount?._tag === "Percent" ? r.line.discount.ppm : null))}::int[],
-        ${items.map((r) => (r.line.discount?._tag === "Amount" ? r.line.discount.amount : null))}::int8[],
-        ${items.map((r) => r.line.taxRate ?? null)}::int[], ${items.map((r) => (r.line.oneTime ? "t" : "f"))}::text[]
-      ) as u(n, p, nm, sk, up, q, dp, da, tr, ot))
+      select s.id, ${version}, n, p, nm, sk, up, q, dp, da, tr, ot::bool from s cross join unnest(${lineColumns(tx, items.map((r, i) => ({ lineNo: i + 1, r })))})
+        as u(n, p, nm, sk, up, q, dp, da, tr, ot))
     select id from s`
+
+const sqlBool = (b: boolean) => (b ? "t" : "f")
+
+/**
+ * Lines as the arrays an `unnest` turns into `line_items` rows: line_no, product_id, name, sku, unit_price, quantity,
+ * discount_ppm, discount_amount, tax_rate_ppm, one_time (as 't'/'f').
+ */
+const lineColumns = (tx: TransactionSql, lines: ReadonlyArray<{ readonly lineNo: number; readonly r: ResolvedItem }>) => tx`
+  ${lines.map((l) => l.lineNo)}::int[], ${lines.map((l) => l.r.line.productId ?? null)}::int8[], ${lines.map((l) => l.r.line.name)}::text[],
+  ${lines.map((l) => l.r.line.sku ?? null)}::text[], ${lines.map((l) => l.r.line.unitPrice)}::int8[], ${lines.map((l) => l.r.line.quantity)}::int[],
+  ${lines.map((l) => (l.r.line.discount?._tag === "Percent" ? l.r.line.discount.ppm : null))}::int[],
+  ${lines.map((l) => (l.r.line.discount?._tag === "Amount" ? l.r.line.discount.amount : null))}::int8[],
+  ${lines.map((l) => l.r.line.taxRate ?? null)}::int[], ${lines.map((l) => sqlBool(l.r.line.oneTime))}::text[]`
 
 /** A new version of an existing subscription's items (one statement). */
 const insertItems = (tx: TransactionSql, subscriptionId: number, version: number, effectiveFrom: string, items: ReadonlyArray<ResolvedItem>) =>
@@ -270,7 +278,6 @@ export const createPurchases = async (tx: TransactionSql, purchases: ReadonlyArr
           reminders: input.reminders, language: input.language, locale: input.locale, source: "cli"
         }
       })
-      outcomes[index] = undefined
     } catch (e) {
       if (!(e instanceof InputError)) throw e
       outcomes[index] = { _tag: "Refused", error: e }
@@ -308,7 +315,6 @@ export const purchaseStandIn = (submit: (purchase: Purchase) => Promise<Array<Cr
 export const createSubscriptions = async (sql: Sql, ctx: EngineContext, input: CreateInput): Promise<Array<CreatedSubscription>> => {
   const batched = batchedPurchases.get(sql)
   if (batched !== undefined) return batched({ ctx, input })
-  if (input.items.length === 0) refused(new PurchaseRefused({ reason: { _tag: "NoItems" } }))
   return sql.begin(async (tx) => {
     const [outcome] = await createPurchases(tx, [{ ctx, input }])
     if (outcome!._tag === "Refused") throw outcome!.error
@@ -340,7 +346,6 @@ export const insertPlannedSubscriptions = async (
   tx: TransactionSql, ctx: EngineContext, planned: ReadonlyArray<PlannedSubscription<ResolvedItem>>, input: PurchaseSettings
 ): Promise<Array<CreatedSubscription>> => (await insertPurchases(tx, [{ ctx, planned, settings: input }]))[0]!
 
-const sqlBool = (b: boolean) => (b ? "t" : "f")
 
 /**
  * Inserts several purchases' planned subscriptions with their items (version 1 from the start date), in one
@@ -386,14 +391,7 @@ const insertPurchases = async (
     l as (
       insert into line_items (subscription_id, version, line_no, product_id, name, sku, unit_price, quantity, discount_ppm, discount_amount, tax_rate_ppm, one_time)
       select u.id, 1, x.line_no, x.p, x.nm, x.sk, x.up, x.q, x.dp, x.da, x.tr, x.ot::bool
-      from unnest(
-        ${lines.map((l) => l.n)}::int8[], ${lines.map((l) => l.lineNo)}::int[], ${lines.map((l) => l.r.line.productId ?? null)}::int8[],
-        ${lines.map((l) => l.r.line.name)}::text[], ${lines.map((l) => l.r.line.sku ?? null)}::text[], ${lines.map((l) => l.r.line.unitPrice)}::int8[],
-        ${lines.map((l) => l.r.line.quantity)}::int[],
-        ${lines.map((l) => (l.r.line.discount?._tag === "Percent" ? l.r.line.discount.ppm : null))}::int[],
-        ${lines.map((l) => (l.r.line.discount?._tag === "Amount" ? l.r.line.discount.amount : null))}::int8[],
-        ${lines.map((l) => l.r.line.taxRate ?? null)}::int[], ${lines.map((l) => sqlBool(l.r.line.oneTime))}::text[]
-      ) as x(n, line_no, p, nm, sk, up, q, dp, da, tr, ot)
+      from unnest(${lines.map((l) => l.n)}::int8[], ${lineColumns(tx, lines)}) as x(n, line_no, p, nm, sk, up, q, dp, da, tr, ot)
       join u on u.n = x.n
       order by x.n, x.line_no)
     select id from u order by n`
