@@ -552,6 +552,9 @@ export const markInvoicesPaid = async (
   // The invoices and their subscriptions in one statement: each paid invoice's row carries its subscription as updated.
   // `amount` is this payment, what was still due: payments recorded by hand before it journaled their own.
   // The rows are locked first, so the amount paid read is the one the update replaces.
+  // Each subscription's paid invoices travel with its updated row as arrays, unnested at the end: a join of the two
+  // CTEs is planned as a nested loop (a CTE's row count is not known: 1 row each, says the plan), and with 357
+  // renewals paid in one call it compared 127,000 pairs, half of the statement's 18 ms.
   const paid = await tx<Array<PaidInvoiceRow>>`
     with due as (
       select id, total - amount_paid as amount from invoices
@@ -563,14 +566,16 @@ export const markInvoicesPaid = async (
       returning i.id, i.number, i.subscription_id, i.total, due.amount, i.currency
     ), subs as (
       update subscriptions s set payments_made = s.payments_made + u.n, retry_count = 0, next_retry_on = null, unpaid_since = null, updated_at = now()
-      from (select subscription_id as sid, count(*)::int as n from paid group by subscription_id) as u, contacts c
+      from (select subscription_id as sid, count(*)::int as n, array_agg(id) as ids, array_agg(number) as numbers, array_agg(total) as totals,
+                   array_agg(amount) as amounts, array_agg(currency) as currencies
+            from paid group by subscription_id) as u, contacts c
       where s.id = u.sid and c.id = s.contact_id
       returning s.id as subscription_id, s.status, s.payments_made, s.contact_id, c.email, s.invoice_language, s.invoice_locale,
-                c.language as contact_language, c.locale as contact_locale, s.collection_method
+                c.language as contact_language, c.locale as contact_locale, s.collection_method, u.ids, u.numbers, u.totals, u.amounts, u.currencies
     )
-    select p.id, p.number, p.subscription_id, p.total, p.amount, p.currency, s.status, s.payments_made, s.contact_id, s.email, s.invoice_language,
+    select p.id, p.number, s.subscription_id, p.total, p.amount, p.currency, s.status, s.payments_made, s.contact_id, s.email, s.invoice_language,
            s.invoice_locale, s.contact_language, s.contact_locale, s.collection_method
-    from paid p join subs s on s.subscription_id = p.subscription_id
+    from subs s cross join lateral unnest(s.ids, s.numbers, s.totals, s.amounts, s.currencies) as p(id, number, total, amount, currency)
     order by p.id`
   if (paid.length === 0) return 0
   const subById = new Map(paid.map((r) => [r.subscription_id, r]))
