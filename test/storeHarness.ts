@@ -18,8 +18,9 @@ export const serverUrl: string | undefined = process.env["DATABASE_URL"] || unde
 export const backend: "server" | "embedded" = serverUrl === undefined ? "embedded" : "server"
 
 let counter = 0
+/** `t_RUN_…`: the test run's name (globalSetup.ts) first, so that its teardown drops this run's schemas and no other's. */
 export const freshSchemaName = (): string =>
-  `t_${process.pid}_${Date.now().toString(36)}_${(counter++).toString(36)}`
+  `t_${process.env["BILLCYCLE_TEST_RUN"] ?? "norun"}_${process.pid}_${Date.now().toString(36)}_${(counter++).toString(36)}`
 
 // One in-memory PGlite per test process, served on loopback; each test gets its own schema in it.
 let embeddedUrl: Promise<string> | undefined
