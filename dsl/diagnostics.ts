@@ -5,6 +5,7 @@
  * last), the source line and a caret.
  */
 import type { Range } from "./ast.ts"
+import { closestName } from "../engine/domain/index.ts"
 
 export type Severity = "error" | "warning"
 
@@ -58,30 +59,7 @@ export const formatDiagnostic = (d: Diagnostic, file: string, source: string): s
   ].join("\n")
 }
 
-/** Levenshtein distance, for "did you mean". */
-export const distance = (a: string, b: string): number => {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-  return row[b.length]!
-}
-
 export const didYouMean = (name: string, candidates: Iterable<string>): string | undefined => {
-  let best: string | undefined
-  let bestD = Infinity
-  for (const c of candidates) {
-    const d = distance(name.toLowerCase(), c.toLowerCase())
-    if (d < bestD) {
-      bestD = d
-      best = c
-    }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? `did you mean "${best}"?` : undefined
+  const best = closestName(name, candidates)
+  return best === undefined ? undefined : `did you mean "${best}"?`
 }

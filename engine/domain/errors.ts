@@ -165,7 +165,9 @@ export const describeSubscriptionError = (e: SubscriptionError): string => {
 /** An item names a SKU the catalogue does not have. `item` is where the caller says the item came from (`--item 2`, `row 4`). */
 export class UnknownSku extends Schema.TaggedError<UnknownSku>()("UnknownSku", {
   item: Schema.String,
-  sku: Schema.String
+  sku: Schema.String,
+  /** The SKU of a product on sale spelt nearly alike, when there is one: the refusal asks "did you mean" it. */
+  nearest: Schema.optional(Schema.String)
 }) {}
 
 /** An archived product, on a subscription that does not have it yet. */
@@ -443,7 +445,7 @@ const itemReason = (reason: ItemRefused["reason"]): string => {
 export const describeCatalogueError = (e: CatalogueError): string => {
   switch (e._tag) {
     case "UnknownSku":
-      return `${e.item}: unknown SKU "${e.sku}"`
+      return `${e.item}: unknown SKU "${e.sku}"${e.nearest === undefined ? "" : ` (did you mean "${e.nearest}"?)`}`
     case "ProductArchived":
       return `${e.item}: product ${e.sku} was archived on ${e.archivedOn}; it cannot go on a new subscription`
     case "ItemRefused":

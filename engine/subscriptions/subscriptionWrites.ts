@@ -10,7 +10,7 @@ import { BillingSchedule, checkInvoiceAmount, lineAmounts, planPurchase, startDa
 import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
 import type { ItemError, SubscriptionError } from "../domain/index.ts"
 import {
-  describeCatalogueError, ItemRefused, ProductArchived, UnknownSku,
+  closestName, describeCatalogueError, ItemRefused, ProductArchived, UnknownSku,
   canCancel, canDelete, canPause, canResume, ContactNotFound, describeSubscriptionError, formatBillingTerms, formatFrequency, formatMajorAmount, ItemDoesNotFit, itemsData,
   NextBillingDateRefused, NoPaymentMethod, NothingToUpdate, parseMajorAmount, PurchaseRefused, RefundAtPeriodEnd, ResumeDateNotAfterToday, StartBeforeToday, SubscriptionDeleted,
   SubscriptionNotFound, subscriptionCreatedData, TransitionRefused, unitPriceProblem
@@ -97,9 +97,32 @@ export interface CatalogueProduct {
 /** A `CatalogueProduct`'s columns, as a statement's text. */
 const catalogueProductColumns = "id, sku, name, unit_price, currency, frequency_unit, frequency_count, archived_on::text as archived_on"
 
-export const loadProducts = async (sql: Sql | TransactionSql, skus: ReadonlyArray<string>): Promise<Map<string, CatalogueProduct>> =>
-  new Map((skus.length === 0 ? [] : await sql<Array<CatalogueProduct>>`
-    select ${sql.unsafe(catalogueProductColumns)} from products where sku = any(${[...new Set(skus)]})`).map((p) => [p.sku, p]))
+/**
+ * The catalogue's products a purchase or a change names, by SKU; and for each SKU asked for that is no
+ * product, the nearest SKU of a product on sale (the one spelt alike but for case, else one or two letters
+ * off), for the refusal's "did you mean". Looked up only when a SKU is missing: a purchase that names real
+ * SKUs pays nothing for it.
+ */
+export interface ProductsBySku {
+  readonly bySku: ReadonlyMap<string, CatalogueProduct>
+  readonly nearest: ReadonlyMap<string, string>
+}
+
+const nearestSkus = async (sql: Sql | TransactionSql, bySku: ReadonlyMap<string, CatalogueProduct>, skus: ReadonlyArray<string>): Promise<ProductsBySku> => {
+  const missing = [...new Set(skus)].filter((s) => !bySku.has(s))
+  if (missing.length === 0) return { bySku, nearest: new Map() }
+  const onSale = (await sql<Array<{ sku: string }>>`select sku from products where archived_on is null order by sku limit 10000`).map((r) => r.sku)
+  const nearest = new Map<string, string>()
+  for (const sku of missing) {
+    const near = closestName(sku, onSale)
+    if (near !== undefined) nearest.set(sku, near)
+  }
+  return { bySku, nearest }
+}
+
+export const loadProducts = async (sql: Sql | TransactionSql, skus: ReadonlyArray<string>): Promise<ProductsBySku> =>
+  nearestSkus(sql, new Map((skus.length === 0 ? [] : await sql<Array<CatalogueProduct>>`
+    select ${sql.unsafe(catalogueProductColumns)} from products where sku = any(${[...new Set(skus)]})`).map((p) => [p.sku, p])), skus)
 
 export const resolveItems = async (sql: Sql | TransactionSql, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string): Promise<Array<ResolvedItem>> =>
   resolveItemsWith(await loadProducts(sql, specs.flatMap((s) => (s.sku === undefined ? [] : [s.sku]))), specs, labels, defaultCurrency)
@@ -110,12 +133,15 @@ export const resolveItems = async (sql: Sql | TransactionSql, specs: ReadonlyArr
  * spec i changes: what the spec does not name (price, quantity, discount, tax,
  * name) stays as it is on that line, so `--item sku=X,qty=3` keeps X's discount.
  */
-export const resolveItemsWith = (products: ReadonlyMap<string, CatalogueProduct>, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string, onSubscription: ReadonlyArray<StoredLine | undefined> = []): Array<ResolvedItem> => {
+export const resolveItemsWith = (products: ProductsBySku, specs: ReadonlyArray<ItemSpec>, labels: ReadonlyArray<string>, defaultCurrency: string, onSubscription: ReadonlyArray<StoredLine | undefined> = []): Array<ResolvedItem> => {
   const resolved = specs.map((spec, i) => {
     const label = labels[i] ?? `item ${i + 1}`
     const kept = onSubscription[i]
-    const product = spec.sku === undefined ? undefined : products.get(spec.sku)
-    if (spec.sku !== undefined && product === undefined) itemRefused(new UnknownSku({ item: label, sku: spec.sku }))
+    const product = spec.sku === undefined ? undefined : products.bySku.get(spec.sku)
+    if (spec.sku !== undefined && product === undefined) {
+      const near = products.nearest.get(spec.sku)
+      itemRefused(new UnknownSku({ item: label, sku: spec.sku, ...(near === undefined ? {} : { nearest: near }) }))
+    }
     // An archived product stays on the subscriptions that have it (changing its quantity there is fine), and goes on no other.
     if (product !== undefined && product.archived_on !== null && kept === undefined) {
       itemRefused(new ProductArchived({ item: label, sku: product.sku, archivedOn: product.archived_on }))
@@ -236,7 +262,7 @@ const buyersAndProducts = async (tx: Sql | TransactionSql, emails: ReadonlyArray
               select ${tx.unsafe(catalogueProductColumns)} from products where sku = any(${[...new Set(skus)]})) as p) as products`
   return {
     buyers: new Map(found!.buyers.map(({ wanted, ...b }) => [wanted, b as Buyer])),
-    products: new Map(found!.products.map((p) => [p.sku, p]))
+    products: await nearestSkus(tx, new Map(found!.products.map((p) => [p.sku, p])), skus)
   }
 }
 

@@ -113,7 +113,8 @@ describe(`/v1/payment_links: every rule refused naming the field, nothing writte
     await create({ items: ["sku=COFFEE"], colour: "red" }, undefined)
   })
   it("items from the catalogue in the link's currency; a slug not taken", slow, async () => {
-    await create({ items: ["sku=NOPE"] }, "items[0]", 400, /unknown SKU/)
+    await create({ items: ["sku=NOPE"] }, "items[0]", 400, /unknown SKU "NOPE"$/)
+    await create({ items: ["sku=coffee"] }, "items[0]", 400, /unknown SKU "coffee" \(did you mean "COFFEE"\?\)/)
     await create({ items: ["sku=KAFFE"] }, "items[0]", 400, /priced in NOK, the link in USD/)
     await create({ items: ["sku=COFFEE"], currency: "XXQ" }, "currency")
     await create({ items: ["sku=COFFEE"], slug: "taken" }, "slug", 409, /taken/)

@@ -61,6 +61,23 @@ describe(`subscriptions in the store (${backend})`, () => {
     expect(await count()).toBe(before)
   })
 
+  it("a SKU typed in the wrong case or one letter off is refused with the product's SKU to use; an unlike one without", async () => {
+    const count = async () => (await t.db.sql<Array<{ n: number }>>`select (select count(*) from subscriptions) + (select count(*) from line_items) + (select count(*) from events) as n`)[0]!.n
+    const before = await count()
+    await expect(createSubscriptions(t.db.sql, ctx, { ...base, contactEmail: "ana@example.com", items: items("sku=coffee-1kg") }))
+      .rejects.toThrow('--item 1: unknown SKU "coffee-1kg" (did you mean "COFFEE-1KG"?)')
+    await expect(createSubscriptions(t.db.sql, ctx, { ...base, contactEmail: "ana@example.com", items: items("sku=YEARLY", "sku=COFFE-1KG") }))
+      .rejects.toThrow('--item 2: unknown SKU "COFFE-1KG" (did you mean "COFFEE-1KG"?)')
+    await expect(createSubscriptions(t.db.sql, ctx, { ...base, contactEmail: "ana@example.com", items: items("sku=TEAPOT") }))
+      .rejects.toThrow(/^--item 1: unknown SKU "TEAPOT"$/)
+    // A change of items on a subscription gets the same help.
+    const [s] = await createSubscriptions(t.db.sql, ctx, { ...base, contactEmail: "ana@example.com", items: items("sku=COFFEE-1KG") })
+    const after = await count()
+    await expect(updateSubscription(t.db.sql, ctx, s!.id, { items: items("sku=Coffee-1kg,qty=2") })).rejects.toThrow('unknown SKU "Coffee-1kg" (did you mean "COFFEE-1KG"?)')
+    expect(await count()).toBe(after)
+    expect(after).toBeGreaterThan(before)
+  })
+
   it("a change of items is a new version from the next billing date; the old one is kept", async () => {
     const [s] = await createSubscriptions(t.db.sql, ctx, { ...base, contactEmail: "ana@example.com", items: items("sku=COFFEE-1KG") })
     const changes = await updateSubscription(t.db.sql, at("2026-03-05"), s!.id, { items: items("sku=COFFEE-1KG,qty=3") })
