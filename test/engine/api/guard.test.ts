@@ -72,6 +72,43 @@ describe("Idempotency-Key", () => {
     for (const a of answers) expect([201, 409]).toContain(a.status)
   })
 
+  it("a client that hangs up before its answer and retries with the same key gets one subscription per key, whenever it hung up", async () => {
+    const delays = [0, 1, 3, 6, 10, 20, 40]
+    const hungUp = await Promise.all(delays.map(async (ms) => {
+      const abort = new AbortController()
+      const timer = setTimeout(() => abort.abort(), ms)
+      try {
+        const r = await fetch(`${api.url}/v1/subscriptions`, {
+          method: "POST", signal: abort.signal, body: JSON.stringify(subscription),
+          headers: { authorization: `Bearer ${api.key}`, "content-type": "application/json", "idempotency-key": `gone-${ms}` }
+        })
+        await r.text()
+        return "answered"
+      } catch {
+        return "hung up"
+      } finally {
+        clearTimeout(timer)
+      }
+    }))
+    expect(hungUp).toContain("hung up")
+    const retries = []
+    for (const ms of delays) {
+      // While the first is still running the key answers 409; the client tries again.
+      for (let attempt = 0; ; attempt++) {
+        const r = await api.call("POST", "/v1/subscriptions", { body: subscription, headers: { "idempotency-key": `gone-${ms}` } })
+        if (r.status !== 409 || attempt === 50) {
+          retries.push(r)
+          break
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
+    for (const r of retries) expect(r.status).toBe(201)
+    expect(await count("subscriptions")).toBe(delays.length)
+    const owners = await api.db.db.sql`select count(distinct subscription_id)::int as n from events where type = 'subscription.created'`
+    expect(owners[0]!["n"]).toBe(delays.length)
+  })
+
   it("a change the domain refuses under a key rolls back alone: its 409 is stored with the key and replayed, and nothing else is written", async () => {
     const id = (await api.call("POST", "/v1/subscriptions", { body: subscription })).json.data[0].id
     const events = await count("events")
