@@ -15,8 +15,9 @@ import { billcyclePath, repoRoot, runCli, runCliAsync } from "../cliRunner.ts"
 import { freshSchemaName } from "../storeHarness.ts"
 import { stall, violations } from "./books.ts"
 import { startTcpProxy, type TcpProxy } from "./tcpProxy.ts"
+import { testServerUrl } from "../testServer.ts"
 
-const serverUrl = process.env["PG_TEST_URL"] || process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
+const serverUrl = testServerUrl()
 
 let proxy: TcpProxy
 beforeAll(async () => {

@@ -6,8 +6,9 @@
 import { describe, expect, it } from "vitest"
 import { connectionLost, statementCancelled } from "../../engine/sql/index.ts"
 import { freshSchemaName, openTestDatabase } from "../storeHarness.ts"
+import { testServerUrl } from "../testServer.ts"
 
-const serverUrl = process.env["PG_TEST_URL"] || process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
+const serverUrl = testServerUrl()
 
 describe("server sessions", () => {
   it("carry bounded timeouts and the process id; a statement over statement_timeout is cancelled and counts as no bad record", async () => {

@@ -13,8 +13,9 @@ import { describe, expect, it } from "vitest"
 import { billcyclePath, repoRoot, runCli } from "../cliRunner.ts"
 import { freshSchemaName } from "../storeHarness.ts"
 import { stall, violations } from "./books.ts"
+import { testServerUrl } from "../testServer.ts"
 
-const serverUrl = process.env["PG_TEST_URL"] || process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
+const serverUrl = testServerUrl()
 
 const waitFor = async (what: () => boolean | Promise<boolean>, ms: number) => {
   const deadline = Date.now() + ms
