@@ -9,7 +9,7 @@
  * apart, over the first month on the embedded database, rendering every
  * email and writing it as an .eml file, as `billcycle simulate` does.
  *
- *   node bench/simulate.ts [--subscriptions N] [--days D] [--delivery-days D] [--only embedded|server]
+ *   node bench/simulate.ts [--subscriptions N] [--days D] [--delivery-days D] [--only embedded|server] [--batch B]
  */
 import { Effect, Exit, Layer, Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -45,7 +45,7 @@ const simulateYear = async (label: string, target: DatabaseTarget, options: { da
       let delivered = 0
       for (let i = 0; i < days; i++) {
         yield* clock.set(dayTime(addDays(first, i)))
-        const s = yield* runTick({ batch: 1000 })
+        const s = yield* runTick({ batch: arg("--batch", 1000) })
         invoiced += s.invoiced
         delivered += s.delivered
       }

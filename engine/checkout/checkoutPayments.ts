@@ -27,14 +27,14 @@ import type { GatewayResult } from "../payments/index.ts"
 import { Gateway } from "../payments/index.ts"
 import type { TransactionSql } from "../sql/index.ts"
 import type { CodeDiscount, PaidAtCheckout } from "../invoicing/index.ts"
-import { awaitByCommit, Database, runSql, transactionOn, writeJournal } from "../sql/index.ts"
+import { awaitByCommit, Database, holdJournal, runSql, transactionOn, writeJournal, writtenJournal } from "../sql/index.ts"
 import { addressJson } from "../catalogue/index.ts"
 import { billDue, failInvoicesAtCheckout, invoiceOneTimeAtCheckout, payInvoicesAtCheckout } from "../invoicing/index.ts"
 import { closeOneTimeOrder, insertPlannedSubscriptions } from "../subscriptions/index.ts"
 import { paymentMethodProblem } from "./buyerPages.ts"
 import {
   type Buyer, type BuyerAddress, type CheckoutAttempt, type CheckoutPurchase, type CheckoutState, checkoutState, claimUnsettledCheckoutAttempts, contactForBuyer,
-  lockSession, lockUnsettledAttempt, markAttemptFailed, markAttemptPending, markAttemptSucceeded, markAttemptUnknown, markSessionCompleted, recordAttemptInvoices,
+  type LockedSession, lockUnsettledAttempt, markAttemptFailed, markAttemptPending, markAttemptSucceeded, markAttemptUnknown, markSessionCompleted, recordAttemptInvoices,
   recordCheckoutAttempt
 } from "./checkoutPaymentsRepository.ts"
 import { type CheckoutForm, type CheckoutView, showCheckout } from "./checkoutSessions.ts"
@@ -190,8 +190,8 @@ export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(functi
 })
 
 const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: number, result: GatewayResult): Promise<Settled> => {
-  const a = await lockUnsettledAttempt(tx, attemptId)
-  if (a === undefined) {
+  const locked = await lockUnsettledAttempt(tx, attemptId)
+  if (locked === undefined) {
     // Settled meanwhile (the page and the engine both asked): say what it came to.
     const [row] = await tx<Array<{ session_id: string; status: string; failure_reason: string | null }>>`
       select session_id, status, failure_reason from checkout_payments where id = ${attemptId}`
@@ -199,6 +199,7 @@ const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: numb
     const state = await checkoutState(tx, row!.session_id)
     return state.completedOn !== undefined ? { _tag: "Completed" } : { _tag: "Processing" }
   }
+  const { attempt: a, session } = locked
   const paid = { key: a.idempotencyKey, paymentMethod: a.paymentMethod }
   const madeWhilePending = a.invoiceIds !== undefined
   switch (result._tag) {
@@ -222,16 +223,16 @@ const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: numb
       return madeWhilePending ? { _tag: "Completed" } : { _tag: "Processing" }
     case "Pending":
       // A bank debit: the subscriptions are made now, their first invoices stay open until it settles.
-      if (!madeWhilePending) await completeCheckout(tx, ctx, a, undefined)
+      if (!madeWhilePending) await completeCheckout(tx, ctx, a, session, undefined)
       await markAttemptPending(tx, a.id, result.reason, ctx.now ?? Date.now())
       return { _tag: "Completed" }
     case "Succeeded":
-      // Sent together with the purchase's first statement (the session's lock): one round trip less under the attempt's lock.
+      // Sent together with the purchase's first statement (the buyer's contact): one round trip less under the attempt's lock.
       await Promise.all([
         markAttemptSucceeded(tx, a.id, result.gatewayRef),
         madeWhilePending
           ? payInvoicesAtCheckout(tx, ctx, a.invoiceIds!, a.oneTimeInvoiceId, { ...paid, gatewayRef: result.gatewayRef })
-          : completeCheckout(tx, ctx, a, result.gatewayRef)
+          : completeCheckout(tx, ctx, a, session, result.gatewayRef)
       ])
       return { _tag: "Completed" }
   }
@@ -246,14 +247,15 @@ const codeDiscountOf = (code: DiscountCode | undefined, currency: string): CodeD
 }
 
 /**
- * The purchase a successful charge pays for, in the caller's transaction; nothing when the session
- * is completed already. The summary is the links room's, recomputed for the frozen choices and
+ * The purchase a successful charge pays for, in the caller's transaction (`session` locked with the
+ * attempt, `lockUnsettledAttempt`); nothing when the session is completed already. The summary is the links room's, recomputed for the frozen choices and
  * day: it must come to what was charged.
  */
-const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: CheckoutAttempt, gatewayRef: string | undefined): Promise<void> => {
-  const session = await lockSession(tx, a.sessionId)
-  if (session === undefined || session.completed_on !== null) return
-  const link = session.link_snapshot
+const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: CheckoutAttempt, session: LockedSession, gatewayRef: string | undefined): Promise<void> => {
+  if (session.completedOn !== null) return
+  // Its events (the contact, the subscriptions, their invoices and payment, the checkout) are written together, last.
+  holdJournal(tx)
+  const link = session.link
   const p = a.purchase
   const summary = linkSummary(link, { items: new Map(p.items), discountCode: p.discountCode }, p.submittedOn)
   if (summary.dueToday.amount !== a.amount) {
@@ -322,8 +324,9 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
   // server, with the COMMIT: the invoice numbering row (billDue) is locked from there to the commit, and every
   // checkout of the link (and of the code) updates the same row, so concurrent buyers queue on them for one round
   // trip, not one per statement.
+  await writeJournal(tx, subjects.map((subscriptionId) => ({ type: "checkout.completed", subscriptionId, contactId: contact.id, occurredOn: ctx.today, data })), "buyer")
   await awaitByCommit(tx, [
-    writeJournal(tx, subjects.map((subscriptionId) => ({ type: "checkout.completed", subscriptionId, contactId: contact.id, occurredOn: ctx.today, data })), "buyer"),
+    writtenJournal(tx),
     countCompletedPayment(tx, link.id),
     // The redemption was taken when the attempt was recorded; an attempt recorded before that was done counts it here.
     p.discountCode === undefined || p.codeReserved === true ? undefined : redeemDiscountCode(tx, p.discountCode.id),

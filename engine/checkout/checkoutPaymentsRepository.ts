@@ -196,12 +196,23 @@ export const recordCheckoutAttempt = (
     return { _tag: "Recorded", attempt: attemptOf(row!) } as const
   }) as Promise<RecordOutcome>
 
-/** The attempt, locked for settling; undefined once another process settled it. */
-export const lockUnsettledAttempt = async (tx: TransactionSql, id: number): Promise<CheckoutAttempt | undefined> => {
-  const [row] = await tx<Array<AttemptRow>>`
-    select id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason, invoice_ids, one_time_invoice_id
-    from checkout_payments where id = ${id} and status in ('pending', 'unknown') for update`
-  return row === undefined ? undefined : attemptOf(row)
+/** A session locked for completing its purchase, with its frozen link. */
+export interface LockedSession {
+  readonly link: PaymentLink
+  readonly completedOn: string | null
+}
+
+/**
+ * The attempt, locked for settling, and its session, locked for completing the purchase (one statement: the
+ * lock the purchase needs is taken with the attempt's); undefined once another process settled the attempt.
+ */
+export const lockUnsettledAttempt = async (tx: TransactionSql, id: number): Promise<{ attempt: CheckoutAttempt; session: LockedSession } | undefined> => {
+  const [row] = await tx<Array<AttemptRow & { link_snapshot: PaymentLink; completed_on: string | null }>>`
+    select a.id, a.session_id, a.attempt_number, a.idempotency_key, a.amount, a.currency, a.payment_method, a.purchase, a.status, a.failure_reason,
+           a.invoice_ids, a.one_time_invoice_id, s.link_snapshot, s.completed_on
+    from checkout_payments a join checkout_sessions s on s.id = a.session_id
+    where a.id = ${id} and a.status in ('pending', 'unknown') for update`
+  return row === undefined ? undefined : { attempt: attemptOf(row), session: { link: row.link_snapshot, completedOn: row.completed_on } }
 }
 
 export const markAttemptFailed = async (tx: TransactionSql, id: number, reason: string) => {
@@ -230,13 +241,6 @@ export const recordAttemptInvoices = async (tx: TransactionSql, id: number, invo
 
 export const markAttemptSucceeded = async (tx: TransactionSql, id: number, gatewayRef: string) => {
   await tx`update checkout_payments set status = 'succeeded', gateway_ref = ${gatewayRef}, failure_reason = null, settled_at = now() where id = ${id}`
-}
-
-/** The session, locked; with its frozen link. */
-export const lockSession = async (tx: TransactionSql, id: string) => {
-  const [row] = await tx<Array<{ id: string; link_snapshot: PaymentLink; completed_on: string | null; opened_on: string; expires_at: Date }>>`
-    select id, link_snapshot, completed_on, opened_on, expires_at from checkout_sessions where id = ${id} for update`
-  return row
 }
 
 export const markSessionCompleted = async (tx: TransactionSql, id: string, on: string, contactId: number, subscriptionIds: ReadonlyArray<number>) => {

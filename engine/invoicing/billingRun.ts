@@ -108,9 +108,10 @@ export const draftInvoices = async (
 ): Promise<Map<number, InvoiceDraft>> => {
   const drafts = new Map<number, InvoiceDraft>()
   if (periods.length === 0) return drafts
-  const codes = new Map((await sql<Array<{ id: number; code_discount: CodeDiscount }>>`
+  // A checkout's first invoices take its code with its other discounts (`PaidAtCheckout`): no need to read it.
+  const codes = new Map(options.withoutCodeDiscount === true ? [] : (await sql<Array<{ id: number; code_discount: CodeDiscount }>>`
     select id, code_discount from subscriptions where id = any(${periods.map((p) => p.subscriptionId)}::int8[]) and code_discount is not null`)
-    .map((r) => [Number(r.id), r.code_discount]))
+    .map((r) => [Number(r.id), r.code_discount] as const))
   const lines = await sql<Array<LineRow>>`
     with p as (select * from unnest(${periods.map((p) => p.subscriptionId)}::int8[], ${periods.map((p) => p.periodStart)}::date[]) as p(sid, d)),
     v as (
@@ -131,7 +132,7 @@ export const draftInvoices = async (
     const amounts = (linesBySub.get(p.subscriptionId) ?? []).filter((l) => p.index === 0 || !l.one_time).map((line) => ({ line, a: lineAmounts(toLineItem(line)) }))
     const totals = totalsOf(amounts.map(({ a }) => a))
     // A discount code redeemed at checkout for N payments (or all): off the payment as a whole, before tax, the checkout summary's rule.
-    const code = options.withoutCodeDiscount === true ? undefined : codes.get(p.subscriptionId)
+    const code = codes.get(p.subscriptionId)
     if (code === undefined || (code.payments !== null && p.index >= code.payments)) {
       drafts.set(p.subscriptionId, { amounts, subtotal: totals.subtotal, discount: totals.discount, tax: totals.tax, total: totals.total })
       continue

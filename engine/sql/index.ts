@@ -11,7 +11,7 @@ export type { DatabaseService, DatabaseTarget, Sql, TransactionSql } from "./Dat
 export { claimEmbeddedDir, describeOwner, inspectEmbeddedDir, liveOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
 export { failpoint } from "./failpoint.ts"
 export { InputError } from "./InputError.ts"
-export { enqueueMessages, journalSource, statusChanged, writeJournal } from "./journal.ts"
+export { enqueueMessages, holdJournal, journalSource, statusChanged, writeJournal, writtenJournal } from "./journal.ts"
 export type { JournalEvent, OutboxMessage } from "./journal.ts"
 export { analyzeTarget, serverAutovacuums, useNewSchema, vacuumHotTables } from "./maintenance.ts"
 export { countListed, listedAfter } from "./listing.ts"

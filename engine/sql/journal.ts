@@ -40,17 +40,47 @@ export const statusChanged = (subscriptionId: number, from: string | null, to: s
 export const writeJournal = async (tx: TransactionSql, events: ReadonlyArray<JournalEvent>, source = "engine"): Promise<void> => {
   if (events.length === 0) return
   if (source === "cli") source = journalSource.getStore() ?? source
+  const held = heldJournals.get(tx)
+  if (held !== undefined) {
+    for (const e of events) held.push({ event: e, source })
+    return
+  }
+  await insertJournal(tx, events.map((event) => ({ event, source })))
+}
+
+/** The events of transactions whose journal is held (`holdJournal`), in the order written. */
+const heldJournals = new WeakMap<TransactionSql, Array<{ readonly event: JournalEvent; readonly source: string }>>()
+
+/**
+ * From here, the events `tx`'s work writes are held and written by `writtenJournal(tx)` in one statement,
+ * in the order they were written (their ids follow that order, as if each had been written at once). For a
+ * transaction that journals in several places and reads none of it back before its end (a checkout's purchase:
+ * the buyer's contact, subscriptions, invoices, payment and the checkout itself): one statement, not five.
+ */
+export const holdJournal = (tx: TransactionSql): void => {
+  heldJournals.set(tx, [])
+}
+
+/** Writes the events held since `holdJournal(tx)` (nothing when none) and stops holding. */
+export const writtenJournal = (tx: TransactionSql): Promise<void> | undefined => {
+  const held = heldJournals.get(tx)
+  heldJournals.delete(tx)
+  return held === undefined || held.length === 0 ? undefined : insertJournal(tx, held)
+}
+
+const insertJournal = async (tx: TransactionSql, events: ReadonlyArray<{ readonly event: JournalEvent; readonly source: string }>): Promise<void> => {
   await tx`
     with ev as (
       insert into events (type, subscription_id, contact_id, invoice_id, occurred_on, source, data)
-      select t, s, c, i, o, ${source}, d::jsonb from unnest(
-        ${events.map((e) => e.type)}::text[],
-        ${events.map((e) => e.subscriptionId)}::int8[],
-        ${events.map((e) => e.contactId ?? null)}::int8[],
-        ${events.map((e) => e.invoiceId ?? null)}::int8[],
-        ${events.map((e) => e.occurredOn)}::date[],
-        ${events.map((e) => JSON.stringify(e.data))}::text[]
-      ) with ordinality as u(t, s, c, i, o, d, n)
+      select t, s, c, i, o, src, d::jsonb from unnest(
+        ${events.map((e) => e.event.type)}::text[],
+        ${events.map((e) => e.event.subscriptionId)}::int8[],
+        ${events.map((e) => e.event.contactId ?? null)}::int8[],
+        ${events.map((e) => e.event.invoiceId ?? null)}::int8[],
+        ${events.map((e) => e.event.occurredOn)}::date[],
+        ${events.map((e) => e.source)}::text[],
+        ${events.map((e) => JSON.stringify(e.event.data))}::text[]
+      ) with ordinality as u(t, s, c, i, o, src, d, n)
       order by n
       returning id, type, subscription_id, contact_id, invoice_id, occurred_on, data
     ),
