@@ -226,7 +226,11 @@ const bill: TickStep = {
   run: (tick, due) => {
     if (!(due.billing || due.resumes || due.starts)) return Effect.void
     const workers = tick.concurrent ? tick.options.workers ?? 3 : 1
-    return Effect.forEach(Array.from({ length: workers }, () => billingWorker(tick)), (worker) => worker, { concurrency: workers, discard: true })
+    // On a server, the reminders due before billing are sent beside it, on their own connection: they lock other
+    // subscriptions (a payment after today's), and billing waits on the gateway and on the numbering row meanwhile.
+    // The reminders step after billing still runs (billing moves dates into the window), and finds only those.
+    const work = [...Array.from({ length: workers }, () => billingWorker(tick)), ...(tick.concurrent && due.reminders ? [sendReminders(tick)] : [])]
+    return Effect.forEach(work, (worker) => worker, { concurrency: work.length, discard: true })
   }
 }
 
@@ -251,13 +255,13 @@ const retry: TickStep = {
  */
 const remind: TickStep = {
   name: "reminders",
-  run: (tick, due) =>
-    due.reminders || tick.summary.invoiced > tick.pass.invoicedBefore
-      ? Effect.map(repeat(tick, "reminders", () => sendDueReminders(tick.sql, tick.ctx, tick.batch)), (n) => {
-        tick.summary.reminders += n
-      })
-      : Effect.void
+  run: (tick, due) => (due.reminders || tick.summary.invoiced > tick.pass.invoicedBefore ? sendReminders(tick) : Effect.void)
 }
+
+const sendReminders = (tick: Tick) =>
+  Effect.map(repeat(tick, "reminders", () => sendDueReminders(tick.sql, tick.ctx, tick.batch)), (n) => {
+    tick.summary.reminders += n
+  })
 
 /** Rules, plugged in by their room (their actions can make lifecycle steps due: they run in the passes). */
 const runRules: TickStep = {
