@@ -126,34 +126,39 @@ const linkOf = (r: LinkRow, items: ReadonlyArray<ItemRow>): PaymentLink => ({
   deletedOn: (r.deleted_on ?? undefined) as CalendarDate | undefined
 })
 
+const itemColumns = (sql: Runner) => sql`
+  link_id::int as link_id, position, product_id::int as product_id, sku, name, description, unit_price::float8 as unit_price, quantity,
+  frequency_unit, frequency_count, discount_ppm, discount_amount::float8 as discount_amount, tax_rate_ppm, optional,
+  quantity_min, quantity_max, own_price_minimum::float8 as own_price_minimum`
+
 const itemsOf = (sql: Runner, ids: ReadonlyArray<number>) =>
   ids.length === 0 ? Promise.resolve([] as Array<ItemRow>) : sql<Array<ItemRow>>`
-    select link_id::int as link_id, position, product_id::int as product_id, sku, name, description, unit_price::float8 as unit_price, quantity,
-      frequency_unit, frequency_count, discount_ppm, discount_amount::float8 as discount_amount, tax_rate_ppm, optional,
-      quantity_min, quantity_max, own_price_minimum::float8 as own_price_minimum
-    from payment_link_items where link_id = any(${ids as Array<number>}::int8[]) order by link_id, position`
+    select ${itemColumns(sql)} from payment_link_items where link_id = any(${ids as Array<number>}::int8[]) order by link_id, position`
 
 const withItems = async (sql: Runner, rows: ReadonlyArray<LinkRow>): Promise<Array<PaymentLink>> => {
   const items = await itemsOf(sql, rows.map((r) => r.id))
   return rows.map((r) => linkOf(r, items))
 }
 
-/** A link by its id, deleted or not; undefined when there is none. `lock` takes a row lock (inside a transaction). */
-export const paymentLinkById = async (sql: Runner, id: number, lock = false): Promise<PaymentLink | undefined> => {
-  if (!Number.isSafeInteger(id) || id <= 0) return undefined
-  const rows = lock
-    ? await sql<Array<LinkRow>>`select ${linkColumns(sql)} from payment_links where id = ${id} for update`
-    : await sql<Array<LinkRow>>`select ${linkColumns(sql)} from payment_links where id = ${id}`
-  return (await withItems(sql, rows))[0]
+/**
+ * One link, found by `where`, with its items in the same statement (as JSON rows of the items' columns: the page
+ * that opens a checkout reads one link per buyer); `lock` takes the link's row lock (inside a transaction).
+ */
+const oneLink = async (sql: Runner, where: ReturnType<Runner>, lock: boolean): Promise<PaymentLink | undefined> => {
+  const [row] = await sql<Array<LinkRow & { items: Array<ItemRow> }>>`
+    select ${linkColumns(sql)},
+      coalesce((select json_agg(i order by i.position) from (select ${itemColumns(sql)} from payment_link_items where link_id = payment_links.id) i), '[]') as items
+    from payment_links where ${where} ${lock ? sql`for update` : sql``}`
+  return row === undefined ? undefined : linkOf(row, row.items)
 }
 
+/** A link by its id, deleted or not; undefined when there is none. `lock` takes a row lock (inside a transaction). */
+export const paymentLinkById = async (sql: Runner, id: number, lock = false): Promise<PaymentLink | undefined> =>
+  !Number.isSafeInteger(id) || id <= 0 ? undefined : oneLink(sql, sql`id = ${id}`, lock)
+
 /** A link by its slug (the /l/SLUG address), deleted or not; undefined when there is none. */
-export const paymentLinkBySlug = async (sql: Runner, slug: string, lock = false): Promise<PaymentLink | undefined> => {
-  const rows = lock
-    ? await sql<Array<LinkRow>>`select ${linkColumns(sql)} from payment_links where slug = ${slug} for update`
-    : await sql<Array<LinkRow>>`select ${linkColumns(sql)} from payment_links where slug = ${slug}`
-  return (await withItems(sql, rows))[0]
-}
+export const paymentLinkBySlug = (sql: Runner, slug: string, lock = false): Promise<PaymentLink | undefined> =>
+  oneLink(sql, sql`slug = ${slug}`, lock)
 
 /** A link by id (all digits) or slug. */
 export const paymentLinkByRef = (sql: Runner, ref: string, lock = false): Promise<PaymentLink | undefined> =>
