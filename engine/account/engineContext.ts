@@ -4,10 +4,11 @@
  * and its failpoints), and the one place it is assembled. Commands, the
  * engine's tick, rule tests and benchmarks all make theirs here.
  */
-import { Effect } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import type { CalendarDate } from "../domain/index.ts"
+import type { BadInput, Database, DatabaseError } from "../sql/index.ts"
 import { failpoint, runSql } from "../sql/index.ts"
 import { BusinessClock } from "./BusinessClock.ts"
 import type { AccountSettings } from "./settings.ts"
@@ -80,3 +81,22 @@ export const rememberedContext = (ttlMs: number, elapsed: () => number = Date.no
     return makeEngineContext(settings, yield* clock.today(settings.timezone))
   })
 }
+
+/**
+ * How long a server (`billcycle serve`) remembers the account's settings (its time zone gives today, its
+ * currency the default of a product, its base URL the buyer's links): a setting changed by `billcycle settings
+ * set` applies to the API's requests and the buyer's pages within this time, as a revoked key is refused within
+ * `apiKeyTtlMs` (api/server.ts).
+ */
+export const settingsTtlMs = 1000
+
+/**
+ * The context of now of a server's requests (`rememberedContext`): today on the business clock every time, the
+ * settings remembered ≤ `settingsTtlMs`, so that a request does not read them again. One per server, built with it.
+ */
+export class ServerContext extends Context.Service<ServerContext, Effect.Effect<EngineContext, BadInput | DatabaseError, Database | BusinessClock>>()("billcycle/engine/account/ServerContext") {
+  static readonly layer = Layer.sync(ServerContext, () => rememberedContext(settingsTtlMs))
+}
+
+/** The context of now of a door: the server's (`ServerContext`) inside `billcycle serve`, else a command's (`commandContext`). */
+export const doorContext = Effect.flatMap(Effect.serviceOption(ServerContext), (server) => (Option.isSome(server) ? server.value : commandContext))

@@ -16,7 +16,7 @@ import type { CatalogueFailure, ContactRow, ProductRow } from "../catalogue/inde
 import type { ItemVersion, SubscriptionsFailure } from "../subscriptions/index.ts"
 import { Database, BadInput, CurrentJournalSource, DatabaseError, listedAfter, runSql } from "../sql/index.ts"
 import type { BusinessClock, EngineContext } from "../account/index.ts"
-import { Account, loadSettings, rememberedContext } from "../account/index.ts"
+import { Account, loadSettings, ServerContext } from "../account/index.ts"
 import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../catalogue/index.ts"
 import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../invoicing/index.ts"
 import { parseItems, readCreateRequest, readDate, Subscriptions, subscriptionViewOn } from "../subscriptions/index.ts"
@@ -31,22 +31,6 @@ import type { LinkField } from "../domain/index.ts"
 
 /** The API key of the request being served (set by the guard, server.ts). */
 export const CurrentApiKey = Context.Reference<ApiKeyRow | undefined>("billcycle/engine/api/CurrentApiKey", { defaultValue: () => undefined })
-
-/**
- * How long the server remembers the account's settings (its time zone gives today, its currency the
- * default of a product): a setting changed by `billcycle settings set` applies to the API's requests
- * within this time, as a revoked key is refused within `apiKeyTtlMs` (server.ts).
- */
-export const settingsTtlMs = 1000
-
-/**
- * The context of now of the server's requests (account/engineContext.ts `rememberedContext`): today on
- * the business clock every time, the settings remembered ≤ `settingsTtlMs`, so that a request does not
- * read them again. One per server, built with it.
- */
-export class ServerContext extends Context.Service<ServerContext, Effect.Effect<EngineContext, BadInput | DatabaseError, Database | BusinessClock>>()("billcycle/engine/api/ServerContext") {
-  static readonly layer = Layer.sync(ServerContext, () => rememberedContext(settingsTtlMs))
-}
 
 /** Money, one shape everywhere (domain/money.ts): minor units, the currency, and the amount as people read it. */
 export const money = moneyJson

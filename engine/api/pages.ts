@@ -27,7 +27,7 @@ import { formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
 import { Gateway } from "../payments/index.ts"
 import type { Database } from "../sql/index.ts"
 import type { AccountSettings, BusinessClock } from "../account/index.ts"
-import { defaultSettings, commandContext } from "../account/index.ts"
+import { defaultSettings, doorContext } from "../account/index.ts"
 import { renderPage } from "../../templates/index.ts"
 
 type PageServices = Gateway | Database | BusinessClock
@@ -302,7 +302,7 @@ const checkoutAnswered = <R>(effect: Effect.Effect<HttpServerResponse.HttpServer
     )
   )
 
-const settingsOrDefault = commandContext.pipe(Effect.map((c) => c.settings), Effect.orElseSucceed(defaultSettings))
+const settingsOrDefault = doorContext.pipe(Effect.map((c) => c.settings), Effect.orElseSucceed(defaultSettings))
 
 const doneOf = (req: HttpServerRequest.HttpServerRequest) => new URL(req.url, "http://page").searchParams.get("done") ?? undefined
 

@@ -13,7 +13,7 @@ import { readBuyerToken } from "../billing/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import { settleAttemptsNow } from "../payments/index.ts"
 import { runSql } from "../sql/index.ts"
-import { buyerSecret, commandContext } from "../account/index.ts"
+import { buyerSecret, doorContext } from "../account/index.ts"
 import {
   attemptState, chargeInvoiceFromPage, type ChargeRequestOutcome, type InvoicePayView, loadInvoicePayView, loadPaymentUpdateView, type PaymentUpdateView,
   savePaymentMethodAndCharge
@@ -33,7 +33,7 @@ export const paymentMethodProblem = (token: string): string | undefined =>
   /^pm_[A-Za-z0-9_]{1,60}$/.test(token) ? undefined : "expected a payment method token such as pm_ok"
 
 /** Today and settings, the database failing as a defect (the page answers 500 without details). */
-const context = commandContext.pipe(Effect.orDie)
+const context = doorContext.pipe(Effect.orDie)
 const sqlOrDie = <A>(work: Parameters<typeof runSql<A>>[0]) => runSql(work).pipe(Effect.orDie)
 
 const openLink = Effect.fn("openBuyerLink")(function*(purpose: BuyerLinkPurpose, token: string, ctx: EngineContext) {

@@ -8,7 +8,7 @@
 import { Effect, Schema } from "effect"
 import { randomBytes } from "node:crypto"
 import type { BuyerChoices, CalendarDate, DiscountCode, ItemChoice } from "../domain/index.ts"
-import { BusinessClock, commandContext } from "../account/index.ts"
+import { BusinessClock, doorContext } from "../account/index.ts"
 import type { AccountSettings } from "../account/index.ts"
 import { Database, readTogether, runSql } from "../sql/index.ts"
 import { type CheckoutState, sessionWithState } from "./checkoutPaymentsRepository.ts"
@@ -30,7 +30,7 @@ export class CheckoutSessionExpired extends Schema.TaggedError<CheckoutSessionEx
 
 export const sessionHours = 24
 
-const context = commandContext.pipe(Effect.orDie)
+const context = doorContext.pipe(Effect.orDie)
 const sqlOrDie = <A>(work: Parameters<typeof runSql<A>>[0]) => runSql(work).pipe(Effect.orDie)
 
 export const openCheckoutSession = Effect.fn("openCheckoutSession")(function*(slug: string) {

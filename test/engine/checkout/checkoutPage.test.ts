@@ -12,6 +12,7 @@ import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
 import { getPage, openForm, postForm } from "./buyerPagesHarness.ts"
+import { saveSetting, settingsTtlMs } from "../../../engine/account/index.ts"
 
 const today = "2026-04-02" as CalendarDate
 let api: ApiUnderTest
@@ -70,6 +71,30 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     expect(page.html).toContain("Then $25.00 per month from May 2, 2026 (11 payments)")
     expect(page.html).toMatch(/id="total">\$306\.00</)
     expect(page.html).toContain("Add Mug &lt;b&gt;")
+  })
+
+  it("the server remembers the account's settings for a second: opening checkouts reads them at most once a second, and a changed setting shows after it", async () => {
+    const link = await linkOf({ terms: { _tag: "AutoRenew" } })
+    const sql = api.db.db.sql
+    await saveSetting(sql, "seller-name", "First Roastery")
+    await new Promise((r) => setTimeout(r, settingsTtlMs + 50))
+    const statements: Array<string> = []
+    const options = (sql as unknown as { options: { debug: unknown } }).options
+    options.debug = (_conn: number, text: string) => { statements.push(text) }
+    const t0 = Date.now()
+    const pages: Array<string> = []
+    try {
+      for (let i = 0; i < 3; i++) pages.push((await getPage(api, await openLink(link.slug))).html)
+    } finally {
+      options.debug = false
+    }
+    const reads = statements.filter((s) => /from settings/.test(s)).length
+    // Three checkouts opened (six requests), the settings read once, or twice if a second went by meanwhile.
+    expect(reads).toBeLessThanOrEqual(Date.now() - t0 < settingsTtlMs ? 1 : 2)
+    expect(pages.every((p) => p.includes("<header>First Roastery</header>"))).toBe(true)
+    await saveSetting(sql, "seller-name", "Second Roastery")
+    await new Promise((r) => setTimeout(r, settingsTtlMs + 50))
+    expect((await getPage(api, await openLink(link.slug))).html).toContain("<header>Second Roastery</header>")
   })
 
   it("auto-renewing terms show no total", async () => {
