@@ -158,26 +158,28 @@ export const recordCheckoutAttempt = (
   sql: Sql, session: CheckoutSession, request: { readonly amount: number; readonly paymentMethod: string; readonly purchase: CheckoutPurchase; readonly lease: number }
 ): Promise<RecordOutcome> =>
   sql.begin(async (tx) => {
-    // Sent together (pipelined on the transaction's connection, run in this order): the session's lock, then its attempts
-    // and its link, each read after the lock is taken (its own statement, so a tab that waited for the lock sees the other's attempt).
-    const [[s], attempts, [link]] = await Promise.all([
-      tx<Array<{ completed_on: string | null }>>`select completed_on from checkout_sessions where id = ${session.id} for update`,
+    // Sent together (pipelined on the transaction's connection, run in this order): the session's lock with its link as it
+    // is now, then its attempts, read after the lock is taken (their own statement, so a tab that waited for the lock sees
+    // the other's attempt).
+    const [[s], attempts] = await Promise.all([
+      tx<Array<{ completed_on: string | null; active: boolean | null; deleted_on: string | null; completed_payments_limit: number | null }>>`
+        select s.completed_on, l.active, l.deleted_on, l.completed_payments_limit
+        from checkout_sessions s left join payment_links l on l.id = ${session.link.id}
+        where s.id = ${session.id} for update of s`,
       tx<Array<{ attempt_number: number; status: string }>>`
-        select attempt_number, status from checkout_payments where session_id = ${session.id} order by attempt_number desc`,
-      tx<Array<{ active: boolean; deleted_on: string | null; completed_payments_limit: number | null }>>`
-        select active, deleted_on, completed_payments_limit from payment_links where id = ${session.link.id}`
+        select attempt_number, status from checkout_payments where session_id = ${session.id} order by attempt_number desc`
     ])
     if (s === undefined) throw new Error(`checkout session ${session.id} is gone`)
     if (s.completed_on !== null) return { _tag: "Completed" } as const
     if (attempts.some((a) => a.status === "pending" || a.status === "unknown")) return { _tag: "InFlight" } as const
-    if (link === undefined || !link.active || link.deleted_on !== null) return { _tag: "LinkOff" } as const
-    if (link.completed_payments_limit !== null) {
+    if (s.active !== true || s.deleted_on !== null) return { _tag: "LinkOff" } as const
+    if (s.completed_payments_limit !== null) {
       // A link with a limit: payments completed and in flight count, under the link's lock, so two buyers at once never pass it.
       const [held] = await tx<Array<{ n: number }>>`
         select l.completed_payments + (select count(*) from checkout_payments p join checkout_sessions s on s.id = p.session_id
           where s.link_id = l.id and s.completed_on is null and p.status in ('pending', 'unknown'))::int as n
         from payment_links l where l.id = ${session.link.id} for update`
-      if (held!.n >= link.completed_payments_limit) return { _tag: "LinkOff" } as const
+      if (held!.n >= s.completed_payments_limit) return { _tag: "LinkOff" } as const
     }
     let purchase = request.purchase
     if (purchase.discountCode !== undefined) {
