@@ -131,24 +131,19 @@ const itemColumns = (sql: Runner) => sql`
   frequency_unit, frequency_count, discount_ppm, discount_amount::float8 as discount_amount, tax_rate_ppm, optional,
   quantity_min, quantity_max, own_price_minimum::float8 as own_price_minimum`
 
-const itemsOf = (sql: Runner, ids: ReadonlyArray<number>) =>
-  ids.length === 0 ? Promise.resolve([] as Array<ItemRow>) : sql<Array<ItemRow>>`
-    select ${itemColumns(sql)} from payment_link_items where link_id = any(${ids as Array<number>}::int8[]) order by link_id, position`
+/** The link's items, as JSON rows of the items' columns in their order: read in the statement that reads the link. */
+const itemsJson = (sql: Runner) => sql`
+  coalesce((select json_agg(i order by i.position) from (select ${itemColumns(sql)} from payment_link_items where link_id = payment_links.id) i), '[]') as items`
 
-const withItems = async (sql: Runner, rows: ReadonlyArray<LinkRow>): Promise<Array<PaymentLink>> => {
-  const items = await itemsOf(sql, rows.map((r) => r.id))
-  return rows.map((r) => linkOf(r, items))
-}
+type LinkWithItems = LinkRow & { items: Array<ItemRow> }
 
 /**
- * One link, found by `where`, with its items in the same statement (as JSON rows of the items' columns: the page
- * that opens a checkout reads one link per buyer); `lock` takes the link's row lock (inside a transaction).
+ * One link, found by `where`, with its items in the same statement (the page that opens a checkout reads one
+ * link per buyer); `lock` takes the link's row lock (inside a transaction).
  */
 const oneLink = async (sql: Runner, where: ReturnType<Runner>, lock: boolean): Promise<PaymentLink | undefined> => {
-  const [row] = await sql<Array<LinkRow & { items: Array<ItemRow> }>>`
-    select ${linkColumns(sql)},
-      coalesce((select json_agg(i order by i.position) from (select ${itemColumns(sql)} from payment_link_items where link_id = payment_links.id) i), '[]') as items
-    from payment_links where ${where} ${lock ? sql`for update` : sql``}`
+  const [row] = await sql<Array<LinkWithItems>>`
+    select ${linkColumns(sql)}, ${itemsJson(sql)} from payment_links where ${where} ${lock ? sql`for update` : sql``}`
   return row === undefined ? undefined : linkOf(row, row.items)
 }
 
@@ -166,12 +161,12 @@ export const paymentLinkByRef = (sql: Runner, ref: string, lock = false): Promis
 
 /** A page of links not deleted, by id, after the cursor `after` (an id); `limit` rows. */
 export const listPaymentLinks = async (sql: Runner, page: { readonly after?: number | undefined; readonly limit: number; readonly active?: boolean | undefined }): Promise<Array<PaymentLink>> => {
-  const rows = await sql<Array<LinkRow>>`
-    select ${linkColumns(sql)} from payment_links
+  const rows = await sql<Array<LinkWithItems>>`
+    select ${linkColumns(sql)}, ${itemsJson(sql)} from payment_links
     where deleted_on is null and id > ${page.after ?? 0}
       ${page.active === undefined ? sql`` : sql`and active = ${page.active}`}
     order by id limit ${page.limit}`
-  return withItems(sql, rows)
+  return rows.map((r) => linkOf(r, r.items))
 }
 
 const linkValues = (s: PaymentLinkSettings) => ({
