@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { buildReports, openCopy, readMeta, refreshCopy } from "../../reports/index.ts"
+import { buildReports, openCopy, readMeta, refreshCopy, vacuumDue } from "../../reports/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
 import { opArb, rebuiltText, reportOptions, reportText, Writer } from "./copyHarness.ts"
@@ -88,6 +88,62 @@ describe(`the analytics copy (${backend})`, () => {
       copy.instance.closeSync()
       await a.close()
     }
+  })
+
+  it("leaves a refresh's deleted rows to a later vacuum, due once a quarter of the subscriptions were replaced", async () => {
+    const copy = (await openCopy(join(dir, "vacuum.duckdb")))!
+    const a = await openTestDatabase()
+    const vacuumTasks = async () => Number((await copy.db.runAndReadAll(`select current_setting('max_vacuum_tasks')`)).getColumnsJS()[0]![0])
+    const counters = async () => {
+      const m = (await readMeta(copy.db))!
+      return [m.replaced, m.refreshes]
+    }
+    try {
+      const w = new Writer(a.db.sql)
+      for (let i = 0; i < 8; i++) await w.run({ _tag: "Create", contact: 1 + (i % 4), currency: "USD", freq: ["month", 1], day: 10 + i, price: 1000 + i })
+      expect((await refreshCopy(a.db.sql, copy.db)).mode).toBe("rebuild")
+      expect(await counters()).toEqual([0, 0])
+      // One of eight subscriptions replaced: its old rows stay as tombstones, the checkpoint does not vacuum.
+      await w.run({ _tag: "Status", sub: 0, status: "canceled", gap: 5 })
+      expect((await refreshCopy(a.db.sql, copy.db)).subscriptions).toBe(1)
+      expect(await counters()).toEqual([1, 1])
+      expect(await vacuumTasks()).toBe(0)
+      // Nothing changed: nothing counted.
+      await refreshCopy(a.db.sql, copy.db)
+      expect(await counters()).toEqual([1, 1])
+      // A contact renamed: a refresh that replaced something, no subscription.
+      await w.run({ _tag: "Rename", contact: 4 })
+      await refreshCopy(a.db.sql, copy.db)
+      expect(await counters()).toEqual([1, 2])
+      expect(await vacuumTasks()).toBe(0)
+      // A second subscription: two of eight, a quarter. This refresh's checkpoint vacuums (DuckDB's default), and the counts start again.
+      await w.run({ _tag: "Version", sub: 1, gap: 3, price: 2500, replace: false })
+      await refreshCopy(a.db.sql, copy.db)
+      expect(await vacuumTasks()).toBe(100)
+      expect(await counters()).toEqual([0, 0])
+      await w.run({ _tag: "Status", sub: 2, status: "paused", gap: 4 })
+      await refreshCopy(a.db.sql, copy.db)
+      expect(await vacuumTasks()).toBe(0)
+      expect(await reportText(copy.db)).toBe(await rebuiltText(a.db.sql, dir, "vacuum-full.duckdb"))
+      // A copy whose bookkeeping predates the counts reads them as 0, and its next refresh writes them.
+      await copy.db.run(`create or replace table analytics_meta as select store, final_id, high_id, xmax, refreshed_at from analytics_meta`)
+      expect(await counters()).toEqual([0, 0])
+      await w.run({ _tag: "Status", sub: 3, status: "canceled", gap: 4 })
+      expect((await refreshCopy(a.db.sql, copy.db)).mode).toBe("refresh")
+      expect(await counters()).toEqual([1, 1])
+    } finally {
+      copy.db.closeSync()
+      copy.instance.closeSync()
+      await a.close()
+    }
+  })
+
+  it("vacuums at a quarter of the subscriptions replaced, or after 64 refreshes", () => {
+    expect(vacuumDue({ replaced: 249_999, refreshes: 63 }, 1_000_000)).toBe(false)
+    expect(vacuumDue({ replaced: 250_000, refreshes: 1 }, 1_000_000)).toBe(true)
+    expect(vacuumDue({ replaced: 5, refreshes: 64 }, 1_000_000)).toBe(true)
+    expect(vacuumDue({ replaced: 0, refreshes: 0 }, 0)).toBe(false)
+    expect(vacuumDue({ replaced: 1, refreshes: 1 }, 0)).toBe(true)
   })
 
   it("rebuilds on its own when the copy is of another store", async () => {
