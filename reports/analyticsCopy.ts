@@ -256,7 +256,7 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
   const rebuild = async (reason: string) => ({ ...await rebuildCopy(sql, db), reason })
   if (meta === undefined) return rebuild("no copy yet")
   if (!(await hasFacts(db))) return rebuild("the copy has no fact tables (or no monthly aggregates, or no first days) yet")
-  let outcome: { kind: "rebuild"; reason: string } | { kind: "done"; subs: number; contacts: number } = { kind: "done", subs: 0, contacts: 0 }
+  let outcome: { kind: "rebuild"; reason: string } | { kind: "done"; subs: number; contacts: number; vacuum: boolean } = { kind: "done", subs: 0, contacts: 0, vacuum: false }
   await db.run("begin transaction")
   try {
     outcome = await sql.begin("isolation level repeatable read read only", async (txx) => {
@@ -318,13 +318,21 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
       const finalId = snap.xip === 0 ? snap.high : snap.xmin >= meta.xmax ? meta.highId : meta.finalId
       const since = subs.length + contacts === 0 ? { replaced: meta.replaced, refreshes: meta.refreshes } : { replaced: meta.replaced + subs.length, refreshes: meta.refreshes + 1 }
       const vacuum = subs.length + contacts > 0 && vacuumDue(since, await countOf(db, "subscriptions"))
-      // A global setting, kept by this process's later checkpoints (its close, or a commit past DuckDB's WAL threshold).
-      await db.run(vacuum ? "reset max_vacuum_tasks" : "set max_vacuum_tasks = 0")
       await writeMeta(db, { store: snap.store, finalId, highId: snap.high, xmax: snap.xmax, ...(vacuum ? { replaced: 0, refreshes: 0 } : since) })
-      return { kind: "done" as const, subs: subs.length, contacts }
+      return { kind: "done" as const, subs: subs.length, contacts, vacuum }
     })
     if (outcome.kind === "rebuild") await db.run("rollback")
-    else await db.run("commit")
+    else {
+      // A global setting of this process's DuckDB: off for every checkpoint (a commit past DuckDB's WAL threshold,
+      // the close) but the one a due vacuum runs here, right after the commit that reset the counts.
+      await db.run("set max_vacuum_tasks = 0")
+      await db.run("commit")
+      if (outcome.vacuum) {
+        await db.run("reset max_vacuum_tasks")
+        await db.run("checkpoint")
+        await db.run("set max_vacuum_tasks = 0")
+      }
+    }
   } catch (e) {
     await db.run("rollback").catch(() => undefined)
     throw e
