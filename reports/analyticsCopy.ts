@@ -77,13 +77,11 @@ const metaDdl = "store varchar, final_id bigint, high_id bigint, xmax varchar, r
 export const readMeta = async (db: DuckDBConnection): Promise<CopyMeta | undefined> => {
   const exists = await db.runAndReadAll(`select 1 from information_schema.tables where table_name = 'analytics_meta' and table_schema = 'main'`)
   if (exists.getRows().length === 0) return undefined
-  // A copy made before the vacuum counters has no such columns: it counts from 0.
-  const columns = (await db.runAndReadAll(`select column_name from information_schema.columns where table_name = 'analytics_meta' and table_schema = 'main'`)).getColumnsJS()[0] as Array<string>
-  const counters = columns.includes("replaced") ? "cast(replaced as integer) as r, cast(refreshes as integer) as n" : "0 as r, 0 as n"
-  const rows = (await db.runAndReadAll(`select store, cast(final_id as varchar) as f, cast(high_id as varchar) as h, xmax, ${counters} from analytics_meta`)).getRowObjectsJS() as Array<Record<string, string | number>>
+  const rows = (await db.runAndReadAll(`select *, cast(final_id as varchar) as f, cast(high_id as varchar) as h from analytics_meta`)).getRowObjectsJS() as Array<Record<string, unknown>>
   const row = rows[0]
   if (row === undefined) return undefined
-  return { store: String(row["store"]), finalId: BigInt(row["f"]!), highId: BigInt(row["h"]!), xmax: BigInt(row["xmax"]!), replaced: Number(row["r"] ?? 0), refreshes: Number(row["n"] ?? 0) }
+  // A copy made before the vacuum counts has no such columns: it counts from 0.
+  return { store: String(row["store"]), finalId: BigInt(String(row["f"])), highId: BigInt(String(row["h"])), xmax: BigInt(String(row["xmax"])), replaced: Number(row["replaced"] ?? 0), refreshes: Number(row["refreshes"] ?? 0) }
 }
 
 const writeMeta = async (db: DuckDBConnection, m: CopyMeta) => {
@@ -99,7 +97,8 @@ const writeMeta = async (db: DuckDBConnection, m: CopyMeta) => {
  * full row groups around a small one) to reclaim 1% of them, 0.3 s of a 1.8 s refresh on 1M subscriptions.
  * So a refresh leaves the deleted rows as tombstones (a checkpoint writes only which rows they are) until the
  * rows replaced since the last vacuum reach a quarter of the subscriptions, or 64 refreshes have each appended
- * their small row groups; that refresh's checkpoint vacuums, and the counts start again.
+ * their small row groups; that refresh checkpoints with the vacuum on right after its commit, and the counts
+ * start again.
  */
 export const vacuumDue = (since: { readonly replaced: number; readonly refreshes: number }, subscriptions: number) =>
   since.replaced * 4 >= Math.max(subscriptions, 1) || since.refreshes >= 64
