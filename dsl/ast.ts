@@ -35,7 +35,7 @@ export interface Text { readonly kind: "Text"; readonly value: string; readonly 
 
 export type Action =
   | { readonly kind: "SendEmail"; readonly template: string; readonly templateRange: Range; readonly to: "contact" | "billing contact"; readonly range: Range }
-  | { readonly kind: "Notify"; readonly target: "team" | "owner" | "user"; readonly who: Text | undefined; readonly text: Text; readonly range: Range }
+  | { readonly kind: "Notify"; readonly target: "team" | "owner" | "user"; readonly who: Text | undefined; readonly text: Text | undefined; readonly range: Range }
   | { readonly kind: "Set"; readonly path: Path; readonly value: Literal; readonly range: Range }
   | { readonly kind: "CreateTask"; readonly text: Text; readonly assignee: "owner" | "team"; readonly team: Text | undefined; readonly due: Duration; readonly range: Range }
   | { readonly kind: "ListChange"; readonly op: "add" | "remove"; readonly list: Text; readonly range: Range }

@@ -62,7 +62,7 @@ const action = (a: Action, indent: string): Array<string> => {
     case "SendEmail":
       return [`${indent}send email ${a.template} to ${a.to}`]
     case "Notify":
-      return [`${indent}notify ${a.target}${a.who === undefined ? "" : ` ${text(a.who)}`} ${text(a.text)}`]
+      return [`${indent}notify ${a.target}${a.who === undefined ? "" : ` ${text(a.who)}`}${a.text === undefined ? "" : ` ${text(a.text)}`}`]
     case "Set":
       return [`${indent}set ${path(a.path)} to ${literal(a.value)}`]
     case "CreateTask":

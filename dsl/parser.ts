@@ -61,7 +61,7 @@ class RuleParser extends EmbeddedActionsParser {
     const id = this.CONSUME(T.Identifier)
     const title = this.OPTION(() => this.CONSUME(T.StringLiteral))
     this.CONSUME(T.When)
-    const triggers: Array<Trigger> = []
+    const triggers: Array<Trigger | undefined> = []
     triggers.push(this.SUBRULE(this.trigger))
     this.MANY(() => {
       this.CONSUME(T.Or)
@@ -124,7 +124,9 @@ class RuleParser extends EmbeddedActionsParser {
       : { kind: "Duration", amount: Number(n.image), text: n.image, unit: unit.image, range: rangeOf(n, unit), unitRange: rangeOf(unit) }
   })
 
-  trigger = this.RULE("trigger", (): Trigger =>
+  // A trigger that recovery left without its path, duration or literals is dropped: the syntax error is already
+  // reported, and the checker reads only whole triggers.
+  trigger = this.RULE("trigger", (): Trigger | undefined =>
     this.OR([
       {
         ALT: () => {
@@ -138,7 +140,7 @@ class RuleParser extends EmbeddedActionsParser {
           const d = this.SUBRULE(this.duration)
           const dir = this.OR2([{ ALT: () => this.CONSUME(T.Before) }, { ALT: () => this.CONSUME(T.After) }])
           const p = this.SUBRULE2(this.path)
-          return this.ACTION(() => ({ kind: "DateTrigger" as const, duration: d, direction: dir?.image === "after" ? "after" as const : "before" as const, path: p, range: span(d?.range, p?.range) }))
+          return this.ACTION(() => d === undefined || p === undefined ? undefined : ({ kind: "DateTrigger" as const, duration: d, direction: dir?.image === "after" ? "after" as const : "before" as const, path: p, range: span(d?.range, p?.range) }))
         }
       },
       {
@@ -149,13 +151,13 @@ class RuleParser extends EmbeddedActionsParser {
               ALT: () => {
                 const b = this.CONSUME(T.Becomes)
                 return this.OR4([
-                  { ALT: () => { const k = this.CONSUME(T.Known); return this.ACTION(() => ({ kind: "Becomes" as const, path: p, op: undefined, value: undefined, known: true, range: span(p?.range, rangeOf(k)) })) } },
-                  { ALT: () => { const k = this.CONSUME(T.Unknown); return this.ACTION(() => ({ kind: "Becomes" as const, path: p, op: undefined, value: undefined, known: false, range: span(p?.range, rangeOf(k)) })) } },
+                  { ALT: () => { const k = this.CONSUME(T.Known); return this.ACTION(() => p === undefined ? undefined : ({ kind: "Becomes" as const, path: p, op: undefined, value: undefined, known: true, range: span(p?.range, rangeOf(k)) })) } },
+                  { ALT: () => { const k = this.CONSUME(T.Unknown); return this.ACTION(() => p === undefined ? undefined : ({ kind: "Becomes" as const, path: p, op: undefined, value: undefined, known: false, range: span(p?.range, rangeOf(k)) })) } },
                   {
                     ALT: () => {
                       const op = this.OPTION(() => this.CONSUME(T.Compare))
                       const v = this.SUBRULE(this.literal)
-                      return this.ACTION(() => ({ kind: "Becomes" as const, path: p, op: op?.image, value: v, known: undefined, range: span(p?.range, v?.range ?? rangeOf(b)) }))
+                      return this.ACTION(() => p === undefined ? undefined : ({ kind: "Becomes" as const, path: p, op: op?.image, value: v, known: undefined, range: span(p?.range, v?.range ?? rangeOf(b)) }))
                     }
                   }
                 ])
@@ -168,7 +170,7 @@ class RuleParser extends EmbeddedActionsParser {
                 const from = this.SUBRULE2(this.literal)
                 this.CONSUME(T.To)
                 const to = this.SUBRULE3(this.literal)
-                return this.ACTION(() => ({ kind: "Changes" as const, path: p, from, to, range: span(p?.range, to?.range ?? p?.range) }))
+                return this.ACTION(() => p === undefined || from === undefined || to === undefined ? undefined : ({ kind: "Changes" as const, path: p, from, to, range: span(p.range, to.range) }))
               }
             }
           ])
@@ -176,29 +178,31 @@ class RuleParser extends EmbeddedActionsParser {
       }
     ]))
 
-  condition = this.RULE("condition", (): Condition => {
+  // Conditions, like triggers and actions, leave out what recovery could not read: an `and` or `or` missing a side
+  // is the side that is there, a comparison missing its path or value is none.
+  condition = this.RULE("condition", (): Condition | undefined => {
     let left = this.SUBRULE(this.andCondition)
     this.MANY(() => {
       this.CONSUME(T.Or)
       const right = this.SUBRULE2(this.andCondition)
-      left = this.ACTION(() => ({ kind: "Or" as const, left, right, range: span(left.range, right.range) }))
+      left = this.ACTION(() => (left === undefined ? right : right === undefined ? left : { kind: "Or" as const, left, right, range: span(left.range, right.range) }))
     })
     return left
   })
 
-  andCondition = this.RULE("andCondition", (): Condition => {
+  andCondition = this.RULE("andCondition", (): Condition | undefined => {
     let left = this.SUBRULE(this.notCondition)
     this.MANY(() => {
       this.CONSUME(T.And)
       const right = this.SUBRULE2(this.notCondition)
-      left = this.ACTION(() => ({ kind: "And" as const, left, right, range: span(left.range, right.range) }))
+      left = this.ACTION(() => (left === undefined ? right : right === undefined ? left : { kind: "And" as const, left, right, range: span(left.range, right.range) }))
     })
     return left
   })
 
-  notCondition = this.RULE("notCondition", (): Condition =>
+  notCondition = this.RULE("notCondition", (): Condition | undefined =>
     this.OR([
-      { ALT: () => { const n = this.CONSUME(T.Not); const c = this.SUBRULE(this.notCondition); return this.ACTION(() => ({ kind: "Not" as const, operand: c, range: span(rangeOf(n), c?.range ?? rangeOf(n)) })) } },
+      { ALT: () => { const n = this.CONSUME(T.Not); const c = this.SUBRULE(this.notCondition); return this.ACTION(() => (c === undefined ? undefined : { kind: "Not" as const, operand: c, range: span(rangeOf(n), c.range) })) } },
       { ALT: () => { this.CONSUME(T.LParen); const c = this.SUBRULE(this.condition); this.CONSUME(T.RParen); return this.ACTION(() => (c === undefined ? c : { ...c, parens: true as const })) } },
       { ALT: () => this.SUBRULE(this.comparison) }
     ]))
@@ -206,12 +210,12 @@ class RuleParser extends EmbeddedActionsParser {
   valueList = this.RULE("valueList", (): Array<Literal> => {
     const values: Array<Literal> = []
     this.CONSUME(T.LBracket)
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => { const v = this.SUBRULE(this.literal); this.ACTION(() => values.push(v)) } })
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => { const v = this.SUBRULE(this.literal); this.ACTION(() => { if (v !== undefined) values.push(v) }) } })
     this.CONSUME(T.RBracket)
     return values
   })
 
-  comparison = this.RULE("comparison", (): Condition => {
+  comparison = this.RULE("comparison", (): Condition | undefined => {
     const p = this.SUBRULE(this.path)
     return this.OR([
       {
@@ -219,9 +223,9 @@ class RuleParser extends EmbeddedActionsParser {
           this.CONSUME(T.Is)
           const negated = this.OPTION(() => this.CONSUME(T.Not)) !== undefined
           return this.OR2([
-            { ALT: () => { const k = this.CONSUME(T.Known); return this.ACTION(() => ({ kind: "Known" as const, path: p, known: !negated, range: span(p?.range, rangeOf(k)) })) } },
-            { ALT: () => { const k = this.CONSUME(T.Unknown); return this.ACTION(() => ({ kind: "Known" as const, path: p, known: negated, range: span(p?.range, rangeOf(k)) })) } },
-            { ALT: () => { const v = this.SUBRULE(this.literal); return this.ACTION(() => ({ kind: "Compare" as const, path: p, op: negated ? "is not" : "is", value: v, range: span(p?.range, v?.range ?? p?.range) })) } }
+            { ALT: () => { const k = this.CONSUME(T.Known); return this.ACTION(() => p === undefined ? undefined : ({ kind: "Known" as const, path: p, known: !negated, range: span(p?.range, rangeOf(k)) })) } },
+            { ALT: () => { const k = this.CONSUME(T.Unknown); return this.ACTION(() => p === undefined ? undefined : ({ kind: "Known" as const, path: p, known: negated, range: span(p?.range, rangeOf(k)) })) } },
+            { ALT: () => { const v = this.SUBRULE(this.literal); return this.ACTION(() => p === undefined || v === undefined ? undefined : ({ kind: "Compare" as const, path: p, op: negated ? "is not" : "is", value: v, range: span(p.range, v.range) })) } }
           ])
         }
       },
@@ -230,14 +234,14 @@ class RuleParser extends EmbeddedActionsParser {
           const negated = this.OPTION2(() => this.CONSUME2(T.Not)) !== undefined
           this.CONSUME(T.In)
           const values = this.SUBRULE(this.valueList)
-          return this.ACTION(() => ({ kind: "In" as const, path: p, negated, values, range: p?.range }))
+          return this.ACTION(() => p === undefined ? undefined : ({ kind: "In" as const, path: p, negated, values: values ?? [], range: p.range }))
         }
       },
       {
         ALT: () => {
           const op = this.CONSUME(T.Compare)
           const v = this.SUBRULE2(this.literal)
-          return this.ACTION(() => ({ kind: "Compare" as const, path: p, op: op?.image, value: v, range: span(p?.range, v?.range ?? rangeOf(op)) }))
+          return this.ACTION(() => p === undefined || v === undefined ? undefined : ({ kind: "Compare" as const, path: p, op: op.image, value: v, range: span(p.range, v.range) }))
         }
       }
     ])
@@ -257,7 +261,7 @@ class RuleParser extends EmbeddedActionsParser {
     return out
   })
 
-  action = this.RULE("action", (): Action =>
+  action = this.RULE("action", (): Action | undefined =>
     this.OR([
       {
         ALT: () => {
@@ -277,7 +281,8 @@ class RuleParser extends EmbeddedActionsParser {
           const who = this.OPTION2(() => this.SUBRULE(this.text))
           const text = this.OPTION3(() => this.SUBRULE2(this.text))
           return this.ACTION(() => {
-            const message = text ?? who!
+            // `notify owner` without a message parses: the checker says what it needs.
+            const message = text ?? who
             return { kind: "Notify" as const, target: (target.image as "team" | "owner" | "user"), who: text === undefined ? undefined : who, text: message, range: span(rangeOf(n), message?.range ?? rangeOf(target)) }
           })
         }
@@ -288,7 +293,7 @@ class RuleParser extends EmbeddedActionsParser {
           const p = this.SUBRULE(this.path)
           this.CONSUME2(T.To)
           const v = this.SUBRULE(this.literal)
-          return this.ACTION(() => ({ kind: "Set" as const, path: p, value: v, range: span(rangeOf(s), v?.range ?? p?.range) }))
+          return this.ACTION(() => p === undefined || v === undefined ? undefined : ({ kind: "Set" as const, path: p, value: v, range: span(rangeOf(s), v.range) }))
         }
       },
       {
@@ -302,7 +307,7 @@ class RuleParser extends EmbeddedActionsParser {
           this.CONSUME(T.Due)
           this.CONSUME(T.In)
           const due = this.SUBRULE(this.duration)
-          return this.ACTION(() => ({ kind: "CreateTask" as const, text, assignee: assignee.image === "team" ? "team" as const : "owner" as const, team, due, range: span(rangeOf(c), due?.range ?? rangeOf(assignee)) }))
+          return this.ACTION(() => text === undefined || due === undefined ? undefined : ({ kind: "CreateTask" as const, text, assignee: assignee.image === "team" ? "team" as const : "owner" as const, team, due, range: span(rangeOf(c), due.range) }))
         }
       },
       {
@@ -312,7 +317,7 @@ class RuleParser extends EmbeddedActionsParser {
           this.OR3([{ ALT: () => this.CONSUME3(T.To) }, { ALT: () => this.CONSUME(T.From) }])
           this.CONSUME(T.List)
           const list = this.SUBRULE5(this.text)
-          return this.ACTION(() => ({ kind: "ListChange" as const, op: op?.image === "remove" ? "remove" as const : "add" as const, list, range: span(rangeOf(op), list?.range ?? rangeOf(op)) }))
+          return this.ACTION(() => list === undefined ? undefined : ({ kind: "ListChange" as const, op: op?.image === "remove" ? "remove" as const : "add" as const, list, range: span(rangeOf(op), list.range) }))
         }
       },
       {
@@ -325,10 +330,10 @@ class RuleParser extends EmbeddedActionsParser {
                 const d = this.SUBRULE2(this.duration)
                 const dir = this.OR5([{ ALT: () => this.CONSUME(T.Before) }, { ALT: () => this.CONSUME(T.After) }])
                 const p = this.SUBRULE2(this.path)
-                return this.ACTION(() => ({ kind: "WaitUntil" as const, duration: d, direction: dir?.image === "after" ? "after" as const : "before" as const, path: p, range: span(rangeOf(w), p?.range ?? rangeOf(w)) }))
+                return this.ACTION(() => d === undefined || p === undefined ? undefined : ({ kind: "WaitUntil" as const, duration: d, direction: dir?.image === "after" ? "after" as const : "before" as const, path: p, range: span(rangeOf(w), p.range) }))
               }
             },
-            { ALT: () => { const d = this.SUBRULE3(this.duration); return this.ACTION(() => ({ kind: "Wait" as const, duration: d, range: span(rangeOf(w), d?.range ?? rangeOf(w)) })) } }
+            { ALT: () => { const d = this.SUBRULE3(this.duration); return this.ACTION(() => d === undefined ? undefined : ({ kind: "Wait" as const, duration: d, range: span(rangeOf(w), d.range) })) } }
           ])
         }
       },
@@ -343,7 +348,7 @@ class RuleParser extends EmbeddedActionsParser {
             return this.SUBRULE2(this.actions)
           })
           const e = this.CONSUME(T.End)
-          return this.ACTION(() => ({ kind: "If" as const, condition, then: then ?? [], otherwise, range: rangeOf(i, e) }))
+          return this.ACTION(() => condition === undefined ? undefined : ({ kind: "If" as const, condition, then: then ?? [], otherwise, range: rangeOf(i, e) }))
         }
       },
       {
@@ -351,7 +356,7 @@ class RuleParser extends EmbeddedActionsParser {
           const w = this.CONSUME(T.Webhook)
           this.CONSUME(T.Post)
           const url = this.SUBRULE6(this.text)
-          return this.ACTION(() => ({ kind: "Webhook" as const, url, range: span(rangeOf(w), url?.range ?? rangeOf(w)) }))
+          return this.ACTION(() => url === undefined ? undefined : ({ kind: "Webhook" as const, url, range: span(rangeOf(w), url.range) }))
         }
       }
     ]))

@@ -37,7 +37,7 @@ const resolve = (a: Action, ctx: EvalContext, today: string): ResolvedAction => 
     case "SendEmail":
       return { kind: "SendEmail", template: a.template, to: a.to }
     case "Notify":
-      return { kind: "Notify", target: a.target, who: a.who?.value, text: interpolate(a.text.value, ctx) }
+      return { kind: "Notify", target: a.target, who: a.who?.value, text: interpolate(a.text?.value ?? "", ctx) }
     case "Set":
       return { kind: "Set", object: a.path.parts[0]!, property: a.path.parts[1]!, value: a.value.value }
     case "CreateTask":

@@ -81,6 +81,27 @@ describe("rule files: properties", () => {
       }
     }), { numRuns: 3000 })
   })
+
+  // Found by the property above (1 run in ~90,000): recovery reads a trigger or condition without its path or a
+  // side, and the checker read the missing part.
+  it.each([
+    ["a trigger's path cut short", 'rule r\n  when subscription.status.] becomes "unpaid"\n  where subscription.status is "active"\nthen\n  wait 1 day\nend\n', "2:28 E010"],
+    ["a value list with a missing value", 'rule r\n  when subscription.status becomes "unpaid"\n  where subscription.status in ["unpaid", ]\nthen\n  wait 1 day\nend\n', "3:43 E010"],
+    ["an or without its left side", 'rule r\n  when subscription.status becomes "unpaid"\n  unenroll when or subscription.status is "active"\nthen\n  wait 1 day\nend\n', "3:17 E010"],
+    ["an and without its left side", 'rule r\n  when subscription.status becomes "unpaid"\n  where and subscription.mrr >= 10.00\nthen\n  wait 1 day\nend\n', "3:9 E010"]
+  ])("a rule read in part by recovery is reported, never crashes the checker: %s", (_, source, expected) => {
+    expect(at(source)).toContain(expected)
+  })
+
+  it("mutations that insert keywords and punctuation never throw either", () => {
+    const tokens = example.split(/(\s+|(?=[().,[\]"])|(?<=[().,[\]"]))/).filter((x) => x !== undefined && x !== "")
+    const words = ["rule", "when", "where", "then", "end", "event", "becomes", "changes", "from", "to", "before", "after", "and", "or", "not", "is", "in", "(", ")", "[", "]", ",", ".", '"x"', "5", "2026-01-01", "known", "wait", "until", "if", "else", "set", "notify", "due", "list", "unenroll", "true", ">"]
+    fc.assert(fc.property(fc.array(fc.tuple(fc.nat(), fc.constantFrom(...words)), { minLength: 1, maxLength: 6 }), (inserts) => {
+      const t = [...tokens]
+      for (const [n, w] of inserts) t.splice(n % t.length, 0, ` ${w} `)
+      for (const d of checkSource(t.join(""))) expect(d.message.length).toBeGreaterThan(0)
+    }), { numRuns: 2000 })
+  })
 })
 
 describe("diagnostics, each at its exact line and column", () => {
