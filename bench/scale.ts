@@ -5,7 +5,8 @@
  * --once`, bench/scaleEngine.ts, sharing the work through FOR UPDATE SKIP
  * LOCKED; the outbox's messages are queued, their delivery is timed apart by
  * bench/simulate.ts). For each: renewals per second
- * (wall time from the first start to the last exit), the peak RSS of each
+ * (from the moment every process has loaded and connected to the last exit; the
+ * wall time from the first start is printed beside it), the peak RSS of each
  * process, and the once-only checks in SQL. Run twice: every token pm_ok
  * (each subscription exactly one invoice and exactly one successful gateway
  * charge), and a 10% mix of pm_timeout and pm_declined (settled by one more
@@ -16,7 +17,7 @@
  * Each run gets a fresh database of its own (billcycle_scale, dropped at the
  * end), so other users of the server are not disturbed.
  *
- *   node bench/scale.ts [--subscriptions N] [--engines 1,2,4] [--mixes clean,mix] [--batch N]
+ *   node bench/scale.ts [--subscriptions N] [--engines 1,2,4] [--mixes clean,mix] [--batch N] [--workers N]
  */
 import { spawn, spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
@@ -34,6 +35,8 @@ const N = Number(argOf("--subscriptions") ?? 200_000)
 const engineCounts = (argOf("--engines") ?? "1,2,4").split(",").map(Number)
 const mixes = (argOf("--mixes") ?? "clean,mix").split(",") as Array<"clean" | "mix">
 const batch = argOf("--batch") ?? "500"
+/** Billing workers per engine process (the engine's default when not given). */
+const workers = argOf("--workers")
 const due = "2026-03-01"
 const nextDay = "2026-03-02"
 
@@ -84,29 +87,54 @@ interface EngineRun {
   readonly stderr: string
   readonly invoiced: number
   readonly peakRssMb: number
+  readonly cpuSeconds: number
 }
 
-/** One engine process (one tick): its exit, what it invoiced (its JSON summary), its peak RSS. */
-const runEngine = (now: string): Promise<EngineRun> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [...engineNodeFlags, scaleEngine, now, batch], {
-      cwd: repoRoot,
-      env: { ...process.env, DATABASE_URL: urlOf(dbName), BILLCYCLE_DB_SCHEMA: "" },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+interface Engine {
+  /** Resolves when the process has loaded its code and connected (it printed `ready`). */
+  readonly ready: Promise<void>
+  /** Starts its tick. */
+  readonly go: () => void
+  readonly done: Promise<EngineRun>
+}
+
+/** One engine process (one tick), started and made ready: its exit, what it invoiced (its JSON summary), its peak RSS. */
+const startEngine = (now: string): Engine => {
+  const child = spawn(process.execPath, [...engineNodeFlags, scaleEngine, now, batch, "--ready", ...(workers === undefined ? [] : ["--workers", workers])], {
+    cwd: repoRoot,
+    env: { ...process.env, DATABASE_URL: urlOf(dbName), BILLCYCLE_DB_SCHEMA: "" },
+    stdio: ["pipe", "pipe", "pipe"]
+  })
+  let markReady = () => {}
+  const ready = new Promise<void>((resolve) => { markReady = resolve })
+  const done = new Promise<EngineRun>((resolve) => {
     let stdout = ""
     let stderr = ""
     let peak = 0
-    child.stdout!.on("data", (d) => { stdout += String(d) })
+    child.stdout!.on("data", (d) => {
+      stdout += String(d)
+      if (stdout.startsWith("ready\n")) markReady()
+    })
     child.stderr!.on("data", (d) => { stderr += String(d) })
     // VmHWM is the process's own high-water mark: sampling it often enough to see it before the exit is all it takes.
     const sampler = setInterval(() => { peak = Math.max(peak, peakRssMb(child.pid!) ?? 0) }, 100)
     child.on("exit", (code) => {
       clearInterval(sampler)
+      markReady()
       const invoiced = stdout.split("\n").filter((l) => l.startsWith("{")).reduce((n, l) => n + ((JSON.parse(l) as { invoiced?: number }).invoiced ?? 0), 0)
-      resolve({ code, stderr, invoiced, peakRssMb: peak })
+      const cpuSeconds = stdout.split("\n").filter((l) => l.startsWith("{")).reduce((n, l) => n + ((JSON.parse(l) as { cpuSeconds?: number }).cpuSeconds ?? 0), 0)
+      resolve({ code, stderr, invoiced, peakRssMb: peak, cpuSeconds })
     })
   })
+  return { ready, done, go: () => child.stdin!.end("go\n") }
+}
+
+/** One engine process run on its own, from its start to its exit. */
+const runEngine = (now: string): Promise<EngineRun> => {
+  const engine = startEngine(now)
+  engine.go()
+  return engine.done
+}
 
 interface Checks {
   subscriptions: number
@@ -166,9 +194,16 @@ const scenario = async (engines: number, mix: "clean" | "mix") => {
     await withDatabase((sql) => seedDueSubscriptions(sql, { count: N, due, paymentMethods: tokens[mix] }))
     await withDatabase((sql) => sql`vacuum analyze`)
     const seedSeconds = (performance.now() - seedStart) / 1000
+    // Started together; billing is timed from the moment every engine is ready (Node loaded, connected) to the
+    // last exit. The wall time from the first start is printed beside it: start-up is once per process, not per renewal.
+    const started = performance.now()
+    const processes = Array.from({ length: engines }, () => startEngine(due))
+    await Promise.all(processes.map((p) => p.ready))
     const t0 = performance.now()
-    const runs = await Promise.all(Array.from({ length: engines }, () => runEngine(due)))
+    for (const p of processes) p.go()
+    const runs = await Promise.all(processes.map((p) => p.done))
     const seconds = (performance.now() - t0) / 1000
+    const wallSeconds = (performance.now() - started) / 1000
     for (const r of runs) if (r.code !== 0) throw new Error(`an engine exited with ${r.code}: ${r.stderr.trim().slice(-2000)}`)
     // Lost replies (pm_timeout) are asked about again under the same key on a later tick.
     const settle = mix === "mix" ? await runEngine(nextDay) : undefined
@@ -181,11 +216,13 @@ const scenario = async (engines: number, mix: "clean" | "mix") => {
     const problems = problemsOf(checks, mix)
     const rate = N / seconds
     console.log(`  ${String(engines).padStart(1)} engine${engines === 1 ? " " : "s"} ${mix.padEnd(5)}  ${seconds.toFixed(1).padStart(6)} s  ${fmt(rate).padStart(6)} renewals/s  ` +
+      `(${wallSeconds.toFixed(1)} s with start-up)  ` +
       `invoiced per process ${runs.map((r) => fmt(r.invoiced)).join(" / ")}  peak RSS ${runs.map((r) => r.peakRssMb.toFixed(0)).join(" / ")} MB  ` +
+      `CPU ${runs.map((r) => r.cpuSeconds.toFixed(1)).join(" / ")} s  ` +
       `(seeded in ${seedSeconds.toFixed(1)} s)  ${problems.length === 0 ? "checks: OK" : `CHECKS FAILED: ${problems.join("; ")}`}`)
     return {
-      engines, mix, seconds, renewalsPerSecond: Math.round(rate), invoicedPerProcess: runs.map((r) => r.invoiced),
-      peakRssMbPerProcess: runs.map((r) => Math.round(r.peakRssMb)), seedSeconds, checks, problems
+      engines, mix, seconds, wallSeconds, renewalsPerSecond: Math.round(rate), invoicedPerProcess: runs.map((r) => r.invoiced),
+      peakRssMbPerProcess: runs.map((r) => Math.round(r.peakRssMb)), cpuSecondsPerProcess: runs.map((r) => Math.round(r.cpuSeconds * 10) / 10), seedSeconds, checks, problems
     }
   } finally {
     admin(`drop database if exists ${dbName} with (force)`)
