@@ -180,12 +180,16 @@ const settleCheckouts: TickStep = {
     })
 }
 
-/** One billing worker: one period per subscription per batch, until nothing is due. */
-const billingWorker = (tick: Tick) =>
+/**
+ * One billing worker: one period per subscription per batch, until nothing is due. On a server, each batch's
+ * transaction takes the worker's billing slot (`billingSlots`), shared with the other engines on the database.
+ */
+const billingWorker = (tick: Tick, worker: number) =>
   Effect.gen(function*() {
     const { sql, ctx, batch, summary, state } = tick
+    const slot = tick.concurrent ? worker : undefined
     for (;;) {
-      const billed = yield* db(state, "billing", () => billDueBatch(sql, ctx, batch)).pipe(
+      const billed = yield* db(state, "billing", () => billDueBatch(sql, ctx, batch, undefined, slot)).pipe(
         Effect.catch((error) =>
           // One bad record must not stop billing: bill the batch one by one, park what keeps failing.
           // A lost database is no bad record: the tick stops there (its batch rolled back).
@@ -196,7 +200,7 @@ const billingWorker = (tick: Tick) =>
             const charges: Array<PendingCharge> = []
             let invoices = 0
             for (const id of ids) {
-              const one = yield* db(state, "billing", () => billDueBatch(sql, ctx, 1, [id])).pipe(
+              const one = yield* db(state, "billing", () => billDueBatch(sql, ctx, 1, [id], slot)).pipe(
                 Effect.catch((e) =>
                   connectionLost(e) ? Effect.fail(e) : db(state, "recording a failure", () => recordSubscriptionFailure(sql, id, e.message)).pipe(
                     Effect.tap((parked) => Effect.sync(() => { if (parked) summary.parked++ })),
@@ -229,7 +233,7 @@ const bill: TickStep = {
     // On a server, the reminders due before billing are sent beside it, on their own connection: they lock other
     // subscriptions (a payment after today's), and billing waits on the gateway and on the numbering row meanwhile.
     // The reminders step after billing still runs (billing moves dates into the window), and finds only those.
-    const work = [...Array.from({ length: workers }, () => billingWorker(tick)), ...(tick.concurrent && due.reminders ? [sendReminders(tick)] : [])]
+    const work = [...Array.from({ length: workers }, (_, i) => billingWorker(tick, i)), ...(tick.concurrent && due.reminders ? [sendReminders(tick)] : [])]
     return Effect.forEach(work, (worker) => worker, { concurrency: work.length, discard: true })
   }
 }
