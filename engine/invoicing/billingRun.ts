@@ -200,7 +200,7 @@ export const billingSlots = 3
  * in no deadlock. Awaited before the claim is sent: pipelined behind it, an engine stopped mid-batch left its session
  * `active` rather than idle in its transaction, out of reach of the idle-in-transaction timeout (test/faults/zombie.test.ts).
  */
-const takeBillingSlot = async (tx: TransactionSql, slot: number): Promise<void> => {
+export const takeBillingSlot = async (tx: TransactionSql, slot: number): Promise<void> => {
   await tx`select pg_advisory_xact_lock(hashtextextended(current_schema() || ${`:billcycle:billing:${slot % billingSlots}`}, 0))`
 }
 

@@ -4,7 +4,7 @@
  */
 export {
   attemptKey, billDue, billDueBatch, billingSlots, claimAttemptsNow, claimUnsettledAttempts, createDueRetries, draftInvoices,
-  failInvoicesAtCheckout, invoiceOneTimeAtCheckout, languageOf, localeOf, payInvoicesAtCheckout, settleAttempts,
+  failInvoicesAtCheckout, invoiceOneTimeAtCheckout, languageOf, localeOf, payInvoicesAtCheckout, settleAttempts, takeBillingSlot,
   unsettledLeaseOwners
 } from "./billingRun.ts"
 export type { CodeDiscount, PaidAtCheckout, PendingCharge } from "./billingRun.ts"

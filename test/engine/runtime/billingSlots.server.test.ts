@@ -3,7 +3,7 @@
  * a batch's transaction takes its worker's slot, an advisory lock, before it claims anything.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { billingSlots } from "../../../engine/invoicing/index.ts"
+import { billingSlots, takeBillingSlot } from "../../../engine/invoicing/index.ts"
 import { seedDueSubscriptions } from "../../seed.ts"
 import { freshSchemaName, openTestDatabase, serverUrl } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
@@ -28,11 +28,9 @@ describe("billing slots (server)", () => {
     const released = new Promise<void>((resolve) => { release = resolve })
     let markHeld = () => {}
     const held = new Promise<void>((resolve) => { markHeld = resolve })
-    // Another engine's billing transactions, in the slots' own keys (this schema's).
+    // Another engine's billing transactions, holding every slot of this schema.
     const holder = t.db.sql.begin(async (tx) => {
-      for (let slot = 0; slot < billingSlots; slot++) {
-        await tx`select pg_advisory_xact_lock(hashtextextended(current_schema() || ${`:billcycle:billing:${slot}`}, 0))`
-      }
+      for (let slot = 0; slot < billingSlots; slot++) await takeBillingSlot(tx, slot)
       markHeld()
       await released
     })
