@@ -75,7 +75,8 @@ const readSnapshot = async (tx: Sql): Promise<Snapshot> => {
 const metaDdl = "store varchar, final_id bigint, high_id bigint, xmax varchar, refreshed_at varchar, replaced bigint, refreshes bigint"
 
 export const readMeta = async (db: DuckDBConnection): Promise<CopyMeta | undefined> => {
-  const exists = await db.runAndReadAll(`select 1 from information_schema.tables where table_name = 'analytics_meta' and table_schema = 'main'`)
+  // duckdb_tables(), not information_schema.tables: the view cost 10 ms on every report.
+  const exists = await db.runAndReadAll(`select 1 from duckdb_tables() where table_name = 'analytics_meta' and schema_name = 'main' and not temporary`)
   if (exists.getRows().length === 0) return undefined
   const rows = (await db.runAndReadAll(`select *, cast(final_id as varchar) as f, cast(high_id as varchar) as h from analytics_meta`)).getRowObjectsJS() as Array<Record<string, unknown>>
   const row = rows[0]
