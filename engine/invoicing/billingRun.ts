@@ -179,11 +179,11 @@ const takeInvoiceNumbers = async (tx: TransactionSql, count: number): Promise<Ar
  * charge attempts, in one transaction. Returns the charges to send (leased
  * to this engine) and how many invoices were made.
  */
-export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>, slot?: number): Promise<BilledBatch> =>
+export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>, slot?: number): Promise<BilledBatch & { readonly slotMissed: boolean }> =>
   sql.begin(async (tx) => {
-    if (slot !== undefined) await takeBillingSlot(tx, slot)
-    return billDue(tx, ctx, limit, onlyIds)
-  }) as Promise<BilledBatch>
+    const slotMissed = slot !== undefined && !(await takeBillingSlot(tx, slot))
+    return { ...await billDue(tx, ctx, limit, onlyIds), slotMissed }
+  }) as Promise<BilledBatch & { readonly slotMissed: boolean }>
 
 /**
  * Billing transactions at once on one database (one schema), whatever the number of engines: a batch's transaction
@@ -196,13 +196,46 @@ export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, 
 export const billingSlots = 3
 
 /**
- * Waits for the billing slot `slot` (modulo `billingSlots`), held to the commit; taken before any row lock, so it is
- * in no deadlock. Awaited before the claim is sent: pipelined behind it, an engine stopped mid-batch left its session
- * `active` rather than idle in its transaction, out of reach of the idle-in-transaction timeout (test/faults/zombie.test.ts).
+ * How long a batch waits for its billing slot before it bills without one: several times a busy slot's turn (a
+ * batch of 500 renewals holds it 0.1–0.5 s, and four engines queue four workers on each slot), and short of the
+ * 30 s lock timeout.
  */
-export const takeBillingSlot = async (tx: TransactionSql, slot: number): Promise<void> => {
-  await tx`select pg_advisory_xact_lock(hashtextextended(current_schema() || ${`:billcycle:billing:${slot % billingSlots}`}, 0))`
+export const billingSlotWaitMs = 5_000
+
+/**
+ * Takes the billing slot `slot` (modulo `billingSlots`), held to the commit, and says whether it got it; taken before
+ * any row lock, so it is in no deadlock. Awaited before the claim is sent: pipelined behind it, an engine stopped
+ * mid-batch left its session `active` rather than idle in its transaction, out of reach of the idle-in-transaction
+ * timeout (test/faults/zombie.test.ts).
+ *
+ * A slot only paces billing: once-only rests on the claim's row locks and the unique keys. So a batch waits for its
+ * slot at most `billingSlotWaitMs`, then bills without it. A session can hold a slot and never end: an engine stopped
+ * (SIGSTOP, a paused machine) between the two halves of a statement's first run on its connection (postgres.js sends
+ * Parse and Describe, then Bind and Execute once it knows the parameter types) leaves its session `active`, waiting
+ * for the rest, where no idle timeout reaches it. Waiting for that slot without a bound stopped every other engine.
+ */
+export const takeBillingSlot = async (tx: TransactionSql, slot: number): Promise<boolean> => {
+  const key = `:billcycle:billing:${slot % billingSlots}`
+  const [free] = await tx<Array<{ got: boolean }>>`select pg_try_advisory_xact_lock(hashtextextended(current_schema() || ${key}, 0)) as got`
+  if (free!.got) return true
+  // Busy: wait for it, a bounded time, in a savepoint that a timeout rolls back (its lock_timeout with it). postgres.js's
+  // own savepoint: a statement of the transaction that fails fails the transaction, caught or not.
+  const [before] = await tx<Array<{ timeout: string }>>`select current_setting('lock_timeout') as timeout`
+  try {
+    await tx.savepoint(async (sp) => {
+      await sp`select set_config('lock_timeout', ${`${billingSlotWaitMs}ms`}, true)`
+      await sp`select pg_advisory_xact_lock(hashtextextended(current_schema() || ${key}, 0))`
+    })
+  } catch (e) {
+    if (lockNotAvailable(e)) return false
+    throw e
+  }
+  await tx`select set_config('lock_timeout', ${before!.timeout}, true)`
+  return true
 }
+
+/** SQLSTATE 55P03: a lock not granted within lock_timeout. */
+const lockNotAvailable = (e: unknown) => (e as { code?: unknown } | null)?.code === "55P03"
 
 /**
  * A checkout's payment, taken before its subscriptions existed: it pays their first period.

@@ -183,11 +183,13 @@ const settleCheckouts: TickStep = {
 /**
  * One billing worker: one period per subscription per batch, until nothing is due. On a server, each batch's
  * transaction takes the worker's billing slot (`billingSlots`), shared with the other engines on the database.
+ * A slot not had within its bounded wait (`billingSlotWaitMs`: a session holds it and does not end) is not waited
+ * for again in this tick: the worker bills without one.
  */
 const billingWorker = (tick: Tick, worker: number) =>
   Effect.gen(function*() {
     const { sql, ctx, batch, summary, state } = tick
-    const slot = tick.concurrent ? worker : undefined
+    let slot = tick.concurrent ? worker : undefined
     for (;;) {
       const billed = yield* db(state, "billing", () => billDueBatch(sql, ctx, batch, undefined, slot)).pipe(
         Effect.catch((error) =>
@@ -204,17 +206,19 @@ const billingWorker = (tick: Tick, worker: number) =>
                 Effect.catch((e) =>
                   connectionLost(e) ? Effect.fail(e) : db(state, "recording a failure", () => recordSubscriptionFailure(sql, id, e.message)).pipe(
                     Effect.tap((parked) => Effect.sync(() => { if (parked) summary.parked++ })),
-                    Effect.as({ invoices: 0, charges: [] as Array<PendingCharge>, ids: [] as Array<number>, more: false })
+                    Effect.as({ invoices: 0, charges: [] as Array<PendingCharge>, ids: [] as Array<number>, more: false, slotMissed: false })
                   ))
               )
               invoices += one.invoices
               charges.push(...one.charges)
+              if (one.slotMissed) slot = undefined
             }
-            return { invoices, charges, ids, more: ids.length > 0 }
+            return { invoices, charges, ids, more: ids.length > 0, slotMissed: false }
           })
         )
       )
       summary.invoiced += billed.invoices
+      if (billed.slotMissed) slot = undefined
       yield* sendAndSettle(tick, billed.charges)
       // A subscription behind by several periods is billed one period per pass, in order, until none is due.
       if (!billed.more) return

@@ -3,7 +3,7 @@
  * a batch's transaction takes its worker's slot, an advisory lock, before it claims anything.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { billingSlots, takeBillingSlot } from "../../../engine/invoicing/index.ts"
+import { billingSlotWaitMs, billingSlots, takeBillingSlot } from "../../../engine/invoicing/index.ts"
 import { seedDueSubscriptions } from "../../seed.ts"
 import { freshSchemaName, openTestDatabase, serverUrl } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
@@ -52,5 +52,35 @@ describe("billing slots (server)", () => {
     expect(await invoiceCount()).toBe(300)
     const [once] = await t.db.sql<Array<{ n: number }>>`select count(*)::int as n from (select subscription_id from invoices group by 1 having count(*) <> 1) x`
     expect(once!.n).toBe(0)
+  }, 60_000)
+
+  it("a slot held by a session that never ends (a stopped engine) is waited for a bounded time: then the engine bills without it, each subscription once", async () => {
+    await seedDueSubscriptions(t.db.sql, { count: 200, due: "2026-05-01", paymentMethods: ["pm_ok"] })
+    const before = await invoiceCount()
+    let release = () => {}
+    const released = new Promise<void>((resolve) => { release = resolve })
+    let markHeld = () => {}
+    const held = new Promise<void>((resolve) => { markHeld = resolve })
+    const holder = t.db.sql.begin(async (tx) => {
+      for (let slot = 0; slot < billingSlots; slot++) await takeBillingSlot(tx, slot)
+      markHeld()
+      await released
+    })
+    await held
+    try {
+      const started = Date.now()
+      // Held for the whole tick: without the bounded wait, the tick would wait for the lock timeout and fail.
+      const summary = await tickAt(t, "2026-05-01", 50)
+      const waited = Date.now() - started
+      expect(waited).toBeGreaterThanOrEqual(billingSlotWaitMs)
+      expect(summary.invoiced).toBe(200 + 300)
+      expect(await invoiceCount()).toBe(before + 200 + 300)
+      const [once] = await t.db.sql<Array<{ n: number }>>`
+        select count(*)::int as n from (select subscription_id, period_start from invoices group by 1, 2 having count(*) <> 1) x`
+      expect(once!.n).toBe(0)
+    } finally {
+      release()
+      await holder
+    }
   }, 60_000)
 })
