@@ -23,18 +23,23 @@ describe("billing slots (server)", () => {
 
   const invoiceCount = async () => (await t.db.sql<Array<{ n: number }>>`select count(*)::int as n from invoices`)[0]!.n
 
-  it("an engine whose every slot another transaction holds claims nothing until one is free, then bills each subscription once", async () => {
+  /** Another engine's billing transactions, holding every slot of this schema until `release`; resolves once they are held. */
+  const holdEverySlot = async () => {
     let release = () => {}
     const released = new Promise<void>((resolve) => { release = resolve })
     let markHeld = () => {}
     const held = new Promise<void>((resolve) => { markHeld = resolve })
-    // Another engine's billing transactions, holding every slot of this schema.
     const holder = t.db.sql.begin(async (tx) => {
       for (let slot = 0; slot < billingSlots; slot++) await takeBillingSlot(tx, slot)
       markHeld()
       await released
     })
     await held
+    return { release: async () => { release(); await holder } }
+  }
+
+  it("an engine whose every slot another transaction holds claims nothing until one is free, then bills each subscription once", async () => {
+    const slots = await holdEverySlot()
     let finished = false
     const tick = tickAt(t, "2026-04-01", 100).finally(() => { finished = true })
     // Long enough for 300 renewals many times over; the claim is still waiting behind the slots.
@@ -45,8 +50,7 @@ describe("billing slots (server)", () => {
       select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
       where l.locktype = 'advisory' and not l.granted and a.datname = current_database()`
     expect(waiting!.n).toBeGreaterThanOrEqual(1)
-    release()
-    await holder
+    await slots.release()
     const summary = await tick
     expect(summary.invoiced).toBe(300)
     expect(await invoiceCount()).toBe(300)
@@ -57,16 +61,7 @@ describe("billing slots (server)", () => {
   it("a slot held by a session that never ends (a stopped engine) is waited for a bounded time: then the engine bills without it, each subscription once", async () => {
     await seedDueSubscriptions(t.db.sql, { count: 200, due: "2026-05-01", paymentMethods: ["pm_ok"] })
     const before = await invoiceCount()
-    let release = () => {}
-    const released = new Promise<void>((resolve) => { release = resolve })
-    let markHeld = () => {}
-    const held = new Promise<void>((resolve) => { markHeld = resolve })
-    const holder = t.db.sql.begin(async (tx) => {
-      for (let slot = 0; slot < billingSlots; slot++) await takeBillingSlot(tx, slot)
-      markHeld()
-      await released
-    })
-    await held
+    const slots = await holdEverySlot()
     try {
       const started = Date.now()
       // Held for the whole tick: without the bounded wait, the tick would wait for the lock timeout and fail.
@@ -79,8 +74,7 @@ describe("billing slots (server)", () => {
         select count(*)::int as n from (select subscription_id, period_start from invoices group by 1, 2 having count(*) <> 1) x`
       expect(once!.n).toBe(0)
     } finally {
-      release()
-      await holder
+      await slots.release()
     }
   }, 60_000)
 })
