@@ -233,7 +233,7 @@ const putBackFacts = async (db: DuckDBConnection) => {
 export const rebuildCopy = async (sql: Sql, db: DuckDBConnection): Promise<RefreshResult> => {
   const t0 = performance.now()
   const built = [...snapshotTables.map((t) => t.name), ...factTables.map((t) => t.name), "f_first"]
-  const kept = built.filter((name) => keptTables.has(name) || !snapshotTables.some((t) => t.name === name))
+  const kept = [...keptTables, ...factTables.map((t) => t.name), "f_first"]
   try {
     for (const t of snapshotTables) await db.run(`create or replace temp table ${t.name} (${t.ddl})`)
     const snap = await sql.begin("isolation level repeatable read read only", async (tx) => {

@@ -15,7 +15,7 @@ import type { CalendarDate, Frequency, LineItem, MinorUnits } from "../domain/in
 import { paymentTermsDays } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { JournalEvent, OutboxMessage } from "../sql/index.ts"
-import { awaitByCommit, enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
+import { awaitByCommit, enqueueMessages, lockNotGranted, statusChanged, writeJournal } from "../sql/index.ts"
 import type { EngineContext } from "../account/index.ts"
 
 interface DueRow {
@@ -227,15 +227,12 @@ export const takeBillingSlot = async (tx: TransactionSql, slot: number): Promise
       await sp`select pg_advisory_xact_lock(hashtextextended(current_schema() || ${key}, 0))`
     })
   } catch (e) {
-    if (lockNotAvailable(e)) return false
+    if (lockNotGranted(e)) return false
     throw e
   }
   await tx`select set_config('lock_timeout', ${before!.timeout}, true)`
   return true
 }
-
-/** SQLSTATE 55P03: a lock not granted within lock_timeout. */
-const lockNotAvailable = (e: unknown) => (e as { code?: unknown } | null)?.code === "55P03"
 
 /**
  * A checkout's payment, taken before its subscriptions existed: it pays their first period.

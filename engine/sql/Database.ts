@@ -379,13 +379,19 @@ export const cancelOwnLockWaits = async (sql: Sql): Promise<number> => {
   return rows.length
 }
 
-/** Whether a statement was cancelled (pg_cancel_backend, statement_timeout): SQLSTATE 57014. */
-export const statementCancelled = (e: unknown): boolean => {
+/** Whether `e` (or an error it wraps, through `cause`) carries the SQLSTATE `code`. */
+const hasSqlState = (e: unknown, code: string): boolean => {
   for (let cur = e, depth = 0; cur !== undefined && cur !== null && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
-    if ((cur as { code?: unknown }).code === "57014") return true
+    if ((cur as { code?: unknown }).code === code) return true
   }
   return false
 }
+
+/** Whether a statement was cancelled (pg_cancel_backend, statement_timeout): SQLSTATE 57014. */
+export const statementCancelled = (e: unknown): boolean => hasSqlState(e, "57014")
+
+/** Whether a lock was not granted within lock_timeout: SQLSTATE 55P03. */
+export const lockNotGranted = (e: unknown): boolean => hasSqlState(e, "55P03")
 
 /** Node and postgres driver codes of a connection that is gone or cannot be made. */
 const lostConnectionCodes = new Set([

@@ -5,7 +5,7 @@
  */
 export {
   cancelOwnLockWaits, connectionLost, Database, DatabaseError, defaultEmbeddedDir, messageOf, openDatabase,
-  openReadReplica, resolveDatabaseTarget, serverConnection, statementCancelled
+  openReadReplica, resolveDatabaseTarget, serverConnection, statementCancelled, lockNotGranted
 } from "./Database.ts"
 export type { DatabaseService, DatabaseTarget, Sql, TransactionSql } from "./Database.ts"
 export { claimEmbeddedDir, describeOwner, inspectEmbeddedDir, liveOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
