@@ -122,23 +122,57 @@ const restricted = (name: string, select: string, ids: ReadonlyArray<string>) =>
 const lookupLimit = 50_000
 
 /**
- * Streams each select, one after the other, into a CSV file of its own (PostgreSQL only; DuckDB is free
- * meanwhile): each table's file as soon as it is written.
+ * Streams each select into a CSV file of its own (PostgreSQL only; DuckDB is free meanwhile): each table's file
+ * as soon as it is written. The selects are dealt in turn to the `lanes` (connections in one snapshot, each
+ * streaming its tables one after the other).
  */
-const streamTables = (tx: Sql, dir: string, selects: ReadonlyArray<{ name: string; select: string }>) => {
+const streamTables = (lanes: ReadonlyArray<Sql>, dir: string, selects: ReadonlyArray<{ name: string; select: string }>) => {
   const files = new Map<string, Promise<string>>()
-  let previous: Promise<unknown> = Promise.resolve()
-  for (const t of selects) {
+  const previous: Array<Promise<unknown>> = lanes.map(() => Promise.resolve())
+  selects.forEach((t, i) => {
+    const lane = i % lanes.length
     const file = join(dir, `${t.name}.csv`)
-    const written = previous.then(async () => {
-      await drainTo(await tx.unsafe(`copy (${t.select}) to stdout with (format csv)`).readable(), file)
+    const written = previous[lane]!.then(async () => {
+      await drainTo(await lanes[lane]!.unsafe(`copy (${t.select}) to stdout with (format csv)`).readable(), file)
       return file
     })
     written.catch(() => undefined) // awaited by the caller; this only keeps an early failure from being reported as unhandled
     files.set(t.name, written)
-    previous = written
-  }
+    previous[lane] = written
+  })
   return files
+}
+
+/**
+ * The lanes a refresh streams the store's rows on: its own transaction and, on a server, two more connections of
+ * the pool, each in a transaction that imports the refresh's snapshot (`pg_export_snapshot`), so that every row
+ * comes from the one snapshot the watermark describes. A day's changes are read by index lookups, which keep a
+ * core of PostgreSQL's busy each: three lanes read them in about half the time of one (1M subscriptions, 1% of
+ * them changed: 0.14 s instead of 0.25 s). The embedded database has one connection: one lane.
+ */
+const openLanes = async (pool: Sql, tx: Sql): Promise<{ readonly lanes: ReadonlyArray<Sql>; readonly release: () => Promise<void> }> => {
+  const extra = Math.min(2, (pool.options.max ?? 1) - 1)
+  if (extra <= 0) return { lanes: [tx], release: async () => {} }
+  const [row] = await tx.unsafe(`select pg_export_snapshot() as snapshot`) as unknown as [{ snapshot: string }]
+  const reserved: Array<Awaited<ReturnType<Sql["reserve"]>>> = []
+  const release = async () => {
+    for (const r of reserved.splice(0)) {
+      await r.unsafe("commit").catch(() => undefined)
+      r.release()
+    }
+  }
+  try {
+    for (let i = 0; i < extra; i++) {
+      const r = await pool.reserve()
+      reserved.push(r)
+      await r.unsafe("begin transaction isolation level repeatable read read only")
+      await r.unsafe(`set transaction snapshot '${row.snapshot.replaceAll("'", "''")}'`)
+    }
+  } catch (e) {
+    await release()
+    throw e
+  }
+  return { lanes: [tx, ...reserved as unknown as Array<Sql>], release }
 }
 
 /** A one-column table of ids, filled by DuckDB's appender (a literal list of 10,000 ids costs DuckDB's parser 50 ms). */
@@ -155,7 +189,7 @@ const writeIds = async (db: DuckDBConnection, table: string, ids: ReadonlyArray<
 /** Streams each table's select into a CSV file, then into DuckDB (`copy … from`), DuckDB reading one while PostgreSQL streams the next. */
 const copyTables = async (tx: Sql, db: DuckDBConnection, selects: ReadonlyArray<{ name: string; select: string }>) => {
   const dir = mkdtempSync(join(tmpdir(), "billcycle-analytics-"))
-  const streams = streamTables(tx, dir, selects)
+  const streams = streamTables([tx], dir, selects)
   try {
     for (const t of selects) {
       const file = await streams.get(t.name)!
@@ -192,36 +226,81 @@ const firstDaysSql = (from: "" | "chg_") => `
   group by subscription_id`
 
 /**
- * The fact tables of the subscriptions in `chg_sub` and of their customers (`chg_cust`: every contact the
- * journal or the subscriptions name now, and those the subscriptions had in the copy; recomputing a customer
- * that did not change gives back the very same rows), in two halves around the copy of their store rows. First
- * the old rows' part of the monthly aggregates is taken out and the old fact rows are deleted.
+ * An in-memory database that every connection of the copy's instance sees (each one's temp tables only it
+ * does): a refresh's second connection leaves the old rows' part of the aggregates there.
  */
-const takeOutFacts = async (db: DuckDBConnection) => {
-  for (const statement of aggregateStatements("-", { customers: "chg_cust", subscriptions: "chg_sub" })) await db.run(statement)
-  for (const t of factTables.filter((t) => t.key === "subscription_id")) await db.run(`delete from ${t.name} where subscription_id in (select id from chg_sub)`)
-  for (const t of factTables.filter((t) => t.key === "contact_id")) await db.run(`delete from ${t.name} where contact_id in (select id from chg_cust)`)
-}
+const aside = "refresh_aside"
 
-/** The new rows' working tables (`AggregateRows` `rowsIn` `n`), and the fact tables they join. */
-const newRows = [["n_cmv", "f_cmv"], ["n_cmonth", "f_cmonth"], ["n_cohort", "f_cohort"], ["n_status", "f_status"]] as const
+/** The monthly aggregates (`a_mv`, …). */
+const aggregateTables = factTables.filter((t) => t.key === "aggregate").map((t) => t.name)
 
 /**
- * Then (the new store rows in `chg_…`): the rebuild's statements restricted to them, their new rows gathered
- * apart first, so that their part of the aggregates is added from those few rows (exact sums: the same as a
- * rebuild's) without reading the fact tables again.
+ * The old rows of the subscriptions in `chg_sub` and of their customers (`chg_cust`: every contact the journal
+ * or the subscriptions name now, and those the subscriptions had in the copy; recomputing a customer that did
+ * not change gives back the very same rows), on a second connection of the copy, while the first loads the
+ * store's new rows and recomputes their facts: first the customers' f_delta rows of their other subscriptions
+ * (`deltas`, which the recomputation needs), then the old rows' part of the monthly aggregates (`done`), each
+ * into a table of `aside`. Nothing in the file has changed yet, so both read it as it was.
  */
-const putBackFacts = async (db: DuckDBConnection) => {
+const setOldRowsAside = async (instance: DuckDBInstance, db: DuckDBConnection) => {
+  await db.run(`attach if not exists ':memory:' as ${aside}`)
+  for (const ids of ["chg_sub", "chg_cust"]) await db.run(`create or replace table ${aside}.${ids} as select * from ${ids}`)
+  for (const a of aggregateTables) await db.run(`create or replace table ${aside}.${a} as select * from ${a} where false`)
+  const second = await instance.connect()
+  const deltas = second.run(`create or replace table ${aside}.o_delta as
+    select x.* from f_delta x join ${aside}.chg_cust c on c.id = x.contact_id
+    where not exists (select 1 from ${aside}.chg_sub s where s.id = x.subscription_id)`)
+  const done = deltas.then(async () => {
+    for (const statement of aggregateStatements("-", { customers: `${aside}.chg_cust`, subscriptions: `${aside}.chg_sub` }, aside)) await second.run(statement)
+  }).finally(() => second.closeSync())
+  // Both are awaited by the caller (done after deltas); this only keeps an early failure from being reported as unhandled.
+  deltas.catch(() => undefined)
+  done.catch(() => undefined)
+  return { deltas, done }
+}
+
+/** The new rows' working tables, and the fact tables they replace their subscriptions' and customers' rows of. */
+const newRows = [["n_status", "f_status"], ["n_delta", "f_delta"], ["n_multi", "f_multi"], ["n_sensitive", "f_sensitive"], ["n_cmv", "f_cmv"], ["n_cmonth", "f_cmonth"], ["n_cohort", "f_cohort"]] as const
+
+/**
+ * Then (the new store rows in `chg_…`, nothing in the file changed yet): the rebuild's statements restricted to
+ * them, into working tables (`n_status`, `n_delta`, …), the customers' deltas being their other subscriptions'
+ * rows as they were and the changed ones' new rows.
+ */
+const recomputeFacts = async (db: DuckDBConnection, old: { readonly deltas: Promise<unknown> }) => {
   for (const [work, fact] of newRows) await db.run(`create or replace temp table ${work} as select * from ${fact} where false`)
-  for (const statement of subscriptionStatements({ prefix: "chg_", statusInto: "n_status" })) await db.run(statement)
-  for (const statement of customerStatements({ into: "n", only: "chg_cust" })) await db.run(statement)
+  for (const statement of subscriptionStatements({ prefix: "chg_", statusInto: "n_status", deltaInto: "n_delta" })) await db.run(statement)
+  await old.deltas
+  await db.run(`create or replace temp table d_delta as select * from ${aside}.o_delta union all select * from n_delta`)
+  for (const statement of customerStatements({ into: "n", deltas: "d_delta" })) await db.run(statement)
+  await db.run(`drop table d_delta`)
+}
+
+/**
+ * Last, in the refresh's transaction: the subscriptions' and customers' old fact rows are deleted and the new
+ * ones put in, the new rows' part of the aggregates added (exact sums: the same as a rebuild's) and the old
+ * rows' part, gathered apart, taken out; `compactStatements` leaves the very tables a rebuild makes.
+ */
+const replaceFacts = async (db: DuckDBConnection) => {
+  for (const t of factTables.filter((t) => t.key === "subscription_id")) await db.run(deleteKeys(t.name, "subscription_id", "chg_sub"))
+  for (const t of factTables.filter((t) => t.key === "contact_id")) await db.run(deleteKeys(t.name, "contact_id", "chg_cust"))
+  // The new sensitive customers first: the aggregates group the new rows by it.
+  for (const [work, fact] of newRows.filter(([, fact]) => fact === "f_multi" || fact === "f_sensitive")) await db.run(`insert into ${fact} select * from ${work}`)
   for (const statement of aggregateStatements("+", { rowsIn: "n" })) await db.run(statement)
+  for (const a of aggregateTables) await db.run(`insert into ${a} select * from ${aside}.${a}`)
   for (const [work, fact] of newRows) {
-    await db.run(`insert into ${fact} select * from ${work}`)
+    if (fact !== "f_multi" && fact !== "f_sensitive") await db.run(`insert into ${fact} select * from ${work}`)
     await db.run(`drop table ${work}`)
   }
   for (const statement of compactStatements()) await db.run(statement)
 }
+
+/**
+ * Deletes a table's rows whose `key` is an id in `ids` (a temp table of distinct ids), as a join: DuckDB probes
+ * a join's hash table about twice as fast as the semi join of `key in (select id from ids)` (1M subscriptions,
+ * 1% of them changed: 10 ms against 22 ms for each fact table).
+ */
+const deleteKeys = (table: string, key: string, ids: string) => `delete from ${table} using ${ids} c where c.id = ${table}.${key}`
 
 /**
  * Everything again, from one snapshot. Every table is first built as a temporary table, statement by statement,
@@ -266,15 +345,28 @@ export const rebuildCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
   return { mode: "rebuild", subscriptions: Number(count!.s), contacts: Number(count!.c), ms: performance.now() - t0 }
 }
 
+/** A copy open in this process (`openCopy`): its DuckDB instance, and the connection that refreshes and reads it. */
+export interface CopyHandle {
+  readonly instance: DuckDBInstance
+  readonly db: DuckDBConnection
+}
+
 /** Brings the copy up to date: the rows of the subscriptions and contacts named by events since the watermark; a rebuild when there is no copy of this store yet. */
-export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<RefreshResult> => {
+export const refreshCopy = async (sql: Sql, copy: CopyHandle): Promise<RefreshResult> => {
+  const { db } = copy
   const t0 = performance.now()
   const meta = await readMeta(db)
   const rebuild = async (reason: string) => ({ ...await rebuildCopy(sql, db), reason })
   if (meta === undefined) return rebuild("no copy yet")
   if (!(await hasFacts(db))) return rebuild("the copy has no fact tables (or no monthly aggregates, or no first days) yet")
   let outcome: { kind: "rebuild"; reason: string } | { kind: "done"; subs: number; contacts: number; vacuum: boolean } = { kind: "done", subs: 0, contacts: 0, vacuum: false }
-  await db.run("begin transaction")
+  // The file changes in one DuckDB transaction, begun once the new rows are recomputed in temp tables: this process
+  // holds the file (DuckDB's lock), so nothing else changes it meanwhile.
+  let writing = false
+  const begin = async () => {
+    if (!writing) await db.run("begin transaction")
+    writing = true
+  }
   try {
     outcome = await sql.begin("isolation level repeatable read read only", async (txx) => {
       const tx = txx as unknown as Sql
@@ -285,16 +377,18 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
       // Bounded on both sides (every event of the snapshot is at most its highest id): without statistics on the journal,
       // PostgreSQL guesses a third of the table for `id > x` and scans all of it; a range it reads through the index.
       const window = `id > ${from} and id <= ${snap.high}`
-      const subs = (await tx.unsafe(`select distinct subscription_id::text as id from events where ${window} and subscription_id is not null`) as unknown as Array<{ id: string }>).map((r) => r.id)
-      const named = (await tx.unsafe(`select distinct contact_id::text as id from events where ${window} and contact_id is not null`) as unknown as Array<{ id: string }>).map((r) => r.id)
+      // In key order: the lookups below then walk each index in order (a third faster than in hash order on 1M subscriptions).
+      const subs = (await tx.unsafe(`select subscription_id::text as id from events where ${window} and subscription_id is not null group by subscription_id order by subscription_id`) as unknown as Array<{ id: string }>).map((r) => r.id)
+      const named = (await tx.unsafe(`select contact_id::text as id from events where ${window} and contact_id is not null group by contact_id order by contact_id`) as unknown as Array<{ id: string }>).map((r) => r.id)
       let contacts = 0
       if (subs.length > 0 || named.length > 0) {
-        // PostgreSQL streams the changed rows into files (subscriptions first) while DuckDB takes the old ones out.
+        // PostgreSQL streams the changed rows into files (subscriptions first) while DuckDB works on the ones before.
         // The contacts: those the journal names and those of the changed subscriptions (looked up as their rows are).
         const contactIds = `select unnest('{${named.join(",")}}'::int8[]) as id
           union select contact_id from (${restricted("subscriptions", "select contact_id from subscriptions", subs)}) s`
         const dir = mkdtempSync(join(tmpdir(), "billcycle-analytics-"))
-        const streams = streamTables(tx, dir, snapshotTables.map((t) => ({
+        const { lanes, release } = await openLanes(sql, tx)
+        const streams = streamTables(lanes, dir, snapshotTables.map((t) => ({
           name: t.name,
           select: t.name === "contacts" ? `select x.* from (${contactIds}) c cross join lateral (${t.select} where id = c.id offset 0) x` : restricted(t.name, t.select, subs)
         })))
@@ -303,30 +397,37 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
           await db.run(`create or replace temp table chg_${name} (${snapshotTables.find((t) => t.name === name)!.ddl})`)
           if (statSync(file).size > 0) await db.run(`copy chg_${name} from ${quote(file)} (format csv, header false, auto_detect false)`)
         }
+        let old: Awaited<ReturnType<typeof setOldRowsAside>> | undefined
         try {
           await writeIds(db, "chg_sub", subs)
           await writeIds(db, "chg_contact", named)
           // The customers concerned: those the subscriptions had in the copy, those they have now, those the journal names.
-          await db.run(`create or replace temp table chg_cust as select contact_id as id from subscriptions where id in (select id from chg_sub)`)
-          await db.run(`delete from subscriptions where id in (select id from chg_sub)`)
-          await db.run(`delete from f_first where subscription_id in (select id from chg_sub)`)
+          await db.run(`create or replace temp table chg_cust as select s.contact_id as id from subscriptions s join chg_sub c on c.id = s.id`)
           await load("subscriptions")
           await db.run(`create or replace temp table chg_cust as
             select id from chg_cust union select contact_id from chg_subscriptions union select id from chg_contact`)
-          if (subs.length > 0) await takeOutFacts(db)
           // Into tables of their own first: the fact tables are derived from them, without reading the whole store's copy.
           // The contacts (names only) come last: the facts are recomputed while PostgreSQL streams them.
           for (const t of snapshotTables.filter((t) => t.name !== "subscriptions" && t.name !== "contacts")) await load(t.name)
+          if (subs.length > 0) old = await setOldRowsAside(copy.instance, db)
+          if (old !== undefined) {
+            await recomputeFacts(db, old)
+            await old.done
+          }
+          await begin()
+          await db.run(deleteKeys("subscriptions", "id", "chg_sub"))
           await db.run(`insert into subscriptions select * from chg_subscriptions`)
+          await db.run(deleteKeys("f_first", "subscription_id", "chg_sub"))
           await db.run(`insert into f_first ${firstDaysSql("chg_")}`)
-          if (subs.length > 0) await putBackFacts(db)
+          if (old !== undefined) await replaceFacts(db)
           await load("contacts")
-          await db.run(`delete from contacts where id in (select id from chg_contacts)`)
+          await db.run(deleteKeys("contacts", "id", "chg_contacts"))
           await db.run(`insert into contacts select * from chg_contacts`)
           contacts = await countOf(db, "chg_contacts")
           for (const t of snapshotTables) await db.run(`drop table chg_${t.name}`)
         } finally {
-          await Promise.allSettled(streams.values())
+          await Promise.allSettled([...streams.values(), ...(old === undefined ? [] : [old.deltas, old.done])])
+          await release()
           rmSync(dir, { recursive: true, force: true })
         }
       }
@@ -335,11 +436,13 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
       const finalId = snap.xip === 0 ? snap.high : snap.xmin >= meta.xmax ? meta.highId : meta.finalId
       const since = subs.length + contacts === 0 ? { replaced: meta.replaced, refreshes: meta.refreshes } : { replaced: meta.replaced + subs.length, refreshes: meta.refreshes + 1 }
       const vacuum = subs.length + contacts > 0 && vacuumDue(since, await countOf(db, "subscriptions"))
+      await begin()
       await writeMeta(db, { store: snap.store, finalId, highId: snap.high, xmax: snap.xmax, ...(vacuum ? { replaced: 0, refreshes: 0 } : since) })
       return { kind: "done" as const, subs: subs.length, contacts, vacuum }
     })
-    if (outcome.kind === "rebuild") await db.run("rollback")
-    else {
+    if (outcome.kind === "rebuild") {
+      if (writing) await db.run("rollback")
+    } else {
       // A global setting of this process's DuckDB: off for every checkpoint (a commit past DuckDB's WAL threshold,
       // the close) but the one a due vacuum runs here, right after the commit that reset the counts.
       await db.run("set max_vacuum_tasks = 0")
@@ -351,8 +454,10 @@ export const refreshCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
       }
     }
   } catch (e) {
-    await db.run("rollback").catch(() => undefined)
+    if (writing) await db.run("rollback").catch(() => undefined)
     throw e
+  } finally {
+    await db.run(`detach database if exists ${aside}`).catch(() => undefined)
   }
   if (outcome.kind === "rebuild") return rebuild(outcome.reason)
   return { mode: outcome.subs + outcome.contacts === 0 ? "unchanged" : "refresh", subscriptions: outcome.subs, contacts: outcome.contacts, ms: performance.now() - t0 }
@@ -364,7 +469,7 @@ const isLockError = (e: unknown) => /lock/i.test(e instanceof Error ? e.message 
  * Opens (or creates) the copy. Another process holding it (DuckDB allows one
  * writer process per file) is waited for, up to `waitMs`; then `undefined`.
  */
-export const openCopy = async (file: string, waitMs = 15_000): Promise<{ instance: DuckDBInstance; db: DuckDBConnection } | undefined> => {
+export const openCopy = async (file: string, waitMs = 15_000): Promise<CopyHandle | undefined> => {
   const { DuckDBInstance } = await import("@duckdb/node-api")
   const until = Date.now() + waitMs
   for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
@@ -378,6 +483,16 @@ export const openCopy = async (file: string, waitMs = 15_000): Promise<{ instanc
       }
       await new Promise((r) => setTimeout(r, pause))
     }
+  }
+}
+
+/** Checkpoints the copy on a connection of its own. */
+const checkpointAside = async (instance: DuckDBInstance) => {
+  const connection = await instance.connect()
+  try {
+    await connection.run("checkpoint")
+  } finally {
+    connection.closeSync()
   }
 }
 
@@ -396,8 +511,17 @@ export const buildReportsFromCopy = async (sql: Sql, options: ReportOptions, cop
   const opened = await openCopy(copy.file, copy.waitMs)
   if (opened === undefined) return { set: await buildReports(sql, options), refresh: undefined }
   try {
-    const refresh = copy.full === true ? await rebuildCopy(sql, opened.db) : await refreshCopy(sql, opened.db)
-    const set = await computeReports(opened.db, options)
+    const refresh = copy.full === true ? await rebuildCopy(sql, opened.db) : await refreshCopy(sql, opened)
+    // What the refresh wrote reaches the file (a checkpoint) on a second connection while the reports are computed,
+    // instead of at the close after them: on 1M subscriptions a day's refresh checkpoints in 0.12 s, which the
+    // reports' 0.11 s now hide for the most part. (DuckDB checkpoints beside readers.)
+    const [computed, checkpointed] = await Promise.allSettled([
+      computeReports(opened.db, options),
+      refresh.mode === "unchanged" ? Promise.resolve() : checkpointAside(opened.instance)
+    ])
+    if (computed.status === "rejected") throw computed.reason
+    if (checkpointed.status === "rejected") throw checkpointed.reason
+    const set = computed.value
     return { set: { ...set, timings: { loadMs: refresh.ms, computeMs: set.timings.computeMs } }, refresh }
   } finally {
     opened.db.closeSync()

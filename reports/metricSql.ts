@@ -108,9 +108,14 @@ const cmonthGroups = (source: string, sign: "" | "-") => `
  */
 export type AggregateRows = { readonly customers: string; readonly subscriptions: string } | { readonly rowsIn: "n" }
 
-/** Adds (`+`) or takes out (`-`) the aggregates' part of the fact rows (`AggregateRows`); `compactStatements` after. */
-export const aggregateStatements = (sign: "+" | "-", only?: AggregateRows): ReadonlyArray<string> => {
+/**
+ * Adds (`+`) or takes out (`-`) the aggregates' part of the fact rows (`AggregateRows`); `compactStatements` after.
+ * Into the aggregates, or into tables of the same names in the database `into` (a refresh's second connection
+ * gathers the old rows' part apart).
+ */
+export const aggregateStatements = (sign: "+" | "-", only?: AggregateRows, into?: string): ReadonlyArray<string> => {
   const s = sign === "-" ? "-" : ""
+  const a = (table: string) => (into === undefined ? table : `${into}.${table}`)
   const rows = (table: string, key: "contact_id" | "subscription_id") =>
     only === undefined ? table
       : "rowsIn" in only ? `${only.rowsIn}_${table.slice(2)}`
@@ -121,10 +126,10 @@ export const aggregateStatements = (sign: "+" | "-", only?: AggregateRows): Read
      from ${rows(table, "contact_id")} x
      left join (select distinct contact_id from f_sensitive) s on s.contact_id = x.contact_id`
   return [
-    `insert into a_mv select scope, multi, sens, k, currency, kind, ${s}sum(${exact("d")}) from (${of("f_cmv")}) x group by scope, multi, sens, k, currency, kind`,
-    `insert into a_cm ${cmonthGroups(of("f_cmonth"), s)}`,
-    `insert into a_cohort select scope, multi, sens, cohort, ${s}count(*) from (${of("f_cohort")}) x group by scope, multi, sens, cohort`,
-    `insert into a_status
+    `insert into ${a("a_mv")} select scope, multi, sens, k, currency, kind, ${s}sum(${exact("d")}) from (${of("f_cmv")}) x group by scope, multi, sens, k, currency, kind`,
+    `insert into ${a("a_cm")} ${cmonthGroups(of("f_cmonth"), s)}`,
+    `insert into ${a("a_cohort")} select scope, multi, sens, cohort, ${s}count(*) from (${of("f_cohort")}) x group by scope, multi, sens, cohort`,
+    `insert into ${a("a_status")}
      select currency, k,
             ${s}sum(case when prev is null then 1 else 0 end),
             ${s}sum(case when status = 'canceled' then 1 else 0 end),
@@ -161,10 +166,11 @@ export const workTables = ["d_status", "d_sub", "d_cmpart", "d_split", "d_cmv", 
 /**
  * Subscription facts (`f_status`, `f_delta`) of every subscription, or only
  * of those a refresh has just copied into tables named with `only.prefix`
- * (`chg_subscriptions`, `chg_item_versions`, …): a rebuild and a refresh run
- * these same statements; a refresh deletes the subscriptions' old rows first.
+ * (`chg_subscriptions`, `chg_item_versions`, …), into tables of their own
+ * (`statusInto`, `deltaInto`): a rebuild and a refresh run these same
+ * statements; a refresh then replaces the subscriptions' old rows with them.
  */
-export const subscriptionStatements = (only?: { readonly prefix: string; readonly statusInto?: string }): ReadonlyArray<string> => {
+export const subscriptionStatements = (only?: { readonly prefix: string; readonly statusInto?: string; readonly deltaInto?: string }): ReadonlyArray<string> => {
   // A refresh has just copied the subscriptions' rows into small tables of their own (`chg_subscriptions`, …).
   const t = (name: string) => (only === undefined ? name : `${only.prefix}${name}`)
   return [
@@ -207,7 +213,7 @@ export const subscriptionStatements = (only?: { readonly prefix: string; readonl
     // in force, the start of the current delinquency run. The MRR after each change point and before it give the
     // change's delta; a day's deltas add up to the change from the end of the day before to the end of this one.
     // Straight into f_delta: no working table to fill and copy again.
-    `insert into f_delta
+    `insert into ${only?.deltaInto ?? "f_delta"}
      with w as (
        select subscription_id, day, src, prev_code, dv,
               max(case when src = 0 then day * ${keyScale} + ord * 4 + code end) over o % 4 as code,
@@ -241,7 +247,7 @@ export const subscriptionStatements = (only?: { readonly prefix: string; readonl
 
 /**
  * Customer facts from `f_delta`: customer-days netting all of a day's changes, classified, the month ends, the
- * cohort. Persisted (`into: "f"`), unconverted, of every customer or of those in the table `only` (column `id`):
+ * cohort. Persisted (`into: "f"`), unconverted, of every customer or of those whose f_delta rows are in `deltas`:
  * per customer and currency (`scope` the currency), and for a customer in several currencies also across them
  * (`scope` `*`), each row split into its currencies' parts (`currency`, `d`), which a report converts at the
  * month's rate after grouping. Across currencies, whether a day is an expansion or a contraction (and a month's
@@ -249,10 +255,14 @@ export const subscriptionStatements = (only?: { readonly prefix: string; readonl
  * listed in `f_sensitive`, and a report that converts currencies classifies them again (`into: "q"`), the same
  * statements over a handful of customers, converted at the rate of the day's month (`rpt_fx`).
  */
-export const customerStatements = (options: { readonly into: "f" | "q" | "n"; readonly only?: string; readonly live?: boolean }): ReadonlyArray<string> => {
+export const customerStatements = (options: { readonly into: "f" | "q" | "n"; readonly deltas?: string; readonly live?: boolean }): ReadonlyArray<string> => {
   const live = options.into === "q"
-  // Some customers only (a refresh): their f_delta rows picked out once (d_delta), then read three times.
-  const deltas = options.only === undefined ? "f_delta" : "d_delta"
+  // Some customers only (a refresh): the caller gathers their f_delta rows as they are now into a table of their own.
+  const deltas = options.deltas ?? "f_delta"
+  // A refresh's customers (`into: "n"`) are listed in several currencies, or as sensitive to the rates, in tables of
+  // their own (n_multi, n_sensitive), which replace their rows of f_multi and f_sensitive after.
+  const multiIn = options.into === "n" ? "n_multi" : "f_multi"
+  const sensitiveIn = options.into === "n" ? "n_sensitive" : "f_sensitive"
   // A day of one part (a customer in one currency, or converted as it goes) is its customer-day: grouped from f_delta
   // straight into d_cday, netting all of the day's changes (raw: unconverted, for the test that the day changed at all).
   const own = live
@@ -270,12 +280,11 @@ export const customerStatements = (options: { readonly into: "f" | "q" | "n"; re
     ? `create temp table d_split (contact_id bigint, scope varchar, currency varchar, day integer, k integer, d float8, raw float8, dpos bigint, dpaused bigint)`
     : `create temp table d_split as
        select x.contact_id, '*' as scope, x.currency, x.day, x.k, sum(x.d) as d, sum(x.d) as raw, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
-       from ${deltas} x where x.contact_id in (select contact_id from f_multi)
+       from ${deltas} x where x.contact_id in (select contact_id from ${multiIn})
        group by x.contact_id, x.currency, x.day, x.k`
-  const multi = live ? "true" : "(x.contact_id in (select contact_id from f_multi))"
+  const multi = live ? "true" : `(x.contact_id in (select contact_id from ${multiIn}))`
   return [
-    ...(options.only === undefined ? [] : [`create temp table d_delta as select * from f_delta where contact_id in (select id from ${options.only})`]),
-    ...(live ? [] : [`insert into f_multi
+    ...(live ? [] : [`insert into ${multiIn}
        select contact_id from ${deltas}
        group by contact_id having min(currency) <> max(currency)`]),
     splitParts,
@@ -333,12 +342,11 @@ export const customerStatements = (options: { readonly into: "f" | "q" | "n"; re
      from e left join d_cmpart m on m.contact_id = e.contact_id and m.scope = e.scope and m.k = e.k`,
     `insert into ${options.into}_cohort
      select contact_id, scope, multi, ${monthOf("first_day")} from d_cmv where day = first_day`,
-    ...(live ? [] : [`insert into f_sensitive
+    ...(live ? [] : [`insert into ${sensitiveIn}
        select contact_id from d_cmv where scope = '*' and mixed = 1
        union
        select contact_id from d_cmpart where scope = '*' group by contact_id, k having max(d) > 0 and min(d) < 0`]),
-    `drop table d_cmpart`, `drop table d_split`, `drop table d_cmv`, `drop table d_cday`,
-    ...(options.only === undefined ? [] : [`drop table d_delta`])
+    `drop table d_cmpart`, `drop table d_split`, `drop table d_cmv`, `drop table d_cday`
   ]
 }
 

@@ -48,8 +48,8 @@ describe("the analytics copy, with event ids committing out of order (server)", 
         await w.run({ _tag: "Create", contact: 1, currency: "USD", freq: ["month", 1], day: 40, price: 5_000 })
         await w.run({ _tag: "Create", contact: 2, currency: "EUR", freq: ["month", 1], day: 50, price: 7_000 })
         const [x, y] = w.subs
-        await refreshCopy(t.db.sql, copy.db)
-        for (const op of before) if (op._tag === "Refresh") await refreshCopy(t.db.sql, copy.db); else await w.run(op)
+        await refreshCopy(t.db.sql, copy)
+        for (const op of before) if (op._tag === "Refresh") await refreshCopy(t.db.sql, copy); else await w.run(op)
         // A draws the lower event id and stays open; B draws a higher one and commits.
         await a`begin`
         await w.apply(a as unknown as Sql, { ...changeA, target: x!.id } as Op)
@@ -59,10 +59,10 @@ describe("the analytics copy, with event ids committing out of order (server)", 
         const [ids] = await t.db.sql<Array<{ a: string | null; b: string | null }>>`
           select (select max(id)::text from events where subscription_id = ${y!.id}) as b, (select count(*)::text from events where subscription_id = ${x!.id}) as a`
         expect(ids!.b).not.toBeNull()
-        await refreshCopy(t.db.sql, copy.db) // sees B, not A
+        await refreshCopy(t.db.sql, copy) // sees B, not A
         await a`commit`
-        for (const op of after) if (op._tag === "Refresh") await refreshCopy(t.db.sql, copy.db); else await w.run(op)
-        expect((await refreshCopy(t.db.sql, copy.db)).mode).not.toBe("rebuild")
+        for (const op of after) if (op._tag === "Refresh") await refreshCopy(t.db.sql, copy); else await w.run(op)
+        expect((await refreshCopy(t.db.sql, copy)).mode).not.toBe("rebuild")
         expect(await reportText(copy.db)).toBe(await rebuiltText(t.db.sql, dir, `full-${n}.duckdb`))
       } finally {
         await a`rollback`.catch(() => undefined)

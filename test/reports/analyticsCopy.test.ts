@@ -34,17 +34,17 @@ describe(`the analytics copy (${backend})`, () => {
       const copy = (await openCopy(join(dir, `inc-${n}.duckdb`)))!
       try {
         const w = new Writer(t.db.sql)
-        await refreshCopy(t.db.sql, copy.db) // the first refresh builds the copy (an empty store)
+        await refreshCopy(t.db.sql, copy) // the first refresh builds the copy (an empty store)
         for (const op of ops) {
-          if (op._tag === "Refresh") await refreshCopy(t.db.sql, copy.db)
+          if (op._tag === "Refresh") await refreshCopy(t.db.sql, copy)
           else await w.run(op)
         }
-        const result = await refreshCopy(t.db.sql, copy.db)
+        const result = await refreshCopy(t.db.sql, copy)
         expect(result.mode).not.toBe("rebuild")
         expect(await reportText(copy.db)).toBe(await rebuiltText(t.db.sql, dir, `full-${n}.duckdb`))
         // Nothing changed since: the next refresh copies nothing (on a shared server, other sessions' open
         // transactions keep the trailing window open: it is read again, and changes nothing).
-        const again = await refreshCopy(t.db.sql, copy.db)
+        const again = await refreshCopy(t.db.sql, copy)
         if (backend === "embedded") expect(again.mode).toBe("unchanged")
         expect(await reportText(copy.db)).toBe(await rebuiltText(t.db.sql, dir, `full2-${n}.duckdb`))
       } finally {
@@ -62,7 +62,7 @@ describe(`the analytics copy (${backend})`, () => {
       const w = new Writer(a.db.sql)
       await w.run({ _tag: "Create", contact: 1, currency: "USD", freq: ["month", 1], day: 70, price: 1000 })
       await w.run({ _tag: "Create", contact: 2, currency: "USD", freq: ["month", 1], day: 40, price: 2500 })
-      expect((await refreshCopy(a.db.sql, copy.db)).mode).toBe("rebuild")
+      expect((await refreshCopy(a.db.sql, copy)).mode).toBe("rebuild")
       const tables = async () => (await copy.db.runAndReadAll(`select table_name from duckdb_tables() where not temporary order by 1`)).getColumnsJS()[0]
       expect(await tables()).not.toContain("status_history")
       expect(await tables()).not.toContain("line_items")
@@ -72,14 +72,14 @@ describe(`the analytics copy (${backend})`, () => {
       // The previous layout: the history tables kept, no first days. Its next refresh rebuilds it, to the same reports.
       await copy.db.run("drop table f_first")
       await copy.db.run("create table status_history (id bigint, subscription_id bigint, to_status varchar, effective_on date)")
-      const again = await refreshCopy(a.db.sql, copy.db)
+      const again = await refreshCopy(a.db.sql, copy)
       expect(again.mode).toBe("rebuild")
       expect(again.reason).toMatch(/first days/)
       expect(await tables()).not.toContain("status_history")
       expect(await reportText(copy.db)).toBe(text)
       // A subscription that starts long before every other one (2025-04, before the six months ahead of the report) moves its first month back.
       await w.run({ _tag: "Create", contact: 3, currency: "USD", freq: ["month", 1], day: -200, price: 700 })
-      expect((await refreshCopy(a.db.sql, copy.db)).mode).toBe("refresh")
+      expect((await refreshCopy(a.db.sql, copy)).mode).toBe("refresh")
       // The same as the reports from the store's own history tables loaded into memory (no copy, no first days kept).
       const { timings: _t, ...inMemory } = await buildReports(a.db.sql, reportOptions)
       expect(await reportText(copy.db)).toBe(JSON.stringify(inMemory))
@@ -107,40 +107,71 @@ describe(`the analytics copy (${backend})`, () => {
     try {
       const w = new Writer(a.db.sql)
       for (let i = 0; i < 8; i++) await w.run({ _tag: "Create", contact: 1 + (i % 4), currency: "USD", freq: ["month", 1], day: 10 + i, price: 1000 + i })
-      expect((await refreshCopy(a.db.sql, copy.db)).mode).toBe("rebuild")
+      expect((await refreshCopy(a.db.sql, copy)).mode).toBe("rebuild")
       expect(await counters()).toEqual([0, 0])
       expect(await rowGroups()).toBe(1)
       // One of eight subscriptions replaced: its old row stays as a tombstone, the checkpoint does not vacuum.
       await w.run({ _tag: "Status", sub: 0, status: "canceled", gap: 5 })
-      expect((await refreshCopy(a.db.sql, copy.db)).subscriptions).toBe(1)
+      expect((await refreshCopy(a.db.sql, copy)).subscriptions).toBe(1)
       expect(await counters()).toEqual([1, 1])
       expect(await vacuumTasks()).toBe(0)
       expect(await rowGroups()).toBe(2)
       // Nothing changed: nothing counted.
-      await refreshCopy(a.db.sql, copy.db)
+      await refreshCopy(a.db.sql, copy)
       expect(await counters()).toEqual([1, 1])
       // A contact renamed: a refresh that replaced something, no subscription.
       await w.run({ _tag: "Rename", contact: 4 })
-      await refreshCopy(a.db.sql, copy.db)
+      await refreshCopy(a.db.sql, copy)
       expect(await counters()).toEqual([1, 2])
       expect(await rowGroups()).toBe(2)
       // A second subscription: two of eight, a quarter. This refresh vacuums (its row groups merge into one), the counts
       // start again, and the checkpoints after it do not vacuum.
       await w.run({ _tag: "Version", sub: 1, gap: 3, price: 2500, replace: false })
-      await refreshCopy(a.db.sql, copy.db)
+      await refreshCopy(a.db.sql, copy)
       expect(await counters()).toEqual([0, 0])
       expect(await vacuumTasks()).toBe(0)
       expect(await rowGroups()).toBe(1)
       await w.run({ _tag: "Status", sub: 2, status: "paused", gap: 4 })
-      await refreshCopy(a.db.sql, copy.db)
+      await refreshCopy(a.db.sql, copy)
       expect(await rowGroups()).toBe(2)
       expect(await reportText(copy.db)).toBe(await rebuiltText(a.db.sql, dir, "vacuum-full.duckdb"))
       // A copy whose bookkeeping predates the counts reads them as 0, and its next refresh writes them.
       await copy.db.run(`create or replace table analytics_meta as select store, final_id, high_id, xmax, refreshed_at from analytics_meta`)
       expect(await counters()).toEqual([0, 0])
       await w.run({ _tag: "Status", sub: 3, status: "canceled", gap: 4 })
-      expect((await refreshCopy(a.db.sql, copy.db)).mode).toBe("refresh")
+      expect((await refreshCopy(a.db.sql, copy)).mode).toBe("refresh")
       expect(await counters()).toEqual([1, 1])
+    } finally {
+      copy.db.closeSync()
+      copy.instance.closeSync()
+      await a.close()
+    }
+  })
+
+  it("moves a customer that turns sensitive to the rates to the aggregates' sensitive groups, its earlier months too", async () => {
+    const copy = (await openCopy(join(dir, "sensitive.duckdb")))!
+    const a = await openTestDatabase()
+    const sensitive = async (contact: number) => Number((await copy.db.runAndReadAll(`select count(*)::integer from f_sensitive where contact_id = ${contact}`)).getColumnsJS()[0]![0])
+    try {
+      const w = new Writer(a.db.sql)
+      // Customer 1 in two currencies, whose prices both went up once; customer 2 in one.
+      await w.run({ _tag: "Create", contact: 1, currency: "USD", freq: ["month", 1], day: 10, price: 1000 })
+      await w.run({ _tag: "Create", contact: 1, currency: "EUR", freq: ["month", 1], day: 10, price: 1000 })
+      await w.run({ _tag: "Create", contact: 2, currency: "USD", freq: ["month", 1], day: 12, price: 900 })
+      const [usd, eur] = w.subs.map((s) => s.id)
+      await w.run({ _tag: "Version", sub: 0, target: usd!, gap: 20, price: 1200, replace: false })
+      await w.run({ _tag: "Version", sub: 0, target: eur!, gap: 20, price: 1300, replace: false })
+      expect((await refreshCopy(a.db.sql, copy)).mode).toBe("rebuild")
+      const c1 = w.contacts.get(1)!
+      expect(await sensitive(c1)).toBe(0)
+      // On one day customer 1's USD goes up and its EUR down: converted, the day is an expansion or a contraction
+      // depending on the rates, so the customer turns sensitive, and its earlier rows, equal as they are, move to
+      // the aggregates' sensitive groups.
+      await w.run({ _tag: "Version", sub: 0, target: usd!, gap: 120, price: 3000, replace: false })
+      await w.run({ _tag: "Version", sub: 0, target: eur!, gap: 120, price: 100, replace: false })
+      expect((await refreshCopy(a.db.sql, copy)).mode).toBe("refresh")
+      expect(await sensitive(c1)).toBe(1)
+      expect(await reportText(copy.db)).toBe(await rebuiltText(a.db.sql, dir, "sensitive-full.duckdb"))
     } finally {
       copy.db.closeSync()
       copy.instance.closeSync()
@@ -160,14 +191,14 @@ describe(`the analytics copy (${backend})`, () => {
     const copy = (await openCopy(join(dir, "other.duckdb")))!
     const a = await openTestDatabase()
     try {
-      expect((await refreshCopy(a.db.sql, copy.db)).mode).toBe("rebuild")
+      expect((await refreshCopy(a.db.sql, copy)).mode).toBe("rebuild")
     } finally {
       await a.close()
     }
     const b = await openTestDatabase()
     try {
       await new Writer(b.db.sql).run({ _tag: "Create", contact: 1, currency: "USD", freq: ["month", 1], day: 70, price: 1000 })
-      const r = await refreshCopy(b.db.sql, copy.db)
+      const r = await refreshCopy(b.db.sql, copy)
       expect(r.mode).toBe("rebuild")
       expect(r.reason).toMatch(/another store/)
       expect(r.subscriptions).toBe(1)

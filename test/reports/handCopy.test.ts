@@ -35,9 +35,9 @@ for (const name of ["hand", "independent"]) {
       const inc = (await openCopy(join(dir, `${name}-inc.duckdb`)))!
       const full = (await openCopy(join(dir, `${name}-full.duckdb`)))!
       try {
-        expect((await refreshCopy(t.db.sql, inc.db)).mode).toBe("rebuild") // the empty store
+        expect((await refreshCopy(t.db.sql, inc)).mode).toBe("rebuild") // the empty store
         await importHistory(t.db.sql, fixture, { today: expected.today })
-        const refreshed = await refreshCopy(t.db.sql, inc.db)
+        const refreshed = await refreshCopy(t.db.sql, inc)
         expect(refreshed.mode).toBe("refresh")
         expect(refreshed.subscriptions).toBeGreaterThan(0)
         await rebuildCopy(t.db.sql, full.db)

@@ -52,7 +52,7 @@ export const refreshAfterTick = (file: string, json: boolean, waitMs = 2_000) =>
     const copy = await openCopy(file, waitMs)
     if (copy === undefined) return undefined
     try {
-      return await refreshCopy(sql, copy.db)
+      return await refreshCopy(sql, copy)
     } finally {
       copy.db.closeSync()
       copy.instance.closeSync()
@@ -84,7 +84,7 @@ const run = (name: "refresh" | "rebuild", description: string) =>
         const copy = await openCopy(file)
         if (copy === undefined) return undefined
         try {
-          return name === "rebuild" ? await rebuildCopy(sql, copy.db) : await refreshCopy(sql, copy.db)
+          return name === "rebuild" ? await rebuildCopy(sql, copy.db) : await refreshCopy(sql, copy)
         } finally {
           copy.db.closeSync()
           copy.instance.closeSync()
