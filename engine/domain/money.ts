@@ -10,6 +10,9 @@ const supportedCurrencies: ReadonlySet<string> = new Set(Intl.supportedValuesOf(
 
 export const isCurrencyCode = (code: string): boolean => supportedCurrencies.has(code)
 
+/** Every ISO 4217 code `isCurrencyCode` accepts. */
+export const currencyCodes: ReadonlyArray<string> = [...supportedCurrencies]
+
 export const CurrencyCode = Schema.String.pipe(
   Schema.check(Schema.makeFilter((s: string) => isCurrencyCode(s) || `expected an ISO 4217 currency code such as USD, got "${s}"`)),
   Schema.brand("CurrencyCode")

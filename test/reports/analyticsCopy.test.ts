@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { buildReports, openCopy, readMeta, refreshCopy, vacuumDue } from "../../reports/index.ts"
+import { buildReports, computeReports, openCopy, readMeta, rebuildCopy, refreshCopy, vacuumDue } from "../../reports/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
 import { opArb, rebuiltText, reportOptions, reportText, Writer } from "./copyHarness.ts"
@@ -172,6 +172,45 @@ describe(`the analytics copy (${backend})`, () => {
       expect((await refreshCopy(a.db.sql, copy)).mode).toBe("refresh")
       expect(await sensitive(c1)).toBe(1)
       expect(await reportText(copy.db)).toBe(await rebuiltText(a.db.sql, dir, "sensitive-full.duckdb"))
+    } finally {
+      copy.db.closeSync()
+      copy.instance.closeSync()
+      await a.close()
+    }
+  })
+
+  it("stores statuses and currencies as enums; a refresh that meets a currency outside ISO 4217 rebuilds", async () => {
+    const copy = (await openCopy(join(dir, "enums.duckdb")))!
+    const a = await openTestDatabase()
+    const typeOf = async (table: string, column: string) =>
+      String((await copy.db.runAndReadAll(`select data_type from duckdb_columns() where table_name = '${table}' and column_name = '${column}' and database_name = current_database()`)).getColumnsJS()[0]![0])
+    try {
+      const w = new Writer(a.db.sql)
+      await w.run({ _tag: "Create", contact: 1, currency: "USD", freq: ["month", 1], day: 10, price: 1000 })
+      expect((await refreshCopy(a.db.sql, copy)).mode).toBe("rebuild")
+      expect(await typeOf("f_status", "status")).toMatch(/^ENUM\('active'/)
+      expect(await typeOf("f_cmv", "currency")).toMatch(/^ENUM\('\*', 'AED'/)
+      // A currency the copy has not seen, but ISO's: refreshed in place.
+      await w.run({ _tag: "Create", contact: 2, currency: "EUR", freq: ["month", 1], day: 20, price: 2000 })
+      expect((await refreshCopy(a.db.sql, copy)).mode).toBe("refresh")
+      // A store written around the checks holds a code that is not ISO 4217's: the refresh rebuilds, with the code in the enum.
+      await w.run({ _tag: "Create", contact: 3, currency: "ZZQ" as never, freq: ["month", 1], day: 30, price: 3000 })
+      const r = await refreshCopy(a.db.sql, copy)
+      expect(r.mode).toBe("rebuild")
+      expect(r.reason).toMatch(/currency new to the copy/)
+      expect(await typeOf("f_cmv", "currency")).toContain("'ZZQ'")
+      // Now the enum has it: the next change is refreshed in place, to the reports (without rates) of a rebuild.
+      await w.run({ _tag: "Status", sub: 0, target: w.subs[2]!.id, status: "canceled", gap: 5 })
+      expect((await refreshCopy(a.db.sql, copy)).mode).toBe("refresh")
+      const text = async (db: typeof copy.db) => JSON.stringify({ ...await computeReports(db, { from: "2026-01", to: "2026-06", currency: "USD" }), timings: null })
+      const full = (await openCopy(join(dir, "enums-full.duckdb")))!
+      try {
+        await rebuildCopy(a.db.sql, full.db)
+        expect(await text(copy.db)).toBe(await text(full.db))
+      } finally {
+        full.db.closeSync()
+        full.instance.closeSync()
+      }
     } finally {
       copy.db.closeSync()
       copy.instance.closeSync()
