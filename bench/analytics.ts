@@ -141,6 +141,8 @@ try {
   // The persisted copy, in a process of its own as `billcycle analytics rebuild` and `billcycle report` run (this one
   // holds the report sets above, whose garbage made the build 0.5–0.8 s slower): (a) the first full build of the file;
   // a day of changes; (b) `report`'s refresh and reports; the refreshed copy checked against a rebuild.
+  // The baseline's temporary files are still being written back: the copy's run starts once they are on disk.
+  spawnSync("sync")
   const child = spawnSync(process.execPath, [...process.execArgv, join(import.meta.dirname, "analyticsCopyRun.ts"), schema, url], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" })
   const lines = child.stdout.trim().split("\n")
   for (const line of lines.slice(0, -1)) console.log(line)
