@@ -238,7 +238,7 @@ const stored = (name: string): string => {
   const spec = factTables.find((t) => t.name === name)
   const columns = name === "subscriptions" ? ["id", "contact_id", "currency"]
     : spec === undefined || spec.key === "aggregate" ? ["*"]
-    : spec.ddl.split(",").map((c) => c.trim().split(" ")[0]!)
+    : spec.ddl.split(/,(?![^(]*\))/).map((c) => c.trim().split(" ")[0]!) // commas between columns, not in `decimal(38, 9)`
   const typed = (c: string) => (enumOf[c] === undefined ? c : `cast(${c} as ${enumOf[c]}) as ${c}`)
   return `select ${columns.map(typed).join(", ")} from temp.${name}`
 }
