@@ -220,6 +220,9 @@ const hasFacts = async (db: DuckDBConnection) =>
  */
 const keptTables = new Set(["subscriptions", "contacts"])
 
+/** The columns the copy keeps of `subscriptions`: its customer and currency (the billing frequency only feeds the facts). */
+const keptSubscriptionColumns = "id, contact_id, currency"
+
 /** The enums the copy stores low-cardinality text as (`stored`): the subscription statuses, and the currencies. */
 const statusType = "subscription_status"
 const currencyType = "currency_code"
@@ -231,12 +234,12 @@ const enumOf: Record<string, string> = { status: statusType, prev: statusType, o
  * 55 ms together), so the fact tables' statuses and currencies (`scope`: a currency, or `*` across them) are
  * enums, sorted so that they order as the text does: a byte each, written and read that much faster (1M
  * subscriptions: the rebuild's write 0.7 s less). The currencies' enum holds every ISO 4217 code; a refresh that
- * meets another (only a store that bypassed the checks has one) rebuilds (`newCurrency`). The monthly aggregates stay text: a few thousand rows. `subscriptions` keeps what is read from the
- * copy, its customer and currency (the billing frequency only feeds the facts).
+ * meets another (only a store that bypassed the checks has one) rebuilds (`newCurrency`). The monthly aggregates
+ * stay text: a few thousand rows. Of `subscriptions`, the copy keeps `keptSubscriptionColumns`.
  */
 const stored = (name: string): string => {
   const spec = factTables.find((t) => t.name === name)
-  const columns = name === "subscriptions" ? ["id", "contact_id", "currency"]
+  const columns = name === "subscriptions" ? keptSubscriptionColumns.split(", ")
     : spec === undefined || spec.key === "aggregate" ? ["*"]
     : spec.ddl.split(/,(?![^(]*\))/).map((c) => c.trim().split(" ")[0]!) // commas between columns, not in `decimal(38, 9)`
   const typed = (c: string) => (enumOf[c] === undefined ? c : `cast(${c} as ${enumOf[c]}) as ${c}`)
@@ -317,14 +320,16 @@ const recomputeFacts = async (db: DuckDBConnection, old: { readonly deltas: Prom
 const replaceFacts = async (db: DuckDBConnection) => {
   for (const t of factTables.filter((t) => t.key === "subscription_id")) await db.run(deleteKeys(t.name, "subscription_id", "chg_sub"))
   for (const t of factTables.filter((t) => t.key === "contact_id")) await db.run(deleteKeys(t.name, "contact_id", "chg_cust"))
-  // The new sensitive customers first: the aggregates group the new rows by it.
-  for (const [work, fact] of newRows.filter(([, fact]) => fact === "f_multi" || fact === "f_sensitive")) await db.run(`insert into ${fact} select * from ${work}`)
+  // The customer lists first: the aggregates group the new rows by whether their customer is in f_sensitive.
+  const lists = new Set(["f_multi", "f_sensitive"])
+  const put = async (rows: ReadonlyArray<readonly [string, string]>) => {
+    for (const [work, fact] of rows) await db.run(`insert into ${fact} select * from ${work}`)
+  }
+  await put(newRows.filter(([, fact]) => lists.has(fact)))
   for (const statement of aggregateStatements("+", { rowsIn: "n" })) await db.run(statement)
   for (const a of aggregateTables) await db.run(`insert into ${a} select * from ${aside}.${a}`)
-  for (const [work, fact] of newRows) {
-    if (fact !== "f_multi" && fact !== "f_sensitive") await db.run(`insert into ${fact} select * from ${work}`)
-    await db.run(`drop table ${work}`)
-  }
+  await put(newRows.filter(([, fact]) => !lists.has(fact)))
+  for (const [work] of newRows) await db.run(`drop table ${work}`)
   for (const statement of compactStatements()) await db.run(statement)
 }
 
@@ -458,7 +463,7 @@ export const refreshCopy = async (sql: Sql, copy: CopyHandle): Promise<RefreshRe
           }
           await begin()
           await db.run(deleteKeys("subscriptions", "id", "chg_sub"))
-          await db.run(`insert into subscriptions (id, contact_id, currency) select id, contact_id, currency from chg_subscriptions`)
+          await db.run(`insert into subscriptions (${keptSubscriptionColumns}) select ${keptSubscriptionColumns} from chg_subscriptions`)
           await db.run(deleteKeys("f_first", "subscription_id", "chg_sub"))
           await db.run(`insert into f_first ${firstDaysSql("chg_")}`)
           if (old !== undefined) await replaceFacts(db)
