@@ -24,7 +24,7 @@ const from = "2024-01", to = "2026-12"
  * A day of changes to 1% of the subscriptions, as the store's writers make them: each gets a new item version
  * (and its line), every other one is canceled; every change writes its journal event through writeJournal.
  */
-const simulateDay = async (sql: Sql, n: number) => {
+const simulateDay = async (sql: Sql) => {
   const r = Math.floor(Math.random() * 100)
   const on = "2026-12-10"
   return await sql.begin(async (txx) => {
@@ -44,7 +44,6 @@ const simulateDay = async (sql: Sql, n: number) => {
     const live = cancel.filter((c) => c.status !== "canceled" && c.status !== "expired")
     await tx`update subscriptions set status = 'canceled', canceled_on = ${on} where id = any(${live.map((c) => c.id)}::int8[])`
     await writeJournal(txx as never, live.map((c) => ({ type: "subscription.status_changed", subscriptionId: c.id, occurredOn: on, data: { from: c.status, to: "canceled" } })), "cli")
-    void n
     return { versions: versions.length, cancellations: live.length }
   })
 }
@@ -65,7 +64,7 @@ try {
   console.log(`(a) first full build of the persisted copy: ${buildSeconds.toFixed(2)} s`)
   // A day of changes to 1% of the subscriptions, each with its journal event.
   const tD = performance.now()
-  const day = await simulateDay(sql, 0)
+  const day = await simulateDay(sql)
   console.log(`simulated a day: ${fmt(day.versions)} new item versions, ${fmt(day.cancellations)} cancellations (${((performance.now() - tD) / 1000).toFixed(1)} s, not timed)`)
   // (b) `billcycle report`: refresh the copy, then the whole report set from it.
   const tB = performance.now()
