@@ -8,7 +8,7 @@
 import { Context, Effect, Layer, Schema } from "effect"
 import { join } from "node:path"
 import type { Claim, ServedEmbedded } from "./embeddedOwner.ts"
-import { claimEmbeddedDir, commandLabel, defaultEmbeddedDir, describeOwner, lockFileName, openAndServe } from "./embeddedOwner.ts"
+import { claimEmbeddedDir, commandLabel, defaultEmbeddedDir, describeOwner, embeddedBufferPool, lockFileName, openAndServe } from "./embeddedOwner.ts"
 import type { EmbeddedThreadReply, EmbeddedThreadStart } from "./embeddedThread.ts"
 import { Worker } from "node:worker_threads"
 import { compileEmbeddedWasm } from "./embeddedWasm.ts"
@@ -214,7 +214,7 @@ const say = (line: string) => process.stderr.write(`billcycle: ${line}\n`)
 /** PGlite on this thread: a short command's database (no thread to start, no second copy of PGlite's code). */
 const serveOnThisThread = (dataDir: string | undefined): Promise<ServedEmbedded> =>
   // Its WebAssembly compiles meanwhile (or did while the command line loaded: embeddedWasm.ts).
-  openAndServe(dataDir, compileEmbeddedWasm())
+  openAndServe(dataDir, compileEmbeddedWasm(), embeddedBufferPool.command)
 
 /**
  * PGlite on a thread of its own (embeddedThread.ts), for the long runs (engine, simulate, serve, demo):

@@ -395,16 +395,28 @@ export interface ServedEmbedded {
 }
 
 /**
+ * PGlite's buffer pool (`shared_buffers`). A short command's is 16 MB: PGlite touches all of its pool at start,
+ * and PostgreSQL's default 128 MB made a one-line command peak at ~650 MB; the OS page cache still holds the
+ * files. A long run's (engine, simulate, serve, demo: on the database's own thread) is PostgreSQL's default
+ * 128 MB: its working set outgrows 16 MB as the store grows, and every page missed is a read through PGlite's
+ * file system (bench/simulate.ts, a year of 10,000 subscriptions on the embedded database: 82.6 s with 16 MB,
+ * 65.8 s with 128 MB, same machine, one after the other).
+ */
+export const embeddedBufferPool = { command: "16MB", longRun: "128MB" } as const
+
+/**
  * Opens PGlite in `dataDir` (or in memory) and serves it (`serveEmbedded`), on the calling thread: the
  * command's own (Database.ts) or the database's thread of a long run (embeddedThread.ts). `wasm` is
  * PGlite's WebAssembly module, compiled ahead (embeddedWasm.ts); undefined: PGlite compiles it.
  */
-export const openAndServe = async (dataDir: string | undefined, wasm: Promise<PGliteOptions["pgliteWasmModule"] | undefined>): Promise<ServedEmbedded> => {
+export const openAndServe = async (
+  dataDir: string | undefined,
+  wasm: Promise<PGliteOptions["pgliteWasmModule"] | undefined>,
+  bufferPool: (typeof embeddedBufferPool)[keyof typeof embeddedBufferPool]
+): Promise<ServedEmbedded> => {
   // Loaded on first use: a server URL or a command without a database never needs PGlite.
   const [{ PGlite }, pgliteWasmModule] = await Promise.all([import("@electric-sql/pglite"), wasm])
-  // A 16 MB buffer pool instead of PostgreSQL's 128 MB: PGlite touches all of it at start,
-  // which made a one-line command peak at ~650 MB; the OS page cache still holds the files.
-  const options = { startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"], ...(pgliteWasmModule === undefined ? {} : { pgliteWasmModule }) }
+  const options = { startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${bufferPool}`], ...(pgliteWasmModule === undefined ? {} : { pgliteWasmModule }) }
   const pg: PGlite = dataDir === undefined ? await PGlite.create(options) : await PGlite.create(dataDir, options)
   try {
     const server = await serveEmbedded(pg)

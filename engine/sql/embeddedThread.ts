@@ -17,7 +17,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads"
 import type { PGliteOptions } from "@electric-sql/pglite"
-import { openAndServe } from "./embeddedOwner.ts"
+import { embeddedBufferPool, openAndServe } from "./embeddedOwner.ts"
 
 export interface EmbeddedThreadStart {
   readonly dataDir: string | undefined
@@ -35,7 +35,7 @@ if (parent !== null) {
   const post = (reply: EmbeddedThreadReply) => parent.postMessage(reply)
   const { dataDir, wasm } = workerData as EmbeddedThreadStart
   try {
-    const served = await openAndServe(dataDir, Promise.resolve(wasm))
+    const served = await openAndServe(dataDir, Promise.resolve(wasm), embeddedBufferPool.longRun)
     parent.on("message", (message: { readonly type: "close" }) => {
       if (message.type !== "close") return
       void served.close((clients) => post({ type: "waiting", clients })).then(() => {

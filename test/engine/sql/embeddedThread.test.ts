@@ -32,6 +32,21 @@ describe("the embedded database of a long run", () => {
     }
   }, 60_000)
 
+  it("has PostgreSQL's 128 MB buffer pool; a short command's keeps 16 MB", async () => {
+    const poolOf = async (longRunning: boolean) => {
+      const scope = Scope.makeUnsafe()
+      const db = await Effect.runPromise(openDatabase({ _tag: "Embedded", dataDir: join(dir, "pool"), longRunning }).pipe(Scope.provide(scope)))
+      try {
+        const [row] = await db.sql<Array<{ shared_buffers: string }>>`show shared_buffers`
+        return row!.shared_buffers
+      } finally {
+        await Effect.runPromise(Scope.close(scope, Exit.void))
+      }
+    }
+    expect(await poolOf(true)).toBe("128MB")
+    expect(await poolOf(false)).toBe("16MB")
+  }, 60_000)
+
   it("lets go of its directory when closed: the next process owns it", async () => {
     for (let i = 0; i < 2; i++) {
       const scope = Scope.makeUnsafe()
