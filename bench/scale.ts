@@ -5,8 +5,11 @@
  * --once`, bench/scaleEngine.ts, sharing the work through FOR UPDATE SKIP
  * LOCKED; the outbox's messages are queued, their delivery is timed apart by
  * bench/simulate.ts). For each: renewals per second
- * (from the moment every process has loaded and connected to the last exit; the
- * wall time from the first start is printed beside it), the peak RSS of each
+ * (from the moment every process has loaded and connected, or with `--warm W`
+ * has also billed a warm-up day of W renewals due the day before, to the last
+ * exit; the wall time from the first start, and the warm-up day's own rate, are
+ * printed beside it), the engines' CPU in the timed day and the rest of the
+ * machine's (PostgreSQL), the peak RSS of each
  * process, and the once-only checks in SQL. Run twice: every token pm_ok
  * (each subscription exactly one invoice and exactly one successful gateway
  * charge), and a 10% mix of pm_timeout and pm_declined (settled by one more
@@ -17,7 +20,7 @@
  * Each run gets a fresh database of its own (billcycle_scale, dropped at the
  * end), so other users of the server are not disturbed.
  *
- *   node bench/scale.ts [--subscriptions N] [--engines 1,2,4] [--mixes clean,mix] [--batch N] [--workers N]
+ *   node bench/scale.ts [--subscriptions N] [--warm N] [--engines 1,2,4] [--mixes clean,mix] [--batch N] [--workers N]
  */
 import { spawn, spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
@@ -37,6 +40,16 @@ const mixes = (argOf("--mixes") ?? "clean,mix").split(",") as Array<"clean" | "m
 const batch = argOf("--batch") ?? "500"
 /** Billing workers per engine process (the engine's default when not given). */
 const workers = argOf("--workers")
+/**
+ * Renewals due the day before, billed first by the same processes, untimed (default 0: none): a long-running
+ * engine has its code optimized and its connections warm; started cold, each process pays for that within the
+ * timed day (its JIT, and each new PostgreSQL backend's first touch of the shared buffers' pages, costly on some
+ * machines). Not the default: on 2026-12-05 one engine's day of 200,000 took 58.8 s after a warm-up day of
+ * 20,000 against 28.6–35.4 s without (PostgreSQL's CPU 96 s against 40 s), not yet explained (the statistics the
+ * engine's vacuum takes after the warm-up day, of a store about to grow tenfold in a day, are the first suspect).
+ */
+const warm = Number(argOf("--warm") ?? 0)
+const warmDay = "2026-02-28"
 const due = "2026-03-01"
 const nextDay = "2026-03-02"
 
@@ -72,6 +85,13 @@ const withDatabase = async <A>(work: (sql: Sql) => Promise<A>): Promise<A> => {
   }
 }
 
+/** The machine's busy CPU seconds since boot, over all cores (/proc/stat: user, nice, system, irq, softirq, steal). */
+const machineCpuSeconds = (): number => {
+  const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/)
+  const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number)
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100
+}
+
 /** The high-water mark of a process's resident set (Linux), in MB. */
 const peakRssMb = (pid: number): number | undefined => {
   try {
@@ -88,25 +108,31 @@ interface EngineRun {
   readonly invoiced: number
   readonly peakRssMb: number
   readonly cpuSeconds: number
+  /** CPU seconds of its tick alone (from `go` to the tick's end: no start-up). */
+  readonly tickCpuSeconds: number
 }
 
 interface Engine {
   /** Resolves when the process has loaded its code and connected (it printed `ready`). */
   readonly ready: Promise<void>
-  /** Starts its tick. */
-  readonly go: () => void
+  /** Resolves when it has billed the warm-up day (it printed `warmed`), with what it invoiced and its CPU. */
+  readonly warmed: Promise<{ readonly invoiced: number; readonly tickCpuSeconds: number }>
+  /** Starts its next tick (the warm-up day's, then the day's: the last, which closes its input). */
+  readonly go: (last: boolean) => void
   readonly done: Promise<EngineRun>
 }
 
 /** One engine process (one tick), started and made ready: its exit, what it invoiced (its JSON summary), its peak RSS. */
-const startEngine = (now: string): Engine => {
-  const child = spawn(process.execPath, [...engineNodeFlags, scaleEngine, now, batch, "--ready", ...(workers === undefined ? [] : ["--workers", workers])], {
+const startEngine = (now: string, warmUp: boolean): Engine => {
+  const child = spawn(process.execPath, [...engineNodeFlags, scaleEngine, now, batch, "--ready", ...(warmUp ? ["--warm-day", warmDay] : []), ...(workers === undefined ? [] : ["--workers", workers])], {
     cwd: repoRoot,
     env: { ...process.env, DATABASE_URL: urlOf(dbName), BILLCYCLE_DB_SCHEMA: "" },
     stdio: ["pipe", "pipe", "pipe"]
   })
   let markReady = () => {}
   const ready = new Promise<void>((resolve) => { markReady = resolve })
+  let markWarmed = (_: { invoiced: number; tickCpuSeconds: number }) => {}
+  const warmed = new Promise<{ invoiced: number; tickCpuSeconds: number }>((resolve) => { markWarmed = resolve })
   const done = new Promise<EngineRun>((resolve) => {
     let stdout = ""
     let stderr = ""
@@ -114,6 +140,8 @@ const startEngine = (now: string): Engine => {
     child.stdout!.on("data", (d) => {
       stdout += String(d)
       if (stdout.startsWith("ready\n")) markReady()
+      const w = /^warmed (\{.*\})$/m.exec(stdout)
+      if (w !== null) markWarmed(JSON.parse(w[1]!) as { invoiced: number; tickCpuSeconds: number })
     })
     child.stderr!.on("data", (d) => { stderr += String(d) })
     // VmHWM is the process's own high-water mark: sampling it often enough to see it before the exit is all it takes.
@@ -121,18 +149,20 @@ const startEngine = (now: string): Engine => {
     child.on("exit", (code) => {
       clearInterval(sampler)
       markReady()
+      markWarmed({ invoiced: 0, tickCpuSeconds: 0 })
       const invoiced = stdout.split("\n").filter((l) => l.startsWith("{")).reduce((n, l) => n + ((JSON.parse(l) as { invoiced?: number }).invoiced ?? 0), 0)
-      const cpuSeconds = stdout.split("\n").filter((l) => l.startsWith("{")).reduce((n, l) => n + ((JSON.parse(l) as { cpuSeconds?: number }).cpuSeconds ?? 0), 0)
-      resolve({ code, stderr, invoiced, peakRssMb: peak, cpuSeconds })
+      const summed = (field: "cpuSeconds" | "tickCpuSeconds") =>
+        stdout.split("\n").filter((l) => l.startsWith("{")).reduce((n, l) => n + ((JSON.parse(l) as Record<string, number | undefined>)[field] ?? 0), 0)
+      resolve({ code, stderr, invoiced, peakRssMb: peak, cpuSeconds: summed("cpuSeconds"), tickCpuSeconds: summed("tickCpuSeconds") })
     })
   })
-  return { ready, done, go: () => child.stdin!.end("go\n") }
+  return { ready, warmed, done, go: (last) => last ? child.stdin!.end("go\n") : child.stdin!.write("go\n") }
 }
 
 /** One engine process run on its own, from its start to its exit. */
 const runEngine = (now: string): Promise<EngineRun> => {
-  const engine = startEngine(now)
-  engine.go()
+  const engine = startEngine(now, false)
+  engine.go(true)
   return engine.done
 }
 
@@ -174,14 +204,14 @@ const check = async (sql: Sql): Promise<Checks> => {
 
 const problemsOf = (c: Checks, mix: "clean" | "mix"): Array<string> => {
   const problems: Array<string> = []
-  if (c.subscriptions !== N) problems.push(`${c.subscriptions} subscriptions seeded, expected ${N}`)
+  if (c.subscriptions !== N + warm) problems.push(`${c.subscriptions} subscriptions seeded, expected ${N + warm}`)
   if (c.subscriptionsWithoutExactlyOneInvoice > 0) problems.push(`${c.subscriptionsWithoutExactlyOneInvoice} subscriptions without exactly one invoice`)
   if (c.invoicesWithTwoSuccessfulCharges > 0) problems.push(`${c.invoicesWithTwoSuccessfulCharges} invoices charged twice`)
   if (c.paidInvoicesWithoutExactlyOneCharge > 0) problems.push(`${c.paidInvoicesWithoutExactlyOneCharge} paid invoices without exactly one successful charge`)
   if (c.chargesForUnpaidInvoices > 0) problems.push(`${c.chargesForUnpaidInvoices} successful charges for invoices not paid`)
   if (c.invoicedTotal !== c.paidPlusOpenTotal) problems.push(`invoiced ${c.invoicedTotal} <> paid + open ${c.paidPlusOpenTotal}`)
   if (c.attemptsUnsettled > 0) problems.push(`${c.attemptsUnsettled} attempts left pending or unknown`)
-  if (mix === "clean" && (c.paid !== N || c.gatewayCharges !== N)) problems.push(`clean run: ${c.paid} paid, ${c.gatewayCharges} charges, expected ${N} each`)
+  if (mix === "clean" && (c.paid !== N + warm || c.gatewayCharges !== N + warm)) problems.push(`clean run: ${c.paid} paid, ${c.gatewayCharges} charges, expected ${N + warm} each`)
   if (mix === "mix" && c.open !== N / 20) problems.push(`mix run: ${c.open} open invoices, expected ${N / 20} (the pm_declined ones)`)
   return problems
 }
@@ -191,18 +221,31 @@ const scenario = async (engines: number, mix: "clean" | "mix") => {
   admin(`create database ${dbName}`)
   try {
     const seedStart = performance.now()
+    if (warm > 0) await withDatabase((sql) => seedDueSubscriptions(sql, { count: warm, due: warmDay, paymentMethods: ["pm_ok"] }))
     await withDatabase((sql) => seedDueSubscriptions(sql, { count: N, due, paymentMethods: tokens[mix] }))
     await withDatabase((sql) => sql`vacuum analyze`)
     const seedSeconds = (performance.now() - seedStart) / 1000
     // Started together; billing is timed from the moment every engine is ready (Node loaded, connected) to the
     // last exit. The wall time from the first start is printed beside it: start-up is once per process, not per renewal.
     const started = performance.now()
-    const processes = Array.from({ length: engines }, () => startEngine(due))
+    const processes = Array.from({ length: engines }, () => startEngine(due, warm > 0))
     await Promise.all(processes.map((p) => p.ready))
+    // The warm-up day, untimed in the figure: the same processes bill it together first.
+    const w0 = performance.now()
+    let warmUp: { seconds: number; invoiced: number; tickCpuSeconds: number } | undefined
+    if (warm > 0) {
+      for (const p of processes) p.go(false)
+      const warmed = await Promise.all(processes.map((p) => p.warmed))
+      warmUp = { seconds: (performance.now() - w0) / 1000, invoiced: warmed.reduce((n, w) => n + w.invoiced, 0), tickCpuSeconds: warmed.reduce((n, w) => n + w.tickCpuSeconds, 0) }
+    }
     const t0 = performance.now()
-    for (const p of processes) p.go()
+    const cpu0 = machineCpuSeconds()
+    for (const p of processes) p.go(true)
     const runs = await Promise.all(processes.map((p) => p.done))
     const seconds = (performance.now() - t0) / 1000
+    // Where the machine's CPU went while billing: the engines' ticks, and the rest (PostgreSQL, nearly all of it).
+    const machineCpu = machineCpuSeconds() - cpu0
+    const enginesCpu = runs.reduce((n, r) => n + r.tickCpuSeconds, 0)
     const wallSeconds = (performance.now() - started) / 1000
     for (const r of runs) if (r.code !== 0) throw new Error(`an engine exited with ${r.code}: ${r.stderr.trim().slice(-2000)}`)
     // Lost replies (pm_timeout) are asked about again under the same key on a later tick.
@@ -214,15 +257,18 @@ const scenario = async (engines: number, mix: "clean" | "mix") => {
       return check(sql)
     })
     const problems = problemsOf(checks, mix)
+    if (warmUp !== undefined && warmUp.invoiced !== warm) problems.push(`warm-up day: ${warmUp.invoiced} invoiced, expected ${warm}`)
     const rate = N / seconds
     console.log(`  ${String(engines).padStart(1)} engine${engines === 1 ? " " : "s"} ${mix.padEnd(5)}  ${seconds.toFixed(1).padStart(6)} s  ${fmt(rate).padStart(6)} renewals/s  ` +
       `(${wallSeconds.toFixed(1)} s with start-up)  ` +
       `invoiced per process ${runs.map((r) => fmt(r.invoiced)).join(" / ")}  peak RSS ${runs.map((r) => r.peakRssMb.toFixed(0)).join(" / ")} MB  ` +
-      `CPU ${runs.map((r) => r.cpuSeconds.toFixed(1)).join(" / ")} s  ` +
+      `CPU ${runs.map((r) => r.cpuSeconds.toFixed(1)).join(" / ")} s (ticks ${enginesCpu.toFixed(1)} s, the rest of the machine ${(machineCpu - enginesCpu).toFixed(1)} s)  ` +
+      `${warmUp === undefined ? "" : `(warm-up day before: ${fmt(warm)} in ${warmUp.seconds.toFixed(1)} s, ${fmt(warm / warmUp.seconds)}/s)  `}` +
       `(seeded in ${seedSeconds.toFixed(1)} s)  ${problems.length === 0 ? "checks: OK" : `CHECKS FAILED: ${problems.join("; ")}`}`)
     return {
       engines, mix, seconds, wallSeconds, renewalsPerSecond: Math.round(rate), invoicedPerProcess: runs.map((r) => r.invoiced),
-      peakRssMbPerProcess: runs.map((r) => Math.round(r.peakRssMb)), cpuSecondsPerProcess: runs.map((r) => Math.round(r.cpuSeconds * 10) / 10), seedSeconds, checks, problems
+      peakRssMbPerProcess: runs.map((r) => Math.round(r.peakRssMb)), cpuSecondsPerProcess: runs.map((r) => Math.round(r.cpuSeconds * 10) / 10),
+      warmUp, tickCpuSeconds: Math.round(enginesCpu * 10) / 10, otherCpuSeconds: Math.round((machineCpu - enginesCpu) * 10) / 10, seedSeconds, checks, problems
     }
   } finally {
     admin(`drop database if exists ${dbName} with (force)`)
