@@ -608,14 +608,20 @@ export const markInvoicesPaid = async (
   // Each subscription's paid invoices travel with its updated row as arrays, unnested at the end: a join of the two
   // CTEs is planned as a nested loop (a CTE's row count is not known: 1 row each, says the plan), and with 357
   // renewals paid in one call it compared 127,000 pairs, half of the statement's 18 ms.
+  // The invoices are found by their primary key alone, their status checked once they are locked: a predicate on the
+  // status in the scan let the planner pick the partial index of open invoices whenever the statistics said few were
+  // open (the day's first renewals): each call then read every entry of it, the day's paid ones included until a
+  // vacuum (200,000 renewals in one tick after a day of 20,000: 111 ms a call, 47 s of the tick's 64 s of PostgreSQL).
   const paid = await tx<Array<PaidInvoiceRow>>`
-    with due as (
-      select id, total - amount_paid as amount from invoices
-      where id = any(${invoiceIds as Array<number>}) and status = 'open'
+    with locked as materialized (
+      select id, status, total - amount_paid as amount from invoices
+      where id = any(${invoiceIds as Array<number>})
       order by id for update
+    ), due as (
+      select id, amount from locked where status = 'open'
     ), paid as (
       update invoices i set status = 'paid', amount_paid = i.total, paid_on = ${today}
-      from due where i.id = due.id and i.status = 'open'
+      from due where i.id = due.id
       returning i.id, i.number, i.subscription_id, i.total, due.amount, i.currency
     ), subs as (
       update subscriptions s set payments_made = s.payments_made + u.n, retry_count = 0, next_retry_on = null, unpaid_since = null, updated_at = now()
@@ -782,24 +788,44 @@ export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: Rea
     // A lost reply and a bank debit not settled yet alike: asked about again with the same key (a debit no sooner than the next day).
     const unknown = outcomes.filter((o) => o.result._tag === "Unknown" || o.result._tag === "Pending")
 
+    // Each update reads its attempts by primary key alone, beside their outcomes, and checks their status and lease once
+    // they are locked: with the status in the scan's predicate the planner could read the whole partial index of
+    // unsettled attempts, settled ones included until a vacuum, whenever the statistics said few were unsettled (as in
+    // markInvoicesPaid).
+    const settleable = () => tx`l.status in ('pending', 'unknown') and l.lease_owner = ${ctx.owner}`
     const okRows = ok.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string }>>`
-      update payment_attempts a set status = 'succeeded', gateway_ref = u.ref, settled_at = now(), lease_owner = null, lease_until = null
-      from unnest(${ok.map((o) => o.attemptId)}::int8[], ${ok.map((o) => (o.result as { gatewayRef: string }).gatewayRef)}::text[]) as u(id, ref)
-      where a.id = u.id and a.status in ('pending', 'unknown') and a.lease_owner = ${ctx.owner}
+      with l as materialized (
+        select p.id, p.status, p.lease_owner, u.ref
+        from unnest(${ok.map((o) => o.attemptId)}::int8[], ${ok.map((o) => (o.result as { gatewayRef: string }).gatewayRef)}::text[]) as u(id, ref)
+        join payment_attempts p on p.id = u.id
+        order by p.id for update of p
+      )
+      update payment_attempts a set status = 'succeeded', gateway_ref = l.ref, settled_at = now(), lease_owner = null, lease_until = null
+      from l where a.id = l.id and ${settleable()}
       returning a.id, a.invoice_id, a.kind`
     const unknownRows = unknown.length === 0 ? [] : await tx`
-      update payment_attempts a set status = 'unknown', failure_reason = u.reason, check_count = check_count + 1,
+      with l as materialized (
+        select p.id, p.status, p.lease_owner, u.reason, u.pending
+        from unnest(${unknown.map((o) => o.attemptId)}::int8[], ${unknown.map((o) => (o.result._tag === "Pending" ? o.result.reason : "gateway timeout"))}::text[],
+          ${unknown.map((o) => (o.result._tag === "Pending" ? "t" : "f"))}::text[]::bool[]) as u(id, reason, pending)
+        join payment_attempts p on p.id = u.id
+        order by p.id for update of p
+      )
+      update payment_attempts a set status = 'unknown', failure_reason = l.reason, check_count = a.check_count + 1,
         lease_owner = null, lease_until = null,
-        check_after = ${new Date(ctx.now ?? Date.now())}::timestamptz + case when u.pending then interval '1 day' when check_count = 0 then interval '5 minutes'
-          when check_count = 1 then interval '1 hour' when check_count = 2 then interval '6 hours' else interval '1 day' end
-      from unnest(${unknown.map((o) => o.attemptId)}::int8[], ${unknown.map((o) => (o.result._tag === "Pending" ? o.result.reason : "gateway timeout"))}::text[],
-        ${unknown.map((o) => (o.result._tag === "Pending" ? "t" : "f"))}::text[]::bool[]) as u(id, reason, pending)
-      where a.id = u.id and a.status in ('pending', 'unknown') and a.lease_owner = ${ctx.owner}
+        check_after = ${new Date(ctx.now ?? Date.now())}::timestamptz + case when l.pending then interval '1 day' when a.check_count = 0 then interval '5 minutes'
+          when a.check_count = 1 then interval '1 hour' when a.check_count = 2 then interval '6 hours' else interval '1 day' end
+      from l where a.id = l.id and ${settleable()}
       returning a.id`
     const failedRows = declined.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string; attempt_number: number; failure_reason: string; initiated_by: string }>>`
-      update payment_attempts a set status = 'failed', failure_reason = u.reason, settled_at = now(), lease_owner = null, lease_until = null
-      from unnest(${declined.map((o) => o.attemptId)}::int8[], ${declined.map((o) => (o.result as { reason: string }).reason)}::text[]) as u(id, reason)
-      where a.id = u.id and a.status in ('pending', 'unknown') and a.lease_owner = ${ctx.owner}
+      with l as materialized (
+        select p.id, p.status, p.lease_owner, u.reason
+        from unnest(${declined.map((o) => o.attemptId)}::int8[], ${declined.map((o) => (o.result as { reason: string }).reason)}::text[]) as u(id, reason)
+        join payment_attempts p on p.id = u.id
+        order by p.id for update of p
+      )
+      update payment_attempts a set status = 'failed', failure_reason = l.reason, settled_at = now(), lease_owner = null, lease_until = null
+      from l where a.id = l.id and ${settleable()}
       returning a.id, a.invoice_id, a.kind, a.attempt_number, a.failure_reason, a.initiated_by`
     ctx.failpoint("after-attempt-settle")
 
