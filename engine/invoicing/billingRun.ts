@@ -791,26 +791,22 @@ export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: Rea
     // Each update reads its attempts by primary key alone, beside their outcomes, and checks their status and lease once
     // they are locked: with the status in the scan's predicate the planner could read the whole partial index of
     // unsettled attempts, settled ones included until a vacuum, whenever the statistics said few were unsettled (as in
-    // markInvoicesPaid).
+    // markInvoicesPaid). `locked` is that read: `l`, the attempts (`u`, with their outcomes) locked in id order, beside
+    // their status and lease as locked.
+    const locked = (outcomes: ReturnType<typeof tx>) => tx`
+      with l as materialized (
+        select u.*, p.status, p.lease_owner from ${outcomes} join payment_attempts p on p.id = u.id
+        order by p.id for update of p
+      )`
     const settleable = () => tx`l.status in ('pending', 'unknown') and l.lease_owner = ${ctx.owner}`
     const okRows = ok.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string }>>`
-      with l as materialized (
-        select p.id, p.status, p.lease_owner, u.ref
-        from unnest(${ok.map((o) => o.attemptId)}::int8[], ${ok.map((o) => (o.result as { gatewayRef: string }).gatewayRef)}::text[]) as u(id, ref)
-        join payment_attempts p on p.id = u.id
-        order by p.id for update of p
-      )
+      ${locked(tx`unnest(${ok.map((o) => o.attemptId)}::int8[], ${ok.map((o) => (o.result as { gatewayRef: string }).gatewayRef)}::text[]) as u(id, ref)`)}
       update payment_attempts a set status = 'succeeded', gateway_ref = l.ref, settled_at = now(), lease_owner = null, lease_until = null
       from l where a.id = l.id and ${settleable()}
       returning a.id, a.invoice_id, a.kind`
     const unknownRows = unknown.length === 0 ? [] : await tx`
-      with l as materialized (
-        select p.id, p.status, p.lease_owner, u.reason, u.pending
-        from unnest(${unknown.map((o) => o.attemptId)}::int8[], ${unknown.map((o) => (o.result._tag === "Pending" ? o.result.reason : "gateway timeout"))}::text[],
-          ${unknown.map((o) => (o.result._tag === "Pending" ? "t" : "f"))}::text[]::bool[]) as u(id, reason, pending)
-        join payment_attempts p on p.id = u.id
-        order by p.id for update of p
-      )
+      ${locked(tx`unnest(${unknown.map((o) => o.attemptId)}::int8[], ${unknown.map((o) => (o.result._tag === "Pending" ? o.result.reason : "gateway timeout"))}::text[],
+        ${unknown.map((o) => (o.result._tag === "Pending" ? "t" : "f"))}::text[]::bool[]) as u(id, reason, pending)`)}
       update payment_attempts a set status = 'unknown', failure_reason = l.reason, check_count = a.check_count + 1,
         lease_owner = null, lease_until = null,
         check_after = ${new Date(ctx.now ?? Date.now())}::timestamptz + case when l.pending then interval '1 day' when a.check_count = 0 then interval '5 minutes'
@@ -818,12 +814,7 @@ export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: Rea
       from l where a.id = l.id and ${settleable()}
       returning a.id`
     const failedRows = declined.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string; attempt_number: number; failure_reason: string; initiated_by: string }>>`
-      with l as materialized (
-        select p.id, p.status, p.lease_owner, u.reason
-        from unnest(${declined.map((o) => o.attemptId)}::int8[], ${declined.map((o) => (o.result as { reason: string }).reason)}::text[]) as u(id, reason)
-        join payment_attempts p on p.id = u.id
-        order by p.id for update of p
-      )
+      ${locked(tx`unnest(${declined.map((o) => o.attemptId)}::int8[], ${declined.map((o) => (o.result as { reason: string }).reason)}::text[]) as u(id, reason)`)}
       update payment_attempts a set status = 'failed', failure_reason = l.reason, settled_at = now(), lease_owner = null, lease_until = null
       from l where a.id = l.id and ${settleable()}
       returning a.id, a.invoice_id, a.kind, a.attempt_number, a.failure_reason, a.initiated_by`
