@@ -140,8 +140,11 @@ export const payCheckout = Effect.fn("payCheckout")(function*(id: string, form: 
       shippingAddress: view.session.link.collectShippingAddress ? trimmed(b.shippingAddress) : undefined
     }
   }
+  const db = yield* Database
+  // On a server, pipelined: its BEGIN goes with the session's lock, its COMMIT with the attempt's insert.
   const recorded = yield* sqlOrDie((sql) =>
-    recordCheckoutAttempt(sql, view.session, { amount: view.summary.dueToday.amount, paymentMethod: form.paymentMethod.trim(), purchase, lease: now + 120_000 }))
+    recordCheckoutAttempt(sql, view.session, { amount: view.summary.dueToday.amount, paymentMethod: form.paymentMethod.trim(), purchase, lease: now + 120_000 },
+      db.concurrent && sql === db.sql))
   switch (recorded._tag) {
     case "Completed":
       return { _tag: "Completed" } as PayAnswer

@@ -7,6 +7,7 @@
  */
 import type { CalendarDate, DiscountCode, ItemChoice, PaymentLink } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
+import { awaitByCommit, transactionOn } from "../sql/index.ts"
 import type { CheckoutSession } from "./checkoutSessionsRepository.ts"
 import { discountCodeByRef, redeemDiscountCode } from "./repository.ts"
 
@@ -154,10 +155,11 @@ export type RecordOutcome =
  * first and takes none.
  * `lease` is the business instant after which the engine may ask the gateway about an attempt left pending.
  */
-export const recordCheckoutAttempt = (
-  sql: Sql, session: CheckoutSession, request: { readonly amount: number; readonly paymentMethod: string; readonly purchase: CheckoutPurchase; readonly lease: number }
-): Promise<RecordOutcome> =>
-  sql.begin(async (tx) => {
+export const recordCheckoutAttempt = async (
+  sql: Sql, session: CheckoutSession, request: { readonly amount: number; readonly paymentMethod: string; readonly purchase: CheckoutPurchase; readonly lease: number },
+  pipelined = false
+): Promise<RecordOutcome> => {
+  const outcome = await transactionOn(sql, pipelined, async (tx): Promise<Exclude<RecordOutcome, { _tag: "Recorded" }> | { readonly _tag: "Inserted"; readonly row: Promise<Array<AttemptRow>> }> => {
     // Sent together (pipelined on the transaction's connection, run in this order): the session's lock with its link as it
     // is now, then its attempts, read after the lock is taken (their own statement, so a tab that waited for the lock sees
     // the other's attempt).
@@ -190,13 +192,17 @@ export const recordCheckoutAttempt = (
       purchase = { ...purchase, codeReserved: true }
     }
     const attemptNumber = (attempts[0]?.attempt_number ?? 0) + 1
-    const [row] = await tx<Array<AttemptRow>>`
+    // Left to the commit (pipelined: sent with the COMMIT, one round trip for both); its row is read once committed.
+    const row = tx<Array<AttemptRow>>`
       insert into checkout_payments (session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, check_after)
       values (${session.id}, ${attemptNumber}, ${checkoutAttemptKey(session.id, attemptNumber)}, ${request.amount}, ${session.link.currency},
               ${request.paymentMethod}, ${JSON.stringify(purchase)}::text::jsonb, 'pending', ${new Date(request.lease)})
-      returning id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason, invoice_ids, one_time_invoice_id`
-    return { _tag: "Recorded", attempt: attemptOf(row!) } as const
-  }) as Promise<RecordOutcome>
+      returning id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason, invoice_ids, one_time_invoice_id`.execute()
+    await awaitByCommit(tx, [row])
+    return { _tag: "Inserted", row } as const
+  })
+  return outcome._tag === "Inserted" ? { _tag: "Recorded", attempt: attemptOf((await outcome.row)[0]!) } : outcome
+}
 
 /** A session locked for completing its purchase, with its frozen link. */
 export interface LockedSession {

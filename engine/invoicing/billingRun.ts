@@ -388,10 +388,11 @@ const persistPeriods = async (tx: TransactionSql, ctx: EngineContext, periods: R
     select nextval(pg_get_serial_sequence('invoices', 'id'))::int8 as id from generate_series(1, ${periods.length}) order by id`).map((r) => r.id)
   const invoices = periods.map((r, i) => ({ ...r, invoiceId: invoiceIds[i]! }))
 
-  await tx`
+  // Left to the commit: in a pipelined transaction (a checkout's purchase) it travels with the statements after it.
+  await awaitByCommit(tx, [tx`
     update subscriptions s set next_billing_date = u.nbd, periods_billed = s.periods_billed + 1, updated_at = now()
     from unnest(${invoices.map((r) => r.d.id)}::int8[], ${invoices.map((r) => r.periodEnd)}::date[]) as u(id, nbd)
-    where s.id = u.id`
+    where s.id = u.id`.execute()])
 
   const { events, messages } = invoiceNotices(ctx, invoices)
   await writeJournal(tx, events)
@@ -471,10 +472,11 @@ const insertInvoiceLines = async (tx: TransactionSql, invoices: ReadonlyArray<Is
     })
   }
   if (il.inv.length > 0) {
-    await tx`
+    // Left to the commit, like the periods' update (persistPeriods); the invoices they belong to are checked there (migration 0028).
+    await awaitByCommit(tx, [tx`
       insert into invoice_lines (invoice_id, line_no, name, quantity, unit_price, unit_discount, tax_rate_ppm, amount, tax, one_time)
       select * from unnest(${il.inv}::int8[], ${il.no}::int[], ${il.name}::text[], ${il.qty}::int[], ${il.price}::int8[],
-        ${il.ud}::int8[], ${il.rate}::int[], ${il.amount}::int8[], ${il.tax}::int8[], ${il.one.map((b) => (b ? "t" : "f"))}::text[]::bool[])`
+        ${il.ud}::int8[], ${il.rate}::int[], ${il.amount}::int8[], ${il.tax}::int8[], ${il.one.map((b) => (b ? "t" : "f"))}::text[]::bool[])`.execute()])
   }
 }
 
