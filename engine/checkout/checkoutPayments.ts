@@ -25,9 +25,9 @@ import type { EngineContext } from "../account/index.ts"
 import { BusinessClock, makeEngineContext } from "../account/index.ts"
 import type { GatewayResult } from "../payments/index.ts"
 import { Gateway } from "../payments/index.ts"
-import type { TransactionSql } from "../sql/index.ts"
+import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { CodeDiscount, PaidAtCheckout } from "../invoicing/index.ts"
-import { awaitByCommit, Database, holdJournal, runSql, transactionOn, writeJournal, writtenJournal } from "../sql/index.ts"
+import { awaitByCommit, Database, holdJournal, pipelinedTransaction, runSql, transactionBranch, transactionOn, writeJournal, writtenJournal } from "../sql/index.ts"
 import { addressJson } from "../catalogue/index.ts"
 import { billDue, failInvoicesAtCheckout, invoiceOneTimeAtCheckout, payInvoicesAtCheckout } from "../invoicing/index.ts"
 import { closeOneTimeOrder, insertPlannedSubscriptions } from "../subscriptions/index.ts"
@@ -163,7 +163,7 @@ export const payCheckout = Effect.fn("payCheckout")(function*(id: string, form: 
       return { _tag: "Refused", view: { ...view, summary, discountCode: undefined, refusal: { field: "discount_code", problem } } } as PayAnswer
     }
   }
-  const [answer] = yield* settleCheckoutAttempts({ ...ctx, now }, [recorded.attempt])
+  const [answer] = yield* settleCheckoutAttempts({ ...ctx, now }, [recorded.attempt], true)
   if (answer!._tag === "Declined") return { _tag: "Declined", reason: answer!.reason, view } as PayAnswer
   return answer as PayAnswer
 })
@@ -172,9 +172,11 @@ type Settled = { readonly _tag: "Completed" } | { readonly _tag: "Processing" } 
 
 /**
  * Asks the gateway about recorded attempts (a first call, or again with the same key) and records
- * each answer in its own transaction. An unreachable gateway leaves them unknown.
+ * each answer in its own transaction. An unreachable gateway leaves them unknown. `together`: a buyer's
+ * pay request on a server's pool, whose answer is recorded with those of the buyers paying at the same
+ * time (`settleBatcher`).
  */
-export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(function*(ctx: EngineContext, attempts: ReadonlyArray<CheckoutAttempt>) {
+export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(function*(ctx: EngineContext, attempts: ReadonlyArray<CheckoutAttempt>, together = false) {
   if (attempts.length === 0) return [] as Array<Settled>
   const gateway = yield* Gateway
   const db = yield* Database
@@ -187,10 +189,80 @@ export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(functi
   for (const [i, a] of attempts.entries()) {
     const result = results[i]!
     // On a server, pipelined: its BEGIN goes with the first statement, and its last writes with the COMMIT (completeCheckout).
-    out.push(yield* sqlOrDie((sql) => transactionOn(sql, db.concurrent && sql === db.sql, (tx) => settleOne(tx, ctx, a.id, result))))
+    const pipelined = (sql: Sql) => db.concurrent && sql === db.sql
+    out.push(yield* sqlOrDie((sql) =>
+      together && pipelined(sql) ? settleBatcherOf(sql)(ctx, a.id, result) : transactionOn(sql, pipelined(sql), (tx) => settleOne(tx, ctx, a.id, result))))
   }
   return out
 })
+
+interface WaitingSettle {
+  readonly ctx: EngineContext
+  readonly attemptId: number
+  readonly result: GatewayResult
+  readonly resolve: (settled: Settled) => void
+  readonly reject: (e: unknown) => void
+}
+
+/** Buyers' payments whose answers are recorded in one transaction at most (`settleBatcher`). */
+const settleBatchSize = 16
+
+/**
+ * The answers of buyers paying at the same time on a server's pool, recorded together (group commit):
+ * those that arrive while a batch is being recorded wait for it and go in the next, in one pipelined
+ * transaction, each as it would alone (`settleOne`, on a branch of the transaction: its own held journal)
+ * and all at once, so that their statements travel together: one BEGIN, one invoice numbering held
+ * to one COMMIT, one round trip for each step of all of them. One batch at a time: the invoice numbering
+ * and the links' rows are taken in the order of each payment's statements, which two batches at once
+ * could take in opposite orders. Nothing of a batch is kept unless all of it is: any failure rolls it
+ * back (nested begins run without savepoints) and each payment is then recorded on its own, as if it
+ * had come alone (an answer recorded meanwhile by the engine is found settled, `settleOne`).
+ */
+const settleBatcher = (sql: Sql) => {
+  const queue: Array<WaitingSettle> = []
+  let running = false
+  let scheduled = false
+  const alone = (w: WaitingSettle) => transactionOn(sql, true, (tx) => settleOne(tx, w.ctx, w.attemptId, w.result)).then(w.resolve, w.reject)
+  const settleBatch = async (batch: ReadonlyArray<WaitingSettle>) => {
+    if (batch.length === 1) return alone(batch[0]!)
+    const settled = await pipelinedTransaction(sql, async (tx) => {
+      // Every payment's work ends before the transaction does (a failed one aborts it, and the others' next statements fail).
+      const outcomes = await Promise.allSettled(batch.map((w) => settleOne(transactionBranch(tx) as unknown as TransactionSql, w.ctx, w.attemptId, w.result)))
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected")
+      if (failed !== undefined) throw failed.reason
+      return outcomes.map((o) => (o as PromiseFulfilledResult<Settled>).value)
+    }, { savepoints: "none" }).catch(() => undefined)
+    if (settled !== undefined) return batch.forEach((w, i) => w.resolve(settled[i]!))
+    await Promise.all(batch.map(alone))
+  }
+  const pump = () => {
+    scheduled = false
+    if (running || queue.length === 0) return
+    running = true
+    void settleBatch(queue.splice(0, settleBatchSize)).finally(() => {
+      running = false
+      schedule()
+    })
+  }
+  // Answers that arrive in one turn of the event loop go together; the rest wait for the batch to end.
+  const schedule = () => {
+    if (scheduled) return
+    scheduled = true
+    setImmediate(pump)
+  }
+  return (ctx: EngineContext, attemptId: number, result: GatewayResult): Promise<Settled> =>
+    new Promise((resolve, reject) => {
+      queue.push({ ctx, attemptId, result, resolve, reject })
+      schedule()
+    })
+}
+
+const settleBatchers = new WeakMap<Sql, ReturnType<typeof settleBatcher>>()
+const settleBatcherOf = (sql: Sql) => {
+  let batcher = settleBatchers.get(sql)
+  if (batcher === undefined) settleBatchers.set(sql, batcher = settleBatcher(sql))
+  return batcher
+}
 
 const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: number, result: GatewayResult): Promise<Settled> => {
   const locked = await lockUnsettledAttempt(tx, attemptId)

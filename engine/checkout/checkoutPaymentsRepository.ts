@@ -274,10 +274,15 @@ export const contactForBuyer = async (
       insert into contacts (email, name, language, locale, payment_method, address)
       select ${buyer.email}, ${name}, ${language}, ${locale ?? null}, ${paymentMethod}, ${addressJson}::text::jsonb
       where not exists (select 1 from found)
+      on conflict (email) do nothing
       returning id
     )
     select id, false as created from found union all select id, true as created from inserted`
-  return { id: Number(row!.id), created: row!.created }
+  if (row !== undefined) return { id: Number(row.id), created: row.created }
+  // Another buyer of this email, paying at the same moment, inserted it first: this insert waited for that commit and
+  // stood back (it had failed the purchase of a buyer already charged). A statement of its own sees it now.
+  const [again] = await tx<Array<{ id: number }>>`select id from contacts where lower(email) = lower(${buyer.email}) order by id limit 1`
+  return { id: Number(again!.id), created: false }
 }
 
 /** Attempts the engine asks the gateway about: lost replies whose backoff has passed, and attempts a page left pending (its process died). */

@@ -17,7 +17,7 @@ export { analyzeTarget, serverAutovacuums, useNewSchema, vacuumHotTables } from 
 export { countListed, listedAfter } from "./listing.ts"
 export type { ListQuery } from "./listing.ts"
 export { makeDirs } from "./makeDirs.ts"
-export { awaitByCommit, NestedFailureRolledBack, pipelinedTransaction, transactionOn } from "./pipelinedTransaction.ts"
+export { awaitByCommit, NestedFailureRolledBack, pipelinedTransaction, transactionBranch, transactionOn } from "./pipelinedTransaction.ts"
 export type { PipelineOptions } from "./pipelinedTransaction.ts"
 export { migrate, migrations } from "./migrate.ts"
 export {

@@ -45,6 +45,20 @@ export const awaitByCommit = async (tx: Sql | TransactionSql, writes: ReadonlyAr
 }
 
 /**
+ * Another handle on a pipelined transaction, for one of several units of work that run in it at once
+ * (checkout/checkoutPayments.ts settles concurrent buyers' payments in one transaction): the same
+ * connection and the same writes left to the commit, but an identity of its own, so that what is kept
+ * per transaction by its `Sql` (sql/journal.ts `holdJournal`) is kept per unit of work. Their statements
+ * are sent in the order issued and run in it; issued in the same tick, they travel in one write.
+ */
+export const transactionBranch = (tx: Sql): Sql => {
+  const branch = new Proxy(tx, {}) as Sql
+  const pending = leftToCommit.get(tx)
+  if (pending !== undefined) leftToCommit.set(branch, pending)
+  return branch
+}
+
+/**
  * A transaction on `sql`: pipelined (above) when `pipelined` (a server's pool, outside any other
  * transaction), the driver's own otherwise.
  */
