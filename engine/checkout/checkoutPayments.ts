@@ -27,7 +27,7 @@ import type { GatewayResult } from "../payments/index.ts"
 import { Gateway } from "../payments/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { CodeDiscount, PaidAtCheckout } from "../invoicing/index.ts"
-import { awaitByCommit, Database, holdJournal, pipelinedTransaction, runSql, transactionBranch, transactionOn, writeJournal, writtenJournal } from "../sql/index.ts"
+import { awaitByCommit, Database, groupCommit, holdJournal, runSql, transactionOn, writeJournal, writtenJournal } from "../sql/index.ts"
 import { addressJson } from "../catalogue/index.ts"
 import { billDue, failInvoicesAtCheckout, invoiceOneTimeAtCheckout, payInvoicesAtCheckout } from "../invoicing/index.ts"
 import { closeOneTimeOrder, insertPlannedSubscriptions } from "../subscriptions/index.ts"
@@ -191,76 +191,30 @@ export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(functi
     // On a server, pipelined: its BEGIN goes with the first statement, and its last writes with the COMMIT (completeCheckout).
     const pipelined = (sql: Sql) => db.concurrent && sql === db.sql
     out.push(yield* sqlOrDie((sql) =>
-      together && pipelined(sql) ? settleBatcherOf(sql)(ctx, a.id, result) : transactionOn(sql, pipelined(sql), (tx) => settleOne(tx, ctx, a.id, result))))
+      together && pipelined(sql) ? settleBatcherOf(sql)({ ctx, attemptId: a.id, result }) : transactionOn(sql, pipelined(sql), (tx) => settleOne(tx, ctx, a.id, result))))
   }
   return out
 })
 
-interface WaitingSettle {
-  readonly ctx: EngineContext
-  readonly attemptId: number
-  readonly result: GatewayResult
-  readonly resolve: (settled: Settled) => void
-  readonly reject: (e: unknown) => void
-}
-
-/** Buyers' payments whose answers are recorded in one transaction at most (`settleBatcher`). */
+/** Buyers' payments whose answers are recorded in one transaction at most (`settleBatcherOf`). */
 const settleBatchSize = 16
 
 /**
- * The answers of buyers paying at the same time on a server's pool, recorded together (group commit):
- * those that arrive while a batch is being recorded wait for it and go in the next, in one pipelined
- * transaction, each as it would alone (`settleOne`, on a branch of the transaction: its own held journal)
- * and all at once, so that their statements travel together: one BEGIN, one invoice numbering held
- * to one COMMIT, one round trip for each step of all of them. One batch at a time: the invoice numbering
- * and the links' rows are taken in the order of each payment's statements, which two batches at once
- * could take in opposite orders. Nothing of a batch is kept unless all of it is: any failure rolls it
- * back (nested begins run without savepoints) and each payment is then recorded on its own, as if it
- * had come alone (an answer recorded meanwhile by the engine is found settled, `settleOne`).
+ * The answers of buyers paying at the same time on a server's pool, recorded together (sql/groupCommit.ts):
+ * each as it would be alone (`settleOne`), one invoice numbering held to one COMMIT for all of them. One batch
+ * at a time: a batch's payments lock their attempts and sessions first, then the numbering and the links' rows;
+ * two batches at once could take those in opposite orders. A batch that fails is recorded payment by payment
+ * (an answer recorded meanwhile by the engine is then found settled, `settleOne`).
  */
-const settleBatcher = (sql: Sql) => {
-  const queue: Array<WaitingSettle> = []
-  let running = false
-  let scheduled = false
-  const alone = (w: WaitingSettle) => transactionOn(sql, true, (tx) => settleOne(tx, w.ctx, w.attemptId, w.result)).then(w.resolve, w.reject)
-  const settleBatch = async (batch: ReadonlyArray<WaitingSettle>) => {
-    if (batch.length === 1) return alone(batch[0]!)
-    const settled = await pipelinedTransaction(sql, async (tx) => {
-      // Every payment's work ends before the transaction does (a failed one aborts it, and the others' next statements fail).
-      const outcomes = await Promise.allSettled(batch.map((w) => settleOne(transactionBranch(tx) as unknown as TransactionSql, w.ctx, w.attemptId, w.result)))
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected")
-      if (failed !== undefined) throw failed.reason
-      return outcomes.map((o) => (o as PromiseFulfilledResult<Settled>).value)
-    }, { savepoints: "none" }).catch(() => undefined)
-    if (settled !== undefined) return batch.forEach((w, i) => w.resolve(settled[i]!))
-    await Promise.all(batch.map(alone))
-  }
-  const pump = () => {
-    scheduled = false
-    if (running || queue.length === 0) return
-    running = true
-    void settleBatch(queue.splice(0, settleBatchSize)).finally(() => {
-      running = false
-      schedule()
-    })
-  }
-  // Answers that arrive in one turn of the event loop go together; the rest wait for the batch to end.
-  const schedule = () => {
-    if (scheduled) return
-    scheduled = true
-    setImmediate(pump)
-  }
-  return (ctx: EngineContext, attemptId: number, result: GatewayResult): Promise<Settled> =>
-    new Promise((resolve, reject) => {
-      queue.push({ ctx, attemptId, result, resolve, reject })
-      schedule()
-    })
-}
-
-const settleBatchers = new WeakMap<Sql, ReturnType<typeof settleBatcher>>()
+const settleBatchers = new WeakMap<Sql, (item: { readonly ctx: EngineContext; readonly attemptId: number; readonly result: GatewayResult }) => Promise<Settled>>()
 const settleBatcherOf = (sql: Sql) => {
   let batcher = settleBatchers.get(sql)
-  if (batcher === undefined) settleBatchers.set(sql, batcher = settleBatcher(sql))
+  if (batcher === undefined) {
+    settleBatchers.set(sql, batcher = groupCommit(sql, {
+      alone: (w) => transactionOn(sql, true, (tx) => settleOne(tx, w.ctx, w.attemptId, w.result)),
+      together: (tx, w) => settleOne(tx as unknown as TransactionSql, w.ctx, w.attemptId, w.result)
+    }, settleBatchSize))
+  }
   return batcher
 }
 

@@ -18,6 +18,8 @@ export { countListed, listedAfter } from "./listing.ts"
 export type { ListQuery } from "./listing.ts"
 export { makeDirs } from "./makeDirs.ts"
 export { awaitByCommit, NestedFailureRolledBack, pipelinedTransaction, transactionBranch, transactionOn } from "./pipelinedTransaction.ts"
+export { groupCommit } from "./groupCommit.ts"
+export type { GroupWork } from "./groupCommit.ts"
 export type { PipelineOptions } from "./pipelinedTransaction.ts"
 export { migrate, migrations } from "./migrate.ts"
 export {

@@ -1,0 +1,71 @@
+/**
+ * Group commit on a server's pool: units of work that arrive while a batch
+ * of them is being committed wait for it and go in the next, all in one
+ * pipelined transaction (pipelinedTransaction.ts), each on a branch of it
+ * (`transactionBranch`: its own identity, so its held journal is its own)
+ * and all at once, so that their statements travel together: one BEGIN,
+ * one round trip for each step of all of them, one COMMIT. A checkout's
+ * buyers paying at the same moment are recorded this way
+ * (checkout/checkoutPayments.ts).
+ *
+ * One batch at a time. Nothing of a batch is kept unless all of it is: any
+ * failure rolls it back (nested begins run without savepoints, whose names
+ * the units would share) and each unit is then run on its own (`alone`), as
+ * if it had come alone. So a unit must be safe to run again after a
+ * rollback: all its effects are in this database.
+ */
+import type { Sql } from "./Database.ts"
+import { pipelinedTransaction, transactionBranch } from "./pipelinedTransaction.ts"
+
+export interface GroupWork<I, O> {
+  /** A unit in a transaction of its own: a batch of one, or each unit of a batch that failed. */
+  readonly alone: (item: I) => Promise<O>
+  /** A unit in the batch's transaction (`tx`, its branch). */
+  readonly together: (tx: Sql, item: I) => Promise<O>
+}
+
+interface Waiting<I, O> {
+  readonly item: I
+  readonly resolve: (out: O) => void
+  readonly reject: (e: unknown) => void
+}
+
+/** Runs each unit given to the function it returns with the others that arrive meanwhile, up to `size` in one transaction. */
+export const groupCommit = <I, O>(sql: Sql, work: GroupWork<I, O>, size: number): ((item: I) => Promise<O>) => {
+  const queue: Array<Waiting<I, O>> = []
+  let running = false
+  let scheduled = false
+  const alone = (w: Waiting<I, O>) => work.alone(w.item).then(w.resolve, w.reject)
+  const runBatch = async (batch: ReadonlyArray<Waiting<I, O>>) => {
+    if (batch.length === 1) return alone(batch[0]!)
+    const outs = await pipelinedTransaction(sql, async (tx) => {
+      // Every unit's work ends before the transaction does (a failed one aborts it, and the others' next statements fail).
+      const settled = await Promise.allSettled(batch.map((w) => work.together(transactionBranch(tx), w.item)))
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected")
+      if (failed !== undefined) throw failed.reason
+      return settled.map((s) => (s as PromiseFulfilledResult<O>).value)
+    }, { savepoints: "none" }).catch(() => undefined)
+    if (outs !== undefined) return batch.forEach((w, i) => w.resolve(outs[i]!))
+    await Promise.all(batch.map(alone))
+  }
+  const pump = () => {
+    scheduled = false
+    if (running || queue.length === 0) return
+    running = true
+    void runBatch(queue.splice(0, size)).finally(() => {
+      running = false
+      schedule()
+    })
+  }
+  // Units given in one turn of the event loop go together; the rest wait for the batch to end.
+  const schedule = () => {
+    if (scheduled) return
+    scheduled = true
+    setImmediate(pump)
+  }
+  return (item) =>
+    new Promise((resolve, reject) => {
+      queue.push({ item, resolve, reject })
+      schedule()
+    })
+}
