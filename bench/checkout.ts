@@ -32,6 +32,7 @@ import { BusinessClock, dayTime } from "../engine/account/index.ts"
 import { Gateway } from "../engine/payments/index.ts"
 import { Database, openDatabase } from "../engine/sql/index.ts"
 import { seedDueSubscriptions } from "../test/seed.ts"
+import { monthlyWithSetup } from "../test/engine/checkout/buyerPagesHarness.ts"
 import { fmt, writeResults } from "./harness.ts"
 
 const url = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
@@ -49,23 +50,7 @@ const scope = Scope.makeUnsafe()
 const db = await Effect.runPromise(openDatabase({ _tag: "Server", url, schema }).pipe(Scope.provide(scope)))
 const sql = db.sql
 
-const settings: PaymentLinkSettings = {
-  name: "Bench club",
-  currency: "USD",
-  items: [
-    { name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
-    { name: "Grinder setup", unitPrice: 1000, quantity: 1, frequency: undefined, optional: false }
-  ],
-  terms: { _tag: "AutoRenew" },
-  start: { _tag: "AtCheckout" },
-  language: "en",
-  locale: "en-US",
-  paymentTypes: ["card"],
-  collectBillingAddress: false,
-  collectShippingAddress: false,
-  allowDiscountCodes: false,
-  contactFields: []
-}
+const settings: PaymentLinkSettings = { ...monthlyWithSetup, name: "Bench club" }
 await createPaymentLink(sql, today, settings, { slug })
 
 const layer = apiServer({ port: 0, host: "127.0.0.1" }).pipe(Layer.provide(Layer.mergeAll(Layer.succeed(Database, db), BusinessClock.fixed(dayTime(today)))))

@@ -8,6 +8,7 @@ import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Effect, Exit, Layer, Scope } from "effect"
 import { mkdtempSync } from "node:fs"
+import net from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { DatabaseService, DatabaseTarget } from "../engine/sql/index.ts"
@@ -70,4 +71,24 @@ export const freshCliDatabase = (): { readonly db: string; readonly env: Record<
   const made = runCli(["db", "migrate", "--db", db])
   if (made.code !== 0) throw new Error(`db migrate --db ${db}: ${made.stderr}`)
   return { db, env: {} }
+}
+
+/**
+ * What `work` gives, and how many writes it made to the PostgreSQL server's socket (port 5432, as CI's server
+ * is reached): the round trips a pipelined transaction saves show here.
+ */
+export const serverWrites = async <A>(work: () => Promise<A>): Promise<{ readonly n: number; readonly value: A }> => {
+  let n = 0
+  const proto = net.Socket.prototype as unknown as { _writeGeneric: (this: net.Socket, ...a: Array<unknown>) => unknown }
+  const original = proto._writeGeneric
+  proto._writeGeneric = function (this: net.Socket, ...a: Array<unknown>) {
+    if (this.remotePort === 5432) n++
+    return original.apply(this, a)
+  }
+  try {
+    const value = await work()
+    return { n, value }
+  } finally {
+    proto._writeGeneric = original
+  }
 }

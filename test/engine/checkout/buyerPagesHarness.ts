@@ -5,11 +5,47 @@
  * that does what a browser does (GET the page, keep its cookie and CSRF
  * field, POST).
  */
+import { Effect } from "effect"
 import type { BuyerLinkPurpose } from "../../../engine/billing/index.ts"
 import { addDays, signBuyerToken } from "../../../engine/billing/index.ts"
-import type { CalendarDate } from "../../../engine/domain/index.ts"
-import { buyerSecret } from "../../../engine/account/index.ts"
+import type { CheckoutAttempt } from "../../../engine/checkout/index.ts"
+import { recordCheckoutAttempt, showCheckout } from "../../../engine/checkout/index.ts"
+import type { CalendarDate, PaymentLinkSettings } from "../../../engine/domain/index.ts"
+import { buyerSecret, dayTime } from "../../../engine/account/index.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
+import { engineLayer } from "../runtime/engineHarness.ts"
+
+/** A link of a monthly item and a one-time setup, billed from checkout (the checkout benchmark's, bench/checkout.ts). */
+export const monthlyWithSetup: PaymentLinkSettings = {
+  name: "Coffee club",
+  currency: "USD",
+  items: [
+    { name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+    { name: "Grinder setup", unitPrice: 1000, quantity: 1, frequency: undefined, optional: false }
+  ],
+  terms: { _tag: "AutoRenew" },
+  start: { _tag: "AtCheckout" },
+  language: "en",
+  locale: "en-US",
+  paymentTypes: ["card"],
+  collectBillingAddress: false,
+  collectShippingAddress: false,
+  allowDiscountCodes: false,
+  contactFields: []
+}
+
+/** Records an attempt on session `id` as its page does (the first half of payCheckout): the purchase frozen, committed. */
+export const recordAttemptAsPage = (api: ApiUnderTest, today: CalendarDate, id: string, email: string): Promise<CheckoutAttempt> =>
+  Effect.runPromise(Effect.gen(function*() {
+    const view = yield* showCheckout(id, { items: new Map(), discountCode: "" })
+    const recorded = yield* Effect.promise(() =>
+      recordCheckoutAttempt(api.db.db.sql, view.session, {
+        amount: view.summary.dueToday.amount, paymentMethod: "pm_ok", lease: dayTime(today).epochMillis + 120_000,
+        purchase: { submittedOn: today, items: [], buyer: { email, name: "Ada", fields: [] } }
+      }))
+    if (recorded._tag !== "Recorded") throw new Error(recorded._tag)
+    return recorded.attempt
+  }).pipe(Effect.provide(engineLayer(api.db, today))) as Effect.Effect<CheckoutAttempt, never, never>)
 
 export const tokenFor = async (api: ApiUnderTest, purpose: BuyerLinkPurpose, id: number, expiresOn = "2026-12-31") =>
   signBuyerToken(await buyerSecret(api.db.db.sql), { purpose, id, expiresOn: expiresOn as CalendarDate })

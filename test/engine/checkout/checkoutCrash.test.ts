@@ -8,7 +8,7 @@
  */
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createPaymentLink, recordCheckoutAttempt, settleCheckoutAttempts, showCheckout } from "../../../engine/checkout/index.ts"
+import { createPaymentLink, settleCheckoutAttempts } from "../../../engine/checkout/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { Gateway } from "../../../engine/payments/index.ts"
 import { loadSettings, dayTime, makeEngineContext } from "../../../engine/account/index.ts"
@@ -16,7 +16,7 @@ import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
 import { engineLayer, tickAt } from "../runtime/engineHarness.ts"
-import { getPage } from "./buyerPagesHarness.ts"
+import { getPage, recordAttemptAsPage } from "./buyerPagesHarness.ts"
 
 const today = "2026-04-02" as CalendarDate
 let api: ApiUnderTest
@@ -41,18 +41,7 @@ const newSession = async () => {
 
 const run = <A, E>(effect: Effect.Effect<A, E, any>) => Effect.runPromise(effect.pipe(Effect.provide(engineLayer(api.db, today))) as Effect.Effect<A, E, never>)
 
-/** Records an attempt as the page does (the first half of payCheckout): the purchase frozen, committed. */
-const recordAttempt = (id: string, email: string) =>
-  run(Effect.gen(function*() {
-    const view = yield* showCheckout(id, { items: new Map(), discountCode: "" })
-    const recorded = yield* Effect.promise(() =>
-      recordCheckoutAttempt(sql(), view.session, {
-        amount: view.summary.dueToday.amount, paymentMethod: "pm_ok", lease: dayTime(today).epochMillis + 120_000,
-        purchase: { submittedOn: today, items: [], buyer: { email, name: "Ada", fields: [] } }
-      }))
-    if (recorded._tag !== "Recorded") throw new Error(recorded._tag)
-    return recorded.attempt
-  }))
+const recordAttempt = (id: string, email: string) => recordAttemptAsPage(api, today, id, email)
 
 const facts = async (id: string, email: string) => {
   const [row] = await sql()<Array<{ subs: number; invoices: number; receipts: number; charges: number }>>`

@@ -8,13 +8,13 @@
  * server's socket during the pay POST, once the pool's statements are
  * prepared; the answer and the purchase are checked too.
  */
-import net from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createPaymentLink } from "../../../engine/checkout/index.ts"
-import type { CalendarDate, PaymentLinkSettings } from "../../../engine/domain/index.ts"
+import type { CalendarDate } from "../../../engine/domain/index.ts"
+import { serverWrites } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
-import { getPage, openForm, postForm } from "./buyerPagesHarness.ts"
+import { getPage, monthlyWithSetup, openForm, postForm } from "./buyerPagesHarness.ts"
 
 const today = "2026-04-02" as CalendarDate
 let api: ApiUnderTest
@@ -25,50 +25,15 @@ afterAll(async () => {
   await api?.close()
 })
 
-const settings: PaymentLinkSettings = {
-  name: "Coffee club",
-  currency: "USD",
-  items: [
-    { name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
-    { name: "Grinder setup", unitPrice: 1000, quantity: 1, frequency: undefined, optional: false }
-  ],
-  terms: { _tag: "AutoRenew" },
-  start: { _tag: "AtCheckout" },
-  language: "en",
-  locale: "en-US",
-  paymentTypes: ["card"],
-  collectBillingAddress: false,
-  collectShippingAddress: false,
-  allowDiscountCodes: false,
-  contactFields: []
-}
-
-/** How many writes `run` makes to the server's socket (port 5432, as CI's server is reached). */
-const writes = async (run: () => Promise<unknown>) => {
-  let n = 0
-  const proto = net.Socket.prototype as unknown as { _writeGeneric: (this: net.Socket, ...a: Array<unknown>) => unknown }
-  const original = proto._writeGeneric
-  proto._writeGeneric = function (this: net.Socket, ...a: Array<unknown>) {
-    if (this.remotePort === 5432) n++
-    return original.apply(this, a)
-  }
-  try {
-    await run()
-  } finally {
-    proto._writeGeneric = original
-  }
-  return n
-}
-
 describe("a buyer's payment on a server", () => {
   it("records the attempt and makes the purchase in 13 writes to the server (17 before they were pipelined)", async () => {
-    const link = await createPaymentLink(api.db.db.sql, today, settings, { slug: "round-trips" })
+    const link = await createPaymentLink(api.db.db.sql, today, monthlyWithSetup, { slug: "round-trips" })
     const counts: Array<number> = []
     for (let i = 0; i < 6; i++) {
       const opened = await getPage(api, `/l/${link.slug}`)
       const path = opened.headers.get("location")!
       const form = await openForm(api, path)
-      const n = await writes(async () => {
+      const { n } = await serverWrites(async () => {
         const paid = await postForm(api, path, { csrf: form.csrf, action: "pay", email: `buyer-${i}@example.com`, name: "Ada Buyer", payment_method: "pm_ok" }, form.cookie)
         expect(paid.status).toBe(303)
         expect(paid.headers.get("location")).toBe(path)

@@ -11,7 +11,7 @@
  */
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createPaymentLink, recordCheckoutAttempt, settleCheckoutAttempts, showCheckout } from "../../../engine/checkout/index.ts"
+import { createPaymentLink, settleCheckoutAttempts } from "../../../engine/checkout/index.ts"
 import type { CheckoutAttempt } from "../../../engine/checkout/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import type { EngineContext } from "../../../engine/account/index.ts"
@@ -20,7 +20,7 @@ import { Gateway } from "../../../engine/payments/index.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
 import { engineLayer, tickAt } from "../runtime/engineHarness.ts"
-import { getPage } from "./buyerPagesHarness.ts"
+import { getPage, monthlyWithSetup, recordAttemptAsPage } from "./buyerPagesHarness.ts"
 
 const today = "2026-04-02" as CalendarDate
 let api: ApiUnderTest
@@ -32,15 +32,7 @@ afterAll(async () => {
 })
 const sql = () => api.db.db.sql
 
-const newLink = (slug: string) =>
-  createPaymentLink(sql(), today, {
-    name: "Coffee club", currency: "USD", terms: { _tag: "AutoRenew" }, start: { _tag: "AtCheckout" }, language: "en", locale: "en-US",
-    items: [
-      { name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
-      { name: "Grinder setup", unitPrice: 1000, quantity: 1, frequency: undefined, optional: false }
-    ],
-    paymentTypes: ["card"], collectBillingAddress: false, collectShippingAddress: false, allowDiscountCodes: false, contactFields: []
-  }, { slug })
+const newLink = (slug: string) => createPaymentLink(sql(), today, monthlyWithSetup, { slug })
 
 const run = <A, E>(effect: Effect.Effect<A, E, any>) => Effect.runPromise(effect.pipe(Effect.provide(engineLayer(api.db, today))) as Effect.Effect<A, E, never>)
 
@@ -55,17 +47,7 @@ const runAnsweringAtOnce = <A, E>(effect: Effect.Effect<A, E, any>) =>
 /** A session opened on the link and its attempt recorded as the page does (the first half of payCheckout). */
 const recordAttempt = async (slug: string, email: string): Promise<CheckoutAttempt> => {
   const opened = await getPage(api, `/l/${slug}`)
-  const id = opened.headers.get("location")!.slice(3)
-  return run(Effect.gen(function*() {
-    const view = yield* showCheckout(id, { items: new Map(), discountCode: "" })
-    const recorded = yield* Effect.promise(() =>
-      recordCheckoutAttempt(sql(), view.session, {
-        amount: view.summary.dueToday.amount, paymentMethod: "pm_ok", lease: dayTime(today).epochMillis + 120_000,
-        purchase: { submittedOn: today, items: [], buyer: { email, name: "Ada", fields: [] } }
-      }))
-    if (recorded._tag !== "Recorded") throw new Error(recorded._tag)
-    return recorded.attempt
-  }))
+  return recordAttemptAsPage(api, today, opened.headers.get("location")!.slice(3), email)
 }
 
 const contextOf = async (failpoint?: string): Promise<EngineContext> =>

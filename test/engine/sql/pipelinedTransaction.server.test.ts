@@ -6,12 +6,11 @@
  * commit (`awaitByCommit`) go out with it, and one of them failing fails the
  * whole transaction with its own error.
  */
-import net from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { answerOnce, createApiKey, transactionAsSql } from "../../../engine/account/index.ts"
 import { awaitByCommit, NestedFailureRolledBack, pipelinedTransaction } from "../../../engine/sql/index.ts"
 import type { Sql } from "../../../engine/sql/index.ts"
-import { openTestDatabase } from "../../storeHarness.ts"
+import { openTestDatabase, serverWrites } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 
 describe("a pipelined transaction (server)", () => {
@@ -25,21 +24,7 @@ describe("a pipelined transaction (server)", () => {
   })
   const rows = async () => (await t.db.sql<Array<{ n: number }>>`select n from pt order by n`).map((r) => r.n)
   /** How many writes `run` makes to the server's socket. */
-  const writes = async (run: () => Promise<unknown>) => {
-    let n = 0
-    const proto = net.Socket.prototype as unknown as { _writeGeneric: (this: net.Socket, ...a: Array<unknown>) => unknown }
-    const original = proto._writeGeneric
-    proto._writeGeneric = function (this: net.Socket, ...a: Array<unknown>) {
-      if (this.remotePort === 5432) n++
-      return original.apply(this, a)
-    }
-    try {
-      await run()
-    } finally {
-      proto._writeGeneric = original
-    }
-    return n
-  }
+  const writes = async (run: () => Promise<unknown>) => (await serverWrites(run)).n
 
   it("commits the work; a savepoint that throws rolls back alone; a throwing work rolls back everything", async () => {
     await t.db.sql`truncate pt`
