@@ -52,7 +52,17 @@ export const awaitByCommit = async (tx: Sql | TransactionSql, writes: ReadonlyAr
  * are sent in the order issued and run in it; issued in the same tick, they travel in one write.
  */
 export const transactionBranch = (tx: Sql): Sql => {
-  const branch = new Proxy(tx, {}) as Sql
+  // A nested begin on the branch runs its work on the branch too (the transaction's own hands it the transaction).
+  const branch: Sql = new Proxy(tx, {
+    get: (target, property, receiver) => {
+      const value = Reflect.get(target, property, receiver) as unknown
+      if (property !== "begin" && property !== "savepoint") return value
+      return (a: unknown, b?: unknown) => {
+        const body = (typeof a === "function" ? a : b) as (tx: Sql) => Promise<unknown>
+        return (value as (body: (tx: Sql) => Promise<unknown>) => Promise<unknown>)(() => body(branch))
+      }
+    }
+  })
   const pending = leftToCommit.get(tx)
   if (pending !== undefined) leftToCommit.set(branch, pending)
   return branch

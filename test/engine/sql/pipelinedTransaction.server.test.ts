@@ -4,12 +4,14 @@
  * driver's own: all or nothing, a failed savepoint rolled back alone, and
  * nothing visible to another session before the commit. Writes left to the
  * commit (`awaitByCommit`) go out with it, and one of them failing fails the
- * whole transaction with its own error.
+ * whole transaction with its own error. Branches of one transaction
+ * (`transactionBranch`) run at once, each holding its own journal.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { answerOnce, createApiKey, transactionAsSql } from "../../../engine/account/index.ts"
-import { awaitByCommit, NestedFailureRolledBack, pipelinedTransaction } from "../../../engine/sql/index.ts"
-import type { Sql } from "../../../engine/sql/index.ts"
+import type { CalendarDate } from "../../../engine/domain/index.ts"
+import { awaitByCommit, holdJournal, NestedFailureRolledBack, pipelinedTransaction, transactionBranch, writeJournal, writtenJournal } from "../../../engine/sql/index.ts"
+import type { JournalEvent, Sql, TransactionSql } from "../../../engine/sql/index.ts"
 import { openTestDatabase, serverWrites } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 
@@ -176,6 +178,28 @@ describe("a pipelined transaction (server)", () => {
     expect(await rows()).toEqual([1, 2])
     const xids = await Promise.all(Array.from({ length: 10 }, () => t.db.sql<Array<{ x: string | null }>>`select pg_current_xact_id_if_assigned()::text as x`))
     expect(xids.map(([r]) => r!.x)).toEqual(Array.from({ length: 10 }, () => null))
+  })
+
+  it("branches: units of work at once in one transaction, each holding its own journal (a nested begin on its branch), their writes left to the one commit", async () => {
+    const count = async (sql: Sql) => (await sql<Array<{ n: number }>>`select count(*)::int as n from events where data ->> 'branch_test' is not null`)[0]!.n
+    const event = (n: number): JournalEvent => ({ type: "contact.created", subscriptionId: null, contactId: n, occurredOn: "2026-01-01" as CalendarDate, data: { branch_test: n } })
+    const inside = await pipelinedTransaction(t.db.sql, async (tx) => {
+      const [a, b] = [transactionBranch(tx), transactionBranch(tx)]
+      holdJournal(a as unknown as TransactionSql)
+      holdJournal(b as unknown as TransactionSql)
+      await Promise.all([
+        a.begin(async (inner) => writeJournal(inner as unknown as TransactionSql, [event(1)])),
+        writeJournal(b as unknown as TransactionSql, [event(2), event(3)])
+      ])
+      // Held by their branches: nothing written yet, the nested begin's event included.
+      const held = await count(tx)
+      await awaitByCommit(a, [writtenJournal(a as unknown as TransactionSql), writtenJournal(b as unknown as TransactionSql)])
+      return held
+    }, { savepoints: "none" })
+    expect(inside).toBe(0)
+    expect(await count(t.db.sql)).toBe(3)
+    const order = await t.db.sql<Array<{ n: string }>>`select data ->> 'branch_test' as n from events where data ->> 'branch_test' is not null order by id`
+    expect(order.map((r) => Number(r.n))).toEqual([1, 2, 3])
   })
 
   it("an idempotent request runs without savepoints; one refused inside a nested begin runs again with them, and only its answer is kept", async () => {
