@@ -4,6 +4,7 @@
  * and gives a `call` helper speaking real HTTP.
  */
 import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { afterAll, beforeAll } from "vitest"
 import { HttpServer } from "effect/http"
 import { apiServer } from "../../../engine/api/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
@@ -55,4 +56,16 @@ export const startApi = async (today = "2026-03-01"): Promise<ApiUnderTest> => {
       await db.close()
     }
   }
+}
+
+/** The API served for the file's tests (started before them, closed after): a getter, valid inside a test. */
+export const useApi = (today: string): (() => ApiUnderTest) => {
+  let api: ApiUnderTest | undefined
+  beforeAll(async () => {
+    api = await startApi(today)
+  })
+  afterAll(async () => {
+    await api?.close()
+  })
+  return () => api!
 }

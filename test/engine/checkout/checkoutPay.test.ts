@@ -19,7 +19,7 @@ import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
 import { createSubscription, tickAt } from "../runtime/engineHarness.ts"
-import { getPage, openForm, postForm, tokenFor } from "./buyerPagesHarness.ts"
+import { getPage, monthlyWithSetup, openForm, postForm, tokenFor } from "./buyerPagesHarness.ts"
 
 const today = "2026-04-02" as CalendarDate
 let api: ApiUnderTest
@@ -31,22 +31,14 @@ afterAll(async () => {
 })
 
 const settings = (over: Partial<PaymentLinkSettings> = {}): PaymentLinkSettings => ({
+  ...monthlyWithSetup,
   name: "Coffee club (internal)",
-  currency: "USD",
   items: [
     { name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
     { name: "Mug", unitPrice: 1200, quantity: 1, frequency: undefined, optional: true },
     { name: "Filters", unitPrice: 300, quantity: 2, frequency: undefined, optional: false, editableQuantity: { min: 1, max: 10 } }
   ],
-  terms: { _tag: "AutoRenew" },
-  start: { _tag: "AtCheckout" },
-  language: "en",
-  locale: "en-US",
-  paymentTypes: ["card"],
-  collectBillingAddress: false,
-  collectShippingAddress: false,
   allowDiscountCodes: true,
-  contactFields: [],
   ...over
 })
 

@@ -8,25 +8,19 @@
  * server's socket during the pay POST, once the pool's statements are
  * prepared; the answer and the purchase are checked too.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { createPaymentLink } from "../../../engine/checkout/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { serverWrites } from "../../storeHarness.ts"
-import type { ApiUnderTest } from "../api/apiHarness.ts"
-import { startApi } from "../api/apiHarness.ts"
+import { useApi } from "../api/apiHarness.ts"
 import { getPage, monthlyWithSetup, openForm, postForm } from "./buyerPagesHarness.ts"
 
 const today = "2026-04-02" as CalendarDate
-let api: ApiUnderTest
-beforeAll(async () => {
-  api = await startApi(today)
-})
-afterAll(async () => {
-  await api?.close()
-})
+const apiOf = useApi(today)
 
 describe("a buyer's payment on a server", () => {
   it("records the attempt and makes the purchase in 13 writes to the server (17 before they were pipelined)", async () => {
+    const api = apiOf()
     const link = await createPaymentLink(api.db.db.sql, today, monthlyWithSetup, { slug: "round-trips" })
     const counts: Array<number> = []
     for (let i = 0; i < 6; i++) {

@@ -10,31 +10,24 @@
  * one contact (the second insert stands back and finds the first).
  */
 import { Effect, Layer } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { createPaymentLink, settleCheckoutAttempts } from "../../../engine/checkout/index.ts"
 import type { CheckoutAttempt } from "../../../engine/checkout/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import type { EngineContext } from "../../../engine/account/index.ts"
 import { dayTime, loadSettings, makeEngineContext } from "../../../engine/account/index.ts"
 import { Gateway } from "../../../engine/payments/index.ts"
-import type { ApiUnderTest } from "../api/apiHarness.ts"
-import { startApi } from "../api/apiHarness.ts"
+import { useApi } from "../api/apiHarness.ts"
 import { engineLayer, tickAt } from "../runtime/engineHarness.ts"
 import { getPage, monthlyWithSetup, recordAttemptAsPage } from "./buyerPagesHarness.ts"
 
 const today = "2026-04-02" as CalendarDate
-let api: ApiUnderTest
-beforeAll(async () => {
-  api = await startApi(today)
-})
-afterAll(async () => {
-  await api?.close()
-})
-const sql = () => api.db.db.sql
+const apiOf = useApi(today)
+const sql = () => apiOf().db.db.sql
 
 const newLink = (slug: string) => createPaymentLink(sql(), today, monthlyWithSetup, { slug })
 
-const run = <A, E>(effect: Effect.Effect<A, E, any>) => Effect.runPromise(effect.pipe(Effect.provide(engineLayer(api.db, today))) as Effect.Effect<A, E, never>)
+const run = <A, E>(effect: Effect.Effect<A, E, any>) => Effect.runPromise(effect.pipe(Effect.provide(engineLayer(apiOf().db, today))) as Effect.Effect<A, E, never>)
 
 /**
  * A gateway that answers at once (the simulated one answers from the database, each call in its own time): the
@@ -42,12 +35,12 @@ const run = <A, E>(effect: Effect.Effect<A, E, any>) => Effect.runPromise(effect
  */
 const answeringAtOnce = Layer.succeed(Gateway, { submit: (requests) => Effect.succeed(requests.map((r) => ({ _tag: "Succeeded" as const, gatewayRef: `ch_${r.idempotencyKey}` }))) })
 const runAnsweringAtOnce = <A, E>(effect: Effect.Effect<A, E, any>) =>
-  Effect.runPromise(effect.pipe(Effect.provide(Layer.merge(engineLayer(api.db, today), answeringAtOnce))) as Effect.Effect<A, E, never>)
+  Effect.runPromise(effect.pipe(Effect.provide(Layer.merge(engineLayer(apiOf().db, today), answeringAtOnce))) as Effect.Effect<A, E, never>)
 
 /** A session opened on the link and its attempt recorded as the page does (the first half of payCheckout). */
 const recordAttempt = async (slug: string, email: string): Promise<CheckoutAttempt> => {
-  const opened = await getPage(api, `/l/${slug}`)
-  return recordAttemptAsPage(api, today, opened.headers.get("location")!.slice(3), email)
+  const opened = await getPage(apiOf(), `/l/${slug}`)
+  return recordAttemptAsPage(apiOf(), today, opened.headers.get("location")!.slice(3), email)
 }
 
 const contextOf = async (failpoint?: string): Promise<EngineContext> =>
@@ -136,7 +129,7 @@ describe("buyers paying at the same time on a server", () => {
       .toEqual(["Completed", "Completed", "killed", "Completed"])
     expect(await factsOf(attempts)).toEqual({ completed: 3, subscriptions: 3, contacts: 3, paid: 3, receipts: 3, events: 3, pending: 1 })
     // The engine asks the gateway again (its lease has passed the next day) and completes it, with the one charge.
-    await tickAt(api.db, "2026-04-03")
+    await tickAt(apiOf().db, "2026-04-03")
     expect(await factsOf(attempts)).toEqual({ completed: 4, subscriptions: 4, contacts: 4, paid: 4, receipts: 4, events: 4, pending: 0 })
     const [charges] = await sql()<Array<{ n: number }>>`
       select count(*)::int as n from sim_gateway_ledger where merchant_reference = ${`checkout ${attempts[2]!.sessionId}`} and kind = 'charge'`
