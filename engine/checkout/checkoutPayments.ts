@@ -25,7 +25,7 @@ import type { EngineContext } from "../account/index.ts"
 import { BusinessClock, makeEngineContext } from "../account/index.ts"
 import type { GatewayResult } from "../payments/index.ts"
 import { Gateway } from "../payments/index.ts"
-import type { Sql, TransactionSql } from "../sql/index.ts"
+import type { DatabaseService, Sql, TransactionSql } from "../sql/index.ts"
 import type { CodeDiscount, PaidAtCheckout } from "../invoicing/index.ts"
 import { awaitByCommit, Database, groupCommit, holdJournal, runSql, transactionOn, writeJournal, writtenJournal } from "../sql/index.ts"
 import { addressJson } from "../catalogue/index.ts"
@@ -144,7 +144,7 @@ export const payCheckout = Effect.fn("payCheckout")(function*(id: string, form: 
   // On a server, pipelined: its BEGIN goes with the session's lock, its COMMIT with the attempt's insert.
   const recorded = yield* sqlOrDie((sql) =>
     recordCheckoutAttempt(sql, view.session, { amount: view.summary.dueToday.amount, paymentMethod: form.paymentMethod.trim(), purchase, lease: now + 120_000 },
-      db.concurrent && sql === db.sql))
+      pipelinedOn(db, sql)))
   switch (recorded._tag) {
     case "Completed":
       return { _tag: "Completed" } as PayAnswer
@@ -174,7 +174,7 @@ type Settled = { readonly _tag: "Completed" } | { readonly _tag: "Processing" } 
  * Asks the gateway about recorded attempts (a first call, or again with the same key) and records
  * each answer in its own transaction. An unreachable gateway leaves them unknown. `together`: a buyer's
  * pay request on a server's pool, whose answer is recorded with those of the buyers paying at the same
- * time (`settleBatcher`).
+ * time (`settleBatcherOf`).
  */
 export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(function*(ctx: EngineContext, attempts: ReadonlyArray<CheckoutAttempt>, together = false) {
   if (attempts.length === 0) return [] as Array<Settled>
@@ -189,12 +189,14 @@ export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(functi
   for (const [i, a] of attempts.entries()) {
     const result = results[i]!
     // On a server, pipelined: its BEGIN goes with the first statement, and its last writes with the COMMIT (completeCheckout).
-    const pipelined = (sql: Sql) => db.concurrent && sql === db.sql
     out.push(yield* sqlOrDie((sql) =>
-      together && pipelined(sql) ? settleBatcherOf(sql)({ ctx, attemptId: a.id, result }) : transactionOn(sql, pipelined(sql), (tx) => settleOne(tx, ctx, a.id, result))))
+      together && pipelinedOn(db, sql) ? settleBatcherOf(sql)({ ctx, attemptId: a.id, result }) : transactionOn(sql, pipelinedOn(db, sql), (tx) => settleOne(tx, ctx, a.id, result))))
   }
   return out
 })
+
+/** Whether work on `sql` may be pipelined: the server's pool itself, not a transaction an HTTP request already opened (runSql's `CurrentTransaction`). */
+const pipelinedOn = (db: DatabaseService, sql: Sql) => db.concurrent && sql === db.sql
 
 /** Buyers' payments whose answers are recorded in one transaction at most (`settleBatcherOf`). */
 const settleBatchSize = 16

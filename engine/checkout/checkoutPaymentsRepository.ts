@@ -267,10 +267,9 @@ export const contactForBuyer = async (
 ): Promise<{ id: number; created: boolean }> => {
   // One statement: the contact found, or inserted when there is none.
   const name = buyer.name === "" ? null : buyer.name
+  const byEmail = () => tx`select id from contacts where lower(email) = lower(${buyer.email}) order by id limit 1`
   const [row] = await tx<Array<{ id: number; created: boolean }>>`
-    with found as (
-      select id from contacts where lower(email) = lower(${buyer.email}) order by id limit 1
-    ), inserted as (
+    with found as (${byEmail()}), inserted as (
       insert into contacts (email, name, language, locale, payment_method, address)
       select ${buyer.email}, ${name}, ${language}, ${locale ?? null}, ${paymentMethod}, ${addressJson}::text::jsonb
       where not exists (select 1 from found)
@@ -281,7 +280,7 @@ export const contactForBuyer = async (
   if (row !== undefined) return { id: Number(row.id), created: row.created }
   // Another buyer of this email, paying at the same moment, inserted it first: this insert waited for that commit and
   // stood back (it had failed the purchase of a buyer already charged). A statement of its own sees it now.
-  const [again] = await tx<Array<{ id: number }>>`select id from contacts where lower(email) = lower(${buyer.email}) order by id limit 1`
+  const [again] = await tx<Array<{ id: number }>>`${byEmail()}`
   return { id: Number(again!.id), created: false }
 }
 
