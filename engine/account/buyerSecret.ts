@@ -24,5 +24,9 @@ const readOrMakeSecret = async (sql: Sql | TransactionSql): Promise<Uint8Array> 
       insert into buyer_secrets (name, secret) values ('buyer-links', ${randomBytes(32)})
       on conflict (name) do nothing returning secret)
     select secret from made union all select secret from buyer_secrets where name = 'buyer-links' limit 1`
-  return new Uint8Array(row!.secret)
+  if (row !== undefined) return new Uint8Array(row.secret)
+  // Another process made it at the same moment: this insert waited for that commit and stood back, and the
+  // statement's own read, from before it, does not see the row. A statement of its own does.
+  const [made] = await sql<Array<{ secret: Uint8Array }>>`select secret from buyer_secrets where name = 'buyer-links'`
+  return new Uint8Array(made!.secret)
 }
