@@ -17,8 +17,8 @@
  */
 import type { IdempotentOutcome, StoredAnswer } from "../account/index.ts"
 import { answerManyOnce, answerOnce } from "../account/index.ts"
-import type { Sql } from "../sql/index.ts"
-import { journalSource } from "../sql/index.ts"
+import type { BatchLimits, Sql, Waiting } from "../sql/index.ts"
+import { batchScheduler, journalSource } from "../sql/index.ts"
 import type { CreatedSubscription, Purchase } from "../subscriptions/index.ts"
 import { createPurchases, purchaseStandIn } from "../subscriptions/index.ts"
 
@@ -29,17 +29,7 @@ export interface BatchedRequest<A extends StoredAnswer> {
   readonly run: (tx: Sql) => Promise<{ readonly answer: A; readonly keep: boolean }>
 }
 
-interface Waiting<A extends StoredAnswer> {
-  readonly request: BatchedRequest<A>
-  readonly resolve: (outcome: IdempotentOutcome<A>) => void
-  readonly reject: (e: unknown) => void
-}
-
-export interface PurchaseBatchOptions {
-  /** Batches answered at once (each holds a connection of the pool). */
-  readonly inFlight: number
-  /** Requests in one batch at most. */
-  readonly size: number
+export interface PurchaseBatchOptions extends BatchLimits {
   /** The crash tests' failpoint, before each COMMIT. */
   readonly beforeCommit: () => void
 }
@@ -88,45 +78,15 @@ const runTogether = async <A extends StoredAnswer>(tx: Sql, requests: ReadonlyAr
   }))
 }
 
-/** Answers batched requests of each API key, `inFlight` batches at a time. */
+/** Answers batched requests of each API key (batches never mix keys), `inFlight` batches at a time (sql/groupCommit.ts's scheduler). */
 export const purchaseBatcher = <A extends StoredAnswer>(sql: Sql, options: PurchaseBatchOptions) => {
-  const queues = new Map<number, Array<Waiting<A>>>()
-  let inFlight = 0
-  let scheduled = false
-  const answerBatch = async (apiKeyId: number, batch: ReadonlyArray<Waiting<A>>) => {
-    const outcomes = await answerManyOnce<A>(sql, apiKeyId, batch.map((w) => w.request), (tx, claimed) => runTogether(tx, claimed.map((i) => batch[i]!.request)), options.beforeCommit)
+  const answerBatch = async (apiKeyId: number, batch: ReadonlyArray<Waiting<BatchedRequest<A>, IdempotentOutcome<A>>>) => {
+    const outcomes = await answerManyOnce<A>(sql, apiKeyId, batch.map((w) => w.item), (tx, claimed) => runTogether(tx, claimed.map((i) => batch[i]!.item)), options.beforeCommit)
       .catch(() => undefined)
     if (outcomes !== undefined) return batch.forEach((w, i) => w.resolve(outcomes[i]!))
     // Nothing of the batch was kept: each request on its own, as if it had come alone.
     await Promise.all(batch.map((w) =>
-      answerOnce(sql, { apiKeyId, key: w.request.key, requestHash: w.request.requestHash }, w.request.run, options.beforeCommit, { pipelined: true }).then(w.resolve, w.reject)))
+      answerOnce(sql, { apiKeyId, key: w.item.key, requestHash: w.item.requestHash }, w.item.run, options.beforeCommit, { pipelined: true }).then(w.resolve, w.reject)))
   }
-  const pump = () => {
-    scheduled = false
-    for (const [apiKeyId, queue] of queues) {
-      while (inFlight < options.inFlight && queue.length > 0) {
-        inFlight++
-        void answerBatch(apiKeyId, queue.splice(0, options.size)).finally(() => {
-          inFlight--
-          schedule()
-        })
-      }
-      if (queue.length === 0) queues.delete(apiKeyId)
-    }
-  }
-  // Requests read in one turn of the event loop go out together; the rest wait for a batch to end.
-  const schedule = () => {
-    if (scheduled) return
-    scheduled = true
-    setImmediate(pump)
-  }
-  return {
-    answer: (apiKeyId: number, request: BatchedRequest<A>): Promise<IdempotentOutcome<A>> =>
-      new Promise((resolve, reject) => {
-        const queue = queues.get(apiKeyId)
-        if (queue === undefined) queues.set(apiKeyId, [{ request, resolve, reject }])
-        else queue.push({ request, resolve, reject })
-        schedule()
-      })
-  }
+  return { answer: batchScheduler(answerBatch, options) }
 }

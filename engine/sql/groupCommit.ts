@@ -24,19 +24,65 @@ export interface GroupWork<I, O> {
   readonly together: (tx: Sql, item: I) => Promise<O>
 }
 
-interface Waiting<I, O> {
+/** A unit waiting for its batch: its answer or failure is given by whoever runs the batch. */
+export interface Waiting<I, O> {
   readonly item: I
   readonly resolve: (out: O) => void
   readonly reject: (e: unknown) => void
 }
 
-/** Runs each unit given to the function it returns with the others that arrive meanwhile, up to `size` in one transaction. */
-export const groupCommit = <I, O>(sql: Sql, work: GroupWork<I, O>, size: number): ((item: I) => Promise<O>) => {
-  const queue: Array<Waiting<I, O>> = []
-  let running = false
+export interface BatchLimits {
+  /** Batches running at once (each holds a connection of the pool). */
+  readonly inFlight: number
+  /** Units in one batch at most. */
+  readonly size: number
+}
+
+/**
+ * The scheduler of every group commit here (this one, and the HTTP API's purchases, api/purchaseBatch.ts): the
+ * units given in one turn of the event loop go together, per `key` (units of different keys never share a batch),
+ * up to `size` in a batch and `inFlight` batches at a time; the rest wait for a batch to end. `run` answers every
+ * unit of its batch (resolves or rejects each one) before its promise settles.
+ */
+export const batchScheduler = <K, I, O>(run: (key: K, batch: ReadonlyArray<Waiting<I, O>>) => Promise<void>, limits: BatchLimits) => {
+  const queues = new Map<K, Array<Waiting<I, O>>>()
+  let inFlight = 0
   let scheduled = false
+  const pump = () => {
+    scheduled = false
+    for (const [key, queue] of queues) {
+      while (inFlight < limits.inFlight && queue.length > 0) {
+        inFlight++
+        const batch = queue.splice(0, limits.size)
+        void run(key, batch)
+          // A run that failed without answering its units: they get its failure rather than waiting for ever.
+          .catch((e: unknown) => batch.forEach((w) => w.reject(e)))
+          .finally(() => {
+            inFlight--
+            schedule()
+          })
+      }
+      if (queue.length === 0) queues.delete(key)
+    }
+  }
+  const schedule = () => {
+    if (scheduled) return
+    scheduled = true
+    setImmediate(pump)
+  }
+  return (key: K, item: I): Promise<O> =>
+    new Promise((resolve, reject) => {
+      const queue = queues.get(key)
+      if (queue === undefined) queues.set(key, [{ item, resolve, reject }])
+      else queue.push({ item, resolve, reject })
+      schedule()
+    })
+}
+
+/** Runs each unit given to the function it returns with the others that arrive meanwhile, up to `size` in one transaction, one batch at a time. */
+export const groupCommit = <I, O>(sql: Sql, work: GroupWork<I, O>, size: number): ((item: I) => Promise<O>) => {
   const alone = (w: Waiting<I, O>) => work.alone(w.item).then(w.resolve, w.reject)
-  const runBatch = async (batch: ReadonlyArray<Waiting<I, O>>) => {
+  const runBatch = async (_: undefined, batch: ReadonlyArray<Waiting<I, O>>) => {
     if (batch.length === 1) return alone(batch[0]!)
     const outs = await pipelinedTransaction(sql, async (tx) => {
       // Every unit's work ends before the transaction does (a failed one aborts it, and the others' next statements fail).
@@ -48,24 +94,6 @@ export const groupCommit = <I, O>(sql: Sql, work: GroupWork<I, O>, size: number)
     if (outs !== undefined) return batch.forEach((w, i) => w.resolve(outs[i]!))
     await Promise.all(batch.map(alone))
   }
-  const pump = () => {
-    scheduled = false
-    if (running || queue.length === 0) return
-    running = true
-    void runBatch(queue.splice(0, size)).finally(() => {
-      running = false
-      schedule()
-    })
-  }
-  // Units given in one turn of the event loop go together; the rest wait for the batch to end.
-  const schedule = () => {
-    if (scheduled) return
-    scheduled = true
-    setImmediate(pump)
-  }
-  return (item) =>
-    new Promise((resolve, reject) => {
-      queue.push({ item, resolve, reject })
-      schedule()
-    })
+  const scheduled = batchScheduler(runBatch, { inFlight: 1, size })
+  return (item) => scheduled(undefined, item)
 }
