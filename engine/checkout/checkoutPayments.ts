@@ -168,7 +168,14 @@ export const payCheckout = Effect.fn("payCheckout")(function*(id: string, form: 
   return answer as PayAnswer
 })
 
-type Settled = { readonly _tag: "Completed" } | { readonly _tag: "Processing" } | { readonly _tag: "Declined"; readonly reason: string }
+/**
+ * What a gateway answer recorded for the engine's summary (TickSummary): a charge that succeeded or was declined,
+ * and a first answer that left it unsettled (a lost reply, a bank debit not settled yet). Asking again about an
+ * unsettled one, or finding it settled by someone else, counts nothing.
+ */
+type Counted = "succeeded" | "declined" | "unknown" | "pending" | undefined
+
+type Settled = ({ readonly _tag: "Completed" } | { readonly _tag: "Processing" } | { readonly _tag: "Declined"; readonly reason: string }) & { readonly counted?: Counted }
 
 /**
  * Asks the gateway about recorded attempts (a first call, or again with the same key) and records
@@ -233,6 +240,8 @@ const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: numb
   const { attempt: a, session } = locked
   const paid = { key: a.idempotencyKey, paymentMethod: a.paymentMethod }
   const madeWhilePending = a.invoiceIds !== undefined
+  // Unsettled until now without an answer (recorded, or its page died before the answer was recorded).
+  const firstAnswer = a.checkCount === 0
   switch (result._tag) {
     case "Declined":
       if (!madeWhilePending) {
@@ -243,20 +252,20 @@ const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: numb
           markAttemptFailed(tx, a.id, result.reason),
           a.purchase.codeReserved === true && a.purchase.discountCode !== undefined ? releaseDiscountCodeRedemption(tx, a.purchase.discountCode.id) : undefined
         ])
-        return { _tag: "Declined", reason: result.reason }
+        return { _tag: "Declined", reason: result.reason, counted: "declined" }
       }
       await markAttemptFailed(tx, a.id, result.reason)
       // A bank debit that failed after the purchase was made: its invoices go the way of any failed charge (dunning).
       await failInvoicesAtCheckout(tx, ctx, [...a.invoiceIds!, ...(a.oneTimeInvoiceId === undefined ? [] : [a.oneTimeInvoiceId])], paid, result.reason)
-      return { _tag: "Completed" }
+      return { _tag: "Completed", counted: "declined" }
     case "Unknown":
       await markAttemptUnknown(tx, a.id, result.reason, ctx.now ?? Date.now())
-      return madeWhilePending ? { _tag: "Completed" } : { _tag: "Processing" }
+      return { _tag: madeWhilePending ? "Completed" : "Processing", counted: firstAnswer ? "unknown" : undefined }
     case "Pending":
       // A bank debit: the subscriptions are made now, their first invoices stay open until it settles.
       if (!madeWhilePending) await completeCheckout(tx, ctx, a, session, undefined)
       await markAttemptPending(tx, a.id, result.reason, ctx.now ?? Date.now())
-      return { _tag: "Completed" }
+      return { _tag: "Completed", counted: firstAnswer ? "pending" : undefined }
     case "Succeeded":
       // Sent together with the purchase's first statement (the buyer's contact): one round trip less under the attempt's lock.
       await Promise.all([
@@ -265,7 +274,7 @@ const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: numb
           ? payInvoicesAtCheckout(tx, ctx, a.invoiceIds!, a.oneTimeInvoiceId, { ...paid, gatewayRef: result.gatewayRef })
           : completeCheckout(tx, ctx, a, session, result.gatewayRef)
       ])
-      return { _tag: "Completed" }
+      return { _tag: "Completed", counted: "succeeded" }
   }
 }
 
@@ -371,5 +380,6 @@ export const settleUnsettledCheckouts = Effect.fn("settleUnsettledCheckouts")(fu
   const now = ctx.now ?? Date.now()
   const claimed = yield* runSql((sql) => claimUnsettledCheckoutAttempts(sql, now, limit))
   const settled = yield* settleCheckoutAttempts(ctx, claimed)
-  return { claimed: claimed.length, completed: settled.filter((s) => s._tag === "Completed").length, declined: settled.filter((s) => s._tag === "Declined").length }
+  const count = (what: Counted) => settled.filter((s) => s.counted === what).length
+  return { claimed: claimed.length, succeeded: count("succeeded"), declined: count("declined"), unknown: count("unknown"), pending: count("pending") }
 })

@@ -60,6 +60,8 @@ export interface CheckoutAttempt {
   /** Set once the purchase is made while the payment is pending (a bank debit): the invoices it is for. */
   readonly invoiceIds: ReadonlyArray<number> | undefined
   readonly oneTimeInvoiceId: number | undefined
+  /** How many answers the gateway has given that left it unsettled (pending or unknown): 0 before the first. */
+  readonly checkCount: number
 }
 
 interface AttemptRow {
@@ -75,12 +77,14 @@ interface AttemptRow {
   failure_reason: string | null
   invoice_ids: Array<number> | null
   one_time_invoice_id: number | null
+  check_count: number
 }
 
 const attemptOf = (r: AttemptRow): CheckoutAttempt => ({
   id: Number(r.id), sessionId: r.session_id, attemptNumber: r.attempt_number, idempotencyKey: r.idempotency_key, amount: Number(r.amount),
   currency: r.currency, paymentMethod: r.payment_method, purchase: r.purchase, status: r.status, failureReason: r.failure_reason ?? undefined,
-  invoiceIds: r.invoice_ids === null ? undefined : r.invoice_ids.map(Number), oneTimeInvoiceId: r.one_time_invoice_id === null ? undefined : Number(r.one_time_invoice_id)
+  invoiceIds: r.invoice_ids === null ? undefined : r.invoice_ids.map(Number), oneTimeInvoiceId: r.one_time_invoice_id === null ? undefined : Number(r.one_time_invoice_id),
+  checkCount: Number(r.check_count)
 })
 
 /** The key the gateway sees: the session and the attempt's number, so a retry of one attempt never charges twice. */
@@ -197,7 +201,7 @@ export const recordCheckoutAttempt = async (
       insert into checkout_payments (session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, check_after)
       values (${session.id}, ${attemptNumber}, ${checkoutAttemptKey(session.id, attemptNumber)}, ${request.amount}, ${session.link.currency},
               ${request.paymentMethod}, ${JSON.stringify(purchase)}::text::jsonb, 'pending', ${new Date(request.lease)})
-      returning id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason, invoice_ids, one_time_invoice_id`.execute()
+      returning id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason, invoice_ids, one_time_invoice_id, check_count`.execute()
     await awaitByCommit(tx, [row])
     return { _tag: "Inserted", row } as const
   })
@@ -217,7 +221,7 @@ export interface LockedSession {
 export const lockUnsettledAttempt = async (tx: TransactionSql, id: number): Promise<{ attempt: CheckoutAttempt; session: LockedSession } | undefined> => {
   const [row] = await tx<Array<AttemptRow & { link_snapshot: PaymentLink; completed_on: string | null }>>`
     select a.id, a.session_id, a.attempt_number, a.idempotency_key, a.amount, a.currency, a.payment_method, a.purchase, a.status, a.failure_reason,
-           a.invoice_ids, a.one_time_invoice_id, s.link_snapshot, s.completed_on
+           a.invoice_ids, a.one_time_invoice_id, a.check_count, s.link_snapshot, s.completed_on
     from checkout_payments a join checkout_sessions s on s.id = a.session_id
     where a.id = ${id} and a.status in ('pending', 'unknown') for update`
   return row === undefined ? undefined : { attempt: attemptOf(row), session: { link: row.link_snapshot, completedOn: row.completed_on } }
@@ -288,7 +292,7 @@ export const contactForBuyer = async (
 export const claimUnsettledCheckoutAttempts = (sql: Sql, now: number, limit: number): Promise<Array<CheckoutAttempt>> =>
   sql.begin(async (tx) => {
     const rows = await tx<Array<AttemptRow>>`
-      select id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason, invoice_ids, one_time_invoice_id
+      select id, session_id, attempt_number, idempotency_key, amount, currency, payment_method, purchase, status, failure_reason, invoice_ids, one_time_invoice_id, check_count
       from checkout_payments where status in ('pending', 'unknown') and check_after <= ${new Date(now)}
       order by check_after limit ${limit} for update skip locked`
     if (rows.length > 0) {

@@ -782,7 +782,19 @@ export interface AttemptOutcome {
  * unsettled and still leased to this engine are recorded: a late write from
  * an engine whose lease expired changes nothing.
  */
-export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: ReadonlyArray<AttemptOutcome>): Promise<{ succeeded: number; failed: number; unknown: number }> =>
+/**
+ * What a call of `settleAttempts` recorded: charges (and refunds) that succeeded and failed, and of those left
+ * unsettled only the ones answered for the first time: a lost reply (`unknown`) and a bank debit the bank has not
+ * settled yet (`pending`). Asking again about one of them, until it settles, counts nothing.
+ */
+export interface SettledCounts {
+  readonly succeeded: number
+  readonly failed: number
+  readonly unknown: number
+  readonly pending: number
+}
+
+export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: ReadonlyArray<AttemptOutcome>): Promise<SettledCounts> =>
   sql.begin(async (tx) => {
     const today = ctx.today
     const ok = outcomes.filter((o) => o.result._tag === "Succeeded")
@@ -806,7 +818,7 @@ export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: Rea
       update payment_attempts a set status = 'succeeded', gateway_ref = l.ref, settled_at = now(), lease_owner = null, lease_until = null
       from l where a.id = l.id and ${settleable()}
       returning a.id, a.invoice_id, a.kind`
-    const unknownRows = unknown.length === 0 ? [] : await tx`
+    const unknownRows = unknown.length === 0 ? [] : await tx<Array<{ id: number; first: boolean; pending: boolean }>>`
       ${locked(tx`unnest(${unknown.map((o) => o.attemptId)}::int8[], ${unknown.map((o) => (o.result._tag === "Pending" ? o.result.reason : "gateway timeout"))}::text[],
         ${unknown.map((o) => (o.result._tag === "Pending" ? "t" : "f"))}::text[]::bool[]) as u(id, reason, pending)`)}
       update payment_attempts a set status = 'unknown', failure_reason = l.reason, check_count = a.check_count + 1,
@@ -814,7 +826,7 @@ export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: Rea
         check_after = ${new Date(ctx.now ?? Date.now())}::timestamptz + case when l.pending then interval '1 day' when a.check_count = 0 then interval '5 minutes'
           when a.check_count = 1 then interval '1 hour' when a.check_count = 2 then interval '6 hours' else interval '1 day' end
       from l where a.id = l.id and ${settleable()}
-      returning a.id`
+      returning a.id, l.status = 'pending' as first, l.pending`
     const failedRows = declined.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; kind: string; attempt_number: number; failure_reason: string; initiated_by: string }>>`
       ${locked(tx`unnest(${declined.map((o) => o.attemptId)}::int8[], ${declined.map((o) => (o.result as { reason: string }).reason)}::text[]) as u(id, reason)`)}
       update payment_attempts a set status = 'failed', failure_reason = l.reason, settled_at = now(), lease_owner = null, lease_until = null
@@ -827,8 +839,10 @@ export const settleAttempts = async (sql: Sql, ctx: EngineContext, outcomes: Rea
     await recordChargeFailures(tx, ctx, failedRows.filter((r) => r.kind === "charge" && r.initiated_by === "engine"))
     await recordBuyerDeclines(tx, ctx, failedRows.filter((r) => r.kind === "charge" && r.initiated_by === "buyer").map((r) => r.id))
     ctx.failpoint("before-settle-commit")
-    return { succeeded: okRows.length, failed: failedRows.length, unknown: unknownRows.length }
-  }) as Promise<{ succeeded: number; failed: number; unknown: number }>
+    // An attempt is 'pending' until the gateway's first answer; one asked about again was left 'unknown' by it.
+    const firstAnswers = unknownRows.filter((r) => r.first)
+    return { succeeded: okRows.length, failed: failedRows.length, unknown: firstAnswers.filter((r) => !r.pending).length, pending: firstAnswers.filter((r) => r.pending).length }
+  }) as Promise<SettledCounts>
 
 const recordRefunds = async (tx: TransactionSql, ctx: EngineContext, attemptIds: ReadonlyArray<number>) => {
   if (attemptIds.length === 0) return

@@ -14,6 +14,10 @@ import { chargedReferences, enterInLedger, enterInLedgerAndRead, ledgerEntries, 
 const bankDebit = new Set(["pm_bank_debit", "pm_bank_debit_fail", "pm_bank_ok", "pm_bank_fail"])
 /** The bank-debit tokens that settle as paid (CLI.md names them `pm_bank_ok` and `pm_bank_fail`; `pm_bank_debit…` too). */
 const bankDebitPays = new Set(["pm_bank_debit", "pm_bank_ok"])
+
+/** Why the simulated gateway declined: no method, a bank debit the bank returned, or a card. */
+const declineReason = (paymentMethod: string) =>
+  paymentMethod === "" ? "no payment method on file" : bankDebit.has(paymentMethod) ? "bank debit returned (insufficient funds)" : "card declined"
 const bankDebitDays = 3
 /** The tokens of methods that can pay (pm_declined and any other token cannot). */
 const knownTokens = new Set(["pm_ok", "pm_fail_once", "pm_timeout", "pm_rate_limited", "pm_error_once", ...bankDebit])
@@ -123,7 +127,7 @@ export class Gateway extends Context.Service<Gateway, {
               if (row.outcome === "pending") return { _tag: "Pending", reason: `bank debit pending (settles ${bankDebitDays} days after it was made)` }
               return row.outcome === "succeeded"
                 ? { _tag: "Succeeded", gatewayRef: row.reference }
-                : { _tag: "Declined", reason: row.paymentMethod === "" ? "no payment method on file" : "card declined" }
+                : { _tag: "Declined", reason: declineReason(row.paymentMethod ?? "") }
             })
           },
           catch: (cause) => new GatewayUnavailable({ message: `gateway unavailable: ${String(cause)}`, cause })

@@ -11,7 +11,7 @@ import { claimAttemptsNow, settleAttempts } from "../invoicing/index.ts"
 import { Gateway } from "./Gateway.ts"
 
 export const settleAttemptsNow = Effect.fn("settleAttemptsNow")(function*(ctx: EngineContext, attemptIds: ReadonlyArray<number>) {
-  if (attemptIds.length === 0) return { succeeded: 0, failed: 0, unknown: 0 }
+  if (attemptIds.length === 0) return { succeeded: 0, failed: 0, unknown: 0, pending: 0 }
   const { sql } = yield* Database
   const gateway = yield* Gateway
   const db = <A>(work: () => Promise<A>) => Effect.tryPromise({ try: work, catch: (cause) => new DatabaseError({ message: messageOf(cause), cause }) })

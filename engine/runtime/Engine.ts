@@ -43,6 +43,7 @@ export interface TickSummary {
   charged: number
   failed: number
   unknown: number
+  pending: number
   retried: number
   overdue: number
   reminders: number
@@ -112,6 +113,7 @@ const sendAndSettle = (tick: Tick, charges: ReadonlyArray<PendingCharge>) =>
     tick.summary.charged += outcome.succeeded
     tick.summary.failed += outcome.failed
     tick.summary.unknown += outcome.unknown
+    tick.summary.pending += outcome.pending
   })
 
 /** Runs a batch step until it finds less than a full batch; the number of rows it handled. */
@@ -173,8 +175,10 @@ const settleCheckouts: TickStep = {
           Effect.provideService(Database, tick.database),
           Effect.catchTag("BadInput", (e) => Effect.fail(new DatabaseError({ message: `settling checkout payments: ${e.message}`, cause: e })))
         )
-        tick.summary.charged += settled.completed
+        tick.summary.charged += settled.succeeded
         tick.summary.failed += settled.declined
+        tick.summary.unknown += settled.unknown
+        tick.summary.pending += settled.pending
         if (settled.claimed < tick.batch) return
       }
     })
@@ -369,7 +373,7 @@ const openTick = (options: TickOptions) =>
   })
 
 const emptySummary = (today: CalendarDate): TickSummary => ({
-  today, activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
+  today, activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0, pending: 0,
   retried: 0, overdue: 0, reminders: 0, parked: 0, rules: 0, delivered: 0
 })
 
@@ -412,7 +416,7 @@ const noWorkDue: DueWork = {
 
 /**
  * What a pass changed (delivery excluded: it runs once, after the passes). An attempt left unknown
- * is not counted: it is asked about again once its backoff has passed, on a later tick.
+ * (or a bank debit left pending) is not counted: it is asked about again once its backoff has passed, on a later tick.
  */
 const changesOf = (s: TickSummary): number =>
   s.activated + s.canceled + s.resumed + s.expired + s.invoiced + s.charged + s.failed + s.retried + s.overdue + s.reminders + s.parked + s.rules

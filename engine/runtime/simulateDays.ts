@@ -20,7 +20,7 @@ import type { GivenNow } from "./StoreClock.ts"
 export type SimulationTotals = Omit<TickSummary, "today">
 
 export const emptyTotals = (): SimulationTotals => ({
-  activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0,
+  activated: 0, canceled: 0, resumed: 0, expired: 0, invoiced: 0, charged: 0, failed: 0, unknown: 0, pending: 0,
   retried: 0, overdue: 0, reminders: 0, parked: 0, rules: 0, delivered: 0
 })
 

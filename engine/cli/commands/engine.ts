@@ -58,6 +58,7 @@ const figureMeanings: Record<keyof Omit<TickSummary, "today">, string> = {
   charged: "charges that succeeded",
   failed: "charges declined by the gateway",
   unknown: "charges whose gateway reply was lost (settled later under the same key, never charged twice)",
+  pending: "bank debits the bank has not settled yet (asked about again each day until they succeed or fail)",
   retried: "retries of a failed charge",
   overdue: "sent invoices that passed their due date",
   reminders: "reminders of an upcoming payment queued",

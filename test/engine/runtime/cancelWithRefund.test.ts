@@ -38,7 +38,7 @@ describe(`cancel with a refund of the unused days, as one use case (${backend})`
     ))
     expect(result.status).toBe("canceled")
     expect(result.refund?.amount).toBe(2000)
-    expect(result.refundSettled).toEqual({ succeeded: 1, failed: 0, unknown: 0 })
+    expect(result.refundSettled).toEqual({ succeeded: 1, failed: 0, unknown: 0, pending: 0 })
     expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("canceled")
     expect(await refundsOf(id)).toEqual([{ status: "succeeded", amount: 2000 }])
     expect((await ledgerOf(t.db.sql, id)).filter((l) => l.kind === "refund").map((l) => l.amount)).toEqual([2000])
