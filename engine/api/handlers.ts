@@ -21,7 +21,7 @@ import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../cat
 import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../invoicing/index.ts"
 import { parseItems, readCreateRequest, readDate, Subscriptions, subscriptionViewOn } from "../subscriptions/index.ts"
 import type { AccountError, InvoiceError, SubscriptionError } from "../domain/index.ts"
-import { describeAccountError, describeCatalogueError, describeInvoiceError, describeSubscriptionError, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
+import { describeAccountError, describeCatalogueError, describeInvoiceError, describeSubscriptionError, eventTypeProblem, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
 import type { PendingQuery } from "postgres"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
@@ -259,7 +259,12 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
       const created = yield* subscriptions((s) => s.create(ctx, input))
       return {
         object: "list" as const, has_more: false,
-        data: created.map(({ amountPerPayment, ...c }) => ({ object: "subscription", ...c, amount_per_payment: money(amountPerPayment, c.currency) }))
+        // Named as everywhere else in the API (snake_case, as `GET /v1/subscriptions` names them).
+        data: created.map((c) => ({
+          object: "subscription", id: c.id, name: c.name, status: c.status, frequency: c.frequency, terms: c.terms, currency: c.currency,
+          start_date: c.startDate, end_date: c.endDate, next_billing_date: c.nextBillingDate, item_count: c.items,
+          amount_per_payment: money(c.amountPerPayment, c.currency)
+        }))
       }
     }))
     .handle("list", ({ query }) =>
@@ -342,6 +347,8 @@ export const EventsHandlers = HttpApiBuilder.group(Api, "events", (h) =>
     Effect.gen(function*() {
       const subscriptionId = yield* positiveId("subscription", query.subscription)
       if (query.after !== undefined && query.starting_after !== undefined) return yield* invalid("after", "after and starting_after: give one of them")
+      const typeProblem = query.type === undefined ? undefined : eventTypeProblem(query.type)
+      if (typeProblem !== undefined) return yield* invalid("type", `type: ${typeProblem}`)
       const listed = (yield* Subscriptions).events({ subscriptionId, type: query.type })
       return yield* pageOf(listed, { limit: query.limit, starting_after: query.after ?? query.starting_after }, (e) => ({ object: "event", ...e }))
     })))

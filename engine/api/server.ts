@@ -77,10 +77,36 @@ const answerFailure = (cause: Cause.Cause<unknown>) => {
     const kind = (failure as { kind?: string } | undefined)?.kind
     if (typeof failure === "object" && failure !== null && (failure as { _tag?: string })._tag === "HttpApiSchemaError" && kind !== "Body" && kind !== "ResponseHeaders") {
       const detail = String((failure as { cause?: unknown }).cause ?? "the request does not match the API").split("\n").map((l) => l.trim()).join(" ").slice(0, 500)
-      return Effect.succeed(problem(400, "invalid_request", `${(failure as { kind?: string }).kind ?? "request"}: ${detail}`, /\["([^"]+)"\]/.exec(detail)?.[1]))
+      const plain = schemaProblem((failure as { kind?: string }).kind ?? "request", detail)
+      return Effect.succeed(problem(400, "invalid_request", plain.message, plain.field))
     }
   }
   return Effect.succeed(problem(500, "internal_error", "the server failed to answer; nothing was reported to the client"))
+}
+
+/** An article for a schema's type name: "an array", "a string". */
+const aType = (type: string) => `${/^[aeiou]/i.test(type) ? "an" : "a"} ${type.toLowerCase()}`
+
+/**
+ * The schema library's words for a request that does not match the API (`SchemaError(Expected no excess property
+ * at ["colour"])`), in the client's: what is wrong, naming the field (`body: unknown field "colour"`, `email:
+ * required`, `items: expected an array`). Anything else keeps the library's text.
+ */
+export const schemaProblem = (kind: string, detail: string): { readonly message: string; readonly field: string | undefined } => {
+  const inner = /^SchemaError\((.*)\)$/.exec(detail)?.[1] ?? detail
+  const path = [...(/ at ((?:\[[^\]]+\])+)\s*$/.exec(inner)?.[1] ?? "").matchAll(/\[("([^"]+)"|\d+)\]/g)].map((m) => m[2] ?? m[1]!)
+  const field = path[0]
+  const where = kind === "Payload" ? "body" : kind.toLowerCase()
+  const named = path.map((p, i) => (i === 0 ? p : /^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("")
+  if (field !== undefined && /^Expected no excess property/.test(inner)) {
+    return { message: `${where}: unknown ${kind === "Query" ? "parameter" : "field"} "${named}"`, field }
+  }
+  if (field !== undefined && /^Missing key/.test(inner)) return { message: `${named}: required`, field }
+  const expected = /^Expected (\w+)(?:, got (.*?))? at \[/.exec(inner)
+  if (field !== undefined && expected !== null) {
+    return { message: `${named}: expected ${aType(expected[1]!)}${expected[2] === undefined ? "" : `, got ${expected[2]}`}`, field }
+  }
+  return { message: `${where}: ${inner}`, field }
 }
 
 const requestHash = (method: string, url: string, body: string) => createHash("sha256").update(`${method} ${url}\n${body}`).digest("hex")

@@ -8,6 +8,7 @@ import type { Frequency } from "./frequency.ts"
 import { formatFrequency } from "./frequency.ts"
 import type { BillingTerms } from "./terms.ts"
 import { formatBillingTerms } from "./terms.ts"
+import { closestName } from "./nearName.ts"
 
 /** A line as the journal records it; `sku` and `productId` may be absent (custom items, imported history). */
 export type JournalLine = Pick<LineItem, "name" | "unitPrice" | "quantity" | "oneTime"> & {
@@ -58,6 +59,16 @@ export const journalEventTypes = [
   "discount_code.created", "discount_code.updated", "discount_code.deleted",
   "checkout.completed"
 ] as const
+
+/**
+ * A type to find events by (`events list --type`, `GET /v1/events?type=`): one the journal holds, else the
+ * problem as words, with the type spelt nearly alike when there is one. A type no event has yet is a type.
+ */
+export const eventTypeProblem = (type: string): string | undefined => {
+  if ((journalEventTypes as ReadonlyArray<string>).includes(type)) return undefined
+  const near = closestName(type, journalEventTypes)
+  return `unknown event type "${type}"${near === undefined ? "" : ` (did you mean "${near}"?)`}; types: ${journalEventTypes.join(", ")}`
+}
 
 /**
  * An event pattern of a webhook endpoint: a type (`invoice.paid`), a noun's

@@ -93,7 +93,7 @@ export {
   WebhookEndpointRefused
 } from "./errors.ts"
 export { unitPriceProblem } from "./money.ts"
-export { eventPatternProblem, journalEventTypes } from "./events.ts"
+export { eventPatternProblem, eventTypeProblem, journalEventTypes } from "./events.ts"
 export { countryCodeProblem, isCountryCode } from "./country.ts"
 export { money } from "./money.ts"
 export type { Money } from "./money.ts"

@@ -6,7 +6,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { languages } from "../../billing/index.ts"
 import type { SubscriptionError } from "../../domain/index.ts"
-import { describeSubscriptionError, formatFrequency, formatMajorAmount, itemErrorOf, subscriptionErrorOf, SubscriptionId, subscriptionStatuses } from "../../domain/index.ts"
+import { describeSubscriptionError, eventTypeProblem, formatFrequency, formatMajorAmount, itemErrorOf, subscriptionErrorOf, SubscriptionId, subscriptionStatuses } from "../../domain/index.ts"
 import { catalogueErrorMessage } from "../../catalogue/index.ts"
 import { Gateway } from "../../payments/index.ts"
 import type { ItemVersion, StoredLine, SubscriptionRow, SubscriptionsFailure } from "../../subscriptions/index.ts"
@@ -284,6 +284,8 @@ const eventsList = Command.make(
       const json = yield* Json
       const subscriptionId = Option.isSome(flags.subscription) ? yield* parseCountFlag("--subscription", flags.subscription.value) : undefined
       const since = Option.isSome(flags.since) ? yield* parseDateFlag("--since", flags.since.value) : undefined
+      const typeProblem = Option.isSome(flags.type) ? eventTypeProblem(flags.type.value) : undefined
+      if (typeProblem !== undefined) return yield* new UsageError({ message: `--type: ${typeProblem}` })
       const subscriptions = yield* Subscriptions
       yield* printList(flags, subscriptions.events({ subscriptionId, type: Option.getOrUndefined(flags.type), since }), {
         noun: "events", headers: ["ID", "ON", "TYPE", "SUB", "SOURCE", "DATA"], cells: (r) => [

@@ -87,7 +87,9 @@ describe("HTTP API resources", () => {
     expect(await events()).toBe(before)
     const today = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"], start: "2026-03-01" } })
     expect(today.status).toBe(201)
-    expect(today.json.data[0]).toMatchObject({ startDate: "2026-03-01", nextBillingDate: "2026-03-01", status: "active" })
+    expect(today.json.data[0]).toMatchObject({ start_date: "2026-03-01", next_billing_date: "2026-03-01", status: "active", item_count: 1 })
+    // Named as the list names them: no camelCase key in the API.
+    expect(Object.keys(today.json.data[0]).filter((k) => /[A-Z]/.test(k))).toEqual([])
   })
 
   it("lists invoices and pays one; events follow the journal with after=ID", async () => {
