@@ -35,7 +35,7 @@ process.on("unhandledRejection", (reason) => {
 
 // Deep imports: the package's index would also load its Redis, HTTP and cluster modules, and a
 // dynamic import of effect's (or effect/cli's) index keeps every module it names in the bundle's start.
-const [{ runMain }, NodeServices, Cause, Effect, Exit, Layer, Logger, CliOutput, Command, { commands }, { globalFlags }, { version }, { usageErrorLine }, { examplesFor }] = await Promise.all([
+const [{ runMain }, NodeServices, Cause, Effect, Exit, Layer, Logger, CliOutput, Command, { commands }, { globalFlags }, { version }, { namedAsGiven, usageErrorLine }, { examplesFor }] = await Promise.all([
   import("@effect/platform-node/NodeRuntime"),
   import("@effect/platform-node/NodeServices"),
   import("effect/Cause"),
@@ -73,7 +73,7 @@ const presenter = CliOutput.layerPresenter({
 
 const fail = (code: number, message: string) =>
   Effect.sync(() => {
-    process.stderr.write(`billcycle: ${message}\n`)
+    process.stderr.write(`billcycle: ${namedAsGiven(message, process.argv.slice(2))}\n`)
     process.exitCode = code
   })
 

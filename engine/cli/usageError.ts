@@ -35,3 +35,28 @@ export const usageErrorLine = (commandPath: ReadonlyArray<string>, errors: Reado
   const what = errors.map(describeParseError).join("; ")
   return `${path === "" ? "" : `${path}: `}${what}; see billcycle${path === "" ? "" : ` ${path}`} --help`
 }
+
+/**
+ * Flags known by another name too (`Flag.withAlias`, and CLI.md's names of the same thing): a message that names
+ * the first, for a command line that gave the other, names the one given. `--percent 10` and `--amount 5.00` are
+ * `--off` written out; `links simple --contact` is `links create --from-contact`.
+ */
+const sameFlag: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+  ["--redirect-url", ["--redirect"]],
+  ["--contact-field", ["--field"]],
+  ["--completed-payments-limit", ["--limit"]],
+  ["--expires-on", ["--expires"]],
+  ["--off", ["--percent", "--amount"]],
+  ["--from-contact", ["--contact"]]
+]
+
+/** `--redirect-url: expected an https:// URL …` for `links create --redirect http://…` → `--redirect: expected …`. */
+export const namedAsGiven = (message: string, argv: ReadonlyArray<string>): string => {
+  const given = (flag: string) => argv.some((a) => a === flag || a.startsWith(`${flag}=`))
+  for (const [flag, others] of sameFlag) {
+    if (!message.startsWith(`${flag}:`) || given(flag)) continue
+    const other = others.find(given)
+    if (other !== undefined) return `${other}${message.slice(flag.length)}`
+  }
+  return message
+}

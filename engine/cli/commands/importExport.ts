@@ -44,6 +44,8 @@ const exportSubs = Command.make(
   (flags) =>
     withApp(Effect.gen(function*() {
       if (flags.format !== "csv") return yield* new UsageError({ message: `--format: only csv is supported, got "${flags.format}"` })
+      // The export is a CSV file: --json would get something other than what it asks for.
+      if (yield* Json) return yield* new UsageError({ message: "--json: export subscriptions writes CSV only; for JSON, use subscriptions list --json --all" })
       if (!(headerLanguages as ReadonlyArray<string>).includes(flags.headerLanguage)) return yield* new UsageError({ message: `--header-language: expected one of ${headerLanguages.join(", ")}, got "${flags.headerLanguage}"` })
       if (!["view", "all", "all-with-associations"].includes(flags.properties)) return yield* new UsageError({ message: `--properties: expected view, all or all-with-associations, got "${flags.properties}"` })
       const csv = yield* (yield* Imports).exportSubscriptions(flags.properties as ExportProperties, flags.headerLanguage as HeaderLanguage)

@@ -73,13 +73,15 @@ const renderInvoiceCommand = Command.make(
       yield* checkLocale(flags.locale)
       const id = InvoiceId.make(yield* parseCountFlag("INVOICE_ID", flags.id))
       const dir = yield* dirOf(flags.templates)
+      const json = yield* Json
+      if (json && flags.format === "pdf") return yield* new UsageError({ message: "--json: a PDF is not JSON (--json gives the HTML with the invoice's id and locale)" })
       if (flags.format === "pdf" && Option.isNone(flags.out) && process.stdout.isTTY === true) {
         return yield* new UsageError({ message: "--format pdf: give --out FILE (or redirect stdout); a PDF is not for the terminal" })
       }
       const { html, locale } = yield* (yield* Invoices).renderDocument(id, {
         language: Option.getOrUndefined(flags.language), locale: Option.getOrUndefined(flags.locale), templatesDir: dir
       }).pipe(wordInvoiceRefusals())
-      if (flags.format === "html") return yield* output(html, flags.out)
+      if (flags.format === "html") return yield* (json ? Console.log(JSON.stringify({ invoice_id: Number(id), locale, html })) : output(html, flags.out))
       const pdf = yield* Effect.tryPromise({ try: () => htmlToPdf(html, locale), catch: (e) => new CheckFailed({ message: `cannot print the PDF with Chromium: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` }) })
       if (Option.isSome(flags.out)) {
         yield* writeOutFile(flags.out.value, pdf)
@@ -88,7 +90,7 @@ const renderInvoiceCommand = Command.make(
         yield* Effect.promise(() => new Promise<void>((resolve) => process.stdout.write(pdf, () => resolve())))
       }
     }))
-).pipe(Command.withDescription("Render an invoice as a printable HTML document, or as a PDF"))
+).pipe(Command.withDescription("Render an invoice as a printable HTML document, or as a PDF (--json: its id, locale and HTML)"))
 
 const renderEmailCommand = Command.make(
   "email",

@@ -35,8 +35,9 @@ const remove = Command.make("remove", { id: Argument.String("id").pipe(Argument.
   withApp(Effect.gen(function*() {
     const id = yield* parseCountFlag("ID", flags.id)
     const ctx = yield* commandContext
+    const json = yield* Json
     yield* (yield* Account).removeWebhookEndpoint(id, ctx.today).pipe(wordAccountRefusals)
-    yield* Console.log(`webhook endpoint ${id} removed (messages already queued for it are still delivered)`)
+    yield* Console.log(json ? JSON.stringify({ id, removed_on: ctx.today }) : `webhook endpoint ${id} removed (messages already queued for it are still delivered)`)
   }))).pipe(Command.withDescription("Stop sending events to a webhook endpoint"))
 
 export const webhooksCommand = Command.make("webhooks").pipe(

@@ -46,7 +46,12 @@ describe("bad input through the CLI: exit 2 naming the file, row and column or t
       [["subscriptions", "create", "--contact", "ana@example.com", ...Array.from({ length: 11 }, () => ["--item", "name=Big,price=999999999999.00,tax=25%"]).flat()], "--item 9: the lines add up to more than 1000000000000000 minor units"],
       // Calendar settings: a day count of a hundred thousand years is a typo, not a schedule.
       [["settings", "set", "reminder-days", "99999999"], "reminder-days: expected a whole number of days from 0 to 366"],
-      [["settings", "set", "retry-days", "1,3,99999999"], "retry-days: expected up to 20 increasing day counts from 1 to 366"]
+      [["settings", "set", "retry-days", "1,3,99999999"], "retry-days: expected up to 20 increasing day counts from 1 to 366"],
+      // A filter by a type no event can have is a slip, not an empty journal.
+      [["events", "list", "--type", "invoice.payed"], '--type: unknown event type "invoice.payed" (did you mean "invoice.paid"?)'],
+      // --json asks for one JSON document: a command whose output is a CSV file or a PDF says so rather than print it.
+      [["export", "subscriptions", "--json"], "--json: export subscriptions writes CSV only"],
+      [["render", "invoice", "1", "--format", "pdf", "--out", join(dir, "i.pdf"), "--json"], "--json: a PDF is not JSON"]
     ]
     for (const [args, needle] of cases) {
       const r = cli(...args)

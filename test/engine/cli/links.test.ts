@@ -150,6 +150,11 @@ describe(`links: managing links (${backend})`, () => {
     expect(amount.stdout).toContain("5.00 USD off, 3 payments")
     refused(["discount-codes", "add", "BOTH", "--percent", "10", "--amount", "5.00"], "--amount")
     refused(["discount-codes", "add", "NONE"], "--off")
+    // A refusal names the flag as the command line gave it (CLI.md's name), not the other name of the same flag.
+    refused(["discount-codes", "add", "TOOMUCH", "--percent", "150"], "--percent:", /at most 100%/)
+    refused(["discount-codes", "add", "BADDAY", "--percent", "10", "--expires", "2026-02-30"], "--expires:", /2026-02-30/)
+    refused(link("--item", "sku=COFFEE", "--redirect", "http://evil.example.com"), "--redirect:", /https/)
+    refused(["links", "simple", "--contact", "nobody@example.com", "--name", "Cake", "--price", "5.00"], "--contact:", /no contact with email nobody@example.com/)
   })
 
   it("a simple link from a contact switches off after one payment", slow, () => {

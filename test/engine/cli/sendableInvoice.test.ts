@@ -55,6 +55,10 @@ describe("an invoice paid by bank transfer", () => {
     expect(kid, "the invoice names its KID").toBeDefined()
     expect(isValidPaymentReference("kid-mod10", kid!)).toBe(true)
     expect(kid!.slice(0, -1)).toBe(invoice!.number.replace(/\D/g, "").replace(/^0+/, ""))
+    // --json: the same HTML in one JSON document, with the invoice and the locale it was rendered in.
+    const json = cli("2026-03-01", "render", "invoice", String(invoice!.id), "--json")
+    expect(json.code, json.stderr).toBe(0)
+    expect(JSON.parse(json.stdout)).toEqual({ invoice_id: invoice!.id, locale: expect.any(String), html: html.stdout.replace(/\n$/, "") })
 
     const email = cli("2026-03-01", "render", "email", "invoice_sent", "--subscription", "1", "--json")
     expect(email.code, email.stderr).toBe(0)

@@ -49,7 +49,10 @@ describe("event webhooks", () => {
       }
 
       // Removed: later events are not sent.
-      expect(cli("webhooks", "remove", "1").code).toBe(0)
+      // --json: one JSON document, as every command gives.
+      const removed = cli("webhooks", "remove", "1", "--json")
+      expect(removed.code, removed.stderr).toBe(0)
+      expect(JSON.parse(removed.stdout)).toEqual({ id: 1, removed_on: "2026-03-01" })
       expect(cli("subscriptions", "pause", "1").code).toBe(0)
       const before = receiver.received.length
       expect((await runCliAsync(["engine", "--once", "--db", db, "--now", "2026-03-01"], { env, cwd: here })).code).toBe(0)
