@@ -4,25 +4,19 @@
  * engine asks about it again and is charged once the day it settles. (It counted every daily question as a charge
  * that succeeded: one bank debit showed as 6 charges in `simulate`.)
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { createPaymentLink } from "../../../engine/checkout/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { backend } from "../../storeHarness.ts"
-import type { ApiUnderTest } from "../api/apiHarness.ts"
-import { startApi } from "../api/apiHarness.ts"
+import { useApi } from "../api/apiHarness.ts"
 import { runDays } from "../runtime/engineHarness.ts"
 import { getPage, monthlyWithSetup, openForm, postForm } from "./buyerPagesHarness.ts"
 
 const today = "2026-04-02" as CalendarDate
-let api: ApiUnderTest
-beforeAll(async () => {
-  api = await startApi(today)
-})
-afterAll(async () => {
-  await api?.close()
-})
+const served = useApi(today)
 
 const buy = async (slug: string, email: string, paymentMethod: string) => {
+  const api = served()
   const opened = await getPage(api, `/l/${slug}`)
   const path = opened.headers.get("location")!
   const form = await openForm(api, path)
@@ -32,6 +26,7 @@ const buy = async (slug: string, email: string, paymentMethod: string) => {
 
 describe(`the engine's summary of checkout payments (${backend})`, () => {
   it("a lost reply is charged once when answered; a bank debit counts nothing while pending and is charged once when it settles", async () => {
+    const api = served()
     const link = await createPaymentLink(api.db.db.sql, today, { ...monthlyWithSetup, paymentTypes: ["card", "bank-debit"] }, { slug: `summary-${backend}` })
     await buy(link.slug, `timeout-${backend}@example.com`, "pm_timeout")
     await buy(link.slug, `bank-${backend}@example.com`, "pm_bank_ok")
