@@ -680,7 +680,8 @@ const paidNotices = (
   events.push({ type: "payment.succeeded", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, amount: p.amount, currency: p.currency, via } })
   events.push({ type: "invoice.paid", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, total: p.total, currency: p.currency } })
   if (p.total > 0) {
-    messages.push({ kind: "email", template: "receipt", dedupeKey: `email:receipt:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: s.email, language, locale, payload: { invoice_id: p.id }, createdOn: today })
+    // The receipt thanks for this payment: what was still due, not the invoice's total when part was paid before.
+    messages.push({ kind: "email", template: "receipt", dedupeKey: `email:receipt:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: s.email, language, locale, payload: { invoice_id: p.id, amount: p.amount }, createdOn: today })
     messages.push({ kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_succeeded:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: p.id, outcome: "succeeded" }, createdOn: today })
   }
 }

@@ -145,8 +145,9 @@ const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, in
     seller: settings.sellerName,
     subscription: row?.["name"] ?? "",
     currency: inv?.["currency"] ?? row?.["currency"] ?? settings.currency,
-    // A reminder comes before its invoice: it carries the coming payment's amount (its draft's total).
-    amount: template === "reminder" && typeof p["amount"] === "number" ? p["amount"] : inv?.["total"] ?? 0,
+    // A reminder comes before its invoice: it carries the coming payment's amount (its draft's total). A receipt
+    // carries the payment's (the rest of an invoice paid in part before); one queued before receipts did, the total.
+    amount: (template === "reminder" || template === "receipt") && typeof p["amount"] === "number" ? p["amount"] : inv?.["total"] ?? 0,
     ...(template === "reminder" && typeof p["currency"] === "string" ? { currency: p["currency"] } : {}),
     number: inv?.["number"] ?? "",
     email: row?.["email"] ?? "",

@@ -7,7 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Effect, Layer } from "effect"
 import { InvoiceId } from "../../../engine/domain/index.ts"
-import { Invoices } from "../../../engine/invoicing/index.ts"
+import { Invoices, loadEmailDataBatch } from "../../../engine/invoicing/index.ts"
+import { loadSettings } from "../../../engine/account/index.ts"
+import type { ClaimedMessage } from "../../../engine/sql/index.ts"
+import { renderEmail } from "../../../templates/index.ts"
 import { CurrentJournalSource } from "../../../engine/sql/index.ts"
 import { contextAt, createSubscription, invoicesOf, subscriptionRow, tickAt } from "../runtime/engineHarness.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
@@ -108,5 +111,13 @@ describe(`a payment recorded by hand is journaled as its own payment, by whoever
     const succeeded = events.filter((e) => e.type === "payment.succeeded")
     expect(succeeded.map((e) => [e.source, e.data["amount"], e.data["via"]])).toEqual([["engine", 750, "gateway"]])
     expect(events.find((e) => e.type === "invoice.paid")).toMatchObject({ source: "engine", data: { total: 1250 } })
+    // The buyer's receipt thanks for what the card paid, not the invoice's total (found by an audit of what buyers receive).
+    const receipts = await t.db.sql<Array<ClaimedMessage>>`select * from outbox where invoice_id = ${inv!.id} and template = 'receipt'`
+    expect(receipts).toHaveLength(1)
+    const [data] = await loadEmailDataBatch(t.db.sql, receipts, await loadSettings(t.db.sql))
+    expect(data!.amount).toBe(750)
+    const mail = renderEmail("receipt", data!, { language: "en", locale: "en-US" })
+    expect(mail.text).toContain("$7.50")
+    expect(mail.text).not.toContain("12.50")
   })
 })
