@@ -158,6 +158,13 @@ export const withSmtpTimeouts = (url: string): string => {
 }
 
 const deliveryName = (m: ClaimedMessage) => m.dedupe_key.replace(/[^A-Za-z0-9._-]+/g, "_")
+/**
+ * The sender as an RFC 5322 mailbox: the seller's name quoted, so that a comma, an angle bracket or a quote in
+ * it stays part of the name (`Berg, Lund & Co` was read as two addresses, the first dropped; `Fjord & Co <AS>`
+ * made the sender's address "AS"). Mail software encodes the name when it is not ASCII.
+ */
+export const mailbox = (name: string, address: string) => `"${name.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, " ")}" <${address}>`
+
 export const messageIdOf = (m: ClaimedMessage) => `<${deliveryName(m)}@billcycle.local>`
 
 const compose = (mail: SendMailOptions) =>
@@ -279,7 +286,7 @@ export const templateRendererLayer = (templatesDir: string | undefined) =>
         const { settings, data } = loaded.success
         // Webhooks are signed with BILLCYCLE_WEBHOOK_SECRET, else the account's webhook-secret setting.
         const signingSecret = process.env["BILLCYCLE_WEBHOOK_SECRET"] || settings.webhookSecret
-        const from = `${settings.sellerName} <${settings.sellerEmail}>`
+        const from = mailbox(settings.sellerName, settings.sellerEmail)
         let next = 0
         const results = messages.map((m): RenderResult => {
           if (m.kind === "webhook") return renderWebhook(m, signingSecret)

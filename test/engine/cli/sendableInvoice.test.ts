@@ -35,7 +35,7 @@ describe("an invoice paid by bank transfer", () => {
     // The engine writes its emails under ./out/mail of where it runs.
     const here = mkdtempSync(join(tmpdir(), "billcycle-mail-"))
     const cli = session(here)
-    for (const [key, value] of [["attach-pdf", "true"], ["seller-name", "Kaffebrenneriet AS"], ["seller-country", "NO"], ["seller-iban", "NO93 8601 1117 947"], ["seller-bic", "dnbanokk"], ["seller-email", "faktura@kaffe.example"]] as const) {
+    for (const [key, value] of [["attach-pdf", "true"], ["seller-name", "Kaffe, Te & Co <AS>"], ["seller-country", "NO"], ["seller-iban", "NO93 8601 1117 947"], ["seller-bic", "dnbanokk"], ["seller-email", "faktura@kaffe.example"]] as const) {
       const set = cli("2026-03-01", "settings", "set", key, value)
       expect(set.code, set.stderr).toBe(0)
     }
@@ -80,6 +80,8 @@ describe("an invoice paid by bank transfer", () => {
     expect(mails).toHaveLength(1)
     const eml = readFileSync(join(here, "out", "mail", mails[0]!), "utf8")
     expect(eml).toMatch(/^Date: Sun, 01 Mar 2026 /m)
+    // The seller's name quoted whole: its comma and angle brackets stay in the name (unquoted, the sender became "AS").
+    expect(eml).toMatch(/^From: "Kaffe, Te & Co <AS>" <faktura@kaffe\.example>\r?$/m)
     expect(eml).toMatch(new RegExp(`Content-Type: application/pdf; name=${invoice!.number}\\.pdf`))
     const attached = /Content-Type: application\/pdf[^]*?\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/.exec(eml)?.[1]
     expect(Buffer.from(attached!.replace(/\s/g, ""), "base64").subarray(0, 5).toString()).toBe("%PDF-")
