@@ -128,7 +128,9 @@ export interface RenderedEmail {
 /** The subject line: the catalog's `NAME.subject`, its parameters from the data, as plain text. */
 const subjectOf = (name: EmailTemplate, data: EmailData, options: RenderOptions): string => {
   const language = resolveLanguage(options.language)
-  const text = catalog(language, options.templatesDir)[`${name}.subject`]
+  const labels = catalog(language, options.templatesDir)
+  // A reminder of a subscription paid by invoice announces the invoice, not a charge.
+  const text = (name === "reminder" && data.invoiced === true ? labels["reminder.subject_invoice"] : undefined) ?? labels[`${name}.subject`]
   if (text === undefined) throw new TemplateError(name, `missing label "${name}.subject" in language ${language}`)
   const values: Record<string, string> = {
     number: data.number ?? "", seller: data.seller ?? "", outcome: data.outcome ?? "",

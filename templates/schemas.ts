@@ -78,6 +78,8 @@ export const EmailData = Schema.Struct({
   dueDate: Day,
   effectiveDate: Day,
   endDate: Day,
+  /** The subscription is paid by invoice, not charged: a reminder says an invoice is coming. */
+  invoiced: Schema.Boolean,
   /** invoice_sent: the seller's account and the invoice's payment reference, when it is paid by transfer. */
   bankAccount: Schema.String,
   paymentReference: Schema.String,

@@ -99,7 +99,7 @@ export const loadEmailDataBatch = async (sql: Sql, messages: ReadonlyArray<Claim
   const subIds = [...new Set(messages.flatMap((m) => (m.subscription_id === null ? [] : [m.subscription_id])))]
   const invoiceIds = [...new Set(messages.flatMap((m) => (m.invoice_id === null ? [] : [m.invoice_id])))]
   const subs = subIds.length === 0 ? [] : await sql<Array<Record<string, any>>>`
-    select s.id, s.name, s.currency, s.next_billing_date, s.end_date, c.name as contact_name, c.email
+    select s.id, s.name, s.currency, s.next_billing_date, s.end_date, s.collection_method, c.name as contact_name, c.email
     from subscriptions s join contacts c on c.id = s.contact_id where s.id = any(${subIds})`
   const invoices = invoiceIds.length === 0 ? [] : await sql<Array<Record<string, any>>>`
     select id, number, total, currency, due_date, collection_method from invoices where id = any(${invoiceIds})`
@@ -164,6 +164,7 @@ const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, in
     dueDate: inv?.["due_date"] ?? "",
     effectiveDate: p["effective_on"] ?? m.created_on,
     endDate: p["end_date"] ?? row?.["end_date"] ?? "",
+    invoiced: row?.["collection_method"] === "invoice",
     ...transferOf(template, inv, settings)
   }
 }

@@ -56,6 +56,22 @@ describe("emails", () => {
     expect(r.text).not.toMatch(/<[a-z]/)
   })
 
+  it.each(cases.slice(0, 5))("a reminder of a subscription paid by invoice announces the invoice, not a charge (%s)", (language, locale) => {
+    const charged = renderEmail("reminder", sampleEmail, { language, locale })
+    const invoiced = renderEmail("reminder", { ...sampleEmail, invoiced: true }, { language, locale })
+    const words: Record<string, { charge: RegExp; invoice: RegExp }> = {
+      en: { charge: /will be charged/, invoice: /invoice/ }, nb: { charge: /trekkes/, invoice: /faktura/ }, nl: { charge: /afgeschreven/, invoice: /factuur/ },
+      fr: { charge: /prélevé/, invoice: /facture/ }, sv: { charge: /dras/, invoice: /faktura/ }
+    }
+    expect(charged.text).toMatch(words[language]!.charge)
+    expect(invoiced.text).not.toMatch(words[language]!.charge)
+    expect(invoiced.text).toMatch(words[language]!.invoice)
+    expect(invoiced.subject).toMatch(words[language]!.invoice)
+    expect(invoiced.subject).not.toBe(charged.subject)
+    // The same amount and date as the charge's reminder.
+    for (const part of [formatMoney(sampleEmail.amount!, sampleEmail.currency!, locale), formatDate(sampleEmail.nextDate!, locale)]) expect(invoiced.text).toContain(part)
+  })
+
   it("the payment-failed email carries the update link in both parts", () => {
     const r = renderEmail("payment_failed", sampleEmail, { language: "fr", locale: "fr-FR" })
     expect(r.html).toContain('href="https://billing.example/update?s&#x3D;1"')
