@@ -16,7 +16,7 @@
 import { Cause, Effect } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { randomBytes } from "node:crypto"
-import { csrfTokenMatches, csrfTokenOf } from "../billing/index.ts"
+import { csrfTokenMatches, csrfTokenOf, resolveLanguage } from "../billing/index.ts"
 import {
   type BuyerAddress, BuyerLinkExpired, BuyerLinkInvalid, type BuyerProblem, type CheckoutForm, checkoutView, payCheckout, type PayForm, CheckoutLinkOff, CheckoutLinkUnknown, CheckoutSessionExpired, CheckoutSessionUnknown, type CheckoutView,
   InvalidPaymentMethod, openCheckoutSession, pageSecret, payInvoiceOnline, type PaymentAnswer, readCheckoutSession, showInvoicePayPage, showPaymentUpdatePage,
@@ -28,7 +28,7 @@ import { Gateway } from "../payments/index.ts"
 import type { Database } from "../sql/index.ts"
 import type { AccountSettings, BusinessClock } from "../account/index.ts"
 import { defaultSettings, doorContext } from "../account/index.ts"
-import { renderPage } from "../../templates/index.ts"
+import { catalog, formatDate, formatMoney, renderPage } from "../../templates/index.ts"
 
 type PageServices = Gateway | Database | BusinessClock
 
@@ -186,7 +186,7 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
       }
     })
     const body = renderPage("checkout", {
-      checkoutText: link.checkoutText ?? "", refusal: refusal?.problem ?? "", codeRefused: refusal?.field === "discount_code", items, currency: summary.currency,
+      checkoutText: link.checkoutText ?? "", refusal: refusalText(refusal, link.currency, link.language, link.locale ?? settings.locale, templatesDir(settings)), codeRefused: refusal?.field === "discount_code", items, currency: summary.currency,
       allowDiscountCodes: link.allowDiscountCodes, discountCode: form?.discountCode ?? "",
       subtotal: summary.subtotal.amount, showSubtotal: summary.tax.amount > 0 || summary.orderDiscount.amount + summary.codeDiscount.amount > 0,
       orderDiscount: summary.orderDiscount.amount, codeDiscount: summary.codeDiscount.amount, tax: summary.tax.amount, dueToday: summary.dueToday.amount,
@@ -270,13 +270,41 @@ const checkoutDonePage = (view: CheckoutView, processing: boolean, debit?: strin
     return html(processing ? 202 : 200, body)
   })
 
+/**
+ * Why the buyer's choice or code is refused, in the link's language and formats (`page.checkout.problem.REASON`,
+ * the minimum as money, the date as a date); a reason without a label in its words (the CLI's and the API's).
+ */
+const refusalText = (refusal: CheckoutView["refusal"], currency: string, language: string, locale: string, dir: string | undefined): string => {
+  if (refusal === undefined) return ""
+  const label = refusal.reason === undefined ? undefined : catalog(resolveLanguage(language), dir)[`page.checkout.problem.${refusal.reason}`]
+  if (label === undefined) return refusal.problem
+  const v = refusal.values ?? {}
+  const shown: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])),
+    minimum: typeof v["minimum"] === "number" ? formatMoney(v["minimum"], currency, locale) : "",
+    date: typeof v["date"] === "string" && v["date"] !== "" ? formatDate(v["date"], locale) : ""
+  }
+  return label.replace(/\{\{(\w+)\}\}/g, (_, k: string) => shown[k] ?? "")
+}
+
+/**
+ * An amount a buyer typed, as `parseMajorAmount` reads it: spaces dropped, and a decimal comma (7,50; 1.234,50) or
+ * thousands' commas (1,234.50) read the way the buyer meant them. The separator before the last one or two digits is
+ * the decimal one; the others group thousands.
+ */
+export const buyerAmountText = (typed: string): string => {
+  const t = typed.replace(/[\s\u00a0\u202f']/g, "")
+  const m = /^(.*?)([.,])(\d{1,2})$/.exec(t)
+  return m === null ? t.replace(/[.,](?=\d{3}(?:[.,]|$))/g, "") : `${m[1]!.replace(/[.,]/g, "")}.${m[3]}`
+}
+
 /** The buyer's choices from the checkout form: ticked optional items, quantities, own prices (major units), the code. */
 const checkoutFormOf = (view: CheckoutView, fields: URLSearchParams): CheckoutForm => {
   const items = new Map<number, ItemChoice>()
   view.session.link.items.forEach((item, index) => {
     const quantityText = fields.get(`quantity_${index}`)
     const priceText = fields.get(`price_${index}`)
-    const price = priceText === null || item.ownPrice === undefined ? undefined : parseMajorAmount(priceText, view.session.link.currency)
+    const price = priceText === null || item.ownPrice === undefined ? undefined : parseMajorAmount(buyerAmountText(priceText), view.session.link.currency)
     items.set(index, {
       ...(item.optional ? { include: fields.get(`include_${index}`) === "1" } : {}),
       // Not a whole number: NaN, which the links room refuses naming the item and its bounds.

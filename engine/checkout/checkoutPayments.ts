@@ -37,7 +37,7 @@ import {
   type LockedSession, lockUnsettledAttempt, markAttemptFailed, markAttemptPending, markAttemptSucceeded, markAttemptUnknown, markSessionCompleted, recordAttemptInvoices,
   recordCheckoutAttempt
 } from "./checkoutPaymentsRepository.ts"
-import { type CheckoutForm, type CheckoutView, showCheckout } from "./checkoutSessions.ts"
+import { type CheckoutForm, type CheckoutView, codeRefusal, showCheckout } from "./checkoutSessions.ts"
 import { discountCodeUsable, discountCodeUsedUp } from "./linkRules.ts"
 import { linkSummary } from "./linkSummary.ts"
 import { countCompletedPayment, redeemDiscountCode, releaseDiscountCodeRedemption } from "./repository.ts"
@@ -156,11 +156,9 @@ export const payCheckout = Effect.fn("payCheckout")(function*(id: string, form: 
       // Nothing was recorded or charged: the page comes back with what is due without the code, and why.
       const code = recorded.code
       const link = view.session.link
-      const problem = code === undefined
-        ? `the code ${form.discountCode.trim()} does not exist`
-        : (discountCodeUsable(code, link, ctx.today) ?? discountCodeUsedUp(code)).problem
+      const refusal = codeRefusal(form.discountCode.trim(), code, code === undefined ? undefined : discountCodeUsable(code, link, ctx.today) ?? discountCodeUsedUp(code))
       const summary = linkSummary(link, { items: form.items }, ctx.today)
-      return { _tag: "Refused", view: { ...view, summary, discountCode: undefined, refusal: { field: "discount_code", problem } } } as PayAnswer
+      return { _tag: "Refused", view: { ...view, summary, discountCode: undefined, refusal } } as PayAnswer
     }
   }
   const [answer] = yield* settleCheckoutAttempts({ ...ctx, now }, [recorded.attempt], true)

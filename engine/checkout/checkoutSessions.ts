@@ -7,7 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import { randomBytes } from "node:crypto"
-import type { BuyerChoices, CalendarDate, DiscountCode, ItemChoice } from "../domain/index.ts"
+import type { BuyerChoices, CalendarDate, DiscountCode, DiscountCodeUnusable, ItemChoice } from "../domain/index.ts"
 import { BusinessClock, doorContext } from "../account/index.ts"
 import type { AccountSettings } from "../account/index.ts"
 import { Database, readTogether, runSql } from "../sql/index.ts"
@@ -47,6 +47,19 @@ export const openCheckoutSession = Effect.fn("openCheckoutSession")(function*(sl
   return session.id
 })
 
+/**
+ * Why the page refuses the buyer's choice or code: `problem` in words (the CLI's and the API's), and `reason` with
+ * `values` (raw: an item's name and bounds, a minimum in minor units, a code, a date) for the page to say it in the
+ * link's language and formats (the catalog's `page.checkout.problem.REASON`).
+ */
+export interface CheckoutRefusalView {
+  readonly field: "items" | "discount_code"
+  readonly item?: number | undefined
+  readonly problem: string
+  readonly reason?: string | undefined
+  readonly values?: Readonly<Record<string, string | number>> | undefined
+}
+
 /** What the buyer asked for on the page, as read from the form (engine/api/pages.ts). */
 export interface CheckoutForm {
   readonly items: ReadonlyMap<number, ItemChoice>
@@ -57,7 +70,7 @@ export interface CheckoutView {
   readonly session: CheckoutSession
   readonly summary: LinkSummary
   /** Why the buyer's choices or code were not taken (the summary is then the link's defaults), in the links room's words. */
-  readonly refusal: { readonly field: "items" | "discount_code"; readonly item?: number | undefined; readonly problem: string } | undefined
+  readonly refusal: CheckoutRefusalView | undefined
   readonly settings: AccountSettings
   /** The business day the view was made on. */
   readonly today: CalendarDate
@@ -92,6 +105,14 @@ export const readCheckoutSession = Effect.fn("readCheckoutSession")(function*(id
 export const showCheckout = (id: string, form?: CheckoutForm, options: { readonly evenWhenExpired?: boolean } = {}) =>
   Effect.flatMap(readCheckoutSession(id), (read) => checkoutView(read, form, options))
 
+/** A typed discount code the buyer cannot use: none by that name, or why not (`discountCodeUsable`); undefined when usable. */
+export const codeRefusal = (typed: string, found: DiscountCode | undefined, unusable: DiscountCodeUnusable | undefined): CheckoutRefusalView | undefined =>
+  found === undefined
+    ? { field: "discount_code", problem: `the code ${typed} does not exist`, reason: "CodeUnknown", values: { code: typed } }
+    : unusable === undefined
+    ? undefined
+    : { field: "discount_code", problem: unusable.problem, reason: unusable.reason, values: { code: found.code, date: found.expiresOn ?? "" } }
+
 /** The page's view of a session read for this request, for the buyer's choices. */
 export const checkoutView = Effect.fn("checkoutView")(function*(read: SessionRead, form?: CheckoutForm, options: { readonly evenWhenExpired?: boolean } = {}) {
   const ctx = read
@@ -103,9 +124,8 @@ export const checkoutView = Effect.fn("checkoutView")(function*(read: SessionRea
   const typed = form?.discountCode.trim() ?? ""
   if (typed !== "") {
     const found = yield* sqlOrDie((sql) => discountCodeByRef(sql, typed))
-    const unusable = found === undefined ? `the code ${typed} does not exist` : discountCodeUsable(found, link, ctx.today)?.problem
-    if (unusable === undefined) code = found
-    else refusal = { field: "discount_code", problem: unusable }
+    refusal = codeRefusal(typed, found, found === undefined ? undefined : discountCodeUsable(found, link, ctx.today))
+    if (refusal === undefined) code = found
   }
   const choices: BuyerChoices = { items: form?.items, discountCode: code }
   let summary: LinkSummary
@@ -113,8 +133,12 @@ export const checkoutView = Effect.fn("checkoutView")(function*(read: SessionRea
     summary = linkSummary(link, choices, ctx.today)
   } catch (e) {
     if ((e as { _tag?: string })._tag !== "BuyerChoiceRefused") throw e
-    const refused = e as { item: number; problem: string }
-    refusal = { field: "items", item: refused.item, problem: refused.problem }
+    const refused = e as { item: number; reason: string; problem: string }
+    const item = link.items[refused.item]
+    refusal = {
+      field: "items", item: refused.item, problem: refused.problem, reason: refused.reason,
+      values: item === undefined ? {} : { item: item.name, min: item.editableQuantity?.min ?? 1, max: item.editableQuantity?.max ?? 1, minimum: item.ownPrice?.minimum ?? 0 }
+    }
     summary = linkSummary(link, { discountCode: code }, ctx.today)
   }
   return { session, summary, refusal, settings: ctx.settings, today: ctx.today, discountCode: refusal === undefined ? code : undefined } as CheckoutView

@@ -12,6 +12,7 @@ import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
 import { getPage, openForm, postForm } from "./buyerPagesHarness.ts"
+import { buyerAmountText } from "../../../engine/api/pages.ts"
 import { saveSetting, settingsTtlMs } from "../../../engine/account/index.ts"
 
 const today = "2026-04-02" as CalendarDate
@@ -116,8 +117,35 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     expect(r.html).toMatch(/id="include_1" name="include_1" value="1" checked/)
     const out = await postForm(api, path, { csrf: form.csrf, quantity_2: "11" }, form.cookie)
     expect(out.status).toBe(422)
-    expect(out.html).toContain("the quantity of item 3 (Filters) must be a whole number from 1 to 10, got 11")
+    expect(out.html).toContain("the quantity of Filters must be a whole number from 1 to 10.")
     expect(out.html).toMatch(/id="due_today">\$31\.00</)
+  })
+
+  it("a buyer types an amount the way the link's locale writes it; a refusal is in the link's language and formats, never NaN or minor units", async () => {
+    // Found by an audit of what buyers receive: 7,50 on a French page was refused with "…at least 500 minor units, got NaN".
+    const link = await linkOf({
+      language: "fr", locale: "fr-FR", currency: "EUR", terms: { _tag: "AutoRenew" },
+      items: [
+        { name: "Club café", unitPrice: 500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false, ownPrice: { minimum: 500 } },
+        { name: "Filtres", unitPrice: 300, quantity: 1, frequency: undefined, optional: false, editableQuantity: { min: 1, max: 5 } }
+      ]
+    })
+    const path = await openLink(link.slug)
+    const form = await openForm(api, path)
+    const comma = await postForm(api, path, { csrf: form.csrf, price_0: "7,50", action: "update" }, form.cookie)
+    expect(comma.status).toBe(200)
+    expect(comma.html).toMatch(/id="due_today">10,50\s€</)
+    const low = await postForm(api, path, { csrf: form.csrf, price_0: "3,00", action: "update" }, form.cookie)
+    expect(low.status).toBe(422)
+    expect(low.html).toMatch(/Ce choix n’est pas possible : le prix de Club café doit être d’au moins 5,00\s€\./)
+    const half = await postForm(api, path, { csrf: form.csrf, price_0: "7,50", quantity_1: "1,5", action: "update" }, form.cookie)
+    expect(half.status).toBe(422)
+    expect(half.html).toContain("la quantité de Filtres doit être un nombre entier de 1 à 5.")
+    const code = await postForm(api, path, { csrf: form.csrf, price_0: "7,50", discount_code: "NOPE" }, form.cookie)
+    expect(code.html).toContain("le code NOPE n’existe pas.")
+    for (const page of [low, half, code]) {
+      expect(page.html).not.toMatch(/NaN|minor units|must be|does not exist/)
+    }
   })
 
   it("a discount code applies; an unknown one is refused on the page", async () => {
@@ -175,5 +203,13 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     expect((await getPage(api, "/l/no-such-link")).status).toBe(404)
     expect((await getPage(api, "/c/AAAAAAAAAAAAAAAAAAAAAA")).status).toBe(404)
     expect((await postForm(api, path, { include_1: "1" })).status).toBe(403)
+  })
+})
+
+describe("an amount typed by a buyer (buyerAmountText)", () => {
+  it("reads a decimal comma, thousands' separators and spaces the way the buyer meant them", () => {
+    for (const [typed, read] of [["7,50", "7.50"], ["7.50", "7.50"], ["7,5", "7.5"], ["1.234,50", "1234.50"], ["1,234.50", "1234.50"], ["1 234,50", "1234.50"], ["1\u202f234,50", "1234.50"], ["12", "12"], ["1.234", "1234"], ["1,234", "1234"], ["abc", "abc"]] as const) {
+      expect(buyerAmountText(typed), typed).toBe(read)
+    }
   })
 })
