@@ -19,7 +19,13 @@ const macBytes = 16
 
 /** How long a link works: the payment-failed email's for 30 days after it is sent; an invoice's for 90 days after its due date. */
 export const updateLinkExpiresOn = (sentOn: CalendarDate): CalendarDate => addDays(sentOn, 30)
-export const payLinkExpiresOn = (dueDate: CalendarDate): CalendarDate => addDays(dueDate, 90)
+/**
+ * A pay link lives 90 days past the invoice's due date, or past the day the document carrying it was made when that
+ * is later: an open invoice rendered (or sent again) after its due date carries a link that opens, not one already
+ * dead.
+ */
+export const payLinkExpiresOn = (dueDate: CalendarDate, issuedOn?: CalendarDate): CalendarDate =>
+  addDays(issuedOn !== undefined && issuedOn > dueDate ? issuedOn : dueDate, 90)
 
 const mac = (secret: Uint8Array, label: string, data: Uint8Array | string): Buffer =>
   createHmac("sha256", secret).update(label).update(data).digest()

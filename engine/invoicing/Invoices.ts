@@ -34,6 +34,8 @@ export interface DocumentOptions {
   readonly language?: string | undefined
   readonly locale?: string | undefined
   readonly templatesDir?: string | undefined
+  /** The day the document is made (the command's business day): its pay link lives at least 90 days from it. */
+  readonly issuedOn?: string | undefined
 }
 
 export class Invoices extends Context.Service<Invoices, {
@@ -62,7 +64,7 @@ export class Invoices extends Context.Service<Invoices, {
         renderDocument: (id, options) =>
           use(async (sql) => {
             const settings = await loadSettings(sql)
-            const doc = await loadInvoiceDocument(sql, id, settings)
+            const doc = await loadInvoiceDocument(sql, id, settings, options.issuedOn)
             const locale = options.locale ?? doc.locale
             const html = renderInvoice(doc.data, {
               language: options.language ?? doc.language,

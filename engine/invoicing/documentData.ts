@@ -48,7 +48,7 @@ export const bankTransferOf = (s: AccountSettings, invoice: { readonly number: s
 
 /** The buyer's links of documents: signed with the database's secret when `base-url` is set; none otherwise. */
 export interface BuyerLinks {
-  readonly payInvoice: (invoiceId: number, dueDate: string) => string
+  readonly payInvoice: (invoiceId: number, dueDate: string, issuedOn?: string) => string
   readonly updatePayment: (subscriptionId: number, sentOn: string) => string
 }
 
@@ -58,12 +58,13 @@ export const buyerLinksOf = async (sql: Sql, settings: AccountSettings): Promise
   if (settings.baseUrl === "") return noLinks
   const secret = await buyerSecret(sql)
   return {
-    payInvoice: (id, dueDate) => buyerLinkUrl(settings.baseUrl, "pay-invoice", signBuyerToken(secret, { purpose: "pay-invoice", id, expiresOn: payLinkExpiresOn(dueDate as CalendarDate) })),
+    payInvoice: (id, dueDate, issuedOn) => buyerLinkUrl(settings.baseUrl, "pay-invoice", signBuyerToken(secret, { purpose: "pay-invoice", id, expiresOn: payLinkExpiresOn(dueDate as CalendarDate, issuedOn as CalendarDate | undefined) })),
     updatePayment: (id, sentOn) => buyerLinkUrl(settings.baseUrl, "update-payment", signBuyerToken(secret, { purpose: "update-payment", id, expiresOn: updateLinkExpiresOn(sentOn as CalendarDate) }))
   }
 }
 
-export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings: AccountSettings): Promise<{ data: InvoiceDocumentData } & DocumentContext> => {
+/** `issuedOn`: the day the document is made (rendered, sent), from which its pay link lives at least 90 days. */
+export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings: AccountSettings, issuedOn?: string): Promise<{ data: InvoiceDocumentData } & DocumentContext> => {
   const [inv] = await sql<Array<Record<string, any>>>`
     select i.*, s.payment_terms, s.invoice_language, s.invoice_locale, s.invoice_comments, s.invoice_tax_ids,
            c.email, c.name as contact_name, c.language as contact_language, c.locale as contact_locale, c.address
@@ -83,7 +84,7 @@ export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings:
     lines: lines.map((l) => ({ name: l["name"], quantity: l["quantity"], unitPrice: l["unit_price"], unitDiscount: l["unit_discount"], taxRatePpm: l["tax_rate_ppm"], amount: l["amount"] })),
     subtotal: inv["subtotal"], discount: inv["discount"], tax: inv["tax"], fees: inv["fees"], total: inv["total"],
     amountPaid: inv["amount_paid"], amountDue: inv["total"] - inv["amount_paid"], paid: inv["status"] === "paid",
-    payUrl: inv["collection_method"] === "invoice" ? (await buyerLinksOf(sql, settings)).payInvoice(Number(inv["id"]), inv["due_date"]) : "",
+    payUrl: inv["collection_method"] === "invoice" ? (await buyerLinksOf(sql, settings)).payInvoice(Number(inv["id"]), inv["due_date"], issuedOn) : "",
     comments: inv["invoice_comments"] ?? ""
   }
   const bankTransfer = bankTransferOf(settings, { number: inv["number"], id: Number(inv["id"]), collectionMethod: inv["collection_method"] })
@@ -154,7 +155,7 @@ const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, in
     reason: p["reason"] ?? "",
     // The payment-failed email links to the page that updates the card (and retries at once); an invoice to its pay page.
     link: template === "payment_failed" && m.subscription_id !== null ? links.updatePayment(m.subscription_id, m.created_on)
-      : template === "invoice_sent" && inv !== undefined ? links.payInvoice(Number(inv["id"]), inv["due_date"]) : "",
+      : template === "invoice_sent" && inv !== undefined ? links.payInvoice(Number(inv["id"]), inv["due_date"], m.created_on) : "",
     message: p["message"] ?? "",
     succeeded: p["outcome"] === "succeeded",
     outcome: p["outcome"] ?? "",

@@ -317,7 +317,7 @@ const attachInvoicePdfs = async (sql: Sql, messages: ReadonlyArray<ClaimedMessag
     for (const i of wanted) {
       const m = messages[i]!
       try {
-        const doc = await loadInvoiceDocument(sql, m.invoice_id!, settings)
+        const doc = await loadInvoiceDocument(sql, m.invoice_id!, settings, m.created_on)
         const html = renderInvoice(doc.data, { language: doc.language, locale: doc.locale, templatesDir: templatesDir ?? (settings.templatesDir || undefined) })
         const content = await printer.print(html, doc.locale)
         const r = results[i] as RenderedMessage

@@ -9,6 +9,7 @@ import { checkTemplates, emailTemplates } from "../../../templates/index.ts"
 import { everyLanguageInWords, isLanguage, isLocale, languagesInWords } from "../../billing/index.ts"
 import { InvoiceId, SubscriptionId } from "../../domain/index.ts"
 import { Invoices } from "../../invoicing/index.ts"
+import { commandContext } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
@@ -79,7 +80,7 @@ const renderInvoiceCommand = Command.make(
         return yield* new UsageError({ message: "--format pdf: give --out FILE (or redirect stdout); a PDF is not for the terminal" })
       }
       const { html, locale } = yield* (yield* Invoices).renderDocument(id, {
-        language: Option.getOrUndefined(flags.language), locale: Option.getOrUndefined(flags.locale), templatesDir: dir
+        language: Option.getOrUndefined(flags.language), locale: Option.getOrUndefined(flags.locale), templatesDir: dir, issuedOn: (yield* commandContext).today
       }).pipe(wordInvoiceRefusals())
       if (flags.format === "html") return yield* (json ? Console.log(JSON.stringify({ invoice_id: Number(id), locale, html })) : output(html, flags.out))
       const pdf = yield* Effect.tryPromise({ try: () => htmlToPdf(html, locale), catch: (e) => new CheckFailed({ message: `cannot print the PDF with Chromium: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` }) })

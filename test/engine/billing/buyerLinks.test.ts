@@ -4,13 +4,28 @@
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { buyerLinkUrl, csrfTokenMatches, csrfTokenOf, readBuyerToken, signBuyerToken } from "../../../engine/billing/index.ts"
+import { addDays, buyerLinkUrl, csrfTokenMatches, csrfTokenOf, fromDayNumber, payLinkExpiresOn, readBuyerToken, signBuyerToken, toDayNumber } from "../../../engine/billing/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { validateSetting } from "../../../engine/account/index.ts"
 
 const secret = new Uint8Array(32).fill(7)
 const other = new Uint8Array(32).fill(8)
 const day = (d: string) => d as CalendarDate
+
+describe("a pay link's life (payLinkExpiresOn)", () => {
+  it("90 days past the due date, or past the day its document was made when that is later: a document made today never carries a dead link", () => {
+    const days = fc.integer({ min: toDayNumber(day("2020-01-01")), max: toDayNumber(day("2035-12-31")) }).map((n) => fromDayNumber(n))
+    fc.assert(fc.property(days, fc.option(days, { nil: undefined }), (due, issued) => {
+      const expires = payLinkExpiresOn(due, issued)
+      expect(expires >= addDays(due, 90)).toBe(true)
+      if (issued !== undefined) expect(expires >= addDays(issued, 90)).toBe(true)
+      expect(expires === addDays(due, 90) || expires === addDays(issued!, 90)).toBe(true)
+    }))
+    // Found by an audit of what buyers receive: an open invoice rendered in April, due in January, printed a link dead since April 1.
+    expect(payLinkExpiresOn(day("2026-01-01"), day("2026-04-10"))).toBe("2026-07-09")
+    expect(payLinkExpiresOn(day("2026-01-01"))).toBe("2026-04-01")
+  })
+})
 
 describe("buyer link tokens", () => {
   it("a token opens its page for its subject through its last day, and is expired the day after", () => {
