@@ -147,7 +147,8 @@ const answered = <R>(effect: Effect.Effect<HttpServerResponse.HttpServerResponse
   Effect.gen(function*() {
     return yield* effect.pipe(
       Effect.catchTag("BuyerLinkInvalid", () => Effect.map(settingsOrDefault, (s) => messagePage(404, s, "notFound"))),
-      Effect.catchTag("BuyerLinkExpired", (e) => Effect.map(settingsOrDefault, (s) => messagePage(410, s, "expired", e.expiresOn)))
+      Effect.catchTag("BuyerLinkExpired", (e) => Effect.map(settingsOrDefault, (s) =>
+        messagePage(410, s, "expired", e.expiresOn, e.language === undefined ? undefined : { language: e.language, locale: e.locale ?? s.locale })))
     )
   }).pipe(
     Effect.catchCause((cause) =>

@@ -23,7 +23,10 @@ import {
 export class BuyerLinkInvalid extends Schema.TaggedError<BuyerLinkInvalid>()("BuyerLinkInvalid", {}) {}
 
 /** A genuine link whose last day has passed. */
-export class BuyerLinkExpired extends Schema.TaggedError<BuyerLinkExpired>()("BuyerLinkExpired", { expiresOn: Schema.String }) {}
+/** An expired link, with the language and locale of what it was for (its page is in the buyer's words). */
+export class BuyerLinkExpired extends Schema.TaggedError<BuyerLinkExpired>()("BuyerLinkExpired", {
+  expiresOn: Schema.String, language: Schema.optional(Schema.String), locale: Schema.optional(Schema.String)
+}) {}
 
 /** The payment-method field does not hold a token the gateway could take. */
 export class InvalidPaymentMethod extends Schema.TaggedError<InvalidPaymentMethod>()("InvalidPaymentMethod", { given: Schema.String }) {}
@@ -40,7 +43,13 @@ const openLink = Effect.fn("openBuyerLink")(function*(purpose: BuyerLinkPurpose,
   const secret = yield* sqlOrDie(buyerSecret)
   const check = readBuyerToken(secret, token, purpose, ctx.today)
   if (check._tag === "Invalid") return yield* new BuyerLinkInvalid()
-  if (check._tag === "Expired") return yield* new BuyerLinkExpired({ expiresOn: check.expiresOn })
+  if (check._tag === "Expired") {
+    // Said in the language of the subscription or invoice the link was for, as its page would have been.
+    const id = check.id
+    const view: { readonly language: string; readonly locale: string } | undefined = yield* sqlOrDie((sql): Promise<{ readonly language: string; readonly locale: string } | undefined> =>
+      purpose === "update-payment" ? loadPaymentUpdateView(sql, ctx.settings, id) : loadInvoicePayView(sql, ctx.settings, id))
+    return yield* new BuyerLinkExpired({ expiresOn: check.expiresOn, ...(view === undefined ? {} : { language: view.language, locale: view.locale }) })
+  }
   return check.id
 })
 

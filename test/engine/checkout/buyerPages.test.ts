@@ -197,6 +197,13 @@ describe(`tokens, CSRF and escaping (${backend})`, () => {
     expect(expired.status).toBe(410)
     expect(expired.html).toContain("April 1, 2026")
     expect(expired.html).not.toContain("<form")
+    // In the language and formats of what the link was for, as its page would have been (found by an audit: always English).
+    const nb = await unpaidSubscription({ language: "nb" })
+    const expiredNb = await getPage(api, `/p/${await tokenFor(api, "update-payment", nb.id, "2026-04-01")}`)
+    expect(expiredNb.status).toBe(410)
+    expect(expiredNb.html).toContain('lang="nb"')
+    expect(expiredNb.html).toContain("1. april 2026")
+    expect(expiredNb.html).not.toContain("April 1, 2026")
     const lastDay = await getPage(api, `/p/${await tokenFor(api, "update-payment", id, "2026-04-02")}`)
     expect(lastDay.status).toBe(200)
     expect((await postForm(api, `/p/${altered}`, { payment_method: "pm_ok" })).status).toBe(403)
