@@ -43,6 +43,8 @@ export const InvoiceDocumentData = Schema.Struct({
   fees: Minor,
   total: Minor,
   amountPaid: Minor,
+  /** Paid back to the buyer (a cancellation's refund of unused days): shown apart, it does not make the invoice owed again. */
+  amountRefunded: Schema.optional(Minor),
   amountDue: Minor,
   paid: Schema.Boolean,
   payUrl: Schema.String,

@@ -83,7 +83,7 @@ export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings:
     taxIds: inv["invoice_tax_ids"] ?? [],
     lines: lines.map((l) => ({ name: l["name"], quantity: l["quantity"], unitPrice: l["unit_price"], unitDiscount: l["unit_discount"], taxRatePpm: l["tax_rate_ppm"], amount: l["amount"] })),
     subtotal: inv["subtotal"], discount: inv["discount"], tax: inv["tax"], fees: inv["fees"], total: inv["total"],
-    amountPaid: inv["amount_paid"], amountDue: inv["total"] - inv["amount_paid"], paid: inv["status"] === "paid",
+    amountPaid: inv["amount_paid"], amountRefunded: inv["amount_refunded"], amountDue: inv["total"] - inv["amount_paid"], paid: inv["status"] === "paid",
     payUrl: inv["collection_method"] === "invoice" ? (await buyerLinksOf(sql, settings)).payInvoice(Number(inv["id"]), inv["due_date"], issuedOn) : "",
     comments: inv["invoice_comments"] ?? ""
   }

@@ -11,6 +11,9 @@ import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { BusinessClock, dayTime } from "../../../engine/account/index.ts"
 import { Gateway, GatewayUnavailable } from "../../../engine/payments/index.ts"
 import { cancelWithRefund } from "../../../engine/subscriptions/index.ts"
+import { loadSettings } from "../../../engine/account/index.ts"
+import { loadInvoiceDocument } from "../../../engine/invoicing/index.ts"
+import { renderInvoice } from "../../../templates/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 import { createSubscription, invoicesOf, ledgerOf, subscriptionRow, tickAt } from "./engineHarness.ts"
@@ -43,6 +46,13 @@ describe(`cancel with a refund of the unused days, as one use case (${backend})`
     expect(await refundsOf(id)).toEqual([{ status: "succeeded", amount: 2000 }])
     expect((await ledgerOf(t.db.sql, id)).filter((l) => l.kind === "refund").map((l) => l.amount)).toEqual([2000])
     expect((await invoicesOf(t.db.sql, id))[0]!.amount_refunded).toBe(2000)
+    // The buyer's invoice shows the refund beside what was paid (found by an audit: it showed only "Paid −30.00").
+    const [invoice] = await invoicesOf(t.db.sql, id)
+    const doc = await loadInvoiceDocument(t.db.sql, invoice!.id, await loadSettings(t.db.sql))
+    const html = renderInvoice(doc.data, { language: "en", locale: "en-US" })
+    expect(html).toMatch(/<tr class="refunded"><td>Refunded<\/td><td class="num">\$20\.00<\/td><\/tr>/)
+    expect(html).toMatch(/Paid<\/td><td class="num">−\$30\.00/)
+    expect(renderInvoice(doc.data, { language: "nb", locale: "nb-NO" })).toMatch(/Refundert<\/td><td class="num">20,00\sUSD/)
   })
 
   it("a gateway that cannot be reached leaves the cancel committed and the refund pending; the engine settles it later", async () => {
