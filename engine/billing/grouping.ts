@@ -80,7 +80,18 @@ export interface Purchase {
    * other system began billing it, which billed every period before today.
    */
   readonly migrated?: boolean | undefined
+  /** The language the buyer reads (en, nb, nl, fr, sv; default en): a subscription of several items is named in it. */
+  readonly language?: string | undefined
 }
+
+/** "+ N more" in the buyer's language, after the first item's name. */
+const andMore: Record<string, (n: number) => string> = {
+  en: (n) => `${n} more`, nb: (n) => `${n} til`, nl: (n) => `${n} meer`, fr: (n) => `${n} autre${n === 1 ? "" : "s"}`, sv: (n) => `${n} till`
+}
+
+/** A purchase's subscription is named after its first item, and how many more it holds: `Beans + 1 more`, `Kaffe + 1 til`. */
+export const purchaseName = (items: ReadonlyArray<{ readonly line: { readonly name: string } }>, language = "en"): string =>
+  items.length === 1 ? items[0]!.line.name : `${items[0]!.line.name} + ${(andMore[language] ?? andMore["en"]!)(items.length - 1)}`
 
 /** Where billing of a subscription planned on `today` begins: its next billing date, or a refusal. */
 const firstBilling = (
@@ -137,7 +148,7 @@ export const planPurchase = <T extends PurchaseItem>(items: ReadonlyArray<T>, pu
     const planned = [...g.map((r) => r.item), ...(gi === 0 ? oneTime.filter((o) => o.currency === currency) : [])]
     subscriptions.push({
       items: planned, currency, frequency, terms, startDate, status, ...billing,
-      name: planned.length === 1 ? planned[0]!.line.name : `${planned[0]!.line.name} + ${planned.length - 1} more`,
+      name: purchaseName(planned, purchase.language),
       amountPerPayment: recurringAmount(planned.map((r) => r.line))
     })
   }
@@ -152,13 +163,13 @@ export const planPurchase = <T extends PurchaseItem>(items: ReadonlyArray<T>, pu
  */
 export const planOneTimeOrder = <T extends PurchaseItem>(
   items: ReadonlyArray<T>,
-  purchase: { readonly startDate: CalendarDate }
+  purchase: { readonly startDate: CalendarDate; readonly language?: string | undefined }
 ): PlannedSubscription<T> => {
   const frequency: Frequency = { unit: "month", count: 1 }
   const terms: BillingTerms = { _tag: "Fixed", payments: 1 }
   return {
     items, currency: items[0]!.currency, frequency, terms, startDate: purchase.startDate, nextBillingDate: purchase.startDate, periodsBilledBefore: 0, status: "active",
-    name: items.length === 1 ? items[0]!.line.name : `${items[0]!.line.name} + ${items.length - 1} more`,
+    name: purchaseName(items, purchase.language),
     endDate: new BillingSchedule(purchase.startDate, frequency).endDate(1),
     amountPerPayment: 0
   }

@@ -323,7 +323,7 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
   if (summary.items.some((i) => i.frequency !== undefined)) {
     // Billing later: today's one-time lines are invoiced today on their own, so the first recurring invoice does not bill them again.
     const plan = planPurchase(asResolved(startsNow ? summary.items : summary.items.filter((i) => i.frequency !== undefined)), {
-      terms: link.terms, startDate: summary.startDate, today: p.submittedOn
+      terms: link.terms, startDate: summary.startDate, today: p.submittedOn, language: link.language
     })
     if (plan._tag === "Refused") throw new Error(`checkout ${a.sessionId}: planPurchase refused the link's purchase (${plan.refusal._tag})`)
     const created = await insertPlannedSubscriptions(tx, ctx, plan.subscriptions, {
@@ -340,7 +340,7 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
     }
   } else {
     // Only one-time items (a simple link, a one-time offer): an order of one payment, invoiced and paid now, closed today.
-    const order = planOneTimeOrder(asResolved(summary.items), { startDate: p.submittedOn })
+    const order = planOneTimeOrder(asResolved(summary.items), { startDate: p.submittedOn, language: link.language })
     const [created] = await insertPlannedSubscriptions(tx, ctx, [order], {
       contactId: contact.id, terms: order.terms, collection: "charge", paymentTerms: undefined, paymentMethod: a.paymentMethod, reminders: false,
       language: link.language, locale: link.locale, source: "buyer"

@@ -25,6 +25,18 @@ describe("planPurchase: the one planner of a purchase", () => {
     ])
   })
 
+  it("names a subscription of several items in the buyer's language (found by an audit: 'Kaffeklubb måned + 1 more' in a Norwegian receipt)", () => {
+    const items = [item("Kaffe", "NOK", namedFrequencies.monthly), item("Krus", "NOK", undefined), item("Filter", "NOK", undefined)]
+    const nameIn = (language: string | undefined) => {
+      const plan = planPurchase(items, { terms: autoRenew, startDate: today, today, language })
+      return plan._tag === "Planned" ? plan.subscriptions[0]!.name : plan.refusal
+    }
+    expect([undefined, "en", "nb", "nl", "fr", "sv", "de"].map(nameIn)).toEqual([
+      "Kaffe + 2 more", "Kaffe + 2 more", "Kaffe + 2 til", "Kaffe + 2 meer", "Kaffe + 2 autres", "Kaffe + 2 till", "Kaffe + 2 more"
+    ])
+    expect(planPurchase(items.slice(0, 2), { terms: autoRenew, startDate: today, today, language: "fr" })).toMatchObject({ subscriptions: [{ name: "Kaffe + 1 autre" }] })
+  })
+
   it("refuses a purchase of one-time items only, and items billed together in two currencies naming the item", () => {
     expect(names(planPurchase([item("a", "USD", undefined)], { terms: autoRenew, startDate: today, today }))).toEqual({ _tag: "NoRecurringItem", item: 0 })
     expect(names(planPurchase([item("a", "USD", undefined), item("b", "USD", namedFrequencies.monthly), item("c", "EUR", namedFrequencies.monthly)], { terms: autoRenew, startDate: today, today })))
