@@ -131,6 +131,7 @@ const payPage = (token: string, req: HttpServerRequest.HttpServerRequest, status
     const body = renderPage("pay_invoice", {
       number: view.number, subscriptionName: view.subscriptionName, issueDate: view.issueDate, dueDate: view.dueDate, currency: view.currency,
       total: view.total, amountDue: view.amountDue, lines: view.lines,
+      subtotal: view.subtotal, discount: view.discount, tax: view.tax, fees: view.fees, amountPaid: view.amountPaid,
       paid: paid && extra.done === "paid", alreadyPaid: paid && extra.done !== "paid", closed, processing: view.inFlight && !paid,
       error: extra.error ?? "", showForm: !closed && !paid && !view.inFlight, action: `/i/${token}`, csrf: csrfTokenOf(yield* pageSecret, nonce, token),
       paymentMethod: extra.paymentMethod ?? ""

@@ -41,6 +41,12 @@ export interface InvoicePayView {
   readonly status: string
   readonly currency: string
   readonly total: number
+  /** The totals the invoice document shows, so the page adds up as it does: lines, discounts, tax, fees, total, paid. */
+  readonly subtotal: number
+  readonly discount: number
+  readonly tax: number
+  readonly fees: number
+  readonly amountPaid: number
   readonly amountDue: number
   readonly issueDate: string
   readonly dueDate: string
@@ -76,8 +82,8 @@ export const loadPaymentUpdateView = async (sql: Sql, settings: AccountSettings,
 }
 
 export const loadInvoicePayView = async (sql: Sql, settings: AccountSettings, invoiceId: number): Promise<InvoicePayView | undefined> => {
-  const [i] = await sql<Array<{ id: number; number: string; status: string; currency: string; total: number; amount_paid: number; issue_date: string; due_date: string; name: string; contact_name: string | null; email: string; language: string | null; locale: string | null; invoice_language: string | null; invoice_locale: string | null; contact_language: string | null; contact_locale: string | null; in_flight: boolean }>>`
-    select i.id, i.number, i.status, i.currency, i.total, i.amount_paid, i.issue_date, i.due_date, s.name, c.name as contact_name, c.email,
+  const [i] = await sql<Array<{ id: number; number: string; status: string; currency: string; subtotal: number; discount: number; tax: number; fees: number; total: number; amount_paid: number; issue_date: string; due_date: string; name: string; contact_name: string | null; email: string; language: string | null; locale: string | null; invoice_language: string | null; invoice_locale: string | null; contact_language: string | null; contact_locale: string | null; in_flight: boolean }>>`
+    select i.id, i.number, i.status, i.currency, i.subtotal, i.discount, i.tax, i.fees, i.total, i.amount_paid, i.issue_date, i.due_date, s.name, c.name as contact_name, c.email,
            i.language, i.locale, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale,
            (exists (select 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'charge' and a.status in ('pending', 'unknown'))
              or ${awaitingDebit(sql, sql`i.id`)}) as in_flight
@@ -88,6 +94,7 @@ export const loadInvoicePayView = async (sql: Sql, settings: AccountSettings, in
   // The invoice's own language and locale (as it was issued), else the subscription's, the contact's, the account's.
   return {
     invoiceId: i.id, number: i.number, status: i.status, currency: i.currency, total: i.total, amountDue: i.total - i.amount_paid,
+    subtotal: Number(i.subtotal), discount: Number(i.discount), tax: Number(i.tax), fees: Number(i.fees), amountPaid: Number(i.amount_paid),
     issueDate: i.issue_date, dueDate: i.due_date, subscriptionName: i.name, contactName: i.contact_name ?? i.email,
     language: i.language ?? languageOf(i, settings), locale: i.locale ?? localeOf(i, settings),
     lines: lines.map((l) => ({ name: l.name, quantity: l.quantity, amount: l.amount })), inFlight: i.in_flight

@@ -6,8 +6,9 @@
  * charge however often the form is sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { loadSettings, saveSetting } from "../../../engine/account/index.ts"
-import { loadEmailDataBatch, loadInvoiceDocument } from "../../../engine/invoicing/index.ts"
+import { loadSettings, makeEngineContext, saveSetting } from "../../../engine/account/index.ts"
+import type { CalendarDate } from "../../../engine/domain/index.ts"
+import { loadEmailDataBatch, loadInvoiceDocument, payInvoice } from "../../../engine/invoicing/index.ts"
 import { renderEmail } from "../../../templates/index.ts"
 import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
@@ -155,6 +156,17 @@ describe(`the pay-invoice page /i/TOKEN (${backend})`, () => {
     const paidPage = await getPage(api, path)
     expect(paidPage.html).toContain("This invoice is paid")
     expect(paidPage.html).not.toContain("<form")
+  })
+
+  it("adds up as the invoice does: subtotal, tax, total, what was paid, what is due (found by an audit: only lines and the total)", async () => {
+    const id = await createSubscription(api.db.db.sql, { start: "2026-04-01", collection: "invoice", items: [{ price: 4000, qty: 2, taxPpm: 250_000 }], paymentMethod: null })
+    await tickAt(api.db, "2026-04-01")
+    const [invoice] = await api.db.db.sql<Array<{ id: number }>>`select id from invoices where subscription_id = ${id}`
+    await payInvoice(api.db.db.sql, makeEngineContext(await loadSettings(api.db.db.sql), "2026-04-01" as CalendarDate, { failpoint: () => {} }), invoice!.id, 3000)
+    const page = await getPage(api, `/i/${await tokenFor(api, "pay-invoice", invoice!.id)}`)
+    const rows = [...page.html.matchAll(/<tr><th scope="row" colspan="2">([^<]+)<\/th><td class="num">([^<]+)<\/td><\/tr>/g)].map((m) => [m[1], m[2]])
+    expect(rows).toEqual([["Subtotal", "$80.00"], ["Tax", "$20.00"], ["Total", "$100.00"], ["Paid", "−$30.00"], ["Amount due", "$70.00"]])
+    expect(page.html).toContain("Pay $70.00")
   })
 
   it("a declined card leaves the invoice open and the subscription as it was (not unpaid)", async () => {
