@@ -125,6 +125,10 @@ export interface RenderedEmail {
   readonly text: string
 }
 
+/** A catalog label's `{{name}}` parameters filled in as plain text (a name it is not given is left empty). */
+export const fillLabel = (text: string, values: Readonly<Record<string, string>>): string =>
+  text.replace(/\{\{(\w+)\}\}/g, (_, k: string) => values[k] ?? "")
+
 /** The subject line: the catalog's `NAME.subject`, its parameters from the data, as plain text. */
 const subjectOf = (name: EmailTemplate, data: EmailData, options: RenderOptions): string => {
   const language = resolveLanguage(options.language)
@@ -136,7 +140,7 @@ const subjectOf = (name: EmailTemplate, data: EmailData, options: RenderOptions)
     number: data.number ?? "", seller: data.seller ?? "", outcome: data.outcome ?? "",
     date: data.nextDate ? formatDate(data.nextDate, options.locale) : ""
   }
-  return text.replace(/\{\{(\w+)\}\}/g, (_, k: string) => values[k] ?? "")
+  return fillLabel(text, values)
 }
 
 export const renderEmail = (name: EmailTemplate, data: EmailData, options: RenderOptions): RenderedEmail => {
@@ -161,7 +165,7 @@ export const renderPage = (name: PageTemplate, data: object, options: PageOption
   const language = resolveLanguage(options.language)
   const label = catalog(language, options.templatesDir)[options.title]
   if (label === undefined) throw new TemplateError(`pages/${name}.hbs`, `missing label "${options.title}" in language ${language}`)
-  const title = label.replace(/\{\{(\w+)\}\}/g, (_, k: string) => options.titleValues?.[k] ?? "")
+  const title = fillLabel(label, options.titleValues ?? {})
   const body = run(`pages/${name}.hbs`, { ...data, seller: options.seller }, options)
   return run("pages/layout.hbs", { body, title, seller: options.seller }, options)
 }

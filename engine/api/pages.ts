@@ -28,7 +28,7 @@ import { Gateway } from "../payments/index.ts"
 import type { Database } from "../sql/index.ts"
 import type { AccountSettings, BusinessClock } from "../account/index.ts"
 import { defaultSettings, doorContext } from "../account/index.ts"
-import { catalog, formatDate, formatMoney, renderPage } from "../../templates/index.ts"
+import { catalog, fillLabel, formatDate, formatMoney, renderPage } from "../../templates/index.ts"
 
 type PageServices = Gateway | Database | BusinessClock
 
@@ -286,7 +286,7 @@ const refusalText = (refusal: CheckoutView["refusal"], currency: string, languag
     minimum: typeof v["minimum"] === "number" ? formatMoney(v["minimum"], currency, locale) : "",
     date: typeof v["date"] === "string" && v["date"] !== "" ? formatDate(v["date"], locale) : ""
   }
-  return label.replace(/\{\{(\w+)\}\}/g, (_, k: string) => shown[k] ?? "")
+  return fillLabel(label, shown)
 }
 
 /**
