@@ -12,18 +12,21 @@
  * subscriptions == succeeded gateway charges, no duplicates. Before the
  * timed run, a few sequential checkouts are counted in SQL statements per
  * request (postgres.js debug hook), the pay path's statements (some are
- * pipelined: fewer round trips). CPU per checkout: the bench process (server
- * and load generator, user and sys) and PostgreSQL — all its processes, and
- * this run's own sessions (found by the pid in their application_name): the
- * server is shared, and on a 2-core machine checkouts/s ≈ 2 cores ÷ CPU per checkout.
+ * pipelined: fewer round trips). CPU per checkout: the server's process (user
+ * and sys), the buyers' process, and PostgreSQL — all its processes, and this
+ * run's own sessions (found by the pid in their application_name): the server
+ * is shared, and on a 2-core machine checkouts/s ≈ 2 cores ÷ CPU per checkout.
  *
- * The load generator runs in the server's process (as bench/api.ts does).
+ * The buyers run in a process of their own (bench/checkoutBuyers.ts), as real buyers do: in the server's event
+ * loop, their own work would queue the server's requests (on 2026-12-05, 10 buyers: 210 checkouts/s and a pay p99
+ * of 117 ms with the buyers in the server's process, 246/s and 54 ms in their own, which took 0.3 ms of CPU a checkout).
  */
 import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { HttpServer } from "effect/http"
-import { Agent, request } from "node:http"
+import { fork } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { loadavg } from "node:os"
+import { fileURLToPath } from "node:url"
 import { apiServer } from "../engine/api/index.ts"
 import { createPaymentLink } from "../engine/checkout/index.ts"
 import type { CalendarDate, PaymentLinkSettings } from "../engine/domain/index.ts"
@@ -33,7 +36,7 @@ import { Gateway } from "../engine/payments/index.ts"
 import { Database, openDatabase } from "../engine/sql/index.ts"
 import { seedDueSubscriptions } from "../test/seed.ts"
 import { monthlyWithSetup } from "../test/engine/checkout/buyerPagesHarness.ts"
-import { fmt, writeResults } from "./harness.ts"
+import { fmt, httpClient, writeResults } from "./harness.ts"
 
 const url = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test"
 const seconds = Number(process.env["BENCH_SECONDS"] ?? 5)
@@ -57,23 +60,7 @@ const layer = apiServer({ port: 0, host: "127.0.0.1" }).pipe(Layer.provide(Layer
 const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
 const port = (Context.get(context, HttpServer.HttpServer).address as unknown as { port: number }).port
 
-// Plain node:http with a keep-alive agent: one socket per buyer.
-const agent = new Agent({ keepAlive: true, maxSockets: connections })
-interface Answer { readonly status: number; readonly location: string | undefined; readonly cookie: string | undefined; readonly body: string }
-const http = (method: "GET" | "POST", path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> =>
-  new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, method, path, agent, headers: body === undefined ? headers : { ...headers, "content-length": Buffer.byteLength(body) } }, (res) => {
-      const chunks: Array<Buffer> = []
-      res.on("data", (c: Buffer) => chunks.push(c))
-      res.on("end", () => {
-        const setCookie = res.headers["set-cookie"]?.[0]
-        resolve({ status: res.statusCode ?? 0, location: res.headers.location, cookie: setCookie?.split(";")[0], body: Buffer.concat(chunks).toString("utf8") })
-      })
-      res.on("error", reject)
-    })
-    req.on("error", reject)
-    req.end(body)
-  })
+const { http, close } = httpClient(port, connections)
 
 /**
  * CPU seconds used so far by the PostgreSQL server's processes on this machine (Linux /proc; 0 elsewhere): all of them,
@@ -90,25 +77,6 @@ const postgresCpuSeconds = (backends?: ReadonlyArray<number>): number => {
     } catch { /* gone */ }
   }
   return ticks / 100
-}
-
-let emails = 0
-type Outcome = { readonly ok: true; readonly payMs: number; readonly totalMs: number; readonly id: string } | { readonly ok: false; readonly why: string }
-/** One buyer's checkout: open the link, read the form, pay. */
-const checkout = async (): Promise<Outcome> => {
-  const t0 = performance.now()
-  const opened = await http("GET", `/l/${slug}`)
-  if (opened.status !== 303 || opened.location === undefined) return { ok: false, why: `GET /l ${opened.status}` }
-  const path = opened.location
-  const page = await http("GET", path)
-  const csrf = /name="csrf" value="([^"]*)"/.exec(page.body)?.[1]
-  if (page.status !== 200 || page.cookie === undefined || csrf === undefined) return { ok: false, why: `GET /c ${page.status}` }
-  const form = new URLSearchParams({ csrf, action: "pay", email: `buyer-${process.pid}-${++emails}@example.com`, name: "Bench Buyer", payment_method: "pm_ok" }).toString()
-  const t1 = performance.now()
-  const paid = await http("POST", path, { cookie: page.cookie, "content-type": "application/x-www-form-urlencoded" }, form)
-  const t2 = performance.now()
-  if (paid.status !== 303 || paid.location !== path) return { ok: false, why: `POST /c ${paid.status} ${paid.location ?? ""}` }
-  return { ok: true, payMs: t2 - t1, totalMs: t2 - t0, id: path.slice(3) }
 }
 
 // 1. The pay path's SQL round trips: a few sequential checkouts with every statement counted per request.
@@ -134,46 +102,48 @@ for (let i = 0; i < profiled; i++) {
   if (i === profiled - 1) for (const s of statements) payStatements.set(s.slice(0, 90), (payStatements.get(s.slice(0, 90)) ?? 0) + 1)
 }
 options.debug = false
+close()
 const roundTrips = { openLink: perRequest.openLink / profiled, page: perRequest.page / profiled, pay: perRequest.pay / profiled }
 
-// 2. Warm up (JIT, pool) for `warmup` seconds, as a running server is: after 30 checkouts V8 had not compiled the
-// hot paths yet (the first 3 s ran at 104 checkouts/s, the next ones at 150/s), then the timed run: `connections`
-// buyers in a loop until the deadline.
-const warmupEnd = performance.now() + warmup * 1000
-let warmed = 0
-await Promise.all(Array.from({ length: connections }, async () => {
-  while (performance.now() < warmupEnd) if ((await checkout()).ok) warmed++
-}))
-const payMs: Array<number> = []
-const totalMs: Array<number> = []
-const failures = new Map<string, number>()
-let completed = 0
-// This process's sessions (their application_name carries our pid, engine/sql/Database.ts): the pool is open after the warm-up.
-const backends = (await sql<Array<{ pid: number }>>`select pid from pg_stat_activity where application_name like ${`%(pid ${process.pid})`}`)
-  .map((r) => Number(r.pid))
-const cpu0 = process.cpuUsage()
-const pgCpu0 = postgresCpuSeconds()
-const ownCpu0 = postgresCpuSeconds(backends)
-const t0 = performance.now()
-const deadline = t0 + seconds * 1000
-await Promise.all(Array.from({ length: connections }, async () => {
-  while (performance.now() < deadline) {
-    const r = await checkout().catch((e): Outcome => ({ ok: false, why: String(e) }))
-    if (r.ok) {
-      completed++
-      payMs.push(r.payMs)
-      totalMs.push(r.totalMs)
-    } else failures.set(r.why, (failures.get(r.why) ?? 0) + 1)
-  }
-}))
-const elapsed = (performance.now() - t0) / 1000
+// 2. The buyers, in a process of their own (bench/checkoutBuyers.ts): `warmup` seconds to warm the server up (JIT,
+// pool; after 30 checkouts V8 had not compiled the hot paths yet), then the timed run, `connections` buyers in a loop
+// until the deadline. The server's CPU and PostgreSQL's are read when the timed run starts and ends.
+interface BuyersDone {
+  readonly warmed: number; readonly completed: number; readonly elapsed: number; readonly payMs: Array<number>; readonly totalMs: Array<number>
+  readonly failures: Record<string, number>; readonly cpuMs: number
+}
+let backends: Array<number> = []
+let cpu0 = process.cpuUsage()
+let pgCpu0 = 0
+let ownCpu0 = 0
+const buyers = fork(fileURLToPath(new URL("checkoutBuyers.ts", import.meta.url)), [JSON.stringify({ port, slug, connections, warmup, seconds })],
+  { execArgv: ["--disable-warning=ExperimentalWarning", "--max-semi-space-size=8"] })
+const done = await new Promise<BuyersDone>((resolve, reject) => {
+  buyers.on("message", (m: { timed?: true; done?: BuyersDone }) => {
+    if (m.timed === true) {
+      cpu0 = process.cpuUsage()
+      pgCpu0 = postgresCpuSeconds()
+      // This process's sessions (their application_name carries our pid, engine/sql/Database.ts): the pool is open after the warm-up.
+      void sql<Array<{ pid: number }>>`select pid from pg_stat_activity where application_name like ${`%(pid ${process.pid})`}`.then((rows) => {
+        backends = rows.map((r) => Number(r.pid))
+        ownCpu0 = postgresCpuSeconds(backends)
+      })
+    } else if (m.done !== undefined) resolve(m.done)
+  })
+  buyers.on("exit", (code) => reject(new Error(`the buyers' process ended (exit ${code}) before its figures`)))
+})
 const cpu = process.cpuUsage(cpu0)
+const pgCpu = postgresCpuSeconds() - pgCpu0
+const ownCpu = postgresCpuSeconds(backends) - ownCpu0
+const { warmed, completed, elapsed, payMs, totalMs } = done
+const failures = new Map(Object.entries(done.failures))
 const processCpuShare = (cpu.user + cpu.system) / 1e6 / elapsed
-const postgresCpuShare = (postgresCpuSeconds() - pgCpu0) / elapsed
-const ownBackendsCpuShare = (postgresCpuSeconds(backends) - ownCpu0) / elapsed
+const buyersCpuShare = done.cpuMs / 1e3 / elapsed
+const postgresCpuShare = pgCpu / elapsed
+const ownBackendsCpuShare = ownCpu / elapsed
 const cpuMsPerCheckout = {
-  bench: (cpu.user + cpu.system) / 1e3 / Math.max(1, completed), postgres: postgresCpuShare * elapsed * 1000 / Math.max(1, completed),
-  postgresOwnSessions: ownBackendsCpuShare * elapsed * 1000 / Math.max(1, completed)
+  server: (cpu.user + cpu.system) / 1e3 / Math.max(1, completed), buyers: done.cpuMs / Math.max(1, completed),
+  postgres: pgCpu * 1000 / Math.max(1, completed), postgresOwnSessions: ownCpu * 1000 / Math.max(1, completed)
 }
 const loadDuring = loadavg()
 const checkoutsPerSecond = completed / elapsed
@@ -214,9 +184,9 @@ console.log(`checkout over HTTP: ${connections} buyers, ${elapsed.toFixed(1)} s 
 console.log(`  ${fmt(completed)} completed checkouts  ${checkoutsPerSecond.toFixed(1)} checkouts/s  (goal >= 300/s)${failures.size > 0 ? `  failures: ${JSON.stringify(Object.fromEntries(failures))}` : ""}`)
 console.log(`  pay POST      p50 ${pay.p50} ms  p99 ${pay.p99} ms  max ${pay.max} ms  (goal p99 < 100 ms)`)
 console.log(`  whole checkout (3 requests)  p50 ${whole.p50} ms  p99 ${whole.p99} ms  max ${whole.max} ms`)
-console.log(`  CPU: bench process (server + load generator) ${(processCpuShare * 100).toFixed(0)}% of one core, PostgreSQL ${(postgresCpuShare * 100).toFixed(0)}% (all its processes; the server is shared), its ${backends.length} sessions of this run ${(ownBackendsCpuShare * 100).toFixed(0)}%`)
-console.log(`  CPU split: bench user ${(cpu.user / 1e3 / Math.max(1, completed)).toFixed(1)} ms sys ${(cpu.system / 1e3 / Math.max(1, completed)).toFixed(1)} ms per checkout`)
-console.log(`  CPU per checkout: bench process ${cpuMsPerCheckout.bench.toFixed(1)} ms + PostgreSQL ${cpuMsPerCheckout.postgres.toFixed(1)} ms (this run's sessions ${cpuMsPerCheckout.postgresOwnSessions.toFixed(1)} ms)`)
+console.log(`  CPU: server process ${(processCpuShare * 100).toFixed(0)}% of one core, buyers' process ${(buyersCpuShare * 100).toFixed(0)}%, PostgreSQL ${(postgresCpuShare * 100).toFixed(0)}% (all its processes; the server is shared), its ${backends.length} sessions of this run ${(ownBackendsCpuShare * 100).toFixed(0)}%`)
+console.log(`  CPU split: server user ${(cpu.user / 1e3 / Math.max(1, completed)).toFixed(1)} ms sys ${(cpu.system / 1e3 / Math.max(1, completed)).toFixed(1)} ms per checkout`)
+console.log(`  CPU per checkout: server process ${cpuMsPerCheckout.server.toFixed(1)} ms + PostgreSQL ${cpuMsPerCheckout.postgres.toFixed(1)} ms (this run's sessions ${cpuMsPerCheckout.postgresOwnSessions.toFixed(1)} ms); the buyers ${cpuMsPerCheckout.buyers.toFixed(1)} ms`)
 console.log(`  SQL statements per request (postgres.js, incl. begin/commit): GET /l ${roundTrips.openLink}, GET /c ${roundTrips.page}, POST pay ${roundTrips.pay}`)
 console.log(`  pay POST statements: ${[...payStatements].map(([s, n]) => `${n}× ${s}`).join("\n    ")}`)
 console.log(`engine renewals (baseline, same run): ${fmt(tick.invoiced)} subscriptions (${fmt(verification.subscriptions)} from the checkouts + ${fmt(seeded)} seeded) billed on ${renewalDay} in ${renewalSeconds.toFixed(2)} s  ${fmt(renewalsPerSecond)} renewals/s`)
@@ -225,12 +195,11 @@ console.log(`verify: ${verification.completedSessions} sessions completed (of ${
 console.log(`load average (1/5/15 min): before ${la(loadBefore)}, after the HTTP run ${la(loadDuring)}, at the end ${la(loadAfter)}`)
 writeResults("checkout", {
   seconds: elapsed, warmupSeconds: warmup, warmupCheckouts: warmed, connections, completed, checkoutsPerSecond, failures: Object.fromEntries(failures), payPostMs: pay, wholeCheckoutMs: whole,
-  processCpuShare, postgresCpuShare, ownBackendsCpuShare, cpuMsPerCheckout, sqlStatementsPerRequest: roundTrips, payStatements: Object.fromEntries(payStatements),
+  processCpuShare, buyersCpuShare, postgresCpuShare, ownBackendsCpuShare, cpuMsPerCheckout, sqlStatementsPerRequest: roundTrips, payStatements: Object.fromEntries(payStatements),
   renewals: { seeded, invoiced: tick.invoiced, charged: tick.charged, seconds: renewalSeconds, renewalsPerSecond }, ratioCheckoutsToRenewals: ratio,
   verification, consistent, loadAverage: { before: loadBefore, afterHttpRun: loadDuring, end: loadAfter }
 })
 
-agent.destroy()
 await Effect.runPromise(Scope.close(scope, Exit.void))
 // A fresh connection drops the schema once the server's pool has closed (dropping under open connections can deadlock).
 const { default: postgres } = await import("postgres")

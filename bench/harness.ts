@@ -5,6 +5,7 @@
  * machines are noisy.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
+import { Agent, request } from "node:http"
 import { cpus } from "node:os"
 
 export const bestOf = (rounds: number, fn: () => void): number => {
@@ -55,4 +56,27 @@ export const pgbenchTps = async (seconds = 10): Promise<number> => {
   } finally {
     spawnSync("psql", [...pgArgs, "-d", "postgres", "-c", `drop database if exists ${db}`], { encoding: "utf8" })
   }
+}
+
+/** What an HTTP request answered, as the checkout benches read it. */
+export interface Answer { readonly status: number; readonly location: string | undefined; readonly cookie: string | undefined; readonly body: string }
+
+/** Plain node:http to 127.0.0.1:`port` with a keep-alive agent of `sockets` sockets (one per buyer); `close` ends them. */
+export const httpClient = (port: number, sockets: number) => {
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets })
+  const http = (method: "GET" | "POST", path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, method, path, agent, headers: body === undefined ? headers : { ...headers, "content-length": Buffer.byteLength(body) } }, (res) => {
+        const chunks: Array<Buffer> = []
+        res.on("data", (c: Buffer) => chunks.push(c))
+        res.on("end", () => {
+          const setCookie = res.headers["set-cookie"]?.[0]
+          resolve({ status: res.statusCode ?? 0, location: res.headers.location, cookie: setCookie?.split(";")[0], body: Buffer.concat(chunks).toString("utf8") })
+        })
+        res.on("error", reject)
+      })
+      req.on("error", reject)
+      req.end(body)
+    })
+  return { http, close: () => agent.destroy() }
 }

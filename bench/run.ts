@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
 const dir = fileURLToPath(new URL(".", import.meta.url))
-const skip = new Set(["run.ts", "harness.ts", "seed.ts", "analyticsData.ts", "analyticsCopyRun.ts", "seedSimulation.ts", "scaleEngine.ts"]) // helpers, not benchmarks
+const skip = new Set(["run.ts", "harness.ts", "seed.ts", "analyticsData.ts", "analyticsCopyRun.ts", "seedSimulation.ts", "scaleEngine.ts", "checkoutBuyers.ts"]) // helpers, not benchmarks
 const wanted = process.argv.slice(2)
 const scripts = readdirSync(dir)
   .filter((f) => f.endsWith(".ts") && !skip.has(f) && !f.startsWith("_"))
