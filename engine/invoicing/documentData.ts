@@ -178,22 +178,56 @@ const transferOf = (template: EmailTemplate, inv: Record<string, any> | undefine
 }
 
 /**
+ * What an email previewed for a subscription needs of it: an invoice (the emails about one), a coming payment (the
+ * reminder), an end date (the emails about the end of fixed terms). Previewed without it, the email said "$0.00",
+ * "due on ." or "ended on  after its last payment".
+ */
+const previewNeeds: Partial<Record<EmailTemplate, "invoice" | "comingPayment" | "endDate">> = {
+  receipt: "invoice", payment_failed: "invoice", payment_notification: "invoice", invoice_sent: "invoice",
+  reminder: "comingPayment", expiry: "endDate", renewal_offer: "endDate"
+}
+
+/**
  * The data of an email previewed for a subscription (`render email`), as if
- * queued on `createdOn`, with the language and locale it would be sent in.
+ * queued on `createdOn`, with the language and locale it would be sent in:
+ * its last invoice, the outcome and reason of that invoice's last payment
+ * attempt, its next retry. A subscription that lacks what the email is about
+ * (`previewNeeds`) is refused, naming what it lacks.
  */
 export const loadEmailPreview = async (
   sql: Sql, subscriptionId: number, template: EmailTemplate, createdOn: string, settings: AccountSettings
 ): Promise<{ data: EmailData & { template: EmailTemplate } } & DocumentContext> => {
-  const [sub] = await sql<Array<{ email: string; invoice_language: string | null; contact_language: string | null; invoice_locale: string | null; contact_locale: string | null; invoice_id: number | null }>>`
+  const [sub] = await sql<Array<{
+    email: string; invoice_language: string | null; contact_language: string | null; invoice_locale: string | null; contact_locale: string | null; invoice_id: number | null
+    status: string; next_billing_date: string | null; end_date: string | null; next_retry_on: string | null
+  }>>`
     select c.email, s.invoice_language, c.language as contact_language, s.invoice_locale, c.locale as contact_locale,
-           (select max(id) from invoices i where i.subscription_id = s.id) as invoice_id
+           (select max(id) from invoices i where i.subscription_id = s.id) as invoice_id, s.status, s.next_billing_date, s.end_date, s.next_retry_on
     from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${subscriptionId}`
   if (sub === undefined) throw new InputError(`--subscription: subscription ${subscriptionId} does not exist`)
+  switch (previewNeeds[template]) {
+    case "invoice":
+      if (sub.invoice_id === null) {
+        throw new InputError(`--subscription: subscription ${subscriptionId} has no invoice yet, and the ${template} email is about one (preview it once the subscription is invoiced)`)
+      }
+      break
+    case "comingPayment":
+      if (sub.next_billing_date === null) throw new InputError(`--subscription: subscription ${subscriptionId} is ${sub.status.replace("_", " ")}: it has no coming payment for a reminder to announce`)
+      break
+    case "endDate":
+      if (sub.end_date === null) throw new InputError(`--subscription: subscription ${subscriptionId} has no end date, and the ${template} email is about one (fixed terms have one)`)
+      break
+  }
+  const [attempt] = sub.invoice_id === null ? [] : await sql<Array<{ status: string; failure_reason: string | null; attempt_number: number }>>`
+    select status, failure_reason, attempt_number from payment_attempts where invoice_id = ${sub.invoice_id} and kind = 'charge' order by id desc limit 1`
   const language = languageOf(sub, settings)
   const locale = localeOf(sub, settings)
   const data = await loadEmailData(sql, {
     id: 0, kind: "email", template, dedupe_key: "preview", subscription_id: subscriptionId, invoice_id: sub.invoice_id, recipient: sub.email,
-    language, locale, payload: {}, attempts: 0, created_on: createdOn
+    language, locale, payload: attempt === undefined ? {} : {
+      outcome: attempt.status === "succeeded" ? "succeeded" : "failed", reason: attempt.failure_reason ?? "", attempt: attempt.attempt_number,
+      next_retry_on: sub.next_retry_on
+    }, attempts: 0, created_on: createdOn
   }, settings)
   return { data, language, locale }
 }

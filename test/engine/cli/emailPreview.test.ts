@@ -1,0 +1,54 @@
+/**
+ * `render email TEMPLATE --subscription ID` as an ops person previews the emails before going live: an email about
+ * something the subscription does not have (an invoice, a coming payment, an end date) is refused, naming what is
+ * missing, instead of a buyer's email saying "$0.00", "due on ." or "ended on  after its last payment"; one about
+ * what it has tells it (the declined charge's reason and the next retry).
+ */
+import { describe, expect, it } from "vitest"
+import { runCli } from "../../cliRunner.ts"
+import { freshCliDatabase } from "../../storeHarness.ts"
+
+const session = () => {
+  const { db, env } = freshCliDatabase()
+  return (now: string, ...args: Array<string>) => runCli([...args, "--db", db, "--now", now], { env })
+}
+
+/** The plain-text part of a previewed email. */
+const textOf = (stdout: string) => (JSON.parse(stdout) as { text: string }).text
+
+describe("render email for a subscription", () => {
+  it("refuses what the subscription cannot be sent (exit 2, naming what it lacks), and fills what it can from its invoice and last attempt", () => {
+    const cli = session()
+    expect(cli("2026-03-01", "contacts", "add", "--email", "ann@example.com", "--name", "Ann").code).toBe(0)
+    expect(cli("2026-03-01", "subscriptions", "create", "--contact", "ann@example.com", "--item", "name=Box,price=12.50", "--payment-method", "pm_ok", "--start", "2026-03-20").code).toBe(0)
+
+    // Not invoiced yet, renews until canceled.
+    for (const template of ["receipt", "payment_failed", "payment_notification", "invoice_sent"]) {
+      const r = cli("2026-03-01", "render", "email", template, "--subscription", "1")
+      expect(r.code, `${template}: ${r.stdout}`).toBe(2)
+      expect(r.stderr).toContain(`--subscription: subscription 1 has no invoice yet, and the ${template} email is about one`)
+      expect(r.stdout).toBe("")
+    }
+    for (const template of ["expiry", "renewal_offer"]) {
+      const r = cli("2026-03-01", "render", "email", template, "--subscription", "1")
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain(`subscription 1 has no end date, and the ${template} email is about one`)
+    }
+    expect(textOf(cli("2026-03-01", "render", "email", "reminder", "--subscription", "1", "--json").stdout)).toContain("$12.50 for Box will be charged on March 20, 2026")
+
+    // Canceled: no coming payment to remind of.
+    expect(cli("2026-03-01", "subscriptions", "cancel", "1").code).toBe(0)
+    const reminder = cli("2026-03-01", "render", "email", "reminder", "--subscription", "1")
+    expect(reminder.code).toBe(2)
+    expect(reminder.stderr).toContain("subscription 1 is canceled: it has no coming payment for a reminder to announce")
+
+    // Fixed terms, the first charge declined: the emails about it name its amount, reason, retry and end.
+    expect(cli("2026-03-01", "subscriptions", "create", "--contact", "ann@example.com", "--item", "name=Box,price=12.50", "--payment-method", "pm_declined", "--terms", "fixed:3").code).toBe(0)
+    expect(cli("2026-03-01", "engine", "--once").code).toBe(0)
+    const failed = textOf(cli("2026-03-01", "render", "email", "payment_failed", "--subscription", "2", "--json").stdout)
+    expect(failed).toContain("We could not charge $12.50 for Box.")
+    expect(failed).toMatch(/We will try again on March \d+, 2026\./)
+    expect(textOf(cli("2026-03-01", "render", "email", "payment_notification", "--subscription", "2", "--json").stdout)).toContain("failed: card declined")
+    expect(textOf(cli("2026-03-01", "render", "email", "expiry", "--subscription", "2", "--json").stdout)).toContain("ended on June 1, 2026")
+  })
+})
