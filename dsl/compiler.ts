@@ -12,6 +12,7 @@ import { createHash } from "node:crypto"
 import type { Action, Condition, Duration, Literal, Path, RuleNode, Trigger } from "./ast.ts"
 import { formatRule } from "./formatter.ts"
 import { objects } from "./schema.ts"
+import { formatMajorAmount, isCurrencyCode, minorUnitExponent } from "../engine/domain/index.ts"
 
 export type Values = Record<string, Record<string, unknown> | undefined>
 export interface EvalContext {
@@ -26,24 +27,17 @@ export interface EvalContext {
 type Getter = (ctx: EvalContext) => unknown
 type Predicate = (ctx: EvalContext) => boolean
 
-const exponents = new Map<string, number>()
-/** 10 to the currency's minor-unit exponent (100 for USD, 1 for JPY). */
+/** 10 to the currency's minor-unit exponent (100 for USD, 1 for JPY); a code that is no currency counts as 100. */
 export const scaleOf = (currency: unknown): number => {
-  const c = typeof currency === "string" ? currency : "USD"
-  let e = exponents.get(c)
-  if (e === undefined) {
-    try {
-      e = new Intl.NumberFormat("en", { style: "currency", currency: c }).resolvedOptions().maximumFractionDigits ?? 2
-    } catch {
-      e = 2
-    }
-    exponents.set(c, e)
+  try {
+    return 10 ** minorUnitExponent(typeof currency === "string" ? currency : "USD")
+  } catch {
+    return 100
   }
-  return 10 ** e
 }
 
 /** Whether a property holds money (integer minor units at run time; rules write it in major units). */
-export const isMoney = (path: Path) => objects[path.parts[0] ?? ""]?.[path.parts[1] ?? ""]?.type === "money" || (path.parts[0] === "event" && ["amount", "total"].includes(path.parts[1] ?? ""))
+export const isMoney = (path: Pick<Path, "parts">) => objects[path.parts[0] ?? ""]?.[path.parts[1] ?? ""]?.type === "money" || (path.parts[0] === "event" && ["amount", "total"].includes(path.parts[1] ?? ""))
 
 const getter = (path: Path, previous = false): Getter => {
   const [o, p] = path.parts as [string, string]
@@ -227,9 +221,15 @@ export const compileRules = (rules: ReadonlyArray<RuleNode>): CompiledRuleSet =>
   }
 }
 
-/** `{{object.property}}` in a text, from the values. */
+/**
+ * `{{object.property}}` in a text, from the values. Money as rules write it: in major units of its currency
+ * (`{{subscription.mrr}}` of 2500 cents is "25.00"), the event's currency for the event's amounts, else the subscription's.
+ */
 export const interpolate = (text: string, ctx: EvalContext): string =>
   text.replace(/\{\{\s*([a-z_]+)\.([a-z_]+)\s*\}\}/g, (_, o: string, p: string) => {
     const v = (ctx as Record<string, Record<string, unknown> | undefined>)[o]?.[p]
-    return v === null || v === undefined ? "" : String(v)
+    if (v === null || v === undefined) return ""
+    if (typeof v !== "number" || !isMoney({ parts: [o, p] })) return String(v)
+    const currency = (o === "event" ? ctx.event?.["currency"] : undefined) ?? ctx.subscription?.["currency"]
+    return formatMajorAmount(Math.round(v), typeof currency === "string" && isCurrencyCode(currency) ? currency : "USD")
   })

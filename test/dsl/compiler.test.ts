@@ -80,6 +80,19 @@ end`).rules
     expect(unpaid).toMatchObject({ kind: "action", action: { kind: "Notify", text: "Coffee unpaid" } })
   })
 
+  it("fills money into texts as rules write it, in major units of its currency (2500 cents is 25.00), not minor units", () => {
+    const [money] = compile(`rule money
+  when event payment.failed
+then
+  notify team "finance" "mrr {{subscription.mrr}}, amount {{subscription.amount}}, failed {{event.amount}}, name {{subscription.name}}"
+end`).rules
+    const text = (currency: string, eventCurrency?: string) =>
+      (advance(money!.program, 0, { subscription: sub({ currency, mrr: 2500, amount: 7500, name: "Coffee" }), event: { type: "payment.failed", amount: 1999, ...(eventCurrency === undefined ? {} : { currency: eventCurrency }) } }, "2026-01-01") as { action: { text: string } }).action.text
+    expect(text("USD")).toBe("mrr 25.00, amount 75.00, failed 19.99, name Coffee")
+    expect(text("JPY")).toBe("mrr 2500, amount 7500, failed 1999, name Coffee")
+    expect(text("USD", "KWD")).toBe("mrr 25.00, amount 75.00, failed 1.999, name Coffee")
+  })
+
   it("a wait until a date still ahead waits until then", () => {
     const ctx = { subscription: sub({ end_date: "2026-12-31" }), contact: {} }
     const pc = program.findIndex((i) => i.op === "waitUntil")
