@@ -221,8 +221,8 @@ export const enrollFromJournal = (sql: Sql, ctx: EngineContext, rules: CompiledR
     }
     if (rows.length > 0) {
       await tx`
-        insert into enrollments (rule_id, rule_version, subscription_id, trigger_event_id, trigger_key, status, position, wake_on, depth, program)
-        select r, v, s, e, e::text, 'active', '{"pc":0}'::jsonb, ${ctx.today}::date, d, p::jsonb from unnest(
+        insert into enrollments (rule_id, rule_version, subscription_id, trigger_event_id, trigger_key, status, position, wake_on, depth, program, enrolled_on)
+        select r, v, s, e, e::text, 'active', '{"pc":0}'::jsonb, ${ctx.today}::date, d, p::jsonb, ${ctx.today}::date from unnest(
           ${rows.map((r) => r.rule.id)}::text[], ${rows.map((r) => r.rule.version)}::text[], ${rows.map((r) => r.sub)}::int8[],
           ${rows.map((r) => r.event)}::int8[], ${rows.map((r) => r.depth)}::int[], ${rows.map((r) => JSON.stringify(r.rule.node))}::text[]) as u(r, v, s, e, d, p)
         on conflict (rule_id, subscription_id, trigger_key) do nothing`
@@ -333,7 +333,7 @@ export const runDueEnrollments = async (sql: Sql, ctx: EngineContext, batch: num
 export const enrollmentsQuery = (sql: Sql, filter: { subscriptionId?: number | undefined; ruleId?: string | undefined }) =>
   sql<Array<Record<string, any>>>`
     select e.id, e.rule_id, e.rule_version, e.subscription_id, e.status, e.trigger_event_id, e.trigger_key, ev.type as event_type,
-           coalesce(ev.occurred_on::text, e.created_at::date::text) as enrolled_on, e.position, e.wake_on::text as wake_on, e.depth, e.program,
+           coalesce(ev.occurred_on, e.enrolled_on)::text as enrolled_on, e.position, e.wake_on::text as wake_on, e.depth, e.program,
            e.updated_at::date::text as updated_on, e.last_error, (select count(*) from enrollment_steps st where st.enrollment_id = e.id)::int as steps_done
     from enrollments e left join events ev on ev.id = e.trigger_event_id
     where true
@@ -408,8 +408,8 @@ export const enrollDateTriggers = async (sql: Sql, ctx: EngineContext, rules: Co
       })
       if (matching.length === 0) continue
       await sql`
-        insert into enrollments (rule_id, rule_version, subscription_id, trigger_key, status, position, wake_on, program)
-        select ${rule.id}, ${rule.version}, s, 'date:' || a, 'active', '{"pc":0}'::jsonb, ${ctx.today}::date, ${JSON.stringify(rule.node)}::text::jsonb
+        insert into enrollments (rule_id, rule_version, subscription_id, trigger_key, status, position, wake_on, program, enrolled_on)
+        select ${rule.id}, ${rule.version}, s, 'date:' || a, 'active', '{"pc":0}'::jsonb, ${ctx.today}::date, ${JSON.stringify(rule.node)}::text::jsonb, ${ctx.today}::date
         from unnest(${matching.map((m) => m.id)}::int8[], ${matching.map((m) => m.at)}::text[]) as u(s, a)
         on conflict (rule_id, subscription_id, trigger_key) do nothing`
       enrolled += matching.length

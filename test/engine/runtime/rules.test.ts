@@ -127,6 +127,9 @@ end`).file.rules)
     await enrollDateTriggers(t.db.sql, await ctxAt("2026-10-17"), dated, 100)
     await enrollDateTriggers(t.db.sql, await ctxAt("2026-10-18"), dated, 100)
     expect(await count()).toBe(1)
+    // Enrolled on the business day the trigger fired, not the wall clock's (which `simulate` and a test clock are not on).
+    const { enrollmentRecordOf, enrollmentsQuery } = await import("../../../engine/enrollments/index.ts")
+    expect((await enrollmentsQuery(t.db.sql, { subscriptionId: id, ruleId: "before_billing" })).map((r) => enrollmentRecordOf(r).enrolledOn)).toEqual(["2026-10-17"])
   })
 })
 
