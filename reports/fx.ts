@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs"
 import { isCurrencyCode, minorUnitExponent } from "../engine/domain/index.ts"
 import { InputError } from "../engine/sql/index.ts"
-import { csvRecords, CsvSyntaxError, parseCsv } from "../engine/imports/index.ts"
+import { cellProblems, csvRecords, CsvSyntaxError, parseCsv } from "../engine/imports/index.ts"
 
 export interface FxRate {
   readonly month: string
@@ -43,7 +43,9 @@ export const readFxFile = (path: string): Array<FxRate> => {
     throw e
   }
   const { header, records } = csvRecords(rows)
-  const problems: Array<string> = []
+  // A cell past the header's last column (a rate written with a decimal comma, 1,10) is refused, not dropped: read
+  // as its first part, 1,10 would have converted at 1.
+  const problems: Array<string> = cellProblems(rows).map((p) => `${path}:${p.line}:${p.column}: ${p.message}`)
   for (const column of ["month", "from_currency", "to_currency", "rate"]) {
     if (!header.includes(column)) problems.push(`${path}:1: missing column "${column}"`)
   }

@@ -53,6 +53,13 @@ describe(`currency conversion (${backend})`, () => {
     await expect(buildReports(t.db.sql, { from: "2025-06", to: "2025-07", currency: "USD", fx })).rejects.toThrow("fx.csv: no EUR→USD rate for 2025-07")
   })
 
+  it("a rate written with a decimal comma is refused, not read as its whole part (1,10 is not 1)", () => {
+    const comma = join(dir, "comma.csv")
+    writeFileSync(comma, "month,from_currency,to_currency,rate\n2025-06,EUR,USD,1,10\n2025-07,EUR,USD,1.20\n")
+    expect(() => readFxFile(comma)).toThrow(InputError)
+    expect(() => readFxFile(comma)).toThrow(`${comma}:2:5: the row has 5 cells, the header 4 columns`)
+  })
+
   it("a bad FX file names the row and the column", () => {
     const bad = join(dir, "bad.csv")
     writeFileSync(bad, "month,from_currency,to_currency,rate\n2025-13,EUR,USD,1.1\n2025-01,EUR,usdx,-2\n")
