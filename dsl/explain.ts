@@ -56,6 +56,8 @@ export interface ExplainInput {
   readonly eventIds?: ReadonlyMap<string, number>
   /** Per rule, the journal position it was loaded at: it does not enroll on events at or before it. */
   readonly activations?: ReadonlyMap<string, number>
+  /** The store's business day: a date trigger's day before it has passed. */
+  readonly today?: string
 }
 
 export interface EnrollmentExplanation {
@@ -151,16 +153,25 @@ const remainingOf = (program: RuleNode | null, pc: number): Array<string> => {
     i.op === "act" ? [actionText(i.action)] : i.op === "wait" ? [`wait ${i.duration.text} ${i.duration.unit}`] : i.op === "waitUntil" ? [`wait until ${i.duration.text} ${i.duration.unit} ${i.direction} ${i.path.parts.join(".")}`] : [])
 }
 
-/** What would make each trigger fire next, read on the subject now. */
-const nextFirings = (rule: CompiledRule, current: EvalContext): Array<string> =>
+/**
+ * What would make each trigger fire next, read on the subject now. A date trigger's day that has passed (`today`)
+ * fired for that date if the subscription was enrolled for it (`enrollments`, trigger `date YYYY-MM-DD`), and fires
+ * again only when the date changes; else the engine's next run enrolls it (it catches up on days it did not run).
+ */
+const nextFirings = (rule: CompiledRule, current: EvalContext, enrollments: ReadonlyArray<EnrollmentRecord>, today: string | undefined): Array<string> =>
   rule.node.triggers.map((t) => {
     switch (t.kind) {
       case "Event":
         return `${triggerText(t)}: fires on the next ${t.name} event`
       case "DateTrigger": {
+        const path = t.path.parts.join(".")
         const base = value(current, t.path, false)
-        if (typeof base !== "string") return `${triggerText(t)}: ${t.path.parts.join(".")} is unknown, nothing to wait for`
-        return `${triggerText(t)}: fires on ${addDuration(base, t.duration, t.direction === "before" ? -1 : 1)}`
+        if (typeof base !== "string") return `${triggerText(t)}: ${path} is unknown, nothing to wait for`
+        const on = addDuration(base, t.duration, t.direction === "before" ? -1 : 1)
+        if (today === undefined || on > today) return `${triggerText(t)}: fires on ${on}`
+        return enrollments.some((e) => e.trigger === `date ${base}`)
+          ? `${triggerText(t)}: fired for ${path} ${base} (on ${on}); fires again when ${path} changes`
+          : `${triggerText(t)}: its day ${on} has passed; the engine's next run enrolls it (${path} ${base})`
       }
       case "Becomes":
       case "Changes": {
@@ -180,9 +191,11 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
   set.rules.map((rule) => {
     const input: ExplainInput = given instanceof Map ? { byType: given, current: currentGiven ?? {}, enrollments: [] } : given as ExplainInput
     const { byType, current } = input
-    const candidates = rule.triggerKeys.map((k) => byType.get(k)).filter((c): c is EvalContext => c !== undefined)
-    const ctx = candidates.find((c) => rule.fires(c)) ?? candidates[0] ?? current
-    const triggered = candidates.some((c) => rule.fires(c))
+    // The verdict is on the newest event the rule listens to: the engine judged the older ones when they happened.
+    const idOf = (c: EvalContext) => input.eventIds?.get(String(c.event?.["type"])) ?? 0
+    const candidates = rule.triggerKeys.map((k) => byType.get(k)).filter((c): c is EvalContext => c !== undefined).sort((a, b) => idOf(b) - idOf(a))
+    const ctx = candidates[0] ?? current
+    const triggered = candidates.length > 0 && rule.fires(ctx)
     const filter = rule.where(ctx)
     const mine = input.enrollments.filter((e) => e.ruleId === rule.id)
     const last = mine[0]
@@ -231,7 +244,7 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
         remaining: last.status === "active" || last.status === "waiting" ? remainingOf(last.program, last.position) : []
       },
       reason,
-      next: wouldEnroll || blocked ? [] : nextFirings(rule, current),
+      next: wouldEnroll || blocked ? [] : nextFirings(rule, current, mine, input.today),
       filterTree: rule.node.where === undefined ? undefined : filterTree(rule.node.where, ctx),
       conditions
     }

@@ -121,4 +121,42 @@ end`)
     // The status, not money, is shown as it is.
     expect(usd!.conditions[0]).toMatchObject({ old: "active", new: "unpaid" })
   })
+
+  it("judges the newest event the rule listens to, not the first trigger's", async () => {
+    const { explainRules } = await import("../../dsl/index.ts")
+    const set = compile(`rule welcome_back
+  when event subscription.created or subscription.status becomes "active"
+then
+  send email welcome to contact
+end`)
+    const created = { subscription: sub({ status: "scheduled" }), previous: { subscription: sub({ status: "scheduled" }) }, event: { type: "subscription.created" } }
+    const recovered = { subscription: sub({ status: "active" }), previous: { subscription: sub({ status: "unpaid" }) }, event: { type: "subscription.status_changed" } }
+    const stale = { ...recovered, previous: { subscription: sub({ status: "active" }) } }
+    const input = (changed: typeof recovered) => ({
+      current: changed, byType: new Map<string, object>([["subscription.created", created], ["subscription.status_changed", changed]]),
+      enrollments: [{ id: 1, ruleId: "welcome_back", ruleVersion: "v", subscriptionId: 1, status: "done", eventId: 2, eventType: "subscription.created", trigger: "event #2", enrolledOn: "2026-01-01", position: 1, wakeOn: null, depth: 0, program: null, updatedOn: "2026-01-01", lastError: null, stepsDone: 1 }],
+      eventIds: new Map([["subscription.created", 2], ["subscription.status_changed", 9]])
+    })
+    // The status change (#9) is newer than the creation (#2): the verdict is on it, whether it fires or not.
+    expect(explainRules({ ...set, rules: set.rules.map((r) => ({ ...r, reenroll: true })) } as typeof set, input(recovered) as never)[0]).toMatchObject({ event: "subscription.status_changed", triggered: true })
+    expect(explainRules(set, { ...input(stale), enrollments: [] } as never)[0]).toMatchObject({ event: "subscription.status_changed", triggered: false })
+  })
+
+  it("a date trigger's day that has passed: fired for that date, or enrolled by the engine's next run; not 'fires on' a past day", async () => {
+    const { explainRules } = await import("../../dsl/index.ts")
+    const set = compile(`rule soon
+  when 14 days before subscription.next_billing_date
+  reenroll
+then
+  notify owner "soon"
+end`)
+    const current = { subscription: sub({ next_billing_date: "2026-01-01" }), contact: {} }
+    const next = (today: string | undefined, trigger?: string) => explainRules(set, {
+      current, byType: new Map(), today,
+      enrollments: trigger === undefined ? [] : [{ id: 1, ruleId: "soon", ruleVersion: "v", subscriptionId: 1, status: "done", eventId: null, eventType: null, trigger, enrolledOn: "2025-12-18", position: 1, wakeOn: null, depth: 0, program: null, updatedOn: "2025-12-18", lastError: null, stepsDone: 1 }]
+    })[0]!.next
+    expect(next("2025-12-01")).toEqual(["14 days before subscription.next_billing_date: fires on 2025-12-18"])
+    expect(next("2026-01-01")).toEqual(["14 days before subscription.next_billing_date: its day 2025-12-18 has passed; the engine's next run enrolls it (subscription.next_billing_date 2026-01-01)"])
+    expect(next("2026-01-01", "date 2026-01-01")).toEqual(["14 days before subscription.next_billing_date: fired for subscription.next_billing_date 2026-01-01 (on 2025-12-18); fires again when subscription.next_billing_date changes"])
+  })
 })
