@@ -21,7 +21,7 @@
  * id, has then committed (and is visible) or rolled back.
  */
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
-import { mkdtempSync, rmSync, statSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { currencyCodes, subscriptionStatuses } from "../engine/domain/index.ts"
@@ -395,6 +395,14 @@ export const rebuildCopy = async (sql: Sql, db: DuckDBConnection): Promise<Refre
 export interface CopyHandle {
   readonly instance: DuckDBInstance
   readonly db: DuckDBConnection
+  /** Why the file found there could not be opened, when it was removed and the copy begun again (`openCopy`). */
+  readonly damaged?: string
+}
+
+/** The copy built again from scratch (`rebuildCopy`), saying why when the file found there could not be read. */
+export const rebuildOpened = async (sql: Sql, copy: CopyHandle, reason?: string): Promise<RefreshResult> => {
+  const why = copy.damaged === undefined ? reason : `${copy.damaged}; built again from the store`
+  return { ...await rebuildCopy(sql, copy.db), ...(why === undefined ? {} : { reason: why }) }
 }
 
 /** Brings the copy up to date: the rows of the subscriptions and contacts named by events since the watermark; a rebuild when there is no copy of this store yet. */
@@ -402,7 +410,7 @@ export const refreshCopy = async (sql: Sql, copy: CopyHandle): Promise<RefreshRe
   const { db } = copy
   const t0 = performance.now()
   const meta = await readMeta(db)
-  const rebuild = async (reason: string) => ({ ...await rebuildCopy(sql, db), reason })
+  const rebuild = (reason: string) => rebuildOpened(sql, copy, reason)
   if (meta === undefined) return rebuild("no copy yet")
   if (!(await hasFacts(db))) return rebuild("the copy has no fact tables (or no monthly aggregates, or no first days) yet")
   let outcome: { kind: "rebuild"; reason: string } | { kind: "done"; subs: number; contacts: number; vacuum: boolean } = { kind: "done", subs: 0, contacts: 0, vacuum: false }
@@ -515,6 +523,11 @@ const isLockError = (e: unknown) => /lock/i.test(e instanceof Error ? e.message 
 /**
  * Opens (or creates) the copy. Another process holding it (DuckDB allows one
  * writer process per file) is waited for, up to `waitMs`; then `undefined`.
+ * A file DuckDB cannot open otherwise (damaged by a full disk, a bad copy or
+ * restore, a DuckDB that cannot read its format) is only derived data: it is
+ * removed, with its write-ahead log, and the copy begun again (`damaged` says
+ * why; the refresh then rebuilds it from the store). Were it kept, every
+ * report, refresh and rebuild failed on it until someone deleted it by hand.
  */
 export const openCopy = async (file: string, waitMs = 15_000): Promise<CopyHandle | undefined> => {
   const { DuckDBInstance } = await import("@duckdb/node-api")
@@ -524,11 +537,16 @@ export const openCopy = async (file: string, waitMs = 15_000): Promise<CopyHandl
       const instance = await DuckDBInstance.create(file)
       return { instance, db: await instance.connect() }
     } catch (e) {
-      if (!isLockError(e) || Date.now() >= until) {
-        if (isLockError(e)) return undefined
-        throw e
+      if (isLockError(e)) {
+        if (Date.now() >= until) return undefined
+        await new Promise((r) => setTimeout(r, pause))
+        continue
       }
-      await new Promise((r) => setTimeout(r, pause))
+      if (!existsSync(file)) throw e
+      const why = `the analytics copy could not be read (${(e instanceof Error ? e.message : String(e)).split("\n")[0]})`
+      for (const f of [file, `${file}.wal`]) rmSync(f, { force: true })
+      const instance = await DuckDBInstance.create(file).catch(() => Promise.reject(e))
+      return { instance, db: await instance.connect(), damaged: why }
     }
   }
 }
@@ -560,7 +578,7 @@ export const buildReportsFromCopy = async (sql: Sql, options: ReportOptions, cop
   const opened = await openCopy(copy.file, copy.waitMs)
   if (opened === undefined) return { set: await buildReports(sql, options), refresh: undefined }
   try {
-    const refresh = copy.full === true ? await rebuildCopy(sql, opened.db) : await refreshCopy(sql, opened)
+    const refresh = copy.full === true ? await rebuildOpened(sql, opened) : await refreshCopy(sql, opened)
     // What the refresh wrote reaches the file (a checkpoint) on a second connection while the reports are computed,
     // instead of at the close after them: on 1M subscriptions a day's refresh checkpoints in 0.12 s, which the
     // reports' 0.11 s now hide for the most part. (DuckDB checkpoints beside readers.)

@@ -5,7 +5,7 @@
  * with the refreshed copy, two reports at once both answer, and a server
  * without --analytics-dir is told what to give.
  */
-import { existsSync, mkdtempSync } from "node:fs"
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
@@ -44,6 +44,26 @@ describe("billcycle analytics", () => {
     expect(full.stdout).toBe(after.stdout)
     const rebuilt = runCli(["analytics", "rebuild", "--db", db])
     expect(rebuilt.stdout).toMatch(/rebuilt \(4 subscriptions, 4 contacts\)/)
+  }, 240_000)
+
+  it("a damaged copy is built again from the store, by a report, a refresh and a rebuild alike (it blocked them all)", () => {
+    const file = join(db, "analytics.duckdb")
+    const good = runCli(["report", "mrr", ...range, "--format", "csv", "--full", "--db", db])
+    expect(good.code, good.stderr).toBe(0)
+    for (const [damage, command] of [
+      ["garbage\n", ["report", "mrr", ...range, "--format", "csv"]],
+      ["DUCK", ["report", "mrr", ...range, "--format", "csv", "--full"]],
+      ["garbage\n", ["analytics", "refresh"]],
+      ["garbage\n", ["analytics", "rebuild"]]
+    ] as const) {
+      writeFileSync(file, damage)
+      const r = runCli([...command, "--db", db])
+      expect(r.code, `${command.join(" ")}: ${r.stderr}`).toBe(0)
+      expect(r.stdout + r.stderr).toContain("the analytics copy could not be read (")
+      expect(r.stdout + r.stderr).toContain("built again from the store")
+      if (command[0] === "report") expect(r.stdout).toBe(good.stdout)
+    }
+    expect(JSON.parse(runCli(["analytics", "refresh", "--json", "--db", db]).stdout)).toMatchObject({ mode: "unchanged" })
   }, 240_000)
 
   it("two reports at once on the same copy both answer, with the same figures", async () => {

@@ -9,7 +9,7 @@ import { Command, Flag } from "effect/cli"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import type { RefreshResult } from "../../../reports/index.ts"
-import { analyticsFileName, openCopy, rebuildCopy, refreshCopy } from "../../../reports/index.ts"
+import { analyticsFileName, openCopy, rebuildOpened, refreshCopy } from "../../../reports/index.ts"
 import { resolveDatabaseTarget, runSql } from "../../sql/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
@@ -84,7 +84,7 @@ const run = (name: "refresh" | "rebuild", description: string) =>
         const copy = await openCopy(file)
         if (copy === undefined) return undefined
         try {
-          return name === "rebuild" ? await rebuildCopy(sql, copy.db) : await refreshCopy(sql, copy)
+          return name === "rebuild" ? await rebuildOpened(sql, copy) : await refreshCopy(sql, copy)
         } finally {
           copy.db.closeSync()
           copy.instance.closeSync()
