@@ -232,7 +232,7 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
           if (!["team", "owner", "user"].includes(a.target)) error(codes.syntax, a.range, `notify team "NAME", notify owner or notify user "EMAIL", not "${a.target}"`)
           if (a.text === undefined) error(codes.syntax, a.range, `notify needs a message in quotes: ${notifyExample(a.target)}`)
           else if (a.target !== "owner" && a.who === undefined) error(codes.syntax, a.text.range, `notify ${a.target} needs ${a.target === "team" ? "a team" : "an email address"} and a message: ${notifyExample(a.target)}`)
-          if (a.target === "team" && a.who !== undefined && !context.teams.includes(a.who.value)) error(codes.unknownTeam, a.who.range, `unknown team "${a.who.value}" (${context.teams.join(", ")})`, didYouMean(a.who.value, context.teams))
+          if (a.target === "team" && a.who !== undefined && !context.teams.includes(a.who.value)) error(codes.unknownTeam, a.who.range, `unknown team "${a.who.value}" (${declared(context.teams, "teams")})`, didYouMean(a.who.value, context.teams))
           checkText(a.text, scope)
           break
         case "Set": {
@@ -247,10 +247,10 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
         case "CreateTask":
           checkText(a.text, scope)
           checkDuration(a.due)
-          if (a.team !== undefined && !context.teams.includes(a.team.value)) error(codes.unknownTeam, a.team.range, `unknown team "${a.team.value}" (${context.teams.join(", ")})`, didYouMean(a.team.value, context.teams))
+          if (a.team !== undefined && !context.teams.includes(a.team.value)) error(codes.unknownTeam, a.team.range, `unknown team "${a.team.value}" (${declared(context.teams, "teams")})`, didYouMean(a.team.value, context.teams))
           break
         case "ListChange":
-          if (context.lists !== undefined && !context.lists.includes(a.list.value)) error(codes.unknownList, a.list.range, `unknown list "${a.list.value}" (${context.lists.join(", ")})`, didYouMean(a.list.value, context.lists))
+          if (context.lists !== undefined && !context.lists.includes(a.list.value)) error(codes.unknownList, a.list.range, `unknown list "${a.list.value}" (${declared(context.lists, "lists")})`, didYouMean(a.list.value, context.lists))
           break
         case "Wait":
           checkDuration(a.duration)
@@ -359,5 +359,8 @@ const allPaths = (context: CheckContext) => [
 ]
 
 export type { PropertyType }
+
+/** The names a rule may use, for a message; `"teams": []` is a declaration too, and is said so rather than shown as `()`. */
+const declared = (names: ReadonlyArray<string>, what: "teams" | "lists") => (names.length === 0 ? `declarations.json declares no ${what}` : names.join(", "))
 
 const notifyExample = (target: string) => (target === "team" ? 'notify team "finance" "TEXT"' : target === "user" ? 'notify user "EMAIL" "TEXT"' : 'notify owner "TEXT"')

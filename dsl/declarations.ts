@@ -6,13 +6,14 @@
  * engine's loader and the language server read it through `loadDeclarations`;
  * so does the runtime, to know the custom properties' types.
  */
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { join } from "node:path"
 import type { Range } from "./ast.ts"
 import type { Diagnostic } from "./diagnostics.ts"
 import { codes } from "./diagnostics.ts"
 import type { CheckContext, PropertyType } from "./schema.ts"
 import { defaultCheckContext, objects } from "./schema.ts"
+import { readSourceText } from "./sourceText.ts"
 
 export const declarationsFileName = "declarations.json"
 
@@ -140,6 +141,7 @@ export interface LoadedDeclarations extends ParsedDeclarations {
 export const loadDeclarations = (dir: string): LoadedDeclarations => {
   const file = join(dir, declarationsFileName)
   if (!existsSync(file)) return { file: undefined, source: "", declarations: noDeclarations, context: contextOf(noDeclarations), diagnostics: [] }
-  const source = readFileSync(file, "utf8")
-  return { file, source, ...parseDeclarations(source) }
+  const { source, diagnostics } = readSourceText(file)
+  const parsed = parseDeclarations(source)
+  return { file, source, ...parsed, diagnostics: [...diagnostics, ...parsed.diagnostics] }
 }

@@ -20,6 +20,7 @@ export interface Diagnostic {
 export const codes = {
   lexical: "E001",
   unterminatedString: "E002",
+  encoding: "E003",
   syntax: "E010",
   unknownProperty: "E101",
   typeMismatch: "E102",

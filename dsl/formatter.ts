@@ -13,7 +13,8 @@ import { parseRules } from "./parser.ts"
 const quote = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`
 const path = (p: Path) => p.parts.join(".")
 const literal = (v: Literal) => (v.kind === "String" ? quote(v.value) : v.kind === "Number" ? v.text : v.kind === "Date" ? v.value : String(v.value))
-const duration = (d: Duration) => `${d.text} ${d.unit}`
+// `due in 2` parses (the checker's E108 asks for the unit): it prints as written, without a trailing space.
+const duration = (d: Duration) => (d.unit === "" ? d.text : `${d.text} ${d.unit}`)
 const text = (t: Text) => quote(t.value)
 
 const precedence = (c: Condition) => (c.kind === "Or" ? 1 : c.kind === "And" ? 2 : 3)

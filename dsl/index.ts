@@ -9,6 +9,7 @@ export * from "./diagnostics.ts"
 export * from "./formatter.ts"
 export * from "./parser.ts"
 export * from "./schema.ts"
+export * from "./sourceText.ts"
 
 import type { Range } from "./ast.ts"
 import type { Diagnostic } from "./diagnostics.ts"
@@ -27,6 +28,8 @@ export const checkSource = (source: string, context: CheckContext = defaultCheck
 export interface RuleSource {
   readonly file: string
   readonly source: string
+  /** Found in reading the file (`readSourceText`: bytes that are not UTF-8), reported with the rest. */
+  readonly diagnostics?: ReadonlyArray<Diagnostic> | undefined
 }
 
 /**
@@ -48,7 +51,7 @@ export const checkRuleSources = (sources: ReadonlyArray<RuleSource>, context: Ch
     }
   }
   return results.map(({ parsed, ...s }) => {
-    const diagnostics = [...parsed.diagnostics, ...checkRules(parsed.file, context)]
+    const diagnostics = [...(s.diagnostics ?? []), ...parsed.diagnostics, ...checkRules(parsed.file, context)]
     for (const rule of parsed.file.rules) {
       const places = byId.get(rule.id)!
       if (places.length < 2 || !places.some((p) => p.range === rule.idRange)) continue

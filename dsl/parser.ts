@@ -430,6 +430,8 @@ export const parseRules = (source: string): ParseResult => {
     const message = inTrigger ? `unexpected "is" in a "when" line`
       : expected === "Then" ? `missing "then" before ${found}`
       : expected === "End" ? `missing "end": a rule (or an if) is not closed before ${found}`
+      // Between rules the parser expects the end of the file; what a reader can write there is another rule.
+      : expected === "EOF" ? `expected "rule" but found ${found}: each rule of a rule file starts with "rule"`
       : expected !== undefined ? `expected ${tokenLabel({ name: expected } as TokenType)} but found ${found}`
       : e.name === "NoViableAltException" ? `unexpected ${found}${e.token.image === "else" ? ": \"else\" without \"if\"" : ""}`
       : `unexpected ${found}`

@@ -10,6 +10,7 @@
 import { Effect, Exit, Layer, Scope } from "effect"
 import { readFileSync } from "node:fs"
 import type { CompiledRuleSet } from "../../dsl/index.ts"
+import { didYouMean } from "../../dsl/index.ts"
 import { addDays, parseCalendarDate, toDayNumber } from "../billing/index.ts"
 import type { CalendarDate, ItemSpec } from "../domain/index.ts"
 import { parseBillingTerms, parseItemSpec } from "../domain/index.ts"
@@ -66,6 +67,17 @@ const fail = (where: string, message: string): never => {
 
 const obj = (v: unknown, where: string): Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : fail(where, "expected an object")
+/**
+ * An object of the fixture format with only the keys it may hold: a misspelt
+ * key (`"expects"`) would otherwise be dropped and its case pass unchecked.
+ */
+const fields = (v: unknown, where: string, known: ReadonlyArray<string>, keyAt = (k: string) => `${where}.${k}`): Record<string, unknown> => {
+  const o = obj(v, where)
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) fail(keyAt(k), `unknown field (${didYouMean(k, known) ?? `expected one of ${known.join(", ")}`})`)
+  }
+  return o
+}
 const str = (v: unknown, where: string): string => (typeof v === "string" && v !== "" ? v : fail(where, "expected a text"))
 const date = (v: unknown, where: string): CalendarDate => parseCalendarDate(str(v, where)) ?? fail(where, `"${String(v)}" is not a date YYYY-MM-DD`)
 const strings = (v: unknown, where: string): Array<string> => (Array.isArray(v) ? v.map((x, i) => str(x, `${where}[${i}]`)) : fail(where, "expected a list of texts"))
@@ -83,13 +95,14 @@ export const readRuleTests = (file: string): Array<RuleTestCase> => {
   } catch (e) {
     return fail(file, `not valid JSON (${(e as Error).message})`)
   }
-  const cases = obj(data, file)["tests"]
+  const cases = fields(data, file, ["tests"], (k) => `${file}: ${k}`)["tests"]
   if (!Array.isArray(cases)) return fail(file, `expected { "tests": [ ... ] }`)
   return cases.map((c, i) => {
     const at = `${file}: tests[${i}]`
-    const t = obj(c, at)
-    const sub = obj(t["subscription"], `${at}.subscription`)
-    const expect = obj(t["expect"] ?? {}, `${at}.expect`)
+    const t = fields(c, at, ["name", "subscription", "events", "until", "expect"])
+    const name = str(t["name"], `${at}.name`)
+    const sub = fields(t["subscription"], `${at}.subscription`, ["start", "items", "terms", "collection", "payment_method", "contact"])
+    const expect = fields(t["expect"] ?? {}, `${at}.expect`, ["enrollments", "actions"])
     const terms = typeof sub["terms"] === "string" ? sub["terms"] : "auto-renew"
     if (parseBillingTerms(terms) === undefined) fail(`${at}.subscription.terms`, `"${terms}" is not auto-renew or fixed:N`)
     const collection = sub["collection"] ?? "charge"
@@ -97,9 +110,7 @@ export const readRuleTests = (file: string): Array<RuleTestCase> => {
     const start = date(sub["start"], `${at}.subscription.start`)
     const events = (Array.isArray(t["events"]) ? t["events"] : t["events"] === undefined ? [] : fail(`${at}.events`, "expected a list")).map((e: unknown, j: number) => {
       const w = `${at}.events[${j}]`
-      const ev = obj(e, w)
-      const known = ["on", "items", "payment_method", "pause", "resume", "cancel"]
-      for (const k of Object.keys(ev)) if (!known.includes(k)) fail(`${w}.${k}`, `unknown field (expected one of ${known.join(", ")})`)
+      const ev = fields(e, w, ["on", "items", "payment_method", "pause", "resume", "cancel"])
       const cancel = ev["cancel"]
       if (cancel !== undefined && cancel !== "now" && cancel !== "at-period-end") fail(`${w}.cancel`, `expected "now" or "at-period-end"`)
       return {
@@ -113,9 +124,11 @@ export const readRuleTests = (file: string): Array<RuleTestCase> => {
     })
     const until = date(t["until"], `${at}.until`)
     if (toDayNumber(until) < toDayNumber(start)) fail(`${at}.until`, `${until} is before the start ${start}`)
-    const contact = obj(sub["contact"] ?? {}, `${at}.subscription.contact`)
+    const contact = fields(sub["contact"] ?? {}, `${at}.subscription.contact`, ["name", "country", "language", "locale"])
+    // A case that expects nothing passes whatever the rules do; an empty list is an expectation (nothing happened).
+    if (expect["enrollments"] === undefined && expect["actions"] === undefined) fail(`${at} (${JSON.stringify(name)})`, "expects nothing: give expect.enrollments, expect.actions or both")
     return {
-      name: str(t["name"], `${at}.name`),
+      name,
       start,
       items: items(sub["items"], `${at}.subscription.items`),
       terms,

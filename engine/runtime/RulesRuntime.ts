@@ -6,10 +6,10 @@
  * an invalid change is reported and the previous rules stay in force.
  */
 import { Effect } from "effect"
-import { readdirSync, readFileSync, statSync, watch } from "node:fs"
+import { readdirSync, statSync, watch } from "node:fs"
 import { join } from "node:path"
 import type { CompiledRuleSet } from "../../dsl/index.ts"
-import { checkRuleSources, compileRules, formatDiagnostic, loadDeclarations, parseRules } from "../../dsl/index.ts"
+import { checkRuleSources, compileRules, formatDiagnostic, loadDeclarations, parseRules, readSourceText } from "../../dsl/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import { Database, DatabaseError, messageOf } from "../sql/index.ts"
 import { activateRules, enrollDateTriggers, enrollFromJournal, maxRuleDepth, runDueEnrollments } from "../enrollments/index.ts"
@@ -46,7 +46,7 @@ export const loadRuleDirectory = (dir: string): LoadedRules => {
   const files = ruleFilesIn(dir)
   const declarations = loadDeclarations(dir)
   const problems: Array<string> = declarations.diagnostics.map((d) => formatDiagnostic(d, declarations.file!, declarations.source))
-  const checked = checkRuleSources(files.map((file) => ({ file, source: readFileSync(file, "utf8") })), declarations.context)
+  const checked = checkRuleSources(files.map((file) => ({ file, ...readSourceText(file) })), declarations.context)
   const rules = checked.flatMap(({ file, source, diagnostics }) => {
     for (const d of diagnostics) if (d.severity === "error") problems.push(formatDiagnostic(d, file, source))
     return parseRules(source).file.rules

@@ -124,3 +124,10 @@ describe("rules fmt: property", () => {
     }), { numRuns: 300 })
   })
 })
+
+describe("rules fmt of a duration without its unit", () => {
+  it("writes the number alone, without a trailing space (the checker's E108 asks for the unit)", () => {
+    const source = 'rule r\n  when event subscription.created\nthen\n  create task "x" for owner due in 2\nend\n'
+    expect(formatRules(source)).toBe(source)
+  })
+})

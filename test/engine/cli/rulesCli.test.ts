@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { readRuleTests } from "../../../engine/runtime/index.ts"
 import { runCli } from "../../cliRunner.ts"
 import { freshCliDatabase } from "../../storeHarness.ts"
 
@@ -85,4 +86,57 @@ describe("rules test", () => {
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain("r.rules-test.json: tests[0].subscription.start: \"2026-02-30\" is not a date YYYY-MM-DD")
   }, 600_000)
+})
+
+describe("rules test refuses a fixture that would check nothing", () => {
+  const start = { start: "2026-01-01", items: ["name=House blend,price=25.00,frequency=monthly"] }
+  const fixture = (tests: unknown, top: Record<string, unknown> = {}) => {
+    const file = join(mkdtempSync(join(tmpdir(), "billcycle-rule-tests-")), "a.rules-test.json")
+    writeFileSync(file, JSON.stringify({ tests, ...top }))
+    return file
+  }
+  const refusal = (file: string) => {
+    try {
+      readRuleTests(file)
+    } catch (e) {
+      return (e as Error).message
+    }
+    return "accepted"
+  }
+
+  it("a misspelt \"expects\" exits 2 naming the file, the case and the field, and runs no case", () => {
+    const dir = mkdtempSync(join(tmpdir(), "billcycle-rules-"))
+    writeFileSync(join(dir, "r.rules"), welcome)
+    writeFileSync(join(dir, "a.rules-test.json"), JSON.stringify({ tests: [{ name: "typo", subscription: start, until: "2026-01-05", expects: { enrollments: ["nothing done"] } }] }))
+    const r = runCli(["rules", "test", dir])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`${join(dir, "a.rules-test.json")}: tests[0].expects: unknown field (did you mean "expect"?)`)
+    expect(r.stdout).not.toContain("PASS")
+  }, 120_000)
+
+  it("an unknown key in any object of the format is refused with its path, and a near miss is named", () => {
+    const expectOk = { enrollments: [] }
+    const cases: ReadonlyArray<readonly [unknown, Record<string, unknown>, string]> = [
+      [[{ name: "t", subscription: start, until: "2026-01-05", expect: { action: ["x"] } }], {}, `tests[0].expect.action: unknown field (did you mean "actions"?)`],
+      [[{ name: "t", subscription: { ...start, paymentmethod: "pm_declined" }, until: "2026-01-05", expect: expectOk }], {}, `tests[0].subscription.paymentmethod: unknown field (did you mean "payment_method"?)`],
+      [[{ name: "t", subscription: { ...start, contact: { contry: "NO" } }, until: "2026-01-05", expect: expectOk }], {}, `tests[0].subscription.contact.contry: unknown field (did you mean "country"?)`],
+      [[{ name: "t", subscription: start, until: "2026-01-05", expect: expectOk, evnets: [] }], {}, `tests[0].evnets: unknown field (did you mean "events"?)`],
+      [[{ name: "t", subscription: start, until: "2026-01-05", expect: expectOk, events: [{ on: "2026-01-02", pase: true }] }], {}, `tests[0].events[0].pase: unknown field (did you mean "pause"?)`],
+      [[{ name: "t", subscription: start, until: "2026-01-05", expect: expectOk }], { test: [] }, `test: unknown field (did you mean "tests"?)`],
+      [[{ name: "t", subscription: start, until: "2026-01-05", expect: expectOk, zebra: 1 }], {}, `tests[0].zebra: unknown field (expected one of name, subscription, events, until, expect)`]
+    ]
+    for (const [tests, top, message] of cases) {
+      const file = fixture(tests, top)
+      expect(refusal(file)).toBe(`${file}: ${message}`)
+    }
+  })
+
+  it("a case without expect, or with an empty one, is refused: it would pass whatever the rules do", () => {
+    for (const expectation of [undefined, {}]) {
+      const file = fixture([{ name: "checks nothing", subscription: start, until: "2026-01-05", ...(expectation === undefined ? {} : { expect: expectation }) }])
+      expect(refusal(file)).toBe(`${file}: tests[0] ("checks nothing"): expects nothing: give expect.enrollments, expect.actions or both`)
+    }
+    // An empty list is a real expectation: the rules did nothing.
+    expect(readRuleTests(fixture([{ name: "nothing happens", subscription: start, until: "2026-01-05", expect: { actions: [] } }]))).toHaveLength(1)
+  })
 })
