@@ -171,7 +171,7 @@ const nextFirings = (rule: CompiledRule, current: EvalContext, enrollments: Read
         if (today === undefined || on > today) return `${triggerText(t)}: fires on ${on}`
         return enrollments.some((e) => e.trigger === `date ${base}`)
           ? `${triggerText(t)}: fired for ${path} ${base} (on ${on}); fires again when ${path} changes`
-          : `${triggerText(t)}: its day ${on} has passed; the engine's next run enrolls it (${path} ${base})`
+          : `${triggerText(t)}: its day ${on} has passed; the engine's next run enrolls it if ${path} is still ${base}`
       }
       case "Becomes":
       case "Changes": {
@@ -230,7 +230,9 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
       : wouldEnroll
       ? `would enroll on ${String(ctx.event?.["type"])}`
       : !triggered
-      ? candidates.length === 0 ? "no event this rule listens to has happened yet" : "the trigger did not fire on the latest event"
+      ? candidates.length > 0 ? "the trigger did not fire on the latest event"
+        : rule.node.triggers.some((t) => t.kind === "DateTrigger") ? "it enrolls on a day reckoned from a date, not on an event (next, below)"
+        : "no event this rule listens to has happened yet"
       : "the trigger fired but the filter is false"
     return {
       rule: rule.id,

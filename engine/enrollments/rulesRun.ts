@@ -355,10 +355,10 @@ export const listEnrollments = async (sql: Sql, filter: { subscriptionId?: numbe
 
 /**
  * What `rules explain` reasons from: the subscription now; per event type,
- * its latest event with the subscription as it was at that event; and the
- * enrollments that already happened.
+ * its latest event with the subscription as it was at that event; the
+ * enrollments that already happened; the business day (`today`).
  */
-export const explainContexts = async (sql: Sql, subscriptionId: number): Promise<ExplainInput | undefined> => {
+export const explainContexts = async (sql: Sql, subscriptionId: number, today?: string): Promise<ExplainInput | undefined> => {
   const current = (await currentContexts(sql, [subscriptionId])).get(subscriptionId)
   if (current === undefined) return undefined
   const latest = await sql<Array<JournalRow>>`
@@ -373,7 +373,8 @@ export const explainContexts = async (sql: Sql, subscriptionId: number): Promise
   return {
     current, byType, enrollments: await listEnrollments(sql, { subscriptionId }),
     eventIds: new Map(latest.map((e) => [e.type, Number(e.id)])),
-    activations: new Map(activations.map((a) => [a.rule_id, Number(a.enroll_after)]))
+    activations: new Map(activations.map((a) => [a.rule_id, Number(a.enroll_after)])),
+    ...(today === undefined ? {} : { today })
   }
 }
 

@@ -156,7 +156,7 @@ end`)
       enrollments: trigger === undefined ? [] : [{ id: 1, ruleId: "soon", ruleVersion: "v", subscriptionId: 1, status: "done", eventId: null, eventType: null, trigger, enrolledOn: "2025-12-18", position: 1, wakeOn: null, depth: 0, program: null, updatedOn: "2025-12-18", lastError: null, stepsDone: 1 }]
     })[0]!.next
     expect(next("2025-12-01")).toEqual(["14 days before subscription.next_billing_date: fires on 2025-12-18"])
-    expect(next("2026-01-01")).toEqual(["14 days before subscription.next_billing_date: its day 2025-12-18 has passed; the engine's next run enrolls it (subscription.next_billing_date 2026-01-01)"])
+    expect(next("2026-01-01")).toEqual(["14 days before subscription.next_billing_date: its day 2025-12-18 has passed; the engine's next run enrolls it if subscription.next_billing_date is still 2026-01-01"])
     expect(next("2026-01-01", "date 2026-01-01")).toEqual(["14 days before subscription.next_billing_date: fired for subscription.next_billing_date 2026-01-01 (on 2025-12-18); fires again when subscription.next_billing_date changes"])
   })
 })

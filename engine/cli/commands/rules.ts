@@ -5,11 +5,12 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { readdirSync } from "node:fs"
 import { loadRuleDirectory, openRuleTestDatabase, readRuleTests, ruleFilesIn, runRuleTest } from "../../runtime/index.ts"
-import { checkRuleSources, checkSource, compileRules, explainRules, formatDiagnostic, formatFilterTree, formatRules, loadDeclarations, parseRules, startLanguageServer } from "../../../dsl/index.ts"
+import { checkRuleSources, checkSource, compileRules, explainRules, formatDiagnostic, formatFilterTree, formatRules, loadDeclarations, parseRules, readSourceText, startLanguageServer } from "../../../dsl/index.ts"
 import { EmailData, templatePath } from "../../../templates/index.ts"
 import type { Diagnostic, FilterTree } from "../../../dsl/index.ts"
 import { InputError, runSql } from "../../sql/index.ts"
 import { explainContexts } from "../../enrollments/index.ts"
+import { commandContext } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 import { CheckFailed, UsageError } from "../CliFailure.ts"
@@ -53,7 +54,7 @@ const check = Command.make("check", { paths: Argument.String("file").pipe(Argume
     for (const { declarations, files } of sets) {
       const checked = [
         ...(declarations.file === undefined ? [] : [{ file: declarations.file, source: declarations.source, diagnostics: declarations.diagnostics }]),
-        ...checkRuleSources(files.map((file) => ({ file, source: readFileSync(file, "utf8") })), declarations.context)
+        ...checkRuleSources(files.map((file) => ({ file, ...readSourceText(file) })), declarations.context)
       ]
       count += files.length
       for (const { file, source, diagnostics } of checked) {
@@ -75,21 +76,30 @@ const fmt = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const files = yield* ruleFiles(flags.paths)
-      const changed: Array<string> = []
+      // All or nothing: every file is formatted in memory first, so that a file that cannot be
+      // formatted leaves the directory as it was, not half rewritten up to that file.
+      const changed: Array<{ file: string; formatted: string }> = []
+      const refused: Array<string> = []
       for (const file of files) {
-        const source = readFileSync(file, "utf8")
-        const formatted = formatRules(source)
-        if (formatted === undefined) return yield* new CheckFailed({ message: `${file}: cannot format a file with syntax errors (run: billcycle rules check ${file})` })
-        if (formatted !== source) {
-          changed.push(file)
-          if (!flags.check) writeFileSync(file, formatted)
-        }
+        const { source, diagnostics } = readSourceText(file)
+        // Not UTF-8: what would be written back is U+FFFD in place of the author's letters.
+        const formatted = diagnostics.length > 0 ? undefined : formatRules(source)
+        if (formatted === undefined) refused.push(`${file}: cannot format a file ${diagnostics.length > 0 ? "that is not valid UTF-8" : "with syntax errors"} (run: billcycle rules check ${file})`)
+        else if (formatted !== source) changed.push({ file, formatted })
       }
-      if (yield* Json) yield* Console.log(JSON.stringify({ files: files.length, changed, written: !flags.check }))
+      if (refused.length > 0) {
+        for (const line of refused) yield* Console.error(line)
+        return yield* new CheckFailed({ message: `${refused.length} file${refused.length === 1 ? "" : "s"} cannot be formatted${flags.check ? "" : "; nothing was written"}` })
+      }
+      if (!flags.check) for (const { file, formatted } of changed) writeFileSync(file, formatted)
+      if (yield* Json) yield* Console.log(JSON.stringify({ files: files.length, changed: changed.map((c) => c.file), written: !flags.check }))
       if (flags.check) {
-        if (!(yield* Json)) for (const f of changed) yield* Console.log(`${f}: not formatted`)
+        if (!(yield* Json)) for (const { file } of changed) yield* Console.log(`${file}: not formatted`)
         if (changed.length > 0) return yield* new CheckFailed({ message: `${changed.length} file${changed.length === 1 ? " is" : "s are"} not formatted (run: billcycle rules fmt)` })
-      } else if (!(yield* Json)) yield* Console.log(`${changed.length} of ${files.length} file${files.length === 1 ? "" : "s"} reformatted`)
+      } else if (!(yield* Json)) {
+        for (const { file } of changed) yield* Console.log(`${file}: reformatted`)
+        yield* Console.log(`${changed.length} of ${files.length} file${files.length === 1 ? "" : "s"} reformatted`)
+      }
     })
 ).pipe(Command.withDescription("Format rule files canonically, keeping comments where they were written and the parentheses written (--check to only report)"))
 
@@ -102,17 +112,18 @@ const explain = Command.make(
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const files = yield* ruleFiles([flags.file])
-      const sources = files.map((f) => ({ file: f, source: readFileSync(f, "utf8") }))
+      const sources = files.map((f) => ({ file: f, ...readSourceText(f) }))
       // Custom properties, teams and lists come from the declarations beside each file, as for `rules check`.
-      const errors = sources.flatMap(({ file, source }) => checkSource(source, loadDeclarations(dirname(file)).context).filter((d) => d.severity === "error").map((d) => formatDiagnostic(d, file, source)))
+      const errors = sources.flatMap(({ file, source, diagnostics }) => [...diagnostics, ...checkSource(source, loadDeclarations(dirname(file)).context)].filter((d) => d.severity === "error").map((d) => formatDiagnostic(d, file, source)))
       if (errors.length > 0) {
         for (const e of errors) yield* Console.error(e + "\n")
         return yield* new CheckFailed({ message: `${errors.length} error${errors.length === 1 ? "" : "s"} in rule files` })
       }
       const id = yield* parseCountFlag("--subscription", flags.subscription)
       const set = compileRules(sources.flatMap(({ source }) => parseRules(source).file.rules))
+      const { today } = yield* commandContext
       const contexts = yield* runSql(async (sql) => {
-        const c = await explainContexts(sql, id)
+        const c = await explainContexts(sql, id, today)
         if (c === undefined) throw new InputError(`--subscription: subscription ${id} does not exist`)
         return c
       })
@@ -125,6 +136,7 @@ const explain = Command.make(
           lines.push(`${x.rule}: enrolled on ${e.enrolledOn} by ${e.event ?? e.trigger}${e.eventId === null ? "" : ` (event #${e.eventId})`}; ${e.status}${e.status === "waiting" ? ` until ${e.wakeOn}` : ""}, at step ${e.step}`)
           lines.push(`  ${x.reason}`)
           if (e.remaining.length > 0) lines.push(`  left: ${e.remaining.join("; ")}`)
+          for (const n of x.next) lines.push(`  next: ${n}`)
         } else {
           lines.push(`${x.rule}: ${x.wouldEnroll ? "would enroll" : "would not enroll"}${x.event === undefined ? " (no relevant event yet)" : ` on ${x.event}`}`)
           lines.push(`  ${x.reason}; trigger ${x.triggered ? "fires" : "does not fire"}, filter ${x.filter ? "true" : "false"}`)
