@@ -43,6 +43,14 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
       }
       return { type, engineOwned: true }
     }
+    // An invoice and a payment are those an invoice or payment event is about: in any other rule they never have a value.
+    if ((object === "invoice" || object === "payment") && prop !== undefined) {
+      const about = object === "invoice" ? ["invoice.", "payment."] : ["payment."]
+      if (scope.triggerEvents === undefined || !scope.triggerEvents.every((e) => about.some((p) => e.startsWith(p)))) {
+        error(codes.eventFieldOutside, path.range, `"${path.parts.join(".")}": ${object} values are only known in a rule triggered by ${object === "invoice" ? "invoice or payment events" : "payment events"}${scope.triggerEvents === undefined ? "" : ` (this one: ${scope.triggerEvents.join(" / ")})`}`)
+        return undefined
+      }
+    }
     const props = object === undefined ? undefined : objects[object]
     if (props === undefined || prop === undefined || rest.length > 0) {
       error(codes.unknownProperty, path.range, `unknown property "${path.parts.join(".")}"`, didYouMean(path.parts.join("."), allPaths(context)))

@@ -115,10 +115,55 @@ const undo = (s: Subject, e: JournalRow, forPrevious: boolean): Subject => {
 
 const noValues = (o: Record<string, unknown>) => Object.fromEntries(Object.keys(o).map((k) => [k, undefined]))
 
-/** The context of one event: the subject as the event left it, the subject before it, and the event's fields. */
-const contextAt = (s: Subject, e: JournalRow): EvalContext => {
+/** The invoice and the payment an invoice or payment event is about, as rules read them (`invoice.`, `payment.`). */
+interface Documents {
+  readonly invoices: ReadonlyMap<number, Record<string, unknown>>
+  readonly attempts: ReadonlyMap<string, number>
+}
+
+const noDocuments: Documents = { invoices: new Map(), attempts: new Map() }
+
+/**
+ * The invoices the events name (`invoice_id` in their data: every invoice and payment event has it, an imported
+ * one may not) and the ids of the payment attempts the `payment.failed` events count (`attempt`), in two statements.
+ */
+const documentsOf = async (tx: TransactionSql | Sql, events: ReadonlyArray<JournalRow>): Promise<Documents> => {
+  const invoiceIds = [...new Set(events.flatMap((e) => (typeof e.data["invoice_id"] === "number" ? [e.data["invoice_id"]] : [])))]
+  if (invoiceIds.length === 0) return noDocuments
+  const invoices = await tx<Array<{ id: number; number: string; total: number; due_date: string; issue_date: string; status: string }>>`
+    select id, number, total, due_date::text as due_date, issue_date::text as issue_date, status from invoices where id = any(${invoiceIds})`
+  const failed = events.filter((e) => e.type === "payment.failed" && typeof e.data["invoice_id"] === "number" && typeof e.data["attempt"] === "number")
+  const attempts = failed.length === 0 ? [] : await tx<Array<{ id: number; invoice_id: number; attempt_number: number }>>`
+    select a.id, a.invoice_id, a.attempt_number from payment_attempts a
+    join unnest(${failed.map((e) => e.data["invoice_id"] as number)}::int8[], ${failed.map((e) => e.data["attempt"] as number)}::int[]) as u(i, n)
+      on a.invoice_id = u.i and a.attempt_number = u.n and a.kind = 'charge'`
+  return {
+    invoices: new Map(invoices.map((i) => [Number(i.id), { id: Number(i.id), number: i.number, total: Number(i.total), due_date: i.due_date, issue_date: i.issue_date, status: i.status }])),
+    attempts: new Map(attempts.map((a) => [`${a.invoice_id}/${a.attempt_number}`, Number(a.id)]))
+  }
+}
+
+/**
+ * What an invoice or payment event adds to its context: the invoice it names, and for a payment event the payment
+ * (its amount, outcome, attempt and reason, from the event; a failed one's attempt id). Other events have neither.
+ */
+const documentsAt = (e: JournalRow, docs: Documents): Pick<EvalContext, "invoice" | "payment"> => {
+  const invoiceId = e.data["invoice_id"]
+  const invoice = typeof invoiceId === "number" ? docs.invoices.get(invoiceId) : undefined
+  if (!e.type.startsWith("payment.")) return invoice === undefined ? {} : { invoice }
+  const failed = e.type === "payment.failed"
+  const payment = {
+    id: failed ? docs.attempts.get(`${String(invoiceId)}/${String(e.data["attempt"])}`) ?? null : null,
+    amount: e.data["amount"] ?? null, status: failed ? "failed" : "succeeded", attempt: e.data["attempt"] ?? null,
+    failure_reason: failed ? e.data["reason"] ?? null : null
+  }
+  return { ...(invoice === undefined ? {} : { invoice }), payment }
+}
+
+/** The context of one event: the subject as the event left it, the subject before it, the event's fields, its invoice and payment. */
+const contextAt = (s: Subject, e: JournalRow, docs: Documents): EvalContext => {
   const before = e.type === "subscription.created" ? noValues(s.subscription) : undo(s, e, true).subscription
-  return { subscription: s.subscription, contact: s.contact, event: { type: e.type, ...e.data }, previous: { subscription: before, contact: s.contact } }
+  return { subscription: s.subscription, contact: s.contact, event: { type: e.type, ...e.data }, previous: { subscription: before, contact: s.contact }, ...documentsAt(e, docs) }
 }
 
 /**
@@ -131,9 +176,9 @@ const contextsAtEvents = async (tx: TransactionSql | Sql, wanted: ReadonlyArray<
   if (wanted.length === 0) return out
   const ids = [...new Set(wanted.map((e) => e.subscription_id))]
   const from = Math.min(...wanted.map((e) => e.id))
-  const [subjects, later] = [await loadSubjects(tx, ids), await tx<Array<JournalRow>>`
+  const [subjects, later, docs] = [await loadSubjects(tx, ids), await tx<Array<JournalRow>>`
     select id, type, subscription_id, data from events
-    where subscription_id = any(${ids}) and id >= ${from} and type = any(${stateChangeEvents as Array<string>})`]
+    where subscription_id = any(${ids}) and id >= ${from} and type = any(${stateChangeEvents as Array<string>})`, await documentsOf(tx, wanted)]
   const bySub = new Map<number, Array<JournalRow>>()
   const add = (e: JournalRow) => (bySub.get(Number(e.subscription_id)) ?? bySub.set(Number(e.subscription_id), []).get(Number(e.subscription_id))!).push(e)
   for (const e of later) add({ ...e, id: Number(e.id) })
@@ -144,11 +189,22 @@ const contextsAtEvents = async (tx: TransactionSql | Sql, wanted: ReadonlyArray<
     if (s === undefined) continue
     events.sort((a, b) => b.id - a.id)
     for (const e of events) {
-      if (wantedIds.has(e.id)) out.set(e.id, contextAt(s, e))
+      if (wantedIds.has(e.id)) out.set(e.id, contextAt(s, e, docs))
       s = undo(s, e, false)
     }
   }
   return out
+}
+
+/**
+ * What an enrollment's steps read of the event that enrolled it: its fields (`{{event.reason}}`), and the invoice and
+ * payment it is about. A date trigger has none. (The steps read the subscription and contact as they are now.)
+ */
+const triggerContext = async (tx: TransactionSql | Sql, eventId: number | null): Promise<Pick<EvalContext, "event" | "invoice" | "payment">> => {
+  if (eventId === null) return {}
+  const [row] = await tx<Array<JournalRow>>`select id, type, subscription_id, data from events where id = ${eventId}`
+  if (row === undefined) return {}
+  return { event: { type: row.type, ...row.data }, ...documentsAt(row, await documentsOf(tx, [row])) }
 }
 
 /** A subscription's current values as an evaluation context (steps of a running enrollment read these). */
@@ -285,13 +341,14 @@ export const runDueEnrollments = async (sql: Sql, ctx: EngineContext, batch: num
   for (const { id } of due) {
     for (let guard = 0; guard < 50; guard++) {
       const outcome = await sql.begin(async (tx) => {
-        const [e] = await tx<Array<{ id: number; rule_id: string; rule_version: string; subscription_id: number; status: string; position: { pc: number }; wake_on: string | null; depth: number; program: RuleNode }>>`
-          select id, rule_id, rule_version, subscription_id, status, position, wake_on, depth, program from enrollments
+        const [e] = await tx<Array<{ id: number; rule_id: string; rule_version: string; subscription_id: number; trigger_event_id: number | null; status: string; position: { pc: number }; wake_on: string | null; depth: number; program: RuleNode }>>`
+          select id, rule_id, rule_version, subscription_id, trigger_event_id, status, position, wake_on, depth, program from enrollments
           where id = ${id} and status in ('active', 'waiting') and (wake_on is null or wake_on <= ${ctx.today}) for update skip locked`
         if (e === undefined) return "stop"
         const subject = (await loadSubjects(tx, [e.subscription_id])).get(Number(e.subscription_id))
         const row = subject?.row
-        const evalCtx = subject === undefined ? undefined : contextOfSubject(subject)
+        // The subject as it is now; the event that enrolled it, with its invoice and payment, as they were given.
+        const evalCtx = subject === undefined ? undefined : { ...contextOfSubject(subject), ...await triggerContext(tx, e.trigger_event_id) }
         if (row === undefined || evalCtx === undefined) {
           await tx`update enrollments set status = 'done', updated_at = now() where id = ${id}`
           return "done"

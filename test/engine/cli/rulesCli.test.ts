@@ -140,3 +140,42 @@ describe("rules test refuses a fixture that would check nothing", () => {
     expect(readRuleTests(fixture([{ name: "nothing happens", subscription: start, until: "2026-01-05", expect: { actions: [] } }]))).toHaveLength(1)
   })
 })
+
+describe("invoice, payment and event values in a rule's steps", () => {
+  it("a rule on payment events reads the invoice and payment it is about, and the event's fields, in its filter and its texts", () => {
+    const dir = ruleDir(`rule declined
+  when event payment.failed
+  where invoice.total >= 10.00 and payment.attempt is 1
+then
+  notify team "finance" "{{invoice.number}} {{invoice.status}}: {{payment.failure_reason}}, {{payment.amount}} (attempt {{payment.attempt}}, {{event.reason}})"
+end
+
+rule paid
+  when event invoice.paid
+then
+  notify team "finance" "{{invoice.number}} paid {{invoice.total}}"
+end
+`)
+    const box = { start: "2026-01-01", items: ["name=Box,price=25.00,frequency=monthly"] }
+    writeFileSync(join(dir, "r.rules-test.json"), JSON.stringify({
+      tests: [
+        { name: "declined", subscription: { ...box, payment_method: "pm_declined" }, until: "2026-01-02", expect: { actions: ["2026-01-01 notify finance: INV-000001 open: card declined, 25.00 (attempt 1, card declined)"] } },
+        { name: "paid", subscription: box, until: "2026-01-02", expect: { actions: ["2026-01-01 notify finance: INV-000001 paid 25.00"] } }
+      ]
+    }))
+    const r = runCli(["rules", "test", dir])
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    expect(r.stdout).toContain("2 cases: 2 passed, 0 failed")
+  })
+
+  it("an invoice or payment value in a rule that is not about one is refused (it never has a value)", () => {
+    const r = runCli(["rules", "check", ruleDir(`rule welcome
+  when event subscription.created
+then
+  notify team "finance" "{{invoice.number}}"
+end
+`)])
+    expect(r.code).toBe(1)
+    expect(r.stdout + r.stderr).toContain(`"invoice.number": invoice values are only known in a rule triggered by invoice or payment events (this one: subscription.created) [E113]`)
+  })
+})
