@@ -245,6 +245,8 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
           break
         case "Set": {
           checkLiteral(a.value)
+          // A text set is filled in as a notification's is (`set subscription.owner to "{{contact.email}}"`).
+          if (a.value.kind === "String") checkText({ kind: "Text", value: a.value.value, range: a.value.range }, scope)
           const spec = resolve(a.path, scope)
           if (spec !== undefined) {
             if (spec.engineOwned) error(codes.engineOwned, a.path.range, `${a.path.parts.join(".")} is set by the billing engine; a rule cannot change it`)

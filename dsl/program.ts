@@ -39,7 +39,7 @@ const resolve = (a: Action, ctx: EvalContext, today: string): ResolvedAction => 
     case "Notify":
       return { kind: "Notify", target: a.target, who: a.who?.value, text: interpolate(a.text?.value ?? "", ctx) }
     case "Set":
-      return { kind: "Set", object: a.path.parts[0]!, property: a.path.parts[1]!, value: a.value.value }
+      return { kind: "Set", object: a.path.parts[0]!, property: a.path.parts[1]!, value: a.value.kind === "String" ? interpolate(a.value.value, ctx) : a.value.value }
     case "CreateTask":
       return { kind: "CreateTask", title: interpolate(a.text.value, ctx), assignee: a.assignee, team: a.team?.value, dueOn: addDuration(today, a.due) }
     case "ListChange":

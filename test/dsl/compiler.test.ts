@@ -93,6 +93,15 @@ end`).rules
     expect(text("USD", "KWD")).toBe("mrr 25.00, amount 75.00, failed 1.999, name Coffee")
   })
 
+  it("a text set to a property is filled in as a notification's is", () => {
+    const [owner] = compile(`rule owner
+  when event subscription.created
+then
+  set subscription.owner to "{{contact.email}} ({{subscription.mrr}})"
+end`).rules
+    expect(advance(owner!.program, 0, { subscription: sub(), contact: { email: "ana@example.com" } }, "2026-01-01")).toMatchObject({ kind: "action", action: { kind: "Set", property: "owner", value: "ana@example.com (25.00)" } })
+  })
+
   it("a wait until a date still ahead waits until then", () => {
     const ctx = { subscription: sub({ end_date: "2026-12-31" }), contact: {} }
     const pc = program.findIndex((i) => i.op === "waitUntil")
