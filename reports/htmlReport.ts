@@ -3,6 +3,7 @@
  * script, no network).
  */
 import { minorUnitExponent } from "../engine/domain/index.ts"
+import { unconvertedNote } from "./revenue.ts"
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -133,9 +134,9 @@ const revenueCharts = (options: ChartData) => {
   return { months, slot, cx, labels, mrrChart, moveChart, heatChart }
 }
 
-/** A report's rows as a table, cells as the CLI's table prints them. */
-const reportTable = (rows: ReadonlyArray<Record<string, unknown>>, currency: string) => {
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))]
+/** A report's rows as a table, cells as the CLI's table prints them (the header even without rows, when the columns are given). */
+const reportTable = (rows: ReadonlyArray<Record<string, unknown>>, currency: string, columns?: ReadonlyArray<string>) => {
+  const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))]
   return `<table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join("")}</tr>
 ${rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(formatReportCell(c, r[c], currency))}</td>`).join("")}</tr>`).join("\n")}</table>`
 }
@@ -144,7 +145,13 @@ const pageStyle = `<style>body{font:14px/1.5 -apple-system,"Segoe UI",Roboto,Ari
 main{max-width:920px;margin:24px auto;background:#fff;padding:28px 40px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 h1{margin:0 0 4px;font-size:22px}h2{font-size:15px;margin:28px 0 8px}table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{padding:5px 8px;border-bottom:1px solid #e5e7eb;text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}th:first-child,td:first-child{text-align:left}
-.muted{color:#6b7280}.scroll{overflow-x:auto}</style>`
+.muted{color:#6b7280}.scroll{overflow-x:auto}.warn{color:#92400e;background:#fef3c7;padding:6px 10px}</style>`
+
+/** The note of the currencies left out (`unconvertedNote`), as a page shows it; empty when none is. */
+const unconvertedWarning = (unconverted: ReadonlyArray<string> | undefined, currency: string) => {
+  const note = unconvertedNote(unconverted ?? [], currency)
+  return note === undefined ? "" : `<p class="warn">${esc(note)}</p>`
+}
 
 /**
  * `report … --format html`: one self-contained page (inline SVG and CSS, no
@@ -163,16 +170,20 @@ export const revenueReportHtml = (options: {
   readonly movements: ReadonlyArray<Record<string, unknown>>
   readonly cohorts: ReadonlyArray<Record<string, unknown>>
   readonly table: ReadonlyArray<Record<string, unknown>>
+  /** The table's columns (`reportColumns`), so that an empty table keeps its header; default: its rows' keys. */
+  readonly columns?: ReadonlyArray<string>
+  /** Currencies of the store left out of the figures (no rate to `currency`): the page says so. */
+  readonly unconverted?: ReadonlyArray<string>
 }): string => {
   const { mrrChart, moveChart, heatChart } = revenueCharts(options)
-  const table = reportTable(options.table, options.currency)
+  const table = reportTable(options.table, options.currency, options.columns)
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(options.title ?? `billcycle ${options.kind} report`)} ${esc(options.from)}–${esc(options.to)}</title>
 ${pageStyle}</head>
 <body><main>
 <h1>${esc(options.title ?? `Recurring revenue: ${options.kind}`)}</h1>
 <div class="muted">${esc(options.from)} to ${esc(options.to)} · amounts in ${esc(options.currency)} · definitions in billcycle's reports/METRICS.md</div>
-<h2>MRR at each month end</h2>${mrrChart}
+${unconvertedWarning(options.unconverted, options.currency)}<h2>MRR at each month end</h2>${mrrChart}
 <h2>MRR movements</h2>${moveChart}
 <h2>Cohorts: share of customers with MRR &gt; 0, by months since their first paid month</h2>${heatChart}
 <h2>${esc(options.kind)}</h2><div class="scroll">${table}</div>
@@ -291,8 +302,7 @@ export const revenueDashboardHtml = (options: { readonly currency: string; reado
   ])
   const tables = (["mrr", "movements", "churn", "retention", "growth", "cohorts"] as const)
     .map((k) => `<h3>${k}</h3><div class="scroll">${reportTable(r[k], options.currency)}</div>`).join("\n")
-  const warning = options.unconverted !== undefined && options.unconverted.length > 0
-    ? `<p class="warn">No rate from ${esc(options.unconverted.join(", "))} to ${esc(options.currency)}: those subscriptions are left out of these figures.</p>` : ""
+  const warning = unconvertedWarning(options.unconverted, options.currency)
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>billcycle revenue dashboard ${esc(options.from)}–${esc(options.to)}</title>
 ${pageStyle}<style>.cards{display:grid;grid-template-columns:repeat(3,1fr);gap:12px;margin-top:18px}.card{border:1px solid #e5e7eb;border-radius:6px;padding:10px 14px}

@@ -7,6 +7,8 @@
 import { isCurrencyCode } from "../engine/domain/index.ts"
 import type { ReportKind } from "./revenue.ts"
 import { reportKinds } from "./revenue.ts"
+import { monthIndex } from "./fx.ts"
+import { countColumn, rateColumn } from "./htmlReport.ts"
 
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/
 
@@ -30,5 +32,36 @@ export const readReportRequest = (input: { readonly kind: string; readonly from:
   return { kind: input.kind as ReportKind, from: input.from, to: input.to, currency, details: input.details }
 }
 
-/** A report's columns, in the order the CLI prints them. */
-export const reportColumns = (rows: ReadonlyArray<Record<string, unknown>>): Array<string> => [...new Set(rows.flatMap((r) => Object.keys(r)))]
+const fixedColumns: Record<Exclude<ReportKind, "cohorts"> | "details", ReadonlyArray<string>> = {
+  mrr: ["month", "mrr", "arr", "subscribers", "arpa", "paused", "ltv"],
+  movements: ["month", "mrr_start", "new", "expansion", "contraction", "churn", "reactivation", "fx_adjustment", "net_new_mrr", "mrr_end"],
+  churn: ["month", "subscribers_start", "subscribers_end", "logo_churn_rate", "gross_mrr_churn_rate", "net_mrr_churn_rate", "cancellation_rate"],
+  retention: ["month", "nrr", "grr"],
+  growth: ["month", "subscriptions_start", "new_subscriptions", "canceled", "expired", "subscriptions_end"],
+  details: ["date", "customer", "kind", "amount"]
+}
+
+/**
+ * A report's columns, in the order the CLI prints them (`details`: the
+ * movements' drill-down). They are the report's and its months', never its
+ * rows': an empty result prints the same header, and a Parquet file the same
+ * schema. Cohorts have `m0`… and `mrr_m0`… for every month of the period, as
+ * many as the first month's cohort has (a later cohort leaves its last ones empty).
+ */
+export const reportColumns = (kind: ReportKind | "details", from: string, to: string): Array<string> => {
+  if (kind !== "cohorts") return [...fixedColumns[kind]]
+  const months = Array.from({ length: Math.max(0, monthIndex(to) - monthIndex(from) + 1) }, (_, j) => j)
+  return ["cohort", "size", ...months.map((j) => `m${j}`), ...months.map((j) => `mrr_m${j}`)]
+}
+
+/**
+ * What a report column holds, for the outputs that type their cells
+ * (Parquet's types, the table's alignment): a text, a day, a count, a rate
+ * (a fraction) or an amount of money (major units of the report currency).
+ */
+export const reportColumnKind = (column: string): "text" | "day" | "count" | "rate" | "money" =>
+  column === "month" || column === "cohort" || column === "customer" || column === "kind" ? "text"
+    : column === "date" ? "day"
+    : countColumn.test(column) ? "count"
+    : rateColumn.test(column) ? "rate"
+    : "money"

@@ -42,6 +42,14 @@ export interface ReportSet {
   readonly timings: { readonly loadMs: number; readonly computeMs: number }
 }
 
+/**
+ * What a shared report (the dashboard, the HTML report, the workbook) says when
+ * it leaves currencies out, once the CLI's warning on stderr is gone: one
+ * wording for all of them. Undefined when nothing is left out.
+ */
+export const unconvertedNote = (unconverted: ReadonlyArray<string>, currency: string): string | undefined =>
+  unconverted.length === 0 ? undefined : `No rate from ${unconverted.join(", ")} to ${currency}: those subscriptions are left out of these figures.`
+
 const read = async (db: DuckDBConnection, query: string): Promise<Array<Record<string, any>>> =>
   (await db.runAndReadAll(query)).getRowObjectsJS() as Array<Record<string, any>>
 

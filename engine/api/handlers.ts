@@ -604,7 +604,7 @@ export const ReportsHandlers = HttpApiBuilder.group(Api, "reports", (h) =>
       }
       const set = yield* store((sql) => buildReports(sql, request))
       const rows = request.details ? set.details : set[request.kind]
-      return { object: "report", name: request.kind, from: request.from, to: request.to, currency: request.currency, details: request.details, columns: reportColumns(rows), data: rows, unconverted: set.unconverted }
+      return { object: "report", name: request.kind, from: request.from, to: request.to, currency: request.currency, details: request.details, columns: reportColumns(request.details ? "details" : request.kind, request.from, request.to), data: rows, unconverted: set.unconverted }
     })))
 
 export const handlersLayer = Layer.mergeAll(
