@@ -544,7 +544,11 @@ export const openCopy = async (file: string, waitMs = 15_000): Promise<CopyHandl
       }
       if (!existsSync(file)) throw e
       const why = `the analytics copy could not be read (${(e instanceof Error ? e.message : String(e)).split("\n")[0]})`
-      for (const f of [file, `${file}.wal`]) rmSync(f, { force: true })
+      try {
+        for (const f of [file, `${file}.wal`]) rmSync(f, { force: true })
+      } catch {
+        throw e // not a file that can be removed (a folder in its place): DuckDB's own words say why
+      }
       const instance = await DuckDBInstance.create(file).catch(() => Promise.reject(e))
       return { instance, db: await instance.connect(), damaged: why }
     }

@@ -4,7 +4,7 @@
  * a refresh that fails is logged and billing goes on; a server database
  * without --analytics-dir is told what to give (exit 2).
  */
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
@@ -39,8 +39,10 @@ describe("billcycle engine --analytics", () => {
   }, 240_000)
 
   it("a refresh that fails is logged on stderr and never stops billing", () => {
+    // A folder where the copy's file should be: no copy can be kept there (a damaged file would be built again).
     const broken = mkdtempSync(join(tmpdir(), "billcycle-engine-analytics-broken-"))
-    writeFileSync(join(broken, "analytics.duckdb"), "this is not a DuckDB file, and no copy can be kept in it\n".repeat(200))
+    mkdirSync(join(broken, "analytics.duckdb"))
+    writeFileSync(join(broken, "analytics.duckdb", "keep"), "a folder, not a DuckDB file\n")
     const text = runCli(["engine", "--once", "--analytics", "--analytics-dir", broken, "--now", "2026-01-02", "--db", db])
     expect(text.code, text.stderr).toBe(0)
     expect(text.stdout).toContain("2026-01-02")
