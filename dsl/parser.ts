@@ -8,7 +8,7 @@ import { EmbeddedActionsParser, EOF } from "chevrotain"
 import type { IToken, TokenType } from "chevrotain"
 import type { Action, Condition, Duration, Literal, Path, Range, RuleFile, RuleNode, Text, Trigger } from "./ast.ts"
 import type { Diagnostic } from "./diagnostics.ts"
-import { codes } from "./diagnostics.ts"
+import { codes, didYouMean } from "./diagnostics.ts"
 import * as T from "./lexer.ts"
 import { events } from "./schema.ts"
 
@@ -397,6 +397,9 @@ const pathBefore = (tokens: ReadonlyArray<IToken>, token: IToken): { text: strin
   return { text: tokens.slice(start, i).map((t) => t.image).join(""), first: tokens[start]!, last: tokens[i - 1]! }
 }
 
+/** The words a rule's step starts with. */
+const actionWords = ["send", "notify", "set", "create", "add", "remove", "wait", "if", "webhook"]
+
 export const parseRules = (source: string): ParseResult => {
   const lexed = T.ruleLexer().tokenize(source)
   const diagnostics: Array<Diagnostic> = []
@@ -429,6 +432,10 @@ export const parseRules = (source: string): ParseResult => {
     }
     const message = inTrigger ? `unexpected "is" in a "when" line`
       : expected === "Then" ? `missing "then" before ${found}`
+      // In a rule's steps, a word that no action starts with is a misspelt action more often than a missing "end".
+      : expected === "End" && e.token.image === "else" ? `"else" without "if"`
+      : expected === "End" && e.token.tokenType === T.Identifier
+      ? `unknown action "${e.token.image}" (${didYouMean(e.token.image, actionWords) ?? `a step starts with ${actionWords.join(", ")}`})`
       : expected === "End" ? `missing "end": a rule (or an if) is not closed before ${found}`
       // Between rules the parser expects the end of the file; what a reader can write there is another rule.
       : expected === "EOF" ? `expected "rule" but found ${found}: each rule of a rule file starts with "rule"`

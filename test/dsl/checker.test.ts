@@ -196,3 +196,13 @@ describe("a date trigger on the day of cancellation", () => {
     expect(at(`rule r\n  when 7 days before subscription.end_date\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
   })
 })
+
+describe("a misspelt step is named as one", () => {
+  it("an unknown word where a step starts is an unknown action with the nearest one, a stray else is an else without if; a rule left open is still a missing end", () => {
+    const messages = (source: string) => checkSource(source).map((d) => `${d.range.line}:${d.range.col} ${d.message}`)
+    expect(messages(rule("  sned email welcome to contact"))).toEqual(['4:3 unknown action "sned" (did you mean "send"?)'])
+    expect(messages(rule("  else\n  notify owner \"x\""))).toEqual(['4:3 "else" without "if"'])
+    expect(messages(rule("  frobnicate"))[0]).toBe("4:3 unknown action \"frobnicate\" (a step starts with send, notify, set, create, add, remove, wait, if, webhook)")
+    expect(messages(`rule a\n  when event subscription.created\nthen\n  notify owner "x"\n\n${rule('  notify owner "y"', undefined, "b")}`)).toEqual(['6:1 missing "end": a rule (or an if) is not closed before "rule"'])
+  })
+})
