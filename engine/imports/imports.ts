@@ -17,7 +17,7 @@
  * the first anchor date on or after the import's day (billing/grouping.ts).
  */
 import type { PlannedSubscription } from "../billing/index.ts"
-import { inputDateProblem, isLanguage, languagesInWords, parseCalendarDate, planPurchase } from "../billing/index.ts"
+import { inputDateProblem, isLanguage, isLocale, languagesInWords, parseCalendarDate, planPurchase } from "../billing/index.ts"
 import type { ItemSpec } from "../domain/index.ts"
 import { formatBillingTerms, parseBillingTerms, parseItemSpec, subscriptionCreatedData } from "../domain/index.ts"
 import { createHash } from "node:crypto"
@@ -107,7 +107,7 @@ export const importCsv = async (sql: Sql, ctx: EngineContext, file: string, text
   const problems = new Problems(file)
   switch (kind) {
     case "contacts":
-      return importContacts(sql, ctx, records, problems)
+      return importContacts(sql, ctx, records, problems, header)
     case "products":
       return importProducts(sql, ctx, records, problems)
     case "subscriptions":
@@ -121,7 +121,7 @@ type Rec = { line: number; get: (column: string) => string }
 const addressColumns = (Object.entries(addressParts) as Array<[string, AddressPart]>).map(([flag, part]) => [flag.replaceAll("-", "_"), part] as const)
 const opt = (v: string) => (v === "" ? undefined : v)
 
-const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArray<Rec>, problems: Problems): Promise<ImportSummary> => {
+const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArray<Rec>, problems: Problems, header: ReadonlyArray<string>): Promise<ImportSummary> => {
   const seen = new Map<string, number>()
   for (const r of records) {
     const email = r.get("email")
@@ -154,6 +154,9 @@ const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
     const differs = ([["name", e.name], ["language", e.language], ["locale", e.locale], ["payment_method", e.payment_method], ["country", e.country],
       ...addressColumns.map(([column]) => [column, e[column] ?? null] as const)] as const)
       .filter(([column, stored]) => {
+        // A column the file does not have says nothing about the contact (a file of emails and names, run again after
+        // `contacts update` set a payment method): only the file's own columns are compared.
+        if (!header.includes(column)) return false
         // Stored as addressJson stores them: the country in capitals, address parts trimmed.
         const raw = opt(r.get(column))
         const given = column === "country" ? raw?.toUpperCase() : addressColumns.some(([c]) => c === column) ? raw?.trim() : raw
@@ -333,11 +336,25 @@ const purchaseLookups = async (sql: Sql, purchases: Map<string, Array<Rec>>, pro
 }
 
 /** One purchase's subscriptions, checked and planned as `subscriptions create` plans them; none when it has a problem. */
+/** The columns of a subscriptions file that belong to the purchase, not to one of its items. */
+const purchaseColumns = ["contact", "start", "terms", "collection", "payment_method", "language", "locale", "reminders"] as const
+
 const planImportedPurchase = (
   ctx: EngineContext, key: string, rows: ReadonlyArray<Rec>, { contacts, specs, products }: PurchaseLookups, problems: Problems
 ): Array<ImportedSubscription> => {
   const first = rows[0]!
   const importDigest = purchaseDigest(rows)
+  // A purchase's own columns are given once, on its first row, or repeated alike: a later row that says otherwise is
+  // a key used twice by mistake (two customers' items merged into one subscription, billed to the first one's card).
+  for (const r of rows.slice(1)) {
+    for (const column of purchaseColumns) {
+      const norm = (v: string) => (column === "contact" ? v.toLowerCase() : v)
+      const given = r.get(column)
+      if (given !== "" && norm(given) !== norm(first.get(column))) {
+        problems.add(r.line, column, `purchase ${key} says ${first.get(column) === "" ? "nothing" : `"${first.get(column)}"`} on row ${first.line}, this row "${given}": the rows of a purchase share its ${column} (a key given twice by mistake?)`)
+      }
+    }
+  }
   const contact = contacts.get(first.get("contact").toLowerCase())
   if (contact === undefined) {
     problems.add(first.line, "contact", `no contact with email ${first.get("contact") || "(empty)"}`)
@@ -356,6 +373,8 @@ const planImportedPurchase = (
   if (cm?.[1] === "charge" && paymentMethod === null) problems.add(first.line, "payment_method", "charging needs a payment method (here or on the contact)")
   const language = opt(first.get("language"))
   if (language !== undefined && !isLanguage(language)) problems.add(first.line, "language", `expected ${languagesInWords}, got "${language}"`)
+  const locale = opt(first.get("locale"))
+  if (locale !== undefined && !isLocale(locale)) problems.add(first.line, "locale", `"${locale}" is not a locale such as nb-NO`)
   const remindersText = opt(first.get("reminders")) ?? "false"
   if (!["true", "false", "yes", "no"].includes(remindersText)) problems.add(first.line, "reminders", `expected true or false, got "${remindersText}"`)
   const rowSpecs = rows.filter((r) => specs.has(r))
@@ -394,7 +413,7 @@ const planImportedPurchase = (
   return plan.subscriptions.map((p) => ({
     ...p, contactId: contact.id, collection: cm[1] as "charge" | "invoice",
     paymentTerms: cm[1] === "invoice" ? cm[2] ?? "due-on-receipt" : null, paymentMethod: opt(first.get("payment_method")) ?? null,
-    reminders: remindersText === "true" || remindersText === "yes", language: language ?? null, locale: opt(first.get("locale")) ?? null,
+    reminders: remindersText === "true" || remindersText === "yes", language: language ?? null, locale: locale ?? null,
     importKey: key, importDigest
   }))
 }

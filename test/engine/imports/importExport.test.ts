@@ -36,6 +36,24 @@ describe("CSV", () => {
 })
 
 describe(`import and export (${backend})`, () => {
+  it("refuses the rows of one purchase that name another contact, start, terms or collection (a key given twice), and a bad locale; writes nothing", async () => {
+    await importCsv(t.db.sql, ctx, "pair.csv", "email,name,payment_method\npat@example.com,Pat,pm_ok\nsam@example.com,Sam,pm_ok\n")
+    const before = await rowCount()
+    const twice = "subscription,contact,item,start,terms,collection\nK1,pat@example.com,sku=CASUAL,2026-03-20,,\nK1,sam@example.com,sku=YEARLY,2027-03-01,fixed:3,invoice\nK2,PAT@example.com,sku=CASUAL,,,\nK2,pat@example.com,sku=YEARLY,,,\n"
+    const message = await importCsv(t.db.sql, ctx, "twice.csv", twice).then(() => "", (e: Error) => e.message)
+    expect(message.split("\n")).toEqual([
+      'twice.csv:3:contact: purchase K1 says "pat@example.com" on row 2, this row "sam@example.com": the rows of a purchase share its contact (a key given twice by mistake?)',
+      'twice.csv:3:start: purchase K1 says "2026-03-20" on row 2, this row "2027-03-01": the rows of a purchase share its start (a key given twice by mistake?)',
+      'twice.csv:3:terms: purchase K1 says nothing on row 2, this row "fixed:3": the rows of a purchase share its terms (a key given twice by mistake?)',
+      'twice.csv:3:collection: purchase K1 says nothing on row 2, this row "invoice": the rows of a purchase share its collection (a key given twice by mistake?)'
+    ])
+    await expect(importCsv(t.db.sql, ctx, "locale.csv", "subscription,contact,item,locale\nL1,pat@example.com,sku=CASUAL,zz-garbage-locale\n")).rejects.toThrow('locale.csv:2:locale: "zz-garbage-locale" is not a locale such as nb-NO')
+    expect(await rowCount()).toBe(before)
+    // A file of fewer columns, run again after the contact gained a payment method elsewhere: nothing to refuse.
+    expect(await importCsv(t.db.sql, ctx, "names.csv", "email,name\npat@example.com,Pat\n")).toMatchObject({ kind: "contacts", created: 0 })
+    await expect(importCsv(t.db.sql, ctx, "names.csv", "email,name\npat@example.com,Patricia\n")).rejects.toThrow('names.csv:2:name: a contact with email pat@example.com exists already with other data (name is "Pat", the file says "Patricia")')
+  })
+
   it("imports contacts and subscriptions; a file with one bad row among good ones writes nothing and names every bad cell", async () => {
     const bad = "email,name,language,payment_method\nana@example.com,Ana,nb,pm_ok\nbo@example.com,Bo,xx,pm_ok\nnot-an-email,Cy,,\n"
     const before = await rowCount()
