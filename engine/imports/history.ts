@@ -43,7 +43,7 @@ import type { CalendarDate, Frequency, JournalLine, MinorUnits, SubscriptionStat
 import {
   autoRenew, canPause, canResume, fixedPayments, isCurrencyCode, isTerminal, itemsData, parseBillingTerms, parseFrequency, parseMajorAmount, subscriptionCreatedData
 } from "../domain/index.ts"
-import { cellProblems, csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
+import { cellProblems, csvRecords, CsvSyntaxError, csvText, parseCsv } from "./csv.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import { InputError } from "../sql/index.ts"
 import { writeJournal } from "../sql/index.ts"
@@ -53,6 +53,11 @@ export interface HistoryImportSummary {
   readonly subscriptions: number
   readonly lineItems: number
   readonly events: number
+  /**
+   * The live subscriptions that charge, whose customers came without a payment method (the history has none to
+   * give): their next charge fails, and the buyer is emailed, unless one is set first (`contacts update`).
+   */
+  readonly withoutPaymentMethod: ReadonlyArray<{ readonly subscription: string; readonly email: string }>
 }
 
 const files = {
@@ -173,7 +178,7 @@ const readCsv = (dir: string, name: string, problems: Array<string>): Array<Rec>
     return undefined
   }
   try {
-    const rows = parseCsv(readFileSync(path, "utf8"))
+    const rows = parseCsv(csvText(readFileSync(path), `${name}.csv`))
     const cells = cellProblems(rows)
     if (cells.length > 0) {
       problems.push(...cells.slice(0, 50).map((c) => `${name}.csv:${c.line}:${c.column}: ${c.message}`))
@@ -237,7 +242,10 @@ export const importHistory = async (sql: Sql, dir: string, options: { readonly t
   const plan = readAndValidate(dir)
   const replayed = replay(plan, today)
   await write(sql, plan, replayed)
-  return { customers: plan.customers.size, subscriptions: plan.subs.size, lineItems: plan.lines.length, events: replayed.entries.length }
+  const withoutPaymentMethod = replayed.subscriptions
+    .filter((s) => s.sub.collection === "charge" && !["canceled", "expired"].includes(s.state.status))
+    .map((s) => ({ subscription: s.sub.id, email: plan.customers.get(s.sub.customer)!.email }))
+  return { customers: plan.customers.size, subscriptions: plan.subs.size, lineItems: plan.lines.length, events: replayed.entries.length, withoutPaymentMethod }
 }
 
 /** Reads the four files and checks every row (the first layer of problems): all of them are reported, or none. */

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from "node:fs"
 import { writeOutFile } from "../outFile.ts"
 import { languagesInWords } from "../../billing/index.ts"
 import type { ExportProperties, HeaderLanguage } from "../../imports/index.ts"
-import { headerLanguages, Imports } from "../../imports/index.ts"
+import { decodeCsv, headerLanguages, Imports } from "../../imports/index.ts"
 import { commandContext } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
@@ -17,13 +17,20 @@ const history = Command.make("history", { dir: Argument.String("dir").pipe(Argum
     const ctx = yield* commandContext
     const summary = yield* (yield* Imports).importHistory(dir, ctx.today)
     yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported history from ${dir}: ${summary.customers} customers, ${summary.subscriptions} subscriptions, ${summary.lineItems} line items, ${summary.events} journal events`)
+    const missing = summary.withoutPaymentMethod
+    if (missing.length > 0) {
+      const first = missing[0]!
+      yield* Console.error(`warning: ${missing.length} live subscription${missing.length === 1 ? "" : "s"} charge${missing.length === 1 ? "s" : ""} a customer without a payment method (the history gives none), e.g. ${first.subscription} of ${first.email}: the next charge fails and the customer is emailed, unless one is set first (billcycle contacts update ${first.email} --payment-method TOKEN)`)
+    }
   }), { creates: true })).pipe(Command.withDescription("Import subscription history from a previous billing system (customers, subscriptions, line_items, events CSVs)"))
 
 export const importCommand = Command.make("import", { file: Argument.String("file").pipe(Argument.withDescription("a CSV file of contacts, products or subscriptions (the header says which)")) }, ({ file }) =>
   withApp(Effect.gen(function*() {
     if (!existsSync(file) || !statSync(file).isFile()) return yield* new UsageError({ message: `import: ${file}: no such file` })
     const ctx = yield* commandContext
-    const summary = yield* (yield* Imports).importCsv(ctx, file, readFileSync(file, "utf8"))
+    const { text, problem } = decodeCsv(readFileSync(file))
+    if (problem !== undefined) return yield* new UsageError({ message: `${file}:${problem.line}:${problem.column}: ${problem.message}` })
+    const summary = yield* (yield* Imports).importCsv(ctx, file, text)
     const unchanged = summary.unchanged === 0 ? "" : summary.created === 0
       ? `; all ${summary.unchanged} rows were imported before with the same data: nothing changed`
       : `; ${summary.unchanged} rows were imported before with the same data and left as they are`

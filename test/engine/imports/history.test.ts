@@ -86,6 +86,13 @@ describe(`import history (${backend})`, () => {
     await expect(importHistory(t.db.sql, fixture, { today: "2025-12-31" })).rejects.toThrow(/exist already/)
   }))
 
+  it("names the live subscriptions that charge a customer the history gives no payment method (their next charge would fail)", () =>
+    withDatabase(async (db) => {
+      const dir = historyDir(["live,2025-01-05,2025-01-05", "gone,2025-01-05,2025-01-05", "later,2025-12-01,2026-02-01"], ["e1,gone,cancel_immediately,2025-03-01,2025-03-01,,"])
+      const summary = await importHistory(db.db.sql, dir, { today: "2025-12-31" })
+      expect(summary.withoutPaymentMethod).toEqual([{ subscription: "live", email: "live@example.com" }, { subscription: "later", email: "later@example.com" }])
+    }))
+
   it("a scheduled subscription canceled before its start date stays canceled and is never billed", () =>
     withDatabase(async (db) => {
       await importHistory(db.db.sql, historyDir(["s1,2025-01-05,2025-02-01"], ["e1,s1,cancel_immediately,2025-01-20,2025-01-20,,changed my mind"]), { today: "2025-12-31" })
