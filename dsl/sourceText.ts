@@ -5,6 +5,7 @@
  * write the replacement characters back over the author's text.
  */
 import { readFileSync } from "node:fs"
+import { decodeUtf8, formatByte } from "../engine/domain/index.ts"
 import type { Diagnostic } from "./diagnostics.ts"
 import { codes } from "./diagnostics.ts"
 
@@ -15,43 +16,14 @@ export interface SourceText {
   readonly diagnostics: ReadonlyArray<Diagnostic>
 }
 
-// ignoreBOM: a byte order mark stays in the text, as `readFileSync(file, "utf8")` keeps it (fmt writes it back).
-const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
-const lenient = new TextDecoder("utf-8", { ignoreBOM: true })
-
-/** The offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF). */
-const firstBadByte = (bytes: Uint8Array): number => {
-  let i = 0
-  while (i < bytes.length) {
-    const b = bytes[i]!
-    const more = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1
-    if (more < 0) return i
-    // The second byte's range is narrower after E0, ED, F0 and F4 (Table 3-7 of the Unicode standard).
-    const low = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80
-    const high = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf
-    for (let k = 1; k <= more; k++) {
-      const c = bytes[i + k]
-      if (c === undefined || c < (k === 1 ? low : 0x80) || c > (k === 1 ? high : 0xbf)) return i
-    }
-    i += more + 1
-  }
-  return i
-}
-
 export const decodeSourceText = (bytes: Uint8Array): SourceText => {
-  try {
-    return { source: strict.decode(bytes), diagnostics: [] }
-  } catch {
-    const at = firstBadByte(bytes)
-    const lineStart = at === 0 ? 0 : bytes.lastIndexOf(0x0a, at - 1) + 1
-    const line = bytes.subarray(0, at).filter((b) => b === 0x0a).length + 1
-    // Columns count UTF-16 units, as the lexer's do; the bytes before the bad one on its line are valid.
-    const col = strict.decode(bytes.subarray(lineStart, at)).length + 1
-    const byte = `0x${bytes[at]!.toString(16).toUpperCase().padStart(2, "0")}`
-    return {
-      source: lenient.decode(bytes),
-      diagnostics: [{ code: codes.encoding, severity: "error", range: { line, col, endLine: line, endCol: col }, message: `not valid UTF-8: byte ${byte}; save the file as UTF-8` }]
-    }
+  const { text, notUtf8 } = decodeUtf8(bytes)
+  if (notUtf8 === undefined) return { source: text, diagnostics: [] }
+  // Columns count UTF-16 units, as the lexer's do.
+  const { line, column: col } = notUtf8
+  return {
+    source: text,
+    diagnostics: [{ code: codes.encoding, severity: "error", range: { line, col, endLine: line, endCol: col }, message: `not valid UTF-8: byte ${formatByte(notUtf8.byte)}; save the file as UTF-8` }]
   }
 }
 

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs"
 import { isCurrencyCode, minorUnitExponent } from "../engine/domain/index.ts"
 import { InputError } from "../engine/sql/index.ts"
-import { cellProblems, csvRecords, CsvSyntaxError, parseCsv } from "../engine/imports/index.ts"
+import { cellProblems, csvRecords, CsvSyntaxError, csvText, parseCsv } from "../engine/imports/index.ts"
 
 export interface FxRate {
   readonly month: string
@@ -29,12 +29,13 @@ export const monthName = (k: number): string => `${Math.floor(k / 12)}-${String(
 
 /** Reads and checks an FX file; every problem is reported as `FILE:ROW:COLUMN: message`. */
 export const readFxFile = (path: string): Array<FxRate> => {
-  let text: string
+  let bytes: Uint8Array
   try {
-    text = readFileSync(path, "utf8")
+    bytes = readFileSync(path)
   } catch (e) {
     throw new InputError(`${path}: cannot read: ${(e as Error).message}`)
   }
+  const text = csvText(bytes, path)
   let rows
   try {
     rows = parseCsv(text)

@@ -2,6 +2,9 @@
  * RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF, a leading BOM.
  * Rows keep their line numbers so errors can name `file:row:column`.
  */
+import { decodeUtf8, formatByte } from "../domain/index.ts"
+import { InputError } from "../sql/index.ts"
+
 export interface CsvRow {
   /** 1-based line of the file where the row starts (the header is line 1). */
   readonly line: number
@@ -16,8 +19,8 @@ export class CsvSyntaxError extends Error {
   }
 }
 
-export const parseCsv = (text: string): Array<CsvRow> => {
-  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+/** The rows finished before `end` and the row in hand there (its cells so far): a cell's place at any offset. */
+const scanCsv = (s: string, end: number) => {
   const rows: Array<CsvRow> = []
   let cells: Array<string> = []
   let cell = ""
@@ -26,7 +29,7 @@ export const parseCsv = (text: string): Array<CsvRow> => {
   let i = 0
   let quoted = false
   let fieldStart = true
-  while (i < s.length) {
+  while (i < end) {
     const c = s[i]!
     if (quoted) {
       if (c === '"') {
@@ -76,6 +79,14 @@ export const parseCsv = (text: string): Array<CsvRow> => {
     fieldStart = false
     i++
   }
+  return { rows, cells, cell, rowLine, quoted }
+}
+
+const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
+
+export const parseCsv = (text: string): Array<CsvRow> => {
+  const s = withoutBom(text)
+  const { rows, cells, cell, rowLine, quoted } = scanCsv(s, s.length)
   if (quoted) throw new CsvSyntaxError(rowLine, "a quoted field is not closed")
   if (cell !== "" || cells.length > 0) {
     cells.push(cell)
@@ -84,18 +95,62 @@ export const parseCsv = (text: string): Array<CsvRow> => {
   return rows
 }
 
+/** A problem with one cell of a CSV file: its line, and its column by the header's name (or its number where there is none). */
+export interface CellProblem {
+  readonly line: number
+  readonly column: string
+  readonly message: string
+}
+
+/**
+ * A CSV file's bytes as text, or the first byte that is not UTF-8 as a `CellProblem`. Read leniently, a
+ * spreadsheet's Latin-1 or Windows-1252 export would be imported with U+FFFD for every accented letter,
+ * lost for good; refused, the user saves it as UTF-8 and nothing is lost. A byte order mark is UTF-8 and
+ * stays in the text (`parseCsv` drops it). The line is the file's line of the byte (what an editor shows,
+ * also inside a quoted cell over several lines); the column is named as `cellProblems` names them.
+ */
+export const decodeCsv = (bytes: Uint8Array): { readonly text: string; readonly problem: CellProblem | undefined } => {
+  const { text, notUtf8 } = decodeUtf8(bytes)
+  if (notUtf8 === undefined) return { text, problem: undefined }
+  const s = withoutBom(text)
+  const { rows, cells } = scanCsv(s, notUtf8.index - (text.length - s.length))
+  const [head] = rows
+  const i = cells.length
+  // Past the header, the cell is named by its column's header; in the header (whose name the bad byte spoils), by its number.
+  const column = head === undefined ? String(i + 1) : (head.cells[i] ?? "").trim().toLowerCase() || String(i + 1)
+  return { text, problem: { line: notUtf8.line, column, message: `not valid UTF-8 (byte ${formatByte(notUtf8.byte)}): save the file as UTF-8` } }
+}
+
+/** `decodeCsv` for a reader that refuses at once: the text, or an InputError `FILE:LINE:COLUMN: not valid UTF-8 …`. */
+export const csvText = (bytes: Uint8Array, file: string): string => {
+  const { text, problem } = decodeCsv(bytes)
+  if (problem !== undefined) throw new InputError(`${file}:${problem.line}:${problem.column}: ${problem.message}`)
+  return text
+}
+
 /** The longest cell an import takes, in characters; longer is a mistake (a pasted file), refused, not stored. */
 export const maxCellLength = 1000
 
 /**
  * Cells no import can take, each named by its line and column (the header's name, or its number past the
- * header): a NUL byte (PostgreSQL text cannot hold one), a cell longer than `maxCellLength`, and a cell
- * past the header's last column (it would be dropped without a word).
+ * header): a NUL byte (PostgreSQL text cannot hold one), a cell longer than `maxCellLength`, and cells
+ * `csvRecords` would drop without a word: one past the header's last column, one under a column without
+ * a name, and a column the header names twice (named at the second: records would keep only one of them).
+ * An unnamed column with nothing under it (a spreadsheet's trailing commas) is no problem.
  */
-export const cellProblems = (rows: ReadonlyArray<CsvRow>): Array<{ line: number; column: string; message: string }> => {
+export const cellProblems = (rows: ReadonlyArray<CsvRow>): Array<CellProblem> => {
   const [head, ...body] = rows
   const header = (head?.cells ?? []).map((h) => h.trim().toLowerCase())
-  const out: Array<{ line: number; column: string; message: string }> = []
+  const out: Array<CellProblem> = []
+  // Compared as csvRecords' snakeCase reads them: "payment method" and "payment_method" are one column there.
+  const firstAt = new Map<string, number>()
+  header.forEach((h, i) => {
+    if (h === "") return
+    const key = h.replace(/[\s-]+/g, "_")
+    const first = firstAt.get(key)
+    if (first === undefined) firstAt.set(key, i)
+    else out.push({ line: head!.line, column: String(i + 1), message: `column "${h}" appears twice (also column ${first + 1}${header[first] === h ? "" : `, "${header[first]}"`}): one of them would be dropped` })
+  })
   for (const r of rows) {
     r.cells.forEach((cell, i) => {
       const column = header[i] || String(i + 1)
@@ -106,6 +161,12 @@ export const cellProblems = (rows: ReadonlyArray<CsvRow>): Array<{ line: number;
       out.push({ line: r.line, column: String(header.length + 1), message: `the row has ${r.cells.length} cells, the header ${header.length} columns: a cell without a column is refused, not dropped` })
     }
   }
+  // One problem per unnamed column, at its first cell with data: a long file would otherwise bury the rest.
+  header.forEach((h, i) => {
+    if (h !== "") return
+    const r = body.find((r) => (r.cells[i] ?? "").trim() !== "")
+    if (r !== undefined) out.push({ line: r.line, column: String(i + 1), message: `a cell under a column without a name is refused, not dropped: name column ${i + 1} in the header, or remove it` })
+  })
   return out
 }
 

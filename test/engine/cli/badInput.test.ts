@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -60,6 +60,50 @@ describe("bad input through the CLI: exit 2 naming the file, row and column or t
       expect(r.stderr.length).toBeLessThan(2000)
     }
     expect(await snapshotOf(db, env)).toBe(before)
+  }, 900_000)
+
+  it("a CSV file not in UTF-8, a column named twice or a cell under a column without a name: refused by import, import history and report --fx", async () => {
+    const { db, env } = freshCliDatabase()
+    const dir = mkdtempSync(join(tmpdir(), "billcycle-csv-"))
+    const file = (name: string, bytes: string | Buffer) => {
+      writeFileSync(join(dir, name), bytes)
+      return join(dir, name)
+    }
+    const cli = (...args: Array<string>) => runCli([...args, "--db", db, "--now", "2026-03-01"], { env })
+    const before = await snapshotOf(db, env)
+    // A history directory whose customers.csv is the case; the other files are good.
+    const history = (name: string, customers: string | Buffer) => {
+      const h = join(dir, name)
+      mkdirSync(h)
+      writeFileSync(join(h, "customers.csv"), customers)
+      writeFileSync(join(h, "subscriptions.csv"), "subscription_id,customer_id,currency,frequency,terms,collection,created_on,start_date\ns1,c1,USD,monthly,auto-renew,charge,2026-01-01,2026-01-01\n")
+      writeFileSync(join(h, "line_items.csv"), "subscription_id,version,effective_from,line_no,name,unit_price,quantity,discount,tax_rate,one_time\ns1,1,2026-01-01,1,Plan,10.00,1,,,false\n")
+      writeFileSync(join(h, "events.csv"), "event_id,subscription_id,type,requested_on,effective_on,version,note\n")
+      return h
+    }
+    const latin1 = (text: string) => Buffer.from(text, "latin1")
+    const fx = ["report", "mrr", "--from", "2026-01", "--to", "2026-02", "--fx"]
+    const cases: Array<[Array<string>, string]> = [
+      [["import", file("c.csv", latin1("email,name\nandre@example.com,André\n"))], "c.csv:2:name: not valid UTF-8 (byte 0xE9): save the file as UTF-8"],
+      [["import", file("twice.csv", "email,name,name\nx7@example.com,First,Second\n")], 'twice.csv:1:3: column "name" appears twice'],
+      [["import", file("unnamed.csv", "email,name,\nx8@example.com,Eight,lost data\n")], "unnamed.csv:2:3: a cell under a column without a name"],
+      [["import", "history", history("h1", latin1("customer_id,name,email,currency\nc1,André,andre@example.com,USD\n"))], "customers.csv:2:name: not valid UTF-8 (byte 0xE9)"],
+      [["import", "history", history("h2", "customer_id,name,email,name,currency\nc1,First,andre@example.com,Second,USD\n")], 'customers.csv:1:4: column "name" appears twice'],
+      [["import", "history", history("h3", "customer_id,name,email,currency,\nc1,Andre,andre@example.com,USD,lost\n")], "customers.csv:2:5: a cell under a column without a name"],
+      [[...fx, file("fx1.csv", latin1("month,from_currency,to_currency,rate,note\n2026-01,EUR,USD,1.10,\n2026-02,EUR,USD,1.20,±\n"))], "fx1.csv:3:note: not valid UTF-8 (byte 0xB1)"],
+      [[...fx, file("fx2.csv", "month,from_currency,to_currency,rate,rate\n2026-01,EUR,USD,1.10,1.20\n")], 'fx2.csv:1:5: column "rate" appears twice'],
+      [[...fx, file("fx3.csv", "month,from_currency,to_currency,rate,\n2026-01,EUR,USD,1.10,1.20\n")], "fx3.csv:2:5: a cell under a column without a name"]
+    ]
+    for (const [args, needle] of cases) {
+      const r = cli(...args)
+      expect(r.code, `${args.join(" ")}: ${r.stderr.slice(0, 300)}`).toBe(2)
+      expect(r.stderr).toContain(needle)
+    }
+    expect(await snapshotOf(db, env)).toBe(before)
+    // A byte order mark (Excel's "CSV UTF-8") is read as today.
+    const bom = cli("import", file("bom.csv", "\uFEFFemail,name\nandre@example.com,André\n"))
+    expect(bom.code, bom.stderr).toBe(0)
+    expect(JSON.parse(cli("contacts", "list", "--json").stdout)).toMatchObject([{ email: "andre@example.com", name: "André" }])
   }, 900_000)
 
   it("re-running a subscriptions import says nothing changed and bills each subscription once", async () => {
