@@ -920,13 +920,30 @@ const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, fail
   const messages: Array<OutboxMessage> = []
   const uncollectible: Array<number> = []
   for (const r of rows) {
+    // A subscription canceled, expired or paused while its charge was in flight (a bank debit takes days) stays so:
+    // the failure is told (journal, buyer, admins) and the invoice stays open, but no dunning starts. Dunning made a
+    // canceled subscription unpaid again and debited the buyer's account on every retry after the cancellation.
+    const stays = r.status === "canceled" || r.status === "expired" || r.status === "paused"
     const dunning = afterFailedCharge({ status: r.status, retryCount: r.retry_count, unpaidSince: r.unpaid_since as CalendarDate | null }, today, ctx.settings.retryDays, ctx.settings.afterRetries)
-    const { status, retriesMade, unpaidSince: since, nextRetryOn: next } = dunning
+    const { status, retriesMade, unpaidSince: since, nextRetryOn: next } = stays ? { ...dunning, status: r.status, nextRetryOn: null } : dunning
     const stopBilling = status === "canceled"
     events.push({
       type: "payment.failed", subscriptionId: r.id, contactId: r.contact_id, invoiceId: r.invoice_id, occurredOn: today,
       data: { invoice_id: r.invoice_id, number: r.number, attempt: r.attempt_number, reason: r.failure_reason, amount: r.total, currency: r.currency, next_retry_on: next }
     })
+    const language = languageOf(r, ctx.settings)
+    const locale = localeOf(r, ctx.settings)
+    const told: Array<OutboxMessage> = [{
+      kind: "email", template: "payment_failed", dedupeKey: `email:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
+      recipient: r.email, language, locale, payload: { invoice_id: r.invoice_id, attempt: r.attempt_number, reason: r.failure_reason, next_retry_on: next }, createdOn: today
+    }, {
+      kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
+      recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: r.invoice_id, outcome: "failed", reason: r.failure_reason }, createdOn: today
+    }]
+    if (stays) {
+      messages.push(...told)
+      continue
+    }
     if (status === "canceled") {
       uncollectible.push(r.invoice_id)
       events.push({ type: "subscription.canceled", subscriptionId: r.id, contactId: r.contact_id, occurredOn: today, data: { reason: "retries_exhausted", effective_on: today } })
@@ -941,16 +958,7 @@ const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, fail
     updates.since.push(since)
     updates.next.push(status === "unpaid" ? next : null)
     updates.nbdNull.push(stopBilling)
-    const language = languageOf(r, ctx.settings)
-    const locale = localeOf(r, ctx.settings)
-    messages.push({
-      kind: "email", template: "payment_failed", dedupeKey: `email:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
-      recipient: r.email, language, locale, payload: { invoice_id: r.invoice_id, attempt: r.attempt_number, reason: r.failure_reason, next_retry_on: next }, createdOn: today
-    })
-    messages.push({
-      kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
-      recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: r.invoice_id, outcome: "failed", reason: r.failure_reason }, createdOn: today
-    })
+    messages.push(...told)
   }
   await tx`
     update subscriptions s set status = u.st, retry_count = u.rc, unpaid_since = case when u.st = 'unpaid' then u.since else null end,
