@@ -229,6 +229,8 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
       Effect.tryPromise(() => renewOutboxLeases(sql, owner, ids)).pipe(Effect.ignore, Effect.delay("30 seconds"), Effect.forever, Effect.interruptible)
     )
     const rendered = yield* renderer.render(claimed)
+    // Each send as it finishes: a stop mid-batch records these, so that the next engine does not send them again.
+    const finished: Array<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }> = []
     const results = yield* Effect.forEach(claimed, (message, i) => {
       const r = rendered[i]
       const outcome = r === undefined || r instanceof Error
@@ -238,12 +240,17 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
           // Another engine retook it (our lease ran out): it is theirs to send, not ours a second time.
           (held) => (held ? sender.send(message, { ...r, date: new Date(now) }) : Effect.succeed<DeliveryOutcome | undefined>(undefined))
         )
-      return outcome.pipe(Effect.map((o) => ({ message, outcome: o })))
+      return outcome.pipe(Effect.map((o) => {
+        if (o !== undefined) finished.push({ message, outcome: o })
+        return { message, outcome: o }
+      }))
     }, { concurrency: 10 }).pipe(
       // The tick is uninterruptible so that state changes commit whole; sends are not state changes. A
-      // SIGTERM here cuts a slow SMTP or webhook call short: the messages stay leased to this (then dead)
-      // process and the next engine retakes them at once, to send under the same delivery key.
+      // SIGTERM here cuts a slow SMTP or webhook call short: the messages not yet sent stay leased to this
+      // (then dead) process and the next engine retakes them at once, to send under the same delivery key.
+      // The ones already sent are recorded first: an email has no delivery key, and its buyer got it twice.
       Effect.interruptible,
+      Effect.onInterrupt(() => db("recording deliveries", () => recordDeliveries(sql, owner, finished, now, webhookRetrySeconds)).pipe(Effect.ignore)),
       Effect.ensuring(Fiber.interrupt(heartbeat))
     )
     failpoint("after-delivery-send")

@@ -1,4 +1,4 @@
-import { Effect, Layer } from "effect"
+import { Effect, Fiber, Layer } from "effect"
 import { spawnSync } from "node:child_process"
 import { hostname } from "node:os"
 import { mkdtempSync, readdirSync } from "node:fs"
@@ -134,5 +134,32 @@ describe(`outbox delivery (${backend})`, () => {
       return { _tag: "Sent", providerId: "x" }
     }) })
     expect(await deliver(stolenDuringSend, "engine-e")).toBe(0)
+  })
+})
+
+describe(`a stop in the middle of a batch (${backend})`, () => {
+  it("records the messages already sent, so that the next engine sends only the others (an email has no delivery key)", async () => {
+    await queue("email:receipt:stop-1")
+    await queue("email:receipt:stop-2")
+    let release: () => void = () => {}
+    const stuck = new Promise<void>((resolve) => { release = resolve })
+    // The first is sent at once; the second hangs (a slow SMTP server) until the engine is stopped.
+    const sender = Layer.succeed(MessageSender, {
+      send: (m) => m.dedupe_key === "email:receipt:stop-1"
+        ? Effect.succeed<DeliveryOutcome>({ _tag: "Sent", providerId: "first" })
+        : Effect.promise(() => stuck.then((): DeliveryOutcome => ({ _tag: "Sent", providerId: "never" })))
+    })
+    const fiber = Effect.runFork(deliverOutbox("engine-stop", day).pipe(Effect.provide(Layer.mergeAll(t.layer, MessageRenderer.plain, sender))))
+    for (let i = 0; i < 100; i++) {
+      const [first] = await t.db.sql`select status from outbox where dedupe_key = 'email:receipt:stop-1'`
+      const [second] = await t.db.sql`select status from outbox where dedupe_key = 'email:receipt:stop-2'`
+      if (first!["status"] === "sending" && second!["status"] === "sending") break
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    await new Promise((r) => setTimeout(r, 100))
+    await Effect.runPromise(Fiber.interrupt(fiber))
+    release()
+    const rows = await t.db.sql`select dedupe_key, status from outbox where dedupe_key like 'email:receipt:stop-%' order by dedupe_key`
+    expect(rows.map((r) => [r["dedupe_key"], r["status"]])).toEqual([["email:receipt:stop-1", "sent"], ["email:receipt:stop-2", "sending"]])
   })
 })
