@@ -72,7 +72,9 @@ const insertJournal = async (tx: TransactionSql, events: ReadonlyArray<{ readonl
   await tx`
     with ev as (
       insert into events (type, subscription_id, contact_id, invoice_id, occurred_on, source, data)
-      select t, s, c, i, o, src, d::jsonb from unnest(
+      -- An event about a subscription is about its contact too: one written without the contact (a status change, a
+      -- refund) is given the subscription's, so that every webhook body and journal row names it.
+      select t, s, coalesce(c, (select x.contact_id from subscriptions x where x.id = s)), i, o, src, d::jsonb from unnest(
         ${events.map((e) => e.event.type)}::text[],
         ${events.map((e) => e.event.subscriptionId)}::int8[],
         ${events.map((e) => e.event.contactId ?? null)}::int8[],

@@ -48,6 +48,15 @@ describe("the journal's writer", () => {
     expect(history).toEqual({ event_id: rows[1]!.id, to_status: "active" })
   })
 
+  it("an event about a subscription written without its contact (a status change, a refund) names the subscription's", async () => {
+    const { createSubscription } = await import("../runtime/engineHarness.ts")
+    const id = await createSubscription(t.db.sql, { start: "2026-03-01" })
+    const [sub] = await t.db.sql<Array<{ contact_id: string }>>`select contact_id::text from subscriptions where id = ${id}`
+    await t.db.sql.begin((tx) => writeJournal(tx, [statusChanged(id, "active", "unpaid", "2026-03-02"), { type: "payment.refunded", subscriptionId: id, occurredOn: "2026-03-02", data: { amount: 100 } }]))
+    const rows = await t.db.sql<Array<{ contact_id: string | null }>>`select contact_id::text from events where subscription_id = ${id} and type in ('subscription.status_changed', 'payment.refunded') order by id`
+    expect(rows.map((r) => r.contact_id)).toEqual([sub!.contact_id, sub!.contact_id])
+  })
+
   it("writes nothing for a held transaction that rolls back, nor for one that wrote no event", async () => {
     const before = await t.db.sql.begin(count)
     await t.db.sql.begin(async (tx) => {
