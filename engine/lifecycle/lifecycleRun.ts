@@ -154,7 +154,8 @@ export const markOverdueInvoices = (sql: Sql, ctx: EngineContext, limit: number)
 
 /**
  * A reminder to the buyer N days (default 14) before the next payment, once
- * per billing date. It names the coming payment: the next period's invoice
+ * per billing date, of every subscription billed on it (active, scheduled:
+ * its first payment, past due). It names the coming payment: the next period's invoice
  * draft (the items in force on that date, discounts, tax), the same draft
  * the billing run will invoice.
  */
@@ -165,7 +166,7 @@ export const sendDueReminders = (sql: Sql, ctx: EngineContext, limit: number): P
     const horizon = addDays(ctx.today, days)
     const rows = await tx<Array<PersonRow & { next_billing_date: string; periods_billed: number; currency: string }>>`
       select ${personColumns(tx)}, s.next_billing_date, s.periods_billed, s.currency from subscriptions s join contacts c on c.id = s.contact_id
-      where s.reminders and s.status = 'active' and s.next_billing_date > ${ctx.today} and s.next_billing_date <= ${horizon}
+      where s.reminders and s.status in ('active', 'scheduled', 'past_due') and s.next_billing_date > ${ctx.today} and s.next_billing_date <= ${horizon}
         and s.reminder_sent_for is distinct from s.next_billing_date
         and (s.terms_payments is null or s.periods_billed < s.terms_payments)
         and (s.cancel_at is null or s.next_billing_date < s.cancel_at)
@@ -240,7 +241,7 @@ export const dueWork = async (sql: Sql, ctx: EngineContext): Promise<DueWork> =>
       coalesce((select min(next_billing_date) from subscriptions where status in ('active', 'scheduled', 'unpaid', 'past_due') and parked_at is null) <= ${today}, false) as billing,
       coalesce((select min(next_retry_on) from subscriptions where next_retry_on is not null) <= ${today}, false) as retries,
       coalesce((select min(due_date) from invoices where status = 'open' and overdue_on is null and collection_method = 'invoice') < ${today}, false) as overdue,
-      coalesce((select min(next_billing_date) from subscriptions where reminders and status = 'active' and reminder_sent_for is distinct from next_billing_date
+      coalesce((select min(next_billing_date) from subscriptions where reminders and status in ('active', 'scheduled', 'past_due') and reminder_sent_for is distinct from next_billing_date
          and next_billing_date > ${today}) <= ${horizon}, false) as reminders`
   return row!
 }

@@ -186,6 +186,19 @@ describe(`engine lifecycle (${backend})`, () => {
     expect(reminders.map((m) => m.dedupe_key)).toEqual([`email:reminder:${id}:2026-04-20`])
   })
 
+  it("a reminder goes out before the first payment of a later start, and before the next one of a past-due subscription", async () => {
+    // Created on May 1, starting (and first charged) on May 20: scheduled until then.
+    const later = await createSubscription(t.db.sql, { start: "2026-05-20", createdOn: "2026-05-01", reminders: true })
+    expect((await subscriptionRow(t.db.sql, later))["status"]).toBe("scheduled")
+    await tickAt(t, "2026-05-06")
+    expect((await outboxOf(t.db.sql, later)).filter((m) => m.template === "reminder").map((m) => m.dedupe_key)).toEqual([`email:reminder:${later}:2026-05-20`])
+    const overdue = await createSubscription(t.db.sql, { start: "2026-05-01", reminders: true })
+    await tickAt(t, "2026-05-01")
+    await t.db.sql`update subscriptions set status = 'past_due' where id = ${overdue}`
+    await tickAt(t, "2026-05-18")
+    expect((await outboxOf(t.db.sql, overdue)).filter((m) => m.template === "reminder").map((m) => m.dedupe_key)).toEqual([`email:reminder:${overdue}:2026-06-01`])
+  })
+
   it("cancel at period end stays active until the next billing date, then cancels without billing it", async () => {
     const id = await createSubscription(t.db.sql, { start: "2026-01-10" })
     await tickAt(t, "2026-01-10")
