@@ -718,6 +718,17 @@ export const cancelSubscription = (sql: Sql, ctx: EngineContext, id: number, opt
       ], "cli")
       return { status: sub.status, effectiveOn: end, refund: undefined }
     }
+    if (options.refundUnused) {
+      // The unused days are refunded from what was paid; a charge not settled yet (a bank debit takes days, a lost
+      // reply is asked about again) has paid nothing so far, and would be kept whole once it settles: refused, not
+      // canceled without the refund that was asked for.
+      const [inFlight] = await tx<Array<{ number: string; amount: number; currency: string; status: string }>>`
+        select i.number, a.amount, a.currency, a.status from payment_attempts a join invoices i on i.id = a.invoice_id
+        where i.subscription_id = ${id} and a.kind = 'charge' and a.status in ('pending', 'unknown') order by a.id limit 1`
+      if (inFlight !== undefined) {
+        throw new InputError(`--refund-unused: the charge of ${inFlight.number} (${formatMajorAmount(inFlight.amount, inFlight.currency)} ${inFlight.currency}) is not settled yet (${inFlight.status === "pending" ? "the bank has not answered" : "its reply was lost; the engine asks again"}), so nothing of it can be refunded now: cancel when it has settled, or cancel without --refund-unused`)
+      }
+    }
     await tx`update subscriptions set status = 'canceled', canceled_on = ${ctx.today}, cancel_at = null, next_billing_date = null, next_retry_on = null, updated_at = now() where id = ${id}`
     const refund = options.refundUnused ? await recordUnusedDaysRefund(tx, ctx, id) : undefined
     await writeJournal(tx, [

@@ -55,6 +55,19 @@ describe(`cancel with a refund of the unused days, as one use case (${backend})`
     expect(renderInvoice(doc.data, { language: "nb", locale: "nb-NO" })).toMatch(/Refundert<\/td><td class="num">20,00\sUSD/)
   })
 
+  it("is refused while the period's charge is not settled (a lost reply, a bank debit in flight): nothing changes, nothing is refunded", async () => {
+    // Found by an audit: the cancel went through with nothing refunded, and the charge then settled in full.
+    const id = await createSubscription(t.db.sql, { start: "2026-05-01", items: [{ price: 3000 }], paymentMethod: "pm_timeout" })
+    await tickAt(t, "2026-05-01")
+    const exit = await Effect.runPromiseExit(cancelWithRefund(id, { atPeriodEnd: false, refundUnused: true }).pipe(
+      Effect.provide(Gateway.simulated.pipe(Layer.provideMerge(at("2026-05-01"))))
+    ))
+    expect(String(exit)).toContain("--refund-unused: the charge of INV-")
+    expect(String(exit)).toContain("(30.00 USD) is not settled yet")
+    expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("active")
+    expect(await refundsOf(id)).toEqual([])
+  })
+
   it("a gateway that cannot be reached leaves the cancel committed and the refund pending; the engine settles it later", async () => {
     const id = await createSubscription(t.db.sql, { start: "2026-04-01", items: [{ price: 3000 }] })
     await tickAt(t, "2026-04-01")
