@@ -711,6 +711,8 @@ export const cancelSubscription = (sql: Sql, ctx: EngineContext, id: number, opt
       const end = toDayNumber(sub.next_billing_date as CalendarDate) >= toDayNumber(ctx.today)
         ? sub.next_billing_date
         : new BillingSchedule((sub.billing_anchor ?? sub.start_date) as CalendarDate, { unit: sub.frequency_unit, count: sub.frequency_count }).nextOnOrAfter(ctx.today)
+      // Asked again for the same day: nothing changes, and nothing is journaled (nor sent to webhooks) as a change.
+      if (sub.cancel_at === end) return { status: sub.status, effectiveOn: end, refund: undefined }
       await tx`update subscriptions set cancel_at = ${end}, updated_at = now() where id = ${id}`
       await writeJournal(tx, [
         { type: "subscription.cancel_requested", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { at_period_end: true, effective_on: end } },

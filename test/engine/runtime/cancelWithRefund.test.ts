@@ -92,5 +92,11 @@ describe(`cancel with a refund of the unused days, as one use case (${backend})`
     expect(result.status).not.toBe("canceled")
     expect(result.refundSettled).toBeUndefined()
     expect(await refundsOf(id)).toEqual([])
+    // Asked again: the same day, nothing journaled (found by an audit: a no-op cancel_at change went out to webhooks).
+    const journaled = async () => (await t.db.sql`select count(*)::int as n from events where subscription_id = ${id}`)[0]!["n"]
+    const before = await journaled()
+    const again = await Effect.runPromise(cancelWithRefund(id, { atPeriodEnd: true, refundUnused: false }).pipe(Effect.provide(Layer.mergeAll(unreachable, at("2026-04-12")))))
+    expect(again.effectiveOn).toBe(result.effectiveOn)
+    expect(await journaled()).toBe(before)
   })
 })
