@@ -699,8 +699,18 @@ const write = async (sql: Sql, plan: HistoryPlan, replayed: Replayed): Promise<v
 
 /** The customers as contacts, refused when any exists already (history is imported once); their ids by customer_id. */
 const insertContacts = async (tx: TransactionSql, custList: ReadonlyArray<HCustomer>): Promise<Map<string, number>> => {
-  const existing = await tx<Array<{ email: string }>>`select email from contacts where lower(email) = any(${custList.map((c) => c.email.toLowerCase())}) or external_id = any(${custList.map((c) => c.id)})`
-  if (existing.length > 0) throw new InputError(`customers.csv: ${existing.length} customer(s) exist already, e.g. ${existing[0]!.email}; history can be imported once`)
+  const existing = await tx<Array<{ email: string; external_id: string | null }>>`
+    select email, external_id from contacts where lower(email) = any(${custList.map((c) => c.email.toLowerCase())}) or external_id = any(${custList.map((c) => c.id)})`
+  if (existing.length > 0) {
+    // Said as it is: this history imported before (its customer ids are known), or a contact made otherwise (by
+    // `import` or `contacts add`) with a customer's email, whose past this history cannot be joined to.
+    const imported = new Set(custList.map((c) => c.id))
+    const first = existing[0]!
+    const customer = custList.find((c) => (first.external_id !== null && imported.has(first.external_id) ? c.id === first.external_id : c.email.toLowerCase() === first.email.toLowerCase()))!
+    throw new InputError(first.external_id !== null && imported.has(first.external_id)
+      ? `customers.csv:${customer.line}:customer_id: customer ${customer.id} was imported before (${existing.length} of this file's customers were): a history is imported once, into a store without it`
+      : `customers.csv:${customer.line}:email: a contact with email ${first.email} exists already, made before this history (${existing.length} of this file's customers do): import the history first, into a store without them, then the contacts that are new`)
+  }
   const contactIds = await tx<Array<{ id: number; external_id: string }>>`
     insert into contacts (email, name, external_id)
     select * from unnest(${custList.map((c) => c.email)}::text[], ${custList.map((c) => c.name || null)}::text[], ${custList.map((c) => c.id)}::text[])

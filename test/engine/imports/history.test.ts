@@ -83,8 +83,15 @@ describe(`import history (${backend})`, () => {
     expect(Object.fromEntries(types.map((r) => [r["type"], r["n"]]))).toMatchObject({
       "subscription.created": 4, "subscription.items_changed": 1, "subscription.expired": 1, "subscription.canceled": 1, "payment.failed": 1, "invoice.overdue": 1
     })
-    await expect(importHistory(t.db.sql, fixture, { today: "2025-12-31" })).rejects.toThrow(/exist already/)
+    await expect(importHistory(t.db.sql, fixture, { today: "2025-12-31" })).rejects.toThrow(/^customers\.csv:2:customer_id: customer c1 was imported before \(4 of this file's customers were\): a history is imported once/)
   }))
+
+  it("a customer whose email is a contact made before (by an import of contacts) is refused as that, not as a history imported twice", () =>
+    withDatabase(async (db) => {
+      await db.db.sql`insert into contacts (email, name) values ('b@example.com', 'Bee')`
+      const message = await failureOf(db, historyDir(["a,2025-01-05,2025-01-05", "b,2025-01-05,2025-01-05"], []), "2025-12-31")
+      expect(message).toBe("customers.csv:3:email: a contact with email b@example.com exists already, made before this history (1 of this file's customers do): import the history first, into a store without them, then the contacts that are new")
+    }))
 
   it("names the live subscriptions that charge a customer the history gives no payment method (their next charge would fail)", () =>
     withDatabase(async (db) => {
