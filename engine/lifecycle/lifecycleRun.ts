@@ -66,15 +66,24 @@ export const applyPeriodEndCancellations = (sql: Sql, ctx: EngineContext, limit:
   }) as Promise<number>
 
 /**
- * The status a subscription resumes in: past_due while one of its invoices is
- * open and overdue (the same rule that keeps it past due until paid), else
- * active. A pause does not forgive an overdue invoice.
+ * The status a subscription resumes in: unpaid while one of its invoices is open after a charge that failed (a
+ * subscription paused when its retries ran out, `after-retries pause`): it is retried on the resume day, with the
+ * payment method it has now, as a new card retries an unpaid one; past_due while one of its invoices is open and
+ * overdue (the same rule that keeps it past due until paid); else active. A pause does not forgive a debt: resumed
+ * active, the failed invoice was never charged again.
  */
-export const resumedStatuses = async (tx: Sql | TransactionSql, ids: ReadonlyArray<number>): Promise<Map<number, "active" | "past_due">> => {
-  const overdue = new Set((await tx<Array<{ id: number }>>`
-    select distinct i.subscription_id as id from invoices i
-    where i.subscription_id = any(${ids as Array<number>}) and i.status = 'open' and i.overdue_on is not null`).map((r) => Number(r.id)))
-  return new Map(ids.map((id) => [id, overdue.has(id) ? "past_due" : "active"]))
+export const resumedStatuses = async (tx: Sql | TransactionSql, ids: ReadonlyArray<number>): Promise<Map<number, "active" | "past_due" | "unpaid">> => {
+  const owing = await tx<Array<{ id: number; failed: boolean; overdue: boolean }>>`
+    select i.subscription_id as id, bool_or(i.overdue_on is not null) as overdue, bool_or(i.collection_method = 'charge' and exists (
+             select 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'charge' and a.status = 'failed')
+           and not exists (
+             select 1 from payment_attempts a where a.invoice_id = i.id and a.kind = 'charge' and a.status in ('pending', 'unknown'))) as failed
+    from invoices i
+    where i.subscription_id = any(${ids as Array<number>}) and i.status = 'open' and (i.overdue_on is not null or i.collection_method = 'charge')
+    group by i.subscription_id`
+  const unpaid = new Set(owing.filter((r) => r.failed).map((r) => Number(r.id)))
+  const overdue = new Set(owing.filter((r) => r.overdue).map((r) => Number(r.id)))
+  return new Map(ids.map((id) => [id, unpaid.has(id) ? "unpaid" : overdue.has(id) ? "past_due" : "active"]))
 }
 
 /**
@@ -94,7 +103,8 @@ export const resumeDuePaused = (sql: Sql, ctx: EngineContext, limit: number): Pr
     const statuses = await resumedStatuses(tx, rows.map((r) => r.id))
     const status = rows.map((r) => statuses.get(r.id)!)
     await tx`
-      update subscriptions s set status = u.st, next_billing_date = u.nbd, paused_on = null, resume_on = null, updated_at = now()
+      update subscriptions s set status = u.st, next_billing_date = u.nbd, paused_on = null, resume_on = null, updated_at = now(),
+        next_retry_on = case when u.st = 'unpaid' then ${ctx.today}::date else null end
       from unnest(${rows.map((r) => r.id)}::int8[], ${next}::date[], ${status}::text[]) as u(id, nbd, st) where s.id = u.id`
     const events: Array<JournalEvent> = []
     rows.forEach((r, i) => {

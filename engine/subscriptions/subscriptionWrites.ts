@@ -764,7 +764,8 @@ export const resumeSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
     const anchor = (sub.billing_anchor ?? sub.start_date) as CalendarDate
     const next = new BillingSchedule(anchor, { unit: sub.frequency_unit, count: sub.frequency_count }).nextOnOrAfter(ctx.today)
     const status = (await resumedStatuses(tx, [id])).get(id)!
-    await tx`update subscriptions set status = ${status}, paused_on = null, resume_on = null, next_billing_date = ${next}, updated_at = now() where id = ${id}`
+    await tx`update subscriptions set status = ${status}, paused_on = null, resume_on = null, next_billing_date = ${next}, updated_at = now(),
+      next_retry_on = ${status === "unpaid" ? ctx.today : null} where id = ${id}`
     await writeJournal(tx, [
       { type: "subscription.resumed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { next_billing_date: next } },
       statusChanged(id, "paused", status, ctx.today, { reason: "resumed" })

@@ -115,6 +115,27 @@ describe(`engine lifecycle (${backend})`, () => {
     })
   }
 
+  it("paused when its retries ran out, then given a new card and resumed: the failed invoice is charged on the resume day", async () => {
+    // Found by an audit: resumed active, the failed invoice stayed open for ever while later periods were billed.
+    const { resumeSubscription, updateSubscription } = await import("../../../engine/subscriptions/index.ts")
+    await saveSetting(t.db.sql, "retry-days", "2")
+    await saveSetting(t.db.sql, "after-retries", "pause")
+    try {
+      const id = await createSubscription(t.db.sql, { start: "2026-07-05", paymentMethod: "pm_declined" })
+      await runDays(t, "2026-07-05", "2026-07-20")
+      expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("paused")
+      await updateSubscription(t.db.sql, await contextAt(t, "2026-07-21"), id, { paymentMethod: "pm_ok" })
+      await resumeSubscription(t.db.sql, await contextAt(t, "2026-07-21"), id)
+      expect(await subscriptionRow(t.db.sql, id)).toMatchObject({ status: "unpaid", next_retry_on: "2026-07-21" })
+      await runDays(t, "2026-07-21", "2026-08-06")
+      expect((await subscriptionRow(t.db.sql, id))["status"]).toBe("active")
+      expect((await invoicesOf(t.db.sql, id)).map((i) => [i.period_start, i.status])).toEqual([["2026-07-05", "paid"], ["2026-08-05", "paid"]])
+    } finally {
+      await saveSetting(t.db.sql, "retry-days", "1,3,5,7")
+      await saveSetting(t.db.sql, "after-retries", "keep-unpaid")
+    }
+  })
+
   it("pm_fail_once: unpaid, then active after the first retry", async () => {
     const id = await createSubscription(t.db.sql, { start: "2026-06-01", paymentMethod: "pm_fail_once" })
     await tickAt(t, "2026-06-01")
