@@ -4,7 +4,7 @@
  * the key, before anything is written.
  */
 import { countryCodeProblem, describeAccountError, isCurrencyCode, SettingRefused } from "../domain/index.ts"
-import { isLanguage, isLocale, isValidTimeZone, languages } from "../billing/index.ts"
+import { languageProblem, localeProblem, isValidTimeZone } from "../billing/index.ts"
 import { isValidIban, paymentReferenceSchemes, type PaymentReferenceScheme } from "../billing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 
@@ -55,15 +55,14 @@ interface KeySpec {
 }
 
 const anything = () => undefined
-const positiveInt = (v: string) => (/^\d+$/.test(v) && Number(v) > 0 ? undefined : "expected a whole number greater than 0")
 /** Day counts of the calendar (reminders, retries) stay within a year and a day: more is a typo, not a schedule. */
 const maxScheduleDays = 366
 const scheduleDays = (v: string) => (/^\d+$/.test(v) && Number(v) <= maxScheduleDays ? undefined : `expected a whole number of days from 0 to ${maxScheduleDays}`)
 
 export const settingKeys: Readonly<Record<string, KeySpec>> = {
   timezone: { field: "timezone", default: "UTC", help: "IANA time zone of the account's calendar", validate: (v) => (isValidTimeZone(v) ? undefined : "expected an IANA time zone such as Europe/Oslo") },
-  language: { field: "language", default: "en", help: "default language of emails and invoices", validate: (v) => (isLanguage(v) ? undefined : `expected one of ${languages.join(", ")}`) },
-  locale: { field: "locale", default: "en-US", help: "default locale for dates, numbers and money", validate: (v) => (isLocale(v) ? undefined : "expected a locale such as nb-NO") },
+  language: { field: "language", default: "en", help: "default language of emails and invoices", validate: languageProblem },
+  locale: { field: "locale", default: "en-US", help: "default locale for dates, numbers and money", validate: localeProblem },
   currency: { field: "currency", default: "USD", help: "default currency of new products", validate: (v) => (isCurrencyCode(v) ? undefined : "expected an ISO 4217 code such as USD") },
   "reminder-days": { field: "reminderDays", default: "14", help: "days before the next payment to remind the buyer", validate: scheduleDays },
   "retry-days": {

@@ -16,6 +16,10 @@ export const languagesInWords = inWords("or")
 /** "en, nb, nl, fr and sv", for messages: every one. */
 export const everyLanguageInWords = inWords("and")
 
+/** Why a value is not a language, for an error that names the flag, field or column; undefined when it is one. */
+export const languageProblem = (value: string): string | undefined =>
+  isLanguage(value) ? undefined : `expected ${languagesInWords}, got "${value}"`
+
 /** A language without a catalog renders in English, the catalogs' reference. */
 export const resolveLanguage = (language: string): Language => (isLanguage(language) ? language : "en")
 
@@ -27,6 +31,10 @@ export const isLocale = (locale: string): boolean => {
     return false
   }
 }
+
+/** Why a value is not a locale, for an error that names the flag, field or column; undefined when it is one. */
+export const localeProblem = (value: string): string | undefined =>
+  isLocale(value) ? undefined : `"${value}" is not a locale such as nb-NO`
 
 /** Who chose a language or locale, most specific first: the subscription, then its contact. */
 export interface LanguageChoice {

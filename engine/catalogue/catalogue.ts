@@ -3,7 +3,7 @@
  * unique keys have the last word), archiving products, showing and listing.
  */
 import type { CatalogueError, Frequency } from "../domain/index.ts"
-import { isLanguage, isLocale, languages } from "../billing/index.ts"
+import { languageProblem, localeProblem } from "../billing/index.ts"
 import {
   ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, formatFrequency, countryCodeProblem, isCurrencyCode, parseFrequency, parseMajorAmount,
   ProductExists, ProductInvalid, ProductNotFound, unitPriceProblem
@@ -205,8 +205,10 @@ export const validateContact = (input: ContactInput, where = ""): void => {
   const invalid = (field: string, problem: string) => refused(new ContactInvalid({ field, problem }), where)
   if (input.email.length > 254) invalid("email", `an email address of ${input.email.length} characters; at most 254 (RFC 5321)`)
   if (!emailPattern.test(input.email)) invalid("email", `"${input.email}" is not an email address`)
-  if (input.language !== undefined && !isLanguage(input.language)) invalid("language", `expected one of ${languages.join(", ")}, got "${input.language}"`)
-  if (input.locale !== undefined && !isLocale(input.locale)) invalid("locale", `"${input.locale}" is not a locale such as nb-NO`)
+  const badLanguage = input.language === undefined ? undefined : languageProblem(input.language)
+  if (badLanguage !== undefined) invalid("language", badLanguage)
+  const badLocale = input.locale === undefined ? undefined : localeProblem(input.locale)
+  if (badLocale !== undefined) invalid("locale", badLocale)
   const badCountry = input.country === undefined ? undefined : countryCodeProblem(input.country)
   if (badCountry !== undefined) invalid("country", badCountry)
   for (const [part, value] of Object.entries(input.address ?? {}) as Array<[AddressPart, string | undefined]>) {

@@ -6,7 +6,7 @@
  * their own names (a flag, a JSON field). Line amounts are checked by
  * `lineAmounts` (billing/pricing.ts), the invoices' own rule.
  */
-import { checkInvoiceAmount, isLanguage, isLocale, languagesInWords, lineAmounts, PricingError, toDayNumber } from "../billing/index.ts"
+import { checkInvoiceAmount, languageProblem, localeProblem, lineAmounts, PricingError, toDayNumber } from "../billing/index.ts"
 import type { CalendarDate, DiscountCode, LinkField, LinkRule, PaymentLinkSettings } from "../domain/index.ts"
 import {
   DiscountCodeInvalid, DiscountCodeUnusable, formatMajorAmount, isCurrencyCode, maxFixedPayments, maxQuantity, PaymentLinkInvalid, paymentTypes
@@ -106,8 +106,10 @@ export const paymentLinkProblem = (settings: PaymentLinkSettings, today: Calenda
     if (od._tag === "Amount" && !(Number.isSafeInteger(od.amount) && od.amount >= 0)) return invalid("OrderDiscount", "orderDiscount", `an order discount amount cannot be negative`)
   }
   if (s.checkoutText !== undefined && s.checkoutText.length > maxText) return invalid("TooLarge", "name", `the checkout text must be at most ${maxText} characters`)
-  if (!isLanguage(s.language)) return invalid("Language", "language", `expected ${languagesInWords}, got "${s.language}"`)
-  if (s.locale !== undefined && !isLocale(s.locale)) return invalid("Locale", "locale", `"${s.locale}" is not a locale such as nb-NO`)
+  const badLanguage = languageProblem(s.language)
+  if (badLanguage !== undefined) return invalid("Language", "language", badLanguage)
+  const badLocale = s.locale === undefined ? undefined : localeProblem(s.locale)
+  if (badLocale !== undefined) return invalid("Locale", "locale", badLocale)
   if (s.paymentTypes.length === 0) return invalid("PaymentTypes", "paymentTypes", `accept at least one payment type (${paymentTypes.join(", ")})`)
   for (const t of s.paymentTypes) {
     if (!(paymentTypes as ReadonlyArray<string>).includes(t)) return invalid("PaymentTypes", "paymentTypes", `unknown payment type "${t}" (${paymentTypes.join(", ")})`)

@@ -17,7 +17,7 @@
  * the first anchor date on or after the import's day (billing/grouping.ts).
  */
 import type { PlannedSubscription } from "../billing/index.ts"
-import { inputDateProblem, isLanguage, isLocale, languagesInWords, parseCalendarDate, planPurchase } from "../billing/index.ts"
+import { inputDateProblem, languageProblem, localeProblem, parseCalendarDate, planPurchase } from "../billing/index.ts"
 import type { ItemSpec } from "../domain/index.ts"
 import { formatBillingTerms, parseBillingTerms, parseItemSpec, subscriptionCreatedData } from "../domain/index.ts"
 import { createHash } from "node:crypto"
@@ -372,9 +372,11 @@ const planImportedPurchase = (
   const paymentMethod = opt(first.get("payment_method")) ?? contact.payment_method
   if (cm?.[1] === "charge" && paymentMethod === null) problems.add(first.line, "payment_method", "charging needs a payment method (here or on the contact)")
   const language = opt(first.get("language"))
-  if (language !== undefined && !isLanguage(language)) problems.add(first.line, "language", `expected ${languagesInWords}, got "${language}"`)
+  const badLanguage = language === undefined ? undefined : languageProblem(language)
+  if (badLanguage !== undefined) problems.add(first.line, "language", badLanguage)
   const locale = opt(first.get("locale"))
-  if (locale !== undefined && !isLocale(locale)) problems.add(first.line, "locale", `"${locale}" is not a locale such as nb-NO`)
+  const badLocale = locale === undefined ? undefined : localeProblem(locale)
+  if (badLocale !== undefined) problems.add(first.line, "locale", badLocale)
   const remindersText = opt(first.get("reminders")) ?? "false"
   if (!["true", "false", "yes", "no"].includes(remindersText)) problems.add(first.line, "reminders", `expected true or false, got "${remindersText}"`)
   const rowSpecs = rows.filter((r) => specs.has(r))

@@ -12,7 +12,7 @@
  * invoice is left open. Retries only ever charge an open invoice, so nothing
  * retries a closed one.
  */
-import { formatMajorAmount, InvoiceAlreadyClosed, InvoiceNotFound, InvoicePaid, InvoicePartlyPaid, InvoiceStatusRefused } from "../domain/index.ts"
+import { InvoiceAlreadyClosed, InvoiceNotFound, InvoicePaid, InvoicePartlyPaid, InvoiceStatusRefused } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import type { RecoveredRow } from "./billingRun.ts"
 import { skipUnpaidPeriods } from "./billingRun.ts"

@@ -4,7 +4,7 @@
  */
 import type { InvoiceError } from "../domain/index.ts"
 import {
-  describeInvoiceError, formatMajorAmount, InvoiceNotFound, InvoiceStatusRefused, MoneyInFlight, moneyJson, OutboxMessageNotFound, OutboxRetryRefused,
+  describeInvoiceError, InvoiceNotFound, InvoiceStatusRefused, MoneyInFlight, moneyJson, OutboxMessageNotFound, OutboxRetryRefused,
   parseMajorAmount, PaymentAmountRefused
 } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"

@@ -6,7 +6,7 @@
  * its field (`terms`).
  */
 import { Effect } from "effect"
-import { inputDateProblem, isLanguage, isLocale, languagesInWords, parseCalendarDate } from "../billing/index.ts"
+import { inputDateProblem, languageProblem, localeProblem, parseCalendarDate } from "../billing/index.ts"
 import type { ItemSpec, PaymentTerms } from "../domain/index.ts"
 import { parseBillingTerms, parseItemSpec } from "../domain/index.ts"
 import type { CreateInput, StartChoice } from "./subscriptionWrites.ts"
@@ -70,8 +70,10 @@ export const readCreateRequest = Effect.fnUntraced(function*(r: CreateRequest): 
   const terms = parseBillingTerms(termsText)
   if (terms === undefined) return yield* bad(`--terms: expected auto-renew or fixed:N (N from 1 to 1000), got "${termsText}"`)
   const collection = yield* parseCollection(r.collection ?? "charge")
-  if (r.language !== undefined && !isLanguage(r.language)) return yield* bad(`--language: expected ${languagesInWords}, got "${r.language}"`)
-  if (r.locale !== undefined && !isLocale(r.locale)) return yield* bad(`--locale: "${r.locale}" is not a locale such as nb-NO`)
+  const badLanguage = r.language === undefined ? undefined : languageProblem(r.language)
+  if (badLanguage !== undefined) return yield* bad(`--language: ${badLanguage}`)
+  const badLocale = r.locale === undefined ? undefined : localeProblem(r.locale)
+  if (badLocale !== undefined) return yield* bad(`--locale: ${badLocale}`)
   return {
     contactEmail: r.contact, items, start, terms, collection: collection.method, paymentTerms: collection.terms,
     paymentMethod: r.paymentMethod, language: r.language, locale: r.locale, reminders: r.reminders ?? false

@@ -6,7 +6,7 @@ import { writeOutFile } from "../outFile.ts"
 import { htmlToPdf } from "../../../templates/pdf.ts"
 import type { EmailTemplate } from "../../../templates/index.ts"
 import { checkTemplates, emailTemplates } from "../../../templates/index.ts"
-import { everyLanguageInWords, isLanguage, isLocale, languagesInWords } from "../../billing/index.ts"
+import { everyLanguageInWords, languageProblem, localeProblem, languagesInWords } from "../../billing/index.ts"
 import { InvoiceId, SubscriptionId } from "../../domain/index.ts"
 import { Invoices } from "../../invoicing/index.ts"
 import { commandContext } from "../../account/index.ts"
@@ -42,14 +42,12 @@ const languageFlag = Flag.String("language").pipe(Flag.withDescription(`${langua
 const localeFlag = Flag.String("locale").pipe(Flag.withDescription("e.g. nb-NO (default: as the language)"), Flag.optional)
 const outFlag = Flag.String("out").pipe(Flag.withDescription("write the HTML to FILE"), Flag.optional)
 
-const checkLanguage = (flag: Option.Option<string>) =>
-  Option.isSome(flag) && !isLanguage(flag.value)
-    ? Effect.fail(new UsageError({ message: `--language: expected ${languagesInWords}, got "${flag.value}"` }))
-    : Effect.void
-const checkLocale = (flag: Option.Option<string>) =>
-  Option.isSome(flag) && !isLocale(flag.value)
-    ? Effect.fail(new UsageError({ message: `--locale: "${flag.value}" is not a locale such as nb-NO` }))
-    : Effect.void
+const checkFlag = (name: string, flag: Option.Option<string>, problem: (value: string) => string | undefined) => {
+  const bad = Option.isSome(flag) ? problem(flag.value) : undefined
+  return bad === undefined ? Effect.void : Effect.fail(new UsageError({ message: `--${name}: ${bad}` }))
+}
+const checkLanguage = (flag: Option.Option<string>) => checkFlag("language", flag, languageProblem)
+const checkLocale = (flag: Option.Option<string>) => checkFlag("locale", flag, localeProblem)
 
 const output = (html: string, out: Option.Option<string>) =>
   Effect.gen(function*() {
