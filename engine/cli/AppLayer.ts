@@ -72,9 +72,10 @@ export const withApp = <A, E, R>(effect: Effect.Effect<A, E, R>, options: AppOpt
   })
 
 /**
- * A mistyped --db must not make a new, empty database, nor write a cluster into a folder of other
- * files: only the default path, commands that create (db migrate, import) and a folder made empty
- * for it (CLI.md: created and migrated on first use; a folder that exists is no typo) start a new one.
+ * CLI.md: a directory for the embedded database is created and migrated on first use, by any
+ * command. A new one made by a command that does not create on purpose (not db migrate, import)
+ * is said on stderr, so that a mistyped --db is noticed; a cluster is never written into a folder
+ * of other files, and a URL that is not postgres:// is not taken for a folder name.
  */
 const checkEmbeddedDir = (source: string, dir: string, creates: boolean) =>
   Effect.gen(function*() {
@@ -90,9 +91,11 @@ const checkEmbeddedDir = (source: string, dir: string, creates: boolean) =>
       case "Empty":
         return
       case "Missing":
-        if (!creates && !isDefault) {
-          return yield* new UsageError({ message: `${source}: no billcycle database at ${dir} (create it with billcycle db migrate --db ${dir})` })
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dir)) {
+          return yield* new UsageError({ message: `${source}: expected a postgres:// URL or a directory for the embedded database, got "${dir}"` })
         }
+        // CLI.md: created and migrated on first use. Said on stderr, so that a mistyped path is noticed at once.
+        if (!creates && !isDefault) process.stderr.write(`billcycle: a new embedded database at ${dir}\n`)
         yield* Effect.try({
           try: () => makeDirs(dir),
           catch: (e) => new UsageError({ message: `${source}: cannot keep the embedded database in ${dir}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })

@@ -5,7 +5,7 @@
  * (every command here names its --db directory).
  */
 import { spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -107,19 +107,28 @@ describe("one embedded database, many processes", () => {
 })
 
 describe("--db must name a billcycle database", () => {
-  it("a mistyped --db exits 2 naming the path and creates nothing", () => {
+  it("a --db directory that does not exist is created and migrated on first use, by any command, and said on stderr", () => {
     const dir = scratch()
-    const typo = join(dir, "dbb")
-    const r = cli(["contacts", "list", "--db", typo])
-    expect(r.code).toBe(2)
-    expect(r.stderr).toContain(`no billcycle database at ${typo} (create it with billcycle db migrate --db ${typo})`)
-    expect(existsSync(typo)).toBe(false)
-    // A folder made empty for it is no typo: the database is created and migrated there on first use (CLI.md).
-    mkdirSync(typo)
-    const first = cli(["contacts", "add", "--email", "ana@example.com", "--db", typo])
+    const fresh = join(dir, "stores", "shop")
+    const first = cli(["contacts", "add", "--email", "ana@example.com", "--db", fresh])
     expect(first.code, first.stderr).toBe(0)
-    expect(readdirSync(typo)).toContain("PG_VERSION")
-    expect(JSON.parse(cli(["contacts", "list", "--json", "--db", typo]).stdout)).toHaveLength(1)
+    expect(first.stderr).toContain(`a new embedded database at ${fresh}`)
+    expect(readdirSync(fresh)).toContain("PG_VERSION")
+    const again = cli(["contacts", "list", "--json", "--db", fresh])
+    expect(again.stderr).not.toContain("a new embedded database")
+    expect(JSON.parse(again.stdout)).toHaveLength(1)
+    const listed = join(dir, "listed")
+    const empty = cli(["subscriptions", "list", "--json", "--db", listed])
+    expect(empty.code, empty.stderr).toBe(0)
+    expect(JSON.parse(empty.stdout)).toEqual([])
+  })
+
+  it("a --db that looks like a URL but is not postgres:// exits 2 and makes no folder", () => {
+    const dir = scratch()
+    const r = cli(["contacts", "list", "--db", "postgress://postgres@127.0.0.1/test"], { cwd: dir })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('expected a postgres:// URL or a directory for the embedded database, got "postgress://postgres@127.0.0.1/test"')
+    expect(readdirSync(dir)).toEqual([])
   })
 
   it("a folder holding something else is refused, by every command, and left as it was", () => {
