@@ -11,7 +11,7 @@ import { Effect, Layer, Schema } from "effect"
 import { calendarDateInZone } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
 import type { StoreClockState, FixedTime } from "../account/index.ts"
-import { runSql } from "../sql/index.ts"
+import { Database, runSql } from "../sql/index.ts"
 import { moveStoreClock, readStoreClockAndSettings, storeDay, BusinessClock, dayTime } from "../account/index.ts"
 
 /** A command asked for a business day before the store's day. */
@@ -88,6 +88,45 @@ export const storeClockLayer = (now: GivenNow | undefined) =>
     const decided = yield* resolveCommandTime(now)
     return decided.time === undefined ? BusinessClock.real : BusinessClock.fixed(decided.time)
   }))
+
+/**
+ * The business clock of a long-running door started without `--now` (`billcycle serve`): it follows the
+ * store as every command does, for each request and not once at start. On a test clock (`billcycle clock
+ * set`, `engine --now`) today is the store's day; on the real clock it is the real date, or the store's day
+ * when that is later (business time never runs backwards: a request is not journaled before what the store
+ * already recorded). The store's clock is read at most every `ttlMs`; when it cannot be read, the last one
+ * read stands (or the real clock).
+ */
+export const storeFollowingClock = (ttlMs: number, elapsed: () => number = Date.now) =>
+  Layer.effect(
+    BusinessClock,
+    Effect.gen(function*() {
+      const db = yield* Database
+      let remembered: { readonly state: StoreClockState; readonly until: number } | undefined
+      const state = Effect.suspend(() => {
+        const at = elapsed()
+        if (remembered !== undefined && remembered.until > at) return Effect.succeed(remembered.state)
+        return runSql(async (sql) => (await readStoreClockAndSettings(sql)).state).pipe(
+          Effect.provideService(Database, db),
+          Effect.tap((read) => Effect.sync(() => { remembered = { state: read, until: at + ttlMs } })),
+          Effect.catch(() => Effect.succeed(remembered?.state))
+        )
+      })
+      const timeIn = (tz: string) =>
+        Effect.map(state, (read): FixedTime | undefined => {
+          if (read === undefined) return undefined
+          const day = storeDay(read)
+          if (day === undefined) return undefined
+          if (read.clock !== undefined) return dayTime(day)
+          return day > calendarDateInZone(Date.now(), tz) ? dayTime(day) : undefined
+        })
+      return {
+        now: Effect.map(timeIn("UTC"), (t) => t?.epochMillis ?? Date.now()),
+        today: (tz: string) => Effect.map(timeIn(tz), (t) => t?.date ?? calendarDateInZone(Date.now(), tz)),
+        set: () => Effect.die(new Error("a server's clock follows the store: billcycle clock set moves it"))
+      }
+    })
+  )
 
 /**
  * After the engine ran at the command's day: `engine --now DAY` (and any engine

@@ -13,8 +13,8 @@ import { Console, Context, Effect, Layer, Option, Schedule } from "effect"
 import { existsSync } from "node:fs"
 import { Command, Flag } from "effect/cli"
 import { HttpServer } from "effect/http"
-import { BusinessClock } from "../../account/index.ts"
-import { realTimeEngineRefusal, resolveCommandTime, runTick } from "../../runtime/index.ts"
+import { BusinessClock, settingsTtlMs } from "../../account/index.ts"
+import { realTimeEngineRefusal, resolveCommandTime, runTick, storeFollowingClock } from "../../runtime/index.ts"
 import { engineLayers, outlastingOutages, stopCancelsLockWaits } from "./engine.ts"
 import { Database } from "../../sql/index.ts"
 import { givenNow, withApp } from "../AppLayer.ts"
@@ -46,7 +46,10 @@ export const serveCommand = Command.make(
       // Loaded here, not at start: the HTTP API (effect/http-api, the Node HTTP server) is serve's alone.
       const { apiServer } = yield* Effect.promise(() => import("../../api/index.ts"))
       const context = yield* Effect.context<Database | BusinessClock>()
-      const server = apiServer({ port, host, analyticsFile: copyFile }).pipe(Layer.provide(Layer.succeedContext(context)))
+      // Without --now, each request runs at the store's day as a command would then (clock set, engine --now), not at the day serve started.
+      const given = Layer.succeedContext(context)
+      const requestClock = now === undefined ? storeFollowingClock(settingsTtlMs).pipe(Layer.provide(given)) : given
+      const server = apiServer({ port, host, analyticsFile: copyFile }).pipe(Layer.provide(requestClock), Layer.provide(given))
       const engine = flags.engine
         ? Effect.gen(function*() {
           const time = yield* resolveCommandTime(now)

@@ -54,4 +54,26 @@ describe("billcycle serve", () => {
     expect((await fetch(`${url}/v1/contacts`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401)
     expect(await stop()).toBe(0)
   }, 240_000)
+  it("a request runs at the store's day, as a command would then: clock set after serve started moves the API too", async () => {
+    const { db, env } = freshCliDatabase()
+    const key = runCli(["api-keys", "create", "--name", "shop", "--db", db], { env }).stdout.trim()
+    const serve = await startServe(["--db", db], env)
+    const post = (path: string, body: unknown) =>
+      fetch(`${serve.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) })
+    expect((await post("/v1/contacts", { email: "ana@example.com", payment_method: "pm_ok" })).status).toBe(201)
+    const later = "2031-03-14"
+    expect((await runAsync(["clock", "set", later, "--db", db], env)).code).toBe(0)
+    // The server remembers the store's clock for at most a second.
+    await new Promise((r) => setTimeout(r, 1200))
+    const made = await post("/v1/subscriptions", { contact: "ana@example.com", items: ["name=Tea,price=9.00"] })
+    expect(made.status).toBe(201)
+    const [body] = ((await made.json()) as { data: Array<{ start_date: string; next_billing_date: string }> }).data
+    expect(body!.start_date).toBe(later)
+    expect(body!.next_billing_date).toBe(later)
+    const events = await runAsync(["events", "list", "--json", "--all", "--db", db], env)
+    const days = (JSON.parse(events.stdout) as Array<{ occurred_on: string; type: string }>).map((e) => e.occurred_on)
+    expect(days).toEqual([...days].sort())
+    expect(days.at(-1)).toBe(later)
+    expect(await serve.stop()).toBe(0)
+  }, 240_000)
 })
