@@ -26,6 +26,8 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthoriz
 export class Forbidden extends Schema.TaggedError<Forbidden>()("Forbidden", problem, { httpApiStatus: 403 }) {}
 /** A body over 1 MB. */
 export class ContentTooLarge extends Schema.TaggedError<ContentTooLarge>()("ContentTooLarge", problem, { httpApiStatus: 413 }) {}
+/** A body sent as anything but JSON (Content-Type other than application/json). */
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()("UnsupportedMediaType", problem, { httpApiStatus: 415 }) {}
 /** An Idempotency-Key used before with a different request. */
 export class IdempotencyKeyReused extends Schema.TaggedError<IdempotencyKeyReused>()("IdempotencyKeyReused", problem, { httpApiStatus: 422 }) {}
 /** The server failed; nothing of its insides is told. */
@@ -62,7 +64,7 @@ const asProblemJson = <E extends ProblemFields>(cls: Schema.Codec<E, any> & (new
 
 const errors = [
   asProblemJson(InvalidRequest, 400), asProblemJson(Unauthorized, 401), asProblemJson(Forbidden, 403), asProblemJson(NotFound, 404), asProblemJson(Conflict, 409),
-  asProblemJson(ContentTooLarge, 413), asProblemJson(IdempotencyKeyReused, 422), asProblemJson(InternalError, 500)
+  asProblemJson(ContentTooLarge, 413), asProblemJson(UnsupportedMediaType, 415), asProblemJson(IdempotencyKeyReused, 422), asProblemJson(InternalError, 500)
 ]
 
 /** A JSON object: the resource's fields, money as `{ amount, currency, formatted }`. */

@@ -62,6 +62,7 @@ const asProblem = (r: HttpServerResponse.HttpServerResponse): HttpServerResponse
     return problem(400, "invalid_request", detail, field)
   }
   if (r.status >= 500) return problem(r.status, "internal_error", "the server failed to answer; nothing was reported to the client")
+  if (r.status === 415) return problem(415, "unsupported_media_type", "send the body as JSON, with the header Content-Type: application/json", "content-type")
   return problem(r.status, r.status === 404 ? "not_found" : "error", titles[r.status] ?? "error")
 }
 
@@ -73,6 +74,11 @@ const asProblem = (r: HttpServerResponse.HttpServerResponse): HttpServerResponse
 const answerFailure = (cause: Cause.Cause<unknown>) => {
   for (const reason of cause.reasons) {
     const failure = reason._tag === "Die" ? reason.defect : reason._tag === "Fail" ? reason.error : undefined
+    // No route for this method and path: the client's mistake (a typo, PATCH where the API takes POST), not the server's.
+    const notFound = routeNotFound(failure)
+    if (notFound !== undefined) {
+      return Effect.succeed(problem(404, "not_found", `no ${notFound.method} ${notFound.path} in this API: /openapi.json lists each route and its method`))
+    }
     // A response that does not encode ("Body", "ResponseHeaders") is the server's fault, not the client's.
     const kind = (failure as { kind?: string } | undefined)?.kind
     if (typeof failure === "object" && failure !== null && (failure as { _tag?: string })._tag === "HttpApiSchemaError" && kind !== "Body" && kind !== "ResponseHeaders") {
@@ -82,6 +88,14 @@ const answerFailure = (cause: Cause.Cause<unknown>) => {
     }
   }
   return Effect.succeed(problem(500, "internal_error", "the server failed to answer; nothing was reported to the client"))
+}
+
+/** The method and path of a request no route answers (the router's RouteNotFound, bare or inside an HttpServerError). */
+const routeNotFound = (failure: unknown): { readonly method: string; readonly path: string } | undefined => {
+  const inner = (f: unknown): unknown => (typeof f === "object" && f !== null && (f as { _tag?: string })._tag === "HttpServerError" ? (f as { reason?: unknown }).reason : f)
+  const found = inner(failure) as { _tag?: string; request?: { method?: string; url?: string } } | undefined
+  if (typeof found !== "object" || found === null || found._tag !== "RouteNotFound") return undefined
+  return { method: found.request?.method ?? "GET", path: (found.request?.url ?? "").split("?")[0] ?? "" }
 }
 
 /** An article for a schema's type name: "an array", "a string". */
@@ -148,7 +162,8 @@ const apiKeyCache = (sql: Sql) => {
  * name), which is what a browser sends after a 401 with `WWW-Authenticate: Basic`.
  */
 export const apiKeyOf = (authorization: string, options: { readonly basic: boolean }): string | undefined => {
-  const bearer = /^Bearer (\S+)$/.exec(authorization)?.[1]
+  // The scheme's name is case-insensitive (RFC 9110 §11.1): clients send "bearer" too.
+  const bearer = /^Bearer +(\S+) *$/i.exec(authorization)?.[1]
   if (bearer !== undefined || !options.basic) return bearer
   const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(authorization)?.[1]
   if (basic === undefined) return undefined

@@ -196,6 +196,34 @@ describe("hostile input", () => {
   })
 })
 
+describe("the integrator's usual slips", () => {
+  it("an unknown path or a method the route does not take is a 404 naming both, never a 500; nothing is written", async () => {
+    for (const [method, path] of [["PATCH", "/v1/contacts/1"], ["GET", "/v1/subscription"], ["DELETE", "/v1/contacts/1"], ["GET", "/v1/subscriptions/1/cancel"], ["POST", "/v1/nope"]] as const) {
+      const r = await api.call(method, path, method === "GET" || method === "DELETE" ? {} : { body: { name: "x" } })
+      expect(r.status, `${method} ${path}`).toBe(404)
+      expect(r.headers.get("content-type")).toBe("application/problem+json")
+      expect(r.json).toMatchObject({ code: "not_found", message: `no ${method} ${path} in this API: /openapi.json lists each route and its method` })
+    }
+    expect(await count("contacts")).toBe(1)
+  })
+
+  it("the Bearer scheme is read whatever its case and spacing (RFC 9110)", async () => {
+    for (const authorization of [`bearer ${api.key}`, `BEARER ${api.key}`, `Bearer  ${api.key}`]) {
+      const r = await api.call("GET", "/v1/contacts", { key: null, headers: { authorization } })
+      expect(r.status, authorization).toBe(200)
+    }
+  })
+
+  it("a body that is not sent as JSON is a 415 that says which header to send", async () => {
+    for (const type of ["application/x-www-form-urlencoded", "text/plain"]) {
+      const r = await api.call("POST", "/v1/contacts", { rawBody: JSON.stringify({ email: "ana@example.com" }), headers: { "content-type": type } })
+      expect(r.status, type).toBe(415)
+      expect(r.json).toMatchObject({ code: "unsupported_media_type", field: "content-type", message: "send the body as JSON, with the header Content-Type: application/json" })
+    }
+    expect(await count("contacts")).toBe(1)
+  })
+})
+
 describe("OpenAPI", () => {
   it("serves /openapi.json (3.1) listing every route served, errors as the problem+json they are sent as, and /docs offline", async () => {
     const doc = await api.call("GET", "/openapi.json", { key: null })
@@ -224,7 +252,7 @@ describe("OpenAPI", () => {
       const op = paths[path!]![method!]
       expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }])
       // Every error a route can answer is described as sent: problem+json with its status and a stable code.
-      for (const status of ["400", "401", "404", "409", "413", "500"]) {
+      for (const status of ["400", "401", "404", "409", "413", "415", "500"]) {
         const content = op.responses[status]?.content
         expect(Object.keys(content ?? {}), `${method} ${path} ${status}`).toEqual(["application/problem+json"])
         const schema = resolve(content["application/problem+json"].schema)
