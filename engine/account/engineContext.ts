@@ -21,7 +21,7 @@ export interface EngineContext {
   readonly owner: string
   /** Hook for crash tests: called at named points. */
   readonly failpoint: (name: string) => void
-  /** The tick's business instant (epoch milliseconds); commands outside the engine leave it out (the real clock). */
+  /** The business instant (epoch milliseconds): the tick's, or the command's or request's on its business clock; left out, the real clock. */
   readonly now?: number
 }
 
@@ -51,7 +51,8 @@ export const currentEngineContext = (options: EngineContextOptions = {}) =>
     const clock = yield* BusinessClock
     const settings = yield* runSql(loadSettings)
     const today = yield* clock.today(settings.timezone)
-    return makeEngineContext(settings, today, options)
+    // The business instant, for what is timed from now (a lost reply asked about again in 5 minutes): with --now, not the real clock.
+    return makeEngineContext(settings, today, { ...options, now: options.now ?? (yield* clock.now) })
   })
 
 /**
@@ -78,7 +79,7 @@ export const rememberedContext = (ttlMs: number, elapsed: () => number = Date.no
       settings = yield* runSql(loadSettings)
       remembered = { settings, until: now + ttlMs }
     }
-    return makeEngineContext(settings, yield* clock.today(settings.timezone))
+    return makeEngineContext(settings, yield* clock.today(settings.timezone), { now: yield* clock.now })
   })
 }
 
