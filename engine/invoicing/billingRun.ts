@@ -17,6 +17,8 @@ import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { JournalEvent, OutboxMessage } from "../sql/index.ts"
 import { awaitByCommit, enqueueMessages, lockNotGranted, statusChanged, writeJournal } from "../sql/index.ts"
 import type { EngineContext } from "../account/index.ts"
+import type { ClosedInvoiceRow } from "./closedInvoiceEvent.ts"
+import { closedInvoiceEvent } from "./closedInvoiceEvent.ts"
 
 interface DueRow {
   id: number
@@ -968,7 +970,14 @@ const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, fail
       next_billing_date = case when u.stop then null else s.next_billing_date end
     from unnest(${updates.id}::int8[], ${updates.status}::text[], ${updates.retry}::int[], ${updates.since}::date[], ${updates.next}::date[], ${updates.nbdNull.map((b) => (b ? "t" : "f"))}::text[]::bool[]) as u(id, st, rc, since, nx, stop)
     where s.id = u.id`
-  if (uncollectible.length > 0) await tx`update invoices set status = 'uncollectible' where id = any(${uncollectible}) and status = 'open'`
+  if (uncollectible.length > 0) {
+    // Bad debt, journaled as `invoices write-off` journals it: the journal, webhooks and the reports' copy see it.
+    const written = await tx<Array<ClosedInvoiceRow & { contact_id: number }>>`
+      update invoices i set status = 'uncollectible', closed_on = ${today}
+      from subscriptions s where i.id = any(${uncollectible}) and i.status = 'open' and s.id = i.subscription_id
+      returning i.id, i.number, i.total, i.amount_paid, i.currency, i.subscription_id, s.contact_id`
+    for (const inv of written) events.push(closedInvoiceEvent("invoice.written_off", inv, "open", inv.contact_id, today, "retries_exhausted"))
+  }
   await writeJournal(tx, events)
   await enqueueMessages(tx, messages)
 }

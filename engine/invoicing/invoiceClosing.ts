@@ -18,6 +18,7 @@ import type { RecoveredRow } from "./billingRun.ts"
 import { skipUnpaidPeriods } from "./billingRun.ts"
 import type { Sql } from "../sql/index.ts"
 import { refuseInvoice, refuseWhileMoneyInFlight } from "./invoiceQueries.ts"
+import { closedInvoiceEvent } from "./closedInvoiceEvent.ts"
 import type { JournalEvent } from "../sql/index.ts"
 import { statusChanged, writeJournal } from "../sql/index.ts"
 
@@ -67,10 +68,7 @@ export const closeInvoice = (sql: Sql, ctx: EngineContext, id: number, how: Invo
       returning s.id, coalesce(s.billing_anchor, s.start_date) as anchor, s.frequency_unit, s.frequency_count, s.next_billing_date,
                 s.terms_payments, s.periods_billed, s.end_date`
     const amount = inv.total - inv.amount_paid
-    const events: Array<JournalEvent> = [{
-      type: verb.event, subscriptionId: sub!.id, contactId: sub!.contact_id, invoiceId: id, occurredOn: ctx.today,
-      data: { invoice_id: id, number: inv.number, total: inv.total, amount, currency: inv.currency, previous_status: inv.status }
-    }]
+    const events: Array<JournalEvent> = [closedInvoiceEvent(verb.event, inv, inv.status, sub!.contact_id, ctx.today)]
     const reason = how === "void" ? "invoice_voided" : "invoice_written_off"
     if (released !== undefined) events.push(statusChanged(sub!.id, sub!.status, "active", ctx.today, { reason, invoice_id: id }))
     // Released from unpaid like a recovery by payment: the periods it missed are not billed either.

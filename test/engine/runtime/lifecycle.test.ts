@@ -102,6 +102,15 @@ describe(`engine lifecycle (${backend})`, () => {
           expect(sub).toMatchObject({ status: "canceled", next_billing_date: null, canceled_on: addDays(start as CalendarDate, 2) })
           expect(invoices[0]!.status).toBe("uncollectible")
           expect(types).toContain("subscription.canceled")
+          // The bad debt is in the journal as `invoices write-off` puts it there (found by an audit: only the status changed).
+          const [writtenOff] = await t.db.sql<Array<{ occurred_on: string; data: Record<string, unknown> }>>`
+            select occurred_on::text, data from events where subscription_id = ${id} and type = 'invoice.written_off'`
+          expect(writtenOff).toMatchObject({
+            occurred_on: addDays(start as CalendarDate, 2),
+            data: { invoice_id: invoices[0]!.id, total: invoices[0]!.total, amount: invoices[0]!.total, previous_status: "open", reason: "retries_exhausted" }
+          })
+          const [closed] = await t.db.sql<Array<{ closed_on: string }>>`select closed_on::text from invoices where id = ${invoices[0]!.id}`
+          expect(closed!.closed_on).toBe(addDays(start as CalendarDate, 2))
           expect((await outboxOf(t.db.sql, id)).filter((m) => m.template === "cancellation")).toHaveLength(1)
         } else {
           expect(sub).toMatchObject({ status: "paused", paused_on: addDays(start as CalendarDate, 2) })
