@@ -188,8 +188,9 @@ const previewNeeds: Partial<Record<EmailTemplate, "invoice" | "comingPayment" | 
 }
 
 /**
- * The data of an email previewed for a subscription (`render email`), as if
- * queued on `createdOn`, with the language and locale it would be sent in:
+ * The data of an email previewed for a subscription (`render email`): the last
+ * one of its kind queued for it, as it was queued; else as if queued on
+ * `createdOn` (the command's business day), with the language and locale it would be sent in:
  * its last invoice, the outcome and reason of that invoice's last payment
  * attempt, its next retry. A subscription that lacks what the email is about
  * (`previewNeeds`) is refused, naming what it lacks.
@@ -205,6 +206,15 @@ export const loadEmailPreview = async (
            (select max(id) from invoices i where i.subscription_id = s.id) as invoice_id, s.status, s.next_billing_date, s.end_date, s.next_retry_on
     from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${subscriptionId}`
   if (sub === undefined) throw new InputError(`--subscription: subscription ${subscriptionId} does not exist`)
+  // An email of this kind already queued or sent for it: previewed as the buyer got it (its day, its payload: a
+  // cancellation's refund line), not rebuilt as of today.
+  const [queued] = await sql<Array<ClaimedMessage>>`
+    select id, kind, template, dedupe_key, subscription_id, invoice_id, recipient, language, locale, payload, attempts, created_on::text
+    from outbox where kind = 'email' and template = ${template} and subscription_id = ${subscriptionId} order by id desc limit 1`
+  if (queued !== undefined) {
+    const data = await loadEmailData(sql, queued, settings)
+    return { data, language: queued.language ?? languageOf(sub, settings), locale: queued.locale ?? localeOf(sub, settings) }
+  }
   switch (previewNeeds[template]) {
     case "invoice":
       if (sub.invoice_id === null) {

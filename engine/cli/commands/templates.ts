@@ -104,7 +104,7 @@ const renderEmailCommand = Command.make(
       const id = SubscriptionId.make(yield* parseCountFlag("--subscription", flags.subscription))
       const dir = yield* dirOf(flags.templates)
       const json = yield* Json
-      const rendered = yield* (yield* Invoices).previewEmail(id, flags.template as EmailTemplate, new Date().toISOString().slice(0, 10), {
+      const rendered = yield* (yield* Invoices).previewEmail(id, flags.template as EmailTemplate, (yield* commandContext).today, {
         language: Option.getOrUndefined(flags.language), locale: Option.getOrUndefined(flags.locale), templatesDir: dir
       }).pipe(wordInvoiceRefusals())
       if (json) return yield* Console.log(JSON.stringify(rendered))

@@ -50,5 +50,17 @@ describe("render email for a subscription", () => {
     expect(failed).toMatch(/We will try again on March \d+, 2026\./)
     expect(textOf(cli("2026-03-01", "render", "email", "payment_notification", "--subscription", "2", "--json").stdout)).toContain("failed: card declined")
     expect(textOf(cli("2026-03-01", "render", "email", "expiry", "--subscription", "2", "--json").stdout)).toContain("ended on June 1, 2026")
-  })
+  }, 180_000)
+  it("is dated on business time, and an email already queued is previewed as the buyer got it (its day, its refund line)", () => {
+    const cli = session()
+    expect(cli("2028-01-31", "contacts", "add", "--email", "jan@example.nl", "--name", "Jan", "--language", "nl", "--locale", "nl-NL", "--payment-method", "pm_ok").code).toBe(0)
+    expect(cli("2028-01-31", "subscriptions", "create", "--contact", "jan@example.nl", "--item", "name=Kaffe,price=31.00").code).toBe(0)
+    expect(cli("2028-01-31", "engine", "--once").code).toBe(0)
+    // Not canceled yet: the preview is dated on the command's business day (found by an audit: the computer's date).
+    expect(textOf(cli("2028-02-02", "render", "email", "cancellation", "--subscription", "1", "--json").stdout)).toContain("op 2 februari 2028 opgezegd")
+    expect(cli("2028-02-03", "subscriptions", "cancel", "1", "--refund-unused").code).toBe(0)
+    const sent = textOf(cli("2028-03-15", "render", "email", "cancellation", "--subscription", "1", "--json").stdout)
+    expect(sent).toContain("op 3 februari 2028 opgezegd")
+    expect(sent).toMatch(/terugbetaald/)
+  }, 180_000)
 })
