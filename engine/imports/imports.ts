@@ -17,7 +17,7 @@
  * the first anchor date on or after the import's day (billing/grouping.ts).
  */
 import type { PlannedSubscription } from "../billing/index.ts"
-import { inputDateProblem, languageProblem, localeProblem, parseCalendarDate, planPurchase } from "../billing/index.ts"
+import { inputDateProblem, languageOf, languageProblem, localeProblem, parseCalendarDate, planPurchase } from "../billing/index.ts"
 import type { ItemSpec } from "../domain/index.ts"
 import { formatBillingTerms, parseBillingTerms, parseItemSpec, subscriptionCreatedData } from "../domain/index.ts"
 import { createHash } from "node:crypto"
@@ -316,15 +316,15 @@ const setAsideImported = async (sql: Sql, purchases: Map<string, Array<Rec>>, pr
 
 /** What the purchases refer to: their contacts (by lower-case email), each row's parsed item, the catalogue products named. */
 interface PurchaseLookups {
-  readonly contacts: Map<string, { id: number; email: string; payment_method: string | null }>
+  readonly contacts: Map<string, { id: number; email: string; payment_method: string | null; language: string | null }>
   readonly specs: Map<Rec, ItemSpec>
   readonly products: Awaited<ReturnType<typeof loadProducts>>
 }
 
 const purchaseLookups = async (sql: Sql, purchases: Map<string, Array<Rec>>, problems: Problems): Promise<PurchaseLookups> => {
   const emails = [...new Set([...purchases.values()].flat().map((r) => r.get("contact").toLowerCase()))]
-  const contacts = new Map((await sql<Array<{ id: number; email: string; payment_method: string | null }>>`
-    select id, email, payment_method from contacts where lower(email) = any(${emails})`).map((c) => [c.email.toLowerCase(), c]))
+  const contacts = new Map((await sql<Array<{ id: number; email: string; payment_method: string | null; language: string | null }>>`
+    select id, email, payment_method, language from contacts where lower(email) = any(${emails})`).map((c) => [c.email.toLowerCase(), c]))
   const specs = new Map<Rec, ItemSpec>()
   for (const r of [...purchases.values()].flat()) {
     const spec = parseItemSpec(r.get("item"))
@@ -394,7 +394,8 @@ const planImportedPurchase = (
   // Planned as `subscriptions create` plans a purchase, as a migration: a start before today is when the other
   // system began billing it (the anchor), and billing goes on from the first anchor date on or after today.
   // A refusal names the row of the item it is about.
-  const plan = planPurchase(resolved, { terms, startDate, today: ctx.today, migrated: true })
+  // Named in the language the buyer reads, as `subscriptions create` names it.
+  const plan = planPurchase(resolved, { terms, startDate, today: ctx.today, migrated: true, language: languageOf({ invoice_language: language, contact_language: contact.language }, ctx.settings) })
   if (plan._tag === "Refused") {
     const r = plan.refusal
     switch (r._tag) {

@@ -294,7 +294,9 @@ export const createPurchases = async (tx: TransactionSql, purchases: ReadonlyArr
       const contact = buyers.get(input.contactEmail)
       if (contact === undefined) return refused(new ContactNotFound({ email: input.contactEmail }))
       const resolved = resolveItemsWith(products, input.items, labels, ctx.settings.currency)
-      const plan = planPurchase(resolved, { terms: input.terms, startDate: startDateOf(input.start, ctx.today), today: ctx.today, language: input.language })
+      // Named in the language the buyer reads: the subscription's, else the contact's, else the account's (as its emails).
+      const language = languageOf({ invoice_language: input.language, contact_language: contact.language }, ctx.settings)
+      const plan = planPurchase(resolved, { terms: input.terms, startDate: startDateOf(input.start, ctx.today), today: ctx.today, language })
       if (plan._tag === "Refused") return refused(purchaseRefusal(plan.refusal))
       const paymentMethod = input.paymentMethod ?? contact.payment_method ?? undefined
       if (input.collection === "charge" && paymentMethod === undefined) return refused(new NoPaymentMethod({ contact: contact.email }))

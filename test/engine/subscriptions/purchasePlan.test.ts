@@ -61,6 +61,20 @@ describe(`a purchase planned once, for create and import (${backend})`, () => {
     expect((fromImport[0]!.created[0]!["items"] as Array<{ sku: string | null }>).map((i) => i.sku)).toEqual(["COFFEE-1KG", null, "SETUP"])
   })
 
+  it("a subscription of several items is named in the contact's language when the purchase gives none, on create as on import (found by an audit)", async () => {
+    await addContact(t.db.sql, { email: "nora@example.no", name: "Nora", paymentMethod: "pm_ok", language: "nb", locale: "nb-NO" }, "2026-03-01")
+    const specs = ["name=Kaffe,price=10.00", "name=Kopp,price=5.00"]
+    const [created] = await createSubscriptions(t.db.sql, ctx, { ...base, contactEmail: "nora@example.no", items: items(...specs) })
+    const csv = "subscription,contact,item\n" + specs.map((s) => `N1,nora@example.no,"${s}"`).join("\n") + "\n"
+    await importCsv(t.db.sql, ctx, "nora.csv", csv)
+    const names = await t.db.sql<Array<{ name: string }>>`select name from subscriptions where id = any(${[created!.id, ...(await importedIds("N1"))]}) order by id`
+    expect(names.map((n) => n.name)).toEqual(["Kaffe + 1 til", "Kaffe + 1 til"])
+    // The purchase's own language wins over the contact's.
+    const [french] = await createSubscriptions(t.db.sql, ctx, { ...base, language: "fr", contactEmail: "nora@example.no", items: items(...specs) })
+    const [row] = await t.db.sql<Array<{ name: string }>>`select name from subscriptions where id = ${french!.id}`
+    expect(row!.name).toBe("Kaffe + 1 autre")
+  })
+
   it("one-time items ride with the first subscription only in its currency, on import as on create", async () => {
     const specs = ["sku=COFFEE-1KG", "sku=YEARLY-EUR", "sku=SETUP", "sku=SETUP-EUR"]
     const created = await createSubscriptions(t.db.sql, ctx, { ...base, contactEmail: "ana@example.com", items: items(...specs) })
