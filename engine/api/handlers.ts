@@ -18,7 +18,7 @@ import { BadInput, CurrentJournalSource, DatabaseError, listedAfter, runSql } fr
 import { Account, loadSettings, ServerContext } from "../account/index.ts"
 import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../catalogue/index.ts"
 import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../invoicing/index.ts"
-import { parseItems, readCreateRequest, readDate, Subscriptions, subscriptionViewOn } from "../subscriptions/index.ts"
+import { parseItems, readCreateRequest, readDate, readPaymentMethod, Subscriptions, subscriptionViewOn } from "../subscriptions/index.ts"
 import type { AccountError, InvoiceError, SubscriptionError } from "../domain/index.ts"
 import { describeAccountError, describeCatalogueError, describeInvoiceError, describeSubscriptionError, eventTypeProblem, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
@@ -283,8 +283,9 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
         const id = yield* subscriptionIdParam(params.id)
         const items = payload.items === undefined ? undefined : yield* checked(parseItems(payload.items))
         const nextBillingDate = payload.next_billing_date === undefined ? undefined : yield* checked(readDate("--next-billing-date", payload.next_billing_date))
+        const paymentMethod = yield* checked(readPaymentMethod("--payment-method", payload.payment_method))
         const ctx = yield* context
-        const r = yield* subscriptions((s) => s.update(ctx, id, { items: items === undefined || items.length === 0 ? undefined : items, nextBillingDate, paymentMethod: payload.payment_method }))
+        const r = yield* subscriptions((s) => s.update(ctx, id, { items: items === undefined || items.length === 0 ? undefined : items, nextBillingDate, paymentMethod }))
         return { ...(yield* showSubscription(id)), changes: r.changes }
       }))
     .handle("cancel", ({ params, payload }) =>

@@ -5,7 +5,7 @@
 import type { CatalogueError, Frequency } from "../domain/index.ts"
 import { languageProblem, localeProblem } from "../billing/index.ts"
 import {
-  ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, formatFrequency, countryCodeProblem, isCurrencyCode, parseFrequency, parseMajorAmount,
+  ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, formatFrequency, countryCodeProblem, paymentMethodProblem, isCurrencyCode, parseFrequency, parseMajorAmount,
   ProductExists, ProductInvalid, ProductNotFound, unitPriceProblem
 } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
@@ -209,6 +209,8 @@ export const validateContact = (input: ContactInput, where = ""): void => {
   if (badLanguage !== undefined) invalid("language", badLanguage)
   const badLocale = input.locale === undefined ? undefined : localeProblem(input.locale)
   if (badLocale !== undefined) invalid("locale", badLocale)
+  const badToken = input.paymentMethod === undefined ? undefined : paymentMethodProblem(input.paymentMethod)
+  if (badToken !== undefined) invalid("payment-method", badToken)
   const badCountry = input.country === undefined ? undefined : countryCodeProblem(input.country)
   if (badCountry !== undefined) invalid("country", badCountry)
   for (const [part, value] of Object.entries(input.address ?? {}) as Array<[AddressPart, string | undefined]>) {

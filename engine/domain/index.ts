@@ -128,3 +128,4 @@ export {
   paymentTypes
 } from "./paymentLinks.ts"
 export { maxFixedPayments } from "./terms.ts"
+export { paymentMethodProblem } from "./paymentMethod.ts"

@@ -11,7 +11,7 @@ export {
   resolveItems, resolveItemsWith, resumeSubscription, subscriptionWithRows, updateSubscription
 } from "./subscriptionWrites.ts"
 export { makeSubscriptions, Subscriptions } from "./Subscriptions.ts"
-export { parseItems, readCreateRequest, readDate } from "./subscriptionRequest.ts"
+export { parseItems, readCreateRequest, readDate, readPaymentMethod } from "./subscriptionRequest.ts"
 export { subscriptionViewOn } from "./subscriptionView.ts"
 export type { EventRow, SubscriptionRows, SubscriptionsFailure, SubscriptionsService } from "./Subscriptions.ts"
 export type {

@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import { inputDateProblem, languageProblem, localeProblem, parseCalendarDate } from "../billing/index.ts"
 import type { ItemSpec, PaymentTerms } from "../domain/index.ts"
-import { parseBillingTerms, parseItemSpec } from "../domain/index.ts"
+import { parseBillingTerms, parseItemSpec, paymentMethodProblem } from "../domain/index.ts"
 import type { CreateInput, StartChoice } from "./subscriptionWrites.ts"
 import { BadInput } from "../sql/index.ts"
 
@@ -41,6 +41,12 @@ export const readDate = (flag: string, value: string) => {
   return problem === undefined ? Effect.succeed(d) : Effect.fail(bad(`${flag}: ${problem}`))
 }
 
+/** A payment-method token given for `flag` (a blank one is refused: it would only ever be declined). */
+export const readPaymentMethod = (flag: string, value: string | undefined) => {
+  const problem = value === undefined ? undefined : paymentMethodProblem(value)
+  return problem === undefined ? Effect.succeed(value) : Effect.fail(bad(`${flag}: ${problem}`))
+}
+
 export const parseItems = (values: ReadonlyArray<string>) =>
   Effect.forEach(values, (text, i) => {
     const spec = parseItemSpec(text)
@@ -70,12 +76,13 @@ export const readCreateRequest = Effect.fnUntraced(function*(r: CreateRequest): 
   const terms = parseBillingTerms(termsText)
   if (terms === undefined) return yield* bad(`--terms: expected auto-renew or fixed:N (N from 1 to 1000), got "${termsText}"`)
   const collection = yield* parseCollection(r.collection ?? "charge")
+  const paymentMethod = yield* readPaymentMethod("--payment-method", r.paymentMethod)
   const badLanguage = r.language === undefined ? undefined : languageProblem(r.language)
   if (badLanguage !== undefined) return yield* bad(`--language: ${badLanguage}`)
   const badLocale = r.locale === undefined ? undefined : localeProblem(r.locale)
   if (badLocale !== undefined) return yield* bad(`--locale: ${badLocale}`)
   return {
     contactEmail: r.contact, items, start, terms, collection: collection.method, paymentTerms: collection.terms,
-    paymentMethod: r.paymentMethod, language: r.language, locale: r.locale, reminders: r.reminders ?? false
+    paymentMethod, language: r.language, locale: r.locale, reminders: r.reminders ?? false
   }
 })

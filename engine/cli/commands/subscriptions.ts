@@ -10,7 +10,7 @@ import { describeSubscriptionError, eventTypeProblem, formatFrequency, formatMaj
 import { catalogueErrorMessage } from "../../catalogue/index.ts"
 import { Gateway } from "../../payments/index.ts"
 import type { ItemVersion, StoredLine, SubscriptionRow, SubscriptionsFailure } from "../../subscriptions/index.ts"
-import { cancelWithRefund, parseItems, readCreateRequest, Subscriptions, subscriptionViewOn } from "../../subscriptions/index.ts"
+import { cancelWithRefund, parseItems, readCreateRequest, readPaymentMethod, Subscriptions, subscriptionViewOn } from "../../subscriptions/index.ts"
 import { BadInput } from "../../sql/index.ts"
 import { commandContext } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
@@ -197,9 +197,10 @@ const update = Command.make(
       const id = yield* idOf(flags.id)
       const items = yield* parseItems(flags.items)
       const nextBillingDate = Option.isSome(flags.nextBillingDate) ? yield* parseDateFlag("--next-billing-date", flags.nextBillingDate.value) : undefined
+      const paymentMethod = yield* readPaymentMethod("--payment-method", Option.getOrUndefined(flags.paymentMethod))
       const ctx = yield* commandContext
       const result = yield* useCase((s) => s.update(ctx, id, {
-        items: items.length === 0 ? undefined : items, itemLabels: itemLabels(items), nextBillingDate, paymentMethod: Option.getOrUndefined(flags.paymentMethod)
+        items: items.length === 0 ? undefined : items, itemLabels: itemLabels(items), nextBillingDate, paymentMethod
       }))
       yield* Console.log(json ? JSON.stringify({ id, changes: result.changes, items: result.items ?? null }) : `subscription ${id} updated: ${result.changes.join("; ")}`)
     }))

@@ -214,6 +214,21 @@ describe("the integrator's usual slips", () => {
     }
   })
 
+  it("a blank payment-method token is a 400 naming payment_method, on contacts and subscriptions, and nothing is saved", async () => {
+    const contact = await api.call("POST", "/v1/contacts", { body: { email: "bo@example.com", payment_method: "" } })
+    expect(contact.status).toBe(400)
+    expect(contact.json).toMatchObject({ code: "invalid_input", field: "payment_method", message: "--payment-method: a payment-method token cannot be empty" })
+    const created = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"], payment_method: " " } })
+    expect(created.status).toBe(400)
+    expect(created.json).toMatchObject({ field: "payment_method" })
+    expect(await count("subscriptions")).toBe(0)
+    expect((await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"] } })).status).toBe(201)
+    const updated = await api.call("POST", "/v1/subscriptions/1", { body: { payment_method: " " } })
+    expect(updated.status).toBe(400)
+    expect(updated.json).toMatchObject({ field: "payment_method" })
+    expect(await count("contacts")).toBe(1)
+  })
+
   it("a body that is not sent as JSON is a 415 that says which header to send", async () => {
     for (const type of ["application/x-www-form-urlencoded", "text/plain"]) {
       const r = await api.call("POST", "/v1/contacts", { rawBody: JSON.stringify({ email: "ana@example.com" }), headers: { "content-type": type } })

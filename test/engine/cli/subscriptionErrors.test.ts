@@ -58,4 +58,23 @@ describe("subscriptions: typed refusals in the CLI's words", () => {
     const events = await cli("events", "list", "--json")
     expect(events.stdout.match(/"type"/g)?.length).toBe(3) // contact.created, subscription.created, its status change
   }, 300_000)
+  it("a blank payment-method token is refused by contacts add, subscriptions create and update (exit 2, nothing written), not saved to be declined (found by an audit)", async () => {
+    const { db, env } = freshCliDatabase()
+    const cli = (...args: Array<string>) => runCli([...args, "--db", db, "--now", "2026-03-01"], { env })
+    const blankContact = await cli("contacts", "add", "--email", "bo@example.com", "--payment-method", " ")
+    expect([blankContact.code, blankContact.stderr]).toEqual([2, expect.stringContaining("--payment-method: a payment-method token cannot be empty")])
+    expect((await cli("contacts", "add", "--email", "bo@example.com", "--payment-method", "pm_ok")).code).toBe(0)
+    const blankCreate = await cli("subscriptions", "create", "--contact", "bo@example.com", "--item", "name=Tea,price=9.00", "--payment-method", "")
+    expect([blankCreate.code, blankCreate.stderr]).toEqual([2, expect.stringContaining("--payment-method: a payment-method token cannot be empty")])
+    expect((await cli("subscriptions", "create", "--contact", "bo@example.com", "--item", "name=Tea,price=9.00")).code).toBe(0)
+    for (const token of ["", "  ", "pm ok"]) {
+      const r = await cli("subscriptions", "update", "1", "--payment-method", token)
+      expect(r.code, token).toBe(2)
+      expect(r.stderr).toContain("--payment-method: a payment-method token")
+    }
+    const shown = JSON.parse((await cli("subscriptions", "show", "1", "--json")).stdout) as { payment_method: string | null }
+    expect(shown.payment_method).toBe("pm_ok")
+    const events = await cli("events", "list", "--json")
+    expect(events.stdout).not.toContain("property_changed")
+  }, 300_000)
 })
