@@ -19,14 +19,14 @@
  */
 import { Effect } from "effect"
 import { planOneTimeOrder, planPurchase, toDayNumber } from "../billing/index.ts"
-import type { DiscountCode, PaymentType } from "../domain/index.ts"
+import type { PaymentType } from "../domain/index.ts"
 import { isCountryCode } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import { BusinessClock, makeEngineContext } from "../account/index.ts"
 import type { GatewayResult } from "../payments/index.ts"
 import { Gateway } from "../payments/index.ts"
 import type { DatabaseService, Sql, TransactionSql } from "../sql/index.ts"
-import type { CodeDiscount, PaidAtCheckout } from "../invoicing/index.ts"
+import type { PaidAtCheckout } from "../invoicing/index.ts"
 import { awaitByCommit, Database, groupCommit, holdJournal, runSql, transactionOn, writeJournal, writtenJournal } from "../sql/index.ts"
 import { addressJson } from "../catalogue/index.ts"
 import { billDue, failInvoicesAtCheckout, invoiceOneTimeAtCheckout, payInvoicesAtCheckout } from "../invoicing/index.ts"
@@ -276,14 +276,6 @@ const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: numb
   }
 }
 
-/** A code for N payments or all of them rides on the subscriptions (a `once` code was today's payment only). */
-const codeDiscountOf = (code: DiscountCode | undefined, currency: string): CodeDiscount | undefined => {
-  if (code === undefined || code.duration._tag === "Once") return undefined
-  if (code.off._tag === "Amount" && code.off.currency !== currency) return undefined
-  const off = code.off._tag === "Percent" ? { _tag: "Percent" as const, ppm: code.off.ppm } : { _tag: "Amount" as const, amount: code.off.amount }
-  return { off, payments: code.duration._tag === "Payments" ? code.duration.payments : null }
-}
-
 /**
  * The purchase a successful charge pays for, in the caller's transaction (`session` locked with the
  * attempt, `lockUnsettledAttempt`); nothing when the session is completed already. The summary is the links room's, recomputed for the frozen choices and
@@ -328,7 +320,7 @@ const completeCheckout = async (tx: TransactionSql, ctx: EngineContext, a: Check
     if (plan._tag === "Refused") throw new Error(`checkout ${a.sessionId}: planPurchase refused the link's purchase (${plan.refusal._tag})`)
     const created = await insertPlannedSubscriptions(tx, ctx, plan.subscriptions, {
       contactId: contact.id, terms: link.terms, collection: "charge", paymentTerms: undefined, paymentMethod: a.paymentMethod, reminders: false,
-      language: link.language, locale: link.locale, source: "buyer", codeDiscount: codeDiscountOf(p.discountCode, link.currency)
+      language: link.language, locale: link.locale, source: "buyer", codeDiscount: summary.codeOnSubscriptions
     })
     subscriptionIds = created.map((c) => c.id)
     if (startsNow) {

@@ -8,18 +8,18 @@
  * amounts are `lineAmounts` (billing/pricing.ts), never a second rule.
  *
  * Discounts, in order: unit discounts are in every line (every payment); the
- * one-time order discount comes off what is due today; a discount code comes
- * off what is due today (`once`: that payment only) and, for `N payments`, the
- * first N payments of each subscription (the payment at checkout counts as the
- * first when billing starts at checkout), or every payment for `forever`. Both come off a
+ * one-time order discount comes off what is due today; a discount code for N
+ * payments comes off N charges in all, what is due today the first (`once` is
+ * N = 1), or every payment for `forever` (`codeDiscountedPeriods`). Both come off a
  * payment before tax, shared out over its lines, which are then taxed on what is left
  * (`discountBeforeTax`). A percent is rounded half away from zero once per payment; an amount
  * never takes a payment below 0.
  */
 import type { NetLine, PaymentDiscount, PurchaseItem } from "../billing/index.ts"
 import { BillingSchedule, discountBeforeTax, lineAmounts, planPurchase, recurringAmount, startDate, toDayNumber } from "../billing/index.ts"
-import type { BillingStart, BuyerChoices, CalendarDate, DiscountCode, Frequency, LineItem, LinkItem, Money, PaymentLink, PaymentLinkSettings } from "../domain/index.ts"
+import type { BillingStart, BuyerChoices, CalendarDate, DiscountDuration, Frequency, LineItem, LinkItem, Money, PaymentLink, PaymentLinkSettings } from "../domain/index.ts"
 import { BuyerChoiceRefused, minorUnitExponent, money } from "../domain/index.ts"
+import type { CodeDiscount } from "../invoicing/index.ts"
 
 /** One item as bought: its line (quantity and price as chosen), its currency and frequency, and its index in the link. */
 export interface ChosenItem extends PurchaseItem {
@@ -58,6 +58,8 @@ export interface LinkSummary {
   /** The order discount and the code as they were taken off today's lines, for the invoices the payment pays. */
   readonly discountsToday: ReadonlyArray<PaymentDiscount | undefined>
   readonly futurePayments: ReadonlyArray<FuturePayments>
+  /** The code as the subscriptions the purchase makes keep it (`subscriptions.code_discount`, billed by `draftInvoices`): none when it discounts no payment after today's. */
+  readonly codeOnSubscriptions: CodeDiscount | undefined
   /** Everything the buyer will pay: only when the number of payments is fixed (or nothing recurs). */
   readonly total: Money | undefined
   /** What is bought, for planning the subscriptions with `planPurchase`. */
@@ -143,9 +145,18 @@ export const minimumDueAtCheckout = (currency: string): number => Math.ceil((50 
 /** A chosen line as `discountBeforeTax` takes it: its net (after its unit discount) and its tax rate. */
 const netLine = (line: ChosenItem["line"]): NetLine => ({ net: lineAmounts(line).net, taxRate: line.taxRate })
 
-/** How many of a subscription's payments a code discounts, counting from payment 1; `once` is today's payment only. */
-const discountedPayments = (code: DiscountCode | undefined, paidToday: number): number =>
-  code === undefined ? 0 : code.duration._tag === "Once" ? paidToday : code.duration._tag === "Payments" ? code.duration.payments : Infinity
+/**
+ * How many of each subscription's payments a code discounts, counting its periods from 0. A code for N payments
+ * discounts N charges of the purchase in all, the charge at checkout the first (`once` is N = 1; `forever`, every
+ * payment), so a buyer gets the same number of discounted payments whenever billing starts. Billed from checkout, that
+ * charge is each subscription's period 0: periods 0..N−1. Billed later, it pays today's one-time items: the
+ * subscriptions' periods 0..N−2 follow it. (With nothing charged at checkout, which a link cannot be saved to do,
+ * the first subscription payment is the first.)
+ */
+const codeDiscountedPeriods = (duration: DiscountDuration, chargedBeforeBilling: boolean): number => {
+  const charges = duration._tag === "Once" ? 1 : duration._tag === "Payments" ? duration.payments : Infinity
+  return chargedBeforeBilling ? charges - 1 : charges
+}
 
 /**
  * The summary of buying `link` with `choices` on `today`. Throws
@@ -164,7 +175,6 @@ export const linkSummary = (
   const firstPaymentNow = toDayNumber(start) <= toDayNumber(today)
   const code = choices.discountCode
   const codeOff = code !== undefined && (code.off._tag === "Percent" || code.off.currency === currency) ? code.off : undefined
-  const codePayments = codeOff === undefined ? 0 : discountedPayments(code, firstPaymentNow ? 1 : 0)
   const recurringItems = items.filter((i) => i.frequency !== undefined)
 
   const streams: Array<{ name: string; frequency: Frequency; lines: ReadonlyArray<NetLine>; perPayment: number }> = []
@@ -188,6 +198,7 @@ export const linkSummary = (
   const paidToday = discountBeforeTax(todayLines.map(netLine), discountsToday)
   const [orderDiscount, codeDiscount] = paidToday.discounts as [number, number]
   const dueToday = paidToday.total
+  const codePeriods = code === undefined || codeOff === undefined ? 0 : codeDiscountedPeriods(code.duration, !firstPaymentNow && todayLines.length > 0)
 
   const futurePayments: Array<FuturePayments> = []
   const fixed = link.terms._tag === "Fixed" ? link.terms.payments : undefined
@@ -196,7 +207,7 @@ export const linkSummary = (
   streams.forEach((s, subscription) => {
     const schedule = new BillingSchedule(start, s.frequency)
     const remaining = fixed === undefined ? Infinity : fixed - firstFuture
-    const discounted = Math.min(remaining, Math.max(0, codePayments - firstFuture))
+    const discounted = Math.min(remaining, Math.max(0, codePeriods - firstFuture))
     const run = (from: number, count: number, amount: number) => {
       if (!(count > 0)) return
       futurePayments.push({
@@ -222,6 +233,10 @@ export const linkSummary = (
     dueToday: money(dueToday, currency),
     discountsToday,
     futurePayments,
+    codeOnSubscriptions: codeOff === undefined || codePeriods <= firstFuture ? undefined : {
+      off: codeOff._tag === "Percent" ? { _tag: "Percent", ppm: codeOff.ppm } : { _tag: "Amount", amount: codeOff.amount },
+      payments: Number.isFinite(codePeriods) ? codePeriods : null
+    },
     total: endless ? undefined : money(Number(exactTotal), currency),
     items
   }

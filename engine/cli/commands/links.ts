@@ -350,7 +350,7 @@ const createCodeCommand = (name: "create" | "add") => Command.make(
     percent: Flag.String("percent").pipe(Flag.withDescription("percent off each discounted payment, e.g. 10"), Flag.optional),
     amount: Flag.String("amount").pipe(Flag.withDescription("an amount off each discounted payment, e.g. 5.00"), Flag.optional),
     currency: Flag.String("currency").pipe(Flag.withDescription("the currency of an amount off (default: settings currency)"), Flag.optional),
-    duration: Flag.String("duration").pipe(Flag.withDescription("once (the payment at checkout, default), N (the first N payments) or forever"), Flag.optional),
+    duration: Flag.String("duration").pipe(Flag.withDescription("once (the payment at checkout, default), N (N payments, the one at checkout the first) or forever"), Flag.optional),
     expiresOn: Flag.String("expires-on").pipe(Flag.withAlias("expires"), Flag.withDescription("the last day it can be used, YYYY-MM-DD"), Flag.optional),
     maxRedemptions: Flag.String("max-redemptions").pipe(Flag.withDescription("how many purchases may use it"), Flag.optional)
   },

@@ -653,4 +653,41 @@ end`).file.rules)
       select c.email from list_members m join contacts c on c.id = m.contact_id where m.list_name = 'link-buyers' and c.email like 'rule-%' order by 1`
     expect(members.map((m) => m.email)).toEqual([`rule-big-${backend}@example.com`])
   })
+
+  it("a code for N payments discounts N charges in all, today's checkout charge the first: on a link billed a month later (setup today) once is the setup only, 2 payments the setup and the first plan payment, forever every payment; on a link billed from checkout 2 is today's and the next", async () => {
+    const codes = await Promise.all(([["ONCE", { _tag: "Once" }], ["TWO", { _tag: "Payments", payments: 2 }], ["FOREVER", { _tag: "Forever" }]] as const).map(([name, duration]) =>
+      insertDiscountCode(sql(), { code: `N${name}${backend}`, off: { _tag: "Percent", ppm: 500_000 }, duration, expiresOn: undefined, maxRedemptions: undefined }, today)))
+    const plan = { name: "Plan", unitPrice: 3000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false } as const
+    const delayed = await linkOf({ items: [plan, { name: "Setup", unitPrice: 1000, quantity: 1, frequency: undefined, optional: false }], start: { _tag: "DelayMonths", months: 1 } })
+    const immediate = await linkOf({ items: [plan] })
+    const purchases = [[delayed, codes[0]!], [delayed, codes[1]!], [delayed, codes[2]!], [immediate, codes[1]!]] as const
+    const bought: Array<{ summary: Array<string>; subscription: number }> = []
+    for (const [i, [link, code]] of purchases.entries()) {
+      const c = await checkout(link.slug)
+      // The summary the buyer is shown with the code, then the payment with it.
+      const shown = await postForm(api, c.path, { csrf: c.csrf, discount_code: code.code.toLowerCase() }, c.cookie)
+      expect(shown.status).toBe(200)
+      // Due today, then each run of future payments with its count (the catalog's "N payments" has no singular yet).
+      const cells = [...shown.html.matchAll(/id="due_today">([^<]*)<|class="future">([^<]*)</g)]
+        .map((m) => (m[1] ?? m[2]!).replace(/\s+/g, " ").replace(/ \((\d+) payments?\)$/, " ($1)"))
+      const email = `n-payments-${i}-${backend}@example.com`
+      expect((await pay(c, { ...buyer(email), discount_code: code.code })).status).toBe(303)
+      const [s] = await subscriptionsOf((await contactOf(email))!.id)
+      bought.push({ summary: cells, subscription: s!.id })
+    }
+    for (const day of ["2026-05-02", "2026-06-02", "2026-07-02", "2026-08-02"]) await tickAt(api.db, day)
+    const totals = await Promise.all(bought.map(async (b) => (await invoicesOf(b.subscription)).map((i) => i.total)))
+    expect(bought.map((b) => b.summary)).toEqual([
+      ["$5.00", "Then $30.00 per month from May 2, 2026 (until canceled)"],
+      ["$5.00", "Then $15.00 per month from May 2, 2026 (1)", "Then $30.00 per month from June 2, 2026 (until canceled)"],
+      ["$5.00", "Then $15.00 per month from May 2, 2026 (until canceled)"],
+      ["$15.00", "Then $15.00 per month from May 2, 2026 (1)", "Then $30.00 per month from June 2, 2026 (until canceled)"]
+    ])
+    expect(totals).toEqual([
+      [500, 3000, 3000, 3000, 3000],
+      [500, 1500, 3000, 3000, 3000],
+      [500, 1500, 1500, 1500, 1500],
+      [1500, 1500, 3000, 3000, 3000]
+    ])
+  })
 })

@@ -134,6 +134,25 @@ describe("linkSummary", () => {
     expect([forever.dueToday.amount, forever.futurePayments.map((f) => [f.amount.amount, f.payments])]).toEqual([750, [[750, undefined]]])
   })
 
+  it("a code for N payments discounts N charges in all, today's checkout charge the first, whether billing starts at checkout or a month later; once is 1; forever every payment", () => {
+    // A 10.00 setup today, then 30.00 monthly from a month later; 50% off.
+    const delayed = link([item({ name: "Plan", unitPrice: 3000 }), item({ name: "Setup", unitPrice: 1000, frequency: undefined })], {
+      start: { _tag: "DelayMonths", months: 1 }
+    })
+    const half = (duration: DiscountCode["duration"]) => ({ discountCode: code({ off: { _tag: "Percent", ppm: 500_000 }, duration }) })
+    const runs = (s: ReturnType<typeof linkSummary>) => [s.dueToday.amount, s.futurePayments.map((f) => [f.firstDate, f.amount.amount, f.payments])]
+    expect(runs(linkSummary(delayed, half({ _tag: "Once" }), today))).toEqual([500, [["2026-04-01", 3000, undefined]]])
+    expect(runs(linkSummary(delayed, half({ _tag: "Payments", payments: 1 }), today))).toEqual([500, [["2026-04-01", 3000, undefined]]])
+    expect(runs(linkSummary(delayed, half({ _tag: "Payments", payments: 2 }), today))).toEqual([500, [["2026-04-01", 1500, 1], ["2026-05-01", 3000, undefined]]])
+    expect(runs(linkSummary(delayed, half({ _tag: "Forever" }), today))).toEqual([500, [["2026-04-01", 1500, undefined]]])
+    // Billed from checkout: today's payment is the first of the two.
+    const immediate = link([item({ name: "Plan", unitPrice: 3000 })])
+    expect(runs(linkSummary(immediate, half({ _tag: "Payments", payments: 2 }), today))).toEqual([1500, [["2026-04-01", 1500, 1], ["2026-05-01", 3000, undefined]]])
+    expect(runs(linkSummary(immediate, half({ _tag: "Once" }), today))).toEqual([1500, [["2026-04-01", 3000, undefined]]])
+    // Fixed terms: the total counts N discounted charges (today's setup and one plan payment of three).
+    expect(linkSummary({ ...delayed, terms: { _tag: "Fixed", payments: 3 } }, half({ _tag: "Payments", payments: 2 }), today).total!.amount).toBe(500 + 1500 + 2 * 3000)
+  })
+
   it("an amount code in another currency takes nothing off", () => {
     const s = linkSummary(link([item({})]), { discountCode: code({ off: { _tag: "Amount", amount: 500, currency: "EUR" } }) }, today)
     expect(s.dueToday.amount).toBe(2500)
