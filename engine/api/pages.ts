@@ -325,7 +325,7 @@ const checkoutAnswered = <R>(effect: Effect.Effect<HttpServerResponse.HttpServer
       CheckoutLinkUnknown: () => Effect.map(settingsOrDefault, (s) => messagePage(404, s, "notFound")),
       CheckoutSessionUnknown: () => Effect.map(settingsOrDefault, (s) => messagePage(404, s, "notFound")),
       CheckoutLinkOff: (e) => Effect.map(settingsOrDefault, (s) => messagePage(410, s, "linkOff", "", e)),
-      CheckoutSessionExpired: () => Effect.map(settingsOrDefault, (s) => messagePage(410, s, "sessionExpired"))
+      CheckoutSessionExpired: (e) => Effect.map(settingsOrDefault, (s) => messagePage(410, s, "sessionExpired", "", e))
     }),
     Effect.catchCause((cause) =>
       Effect.logError("checkout page failed", Cause.pretty(cause)).pipe(Effect.andThen(Effect.map(settingsOrDefault, (s) => messagePage(500, s, "error"))))
@@ -333,6 +333,17 @@ const checkoutAnswered = <R>(effect: Effect.Effect<HttpServerResponse.HttpServer
   )
 
 const settingsOrDefault = doorContext.pipe(Effect.map((c) => c.settings), Effect.orElseSucceed(defaultSettings))
+
+/**
+ * A refused POST of a checkout session (403, 429) in its link's language: the session is read only to word the page,
+ * after the refusal, and nothing of the form is used. An unknown session keeps the refusal, in the account's language.
+ */
+const sessionRefusalPage = (id: string, refused: Extract<Form, { _tag: "Refused" }>) =>
+  readCheckoutSession(id).pipe(
+    Effect.map(({ session, settings }) =>
+      messagePage(refused.status, settings, refused.key, "", { language: session.link.language, locale: session.link.locale ?? settings.locale })),
+    Effect.catchTag("CheckoutSessionUnknown", () => Effect.map(settingsOrDefault, (s) => messagePage(refused.status, s, refused.key)))
+  )
 
 const doneOf = (req: HttpServerRequest.HttpServerRequest) => new URL(req.url, "http://page").searchParams.get("done") ?? undefined
 
@@ -389,7 +400,7 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
     yield* checkoutRoute("POST", "/c/:session", (id, req) =>
       Effect.gen(function*() {
         const formRead = yield* readForm(req, id, allowed)
-        if (formRead._tag === "Refused") return messagePage(formRead.status, yield* settingsOrDefault, formRead.key)
+        if (formRead._tag === "Refused") return yield* sessionRefusalPage(id, formRead)
         // The session, where it stands and the settings, read once for the whole request.
         const read = yield* readCheckoutSession(id)
         const first = yield* checkoutView(read)

@@ -25,8 +25,10 @@ export class CheckoutLinkOff extends Schema.TaggedError<CheckoutLinkOff>()("Chec
 
 export class CheckoutSessionUnknown extends Schema.TaggedError<CheckoutSessionUnknown>()("CheckoutSessionUnknown", {}) {}
 
-/** Opened more than 24 hours ago (business time): the buyer opens the link again. */
-export class CheckoutSessionExpired extends Schema.TaggedError<CheckoutSessionExpired>()("CheckoutSessionExpired", { slug: Schema.String }) {}
+/** Opened more than 24 hours ago (business time): the buyer opens the link again. The link's language and locale, for its page. */
+export class CheckoutSessionExpired extends Schema.TaggedError<CheckoutSessionExpired>()("CheckoutSessionExpired", {
+  slug: Schema.String, language: Schema.String, locale: Schema.String
+}) {}
 
 export const sessionHours = 24
 
@@ -117,7 +119,9 @@ export const codeRefusal = (typed: string, found: DiscountCode | undefined, unus
 export const checkoutView = Effect.fn("checkoutView")(function*(read: SessionRead, form?: CheckoutForm, options: { readonly evenWhenExpired?: boolean } = {}) {
   const ctx = read
   const session = read.session
-  if (read.now > session.expiresAt && options.evenWhenExpired !== true) return yield* new CheckoutSessionExpired({ slug: session.link.slug })
+  if (read.now > session.expiresAt && options.evenWhenExpired !== true) {
+    return yield* new CheckoutSessionExpired({ slug: session.link.slug, language: session.link.language, locale: session.link.locale ?? ctx.settings.locale })
+  }
   const link = session.link
   let refusal: CheckoutView["refusal"]
   let code: BuyerChoices["discountCode"]

@@ -14,6 +14,7 @@ import { startApi } from "../api/apiHarness.ts"
 import { getPage, openForm, postForm } from "./buyerPagesHarness.ts"
 import { buyerAmountText } from "../../../engine/api/pages.ts"
 import { saveSetting, settingsTtlMs } from "../../../engine/account/index.ts"
+import { catalog } from "../../../templates/index.ts"
 
 const today = "2026-04-02" as CalendarDate
 let api: ApiUnderTest
@@ -203,6 +204,29 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     expect((await getPage(api, "/l/no-such-link")).status).toBe(404)
     expect((await getPage(api, "/c/AAAAAAAAAAAAAAAAAAAAAA")).status).toBe(404)
     expect((await postForm(api, path, { include_1: "1" })).status).toBe(403)
+  })
+
+  it("a session of a Swedish link answers its refused form (403) and its expiry (410) in Swedish, whether the expired session is opened or paid", async () => {
+    const sv = catalog("sv")
+    const link = await linkOf({ language: "sv", locale: "sv-SE" })
+    const path = await openLink(link.slug)
+    const { cookie, csrf } = await openForm(api, path)
+    const swedish = (page: { html: string }, key: string) => {
+      expect(page.html).toContain('<html lang="sv">')
+      expect(page.html).toContain(`<h1>${sv[`page.${key}.title`]}</h1>`)
+      expect(page.html).toContain(sv[`page.${key}.body`])
+    }
+    const forged = await postForm(api, path, { csrf: "forged", action: "pay", email: "c@example.com", name: "C", payment_method: "pm_ok" }, cookie)
+    expect(forged.status).toBe(403)
+    swedish(forged, "forbidden")
+
+    await api.db.db.sql`update checkout_sessions set expires_at = '2026-04-02T11:59:59Z' where id = ${path.slice(3)}`
+    const expired = await getPage(api, path)
+    expect(expired.status).toBe(410)
+    swedish(expired, "sessionExpired")
+    const paidLate = await postForm(api, path, { csrf, action: "pay", email: "c@example.com", name: "C", payment_method: "pm_ok" }, cookie)
+    expect(paidLate.status).toBe(410)
+    swedish(paidLate, "sessionExpired")
   })
 })
 
