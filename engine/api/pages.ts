@@ -10,7 +10,9 @@
  * (HttpOnly, SameSite=Strict) and the page's token; a POST without both, or
  * with a token of another page, is refused (403) before anything is read.
  * POSTs are limited per page token (10 a minute, this process). Every answer
- * forbids framing, outside resources and sending the token on as a referrer;
+ * forbids framing, outside resources and sending the token on as a referrer,
+ * and lets forms post only to this server (the checkout page of a link with a
+ * redirect also to that redirect's origin, where its Pay lands);
  * a failure answers a plain page and its cause stays in the server's log.
  */
 import { Cause, Effect } from "effect"
@@ -36,13 +38,23 @@ const maxFormBytes = 16 * 1024
 const postsPerMinute = 10
 const cookieName = "billcycle_csrf"
 
+const contentSecurityPolicy = (formAction: string) =>
+  `default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`
+
 const securityHeaders = {
-  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "content-security-policy": contentSecurityPolicy("'self'"),
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
   "cache-control": "no-store"
 }
+
+/**
+ * The checkout page's policy: Chromium applies `form-action` to the redirects that follow a form's POST too, so the page
+ * of a link with a redirect (https, checked when the link was saved) also allows that URL's origin, and nothing more.
+ */
+const checkoutFormHeaders = (redirectUrl: string | undefined): Record<string, string> =>
+  redirectUrl === undefined ? {} : { "content-security-policy": contentSecurityPolicy(`'self' ${new URL(redirectUrl).origin}`) }
 
 const html = (status: number, body: string, headers: Record<string, string> = {}) =>
   HttpServerResponse.text(body, { status, contentType: "text/html; charset=utf-8", headers: { ...securityHeaders, ...headers } })
@@ -198,7 +210,7 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
       ...payFields(view, pay)
     }, { language: link.language, locale: link.locale ?? settings.locale, templatesDir: templatesDir(settings), title: "page.checkout.title", seller: settings.sellerName })
     const failed = refusal !== undefined || (pay.problems?.length ?? 0) > 0 || pay.declined === true || pay.amountChanged === true
-    return html(failed ? 422 : 200, body, headers)
+    return html(failed ? 422 : 200, body, { ...headers, ...checkoutFormHeaders(link.redirectUrl) })
   })
 
 /** The buyer's part of the checkout page: email, name, the link's fields, its addresses, the payment method, each with its problem. */

@@ -11,10 +11,14 @@
  * BILLCYCLE_SCREENSHOTS=1 writes the filled checkout pages (en, nb) to docs/;
  * otherwise they go to the temp directory.
  */
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { createServer as createHttpsServer } from "node:https"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import type { Browser, BrowserContext, Page } from "playwright-core"
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createPaymentLink, insertDiscountCode, switchPaymentLink } from "../../../engine/checkout/index.ts"
 import type { CalendarDate, PaymentLinkSettings } from "../../../engine/domain/index.ts"
@@ -44,8 +48,8 @@ const screenshotPath = (language: string) =>
     : join(tmpdir(), `billcycle-checkout-pay-${language}-${backend}.png`)
 
 /** A browser context with JavaScript off whose pages record console errors and any request leaving the server. */
-const openContext = async (): Promise<{ context: BrowserContext; newPage: () => Promise<Page>; problems: Array<string> }> => {
-  const context = await browser.newContext({ javaScriptEnabled: false })
+const openContext = async (options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; newPage: () => Promise<Page>; problems: Array<string> }> => {
+  const context = await browser.newContext({ javaScriptEnabled: false, ...options })
   const problems: Array<string> = []
   const newPage = async () => {
     const page = await context.newPage()
@@ -58,9 +62,29 @@ const openContext = async (): Promise<{ context: BrowserContext; newPage: () => 
   return { context, newPage, problems }
 }
 
-const openPage = async () => {
-  const { context, newPage, problems } = await openContext()
+const openPage = async (options: BrowserContextOptions = {}) => {
+  const { context, newPage, problems } = await openContext(options)
   return { context, page: await newPage(), newPage, problems }
+}
+
+/**
+ * A seller's thank-you page at https://localhost:PORT (loopback, another origin than the server's), with a throwaway
+ * self-signed certificate from openssl (the context ignores HTTPS errors). Chromium does not route the request a
+ * redirect makes, so page.route cannot stand in for the seller's site.
+ */
+const startShop = async (): Promise<{ origin: string; close: () => Promise<void> }> => {
+  const dir = mkdtempSync(join(tmpdir(), "billcycle-shop-"))
+  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost", "-days", "1",
+    "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" })
+  const server = createHttpsServer({ key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) }, (_req, res) => {
+    res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>Shop</title><h1>Thanks from the shop</h1>")
+  })
+  await new Promise<void>((resolve) => server.listen(0, "localhost", resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    origin: `https://localhost:${port}`,
+    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); rmSync(dir, { recursive: true, force: true }) })
+  }
 }
 
 let counter = 0
@@ -170,6 +194,32 @@ describe(`paying a checkout in headless Chromium (${backend})`, () => {
     expect(await gatewayCharges(id)).toEqual([{ amount: 123_450, outcome: "succeeded" }])
     expect(problems).toEqual([])
     await context.close()
+  })
+
+  it("a link with a redirect: after paying, the browser lands on the seller's redirect URL (its origin allowed as a form-action, nothing more); a link without one keeps form-action 'self'", async () => {
+    const shop = await startShop()
+    try {
+      const link = await linkOf({ redirectUrl: `${shop.origin}/thanks?from=billcycle` })
+      const { context, page, problems } = await openPage({ ignoreHTTPSErrors: true })
+      const opened = await page.goto(`${api.url}/l/${link.slug}`)
+      const id = new URL(page.url()).pathname.slice(3)
+      const email = `redirect-${backend}@example.com`
+      await fillBuyer(page, email, "pm_ok")
+      await pressPay(page)
+      expect(page.url()).toBe(`${shop.origin}/thanks?from=billcycle`)
+      expect(await page.innerText("h1")).toBe("Thanks from the shop")
+      expect(await gatewayCharges(id)).toEqual([{ amount: 2500, outcome: "succeeded" }])
+      await oneSubscriptionOf(email)
+      expect(problems).toEqual([])
+      expect(opened!.headers()["content-security-policy"]).toContain(`form-action 'self' ${shop.origin};`)
+
+      const plain = await linkOf()
+      const plainPage = await page.goto(`${api.url}/l/${plain.slug}`)
+      expect(plainPage!.headers()["content-security-policy"]).toContain("form-action 'self';")
+      await context.close()
+    } finally {
+      await shop.close()
+    }
   })
 
   it("a declined card shows its error and keeps what was typed; a good card on the same page completes the order with one successful charge", async () => {
