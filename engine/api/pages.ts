@@ -174,8 +174,38 @@ interface PayState {
   readonly form?: PayForm | undefined
   readonly problems?: ReadonlyArray<BuyerProblem>
   readonly declined?: boolean
-  /** The choices changed what is due today since the page was shown: nothing was charged, the new amount is shown. */
-  readonly amountChanged?: boolean
+  /** The choices changed what the summary said since the page was shown (today's amount, or only the payments after it): nothing was charged, the new summary is shown. */
+  readonly changed?: SummaryChange | undefined
+}
+
+/**
+ * What the summary showed the buyer, as the form carries it back (`shown_summary`): due today, then each run of future
+ * payments (amount, cadence, first date, how many or until canceled) and the total, in minor units. The currency is the
+ * session's and cannot change.
+ */
+const shownSummaryOf = (summary: CheckoutView["summary"]): string =>
+  [
+    String(summary.dueToday.amount),
+    ...summary.futurePayments.map((f) => `${f.amount.amount}/${f.frequency.count}${f.frequency.unit}/${f.firstDate}/${f.payments ?? "renew"}`),
+    `total:${summary.total?.amount ?? "none"}`
+  ].join(" ")
+
+/** How the summary for the choices sent differs from what the page showed: today's amount, or only the payments after today. */
+type SummaryChange = "dueToday" | "later"
+
+/**
+ * The summary the choices sent make, against the one their page showed. A page served before `shown_summary` existed
+ * (its session open up to 24 hours) sent only today's amount as `shown_due`; a POST with neither is not compared.
+ */
+const changedSinceShown = (fields: URLSearchParams, summary: CheckoutView["summary"]): SummaryChange | undefined => {
+  const dueToday = String(summary.dueToday.amount)
+  const shown = fields.get("shown_summary")
+  if (shown === null) {
+    const shownDue = fields.get("shown_due")
+    return shownDue !== null && shownDue !== dueToday ? "dueToday" : undefined
+  }
+  if (shown === shownSummaryOf(summary)) return undefined
+  return shown.split(" ")[0] !== dueToday ? "dueToday" : "later"
 }
 
 const addressPart = (a: BuyerAddress | undefined, part: keyof BuyerAddress) => (a === undefined ? "" : a[part])
@@ -205,11 +235,11 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
       subtotal: summary.subtotal.amount, showSubtotal: summary.tax.amount > 0 || summary.orderDiscount.amount + summary.codeDiscount.amount > 0,
       orderDiscount: summary.orderDiscount.amount, codeDiscount: summary.codeDiscount.amount, tax: summary.tax.amount, dueToday: summary.dueToday.amount,
       future: summary.futurePayments.map((f) => ({ amount: f.amount.amount, per: perOf(f.frequency), count: f.frequency.count, firstDate: f.firstDate, payments: f.payments ?? 0 })),
-      hasTotal: summary.total !== undefined, total: summary.total?.amount ?? 0,
+      hasTotal: summary.total !== undefined, total: summary.total?.amount ?? 0, shownSummary: shownSummaryOf(summary),
       action: `/c/${session.id}`, csrf: csrfTokenOf(yield* pageSecret, nonce, session.id),
       ...payFields(view, pay)
     }, { language: link.language, locale: link.locale ?? settings.locale, templatesDir: templatesDir(settings), title: "page.checkout.title", seller: settings.sellerName })
-    const failed = refusal !== undefined || (pay.problems?.length ?? 0) > 0 || pay.declined === true || pay.amountChanged === true
+    const failed = refusal !== undefined || (pay.problems?.length ?? 0) > 0 || pay.declined === true || pay.changed !== undefined
     return html(failed ? 422 : 200, body, { ...headers, ...checkoutFormHeaders(link.redirectUrl) })
   })
 
@@ -246,7 +276,8 @@ const payFields = (view: CheckoutView, pay: PayState) => {
     problems: (pay.problems?.length ?? 0) > 0,
     paymentProblem: problemOf("payment_method"),
     declined: pay.declined === true,
-    amountChanged: pay.amountChanged === true,
+    amountChanged: pay.changed === "dueToday",
+    laterChanged: pay.changed === "later",
     paymentMethod: (pay.form?.paymentMethod ?? "").slice(0, 100)
   }
 }
@@ -420,14 +451,13 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
         const current = yield* checkoutView(read, form)
         if (formRead.fields.get("action") !== "pay") return yield* checkoutPage(current, req, form)
         const payForm = payFormOf(first, form, formRead.fields)
-        // The buyer pays what the Pay button said. Without JavaScript nothing recomputes it when a choice changes, so choices
-        // changed since the page was shown (no "update") show the new amount due today first and charge nothing.
-        const shown = formRead.fields.get("shown_due")
-        if (shown !== null) {
-          const progress = read.state
-          if (progress.completedOn === undefined && !progress.inFlight && current.refusal === undefined && shown !== String(current.summary.dueToday.amount)) {
-            return yield* checkoutPage(current, req, form, { form: payForm, amountChanged: true })
-          }
+        // The buyer pays what the page's summary said: today's amount and what they commit to after it. Without JavaScript
+        // nothing recomputes it when a choice changes, so choices changed since the page was shown (no "update") show the
+        // new summary first and charge nothing.
+        const progress = read.state
+        if (progress.completedOn === undefined && !progress.inFlight && current.refusal === undefined) {
+          const changed = changedSinceShown(formRead.fields, current.summary)
+          if (changed !== undefined) return yield* checkoutPage(current, req, form, { form: payForm, changed })
         }
         const answer = yield* payCheckout(id, payForm, { view: current, state: read.state })
         switch (answer._tag) {

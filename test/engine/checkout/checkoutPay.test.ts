@@ -58,6 +58,14 @@ const checkout = async (slug: string) => {
 const pay = (c: { path: string; csrf: string; cookie: string }, fields: Record<string, string>) =>
   postForm(api, c.path, { csrf: c.csrf, action: "pay", ...fields }, c.cookie)
 
+/** The hidden fields of the form that tell what the page showed (a browser sends them back with Pay). */
+const shownOf = (html: string): Record<string, string> =>
+  Object.fromEntries([...html.matchAll(/<input type="hidden" name="(shown_[a-z_]+)" value="([^"]*)">/g)].map((m) => [m[1]!, unescapeHtml(m[2]!)]))
+
+const unescapeHtml = (text: string) =>
+  text.replace(/&(#x([0-9a-f]+)|#(\d+)|amp|lt|gt|quot);/gi, (_, name: string, hex?: string, dec?: string) =>
+    hex !== undefined ? String.fromCodePoint(parseInt(hex, 16)) : dec !== undefined ? String.fromCodePoint(Number(dec)) : ({ amp: "&", lt: "<", gt: ">", quot: '"' } as Record<string, string>)[name]!)
+
 const buyer = (email: string, paymentMethod = "pm_ok") => ({ email, name: "Ada Buyer", payment_method: paymentMethod })
 
 const contactOf = async (email: string) =>
@@ -452,6 +460,59 @@ describe(`paying a checkout (${backend})`, () => {
     expect((await invoicesOf(s!.id)).map((i) => [i.period_start, i.total])).toEqual([[today, 5000], ["2026-04-16", 1000], ["2026-05-16", 1000]])
     const [after] = await subscriptionsOf(contact.id)
     expect(after).toMatchObject({ payments_made: 2, status: "expired" })
+  })
+
+  it("a quantity changed without updating the summary on a link that bills later: today's amount is the same, but the future payments and the total are not what was shown, so nothing is charged and the page shows them; paying what it shows then charges once", async () => {
+    const link = await linkOf({
+      items: [
+        { name: "Plan", unitPrice: 123_450, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false, editableQuantity: { min: 1, max: 3 } },
+        { name: "Setup", unitPrice: 500, quantity: 1, frequency: undefined, optional: false }
+      ],
+      terms: { _tag: "Fixed", payments: 4 },
+      start: { _tag: "DelayDays", days: 18 }
+    })
+    const c = await checkout(link.slug)
+    expect(c.page.html).toContain("Then $1,234.50 per month from April 20, 2026 (4 payments)")
+    expect(c.page.html).toMatch(/id="total">\$4,943\.00</)
+    const email = `later-qty-${backend}@example.com`
+    const stale = await pay(c, { ...shownOf(c.page.html), ...buyer(email), quantity_0: "2" })
+    expect(stale.status).toBe(422)
+    expect(stale.html).toContain("Your choices changed the payments after today. Nothing was charged: check the summary and pay again.")
+    expect(stale.html).toContain("Then $2,469.00 per month from April 20, 2026 (4 payments)")
+    expect(stale.html).toMatch(/id="total">\$9,881\.00</)
+    expect(stale.html).toContain("Pay $5.00")
+    expect(stale.html).toContain(`value="${email}"`)
+    expect(await gatewayCharges(c.id)).toEqual([])
+    expect(await contactOf(email)).toBeUndefined()
+
+    const paid = await pay(c, { ...shownOf(stale.html), ...buyer(email), quantity_0: "2" })
+    expect(paid.status).toBe(303)
+    expect((await gatewayCharges(c.id)).map((g) => [g.amount, g.outcome])).toEqual([[500, "succeeded"]])
+    const [s] = await subscriptionsOf((await contactOf(email))!.id)
+    await tickAt(api.db, "2026-04-20")
+    expect((await invoicesOf(s!.id)).map((i) => [i.period_start, i.total])).toEqual([[today, 500], ["2026-04-20", 246_900]])
+  })
+
+  it("an optional monthly item ticked without updating the summary on a link that bills later: nothing is charged and the page shows the new payments; an unchanged form is paid", async () => {
+    const link = await linkOf({
+      items: [
+        { name: "Plan", unitPrice: 1000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+        { name: "Extra", unitPrice: 700, quantity: 1, frequency: { unit: "month", count: 1 }, optional: true },
+        { name: "Setup", unitPrice: 500, quantity: 1, frequency: undefined, optional: false }
+      ],
+      start: { _tag: "DelayDays", days: 14 }
+    })
+    const c = await checkout(link.slug)
+    const email = `later-optional-${backend}@example.com`
+    const stale = await pay(c, { ...shownOf(c.page.html), ...buyer(email), include_1: "1" })
+    expect(stale.status).toBe(422)
+    expect(stale.html).toContain('id="amount_changed"')
+    expect(stale.html).toContain("Then $17.00 per month from April 16, 2026 (until canceled)")
+    expect(await gatewayCharges(c.id)).toEqual([])
+
+    const paid = await pay(c, { ...shownOf(stale.html), ...buyer(email), include_1: "1" })
+    expect(paid.status).toBe(303)
+    expect((await gatewayCharges(c.id)).map((g) => g.amount)).toEqual([500])
   })
 
   it("billing 14 days later with a taxed one-time item and an order discount: today's invoice is the one-time item less the discount, taxed on what is left; the recurring invoices are whole", async () => {
