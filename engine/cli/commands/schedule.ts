@@ -2,6 +2,7 @@
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { BillingSchedule } from "../../billing/index.ts"
+import { frequencyNames } from "../../domain/index.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag, parseDateFlag, parseFrequencyFlag } from "../flagParsers.ts"
 
@@ -12,7 +13,7 @@ export const scheduleCommand = Command.make(
   {
     start: Flag.String("start").pipe(Flag.withDescription("the anchor date YYYY-MM-DD")),
     frequency: Flag.String("frequency").pipe(
-      Flag.withDescription("weekly, biweekly, monthly, quarterly, semiannually, annually or every-N-days|weeks|months|years")
+      Flag.withDescription(`${frequencyNames.join(", ")} or every-N-days|weeks|months|years`)
     ),
     payments: Flag.String("payments").pipe(Flag.withDescription("a fixed number of payments N (prints all N and the end date)"), Flag.optional),
     count: Flag.String("count").pipe(Flag.withDescription(`how many dates to print (default ${defaultCount}, or N)`), Flag.optional)
