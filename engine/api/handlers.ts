@@ -13,12 +13,12 @@ import { InvoiceId, moneyJson, SubscriptionId } from "../domain/index.ts"
 import type { ListQuery, Sql } from "../sql/index.ts"
 import type { ApiKeyRow, WebhookEndpointRow } from "../account/index.ts"
 import type { CatalogueFailure, ContactRow, ProductRow } from "../catalogue/index.ts"
-import type { ItemVersion, SubscriptionsFailure } from "../subscriptions/index.ts"
+import type { SubscriptionsFailure } from "../subscriptions/index.ts"
 import { BadInput, CurrentJournalSource, DatabaseError, listedAfter, runSql } from "../sql/index.ts"
 import { Account, loadSettings, ServerContext } from "../account/index.ts"
 import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../catalogue/index.ts"
 import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../invoicing/index.ts"
-import { parseItems, readCreateRequest, readDate, readPaymentMethod, Subscriptions, subscriptionViewOn } from "../subscriptions/index.ts"
+import { createdSubscriptionJson, parseItems, readCreateRequest, readDate, readPaymentMethod, subscriptionJson, Subscriptions } from "../subscriptions/index.ts"
 import type { AccountError, InvoiceError, SubscriptionError } from "../domain/index.ts"
 import { describeAccountError, describeCatalogueError, describeInvoiceError, describeSubscriptionError, eventTypeProblem, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
@@ -170,12 +170,6 @@ const productJson = (p: ProductRow) => {
   return { object: "product", ...rest, unit_price: money(unit_price, p.currency), frequency: frequencyText(p) }
 }
 
-const versionJson = (v: ItemVersion | undefined, currency: string) =>
-  v === undefined ? null : {
-    version: v.version, effective_from: v.effectiveFrom, amount_per_payment: money(v.amountPerPayment, currency),
-    items: v.lines.map((l) => ({ ...l, unit_price: money(l.unit_price, currency), discount_amount: l.discount_amount === null ? null : money(l.discount_amount, currency) }))
-  }
-
 
 export const ContactsHandlers = HttpApiBuilder.group(Api, "contacts", (h) =>
   h.handle("create", ({ payload }) =>
@@ -234,14 +228,7 @@ const views: Record<string, string> = { unpaid: "unpaid", scheduled: "scheduled"
 const showSubscription = (id: SubscriptionId) =>
   Effect.gen(function*() {
     const ctx = yield* context
-    const rows = yield* subscriptions((s) => s.show(id))
-    const { sub, invoices, current, next } = subscriptionViewOn(rows, ctx.today)
-    return {
-      object: "subscription", ...sub, today: ctx.today,
-      amount_per_payment: (current ?? next) === undefined ? null : money((current ?? next)!.amountPerPayment, sub.currency),
-      current_items: versionJson(current, sub.currency), next_items: versionJson(next, sub.currency),
-      invoices: invoices.map((i) => ({ object: "invoice", ...invoiceSummaryJson(i) }))
-    }
+    return subscriptionJson(yield* subscriptions((s) => s.show(id)), ctx.today)
   })
 
 export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", (h) =>
@@ -258,11 +245,7 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
       return {
         object: "list" as const, has_more: false,
         // Named as everywhere else in the API (snake_case, as `GET /v1/subscriptions` names them).
-        data: created.map((c) => ({
-          object: "subscription", id: c.id, name: c.name, status: c.status, frequency: c.frequency, terms: c.terms, currency: c.currency,
-          start_date: c.startDate, end_date: c.endDate, next_billing_date: c.nextBillingDate, item_count: c.items,
-          amount_per_payment: money(c.amountPerPayment, c.currency)
-        }))
+        data: created.map(createdSubscriptionJson)
       }
     }))
     .handle("list", ({ query }) =>

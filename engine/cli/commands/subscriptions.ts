@@ -9,8 +9,8 @@ import type { SubscriptionError } from "../../domain/index.ts"
 import { describeSubscriptionError, eventTypeProblem, formatFrequency, formatMajorAmount, itemErrorOf, subscriptionErrorOf, SubscriptionId, subscriptionStatuses } from "../../domain/index.ts"
 import { catalogueErrorMessage } from "../../catalogue/index.ts"
 import { Gateway } from "../../payments/index.ts"
-import type { ItemVersion, StoredLine, SubscriptionRow, SubscriptionsFailure } from "../../subscriptions/index.ts"
-import { cancelWithRefund, parseItems, readCreateRequest, readPaymentMethod, Subscriptions, subscriptionViewOn } from "../../subscriptions/index.ts"
+import type { StoredLine, SubscriptionRow, SubscriptionsFailure } from "../../subscriptions/index.ts"
+import { cancelWithRefund, createdSubscriptionJson, parseItems, readCreateRequest, readPaymentMethod, subscriptionJson, Subscriptions, subscriptionViewOn } from "../../subscriptions/index.ts"
 import { BadInput } from "../../sql/index.ts"
 import { commandContext } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
@@ -94,7 +94,7 @@ const create = Command.make(
       })
       const ctx = yield* commandContext
       const created = yield* useCase((s) => s.create(ctx, { ...input, itemLabels: itemLabels(input.items) }))
-      if (json) return yield* Console.log(JSON.stringify({ subscriptions: created }))
+      if (json) return yield* Console.log(JSON.stringify({ subscriptions: created.map(createdSubscriptionJson) }))
       yield* Console.log(created.map((c) =>
         `subscription ${c.id}: ${c.name}, ${c.frequency}, ${c.terms}, ${money(c.amountPerPayment, c.currency)} per payment, ${c.status}, next billing ${c.nextBillingDate}${c.endDate === null ? "" : `, ends ${c.endDate}`}`
       ).join("\n"))
@@ -143,22 +143,17 @@ const itemsTable = (lines: ReadonlyArray<StoredLine>, c: string) =>
     i.tax_rate_ppm === null ? "-" : `${i.tax_rate_ppm / 10_000}%`, i.one_time ? "yes" : ""
   ]))
 
-const versionJson = (v: ItemVersion | undefined) =>
-  v === undefined ? null : { version: v.version, effective_from: v.effectiveFrom, amount_per_payment: v.amountPerPayment, items: v.lines }
-
 const show = Command.make("show", { id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")) }, ({ id }) =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
     const subscriptionId = yield* idOf(id)
     const ctx = yield* commandContext
     // The version in force today (business clock) and the next one, kept apart: a change waits for the next billing date.
-    const { sub, invoices, current, next } = subscriptionViewOn(yield* useCase((s) => s.show(subscriptionId)), ctx.today)
+    const rows = yield* useCase((s) => s.show(subscriptionId))
+    // The same JSON as GET /v1/subscriptions/:id (money as { amount, currency, formatted }).
+    if (json) return yield* Console.log(JSON.stringify(subscriptionJson(rows, ctx.today)))
+    const { sub, invoices, current, next } = subscriptionViewOn(rows, ctx.today)
     const shown = current ?? next
-    if (json) {
-      return yield* Console.log(JSON.stringify({
-        ...sub, today: ctx.today, items: shown?.lines ?? [], current_items: versionJson(current), next_items: versionJson(next), invoices
-      }))
-    }
     const c = sub.currency
     yield* Console.log([
       `Subscription ${sub.id}: ${sub.name}`,
@@ -202,7 +197,9 @@ const update = Command.make(
       const result = yield* useCase((s) => s.update(ctx, id, {
         items: items.length === 0 ? undefined : items, itemLabels: itemLabels(items), nextBillingDate, paymentMethod
       }))
-      yield* Console.log(json ? JSON.stringify({ id, changes: result.changes, items: result.items ?? null }) : `subscription ${id} updated: ${result.changes.join("; ")}`)
+      if (!json) return yield* Console.log(`subscription ${id} updated: ${result.changes.join("; ")}`)
+      // As POST /v1/subscriptions/:id answers: the subscription as shown now, and what changed.
+      yield* Console.log(JSON.stringify({ ...subscriptionJson(yield* useCase((s) => s.show(id)), ctx.today), changes: result.changes }))
     }))
 ).pipe(Command.withDescription("Change items (prints the amount per payment before and after), next billing date or payment method"))
 

@@ -61,15 +61,21 @@ describe("subscriptions update --item keeps what it does not name", () => {
     ok(cli("2026-03-01", "products", "add", "--name", "Just one more cup – 1 kg", "--sku", "COFFEE-1KG", "--price", "25.00", "--currency", "USD", "--frequency", "monthly"))
     ok(cli("2026-03-01", "contacts", "add", "--email", "ana@example.com", "--name", "Ana Berg", "--payment-method", "pm_ok"))
     const [sub] = JSON.parse(ok(cli("2026-03-01", "subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=COFFEE-1KG,qty=2,discount=10%", "--terms", "fixed:6", "--json"))).subscriptions
-    expect(sub.amountPerPayment).toBe(4500)
+    // The same JSON as the API: snake_case, money as { amount, currency, formatted } (found by an audit: bare integers, camelCase).
+    expect(sub.amount_per_payment).toEqual({ amount: 4500, currency: "USD", formatted: "45.00 USD" })
     ok(cli("2026-03-01", "engine", "--once"))
 
     const updated = ok(cli("2026-03-05", "subscriptions", "update", String(sub.id), "--item", "sku=COFFEE-1KG,qty=3"))
     expect(updated).toContain(`subscription ${sub.id} updated: items (version 2, effective 2026-04-01): per payment 45.00 USD → 67.50 USD`)
 
     const shown = JSON.parse(ok(cli("2026-03-05", "subscriptions", "show", String(sub.id), "--json")))
-    expect(shown.current_items).toMatchObject({ version: 1, effective_from: "2026-03-01", amount_per_payment: 4500, items: [{ quantity: 2, discount_ppm: 100_000 }] })
-    expect(shown.next_items).toMatchObject({ version: 2, effective_from: "2026-04-01", amount_per_payment: 6750, items: [{ quantity: 3, discount_ppm: 100_000 }] })
+    expect(shown.current_items).toMatchObject({ version: 1, effective_from: "2026-03-01", amount_per_payment: { amount: 4500, currency: "USD" }, items: [{ quantity: 2, discount_ppm: 100_000, unit_price: { amount: 2500, currency: "USD", formatted: "25.00 USD" } }] })
+    expect(shown.next_items).toMatchObject({ version: 2, effective_from: "2026-04-01", amount_per_payment: { amount: 6750, currency: "USD", formatted: "67.50 USD" }, items: [{ quantity: 3, discount_ppm: 100_000 }] })
+    expect(shown.amount_per_payment).toEqual({ amount: 4500, currency: "USD", formatted: "45.00 USD" })
+    expect(shown.invoices[0]).toMatchObject({ object: "invoice", total: { amount: 4500, currency: "USD", formatted: "45.00 USD" } })
+    const afterUpdate = JSON.parse(ok(cli("2026-03-05", "subscriptions", "update", String(sub.id), "--item", "sku=COFFEE-1KG,qty=4", "--json")))
+    expect(afterUpdate).toMatchObject({ object: "subscription", id: sub.id, next_items: { amount_per_payment: { amount: 9000 } } })
+    expect(afterUpdate.changes[0]).toContain("per payment 45.00 USD → 90.00 USD")
     expect(shown.items).toEqual(shown.current_items.items)
     const text = ok(cli("2026-03-05", "subscriptions", "show", String(sub.id)))
     expect(text).toContain("Items in force today (version 1, since 2026-03-01): 45.00 USD per payment")

@@ -27,7 +27,7 @@ describe("a start date before today", () => {
     expect(events()).toBe(before)
     const today = cli("subscriptions", "create", "--contact", "bo@example.com", "--item", "sku=C3", "--start", "2027-05-01", "--json")
     expect(today.code).toBe(0)
-    expect(JSON.parse(today.stdout).subscriptions).toMatchObject([{ startDate: "2027-05-01", nextBillingDate: "2027-05-01", status: "active" }])
+    expect(JSON.parse(today.stdout).subscriptions).toMatchObject([{ start_date: "2027-05-01", next_billing_date: "2027-05-01", status: "active" }])
   }, 300_000)
 
   it("import FILE.csv with a past start: the engine the next day invoices at most the anchor's period, never the months before", () => {

@@ -27,7 +27,7 @@ describe("catalogue, contacts and subscriptions through the CLI", () => {
     const created = cli("subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=CASUAL,qty=2", "--terms", "fixed:3", "--json")
     expect(created.code, created.stderr).toBe(0)
     const [sub] = JSON.parse(created.stdout).subscriptions
-    expect(sub).toMatchObject({ status: "active", endDate: "2026-06-01", amountPerPayment: 2500 })
+    expect(sub).toMatchObject({ status: "active", end_date: "2026-06-01", amount_per_payment: { amount: 2500, currency: "USD" } })
     const before = await snapshotOf(db, env)
     for (const [args, needle] of [
       [["subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=NOPE"], "unknown SKU"],
