@@ -218,6 +218,17 @@ export class BillingSchedule {
   endDate(payments: number): CalendarDate {
     return this.dateAt(payments)
   }
+
+  /**
+   * Billing that goes on from `date` after periods were skipped (a pause, an unpaid spell): the first billing
+   * date on or after it, and for fixed terms with `remainingPayments` still to bill, the end date that keeps
+   * them all. Skipped periods are not payments, so the end moves later by the periods skipped (a buyer on 6
+   * payments gets 6 deliveries); with nothing left to bill the term ends on that next date.
+   */
+  goingOnFrom(date: CalendarDate, remainingPayments: number | undefined): { readonly next: CalendarDate; readonly endDate: CalendarDate | undefined } {
+    const k = this.indexOnOrAfter(toDayNumber(date))
+    return { next: this.dateAt(k), endDate: remainingPayments === undefined ? undefined : this.dateAt(k + Math.max(0, remainingPayments)) }
+  }
 }
 
 export interface BillingPeriod {

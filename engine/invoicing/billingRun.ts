@@ -10,7 +10,7 @@
  */
 import type { LineAmounts } from "../billing/index.ts"
 import type { PaymentDiscount } from "../billing/index.ts"
-import { BillingSchedule, addDays, afterFailedCharge, discountBeforeTax, languageOf, lineAmounts, localeOf, toDayNumber, totalsOf } from "../billing/index.ts"
+import { BillingSchedule, addDays, afterFailedCharge, discountBeforeTax, languageOf, lineAmounts, localeOf, totalsOf } from "../billing/index.ts"
 import type { CalendarDate, Frequency, LineItem, MinorUnits } from "../domain/index.ts"
 import { paymentTermsDays } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
@@ -755,10 +755,8 @@ export const skipUnpaidPeriods = async (tx: TransactionSql, today: CalendarDate,
     const remaining = r.terms_payments === null ? undefined : r.terms_payments - r.periods_billed
     // All payments of fixed terms billed: nothing is skipped, the term ends (expires) on its date.
     if (remaining !== undefined && remaining <= 0) return []
-    const schedule = new BillingSchedule(r.anchor as CalendarDate, { unit: r.frequency_unit, count: r.frequency_count })
-    const k = schedule.indexOnOrAfter(toDayNumber(today))
-    const next = schedule.dateAt(k)
-    return [{ r, next, endDate: remaining === undefined ? r.end_date : schedule.dateAt(k + remaining) }]
+    const { next, endDate } = new BillingSchedule(r.anchor as CalendarDate, { unit: r.frequency_unit, count: r.frequency_count }).goingOnFrom(today, remaining)
+    return [{ r, next, endDate: endDate ?? r.end_date }]
   })
   if (moved.length === 0) return []
   await tx`

@@ -4,6 +4,6 @@
  */
 export {
   activateScheduled, applyPeriodEndCancellations, dueSubscriptionIds, dueWork, expireCompletedTerms, markOverdueInvoices,
-  recordSubscriptionFailure, resumedStatuses, resumeDuePaused, sendDueReminders
+  recordSubscriptionFailure, resumedBilling, resumedStatuses, resumeDuePaused, sendDueReminders
 } from "./lifecycleRun.ts"
 export type { DueWork } from "./lifecycleRun.ts"

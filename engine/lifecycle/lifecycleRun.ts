@@ -86,29 +86,54 @@ export const resumedStatuses = async (tx: Sql | TransactionSql, ids: ReadonlyArr
   return new Map(ids.map((id) => [id, unpaid.has(id) ? "unpaid" : overdue.has(id) ? "past_due" : "active"]))
 }
 
+/** What a resume reads of a paused subscription to place its billing. */
+export interface PausedBilling {
+  readonly billing_anchor: string | null
+  readonly start_date: string
+  readonly frequency_unit: Frequency["unit"]
+  readonly frequency_count: number
+  readonly terms_payments: number | null
+  readonly end_date: string | null
+}
+
+/**
+ * Where billing goes on after a resume on `on` (the resume command and the engine on the resume date alike):
+ * the first anchor date on or after it, a pause never back-billed; fixed terms keep the payments not billed
+ * yet, so their end date moves later by the periods the pause skipped (the rule of `skipUnpaidPeriods`).
+ */
+export const resumedBilling = (r: PausedBilling, periodsBilled: number, on: CalendarDate): { readonly next: CalendarDate; readonly endDate: string | null } => {
+  const schedule = new BillingSchedule((r.billing_anchor ?? r.start_date) as CalendarDate, { unit: r.frequency_unit, count: r.frequency_count })
+  const { next, endDate } = schedule.goingOnFrom(on, r.terms_payments === null ? undefined : r.terms_payments - periodsBilled)
+  return { next, endDate: endDate ?? r.end_date }
+}
+
 /**
  * Paused subscriptions whose resume date has come become active again (past
  * due while an overdue invoice is open) and bill next on the first anchor
- * date on or after the resume day: a pause is never back-billed.
+ * date on or after the resume day: a pause is never back-billed (`resumedBilling`).
  */
 export const resumeDuePaused = (sql: Sql, ctx: EngineContext, limit: number): Promise<number> =>
   sql.begin(async (tx) => {
-    const rows = await tx<Array<PersonRow & { resume_on: string; start_date: string; frequency_unit: Frequency["unit"]; frequency_count: number }>>`
-      select ${personColumns(tx)}, s.resume_on, coalesce(s.billing_anchor, s.start_date) as start_date, s.frequency_unit, s.frequency_count
+    const rows = await tx<Array<PersonRow & PausedBilling & { resume_on: string; periods_billed: number }>>`
+      select ${personColumns(tx)}, s.resume_on, s.billing_anchor, s.start_date, s.frequency_unit, s.frequency_count, s.terms_payments, s.periods_billed, s.end_date
       from subscriptions s join contacts c on c.id = s.contact_id
       where s.status = 'paused' and s.resume_on <= ${ctx.today}
       order by s.resume_on, s.id limit ${limit} for update of s skip locked`
     if (rows.length === 0) return 0
-    const next = rows.map((r) => new BillingSchedule(r.start_date as CalendarDate, { unit: r.frequency_unit, count: r.frequency_count }).nextOnOrAfter(r.resume_on as CalendarDate))
+    const resumed = rows.map((r) => resumedBilling(r, r.periods_billed, r.resume_on as CalendarDate))
     const statuses = await resumedStatuses(tx, rows.map((r) => r.id))
     const status = rows.map((r) => statuses.get(r.id)!)
     await tx`
-      update subscriptions s set status = u.st, next_billing_date = u.nbd, paused_on = null, resume_on = null, updated_at = now(),
+      update subscriptions s set status = u.st, next_billing_date = u.nbd, end_date = u.ed, paused_on = null, resume_on = null, updated_at = now(),
         next_retry_on = case when u.st = 'unpaid' then ${ctx.today}::date else null end
-      from unnest(${rows.map((r) => r.id)}::int8[], ${next}::date[], ${status}::text[]) as u(id, nbd, st) where s.id = u.id`
+      from unnest(${rows.map((r) => r.id)}::int8[], ${resumed.map((b) => b.next)}::date[], ${resumed.map((b) => b.endDate)}::date[], ${status}::text[]) as u(id, nbd, ed, st)
+      where s.id = u.id`
     const events: Array<JournalEvent> = []
     rows.forEach((r, i) => {
-      events.push({ type: "subscription.resumed", subscriptionId: r.id, contactId: r.contact_id, occurredOn: r.resume_on, data: { next_billing_date: next[i] } })
+      events.push({
+        type: "subscription.resumed", subscriptionId: r.id, contactId: r.contact_id, occurredOn: r.resume_on,
+        data: { next_billing_date: resumed[i]!.next, end_date: resumed[i]!.endDate, end_date_before: r.end_date }
+      })
       events.push(statusChanged(r.id, "paused", status[i]!, r.resume_on, { reason: "resume_date_reached" }))
     })
     await writeJournal(tx, events)

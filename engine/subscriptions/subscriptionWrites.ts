@@ -28,7 +28,7 @@ import type { JournalEvent } from "../sql/index.ts"
 import { awaitByCommit, enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
 import type { RefundRequest } from "../payments/index.ts"
 import { recordUnusedDaysRefund } from "../payments/index.ts"
-import { resumedStatuses } from "../lifecycle/index.ts"
+import { resumedBilling, resumedStatuses } from "../lifecycle/index.ts"
 
 /** A rule refused the change: the typed error travels as the `cause` of an InputError (rolled back, exit 2; the CLI words it). */
 const refused = (error: SubscriptionError): never => {
@@ -758,18 +758,21 @@ export const pauseSubscription = (sql: Sql, ctx: EngineContext, id: number, resu
     ], "cli")
   })
 
-/** Resumes now (past due while an overdue invoice is open): billing continues on the first anchor date on or after today, never back-billing the pause. */
+/**
+ * Resumes now (past due while an overdue invoice is open): billing continues on the first anchor date on or after today, never
+ * back-billing the pause; fixed terms keep their number of payments, so their end date moves later by the periods skipped.
+ */
 export const resumeSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
   sql.begin(async (tx) => {
     const sub = await getSubscription(tx, id, true)
     if (!canResume(sub.status)) refused(new TransitionRefused({ id, status: sub.status, action: "resume" }))
-    const anchor = (sub.billing_anchor ?? sub.start_date) as CalendarDate
-    const next = new BillingSchedule(anchor, { unit: sub.frequency_unit, count: sub.frequency_count }).nextOnOrAfter(ctx.today)
+    const [{ periods_billed }] = await tx<Array<{ periods_billed: number }>>`select periods_billed from subscriptions where id = ${id}` as unknown as [{ periods_billed: number }]
+    const { next, endDate } = resumedBilling(sub, periods_billed, ctx.today)
     const status = (await resumedStatuses(tx, [id])).get(id)!
-    await tx`update subscriptions set status = ${status}, paused_on = null, resume_on = null, next_billing_date = ${next}, updated_at = now(),
+    await tx`update subscriptions set status = ${status}, paused_on = null, resume_on = null, next_billing_date = ${next}, end_date = ${endDate}, updated_at = now(),
       next_retry_on = ${status === "unpaid" ? ctx.today : null} where id = ${id}`
     await writeJournal(tx, [
-      { type: "subscription.resumed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { next_billing_date: next } },
+      { type: "subscription.resumed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { next_billing_date: next, end_date: endDate, end_date_before: sub.end_date } },
       statusChanged(id, "paused", status, ctx.today, { reason: "resumed" })
     ], "cli")
     return next

@@ -46,6 +46,16 @@ describe("billing calendar: seed facts", () => {
     expect(s.endDate(6)).toBe("2026-09-01")
   })
 
+  it("billing going on after skipped periods: the next anchor date, and a fixed term's end moved later by the periods skipped", () => {
+    const s = new BillingSchedule(d("2028-01-31"), monthly)
+    // Two of six payments billed, then paused until Apr 10: next on Apr 30, four payments left, the last May..Aug, ending Aug 31.
+    expect(s.goingOnFrom(d("2028-04-10"), 4)).toEqual({ next: "2028-04-30", endDate: "2028-08-31" })
+    expect(s.goingOnFrom(d("2028-04-30"), 4)).toEqual({ next: "2028-04-30", endDate: "2028-08-31" })
+    expect(s.goingOnFrom(d("2028-04-10"), undefined)).toEqual({ next: "2028-04-30", endDate: undefined })
+    // Nothing left to bill: the term ends on that next date.
+    expect(s.goingOnFrom(d("2028-04-10"), 0)).toEqual({ next: "2028-04-30", endDate: "2028-04-30" })
+  })
+
   it("eight quarterly payments bill every three months and end 24 months after the anchor", () => {
     const s = new BillingSchedule(d("2026-01-15"), namedFrequencies.quarterly)
     expect(s.dates(8)).toEqual([

@@ -272,6 +272,36 @@ describe(`engine lifecycle (${backend})`, () => {
     expect((await invoicesOf(t.db.sql, id)).map((i) => i.period_start)).toEqual(["2026-01-05", "2026-04-05"])
   })
 
+  // Found by an audit: resumed, a fixed term kept its old end date (shown, listed, exported) until it expired.
+  for (const how of ["the resume command", "the engine on --resume-on"] as const) {
+    it(`fixed 3 payments paused and resumed by ${how}: the end date moves later by the periods skipped, in the resume's event`, async () => {
+      const { pauseSubscription, resumeSubscription } = await import("../../../engine/subscriptions/index.ts")
+      const id = await createSubscription(t.db.sql, { start: "2026-03-26", payments: 3 })
+      await tickAt(t, "2026-03-26")
+      await pauseSubscription(t.db.sql, await contextAt(t, "2026-04-01"), id, how === "the resume command" ? undefined : "2026-05-10" as CalendarDate)
+      if (how === "the resume command") expect(await resumeSubscription(t.db.sql, await contextAt(t, "2026-05-10"), id)).toBe("2026-05-26")
+      else await tickAt(t, "2026-05-10")
+      // One payment made, two to go (May 26 and June 26): the term ends July 26, not June 26.
+      expect(await subscriptionRow(t.db.sql, id)).toMatchObject({ status: "active", next_billing_date: "2026-05-26", end_date: "2026-07-26" })
+      const [resumed] = await t.db.sql<Array<{ data: Record<string, unknown> }>>`select data from events where subscription_id = ${id} and type = 'subscription.resumed'`
+      expect(resumed!.data).toEqual({ next_billing_date: "2026-05-26", end_date: "2026-07-26", end_date_before: "2026-06-26" })
+      for (const d of ["2026-05-26", "2026-06-26", "2026-07-26"]) await tickAt(t, d)
+      expect((await invoicesOf(t.db.sql, id)).map((i) => i.period_start)).toEqual(["2026-03-26", "2026-05-26", "2026-06-26"])
+      expect(await subscriptionRow(t.db.sql, id)).toMatchObject({ status: "expired", end_date: "2026-07-26" })
+    })
+  }
+
+  it("an auto-renewing subscription resumed keeps no end date", async () => {
+    const { pauseSubscription, resumeSubscription } = await import("../../../engine/subscriptions/index.ts")
+    const id = await createSubscription(t.db.sql, { start: "2026-03-27" })
+    await tickAt(t, "2026-03-27")
+    await pauseSubscription(t.db.sql, await contextAt(t, "2026-04-01"), id, undefined)
+    await resumeSubscription(t.db.sql, await contextAt(t, "2026-05-10"), id)
+    expect(await subscriptionRow(t.db.sql, id)).toMatchObject({ next_billing_date: "2026-05-27", end_date: null })
+    const [resumed] = await t.db.sql<Array<{ data: Record<string, unknown> }>>`select data from events where subscription_id = ${id} and type = 'subscription.resumed'`
+    expect(resumed!.data).toEqual({ next_billing_date: "2026-05-27", end_date: null, end_date_before: null })
+  })
+
   it("one-time lines are billed with the first payment only; discounts and tax per line", async () => {
     const id = await createSubscription(t.db.sql, { start: "2026-05-05", items: [{ price: 2500, qty: 2, discountPpm: 100_000, taxPpm: 250_000 }, { price: 1000, oneTime: true }] })
     await tickAt(t, "2026-05-05")
