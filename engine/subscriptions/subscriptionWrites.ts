@@ -629,7 +629,8 @@ export interface UpdateResult {
  * an item already on the subscription (the same SKU, or for a custom item the
  * same name) keeps what its spec does not name: price, quantity, discount,
  * tax. Items not given are not in the new version. A new next billing date
- * re-anchors the schedule: later dates follow from it.
+ * re-anchors the schedule: later dates follow from it; items given with it are
+ * in force from it.
  */
 export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, input: UpdateInput) =>
   sql.begin(async (tx) => {
@@ -639,7 +640,9 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
     const changes: Array<string> = []
     let items: ItemsChange | undefined
     if (input.items !== undefined && input.items.length > 0) {
-      const effectiveFrom = (sub.next_billing_date !== null && sub.next_billing_date > ctx.today ? sub.next_billing_date : ctx.today) as CalendarDate
+      // In force from the next billing date: the new one when the same change moves it, so it is a billing date.
+      const effectiveFrom = input.nextBillingDate
+        ?? (sub.next_billing_date !== null && sub.next_billing_date > ctx.today ? sub.next_billing_date : ctx.today) as CalendarDate
       // What the payment on the effective date would bill without this change (a change already waiting for that date
       // included): the items the specs name are looked up there, and what they leave unnamed is kept.
       const versions = await itemVersionsOf(tx, id)
