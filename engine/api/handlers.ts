@@ -114,13 +114,16 @@ const useCase = <S, R, A, E extends { readonly _tag: string }>(
 
 /**
  * A subscriptions refusal as the API words it: without the CLI's flags; an item's names the item (`--item 2: unknown SKU "NOPE"`),
- * a start before today its field (`--start: …`, as `readCreateRequest` words a start that is no date), so the problem names `start`.
+ * a start before today its field (`--start: …`, as `readCreateRequest` words a start that is no date), so the problem names `start`;
+ * a refused next billing date likewise names `next_billing_date`.
  */
 const subscriptionWords = (e: Exclude<SubscriptionsFailure, BadInput | DatabaseError>) => {
   const item = itemErrorOf(e)
   if (item !== undefined) return describeCatalogueError(item)
   const refusal = e as SubscriptionError
-  return refusal._tag === "StartBeforeToday" ? `--start: ${describeSubscriptionError(refusal)}` : describeSubscriptionError(refusal)
+  if (refusal._tag === "StartBeforeToday") return `--start: ${describeSubscriptionError(refusal)}`
+  if (refusal._tag === "NextBillingDateRefused") return `--next-billing-date: ${describeSubscriptionError(refusal)}`
+  return describeSubscriptionError(refusal)
 }
 const catalogueWords = (e: Exclude<CatalogueFailure, BadInput | DatabaseError>) => catalogueErrorMessage(e)
 

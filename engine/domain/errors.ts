@@ -53,12 +53,16 @@ export class ItemDoesNotFit extends Schema.TaggedError<ItemDoesNotFit>()("ItemDo
   ])
 }) {}
 
-/** A new next billing date the subscription cannot take: in the past, or nothing is left to bill. */
+/**
+ * A new next billing date the subscription cannot take: in the past, nothing is left to bill, or inside a period
+ * already invoiced (billed from there, the overlap would be charged twice); `invoice` is that period's invoice number.
+ */
 export class NextBillingDateRefused extends Schema.TaggedError<NextBillingDateRefused>()("NextBillingDateRefused", {
   id: Schema.Number,
   reason: Schema.Union([
     Schema.TaggedStruct("InThePast", { date: Schema.String, today: Schema.String }),
-    Schema.TaggedStruct("NothingToBill", {})
+    Schema.TaggedStruct("NothingToBill", {}),
+    Schema.TaggedStruct("InvoicedPeriod", { date: Schema.String, periodStart: Schema.String, periodEnd: Schema.String, invoice: Schema.String })
   ])
 }) {}
 
@@ -148,7 +152,14 @@ export const describeSubscriptionError = (e: SubscriptionError): string => {
         ? `the subscription bills in ${e.reason.subscription}, not ${e.reason.item}`
         : `${e.reason.item} bills ${e.reason.itemFrequency}, the subscription ${e.reason.subscription}; a different frequency needs its own subscription`
     case "NextBillingDateRefused":
-      return e.reason._tag === "InThePast" ? `${e.reason.date} is in the past (today is ${e.reason.today})` : `subscription ${e.id} has nothing more to bill`
+      switch (e.reason._tag) {
+        case "InThePast":
+          return `${e.reason.date} is in the past (today is ${e.reason.today})`
+        case "NothingToBill":
+          return `subscription ${e.id} has nothing more to bill`
+        case "InvoicedPeriod":
+          return `${e.reason.date} is inside ${e.reason.periodStart}..${e.reason.periodEnd}, already invoiced (${e.reason.invoice}); give ${e.reason.periodEnd} or later`
+      }
     case "StartBeforeToday":
       return `${e.date} is before today (${e.today}); a subscription starts today or later, billing never reaches back`
     case "NothingToUpdate":

@@ -624,13 +624,35 @@ export interface UpdateResult {
 }
 
 /**
+ * A new next billing date the subscription can take: today or later, something left to bill, and not inside a
+ * period already invoiced (its invoice not voided): billing from there would charge the overlap a second time.
+ * The end of that period, the billing date that follows it, is the earliest date allowed.
+ */
+const checkNextBillingDate = async (tx: TransactionSql, ctx: EngineContext, sub: SubscriptionRow, date: CalendarDate): Promise<void> => {
+  const id = sub.id
+  if (toDayNumber(date) < toDayNumber(ctx.today)) refused(new NextBillingDateRefused({ id, reason: { _tag: "InThePast", date, today: ctx.today } }))
+  if (sub.next_billing_date === null) refused(new NextBillingDateRefused({ id, reason: { _tag: "NothingToBill" } }))
+  // The caller holds the subscription's row lock, which the billing run's claim waits for (or skips): no period is
+  // invoiced between this read and the change.
+  const [invoiced] = await tx<Array<{ number: string; period_start: string; period_end: string }>>`
+    select number, period_start, period_end from invoices
+    where subscription_id = ${id} and status <> 'void' and period_end > ${date}
+    order by period_end desc, id desc limit 1`
+  if (invoiced !== undefined) {
+    refused(new NextBillingDateRefused({
+      id, reason: { _tag: "InvoicedPeriod", date, periodStart: invoiced.period_start, periodEnd: invoiced.period_end, invoice: invoiced.number }
+    }))
+  }
+}
+
+/**
  * Updates a subscription. The items given become a new version effective
  * from the next billing date (the period already billed keeps its items);
  * an item already on the subscription (the same SKU, or for a custom item the
  * same name) keeps what its spec does not name: price, quantity, discount,
  * tax. Items not given are not in the new version. A new next billing date
  * re-anchors the schedule: later dates follow from it; items given with it are
- * in force from it.
+ * in force from it. `checkNextBillingDate` says which dates it may be.
  */
 export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, input: UpdateInput) =>
   sql.begin(async (tx) => {
@@ -639,6 +661,7 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
     const events: Array<JournalEvent> = []
     const changes: Array<string> = []
     let items: ItemsChange | undefined
+    if (input.nextBillingDate !== undefined) await checkNextBillingDate(tx, ctx, sub, input.nextBillingDate)
     if (input.items !== undefined && input.items.length > 0) {
       // In force from the next billing date: the new one when the same change moves it, so it is a billing date.
       const effectiveFrom = input.nextBillingDate
@@ -675,8 +698,6 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
       changes.push(`items (version ${v2 + 1}, effective ${effectiveFrom}): per payment ${money(before.amountPerPayment)} → ${money(after)}`)
     }
     if (input.nextBillingDate !== undefined) {
-      if (toDayNumber(input.nextBillingDate) < toDayNumber(ctx.today)) refused(new NextBillingDateRefused({ id, reason: { _tag: "InThePast", date: input.nextBillingDate, today: ctx.today } }))
-      if (sub.next_billing_date === null) refused(new NextBillingDateRefused({ id, reason: { _tag: "NothingToBill" } }))
       await tx`update subscriptions set next_billing_date = ${input.nextBillingDate}, billing_anchor = ${input.nextBillingDate}, reminder_sent_for = null, updated_at = now() where id = ${id}`
       events.push({ type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "next_billing_date", from: sub.next_billing_date, to: input.nextBillingDate } })
       changes.push(`next billing date ${sub.next_billing_date} → ${input.nextBillingDate}`)

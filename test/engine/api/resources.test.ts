@@ -57,6 +57,19 @@ describe("HTTP API resources", () => {
     expect(events.json.data.map((e: any) => e.source)).toContain("api:shop")
   })
 
+  it("refuses a next billing date inside a period already invoiced: 400 naming next_billing_date, nothing changed", async () => {
+    await setUp()
+    const id = (await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"] } })).json.data[0].id
+    await tickAt(api.db, "2026-03-01")
+    const before = (await api.call("GET", `/v1/subscriptions/${id}`)).json
+    const r = await api.call("POST", `/v1/subscriptions/${id}`, { body: { next_billing_date: "2026-03-10", items: ["sku=COFFEE,qty=2"] } })
+    expect(r.status).toBe(400)
+    expect(r.json).toMatchObject({ code: "invalid_input", field: "next_billing_date" })
+    expect(r.json.message).toMatch(/^--next-billing-date: 2026-03-10 is inside 2026-03-01\.\.2026-04-01, already invoiced \(\S+\); give 2026-04-01 or later$/)
+    expect((await api.call("GET", `/v1/subscriptions/${id}`)).json).toEqual(before)
+    expect((await api.call("POST", `/v1/subscriptions/${id}`, { body: { next_billing_date: "2026-04-01" } })).status).toBe(200)
+  })
+
   it("answers bad input with problem+json naming the field, and writes nothing", async () => {
     await setUp()
     const r = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"], terms: "fixed:0" } })

@@ -1,12 +1,14 @@
 /**
- * `subscriptions update --next-billing-date`: the items given in the same command are in force from the new date.
+ * `subscriptions update --next-billing-date`: the items given in the same command are in force from the new
+ * date, and a date inside a period already invoiced is refused (it would bill the overlap twice), unless that
+ * period's invoice was voided.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { ItemSpec } from "../../../engine/domain/index.ts"
-import { parseItemSpec } from "../../../engine/domain/index.ts"
+import { describeSubscriptionError, parseItemSpec, subscriptionErrorOf } from "../../../engine/domain/index.ts"
 import { closeInvoice } from "../../../engine/invoicing/index.ts"
 import { updateSubscription } from "../../../engine/subscriptions/index.ts"
-import { contextAt, createSubscription, invoicesOf, tickAt } from "../runtime/engineHarness.ts"
+import { contextAt, createSubscription, invoicesOf, subscriptionRow, tickAt } from "../runtime/engineHarness.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 
@@ -22,6 +24,8 @@ const items = (...texts: Array<string>) => texts.map((x) => parseItemSpec(x) as 
 const versionsOf = async (id: number) =>
   (await t.db.sql<Array<{ version: number; effective_from: string }>>`select version, effective_from from item_versions where subscription_id = ${id} order by version`)
     .map((v) => [v.version, v.effective_from])
+const snapshot = async (id: number) =>
+  JSON.stringify([await subscriptionRow(t.db.sql, id), await versionsOf(id), await t.db.sql`select count(*)::int as n from events where subscription_id = ${id}`])
 
 describe(`update --item with --next-billing-date (${backend})`, () => {
   // Found by an audit: the new items were dated at the old next billing date, no longer a billing date.
@@ -46,5 +50,42 @@ describe(`update --item with --next-billing-date (${backend})`, () => {
     await updateSubscription(t.db.sql, ctx, id, { items: items("name=Item 1,price=25.00,qty=3"), nextBillingDate: "2026-12-10" as never })
     await tickAt(t, "2026-12-10")
     expect((await invoicesOf(t.db.sql, id)).map((i) => [i.period_start, i.total, i.status])).toEqual([["2026-12-01", 2500, "void"], ["2026-12-10", 7500, "open"]])
+  })
+})
+
+describe(`--next-billing-date inside a period already invoiced (${backend})`, () => {
+  // Found by an audit: 02-10 after a paid 01-31..02-29 invoice charged 02-10..02-29 a second time, silently.
+  it("is refused naming the invoiced period and its invoice, and the first date it may be; nothing changes", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-06-30" })
+    await tickAt(t, "2026-06-30")
+    await tickAt(t, "2026-07-30")
+    const [, second] = await invoicesOf(t.db.sql, id)
+    const ctx = await contextAt(t, "2026-07-31")
+    const before = await snapshot(id)
+    for (const input of [{ nextBillingDate: "2026-08-10" }, { nextBillingDate: "2026-07-31", items: items("name=Item 1,price=25.00,qty=2"), paymentMethod: "pm_fail_once" }]) {
+      const refusal = await updateSubscription(t.db.sql, ctx, id, input as never).then(() => undefined, subscriptionErrorOf)
+      expect(refusal).toMatchObject({ _tag: "NextBillingDateRefused", reason: { _tag: "InvoicedPeriod", periodStart: "2026-07-30", periodEnd: "2026-08-30", invoice: second!.number } })
+      expect(describeSubscriptionError(refusal!)).toBe(
+        `${input.nextBillingDate} is inside 2026-07-30..2026-08-30, already invoiced (${second!.number}); give 2026-08-30 or later`)
+    }
+    expect(await snapshot(id)).toBe(before)
+    // The end of the invoiced period, or later, is fine.
+    await updateSubscription(t.db.sql, ctx, id, { nextBillingDate: "2026-08-30" as never })
+    await updateSubscription(t.db.sql, ctx, id, { nextBillingDate: "2026-09-05" as never })
+    expect((await subscriptionRow(t.db.sql, id))["next_billing_date"]).toBe("2026-09-05")
+  })
+
+  it("a date in a period whose invoice was voided is fine", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-10-01", collection: "invoice", paymentTerms: "net-15" })
+    await tickAt(t, "2026-10-01")
+    const [inv] = await invoicesOf(t.db.sql, id)
+    const ctx = await contextAt(t, "2026-10-02")
+    await expect(updateSubscription(t.db.sql, ctx, id, { nextBillingDate: "2026-10-20" as never })).rejects.toThrow(/already invoiced/)
+    await closeInvoice(t.db.sql, ctx, inv!.id, "void")
+    await updateSubscription(t.db.sql, ctx, id, { nextBillingDate: "2026-10-20" as never })
+    await tickAt(t, "2026-10-20")
+    expect((await invoicesOf(t.db.sql, id)).map((i) => [i.period_start, i.period_end, i.status])).toEqual([
+      ["2026-10-01", "2026-11-01", "void"], ["2026-10-20", "2026-11-20", "open"]
+    ])
   })
 })
