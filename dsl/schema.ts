@@ -39,7 +39,7 @@ export const events: Record<string, Record<string, PropertyType>> = {
   "subscription.canceled": { effective_on: "date", at_period_end: "boolean" },
   "subscription.expired": { end_date: "date" },
   "subscription.paused": { resume_on: "date" },
-  "subscription.resumed": { next_billing_date: "date" },
+  "subscription.resumed": { next_billing_date: "date", end_date: "date" },
   "subscription.renewed": { payments_made: "number" },
   "subscription.reminder_due": { next_billing_date: "date" },
   "invoice.created": { total: "money", due_date: "date", period_start: "date", period_end: "date" },
