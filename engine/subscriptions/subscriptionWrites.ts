@@ -698,9 +698,16 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
       changes.push(`items (version ${v2 + 1}, effective ${effectiveFrom}): per payment ${money(before.amountPerPayment)} → ${money(after)}`)
     }
     if (input.nextBillingDate !== undefined) {
-      await tx`update subscriptions set next_billing_date = ${input.nextBillingDate}, billing_anchor = ${input.nextBillingDate}, reminder_sent_for = null, updated_at = now() where id = ${id}`
+      // Re-anchored on the new date; fixed terms keep the payments still to bill, so their end follows it (as after a pause).
+      const [{ periods_billed }] = await tx<Array<{ periods_billed: number }>>`select periods_billed from subscriptions where id = ${id}` as unknown as [{ periods_billed: number }]
+      const { endDate } = resumedBilling({ ...sub, billing_anchor: input.nextBillingDate }, periods_billed, input.nextBillingDate)
+      await tx`update subscriptions set next_billing_date = ${input.nextBillingDate}, billing_anchor = ${input.nextBillingDate}, end_date = ${endDate}, reminder_sent_for = null, updated_at = now() where id = ${id}`
       events.push({ type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "next_billing_date", from: sub.next_billing_date, to: input.nextBillingDate } })
       changes.push(`next billing date ${sub.next_billing_date} → ${input.nextBillingDate}`)
+      if (endDate !== sub.end_date) {
+        events.push({ type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "end_date", from: sub.end_date, to: endDate } })
+        changes.push(`ends ${sub.end_date} → ${endDate}`)
+      }
     }
     if (input.paymentMethod !== undefined) {
       await tx`update subscriptions set payment_method = ${input.paymentMethod}, updated_at = now() where id = ${id}`

@@ -53,6 +53,24 @@ describe(`update --item with --next-billing-date (${backend})`, () => {
   })
 })
 
+describe(`--next-billing-date on fixed terms (${backend})`, () => {
+  // Found by an audit helper: the schedule was re-anchored but the term kept its old end date.
+  it("moves the end date with the schedule: the payments still to bill follow the new date, journaled", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-05-01", payments: 3 })
+    await tickAt(t, "2026-05-01")
+    expect(await subscriptionRow(t.db.sql, id)).toMatchObject({ end_date: "2026-08-01", next_billing_date: "2026-06-01" })
+    const r = await updateSubscription(t.db.sql, await contextAt(t, "2026-05-10"), id, { nextBillingDate: "2026-06-15" as never })
+    expect(r.changes).toEqual(["next billing date 2026-06-01 → 2026-06-15", "ends 2026-08-01 → 2026-08-15"])
+    expect(await subscriptionRow(t.db.sql, id)).toMatchObject({ end_date: "2026-08-15", next_billing_date: "2026-06-15" })
+    const [event] = await t.db.sql<Array<{ data: Record<string, unknown> }>>`
+      select data from events where subscription_id = ${id} and type = 'subscription.property_changed' and data->>'property' = 'end_date'`
+    expect(event!.data).toEqual({ property: "end_date", from: "2026-08-01", to: "2026-08-15" })
+    for (const day of ["2026-06-15", "2026-07-15", "2026-08-15", "2026-09-15"]) await tickAt(t, day)
+    expect((await invoicesOf(t.db.sql, id)).map((i) => i.period_start)).toEqual(["2026-05-01", "2026-06-15", "2026-07-15"])
+    expect(await subscriptionRow(t.db.sql, id)).toMatchObject({ status: "expired", end_date: "2026-08-15" })
+  })
+})
+
 describe(`--next-billing-date inside a period already invoiced (${backend})`, () => {
   // Found by an audit: 02-10 after a paid 01-31..02-29 invoice charged 02-10..02-29 a second time, silently.
   it("is refused naming the invoiced period and its invoice, and the first date it may be; nothing changes", async () => {
