@@ -18,9 +18,9 @@ import { BadInput, CurrentJournalSource, DatabaseError, listedAfter, runSql } fr
 import { Account, loadSettings, ServerContext } from "../account/index.ts"
 import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../catalogue/index.ts"
 import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../invoicing/index.ts"
-import { createdSubscriptionJson, parseItems, readCreateRequest, readDate, readPaymentMethod, subscriptionJson, Subscriptions } from "../subscriptions/index.ts"
+import { createdSubscriptionJson, parseItems, readCreateRequest, readDate, readPaymentMethod, subscriptionErrorMessage, subscriptionJson, Subscriptions } from "../subscriptions/index.ts"
 import type { AccountError, InvoiceError, SubscriptionError } from "../domain/index.ts"
-import { describeAccountError, describeCatalogueError, describeInvoiceError, describeSubscriptionError, eventTypeProblem, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
+import { describeAccountError, describeCatalogueError, describeInvoiceError, eventTypeProblem, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
 import type { DiscountCodeError, DiscountCodesFailure, LinkRequest, PaymentLinkError, PaymentLinksFailure } from "../checkout/index.ts"
@@ -49,6 +49,8 @@ export const problemOf = (message: string) => {
     return field === undefined ? new NotFound({ code: "not_found", message, field }) : new InvalidRequest({ code: "resource_missing", message, field })
   }
   if (/exists already/.test(message)) return new Conflict({ code: "already_exists", message, field })
+  // A deleted subscription is gone from the API's views: reading or changing it finds nothing.
+  if (/^subscription \S+ was deleted on /.test(message)) return new NotFound({ code: "not_found", message, field })
   if (/^(subscription|invoice|outbox message) \S+ (is|was) \w+/.test(message)) return new Conflict({ code: "transition_refused", message, field })
   return new InvalidRequest({ code: "invalid_input", message, field })
 }
@@ -112,18 +114,10 @@ const useCase = <S, R, A, E extends { readonly _tag: string }>(
   asRequestKey(Effect.flatMap(service, f)).pipe(Effect.catch((e: E | BadInput | DatabaseError) =>
     e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(problemOf(e._tag === "BadInput" ? (e as BadInput).message : words(e as E)))))
 
-/**
- * A subscriptions refusal as the API words it: without the CLI's flags; an item's names the item (`--item 2: unknown SKU "NOPE"`),
- * a start before today its field (`--start: …`, as `readCreateRequest` words a start that is no date), so the problem names `start`;
- * a refused next billing date likewise names `next_billing_date`.
- */
+/** A subscriptions refusal as the API words it: the CLI's words (README), an item's naming the item (`--item 2: unknown SKU "NOPE"`). */
 const subscriptionWords = (e: Exclude<SubscriptionsFailure, BadInput | DatabaseError>) => {
   const item = itemErrorOf(e)
-  if (item !== undefined) return describeCatalogueError(item)
-  const refusal = e as SubscriptionError
-  if (refusal._tag === "StartBeforeToday") return `--start: ${describeSubscriptionError(refusal)}`
-  if (refusal._tag === "NextBillingDateRefused") return `--next-billing-date: ${describeSubscriptionError(refusal)}`
-  return describeSubscriptionError(refusal)
+  return item !== undefined ? describeCatalogueError(item) : subscriptionErrorMessage(e as SubscriptionError)
 }
 const catalogueWords = (e: Exclude<CatalogueFailure, BadInput | DatabaseError>) => catalogueErrorMessage(e)
 

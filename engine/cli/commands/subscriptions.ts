@@ -6,11 +6,11 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { languages } from "../../billing/index.ts"
 import type { SubscriptionError } from "../../domain/index.ts"
-import { describeSubscriptionError, eventTypeProblem, formatFrequency, formatMajorAmount, itemErrorOf, subscriptionErrorOf, SubscriptionId, subscriptionStatuses } from "../../domain/index.ts"
+import { eventTypeProblem, formatFrequency, formatMajorAmount, itemErrorOf, subscriptionErrorOf, SubscriptionId, subscriptionStatuses } from "../../domain/index.ts"
 import { catalogueErrorMessage } from "../../catalogue/index.ts"
 import { Gateway } from "../../payments/index.ts"
 import type { StoredLine, SubscriptionRow, SubscriptionsFailure } from "../../subscriptions/index.ts"
-import { cancelWithRefund, createdSubscriptionJson, parseItems, readCreateRequest, readPaymentMethod, subscriptionJson, Subscriptions, subscriptionViewOn } from "../../subscriptions/index.ts"
+import { cancelWithRefund, createdSubscriptionJson, parseItems, readCreateRequest, readPaymentMethod, subscriptionErrorMessage, subscriptionJson, Subscriptions, subscriptionViewOn } from "../../subscriptions/index.ts"
 import { BadInput } from "../../sql/index.ts"
 import { commandContext } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
@@ -19,34 +19,6 @@ import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag, parseDateFlag } from "../flagParsers.ts"
 import { renderTable } from "../table.ts"
 import { pageFlags, printList } from "../paging.ts"
-
-/** A refusal of the store in the CLI's words: the flag it is about, and what to do. */
-export const subscriptionErrorMessage = (e: SubscriptionError): string => {
-  switch (e._tag) {
-    case "ContactNotFound":
-      return `--contact: no contact with email ${e.email} (add it with: billcycle contacts add --email ${e.email})`
-    case "NoPaymentMethod":
-      return `--payment-method: charging automatically needs a saved payment method (give --payment-method, or save one on contact ${e.contact}, or use --collection invoice)`
-    case "PurchaseRefused":
-    case "ItemDoesNotFit":
-      return `--item: ${describeSubscriptionError(e)}`
-    case "SubscriptionDeleted":
-      return `subscription ${e.id} was deleted on ${e.deletedOn} (its invoices remain: billcycle invoices list --subscription ${e.id})`
-    case "NextBillingDateRefused":
-      return `--next-billing-date: ${describeSubscriptionError(e)}`
-    case "StartBeforeToday":
-      return `--start: ${describeSubscriptionError(e)}`
-    case "NothingToUpdate":
-      return "nothing to update: give --item, --next-billing-date or --payment-method"
-    case "RefundAtPeriodEnd":
-      return `--refund-unused: ${describeSubscriptionError(e)}`
-    case "ResumeDateNotAfterToday":
-      return `--resume-on: ${e.resumeOn} must be after today (${e.today})`
-    case "SubscriptionNotFound":
-    case "TransitionRefused":
-      return describeSubscriptionError(e)
-  }
-}
 
 /** A refusal of a subscriptions use case in the CLI's words: still bad input (exit 2), the refusal kept. */
 const worded = (e: SubscriptionsFailure) => {

@@ -229,6 +229,24 @@ describe("the integrator's usual slips", () => {
     expect(await count("contacts")).toBe(1)
   })
 
+  it("a refused subscription names its field and code, in the CLI's words (found by an audit: no field, a missing contact invalid_input)", async () => {
+    const noContact = await api.call("POST", "/v1/subscriptions", { body: { contact: "nobody@example.com", items: ["sku=COFFEE"] } })
+    expect([noContact.status, noContact.json.code, noContact.json.field]).toEqual([400, "resource_missing", "contact"])
+    expect(noContact.json.message).toMatch(/^--contact: no contact with email nobody@example.com/)
+    const noItems = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: [] } })
+    expect([noItems.status, noItems.json.field]).toEqual([400, "items"])
+    expect((await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"] } })).status).toBe(201)
+    const pause = await api.call("POST", "/v1/subscriptions/1/pause", { body: { resume_on: "2026-02-01" } })
+    expect([pause.status, pause.json.field]).toEqual([400, "resume_on"])
+    const nothing = await api.call("POST", "/v1/subscriptions/1", { body: {} })
+    expect(nothing.status).toBe(400)
+    expect(nothing.json.message).toMatch(/^nothing to update/)
+    expect((await api.call("POST", "/v1/subscriptions/1/cancel", { body: {} })).status).toBe(200)
+    expect((await api.call("DELETE", "/v1/subscriptions/1")).status).toBe(200)
+    const gone = await api.call("GET", "/v1/subscriptions/1")
+    expect([gone.status, gone.json.code]).toEqual([404, "not_found"])
+  })
+
   it("a body that is not sent as JSON is a 415 that says which header to send", async () => {
     for (const type of ["application/x-www-form-urlencoded", "text/plain"]) {
       const r = await api.call("POST", "/v1/contacts", { rawBody: JSON.stringify({ email: "ana@example.com" }), headers: { "content-type": type } })

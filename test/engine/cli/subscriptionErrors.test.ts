@@ -3,7 +3,7 @@
  * and exits 2 with nothing written.
  */
 import { describe, expect, it } from "vitest"
-import { subscriptionErrorMessage } from "../../../engine/cli/commands/subscriptions.ts"
+import { subscriptionErrorMessage } from "../../../engine/subscriptions/index.ts"
 import {
   ContactNotFound, ItemDoesNotFit, NextBillingDateRefused, NoPaymentMethod, NothingToUpdate, PurchaseRefused, RefundAtPeriodEnd, ResumeDateNotAfterToday,
   StartBeforeToday, SubscriptionDeleted, SubscriptionNotFound, TransitionRefused
