@@ -54,7 +54,8 @@ const sameFlag: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
 export const namedAsGiven = (message: string, argv: ReadonlyArray<string>): string => {
   const given = (flag: string) => argv.some((a) => a === flag || a.startsWith(`${flag}=`))
   for (const [flag, others] of sameFlag) {
-    if (!message.startsWith(`${flag}:`) || given(flag)) continue
+    // `--contact-field: …`, or one of several given (`--contact-field 2: …`).
+    if (!(message.startsWith(`${flag}:`) || message.startsWith(`${flag} `)) || given(flag)) continue
     const other = others.find(given)
     if (other !== undefined) return `${other}${message.slice(flag.length)}`
   }

@@ -17,5 +17,7 @@ describe("namedAsGiven", () => {
     expect(namedAsGiven("--name: required", ["--redirect", "x"])).toBe("--name: required")
     // A flag whose name starts like another's is not it.
     expect(namedAsGiven("--expires-on: bad", ["--expires-onward", "x"])).toBe("--expires-on: bad")
+    // One of several (found by an audit: `--field` typed, `--contact-field 1` named).
+    expect(namedAsGiven('--contact-field 1: unknown key "x"', ["links", "create", "--field", "x=1"])).toBe('--field 1: unknown key "x"')
   })
 })
