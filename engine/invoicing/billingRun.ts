@@ -655,14 +655,15 @@ export const markInvoicesPaid = async (
               s.terms_payments, s.periods_billed, s.end_date`
   const events: Array<JournalEvent> = []
   const messages: Array<OutboxMessage> = []
-  for (const r of recovered) events.push(statusChanged(r.id, subById.get(r.id)!.status, "active", today, { reason: "payment_recovered" }))
-  if (!ctx.settings.unpaidCatchUp) {
-    events.push(...await skipUnpaidPeriods(tx, today, recovered.filter((r) => subById.get(r.id)!.status === "unpaid")))
-  }
+  // The journal tells it in order: the payment, then the recovery it caused (found by an audit: the other way round).
   for (const p of paid) {
     const s = subById.get(p.subscription_id)!
     paidNotices(ctx, p, s, via, events, messages)
     if (s.payments_made > 1) events.push({ type: "subscription.renewed", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { payments_made: s.payments_made, invoice_id: p.id } })
+  }
+  for (const r of recovered) events.push(statusChanged(r.id, subById.get(r.id)!.status, "active", today, { reason: "payment_recovered" }))
+  if (!ctx.settings.unpaidCatchUp) {
+    events.push(...await skipUnpaidPeriods(tx, today, recovered.filter((r) => subById.get(r.id)!.status === "unpaid")))
   }
   // Sent together (pipelined on the transaction's connection, run in this order), and left to the commit where it can be.
   await awaitByCommit(tx, [writeJournal(tx, events, source), enqueueMessages(tx, messages)])

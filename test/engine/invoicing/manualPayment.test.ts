@@ -64,14 +64,15 @@ describe(`a payment recorded by hand is journaled as its own payment, by whoever
       const events = await eventsAfter(subscriptionId, before)
       expect(events.map((e) => [e.type, e.source])).toEqual([
         ["invoice.payment_recorded", "cli"],
-        ["subscription.status_changed", "cli"],
+        // The payment, then the recovery it caused (found by an audit: the recovery came first).
         ["payment.succeeded", "cli"],
-        ["invoice.paid", "cli"]
+        ["invoice.paid", "cli"],
+        ["subscription.status_changed", "cli"]
       ])
       expect(events[0]!.data).toMatchObject({ invoice_id: invoiceId, amount: 500, currency: "USD", remaining: 750 })
-      expect(events[1]!.data).toMatchObject({ from: "past_due", to: "active", reason: "payment_recovered" })
-      expect(events[2]!.data).toMatchObject({ invoice_id: invoiceId, amount: 750, currency: "USD", via: "manual" })
-      expect(events[3]!.data).toMatchObject({ invoice_id: invoiceId, total: 1250, currency: "USD" })
+      expect(events[1]!.data).toMatchObject({ invoice_id: invoiceId, amount: 750, currency: "USD", via: "manual" })
+      expect(events[2]!.data).toMatchObject({ invoice_id: invoiceId, total: 1250, currency: "USD" })
+      expect(events[3]!.data).toMatchObject({ from: "past_due", to: "active", reason: "payment_recovered" })
       expect(received(events)).toBe(1250)
     })
   }
@@ -82,9 +83,9 @@ describe(`a payment recorded by hand is journaled as its own payment, by whoever
     await pay("2026-02-03", invoiceId, undefined)
     const events = await eventsAfter(subscriptionId, before)
     expect(events.map((e) => [e.type, e.source, e.data["amount"] ?? e.data["total"] ?? null])).toEqual([
-      ["subscription.status_changed", "cli", null],
       ["payment.succeeded", "cli", 1250],
-      ["invoice.paid", "cli", 1250]
+      ["invoice.paid", "cli", 1250],
+      ["subscription.status_changed", "cli", null]
     ])
   })
 
@@ -94,7 +95,7 @@ describe(`a payment recorded by hand is journaled as its own payment, by whoever
     await pay("2026-02-03", invoiceId, "5.00", "api:shop")
     await pay("2026-02-04", invoiceId, undefined, "api:shop")
     const events = await eventsAfter(subscriptionId, before)
-    expect(events.map((e) => e.type)).toEqual(["invoice.payment_recorded", "subscription.status_changed", "payment.succeeded", "invoice.paid"])
+    expect(events.map((e) => e.type)).toEqual(["invoice.payment_recorded", "payment.succeeded", "invoice.paid", "subscription.status_changed"])
     expect(new Set(events.map((e) => e.source))).toEqual(new Set(["api:shop"]))
     expect(received(events)).toBe(1250)
   })
