@@ -115,10 +115,10 @@ export const storeFollowingClock = (ttlMs: number, elapsed: () => number = Date.
       const timeIn = (tz: string) =>
         Effect.map(state, (read): FixedTime | undefined => {
           if (read === undefined) return undefined
-          const day = storeDay(read)
-          if (day === undefined) return undefined
-          if (read.clock !== undefined) return dayTime(day)
-          return day > calendarDateInZone(Date.now(), tz) ? dayTime(day) : undefined
+          // A command's rule (commandTime); where a command would be refused (the store's day after the real date), a
+          // request runs at the store's day: it is never journaled before what the store recorded.
+          const decided = commandTime({ now: undefined, state: read, timeZone: tz, realMillis: Date.now() })
+          return decided._tag === "Run" ? decided.time : dayTime(storeDay(read)!)
         })
       return {
         now: Effect.map(timeIn("UTC"), (t) => t?.epochMillis ?? Date.now()),
