@@ -200,6 +200,9 @@ const postWebhook = (m: ClaimedMessage, r: RenderedMessage): Effect.Effect<Deliv
     }
   })
 
+/** Sends recorded together while a batch is delivered (see deliverOutbox). */
+const recordEvery = 20
+
 /**
  * Delivers everything due at business instant `now` (the tick's, epoch
  * milliseconds); returns how many were sent. Retries are scheduled from `now`
@@ -229,9 +232,18 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
       Effect.tryPromise(() => renewOutboxLeases(sql, owner, ids)).pipe(Effect.ignore, Effect.delay("30 seconds"), Effect.forever, Effect.interruptible)
     )
     const rendered = yield* renderer.render(claimed)
-    // Each send as it finishes: a stop mid-batch records these, so that the next engine does not send them again.
-    const finished: Array<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }> = []
-    const results = yield* Effect.forEach(claimed, (message, i) => {
+    // Each send is recorded soon after it finishes, a few at a time (`recordEvery`): a process killed mid-batch
+    // (SIGKILL, a lost machine: nothing of it runs after) leaves at most those few sent but unrecorded, which the
+    // next engine sends again; recorded once at the batch's end, a whole batch of 200 emails reached buyers twice.
+    let unrecorded: Array<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }> = []
+    const flush = Effect.suspend(() => {
+      const rows = unrecorded
+      unrecorded = []
+      return Effect.map(db("recording deliveries", () => recordDeliveries(sql, owner, rows, now, webhookRetrySeconds)), (n) => {
+        sent += n
+      })
+    })
+    yield* Effect.forEach(claimed, (message, i) => {
       const r = rendered[i]
       const outcome = r === undefined || r instanceof Error
         ? Effect.succeed<DeliveryOutcome>({ _tag: "Retry", error: `render ${message.template ?? message.kind}: ${r?.message ?? "no result"}` })
@@ -240,22 +252,22 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
           // Another engine retook it (our lease ran out): it is theirs to send, not ours a second time.
           (held) => (held ? sender.send(message, { ...r, date: new Date(now) }) : Effect.succeed<DeliveryOutcome | undefined>(undefined))
         )
-      return outcome.pipe(Effect.map((o) => {
-        if (o !== undefined) finished.push({ message, outcome: o })
-        return { message, outcome: o }
-      }))
-    }, { concurrency: 10 }).pipe(
+      return Effect.flatMap(outcome, (o) => {
+        if (o === undefined) return Effect.void
+        unrecorded.push({ message, outcome: o })
+        return unrecorded.length >= recordEvery ? flush : Effect.void
+      })
+    }, { concurrency: 10, discard: true }).pipe(
       // The tick is uninterruptible so that state changes commit whole; sends are not state changes. A
       // SIGTERM here cuts a slow SMTP or webhook call short: the messages not yet sent stay leased to this
       // (then dead) process and the next engine retakes them at once, to send under the same delivery key.
       // The ones already sent are recorded first: an email has no delivery key, and its buyer got it twice.
       Effect.interruptible,
-      Effect.onInterrupt(() => db("recording deliveries", () => recordDeliveries(sql, owner, finished, now, webhookRetrySeconds)).pipe(Effect.ignore)),
+      Effect.onInterrupt(() => flush.pipe(Effect.ignore)),
       Effect.ensuring(Fiber.interrupt(heartbeat))
     )
     failpoint("after-delivery-send")
-    const done = results.flatMap((r) => (r.outcome === undefined ? [] : [{ message: r.message, outcome: r.outcome }]))
-    sent += yield* db("recording deliveries", () => recordDeliveries(sql, owner, done, now, webhookRetrySeconds))
+    yield* flush
     if (claimed.length < batch) return sent
   }
 })

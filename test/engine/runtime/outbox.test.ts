@@ -163,3 +163,31 @@ describe(`a stop in the middle of a batch (${backend})`, () => {
     expect(rows.map((r) => [r["dedupe_key"], r["status"]])).toEqual([["email:receipt:stop-1", "sent"], ["email:receipt:stop-2", "sending"]])
   })
 })
+
+describe(`a process killed in the middle of a batch (${backend})`, () => {
+  it("has recorded all but the last few of the sends it made, so a restart sends only those few again (not the whole batch)", async () => {
+    const keys = Array.from({ length: 60 }, (_, i) => `email:receipt:kill-${String(i).padStart(2, "0")}`)
+    for (const key of keys) await queue(key)
+    // 50 go out at once; the rest hang (a server that stopped answering), and the process is killed meanwhile:
+    // what it left in the store is what a restart finds, since nothing of a killed process runs after.
+    const sends: Array<string> = []
+    const sender = Layer.succeed(MessageSender, {
+      send: (m) => {
+        if (sends.length >= 50) return Effect.never
+        sends.push(m.dedupe_key)
+        return Effect.succeed<DeliveryOutcome>({ _tag: "Sent", providerId: m.dedupe_key })
+      }
+    })
+    const fiber = Effect.runFork(deliverOutbox("engine-killed", day).pipe(Effect.provide(Layer.mergeAll(t.layer, MessageRenderer.plain, sender))))
+    for (let i = 0; i < 200 && sends.length < 50; i++) await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 300))
+    expect(sends.length).toBe(50)
+    const [left] = await t.db.sql<Array<{ sent: number; sending: number }>>`
+      select count(*) filter (where status = 'sent')::int as sent, count(*) filter (where status = 'sending')::int as sending
+      from outbox where dedupe_key like 'email:receipt:kill-%'`
+    // Recorded a few at a time: of the 50 sent, at most the last few are still 'sending', to be sent again.
+    expect(left!.sent).toBeGreaterThanOrEqual(40)
+    expect(left!.sent + left!.sending).toBe(60)
+    await Effect.runPromise(Fiber.interrupt(fiber))
+  })
+})
