@@ -42,7 +42,7 @@ export const recurringAmount = (lines: ReadonlyArray<Pick<LineItem, "unitPrice" 
   lines.reduce((sum, l) => (l.oneTime ? sum : sum + lineAmounts(l).total), 0)
 
 export interface PlannedSubscription<T extends PurchaseItem> {
-  /** The group's recurring items, then (first subscription only) the one-time items of its currency. */
+  /** The group's recurring items, then (the first subscription in their currency) the one-time items. */
   readonly items: ReadonlyArray<T>
   readonly name: string
   readonly currency: string
@@ -119,8 +119,8 @@ const firstBilling = (
  * Plans one purchase (reference, "Creation"), for `subscriptions create`,
  * `import FILE.csv` and a paid checkout alike: recurring items grouped by
  * frequency (terms and start date are the purchase's), one subscription per
- * group; the items of a group must share a currency; one-time items ride with
- * the first subscription's first payment, those of its currency only. A
+ * group; the items of a group must share a currency; a one-time item rides with
+ * the first payment of the first subscription in its currency (none: refused). A
  * subscription starting after today is scheduled; it is named after its first
  * item. A start before today is refused, except for a migrated purchase, which
  * bills on from the first anchor date on or after today (`firstBilling`).
@@ -128,7 +128,7 @@ const firstBilling = (
 export const planPurchase = <T extends PurchaseItem>(items: ReadonlyArray<T>, purchase: Purchase): PurchasePlan<T> => {
   const indexed = items.map((item, index) => ({ item, index }))
   const recurring = indexed.filter((r) => r.item.frequency !== undefined)
-  const oneTime = items.filter((r) => r.frequency === undefined)
+  const oneTime = indexed.filter((r) => r.item.frequency === undefined)
   if (recurring.length === 0) return { _tag: "Refused", refusal: { _tag: "NoRecurringItem", item: 0 } }
   const { terms, startDate } = purchase
   const groups = groupIntoSubscriptions(recurring.map((r) => ({ ...r, frequency: r.item.frequency!, terms, startDate })))
@@ -138,6 +138,11 @@ export const planPurchase = <T extends PurchaseItem>(items: ReadonlyArray<T>, pu
       return { _tag: "Refused", refusal: { _tag: "MixedCurrencies", currencies: [...new Set(g.map((r) => r.item.currency))], item: other.index } }
     }
   }
+  // A one-time item rides with the first subscription in its currency. One in a currency no subscription
+  // bills would be dropped without a word (a setup fee never charged), so the purchase is refused, naming it.
+  const currencies = groups.map((g) => g[0]!.item.currency)
+  const stray = oneTime.find((r) => !currencies.includes(r.item.currency))
+  if (stray !== undefined) return { _tag: "Refused", refusal: { _tag: "MixedCurrencies", currencies: [currencies[0]!, stray.item.currency], item: stray.index } }
   const status = toDayNumber(startDate) > toDayNumber(purchase.today) ? "scheduled" : "active"
   const subscriptions: Array<PlannedSubscription<T>> = []
   for (const [gi, g] of groups.entries()) {
@@ -145,7 +150,8 @@ export const planPurchase = <T extends PurchaseItem>(items: ReadonlyArray<T>, pu
     const frequency = g[0]!.frequency
     const billing = firstBilling(purchase, frequency)
     if ("_tag" in billing) return { _tag: "Refused", refusal: billing }
-    const planned = [...g.map((r) => r.item), ...(gi === 0 ? oneTime.filter((o) => o.currency === currency) : [])]
+    const ridesHere = (o: { item: T }) => o.item.currency === currency && currencies.indexOf(currency) === gi
+    const planned = [...g.map((r) => r.item), ...oneTime.filter(ridesHere).map((o) => o.item)]
     subscriptions.push({
       items: planned, currency, frequency, terms, startDate, status, ...billing,
       name: purchaseName(planned, purchase.language),
