@@ -125,6 +125,12 @@ export const checkTemplates = (options: { templatesDir?: string | undefined } = 
     const name = relative.slice("emails/".length, -".hbs".length)
     for (const { language, labels } of labelSets) {
       if (labels[`${name}.subject`] === undefined) out.push({ file: join("templates", "catalogs", `${language}.json`), line: 1, message: `missing label "${name}.subject" for email ${name}` })
+      // A subject that names an outcome says it in words of the catalog (render.ts subjectOf).
+      if (labels[`${name}.subject`]?.includes("{{outcome}}")) {
+        for (const outcome of ["succeeded", "failed"]) {
+          if (labels[`${name}.outcome.${outcome}`] === undefined) out.push({ file: join("templates", "catalogs", `${language}.json`), line: 1, message: `missing label "${name}.outcome.${outcome}" for email ${name}` })
+        }
+      }
     }
   }
   return out

@@ -137,7 +137,8 @@ const subjectOf = (name: EmailTemplate, data: EmailData, options: RenderOptions)
   const text = (name === "reminder" && data.invoiced === true ? labels["reminder.subject_invoice"] : undefined) ?? labels[`${name}.subject`]
   if (text === undefined) throw new TemplateError(name, `missing label "${name}.subject" in language ${language}`)
   const values: Record<string, string> = {
-    number: data.number ?? "", seller: data.seller ?? "", outcome: data.outcome ?? "",
+    // The outcome is data ("succeeded", "failed"); the subject says it in the reader's words.
+    number: data.number ?? "", seller: data.seller ?? "", outcome: data.outcome ? labels[`${name}.outcome.${data.outcome}`] ?? data.outcome : "",
     date: data.nextDate ? formatDate(data.nextDate, options.locale) : ""
   }
   return fillLabel(text, values)

@@ -80,6 +80,19 @@ describe("emails", () => {
     }
   })
 
+  it("the admins' payment notification names the outcome in their language (found by an audit: 'Betaling failed: INV-000001' in a Norwegian account)", () => {
+    const expected: Record<string, [string, string]> = {
+      en: ["Payment succeeded: INV-000001", "Payment failed: INV-000001"], nb: ["Betaling vellykket: INV-000001", "Betaling mislyktes: INV-000001"],
+      nl: ["Betaling geslaagd: INV-000001", "Betaling mislukt: INV-000001"], fr: ["Paiement réussi : INV-000001", "Paiement échoué : INV-000001"],
+      sv: ["Betalning lyckades: INV-000001", "Betalning misslyckades: INV-000001"]
+    }
+    for (const [language, locale] of cases.slice(0, 5)) {
+      const subjects = (["succeeded", "failed"] as const).map((outcome) =>
+        renderEmail("payment_notification", { ...sampleEmail, number: "INV-000001", outcome, succeeded: outcome === "succeeded" }, { language, locale }).subject)
+      expect(subjects).toEqual(expected[language])
+    }
+  })
+
   it("the payment-failed email carries the update link in both parts", () => {
     const r = renderEmail("payment_failed", sampleEmail, { language: "fr", locale: "fr-FR" })
     expect(r.html).toContain('href="https://billing.example/update?s&#x3D;1"')
