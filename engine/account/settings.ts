@@ -4,7 +4,7 @@
  * the key, before anything is written.
  */
 import { countryCodeProblem, describeAccountError, isCurrencyCode, SettingRefused } from "../domain/index.ts"
-import { languageProblem, localeProblem, isValidTimeZone } from "../billing/index.ts"
+import { isLanguage, isLocale, isValidTimeZone, languagesInWords } from "../billing/index.ts"
 import { isValidIban, paymentReferenceSchemes, type PaymentReferenceScheme } from "../billing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 
@@ -61,8 +61,9 @@ const scheduleDays = (v: string) => (/^\d+$/.test(v) && Number(v) <= maxSchedule
 
 export const settingKeys: Readonly<Record<string, KeySpec>> = {
   timezone: { field: "timezone", default: "UTC", help: "IANA time zone of the account's calendar", validate: (v) => (isValidTimeZone(v) ? undefined : "expected an IANA time zone such as Europe/Oslo") },
-  language: { field: "language", default: "en", help: "default language of emails and invoices", validate: languageProblem },
-  locale: { field: "locale", default: "en-US", help: "default locale for dates, numbers and money", validate: localeProblem },
+  // What the key expects, without the value: describeAccountError adds `got "VALUE"` once.
+  language: { field: "language", default: "en", help: "default language of emails and invoices", validate: (v) => (isLanguage(v) ? undefined : `expected ${languagesInWords}`) },
+  locale: { field: "locale", default: "en-US", help: "default locale for dates, numbers and money", validate: (v) => (isLocale(v) ? undefined : "expected a locale such as nb-NO") },
   currency: { field: "currency", default: "USD", help: "default currency of new products", validate: (v) => (isCurrencyCode(v) ? undefined : "expected an ISO 4217 code such as USD") },
   "reminder-days": { field: "reminderDays", default: "14", help: "days before the next payment to remind the buyer", validate: scheduleDays },
   "retry-days": {
