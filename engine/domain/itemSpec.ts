@@ -35,6 +35,7 @@ export const parseItemSpec = (text: string): ItemSpec | string => {
   const parts = text.split(",").map((p) => p.trim()).filter((p) => p.length > 0)
   if (parts.length === 0) return "empty item"
   const spec: { -readonly [K in keyof ItemSpec]?: ItemSpec[K] } = { quantity: 1, oneTime: false }
+  const given = new Map<string, string>()
   for (const part of parts) {
     if (part === "one-time") {
       spec.oneTime = true
@@ -44,6 +45,11 @@ export const parseItemSpec = (text: string): ItemSpec | string => {
     if (eq <= 0) return `"${part}" is not KEY=VALUE (keys: sku, name, price, qty, frequency, discount, tax, currency, one-time)`
     const key = part.slice(0, eq).trim().toLowerCase()
     const value = part.slice(eq + 1).trim()
+    // One value per key: with two, the last one silently won (qty=2,qty=3 billed 3), so neither is guessed.
+    const canonical = key === "quantity" ? "qty" : key
+    const earlier = given.get(canonical)
+    if (earlier !== undefined) return `key "${key}" given twice ("${earlier}", "${part}"): give each key once`
+    given.set(canonical, part)
     switch (key) {
       case "sku":
         spec.sku = value
