@@ -2,7 +2,7 @@
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { BillingSchedule } from "../../billing/index.ts"
-import { frequencyNames } from "../../domain/index.ts"
+import { frequencyNames, maxFixedPayments } from "../../domain/index.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag, parseDateFlag, parseFrequencyFlag } from "../flagParsers.ts"
 
@@ -22,8 +22,9 @@ export const scheduleCommand = Command.make(
     const json = yield* Json
     const start = yield* parseDateFlag("--start", flags.start)
     const frequency = yield* parseFrequencyFlag("--frequency", flags.frequency)
-    const payments = Option.isSome(flags.payments) ? yield* parseCountFlag("--payments", flags.payments.value) : undefined
-    const count = Option.isSome(flags.count) ? yield* parseCountFlag("--count", flags.count.value) : undefined
+    // As many payments as fixed terms may hold (terms.ts): past that the dates leave the calendar's 4-digit years.
+    const payments = Option.isSome(flags.payments) ? yield* parseCountFlag("--payments", flags.payments.value, maxFixedPayments) : undefined
+    const count = Option.isSome(flags.count) ? yield* parseCountFlag("--count", flags.count.value, maxFixedPayments) : undefined
     const schedule = new BillingSchedule(start, frequency)
     const shown = count ?? payments ?? defaultCount
     const dates = schedule.dates(payments === undefined ? shown : Math.min(shown, payments))

@@ -28,7 +28,10 @@ describe("billcycle schedule", () => {
     [["--start", "2026-03-01", "--frequency", "fortnightly"], "--frequency"],
     [["--start", "2026-03-01", "--frequency", "monthly", "--count", "-3"], "--count"],
     [["--start", "2026-03-01", "--frequency", "monthly", "--payments", "0"], "--payments"],
-    [["--frequency", "monthly"], "--start"]
+    [["--frequency", "monthly"], "--start"],
+    // Fixed terms hold at most 1000 payments; past that the preview printed 5-digit years ("10358-04-30") that no command takes.
+    [["--start", "2026-03-01", "--frequency", "monthly", "--payments", "1001"], "--payments: expected a whole number from 1 to 1000"],
+    [["--start", "2026-03-01", "--frequency", "monthly", "--count", "100000"], "--count: expected a whole number from 1 to 1000"]
   ])("bad input %j exits 2 naming %s on one stderr line", (args, flag) => {
     const r = runCli(["schedule", ...args])
     expect(r.code).toBe(2)
