@@ -7,7 +7,7 @@ import { createRequire } from "node:module"
 import type Handlebars from "handlebars"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { builtInDir, catalog, languages, listTemplateFiles, templatePath } from "./render.ts"
+import { builtInDir, catalog, CatalogError, languages, listTemplateFiles, templatePath } from "./render.ts"
 import { EmailData, fieldsOf, InvoiceDocumentData } from "./schemas.ts"
 
 export interface TemplateDiagnostic {
@@ -114,8 +114,17 @@ export const checkTemplate = (relative: string, source: string, labelSets: Reado
 
 /** Checks every template (ours, overridden by the account's) in every language. */
 export const checkTemplates = (options: { templatesDir?: string | undefined } = {}): Array<TemplateDiagnostic> => {
-  const labelSets = languages.map((language) => ({ language, labels: catalog(language, options.templatesDir) }))
   const out: Array<TemplateDiagnostic> = []
+  // An account's catalog that does not parse is one diagnostic; its language is then checked against ours.
+  const labelSets = languages.map((language) => {
+    try {
+      return { language, labels: catalog(language, options.templatesDir) }
+    } catch (e) {
+      if (!(e instanceof CatalogError)) throw e
+      out.push({ file: e.file, line: e.line, message: e.problem })
+      return { language, labels: catalog(language) }
+    }
+  })
   for (const relative of listTemplateFiles(options.templatesDir)) {
     const path = templatePath(relative, options.templatesDir)
     out.push(...checkTemplate(relative, readFileSync(path, "utf8"), labelSets, path.startsWith(builtInDir) ? join("templates", relative) : path))

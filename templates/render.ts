@@ -32,15 +32,45 @@ export class TemplateError extends Error {
   }
 }
 
+/** A catalog that is not a JSON object of labels (an account's, edited by hand): named with its file and line. */
+export class CatalogError extends TemplateError {
+  readonly file: string
+  readonly line: number
+  readonly problem: string
+  constructor(file: string, line: number, problem: string) {
+    super(`${file}:${line}`, problem)
+    this.file = file
+    this.line = line
+    this.problem = problem
+  }
+}
+
+const readCatalog = (path: string): Record<string, string> => {
+  const text = readFileSync(path, "utf8")
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (e) {
+    const message = (e as Error).message
+    const line = /line (\d+)/.exec(message)
+    const position = /position (\d+)/.exec(message)
+    throw new CatalogError(path, line !== null ? Number(line[1]) : position !== null ? text.slice(0, Number(position[1])).split("\n").length : 1, `not a JSON catalog: ${message}`)
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== "string")) {
+    throw new CatalogError(path, 1, "expected a JSON object of labels, each a string")
+  }
+  return parsed as Record<string, string>
+}
+
 const catalogs = new Map<string, Record<string, string>>()
 
 export const catalog = (language: string, templatesDir?: string): Record<string, string> => {
   const key = `${templatesDir ?? ""}|${language}`
   let c = catalogs.get(key)
   if (c === undefined) {
-    const ours = JSON.parse(readFileSync(join(builtInDir, "catalogs", `${language}.json`), "utf8")) as Record<string, string>
+    const ours = readCatalog(join(builtInDir, "catalogs", `${language}.json`))
     const theirsPath = templatesDir === undefined ? undefined : join(templatesDir, "catalogs", `${language}.json`)
-    const theirs = theirsPath !== undefined && existsSync(theirsPath) ? JSON.parse(readFileSync(theirsPath, "utf8")) as Record<string, string> : {}
+    const theirs = theirsPath !== undefined && existsSync(theirsPath) ? readCatalog(theirsPath) : {}
     c = { ...ours, ...theirs }
     catalogs.set(key, c)
   }

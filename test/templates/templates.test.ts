@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
@@ -136,6 +138,19 @@ describe("templates check", () => {
     const problems = checkTemplates({ templatesDir: dir }).map((d) => `${d.file.replace(dir, "")}:${d.line}: ${d.message}`)
     expect(problems).toContain('emails/welcome.hbs:2: missing label "welcome.tagline" in the en catalog')
     expect(problems).toContain('emails/welcome.hbs:3: unknown variable "couponCode" (not in the template\'s data)')
+  })
+
+  it("an account's catalog that is not JSON is reported with its file and line, not a crash (found by an audit: templates check printed a stack trace)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "billcycle-catalog-"))
+    mkdirSync(join(dir, "catalogs"))
+    writeFileSync(join(dir, "catalogs", "nb.json"), '{"receipt.subject": 5\n')
+    writeFileSync(join(dir, "catalogs", "sv.json"), '["not", "labels"]\n')
+    const problems = checkTemplates({ templatesDir: dir }).map((d) => `${d.file.replace(dir, "")}:${d.line}: ${d.message}`)
+    expect(problems).toEqual([
+      expect.stringMatching(/^\/catalogs\/nb\.json:2: not a JSON catalog: /),
+      "/catalogs/sv.json:1: expected a JSON object of labels, each a string"
+    ])
+    expect(() => renderEmail("receipt", sampleEmail, { language: "nb", locale: "nb-NO", templatesDir: dir })).toThrow(/catalogs\/nb\.json:2: not a JSON catalog/)
   })
 
   it("checks the buyer's pages too: an account's checkout page asking for a label no catalog has is reported in every language", () => {
