@@ -685,7 +685,7 @@ const paidNotices = (
   if (p.total > 0) {
     // The receipt thanks for this payment: what was still due, not the invoice's total when part was paid before.
     messages.push({ kind: "email", template: "receipt", dedupeKey: `email:receipt:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: s.email, language, locale, payload: { invoice_id: p.id, amount: p.amount }, createdOn: today })
-    messages.push({ kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_succeeded:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: p.id, outcome: "succeeded" }, createdOn: today })
+    messages.push({ kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_succeeded:${p.id}`, subscriptionId: p.subscription_id, invoiceId: p.id, recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: p.id, outcome: "succeeded", amount: p.amount }, createdOn: today })
   }
 }
 
@@ -867,13 +867,13 @@ const recordRefunds = async (tx: TransactionSql, ctx: EngineContext, attemptIds:
  */
 const recordBuyerDeclines = async (tx: TransactionSql, ctx: EngineContext, attemptIds: ReadonlyArray<number>) => {
   if (attemptIds.length === 0) return
-  const rows = await tx<Array<{ attempt_number: number; failure_reason: string; invoice_id: number; number: string; total: number; currency: string; subscription_id: number; contact_id: number }>>`
-    select a.attempt_number, a.failure_reason, i.id as invoice_id, i.number, i.total, i.currency, s.id as subscription_id, s.contact_id
+  const rows = await tx<Array<{ attempt_number: number; failure_reason: string; invoice_id: number; number: string; amount: number; currency: string; subscription_id: number; contact_id: number }>>`
+    select a.attempt_number, a.failure_reason, i.id as invoice_id, i.number, a.amount, i.currency, s.id as subscription_id, s.contact_id
     from payment_attempts a join invoices i on i.id = a.invoice_id join subscriptions s on s.id = i.subscription_id
     where a.id = any(${attemptIds as Array<number>}) order by a.id`
   await writeJournal(tx, rows.map((r) => ({
     type: "payment.failed", subscriptionId: r.subscription_id, contactId: r.contact_id, invoiceId: r.invoice_id, occurredOn: ctx.today,
-    data: { invoice_id: r.invoice_id, number: r.number, attempt: r.attempt_number, reason: r.failure_reason, amount: r.total, currency: r.currency, next_retry_on: null, initiated_by: "buyer" }
+    data: { invoice_id: r.invoice_id, number: r.number, attempt: r.attempt_number, reason: r.failure_reason, amount: r.amount, currency: r.currency, next_retry_on: null, initiated_by: "buyer" }
   })))
 }
 
@@ -893,6 +893,8 @@ interface FailureSubRow {
   attempt_number: number
   failure_reason: string
   total: number
+  /** What the attempt asked for: the rest still due, less than the total after a payment by hand. */
+  amount: number
   currency: string
   number: string
 }
@@ -908,7 +910,7 @@ const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, fail
   const rows = await tx<Array<FailureSubRow>>`
     select s.id, s.status, s.retry_count, s.unpaid_since, s.contact_id, c.email, s.invoice_language, s.invoice_locale,
            c.language as contact_language, c.locale as contact_locale, i.id as invoice_id, a.id as attempt_id, a.attempt_number,
-           a.failure_reason, i.total, i.currency, i.number
+           a.failure_reason, i.total, a.amount, i.currency, i.number
     from unnest(${failed.map((f) => f.id)}::int8[]) as u(aid)
     join payment_attempts a on a.id = u.aid
     join invoices i on i.id = a.invoice_id
@@ -930,16 +932,16 @@ const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, fail
     const stopBilling = status === "canceled"
     events.push({
       type: "payment.failed", subscriptionId: r.id, contactId: r.contact_id, invoiceId: r.invoice_id, occurredOn: today,
-      data: { invoice_id: r.invoice_id, number: r.number, attempt: r.attempt_number, reason: r.failure_reason, amount: r.total, currency: r.currency, next_retry_on: next }
+      data: { invoice_id: r.invoice_id, number: r.number, attempt: r.attempt_number, reason: r.failure_reason, amount: r.amount, currency: r.currency, next_retry_on: next }
     })
     const language = languageOf(r, ctx.settings)
     const locale = localeOf(r, ctx.settings)
     const told: Array<OutboxMessage> = [{
       kind: "email", template: "payment_failed", dedupeKey: `email:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
-      recipient: r.email, language, locale, payload: { invoice_id: r.invoice_id, attempt: r.attempt_number, reason: r.failure_reason, next_retry_on: next }, createdOn: today
+      recipient: r.email, language, locale, payload: { invoice_id: r.invoice_id, attempt: r.attempt_number, reason: r.failure_reason, next_retry_on: next, amount: r.amount }, createdOn: today
     }, {
       kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
-      recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: r.invoice_id, outcome: "failed", reason: r.failure_reason }, createdOn: today
+      recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: r.invoice_id, outcome: "failed", reason: r.failure_reason, amount: r.amount }, createdOn: today
     }]
     if (stays) {
       messages.push(...told)

@@ -137,6 +137,9 @@ const upcomingAmounts = async (sql: Sql, reminders: ReadonlyArray<ClaimedMessage
   return out
 }
 
+/** The emails about one payment (or the coming one), whose payload names its amount. */
+const paymentAmountTemplates: ReadonlySet<EmailTemplate> = new Set<EmailTemplate>(["reminder", "receipt", "payment_failed", "payment_notification"])
+
 const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, inv: Record<string, any> | undefined, settings: AccountSettings, links: BuyerLinks): EmailData & { template: EmailTemplate } => {
   const p = m.payload as Record<string, any>
   const template = (m.template ?? "internal_notification") as EmailTemplate
@@ -146,9 +149,10 @@ const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, in
     seller: settings.sellerName,
     subscription: row?.["name"] ?? "",
     currency: inv?.["currency"] ?? row?.["currency"] ?? settings.currency,
-    // A reminder comes before its invoice: it carries the coming payment's amount (its draft's total). A receipt
-    // carries the payment's (the rest of an invoice paid in part before); one queued before receipts did, the total.
-    amount: (template === "reminder" || template === "receipt") && typeof p["amount"] === "number" ? p["amount"] : inv?.["total"] ?? 0,
+    // A reminder comes before its invoice: it carries the coming payment's amount (its draft's total). A receipt, a
+    // failed charge's email and the admins' notification carry the payment's (the rest of an invoice paid in part
+    // before); one queued before they did, the total.
+    amount: paymentAmountTemplates.has(template) && typeof p["amount"] === "number" ? p["amount"] : inv?.["total"] ?? 0,
     ...(template === "reminder" && typeof p["currency"] === "string" ? { currency: p["currency"] } : {}),
     number: inv?.["number"] ?? "",
     email: row?.["email"] ?? "",

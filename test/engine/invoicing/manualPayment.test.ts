@@ -120,5 +120,32 @@ describe(`a payment recorded by hand is journaled as its own payment, by whoever
     const mail = renderEmail("receipt", data!, { language: "en", locale: "en-US" })
     expect(mail.text).toContain("$7.50")
     expect(mail.text).not.toContain("12.50")
+    // The admins' notification says the same payment (it said the invoice's total, 12.50).
+    const notices = await t.db.sql<Array<ClaimedMessage>>`select * from outbox where invoice_id = ${inv!.id} and template = 'payment_notification' and payload->>'outcome' = 'succeeded'`
+    expect(notices).toHaveLength(1)
+    const [notice] = await loadEmailDataBatch(t.db.sql, notices, await loadSettings(t.db.sql))
+    const noticeMail = renderEmail("payment_notification", notice!, { language: "en", locale: "en-US" })
+    expect(noticeMail.text).toContain("A payment of $7.50")
+    expect(noticeMail.text).not.toContain("12.50")
+  })
+
+  it("a retry declined after a payment by hand journals and tells the amount it tried, the rest still due, not the invoice's total", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-06-01", paymentMethod: "pm_declined", items: [{ price: 1250 }] })
+    await tickAt(t, "2026-06-01")
+    const [inv] = await invoicesOf(t.db.sql, id)
+    await pay("2026-06-01", inv!.id, "5.00")
+    const before = await lastEventId()
+    await tickAt(t, "2026-06-02")
+    const failed = (await eventsAfter(id, before)).filter((e) => e.type === "payment.failed")
+    expect(failed.map((e) => [e.data["attempt"], e.data["amount"]])).toEqual([[2, 750]])
+    const told = await t.db.sql<Array<ClaimedMessage>>`
+      select * from outbox where invoice_id = ${inv!.id} and created_on = '2026-06-02' and template in ('payment_failed', 'payment_notification') order by template`
+    expect(told.map((m) => m.template)).toEqual(["payment_failed", "payment_notification"])
+    const data = await loadEmailDataBatch(t.db.sql, told, await loadSettings(t.db.sql))
+    for (const d of data) {
+      const mail = renderEmail(d.template, d, { language: "en", locale: "en-US" })
+      expect(mail.text).toContain("$7.50")
+      expect(mail.text).not.toContain("12.50")
+    }
   })
 })
