@@ -49,6 +49,9 @@ export const simulateDays = (options: {
       // command says it simulated is what the store's clock says (an interrupt after the clock moved but before the
       // report named the day before as the last one simulated).
       yield* Effect.gen(function*() {
+        // The clock first, as engine --once does (below): an engine that moved the store past this day meanwhile stops
+        // the simulation before the day is billed, not after.
+        yield* advanceStoreClock(day, { ranEngine: false, source: "simulate" })
         const s = yield* runTick({ batch: options.batch })
         for (const k of Object.keys(totals) as Array<keyof SimulationTotals>) totals[k] += s[k]
         yield* advanceStoreClock(day, { ranEngine: true, source: "simulate" })
@@ -62,7 +65,12 @@ export const simulateDays = (options: {
 export const engineOnce = <E, R>(now: GivenNow | undefined, tick: Effect.Effect<TickSummary, E, R>) =>
   Effect.gen(function*() {
     const time = yield* resolveCommandTime(now)
+    const moves = now !== undefined || time.onTestClock
+    // The clock moves to the day before the tick, under the clock's lock: an engine at an earlier day that passed its
+    // check meanwhile (two started at once) is refused when it moves the clock, before it bills. Moved only after the
+    // tick, the earlier one billed and journaled its day after the later day's work, then exited 2.
+    if (moves) yield* advanceStoreClock(time.today, { ranEngine: false, source: now?.source ?? "engine" })
     const summary = yield* tick
-    if (now !== undefined || time.onTestClock) yield* advanceStoreClock(time.today, { ranEngine: true, source: now?.source ?? "engine" })
+    if (moves) yield* advanceStoreClock(time.today, { ranEngine: true, source: now?.source ?? "engine" })
     return summary
   })

@@ -184,3 +184,29 @@ const runSequence = async (t: TestDatabase, commands: ReadonlyArray<Command>) =>
     }
   }
 }
+
+describe("two engines at once on different days", () => {
+  it("engine --once --now moves the store's clock to its day before its tick: an engine started meanwhile at an earlier day is refused before it bills", async () => {
+    const t = await openTestDatabase()
+    try {
+      const layer = (now: CalendarDate) =>
+        Layer.mergeAll(storeClockLayer(given(now)), TickHooks.none, Gateway.simulated, EngineState.layer).pipe(Layer.provideMerge(t.layer))
+      await createSubscription(t.db.sql, { start: "2026-10-05", paymentMethod: "pm_declined", items: [{ price: 2500 }] })
+      await moveStoreClock(t.db.sql, "2026-10-01" as CalendarDate)
+      // The later engine's tick is where the earlier one comes in (found by running `engine --once --now 2027-02-05` and
+      // `--now 2027-01-20` at once: the second billed 01-20 after the first had journaled 02-05, then exited 2).
+      let clockDuringTick: CalendarDate | undefined
+      const later = engineOnce(given("2026-11-05" as CalendarDate), Effect.flatMap(runSql(readStoreClock), (s) => {
+        clockDuringTick = s.clock
+        return runTick({ batch: 50 })
+      }))
+      await Effect.runPromise(later.pipe(Effect.provide(layer("2026-11-05" as CalendarDate))))
+      // An engine at an earlier day that passed its check before this one moved the clock is refused when it moves the
+      // clock itself, under the same lock, before its tick (the move refuses a day before the store's day).
+      expect(clockDuringTick).toBe("2026-11-05")
+      expect((await moveStoreClock(t.db.sql, "2026-10-20" as CalendarDate))._tag).toBe("Refused")
+    } finally {
+      await t.close()
+    }
+  }, 120_000)
+})
