@@ -222,8 +222,10 @@ const resume = Command.make("resume", { id: Argument.String("id").pipe(Argument.
     const id = yield* idOf(flags.id)
     const ctx = yield* commandContext
     const { nextBillingDate: next, status } = yield* useCase((s) => s.resume(ctx, id))
-    // past_due, not active, while an overdue invoice is open.
-    yield* Console.log((yield* Json) ? JSON.stringify({ id, status, nextBillingDate: next }) : `subscription ${id} resumed${status === "active" ? "" : ` (${status.replace("_", " ")}: an overdue invoice is open)`}; next billing ${next}`)
+    // past_due, not active, while an overdue invoice is open; unpaid while one is open after a failed charge (its retries
+    // ran out and paused it), which the engine charges again on the resume day.
+    const why = status === "unpaid" ? "the charge of an open invoice failed; it is charged again on the next engine run" : "an overdue invoice is open"
+    yield* Console.log((yield* Json) ? JSON.stringify({ id, status, nextBillingDate: next }) : `subscription ${id} resumed${status === "active" ? "" : ` (${status.replace("_", " ")}: ${why})`}; next billing ${next}`)
   }))).pipe(Command.withDescription("Resume a paused subscription (never back-billing the pause)"))
 
 const remove = Command.make("delete", { id: Argument.String("id").pipe(Argument.withDescription("the subscription's id")) }, (flags) =>

@@ -60,6 +60,18 @@ describe("subscriptions: typed refusals in the CLI's words", () => {
     const events = await cli("events", "list", "--json")
     expect(events.stdout.match(/"type"/g)?.length).toBe(3) // contact.created, subscription.created, its status change
   }, 300_000)
+  it("resume says why the subscription is not active: unpaid after its retries ran out names the failed charge, not an overdue invoice (found by an audit)", async () => {
+    const { db, env } = freshCliDatabase()
+    const cli = (now: string, ...args: Array<string>) => runCli([...args, "--db", db, "--now", now], { env })
+    expect((await cli("2026-03-01", "settings", "set", "retry-days", "1")).code).toBe(0)
+    expect((await cli("2026-03-01", "settings", "set", "after-retries", "pause")).code).toBe(0)
+    expect((await cli("2026-03-01", "contacts", "add", "--email", "bo@example.com", "--payment-method", "pm_declined")).code).toBe(0)
+    expect((await cli("2026-03-01", "subscriptions", "create", "--contact", "bo@example.com", "--item", "name=Tea,price=9.00")).code).toBe(0)
+    expect((await cli("2026-03-01", "engine", "--once")).code).toBe(0)
+    expect((await cli("2026-03-02", "engine", "--once")).code).toBe(0)
+    const resumed = await cli("2026-03-03", "subscriptions", "resume", "1")
+    expect([resumed.code, resumed.stdout.trim()]).toEqual([0, "subscription 1 resumed (unpaid: the charge of an open invoice failed; it is charged again on the next engine run); next billing 2026-04-01"])
+  }, 300_000)
   it("a blank payment-method token is refused by contacts add, subscriptions create and update (exit 2, nothing written), not saved to be declined (found by an audit)", async () => {
     const { db, env } = freshCliDatabase()
     const cli = (...args: Array<string>) => runCli([...args, "--db", db, "--now", "2026-03-01"], { env })
