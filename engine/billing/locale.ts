@@ -50,6 +50,30 @@ export interface LocaleChoice {
 export const languageOf = (chosen: LanguageChoice, account: { readonly language: string }): string =>
   chosen.invoice_language ?? chosen.contact_language ?? account.language
 
-/** The locale of a document: the subscription's, else its contact's, else the account's. */
-export const localeOf = (chosen: LocaleChoice, account: { readonly locale: string }): string =>
-  chosen.invoice_locale ?? chosen.contact_locale ?? account.locale
+/** Each language's own locale, for a document in a language whose locale nobody chose. */
+export const languageLocales: Readonly<Record<Language, string>> = { en: "en-US", nb: "nb-NO", nl: "nl-NL", fr: "fr-FR", sv: "sv-SE" }
+
+const languagePart = (locale: string) => {
+  try {
+    return new Intl.Locale(locale).language
+  } catch {
+    return locale
+  }
+}
+
+/** A document's locale when it is shown in `language` instead (`render --language fr`): kept if of that language, else the language's own. */
+export const localeForLanguage = (language: string, locale: string): string =>
+  languagePart(locale) === language || !isLanguage(language) ? locale : languageLocales[language]
+
+/**
+ * The locale of a document: the subscription's, else its contact's, else the account's when the document speaks
+ * the account's language (or the account's locale is one of its language); a document in a language chosen for
+ * the buyer with no locale chosen (a contact added with `--language nb` only) takes that language's own locale:
+ * a Norwegian receipt said "Neste betaling er February 28, 2027" with an en-US account.
+ */
+export const localeOf = (chosen: LocaleChoice & LanguageChoice, account: { readonly language: string; readonly locale: string }): string => {
+  const explicit = chosen.invoice_locale ?? chosen.contact_locale
+  if (explicit !== null && explicit !== undefined) return explicit
+  const language = languageOf(chosen, account)
+  return language === account.language ? account.locale : localeForLanguage(language, account.locale)
+}

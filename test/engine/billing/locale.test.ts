@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { isLanguage, isLocale, languageOf, languages, languagesInWords, localeOf, resolveLanguage } from "../../../engine/billing/index.ts"
+import { isLanguage, isLocale, languageOf, languages, languagesInWords, localeForLanguage, localeOf, resolveLanguage } from "../../../engine/billing/index.ts"
 
 const account = { language: "fr", locale: "fr-FR" }
 
@@ -9,10 +9,22 @@ describe("language and locale fallback", () => {
     expect(languageOf({ invoice_language: null, contact_language: "sv" }, account)).toBe("sv")
     expect(languageOf({ invoice_language: null, contact_language: null }, account)).toBe("fr")
   })
-  it("the locale falls back the same way, independently of the language", () => {
+  it("the locale falls back the same way; a chosen locale is kept whatever the language", () => {
     expect(localeOf({ invoice_locale: "nb-NO", contact_locale: "sv-SE" }, account)).toBe("nb-NO")
     expect(localeOf({ invoice_locale: null, contact_locale: "sv-SE" }, account)).toBe("sv-SE")
     expect(localeOf({ invoice_locale: null, contact_locale: null }, account)).toBe("fr-FR")
+    expect(localeOf({ invoice_language: "nb", contact_locale: "en-GB" }, account)).toBe("en-GB")
+  })
+  it("a language chosen for the buyer without a locale brings its own locale, not the account's of another language", () => {
+    // A contact added with --language nb only, on an en-US account: a Norwegian receipt with Norwegian dates.
+    expect(localeOf({ contact_language: "nb", contact_locale: null }, { language: "en", locale: "en-US" })).toBe("nb-NO")
+    expect(localeOf({ invoice_language: "sv" }, { language: "en", locale: "en-US" })).toBe("sv-SE")
+    // The account's locale stays when it is of the document's language, or the document speaks the account's language.
+    expect(localeOf({ contact_language: "fr" }, { language: "en", locale: "fr-CA" })).toBe("fr-CA")
+    expect(localeOf({ contact_language: "en" }, { language: "en", locale: "en-GB" })).toBe("en-GB")
+    expect(localeOf({}, { language: "nb", locale: "en-US" })).toBe("en-US")
+    expect(localeForLanguage("nl", "nb-NO")).toBe("nl-NL")
+    expect(localeForLanguage("en", "en-GB")).toBe("en-GB")
   })
   it("a language without labels renders in English", () => {
     expect(resolveLanguage("de")).toBe("en")

@@ -63,4 +63,19 @@ describe("render email for a subscription", () => {
     expect(sent).toContain("op 3 februari 2028 opgezegd")
     expect(sent).toMatch(/terugbetaald/)
   }, 180_000)
+
+  it("a buyer given a language but no locale gets that language's dates and money, in the email sent and in render (--language alone too)", () => {
+    const cli = session()
+    expect(cli("2026-03-01", "contacts", "add", "--email", "ola@example.com", "--language", "nb", "--payment-method", "pm_ok").code).toBe(0)
+    expect(cli("2026-03-01", "subscriptions", "create", "--contact", "ola@example.com", "--item", "name=Kaffe,price=25.00,currency=NOK").code).toBe(0)
+    expect(cli("2026-03-01", "engine", "--once").code).toBe(0)
+    // The receipt sent to the buyer (render shows a queued email as it went out): Norwegian labels, dates and money
+    // (the dates were en-US, "April 1, 2026", inside Norwegian sentences).
+    const text = textOf(cli("2026-03-01", "render", "email", "receipt", "--subscription", "1", "--json").stdout)
+    expect(text).toContain("Neste betaling er 1. april 2026")
+    expect(text).toMatch(/25,00\skr/)
+    // --language alone shows the email in that language with its own formats (--locale keeps the last word).
+    expect(textOf(cli("2026-03-01", "render", "email", "receipt", "--subscription", "1", "--language", "fr", "--json").stdout)).toContain("1 avril 2026")
+    expect(textOf(cli("2026-03-01", "render", "email", "receipt", "--subscription", "1", "--language", "fr", "--locale", "en-GB", "--json").stdout)).toContain("1 April 2026")
+  })
 })
