@@ -119,15 +119,16 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
     }
   }
 
-  const checkCondition = (c: Condition | undefined, scope: Scope): void => {
+  const checkCondition = (c: Condition | undefined, scope: Scope, inAnd = false): void => {
     // A node the parser recovered from is undefined: its error is reported already.
     if (c === undefined) return
     switch (c.kind) {
       case "And":
       case "Or":
-        checkCondition(c.left, scope)
-        checkCondition(c.right, scope)
-        if (c.kind === "And") contradiction(c)
+        // A chain `a and b and c` is looked at once, from its top: any two of its conditions may contradict.
+        checkCondition(c.left, scope, c.kind === "And")
+        checkCondition(c.right, scope, c.kind === "And")
+        if (c.kind === "And" && !inAnd) contradiction(c)
         break
       case "Not":
         checkCondition(c.operand, scope)
@@ -150,19 +151,34 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
     }
   }
 
-  // `x > 5 and x < 3`, or `s is "a" and s is "b"`: a condition that is never true.
-  const contradiction = (c: Condition & { kind: "And" | "Or" }) => {
-    if (c.left?.kind !== "Compare" || c.right?.kind !== "Compare") return
-    const [l, r] = [c.left, c.right]
-    if (l.path.parts.join(".") !== r.path.parts.join(".")) return
-    if (l.op === "is" && r.op === "is" && l.value.kind === "String" && r.value.kind === "String" && l.value.value !== r.value.value) {
-      warn(codes.neverTrue, c.range, "this condition is never true: one property cannot have two values at once")
+  // `x > 5 and x < 3`, or `s is "a" and s is "b"`: a condition that is never true. Any two conditions of a chain of
+  // `and` on one property, numbers, amounts and dates alike; `x >= 5 and x <= 5` leaves 5, so bounds that meet
+  // contradict only when one of them is strict. The warning spans the two conditions.
+  const contradiction = (c: Condition) => {
+    const conjuncts: Array<Condition & { kind: "Compare" }> = []
+    const collect = (x: Condition | undefined): void => {
+      if (x?.kind === "And") (collect(x.left), collect(x.right))
+      else if (x?.kind === "Compare") conjuncts.push(x)
     }
-    if (l.value.kind === "Number" && r.value.kind === "Number") {
-      const lo = [l, r].find((x) => x.op === ">" || x.op === ">=")
-      const hi = [l, r].find((x) => x.op === "<" || x.op === "<=")
-      if (lo !== undefined && hi !== undefined && (lo.value as { value: number }).value >= (hi.value as { value: number }).value) {
-        warn(codes.neverTrue, c.range, "this condition is never true: no value is both above and below these bounds")
+    collect(c)
+    const span = (l: Condition, r: Condition): Range => ({ line: l.range.line, col: l.range.col, endLine: r.range.endLine, endCol: r.range.endCol })
+    for (let i = 0; i < conjuncts.length; i++) {
+      for (let j = i + 1; j < conjuncts.length; j++) {
+        const [l, r] = [conjuncts[i]!, conjuncts[j]!]
+        if (l.path.parts.join(".") !== r.path.parts.join(".") || l.value.kind !== r.value.kind) continue
+        if (l.op === "is" && r.op === "is" && l.value.kind === "String" && l.value.value !== r.value.value) {
+          warn(codes.neverTrue, span(l, r), "this condition is never true: one property cannot have two values at once")
+          return
+        }
+        if (l.value.kind !== "Number" && l.value.kind !== "Date") continue
+        const lo = [l, r].find((x) => x.op === ">" || x.op === ">=")
+        const hi = [l, r].find((x) => x.op === "<" || x.op === "<=")
+        if (lo === undefined || hi === undefined) continue
+        const [a, b] = [lo.value.value as number | string, hi.value.value as number | string]
+        if (a > b || (a === b && (lo.op === ">" || hi.op === "<"))) {
+          warn(codes.neverTrue, span(l, r), "this condition is never true: no value is both above and below these bounds")
+          return
+        }
       }
     }
   }

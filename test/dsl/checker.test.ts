@@ -206,3 +206,35 @@ describe("a misspelt step is named as one", () => {
     expect(messages(`rule a\n  when event subscription.created\nthen\n  notify owner "x"\n\n${rule('  notify owner "y"', undefined, "b")}`)).toEqual(['6:1 missing "end": a rule (or an if) is not closed before "rule"'])
   })
 })
+
+describe("a conjunction that is never true (W203)", () => {
+  const warnings = (where: string) => checkSource(`rule r\n  when event subscription.created\n  where ${where}\nthen\nend\n`).filter((d) => d.severity === "warning").map((d) => `${d.range.line}:${d.range.col}-${d.range.endCol} ${d.code}`)
+  /** The columns of the text from `first` to the end of `last` in the where line (it starts at column 9). */
+  const span = (where: string, first: string, last: string) => `3:${9 + where.indexOf(first)}-${8 + where.lastIndexOf(last) + last.length} W203`
+
+  it("inclusive bounds that meet leave one value: no warning", () => {
+    expect(warnings("subscription.mrr >= 10.00 and subscription.mrr <= 10.00")).toEqual([])
+    expect(warnings("subscription.start_date >= 2026-05-01 and subscription.start_date <= 2026-05-01")).toEqual([])
+  })
+
+  it("a strict bound at the same value is never true", () => {
+    const a = "subscription.mrr > 10.00 and subscription.mrr <= 10.00"
+    const b = "subscription.mrr >= 10.00 and subscription.mrr < 10.00"
+    expect(warnings(a)).toEqual([span(a, "subscription.mrr >", "<= 10.00")])
+    expect(warnings(b)).toEqual([span(b, "subscription.mrr >=", "< 10.00")])
+  })
+
+  it("contradicting bounds anywhere in a chain of and, at the two conditions", () => {
+    const a = `contact.language is "nb" and subscription.mrr > 50 and subscription.mrr < 10`
+    const b = `subscription.mrr > 50 and contact.language is "nb" and subscription.mrr < 10`
+    const c = `subscription.status is "active" and contact.language is "nb" and subscription.status is "paused"`
+    expect(warnings(a)).toEqual([span(a, "subscription.mrr >", "< 10")])
+    expect(warnings(b)).toEqual([span(b, "subscription.mrr >", "< 10")])
+    expect(warnings(c)).toEqual([span(c, "subscription.status", '"paused"')])
+  })
+
+  it("dates too", () => {
+    const a = "subscription.start_date > 2026-05-01 and subscription.start_date < 2026-04-01"
+    expect(warnings(a)).toEqual([span(a, "subscription", "2026-04-01")])
+  })
+})
