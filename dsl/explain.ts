@@ -205,7 +205,10 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
     const eventType = ctx.event?.["type"] as string | undefined
     const eventId = eventType === undefined ? undefined : input.eventIds?.get(eventType)
     const loadedAfter = input.activations?.get(rule.id)
-    const beforeLoad = triggered && eventId !== undefined && loadedAfter !== undefined && eventId <= loadedAfter
+    // A rule the engine has not loaded yet starts, when it is loaded, after the journal's last event (activateRules):
+    // none of the subscription's past events will enroll it, unless the engine is given --enroll-existing.
+    const notLoaded = input.activations !== undefined && loadedAfter === undefined
+    const beforeLoad = triggered && eventId !== undefined && (notLoaded || (loadedAfter !== undefined && eventId <= loadedAfter))
     const wouldEnroll = triggered && filter && !blocked && !beforeLoad
     const conditions: Array<ConditionExplanation> = [
       ...rule.node.triggers.filter((t) => t.kind !== "Event" && t.kind !== "DateTrigger").map((t) => ({
@@ -225,6 +228,8 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
       ? running
         ? `enrolled on ${last.enrolledOn} and still running (${last.status}); it does not enroll again while it runs`
         : `enrolled on ${last.enrolledOn} (${last.status}); the rule enrolls a subscription once (no reenroll)`
+      : beforeLoad && notLoaded
+      ? `the rule has not been loaded by the engine yet: a new rule starts after the journal's last event, so the ${eventType} event (#${eventId}) will not enroll it (engine --rules DIR --enroll-existing replays history)`
       : beforeLoad
       ? `the ${eventType} event (#${eventId}) happened before the rule was loaded: existing records are not enrolled (engine --enroll-existing replays them)`
       : wouldEnroll

@@ -165,6 +165,25 @@ end`)
     expect(await enrollments(later, "late_rule")).toHaveLength(1)
   })
 
+  it("explain of a rule the engine has not loaded yet says what the engine will do: it starts after the journal, so an existing subscription does not enroll", async () => {
+    const id = await subscribe("2026-05-10")
+    const set = rulesOf(`rule never_loaded
+  when event subscription.created
+then
+  add contact to list "never_loaded"
+end`)
+    const [before] = explainRules(set, (await explainContexts(t.db.sql, id))!)
+    expect(before!.wouldEnroll).toBe(false)
+    expect(before!.reason).toContain("not been loaded")
+    expect(before!.reason).toContain("--enroll-existing")
+    // What the engine then does, loading it without --enroll-existing: the explanation was the truth.
+    await tick("2026-05-10", set)
+    expect(await enrollments(id, "never_loaded")).toHaveLength(0)
+    const [after] = explainRules(set, (await explainContexts(t.db.sql, id))!)
+    expect(after!.wouldEnroll).toBe(false)
+    expect(after!.reason).toContain("before the rule was loaded")
+  })
+
   it("explain says a once-only rule already enrolled the subscription (when, by which event, where it is now), and shows the filter as its tree", async () => {
     const set = rulesOf(`rule onboard
   when event subscription.created
