@@ -47,9 +47,16 @@ const getter = (path: Path, previous = false): Getter => {
 
 const known = (v: unknown) => v !== null && v !== undefined
 
+/** A money literal in minor units of a currency: 0.29 is 29 (not 28.999…), 10.005 USD stays 1000.5 (not rounded to 1001, which would make `> 10.005` false for 10.01). */
+const toMinor = (major: number, scale: number): number => {
+  const scaled = major * scale
+  const whole = Math.round(scaled)
+  return Math.abs(scaled - whole) < 1e-6 ? whole : scaled
+}
+
 /** A literal as the runtime compares it: money is scaled to minor units of the subscription's currency. */
 const literalValue = (path: Path, lit: Literal): ((ctx: EvalContext) => unknown) => {
-  if (lit.kind === "Number" && isMoney(path)) return (ctx) => Math.round(lit.value * scaleOf(ctx.subscription?.["currency"]))
+  if (lit.kind === "Number" && isMoney(path)) return (ctx) => toMinor(lit.value, scaleOf(ctx.subscription?.["currency"]))
   const v = lit.value
   return () => v
 }

@@ -30,6 +30,21 @@ end`)
     expect(set.match(unrelated)).toEqual([])
   })
 
+  it("a money literal finer than the currency's minor unit is compared as written, not rounded to the minor unit", () => {
+    const [finer] = compile(`rule finer\n  when event subscription.created\n  where subscription.mrr > 10.005\nthen\n  notify owner "x"\nend`).rules
+    const at = (currency: string, mrr: number) => finer!.where({ event: { type: "subscription.created" }, subscription: sub({ currency, mrr }) })
+    // 10.01 USD is above 10.005; 10.00 is not.
+    expect(at("USD", 1001)).toBe(true)
+    expect(at("USD", 1000)).toBe(false)
+    // 11 yen is above 10.005 yen; 10 is not.
+    expect(at("JPY", 11)).toBe(true)
+    expect(at("JPY", 10)).toBe(false)
+    // A literal at the minor unit stays exact despite binary fractions: 0.29 USD is 29 cents.
+    const [exact] = compile(`rule exact\n  when event subscription.created\n  where subscription.mrr > 0.29\nthen\n  notify owner "x"\nend`).rules
+    expect(exact!.where({ event: { type: "subscription.created" }, subscription: sub({ mrr: 29 }) })).toBe(false)
+    expect(exact!.where({ event: { type: "subscription.created" }, subscription: sub({ mrr: 30 }) })).toBe(true)
+  })
+
   it("compares money in the subscription's currency; unknown values never match", () => {
     const cheap = { event: { type: "subscription.status_changed" }, subscription: sub({ status: "unpaid", mrr: 1999 }), previous: { subscription: sub({ mrr: 1999 }) } }
     expect(set.match(cheap)).toEqual([])
