@@ -321,14 +321,20 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
   return out
 }
 
-/** What a trigger says of the new state when it fires: the property it names holds that value. */
-interface Fixed { readonly path: string; readonly value: Literal; readonly source: string }
+/**
+ * What a trigger says of the new state when it fires: the property it names holds that value (`becomes V`,
+ * `changes … to V`), or lies within a bound (`becomes >= V`, `<`, `<=`, `>`).
+ */
+interface Fixed { readonly path: string; readonly value: Literal; readonly op: "=" | "<" | "<=" | ">" | ">="; readonly source: string }
 
 const fixedBy = (t: Trigger | undefined): Fixed | undefined => {
   if (t === undefined) return undefined
   const path = t.kind === "Becomes" || t.kind === "Changes" ? t.path.parts.join(".") : ""
-  if (t.kind === "Becomes" && (t.op === undefined || t.op === "=") && t.value !== undefined) return { path, value: t.value, source: `${path} becomes ${literalText(t.value)}` }
-  if (t.kind === "Changes") return { path, value: t.to, source: `${path} changes from ${literalText(t.from)} to ${literalText(t.to)}` }
+  if (t.kind === "Becomes" && (t.op === undefined || t.op === "=") && t.value !== undefined) return { path, value: t.value, op: "=", source: `${path} becomes ${literalText(t.value)}` }
+  if (t.kind === "Becomes" && (t.op === "<" || t.op === "<=" || t.op === ">" || t.op === ">=") && (t.value?.kind === "Number" || t.value?.kind === "Date")) {
+    return { path, value: t.value, op: t.op, source: `${path} becomes ${t.op} ${literalText(t.value)}` }
+  }
+  if (t.kind === "Changes") return { path, value: t.to, op: "=", source: `${path} changes from ${literalText(t.from)} to ${literalText(t.to)}` }
   return undefined
 }
 
@@ -336,7 +342,24 @@ const literalText = (v: Literal) => (v.kind === "String" ? `"${v.value}"` : v.ki
 
 const sameLiteral = (a: Literal, b: Literal) => a.kind === b.kind && a.value === b.value
 
-/** The condition's truth when `f.path` is `f.value`: `undefined` where it depends on anything else. */
+/** The values `x OP v` allows, as an interval; an end that is undefined is open (no bound). */
+interface Interval { readonly lo?: number | string; readonly loStrict?: boolean; readonly hi?: number | string; readonly hiStrict?: boolean }
+const intervalOf = (op: string, v: number | string): Interval | undefined =>
+  op === ">" ? { lo: v, loStrict: true } : op === ">=" ? { lo: v } : op === "<" ? { hi: v, hiStrict: true } : op === "<=" ? { hi: v }
+  : op === "is" || op === "=" ? { lo: v, hi: v } : undefined
+/** No value lies in both. */
+const disjoint = (a: Interval, b: Interval): boolean => {
+  const below = (x: Interval, y: Interval) => x.hi !== undefined && y.lo !== undefined && (x.hi < y.lo || (x.hi === y.lo && (x.hiStrict === true || y.loStrict === true)))
+  return below(a, b) || below(b, a)
+}
+/** Every value of `a` lies in `b`. */
+const within = (a: Interval, b: Interval): boolean => {
+  const loOk = b.lo === undefined || (a.lo !== undefined && (a.lo > b.lo || (a.lo === b.lo && (b.loStrict !== true || a.loStrict === true))))
+  const hiOk = b.hi === undefined || (a.hi !== undefined && (a.hi < b.hi || (a.hi === b.hi && (b.hiStrict !== true || a.hiStrict === true))))
+  return loOk && hiOk
+}
+
+/** The condition's truth when `f.path` is `f.value` (or within `f.op f.value`): `undefined` where it depends on anything else. */
 const holds = (c: Condition | undefined, f: Fixed): boolean | undefined => {
   if (c === undefined) return undefined
   switch (c.kind) {
@@ -355,10 +378,20 @@ const holds = (c: Condition | undefined, f: Fixed): boolean | undefined => {
     case "Known":
       return c.path.parts.join(".") === f.path ? c.known : undefined
     case "In":
-      if (c.path.parts.join(".") !== f.path || c.values.some((v) => v.kind !== f.value.kind)) return undefined
+      if (f.op !== "=" || c.path.parts.join(".") !== f.path || c.values.some((v) => v.kind !== f.value.kind)) return undefined
       return c.values.some((v) => sameLiteral(v, f.value)) !== c.negated
     case "Compare": {
       if (c.path.parts.join(".") !== f.path || c.value.kind !== f.value.kind) return undefined
+      if (f.op !== "=") {
+        // A bound: the condition is true when the bound lies within it, false when they share no value.
+        const [x, y] = [f.value.value, c.value.value]
+        if (typeof x !== typeof y || (typeof x !== "number" && typeof x !== "string")) return undefined
+        const fixed = intervalOf(f.op, x)!
+        if (c.op === "is not") return disjoint(fixed, { lo: y as number | string, hi: y as number | string }) ? true : undefined
+        const wanted = intervalOf(c.op, y as number | string)
+        if (wanted === undefined) return undefined
+        return within(fixed, wanted) ? true : disjoint(fixed, wanted) ? false : undefined
+      }
       if (c.op === "is") return sameLiteral(c.value, f.value)
       if (c.op === "is not") return !sameLiteral(c.value, f.value)
       const [x, y] = [f.value.value, c.value.value]

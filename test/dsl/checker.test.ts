@@ -238,3 +238,26 @@ describe("a conjunction that is never true (W203)", () => {
     expect(warnings(a)).toEqual([span(a, "subscription", "2026-04-01")])
   })
 })
+
+describe("a trigger on a bound (becomes >= V) and a filter or unenroll condition it decides", () => {
+  const warnings = (when: string, rest: string) => checkSource(`rule r\n  when ${when}\n  ${rest}\nthen\nend\n`).filter((d) => d.severity === "warning").map((d) => `${d.range.line}:${d.range.col} ${d.code}`)
+
+  it("a filter the bound makes false is W203", () => {
+    expect(warnings("subscription.mrr becomes >= 30.00", "where subscription.mrr < 5.00")).toEqual(["3:9 W203"])
+    expect(warnings("subscription.mrr becomes > 30.00", "where subscription.mrr <= 30.00")).toEqual(["3:9 W203"])
+    expect(warnings("subscription.mrr becomes < 10.00", "where subscription.mrr is 10.00")).toEqual(["3:9 W203"])
+    expect(warnings("subscription.end_date becomes > 2026-06-01", "where subscription.end_date < 2026-01-01")).toEqual(["3:9 W203"])
+  })
+
+  it("a filter the bound leaves open, or makes true, is no warning", () => {
+    expect(warnings("subscription.mrr becomes >= 30.00", "where subscription.mrr > 10.00")).toEqual([])
+    expect(warnings("subscription.mrr becomes >= 30.00", "where subscription.mrr < 50.00")).toEqual([])
+    expect(warnings("subscription.mrr becomes >= 30.00", "where subscription.mrr <= 30.00")).toEqual([])
+    expect(warnings("subscription.mrr becomes >= 30.00", "where subscription.mrr is not 10.00")).toEqual([])
+  })
+
+  it("an unenroll condition the bound makes true is W206", () => {
+    expect(warnings("subscription.mrr becomes >= 30.00", "unenroll when subscription.mrr >= 10.00")).toEqual(["3:17 W206"])
+    expect(warnings("subscription.mrr becomes >= 30.00", "unenroll when subscription.mrr < 30.00")).toEqual([])
+  })
+})
