@@ -47,6 +47,19 @@ describe("rules check on a directory", () => {
     expect(r.code).toBe(1)
     expect(r.stdout).toContain(`${join(dir, "declarations.json")}:3:5: error: "tier" needs a type: one of string, number, money, date, boolean, not "text" [E117]`)
   })
+
+  it("rules check declarations.json checks it as declarations, not as a rule file", () => {
+    const dir = dirWith({ "declarations.json": '{\n  "properties": {\n    "tier": { "type": "text" }\n  }\n}\n', "shop.rules": rule("r") })
+    const r = runCli(["rules", "check", join(dir, "declarations.json")])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain(`${join(dir, "declarations.json")}:3:5: error: "tier" needs a type: one of string, number, money, date, boolean, not "text" [E117]`)
+    expect(r.stdout).not.toContain("[E001]")
+    expect(r.stdout).not.toContain("[E010]")
+    expect(r.stdout).toContain("1 file checked: 1 error, 0 warnings")
+    const good = dirWith({ "declarations.json": '{ "teams": ["baristas"] }\n' })
+    const ok = runCli(["rules", "check", join(good, "declarations.json")])
+    expect(ok.code, ok.stdout).toBe(0)
+  })
 })
 
 describe("rule files that are not valid UTF-8", () => {

@@ -2,10 +2,10 @@
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import { readdirSync } from "node:fs"
 import { loadRuleDirectory, openRuleTestDatabase, readRuleTests, ruleFilesIn, runRuleTest } from "../../runtime/index.ts"
-import { checkRuleSources, checkSource, compileRules, explainRules, formatDiagnostic, formatFilterTree, formatRules, loadDeclarations, parseRules, readSourceText, startLanguageServer } from "../../../dsl/index.ts"
+import { checkRuleSources, checkSource, compileRules, declarationsFileName, explainRules, formatDiagnostic, formatFilterTree, formatRules, loadDeclarations, parseRules, readSourceText, startLanguageServer } from "../../../dsl/index.ts"
 import { EmailData, templatePath } from "../../../templates/index.ts"
 import type { Diagnostic, FilterTree } from "../../../dsl/index.ts"
 import { InputError, runSql } from "../../sql/index.ts"
@@ -34,13 +34,16 @@ const ruleFiles = (paths: ReadonlyArray<string>) =>
  */
 const ruleSets = (paths: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const sets = new Map<string, Array<string>>()
+    const sets = new Map<string, { files: Array<string>; declarationsNamed: boolean }>()
     for (const p of paths) {
       const files = yield* ruleFiles([p])
       const dir = statSync(p).isDirectory() ? p : dirname(p)
-      sets.set(dir, [...(sets.get(dir) ?? []), ...files])
+      // `rules check DIR/declarations.json` names the declarations of DIR: they are checked as declarations, not as rules.
+      const declarationsNamed = !statSync(p).isDirectory() && basename(p) === declarationsFileName
+      const set = sets.get(dir) ?? { files: [], declarationsNamed: false }
+      sets.set(dir, { files: declarationsNamed ? set.files : [...set.files, ...files], declarationsNamed: set.declarationsNamed || declarationsNamed })
     }
-    return [...sets].map(([dir, files]) => ({ declarations: loadDeclarations(dir), files }))
+    return [...sets].map(([dir, { files, declarationsNamed }]) => ({ declarations: loadDeclarations(dir), files, declarationsNamed }))
   })
 
 const check = Command.make("check", { paths: Argument.String("file").pipe(Argument.withDescription("a *.rules file or a directory of them"), Argument.atLeast(1)) }, ({ paths }) =>
@@ -51,12 +54,12 @@ const check = Command.make("check", { paths: Argument.String("file").pipe(Argume
     let warnings = 0
     let count = 0
     const report: Array<{ file: string; diagnostics: Array<Diagnostic> }> = []
-    for (const { declarations, files } of sets) {
+    for (const { declarations, files, declarationsNamed } of sets) {
       const checked = [
         ...(declarations.file === undefined ? [] : [{ file: declarations.file, source: declarations.source, diagnostics: declarations.diagnostics }]),
         ...checkRuleSources(files.map((file) => ({ file, ...readSourceText(file) })), declarations.context)
       ]
-      count += files.length
+      count += files.length + (declarationsNamed ? 1 : 0)
       for (const { file, source, diagnostics } of checked) {
         errors += diagnostics.filter((d) => d.severity === "error").length
         warnings += diagnostics.filter((d) => d.severity === "warning").length
