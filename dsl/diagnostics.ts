@@ -49,14 +49,16 @@ export const codes = {
 
 export const formatDiagnostic = (d: Diagnostic, file: string, source: string): string => {
   const lines = source.split("\n")
-  const text = lines[d.range.line - 1] ?? ""
+  // A CRLF file's line ends in \r, which a terminal would show as a jump back to the start of the line.
+  const text = (lines[d.range.line - 1] ?? "").replace(/\r$/, "")
   const width = d.range.endLine === d.range.line ? Math.max(1, d.range.endCol - d.range.col + 1) : 1
   const gutter = String(d.range.line).length
   return [
     `${file}:${d.range.line}:${d.range.col}: ${d.severity}: ${d.message} [${d.code}]`,
     `${" ".repeat(gutter)} |`,
     `${d.range.line} | ${text}`,
-    `${" ".repeat(gutter)} | ${" ".repeat(Math.max(0, d.range.col - 1))}${"^".repeat(width)}${d.hint === undefined ? "" : ` ${d.hint}`}`
+    // The caret keeps the tabs of the text before the mistake, so that a terminal puts it under the mistake.
+    `${" ".repeat(gutter)} | ${text.slice(0, Math.max(0, d.range.col - 1)).padEnd(Math.max(0, d.range.col - 1)).replace(/[^\t]/g, " ")}${"^".repeat(width)}${d.hint === undefined ? "" : ` ${d.hint}`}`
   ].join("\n")
 }
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { checkSource, formatRules, parseRules } from "../../dsl/index.ts"
+import { checkSource, formatDiagnostic, formatRules, parseRules } from "../../dsl/index.ts"
 
 const example = readFileSync(fileURLToPath(new URL("../../examples/coffee-shop/rules/coffee-shop.rules", import.meta.url)), "utf8")
 
@@ -105,6 +105,16 @@ describe("rule files: properties", () => {
 })
 
 describe("diagnostics, each at its exact line and column", () => {
+  it("the caret sits under the mistake when the line is indented with tabs, and a CRLF line shows no carriage return", () => {
+    const source = "rule x\r\n\twhen event subscription.created\r\n\twhere subscription.mrr >= \"ten\"\r\nthen\r\nend\r\n"
+    const [d] = checkSource(source)
+    const shown = formatDiagnostic(d!, "t.rules", source).split("\n")
+    expect(shown[0]).toBe('t.rules:3:28: error: subscription.mrr is an amount of money; compare it with a number such as 50.00, not the text "ten" [E102]')
+    expect(shown[2]).toBe('3 | \twhere subscription.mrr >= "ten"')
+    // The same tab before the caret as before the mistake: a terminal puts both at the same place.
+    expect(shown[3]).toBe("  | \t                          ^^^^^")
+  })
+
   it.each([
     ["unknown property", rule('  set subscription.ownr to "x"'), "4:7 E101"],
     ["type mismatch money vs string", rule("  wait 1 day", 'subscription.mrr becomes "lots"'), "2:33 E102"],
