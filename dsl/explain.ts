@@ -11,6 +11,7 @@ import type { CompiledRule, CompiledRuleSet, EvalContext } from "./compiler.ts"
 import { compileCondition, isMoney, scaleOf, stateChangeEvents, toProgram } from "./compiler.ts"
 import { formatCondition, formatRule } from "./formatter.ts"
 import { addDuration } from "./program.ts"
+import { onceOnlyEvents } from "./schema.ts"
 
 export interface ConditionExplanation {
   readonly condition: string
@@ -158,11 +159,16 @@ const remainingOf = (program: RuleNode | null, pc: number): Array<string> => {
  * fired for that date if the subscription was enrolled for it (`enrollments`, trigger `date YYYY-MM-DD`), and fires
  * again only when the date changes; else the engine's next run enrolls it (it catches up on days it did not run).
  */
-const nextFirings = (rule: CompiledRule, current: EvalContext, enrollments: ReadonlyArray<EnrollmentRecord>, today: string | undefined): Array<string> =>
+const nextFirings = (rule: CompiledRule, current: EvalContext, enrollments: ReadonlyArray<EnrollmentRecord>, today: string | undefined, eventIds?: ReadonlyMap<string, number>): Array<string> =>
   rule.node.triggers.map((t) => {
     switch (t.kind) {
-      case "Event":
-        return `${triggerText(t)}: fires on the next ${t.name} event`
+      case "Event": {
+        // subscription.created (or .expired) comes once: the one this subscription had is the last.
+        const had = eventIds?.get(t.name)
+        return onceOnlyEvents.has(t.name) && had !== undefined
+          ? `${triggerText(t)}: happens once per subscription, and it has happened (#${had}): it does not fire again for this subscription`
+          : `${triggerText(t)}: fires on the next ${t.name} event`
+      }
       case "DateTrigger": {
         const path = t.path.parts.join(".")
         const base = value(current, t.path, false)
@@ -251,7 +257,7 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
         remaining: last.status === "active" || last.status === "waiting" ? remainingOf(last.program, last.position) : []
       },
       reason,
-      next: wouldEnroll || blocked ? [] : nextFirings(rule, current, mine, input.today),
+      next: wouldEnroll || blocked ? [] : nextFirings(rule, current, mine, input.today, input.eventIds),
       filterTree: rule.node.where === undefined ? undefined : filterTree(rule.node.where, ctx),
       conditions
     }

@@ -166,6 +166,20 @@ end`)
     expect(explainRules(set, { ...input(stale), enrollments: [] } as never)[0]).toMatchObject({ event: "subscription.status_changed", triggered: false })
   })
 
+  it("a once-only event the subscription already had is not promised as 'the next' one: it does not happen again", async () => {
+    const { explainRules } = await import("../../dsl/index.ts")
+    const set = compile(`rule hello
+  when event subscription.created
+  where subscription.mrr >= 100.00
+then
+  send email welcome to contact
+end`)
+    const created = { subscription: sub(), previous: { subscription: sub() }, event: { type: "subscription.created" } }
+    const [x] = explainRules(set, { current: created, byType: new Map([["subscription.created", created]]), enrollments: [], eventIds: new Map([["subscription.created", 2]]) } as never)
+    expect(x!.wouldEnroll).toBe(false)
+    expect(x!.next).toEqual(["event subscription.created: happens once per subscription, and it has happened (#2): it does not fire again for this subscription"])
+  })
+
   it("a date trigger's day that has passed: fired for that date, or enrolled by the engine's next run; not 'fires on' a past day", async () => {
     const { explainRules } = await import("../../dsl/index.ts")
     const set = compile(`rule soon
