@@ -27,6 +27,12 @@ const rulesFlag = Flag.String("rules").pipe(Flag.withDescription("a directory of
 const enrollExistingFlag = Flag.Boolean("enroll-existing").pipe(Flag.withDescription("a rule loaded for the first time also enrolls on past events (by default it starts after them)"), Flag.withDefault(false))
 const logFormatFlag = Flag.String("log-format").pipe(Flag.withDescription("text (default) or json: one JSON object per tick"), Flag.optional)
 
+/** --enroll-existing is about rules loaded for the first time: without --rules it would do nothing, silently. */
+const enrollExistingNeedsRules = (flags: { readonly enrollExisting: boolean; readonly rules: Option.Option<string> }) =>
+  flags.enrollExisting && Option.isNone(flags.rules)
+    ? Effect.fail(new UsageError({ message: "--enroll-existing: only with --rules DIR (it lets rules loaded for the first time enroll on past events)" }))
+    : Effect.void
+
 const batchOf = (flag: Option.Option<string>) =>
   Option.isSome(flag) ? parseCountFlag("--batch", flag.value) : Effect.succeed(500)
 
@@ -140,6 +146,7 @@ const engine = Command.make(
     analytics: Flag.Boolean("analytics").pipe(Flag.withDescription("refresh the analytics copy after each tick (a failed refresh is logged; billing goes on)"), Flag.withDefault(false)),
     analyticsDir: analyticsDirFlag },
   Effect.fn("engine")(function*(flags) {
+    yield* enrollExistingNeedsRules(flags)
     const batch = yield* batchOf(flags.batch)
     const json = (yield* Json) || Option.getOrUndefined(flags.logFormat) === "json"
     if (Option.isSome(flags.logFormat) && !["json", "text"].includes(flags.logFormat.value)) {
@@ -186,6 +193,7 @@ const simulate = Command.make(
   Effect.fn("simulate")(function*(flags) {
     const until = parseCalendarDate(flags.until)
     if (until === undefined) return yield* new UsageError({ message: `--until: "${flags.until}" is not a calendar date YYYY-MM-DD` })
+    yield* enrollExistingNeedsRules(flags)
     const batch = yield* batchOf(flags.batch)
     const json = yield* Json
     const program = Effect.gen(function*() {

@@ -56,6 +56,21 @@ describe("engine --rules, enrollments list, rules explain", () => {
   }, 600_000)
 })
 
+describe("--enroll-existing without --rules", () => {
+  it("is bad usage (exit 2, naming both flags) for engine and simulate, and the clock does not move", () => {
+    const { db, env } = freshCliDatabase()
+    const engine = runCli(["engine", "--once", "--enroll-existing", "--db", db, "--now", "2026-03-01"], { env })
+    expect(engine.code, engine.stderr).toBe(2)
+    expect(engine.stderr).toContain("--enroll-existing")
+    expect(engine.stderr).toContain("--rules")
+    const simulate = runCli(["simulate", "--until", "2026-03-05", "--enroll-existing", "--db", db], { env })
+    expect(simulate.code, simulate.stderr).toBe(2)
+    expect(simulate.stderr).toContain("--rules")
+    const clock = JSON.parse(runCli(["--json", "clock", "show", "--db", db], { env }).stdout)
+    expect(clock.simulatedThrough ?? null).toBe(null)
+  }, 600_000)
+})
+
 describe("rules test", () => {
   it("prints PASS/FAIL per case with a diff and exits 1 on a failing case; a bad fixture exits 2 naming the field", () => {
     const dir = ruleDir(welcome)
