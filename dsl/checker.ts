@@ -7,7 +7,7 @@ import type { Action, Condition, Duration, Literal, Path, Range, RuleFile, RuleN
 import type { Diagnostic } from "./diagnostics.ts"
 import { codes, didYouMean } from "./diagnostics.ts"
 import type { CheckContext, PropertySpec, PropertyType } from "./schema.ts"
-import { currencyProperties, durationUnits, events, knownCurrencies, objects, onceOnlyEvents } from "./schema.ts"
+import { countryProperties, currencyProperties, durationUnits, events, knownCurrencies, objects, onceOnlyEvents } from "./schema.ts"
 
 interface Scope {
   readonly rule: RuleNode
@@ -68,6 +68,9 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
       const upper = value.value.toUpperCase()
       if (currencies.has(upper)) warn(codes.neverMatches, value.range, `"${value.value}" never matches: currency codes are written in capitals`, `write "${upper}"`)
       else warn(codes.neverMatches, value.range, `"${value.value}" never matches: it is not an ISO 4217 currency code${context.currencies === undefined ? "" : ` of this account (${context.currencies.join(", ")})`}`, didYouMean(upper, currencies))
+    }
+    if (value.kind === "String" && countryProperties.has(name) && value.value !== value.value.toUpperCase()) {
+      warn(codes.neverMatches, value.range, `"${value.value}" never matches: country codes are stored in capitals`, `write "${value.value.toUpperCase()}"`)
     }
     switch (spec.type) {
       case "money":

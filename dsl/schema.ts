@@ -65,6 +65,9 @@ export const knownCurrencies: ReadonlyArray<string> = Intl.supportedValuesOf("cu
 /** Properties whose value is a currency code. */
 export const currencyProperties = new Set(["subscription.currency"])
 
+/** Properties whose value is a country code (ISO 3166-1 alpha-2), stored in capitals: `country is "no"` never matches. */
+export const countryProperties = new Set(["contact.country"])
+
 export interface CheckContext {
   readonly templates: ReadonlyArray<string>
   readonly teams: ReadonlyArray<string>

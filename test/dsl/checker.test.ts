@@ -72,6 +72,14 @@ describe("values that can never match", () => {
     expect(found[0]!.hint).toBe('write "USD"')
   })
 
+  it("a lowercase country code never matches (countries are stored in capitals): W205 naming the code to write", () => {
+    const found = checkSource(`rule r\n  when event subscription.created\n  where contact.country is "no"\nthen\nend\n`)
+    expect(found.map((d) => `${d.range.line}:${d.range.col} ${d.code} ${d.severity}`)).toEqual(["3:28 W205 warning"])
+    expect(found[0]!.hint).toBe('write "NO"')
+    expect(at(`rule r\n  when event subscription.created\n  where contact.country in ["NO", "se"]\nthen\nend\n`)).toEqual(["3:35 W205"])
+    expect(at(`rule r\n  when event subscription.created\n  where contact.country in ["NO", "SE"]\nthen\nend\n`)).toEqual([])
+  })
+
   it("an unknown currency is a warning, in a list and in a trigger too", () => {
     expect(at(`rule r\n  when subscription.currency becomes "XYZ"\nthen\nend\n`)).toEqual(["2:38 W205"])
     expect(at(`rule r\n  when event subscription.created\n  where subscription.currency in ["EUR", "usd"]\nthen\nend\n`)).toEqual(["3:42 W205"])
