@@ -360,9 +360,12 @@ const validateLineItems = (
   return { lines, versionStart }
 }
 
-/** A line's discount cell: a percent (`10%`) or an amount in the subscription's currency, at most the unit price. */
+/**
+ * A line's discount cell: a percent (`10%`) or an amount in the subscription's currency, at most the unit price.
+ * CLI.md spells the amount `N.NN per unit`; the suffix only says what the bare amount already means, so both read alike.
+ */
 const lineDiscount = (r: Rec, sub: HSub, price: number | string, problems: Problems): { discountPpm: number | null; discountAmount: number | null } => {
-  const discountText = r.get("discount")
+  const discountText = r.get("discount").replace(/(\S)\s+per\s+unit$/i, "$1")
   let discountPpm: number | null = null
   let discountAmount: number | null = null
   if (discountText.endsWith("%")) {

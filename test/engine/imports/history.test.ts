@@ -270,4 +270,13 @@ describe(`import history (${backend})`, () => {
         { type: "subscription.property_changed", on: "2025-06-01", data: { property: "cancel_at", from: null, to: "2026-01-01" } }
       ])
     }))
+  it("a discount written as CLI.md spells it, \"2.50 per unit\", is an amount off each unit, as \"2.50\" is", () =>
+    withDatabase(async (t) => {
+      const dir = historyDir(["s1,2025-01-10,2025-01-10"], [], ["s1,2,2025-03-10,1,Plan,20.00,2,2.50 per unit,,false"])
+      expect(await failureOf(t, dir, "2025-03-31")).toBe("")
+      const lines = await t.db.sql<Array<{ discount_amount: number; quantity: number }>>`
+        select l.discount_amount, l.quantity from line_items l join subscriptions s on s.id = l.subscription_id
+        where s.external_id = 's1' and l.version = 2`
+      expect(lines).toEqual([{ discount_amount: 250, quantity: 2 }])
+    }))
 })
