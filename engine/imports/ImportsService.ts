@@ -6,6 +6,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import type { EngineContext } from "../account/index.ts"
+import type { CalendarDate } from "../domain/index.ts"
 import type { BadInput, DatabaseError } from "../sql/index.ts"
 import { Database, runSql } from "../sql/index.ts"
 import type { ExportProperties, HeaderLanguage } from "./exportSubscriptions.ts"
@@ -22,8 +23,8 @@ export class Imports extends Context.Service<Imports, {
   readonly importCsv: (ctx: EngineContext, file: string, text: string) => Effect.Effect<ImportSummary, ImportFailure>
   /** A previous billing system's history from a directory of CSV files. */
   readonly importHistory: (dir: string, today: string) => Effect.Effect<HistoryImportSummary, ImportFailure>
-  /** The subscriptions as CSV, headers in `language`. */
-  readonly exportSubscriptions: (properties: ExportProperties, language: HeaderLanguage) => Effect.Effect<string, ImportFailure>
+  /** The subscriptions as CSV, headers in `language`, amounts as billed on `today`. */
+  readonly exportSubscriptions: (properties: ExportProperties, language: HeaderLanguage, today: CalendarDate) => Effect.Effect<string, ImportFailure>
 }>()("billcycle/engine/imports/Imports") {
   static readonly layer = Layer.effect(
     Imports,
@@ -33,7 +34,7 @@ export class Imports extends Context.Service<Imports, {
       return Imports.of({
         importCsv: (ctx, file, text) => use((sql) => importCsv(sql, ctx, file, text)),
         importHistory: (dir, today) => use((sql) => importHistory(sql, dir, { today })),
-        exportSubscriptions: (properties, language) => use((sql) => exportSubscriptions(sql, properties, language))
+        exportSubscriptions: (properties, language, today) => use((sql) => exportSubscriptions(sql, properties, language, today))
       })
     })
   )

@@ -3,8 +3,8 @@
  * every property with associations (ids and names joined by `;`). Column
  * headers come in the chosen language; values are never translated.
  */
-import { formatFrequency, formatMajorAmount } from "../domain/index.ts"
-import { type Language, lineAmounts } from "../billing/index.ts"
+import { type CalendarDate, formatFrequency, formatMajorAmount } from "../domain/index.ts"
+import { type Language, lineAmounts, nextVersionAfter, versionInForce } from "../billing/index.ts"
 import { formatCsv, spreadsheetSafe } from "./csv.ts"
 import type { Sql } from "../sql/index.ts"
 
@@ -46,7 +46,7 @@ const viewColumns = ["id", "name", "contact", "status", "frequency", "next_billi
 const allColumns = [...viewColumns, "terms", "start_date", "end_date", "payments_made", "collection_method", "payment_terms", "payment_method", "reminders", "owner", "language", "locale", "created_on", "canceled_on", "cancel_at", "resume_on"]
 const associationColumns = ["contact_ids", "contact_names", "company_ids", "company_names"]
 
-export const exportSubscriptions = async (sql: Sql, properties: ExportProperties, language: HeaderLanguage): Promise<string> => {
+export const exportSubscriptions = async (sql: Sql, properties: ExportProperties, language: HeaderLanguage, today: CalendarDate): Promise<string> => {
   const subs = await sql<Array<Record<string, any>>>`
     select s.*, coalesce(s.payment_method, c.payment_method) as payment_method, c.email, c.name as contact_name, b.id as billing_id, b.name as billing_name, b.email as billing_email,
            co.id as company_id_, co.name as company_name
@@ -55,13 +55,22 @@ export const exportSubscriptions = async (sql: Sql, properties: ExportProperties
     left join companies co on co.id = s.company_id
     where s.deleted_on is null
     order by s.id`
-  const lines = await sql<Array<{ subscription_id: number; unit_price: number; quantity: number; discount_ppm: number | null; discount_amount: number | null; tax_rate_ppm: number | null; one_time: boolean }>>`
-    select l.subscription_id, l.unit_price, l.quantity, l.discount_ppm, l.discount_amount, l.tax_rate_ppm, l.one_time
-    from line_items l join (select subscription_id, max(version) as version from item_versions group by 1) v
-      on v.subscription_id = l.subscription_id and v.version = l.version`
+  // The amount billed today, as `subscriptions show` gives it: the items in force today (else, before the start,
+  // the first ones), never a change that waits for the next billing date (the highest version).
+  const versions = await sql<Array<{ subscription_id: number; version: number; effective_from: CalendarDate }>>`
+    select subscription_id, version, effective_from from item_versions`
+  const versionsOf = Map.groupBy(versions.map((v) => ({ ...v, effectiveFrom: v.effective_from })), (v) => v.subscription_id)
+  const shown = new Map<number, number>()
+  for (const [id, vs] of versionsOf) {
+    const v = versionInForce(vs, today) ?? nextVersionAfter(vs, today)
+    if (v !== undefined) shown.set(id, v.version)
+  }
+  const lines = await sql<Array<{ subscription_id: number; version: number; unit_price: number; quantity: number; discount_ppm: number | null; discount_amount: number | null; tax_rate_ppm: number | null; one_time: boolean }>>`
+    select l.subscription_id, l.version, l.unit_price, l.quantity, l.discount_ppm, l.discount_amount, l.tax_rate_ppm, l.one_time
+    from line_items l`
   const amount = new Map<number, number>()
   for (const l of lines) {
-    if (l.one_time) continue
+    if (l.one_time || shown.get(l.subscription_id) !== l.version) continue
     const a = lineAmounts({
       unitPrice: l.unit_price as never, quantity: l.quantity, ...(l.tax_rate_ppm === null ? {} : { taxRate: l.tax_rate_ppm }),
       ...(l.discount_ppm !== null ? { discount: { _tag: "Percent" as const, ppm: l.discount_ppm } } : l.discount_amount !== null ? { discount: { _tag: "Amount" as const, amount: l.discount_amount as never } } : {})

@@ -55,7 +55,8 @@ const exportSubs = Command.make(
       if (yield* Json) return yield* new UsageError({ message: "--json: export subscriptions writes CSV only; for JSON, use subscriptions list --json --all" })
       if (!(headerLanguages as ReadonlyArray<string>).includes(flags.headerLanguage)) return yield* new UsageError({ message: `--header-language: expected one of ${headerLanguages.join(", ")}, got "${flags.headerLanguage}"` })
       if (!["view", "all", "all-with-associations"].includes(flags.properties)) return yield* new UsageError({ message: `--properties: expected view, all or all-with-associations, got "${flags.properties}"` })
-      const csv = yield* (yield* Imports).exportSubscriptions(flags.properties as ExportProperties, flags.headerLanguage as HeaderLanguage)
+      const ctx = yield* commandContext
+      const csv = yield* (yield* Imports).exportSubscriptions(flags.properties as ExportProperties, flags.headerLanguage as HeaderLanguage, ctx.today)
       if (Option.isSome(flags.out)) {
         yield* writeOutFile(flags.out.value, csv)
         yield* Console.error(`wrote ${flags.out.value}`)

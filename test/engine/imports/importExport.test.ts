@@ -118,7 +118,7 @@ describe(`import and export (${backend})`, () => {
   })
 
   it("exports subscriptions with Norwegian headers, all properties with associations, and the CSV reads back", async () => {
-    const csv = await exportSubscriptions(t.db.sql, "all-with-associations", "nb")
+    const csv = await exportSubscriptions(t.db.sql, "all-with-associations", "nb", ctx.today)
     const { header, records } = csvRecords(parseCsv(csv))
     expect(header.slice(0, 4)).toEqual(["abonnements-id", "navn", "kontaktens e-post", "status"])
     expect(header).toContain("tilknyttede kontakter")
@@ -126,7 +126,7 @@ describe(`import and export (${backend})`, () => {
     expect(records[2]!.get("kontaktens e-post")).toBe("bo@example.com")
     expect(records[2]!.get("tilknyttede kontakter")).toBe("Bo, Jr")
     expect(records[0]!.get("beløp per betaling")).toBe("25.00")
-    const view = csvRecords(parseCsv(await exportSubscriptions(t.db.sql, "view", "fr")))
+    const view = csvRecords(parseCsv(await exportSubscriptions(t.db.sql, "view", "fr", ctx.today)))
     expect(view.header).toEqual(["id de l'abonnement", "nom", "e-mail du contact", "statut", "fréquence de facturation", "prochaine date de facturation", "montant par paiement", "devise"])
   })
 
@@ -140,7 +140,7 @@ describe(`import and export (${backend})`, () => {
     await importCsv(t.db.sql, ctx, "evil.csv", "email,name\nevil@example.com,\"=HYPERLINK(\"\"http://x\"\")\"\n")
     const subs = "subscription,contact,item,collection\n" + ["@SUM(A1)", "+1+2", "-1+2"].map((n, i) => `E${i},evil@example.com,"name=${n.replaceAll('"', '""')},price=1.00",invoice\n`).join("")
     expect(await importCsv(t.db.sql, ctx, "evil.csv", subs)).toMatchObject({ created: 3 })
-    const { records } = csvRecords(parseCsv(await exportSubscriptions(t.db.sql, "all-with-associations", "en")))
+    const { records } = csvRecords(parseCsv(await exportSubscriptions(t.db.sql, "all-with-associations", "en", ctx.today)))
     const evil = records.filter((r) => r.get("contact email") === "evil@example.com")
     expect(evil.map((r) => r.get("name"))).toEqual(["'@SUM(A1)", "'+1+2", "'-1+2"])
     expect(evil[0]!.get("associated contacts")).toBe(`'=HYPERLINK("http://x")`)
