@@ -66,7 +66,7 @@ const scanCsv = (s: string, end: number) => {
     }
     if (c === "\n") {
       cells.push(cell)
-      if (!(cells.length === 1 && cells[0] === "")) rows.push({ line: rowLine, cells })
+      if (!isBlankRow(cells)) rows.push({ line: rowLine, cells })
       cells = []
       cell = ""
       fieldStart = true
@@ -82,16 +82,20 @@ const scanCsv = (s: string, end: number) => {
   return { rows, cells, cell, rowLine, quoted }
 }
 
+/**
+ * A row with nothing in any cell: a blank line, or a spreadsheet's row of commas (`,,,`) or spaces that it saves
+ * below the data. Skipped like a blank line: read as a record, every importer would refuse it for its missing cells.
+ */
+const isBlankRow = (cells: ReadonlyArray<string>): boolean => cells.every((c) => c.trim() === "")
+
 const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
 
 export const parseCsv = (text: string): Array<CsvRow> => {
   const s = withoutBom(text)
   const { rows, cells, cell, rowLine, quoted } = scanCsv(s, s.length)
   if (quoted) throw new CsvSyntaxError(rowLine, "a quoted field is not closed")
-  if (cell !== "" || cells.length > 0) {
-    cells.push(cell)
-    rows.push({ line: rowLine, cells })
-  }
+  cells.push(cell)
+  if (!isBlankRow(cells)) rows.push({ line: rowLine, cells })
   return rows
 }
 

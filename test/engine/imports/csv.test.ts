@@ -39,3 +39,10 @@ describe("cellProblems", () => {
     expect(problemsOf("email,,name\nx@example.com,,Ex\ny@example.com, ,Y\n")).toEqual([])
   })
 })
+
+describe("parseCsv", () => {
+  it("a spreadsheet's empty rows (only commas, or only spaces) are skipped as blank lines are, not read as records with every cell missing", () => {
+    const rows = parseCsv("email,name\r\nx@example.com,X\r\n,\r\n   \r\n\r\ny@example.com,Y\r\n,,\r\n,")
+    expect(rows.map((r) => [r.line, r.cells])).toEqual([[1, ["email", "name"]], [2, ["x@example.com", "X"]], [6, ["y@example.com", "Y"]]])
+  })
+})
