@@ -185,12 +185,13 @@ const readCsv = (dir: string, name: string, problems: Array<string>): Array<Rec>
       return undefined
     }
     const { header, records } = csvRecords(rows)
-    const missing = files[name as keyof typeof files].filter((c) => !header.includes(c))
-    if (missing.length > 0) {
-      problems.push(`${name}.csv:1: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`)
-      return undefined
-    }
-    return records
+    const columns: ReadonlyArray<string> = files[name as keyof typeof files]
+    const missing = columns.filter((c) => !header.includes(c))
+    if (missing.length > 0) problems.push(`${name}.csv:1: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`)
+    // A column we do not know would be dropped without a word (as `import FILE.csv` refuses it): refuse the file instead.
+    const unknown = header.map((h, i) => ({ h, i })).filter(({ h }) => h !== "" && !columns.includes(h))
+    problems.push(...unknown.map(({ h, i }) => `${name}.csv:1:${i + 1}: unknown column "${h}" (columns: ${columns.join(", ")})`))
+    return missing.length > 0 || unknown.length > 0 ? undefined : records
   } catch (e) {
     if (e instanceof CsvSyntaxError) problems.push(`${name}.csv:${e.line}: ${e.message}`)
     else throw e

@@ -279,4 +279,12 @@ describe(`import history (${backend})`, () => {
         where s.external_id = 's1' and l.version = 2`
       expect(lines).toEqual([{ discount_amount: 250, quantity: 2 }])
     }))
+  it("a column the history format does not have is refused, naming file, row and column, not dropped without a word; nothing is written", () =>
+    withDatabase(async (t) => {
+      const dir = historyDir(["s1,2025-01-10,2025-01-10"], [])
+      writeFileSync(join(dir, "line_items.csv"), `${headers.line_items},discount_amount\ns1,1,2025-01-10,1,Plan,10.00,1,,,false,2.00\n`)
+      expect(await failureOf(t, dir, "2025-03-31")).toBe(
+        `line_items.csv:1:11: unknown column "discount_amount" (columns: ${headers.line_items.split(",").join(", ")})`)
+      expect(await countOf(t, "subscriptions")).toBe(0)
+    }))
 })
