@@ -322,6 +322,8 @@ const validateLineItems = (
   const lines: Array<HLine> = []
   const versionStart = new Map<string, CalendarDate>()
   const lineKeys = new Set<string>()
+  // Versions with a row, good or bad: a version whose rows were all refused already has its problem named.
+  const versionsListed = new Set<string>()
   for (const r of linesCsv) {
     const sub = subs.get(r.get("subscription_id"))
     if (sub === undefined) {
@@ -333,6 +335,7 @@ const validateLineItems = (
     const effectiveFrom = problems.date("line_items", r, "effective_from")
     const lineNo = Number(r.get("line_no"))
     if (!Number.isInteger(lineNo) || lineNo < 1) problems.bad("line_items", r.line, "line_no", `expected a whole number from 1, got "${r.get("line_no")}"`)
+    versionsListed.add(`${sub.id}/${version}`)
     const key = `${sub.id}/${version}/${lineNo}`
     if (lineKeys.has(key)) problems.bad("line_items", r.line, "line_no", `line ${lineNo} of version ${version} appears again`)
     lineKeys.add(key)
@@ -356,7 +359,7 @@ const validateLineItems = (
     lines.push({ sub: sub.id, version, effectiveFrom, lineNo, name: r.get("name") || `Line ${lineNo}`, unitPrice: price, quantity, discountPpm, discountAmount, taxPpm, oneTime: oneTimeText === "true" })
   }
   for (const sub of subs.values()) {
-    if (!versionStart.has(`${sub.id}/1`)) problems.bad("subscriptions", sub.line, "subscription_id", `subscription ${sub.id} has no line items of version 1 in line_items.csv`)
+    if (!versionStart.has(`${sub.id}/1`) && !versionsListed.has(`${sub.id}/1`)) problems.bad("subscriptions", sub.line, "subscription_id", `subscription ${sub.id} has no line items of version 1 in line_items.csv`)
   }
   return { lines, versionStart }
 }

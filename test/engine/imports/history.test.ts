@@ -287,4 +287,12 @@ describe(`import history (${backend})`, () => {
         `line_items.csv:1:11: unknown column "discount_amount" (columns: ${headers.line_items.split(",").join(", ")})`)
       expect(await countOf(t, "subscriptions")).toBe(0)
     }))
+  it("a bad cell in a subscription's only version-1 line is the one problem named, not also \"no line items of version 1\"", () =>
+    withDatabase(async (t) => {
+      const dir = historyDir([], [])
+      writeFileSync(join(dir, "customers.csv"), `${headers.customers}\nc1,C,c1@example.com,USD\n`)
+      writeFileSync(join(dir, "subscriptions.csv"), `${headers.subscriptions}\ns1,c1,USD,monthly,auto-renew,charge,2025-01-10,2025-01-10\n`)
+      writeFileSync(join(dir, "line_items.csv"), `${headers.line_items}\ns1,1,2025-01-10,1,Plan,10.005,1,,,false\n`)
+      expect(await failureOf(t, dir, "2025-03-31")).toBe('line_items.csv:2:unit_price: USD has 2 decimals; got "10.005"')
+    }))
 })
