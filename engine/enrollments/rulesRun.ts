@@ -440,7 +440,11 @@ const dateColumns: Record<string, string> = { end_date: "end_date", next_billing
 /**
  * Date triggers (`14 days before subscription.next_billing_date`): a
  * subscription enrolls once per date value, on the day the offset date is
- * reached (or later, if the engine was down), while it is live.
+ * reached (or later, if the engine was down), while it is live; never while an
+ * enrollment of the rule is running (a later tick enrolls it once that one
+ * ends), and, without `reenroll`, not after the rule's event trigger enrolled it
+ * (a rule enrolls once: `event subscription.created or 3 days after
+ * subscription.start_date` enrolled twice).
  */
 export const enrollDateTriggers = async (sql: Sql, ctx: EngineContext, rules: CompiledRuleSet, batch: number): Promise<number> => {
   let enrolled = 0
@@ -456,7 +460,8 @@ export const enrollDateTriggers = async (sql: Sql, ctx: EngineContext, rules: Co
         `select s.id, s.${column}::text as at from subscriptions s
          where s.${column} is not null and s.status not in ('canceled', 'expired')
            and (s.${column} ${sign} interval '${amount} ${pgUnit}')::date <= $1::date
-           and not exists (select 1 from enrollments e where e.rule_id = $2 and e.subscription_id = s.id and e.trigger_key = 'date:' || s.${column}::text)
+           and not exists (select 1 from enrollments e where e.rule_id = $2 and e.subscription_id = s.id
+             and (e.trigger_key = 'date:' || s.${column}::text or e.status in ('active', 'waiting')${rule.reenroll ? "" : " or e.trigger_key not like 'date:%'"}))
          order by s.id limit ${batch}`, [ctx.today, rule.id])
       if (candidates.length === 0) continue
       const snapshots = await currentContexts(sql, candidates.map((c) => c.id))

@@ -193,4 +193,22 @@ end
     expect(r.code).toBe(1)
     expect(r.stdout + r.stderr).toContain(`"invoice.number": invoice values are only known in a rule triggered by invoice or payment events (this one: subscription.created) [E113]`)
   })
+
+  it("a rule without reenroll that listens to an event and to a date enrolls a subscription once, whichever fires first", () => {
+    const dir = mkdtempSync(join(tmpdir(), "billcycle-rules-"))
+    writeFileSync(join(dir, "m.rules"), `rule mix "Hello, once"
+  when event subscription.created or 3 days after subscription.start_date
+then
+  notify team "finance" "hello"
+end
+`)
+    const box = { start: "2026-01-01", items: ["name=Box,price=25.00,frequency=monthly"] }
+    writeFileSync(join(dir, "m.rules-test.json"), JSON.stringify({
+      tests: [{ name: "created, then its start date + 3 days", subscription: box, until: "2026-01-10", expect: { enrollments: ["mix done"], actions: ["2026-01-01 notify finance: hello"] } }]
+    }))
+    const r = runCli(["rules", "test", dir])
+    expect(r.stdout + r.stderr).toContain("1 case: 1 passed, 0 failed")
+    expect(r.code).toBe(0)
+  })
 })
+
