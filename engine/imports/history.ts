@@ -32,9 +32,10 @@
  *   canceled, that day (an unpaid one is counted: the engine bills it once
  *   recovered); fixed terms expire on the first billing date after their
  *   last payment, so a pause moves the expiry as it does in the engine;
- * - events dated after the import's today are not replayed, except pending
- *   cancellations; the state as of today is what the engine continues from
- *   (its next billing date is the first anchor date after today).
+ * - an event dated after the import's today is refused (a history holds what
+ *   has happened), except the effect of a cancellation at period end asked for
+ *   by today, kept as pending; the state as of today is what the engine
+ *   continues from (its next billing date is the first anchor date after today).
  */
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -123,6 +124,8 @@ interface ReplayStep {
   on: CalendarDate
   /** The row in events.csv; 0 for the start date, which comes first on its day. */
   line: number
+  /** The row's type (none for the start date). */
+  type?: string
   /** 0 for a request, 1 for its effect on the same day. */
   phase: number
   column: string
@@ -594,8 +597,14 @@ const replaySubscription = (
   }
   r.billBefore(toDayNumber(today) + 1)
   // Rows dated after today are not replayed (the engine continues from today), but none may follow an end.
-  const late = isTerminal(r.status) ? steps.find((s) => !isPast(s.on) && s.quiet !== true) : undefined
-  if (late !== undefined) problems.bad("events", late.line, late.column, ended(late.on))
+  const late = steps.find((s) => !isPast(s.on) && s.quiet !== true)
+  if (late !== undefined && isTerminal(r.status)) problems.bad("events", late.line, late.column, ended(late.on))
+  else if (late !== undefined) {
+    // Skipped, a cancellation to come was lost without a word and its subscription billed on after it.
+    problems.bad("events", late.line, late.column, `${late.type} of ${sub.id} on ${late.on} is after today (${today}): a history holds what has happened; ` +
+      "a change to come is made after the import (subscriptions cancel, pause, update) or, for a cancellation at period end, kept as cancel_at_period_end")
+    return undefined
+  }
   const live = !isTerminal(r.status)
   return {
     status: r.status, cancelAt: live ? r.cancelAt : null, canceledOn: r.canceledOn, pausedOn: r.status === "paused" ? r.pausedOn : null,
@@ -620,51 +629,51 @@ const replaySteps = (r: SubscriptionReplay, index: HistoryIndex): Array<ReplaySt
     switch (e.type) {
       case "update_items":
         // Journaled on the day it was asked for, as `subscriptions update` does; the lines take effect on effective_from.
-        steps.push({ on: e.requestedOn, line: e.line, phase: 0, column: "requested_on", apply: () => {
+        steps.push({ on: e.requestedOn, line: e.line, type: e.type, phase: 0, column: "requested_on", apply: () => {
           r.journal("subscription.items_changed", e.requestedOn, { version: e.version, effective_from: on, items: itemsData(journalLines(index.linesOf(sub.id, e.version))), ...note })
         } })
         break
       case "cancel_immediately":
-        steps.push({ on, line: e.line, phase: 0, column, apply: () => {
+        steps.push({ on, line: e.line, type: e.type, phase: 0, column, apply: () => {
           r.journal("subscription.canceled", on, { at_period_end: false, effective_on: on, refund_unused: false, refund_amount: 0, ...note })
           r.cancel(on, "canceled")
         } })
         break
       case "cancel_at_period_end":
-        steps.push({ on: e.requestedOn, line: e.line, phase: 0, column: "requested_on", apply: () => {
+        steps.push({ on: e.requestedOn, line: e.line, type: e.type, phase: 0, column: "requested_on", apply: () => {
           r.journal("subscription.cancel_requested", e.requestedOn, { at_period_end: true, effective_on: on, ...note })
           r.journal("subscription.property_changed", e.requestedOn, { property: "cancel_at", from: r.cancelAt, to: on })
           r.cancelAt = on
         } })
         // As in the engine, a later request moves the date and an earlier end makes it moot.
-        steps.push({ on, line: e.line, phase: 1, column, quiet: true, apply: () => {
+        steps.push({ on, line: e.line, type: e.type, phase: 1, column, quiet: true, apply: () => {
           if (r.cancelAt !== on) return
           r.journal("subscription.canceled", on, { at_period_end: true, effective_on: on })
           r.cancel(on, "canceled_at_period_end")
         } })
         break
       case "pause":
-        steps.push({ on, line: e.line, phase: 0, column, guard: { type: e.type, allowed: canPause, needs: "an active, past-due or unpaid" }, apply: () => {
+        steps.push({ on, line: e.line, type: e.type, phase: 0, column, guard: { type: e.type, allowed: canPause, needs: "an active, past-due or unpaid" }, apply: () => {
           r.journal("subscription.paused", on, { resume_on: null, ...note })
           r.change("paused", on, "paused")
           r.pausedOn = on
         } })
         break
       case "resume":
-        steps.push({ on, line: e.line, phase: 0, column, guard: { type: e.type, allowed: canResume, needs: "a paused" }, apply: () => {
+        steps.push({ on, line: e.line, type: e.type, phase: 0, column, guard: { type: e.type, allowed: canResume, needs: "a paused" }, apply: () => {
           r.journal("subscription.resumed", on, { next_billing_date: schedule.nextOnOrAfter(on), ...note })
           r.change("active", on, "resumed")
           r.pausedOn = null
         } })
         break
       case "payment_failed":
-        steps.push({ on, line: e.line, phase: 0, column, guard: { type: e.type, allowed: (s) => s === "active" || s === "past_due", needs: "an active or past-due" }, apply: () => {
+        steps.push({ on, line: e.line, type: e.type, phase: 0, column, guard: { type: e.type, allowed: (s) => s === "active" || s === "past_due", needs: "an active or past-due" }, apply: () => {
           r.journal("payment.failed", on, { invoice_id: null, number: null, attempt: null, reason: null, amount: perPayment(on), currency: sub.currency, next_retry_on: null, ...note })
           r.change("unpaid", on, "payment_failed")
         } })
         break
       case "invoice_overdue":
-        steps.push({ on, line: e.line, phase: 0, column, guard: { type: e.type, allowed: (s) => s === "active", needs: "an active" }, apply: () => {
+        steps.push({ on, line: e.line, type: e.type, phase: 0, column, guard: { type: e.type, allowed: (s) => s === "active", needs: "an active" }, apply: () => {
           r.journal("invoice.overdue", on, { invoice_id: null, number: null, total: perPayment(on), currency: sub.currency, due_date: null, ...note })
           r.change("past_due", on, "invoice_overdue")
         } })
@@ -672,7 +681,7 @@ const replaySteps = (r: SubscriptionReplay, index: HistoryIndex): Array<ReplaySt
       case "payment_recovered":
       case "invoice_paid":
         // A payment that settles the debt: the engine journals both the payment and the paid invoice.
-        steps.push({ on, line: e.line, phase: 0, column, guard: { type: e.type, allowed: delinquent, needs: "an unpaid or past-due" }, apply: () => {
+        steps.push({ on, line: e.line, type: e.type, phase: 0, column, guard: { type: e.type, allowed: delinquent, needs: "an unpaid or past-due" }, apply: () => {
           r.journal("payment.succeeded", on, { invoice_id: null, number: null, amount: perPayment(on), currency: sub.currency, via: null, ...note })
           r.journal("invoice.paid", on, { invoice_id: null, number: null, total: perPayment(on), currency: sub.currency, ...note })
           r.change("active", on, "payment_recovered")

@@ -295,4 +295,23 @@ describe(`import history (${backend})`, () => {
       writeFileSync(join(dir, "line_items.csv"), `${headers.line_items}\ns1,1,2025-01-10,1,Plan,10.005,1,,,false\n`)
       expect(await failureOf(t, dir, "2025-03-31")).toBe('line_items.csv:2:unit_price: USD has 2 decimals; got "10.005"')
     }))
+  it("an event dated after the import's today is refused, naming its row and column, not skipped (a cancellation to come was dropped and its subscription billed on)", () =>
+    withDatabase(async (t) => {
+      const dir = historyDir(["s1,2025-01-10,2025-01-10", "s2,2025-01-10,2025-01-10", "s3,2025-01-10,2025-01-10"], [
+        "e1,s1,cancel_immediately,2025-04-01,,,",
+        "e2,s2,pause,2025-03-01,2025-04-15,,",
+        // A cancellation at period end asked for before today and due after it stays a pending cancellation.
+        "e3,s3,cancel_at_period_end,2025-03-20,,,"
+      ])
+      expect((await failureOf(t, dir, "2025-03-31")).split("\n")).toEqual([
+        "events.csv:2:requested_on: cancel_immediately of s1 on 2025-04-01 is after today (2025-03-31): a history holds what has happened; a change to come is made after the import (subscriptions cancel, pause, update) or, for a cancellation at period end, kept as cancel_at_period_end",
+        "events.csv:3:effective_on: pause of s2 on 2025-04-15 is after today (2025-03-31): a history holds what has happened; a change to come is made after the import (subscriptions cancel, pause, update) or, for a cancellation at period end, kept as cancel_at_period_end"
+      ])
+      expect(await countOf(t, "subscriptions")).toBe(0)
+      const ok = historyDir(["s3,2025-01-10,2025-01-10"], ["e3,s3,cancel_at_period_end,2025-03-20,,,"])
+      expect(await failureOf(t, ok, "2025-03-31")).toBe("")
+      const [s3] = await t.db.sql<Array<{ cancel_at: string; status: string }>>`select cancel_at::text, status from subscriptions where external_id = 's3'`
+      expect(s3).toEqual({ cancel_at: "2025-04-10", status: "active" })
+    }))
 })
+
