@@ -80,6 +80,8 @@ export const EmailData = Schema.Struct({
   dueDate: Day,
   effectiveDate: Day,
   endDate: Day,
+  /** internal_notification: the admins' notice that an invoice is past its due date (its number and due date). */
+  overdue: Schema.Boolean,
   /** The subscription is paid by invoice, not charged: a reminder says an invoice is coming. */
   invoiced: Schema.Boolean,
   /** invoice_sent: the seller's account and the invoice's payment reference, when it is paid by transfer. */

@@ -161,6 +161,7 @@ const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, in
     link: template === "payment_failed" && m.subscription_id !== null ? links.updatePayment(m.subscription_id, m.created_on)
       : template === "invoice_sent" && inv !== undefined ? links.payInvoice(Number(inv["id"]), inv["due_date"], m.created_on) : "",
     message: p["message"] ?? "",
+    overdue: p["event"] === "invoice_overdue",
     succeeded: p["outcome"] === "succeeded",
     outcome: p["outcome"] ?? "",
     refund: p["refund_amount"] ?? 0,
@@ -214,7 +215,7 @@ export const loadEmailPreview = async (
   // cancellation's refund line), not rebuilt as of today.
   const [queued] = await sql<Array<ClaimedMessage>>`
     select id, kind, template, dedupe_key, subscription_id, invoice_id, recipient, language, locale, payload, attempts, created_on::text
-    from outbox where kind = 'email' and template = ${template} and subscription_id = ${subscriptionId} order by id desc limit 1`
+    from outbox where kind in ('email', 'notification') and template = ${template} and subscription_id = ${subscriptionId} order by id desc limit 1`
   if (queued !== undefined) {
     const data = await loadEmailData(sql, queued, settings)
     return { data, language: queued.language ?? languageOf(sub, settings), locale: queued.locale ?? localeOf(sub, settings) }

@@ -182,7 +182,8 @@ export const markOverdueInvoices = (sql: Sql, ctx: EngineContext, limit: number)
     await enqueueMessages(tx, rows.map((r) => ({
       kind: "notification" as const, template: "internal_notification", dedupeKey: `notification:invoice_overdue:${r.invoice_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
       recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale,
-      payload: { message: `Invoice ${r.number} is overdue (due ${r.due_date})` }, createdOn: ctx.today
+      // Worded by the template in the account's language (internal_notification.invoiceOverdue); `message` for a reader of the raw payload.
+      payload: { event: "invoice_overdue", message: `Invoice ${r.number} is overdue (due ${r.due_date})` }, createdOn: ctx.today
     })))
     return rows.length
   }) as Promise<number>

@@ -78,4 +78,19 @@ describe("render email for a subscription", () => {
     expect(textOf(cli("2026-03-01", "render", "email", "receipt", "--subscription", "1", "--language", "fr", "--json").stdout)).toContain("1 avril 2026")
     expect(textOf(cli("2026-03-01", "render", "email", "receipt", "--subscription", "1", "--language", "fr", "--locale", "en-GB", "--json").stdout)).toContain("1 April 2026")
   })
+
+  it("the admins' notice of an overdue invoice speaks the account's language, with its dates (was English: \"Invoice INV-000001 is overdue (due 2026-03-16)\")", () => {
+    const cli = session()
+    expect(cli("2026-03-01", "settings", "set", "language", "nb").code).toBe(0)
+    expect(cli("2026-03-01", "settings", "set", "locale", "nb-NO").code).toBe(0)
+    expect(cli("2026-03-01", "contacts", "add", "--email", "kari@example.com").code).toBe(0)
+    expect(cli("2026-03-01", "subscriptions", "create", "--contact", "kari@example.com", "--item", "name=Kaffe,price=25.00", "--collection", "invoice:net-15").code).toBe(0)
+    expect(cli("2026-03-01", "engine", "--once").code).toBe(0)
+    expect(cli("2026-03-17", "engine", "--once").code).toBe(0)
+    const notice = JSON.parse(cli("2026-03-17", "render", "email", "internal_notification", "--subscription", "1", "--json").stdout) as { subject: string; text: string }
+    expect(notice.subject).toBe("Varsel fra billcycle")
+    expect(notice.text).toContain("Faktura INV-000001 er forfalt (forfallsdato 16. mars 2026).")
+    expect(notice.text).not.toContain("overdue")
+  })
 })
+
