@@ -31,10 +31,12 @@ export const importCommand = Command.make("import", { file: Argument.String("fil
     const { text, problem } = decodeCsv(readFileSync(file))
     if (problem !== undefined) return yield* new UsageError({ message: `${file}:${problem.line}:${problem.column}: ${problem.message}` })
     const summary = yield* (yield* Imports).importCsv(ctx, file, text)
+    const rows = (n: number) => `${n} row${n === 1 ? "" : "s"}`
     const unchanged = summary.unchanged === 0 ? "" : summary.created === 0
-      ? `; all ${summary.unchanged} rows were imported before with the same data: nothing changed`
-      : `; ${summary.unchanged} rows were imported before with the same data and left as they are`
-    yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported ${summary.created} ${summary.kind} from ${summary.rows} rows of ${file}${unchanged}`)
+      ? summary.unchanged === 1 ? "; its 1 row was imported before with the same data: nothing changed" : `; all ${rows(summary.unchanged)} were imported before with the same data: nothing changed`
+      : `; ${rows(summary.unchanged)} ${summary.unchanged === 1 ? "was" : "were"} imported before with the same data and left as ${summary.unchanged === 1 ? "it is" : "they are"}`
+    const created = `${summary.created} ${summary.created === 1 ? summary.kind.replace(/s$/, "") : summary.kind}`
+    yield* Console.log((yield* Json) ? JSON.stringify(summary) : `imported ${created} from ${rows(summary.rows)} of ${file}${unchanged}`)
   }), { creates: true })).pipe(
     Command.withDescription("Import contacts, products or subscriptions from a CSV file: all rows or none. Idempotent: records imported before with the same data (same email, SKU or subscription key) are left alone; the same key with other data is refused"),
     Command.withSubcommands([history])
