@@ -28,8 +28,8 @@ export interface SettingRow {
 export class Account extends Context.Service<Account, {
   /** Every setting, its value and whether it is the default. */
   readonly settings: Effect.Effect<ReadonlyArray<SettingRow>, BadInput | DatabaseError>
-  /** Sets a setting once its key and value are valid. */
-  readonly setSetting: (key: string, value: string) => Effect.Effect<void, AccountFailure>
+  /** Sets a setting once its key and value are valid; the value as kept (a time zone by its canonical name). */
+  readonly setSetting: (key: string, value: string) => Effect.Effect<string, AccountFailure>
   /** Makes an API key: the key itself is in the answer, and only there (its hash is kept). */
   readonly createApiKey: (name: string, readOnly: boolean) => Effect.Effect<ApiKeyRow & { readonly key: string }, AccountFailure>
   /** The API keys (a list query each door pages). */

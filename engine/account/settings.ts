@@ -4,7 +4,7 @@
  * the key, before anything is written.
  */
 import { countryCodeProblem, describeAccountError, isCurrencyCode, SettingRefused } from "../domain/index.ts"
-import { isLanguage, isLocale, isValidTimeZone, languagesInWords } from "../billing/index.ts"
+import { canonicalTimeZone, isLanguage, isLocale, languagesInWords } from "../billing/index.ts"
 import { isValidIban, paymentReferenceSchemes, type PaymentReferenceScheme } from "../billing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 
@@ -52,6 +52,8 @@ interface KeySpec {
   readonly help: string
   /** Returns an error message, or undefined when the value is good. */
   readonly validate: (value: string) => string | undefined
+  /** The value as it is kept, when a good value has one spelling (a time zone's canonical name). */
+  readonly normalize?: (value: string) => string
 }
 
 const anything = () => undefined
@@ -60,7 +62,7 @@ const maxScheduleDays = 366
 const scheduleDays = (v: string) => (/^\d+$/.test(v) && Number(v) <= maxScheduleDays ? undefined : `expected a whole number of days from 0 to ${maxScheduleDays}`)
 
 export const settingKeys: Readonly<Record<string, KeySpec>> = {
-  timezone: { field: "timezone", default: "UTC", help: "IANA time zone of the account's calendar", validate: (v) => (isValidTimeZone(v) ? undefined : "expected an IANA time zone such as Europe/Oslo") },
+  timezone: { field: "timezone", default: "UTC", help: "IANA time zone of the account's calendar", validate: (v) => (canonicalTimeZone(v) !== undefined ? undefined : "expected an IANA time zone such as Europe/Oslo"), normalize: (v) => canonicalTimeZone(v) ?? v },
   // What the key expects, without the value: describeAccountError adds `got "VALUE"` once.
   language: { field: "language", default: "en", help: "default language of emails and invoices", validate: (v) => (isLanguage(v) ? undefined : `expected ${languagesInWords}`) },
   locale: { field: "locale", default: "en-US", help: "default locale for dates, numbers and money", validate: (v) => (isLocale(v) ? undefined : "expected a locale such as nb-NO") },
@@ -196,8 +198,11 @@ export const validateSetting = (key: string, value: string): string | undefined 
   return refused === undefined ? undefined : describeAccountError(refused)
 }
 
-export const saveSetting = async (sql: Sql, key: string, value: string): Promise<void> => {
+/** Keeps a (validated) setting in its one spelling; returns the value kept. */
+export const saveSetting = async (sql: Sql, key: string, given: string): Promise<string> => {
+  const value = settingKeys[key]?.normalize?.(given) ?? given
   await sql`insert into settings (key, value) values (${key}, ${value})
     on conflict (key) do update set value = excluded.value`
   if (key === "invoice-prefix") await sql`update invoice_sequence set prefix = ${value}`
+  return value
 }

@@ -25,6 +25,19 @@ export const isValidTimeZone = (timeZone: string): boolean => {
   }
 }
 
+/**
+ * A zone's canonical IANA name as the account keeps it (`europe/oslo` is `Europe/Oslo`); undefined for what is not
+ * a named zone, a UTC offset such as `+05:00` included (it knows no summer time, so Oslo's calendar would drift).
+ */
+export const canonicalTimeZone = (timeZone: string): string | undefined => {
+  if (!/^[A-Za-z]/.test(timeZone)) return undefined
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone }).resolvedOptions().timeZone
+  } catch {
+    return undefined
+  }
+}
+
 /** The calendar date on the wall in `timeZone` at the instant `epochMillis`. */
 export const calendarDateInZone = (epochMillis: number, timeZone: string): CalendarDate => {
   const parts = formatterFor(timeZone).formatToParts(epochMillis)

@@ -24,8 +24,8 @@ const set = Command.make(
   { key: Argument.String("key").pipe(Argument.withDescription("a setting: timezone, language, locale, currency, retry-days, after-retries, … (see settings show)")), value: Argument.String("value").pipe(Argument.withDescription("its new value, e.g. Europe/Oslo or 1,3,5,7")) },
   ({ key, value }) =>
     withApp(Effect.gen(function*() {
-      yield* (yield* Account).setSetting(key, value).pipe(wordAccountRefusals)
-      yield* Console.log((yield* Json) ? JSON.stringify({ key, value }) : `${key} = ${value}`)
+      const kept = yield* (yield* Account).setSetting(key, value).pipe(wordAccountRefusals)
+      yield* Console.log((yield* Json) ? JSON.stringify({ key, value: kept }) : `${key} = ${kept}`)
     }))
 ).pipe(Command.withDescription("Set an account setting: timezone, language, locale, reminder-days, retry-days, after-retries, unpaid-catch-up, auto-email-invoices, seller-name, seller-tax-id, …"))
 

@@ -1,6 +1,9 @@
 /** `settings set`: a refused value is named once, with what the key expects. */
 import { describe, expect, it } from "vitest"
 import { validateSetting } from "../../../engine/account/index.ts"
+import { canonicalTimeZone } from "../../../engine/billing/index.ts"
+import { runCli } from "../../cliRunner.ts"
+import { freshCliDatabase } from "../../storeHarness.ts"
 
 describe("settings set: refusals", () => {
   it("a bad language or locale says what it got once (found by an audit: 'expected en, nb, nl, fr or sv, got \"de\", got \"de\"')", () => {
@@ -11,4 +14,19 @@ describe("settings set: refusals", () => {
     expect(validateSetting("language", "nb")).toBeUndefined()
     expect(validateSetting("locale", "nb-NO")).toBeUndefined()
   })
+  it("a time zone is kept by its IANA name: another spelling of one is the one, a UTC offset (no summer time) is refused", () => {
+    expect(canonicalTimeZone("europe/oslo")).toBe("Europe/Oslo")
+    expect(canonicalTimeZone("utc")).toBe("UTC")
+    expect(canonicalTimeZone("+05:00")).toBeUndefined()
+    expect(validateSetting("timezone", "+05:00")).toBe('setting timezone: expected an IANA time zone such as Europe/Oslo, got "+05:00"')
+    expect(validateSetting("timezone", "america/new_york")).toBeUndefined()
+  })
+  it("settings set timezone keeps and prints the zone's own name", () => {
+    const { db, env } = freshCliDatabase()
+    const set = runCli(["settings", "set", "timezone", "europe/oslo", "--db", db], { env })
+    expect(set.code, set.stderr).toBe(0)
+    expect(set.stdout.trim()).toBe("timezone = Europe/Oslo")
+    expect(runCli(["settings", "show", "--db", db], { env }).stdout).toMatch(/timezone\s+Europe\/Oslo\n/)
+  })
 })
+
