@@ -67,10 +67,9 @@ export const advance = (program: ReadonlyArray<Instruction>, pc: number, ctx: Ev
         return { kind: "wait", until: addDuration(today, i.duration), next: pc + 1 }
       case "waitUntil": {
         const base = (ctx as Record<string, Record<string, unknown> | undefined>)[i.path.parts[0]!]?.[i.path.parts[1]!]
-        if (typeof base !== "string") {
-          pc++ // an unknown date: nothing to wait for
-          break
-        }
+        // A date not known (yet): the wait goes on, looked at again each day (`unenroll when` may end it). Going on at
+        // once sent what came after it, a renewal offer for a subscription with no end date, at once.
+        if (typeof base !== "string") return { kind: "wait", until: addDays(today as CalendarDate, 1), next: pc }
         const until = addDuration(base, i.duration, i.direction === "before" ? -1 : 1)
         if (toDayNumber(until as CalendarDate) <= toDayNumber(today as CalendarDate)) {
           pc++ // a time already past continues at once

@@ -122,6 +122,14 @@ end`).rules
     const pc = program.findIndex((i) => i.op === "waitUntil")
     expect(advance(program, pc, ctx, "2026-06-01")).toMatchObject({ kind: "wait", until: "2026-12-01" })
   })
+
+  it("a wait until a date not known (yet) keeps waiting, looking again each day, instead of going on at once (a renewal offer sent for a subscription with no end date)", () => {
+    const ctx = { subscription: sub({ end_date: null }), contact: {} }
+    const pc = program.findIndex((i) => i.op === "waitUntil")
+    expect(advance(program, pc, ctx, "2026-06-01")).toEqual({ kind: "wait", until: "2026-06-02", next: pc })
+    // Once it is known, the wait is until the date it gives.
+    expect(advance(program, pc, { ...ctx, subscription: sub({ end_date: "2026-12-31" }) }, "2026-06-02")).toMatchObject({ kind: "wait", until: "2026-12-01", next: pc + 1 })
+  })
 })
 
 describe("explain", () => {
