@@ -938,15 +938,16 @@ const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, fail
     const locale = localeOf(r, ctx.settings)
     const told: Array<OutboxMessage> = [{
       kind: "email", template: "payment_failed", dedupeKey: `email:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
-      recipient: r.email, language, locale, payload: { invoice_id: r.invoice_id, attempt: r.attempt_number, reason: r.failure_reason, next_retry_on: next, amount: r.amount }, createdOn: today
+      recipient: r.email, language, locale, createdOn: today,
+      // A subscription this failure ends (retries ran out, after-retries cancel) or that ended meanwhile: the email asks
+      // for no new card (its page would charge nothing), and comes before the cancellation's.
+      payload: { invoice_id: r.invoice_id, attempt: r.attempt_number, reason: r.failure_reason, next_retry_on: next, amount: r.amount, ...(status === "canceled" || status === "expired" ? { subscription_ended: true } : {}) }
     }, {
       kind: "notification", template: "payment_notification", dedupeKey: `notification:payment_failed:${r.attempt_id}`, subscriptionId: r.id, invoiceId: r.invoice_id,
       recipient: ctx.settings.adminEmail, language: ctx.settings.language, locale: ctx.settings.locale, payload: { invoice_id: r.invoice_id, outcome: "failed", reason: r.failure_reason, amount: r.amount }, createdOn: today
     }]
-    if (stays) {
-      messages.push(...told)
-      continue
-    }
+    messages.push(...told)
+    if (stays) continue
     if (status === "canceled") {
       uncollectible.push(r.invoice_id)
       events.push({ type: "subscription.canceled", subscriptionId: r.id, contactId: r.contact_id, occurredOn: today, data: { reason: "retries_exhausted", effective_on: today } })
@@ -961,7 +962,6 @@ const recordChargeFailures = async (tx: TransactionSql, ctx: EngineContext, fail
     updates.since.push(since)
     updates.next.push(status === "unpaid" ? next : null)
     updates.nbdNull.push(stopBilling)
-    messages.push(...told)
   }
   await tx`
     update subscriptions s set status = u.st, retry_count = u.rc, unpaid_since = case when u.st = 'unpaid' then u.since else null end,

@@ -158,7 +158,7 @@ const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, in
     email: row?.["email"] ?? "",
     reason: p["reason"] ?? "",
     // The payment-failed email links to the page that updates the card (and retries at once); an invoice to its pay page.
-    link: template === "payment_failed" && m.subscription_id !== null ? links.updatePayment(m.subscription_id, m.created_on)
+    link: template === "payment_failed" && m.subscription_id !== null && p["subscription_ended"] !== true ? links.updatePayment(m.subscription_id, m.created_on)
       : template === "invoice_sent" && inv !== undefined ? links.payInvoice(Number(inv["id"]), inv["due_date"], m.created_on) : "",
     message: p["message"] ?? "",
     overdue: p["event"] === "invoice_overdue",

@@ -8,10 +8,11 @@ import { contextAt, createSubscription, engineLayer, eventTypes, invoicesOf, led
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { namedFrequencies } from "../../../engine/domain/index.ts"
 import { addDays } from "../../../engine/billing/index.ts"
-import { payInvoice } from "../../../engine/invoicing/index.ts"
+import { loadEmailDataBatch, payInvoice } from "../../../engine/invoicing/index.ts"
 import { recordUnusedDaysRefund, unusedDaysRefund, settleAttemptsNow } from "../../../engine/payments/index.ts"
 import { cancelSubscription } from "../../../engine/subscriptions/index.ts"
-import { saveSetting } from "../../../engine/account/index.ts"
+import { loadSettings, saveSetting } from "../../../engine/account/index.ts"
+import type { ClaimedMessage } from "../../../engine/sql/index.ts"
 
 let t: TestDatabase
 beforeAll(async () => {
@@ -112,6 +113,15 @@ describe(`engine lifecycle (${backend})`, () => {
           const [closed] = await t.db.sql<Array<{ closed_on: string }>>`select closed_on::text from invoices where id = ${invoices[0]!.id}`
           expect(closed!.closed_on).toBe(addDays(start as CalendarDate, 2))
           expect((await outboxOf(t.db.sql, id)).filter((m) => m.template === "cancellation")).toHaveLength(1)
+          // The buyer hears of the last failed charge, then of the cancellation (found by an audit: the other way round),
+          // and that last email asks for no new card: nothing is charged again (the first one did ask).
+          expect((await outboxOf(t.db.sql, id)).filter((m) => m.kind === "email").map((m) => m.template)).toEqual(["payment_failed", "payment_failed", "cancellation"])
+          const failedEmails = await t.db.sql<Array<ClaimedMessage>>`
+            select id, kind, template, dedupe_key, subscription_id, invoice_id, recipient, language, locale, payload, attempts, created_on::text
+            from outbox where subscription_id = ${id} and template = 'payment_failed' order by id`
+          const [first, last] = await loadEmailDataBatch(t.db.sql, failedEmails, { ...await loadSettings(t.db.sql), baseUrl: "https://pay.example.com" })
+          expect(first!.link).toMatch(/\/p\//)
+          expect(last!.link).toBe("")
         } else {
           expect(sub).toMatchObject({ status: "paused", paused_on: addDays(start as CalendarDate, 2) })
           expect(invoices[0]!.status).toBe("open")
