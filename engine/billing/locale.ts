@@ -66,6 +66,13 @@ export const localeForLanguage = (language: string, locale: string): string =>
   languagePart(locale) === language || !isLanguage(language) ? locale : languageLocales[language]
 
 /**
+ * The locale of a document shown with a language or locale chosen for this showing (`render --language fr`):
+ * a chosen locale, else the document's own locale moved to the chosen language's, else the document's own.
+ */
+export const shownLocale = (chosen: { readonly language?: string | undefined; readonly locale?: string | undefined }, documentLocale: string): string =>
+  chosen.locale ?? (chosen.language === undefined ? documentLocale : localeForLanguage(chosen.language, documentLocale))
+
+/**
  * The locale of a document: the subscription's, else its contact's, else the account's when the document speaks
  * the account's language (or the account's locale is one of its language); a document in a language chosen for
  * the buyer with no locale chosen (a contact added with `--language nb` only) takes that language's own locale:

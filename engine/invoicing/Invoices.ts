@@ -15,7 +15,7 @@ import { invoiceErrorOf } from "../domain/index.ts"
 import type { BadInput, DatabaseError, ListQuery } from "../sql/index.ts"
 import { Database, runUseCaseOn } from "../sql/index.ts"
 import { loadSettings } from "../account/index.ts"
-import { localeForLanguage } from "../billing/index.ts"
+import { shownLocale } from "../billing/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import { loadEmailPreview, loadInvoiceDocument } from "./documentData.ts"
 import type { ClosedInvoice, InvoiceClosing } from "./invoiceClosing.ts"
@@ -66,7 +66,7 @@ export class Invoices extends Context.Service<Invoices, {
           use(async (sql) => {
             const settings = await loadSettings(sql)
             const doc = await loadInvoiceDocument(sql, id, settings, options.issuedOn)
-            const locale = options.locale ?? (options.language === undefined ? doc.locale : localeForLanguage(options.language, doc.locale))
+            const locale = shownLocale(options, doc.locale)
             const html = renderInvoice(doc.data, {
               language: options.language ?? doc.language,
               locale,
@@ -80,7 +80,7 @@ export class Invoices extends Context.Service<Invoices, {
             const preview = await loadEmailPreview(sql, subscriptionId, template, createdOn, settings)
             return renderEmail(template, preview.data, {
               language: options.language ?? preview.language,
-              locale: options.locale ?? (options.language === undefined ? preview.locale : localeForLanguage(options.language, preview.locale)),
+              locale: shownLocale(options, preview.locale),
               templatesDir: options.templatesDir ?? (settings.templatesDir || undefined)
             })
           })

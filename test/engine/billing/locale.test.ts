@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { isLanguage, isLocale, languageOf, languages, languagesInWords, localeForLanguage, localeOf, resolveLanguage } from "../../../engine/billing/index.ts"
+import { isLanguage, isLocale, languageOf, languages, languagesInWords, localeForLanguage, localeOf, resolveLanguage, shownLocale } from "../../../engine/billing/index.ts"
 
 const account = { language: "fr", locale: "fr-FR" }
 
@@ -25,6 +25,13 @@ describe("language and locale fallback", () => {
     expect(localeOf({}, { language: "nb", locale: "en-US" })).toBe("en-US")
     expect(localeForLanguage("nl", "nb-NO")).toBe("nl-NL")
     expect(localeForLanguage("en", "en-GB")).toBe("en-GB")
+  })
+  it("a document shown with a chosen language takes that language's locale unless a locale is chosen too", () => {
+    expect(shownLocale({ language: "fr" }, "en-US")).toBe("fr-FR")
+    expect(shownLocale({ language: "fr", locale: "fr-CA" }, "en-US")).toBe("fr-CA")
+    expect(shownLocale({ locale: "de-DE" }, "nb-NO")).toBe("de-DE")
+    expect(shownLocale({}, "nb-NO")).toBe("nb-NO")
+    expect(shownLocale({ language: "en" }, "en-GB")).toBe("en-GB")
   })
   it("a language without labels renders in English", () => {
     expect(resolveLanguage("de")).toBe("en")
