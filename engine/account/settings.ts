@@ -98,7 +98,7 @@ export const settingKeys: Readonly<Record<string, KeySpec>> = {
   "webhook-retry-window": {
     field: "webhookRetrySeconds",
     default: "3d",
-    help: "how long a failing webhook is retried (backoff 1, 2, 4 … minutes, at most 6 hours apart), e.g. 3d, 12h, 30m",
+    help: "how long a failing webhook is retried, from its first try (backoff 1, 2, 4 … minutes, at most 6 hours apart), e.g. 3d, 12h, 30m",
     validate: (v) => {
       const s = durationSeconds(v)
       return s !== undefined && s >= 60 && s <= 30 * 86_400 ? undefined : "expected a duration from 1m to 30d such as 3d, 12h or 30m"

@@ -146,12 +146,12 @@ export const listOutbox = (sql: Sql, filter: { status?: string | undefined; kind
       ${filter.kind === undefined ? sql`` : sql`and kind = ${filter.kind}`}
     order by id`
 
-/** Puts a failed message back in the queue, to be delivered again under the same delivery key. */
+/** Puts a failed message back in the queue, to be delivered again under the same delivery key (a webhook with a new retry window from its next try). */
 export const retryOutboxMessage = async (sql: Sql, id: number) => {
   const [row] = await sql<Array<{ status: string }>>`select status from outbox where id = ${id}`
   if (row === undefined) return refuseInvoice(new OutboxMessageNotFound({ id }))
   if (row.status !== "failed") refuseInvoice(new OutboxRetryRefused({ id, status: row.status }))
-  await sql`update outbox set status = 'queued', attempts = 0, next_attempt_at = now(), last_error = null where id = ${id}`
+  await sql`update outbox set status = 'queued', attempts = 0, next_attempt_at = now(), first_tried_at = null, last_error = null where id = ${id}`
 }
 
 export const listTasks = (sql: Sql) =>

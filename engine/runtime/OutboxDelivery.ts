@@ -17,7 +17,7 @@ import { join } from "node:path"
 import type { ClaimedMessage, DeliveryOutcome, Sql } from "../sql/index.ts"
 import type { AccountSettings } from "../account/index.ts"
 import {
-  claimOutbox, Database, DatabaseError, holdsOutboxLease, messageOf, recordDeliveries, renewOutboxLeases,
+  claimOutbox, Database, DatabaseError, expireWebhooks, holdsOutboxLease, messageOf, recordDeliveries, renewOutboxLeases,
   sendingLeaseOwners
 } from "../sql/index.ts"
 import { loadSettings } from "../account/index.ts"
@@ -206,7 +206,8 @@ const recordEvery = 20
 /**
  * Delivers everything due at business instant `now` (the tick's, epoch
  * milliseconds); returns how many were sent. Retries are scheduled from `now`
- * too, so a simulated run retries on its later ticks.
+ * too, so a simulated run retries on its later ticks, and a webhook's retry
+ * window runs from its first try's `now`.
  *
  * Leases: messages left `sending` by a dead process on this host are retaken
  * at once (as payment attempts are), not after their 2-minute lease; while a
@@ -222,8 +223,10 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
   let sent = 0
   const { webhookRetrySeconds } = yield* db("loading settings", () => loadSettings(sql))
   const dead = (yield* db("reading leases", () => sendingLeaseOwners(sql))).filter((o) => deadLocalOwner(o, owner))
+  // Webhooks whose retry window from their first try has passed since their last try are given up, untried.
+  yield* db("giving up webhooks", () => expireWebhooks(sql, now, webhookRetrySeconds))
   for (;;) {
-    const claimed = yield* db("claiming messages", () => claimOutbox(sql, owner, batch, now, dead))
+    const claimed = yield* db("claiming messages", () => claimOutbox(sql, owner, batch, now, dead, webhookRetrySeconds))
     if (claimed.length === 0) return sent
     const ids = claimed.map((m) => m.id)
     // Heartbeat: the leases stay ours while the batch is rendered and sent (a failed renewal is retried on the next beat).

@@ -23,7 +23,7 @@ export type { BatchLimits, GroupWork, Waiting } from "./groupCommit.ts"
 export type { PipelineOptions } from "./pipelinedTransaction.ts"
 export { migrate, migrations } from "./migrate.ts"
 export {
-  claimOutbox, holdsOutboxLease, maxDeliveryAttempts, maxWebhookDelaySeconds, recordDeliveries, renewOutboxLeases,
+  claimOutbox, expireWebhooks, holdsOutboxLease, maxDeliveryAttempts, maxWebhookDelaySeconds, recordDeliveries, renewOutboxLeases,
   retryDelaySeconds, sendingLeaseOwners
 } from "./outbox.ts"
 export type { ClaimedMessage, DeliveryOutcome } from "./outbox.ts"

@@ -44,14 +44,13 @@ export const webhookRetryDelaySeconds = (attempts: number): number => Math.min(r
 /**
  * A receiver's outage can last a day (a deploy gone wrong, a weekend): webhooks are retried for the
  * account's `webhook-retry-window` (3 days by default, as Stripe does), not for an email's 31 minutes.
- * After `attempts` tries there is another one if the waits so far and the next one fit in the window.
- * With 3 days: 20 tries over about 68.5 hours; with 31m: 6 tries, like an email.
+ * The window is business time from the first try: a try at instant `at` is made only if the first one
+ * was at `webhookWindowStart(at, windowSeconds)` or later (the window's end included). A failed try is the
+ * last when the next one, after its backoff, would fall outside; a message whose engine comes back after
+ * the window (an engine run once a day) is marked failed without another try. Tried at its backoff
+ * (an engine ticking every minute), 3 days give 20 tries over about 68.5 hours; 31m give 6, like an email.
  */
-export const webhookHasTriesLeft = (attempts: number, windowSeconds: number): boolean => {
-  let waited = 0
-  for (let n = 1; n <= attempts; n++) waited += webhookRetryDelaySeconds(n)
-  return waited <= windowSeconds
-}
+export const webhookWindowStart = (at: number, windowSeconds: number): Date => new Date(at - windowSeconds * 1000)
 
 /** Lease owners of messages being sent, for the caller to tell which are dead (their messages are retaken at once). */
 export const sendingLeaseOwners = async (sql: Sql): Promise<Array<string>> =>
@@ -71,16 +70,34 @@ export const holdsOutboxLease = async (sql: Sql, owner: string, id: number): Pro
  * message never tried (new, or put back by `outbox retry`) is due at once:
  * its next_attempt_at is the database's insert time, which says nothing about
  * business time; only a retry's time (set by recordDeliveries) is business time.
+ * The first try records its instant (first_tried_at), from which a webhook's
+ * retry window runs; a webhook past its window is not claimed (see expireWebhooks).
  */
-export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number, deadOwners: ReadonlyArray<string> = []) =>
+export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number, deadOwners: ReadonlyArray<string> = [], webhookRetrySeconds = 3 * 86_400) =>
   sql<Array<ClaimedMessage>>`
-    update outbox o set status = 'sending', lease_owner = ${owner}, lease_until = now() + interval '2 minutes', attempts = o.attempts + 1
+    update outbox o set status = 'sending', lease_owner = ${owner}, lease_until = now() + interval '2 minutes', attempts = o.attempts + 1,
+      first_tried_at = coalesce(o.first_tried_at, ${new Date(now)}::timestamptz)
     where o.id in (
       select id from outbox
-      where (status = 'queued' and (attempts = 0 or next_attempt_at <= ${new Date(now)}::timestamptz))
+      where (status = 'queued' and (attempts = 0 or next_attempt_at <= ${new Date(now)}::timestamptz)
+             and (kind <> 'webhook' or first_tried_at is null or first_tried_at >= ${webhookWindowStart(now, webhookRetrySeconds)}::timestamptz))
          or (status = 'sending' and (lease_until < now() or lease_owner = any(${deadOwners as Array<string>})))
       order by id limit ${limit} for update skip locked)
     returning o.id, o.kind, o.template, o.dedupe_key, o.subscription_id, o.invoice_id, o.recipient, o.language, o.locale, o.payload, o.attempts, o.created_on`
+
+/**
+ * Gives up the queued webhooks due at business instant `now` whose retry window from their first try
+ * has passed (the engine did not run in time for another try): marked failed, their last error kept.
+ * Returns how many.
+ */
+export const expireWebhooks = async (sql: Sql, now: number, webhookRetrySeconds: number): Promise<number> =>
+  (await sql`
+    update outbox o set status = 'failed' where o.id in (
+      select id from outbox
+      where status = 'queued' and kind = 'webhook' and next_attempt_at <= ${new Date(now)}::timestamptz
+        and first_tried_at < ${webhookWindowStart(now, webhookRetrySeconds)}::timestamptz
+      for update skip locked)
+    returning o.id`).length
 
 export type DeliveryOutcome =
   | { readonly _tag: "Sent"; readonly providerId: string }
@@ -89,7 +106,8 @@ export type DeliveryOutcome =
 
 /**
  * Records outcomes, only for messages still leased to this engine; a retry is due `retryDelaySeconds`
- * (webhooks: `webhookRetryDelaySeconds`, within `webhookRetrySeconds`) after business instant `now`.
+ * (webhooks: `webhookRetryDelaySeconds`) after business instant `now`. An email's sixth failed try is its
+ * last; a webhook's is the one whose next try would fall outside `webhookRetrySeconds` from its first.
  */
 export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>, now: number, webhookRetrySeconds = 3 * 86_400): Promise<number> => {
   if (results.length === 0) return 0
@@ -105,15 +123,16 @@ export const recordDeliveries = async (sql: Sql, owner: string, results: Readonl
       returning o.id`).length
   }
   if (failed.length > 0) {
-    const final = failed.map((r) =>
-      r.outcome._tag === "Failed" ||
-      (r.message.kind === "webhook" ? !webhookHasTriesLeft(r.message.attempts, webhookRetrySeconds) : r.message.attempts >= maxDeliveryAttempts))
     const delay = (m: ClaimedMessage) => (m.kind === "webhook" ? webhookRetryDelaySeconds(m.attempts) : retryDelaySeconds(m.attempts))
+    const final = failed.map((r) => r.outcome._tag === "Failed" || (r.message.kind !== "webhook" && r.message.attempts >= maxDeliveryAttempts))
+    // A webhook's next try, `delay` after now, needs its first try at this instant or later.
+    const windowStart = failed.map((r) => webhookWindowStart(now + delay(r.message) * 1000, webhookRetrySeconds).toISOString())
     await sql`
-      update outbox o set status = case when u.final then 'failed' else 'queued' end, last_error = u.err,
-        next_attempt_at = ${new Date(now)}::timestamptz + make_interval(secs => u.delay), lease_owner = null, lease_until = null
+      update outbox o set status = case when u.final or (o.kind = 'webhook' and o.first_tried_at < u.window_start) then 'failed' else 'queued' end,
+        last_error = u.err, next_attempt_at = ${new Date(now)}::timestamptz + make_interval(secs => u.delay), lease_owner = null, lease_until = null
       from unnest(${failed.map((r) => r.message.id)}::int8[], ${failed.map((r) => (r.outcome as { error: string }).error)}::text[],
-                  ${final.map((f) => (f ? "t" : "f"))}::text[]::bool[], ${failed.map((r) => delay(r.message))}::int[]) as u(id, err, final, delay)
+                  ${final.map((f) => (f ? "t" : "f"))}::text[]::bool[], ${failed.map((r) => delay(r.message))}::int[],
+                  ${windowStart}::text[]::timestamptz[]) as u(id, err, final, delay, window_start)
       where o.id = u.id and o.lease_owner = ${owner} and o.status = 'sending'`
   }
   return recorded
