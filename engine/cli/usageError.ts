@@ -24,6 +24,17 @@ export const describeParseError = (error: ParseError): string => {
       return `missing required argument ${String(e["argument"]).toUpperCase()}`
     case "UnknownSubcommand":
       return `unknown command "${String(e["subcommand"])}"${didYouMean(e["suggestions"] as ReadonlyArray<string>)}`
+    case "InvalidValue": {
+      // A flag given more often than it may be (any flag, the global --now, --db and --json too): effect/cli says
+      // `Invalid value for flag --now: "2 occurrences"`; said plainly, with how often it may be given.
+      const given = /^(\d+) occurrences$/.exec(String(e["value"]))
+      const most = /^at most (\d+) values?$/.exec(String(e["expected"]))
+      if (e["kind"] === "flag" && given !== null && most !== null) {
+        const times = (n: number) => (n === 1 ? "once" : n === 2 ? "twice" : `${n} times`)
+        return `--${String(e["option"])} was given ${times(Number(given[1]))}: give it ${most[1] === "1" ? "once" : `at most ${times(Number(most[1]))}`}`
+      }
+      return e.message.replace(/\s*\n\s*/g, " ").trim()
+    }
     default:
       return e.message.replace(/\s*\n\s*/g, " ").trim()
   }

@@ -51,6 +51,26 @@ describe("usage errors", () => {
     }
   }, slow)
 
+  it("a flag given twice says so plainly (exit 2, nothing run): the global --now, --db and --json, and a command's own flag", () => {
+    const { db, env } = freshCliDatabase()
+    const cases: Array<[Array<string>, string]> = [
+      [["--now", "2026-01-01", "--now", "2026-02-01", "subscriptions", "list", "--db", db], "--now was given twice"],
+      [["--now", "2026-01-01", "subscriptions", "list", "--now", "2026-02-01", "--db", db], "--now was given twice"],
+      [["subscriptions", "list", "--db", db, "--db", db], "--db was given twice"],
+      [["--json", "--json", "subscriptions", "list", "--db", db], "--json was given twice"],
+      [["subscriptions", "list", "--status", "active", "--status", "canceled", "--status", "paused", "--db", db], "--status was given 3 times"]
+    ]
+    for (const [args, needle] of cases) {
+      const r = runCli(args, { env })
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2)
+      expect(r.stdout, args.join(" ")).toBe("")
+      expect(oneLine(r.stderr), `${args.join(" ")}: ${r.stderr}`).toBe(true)
+      expect(r.stderr, args.join(" ")).toContain(needle)
+      expect(r.stderr, args.join(" ")).toContain("once")
+      expect(r.stderr, args.join(" ")).not.toContain("occurrences")
+    }
+  }, slow)
+
   it("--help still prints the help page on stdout and exits 0", () => {
     const r = runCli(["subscriptions", "list", "--help"])
     expect(r.code, r.stderr).toBe(0)
