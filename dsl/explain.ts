@@ -36,7 +36,10 @@ export interface EnrollmentRecord {
   readonly eventType: string | null
   /** `event #ID` or `date YYYY-MM-DD` */
   readonly trigger: string
+  /** The business day the engine enrolled the subscription (`enrollments.enrolled_on`). */
   readonly enrolledOn: string
+  /** The day of the event that triggered it (which may be earlier); null for a date trigger. */
+  readonly eventOn: string | null
   /** The next instruction of the enrollment's program. */
   readonly position: number
   readonly wakeOn: string | null
@@ -67,6 +70,7 @@ export interface EnrollmentExplanation {
   readonly enrolledOn: string
   readonly event: string | null
   readonly eventId: number | null
+  readonly eventOn: string | null
   readonly trigger: string
   readonly step: number
   readonly wakeOn: string | null
@@ -252,7 +256,7 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
       filter,
       wouldEnroll,
       enrollment: last === undefined ? undefined : {
-        id: last.id, status: last.status, enrolledOn: last.enrolledOn, event: last.eventType, eventId: last.eventId, trigger: last.trigger,
+        id: last.id, status: last.status, enrolledOn: last.enrolledOn, event: last.eventType, eventId: last.eventId, eventOn: last.eventOn, trigger: last.trigger,
         step: last.position, wakeOn: last.wakeOn,
         remaining: last.status === "active" || last.status === "waiting" ? remainingOf(last.program, last.position) : []
       },

@@ -390,7 +390,7 @@ export const runDueEnrollments = async (sql: Sql, ctx: EngineContext, batch: num
 export const enrollmentsQuery = (sql: Sql, filter: { subscriptionId?: number | undefined; ruleId?: string | undefined }) =>
   sql<Array<Record<string, any>>>`
     select e.id, e.rule_id, e.rule_version, e.subscription_id, e.status, e.trigger_event_id, e.trigger_key, ev.type as event_type,
-           coalesce(ev.occurred_on, e.enrolled_on)::text as enrolled_on, e.position, e.wake_on::text as wake_on, e.depth, e.program,
+           e.enrolled_on::text as enrolled_on, ev.occurred_on::text as event_on, e.position, e.wake_on::text as wake_on, e.depth, e.program,
            e.updated_at::date::text as updated_on, e.last_error, (select count(*) from enrollment_steps st where st.enrollment_id = e.id)::int as steps_done
     from enrollments e left join events ev on ev.id = e.trigger_event_id
     where true
@@ -403,7 +403,7 @@ export const enrollmentRecordOf = (r: Record<string, any>): EnrollmentRecord => 
   id: Number(r["id"]), ruleId: r["rule_id"], ruleVersion: r["rule_version"], subscriptionId: Number(r["subscription_id"]), status: r["status"],
   eventId: r["trigger_event_id"] === null ? null : Number(r["trigger_event_id"]), eventType: r["event_type"] ?? null,
   trigger: r["trigger_key"].startsWith("date:") ? `date ${r["trigger_key"].slice(5)}` : `event #${r["trigger_key"]}`,
-  enrolledOn: r["enrolled_on"], position: Number(r["position"]?.["pc"] ?? 0), wakeOn: r["wake_on"], depth: Number(r["depth"]),
+  enrolledOn: r["enrolled_on"], eventOn: r["event_on"] ?? null, position: Number(r["position"]?.["pc"] ?? 0), wakeOn: r["wake_on"], depth: Number(r["depth"]),
   program: r["program"] ?? null, updatedOn: r["updated_on"], lastError: r["last_error"] ?? null, stepsDone: Number(r["steps_done"])
 })
 

@@ -166,7 +166,7 @@ end`)
     const stale = { ...recovered, previous: { subscription: sub({ status: "active" }) } }
     const input = (changed: typeof recovered) => ({
       current: changed, byType: new Map<string, object>([["subscription.created", created], ["subscription.status_changed", changed]]),
-      enrollments: [{ id: 1, ruleId: "welcome_back", ruleVersion: "v", subscriptionId: 1, status: "done", eventId: 2, eventType: "subscription.created", trigger: "event #2", enrolledOn: "2026-01-01", position: 1, wakeOn: null, depth: 0, program: null, updatedOn: "2026-01-01", lastError: null, stepsDone: 1 }],
+      enrollments: [{ id: 1, ruleId: "welcome_back", ruleVersion: "v", subscriptionId: 1, status: "done", eventId: 2, eventType: "subscription.created", trigger: "event #2", enrolledOn: "2026-01-01", eventOn: "2026-01-01", position: 1, wakeOn: null, depth: 0, program: null, updatedOn: "2026-01-01", lastError: null, stepsDone: 1 }],
       eventIds: new Map([["subscription.created", 2], ["subscription.status_changed", 9]])
     })
     // The status change (#9) is newer than the creation (#2): the verdict is on it, whether it fires or not.
@@ -199,7 +199,7 @@ end`)
     const current = { subscription: sub({ next_billing_date: "2026-01-01" }), contact: {} }
     const next = (today: string | undefined, trigger?: string) => explainRules(set, {
       current, byType: new Map(), today,
-      enrollments: trigger === undefined ? [] : [{ id: 1, ruleId: "soon", ruleVersion: "v", subscriptionId: 1, status: "done", eventId: null, eventType: null, trigger, enrolledOn: "2025-12-18", position: 1, wakeOn: null, depth: 0, program: null, updatedOn: "2025-12-18", lastError: null, stepsDone: 1 }]
+      enrollments: trigger === undefined ? [] : [{ id: 1, ruleId: "soon", ruleVersion: "v", subscriptionId: 1, status: "done", eventId: null, eventType: null, trigger, enrolledOn: "2025-12-18", eventOn: null, position: 1, wakeOn: null, depth: 0, program: null, updatedOn: "2025-12-18", lastError: null, stepsDone: 1 }]
     })[0]!.next
     expect(next("2025-12-01")).toEqual(["14 days before subscription.next_billing_date: fires on 2025-12-18"])
     expect(next("2026-01-01")).toEqual(["14 days before subscription.next_billing_date: its day 2025-12-18 has passed; the engine's next run enrolls it if subscription.next_billing_date is still 2026-01-01"])

@@ -22,11 +22,13 @@ const list = Command.make(
           const { program: _program, ...r } = enrollmentRecordOf(row)
           return r
         },
-        headers: ["ID", "RULE", "SUB", "ENROLLED", "TRIGGER", "STATUS", "STEPS DONE", "WAKES"],
+        // ENROLLED is the day the engine enrolled the subscription; EVENT ON the day of the event that triggered it,
+        // which is earlier when the engine ran later (a date trigger has no event: its day is in TRIGGER).
+        headers: ["ID", "RULE", "SUB", "ENROLLED", "TRIGGER", "EVENT ON", "STATUS", "STEPS DONE", "WAKES"],
         cells: (row) => {
           const r = enrollmentRecordOf(row)
           return [
-            String(r.id), r.ruleId, String(r.subscriptionId), r.enrolledOn, r.eventType === null ? r.trigger : `${r.eventType} (${r.trigger})`, r.status,
+            String(r.id), r.ruleId, String(r.subscriptionId), r.enrolledOn, r.eventType === null ? r.trigger : `${r.eventType} (${r.trigger})`, r.eventOn ?? "", r.status,
             String(r.stepsDone), r.status === "waiting" ? r.wakeOn ?? "" : ""
           ]
         }

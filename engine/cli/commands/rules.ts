@@ -136,7 +136,7 @@ const explain = Command.make(
       for (const x of explanations) {
         const e = x.enrollment
         if (e !== undefined && !x.wouldEnroll) {
-          lines.push(`${x.rule}: enrolled on ${e.enrolledOn} by ${e.event ?? e.trigger}${e.eventId === null ? "" : ` (event #${e.eventId})`}; ${e.status}${e.status === "waiting" ? ` until ${e.wakeOn}` : ""}, at step ${e.step}`)
+          lines.push(`${x.rule}: enrolled on ${e.enrolledOn} by ${e.event ?? e.trigger}${e.eventOn === null ? "" : ` of ${e.eventOn}`}${e.eventId === null ? "" : ` (event #${e.eventId})`}; ${e.status}${e.status === "waiting" ? ` until ${e.wakeOn}` : ""}, at step ${e.step}`)
           lines.push(`  ${x.reason}`)
           if (e.remaining.length > 0) lines.push(`  left: ${e.remaining.join("; ")}`)
           for (const n of x.next) lines.push(`  next: ${n}`)

@@ -44,15 +44,40 @@ describe("engine --rules, enrollments list, rules explain", () => {
     expect(replay.stderr).toContain("rules: 1 new rule (hello_existing) enroll existing records")
     const listed = JSON.parse(at("2026-03-02", ["--json", "enrollments", "list", "--subscription", "1"]).stdout)
     expect(listed).toHaveLength(1)
-    expect(listed[0]).toMatchObject({ ruleId: "hello_existing", subscriptionId: 1, status: "waiting", eventType: "subscription.created", enrolledOn: "2026-03-01", wakeOn: "2026-04-02", stepsDone: 1 })
+    expect(listed[0]).toMatchObject({ ruleId: "hello_existing", subscriptionId: 1, status: "waiting", eventType: "subscription.created", enrolledOn: "2026-03-02", eventOn: "2026-03-01", wakeOn: "2026-04-02", stepsDone: 1 })
     const table = at("2026-03-02", ["enrollments", "list", "--rule", "hello_existing"]).stdout
-    expect(table).toMatch(/hello_existing\s+1\s+2026-03-01\s+subscription\.created \(event #\d+\)\s+waiting\s+1\s+2026-04-02/)
+    expect(table).toMatch(/hello_existing\s+1\s+2026-03-02\s+subscription\.created \(event #\d+\)\s+2026-03-01\s+waiting\s+1\s+2026-04-02/)
 
     const why = at("2026-03-02", ["rules", "explain", second, "--subscription", "1"]).stdout
-    expect(why).toContain("hello_existing: enrolled on 2026-03-01 by subscription.created")
+    expect(why).toContain("hello_existing: enrolled on 2026-03-02 by subscription.created of 2026-03-01")
     expect(why).toContain("waiting until 2026-04-02")
     expect(why).toContain("left: add contact to list \"hello_again\"")
     expect(why).toContain("filter:\n    true   and\n      true   subscription.frequency is \"monthly\"  (\"monthly\")\n      true   contact.country is \"NO\"  (\"NO\")")
+  }, 600_000)
+})
+
+describe("enrollments list: when the subscription was enrolled", () => {
+  it("ENROLLED is the day the engine enrolled it (a tick on 2026-03-10), the event's own day (2026-03-01) its own column", () => {
+    const { db, env } = freshCliDatabase()
+    const at = (now: string, args: Array<string>) => runCli([...args, "--db", db, "--now", now], { env })
+    const rules = ruleDir(`rule hello
+  when event subscription.created
+then
+  add contact to list "hello"
+end
+`)
+    expect(at("2026-03-01", ["engine", "--once", "--rules", rules]).code).toBe(0)
+    expect(at("2026-03-01", ["contacts", "add", "--email", "ola@example.no", "--payment-method", "pm_ok"]).code).toBe(0)
+    expect(at("2026-03-01", ["subscriptions", "create", "--contact", "ola@example.no", "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    const run = at("2026-03-10", ["engine", "--once", "--rules", rules])
+    expect(run.code, run.stderr).toBe(0)
+    const listed = JSON.parse(at("2026-03-10", ["--json", "enrollments", "list"]).stdout)
+    expect(listed).toHaveLength(1)
+    expect(listed[0]).toMatchObject({ ruleId: "hello", eventType: "subscription.created", enrolledOn: "2026-03-10", eventOn: "2026-03-01" })
+    const table = at("2026-03-10", ["enrollments", "list"]).stdout
+    expect(table).toMatch(/ENROLLED\s+TRIGGER\s+EVENT ON\s+STATUS/)
+    expect(table).toMatch(/hello\s+1\s+2026-03-10\s+subscription\.created \(event #\d+\)\s+2026-03-01\s+done/)
+    expect(at("2026-03-10", ["rules", "explain", rules, "--subscription", "1"]).stdout).toContain("hello: enrolled on 2026-03-10 by subscription.created of 2026-03-01")
   }, 600_000)
 })
 
