@@ -297,6 +297,12 @@ const validateSubscriptions = (subscriptionsCsv: ReadonlyArray<Rec>, customers: 
     if (!customers.has(customer)) problems.bad("subscriptions", r.line, "customer_id", `no customer ${customer} in customers.csv`)
     const currency = r.get("currency")
     if (!isCurrencyCode(currency)) problems.bad("subscriptions", r.line, "currency", `"${currency}" is not an ISO 4217 code`)
+    // customers.csv gives each customer a currency, and the store keeps none on a contact (`subscriptions create`
+    // bills in its items' currency and has no contact's to compare): this file is the only place the two meet.
+    const owner = customers.get(customer)
+    if (owner !== undefined && isCurrencyCode(currency) && isCurrencyCode(owner.currency) && owner.currency !== currency) {
+      problems.bad("subscriptions", r.line, "currency", `${id} bills in ${currency}, but its customer ${customer} is in ${owner.currency} (customers.csv row ${owner.line}): a subscription bills in its customer's currency`)
+    }
     const frequency = parseFrequency(r.get("frequency"))
     if (frequency === undefined) problems.bad("subscriptions", r.line, "frequency", `unknown frequency "${r.get("frequency")}"`)
     const terms = parseBillingTerms(r.get("terms"))

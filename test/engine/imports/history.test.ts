@@ -158,6 +158,18 @@ describe(`import history (${backend})`, () => {
       expect(await countOf(db, "events")).toBe(0)
     }))
 
+  it("a subscription in another currency than its customer's is refused, naming both currencies, file and row; nothing is written", () =>
+    withDatabase(async (db) => {
+      const dir = historyDir(["s1,2025-01-01,2025-01-01", "s2,2025-01-01,2025-01-01"], [])
+      writeFileSync(join(dir, "customers.csv"), [headers.customers, "c-s1,Customer s1,s1@example.com,EUR", "c-s2,Customer s2,s2@example.com,USD"].join("\n") + "\n")
+      const message = await failureOf(db, dir, "2025-12-31")
+      expect(message.split("\n")).toEqual([
+        "subscriptions.csv:2:currency: s1 bills in USD, but its customer c-s1 is in EUR (customers.csv row 2): a subscription bills in its customer's currency"
+      ])
+      expect(await countOf(db, "subscriptions")).toBe(0)
+      expect(await countOf(db, "contacts")).toBe(0)
+    }))
+
   it("update_items switches on its version's effective_from, and no version starts before its subscription", () =>
     withDatabase(async (db) => {
       const dir = historyDir(
