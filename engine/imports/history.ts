@@ -39,7 +39,7 @@
  */
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { BillingSchedule, parseCalendarDate, parsePercentPpm, recurringAmount, toDayNumber } from "../billing/index.ts"
+import { BillingSchedule, parseCalendarDate, parsePercentPpm, recurringAmount, toDayNumber, versionInForce } from "../billing/index.ts"
 import type { CalendarDate, Frequency, JournalLine, MinorUnits, SubscriptionStatus, UnitDiscount } from "../domain/index.ts"
 import {
   autoRenew, canPause, canResume, fixedPayments, isCurrencyCode, isTerminal, itemsData, parseBillingTerms, parseFrequency, parseMajorAmount, subscriptionCreatedData
@@ -333,6 +333,8 @@ const validateLineItems = (
   const lineKeys = new Set<string>()
   // Versions with a row, good or bad: a version whose rows were all refused already has its problem named.
   const versionsListed = new Set<string>()
+  // Each subscription's versions with their first row: one must be in force on its start date.
+  const versionsOf = new Map<string, Array<{ version: number; effectiveFrom: CalendarDate; line: number }>>()
   for (const r of linesCsv) {
     const sub = subs.get(r.get("subscription_id"))
     if (sub === undefined) {
@@ -364,11 +366,23 @@ const validateLineItems = (
     const known = versionStart.get(`${sub.id}/${version}`)
     if (known !== undefined && known !== effectiveFrom) problems.bad("line_items", r.line, "effective_from", `version ${version} starts ${known} on an earlier row`)
     else if (known === undefined && toDayNumber(effectiveFrom) < toDayNumber(sub.startDate)) problems.bad("line_items", r.line, "effective_from", `version ${version} starts ${effectiveFrom}, before the subscription's start_date ${sub.startDate}`)
+    if (known === undefined) {
+      const list = versionsOf.get(sub.id)
+      if (list === undefined) versionsOf.set(sub.id, [{ version, effectiveFrom, line: r.line }])
+      else list.push({ version, effectiveFrom, line: r.line })
+    }
     versionStart.set(`${sub.id}/${version}`, effectiveFrom)
     lines.push({ sub: sub.id, version, effectiveFrom, lineNo, name: r.get("name") || `Line ${lineNo}`, unitPrice: price, quantity, discountPpm, discountAmount, taxPpm, oneTime: oneTimeText === "true" })
   }
   for (const sub of subs.values()) {
     if (!versionStart.has(`${sub.id}/1`) && !versionsListed.has(`${sub.id}/1`)) problems.bad("subscriptions", sub.line, "subscription_id", `subscription ${sub.id} has no line items of version 1 in line_items.csv`)
+    // No version in force on the start date (the billing's rule, `versionInForce`): its first periods would have no
+    // price. Not said again when version 1's rows were all refused (their problem is named).
+    const versions = versionsOf.get(sub.id)
+    if (versions === undefined || (versionsListed.has(`${sub.id}/1`) && !versionStart.has(`${sub.id}/1`)) || versionInForce(versions, sub.startDate) !== undefined) continue
+    const first = versions.reduce((a, b) => (b.effectiveFrom < a.effectiveFrom || (b.effectiveFrom === a.effectiveFrom && b.version < a.version) ? b : a))
+    problems.bad("line_items", first.line, "effective_from", `version ${first.version} starts ${first.effectiveFrom}, after the subscription's start_date ${sub.startDate}: ` +
+      `no version prices its billing from ${sub.startDate} (a version is the set of lines billed from its effective_from; version 1 starts on start_date)`)
   }
   return { lines, versionStart }
 }

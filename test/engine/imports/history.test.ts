@@ -187,6 +187,18 @@ describe(`import history (${backend})`, () => {
       expect(await countOf(db, "subscriptions")).toBe(0)
     }))
 
+  it("a subscription whose version 1 starts after its start_date (no price for its first periods) is refused, naming the row; nothing is written", () =>
+    withDatabase(async (db) => {
+      const dir = historyDir(["s1,2025-02-01,2025-02-01", "s2,2025-02-01,2025-02-01"], [])
+      writeFileSync(join(dir, "line_items.csv"), [headers.line_items, "s1,1,2025-03-01,1,Plan,10.00,1,,,false", "s2,1,2025-02-01,1,Plan,10.00,1,,,false"].join("\n") + "\n")
+      const message = await failureOf(db, dir, "2025-12-31")
+      expect(message.split("\n")).toEqual([
+        "line_items.csv:2:effective_from: version 1 starts 2025-03-01, after the subscription's start_date 2025-02-01: no version prices its billing from 2025-02-01 (a version is the set of lines billed from its effective_from; version 1 starts on start_date)"
+      ])
+      expect(await countOf(db, "subscriptions")).toBe(0)
+      expect(await countOf(db, "contacts")).toBe(0)
+    }))
+
   it("the imported journal is in date order: event ids increase with occurred_on", () =>
     withDatabase(async (db) => {
       await importHistory(db.db.sql, fixture, { today: "2025-12-31" })
