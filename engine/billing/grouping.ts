@@ -89,9 +89,17 @@ const andMore: Record<string, (n: number) => string> = {
   en: (n) => `${n} more`, nb: (n) => `${n} til`, nl: (n) => `${n} meer`, fr: (n) => `${n} autre${n === 1 ? "" : "s"}`, sv: (n) => `${n} till`
 }
 
-/** A purchase's subscription is named after its first item, and how many more it holds: `Beans + 1 more`, `Kaffe + 1 til`. */
-export const purchaseName = (items: ReadonlyArray<{ readonly line: { readonly name: string } }>, language = "en"): string =>
-  items.length === 1 ? items[0]!.line.name : `${items[0]!.line.name} + ${(andMore[language] ?? andMore["en"]!)(items.length - 1)}`
+/**
+ * A purchase's subscription is named after its first recurring item, and how many more recurring items it holds:
+ * `Beans + 1 more`, `Kaffe + 1 til`. The one-time items riding with its first payment (a setup fee) are not what
+ * it bills every period: they are not counted (`Beans` with a setup fee, not `Beans + 1 more`). An order of
+ * one-time items only (`planOneTimeOrder`) is named after its first item and counts the others.
+ */
+export const purchaseName = (items: ReadonlyArray<{ readonly line: { readonly name: string; readonly oneTime?: boolean | undefined } }>, language = "en"): string => {
+  const recurring = items.filter((i) => i.line.oneTime !== true)
+  const named = recurring.length > 0 ? recurring : items
+  return named.length === 1 ? named[0]!.line.name : `${named[0]!.line.name} + ${(andMore[language] ?? andMore["en"]!)(named.length - 1)}`
+}
 
 /** Where billing of a subscription planned on `today` begins: its next billing date, or a refusal. */
 const firstBilling = (

@@ -1,7 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { PurchaseItem } from "../../../engine/billing/index.ts"
-import { addDays, BillingSchedule, fromDayNumber, planPurchase, toDayNumber } from "../../../engine/billing/index.ts"
+import { addDays, BillingSchedule, fromDayNumber, planOneTimeOrder, planPurchase, toDayNumber } from "../../../engine/billing/index.ts"
 import type { CalendarDate, Frequency, MinorUnits } from "../../../engine/domain/index.ts"
 import { autoRenew, fixedPayments, namedFrequencies } from "../../../engine/domain/index.ts"
 
@@ -20,8 +20,8 @@ describe("planPurchase: the one planner of a purchase", () => {
     ], { terms: fixedPayments(6), startDate: "2026-04-01" as CalendarDate, today })
     expect(names(plan)).toEqual([["a", "e", "c"], ["b", "d"]])
     expect(plan._tag === "Planned" && plan.subscriptions.map((s) => [s.name, s.currency, s.status, s.endDate, s.amountPerPayment])).toEqual([
-      ["a + 2 more", "USD", "scheduled", "2026-10-01", 2850],
-      ["b + 1 more", "EUR", "scheduled", "2032-04-01", 1000]
+      ["a + 1 more", "USD", "scheduled", "2026-10-01", 2850],
+      ["b", "EUR", "scheduled", "2032-04-01", 1000]
     ])
   })
 
@@ -31,7 +31,7 @@ describe("planPurchase: the one planner of a purchase", () => {
   })
 
   it("names a subscription of several items in the buyer's language (found by an audit: 'Kaffeklubb måned + 1 more' in a Norwegian receipt)", () => {
-    const items = [item("Kaffe", "NOK", namedFrequencies.monthly), item("Krus", "NOK", undefined), item("Filter", "NOK", undefined)]
+    const items = [item("Kaffe", "NOK", namedFrequencies.monthly), item("Krus", "NOK", namedFrequencies.monthly), item("Filter", "NOK", namedFrequencies.monthly)]
     const nameIn = (language: string | undefined) => {
       const plan = planPurchase(items, { terms: autoRenew, startDate: today, today, language })
       return plan._tag === "Planned" ? plan.subscriptions[0]!.name : plan.refusal
@@ -40,6 +40,20 @@ describe("planPurchase: the one planner of a purchase", () => {
       "Kaffe + 2 more", "Kaffe + 2 more", "Kaffe + 2 til", "Kaffe + 2 meer", "Kaffe + 2 autres", "Kaffe + 2 till", "Kaffe + 2 more"
     ])
     expect(planPurchase(items.slice(0, 2), { terms: autoRenew, startDate: today, today, language: "fr" })).toMatchObject({ subscriptions: [{ name: "Kaffe + 1 autre" }] })
+  })
+
+  it("'+ N more' counts the recurring items not named, never the one-time items riding with the first payment (found by an audit: 'Beans + 1 more' for beans and a setup fee)", () => {
+    const nameOf = (items: ReadonlyArray<PurchaseItem>, language?: string) => {
+      const plan = planPurchase(items, { terms: autoRenew, startDate: today, today, language })
+      return plan._tag === "Planned" ? plan.subscriptions.map((s) => s.name) : plan.refusal
+    }
+    const setup = item("Setup", "NOK", undefined)
+    expect(nameOf([item("Beans", "NOK", namedFrequencies.monthly), setup])).toEqual(["Beans"])
+    // A one-time item listed first does not name the subscription either.
+    expect(nameOf([setup, item("Beans", "NOK", namedFrequencies.monthly)], "nb")).toEqual(["Beans"])
+    expect(nameOf([item("Beans", "NOK", namedFrequencies.monthly), setup, item("Mug", "NOK", undefined), item("Filter", "NOK", namedFrequencies.monthly)], "nb")).toEqual(["Beans + 1 til"])
+    // An order of one-time items only counts them all: they are what it holds.
+    expect(planOneTimeOrder([item("Mug", "NOK", undefined), setup], { startDate: today }).name).toBe("Mug + 1 more")
   })
 
   it("refuses a purchase of one-time items only, and items billed together in two currencies naming the item", () => {

@@ -104,7 +104,7 @@ describe(`paying a checkout (${backend})`, () => {
     expect(contact.name).toBe("Ada Buyer")
     const [s, ...more] = await subscriptionsOf(contact.id)
     expect(more).toEqual([])
-    expect(s).toMatchObject({ name: "Beans + 1 more", status: "active", payments_made: 1, next_billing_date: "2026-05-02", start_date: today })
+    expect(s).toMatchObject({ name: "Beans", status: "active", payments_made: 1, next_billing_date: "2026-05-02", start_date: today })
     const [invoice] = await invoicesOf(s!.id)
     expect(invoice).toMatchObject({ status: "paid", total: 3100, period_start: today })
     expect(await gatewayCharges(c.id)).toEqual([{ idempotency_key: `co_${c.id}_1`, amount: 3100, outcome: "succeeded" }])

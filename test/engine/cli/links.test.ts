@@ -93,7 +93,7 @@ describe(`links: managing links (${backend})`, () => {
       subtotal: { amount: 6700, currency: "USD", formatted: "67.00 USD" }, order_discount: { amount: 200, currency: "USD", formatted: "2.00 USD" },
       code_discount: { amount: 650, currency: "USD", formatted: "6.50 USD" }, tax: { amount: 0, currency: "USD", formatted: "0.00 USD" },
       due_today: { amount: 5850, currency: "USD", formatted: "58.50 USD" },
-      future_payments: [{ subscription: 0, name: "Coffee 1kg + 2 more", frequency: "monthly", first_date: "2026-04-01", amount: { amount: 5500, currency: "USD", formatted: "55.00 USD" }, payments: 5 }],
+      future_payments: [{ subscription: 0, name: "Coffee 1kg + 1 more", frequency: "monthly", first_date: "2026-04-01", amount: { amount: 5500, currency: "USD", formatted: "55.00 USD" }, payments: 5 }],
       total: { amount: 5850 + 5 * 5500, currency: "USD", formatted: "333.50 USD" }
     })
     expect(cli("links", "preview", "club").stdout).toContain("due today: 25.50 USD (27.50 USD less 2.00 USD off)")
