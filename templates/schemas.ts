@@ -70,6 +70,8 @@ export const EmailData = Schema.Struct({
   number: Schema.String,
   email: Schema.String,
   reason: Schema.String,
+  /** The catalogue label of `reason` when it is a known decline code (`declineReasonLabel`); empty: `reason` is shown as given. */
+  reasonLabel: Schema.String,
   link: Schema.String,
   message: Schema.String,
   succeeded: Schema.Boolean,

@@ -128,4 +128,5 @@ export {
   paymentTypes
 } from "./paymentLinks.ts"
 export { maxFixedPayments } from "./terms.ts"
-export { paymentMethodProblem } from "./paymentMethod.ts"
+export type { DeclineCode } from "./paymentMethod.ts"
+export { declineReasonLabel, declineReasons, paymentMethodProblem } from "./paymentMethod.ts"

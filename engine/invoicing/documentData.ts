@@ -8,7 +8,7 @@ import type { EmailData, EmailTemplate, InvoiceDocumentData } from "../../templa
 import { formatAddress } from "../../templates/index.ts"
 import { buyerLinkUrl, languageOf, localeOf, payLinkExpiresOn, signBuyerToken, updateLinkExpiresOn } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
-import { InvoiceNotFound } from "../domain/index.ts"
+import { declineReasonLabel, InvoiceNotFound } from "../domain/index.ts"
 import { buyerSecret } from "../account/index.ts"
 import { draftInvoices } from "./billingRun.ts"
 import { formatIban, paymentReference, schemeForCountry } from "../billing/index.ts"
@@ -157,6 +157,7 @@ const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, in
     number: inv?.["number"] ?? "",
     email: row?.["email"] ?? "",
     reason: p["reason"] ?? "",
+    reasonLabel: declineReasonLabel(String(p["reason"] ?? "")) ?? "",
     // The payment-failed email links to the page that updates the card (and retries at once); an invoice to its pay page.
     link: template === "payment_failed" && m.subscription_id !== null && p["subscription_ended"] !== true ? links.updatePayment(m.subscription_id, m.created_on)
       : template === "invoice_sent" && inv !== undefined ? links.payInvoice(Number(inv["id"]), inv["due_date"], m.created_on) : "",

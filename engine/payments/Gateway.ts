@@ -6,6 +6,7 @@
  * key, never by charging under a new one.
  */
 import { Context, Effect, Layer, Schema } from "effect"
+import { declineReasons } from "../domain/index.ts"
 import { Database, failpoint } from "../sql/index.ts"
 import type { PendingCharge } from "../invoicing/index.ts"
 import { chargedReferences, enterInLedger, enterInLedgerAndRead, ledgerEntries, refuseOnce, settleDueBankDebits } from "./simulatedGatewayLedger.ts"
@@ -15,9 +16,9 @@ const bankDebit = new Set(["pm_bank_debit", "pm_bank_debit_fail", "pm_bank_ok", 
 /** The bank-debit tokens that settle as paid (CLI.md names them `pm_bank_ok` and `pm_bank_fail`; `pm_bank_debit…` too). */
 const bankDebitPays = new Set(["pm_bank_debit", "pm_bank_ok"])
 
-/** Why the simulated gateway declined: no method, a bank debit the bank returned, or a card. */
+/** Why the simulated gateway declined: no method, a bank debit the bank returned, or a card (its decline codes, domain/paymentMethod.ts). */
 const declineReason = (paymentMethod: string) =>
-  paymentMethod === "" ? "no payment method on file" : bankDebit.has(paymentMethod) ? "bank debit returned (insufficient funds)" : "card declined"
+  declineReasons[paymentMethod === "" ? "no_payment_method" : bankDebit.has(paymentMethod) ? "bank_debit_returned" : "card_declined"]
 const bankDebitDays = 3
 /** The tokens of methods that can pay (pm_declined and any other token cannot). */
 const knownTokens = new Set(["pm_ok", "pm_fail_once", "pm_timeout", "pm_rate_limited", "pm_error_once", ...bankDebit])

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { checkTemplates, emailTemplates, formatAddress, formatDate, formatMoney, renderEmail, renderInvoice } from "../../templates/index.ts"
+import { declineReasonLabel, declineReasons } from "../../engine/domain/index.ts"
 import { sampleEmail, sampleInvoice } from "./sample.ts"
 
 const golden = (name: string, actual: string) => {
@@ -92,6 +93,27 @@ describe("emails", () => {
       const subjects = (["succeeded", "failed"] as const).map((outcome) =>
         renderEmail("payment_notification", { ...sampleEmail, number: "INV-000001", outcome, succeeded: outcome === "succeeded" }, { language, locale }).subject)
       expect(subjects).toEqual(expected[language])
+    }
+  })
+
+  it("the admins' notice of a failed payment gives the gateway's decline reason in their language, an unknown one as the gateway gave it (found by an audit: 'mislyktes: card declined' in a Norwegian notice)", () => {
+    const expected: Record<string, string> = {
+      en: "failed: the card was declined.", nb: "mislyktes: kortet ble avvist.", nl: "is mislukt: de kaart is geweigerd.",
+      fr: "a échoué : la carte a été refusée.", sv: "misslyckades: kortet nekades."
+    }
+    const failed = (reason: string) => ({ ...sampleEmail, outcome: "failed", succeeded: false, reason, reasonLabel: declineReasonLabel(reason) ?? "" })
+    for (const [language, locale] of cases.slice(0, 5)) {
+      // As the simulated gateway records it, and as its code.
+      for (const reason of ["card declined", "card_declined"]) expect(renderEmail("payment_notification", failed(reason), { language, locale }).text).toContain(expected[language])
+      const unknown = renderEmail("payment_notification", failed("do_not_honor"), { language, locale }).text
+      expect(unknown).toContain(": do_not_honor.")
+    }
+    // Every decline code the gateway gives has its label in every language (English reads like the recorded reason).
+    for (const [language] of cases.slice(1, 5)) {
+      for (const [code, recorded] of Object.entries(declineReasons)) {
+        const text = renderEmail("payment_notification", failed(recorded), { language, locale: "en-US" }).text
+        expect(text, `${language} ${code}`).not.toContain(recorded)
+      }
     }
   })
 
