@@ -14,7 +14,7 @@ const invoice: InvoiceDocumentData = {
   seller: { name: "Bean There Coffee Co.", email: "hello@beanthere.example", taxId: "NO 912 345 678 MVA", addressLines: ["Kaffegata 12", "0150 Oslo"] },
   buyer: { name: "Ingrid Hansen", email: "ingrid@example.no", taxId: "", addressLines: ["Storgata 1", "0155 Oslo"] },
   taxIds: [],
-  lines: Array.from({ length: 10 }, (_, i) => ({ name: `Coffee blend ${i + 1}`, quantity: 1 + (i % 3), unitPrice: 12500 + i * 100, unitDiscount: i % 2 === 0 ? 500 : 0, taxRatePpm: 150_000, amount: 12000 })),
+  lines: Array.from({ length: 10 }, (_, i) => ({ name: `Coffee blend ${i + 1}`, quantity: 1 + (i % 3), unitPrice: 12500 + i * 100, discount: i % 2 === 0 ? 500 : 0, unitDiscount: i % 2 === 0 ? 500 : 0, taxRatePpm: 150_000, amount: 12000 })),
   subtotal: 125000, discount: 2500, tax: 18000, fees: 0, total: 140500, amountPaid: 0, amountDue: 140500, paid: false,
   payUrl: "https://pay.example/BT-000042", comments: ""
 }

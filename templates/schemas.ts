@@ -13,8 +13,12 @@ export const InvoiceLineData = Schema.Struct({
   name: Schema.String,
   quantity: Schema.Number,
   unitPrice: Minor,
+  /** The line's discount, one amount (`shownLine`, billing/pricing.ts): quantity × unitPrice − discount = amount. */
+  discount: Minor,
+  /** The discount per unit as recorded, rounded on its own: it does not add up to the line (kept for an account's own templates; ours show `discount`). */
   unitDiscount: Minor,
   taxRatePpm: Schema.NullOr(Schema.Number),
+  /** What the line charges before tax. */
   amount: Minor
 })
 
@@ -37,7 +41,9 @@ export const InvoiceDocumentData = Schema.Struct({
   buyer: PartyData,
   taxIds: Schema.Array(Schema.String),
   lines: Schema.Array(InvoiceLineData),
+  /** What the lines' amounts add up to (`shownTotals`): after their own discounts. */
   subtotal: Minor,
+  /** The discounts off the whole invoice (an order discount, a code): subtotal − discount + tax + fees = total. */
   discount: Minor,
   tax: Minor,
   fees: Minor,

@@ -217,6 +217,8 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
     const link = session.link
     const { nonce, headers } = nonceOf(req, settings)
     const chosen = new Map(summary.items.map((i) => [i.index, i.line]))
+    // Each bought item as the summary shows it (billing/pricing.ts shownLine): quantity × unit price − its discount = its amount.
+    const shown = new Map(summary.lines.map((l) => [l.index, l]))
     const perOf = (f: { unit: string; count: number } | undefined) => (f === undefined ? "" : f.count === 1 ? `page.checkout.per.${f.unit}` : `page.checkout.every.${f.unit}`)
     const items = link.items.map((item, index) => {
       const asked = form?.items.get(index)
@@ -226,7 +228,8 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
         index, name: item.name, description: item.description ?? "", optional: item.optional, included: line !== undefined && item.optional,
         editable: item.editableQuantity !== undefined, min: item.editableQuantity?.min ?? 1, max: item.editableQuantity?.max ?? 1,
         quantity: line?.quantity ?? asked?.quantity ?? item.quantity, ownPrice: item.ownPrice !== undefined, minimum: item.ownPrice?.minimum ?? 0,
-        unitPrice, priceText: formatMajorAmount(unitPrice, link.currency), per: perOf(item.frequency), count: item.frequency?.count ?? 1
+        unitPrice, priceText: formatMajorAmount(unitPrice, link.currency), per: perOf(item.frequency), count: item.frequency?.count ?? 1,
+        discount: shown.get(index)?.discount ?? 0, amount: shown.get(index)?.amount ?? 0
       }
     })
     const body = renderPage("checkout", {

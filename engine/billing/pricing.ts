@@ -67,7 +67,10 @@ export interface LineAmounts {
   readonly gross: number
   /** the unit discount × quantity, as the difference gross − net so lines add up */
   readonly discount: number
-  /** the discount per unit, rounded once, for display */
+  /**
+   * The discount per unit, rounded on its own: recorded (`invoice_lines.unit_discount`), never shown, for it does not add
+   * up (3 × 999 JPY at 33% off: 330 a unit, yet the line is 2008 = 2997 − 989, not 2997 − 3 × 330). What is shown is `shownLine`.
+   */
   readonly unitDiscount: number
   /** gross − discount, rounded once */
   readonly net: number
@@ -113,6 +116,41 @@ export const lineAmounts = (line: Pick<LineItem, "unitPrice" | "quantity" | "dis
     tax: Number(tax),
     total: Number(net + tax)
   }
+}
+
+/**
+ * A line as every buyer and admin reads it (the checkout page, `links preview`, the invoice and its PDF, the pay page,
+ * `invoices show`): quantity × unit price = `gross`, less the line's `discount` (one amount for the line, never a
+ * discount per unit rounded on its own) = `amount`, what the line charges before tax. The one rule of what a line shows:
+ * its parts add up to its amount by construction, and the amounts of the lines to the subtotal (`shownTotals`).
+ * `net` is the line's `lineNet` (an invoice line's stored `amount`).
+ */
+export interface ShownLine {
+  readonly quantity: number
+  readonly unitPrice: number
+  readonly gross: number
+  readonly discount: number
+  readonly amount: number
+}
+
+export const shownLine = (line: { readonly unitPrice: number; readonly quantity: number; readonly net: number }): ShownLine => {
+  const gross = line.unitPrice * line.quantity
+  return { quantity: line.quantity, unitPrice: line.unitPrice, gross, discount: gross - line.net, amount: line.net }
+}
+
+/** `shownLine` of a line as priced (`lineNet`, the amount billing charges). */
+export const shownLineOf = (line: Pick<LineItem, "unitPrice" | "quantity" | "discount">): ShownLine =>
+  shownLine({ unitPrice: line.unitPrice, quantity: line.quantity, net: lineNet(line) })
+
+/**
+ * The totals under lines shown by `shownLine`: the subtotal is what the lines' amounts add up to (after their own
+ * discounts), and the discounts are those taken off the whole payment (an order discount, a code). An invoice records
+ * its subtotal before the lines' discounts and its discount with them (`totalsOf`): the same total, told so a reader
+ * can add it up: subtotal − discounts + tax + fees = total.
+ */
+export const shownTotals = (lines: ReadonlyArray<ShownLine>, recorded: { readonly subtotal: number; readonly discount: number }): { readonly subtotal: number; readonly discount: number } => {
+  const lineDiscounts = lines.reduce((sum, l) => sum + l.discount, 0)
+  return { subtotal: recorded.subtotal - lineDiscounts, discount: recorded.discount - lineDiscounts }
 }
 
 export interface Fee {

@@ -6,7 +6,7 @@
  * click, reload, another tab) find the first attempt instead of making a
  * second: one charge.
  */
-import { languageOf, localeOf } from "../billing/index.ts"
+import { languageOf, localeOf, shownLine, shownTotals } from "../billing/index.ts"
 import type { JournalEvent, Sql } from "../sql/index.ts"
 import type { AccountSettings, EngineContext } from "../account/index.ts"
 import { writeJournal } from "../sql/index.ts"
@@ -89,12 +89,14 @@ export const loadInvoicePayView = async (sql: Sql, settings: AccountSettings, in
              or ${awaitingDebit(sql, sql`i.id`)}) as in_flight
     from invoices i join subscriptions s on s.id = i.subscription_id join contacts c on c.id = s.contact_id where i.id = ${invoiceId}`
   if (i === undefined) return undefined
-  const lines = await sql<Array<{ name: string; quantity: number; amount: number }>>`
-    select name, quantity, amount from invoice_lines where invoice_id = ${invoiceId} order by line_no`
+  const lines = await sql<Array<{ name: string; quantity: number; unit_price: number; amount: number }>>`
+    select name, quantity, unit_price, amount from invoice_lines where invoice_id = ${invoiceId} order by line_no`
+  // The totals as the invoice document shows them (billing/pricing.ts shownTotals): the lines' amounts add up to the subtotal.
+  const totals = shownTotals(lines.map((l) => shownLine({ unitPrice: Number(l.unit_price), quantity: l.quantity, net: Number(l.amount) })), { subtotal: Number(i.subtotal), discount: Number(i.discount) })
   // The invoice's own language and locale (as it was issued), else the subscription's, the contact's, the account's.
   return {
     invoiceId: i.id, number: i.number, status: i.status, currency: i.currency, total: i.total, amountDue: i.total - i.amount_paid,
-    subtotal: Number(i.subtotal), discount: Number(i.discount), tax: Number(i.tax), fees: Number(i.fees), amountPaid: Number(i.amount_paid),
+    subtotal: totals.subtotal, discount: totals.discount, tax: Number(i.tax), fees: Number(i.fees), amountPaid: Number(i.amount_paid),
     issueDate: i.issue_date, dueDate: i.due_date, subscriptionName: i.name, contactName: i.contact_name ?? i.email,
     language: i.language ?? languageOf(i, settings), locale: i.locale ?? localeOf(i, settings),
     lines: lines.map((l) => ({ name: l.name, quantity: l.quantity, amount: l.amount })), inFlight: i.in_flight

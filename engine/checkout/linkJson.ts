@@ -35,7 +35,13 @@ const m = (x: { readonly amount: number; readonly currency: string }) => moneyJs
 /** A summary as JSON (money in the one shape: minor units, currency, formatted). */
 export const summaryJson = (s: LinkSummary) => ({
   object: "link_summary",
-  currency: s.currency, start_date: s.startDate, subtotal: m(s.subtotal), order_discount: m(s.orderDiscount), code_discount: m(s.codeDiscount), tax: m(s.tax),
+  currency: s.currency, start_date: s.startDate,
+  // Each item as the buyer reads it: quantity × unit_price − discount = amount (billing/pricing.ts shownLine).
+  lines: s.lines.map((l) => ({
+    item: l.index + 1, name: l.name, one_time: l.oneTime, quantity: l.quantity, unit_price: moneyJson(l.unitPrice, s.currency),
+    discount: moneyJson(l.discount, s.currency), amount: moneyJson(l.amount, s.currency)
+  })),
+  subtotal: m(s.subtotal), order_discount: m(s.orderDiscount), code_discount: m(s.codeDiscount), tax: m(s.tax),
   due_today: m(s.dueToday),
   future_payments: s.futurePayments.map((f) => ({ subscription: f.subscription, name: f.name, frequency: formatFrequency(f.frequency), first_date: f.firstDate, amount: m(f.amount), payments: f.payments ?? null })),
   total: s.total === undefined ? null : m(s.total)

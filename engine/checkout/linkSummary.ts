@@ -15,8 +15,8 @@
  * (`discountBeforeTax`). A percent is rounded half away from zero once per payment; an amount
  * never takes a payment below 0.
  */
-import type { NetLine, PaymentDiscount, PurchaseItem } from "../billing/index.ts"
-import { BillingSchedule, discountBeforeTax, lineAmounts, planPurchase, recurringAmount, startDate, toDayNumber } from "../billing/index.ts"
+import type { NetLine, PaymentDiscount, PurchaseItem, ShownLine } from "../billing/index.ts"
+import { BillingSchedule, discountBeforeTax, lineAmounts, planPurchase, recurringAmount, shownLineOf, startDate, toDayNumber } from "../billing/index.ts"
 import type { BillingStart, BuyerChoices, CalendarDate, DiscountDuration, Frequency, LineItem, LinkItem, Money, PaymentLink, PaymentLinkSettings } from "../domain/index.ts"
 import { BuyerChoiceRefused, minorUnitExponent, money } from "../domain/index.ts"
 import type { CodeDiscount } from "../invoicing/index.ts"
@@ -64,6 +64,20 @@ export interface LinkSummary {
   readonly total: Money | undefined
   /** What is bought, for planning the subscriptions with `planPurchase`. */
   readonly items: ReadonlyArray<ChosenItem>
+  /**
+   * Each item bought as the buyer reads it (`shownLine`, billing/pricing.ts): quantity × unit price, less the line's
+   * discount, = the line's amount, what it charges each payment before tax. Today's lines' amounts add up to `subtotal`.
+   */
+  readonly lines: ReadonlyArray<SummaryLine>
+}
+
+/** One item of a summary as shown: its index in the link, its name, whether it is one-time, and its `ShownLine`. */
+export interface SummaryLine extends ShownLine {
+  readonly index: number
+  readonly name: string
+  readonly oneTime: boolean
+  /** How often it is paid; undefined: one-time. */
+  readonly frequency: Frequency | undefined
 }
 
 const refuse = (item: number, reason: BuyerChoiceRefused["reason"], problem: string): never => {
@@ -142,7 +156,7 @@ export const billingStartDate = (start: BillingStart, today: CalendarDate): Cale
 /** 0.50 in the currency's major unit, in its minor units, rounded up (USD 50, JPY 1, KWD 500). */
 export const minimumDueAtCheckout = (currency: string): number => Math.ceil((50 * 10 ** minorUnitExponent(currency)) / 100)
 
-/** A chosen line as `discountBeforeTax` takes it: its net (after its unit discount) and its tax rate. */
+/** A chosen line as `discountBeforeTax` takes it: its net (after its unit discount, the amount `shownLineOf` shows) and its tax rate. */
 const netLine = (line: ChosenItem["line"]): NetLine => ({ net: lineAmounts(line).net, taxRate: line.taxRate })
 
 /**
@@ -238,6 +252,7 @@ export const linkSummary = (
       payments: Number.isFinite(codePeriods) ? codePeriods : null
     },
     total: endless ? undefined : money(Number(exactTotal), currency),
-    items
+    items,
+    lines: items.map((i) => ({ index: i.index, name: i.line.name, oneTime: i.line.oneTime, frequency: i.frequency, ...shownLineOf(i.line) }))
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { EmailData, EmailTemplate, InvoiceDocumentData } from "../../templates/index.ts"
 import { formatAddress } from "../../templates/index.ts"
-import { buyerLinkUrl, languageOf, localeOf, payLinkExpiresOn, signBuyerToken, updateLinkExpiresOn } from "../billing/index.ts"
+import { buyerLinkUrl, languageOf, localeOf, payLinkExpiresOn, shownLine, shownTotals, signBuyerToken, updateLinkExpiresOn } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
 import { declineReasonLabel, InvoiceNotFound } from "../domain/index.ts"
 import { buyerSecret } from "../account/index.ts"
@@ -74,6 +74,9 @@ export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings:
   const lines = await sql<Array<Record<string, any>>>`select * from invoice_lines where invoice_id = ${invoiceId} order by line_no`
   const language = languageOf(inv, settings)
   const locale = localeOf(inv, settings)
+  // Each line as a reader adds it up (quantity × unit price − its discount = its amount), and totals from the lines' amounts.
+  const shown = lines.map((l) => shownLine({ unitPrice: Number(l["unit_price"]), quantity: Number(l["quantity"]), net: Number(l["amount"]) }))
+  const totals = shownTotals(shown, { subtotal: Number(inv["subtotal"]), discount: Number(inv["discount"]) })
   const data: InvoiceDocumentData = {
     number: inv["number"], currency: inv["currency"], issueDate: inv["issue_date"], dueDate: inv["due_date"],
     periodStart: inv["period_start"], periodEnd: inv["period_end"],
@@ -81,8 +84,8 @@ export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings:
     seller: sellerParty(settings),
     buyer: { name: inv["contact_name"] ?? inv["email"], email: inv["email"], taxId: "", addressLines: inv["address"] === null ? [] : formatAddress(inv["address"], locale) },
     taxIds: inv["invoice_tax_ids"] ?? [],
-    lines: lines.map((l) => ({ name: l["name"], quantity: l["quantity"], unitPrice: l["unit_price"], unitDiscount: l["unit_discount"], taxRatePpm: l["tax_rate_ppm"], amount: l["amount"] })),
-    subtotal: inv["subtotal"], discount: inv["discount"], tax: inv["tax"], fees: inv["fees"], total: inv["total"],
+    lines: lines.map((l, i) => ({ name: l["name"], quantity: l["quantity"], unitPrice: l["unit_price"], discount: shown[i]!.discount, unitDiscount: l["unit_discount"], taxRatePpm: l["tax_rate_ppm"], amount: l["amount"] })),
+    subtotal: totals.subtotal, discount: totals.discount, tax: inv["tax"], fees: inv["fees"], total: inv["total"],
     amountPaid: inv["amount_paid"], amountRefunded: inv["amount_refunded"], amountDue: inv["total"] - inv["amount_paid"], paid: inv["status"] === "paid",
     payUrl: inv["collection_method"] === "invoice" ? (await buyerLinksOf(sql, settings)).payInvoice(Number(inv["id"]), inv["due_date"], issuedOn) : "",
     comments: inv["invoice_comments"] ?? ""

@@ -8,6 +8,7 @@ import {
   parseMajorAmount, PaymentAmountRefused
 } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
+import { shownLine } from "../billing/index.ts"
 import { markInvoicesPaid } from "./billingRun.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import { InputError } from "../sql/index.ts"
@@ -71,7 +72,8 @@ export const invoiceJson = ({ invoice, lines, attempts }: Awaited<ReturnType<typ
   return {
     ...invoiceSummaryJson(row),
     subtotal: moneyJson(invoice.subtotal, c), discount: moneyJson(invoice.discount, c), tax: moneyJson(invoice.tax, c), fees: moneyJson(invoice.fees, c),
-    lines: lines.map((l) => ({ ...l, unit_price: moneyJson(l.unit_price, c), unit_discount: moneyJson(l.unit_discount, c), amount: moneyJson(l.amount, c), tax: moneyJson(l.tax, c) })),
+    // `discount`: the line's discount as documents show it (shownLine: quantity × unit_price − discount = amount); `unit_discount` is as recorded.
+    lines: lines.map((l) => ({ ...l, unit_price: moneyJson(l.unit_price, c), unit_discount: moneyJson(l.unit_discount, c), discount: moneyJson(shownLine({ unitPrice: l.unit_price, quantity: l.quantity, net: l.amount }).discount, c), amount: moneyJson(l.amount, c), tax: moneyJson(l.tax, c) })),
     attempts: attempts.map((a) => ({ ...a, amount: moneyJson(a.amount, c) }))
   }
 }

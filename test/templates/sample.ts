@@ -14,12 +14,12 @@ export const sampleInvoice = (locale: string): InvoiceDocumentData => ({
   buyer: { name: "Ingrid Hansen <& Co>", email: "ingrid@example.no", taxId: "", addressLines: formatAddress({ line1: "Storgata 1", postalCode: "0155", city: "Oslo", country: "NO" }, locale) },
   taxIds: ["NO 987 654 321 MVA"],
   lines: [
-    { name: "Just one more cup – 1 kg", quantity: 2, unitPrice: 25000, unitDiscount: 2500, taxRatePpm: 150_000, amount: 45000 },
-    { name: "Coffee casual – 250 g", quantity: 1, unitPrice: 12500, unitDiscount: 0, taxRatePpm: 150_000, amount: 12500 },
-    { name: "Grinder setup", quantity: 1, unitPrice: 15000, unitDiscount: 0, taxRatePpm: null, amount: 15000 }
+    { name: "Just one more cup – 1 kg", quantity: 2, unitPrice: 25000, discount: 5000, unitDiscount: 2500, taxRatePpm: 150_000, amount: 45000 },
+    { name: "Coffee casual – 250 g", quantity: 1, unitPrice: 12500, discount: 0, unitDiscount: 0, taxRatePpm: 150_000, amount: 12500 },
+    { name: "Grinder setup", quantity: 1, unitPrice: 15000, discount: 0, unitDiscount: 0, taxRatePpm: null, amount: 15000 }
   ],
-  subtotal: 77500,
-  discount: 5000,
+  subtotal: 72500,
+  discount: 0,
   tax: 8625,
   fees: 0,
   total: 81125,

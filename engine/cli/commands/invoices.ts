@@ -2,6 +2,7 @@
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { formatMajorAmount, InvoiceId, moneyJson } from "../../domain/index.ts"
+import { shownLine, shownTotals } from "../../billing/index.ts"
 import { Enrollments } from "../../enrollments/index.ts"
 import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../../invoicing/index.ts"
 import { commandContext } from "../../account/index.ts"
@@ -55,16 +56,19 @@ const show = Command.make("show", { id: idArgument("invoice-id", "the invoice's 
     if (json) return yield* Console.log(JSON.stringify(invoiceJson(found)))
     const { invoice, lines, attempts } = found
     const c = invoice.currency
+    // As the invoice document shows them (billing/pricing.ts shownLine, shownTotals): qty × unit price − discount = amount; the amounts add up to the subtotal.
+    const shown = lines.map((l) => shownLine({ unitPrice: l.unit_price, quantity: l.quantity, net: l.amount }))
+    const totals = shownTotals(shown, invoice)
     yield* Console.log([
       `Invoice ${invoice.number} (id ${invoice.id}), subscription ${invoice.subscription_id}: ${invoice.status}`,
       `Period ${invoice.period_start} .. ${invoice.period_end}; issued ${invoice.issue_date}, due ${invoice.due_date}`,
       "",
-      renderTable(["#", "ITEM", "QTY", "UNIT PRICE", "DISCOUNT/UNIT", "TAX", "AMOUNT"], lines.map((l) => [
-        String(l.line_no), l.name, String(l.quantity), money(l.unit_price, c), money(l.unit_discount, c),
+      renderTable(["#", "ITEM", "QTY", "UNIT PRICE", "DISCOUNT", "TAX", "AMOUNT"], lines.map((l, i) => [
+        String(l.line_no), l.name, String(l.quantity), money(l.unit_price, c), shown[i]!.discount === 0 ? "-" : `-${money(shown[i]!.discount, c)}`,
         l.tax_rate_ppm === null ? "-" : `${l.tax_rate_ppm / 10_000}%`, money(l.amount, c)
       ])),
       "",
-      `Subtotal ${money(invoice.subtotal, c)}  Discount ${money(invoice.discount, c)}  Tax ${money(invoice.tax, c)}  Total ${money(invoice.total, c)}  Paid ${money(invoice.amount_paid, c)}${invoice.amount_refunded > 0 ? `  Refunded ${money(invoice.amount_refunded, c)}` : ""}`,
+      `Subtotal ${money(totals.subtotal, c)}  Discount ${money(totals.discount, c)}  Tax ${money(invoice.tax, c)}  Total ${money(invoice.total, c)}  Paid ${money(invoice.amount_paid, c)}${invoice.amount_refunded > 0 ? `  Refunded ${money(invoice.amount_refunded, c)}` : ""}`,
       "",
       attempts.length === 0 ? "No payment attempts." : renderTable(["ATTEMPT", "KIND", "KEY", "AMOUNT", "STATUS", "ON", "REASON"], attempts.map((a) => [
         String(a.attempt_number), a.kind, a.idempotency_key, money(a.amount, c), a.status, a.requested_on ?? "", a.failure_reason ?? ""

@@ -106,6 +106,10 @@ const linkText = (link: PaymentLink) => [
 ].join("\n")
 
 const summaryText = (s: LinkSummary) => [
+  // Each item as the buyer's page shows it: quantity × unit price − the line's discount = its amount (billing/pricing.ts shownLine).
+  ...s.lines.map((l) =>
+    `${l.name}: ${l.quantity} × ${money(l.unitPrice, s.currency)}${l.discount === 0 ? "" : ` − ${money(l.discount, s.currency)} discount`} = ${money(l.amount, s.currency)}${l.frequency === undefined ? ", one-time" : ` ${formatFrequency(l.frequency)}`}`
+  ),
   `due today: ${money(s.dueToday.amount, s.currency)}${s.orderDiscount.amount + s.codeDiscount.amount > 0 ? ` (${money(s.subtotal.amount, s.currency)} less ${money(s.orderDiscount.amount + s.codeDiscount.amount, s.currency)} off${s.tax.amount > 0 ? `, plus ${money(s.tax.amount, s.currency)} tax` : ""})` : ""}`,
   ...s.futurePayments.map((f) =>
     `then ${money(f.amount.amount, s.currency)} ${formatFrequency(f.frequency)} from ${f.firstDate}${f.payments === undefined ? " until canceled" : `, ${f.payments} payment${f.payments === 1 ? "" : "s"}`} (${f.name})`

@@ -90,6 +90,11 @@ describe(`links: managing links (${backend})`, () => {
     // Coffee 2 × 22.50 + Mug 12.00 + Tip 10.00 = 67.00; less 2.00 order discount = 65.00; SPRING 10% once: 6.50 off.
     expect(JSON.parse(preview.stdout)).toEqual({
       object: "link_summary", currency: "USD", start_date: "2026-03-01",
+      lines: [
+        { item: 1, name: "Coffee 1kg", one_time: false, quantity: 2, unit_price: { amount: 2500, currency: "USD", formatted: "25.00 USD" }, discount: { amount: 500, currency: "USD", formatted: "5.00 USD" }, amount: { amount: 4500, currency: "USD", formatted: "45.00 USD" } },
+        { item: 2, name: "Mug", one_time: true, quantity: 1, unit_price: { amount: 1200, currency: "USD", formatted: "12.00 USD" }, discount: { amount: 0, currency: "USD", formatted: "0.00 USD" }, amount: { amount: 1200, currency: "USD", formatted: "12.00 USD" } },
+        { item: 3, name: "Tip", one_time: false, quantity: 1, unit_price: { amount: 1000, currency: "USD", formatted: "10.00 USD" }, discount: { amount: 0, currency: "USD", formatted: "0.00 USD" }, amount: { amount: 1000, currency: "USD", formatted: "10.00 USD" } }
+      ],
       subtotal: { amount: 6700, currency: "USD", formatted: "67.00 USD" }, order_discount: { amount: 200, currency: "USD", formatted: "2.00 USD" },
       code_discount: { amount: 650, currency: "USD", formatted: "6.50 USD" }, tax: { amount: 0, currency: "USD", formatted: "0.00 USD" },
       due_today: { amount: 5850, currency: "USD", formatted: "58.50 USD" },
