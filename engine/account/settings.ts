@@ -4,7 +4,7 @@
  * the key, before anything is written.
  */
 import { countryCodeProblem, describeAccountError, isCurrencyCode, SettingRefused } from "../domain/index.ts"
-import { canonicalTimeZone, isLanguage, isLocale, languagesInWords } from "../billing/index.ts"
+import { canonicalTimeZone, isLanguage, isLocale, languageLocales, languagesInWords } from "../billing/index.ts"
 import { isValidIban, paymentReferenceSchemes, type PaymentReferenceScheme } from "../billing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 
@@ -54,7 +54,13 @@ interface KeySpec {
   readonly validate: (value: string) => string | undefined
   /** The value as it is kept, when a good value has one spelling (a time zone's canonical name). */
   readonly normalize?: (value: string) => string
+  /** A default that follows other keys' stored values (the locale follows the language until it is set). */
+  readonly defaultFrom?: (stored: ReadonlyMap<string, string>) => string
 }
+
+/** A key's stored value, else its default. */
+const valueOf = (key: string, spec: KeySpec, stored: ReadonlyMap<string, string>): string =>
+  stored.get(key) ?? spec.defaultFrom?.(stored) ?? spec.default
 
 const anything = () => undefined
 /** Day counts of the calendar (reminders, retries) stay within a year and a day: more is a typo, not a schedule. */
@@ -65,7 +71,15 @@ export const settingKeys: Readonly<Record<string, KeySpec>> = {
   timezone: { field: "timezone", default: "UTC", help: "IANA time zone of the account's calendar", validate: (v) => (canonicalTimeZone(v) !== undefined ? undefined : "expected an IANA time zone such as Europe/Oslo"), normalize: (v) => canonicalTimeZone(v) ?? v },
   // What the key expects, without the value: describeAccountError adds `got "VALUE"` once.
   language: { field: "language", default: "en", help: "default language of emails and invoices", validate: (v) => (isLanguage(v) ? undefined : `expected ${languagesInWords}`) },
-  locale: { field: "locale", default: "en-US", help: "default locale for dates, numbers and money", validate: (v) => (isLocale(v) ? undefined : "expected a locale such as nb-NO") },
+  // Until set, the locale is the language's own: an account set to Norwegian wrote "Vi prøver igjen March 2, 2026".
+  locale: {
+    field: "locale", default: "en-US", help: "default locale for dates, numbers and money (unset: the language's own, nb-NO for nb)",
+    validate: (v) => (isLocale(v) ? undefined : "expected a locale such as nb-NO"),
+    defaultFrom: (stored) => {
+      const language = stored.get("language")
+      return language !== undefined && isLanguage(language) ? languageLocales[language] : "en-US"
+    }
+  },
   currency: { field: "currency", default: "USD", help: "default currency of new products", validate: (v) => (isCurrencyCode(v) ? undefined : "expected an ISO 4217 code such as USD") },
   "reminder-days": { field: "reminderDays", default: "14", help: "days before the next payment to remind the buyer", validate: scheduleDays },
   "retry-days": {
@@ -163,7 +177,7 @@ export const placeholderWarning = (settings: AccountSettings): string | undefine
 /** The settings from the stored values (absent keys take their defaults). */
 export const settingsFrom = (stored: ReadonlyMap<string, string>): AccountSettings => {
   const out: Record<string, unknown> = {}
-  for (const [key, spec] of Object.entries(settingKeys)) out[spec.field] = parseValue(spec.field, stored.get(key) ?? spec.default)
+  for (const [key, spec] of Object.entries(settingKeys)) out[spec.field] = parseValue(spec.field, valueOf(key, spec, stored))
   return out as unknown as AccountSettings
 }
 
@@ -178,7 +192,7 @@ export const listSettings = async (sql: Sql): Promise<Array<{ key: string; value
   const stored = new Map(rows.map((r) => [r.key, r.value]))
   return Object.entries(settingKeys).map(([key, spec]) => ({
     key,
-    value: stored.get(key) ?? spec.default,
+    value: valueOf(key, spec, stored),
     isDefault: !stored.has(key),
     help: spec.help
   }))

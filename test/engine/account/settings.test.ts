@@ -30,3 +30,25 @@ describe("settings set: refusals", () => {
   })
 })
 
+
+describe("settings: the locale follows the language until it is set", () => {
+  it("an account set to Norwegian without a locale writes Norwegian dates (found by an audit: 'Vi prøver igjen March 2, 2026')", () => {
+    const { db, env } = freshCliDatabase()
+    expect(runCli(["settings", "set", "language", "nb", "--db", db], { env }).code).toBe(0)
+    const shown = runCli(["settings", "show", "--json", "--db", db], { env })
+    expect(shown.code, shown.stderr).toBe(0)
+    expect((JSON.parse(shown.stdout) as Record<string, string>)["locale"]).toBe("nb-NO")
+    const run = (...args: Array<string>) => runCli([...args, "--db", db, "--now", "2026-03-01"], { env })
+    expect(run("contacts", "add", "--email", "ola@example.com", "--payment-method", "pm_ok").code).toBe(0)
+    expect(run("subscriptions", "create", "--contact", "ola@example.com", "--item", "name=Kaffe,price=25.00").code).toBe(0)
+    const email = run("render", "email", "reminder", "--subscription", "1")
+    expect(email.code, email.stderr).toBe(0)
+    expect(email.stdout).toContain("1. mars 2026")
+    expect(email.stdout).not.toContain("March 1, 2026")
+    // A locale set stays, whatever the language.
+    expect(runCli(["settings", "set", "locale", "en-GB", "--db", db], { env }).code).toBe(0)
+    expect(runCli(["settings", "set", "language", "fr", "--db", db], { env }).code).toBe(0)
+    const after = JSON.parse(runCli(["settings", "show", "--json", "--db", db], { env }).stdout) as Record<string, string>
+    expect(after["locale"]).toBe("en-GB")
+  })
+})
