@@ -23,7 +23,12 @@
  * - `payment_failed` makes it `unpaid`, `invoice_overdue` `past_due`,
  *   `payment_recovered` / `invoice_paid` `active` again;
  * - `update_items` switches on its effective date, which must be the
- *   version's `effective_from`; it is journaled on `requested_on`;
+ *   version's `effective_from`; it is journaled on `requested_on`; a switch
+ *   to a version never in force (a higher one is effective by its date) is
+ *   refused;
+ * - the version in force on a day is the billing's (`versionInForce`): the
+ *   highest version effective on or before it, whatever the order of the
+ *   effective dates; the journal's amounts are its lines';
  * - `cancel_at_period_end` is journaled as a request on `requested_on` and
  *   takes effect on `effective_on`, or when that is empty on the first billing
  *   date on or after `requested_on`; one still in the future is kept as a
@@ -414,6 +419,7 @@ const validateEvents = (
   const events: Array<HEvent> = []
   const eventIds = new Set<string>()
   const switchRows = new Map<string, number>()
+  const versionsOf = versionsBySub(versionStart)
   for (const r of eventsCsv) {
     const id = r.get("event_id")
     if (eventIds.has(id)) problems.bad("events", r.line, "event_id", `${id} appears again`)
@@ -441,6 +447,12 @@ const validateEvents = (
       const from = versionStart.get(`${sub.id}/${version}`)
       const on = effectiveOn ?? requestedOn
       if (from !== undefined && from !== on) problems.bad("events", r.line, effectiveOn === null ? "requested_on" : "effective_on", `update_items switches to version ${version} on ${on}, but version ${version} starts on ${from} (effective_from in line_items.csv)`)
+      // By the billing's rule a higher version effective by that day is in force instead: this switch never happens.
+      const inForce = from === undefined ? undefined : versionInForce(versionsOf.get(sub.id) ?? [], from)
+      if (inForce !== undefined && inForce.version !== version) {
+        problems.bad("events", r.line, "version", `update_items switches to version ${version} on ${from}, but version ${inForce.version} (effective_from ${inForce.effectiveFrom} in line_items.csv) is in force then: ` +
+          `a higher version effective on or before a version's date replaces it, so version ${version} never bills`)
+      }
       const first = switchRows.get(`${sub.id}/${version}`)
       if (first !== undefined) problems.bad("events", r.line, "version", `version ${version} is switched to again (first on row ${first})`)
       else switchRows.set(`${sub.id}/${version}`, r.line)
@@ -450,11 +462,25 @@ const validateEvents = (
   return events
 }
 
+/** Each subscription's versions from `versionStart` (keyed `subscription/version`), as `versionInForce` reads them. */
+const versionsBySub = (versionStart: ReadonlyMap<string, CalendarDate>): Map<string, Array<{ version: number; effectiveFrom: CalendarDate }>> => {
+  const out = new Map<string, Array<{ version: number; effectiveFrom: CalendarDate }>>()
+  for (const [k, effectiveFrom] of versionStart) {
+    // Keys are `subscription/version`; a subscription id may hold a slash, a version cannot.
+    const sub = k.slice(0, k.lastIndexOf("/"))
+    const version = Number(k.slice(k.lastIndexOf("/") + 1))
+    const list = out.get(sub)
+    if (list === undefined) out.set(sub, [{ version, effectiveFrom }])
+    else list.push({ version, effectiveFrom })
+  }
+  return out
+}
+
 /** A plan's rows looked up by subscription: its events, the lines of each version, the version in force on a day. */
 class HistoryIndex {
   private readonly eventsBySub = new Map<string, Array<HEvent>>()
   private readonly linesByVersion = new Map<string, Array<HLine>>()
-  private readonly versionsOf = new Map<string, Array<{ version: number; from: CalendarDate }>>()
+  private readonly versionsOf: Map<string, Array<{ version: number; effectiveFrom: CalendarDate }>>
 
   constructor(plan: HistoryPlan) {
     for (const e of plan.events) {
@@ -467,14 +493,7 @@ class HistoryIndex {
       if (list === undefined) this.linesByVersion.set(`${l.sub}/${l.version}`, [l])
       else list.push(l)
     }
-    for (const [k, from] of plan.versionStart) {
-      // Keys are `subscription/version`; a subscription id may hold a slash, a version cannot.
-      const sub = k.slice(0, k.lastIndexOf("/"))
-      const version = Number(k.slice(k.lastIndexOf("/") + 1))
-      const list = this.versionsOf.get(sub)
-      if (list === undefined) this.versionsOf.set(sub, [{ version, from }])
-      else list.push({ version, from })
-    }
+    this.versionsOf = versionsBySub(plan.versionStart)
   }
 
   eventsOf(sub: string): ReadonlyArray<HEvent> {
@@ -485,13 +504,12 @@ class HistoryIndex {
     return this.linesByVersion.get(`${sub}/${version}`) ?? []
   }
 
-  /** The version in force on a day, as the reports read item_versions: the latest effective_from, then the highest version. */
-  versionOn(sub: string, on: CalendarDate): number {
-    let best = { version: 1, from: "" }
-    for (const v of this.versionsOf.get(sub) ?? []) {
-      if (v.from <= on && (v.from > best.from || (v.from === best.from && v.version > best.version))) best = v
-    }
-    return best.version
+  /**
+   * The version in force on a day: the billing's rule (`versionInForce`, which the reports' SQL twins), so the
+   * journal's amounts are those the engine bills. Validation has one in force from the start date on.
+   */
+  versionOn(sub: string, on: CalendarDate): number | null {
+    return versionInForce(this.versionsOf.get(sub) ?? [], on)?.version ?? null
   }
 
   nameOf(sub: string): string {
@@ -500,7 +518,7 @@ class HistoryIndex {
 
   /** Every item version, grouped by subscription. */
   versions(): Array<{ sub: string; version: number; from: CalendarDate }> {
-    return [...this.versionsOf].flatMap(([sub, list]) => list.map((v) => ({ sub, version: v.version, from: v.from })))
+    return [...this.versionsOf].flatMap(([sub, list]) => list.map((v) => ({ sub, version: v.version, from: v.effectiveFrom })))
   }
 }
 

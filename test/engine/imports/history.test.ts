@@ -187,6 +187,29 @@ describe(`import history (${backend})`, () => {
       expect(await countOf(db, "subscriptions")).toBe(0)
     }))
 
+  it("versions out of date order price the journal as billing does (versionInForce: the highest version effective by the day); a switch to a version never in force is refused", () =>
+    withDatabase(async (db) => {
+      // Version 3 from March, version 2 from April: by the billing's rule version 3 bills from March on, version 2 never.
+      const lines = ["s1,3,2025-03-10,1,Plan v3,30.00,1,,,false", "s1,2,2025-04-10,1,Plan v2,20.00,1,,,false"]
+      const dir = historyDir(["s1,2025-01-10,2025-01-10"], ["e1,s1,payment_failed,2025-05-10,2025-05-10,,", "e2,s1,payment_recovered,2025-05-12,2025-05-12,,"], lines)
+      expect(await failureOf(db, dir, "2025-12-31")).toBe("")
+      const amounts = await db.db.sql<Array<{ type: string; amount: number }>>`
+        select e.type, (e.data->>'amount')::int as amount from events e join subscriptions s on s.id = e.subscription_id
+        where s.external_id = 's1' and e.type in ('payment.failed', 'payment.succeeded') order by e.id`
+      expect(amounts).toEqual([{ type: "payment.failed", amount: 3000 }, { type: "payment.succeeded", amount: 3000 }])
+    }))
+
+  it("an update_items row switching to a version that never comes into force (a higher version is effective by its date) is refused, naming the row; nothing is written", () =>
+    withDatabase(async (db) => {
+      const lines = ["s1,3,2025-03-10,1,Plan v3,30.00,1,,,false", "s1,2,2025-04-10,1,Plan v2,20.00,1,,,false"]
+      const dir = historyDir(["s1,2025-01-10,2025-01-10"], ["e1,s1,update_items,2025-03-01,2025-03-10,3,", "e2,s1,update_items,2025-04-01,2025-04-10,2,"], lines)
+      expect((await failureOf(db, dir, "2025-12-31")).split("\n")).toEqual([
+        "events.csv:3:version: update_items switches to version 2 on 2025-04-10, but version 3 (effective_from 2025-03-10 in line_items.csv) is in force then: " +
+        "a higher version effective on or before a version's date replaces it, so version 2 never bills"
+      ])
+      expect(await countOf(db, "subscriptions")).toBe(0)
+    }))
+
   it("a subscription whose version 1 starts after its start_date (no price for its first periods) is refused, naming the row; nothing is written", () =>
     withDatabase(async (db) => {
       const dir = historyDir(["s1,2025-02-01,2025-02-01", "s2,2025-02-01,2025-02-01"], [])
