@@ -54,7 +54,8 @@ export class ItemDoesNotFit extends Schema.TaggedError<ItemDoesNotFit>()("ItemDo
 }) {}
 
 /**
- * A new next billing date the subscription cannot take: in the past, nothing is left to bill, or inside a period
+ * A new next billing date the subscription cannot take: in the past, before the subscription's start date (a
+ * period there has no item version to bill), nothing is left to bill, or inside a period
  * already invoiced (billed from there, the overlap would be charged twice); `invoice` is that period's invoice number.
  */
 export class NextBillingDateRefused extends Schema.TaggedError<NextBillingDateRefused>()("NextBillingDateRefused", {
@@ -62,6 +63,7 @@ export class NextBillingDateRefused extends Schema.TaggedError<NextBillingDateRe
   reason: Schema.Union([
     Schema.TaggedStruct("InThePast", { date: Schema.String, today: Schema.String }),
     Schema.TaggedStruct("NothingToBill", {}),
+    Schema.TaggedStruct("BeforeStart", { date: Schema.String, start: Schema.String }),
     Schema.TaggedStruct("InvoicedPeriod", { date: Schema.String, periodStart: Schema.String, periodEnd: Schema.String, invoice: Schema.String })
   ])
 }) {}
@@ -157,6 +159,8 @@ export const describeSubscriptionError = (e: SubscriptionError): string => {
           return `${e.reason.date} is in the past (today is ${e.reason.today})`
         case "NothingToBill":
           return `subscription ${e.id} has nothing more to bill`
+        case "BeforeStart":
+          return `${e.reason.date} is before the subscription's start date ${e.reason.start}; a subscription bills from its start date: give ${e.reason.start} or later`
         case "InvoicedPeriod":
           return `${e.reason.date} is inside ${e.reason.periodStart}..${e.reason.periodEnd}, already invoiced (${e.reason.invoice}); give ${e.reason.periodEnd} or later`
       }

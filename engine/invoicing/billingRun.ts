@@ -99,9 +99,12 @@ export interface InvoiceDraft {
 
 /**
  * The invoice draft of one period per subscription: the item version in force
- * on the period's first day (the latest effective on or before it), one-time
- * lines on the first period only, each line priced by `lineAmounts`. The
- * billing run invoices exactly this; a reminder announces exactly this.
+ * on the period's first day (`versionInForce`: the highest version effective
+ * on or before it, as `versionInForceSql`), one-time lines on the first period
+ * only, each line priced by `lineAmounts`. The billing run invoices exactly
+ * this; a reminder announces exactly this. A period with no version in force
+ * yet has no draft (it used to take the lowest version): the billing run
+ * records it as the subscription's failure (`noVersionInForce`).
  */
 export const draftInvoices = async (
   sql: Sql | TransactionSql,
@@ -116,11 +119,7 @@ export const draftInvoices = async (
     .map((r) => [Number(r.id), r.code_discount] as const))
   const lines = await sql<Array<LineRow>>`
     with p as (select * from unnest(${periods.map((p) => p.subscriptionId)}::int8[], ${periods.map((p) => p.periodStart)}::date[]) as p(sid, d)),
-    v as (
-      select distinct on (iv.subscription_id) iv.subscription_id, iv.version
-      from item_versions iv join p on p.sid = iv.subscription_id
-      order by iv.subscription_id, (iv.effective_from <= p.d) desc, case when iv.effective_from <= p.d then iv.version else -iv.version end desc
-    )
+    v as (select p.sid as subscription_id, (select max(iv.version) from item_versions iv where iv.subscription_id = p.sid and iv.effective_from <= p.d) as version from p)
     select li.subscription_id, li.line_no, li.name, li.unit_price, li.quantity, li.discount_ppm, li.discount_amount, li.tax_rate_ppm, li.one_time
     from line_items li join v on v.subscription_id = li.subscription_id and v.version = li.version
     order by li.subscription_id, li.line_no`
@@ -131,7 +130,9 @@ export const draftInvoices = async (
     else list.push(l)
   }
   for (const p of periods) {
-    const amounts = (linesBySub.get(p.subscriptionId) ?? []).filter((l) => p.index === 0 || !l.one_time).map((line) => ({ line, a: lineAmounts(toLineItem(line)) }))
+    // Every version has lines: none means none is in force on the period's first day.
+    if (!linesBySub.has(p.subscriptionId)) continue
+    const amounts = linesBySub.get(p.subscriptionId)!.filter((l) => p.index === 0 || !l.one_time).map((line) => ({ line, a: lineAmounts(toLineItem(line)) }))
     const totals = totalsOf(amounts.map(({ a }) => a))
     // A discount code redeemed at checkout for N payments (or all): off the payment as a whole, before tax, the checkout summary's rule.
     const code = codes.get(p.subscriptionId)
@@ -268,6 +269,8 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
   if (due.length === 0) return { invoices: 0, charges: [], ids: [], more: false }
   const ids = due.map((d) => d.id)
   const drafts = await draftInvoices(tx, due.map((d) => ({ subscriptionId: d.id, periodStart: d.next_billing_date, index: d.periods_billed })), { withoutCodeDiscount: paid !== undefined })
+  const undrafted = due.filter((d) => !drafts.has(d.id))
+  if (undrafted.length > 0) await noVersionInForce(tx, undrafted.map((d) => ({ id: d.id, periodStart: d.next_billing_date })))
   const invoices = await persistPeriods(tx, ctx, draftPeriodInvoices(ctx, due, drafts, paid))
   await insertInvoiceLines(tx, invoices)
   const toCharge = paid !== undefined ? [] : invoices.filter((r) => r.d.collection_method === "charge" && r.total > 0)
@@ -289,6 +292,23 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
   // More may be due when the batch was full, or a subscription behind by several periods is still due.
   const more = due.length === limit || invoices.length < due.length || invoices.some((r) => r.periodEnd <= today)
   return { invoices: invoices.length, charges, ids, more, invoiceIds: invoices.map((r) => r.invoiceId) }
+}
+
+/**
+ * Periods with no item version in force on their first day (a next billing date before the first version, which
+ * `subscriptions update` now refuses) cannot be priced: an error naming each, which the engine records as the
+ * subscription's failure (it bills the batch one by one, and parks what keeps failing) while the others are billed.
+ */
+const noVersionInForce = async (tx: TransactionSql, periods: ReadonlyArray<{ readonly id: number; readonly periodStart: string }>): Promise<never> => {
+  const firsts = await tx<Array<{ subscription_id: number; version: number; effective_from: string }>>`
+    select distinct on (subscription_id) subscription_id, version, effective_from from item_versions
+    where subscription_id = any(${periods.map((p) => p.id)}::int8[]) order by subscription_id, effective_from, version`
+  const firstOf = new Map(firsts.map((f) => [Number(f.subscription_id), f]))
+  throw new Error(periods.map((p) => {
+    const first = firstOf.get(p.id)
+    return `subscription ${p.id}: no item version is in force on ${p.periodStart}, the first day of the period to bill` +
+      (first === undefined ? " (it has no item versions)" : ` (version ${first.version} is effective from ${first.effective_from})`)
+  }).join("; "))
 }
 
 /** Claims up to `limit` due subscriptions, locked to this transaction; rows another engine holds are skipped, not waited for. */

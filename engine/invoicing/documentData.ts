@@ -136,7 +136,10 @@ const upcomingAmounts = async (sql: Sql, reminders: ReadonlyArray<ClaimedMessage
     return date === null ? [] : [{ subscriptionId: r.id, periodStart: date, index: r.periods_billed, currency: r.currency }]
   })
   const drafts = await draftInvoices(sql, periods)
-  for (const p of periods) out.set(p.subscriptionId, { amount: drafts.get(p.subscriptionId)!.total, currency: p.currency, date: p.periodStart })
+  for (const p of periods) {
+    const draft = drafts.get(p.subscriptionId)
+    if (draft !== undefined) out.set(p.subscriptionId, { amount: draft.total, currency: p.currency, date: p.periodStart })
+  }
   return out
 }
 

@@ -200,16 +200,18 @@ export const sendDueReminders = (sql: Sql, ctx: EngineContext, limit: number): P
     const days = ctx.settings.reminderDays
     if (days <= 0) return 0
     const horizon = addDays(ctx.today, days)
-    const rows = await tx<Array<PersonRow & { next_billing_date: string; periods_billed: number; currency: string }>>`
+    const all = await tx<Array<PersonRow & { next_billing_date: string; periods_billed: number; currency: string }>>`
       select ${personColumns(tx)}, s.next_billing_date, s.periods_billed, s.currency from subscriptions s join contacts c on c.id = s.contact_id
       where s.reminders and s.status in ('active', 'scheduled', 'past_due') and s.next_billing_date > ${ctx.today} and s.next_billing_date <= ${horizon}
         and s.reminder_sent_for is distinct from s.next_billing_date
         and (s.terms_payments is null or s.periods_billed < s.terms_payments)
         and (s.cancel_at is null or s.next_billing_date < s.cancel_at)
       order by s.next_billing_date, s.id limit ${limit} for update of s skip locked`
-    if (rows.length === 0) return 0
-    const drafts = await draftInvoices(tx, rows.map((r) => ({ subscriptionId: r.id, periodStart: r.next_billing_date, index: r.periods_billed })))
-    await tx`update subscriptions set reminder_sent_for = next_billing_date where id = any(${rows.map((r) => r.id)})`
+    if (all.length === 0) return 0
+    const drafts = await draftInvoices(tx, all.map((r) => ({ subscriptionId: r.id, periodStart: r.next_billing_date, index: r.periods_billed })))
+    await tx`update subscriptions set reminder_sent_for = next_billing_date where id = any(${all.map((r) => r.id)})`
+    // No item version in force on that date, no amount to announce: none is sent (the billing run records the failure).
+    const rows = all.filter((r) => drafts.has(r.id))
     await writeJournal(tx, rows.map((r) => ({
       type: "subscription.reminder_due", subscriptionId: r.id, contactId: r.contact_id, occurredOn: ctx.today,
       data: { next_billing_date: r.next_billing_date, amount: drafts.get(r.id)!.total, currency: r.currency }
@@ -217,7 +219,8 @@ export const sendDueReminders = (sql: Sql, ctx: EngineContext, limit: number): P
     await enqueueMessages(tx, rows.map((r) => email(ctx, r, "reminder", `email:reminder:${r.id}:${r.next_billing_date}`, {
       next_billing_date: r.next_billing_date, amount: drafts.get(r.id)!.total, currency: r.currency
     })))
-    return rows.length
+    // The rows claimed, sent or not: the engine repeats while a batch is full.
+    return all.length
   }) as Promise<number>
 
 /** Ids of subscriptions due for billing (no lock): for billing a failed batch one by one. */

@@ -632,6 +632,8 @@ const checkNextBillingDate = async (tx: TransactionSql, ctx: EngineContext, sub:
   const id = sub.id
   if (toDayNumber(date) < toDayNumber(ctx.today)) refused(new NextBillingDateRefused({ id, reason: { _tag: "InThePast", date, today: ctx.today } }))
   if (sub.next_billing_date === null) refused(new NextBillingDateRefused({ id, reason: { _tag: "NothingToBill" } }))
+  // A scheduled subscription's first version starts on its start date: a period before it has nothing to bill.
+  if (toDayNumber(date) < toDayNumber(sub.start_date as CalendarDate)) refused(new NextBillingDateRefused({ id, reason: { _tag: "BeforeStart", date, start: sub.start_date } }))
   // The caller holds the subscription's row lock, which the billing run's claim waits for (or skips): no period is
   // invoiced between this read and the change.
   const [invoiced] = await tx<Array<{ number: string; period_start: string; period_end: string }>>`

@@ -107,3 +107,33 @@ describe(`--next-billing-date inside a period already invoiced (${backend})`, ()
     ])
   })
 })
+
+describe(`a period with no item version in force on its first day (${backend})`, () => {
+  // Found by an audit: `--next-billing-date` before a scheduled subscription's start made a period before its first
+  // version, and the billing run silently billed it with the lowest version (itemVersions.ts: none is in force yet).
+  it("--next-billing-date before a scheduled subscription's start date is refused, naming both; nothing changes", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-05-01", createdOn: "2026-03-10" })
+    const before = await snapshot(id)
+    const ctx = await contextAt(t, "2026-03-10")
+    for (const input of [{ nextBillingDate: "2026-04-01" }, { nextBillingDate: "2026-04-01", items: items("name=Item 1,price=30.00") }]) {
+      const refusal = await updateSubscription(t.db.sql, ctx, id, input as never).then(() => undefined, subscriptionErrorOf)
+      expect(refusal).toBeDefined()
+      expect(describeSubscriptionError(refusal!)).toBe("2026-04-01 is before the subscription's start date 2026-05-01; a subscription bills from its start date: give 2026-05-01 or later")
+    }
+    expect(await snapshot(id)).toBe(before)
+  })
+
+  it("a store with such a period (made before the refusal) is not billed on the lowest version: the subscription's failure is recorded and the others are billed", async () => {
+    const id = await createSubscription(t.db.sql, { start: "2026-05-01", createdOn: "2026-03-10" })
+    const other = await createSubscription(t.db.sql, { start: "2026-05-01", createdOn: "2026-03-10" })
+    await t.db.sql`update subscriptions set next_billing_date = '2026-04-01' where id = ${id}`
+    await tickAt(t, "2026-05-01")
+    expect(await invoicesOf(t.db.sql, id)).toEqual([])
+    expect((await invoicesOf(t.db.sql, other)).map((i) => [i.period_start, i.total])).toEqual([["2026-05-01", 2500]])
+    // The tick retries it as it does any failure, and parks it when it keeps failing (`subscriptions list` shows the error).
+    const [row] = await t.db.sql<Array<{ failure_count: number; last_error: string; parked: boolean }>>`
+      select failure_count, last_error, parked_at is not null as parked from subscriptions where id = ${id}`
+    expect(row!.failure_count).toBeGreaterThanOrEqual(1)
+    expect(row!.last_error).toContain(`subscription ${id}: no item version is in force on 2026-04-01, the first day of the period to bill (version 1 is effective from 2026-05-01)`)
+  })
+})
