@@ -277,8 +277,8 @@ export const enrollFromJournal = (sql: Sql, ctx: EngineContext, rules: CompiledR
     }
     if (rows.length > 0) {
       await tx`
-        insert into enrollments (rule_id, rule_version, subscription_id, trigger_event_id, trigger_key, status, position, wake_on, depth, program, enrolled_on)
-        select r, v, s, e, e::text, 'active', '{"pc":0}'::jsonb, ${ctx.today}::date, d, p::jsonb, ${ctx.today}::date from unnest(
+        insert into enrollments (rule_id, rule_version, subscription_id, trigger_event_id, trigger_key, status, position, wake_on, depth, program, enrolled_on, updated_on)
+        select r, v, s, e, e::text, 'active', '{"pc":0}'::jsonb, ${ctx.today}::date, d, p::jsonb, ${ctx.today}::date, ${ctx.today}::date from unnest(
           ${rows.map((r) => r.rule.id)}::text[], ${rows.map((r) => r.rule.version)}::text[], ${rows.map((r) => r.sub)}::int8[],
           ${rows.map((r) => r.event)}::int8[], ${rows.map((r) => r.depth)}::int[], ${rows.map((r) => JSON.stringify(r.rule.node))}::text[]) as u(r, v, s, e, d, p)
         on conflict (rule_id, subscription_id, trigger_key) do nothing`
@@ -350,28 +350,28 @@ export const runDueEnrollments = async (sql: Sql, ctx: EngineContext, batch: num
         // The subject as it is now; the event that enrolled it, with its invoice and payment, as they were given.
         const evalCtx = subject === undefined ? undefined : { ...contextOfSubject(subject), ...await triggerContext(tx, e.trigger_event_id) }
         if (row === undefined || evalCtx === undefined) {
-          await tx`update enrollments set status = 'done', updated_at = now() where id = ${id}`
+          await tx`update enrollments set status = 'done', updated_at = now(), updated_on = ${ctx.today} where id = ${id}`
           return "done"
         }
         const rule = compiledFor(e.rule_version, e.program)
         if (rule.unenroll?.(evalCtx) === true) {
-          await tx`update enrollments set status = 'unenrolled', updated_at = now() where id = ${id}`
+          await tx`update enrollments set status = 'unenrolled', updated_at = now(), updated_on = ${ctx.today} where id = ${id}`
           return "unenrolled"
         }
         const step = advance(rule.program, e.position.pc, evalCtx, ctx.today)
         if (step.kind === "done") {
-          await tx`update enrollments set status = 'done', updated_at = now() where id = ${id}`
+          await tx`update enrollments set status = 'done', updated_at = now(), updated_on = ${ctx.today} where id = ${id}`
           return "done"
         }
         if (step.kind === "wait") {
-          await tx`update enrollments set status = 'waiting', wake_on = ${step.until}, position = ${JSON.stringify({ pc: step.next })}::text::jsonb, updated_at = now() where id = ${id}`
+          await tx`update enrollments set status = 'waiting', wake_on = ${step.until}, position = ${JSON.stringify({ pc: step.next })}::text::jsonb, updated_at = now(), updated_on = ${ctx.today} where id = ${id}`
           return "stop"
         }
         // The step record and the effect commit together: after a crash the step is either done (and recorded) or not at all.
         const [fresh] = await tx`insert into enrollment_steps (enrollment_id, step_key) values (${id}, ${step.stepKey}) on conflict do nothing returning step_key`
         if (fresh !== undefined) await perform(tx, ctx, e, row, step.action, step.stepKey)
         failpoint("after-rule-step")
-        await tx`update enrollments set status = 'active', position = ${JSON.stringify({ pc: step.next })}::text::jsonb, updated_at = now() where id = ${id}`
+        await tx`update enrollments set status = 'active', position = ${JSON.stringify({ pc: step.next })}::text::jsonb, updated_at = now(), updated_on = ${ctx.today} where id = ${id}`
         return "step"
       })
       if (outcome === "step") steps++
@@ -391,7 +391,7 @@ export const enrollmentsQuery = (sql: Sql, filter: { subscriptionId?: number | u
   sql<Array<Record<string, any>>>`
     select e.id, e.rule_id, e.rule_version, e.subscription_id, e.status, e.trigger_event_id, e.trigger_key, ev.type as event_type,
            e.enrolled_on::text as enrolled_on, ev.occurred_on::text as event_on, e.position, e.wake_on::text as wake_on, e.depth, e.program,
-           e.updated_at::date::text as updated_on, e.last_error, (select count(*) from enrollment_steps st where st.enrollment_id = e.id)::int as steps_done
+           e.updated_on::text as updated_on, e.last_error, (select count(*) from enrollment_steps st where st.enrollment_id = e.id)::int as steps_done
     from enrollments e left join events ev on ev.id = e.trigger_event_id
     where true
       ${filter.subscriptionId === undefined ? sql`` : sql`and e.subscription_id = ${filter.subscriptionId}`}
@@ -471,8 +471,8 @@ export const enrollDateTriggers = async (sql: Sql, ctx: EngineContext, rules: Co
       })
       if (matching.length === 0) continue
       await sql`
-        insert into enrollments (rule_id, rule_version, subscription_id, trigger_key, status, position, wake_on, program, enrolled_on)
-        select ${rule.id}, ${rule.version}, s, 'date:' || a, 'active', '{"pc":0}'::jsonb, ${ctx.today}::date, ${JSON.stringify(rule.node)}::text::jsonb, ${ctx.today}::date
+        insert into enrollments (rule_id, rule_version, subscription_id, trigger_key, status, position, wake_on, program, enrolled_on, updated_on)
+        select ${rule.id}, ${rule.version}, s, 'date:' || a, 'active', '{"pc":0}'::jsonb, ${ctx.today}::date, ${JSON.stringify(rule.node)}::text::jsonb, ${ctx.today}::date, ${ctx.today}::date
         from unnest(${matching.map((m) => m.id)}::int8[], ${matching.map((m) => m.at)}::text[]) as u(s, a)
         on conflict (rule_id, subscription_id, trigger_key) do nothing`
       enrolled += matching.length

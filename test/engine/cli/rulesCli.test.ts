@@ -44,7 +44,7 @@ describe("engine --rules, enrollments list, rules explain", () => {
     expect(replay.stderr).toContain("rules: 1 new rule (hello_existing) enroll existing records")
     const listed = JSON.parse(at("2026-03-02", ["--json", "enrollments", "list", "--subscription", "1"]).stdout)
     expect(listed).toHaveLength(1)
-    expect(listed[0]).toMatchObject({ ruleId: "hello_existing", subscriptionId: 1, status: "waiting", eventType: "subscription.created", enrolledOn: "2026-03-02", eventOn: "2026-03-01", wakeOn: "2026-04-02", stepsDone: 1 })
+    expect(listed[0]).toMatchObject({ ruleId: "hello_existing", subscriptionId: 1, status: "waiting", eventType: "subscription.created", enrolledOn: "2026-03-02", eventOn: "2026-03-01", wakeOn: "2026-04-02", stepsDone: 1, updatedOn: "2026-03-02" })
     const table = at("2026-03-02", ["enrollments", "list", "--rule", "hello_existing"]).stdout
     expect(table).toMatch(/hello_existing\s+1\s+2026-03-02\s+subscription\.created \(event #\d+\)\s+2026-03-01\s+waiting\s+1\s+2026-04-02/)
 
@@ -73,7 +73,8 @@ end
     expect(run.code, run.stderr).toBe(0)
     const listed = JSON.parse(at("2026-03-10", ["--json", "enrollments", "list"]).stdout)
     expect(listed).toHaveLength(1)
-    expect(listed[0]).toMatchObject({ ruleId: "hello", eventType: "subscription.created", enrolledOn: "2026-03-10", eventOn: "2026-03-01" })
+    // updatedOn is the business day of its last step (--now), not the machine's day (it was `updated_at::date`).
+    expect(listed[0]).toMatchObject({ ruleId: "hello", eventType: "subscription.created", enrolledOn: "2026-03-10", eventOn: "2026-03-01", updatedOn: "2026-03-10" })
     const table = at("2026-03-10", ["enrollments", "list"]).stdout
     expect(table).toMatch(/ENROLLED\s+TRIGGER\s+EVENT ON\s+STATUS/)
     expect(table).toMatch(/hello\s+1\s+2026-03-10\s+subscription\.created \(event #\d+\)\s+2026-03-01\s+done/)
