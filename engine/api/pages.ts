@@ -21,7 +21,7 @@ import { randomBytes } from "node:crypto"
 import { csrfTokenMatches, csrfTokenOf, resolveLanguage } from "../billing/index.ts"
 import {
   type BuyerAddress, BuyerLinkExpired, BuyerLinkInvalid, type BuyerProblem, type CheckoutForm, checkoutView, payCheckout, type PayForm, CheckoutLinkOff, CheckoutLinkUnknown, CheckoutSessionExpired, CheckoutSessionUnknown, type CheckoutView,
-  InvalidPaymentMethod, openCheckoutSession, pageSecret, payInvoiceOnline, type PaymentAnswer, readCheckoutSession, showInvoicePayPage, showPaymentUpdatePage,
+  InvalidPaymentMethod, linkLocale, openCheckoutSession, pageSecret, payInvoiceOnline, type PaymentAnswer, readCheckoutSession, showInvoicePayPage, showPaymentUpdatePage,
   updatePaymentMethod
 } from "../checkout/index.ts"
 import type { ItemChoice } from "../domain/index.ts"
@@ -233,7 +233,7 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
       }
     })
     const body = renderPage("checkout", {
-      checkoutText: link.checkoutText ?? "", refusal: refusalText(refusal, link.currency, link.language, link.locale ?? settings.locale, templatesDir(settings)), codeRefused: refusal?.field === "discount_code", items, currency: summary.currency,
+      checkoutText: link.checkoutText ?? "", refusal: refusalText(refusal, link.currency, link.language, linkLocale(link, settings), templatesDir(settings)), codeRefused: refusal?.field === "discount_code", items, currency: summary.currency,
       allowDiscountCodes: link.allowDiscountCodes, discountCode: form?.discountCode ?? "",
       subtotal: summary.subtotal.amount, showSubtotal: summary.tax.amount > 0 || summary.orderDiscount.amount + summary.codeDiscount.amount > 0,
       orderDiscount: summary.orderDiscount.amount, codeDiscount: summary.codeDiscount.amount, tax: summary.tax.amount, dueToday: summary.dueToday.amount,
@@ -241,7 +241,7 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
       hasTotal: summary.total !== undefined, total: summary.total?.amount ?? 0, shownSummary: shownSummaryOf(summary),
       action: `/c/${session.id}`, csrf: csrfTokenOf(yield* pageSecret, nonce, session.id),
       ...payFields(view, pay)
-    }, { language: link.language, locale: link.locale ?? settings.locale, templatesDir: templatesDir(settings), title: "page.checkout.title", seller: settings.sellerName })
+    }, { language: link.language, locale: linkLocale(link, settings), templatesDir: templatesDir(settings), title: "page.checkout.title", seller: settings.sellerName })
     const failed = refusal !== undefined || (pay.problems?.length ?? 0) > 0 || pay.declined === true || pay.changed !== undefined
     return html(failed ? 422 : 200, body, { ...headers, ...checkoutFormHeaders(link.redirectUrl) })
   })
@@ -312,7 +312,7 @@ const checkoutDonePage = (view: CheckoutView, processing: boolean, debit?: strin
       title: processing ? "page.checkout.processing.title" : "page.checkout.done.title", processing, action: `/c/${view.session.id}`,
       confirmationText: link.confirmationText ?? "", debit: debit ?? ""
     }, {
-      language: link.language, locale: link.locale ?? view.settings.locale, templatesDir: templatesDir(view.settings),
+      language: link.language, locale: linkLocale(link, view.settings), templatesDir: templatesDir(view.settings),
       title: processing ? "page.checkout.processing.title" : "page.checkout.done.title", seller: view.settings.sellerName
     })
     return html(processing ? 202 : 200, body)
@@ -387,7 +387,7 @@ const settingsOrDefault = doorContext.pipe(Effect.map((c) => c.settings), Effect
 const sessionRefusalPage = (id: string, refused: Extract<Form, { _tag: "Refused" }>) =>
   readCheckoutSession(id).pipe(
     Effect.map(({ session, settings }) =>
-      messagePage(refused.status, settings, refused.key, "", { language: session.link.language, locale: session.link.locale ?? settings.locale })),
+      messagePage(refused.status, settings, refused.key, "", { language: session.link.language, locale: linkLocale(session.link, settings) })),
     Effect.catchTag("CheckoutSessionUnknown", () => Effect.map(settingsOrDefault, (s) => messagePage(refused.status, s, refused.key)))
   )
 
@@ -472,7 +472,7 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
           case "Processing":
             return HttpServerResponse.redirect(`/c/${id}`, { status: 303, headers: securityHeaders })
           case "LinkOff":
-            return messagePage(410, first.settings, "linkOff", "", { language: first.session.link.language, locale: first.session.link.locale ?? first.settings.locale })
+            return messagePage(410, first.settings, "linkOff", "", { language: first.session.link.language, locale: linkLocale(first.session.link, first.settings) })
           case "Refused":
             return yield* checkoutPage(answer.view, req, form, { form: payForm })
           case "Invalid":

@@ -10,6 +10,8 @@ import { randomBytes } from "node:crypto"
 import type { BuyerChoices, CalendarDate, DiscountCode, DiscountCodeUnusable, ItemChoice } from "../domain/index.ts"
 import { BusinessClock, doorContext } from "../account/index.ts"
 import type { AccountSettings } from "../account/index.ts"
+import { localeOf } from "../billing/index.ts"
+import type { PaymentLink } from "../domain/index.ts"
 import { Database, readTogether, runSql } from "../sql/index.ts"
 import { type CheckoutState, sessionWithState } from "./checkoutPaymentsRepository.ts"
 import { type CheckoutSession, insertCheckoutSession } from "./checkoutSessionsRepository.ts"
@@ -32,6 +34,14 @@ export class CheckoutSessionExpired extends Schema.TaggedError<CheckoutSessionEx
 
 export const sessionHours = 24
 
+/**
+ * The locale a link's pages speak in: the link's own, else the one a document in the link's language takes
+ * (`localeOf`): the account's when it is of that language, else the language's own. A link made with
+ * `--language nb` only showed "$31.00" and "fra May 2, 2026" in Norwegian sentences with an en-US account.
+ */
+export const linkLocale = (link: Pick<PaymentLink, "language" | "locale">, settings: { readonly language: string; readonly locale: string }): string =>
+  localeOf({ invoice_language: link.language, invoice_locale: link.locale }, settings)
+
 const context = doorContext.pipe(Effect.orDie)
 const sqlOrDie = <A>(work: Parameters<typeof runSql<A>>[0]) => runSql(work).pipe(Effect.orDie)
 
@@ -42,7 +52,7 @@ export const openCheckoutSession = Effect.fn("openCheckoutSession")(function*(sl
     .pipe(Effect.orDie)
   const now = yield* (yield* BusinessClock).now
   if (link === undefined || link.deletedOn !== undefined) return yield* new CheckoutLinkUnknown()
-  if (!link.active) return yield* new CheckoutLinkOff({ language: link.language, locale: link.locale ?? ctx.settings.locale })
+  if (!link.active) return yield* new CheckoutLinkOff({ language: link.language, locale: linkLocale(link, ctx.settings) })
   // 128 random bits: the session's only name, unguessable, and nothing else about it travels in the URL.
   const session: CheckoutSession = { id: randomBytes(16).toString("base64url"), link, openedOn: ctx.today, expiresAt: now + sessionHours * 3_600_000 }
   yield* sqlOrDie((sql) => insertCheckoutSession(sql, session))
@@ -120,7 +130,7 @@ export const checkoutView = Effect.fn("checkoutView")(function*(read: SessionRea
   const ctx = read
   const session = read.session
   if (read.now > session.expiresAt && options.evenWhenExpired !== true) {
-    return yield* new CheckoutSessionExpired({ slug: session.link.slug, language: session.link.language, locale: session.link.locale ?? ctx.settings.locale })
+    return yield* new CheckoutSessionExpired({ slug: session.link.slug, language: session.link.language, locale: linkLocale(session.link, ctx.settings) })
   }
   const link = session.link
   let refusal: CheckoutView["refusal"]

@@ -198,6 +198,17 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     }
   })
 
+  it("a link given a language but no locale (links create --language nb) shows that language's own formats, not the account's en-US", async () => {
+    const link = await linkOf({ language: "nb", locale: undefined, terms: { _tag: "AutoRenew" } })
+    const page = await getPage(api, await openLink(link.slug))
+    expect(page.status).toBe(200)
+    const cell = (id: string) => new RegExp(`id="${id}">([^<]*)<`).exec(page.html)?.[1]?.replace(/\s/g, " ")
+    // It said "$31.00" and "Deretter $25.00 per måned fra May 2, 2026": Norwegian words around American formats.
+    expect(cell("due_today")).toBe("31,00 USD")
+    expect(page.html.replace(/\s/g, " ")).toContain("Deretter 25,00 USD per måned fra 2. mai 2026")
+    expect(page.html).not.toContain("May 2, 2026")
+  })
+
   it("the session keeps the prices it was opened with, and expires after 24 hours", async () => {
     const link = await linkOf()
     const path = await openLink(link.slug)
