@@ -123,7 +123,19 @@ export const schemaProblem = (kind: string, detail: string): { readonly message:
   return { message: `${where}: ${inner}`, field }
 }
 
-const requestHash = (method: string, url: string, body: string) => createHash("sha256").update(`${method} ${url}\n${body}`).digest("hex")
+/**
+ * What makes two requests under one Idempotency-Key the same (Stripe compares the parameters): the method, the URL and
+ * the body's JSON value, its objects' keys sorted and no whitespace, so a retry that serializes the same object
+ * otherwise (another library, another process) replays; the order of an array's elements still counts.
+ */
+const canonicalJson = (value: unknown): string =>
+  Array.isArray(value)
+    ? `[${value.map(canonicalJson).join(",")}]`
+    : value !== null && typeof value === "object"
+    ? `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`
+    : JSON.stringify(value)
+
+const requestHash = (method: string, url: string, body: unknown) => createHash("sha256").update(`${method} ${url}\n${body === undefined ? "" : canonicalJson(body)}`).digest("hex")
 
 /**
  * Live API keys by bearer token, each remembered for at most `apiKeyTtlMs`:
@@ -242,9 +254,10 @@ const guard = HttpRouter.middleware(
         const body = yield* req.text.pipe(Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)), Effect.option)
         if (body._tag === "None") return problem(413, "body_too_large", `the request body is over ${maxBodyBytes} bytes`)
         const text = body.value
+        let parsed: unknown = undefined
         if (text.trim() !== "") {
           try {
-            JSON.parse(text)
+            parsed = JSON.parse(text)
           } catch {
             return problem(400, "malformed_json", "the request body is not valid JSON")
           }
@@ -260,7 +273,7 @@ const guard = HttpRouter.middleware(
           const response = await Effect.runPromiseWith(services)(served.pipe(Effect.provideService(CurrentTransaction, tx)), signal === undefined ? undefined : { signal })
           return { answer: { status: response.status, body: bodyText(response), response }, keep: response.status < 500 }
         }
-        const hash = requestHash(req.method, req.url, text)
+        const hash = requestHash(req.method, req.url, parsed)
         const outcome = yield* Effect.tryPromise({
           try: (signal) =>
             purchases !== undefined && path === "/v1/subscriptions"

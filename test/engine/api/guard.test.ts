@@ -63,6 +63,26 @@ describe("Idempotency-Key", () => {
     expect(await count("subscriptions")).toBe(1)
   })
 
+  it("the same request sent again with its JSON keys in another order or other whitespace is the same request: replayed, not 422", async () => {
+    const headers = { "idempotency-key": "order-reordered" }
+    const first = await api.call("POST", "/v1/subscriptions", { rawBody: JSON.stringify({ contact: "ana@example.com", items: ["sku=COFFEE"], terms: "fixed:3" }), headers })
+    expect(first.status).toBe(201)
+    // A retry from another process or library serializes the same object otherwise; it was refused as "a different request",
+    // and a client that then retried under a new key made a second subscription.
+    const again = await api.call("POST", "/v1/subscriptions", { rawBody: `{ "terms": "fixed:3",\n  "items": [ "sku=COFFEE" ], "contact": "ana@example.com" }`, headers })
+    expect(again.status).toBe(201)
+    expect(again.headers.get("idempotent-replayed")).toBe("true")
+    expect(again.json).toEqual(first.json)
+    const changed = await api.call("POST", "/v1/subscriptions", { rawBody: JSON.stringify({ contact: "ana@example.com", items: ["sku=COFFEE"], terms: "fixed:4" }), headers })
+    expect(changed.status).toBe(422)
+    const reordered = await api.call("POST", "/v1/subscriptions", { rawBody: JSON.stringify({ contact: "ana@example.com", items: ["sku=COFFEE", "sku=COFFEE,qty=2"] }), headers: { "idempotency-key": "order-items" } })
+    expect(reordered.status).toBe(201)
+    // The order of an array's elements is part of the request: other items in another order are another request.
+    const swapped = await api.call("POST", "/v1/subscriptions", { rawBody: JSON.stringify({ contact: "ana@example.com", items: ["sku=COFFEE,qty=2", "sku=COFFEE"] }), headers: { "idempotency-key": "order-items" } })
+    expect(swapped.status).toBe(422)
+    expect(await count("subscriptions")).toBe(2)
+  })
+
   it("two concurrent identical requests make one subscription: the other is a 409 or a replay, never a second one", async () => {
     const headers = { "idempotency-key": "order-3" }
     const answers = await Promise.all([1, 2, 3].map(() => api.call("POST", "/v1/subscriptions", { body: subscription, headers })))
