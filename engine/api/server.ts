@@ -39,6 +39,10 @@ const decoder = new TextDecoder()
 /** A response's body as text: a text body keeps its string (reading `.body` would encode it, to be decoded again). */
 const bodyText = (r: HttpServerResponse.HttpServerResponse) => (r.body._tag === "Uint8Array" ? r.body.text ?? decoder.decode(r.body.body) : "")
 
+/** The request as its route reads it, with `body` for its text (the rest is the request's own). */
+const withBody = (req: HttpServerRequest.HttpServerRequest, body: string): HttpServerRequest.HttpServerRequest =>
+  Object.create(req, { text: { value: Effect.succeed(body) } }) as HttpServerRequest.HttpServerRequest
+
 /**
  * Every error leaves as problem+json: our own (InvalidRequest, NotFound,
  * Conflict carry `code`, `message`, `field`) and the framework's (a body
@@ -249,7 +253,6 @@ const guard = HttpRouter.middleware(
         const write = req.method !== "GET" && req.method !== "HEAD"
         if (!write) return yield* servedAs(key)
         if (key.read_only) return problem(403, "read_only_key", `the API key "${key.name}" is read-only`)
-        const served = servedAs(key)
         // The body is read once here (the request keeps it for the handler): malformed JSON is a 400, not a failure of the server.
         const body = yield* req.text.pipe(Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)), Effect.option)
         if (body._tag === "None") return problem(413, "body_too_large", `the request body is over ${maxBodyBytes} bytes`)
@@ -262,6 +265,10 @@ const guard = HttpRouter.middleware(
             return problem(400, "malformed_json", "the request body is not valid JSON")
           }
         }
+        // A POST sent with no body (`curl -X POST …/cancel`) is read as {}: a route whose fields are all optional takes it
+        // (cancel, pause, pay the rest, clone) and one that needs a field names it (`email: required`); it was a 400
+        // "body: Expected object" naming no field.
+        const served = parsed === undefined && req.method === "POST" ? servedAs(key).pipe(Effect.provideService(HttpServerRequest.HttpServerRequest, withBody(req, "{}"))) : servedAs(key)
         const idempotencyKey = req.headers["idempotency-key"]
         if (req.method !== "POST" || idempotencyKey === undefined) return yield* served
         if (idempotencyKey.length === 0 || idempotencyKey.length > 255) return problem(400, "invalid_idempotency_key", "Idempotency-Key: 1 to 255 characters", "Idempotency-Key")

@@ -267,6 +267,24 @@ describe("the integrator's usual slips", () => {
     expect([gone.status, gone.json.code]).toEqual([404, "not_found"])
   })
 
+  it("a POST with no body on a route whose fields are all optional is taken as {} (cancel, pause), not a 400 naming no field", async () => {
+    expect((await api.call("POST", "/v1/subscriptions", { body: subscription })).status).toBe(201)
+    // `curl -X POST .../cancel` with no -d: it was 400 "body: Expected object", naming no field.
+    const pause = await api.call("POST", "/v1/subscriptions/1/pause")
+    expect(pause.status).toBe(200)
+    expect(pause.json.status).toBe("paused")
+    const nothing = await api.call("POST", "/v1/subscriptions/1")
+    expect([nothing.status, nothing.json.code]).toEqual([400, "invalid_input"])
+    expect(nothing.json.message).toMatch(/^nothing to update/)
+    const cancel = await api.call("POST", "/v1/subscriptions/1/cancel", { rawBody: "" })
+    expect(cancel.status).toBe(200)
+    expect(cancel.json.status).toBe("canceled")
+    // A route that needs fields still names the first one missing.
+    const contact = await api.call("POST", "/v1/contacts")
+    expect(contact.json).toMatchObject({ code: "invalid_request", field: "email", message: "email: required" })
+    expect(await count("contacts")).toBe(1)
+  })
+
   it("a body that is not sent as JSON is a 415 that says which header to send", async () => {
     for (const type of ["application/x-www-form-urlencoded", "text/plain"]) {
       const r = await api.call("POST", "/v1/contacts", { rawBody: JSON.stringify({ email: "ana@example.com" }), headers: { "content-type": type } })
