@@ -150,13 +150,17 @@ const invoiceIdParam = (value: string) => Effect.map(wholeId("id", value), Invoi
 const pageOf = <R extends { id: number }>(
   query: ListQuery<R>,
   p: { readonly limit?: string | undefined; readonly starting_after?: string | undefined },
-  view: (r: R) => Record<string, unknown> = (r) => r as Record<string, unknown>
+  view: (r: R) => Record<string, unknown> = (r) => r as Record<string, unknown>,
+  /** The query parameter the cursor came in, for its error (`after` on /v1/events). */
+  cursor = "starting_after"
 ) =>
   Effect.gen(function*() {
     const limit = p.limit === undefined ? 10 : /^\d{1,3}$/.test(p.limit) ? Number(p.limit) : NaN
     if (!(limit >= 1 && limit <= 100)) return yield* invalid("limit", `limit: expected a whole number from 1 to 100, got "${p.limit}"`)
     // 0 is before every id: `GET /v1/events?after=0` follows the journal from its start.
-    const after = p.starting_after === "0" ? 0 : (yield* positiveId("starting_after", p.starting_after)) ?? 0
+    const after = p.starting_after === "0" ? 0 : (yield* positiveId(cursor, p.starting_after).pipe(
+      Effect.mapError(() => invalid(cursor, `${cursor}: expected a whole number from 0, got "${p.starting_after}"`))
+    )) ?? 0
     const rows = yield* store((sql) => listedAfter(sql, query, after, limit + 1))
     return { object: "list" as const, data: rows.slice(0, limit).map(view), has_more: rows.length > limit }
   })
@@ -329,7 +333,7 @@ export const EventsHandlers = HttpApiBuilder.group(Api, "events", (h) =>
       const typeProblem = query.type === undefined ? undefined : eventTypeProblem(query.type)
       if (typeProblem !== undefined) return yield* invalid("type", `type: ${typeProblem}`)
       const listed = (yield* Subscriptions).events({ subscriptionId, type: query.type })
-      return yield* pageOf(listed, { limit: query.limit, starting_after: query.after ?? query.starting_after }, (e) => ({ object: "event", ...e }))
+      return yield* pageOf(listed, { limit: query.limit, starting_after: query.after ?? query.starting_after }, (e) => ({ object: "event", ...e }), query.after !== undefined ? "after" : "starting_after")
     })))
 
 const oneOf = (field: string, value: string | undefined, allowed: ReadonlyArray<string>) =>

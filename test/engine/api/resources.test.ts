@@ -113,6 +113,13 @@ describe("HTTP API resources", () => {
     const last = all.json.data.at(-1).id
     expect((await api.call("GET", "/v1/events?after=0&limit=100")).json.data).toEqual(all.json.data)
     expect((await api.call("GET", `/v1/events?after=${last}`)).json.data).toEqual([])
+    // A bad cursor names the parameter the client sent: it said "starting_after" for ?after=abc.
+    for (const bad of ["abc", "-1"]) {
+      const r = await api.call("GET", `/v1/events?after=${bad}`)
+      expect(r.status).toBe(400)
+      expect(r.json).toMatchObject({ code: "invalid_input", field: "after", message: `after: expected a whole number from 0, got "${bad}"` })
+    }
+    expect((await api.call("GET", "/v1/events?starting_after=abc")).json).toMatchObject({ field: "starting_after" })
     const invoices = await api.call("GET", "/v1/invoices")
     expect(invoices.status).toBe(200)
     expect(invoices.json).toMatchObject({ object: "list", has_more: false })
