@@ -391,6 +391,22 @@ const sessionRefusalPage = (id: string, refused: Extract<Form, { _tag: "Refused"
     Effect.catchTag("CheckoutSessionUnknown", () => Effect.map(settingsOrDefault, (s) => messagePage(refused.status, s, refused.key)))
   )
 
+type PageShow = (token: string) => Effect.Effect<{ readonly view: { readonly language: string; readonly locale: string }; readonly settings: AccountSettings }, BuyerLinkInvalid | BuyerLinkExpired, PageServices>
+
+/**
+ * A refused POST of a `/p` or `/i` page (403, 429) in the language and formats its page speaks (the subscription's or
+ * the invoice's), as a checkout session's is: what the link is for is read only to word the page, after the refusal,
+ * and nothing of the form is used. A token that opens nothing keeps the refusal, in the account's language.
+ */
+const linkRefusalPage = (token: string, refused: Extract<Form, { _tag: "Refused" }>, show: PageShow) =>
+  show(token).pipe(
+    Effect.map(({ settings, view }) => messagePage(refused.status, settings, refused.key, "", { language: view.language, locale: view.locale })),
+    Effect.catchTags({
+      BuyerLinkInvalid: () => Effect.map(settingsOrDefault, (s) => messagePage(refused.status, s, refused.key)),
+      BuyerLinkExpired: () => Effect.map(settingsOrDefault, (s) => messagePage(refused.status, s, refused.key))
+    })
+  )
+
 const doneOf = (req: HttpServerRequest.HttpServerRequest) => new URL(req.url, "http://page").searchParams.get("done") ?? undefined
 
 /** The pages' routes, registered on the server's router (server.ts): the database, business clock and gateway come with them. */
@@ -406,10 +422,10 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
           return yield* handle(token, req)
         }).pipe(answered, Effect.provideContext(services)))
 
-    const submit = (path: string, token: string, req: HttpServerRequest.HttpServerRequest, pay: (token: string, pm: string) => Effect.Effect<PaymentAnswer, BuyerLinkInvalid | BuyerLinkExpired | InvalidPaymentMethod, PageServices>, page: typeof updatePage) =>
+    const submit = (path: string, token: string, req: HttpServerRequest.HttpServerRequest, pay: (token: string, pm: string) => Effect.Effect<PaymentAnswer, BuyerLinkInvalid | BuyerLinkExpired | InvalidPaymentMethod, PageServices>, page: typeof updatePage, show: PageShow) =>
       Effect.gen(function*() {
         const form = yield* readForm(req, token, allowed)
-        if (form._tag === "Refused") return messagePage(form.status, yield* settingsOrDefault, form.key)
+        if (form._tag === "Refused") return yield* linkRefusalPage(token, form, show)
         const pm = (form.fields.get("payment_method") ?? "").trim()
         const answer = yield* pay(token, pm).pipe(Effect.catchTag("InvalidPaymentMethod", () => Effect.succeed("invalid" as const)))
         const error = errorKeyOf(answer)
@@ -418,7 +434,7 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
       })
 
     yield* route("GET", "/p/:token", (token, req) => updatePage(token, req, 200, { done: doneOf(req) }))
-    yield* route("POST", "/p/:token", (token, req) => submit(`/p/${token}`, token, req, updatePaymentMethod, updatePage))
+    yield* route("POST", "/p/:token", (token, req) => submit(`/p/${token}`, token, req, updatePaymentMethod, updatePage, showPaymentUpdatePage))
     yield* route("GET", "/i/:token", (token, req) => payPage(token, req, 200, { done: doneOf(req) }))
     const checkoutRoute = (method: "GET" | "POST", path: HttpRouter.PathInput, handle: (param: string, req: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse, CheckoutRefusal, PageServices>) =>
       router.add(method, path, (req) =>
@@ -481,6 +497,6 @@ export const buyerPageRoutes = HttpRouter.use((router) =>
             return yield* checkoutPage(answer.view, req, form, { form: payForm, declined: true })
         }
       }))
-    yield* route("POST", "/i/:token", (token, req) => submit(`/i/${token}`, token, req, payInvoiceOnline, payPage))
+    yield* route("POST", "/i/:token", (token, req) => submit(`/i/${token}`, token, req, payInvoiceOnline, payPage, showInvoicePayPage))
   })
 )

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { loadSettings, makeEngineContext, saveSetting } from "../../../engine/account/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { loadEmailDataBatch, loadInvoiceDocument, payInvoice } from "../../../engine/invoicing/index.ts"
-import { renderEmail } from "../../../templates/index.ts"
+import { catalog, renderEmail } from "../../../templates/index.ts"
 import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
@@ -198,6 +198,29 @@ describe(`tokens, CSRF and escaping (${backend})`, () => {
     expect(json.status).toBe(403)
     expect((await subscriptionRow(api.db.db.sql, id))["payment_method"]).toBeNull()
     expect((await chargesOf(api, id)).filter((c) => c.initiated_by === "buyer")).toEqual([])
+  })
+
+  it("a refused POST (403, 429) of a Norwegian subscription's page is said in Norwegian, as its checkout's is (found by an audit: always English)", async () => {
+    const nb = catalog("nb")
+    const { path } = await unpaidSubscription({ language: "nb" })
+    const refused = await postForm(api, path, { payment_method: "pm_ok" })
+    expect(refused.status).toBe(403)
+    expect(refused.html).toContain('<html lang="nb">')
+    expect(refused.html).toContain(`<h1>${nb["page.forbidden.title"]}</h1>`)
+    const id = await createSubscription(api.db.db.sql, { start: "2026-04-01", collection: "invoice", items: [{ price: 4000 }], paymentMethod: null })
+    await api.db.db.sql`update subscriptions set invoice_language = 'nb', invoice_locale = 'nb-NO' where id = ${id}`
+    await tickAt(api.db, "2026-04-01")
+    const [invoice] = await api.db.db.sql<Array<{ id: number }>>`select id from invoices where subscription_id = ${id}`
+    const pay = `/i/${await tokenFor(api, "pay-invoice", invoice!.id)}`
+    let last = await postForm(api, pay, { payment_method: "pm_ok" })
+    expect(last.status).toBe(403)
+    expect(last.html).toContain(`<h1>${nb["page.forbidden.title"]}</h1>`)
+    for (let i = 0; i < 10; i++) last = await postForm(api, pay, { payment_method: "pm_ok" })
+    expect(last.status).toBe(429)
+    expect(last.html).toContain('<html lang="nb">')
+    expect(last.html).toContain(`<h1>${nb["page.tooMany.title"]}</h1>`)
+    // A token that opens nothing keeps the refusal, in the account's language.
+    expect((await postForm(api, "/p/not-a-token", { payment_method: "pm_ok" })).status).toBe(403)
   })
 
   it("a bad token is 404, another page's token 404, an expired one 410; none says why beyond that", async () => {
