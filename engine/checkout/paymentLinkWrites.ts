@@ -96,7 +96,8 @@ export const switchPaymentLink = (sql: Sql, today: CalendarDate, ref: string, on
     const link = await found(tx, ref, true)
     const changed = await setPaymentLinkActive(tx, link.id, on, today)
     if (changed) await writeJournal(tx, [linkEvent(on ? "payment_link.switched_on" : "payment_link.switched_off", link, today)], "cli")
-    return { link: { ...link, active: on }, changed }
+    // As stored: a switch that changed the link changed its day too (the answer said the day before).
+    return { link: changed ? { ...link, active: on, updatedOn: today } : link, changed }
   }) as Promise<{ link: PaymentLink; changed: boolean }>
 
 /** Deletes a link: it leaves the lists and takes no more payments; its slug stays reserved. */

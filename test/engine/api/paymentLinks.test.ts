@@ -199,6 +199,19 @@ describe(`/v1/payment_links and /v1/discount_codes: managing (${backend})`, () =
     expect(new Set(sources.map((e) => e.source))).toEqual(new Set(["api:shop"]))
   })
 
+  it("off and on answer the link as it is now: updated_on today, as a GET shows it (found by an audit: the day before the switch)", slow, async () => {
+    expect((await api.call("POST", "/v1/payment_links", { body: { name: "Switch", slug: "switch-days", items: ["sku=COFFEE"] } })).status).toBe(201)
+    await api.db.db.sql`update payment_links set updated_on = '2026-02-01' where slug = 'switch-days'`
+    const off = await api.call("POST", "/v1/payment_links/switch-days/off")
+    expect(off.json).toMatchObject({ active: false, changed: true, updated_on: "2026-03-01" })
+    const { changed: _changed, ...shown } = off.json
+    expect((await api.call("GET", "/v1/payment_links/switch-days")).json).toEqual(shown)
+    await api.db.db.sql`update payment_links set updated_on = '2026-02-01' where slug = 'switch-days'`
+    // Switched off already: nothing changes, the day stays.
+    expect((await api.call("POST", "/v1/payment_links/switch-days/off")).json).toMatchObject({ changed: false, updated_on: "2026-02-01" })
+    expect((await api.call("POST", "/v1/payment_links/switch-days/on")).json).toMatchObject({ active: true, changed: true, updated_on: "2026-03-01" })
+  })
+
   it("lists page by cursor: limit and starting_after, has_more", slow, async () => {
     const all = (await api.call("GET", "/v1/payment_links?limit=100")).json
     expect(all.data.length).toBeGreaterThan(3)
