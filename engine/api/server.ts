@@ -39,6 +39,9 @@ const decoder = new TextDecoder()
 /** A response's body as text: a text body keeps its string (reading `.body` would encode it, to be decoded again). */
 const bodyText = (r: HttpServerResponse.HttpServerResponse) => (r.body._tag === "Uint8Array" ? r.body.text ?? decoder.decode(r.body.body) : "")
 
+/** A body not sent as JSON: the header to send. */
+const notJson = () => problem(415, "unsupported_media_type", "send the body as JSON, with the header Content-Type: application/json", "content-type")
+
 /** The request as its route reads it, with `body` for its text (the rest is the request's own). */
 const withBody = (req: HttpServerRequest.HttpServerRequest, body: string): HttpServerRequest.HttpServerRequest =>
   Object.create(req, { text: { value: Effect.succeed(body) } }) as HttpServerRequest.HttpServerRequest
@@ -66,7 +69,7 @@ const asProblem = (r: HttpServerResponse.HttpServerResponse): HttpServerResponse
     return problem(400, "invalid_request", detail, field)
   }
   if (r.status >= 500) return problem(r.status, "internal_error", "the server failed to answer; nothing was reported to the client")
-  if (r.status === 415) return problem(415, "unsupported_media_type", "send the body as JSON, with the header Content-Type: application/json", "content-type")
+  if (r.status === 415) return notJson()
   return problem(r.status, r.status === 404 ? "not_found" : "error", titles[r.status] ?? "error")
 }
 
@@ -259,6 +262,10 @@ const guard = HttpRouter.middleware(
         const text = body.value
         let parsed: unknown = undefined
         if (text.trim() !== "") {
+          // A body sent as another type (`curl -d 'a=b'` sends a form) is refused for its type, as the routes would,
+          // before it is read as JSON: it was a 400 "not valid JSON" that did not say which header was wrong.
+          const type = (req.headers["content-type"] ?? "application/json").split(";")[0]!.trim().toLowerCase()
+          if (type !== "application/json") return notJson()
           try {
             parsed = JSON.parse(text)
           } catch {

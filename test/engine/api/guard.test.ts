@@ -291,6 +291,15 @@ describe("the integrator's usual slips", () => {
       expect(r.status, type).toBe(415)
       expect(r.json).toMatchObject({ code: "unsupported_media_type", field: "content-type", message: "send the body as JSON, with the header Content-Type: application/json" })
     }
+    // `curl -d 'email=…'` (a form, curl's default type) or `curl -d @file.xml`: the type is the mistake, not the JSON
+    // (it was a 400 "the request body is not valid JSON").
+    for (const [type, rawBody] of [["application/x-www-form-urlencoded", "email=bo%40example.com&name=Bo"], ["application/xml", "<contact/>"]] as const) {
+      const r = await api.call("POST", "/v1/contacts", { rawBody, headers: { "content-type": type } })
+      expect(r.status, type).toBe(415)
+      expect(r.json).toMatchObject({ code: "unsupported_media_type", field: "content-type" })
+    }
+    // Malformed JSON sent as JSON is still the body's fault.
+    expect((await api.call("POST", "/v1/contacts", { rawBody: "email=bo" })).json).toMatchObject({ code: "malformed_json" })
     expect(await count("contacts")).toBe(1)
   })
 })
