@@ -75,6 +75,8 @@ const List = Schema.Struct({ object: Schema.Literal("list"), data: Schema.Array(
 const page = { limit: Schema.optional(Schema.String), starting_after: Schema.optional(Schema.String) }
 
 const OptionalString = Schema.optional(Schema.String)
+/** A field an update may clear: null says "clear it" (it read as left out, and nothing changed), a missing key "keep it". */
+const ClearableString = Schema.optional(Schema.NullOr(Schema.String))
 
 export class ContactsApi extends HttpApiGroup.make("contacts")
   .add(
@@ -87,7 +89,8 @@ export class ContactsApi extends HttpApiGroup.make("contacts")
     HttpApiEndpoint.get("show", "/:contact", { params: { contact: Schema.String }, success: Resource, error: errors }),
     HttpApiEndpoint.post("update", "/:contact", {
       params: { contact: Schema.String },
-      payload: Schema.Struct({ email: OptionalString, name: OptionalString, language: OptionalString, locale: OptionalString, payment_method: OptionalString, country: OptionalString }),
+      // null clears a field, as "" does (`contacts update --payment-method ""`); a field left out is kept.
+      payload: Schema.Struct({ email: ClearableString, name: ClearableString, language: ClearableString, locale: ClearableString, payment_method: ClearableString, country: ClearableString }),
       success: Resource,
       error: errors
     })

@@ -184,7 +184,12 @@ export const ContactsHandlers = HttpApiBuilder.group(Api, "contacts", (h) =>
     .handle("update", ({ params, payload }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        const r = yield* contacts((c) => c.update(params.contact, { email: payload.email, name: payload.name, language: payload.language, locale: payload.locale, paymentMethod: payload.payment_method, country: payload.country }, ctx.today))
+        // null clears, as "" does in `contacts update`.
+        const given = (v: string | null | undefined) => (v === null ? "" : v)
+        const r = yield* contacts((c) => c.update(params.contact, {
+          email: given(payload.email), name: given(payload.name), language: given(payload.language), locale: given(payload.locale),
+          paymentMethod: given(payload.payment_method), country: given(payload.country)
+        }, ctx.today))
         return { object: "contact", ...r.contact, changes: r.changes }
       })))
 

@@ -34,6 +34,20 @@ describe("HTTP API resources", () => {
     expect(contact.json.subscriptions).toHaveLength(1)
   })
 
+  it("a contact's field sent as null on update is cleared, as \"\" clears it; it was ignored with a 200 and the card kept", async () => {
+    await setUp()
+    const cleared = await api.call("POST", "/v1/contacts/ana@example.com", { body: { payment_method: null, name: null } })
+    expect(cleared.status).toBe(200)
+    expect(cleared.json).toMatchObject({ payment_method: null, name: null, changes: { payment_method: { from: "pm_ok", to: null }, name: { from: "Ana", to: null } } })
+    expect((await api.call("GET", "/v1/contacts/ana@example.com")).json).toMatchObject({ payment_method: null, name: null })
+    // A field left out is kept.
+    expect((await api.call("POST", "/v1/contacts/ana@example.com", { body: { language: "nb" } })).json).toMatchObject({ language: "nb", payment_method: null })
+    // An email cannot be cleared: refused naming it, nothing changed.
+    const email = await api.call("POST", "/v1/contacts/ana@example.com", { body: { email: null } })
+    expect([email.status, email.json.field]).toEqual([400, "email"])
+    expect((await api.call("GET", "/v1/contacts/ana@example.com")).status).toBe(200)
+  })
+
   it("walks a subscription through pause, resume, cancel at period end, and refuses to delete it while active", async () => {
     await setUp()
     const id = (await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"] } })).json.data[0].id
