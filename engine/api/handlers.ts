@@ -57,6 +57,10 @@ export const problemOf = (message: string) => {
 
 const invalid = (field: string, message: string) => new InvalidRequest({ code: "invalid_input", message, field })
 
+/** What the path names was not found (`/v1/products/NOPE`): 404, where the same words about a body's field are a 400. */
+const namedByPath = <A, R>(effect: Effect.Effect<A, InvalidRequest | NotFound | Conflict, R>) =>
+  effect.pipe(Effect.mapError((e) => (e._tag === "InvalidRequest" && e.code === "resource_missing" ? new NotFound({ code: "not_found", message: e.message, field: e.field }) : e)))
+
 /**
  * A typed refusal of the invoicing or account rooms as a problem: in the words
  * the API has answered with since it began (the CLI's, naming its flags:
@@ -207,13 +211,13 @@ export const ProductsHandlers = HttpApiBuilder.group(Api, "products", (h) =>
     .handle("update", ({ params, payload }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        const r = yield* products((p) => p.update(params.sku, { name: payload.name, price: payload.price, frequency: payload.frequency }, ctx.today))
+        const r = yield* namedByPath(products((p) => p.update(params.sku, { name: payload.name, price: payload.price, frequency: payload.frequency }, ctx.today)))
         return { ...productJson(r.product), changes: r.changes }
       }))
     .handle("archive", ({ params }) =>
       Effect.gen(function*() {
         const ctx = yield* context
-        const r = yield* products((p) => p.archive(params.sku, ctx.today))
+        const r = yield* namedByPath(products((p) => p.archive(params.sku, ctx.today)))
         return { ...productJson(r.product), archived_now: r.archivedNow, subscriptions: r.subscriptions }
       })))
 

@@ -48,6 +48,19 @@ describe("HTTP API resources", () => {
     expect((await api.call("GET", "/v1/contacts/ana@example.com")).status).toBe(200)
   })
 
+  it("a product named in the path that does not exist is 404 not_found, as a contact, subscription or link is (it was 400 resource_missing)", async () => {
+    await setUp()
+    for (const [path, body] of [["/v1/products/NOPE", { price: "1.00" }], ["/v1/products/NOPE/archive", {}]] as const) {
+      const r = await api.call("POST", path, { body })
+      expect([r.status, r.json.code], path).toEqual([404, "not_found"])
+      expect(r.json.message).toMatch(/no product with SKU "NOPE"/)
+    }
+    // A SKU named in the body stays the body's fault: 400 naming the field.
+    const sub = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=NOPE"] } })
+    expect([sub.status, sub.json.code, sub.json.field]).toEqual([400, "resource_missing", "items"])
+    expect((await api.call("GET", "/v1/products")).json.data).toHaveLength(1)
+  })
+
   it("walks a subscription through pause, resume, cancel at period end, and refuses to delete it while active", async () => {
     await setUp()
     const id = (await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"] } })).json.data[0].id
