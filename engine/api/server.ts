@@ -123,9 +123,11 @@ export const schemaProblem = (kind: string, detail: string): { readonly message:
     return { message: `${where}: unknown ${kind === "Query" ? "parameter" : "field"} "${named}"`, field }
   }
   if (field !== undefined && /^Missing key/.test(inner)) return { message: `${named}: required`, field }
-  const expected = /^Expected (\w+)(?:, got (.*?))? at \[/.exec(inner)
+  // "Expected string | null", "Expected an integer": each type in the client's words, "a string or null".
+  const expected = /^Expected ((?:a |an )?\w+(?: \| \w+)*)(?:, got (.*?))? at \[/.exec(inner)
   if (field !== undefined && expected !== null) {
-    return { message: `${named}: expected ${aType(expected[1]!)}${expected[2] === undefined ? "" : `, got ${expected[2]}`}`, field }
+    const types = expected[1]!.split(" | ").map((t) => (/^(a|an) /.test(t) ? t : t === "null" ? "null" : aType(t))).join(" or ")
+    return { message: `${named}: expected ${types}${expected[2] === undefined ? "" : `, got ${expected[2]}`}`, field }
   }
   return { message: `${where}: ${inner}`, field }
 }

@@ -201,6 +201,11 @@ describe("hostile input", () => {
     const wrongType = await api.call("POST", "/v1/subscriptions", { body: { ...subscription, items: "sku=COFFEE" } })
     expect(wrongType.status).toBe(400)
     expect(wrongType.json).toMatchObject({ code: "invalid_request", field: "items", message: "items: expected an array" })
+    // In the same words whatever the type (found by an audit: 'body: Expected string | null at ["name"]').
+    const nullable = await api.call("POST", "/v1/contacts", { body: { email: "x@example.com", name: 123 } })
+    expect(nullable.json).toMatchObject({ code: "invalid_request", field: "name", message: "name: expected a string or null" })
+    const integer = await api.call("POST", "/v1/discount_codes", { body: { code: "HALF", off: "5%", max_redemptions: 1.5 } })
+    expect(integer.json).toMatchObject({ code: "invalid_request", field: "max_redemptions", message: "max_redemptions: expected an integer" })
     expect(JSON.stringify(wrongType.json)).not.toMatch(/at .*\.ts:\d+/)
     const huge = await api.call("POST", "/v1/subscriptions", { rawBody: JSON.stringify({ ...subscription, note: "x".repeat(10 * 1024 * 1024) }) })
     expect(huge.status).toBe(413)
