@@ -330,6 +330,7 @@ const refusalText = (refusal: CheckoutView["refusal"], currency: string, languag
   const shown: Record<string, string> = {
     ...Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])),
     minimum: typeof v["minimum"] === "number" ? formatMoney(v["minimum"], currency, locale) : "",
+    maximum: typeof v["maximum"] === "number" ? formatMoney(v["maximum"], currency, locale) : "",
     date: typeof v["date"] === "string" && v["date"] !== "" ? formatDate(v["date"], locale) : ""
   }
   return fillLabel(label, shown)

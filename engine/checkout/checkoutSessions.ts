@@ -16,7 +16,7 @@ import { Database, readTogether, runSql } from "../sql/index.ts"
 import { type CheckoutState, sessionWithState } from "./checkoutPaymentsRepository.ts"
 import { type CheckoutSession, insertCheckoutSession } from "./checkoutSessionsRepository.ts"
 import { discountCodeUsable } from "./linkRules.ts"
-import { linkSummary, type LinkSummary } from "./linkSummary.ts"
+import { linkSummary, type LinkSummary, ownPriceMaximum } from "./linkSummary.ts"
 import { discountCodeByRef, paymentLinkBySlug } from "./repository.ts"
 
 /** No link by that slug, or a deleted one. */
@@ -151,7 +151,7 @@ export const checkoutView = Effect.fn("checkoutView")(function*(read: SessionRea
     const item = link.items[refused.item]
     refusal = {
       field: "items", item: refused.item, problem: refused.problem, reason: refused.reason,
-      values: item === undefined ? {} : { item: item.name, min: item.editableQuantity?.min ?? 1, max: item.editableQuantity?.max ?? 1, minimum: item.ownPrice?.minimum ?? 0 }
+      values: item === undefined ? {} : { item: item.name, min: item.editableQuantity?.min ?? 1, max: item.editableQuantity?.max ?? 1, minimum: item.ownPrice?.minimum ?? 0, maximum: ownPriceMaximum(item.quantity) }
     }
     summary = linkSummary(link, { discountCode: code }, ctx.today)
   }

@@ -18,7 +18,7 @@
 import type { NetLine, PaymentDiscount, PurchaseItem, ShownLine } from "../billing/index.ts"
 import { BillingSchedule, discountBeforeTax, lineAmounts, planPurchase, recurringAmount, shownLineOf, startDate, toDayNumber } from "../billing/index.ts"
 import type { BillingStart, BuyerChoices, CalendarDate, DiscountDuration, Frequency, LineItem, LinkItem, Money, PaymentLink, PaymentLinkSettings } from "../domain/index.ts"
-import { BuyerChoiceRefused, minorUnitExponent, money } from "../domain/index.ts"
+import { BuyerChoiceRefused, maxLineAmount, minorUnitExponent, money } from "../domain/index.ts"
 import type { CodeDiscount } from "../invoicing/index.ts"
 
 /** One item as bought: its line (quantity and price as chosen), its currency and frequency, and its index in the link. */
@@ -84,6 +84,9 @@ const refuse = (item: number, reason: BuyerChoiceRefused["reason"], problem: str
   throw new BuyerChoiceRefused({ item, reason, problem })
 }
 
+/** The most a buyer may set as an own price at this quantity: what one line can hold (more threw a PricingError: a 500). */
+export const ownPriceMaximum = (quantity: number): number => Math.floor(maxLineAmount / Math.max(1, quantity))
+
 /** A link item as a priced line at a quantity and unit price. */
 export const lineOf = (item: LinkItem, quantity: number, unitPrice: number): ChosenItem["line"] => ({
   name: item.name,
@@ -126,6 +129,8 @@ export const chooseItems = (link: Pick<PaymentLinkSettings, "items" | "currency"
         if (p !== item.unitPrice) refuse(index, "PriceNotOwn", `the price of item ${n} (${item.name}) is set by the seller`)
       } else if (!Number.isSafeInteger(p) || p < item.ownPrice.minimum) {
         refuse(index, "PriceBelowMinimum", `the price of item ${n} (${item.name}) must be at least ${item.ownPrice.minimum} minor units, got ${p}`)
+      } else if (p > ownPriceMaximum(quantity)) {
+        refuse(index, "PriceAboveMaximum", `the price of item ${n} (${item.name}) must be at most ${ownPriceMaximum(quantity)} minor units (the most one line can hold), got ${p}`)
       }
       unitPrice = p
     }

@@ -178,7 +178,7 @@ export class PaymentLinkNotFound extends Schema.TaggedError<PaymentLinkNotFound>
 /** A buyer's choice the link does not allow (a quantity outside min..max, a price under the minimum, …). */
 export class BuyerChoiceRefused extends Schema.TaggedError<BuyerChoiceRefused>()("BuyerChoiceRefused", {
   item: Schema.Number,
-  reason: Schema.Literals(["NoSuchItem", "NotOptional", "QuantityNotEditable", "QuantityOutOfRange", "PriceNotOwn", "PriceBelowMinimum"]),
+  reason: Schema.Literals(["NoSuchItem", "NotOptional", "QuantityNotEditable", "QuantityOutOfRange", "PriceNotOwn", "PriceBelowMinimum", "PriceAboveMaximum"]),
   problem: Schema.String
 }) {}
 

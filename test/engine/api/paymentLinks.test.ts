@@ -138,6 +138,9 @@ describe(`/v1/payment_links: every rule refused naming the field, nothing writte
     await refused("GET", "/v1/payment_links/nope", undefined, undefined, 404)
   })
   it("preview refuses choices the link does not allow", slow, async () => {
+    expect((await api.call("POST", "/v1/payment_links", { body: { name: "Tip jar", slug: "tip-jar", items: ["name=Tip,price=5.00,own-price-min=1.00,one-time"] } })).status).toBe(201)
+    // An own price more than one line can hold: it was a 500.
+    await refused("GET", "/v1/payment_links/tip-jar/preview?price=1=9999999999999.00", undefined, "price", 400, /at most/)
     await refused("GET", "/v1/payment_links/taken/preview?qty=1=3", undefined, "qty", 400, /cannot be changed/)
     await refused("GET", "/v1/payment_links/taken/preview?include=4", undefined, "include")
     await refused("GET", "/v1/payment_links/taken/preview?code=NOPE", undefined, "code", 400, /no discount code/)

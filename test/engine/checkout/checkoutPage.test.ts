@@ -144,7 +144,11 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     expect(half.html).toContain("la quantité de Filtres doit être un nombre entier de 1 à 5.")
     const code = await postForm(api, path, { csrf: form.csrf, price_0: "7,50", discount_code: "NOPE" }, form.cookie)
     expect(code.html).toContain("le code NOPE n’existe pas.")
-    for (const page of [low, half, code]) {
+    // More than one line can hold: refused in the buyer's words (it was a 500 page).
+    const huge = await postForm(api, path, { csrf: form.csrf, price_0: "9999999999999,00", action: "update" }, form.cookie)
+    expect(huge.status).toBe(422)
+    expect(huge.html).toMatch(/Ce choix n’est pas possible : le prix de Club café doit être d’au plus 1[\s\u202f]000[\s\u202f]000[\s\u202f]000[\s\u202f]000,00\s€\./)
+    for (const page of [low, half, code, huge]) {
       expect(page.html).not.toMatch(/NaN|minor units|must be|does not exist/)
     }
   })

@@ -116,6 +116,8 @@ describe("linkSummary", () => {
     expect(refusal({ items: new Map([[0, { quantity: 6 }]]) })).toBe("QuantityOutOfRange")
     expect(refusal({ items: new Map([[0, { quantity: 2.5 }]]) })).toBe("QuantityOutOfRange")
     expect(refusal({ items: new Map([[1, { unitPrice: 99 }]]) })).toBe("PriceBelowMinimum")
+    // More than one line can hold: refused as a choice (it threw a PricingError: a 500 page, a 500 preview).
+    expect(refusal({ items: new Map([[1, { unitPrice: 999_999_999_999_900 }]]) })).toBe("PriceAboveMaximum")
     expect(refusal({ items: new Map([[2, { quantity: 3 }]]) })).toBe("QuantityNotEditable")
     expect(refusal({ items: new Map([[2, { unitPrice: 1 }]]) })).toBe("PriceNotOwn")
     expect(refusal({ items: new Map([[2, { include: false }]]) })).toBe("NotOptional")
