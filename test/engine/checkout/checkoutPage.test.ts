@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createPaymentLink, insertDiscountCode, switchPaymentLink, updatePaymentLink } from "../../../engine/checkout/index.ts"
 import type { CalendarDate, PaymentLinkSettings } from "../../../engine/domain/index.ts"
+import { DiscountCodeUnusable } from "../../../engine/domain/index.ts"
 import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
@@ -211,6 +212,23 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     expect(cell("due_today")).toBe("31,00 USD")
     expect(page.html.replace(/\s/g, " ")).toContain("Deretter 25,00 USD per måned fra 2. mai 2026")
     expect(page.html).not.toContain("May 2, 2026")
+  })
+
+  it("an amount code in another currency is refused in the link's language (it said 'Det valget er ikke mulig: the code … is in USD, the link in NOK')", async () => {
+    const link = await linkOf({ language: "nb", locale: "nb-NO", currency: "NOK", terms: { _tag: "AutoRenew" }, items: [{ name: "Kaffe", unitPrice: 25000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    await insertDiscountCode(api.db.db.sql, { code: `USD5${backend}`, off: { _tag: "Amount", amount: 500, currency: "USD" }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: undefined }, today)
+    const path = await openLink(link.slug)
+    const form = await openForm(api, path)
+    const r = await postForm(api, path, { csrf: form.csrf, discount_code: `usd5${backend}`, action: "update" }, form.cookie)
+    expect(r.status).toBe(422)
+    expect(r.html).toContain(`koden USD5${backend} gjelder ikke i denne valutaen.`)
+    expect(r.html).not.toContain("the link in")
+    // Every reason a buyer's code or typed amount can be refused for has words in every language.
+    for (const language of ["en", "nb", "nl", "fr", "sv"] as const) {
+      for (const reason of [...DiscountCodeUnusable.fields.reason.literals, "CodeUnknown", "QuantityOutOfRange", "PriceBelowMinimum", "PriceAboveMaximum"]) {
+        expect(catalog(language)[`page.checkout.problem.${reason}`], `${language} ${reason}`).toBeTruthy()
+      }
+    }
   })
 
   it("the session keeps the prices it was opened with, and expires after 24 hours", async () => {
