@@ -4,7 +4,9 @@
  * clock when the store has one (`billcycle clock set`), else at the real
  * clock. Whichever it is, its day may not come before the store's day (the
  * stored clock, the last simulated day, the latest date in the journal): such
- * a command is refused before it touches anything. Owns the decision only;
+ * a command is refused before it touches anything; only a BILLCYCLE_NOW (set for
+ * a session) behind a store on a test clock gives way: the command runs at the
+ * store's day, as it would without one. Owns the decision only;
  * the stored clock's SQL lives in the store (businessDay.ts).
  */
 import { Effect, Layer, Schema } from "effect"
@@ -50,7 +52,11 @@ export const commandTime = (input: {
   const { now, state, timeZone } = input
   const current = storeDay(state)
   const onTestClock = state.clock !== undefined
-  if (now !== undefined) {
+  // BILLCYCLE_NOW is set once for a whole session (a script, a test run): once simulate or engine --now moved the
+  // store's test clock past it, the session goes on at the store's day, as a command without --now does. An explicit
+  // --now before the store's day is refused, below.
+  const sessionBehind = now !== undefined && now.source === "BILLCYCLE_NOW" && onTestClock && current !== undefined && dayOf(now.time, timeZone) < current
+  if (now !== undefined && !sessionBehind) {
     const day = dayOf(now.time, timeZone)
     if (current !== undefined && day < current) {
       const shown = now.text === day ? day : `${now.text} (${day} in ${timeZone})`

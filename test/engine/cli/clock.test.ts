@@ -49,6 +49,36 @@ describe("billcycle clock: business time never runs backwards", () => {
     expect(shown).toMatchObject({ clock: "test", today: "2099-06-15", storeDay: "2099-06-15", simulatedThrough: "2099-06-15" })
   }, cliTimeout)
 
+  it("BILLCYCLE_NOW set for a whole session: after simulate moved the store on, later commands run at the store's day instead of being refused; --now stays strict", () => {
+    const { db, env } = freshCliDatabase()
+    // CLI.md: BILLCYCLE_NOW is --now's environment variable. A session sets it once, as a script or test harness does.
+    const session = (...args: Array<string>) => runCli([...args, "--db", db], { env: { ...env, BILLCYCLE_NOW: "2099-01-01" } })
+    expect(session("contacts", "add", "--email", "ana@example.com").code).toBe(0)
+    expect(session("subscriptions", "create", "--contact", "ana@example.com", "--item", "name=Beans,price=20.00", "--collection", "invoice:net-30").code).toBe(0)
+    const simulated = session("simulate", "--until", "2099-01-10")
+    expect(simulated.code, simulated.stderr).toBe(0)
+    // Read after the simulation: it was refused (exit 2, "2099-01-01 is before the store's day 2099-01-10").
+    const listed = session("invoices", "list", "--json")
+    expect(listed.code, listed.stderr).toBe(0)
+    const [invoice] = JSON.parse(listed.stdout) as Array<{ id: number }>
+    const report = session("report", "mrr", "--from", "2099-01", "--to", "2099-01", "--format", "json")
+    expect(report.code, report.stderr).toBe(0)
+    // A write lands on the store's day, in journal order.
+    const paid = session("invoices", "pay", String(invoice!.id))
+    expect(paid.code, paid.stderr).toBe(0)
+    const events = JSON.parse(session("events", "list", "--json").stdout) as Array<{ type: string; occurred_on: string }>
+    expect(events.find((e) => e.type === "invoice.paid")?.occurred_on).toBe("2099-01-10")
+    expect(journalDates(events)).toEqual([...journalDates(events)].sort())
+    // A second simulate continues from the day after the last simulated one.
+    const again = session("simulate", "--until", "2099-01-12", "--json")
+    expect(again.code, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout)).toMatchObject({ from: "2099-01-11", until: "2099-01-12" })
+    // An explicit --now before the store's day is still refused.
+    const back = runCli(["subscriptions", "list", "--now", "2099-01-01", "--db", db], { env })
+    expect(back.code).toBe(2)
+    expect(back.stderr).toContain("before the store's day 2099-01-12")
+  }, cliTimeout)
+
   it("the engine without --now runs on the store's test clock, and the real-time engine refuses a store whose clock is in the future", () => {
     const cli = store()
     expect(cli("simulate", "--until", "2099-01-03", "--now", "2099-01-01").code).toBe(0)
