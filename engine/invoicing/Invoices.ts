@@ -11,7 +11,7 @@ import { Context, Effect, Layer } from "effect"
 import type { EmailTemplate, RenderedEmail } from "../../templates/index.ts"
 import { renderEmail, renderInvoice } from "../../templates/index.ts"
 import type { InvoiceError, InvoiceId, SubscriptionId } from "../domain/index.ts"
-import { invoiceErrorOf } from "../domain/index.ts"
+import { InvoiceId as InvoiceIdOf, invoiceErrorOf } from "../domain/index.ts"
 import type { BadInput, DatabaseError, ListQuery } from "../sql/index.ts"
 import { Database, runUseCaseOn } from "../sql/index.ts"
 import { loadSettings } from "../account/index.ts"
@@ -21,7 +21,7 @@ import { loadEmailPreview, loadInvoiceDocument } from "./documentData.ts"
 import type { ClosedInvoice, InvoiceClosing } from "./invoiceClosing.ts"
 import { closeInvoice } from "./invoiceClosing.ts"
 import type { InvoiceSummaryRow } from "./invoiceQueries.ts"
-import { findInvoice, listInvoices, payInvoiceInMajorUnits } from "./invoiceQueries.ts"
+import { findInvoice, invoiceIdByNumber, listInvoices, payInvoiceInMajorUnits } from "./invoiceQueries.ts"
 
 export type InvoiceFailure = InvoiceError | BadInput | DatabaseError
 
@@ -43,6 +43,8 @@ export class Invoices extends Context.Service<Invoices, {
   /** The invoices, by subscription or status (a list query each door pages). */
   readonly list: (filter: { readonly subscriptionId?: number | undefined; readonly status?: string | undefined }) => ListQuery<InvoiceSummaryRow>
   readonly show: (id: InvoiceId) => Effect.Effect<InvoiceFound, InvoiceFailure>
+  /** The id of the invoice with this number (INV-000001), if there is one. */
+  readonly idOfNumber: (number: string) => Effect.Effect<InvoiceId | undefined, InvoiceFailure>
   /** Records a payment received outside the gateway; `amount` in major units (default: all that is due). */
   readonly pay: (ctx: EngineContext, id: InvoiceId, amount: string | undefined) => Effect.Effect<PaymentRecorded, InvoiceFailure>
   readonly close: (ctx: EngineContext, id: InvoiceId, how: InvoiceClosing) => Effect.Effect<ClosedInvoice, InvoiceFailure>
@@ -60,6 +62,10 @@ export class Invoices extends Context.Service<Invoices, {
       return Invoices.of({
         list: (filter) => (sql) => listInvoices(sql, filter),
         show: (id) => use((sql) => findInvoice(sql, id)),
+        idOfNumber: (number) => use(async (sql) => {
+          const id = await invoiceIdByNumber(sql, number)
+          return id === undefined ? undefined : InvoiceIdOf.make(id)
+        }),
         pay: (ctx, id, amount) => use((sql) => payInvoiceInMajorUnits(sql, ctx, id, amount)),
         close: (ctx, id, how) => use((sql) => closeInvoice(sql, ctx, id, how)),
         renderDocument: (id, options) =>

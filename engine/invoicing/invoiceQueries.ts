@@ -78,6 +78,12 @@ export const invoiceJson = ({ invoice, lines, attempts }: Awaited<ReturnType<typ
   }
 }
 
+/** The id of the invoice numbered `number` (as printed: INV-000001), or undefined. */
+export const invoiceIdByNumber = async (sql: Sql, number: string): Promise<number | undefined> => {
+  const [row] = await sql<Array<{ id: number }>>`select id from invoices where number = ${number}`
+  return row?.id
+}
+
 export const findInvoice = async (sql: Sql, id: number) => {
   const [invoice] = await sql<Array<InvoiceSummaryRow & { subtotal: number; discount: number; tax: number; fees: number; paid_on: string | null; language: string | null; locale: string | null }>>`
     select * from invoices where id = ${id}`

@@ -17,8 +17,18 @@ import { pageFlags, printList } from "../paging.ts"
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
 const idArgument = (name: string, description: string) => Argument.String(name).pipe(Argument.withDescription(description))
 const parseId = (flag: string, value: string) => parseCountFlag(flag, value)
-/** An invoice named on the command line: its id, branded at the door. */
-const invoiceIdOf = (value: string) => Effect.map(parseCountFlag("INVOICE_ID", value), InvoiceId.make)
+/**
+ * An invoice named on the command line: its id, or its number as invoices list prints it (INV-000001), branded at
+ * the door. A number no invoice has is bad input naming INVOICE_ID.
+ */
+export const invoiceIdOf = (value: string) =>
+  Effect.gen(function*() {
+    const text = value.trim()
+    if (text === "" || /^\d+$/.test(text)) return InvoiceId.make(yield* parseCountFlag("INVOICE_ID", value))
+    const id = yield* (yield* Invoices).idOfNumber(text)
+    if (id === undefined) return yield* new UsageError({ message: `INVOICE_ID: no invoice ${text} (an invoice's id or number, as in invoices list)` })
+    return id
+  })
 
 const oneOf = (flag: string, value: Option.Option<string>, allowed: ReadonlyArray<string>) =>
   Option.isNone(value)
@@ -48,7 +58,7 @@ const list = Command.make(
     }))
 ).pipe(Command.withDescription("List invoices, by subscription or status"))
 
-const show = Command.make("show", { id: idArgument("invoice-id", "the invoice's id (as in invoices list)") }, ({ id }) =>
+const show = Command.make("show", { id: idArgument("invoice-id", "the invoice's id or number (as in invoices list)") }, ({ id }) =>
   withApp(Effect.gen(function*() {
     const json = yield* Json
     const invoiceId = yield* invoiceIdOf(id)
@@ -78,7 +88,7 @@ const show = Command.make("show", { id: idArgument("invoice-id", "the invoice's 
 
 const pay = Command.make(
   "pay",
-  { id: idArgument("invoice-id", "the invoice's id (as in invoices list)"), amount: Flag.String("amount").pipe(Flag.withDescription("the amount received, e.g. 25.00 (default: all that is due)"), Flag.optional) },
+  { id: idArgument("invoice-id", "the invoice's id or number (as in invoices list)"), amount: Flag.String("amount").pipe(Flag.withDescription("the amount received, e.g. 25.00 (default: all that is due)"), Flag.optional) },
   ({ id, amount }) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json
@@ -92,7 +102,7 @@ const pay = Command.make(
 ).pipe(Command.withDescription("Record a payment received outside the gateway"))
 
 const closing = (name: "void" | "write-off", description: string) =>
-  Command.make(name, { id: idArgument("invoice-id", "the invoice's id (as in invoices list)") }, ({ id }) =>
+  Command.make(name, { id: idArgument("invoice-id", "the invoice's id or number (as in invoices list)") }, ({ id }) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json
       const invoiceId = yield* invoiceIdOf(id)

@@ -7,7 +7,7 @@ import { htmlToPdf } from "../../../templates/pdf.ts"
 import type { EmailTemplate } from "../../../templates/index.ts"
 import { checkTemplates, emailTemplates } from "../../../templates/index.ts"
 import { everyLanguageInWords, languageProblem, localeProblem, languagesInWords } from "../../billing/index.ts"
-import { InvoiceId, SubscriptionId } from "../../domain/index.ts"
+import { SubscriptionId } from "../../domain/index.ts"
 import { Invoices } from "../../invoicing/index.ts"
 import { commandContext } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
@@ -15,6 +15,7 @@ import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 import { wordInvoiceRefusals } from "../refusals.ts"
+import { invoiceIdOf } from "./invoices.ts"
 
 const templatesFlag = Flag.String("templates").pipe(Flag.withDescription("a directory of templates overriding ours by name"), Flag.optional)
 
@@ -62,7 +63,7 @@ const output = (html: string, out: Option.Option<string>) =>
 const renderInvoiceCommand = Command.make(
   "invoice",
   {
-    id: Argument.String("invoice-id").pipe(Argument.withDescription("the invoice's id (as in invoices list)")),
+    id: Argument.String("invoice-id").pipe(Argument.withDescription("the invoice's id or number (as in invoices list)")),
     format: Flag.Literals("format", ["html", "pdf"]).pipe(Flag.withDescription("html (default) or pdf (printed by the Chromium that npm install brings; give --out FILE)"), Flag.withDefault("html" as const)),
     language: languageFlag, locale: localeFlag, out: outFlag, templates: templatesFlag
   },
@@ -70,7 +71,7 @@ const renderInvoiceCommand = Command.make(
     withApp(Effect.gen(function*() {
       yield* checkLanguage(flags.language)
       yield* checkLocale(flags.locale)
-      const id = InvoiceId.make(yield* parseCountFlag("INVOICE_ID", flags.id))
+      const id = yield* invoiceIdOf(flags.id)
       const dir = yield* dirOf(flags.templates)
       const json = yield* Json
       if (json && flags.format === "pdf") return yield* new UsageError({ message: "--json: a PDF is not JSON (--json gives the HTML with the invoice's id and locale)" })
