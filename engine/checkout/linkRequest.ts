@@ -67,6 +67,8 @@ interface LinkItemSpec {
   readonly qtyMin: string | undefined
   readonly qtyMax: string | undefined
   readonly minPrice: string | undefined
+  /** How the minimum's key was written: min-price or own-price-min (CLI.md), for a refusal naming it. */
+  readonly minPriceKey: string
   readonly description: string | undefined
 }
 
@@ -75,10 +77,12 @@ export const parseLinkItemSpec = (text: string): LinkItemSpec | string => {
   const parts = text.split(",").map((p) => p.trim()).filter((p) => p !== "")
   const rest: Array<string> = []
   const own: Record<string, string> = {}
+  let minPriceKey = "min-price"
   for (const part of parts) {
     const eq = part.indexOf("=")
     const written = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase()
     const key = linkKeyAliases[written] ?? written
+    if (key === "min-price") minPriceKey = written
     if (!linkKeys.has(key)) {
       rest.push(part)
       continue
@@ -96,7 +100,7 @@ export const parseLinkItemSpec = (text: string): LinkItemSpec | string => {
   if (!hasPrice && own["min-price"] !== undefined) rest.push(`price=${own["min-price"]}`)
   const spec = parseItemSpec(rest.join(","))
   if (typeof spec === "string") return spec.replace("(keys: sku, name, price, qty, frequency, discount, tax, currency, one-time)", "(keys: sku, name, price, qty, frequency, discount, tax, currency, one-time, optional, qty-min, qty-max, min-price, description)")
-  return { spec, optional: own["optional"] !== undefined, qtyMin: own["qty-min"], qtyMax: own["qty-max"], minPrice: own["min-price"], description: own["description"] }
+  return { spec, optional: own["optional"] !== undefined, qtyMin: own["qty-min"], qtyMax: own["qty-max"], minPrice: own["min-price"], minPriceKey, description: own["description"] }
 }
 
 const wholeText = (flag: string, value: string, min: number, max: number): number => {
@@ -201,7 +205,7 @@ const readItems = async (sql: Sql | TransactionSql, texts: ReadonlyArray<string>
     let ownPrice: { minimum: number } | undefined
     if (p.minPrice !== undefined) {
       const m = parseMajorAmount(p.minPrice, currency)
-      if (typeof m === "string") bad(`${labels[i]}: min-price: ${m}`)
+      if (typeof m === "string") bad(`${labels[i]}: ${p.minPriceKey}: ${m}`)
       ownPrice = { minimum: m as number }
     }
     return {

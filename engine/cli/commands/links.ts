@@ -37,12 +37,17 @@ const itemPart: Partial<Record<LinkField, string>> = {
 
 const codeFlag: Record<string, string> = { code: "CODE", off: "--off", currency: "--currency", duration: "--duration", expiresOn: "--expires-on", maxRedemptions: "--max-redemptions" }
 
-/** A typed refusal of the checkout room in the CLI's words: the flag first. */
-export const checkoutRefusalMessage = (e: PaymentLinkError | DiscountCodeError): string => {
+/** The part of an item SPEC a refusal names, as the user wrote it: CLI.md's `own-price-min=` is also `min-price=`. */
+const itemPartOf = (field: LinkField, written: string | undefined): string | undefined =>
+  field === "item.ownPrice" && written !== undefined && /(^|,)\s*own-price-min\s*=/i.test(written) ? "own-price-min" : itemPart[field]
+
+/** A typed refusal of the checkout room in the CLI's words: the flag first; `itemTexts`, the --item SPECs as given. */
+export const checkoutRefusalMessage = (e: PaymentLinkError | DiscountCodeError, itemTexts?: ReadonlyArray<string>): string => {
   switch (e._tag) {
     case "PaymentLinkInvalid": {
       const flag = flagOf[e.field]
-      const where = e.item === undefined ? flag : `${flag} ${e.item + 1}${itemPart[e.field] === undefined ? "" : ` (${itemPart[e.field]})`}`
+      const part = e.item === undefined ? undefined : itemPartOf(e.field, itemTexts?.[e.item])
+      const where = e.item === undefined ? flag : `${flag} ${e.item + 1}${part === undefined ? "" : ` (${part})`}`
       return `${where}: ${e.problem}`
     }
     case "PaymentLinkNotFound":
@@ -60,12 +65,12 @@ export const checkoutRefusalMessage = (e: PaymentLinkError | DiscountCodeError):
 }
 
 /** A refusal of a checkout use case in the CLI's words: still bad input (exit 2), the refusal kept. */
-const worded = (e: PaymentLinksFailure | DiscountCodesFailure) =>
-  e._tag === "BadInput" || e._tag === "DatabaseError" ? e : new BadInput({ message: checkoutRefusalMessage(e), refusal: e })
+const worded = (e: PaymentLinksFailure | DiscountCodesFailure, itemTexts?: ReadonlyArray<string>) =>
+  e._tag === "BadInput" || e._tag === "DatabaseError" ? e : new BadInput({ message: checkoutRefusalMessage(e, itemTexts), refusal: e })
 
-/** Runs a use case of `PaymentLinks` or `DiscountCodes`, its refusals worded for the command line. */
-const linksUseCase = <A>(f: (links: PaymentLinks["Service"]) => Effect.Effect<A, PaymentLinksFailure>) =>
-  Effect.flatMap(Effect.service(PaymentLinks), (links) => Effect.mapError(f(links), worded))
+/** Runs a use case of `PaymentLinks` or `DiscountCodes`, its refusals worded for the command line (naming the --item SPECs' keys as given). */
+const linksUseCase = <A>(f: (links: PaymentLinks["Service"]) => Effect.Effect<A, PaymentLinksFailure>, itemTexts?: ReadonlyArray<string>) =>
+  Effect.flatMap(Effect.service(PaymentLinks), (links) => Effect.mapError(f(links), (e) => worded(e, itemTexts)))
 const codesUseCase = <A>(f: (codes: DiscountCodes["Service"]) => Effect.Effect<A, DiscountCodesFailure>) =>
   Effect.flatMap(Effect.service(DiscountCodes), (codes) => Effect.mapError(f(codes), worded))
 
@@ -205,7 +210,7 @@ const create = Command.make(
       }
       if (Option.isSome(flags.price)) return yield* refused("--price: only with --from-contact (otherwise price=… in --item)")
       const request = yield* requestOf(flags)
-      const link = yield* linksUseCase((links) => links.create(ctx, request, opt(flags.slug)))
+      const link = yield* linksUseCase((links) => links.create(ctx, request, opt(flags.slug)), request.items)
       yield* printLink(link, `created payment link ${link.id}: /l/${link.slug}`)
     }))
 ).pipe(Command.withDescription("Create a payment link: items (from products or custom), terms, billing start, discounts and checkout settings"))
@@ -258,7 +263,7 @@ const update = Command.make("update", { link: refArg, ...settingFlags }, (flags)
   withApp(Effect.gen(function*() {
     const ctx = yield* commandContext
     const request = yield* requestOf(flags)
-    const link = yield* linksUseCase((links) => links.update(ctx.today, flags.link, request))
+    const link = yield* linksUseCase((links) => links.update(ctx.today, flags.link, request), request.items)
     yield* printLink(link, `updated payment link ${link.id}`)
   }))).pipe(Command.withDescription("Change a payment link: what you give replaces what it has (--item replaces all items)"))
 
