@@ -6,7 +6,8 @@
  * stored clock, the last simulated day, the latest date in the journal): such
  * a command is refused before it touches anything; only a BILLCYCLE_NOW (set for
  * a session) behind a store on a test clock gives way: the command runs at the
- * store's day, as it would without one. Owns the decision only;
+ * store's day, as it would without one. A command without either on a store
+ * whose day is ahead of the real date runs at the store's day. Owns the decision only;
  * the stored clock's SQL lives in the store (businessDay.ts).
  */
 import { Effect, Layer, Schema } from "effect"
@@ -66,13 +67,11 @@ export const commandTime = (input: {
   }
   // On a test clock the store's day is today: the stored clock, or a later day the store has already recorded.
   if (onTestClock) return { _tag: "Run", time: dayTime(current!), today: current!, onTestClock }
+  // On the real clock, a store whose day is ahead of the real date (a command ran with a later --now) is worked in
+  // at its day, as on a test clock: `engine --once --now 2027-01-01` then `invoices list` lists what it made (it was
+  // refused until the real date caught up), and what a command records is never journaled before the store's day.
   const real = calendarDateInZone(input.realMillis, timeZone)
-  if (current !== undefined && real < current) {
-    return {
-      _tag: "Refused",
-      message: `the store's day ${current} is after today's real date ${real}: business time never runs backwards; give --now ${current} or later, or put the store on a test clock (billcycle clock set ${current})`
-    }
-  }
+  if (current !== undefined && real < current) return { _tag: "Run", time: dayTime(current), today: current, onTestClock }
   return { _tag: "Run", time: undefined, today: real, onTestClock }
 }
 
@@ -121,8 +120,8 @@ export const storeFollowingClock = (ttlMs: number, elapsed: () => number = Date.
       const timeIn = (tz: string) =>
         Effect.map(state, (read): FixedTime | undefined => {
           if (read === undefined) return undefined
-          // A command's rule (commandTime); where a command would be refused (the store's day after the real date), a
-          // request runs at the store's day: it is never journaled before what the store recorded.
+          // A command's rule (commandTime): a store whose day is after the real date runs at its day, so a request is
+          // never journaled before what the store recorded.
           const decided = commandTime({ now: undefined, state: read, timeZone: tz, realMillis: Date.now() })
           return decided._tag === "Run" ? decided.time : dayTime(storeDay(read)!)
         })
@@ -150,10 +149,10 @@ export const advanceStoreClock = (day: CalendarDate, options: { readonly ranEngi
 
 /** Why the real-time engine may not start on this store (a test clock), or undefined when it may. */
 export const realTimeEngineRefusal = (time: { readonly onTestClock: boolean; readonly today: CalendarDate; readonly timeZone: string }): string | undefined => {
-  if (!time.onTestClock) return undefined
-  // The real-time engine would bill at the real date, before or after the store's test clock.
+  // The real-time engine would bill at the real date, before or after the store's test clock (or its day, ahead of the real date).
   const real = calendarDateInZone(Date.now(), time.timeZone)
-  return time.today > real
-    ? `the store's clock is on ${time.today}, in the future (today's real date is ${real}): the real-time engine will not start; run engine --once or simulate --until DATE, or wait for the real date and run billcycle clock real`
-    : `the store is on a test clock (${time.today}): the real-time engine will not start; billcycle clock real puts the store back on the real clock`
+  if (time.today > real) {
+    return `the store's clock is on ${time.today}, in the future (today's real date is ${real}): the real-time engine will not start; run engine --once or simulate --until DATE, or wait for the real date${time.onTestClock ? " and run billcycle clock real" : ""}`
+  }
+  return time.onTestClock ? `the store is on a test clock (${time.today}): the real-time engine will not start; billcycle clock real puts the store back on the real clock` : undefined
 }

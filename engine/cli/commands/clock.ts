@@ -22,8 +22,8 @@ const clockReport = (state: StoreClockState, timeZone: string) => {
   const onTestClock = state.clock !== undefined
   return {
     clock: onTestClock ? "test" as const : "real" as const,
-    // The day a command without --now runs at; null when such a command is refused (the store is ahead of the real date).
-    today: onTestClock ? day : day !== null && realDate < day ? null : realDate,
+    // The day a command without --now runs at: the store's day on a test clock, or when it is ahead of the real date.
+    today: onTestClock || (day !== null && realDate < day) ? day : realDate,
     storeDay: day,
     realDate,
     timezone: timeZone,

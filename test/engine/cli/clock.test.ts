@@ -34,6 +34,23 @@ describe("billcycle clock: business time never runs backwards", () => {
     expect(journalDates(events)).toEqual([...journalDates(events)].sort())
   }, cliTimeout)
 
+  it("on the real clock, a store ahead of the real date (a command ran with a later --now) is worked in at its day: commands without --now run there, not refused", () => {
+    const cli = store()
+    expect(cli("contacts", "add", "--email", "ana@example.com", "--now", "2099-01-01").code).toBe(0)
+    // It said "the store's day 2099-01-01 is after today's real date …" and exited 2, for a list.
+    const listed = cli("contacts", "list", "--json")
+    expect(listed.code, listed.stderr).toBe(0)
+    expect((JSON.parse(listed.stdout) as Array<{ email: string }>).map((c) => c.email)).toEqual(["ana@example.com"])
+    expect(cli("contacts", "add", "--email", "bo@example.com").code).toBe(0)
+    const events = JSON.parse(cli("events", "list", "--json").stdout) as Array<{ type: string; occurred_on: string }>
+    expect(events.filter((e) => e.type === "contact.created").map((e) => e.occurred_on)).toEqual(["2099-01-01", "2099-01-01"])
+    expect(JSON.parse(cli("clock", "show", "--json").stdout)).toMatchObject({ clock: "real", today: "2099-01-01", storeDay: "2099-01-01" })
+    // The real-time engine does not start at a day ahead of the real date.
+    const realTime = cli("engine", "--interval", "1")
+    expect(realTime.code).toBe(2)
+    expect(realTime.stderr).toMatch(/^billcycle: the store's clock is on 2099-01-01, in the future/)
+  }, cliTimeout)
+
   it("simulate --now (or any --now) before the store's day exits 2 naming the store's day, and changes nothing", () => {
     const cli = store()
     expect(cli("engine", "--once", "--now", "2099-06-15").code).toBe(0)
