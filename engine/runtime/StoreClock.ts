@@ -68,7 +68,7 @@ export const commandTime = (input: {
   // On a test clock the store's day is today: the stored clock, or a later day the store has already recorded.
   if (onTestClock) return { _tag: "Run", time: dayTime(current!), today: current!, onTestClock }
   // On the real clock, a store whose day is ahead of the real date (a command ran with a later --now) is worked in
-  // at its day, as on a test clock: `engine --once --now 2027-01-01` then `invoices list` lists what it made (it was
+  // at its day, as on a test clock: after `contacts add --now 2027-01-01`, `contacts list` lists it (it was
   // refused until the real date caught up), and what a command records is never journaled before the store's day.
   const real = calendarDateInZone(input.realMillis, timeZone)
   if (current !== undefined && real < current) return { _tag: "Run", time: dayTime(current), today: current, onTestClock }
