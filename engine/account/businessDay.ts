@@ -5,7 +5,8 @@
  *  - the stored test clock (`clock`, set by `clock set`, `simulate`, `engine --now`),
  *  - the last day the engine ran in simulated time (`simulated_through`),
  *  - the test clock's day when the store went back to the real clock (`real_clock_from`),
- *  - the latest business date the journal records (replayed history aside).
+ *  - the latest business date the journal records of a subscription (replayed history aside; a contact,
+ *    product, link or discount code changed on the real date does not hold back a later `--now`).
  * A store with a stored clock is "on a test clock": commands without `--now`
  * run at its day. Every change of the stored clock is one transaction under
  * a lock on `engine_state`, and checks the day it moves to against the
@@ -53,7 +54,7 @@ const clockColumns = (sql: Sql | TransactionSql) => sql`
   (select value from engine_state where key = ${clockKey}) as clock,
   (select value from engine_state where key = ${simulatedThroughKey}) as simulated_through,
   (select value from engine_state where key = ${realClockFromKey}) as real_clock_from,
-  (select to_char(max(occurred_on), 'YYYY-MM-DD') from events where source <> 'history') as journal_day`
+  (select to_char(max(occurred_on), 'YYYY-MM-DD') from events where source <> 'history' and subscription_id is not null) as journal_day`
 
 export const readStoreClock = async (sql: Sql | TransactionSql): Promise<StoreClockState> => {
   const [row] = await sql<Array<ClockRow>>`select ${clockColumns(sql)}`
