@@ -25,7 +25,8 @@ import {
   updatePaymentMethod
 } from "../checkout/index.ts"
 import type { ItemChoice } from "../domain/index.ts"
-import { formatMajorAmount, parseMajorAmount } from "../domain/index.ts"
+import { formatMajorAmount, readMajorAmount } from "../domain/index.ts"
+import type { MajorAmountProblem } from "../domain/index.ts"
 import { Gateway } from "../payments/index.ts"
 import type { Database } from "../sql/index.ts"
 import type { AccountSettings, BusinessClock } from "../account/index.ts"
@@ -228,7 +229,7 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
         index, name: item.name, description: item.description ?? "", optional: item.optional, included: line !== undefined && item.optional,
         editable: item.editableQuantity !== undefined, min: item.editableQuantity?.min ?? 1, max: item.editableQuantity?.max ?? 1,
         quantity: line?.quantity ?? asked?.quantity ?? item.quantity, ownPrice: item.ownPrice !== undefined, minimum: item.ownPrice?.minimum ?? 0,
-        unitPrice, priceText: formatMajorAmount(unitPrice, link.currency), per: perOf(item.frequency), count: item.frequency?.count ?? 1,
+        unitPrice, priceText: formatMajorAmount(unitPrice, link.currency).replace(".", decimalSeparatorOf(linkLocale(link, settings))), per: perOf(item.frequency), count: item.frequency?.count ?? 1,
         discount: shown.get(index)?.discount ?? 0, amount: shown.get(index)?.amount ?? 0
       }
     })
@@ -336,32 +337,52 @@ const refusalText = (refusal: CheckoutView["refusal"], currency: string, languag
   return fillLabel(label, shown)
 }
 
+/** The decimal separator `locale` writes ("." in en-US, "," in nb-NO, fr-FR, sv-SE, nl-NL). */
+const decimalSeparatorOf = (locale: string): string =>
+  new Intl.NumberFormat(locale).formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? "."
+
 /**
- * An amount a buyer typed, as `parseMajorAmount` reads it: spaces dropped, and a decimal comma (7,50; 1.234,50) or
- * thousands' commas (1,234.50) read the way the buyer meant them. The separator before the last one or two digits is
- * the decimal one; the others group thousands.
+ * An amount a buyer typed, as `readMajorAmount` reads it ("1234.50"), in the page's locale: spaces dropped; of a comma
+ * and a dot both typed, the last is the decimal one and the others group thousands (1.234,50; 1,234.50). One kind
+ * typed once is the decimal one when it is the locale's ("12,50" on an nb page, "12.500" on an en page: 12.500 KWD)
+ * or when not three digits follow it ("12.5" anywhere); the locale's other one before three digits groups thousands
+ * ("12,500" on an en page: 12500). Typed more than once, it groups thousands (1.234.567). What is left is no number
+ * (or has too many decimals for the currency) and `readMajorAmount` says so.
  */
-export const buyerAmountText = (typed: string): string => {
-  const t = typed.replace(/[\s\u00a0\u202f']/g, "")
-  const m = /^(.*?)([.,])(\d{1,2})$/.exec(t)
-  return m === null ? t.replace(/[.,](?=\d{3}(?:[.,]|$))/g, "") : `${m[1]!.replace(/[.,]/g, "")}.${m[3]}`
+export const buyerAmountText = (typed: string, locale: string): string => {
+  const t = typed.replace(/[\s\u00a0\u202f'’]/g, "")
+  const separators = t.match(/[.,]/g) ?? []
+  if (separators.length === 0) return t
+  const groups = (whole: string) => (/^\d{1,3}([.,]\d{3})*$/.test(whole) ? whole.replace(/[.,]/g, "") : whole)
+  const last = t.lastIndexOf(separators[separators.length - 1]!)
+  const sep = t[last]!
+  const whole = t.slice(0, last)
+  const fraction = t.slice(last + 1)
+  const mixed = separators.some((s) => s !== sep)
+  if (mixed) return whole.includes(sep) ? t : `${groups(whole)}.${fraction}`
+  if (separators.length > 1) return groups(t)
+  return sep === decimalSeparatorOf(locale) || !/^\d{3}$/.test(fraction) ? `${whole}.${fraction}` : groups(t)
 }
 
 /** The buyer's choices from the checkout form: ticked optional items, quantities, own prices (major units), the code. */
 const checkoutFormOf = (view: CheckoutView, fields: URLSearchParams): CheckoutForm => {
   const items = new Map<number, ItemChoice>()
-  view.session.link.items.forEach((item, index) => {
+  const unreadPrices = new Map<number, MajorAmountProblem>()
+  const link = view.session.link
+  link.items.forEach((item, index) => {
     const quantityText = fields.get(`quantity_${index}`)
     const priceText = fields.get(`price_${index}`)
-    const price = priceText === null || item.ownPrice === undefined ? undefined : parseMajorAmount(buyerAmountText(priceText), view.session.link.currency)
+    const price = priceText === null || item.ownPrice === undefined ? undefined : readMajorAmount(buyerAmountText(priceText, linkLocale(link, view.settings)), link.currency)
+    if (price !== undefined && typeof price !== "number") unreadPrices.set(index, price)
     items.set(index, {
       ...(item.optional ? { include: fields.get(`include_${index}`) === "1" } : {}),
       // Not a whole number: NaN, which the links room refuses naming the item and its bounds.
       ...(quantityText === null || item.editableQuantity === undefined ? {} : { quantity: /^\d{1,9}$/.test(quantityText.trim()) ? Number(quantityText.trim()) : NaN }),
+      // Not an amount of the link's currency: refused naming why (unreadPrices), and NaN should anything else read it.
       ...(price === undefined ? {} : { unitPrice: typeof price === "number" ? price : NaN })
     })
   })
-  return { items, discountCode: (fields.get("discount_code") ?? "").slice(0, 60) }
+  return { items, discountCode: (fields.get("discount_code") ?? "").slice(0, 60), unreadPrices }
 }
 
 type CheckoutRefusal = CheckoutLinkUnknown | CheckoutLinkOff | CheckoutSessionUnknown | CheckoutSessionExpired

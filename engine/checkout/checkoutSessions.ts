@@ -7,7 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import { randomBytes } from "node:crypto"
-import type { BuyerChoices, CalendarDate, DiscountCode, DiscountCodeUnusable, ItemChoice } from "../domain/index.ts"
+import type { BuyerChoices, CalendarDate, DiscountCode, DiscountCodeUnusable, ItemChoice, MajorAmountProblem } from "../domain/index.ts"
 import { BusinessClock, doorContext } from "../account/index.ts"
 import type { AccountSettings } from "../account/index.ts"
 import { localeOf } from "../billing/index.ts"
@@ -76,6 +76,13 @@ export interface CheckoutRefusalView {
 export interface CheckoutForm {
   readonly items: ReadonlyMap<number, ItemChoice>
   readonly discountCode: string
+  /** An own price typed that is no amount of the link's currency (`readMajorAmount`'s problem), by item index: refused naming why. */
+  readonly unreadPrices?: ReadonlyMap<number, MajorAmountProblem> | undefined
+}
+
+/** The reason (`page.checkout.problem.REASON`) an own price that cannot be read is refused for. */
+const unreadPriceReason: Record<MajorAmountProblem["kind"], string> = {
+  NotANumber: "PriceNotANumber", TooManyDecimals: "PriceTooManyDecimals", TooLarge: "PriceAboveMaximum"
 }
 
 export interface CheckoutView {
@@ -142,8 +149,15 @@ export const checkoutView = Effect.fn("checkoutView")(function*(read: SessionRea
     if (refusal === undefined) code = found
   }
   const choices: BuyerChoices = { items: form?.items, discountCode: code }
+  const refusalValues = (item: PaymentLink["items"][number] | undefined): Readonly<Record<string, string | number>> =>
+    item === undefined ? {} : { item: item.name, min: item.editableQuantity?.min ?? 1, max: item.editableQuantity?.max ?? 1, minimum: item.ownPrice?.minimum ?? 0, maximum: ownPriceMaximum(item.quantity) }
+  const unread = [...(form?.unreadPrices ?? [])][0]
   let summary: LinkSummary
-  try {
+  if (unread !== undefined) {
+    const [index, problem] = unread
+    refusal = { field: "items", item: index, problem: `the price of item ${index + 1}: ${problem.problem}`, reason: unreadPriceReason[problem.kind], values: refusalValues(link.items[index]) }
+    summary = linkSummary(link, { discountCode: code }, ctx.today)
+  } else try {
     summary = linkSummary(link, choices, ctx.today)
   } catch (e) {
     if ((e as { _tag?: string })._tag !== "BuyerChoiceRefused") throw e
@@ -151,7 +165,7 @@ export const checkoutView = Effect.fn("checkoutView")(function*(read: SessionRea
     const item = link.items[refused.item]
     refusal = {
       field: "items", item: refused.item, problem: refused.problem, reason: refused.reason,
-      values: item === undefined ? {} : { item: item.name, min: item.editableQuantity?.min ?? 1, max: item.editableQuantity?.max ?? 1, minimum: item.ownPrice?.minimum ?? 0, maximum: ownPriceMaximum(item.quantity) }
+      values: refusalValues(item)
     }
     summary = linkSummary(link, { discountCode: code }, ctx.today)
   }

@@ -66,28 +66,39 @@ export const money = (amount: number, currency: string): Money => ({
   currency: currency as CurrencyCode
 })
 
+/** Why a decimal amount cannot be read: not a number, more decimals than the currency has, or more than an invoice holds. */
+export type MajorAmountProblem = { readonly kind: "NotANumber" | "TooManyDecimals" | "TooLarge"; readonly problem: string }
+
 /**
- * Parses a decimal amount in major units ("25.00", "12.5", "1000") into minor
- * units of `currency`. More decimals than the currency has is an error, not a
- * silent rounding: "12.345" USD is rejected.
+ * Reads a decimal amount in major units ("25.00", "12.5", "1000") into minor
+ * units of `currency`, or says why it cannot (`MajorAmountProblem`). More
+ * decimals than the currency has is an error, not a silent rounding: "12.345"
+ * USD is refused; "12.500" KWD is 12500 fils.
  */
-export const parseMajorAmount = (text: string, currency: string): number | string => {
+export const readMajorAmount = (text: string, currency: string): number | MajorAmountProblem => {
   const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text.trim())
-  if (m === null) return `expected an amount such as 25.00, got "${text}"`
+  if (m === null) return { kind: "NotANumber", problem: `expected an amount such as 25.00, got "${text}"` }
   const exp = minorUnitExponent(currency)
   const frac = m[3] ?? ""
   if (frac.length > exp) {
-    return exp === 0
-      ? `${currency} has no minor unit; got "${text}"`
-      : `${currency} has ${exp} decimals; got "${text}"`
+    return {
+      kind: "TooManyDecimals",
+      problem: exp === 0 ? `${currency} has no minor unit; got "${text}"` : `${currency} has ${exp} decimals; got "${text}"`
+    }
   }
   // Compared as a bigint: a long digit string must not round to a number that looks in range.
   const exact = BigInt(m[2]! + frac.padEnd(exp, "0"))
   if (exact > BigInt(maxInvoiceAmount)) {
-    return `amount out of range: "${text}" is more than ${formatMajorAmount(maxInvoiceAmount, currency)}, the most one invoice can hold`
+    return { kind: "TooLarge", problem: `amount out of range: "${text}" is more than ${formatMajorAmount(maxInvoiceAmount, currency)}, the most one invoice can hold` }
   }
   const minor = Number(exact)
   return m[1] === "-" ? -minor : minor
+}
+
+/** `readMajorAmount` with its problem in words: minor units, or why not. */
+export const parseMajorAmount = (text: string, currency: string): number | string => {
+  const read = readMajorAmount(text, currency)
+  return typeof read === "number" ? read : read.problem
 }
 
 /** Formats minor units as a plain decimal in major units ("25.00"), for CSV and JSON. */

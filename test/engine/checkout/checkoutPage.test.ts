@@ -154,6 +154,70 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     }
   })
 
+  it("a typed own price is read by the currency's decimals in the page's locale; more decimals than the currency has, or no number, is refused saying so", async () => {
+    // Found by a colleague: "12.500" on a KWD page was read as 12500 dinars (12,500,000 fils); after "Update the summary" the buyer saw it.
+    const ownLink = (currency: string, minimum: number, language: string, locale: string) =>
+      linkOf({
+        language, locale, currency, terms: { _tag: "AutoRenew" },
+        items: [{ name: "Gift", unitPrice: minimum, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false, ownPrice: { minimum } }]
+      })
+    const typeIn = async (slug: string, typed: string) => {
+      const path = await openLink(slug)
+      const form = await openForm(api, path)
+      return postForm(api, path, { csrf: form.csrf, price_0: typed, action: "update" }, form.cookie)
+    }
+    const due = (html: string) => (/id="due_today">([^<]*)</.exec(html)?.[1] ?? "").replace(/[\s\u00a0\u202f]/g, " ")
+    const shown = (amount: number, currency: string, locale: string) => new Intl.NumberFormat(locale, { style: "currency", currency }).format(amount).replace(/[\s\u00a0\u202f]/g, " ")
+
+    const kwd = await ownLink("KWD", 5_000, "en", "en-US")
+    for (const [typed, fils] of [["12.500", 12_500], ["12.5", 12_500], ["12,500", 12_500_000]] as const) {
+      const r = await typeIn(kwd.slug, typed)
+      expect(r.status, typed).toBe(200)
+      expect(due(r.html), typed).toBe(shown(fils / 1000, "KWD", "en-US"))
+    }
+    const kwdFine = await typeIn(kwd.slug, "12.5005")
+    expect(kwdFine.status).toBe(422)
+    expect(kwdFine.html).toContain(`the price of Gift has more decimals than its currency: write it like ${new Intl.NumberFormat("en-US", { style: "currency", currency: "KWD" }).format(5)}.`)
+
+    const jpy = await ownLink("JPY", 500, "en", "en-US")
+    const yen = await typeIn(jpy.slug, "1500")
+    expect(yen.status).toBe(200)
+    expect(due(yen.html)).toBe("¥1,500")
+    const halfYen = await typeIn(jpy.slug, "1500.5")
+    expect(halfYen.status).toBe(422)
+    expect(halfYen.html).toContain("the price of Gift has more decimals than its currency: write it like ¥500.")
+    expect(due(halfYen.html)).toBe("¥500")
+
+    const eur = await ownLink("EUR", 500, "nb", "nb-NO")
+    const comma = await typeIn(eur.slug, "12,50")
+    expect(comma.status).toBe(200)
+    expect(due(comma.html)).toBe(shown(12.5, "EUR", "nb-NO"))
+    const kwdNb = await ownLink("KWD", 5_000, "nb", "nb-NO")
+    const kwdPage = await getPage(api, await openLink(kwdNb.slug))
+    expect(kwdPage.html).toContain('name="price_0" value="5,000"')
+    const kept = await typeIn(kwdNb.slug, "5,000")
+    expect(due(kept.html)).toBe(shown(5, "KWD", "nb-NO"))
+    const tooFine = await typeIn(eur.slug, "12,505")
+    expect(tooFine.status).toBe(422)
+    expect(tooFine.html).toContain("prisen for Gift har flere desimaler enn valutaen")
+  })
+
+  it("a typed own price that is no number or too large to read says what is wrong, in the page's language, never 'at least'", async () => {
+    const link = await linkOf({
+      language: "sv", locale: "sv-SE", currency: "SEK", terms: { _tag: "AutoRenew" },
+      items: [{ name: "Gåva", unitPrice: 500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false, ownPrice: { minimum: 500 } }]
+    })
+    const path = await openLink(link.slug)
+    const form = await openForm(api, path)
+    const word = await postForm(api, path, { csrf: form.csrf, price_0: "tio", action: "update" }, form.cookie)
+    expect(word.status).toBe(422)
+    expect(word.html).toMatch(/priset för Gåva måste vara ett belopp, till exempel 5,00\skr\./)
+    const huge = await postForm(api, path, { csrf: form.csrf, price_0: "9".repeat(40), action: "update" }, form.cookie)
+    expect(huge.status).toBe(422)
+    expect(huge.html).toContain("priset för Gåva får vara högst")
+    for (const page of [word, huge]) expect(page.html).not.toMatch(/måste vara minst|NaN|minor units|expected an amount/)
+  })
+
   it("a discount code applies; an unknown one is refused on the page", async () => {
     const link = await linkOf()
     await insertDiscountCode(api.db.db.sql, { code: `TENOFF${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Once" }, expiresOn: undefined, maxRedemptions: undefined }, today)
@@ -281,9 +345,12 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
 })
 
 describe("an amount typed by a buyer (buyerAmountText)", () => {
-  it("reads a decimal comma, thousands' separators and spaces the way the buyer meant them", () => {
-    for (const [typed, read] of [["7,50", "7.50"], ["7.50", "7.50"], ["7,5", "7.5"], ["1.234,50", "1234.50"], ["1,234.50", "1234.50"], ["1 234,50", "1234.50"], ["1\u202f234,50", "1234.50"], ["12", "12"], ["1.234", "1234"], ["1,234", "1234"], ["abc", "abc"]] as const) {
-      expect(buyerAmountText(typed), typed).toBe(read)
+  it("reads a decimal comma, thousands' separators and spaces the way the buyer meant them in the page's locale", () => {
+    for (const [typed, read] of [["7,50", "7.50"], ["7.50", "7.50"], ["7,5", "7.5"], ["1.234,50", "1234.50"], ["1,234.50", "1234.50"], ["1 234,50", "1234.50"], ["1\u202f234,50", "1234.50"], ["12", "12"], ["1.234", "1234"], ["1,234", "1.234"], ["12,500", "12.500"], ["1.234.567", "1234567"], ["abc", "abc"]] as const) {
+      expect(buyerAmountText(typed, "nb-NO"), `nb-NO ${typed}`).toBe(read)
+    }
+    for (const [typed, read] of [["7.50", "7.50"], ["7,5", "7.5"], ["1,234.50", "1234.50"], ["12.500", "12.500"], ["12,500", "12500"], ["1.234", "1.234"], ["1,234,567", "1234567"], ["1.2.3", "1.2.3"]] as const) {
+      expect(buyerAmountText(typed, "en-US"), `en-US ${typed}`).toBe(read)
     }
   })
 })
