@@ -44,6 +44,8 @@ export interface AccountSettings {
   readonly webhookSecret: string
   /** How long a failing webhook is retried, in seconds from its first try (Stripe: up to 3 days). */
   readonly webhookRetrySeconds: number
+  /** How long a failing email or admin notification is retried, in seconds from its first try (Postfix: 5 days). */
+  readonly emailRetrySeconds: number
 }
 
 interface KeySpec {
@@ -66,6 +68,22 @@ const anything = () => undefined
 /** Day counts of the calendar (reminders, retries) stay within a year and a day: more is a typo, not a schedule. */
 const maxScheduleDays = 366
 const scheduleDays = (v: string) => (/^\d+$/.test(v) && Number(v) <= maxScheduleDays ? undefined : `expected a whole number of days from 0 to ${maxScheduleDays}`)
+
+/**
+ * A retry window of the outbox (engine/sql/outbox.ts): how long a message of one kind is retried, on
+ * business time from its first try. Emails and webhooks have a key each: their receivers fail apart (a
+ * mail relay, a customer's endpoint) and their defaults differ (Postfix keeps a mail 5 days, Stripe
+ * retries a webhook 3 days); the rule and the spelling of a window are the same.
+ */
+const retryWindowKey = (field: "webhookRetrySeconds" | "emailRetrySeconds", fallback: string, what: string): KeySpec => ({
+  field,
+  default: fallback,
+  help: `how long ${what} is retried, from its first try (backoff 1, 2, 4 … minutes, at most 6 hours apart), e.g. ${fallback}, 12h, 30m`,
+  validate: (v) => {
+    const s = durationSeconds(v)
+    return s !== undefined && s >= 60 && s <= 30 * 86_400 ? undefined : `expected a duration from 1m to 30d such as ${fallback}, 12h or 30m`
+  }
+})
 
 export const settingKeys: Readonly<Record<string, KeySpec>> = {
   timezone: { field: "timezone", default: "UTC", help: "IANA time zone of the account's calendar", validate: (v) => (canonicalTimeZone(v) !== undefined ? undefined : "expected an IANA time zone such as Europe/Oslo"), normalize: (v) => canonicalTimeZone(v) ?? v },
@@ -109,15 +127,8 @@ export const settingKeys: Readonly<Record<string, KeySpec>> = {
   "base-url": { field: "baseUrl", default: "", help: "where buyers reach billcycle serve (https://pay.example.com): emails and invoices link to its /p (update payment method) and /i (pay invoice) pages; unset: no such links", validate: (v) => baseUrlProblem(v) },
   "templates-dir": { field: "templatesDir", default: "", help: "a directory of templates overriding ours by name", validate: anything },
   "webhook-secret": { field: "webhookSecret", default: "", help: "secret for signing webhooks", validate: anything },
-  "webhook-retry-window": {
-    field: "webhookRetrySeconds",
-    default: "3d",
-    help: "how long a failing webhook is retried, from its first try (backoff 1, 2, 4 … minutes, at most 6 hours apart), e.g. 3d, 12h, 30m",
-    validate: (v) => {
-      const s = durationSeconds(v)
-      return s !== undefined && s >= 60 && s <= 30 * 86_400 ? undefined : "expected a duration from 1m to 30d such as 3d, 12h or 30m"
-    }
-  },
+  "webhook-retry-window": retryWindowKey("webhookRetrySeconds", "3d", "a failing webhook"),
+  "email-retry-window": retryWindowKey("emailRetrySeconds", "5d", "a failing email or admin notification (the mail server down)")
 }
 
 /** An http(s) origin, optionally with a path, no query, fragment or trailing slash. */
@@ -152,7 +163,8 @@ const parseValue = (field: keyof AccountSettings, raw: string): unknown => {
     case "unpaidCatchUp":
       return raw === "on"
     case "webhookRetrySeconds":
-      return durationSeconds(raw) ?? 3 * 86_400
+    case "emailRetrySeconds":
+      return durationSeconds(raw) ?? durationSeconds(Object.values(settingKeys).find((k) => k.field === field)!.default)
     default:
       return raw
   }

@@ -1,7 +1,8 @@
 /**
  * Delivering the outbox: claim queued messages, render each, hand it to the
  * sender, record the outcome. A message that fails to render or to send is
- * retried with backoff and finally marked failed (visible in `outbox list`,
+ * retried with backoff for its kind's retry window (`email-retry-window`,
+ * `webhook-retry-window`) and then marked failed (visible in `outbox list`,
  * re-queued by `outbox retry`); it never stops the engine. Emails and
  * notifications are rendered from our templates; a webhook is its payload as
  * signed JSON, never a template.
@@ -14,10 +15,10 @@ import type nodemailerModule from "nodemailer"
 import type { SendMailOptions } from "nodemailer"
 import type MailComposerClass from "nodemailer/lib/mail-composer/index.js"
 import { join } from "node:path"
-import type { ClaimedMessage, DeliveryOutcome, Sql } from "../sql/index.ts"
+import type { ClaimedMessage, DeliveryOutcome, RetryWindows, Sql } from "../sql/index.ts"
 import type { AccountSettings } from "../account/index.ts"
 import {
-  claimOutbox, Database, DatabaseError, expireWebhooks, holdsOutboxLease, messageOf, recordDeliveries, renewOutboxLeases,
+  claimOutbox, Database, DatabaseError, expireOutbox, holdsOutboxLease, messageOf, recordDeliveries, renewOutboxLeases,
   sendingLeaseOwners
 } from "../sql/index.ts"
 import { loadSettings } from "../account/index.ts"
@@ -205,9 +206,9 @@ const recordEvery = 20
 
 /**
  * Delivers everything due at business instant `now` (the tick's, epoch
- * milliseconds); returns how many were sent. Retries are scheduled from `now`
- * too, so a simulated run retries on its later ticks, and a webhook's retry
- * window runs from its first try's `now`.
+ * milliseconds); returns how many were sent. Retries are scheduled from
+ * `now` too, so a simulated run retries on its later ticks, and a message's
+ * retry window runs from its first try's `now`.
  *
  * Leases: messages left `sending` by a dead process on this host are retaken
  * at once (as payment attempts are), not after their 2-minute lease; while a
@@ -221,12 +222,14 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
   const sender = yield* MessageSender
   const db = <A>(what: string, work: () => Promise<A>) => Effect.tryPromise({ try: work, catch: (cause) => new DatabaseError({ message: `${what}: ${messageOf(cause)}`, cause }) })
   let sent = 0
-  const { webhookRetrySeconds } = yield* db("loading settings", () => loadSettings(sql))
+  const settings = yield* db("loading settings", () => loadSettings(sql))
+  const windows: RetryWindows = { emailSeconds: settings.emailRetrySeconds, webhookSeconds: settings.webhookRetrySeconds }
   const dead = (yield* db("reading leases", () => sendingLeaseOwners(sql))).filter((o) => deadLocalOwner(o, owner))
-  // Webhooks whose retry window from their first try has passed since their last try are given up, untried.
-  yield* db("giving up webhooks", () => expireWebhooks(sql, now, webhookRetrySeconds))
+  // Messages whose retry window from their first try has passed since their last try (or while a dead engine
+  // held them) are given up, untried.
+  yield* db("giving up messages", () => expireOutbox(sql, now, windows, dead))
   for (;;) {
-    const claimed = yield* db("claiming messages", () => claimOutbox(sql, owner, batch, now, dead, webhookRetrySeconds))
+    const claimed = yield* db("claiming messages", () => claimOutbox(sql, owner, batch, now, dead, windows))
     if (claimed.length === 0) return sent
     const ids = claimed.map((m) => m.id)
     // Heartbeat: the leases stay ours while the batch is rendered and sent (a failed renewal is retried on the next beat).
@@ -242,7 +245,7 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
     const flush = Effect.suspend(() => {
       const rows = unrecorded
       unrecorded = []
-      return Effect.map(db("recording deliveries", () => recordDeliveries(sql, owner, rows, now, webhookRetrySeconds)), (n) => {
+      return Effect.map(db("recording deliveries", () => recordDeliveries(sql, owner, rows, now, windows)), (n) => {
         sent += n
       })
     })

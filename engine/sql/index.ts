@@ -23,8 +23,8 @@ export type { BatchLimits, GroupWork, Waiting } from "./groupCommit.ts"
 export type { PipelineOptions } from "./pipelinedTransaction.ts"
 export { migrate, migrations } from "./migrate.ts"
 export {
-  claimOutbox, expireWebhooks, holdsOutboxLease, maxDeliveryAttempts, maxWebhookDelaySeconds, recordDeliveries, renewOutboxLeases,
+  claimOutbox, expireOutbox, holdsOutboxLease, maxRetryDelaySeconds, recordDeliveries, renewOutboxLeases,
   retryDelaySeconds, sendingLeaseOwners
 } from "./outbox.ts"
-export type { ClaimedMessage, DeliveryOutcome } from "./outbox.ts"
+export type { ClaimedMessage, DeliveryOutcome, RetryWindows } from "./outbox.ts"
 export { BadInput, CurrentJournalSource, CurrentTransaction, readTogether, runSql, runUseCaseOn } from "./runSql.ts"

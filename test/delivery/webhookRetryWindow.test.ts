@@ -1,8 +1,8 @@
 /**
  * A webhook receiver that is down is retried for the account's retry window
  * (3 days by default, as Stripe does), counted on business time from the
- * first try, with backoff that grows to at most 6 hours between tries; an
- * email keeps its short schedule.
+ * first try, with backoff that grows to at most 6 hours between tries (an
+ * email likewise, for its own window: test/delivery/emailRetryWindow.test.ts).
  */
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -10,7 +10,7 @@ import { addDays } from "../../engine/billing/index.ts"
 import type { CalendarDate } from "../../engine/domain/index.ts"
 import { Gateway } from "../../engine/payments/index.ts"
 import { deliverOutbox, deliveryHooksLayer, EngineState, MessageRenderer, MessageSender, runTick, templateRendererLayer } from "../../engine/runtime/index.ts"
-import { enqueueMessages, maxWebhookDelaySeconds } from "../../engine/sql/index.ts"
+import { enqueueMessages, maxRetryDelaySeconds } from "../../engine/sql/index.ts"
 import { BusinessClock, dayTime, saveSetting } from "../../engine/account/index.ts"
 import { backend, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
@@ -73,7 +73,7 @@ describe(`webhook retries span the retry window (${backend})`, () => {
     const hours = (tries.at(-1)! - start) / 3_600_000
     expect(hours).toBeGreaterThan(48)
     expect(hours).toBeLessThanOrEqual(72)
-    for (let i = 1; i < tries.length; i++) expect(tries[i]! - tries[i - 1]!).toBeLessThanOrEqual(maxWebhookDelaySeconds * 1000)
+    for (let i = 1; i < tries.length; i++) expect(tries[i]! - tries[i - 1]!).toBeLessThanOrEqual(maxRetryDelaySeconds * 1000)
     expect(await row("webhook:down:1")).toMatchObject({ status: "failed", attempts: tries.length })
     expect(new Set(receiver.received.map((r) => r.key))).toEqual(new Set(["webhook:down:1"]))
     expect(receiver.received).toHaveLength(tries.length)

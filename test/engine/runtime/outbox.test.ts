@@ -7,7 +7,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { deliverOutbox, MessageRenderer, MessageSender } from "../../../engine/runtime/index.ts"
 import type { DeliveryOutcome } from "../../../engine/sql/index.ts"
-import { enqueueMessages, maxDeliveryAttempts, retryDelaySeconds } from "../../../engine/sql/index.ts"
+import { enqueueMessages, retryDelaySeconds } from "../../../engine/sql/index.ts"
 import { retryOutboxMessage } from "../../../engine/invoicing/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
@@ -43,7 +43,7 @@ describe(`outbox delivery (${backend})`, () => {
     expect(row).toMatchObject({ status: "sent", attempts: 2 })
   })
 
-  it("a failing sender retries with backoff on business time, then marks the message failed; outbox retry queues it again", async () => {
+  it("a failing sender retries with backoff on business time, then marks the message failed once its retry window has passed; outbox retry queues it again", async () => {
     await queue("email:receipt:2")
     let tries = 0
     const failing = Layer.succeed(MessageSender, {
@@ -55,17 +55,22 @@ describe(`outbox delivery (${backend})`, () => {
     // No real waiting: each try is due retryDelaySeconds(n) after the business instant of the last one, not a second before.
     let at = day
     await deliver(failing, "engine-a", at)
-    for (let n = 1; n < maxDeliveryAttempts; n++) {
+    for (let n = 1; n < 6; n++) {
       at += retryDelaySeconds(n) * 1000
       await deliver(failing, "engine-a", at - 1000)
       expect(tries).toBe(n)
       await deliver(failing, "engine-a", at)
       expect(tries).toBe(n + 1)
     }
-    const [row] = await t.db.sql<Array<{ id: number; status: string; last_error: string; attempts: number }>>`select id, status, last_error, attempts from outbox where dedupe_key = 'email:receipt:2'`
-    expect(row).toMatchObject({ status: "failed", last_error: "smtp 451 try later", attempts: maxDeliveryAttempts })
-    await deliver(failing, "engine-a", at + 86_400_000)
-    expect(tries).toBe(maxDeliveryAttempts)
+    const read = async () =>
+      (await t.db.sql<Array<{ id: number; status: string; last_error: string; attempts: number }>>`select id, status, last_error, attempts from outbox where dedupe_key = 'email:receipt:2'`)[0]!
+    // Six tries in 31 minutes no longer give up (email-retry-window, 5 days from the first try).
+    expect(await read()).toMatchObject({ status: "queued", last_error: "smtp 451 try later", attempts: 6 })
+    // An engine back 6 days later: past the window, failed without another try.
+    await deliver(failing, "engine-a", day + 6 * 86_400_000)
+    expect(tries).toBe(6)
+    const row = await read()
+    expect(row).toMatchObject({ status: "failed", last_error: "smtp 451 try later", attempts: 6 })
     await retryOutboxMessage(t.db.sql, row!.id)
     const ok = Layer.succeed(MessageSender, { send: () => Effect.succeed<DeliveryOutcome>({ _tag: "Sent", providerId: "x" }) })
     // Put back by hand, it is due at once, whatever the business time.
