@@ -16,6 +16,7 @@ import type { SendMailOptions } from "nodemailer"
 import type MailComposerClass from "nodemailer/lib/mail-composer/index.js"
 import { join } from "node:path"
 import type { ClaimedMessage, DeliveryOutcome, RetryWindows, Sql } from "../sql/index.ts"
+import type { CalendarDate } from "../domain/index.ts"
 import type { AccountSettings } from "../account/index.ts"
 import {
   claimOutbox, Database, DatabaseError, expireOutbox, holdsOutboxLease, messageOf, recordDeliveries, renewOutboxLeases,
@@ -25,7 +26,7 @@ import { loadSettings } from "../account/index.ts"
 import { loadEmailDataBatch, loadInvoiceDocument } from "../invoicing/index.ts"
 import { renderEmail, renderInvoice } from "../../templates/index.ts"
 import { openPdfPrinter, type PdfPrinter } from "../../templates/pdf.ts"
-import { languageOf, localeOf } from "../billing/index.ts"
+import { calendarDateInZone, languageOf, localeOf } from "../billing/index.ts"
 import { failpoint } from "../sql/index.ts"
 import { deadLocalOwner } from "./leaseOwners.ts"
 
@@ -206,7 +207,8 @@ const recordEvery = 20
 
 /**
  * Delivers everything due at business instant `now` (the tick's, epoch
- * milliseconds); returns how many were sent. Retries are scheduled from
+ * milliseconds; `today` its business day, else the day of `now` in the
+ * account's zone); returns how many were sent. Retries are scheduled from
  * `now` too, so a simulated run retries on its later ticks, and a message's
  * retry window runs from its first try's `now`.
  *
@@ -216,7 +218,7 @@ const recordEvery = 20
  * retaken by another engine; each message's lease is checked right before it
  * is sent, and only the sends recorded under our own lease are counted.
  */
-export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string, now: number, batch = 200) {
+export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string, now: number, batch = 200, today?: CalendarDate) {
   const { sql } = yield* Database
   const renderer = yield* MessageRenderer
   const sender = yield* MessageSender
@@ -226,8 +228,8 @@ export const deliverOutbox = Effect.fn("deliverOutbox")(function*(owner: string,
   const windows: RetryWindows = { emailSeconds: settings.emailRetrySeconds, webhookSeconds: settings.webhookRetrySeconds }
   const dead = (yield* db("reading leases", () => sendingLeaseOwners(sql))).filter((o) => deadLocalOwner(o, owner))
   // Messages whose retry window from their first try has passed since their last try (or while a dead engine
-  // held them) are given up, untried.
-  yield* db("giving up messages", () => expireOutbox(sql, now, windows, dead))
+  // held them), and reminders whose payment date has passed, are given up, untried.
+  yield* db("giving up messages", () => expireOutbox(sql, now, today ?? calendarDateInZone(now, settings.timezone), windows, dead))
   for (;;) {
     const claimed = yield* db("claiming messages", () => claimOutbox(sql, owner, batch, now, dead, windows))
     if (claimed.length === 0) return sent

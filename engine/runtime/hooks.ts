@@ -28,7 +28,7 @@ export const deliveryHooksLayer = (rules: (() => CompiledRuleSet) | undefined, o
     return {
       runRules: (ctx) => rules === undefined ? Effect.succeed(0) : runRulesTick(rules, ctx, 1000, { ...options, log }).pipe(Effect.provideService(Database, db)),
       deliverOutbox: (ctx, now) =>
-        deliverOutbox(ctx.owner, now).pipe(
+        deliverOutbox(ctx.owner, now, undefined, ctx.today).pipe(
           Effect.provideService(Database, db),
           Effect.provideService(MessageRenderer, renderer),
           Effect.provideService(MessageSender, sender)

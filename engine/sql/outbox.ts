@@ -106,10 +106,12 @@ export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number,
 /**
  * Gives up, at business instant `now`, the messages that may not be tried again, their last error kept
  * (or saying why): queued ones due whose retry window from their first try has passed (the engine did not
- * run in time for another try); and ones a dead engine left 'sending' (lease run out, or a dead local
- * owner) past their window. Returns how many.
+ * run in time for another try); ones a dead engine left 'sending' (lease run out, or a dead local owner)
+ * past their window; and reminders whose payment date has passed by `today`, the business day (a
+ * reminder that "we will charge you on 5 Dec" read on 6 Dec is wrong; the receipt or the payment-failed
+ * email tells the buyer what happened). Returns how many.
  */
-export const expireOutbox = async (sql: Sql, now: number, windows: RetryWindows = defaultRetryWindows, deadOwners: ReadonlyArray<string> = []): Promise<number> => {
+export const expireOutbox = async (sql: Sql, now: number, today: string, windows: RetryWindows = defaultRetryWindows, deadOwners: ReadonlyArray<string> = []): Promise<number> => {
   const start = windowStarts(now, windows)
   const late = await sql`
     update outbox o set status = 'failed', lease_owner = null, lease_until = null,
@@ -124,7 +126,17 @@ export const expireOutbox = async (sql: Sql, now: number, windows: RetryWindows 
         and first_tried_at < case when kind = 'webhook' then ${start.webhook}::timestamptz else ${start.email}::timestamptz end
       for update skip locked)
     returning o.id`
-  return late.length
+  // Dates as text compare as dates (ISO 8601, YYYY-MM-DD).
+  const stale = await sql`
+    update outbox o set status = 'failed', lease_owner = null, lease_until = null,
+      last_error = 'not sent: the payment it announces, on ' || (o.payload->>'next_billing_date') || ', has passed'
+    where o.id in (
+      select id from outbox
+      where (status = 'queued' or (status = 'sending' and (lease_until < now() or lease_owner = any(${deadOwners as Array<string>}))))
+        and kind = 'email' and template = 'reminder' and payload->>'next_billing_date' < ${today}
+      for update skip locked)
+    returning o.id`
+  return late.length + stale.length
 }
 
 export type DeliveryOutcome =

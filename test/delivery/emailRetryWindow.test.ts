@@ -4,7 +4,8 @@
  * `email-retry-window` (5 days by default, as Postfix keeps a queued mail),
  * counted on business time from its first try, at most 6 hours between tries,
  * as webhooks are for theirs. A crashed engine's message left 'sending' is not
- * tried past its window either.
+ * tried past its window either; a reminder whose payment date has passed is
+ * given up rather than sent late.
  */
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -189,6 +190,31 @@ describe(`a message left 'sending' by a crashed engine is not tried past its ret
     }
     expect(relay.sent.has("email:receipt:crash-inside")).toBe(true)
     expect(await row("email:receipt:crash-inside")).toMatchObject({ status: "sent", attempts: 4 })
+  })
+})
+
+describe(`a reminder is not sent once the payment it announces is due (${backend})`, () => {
+  it("a reminder for 5 Dec held up by the mail server is still sent on 5 Dec", async () => {
+    const mail = nightsMail("due-day", "2026-12-04", "2026-12-05")
+    await queue(mail)
+    relay.upAt = dayTime("2026-12-05" as CalendarDate).epochMillis
+    await tickAt(dayTime("2026-12-04" as CalendarDate).epochMillis)
+    expect((await row("email:reminder:due-day")).status).toBe("queued")
+    await tickAt(dayTime("2026-12-05" as CalendarDate).epochMillis)
+    for (const key of keysOf(mail)) expect(await row(key), key).toMatchObject({ status: "sent" })
+  })
+
+  it("a reminder for 5 Dec held up until 6 Dec is given up, saying why, not sent late; the receipt, dunning email and notification of the same night are sent", async () => {
+    const mail = nightsMail("stale", "2026-12-04", "2026-12-05")
+    await queue(mail)
+    relay.upAt = dayTime("2026-12-06" as CalendarDate).epochMillis
+    await tickAt(dayTime("2026-12-04" as CalendarDate).epochMillis)
+    expect(await row("email:reminder:stale")).toMatchObject({ status: "queued", attempts: 1 })
+    await tickAt(dayTime("2026-12-06" as CalendarDate).epochMillis)
+    expect(relay.tries.get("email:reminder:stale")).toBe(1)
+    expect(relay.sent.has("email:reminder:stale")).toBe(false)
+    expect(await row("email:reminder:stale")).toMatchObject({ status: "failed", attempts: 1, last_error: "not sent: the payment it announces, on 2026-12-05, has passed" })
+    for (const key of ["email:receipt:stale", "email:payment_failed:stale", "notification:stale"]) expect(await row(key), key).toMatchObject({ status: "sent" })
   })
 })
 
