@@ -33,21 +33,20 @@ export interface ClaimedMessage {
   created_on: string
 }
 
+export const maxRetryDelaySeconds = 6 * 3600
 /** Backoff before try n+1 after n failed tries: 1, 2, 4, 8 … minutes, never more than 6 hours (`maxRetryDelaySeconds`). */
 export const retryDelaySeconds = (attempts: number): number => Math.min(60 * 2 ** Math.max(0, attempts - 1), maxRetryDelaySeconds)
-export const maxRetryDelaySeconds = 6 * 3600
 
 /**
  * How long a failing message is retried, in seconds from its first try, by kind: an email or an admin
- * notification for the account's `email-retry-window` (5 days by default: a mail server's outage of hours
- * or a weekend delays the receipts and dunning emails, it does not lose them; Postfix keeps a queued mail
- * 5 days), a webhook for `webhook-retry-window` (3 days by default, as Stripe does).
+ * notification for the account's `email-retry-window` (a mail server's outage of hours or a weekend delays
+ * the receipts and dunning emails, it does not lose them), a webhook for `webhook-retry-window`. Their
+ * defaults live with the settings (engine/account/settings.ts).
  */
 export interface RetryWindows {
   readonly emailSeconds: number
   readonly webhookSeconds: number
 }
-export const defaultRetryWindows: RetryWindows = { emailSeconds: 5 * 86_400, webhookSeconds: 3 * 86_400 }
 const windowSecondsOf = (kind: ClaimedMessage["kind"], windows: RetryWindows) => (kind === "webhook" ? windows.webhookSeconds : windows.emailSeconds)
 
 /**
@@ -88,7 +87,7 @@ export const holdsOutboxLease = async (sql: Sql, owner: string, id: number): Pro
  * window runs; a message past its window is not claimed, whether queued or
  * left 'sending' by a dead engine (see expireOutbox).
  */
-export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number, deadOwners: ReadonlyArray<string> = [], windows: RetryWindows = defaultRetryWindows) => {
+export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number, deadOwners: ReadonlyArray<string>, windows: RetryWindows) => {
   const start = windowStarts(now, windows)
   return sql<Array<ClaimedMessage>>`
     update outbox o set status = 'sending', lease_owner = ${owner}, lease_until = now() + interval '2 minutes', attempts = o.attempts + 1,
@@ -111,7 +110,7 @@ export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number,
  * reminder that "we will charge you on 5 Dec" read on 6 Dec is wrong; the receipt or the payment-failed
  * email tells the buyer what happened). Returns how many.
  */
-export const expireOutbox = async (sql: Sql, now: number, today: string, windows: RetryWindows = defaultRetryWindows, deadOwners: ReadonlyArray<string> = []): Promise<number> => {
+export const expireOutbox = async (sql: Sql, now: number, today: string, windows: RetryWindows, deadOwners: ReadonlyArray<string>): Promise<number> => {
   const start = windowStarts(now, windows)
   const late = await sql`
     update outbox o set status = 'failed', lease_owner = null, lease_until = null,
@@ -149,7 +148,7 @@ export type DeliveryOutcome =
  * after business instant `now`. A failed try is the last when its next one would fall outside its kind's
  * retry window from its first try.
  */
-export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>, now: number, windows: RetryWindows = defaultRetryWindows): Promise<number> => {
+export const recordDeliveries = async (sql: Sql, owner: string, results: ReadonlyArray<{ readonly message: ClaimedMessage; readonly outcome: DeliveryOutcome }>, now: number, windows: RetryWindows): Promise<number> => {
   if (results.length === 0) return 0
   const sent = results.filter((r) => r.outcome._tag === "Sent")
   const failed = results.filter((r) => r.outcome._tag !== "Sent")

@@ -17,7 +17,8 @@ import type { DeliveryOutcome, OutboxMessage } from "../../engine/sql/index.ts"
 import { enqueueMessages, maxRetryDelaySeconds } from "../../engine/sql/index.ts"
 import { retryOutboxMessage } from "../../engine/invoicing/index.ts"
 import { BusinessClock, dayTime, saveSetting, validateSetting } from "../../engine/account/index.ts"
-import { backend, openTestDatabase } from "../storeHarness.ts"
+import { runCli } from "../cliRunner.ts"
+import { backend, freshCliDatabase, openTestDatabase } from "../storeHarness.ts"
 import type { TestDatabase } from "../storeHarness.ts"
 
 let t: TestDatabase
@@ -224,5 +225,15 @@ describe("the email-retry-window setting", () => {
     expect(validateSetting("email-retry-window", "12h")).toBeUndefined()
     expect(validateSetting("email-retry-window", "31d")).toBe('setting email-retry-window: expected a duration from 1m to 30d such as 5d, 12h or 30m, got "31d"')
     expect(validateSetting("email-retry-window", "0m")).toMatch(/^setting email-retry-window: expected a duration/)
+  })
+
+  it("settings show lists it beside webhook-retry-window; settings set refuses a bad one with exit 2 and keeps the old value", () => {
+    const { db, env } = freshCliDatabase()
+    expect(runCli(["settings", "show", "--db", db], { env }).stdout).toMatch(/email-retry-window\s+5d\s+\(default\)/)
+    const bad = runCli(["settings", "set", "email-retry-window", "2w", "--db", db], { env })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('setting email-retry-window: expected a duration from 1m to 30d such as 5d, 12h or 30m, got "2w"')
+    expect(runCli(["settings", "set", "email-retry-window", "2d", "--db", db], { env }).stdout.trim()).toBe("email-retry-window = 2d")
+    expect(runCli(["settings", "show", "--db", db], { env }).stdout).toMatch(/email-retry-window\s+2d\n/)
   })
 })
