@@ -7,6 +7,9 @@
  * tried past its window either; a reminder whose payment date has passed is
  * given up rather than sent late.
  */
+import { mkdtempSync, readdirSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { addDays } from "../../engine/billing/index.ts"
@@ -216,6 +219,33 @@ describe(`a reminder is not sent once the payment it announces is due (${backend
     expect(relay.sent.has("email:reminder:stale")).toBe(false)
     expect(await row("email:reminder:stale")).toMatchObject({ status: "failed", attempts: 1, last_error: "not sent: the payment it announces, on 2026-12-05, has passed" })
     for (const key of ["email:receipt:stale", "email:payment_failed:stale", "notification:stale"]) expect(await row(key), key).toMatchObject({ status: "sent" })
+  })
+})
+
+describe("simulate with the mail server down (the real command line, SMTP to a closed port)", () => {
+  it("the dunning email and admin notification of a declined charge wait in the queue while SMTP is down for 2 simulated days, none failed, and are sent when it is back", () => {
+    const { db, env } = freshCliDatabase()
+    const cwd = mkdtempSync(join(tmpdir(), "billcycle-sim-"))
+    const run = (args: Array<string>, extra: Record<string, string> = {}) => {
+      const r = runCli([...args, "--db", db], { env: { ...env, ...extra }, cwd })
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0)
+      return r.stdout
+    }
+    const down = { SMTP_URL: "smtp://127.0.0.1:1" }
+    run(["contacts", "add", "--email", "bo@example.com", "--payment-method", "pm_fail", "--now", "2026-03-01"])
+    run(["subscriptions", "create", "--contact", "bo@example.com", "--item", "name=Kaffe,price=25.00", "--now", "2026-03-01"])
+    run(["simulate", "--now", "2026-03-01", "--until", "2026-03-03"], down)
+    const outbox = () => JSON.parse(run(["outbox", "list", "--json"])) as Array<{ kind: string; template: string; status: string; attempts: number }>
+    const queued = outbox()
+    expect(queued.length).toBeGreaterThan(0)
+    expect(queued.some((m) => m.template === "payment_failed")).toBe(true)
+    expect(queued.every((m) => m.status === "queued"), JSON.stringify(queued)).toBe(true)
+    // One try per simulated day: the first message was tried on each of the 3 days.
+    expect(queued[0]!.attempts).toBe(3)
+    run(["simulate", "--until", "2026-03-04"])
+    const after = outbox()
+    expect(after.every((m) => m.status === "sent"), JSON.stringify(after)).toBe(true)
+    expect(readdirSync(join(cwd, "out", "mail")).length).toBeGreaterThanOrEqual(queued.length)
   })
 })
 
