@@ -220,6 +220,17 @@ describe(`a reminder is not sent once the payment it announces is due (${backend
     expect(await row("email:reminder:stale")).toMatchObject({ status: "failed", attempts: 1, last_error: "not sent: the payment it announces, on 2026-12-05, has passed" })
     for (const key of ["email:receipt:stale", "email:payment_failed:stale", "notification:stale"]) expect(await row(key), key).toMatchObject({ status: "sent" })
   })
+
+  it("a reminder for 5 Dec that a crashed engine left 'sending' is not retaken and sent on 6 Dec", async () => {
+    const [, , reminder] = nightsMail("stale-crash", "2026-12-04", "2026-12-05")
+    await queue([reminder!])
+    await t.db.sql`update outbox set status = 'sending', lease_owner = 'other-host/1/dead', lease_until = now() - interval '1 second', attempts = 1,
+      first_tried_at = ${new Date(dayTime("2026-12-04" as CalendarDate).epochMillis)} where dedupe_key = 'email:reminder:stale-crash'`
+    relay.upAt = 0
+    await tickAt(dayTime("2026-12-06" as CalendarDate).epochMillis)
+    expect(relay.tries.has("email:reminder:stale-crash")).toBe(false)
+    expect(await row("email:reminder:stale-crash")).toMatchObject({ status: "failed", attempts: 1, last_error: "not sent: the payment it announces, on 2026-12-05, has passed" })
+  })
 })
 
 describe("simulate with the mail server down (the real command line, SMTP to a closed port)", () => {
