@@ -36,6 +36,10 @@ export const formatMoney = (minor: number, currency: string, locale: string): st
     return cached(`m:${locale}:${currency}`, () => new Intl.NumberFormat(locale, { style: "currency", currency, minimumFractionDigits: exp, maximumFractionDigits: exp })).format(minor / 10 ** exp)
   })
 
+/** The decimal separator `locale` writes ("." in en-US, "," in nb-NO, fr-FR, sv-SE, nl-NL). */
+export const decimalSeparator = (locale: string): string =>
+  memoised(`d|${locale}`, () => cached(`n:${locale}`, () => new Intl.NumberFormat(locale)).formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? ".")
+
 export const formatNumber = (n: number, locale: string): string => memoised(`n|${locale}|${n}`, () => cached(`n:${locale}`, () => new Intl.NumberFormat(locale)).format(n))
 
 /** A rate in parts per million as a percent (250000 → "25 %" in fr-FR). */

@@ -31,7 +31,7 @@ import { Gateway } from "../payments/index.ts"
 import type { Database } from "../sql/index.ts"
 import type { AccountSettings, BusinessClock } from "../account/index.ts"
 import { defaultSettings, doorContext } from "../account/index.ts"
-import { catalog, fillLabel, formatDate, formatMoney, renderPage } from "../../templates/index.ts"
+import { catalog, decimalSeparator, fillLabel, formatDate, formatMoney, renderPage } from "../../templates/index.ts"
 
 type PageServices = Gateway | Database | BusinessClock
 
@@ -229,7 +229,7 @@ const checkoutPage = (view: CheckoutView, req: HttpServerRequest.HttpServerReque
         index, name: item.name, description: item.description ?? "", optional: item.optional, included: line !== undefined && item.optional,
         editable: item.editableQuantity !== undefined, min: item.editableQuantity?.min ?? 1, max: item.editableQuantity?.max ?? 1,
         quantity: line?.quantity ?? asked?.quantity ?? item.quantity, ownPrice: item.ownPrice !== undefined, minimum: item.ownPrice?.minimum ?? 0,
-        unitPrice, priceText: formatMajorAmount(unitPrice, link.currency).replace(".", decimalSeparatorOf(linkLocale(link, settings))), per: perOf(item.frequency), count: item.frequency?.count ?? 1,
+        unitPrice, priceText: formatMajorAmount(unitPrice, link.currency).replace(".", decimalSeparator(linkLocale(link, settings))), per: perOf(item.frequency), count: item.frequency?.count ?? 1,
         discount: shown.get(index)?.discount ?? 0, amount: shown.get(index)?.amount ?? 0
       }
     })
@@ -337,10 +337,6 @@ const refusalText = (refusal: CheckoutView["refusal"], currency: string, languag
   return fillLabel(label, shown)
 }
 
-/** The decimal separator `locale` writes ("." in en-US, "," in nb-NO, fr-FR, sv-SE, nl-NL). */
-const decimalSeparatorOf = (locale: string): string =>
-  new Intl.NumberFormat(locale).formatToParts(1.5).find((p) => p.type === "decimal")?.value ?? "."
-
 /**
  * An amount a buyer typed, as `readMajorAmount` reads it ("1234.50"), in the page's locale: spaces dropped; of a comma
  * and a dot both typed, the last is the decimal one and the others group thousands (1.234,50; 1,234.50). One kind
@@ -361,7 +357,7 @@ export const buyerAmountText = (typed: string, locale: string): string => {
   const mixed = separators.some((s) => s !== sep)
   if (mixed) return whole.includes(sep) ? t : `${groups(whole)}.${fraction}`
   if (separators.length > 1) return groups(t)
-  return sep === decimalSeparatorOf(locale) || !/^\d{3}$/.test(fraction) ? `${whole}.${fraction}` : groups(t)
+  return sep === decimalSeparator(locale) || !/^\d{3}$/.test(fraction) ? `${whole}.${fraction}` : groups(t)
 }
 
 /** The buyer's choices from the checkout form: ticked optional items, quantities, own prices (major units), the code. */

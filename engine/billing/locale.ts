@@ -23,13 +23,20 @@ export const languageProblem = (value: string): string | undefined =>
 /** A language without a catalog renders in English, the catalogs' reference. */
 export const resolveLanguage = (language: string): Language => (isLanguage(language) ? language : "en")
 
-/** A locale tag Intl knows; a malformed tag (which Intl throws on) is not one. */
+const localesKnown = new Map<string, boolean>()
+/** A locale tag Intl knows; a malformed tag (which Intl throws on) is not one. Asked for every page a buyer opens: answers are kept (bounded). */
 export const isLocale = (locale: string): boolean => {
-  try {
-    return Intl.DateTimeFormat.supportedLocalesOf([locale]).length === 1
-  } catch {
-    return false
+  let known = localesKnown.get(locale)
+  if (known === undefined) {
+    try {
+      known = Intl.DateTimeFormat.supportedLocalesOf([locale]).length === 1
+    } catch {
+      known = false
+    }
+    if (localesKnown.size >= 1_000) localesKnown.clear()
+    localesKnown.set(locale, known)
   }
+  return known
 }
 
 /** Why a value is not a locale, for an error that names the flag, field or column; undefined when it is one. */
