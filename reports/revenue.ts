@@ -58,6 +58,25 @@ const round = (x: number, digits: number) => {
   const r = Math.round(Math.abs(x) * f) / f
   return x < 0 ? -r || 0 : r
 }
+/**
+ * Exact amounts (minor units) rounded to whole minor units that add up to `total`: each rounded on its own (half
+ * away from zero), then the units that rounding left over (33.333… three times is 100.00, not 99.99) go one by
+ * one to the amounts that rounding moved furthest the other way (largest remainder), never to one that is 0.
+ */
+const apportion = (parts: ReadonlyArray<number>, total: number): Array<number> => {
+  const rounded = parts.map((p) => round(p, 0))
+  let left = total - rounded.reduce((a, b) => a + b, 0)
+  if (left === 0) return rounded
+  const sign = left > 0 ? 1 : -1
+  const order = parts.map((_, i) => i).filter((i) => parts[i] !== 0)
+    .sort((a, b) => sign * ((parts[b]! - rounded[b]!) - (parts[a]! - rounded[a]!)))
+  for (let j = 0; left !== 0 && order.length > 0; j = (j + 1) % order.length) {
+    rounded[order[j]!] = rounded[order[j]!]! + sign
+    left -= sign
+  }
+  return rounded
+}
+
 /** A rate, or null (shown as n/a) where it has no denominator. */
 const ratio = (n: number, d: number) => (Math.abs(d) < 1e-9 ? null : round(n / d, 6))
 
@@ -191,8 +210,8 @@ const shapeRows = (
   toK: number
 ): Omit<ReportSet, "timings" | "unconverted"> => {
   const scale = 10 ** minorUnitExponent(options.currency)
-  // Rounded to the currency's minor units: cents for USD, whole yen, fils (three decimals) for KWD.
-  const money = (minor: number) => round(minor / scale, minorUnitExponent(options.currency))
+  // Rounded to the currency's minor units (half away from zero): cents for USD, whole yen, fils (three decimals) for KWD.
+  const money = (minor: number) => round(round(minor, 0) / scale, minorUnitExponent(options.currency))
   const byK = new Map<number, Record<string, number>>()
   for (const t of totals) {
     const row: Record<string, number> = {}
@@ -213,16 +232,23 @@ const shapeRows = (
     return { month: monthName(k), mrr: money(m), arr: money(m * 12), subscribers: subs, arpa: arpa === null ? null : money(arpa), paused: at(k, "paused"), ltv: avgChurn === 0 || arpa === null ? null : money(arpa / avgChurn) }
   })
 
+  // Each month's printed movement totals (minor units), which its drill-down adds up to.
+  const printedKinds = new Map<number, Record<string, number>>()
   const movements = ks.map((k) => {
     const start = at(k, "mrr_start"), end = at(k, "mrr_end"), fx = at(k, "fx_adjustment")
     const net = at(k, "new_mrr") + at(k, "expansion") + at(k, "reactivation") - at(k, "contraction") - at(k, "churn")
     if (Math.abs(start + fx + net - end) > 1e-6 * Math.max(1, Math.abs(end), Math.abs(start))) {
       throw new Error(`movements do not add up in ${monthName(k)}: ${start} + ${fx} + ${net} ≠ ${end}`)
     }
+    // Printed so that the row foots: the balances as `report mrr` prints them, the movements rounded together to their difference.
+    const [fxAdjustment, newMrr, expansion, reactivation, contraction, churn] = apportion([
+      fx, at(k, "new_mrr"), at(k, "expansion"), at(k, "reactivation"), -at(k, "contraction"), -at(k, "churn")
+    ], round(end, 0) - round(start, 0))
+    printedKinds.set(k, { new: newMrr!, expansion: expansion!, reactivation: reactivation!, contraction: -contraction!, churn: -churn! })
     return {
-      month: monthName(k), mrr_start: money(start), new: money(at(k, "new_mrr")), expansion: money(at(k, "expansion")),
-      contraction: money(at(k, "contraction")), churn: money(at(k, "churn")), reactivation: money(at(k, "reactivation")),
-      fx_adjustment: money(fx), net_new_mrr: money(net), mrr_end: money(end)
+      month: monthName(k), mrr_start: money(start), new: money(newMrr!), expansion: money(expansion!),
+      contraction: money(-contraction!), churn: money(-churn!), reactivation: money(reactivation!),
+      fx_adjustment: money(fxAdjustment!), net_new_mrr: money(newMrr! + expansion! + reactivation! + contraction! + churn!), mrr_end: money(end)
     }
   })
 
@@ -257,6 +283,23 @@ const shapeRows = (
     return row
   })
 
-  const detailRows = details.date.map((date, i) => ({ date, customer: details.customer[i]!, kind: details.kind[i]!, amount: money(details.amount[i]!) }))
+  // The drill-down of each month and kind rounded to add up to its printed total (`apportion`).
+  const detailMinor = details.amount.map((a) => round(a, 0))
+  const groups = new Map<string, Array<number>>()
+  details.date.forEach((date, i) => {
+    const key = `${date.slice(0, 7)}/${details.kind[i]}`
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, [i])
+    else group.push(i)
+  })
+  for (const [key, indices] of groups) {
+    const [month, kind] = key.split("/") as [string, string]
+    const total = printedKinds.get(monthIndex(month))?.[kind]
+    // Only rounding is shared out: a group that differs from its total by more is left as it is (the identity is the details' own check).
+    if (total === undefined || Math.abs(indices.reduce((sum, i) => sum + details.amount[i]!, 0) - total) > indices.length) continue
+    const shares = apportion(indices.map((i) => details.amount[i]!), total)
+    indices.forEach((i, j) => (detailMinor[i] = shares[j]!))
+  }
+  const detailRows = details.date.map((date, i) => ({ date, customer: details.customer[i]!, kind: details.kind[i]!, amount: money(detailMinor[i]!) }))
   return { mrr, movements, churn, retention, growth, cohorts, details: detailRows }
 }
