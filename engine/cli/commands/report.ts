@@ -143,7 +143,7 @@ export const reportCommand = Command.make(
         const sheets = [...reportKinds.map((k) => ({ name: k, columns: columnsOf(k), rows: set[k] })), ...(flags.details ? [{ name: "movement details", columns: columnsOf("details"), rows: set.details }] : [])]
         const write = (file: string) => format === "xlsx" ? writeReportsXlsx(file, sheets, currency, set.unconverted) : toParquet(cols, rows, file)
         if (Option.isSome(flags.out)) {
-          yield* writeOutFileWith(flags.out.value, () => write(flags.out.pipe(Option.getOrThrow)))
+          yield* writeOutFileWith(flags.out.value, write)
           return yield* Console.error(`wrote ${flags.out.value}`)
         }
         // To stdout: written to a file of its own first (DuckDB and the workbook write files), then copied out whole.
