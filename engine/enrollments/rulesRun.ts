@@ -95,13 +95,16 @@ interface JournalRow { readonly id: number; readonly type: string; readonly subs
 /**
  * The subject before an event: the event's change undone. A status change
  * from nothing (creation) keeps the status when walking back to the
- * creation event itself, which records the status it was created in.
+ * creation event itself, which records the status it was created in. Before
+ * the change to canceled, `canceled_on` was not known: the cancellation is
+ * journaled as that status change (no property change of its own), so
+ * `canceled_on becomes known` fires on it.
  */
 const undo = (s: Subject, e: JournalRow, forPrevious: boolean): Subject => {
   switch (e.type) {
     case "subscription.status_changed":
       if (e.data["from"] === null && !forPrevious) return s
-      return { ...s, subscription: { ...s.subscription, status: e.data["from"] } }
+      return { ...s, subscription: { ...s.subscription, status: e.data["from"], ...(e.data["to"] === "canceled" ? { canceled_on: null } : {}) } }
     case "subscription.property_changed":
       return { ...s, subscription: { ...s.subscription, [e.data["property"]]: e.data["from"] ?? null } }
     case "subscription.items_changed": {

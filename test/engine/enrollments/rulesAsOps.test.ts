@@ -1,0 +1,45 @@
+/**
+ * The rule language used as ops use it, from the README alone: each rule is
+ * written in a temp directory, run by the engine over business days, and
+ * judged by `enrollments list` (who enrolled, once) and `rules check`.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { runCli } from "../../cliRunner.ts"
+import { freshCliDatabase } from "../../storeHarness.ts"
+
+const ruleDir = (text: string) => {
+  const dir = mkdtempSync(join(tmpdir(), "billcycle-ops-rules-"))
+  writeFileSync(join(dir, "ops.rules"), text)
+  return dir
+}
+
+const store = () => {
+  const { db, env } = freshCliDatabase()
+  return (now: string, args: Array<string>) => runCli([...args, "--db", db, "--now", now], { env })
+}
+
+describe("a rule on a subscription's cancellation day", () => {
+  it("when subscription.canceled_on becomes known enrolls the subscription canceled, once, and not the other one", () => {
+    const at = store()
+    const dir = ruleDir(`rule goodbye
+  when subscription.canceled_on becomes known
+then
+  add contact to list "canceled"
+end
+`)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    for (const email of ["ann@example.com", "bo@example.com"]) {
+      expect(at("2026-01-01", ["contacts", "add", "--email", email, "--payment-method", "pm_ok"]).code).toBe(0)
+      expect(at("2026-01-01", ["subscriptions", "create", "--contact", email, "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    }
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    expect(at("2026-01-10", ["subscriptions", "cancel", "1"]).code).toBe(0)
+    expect(at("2026-01-10", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    expect(at("2026-01-11", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    const listed = JSON.parse(at("2026-01-11", ["--json", "enrollments", "list"]).stdout)
+    expect(listed.map((e: { ruleId: string; subscriptionId: number; status: string }) => `${e.ruleId} ${e.subscriptionId} ${e.status}`)).toEqual(["goodbye 1 done"])
+  }, 600_000)
+})
