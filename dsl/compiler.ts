@@ -137,7 +137,7 @@ const compileTrigger = (t: Trigger): { readonly keys: ReadonlyArray<string>; rea
 }
 
 /** The journal events after which property triggers are evaluated. */
-export const stateChangeEvents = ["subscription.created", "subscription.status_changed", "subscription.property_changed", "subscription.items_changed"]
+export const stateChangeEvents = ["subscription.created", "subscription.status_changed", "subscription.property_changed", "subscription.items_changed", "subscription.renewed"]
 
 export type Instruction =
   | { readonly op: "act"; readonly action: Action }

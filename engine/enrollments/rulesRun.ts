@@ -107,6 +107,9 @@ const undo = (s: Subject, e: JournalRow, forPrevious: boolean): Subject => {
       return { ...s, subscription: { ...s.subscription, status: e.data["from"], ...(e.data["to"] === "canceled" ? { canceled_on: null } : {}) } }
     case "subscription.property_changed":
       return { ...s, subscription: { ...s.subscription, [e.data["property"]]: e.data["from"] ?? null } }
+    case "subscription.renewed":
+      // A renewal is a payment made: before it, one fewer (the first payment journals no renewal).
+      return typeof e.data["payments_made"] === "number" ? { ...s, subscription: { ...s.subscription, payments_made: e.data["payments_made"] - 1 } } : s
     case "subscription.items_changed": {
       const older = [...s.versions.keys()].filter((v) => v < Number(e.data["version"]))
       return withVersion(s, older.length === 0 ? s.version : Math.max(...older))
@@ -191,9 +194,17 @@ const contextsAtEvents = async (tx: TransactionSql | Sql, wanted: ReadonlyArray<
     let s = subjects.get(sub)
     if (s === undefined) continue
     events.sort((a, b) => b.id - a.id)
+    // A renewal is journaled after the payment that made it (payment.succeeded, invoice.paid of its invoice), in the
+    // transaction that counted it: those events see the payment counted, so its undoing waits until they are passed.
+    let renewals: Array<JournalRow> = []
     for (const e of events) {
+      if (renewals.length > 0 && !(e.type !== "subscription.renewed" && renewals.some((r) => r.data["invoice_id"] === e.data["invoice_id"]))) {
+        for (const r of renewals) s = undo(s, r, false)
+        renewals = []
+      }
       if (wantedIds.has(e.id)) out.set(e.id, contextAt(s, e, docs))
-      s = undo(s, e, false)
+      if (e.type === "subscription.renewed") renewals.push(e)
+      else s = undo(s, e, false)
     }
   }
   return out

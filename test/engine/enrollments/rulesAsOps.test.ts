@@ -43,3 +43,32 @@ end
     expect(listed.map((e: { ruleId: string; subscriptionId: number; status: string }) => `${e.ruleId} ${e.subscriptionId} ${e.status}`)).toEqual(["goodbye 1 done"])
   }, 600_000)
 })
+
+describe("a rule on the number of payments made", () => {
+  it("when subscription.payments_made becomes >= 2 enrolls a subscription on its second payment, once; one paid once is not enrolled; a payment's event sees it counted", () => {
+    const at = store()
+    const dir = ruleDir(`rule loyal
+  when subscription.payments_made becomes >= 2
+then
+  add contact to list "loyal"
+end
+
+rule first_payment
+  when event payment.succeeded
+  where subscription.payments_made is 1
+  reenroll
+then
+  add contact to list "first"
+end
+`)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    expect(at("2026-01-01", ["contacts", "add", "--email", "ann@example.com", "--payment-method", "pm_ok"]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "create", "--contact", "ann@example.com", "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    expect(at("2026-01-01", ["contacts", "add", "--email", "bo@example.com", "--payment-method", "pm_ok"]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "create", "--contact", "bo@example.com", "--item", "name=Beans,price=25.00,frequency=annually"]).code).toBe(0)
+    const run = at("2026-01-01", ["simulate", "--until", "2026-03-05", "--rules", dir])
+    expect(run.code, run.stderr).toBe(0)
+    const listed = JSON.parse(at("2026-03-05", ["--json", "enrollments", "list"]).stdout)
+    expect(listed.map((e: { ruleId: string; subscriptionId: number; enrolledOn: string }) => `${e.ruleId} ${e.subscriptionId} ${e.enrolledOn}`)).toEqual(["loyal 1 2026-02-01", "first_payment 2 2026-01-02", "first_payment 1 2026-01-02"])
+  }, 600_000)
+})
