@@ -7,10 +7,16 @@
 import { createToken, Lexer } from "chevrotain"
 import type { TokenType } from "chevrotain"
 
-export const Identifier = createToken({ name: "Identifier", pattern: /[a-zA-Z_][a-zA-Z0-9_]*/ })
+/**
+ * A name after a dot: an identifier or any keyword, since properties and event fields may be words of the language
+ * (`contact.email`, `event.from`, `event.to`).
+ */
+export const Name = createToken({ name: "Name", pattern: Lexer.NA })
+
+export const Identifier = createToken({ name: "Identifier", pattern: /[a-zA-Z_][a-zA-Z0-9_]*/, categories: [Name] })
 
 const keyword = (word: string): TokenType =>
-  createToken({ name: word.charAt(0).toUpperCase() + word.slice(1), pattern: new RegExp(`${word}\\b`), longer_alt: Identifier })
+  createToken({ name: word.charAt(0).toUpperCase() + word.slice(1), pattern: new RegExp(`${word}\\b`), longer_alt: Identifier, categories: [Name] })
 
 export const Rule = keyword("rule")
 export const When = keyword("when")
@@ -74,7 +80,7 @@ export const keywords = [
 
 export const allTokens = [
   WhiteSpace, Comment, DateLiteral, NumberLiteral, StringLiteral, UnterminatedString, ...keywords, Identifier,
-  Dot, Comma, LParen, RParen, LBracket, RBracket, Compare
+  Dot, Comma, LParen, RParen, LBracket, RBracket, Compare, Name
 ]
 
 let lexer: Lexer | undefined

@@ -94,7 +94,7 @@ class RuleParser extends EmbeddedActionsParser {
     let last = first
     this.MANY(() => {
       this.CONSUME(T.Dot)
-      last = this.CONSUME2(T.Identifier)
+      last = this.CONSUME(T.Name)
       this.ACTION(() => parts.push(last.image))
     })
     return { kind: "Path", parts, range: rangeOf(first, last) }

@@ -269,3 +269,10 @@ describe("a trigger on a bound (becomes >= V) and a filter or unenroll condition
     expect(warnings("subscription.mrr becomes >= 30.00", "unenroll when subscription.mrr < 30.00")).toEqual([])
   })
 })
+
+describe("a property whose name is a word of the language", () => {
+  it("contact.email, and event.from and event.to of a status change, are read in a filter (they were a syntax error: expected a name)", () => {
+    expect(checkSource(`rule r\n  when event subscription.created\n  where contact.email is "vip@example.com" or contact.email is unknown\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
+    expect(checkSource(`rule r\n  when event subscription.status_changed\n  where event.from is "unpaid" and event.to is "active"\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
+  })
+})
