@@ -210,6 +210,18 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
     warn(codes.unenrollsAtOnce, rule.unenroll.range, `this unenroll condition is true when the rule fires (after ${fixed.map((f) => f!.source).join(" or ")}): it is checked before every step, so the enrollment ends before its first action`)
   }
 
+  /**
+   * Rules enroll subscriptions on their own changes; a contact's change (`contacts update`) is no event of its
+   * subscriptions, and the contact reads the same before and after each of them: a trigger on it never fires.
+   */
+  const contactTrigger = (t: Extract<Trigger, { kind: "Becomes" | "Changes" }>) => {
+    if (t.path?.parts[0] !== "contact") return
+    const name = t.path.parts.join(".")
+    const condition = t.kind === "Changes" ? `${name} is ${literalText(t.to)}` : t.known !== undefined ? `${name} is ${t.known ? "known" : "unknown"}` : `${name} ${t.op === undefined || t.op === "=" ? "is" : t.op} ${literalText(t.value!)}`
+    warn(codes.neverFires, t.range, `this trigger can never fire: rules watch a subscription's changes, and a contact's properties are only read (a change to the contact enrolls nothing)`,
+      `when event subscription.created (or another trigger on the subscription) with the filter where ${condition}`)
+  }
+
   const checkTrigger = (t: Trigger | undefined, scope: Scope) => {
     if (t === undefined) return
     switch (t.kind) {
@@ -229,12 +241,14 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
         checkLiteral(t.value)
         const spec = resolve(t.path, scope)
         if (spec !== undefined && t.value !== undefined) checkValue(spec, t.path, t.value)
+        if (spec !== undefined) contactTrigger(t)
         break
       }
       case "Changes": {
         checkLiteral(t.from)
         checkLiteral(t.to)
         const spec = resolve(t.path, scope)
+        if (spec !== undefined) contactTrigger(t)
         if (spec !== undefined) {
           checkValue(spec, t.path, t.from)
           checkValue(spec, t.path, t.to)

@@ -270,6 +270,21 @@ describe("a trigger on a bound (becomes >= V) and a filter or unenroll condition
   })
 })
 
+describe("a trigger on a contact's property", () => {
+  it("can never fire (a contact's change is no event of its subscriptions): W201 at the trigger, with the rule to write instead", () => {
+    for (const when of ['contact.country becomes "NO"', "contact.email becomes known", 'contact.language changes from "en" to "nb"']) {
+      const [d, ...rest] = checkSource(`rule r\n  when ${when}\nthen\n  notify team "finance" "x"\nend\n`)
+      expect(rest).toEqual([])
+      expect(`${d!.range.line}:${d!.range.col} ${d!.code} ${d!.severity}`).toBe("2:8 W201 warning")
+      expect(d!.message).toContain("contact")
+      expect(d!.hint).toContain("where contact.")
+    }
+  })
+  it("a contact's property in a filter checks clean", () => {
+    expect(at(`rule r\n  when event subscription.created\n  where contact.country is "NO"\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
+  })
+})
+
 describe("a property whose name is a word of the language", () => {
   it("contact.email, and event.from and event.to of a status change, are read in a filter (they were a syntax error: expected a name)", () => {
     expect(checkSource(`rule r\n  when event subscription.created\n  where contact.email is "vip@example.com" or contact.email is unknown\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
