@@ -62,6 +62,8 @@ export interface ExplainInput {
   readonly activations?: ReadonlyMap<string, number>
   /** The store's business day: a date trigger's day before it has passed. */
   readonly today?: string
+  /** The last journal event the engine's rules have read: each event is judged once, when it is read. */
+  readonly readThrough?: number
 }
 
 export interface EnrollmentExplanation {
@@ -219,7 +221,10 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
     // none of the subscription's past events will enroll it, unless the engine is given --enroll-existing.
     const notLoaded = input.activations !== undefined && loadedAfter === undefined
     const beforeLoad = triggered && eventId !== undefined && (notLoaded || (loadedAfter !== undefined && eventId <= loadedAfter))
-    const wouldEnroll = triggered && filter && !blocked && !beforeLoad
+    // The engine judges each event once, when it reads it: an event it has read enrolls nobody any more.
+    const byIt = eventId === undefined ? undefined : mine.find((e) => e.eventId === eventId)
+    const judged = !beforeLoad && eventId !== undefined && input.readThrough !== undefined && eventId <= input.readThrough
+    const wouldEnroll = triggered && filter && !blocked && !beforeLoad && !judged && byIt === undefined
     const conditions: Array<ConditionExplanation> = [
       ...rule.node.triggers.filter((t) => t.kind !== "Event" && t.kind !== "DateTrigger").map((t) => ({
         condition: triggerText(t),
@@ -234,7 +239,9 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
         result: compileCondition(c)(ctx)
       })))
     ]
-    const reason = last !== undefined && blocked
+    const reason = byIt !== undefined && !running
+      ? `enrolled on ${byIt.enrolledOn} by this ${eventType} event (#${eventId}) (${byIt.status}); ${rule.reenroll ? "it enrolls again on the next one" : "the rule enrolls a subscription once (no reenroll)"}`
+      : last !== undefined && blocked
       ? running
         ? `enrolled on ${last.enrolledOn} and still running (${last.status}); it does not enroll again while it runs`
         : `enrolled on ${last.enrolledOn} (${last.status}); the rule enrolls a subscription once (no reenroll)`
@@ -244,6 +251,8 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
       ? `the ${eventType} event (#${eventId}) happened before the rule was loaded: existing records are not enrolled (engine --enroll-existing replays them)`
       : wouldEnroll
       ? `would enroll on ${String(ctx.event?.["type"])}`
+      : judged && triggered && filter
+      ? `the engine read the ${eventType} event (#${eventId}) and did not enroll on it (an enrollment of the rule was running then, or the rule read otherwise); each event is judged once`
       : !triggered
       ? candidates.length > 0 ? "the trigger did not fire on the latest event"
         : rule.node.triggers.some((t) => t.kind === "DateTrigger") ? "it enrolls on a day reckoned from a date, not on an event (next, below)"
@@ -261,7 +270,7 @@ export const explainRules = (set: CompiledRuleSet, given: ExplainInput | Readonl
         remaining: last.status === "active" || last.status === "waiting" ? remainingOf(last.program, last.position) : []
       },
       reason,
-      next: wouldEnroll || blocked ? [] : nextFirings(rule, current, mine, input.today, input.eventIds),
+      next: wouldEnroll || (blocked && !(byIt !== undefined && rule.reenroll && !running)) ? [] : nextFirings(rule, current, mine, input.today, input.eventIds),
       filterTree: rule.node.where === undefined ? undefined : filterTree(rule.node.where, ctx),
       conditions
     }

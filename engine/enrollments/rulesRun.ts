@@ -441,7 +441,9 @@ export const explainContexts = async (sql: Sql, subscriptionId: number, today?: 
     if (c !== undefined) byType.set(e.type, c)
   }
   const activations = await sql<Array<{ rule_id: string; enroll_after: number }>>`select rule_id, enroll_after from rule_activations`
+  const [offset] = await sql<Array<{ last_event_id: number }>>`select last_event_id from journal_offsets where consumer = 'rules'`
   return {
+    ...(offset === undefined ? {} : { readThrough: Number(offset.last_event_id) }),
     current, byType, enrollments: await listEnrollments(sql, { subscriptionId }),
     eventIds: new Map(latest.map((e) => [e.type, Number(e.id)])),
     activations: new Map(activations.map((a) => [a.rule_id, Number(a.enroll_after)])),

@@ -72,3 +72,57 @@ end
     expect(listed.map((e: { ruleId: string; subscriptionId: number; enrolledOn: string }) => `${e.ruleId} ${e.subscriptionId} ${e.enrolledOn}`)).toEqual(["loyal 1 2026-02-01", "first_payment 2 2026-01-02", "first_payment 1 2026-01-02"])
   }, 600_000)
 })
+
+describe("rules explain after the engine ran", () => {
+  it("a re-enrolling rule that enrolled on the latest event says so, not that it would enroll on it (the engine never enrolls twice on one event)", () => {
+    const at = store()
+    const dir = ruleDir(`rule failed_payment
+  when event payment.failed
+  where payment.amount >= 20.00
+  reenroll
+then
+  notify team "finance" "{{contact.email}}: {{event.reason}}"
+end
+`)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    expect(at("2026-01-01", ["contacts", "add", "--email", "bo@example.com", "--payment-method", "pm_declined"]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "create", "--contact", "bo@example.com", "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    const listed = JSON.parse(at("2026-01-01", ["--json", "enrollments", "list"]).stdout)
+    expect(listed.map((e: { ruleId: string; subscriptionId: number; status: string }) => `${e.ruleId} ${e.subscriptionId} ${e.status}`)).toEqual(["failed_payment 1 done"])
+    const explained = at("2026-01-01", ["rules", "explain", dir, "--subscription", "1"])
+    expect(explained.code, explained.stderr).toBe(0)
+    expect(explained.stdout).not.toContain("would enroll")
+    expect(explained.stdout).toContain(`failed_payment: enrolled on 2026-01-01 by payment.failed of 2026-01-01 (event #${listed[0].eventId})`)
+    expect(explained.stdout).toContain(`enrolled on 2026-01-01 by this payment.failed event (#${listed[0].eventId}) (done); it enrolls again on the next one`)
+    expect(explained.stdout).toContain("next: event payment.failed: fires on the next payment.failed event")
+    const json = JSON.parse(at("2026-01-01", ["--json", "rules", "explain", dir, "--subscription", "1"]).stdout)
+    expect(json[0]).toMatchObject({ rule: "failed_payment", triggered: true, filter: true, wouldEnroll: false })
+  }, 600_000)
+})
+
+describe("rules explain on an event the engine passed over", () => {
+  it("a re-enrolling rule whose latest event came while an enrollment ran does not say it would enroll on it", () => {
+    const at = store()
+    const dir = ruleDir(`rule failed_payment
+  when event payment.failed
+  reenroll
+then
+  wait 10 days
+  notify team "finance" "{{contact.email}} still failing"
+end
+`)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    expect(at("2026-01-01", ["contacts", "add", "--email", "bo@example.com", "--payment-method", "pm_declined"]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "create", "--contact", "bo@example.com", "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    expect(at("2026-01-01", ["simulate", "--until", "2026-01-12", "--rules", dir]).code).toBe(0)
+    const listed = JSON.parse(at("2026-01-12", ["--json", "enrollments", "list"]).stdout)
+    expect(listed.map((e: { ruleId: string; status: string; enrolledOn: string }) => `${e.ruleId} ${e.status} ${e.enrolledOn}`)).toEqual(["failed_payment done 2026-01-02"])
+    const failures = JSON.parse(at("2026-01-12", ["--json", "events", "list", "--type", "payment.failed"]).stdout)
+    expect(failures.length).toBeGreaterThan(1)
+    const explained = at("2026-01-12", ["rules", "explain", dir, "--subscription", "1"])
+    expect(explained.code, explained.stderr).toBe(0)
+    expect(explained.stdout).not.toContain("would enroll on")
+    expect(explained.stdout).toContain(`the engine read the payment.failed event (#${failures[failures.length - 1].id}) and did not enroll on it`)
+  }, 600_000)
+})
