@@ -7,7 +7,7 @@ import { Console, Effect, Layer, Option, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { addDays, parseCalendarDate, toDayNumber } from "../../billing/index.ts"
 import type { CalendarDate } from "../../domain/index.ts"
-import { advanceStoreClock, describeTick, engineHooksLayer, engineOnce, EngineState, loadRuleDirectory, realTimeEngineRefusal, resolveCommandTime, runTick, simulateDays, simulationStart, watchRules } from "../../runtime/index.ts"
+import { advanceStoreClock, describeTick, engineHooksLayer, engineOnce, EngineState, loadRuleDirectory, realTimeEngineRefusal, resolveCommandTime, ruleFilesIn, runTick, simulateDays, simulationStart, watchRules } from "../../runtime/index.ts"
 import type { GatewayUnavailable } from "../../payments/index.ts"
 import { Gateway } from "../../payments/index.ts"
 import type { TickSummary } from "../../runtime/index.ts"
@@ -41,6 +41,8 @@ const loadRules = (dir: string | undefined, watchForChanges: boolean) =>
   Effect.gen(function*() {
     if (dir === undefined) return undefined
     if (!existsSync(dir) || !statSync(dir).isDirectory()) return yield* new UsageError({ message: `--rules: ${dir} is not a directory` })
+    // An engine with no rule enrolls nobody, silently: a directory without rule files is a wrong path or wrong names.
+    if (ruleFilesIn(dir).length === 0) return yield* new UsageError({ message: `--rules: ${dir} holds no *.rules file` })
     const loaded = yield* Effect.try({ try: () => loadRuleDirectory(dir), catch: (e) => new CheckFailed({ message: `the engine will not start: ${(e as Error).message}` }) })
     if (!watchForChanges) return () => loaded.ruleSet
     // A running engine follows edits to its rule files; the watcher closes with the engine.

@@ -22,8 +22,12 @@ const ruleFiles = (paths: ReadonlyArray<string>) =>
     const out: Array<string> = []
     for (const p of paths) {
       if (!existsSync(p)) return yield* new UsageError({ message: `${p}: no such file or directory` })
-      if (statSync(p).isDirectory()) out.push(...ruleFilesIn(p))
-      else out.push(p)
+      if (statSync(p).isDirectory()) {
+        // Nothing to check is no clean bill: a wrong path, or files not named *.rules, would run no rule.
+        const files = ruleFilesIn(p)
+        if (files.length === 0) return yield* new UsageError({ message: `${p}: no *.rules file in this directory` })
+        out.push(...files)
+      } else out.push(p)
     }
     return out
   })

@@ -126,3 +126,19 @@ end
     expect(explained.stdout).toContain(`the engine read the payment.failed event (#${failures[failures.length - 1].id}) and did not enroll on it`)
   }, 600_000)
 })
+
+describe("a rules directory with no rule in it", () => {
+  it("rules check and engine --rules exit 2 naming the directory: a typo in the path, or files named *.rule, ran the engine with no rule and enrolled nobody", () => {
+    const at = store()
+    const empty = mkdtempSync(join(tmpdir(), "billcycle-ops-empty-"))
+    writeFileSync(join(empty, "welcome.rule"), `rule welcome\n  when event subscription.created\nthen\n  send email welcome to contact\nend\n`)
+    const checked = at("2026-01-01", ["rules", "check", empty])
+    expect(checked.code).toBe(2)
+    expect(checked.stderr).toContain(`${empty}: no *.rules file`)
+    for (const command of [["engine", "--once", "--rules", empty], ["simulate", "--until", "2026-01-03", "--rules", empty]]) {
+      const run = at("2026-01-01", command)
+      expect(run.code, run.stderr).toBe(2)
+      expect(run.stderr).toContain(`--rules: ${empty} holds no *.rules file`)
+    }
+  }, 600_000)
+})
