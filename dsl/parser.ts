@@ -10,7 +10,7 @@ import type { Action, Condition, Duration, Literal, Path, Range, RuleFile, RuleN
 import type { Diagnostic } from "./diagnostics.ts"
 import { codes, didYouMean } from "./diagnostics.ts"
 import * as T from "./lexer.ts"
-import { events } from "./schema.ts"
+import { events, knownCurrencies } from "./schema.ts"
 
 // Tokens inserted by error recovery have no position (NaN): they borrow the place of the
 // last real token the parser read, so a diagnostic about them lands where the gap is.
@@ -410,7 +410,13 @@ export const parseRules = (source: string): ParseResult => {
     } else tokens.push(t)
   }
   for (const e of lexed.errors) {
-    diagnostics.push({ code: codes.lexical, severity: "error", range: { line: e.line ?? 0, col: e.column ?? 0, endLine: e.line ?? 0, endCol: (e.column ?? 0) + e.length - 1 }, message: `unexpected character "${source.substr(e.offset, e.length)}"` })
+    const character = source.substr(e.offset, e.length)
+    // `$50.00`: an amount is in the subscription's currency, written as a number.
+    const sign = /^[$€£¥]$/.test(character) && /^\d/.test(source.substr(e.offset + e.length, 1))
+    diagnostics.push({
+      code: codes.lexical, severity: "error", range: { line: e.line ?? 0, col: e.column ?? 0, endLine: e.line ?? 0, endCol: (e.column ?? 0) + e.length - 1 },
+      message: sign ? `an amount is written without a currency sign: ${/^\d+(\.\d+)?/.exec(source.substr(e.offset + e.length))![0]} is in the subscription's currency` : `unexpected character "${character}"`
+    })
   }
   const parser = ruleParser()
   parser.input = tokens
@@ -427,6 +433,18 @@ export const parseRules = (source: string): ParseResult => {
       diagnostics.push({
         code: codes.syntax, severity: "error", range: rangeOf(eventName.first, eventName.last),
         message: `"${eventName.text}" is an event: a trigger on it is "event ${eventName.text}"`, hint: `when event ${eventName.text}`
+      })
+      continue
+    }
+    // `50.00 USD`: an amount is in the subscription's currency; a currency is picked with a filter of its own.
+    const amount = tokens[tokens.indexOf(e.token) - 1]
+    if (e.token.tokenType === T.Identifier && amount?.tokenType === T.NumberLiteral && knownCurrencies.includes(e.token.image.toUpperCase())) {
+      const op = tokens[tokens.indexOf(amount) - 1]
+      const path = op === undefined ? undefined : pathBefore(tokens, op)
+      diagnostics.push({
+        code: codes.syntax, severity: "error", range: rangeOf(e.token),
+        message: `an amount is written without a currency: ${amount.image} is in the subscription's currency`,
+        hint: `${path === undefined ? "subscription.amount >=" : `${path.text} ${op!.image}`} ${amount.image} and subscription.currency is "${e.token.image.toUpperCase()}"`
       })
       continue
     }

@@ -291,3 +291,20 @@ describe("a property whose name is a word of the language", () => {
     expect(checkSource(`rule r\n  when event subscription.status_changed\n  where event.from is "unpaid" and event.to is "active"\nthen\n  notify team "finance" "x"\nend\n`)).toEqual([])
   })
 })
+
+describe("an amount written with a currency", () => {
+  const where = (filter: string) => checkSource(`rule r\n  when event payment.failed\n  where ${filter}\nthen\n  notify team "finance" "x"\nend\n`)
+  it("50.00 USD is one E010 at the code saying amounts are in the subscription's currency, with the filter to write (it said 'missing \"then\" before \"USD\"')", () => {
+    const [d, ...rest] = where("subscription.amount >= 50.00 USD")
+    expect(rest).toEqual([])
+    expect(`${d!.range.line}:${d!.range.col} ${d!.code}`).toBe("3:38 E010")
+    expect(d!.message).toBe(`an amount is written without a currency: 50.00 is in the subscription's currency`)
+    expect(d!.hint).toBe(`subscription.amount >= 50.00 and subscription.currency is "USD"`)
+  })
+  it("$50.00 is one E001 at the sign saying the same (it said 'unexpected character \"$\"')", () => {
+    const [d, ...rest] = where("subscription.amount >= $50.00")
+    expect(rest).toEqual([])
+    expect(`${d!.range.line}:${d!.range.col} ${d!.code}`).toBe("3:32 E001")
+    expect(d!.message).toBe(`an amount is written without a currency sign: 50.00 is in the subscription's currency`)
+  })
+})
