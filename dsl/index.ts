@@ -51,7 +51,10 @@ export const checkRuleSources = (sources: ReadonlyArray<RuleSource>, context: Ch
     }
   }
   return results.map(({ parsed, ...s }) => {
-    const diagnostics = [...(s.diagnostics ?? []), ...parsed.diagnostics, ...checkRules(parsed.file, context)]
+    // Bytes that are not UTF-8 are one E003 at the first; the replacement characters they decode to are not also E001s.
+    const notUtf8 = (s.diagnostics ?? []).some((d) => d.code === codes.encoding)
+    const lexed = notUtf8 ? parsed.diagnostics.filter((d) => !(d.code === codes.lexical && d.message === `unexpected character "\uFFFD"`)) : parsed.diagnostics
+    const diagnostics = [...(s.diagnostics ?? []), ...lexed, ...checkRules(parsed.file, context)]
     for (const rule of parsed.file.rules) {
       const places = byId.get(rule.id)!
       if (places.length < 2 || !places.some((p) => p.range === rule.idRange)) continue

@@ -19,3 +19,12 @@ describe("decodeSourceText", () => {
     expect(at(Buffer.from([0x0a, 0x0a, 0xe2, 0x82]))).toEqual(["3:1 not valid UTF-8: byte 0xE2; save the file as UTF-8 [E003]"])
   })
 })
+
+describe("a rule file saved as Latin-1, checked with its rule set", () => {
+  it("is one E003 at its first bad byte, not also an E001 'unexpected character' for each replacement character", async () => {
+    const { checkRuleSources, decodeSourceText } = await import("../../dsl/index.ts")
+    const bytes = Buffer.concat([Buffer.from("rule caf"), Buffer.from([0xe9]), Buffer.from("\n  when event payment.failed\nthen\n  notify team \"finance\" \"d"), Buffer.from([0xe9]), Buffer.from("clin\"\nend\n")])
+    const [checked] = checkRuleSources([{ file: "latin1.rules", ...decodeSourceText(bytes) }])
+    expect(checked!.diagnostics.map((d) => `${d.range.line}:${d.range.col} ${d.code}`)).toEqual(["1:9 E003"])
+  })
+})
