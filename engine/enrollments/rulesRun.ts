@@ -172,6 +172,30 @@ const contextAt = (s: Subject, e: JournalRow, docs: Documents): EvalContext => {
   return { subscription: s.subscription, contact: s.contact, event: { type: e.type, ...e.data }, previous: { subscription: before, contact: s.contact }, ...documentsAt(e, docs) }
 }
 
+/** The event a change was journaled after, in the same transaction (`primary`), and those that may come between. */
+interface Cause { readonly primary: string; readonly also: ReadonlyArray<string>; readonly invoice?: unknown }
+
+const statusCauses: Record<string, Cause> = {
+  payment_failed: { primary: "payment.failed", also: ["subscription.canceled", "subscription.paused"] },
+  invoice_overdue: { primary: "invoice.overdue", also: [] },
+  payment_recovered: { primary: "payment.succeeded", also: ["invoice.paid", "subscription.renewed"] },
+  canceled: { primary: "subscription.canceled", also: [] },
+  canceled_at_period_end: { primary: "subscription.canceled", also: [] },
+  paused: { primary: "subscription.paused", also: [] },
+  resumed: { primary: "subscription.resumed", also: [] },
+  resume_date_reached: { primary: "subscription.resumed", also: [] },
+  terms_completed: { primary: "subscription.expired", also: [] },
+  one_time_order: { primary: "subscription.expired", also: [] }
+}
+
+const causeOf = (e: JournalRow): Cause | undefined =>
+  e.type === "subscription.renewed" ? { primary: "payment.succeeded", also: ["invoice.paid"], invoice: e.data["invoice_id"] }
+  : e.type === "subscription.status_changed" ? statusCauses[String(e.data["reason"])]
+  : undefined
+
+/** The events a change may be journaled after (`Cause`): read with the state changes, so the wait ends at them. */
+const causeEvents = ["payment.failed", "payment.succeeded", "invoice.paid", "invoice.overdue", "subscription.canceled", "subscription.paused", "subscription.resumed", "subscription.expired"]
+
 /**
  * The context of each wanted event, as it was: per subscription, walk its
  * state changes from the newest back to the oldest wanted event, undoing
@@ -184,28 +208,33 @@ const contextsAtEvents = async (tx: TransactionSql | Sql, wanted: ReadonlyArray<
   const from = Math.min(...wanted.map((e) => e.id))
   const [subjects, later, docs] = [await loadSubjects(tx, ids), await tx<Array<JournalRow>>`
     select id, type, subscription_id, data from events
-    where subscription_id = any(${ids}) and id >= ${from} and type = any(${stateChangeEvents as Array<string>})`, await documentsOf(tx, wanted)]
+    where subscription_id = any(${ids}) and id >= ${from} and type = any(${[...stateChangeEvents, ...causeEvents]})`, await documentsOf(tx, wanted)]
   const bySub = new Map<number, Array<JournalRow>>()
   const add = (e: JournalRow) => (bySub.get(Number(e.subscription_id)) ?? bySub.set(Number(e.subscription_id), []).get(Number(e.subscription_id))!).push(e)
   for (const e of later) add({ ...e, id: Number(e.id) })
   const wantedIds = new Set(wanted.map((e) => e.id))
-  for (const e of wanted) if (!stateChangeEvents.includes(e.type)) add(e)
+  for (const e of wanted) if (!stateChangeEvents.includes(e.type) && !causeEvents.includes(e.type)) add(e)
   for (const [sub, events] of bySub) {
     let s = subjects.get(sub)
     if (s === undefined) continue
     events.sort((a, b) => b.id - a.id)
-    // A renewal is journaled after the payment that made it (payment.succeeded, invoice.paid of its invoice), in the
-    // transaction that counted it: those events see the payment counted, so its undoing waits until they are passed.
-    let renewals: Array<JournalRow> = []
+    // A change journaled after the event that caused it, in its transaction (a renewal after its payment, a status
+    // change after the failed payment, the overdue invoice, the cancellation…) is seen at that event too: its undoing
+    // waits until the cause is passed. Any other event between them ends the wait: it is not of that transaction.
+    let pending: Array<{ readonly e: JournalRow; readonly cause: Cause }> = []
+    const partOf = (c: Cause, e: JournalRow) =>
+      (e.type === c.primary || c.also.includes(e.type)) && (c.invoice === undefined || e.data["invoice_id"] === c.invoice)
     for (const e of events) {
-      if (renewals.length > 0 && !(e.type !== "subscription.renewed" && renewals.some((r) => r.data["invoice_id"] === e.data["invoice_id"]))) {
-        for (const r of renewals) s = undo(s, r, false)
-        renewals = []
-      }
+      for (const p of pending.filter((p) => !partOf(p.cause, e))) s = undo(s, p.e, false)
+      pending = pending.filter((p) => partOf(p.cause, e))
       if (wantedIds.has(e.id)) out.set(e.id, contextAt(s, e, docs))
-      if (e.type === "subscription.renewed") renewals.push(e)
+      for (const p of pending.filter((p) => p.cause.primary === e.type)) s = undo(s, p.e, false)
+      pending = pending.filter((p) => p.cause.primary !== e.type)
+      const cause = causeOf(e)
+      if (cause !== undefined) pending.push({ e, cause })
       else s = undo(s, e, false)
     }
+    for (const p of pending) s = undo(s, p.e, false)
   }
   return out
 }

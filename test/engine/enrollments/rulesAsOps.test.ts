@@ -142,3 +142,36 @@ describe("a rules directory with no rule in it", () => {
     }
   }, 600_000)
 })
+
+describe("a rule on an event that changes the status", () => {
+  it("when event payment.failed where subscription.status is \"unpaid\" enrolls on the first failure, which made it unpaid; a cancellation's event sees it canceled", () => {
+    const at = store()
+    const dir = ruleDir(`rule unpaid_failure
+  when event payment.failed
+  where subscription.status is "unpaid"
+then
+  add contact to list "unpaid"
+end
+
+rule canceled_now
+  when event subscription.canceled
+  where subscription.status is "canceled"
+then
+  add contact to list "canceled"
+end
+`)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    expect(at("2026-01-01", ["contacts", "add", "--email", "bo@example.com", "--payment-method", "pm_declined"]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "create", "--contact", "bo@example.com", "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    expect(at("2026-01-01", ["contacts", "add", "--email", "ann@example.com", "--payment-method", "pm_ok"]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "create", "--contact", "ann@example.com", "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "cancel", "2"]).code).toBe(0)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    const failures = JSON.parse(at("2026-01-01", ["--json", "events", "list", "--type", "payment.failed"]).stdout)
+    const listed = JSON.parse(at("2026-01-01", ["--json", "enrollments", "list"]).stdout)
+    expect(listed.map((e: { ruleId: string; subscriptionId: number; eventId: number; enrolledOn: string }) => `${e.ruleId} ${e.subscriptionId} ${e.enrolledOn}`))
+      .toEqual(["canceled_now 2 2026-01-01", "unpaid_failure 1 2026-01-01"])
+    expect(listed[1].eventId).toBe(failures[0].id)
+  }, 600_000)
+})
