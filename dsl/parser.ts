@@ -448,6 +448,14 @@ export const parseRules = (source: string): ParseResult => {
       })
       continue
     }
+    // `< today`: the language has no clock in a filter; days are reckoned from dates by triggers and waits.
+    if (e.token.tokenType === T.Identifier && e.token.image === "today") {
+      diagnostics.push({
+        code: codes.syntax, severity: "error", range: rangeOf(e.token), message: `"today" is not a value: a date is written 2026-12-31`,
+        hint: "a day reckoned from a date is a trigger (when 14 days before subscription.next_billing_date) or a wait (wait until 14 days before subscription.next_billing_date)"
+      })
+      continue
+    }
     const message = inTrigger ? `unexpected "is" in a "when" line`
       : expected === "Then" ? `missing "then" before ${found}`
       // In a rule's steps, a word that no action starts with is a misspelt action more often than a missing "end".

@@ -308,3 +308,13 @@ describe("an amount written with a currency", () => {
     expect(d!.message).toBe(`an amount is written without a currency sign: 50.00 is in the subscription's currency`)
   })
 })
+
+describe("a date relative to today", () => {
+  it("\"today\" in a filter is an E010 at the word saying how a rule reckons from today (it said 'unexpected \"today\"')", () => {
+    const [d, ...rest] = checkSource(`rule r\n  when event payment.failed\n  where subscription.next_billing_date < today\nthen\n  notify team "finance" "x"\nend\n`)
+    expect(rest).toEqual([])
+    expect(`${d!.range.line}:${d!.range.col} ${d!.code}`).toBe("3:42 E010")
+    expect(d!.message).toBe(`"today" is not a value: a date is written 2026-12-31`)
+    expect(d!.hint).toBe(`a day reckoned from a date is a trigger (when 14 days before subscription.next_billing_date) or a wait (wait until 14 days before subscription.next_billing_date)`)
+  })
+})
