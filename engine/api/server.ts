@@ -8,7 +8,7 @@
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { ByteSize, Cause, Context, Effect, Layer } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
+import { HttpApi, HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import type { Sql } from "../sql/index.ts"
@@ -32,8 +32,34 @@ const problemJson = problemContentType
 const titles = problemTitles
 
 /** A problem the guard answers itself, in the shape of the API's errors (Api.ts). */
-const problem = (status: number, code: string, message: string, field?: string) =>
-  HttpServerResponse.text(JSON.stringify({ type: "about:blank", status, title: titles[status] ?? "Error", code, message, ...(field === undefined ? {} : { field }) }), { status, contentType: problemJson })
+const problem = (status: number, code: string, message: string, field?: string, headers?: Record<string, string>) =>
+  HttpServerResponse.text(JSON.stringify({ type: "about:blank", status, title: titles[status] ?? "Error", code, message, ...(field === undefined ? {} : { field }) }), {
+    status, contentType: problemJson, ...(headers === undefined ? {} : { headers })
+  })
+
+/** Each route's path (`:id` a segment) and its methods, read from the API's definition (Api.ts): the one list of routes. */
+const routeMethods: ReadonlyArray<{ readonly pattern: RegExp; readonly methods: Set<string> }> = (() => {
+  const byPath = new Map<string, Set<string>>()
+  HttpApi.reflect(Api, {
+    onGroup() {},
+    onEndpoint({ endpoint }) {
+      const methods = byPath.get(endpoint.path) ?? new Set<string>()
+      methods.add(endpoint.method)
+      byPath.set(endpoint.path, methods)
+    }
+  })
+  return [...byPath].map(([path, methods]) => ({
+    pattern: new RegExp(`^${path.split("/").map((s) => (s.startsWith(":") ? "[^/]+" : s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("/")}/?$`),
+    methods
+  }))
+})()
+
+/** The methods a path of the API takes (sorted, as `Allow` lists them), or undefined when no route has that path. */
+export const allowedMethods = (path: string): ReadonlyArray<string> | undefined => {
+  const methods = new Set<string>()
+  for (const route of routeMethods) if (route.pattern.test(path)) for (const m of route.methods) methods.add(m)
+  return methods.size === 0 ? undefined : [...methods].sort()
+}
 
 const decoder = new TextDecoder()
 /** A response's body as text: a text body keeps its string (reading `.body` would encode it, to be decoded again). */
@@ -82,8 +108,14 @@ const answerFailure = (cause: Cause.Cause<unknown>) => {
   for (const reason of cause.reasons) {
     const failure = reason._tag === "Die" ? reason.defect : reason._tag === "Fail" ? reason.error : undefined
     // No route for this method and path: the client's mistake (a typo, PATCH where the API takes POST), not the server's.
+    // A path the API has, asked with a method it does not take, is 405 with the methods it takes (RFC 9110 §15.5.6).
     const notFound = routeNotFound(failure)
     if (notFound !== undefined) {
+      const allowed = allowedMethods(notFound.path)
+      if (allowed !== undefined) {
+        const allow = allowed.join(", ")
+        return Effect.succeed(problem(405, "method_not_allowed", `${notFound.method} is not a method of ${notFound.path}: it takes ${allow} (/openapi.json lists each route and its method)`, undefined, { allow }))
+      }
       return Effect.succeed(problem(404, "not_found", `no ${notFound.method} ${notFound.path} in this API: /openapi.json lists each route and its method`))
     }
     // A response that does not encode ("Body", "ResponseHeaders") is the server's fault, not the client's.

@@ -222,12 +222,36 @@ describe("hostile input", () => {
 })
 
 describe("the integrator's usual slips", () => {
-  it("an unknown path or a method the route does not take is a 404 naming both, never a 500; nothing is written", async () => {
-    for (const [method, path] of [["PATCH", "/v1/contacts/1"], ["GET", "/v1/subscription"], ["DELETE", "/v1/contacts/1"], ["GET", "/v1/subscriptions/1/cancel"], ["POST", "/v1/nope"]] as const) {
+  it("an unknown path is a 404 naming it, never a 500; nothing is written", async () => {
+    for (const [method, path] of [["GET", "/v1/subscription"], ["POST", "/v1/nope"], ["DELETE", "/v1/contacts/1/nope"]] as const) {
       const r = await api.call(method, path, method === "GET" || method === "DELETE" ? {} : { body: { name: "x" } })
       expect(r.status, `${method} ${path}`).toBe(404)
       expect(r.headers.get("content-type")).toBe("application/problem+json")
+      expect(r.headers.get("allow")).toBeNull()
       expect(r.json).toMatchObject({ code: "not_found", message: `no ${method} ${path} in this API: /openapi.json lists each route and its method` })
+    }
+    expect(await count("contacts")).toBe(1)
+  })
+
+  it("a method a known path does not take is 405 with Allow listing the ones it takes (it was a 404, as if the path did not exist); nothing is written", async () => {
+    const cases = [
+      ["DELETE", "/v1/contacts", "GET, POST"],
+      ["PATCH", "/v1/contacts/1", "GET, POST"],
+      ["DELETE", "/v1/contacts/1", "GET, POST"],
+      ["PUT", "/v1/subscriptions/1", "DELETE, GET, POST"],
+      ["GET", "/v1/subscriptions/1/cancel", "POST"],
+      ["POST", "/v1/settings", "GET"],
+      ["PUT", "/v1/payment_links/abc?x=1", "DELETE, GET, POST"]
+    ] as const
+    for (const [method, path, allow] of cases) {
+      const r = await api.call(method, path, method === "GET" || method === "DELETE" ? {} : { body: { email: "x@example.com" } })
+      expect([r.status, r.headers.get("allow")], `${method} ${path}`).toEqual([405, allow])
+      expect(r.headers.get("content-type")).toBe("application/problem+json")
+      const bare = path.split("?")[0]
+      expect(r.json).toEqual({
+        type: "about:blank", status: 405, title: "Method Not Allowed", code: "method_not_allowed",
+        message: `${method} is not a method of ${bare}: it takes ${allow} (/openapi.json lists each route and its method)`
+      })
     }
     expect(await count("contacts")).toBe(1)
   })
