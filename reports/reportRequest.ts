@@ -2,9 +2,11 @@
  * What a report request must be, for both doors (`billcycle report` and
  * `GET /v1/reports/:name`): the report's name, the months `from`…`to`
  * (YYYY-MM), an ISO 4217 currency, and `details` only for movements. Each
- * problem is worded with the CLI's flag; the HTTP API names the field after it.
+ * problem names its field: each door renders it (`--from` on the command
+ * line, `from` over HTTP; engine/domain/fieldNames.ts).
  */
-import { isCurrencyCode } from "../engine/domain/index.ts"
+import type { Words } from "../engine/domain/index.ts"
+import { flagField, isCurrencyCode, words } from "../engine/domain/index.ts"
 import type { ReportKind } from "./revenue.ts"
 import { reportKinds } from "./revenue.ts"
 import { monthIndex } from "./fx.ts"
@@ -20,15 +22,18 @@ export interface ReportRequest {
   readonly details: boolean
 }
 
-/** The request, or the first problem with it (`--from: expected a month YYYY-MM, got "2026"`). */
-export const readReportRequest = (input: { readonly kind: string; readonly from: string; readonly to: string; readonly currency: string; readonly details: boolean }): ReportRequest | { readonly problem: string } => {
-  if (!(reportKinds as ReadonlyArray<string>).includes(input.kind)) return { problem: `KIND: expected one of ${reportKinds.join(", ")}, got "${input.kind}"` }
-  if (!monthPattern.test(input.from)) return { problem: `--from: expected a month YYYY-MM, got "${input.from}"` }
-  if (!monthPattern.test(input.to)) return { problem: `--to: expected a month YYYY-MM, got "${input.to}"` }
-  if (input.from > input.to) return { problem: `--from: ${input.from} is after --to ${input.to}` }
+const from = flagField("from")
+const to = flagField("to")
+
+/** The request, or the first problem with it (`--from: expected a month YYYY-MM, got "2026"`); `unknownKind` when the name is not a report's. */
+export const readReportRequest = (input: { readonly kind: string; readonly from: string; readonly to: string; readonly currency: string; readonly details: boolean }): ReportRequest | { readonly problem: Words; readonly unknownKind?: true } => {
+  if (!(reportKinds as ReadonlyArray<string>).includes(input.kind)) return { problem: [`KIND: expected one of ${reportKinds.join(", ")}, got "${input.kind}"`], unknownKind: true }
+  if (!monthPattern.test(input.from)) return { problem: words`${from}: expected a month YYYY-MM, got "${input.from}"` }
+  if (!monthPattern.test(input.to)) return { problem: words`${to}: expected a month YYYY-MM, got "${input.to}"` }
+  if (input.from > input.to) return { problem: words`${from}: ${input.from} is after ${to} ${input.to}` }
   const currency = input.currency.toUpperCase()
-  if (!isCurrencyCode(currency)) return { problem: `--currency: "${currency}" is not an ISO 4217 code` }
-  if (input.details && input.kind !== "movements") return { problem: "--details: only the movements report has details" }
+  if (!isCurrencyCode(currency)) return { problem: words`${flagField("currency")}: "${currency}" is not an ISO 4217 code` }
+  if (input.details && input.kind !== "movements") return { problem: words`${flagField("details")}: only the movements report has details` }
   return { kind: input.kind as ReportKind, from: input.from, to: input.to, currency, details: input.details }
 }
 

@@ -21,3 +21,4 @@ export { addWebhookEndpoint, listWebhookEndpoints, removeWebhookEndpoint } from 
 export type { WebhookEndpointRow } from "./webhookEndpoints.ts"
 export { Account } from "./Account.ts"
 export type { AccountFailure, SettingRow } from "./Account.ts"
+export { accountRefusalWords } from "./refusals.ts"

@@ -11,6 +11,7 @@
 import { Cause, Effect } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { buildReports, buildReportsFromCopy, readReportRequest, revenueDashboardHtml } from "../../reports/index.ts"
+import { inJsonFields } from "../domain/index.ts"
 import type { Database } from "../sql/index.ts"
 import { runSql } from "../sql/index.ts"
 import { loadSettings } from "../account/index.ts"
@@ -35,7 +36,7 @@ export const dashboardRoutes = (options: { readonly analyticsFile?: string } = {
         const currency = query.get("currency") ?? (yield* runSql(loadSettings)).currency
         const request = readReportRequest({ kind: "mrr", from: query.get("from") ?? "", to: query.get("to") ?? "", currency, details: false })
         // The CLI's wording, naming the query parameter instead of the flag.
-        if ("problem" in request) return text(400, request.problem.replace(/^--([a-z]+)/, "$1").replace(/ --to /, " to "))
+        if ("problem" in request) return text(400, inJsonFields(request.problem))
         const file = options.analyticsFile
         // With a copy: refreshed, then read (held by another process past 2 s: the store is loaded into memory instead).
         const set = file === undefined

@@ -15,12 +15,12 @@ import type { ApiKeyRow, WebhookEndpointRow } from "../account/index.ts"
 import type { CatalogueFailure, ContactRow, ProductRow } from "../catalogue/index.ts"
 import type { SubscriptionsFailure } from "../subscriptions/index.ts"
 import { BadInput, CurrentJournalSource, DatabaseError, listedAfter, runSql } from "../sql/index.ts"
-import { Account, loadSettings, ServerContext } from "../account/index.ts"
-import { catalogueErrorMessage, Contacts, frequencyText, Products } from "../catalogue/index.ts"
-import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../invoicing/index.ts"
-import { createdSubscriptionJson, parseItems, readCreateRequest, readDate, readPaymentMethod, subscriptionErrorMessage, subscriptionJson, Subscriptions } from "../subscriptions/index.ts"
-import type { AccountError, InvoiceError, SubscriptionError } from "../domain/index.ts"
-import { describeAccountError, describeCatalogueError, describeInvoiceError, eventTypeProblem, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
+import { Account, accountRefusalWords, loadSettings, ServerContext } from "../account/index.ts"
+import { catalogueRefusalWords, Contacts, frequencyText, itemRefusalWords, Products } from "../catalogue/index.ts"
+import { invoiceJson, invoiceRefusalWords, invoiceSummaryJson, Invoices, Outbox } from "../invoicing/index.ts"
+import { createdSubscriptionJson, parseItems, readCreateRequest, readDate, readPaymentMethod, subscriptionJson, subscriptionRefusalWords, Subscriptions } from "../subscriptions/index.ts"
+import type { AccountError, InvoiceError, SubscriptionError, Words } from "../domain/index.ts"
+import { accountErrorOf, eventTypeProblem, fieldAtFault, flagField, inJsonFields, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
 import type { DiscountCodeError, DiscountCodesFailure, LinkRequest, PaymentLinkError, PaymentLinksFailure } from "../checkout/index.ts"
@@ -33,17 +33,14 @@ export const CurrentApiKey = Context.Reference<ApiKeyRow | undefined>("billcycle
 /** Money, one shape everywhere (domain/money.ts): minor units, the currency, and the amount as people read it. */
 export const money = moneyJson
 
-/** `--terms: …` → field `terms`; `--item 2 (…)` → `items`. */
-const fieldOf = (message: string): string | undefined => {
-  const m = /^--([a-z-]+)/.exec(message)
-  if (m === null) return /^sku:/.test(message) ? "sku" : undefined
-  const flag = m[1]!.replace(/-/g, "_")
-  return flag === "item" ? "items" : flag
-}
+/** A message naming no field by its words: `sku: …` is the body's `sku`. */
+const fieldOf = (message: string): string | undefined => (/^sku:/.test(message) ? "sku" : undefined)
 
-/** A use case's bad input as a problem: the path's resource not found (404), refused by a rule or taken (409), else 400. */
-export const problemOf = (message: string) => {
-  const field = fieldOf(message)
+/**
+ * A use case's bad input as a problem: the path's resource not found (404), refused by a rule or taken (409), else
+ * 400. `field` is the JSON field at fault, when the words named one (`wordsProblem`).
+ */
+export const problemOf = (message: string, field: string | undefined = fieldOf(message)) => {
   if (/does not exist|: no (contact|product|API key|webhook endpoint)\b|unknown SKU/.test(message)) {
     // What the path names is missing: 404; what a field of the body names is missing: 400 naming the field.
     return field === undefined ? new NotFound({ code: "not_found", message, field }) : new InvalidRequest({ code: "resource_missing", message, field })
@@ -55,36 +52,28 @@ export const problemOf = (message: string) => {
   return new InvalidRequest({ code: "invalid_input", message, field })
 }
 
+/** Words with their fields (domain/fieldNames.ts) as a problem: the JSON field the client sent, named in the message and as `field`. */
+const wordsProblem = (w: Words) => problemOf(inJsonFields(w), fieldAtFault(w)?.json)
+
+/** Bad input as a problem: by its words when it has them (the JSON fields), else by its message. */
+const badInputProblem = (e: BadInput) => (e.words === undefined ? problemOf(e.message) : wordsProblem(e.words))
+
 const invalid = (field: string, message: string) => new InvalidRequest({ code: "invalid_input", message, field })
 
 /** What the path names was not found (`/v1/products/NOPE`): 404, where the same words about a body's field are a 400. */
 const namedByPath = <A, R>(effect: Effect.Effect<A, InvalidRequest | NotFound | Conflict, R>) =>
   effect.pipe(Effect.mapError((e) => (e._tag === "InvalidRequest" && e.code === "resource_missing" ? new NotFound({ code: "not_found", message: e.message, field: e.field }) : e)))
 
-/**
- * A typed refusal of the invoicing or account rooms as a problem: in the words
- * the API has answered with since it began (the CLI's, naming its flags:
- * `--amount`, `--url`, `--events`), the status and field found from them by `problemOf`.
- */
+/** A typed refusal of the invoicing or account rooms as a problem: in the rooms' words, naming the JSON field (`amount`, `url`, `events`). */
 const refusalProblem = (e: InvoiceError | AccountError) => {
-  switch (e._tag) {
-    case "PaymentAmountRefused":
-      return problemOf(`--amount: ${describeInvoiceError(e)}`)
-    case "WebhookEndpointRefused":
-      return problemOf(`--${e.field}: ${describeAccountError(e)}`)
-    case "WebhookEndpointNotFound":
-      return problemOf(`ID: ${describeAccountError(e)} (billcycle webhooks list)`)
-    case "SettingRefused": case "ApiKeyNameRefused": case "ApiKeyNotFound": case "ApiKeyRevokedAlready":
-      return problemOf(describeAccountError(e))
-    default:
-      return problemOf(describeInvoiceError(e))
-  }
+  const account = accountErrorOf(e)
+  return wordsProblem(account !== undefined ? accountRefusalWords(account) : invoiceRefusalWords(e as InvoiceError))
 }
 
 /** A use case of a room's service answered: its refusals as problems, other bad input by its words, a database failure a defect (500). */
 const answered = <A, R>(effect: Effect.Effect<A, InvoiceError | AccountError | BadInput | DatabaseError, R>) =>
   effect.pipe(Effect.catch((e) =>
-    e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(e._tag === "BadInput" ? problemOf(e.message) : refusalProblem(e))
+    e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(e._tag === "BadInput" ? badInputProblem(e) : refusalProblem(e))
   ))
 
 /** The journal's source of what a request with this API key writes: `api:<key name>` (`api` without a key). */
@@ -102,38 +91,38 @@ const asRequestKey = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A,
 
 /** Runs store work as the request's API key: events it writes carry `api:<key name>` as their source. */
 const store = <A>(work: (sql: Sql) => Promise<A>) =>
-  asRequestKey(runSql(work)).pipe(Effect.catchTags({ BadInput: (e) => Effect.fail(problemOf(e.message)), DatabaseError: (e) => Effect.die(e) }))
+  asRequestKey(runSql(work)).pipe(Effect.catchTags({ BadInput: (e) => Effect.fail(badInputProblem(e)), DatabaseError: (e) => Effect.die(e) }))
 
 /**
  * Runs a use case of a service as the request's API key (its events carry
- * `api:<key name>`); a refusal becomes a problem in the words the API has
- * always given it (`words`), other bad input by its message, a database
- * failure a defect.
+ * `api:<key name>`); a refusal becomes a problem in its words (`words`, the
+ * CLI's with the JSON fields for the flags), other bad input by its words, a
+ * database failure a defect.
  */
 const useCase = <S, R, A, E extends { readonly _tag: string }>(
   service: Effect.Effect<S, never, R>,
   f: (service: S) => Effect.Effect<A, E | BadInput | DatabaseError>,
-  words: (refusal: E) => string
+  words: (refusal: E) => Words
 ) =>
   asRequestKey(Effect.flatMap(service, f)).pipe(Effect.catch((e: E | BadInput | DatabaseError) =>
-    e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(problemOf(e._tag === "BadInput" ? (e as BadInput).message : words(e as E)))))
+    e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(e._tag === "BadInput" ? badInputProblem(e as BadInput) : wordsProblem(words(e as E)))))
 
-/** A subscriptions refusal as the API words it: the CLI's words (README), an item's naming the item (`--item 2: unknown SKU "NOPE"`). */
+/** A subscriptions refusal in its words, an item's naming the element sent (`items[1]: unknown SKU "NOPE"`). */
 const subscriptionWords = (e: Exclude<SubscriptionsFailure, BadInput | DatabaseError>) => {
   const item = itemErrorOf(e)
-  return item !== undefined ? describeCatalogueError(item) : subscriptionErrorMessage(e as SubscriptionError)
+  return item !== undefined ? itemRefusalWords(item) : subscriptionRefusalWords(e as SubscriptionError)
 }
-const catalogueWords = (e: Exclude<CatalogueFailure, BadInput | DatabaseError>) => catalogueErrorMessage(e)
+const catalogueWords = (e: Exclude<CatalogueFailure, BadInput | DatabaseError>) => catalogueRefusalWords(e)
 
 const subscriptions = <A>(f: (s: Subscriptions["Service"]) => Effect.Effect<A, SubscriptionsFailure>) => useCase(Effect.service(Subscriptions), f, subscriptionWords)
 const contacts = <A>(f: (s: Contacts["Service"]) => Effect.Effect<A, CatalogueFailure>) => useCase(Effect.service(Contacts), f, catalogueWords)
 const products = <A>(f: (s: Products["Service"]) => Effect.Effect<A, CatalogueFailure>) => useCase(Effect.service(Products), f, catalogueWords)
 
 /** The same, for checks made before the store (readCreateRequest). */
-const checked = <A, R>(effect: Effect.Effect<A, BadInput, R>) => effect.pipe(Effect.mapError((e) => problemOf(e.message)))
+const checked = <A, R>(effect: Effect.Effect<A, BadInput, R>) => effect.pipe(Effect.mapError(badInputProblem))
 
 const context = Effect.flatMap(Effect.service(ServerContext), (current) => current).pipe(
-  Effect.catchTags({ BadInput: (e) => Effect.fail(problemOf(e.message)), DatabaseError: (e) => Effect.die(e) })
+  Effect.catchTags({ BadInput: (e) => Effect.fail(badInputProblem(e)), DatabaseError: (e) => Effect.die(e) })
 )
 
 const wholeId = (field: string, value: string): Effect.Effect<number, InvalidRequest> => {
@@ -266,7 +255,7 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
           status = views[query.view]
           if (status === undefined) return yield* invalid("view", `view: expected unpaid, scheduled or past-due, got "${query.view}"`)
         }
-        const before = query.next_billing_before === undefined ? undefined : yield* checked(readDate("--next-billing-before", query.next_billing_before))
+        const before = query.next_billing_before === undefined ? undefined : yield* checked(readDate(flagField("next-billing-before"), query.next_billing_before))
         const listed = (yield* Subscriptions).list({ status, nextBillingBefore: before })
         return yield* pageOf(listed, query, (r) => ({ object: "subscription", ...r }))
       }))
@@ -275,8 +264,8 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
       Effect.gen(function*() {
         const id = yield* subscriptionIdParam(params.id)
         const items = payload.items === undefined ? undefined : yield* checked(parseItems(payload.items))
-        const nextBillingDate = payload.next_billing_date === undefined ? undefined : yield* checked(readDate("--next-billing-date", payload.next_billing_date))
-        const paymentMethod = yield* checked(readPaymentMethod("--payment-method", payload.payment_method))
+        const nextBillingDate = payload.next_billing_date === undefined ? undefined : yield* checked(readDate(flagField("next-billing-date"), payload.next_billing_date))
+        const paymentMethod = yield* checked(readPaymentMethod(flagField("payment-method"), payload.payment_method))
         const ctx = yield* context
         const r = yield* subscriptions((s) => s.update(ctx, id, { items: items === undefined || items.length === 0 ? undefined : items, nextBillingDate, paymentMethod }))
         return { ...(yield* showSubscription(id)), changes: r.changes }
@@ -294,7 +283,7 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
     .handle("pause", ({ params, payload }) =>
       Effect.gen(function*() {
         const id = yield* subscriptionIdParam(params.id)
-        const resumeOn = payload.resume_on === undefined ? undefined : yield* checked(readDate("--resume-on", payload.resume_on))
+        const resumeOn = payload.resume_on === undefined ? undefined : yield* checked(readDate(flagField("resume-on"), payload.resume_on))
         const ctx = yield* context
         yield* subscriptions((s) => s.pause(ctx, id, resumeOn))
         return yield* showSubscription(id)
@@ -591,8 +580,8 @@ export const ReportsHandlers = HttpApiBuilder.group(Api, "reports", (h) =>
       const currency = query.currency ?? (yield* store(loadSettings)).currency
       const request = readReportRequest({ kind: params.name, from: query.from, to: query.to, currency, details: query.details === "true" })
       if ("problem" in request) {
-        if (request.problem.startsWith("KIND:")) return yield* new NotFound({ code: "not_found", message: `no report named "${params.name}": one of ${reportKinds.join(", ")}`, field: "name" })
-        return yield* problemOf(request.problem)
+        if (request.unknownKind === true) return yield* new NotFound({ code: "not_found", message: `no report named "${params.name}": one of ${reportKinds.join(", ")}`, field: "name" })
+        return yield* wordsProblem(request.problem)
       }
       const set = yield* store((sql) => buildReports(sql, request))
       const rows = request.details ? set.details : set[request.kind]

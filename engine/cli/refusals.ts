@@ -1,43 +1,20 @@
 /**
  * The typed refusals of the invoicing and account rooms (engine/domain/errors.ts)
- * in the CLI's words: the flag or argument they are about, and what to do.
+ * in the CLI's words: the flag or argument they are about, and what to do
+ * (the rooms' words, engine/invoicing/refusals.ts and engine/account/refusals.ts, with fields as flags).
  * Bad input: a `UsageError` (exit 2).
  */
 import { Effect } from "effect"
 import type { AccountError, InvoiceError } from "../domain/index.ts"
-import { accountErrorOf, describeAccountError, describeInvoiceError, invoiceErrorOf } from "../domain/index.ts"
+import { accountErrorOf, inFlags, invoiceErrorOf } from "../domain/index.ts"
+import { invoiceRefusalWords } from "../invoicing/index.ts"
+import { accountRefusalWords } from "../account/index.ts"
 import { UsageError } from "./CliFailure.ts"
 
 /** `notFound` prefixes an unknown invoice (`INVOICE_ID: ` where the command names its argument so). */
-export const invoiceRefusalMessage = (e: InvoiceError, options: { readonly notFound?: string } = {}): string => {
-  switch (e._tag) {
-    case "InvoiceNotFound":
-      return `${options.notFound ?? ""}${describeInvoiceError(e)}`
-    case "PaymentAmountRefused":
-      return `--amount: ${describeInvoiceError(e)}`
-    case "InvoicePartlyPaid":
-      return `${describeInvoiceError(e)} (billcycle invoices write-off ${e.id})`
-    default:
-      return describeInvoiceError(e)
-  }
-}
+export const invoiceRefusalMessage = (e: InvoiceError, options: { readonly notFound?: string } = {}): string => inFlags(invoiceRefusalWords(e, options))
 
-export const accountRefusalMessage = (e: AccountError): string => {
-  switch (e._tag) {
-    case "ApiKeyNameRefused":
-      return `--name: ${describeAccountError(e)}`
-    case "ApiKeyNotFound":
-      return `KEY: ${describeAccountError(e)} (billcycle api-keys list)`
-    case "ApiKeyRevokedAlready":
-      return `KEY: ${describeAccountError(e)}`
-    case "WebhookEndpointRefused":
-      return `--${e.field}: ${describeAccountError(e)}`
-    case "WebhookEndpointNotFound":
-      return `ID: ${describeAccountError(e)} (billcycle webhooks list)`
-    case "SettingRefused":
-      return describeAccountError(e)
-  }
-}
+export const accountRefusalMessage = (e: AccountError): string => inFlags(accountRefusalWords(e))
 
 /** A use case's invoice refusals as `UsageError`s; anything else passes through. */
 export const wordInvoiceRefusals = (options: { readonly notFound?: string } = {}) =>

@@ -47,6 +47,8 @@ export class PurchaseRefused extends Schema.TaggedError<PurchaseRefused>()("Purc
 /** An item given to `update` that the subscription cannot bill: another currency or another frequency. */
 export class ItemDoesNotFit extends Schema.TaggedError<ItemDoesNotFit>()("ItemDoesNotFit", {
   id: Schema.Number,
+  /** Where the item is in the request's items (0-based), when the caller gave them as a list: the API names `items[index]`. */
+  index: Schema.optional(Schema.Number),
   reason: Schema.Union([
     Schema.TaggedStruct("Currency", { subscription: Schema.String, item: Schema.String }),
     Schema.TaggedStruct("Frequency", { item: Schema.String, itemFrequency: Schema.String, subscription: Schema.String })
@@ -180,6 +182,8 @@ export const describeSubscriptionError = (e: SubscriptionError): string => {
 /** An item names a SKU the catalogue does not have. `item` is where the caller says the item came from (`--item 2`, `row 4`). */
 export class UnknownSku extends Schema.TaggedError<UnknownSku>()("UnknownSku", {
   item: Schema.String,
+  /** Where the item is in the request's items (0-based), when the caller gave them as a list: the API names `items[index]`. */
+  index: Schema.optional(Schema.Number),
   sku: Schema.String,
   /** The SKU of a product on sale spelt nearly alike, when there is one: the refusal asks "did you mean" it. */
   nearest: Schema.optional(Schema.String)
@@ -188,6 +192,8 @@ export class UnknownSku extends Schema.TaggedError<UnknownSku>()("UnknownSku", {
 /** An archived product, on a subscription that does not have it yet. */
 export class ProductArchived extends Schema.TaggedError<ProductArchived>()("ProductArchived", {
   item: Schema.String,
+  /** Where the item is in the request's items (0-based), when the caller gave them as a list: the API names `items[index]`. */
+  index: Schema.optional(Schema.Number),
   sku: Schema.String,
   archivedOn: Schema.String
 }) {}
@@ -195,6 +201,8 @@ export class ProductArchived extends Schema.TaggedError<ProductArchived>()("Prod
 /** An item whose price, discount or amount cannot be billed; `problem` is the pricing rule's own words (domain/money.ts, billing/pricing.ts). */
 export class ItemRefused extends Schema.TaggedError<ItemRefused>()("ItemRefused", {
   item: Schema.String,
+  /** Where the item is in the request's items (0-based), when the caller gave them as a list: the API names `items[index]`. */
+  index: Schema.optional(Schema.Number),
   reason: Schema.Union([
     Schema.TaggedStruct("PricedInOtherCurrency", { sku: Schema.String, productCurrency: Schema.String, currency: Schema.String }),
     Schema.TaggedStruct("Price", { problem: Schema.String }),
@@ -452,6 +460,18 @@ const itemReason = (reason: ItemRefused["reason"]): string => {
   }
 }
 
+/** What is wrong with an item, without its label (the doors name the item: `--item 2`, `items[1]`, `row 4`). */
+export const describeItemProblem = (e: ItemError): string => {
+  switch (e._tag) {
+    case "UnknownSku":
+      return `unknown SKU "${e.sku}"${e.nearest === undefined ? "" : ` (did you mean "${e.nearest}"?)`}`
+    case "ProductArchived":
+      return `product ${e.sku} was archived on ${e.archivedOn}; it cannot go on a new subscription`
+    case "ItemRefused":
+      return itemReason(e.reason)
+  }
+}
+
 /**
  * Words for people, naming no flag. An item's refusal starts with the item's
  * label as its caller gave it (`--item 2: unknown SKU "NOPE"`); the others say
@@ -460,11 +480,9 @@ const itemReason = (reason: ItemRefused["reason"]): string => {
 export const describeCatalogueError = (e: CatalogueError): string => {
   switch (e._tag) {
     case "UnknownSku":
-      return `${e.item}: unknown SKU "${e.sku}"${e.nearest === undefined ? "" : ` (did you mean "${e.nearest}"?)`}`
     case "ProductArchived":
-      return `${e.item}: product ${e.sku} was archived on ${e.archivedOn}; it cannot go on a new subscription`
     case "ItemRefused":
-      return `${e.item}: ${itemReason(e.reason)}`
+      return `${e.item}: ${describeItemProblem(e)}`
     case "ProductExists":
       return `a product with SKU "${e.sku}" exists already`
     case "ProductNotFound":

@@ -54,6 +54,7 @@ export {
   ContactInvalid,
   ContactNotFound,
   describeCatalogueError,
+  describeItemProblem,
   itemErrorOf,
   ItemRefused,
   ProductArchived,
@@ -131,3 +132,4 @@ export {
 export { maxFixedPayments } from "./terms.ts"
 export type { DeclineCode } from "./paymentMethod.ts"
 export { declineReasonLabel, declineReasons, paymentMethodProblem } from "./paymentMethod.ts"
+export { DoorText, FieldName, fieldAtFault, flagField, inFlags, inJsonFields, itemField, itemsField, Words, words } from "./fieldNames.ts"

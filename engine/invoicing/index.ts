@@ -23,3 +23,4 @@ export type { DocumentOptions, InvoiceFailure, InvoiceFound, PaymentRecorded } f
 export type { ClosedInvoice, InvoiceClosing } from "./invoiceClosing.ts"
 export { Outbox } from "./Outbox.ts"
 export type { OutboxRow } from "./Outbox.ts"
+export { invoiceRefusalWords } from "./refusals.ts"

@@ -27,4 +27,4 @@ export {
   retryDelaySeconds, sendingLeaseOwners
 } from "./outbox.ts"
 export type { ClaimedMessage, DeliveryOutcome, RetryWindows } from "./outbox.ts"
-export { BadInput, CurrentJournalSource, CurrentTransaction, readTogether, runSql, runUseCaseOn } from "./runSql.ts"
+export { BadInput, badInputWords, CurrentJournalSource, CurrentTransaction, readTogether, runSql, runUseCaseOn } from "./runSql.ts"

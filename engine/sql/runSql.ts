@@ -4,16 +4,23 @@
  * to exit 2; anything else is a `DatabaseError`.
  */
 import { Context, Effect, Schema } from "effect"
+import { inFlags, Words } from "../domain/index.ts"
 import { Database, DatabaseError, messageOf } from "./Database.ts"
 import type { DatabaseService, Sql } from "./Database.ts"
 import { InputError } from "./InputError.ts"
 import { journalSource } from "./journal.ts"
 
 export class BadInput extends Schema.TaggedError<BadInput>()("BadInput", {
+  /** The command line's words (fields named by their flags). */
   message: Schema.String,
+  /** The same words with their fields, when the input was read from fields: the HTTP API names the JSON field (domain/fieldNames.ts). */
+  words: Schema.optional(Words),
   /** The typed refusal behind the message (engine/domain/errors.ts), when the store gave one. */
   refusal: Schema.optional(Schema.Unknown)
 }) {}
+
+/** Bad input worded with its fields: the command line reads `message` (flags), the HTTP API renders `words` (JSON fields). */
+export const badInputWords = (words: Words) => new BadInput({ message: inFlags(words), words })
 
 // Constraint violations are the database's last word on bad input.
 const constraintCodes = new Set(["23505", "23503", "23514", "23502", "22P02", "22007", "22008", "22003"])

@@ -18,4 +18,4 @@ export type {
   CancelResult, CreatedSubscription, DeleteResult, UpdateInput, UpdateResult,
   CreateInput, ItemVersion, Purchase, PurchaseOutcome, PurchaseSettings, ResolvedItem, StartChoice, StoredLine, SubscriptionRow
 } from "./subscriptionWrites.ts"
-export { subscriptionErrorMessage } from "./refusals.ts"
+export { subscriptionErrorMessage, subscriptionRefusalWords } from "./refusals.ts"

@@ -1,36 +1,43 @@
 /**
  * The subscriptions' refusals (typed, engine/domain/errors.ts) in the words the command line and the HTTP API give
- * them: the field first, as its flag (`--contact: no contact with email …`; the API derives its problem's `field` and
- * code from it, as README says: "the message the CLI would print"), and what to do.
+ * them: the field first (`--contact: no contact with email …` on the command line, `contact: …` over HTTP: the
+ * words carry the field, each door names it, engine/domain/fieldNames.ts), and what to do.
  */
-import type { SubscriptionError } from "../domain/index.ts"
-import { describeSubscriptionError } from "../domain/index.ts"
+import type { SubscriptionError, Words } from "../domain/index.ts"
+import { describeSubscriptionError, flagField, inFlags, itemField, itemsField, words } from "../domain/index.ts"
 
-/** A refusal of the store in the CLI's words: the flag it is about, and what to do. */
-export const subscriptionErrorMessage = (e: SubscriptionError): string => {
+const contact = flagField("contact")
+const paymentMethod = flagField("payment-method")
+
+/** A refusal of the store: the field it is about, and what to do. */
+export const subscriptionRefusalWords = (e: SubscriptionError): Words => {
   switch (e._tag) {
     case "ContactNotFound":
-      return `--contact: no contact with email ${e.email} (add it with: billcycle contacts add --email ${e.email})`
+      return words`${contact}: no contact with email ${e.email} (add it with: ${{ cli: `billcycle contacts add --email ${e.email}`, api: `POST /v1/contacts {"email": "${e.email}"}` }})`
     case "NoPaymentMethod":
-      return `--payment-method: charging automatically needs a saved payment method (give --payment-method, or save one on contact ${e.contact}, or use --collection invoice)`
+      return words`${paymentMethod}: charging automatically needs a saved payment method (give ${paymentMethod}, or save one on contact ${e.contact}, or use ${{ cli: "--collection invoice", api: `"collection": "invoice"` }})`
     case "PurchaseRefused":
+      return words`${itemsField}: ${describeSubscriptionError(e)}`
     case "ItemDoesNotFit":
-      return `--item: ${describeSubscriptionError(e)}`
+      // The command line names no item here (`--item: …`); the API names the element the client sent.
+      return words`${e.index === undefined ? itemsField : itemField(e.index, "--item")}: ${describeSubscriptionError(e)}`
     case "SubscriptionDeleted":
-      return `subscription ${e.id} was deleted on ${e.deletedOn} (its invoices remain: billcycle invoices list --subscription ${e.id})`
+      return words`subscription ${e.id} was deleted on ${e.deletedOn} (its invoices remain: ${{ cli: `billcycle invoices list --subscription ${e.id}`, api: `GET /v1/invoices?subscription=${e.id}` }})`
     case "NextBillingDateRefused":
-      return `--next-billing-date: ${describeSubscriptionError(e)}`
+      return words`${flagField("next-billing-date")}: ${describeSubscriptionError(e)}`
     case "StartBeforeToday":
-      return `--start: ${describeSubscriptionError(e)}`
+      return words`${flagField("start")}: ${describeSubscriptionError(e)}`
     case "NothingToUpdate":
-      return "nothing to update: give --item, --next-billing-date or --payment-method"
+      return words`nothing to update: give ${itemsField}, ${flagField("next-billing-date")} or ${paymentMethod}`
     case "RefundAtPeriodEnd":
-      return `--refund-unused: ${describeSubscriptionError(e)}`
+      return words`${flagField("refund-unused")}: ${describeSubscriptionError(e)}`
     case "ResumeDateNotAfterToday":
-      return `--resume-on: ${e.resumeOn} must be after today (${e.today})`
+      return words`${flagField("resume-on")}: ${e.resumeOn} must be after today (${e.today})`
     case "SubscriptionNotFound":
     case "TransitionRefused":
-      return describeSubscriptionError(e)
+      return [describeSubscriptionError(e)]
   }
 }
 
+/** A refusal of the store in the CLI's words: the flag it is about, and what to do. */
+export const subscriptionErrorMessage = (e: SubscriptionError): string => inFlags(subscriptionRefusalWords(e))

@@ -140,36 +140,36 @@ export const resolveItemsWith = (products: ProductsBySku, specs: ReadonlyArray<I
     const product = spec.sku === undefined ? undefined : products.bySku.get(spec.sku)
     if (spec.sku !== undefined && product === undefined) {
       const near = products.nearest.get(spec.sku)
-      itemRefused(new UnknownSku({ item: label, sku: spec.sku, ...(near === undefined ? {} : { nearest: near }) }))
+      itemRefused(new UnknownSku({ item: label, index: i, sku: spec.sku, ...(near === undefined ? {} : { nearest: near }) }))
     }
     // An archived product stays on the subscriptions that have it (changing its quantity there is fine), and goes on no other.
     if (product !== undefined && product.archived_on !== null && kept === undefined) {
-      itemRefused(new ProductArchived({ item: label, sku: product.sku, archivedOn: product.archived_on }))
+      itemRefused(new ProductArchived({ item: label, index: i, sku: product.sku, archivedOn: product.archived_on }))
     }
     const currency = spec.currency ?? product?.currency ?? defaultCurrency
     if (product !== undefined && spec.currency !== undefined && spec.currency !== product.currency) {
-      itemRefused(new ItemRefused({ item: label, reason: { _tag: "PricedInOtherCurrency", sku: product.sku, productCurrency: product.currency, currency: spec.currency } }))
+      itemRefused(new ItemRefused({ item: label, index: i, reason: { _tag: "PricedInOtherCurrency", sku: product.sku, productCurrency: product.currency, currency: spec.currency } }))
     }
     let unitPrice = kept?.unit_price ?? product?.unit_price
     if (spec.price !== undefined) {
       const p = parseMajorAmount(spec.price, currency)
-      if (typeof p === "string") itemRefused(new ItemRefused({ item: label, reason: { _tag: "Price", problem: p } }))
+      if (typeof p === "string") itemRefused(new ItemRefused({ item: label, index: i, reason: { _tag: "Price", problem: p } }))
       unitPrice = p as number
     }
-    if (unitPrice === undefined) return itemRefused(new ItemRefused({ item: label, reason: { _tag: "NoPrice" } }))
+    if (unitPrice === undefined) return itemRefused(new ItemRefused({ item: label, index: i, reason: { _tag: "NoPrice" } }))
     let discount: LineItem["discount"] = kept === undefined ? undefined : storedDiscount(kept)
     if (spec.discountPercentPpm !== undefined) discount = { _tag: "Percent", ppm: spec.discountPercentPpm }
     if (spec.discountAmount !== undefined) {
       const d = parseMajorAmount(spec.discountAmount, currency)
-      if (typeof d === "string") return itemRefused(new ItemRefused({ item: label, reason: { _tag: "Discount", problem: d } }))
-      if (d > unitPrice) itemRefused(new ItemRefused({ item: label, reason: { _tag: "DiscountAbovePrice", discount: spec.discountAmount } }))
+      if (typeof d === "string") return itemRefused(new ItemRefused({ item: label, index: i, reason: { _tag: "Discount", problem: d } }))
+      if (d > unitPrice) itemRefused(new ItemRefused({ item: label, index: i, reason: { _tag: "DiscountAbovePrice", discount: spec.discountAmount } }))
       discount = { _tag: "Amount", amount: d as MinorUnits }
     }
     const productFrequency: Frequency | undefined = product?.frequency_unit == null ? undefined : { unit: product.frequency_unit, count: product.frequency_count! }
     const oneTime = spec.oneTime || (spec.frequency === undefined && (kept !== undefined ? kept.one_time : product !== undefined && product.frequency_unit === null))
     const frequency = oneTime ? undefined : spec.frequency ?? productFrequency ?? { unit: "month", count: 1 }
     const priceProblem = unitPriceProblem(unitPrice, oneTime)
-    if (priceProblem !== undefined) itemRefused(new ItemRefused({ item: label, reason: { _tag: "Amount", problem: priceProblem } }))
+    if (priceProblem !== undefined) itemRefused(new ItemRefused({ item: label, index: i, reason: { _tag: "Amount", problem: priceProblem } }))
     const taxRate = spec.taxPpm ?? kept?.tax_rate_ppm ?? undefined
     const line = {
       name: spec.name ?? kept?.name ?? product!.name,
@@ -184,7 +184,7 @@ export const resolveItemsWith = (products: ProductsBySku, specs: ReadonlyArray<I
     try {
       lineAmounts(line)
     } catch (e) {
-      itemRefused(new ItemRefused({ item: label, reason: { _tag: "Amount", problem: (e as Error).message } }))
+      itemRefused(new ItemRefused({ item: label, index: i, reason: { _tag: "Amount", problem: (e as Error).message } }))
     }
     return { line, currency, frequency }
   })
@@ -195,7 +195,7 @@ export const resolveItemsWith = (products: ProductsBySku, specs: ReadonlyArray<I
       checkInvoiceAmount(next)
       return next
     } catch (e) {
-      return itemRefused(new ItemRefused({ item: labels[i] ?? `item ${i + 1}`, reason: { _tag: "Amount", problem: (e as Error).message } }))
+      return itemRefused(new ItemRefused({ item: labels[i] ?? `item ${i + 1}`, index: i, reason: { _tag: "Amount", problem: (e as Error).message } }))
     }
   }, 0)
   return resolved
@@ -676,11 +676,11 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
       const kept = input.items.map((spec) => before.lines.find(sameItem(spec)))
       const products = await loadProducts(tx, input.items.flatMap((s) => (s.sku === undefined ? [] : [s.sku])))
       const resolved = resolveItemsWith(products, input.items, input.itemLabels ?? input.items.map((_, i) => `--item ${i + 1}`), sub.currency, kept)
-      for (const r of resolved) {
-        if (r.currency !== sub.currency) refused(new ItemDoesNotFit({ id, reason: { _tag: "Currency", subscription: sub.currency, item: r.currency } }))
+      for (const [index, r] of resolved.entries()) {
+        if (r.currency !== sub.currency) refused(new ItemDoesNotFit({ id, index, reason: { _tag: "Currency", subscription: sub.currency, item: r.currency } }))
         if (r.frequency !== undefined && (r.frequency.unit !== sub.frequency_unit || r.frequency.count !== sub.frequency_count)) {
           refused(new ItemDoesNotFit({
-            id, reason: { _tag: "Frequency", item: r.line.name, itemFrequency: formatFrequency(r.frequency), subscription: formatFrequency({ unit: sub.frequency_unit, count: sub.frequency_count }) }
+            id, index, reason: { _tag: "Frequency", item: r.line.name, itemFrequency: formatFrequency(r.frequency), subscription: formatFrequency({ unit: sub.frequency_unit, count: sub.frequency_count }) }
           }))
         }
       }

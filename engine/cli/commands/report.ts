@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { extname, join } from "node:path"
 import type { ReportKind, ReportRow } from "../../../reports/index.ts"
+import { inFlags } from "../../domain/index.ts"
 import { buildReports, buildReportsFromCopy, formatReportCell, readFxFile, readReportRequest, reportColumnKind, reportColumns, reportKinds, revenueDashboardHtml, revenueReportHtml, writeReportsXlsx } from "../../../reports/index.ts"
 import { runSql } from "../../sql/index.ts"
 import { loadSettings } from "../../account/index.ts"
@@ -109,7 +110,7 @@ export const reportCommand = Command.make(
         kind: dashboard ? "mrr" : flags.kind, from: flags.from, to: flags.to, details: flags.details,
         currency: Option.isSome(flags.currency) ? flags.currency.value : (yield* runSql(loadSettings)).currency
       })
-      if ("problem" in request) return yield* new UsageError({ message: request.problem })
+      if ("problem" in request) return yield* new UsageError({ message: inFlags(request.problem) })
       const currency = request.currency
       const fx = Option.isSome(flags.fx) ? { file: flags.fx.value, rates: yield* runSql(async () => readFxFile(flags.fx.pipe(Option.getOrThrow))) } : undefined
       const options = { from: flags.from, to: flags.to, currency, details: flags.details, ...(fx === undefined ? {} : { fx }) }

@@ -6,7 +6,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { languages } from "../../billing/index.ts"
 import type { SubscriptionError } from "../../domain/index.ts"
-import { eventTypeProblem, formatFrequency, formatMajorAmount, itemErrorOf, subscriptionErrorOf, SubscriptionId, subscriptionStatuses } from "../../domain/index.ts"
+import { eventTypeProblem, flagField, formatFrequency, formatMajorAmount, itemErrorOf, subscriptionErrorOf, SubscriptionId, subscriptionStatuses } from "../../domain/index.ts"
 import { catalogueErrorMessage } from "../../catalogue/index.ts"
 import { Gateway } from "../../payments/index.ts"
 import type { StoredLine, SubscriptionRow, SubscriptionsFailure } from "../../subscriptions/index.ts"
@@ -164,7 +164,7 @@ const update = Command.make(
       const id = yield* idOf(flags.id)
       const items = yield* parseItems(flags.items)
       const nextBillingDate = Option.isSome(flags.nextBillingDate) ? yield* parseDateFlag("--next-billing-date", flags.nextBillingDate.value) : undefined
-      const paymentMethod = yield* readPaymentMethod("--payment-method", Option.getOrUndefined(flags.paymentMethod))
+      const paymentMethod = yield* readPaymentMethod(flagField("payment-method"), Option.getOrUndefined(flags.paymentMethod))
       const ctx = yield* commandContext
       const result = yield* useCase((s) => s.update(ctx, id, {
         items: items.length === 0 ? undefined : items, itemLabels: itemLabels(items), nextBillingDate, paymentMethod

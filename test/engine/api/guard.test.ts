@@ -266,7 +266,7 @@ describe("the integrator's usual slips", () => {
   it("a blank payment-method token is a 400 naming payment_method, on contacts and subscriptions, and nothing is saved", async () => {
     const contact = await api.call("POST", "/v1/contacts", { body: { email: "bo@example.com", payment_method: "" } })
     expect(contact.status).toBe(400)
-    expect(contact.json).toMatchObject({ code: "invalid_input", field: "payment_method", message: "--payment-method: a payment-method token cannot be empty" })
+    expect(contact.json).toMatchObject({ code: "invalid_input", field: "payment_method", message: "payment_method: a payment-method token cannot be empty" })
     const created = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"], payment_method: " " } })
     expect(created.status).toBe(400)
     expect(created.json).toMatchObject({ field: "payment_method" })
@@ -278,10 +278,10 @@ describe("the integrator's usual slips", () => {
     expect(await count("contacts")).toBe(1)
   })
 
-  it("a refused subscription names its field and code, in the CLI's words (found by an audit: no field, a missing contact invalid_input)", async () => {
+  it("a refused subscription names its JSON field and code, in the CLI's words (found by an audit: no field, a missing contact invalid_input)", async () => {
     const noContact = await api.call("POST", "/v1/subscriptions", { body: { contact: "nobody@example.com", items: ["sku=COFFEE"] } })
     expect([noContact.status, noContact.json.code, noContact.json.field]).toEqual([400, "resource_missing", "contact"])
-    expect(noContact.json.message).toMatch(/^--contact: no contact with email nobody@example.com/)
+    expect(noContact.json.message).toMatch(/^contact: no contact with email nobody@example.com/)
     const noItems = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: [] } })
     expect([noItems.status, noItems.json.field]).toEqual([400, "items"])
     expect((await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"] } })).status).toBe(201)

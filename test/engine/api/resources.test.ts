@@ -57,7 +57,7 @@ describe("HTTP API resources", () => {
     }
     // A SKU named in the body stays the body's fault: 400 naming the field.
     const sub = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=NOPE"] } })
-    expect([sub.status, sub.json.code, sub.json.field]).toEqual([400, "resource_missing", "items"])
+    expect([sub.status, sub.json.code, sub.json.field]).toEqual([400, "resource_missing", "items[0]"])
     expect((await api.call("GET", "/v1/products")).json.data).toHaveLength(1)
   })
 
@@ -92,7 +92,7 @@ describe("HTTP API resources", () => {
     const r = await api.call("POST", `/v1/subscriptions/${id}`, { body: { next_billing_date: "2026-03-10", items: ["sku=COFFEE,qty=2"] } })
     expect(r.status).toBe(400)
     expect(r.json).toMatchObject({ code: "invalid_input", field: "next_billing_date" })
-    expect(r.json.message).toMatch(/^--next-billing-date: 2026-03-10 is inside 2026-03-01\.\.2026-04-01, already invoiced \(\S+\); give 2026-04-01 or later$/)
+    expect(r.json.message).toMatch(/^next_billing_date: 2026-03-10 is inside 2026-03-01\.\.2026-04-01, already invoiced \(\S+\); give 2026-04-01 or later$/)
     expect((await api.call("GET", `/v1/subscriptions/${id}`)).json).toEqual(before)
     expect((await api.call("POST", `/v1/subscriptions/${id}`, { body: { next_billing_date: "2026-04-01" } })).status).toBe(200)
   })
@@ -103,10 +103,10 @@ describe("HTTP API resources", () => {
     expect(r.status).toBe(400)
     expect(r.headers.get("content-type")).toBe("application/problem+json")
     expect(r.json).toMatchObject({ code: "invalid_input", field: "terms" })
-    expect(r.json.message).toContain("--terms")
+    expect(r.json.message).toMatch(/^terms: /)
     const unknownSku = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=NOPE"] } })
     expect(unknownSku.status).toBe(400)
-    expect(unknownSku.json.field).toBe("items")
+    expect(unknownSku.json.field).toBe("items[0]")
     const missing = await api.call("GET", "/v1/subscriptions/999")
     expect(missing.status).toBe(404)
     expect(missing.json.code).toBe("not_found")
@@ -121,7 +121,7 @@ describe("HTTP API resources", () => {
     expect(past.status).toBe(400)
     expect(past.json).toMatchObject({
       code: "invalid_input", field: "start",
-      message: "--start: 2026-02-28 is before today (2026-03-01); a subscription starts today or later, billing never reaches back"
+      message: "start: 2026-02-28 is before today (2026-03-01); a subscription starts today or later, billing never reaches back"
     })
     expect((await api.call("GET", "/v1/subscriptions")).json.data).toEqual([])
     expect(await events()).toBe(before)
