@@ -398,8 +398,14 @@ const checkoutRefusalProblem = (r: PaymentLinkError | DiscountCodeError, options
   }
 }
 
-/** A checkout use case's other bad input as a problem naming the JSON field by its flag. */
+/**
+ * A checkout use case's other bad input as a problem naming the JSON field: by its words (an item's refusal
+ * by its place, `items[1]`); text without words by its flag.
+ */
 const checkoutProblem = (e: BadInput) => {
+  const itemError = itemErrorOf(e.refusal)
+  const words = itemError !== undefined ? itemRefusalWords(itemError) : e.words
+  if (words !== undefined) return new InvalidRequest({ code: "invalid_input", message: inJsonFields(words), field: fieldAtFault(words)?.json })
   // Text a field does not take: `--item 2 (…)` → items[1], `--redirect-url` → redirect_url.
   const item = /^--item (\d+)/.exec(e.message)
   if (item !== null) return new InvalidRequest({ code: "invalid_input", message: e.message, field: `items[${Number(item[1]) - 1}]` })

@@ -7,10 +7,10 @@
  * `discountCodeProblem` (linkRules.ts), refused as typed errors, nothing written.
  */
 import { parseCalendarDate, parsePercentPpm } from "../billing/index.ts"
-import type { CalendarDate, DiscountCode, DiscountDuration, DiscountOff } from "../domain/index.ts"
-import { DiscountCodeInvalid, DiscountCodeNotFound, isCurrencyCode, parseMajorAmount } from "../domain/index.ts"
+import type { CalendarDate, DiscountCode, DiscountDuration, DiscountOff, FieldName, Words } from "../domain/index.ts"
+import { DiscountCodeInvalid, DiscountCodeNotFound, flagField, isCurrencyCode, parseMajorAmount, words } from "../domain/index.ts"
 import type { Sql } from "../sql/index.ts"
-import { InputError, writeJournal } from "../sql/index.ts"
+import { InputError, refuseWords, writeJournal } from "../sql/index.ts"
 import { discountCodeProblem } from "./linkRules.ts"
 import { discountCodeByRef, insertDiscountCode, markDiscountCodeDeleted, updateDiscountCode } from "./repository.ts"
 
@@ -25,27 +25,26 @@ export interface DiscountCodeRequest {
   readonly maxRedemptions?: string | undefined
 }
 
-const bad = (message: string): never => {
-  throw new InputError(message)
-}
+/** Bad input naming its field (`--terms` on the command line, `terms` over HTTP). */
+const bad = (w: Words): never => refuseWords(w)
 
 const refuse = (e: DiscountCodeInvalid | DiscountCodeNotFound): never => {
   throw new InputError(e._tag === "DiscountCodeNotFound" ? `no discount code ${e.ref}` : e.problem, { cause: e })
 }
 
-const whole = (flag: string, value: string, max: number): number => {
+const whole = (flag: FieldName, value: string, max: number): number => {
   const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN
-  return Number.isSafeInteger(n) && n >= 1 && n <= max ? n : bad(`${flag}: expected a whole number from 1 to ${max}, got "${value}"`)
+  return Number.isSafeInteger(n) && n >= 1 && n <= max ? n : bad(words`${flag}: expected a whole number from 1 to ${max}, got "${value}"`)
 }
 
 const readOff = (text: string, currency: string): DiscountOff => {
   if (text.trim().endsWith("%")) {
     const ppm = parsePercentPpm(text)
-    return ppm === undefined || ppm > 1_000_000 ? bad(`--off: expected a percent such as 10% (at most 100%) or an amount such as 5.00, got "${text}"`) : { _tag: "Percent", ppm }
+    return ppm === undefined || ppm > 1_000_000 ? bad(words`${flagField("off")}: expected a percent such as 10% (at most 100%) or an amount such as 5.00, got "${text}"`) : { _tag: "Percent", ppm }
   }
-  if (!isCurrencyCode(currency)) bad(`--currency: "${currency}" is not an ISO 4217 currency code such as USD`)
+  if (!isCurrencyCode(currency)) bad(words`${flagField("currency")}: "${currency}" is not an ISO 4217 currency code such as USD`)
   const amount = parseMajorAmount(text, currency)
-  return typeof amount === "string" ? bad(`--off: ${amount}`) : { _tag: "Amount", amount, currency }
+  return typeof amount === "string" ? bad(words`${flagField("off")}: ${amount}`) : { _tag: "Amount", amount, currency }
 }
 
 const readDuration = (text: string | undefined): DiscountDuration => {
@@ -53,11 +52,11 @@ const readDuration = (text: string | undefined): DiscountDuration => {
   if (t === "once") return { _tag: "Once" }
   if (t === "forever") return { _tag: "Forever" }
   const m = /^(?:payments:)?(\d+)$/.exec(t)
-  return m === null ? bad(`--duration: expected once, forever or a number of payments (3), got "${text}"`) : { _tag: "Payments", payments: whole("--duration", m[1]!, 1_000) }
+  return m === null ? bad(words`${flagField("duration")}: expected once, forever or a number of payments (3), got "${text}"`) : { _tag: "Payments", payments: whole(flagField("duration"), m[1]!, 1_000) }
 }
 
-const readDate = (flag: string, text: string): CalendarDate =>
-  (parseCalendarDate(text) as CalendarDate | undefined) ?? bad(`${flag}: "${text}" is not a calendar date (expected YYYY-MM-DD, a day that exists)`)
+const readDate = (flag: FieldName, text: string): CalendarDate =>
+  (parseCalendarDate(text) as CalendarDate | undefined) ?? bad(words`${flag}: "${text}" is not a calendar date (expected YYYY-MM-DD, a day that exists)`)
 
 const codeEvent = (type: string, code: DiscountCode, today: CalendarDate) => ({ type, subscriptionId: null, occurredOn: today, data: { code_id: code.id, code: code.code } })
 
@@ -67,8 +66,8 @@ export const createDiscountCode = async (sql: Sql, today: CalendarDate, r: Disco
     code: r.code.trim(),
     off: readOff(r.off, (r.currency ?? defaultCurrency).toUpperCase()),
     duration: readDuration(r.duration),
-    expiresOn: r.expiresOn === undefined ? undefined : readDate("--expires-on", r.expiresOn),
-    maxRedemptions: r.maxRedemptions === undefined ? undefined : whole("--max-redemptions", r.maxRedemptions, 1_000_000_000)
+    expiresOn: r.expiresOn === undefined ? undefined : readDate(flagField("expires-on"), r.expiresOn),
+    maxRedemptions: r.maxRedemptions === undefined ? undefined : whole(flagField("max-redemptions"), r.maxRedemptions, 1_000_000_000)
   }
   const problem = discountCodeProblem(draft, today)
   if (problem !== undefined) refuse(problem)
@@ -93,9 +92,9 @@ export const changeDiscountCode = async (
   ref: string,
   change: { readonly expiresOn?: string | undefined; readonly maxRedemptions?: string | undefined; readonly active?: boolean | undefined }
 ): Promise<DiscountCode> => {
-  const expiresOn = change.expiresOn === undefined ? undefined : change.expiresOn === "none" ? null : readDate("--expires-on", change.expiresOn)
-  const maxRedemptions = change.maxRedemptions === undefined ? undefined : change.maxRedemptions === "none" ? null : whole("--max-redemptions", change.maxRedemptions, 1_000_000_000)
-  if (expiresOn === undefined && maxRedemptions === undefined && change.active === undefined) bad("nothing to update: give --expires-on or --max-redemptions")
+  const expiresOn = change.expiresOn === undefined ? undefined : change.expiresOn === "none" ? null : readDate(flagField("expires-on"), change.expiresOn)
+  const maxRedemptions = change.maxRedemptions === undefined ? undefined : change.maxRedemptions === "none" ? null : whole(flagField("max-redemptions"), change.maxRedemptions, 1_000_000_000)
+  if (expiresOn === undefined && maxRedemptions === undefined && change.active === undefined) bad(words`nothing to update: give ${flagField("expires-on")} or ${flagField("max-redemptions")}`)
   return sql.begin(async (tx) => {
     const code = (await discountCodeByRef(tx, ref, true)) ?? refuse(new DiscountCodeNotFound({ ref }))
     const next = { ...code, expiresOn: expiresOn === undefined ? code.expiresOn : expiresOn ?? undefined, maxRedemptions: maxRedemptions === undefined ? code.maxRedemptions : maxRedemptions ?? undefined }

@@ -14,10 +14,10 @@
  * then the suggestion, the minimum when left out), `description=TEXT`.
  */
 import { parsePercentPpm } from "../billing/index.ts"
-import type { BillingStart, CalendarDate, ContactField, ItemSpec, LinkItem, OrderDiscount, PaymentLinkSettings, PaymentType } from "../domain/index.ts"
-import { isCurrencyCode, parseBillingTerms, parseItemSpec, parseMajorAmount, PaymentLinkInvalid, paymentTypes } from "../domain/index.ts"
+import type { BillingStart, CalendarDate, ContactField, FieldName, ItemSpec, Words, LinkItem, OrderDiscount, PaymentLinkSettings, PaymentType } from "../domain/index.ts"
+import { flagField, isCurrencyCode, itemField, itemsField, parseBillingTerms, words, parseItemSpec, parseMajorAmount, PaymentLinkInvalid, paymentTypes } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
-import { InputError } from "../sql/index.ts"
+import { InputError, refuseWords } from "../sql/index.ts"
 import { resolveItems } from "../subscriptions/index.ts"
 import { parseCalendarDate } from "../billing/index.ts"
 
@@ -53,9 +53,8 @@ export interface LinkRequest {
   readonly completedPaymentsLimit?: string | undefined
 }
 
-const bad = (message: string): never => {
-  throw new InputError(message)
-}
+/** Bad input naming its field (`--terms` on the command line, `terms` over HTTP). */
+const bad = (w: Words): never => refuseWords(w)
 
 const linkKeys = new Set(["optional", "qty-min", "qty-max", "min-price", "description"])
 /** Other names of the link's own keys (CLI.md writes `own-price-min=5.00`). */
@@ -103,9 +102,10 @@ export const parseLinkItemSpec = (text: string): LinkItemSpec | string => {
   return { spec, optional: own["optional"] !== undefined, qtyMin: own["qty-min"], qtyMax: own["qty-max"], minPrice: own["min-price"], minPriceKey, description: own["description"] }
 }
 
-const wholeText = (flag: string, value: string, min: number, max: number): number => {
+/** A whole number given for `what` (a field, or words such as `--item 2: qty-min`). */
+const wholeText = (what: FieldName | Words, value: string, min: number, max: number): number => {
   const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN
-  return Number.isSafeInteger(n) && n >= min && n <= max ? n : bad(`${flag}: expected a whole number from ${min} to ${max}, got "${value}"`)
+  return Number.isSafeInteger(n) && n >= min && n <= max ? n : bad([...(Array.isArray(what) ? what : [what as FieldName]), `: expected a whole number from ${min} to ${max}, got "${value}"`])
 }
 
 const none = (v: string | undefined) => v !== undefined && v.trim().toLowerCase() === "none"
@@ -114,21 +114,21 @@ const none = (v: string | undefined) => v !== undefined && v.trim().toLowerCase(
 const readOrderDiscount = (text: string, currency: string): OrderDiscount => {
   if (text.trim().endsWith("%")) {
     const ppm = parsePercentPpm(text)
-    return ppm === undefined || ppm > 1_000_000 ? bad(`--order-discount: expected a percent from 0% to 100% or an amount such as 5.00, got "${text}"`) : { _tag: "Percent", ppm }
+    return ppm === undefined || ppm > 1_000_000 ? bad(words`${flagField("order-discount")}: expected a percent from 0% to 100% or an amount such as 5.00, got "${text}"`) : { _tag: "Percent", ppm }
   }
   const amount = parseMajorAmount(text, currency)
-  if (typeof amount === "string") return bad(`--order-discount: ${amount}`)
-  return amount < 0 ? bad(`--order-discount: an amount off cannot be negative, got "${text}"`) : { _tag: "Amount", amount }
+  if (typeof amount === "string") return bad(words`${flagField("order-discount")}: ${amount}`)
+  return amount < 0 ? bad(words`${flagField("order-discount")}: an amount off cannot be negative, got "${text}"`) : { _tag: "Amount", amount }
 }
 
 /** `label=TEXT,help=TEXT,required,order=N` (label first, or the only key). */
 export const parseContactField = (text: string, index: number): ContactField => {
-  const flag = `--contact-field ${index + 1}`
+  const flag: FieldName = { flag: `--contact-field ${index + 1}`, json: `contact_fields[${index}]` }
   // CLI.md's short form, `--field "Company:required"`: a label, then :required or :optional.
   if (!text.includes("=")) {
     const short = /^(.*?)(?::(required|optional))?$/i.exec(text.trim())!
     const label = short[1]!.trim()
-    if (label === "" || label.toLowerCase() === "required" || label.toLowerCase() === "optional") bad(`${flag}: a contact field needs a label: "Company:required" or label=TEXT,required`)
+    if (label === "" || label.toLowerCase() === "required" || label.toLowerCase() === "optional") bad(words`${flag}: a contact field needs a label: "Company:required" or label=TEXT,required`)
     return { label, required: short[2]?.toLowerCase() === "required", order: index + 1 }
   }
   const field: { label?: string; helpText?: string; required: boolean; order: number } = { required: false, order: index + 1 }
@@ -141,9 +141,9 @@ export const parseContactField = (text: string, index: number): ContactField => 
     else if (key === "label") field.label = value
     else if (key === "help") field.helpText = value
     else if (key === "order") field.order = wholeText(flag, value, 0, 1_000_000)
-    else bad(`${flag}: unknown key "${key}" (keys: label=TEXT, help=TEXT, required, order=N)`)
+    else bad(words`${flag}: unknown key "${key}" (keys: label=TEXT, help=TEXT, required, order=N)`)
   }
-  return field.label === undefined ? bad(`${flag}: a contact field needs label=TEXT`) : { ...field, label: field.label }
+  return field.label === undefined ? bad(words`${flag}: a contact field needs label=TEXT`) : { ...field, label: field.label }
 }
 
 /** CLI.md's names of the payment types. */
@@ -152,42 +152,42 @@ const paymentTypeAliases: Record<string, string> = { debit: "debit-card", bank: 
 /** `--collect billing,shipping`: the addresses named are collected, the others not; beside --billing-address or --shipping-address, refused. */
 const readCollect = (r: LinkRequest): { readonly billing: boolean; readonly shipping: boolean } | undefined => {
   if (r.collect === undefined) return undefined
-  if (r.collectBillingAddress !== undefined || r.collectShippingAddress !== undefined) bad("--collect: give it or --billing-address/--shipping-address, not both")
+  if (r.collectBillingAddress !== undefined || r.collectShippingAddress !== undefined) bad(words`${flagField("collect")}: give it or ${flagField("billing-address", "collect_billing_address")}/${flagField("shipping-address", "collect_shipping_address")}, not both`)
   const named = r.collect.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== "")
   if (named.length === 1 && named[0] === "none") return { billing: false, shipping: false }
-  for (const t of named) if (t !== "billing" && t !== "shipping") bad(`--collect: expected billing, shipping, both (billing,shipping) or none, got "${t}"`)
+  for (const t of named) if (t !== "billing" && t !== "shipping") bad(words`${flagField("collect")}: expected billing, shipping, both (billing,shipping) or none, got "${t}"`)
   return { billing: named.includes("billing"), shipping: named.includes("shipping") }
 }
 
 const readStart = (r: LinkRequest): BillingStart | undefined => {
   const given = [r.start, r.delayDays, r.delayMonths, r.startAfter].filter((v) => v !== undefined).length
-  if (given > 1) bad("--start, --start-after, --delay-days and --delay-months: give at most one")
+  if (given > 1) bad(words`${flagField("start")}, ${flagField("start-after")}, ${flagField("delay-days")} and ${flagField("delay-months")}: give at most one`)
   if (r.startAfter !== undefined) {
     const after = /^(\d+)\s*([dm])$/i.exec(r.startAfter.trim())
     if (after !== null) {
       return after[2]!.toLowerCase() === "d"
-        ? { _tag: "DelayDays", days: wholeText("--start-after", after[1]!, 1, 36_525) }
-        : { _tag: "DelayMonths", months: wholeText("--start-after", after[1]!, 1, 1_200) }
+        ? { _tag: "DelayDays", days: wholeText(flagField("start-after"), after[1]!, 1, 36_525) }
+        : { _tag: "DelayMonths", months: wholeText(flagField("start-after"), after[1]!, 1, 1_200) }
     }
     const d = parseCalendarDate(r.startAfter.trim())
-    return d === undefined ? bad(`--start-after: expected 14d (days after checkout), 2m (months after checkout) or a date YYYY-MM-DD, got "${r.startAfter}"`) : { _tag: "Date", date: d as CalendarDate }
+    return d === undefined ? bad(words`${flagField("start-after")}: expected 14d (days after checkout), 2m (months after checkout) or a date YYYY-MM-DD, got "${r.startAfter}"`) : { _tag: "Date", date: d as CalendarDate }
   }
   if (r.start !== undefined) {
     if (r.start === "checkout") return { _tag: "AtCheckout" }
     const d = parseCalendarDate(r.start)
-    return d === undefined ? bad(`--start: "${r.start}" is not a calendar date (expected YYYY-MM-DD, or checkout)`) : { _tag: "Date", date: d as CalendarDate }
+    return d === undefined ? bad(words`${flagField("start")}: "${r.start}" is not a calendar date (expected YYYY-MM-DD, or checkout)`) : { _tag: "Date", date: d as CalendarDate }
   }
-  if (r.delayDays !== undefined) return { _tag: "DelayDays", days: wholeText("--delay-days", r.delayDays, 1, 36_525) }
-  if (r.delayMonths !== undefined) return { _tag: "DelayMonths", months: wholeText("--delay-months", r.delayMonths, 1, 1_200) }
+  if (r.delayDays !== undefined) return { _tag: "DelayDays", days: wholeText(flagField("delay-days"), r.delayDays, 1, 36_525) }
+  if (r.delayMonths !== undefined) return { _tag: "DelayMonths", months: wholeText(flagField("delay-months"), r.delayMonths, 1, 1_200) }
   return undefined
 }
 
 const readItems = async (sql: Sql | TransactionSql, texts: ReadonlyArray<string>, currency: string): Promise<Array<LinkItem>> => {
   const parsed = texts.map((text, i) => {
     const p = parseLinkItemSpec(text)
-    return typeof p === "string" ? bad(`--item ${i + 1} ("${text}"): ${p}`) : p
+    return typeof p === "string" ? bad(words`${itemField(i)} ("${text}"): ${p}`) : p
   })
-  const labels = parsed.map((_, i) => `--item ${i + 1}`)
+  const labels = parsed.map((_, i) => itemField(i))
   // No item of a link is free (reference): a zero price is the link rule's refusal, before the catalogue's own words.
   parsed.forEach((p, i) => {
     if (p.spec.price !== undefined && parseMajorAmount(p.spec.price, p.spec.currency ?? currency) === 0) {
@@ -196,16 +196,16 @@ const readItems = async (sql: Sql | TransactionSql, texts: ReadonlyArray<string>
       })
     }
   })
-  const resolved = await resolveItems(sql, parsed.map((p) => p.spec), labels, currency)
+  const resolved = await resolveItems(sql, parsed.map((p) => p.spec), labels.map((l) => l.flag), currency)
   return resolved.map((r, i): LinkItem => {
     const p = parsed[i]!
-    if (r.currency !== currency) bad(`${labels[i]}: the item is priced in ${r.currency}, the link in ${currency} (one currency per link)`)
-    if ((p.qtyMin === undefined) !== (p.qtyMax === undefined)) bad(`${labels[i]}: an editable quantity needs both qty-min=N and qty-max=N`)
-    const editableQuantity = p.qtyMin === undefined ? undefined : { min: wholeText(`${labels[i]}: qty-min`, p.qtyMin, 0, 2_147_483_647), max: wholeText(`${labels[i]}: qty-max`, p.qtyMax!, 0, 2_147_483_647) }
+    if (r.currency !== currency) bad(words`${labels[i]!}: the item is priced in ${r.currency}, the link in ${currency} (one currency per link)`)
+    if ((p.qtyMin === undefined) !== (p.qtyMax === undefined)) bad(words`${labels[i]!}: an editable quantity needs both qty-min=N and qty-max=N`)
+    const editableQuantity = p.qtyMin === undefined ? undefined : { min: wholeText(words`${labels[i]!}: qty-min`, p.qtyMin, 0, 2_147_483_647), max: wholeText(words`${labels[i]!}: qty-max`, p.qtyMax!, 0, 2_147_483_647) }
     let ownPrice: { minimum: number } | undefined
     if (p.minPrice !== undefined) {
       const m = parseMajorAmount(p.minPrice, currency)
-      if (typeof m === "string") bad(`${labels[i]}: ${p.minPriceKey}: ${m}`)
+      if (typeof m === "string") bad(words`${labels[i]!}: ${p.minPriceKey}: ${m}`)
       ownPrice = { minimum: m as number }
     }
     return {
@@ -230,18 +230,18 @@ export const newLinkDefaults = (currency: string): PaymentLinkSettings => ({
 export const readLinkSettings = async (sql: Sql | TransactionSql, request: LinkRequest, base: PaymentLinkSettings): Promise<PaymentLinkSettings> => {
   const r = request
   const currency = r.currency === undefined ? base.currency : r.currency.trim().toUpperCase()
-  if (!isCurrencyCode(currency)) bad(`--currency: "${r.currency}" is not an ISO 4217 currency code such as USD`)
-  const terms = r.terms === undefined ? base.terms : parseBillingTerms(r.terms) ?? bad(`--terms: expected auto-renew or fixed:N (N from 1 to 1000), got "${r.terms}"`)
+  if (!isCurrencyCode(currency)) bad(words`${flagField("currency")}: "${r.currency}" is not an ISO 4217 currency code such as USD`)
+  const terms = r.terms === undefined ? base.terms : parseBillingTerms(r.terms) ?? bad(words`${flagField("terms")}: expected auto-renew or fixed:N (N from 1 to 1000), got "${r.terms}"`)
   const start = readStart(r) ?? base.start
   const orderDiscount = r.orderDiscount === undefined ? base.orderDiscount : none(r.orderDiscount) ? undefined : readOrderDiscount(r.orderDiscount, currency)
   const types = r.paymentTypes === undefined
     ? base.paymentTypes
     : r.paymentTypes.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t !== "").map((t) => paymentTypeAliases[t] ?? t).map((t) =>
-      (paymentTypes as ReadonlyArray<string>).includes(t) ? (t as PaymentType) : bad(`--payment-types: unknown payment type "${t}" (${paymentTypes.join(", ")}; or card, debit, bank)`)
+      (paymentTypes as ReadonlyArray<string>).includes(t) ? (t as PaymentType) : bad(words`${flagField("payment-types")}: unknown payment type "${t}" (${paymentTypes.join(", ")}; or card, debit, bank)`)
     )
   const collected = readCollect(r)
   const items = r.items === undefined
-    ? (currency !== base.currency && base.items.length > 0 ? bad(`--currency: changing the currency needs the items again (--item), priced in ${currency}`) : base.items)
+    ? (currency !== base.currency && base.items.length > 0 ? bad(words`${flagField("currency")}: changing the currency needs the items again (${itemsField}), priced in ${currency}`) : base.items)
     : await readItems(sql, r.items, currency)
   const optionalText = (v: string | undefined, was: string | undefined) => (v === undefined ? was : v.trim() === "" || none(v) ? undefined : v)
   return {
@@ -263,6 +263,6 @@ export const readLinkSettings = async (sql: Sql | TransactionSql, request: LinkR
     contactFields: r.contactFields === undefined ? base.contactFields : r.contactFields.map(parseContactField),
     completedPaymentsLimit: r.completedPaymentsLimit === undefined
       ? base.completedPaymentsLimit
-      : none(r.completedPaymentsLimit) ? undefined : wholeText("--completed-payments-limit", r.completedPaymentsLimit, 1, 1_000_000_000)
+      : none(r.completedPaymentsLimit) ? undefined : wholeText(flagField("completed-payments-limit"), r.completedPaymentsLimit, 1, 1_000_000_000)
   }
 }

@@ -7,10 +7,10 @@
  * its journal event (`payment_link.*`, written by `writeJournal`).
  */
 import { randomBytes } from "node:crypto"
-import type { BuyerChoices, CalendarDate, DiscountCode, PaymentLink, PaymentLinkSettings } from "../domain/index.ts"
-import { BuyerChoiceRefused, DiscountCodeNotFound, parseMajorAmount, PaymentLinkInvalid, PaymentLinkNotFound } from "../domain/index.ts"
+import type { BuyerChoices, CalendarDate, DiscountCode, FieldName, PaymentLink, PaymentLinkSettings, Words } from "../domain/index.ts"
+import { BuyerChoiceRefused, DiscountCodeNotFound, flagField, itemsField, parseMajorAmount, PaymentLinkInvalid, PaymentLinkNotFound, words } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
-import { InputError, writeJournal } from "../sql/index.ts"
+import { InputError, refuseWords, writeJournal } from "../sql/index.ts"
 import type { LinkRequest } from "./linkRequest.ts"
 import { newLinkDefaults, readLinkSettings } from "./linkRequest.ts"
 import { discountCodeUsable, paymentLinkProblem } from "./linkRules.ts"
@@ -25,9 +25,8 @@ export const refuseLink = (error: Refusal): never => {
   throw new InputError(error._tag === "PaymentLinkNotFound" ? `no payment link ${error.ref}` : error.problem, { cause: error })
 }
 
-const bad = (message: string): never => {
-  throw new InputError(message)
-}
+/** Bad input naming its field (`--terms` on the command line, `terms` over HTTP). */
+const bad = (w: Words): never => refuseWords(w)
 
 const slugPattern = /^[A-Za-z0-9_-]{4,64}$/
 
@@ -120,15 +119,15 @@ export interface PreviewRequest {
   readonly code?: string | undefined
 }
 
-const itemNumber = (flag: string, text: string, count: number): number => {
+const itemNumber = (flag: FieldName, text: string, count: number): number => {
   const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN
-  return Number.isSafeInteger(n) && n >= 1 && n <= count ? n - 1 : bad(`${flag}: expected an item number from 1 to ${count}, got "${text}"`)
+  return Number.isSafeInteger(n) && n >= 1 && n <= count ? n - 1 : bad(words`${flag}: expected an item number from 1 to ${count}, got "${text}"`)
 }
 
-const pairs = (flag: string, texts: ReadonlyArray<string>, count: number) =>
+const pairs = (flag: FieldName, texts: ReadonlyArray<string>, count: number) =>
   texts.map((t) => {
     const eq = t.indexOf("=")
-    if (eq < 0) bad(`${flag}: expected ITEM=VALUE such as 2=3, got "${t}"`)
+    if (eq < 0) bad(words`${flag}: expected ITEM=VALUE such as 2=3, got "${t}"`)
     return [itemNumber(flag, t.slice(0, eq), count), t.slice(eq + 1).trim()] as const
   })
 
@@ -136,14 +135,14 @@ const pairs = (flag: string, texts: ReadonlyArray<string>, count: number) =>
 export const readChoices = async (sql: Sql | TransactionSql, link: PaymentLink, r: PreviewRequest, today: CalendarDate): Promise<BuyerChoices> => {
   const items = new Map<number, { include?: boolean; quantity?: number; unitPrice?: number }>()
   const at = (i: number) => items.get(i) ?? (items.set(i, {}), items.get(i)!)
-  for (const t of r.include ?? []) at(itemNumber("--include", t, link.items.length)).include = true
-  for (const [i, v] of pairs("--qty", r.quantities ?? [], link.items.length)) {
+  for (const t of r.include ?? []) at(itemNumber(flagField("include"), t, link.items.length)).include = true
+  for (const [i, v] of pairs(flagField("qty"), r.quantities ?? [], link.items.length)) {
     const q = /^\d+$/.test(v) ? Number(v) : NaN
-    at(i).quantity = Number.isSafeInteger(q) ? q : bad(`--qty: expected a whole number for item ${i + 1}, got "${v}"`)
+    at(i).quantity = Number.isSafeInteger(q) ? q : bad(words`${flagField("qty")}: expected a whole number for item ${i + 1}, got "${v}"`)
   }
-  for (const [i, v] of pairs("--price", r.prices ?? [], link.items.length)) {
+  for (const [i, v] of pairs(flagField("price"), r.prices ?? [], link.items.length)) {
     const p = parseMajorAmount(v, link.currency)
-    at(i).unitPrice = typeof p === "string" ? bad(`--price: item ${i + 1}: ${p}`) : p
+    at(i).unitPrice = typeof p === "string" ? bad(words`${flagField("price")}: item ${i + 1}: ${p}`) : p
   }
   let discountCode: DiscountCode | undefined
   if (r.code !== undefined) {
@@ -171,8 +170,8 @@ export const previewPaymentLink = async (sql: Sql, today: CalendarDate, ref: str
 
 /** A link created from text (the CLI's flags, the API's fields): read, then checked and saved as `createPaymentLink`. */
 export const createPaymentLinkFromRequest = async (sql: Sql, today: CalendarDate, request: LinkRequest, options: { readonly slug?: string | undefined; readonly defaultCurrency: string }): Promise<PaymentLink> => {
-  if (request.name === undefined) bad("--name: a link needs an internal name")
-  if (request.items === undefined || request.items.length === 0) bad("--item: a link needs at least one item")
+  if (request.name === undefined) bad(words`${flagField("name")}: a link needs an internal name`)
+  if (request.items === undefined || request.items.length === 0) bad(words`${itemsField}: a link needs at least one item`)
   const settings = await readLinkSettings(sql, request, newLinkDefaults(request.currency?.toUpperCase() ?? options.defaultCurrency))
   return createPaymentLink(sql, today, settings, { slug: options.slug })
 }
@@ -187,10 +186,10 @@ export const createSimpleLink = async (
   input: { readonly contactEmail: string; readonly name: string; readonly itemName: string; readonly price: string; readonly currency: string; readonly slug?: string | undefined }
 ): Promise<PaymentLink> => {
   const contactId = await contactIdByEmail(sql, input.contactEmail)
-  if (contactId === undefined) bad(`--from-contact: no contact with email ${input.contactEmail} (add it with: billcycle contacts add --email ${input.contactEmail})`)
+  if (contactId === undefined) bad(words`${flagField("from-contact")}: no contact with email ${input.contactEmail} (add it with: ${{ cli: `billcycle contacts add --email ${input.contactEmail}`, api: `POST /v1/contacts {"email": "${input.contactEmail}"}` }})`)
   const currency = input.currency.toUpperCase()
   const price = parseMajorAmount(input.price, currency)
-  if (typeof price === "string") bad(`--price: ${price}`)
+  if (typeof price === "string") bad(words`${flagField("price")}: ${price}`)
   const settings: PaymentLinkSettings = {
     ...newLinkDefaults(currency),
     name: input.name,
@@ -202,7 +201,7 @@ export const createSimpleLink = async (
 
 /** An update from text: what the request names replaces what the link has; every rule checked again. */
 export const updatePaymentLinkFromRequest = async (sql: Sql, today: CalendarDate, ref: string, request: LinkRequest): Promise<PaymentLink> => {
-  if (Object.values(request).every((v) => v === undefined)) bad("nothing to update: give a setting to change, such as --name or --item")
+  if (Object.values(request).every((v) => v === undefined)) bad(words`nothing to update: give a setting to change, such as ${flagField("name")} or ${itemsField}`)
   const link = await found(sql, ref, false)
   const settings = await readLinkSettings(sql, request, link)
   return updatePaymentLink(sql, today, ref, () => settings)

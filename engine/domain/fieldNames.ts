@@ -32,13 +32,13 @@ export const itemsField: FieldName = flagField("item", "items")
 export const itemField = (index: number, label = `--item ${index + 1}`): FieldName => ({ flag: label, json: `items[${index}]` })
 
 /** Words from a template: ``words`${flagField("start")}: ${date} is before today` `` (a string interpolated stays text). */
-export const words = (strings: TemplateStringsArray, ...parts: ReadonlyArray<string | number | FieldName | DoorText>): Words => {
+export const words = (strings: TemplateStringsArray, ...parts: ReadonlyArray<string | number | undefined | FieldName | DoorText>): Words => {
   const out: Array<string | FieldName | DoorText> = []
   strings.forEach((s, i) => {
     if (s !== "") out.push(s)
     if (i < parts.length) {
-      const p = parts[i]!
-      out.push(typeof p === "number" ? String(p) : p)
+      const p = parts[i]
+      out.push(typeof p === "object" ? p : String(p))
     }
   })
   return out

@@ -43,7 +43,7 @@ export const CurrentJournalSource = Context.Reference<string | undefined>("billc
 
 /** A failure of store work: bad input (an InputError, or a constraint the database enforces) or the database's own. */
 const failureOf = (e: unknown): BadInput | DatabaseError => {
-  if (e instanceof InputError) return new BadInput({ message: e.message, refusal: e.cause })
+  if (e instanceof InputError) return new BadInput({ message: e.message, refusal: e.cause, ...(e.words === undefined ? {} : { words: e.words }) })
   const code = (e as { code?: string }).code
   if (code !== undefined && constraintCodes.has(code)) {
     const detail = (e as { detail?: string }).detail
