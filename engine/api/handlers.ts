@@ -33,8 +33,19 @@ export const CurrentApiKey = Context.Reference<ApiKeyRow | undefined>("billcycle
 /** Money, one shape everywhere (domain/money.ts): minor units, the currency, and the amount as people read it. */
 export const money = moneyJson
 
-/** A message naming no field by its words: `sku: …` is the body's `sku`. */
-const fieldOf = (message: string): string | undefined => (/^sku:/.test(message) ? "sku" : undefined)
+/**
+ * The field of a message that came without its words (domain/fieldNames.ts): `sku: …` is the body's `sku`; text
+ * still worded with a flag (`--terms: …`) names its JSON field (`terms`; `--item 2` → `items[1]`). Every refusal
+ * that reaches the API should carry its words: this is the last resort, not the way.
+ */
+const fieldOf = (message: string): string | undefined => {
+  const item = /^--item (\d+)/.exec(message)
+  if (item !== null) return `items[${Number(item[1]) - 1}]`
+  const m = /^--([a-z-]+)/.exec(message)
+  if (m === null) return /^sku:/.test(message) ? "sku" : undefined
+  const flag = m[1]!.replace(/-/g, "_")
+  return flag === "item" ? "items" : flag
+}
 
 /**
  * A use case's bad input as a problem: the path's resource not found (404), refused by a rule or taken (409), else

@@ -13,7 +13,7 @@ import {
   closestName, describeCatalogueError, ItemRefused, ProductArchived, UnknownSku,
   canCancel, canDelete, canPause, canResume, ContactNotFound, describeSubscriptionError, formatBillingTerms, formatFrequency, formatMajorAmount, ItemDoesNotFit, itemsData,
   NextBillingDateRefused, NoPaymentMethod, NothingToUpdate, parseMajorAmount, PurchaseRefused, RefundAtPeriodEnd, ResumeDateNotAfterToday, StartBeforeToday, SubscriptionDeleted,
-  SubscriptionNotFound, subscriptionCreatedData, TransitionRefused, unitPriceProblem
+  SubscriptionNotFound, subscriptionCreatedData, TransitionRefused, unitPriceProblem, flagField, words
 } from "../domain/index.ts"
 import type { PlannedSubscription, PurchaseRefusal } from "../billing/index.ts"
 import type { CodeDiscount } from "../invoicing/index.ts"
@@ -21,7 +21,7 @@ import type { EngineContext } from "../account/index.ts"
 import { languageOf, localeOf } from "../invoicing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { PendingQuery, Row } from "postgres"
-import { InputError } from "../sql/index.ts"
+import { InputError, refuseWords } from "../sql/index.ts"
 import type { InvoiceSummaryRow } from "../invoicing/index.ts"
 import { invoiceSummarySelect } from "../invoicing/index.ts"
 import type { JournalEvent } from "../sql/index.ts"
@@ -763,7 +763,8 @@ export const cancelSubscription = (sql: Sql, ctx: EngineContext, id: number, opt
         select i.number, a.amount, a.currency, a.status from payment_attempts a join invoices i on i.id = a.invoice_id
         where i.subscription_id = ${id} and a.kind = 'charge' and a.status in ('pending', 'unknown') order by a.id limit 1`
       if (inFlight !== undefined) {
-        throw new InputError(`--refund-unused: the charge of ${inFlight.number} (${formatMajorAmount(inFlight.amount, inFlight.currency)} ${inFlight.currency}) is not settled yet (${inFlight.status === "pending" ? "the bank has not answered" : "its reply was lost; the engine asks again"}), so nothing of it can be refunded now: cancel when it has settled, or cancel without --refund-unused`)
+        const refundUnused = flagField("refund-unused")
+        refuseWords(words`${refundUnused}: the charge of ${inFlight.number} (${formatMajorAmount(inFlight.amount, inFlight.currency)} ${inFlight.currency}) is not settled yet (${inFlight.status === "pending" ? "the bank has not answered" : "its reply was lost; the engine asks again"}), so nothing of it can be refunded now: cancel when it has settled, or cancel without ${refundUnused}`)
       }
     }
     await tx`update subscriptions set status = 'canceled', canceled_on = ${ctx.today}, cancel_at = null, next_billing_date = null, next_retry_on = null, updated_at = now() where id = ${id}`
