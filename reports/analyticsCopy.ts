@@ -42,7 +42,15 @@ export interface CopyMeta {
   /** Subscriptions replaced, and refreshes that replaced anything, since the copy was last vacuumed (`vacuumDue`). */
   readonly replaced: number
   readonly refreshes: number
+  /** How the copy's facts were derived (`copyFormat`); a copy older than this billcycle's is rebuilt. */
+  readonly format: number
 }
+
+/**
+ * The version of the facts' definitions a copy was derived by: 2 since discount codes count in MRR (a copy of 1
+ * has the subscriptions with codes at their full amounts, and a refresh recomputes only what changed).
+ */
+export const copyFormat = 2
 
 export interface RefreshResult {
   /** `rebuild`: everything copied; `refresh`: the changed rows; `unchanged`: nothing to copy. */
@@ -73,7 +81,7 @@ const readSnapshot = async (tx: Sql): Promise<Snapshot> => {
   return { store: row.store, xmin: BigInt(row.xmin), xmax: BigInt(row.xmax), xip: row.xip, high: BigInt(row.high) }
 }
 
-const metaDdl = "store varchar, final_id bigint, high_id bigint, xmax varchar, refreshed_at varchar, replaced bigint, refreshes bigint"
+const metaDdl = "store varchar, final_id bigint, high_id bigint, xmax varchar, refreshed_at varchar, replaced bigint, refreshes bigint, format integer"
 
 export const readMeta = async (db: DuckDBConnection): Promise<CopyMeta | undefined> => {
   // duckdb_tables(), not information_schema.tables: the view cost 10 ms on every report.
@@ -83,12 +91,12 @@ export const readMeta = async (db: DuckDBConnection): Promise<CopyMeta | undefin
   const row = rows[0]
   if (row === undefined) return undefined
   // A copy made before the vacuum counts has no such columns: it counts from 0.
-  return { store: String(row["store"]), finalId: BigInt(String(row["f"])), highId: BigInt(String(row["h"])), xmax: BigInt(String(row["xmax"])), replaced: Number(row["replaced"] ?? 0), refreshes: Number(row["refreshes"] ?? 0) }
+  return { store: String(row["store"]), finalId: BigInt(String(row["f"])), highId: BigInt(String(row["h"])), xmax: BigInt(String(row["xmax"])), replaced: Number(row["replaced"] ?? 0), refreshes: Number(row["refreshes"] ?? 0), format: Number(row["format"] ?? 1) }
 }
 
-const writeMeta = async (db: DuckDBConnection, m: CopyMeta) => {
+const writeMeta = async (db: DuckDBConnection, m: Omit<CopyMeta, "format">) => {
   await db.run(`create or replace table analytics_meta (${metaDdl})`)
-  await db.run(`insert into analytics_meta values (${quote(m.store)}, ${m.finalId}, ${m.highId}, ${quote(String(m.xmax))}, ${quote(new Date().toISOString())}, ${m.replaced}, ${m.refreshes})`)
+  await db.run(`insert into analytics_meta values (${quote(m.store)}, ${m.finalId}, ${m.highId}, ${quote(String(m.xmax))}, ${quote(new Date().toISOString())}, ${m.replaced}, ${m.refreshes}, ${copyFormat})`)
 }
 
 /**
@@ -412,6 +420,7 @@ export const refreshCopy = async (sql: Sql, copy: CopyHandle): Promise<RefreshRe
   const meta = await readMeta(db)
   const rebuild = (reason: string) => rebuildOpened(sql, copy, reason)
   if (meta === undefined) return rebuild("no copy yet")
+  if (meta.format < copyFormat) return rebuild("the copy was derived by an older billcycle (discount codes now count in MRR)")
   if (!(await hasFacts(db))) return rebuild("the copy has no fact tables (or no monthly aggregates, or no first days) yet")
   let outcome: { kind: "rebuild"; reason: string } | { kind: "done"; subs: number; contacts: number; vacuum: boolean } = { kind: "done", subs: 0, contacts: 0, vacuum: false }
   // The file changes in one DuckDB transaction, begun once the new rows are recomputed in temp tables: this process

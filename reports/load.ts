@@ -23,8 +23,8 @@ interface TableSpec {
 export const snapshotTables: ReadonlyArray<TableSpec> = [
   {
     name: "subscriptions",
-    ddl: "id bigint, contact_id bigint, currency varchar, frequency_unit varchar, frequency_count integer",
-    select: "select id, contact_id, currency, frequency_unit, frequency_count from subscriptions"
+    ddl: "id bigint, contact_id bigint, currency varchar, frequency_unit varchar, frequency_count integer, code_off_ppm integer, code_off_amount bigint, code_discount_ends_on date",
+    select: "select id, contact_id, currency, frequency_unit, frequency_count, code_off_ppm, code_off_amount, code_discount_ends_on from subscriptions"
   },
   {
     name: "item_versions",

@@ -23,10 +23,12 @@
  * `cohortSql`, `detailsSql`).
  */
 
-import { lineNetSql, monthlyAmountSql, versionsTakingForceSql } from "../engine/billing/index.ts"
+import { discountOffSql, lineNetSql, monthlyAmountSql, versionsTakingForceSql } from "../engine/billing/index.ts"
 
 /** A line's net amount, as the invoice prices it. */
 const lineNet = lineNetSql({ unitPrice: "unit_price", quantity: "quantity", discountPpm: "discount_ppm", discountAmount: "discount_amount" })
+/** What a subscription's discount code (`d_code` c) takes off a payment of `amount`, as the invoice takes it. */
+const codeOff = (amount: string) => discountOffSql(amount, { ppm: "c.ppm", amount: "c.off_amount" })
 
 /** Month index of an integer day, in both dialects. */
 export const monthOf = (day: string) =>
@@ -161,7 +163,7 @@ export const factTableStatements = (temp: boolean): ReadonlyArray<string> =>
 
 /** The working tables and views of `subscriptionStatements` and `customerStatements`, to drop after them (views first). */
 export const workViews = ["d_tl", "d_version"] as const
-export const workTables = ["d_status", "d_sub", "d_cmpart", "d_split", "d_cmv", "d_cday", "d_delta"] as const
+export const workTables = ["d_status", "d_sub", "d_vbase", "d_code", "d_cmpart", "d_split", "d_cmv", "d_cday", "d_delta"] as const
 
 /**
  * Subscription facts (`f_status`, `f_delta`) of every subscription, or only
@@ -177,17 +179,37 @@ export const subscriptionStatements = (only?: { readonly prefix: string; readonl
     `create temp table d_sub as
      select s.id as subscription_id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count
      from ${t("subscriptions")} s`,
+    // The discount codes redeemed at checkout (a handful of subscriptions): each off every payment it covers, up to
+    // the day its last covered period ends (null: it still covers the next payment, or every payment).
+    `create temp table d_code as
+     select s.id as subscription_id, s.code_off_ppm as ppm, s.code_off_amount as off_amount,
+            cast(s.code_discount_ends_on - date '1970-01-01' as integer) as ends
+     from ${t("subscriptions")} s where s.code_off_ppm is not null or s.code_off_amount is not null`,
     // Amount per billing period of each item version that comes into force (versionsTakingForceSql: the invoice's rule): recurring lines net of unit discounts (rounded per line
-    // as billed: lineNetSql, pricing's twin), no tax; dv is its change from the version before, so that a running sum gives the amount in force.
+    // as billed: lineNetSql, pricing's twin), no tax.
+    `create temp table d_vbase as
+     select v.subscription_id, cast(v.effective_from - date '1970-01-01' as integer) as day, v.version, coalesce(l.amount, 0) as amount
+     from (${versionsTakingForceSql(`(select subscription_id, version, effective_from from ${t("item_versions")}) iv`)}) v
+     left join (select subscription_id, version,
+                       sum(case when one_time then 0 else ${lineNet} end) as amount
+                from ${t("line_items")} group by subscription_id, version) l
+       on l.subscription_id = v.subscription_id and l.version = v.version`,
+    // Less a discount code's part while it covers the payments (discountOffSql, the invoice's rule: off the payment as a
+    // whole), and back to the full amount of the version then in force on the day it ends. dv is the amount's change from
+    // the row before, so that a running sum gives the amount in force.
     `create temp view d_version as
      select subscription_id, day, version, amount,
             amount - coalesce(lag(amount) over (partition by subscription_id order by day, version), 0) as dv
-     from (select v.subscription_id, cast(v.effective_from - date '1970-01-01' as integer) as day, v.version, coalesce(l.amount, 0) as amount
-           from (${versionsTakingForceSql(`(select subscription_id, version, effective_from from ${t("item_versions")}) iv`)}) v
-           left join (select subscription_id, version,
-                             sum(case when one_time then 0 else ${lineNet} end) as amount
-                      from ${t("line_items")} group by subscription_id, version) l
-             on l.subscription_id = v.subscription_id and l.version = v.version) x`,
+     from (select v.subscription_id, v.day, v.version,
+                  case when c.subscription_id is null or v.day >= c.ends then v.amount
+                       else v.amount - ${codeOff("v.amount")} end as amount
+           from d_vbase v left join d_code c on c.subscription_id = v.subscription_id
+           union all
+           select v.subscription_id, c.ends, v.version, v.amount
+           from (select b.subscription_id, b.day, b.version, b.amount, lead(b.day) over (partition by b.subscription_id order by b.day) as next_day
+                 from d_vbase b join d_code c on c.subscription_id = b.subscription_id where c.ends is not null) v
+           join d_code c on c.subscription_id = v.subscription_id
+           where v.day < c.ends and (v.next_day is null or v.next_day > c.ends)) x`,
     // Status changes, each beside the status before it (null for a subscription's first), as codes too, a mark
     // where a run of delinquency starts, and the status the subscription opened the change's month with.
     `create temp table d_status as
@@ -241,7 +263,7 @@ export const subscriptionStatements = (only?: { readonly prefix: string; readonl
      where x.after_mrr <> x.before_mrr or (case when x.code = 3 then 1 else 0 end) <> (case when x.before_code = 3 then 1 else 0 end)`,
     `insert into ${only?.statusInto ?? "f_status"} select subscription_id, currency, day, k, ord, status, prev, opening from d_status`,
     ...workViews.map((v) => `drop view ${v}`),
-    `drop table d_status`, `drop table d_sub`
+    `drop table d_status`, `drop table d_sub`, `drop table d_vbase`, `drop table d_code`
   ]
 }
 

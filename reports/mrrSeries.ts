@@ -2,16 +2,18 @@
  * Month-end MRR straight from the store (reads, never writes): for each
  * month, the normalised monthly amount of every subscription live at the end
  * of its last day — recurring lines of the item version in force, net of unit
- * discounts, without tax; paused, scheduled, canceled and expired count 0;
+ * discounts and of a discount code while it covers the payments, without tax; paused, scheduled, canceled and expired count 0;
  * unpaid or past due keep their MRR for 30 days of delinquency. A compact
  * series for the demo and a cross-check of the full reports.
  */
-import { lineNetSql, monthlyAmountSql, versionInForceSql } from "../engine/billing/index.ts"
+import { discountOffSql, lineNetSql, monthlyAmountSql, versionInForceSql } from "../engine/billing/index.ts"
 import type { Sql } from "../engine/sql/index.ts"
 
 // The invoice's own rules (pricing.ts), as SQL: a line's net amount, a period's amount normalised to a month.
 const lineNet = lineNetSql({ unitPrice: "l.unit_price", quantity: "l.quantity", discountPpm: "l.discount_ppm", discountAmount: "l.discount_amount" })
 const monthly = monthlyAmountSql("a.per_period", "s.frequency_unit", "s.frequency_count")
+// A discount code's part of a payment (the invoice's rule), while the code covers the payments (METRICS.md).
+const codeOff = discountOffSql("a.per_period", { ppm: "s.code_off_ppm", amount: "s.code_off_amount" })
 // The item version the invoice bills on the day (itemVersions.ts's rule).
 const versionInForce = versionInForceSql("item_versions", "(select day from d)")
 
@@ -46,10 +48,15 @@ const mrrAt = (sql: Sql, day: string, currency: string) =>
              sum(${sql.unsafe(lineNet)}) as per_period
       from line_items l join v on v.subscription_id = l.subscription_id and v.version = l.version
       where not l.one_time group by 1
+    ),
+    charged as (
+      select a.subscription_id,
+             a.per_period - case when s.code_discount_ends_on is null or s.code_discount_ends_on > ${day}::date then ${sql.unsafe(codeOff)} else 0 end as per_period
+      from amounts a join subscriptions s on s.id = a.subscription_id
     )
     select s.contact_id,
            sum(${sql.unsafe(monthly)}) as mrr
-    from subscriptions s join st on st.subscription_id = s.id join amounts a on a.subscription_id = s.id
+    from subscriptions s join st on st.subscription_id = s.id join charged a on a.subscription_id = s.id
     where s.currency = ${currency}
       and (st.to_status = 'active' or (st.to_status in ('unpaid', 'past_due') and st.effective_on > ${day}::date - 30))
     group by s.contact_id`

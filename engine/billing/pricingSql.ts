@@ -52,3 +52,20 @@ const factorCase = (unit: string, part: "numerator" | "denominator") =>
  */
 export const monthlyAmountSql = (amount: string, unit: string, count: string): string =>
   `(cast(${amount} as float8) * ${factorCase(unit, "numerator")} / (${factorCase(unit, "denominator")} * (${count})))`
+
+/** A whole-payment discount as two columns (or expressions): a percent in parts per million, or an amount; one of them set. */
+export interface PaymentDiscountColumns {
+  readonly ppm: string
+  readonly amount: string
+}
+
+/**
+ * What a whole-payment discount takes off a payment of `amount` minor units (≥ 0), as `discountOff` computes it:
+ * a percent rounded once, half away from zero (half up, the amount being ≥ 0), without forming the product past
+ * bigint (as `lineNetSql`); an amount, at most the payment. 0 when neither column is set. A bigint.
+ */
+export const discountOffSql = (amount: string, off: PaymentDiscountColumns): string => {
+  const percent = `${floorDiv(amount, ppm)} * (${off.ppm}) + ${floorDiv(`((${amount}) % ${ppm}) * (${off.ppm}) + ${ppm / 2}`, ppm)}`
+  return `(case when (${amount}) <= 0 then cast(0 as bigint) when (${off.ppm}) is not null then ${percent}` +
+    ` when (${off.amount}) is not null then least(cast(${amount} as bigint), cast(${off.amount} as bigint)) else cast(0 as bigint) end)`
+}

@@ -95,7 +95,15 @@ export interface InvoiceDraft {
   readonly discount: number
   readonly tax: number
   readonly total: number
+  /** The period is the last its discount code covers: from the next one the payments are full (the reports' MRR goes up). */
+  readonly lastCoveredByCode?: boolean
 }
+
+/** Whether a discount code covers the payment of period `index` (0: the first), and whether that payment is its last. */
+const codeCovers = (code: CodeDiscount | undefined, index: number) => ({
+  covers: code !== undefined && (code.payments === null || index < code.payments),
+  last: code !== undefined && code.payments !== null && index === code.payments - 1
+})
 
 /**
  * The invoice draft of one period per subscription: the item version in force
@@ -136,14 +144,15 @@ export const draftInvoices = async (
     const totals = totalsOf(amounts.map(({ a }) => a))
     // A discount code redeemed at checkout for N payments (or all): off the payment as a whole, before tax, the checkout summary's rule.
     const code = codes.get(p.subscriptionId)
-    if (code === undefined || (code.payments !== null && p.index >= code.payments)) {
+    const coverage = codeCovers(code, p.index)
+    if (code === undefined || !coverage.covers) {
       drafts.set(p.subscriptionId, { amounts, subtotal: totals.subtotal, discount: totals.discount, tax: totals.tax, total: totals.total })
       continue
     }
     const discounted = discountedBeforeTax(amounts, [code.off])
     drafts.set(p.subscriptionId, {
       amounts: discounted.amounts, subtotal: totals.subtotal, discount: totals.discount + discounted.payment.discounts[0]!,
-      tax: discounted.payment.tax, total: discounted.payment.total
+      tax: discounted.payment.tax, total: discounted.payment.total, lastCoveredByCode: coverage.last
     })
   }
   return drafts
@@ -341,6 +350,8 @@ interface PeriodInvoice {
   readonly amounts: InvoiceDraft["amounts"]
   readonly language: string
   readonly locale: string
+  /** The last payment its subscription's discount code covers (`InvoiceDraft.lastCoveredByCode`). */
+  readonly lastCoveredByCode: boolean
 }
 
 /** A period's invoice with its id, taken before it is inserted. */
@@ -387,7 +398,8 @@ const draftPeriodInvoices = (
       total,
       amounts,
       language: languageOf(d, ctx.settings),
-      locale: localeOf(d, ctx.settings)
+      locale: localeOf(d, ctx.settings),
+      lastCoveredByCode: draft.lastCoveredByCode === true
     }
   })
   if (paid !== undefined && invoiceRows.reduce((sum, r) => sum + r.total, 0) !== paid.amount) {
@@ -412,8 +424,9 @@ const persistPeriods = async (tx: TransactionSql, ctx: EngineContext, periods: R
 
   // Left to the commit: in a pipelined transaction (a checkout's purchase) it travels with the statements after it.
   await awaitByCommit(tx, [tx`
-    update subscriptions s set next_billing_date = u.nbd, periods_billed = s.periods_billed + 1, updated_at = now()
-    from unnest(${invoices.map((r) => r.d.id)}::int8[], ${invoices.map((r) => r.periodEnd)}::date[]) as u(id, nbd)
+    update subscriptions s set next_billing_date = u.nbd, periods_billed = s.periods_billed + 1, updated_at = now(),
+      code_discount_ends_on = case when u.code_ends = 1 then u.nbd else s.code_discount_ends_on end
+    from unnest(${invoices.map((r) => r.d.id)}::int8[], ${invoices.map((r) => r.periodEnd)}::date[], ${invoices.map((r) => (r.lastCoveredByCode ? 1 : 0))}::int4[]) as u(id, nbd, code_ends)
     where s.id = u.id`.execute()])
 
   const { events, messages } = invoiceNotices(ctx, invoices)

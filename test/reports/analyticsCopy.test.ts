@@ -136,7 +136,7 @@ describe(`the analytics copy (${backend})`, () => {
       expect(await rowGroups()).toBe(2)
       expect(await reportText(copy.db)).toBe(await rebuiltText(a.db.sql, dir, "vacuum-full.duckdb"))
       // A copy whose bookkeeping predates the counts reads them as 0, and its next refresh writes them.
-      await copy.db.run(`create or replace table analytics_meta as select store, final_id, high_id, xmax, refreshed_at from analytics_meta`)
+      await copy.db.run(`create or replace table analytics_meta as select store, final_id, high_id, xmax, refreshed_at, format from analytics_meta`)
       expect(await counters()).toEqual([0, 0])
       await w.run({ _tag: "Status", sub: 3, status: "canceled", gap: 4 })
       expect((await refreshCopy(a.db.sql, copy)).mode).toBe("refresh")

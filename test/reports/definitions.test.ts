@@ -41,7 +41,7 @@ const load = async (subs: ReadonlyArray<Sub>) => {
   for (const t of snapshotTables) await db.run(`create or replace table ${t.name} (${t.ddl})`)
   const rows = (xs: Array<string>) => xs.join(", ")
   await db.run(`insert into contacts values ${rows([...new Set(subs.map((s) => s.contact))].map((c) => `(${c}, 'c${c}')`))}`)
-  await db.run(`insert into subscriptions values ${rows(subs.map((s) => `(${s.id}, ${s.contact}, 'USD', 'month', 1)`))}`)
+  await db.run(`insert into subscriptions (id, contact_id, currency, frequency_unit, frequency_count) values ${rows(subs.map((s) => `(${s.id}, ${s.contact}, 'USD', 'month', 1)`))}`)
   await db.run(`insert into item_versions values ${rows(subs.map((s) => `(${s.id}, 1, '${s.statuses[0]![0]}')`))}`)
   await db.run(`insert into line_items values ${rows(subs.map((s) => `(${s.id}, 1, ${s.price}, 1, null, null, false)`))}`)
   let id = 0

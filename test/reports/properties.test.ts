@@ -19,7 +19,9 @@ import { computeReports, monthIndex, monthName, snapshotTables } from "../../rep
 
 interface Version { day: number; unitPrice: number; quantity: number; discountPpm: number | null; oneTime: number }
 interface Status { day: number; status: string }
-interface Sub { id: number; contact: number; currency: "USD" | "EUR"; unit: "week" | "month" | "year"; count: number; versions: Array<Version>; statuses: Array<Status> }
+/** A discount code redeemed at checkout: a percent or an amount off each payment until `ends` (none: still on). */
+interface Code { ppm: number | null; amount: number | null; ends: number | null }
+interface Sub { id: number; contact: number; currency: "USD" | "EUR"; unit: "week" | "month" | "year"; count: number; versions: Array<Version>; statuses: Array<Status>; code: Code | null }
 interface History { subs: Array<Sub>; rates: Map<number, number> }
 
 const base = toDayNumber("2026-01-01" as CalendarDate)
@@ -35,7 +37,11 @@ const subArb = fc.record({
   created: fc.integer({ min: -40, max: horizon - 20 }),
   scheduledFor: fc.integer({ min: 0, max: 30 }),
   versions: fc.array(versionArb, { minLength: 1, maxLength: 3 }),
-  steps: fc.array(statusStep, { maxLength: 6 })
+  steps: fc.array(statusStep, { maxLength: 6 }),
+  code: fc.option(fc.record({
+    off: fc.oneof(fc.constantFrom(100_000, 250_000, 500_000, 1_000_000).map((ppm) => ({ ppm, amount: null })), fc.integer({ min: 1, max: 60_000 }).map((amount) => ({ ppm: null, amount }))),
+    endsAfter: fc.option(fc.integer({ min: 1, max: 200 }), { nil: null })
+  }), { nil: null, freq: 3 })
 })
 const historyArb: fc.Arbitrary<History> = fc.record({
   subs: fc.array(subArb, { minLength: 1, maxLength: 10 }),
@@ -62,7 +68,8 @@ const historyArb: fc.Arbitrary<History> = fc.record({
         vday += j === 0 ? 0 : Math.max(1, v.gap)
         return { day: vday, unitPrice: v.unitPrice, quantity: v.quantity, discountPpm: v.discountPpm, oneTime: v.oneTime }
       })
-      return { id: i + 1, contact: s.contact, currency: s.currency, unit: s.freq[0], count: s.freq[1], versions, statuses }
+      const code = s.code === null ? null : { ...s.code.off, ends: s.code.endsAfter === null ? null : start + s.code.endsAfter }
+      return { id: i + 1, contact: s.contact, currency: s.currency, unit: s.freq[0], count: s.freq[1], versions, statuses, code }
     })
   }
 })
@@ -84,7 +91,11 @@ const stateAt = (s: Sub, day: number): { mrr: number; paused: boolean } => {
     status = st.status
   }
   let amount = 0
-  for (const v of s.versions) if (v.day <= day) amount = perPeriod(v) * factor(s)
+  for (const v of s.versions) if (v.day <= day) amount = perPeriod(v)
+  // A code takes its part off the period's amount as a whole (a percent rounded half up) until its end day.
+  const code = s.code
+  if (code !== null && (code.ends === null || day < code.ends)) amount -= code.ppm !== null ? Math.floor((amount * code.ppm) / 1_000_000 + 0.5) : Math.min(amount, code.amount!)
+  amount *= factor(s)
   const live = status === "active" || ((status === "unpaid" || status === "past_due") && since !== undefined && day < since + 30)
   return { mrr: live ? amount : 0, paused: status === "paused" }
 }
@@ -157,7 +168,8 @@ const load = async (h: History) => {
   let statusId = 0
   const values = (rows: Array<string>) => rows.join(", ")
   await db.run(`insert into contacts values ${values([...new Set(h.subs.map((s) => s.contact))].map((c) => `(${c}, 'c${c}')`))}`)
-  await db.run(`insert into subscriptions values ${values(h.subs.map((s) => `(${s.id}, ${s.contact}, '${s.currency}', '${s.unit}', ${s.count})`))}`)
+  await db.run(`insert into subscriptions (id, contact_id, currency, frequency_unit, frequency_count, code_off_ppm, code_off_amount, code_discount_ends_on) values ${values(h.subs.map((s) =>
+    `(${s.id}, ${s.contact}, '${s.currency}', '${s.unit}', ${s.count}, ${s.code?.ppm ?? "null"}, ${s.code?.amount ?? "null"}, ${s.code?.ends == null ? "null" : date(s.code.ends)})`))}`)
   await db.run(`insert into item_versions values ${values(h.subs.flatMap((s) => s.versions.map((v, j) => `(${s.id}, ${j + 1}, ${date(v.day)})`)))}`)
   await db.run(`insert into line_items values ${values(h.subs.flatMap((s) => s.versions.flatMap((v, j) => [
     `(${s.id}, ${j + 1}, ${v.unitPrice}, ${v.quantity}, ${v.discountPpm ?? "null"}, null, false)`,

@@ -24,7 +24,7 @@ describe("MRR follows the item version in force", () => {
     try {
       for (const t of snapshotTables) await db.run(`create table ${t.name} (${t.ddl})`)
       await db.run(`insert into contacts values (1, 'c1')`)
-      await db.run(`insert into subscriptions values (1, 1, 'USD', 'month', 1)`)
+      await db.run(`insert into subscriptions (id, contact_id, currency, frequency_unit, frequency_count) values (1, 1, 'USD', 'month', 1)`)
       await db.run(`insert into item_versions values ${versions.map((v) => `(1, ${v.version}, '${v.effectiveFrom}')`).join(", ")}`)
       await db.run(`insert into line_items values ${versions.map((v) => `(1, ${v.version}, ${v.unitPrice}, 1, null, null, false)`).join(", ")}`)
       await db.run(`insert into status_history values (1, 1, 'active', '2026-01-01')`)

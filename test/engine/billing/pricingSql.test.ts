@@ -9,7 +9,8 @@ import { DuckDBInstance } from "@duckdb/node-api"
 import type { DuckDBConnection } from "@duckdb/node-api"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { lineAmounts, lineNet, lineNetSql, monthlyAmountSql, normalizedMonthlyAmount } from "../../../engine/billing/index.ts"
+import { discountOff, discountOffSql, lineAmounts, lineNet, lineNetSql, monthlyAmountSql, normalizedMonthlyAmount } from "../../../engine/billing/index.ts"
+import type { PaymentDiscount } from "../../../engine/billing/index.ts"
 import type { FrequencyUnit, MinorUnits, UnitDiscount } from "../../../engine/domain/index.ts"
 import { maxLineAmount, maxQuantity, minorUnitExponent } from "../../../engine/domain/index.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
@@ -126,4 +127,27 @@ describe("the money rules' SQL twins", () => {
     expect(lines.slice(0, 4).map((l) => lineAmounts({ unitPrice: l.unitPrice as MinorUnits, quantity: l.quantity, discount: discountOf(l) }).net)).toStrictEqual([2, 1, 0, 100_000_000])
     await agree(lines)
   })
+
+  it("take a discount code off a payment as the invoice does (discountOff), in PostgreSQL and DuckDB", async () => {
+    // A payment of up to 10^14 minor units (a whole subscription's lines), a percent or an amount code.
+    const codeArb = fc.tuple(fc.oneof(fc.integer({ min: 0, max: 1_000_000 }), fc.constantFrom(0, 1, 99, 100_000_000, maxLineAmount)),
+      fc.oneof(ppmArb.map((ppm): PaymentDiscount => ({ _tag: "Percent", ppm })), fc.integer({ min: 1, max: 200_000 }).map((amount): PaymentDiscount => ({ _tag: "Amount", amount }))))
+    const off = discountOffSql("amount", { ppm: "ppm", amount: "off" })
+    const query = `select id, ${off} as off from pd order by id`
+    await pg.db.sql.unsafe("create table if not exists pd (id integer, amount bigint, ppm integer, off bigint)")
+    await duck.run("create table if not exists pd (id integer, amount bigint, ppm integer, off bigint)")
+    await fc.assert(fc.asyncProperty(fc.array(codeArb, { minLength: 50, maxLength: 200 }), async (codes) => {
+      // An odd payment at 50% is exactly half a minor unit: rounded away from zero, as the invoice does.
+      const all = [...codes, [3, { _tag: "Percent", ppm: 500_000 }] as const, [0, { _tag: "Amount", amount: 5 }] as const]
+      const rows = `insert into pd values ${all.map(([amount, d], i) => `(${i}, ${amount}, ${d._tag === "Percent" ? d.ppm : "null"}, ${d._tag === "Amount" ? d.amount : "null"})`).join(", ")}`
+      await pg.db.sql.unsafe("delete from pd")
+      await pg.db.sql.unsafe(rows)
+      await duck.run("delete from pd")
+      await duck.run(rows)
+      const want = all.map(([amount, d]) => discountOff(amount, d))
+      expect(want.at(-2)).toBe(2)
+      expect((await pg.db.sql.unsafe<Array<{ off: string | number }>>(query)).map((r) => Number(r.off))).toStrictEqual(want)
+      expect((await duck.runAndReadAll(query)).getRows().map((r) => Number(r[1] as bigint))).toStrictEqual(want)
+    }), { numRuns: 4 })
+  }, 120_000)
 })
