@@ -226,9 +226,14 @@ const shapeRows = (
   const mrr = ks.map((k) => {
     const m = at(k, "mrr_end"), subs = at(k, "subscribers")
     const arpa = subs === 0 ? null : m / subs
-    let churnSum = 0
-    for (let j = k - 6; j < k; j++) churnSum += at(j - 1, "subscribers") === 0 ? 0 : at(j, "logos_lost") / at(j - 1, "subscribers")
-    const avgChurn = churnSum / 6
+    // A month that opened with no customer has no churn rate (0 of 0): it is left out of the average, not counted as 0%.
+    let churnSum = 0, churnMonths = 0
+    for (let j = k - 6; j < k; j++) {
+      if (at(j - 1, "subscribers") === 0) continue
+      churnSum += at(j, "logos_lost") / at(j - 1, "subscribers")
+      churnMonths++
+    }
+    const avgChurn = churnMonths === 0 ? 0 : churnSum / churnMonths
     return { month: monthName(k), mrr: money(m), arr: money(m * 12), subscribers: subs, arpa: arpa === null ? null : money(arpa), paused: at(k, "paused"), ltv: avgChurn === 0 || arpa === null ? null : money(arpa / avgChurn) }
   })
 
