@@ -18,7 +18,7 @@ import { BadInput, CurrentJournalSource, DatabaseError, listedAfter, runSql } fr
 import { Account, accountRefusalWords, loadSettings, ServerContext } from "../account/index.ts"
 import { catalogueRefusalWords, Contacts, frequencyText, itemRefusalWords, Products } from "../catalogue/index.ts"
 import { invoiceJson, invoiceRefusalWords, invoiceSummaryJson, Invoices, Outbox } from "../invoicing/index.ts"
-import { createdSubscriptionJson, parseItems, readCreateRequest, readDate, readPaymentMethod, subscriptionJson, subscriptionRefusalWords, Subscriptions } from "../subscriptions/index.ts"
+import { createdSubscriptionJson, parseItems, readCreateRequest, readDate, readPaymentMethod, subscriptionJson, subscriptionRefusalWords, subscriptionRowJson, Subscriptions } from "../subscriptions/index.ts"
 import type { AccountError, InvoiceError, SubscriptionError, Words } from "../domain/index.ts"
 import { accountErrorOf, eventTypeProblem, fieldAtFault, flagField, inJsonFields, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
@@ -268,7 +268,7 @@ export const SubscriptionsHandlers = HttpApiBuilder.group(Api, "subscriptions", 
         }
         const before = query.next_billing_before === undefined ? undefined : yield* checked(readDate(flagField("next-billing-before"), query.next_billing_before))
         const listed = (yield* Subscriptions).list({ status, nextBillingBefore: before })
-        return yield* pageOf(listed, query, (r) => ({ object: "subscription", ...r }))
+        return yield* pageOf(listed, query, subscriptionRowJson)
       }))
     .handle("show", ({ params }) => Effect.flatMap(subscriptionIdParam(params.id), showSubscription).pipe(Effect.map(jsonResponse)))
     .handle("update", ({ params, payload }) =>

@@ -12,7 +12,7 @@ export {
 } from "./subscriptionWrites.ts"
 export { makeSubscriptions, Subscriptions } from "./Subscriptions.ts"
 export { parseItems, readCreateRequest, readDate, readPaymentMethod } from "./subscriptionRequest.ts"
-export { createdSubscriptionJson, subscriptionJson, subscriptionViewOn } from "./subscriptionView.ts"
+export { createdSubscriptionJson, discountCodeJson, subscriptionJson, subscriptionRowJson, subscriptionViewOn } from "./subscriptionView.ts"
 export type { EventRow, SubscriptionRows, SubscriptionsFailure, SubscriptionsService } from "./Subscriptions.ts"
 export type {
   CancelResult, CreatedSubscription, DeleteResult, UpdateInput, UpdateResult,

@@ -9,7 +9,7 @@ import type { CalendarDate } from "../domain/index.ts"
 import { moneyJson } from "../domain/index.ts"
 import { invoiceSummaryJson } from "../invoicing/index.ts"
 import type { SubscriptionRows } from "./Subscriptions.ts"
-import type { CreatedSubscription, ItemVersion, StoredLine } from "./subscriptionWrites.ts"
+import type { CreatedSubscription, ItemVersion, StoredLine, SubscriptionRow } from "./subscriptionWrites.ts"
 
 /** The view of those rows on `today`: which items are in force, which come next. */
 export const subscriptionViewOn = (rows: SubscriptionRows, today: CalendarDate) => ({
@@ -27,6 +27,29 @@ const versionJson = (v: ItemVersion | undefined, currency: string) =>
   v === undefined ? null : { version: v.version, effective_from: v.effectiveFrom, amount_per_payment: moneyJson(v.amountPerPayment, currency), items: linesJson(v.lines, currency) }
 
 /**
+ * The discount code a buyer redeemed at checkout, as the views give it: what it takes off each payment it covers (a
+ * percent, or an amount in the subscription's currency), how many payments it covers counting the one at checkout
+ * (null: every payment), and the first day at full price once the billing run has billed the last (null: the next
+ * payment is still discounted). Null without a code.
+ */
+export const discountCodeJson = (sub: Pick<SubscriptionRow, "code_discount" | "code_discount_ends_on" | "currency">) => {
+  const code = sub.code_discount
+  if (code === null) return null
+  return {
+    percent_off: code.off._tag === "Percent" ? `${code.off.ppm / 10_000}%` : null,
+    amount_off: code.off._tag === "Amount" ? moneyJson(code.off.amount, sub.currency) : null,
+    payments: code.payments,
+    full_price_from: sub.code_discount_ends_on
+  }
+}
+
+/** A subscription's row as JSON (lists and views): its discount code as `discount`, not the stored shape. */
+export const subscriptionRowJson = <R extends SubscriptionRow>(row: R) => {
+  const { code_discount: _code, code_discount_ends_on: _ends, ...rest } = row
+  return { object: "subscription" as const, ...rest, discount: discountCodeJson(row) }
+}
+
+/**
  * One subscription as JSON, the same in `GET /v1/subscriptions/:id` and `subscriptions show --json`: its row, the
  * items in force on `today` (else the next ones), what each payment costs, both versions and its invoices.
  */
@@ -34,7 +57,7 @@ export const subscriptionJson = (rows: SubscriptionRows, today: CalendarDate) =>
   const { sub, invoices, current, next } = subscriptionViewOn(rows, today)
   const shown = current ?? next
   return {
-    object: "subscription", ...sub, today,
+    ...subscriptionRowJson(sub), today,
     amount_per_payment: shown === undefined ? null : moneyJson(shown.amountPerPayment, sub.currency),
     items: shown === undefined ? [] : linesJson(shown.lines, sub.currency),
     current_items: versionJson(current, sub.currency), next_items: versionJson(next, sub.currency),

@@ -478,6 +478,9 @@ export interface SubscriptionRow {
   parked_at: string | null
   created_on: string
   deleted_on: string | null
+  /** A discount code redeemed at checkout (migration 0022), and the first day at full price once it has ended (0035). */
+  code_discount: CodeDiscount | null
+  code_discount_ends_on: string | null
 }
 
 /** The columns of a `SubscriptionRow` (`s`, joined with its contact `c`), as a statement's text. */
@@ -486,7 +489,7 @@ const subscriptionSelect = `
          s.start_date, s.billing_anchor, s.end_date, s.next_billing_date, s.payments_made, s.collection_method, s.payment_terms,
          coalesce(s.payment_method, c.payment_method) as payment_method, s.reminders, s.cancel_at, s.canceled_on, s.paused_on, s.resume_on,
          s.owner, s.properties, s.invoice_language, s.invoice_locale, c.language as contact_language, c.locale as contact_locale,
-         s.last_error, s.parked_at::text as parked_at, s.created_on, s.deleted_on
+         s.last_error, s.parked_at::text as parked_at, s.created_on, s.deleted_on, s.code_discount, s.code_discount_ends_on
   from subscriptions s join contacts c on c.id = s.contact_id`
 
 const selectSubscriptions = (sql: Sql | TransactionSql) => sql.unsafe(subscriptionSelect)

@@ -18,6 +18,7 @@ import type { ApiUnderTest } from "../engine/api/apiHarness.ts"
 import { startApi } from "../engine/api/apiHarness.ts"
 import { getPage, monthlyWithSetup, openForm, postForm } from "../engine/checkout/buyerPagesHarness.ts"
 import { tickAt } from "../engine/runtime/engineHarness.ts"
+import { subscriptionJson, subscriptionWithRows } from "../../engine/subscriptions/index.ts"
 import { backend } from "../storeHarness.ts"
 
 const today = "2026-04-02" as CalendarDate
@@ -73,10 +74,18 @@ describe(`a discount code in MRR (${backend})`, () => {
     const copy = (await openCopy(join(dir, `refreshed-${suffix}.duckdb`)))!
     try {
       await rebuildCopy(sql(), copy.db)
+      // The subscriptions' view (`subscriptions show`, GET /v1/subscriptions/:id) says what the code takes off, and until when.
+      const [three, always] = (await sql()<Array<{ id: number }>>`
+        select s.id from subscriptions s join contacts c on c.id = s.contact_id where c.email in (${`three-${suffix}@example.com`}, ${`always-${suffix}@example.com`})
+        order by c.email desc`).map((r) => Number(r.id))
+      const discountOf = async (id: number, on: string) => subscriptionJson(await subscriptionWithRows(sql(), id), on as CalendarDate).discount
       for (const day of ["2026-05-02", "2026-06-02", "2026-07-02", "2026-08-02"]) {
         await tickAt(api.db, day)
         expect((await refreshCopy(sql(), copy)).mode).toBe("refresh")
+        // Billed on 2 June, the third payment is the code's last: full price from 2 July.
+        expect(await discountOf(three!, day)).toEqual({ percent_off: "25%", amount_off: null, payments: 3, full_price_from: day < "2026-06-02" ? null : "2026-07-02" })
       }
+      expect(await discountOf(always!, "2026-08-02")).toEqual({ percent_off: null, amount_off: expect.objectContaining({ amount: 500, currency: "USD" }), payments: null, full_price_from: null })
       // What the invoices billed: three payments of 15.00 then 20.00; 15.00 every month for good.
       const billed = await sql()<Array<{ email: string; totals: Array<number> }>>`
         select c.email, array_agg(i.total order by i.period_start)::int8[] as totals

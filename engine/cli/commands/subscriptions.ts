@@ -10,7 +10,7 @@ import { eventTypeProblem, flagField, formatFrequency, formatMajorAmount, itemEr
 import { catalogueErrorMessage } from "../../catalogue/index.ts"
 import { Gateway } from "../../payments/index.ts"
 import type { StoredLine, SubscriptionRow, SubscriptionsFailure } from "../../subscriptions/index.ts"
-import { cancelWithRefund, createdSubscriptionJson, parseItems, readCreateRequest, readPaymentMethod, subscriptionErrorMessage, subscriptionJson, Subscriptions, subscriptionViewOn } from "../../subscriptions/index.ts"
+import { cancelWithRefund, createdSubscriptionJson, parseItems, readCreateRequest, readPaymentMethod, subscriptionErrorMessage, subscriptionJson, subscriptionRowJson, Subscriptions, subscriptionViewOn } from "../../subscriptions/index.ts"
 import { BadInput } from "../../sql/index.ts"
 import { commandContext } from "../../account/index.ts"
 import { withApp } from "../AppLayer.ts"
@@ -103,10 +103,19 @@ const list = Command.make(
       const before = Option.isSome(flags.nextBillingBefore) ? yield* parseDateFlag("--next-billing-before", flags.nextBillingBefore.value) : undefined
       const subscriptions = yield* Subscriptions
       yield* printList(flags, subscriptions.list({ status, nextBillingBefore: before }), {
-        noun: "subscriptions", headers: ["ID", "CONTACT", "NAME", "STATUS", "FREQUENCY", "NEXT BILLING", "PAYMENTS", "COLLECTION"], cells: describeRow
+        noun: "subscriptions", headers: ["ID", "CONTACT", "NAME", "STATUS", "FREQUENCY", "NEXT BILLING", "PAYMENTS", "COLLECTION"], cells: describeRow, json: subscriptionRowJson
       })
     }))
 ).pipe(Command.withDescription("List subscriptions by status or next billing date"))
+
+/** A checkout's discount code on the view: what it takes off, which payments, and whether the next is still discounted. */
+const codeLine = (sub: SubscriptionRow, c: string) => {
+  const code = sub.code_discount!
+  const off = code.off._tag === "Percent" ? `${code.off.ppm / 10_000}%` : money(code.off.amount, c)
+  return code.payments === null
+    ? `${off} off every payment`
+    : `${off} off each of the first ${code.payments} payments${sub.code_discount_ends_on === null ? " (the next is still discounted)" : `; full price from ${sub.code_discount_ends_on}`}`
+}
 
 const itemsTable = (lines: ReadonlyArray<StoredLine>, c: string) =>
   renderTable(["#", "ITEM", "QTY", "UNIT PRICE", "DISCOUNT", "TAX", "ONE-TIME"], lines.map((i) => [
@@ -137,6 +146,7 @@ const show = Command.make("show", { id: Argument.String("id").pipe(Argument.with
       `  payments made  ${sub.payments_made}`,
       `  per payment    ${shown === undefined ? "-" : money(shown.amountPerPayment, c)}${next === undefined || shown === next ? "" : ` (${money(next.amountPerPayment, c)} from ${next.effectiveFrom})`}`,
       `  payment method ${sub.payment_method ?? "-"}`,
+      ...(sub.code_discount === null ? [] : [`  discount code  ${codeLine(sub, c)}`]),
       ...(sub.last_error === null ? [] : [`  last error     ${sub.last_error}${sub.parked_at === null ? "" : " (parked)"}`]),
       "",
       ...(current === undefined
