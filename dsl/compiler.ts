@@ -136,8 +136,11 @@ const compileTrigger = (t: Trigger): { readonly keys: ReadonlyArray<string>; rea
   }
 }
 
-/** The journal events after which property triggers are evaluated. */
-export const stateChangeEvents = ["subscription.created", "subscription.status_changed", "subscription.property_changed", "subscription.items_changed", "subscription.renewed"]
+/**
+ * The journal events after which property triggers are evaluated. A payment is counted in `payments_made` by
+ * `subscription.renewed` from the second on; the first journals no renewal, so its `payment.succeeded` is the change.
+ */
+export const stateChangeEvents = ["subscription.created", "subscription.status_changed", "subscription.property_changed", "subscription.items_changed", "subscription.renewed", "payment.succeeded"]
 
 export type Instruction =
   | { readonly op: "act"; readonly action: Action }

@@ -100,7 +100,7 @@ interface JournalRow { readonly id: number; readonly type: string; readonly subs
  * journaled as that status change (no property change of its own), so
  * `canceled_on becomes known` fires on it.
  */
-const undo = (s: Subject, e: JournalRow, forPrevious: boolean): Subject => {
+const undo = (s: Subject, e: JournalRow, forPrevious: boolean, renewed: ReadonlySet<unknown>): Subject => {
   switch (e.type) {
     case "subscription.status_changed":
       if (e.data["from"] === null && !forPrevious) return s
@@ -110,6 +110,12 @@ const undo = (s: Subject, e: JournalRow, forPrevious: boolean): Subject => {
     case "subscription.renewed":
       // A renewal is a payment made: before it, one fewer (the first payment journals no renewal).
       return typeof e.data["payments_made"] === "number" ? { ...s, subscription: { ...s.subscription, payments_made: e.data["payments_made"] - 1 } } : s
+    case "payment.succeeded":
+      // The first payment (markInvoicesPaid journals a renewal from the second on): before it, none. A payment
+      // whose invoice has a renewal is counted by that renewal; one made while none was counted (the one-time
+      // lines a checkout charged before billing starts) counted nothing.
+      return typeof e.data["invoice_id"] === "number" && !renewed.has(e.data["invoice_id"]) && s.subscription["payments_made"] === 1
+        ? { ...s, subscription: { ...s.subscription, payments_made: 0 } } : s
     case "subscription.items_changed": {
       const older = [...s.versions.keys()].filter((v) => v < Number(e.data["version"]))
       return withVersion(s, older.length === 0 ? s.version : Math.max(...older))
@@ -167,8 +173,8 @@ const documentsAt = (e: JournalRow, docs: Documents): Pick<EvalContext, "invoice
 }
 
 /** The context of one event: the subject as the event left it, the subject before it, the event's fields, its invoice and payment. */
-const contextAt = (s: Subject, e: JournalRow, docs: Documents): EvalContext => {
-  const before = e.type === "subscription.created" ? noValues(s.subscription) : undo(s, e, true).subscription
+const contextAt = (s: Subject, e: JournalRow, docs: Documents, renewed: ReadonlySet<unknown>): EvalContext => {
+  const before = e.type === "subscription.created" ? noValues(s.subscription) : undo(s, e, true, renewed).subscription
   return { subscription: s.subscription, contact: s.contact, event: { type: e.type, ...e.data }, previous: { subscription: before, contact: s.contact }, ...documentsAt(e, docs) }
 }
 
@@ -218,6 +224,8 @@ const contextsAtEvents = async (tx: TransactionSql | Sql, wanted: ReadonlyArray<
     let s = subjects.get(sub)
     if (s === undefined) continue
     events.sort((a, b) => b.id - a.id)
+    // The invoices whose payment a renewal counted (it is journaled after the payment, so it is among the events read).
+    const renewed = new Set(events.filter((e) => e.type === "subscription.renewed").map((e) => e.data["invoice_id"]))
     // A change journaled after the event that caused it, in its transaction (a renewal after its payment, a status
     // change after the failed payment, the overdue invoice, the cancellation…) is seen at that event too: its undoing
     // waits until the cause is passed. Any other event between them ends the wait: it is not of that transaction.
@@ -225,16 +233,16 @@ const contextsAtEvents = async (tx: TransactionSql | Sql, wanted: ReadonlyArray<
     const partOf = (c: Cause, e: JournalRow) =>
       (e.type === c.primary || c.also.includes(e.type)) && (c.invoice === undefined || e.data["invoice_id"] === c.invoice)
     for (const e of events) {
-      for (const p of pending.filter((p) => !partOf(p.cause, e))) s = undo(s, p.e, false)
+      for (const p of pending.filter((p) => !partOf(p.cause, e))) s = undo(s, p.e, false, renewed)
       pending = pending.filter((p) => partOf(p.cause, e))
-      if (wantedIds.has(e.id)) out.set(e.id, contextAt(s, e, docs))
-      for (const p of pending.filter((p) => p.cause.primary === e.type)) s = undo(s, p.e, false)
+      if (wantedIds.has(e.id)) out.set(e.id, contextAt(s, e, docs, renewed))
+      for (const p of pending.filter((p) => p.cause.primary === e.type)) s = undo(s, p.e, false, renewed)
       pending = pending.filter((p) => p.cause.primary !== e.type)
       const cause = causeOf(e)
       if (cause !== undefined) pending.push({ e, cause })
-      else s = undo(s, e, false)
+      else s = undo(s, e, false, renewed)
     }
-    for (const p of pending) s = undo(s, p.e, false)
+    for (const p of pending) s = undo(s, p.e, false, renewed)
   }
   return out
 }

@@ -715,6 +715,43 @@ end`).file.rules)
     expect(members.map((m) => m.email)).toEqual([`rule-big-${backend}@example.com`])
   })
 
+  it("a rule on subscription.payments_made becomes 1 enrolls on the first payment once: the one the checkout's charge paid; on a link billing later, the first recurring payment, not today's one-time item", async () => {
+    const rules = compileRules(parseRules(`rule first_payment
+  when subscription.payments_made becomes 1
+  reenroll
+then
+  add contact to list "paid-once"
+end`).file.rules)
+    const now = await linkOf({ items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+    const later = await linkOf({
+      items: [
+        { name: "Plan", unitPrice: 1000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+        { name: "Setup", unitPrice: 5000, quantity: 1, frequency: undefined, optional: false }
+      ],
+      start: { _tag: "DelayDays", days: 14 }
+    })
+    const subs: Array<number> = []
+    for (const [link, email] of [[now, `first-now-${backend}@example.com`], [later, `first-later-${backend}@example.com`]] as const) {
+      expect((await pay(await checkout(link.slug), buyer(email))).status).toBe(303)
+      subs.push((await subscriptionsOf((await contactOf(email))!.id))[0]!.id)
+    }
+    const enrollAt = async (day: string) => {
+      const ctx = makeEngineContext(await loadSettings(sql()), day as CalendarDate, { owner: "test", failpoint: () => {} })
+      while ((await enrollFromJournal(sql(), ctx, rules, 1000)).events > 0) { /* the whole journal */ }
+    }
+    await enrollAt(today)
+    for (const day of ["2026-04-16", "2026-05-02", "2026-05-16"]) {
+      await tickAt(api.db, day)
+      await enrollAt(day)
+    }
+    const payments = await sql()<Array<{ id: number; subscription_id: number; invoice_id: number }>>`
+      select id::int, subscription_id::int, (data->>'invoice_id')::int as invoice_id from events where type = 'payment.succeeded' and subscription_id = any(${subs}) order by id`
+    expect(payments.map((p) => p.subscription_id)).toEqual([subs[0], subs[1], subs[1], subs[0], subs[1]])
+    const enrolled = await sql()<Array<{ subscription_id: number; trigger_event_id: number }>>`
+      select subscription_id::int, trigger_event_id::int from enrollments where rule_id = 'first_payment' and subscription_id = any(${subs}) order by subscription_id`
+    expect(enrolled).toEqual([{ subscription_id: subs[0], trigger_event_id: payments[0]!.id }, { subscription_id: subs[1], trigger_event_id: payments[2]!.id }])
+  })
+
   it("a code for N payments discounts N charges in all, today's checkout charge the first: on a link billed a month later (setup today) once is the setup only, 2 payments the setup and the first plan payment, forever every payment; on a link billed from checkout 2 is today's and the next", async () => {
     const codes = await Promise.all(([["ONCE", { _tag: "Once" }], ["TWO", { _tag: "Payments", payments: 2 }], ["FOREVER", { _tag: "Forever" }]] as const).map(([name, duration]) =>
       insertDiscountCode(sql(), { code: `N${name}${backend}`, off: { _tag: "Percent", ppm: 500_000 }, duration, expiresOn: undefined, maxRedemptions: undefined }, today)))

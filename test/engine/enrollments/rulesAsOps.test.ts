@@ -175,3 +175,30 @@ end
     expect(listed[1].eventId).toBe(failures[0].id)
   }, 600_000)
 })
+
+describe("a rule on the first payment", () => {
+  it("when subscription.payments_made becomes 1 enrolls on the first payment the engine charged, once (not on the second), whether billing starts the day of creation or later", () => {
+    const at = store()
+    const dir = ruleDir(`rule first_payment
+  when subscription.payments_made becomes 1
+  reenroll
+then
+  add contact to list "paid-once"
+end
+`)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    expect(at("2026-01-01", ["contacts", "add", "--email", "ann@example.com", "--payment-method", "pm_ok"]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "create", "--contact", "ann@example.com", "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    expect(at("2026-01-01", ["contacts", "add", "--email", "bo@example.com", "--payment-method", "pm_ok"]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "create", "--contact", "bo@example.com", "--start", "2026-01-05", "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    for (const day of ["2026-01-01", "2026-01-02", "2026-01-05", "2026-01-06", "2026-02-01", "2026-02-05"]) {
+      const run = at(day, ["engine", "--once", "--rules", dir])
+      expect(run.code, run.stderr).toBe(0)
+    }
+    const payments = JSON.parse(at("2026-02-05", ["--json", "events", "list", "--type", "payment.succeeded"]).stdout)
+    const first = (sub: number) => payments.find((p: { subscription_id: number; id: number }) => p.subscription_id === sub).id
+    const listed = JSON.parse(at("2026-02-05", ["--json", "enrollments", "list"]).stdout)
+    expect(listed.map((e: { ruleId: string; subscriptionId: number; enrolledOn: string; eventType: string; eventId: number }) => `${e.ruleId} ${e.subscriptionId} ${e.enrolledOn} ${e.eventType} #${e.eventId}`))
+      .toEqual([`first_payment 2 2026-01-05 payment.succeeded #${first(2)}`, `first_payment 1 2026-01-01 payment.succeeded #${first(1)}`])
+  }, 600_000)
+})
