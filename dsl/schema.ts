@@ -106,7 +106,7 @@ export const propertyDocs: Record<string, string> = {
   "subscription.language": "the language of its emails (\"nb\"); rules may set it",
   "subscription.locale": "the locale of its numbers and dates (\"nb-NO\"); rules may set it",
   "subscription.reminders": "whether renewal reminders are sent; rules may set it",
-  "subscription.payment_method": "the saved payment method's token",
+  "subscription.payment_method": "the payment method's token it is charged: its own, else its contact's",
   "contact.id": "the contact's number",
   "contact.email": "the contact's email address",
   "contact.name": "the contact's name",

@@ -3,6 +3,7 @@
  * unique keys have the last word), archiving products, showing and listing.
  */
 import type { CatalogueError, Frequency } from "../domain/index.ts"
+import { terminalStatuses } from "../domain/index.ts"
 import { languageProblem, localeProblem } from "../billing/index.ts"
 import {
   ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, formatFrequency, countryCodeProblem, paymentMethodProblem, isCurrencyCode, parseFrequency, parseMajorAmount,
@@ -334,6 +335,20 @@ export const updateContact = (sql: Sql, ref: string, input: ContactUpdate, today
         payment_method = ${after.payment_method},
         address = ${addressJson({ line1: after.address ?? undefined, line2: after.address_line2 ?? undefined, postalCode: after.postal_code ?? undefined, city: after.city ?? undefined, region: after.region ?? undefined }, after.country ?? undefined)}::text::jsonb
       where id = ${before.id}`
-    await writeJournal(tx, [{ type: "contact.updated", subscriptionId: null, contactId: before.id, occurredOn: today, data: { changes } }], "cli")
+    // A subscription without its own payment method is charged the contact's (billingRun: coalesce(s.payment_method,
+    // c.payment_method)): a new card of the contact is a change of that subscription's payment method, journaled on it
+    // as `subscriptions update --payment-method` journals it, so rules and webhooks watching the subscription see it.
+    // Only the live ones: an ended subscription is charged nothing more.
+    const card = changes["payment_method"]
+    const taking = card === undefined ? [] : await tx<Array<{ id: number }>>`
+      select id from subscriptions where contact_id = ${before.id} and payment_method is null and deleted_on is null
+        and not (status = any(${[...terminalStatuses]})) order by id`
+    await writeJournal(tx, [
+      { type: "contact.updated", subscriptionId: null, contactId: before.id, occurredOn: today, data: { changes } },
+      ...taking.map((sub) => ({
+        type: "subscription.property_changed" as const, subscriptionId: Number(sub.id), contactId: before.id, occurredOn: today,
+        data: { property: "payment_method", from: card!.from, to: card!.to, via: "contact" }
+      }))
+    ], "cli")
     return { contact: after, changes }
   }) as Promise<ContactChange>

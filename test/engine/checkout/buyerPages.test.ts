@@ -10,6 +10,8 @@ import { loadSettings, makeEngineContext, saveSetting } from "../../../engine/ac
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { loadEmailDataBatch, loadInvoiceDocument, payInvoice } from "../../../engine/invoicing/index.ts"
 import { catalog, renderEmail } from "../../../templates/index.ts"
+import { compileRules, parseRules } from "../../../dsl/index.ts"
+import { enrollFromJournal } from "../../../engine/enrollments/index.ts"
 import { backend } from "../../storeHarness.ts"
 import type { ApiUnderTest } from "../api/apiHarness.ts"
 import { startApi } from "../api/apiHarness.ts"
@@ -139,6 +141,26 @@ describe(`the update-payment-method page /p/TOKEN (${backend})`, () => {
     expect(r.headers.get("location")).toBe(`${path}?done=saved`)
     expect((await subscriptionRow(api.db.db.sql, id))["payment_method"]).toBe("pm_fail_once")
     expect((await getPage(api, `${path}?done=saved`)).html).toContain("Your payment method is saved.")
+  })
+})
+
+describe(`a rule on the payment method the buyer changed on /p/TOKEN (${backend})`, () => {
+  it("a subscription charged the contact's card, given a new one on the page: when subscription.payment_method changes from the contact's to the new one enrolls it, once", async () => {
+    const rules = compileRules(parseRules(`rule card_swap
+  when subscription.payment_method changes from "pm_ok" to "pm_fail_once"
+then
+  add contact to list "swapped"
+end`).file.rules)
+    const id = await createSubscription(api.db.db.sql, { start: "2026-04-01", paymentMethod: "pm_ok" })
+    expect((await subscriptionRow(api.db.db.sql, id))["payment_method"]).toBe(null)
+    await tickAt(api.db, "2026-04-01")
+    const path = `/p/${await tokenFor(api, "update-payment", id)}`
+    expect((await submitPaymentMethod(api, path, "pm_fail_once")).status).toBe(303)
+    const ctx = makeEngineContext(await loadSettings(api.db.db.sql), "2026-04-02" as CalendarDate, { owner: "test", failpoint: () => {} })
+    while ((await enrollFromJournal(api.db.db.sql, ctx, rules, 1000)).events > 0) { /* the whole journal */ }
+    const enrolled = await api.db.db.sql<Array<{ rule_id: string; type: string }>>`
+      select e.rule_id, ev.type from enrollments e join events ev on ev.id = e.trigger_event_id where e.subscription_id = ${id}`
+    expect(enrolled).toEqual([{ rule_id: "card_swap", type: "subscription.property_changed" }])
   })
 })
 

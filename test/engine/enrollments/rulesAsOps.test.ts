@@ -202,3 +202,32 @@ end
       .toEqual([`first_payment 2 2026-01-05 payment.succeeded #${first(2)}`, `first_payment 1 2026-01-01 payment.succeeded #${first(1)}`])
   }, 600_000)
 })
+
+describe("a rule on a subscription's payment method", () => {
+  it("a contact's new card is a change of payment_method for its subscriptions that take the contact's: when subscription.payment_method becomes / changes enrolls them, not one with its own card", () => {
+    const at = store()
+    const dir = ruleDir(`rule new_card
+  when subscription.payment_method becomes "pm_fail_once"
+then
+  add contact to list "new-card"
+end
+
+rule card_swap
+  when subscription.payment_method changes from "pm_ok" to "pm_fail_once"
+then
+  add contact to list "swapped"
+end
+`)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    expect(at("2026-01-01", ["contacts", "add", "--email", "ann@example.com", "--payment-method", "pm_ok"]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "create", "--contact", "ann@example.com", "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "create", "--contact", "ann@example.com", "--payment-method", "pm_ok", "--item", "name=Tea,price=15.00,frequency=monthly"]).code).toBe(0)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    expect(at("2026-01-03", ["contacts", "update", "ann@example.com", "--payment-method", "pm_fail_once"]).code).toBe(0)
+    const run = at("2026-01-03", ["engine", "--once", "--rules", dir])
+    expect(run.code, run.stderr).toBe(0)
+    const listed = JSON.parse(at("2026-01-03", ["--json", "enrollments", "list"]).stdout)
+    expect(listed.map((e: { ruleId: string; subscriptionId: number; enrolledOn: string }) => `${e.ruleId} ${e.subscriptionId} ${e.enrolledOn}`).sort())
+      .toEqual(["card_swap 1 2026-01-03", "new_card 1 2026-01-03"])
+  }, 600_000)
+})
