@@ -139,8 +139,12 @@ const compileTrigger = (t: Trigger): { readonly keys: ReadonlyArray<string>; rea
 /**
  * The journal events after which property triggers are evaluated. A payment is counted in `payments_made` by
  * `subscription.renewed` from the second on; the first journals no renewal, so its `payment.succeeded` is the change.
+ * Billing a period (`invoice.created`) moves `next_billing_date` to the period's end.
  */
-export const stateChangeEvents = ["subscription.created", "subscription.status_changed", "subscription.property_changed", "subscription.items_changed", "subscription.renewed", "payment.succeeded"]
+export const stateChangeEvents = [
+  "subscription.created", "subscription.status_changed", "subscription.property_changed", "subscription.items_changed", "subscription.renewed",
+  "payment.succeeded", "invoice.created"
+]
 
 export type Instruction =
   | { readonly op: "act"; readonly action: Action }

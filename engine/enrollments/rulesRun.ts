@@ -110,6 +110,12 @@ const undo = (s: Subject, e: JournalRow, forPrevious: boolean, renewed: Readonly
     case "subscription.renewed":
       // A renewal is a payment made: before it, one fewer (the first payment journals no renewal).
       return typeof e.data["payments_made"] === "number" ? { ...s, subscription: { ...s.subscription, payments_made: e.data["payments_made"] - 1 } } : s
+    case "invoice.created":
+      // Billing a period moves next_billing_date from the period's start to its end (billingRun persistPeriods), in the
+      // transaction that journals the invoice: before it, the date was the start. A checkout's one-time invoice
+      // (start = end = the day, before billing starts) moved nothing.
+      return typeof e.data["period_start"] === "string" && e.data["period_end"] !== e.data["period_start"] && s.subscription["next_billing_date"] === e.data["period_end"]
+        ? { ...s, subscription: { ...s.subscription, next_billing_date: e.data["period_start"] } } : s
     case "payment.succeeded":
       // The first payment (markInvoicesPaid journals a renewal from the second on): before it, none. A payment
       // whose invoice has a renewal is counted by that renewal; one made while none was counted (the one-time

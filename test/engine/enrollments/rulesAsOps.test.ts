@@ -231,3 +231,42 @@ end
       .toEqual(["card_swap 1 2026-01-03", "new_card 1 2026-01-03"])
   }, 600_000)
 })
+
+describe("a rule on the next billing date", () => {
+  it("a renewal moves next_billing_date: changes from / becomes fire on the renewal that moves it, once; the creation sees the date it was created with", () => {
+    const at = store()
+    const dir = ruleDir(`rule second_period
+  when subscription.next_billing_date changes from 2026-02-01 to 2026-03-01
+then
+  add contact to list "second"
+end
+
+rule into_april
+  when subscription.next_billing_date becomes >= 2026-04-01
+then
+  add contact to list "april"
+end
+
+rule welcome
+  when event subscription.created
+  where subscription.next_billing_date is 2026-01-01
+then
+  add contact to list "welcome"
+end
+`)
+    expect(at("2026-01-01", ["engine", "--once", "--rules", dir]).code).toBe(0)
+    expect(at("2026-01-01", ["contacts", "add", "--email", "ann@example.com", "--payment-method", "pm_ok"]).code).toBe(0)
+    expect(at("2026-01-01", ["subscriptions", "create", "--contact", "ann@example.com", "--item", "name=Beans,price=25.00,frequency=monthly"]).code).toBe(0)
+    for (const day of ["2026-01-01", "2026-02-01", "2026-02-02", "2026-03-01", "2026-04-01"]) {
+      const run = at(day, ["engine", "--once", "--rules", dir])
+      expect(run.code, run.stderr).toBe(0)
+    }
+    const invoices = JSON.parse(at("2026-04-01", ["--json", "events", "list", "--type", "invoice.created"]).stdout)
+    const listed = JSON.parse(at("2026-04-01", ["--json", "enrollments", "list"]).stdout)
+    expect(listed.map((e: { ruleId: string; enrolledOn: string; eventType: string; eventId: number }) => `${e.ruleId} ${e.enrolledOn} ${e.eventType} #${e.eventId}`)).toEqual([
+      `into_april 2026-03-01 invoice.created #${invoices[2].id}`,
+      `second_period 2026-02-01 invoice.created #${invoices[1].id}`,
+      "welcome 2026-01-01 subscription.created #2"
+    ])
+  }, 600_000)
+})
