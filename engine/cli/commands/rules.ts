@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { readdirSync } from "node:fs"
 import { loadRuleDirectory, openRuleTestDatabase, readRuleTests, ruleFilesIn, runRuleTest } from "../../runtime/index.ts"
-import { checkRuleSources, checkSource, compileRules, declarationsFileName, explainRules, formatDiagnostic, formatFilterTree, formatRules, loadDeclarations, parseRules, readSourceText, startLanguageServer } from "../../../dsl/index.ts"
+import { checkRuleSources, compileRules, declarationsFileName, explainRules, formatDiagnostic, formatFilterTree, formatRules, loadDeclarations, parseRules, readSourceText, startLanguageServer } from "../../../dsl/index.ts"
 import { EmailData, templatePath } from "../../../templates/index.ts"
 import type { Diagnostic, FilterTree } from "../../../dsl/index.ts"
 import { InputError, runSql } from "../../sql/index.ts"
@@ -118,10 +118,11 @@ const explain = Command.make(
   (flags) =>
     withApp(Effect.gen(function*() {
       const json = yield* Json
-      const files = yield* ruleFiles([flags.file])
-      const sources = files.map((f) => ({ file: f, ...readSourceText(f) }))
-      // Custom properties, teams and lists come from the declarations beside each file, as for `rules check`.
-      const errors = sources.flatMap(({ file, source, diagnostics }) => [...diagnostics, ...checkSource(source, loadDeclarations(dirname(file)).context)].filter((d) => d.severity === "error").map((d) => formatDiagnostic(d, file, source)))
+      // Checked as `rules check` checks them (custom properties, teams and lists from the declarations that apply):
+      // a file that is not UTF-8 is one E003, not also an E001 at each character its bytes decode to.
+      const sources = (yield* ruleSets([flags.file])).flatMap(({ declarations, files }) =>
+        checkRuleSources(files.map((file) => ({ file, ...readSourceText(file) })), declarations.context))
+      const errors = sources.flatMap(({ file, source, diagnostics }) => diagnostics.filter((d) => d.severity === "error").map((d) => formatDiagnostic(d, file, source)))
       if (errors.length > 0) {
         for (const e of errors) yield* Console.error(e + "\n")
         return yield* new CheckFailed({ message: `${errors.length} error${errors.length === 1 ? "" : "s"} in rule files` })

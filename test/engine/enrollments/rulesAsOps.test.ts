@@ -270,3 +270,21 @@ end
     ])
   }, 600_000)
 })
+
+describe("rules explain on a file that is not UTF-8", () => {
+  it("names the first bad byte once (E003), as rules check does, not again as an unexpected character", () => {
+    const at = store()
+    const dir = ruleDir("")
+    const file = join(dir, "ops.rules")
+    writeFileSync(file, Buffer.concat([Buffer.from("rule caf"), Buffer.from([0xe9]), Buffer.from("\n  when event subscription.created\nthen\n  add contact to list \"x\"\nend\n")]))
+    const checked = at("2026-01-01", ["rules", "check", file])
+    expect(checked.code).toBe(1)
+    const explained = at("2026-01-01", ["rules", "explain", file, "--subscription", "1"])
+    expect(explained.code).toBe(1)
+    expect(explained.stderr.match(/error: /g)).toHaveLength(1)
+    expect(explained.stderr).toContain(`${file}:1:9: error: not valid UTF-8: byte 0xE9; save the file as UTF-8 [E003]`)
+    expect(explained.stderr).not.toContain("E001")
+    expect(explained.stderr).toContain("billcycle: 1 error in rule files")
+    expect(checked.stdout.match(/error: /g)).toHaveLength(1)
+  }, 600_000)
+})
