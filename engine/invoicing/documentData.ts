@@ -13,6 +13,9 @@ import { buyerSecret } from "../account/index.ts"
 import { draftInvoices } from "./billingRun.ts"
 import { formatIban, paymentReference, schemeForCountry } from "../billing/index.ts"
 import type { ClaimedMessage } from "../sql/index.ts"
+
+/** A queued message as its documents need it (which store claimed it does not matter to them). */
+type MessageFields = Omit<ClaimedMessage, "store_id">
 import type { Sql } from "../sql/index.ts"
 import { InputError } from "../sql/index.ts"
 import type { AccountSettings } from "../account/index.ts"
@@ -95,11 +98,11 @@ export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings:
 }
 
 /** What a queued message's template is rendered with, from the rows it points at and its payload. */
-export const loadEmailData = async (sql: Sql, m: ClaimedMessage, settings: AccountSettings): Promise<EmailData & { template: EmailTemplate }> =>
+export const loadEmailData = async (sql: Sql, m: MessageFields, settings: AccountSettings): Promise<EmailData & { template: EmailTemplate }> =>
   (await loadEmailDataBatch(sql, [m], settings))[0]!
 
 /** The data of many messages' emails, in two queries (their subscriptions and their invoices), in order. */
-export const loadEmailDataBatch = async (sql: Sql, messages: ReadonlyArray<ClaimedMessage>, settings: AccountSettings): Promise<Array<EmailData & { template: EmailTemplate }>> => {
+export const loadEmailDataBatch = async (sql: Sql, messages: ReadonlyArray<MessageFields>, settings: AccountSettings): Promise<Array<EmailData & { template: EmailTemplate }>> => {
   const subIds = [...new Set(messages.flatMap((m) => (m.subscription_id === null ? [] : [m.subscription_id])))]
   const invoiceIds = [...new Set(messages.flatMap((m) => (m.invoice_id === null ? [] : [m.invoice_id])))]
   const subs = subIds.length === 0 ? [] : await sql<Array<Record<string, any>>>`
@@ -124,7 +127,7 @@ export const loadEmailDataBatch = async (sql: Sql, messages: ReadonlyArray<Claim
  * amount): the draft of the period starting on the reminder's billing date,
  * else on the subscription's next billing date.
  */
-const upcomingAmounts = async (sql: Sql, reminders: ReadonlyArray<ClaimedMessage>): Promise<Map<number, { amount: number; currency: string; date: string }>> => {
+const upcomingAmounts = async (sql: Sql, reminders: ReadonlyArray<MessageFields>): Promise<Map<number, { amount: number; currency: string; date: string }>> => {
   const subIds = [...new Set(reminders.flatMap((m) => (m.subscription_id === null ? [] : [m.subscription_id])))]
   const out = new Map<number, { amount: number; currency: string; date: string }>()
   if (subIds.length === 0) return out
@@ -146,7 +149,7 @@ const upcomingAmounts = async (sql: Sql, reminders: ReadonlyArray<ClaimedMessage
 /** The emails about one payment (or the coming one), whose payload names its amount. */
 const paymentAmountTemplates: ReadonlySet<EmailTemplate> = new Set<EmailTemplate>(["reminder", "receipt", "payment_failed", "payment_notification"])
 
-const emailDataOf = (m: ClaimedMessage, row: Record<string, any> | undefined, inv: Record<string, any> | undefined, settings: AccountSettings, links: BuyerLinks): EmailData & { template: EmailTemplate } => {
+const emailDataOf = (m: MessageFields, row: Record<string, any> | undefined, inv: Record<string, any> | undefined, settings: AccountSettings, links: BuyerLinks): EmailData & { template: EmailTemplate } => {
   const p = m.payload as Record<string, any>
   const template = (m.template ?? "internal_notification") as EmailTemplate
   return {

@@ -159,7 +159,7 @@ export const withSmtpTimeouts = (url: string): string => {
   return u.toString()
 }
 
-const deliveryName = (m: ClaimedMessage) => m.dedupe_key.replace(/[^A-Za-z0-9._-]+/g, "_")
+const deliveryName = (m: Pick<ClaimedMessage, "dedupe_key">) => m.dedupe_key.replace(/[^A-Za-z0-9._-]+/g, "_")
 /**
  * The sender as an RFC 5322 mailbox: the seller's name quoted, so that a comma, an angle bracket or a quote in
  * it stays part of the name (`Berg, Lund & Co` was read as two addresses, the first dropped; `Fjord & Co <AS>`
@@ -167,7 +167,12 @@ const deliveryName = (m: ClaimedMessage) => m.dedupe_key.replace(/[^A-Za-z0-9._-
  */
 export const mailbox = (name: string, address: string) => `"${name.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, " ")}" <${address}>`
 
-export const messageIdOf = (m: ClaimedMessage) => `<${deliveryName(m)}@billcycle.local>`
+/**
+ * An email's Message-ID: its delivery key in this store (`<email_receipt_42.5f3a…@billcycle.local>`), the same when
+ * a crash makes the engine send it again, so the receiver can drop the repeat, and no other store's: the key alone
+ * is the same in every store, and a receiver dropped a second seller's receipt 42 as a repeat of the first's.
+ */
+export const messageIdOf = (m: Pick<ClaimedMessage, "dedupe_key" | "store_id">) => `<${deliveryName(m)}.${m.store_id}@billcycle.local>`
 
 const compose = (mail: SendMailOptions) =>
   new Promise<Buffer>((resolve, reject) => new (MailComposer())(mail).compile().build((err, message) => (err === null ? resolve(message) : reject(err))))

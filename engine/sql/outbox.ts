@@ -31,6 +31,8 @@ export interface ClaimedMessage {
   payload: Record<string, unknown>
   attempts: number
   created_on: string
+  /** The store's own id (migration 0036): an email's Message-ID is its delivery key in this store. */
+  store_id: string
 }
 
 export const maxRetryDelaySeconds = 6 * 3600
@@ -99,7 +101,8 @@ export const claimOutbox = (sql: Sql, owner: string, limit: number, now: number,
         and (first_tried_at is null
              or first_tried_at >= case when kind = 'webhook' then ${start.webhook}::timestamptz else ${start.email}::timestamptz end)
       order by id limit ${limit} for update skip locked)
-    returning o.id, o.kind, o.template, o.dedupe_key, o.subscription_id, o.invoice_id, o.recipient, o.language, o.locale, o.payload, o.attempts, o.created_on`
+    returning o.id, o.kind, o.template, o.dedupe_key, o.subscription_id, o.invoice_id, o.recipient, o.language, o.locale, o.payload, o.attempts, o.created_on,
+      (select id from store_identity) as store_id`
 }
 
 /**

@@ -16,7 +16,7 @@ import { sampleEmail } from "../templates/sample.ts"
 
 const message = (over: Partial<ClaimedMessage> = {}): ClaimedMessage => ({
   id: 1, kind: "email", template: "receipt", dedupe_key: "email:receipt:42", subscription_id: 7, invoice_id: 42, recipient: "ingrid@example.no",
-  language: "nb", locale: "nb-NO", payload: {}, attempts: 1, created_on: "2026-03-01", ...over
+  language: "nb", locale: "nb-NO", payload: {}, attempts: 1, created_on: "2026-03-01", store_id: "a1b2c3", ...over
 })
 
 const received: Array<{ from: string; to: Array<string>; data: string }> = []
@@ -57,7 +57,7 @@ describe("SMTP delivery", () => {
     const mail = received[0]!
     expect(mail.to).toEqual(["ingrid@example.no"])
     expect(mail.from).toBe("hello@beanthere.example")
-    expect(mail.data).toMatch(/^Message-ID: <email_receipt_42@billcycle\.local>/m)
+    expect(mail.data).toMatch(/^Message-ID: <email_receipt_42\.a1b2c3@billcycle\.local>/m)
     expect(mail.data).toMatch(/^X-Billcycle-Delivery-Key: email:receipt:42/m)
     expect(mail.data).toMatch(/^Subject: Kvittering for BT-000042\r?$/m)
     expect(mail.data).toContain("multipart/alternative")
@@ -71,7 +71,15 @@ describe("SMTP delivery", () => {
     // The engine died before recording "sent": the message is claimed again and sent again.
     await sendWith(MessageSender.smtp(`smtp://127.0.0.1:${port}`), message({ dedupe_key: "email:receipt:43", attempts: 2 }))
     const ids = received.map((m) => /^Message-ID: (.*)$/m.exec(m.data)?.[1])
-    expect(ids).toEqual(["<email_receipt_43@billcycle.local>", "<email_receipt_43@billcycle.local>"])
+    expect(ids).toEqual(["<email_receipt_43.a1b2c3@billcycle.local>", "<email_receipt_43.a1b2c3@billcycle.local>"])
+  })
+
+  it("two stores' receipt 44 are two messages: a receiver that drops a repeated Message-ID keeps both", async () => {
+    received.length = 0
+    await sendWith(MessageSender.smtp(`smtp://127.0.0.1:${port}`), message({ dedupe_key: "email:receipt:44", store_id: "a1b2c3" }))
+    await sendWith(MessageSender.smtp(`smtp://127.0.0.1:${port}`), message({ dedupe_key: "email:receipt:44", store_id: "d4e5f6" }))
+    const ids = received.map((m) => /^Message-ID: (.*)$/m.exec(m.data)?.[1])
+    expect(new Set(ids).size).toBe(2)
   })
 
   it("a server that greets and then never answers does not hold the engine: the send gives up (bounded socket timeout) and is retried", async () => {

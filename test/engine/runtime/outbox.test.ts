@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { deliverOutbox, MessageRenderer, MessageSender } from "../../../engine/runtime/index.ts"
+import { deliverOutbox, MessageRenderer, MessageSender, messageIdOf } from "../../../engine/runtime/index.ts"
 import type { DeliveryOutcome } from "../../../engine/sql/index.ts"
 import { enqueueMessages, retryDelaySeconds } from "../../../engine/sql/index.ts"
 import { retryOutboxMessage } from "../../../engine/invoicing/index.ts"
@@ -41,6 +41,37 @@ describe(`outbox delivery (${backend})`, () => {
     expect(readdirSync(dir)).toEqual(["email_receipt_1.eml"])
     const [row] = await t.db.sql`select status, attempts from outbox where dedupe_key = 'email:receipt:1'`
     expect(row).toMatchObject({ status: "sent", attempts: 2 })
+  })
+
+  it("an email's Message-ID is its key in this store: the same on a re-send, and another store's receipt 77 is another", async () => {
+    await queue("email:receipt:77")
+    const ids: Array<string> = []
+    const capturing = Layer.succeed(MessageSender, {
+      send: (m) => Effect.sync((): DeliveryOutcome => {
+        if (m.dedupe_key === "email:receipt:77") ids.push(messageIdOf(m))
+        return { _tag: "Sent", providerId: "x" }
+      })
+    })
+    const again = async () => {
+      // Queued again as never tried (a crash after the send, or another store's message under the same key).
+      await t.db.sql`update outbox set status = 'queued', attempts = 0 where dedupe_key = 'email:receipt:77'`
+      await deliver(capturing)
+    }
+    await deliver(capturing)
+    const [store] = await t.db.sql<Array<{ id: string }>>`select id from store_identity`
+    expect(ids[0]).toBe(`<email_receipt_77.${store!.id}@billcycle.local>`)
+    expect(store!.id).toMatch(/^[0-9a-f]{32}$/)
+    // A re-send from this store keeps its id: the receiver can drop the repeat.
+    await again()
+    expect(ids[1]).toBe(ids[0])
+    // Another store (its own random id) sends its receipt 77 under another id: a receiver keeps both.
+    await t.db.sql`update store_identity set id = ${"0".repeat(32)}`
+    try {
+      await again()
+      expect(ids[2]).toBe(`<email_receipt_77.${"0".repeat(32)}@billcycle.local>`)
+    } finally {
+      await t.db.sql`update store_identity set id = ${store!.id}`
+    }
   })
 
   it("a failing sender retries with backoff on business time, then marks the message failed once its retry window has passed; outbox retry queues it again", async () => {
