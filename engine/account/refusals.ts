@@ -17,7 +17,8 @@ export const accountRefusalWords = (e: AccountError): Words => {
     case "WebhookEndpointRefused":
       return words`${flagField(e.field)}: ${describeAccountError(e)}`
     case "WebhookEndpointNotFound":
-      return [`ID: ${describeAccountError(e)} (billcycle webhooks list)`]
+      // The command line names the endpoint by its argument ID; over HTTP the path names it (404), and the route lists them.
+      return words`${{ cli: "ID: ", api: "" }}${describeAccountError(e)} (${{ cli: "billcycle webhooks list", api: "GET /v1/webhook_endpoints" }})`
     case "SettingRefused":
       return [describeAccountError(e)]
   }

@@ -52,7 +52,7 @@ const fieldOf = (message: string): string | undefined => {
  * 400. `field` is the JSON field at fault, when the words named one (`wordsProblem`).
  */
 export const problemOf = (message: string, field: string | undefined = fieldOf(message)) => {
-  if (/does not exist|: no (contact|product|API key|webhook endpoint)\b|unknown SKU/.test(message)) {
+  if (/does not exist|(^|: )no (contact|product|API key|webhook endpoint)\b|unknown SKU/.test(message)) {
     // What the path names is missing: 404; what a field of the body names is missing: 400 naming the field.
     return field === undefined ? new NotFound({ code: "not_found", message, field }) : new InvalidRequest({ code: "resource_missing", message, field })
   }

@@ -1,0 +1,44 @@
+/**
+ * The refusals that still reached an API client in the command line's words (or naming a field the client
+ * never sent), found by driving every route with wrong values: each now names the JSON field the client sent,
+ * in the message and as `field`, speaks of no command or flag of the CLI, and writes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { backend } from "../../storeHarness.ts"
+import type { ApiUnderTest } from "./apiHarness.ts"
+import { startApi } from "./apiHarness.ts"
+
+let api: ApiUnderTest
+beforeAll(async () => {
+  api = await startApi()
+  expect((await api.call("POST", "/v1/products", { body: { name: "Tea", sku: "TEA", price: "5.00", currency: "USD" } })).status).toBe(201)
+  expect((await api.call("POST", "/v1/contacts", { body: { email: "ana@example.com", name: "Ana" } })).status).toBe(201)
+  expect((await api.call("POST", "/v1/webhook_endpoints", { body: { url: "https://crm.example.com/hook", events: ["invoice.paid"] } })).status).toBe(201)
+}, 600_000)
+afterAll(async () => {
+  await api?.close()
+}, 600_000)
+
+/** Rows a refused request must leave as they were: links, codes, webhook endpoints, contacts, products, and the journal. */
+const written = async () =>
+  (await api.db.db.sql<Array<{ n: string }>>`
+    select concat_ws(',', (select count(*) from payment_links), (select count(*) from payment_link_items), (select count(*) from discount_codes),
+      (select count(*) from webhook_endpoints where removed_on is null), (select count(*) from contacts), (select count(*) from products), (select count(*) from events)) as n`)[0]!.n
+
+/** A refusal as an API client reads it: the status and field, a message starting with that field (when one) and naming nothing of the CLI; nothing written. */
+const refused = async (method: string, path: string, body: unknown, status: number, field: string | undefined, message: RegExp) => {
+  const before = await written()
+  const r = await api.call(method, path, body === undefined ? {} : { body })
+  expect([r.status, r.json.field], JSON.stringify(r.json)).toEqual([status, field])
+  expect(r.json.message, "a flag of the CLI in an API error").not.toMatch(/(^|[\s(,"])--[a-z]/)
+  expect(r.json.message, "a command of the CLI in an API error").not.toMatch(/billcycle |^[A-Z]+: /)
+  if (field !== undefined) expect(r.json.message.startsWith(`${field}: `), r.json.message).toBe(true)
+  expect(r.json.message).toMatch(message)
+  expect(await written()).toBe(before)
+}
+
+describe(`API refusals found still worded for the command line (${backend})`, () => {
+  it("an unknown webhook endpoint in the path: 404 naming the route to list them, not the CLI's ID and command", async () => {
+    await refused("DELETE", "/v1/webhook_endpoints/999999", undefined, 404, undefined, /^no webhook endpoint 999999 \(GET \/v1\/webhook_endpoints\)$/)
+  })
+})
