@@ -105,7 +105,7 @@ export const paymentLinkProblem = (settings: PaymentLinkSettings, today: Calenda
     if (od._tag === "Percent" && !whole(od.ppm, 0, 1_000_000)) return invalid("OrderDiscount", "orderDiscount", `an order discount percent must be between 0% and 100%, got ${od.ppm / 10_000}%`)
     if (od._tag === "Amount" && !(Number.isSafeInteger(od.amount) && od.amount >= 0)) return invalid("OrderDiscount", "orderDiscount", `an order discount amount cannot be negative`)
   }
-  if (s.checkoutText !== undefined && s.checkoutText.length > maxText) return invalid("TooLarge", "name", `the checkout text must be at most ${maxText} characters`)
+  if (s.checkoutText !== undefined && s.checkoutText.length > maxText) return invalid("TooLarge", "checkoutText", `the checkout text must be at most ${maxText} characters`)
   const badLanguage = languageProblem(s.language)
   if (badLanguage !== undefined) return invalid("Language", "language", badLanguage)
   const badLocale = s.locale === undefined ? undefined : localeProblem(s.locale)

@@ -41,4 +41,11 @@ describe(`API refusals found still worded for the command line (${backend})`, ()
   it("an unknown webhook endpoint in the path: 404 naming the route to list them, not the CLI's ID and command", async () => {
     await refused("DELETE", "/v1/webhook_endpoints/999999", undefined, 404, undefined, /^no webhook endpoint 999999 \(GET \/v1\/webhook_endpoints\)$/)
   })
+
+  it("a checkout text too long names checkout_text, the field sent, not name", async () => {
+    const text = "x".repeat(5_001)
+    await refused("POST", "/v1/payment_links", { name: "Tea", items: ["sku=TEA"], checkout_text: text }, 400, "checkout_text", /^checkout_text: the checkout text must be at most 5000 characters$/)
+    expect((await api.call("POST", "/v1/payment_links", { body: { name: "Tea", items: ["sku=TEA"], slug: "tea-link" } })).status).toBe(201)
+    await refused("POST", "/v1/payment_links/tea-link", { checkout_text: text }, 400, "checkout_text", /^checkout_text: /)
+  })
 })
