@@ -108,6 +108,12 @@ const wholeText = (what: FieldName | Words, value: string, min: number, max: num
   return Number.isSafeInteger(n) && n >= min && n <= max ? n : bad([...(Array.isArray(what) ? what : [what as FieldName]), `: expected a whole number from ${min} to ${max}, got "${value}"`])
 }
 
+/** A currency given as text (`usd`): its ISO 4217 code, else refused naming the currency field. */
+export const readCurrency = (text: string): string => {
+  const code = text.trim().toUpperCase()
+  return isCurrencyCode(code) ? code : bad(words`${flagField("currency")}: "${text}" is not an ISO 4217 currency code such as USD`)
+}
+
 const none = (v: string | undefined) => v !== undefined && v.trim().toLowerCase() === "none"
 
 /** An order discount: `10%` or an amount in major units of `currency`. */
@@ -229,8 +235,7 @@ export const newLinkDefaults = (currency: string): PaymentLinkSettings => ({
  */
 export const readLinkSettings = async (sql: Sql | TransactionSql, request: LinkRequest, base: PaymentLinkSettings): Promise<PaymentLinkSettings> => {
   const r = request
-  const currency = r.currency === undefined ? base.currency : r.currency.trim().toUpperCase()
-  if (!isCurrencyCode(currency)) bad(words`${flagField("currency")}: "${r.currency}" is not an ISO 4217 currency code such as USD`)
+  const currency = r.currency === undefined ? base.currency : readCurrency(r.currency)
   const terms = r.terms === undefined ? base.terms : parseBillingTerms(r.terms) ?? bad(words`${flagField("terms")}: expected auto-renew or fixed:N (N from 1 to 1000), got "${r.terms}"`)
   const start = readStart(r) ?? base.start
   const orderDiscount = r.orderDiscount === undefined ? base.orderDiscount : none(r.orderDiscount) ? undefined : readOrderDiscount(r.orderDiscount, currency)

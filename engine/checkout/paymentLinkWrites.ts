@@ -12,7 +12,7 @@ import { BuyerChoiceRefused, DiscountCodeNotFound, flagField, itemsField, parseM
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import { InputError, refuseWords, writeJournal } from "../sql/index.ts"
 import type { LinkRequest } from "./linkRequest.ts"
-import { newLinkDefaults, readLinkSettings } from "./linkRequest.ts"
+import { newLinkDefaults, readCurrency, readLinkSettings } from "./linkRequest.ts"
 import { discountCodeUsable, paymentLinkProblem } from "./linkRules.ts"
 import type { LinkSummary } from "./linkSummary.ts"
 import { linkSummary } from "./linkSummary.ts"
@@ -187,7 +187,8 @@ export const createSimpleLink = async (
 ): Promise<PaymentLink> => {
   const contactId = await contactIdByEmail(sql, input.contactEmail)
   if (contactId === undefined) bad(words`${flagField("from-contact")}: no contact with email ${input.contactEmail} (add it with: ${{ cli: `billcycle contacts add --email ${input.contactEmail}`, api: `POST /v1/contacts {"email": "${input.contactEmail}"}` }})`)
-  const currency = input.currency.toUpperCase()
+  // Checked before the price is read in it: an amount has no meaning in a currency that is none.
+  const currency = readCurrency(input.currency)
   const price = parseMajorAmount(input.price, currency)
   if (typeof price === "string") bad(words`${flagField("price")}: ${price}`)
   const settings: PaymentLinkSettings = {

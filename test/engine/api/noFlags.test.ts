@@ -48,4 +48,9 @@ describe(`API refusals found still worded for the command line (${backend})`, ()
     expect((await api.call("POST", "/v1/payment_links", { body: { name: "Tea", items: ["sku=TEA"], slug: "tea-link" } })).status).toBe(201)
     await refused("POST", "/v1/payment_links/tea-link", { checkout_text: text }, 400, "checkout_text", /^checkout_text: /)
   })
+
+  it("a simple link in a currency that is none names currency (400), it failed the server (500)", async () => {
+    const simple = { from_contact: "ana@example.com", name: "Once", items: ["Tea"], price: "5.00" }
+    await refused("POST", "/v1/payment_links", { ...simple, currency: "XX" }, 400, "currency", /^currency: "XX" is not an ISO 4217 currency code such as USD$/)
+  })
 })
