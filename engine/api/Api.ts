@@ -14,7 +14,7 @@ const problem = {
   field: Schema.optional(Schema.String)
 }
 
-/** Bad input: the field at fault names the flag of the CLI's message (`--terms` → `terms`). */
+/** Bad input: `field` is the JSON field at fault, as the client sent it (`terms`, `items[1]`), never the CLI's flag. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", problem, { httpApiStatus: 400 }) {}
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", problem, { httpApiStatus: 404 }) {}
 /** A rule of the domain refused the change (only a paused subscription resumes, …), or it exists already. */

@@ -34,24 +34,11 @@ export const CurrentApiKey = Context.Reference<ApiKeyRow | undefined>("billcycle
 export const money = moneyJson
 
 /**
- * The field of a message that came without its words (domain/fieldNames.ts): `sku: …` is the body's `sku`; text
- * still worded with a flag (`--terms: …`) names its JSON field (`terms`; `--item 2` → `items[1]`). Every refusal
- * that reaches the API should carry its words: this is the last resort, not the way.
- */
-const fieldOf = (message: string): string | undefined => {
-  const item = /^--item (\d+)/.exec(message)
-  if (item !== null) return `items[${Number(item[1]) - 1}]`
-  const m = /^--([a-z-]+)/.exec(message)
-  if (m === null) return /^sku:/.test(message) ? "sku" : undefined
-  const flag = m[1]!.replace(/-/g, "_")
-  return flag === "item" ? "items" : flag
-}
-
-/**
  * A use case's bad input as a problem: the path's resource not found (404), refused by a rule or taken (409), else
- * 400. `field` is the JSON field at fault, when the words named one (`wordsProblem`).
+ * 400. `field` is the JSON field at fault, when the words named one (`wordsProblem`); a message without words (a
+ * constraint of the database) names none: every refusal of a use case carries its words (domain/fieldNames.ts).
  */
-export const problemOf = (message: string, field: string | undefined = fieldOf(message)) => {
+export const problemOf = (message: string, field: string | undefined) => {
   if (/does not exist|(^|: )no (contact|product|API key|webhook endpoint)\b|unknown SKU/.test(message)) {
     // What the path names is missing: 404; what a field of the body names is missing: 400 naming the field.
     return field === undefined ? new NotFound({ code: "not_found", message, field }) : new InvalidRequest({ code: "resource_missing", message, field })
@@ -67,7 +54,7 @@ export const problemOf = (message: string, field: string | undefined = fieldOf(m
 const wordsProblem = (w: Words) => problemOf(inJsonFields(w), fieldAtFault(w)?.json)
 
 /** Bad input as a problem: by its words when it has them (the JSON fields), else by its message. */
-const badInputProblem = (e: BadInput) => (e.words === undefined ? problemOf(e.message) : wordsProblem(e.words))
+const badInputProblem = (e: BadInput) => (e.words === undefined ? problemOf(e.message, undefined) : wordsProblem(e.words))
 
 const invalid = (field: string, message: string) => new InvalidRequest({ code: "invalid_input", message, field })
 
@@ -410,26 +397,19 @@ const checkoutRefusalProblem = (r: PaymentLinkError | DiscountCodeError, options
 }
 
 /**
- * A checkout use case's other bad input as a problem naming the JSON field: by its words (an item's refusal
- * by its place, `items[1]`); text without words by its flag.
+ * A checkout use case's other bad input as a problem naming the JSON field, by its words: an item's
+ * catalogue refusal by its place (`items[1]`), the rest as the room worded it (`order_discount`, `contact_fields[1]`).
  */
 const checkoutProblem = (e: BadInput) => {
   const itemError = itemErrorOf(e.refusal)
   const words = itemError !== undefined ? itemRefusalWords(itemError) : e.words
-  if (words !== undefined) return new InvalidRequest({ code: "invalid_input", message: inJsonFields(words), field: fieldAtFault(words)?.json })
-  // Text a field does not take: `--item 2 (…)` → items[1], `--redirect-url` → redirect_url.
-  const item = /^--item (\d+)/.exec(e.message)
-  if (item !== null) return new InvalidRequest({ code: "invalid_input", message: e.message, field: `items[${Number(item[1]) - 1}]` })
-  const m = /^--([a-z-]+)/.exec(e.message)
-  const flag = m === null ? undefined : m[1]!.replace(/-/g, "_")
-  const field = flag === undefined ? undefined : ({ from_contact: "from_contact", contact_field: "contact_fields", billing_address: "collect_billing_address", shipping_address: "collect_shipping_address", discount_codes: "allow_discount_codes", item: "items", qty: "qty" } as Record<string, string>)[flag] ?? flag
-  return new InvalidRequest({ code: "invalid_input", message: e.message, field })
+  return words !== undefined ? new InvalidRequest({ code: "invalid_input", message: inJsonFields(words), field: fieldAtFault(words)?.json }) : badInputProblem(e)
 }
 
 /**
  * Runs a use case of `PaymentLinks` or `DiscountCodes` as the request's API
  * key (its events carry `api:<key name>`); its refusals worded with the API's
- * fields, other bad input by its flag, a database failure a defect.
+ * fields, other bad input by its words, a database failure a defect.
  */
 const checkoutUseCase = <S, R, A>(
   service: Effect.Effect<S, never, R>,

@@ -23,7 +23,8 @@ export const catalogueRefusalWords = (e: CatalogueError): Words => {
     case "ProductExists":
       return words`${flagField("sku")}: ${describeCatalogueError(e)}`
     case "ProductNotFound":
-      return words`sku: ${describeCatalogueError(e)} (${{ cli: "billcycle products list --include-archived", api: "GET /v1/products?include_archived=true" }})`
+      // The SKU the command's argument or the route's path names: `sku` at both doors.
+      return words`${{ flag: "sku", json: "sku" }}: ${describeCatalogueError(e)} (${{ cli: "billcycle products list --include-archived", api: "GET /v1/products?include_archived=true" }})`
     case "ContactExists":
       return words`${flagField("email")}: ${describeCatalogueError(e)}`
     case "ContactNotFound":

@@ -3,8 +3,8 @@
  * the HTTP API's JSON fields carry the same strings (item SPECs as for
  * `subscriptions create`, `fixed:6`, `10%`, `card,bank-debit`), so one
  * function reads them into `PaymentLinkSettings`. A text that is not what a
- * flag takes fails naming the flag (`--terms: …`), as an InputError; the API
- * turns the flag into its field. The rules of a link are checked afterwards,
+ * flag takes fails as an InputError whose words name the field, each door by
+ * its name (`--terms: …`, `terms: …`; domain/fieldNames.ts). The rules of a link are checked afterwards,
  * by the use case (linkRules.ts), as typed refusals.
  *
  * An item is a SPEC of `subscriptions create` (sku=, name=, price=, qty=,

@@ -52,8 +52,8 @@ describe("HTTP API resources", () => {
     await setUp()
     for (const [path, body] of [["/v1/products/NOPE", { price: "1.00" }], ["/v1/products/NOPE/archive", {}]] as const) {
       const r = await api.call("POST", path, { body })
-      expect([r.status, r.json.code], path).toEqual([404, "not_found"])
-      expect(r.json.message).toMatch(/no product with SKU "NOPE"/)
+      expect([r.status, r.json.code, r.json.field], path).toEqual([404, "not_found", "sku"])
+      expect(r.json.message).toMatch(/^sku: no product with SKU "NOPE"/)
     }
     // A SKU named in the body stays the body's fault: 400 naming the field.
     const sub = await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=NOPE"] } })
