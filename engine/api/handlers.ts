@@ -25,7 +25,7 @@ import { buildReports, readReportRequest, reportColumns, reportKinds } from "../
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
 import type { DiscountCodeError, DiscountCodesFailure, LinkRequest, PaymentLinkError, PaymentLinksFailure } from "../checkout/index.ts"
 import { codeJson, DiscountCodes, linkJson, PaymentLinks, summaryJson } from "../checkout/index.ts"
-import type { LinkField } from "../domain/index.ts"
+import type { BuyerChoiceRefused, LinkField } from "../domain/index.ts"
 
 /** The API key of the request being served (set by the guard, server.ts). */
 export const CurrentApiKey = Context.Reference<ApiKeyRow | undefined>("billcycle/engine/api/CurrentApiKey", { defaultValue: () => undefined })
@@ -363,6 +363,10 @@ const linkApiField: Record<LinkField, string> = {
   terms: "terms", start: "start", orderDiscount: "order_discount", checkoutText: "checkout_text", redirectUrl: "redirect_url", paymentTypes: "payment_types",
   language: "language", locale: "locale", contactFields: "contact_fields", completedPaymentsLimit: "completed_payments_limit"
 }
+/** The query parameter of a preview a buyer's choice came in, by the reason it was refused. */
+const choiceApiField: Record<BuyerChoiceRefused["reason"], string> = {
+  NoSuchItem: "include", NotOptional: "include", QuantityNotEditable: "qty", QuantityOutOfRange: "qty", PriceNotOwn: "price", PriceBelowMinimum: "price", PriceAboveMaximum: "price"
+}
 const codeApiField: Record<string, string> = { code: "code", off: "off", currency: "currency", duration: "duration", expiresOn: "expires_on", maxRedemptions: "max_redemptions" }
 
 /**
@@ -389,8 +393,10 @@ const checkoutRefusalProblem = (r: PaymentLinkError | DiscountCodeError, options
       return options.codeInQuery === true
         ? new InvalidRequest({ code: "resource_missing", message: `code: no discount code ${r.ref}`, field: "code" })
         : new NotFound({ code: "not_found", message: `no discount code ${r.ref}` })
-    case "BuyerChoiceRefused":
-      return new InvalidRequest({ code: "invalid_input", message: r.problem, field: /quantity/.test(r.problem) ? "qty" : /price/.test(r.problem) ? "price" : "include" })
+    case "BuyerChoiceRefused": {
+      const field = choiceApiField[r.reason]
+      return new InvalidRequest({ code: "invalid_input", message: `${field}: ${r.problem}`, field })
+    }
     case "DiscountCodeUnusable":
       return new InvalidRequest({ code: "invalid_input", message: `code: ${r.problem}`, field: "code" })
   }

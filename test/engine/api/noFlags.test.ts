@@ -53,4 +53,11 @@ describe(`API refusals found still worded for the command line (${backend})`, ()
     const simple = { from_contact: "ana@example.com", name: "Once", items: ["Tea"], price: "5.00" }
     await refused("POST", "/v1/payment_links", { ...simple, currency: "XX" }, 400, "currency", /^currency: "XX" is not an ISO 4217 currency code such as USD$/)
   })
+
+  it("a buyer's choice a preview refuses names the query parameter by the rule, not by a word of the item's name", async () => {
+    // The item's name says "quantity": the refusal is about its price, set by the seller.
+    expect((await api.call("POST", "/v1/payment_links", { body: { name: "Packs", items: ["name=Bulk quantity,price=9.00,one-time"], slug: "packs" } })).status).toBe(201)
+    await refused("GET", "/v1/payment_links/packs/preview?price=1=8.00", undefined, 400, "price", /^price: the price of item 1 \(Bulk quantity\) is set by the seller$/)
+    await refused("GET", "/v1/payment_links/packs/preview?qty=1=2", undefined, 400, "qty", /^qty: the quantity of item 1 \(Bulk quantity\) cannot be changed$/)
+  })
 })
