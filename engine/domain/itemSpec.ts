@@ -7,6 +7,7 @@
  */
 import type { Frequency } from "./frequency.ts"
 import { parseFrequency } from "./frequency.ts"
+import { isCurrencyCode } from "./money.ts"
 
 export interface ItemSpec {
   readonly sku?: string
@@ -98,6 +99,8 @@ export const parseItemSpec = (text: string): ItemSpec | string => {
         break
       }
       case "currency":
+        // Checked here, before any amount is read in it: an amount in a currency that is none has no meaning.
+        if (!isCurrencyCode(value.toUpperCase())) return `currency "${value}" is not an ISO 4217 currency code such as USD`
         spec.currency = value.toUpperCase()
         break
       default:

@@ -19,11 +19,11 @@ afterAll(async () => {
   await api?.close()
 }, 600_000)
 
-/** Rows a refused request must leave as they were: links, codes, webhook endpoints, contacts, products, and the journal. */
+/** Rows a refused request must leave as they were: links, codes, webhook endpoints, contacts, products, subscriptions, and the journal. */
 const written = async () =>
   (await api.db.db.sql<Array<{ n: string }>>`
     select concat_ws(',', (select count(*) from payment_links), (select count(*) from payment_link_items), (select count(*) from discount_codes),
-      (select count(*) from webhook_endpoints where removed_on is null), (select count(*) from contacts), (select count(*) from products), (select count(*) from events)) as n`)[0]!.n
+      (select count(*) from webhook_endpoints where removed_on is null), (select count(*) from contacts), (select count(*) from products), (select count(*) from subscriptions), (select count(*) from events)) as n`)[0]!.n
 
 /** A refusal as an API client reads it: the status and field, a message starting with that field (when one) and naming nothing of the CLI; nothing written. */
 const refused = async (method: string, path: string, body: unknown, status: number, field: string | undefined, message: RegExp) => {
@@ -32,7 +32,8 @@ const refused = async (method: string, path: string, body: unknown, status: numb
   expect([r.status, r.json.field], JSON.stringify(r.json)).toEqual([status, field])
   expect(r.json.message, "a flag of the CLI in an API error").not.toMatch(/(^|[\s(,"])--[a-z]/)
   expect(r.json.message, "a command of the CLI in an API error").not.toMatch(/billcycle |^[A-Z]+: /)
-  if (field !== undefined) expect(r.json.message.startsWith(`${field}: `), r.json.message).toBe(true)
+  // The field first: `currency: …`, or an item with the text sent, `items[1] ("…"): …`.
+  if (field !== undefined) expect(r.json.message.startsWith(`${field}: `) || r.json.message.startsWith(`${field} (`), r.json.message).toBe(true)
   expect(r.json.message).toMatch(message)
   expect(await written()).toBe(before)
 }
@@ -52,6 +53,13 @@ describe(`API refusals found still worded for the command line (${backend})`, ()
   it("a simple link in a currency that is none names currency (400), it failed the server (500)", async () => {
     const simple = { from_contact: "ana@example.com", name: "Once", items: ["Tea"], price: "5.00" }
     await refused("POST", "/v1/payment_links", { ...simple, currency: "XX" }, 400, "currency", /^currency: "XX" is not an ISO 4217 currency code such as USD$/)
+  })
+
+  it("an item in a currency that is none names the item (400), it failed the server (500)", async () => {
+    const spec = "name=Cake,price=4.00,currency=XX"
+    const problem = /^items\[1\] \("name=Cake,price=4\.00,currency=XX"\): currency "XX" is not an ISO 4217 currency code such as USD$/
+    await refused("POST", "/v1/subscriptions", { contact: "ana@example.com", items: ["sku=TEA", spec], collection: "invoice" }, 400, "items[1]", problem)
+    await refused("POST", "/v1/payment_links", { name: "Cakes", items: ["sku=TEA", spec] }, 400, "items[1]", problem)
   })
 
   it("a buyer's choice a preview refuses names the query parameter by the rule, not by a word of the item's name", async () => {

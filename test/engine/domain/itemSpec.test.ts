@@ -11,4 +11,9 @@ describe("parseItemSpec", () => {
     expect(parseItemSpec("sku=A,qty=2,discount=10%,tax=25%")).toMatchObject({ sku: "A", quantity: 2, discountPercentPpm: 100_000, taxPpm: 250_000 })
     expect(parseItemSpec("name=Setup,price=5,one-time,one-time")).toMatchObject({ name: "Setup", oneTime: true })
   })
+
+  it("a currency that is no ISO 4217 code is refused, naming it (an amount read in it failed the server)", () => {
+    expect(parseItemSpec("name=Cake,price=4.00,currency=XX")).toBe('currency "XX" is not an ISO 4217 currency code such as USD')
+    expect(parseItemSpec("name=Cake,price=4.00,currency=nok")).toMatchObject({ currency: "NOK" })
+  })
 })
