@@ -148,9 +148,10 @@ const aType = (type: string) => `${/^[aeiou]/i.test(type) ? "an" : "a"} ${type.t
 export const schemaProblem = (kind: string, detail: string): { readonly message: string; readonly field: string | undefined } => {
   const inner = /^SchemaError\((.*)\)$/.exec(detail)?.[1] ?? detail
   const path = [...(/ at ((?:\[[^\]]+\])+)\s*$/.exec(inner)?.[1] ?? "").matchAll(/\[("([^"]+)"|\d+)\]/g)].map((m) => m[2] ?? m[1]!)
-  const field = path[0]
   const where = kind === "Payload" ? "body" : kind.toLowerCase()
   const named = path.map((p, i) => (i === 0 ? p : /^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("")
+  // The field at fault as the message names it: the element of an array (`items[1]`), not the array.
+  const field = path.length === 0 ? undefined : named
   if (field !== undefined && /^Expected no excess property/.test(inner)) {
     return { message: `${where}: unknown ${kind === "Query" ? "parameter" : "field"} "${named}"`, field }
   }

@@ -62,6 +62,11 @@ describe(`API refusals found still worded for the command line (${backend})`, ()
     await refused("POST", "/v1/payment_links", { name: "Cakes", items: ["sku=TEA", spec] }, 400, "items[1]", problem)
   })
 
+  it("an element of an array of the wrong type names the element (items[1]), as its message does, not the array", async () => {
+    await refused("POST", "/v1/subscriptions", { contact: "ana@example.com", items: ["sku=TEA", 5] }, 400, "items[1]", /^items\[1\]: expected a string$/)
+    await refused("POST", "/v1/payment_links", { name: "Tea", items: ["sku=TEA"], contact_fields: ["label=A", true] }, 400, "contact_fields[1]", /^contact_fields\[1\]: expected a string$/)
+  })
+
   it("a buyer's choice a preview refuses names the query parameter by the rule, not by a word of the item's name", async () => {
     // The item's name says "quantity": the refusal is about its price, set by the seller.
     expect((await api.call("POST", "/v1/payment_links", { body: { name: "Packs", items: ["name=Bulk quantity,price=9.00,one-time"], slug: "packs" } })).status).toBe(201)
