@@ -159,7 +159,8 @@ export const schemaProblem = (kind: string, detail: string): { readonly message:
   // "Expected string | null", "Expected an integer": each type in the client's words, "a string or null".
   const expected = /^Expected ((?:a |an )?\w+(?: \| \w+)*)(?:, got (.*?))? at \[/.exec(inner)
   if (field !== undefined && expected !== null) {
-    const types = expected[1]!.split(" | ").map((t) => (/^(a|an) /.test(t) ? t : t === "null" ? "null" : aType(t))).join(" or ")
+    // Each type once: an optional field that also takes null is described as `number | null | null`.
+    const types = [...new Set(expected[1]!.split(" | ").map((t) => (/^(a|an) /.test(t) ? t : t === "null" ? "null" : aType(t))))].join(" or ")
     return { message: `${named}: expected ${types}${expected[2] === undefined ? "" : `, got ${expected[2]}`}`, field }
   }
   return { message: `${where}: ${inner}`, field }

@@ -67,6 +67,10 @@ describe(`API refusals found still worded for the command line (${backend})`, ()
     await refused("POST", "/v1/payment_links", { name: "Tea", items: ["sku=TEA"], contact_fields: ["label=A", true] }, 400, "contact_fields[1]", /^contact_fields\[1\]: expected a string$/)
   })
 
+  it("a field that takes null (to clear it) says so once: expected a number or null, not or null or null", async () => {
+    await refused("POST", "/v1/payment_links", { name: "Tea", items: ["sku=TEA"], completed_payments_limit: "3" }, 400, "completed_payments_limit", /^completed_payments_limit: expected a number or null$/)
+  })
+
   it("a buyer's choice a preview refuses names the query parameter by the rule, not by a word of the item's name", async () => {
     // The item's name says "quantity": the refusal is about its price, set by the seller.
     expect((await api.call("POST", "/v1/payment_links", { body: { name: "Packs", items: ["name=Bulk quantity,price=9.00,one-time"], slug: "packs" } })).status).toBe(201)
