@@ -137,6 +137,26 @@ const routeNotFound = (failure: unknown): { readonly method: string; readonly pa
   return { method: found.request?.method ?? "GET", path: (found.request?.url ?? "").split("?")[0] ?? "" }
 }
 
+/**
+ * The first string of a JSON body holding U+0000, by its path as a message names it (`name`, `items[1]`):
+ * PostgreSQL's text cannot hold that character, and the store refused it as a failure of the server (500).
+ */
+const nulTextAt = (value: unknown, path = ""): string | undefined => {
+  if (typeof value === "string") return value.includes("\u0000") ? path : undefined
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const at = nulTextAt(v, `${path}[${i}]`)
+      if (at !== undefined) return at
+    }
+  } else if (typeof value === "object" && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      const at = nulTextAt(v, path === "" ? k : `${path}.${k}`)
+      if (at !== undefined) return at
+    }
+  }
+  return undefined
+}
+
 /** An article for a schema's type name: "an array", "a string". */
 const aType = (type: string) => `${/^[aeiou]/i.test(type) ? "an" : "a"} ${type.toLowerCase()}`
 
@@ -307,6 +327,8 @@ const guard = HttpRouter.middleware(
           } catch {
             return problem(400, "malformed_json", "the request body is not valid JSON")
           }
+          const nul = nulTextAt(parsed)
+          if (nul !== undefined) return problem(400, "invalid_request", `${nul === "" ? "body" : nul}: text cannot hold the NUL character (U+0000)`, nul === "" ? undefined : nul)
         }
         // A POST sent with no body (`curl -X POST …/cancel`) is read as {}: a route whose fields are all optional takes it
         // (cancel, pause, pay the rest, clone) and one that needs a field names it (`email: required`); it was a 400

@@ -71,6 +71,13 @@ describe(`API refusals found still worded for the command line (${backend})`, ()
     await refused("POST", "/v1/payment_links", { name: "Tea", items: ["sku=TEA"], completed_payments_limit: "3" }, 400, "completed_payments_limit", /^completed_payments_limit: expected a number or null$/)
   })
 
+  it("text with a NUL character names the field it came in (400), it failed the server (500)", async () => {
+    const problem = /: text cannot hold the NUL character \(U\+0000\)$/
+    await refused("POST", "/v1/contacts", { email: "bo@example.com", name: "B\u0000o" }, 400, "name", problem)
+    await refused("POST", "/v1/products", { name: "Cake", sku: "CA\u0000KE", price: "4.00" }, 400, "sku", problem)
+    await refused("POST", "/v1/subscriptions", { contact: "ana@example.com", items: ["sku=TEA", "name=Ca\u0000ke,price=4.00"], collection: "invoice" }, 400, "items[1]", problem)
+  })
+
   it("a buyer's choice a preview refuses names the query parameter by the rule, not by a word of the item's name", async () => {
     // The item's name says "quantity": the refusal is about its price, set by the seller.
     expect((await api.call("POST", "/v1/payment_links", { body: { name: "Packs", items: ["name=Bulk quantity,price=9.00,one-time"], slug: "packs" } })).status).toBe(201)
