@@ -137,6 +137,9 @@ const routeNotFound = (failure: unknown): { readonly method: string; readonly pa
   return { method: found.request?.method ?? "GET", path: (found.request?.url ?? "").split("?")[0] ?? "" }
 }
 
+/** Why text with U+0000 is refused where it comes in (body, path, query): PostgreSQL's text cannot hold it. */
+const nulProblem = "text cannot hold the NUL character (U+0000)"
+
 /**
  * The first string of a JSON body holding U+0000, by its path as a message names it (`name`, `items[1]`):
  * PostgreSQL's text cannot hold that character, and the store refused it as a failure of the server (500).
@@ -309,6 +312,12 @@ const guard = HttpRouter.middleware(
         if (token === undefined) return problem(401, "unauthorized", "Authorization: Bearer KEY is missing (billcycle api-keys create --name NAME)")
         const key = keys.remembered(token) ?? (yield* Effect.promise(() => keys.find(token)))
         if (key === undefined) return problem(401, "unauthorized", "the API key is unknown or revoked")
+        // A NUL reaches the URL only as %00: named where it came (the path, or the query parameter), as in a body.
+        if (url.includes("%00")) {
+          const inPath = path.includes("%00")
+          const param = inPath ? undefined : [...new URLSearchParams(url.slice(query + 1))].find(([k, v]) => (k + v).includes("\u0000"))?.[0]
+          return problem(400, "invalid_request", `${inPath ? "path" : param ?? "query"}: ${nulProblem}`, param)
+        }
         const write = req.method !== "GET" && req.method !== "HEAD"
         if (!write) return yield* servedAs(key)
         if (key.read_only) return problem(403, "read_only_key", `the API key "${key.name}" is read-only`)
@@ -328,7 +337,7 @@ const guard = HttpRouter.middleware(
             return problem(400, "malformed_json", "the request body is not valid JSON")
           }
           const nul = nulTextAt(parsed)
-          if (nul !== undefined) return problem(400, "invalid_request", `${nul === "" ? "body" : nul}: text cannot hold the NUL character (U+0000)`, nul === "" ? undefined : nul)
+          if (nul !== undefined) return problem(400, "invalid_request", `${nul === "" ? "body" : nul}: ${nulProblem}`, nul === "" ? undefined : nul)
         }
         // A POST sent with no body (`curl -X POST …/cancel`) is read as {}: a route whose fields are all optional takes it
         // (cancel, pause, pay the rest, clone) and one that needs a field names it (`email: required`); it was a 400

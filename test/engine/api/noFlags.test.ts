@@ -78,6 +78,15 @@ describe(`API refusals found still worded for the command line (${backend})`, ()
     await refused("POST", "/v1/subscriptions", { contact: "ana@example.com", items: ["sku=TEA", "name=Ca\u0000ke,price=4.00"], collection: "invoice" }, 400, "items[1]", problem)
   })
 
+  it("a NUL character in the path or the query is refused naming where (400), it failed the server (500)", async () => {
+    const problem = /: text cannot hold the NUL character \(U\+0000\)$/
+    await refused("GET", "/v1/contacts/a%00b@example.com", undefined, 400, undefined, /^path: text cannot hold/)
+    await refused("POST", "/v1/products/TE%00A", { name: "Cake" }, 400, undefined, /^path: text cannot hold/)
+    await refused("GET", "/v1/discount_codes/A%00B", undefined, 400, undefined, /^path: text cannot hold/)
+    expect((await api.call("POST", "/v1/payment_links", { body: { name: "Tea", items: ["sku=TEA"], slug: "tea-nul" } })).status).toBe(201)
+    await refused("GET", "/v1/payment_links/tea-nul/preview?code=A%00B", undefined, 400, "code", problem)
+  })
+
   it("a buyer's choice a preview refuses names the query parameter by the rule, not by a word of the item's name", async () => {
     // The item's name says "quantity": the refusal is about its price, set by the seller.
     expect((await api.call("POST", "/v1/payment_links", { body: { name: "Packs", items: ["name=Bulk quantity,price=9.00,one-time"], slug: "packs" } })).status).toBe(201)
