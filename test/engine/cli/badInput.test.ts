@@ -40,6 +40,8 @@ describe("bad input through the CLI: exit 2 naming the file, row and column or t
       [["subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=CASUAL", "--start", "9999-12-15"], "--start: 9999-12-15 is out of range"],
       [["subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=CASUAL", "--terms", "fixed:99999999999"], "--terms: expected auto-renew or fixed:N (N from 1 to 1000)"],
       [["subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=CASUAL,qty=3000000000"], "--item 1: quantity must be at most 1000000000"],
+      // An amount read in a currency that is none crashed the command.
+      [["subscriptions", "create", "--contact", "ana@example.com", "--item", "name=Cake,price=4.00,currency=XX"], '--item 1 ("name=Cake,price=4.00,currency=XX"): currency "XX" is not an ISO 4217 currency code such as USD'],
       // The money maximum (README): a price past what an invoice holds, a line past what a line holds, lines past an invoice.
       [["products", "add", "--name", "X", "--sku", "BIG", "--price", "90071992547409.91", "--currency", "USD"], "--price: amount out of range"],
       [["subscriptions", "create", "--contact", "ana@example.com", "--item", "name=Big,price=900719925474.09,qty=3"], "--item 1: unit price × quantity must be at most 100000000000000 minor units"],
