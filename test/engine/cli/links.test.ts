@@ -161,6 +161,8 @@ describe(`links: managing links (${backend})`, () => {
     refused(["discount-codes", "add", "BADDAY", "--percent", "10", "--expires", "2026-02-30"], "--expires:", /2026-02-30/)
     refused(link("--item", "sku=COFFEE", "--redirect", "http://evil.example.com"), "--redirect:", /https/)
     refused(["links", "simple", "--contact", "nobody@example.com", "--name", "Cake", "--price", "5.00"], "--contact:", /no contact with email nobody@example.com/)
+    // The price was read in a currency that is none, and the command failed with Intl's words.
+    refused(["links", "simple", "--contact", "ana@example.com", "--name", "Cake", "--price", "5.00", "--currency", "XX"], "--currency:", /"XX" is not an ISO 4217 currency code such as USD/)
   })
 
   it("a simple link from a contact switches off after one payment", slow, () => {
