@@ -379,12 +379,13 @@ const checkoutRefusalProblem = (r: PaymentLinkError | DiscountCodeError, options
     case "PaymentLinkInvalid": {
       const field = linkApiField[r.field]
       const at = r.item === undefined ? field : `${field}[${r.item}]`
-      return r.field === "slug" && /taken/.test(r.problem)
+      // By the rule, not the words: a slug refused for its form may itself read "taken".
+      return r.rule === "SlugTaken"
         ? new Conflict({ code: "already_exists", message: `${at}: ${r.problem}`, field: at })
         : new InvalidRequest({ code: "invalid_input", message: `${at}: ${r.problem}`, field: at })
     }
     case "DiscountCodeInvalid":
-      return /exists already/.test(r.problem)
+      return r.rule === "CodeTaken"
         ? new Conflict({ code: "already_exists", message: `code: ${r.problem}`, field: "code" })
         : new InvalidRequest({ code: "invalid_input", message: `${codeApiField[r.field]}: ${r.problem}`, field: codeApiField[r.field] })
     case "PaymentLinkNotFound":

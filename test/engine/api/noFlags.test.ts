@@ -87,6 +87,11 @@ describe(`API refusals found still worded for the command line (${backend})`, ()
     await refused("GET", "/v1/payment_links/tea-nul/preview?code=A%00B", undefined, 400, "code", problem)
   })
 
+  it("a slug or a code refused for its form is 400 by the rule, though the text sent reads 'taken' or 'exists already'", async () => {
+    await refused("POST", "/v1/payment_links", { name: "Tea", items: ["sku=TEA"], slug: "is taken" }, 400, "slug", /^slug: a slug is 4 to 64 letters/)
+    await refused("POST", "/v1/discount_codes", { code: "exists already", off: "10%" }, 400, "code", /^code: a code is 3 to 40 letters/)
+  })
+
   it("a buyer's choice a preview refuses names the query parameter by the rule, not by a word of the item's name", async () => {
     // The item's name says "quantity": the refusal is about its price, set by the seller.
     expect((await api.call("POST", "/v1/payment_links", { body: { name: "Packs", items: ["name=Bulk quantity,price=9.00,one-time"], slug: "packs" } })).status).toBe(201)
