@@ -86,6 +86,19 @@ export const templatePath = (relative: string, templatesDir?: string): string =>
   return join(builtInDir, relative)
 }
 
+const pluralRules = new Map<string, Intl.PluralRules>()
+
+/**
+ * A label given a `count` in its plural form, when the catalog has one: `KEY.one`, `KEY.few`… by the language's CLDR
+ * rules ("1 payment", "2 payments"; French counts 0 and 1 as one). KEY itself is the form for any other count.
+ */
+const pluralLabel = (labels: Record<string, string>, key: string, language: string, count: unknown): string | undefined => {
+  if (typeof count !== "number") return undefined
+  let rules = pluralRules.get(language)
+  if (rules === undefined) pluralRules.set(language, (rules = new Intl.PluralRules(language)))
+  return labels[`${key}.${rules.select(count)}`]
+}
+
 interface Env {
   readonly hb: typeof Handlebars
   readonly compiled: Map<string, Handlebars.TemplateDelegate>
@@ -106,9 +119,9 @@ const envFor = (templatesDir?: string): Env => {
   // The helpers read language and locale from the root data (@root), set per render.
   hb.registerHelper("t", function(this: unknown, key: unknown, options: Handlebars.HelperOptions) {
     const root = options.data.root as { language: string; __catalog: Record<string, string> }
-    const text = root.__catalog[String(key)]
-    if (text === undefined) throw new TemplateError("catalog", `missing label "${String(key)}" in language ${root.language}`)
     const hash = options.hash as Record<string, unknown>
+    const text = pluralLabel(root.__catalog, String(key), root.language, hash["count"]) ?? root.__catalog[String(key)]
+    if (text === undefined) throw new TemplateError("catalog", `missing label "${String(key)}" in language ${root.language}`)
     // Parameters are escaped unless they are already-safe output of another helper.
     return new hb.SafeString(escape(text).replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
       const v = hash[name]

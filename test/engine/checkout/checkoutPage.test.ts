@@ -76,6 +76,20 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     expect(page.html).toContain("Add Mug &lt;b&gt;")
   })
 
+  it("one payment after today is one payment, not \"1 payments\", in every language (found by an audit of what buyers receive)", async () => {
+    const expected: Record<string, [string, string]> = {
+      en: ["(1 payment)", "(2 payments)"], nb: ["(1 betaling)", "(2 betalinger)"], nl: ["(1 betaling)", "(2 betalingen)"],
+      fr: ["(1 paiement)", "(2 paiements)"], sv: ["(1 betalning)", "(2 betalningar)"]
+    }
+    for (const [language, locale] of [["en", "en-US"], ["nb", "nb-NO"], ["nl", "nl-NL"], ["fr", "fr-FR"], ["sv", "sv-SE"]] as const) {
+      for (const [payments, words] of [[2, expected[language]![0]], [3, expected[language]![1]]] as const) {
+        const link = await linkOf({ language, locale, terms: { _tag: "Fixed", payments }, items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false }] })
+        const page = await getPage(api, await openLink(link.slug))
+        expect(page.html, `${language} ${payments}`).toContain(words)
+      }
+    }
+  })
+
   it("the server remembers the account's settings for a second: opening checkouts reads them at most once a second, and a changed setting shows after it", async () => {
     const link = await linkOf({ terms: { _tag: "AutoRenew" } })
     const sql = api.db.db.sql
