@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { checkTemplates, emailTemplates, formatAddress, formatDate, formatMoney, renderEmail, renderInvoice } from "../../templates/index.ts"
+import { catalog, checkTemplates, emailTemplates, formatAddress, formatDate, formatMoney, renderEmail, renderInvoice, renderPage } from "../../templates/index.ts"
 import { declineReasonLabel, declineReasons } from "../../engine/domain/index.ts"
 import { sampleEmail, sampleInvoice } from "./sample.ts"
 
@@ -86,7 +86,7 @@ describe("emails", () => {
   it("the admins' payment notification names the outcome in their language (found by an audit: 'Betaling failed: INV-000001' in a Norwegian account)", () => {
     const expected: Record<string, [string, string]> = {
       en: ["Payment succeeded: INV-000001", "Payment failed: INV-000001"], nb: ["Betaling vellykket: INV-000001", "Betaling mislyktes: INV-000001"],
-      nl: ["Betaling geslaagd: INV-000001", "Betaling mislukt: INV-000001"], fr: ["Paiement réussi : INV-000001", "Paiement échoué : INV-000001"],
+      nl: ["Betaling geslaagd: INV-000001", "Betaling mislukt: INV-000001"], fr: ["Paiement réussi\u00a0: INV-000001", "Paiement échoué\u00a0: INV-000001"],
       sv: ["Betalning lyckades: INV-000001", "Betalning misslyckades: INV-000001"]
     }
     for (const [language, locale] of cases.slice(0, 5)) {
@@ -99,7 +99,7 @@ describe("emails", () => {
   it("the admins' notice of a failed payment gives the gateway's decline reason in their language, an unknown one as the gateway gave it (found by an audit: 'mislyktes: card declined' in a Norwegian notice)", () => {
     const expected: Record<string, string> = {
       en: "failed: the card was declined.", nb: "mislyktes: kortet ble avvist.", nl: "is mislukt: de kaart is geweigerd.",
-      fr: "a échoué : la carte a été refusée.", sv: "misslyckades: kortet nekades."
+      fr: "a échoué\u00a0: la carte a été refusée.", sv: "misslyckades: kortet nekades."
     }
     const failed = (reason: string) => ({ ...sampleEmail, outcome: "failed", succeeded: false, reason, reasonLabel: declineReasonLabel(reason) ?? "" })
     for (const [language, locale] of cases.slice(0, 5)) {
@@ -122,6 +122,30 @@ describe("emails", () => {
     expect(r.html).toContain('href="https://billing.example/update?s&#x3D;1"')
     expect(r.text).toContain("(https://billing.example/update?s=1)")
     expect(r.subject).toBe("Votre paiement n'a pas abouti")
+  })
+})
+
+describe("French typography", () => {
+  // Found by an audit of what buyers receive: "N° de TVA: …", "Date d'échéance: …", "Paiement réussi : …" with a plain
+  // space, which a French reader sees as wrong and a narrow screen wraps, leaving the colon alone at a line's start.
+  const nbsp = "\u00a0"
+  it("every French label puts a no-break space before : ; ! ?", () => {
+    const bad = Object.entries(catalog("fr")).filter(([, text]) => /(^|[^\u00a0\u202f])[:;!?](\s|$)/.test(text)).map(([key]) => key)
+    expect(bad).toEqual([])
+  })
+
+  it("the invoice, the invoice email and the pay page put a no-break space before a label's colon in French, none in English", () => {
+    const invoice = renderInvoice(sampleInvoice("fr-FR"), { language: "fr", locale: "fr-FR" })
+    expect(invoice).toContain(`N° de TVA${nbsp}: NO 912 345 678 MVA<br>`)
+    expect(invoice).toContain(`<br>N° de TVA${nbsp}: NO 987 654 321 MVA`)
+    const transfer = { ...sampleEmail, bankAccount: "FR76 3000 6000 0112 3456 7890 189", paymentReference: "RF18 0000 0000 0000 0000 0004 2", referenceKey: "invoice.reference.rf" }
+    expect(renderEmail("invoice_sent", transfer, { language: "fr", locale: "fr-FR" }).text).toContain(`Référence créancier (RF)${nbsp}: RF18`)
+    expect(renderEmail("invoice_sent", transfer, { language: "en", locale: "en-US" }).text).toContain("Creditor reference: RF18")
+    const pay = (language: string, locale: string) => renderPage("pay_invoice", {
+      number: "BT-000042", subscriptionName: "Club", issueDate: "2026-03-01", dueDate: "2026-03-31", currency: "EUR", lines: [], subtotal: 2500, total: 2500, amountDue: 2500
+    }, { language, locale, title: "page.pay.title", titleValues: { number: "BT-000042" }, seller: "Bean There" })
+    expect(pay("fr", "fr-FR")).toContain(`<p>Date d&#x27;échéance${nbsp}: 31 mars 2026</p>`)
+    expect(pay("en", "en-US")).toContain("<p>Due date: March 31, 2026</p>")
   })
 })
 

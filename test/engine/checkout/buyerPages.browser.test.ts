@@ -64,7 +64,7 @@ describe(`the buyer's pages in headless Chromium (${backend})`, () => {
     expect((await subscriptionRow(api.db.db.sql, id))["status"]).toBe("unpaid")
     await page.getByLabel("Jeton du moyen de paiement").fill("pm_ok")
     await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: /Enregistrer et payer/ }).click()])
-    expect(await page.innerText("[role=status]")).toBe("Merci : le paiement a été accepté.")
+    expect(await page.innerText("[role=status]")).toBe("Merci\u00a0: le paiement a été accepté.")
     expect((await subscriptionRow(api.db.db.sql, id))["status"]).toBe("active")
     expect((await ledgerOf(api.db.db.sql, id)).filter((l) => l.outcome === "succeeded")).toHaveLength(1)
     expect(problems).toEqual([])
