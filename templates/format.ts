@@ -46,13 +46,18 @@ export const formatNumber = (n: number, locale: string): string => memoised(`n|$
 export const formatPercent = (ppm: number, locale: string): string =>
   memoised(`p|${locale}|${ppm}`, () => cached(`p:${locale}`, () => new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 4 })).format(ppm / 1_000_000))
 
-/** A calendar date `YYYY-MM-DD` in the locale's long form; never shifted by a zone. */
+/**
+ * A calendar date `YYYY-MM-DD` in the locale's long form; never shifted by a zone. French writes the first of a
+ * month as an ordinal ("le 1er avril 2026", as the Imprimerie nationale's rules have it), which `Intl` does not.
+ */
 export const formatDate = (date: string, locale: string): string =>
   !/^\d{4}-\d{2}-\d{2}$/.test(date) ? date : memoised(`d|${locale}|${date}`, () => {
     let f = dateFormats.get(locale)
     if (f === undefined) dateFormats.set(locale, (f = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" })))
     const [y, m, d] = date.split("-").map(Number)
-    return f.format(Date.UTC(y!, m! - 1, d!))
+    const parts = f.formatToParts(Date.UTC(y!, m! - 1, d!))
+    const firstInFrench = d === 1 && f.resolvedOptions().locale.split("-")[0] === "fr"
+    return parts.map((p) => (firstInFrench && p.type === "day" ? `${p.value}er` : p.value)).join("")
   })
 
 export interface PostalAddress {

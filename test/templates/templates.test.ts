@@ -159,6 +159,16 @@ describe("locale formats", () => {
     expect(formatDate("2026-02-28", "fr-FR")).toBe("28 février 2026")
   })
 
+  it("French writes the first of a month as an ordinal, 1er avril, in the date and in every document that carries it (found by an audit of what buyers receive: \"le 1 avril 2026\")", () => {
+    expect(formatDate("2026-04-01", "fr-FR")).toBe("1er avril 2026")
+    expect(formatDate("2026-04-02", "fr-FR")).toBe("2 avril 2026")
+    expect(formatDate("2026-04-01", "en-US")).toBe("April 1, 2026")
+    const reminder = renderEmail("reminder", sampleEmail, { language: "fr", locale: "fr-FR" })
+    expect(reminder.subject).toBe("Votre prochain paiement aura lieu le 1er avril 2026")
+    expect(reminder.text).toContain("sera prélevé le 1er avril 2026.")
+    expect(renderInvoice(sampleInvoice("fr-FR"), { language: "fr", locale: "fr-FR" })).toContain("<dd>1er mars 2026</dd>")
+  })
+
   it("formats addresses by country convention", () => {
     expect(formatAddress({ line1: "Storgata 1", postalCode: "0155", city: "Oslo", country: "NO" }, "nb-NO")).toEqual(["Storgata 1", "0155 Oslo", "Norge"])
     expect(formatAddress({ line1: "Drottninggatan 5", postalCode: "11151", city: "Stockholm", country: "SE" }, "sv-SE")).toEqual(["Drottninggatan 5", "111 51 STOCKHOLM", "Sverige"])

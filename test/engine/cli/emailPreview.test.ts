@@ -86,7 +86,7 @@ describe("render email for a subscription", () => {
     expect(text).toContain("Neste betaling er 1. april 2026")
     expect(text).toMatch(/25,00\skr/)
     // --language alone shows the email in that language with its own formats (--locale keeps the last word).
-    expect(textOf(cli("2026-03-01", "render", "email", "receipt", "--subscription", "1", "--language", "fr", "--json").stdout)).toContain("1 avril 2026")
+    expect(textOf(cli("2026-03-01", "render", "email", "receipt", "--subscription", "1", "--language", "fr", "--json").stdout)).toContain("le 1er avril 2026")
     expect(textOf(cli("2026-03-01", "render", "email", "receipt", "--subscription", "1", "--language", "fr", "--locale", "en-GB", "--json").stdout)).toContain("1 April 2026")
   })
 
