@@ -117,6 +117,12 @@ describe("emails", () => {
     }
   })
 
+  it("a Swedish email closes \"Vänliga hälsningar\" with no comma, as Swedish letters do (found by an audit of what buyers receive)", () => {
+    const r = renderEmail("receipt", sampleEmail, { language: "sv", locale: "sv-SE" })
+    expect(r.html).toContain("<p>Vänliga hälsningar<br>Bean There Coffee Co.</p>")
+    expect(r.text).toMatch(/\nVänliga hälsningar\nBean There Coffee Co\.\n$/)
+  })
+
   it("the payment-failed email carries the update link in both parts", () => {
     const r = renderEmail("payment_failed", sampleEmail, { language: "fr", locale: "fr-FR" })
     expect(r.html).toContain('href="https://billing.example/update?s&#x3D;1"')
