@@ -123,6 +123,13 @@ describe("emails", () => {
     expect(r.text).toMatch(/\nVänliga hälsningar\nBean There Coffee Co\.\n$/)
   })
 
+  it("the Swedish update-payment page names the subscription as the Swedish emails that link to it do, \"prenumeration\" (found by an audit of what buyers receive: \"abonnemang\" on the page only)", () => {
+    const page = renderPage("update_payment", { name: "Kaffe", showForm: true, action: "/p/x", csrf: "c", paymentMethod: "", currency: "SEK" },
+      { language: "sv", locale: "sv-SE", title: "page.update.title", seller: "Bean There" })
+    expect(page).toContain("<p>För din prenumeration Kaffe.</p>")
+    expect(renderEmail("payment_failed", sampleEmail, { language: "sv", locale: "sv-SE" }).html).toContain("Du får det här mejlet eftersom du har en prenumeration")
+  })
+
   it("the payment-failed email carries the update link in both parts", () => {
     const r = renderEmail("payment_failed", sampleEmail, { language: "fr", locale: "fr-FR" })
     expect(r.html).toContain('href="https://billing.example/update?s&#x3D;1"')
