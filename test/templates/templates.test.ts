@@ -134,7 +134,7 @@ describe("emails", () => {
     const r = renderEmail("payment_failed", sampleEmail, { language: "fr", locale: "fr-FR" })
     expect(r.html).toContain('href="https://billing.example/update?s&#x3D;1"')
     expect(r.text).toContain("(https://billing.example/update?s=1)")
-    expect(r.subject).toBe("Votre paiement n'a pas abouti")
+    expect(r.subject).toBe("Votre paiement n’a pas abouti")
   })
 })
 
@@ -147,6 +147,12 @@ describe("French typography", () => {
     expect(bad).toEqual([])
   })
 
+  it("every French label writes its apostrophes one way, the typographic ’, as most of them did (found by an audit: \"Date d'échéance\" beside \"n’est plus utilisé\")", () => {
+    expect(Object.entries(catalog("fr")).filter(([, text]) => text.includes("'")).map(([key]) => key)).toEqual([])
+    expect(renderEmail("payment_failed", sampleEmail, { language: "fr", locale: "fr-FR" }).subject).toBe("Votre paiement n’a pas abouti")
+    expect(renderInvoice(sampleInvoice("fr-FR"), { language: "fr", locale: "fr-FR" })).toContain("<dt>Date d’échéance</dt>")
+  })
+
   it("the invoice, the invoice email and the pay page put a no-break space before a label's colon in French, none in English", () => {
     const invoice = renderInvoice(sampleInvoice("fr-FR"), { language: "fr", locale: "fr-FR" })
     expect(invoice).toContain(`N° de TVA${nbsp}: NO 912 345 678 MVA<br>`)
@@ -157,7 +163,7 @@ describe("French typography", () => {
     const pay = (language: string, locale: string) => renderPage("pay_invoice", {
       number: "BT-000042", subscriptionName: "Club", issueDate: "2026-03-01", dueDate: "2026-03-31", currency: "EUR", lines: [], subtotal: 2500, total: 2500, amountDue: 2500
     }, { language, locale, title: "page.pay.title", titleValues: { number: "BT-000042" }, seller: "Bean There" })
-    expect(pay("fr", "fr-FR")).toContain(`<p>Date d&#x27;échéance${nbsp}: 31 mars 2026</p>`)
+    expect(pay("fr", "fr-FR")).toContain(`<p>Date d’échéance${nbsp}: 31 mars 2026</p>`)
     expect(pay("en", "en-US")).toContain("<p>Due date: March 31, 2026</p>")
   })
 })
