@@ -130,6 +130,13 @@ describe("emails", () => {
     expect(renderEmail("payment_failed", sampleEmail, { language: "sv", locale: "sv-SE" }).html).toContain("Du får det här mejlet eftersom du har en prenumeration")
   })
 
+  it("the Norwegian update-payment page names the subscription as the Norwegian emails do, \"abonnementet Kaffe\" (found by an audit of what buyers receive: \"For abonnementet ditt Kaffe\")", () => {
+    const page = renderPage("update_payment", { name: "Kaffe", showForm: true, action: "/p/x", csrf: "c", paymentMethod: "", currency: "NOK" },
+      { language: "nb", locale: "nb-NO", title: "page.update.title", seller: "Bean There" })
+    expect(page).toContain("<p>For abonnementet Kaffe.</p>")
+    expect(renderEmail("cancellation", { ...sampleEmail, subscription: "Kaffe" }, { language: "nb", locale: "nb-NO" }).text).toContain("Abonnementet Kaffe ble kansellert")
+  })
+
   it("the payment-failed email carries the update link in both parts", () => {
     const r = renderEmail("payment_failed", sampleEmail, { language: "fr", locale: "fr-FR" })
     expect(r.html).toContain('href="https://billing.example/update?s&#x3D;1"')
