@@ -137,6 +137,20 @@ describe("emails", () => {
     expect(renderEmail("cancellation", { ...sampleEmail, subscription: "Kaffe" }, { language: "nb", locale: "nb-NO" }).text).toContain("Abonnementet Kaffe ble kansellert")
   })
 
+  it("Swedish prose puts \"den\" before a date, as Swedish writes it (found by an audit of what buyers receive: \"Vi försöker igen 4 mars 2026\")", () => {
+    const sv = { language: "sv", locale: "sv-SE" }
+    const reminder = renderEmail("reminder", sampleEmail, sv)
+    expect(reminder.subject).toBe("Din nästa betalning sker den 1 april 2026")
+    expect(reminder.text).toContain("dras den 1 april 2026.")
+    expect(renderEmail("reminder", { ...sampleEmail, invoiced: true }, sv).text).toContain("skickas den 1 april 2026.")
+    expect(renderEmail("receipt", sampleEmail, sv).text).toContain("Din nästa betalning sker den 1 april 2026.")
+    expect(renderEmail("payment_failed", sampleEmail, sv).text).toContain("Vi försöker igen den 4 mars 2026.")
+    expect(renderEmail("invoice_sent", sampleEmail, sv).text).toContain("som förfaller den 31 mars 2026.")
+    expect(renderEmail("cancellation", sampleEmail, sv).text).toContain("avslutades den 11 mars 2026.")
+    expect(renderEmail("expiry", sampleEmail, sv).text).toContain("upphörde den 1 september 2026 efter")
+    expect(renderEmail("renewal_offer", sampleEmail, sv).text).toContain("upphör den 1 september 2026.")
+  })
+
   it("the payment-failed email carries the update link in both parts", () => {
     const r = renderEmail("payment_failed", sampleEmail, { language: "fr", locale: "fr-FR" })
     expect(r.html).toContain('href="https://billing.example/update?s&#x3D;1"')
