@@ -559,6 +559,20 @@ describe(`paying a checkout (${backend})`, () => {
     expect((await invoicesOf(s!.id)).map((i) => i.period_start)).toEqual([today])
   })
 
+  it("a malformed payment method is told in the words of the field's label, as the update and pay pages tell it (found by an audit of what buyers receive: \"betalmetodstoken\" under \"Token för betalningsmetod\")", async () => {
+    const expected: Record<string, [string, string]> = {
+      nb: ["Token for betalingsmetode", "Skriv inn et token for betalingsmetode, for eksempel pm_ok."],
+      sv: ["Token för betalningsmetod", "Ange en token för betalningsmetod, till exempel pm_ok."]
+    }
+    for (const [language, locale] of [["nb", "nb-NO"], ["sv", "sv-SE"]] as const) {
+      const c = await checkout((await linkOf({ language, locale })).slug)
+      const r = await pay(c, { email: `token-${language}-${backend}@example.com`, name: "Ada", payment_method: "ok" })
+      expect(r.status).toBe(422)
+      expect(r.html).toContain(`<label for="payment_method">${expected[language]![0]}</label>`)
+      expect(r.html).toContain(`<p class="error" id="payment_method_problem">${expected[language]![1]}</p>`)
+    }
+  })
+
   it("missing or malformed buyer fields answer 422 naming each field, and nothing is charged or written", async () => {
     const link = await linkOf({
       contactFields: [{ label: "Company", required: true, order: 1 }],
