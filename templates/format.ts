@@ -29,7 +29,7 @@ const memoised = (key: string, make: () => string): string => {
   return v
 }
 
-/** Formats minor units of `currency` in `locale` (12 500 øre → "kr 125,00" in nb-NO). */
+/** Formats minor units of `currency` in `locale` (12 500 øre → "125,00 kr" in nb-NO, as Intl and our tests have it). */
 export const formatMoney = (minor: number, currency: string, locale: string): string =>
   memoised(`m|${locale}|${currency}|${minor}`, () => {
     const exp = exponentOf(currency)
