@@ -226,6 +226,15 @@ describe(`engine lifecycle (${backend})`, () => {
     expect(reminders.map((m) => m.dedupe_key)).toEqual([`email:reminder:${id}:2026-04-20`])
   })
 
+  it("no reminder announces a payment of nothing: a period free in full sends none (found by an audit of what buyers receive: \"$0.00 will be charged on April 20\")", async () => {
+    const free = await createSubscription(t.db.sql, { start: "2026-03-20", reminders: true, items: [{ price: 2500, discountPpm: 1_000_000 }] })
+    const paid = await createSubscription(t.db.sql, { start: "2026-03-20", reminders: true })
+    await tickAt(t, "2026-03-20")
+    await tickAt(t, "2026-04-06")
+    expect((await outboxOf(t.db.sql, free)).filter((m) => m.template === "reminder")).toEqual([])
+    expect((await outboxOf(t.db.sql, paid)).filter((m) => m.template === "reminder").map((m) => m.dedupe_key)).toEqual([`email:reminder:${paid}:2026-04-20`])
+  })
+
   it("a reminder goes out before the first payment of a later start, and before the next one of a past-due subscription", async () => {
     // Created on May 1, starting (and first charged) on May 20: scheduled until then.
     const later = await createSubscription(t.db.sql, { start: "2026-05-20", createdOn: "2026-05-01", reminders: true })
