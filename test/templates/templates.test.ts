@@ -151,6 +151,15 @@ describe("emails", () => {
     expect(renderEmail("renewal_offer", sampleEmail, sv).text).toContain("upphör den 1 september 2026.")
   })
 
+  it("the invoice email gives the due date as the last day to pay, as the engine counts it, in every language (found by an audit: \"à régler avant le 31 mars\", \"te betalen vóór 31 maart\": before it)", () => {
+    // An invoice is overdue the day after its due date (lifecycleRun: due_date < today): paying on the day is on time.
+    const expected: Record<string, string> = {
+      en: "due on March 31, 2026", nb: "med forfall 31. mars 2026", nl: "uiterlijk te betalen op 31 maart 2026",
+      fr: "à régler au plus tard le 31 mars 2026", sv: "som förfaller den 31 mars 2026"
+    }
+    for (const [language, locale] of cases.slice(0, 5)) expect(renderEmail("invoice_sent", sampleEmail, { language, locale }).text).toContain(expected[language])
+  })
+
   it("the payment-failed email carries the update link in both parts", () => {
     const r = renderEmail("payment_failed", sampleEmail, { language: "fr", locale: "fr-FR" })
     expect(r.html).toContain('href="https://billing.example/update?s&#x3D;1"')
