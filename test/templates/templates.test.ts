@@ -160,6 +160,15 @@ describe("emails", () => {
     for (const [language, locale] of cases.slice(0, 5)) expect(renderEmail("invoice_sent", sampleEmail, { language, locale }).text).toContain(expected[language])
   })
 
+  it("the expired-link page says the link's last day was still valid, as the link checks it, where \"until\" would leave it out (found by an audit: \"geldig tot 1 maart\")", () => {
+    // A link is valid through its expiresOn (verifyBuyerToken: expired when expiresOn < today).
+    const expected: Record<string, string> = { nb: "var gyldig til og med 1. mars 2026", nl: "was geldig tot en met 1 maart 2026", sv: "gällde till och med den 1 mars 2026" }
+    for (const [language, locale] of [["nb", "nb-NO"], ["nl", "nl-NL"], ["sv", "sv-SE"]] as const) {
+      const page = renderPage("message", { title: "page.expired.title", text: "page.expired.body", date: "2026-03-01" }, { language, locale, title: "page.expired.title", seller: "Bean There" })
+      expect(page).toContain(expected[language])
+    }
+  })
+
   it("the payment-failed email carries the update link in both parts", () => {
     const r = renderEmail("payment_failed", sampleEmail, { language: "fr", locale: "fr-FR" })
     expect(r.html).toContain('href="https://billing.example/update?s&#x3D;1"')
