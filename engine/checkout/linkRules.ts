@@ -170,7 +170,8 @@ export const discountCodeUsable = (code: DiscountCode, link: { readonly currency
   const no = (reason: DiscountCodeUnusable["reason"], problem: string) => new DiscountCodeUnusable({ code: code.code, reason, problem })
   if (!link.allowDiscountCodes) return no("NotAllowedOnLink", "this link takes no discount codes")
   if (!code.active) return no("Inactive", `the code ${code.code} is switched off`)
-  if (code.expiresOn !== undefined && toDayNumber(code.expiresOn) < toDayNumber(today)) return no("Expired", `the code ${code.code} expired on ${code.expiresOn}`)
+  // expiresOn is the code's last usable day: say until when it was valid, not that it "expired on" a day it still worked.
+  if (code.expiresOn !== undefined && toDayNumber(code.expiresOn) < toDayNumber(today)) return no("Expired", `the code ${code.code} was valid until ${code.expiresOn}`)
   if (code.maxRedemptions !== undefined && code.redemptions >= code.maxRedemptions) return discountCodeUsedUp(code)
   if (code.off._tag === "Amount" && code.off.currency !== link.currency) return no("Currency", `the code ${code.code} is in ${code.off.currency}, the link in ${link.currency}`)
   return undefined

@@ -146,6 +146,14 @@ describe(`/v1/payment_links: every rule refused naming the field, nothing writte
     await refused("GET", "/v1/payment_links/taken/preview?code=NOPE", undefined, "code", 400, /no discount code/)
     await refused("GET", "/v1/payment_links/taken/preview?code=spring", undefined, "code", 400, /takes no discount codes/)
   })
+  it("preview with a code the day after its last day says until when it was valid (it said \"expired on\" its last valid day)", slow, async () => {
+    expect((await api.call("POST", "/v1/payment_links", { body: { name: "Codes", slug: "with-codes", items: ["sku=COFFEE"], allow_discount_codes: true } })).status).toBe(201)
+    // Usable through February 28; the API's today is March 1.
+    await api.db.db.sql`insert into discount_codes (code, percent_ppm, duration, expires_on, created_on) values ('LASTFEB', 100000, 'once', '2026-02-28', '2026-02-01')`
+    const problem = await refused("GET", "/v1/payment_links/with-codes/preview?code=LASTFEB", undefined, "code", 400, /the code LASTFEB was valid until 2026-02-28/)
+    expect(problem.message).not.toMatch(/expired on/)
+    await api.db.db.sql`delete from discount_codes where code = 'LASTFEB'`
+  })
 })
 
 describe(`/v1/discount_codes: rules refused naming the field (${backend})`, () => {

@@ -245,6 +245,27 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     expect(bad.html).toContain("the code NOPE does not exist")
   })
 
+  it("a code typed the day after its last day is refused as valid until that day, in every language (it said the code \"expired on\" its last valid day)", async () => {
+    // The code's expiry is its last day: it works on April 1 and is refused on April 2 (today).
+    await insertDiscountCode(api.db.db.sql, { code: `LASTDAY${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Once" }, expiresOn: "2026-04-01" as CalendarDate, maxRedemptions: undefined }, "2026-03-01" as CalendarDate)
+    const expected: Record<string, [string, string]> = {
+      en: ["en-US", `the code LASTDAY${backend} was valid until April 1, 2026.`],
+      nb: ["nb-NO", `koden LASTDAY${backend} var gyldig til og med 1. april 2026.`],
+      nl: ["nl-NL", `de code LASTDAY${backend} was geldig tot en met 1 april 2026.`],
+      fr: ["fr-FR", `le code LASTDAY${backend} était valable jusqu’au 1er avril 2026 inclus.`],
+      sv: ["sv-SE", `koden LASTDAY${backend} gällde till och med den 1 april 2026.`]
+    }
+    for (const [language, [locale, words]] of Object.entries(expected)) {
+      const link = await linkOf({ language, locale, terms: { _tag: "AutoRenew" } })
+      const path = await openLink(link.slug)
+      const form = await openForm(api, path)
+      const r = await postForm(api, path, { csrf: form.csrf, discount_code: `lastday${backend}`, action: "update" }, form.cookie)
+      expect(r.status).toBe(422)
+      expect(r.html.replace(/\s/g, " "), language).toContain(words)
+      expect(r.html, language).not.toMatch(/expired on|verlopen op|a expiré le|gikk ut|gick ut/)
+    }
+  })
+
   it("a taxed item with a discount code: the summary shows the subtotal, the code, the tax on what is left, and due today adds up", async () => {
     const link = await linkOf({
       items: [{ name: "Beans", unitPrice: 2500, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false, taxRate: 250_000 }],
