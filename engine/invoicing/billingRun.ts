@@ -106,6 +106,13 @@ const codeCovers = (code: CodeDiscount | undefined, index: number) => ({
 })
 
 /**
+ * Whether a reminder announces a coming payment of `total` (its draft's): a payment of nothing (a period a discount
+ * makes free) is not announced, "$0.00 will be charged" being no news, and no receipt follows it either. The engine's
+ * reminders and `render email reminder` both ask this.
+ */
+export const reminderAnnounces = (total: number): boolean => total > 0
+
+/**
  * The invoice draft of one period per subscription: the item version in force
  * on the period's first day (`versionInForce`: the highest version effective
  * on or before it, as `versionInForceSql`), one-time lines on the first period

@@ -10,7 +10,7 @@ import { buyerLinkUrl, languageOf, localeOf, payLinkExpiresOn, shownLine, shownT
 import type { CalendarDate } from "../domain/index.ts"
 import { declineReasonLabel, InvoiceNotFound } from "../domain/index.ts"
 import { buyerSecret } from "../account/index.ts"
-import { draftInvoices } from "./billingRun.ts"
+import { draftInvoices, reminderAnnounces } from "./billingRun.ts"
 import { formatIban, paymentReference, schemeForCountry } from "../billing/index.ts"
 import type { ClaimedMessage } from "../sql/index.ts"
 
@@ -254,5 +254,9 @@ export const loadEmailPreview = async (
       next_retry_on: sub.next_retry_on
     }, attempts: 0, created_on: createdOn
   }, settings)
+  // The engine sends no reminder of a payment of nothing: previewing one would show an email nobody gets.
+  if (template === "reminder" && !reminderAnnounces(data.amount ?? 0)) {
+    throw new InputError(`--subscription: subscription ${subscriptionId}'s coming payment on ${data.nextDate} is of nothing: no reminder is sent for a payment of nothing (a discount makes the period free)`)
+  }
   return { data, language, locale }
 }

@@ -3,7 +3,7 @@
  * Named exports only: what other rooms use.
  */
 export {
-  attemptKey, billDue, billDueBatch, billingSlotWaitMs, billingSlots, claimAttemptsNow, claimUnsettledAttempts, createDueRetries, draftInvoices,
+  attemptKey, billDue, billDueBatch, billingSlotWaitMs, billingSlots, claimAttemptsNow, claimUnsettledAttempts, createDueRetries, draftInvoices, reminderAnnounces,
   failInvoicesAtCheckout, invoiceOneTimeAtCheckout, languageOf, localeOf, payInvoicesAtCheckout, settleAttempts, takeBillingSlot,
   unsettledLeaseOwners
 } from "./billingRun.ts"

@@ -8,7 +8,7 @@
 import { BillingSchedule, addDays } from "../billing/index.ts"
 import type { CalendarDate, Frequency } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
-import { draftInvoices, languageOf, localeOf } from "../invoicing/index.ts"
+import { draftInvoices, languageOf, localeOf, reminderAnnounces } from "../invoicing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { JournalEvent, OutboxMessage } from "../sql/index.ts"
 import { enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
@@ -216,9 +216,8 @@ export const sendDueReminders = (sql: Sql, ctx: EngineContext, limit: number): P
       type: "subscription.reminder_due", subscriptionId: r.id, contactId: r.contact_id, occurredOn: ctx.today,
       data: { next_billing_date: r.next_billing_date, amount: drafts.get(r.id)!.total, currency: r.currency }
     })))
-    // A payment of nothing (a period a discount makes free) is not announced: "$0.00 will be charged" is no news, and
-    // no receipt follows it either. The journal still says the billing date is near, for rules.
-    await enqueueMessages(tx, rows.filter((r) => drafts.get(r.id)!.total > 0).map((r) => email(ctx, r, "reminder", `email:reminder:${r.id}:${r.next_billing_date}`, {
+    // A payment of nothing is not announced (`reminderAnnounces`). The journal still says the billing date is near, for rules.
+    await enqueueMessages(tx, rows.filter((r) => reminderAnnounces(drafts.get(r.id)!.total)).map((r) => email(ctx, r, "reminder", `email:reminder:${r.id}:${r.next_billing_date}`, {
       next_billing_date: r.next_billing_date, amount: drafts.get(r.id)!.total, currency: r.currency
     })))
     // The rows claimed, sent or not: the engine repeats while a batch is full.

@@ -51,6 +51,18 @@ describe("render email for a subscription", () => {
     expect(textOf(cli("2026-03-01", "render", "email", "payment_notification", "--subscription", "2", "--json").stdout)).toContain("failed: the card was declined.")
     expect(textOf(cli("2026-03-01", "render", "email", "expiry", "--subscription", "2", "--json").stdout)).toContain("ended on June 1, 2026")
   }, 180_000)
+  it("a reminder of a period a discount makes free is refused (exit 2), as the engine sends none for a payment of nothing (it previewed \"$0.00 will be charged\")", () => {
+    const cli = session()
+    expect(cli("2026-03-01", "contacts", "add", "--email", "ann@example.com", "--name", "Ann").code).toBe(0)
+    expect(cli("2026-03-01", "subscriptions", "create", "--contact", "ann@example.com", "--item", "name=Box,price=12.50,discount=100%", "--payment-method", "pm_ok", "--start", "2026-03-20").code).toBe(0)
+    const r = cli("2026-03-01", "render", "email", "reminder", "--subscription", "1")
+    expect(r.code, r.stdout).toBe(2)
+    expect(r.stdout).toBe("")
+    expect(r.stderr).toContain("--subscription: subscription 1's coming payment on 2026-03-20 is of nothing: no reminder is sent for a payment of nothing")
+    // The engine agrees: no reminder queued for it.
+    expect(cli("2026-03-10", "engine", "--once").code).toBe(0)
+    expect(cli("2026-03-10", "render", "email", "reminder", "--subscription", "1").code).toBe(2)
+  }, 180_000)
   it("a Norwegian account's notice of a declined charge says why in Norwegian; the buyer's email names no reason (found by an audit: 'mislyktes: card declined')", () => {
     const cli = session()
     expect(cli("2026-03-01", "settings", "set", "language", "nb").code).toBe(0)
