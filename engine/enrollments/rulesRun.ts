@@ -117,9 +117,14 @@ const undo = (s: Subject, e: JournalRow, forPrevious: boolean, renewed: Readonly
       return typeof e.data["period_start"] === "string" && e.data["period_end"] !== e.data["period_start"] && s.subscription["next_billing_date"] === e.data["period_end"]
         ? { ...s, subscription: { ...s.subscription, next_billing_date: e.data["period_start"] } } : s
     case "payment.succeeded":
-      // The first payment (markInvoicesPaid journals a renewal from the second on): before it, none. A payment
-      // whose invoice has a renewal is counted by that renewal; one made while none was counted (the one-time
-      // lines a checkout charged before billing starts) counted nothing.
+      // The payment says what it counted (markInvoicesPaid): the subscription's count with it, or null for none (a
+      // checkout's one-time invoice, whose bank debit may settle after the first recurring payment).
+      if ("payments_made" in e.data) {
+        return typeof e.data["payments_made"] === "number" ? { ...s, subscription: { ...s.subscription, payments_made: e.data["payments_made"] - 1 } } : s
+      }
+      // Journaled before payments said so: the first payment (markInvoicesPaid journals a renewal from the second
+      // on): before it, none. A payment whose invoice has a renewal is counted by that renewal; one made while none
+      // was counted (the one-time lines a checkout charged before billing starts) counted nothing.
       return typeof e.data["invoice_id"] === "number" && !renewed.has(e.data["invoice_id"]) && s.subscription["payments_made"] === 1
         ? { ...s, subscription: { ...s.subscription, payments_made: 0 } } : s
     case "subscription.items_changed": {

@@ -580,7 +580,8 @@ export const payInvoicesAtCheckout = async (
     from subscriptions s join contacts c on c.id = s.contact_id where s.id = ${p.subscription_id}`
   const events: Array<JournalEvent> = []
   const messages: Array<OutboxMessage> = []
-  paidNotices(ctx, p, s!, "checkout", events, messages)
+  // The one-time invoice is no payment of the subscription: it counted none.
+  paidNotices(ctx, p, s!, "checkout", null, events, messages)
   await writeJournal(tx, events, "buyer")
   await enqueueMessages(tx, messages)
 }
@@ -695,10 +696,15 @@ export const markInvoicesPaid = async (
               s.terms_payments, s.periods_billed, s.end_date`
   const events: Array<JournalEvent> = []
   const messages: Array<OutboxMessage> = []
+  // Each payment's count: a subscription paying n invoices in this call counted them in id order, up to its new count.
+  const left = new Map<number, number>()
+  for (const p of paid) left.set(p.subscription_id, (left.get(p.subscription_id) ?? 0) + 1)
   // The journal tells it in order: the payment, then the recovery it caused (found by an audit: the other way round).
   for (const p of paid) {
     const s = subById.get(p.subscription_id)!
-    paidNotices(ctx, p, s, via, events, messages)
+    const after = left.get(p.subscription_id)!
+    left.set(p.subscription_id, after - 1)
+    paidNotices(ctx, p, s, via, s.payments_made - after + 1, events, messages)
     if (s.payments_made > 1) events.push({ type: "subscription.renewed", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { payments_made: s.payments_made, invoice_id: p.id } })
   }
   for (const r of recovered) events.push(statusChanged(r.id, subById.get(r.id)!.status, "active", today, { reason: "payment_recovered" }))
@@ -710,17 +716,22 @@ export const markInvoicesPaid = async (
   return paid.length
 }
 
-/** What a paid invoice journals and sends: payment.succeeded and invoice.paid; the buyer's receipt and the admin's notification. */
+/**
+ * What a paid invoice journals and sends: payment.succeeded and invoice.paid; the buyer's receipt and the admin's
+ * notification. `paymentsMade` is the subscription's count of payments with this one, null when it counted none (a
+ * checkout's one-time invoice): the rules read it, for the order payments are made in is not the order of their
+ * invoices (a checkout's bank debit for the one-time lines may settle after the first recurring payment).
+ */
 const paidNotices = (
   ctx: EngineContext,
   p: { id: number; number: string; subscription_id: number; total: number; amount: number; currency: string },
   s: Pick<PaidInvoiceRow, "contact_id" | "email" | "invoice_language" | "invoice_locale" | "contact_language" | "contact_locale">,
-  via: string, events: Array<JournalEvent>, messages: Array<OutboxMessage>
+  via: string, paymentsMade: number | null, events: Array<JournalEvent>, messages: Array<OutboxMessage>
 ) => {
   const today = ctx.today
   const language = languageOf(s, ctx.settings)
   const locale = localeOf(s, ctx.settings)
-  events.push({ type: "payment.succeeded", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, amount: p.amount, currency: p.currency, via } })
+  events.push({ type: "payment.succeeded", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, amount: p.amount, currency: p.currency, via, payments_made: paymentsMade } })
   events.push({ type: "invoice.paid", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { invoice_id: p.id, number: p.number, total: p.total, currency: p.currency } })
   if (p.total > 0) {
     // The receipt thanks for this payment: what was still due, not the invoice's total when part was paid before.

@@ -766,6 +766,88 @@ end`).file.rules)
     expect(enrolled).toEqual([{ subscription_id: subs[0], trigger_event_id: payments[0]!.id }, { subscription_id: subs[1], trigger_event_id: payments[2]!.id }])
   })
 
+  it("a rule on subscription.payments_made becomes 1 enrolls once, on the first recurring payment, when the checkout's bank debit for the one-time item settles after it (it enrolled again on the late debit)", async () => {
+    const rules = compileRules(parseRules(`rule first_payment
+  when subscription.payments_made becomes 1
+  reenroll
+then
+  add contact to list "paid-once"
+end`).file.rules)
+    const link = await linkOf({
+      paymentTypes: ["card", "bank-debit"],
+      items: [
+        { name: "Plan", unitPrice: 1000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+        { name: "Setup", unitPrice: 5000, quantity: 1, frequency: undefined, optional: false }
+      ],
+      start: { _tag: "DelayDays", days: 1 }
+    })
+    const email = `late-debit-${backend}@example.com`
+    // The setup is paid by a bank debit, settled 3 days later (April 5); billing starts April 3, charged to a card the
+    // buyer gave meanwhile: the first recurring payment is made before the one-time invoice's.
+    expect((await pay(await checkout(link.slug), buyer(email, "pm_bank_ok"))).status).toBe(303)
+    const contact = (await contactOf(email))!
+    const [s] = await subscriptionsOf(contact.id)
+    await sql()`update contacts set payment_method = 'pm_ok' where id = ${contact.id}`
+    await sql()`update subscriptions set payment_method = null where id = ${s!.id}`
+    const enrollAt = async (day: string) => {
+      const ctx = makeEngineContext(await loadSettings(sql()), day as CalendarDate, { owner: "test", failpoint: () => {} })
+      while ((await enrollFromJournal(sql(), ctx, rules, 1000)).events > 0) { /* the whole journal */ }
+      // Each enrollment done on its day: a running one would hide a second enrollment of the re-enrolling rule.
+      await runDueEnrollments(sql(), ctx, 1000, ctx.failpoint)
+    }
+    await enrollAt(today)
+    for (const day of ["2026-04-03", "2026-04-04", "2026-04-05", "2026-04-06"]) {
+      await tickAt(api.db, day)
+      await enrollAt(day)
+    }
+    const invoices = await invoicesOf(s!.id)
+    expect(invoices.map((i) => [i.period_start, i.total, i.status])).toEqual([[today, 5000, "paid"], ["2026-04-03", 1000, "paid"]])
+    const payments = await sql()<Array<{ id: number; invoice_id: number; payments_made: number | null }>>`
+      select id::int, (data->>'invoice_id')::int as invoice_id, (data->>'payments_made')::int as payments_made from events where type = 'payment.succeeded' and subscription_id = ${s!.id} order by id`
+    // The recurring invoice's payment first (the first of the subscription's payments), then the setup's (none counted).
+    expect(payments.map((p) => [p.invoice_id, p.payments_made])).toEqual([[invoices[1]!.id, 1], [invoices[0]!.id, null]])
+    const enrolled = await sql()<Array<{ trigger_event_id: number }>>`
+      select trigger_event_id::int from enrollments where rule_id = 'first_payment' and subscription_id = ${s!.id}`
+    expect(enrolled).toEqual([{ trigger_event_id: payments[0]!.id }])
+  })
+
+  it("a payment journaled before payment.succeeded carried payments_made is still read as before: becomes 1 enrolls on the first recurring payment of a link billing later, not on the one-time item's", async () => {
+    const rules = compileRules(parseRules(`rule first_payment
+  when subscription.payments_made becomes 1
+  reenroll
+then
+  add contact to list "paid-once"
+end`).file.rules)
+    const link = await linkOf({
+      items: [
+        { name: "Plan", unitPrice: 1000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+        { name: "Setup", unitPrice: 5000, quantity: 1, frequency: undefined, optional: false }
+      ],
+      start: { _tag: "DelayDays", days: 14 }
+    })
+    const email = `old-events-${backend}@example.com`
+    expect((await pay(await checkout(link.slug), buyer(email))).status).toBe(303)
+    const [s] = await subscriptionsOf((await contactOf(email))!.id)
+    const enrollAt = async (day: string) => {
+      // As an older version journaled them: without payments_made.
+      await sql()`update events set data = data - 'payments_made' where type = 'payment.succeeded' and subscription_id = ${s!.id}`
+      const ctx = makeEngineContext(await loadSettings(sql()), day as CalendarDate, { owner: "test", failpoint: () => {} })
+      while ((await enrollFromJournal(sql(), ctx, rules, 1000)).events > 0) { /* the whole journal */ }
+      await runDueEnrollments(sql(), ctx, 1000, ctx.failpoint)
+    }
+    await enrollAt(today)
+    for (const day of ["2026-04-16", "2026-05-16"]) {
+      await tickAt(api.db, day)
+      await enrollAt(day)
+    }
+    const payments = await sql()<Array<{ id: number; old: boolean }>>`
+      select id::int, not (data ? 'payments_made') as old from events where type = 'payment.succeeded' and subscription_id = ${s!.id} order by id`
+    expect(payments.map((p) => p.old)).toEqual([true, true, true])
+    const enrolled = await sql()<Array<{ trigger_event_id: number }>>`
+      select trigger_event_id::int from enrollments where rule_id = 'first_payment' and subscription_id = ${s!.id}`
+    expect(enrolled).toEqual([{ trigger_event_id: payments[1]!.id }])
+  })
+
   it("a code for N payments discounts N charges in all, today's checkout charge the first: on a link billed a month later (setup today) once is the setup only, 2 payments the setup and the first plan payment, forever every payment; on a link billed from checkout 2 is today's and the next", async () => {
     const codes = await Promise.all(([["ONCE", { _tag: "Once" }], ["TWO", { _tag: "Payments", payments: 2 }], ["FOREVER", { _tag: "Forever" }]] as const).map(([name, duration]) =>
       insertDiscountCode(sql(), { code: `N${name}${backend}`, off: { _tag: "Percent", ppm: 500_000 }, duration, expiresOn: undefined, maxRedemptions: undefined }, today)))
