@@ -34,27 +34,56 @@ export const CurrentApiKey = Context.Reference<ApiKeyRow | undefined>("billcycle
 export const money = moneyJson
 
 /**
- * A use case's bad input as a problem: the path's resource not found (404), refused by a rule or taken (409), else
- * 400. `field` is the JSON field at fault, when the words named one (`wordsProblem`); a message without words (a
- * constraint of the database) names none: every refusal of a use case carries its words (domain/fieldNames.ts).
+ * What a refusal is, for its status: what was named is missing, gone (a deleted subscription), taken, refused
+ * by the state it is in (a transition), or else bad input. Decided by the refusal's type (engine/domain/errors.ts),
+ * never by its words: they quote what the client sent (`items[0] ("name=exists already,…")`).
  */
-export const problemOf = (message: string, field: string | undefined) => {
-  if (/does not exist|(^|: )no (contact|product|API key|webhook endpoint)\b|unknown SKU/.test(message)) {
-    // What the path names is missing: 404; what a field of the body names is missing: 400 naming the field.
-    return field === undefined ? new NotFound({ code: "not_found", message, field }) : new InvalidRequest({ code: "resource_missing", message, field })
-  }
-  if (/exists already/.test(message)) return new Conflict({ code: "already_exists", message, field })
-  // A deleted subscription is gone from the API's views: reading or changing it finds nothing.
-  if (/^subscription \S+ was deleted on /.test(message)) return new NotFound({ code: "not_found", message, field })
-  if (/^(subscription|invoice|outbox message) \S+ (is|was) \w+/.test(message)) return new Conflict({ code: "transition_refused", message, field })
-  return new InvalidRequest({ code: "invalid_input", message, field })
+type RefusalKind = "missing" | "gone" | "taken" | "refused" | "invalid"
+
+const refusalKinds: Partial<Record<string, RefusalKind>> = {
+  SubscriptionNotFound: "missing", ContactNotFound: "missing", ContactIdNotFound: "missing", ProductNotFound: "missing", UnknownSku: "missing",
+  InvoiceNotFound: "missing", OutboxMessageNotFound: "missing", ApiKeyNotFound: "missing", WebhookEndpointNotFound: "missing",
+  SubscriptionDeleted: "gone",
+  ContactExists: "taken", ProductExists: "taken",
+  TransitionRefused: "refused", InvoiceStatusRefused: "refused", InvoiceAlreadyClosed: "refused", InvoicePaid: "refused", InvoicePartlyPaid: "refused",
+  MoneyInFlight: "refused", OutboxRetryRefused: "refused"
 }
 
-/** Words with their fields (domain/fieldNames.ts) as a problem: the JSON field the client sent, named in the message and as `field`. */
-const wordsProblem = (w: Words) => problemOf(inJsonFields(w), fieldAtFault(w)?.json)
+/** The kind of a typed refusal (or of none: bad input). */
+const refusalKindOf = (refusal: unknown): RefusalKind => {
+  const r = refusal as { readonly _tag?: unknown; readonly reason?: unknown } | null | undefined
+  if (typeof r?._tag !== "string") return "invalid"
+  if (r._tag === "ApiKeyNameRefused") return r.reason === "Taken" ? "taken" : "invalid"
+  return refusalKinds[r._tag] ?? "invalid"
+}
 
-/** Bad input as a problem: by its words when it has them (the JSON fields), else by its message. */
-const badInputProblem = (e: BadInput) => (e.words === undefined ? problemOf(e.message, undefined) : wordsProblem(e.words))
+/**
+ * A refusal as a problem, by its kind: what the path names is missing or gone 404, what a field of the body names is
+ * missing 400 `resource_missing` naming the field; taken or refused by a state 409; else 400. `field` is the JSON
+ * field at fault, when the words named one (`wordsProblem`); a message without words names none.
+ */
+export const problemOf = (kind: RefusalKind, message: string, field: string | undefined) => {
+  switch (kind) {
+    case "missing":
+      return field === undefined ? new NotFound({ code: "not_found", message, field }) : new InvalidRequest({ code: "resource_missing", message, field })
+    case "gone":
+      // A deleted subscription is gone from the API's views: reading or changing it finds nothing.
+      return new NotFound({ code: "not_found", message, field })
+    case "taken":
+      return new Conflict({ code: "already_exists", message, field })
+    case "refused":
+      return new Conflict({ code: "transition_refused", message, field })
+    case "invalid":
+      return new InvalidRequest({ code: "invalid_input", message, field })
+  }
+}
+
+/** A refusal's words with their fields (domain/fieldNames.ts) as a problem: the JSON field the client sent, named in the message and as `field`. */
+const wordsProblem = (w: Words, refusal?: unknown) => problemOf(refusalKindOf(refusal), inJsonFields(w), fieldAtFault(w)?.json)
+
+/** Bad input as a problem: by its words when it has them (the JSON fields), else by its message; its kind by the typed refusal it carries. */
+const badInputProblem = (e: BadInput) =>
+  e.words === undefined ? problemOf(refusalKindOf(e.refusal), e.message, undefined) : wordsProblem(e.words, e.refusal)
 
 const invalid = (field: string, message: string) => new InvalidRequest({ code: "invalid_input", message, field })
 
@@ -65,7 +94,7 @@ const namedByPath = <A, R>(effect: Effect.Effect<A, InvalidRequest | NotFound | 
 /** A typed refusal of the invoicing or account rooms as a problem: in the rooms' words, naming the JSON field (`amount`, `url`, `events`). */
 const refusalProblem = (e: InvoiceError | AccountError) => {
   const account = accountErrorOf(e)
-  return wordsProblem(account !== undefined ? accountRefusalWords(account) : invoiceRefusalWords(e as InvoiceError))
+  return wordsProblem(account !== undefined ? accountRefusalWords(account) : invoiceRefusalWords(e as InvoiceError), e)
 }
 
 /** A use case of a room's service answered: its refusals as problems, other bad input by its words, a database failure a defect (500). */
@@ -103,7 +132,7 @@ const useCase = <S, R, A, E extends { readonly _tag: string }>(
   words: (refusal: E) => Words
 ) =>
   asRequestKey(Effect.flatMap(service, f)).pipe(Effect.catch((e: E | BadInput | DatabaseError) =>
-    e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(e._tag === "BadInput" ? badInputProblem(e as BadInput) : wordsProblem(words(e as E)))))
+    e._tag === "DatabaseError" ? Effect.die(e) : Effect.fail(e._tag === "BadInput" ? badInputProblem(e as BadInput) : wordsProblem(words(e as E), e))))
 
 /** A subscriptions refusal in its words, an item's naming the element sent (`items[1]: unknown SKU "NOPE"`). */
 const subscriptionWords = (e: Exclude<SubscriptionsFailure, BadInput | DatabaseError>) => {
