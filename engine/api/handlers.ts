@@ -389,7 +389,7 @@ export const SettingsHandlers = HttpApiBuilder.group(Api, "settings", (h) =>
 const linkApiField: Record<LinkField, string> = {
   name: "name", slug: "slug", currency: "currency", items: "items", item: "items", "item.unitPrice": "items", "item.quantity": "items",
   "item.editableQuantity": "items", "item.ownPrice": "items", "item.discount": "items", "item.taxRate": "items", "item.frequency": "items",
-  terms: "terms", start: "start", orderDiscount: "order_discount", checkoutText: "checkout_text", redirectUrl: "redirect_url", paymentTypes: "payment_types",
+  terms: "terms", start: "start", orderDiscount: "order_discount", checkoutText: "checkout_text", confirmationText: "confirmation_text", redirectUrl: "redirect_url", paymentTypes: "payment_types",
   language: "language", locale: "locale", contactFields: "contact_fields", completedPaymentsLimit: "completed_payments_limit"
 }
 /** The query parameter of a preview a buyer's choice came in, by the reason it was refused. */

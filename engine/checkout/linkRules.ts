@@ -106,6 +106,9 @@ export const paymentLinkProblem = (settings: PaymentLinkSettings, today: Calenda
     if (od._tag === "Amount" && !(Number.isSafeInteger(od.amount) && od.amount >= 0)) return invalid("OrderDiscount", "orderDiscount", `an order discount amount cannot be negative`)
   }
   if (s.checkoutText !== undefined && s.checkoutText.length > maxText) return invalid("TooLarge", "checkoutText", `the checkout text must be at most ${maxText} characters`)
+  if (s.confirmationText !== undefined && s.confirmationText.length > maxText) {
+    return invalid("TooLarge", "confirmationText", `the confirmation text must be at most ${maxText} characters`)
+  }
   const badLanguage = languageProblem(s.language)
   if (badLanguage !== undefined) return invalid("Language", "language", badLanguage)
   const badLocale = s.locale === undefined ? undefined : localeProblem(s.locale)

@@ -156,8 +156,8 @@ export type LinkRule = typeof LinkRule.Type
  */
 export const LinkField = Schema.Literals([
   "name", "slug", "currency", "items", "item", "item.unitPrice", "item.quantity", "item.editableQuantity", "item.ownPrice",
-  "item.discount", "item.taxRate", "item.frequency", "terms", "start", "orderDiscount", "checkoutText", "redirectUrl", "paymentTypes",
-  "language", "locale", "contactFields", "completedPaymentsLimit"
+  "item.discount", "item.taxRate", "item.frequency", "terms", "start", "orderDiscount", "checkoutText", "confirmationText", "redirectUrl",
+  "paymentTypes", "language", "locale", "contactFields", "completedPaymentsLimit"
 ])
 export type LinkField = typeof LinkField.Type
 

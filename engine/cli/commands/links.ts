@@ -27,7 +27,7 @@ const money = (minor: number, currency: string) => `${formatMajorAmount(minor, c
 const flagOf: Record<LinkField, string> = {
   name: "--name", slug: "--slug", currency: "--currency", items: "--item", item: "--item", "item.unitPrice": "--item", "item.quantity": "--item",
   "item.editableQuantity": "--item", "item.ownPrice": "--item", "item.discount": "--item", "item.taxRate": "--item", "item.frequency": "--item",
-  terms: "--terms", start: "--start", orderDiscount: "--order-discount", checkoutText: "--checkout-text", redirectUrl: "--redirect-url", paymentTypes: "--payment-types",
+  terms: "--terms", start: "--start", orderDiscount: "--order-discount", checkoutText: "--checkout-text", confirmationText: "--confirmation-text", redirectUrl: "--redirect-url", paymentTypes: "--payment-types",
   language: "--language", locale: "--locale", contactFields: "--contact-field", completedPaymentsLimit: "--completed-payments-limit"
 }
 

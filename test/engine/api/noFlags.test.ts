@@ -50,6 +50,15 @@ describe(`API refusals found still worded for the command line (${backend})`, ()
     await refused("POST", "/v1/payment_links/tea-link", { checkout_text: text }, 400, "checkout_text", /^checkout_text: /)
   })
 
+  it("a confirmation text too long names confirmation_text, as a checkout text does (100 KB was saved)", async () => {
+    const text = "x".repeat(5_001)
+    await refused("POST", "/v1/payment_links", { name: "Tea", items: ["sku=TEA"], confirmation_text: text }, 400, "confirmation_text", /^confirmation_text: the confirmation text must be at most 5000 characters$/)
+    expect((await api.call("POST", "/v1/payment_links", { body: { name: "Tea", items: ["sku=TEA"], slug: "tea-thanks" } })).status).toBe(201)
+    await refused("POST", "/v1/payment_links/tea-thanks", { confirmation_text: text }, 400, "confirmation_text", /^confirmation_text: /)
+    await refused("POST", "/v1/payment_links/tea-thanks", { confirmation_text: "y".repeat(100_000) }, 400, "confirmation_text", /^confirmation_text: /)
+    expect((await api.call("GET", "/v1/payment_links/tea-thanks")).json.confirmation_text).toBeNull()
+  })
+
   it("a simple link in a currency that is none names currency (400), it failed the server (500)", async () => {
     const simple = { from_contact: "ana@example.com", name: "Once", items: ["Tea"], price: "5.00" }
     await refused("POST", "/v1/payment_links", { ...simple, currency: "XX" }, 400, "currency", /^currency: "XX" is not an ISO 4217 currency code such as USD$/)

@@ -45,9 +45,13 @@ describe("paymentLinkProblem", () => {
     ["a completed-payments limit of 0", { ...base, completedPaymentsLimit: 0 }, { rule: "CompletedPaymentsLimit", field: "completedPaymentsLimit", item: undefined }],
     ["no items", { ...base, items: [] }, { rule: "NoItems", field: "items", item: undefined }],
     ["no name", { ...base, name: "" }, { rule: "NameMissing", field: "name", item: undefined }],
-    ["an unknown currency", { ...base, currency: "XXQ" }, { rule: "CurrencyUnknown", field: "currency", item: undefined }]
+    ["an unknown currency", { ...base, currency: "XXQ" }, { rule: "CurrencyUnknown", field: "currency", item: undefined }],
+    ["a checkout text over 5000 characters", { ...base, checkoutText: "x".repeat(5_001) }, { rule: "TooLarge", field: "checkoutText", item: undefined }],
+    ["a confirmation text over 5000 characters", { ...base, confirmationText: "x".repeat(5_001) }, { rule: "TooLarge", field: "confirmationText", item: undefined }]
   ] as Array<[string, PaymentLinkSettings, unknown]>)("refuses %s", (_, settings, expected) => expect(problem(settings)).toEqual(expected))
 
+  it("a confirmation text of 5000 characters passes, as a checkout text does", () =>
+    expect(problem({ ...base, checkoutText: "x".repeat(5_000), confirmationText: "x".repeat(5_000) })).toBeUndefined())
   it("an own price is allowed on a recurring item (a monthly donation)", () =>
     expect(problem(withItem({ unitPrice: 500, ownPrice: { minimum: 100 } }))).toBeUndefined())
   it("0.50 is enough, and a delayed link passes with a one-time deposit", () => {

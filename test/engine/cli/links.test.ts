@@ -53,6 +53,7 @@ describe(`links: the article's rules refused with exit 2 naming the flag, nothin
     refused(link("--item", "sku=COFFEE", "--redirect-url", "http://shop.example.com/thanks"), "--redirect-url", /https/)
     refused(link("--item", "sku=COFFEE", "--slug", "taken"), "--slug", /taken/)
     refused(link("--item", "sku=COFFEE", "--checkout-text", "x".repeat(5_001)), "--checkout-text", /the checkout text must be at most 5000 characters/)
+    refused(link("--item", "sku=COFFEE", "--confirmation-text", "x".repeat(5_001)), "--confirmation-text", /the confirmation text must be at most 5000 characters/)
     refused(["links", "create", "--from-contact", "nobody@example.com", "--name", "N", "--item", "Cake", "--price", "30.00"], "--from-contact")
     refused(["links", "update", "taken", "--redirect-url", "ftp://x"], "--redirect-url")
     refused(["links", "preview", "taken", "--qty", "1=3"], "the quantity of item 1", /cannot be changed/)
