@@ -10,7 +10,7 @@ import {
   ProductExists, ProductInvalid, ProductNotFound, unitPriceProblem
 } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
-import { InputError } from "../sql/index.ts"
+import { InputError, refusingTaken } from "../sql/index.ts"
 import { writeJournal } from "../sql/index.ts"
 import { catalogueErrorMessage } from "./refusals.ts"
 
@@ -84,13 +84,18 @@ export const validateProduct = (input: ProductInput, where = ""): { unitPrice: n
 
 export const addProduct = async (sql: Sql, input: ProductInput): Promise<ProductRow> => {
   const { unitPrice, frequency } = validateProduct(input)
-  const [exists] = await sql`select 1 from products where sku = ${input.sku}`
-  if (exists !== undefined) refused(new ProductExists({ sku: input.sku }))
-  const [row] = await sql<Array<ProductRow>>`
-    insert into products (name, sku, unit_price, currency, frequency_unit, frequency_count)
-    values (${input.name}, ${input.sku}, ${unitPrice}, ${input.currency}, ${frequency?.unit ?? null}, ${frequency?.count ?? null})
-    returning ${productColumns(sql)}`
-  return row!
+  const taken = () => refused(new ProductExists({ sku: input.sku }))
+  // One transaction (a savepoint in a door's): a lost race below rolls back alone, the door's answer still commits.
+  return sql.begin(async (tx) => {
+    const [exists] = await tx`select 1 from products where sku = ${input.sku}`
+    if (exists !== undefined) taken()
+    // Another writer may commit the same SKU after this look-up: the unique key has the last word, in the same refusal.
+    const [row] = await refusingTaken("products_sku_key", () => tx<Array<ProductRow>>`
+      insert into products (name, sku, unit_price, currency, frequency_unit, frequency_count)
+      values (${input.name}, ${input.sku}, ${unitPrice}, ${input.currency}, ${frequency?.unit ?? null}, ${frequency?.count ?? null})
+      returning ${productColumns(tx)}`, taken)
+    return row!
+  }) as Promise<ProductRow>
 }
 
 /** The catalogue in the order products were added; archived products only when asked for. */
@@ -223,13 +228,15 @@ export const validateContact = (input: ContactInput, where = ""): void => {
 export const addContact = async (sql: Sql, input: ContactInput, today: string): Promise<ContactRow> => {
   validateContact(input)
   return sql.begin(async (tx) => {
+    const taken = () => refused(new ContactExists({ email: input.email }))
     const [exists] = await tx`select 1 from contacts where lower(email) = lower(${input.email})`
-    if (exists !== undefined) refused(new ContactExists({ email: input.email }))
-    const [row] = await tx<Array<ContactRow>>`
+    if (exists !== undefined) taken()
+    // Another writer may commit the same email after this look-up: the unique key has the last word, in the same refusal.
+    const [row] = await refusingTaken("contacts_email_key", () => tx<Array<ContactRow>>`
       insert into contacts (email, name, language, locale, payment_method, address)
       values (${input.email}, ${input.name ?? null}, ${input.language ?? null}, ${input.locale ?? null}, ${input.paymentMethod ?? null},
               ${addressJson(input.address, input.country)}::text::jsonb)
-      returning id, email, name, language, locale, payment_method`
+      returning id, email, name, language, locale, payment_method`, taken)
     await writeJournal(tx, [{ type: "contact.created", subscriptionId: null, contactId: row!.id, occurredOn: today, data: { email: row!.email } }], "cli")
     return row!
   }) as Promise<ContactRow>
@@ -330,11 +337,12 @@ export const updateContact = (sql: Sql, ref: string, input: ContactUpdate, today
       }
     }
     if (Object.keys(changes).length === 0) return { contact: before, changes }
-    await tx`
+    // Another writer may commit the new email after the look-up above: the unique key has the last word, in the same refusal.
+    await refusingTaken("contacts_email_key", () => tx`
       update contacts set email = ${after.email}, name = ${after.name}, language = ${after.language}, locale = ${after.locale},
         payment_method = ${after.payment_method},
         address = ${addressJson({ line1: after.address ?? undefined, line2: after.address_line2 ?? undefined, postalCode: after.postal_code ?? undefined, city: after.city ?? undefined, region: after.region ?? undefined }, after.country ?? undefined)}::text::jsonb
-      where id = ${before.id}`
+      where id = ${before.id}`, () => refused(new ContactExists({ email: after.email })))
     // A subscription without its own payment method is charged the contact's (billingRun: coalesce(s.payment_method,
     // c.payment_method)): a new card of the contact is a change of that subscription's payment method, journaled on it
     // as `subscriptions update --payment-method` journals it, so rules and webhooks watching the subscription see it.

@@ -10,7 +10,7 @@ import { parseCalendarDate, parsePercentPpm } from "../billing/index.ts"
 import type { CalendarDate, DiscountCode, DiscountDuration, DiscountOff, FieldName, Words } from "../domain/index.ts"
 import { DiscountCodeInvalid, DiscountCodeNotFound, flagField, isCurrencyCode, parseMajorAmount, words } from "../domain/index.ts"
 import type { Sql } from "../sql/index.ts"
-import { InputError, refuseWords, writeJournal } from "../sql/index.ts"
+import { InputError, refuseWords, refusingTaken, writeJournal } from "../sql/index.ts"
 import { discountCodeProblem } from "./linkRules.ts"
 import { discountCodeByRef, insertDiscountCode, markDiscountCodeDeleted, updateDiscountCode } from "./repository.ts"
 
@@ -71,11 +71,11 @@ export const createDiscountCode = async (sql: Sql, today: CalendarDate, r: Disco
   }
   const problem = discountCodeProblem(draft, today)
   if (problem !== undefined) refuse(problem)
+  const taken = () => refuse(new DiscountCodeInvalid({ rule: "CodeTaken", field: "code", problem: `the code ${draft.code} exists already` }))
   return sql.begin(async (tx) => {
-    if (await discountCodeByRef(tx, draft.code) !== undefined) {
-      refuse(new DiscountCodeInvalid({ rule: "CodeTaken", field: "code", problem: `the code ${draft.code} exists already` }))
-    }
-    const code = await insertDiscountCode(tx, draft, today)
+    if (await discountCodeByRef(tx, draft.code) !== undefined) taken()
+    // Another writer may commit the same code (in any case) after this look-up: the unique key has the last word, in the same refusal.
+    const code = await refusingTaken("discount_codes_code", () => insertDiscountCode(tx, draft, today), taken)
     await writeJournal(tx, [codeEvent("discount_code.created", code, today)], "cli")
     return code
   }) as Promise<DiscountCode>

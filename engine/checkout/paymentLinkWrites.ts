@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto"
 import type { BuyerChoices, CalendarDate, DiscountCode, FieldName, PaymentLink, PaymentLinkSettings, Words } from "../domain/index.ts"
 import { BuyerChoiceRefused, DiscountCodeNotFound, flagField, itemsField, parseMajorAmount, PaymentLinkInvalid, PaymentLinkNotFound, words } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
-import { InputError, refuseWords, writeJournal } from "../sql/index.ts"
+import { InputError, refuseWords, refusingTaken, writeJournal } from "../sql/index.ts"
 import type { LinkRequest } from "./linkRequest.ts"
 import { newLinkDefaults, readCurrency, readLinkSettings } from "./linkRequest.ts"
 import { discountCodeUsable, paymentLinkProblem } from "./linkRules.ts"
@@ -61,11 +61,11 @@ export const createPaymentLink = async (sql: Sql, today: CalendarDate, settings:
   check(settings, today)
   const slug = options.slug ?? newSlug()
   if (!slugPattern.test(slug)) refuseLink(new PaymentLinkInvalid({ rule: "SlugInvalid", field: "slug", problem: `a slug is 4 to 64 letters, digits, - or _, got "${slug}"` }))
+  const taken = () => refuseLink(new PaymentLinkInvalid({ rule: "SlugTaken", field: "slug", problem: `the slug "${slug}" is taken (slugs are never reused)` }))
   return sql.begin(async (tx) => {
-    if (await paymentLinkBySlug(tx, slug) !== undefined) {
-      refuseLink(new PaymentLinkInvalid({ rule: "SlugTaken", field: "slug", problem: `the slug "${slug}" is taken (slugs are never reused)` }))
-    }
-    const link = await insertPaymentLink(tx, settings, { slug, today, fromContactId: options.fromContactId })
+    if (await paymentLinkBySlug(tx, slug) !== undefined) taken()
+    // Another writer may commit the same slug after this look-up: the unique key has the last word, in the same refusal.
+    const link = await refusingTaken("payment_links_slug_key", () => insertPaymentLink(tx, settings, { slug, today, fromContactId: options.fromContactId }), taken)
     await writeJournal(tx, [linkEvent("payment_link.created", link, today)], "cli")
     return link
   }) as Promise<PaymentLink>

@@ -10,7 +10,7 @@ export {
 export type { DatabaseService, DatabaseTarget, Sql, TransactionSql } from "./Database.ts"
 export { claimEmbeddedDir, describeOwner, inspectEmbeddedDir, liveOwner, lockFileName, serveEmbedded } from "./embeddedOwner.ts"
 export { failpoint } from "./failpoint.ts"
-export { InputError, refuseWords } from "./InputError.ts"
+export { InputError, refuseWords, refusingTaken } from "./InputError.ts"
 export { enqueueMessages, holdJournal, journalSource, statusChanged, writeJournal, writtenJournal } from "./journal.ts"
 export type { JournalEvent, OutboxMessage } from "./journal.ts"
 export { analyzeTarget, serverAutovacuums, useNewSchema, vacuumHotTables } from "./maintenance.ts"
