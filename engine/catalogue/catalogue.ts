@@ -6,7 +6,7 @@ import type { CatalogueError, Frequency } from "../domain/index.ts"
 import { terminalStatuses } from "../domain/index.ts"
 import { languageProblem, localeProblem } from "../billing/index.ts"
 import {
-  ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, formatFrequency, countryCodeProblem, paymentMethodProblem, isCurrencyCode, parseFrequency, parseMajorAmount,
+  ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, formatFrequency, countryCodeProblem, paymentMethodProblem, isCurrencyCode, notACurrency, parseFrequency, parseMajorAmount,
   ProductExists, ProductInvalid, ProductNotFound, unitPriceProblem
 } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
@@ -76,7 +76,7 @@ export const validateProduct = (input: ProductInput, where = ""): { unitPrice: n
   if (input.sku.trim() === "") productInvalid("sku", "a product needs a SKU", where)
   // The SKU and the email are unique keys: an index entry has a size limit, and no real one is this long.
   if (input.sku.length > 100) productInvalid("sku", `a SKU of ${input.sku.length} characters; at most 100`, where)
-  if (!isCurrencyCode(input.currency)) productInvalid("currency", `"${input.currency}" is not an ISO 4217 currency code`, where)
+  if (!isCurrencyCode(input.currency)) productInvalid("currency", notACurrency(input.currency), where)
   const frequency = productFrequency(input.frequency, where)
   const unitPrice = productPrice(input.price, input.currency, frequency === undefined, where)
   return { unitPrice, frequency }

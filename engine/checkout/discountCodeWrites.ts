@@ -8,7 +8,7 @@
  */
 import { parseCalendarDate, parsePercentPpm } from "../billing/index.ts"
 import type { CalendarDate, DiscountCode, DiscountDuration, DiscountOff, FieldName, Words } from "../domain/index.ts"
-import { DiscountCodeInvalid, DiscountCodeNotFound, flagField, isCurrencyCode, parseMajorAmount, words } from "../domain/index.ts"
+import { DiscountCodeInvalid, DiscountCodeNotFound, flagField, isCurrencyCode, notACurrency, parseMajorAmount, words } from "../domain/index.ts"
 import type { Sql } from "../sql/index.ts"
 import { InputError, refuseWords, refusingTaken, writeJournal } from "../sql/index.ts"
 import { discountCodeProblem } from "./linkRules.ts"
@@ -42,7 +42,7 @@ const readOff = (text: string, currency: string): DiscountOff => {
     const ppm = parsePercentPpm(text)
     return ppm === undefined || ppm > 1_000_000 ? bad(words`${flagField("off")}: expected a percent such as 10% (at most 100%) or an amount such as 5.00, got "${text}"`) : { _tag: "Percent", ppm }
   }
-  if (!isCurrencyCode(currency)) bad(words`${flagField("currency")}: "${currency}" is not an ISO 4217 currency code such as USD`)
+  if (!isCurrencyCode(currency)) bad(words`${flagField("currency")}: ${notACurrency(currency)}`)
   const amount = parseMajorAmount(text, currency)
   return typeof amount === "string" ? bad(words`${flagField("off")}: ${amount}`) : { _tag: "Amount", amount, currency }
 }

@@ -15,7 +15,7 @@
  */
 import { parsePercentPpm } from "../billing/index.ts"
 import type { BillingStart, CalendarDate, ContactField, FieldName, ItemSpec, Words, LinkItem, OrderDiscount, PaymentLinkSettings, PaymentType } from "../domain/index.ts"
-import { flagField, isCurrencyCode, itemField, itemsField, parseBillingTerms, words, parseItemSpec, parseMajorAmount, PaymentLinkInvalid, paymentTypes } from "../domain/index.ts"
+import { flagField, isCurrencyCode, itemField, itemsField, notACurrency, parseBillingTerms, words, parseItemSpec, parseMajorAmount, PaymentLinkInvalid, paymentTypes } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import { InputError, refuseWords } from "../sql/index.ts"
 import { resolveItems } from "../subscriptions/index.ts"
@@ -111,7 +111,7 @@ const wholeText = (what: FieldName | Words, value: string, min: number, max: num
 /** A currency given as text (`usd`): its ISO 4217 code, else refused naming the currency field. */
 export const readCurrency = (text: string): string => {
   const code = text.trim().toUpperCase()
-  return isCurrencyCode(code) ? code : bad(words`${flagField("currency")}: "${text}" is not an ISO 4217 currency code such as USD`)
+  return isCurrencyCode(code) ? code : bad(words`${flagField("currency")}: ${notACurrency(text)}`)
 }
 
 const none = (v: string | undefined) => v !== undefined && v.trim().toLowerCase() === "none"

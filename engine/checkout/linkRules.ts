@@ -9,7 +9,7 @@
 import { checkInvoiceAmount, languageProblem, localeProblem, lineAmounts, PricingError, toDayNumber } from "../billing/index.ts"
 import type { CalendarDate, DiscountCode, LinkField, LinkRule, PaymentLinkSettings } from "../domain/index.ts"
 import {
-  DiscountCodeInvalid, DiscountCodeUnusable, formatMajorAmount, isCurrencyCode, maxFixedPayments, maxQuantity, PaymentLinkInvalid, paymentTypes
+  DiscountCodeInvalid, DiscountCodeUnusable, formatMajorAmount, isCurrencyCode, maxFixedPayments, notACurrency, maxQuantity, PaymentLinkInvalid, paymentTypes
 } from "../domain/index.ts"
 import { lineOf, linkSummary, lowestChoices, minimumDueAtCheckout } from "./linkSummary.ts"
 
@@ -46,7 +46,7 @@ export const paymentLinkProblem = (settings: PaymentLinkSettings, today: Calenda
   const s = settings
   if (s.name.trim() === "") return invalid("NameMissing", "name", "a link needs an internal name")
   if (s.name.length > 200) return invalid("NameMissing", "name", "the name must be at most 200 characters")
-  if (!isCurrencyCode(s.currency)) return invalid("CurrencyUnknown", "currency", `"${s.currency}" is not an ISO 4217 currency code such as USD`)
+  if (!isCurrencyCode(s.currency)) return invalid("CurrencyUnknown", "currency", notACurrency(s.currency))
   if (s.items.length === 0) return invalid("NoItems", "items", "a link needs at least one item")
   if (s.items.length > maxLinkItems) return invalid("NoItems", "items", `a link holds at most ${maxLinkItems} items`)
   for (const [i, item] of s.items.entries()) {
@@ -151,7 +151,7 @@ export const discountCodeProblem = (code: Omit<DiscountCode, "id" | "redemptions
   const off = code.off
   if (off._tag === "Percent" && !whole(off.ppm, 1, 1_000_000)) return bad("Off", "off", `a percent off must be more than 0% and at most 100%, got ${off.ppm / 10_000}%`)
   if (off._tag === "Amount") {
-    if (!isCurrencyCode(off.currency)) return bad("Currency", "currency", `"${off.currency}" is not an ISO 4217 currency code such as USD`)
+    if (!isCurrencyCode(off.currency)) return bad("Currency", "currency", notACurrency(off.currency))
     if (!Number.isSafeInteger(off.amount) || off.amount <= 0) return bad("Off", "off", `an amount off must be greater than 0`)
   }
   if (code.duration._tag === "Payments" && !whole(code.duration.payments, 1, maxFixedPayments)) {

@@ -7,7 +7,7 @@
  */
 import type { Frequency } from "./frequency.ts"
 import { parseFrequency } from "./frequency.ts"
-import { isCurrencyCode } from "./money.ts"
+import { isCurrencyCode, notACurrency } from "./money.ts"
 
 export interface ItemSpec {
   readonly sku?: string
@@ -100,7 +100,7 @@ export const parseItemSpec = (text: string): ItemSpec | string => {
       }
       case "currency":
         // Checked here, before any amount is read in it: an amount in a currency that is none has no meaning.
-        if (!isCurrencyCode(value.toUpperCase())) return `currency "${value}" is not an ISO 4217 currency code such as USD`
+        if (!isCurrencyCode(value.toUpperCase())) return `currency ${notACurrency(value)}`
         spec.currency = value.toUpperCase()
         break
       default:

@@ -10,6 +10,9 @@ const supportedCurrencies: ReadonlySet<string> = new Set(Intl.supportedValuesOf(
 
 export const isCurrencyCode = (code: string): boolean => supportedCurrencies.has(code)
 
+/** What is wrong with `text` given as a currency that `isCurrencyCode` refuses: one wording wherever a currency is read. */
+export const notACurrency = (text: string): string => `"${text}" is not an ISO 4217 currency code such as USD`
+
 /** Every ISO 4217 code `isCurrencyCode` accepts. */
 export const currencyCodes: ReadonlyArray<string> = [...supportedCurrencies]
 

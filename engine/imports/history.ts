@@ -47,7 +47,7 @@ import { join } from "node:path"
 import { BillingSchedule, parseCalendarDate, parsePercentPpm, recurringAmount, toDayNumber, versionInForce } from "../billing/index.ts"
 import type { CalendarDate, Frequency, JournalLine, MinorUnits, SubscriptionStatus, UnitDiscount } from "../domain/index.ts"
 import {
-  autoRenew, canPause, canResume, fixedPayments, isCurrencyCode, isTerminal, itemsData, parseBillingTerms, parseFrequency, parseMajorAmount, subscriptionCreatedData
+  autoRenew, canPause, canResume, fixedPayments, isCurrencyCode, isTerminal, notACurrency, itemsData, parseBillingTerms, parseFrequency, parseMajorAmount, subscriptionCreatedData
 } from "../domain/index.ts"
 import { cellProblems, csvRecords, CsvSyntaxError, csvText, parseCsv } from "./csv.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
@@ -286,7 +286,7 @@ const validateCustomers = (customersCsv: ReadonlyArray<Rec>, problems: Problems)
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) problems.bad("customers", r.line, "email", `"${email}" is not an email address`)
     else if (emails.has(email.toLowerCase())) problems.bad("customers", r.line, "email", `${email} appears again`)
     emails.add(email.toLowerCase())
-    if (!isCurrencyCode(r.get("currency"))) problems.bad("customers", r.line, "currency", `"${r.get("currency")}" is not an ISO 4217 code`)
+    if (!isCurrencyCode(r.get("currency"))) problems.bad("customers", r.line, "currency", notACurrency(r.get("currency")))
     customers.set(id, { id, name: r.get("name"), email, currency: r.get("currency"), line: r.line })
   }
   return customers
@@ -301,7 +301,7 @@ const validateSubscriptions = (subscriptionsCsv: ReadonlyArray<Rec>, customers: 
     const customer = r.get("customer_id")
     if (!customers.has(customer)) problems.bad("subscriptions", r.line, "customer_id", `no customer ${customer} in customers.csv`)
     const currency = r.get("currency")
-    if (!isCurrencyCode(currency)) problems.bad("subscriptions", r.line, "currency", `"${currency}" is not an ISO 4217 code`)
+    if (!isCurrencyCode(currency)) problems.bad("subscriptions", r.line, "currency", notACurrency(currency))
     // customers.csv gives each customer a currency, and the store keeps none on a contact (`subscriptions create`
     // bills in its items' currency and has no contact's to compare): this file is the only place the two meet.
     const owner = customers.get(customer)

@@ -114,7 +114,7 @@ describe(`import history (${backend})`, () => {
       const subs = join(dir, "subscriptions.csv")
       writeFileSync(subs, [headers.subscriptions, "s1,c-s1,XYZ1,monthly,auto-renew,charge,2025-01-01,2025-01-01", "s2,c-s2,USD,monthly,auto-renew,charge,2025-01-01,2025-01-01"].join("\n") + "\n")
       const message = await failureOf(db, dir, "2025-12-31")
-      expect(message.split("\n")).toEqual(['subscriptions.csv:2:currency: "XYZ1" is not an ISO 4217 code'])
+      expect(message.split("\n")).toEqual(['subscriptions.csv:2:currency: "XYZ1" is not an ISO 4217 currency code such as USD'])
       expect(await countOf(db, "subscriptions")).toBe(0)
     }))
 
