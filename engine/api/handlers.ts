@@ -20,12 +20,12 @@ import { catalogueRefusalWords, Contacts, frequencyText, itemRefusalWords, Produ
 import { invoiceJson, invoiceRefusalWords, invoiceSummaryJson, Invoices, Outbox } from "../invoicing/index.ts"
 import { createdSubscriptionJson, parseItems, readCreateRequest, readDate, readPaymentMethod, subscriptionJson, subscriptionRefusalWords, subscriptionRowJson, Subscriptions } from "../subscriptions/index.ts"
 import type { AccountError, InvoiceError, SubscriptionError, Words } from "../domain/index.ts"
-import { accountErrorOf, eventTypeProblem, fieldAtFault, flagField, inJsonFields, itemErrorOf, subscriptionStatuses } from "../domain/index.ts"
+import { accountErrorOf, discountCodeFieldNames, eventTypeProblem, fieldAtFault, flagField, inJsonFields, itemErrorOf, linkFieldNames, subscriptionStatuses } from "../domain/index.ts"
 import { buildReports, readReportRequest, reportColumns, reportKinds } from "../../reports/index.ts"
 import { Api, Conflict, InvalidRequest, NotFound } from "./Api.ts"
 import type { DiscountCodeError, DiscountCodesFailure, LinkRequest, PaymentLinkError, PaymentLinksFailure } from "../checkout/index.ts"
 import { codeJson, DiscountCodes, linkJson, PaymentLinks, summaryJson } from "../checkout/index.ts"
-import type { BuyerChoiceRefused, LinkField } from "../domain/index.ts"
+import type { BuyerChoiceRefused } from "../domain/index.ts"
 
 /** The API key of the request being served (set by the guard, server.ts). */
 export const CurrentApiKey = Context.Reference<ApiKeyRow | undefined>("billcycle/engine/api/CurrentApiKey", { defaultValue: () => undefined })
@@ -385,18 +385,10 @@ export const SettingsHandlers = HttpApiBuilder.group(Api, "settings", (h) =>
       return { object: "settings", ...Object.fromEntries(rows.map((r) => [r.key, r.value])) }
     })))
 
-/** A checkout refusal's field in the API's names: `items[0]` for an item's rule (0-based, as in the JSON array). */
-const linkApiField: Record<LinkField, string> = {
-  name: "name", slug: "slug", currency: "currency", items: "items", item: "items", "item.unitPrice": "items", "item.quantity": "items",
-  "item.editableQuantity": "items", "item.ownPrice": "items", "item.discount": "items", "item.taxRate": "items", "item.frequency": "items",
-  terms: "terms", start: "start", orderDiscount: "order_discount", checkoutText: "checkout_text", confirmationText: "confirmation_text", redirectUrl: "redirect_url", paymentTypes: "payment_types",
-  language: "language", locale: "locale", contactFields: "contact_fields", completedPaymentsLimit: "completed_payments_limit"
-}
 /** The query parameter of a preview a buyer's choice came in, by the reason it was refused. */
 const choiceApiField: Record<BuyerChoiceRefused["reason"], string> = {
   NoSuchItem: "include", NotOptional: "include", QuantityNotEditable: "qty", QuantityOutOfRange: "qty", PriceNotOwn: "price", PriceBelowMinimum: "price", PriceAboveMaximum: "price"
 }
-const codeApiField: Record<string, string> = { code: "code", off: "off", currency: "currency", duration: "duration", expiresOn: "expires_on", maxRedemptions: "max_redemptions" }
 
 /**
  * A checkout refusal as a problem naming the JSON field. A discount code not
@@ -406,7 +398,8 @@ const codeApiField: Record<string, string> = { code: "code", off: "off", currenc
 const checkoutRefusalProblem = (r: PaymentLinkError | DiscountCodeError, options: { readonly codeInQuery?: boolean } = {}) => {
   switch (r._tag) {
     case "PaymentLinkInvalid": {
-      const field = linkApiField[r.field]
+      // `items[0]` for an item's rule (0-based, as in the JSON array).
+      const field = linkFieldNames[r.field].json
       const at = r.item === undefined ? field : `${field}[${r.item}]`
       // By the rule, not the words: a slug refused for its form may itself read "taken".
       return r.rule === "SlugTaken"
@@ -416,7 +409,7 @@ const checkoutRefusalProblem = (r: PaymentLinkError | DiscountCodeError, options
     case "DiscountCodeInvalid":
       return r.rule === "CodeTaken"
         ? new Conflict({ code: "already_exists", message: `code: ${r.problem}`, field: "code" })
-        : new InvalidRequest({ code: "invalid_input", message: `${codeApiField[r.field]}: ${r.problem}`, field: codeApiField[r.field] })
+        : new InvalidRequest({ code: "invalid_input", message: `${discountCodeFieldNames[r.field].json}: ${r.problem}`, field: discountCodeFieldNames[r.field].json })
     case "PaymentLinkNotFound":
       return new NotFound({ code: "not_found", message: `no payment link ${r.ref}` })
     case "DiscountCodeNotFound":

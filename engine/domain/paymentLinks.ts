@@ -7,6 +7,8 @@
  */
 import { Schema } from "effect"
 import type { CalendarDate } from "./calendarDate.ts"
+import type { FieldName } from "./fieldNames.ts"
+import { flagField, itemsField } from "./fieldNames.ts"
 import type { UnitDiscount } from "./entities.ts"
 import type { Frequency } from "./frequency.ts"
 import type { BillingTerms } from "./terms.ts"
@@ -161,6 +163,17 @@ export const LinkField = Schema.Literals([
 ])
 export type LinkField = typeof LinkField.Type
 
+/** Each link field as the doors name it (`FieldName`): the CLI's flag, the API's JSON field; an item's rules name the items. */
+export const linkFieldNames: Record<LinkField, FieldName> = {
+  name: flagField("name"), slug: flagField("slug"), currency: flagField("currency"), items: itemsField, item: itemsField,
+  "item.unitPrice": itemsField, "item.quantity": itemsField, "item.editableQuantity": itemsField, "item.ownPrice": itemsField,
+  "item.discount": itemsField, "item.taxRate": itemsField, "item.frequency": itemsField,
+  terms: flagField("terms"), start: flagField("start"), orderDiscount: flagField("order-discount"), checkoutText: flagField("checkout-text"),
+  confirmationText: flagField("confirmation-text"), redirectUrl: flagField("redirect-url"), paymentTypes: flagField("payment-types"),
+  language: flagField("language"), locale: flagField("locale"), contactFields: flagField("contact-field", "contact_fields"),
+  completedPaymentsLimit: flagField("completed-payments-limit")
+}
+
 /** A payment link rule refused what was saved; `item` is the item's index (0-based) when the rule is about one. */
 export class PaymentLinkInvalid extends Schema.TaggedError<PaymentLinkInvalid>()("PaymentLinkInvalid", {
   rule: LinkRule,
@@ -191,6 +204,12 @@ export class DiscountCodeInvalid extends Schema.TaggedError<DiscountCodeInvalid>
   field: Schema.Literals(["code", "off", "currency", "duration", "expiresOn", "maxRedemptions"]),
   problem: Schema.String
 }) {}
+
+/** Each discount code field as the doors name it: the code is the CLI's argument (`CODE`), the others flags. */
+export const discountCodeFieldNames: Record<DiscountCodeInvalid["field"], FieldName> = {
+  code: { flag: "CODE", json: "code" }, off: flagField("off"), currency: flagField("currency"), duration: flagField("duration"),
+  expiresOn: flagField("expires-on"), maxRedemptions: flagField("max-redemptions")
+}
 
 export class DiscountCodeNotFound extends Schema.TaggedError<DiscountCodeNotFound>()("DiscountCodeNotFound", {
   ref: Schema.String

@@ -14,7 +14,7 @@ import type {
 } from "../../checkout/index.ts"
 import { codeJson, DiscountCodes, linkJson, PaymentLinks, summaryJson } from "../../checkout/index.ts"
 import type { DiscountCode, LinkField, PaymentLink } from "../../domain/index.ts"
-import { formatBillingTerms, formatFrequency, formatMajorAmount, paymentTypes } from "../../domain/index.ts"
+import { discountCodeFieldNames, formatBillingTerms, formatFrequency, formatMajorAmount, linkFieldNames, paymentTypes } from "../../domain/index.ts"
 import { languages } from "../../billing/index.ts"
 import { BadInput } from "../../sql/index.ts"
 import { commandContext } from "../../account/index.ts"
@@ -24,18 +24,9 @@ import { pageFlags, printList } from "../paging.ts"
 
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
 
-const flagOf: Record<LinkField, string> = {
-  name: "--name", slug: "--slug", currency: "--currency", items: "--item", item: "--item", "item.unitPrice": "--item", "item.quantity": "--item",
-  "item.editableQuantity": "--item", "item.ownPrice": "--item", "item.discount": "--item", "item.taxRate": "--item", "item.frequency": "--item",
-  terms: "--terms", start: "--start", orderDiscount: "--order-discount", checkoutText: "--checkout-text", confirmationText: "--confirmation-text", redirectUrl: "--redirect-url", paymentTypes: "--payment-types",
-  language: "--language", locale: "--locale", contactFields: "--contact-field", completedPaymentsLimit: "--completed-payments-limit"
-}
-
 const itemPart: Partial<Record<LinkField, string>> = {
   "item.unitPrice": "price", "item.quantity": "qty", "item.editableQuantity": "qty-min/qty-max", "item.ownPrice": "min-price", "item.discount": "discount", "item.taxRate": "tax"
 }
-
-const codeFlag: Record<string, string> = { code: "CODE", off: "--off", currency: "--currency", duration: "--duration", expiresOn: "--expires-on", maxRedemptions: "--max-redemptions" }
 
 /** The part of an item SPEC a refusal names, as the user wrote it: CLI.md's `own-price-min=` is also `min-price=`. */
 const itemPartOf = (field: LinkField, written: string | undefined): string | undefined =>
@@ -45,7 +36,7 @@ const itemPartOf = (field: LinkField, written: string | undefined): string | und
 export const checkoutRefusalMessage = (e: PaymentLinkError | DiscountCodeError, itemTexts?: ReadonlyArray<string>): string => {
   switch (e._tag) {
     case "PaymentLinkInvalid": {
-      const flag = flagOf[e.field]
+      const flag = linkFieldNames[e.field].flag
       const part = e.item === undefined ? undefined : itemPartOf(e.field, itemTexts?.[e.item])
       const where = e.item === undefined ? flag : `${flag} ${e.item + 1}${part === undefined ? "" : ` (${part})`}`
       return `${where}: ${e.problem}`
@@ -53,7 +44,7 @@ export const checkoutRefusalMessage = (e: PaymentLinkError | DiscountCodeError, 
     case "PaymentLinkNotFound":
       return `no payment link ${e.ref} (billcycle links list)`
     case "DiscountCodeInvalid":
-      return `${codeFlag[e.field] ?? e.field}: ${e.problem}`
+      return `${discountCodeFieldNames[e.field].flag}: ${e.problem}`
     case "DiscountCodeNotFound":
       return `no discount code ${e.ref} (billcycle discount-codes list)`
     case "BuyerChoiceRefused":
