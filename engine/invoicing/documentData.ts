@@ -13,12 +13,12 @@ import { buyerSecret } from "../account/index.ts"
 import { draftInvoices, reminderAnnounces } from "./billingRun.ts"
 import { formatIban, paymentReference, schemeForCountry } from "../billing/index.ts"
 import type { ClaimedMessage } from "../sql/index.ts"
-
-/** A queued message as its documents need it (which store claimed it does not matter to them). */
-type MessageFields = Omit<ClaimedMessage, "store_id">
 import type { Sql } from "../sql/index.ts"
 import { InputError } from "../sql/index.ts"
 import type { AccountSettings } from "../account/index.ts"
+
+/** A queued message as its documents need it (which store claimed it does not matter to them). */
+type MessageFields = Omit<ClaimedMessage, "store_id">
 
 export interface DocumentContext {
   readonly language: string
