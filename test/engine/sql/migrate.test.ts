@@ -32,6 +32,25 @@ describe(`migrations (${backend})`, () => {
     await expect(sql`insert into line_items (subscription_id, version, line_no, name, unit_price, quantity) values (${s!["id"]}, 1, 1, 'x', 100, 0)`).rejects.toThrow()
   })
 
+  it("the engine's own keys are indexed bytewise, whatever the database's collation", async () => {
+    const t = await openTestDatabase()
+    opened.push(t)
+    const rows = await t.db.sql<Array<{ key: string; collation: string }>>`
+      select c.relname || '.' || a.attname as key, co.collname as collation
+      from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_collation co on co.oid = a.attcollation
+      where c.relnamespace = current_schema()::regnamespace and (c.relname, a.attname) in (
+        ('outbox', 'dedupe_key'), ('tasks', 'dedupe_key'), ('payment_attempts', 'idempotency_key'), ('checkout_payments', 'idempotency_key'),
+        ('invoices', 'number'), ('enrollments', 'trigger_key'), ('enrollment_steps', 'step_key'), ('sim_gateway_ledger', 'idempotency_key'),
+        ('sim_gateway_ledger', 'merchant_reference'), ('sim_gateway_refusals', 'idempotency_key'))
+      order by 1`
+    expect(rows).toHaveLength(10)
+    expect(rows.filter((r) => r.collation !== "C")).toEqual([])
+    // Equality and the order of the keys the engine makes are what they were.
+    await t.db.sql`insert into tasks (title, dedupe_key) values ('a', 'rule:10:2'), ('b', 'rule:9:2'), ('c', 'Rule:9:2')`
+    expect((await t.db.sql<Array<{ dedupe_key: string }>>`select dedupe_key from tasks where dedupe_key = ${"rule:9:2"}`).map((r) => r.dedupe_key)).toEqual(["rule:9:2"])
+    expect((await t.db.sql<Array<{ dedupe_key: string }>>`select dedupe_key from tasks order by dedupe_key`).map((r) => r.dedupe_key)).toEqual(["Rule:9:2", "rule:10:2", "rule:9:2"])
+  })
+
   // Concurrency needs several connections: the PostgreSQL server only (CI runs it there).
   if (backend === "server") it("two concurrent migrations leave one correct schema", async () => {
     const schema = freshSchemaName()
