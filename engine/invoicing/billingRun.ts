@@ -129,11 +129,15 @@ export const draftInvoices = async (
   const drafts = new Map<number, InvoiceDraft>()
   if (periods.length === 0) return drafts
   // Each line carries its subscription's discount code (read in the same statement: one round trip, not two).
+  // Driven by the periods, each lookup by its primary key (the version in force, its lines, the code): joined as
+  // tables, the planner hashed every subscription's lines (a scan of line_items for each batch, 17–40 ms for 330
+  // periods of 10,000 subscriptions against 4.6 ms), whenever its statistics said the table was small.
   const lines = await sql<Array<LineRow & { code_discount: CodeDiscount | null }>>`
-    with p as (select * from unnest(${periods.map((p) => p.subscriptionId)}::int8[], ${periods.map((p) => p.periodStart)}::date[]) as p(sid, d)),
-    v as (select p.sid as subscription_id, (select max(iv.version) from item_versions iv where iv.subscription_id = p.sid and iv.effective_from <= p.d) as version from p)
-    select li.subscription_id, li.line_no, li.name, li.unit_price, li.quantity, li.discount_ppm, li.discount_amount, li.tax_rate_ppm, li.one_time, s.code_discount
-    from line_items li join v on v.subscription_id = li.subscription_id and v.version = li.version join subscriptions s on s.id = li.subscription_id
+    select li.subscription_id, li.line_no, li.name, li.unit_price, li.quantity, li.discount_ppm, li.discount_amount, li.tax_rate_ppm, li.one_time,
+           (select s.code_discount from subscriptions s where s.id = p.sid) as code_discount
+    from unnest(${periods.map((p) => p.subscriptionId)}::int8[], ${periods.map((p) => p.periodStart)}::date[]) as p(sid, d)
+    cross join lateral (select max(iv.version) as version from item_versions iv where iv.subscription_id = p.sid and iv.effective_from <= p.d) as v
+    cross join lateral (select * from line_items li where li.subscription_id = p.sid and li.version = v.version order by li.line_no) as li
     order by li.subscription_id, li.line_no`
   // A checkout's first invoices take its code with its other discounts (`PaidAtCheckout`): it is not applied again.
   const codes = new Map<number, CodeDiscount>()
