@@ -225,13 +225,45 @@ export const validateContact = (input: ContactInput, where = ""): void => {
   }
 }
 
+/** Emails a writer locks one by one (`lockContactEmails`); a writer of more (an import) takes the lock of all of them. */
+const contactEmailsLockedEach = 16
+
+/**
+ * Makes the writers of contacts with these emails (any case) take turns, to the caller's commit. Taken before the
+ * case-insensitive look-up of every path that looks up an email and then inserts a contact with it (or gives a
+ * contact that email): the second of two writers of `Bo@x.test` and `bo@x.test` waits here, and its look-up, a
+ * statement after this one, sees the first's contact. The unique key (`contacts.email`) compares case, and an index
+ * on lower(email) cannot be unique (stores may hold emails that differ only in case, migration 0026): this is what
+ * keeps a second one from being made.
+ *
+ * Transaction-scoped advisory locks, in one statement: the lock of all contact emails first, shared by writers of a
+ * few emails and then one lock per lower-cased email, in the order of their keys (two writers of overlapping emails
+ * never wait on each other in a circle); a writer of more than `contactEmailsLockedEach` (an import of thousands)
+ * takes the lock of all of them alone instead, as the server's lock table holds a few thousand locks in all.
+ */
+export const lockContactEmails = async (tx: TransactionSql, emails: ReadonlyArray<string>): Promise<void> => {
+  if (emails.length === 0) return
+  const each = emails.length <= contactEmailsLockedEach ? [...emails] : []
+  // Sent at once (before an await), it may travel with the look-up that follows it (both in one write): the server runs
+  // them in turn, and the look-up's snapshot is taken when it starts, after the locks are granted.
+  await tx`
+    select count(case when n = 0 and ${each.length > 0} then pg_advisory_xact_lock_shared(k) else pg_advisory_xact_lock(k) end) from (
+      select 0 as n, hashtextextended(current_schema() || ':billcycle:contact-emails', 0) as k
+      union all
+      select distinct 1 as n, hashtextextended(current_schema() || ':billcycle:contact-email:' || lower(e), 0) as k from unnest(${each}::text[]) as u(e)
+      order by n, k
+    ) as keys`
+}
+
 export const addContact = async (sql: Sql, input: ContactInput, today: string): Promise<ContactRow> => {
   validateContact(input)
   return sql.begin(async (tx) => {
     const taken = () => refused(new ContactExists({ email: input.email }))
+    // A writer of this email in any case (a checkout's buyer, another add) that got here first has committed its contact.
+    await lockContactEmails(tx, [input.email])
     const [exists] = await tx`select 1 from contacts where lower(email) = lower(${input.email})`
     if (exists !== undefined) taken()
-    // Another writer may commit the same email after this look-up: the unique key has the last word, in the same refusal.
+    // A writer that does not take the email's lock may still commit it meanwhile: the unique key has the last word, in the same refusal.
     const [row] = await refusingTaken("contacts_email_key", () => tx<Array<ContactRow>>`
       insert into contacts (email, name, language, locale, payment_method, address)
       values (${input.email}, ${input.name ?? null}, ${input.language ?? null}, ${input.locale ?? null}, ${input.paymentMethod ?? null},
@@ -310,6 +342,9 @@ export interface ContactChange {
  */
 export const updateContact = (sql: Sql, ref: string, input: ContactUpdate, today: string): Promise<ContactChange> =>
   sql.begin(async (tx) => {
+    // The new email's lock before the contact's row lock (the order every writer of a contact takes them in): a writer
+    // of the new email in any case that got here first has committed its contact, and the look-up below finds it.
+    if (input.email !== undefined) await lockContactEmails(tx, [input.email])
     const before = await findContact(tx, ref, true)
     const cleared = (v: string | undefined) => (v === "" ? undefined : v)
     validateContact({
@@ -337,7 +372,7 @@ export const updateContact = (sql: Sql, ref: string, input: ContactUpdate, today
       }
     }
     if (Object.keys(changes).length === 0) return { contact: before, changes }
-    // Another writer may commit the new email after the look-up above: the unique key has the last word, in the same refusal.
+    // A writer that does not take the email's lock may still commit it meanwhile: the unique key has the last word, in the same refusal.
     await refusingTaken("contacts_email_key", () => tx`
       update contacts set email = ${after.email}, name = ${after.name}, language = ${after.language}, locale = ${after.locale},
         payment_method = ${after.payment_method},

@@ -4,7 +4,7 @@
  */
 export {
   addContact, addProduct, addressJson, addressParts, archiveProduct, frequencyText, listContacts, listProducts,
-  showContact, updateContact, updateProduct, validateContact, validateProduct
+  lockContactEmails, showContact, updateContact, updateProduct, validateContact, validateProduct
 } from "./catalogue.ts"
 export type {
   AddressPart, ContactChange, ContactDetail, ContactInput, ContactRow, ContactUpdate, ContactView, ProductChange, ProductInput, ProductRow,

@@ -6,6 +6,7 @@
  * it is, so the page, a second tab and the engine can all try.
  */
 import type { CalendarDate, DiscountCode, ItemChoice, PaymentLink } from "../domain/index.ts"
+import { lockContactEmails } from "../catalogue/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import { awaitByCommit, transactionOn } from "../sql/index.ts"
 import type { CheckoutSession } from "./checkoutSessionsRepository.ts"
@@ -269,10 +270,12 @@ export const markSessionCompleted = async (tx: TransactionSql, id: string, on: s
 export const contactForBuyer = async (
   tx: TransactionSql, buyer: Buyer, paymentMethod: string, language: string, locale: string | undefined, addressJson: string | null
 ): Promise<{ id: number; created: boolean }> => {
-  // One statement: the contact found, or inserted when there is none.
+  // One statement: the contact found, or inserted when there is none; after the email's lock (sent in the same write), so
+  // a writer of this email in any case that got here first (a buyer of another checkout, `contacts add`) has committed
+  // its contact, and it is found.
   const name = buyer.name === "" ? null : buyer.name
   const byEmail = () => tx`select id from contacts where lower(email) = lower(${buyer.email}) order by id limit 1`
-  const [row] = await tx<Array<{ id: number; created: boolean }>>`
+  const [, [row]] = await Promise.all([lockContactEmails(tx, [buyer.email]), tx<Array<{ id: number; created: boolean }>>`
     with found as (${byEmail()}), inserted as (
       insert into contacts (email, name, language, locale, payment_method, address)
       select ${buyer.email}, ${name}, ${language}, ${locale ?? null}, ${paymentMethod}, ${addressJson}::text::jsonb
@@ -280,10 +283,10 @@ export const contactForBuyer = async (
       on conflict (email) do nothing
       returning id
     )
-    select id, false as created from found union all select id, true as created from inserted`
+    select id, false as created from found union all select id, true as created from inserted`])
   if (row !== undefined) return { id: Number(row.id), created: row.created }
-  // Another buyer of this email, paying at the same moment, inserted it first: this insert waited for that commit and
-  // stood back (it had failed the purchase of a buyer already charged). A statement of its own sees it now.
+  // A writer that does not take the email's lock inserted it first: this insert waited for that commit and stood back
+  // (it had failed the purchase of a buyer already charged). A statement of its own sees it now.
   const [again] = await tx<Array<{ id: number }>>`${byEmail()}`
   return { id: Number(again!.id), created: false }
 }

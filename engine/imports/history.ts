@@ -46,6 +46,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { BillingSchedule, parseCalendarDate, parsePercentPpm, recurringAmount, toDayNumber, versionInForce } from "../billing/index.ts"
 import type { CalendarDate, Frequency, JournalLine, MinorUnits, SubscriptionStatus, UnitDiscount } from "../domain/index.ts"
+import { lockContactEmails } from "../catalogue/index.ts"
 import {
   autoRenew, canPause, canResume, fixedPayments, isCurrencyCode, isTerminal, notACurrency, itemsData, parseBillingTerms, parseFrequency, parseMajorAmount, subscriptionCreatedData
 } from "../domain/index.ts"
@@ -753,6 +754,8 @@ const write = async (sql: Sql, plan: HistoryPlan, replayed: Replayed): Promise<v
 
 /** The customers as contacts, refused when any exists already (history is imported once); their ids by customer_id. */
 const insertContacts = async (tx: TransactionSql, custList: ReadonlyArray<HCustomer>): Promise<Map<string, number>> => {
+  // A writer of one of these emails in any case that got here first (`contacts add`, a checkout's buyer) has committed its contact.
+  await lockContactEmails(tx, custList.map((c) => c.email))
   const existing = await tx<Array<{ email: string; external_id: string | null }>>`
     select email, external_id from contacts where lower(email) = any(${custList.map((c) => c.email.toLowerCase())}) or external_id = any(${custList.map((c) => c.id)})`
   if (existing.length > 0) {

@@ -22,7 +22,7 @@ import type { ItemSpec } from "../domain/index.ts"
 import { formatBillingTerms, parseBillingTerms, parseItemSpec, subscriptionCreatedData } from "../domain/index.ts"
 import { createHash } from "node:crypto"
 import type { EngineContext } from "../account/index.ts"
-import { addressJson, addressParts, validateContact, validateProduct } from "../catalogue/index.ts"
+import { addressJson, addressParts, lockContactEmails, validateContact, validateProduct } from "../catalogue/index.ts"
 import type { AddressPart } from "../catalogue/index.ts"
 import { cellProblems, csvRecords, CsvSyntaxError, parseCsv } from "./csv.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
@@ -140,38 +140,41 @@ const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
     if (seen.has(key)) problems.add(r.line, "email", `${email} appears again (first on row ${seen.get(key)})`)
     else seen.set(key, r.line)
   }
-  // The email is a contact's key: a contact imported before with the same data is left as it is (a re-run
-  // after a crash must not fail or duplicate); one with other data is refused, naming the row.
-  const existing = await sql<Array<{ email: string; name: string | null; language: string | null; locale: string | null; payment_method: string | null; country: string | null } & Record<string, string | null>>>`
-    select email, name, language, locale, payment_method, address ->> 'country' as country, address ->> 'line1' as address, address ->> 'line2' as address_line2,
-           address ->> 'postalCode' as postal_code, address ->> 'city' as city, address ->> 'region' as region
-    from contacts where lower(email) = any(${[...seen.keys()]})`
-  const known = new Set<string>()
-  const byLine = new Map(records.map((r) => [r.line, r]))
-  for (const e of existing) {
-    const line = seen.get(e.email.toLowerCase())!
-    const r = byLine.get(line)!
-    const differs = ([["name", e.name], ["language", e.language], ["locale", e.locale], ["payment_method", e.payment_method], ["country", e.country],
-      ...addressColumns.map(([column]) => [column, e[column] ?? null] as const)] as const)
-      .filter(([column, stored]) => {
-        // A column the file does not have says nothing about the contact (a file of emails and names, run again after
-        // `contacts update` set a payment method): only the file's own columns are compared.
-        if (!header.includes(column)) return false
-        // Stored as addressJson stores them: the country in capitals, address parts trimmed.
-        const raw = opt(r.get(column))
-        const given = column === "country" ? raw?.toUpperCase() : addressColumns.some(([c]) => c === column) ? raw?.trim() : raw
-        return (given ?? null) !== (column === "country" ? stored?.toUpperCase() ?? null : stored)
-      })
-    if (differs.length > 0) {
-      const [column, stored] = differs[0]!
-      problems.add(line, column, `a contact with email ${e.email} exists already with other data (${column} is ${stored === null ? "empty" : `"${stored}"`}, the file says ${r.get(column) === "" ? "empty" : `"${r.get(column)}"`})`)
+  // Under the emails' locks, looked up and inserted in one transaction: a writer of one of them in any case that got here
+  // first (`contacts add`, a checkout's buyer, another import) has committed its contact, and it is found.
+  return sql.begin(async (tx) => {
+    await lockContactEmails(tx, [...seen.keys()])
+    // The email is a contact's key: a contact imported before with the same data is left as it is (a re-run
+    // after a crash must not fail or duplicate); one with other data is refused, naming the row.
+    const existing = await tx<Array<{ email: string; name: string | null; language: string | null; locale: string | null; payment_method: string | null; country: string | null } & Record<string, string | null>>>`
+      select email, name, language, locale, payment_method, address ->> 'country' as country, address ->> 'line1' as address, address ->> 'line2' as address_line2,
+             address ->> 'postalCode' as postal_code, address ->> 'city' as city, address ->> 'region' as region
+      from contacts where lower(email) = any(${[...seen.keys()]})`
+    const known = new Set<string>()
+    const byLine = new Map(records.map((r) => [r.line, r]))
+    for (const e of existing) {
+      const line = seen.get(e.email.toLowerCase())!
+      const r = byLine.get(line)!
+      const differs = ([["name", e.name], ["language", e.language], ["locale", e.locale], ["payment_method", e.payment_method], ["country", e.country],
+        ...addressColumns.map(([column]) => [column, e[column] ?? null] as const)] as const)
+        .filter(([column, stored]) => {
+          // A column the file does not have says nothing about the contact (a file of emails and names, run again after
+          // `contacts update` set a payment method): only the file's own columns are compared.
+          if (!header.includes(column)) return false
+          // Stored as addressJson stores them: the country in capitals, address parts trimmed.
+          const raw = opt(r.get(column))
+          const given = column === "country" ? raw?.toUpperCase() : addressColumns.some(([c]) => c === column) ? raw?.trim() : raw
+          return (given ?? null) !== (column === "country" ? stored?.toUpperCase() ?? null : stored)
+        })
+      if (differs.length > 0) {
+        const [column, stored] = differs[0]!
+        problems.add(line, column, `a contact with email ${e.email} exists already with other data (${column} is ${stored === null ? "empty" : `"${stored}"`}, the file says ${r.get(column) === "" ? "empty" : `"${r.get(column)}"`})`)
+      }
+      known.add(e.email.toLowerCase())
     }
-    known.add(e.email.toLowerCase())
-  }
-  problems.throwIfAny()
-  const fresh = records.filter((r) => !known.has(r.get("email").toLowerCase()))
-  if (fresh.length > 0) {
-    await sql.begin(async (tx) => {
+    problems.throwIfAny()
+    const fresh = records.filter((r) => !known.has(r.get("email").toLowerCase()))
+    if (fresh.length > 0) {
       const ids = await tx<Array<{ id: number; email: string }>>`
         insert into contacts (email, name, language, locale, payment_method, address)
         select e, n, l, lc, pm, a::jsonb from unnest(
@@ -182,9 +185,9 @@ const importContacts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArr
         ) as u(e, n, l, lc, pm, a)
         returning id, email`
       await writeJournal(tx, ids.map((r) => ({ type: "contact.created", subscriptionId: null, contactId: r.id, occurredOn: ctx.today, data: { email: r.email } })), "import")
-    })
-  }
-  return { kind: "contacts", rows: records.length, created: fresh.length, unchanged: records.length - fresh.length }
+    }
+    return { kind: "contacts", rows: records.length, created: fresh.length, unchanged: records.length - fresh.length }
+  }) as Promise<ImportSummary>
 }
 
 const importProducts = async (sql: Sql, ctx: EngineContext, records: ReadonlyArray<Rec>, problems: Problems): Promise<ImportSummary> => {
