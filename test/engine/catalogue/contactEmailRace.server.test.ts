@@ -7,6 +7,7 @@
  * transaction takes the lock, inserts its contact and is held uncommitted; the request is sent, and the first
  * commits once the request waits on the lock.
  */
+import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { lockContactEmails } from "../../../engine/catalogue/index.ts"
@@ -14,7 +15,8 @@ import { createPaymentLink, settleCheckoutAttempts } from "../../../engine/check
 import type { CheckoutAttempt } from "../../../engine/checkout/index.ts"
 import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { dayTime, loadSettings, makeEngineContext } from "../../../engine/account/index.ts"
-import { importCsv } from "../../../engine/imports/index.ts"
+import { importCsv, importHistory } from "../../../engine/imports/index.ts"
+import { runCliAsync } from "../../cliRunner.ts"
 import { useApi } from "../api/apiHarness.ts"
 import { engineLayer } from "../runtime/engineHarness.ts"
 import { getPage, monthlyWithSetup, recordAttemptAsPage } from "../checkout/buyerPagesHarness.ts"
@@ -69,6 +71,14 @@ describe("two writers of one email in different case at the same moment make one
     expect(await contactsOf("bo@x.test")).toEqual([{ id: held, email: "Bo@x.test" }])
   })
 
+  it("contacts add --email go@x.test on the command line while Go@x.test is being added: exit 2, the words of an email found taken, one contact", async () => {
+    const [{ schema }] = await sql()<[{ schema: string }]>`select current_schema() as schema`
+    const { held, answer } = await racing("Go@x.test", () =>
+      runCliAsync(["contacts", "add", "--email", "go@x.test", "--name", "Go", "--db", process.env["DATABASE_URL"]!], { env: { BILLCYCLE_DB_SCHEMA: schema } }))
+    expect([answer.code, answer.stderr.trim()]).toEqual([2, "billcycle: --email: a contact with email go@x.test exists already"])
+    expect(await contactsOf("go@x.test")).toEqual([{ id: held, email: "Go@x.test" }])
+  })
+
   it("a contact's new email ed@x.test while Ed@x.test is being added: 409, the contact keeps its email, one contact of ed@x.test", async () => {
     expect((await apiOf().call("POST", "/v1/contacts", { body: { email: "dy@x.test" } })).status).toBe(201)
     const { held, answer } = await racing("Ed@x.test", () => apiOf().call("POST", "/v1/contacts/dy@x.test", { body: { email: "ed@x.test" } }))
@@ -101,5 +111,13 @@ describe("two writers of one email in different case at the same moment make one
     const { held, answer } = await racing("Fa@x.test", () => importCsv(sql(), ctx, "contacts.csv", ["email", ...emails].join("\n") + "\n"))
     expect(answer).toMatchObject({ kind: "contacts", rows: 20, created: 19, unchanged: 1 })
     expect(await contactsOf("fa@x.test")).toEqual([{ id: held, email: "Fa@x.test" }])
+  })
+
+  it("a history import whose customer di@example.com is being added as Di@example.com: refused as a contact made before it, one contact", async () => {
+    const fixture = fileURLToPath(new URL("../imports/fixtures/history/", import.meta.url))
+    const { held, answer } = await racing("Di@example.com", () => importHistory(sql(), fixture, { today: "2025-12-31" }).then(() => "", (e: Error) => e.message))
+    expect(answer).toBe("customers.csv:5:email: a contact with email Di@example.com exists already, made before this history (1 of this file's customers do): import the history first, into a store without them, then the contacts that are new")
+    expect(await contactsOf("di@example.com")).toEqual([{ id: held, email: "Di@example.com" }])
+    expect(await contactsOf("ana@example.com")).toEqual([])
   })
 })
