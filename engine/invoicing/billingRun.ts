@@ -708,8 +708,10 @@ export const markInvoicesPaid = async (
     const s = subById.get(p.subscription_id)!
     const after = left.get(p.subscription_id)!
     left.set(p.subscription_id, after - 1)
-    paidNotices(ctx, p, s, via, s.payments_made - after + 1, events, messages)
-    if (s.payments_made > 1) events.push({ type: "subscription.renewed", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { payments_made: s.payments_made, invoice_id: p.id } })
+    const count = s.payments_made - after + 1
+    paidNotices(ctx, p, s, via, count, events, messages)
+    // A renewal is this payment's, with its own count: the first payment of a subscription paid in the same call is none.
+    if (count > 1) events.push({ type: "subscription.renewed", subscriptionId: p.subscription_id, contactId: s.contact_id, invoiceId: p.id, occurredOn: today, data: { payments_made: count, invoice_id: p.id } })
   }
   for (const r of recovered) events.push(statusChanged(r.id, subById.get(r.id)!.status, "active", today, { reason: "payment_recovered" }))
   if (!ctx.settings.unpaidCatchUp) {
