@@ -19,6 +19,7 @@ import { awaitByCommit, enqueueMessages, lockNotGranted, statusChanged, writeJou
 import type { EngineContext } from "../account/index.ts"
 import type { ClosedInvoiceRow } from "./closedInvoiceEvent.ts"
 import { closedInvoiceEvent } from "./closedInvoiceEvent.ts"
+import { codeDiscountEndMoving } from "./codeDiscountEnd.ts"
 
 interface DueRow {
   id: number
@@ -818,7 +819,7 @@ export const skipUnpaidPeriods = async (tx: TransactionSql, today: CalendarDate,
   })
   if (moved.length === 0) return []
   await tx`
-    update subscriptions s set next_billing_date = u.nbd, end_date = u.ed, updated_at = now()
+    update subscriptions s set next_billing_date = u.nbd, end_date = u.ed, updated_at = now(), ${codeDiscountEndMoving(tx, tx`u.nbd`)}
     from unnest(${moved.map((m) => m.r.id)}::int8[], ${moved.map((m) => m.next)}::date[], ${moved.map((m) => m.endDate)}::date[]) as u(id, nbd, ed)
     where s.id = u.id`
   return moved.map((m) => ({

@@ -8,6 +8,7 @@ export {
   unsettledLeaseOwners
 } from "./billingRun.ts"
 export type { CodeDiscount, PaidAtCheckout, PendingCharge } from "./billingRun.ts"
+export { codeDiscountEndMoving } from "./codeDiscountEnd.ts"
 export {
   bankTransferOf, buyerLinksOf, loadEmailData, loadEmailDataBatch, loadEmailPreview, loadInvoiceDocument
 } from "./documentData.ts"

@@ -8,7 +8,7 @@
 import { BillingSchedule, addDays } from "../billing/index.ts"
 import type { CalendarDate, Frequency } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
-import { draftInvoices, languageOf, localeOf, reminderAnnounces } from "../invoicing/index.ts"
+import { codeDiscountEndMoving, draftInvoices, languageOf, localeOf, reminderAnnounces } from "../invoicing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { JournalEvent, OutboxMessage } from "../sql/index.ts"
 import { enqueueMessages, statusChanged, writeJournal } from "../sql/index.ts"
@@ -125,7 +125,7 @@ export const resumeDuePaused = (sql: Sql, ctx: EngineContext, limit: number): Pr
     const status = rows.map((r) => statuses.get(r.id)!)
     await tx`
       update subscriptions s set status = u.st, next_billing_date = u.nbd, end_date = u.ed, paused_on = null, resume_on = null, updated_at = now(),
-        next_retry_on = case when u.st = 'unpaid' then ${ctx.today}::date else null end
+        ${codeDiscountEndMoving(tx, tx`u.nbd`)}, next_retry_on = case when u.st = 'unpaid' then ${ctx.today}::date else null end
       from unnest(${rows.map((r) => r.id)}::int8[], ${resumed.map((b) => b.next)}::date[], ${resumed.map((b) => b.endDate)}::date[], ${status}::text[]) as u(id, nbd, ed, st)
       where s.id = u.id`
     const events: Array<JournalEvent> = []

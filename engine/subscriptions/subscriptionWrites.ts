@@ -18,7 +18,7 @@ import {
 import type { PlannedSubscription, PurchaseRefusal } from "../billing/index.ts"
 import type { CodeDiscount } from "../invoicing/index.ts"
 import type { EngineContext } from "../account/index.ts"
-import { languageOf, localeOf } from "../invoicing/index.ts"
+import { codeDiscountEndMoving, languageOf, localeOf } from "../invoicing/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import type { PendingQuery, Row } from "postgres"
 import { InputError, refuseWords } from "../sql/index.ts"
@@ -706,7 +706,8 @@ export const updateSubscription = (sql: Sql, ctx: EngineContext, id: number, inp
       // Re-anchored on the new date; fixed terms keep the payments still to bill, so their end follows it (as after a pause).
       const [{ periods_billed }] = await tx<Array<{ periods_billed: number }>>`select periods_billed from subscriptions where id = ${id}` as unknown as [{ periods_billed: number }]
       const { endDate } = resumedBilling({ ...sub, billing_anchor: input.nextBillingDate }, periods_billed, input.nextBillingDate)
-      await tx`update subscriptions set next_billing_date = ${input.nextBillingDate}, billing_anchor = ${input.nextBillingDate}, end_date = ${endDate}, reminder_sent_for = null, updated_at = now() where id = ${id}`
+      await tx`update subscriptions set next_billing_date = ${input.nextBillingDate}, billing_anchor = ${input.nextBillingDate}, end_date = ${endDate}, reminder_sent_for = null, updated_at = now(),
+        ${codeDiscountEndMoving(tx, input.nextBillingDate)} where id = ${id}`
       events.push({ type: "subscription.property_changed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { property: "next_billing_date", from: sub.next_billing_date, to: input.nextBillingDate } })
       changes.push(`next billing date ${sub.next_billing_date} → ${input.nextBillingDate}`)
       if (endDate !== sub.end_date) {
@@ -807,7 +808,7 @@ export const resumeSubscription = (sql: Sql, ctx: EngineContext, id: number) =>
     const { next, endDate } = resumedBilling(sub, periods_billed, ctx.today)
     const status = (await resumedStatuses(tx, [id])).get(id)!
     await tx`update subscriptions set status = ${status}, paused_on = null, resume_on = null, next_billing_date = ${next}, end_date = ${endDate}, updated_at = now(),
-      next_retry_on = ${status === "unpaid" ? ctx.today : null} where id = ${id}`
+      ${codeDiscountEndMoving(tx, next)}, next_retry_on = ${status === "unpaid" ? ctx.today : null} where id = ${id}`
     await writeJournal(tx, [
       { type: "subscription.resumed", subscriptionId: id, contactId: sub.contact_id, occurredOn: ctx.today, data: { next_billing_date: next, end_date: endDate, end_date_before: sub.end_date } },
       statusChanged(id, "paused", status, ctx.today, { reason: "resumed" })
