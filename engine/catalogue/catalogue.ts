@@ -3,7 +3,7 @@
  * unique keys have the last word), archiving products, showing and listing.
  */
 import type { CatalogueError, Frequency } from "../domain/index.ts"
-import { terminalStatuses } from "../domain/index.ts"
+import { emailAddressPattern, terminalStatuses } from "../domain/index.ts"
 import { languageProblem, localeProblem } from "../billing/index.ts"
 import {
   ContactExists, ContactIdNotFound, ContactInvalid, ContactNotFound, formatFrequency, countryCodeProblem, paymentMethodProblem, isCurrencyCode, notACurrency, parseFrequency, parseMajorAmount,
@@ -205,12 +205,10 @@ export interface ContactRow {
   payment_method: string | null
 }
 
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
-
 export const validateContact = (input: ContactInput, where = ""): void => {
   const invalid = (field: string, problem: string) => refused(new ContactInvalid({ field, problem }), where)
   if (input.email.length > 254) invalid("email", `an email address of ${input.email.length} characters; at most 254 (RFC 5321)`)
-  if (!emailPattern.test(input.email)) invalid("email", `"${input.email}" is not an email address`)
+  if (!emailAddressPattern.test(input.email)) invalid("email", `"${input.email}" is not an email address`)
   const badLanguage = input.language === undefined ? undefined : languageProblem(input.language)
   if (badLanguage !== undefined) invalid("language", badLanguage)
   const badLocale = input.locale === undefined ? undefined : localeProblem(input.locale)

@@ -20,7 +20,7 @@
 import { Effect } from "effect"
 import { planOneTimeOrder, planPurchase, toDayNumber } from "../billing/index.ts"
 import type { PaymentType } from "../domain/index.ts"
-import { isCountryCode } from "../domain/index.ts"
+import { emailAddressPattern, isCountryCode } from "../domain/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import { BusinessClock, makeEngineContext } from "../account/index.ts"
 import type { GatewayResult } from "../payments/index.ts"
@@ -64,8 +64,6 @@ export type PayAnswer =
 
 const sqlOrDie = <A>(work: Parameters<typeof runSql<A>>[0]) => runSql(work).pipe(Effect.orDie)
 
-const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
-
 const addressProblems = (prefix: string, a: BuyerAddress | undefined): Array<BuyerProblem> => {
   if (a === undefined) return [{ field: `${prefix}_line1`, problem: "required" }]
   const out: Array<BuyerProblem> = []
@@ -83,7 +81,7 @@ export const buyerProblems = (view: CheckoutView, form: PayForm): Array<BuyerPro
   const b = form.buyer
   const out: Array<BuyerProblem> = []
   if (b.email.trim() === "") out.push({ field: "email", problem: "required" })
-  else if (!emailShape.test(b.email.trim()) || b.email.length > 254) out.push({ field: "email", problem: "email" })
+  else if (!emailAddressPattern.test(b.email.trim()) || b.email.length > 254) out.push({ field: "email", problem: "email" })
   if (b.name.trim() === "") out.push({ field: "name", problem: "required" })
   else if (b.name.length > 200) out.push({ field: "name", problem: "tooLong" })
   link.contactFields.forEach((f, i) => {

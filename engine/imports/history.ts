@@ -48,7 +48,7 @@ import { BillingSchedule, parseCalendarDate, parsePercentPpm, recurringAmount, t
 import type { CalendarDate, Frequency, JournalLine, MinorUnits, SubscriptionStatus, UnitDiscount } from "../domain/index.ts"
 import { lockContactEmails } from "../catalogue/index.ts"
 import {
-  autoRenew, canPause, canResume, fixedPayments, isCurrencyCode, isTerminal, notACurrency, itemsData, parseBillingTerms, parseFrequency, parseMajorAmount, subscriptionCreatedData
+  autoRenew, canPause, canResume, emailAddressPattern, fixedPayments, isCurrencyCode, isTerminal, notACurrency, itemsData, parseBillingTerms, parseFrequency, parseMajorAmount, subscriptionCreatedData
 } from "../domain/index.ts"
 import { cellProblems, csvRecords, CsvSyntaxError, csvText, parseCsv } from "./csv.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
@@ -284,7 +284,7 @@ const validateCustomers = (customersCsv: ReadonlyArray<Rec>, problems: Problems)
     const email = r.get("email")
     if (id === "") problems.bad("customers", r.line, "customer_id", "empty")
     else if (customers.has(id)) problems.bad("customers", r.line, "customer_id", `${id} appears again (first on row ${customers.get(id)!.line})`)
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) problems.bad("customers", r.line, "email", `"${email}" is not an email address`)
+    if (!emailAddressPattern.test(email)) problems.bad("customers", r.line, "email", `"${email}" is not an email address`)
     else if (emails.has(email.toLowerCase())) problems.bad("customers", r.line, "email", `${email} appears again`)
     emails.add(email.toLowerCase())
     if (!isCurrencyCode(r.get("currency"))) problems.bad("customers", r.line, "currency", notACurrency(r.get("currency")))

@@ -1,0 +1,44 @@
+/**
+ * The CLI's side of test/engine/api/constraintRefusals.test.ts: values past the code's checks that a check
+ * of the schema refused came back as the database's text ("violates check constraint …") naming no flag.
+ * Each is now exit 2 naming the flag, nothing written.
+ */
+import { describe, expect, it } from "vitest"
+import { runCli } from "../../cliRunner.ts"
+import { freshCliDatabase, openTestDatabase, serverUrl } from "../../storeHarness.ts"
+
+/** Every row a refused command could touch, as text: equal snapshots mean nothing changed. */
+const snapshotOf = async (db: string, env: Record<string, string>) => {
+  const t = await openTestDatabase(serverUrl === undefined ? { _tag: "Embedded", dataDir: db } : { _tag: "Server", url: serverUrl, schema: env["BILLCYCLE_DB_SCHEMA"] })
+  try {
+    const parts: Array<string> = []
+    for (const table of ["contacts", "subscriptions", "item_versions", "line_items", "payment_links", "payment_link_items", "events"]) {
+      parts.push(table + JSON.stringify(await t.db.sql.unsafe(`select * from ${table} order by 1, 2`)))
+    }
+    return parts.join("\n")
+  } finally {
+    await t.close()
+  }
+}
+
+describe("values a check of the schema refuses, through the CLI: exit 2 naming the flag, not the database's text", () => {
+  it("an email holding U+0085", async () => {
+    const { db, env } = freshCliDatabase()
+    const cli = (...args: Array<string>) => runCli([...args, "--db", db, "--now", "2026-03-01"], { env })
+    expect(cli("products", "add", "--name", "Beans", "--sku", "BEANS", "--price", "10.00", "--currency", "USD").code).toBe(0)
+    expect(cli("contacts", "add", "--email", "ana@example.com", "--payment-method", "pm_ok").code).toBe(0)
+    expect(cli("subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=BEANS").code).toBe(0)
+    expect(cli("links", "create", "--name", "Beans monthly", "--item", "sku=BEANS", "--slug", "beans-monthly").code).toBe(0)
+    const before = await snapshotOf(db, env)
+    const cases: Array<[Array<string>, string]> = [
+      [["contacts", "add", "--email", "bo\u0085@example.com"], "--email: \"bo\u0085@example.com\" is not an email address"],
+      [["contacts", "update", "ana@example.com", "--email", "ana\u0085@example.com"], "--email: \"ana\u0085@example.com\" is not an email address"]
+    ]
+    for (const [args, expected] of cases) {
+      const r = cli(...args)
+      expect([r.code, r.stderr], args.join(" ")).toEqual([2, expect.stringContaining(expected)])
+      expect(r.stderr, args.join(" ")).not.toMatch(/violates|constraint|relation|Failing row/)
+    }
+    expect(await snapshotOf(db, env)).toBe(before)
+  }, 600_000)
+})
