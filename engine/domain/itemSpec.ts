@@ -56,6 +56,8 @@ export const parseItemSpec = (text: string): ItemSpec | string => {
         spec.sku = value
         break
       case "name":
+        // The store takes no item without a name (line_items_name_check); left to it, `name=` came back in its words.
+        if (value === "") return "an item needs a name: name= is empty"
         spec.name = value
         break
       case "price":

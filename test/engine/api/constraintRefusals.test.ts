@@ -51,4 +51,14 @@ describe("values past the code's checks that a check of the schema refuses: 400 
   it("an email holding U+0085: POST /v1/contacts/:contact", async () => {
     expect(await refused("/v1/contacts/ana@example.com", { email: "ana\u0085@example.com" }, "email")).toContain("is not an email address")
   })
+
+  // line_items_name_check (name <> ''): a custom item with an empty or blank name.
+  it("a custom item without a name: POST /v1/subscriptions", async () => {
+    expect(await refused("/v1/subscriptions", { contact: "ana@example.com", items: ["sku=BEANS", "name=,price=1.00"] }, "items[1]")).toContain("needs a name")
+    expect(await refused("/v1/subscriptions", { contact: "ana@example.com", items: ["name= ,price=1.00"] }, "items[0]")).toContain("needs a name")
+  })
+
+  it("a custom item without a name: POST /v1/subscriptions/:id", async () => {
+    expect(await refused("/v1/subscriptions/1", { items: ["name=,price=1.00"] }, "items[0]")).toContain("needs a name")
+  })
 })
