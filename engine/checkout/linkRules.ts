@@ -36,7 +36,9 @@ export const redirectUrlProblem = (url: string): string | undefined => {
     return `"${url}" is not an absolute URL`
   }
   if (u.protocol !== "https:") return `expected an https:// URL, got "${url}"`
-  if (u.hostname === "" || !url.toLowerCase().startsWith("https://")) return `expected https://HOST/…, got "${url}"`
+  // Written `https://` as is: the store's check (payment_links_redirect_url_check, `like 'https://%'`) reads the scheme
+  // case by case, and `HTTPS://…` left to it came back in the database's words.
+  if (u.hostname === "" || !url.startsWith("https://")) return `expected https://HOST/…, got "${url}"`
   if (u.username !== "" || u.password !== "") return `a redirect URL may not carry a user name or password`
   return undefined
 }

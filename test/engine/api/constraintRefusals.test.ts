@@ -61,4 +61,14 @@ describe("values past the code's checks that a check of the schema refuses: 400 
   it("a custom item without a name: POST /v1/subscriptions/:id", async () => {
     expect(await refused("/v1/subscriptions/1", { items: ["name=,price=1.00"] }, "items[0]")).toContain("needs a name")
   })
+
+  // payment_links_redirect_url_check (redirect_url like 'https://%') is case-sensitive; the link rule read the scheme in any case.
+  it("a redirect URL whose scheme is not written https://: POST /v1/payment_links", async () => {
+    expect(await refused("/v1/payment_links", { name: "Beans", items: ["sku=BEANS"], redirect_url: "HTTPS://shop.example/thanks" }, "redirect_url"))
+      .toContain("expected https://HOST/")
+  })
+
+  it("a redirect URL whose scheme is not written https://: POST /v1/payment_links/:link", async () => {
+    expect(await refused("/v1/payment_links/beans-monthly", { redirect_url: "Https://shop.example/thanks" }, "redirect_url")).toContain("expected https://HOST/")
+  })
 })

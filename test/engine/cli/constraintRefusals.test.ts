@@ -22,7 +22,7 @@ const snapshotOf = async (db: string, env: Record<string, string>) => {
 }
 
 describe("values a check of the schema refuses, through the CLI: exit 2 naming the flag, not the database's text", () => {
-  it("an email holding U+0085, an item named by nothing", async () => {
+  it("an email holding U+0085, an item named by nothing, a redirect URL not written https://", async () => {
     const { db, env } = freshCliDatabase()
     const cli = (...args: Array<string>) => runCli([...args, "--db", db, "--now", "2026-03-01"], { env })
     expect(cli("products", "add", "--name", "Beans", "--sku", "BEANS", "--price", "10.00", "--currency", "USD").code).toBe(0)
@@ -34,7 +34,9 @@ describe("values a check of the schema refuses, through the CLI: exit 2 naming t
       [["contacts", "add", "--email", "bo\u0085@example.com"], "--email: \"bo\u0085@example.com\" is not an email address"],
       [["contacts", "update", "ana@example.com", "--email", "ana\u0085@example.com"], "--email: \"ana\u0085@example.com\" is not an email address"],
       [["subscriptions", "create", "--contact", "ana@example.com", "--item", "sku=BEANS", "--item", "name=,price=1.00"], "--item 2 (\"name=,price=1.00\"): an item needs a name"],
-      [["subscriptions", "update", "1", "--item", "name= ,price=1.00"], "--item 1 (\"name= ,price=1.00\"): an item needs a name"]
+      [["subscriptions", "update", "1", "--item", "name= ,price=1.00"], "--item 1 (\"name= ,price=1.00\"): an item needs a name"],
+      [["links", "create", "--name", "Beans", "--item", "sku=BEANS", "--redirect", "HTTPS://shop.example/thanks"], "--redirect: expected https://HOST/…"],
+      [["links", "update", "beans-monthly", "--redirect", "Https://shop.example/thanks"], "--redirect: expected https://HOST/…"]
     ]
     for (const [args, expected] of cases) {
       const r = cli(...args)
