@@ -43,7 +43,8 @@ export const listApiKeys = (sql: Sql) =>
 
 /** Revokes a key by name or id; revoking twice is refused, naming when. */
 export const revokeApiKey = async (sql: Sql, ref: string): Promise<ApiKeyRow> => {
-  const byId = /^\d+$/.test(ref)
+  // An id only when it can be one: a number past bigint came back as the database's error (22003); such digits are a name.
+  const byId = /^\d+$/.test(ref) && Number.isSafeInteger(Number(ref))
   const [row] = await sql<Array<ApiKeyRow>>`
     select id, name, read_only, created_at::text, revoked_at::text from api_keys
     where ${byId ? sql`id = ${Number(ref)}` : sql`name = ${ref}`}`

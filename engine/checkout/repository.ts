@@ -299,7 +299,9 @@ const codeOf = (r: CodeRow): DiscountCode => ({
 
 /** A code (not deleted) as the buyer types it, in any case; or by id (all digits). */
 export const discountCodeByRef = async (sql: Runner, ref: string, lock = false): Promise<DiscountCode | undefined> => {
-  const where = /^\d+$/.test(ref) ? sql`id = ${Number(ref)}` : sql`lower(code) = lower(${ref})`
+  // An id only when it can be one: a number past bigint sent to the database came back as its error (22003), not as
+  // "no discount code"; such digits are looked up as a code (3 to 40 characters), which finds none or that code.
+  const where = /^\d+$/.test(ref) && Number.isSafeInteger(Number(ref)) ? sql`id = ${Number(ref)}` : sql`lower(code) = lower(${ref})`
   const rows = lock
     ? await sql<Array<CodeRow>>`select ${codeColumns(sql)} from discount_codes where ${where} and deleted_on is null for update`
     : await sql<Array<CodeRow>>`select ${codeColumns(sql)} from discount_codes where ${where} and deleted_on is null`

@@ -2,7 +2,8 @@
  * A value the code let by and a check of the schema refused came back as the database's own text
  * ("new row for relation … violates check constraint …", the failing row quoted) with no field: found
  * by probing every create and update route with values just past the code's own checks. Each is now
- * refused before the store, 400 naming the JSON field in the words the API uses for it, nothing written.
+ * refused before the store, 400 naming the JSON field in the words the API uses for it, nothing written;
+ * and a discount code named in the path by digits past bigint is not found (404), not the database's 22003.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { ApiUnderTest } from "./apiHarness.ts"
@@ -23,7 +24,7 @@ afterAll(async () => {
 /** Every row a refused request could touch, as text: equal before and after means nothing was written. */
 const written = async () => {
   const parts: Array<string> = []
-  for (const table of ["contacts", "subscriptions", "item_versions", "line_items", "payment_links", "payment_link_items", "events"]) {
+  for (const table of ["contacts", "subscriptions", "item_versions", "line_items", "payment_links", "payment_link_items", "discount_codes", "events"]) {
     parts.push(table + JSON.stringify(await api.db.db.sql.unsafe(`select * from ${table} order by 1, 2`)))
   }
   return parts.join("\n")
@@ -70,5 +71,16 @@ describe("values past the code's checks that a check of the schema refuses: 400 
 
   it("a redirect URL whose scheme is not written https://: POST /v1/payment_links/:link", async () => {
     expect(await refused("/v1/payment_links/beans-monthly", { redirect_url: "Https://shop.example/thanks" }, "redirect_url")).toContain("expected https://HOST/")
+  })
+
+  // A discount code named in the path by a number past bigint was looked up as an id: 22003, "value … is out of range
+  // for type bigint", as a 400 without a field. No code has that id (nor can one): not found, as for payment links.
+  it("a discount code named by a number past any id: GET, POST and DELETE /v1/discount_codes/:code answer 404", async () => {
+    const before = await written()
+    for (const method of ["GET", "POST", "DELETE"]) {
+      const r = await api.call(method, "/v1/discount_codes/99999999999999999999", method === "POST" ? { body: { max_redemptions: 3 } } : {})
+      expect([r.status, r.json.code, r.json.message], method).toEqual([404, "not_found", "no discount code 99999999999999999999"])
+    }
+    expect(await written()).toBe(before)
   })
 })

@@ -1,7 +1,8 @@
 /**
  * The CLI's side of test/engine/api/constraintRefusals.test.ts: values past the code's checks that a check
- * of the schema refused came back as the database's text ("violates check constraint …") naming no flag.
- * Each is now exit 2 naming the flag, nothing written.
+ * of the schema refused came back as the database's text ("violates check constraint …") naming no flag,
+ * and digits past bigint naming a discount code or an API key as "out of range for type bigint". Each is now
+ * exit 2 naming the flag or what was not found, nothing written.
  */
 import { describe, expect, it } from "vitest"
 import { runCli } from "../../cliRunner.ts"
@@ -12,7 +13,7 @@ const snapshotOf = async (db: string, env: Record<string, string>) => {
   const t = await openTestDatabase(serverUrl === undefined ? { _tag: "Embedded", dataDir: db } : { _tag: "Server", url: serverUrl, schema: env["BILLCYCLE_DB_SCHEMA"] })
   try {
     const parts: Array<string> = []
-    for (const table of ["contacts", "subscriptions", "item_versions", "line_items", "payment_links", "payment_link_items", "events"]) {
+    for (const table of ["contacts", "subscriptions", "item_versions", "line_items", "payment_links", "payment_link_items", "discount_codes", "api_keys", "events"]) {
       parts.push(table + JSON.stringify(await t.db.sql.unsafe(`select * from ${table} order by 1, 2`)))
     }
     return parts.join("\n")
@@ -21,7 +22,7 @@ const snapshotOf = async (db: string, env: Record<string, string>) => {
   }
 }
 
-describe("values a check of the schema refuses, through the CLI: exit 2 naming the flag, not the database's text", () => {
+describe("what the database refused in its own words, through the CLI: exit 2 naming the flag or what was not found", () => {
   it("an email holding U+0085, an item named by nothing, a redirect URL not written https://", async () => {
     const { db, env } = freshCliDatabase()
     const cli = (...args: Array<string>) => runCli([...args, "--db", db, "--now", "2026-03-01"], { env })
@@ -42,6 +43,29 @@ describe("values a check of the schema refuses, through the CLI: exit 2 naming t
       const r = cli(...args)
       expect([r.code, r.stderr], args.join(" ")).toEqual([2, expect.stringContaining(expected)])
       expect(r.stderr, args.join(" ")).not.toMatch(/violates|constraint|relation|Failing row/)
+    }
+    expect(await snapshotOf(db, env)).toBe(before)
+  }, 600_000)
+
+  // Digits past bigint were looked up as an id: "value … is out of range for type bigint" (22003), naming nothing.
+  it("a discount code or an API key named by a number past any id is not found", async () => {
+    const { db, env } = freshCliDatabase()
+    const cli = (...args: Array<string>) => runCli([...args, "--db", db, "--now", "2026-03-01"], { env })
+    expect(cli("discount-codes", "add", "WELCOME", "--percent", "10").code).toBe(0)
+    expect(cli("api-keys", "create", "--name", "shop").code).toBe(0)
+    const before = await snapshotOf(db, env)
+    const big = "99999999999999999999"
+    const cases: Array<[Array<string>, string]> = [
+      [["discount-codes", "show", big], `no discount code ${big}`],
+      [["discount-codes", "update", big, "--max-redemptions", "3"], `no discount code ${big}`],
+      [["discount-codes", "off", big], `no discount code ${big}`],
+      [["discount-codes", "delete", big], `no discount code ${big}`],
+      [["api-keys", "revoke", big], big]
+    ]
+    for (const [args, expected] of cases) {
+      const r = cli(...args)
+      expect([r.code, r.stderr], args.join(" ")).toEqual([2, expect.stringContaining(expected)])
+      expect(r.stderr, args.join(" ")).not.toMatch(/out of range for type|violates|constraint/)
     }
     expect(await snapshotOf(db, env)).toBe(before)
   }, 600_000)
