@@ -48,7 +48,7 @@ import { BillingSchedule, parseCalendarDate, parsePercentPpm, recurringAmount, t
 import type { CalendarDate, Frequency, JournalLine, MinorUnits, SubscriptionStatus, UnitDiscount } from "../domain/index.ts"
 import { lockContactEmails } from "../catalogue/index.ts"
 import {
-  autoRenew, canPause, canResume, emailAddressPattern, fixedPayments, isCurrencyCode, isTerminal, notACurrency, itemsData, parseBillingTerms, parseFrequency, parseMajorAmount, subscriptionCreatedData
+  autoRenew, canPause, canResume, emailAddressPattern, fixedPayments, isCurrencyCode, maxQuantity, isTerminal, notACurrency, itemsData, parseBillingTerms, parseFrequency, parseMajorAmount, subscriptionCreatedData
 } from "../domain/index.ts"
 import { cellProblems, csvRecords, CsvSyntaxError, csvText, parseCsv } from "./csv.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
@@ -276,6 +276,9 @@ const readAndValidate = (dir: string): HistoryPlan => {
   return { customers, subs, lines, versionStart, events }
 }
 
+/** The most an integer column (int4) of the store holds. */
+const maxInt4 = 2_147_483_647
+
 const validateCustomers = (customersCsv: ReadonlyArray<Rec>, problems: Problems): Map<string, HCustomer> => {
   const customers = new Map<string, HCustomer>()
   const emails = new Set<string>()
@@ -348,10 +351,11 @@ const validateLineItems = (
       continue
     }
     const version = Number(r.get("version"))
-    if (!Number.isInteger(version) || version < 1) problems.bad("line_items", r.line, "version", `expected a whole number from 1, got "${r.get("version")}"`)
+    // The store keeps versions and line numbers as integer (int4): past it, the database's "out of range" named no row.
+    if (!Number.isInteger(version) || version < 1 || version > maxInt4) problems.bad("line_items", r.line, "version", `expected a whole number from 1 to ${maxInt4}, got "${r.get("version")}"`)
     const effectiveFrom = problems.date("line_items", r, "effective_from")
     const lineNo = Number(r.get("line_no"))
-    if (!Number.isInteger(lineNo) || lineNo < 1) problems.bad("line_items", r.line, "line_no", `expected a whole number from 1, got "${r.get("line_no")}"`)
+    if (!Number.isInteger(lineNo) || lineNo < 1 || lineNo > maxInt4) problems.bad("line_items", r.line, "line_no", `expected a whole number from 1 to ${maxInt4}, got "${r.get("line_no")}"`)
     versionsListed.add(`${sub.id}/${version}`)
     const key = `${sub.id}/${version}/${lineNo}`
     if (lineKeys.has(key)) problems.bad("line_items", r.line, "line_no", `line ${lineNo} of version ${version} appears again`)
@@ -361,6 +365,7 @@ const validateLineItems = (
     else if (price <= 0) problems.bad("line_items", r.line, "unit_price", "must be greater than 0")
     const quantity = Number(r.get("quantity"))
     if (!/^\d+$/.test(r.get("quantity")) || quantity <= 0) problems.bad("line_items", r.line, "quantity", `must be a whole number greater than 0, got "${r.get("quantity")}"`)
+    else if (quantity > maxQuantity) problems.bad("line_items", r.line, "quantity", `quantity must be at most ${maxQuantity}, got ${r.get("quantity")}`)
     const { discountPpm, discountAmount } = lineDiscount(r, sub, price, problems)
     const taxText = r.get("tax_rate")
     const taxPpm = taxText === "" ? null : parsePercentPpm(taxText) ?? null

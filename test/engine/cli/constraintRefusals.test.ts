@@ -2,10 +2,14 @@
  * The CLI's side of test/engine/api/constraintRefusals.test.ts: values past the code's checks that a check
  * of the schema refused came back as the database's text ("violates check constraint …") naming no flag,
  * and digits past bigint naming a discount code or an API key as "out of range for type bigint". Each is now
- * exit 2 naming the flag or what was not found, nothing written.
+ * exit 2 naming the flag or what was not found, nothing written. `import history` named no file, row or
+ * column for a version or line number past int4 (the database's "out of range for type integer").
  */
+import { appendFileSync, cpSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { runCli } from "../../cliRunner.ts"
+import { repoRoot, runCli } from "../../cliRunner.ts"
 import { freshCliDatabase, openTestDatabase, serverUrl } from "../../storeHarness.ts"
 
 /** Every row a refused command could touch, as text: equal snapshots mean nothing changed. */
@@ -66,6 +70,27 @@ describe("what the database refused in its own words, through the CLI: exit 2 na
       const r = cli(...args)
       expect([r.code, r.stderr], args.join(" ")).toEqual([2, expect.stringContaining(expected)])
       expect(r.stderr, args.join(" ")).not.toMatch(/out of range for type|violates|constraint/)
+    }
+    expect(await snapshotOf(db, env)).toBe(before)
+  }, 600_000)
+
+  // A version or a line number past int4 came back as "value … is out of range for type integer"; a quantity past the
+  // most a line holds was refused at the store by the pricing rule, with exit 1 and neither file, row nor column.
+  it("import history: a version, a line number or a quantity past what the store holds is refused naming file, row and column", async () => {
+    const { db, env } = freshCliDatabase()
+    const before = await snapshotOf(db, env)
+    const cases: Array<[string, string]> = [
+      ["s1,3000000000,2025-03-01,1,Extra,1.00,1,,,false", "line_items.csv:5:version: expected a whole number from 1 to 2147483647"],
+      ["s1,1,2025-02-01,3000000000,Extra,1.00,1,,,false", "line_items.csv:5:line_no: expected a whole number from 1 to 2147483647"],
+      ["s1,1,2025-02-01,2,Extra,1.00,3000000000,,,false", "line_items.csv:5:quantity: quantity must be at most 1000000000"]
+    ]
+    for (const [row, expected] of cases) {
+      const dir = join(mkdtempSync(join(tmpdir(), "billcycle-history-")), "history")
+      cpSync(join(repoRoot, "examples/import/history"), dir, { recursive: true })
+      appendFileSync(join(dir, "line_items.csv"), row + "\n")
+      const r = runCli(["import", "history", dir, "--db", db, "--now", "2026-03-01"], { env })
+      expect([r.code, r.stderr], row).toEqual([2, expect.stringContaining(expected)])
+      expect(r.stderr, row).not.toMatch(/out of range for type/)
     }
     expect(await snapshotOf(db, env)).toBe(before)
   }, 600_000)
