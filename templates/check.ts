@@ -16,7 +16,7 @@ export interface TemplateDiagnostic {
   readonly message: string
 }
 
-const helpers = new Set(["t", "money", "num", "percent", "date", "if", "unless", "each", "with", "lookup", "log"])
+const helpers = new Set(["t", "money", "num", "percent", "date", "dateRange", "if", "unless", "each", "with", "lookup", "log"])
 const common = ["language", "locale"]
 
 const scopeFor = (relative: string): Map<string, Set<string> | undefined> => {

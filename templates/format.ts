@@ -60,6 +60,10 @@ export const formatDate = (date: string, locale: string): string =>
     return parts.map((p) => (firstInFrench && p.type === "day" ? `${p.value}er` : p.value)).join("")
   })
 
+/** Days from `first` to `last`, both included ("1 March 2026 – 31 March 2026"); a range of one day is that day alone. */
+export const formatDateRange = (first: string, last: string, locale: string): string =>
+  first === last || last === "" ? formatDate(first, locale) : `${formatDate(first, locale)} – ${formatDate(last, locale)}`
+
 export interface PostalAddress {
   readonly line1?: string | undefined
   readonly line2?: string | undefined

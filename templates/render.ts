@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { resolveLanguage } from "../engine/billing/index.ts"
-import { formatDate, formatMoney, formatNumber, formatPercent } from "./format.ts"
+import { formatDate, formatDateRange, formatMoney, formatNumber, formatPercent } from "./format.ts"
 import type { EmailData, EmailTemplate, InvoiceDocumentData } from "./schemas.ts"
 
 export const builtInDir = fileURLToPath(new URL(".", import.meta.url))
@@ -133,6 +133,8 @@ const envFor = (templatesDir?: string): Env => {
   hb.registerHelper("num", (n: unknown, options: Handlebars.HelperOptions) => escape(formatNumber(Number(n), (options.data.root as { locale: string }).locale)))
   hb.registerHelper("percent", (ppm: unknown, options: Handlebars.HelperOptions) => escape(formatPercent(Number(ppm), (options.data.root as { locale: string }).locale)))
   hb.registerHelper("date", (d: unknown, options: Handlebars.HelperOptions) => escape(d === undefined || d === null || d === "" ? "" : formatDate(String(d), (options.data.root as { locale: string }).locale)))
+  hb.registerHelper("dateRange", (first: unknown, last: unknown, options: Handlebars.HelperOptions) =>
+    escape(formatDateRange(String(first ?? ""), String(last ?? ""), (options.data.root as { locale: string }).locale)))
   env = { hb, compiled: new Map() }
   envs.set(key, env)
   return env

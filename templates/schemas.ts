@@ -34,6 +34,11 @@ export const InvoiceDocumentData = Schema.Struct({
   currency: Schema.String,
   issueDate: Day,
   dueDate: Day,
+  /**
+   * The days the invoice covers, both included: `periodEnd` is the last day covered, the day before the stored
+   * `period_end` (the next billing date), as `coveredDays` (engine/billing/calendar.ts) gives it. Equal for a period
+   * of one day (a checkout's one-time items); `dateRange` prints that day alone.
+   */
   periodStart: Day,
   periodEnd: Day,
   paymentTermsKey: Schema.String,

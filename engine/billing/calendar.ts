@@ -239,6 +239,17 @@ export interface BillingPeriod {
   readonly end: CalendarDate
 }
 
+/**
+ * The days a billing period covers, as a person reads them: its first and its last day. A period is half-open: its
+ * end (an invoice's `period_end`, a `BillingPeriod`'s `end`) is the next billing date, the first day not covered,
+ * which the next invoice bills. Printed as a range, that end reads as if it were paid twice ("1 March – 1 April"), so
+ * whatever shows a period to a person shows the day before it, as commercial invoices do ("1 March – 31 March").
+ * A period of one day (a checkout's one-time invoice: start = end) covers that day, never ending before it starts.
+ * Machine-readable fields (the API, events, the export) keep the stored end.
+ */
+export const coveredDays = (start: CalendarDate, end: CalendarDate): { readonly first: CalendarDate; readonly last: CalendarDate } =>
+  ({ first: start, last: toDayNumber(end) > toDayNumber(start) ? addDays(end, -1) : start })
+
 export const billingDates = (anchor: CalendarDate, frequency: Frequency, count: number): Array<CalendarDate> =>
   new BillingSchedule(anchor, frequency).dates(count)
 

@@ -6,7 +6,7 @@
  */
 import type { EmailData, EmailTemplate, InvoiceDocumentData } from "../../templates/index.ts"
 import { formatAddress } from "../../templates/index.ts"
-import { buyerLinkUrl, languageOf, localeOf, payLinkExpiresOn, shownLine, shownTotals, signBuyerToken, updateLinkExpiresOn } from "../billing/index.ts"
+import { buyerLinkUrl, coveredDays, languageOf, localeOf, payLinkExpiresOn, shownLine, shownTotals, signBuyerToken, updateLinkExpiresOn } from "../billing/index.ts"
 import type { CalendarDate } from "../domain/index.ts"
 import { declineReasonLabel, InvoiceNotFound } from "../domain/index.ts"
 import { buyerSecret } from "../account/index.ts"
@@ -80,9 +80,11 @@ export const loadInvoiceDocument = async (sql: Sql, invoiceId: number, settings:
   // Each line as a reader adds it up (quantity × unit price − its discount = its amount), and totals from the lines' amounts.
   const shown = lines.map((l) => shownLine({ unitPrice: Number(l["unit_price"]), quantity: Number(l["quantity"]), net: Number(l["amount"]) }))
   const totals = shownTotals(shown, { subtotal: Number(inv["subtotal"]), discount: Number(inv["discount"]) })
+  const period = coveredDays(inv["period_start"], inv["period_end"])
   const data: InvoiceDocumentData = {
     number: inv["number"], currency: inv["currency"], issueDate: inv["issue_date"], dueDate: inv["due_date"],
-    periodStart: inv["period_start"], periodEnd: inv["period_end"],
+    // The days the invoice covers as a reader counts them: the stored end is the next billing date, the first day not covered.
+    periodStart: period.first, periodEnd: period.last,
     paymentTermsKey: inv["collection_method"] === "charge" ? "terms.charge" : `terms.${inv["payment_terms"] ?? "due-on-receipt"}`,
     seller: sellerParty(settings),
     buyer: { name: inv["contact_name"] ?? inv["email"], email: inv["email"], taxId: "", addressLines: inv["address"] === null ? [] : formatAddress(inv["address"], locale) },

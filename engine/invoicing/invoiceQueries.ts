@@ -24,6 +24,7 @@ export interface InvoiceSummaryRow {
   number: string
   subscription_id: number
   period_start: string
+  /** Exclusive: the next billing date, the first day not covered (EVENTS.md); what a person reads is `coveredDays`' last day. */
   period_end: string
   issue_date: string
   due_date: string

@@ -8,7 +8,7 @@ export const sampleInvoice = (locale: string): InvoiceDocumentData => ({
   issueDate: "2026-03-01",
   dueDate: "2026-03-31",
   periodStart: "2026-03-01",
-  periodEnd: "2026-04-01",
+  periodEnd: "2026-03-31",
   paymentTermsKey: "terms.net-30",
   seller: { name: "Bean There Coffee Co.", email: "hello@beanthere.example", taxId: "NO 912 345 678 MVA", addressLines: ["Kaffegata 12", "0150 Oslo", "Norge"] },
   buyer: { name: "Ingrid Hansen <& Co>", email: "ingrid@example.no", taxId: "", addressLines: formatAddress({ line1: "Storgata 1", postalCode: "0155", city: "Oslo", country: "NO" }, locale) },

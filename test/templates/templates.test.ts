@@ -40,6 +40,12 @@ describe("invoice documents", () => {
     expect(html).not.toContain("Fakturanummer")
   })
 
+  it("a period of one day (a checkout's one-time items, invoiced on the day) shows that day alone, not a range", () => {
+    const oneDay = { ...sampleInvoice("en-US"), periodStart: "2026-04-02", periodEnd: "2026-04-02" }
+    expect(renderInvoice(oneDay, { language: "en", locale: "en-US" })).toContain("<dt>Billing period</dt><dd>April 2, 2026</dd>")
+    expect(renderInvoice({ ...oneDay, buyer: sampleInvoice("sv-SE").buyer }, { language: "sv", locale: "sv-SE" })).toMatch(/<dd>2 april 2026<\/dd>/)
+  })
+
   it("escapes every value from data", () => {
     const html = renderInvoice({ ...sampleInvoice("en-US"), comments: "<script>alert(1)</script>" }, { language: "en", locale: "en-US" })
     expect(html).not.toContain("<script>alert")

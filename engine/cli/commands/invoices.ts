@@ -1,8 +1,9 @@
 /** `billcycle invoices list|show|pay|void|write-off`, `outbox list|retry`, `tasks list`, `lists show`: each calls one use case (Invoices, Outbox, Enrollments). */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import type { CalendarDate } from "../../domain/index.ts"
 import { formatMajorAmount, InvoiceId, moneyJson } from "../../domain/index.ts"
-import { shownLine, shownTotals } from "../../billing/index.ts"
+import { coveredDays, shownLine, shownTotals } from "../../billing/index.ts"
 import { Enrollments } from "../../enrollments/index.ts"
 import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../../invoicing/index.ts"
 import { commandContext } from "../../account/index.ts"
@@ -15,6 +16,11 @@ import { renderTable } from "../table.ts"
 import { pageFlags, printList } from "../paging.ts"
 
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
+/** An invoice's period as the invoice document shows it: its first to its last day covered (`coveredDays`), one day alone. */
+const periodText = (invoice: { readonly period_start: string; readonly period_end: string }, separator: string) => {
+  const { first, last } = coveredDays(invoice.period_start as CalendarDate, invoice.period_end as CalendarDate)
+  return first === last ? first : `${first}${separator}${last}`
+}
 const idArgument = (name: string, description: string) => Argument.String(name).pipe(Argument.withDescription(description))
 const parseId = (flag: string, value: string) => parseCountFlag(flag, value)
 /**
@@ -53,7 +59,7 @@ const list = Command.make(
         noun: "invoices",
         json: invoiceSummaryJson,
         headers: ["ID", "NUMBER", "SUB", "PERIOD", "DUE", "TOTAL", "STATUS"],
-        cells: (r) => [String(r.id), r.number, String(r.subscription_id), `${r.period_start}..${r.period_end}`, r.due_date, money(r.total, r.currency), r.status + (r.overdue_on !== null && r.status === "open" ? " (overdue)" : "")]
+        cells: (r) => [String(r.id), r.number, String(r.subscription_id), periodText(r, ".."), r.due_date, money(r.total, r.currency), r.status + (r.overdue_on !== null && r.status === "open" ? " (overdue)" : "")]
       })
     }))
 ).pipe(Command.withDescription("List invoices, by subscription or status"))
@@ -71,7 +77,7 @@ const show = Command.make("show", { id: idArgument("invoice-id", "the invoice's 
     const totals = shownTotals(shown, invoice)
     yield* Console.log([
       `Invoice ${invoice.number} (id ${invoice.id}), subscription ${invoice.subscription_id}: ${invoice.status}`,
-      `Period ${invoice.period_start} .. ${invoice.period_end}; issued ${invoice.issue_date}, due ${invoice.due_date}`,
+      `Period ${periodText(invoice, " .. ")}; issued ${invoice.issue_date}, due ${invoice.due_date}`,
       "",
       renderTable(["#", "ITEM", "QTY", "UNIT PRICE", "DISCOUNT", "TAX", "AMOUNT"], lines.map((l, i) => [
         String(l.line_no), l.name, String(l.quantity), money(l.unit_price, c), shown[i]!.discount === 0 ? "-" : `-${money(shown[i]!.discount, c)}`,

@@ -6,6 +6,7 @@ import {
   billingDates,
   calendarDateInZone,
   civilFromDayNumber,
+  coveredDays,
   daysInMonth,
   fromDayNumber,
   parseCalendarDate,
@@ -220,6 +221,41 @@ describe("billing calendar: properties", () => {
       const k = s.indexOnOrAfter(day)
       expect(s.dayAt(k)).toBeGreaterThanOrEqual(day)
       if (k > 0) expect(s.dayAt(k - 1)).toBeLessThan(day)
+    }))
+  })
+})
+
+describe("billing calendar: the days a period covers, as a person reads them", () => {
+  const period = (anchor: string, frequency: Frequency) => {
+    const s = new BillingSchedule(d(anchor), frequency)
+    return coveredDays(s.dateAt(0), s.dateAt(1))
+  }
+
+  it("a monthly period from March 1 covers March 1 to March 31: April 1, its stored end, is the next period's first day", () => {
+    expect(period("2026-03-01", monthly)).toEqual({ first: "2026-03-01", last: "2026-03-31" })
+  })
+
+  it("a weekly period covers seven days, a yearly one the year up to the day before its anniversary", () => {
+    expect(period("2026-03-02", namedFrequencies.weekly)).toEqual({ first: "2026-03-02", last: "2026-03-08" })
+    expect(period("2026-03-01", namedFrequencies.annually)).toEqual({ first: "2026-03-01", last: "2027-02-28" })
+    expect(period("2027-03-01", namedFrequencies.annually)).toEqual({ first: "2027-03-01", last: "2028-02-29" })
+  })
+
+  it("a month-end anchor: Jan 31's period ends the day before Feb 28, the next billing date", () => {
+    expect(period("2026-01-31", monthly)).toEqual({ first: "2026-01-31", last: "2026-02-27" })
+  })
+
+  it("a period of one day (a checkout's one-time invoice: start = end) covers that day, never ending before it starts", () => {
+    expect(coveredDays(d("2026-04-02"), d("2026-04-02"))).toEqual({ first: "2026-04-02", last: "2026-04-02" })
+  })
+
+  it("every period covers its days up to the next billing date, and the next period starts the day after its last", () => {
+    fc.assert(fc.property(anchorArb, frequencyArb, fc.integer({ min: 0, max: 40 }), (anchor, frequency, k) => {
+      const s = new BillingSchedule(anchor, frequency)
+      const { first, last } = coveredDays(s.dateAt(k), s.dateAt(k + 1))
+      expect(first).toBe(s.dateAt(k))
+      expect(toDayNumber(last)).toBeGreaterThanOrEqual(toDayNumber(first))
+      expect(toDayNumber(last) + 1).toBe(toDayNumber(s.dateAt(k + 1)))
     }))
   })
 })

@@ -12,7 +12,8 @@ import { createPaymentLink, createSimpleLink, insertDiscountCode, switchPaymentL
 import type { CalendarDate, PaymentLinkSettings } from "../../../engine/domain/index.ts"
 import { compileRules, parseRules } from "../../../dsl/index.ts"
 import { buyerSecret, loadSettings, makeEngineContext } from "../../../engine/account/index.ts"
-import { closeInvoice, payInvoice } from "../../../engine/invoicing/index.ts"
+import { closeInvoice, loadInvoiceDocument, payInvoice } from "../../../engine/invoicing/index.ts"
+import { renderInvoice } from "../../../templates/index.ts"
 import { enrollFromJournal, runDueEnrollments } from "../../../engine/enrollments/index.ts"
 import { csrfTokenOf } from "../../../engine/billing/index.ts"
 import { backend } from "../../storeHarness.ts"
@@ -460,6 +461,29 @@ describe(`paying a checkout (${backend})`, () => {
     expect((await invoicesOf(s!.id)).map((i) => [i.period_start, i.total])).toEqual([[today, 5000], ["2026-04-16", 1000], ["2026-05-16", 1000]])
     const [after] = await subscriptionsOf(contact.id)
     expect(after).toMatchObject({ payments_made: 2, status: "expired" })
+  })
+
+  it("billing that starts later: today's one-time invoice covers the checkout day, and its document shows that day alone, not a range ending before it starts", async () => {
+    const link = await linkOf({
+      items: [
+        { name: "Plan", unitPrice: 1000, quantity: 1, frequency: { unit: "month", count: 1 }, optional: false },
+        { name: "Setup", unitPrice: 5000, quantity: 1, frequency: undefined, optional: false }
+      ],
+      start: { _tag: "DelayDays", days: 14 }
+    })
+    const c = await checkout(link.slug)
+    const email = `one-day-${backend}@example.com`
+    expect((await pay(c, buyer(email))).status).toBe(303)
+    const [s] = await subscriptionsOf((await contactOf(email))!.id)
+    const [invoice] = await sql()<Array<{ id: number; period_start: string; period_end: string }>>`
+      select id, period_start::text, period_end::text from invoices where subscription_id = ${s!.id}`
+    // Stored as a period of one day: start = end (the API, events and the export give it so).
+    expect(invoice).toMatchObject({ period_start: today, period_end: today })
+    const settings = await loadSettings(sql())
+    const doc = await loadInvoiceDocument(sql(), invoice!.id, settings)
+    expect([doc.data.periodStart, doc.data.periodEnd]).toEqual([today, today])
+    expect(renderInvoice(doc.data, { language: "en", locale: "en-US" })).toContain("<dt>Billing period</dt><dd>April 2, 2026</dd>")
+    expect(renderInvoice(doc.data, { language: "nb", locale: "nb-NO" })).toContain("<dt>Faktureringsperiode</dt><dd>2. april 2026</dd>")
   })
 
   it("a quantity changed without updating the summary on a link that bills later: today's amount is the same, but the future payments and the total are not what was shown, so nothing is charged and the page shows them; paying what it shows then charges once", async () => {
