@@ -66,7 +66,9 @@ export class NextBillingDateRefused extends Schema.TaggedError<NextBillingDateRe
     Schema.TaggedStruct("InThePast", { date: Schema.String, today: Schema.String }),
     Schema.TaggedStruct("NothingToBill", {}),
     Schema.TaggedStruct("BeforeStart", { date: Schema.String, start: Schema.String }),
-    Schema.TaggedStruct("InvoicedPeriod", { date: Schema.String, periodStart: Schema.String, periodEnd: Schema.String, invoice: Schema.String })
+    // `lastDay`: the period's last day covered, as a person reads the period (`coveredDays`); `periodEnd` is the stored,
+    // exclusive end, the first date that may be given.
+    Schema.TaggedStruct("InvoicedPeriod", { date: Schema.String, periodStart: Schema.String, lastDay: Schema.String, periodEnd: Schema.String, invoice: Schema.String })
   ])
 }) {}
 
@@ -164,7 +166,7 @@ export const describeSubscriptionError = (e: SubscriptionError): string => {
         case "BeforeStart":
           return `${e.reason.date} is before the subscription's start date ${e.reason.start}; a subscription bills from its start date: give ${e.reason.start} or later`
         case "InvoicedPeriod":
-          return `${e.reason.date} is inside ${e.reason.periodStart}..${e.reason.periodEnd}, already invoiced (${e.reason.invoice}); give ${e.reason.periodEnd} or later`
+          return `${e.reason.date} is inside ${e.reason.periodStart}..${e.reason.lastDay}, already invoiced (${e.reason.invoice}); give ${e.reason.periodEnd} or later`
       }
     case "StartBeforeToday":
       return `${e.date} is before today (${e.today}); a subscription starts today or later, billing never reaches back`

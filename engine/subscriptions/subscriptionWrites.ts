@@ -6,7 +6,7 @@
  * enforced here, refusing with typed errors (engine/domain/errors.ts) that
  * say what is allowed; the CLI words them with its flag names.
  */
-import { BillingSchedule, checkInvoiceAmount, lineAmounts, planPurchase, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
+import { BillingSchedule, checkInvoiceAmount, coveredDays, lineAmounts, planPurchase, startDate, summarize, toDayNumber, versionInForce } from "../billing/index.ts"
 import type { BillingTerms, CalendarDate, Frequency, ItemSpec, LineItem, MinorUnits, PaymentTerms, SubscriptionStatus } from "../domain/index.ts"
 import type { ItemError, SubscriptionError } from "../domain/index.ts"
 import {
@@ -645,7 +645,10 @@ const checkNextBillingDate = async (tx: TransactionSql, ctx: EngineContext, sub:
     order by period_end desc, id desc limit 1`
   if (invoiced !== undefined) {
     refused(new NextBillingDateRefused({
-      id, reason: { _tag: "InvoicedPeriod", date, periodStart: invoiced.period_start, periodEnd: invoiced.period_end, invoice: invoiced.number }
+      id, reason: {
+        _tag: "InvoicedPeriod", date, periodStart: invoiced.period_start, periodEnd: invoiced.period_end, invoice: invoiced.number,
+        lastDay: coveredDays(invoiced.period_start as CalendarDate, invoiced.period_end as CalendarDate).last
+      }
     }))
   }
 }

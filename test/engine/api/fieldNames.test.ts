@@ -63,7 +63,7 @@ describe("the API's refusals name the JSON field the client sent", () => {
     const id = (await api.call("POST", "/v1/subscriptions", { body: { contact: "ana@example.com", items: ["sku=COFFEE"] } })).json.data[0].id
     await tickAt(api.db, "2026-03-01")
     const update = (body: Record<string, unknown>) => api.call("POST", `/v1/subscriptions/${id}`, { body })
-    expectRefused(await update({ next_billing_date: "2026-03-10" }), 400, "next_billing_date", /^next_billing_date: 2026-03-10 is inside 2026-03-01\.\.2026-04-01, already invoiced \(\S+\); give 2026-04-01 or later$/)
+    expectRefused(await update({ next_billing_date: "2026-03-10" }), 400, "next_billing_date", /^next_billing_date: 2026-03-10 is inside 2026-03-01\.\.2026-03-31, already invoiced \(\S+\); give 2026-04-01 or later$/)
     expectRefused(await update({ next_billing_date: "March" }), 400, "next_billing_date", /^next_billing_date: "March" is not a calendar date/)
     expectRefused(await update({ payment_method: "" }), 400, "payment_method")
     expectRefused(await update({ items: ["sku=COFFEE", "sku=TEA-EUR"] }), 400, "items[1]", /^items\[1\]: the subscription bills in USD, not EUR$/)

@@ -92,7 +92,7 @@ describe("HTTP API resources", () => {
     const r = await api.call("POST", `/v1/subscriptions/${id}`, { body: { next_billing_date: "2026-03-10", items: ["sku=COFFEE,qty=2"] } })
     expect(r.status).toBe(400)
     expect(r.json).toMatchObject({ code: "invalid_input", field: "next_billing_date" })
-    expect(r.json.message).toMatch(/^next_billing_date: 2026-03-10 is inside 2026-03-01\.\.2026-04-01, already invoiced \(\S+\); give 2026-04-01 or later$/)
+    expect(r.json.message).toMatch(/^next_billing_date: 2026-03-10 is inside 2026-03-01\.\.2026-03-31, already invoiced \(\S+\); give 2026-04-01 or later$/)
     expect((await api.call("GET", `/v1/subscriptions/${id}`)).json).toEqual(before)
     expect((await api.call("POST", `/v1/subscriptions/${id}`, { body: { next_billing_date: "2026-04-01" } })).status).toBe(200)
   })

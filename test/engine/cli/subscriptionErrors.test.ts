@@ -30,8 +30,8 @@ describe("subscriptions: typed refusals in the CLI's words", () => {
       [new ItemDoesNotFit({ id: 7, reason: { _tag: "Frequency", item: "Beans", itemFrequency: "annually", subscription: "monthly" } }), "--item: Beans bills annually, the subscription monthly; a different frequency needs its own subscription"],
       [new NextBillingDateRefused({ id: 7, reason: { _tag: "InThePast", date: "2026-02-01", today: "2026-03-01" } }), "--next-billing-date: 2026-02-01 is in the past (today is 2026-03-01)"],
       [new NextBillingDateRefused({ id: 7, reason: { _tag: "NothingToBill" } }), "--next-billing-date: subscription 7 has nothing more to bill"],
-      [new NextBillingDateRefused({ id: 7, reason: { _tag: "InvoicedPeriod", date: "2028-02-10", periodStart: "2028-01-31", periodEnd: "2028-02-29", invoice: "INV-000002" } }),
-        "--next-billing-date: 2028-02-10 is inside 2028-01-31..2028-02-29, already invoiced (INV-000002); give 2028-02-29 or later"],
+      [new NextBillingDateRefused({ id: 7, reason: { _tag: "InvoicedPeriod", date: "2028-02-10", periodStart: "2028-01-31", lastDay: "2028-02-28", periodEnd: "2028-02-29", invoice: "INV-000002" } }),
+        "--next-billing-date: 2028-02-10 is inside 2028-01-31..2028-02-28, already invoiced (INV-000002); give 2028-02-29 or later"],
       [new NothingToUpdate({ id: 7 }), "nothing to update: give --item, --next-billing-date or --payment-method"],
       [new RefundAtPeriodEnd({ id: 7 }), "--refund-unused: nothing is unused when canceling at period end"],
       [new ResumeDateNotAfterToday({ id: 7, resumeOn: "2026-03-01", today: "2026-03-01" }), "--resume-on: 2026-03-01 must be after today (2026-03-01)"],
@@ -102,7 +102,7 @@ describe("subscriptions: typed refusals in the CLI's words", () => {
     const [invoice] = JSON.parse(cli("invoices", "list", "--json").stdout) as Array<{ number: string }>
     const before = [cli("subscriptions", "show", "1").stdout, cli("events", "list", "--all", "--json").stdout]
     const r = cli("subscriptions", "update", "1", "--item", "name=Box,price=10.00,qty=2", "--next-billing-date", "2028-02-10")
-    expect([r.code, r.stderr.trim()]).toEqual([2, `billcycle: --next-billing-date: 2028-02-10 is inside 2028-01-31..2028-02-29, already invoiced (${invoice!.number}); give 2028-02-29 or later`])
+    expect([r.code, r.stderr.trim()]).toEqual([2, `billcycle: --next-billing-date: 2028-02-10 is inside 2028-01-31..2028-02-28, already invoiced (${invoice!.number}); give 2028-02-29 or later`])
     expect([cli("subscriptions", "show", "1").stdout, cli("events", "list", "--all", "--json").stdout]).toEqual(before)
   }, 300_000)
 })

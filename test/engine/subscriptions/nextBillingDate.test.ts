@@ -82,9 +82,9 @@ describe(`--next-billing-date inside a period already invoiced (${backend})`, ()
     const before = await snapshot(id)
     for (const input of [{ nextBillingDate: "2026-08-10" }, { nextBillingDate: "2026-07-31", items: items("name=Item 1,price=25.00,qty=2"), paymentMethod: "pm_fail_once" }]) {
       const refusal = await updateSubscription(t.db.sql, ctx, id, input as never).then(() => undefined, subscriptionErrorOf)
-      expect(refusal).toMatchObject({ _tag: "NextBillingDateRefused", reason: { _tag: "InvoicedPeriod", periodStart: "2026-07-30", periodEnd: "2026-08-30", invoice: second!.number } })
+      expect(refusal).toMatchObject({ _tag: "NextBillingDateRefused", reason: { _tag: "InvoicedPeriod", periodStart: "2026-07-30", lastDay: "2026-08-29", periodEnd: "2026-08-30", invoice: second!.number } })
       expect(describeSubscriptionError(refusal!)).toBe(
-        `${input.nextBillingDate} is inside 2026-07-30..2026-08-30, already invoiced (${second!.number}); give 2026-08-30 or later`)
+        `${input.nextBillingDate} is inside 2026-07-30..2026-08-29, already invoiced (${second!.number}); give 2026-08-30 or later`)
     }
     expect(await snapshot(id)).toBe(before)
     // The end of the invoiced period, or later, is fine.
