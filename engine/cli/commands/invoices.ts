@@ -1,9 +1,8 @@
 /** `billcycle invoices list|show|pay|void|write-off`, `outbox list|retry`, `tasks list`, `lists show`: each calls one use case (Invoices, Outbox, Enrollments). */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import type { CalendarDate } from "../../domain/index.ts"
 import { formatMajorAmount, InvoiceId, moneyJson } from "../../domain/index.ts"
-import { coveredDays, shownLine, shownTotals } from "../../billing/index.ts"
+import { shownLine, shownTotals } from "../../billing/index.ts"
 import { Enrollments } from "../../enrollments/index.ts"
 import { invoiceJson, invoiceSummaryJson, Invoices, Outbox } from "../../invoicing/index.ts"
 import { commandContext } from "../../account/index.ts"
@@ -12,15 +11,11 @@ import { UsageError } from "../CliFailure.ts"
 import { wordInvoiceRefusals } from "../refusals.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag } from "../flagParsers.ts"
+import { periodText } from "../periodText.ts"
 import { renderTable } from "../table.ts"
 import { pageFlags, printList } from "../paging.ts"
 
 const money = (minor: number, currency: string) => `${formatMajorAmount(minor, currency)} ${currency}`
-/** An invoice's period as the invoice document shows it: its first to its last day covered (`coveredDays`), one day alone. */
-const periodText = (invoice: { readonly period_start: string; readonly period_end: string }, separator: string) => {
-  const { first, last } = coveredDays(invoice.period_start as CalendarDate, invoice.period_end as CalendarDate)
-  return first === last ? first : `${first}${separator}${last}`
-}
 const idArgument = (name: string, description: string) => Argument.String(name).pipe(Argument.withDescription(description))
 const parseId = (flag: string, value: string) => parseCountFlag(flag, value)
 /**

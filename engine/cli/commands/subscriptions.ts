@@ -17,6 +17,7 @@ import { withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { Json } from "../GlobalFlags.ts"
 import { parseCountFlag, parseDateFlag } from "../flagParsers.ts"
+import { periodText } from "../periodText.ts"
 import { renderTable } from "../table.ts"
 import { pageFlags, printList } from "../paging.ts"
 
@@ -155,7 +156,7 @@ const show = Command.make("show", { id: Argument.String("id").pipe(Argument.with
       ...(next === undefined ? [] : ["", `Next items (version ${next.version}, from ${next.effectiveFrom}): ${money(next.amountPerPayment, c)} per payment`, itemsTable(next.lines, c)]),
       "",
       invoices.length === 0 ? "No invoices yet." : renderTable(["INVOICE", "NUMBER", "PERIOD", "TOTAL", "STATUS"], invoices.map((i) => [
-        String(i.id), i.number, `${i.period_start}..${i.period_end}`, money(i.total, i.currency), i.status
+        String(i.id), i.number, periodText(i, ".."), money(i.total, i.currency), i.status
       ]))
     ].join("\n"))
   }))).pipe(Command.withDescription("Show a subscription: terms, the items in force today and the next ones, invoices"))

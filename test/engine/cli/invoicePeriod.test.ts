@@ -2,14 +2,14 @@
  * What a person reads about an invoice's period: the days it covers, first to last. The store keeps the period
  * half-open (`period_end` is the next billing date, the first day not covered, billed again by the next invoice),
  * and `invoices show`, `invoices list` and the invoice document printed that end: "1 March – 1 April" reads as if
- * April 1 were paid for twice. Commercial invoices print the last day covered. The JSON keeps the stored end.
+ * April 1 were paid for twice (and subscriptions show lists its invoices so). Commercial invoices print the last day covered. The JSON keeps the stored end.
  */
 import { describe, expect, it } from "vitest"
 import { runCli } from "../../cliRunner.ts"
 import { freshCliDatabase } from "../../storeHarness.ts"
 
 describe("an invoice's period as a person reads it", () => {
-  it("invoices show, invoices list and the invoice document end a monthly, a weekly and a yearly period on their last day covered; --json keeps the stored end", () => {
+  it("invoices show, invoices list, subscriptions show and the invoice document end a monthly, a weekly and a yearly period on their last day covered; --json keeps the stored end", () => {
     const { db, env } = freshCliDatabase()
     const cli = (...args: Array<string>) => runCli([...args, "--db", db, "--now", "2026-03-02"], { env })
     expect(cli("contacts", "add", "--email", "ana@example.com").code).toBe(0)
@@ -36,6 +36,10 @@ describe("an invoice's period as a person reads it", () => {
     expect(listed.code, listed.stderr).toBe(0)
     for (const last of ["2026-04-01", "2026-03-08", "2027-03-01"]) expect(listed.stdout).toContain(`2026-03-02..${last} `)
     expect(listed.stdout).not.toMatch(/\.\.(2026-04-02|2026-03-09|2027-03-02)/)
+
+    const subscription = cli("subscriptions", "show", "1")
+    expect(subscription.code, subscription.stderr).toBe(0)
+    expect(subscription.stdout).toContain(" 2026-03-02..2026-04-01 ")
 
     const document = (subscription: number, language: string, locale: string) => {
       const r = cli("render", "invoice", number(subscription), "--language", language, "--locale", locale)
