@@ -1,7 +1,8 @@
 /**
  * billcycle's command line: composes every command, the global options and
  * the platform layer, and maps failures to exit codes (0 ok, 1 a check found
- * a problem, 2 bad usage or bad input) with a one-line message on stderr.
+ * a problem, 2 bad usage or bad input, 130/143 stopped by SIGINT/SIGTERM before
+ * it finished: stopSignal.ts) with a one-line message on stderr.
  * Stdout carries only what the command was asked for (with `--json`, one JSON
  * document); help for bad usage, logs and progress go to stderr.
  */
@@ -100,10 +101,12 @@ const main = Command.runWith(billcycle, { version })(process.argv.slice(2)).pipe
   Effect.provide([NodeServices.layer, presenter, Layer.succeed(Logger.LogToStderr, true)])
 )
 
+const { noteStopSignals, stoppedExitCode } = await import("./stopSignal.ts")
+noteStopSignals()
 runMain(main, {
   disableErrorReporting: true,
-  // SIGTERM/SIGINT interrupt the main fiber; the engine finishes the batch in hand first,
-  // so a stop by signal is a clean exit (0), not a failure.
+  // SIGTERM/SIGINT interrupt the main fiber. The engine and serve finish the batch in hand first and end cleanly (0);
+  // any other command stopped so did not finish: 130 or 143, as shells report it (stopSignal.ts).
   teardown: (exit, onExit) =>
-    onExit(Exit.isSuccess(exit) ? Number(process.exitCode ?? 0) : Cause.hasInterruptsOnly(exit.cause) ? Number(process.exitCode ?? 0) : 1)
+    onExit(Exit.isSuccess(exit) ? Number(process.exitCode ?? 0) : Cause.hasInterruptsOnly(exit.cause) ? Number(process.exitCode ?? stoppedExitCode()) : 1)
 })

@@ -16,6 +16,7 @@ import { CheckFailed, UsageError } from "../CliFailure.ts"
 import { existsSync, statSync } from "node:fs"
 import type { CompiledRuleSet } from "../../../dsl/index.ts"
 import { Json } from "../GlobalFlags.ts"
+import { runsUntilSignalled } from "../stopSignal.ts"
 import { parseCountFlag } from "../flagParsers.ts"
 import { analyticsDirFlag, analyticsFile, refreshAfterTick } from "./analytics.ts"
 import { cancelOwnLockWaits, connectionLost, Database, runSql, statementCancelled } from "../../sql/index.ts"
@@ -148,6 +149,8 @@ const engine = Command.make(
     analytics: Flag.Boolean("analytics").pipe(Flag.withDescription("refresh the analytics copy after each tick (a failed refresh is logged; billing goes on)"), Flag.withDefault(false)),
     analyticsDir: analyticsDirFlag },
   Effect.fn("engine")(function*(flags) {
+    // A signal is how the engine ends, after the batch in hand: a clean exit (stopSignal.ts).
+    runsUntilSignalled()
     yield* enrollExistingNeedsRules(flags)
     const batch = yield* batchOf(flags.batch)
     const json = (yield* Json) || Option.getOrUndefined(flags.logFormat) === "json"

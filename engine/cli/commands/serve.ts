@@ -21,6 +21,7 @@ import { givenNow, withApp } from "../AppLayer.ts"
 import { UsageError } from "../CliFailure.ts"
 import { parseNonNegativeFlag } from "../flagParsers.ts"
 import { Json } from "../GlobalFlags.ts"
+import { runsUntilSignalled } from "../stopSignal.ts"
 import { analyticsDirFlag, analyticsFile, refreshAfterTick } from "./analytics.ts"
 
 export const serveCommand = Command.make(
@@ -33,6 +34,8 @@ export const serveCommand = Command.make(
     analyticsDir: analyticsDirFlag
   },
   Effect.fn("serve")(function*(flags) {
+    // A signal is how serve ends (stopSignal.ts): a clean exit.
+    runsUntilSignalled()
     const port = Option.isSome(flags.port) ? yield* parseNonNegativeFlag("--port", flags.port.value, 65_535) : 8080
     const host = Option.getOrElse(flags.host, () => "127.0.0.1")
     // As `engine --analytics`: checked before the database is opened; a server needs a folder for the copy.

@@ -7,7 +7,7 @@
  * server (DATABASE_URL).
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -184,5 +184,29 @@ describe("simulate", () => {
     const again = cli("--json", "simulate", "--until", next)
     expect(again.code, again.stderr).toBe(0)
     expect(JSON.parse(again.stdout)).toMatchObject({ from: next, until: next, days: 1 })
+  }, slow)
+})
+
+describe("a command stopped by a signal", () => {
+  it("exits 143 on SIGTERM, as shells report a command ended so, not 0 as if it had done its work (engine and serve, which end so, exit 0)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "billcycle-stopped-"))
+    const data = join(dir, "demo")
+    // The demo takes a while (a year of a coffee shop) and prints its summary at the end: a script would read it.
+    const child = spawn(billcyclePath, ["demo", "--data-dir", data, "--out", join(dir, "out")], { cwd: dir, env: { ...process.env } })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => { stdout += d.toString() })
+    child.stderr.on("data", (d: Buffer) => { stderr += d.toString() })
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    try {
+      // Its database is being made: the command is running (and hears signals).
+      for (let i = 0; i < 3000 && !existsSync(join(data, "PG_VERSION")); i++) await new Promise((r) => setTimeout(r, 100))
+      expect(existsSync(join(data, "PG_VERSION")), stderr).toBe(true)
+      child.kill("SIGTERM")
+      expect(await exited, stderr).toBe(143)
+      expect(stdout).not.toMatch(/Revenue report/)
+    } finally {
+      child.kill("SIGKILL")
+    }
   }, slow)
 })
