@@ -7,12 +7,18 @@
  */
 import type { Words } from "../engine/domain/index.ts"
 import { flagField, isCurrencyCode, words } from "../engine/domain/index.ts"
+import { inputYears } from "../engine/billing/index.ts"
 import type { ReportKind } from "./revenue.ts"
 import { reportKinds } from "./revenue.ts"
 import { monthIndex } from "./fx.ts"
 import { countColumn, rateColumn } from "./htmlReport.ts"
 
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/
+
+const monthInRange = (month: string) => {
+  const year = Number(month.slice(0, 4))
+  return year >= inputYears.min && year <= inputYears.max
+}
 
 export interface ReportRequest {
   readonly kind: ReportKind
@@ -30,6 +36,9 @@ export const readReportRequest = (input: { readonly kind: string; readonly from:
   if (!(reportKinds as ReadonlyArray<string>).includes(input.kind)) return { problem: [`KIND: expected one of ${reportKinds.join(", ")}, got "${input.kind}"`], unknownKind: true }
   if (!monthPattern.test(input.from)) return { problem: words`${from}: expected a month YYYY-MM, got "${input.from}"` }
   if (!monthPattern.test(input.to)) return { problem: words`${to}: expected a month YYYY-MM, got "${input.to}"` }
+  // The years a date may be given in (`inputYears`): `from=0000-01` read 24,000 months of nothing, labelled "0-01".
+  if (!monthInRange(input.from)) return { problem: words`${from}: ${input.from} is out of range (years ${inputYears.min} to ${inputYears.max})` }
+  if (!monthInRange(input.to)) return { problem: words`${to}: ${input.to} is out of range (years ${inputYears.min} to ${inputYears.max})` }
   if (input.from > input.to) return { problem: words`${from}: ${input.from} is after ${to} ${input.to}` }
   const currency = input.currency.toUpperCase()
   if (!isCurrencyCode(currency)) return { problem: words`${flagField("currency")}: "${currency}" is not an ISO 4217 code` }

@@ -88,6 +88,8 @@ describe("the API's refusals name the JSON field the client sent", () => {
     expectRefused(await api.call("POST", "/v1/webhook_endpoints", { body: { url: "https://crm.example.com/", events: [] } }), 400, "events", /^events: /)
     expectRefused(await api.call("GET", "/v1/reports/mrr?from=2026-1&to=2026-03"), 400, "from", /^from: expected a month YYYY-MM, got "2026-1"$/)
     expectRefused(await api.call("GET", "/v1/reports/mrr?from=2026-04&to=2026-03"), 400, "from", /^from: 2026-04 is after to 2026-03$/)
+    expectRefused(await api.call("GET", "/v1/reports/mrr?from=0000-01&to=2026-03"), 400, "from", /^from: 0000-01 is out of range \(years 1900 to 2999\)$/)
+    expectRefused(await api.call("GET", "/v1/reports/mrr?from=2026-01&to=9999-12"), 400, "to", /^to: 9999-12 is out of range \(years 1900 to 2999\)$/)
     expectRefused(await api.call("GET", "/v1/reports/mrr?from=2026-01&to=2026-03&details=true"), 400, "details", /^details: only the movements report has details$/)
   })
 
