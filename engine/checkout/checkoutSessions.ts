@@ -17,7 +17,7 @@ import { type CheckoutState, sessionWithState } from "./checkoutPaymentsReposito
 import { type CheckoutSession, insertCheckoutSession } from "./checkoutSessionsRepository.ts"
 import { discountCodeUsable } from "./linkRules.ts"
 import { linkSummary, type LinkSummary, ownPriceMaximum } from "./linkSummary.ts"
-import { discountCodeByRef, paymentLinkBySlug } from "./repository.ts"
+import { discountCodeByText, paymentLinkBySlug } from "./repository.ts"
 
 /** No link by that slug, or a deleted one. */
 export class CheckoutLinkUnknown extends Schema.TaggedError<CheckoutLinkUnknown>()("CheckoutLinkUnknown", {}) {}
@@ -144,7 +144,7 @@ export const checkoutView = Effect.fn("checkoutView")(function*(read: SessionRea
   let code: BuyerChoices["discountCode"]
   const typed = form?.discountCode.trim() ?? ""
   if (typed !== "") {
-    const found = yield* sqlOrDie((sql) => discountCodeByRef(sql, typed))
+    const found = yield* sqlOrDie((sql) => discountCodeByText(sql, typed))
     refusal = codeRefusal(typed, found, found === undefined ? undefined : discountCodeUsable(found, link, ctx.today))
     if (refusal === undefined) code = found
   }

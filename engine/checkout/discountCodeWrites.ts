@@ -12,7 +12,7 @@ import { DiscountCodeInvalid, DiscountCodeNotFound, flagField, isCurrencyCode, n
 import type { Sql } from "../sql/index.ts"
 import { InputError, refuseWords, refusingTaken, writeJournal } from "../sql/index.ts"
 import { discountCodeProblem } from "./linkRules.ts"
-import { discountCodeByRef, insertDiscountCode, markDiscountCodeDeleted, updateDiscountCode } from "./repository.ts"
+import { discountCodeByRef, discountCodeByText, insertDiscountCode, markDiscountCodeDeleted, updateDiscountCode } from "./repository.ts"
 
 export interface DiscountCodeRequest {
   readonly code: string
@@ -73,7 +73,7 @@ export const createDiscountCode = async (sql: Sql, today: CalendarDate, r: Disco
   if (problem !== undefined) refuse(problem)
   const taken = () => refuse(new DiscountCodeInvalid({ rule: "CodeTaken", field: "code", problem: `the code ${draft.code} exists already` }))
   return sql.begin(async (tx) => {
-    if (await discountCodeByRef(tx, draft.code) !== undefined) taken()
+    if (await discountCodeByText(tx, draft.code) !== undefined) taken()
     // Another writer may commit the same code (in any case) after this look-up: the unique key has the last word, in the same refusal.
     const code = await refusingTaken("discount_codes_code", () => insertDiscountCode(tx, draft, today), taken)
     await writeJournal(tx, [codeEvent("discount_code.created", code, today)], "cli")

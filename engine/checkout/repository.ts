@@ -6,6 +6,7 @@
  */
 import type { CalendarDate, ContactField, DiscountCode, Frequency, LinkItem, PaymentLink, PaymentLinkSettings, PaymentType } from "../domain/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
+import type { PendingQuery, Row } from "postgres"
 
 /** A query runner: the connection or a transaction. */
 type Runner = Sql | TransactionSql
@@ -297,11 +298,23 @@ const codeOf = (r: CodeRow): DiscountCode => ({
   createdOn: r.created_on as CalendarDate
 })
 
-/** A code (not deleted) as the buyer types it, in any case; or by id (all digits). */
+/** A code (not deleted) named by an operator: its text in any case, or its id (all digits). */
 export const discountCodeByRef = async (sql: Runner, ref: string, lock = false): Promise<DiscountCode | undefined> => {
   // An id only when it can be one: a number past bigint sent to the database came back as its error (22003), not as
   // "no discount code"; such digits are looked up as a code (3 to 40 characters), which finds none or that code.
   const where = /^\d+$/.test(ref) && Number.isSafeInteger(Number(ref)) ? sql`id = ${Number(ref)}` : sql`lower(code) = lower(${ref})`
+  return codeWhere(sql, where, lock)
+}
+
+/**
+ * A code (not deleted) as a buyer types it: by its text alone, in any case, never by its id. Read as an id, a buyer
+ * who typed 1, 2, 3… at checkout was given every code in turn (a staff code, another campaign's), and a code of
+ * digits could not be typed at all.
+ */
+export const discountCodeByText = (sql: Runner, text: string, lock = false): Promise<DiscountCode | undefined> =>
+  codeWhere(sql, sql`lower(code) = lower(${text})`, lock)
+
+const codeWhere = async (sql: Runner, where: PendingQuery<Array<Row>>, lock: boolean): Promise<DiscountCode | undefined> => {
   const rows = lock
     ? await sql<Array<CodeRow>>`select ${codeColumns(sql)} from discount_codes where ${where} and deleted_on is null for update`
     : await sql<Array<CodeRow>>`select ${codeColumns(sql)} from discount_codes where ${where} and deleted_on is null`

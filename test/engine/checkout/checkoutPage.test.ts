@@ -245,6 +245,20 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
     expect(bad.html).toContain("the code NOPE does not exist")
   })
 
+  it("a buyer who types a code's id gets no code: a code is found by its text alone (typing 1, 2, 3… found every code by its id)", async () => {
+    const link = await linkOf()
+    const staff = await insertDiscountCode(api.db.db.sql, { code: `STAFF${backend}`, off: { _tag: "Percent", ppm: 500_000 }, duration: { _tag: "Forever" }, expiresOn: undefined, maxRedemptions: undefined }, today)
+    const path = await openLink(link.slug)
+    const form = await openForm(api, path)
+    const byId = await postForm(api, path, { csrf: form.csrf, discount_code: String(staff.id) }, form.cookie)
+    expect(byId.status).toBe(422)
+    expect(byId.html).toContain(`the code ${staff.id} does not exist`)
+    expect(byId.html).not.toContain(`STAFF${backend}`)
+    // Its text still works.
+    const byText = await postForm(api, path, { csrf: form.csrf, discount_code: `staff${backend}` }, form.cookie)
+    expect(byText.status).toBe(200)
+  })
+
   it("a code typed the day after its last day is refused as valid until that day, in every language (it said the code \"expired on\" its last valid day)", async () => {
     // The code's expiry is its last day: it works on April 1 and is refused on April 2 (today).
     await insertDiscountCode(api.db.db.sql, { code: `LASTDAY${backend}`, off: { _tag: "Percent", ppm: 100_000 }, duration: { _tag: "Once" }, expiresOn: "2026-04-01" as CalendarDate, maxRedemptions: undefined }, "2026-03-01" as CalendarDate)
