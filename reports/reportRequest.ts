@@ -5,9 +5,9 @@
  * problem names its field: each door renders it (`--from` on the command
  * line, `from` over HTTP; engine/domain/fieldNames.ts).
  */
-import type { Words } from "../engine/domain/index.ts"
+import type { CalendarDate, Words } from "../engine/domain/index.ts"
 import { flagField, isCurrencyCode, words } from "../engine/domain/index.ts"
-import { inputYears } from "../engine/billing/index.ts"
+import { inputDateProblem, inputYears } from "../engine/billing/index.ts"
 import type { ReportKind } from "./revenue.ts"
 import { reportKinds } from "./revenue.ts"
 import { monthIndex } from "./fx.ts"
@@ -15,10 +15,8 @@ import { countColumn, rateColumn } from "./htmlReport.ts"
 
 const monthPattern = /^\d{4}-(0[1-9]|1[0-2])$/
 
-const monthInRange = (month: string) => {
-  const year = Number(month.slice(0, 4))
-  return year >= inputYears.min && year <= inputYears.max
-}
+/** Whether a month's first day is a date input may name (`inputDateProblem`, the one home of that range). */
+const monthInRange = (month: string) => inputDateProblem(`${month}-01` as CalendarDate) === undefined
 
 export interface ReportRequest {
   readonly kind: ReportKind
