@@ -10,7 +10,7 @@ import { lockContactEmails } from "../catalogue/index.ts"
 import type { Sql, TransactionSql } from "../sql/index.ts"
 import { awaitByCommit, transactionOn } from "../sql/index.ts"
 import type { CheckoutSession } from "./checkoutSessionsRepository.ts"
-import { discountCodeByRef, redeemDiscountCode } from "./repository.ts"
+import { discountCodeById, redeemDiscountCode } from "./repository.ts"
 
 type Runner = Sql | TransactionSql
 
@@ -192,7 +192,7 @@ export const recordCheckoutAttempt = async (
     if (purchase.discountCode !== undefined) {
       // Last before the insert: the code's row stays locked from here to the commit, one statement's round trip.
       if (!(await redeemDiscountCode(tx, purchase.discountCode.id))) {
-        return { _tag: "CodeUsedUp", code: await discountCodeByRef(tx, String(purchase.discountCode.id)) } as const
+        return { _tag: "CodeUsedUp", code: await discountCodeById(tx, purchase.discountCode.id) } as const
       }
       purchase = { ...purchase, codeReserved: true }
     }

@@ -298,12 +298,18 @@ const codeOf = (r: CodeRow): DiscountCode => ({
   createdOn: r.created_on as CalendarDate
 })
 
-/** A code (not deleted) named by an operator: its text in any case, or its id (all digits). */
+/**
+ * A code (not deleted) named by an operator: its text in any case, or its id (all digits). Digits are the text
+ * first: a campaign's code `2026` is shown, updated or put on a link by what it says, not read as the id 2026
+ * ("no discount code 2026" when no code had that id). A code whose text is another code's id is still reached by its
+ * own text.
+ */
 export const discountCodeByRef = async (sql: Runner, ref: string, lock = false): Promise<DiscountCode | undefined> => {
   // An id only when it can be one: a number past bigint sent to the database came back as its error (22003), not as
   // "no discount code"; such digits are looked up as a code (3 to 40 characters), which finds none or that code.
-  const where = /^\d+$/.test(ref) && Number.isSafeInteger(Number(ref)) ? sql`id = ${Number(ref)}` : sql`lower(code) = lower(${ref})`
-  return codeWhere(sql, where, lock)
+  const byText = await discountCodeByText(sql, ref, lock)
+  if (byText !== undefined || !/^\d+$/.test(ref) || !Number.isSafeInteger(Number(ref))) return byText
+  return discountCodeById(sql, Number(ref), lock)
 }
 
 /**
@@ -313,6 +319,10 @@ export const discountCodeByRef = async (sql: Runner, ref: string, lock = false):
  */
 export const discountCodeByText = (sql: Runner, text: string, lock = false): Promise<DiscountCode | undefined> =>
   codeWhere(sql, sql`lower(code) = lower(${text})`, lock)
+
+/** A code (not deleted) by its id: the engine's own reference, never what a person typed. */
+export const discountCodeById = (sql: Runner, id: number, lock = false): Promise<DiscountCode | undefined> =>
+  codeWhere(sql, sql`id = ${id}`, lock)
 
 const codeWhere = async (sql: Runner, where: PendingQuery<Array<Row>>, lock: boolean): Promise<DiscountCode | undefined> => {
   const rows = lock

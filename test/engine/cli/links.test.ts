@@ -196,4 +196,17 @@ describe(`links: managing links (${backend})`, () => {
     expect(cli("discount-codes", "delete", "summer-5").code).toBe(0)
     expect(cli("discount-codes", "show", "summer-5").stderr).toMatch(/^billcycle: no discount code summer-5/)
   })
+
+  it("a code of digits is named by what it says; an id still names the code that has it", slow, () => {
+    // A campaign's code 2026: `show 2026` read the digits as an id and answered "no discount code 2026".
+    const made = cli("discount-codes", "create", "2026", "--percent", "20", "--json")
+    expect(made.code, made.stderr).toBe(0)
+    const { id } = JSON.parse(made.stdout) as { id: number }
+    const shown = cli("discount-codes", "show", "2026", "--json")
+    expect(shown.code, shown.stderr).toBe(0)
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id, code: "2026", percent_off: "20%" })
+    expect(JSON.parse(cli("discount-codes", "update", "2026", "--max-redemptions", "7", "--json").stdout)).toMatchObject({ id, max_redemptions: 7 })
+    // Its id is still a reference to it, as to every code.
+    expect(JSON.parse(cli("discount-codes", "show", String(id), "--json").stdout)).toMatchObject({ id, code: "2026" })
+  })
 })
