@@ -54,11 +54,18 @@ const routeMethods: ReadonlyArray<{ readonly pattern: RegExp; readonly methods: 
   }))
 })()
 
-/** The methods a path of the API takes (sorted, as `Allow` lists them), or undefined when no route has that path. */
+/**
+ * The methods a path of the API takes (sorted, as `Allow` lists them), or undefined when no route has that path:
+ * its routes' methods, HEAD wherever GET is (the server answers it as GET without the body), and OPTIONS, which
+ * answers with this list (RFC 9110 §9.3.7).
+ */
 export const allowedMethods = (path: string): ReadonlyArray<string> | undefined => {
   const methods = new Set<string>()
   for (const route of routeMethods) if (route.pattern.test(path)) for (const m of route.methods) methods.add(m)
-  return methods.size === 0 ? undefined : [...methods].sort()
+  if (methods.size === 0) return undefined
+  if (methods.has("GET")) methods.add("HEAD")
+  methods.add("OPTIONS")
+  return [...methods].sort()
 }
 
 const decoder = new TextDecoder()
@@ -114,6 +121,7 @@ const answerFailure = (cause: Cause.Cause<unknown>) => {
       const allowed = allowedMethods(notFound.path)
       if (allowed !== undefined) {
         const allow = allowed.join(", ")
+        if (notFound.method === "OPTIONS") return Effect.succeed(HttpServerResponse.empty({ status: 204, headers: { allow } }))
         return Effect.succeed(problem(405, "method_not_allowed", `${notFound.method} is not a method of ${notFound.path}: it takes ${allow} (/openapi.json lists each route and its method)`, undefined, { allow }))
       }
       return Effect.succeed(problem(404, "not_found", `no ${notFound.method} ${notFound.path} in this API: /openapi.json lists each route and its method`))

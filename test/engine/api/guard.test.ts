@@ -235,13 +235,13 @@ describe("the integrator's usual slips", () => {
 
   it("a method a known path does not take is 405 with Allow listing the ones it takes (it was a 404, as if the path did not exist); nothing is written", async () => {
     const cases = [
-      ["DELETE", "/v1/contacts", "GET, POST"],
-      ["PATCH", "/v1/contacts/1", "GET, POST"],
-      ["DELETE", "/v1/contacts/1", "GET, POST"],
-      ["PUT", "/v1/subscriptions/1", "DELETE, GET, POST"],
-      ["GET", "/v1/subscriptions/1/cancel", "POST"],
-      ["POST", "/v1/settings", "GET"],
-      ["PUT", "/v1/payment_links/abc?x=1", "DELETE, GET, POST"]
+      ["DELETE", "/v1/contacts", "GET, HEAD, OPTIONS, POST"],
+      ["PATCH", "/v1/contacts/1", "GET, HEAD, OPTIONS, POST"],
+      ["DELETE", "/v1/contacts/1", "GET, HEAD, OPTIONS, POST"],
+      ["PUT", "/v1/subscriptions/1", "DELETE, GET, HEAD, OPTIONS, POST"],
+      ["GET", "/v1/subscriptions/1/cancel", "OPTIONS, POST"],
+      ["POST", "/v1/settings", "GET, HEAD, OPTIONS"],
+      ["PUT", "/v1/payment_links/abc?x=1", "DELETE, GET, HEAD, OPTIONS, POST"]
     ] as const
     for (const [method, path, allow] of cases) {
       const r = await api.call(method, path, method === "GET" || method === "DELETE" ? {} : { body: { email: "x@example.com" } })
@@ -253,6 +253,17 @@ describe("the integrator's usual slips", () => {
         message: `${method} is not a method of ${bare}: it takes ${allow} (/openapi.json lists each route and its method)`
       })
     }
+    expect(await count("contacts")).toBe(1)
+  })
+
+  it("Allow lists every method a path answers: HEAD where GET is, and OPTIONS, which answers 204 with it (it was a 405 listing neither)", async () => {
+    for (const [path, allow] of [["/v1/contacts", "GET, HEAD, OPTIONS, POST"], ["/v1/subscriptions/1/cancel", "OPTIONS, POST"], ["/v1/settings", "GET, HEAD, OPTIONS"]] as const) {
+      const options = await api.call("OPTIONS", path)
+      expect([options.status, options.headers.get("allow")], `OPTIONS ${path}`).toEqual([204, allow])
+    }
+    const head = await api.call("HEAD", "/v1/contacts")
+    expect(head.status).toBe(200)
+    expect((await api.call("OPTIONS", "/v1/nope")).status).toBe(404)
     expect(await count("contacts")).toBe(1)
   })
 
