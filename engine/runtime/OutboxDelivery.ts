@@ -89,9 +89,10 @@ export class MessageSender extends Context.Service<MessageSender, {
 }>()("billcycle/engine/runtime/MessageSender") {
   /**
    * Writes each email as an RFC 5322 file (multipart/alternative, built by
-   * nodemailer's MIME composer) under `dir`, named by its delivery key and
-   * written atomically (temp file + rename): a re-delivery after a crash
-   * overwrites the same file instead of adding a second one.
+   * nodemailer's MIME composer) under `dir`, named by its delivery key and its
+   * store (`mailFileName`) and written atomically (temp file + rename): a
+   * re-delivery after a crash overwrites the same file instead of adding a
+   * second one, and another store writing to the same folder never does.
    */
   static readonly files = (dir: string, from = "billing@example.com") => {
     let madeDir = false
@@ -115,8 +116,7 @@ export class MessageSender extends Context.Service<MessageSender, {
           ? postWebhook(m, r)
           : Effect.tryPromise({
             try: async (): Promise<DeliveryOutcome> => {
-              const name = deliveryName(m)
-              const file = join(dir, `${name}.eml`)
+              const file = join(dir, mailFileName(m))
               const mime = await compose(mailOf(m, r, from))
               write(file, mime)
               return { _tag: "Sent", providerId: file }
@@ -173,6 +173,16 @@ export const mailbox = (name: string, address: string) => `"${name.replace(/[\\"
  * is the same in every store, and a receiver dropped a second seller's receipt 42 as a repeat of the first's.
  */
 export const messageIdOf = (m: Pick<ClaimedMessage, "dedupe_key" | "store_id">) => `<${deliveryName(m)}.${m.store_id}@billcycle.local>`
+
+/**
+ * An email's file name in the mail folder: its delivery key, then a tag of its store's random id
+ * (`email_receipt_42.5f3a9c0e1b2d.eml`). The same for a re-send of the same message, so it overwrites its own
+ * file; never another store's: each store numbers its messages from 1, and two engines delivering into one folder
+ * (two embedded databases, or two schemas, run from one directory) wrote the second store's receipt 1 over the
+ * first's, a buyer's email lost while the outbox said sent. Twelve hex digits: the random head of the id (a
+ * version-4 UUID's first 48 bits), short enough to read, with about one chance in 10^14 that two stores share it.
+ */
+const mailFileName = (m: Pick<ClaimedMessage, "dedupe_key" | "store_id">) => `${deliveryName(m)}.${m.store_id.slice(0, 12)}.eml`
 
 const compose = (mail: SendMailOptions) =>
   new Promise<Buffer>((resolve, reject) => new (MailComposer())(mail).compile().build((err, message) => (err === null ? resolve(message) : reject(err))))

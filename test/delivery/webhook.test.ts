@@ -44,6 +44,8 @@ describe(`rule webhooks through the engine's renderer (${backend})`, () => {
       { kind: "notification", template: "internal_notification", dedupeKey: "rule:5:1", subscriptionId, recipient: "finance@example.com", language: "en", locale: "en-US", payload: { message: "Coffee was paid", team: "finance", rule_id: "hook_on_payment" }, createdOn: "2026-03-02" }
     ]))
     const dir = mkdtempSync(join(tmpdir(), "billcycle-mail-"))
+    const [store] = await t.db.sql<Array<{ id: string }>>`select id from store_identity`
+    const file = `rule_5_1.${store!.id.slice(0, 12)}.eml`
     const sent = await Effect.runPromise(deliverOutbox("engine-a", Date.parse("2026-03-02T12:00:00Z")).pipe(
       Effect.provide(Layer.mergeAll(t.layer, templateRendererLayer(undefined), MessageSender.files(dir)))))
 
@@ -51,7 +53,7 @@ describe(`rule webhooks through the engine's renderer (${backend})`, () => {
       select dedupe_key, status, last_error, provider_id from outbox order by dedupe_key`
     expect(rows).toEqual([
       { dedupe_key: "rule:5:0", status: "sent", last_error: null, provider_id: "200" },
-      { dedupe_key: "rule:5:1", status: "sent", last_error: null, provider_id: join(dir, "rule_5_1.eml") }
+      { dedupe_key: "rule:5:1", status: "sent", last_error: null, provider_id: join(dir, file) }
     ])
     expect(sent).toBe(2)
 
@@ -67,8 +69,8 @@ describe(`rule webhooks through the engine's renderer (${backend})`, () => {
     })
 
     // Only the notification became a file: a webhook is never written as an email.
-    expect(readdirSync(dir)).toEqual(["rule_5_1.eml"])
-    const mail = readFileSync(join(dir, "rule_5_1.eml"), "utf8")
+    expect(readdirSync(dir)).toEqual([file])
+    const mail = readFileSync(join(dir, file), "utf8")
     expect(mail).toMatch(/^Subject: Notification from billcycle\r?$/m)
     expect(mail).toContain("Coffee was paid")
   })

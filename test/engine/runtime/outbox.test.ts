@@ -38,7 +38,9 @@ describe(`outbox delivery (${backend})`, () => {
     await t.db.sql`update outbox set status = 'sending', lease_owner = 'dead-engine', lease_until = now() - interval '1 second', attempts = 1 where dedupe_key = 'email:receipt:1'`
     expect(await deliver(MessageSender.files(dir))).toBe(1)
     expect(await deliver(MessageSender.files(dir))).toBe(0)
-    expect(readdirSync(dir)).toEqual(["email_receipt_1.eml"])
+    // One file, named by the key and a tag of this store: the re-send overwrote it.
+    const [store] = await t.db.sql<Array<{ id: string }>>`select id from store_identity`
+    expect(readdirSync(dir)).toEqual([`email_receipt_1.${store!.id.slice(0, 12)}.eml`])
     const [row] = await t.db.sql`select status, attempts from outbox where dedupe_key = 'email:receipt:1'`
     expect(row).toMatchObject({ status: "sent", attempts: 2 })
   })
