@@ -1,4 +1,4 @@
-// Applied by `npm install` / `npm ci` (postinstall): a fix to the `postgres` driver
+// Applied by `npm install` / `npm ci` (postinstall): a fix to the `postgres` driver (and, at the end, a faster escape of array elements)
 // (3.4.9, the newest) for porsager/postgres #1154 and #1208. A write scheduled with
 // setImmediate ran after the connection had closed and set its socket to null, and
 // threw an uncaught TypeError ("reading 'write'") that killed the process during a
@@ -34,4 +34,22 @@ for (const file of ["src/connection.js", "cjs/src/connection.js", "cf/src/connec
     text = text.replace(from, to)
   }
   writeFileSync(file, text)
+}
+
+// A second change, for speed, not a fix: the driver escapes every element of an array parameter with two regular
+// expression replacements, although almost none (ids, amounts, dates, keys) holds a backslash or a quote. An
+// engine's renewal day sends ~150 such elements per renewal; this was 8% of its CPU (bench/scale.ts, a CPU profile).
+// The same output: a backslash is doubled, a quote escaped, in that order, only when there is one.
+const escapeMarker = "billcycle patch (array element fast path)"
+const escapeFrom = "function arrayEscape(x) {\n  return x\n    .replace(escapeBackslash, '\\\\\\\\')\n    .replace(escapeQuote, '\\\\\"')\n}"
+const escapeTo = `function arrayEscape(x) {\n  // ${escapeMarker}: most elements hold neither character.\n  if (x.indexOf('\\\\') !== -1) x = x.replace(escapeBackslash, '\\\\\\\\')\n  return x.indexOf('"') === -1 ? x : x.replace(escapeQuote, '\\\\"')\n}`
+for (const file of ["src/types.js", "cjs/src/types.js", "cf/src/types.js"].map((f) => join(root, f))) {
+  if (!existsSync(file)) continue
+  const text = readFileSync(file, "utf8")
+  if (text.includes(escapeMarker)) continue
+  if (!text.includes(escapeFrom)) {
+    console.error(`scripts/patch-postgres.mjs: postgres ${version} ${file} has no arrayEscape as 3.4.9 wrote it; check the new version's and update or remove this change`)
+    process.exit(1)
+  }
+  writeFileSync(file, text.replace(escapeFrom, escapeTo))
 }
