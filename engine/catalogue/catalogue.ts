@@ -238,6 +238,11 @@ const contactEmailsLockedEach = 16
  * few emails and then one lock per lower-cased email, in the order of their keys (two writers of overlapping emails
  * never wait on each other in a circle); a writer of more than `contactEmailsLockedEach` (an import of thousands)
  * takes the lock of all of them alone instead, as the server's lock table holds a few thousand locks in all.
+ *
+ * One order for every transaction: all its emails in one call, before any row lock it takes (a contact's, a
+ * checkout attempt's). A transaction of several writers calls it once for all of them first (a checkout's buyers
+ * recorded together, checkout/checkoutPayments.ts `settleBatcherOf`): each taking its own as it went took them in
+ * the order they came, and waited in a circle with an import, or with another process's batch.
  */
 export const lockContactEmails = async (tx: TransactionSql, emails: ReadonlyArray<string>): Promise<void> => {
   if (emails.length === 0) return

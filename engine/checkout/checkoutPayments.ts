@@ -28,7 +28,7 @@ import { Gateway } from "../payments/index.ts"
 import type { DatabaseService, Sql, TransactionSql } from "../sql/index.ts"
 import type { PaidAtCheckout } from "../invoicing/index.ts"
 import { awaitByCommit, Database, groupCommit, holdJournal, runSql, transactionOn, writeJournal, writtenJournal } from "../sql/index.ts"
-import { addressJson } from "../catalogue/index.ts"
+import { addressJson, lockContactEmails } from "../catalogue/index.ts"
 import { billDue, failInvoicesAtCheckout, invoiceOneTimeAtCheckout, payInvoicesAtCheckout } from "../invoicing/index.ts"
 import { closeOneTimeOrder, insertPlannedSubscriptions } from "../subscriptions/index.ts"
 import { paymentMethodProblem } from "./buyerPages.ts"
@@ -192,11 +192,23 @@ export const settleCheckoutAttempts = Effect.fn("settleCheckoutAttempts")(functi
   for (const [i, a] of attempts.entries()) {
     const result = results[i]!
     // On a server, pipelined: its BEGIN goes with the first statement, and its last writes with the COMMIT (completeCheckout).
+    const emails = contactEmailsOf(a, result)
     out.push(yield* sqlOrDie((sql) =>
-      together && pipelinedOn(db, sql) ? settleBatcherOf(sql)({ ctx, attemptId: a.id, result }) : transactionOn(sql, pipelinedOn(db, sql), (tx) => settleOne(tx, ctx, a.id, result))))
+      together && pipelinedOn(db, sql)
+        ? settleBatcherOf(sql)({ ctx, attemptId: a.id, result, emails })
+        : transactionOn(sql, pipelinedOn(db, sql), (tx) => settleOne(tx, ctx, a.id, result, emails))))
   }
   return out
 })
+
+/**
+ * The email whose lock recording this answer takes (`lockContactEmails`): the buyer's, when the answer may make the
+ * purchase and so find or make its contact (`contactForBuyer`). Taken first, before the attempt's row lock and every
+ * row lock after it, and for a batch all of its buyers' at once (sorted, `settleBatcherOf`): the order every writer
+ * of a contact takes them in (an import's emails, a `contacts update --email`), so none waits on another in a circle.
+ */
+const contactEmailsOf = (a: CheckoutAttempt, result: GatewayResult): ReadonlyArray<string> =>
+  result._tag === "Succeeded" || result._tag === "Pending" ? [a.purchase.buyer.email] : []
 
 /** Whether work on `sql` may be pipelined: the server's pool itself, not a transaction an HTTP request already opened (runSql's `CurrentTransaction`). */
 const pipelinedOn = (db: DatabaseService, sql: Sql) => db.concurrent && sql === db.sql
@@ -208,23 +220,35 @@ const settleBatchSize = 16
  * The answers of buyers paying at the same time on a server's pool, recorded together (sql/groupCommit.ts):
  * each as it would be alone (`settleOne`), one invoice numbering held to one COMMIT for all of them. One batch
  * at a time: a batch's payments lock their attempts and sessions first, then the numbering and the links' rows;
- * two batches at once could take those in opposite orders. A batch that fails is recorded payment by payment
- * (an answer recorded meanwhile by the engine is then found settled, `settleOne`).
+ * two batches at once could take those in opposite orders. Before all of them, the batch takes its buyers' email
+ * locks, in one statement and in key order (`first`): taken by each payment as it went, they were taken in the
+ * order the buyers arrived, so a batch holding one buyer's email waited for another's held by an import, or by a
+ * batch of another process, that waited for the first (a deadlock: the import failed with a database error). A
+ * batch that fails is recorded payment by payment (an answer recorded meanwhile by the engine is then found
+ * settled, `settleOne`).
  */
-const settleBatchers = new WeakMap<Sql, (item: { readonly ctx: EngineContext; readonly attemptId: number; readonly result: GatewayResult }) => Promise<Settled>>()
+interface SettleWork {
+  readonly ctx: EngineContext
+  readonly attemptId: number
+  readonly result: GatewayResult
+  readonly emails: ReadonlyArray<string>
+}
+const settleBatchers = new WeakMap<Sql, (item: SettleWork) => Promise<Settled>>()
 const settleBatcherOf = (sql: Sql) => {
   let batcher = settleBatchers.get(sql)
   if (batcher === undefined) {
     settleBatchers.set(sql, batcher = groupCommit(sql, {
-      alone: (w) => transactionOn(sql, true, (tx) => settleOne(tx, w.ctx, w.attemptId, w.result)),
-      together: (tx, w) => settleOne(tx as unknown as TransactionSql, w.ctx, w.attemptId, w.result)
+      alone: (w) => transactionOn(sql, true, (tx) => settleOne(tx, w.ctx, w.attemptId, w.result, w.emails)),
+      together: (tx, w) => settleOne(tx as unknown as TransactionSql, w.ctx, w.attemptId, w.result, w.emails),
+      first: (tx, ws) => lockContactEmails(tx as unknown as TransactionSql, ws.flatMap((w) => w.emails))
     }, settleBatchSize))
   }
   return batcher
 }
 
-const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: number, result: GatewayResult): Promise<Settled> => {
-  const locked = await lockUnsettledAttempt(tx, attemptId)
+const settleOne = async (tx: TransactionSql, ctx: EngineContext, attemptId: number, result: GatewayResult, emails: ReadonlyArray<string>): Promise<Settled> => {
+  // The buyer's email lock before the attempt's row lock (`contactEmailsOf`), sent in the same write.
+  const [, locked] = await Promise.all([lockContactEmails(tx, emails), lockUnsettledAttempt(tx, attemptId)])
   if (locked === undefined) {
     // Settled meanwhile (the page and the engine both asked): say what it came to.
     const [row] = await tx<Array<{ session_id: string; status: string; failure_reason: string | null }>>`

@@ -22,6 +22,12 @@ export interface GroupWork<I, O> {
   readonly alone: (item: I) => Promise<O>
   /** A unit in the batch's transaction (`tx`, its branch). */
   readonly together: (tx: Sql, item: I) => Promise<O>
+  /**
+   * The locks of all the batch's units that other transactions take in one order (a checkout's buyers' emails), taken
+   * in the batch's transaction before any unit's statement: the units arrive in no order, and run at once, so each
+   * taking its own as it goes would take them in the order of arrival, interleaved with the others' row locks.
+   */
+  readonly first?: (tx: Sql, items: ReadonlyArray<I>) => Promise<void>
 }
 
 /** A unit waiting for its batch: its answer or failure is given by whoever runs the batch. */
@@ -85,6 +91,7 @@ export const groupCommit = <I, O>(sql: Sql, work: GroupWork<I, O>, size: number)
   const runBatch = async (_: undefined, batch: ReadonlyArray<Waiting<I, O>>) => {
     if (batch.length === 1) return alone(batch[0]!)
     const outs = await pipelinedTransaction(sql, async (tx) => {
+      await work.first?.(tx, batch.map((w) => w.item))
       // Every unit's work ends before the transaction does (a failed one aborts it, and the others' next statements fail).
       const settled = await Promise.allSettled(batch.map((w) => work.together(transactionBranch(tx), w.item)))
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected")
