@@ -2,8 +2,10 @@
  * Rendering emails and invoices with Handlebars, compiled once per process
  * (per template directory). Labels come from the language's catalog; money,
  * numbers and dates are formatted for the locale. Every value from data is
- * HTML-escaped: templates use `{{…}}` on data, never `{{{…}}}` (the only
- * triple-stash is the layout inserting the already-rendered body).
+ * HTML-escaped exactly once: templates use `{{…}}` on data, never `{{{…}}}`
+ * (the only triple-stash is the layout inserting the already-rendered body);
+ * a helper escapes what it returns and marks it safe, so neither Handlebars
+ * nor `t` escapes it a second time.
  */
 import { createRequire } from "node:module"
 import type Handlebars from "handlebars"
@@ -128,13 +130,17 @@ const envFor = (templatesDir?: string): Env => {
       return v instanceof hb.SafeString ? v.toString() : escape(String(v ?? ""))
     }))
   })
+  // A formatted value is escaped here, once, and handed on as safe: Handlebars must not escape it again, nor `t`
+  // when it is a label's parameter ("Bread &amp;amp; Butter" reached a buyer from {{date subscription}}).
+  const formatted = (text: string) => new hb.SafeString(escape(text))
+  const localeOf = (options: Handlebars.HelperOptions) => (options.data.root as { locale: string }).locale
   hb.registerHelper("money", (minor: unknown, currency: unknown, options: Handlebars.HelperOptions) =>
-    escape(formatMoney(Number(minor ?? 0), String(currency), (options.data.root as { locale: string }).locale)))
-  hb.registerHelper("num", (n: unknown, options: Handlebars.HelperOptions) => escape(formatNumber(Number(n), (options.data.root as { locale: string }).locale)))
-  hb.registerHelper("percent", (ppm: unknown, options: Handlebars.HelperOptions) => escape(formatPercent(Number(ppm), (options.data.root as { locale: string }).locale)))
-  hb.registerHelper("date", (d: unknown, options: Handlebars.HelperOptions) => escape(d === undefined || d === null || d === "" ? "" : formatDate(String(d), (options.data.root as { locale: string }).locale)))
+    formatted(formatMoney(Number(minor ?? 0), String(currency), localeOf(options))))
+  hb.registerHelper("num", (n: unknown, options: Handlebars.HelperOptions) => formatted(formatNumber(Number(n), localeOf(options))))
+  hb.registerHelper("percent", (ppm: unknown, options: Handlebars.HelperOptions) => formatted(formatPercent(Number(ppm), localeOf(options))))
+  hb.registerHelper("date", (d: unknown, options: Handlebars.HelperOptions) => formatted(d === undefined || d === null || d === "" ? "" : formatDate(String(d), localeOf(options))))
   hb.registerHelper("dateRange", (first: unknown, last: unknown, options: Handlebars.HelperOptions) =>
-    escape(formatDateRange(String(first ?? ""), String(last ?? ""), (options.data.root as { locale: string }).locale)))
+    formatted(formatDateRange(String(first ?? ""), String(last ?? ""), localeOf(options))))
   env = { hb, compiled: new Map() }
   envs.set(key, env)
   return env

@@ -213,6 +213,42 @@ describe("French typography", () => {
   })
 })
 
+describe("escaping once", () => {
+  // A helper escaped what it formatted and Handlebars escaped it again: given a name (an account's template writing
+  // {{date subscription}}), "Bread & Butter" reached the buyer as "Bread &amp;amp; Butter", and the text part as
+  // "Bread &amp; Butter". Every value is escaped exactly once, whichever helper formats it.
+  const name = `Bread & Butter "Big" O'Brien <1>`
+  const account = () => {
+    const dir = mkdtempSync(join(tmpdir(), "billcycle-escape-"))
+    mkdirSync(join(dir, "emails"))
+    writeFileSync(join(dir, "emails", "welcome.hbs"), '<p>{{date subscription}}</p>\n<p>{{t "welcome.body" subscription=(date subscription)}}</p>\n<p>{{t "receipt.body" amount=(money amount currency) subscription=subscription}}</p>\n')
+    return dir
+  }
+
+  it("a helper's output is escaped once in the HTML and not at all in the text part", () => {
+    const r = renderEmail("welcome", { ...sampleEmail, subscription: name }, { language: "en", locale: "de-CH", templatesDir: account() })
+    expect(r.html).toContain("<p>Bread &amp; Butter &quot;Big&quot; O&#x27;Brien &lt;1&gt;</p>")
+    expect(r.html).toContain("<p>Thank you for subscribing to Bread &amp; Butter &quot;Big&quot; O&#x27;Brien &lt;1&gt;. We are glad")
+    expect(r.html).toContain(`<p>Thank you for your payment of ${formatMoney(2500, "EUR", "de-CH")} for Bread &amp; Butter`)
+    expect(r.html).not.toMatch(/&amp;(amp|quot|lt|gt|#x27);/)
+    expect(r.text).toContain(`${name}\n\nThank you for subscribing to ${name}. We are glad`)
+    expect(r.text).not.toMatch(/&(amp|quot|lt|gt|#x27);/)
+    expect(r.subject).toBe("Welcome to Bean There Coffee Co.")
+  })
+
+  it("a seller and a product with & < ' \" read as written in every email's subject, text and HTML, in every language", () => {
+    for (const [language, locale] of cases.slice(0, 5)) {
+      for (const template of emailTemplates) {
+        const r = renderEmail(template, { ...sampleEmail, seller: "Bread & Butter <Co>", subscription: name, recipientName: "Seán O'Brien" }, { language, locale })
+        expect(r.subject).not.toMatch(/&(amp|quot|lt|gt|#x27);/)
+        expect(r.text).not.toMatch(/&(amp|quot|lt|gt|#x27);/)
+        expect(r.html).not.toMatch(/&amp;(amp|quot|lt|gt|#x27);/)
+        expect(r.html).not.toMatch(/Bread & Butter|<Co>|<1>/)
+      }
+    }
+  })
+})
+
 describe("locale formats", () => {
   it("formats money with each currency's exponent in the locale", () => {
     expect(formatMoney(12500, "NOK", "nb-NO")).toMatch(/^125,00\s*kr$/)
