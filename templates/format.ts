@@ -29,12 +29,19 @@ const memoised = (key: string, make: () => string): string => {
   return v
 }
 
-/** Formats minor units of `currency` in `locale` (12 500 øre → "125,00 kr" in nb-NO, as Intl and our tests have it). */
-export const formatMoney = (minor: number, currency: string, locale: string): string =>
-  memoised(`m|${locale}|${currency}|${minor}`, () => {
+/**
+ * Formats minor units of `currency` in `locale` (12 500 øre → "125,00 kr" in nb-NO, as Intl and our tests have it).
+ * A negative amount (a discount, a payment taken off) is written as the locale writes one, sign and all: "€ -50,00"
+ * in nl-NL, "-€50.00" in en-US, "−50,00 kr" in nb-NO; a minus typed before the formatted amount read "−€ 50,00".
+ * Zero is never signed: minus zero (an amount off of nothing) is zero.
+ */
+export const formatMoney = (minor: number, currency: string, locale: string): string => {
+  const amount = minor === 0 ? 0 : minor
+  return memoised(`m|${locale}|${currency}|${amount}`, () => {
     const exp = exponentOf(currency)
-    return cached(`m:${locale}:${currency}`, () => new Intl.NumberFormat(locale, { style: "currency", currency, minimumFractionDigits: exp, maximumFractionDigits: exp })).format(minor / 10 ** exp)
+    return cached(`m:${locale}:${currency}`, () => new Intl.NumberFormat(locale, { style: "currency", currency, minimumFractionDigits: exp, maximumFractionDigits: exp })).format(amount / 10 ** exp)
   })
+}
 
 /** The decimal separator `locale` writes ("." in en-US, "," in nb-NO, fr-FR, sv-SE, nl-NL). */
 export const decimalSeparator = (locale: string): string =>

@@ -134,8 +134,11 @@ const envFor = (templatesDir?: string): Env => {
   // when it is a label's parameter ("Bread &amp;amp; Butter" reached a buyer from {{date subscription}}).
   const formatted = (text: string) => new hb.SafeString(escape(text))
   const localeOf = (options: Handlebars.HelperOptions) => (options.data.root as { locale: string }).locale
-  hb.registerHelper("money", (minor: unknown, currency: unknown, options: Handlebars.HelperOptions) =>
-    formatted(formatMoney(Number(minor ?? 0), String(currency), localeOf(options))))
+  // `minus=true` shows an amount taken off (a discount, what was paid) as the locale writes a negative amount.
+  hb.registerHelper("money", (minor: unknown, currency: unknown, options: Handlebars.HelperOptions) => {
+    const amount = Number(minor ?? 0)
+    return formatted(formatMoney((options.hash as { minus?: unknown }).minus === true ? -amount : amount, String(currency), localeOf(options)))
+  })
   hb.registerHelper("num", (n: unknown, options: Handlebars.HelperOptions) => formatted(formatNumber(Number(n), localeOf(options))))
   hb.registerHelper("percent", (ppm: unknown, options: Handlebars.HelperOptions) => formatted(formatPercent(Number(ppm), localeOf(options))))
   hb.registerHelper("date", (d: unknown, options: Handlebars.HelperOptions) => formatted(d === undefined || d === null || d === "" ? "" : formatDate(String(d), localeOf(options))))

@@ -213,6 +213,62 @@ describe("French typography", () => {
   })
 })
 
+describe("amounts taken off", () => {
+  // Found by an audit of what buyers receive: a Dutch invoice's discount read "−€ 50,00", a minus typed before the
+  // formatted amount, where Dutch writes "€ -50,00" (as Intl has it). A negative amount is the locale's to write.
+  const locales = ["en-US", "nb-NO", "nl-NL", "fr-FR", "sv-SE", "de-CH", "en-GB"] as const
+  const offByHand = (minor: number, locale: string) => `−${formatMoney(minor, "NOK", locale)}`
+
+  it("a Dutch discount and payment read \"€ -50,00\", as Dutch writes a negative amount, on the invoice, the pay page and the checkout page", () => {
+    const invoice = renderInvoice({ ...sampleInvoice("nl-NL"), currency: "EUR", discount: 1000, amountPaid: 20000 }, { language: "nl", locale: "nl-NL" })
+    expect(invoice).toContain('<td class="num">€\u00a0-50,00</td>')
+    expect(invoice).toContain('<tr><td>Kortingen</td><td class="num">€\u00a0-10,00</td></tr>')
+    expect(invoice).toContain('<tr><td>Betaald</td><td class="num">€\u00a0-200,00</td></tr>')
+    expect(invoice).not.toContain("−€")
+    const pay = renderPage("pay_invoice", {
+      number: "BT-000042", subscriptionName: "Koffie", issueDate: "2026-03-01", dueDate: "2026-03-31", currency: "EUR", lines: [],
+      subtotal: 25000, discount: 5000, total: 20000, amountPaid: 5000, amountDue: 15000
+    }, { language: "nl", locale: "nl-NL", title: "page.pay.title", titleValues: { number: "BT-000042" }, seller: "Bean There" })
+    expect(pay).toMatch(/Kortingen<\/th><td class="num">€\u00a0-50,00<\/td>/)
+    expect(pay).toMatch(/Betaald<\/th><td class="num">€\u00a0-50,00<\/td>/)
+    expect(pay).not.toContain("−€")
+    const checkout = renderPage("checkout", {
+      items: [{ index: 0, name: "Koffie", quantity: 1, unitPrice: 25000, discount: 5000, amount: 20000, per: "", count: 1 }], currency: "EUR",
+      subtotal: 20000, showSubtotal: true, orderDiscount: 1000, codeDiscount: 2000, tax: 0, dueToday: 17000, future: [], hasTotal: false
+    }, { language: "nl", locale: "nl-NL", title: "page.checkout.title", seller: "Bean There" })
+    expect(checkout).toContain('<span class="line-discount">Korting €\u00a0-50,00</span>')
+    expect(checkout).toMatch(/<td class="num">€\u00a0-10,00<\/td>/)
+    expect(checkout).toMatch(/<td class="num">€\u00a0-20,00<\/td>/)
+    expect(checkout).not.toContain("−€")
+  })
+
+  it.each(locales)("an invoice in %s shows each amount off as the locale writes it negative, never a minus typed before it", (locale) => {
+    const html = renderInvoice({ ...sampleInvoice(locale), discount: 1000, amountPaid: 20000 }, { language: "en", locale })
+    for (const minor of [5000, 1000, 20000]) {
+      expect(html).toContain(`<td class="num">${formatMoney(-minor, "NOK", locale)}</td>`)
+      if (offByHand(minor, locale) !== formatMoney(-minor, "NOK", locale)) expect(html).not.toContain(offByHand(minor, locale))
+    }
+  })
+
+  it("a negative amount is the positive one with the locale's sign, in every locale; zero is never signed", () => {
+    const bare = (s: string) => s.replace(/[-−\s]/g, "")
+    fc.assert(fc.property(fc.integer({ min: 1, max: 10_000_000_000 }), fc.constantFrom(...locales), fc.constantFrom("EUR", "NOK", "JPY", "KWD", "CHF"), (minor, locale, currency) => {
+      const negative = formatMoney(-minor, currency, locale)
+      expect(negative).not.toBe(formatMoney(minor, currency, locale))
+      expect(negative).toMatch(/[-−]/)
+      expect(bare(negative)).toBe(bare(formatMoney(minor, currency, locale)))
+    }))
+    expect(formatMoney(-5000, "EUR", "nl-NL")).toBe("€\u00a0-50,00")
+    expect(formatMoney(-5000, "EUR", "en-US")).toBe("-€50.00")
+    expect(formatMoney(-5000, "NOK", "nb-NO")).toBe("−50,00\u00a0kr")
+    // Asked first for minus zero (an amount off of nothing), then for zero: neither carries a sign.
+    for (const locale of locales) {
+      expect(formatMoney(-0, "DKK", locale)).not.toMatch(/[-−]/)
+      expect(formatMoney(0, "DKK", locale)).not.toMatch(/[-−]/)
+    }
+  })
+})
+
 describe("escaping once", () => {
   // A helper escaped what it formatted and Handlebars escaped it again: given a name (an account's template writing
   // {{date subscription}}), "Bread & Butter" reached the buyer as "Bread &amp;amp; Butter", and the text part as

@@ -189,7 +189,7 @@ describe(`the pay-invoice page /i/TOKEN (${backend})`, () => {
     await payInvoice(api.db.db.sql, makeEngineContext(await loadSettings(api.db.db.sql), "2026-04-01" as CalendarDate, { failpoint: () => {} }), invoice!.id, 3000)
     const page = await getPage(api, `/i/${await tokenFor(api, "pay-invoice", invoice!.id)}`)
     const rows = [...page.html.matchAll(/<tr><th scope="row" colspan="2">([^<]+)<\/th><td class="num">([^<]+)<\/td><\/tr>/g)].map((m) => [m[1], m[2]])
-    expect(rows).toEqual([["Subtotal", "$80.00"], ["Tax", "$20.00"], ["Total", "$100.00"], ["Paid", "−$30.00"], ["Amount due", "$70.00"]])
+    expect(rows).toEqual([["Subtotal", "$80.00"], ["Tax", "$20.00"], ["Total", "$100.00"], ["Paid", "-$30.00"], ["Amount due", "$70.00"]])
     expect(page.html).toContain("Pay $70.00")
   })
 

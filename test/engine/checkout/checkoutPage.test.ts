@@ -301,8 +301,8 @@ describe(`checkout sessions and the checkout page (${backend})`, () => {
 
   it("a unit discount in percent shows as the line's discount and amount, so the page adds up: 3 × ¥999 − ¥989 = ¥2,008 due today (found by an audit: 3 × ¥999 and ¥2,008, with no discount shown)", async () => {
     for (const [currency, unitPrice, parts] of [
-      ["JPY", 999, ["3 × ¥999 per month", "Discount −¥989", "¥2,008 per month", "¥2,008"]],
-      ["EUR", 999, ["3 × €9.99 per month", "Discount −€9.89", "€20.08 per month", "€20.08"]]
+      ["JPY", 999, ["3 × ¥999 per month", "Discount -¥989", "¥2,008 per month", "¥2,008"]],
+      ["EUR", 999, ["3 × €9.99 per month", "Discount -€9.89", "€20.08 per month", "€20.08"]]
     ] as const) {
       const link = await linkOf({
         currency, items: [{ name: "Widget", unitPrice, quantity: 3, frequency: { unit: "month", count: 1 }, optional: false, discount: { _tag: "Percent", ppm: 330_000 } }],

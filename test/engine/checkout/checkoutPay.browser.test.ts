@@ -336,7 +336,7 @@ describe(`paying a checkout in headless Chromium (${backend})`, () => {
     await page.getByLabel("Discount code").fill(code.code.toLowerCase())
     await pressUpdate(page)
     expect(await page.locator("#choice_error").count()).toBe(0)
-    expect(await page.innerText("main")).toMatch(/Discount code\s+−\$2\.50/)
+    expect(await page.innerText("main")).toMatch(/Discount code\s+-\$2\.50/)
     expect(await page.innerText("#due_today")).toBe("$22.50")
     expect(await page.innerText("#pay")).toBe("Pay $22.50")
     const email = `code-${backend}@example.com`

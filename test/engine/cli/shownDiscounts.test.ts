@@ -23,7 +23,7 @@ describe("a unit discount in percent on the invoice, invoices show and links pre
     expect(cli("engine", "--once").code).toBe(0)
 
     const document = textOf(cli("render", "invoice", "1").stdout)
-    expect(document).toContain("Widget 3 ¥999 −¥989 – ¥2,008")
+    expect(document).toContain("Widget 3 ¥999 -¥989 – ¥2,008")
     expect(document).toContain("Subtotal ¥2,008 Tax ¥0 Total ¥2,008")
     expect(document).not.toContain("¥330")
 

@@ -51,7 +51,7 @@ describe(`cancel with a refund of the unused days, as one use case (${backend})`
     const doc = await loadInvoiceDocument(t.db.sql, invoice!.id, await loadSettings(t.db.sql))
     const html = renderInvoice(doc.data, { language: "en", locale: "en-US" })
     expect(html).toMatch(/<tr class="refunded"><td>Refunded<\/td><td class="num">\$20\.00<\/td><\/tr>/)
-    expect(html).toMatch(/Paid<\/td><td class="num">−\$30\.00/)
+    expect(html).toMatch(/Paid<\/td><td class="num">-\$30\.00/)
     expect(renderInvoice(doc.data, { language: "nb", locale: "nb-NO" })).toMatch(/Refundert<\/td><td class="num">20,00\sUSD/)
   })
 
