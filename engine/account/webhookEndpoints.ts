@@ -37,10 +37,26 @@ export const addWebhookEndpoint = async (sql: Sql, url: string, events: string, 
     const bad = eventPatternProblem(p)
     if (bad !== undefined) refuseAccount(new WebhookEndpointRefused({ field: "events", problem: bad }))
   }
-  const [row] = await sql<Array<WebhookEndpointRow>>`
-    insert into webhook_endpoints (url, events, created_on) values (${url}, ${patterns}::text[], ${today})
-    returning id::int as id, url, events, created_on::text as created_on`
-  return row!
+  // The URL as the URL standard writes it (scheme and host in lower case, no default port): `HTTPS://Hooks.Example.com`
+  // and `https://hooks.example.com:443/` are one receiver.
+  const href = new URL(url).href
+  return sql.begin(async (tx) => {
+    // One endpoint per URL: a second one made every event of both their types reach that receiver twice. Adds take
+    // turns (a lock to the commit), so two adds of one URL at once cannot both find it free.
+    await tx`select pg_advisory_xact_lock(hashtextextended(current_schema() || ':billcycle:webhook_endpoints', 0))`
+    const [same] = await tx<Array<{ id: number; events: Array<string> }>>`
+      select id::int as id, events from webhook_endpoints where url = ${href} and removed_on is null order by id limit 1`
+    if (same !== undefined) {
+      refuseAccount(new WebhookEndpointRefused({
+        field: "url", taken: true,
+        problem: `webhook endpoint ${same.id} (${same.events.join(",")}) receives ${href} already: one endpoint per URL, else each event reaches it twice (remove that one and add the URL again with every event type it needs)`
+      }))
+    }
+    const [row] = await tx<Array<WebhookEndpointRow>>`
+      insert into webhook_endpoints (url, events, created_on) values (${href}, ${patterns}::text[], ${today})
+      returning id::int as id, url, events, created_on::text as created_on`
+    return row!
+  })
 }
 
 export const listWebhookEndpoints = (sql: Sql) =>

@@ -54,6 +54,7 @@ const refusalKindOf = (refusal: unknown): RefusalKind => {
   const r = refusal as { readonly _tag?: unknown; readonly reason?: unknown } | null | undefined
   if (typeof r?._tag !== "string") return "invalid"
   if (r._tag === "ApiKeyNameRefused") return r.reason === "Taken" ? "taken" : "invalid"
+  if (r._tag === "WebhookEndpointRefused") return (r as { readonly taken?: boolean }).taken === true ? "taken" : "invalid"
   return refusalKinds[r._tag] ?? "invalid"
 }
 

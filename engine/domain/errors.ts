@@ -394,10 +394,11 @@ export class ApiKeyRevokedAlready extends Schema.TaggedError<ApiKeyRevokedAlread
   revokedAt: Schema.String
 }) {}
 
-/** A webhook endpoint's URL or event list that cannot be used. */
+/** A webhook endpoint's URL or event list that cannot be used; `taken`: another live endpoint has that URL. */
 export class WebhookEndpointRefused extends Schema.TaggedError<WebhookEndpointRefused>()("WebhookEndpointRefused", {
   field: Schema.Literals(["url", "events"]),
-  problem: Schema.String
+  problem: Schema.String,
+  taken: Schema.optional(Schema.Boolean)
 }) {}
 
 export class WebhookEndpointNotFound extends Schema.TaggedError<WebhookEndpointNotFound>()("WebhookEndpointNotFound", {

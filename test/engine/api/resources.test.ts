@@ -163,6 +163,10 @@ describe("HTTP API resources", () => {
     expect(made.status).toBe(201)
     expect(made.json).toMatchObject({ object: "webhook_endpoint", url: "https://crm.example.com/billcycle", events: ["invoice.paid", "subscription.*"], created_on: "2026-03-01" })
     expect((await listWebhookEndpoints(api.db.db.sql)).map((e) => e.id)).toEqual([made.json.id])
+    // The same receiver, written otherwise: 409, the endpoint it has.
+    const twice = await api.call("POST", "/v1/webhook_endpoints", { body: { url: "HTTPS://CRM.example.com:443/billcycle", events: ["payment.*"] } })
+    expect([twice.status, twice.json.code, twice.json.field]).toEqual([409, "already_exists", "url"])
+    expect(twice.json.message).toContain(`url: webhook endpoint ${made.json.id} (invoice.paid,subscription.*) receives https://crm.example.com/billcycle already`)
     const badUrl = await api.call("POST", "/v1/webhook_endpoints", { body: { url: "http://crm.example.com/", events: ["invoice.paid"] } })
     expect(badUrl.status).toBe(400)
     expect(badUrl.json).toMatchObject({ code: "invalid_input", field: "url" })

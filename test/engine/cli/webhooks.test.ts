@@ -73,4 +73,24 @@ describe("event webhooks", () => {
     expect(unknown.stderr).toContain('--events: unknown event "invoice.payed"')
     expect(cli("webhooks", "list", "--json").stdout.trim()).toBe("[]")
   }, 300_000)
+
+  it("one endpoint per URL, however it is written: a second one delivered every event to the receiver twice", () => {
+    const { db, env } = freshCliDatabase()
+    const cli = (...args: Array<string>) => runCli([...args, "--db", db, "--now", "2026-03-01"], { env })
+    const first = cli("webhooks", "add", "--url", "HTTPS://Hooks.Example.com:443/crm", "--events", "invoice.*", "--json")
+    expect(first.code, first.stderr).toBe(0)
+    expect(JSON.parse(first.stdout)).toMatchObject({ id: 1, url: "https://hooks.example.com/crm" })
+    for (const url of ["https://hooks.example.com/crm", "https://HOOKS.example.com/crm"]) {
+      const again = cli("webhooks", "add", "--url", url, "--events", "payment.*")
+      expect([again.code, again.stdout], url).toEqual([2, ""])
+      expect(again.stderr).toContain("--url: webhook endpoint 1 (invoice.*) receives https://hooks.example.com/crm already")
+    }
+    expect(JSON.parse(cli("webhooks", "list", "--json").stdout)).toHaveLength(1)
+    // Another path is another receiver; a removed endpoint's URL may be added again.
+    expect(cli("webhooks", "add", "--url", "https://hooks.example.com/billing", "--events", "payment.*").code).toBe(0)
+    expect(cli("webhooks", "remove", "1").code).toBe(0)
+    const readded = cli("webhooks", "add", "--url", "https://hooks.example.com/crm", "--events", "invoice.*,payment.*", "--json")
+    expect(readded.code, readded.stderr).toBe(0)
+    expect(JSON.parse(readded.stdout)).toMatchObject({ id: 3, url: "https://hooks.example.com/crm", events: ["invoice.*", "payment.*"] })
+  }, 300_000)
 })
