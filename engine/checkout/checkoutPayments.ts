@@ -239,7 +239,8 @@ const settleBatcherOf = (sql: Sql) => {
   if (batcher === undefined) {
     settleBatchers.set(sql, batcher = groupCommit(sql, {
       alone: (w) => transactionOn(sql, true, (tx) => settleOne(tx, w.ctx, w.attemptId, w.result, w.emails)),
-      together: (tx, w) => settleOne(tx as unknown as TransactionSql, w.ctx, w.attemptId, w.result, w.emails),
+      // Its buyer's email is locked already, with the batch's others (`first`): not taken a second time per payment.
+      together: (tx, w) => settleOne(tx as unknown as TransactionSql, w.ctx, w.attemptId, w.result, []),
       first: (tx, ws) => lockContactEmails(tx as unknown as TransactionSql, ws.flatMap((w) => w.emails))
     }, settleBatchSize))
   }
