@@ -9,7 +9,7 @@
  * A tick is an ordered list of named steps: `passSteps` run in passes until
  * one changes nothing, then `closingSteps` run once.
  */
-import { Effect } from "effect"
+import { Deferred, Effect } from "effect"
 import type { CalendarDate } from "../domain/index.ts"
 import type { Sql } from "../sql/index.ts"
 import type { PendingCharge } from "../invoicing/index.ts"
@@ -188,12 +188,14 @@ const settleCheckouts: TickStep = {
  * One billing worker: one period per subscription per batch, until nothing is due. On a server, each batch's
  * transaction takes the worker's billing slot (`billingSlots`), shared with the other engines on the database.
  * A slot not had within its bounded wait (`billingSlotWaitMs`: a session holds it and does not end) is not waited
- * for again in this tick: the worker bills without one.
+ * for again in this tick: the worker bills without one. `firstBatch`, when given, hears whether the worker's first
+ * batch left more to bill (`BilledBatch.more`).
  */
-const billingWorker = (tick: Tick, worker: number) =>
+const billingWorker = (tick: Tick, worker: number, firstBatch?: (more: boolean) => Effect.Effect<void>) =>
   Effect.gen(function*() {
     const { sql, ctx, batch, summary, state } = tick
     let slot = tick.concurrent ? worker : undefined
+    let told = firstBatch === undefined
     for (;;) {
       const billed = yield* db(state, "billing", () => billDueBatch(sql, ctx, batch, undefined, slot)).pipe(
         Effect.catch((error) =>
@@ -223,6 +225,10 @@ const billingWorker = (tick: Tick, worker: number) =>
       )
       summary.invoiced += billed.invoices
       if (billed.slotMissed) slot = undefined
+      if (!told) {
+        told = true
+        yield* firstBatch!(billed.more)
+      }
       yield* sendAndSettle(tick, billed.charges)
       // A subscription behind by several periods is billed one period per pass, in order, until none is due.
       if (!billed.more) return
@@ -232,18 +238,31 @@ const billingWorker = (tick: Tick, worker: number) =>
 /**
  * Billing. Workers claim disjoint batches (SKIP LOCKED), so one invoices while another waits on the
  * gateway. Resumes and scheduled starts earlier in the pass may have made billing due, so those days check again.
+ *
+ * The first worker bills alone until its first batch says more is due than that batch (`BilledBatch.more`): only
+ * then do the others start. A day with less than a batch due (a business of 10,000 monthly renewals has ~330 a day)
+ * is one batch, one gateway call and one settlement: started together, the others split it into smaller batches
+ * or claimed nothing, and a simulated year took 13–18% longer on the server (bench/simulate.ts, 120 days, 1 worker
+ * against 3: 14.4 and 15.2 s against 17.2 and 17.0 s).
  */
 const bill: TickStep = {
   name: "billing",
-  run: (tick, due) => {
-    if (!(due.billing || due.resumes || due.starts)) return Effect.void
-    const workers = tick.concurrent ? tick.options.workers ?? 3 : 1
-    // On a server, the reminders due before billing are sent beside it, on their own connection: they lock other
-    // subscriptions (a payment after today's), and billing waits on the gateway and on the numbering row meanwhile.
-    // The reminders step after billing still runs (billing moves dates into the window), and finds only those.
-    const work = [...Array.from({ length: workers }, (_, i) => billingWorker(tick, i)), ...(tick.concurrent && due.reminders ? [sendReminders(tick)] : [])]
-    return Effect.forEach(work, (worker) => worker, { concurrency: work.length, discard: true })
-  }
+  run: (tick, due) =>
+    Effect.gen(function*() {
+      if (!(due.billing || due.resumes || due.starts)) return
+      const workers = tick.concurrent ? tick.options.workers ?? 3 : 1
+      const more = yield* Deferred.make<boolean>()
+      const helper = (i: number) => Effect.flatMap(Deferred.await(more), (join) => (join ? billingWorker(tick, i) : Effect.void))
+      const first = billingWorker(tick, 0, (left) => Effect.asVoid(Deferred.succeed(more, left))).pipe(
+        // A first worker that ends without a batch (nothing was due after all) lets the others go home.
+        Effect.ensuring(Deferred.succeed(more, false))
+      )
+      // On a server, the reminders due before billing are sent beside it, on their own connection: they lock other
+      // subscriptions (a payment after today's), and billing waits on the gateway and on the numbering row meanwhile.
+      // The reminders step after billing still runs (billing moves dates into the window), and finds only those.
+      const work = [first, ...Array.from({ length: workers - 1 }, (_, i) => helper(i + 1)), ...(tick.concurrent && due.reminders ? [sendReminders(tick)] : [])]
+      yield* Effect.forEach(work, (worker) => worker, { concurrency: work.length, discard: true })
+    })
 }
 
 /** Retries of failed charges whose day has come. */
