@@ -45,7 +45,7 @@ export const events: Record<string, Record<string, PropertyType>> = {
   "invoice.created": { total: "money", due_date: "date", period_start: "date", period_end: "date" },
   "invoice.paid": { total: "money" },
   "invoice.overdue": { total: "money", due_date: "date" },
-  "payment.succeeded": { amount: "money" },
+  "payment.succeeded": { amount: "money", payments_made: "number" },
   "checkout.completed": { amount: "money", slug: "string", discount_code: "string" },
   "payment.failed": { amount: "money", attempt: "number", reason: "string", next_retry_on: "date" }
 }

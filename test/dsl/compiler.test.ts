@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { advance, compileRules, parseRules } from "../../dsl/index.ts"
+import { advance, checkSource, compileRules, parseRules } from "../../dsl/index.ts"
 
 const compile = (source: string) => compileRules(parseRules(source).file.rules)
 const sub = (over: Record<string, unknown> = {}) => ({ id: 1, status: "active", currency: "USD", mrr: 2500, owner: null, end_date: null, ...over })
@@ -204,5 +204,27 @@ end`)
     expect(next("2025-12-01")).toEqual(["14 days before subscription.next_billing_date: fires on 2025-12-18"])
     expect(next("2026-01-01")).toEqual(["14 days before subscription.next_billing_date: its day 2025-12-18 has passed; the engine's next run enrolls it if subscription.next_billing_date is still 2026-01-01"])
     expect(next("2026-01-01", "date 2026-01-01")).toEqual(["14 days before subscription.next_billing_date: fired for subscription.next_billing_date 2026-01-01 (on 2025-12-18); fires again when subscription.next_billing_date changes"])
+  })
+})
+
+describe("the count of payments a payment.succeeded carries", () => {
+  const source = `rule second_payment
+  when event payment.succeeded
+  where event.payments_made is 2
+then
+  notify owner "second payment"
+end
+`
+  it("checks clean: a rule on payment.succeeded may read event.payments_made, as the journal writes it", () => {
+    expect(checkSource(source)).toEqual([])
+  })
+
+  it("fires on the payment that makes the count, not on others nor on a payment that counted none (a checkout's one-time invoice)", () => {
+    const set = compile(source)
+    const paid = (payments_made: number | null) => ({ event: { type: "payment.succeeded", amount: 2500, currency: "USD", payments_made }, subscription: sub() })
+    expect(set.match(paid(2)).map((r) => r.id)).toEqual(["second_payment"])
+    expect(set.match(paid(1))).toEqual([])
+    expect(set.match(paid(3))).toEqual([])
+    expect(set.match(paid(null))).toEqual([])
   })
 })
