@@ -36,9 +36,11 @@ export const checkRules = (file: RuleFile, context: CheckContext): Array<Diagnos
       const fields = scope.triggerEvents?.map((e) => events[e] ?? {})
       const type = fields?.every((f) => prop !== undefined && f[prop] !== undefined) ? fields[0]![prop!] : undefined
       if (type === undefined) {
+        // The fields every trigger event has: the names `event.X` may read here, for a near miss.
+        const known = fields === undefined ? [] : Object.keys(fields[0] ?? {}).filter((k) => fields.every((f) => f[k] !== undefined)).map((k) => `event.${k}`)
         error(codes.eventFieldOutside, path.range, scope.triggerEvents === undefined
           ? `"${path.parts.join(".")}": event fields are only known in a rule triggered by an event`
-          : `"${path.parts.join(".")}" is not a field of ${scope.triggerEvents.join(" / ")}`)
+          : `"${path.parts.join(".")}" is not a field of ${scope.triggerEvents.join(" / ")}`, didYouMean(path.parts.join("."), known))
         return undefined
       }
       return { type, engineOwned: true }

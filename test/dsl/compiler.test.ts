@@ -228,3 +228,16 @@ end
     expect(set.match(paid(null))).toEqual([])
   })
 })
+
+describe("an event field misspelt", () => {
+  it("is refused naming the event, with the field it nearly is", () => {
+    const [d] = checkSource(`rule second_payment
+  when event payment.succeeded
+  where event.payment_made is 2
+then
+  notify owner "second payment"
+end
+`)
+    expect(d).toMatchObject({ code: "E112", message: '"event.payment_made" is not a field of payment.succeeded', hint: 'did you mean "event.payments_made"?' })
+  })
+})
