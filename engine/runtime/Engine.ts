@@ -254,7 +254,7 @@ const bill: TickStep = {
       const more = yield* Deferred.make<boolean>()
       const helper = (i: number) => Effect.flatMap(Deferred.await(more), (join) => (join ? billingWorker(tick, i) : Effect.void))
       const first = billingWorker(tick, 0, (left) => Effect.asVoid(Deferred.succeed(more, left))).pipe(
-        // A first worker that ends without a batch (nothing was due after all) lets the others go home.
+        // A first worker that fails before its first batch is told (a lost connection) does not leave the others waiting.
         Effect.ensuring(Deferred.succeed(more, false))
       )
       // On a server, the reminders due before billing are sent beside it, on their own connection: they lock other
