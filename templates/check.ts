@@ -8,7 +8,8 @@ import type Handlebars from "handlebars"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { builtInDir, catalog, CatalogError, languages, listTemplateFiles, templatePath } from "./render.ts"
-import { EmailData, fieldsOf, InvoiceDocumentData } from "./schemas.ts"
+import type { FieldKind } from "./schemas.ts"
+import { EmailData, fieldKindsOf, fieldsOf, InvoiceDocumentData } from "./schemas.ts"
 
 export interface TemplateDiagnostic {
   readonly file: string
@@ -18,6 +19,31 @@ export interface TemplateDiagnostic {
 
 const helpers = new Set(["t", "money", "num", "percent", "date", "dateRange", "if", "unless", "each", "with", "lookup", "log"])
 const common = ["language", "locale"]
+
+/**
+ * What a formatting helper's arguments must hold, in order: `{{date number}}` printed an invoice number where a
+ * date belongs, and `{{money quantity currency}}` a quantity as an amount, with nothing to warn the template's author.
+ */
+const wantedKinds: Record<string, ReadonlyArray<FieldKind>> = {
+  date: ["date"],
+  dateRange: ["date", "date"],
+  money: ["amount"],
+  num: ["number"],
+  percent: ["number"]
+}
+const helperFormats: Record<string, string> = {
+  date: "formats a date (YYYY-MM-DD)",
+  dateRange: "formats two dates (YYYY-MM-DD)",
+  money: "formats an amount in minor units",
+  num: "formats a number",
+  percent: "formats a rate in parts per million"
+}
+const withArticle: Record<FieldKind, string> = {
+  amount: "an amount", date: "a date", number: "a number", text: "text", "yes or no": "yes or no", list: "a list", "group of fields": "a group of fields"
+}
+
+const kindsFor = (relative: string): Map<string, FieldKind> =>
+  relative === "invoice.hbs" ? fieldKindsOf(InvoiceDocumentData) : relative === "partials/layout.hbs" ? new Map() : fieldKindsOf(EmailData)
 
 const scopeFor = (relative: string): Map<string, Set<string> | undefined> => {
   const fields = relative === "invoice.hbs"
@@ -42,6 +68,17 @@ export const checkTemplate = (relative: string, source: string, labelSets: Reado
   }
   // A page's data is built by its door (engine/api/pages.ts) without a schema: its labels are checked, not its variables.
   const root = relative.startsWith("pages/") ? undefined : scopeFor(relative)
+  const kinds = root === undefined ? new Map<string, FieldKind>() : kindsFor(relative)
+  // Where a scope frame's names live among the kinds: the root's at the top, an iterated list's element under the list.
+  const prefixes = new WeakMap<object, string>()
+  if (root !== undefined) prefixes.set(root, "")
+  const kindOfPath = (p: Node, scope: ReadonlyArray<Map<string, Set<string> | undefined> | Set<string> | undefined>): FieldKind | undefined => {
+    if (p.type !== "PathExpression" || p["data"] === true) return undefined
+    const parts: Array<string> = p["parts"]
+    const frame = scope[scope.length - 1 - Number(p["depth"] ?? 0)]
+    const prefix = frame === undefined || parts.length === 0 ? undefined : prefixes.get(frame)
+    return prefix === undefined ? undefined : kinds.get(prefix === "" ? parts.join(".") : `${prefix}.${parts.join(".")}`)
+  }
   const labelKeys = new Set<string>()
   const checkPath = (p: Node, scope: ReadonlyArray<Map<string, Set<string> | undefined> | Set<string> | undefined>) => {
     if (p["data"] === true) return // @index, @root, …
@@ -76,6 +113,16 @@ export const checkTemplate = (relative: string, source: string, labelSets: Reado
         if (labels[key] === undefined) out.push({ file, line: node.loc?.start.line ?? 1, message: `missing label "${key}" in the ${language} catalog` })
       }
     }
+    const wanted = wantedKinds[name]
+    if (wanted !== undefined) {
+      wanted.forEach((kind, i) => {
+        const param = params[i]
+        const found = param === undefined ? undefined : kindOfPath(param, scope)
+        if (found !== undefined && found !== kind) {
+          out.push({ file, line: node.loc?.start.line ?? 1, message: `${name} of "${(param!["parts"] as Array<string>).join(".")}", which is ${withArticle[found]}, not ${withArticle[kind]}: ${name} ${helperFormats[name]}` })
+        }
+      })
+    }
     if (!helpers.has(name) && params.length === 0 && hash.length === 0) walkExpr(path, scope)
     else if (!helpers.has(name) && name !== "") out.push({ file, line: node.loc?.start.line ?? 1, message: `unknown helper "${name}"` })
     for (const p of [...params, ...hash]) if (!(name === "t" && p === params[0])) walkExpr(p, scope)
@@ -98,6 +145,7 @@ export const checkTemplate = (relative: string, source: string, labelSets: Reado
           const frame = scope[scope.length - 1]
           const element = frame instanceof Map && parts.length === 1 ? frame.get(parts[0]!) : frame instanceof Map && parts.length === 2 ? undefined : undefined
           inner = [...scope, frame === undefined ? undefined : element ?? new Set<string>()]
+          if (element !== undefined && frame !== undefined && prefixes.get(frame) === "") prefixes.set(element, parts[0]!)
           if (frame instanceof Map && parts.length === 2) inner = [...scope, undefined]
         }
         if (node["program"]) walk(node["program"], inner)

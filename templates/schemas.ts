@@ -6,8 +6,10 @@
  */
 import { Schema } from "effect"
 
-const Minor = Schema.Number
-const Day = Schema.String
+/** An amount in minor units of the document's currency: what `money` formats (`templates check` knows it by its identifier). */
+const Minor = Schema.Number.annotate({ identifier: "Minor" })
+/** A calendar date, `YYYY-MM-DD`: what `date` and `dateRange` format. */
+const Day = Schema.String.annotate({ identifier: "Day" })
 
 export const InvoiceLineData = Schema.Struct({
   name: Schema.String,
@@ -121,4 +123,42 @@ const nestedFields = (type: unknown): Set<string> | undefined => {
   const element = t.rest?.[0]
   if (element !== undefined) return nestedFields(element)
   return undefined
+}
+
+/** What a field holds, as `templates check` tells a helper's argument: `date` wants a date, `money` an amount. */
+export type FieldKind = "amount" | "date" | "number" | "text" | "yes or no" | "list" | "group of fields"
+
+const kindOf = (type: unknown): FieldKind | undefined => {
+  const t = type as { _tag?: string; annotations?: { identifier?: unknown }; types?: ReadonlyArray<unknown>; propertySignatures?: unknown }
+  if (t.annotations?.identifier === "Minor") return "amount"
+  if (t.annotations?.identifier === "Day") return "date"
+  // Optional or nullable: what it holds when it is there.
+  if (t._tag === "Union") return t.types?.map(kindOf).find((k) => k !== undefined)
+  if (t._tag === "Number") return "number"
+  if (t._tag === "String") return "text"
+  if (t._tag === "Boolean") return "yes or no"
+  if (t._tag === "Arrays") return "list"
+  if (t.propertySignatures !== undefined) return "group of fields"
+  return undefined
+}
+
+/**
+ * The kind of every field a schema declares, by path: `issueDate`, `seller.name`, and for the elements of an array
+ * `lines.amount` (a template iterating `lines` names it `amount`).
+ */
+export const fieldKindsOf = (schema: Schema.Top): Map<string, FieldKind> => {
+  const out = new Map<string, FieldKind>()
+  const visit = (type: unknown, prefix: string) => {
+    const t = type as { _tag?: string; types?: ReadonlyArray<unknown>; propertySignatures?: ReadonlyArray<{ name: PropertyKey; type: unknown }>; rest?: ReadonlyArray<unknown> }
+    if (t._tag === "Union") return t.types?.forEach((m) => visit(m, prefix))
+    if (t.rest?.[0] !== undefined) return visit(t.rest[0], prefix)
+    for (const p of t.propertySignatures ?? []) {
+      const path = prefix === "" ? String(p.name) : `${prefix}.${String(p.name)}`
+      const kind = kindOf(p.type)
+      if (kind !== undefined) out.set(path, kind)
+      visit(p.type, path)
+    }
+  }
+  visit(schema.ast, "")
+  return out
 }

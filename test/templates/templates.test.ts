@@ -365,6 +365,35 @@ describe("templates check", () => {
     expect(() => renderEmail("receipt", sampleEmail, { language: "nb", locale: "nb-NO", templatesDir: dir })).toThrow(/catalogs\/nb\.json:2: not a JSON catalog/)
   })
 
+  it("a formatting helper given a field of another kind is reported: a date that is an invoice number, an amount that is a quantity (the email printed \"INV-000042\" as the due date)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "billcycle-kinds-"))
+    mkdirSync(join(dir, "emails"))
+    writeFileSync(join(dir, "emails", "reminder.hbs"), [
+      "<p>{{date nextDate}} {{money amount currency}}</p>",
+      "<p>Due {{date number}}</p>",
+      "<p>{{t \"reminder.body\" amount=(money nextDate currency)}}</p>",
+      "<p>{{num amount}} {{date @root.number}}</p>"
+    ].join("\n"))
+    writeFileSync(join(dir, "invoice.hbs"), [
+      "{{dateRange periodStart periodEnd}} {{date issueDate}}",
+      "{{#each lines}}{{money amount ../currency}} {{percent taxRatePpm}} {{num quantity}}",
+      "{{money quantity ../currency}} {{percent name}}{{/each}}",
+      "{{dateRange periodStart total}} {{money bankTransfer.reference currency}} {{date seller.name}}"
+    ].join("\n"))
+    const problems = checkTemplates({ templatesDir: dir }).map((d) => `${d.file.replace(dir, "")}:${d.line}: ${d.message}`)
+      .filter((p) => !p.includes("missing label"))
+    expect(problems).toEqual([
+      '/emails/reminder.hbs:2: date of "number", which is text, not a date: date formats a date (YYYY-MM-DD)',
+      '/emails/reminder.hbs:3: money of "nextDate", which is a date, not an amount: money formats an amount in minor units',
+      '/emails/reminder.hbs:4: num of "amount", which is an amount, not a number: num formats a number',
+      '/invoice.hbs:3: money of "quantity", which is a number, not an amount: money formats an amount in minor units',
+      '/invoice.hbs:3: percent of "name", which is text, not a number: percent formats a rate in parts per million',
+      '/invoice.hbs:4: dateRange of "total", which is an amount, not a date: dateRange formats two dates (YYYY-MM-DD)',
+      '/invoice.hbs:4: money of "bankTransfer.reference", which is text, not an amount: money formats an amount in minor units',
+      '/invoice.hbs:4: date of "seller.name", which is text, not a date: date formats a date (YYYY-MM-DD)'
+    ])
+  })
+
   it("checks the buyer's pages too: an account's checkout page asking for a label no catalog has is reported in every language", () => {
     const dir = fileURLToPath(new URL("./fixtures/broken/", import.meta.url))
     const problems = checkTemplates({ templatesDir: dir }).map((d) => `${d.file.replace(dir, "")}:${d.line}: ${d.message}`).filter((p) => p.startsWith("pages/"))
