@@ -42,15 +42,19 @@ const withArticle: Record<FieldKind, string> = {
   amount: "an amount", date: "a date", number: "a number", text: "text", "yes or no": "yes or no", list: "a list", "group of fields": "a group of fields"
 }
 
-const kindsFor = (relative: string): Map<string, FieldKind> =>
-  relative === "invoice.hbs" ? fieldKindsOf(InvoiceDocumentData) : relative === "partials/layout.hbs" ? new Map() : fieldKindsOf(EmailData)
+/** The data a template is rendered with; none for the layout, which is given the rendered email. */
+const schemaFor = (relative: string) => relative === "invoice.hbs" ? InvoiceDocumentData : relative === "partials/layout.hbs" ? undefined : EmailData
+
+const kindsFor = (relative: string): Map<string, FieldKind> => {
+  const schema = schemaFor(relative)
+  return schema === undefined ? new Map() : fieldKindsOf(schema)
+}
 
 const scopeFor = (relative: string): Map<string, Set<string> | undefined> => {
-  const fields = relative === "invoice.hbs"
-    ? fieldsOf(InvoiceDocumentData)
-    : relative === "partials/layout.hbs"
+  const schema = schemaFor(relative)
+  const fields = schema === undefined
     ? new Map<string, Set<string> | undefined>([["body", undefined], ["subject", undefined], ["seller", undefined]])
-    : fieldsOf(EmailData)
+    : fieldsOf(schema)
   for (const c of common) fields.set(c, undefined)
   return fields
 }
