@@ -74,7 +74,7 @@ export const commandExamples: Readonly<Record<string, ReadonlyArray<CommandExamp
   "discount-codes delete": example("discount-codes delete SPRING", "remove the code"),
   "render invoice": example("render invoice 1 --language nb --locale nb-NO --format pdf --out invoice.pdf", "an invoice in Norwegian as a PDF"),
   "render email": example("render email payment_failed --subscription 1", "the email a buyer gets when a charge fails"),
-  "templates check": example("templates check", "every label in every language, every variable in its data"),
+  "templates check": example("templates check", "every label in every language, every variable in its data, of its kind"),
   "events list": example("events list --subscription 1 --since 2026-03-01", "what happened to subscription 1 since March"),
   "outbox list": example("outbox list --status failed", "messages that could not be delivered"),
   "outbox retry": example("outbox retry 7", "queue message 7 again"),
