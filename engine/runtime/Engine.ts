@@ -15,7 +15,9 @@ import type { Sql } from "../sql/index.ts"
 import type { PendingCharge } from "../invoicing/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import type { DueWork } from "../lifecycle/index.ts"
-import { connectionLost, Database, DatabaseError, messageOf, serverAutovacuums, vacuumHotTables } from "../sql/index.ts"
+import {
+  connectionLost, countChangesForVacuum, Database, DatabaseError, messageOf, serverAutovacuums, vacuumHotTables, vacuumStoreWhenDue
+} from "../sql/index.ts"
 import { loadSettings, BusinessClock, engineOwner, makeEngineContext } from "../account/index.ts"
 import {
   billDueBatch, claimUnsettledAttempts, createDueRetries, settleAttempts, unsettledLeaseOwners
@@ -87,15 +89,20 @@ export interface TickStep {
   readonly run: (tick: Tick, due: DueWork) => Effect.Effect<void, TickError>
 }
 
-/** A store call, timed as `what` in the engine's state; its failure a DatabaseError naming `what`. */
-const db = <A>(state: EngineStateService, what: string, work: () => Promise<A>) =>
+/**
+ * A store call, timed as `what` in the engine's state (or, once it answered, as `timedAs` its answer); its
+ * failure a DatabaseError naming `what`.
+ */
+const db = <A>(state: EngineStateService, what: string, work: () => Promise<A>, timedAs?: (answer: A) => string) =>
   Effect.tryPromise({
     try: async () => {
       const t0 = performance.now()
+      let answer: { readonly value: A } | undefined
       try {
-        return await work()
+        answer = { value: await work() }
+        return answer.value
       } finally {
-        state.recordStep(what, performance.now() - t0)
+        state.recordStep(answer === undefined || timedAs === undefined ? what : timedAs(answer.value), performance.now() - t0)
       }
     },
     catch: (cause) => new DatabaseError({ message: `${what}: ${messageOf(cause)}`, cause })
@@ -332,23 +339,29 @@ const deliver: TickStep = {
 /**
  * The embedded database has no autovacuum, and a server may have it switched off: without this
  * their indexes fill with dead entries and their planners have no statistics, and every step
- * slows down as the rows pile up. A server is asked once, when the first vacuum would be due.
+ * slows down as the rows pile up. The embedded database's engine counts its own changes; a
+ * server's engines count theirs together in the store, and one of them vacuums for all
+ * (`vacuumStoreWhenDue`). A server is asked once whether it vacuums by itself.
  */
 const vacuum: TickStep = {
   name: "vacuum",
   run: (tick) =>
     Effect.gen(function*() {
       const s = tick.summary
-      const changes = tick.state.addChanges(s.invoiced + s.charged + s.failed + s.retried + s.reminders + s.delivered + s.rules + s.overdue)
-      if (changes < (tick.options.vacuumEvery ?? vacuumEvery)) return
-      if (tick.concurrent) {
-        if (tick.state.serverAutovacuums() === undefined) {
-          tick.state.setServerAutovacuums(yield* db(tick.state, "asking whether the server vacuums", () => serverAutovacuums(tick.sql)))
-        }
-        if (tick.state.serverAutovacuums() === true) return tick.state.vacuumed()
+      const changes = s.invoiced + s.charged + s.failed + s.retried + s.reminders + s.delivered + s.rules + s.overdue
+      const every = tick.options.vacuumEvery ?? vacuumEvery
+      if (!tick.concurrent) {
+        if (tick.state.addChanges(changes) < every) return
+        yield* db(tick.state, "vacuuming the database", () => vacuumHotTables(tick.sql))
+        return tick.state.vacuumed()
       }
-      yield* db(tick.state, "vacuuming the database", () => vacuumHotTables(tick.sql))
-      tick.state.vacuumed()
+      if (changes === 0) return
+      if (tick.state.serverAutovacuums() === undefined) {
+        tick.state.setServerAutovacuums(yield* db(tick.state, "asking whether the server vacuums", () => serverAutovacuums(tick.sql)))
+      }
+      if (tick.state.serverAutovacuums() === true) return
+      if (!(yield* db(tick.state, "counting changes for the vacuum", () => countChangesForVacuum(tick.sql, changes, every)))) return
+      yield* db(tick.state, "vacuuming the database", () => vacuumStoreWhenDue(tick.sql, every), (did) => did ? "vacuuming the database" : "vacuum left to another engine")
     })
 }
 

@@ -1,7 +1,8 @@
 /**
  * What an engine remembers between its ticks: the time spent per step (for
- * benchmarks), the changes since the database was last vacuumed, and
- * whether a server vacuums by itself. A service, not module globals: each engine (a CLI run, the
+ * benchmarks), the changes since the embedded database was last vacuumed (a
+ * server's engines count theirs together, in the store), and whether a server
+ * vacuums by itself. A service, not module globals: each engine (a CLI run, the
  * demo, a test, a benchmark) has its own, made where its layer is built.
  */
 import { Context, Layer } from "effect"

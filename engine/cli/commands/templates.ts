@@ -35,7 +35,7 @@ const check = Command.make("check", { templates: templatesFlag }, (flags) =>
     else if (diagnostics.length === 0) yield* Console.log(`templates: every template has its labels in ${everyLanguageInWords}, and every variable in its data, of the kind its helper formats`)
     for (const d of diagnostics) if (!json) yield* Console.error(`${d.file}:${d.line}: error: ${d.message}`)
     if (diagnostics.length > 0) return yield* new CheckFailed({ message: `${diagnostics.length} template error${diagnostics.length === 1 ? "" : "s"}` })
-  })).pipe(Command.withDescription("Check every template in every language: missing labels, unknown variables"))
+  })).pipe(Command.withDescription("Check every template in every language: missing labels, unknown variables, a helper given a field of the wrong kind"))
 
 export const templatesCommand = Command.make("templates").pipe(Command.withDescription("Email and invoice templates"), Command.withSubcommands([check]))
 

@@ -9,7 +9,7 @@ import type { CalendarDate } from "../../../engine/domain/index.ts"
 import { closingSteps, EngineState, makeEngineState, passSteps, runTick, TickHooks } from "../../../engine/runtime/index.ts"
 import { BusinessClock, dayTime } from "../../../engine/account/index.ts"
 import { Gateway } from "../../../engine/payments/index.ts"
-import { analyzeTarget, vacuumHotTables } from "../../../engine/sql/index.ts"
+import { analyzeTarget, countChangesForVacuum, vacuumHotTables, vacuumStoreWhenDue } from "../../../engine/sql/index.ts"
 import { backend, openTestDatabase } from "../../storeHarness.ts"
 import type { TestDatabase } from "../../storeHarness.ts"
 import { createSubscription } from "./engineHarness.ts"
@@ -95,6 +95,59 @@ describe(`engine state is a service (${backend})`, () => {
     // The target was the analyzing transaction's own: the session's is PostgreSQL's default again.
     const [target] = await t.db.sql<Array<{ v: string }>>`select current_setting('default_statistics_target') as v`
     expect(target!.v).toBe("100")
+  })
+
+  // A server without autovacuum is vacuumed by its engines, counted together: N engines ending a day together vacuumed N times.
+  if (backend !== "embedded") it("engines on one server count their changes together, and one of them vacuums for all: not one that finds another vacuuming, nor one after it", async () => {
+    const own = await openTestDatabase()
+    try {
+      const sql = own.db.sql
+      const count = async () => Number((await sql<Array<{ value: string }>>`select value from engine_state where key = 'vacuum.changes'`)[0]?.value ?? 0)
+      const lastVacuum = async () => (await sql<Array<{ at: Date | null }>>`
+        select last_vacuum as at from pg_stat_user_tables where relname = 'invoices' and schemaname = current_schema()`)[0]?.at ?? null
+      expect(await countChangesForVacuum(sql, 30, 100)).toBe(false)
+      expect(await countChangesForVacuum(sql, 70, 100)).toBe(true)
+      expect(await count()).toBe(100)
+      // Another engine is vacuuming: it holds the store's vacuum lock on a connection of its own.
+      const other = await sql.reserve()
+      try {
+        await other`select pg_advisory_lock(hashtextextended(current_schema() || ':billcycle:vacuum', 0))`
+        const before = await lastVacuum()
+        expect(await vacuumStoreWhenDue(sql, 100)).toBe(false)
+        expect(await lastVacuum()).toEqual(before)
+        expect(await count()).toBe(100)
+        await other`select pg_advisory_unlock(hashtextextended(current_schema() || ':billcycle:vacuum', 0))`
+      } finally {
+        other.release()
+      }
+      const before = await lastVacuum()
+      expect(await vacuumStoreWhenDue(sql, 100)).toBe(true)
+      expect(await lastVacuum()).not.toEqual(before)
+      expect(await count()).toBe(0)
+      // The next engine whose tick said "due" finds the count taken down: it does not vacuum again.
+      expect(await vacuumStoreWhenDue(sql, 100)).toBe(false)
+
+      // Two engines billing on the same store: the first's changes do not make the count, the second's do; it vacuums.
+      await createSubscription(sql, { start: "2026-07-01" })
+      await createSubscription(sql, { start: "2026-07-02" })
+      const tick = (state: ReturnType<typeof makeEngineState>, date: string) =>
+        Effect.runPromise(runTick({ batch: 100, vacuumEvery: 3 }).pipe(Effect.provide(Layer.mergeAll(
+          own.layer, BusinessClock.fixed(dayTime(date as CalendarDate)), TickHooks.none, Gateway.simulated.pipe(Layer.provide(own.layer)), Layer.succeed(EngineState, state)
+        ))))
+      const first = makeEngineState()
+      const second = makeEngineState()
+      // With autovacuum on, nothing is counted and neither vacuums (the server vacuums by itself); else one vacuum per
+      // 3 changes of both engines together: each tick makes 2 (an invoice, its charge).
+      const [setting] = await sql<Array<{ on: boolean }>>`select current_setting('autovacuum') = 'on' as on`
+      expect((await tick(first, "2026-07-01")).invoiced).toBe(1)
+      expect(await count()).toBe(setting!.on ? 0 : 2)
+      expect((await tick(second, "2026-07-02")).invoiced).toBe(1)
+      const vacuums = [first, second].map((e) => e.stepTimings().get("vacuuming the database")?.calls ?? 0)
+      expect(vacuums).toEqual(setting!.on ? [0, 0] : [0, 1])
+      expect(await count()).toBe(0)
+    } finally {
+      await own.close()
+    }
   })
 
   it("a tick's steps, in order: settle (charges, then checkout payments), lifecycle before billing, billing, retries, dunning, rules; then delivery and vacuum", () => {
