@@ -76,29 +76,38 @@ export const checkTemplate = (relative: string, source: string, labelSets: Reado
   // Where a scope frame's names live among the kinds: the root's at the top, an iterated list's element under the list.
   const prefixes = new WeakMap<object, string>()
   if (root !== undefined) prefixes.set(root, "")
-  const kindOfPath = (p: Node, scope: ReadonlyArray<Map<string, Set<string> | undefined> | Set<string> | undefined>): FieldKind | undefined => {
-    if (p.type !== "PathExpression" || p["data"] === true) return undefined
+  /** `@root.x.y` is `x.y` of the template's data, wherever it is written: its parts. */
+  const fromRoot = (p: Node): ReadonlyArray<string> | undefined => {
     const parts: Array<string> = p["parts"]
-    const frame = scope[scope.length - 1 - Number(p["depth"] ?? 0)]
+    return p["data"] === true && parts[0] === "root" ? parts.slice(1) : undefined
+  }
+  /** A path as a message names it: `@root.x` as written, else its parts (`x.y` of `../x.y`). */
+  const shownPath = (p: Node): string => fromRoot(p) !== undefined ? p["original"] as string : (p["parts"] as Array<string>).join(".")
+  const kindOfPath = (p: Node, scope: ReadonlyArray<Map<string, Set<string> | undefined> | Set<string> | undefined>): FieldKind | undefined => {
+    if (p.type !== "PathExpression") return undefined
+    const rooted = fromRoot(p)
+    if (p["data"] === true && rooted === undefined) return undefined
+    const parts: ReadonlyArray<string> = rooted ?? p["parts"]
+    const frame = rooted !== undefined ? scope[0] : scope[scope.length - 1 - Number(p["depth"] ?? 0)]
     const prefix = frame === undefined || parts.length === 0 ? undefined : prefixes.get(frame)
     return prefix === undefined ? undefined : kinds.get(prefix === "" ? parts.join(".") : `${prefix}.${parts.join(".")}`)
   }
   const labelKeys = new Set<string>()
   const checkPath = (p: Node, scope: ReadonlyArray<Map<string, Set<string> | undefined> | Set<string> | undefined>) => {
-    if (p["data"] === true) return // @index, @root, …
-    const parts: Array<string> = p["parts"]
-    if (parts.length === 0) return // this
-    const depth = Number(p["depth"] ?? 0)
-    const frame = scope[scope.length - 1 - depth]
+    const rooted = fromRoot(p)
+    if (p["data"] === true && rooted === undefined) return // @index, @first, …
+    const parts: ReadonlyArray<string> = rooted ?? p["parts"]
+    if (parts.length === 0) return // this, @root
+    const frame = rooted !== undefined ? scope[0] : scope[scope.length - 1 - Number(p["depth"] ?? 0)]
     const head = parts[0]!
     if (frame instanceof Map) {
-      if (!frame.has(head)) out.push({ file, line: p.loc?.start.line ?? 1, message: `unknown variable "${parts.join(".")}" (not in the template's data)` })
+      if (!frame.has(head)) out.push({ file, line: p.loc?.start.line ?? 1, message: `unknown variable "${shownPath(p)}" (not in the template's data)` })
       else if (parts.length > 1) {
         const nested = frame.get(head)
-        if (nested !== undefined && !nested.has(parts[1]!)) out.push({ file, line: p.loc?.start.line ?? 1, message: `unknown variable "${parts.join(".")}"` })
+        if (nested !== undefined && !nested.has(parts[1]!)) out.push({ file, line: p.loc?.start.line ?? 1, message: `unknown variable "${shownPath(p)}"` })
       }
     } else if (frame instanceof Set) {
-      if (!frame.has(head)) out.push({ file, line: p.loc?.start.line ?? 1, message: `unknown variable "${parts.join(".")}" (not a field of the items iterated)` })
+      if (!frame.has(head)) out.push({ file, line: p.loc?.start.line ?? 1, message: `unknown variable "${shownPath(p)}" (not a field of the items iterated)` })
     }
   }
   const walkExpr = (e: Node, scope: ReadonlyArray<any>) => {
@@ -123,7 +132,7 @@ export const checkTemplate = (relative: string, source: string, labelSets: Reado
         const param = params[i]
         const found = param === undefined ? undefined : kindOfPath(param, scope)
         if (found !== undefined && found !== kind) {
-          out.push({ file, line: node.loc?.start.line ?? 1, message: `${name} of "${(param!["parts"] as Array<string>).join(".")}", which is ${withArticle[found]}, not ${withArticle[kind]}: ${name} ${helperFormats[name]}` })
+          out.push({ file, line: node.loc?.start.line ?? 1, message: `${name} of "${shownPath(param!)}", which is ${withArticle[found]}, not ${withArticle[kind]}: ${name} ${helperFormats[name]}` })
         }
       })
     }

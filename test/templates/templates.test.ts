@@ -365,19 +365,20 @@ describe("templates check", () => {
     expect(() => renderEmail("receipt", sampleEmail, { language: "nb", locale: "nb-NO", templatesDir: dir })).toThrow(/catalogs\/nb\.json:2: not a JSON catalog/)
   })
 
-  it("a formatting helper given a field of another kind is reported: a date that is an invoice number, an amount that is a quantity (the email printed \"INV-000042\" as the due date)", () => {
+  it("a formatting helper given a field of another kind is reported: a date that is an invoice number, an amount that is a quantity (the email printed \"INV-000042\" as the due date), through @root too", () => {
     const dir = mkdtempSync(join(tmpdir(), "billcycle-kinds-"))
     mkdirSync(join(dir, "emails"))
     writeFileSync(join(dir, "emails", "reminder.hbs"), [
       "<p>{{date nextDate}} {{money amount currency}}</p>",
       "<p>Due {{date number}}</p>",
       "<p>{{t \"reminder.body\" amount=(money nextDate currency)}}</p>",
-      "<p>{{num amount}} {{date @root.number}}</p>"
+      "<p>{{num amount}} {{date @root.number}}</p>",
+      "<p>{{@root.nextDat}} {{money @root.amount @root.currency}}</p>"
     ].join("\n"))
     writeFileSync(join(dir, "invoice.hbs"), [
       "{{dateRange periodStart periodEnd}} {{date issueDate}}",
       "{{#each lines}}{{money amount ../currency}} {{percent taxRatePpm}} {{num quantity}}",
-      "{{money quantity ../currency}} {{percent name}}{{/each}}",
+      "{{money quantity ../currency}} {{percent name}} {{money amount @root.currency}} {{date @root.total}}{{/each}}",
       "{{dateRange periodStart total}} {{money bankTransfer.reference currency}} {{date seller.name}}"
     ].join("\n"))
     const problems = checkTemplates({ templatesDir: dir }).map((d) => `${d.file.replace(dir, "")}:${d.line}: ${d.message}`)
@@ -386,8 +387,11 @@ describe("templates check", () => {
       '/emails/reminder.hbs:2: date of "number", which is text, not a date: date formats a date (YYYY-MM-DD)',
       '/emails/reminder.hbs:3: money of "nextDate", which is a date, not an amount: money formats an amount in minor units',
       '/emails/reminder.hbs:4: num of "amount", which is an amount, not a number: num formats a number',
+      '/emails/reminder.hbs:4: date of "@root.number", which is text, not a date: date formats a date (YYYY-MM-DD)',
+      '/emails/reminder.hbs:5: unknown variable "@root.nextDat" (not in the template\'s data)',
       '/invoice.hbs:3: money of "quantity", which is a number, not an amount: money formats an amount in minor units',
       '/invoice.hbs:3: percent of "name", which is text, not a number: percent formats a rate in parts per million',
+      '/invoice.hbs:3: date of "@root.total", which is an amount, not a date: date formats a date (YYYY-MM-DD)',
       '/invoice.hbs:4: dateRange of "total", which is an amount, not a date: dateRange formats two dates (YYYY-MM-DD)',
       '/invoice.hbs:4: money of "bankTransfer.reference", which is text, not an amount: money formats an amount in minor units',
       '/invoice.hbs:4: date of "seller.name", which is text, not a date: date formats a date (YYYY-MM-DD)'
