@@ -76,29 +76,28 @@ export const checkTemplate = (relative: string, source: string, labelSets: Reado
   // Where a scope frame's names live among the kinds: the root's at the top, an iterated list's element under the list.
   const prefixes = new WeakMap<object, string>()
   if (root !== undefined) prefixes.set(root, "")
-  /** `@root.x.y` is `x.y` of the template's data, wherever it is written: its parts. */
-  const fromRoot = (p: Node): ReadonlyArray<string> | undefined => {
+  type Scope = ReadonlyArray<Map<string, Set<string> | undefined> | Set<string> | undefined>
+  /**
+   * A path's frame of the scope and its names in it: `@root.x.y` is `x.y` of the template's data wherever it is
+   * written, `../x` is `x` of the frame outside; nothing for the other data variables (@index, @first, …).
+   */
+  const resolve = (p: Node, scope: Scope): { readonly frame: Scope[number]; readonly parts: ReadonlyArray<string> } | undefined => {
     const parts: Array<string> = p["parts"]
-    return p["data"] === true && parts[0] === "root" ? parts.slice(1) : undefined
+    if (p["data"] !== true) return { frame: scope[scope.length - 1 - Number(p["depth"] ?? 0)], parts }
+    return parts[0] === "root" ? { frame: scope[0], parts: parts.slice(1) } : undefined
   }
-  /** A path as a message names it: `@root.x` as written, else its parts (`x.y` of `../x.y`). */
-  const shownPath = (p: Node): string => fromRoot(p) !== undefined ? p["original"] as string : (p["parts"] as Array<string>).join(".")
-  const kindOfPath = (p: Node, scope: ReadonlyArray<Map<string, Set<string> | undefined> | Set<string> | undefined>): FieldKind | undefined => {
-    if (p.type !== "PathExpression") return undefined
-    const rooted = fromRoot(p)
-    if (p["data"] === true && rooted === undefined) return undefined
-    const parts: ReadonlyArray<string> = rooted ?? p["parts"]
-    const frame = rooted !== undefined ? scope[0] : scope[scope.length - 1 - Number(p["depth"] ?? 0)]
-    const prefix = frame === undefined || parts.length === 0 ? undefined : prefixes.get(frame)
-    return prefix === undefined ? undefined : kinds.get(prefix === "" ? parts.join(".") : `${prefix}.${parts.join(".")}`)
+  /** A path as a message names it: `@root.x` as written, else its names (`x.y` of `../x.y`). */
+  const shownPath = (p: Node): string => p["data"] === true ? p["original"] as string : (p["parts"] as Array<string>).join(".")
+  const kindOfPath = (p: Node, scope: Scope): FieldKind | undefined => {
+    const path = p.type === "PathExpression" ? resolve(p, scope) : undefined
+    const prefix = path?.frame === undefined || path.parts.length === 0 ? undefined : prefixes.get(path.frame)
+    return prefix === undefined ? undefined : kinds.get(prefix === "" ? path!.parts.join(".") : `${prefix}.${path!.parts.join(".")}`)
   }
   const labelKeys = new Set<string>()
-  const checkPath = (p: Node, scope: ReadonlyArray<Map<string, Set<string> | undefined> | Set<string> | undefined>) => {
-    const rooted = fromRoot(p)
-    if (p["data"] === true && rooted === undefined) return // @index, @first, …
-    const parts: ReadonlyArray<string> = rooted ?? p["parts"]
-    if (parts.length === 0) return // this, @root
-    const frame = rooted !== undefined ? scope[0] : scope[scope.length - 1 - Number(p["depth"] ?? 0)]
+  const checkPath = (p: Node, scope: Scope) => {
+    const path = resolve(p, scope)
+    if (path === undefined || path.parts.length === 0) return // @index, …; this, @root
+    const { frame, parts } = path
     const head = parts[0]!
     if (frame instanceof Map) {
       if (!frame.has(head)) out.push({ file, line: p.loc?.start.line ?? 1, message: `unknown variable "${shownPath(p)}" (not in the template's data)` })
