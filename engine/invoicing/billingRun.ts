@@ -203,10 +203,12 @@ const takeInvoiceNumbers = async (tx: TransactionSql, count: number): Promise<Ar
  * charge attempts, in one transaction. Returns the charges to send (leased
  * to this engine) and how many invoices were made.
  */
-export const billDueBatch = async (sql: Sql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>, slot?: number): Promise<BilledBatch & { readonly slotMissed: boolean }> =>
+export const billDueBatch = async (
+  sql: Sql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>, slot?: number, after?: DueKey
+): Promise<BilledBatch & { readonly slotMissed: boolean }> =>
   sql.begin(async (tx) => {
     const slotMissed = slot !== undefined && !(await takeBillingSlot(tx, slot))
-    return { ...await billDue(tx, ctx, limit, onlyIds), slotMissed }
+    return { ...await billDue(tx, ctx, limit, onlyIds, undefined, after), slotMissed }
   }) as Promise<BilledBatch & { readonly slotMissed: boolean }>
 
 /**
@@ -283,10 +285,14 @@ export interface PaidAtCheckout {
  * Its phases, in this order and in one transaction: claim the due subscriptions, draft their
  * periods' invoices (pure), persist (ids, next dates, journal, messages), insert the invoices' lines,
  * record the charges, then number and insert the invoices themselves, last.
+ *
+ * With `after`, only subscriptions due after that key are claimed (`DueKey`).
  */
-export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>, paid?: PaidAtCheckout): Promise<BilledBatch> => {
+export const billDue = async (
+  tx: TransactionSql, ctx: EngineContext, limit: number, onlyIds?: ReadonlyArray<number>, paid?: PaidAtCheckout, after?: DueKey
+): Promise<BilledBatch> => {
   const today = ctx.today
-  const due = await claimDueSubscriptions(tx, today, limit, onlyIds)
+  const due = await claimDueSubscriptions(tx, today, limit, onlyIds, after)
   if (due.length === 0) return { invoices: 0, charges: [], ids: [], more: false }
   const ids = due.map((d) => d.id)
   const drafts = await draftInvoices(tx, due.map((d) => ({ subscriptionId: d.id, periodStart: d.next_billing_date, index: d.periods_billed })), { withoutCodeDiscount: paid !== undefined })
@@ -312,7 +318,8 @@ export const billDue = async (tx: TransactionSql, ctx: EngineContext, limit: num
   }
   // More may be due when the batch was full, or a subscription behind by several periods is still due.
   const more = due.length === limit || invoices.length < due.length || invoices.some((r) => r.periodEnd <= today)
-  return { invoices: invoices.length, charges, ids, more, invoiceIds: invoices.map((r) => r.invoiceId) }
+  const last = due[due.length - 1]!
+  return { invoices: invoices.length, charges, ids, more, invoiceIds: invoices.map((r) => r.invoiceId), last: { nextBillingDate: last.next_billing_date, id: last.id } }
 }
 
 /**
@@ -332,8 +339,24 @@ const noVersionInForce = async (tx: TransactionSql, periods: ReadonlyArray<{ rea
   }).join("; "))
 }
 
-/** Claims up to `limit` due subscriptions, locked to this transaction; rows another engine holds are skipped, not waited for. */
-const claimDueSubscriptions = async (tx: TransactionSql, today: CalendarDate, limit: number, onlyIds: ReadonlyArray<number> | undefined): Promise<Array<DueRow>> =>
+/**
+ * Where a claim of due subscriptions stopped: the last one it claimed, in the claims' order (next billing date, id).
+ * A worker's next claim starts after it. A subscription billed leaves the old version of its row behind in the index
+ * of due subscriptions, at its old date, until the server prunes it; every claim that started from the beginning read
+ * all of the day's billed rows again, to skip them. While transactions wait (for a billing slot, the numbering row) they
+ * hold back that pruning, and with four engines each claim read some 15,000 of them (bench/scale.ts). What a claim from
+ * a key passes by (rows another engine held then and gave back, a subscription behind by several periods whose next
+ * date fell behind the key) is claimed in the tick's next pass, from the beginning (engine/runtime/Engine.ts).
+ */
+export interface DueKey {
+  readonly nextBillingDate: string
+  readonly id: number
+}
+
+/** Claims up to `limit` due subscriptions (after `after`), locked to this transaction; rows another engine holds are skipped, not waited for. */
+const claimDueSubscriptions = async (
+  tx: TransactionSql, today: CalendarDate, limit: number, onlyIds: ReadonlyArray<number> | undefined, after: DueKey | undefined
+): Promise<Array<DueRow>> =>
   tx<Array<DueRow>>`
     select s.id, s.contact_id, s.currency, s.frequency_unit, s.frequency_count, coalesce(s.billing_anchor, s.start_date) as start_date, s.next_billing_date,
            s.periods_billed, s.terms_payments, s.collection_method, s.payment_terms,
@@ -345,6 +368,7 @@ const claimDueSubscriptions = async (tx: TransactionSql, today: CalendarDate, li
       and (s.terms_payments is null or s.periods_billed < s.terms_payments)
       and (s.cancel_at is null or s.next_billing_date < s.cancel_at)
       ${onlyIds === undefined ? tx`` : tx`and s.id = any(${onlyIds as Array<number>})`}
+      ${after === undefined ? tx`` : tx`and (s.next_billing_date, s.id) > (${after.nextBillingDate}::date, ${after.id}::int8)`}
     order by s.next_billing_date, s.id
     limit ${limit}
     for update of s skip locked`
@@ -617,6 +641,8 @@ export interface BilledBatch {
   readonly more: boolean
   /** The invoices made, in the order of their subscriptions. */
   readonly invoiceIds?: ReadonlyArray<number>
+  /** The last subscription claimed (`DueKey`): where the worker's next claim starts. */
+  readonly last?: DueKey
 }
 
 interface PaidInvoiceRow {

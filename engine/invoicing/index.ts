@@ -7,7 +7,7 @@ export {
   failInvoicesAtCheckout, invoiceOneTimeAtCheckout, languageOf, localeOf, payInvoicesAtCheckout, settleAttempts, takeBillingSlot,
   unsettledLeaseOwners
 } from "./billingRun.ts"
-export type { CodeDiscount, PaidAtCheckout, PendingCharge } from "./billingRun.ts"
+export type { BilledBatch, CodeDiscount, DueKey, PaidAtCheckout, PendingCharge } from "./billingRun.ts"
 export { codeDiscountEndMoving } from "./codeDiscountEnd.ts"
 export {
   bankTransferOf, buyerLinksOf, loadEmailData, loadEmailDataBatch, loadEmailPreview, loadInvoiceDocument

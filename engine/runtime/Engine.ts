@@ -12,7 +12,7 @@
 import { Deferred, Effect } from "effect"
 import type { CalendarDate } from "../domain/index.ts"
 import type { Sql } from "../sql/index.ts"
-import type { PendingCharge } from "../invoicing/index.ts"
+import type { BilledBatch, DueKey, PendingCharge } from "../invoicing/index.ts"
 import type { EngineContext } from "../account/index.ts"
 import type { DueWork } from "../lifecycle/index.ts"
 import {
@@ -197,14 +197,19 @@ const settleCheckouts: TickStep = {
  * A slot not had within its bounded wait (`billingSlotWaitMs`: a session holds it and does not end) is not waited
  * for again in this tick: the worker bills without one. `firstBatch`, when given, hears whether the worker's first
  * batch left more to bill (`BilledBatch.more`).
+ *
+ * Each claim starts after the last subscription the worker's previous batch claimed (`DueKey`), not from the day's
+ * first, whose rows billed are only skipped. What the claims passed by is billed by the tick's next pass, whose
+ * workers start from the beginning (a pass that billed anything is followed by another).
  */
 const billingWorker = (tick: Tick, worker: number, firstBatch?: (more: boolean) => Effect.Effect<void>) =>
   Effect.gen(function*() {
     const { sql, ctx, batch, summary, state } = tick
     let slot = tick.concurrent ? worker : undefined
     let told = firstBatch === undefined
+    let after: DueKey | undefined
     for (;;) {
-      const billed = yield* db(state, "billing", () => billDueBatch(sql, ctx, batch, undefined, slot)).pipe(
+      const billed: BilledBatch & { readonly slotMissed: boolean } = yield* db(state, "billing", () => billDueBatch(sql, ctx, batch, undefined, slot, after)).pipe(
         Effect.catch((error) =>
           // One bad record must not stop billing: bill the batch one by one, park what keeps failing.
           // A lost database is no bad record: the tick stops there (its batch rolled back).
@@ -239,6 +244,7 @@ const billingWorker = (tick: Tick, worker: number, firstBatch?: (more: boolean) 
       yield* sendAndSettle(tick, billed.charges)
       // A subscription behind by several periods is billed one period per pass, in order, until none is due.
       if (!billed.more) return
+      after = billed.last
     }
   })
 
