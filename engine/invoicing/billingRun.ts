@@ -317,9 +317,11 @@ export const billDue = async (
     await markInvoicesPaid(tx, ctx, free.map((r) => r.invoiceId), "free")
   }
   // More may be due when the batch was full, or a subscription behind by several periods is still due.
-  const more = due.length === limit || invoices.length < due.length || invoices.some((r) => r.periodEnd <= today)
-  const last = due[due.length - 1]!
-  return { invoices: invoices.length, charges, ids, more, invoiceIds: invoices.map((r) => r.invoiceId), last: { nextBillingDate: last.next_billing_date, id: last.id } }
+  const behind = invoices.some((r) => r.periodEnd <= today)
+  const more = due.length === limit || invoices.length < due.length || behind
+  // A subscription still behind may now be due before the last one claimed: the next claim starts from the beginning.
+  const last = behind ? undefined : { nextBillingDate: due[due.length - 1]!.next_billing_date, id: due[due.length - 1]!.id }
+  return { invoices: invoices.length, charges, ids, more, invoiceIds: invoices.map((r) => r.invoiceId), last }
 }
 
 /**
@@ -344,9 +346,10 @@ const noVersionInForce = async (tx: TransactionSql, periods: ReadonlyArray<{ rea
  * A worker's next claim starts after it. A subscription billed leaves the old version of its row behind in the index
  * of due subscriptions, at its old date, until the server prunes it; every claim that started from the beginning read
  * all of the day's billed rows again, to skip them. While transactions wait (for a billing slot, the numbering row) they
- * hold back that pruning, and with four engines each claim read some 15,000 of them (bench/scale.ts). What a claim from
- * a key passes by (rows another engine held then and gave back, a subscription behind by several periods whose next
- * date fell behind the key) is claimed in the tick's next pass, from the beginning (engine/runtime/Engine.ts).
+ * hold back that pruning. A batch that billed a subscription still behind by a period or more has no key: its next
+ * period may now be due before the batch's last, and the next claim starts from the beginning, as before. What a claim
+ * from a key passes by (rows another engine held then and gave back) is claimed in the tick's next pass, from the
+ * beginning (engine/runtime/Engine.ts).
  */
 export interface DueKey {
   readonly nextBillingDate: string
