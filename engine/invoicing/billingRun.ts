@@ -320,7 +320,8 @@ export const billDue = async (
   const behind = invoices.some((r) => r.periodEnd <= today)
   const more = due.length === limit || invoices.length < due.length || behind
   // A subscription still behind may now be due before the last one claimed: the next claim starts from the beginning.
-  const last = behind ? undefined : { nextBillingDate: due[due.length - 1]!.next_billing_date, id: due[due.length - 1]!.id }
+  const lastDue = due[due.length - 1]!
+  const last = behind ? undefined : { nextBillingDate: lastDue.next_billing_date, id: lastDue.id }
   return { invoices: invoices.length, charges, ids, more, invoiceIds: invoices.map((r) => r.invoiceId), last }
 }
 
